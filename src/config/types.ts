@@ -1,0 +1,189 @@
+// The resolved configuration model: what the James-layout files in a conf directory mean, after
+// legacy names are mapped, defaults applied and values validated. Every module reads its settings
+// from here, never from raw XML/properties, so the mapping of old names lives in one place.
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** TLS material for one listener. Paths are already read: the loader fails at start-up if unreadable. */
+export interface TlsConfig {
+  /** Implicit TLS on connect (IMAPS 993, SMTPS 465). */
+  socketTLS: boolean;
+  /** STARTTLS offered on a clear connection. */
+  startTLS: boolean;
+  /** PEM private key + certificate chain, or a PKCS#12 bundle with its passphrase. */
+  key?: Buffer;
+  cert?: Buffer;
+  pfx?: Buffer;
+  passphrase?: string;
+  /** True when no material was configured and the server's generated self-signed certificate is used. */
+  selfSigned: boolean;
+}
+
+/** RFC 7662 token introspection endpoint. */
+export interface IntrospectionConfig {
+  url: string;
+  /** Value of the Authorization header sent to the endpoint (e.g. "Basic base64(client:secret)"). */
+  auth?: string;
+}
+
+export interface OidcConfig {
+  /** JWKS endpoint; when absent, the jwks_uri of the discovery document is used. */
+  jwksURL?: string;
+  /** Discovery document URL (.well-known/openid-configuration). Also sent in OAUTHBEARER error challenges. */
+  oidcConfigurationURL?: string;
+  /** Expected `iss`; taken from the discovery document when not set. */
+  issuer?: string;
+  /** Token claim that names the mail user (James default: "email_address"). */
+  claim: string;
+  /** Scope required in the token and announced in error challenges. */
+  scope?: string;
+  /** Accepted audiences; empty = audience not checked. */
+  aud: string[];
+  /** Tessera's client id at the provider (back-channel logout `aud`). */
+  clientId?: string;
+  introspection?: IntrospectionConfig;
+  userinfo?: { url: string };
+  /** Seconds between re-introspections of live token sessions (revocation issue); 0 = off. */
+  revalidateInterval: number;
+}
+
+export interface AuthConfig {
+  /** PLAIN/LOGIN (and JMAP Basic) accepted at all. */
+  plainAuthEnabled: boolean;
+  /** Passwords only over TLS (legacy IMAP `plainAuthDisallowed`). */
+  requireSSL: boolean;
+  oidc?: OidcConfig;
+}
+
+export type TokenExpiryPolicy = { action: 'ignore' } | { action: 'disconnect'; graceSeconds: number };
+
+interface ListenerCommon {
+  /** Stable name for logs: the block's `jmxName` or `<protocol>-<index>`. */
+  name: string;
+  enabled: boolean;
+  bind: HostPort[];
+  tls: TlsConfig;
+  /** 0 = unlimited. */
+  connectionLimit: number;
+  connectionLimitPerIP: number;
+  helloName: string;
+  auth: AuthConfig;
+  /** Seconds of inactivity before the server closes the connection. */
+  timeout: number;
+  tokenExpiry: TokenExpiryPolicy;
+  /** Where the configuration came from, for error messages: e.g. "conf/imapserver.xml, block 2". */
+  source: string;
+}
+
+export interface ImapServerConfig extends ListenerCommon {
+  protocol: 'imap';
+  /** Longest command line accepted (bytes). */
+  maxLineLength: number;
+  /** Largest literal accepted (bytes); larger ones are refused before their bytes are read. */
+  maxLiteralSize: number;
+}
+
+export type AnnounceMode = 'always' | 'forUnauthorizedAddresses' | 'never';
+
+export interface SmtpServerConfig extends ListenerCommon {
+  protocol: 'smtp';
+  /** When EHLO advertises AUTH (James rules). */
+  announce: AnnounceMode;
+  /** Relay to non-local domains requires authentication unless the peer is in authorizedAddresses. */
+  requireAuthForRelay: boolean;
+  /** Peers (CIDRs) allowed to relay without authentication. */
+  authorizedAddresses: string[];
+  /** Authenticated users may only use their own address in MAIL FROM. */
+  verifyIdentity: boolean;
+  /** Bytes; 0 = unlimited. */
+  maxMessageSize: number;
+  maxRecipients: number;
+  maxLineLength: number;
+}
+
+export type JmapStrategyName = 'basic' | 'jwt' | 'oidc' | 'xuser';
+
+export interface JmapConfig {
+  enabled: boolean;
+  bind: HostPort;
+  /** Public base URL used in the session resource (James `url.prefix`). */
+  urlPrefix: string;
+  /** Tried in order (James `authentication.strategy.rfc8621`). */
+  strategies: JmapStrategyName[];
+  auth: AuthConfig;
+  xUser: {
+    headerName: string;
+    /** CIDRs whose TCP peers may send the identity header. */
+    trustedProxies: string[];
+    /** Accepted values of X-User-Secret; empty = no secret required (trusted proxies still are). */
+    secrets: string[];
+  };
+  tls?: TlsConfig;
+  maxSizeUpload: number;
+  maxConcurrentUpload: number;
+  maxSizeRequest: number;
+  maxConcurrentRequests: number;
+  maxCallsInRequest: number;
+  maxObjectsInGet: number;
+  maxObjectsInSet: number;
+  tokenExpiry: TokenExpiryPolicy;
+  source: string;
+}
+
+export interface LdapUsersConfig {
+  kind: 'ldap';
+  ldapHost: string[];
+  principal?: string;
+  credentials?: string;
+  userBase: string;
+  userIdAttribute: string;
+  userObjectClass: string;
+  filter?: string;
+  connectionTimeout: number;
+  readTimeout: number;
+  startTLS: boolean;
+  enableVirtualHosting: boolean;
+}
+
+export interface EmbeddedUsersConfig {
+  kind: 'embedded';
+  enableVirtualHosting: boolean;
+  /** Password hashing: scrypt parameters are fixed in code; named here for James' `algorithm` key. */
+  algorithm: string;
+}
+
+export type UsersRepositoryConfig = EmbeddedUsersConfig | LdapUsersConfig;
+
+export interface DomainListConfig {
+  domainnames: string[];
+  defaultDomain: string;
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** Settings James has no file for: conf/tessera.properties. */
+export interface TesseraSettings {
+  /** Absolute path of the data directory (default ./var next to the conf directory's parent cwd). */
+  dataDir: string;
+  storage: { engine: 'sqlite' } | { engine: 'postgres'; url: string };
+  logLevel: LogLevel;
+  /** Start the development OpenID provider (sample conf only). */
+  devIdp: { enabled: boolean; port: number; issuer: string };
+  /** Seconds that in-flight commands get to finish on SIGTERM. */
+  shutdownTimeout: number;
+  /** Demo domain/user created on first start when the users repository is empty. */
+  seedDemoUser: boolean;
+}
+
+export interface TesseraConfig {
+  confDir: string;
+  settings: TesseraSettings;
+  imap: ImapServerConfig[];
+  smtp: SmtpServerConfig[];
+  jmap: JmapConfig;
+  users: UsersRepositoryConfig;
+  domains: DomainListConfig;
+}

@@ -1,0 +1,17 @@
+// What the lifecycle needs from a protocol front-end (IMAP, SMTP, JMAP). Each front-end exports a
+// factory returning one ProtocolServer per configured listener block; `tessera serve` starts them
+// all, prints where they listen, and stops them on SIGTERM.
+
+export interface ProtocolServer {
+  /** e.g. "imap-143", used in logs and the start-up banner. */
+  readonly name: string;
+  /** Binds every configured address; rejects (naming the address) if one cannot be bound. */
+  start(): Promise<void>;
+  /** Human-readable addresses actually listening, e.g. "imap://127.0.0.1:1143 (STARTTLS)". */
+  describe(): string[];
+  /**
+   * Stops accepting, lets in-flight commands finish until the deadline, then closes the rest.
+   * Resolves when every connection is gone.
+   */
+  stop(deadline: Date): Promise<void>;
+}
