@@ -82,7 +82,10 @@ export interface ImapServerConfig extends ListenerCommon {
   protocol: 'imap';
   /** Longest command line accepted (bytes). */
   maxLineLength: number;
-  /** Largest literal accepted (bytes); larger ones are refused before their bytes are read. */
+  /**
+   * Largest literal accepted (bytes); larger ones are refused before their bytes are read.
+   * James' "0 = unlimited" arrives here as Number.MAX_SAFE_INTEGER, so consumers just compare.
+   */
   maxLiteralSize: number;
 }
 
@@ -142,8 +145,11 @@ export interface LdapUsersConfig {
   userIdAttribute: string;
   userObjectClass: string;
   filter?: string;
+  /** Milliseconds, as in James; 0 = no timeout (James' -1). */
   connectionTimeout: number;
+  /** Milliseconds, as in James; 0 = no timeout (James' -1). */
   readTimeout: number;
+  /** Upgrade ldap:// connections with StartTLS (Tessera's addition; not allowed with ldaps://). */
   startTLS: boolean;
   enableVirtualHosting: boolean;
 }
@@ -158,6 +164,7 @@ export interface EmbeddedUsersConfig {
 export type UsersRepositoryConfig = EmbeddedUsersConfig | LdapUsersConfig;
 
 export interface DomainListConfig {
+  /** Lower-case; an explicitly configured defaultDomain is included, as James adds it at start-up. */
   domainnames: string[];
   defaultDomain: string;
 }

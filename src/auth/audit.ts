@@ -1,0 +1,24 @@
+// One log event per login attempt. Only names and reasons: never a password, token or SASL payload.
+import type { Logger } from '../log/logger.js';
+import type { AuthFailureCode, Protocol } from './types.js';
+
+export interface AuthAuditEvent {
+  protocol: Protocol;
+  mechanism: string;
+  /** The user claimed or established, when known. */
+  user?: string;
+  peer: string;
+  result: 'success' | AuthFailureCode;
+  /** Why it failed, in words safe for logs. */
+  reason?: string;
+  /** Token logins: who issued it and for which client/session (no token material). */
+  clientId?: string;
+  sid?: string;
+}
+
+export function auditAuth(logger: Logger, event: AuthAuditEvent): void {
+  const line = { event: 'auth', ...event };
+  if (event.result === 'success') logger.info(line, 'login succeeded');
+  else if (event.result === 'temporary') logger.warn(line, 'login failed temporarily');
+  else logger.info(line, 'login failed');
+}

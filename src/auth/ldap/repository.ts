@@ -1,0 +1,249 @@
+// The read-only LDAP users repository, compatible with James' ReadOnlyUsersLDAPRepository: users are
+// entries under `userBase` whose `userIdAttribute` holds the user name (the full address with
+// virtual hosting); passwords are checked by binding as the user's DN, never by reading a hash.
+import type { ConnectionOptions } from 'node:tls';
+import { FilterParser, NoSuchObjectError, ResultCodeError, type Entry } from 'ldapts';
+import type { LdapUsersConfig } from '../../config/types.js';
+import type { Logger } from '../../log/logger.js';
+import {
+  ReadOnlyRepositoryError,
+  UsersRepositoryUnavailableError,
+  type UserRecord,
+  type UsersRepository,
+} from '../users/types.js';
+import { TtlCache } from './cache.js';
+import { LdapConnector, parseEndpoint } from './connector.js';
+import { LdapConfigError, describeError, isBindRejection } from './errors.js';
+import { listFilter, userFilter, validateFilterSettings, type FilterSettings } from './filters.js';
+import { LdapConnectionPool } from './pool.js';
+
+/** Settings usersrepository.xml has no attribute for. */
+export interface LdapRepositoryOptions {
+  /** Connections per pool (one pool for searches, one for password binds). Default 4. */
+  poolSize?: number;
+  /** How long a lookup answer (found or not) is reused. Default 30 s; 0 turns the cache off. */
+  cacheTtlMs?: number;
+  /** Most lookup answers kept. Default 10 000. */
+  cacheMaxEntries?: number;
+  /** How long a failed host is tried only after the others. Default 30 s. */
+  hostRetryDelayMs?: number;
+  /** CA bundle and other TLS settings for ldaps:// and StartTLS (default: the system's CAs). */
+  tlsOptions?: ConnectionOptions;
+  /** Clock, for tests of the cache TTL. */
+  now?: () => number;
+}
+
+export const LDAP_REPOSITORY_DEFAULTS = {
+  poolSize: 4,
+  cacheTtlMs: 30_000,
+  cacheMaxEntries: 10_000,
+  hostRetryDelayMs: 30_000,
+  /** Used when connectionTimeout / readTimeout are absent or not positive (James' -1 = wait forever). */
+  connectTimeoutMs: 5_000,
+  readTimeoutMs: 10_000,
+} as const;
+
+const LIST_PAGE_SIZE = 500;
+/**
+ * Longer names are not looked up (nor cached): no mail address is longer than 254 characters, and
+ * the cache's entry bound must also bound its memory when someone tries megabyte-long names.
+ */
+const MAX_NAME_LENGTH = 1024;
+
+interface FoundUser {
+  username: string;
+  dn: string;
+}
+
+/** Canonical user name: Unicode NFC, lowercase, like the embedded repository's names. */
+function canonical(name: string): string {
+  return name.normalize('NFC').toLowerCase();
+}
+
+function attributeValues(entry: Entry, attribute: string): string[] {
+  const key = Object.keys(entry).find((k) => k.toLowerCase() === attribute.toLowerCase());
+  const raw = key === undefined ? undefined : entry[key];
+  const list = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+  return list.map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : v)).filter((v) => v !== '');
+}
+
+class LdapUsersRepository implements UsersRepository {
+  readonly readOnly = true;
+  readonly virtualHosting: boolean;
+  private readonly filters: FilterSettings;
+  private readonly searchPool: LdapConnectionPool;
+  private readonly bindPool: LdapConnectionPool;
+  private readonly cache: TtlCache<FoundUser | null>;
+  private readonly inFlight = new Map<string, Promise<FoundUser | undefined>>();
+  private readonly readTimeoutMs: number;
+
+  constructor(
+    private readonly cfg: LdapUsersConfig,
+    private readonly logger: Logger,
+    options: LdapRepositoryOptions,
+  ) {
+    // James accepts "ldap://a:389, ldap://b:389" in one attribute; the config may pass it unsplit.
+    const hosts = cfg.ldapHost.flatMap((h) => h.split(/[\s,]+/)).filter((h) => h !== '');
+    if (hosts.length === 0) throw new LdapConfigError('ldapHost is required: e.g. ldap://ldap.example.org:389');
+    if (cfg.userBase.trim() === '') throw new LdapConfigError('userBase is required: e.g. ou=people,dc=example,dc=org');
+    this.virtualHosting = cfg.enableVirtualHosting;
+    this.filters = { userObjectClass: cfg.userObjectClass, userIdAttribute: cfg.userIdAttribute, filter: cfg.filter };
+    validateFilterSettings(this.filters);
+    const d = LDAP_REPOSITORY_DEFAULTS;
+    const now = options.now ?? Date.now;
+    this.readTimeoutMs = cfg.readTimeout > 0 ? cfg.readTimeout : d.readTimeoutMs;
+    const connector = new LdapConnector(
+      {
+        hosts: hosts.map(parseEndpoint),
+        connectTimeoutMs: cfg.connectionTimeout > 0 ? cfg.connectionTimeout : d.connectTimeoutMs,
+        readTimeoutMs: this.readTimeoutMs,
+        startTLS: cfg.startTLS,
+        tlsOptions: options.tlsOptions,
+        hostRetryDelayMs: options.hostRetryDelayMs ?? d.hostRetryDelayMs,
+        now,
+      },
+      logger,
+    );
+    const poolSize = Math.max(1, options.poolSize ?? d.poolSize);
+    const service = cfg.principal ? { dn: cfg.principal, password: cfg.credentials ?? '' } : undefined;
+    if (service && service.password === '') {
+      // A DN with an empty password is an unauthenticated bind: most servers refuse it, and those
+      // that accept it search anonymously, which usually finds nobody.
+      logger.warn({ principal: cfg.principal }, 'usersrepository.xml sets principal without credentials');
+    }
+    this.searchPool = new LdapConnectionPool(connector, poolSize, service, 'search');
+    this.bindPool = new LdapConnectionPool(connector, poolSize, undefined, 'password check');
+    this.cache = new TtlCache(options.cacheTtlMs ?? d.cacheTtlMs, options.cacheMaxEntries ?? d.cacheMaxEntries, now);
+  }
+
+  async lookup(username: string): Promise<UserRecord | undefined> {
+    const found = await this.find(username);
+    return found ? { username: found.username } : undefined;
+  }
+
+  async verifyPassword(username: string, password: string): Promise<boolean> {
+    // An empty password would be an unauthenticated bind (RFC 4513 §5.1.2), which servers may
+    // answer with success: it must never count as a correct password.
+    if (password === '') return false;
+    const found = await this.find(username);
+    if (!found) return false;
+    try {
+      await this.bindPool.use((client) => client.bind(found.dn, password));
+      return true;
+    } catch (err) {
+      if (isBindRejection(err)) {
+        this.logger.debug({ user: found.username, reason: describeError(err) }, 'LDAP password check refused');
+        return false;
+      }
+      throw this.unavailable('password check', err);
+    }
+  }
+
+  async list(): Promise<UserRecord[]> {
+    const entries = await this.search(listFilter(this.filters), { paged: { pageSize: LIST_PAGE_SIZE } });
+    const names = new Set<string>();
+    for (const entry of entries) {
+      const first = attributeValues(entry, this.cfg.userIdAttribute)[0];
+      if (first !== undefined) names.add(canonical(first));
+    }
+    return [...names].sort().map((username) => ({ username }));
+  }
+
+  add(username: string): Promise<void> {
+    return Promise.reject(this.readOnlyError(`add user "${username}"`));
+  }
+
+  remove(username: string): Promise<void> {
+    return Promise.reject(this.readOnlyError(`remove user "${username}"`));
+  }
+
+  setPassword(username: string): Promise<void> {
+    return Promise.reject(this.readOnlyError(`change the password of "${username}"`));
+  }
+
+  async close(): Promise<void> {
+    this.cache.clear();
+    await Promise.all([this.searchPool.close(), this.bindPool.close()]);
+  }
+
+  private readOnlyError(what: string): ReadOnlyRepositoryError {
+    return new ReadOnlyRepositoryError(
+      `Cannot ${what}: users live in LDAP (usersrepository.xml: ReadOnlyUsersLDAPRepository, ` +
+        `ldapHost ${this.cfg.ldapHost.join(' ')}), which Tessera only reads. Add, remove or change users ` +
+        `under ${this.cfg.userBase} with your directory's tools (ldapadd, ldapmodify, ldappasswd or its admin console).`,
+    );
+  }
+
+  private async find(username: string): Promise<FoundUser | undefined> {
+    if (username === '' || username.length > MAX_NAME_LENGTH) return undefined;
+    const cached = this.cache.get(username);
+    if (cached) return cached.value ?? undefined;
+    // Logins of one user arriving together share one directory round-trip.
+    let pending = this.inFlight.get(username);
+    if (!pending) {
+      pending = this.searchUser(username).finally(() => this.inFlight.delete(username));
+      this.inFlight.set(username, pending);
+    }
+    return pending;
+  }
+
+  private async searchUser(username: string): Promise<FoundUser | undefined> {
+    // Size limit 2: one entry is the answer, a second one means the name is ambiguous.
+    const entries = await this.search(userFilter(this.filters, username), { sizeLimit: 2 });
+    let found: FoundUser | undefined;
+    if (entries.length > 1) {
+      this.logger.error(
+        { user: username, dns: entries.map((e) => e.dn) },
+        `several LDAP entries have this ${this.cfg.userIdAttribute}; refusing the user until the directory is fixed`,
+      );
+    } else if (entries.length === 1) {
+      const entry = entries[0] as Entry;
+      const values = attributeValues(entry, this.cfg.userIdAttribute);
+      // A multi-valued id attribute: the value that was asked for, in the directory's spelling.
+      const asked = canonical(username);
+      const name = values.find((v) => canonical(v) === asked) ?? values[0] ?? username;
+      found = { username: canonical(name), dn: entry.dn };
+    }
+    this.cache.set(username, found ?? null);
+    return found;
+  }
+
+  private async search(filter: string, extra: { sizeLimit?: number; paged?: { pageSize: number } }): Promise<Entry[]> {
+    // Parsed here rather than inside ldapts so that a malformed filter (a bug, since every value is
+    // escaped) surfaces as itself and is not mistaken for a dead connection.
+    const parsed = FilterParser.parseString(filter);
+    try {
+      const result = await this.searchPool.use((client) =>
+        client.search(this.cfg.userBase, {
+          scope: 'sub',
+          filter: parsed,
+          attributes: [this.cfg.userIdAttribute],
+          timeLimit: Math.ceil(this.readTimeoutMs / 1000),
+          ...extra,
+        }),
+      );
+      return result.searchEntries;
+    } catch (err) {
+      if (err instanceof NoSuchObjectError) {
+        throw this.unavailable(`search (userBase "${this.cfg.userBase}" does not exist)`, err);
+      }
+      throw this.unavailable('search', err);
+    }
+  }
+
+  private unavailable(what: string, err: unknown): UsersRepositoryUnavailableError {
+    if (err instanceof UsersRepositoryUnavailableError) return err;
+    const detail = err instanceof ResultCodeError ? `server answered: ${describeError(err)}` : describeError(err);
+    this.logger.error({ err: detail }, `LDAP ${what} failed`);
+    return new UsersRepositoryUnavailableError(`LDAP ${what} failed: ${detail}`, { cause: err });
+  }
+}
+
+/** The read-only LDAP users repository. Throws LdapConfigError for settings that cannot work. */
+export function createLdapUsersRepository(
+  cfg: LdapUsersConfig,
+  logger: Logger,
+  options: LdapRepositoryOptions = {},
+): UsersRepository {
+  return new LdapUsersRepository(cfg, logger, options);
+}

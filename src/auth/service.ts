@@ -1,0 +1,298 @@
+// The facade the protocol front-ends call. IMAP, SMTP and JMAP hold one AuthService and ask it what to
+// advertise, start SASL exchanges through it, and log in with passwords or bearer tokens. It owns the
+// cross-cutting parts: policy, throttling, audit, and one token validator per distinct `oidc` block.
+import type { Logger } from '../log/logger.js';
+import type { OidcConfig } from '../config/types.js';
+import { UsersRepositoryUnavailableError, type UsersRepository } from './users/types.js';
+import type {
+  AuthFailure,
+  AuthResult,
+  ConnectionAuthContext,
+  Principal,
+  SaslExchange,
+  SaslStep,
+} from './types.js';
+import { authPolicy, refuseMechanism } from './policy.js';
+import { LoginThrottle, type ThrottleSettings } from './throttle.js';
+import { auditAuth } from './audit.js';
+import type { CredentialChecker } from './credentials.js';
+import { createSaslExchange } from './sasl/index.js';
+import { ValidatorRegistry } from './token/registry.js';
+import type { TokenValidator } from './token/types.js';
+import type { ValidatorSettings } from './token/validator.js';
+import { MAX_PASSWORD_BYTES } from './sasl/limits.js';
+
+export interface AuthServiceOptions {
+  users: UsersRepository;
+  logger: Logger;
+  /** Clock in ms (tests). */
+  now?: () => number;
+  throttle?: Partial<ThrottleSettings>;
+  /** Token validator tuning (cache sizes, JWKS cooldown, HTTP timeout, fetch implementation). */
+  tokens?: Partial<ValidatorSettings>;
+}
+
+export type RevalidationResult = 'active' | 'inactive' | 'unknown';
+
+export class AuthService {
+  private readonly users: UsersRepository;
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  private readonly throttle: LoginThrottle;
+  private readonly validators: ValidatorRegistry;
+  private closed = false;
+
+  constructor(options: AuthServiceOptions) {
+    this.users = options.users;
+    this.logger = options.logger;
+    this.now = options.now ?? Date.now;
+    this.throttle = new LoginThrottle(options.throttle, this.now);
+    this.validators = new ValidatorRegistry(this.users, this.logger, { now: this.now, ...options.tokens });
+  }
+
+  /** Mechanisms to advertise (IMAP AUTH=…, SMTP EHLO AUTH …) for this connection state, tokens first. */
+  advertisedMechanisms(ctx: ConnectionAuthContext): string[] {
+    return authPolicy(ctx).advertise;
+  }
+
+  /** Whether IMAP LOGIN / JMAP Basic may be used now (false on a clear IMAP connection → LOGINDISABLED). */
+  passwordLoginAllowed(ctx: ConnectionAuthContext): boolean {
+    return authPolicy(ctx).passwordsAllowed;
+  }
+
+  /**
+   * Starts a SASL exchange for AUTHENTICATE / AUTH, or returns the failure to answer at once:
+   * mechanism-unavailable (unknown or disabled), encryption-required (passwords need TLS),
+   * throttled (peer locked out). The exchange audits and throttles its own outcome.
+   */
+  beginSasl(mechanism: string, ctx: ConnectionAuthContext): SaslExchange | AuthFailure {
+    const name = mechanism.toUpperCase();
+    const refused = refuseMechanism(name, ctx);
+    if (refused) {
+      this.audit(ctx, name, undefined, refused);
+      return refused;
+    }
+    if (this.throttle.isLocked(ctx.peer)) {
+      const failure = throttledFailure();
+      this.audit(ctx, name, undefined, failure);
+      return failure;
+    }
+    const exchange = createSaslExchange(name, this.checkerFor(ctx), {
+      scope: ctx.auth.oidc?.scope,
+      openidConfiguration: ctx.auth.oidc?.oidcConfigurationURL,
+    });
+    if (!exchange) return { code: 'mechanism-unavailable', message: 'Unsupported authentication mechanism' };
+    return new AuditedExchange(exchange, (step) => {
+      // Credential failures are audited by the checker; this catches syntax failures and aborts.
+      if (step.type === 'failure' && (step.failure.code === 'malformed' || step.failure.code === 'aborted')) {
+        this.audit(ctx, name, undefined, step.failure);
+      }
+    });
+  }
+
+  /** IMAP LOGIN and JMAP Basic: policy, throttling and audit included. */
+  async loginWithPassword(username: string, password: string, ctx: ConnectionAuthContext): Promise<AuthResult> {
+    const mechanism = ctx.protocol === 'jmap' ? 'BASIC' : 'LOGIN';
+    const refused = refuseMechanism('PLAIN', ctx);
+    if (refused) {
+      this.audit(ctx, mechanism, username, refused);
+      return { ok: false, failure: refused };
+    }
+    return this.checkPassword(ctx, username, password, mechanism);
+  }
+
+  /** JMAP Bearer / JWT strategy: the same validator, throttling and audit as OAUTHBEARER. */
+  async loginWithBearer(token: string, ctx: ConnectionAuthContext): Promise<AuthResult> {
+    const refused = refuseMechanism('OAUTHBEARER', ctx);
+    if (refused) {
+      this.audit(ctx, 'BEARER', undefined, refused);
+      return { ok: false, failure: refused };
+    }
+    return this.checkToken(ctx, token, undefined, 'BEARER');
+  }
+
+  /**
+   * Re-checks a live token session (revocation issue): asks the configured introspection endpoint,
+   * bypassing caches. 'inactive' means the provider definitely said no (end the session); 'unknown'
+   * means it could not be asked (keep the session, log). Password sessions are always 'active'.
+   */
+  async revalidate(principal: Principal, ctx: ConnectionAuthContext): Promise<RevalidationResult> {
+    if (principal.accessToken === undefined) return 'active';
+    const oidc = ctx.auth.oidc;
+    if (!oidc) return 'unknown';
+    return this.validators.get(oidc).introspect(principal.accessToken);
+  }
+
+  /**
+   * The validator for an `oidc` block (one per distinct configuration, cached). For the revocation
+   * issue, which verifies logout tokens with the same provider keys.
+   */
+  tokenValidator(oidc: OidcConfig): TokenValidator {
+    return this.validators.get(oidc);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.validators.close();
+  }
+
+  private checkerFor(ctx: ConnectionAuthContext): CredentialChecker {
+    return {
+      checkPassword: (username, password, mechanism, authzid) =>
+        this.checkPassword(ctx, username, password, mechanism, authzid),
+      checkToken: (token, claimedUser, mechanism) => this.checkToken(ctx, token, claimedUser, mechanism),
+    };
+  }
+
+  private async checkPassword(
+    ctx: ConnectionAuthContext,
+    username: string,
+    password: string,
+    mechanism: string,
+    authzid?: string,
+  ): Promise<AuthResult> {
+    if (this.throttle.isLocked(ctx.peer, username)) return this.fail(ctx, mechanism, username, throttledFailure(), false);
+    if (authzid !== undefined && authzid !== '' && !sameUser(authzid, username)) {
+      // No delegation is configured: acting as another user is refused (RFC 4616 §2).
+      const failure: AuthFailure = { code: 'invalid', message: 'Not authorized to act as that user' };
+      return this.fail(ctx, mechanism, username, failure, true, 'authzid differs from authcid');
+    }
+    if (username.length === 0 || Buffer.byteLength(password) > MAX_PASSWORD_BYTES) {
+      return this.fail(ctx, mechanism, username, invalidCredentials(), true);
+    }
+    let verified: boolean;
+    let canonical: string | undefined;
+    try {
+      verified = await this.users.verifyPassword(username, password);
+      if (verified) canonical = (await this.users.lookup(username))?.username;
+    } catch (err) {
+      const failure: AuthFailure = { code: 'temporary', message: 'Authentication service temporarily unavailable' };
+      this.logger.warn({ err: describeError(err) }, 'users repository failed during login');
+      return this.fail(ctx, mechanism, username, failure, false);
+    }
+    if (!verified) return this.fail(ctx, mechanism, username, invalidCredentials(), true);
+    const principal: Principal = { user: canonical ?? username, mechanism };
+    return this.succeed(ctx, principal);
+  }
+
+  private async checkToken(
+    ctx: ConnectionAuthContext,
+    token: string,
+    claimedUser: string | undefined,
+    mechanism: string,
+  ): Promise<AuthResult> {
+    const oidc = ctx.auth.oidc;
+    if (!oidc) {
+      return this.fail(ctx, mechanism, claimedUser, { code: 'mechanism-unavailable', message: `Mechanism ${mechanism} is not configured` }, false);
+    }
+    if (this.throttle.isLocked(ctx.peer, claimedUser)) return this.fail(ctx, mechanism, claimedUser, throttledFailure(), false);
+    const verdict = await this.validators.get(oidc).validate(token);
+    if (!verdict.ok) {
+      const failure: AuthFailure =
+        verdict.code === 'temporary'
+          ? { code: 'temporary', message: 'Token validation temporarily unavailable' }
+          : { code: 'invalid', message: 'Invalid or expired token' };
+      return this.fail(ctx, mechanism, claimedUser, failure, verdict.code === 'invalid', verdict.reason);
+    }
+    const identity = verdict.identity;
+    if (claimedUser !== undefined && claimedUser !== '' && !sameUser(claimedUser, identity.user)) {
+      return this.fail(ctx, mechanism, claimedUser, { code: 'invalid', message: 'Token does not belong to the named user' }, true, 'payload user differs from token user');
+    }
+    const principal: Principal = {
+      user: identity.user,
+      mechanism,
+      tokenExpiry: identity.expiresAt !== undefined ? new Date(identity.expiresAt * 1000) : undefined,
+      sid: identity.sid,
+      jti: identity.jti,
+      clientId: identity.clientId,
+      subject: identity.subject,
+      issuer: identity.issuer,
+      accessToken: token,
+    };
+    return this.succeed(ctx, principal);
+  }
+
+  private succeed(ctx: ConnectionAuthContext, principal: Principal): AuthResult {
+    this.throttle.recordSuccess(ctx.peer, principal.user);
+    auditAuth(this.logger, {
+      protocol: ctx.protocol,
+      mechanism: principal.mechanism,
+      user: principal.user,
+      peer: ctx.peer,
+      result: 'success',
+      clientId: principal.clientId,
+      sid: principal.sid,
+    });
+    return { ok: true, principal };
+  }
+
+  private async fail(
+    ctx: ConnectionAuthContext,
+    mechanism: string,
+    user: string | undefined,
+    failure: AuthFailure,
+    countsAsFailure: boolean,
+    reason?: string,
+  ): Promise<AuthResult> {
+    this.audit(ctx, mechanism, user, failure, reason);
+    if (countsAsFailure) {
+      const delay = this.throttle.recordFailure(ctx.peer, user);
+      if (delay > 0) await sleep(delay);
+    }
+    return { ok: false, failure };
+  }
+
+  private audit(ctx: ConnectionAuthContext, mechanism: string, user: string | undefined, failure: AuthFailure, reason?: string): void {
+    auditAuth(this.logger, {
+      protocol: ctx.protocol,
+      mechanism,
+      user,
+      peer: ctx.peer,
+      result: failure.code,
+      reason: reason ?? failure.message,
+    });
+  }
+}
+
+/** Wraps an exchange to observe its final step. */
+class AuditedExchange implements SaslExchange {
+  constructor(
+    private readonly inner: SaslExchange,
+    private readonly onStep: (step: SaslStep) => void,
+  ) {}
+  get mechanism(): string {
+    return this.inner.mechanism;
+  }
+  async start(initial?: string): Promise<SaslStep> {
+    const step = await this.inner.start(initial);
+    this.onStep(step);
+    return step;
+  }
+  async respond(line: string): Promise<SaslStep> {
+    const step = await this.inner.respond(line);
+    this.onStep(step);
+    return step;
+  }
+}
+
+function throttledFailure(): AuthFailure {
+  return { code: 'throttled', message: 'Too many failed attempts, try again later' };
+}
+
+function invalidCredentials(): AuthFailure {
+  return { code: 'invalid', message: 'Invalid credentials' };
+}
+
+function sameUser(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof UsersRepositoryUnavailableError) return err.message;
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

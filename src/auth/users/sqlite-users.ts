@@ -1,0 +1,213 @@
+// The embedded users repository (James' default users repository): users in <dataDir>/users.sqlite
+// with scrypt password hashes, next to the domain list. Written by the CLI, read by the server.
+import type { DomainListConfig, EmbeddedUsersConfig } from '../../config/types.js';
+import type { Logger } from '../../log/logger.js';
+import {
+  InvalidUserNameError,
+  UnknownUserError,
+  UserExistsError,
+  type UserRecord,
+  type UsersRepository,
+} from './types.js';
+import { openUsersDatabase, readMeta, withDatabase, writeMeta, type UsersDatabase } from './database.js';
+import { InvalidPasswordError, UnknownDomainError } from './errors.js';
+import { parseUserName, type ParsedUserName } from './names.js';
+import { burnPasswordCheck, hashPassword, needsRehash, verifyPasswordHash } from './password-hash.js';
+import { SqliteDomainList } from './sqlite-domains.js';
+
+const MAX_PASSWORD_LENGTH = 1024;
+
+/** Refuses passwords that no client could ever log in with. */
+export function checkNewPassword(password: string): void {
+  if (password.length === 0) throw new InvalidPasswordError('the password is empty');
+  if (password.includes('\u0000')) throw new InvalidPasswordError('the password contains a NUL character, which SASL PLAIN cannot carry');
+  if (password.length > MAX_PASSWORD_LENGTH) {
+    throw new InvalidPasswordError(`the password is longer than ${MAX_PASSWORD_LENGTH} characters`);
+  }
+}
+
+export class SqliteUsersRepository implements UsersRepository {
+  readonly readOnly = false;
+  readonly virtualHosting: boolean;
+
+  constructor(
+    private readonly db: UsersDatabase,
+    config: EmbeddedUsersConfig,
+    private readonly logger: Logger,
+  ) {
+    this.virtualHosting = config.enableVirtualHosting;
+  }
+
+  private parseOrUndefined(username: string): ParsedUserName | undefined {
+    try {
+      return parseUserName(username, this.virtualHosting);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private hashOf(username: string): string | undefined {
+    const row = withDatabase(this.db, () =>
+      this.db.prepare('SELECT password_hash FROM users WHERE username = ?').get(username),
+    ) as { password_hash: string } | undefined;
+    return row?.password_hash;
+  }
+
+  async lookup(username: string): Promise<UserRecord | undefined> {
+    const parsed = this.parseOrUndefined(username);
+    if (!parsed) return undefined;
+    const row = withDatabase(this.db, () =>
+      this.db.prepare('SELECT username FROM users WHERE username = ?').get(parsed.username),
+    ) as { username: string } | undefined;
+    return row ? { username: row.username } : undefined;
+  }
+
+  async verifyPassword(username: string, password: string): Promise<boolean> {
+    const parsed = this.parseOrUndefined(username);
+    const stored = parsed ? this.hashOf(parsed.username) : undefined;
+    if (!parsed || stored === undefined) {
+      await burnPasswordCheck(password);
+      return false;
+    }
+    const ok = await verifyPasswordHash(password, stored);
+    if (ok && needsRehash(stored)) await this.rehash(parsed.username, password, stored);
+    return ok;
+  }
+
+  /** Upgrades a hash made with older, cheaper parameters while the clear password is at hand. */
+  private async rehash(username: string, password: string, old: string): Promise<void> {
+    try {
+      const hash = await hashPassword(password);
+      withDatabase(this.db, () =>
+        this.db
+          .prepare('UPDATE users SET password_hash = ?, updated_at = ? WHERE username = ? AND password_hash = ?')
+          .run(hash, new Date().toISOString(), username, old),
+      );
+    } catch (err) {
+      this.logger.warn({ user: username, err }, 'could not upgrade the password hash');
+    }
+  }
+
+  async list(): Promise<UserRecord[]> {
+    const rows = withDatabase(this.db, () => this.db.prepare('SELECT username FROM users ORDER BY username').all()) as {
+      username: string;
+    }[];
+    return rows.map((r) => ({ username: r.username }));
+  }
+
+  async add(username: string, password: string): Promise<void> {
+    const parsed = parseUserName(username, this.virtualHosting);
+    checkNewPassword(password);
+    const hash = await hashPassword(password);
+    const now = new Date().toISOString();
+    withDatabase(this.db, () =>
+      this.db
+        .transaction(() => {
+          if (parsed.domain !== undefined && this.db.prepare('SELECT 1 FROM domains WHERE name = ?').get(parsed.domain) === undefined) {
+            throw new UnknownDomainError(
+              `domain ${parsed.domain} is not in the domain list; add it first with: tessera domain add ${parsed.domain}`,
+            );
+          }
+          const inserted = this.db
+            .prepare(
+              'INSERT OR IGNORE INTO users (username, domain, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
+            )
+            .run(parsed.username, parsed.domain ?? null, hash, now, now);
+          if (inserted.changes === 0) throw new UserExistsError(`user ${parsed.username} already exists`);
+        })
+        .immediate(),
+    );
+    this.logger.info({ user: parsed.username }, 'user added');
+  }
+
+  async remove(username: string): Promise<void> {
+    const parsed = this.parseForChange(username);
+    const deleted = withDatabase(this.db, () => this.db.prepare('DELETE FROM users WHERE username = ?').run(parsed.username));
+    if (deleted.changes === 0) throw new UnknownUserError(`user ${parsed.username} does not exist`);
+    this.logger.info({ user: parsed.username }, 'user removed');
+  }
+
+  async setPassword(username: string, password: string): Promise<void> {
+    const parsed = this.parseForChange(username);
+    checkNewPassword(password);
+    const hash = await hashPassword(password);
+    const updated = withDatabase(this.db, () =>
+      this.db
+        .prepare('UPDATE users SET password_hash = ?, updated_at = ? WHERE username = ?')
+        .run(hash, new Date().toISOString(), parsed.username),
+    );
+    if (updated.changes === 0) throw new UnknownUserError(`user ${parsed.username} does not exist`);
+    this.logger.info({ user: parsed.username }, 'password changed');
+  }
+
+  /** A malformed name cannot exist, so changing it is "unknown user", not a syntax lecture. */
+  private parseForChange(username: string): ParsedUserName {
+    try {
+      return parseUserName(username, this.virtualHosting);
+    } catch (err) {
+      if (err instanceof InvalidUserNameError) throw new UnknownUserError(`user ${username} does not exist (${err.message})`);
+      throw err;
+    }
+  }
+
+  /** Users whose form does not match the virtual-hosting setting: they can no longer log in. */
+  countMismatchedUsers(): number {
+    const sql = this.virtualHosting
+      ? 'SELECT count(*) AS n FROM users WHERE domain IS NULL'
+      : 'SELECT count(*) AS n FROM users WHERE domain IS NOT NULL';
+    return (withDatabase(this.db, () => this.db.prepare(sql).get()) as { n: number }).n;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+/** The embedded users repository and the domain list, sharing one database handle. */
+export interface EmbeddedUsers {
+  users: SqliteUsersRepository;
+  domains: SqliteDomainList;
+  /** Small persistent flags (e.g. "demo user created once"). */
+  getMarker(key: string): string | undefined;
+  setMarker(key: string, value: string): void;
+  /** Closes the shared database (closing `users` does too). */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens <dataDir>/users.sqlite, ensures the domains of domainlist.xml, and warns about users that
+ * the current virtual-hosting setting makes unreachable.
+ */
+export async function createEmbeddedUsersRepository(
+  dataDir: string,
+  cfg: EmbeddedUsersConfig,
+  domains: DomainListConfig,
+  logger: Logger,
+): Promise<EmbeddedUsers> {
+  const db = openUsersDatabase(dataDir);
+  try {
+    const users = new SqliteUsersRepository(db, cfg, logger);
+    const domainList = new SqliteDomainList(db, domains);
+    const added = await domainList.ensureConfigured();
+    if (added.length > 0) logger.info({ domains: added }, 'added the domains of domainlist.xml');
+    const mismatched = users.countMismatchedUsers();
+    if (mismatched > 0) {
+      logger.warn(
+        { count: mismatched, enableVirtualHosting: cfg.enableVirtualHosting },
+        cfg.enableVirtualHosting
+          ? 'users without a domain cannot log in while virtual hosting is on (usersrepository.xml enableVirtualHosting)'
+          : 'users with a domain cannot log in while virtual hosting is off (usersrepository.xml enableVirtualHosting)',
+      );
+    }
+    return {
+      users,
+      domains: domainList,
+      getMarker: (key) => withDatabase(db, () => readMeta(db, key)),
+      setMarker: (key, value) => withDatabase(db, () => writeMeta(db, key, value)),
+      close: () => users.close(),
+    };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}

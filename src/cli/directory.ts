@@ -1,0 +1,25 @@
+// Opens, for a CLI command, the same users database the server uses: the conf directory says where
+// the data directory is and how names look (virtual hosting, configured domains).
+import { loadConfig } from '../config/load.js';
+import type { EmbeddedUsersConfig, TesseraConfig } from '../config/types.js';
+import { silentLogger } from '../log/logger.js';
+import { createEmbeddedUsersRepository, type EmbeddedUsers } from '../auth/users/sqlite-users.js';
+import type { CliIO } from './types.js';
+
+export interface CliDirectory {
+  config: TesseraConfig;
+  embedded: EmbeddedUsers;
+}
+
+/** Loads the conf directory (printing its warnings) and opens users.sqlite. */
+export async function openDirectory(confDir: string, io: CliIO): Promise<CliDirectory> {
+  const { config, warnings } = await loadConfig(confDir, { env: io.env });
+  for (const w of warnings) io.stderr.write(`tessera: warning: ${w.file}: ${w.key}: ${w.message}\n`);
+  // Domains always live in users.sqlite; with LDAP users, only their naming rule matters here.
+  const usersConfig: EmbeddedUsersConfig =
+    config.users.kind === 'embedded'
+      ? config.users
+      : { kind: 'embedded', enableVirtualHosting: config.users.enableVirtualHosting, algorithm: 'scrypt' };
+  const embedded = await createEmbeddedUsersRepository(config.settings.dataDir, usersConfig, config.domains, silentLogger());
+  return { config, embedded };
+}

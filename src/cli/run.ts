@@ -1,0 +1,78 @@
+// Dispatches `tessera <command> …` to its CliCommand and maps failures to exit codes:
+// 0 done, 1 failed (one line on stderr), 2 the command line itself is wrong (message + usage).
+import { ConfigError } from '../config/errors.js';
+import {
+  InvalidUserNameError,
+  ReadOnlyRepositoryError,
+  UnknownUserError,
+  UserExistsError,
+  UsersRepositoryUnavailableError,
+} from '../auth/users/types.js';
+import {
+  DomainExistsError,
+  DomainInUseError,
+  InvalidDomainNameError,
+  InvalidPasswordError,
+  UnknownDomainError,
+} from '../auth/users/errors.js';
+import { StartupError } from '../server/errors.js';
+import { domainCommand } from './commands/domain.js';
+import { createHelpCommand, generalHelp } from './commands/help.js';
+import { serveCommand } from './commands/serve.js';
+import { userCommand } from './commands/user.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, PasswordInputError, UsageError } from './errors.js';
+import type { CliCommand, CliIO } from './types.js';
+
+const helpCommand: CliCommand = createHelpCommand(() => COMMANDS);
+export const COMMANDS: readonly CliCommand[] = [serveCommand, userCommand, domainCommand, helpCommand];
+
+/** Errors whose message is the whole story for the operator: no stack trace. */
+const EXPECTED_ERRORS = [
+  ConfigError,
+  StartupError,
+  UsersRepositoryUnavailableError,
+  ReadOnlyRepositoryError,
+  UserExistsError,
+  UnknownUserError,
+  InvalidUserNameError,
+  DomainExistsError,
+  DomainInUseError,
+  InvalidDomainNameError,
+  InvalidPasswordError,
+  UnknownDomainError,
+  PasswordInputError,
+];
+
+function isExpected(err: unknown): err is Error {
+  return EXPECTED_ERRORS.some((type) => err instanceof type);
+}
+
+export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined) {
+    io.stderr.write(generalHelp(COMMANDS));
+    return EXIT_USAGE;
+  }
+  if (name === '--help' || name === '-h') return helpCommand.run([], io);
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    io.stderr.write(`tessera: unknown command "${name}"\n${generalHelp(COMMANDS)}`);
+    return EXIT_USAGE;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`tessera ${command.name}: ${err.message}\n${command.usage}\n`);
+      return EXIT_USAGE;
+    }
+    if (isExpected(err)) {
+      io.stderr.write(`tessera: ${err.message.replace(/\s*\n\s*/g, ' ')}\n`);
+      return EXIT_FAILURE;
+    }
+    io.stderr.write(`tessera: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return EXIT_FAILURE;
+  }
+}
+
+export { EXIT_OK };

@@ -1,0 +1,29 @@
+// One <imapserver> block → ImapServerConfig.
+import { authSections, legacyCandidate } from './auth-xml.js';
+import { readCommon } from './listener.js';
+import type { ImapServerConfig } from './types.js';
+import { parseBoolean, parseInteger, parseSize } from './values.js';
+import type { XmlSection } from './xml.js';
+
+/** RFC 3501 §5.4: the autologout timer is at least 30 minutes, so IDLE clients are not cut off. */
+export const DEFAULT_IMAP_TIMEOUT_SECONDS = 1800;
+export const DEFAULT_IMAP_MAX_LINE_LENGTH = 65536;
+/** Large enough for any message SMTP accepts by default (50 MB) plus encoding overhead. */
+export const DEFAULT_IMAP_LITERAL_SIZE_LIMIT = 64 * 1024 * 1024;
+
+export async function readImapBlock(block: XmlSection, index: number): Promise<ImapServerConfig> {
+  const ctx = block.ctx;
+  const sections = authSections(block);
+  // James' old <plainAuthDisallowed>true</plainAuthDisallowed> meant "passwords only over TLS".
+  const legacyRequireSSL = legacyCandidate(block.text('plainAuthDisallowed'), parseBoolean, `${block.key}.auth.requireSSL`);
+  const common = await readCommon(block, { protocol: 'imap', index, defaultTimeout: DEFAULT_IMAP_TIMEOUT_SECONDS, legacyRequireSSL, authSections: sections });
+
+  const lineRaw = block.text('maxLineLength');
+  const maxLineLength = lineRaw ? ctx.parse(lineRaw.key, lineRaw.raw, (raw) => parseInteger(raw, 1024)) : DEFAULT_IMAP_MAX_LINE_LENGTH;
+  const literalRaw = block.text('literalSizeLimit');
+  const literal = literalRaw ? ctx.parse(literalRaw.key, literalRaw.raw, (raw) => parseSize(raw)) : DEFAULT_IMAP_LITERAL_SIZE_LIMIT;
+  // James writes 0 for "no limit"; consumers compare sizes, so "no limit" becomes the largest integer.
+  const maxLiteralSize = literal === 0 ? Number.MAX_SAFE_INTEGER : literal;
+
+  return { protocol: 'imap', ...common, maxLineLength, maxLiteralSize };
+}

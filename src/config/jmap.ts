@@ -1,0 +1,237 @@
+// jmap.properties → JmapConfig. James' keys where James has them (enabled, jmap.port, url.prefix,
+// authentication.strategy.rfc8621, xUser.secret, upload.max.size, get.max.size, set.max.size,
+// oidc.*), Tessera's own for the rest (documented in conf/jmap.properties).
+import { resolveAliases } from './aliases.js';
+import { DEFAULT_OIDC_CLAIM, DEFAULT_REVALIDATE_SECONDS } from './auth-xml.js';
+import type { FileContext } from './context.js';
+import { DEFAULT_TOKEN_EXPIRY, DEFAULT_TOKEN_GRACE_SECONDS } from './listener.js';
+import { PropertiesReader } from './properties.js';
+import { loadTls } from './tls.js';
+import type { AuthConfig, JmapConfig, JmapStrategyName, OidcConfig, TlsConfig, TokenExpiryPolicy } from './types.js';
+import { InvalidValue, parseBoolean, parseCidrList, parseEnum, parseHost, parseInteger, parsePort, parseSeconds, parseSize, parseUrl, splitList } from './values.js';
+
+/** James' default port. */
+export const DEFAULT_JMAP_PORT = 80;
+/**
+ * Unlike James (0.0.0.0), JMAP listens on loopback unless jmap.host says otherwise: JMAP is usually
+ * published through a reverse proxy, and an HTTP API should not appear on every interface by accident.
+ */
+export const DEFAULT_JMAP_HOST = '127.0.0.1';
+export const DEFAULT_XUSER_HEADER = 'X-User';
+
+export const JMAP_LIMIT_DEFAULTS = {
+  maxSizeUpload: 50 * 1024 * 1024,
+  maxConcurrentUpload: 4,
+  maxSizeRequest: 10 * 1024 * 1024,
+  maxConcurrentRequests: 4,
+  maxCallsInRequest: 16,
+  maxObjectsInGet: 500,
+  maxObjectsInSet: 500,
+} as const;
+
+const STRATEGY_KEY = 'authentication.strategy.rfc8621';
+const STRATEGY_CLASSES: Record<string, JmapStrategyName> = {
+  basic: 'basic',
+  basicauthenticationstrategy: 'basic',
+  jwt: 'jwt',
+  jwtauthenticationstrategy: 'jwt',
+  oidc: 'oidc',
+  oidcauthenticationstrategy: 'oidc',
+  xuser: 'xuser',
+  'x-user': 'xuser',
+  xuserauthenticationstrategy: 'xuser',
+};
+
+function parseStrategy(raw: string): JmapStrategyName {
+  const v = raw.trim().toLowerCase();
+  const short = v.startsWith('org.apache.james.jmap.http.') ? v.slice('org.apache.james.jmap.http.'.length) : v;
+  const found = STRATEGY_CLASSES[short];
+  if (!found) {
+    throw new InvalidValue('allowed strategies: BasicAuthenticationStrategy, JWTAuthenticationStrategy, OidcAuthenticationStrategy, XUserAuthenticationStrategy (with or without org.apache.james.jmap.http., or basic, jwt, oidc, xuser)', 'unknown authentication strategy');
+  }
+  return found;
+}
+
+const IGNORED_JAMES_KEYS: ReadonlyMap<string, string> = new Map([
+  ['tls.keystoreURL', 'in James it signs JMAP draft tokens; Tessera does not need it'],
+  ['jwt.publickeypem.url', 'publish the key as a JWKS and set oidc.jwksURL instead'],
+  ['websocket.url.prefix', 'derived from url.prefix'],
+  ['websocket.ping.interval', ''],
+  ['email.send.max.size', ''],
+  ['max.size.attachments.per.mail', ''],
+  ['upload.quota.limit', ''],
+  ['view.email.query.enabled', ''],
+  ['user.provisioning.enabled', 'users come from the users repository'],
+  ['jmap.version.default', 'only RFC 8621 is served'],
+  ['dynamic.jmap.prefix.resolution.enabled', ''],
+  ['webpush.prevent.server.side.request.forgery', ''],
+  ['cassandra.filter.projection.activated', ''],
+  ['delay.sends.enabled', ''],
+  ['disabled.capabilities', ''],
+  ['email.get.full.max.size', ''],
+]);
+
+export async function loadJmapFile(ctx: FileContext, text: string | undefined): Promise<JmapConfig> {
+  const props = new PropertiesReader(ctx, text ?? '');
+  const enabled = text === undefined ? false : (props.parse('enabled', parseBoolean) ?? true);
+  const host = props.parse('jmap.host', parseHost) ?? DEFAULT_JMAP_HOST;
+  const port = props.parse('jmap.port', parsePort) ?? DEFAULT_JMAP_PORT;
+
+  const tls = await readJmapTls(ctx, props, enabled);
+  const urlPrefix = props.parse('url.prefix', (raw) => parseUrl(raw).replace(/\/+$/, '')) ?? defaultUrlPrefix(host, port, tls !== undefined);
+
+  const auth = readJmapAuth(ctx, props);
+  const strategies = readStrategies(ctx, props, auth);
+  const xUser = readXUser(ctx, props, strategies);
+
+  const limit = (key: string, fallback: number, parser: (raw: string) => number): number => props.parse(key, parser) ?? fallback;
+  const size = (raw: string): number => parseSize(raw);
+  const count = (raw: string): number => parseInteger(raw, 1);
+  const d = JMAP_LIMIT_DEFAULTS;
+  const config: JmapConfig = {
+    enabled,
+    bind: { host, port },
+    urlPrefix,
+    strategies,
+    auth,
+    xUser,
+    ...(tls ? { tls } : {}),
+    maxSizeUpload: limit('upload.max.size', d.maxSizeUpload, size),
+    maxConcurrentUpload: limit('upload.max.concurrent', d.maxConcurrentUpload, count),
+    maxSizeRequest: limit('request.max.size', d.maxSizeRequest, size),
+    maxConcurrentRequests: limit('request.max.concurrent', d.maxConcurrentRequests, count),
+    maxCallsInRequest: limit('request.max.calls', d.maxCallsInRequest, count),
+    maxObjectsInGet: limit('get.max.size', d.maxObjectsInGet, count),
+    maxObjectsInSet: limit('set.max.size', d.maxObjectsInSet, count),
+    tokenExpiry: readTokenExpiry(ctx, props),
+    source: ctx.display,
+  };
+  // James keeps the keystore password next to tls.keystoreURL; it belongs to that ignored key.
+  if (props.has('tls.keystoreURL')) props.get('tls.secret');
+  props.warnUnused(IGNORED_JAMES_KEYS);
+  return config;
+}
+
+function defaultUrlPrefix(host: string, port: number, https: boolean): string {
+  const scheme = https ? 'https' : 'http';
+  const defaultPort = https ? 443 : 80;
+  const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  return `${scheme}://${shownHost}${port === defaultPort ? '' : `:${port}`}`;
+}
+
+const TLS_KEYS = ['tls.privateKey', 'tls.certificates', 'tls.keystore', 'tls.keystoreType', 'tls.secret'] as const;
+
+async function readJmapTls(ctx: FileContext, props: PropertiesReader, jmapEnabled: boolean): Promise<TlsConfig | undefined> {
+  const on = props.parse('tls.enabled', parseBoolean) ?? false;
+  if (!jmapEnabled) {
+    // A disabled JMAP server's certificates are not loaded: a stale path must not stop the server.
+    for (const key of TLS_KEYS) props.get(key);
+    return undefined;
+  }
+  if (!on) {
+    const material = props.get('tls.keystore') ?? props.get('tls.privateKey') ?? props.get('tls.certificates');
+    if (material) ctx.warn(material.key, 'TLS material is configured but tls.enabled is not true, so JMAP serves plain HTTP');
+    if (!props.has('tls.keystoreURL')) for (const key of TLS_KEYS) props.get(key);
+    return undefined;
+  }
+  return loadTls(ctx, {
+    socketTLS: true,
+    startTLS: false,
+    privateKey: props.get('tls.privateKey'),
+    certificates: props.get('tls.certificates'),
+    keystore: props.get('tls.keystore'),
+    keystoreType: props.get('tls.keystoreType'),
+    secret: props.get('tls.secret'),
+    names: { keystore: 'tls.keystore', keystoreType: 'tls.keystoreType', privateKey: 'tls.privateKey', certificates: 'tls.certificates' },
+    blockKey: 'tls',
+  });
+}
+
+function readJmapAuth(ctx: FileContext, props: PropertiesReader): AuthConfig {
+  const plainAuthEnabled = props.parse('auth.plainAuthEnabled', parseBoolean) ?? true;
+  const requireSSL = props.parse('auth.requireSSL', parseBoolean) ?? true;
+  const oidc = readJmapOidc(ctx, props);
+  return { plainAuthEnabled, requireSSL, ...(oidc ? { oidc } : {}) };
+}
+
+function readJmapOidc(ctx: FileContext, props: PropertiesReader): OidcConfig | undefined {
+  if (!props.has('oidc.')) return undefined;
+  const url = (raw: string): string => parseUrl(raw);
+  const jwksURL = props.parse('oidc.jwksURL', url);
+  const oidcConfigurationURL = props.parse('oidc.oidcConfigurationURL', url);
+  if (jwksURL === undefined && oidcConfigurationURL === undefined) {
+    ctx.fail('oidc.jwksURL', '', 'oidc.* keys are set but neither oidc.jwksURL nor oidc.oidcConfigurationURL; add one of them or remove the oidc.* keys', 'incomplete OIDC configuration');
+  }
+  const introspectionUrl = props.parse('oidc.introspection.url', url);
+  const introspectionAuth = props.get('oidc.introspection.auth')?.raw;
+  if (introspectionAuth !== undefined && introspectionUrl === undefined) {
+    ctx.fail('oidc.introspection.url', '', 'oidc.introspection.auth is set without oidc.introspection.url; add the RFC 7662 endpoint URL or remove oidc.introspection.auth', 'incomplete introspection configuration');
+  }
+  // James spells it oidc.userInfo.url; the lower-case form matches the XML <userinfo>.
+  const userinfo = resolveAliases(ctx, [
+    { value: props.get('oidc.userinfo.url'), parse: url },
+    { value: props.get('oidc.userInfo.url'), parse: url },
+  ])?.value;
+  const issuer = props.get('oidc.issuer')?.raw;
+  const scope = props.get('oidc.scope')?.raw;
+  const clientId = props.get('oidc.clientId')?.raw;
+  const introspection = introspectionUrl === undefined ? undefined : { url: introspectionUrl, ...(introspectionAuth !== undefined ? { auth: introspectionAuth } : {}) };
+  return {
+    ...(jwksURL !== undefined ? { jwksURL } : {}),
+    ...(oidcConfigurationURL !== undefined ? { oidcConfigurationURL } : {}),
+    ...(issuer !== undefined ? { issuer } : {}),
+    claim: props.get('oidc.claim')?.raw ?? DEFAULT_OIDC_CLAIM,
+    ...(scope !== undefined ? { scope } : {}),
+    aud: props.parse('oidc.aud', (raw) => splitList(raw)) ?? [],
+    ...(clientId !== undefined ? { clientId } : {}),
+    ...(introspection ? { introspection } : {}),
+    ...(userinfo !== undefined ? { userinfo: { url: userinfo } } : {}),
+    revalidateInterval: props.parse('oidc.revalidateInterval', parseSeconds) ?? (introspection ? DEFAULT_REVALIDATE_SECONDS : 0),
+  };
+}
+
+function readStrategies(ctx: FileContext, props: PropertiesReader, auth: AuthConfig): JmapStrategyName[] {
+  const raw = props.get(STRATEGY_KEY);
+  if (!raw) {
+    // James' fallback is JWT then Basic; JWT needs an OIDC provider, so without one Basic stays.
+    return auth.oidc ? ['jwt', 'basic'] : ['basic'];
+  }
+  const names = splitList(raw.raw).map((s) => ctx.parse(STRATEGY_KEY, s, parseStrategy));
+  const unique = [...new Set(names)];
+  if (unique.length !== names.length) ctx.warn(STRATEGY_KEY, 'a strategy is listed twice; it is tried once');
+  if (unique.length === 0) ctx.fail(STRATEGY_KEY, raw.raw, 'list at least one strategy, e.g. BasicAuthenticationStrategy', 'empty');
+  const needsOidc = unique.filter((s) => s === 'jwt' || s === 'oidc');
+  if (needsOidc.length > 0 && !auth.oidc) {
+    ctx.fail(STRATEGY_KEY, raw.raw, `the ${needsOidc.join('/')} strategy validates tokens with an OpenID provider: set oidc.oidcConfigurationURL or oidc.jwksURL (with oidc.claim, oidc.aud) in jmap.properties, or remove the strategy`, 'strategy needs OIDC settings');
+  }
+  return unique;
+}
+
+function readXUser(ctx: FileContext, props: PropertiesReader, strategies: JmapStrategyName[]): JmapConfig['xUser'] {
+  const prefix = `${STRATEGY_KEY}.xUser`;
+  const secrets = props.parse(`${prefix}.secret`, (raw) => splitList(raw)) ?? [];
+  const trustedProxies = props.parse(`${prefix}.trustedProxies`, parseCidrList) ?? [];
+  const headerName = props.parse(`${prefix}.header`, (raw) => {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(raw)) throw new InvalidValue('write an HTTP header name, e.g. X-User');
+    return raw;
+  }) ?? DEFAULT_XUSER_HEADER;
+  if (strategies.includes('xuser') && secrets.length === 0 && trustedProxies.length === 0) {
+    ctx.fail(
+      STRATEGY_KEY,
+      props.get(STRATEGY_KEY)?.raw ?? '',
+      `XUserAuthenticationStrategy trusts a header anyone could send: set ${prefix}.trustedProxies (CIDRs of your API gateway) and/or ${prefix}.secret`,
+      'X-User strategy without trusted proxies or secret',
+    );
+  }
+  return { headerName, trustedProxies, secrets };
+}
+
+function readTokenExpiry(ctx: FileContext, props: PropertiesReader): TokenExpiryPolicy {
+  const action = props.parse('tokenExpiry.action', (raw) => parseEnum(raw, ['disconnect', 'ignore'] as const)) ?? DEFAULT_TOKEN_EXPIRY.action;
+  const grace = props.parse('tokenExpiry.grace', (raw) => parseInteger(raw, 0));
+  if (action === 'ignore') {
+    if (grace !== undefined) ctx.warn('tokenExpiry.grace', 'has no effect with tokenExpiry.action=ignore');
+    return { action };
+  }
+  return { action, graceSeconds: grace ?? DEFAULT_TOKEN_GRACE_SECONDS };
+}

@@ -1,0 +1,141 @@
+// Settings shared by every imapserver/smtpserver block: identity, addresses, TLS, limits, auth and
+// the token-expiry policy. Protocol-specific keys are read by imap.ts and smtp.ts.
+import { hostname } from 'node:os';
+import { resolveAliases, type Candidate } from './aliases.js';
+import { readAuth } from './auth-xml.js';
+import type { FileContext } from './context.js';
+import { loadTls } from './tls.js';
+import type { AuthConfig, HostPort, TlsConfig, TokenExpiryPolicy } from './types.js';
+import { parseBoolean, parseEnum, parseHostPortList, parseInteger } from './values.js';
+import type { XmlSection } from './xml.js';
+
+/** Seconds a session may outlive its token before it is closed (clients need time to refresh). */
+export const DEFAULT_TOKEN_GRACE_SECONDS = 60;
+export const DEFAULT_TOKEN_EXPIRY: TokenExpiryPolicy = { action: 'disconnect', graceSeconds: DEFAULT_TOKEN_GRACE_SECONDS };
+
+export interface CommonListener {
+  name: string;
+  enabled: boolean;
+  bind: HostPort[];
+  tls: TlsConfig;
+  connectionLimit: number;
+  connectionLimitPerIP: number;
+  helloName: string;
+  auth: AuthConfig;
+  timeout: number;
+  tokenExpiry: TokenExpiryPolicy;
+  source: string;
+}
+
+export interface CommonOptions {
+  protocol: 'imap' | 'smtp';
+  index: number;
+  defaultTimeout: number;
+  legacyRequireSSL?: Candidate<boolean>;
+  /** The auth sections, read once by the caller because protocol keys live there too. */
+  authSections: XmlSection[];
+}
+
+export async function readCommon(block: XmlSection, opts: CommonOptions): Promise<CommonListener> {
+  const ctx: FileContext = block.ctx;
+  const enabledAttr = block.attr('enabled');
+  const enabled = enabledAttr ? ctx.parse(enabledAttr.key, enabledAttr.raw, parseBoolean) : true;
+  const name = block.text('jmxName')?.raw ?? `${opts.protocol}-${opts.index}`;
+
+  const bindRaw = block.text('bind');
+  if (!bindRaw) {
+    const example = opts.protocol === 'imap' ? '0.0.0.0:143' : '0.0.0.0:25';
+    ctx.fail(block.childKey('bind'), '', `every block needs <bind>host:port</bind>, e.g. <bind>${example}</bind>`, 'missing');
+  }
+  const bind = ctx.parse(bindRaw.key, bindRaw.raw, parseHostPortList);
+
+  const tls = await readTls(block, enabled);
+  const count = (key: string): number => {
+    const v = block.text(key);
+    return v ? ctx.parse(v.key, v.raw, (raw) => parseInteger(raw, 0)) : 0;
+  };
+  const connectionLimit = count('connectionLimit');
+  const connectionLimitPerIP = count('connectionLimitPerIP');
+  const helloName = readHelloName(block);
+  // James calls it <connectiontimeout>; some James IMAP samples write <timeout>. Both mean the same.
+  const timeout =
+    resolveAliases(ctx, [
+      { value: block.text('connectiontimeout'), parse: (raw) => parseInteger(raw, 1) },
+      { value: block.text('timeout'), parse: (raw) => parseInteger(raw, 1) },
+    ])?.value ?? opts.defaultTimeout;
+  const auth = readAuth(block, opts.authSections, opts.legacyRequireSSL ? { legacyRequireSSL: opts.legacyRequireSSL } : {});
+  const tokenExpiry = readTokenExpiry(block);
+  return {
+    name,
+    enabled,
+    bind,
+    tls,
+    connectionLimit,
+    connectionLimitPerIP,
+    helloName,
+    auth,
+    timeout,
+    tokenExpiry,
+    source: `${ctx.display}, block ${opts.index}`,
+  };
+}
+
+async function readTls(block: XmlSection, enabled: boolean): Promise<TlsConfig> {
+  const ctx = block.ctx;
+  const sec = block.child('tls');
+  if (!sec) return { socketTLS: false, startTLS: false, selfSigned: false };
+  const flag = (name: string): boolean => {
+    const v = sec.attr(name);
+    return v ? ctx.parse(v.key, v.raw, parseBoolean) : false;
+  };
+  const socketTLS = flag('socketTLS');
+  const startTLS = flag('startTLS');
+  if (!enabled) {
+    // A disabled block's certificates are not loaded: a stale path there must not stop the server.
+    sec.consumeAll();
+    return { socketTLS, startTLS, selfSigned: false };
+  }
+  return loadTls(ctx, {
+    socketTLS,
+    startTLS,
+    privateKey: sec.text('privateKey'),
+    certificates: sec.text('certificates'),
+    keystore: sec.text('keystore'),
+    keystoreType: sec.text('keystoreType'),
+    secret: sec.text('secret'),
+    names: { keystore: '<keystore>', keystoreType: '<keystoreType>', privateKey: '<privateKey>', certificates: '<certificates>' },
+    blockKey: sec.key,
+  });
+}
+
+/** James semantics: autodetect (the default) uses the machine's host name. */
+function readHelloName(block: XmlSection): string {
+  const ctx = block.ctx;
+  const sec = block.child('helloName');
+  if (!sec) return hostname();
+  const auto = sec.attr('autodetect');
+  const text = sec.el.text;
+  const autodetect = auto ? ctx.parse(auto.key, auto.raw, parseBoolean) : text === '';
+  if (autodetect) {
+    if (text !== '') ctx.warn(sec.key, `autodetect="true" uses the host name "${hostname()}"; the name "${text}" is ignored (set autodetect="false" to use it)`);
+    return hostname();
+  }
+  if (text === '') ctx.fail(sec.key, '', 'with autodetect="false" give the name, e.g. <helloName autodetect="false">mail.example.com</helloName>', 'missing');
+  return text;
+}
+
+function readTokenExpiry(block: XmlSection): TokenExpiryPolicy {
+  const ctx = block.ctx;
+  const sec = block.child('tokenExpiry');
+  if (!sec) return DEFAULT_TOKEN_EXPIRY;
+  const actionRaw = sec.attr('action');
+  const action = actionRaw ? ctx.parse(actionRaw.key, actionRaw.raw, (raw) => parseEnum(raw, ['disconnect', 'ignore'] as const)) : 'disconnect';
+  const graceRaw = sec.attr('grace');
+  const grace = graceRaw ? ctx.parse(graceRaw.key, graceRaw.raw, (raw) => parseInteger(raw, 0)) : DEFAULT_TOKEN_GRACE_SECONDS;
+  if (action === 'ignore') {
+    if (graceRaw) ctx.warn(graceRaw.key, 'grace has no effect with action="ignore"');
+    return { action };
+  }
+  return { action, graceSeconds: grace };
+}
+

@@ -1,0 +1,56 @@
+// tessera.properties: what James has no file for (data directory, storage engine, log level, the
+// development OpenID provider, shutdown grace, demo seeding). Environment variables override the file
+// so containers can relocate data or raise logging without editing configuration.
+import path from 'node:path';
+import type { FileContext } from './context.js';
+import { ConfigError } from './errors.js';
+import { PropertiesReader } from './properties.js';
+import type { LogLevel, TesseraSettings } from './types.js';
+import { InvalidValue, parseBoolean, parseEnum, parseInteger, parsePort, parseUrl } from './values.js';
+
+export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+export const DEFAULT_DATA_DIR = './var';
+export const DEFAULT_DEV_IDP_PORT = 8600;
+export const DEFAULT_SHUTDOWN_TIMEOUT_SECONDS = 10;
+
+function parseLogLevel(raw: string): LogLevel {
+  return parseEnum(raw.toLowerCase(), LOG_LEVELS);
+}
+
+export function loadSettingsFile(ctx: FileContext, text: string | undefined, env: NodeJS.ProcessEnv): TesseraSettings {
+  const props = new PropertiesReader(ctx, text ?? '');
+  // Relative to the working directory, like any path given on a command line.
+  const dataDirRaw = env['TESSERA_DATA_DIR'] || props.get('data.dir')?.raw || DEFAULT_DATA_DIR;
+  if (env['TESSERA_DATA_DIR']) props.get('data.dir');
+  const dataDir = path.resolve(process.cwd(), dataDirRaw);
+
+  const engine = props.parse('storage.engine', (raw) => parseEnum(raw, ['sqlite', 'postgres'] as const)) ?? 'sqlite';
+  const pgUrl = props.parse('storage.postgres.url', (raw) => parseUrl(raw, ['postgres:', 'postgresql:']));
+  if (engine === 'postgres' && pgUrl === undefined) {
+    ctx.fail('storage.postgres.url', '', 'storage.engine=postgres needs storage.postgres.url, e.g. postgres://tessera:secret@127.0.0.1:5432/tessera', 'missing');
+  }
+  if (engine === 'sqlite' && pgUrl !== undefined) ctx.warn('storage.postgres.url', 'ignored because storage.engine is sqlite');
+  const storage: TesseraSettings['storage'] = engine === 'postgres' && pgUrl !== undefined ? { engine, url: pgUrl } : { engine: 'sqlite' };
+
+  let logLevel = props.parse('log.level', parseLogLevel) ?? 'info';
+  const envLevel = env['TESSERA_LOG_LEVEL'];
+  if (envLevel) {
+    try {
+      logLevel = parseLogLevel(envLevel);
+    } catch (err) {
+      if (!(err instanceof InvalidValue)) throw err;
+      throw new ConfigError({ file: 'environment', key: 'TESSERA_LOG_LEVEL', value: envLevel, allowed: err.allowed });
+    }
+  }
+
+  const devIdpPort = props.parse('devIdp.port', parsePort) ?? DEFAULT_DEV_IDP_PORT;
+  const devIdp = {
+    enabled: props.parse('devIdp.enabled', parseBoolean) ?? false,
+    port: devIdpPort,
+    issuer: props.parse('devIdp.issuer', (raw) => parseUrl(raw).replace(/\/+$/, '')) ?? `http://127.0.0.1:${devIdpPort}`,
+  };
+  const shutdownTimeout = props.parse('shutdown.timeout', (raw) => parseInteger(raw, 0, 3600)) ?? DEFAULT_SHUTDOWN_TIMEOUT_SECONDS;
+  const seedDemoUser = props.parse('demo.seed', parseBoolean) ?? false;
+  props.warnUnused(new Map());
+  return { dataDir, storage, logLevel, devIdp, shutdownTimeout, seedDemoUser };
+}

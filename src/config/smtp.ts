@@ -1,0 +1,69 @@
+// One <smtpserver> block → SmtpServerConfig, including James' relay and AUTH-announce rules and
+// their legacy spellings (<authRequired>, <requireAuth>).
+import { resolveAliases, type Candidate } from './aliases.js';
+import { authSections, leaf, legacyCandidate } from './auth-xml.js';
+import { readCommon } from './listener.js';
+import type { AnnounceMode, SmtpServerConfig } from './types.js';
+import { InvalidValue, parseBoolean, parseCidrList, parseEnum, parseInteger, parseSize } from './values.js';
+import type { XmlSection } from './xml.js';
+
+/** RFC 5321 §4.5.3.2.7 suggests 5 minutes of server timeout while waiting for a command. */
+export const DEFAULT_SMTP_TIMEOUT_SECONDS = 300;
+export const DEFAULT_SMTP_MAX_MESSAGE_SIZE = 50 * 1024 * 1024;
+/** RFC 5321 §4.5.3.1.8 requires at least 100; Postfix accepts 1000. */
+export const DEFAULT_SMTP_MAX_RECIPIENTS = 1000;
+export const DEFAULT_SMTP_MAX_LINE_LENGTH = 65536;
+
+const ANNOUNCE_MODES: readonly AnnounceMode[] = ['always', 'forUnauthorizedAddresses', 'never'];
+
+function parseAnnounce(raw: string): AnnounceMode {
+  try {
+    return parseEnum(raw, ANNOUNCE_MODES);
+  } catch {
+    throw new InvalidValue('allowed values: always, forUnauthorizedAddresses, never');
+  }
+}
+
+/** James' old <authRequired>: true → forUnauthorizedAddresses, announce → always, false → never. */
+function parseAuthRequired(raw: string): AnnounceMode {
+  const v = raw.trim().toLowerCase();
+  if (v === 'true') return 'forUnauthorizedAddresses';
+  if (v === 'announce') return 'always';
+  if (v === 'false') return 'never';
+  throw new InvalidValue('allowed values: true, false, announce (better: <auth><announce>always|forUnauthorizedAddresses|never</announce>)');
+}
+
+export async function readSmtpBlock(block: XmlSection, index: number): Promise<SmtpServerConfig> {
+  const ctx = block.ctx;
+  const sections = authSections(block);
+  const common = await readCommon(block, { protocol: 'smtp', index, defaultTimeout: DEFAULT_SMTP_TIMEOUT_SECONDS, authSections: sections });
+
+  const announceKey = `${block.key}.auth.announce`;
+  const announce =
+    resolveAliases<AnnounceMode>(ctx, [
+      ...leaf(sections, 'announce', parseAnnounce),
+      legacyCandidate(block.text('authRequired'), parseAuthRequired, announceKey),
+    ])?.value ?? 'never';
+
+  const relayKey = `${block.key}.auth.requireAuthForRelay`;
+  const relayCandidates: Candidate<boolean>[] = [
+    ...leaf(sections, 'requireAuthForRelay', parseBoolean),
+    { value: block.text('requireAuthForRelay'), parse: parseBoolean, deprecated: { replacement: relayKey, origin: "the original proposal's name" } },
+    legacyCandidate(block.text('requireAuth'), parseBoolean, relayKey),
+  ];
+  const requireAuthForRelay = resolveAliases(ctx, relayCandidates)?.value ?? true;
+
+  const addrRaw = block.text('authorizedAddresses');
+  const authorizedAddresses = addrRaw ? ctx.parse(addrRaw.key, addrRaw.raw, parseCidrList) : [];
+  const verifyRaw = block.text('verifyIdentity');
+  const verifyIdentity = verifyRaw ? ctx.parse(verifyRaw.key, verifyRaw.raw, parseBoolean) : true;
+  const sizeRaw = block.text('maxmessagesize');
+  // James' maxmessagesize is in kilobytes; 0 means unlimited.
+  const maxMessageSize = sizeRaw ? ctx.parse(sizeRaw.key, sizeRaw.raw, (raw) => parseSize(raw, 'K')) : DEFAULT_SMTP_MAX_MESSAGE_SIZE;
+  const rcptRaw = block.text('maxRecipients');
+  const maxRecipients = rcptRaw ? ctx.parse(rcptRaw.key, rcptRaw.raw, (raw) => parseInteger(raw, 1)) : DEFAULT_SMTP_MAX_RECIPIENTS;
+  const lineRaw = block.text('maxLineLength');
+  const maxLineLength = lineRaw ? ctx.parse(lineRaw.key, lineRaw.raw, (raw) => parseInteger(raw, 1000)) : DEFAULT_SMTP_MAX_LINE_LENGTH;
+
+  return { protocol: 'smtp', ...common, announce, requireAuthForRelay, authorizedAddresses, verifyIdentity, maxMessageSize, maxRecipients, maxLineLength };
+}

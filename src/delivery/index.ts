@@ -1,0 +1,47 @@
+// Builds the delivery core: the service SMTP and JMAP call, and the outbound worker it wakes.
+import type { DomainList, UsersRepository } from '../auth/users/types.js';
+import type { Logger } from '../log/logger.js';
+import type { MailStore } from '../store/types.js';
+import { StoreDeliveryService } from './service.js';
+import { OutboundWorker, type OutboundWorkerOptions } from './outbound/worker.js';
+
+export type { DeliveryService, DeliveryRequest, DeliveryResult, RecipientRoute, RecipientOutcome, SubmitRequest, TraceInfo } from './types.js';
+export { RecipientLookupUnavailableError } from './types.js';
+export { StoreDeliveryService } from './service.js';
+export { OutboundWorker } from './outbound/worker.js';
+export type { SmarthostConfig } from './outbound/next-hop.js';
+
+export interface DeliveryCoreOptions {
+  store: MailStore;
+  users: UsersRepository;
+  domains: DomainList;
+  logger: Logger;
+  hostname: string;
+  /** Outbound settings: routes (tests), smarthost, polling, retries. */
+  outbound?: Omit<OutboundWorkerOptions, 'store' | 'logger' | 'hostname' | 'bounce'>;
+}
+
+export interface DeliveryCore {
+  service: StoreDeliveryService;
+  worker: OutboundWorker;
+}
+
+/** Creates the service and its worker; call worker.start() to begin delivering the queue. */
+export function createDeliveryCore(options: DeliveryCoreOptions): DeliveryCore {
+  const service = new StoreDeliveryService({
+    store: options.store,
+    users: options.users,
+    domains: options.domains,
+    logger: options.logger.child({ component: 'delivery' }),
+    hostname: options.hostname,
+  });
+  const worker = new OutboundWorker({
+    ...options.outbound,
+    store: options.store,
+    logger: options.logger.child({ component: 'outbound' }),
+    hostname: options.hostname,
+    bounce: (sender, failed, original, arrival) => service.bounce(sender, failed, original, arrival),
+  });
+  service.onQueued = () => worker.wake();
+  return { service, worker };
+}

@@ -1,0 +1,94 @@
+// The delivery core: shared by the SMTP server (DATA/BDAT) and JMAP EmailSubmission. It decides where
+// each recipient's copy goes (a local INBOX, or the durable outbound queue), and never imports a
+// protocol front-end.
+import type { Principal } from '../auth/types.js';
+import type { JsonValue } from '../store/types.js';
+
+/** Where a recipient address leads. */
+export type RecipientRoute =
+  | { kind: 'local'; address: string; user: string }
+  /** A local domain, but no such user (SMTP 550 5.1.1). */
+  | { kind: 'unknown'; address: string }
+  | { kind: 'remote'; address: string; domain: string };
+
+/** The users repository or domain list could not answer (SMTP 451 4.3.0). */
+export class RecipientLookupUnavailableError extends Error {
+  override readonly name = 'RecipientLookupUnavailableError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Trace information for the Received: header (RFC 5321 §4.4). */
+export interface TraceInfo {
+  /** HELO/EHLO name the client gave. */
+  helo: string;
+  peerAddress: string;
+  /** RFC 3848 protocol keyword: SMTP, ESMTP, ESMTPA, ESMTPS, ESMTPSA, UTF8SMTPSA, HTTP… */
+  protocol: string;
+  /** Our host name. */
+  by: string;
+}
+
+export interface DeliveryRequest {
+  /** Envelope sender; '' is the null reverse-path (bounces). */
+  from: string;
+  /** Recipients already routed (and accepted) by the caller; unknown ones must not be included. */
+  recipients: RecipientRoute[];
+  /** The message as received (CRLF line endings), without our Received: header. */
+  bytes: Buffer;
+  trace: TraceInfo;
+  /** The envelope needs SMTPUTF8 when relayed. */
+  smtputf8?: boolean;
+  principal?: Principal;
+  /**
+   * When some recipients fail and others succeed, send the sender a DSN for the failures. SMTP sets
+   * this: it can only answer once for the whole message, and answers 250 if anyone got it.
+   */
+  bounceFailures?: boolean;
+  /** Stored on the outbound queue item (JMAP: identityId, emailId, onSuccess actions…). */
+  meta?: JsonValue;
+}
+
+export type RecipientOutcome =
+  | { address: string; status: 'delivered' | 'queued' }
+  | {
+      address: string;
+      status: 'failed';
+      /** overQuota → SMTP 552 5.2.2; temporary → 451 4.3.0; permanent → 550 5.0.0. */
+      reason: 'overQuota' | 'temporary' | 'permanent';
+      message: string;
+    };
+
+export interface DeliveryResult {
+  /** Id used in the 250 reply and logs. */
+  id: string;
+  outcomes: RecipientOutcome[];
+  /** Outbound queue item holding the remote recipients, when there were any (store.getOutbound). */
+  queueId?: string;
+}
+
+export interface SubmitRequest {
+  /** Envelope sender. */
+  from: string;
+  to: string[];
+  bytes: Buffer;
+  principal: Principal;
+  /** Trace info; defaults to an HTTP submission by this host. */
+  trace?: Partial<TraceInfo>;
+  /** Stored on the outbound queue item. */
+  meta?: JsonValue;
+}
+
+/** The entry point the SMTP server and JMAP EmailSubmission call. */
+export interface DeliveryService {
+  /** Routes one recipient address (local user, unknown local user, or remote). */
+  route(address: string): Promise<RecipientRoute>;
+  /**
+   * Delivers to local INBOXes (fsynced by the store) and durably queues remote recipients, all before
+   * resolving: a caller may acknowledge the message once this returns.
+   */
+  deliver(request: DeliveryRequest): Promise<DeliveryResult>;
+  /** EmailSubmission: routes `to`, refuses unknown local users, then delivers. */
+  submit(request: SubmitRequest): Promise<DeliveryResult>;
+}

@@ -1,0 +1,130 @@
+// The development OpenID provider started by `npm start` on the sample conf: a real oidc-provider on
+// 127.0.0.1 issuing JWT access tokens for the mail audience to the demo user(s), plus a command-line
+// way to get one:
+//
+//   TOKEN=$(curl -s -d email=demo@example.com http://127.0.0.1:8600/dev/token)
+//   curl -v 'imap://127.0.0.1:1143/' --login-options AUTH=OAUTHBEARER --oauth2-bearer "$TOKEN" --user 'demo@example.com:'
+//
+// POST /dev/token runs the real authorization-code flow inside the IdP for that user and answers the
+// access token as text. It exists only on this development provider, which listens on 127.0.0.1 only;
+// configuring a real provider (Keycloak, Authentik, Entra) turns it off.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../log/logger.js';
+import { Idp, IDP_CLIENT_ID } from './idp.js';
+
+export interface DevIdpOptions {
+  /** Port on 127.0.0.1 (the sample conf uses 8600). */
+  port: number;
+  /** Issuer URL (sample conf: http://127.0.0.1:8600); default http://127.0.0.1:<port>. */
+  issuer?: string;
+  users: { email: string }[];
+  /** Access token audience / resource indicator (sample conf: urn:tessera:mail). */
+  audience: string;
+  logger: Logger;
+  /** Scopes of the mail resource (default "openid email"). */
+  scope?: string;
+  /**
+   * When given, POST /dev/token also requires `password` and checks it here (e.g. against the users
+   * repository), so the endpoint is no weaker than a password login.
+   */
+  verifyPassword?: (email: string, password: string) => Promise<boolean>;
+}
+
+export interface DevIdp {
+  readonly issuer: string;
+  readonly discoveryUrl: string;
+  readonly tokenUrl: string;
+  readonly clientId: string;
+  /** Issues a real access token for a configured user (what POST /dev/token answers). */
+  accessToken(email: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+const MAX_FORM_BYTES = 4096;
+
+export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
+  const scope = options.scope ?? 'openid email';
+  let idpRef: Idp | undefined;
+  const idp = new Idp({
+    port: options.port,
+    issuer: options.issuer,
+    users: options.users,
+    audience: options.audience,
+    scope,
+    extraRoutes: (req, res) => handleDevToken(req, res, idpRef, options),
+  });
+  idpRef = idp;
+  await idp.start();
+  options.logger.info({ issuer: idp.issuer, audience: options.audience }, 'development OpenID provider started');
+  return {
+    issuer: idp.issuer,
+    discoveryUrl: `${idp.issuer}/.well-known/openid-configuration`,
+    tokenUrl: `${idp.issuer}/dev/token`,
+    clientId: IDP_CLIENT_ID,
+    accessToken: async (email) => (await idp.issueToken(email)).accessToken,
+    stop: () => idp.stop(),
+  };
+}
+
+/** Lines for the start-up banner: where the IdP is and how to log in with one of its tokens. */
+export function devIdpBannerLines(params: {
+  issuer: string;
+  email: string;
+  imap?: { host: string; port: number };
+  smtp?: { host: string; port: number };
+  needsPassword?: boolean;
+}): string[] {
+  const form = params.needsPassword ? `-d email=${params.email} -d password=…` : `-d email=${params.email}`;
+  const lines = [
+    `Development OpenID provider: ${params.issuer} (discovery ${params.issuer}/.well-known/openid-configuration)`,
+    `  get a token:   TOKEN=$(curl -s ${form} ${params.issuer}/dev/token)`,
+  ];
+  if (params.imap) {
+    lines.push(
+      `  IMAP login:    curl -v 'imap://${params.imap.host}:${params.imap.port}/' --login-options AUTH=OAUTHBEARER --oauth2-bearer "$TOKEN" --user '${params.email}:'`,
+    );
+  }
+  if (params.smtp) {
+    lines.push(
+      `  SMTP login:    curl -v 'smtp://${params.smtp.host}:${params.smtp.port}' --login-options AUTH=XOAUTH2 --sasl-ir --oauth2-bearer "$TOKEN" --user '${params.email}:' --mail-from ${params.email} --mail-rcpt ${params.email} --upload-file message.eml`,
+    );
+  }
+  return lines;
+}
+
+async function handleDevToken(
+  req: IncomingMessage,
+  res: ServerResponse,
+  idp: Idp | undefined,
+  options: DevIdpOptions,
+): Promise<boolean> {
+  const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+  if (path !== '/dev/token' || !idp) return false;
+  const send = (status: number, text: string): true => {
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }).end(text);
+    return true;
+  };
+  if (req.method !== 'POST') return send(405, 'use POST with email=<address>\n');
+  const form = await readForm(req);
+  if (!form) return send(413, 'request too large\n');
+  const email = form.get('email') ?? '';
+  if (!idp.hasUser(email)) return send(404, 'unknown user\n');
+  if (options.verifyPassword) {
+    const ok = await options.verifyPassword(email, form.get('password') ?? '');
+    if (!ok) return send(401, 'invalid credentials\n');
+  }
+  const token = await idp.issueToken(email);
+  options.logger.info({ event: 'devidp-token', user: email }, 'development token issued');
+  return send(200, `${token.accessToken}\n`);
+}
+
+async function readForm(req: IncomingMessage): Promise<URLSearchParams | undefined> {
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_FORM_BYTES) return undefined;
+    chunks.push(chunk);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}

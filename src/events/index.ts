@@ -1,0 +1,2 @@
+export * from './types.js';
+export { MemoryEventBus } from './memory-bus.js';

@@ -1,0 +1,104 @@
+// In-process event bus: one node, no network. Delivery is deferred to a microtask-free macrotask
+// (setImmediate) so publishers never run subscriber code inside their transaction, and so behaviour
+// matches a networked bus where events always arrive later. Order is preserved: one FIFO per bus.
+import type {
+  AccountEvent,
+  BusEvent,
+  EventBus,
+  EventHandler,
+  MailboxEvent,
+  SessionRevokedEvent,
+  Unsubscribe,
+} from './types.js';
+import { isMailboxEvent } from './types.js';
+import type { Logger } from '../log/logger.js';
+
+export class MemoryEventBus implements EventBus {
+  private readonly accountHandlers = new Map<string, Set<EventHandler<AccountEvent>>>();
+  private readonly mailboxHandlers = new Map<string, Set<EventHandler<MailboxEvent>>>();
+  private readonly revocationHandlers = new Set<EventHandler<SessionRevokedEvent>>();
+  private readonly queue: BusEvent[] = [];
+  private scheduled = false;
+  private closed = false;
+
+  constructor(private readonly logger?: Logger) {}
+
+  async publish(event: BusEvent): Promise<void> {
+    if (this.closed) return;
+    // A structured clone keeps the in-process bus honest: a subscriber can never mutate what the
+    // publisher (or another subscriber) holds, exactly as with a serialised transport.
+    this.queue.push(structuredClone(event));
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.drain());
+    }
+  }
+
+  onAccount(account: string, handler: EventHandler<AccountEvent>): Unsubscribe {
+    return addTo(this.accountHandlers, account, handler);
+  }
+
+  onMailbox(account: string, mailboxId: string, handler: EventHandler<MailboxEvent>): Unsubscribe {
+    return addTo(this.mailboxHandlers, mailboxKey(account, mailboxId), handler);
+  }
+
+  onRevocation(handler: EventHandler<SessionRevokedEvent>): Unsubscribe {
+    this.revocationHandlers.add(handler);
+    return () => {
+      this.revocationHandlers.delete(handler);
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.queue.length = 0;
+    this.accountHandlers.clear();
+    this.mailboxHandlers.clear();
+    this.revocationHandlers.clear();
+  }
+
+  private drain(): void {
+    this.scheduled = false;
+    const batch = this.queue.splice(0, this.queue.length);
+    for (const event of batch) this.dispatch(event);
+  }
+
+  private dispatch(event: BusEvent): void {
+    if (event.type === 'session-revoked') {
+      for (const h of [...this.revocationHandlers]) this.call(h, event);
+      return;
+    }
+    for (const h of [...(this.accountHandlers.get(event.account) ?? [])]) this.call(h, event);
+    if (isMailboxEvent(event)) {
+      const key = mailboxKey(event.account, event.mailboxId);
+      for (const h of [...(this.mailboxHandlers.get(key) ?? [])]) this.call(h, event);
+    }
+  }
+
+  private call<E>(handler: EventHandler<E>, event: E): void {
+    try {
+      handler(event);
+    } catch (err) {
+      this.logger?.error({ err, eventType: (event as BusEvent).type }, 'event handler failed');
+    }
+  }
+}
+
+function mailboxKey(account: string, mailboxId: string): string {
+  return `${account}\u0000${mailboxId}`;
+}
+
+function addTo<H>(map: Map<string, Set<H>>, key: string, handler: H): Unsubscribe {
+  let set = map.get(key);
+  if (!set) {
+    set = new Set();
+    map.set(key, set);
+  }
+  set.add(handler);
+  return () => {
+    const s = map.get(key);
+    if (!s) return;
+    s.delete(handler);
+    if (s.size === 0) map.delete(key);
+  };
+}

@@ -1,0 +1,52 @@
+// The CAPABILITY list: fixed protocol extensions plus what the auth policy allows on this connection.
+// Only extensions that are implemented and pass their conformance scripts are listed.
+import type { SessionState } from './types.js';
+
+export const EXTENSIONS = [
+  'IMAP4rev1',
+  'LITERAL+',
+  'SASL-IR',
+  'ID',
+  'IDLE',
+  'NAMESPACE',
+  'UIDPLUS',
+  'UNSELECT',
+  'ENABLE',
+  'MOVE',
+  'CHILDREN',
+  'SPECIAL-USE',
+  'CREATE-SPECIAL-USE',
+  'LIST-EXTENDED',
+  'LIST-STATUS',
+  'STATUS=SIZE',
+  'ESEARCH',
+  'SEARCHRES',
+  'UTF8=ACCEPT',
+  'MULTIAPPEND',
+  'BINARY',
+  'SORT',
+  'SORT=DISPLAY',
+  'CONDSTORE',
+  'QRESYNC',
+  'QUOTA',
+  'QUOTA=RES-STORAGE',
+  'QUOTA=RES-MESSAGE',
+] as const;
+
+export interface CapabilityInputs {
+  state: SessionState;
+  secure: boolean;
+  tlsAvailable: boolean;
+  mechanisms: string[];
+  passwordLoginAllowed: boolean;
+}
+
+export function capabilityList(i: CapabilityInputs): string[] {
+  const caps: string[] = [...EXTENSIONS];
+  if (i.state === 'notauth') {
+    if (!i.secure && i.tlsAvailable) caps.push('STARTTLS');
+    if (!i.passwordLoginAllowed) caps.push('LOGINDISABLED');
+    for (const m of i.mechanisms) caps.push(`AUTH=${m}`);
+  }
+  return caps;
+}

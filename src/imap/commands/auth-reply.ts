@@ -1,0 +1,34 @@
+// Maps an auth-core failure to the IMAP tagged reply (codes from RFC 5530), and finishes a login.
+import type { AuthFailure, Principal } from '../../auth/types.js';
+import { ImapError } from '../proto/errors.js';
+import type { ImapSession } from '../session.js';
+import type { CommandOk } from '../types.js';
+
+export function failureToImap(f: AuthFailure): ImapError {
+  switch (f.code) {
+    case 'invalid':
+      return new ImapError('NO', 'Authentication failed', 'AUTHENTICATIONFAILED');
+    case 'temporary':
+    case 'throttled':
+      return new ImapError('NO', f.message || 'Authentication temporarily unavailable', 'UNAVAILABLE');
+    case 'encryption-required':
+      return new ImapError('NO', f.message || 'TLS required', 'PRIVACYREQUIRED');
+    case 'aborted':
+      return new ImapError('BAD', 'Authentication aborted');
+    case 'malformed':
+      return new ImapError('BAD', f.message || 'Malformed authentication data');
+    case 'mechanism-unavailable':
+      return new ImapError('NO', f.message || 'Mechanism not available', 'CANNOT');
+  }
+}
+
+/** Enters the authenticated state; the tagged OK carries the new capability list (RFC 3501 §6.2.2). */
+export async function completeLogin(s: ImapSession, principal: Principal): Promise<CommandOk> {
+  try {
+    await s.loggedIn(principal);
+  } catch (err) {
+    s.logger.error({ err, user: principal.user }, 'imap could not open mail account');
+    throw new ImapError('NO', 'Mail store unavailable', 'UNAVAILABLE');
+  }
+  return { code: `CAPABILITY ${s.capabilities().join(' ')}`, text: 'Logged in' };
+}

@@ -1,0 +1,22 @@
+// CLOSE (expunges silently, RFC 3501 §6.4.2) and UNSELECT (RFC 3691, no expunge).
+import type { CommandSpec } from '../types.js';
+
+export const close: CommandSpec = {
+  states: ['selected'],
+  expungeAfter: false,
+  async run(s, args) {
+    args.end();
+    const view = s.selected!;
+    s.unselect();
+    if (!view.readOnly) await s.store.expunge(s.account!, view.mailboxId, undefined, { origin: s.id });
+  },
+};
+
+export const unselect: CommandSpec = {
+  states: ['selected'],
+  expungeAfter: false,
+  async run(s, args) {
+    args.end();
+    s.unselect();
+  },
+};

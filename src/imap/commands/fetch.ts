@@ -1,0 +1,152 @@
+// FETCH and UID FETCH (RFC 3501 §6.4.5) with BINARY (RFC 3516), CONDSTORE MODSEQ / CHANGEDSINCE and
+// QRESYNC VANISHED (RFC 7162). Bodies are read once per message; non-PEEK body fetches set \Seen
+// first so the FLAGS in the same response are current.
+import type { CommandSpec } from '../types.js';
+import type { ImapSession } from '../session.js';
+import { ImapSyntaxError } from '../proto/errors.js';
+import { tokenText } from '../proto/args.js';
+import { parseFetchItems, type FetchItem } from '../fetch/items.js';
+import { sectionBytes } from '../fetch/section.js';
+import { envelopeWire, bodyStructureWire } from '../fetch/structure.js';
+import { envelopeFromHeaders } from '../fetch/envelope.js';
+import { formatFlags, hasFlag } from '../flags.js';
+import { resolveUids, toUidSet } from '../resolve.js';
+import { formatDateTime } from '../datetime.js';
+import { imapString, type Wire } from '../proto/serialize.js';
+import { formatSequenceSet } from '../proto/sequence.js';
+import type { MessageMeta } from '../../store/types.js';
+
+/** Messages fetched per store round trip: bounds memory for `FETCH 1:* BODY[]` on big mailboxes. */
+const BATCH = 100;
+
+function literalFor(data: Buffer, binary: boolean, utf8: boolean): Wire {
+  if (binary && data.includes(0)) return Buffer.concat([Buffer.from(`~{${data.length}}\r\n`), data]);
+  return imapString(data, { utf8, literal: data.length > 64 || undefined });
+}
+
+export const fetch: CommandSpec = {
+  states: ['selected'],
+  expungeAfter: false,
+  async run(s, args, ctx) {
+    const set = args.sequenceSet();
+    const items = parseFetchItems(args.next('fetch attributes'));
+    let changedSince: number | undefined;
+    let vanished = false;
+    if (args.remaining > 0) {
+      const mods = args.list('fetch modifiers');
+      for (let i = 0; i < mods.length; i++) {
+        const k = tokenText(mods[i]!).toUpperCase();
+        const caps = s.capabilities();
+        if (k === 'CHANGEDSINCE' && caps.includes('CONDSTORE')) {
+          const v = tokenText(mods[++i] ?? { type: 'atom', value: '' });
+          if (!/^\d{1,19}$/.test(v)) throw new ImapSyntaxError('Invalid CHANGEDSINCE value');
+          changedSince = Number(v);
+          s.enabled.add('CONDSTORE');
+        } else if (k === 'VANISHED' && ctx.uid && s.enabled.has('QRESYNC')) {
+          vanished = true;
+        } else throw new ImapSyntaxError(`Unknown FETCH modifier ${k.slice(0, 30)}`);
+      }
+      if (vanished && changedSince === undefined) throw new ImapSyntaxError('VANISHED needs CHANGEDSINCE');
+    }
+    args.end();
+    if (changedSince !== undefined || items.some((i) => i.kind === 'MODSEQ')) s.enabled.add('CONDSTORE');
+    if (ctx.uid && !items.some((i) => i.kind === 'UID')) items.unshift({ kind: 'UID' });
+    if (s.enabled.has('CONDSTORE') && changedSince !== undefined && !items.some((i) => i.kind === 'MODSEQ')) items.push({ kind: 'MODSEQ' });
+
+    const view = s.selected!;
+    let uids = resolveUids(s, set, ctx.uid);
+    if (vanished && changedSince !== undefined && uids.length > 0) {
+      const ch = await s.store.changedSince(s.account!, view.mailboxId, changedSince, toUidSet(uids));
+      if (ch.vanished.length > 0) s.untagged(`VANISHED (EARLIER) ${formatSequenceSet(ch.vanished)}`);
+    }
+    if (changedSince !== undefined) {
+      const since = changedSince;
+      uids = uids.filter((u) => (view.get(u)?.modseq ?? 0) > since);
+    }
+    uids = uids.filter((u) => !view.ghosts.has(u));
+    if (uids.length === 0) return;
+
+    const marksSeen = !view.readOnly && items.some((i) => i.kind === 'section' && !i.peek);
+    if (marksSeen) {
+      const unseen = uids.filter((u) => !hasFlag(view.get(u)?.flags ?? [], '\\Seen'));
+      if (unseen.length > 0) {
+        const r = await s.store.storeFlags(s.account!, view.mailboxId, toUidSet(unseen), { mode: 'add', flags: ['\\Seen'], origin: s.id });
+        for (const m of r.messages) view.record(m);
+        if (!items.some((i) => i.kind === 'FLAGS')) items.push({ kind: 'FLAGS' });
+      }
+    }
+    const needParsed = items.some((i) => i.kind === 'ENVELOPE' || i.kind === 'BODY' || i.kind === 'BODYSTRUCTURE' || i.kind === 'section' || i.kind === 'BINARY.SIZE');
+    const needMeta = needParsed || items.some((i) => i.kind === 'INTERNALDATE' || i.kind === 'RFC822.SIZE');
+    for (let i = 0; i < uids.length; i += BATCH) {
+      const batch = uids.slice(i, i + BATCH);
+      const metas = needMeta ? await s.store.getMessages(s.account!, view.mailboxId, toUidSet(batch), { parsed: needParsed }) : [];
+      const byUid = new Map(metas.map((m) => [m.uid, m]));
+      for (const uid of batch) {
+        if (s.isClosed) return;
+        const meta = byUid.get(uid);
+        if (needMeta && !meta) continue; // expunged meanwhile; reported at the next allowed point
+        await writeOne(s, uid, items, meta);
+      }
+    }
+  },
+};
+
+async function writeOne(s: ImapSession, uid: number, items: FetchItem[], meta: MessageMeta | undefined): Promise<void> {
+  const view = s.selected!;
+  const seq = view.seqOf(uid);
+  const state = view.get(uid);
+  if (seq === 0 || !state) return;
+  const utf8 = s.utf8;
+  const parts: Wire[] = [];
+  let raw: Buffer | null = null;
+  const add = (...w: Wire[]): void => {
+    if (parts.length > 0) parts.push(' ');
+    parts.push(...w);
+  };
+  for (const item of items) {
+    switch (item.kind) {
+      case 'FLAGS':
+        add(`FLAGS ${formatFlags(state.flags, view.recent.has(uid))}`);
+        break;
+      case 'UID':
+        add(`UID ${uid}`);
+        break;
+      case 'MODSEQ':
+        add(`MODSEQ (${state.modseq})`);
+        break;
+      case 'INTERNALDATE':
+        add(`INTERNALDATE "${formatDateTime(meta!.receivedAt)}"`);
+        break;
+      case 'RFC822.SIZE':
+        add(`RFC822.SIZE ${meta!.size}`);
+        break;
+      case 'ENVELOPE':
+        add('ENVELOPE ', ...envelopeWire(envelopeFromHeaders(meta!.parsed!.envelope, meta!.parsed!.headers), utf8));
+        break;
+      case 'BODY':
+        add('BODY ', ...bodyStructureWire(meta!.parsed!.body, false, utf8));
+        break;
+      case 'BODYSTRUCTURE':
+        add('BODYSTRUCTURE ', ...bodyStructureWire(meta!.parsed!.body, true, utf8));
+        break;
+      case 'BINARY.SIZE': {
+        raw ??= await s.store.readMessage(s.account!, meta!.emailId);
+        const data = raw ? sectionBytes(raw, meta!.parsed!.body, item.section, true) : null;
+        add(`${item.responseName} ${data ? data.length : 0}`);
+        break;
+      }
+      case 'section': {
+        raw ??= await s.store.readMessage(s.account!, meta!.emailId);
+        let data = raw ? sectionBytes(raw, meta!.parsed!.body, item.section, item.binary) : null;
+        let name = item.responseName;
+        if (item.partial && data) {
+          data = data.subarray(Math.min(item.partial.start, data.length), Math.min(item.partial.start + item.partial.length, data.length));
+          name += `<${item.partial.start}>`;
+        } else if (item.partial) name += `<${item.partial.start}>`;
+        add(`${name} `, data ? literalFor(data, item.binary, utf8) : '""');
+        break;
+      }
+    }
+  }
+  s.write(['* ', `${seq} FETCH (`, ...parts, ')\r\n']);
+}

@@ -1,0 +1,62 @@
+// The command table: IMAP command name → handler. UID variants share the handler (ctx.uid).
+import type { CommandSpec } from '../types.js';
+import { capability } from './capability.js';
+import { noop, check } from './noop.js';
+import { logout } from './logout.js';
+import { starttls } from './starttls.js';
+import { login } from './login.js';
+import { authenticate } from './authenticate.js';
+import { enable } from './enable.js';
+import { id } from './id.js';
+import { namespace } from './namespace.js';
+import { select, examine } from './select.js';
+import { create, del, rename, subscribe, unsubscribe } from './mailboxes.js';
+import { list, lsub } from './list.js';
+import { status } from './status.js';
+import { append } from './append.js';
+import { close, unselect } from './close.js';
+import { expunge } from './expunge.js';
+import { search } from './search.js';
+import { sort } from './sort.js';
+import { fetch } from './fetch.js';
+import { store } from './store.js';
+import { copy, move } from './copy.js';
+import { idle } from './idle.js';
+import { getquota, getquotaroot, setquota } from './quota.js';
+
+export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
+  CAPABILITY: capability,
+  NOOP: noop,
+  CHECK: check,
+  LOGOUT: logout,
+  STARTTLS: starttls,
+  LOGIN: login,
+  AUTHENTICATE: authenticate,
+  ENABLE: enable,
+  ID: id,
+  NAMESPACE: namespace,
+  SELECT: select,
+  EXAMINE: examine,
+  CREATE: create,
+  DELETE: del,
+  RENAME: rename,
+  SUBSCRIBE: subscribe,
+  UNSUBSCRIBE: unsubscribe,
+  LIST: list,
+  LSUB: lsub,
+  STATUS: status,
+  APPEND: append,
+  CLOSE: close,
+  UNSELECT: unselect,
+  EXPUNGE: expunge,
+  SEARCH: search,
+  SORT: sort,
+  FETCH: fetch,
+  STORE: store,
+  COPY: copy,
+  MOVE: move,
+  IDLE: idle,
+  GETQUOTA: getquota,
+  GETQUOTAROOT: getquotaroot,
+  SETQUOTA: setquota,
+};

@@ -1,0 +1,100 @@
+// CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE (RFC 3501 §6.3.3-7; CREATE-SPECIAL-USE RFC 6154 §3).
+import type { CommandSpec } from '../types.js';
+import { ImapNoError, ImapSyntaxError } from '../proto/errors.js';
+import { tokenText } from '../proto/args.js';
+import { mailboxArg, checkNewName, findMailbox, roleOfSpecialUse, SEPARATOR } from '../mailbox-name.js';
+import type { MailboxRole } from '../../store/types.js';
+import { forgetRecent } from '../recent.js';
+import { addOrphanSubscription, removeOrphanSubscription } from '../subscriptions.js';
+
+export const create: CommandSpec = {
+  states: ['auth', 'selected'],
+  expungeAfter: true,
+  async run(s, args) {
+    const raw = mailboxArg(s, args, 'new');
+    let role: MailboxRole | undefined;
+    if (args.remaining > 0) {
+      const opts = args.list('create parameters');
+      for (let i = 0; i < opts.length; i++) {
+        const k = tokenText(opts[i]!).toUpperCase();
+        if (k !== 'USE') throw new ImapSyntaxError(`Unknown CREATE parameter ${k.slice(0, 30)}`);
+        const v = opts[++i];
+        if (!v || v.type !== 'list') throw new ImapSyntaxError('USE expects a list');
+        if (v.items.length > 1) throw new ImapNoError('Only one special-use attribute per mailbox', 'USEATTR');
+        for (const u of v.items) {
+          role = roleOfSpecialUse(tokenText(u));
+          if (!role) throw new ImapNoError('Unsupported special-use attribute', 'USEATTR');
+        }
+      }
+    }
+    args.end();
+    const path = checkNewName(raw);
+    if (path === 'INBOX') throw new ImapNoError('INBOX already exists', 'ALREADYEXISTS');
+    const account = s.account!;
+    if (role && (await s.store.findMailboxByRole(account, role))) {
+      throw new ImapNoError('Another mailbox already has that special use', 'USEATTR');
+    }
+    await s.store.createMailbox(account, { path, ...(role ? { role } : {}) }, { origin: s.id });
+    removeOrphanSubscription(account, path);
+  },
+};
+
+export const del: CommandSpec = {
+  states: ['auth', 'selected'],
+  expungeAfter: true,
+  async run(s, args) {
+    const path = mailboxArg(s, args);
+    args.end();
+    if (path === 'INBOX') throw new ImapNoError('INBOX cannot be deleted', 'CANNOT');
+    const account = s.account!;
+    const box = await findMailbox(s, path);
+    if (box.hasChildren) throw new ImapNoError('Mailbox has children; delete them first', 'HASCHILDREN');
+    if (s.selected?.mailboxId === box.id) s.unselect();
+    await s.store.deleteMailbox(account, box.id, { removeEmails: true, origin: s.id });
+    // The subscription outlives the mailbox (RFC 3501 §6.3.4).
+    if (box.subscribed) addOrphanSubscription(account, box.path);
+    forgetRecent(account, box.id);
+  },
+};
+
+export const rename: CommandSpec = {
+  states: ['auth', 'selected'],
+  expungeAfter: true,
+  async run(s, args) {
+    const from = mailboxArg(s, args);
+    const to = checkNewName(mailboxArg(s, args, 'new'));
+    args.end();
+    const account = s.account!;
+    const box = await findMailbox(s, from);
+    if (await s.store.findMailboxByPath(account, to)) throw new ImapNoError('Target mailbox already exists', 'ALREADYEXISTS');
+    if (to.startsWith(box.path + SEPARATOR)) throw new ImapNoError('Cannot rename a mailbox into itself', 'CANNOT');
+    await s.store.renameMailbox(account, box.id, to, { origin: s.id });
+  },
+};
+
+export const subscribe: CommandSpec = {
+  states: ['auth', 'selected'],
+  expungeAfter: true,
+  async run(s, args) {
+    const path = mailboxArg(s, args);
+    args.end();
+    const account = s.account!;
+    const box = await s.store.findMailboxByPath(account, path);
+    if (box) await s.store.setSubscribed(account, box.id, true, { origin: s.id });
+    else addOrphanSubscription(account, path);
+  },
+};
+
+export const unsubscribe: CommandSpec = {
+  states: ['auth', 'selected'],
+  expungeAfter: true,
+  async run(s, args) {
+    const path = mailboxArg(s, args);
+    args.end();
+    const account = s.account!;
+    const box = await s.store.findMailboxByPath(account, path);
+    const wasOrphan = removeOrphanSubscription(account, path);
+    if (box) await s.store.setSubscribed(account, box.id, false, { origin: s.id });
+    else if (!wasOrphan) throw new ImapNoError('Not subscribed', 'NONEXISTENT');
+  },
+};

@@ -1,0 +1,74 @@
+// STATUS (RFC 3501 §6.3.10) with SIZE (RFC 8438), HIGHESTMODSEQ (RFC 7162) and DELETED (RFC 9051).
+import type { CommandSpec } from '../types.js';
+import type { ImapSession } from '../session.js';
+import { ImapNoError, ImapSyntaxError } from '../proto/errors.js';
+import { tokenText } from '../proto/args.js';
+import type { Token } from '../proto/tokens.js';
+import { mailboxArg, encodeName, findMailbox } from '../mailbox-name.js';
+import { recentClaim } from '../recent.js';
+import { flat, type Wire } from '../proto/serialize.js';
+
+const ITEMS = ['MESSAGES', 'RECENT', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'SIZE', 'HIGHESTMODSEQ', 'DELETED'];
+
+export function parseStatusItems(tokens: Token[]): string[] {
+  if (tokens.length === 0) throw new ImapSyntaxError('Empty STATUS item list');
+  return tokens.map((t) => {
+    const v = tokenText(t).toUpperCase();
+    if (!ITEMS.includes(v)) throw new ImapSyntaxError(`Unknown STATUS item ${v.slice(0, 30)}`);
+    return v;
+  });
+}
+
+export async function statusLine(s: ImapSession, mailboxId: string, items: string[]): Promise<Wire[]> {
+  const account = s.account!;
+  const st = await s.store.getMailbox(account, mailboxId);
+  if (!st) throw new ImapNoError('Mailbox does not exist', 'NONEXISTENT');
+  const values: string[] = [];
+  for (const item of items) {
+    let v: number;
+    switch (item) {
+      case 'MESSAGES':
+        v = st.totalEmails;
+        break;
+      case 'RECENT': {
+        const claim = recentClaim(account, mailboxId, st.uidValidity);
+        const snap = await s.store.snapshot(account, mailboxId);
+        v = snap.messages.filter((m) => m.uid > claim).length;
+        break;
+      }
+      case 'UIDNEXT':
+        v = st.uidNext;
+        break;
+      case 'UIDVALIDITY':
+        v = st.uidValidity;
+        break;
+      case 'UNSEEN':
+        v = st.unseen;
+        break;
+      case 'SIZE':
+        v = st.size;
+        break;
+      case 'HIGHESTMODSEQ':
+        v = st.highestModSeq;
+        break;
+      default: {
+        const snap = await s.store.snapshot(account, mailboxId);
+        v = snap.messages.filter((m) => m.flags.some((f) => f.toLowerCase() === '\\deleted')).length;
+      }
+    }
+    values.push(`${item} ${v}`);
+  }
+  return flat(['STATUS ', encodeName(s, st.path), ` (${values.join(' ')})`]);
+}
+
+export const status: CommandSpec = {
+  states: ['auth', 'selected'],
+  expungeAfter: true,
+  async run(s, args) {
+    const name = mailboxArg(s, args);
+    const items = parseStatusItems(args.list('status items'));
+    args.end();
+    const box = await findMailbox(s, name);
+    s.untagged(await statusLine(s, box.id, items));
+  },
+};

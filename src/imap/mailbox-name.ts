@@ -1,0 +1,89 @@
+// Mailbox names between the wire and the store: modified UTF-7 unless UTF8=ACCEPT is enabled, `/` as
+// the hierarchy separator, INBOX case-insensitive.
+import type { ImapSession } from './session.js';
+import { decodeMutf7, encodeMutf7 } from './proto/mutf7.js';
+import { ImapSyntaxError, ImapNoError } from './proto/errors.js';
+import { astring, type Wire } from './proto/serialize.js';
+import type { Args } from './proto/args.js';
+import type { Mailbox, MailboxRole } from '../store/types.js';
+
+export const SEPARATOR = '/';
+
+export function normalizeName(name: string): string {
+  if (name.toUpperCase() === 'INBOX') return 'INBOX';
+  if (name.toUpperCase().startsWith('INBOX/')) return 'INBOX' + name.slice(5);
+  return name;
+}
+
+/** Decodes a mailbox name argument from the wire. */
+export function decodeName(session: ImapSession, wire: string): string {
+  let name: string;
+  if (session.utf8) {
+    name = wire;
+  } else {
+    // A client that has not enabled UTF8=ACCEPT still sometimes sends raw UTF-8: accept it when it is
+    // valid, but any `&` must then be valid modified UTF-7.
+    name = /[^\x00-\x7f]/.test(wire) && !wire.includes('&') ? wire : decodeMutf7(wire);
+  }
+  if (/[\x00-\x1f\x7f]/.test(name)) throw new ImapSyntaxError('Mailbox name contains control characters');
+  return normalizeName(name);
+}
+
+/**
+ * A mailbox name argument. Names of new mailboxes (CREATE, RENAME target) must be valid modified
+ * UTF-7 (BAD otherwise); a name that cannot be decoded cannot name an existing mailbox either, so
+ * lookups answer NO [NONEXISTENT] as for any unknown name.
+ */
+export function mailboxArg(session: ImapSession, args: Args, purpose: 'existing' | 'new' = 'existing'): string {
+  const raw = args.astring('mailbox name');
+  if (purpose === 'new') return decodeName(session, raw);
+  try {
+    return decodeName(session, raw);
+  } catch (err) {
+    if (err instanceof ImapSyntaxError) throw new ImapNoError('Mailbox does not exist (invalid name)', 'NONEXISTENT');
+    throw err;
+  }
+}
+
+/** Validates a name for CREATE/RENAME targets. */
+export function checkNewName(name: string): string {
+  let n = name;
+  while (n.endsWith(SEPARATOR)) n = n.slice(0, -1);
+  if (n.length === 0) throw new ImapNoError('Invalid mailbox name', 'CANNOT');
+  if (n.split(SEPARATOR).some((p) => p.length === 0)) throw new ImapNoError('Invalid mailbox name: empty level', 'CANNOT');
+  if (/[*%]/.test(n)) throw new ImapNoError('Mailbox names may not contain wildcards', 'CANNOT');
+  if (Buffer.byteLength(n) > 1000) throw new ImapNoError('Mailbox name too long', 'LIMIT');
+  return normalizeName(n);
+}
+
+export function encodeName(session: ImapSession, name: string): Wire {
+  return astring(session.utf8 ? name : encodeMutf7(name), { utf8: session.utf8 });
+}
+
+/** The mailbox at `path`, or NO [NONEXISTENT] (NO [TRYCREATE] for APPEND/COPY/MOVE targets). */
+export async function findMailbox(session: ImapSession, path: string, missingCode = 'NONEXISTENT'): Promise<Mailbox> {
+  const box = await session.store.findMailboxByPath(session.account!, path);
+  if (!box) throw new ImapNoError('Mailbox does not exist', missingCode);
+  return box;
+}
+
+const ROLE_ATTRIBUTES: Record<string, string> = {
+  drafts: '\\Drafts',
+  sent: '\\Sent',
+  trash: '\\Trash',
+  junk: '\\Junk',
+  archive: '\\Archive',
+  all: '\\All',
+  flagged: '\\Flagged',
+  important: '\\Important',
+};
+
+export function specialUseOf(role: MailboxRole | null): string | undefined {
+  return role ? ROLE_ATTRIBUTES[role] : undefined;
+}
+
+export function roleOfSpecialUse(attr: string): MailboxRole | undefined {
+  const l = attr.toLowerCase();
+  for (const [role, a] of Object.entries(ROLE_ATTRIBUTES)) if (a.toLowerCase() === l) return role as MailboxRole;
+  return undefined;
+}

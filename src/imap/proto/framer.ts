@@ -1,0 +1,201 @@
+// Splits the client byte stream into complete IMAP commands: a line, plus the literals it announces
+// and the lines after them. Pure state machine over bytes (no sockets) so it can be fuzzed. Limits are
+// enforced before bytes are buffered: an over-long line is discarded up to its CRLF, and a literal
+// over the limit is refused as soon as its `{n}` announcement is seen, before any of its bytes arrive.
+
+export interface FramerLimits {
+  /** Longest text of one command, literals excluded (bytes). */
+  maxLineLength: number;
+  /** Largest single literal (bytes). */
+  maxLiteralSize: number;
+}
+
+export type Segment =
+  | { kind: 'text'; data: Buffer }
+  | { kind: 'literal'; data: Buffer; binary: boolean };
+
+export type FrameEvent =
+  /** A whole command: text segments with the literals between them. */
+  | { type: 'command'; segments: Segment[] }
+  /** A synchronising literal was announced and accepted: the server must send `+ `. */
+  | { type: 'continue'; size: number }
+  /**
+   * A command was refused by the limits. `fatal` means the framing is lost (a non-synchronising
+   * literal over the limit whose bytes are on their way) and the connection must be closed.
+   */
+  | { type: 'reject'; reason: 'line-too-long' | 'literal-too-big'; tag: string; command: string; fatal: boolean }
+  /** A raw line (AUTHENTICATE responses, IDLE's DONE), without CRLF. */
+  | { type: 'line'; line: Buffer };
+
+const LF = 0x0a;
+const CR = 0x0d;
+const LITERAL_RE = /(~?)\{(\d{1,20})(\+?)\}$/;
+
+export class CommandFramer {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private segments: Segment[] = [];
+  private textLength = 0;
+  /** Bytes still expected for the literal being read; -1 when reading text. */
+  private literalRemaining = -1;
+  private literalBinary = false;
+  private literalParts: Buffer[] = [];
+  /** Discarding an over-long line up to the next LF. */
+  private discarding = false;
+  private firstLineStart: Buffer | null = null;
+
+  constructor(private readonly limits: FramerLimits) {}
+
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+  }
+
+  /** Bytes held but not yet returned. */
+  get pendingBytes(): number {
+    return this.buffered;
+  }
+
+  /** True while part of a command (text or literal) has been consumed but not returned. */
+  get midCommand(): boolean {
+    return this.segments.length > 0 || this.literalRemaining >= 0;
+  }
+
+  /**
+   * Next event, or null when more bytes are needed. In 'line' mode one raw line is returned without
+   * literal processing (used for SASL responses and IDLE's DONE).
+   */
+  next(mode: 'command' | 'line' = 'command'): FrameEvent | null {
+    for (;;) {
+      if (this.literalRemaining >= 0) {
+        if (!this.readLiteral()) return null;
+        continue;
+      }
+      if (this.discarding) {
+        const idx = this.indexOfLF();
+        if (idx < 0) {
+          this.take(this.buffered);
+          return null;
+        }
+        this.take(idx + 1);
+        this.discarding = false;
+        continue;
+      }
+      const idx = this.indexOfLF();
+      const lineLimit = this.limits.maxLineLength - this.textLength;
+      if (idx < 0) {
+        if (this.buffered > lineLimit) return this.overlong(mode);
+        return null;
+      }
+      if (idx > lineLimit) return this.overlong(mode);
+      const raw = this.take(idx + 1);
+      const line = raw.subarray(0, raw.length >= 2 && raw[raw.length - 2] === CR ? raw.length - 2 : raw.length - 1);
+      if (mode === 'line' && this.segments.length === 0) return { type: 'line', line };
+      if (this.segments.length === 0) this.firstLineStart = line.subarray(0, 64);
+      this.textLength += line.length;
+      const m = LITERAL_RE.exec(line.subarray(Math.max(0, line.length - 26)).toString('latin1'));
+      if (!m) {
+        this.segments.push({ kind: 'text', data: line });
+        const segments = this.segments;
+        this.resetCommand();
+        return { type: 'command', segments };
+      }
+      const size = Number(m[2]);
+      const sync = m[3] !== '+';
+      const textPart = line.subarray(0, line.length - m[0].length);
+      this.segments.push({ kind: 'text', data: textPart });
+      if (!Number.isSafeInteger(size) || size > this.limits.maxLiteralSize) {
+        const { tag, command } = this.tagAndCommand();
+        this.resetCommand();
+        // A synchronising literal is never sent without our `+`, so the stream stays in step.
+        return { type: 'reject', reason: 'literal-too-big', tag, command, fatal: !sync };
+      }
+      this.literalRemaining = size;
+      this.literalBinary = m[1] === '~';
+      this.literalParts = [];
+      if (sync) return { type: 'continue', size };
+    }
+  }
+
+  private overlong(mode: 'command' | 'line'): FrameEvent {
+    const { tag, command } = mode === 'line' && this.segments.length === 0 ? { tag: '*', command: '' } : this.tagAndCommand(true);
+    this.resetCommand();
+    this.discarding = true;
+    return { type: 'reject', reason: 'line-too-long', tag, command, fatal: false };
+  }
+
+  private tagAndCommand(includePending = false): { tag: string; command: string } {
+    let start = this.firstLineStart;
+    if (!start && includePending && this.chunks.length > 0) start = this.chunks[0]!.subarray(0, 64);
+    const words = (start ?? Buffer.alloc(0)).toString('latin1').split(' ');
+    const tag = /^[\x21-\x7e]+$/.test(words[0] ?? '') && !/[(){%*"\\+]/.test(words[0] ?? '') ? words[0]! : '*';
+    let command = (words[1] ?? '').toUpperCase();
+    if (command === 'UID') command = `UID ${(words[2] ?? '').toUpperCase()}`;
+    return { tag, command };
+  }
+
+  private resetCommand(): void {
+    this.segments = [];
+    this.textLength = 0;
+    this.literalRemaining = -1;
+    this.literalParts = [];
+    this.firstLineStart = null;
+  }
+
+  private readLiteral(): boolean {
+    while (this.literalRemaining > 0 && this.buffered > 0) {
+      const part = this.take(Math.min(this.literalRemaining, this.chunks[0]!.length));
+      this.literalParts.push(part);
+      this.literalRemaining -= part.length;
+    }
+    if (this.literalRemaining > 0) return false;
+    this.segments.push({ kind: 'literal', data: Buffer.concat(this.literalParts), binary: this.literalBinary });
+    this.literalParts = [];
+    this.literalRemaining = -1;
+    return true;
+  }
+
+  private indexOfLF(): number {
+    let offset = 0;
+    for (const c of this.chunks) {
+      const i = c.indexOf(LF);
+      if (i >= 0) return offset + i;
+      offset += c.length;
+    }
+    return -1;
+  }
+
+  /** Removes and returns the first n buffered bytes. */
+  private take(n: number): Buffer {
+    if (n === 0) return Buffer.alloc(0);
+    const first = this.chunks[0]!;
+    if (first.length === n) {
+      this.chunks.shift();
+      this.buffered -= n;
+      return first;
+    }
+    if (first.length > n) {
+      this.chunks[0] = first.subarray(n);
+      this.buffered -= n;
+      return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const c = this.chunks[0]!;
+      const want = n - filled;
+      if (c.length <= want) {
+        c.copy(out, filled);
+        filled += c.length;
+        this.chunks.shift();
+      } else {
+        c.copy(out, filled, 0, want);
+        this.chunks[0] = c.subarray(want);
+        filled += want;
+      }
+    }
+    this.buffered -= n;
+    return out;
+  }
+}

@@ -1,0 +1,73 @@
+// Response serialisation: strings go out quoted when they can, as literals when they must (CR, LF,
+// NUL, or 8-bit data on a session that has not enabled UTF8=ACCEPT); NIL for absent values.
+
+/** A piece of a response: text is UTF-8 encoded on the wire, Buffers are sent unchanged. */
+export type Wire = string | Buffer;
+
+export interface StringOptions {
+  /** UTF8=ACCEPT enabled: 8-bit UTF-8 may go in quoted strings. */
+  utf8?: boolean;
+  /** Force a literal (message data). */
+  literal?: boolean;
+}
+
+function needsLiteral(b: Buffer, utf8: boolean): boolean {
+  if (b.length > 1024) return true;
+  for (const c of b) {
+    if (c === 0x00 || c === 0x0d || c === 0x0a) return true;
+    if (c >= 0x80 && !utf8) return true;
+  }
+  return false;
+}
+
+/** An IMAP string (quoted or literal). */
+export function imapString(value: string | Buffer, opts: StringOptions = {}): Wire {
+  const b = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+  if (opts.literal || needsLiteral(b, opts.utf8 ?? false)) {
+    // A literal carrying a NUL byte must be literal8 (RFC 3516), only used by BINARY fetches.
+    return Buffer.concat([Buffer.from(`{${b.length}}\r\n`, 'latin1'), b]);
+  }
+  const s = b.toString(opts.utf8 ? 'utf8' : 'latin1');
+  return '"' + s.replace(/[\\"]/g, (m) => '\\' + m) + '"';
+}
+
+export function nstring(value: string | Buffer | null | undefined, opts: StringOptions = {}): Wire {
+  return value === null || value === undefined ? 'NIL' : imapString(value, opts);
+}
+
+const ATOM_SAFE = /^[!#$&'+,\-./0-9:;<=>?@A-Z^_`a-z|}~[\]]+$/;
+
+/** An astring: bare atom when safe, otherwise a string. Used for mailbox names. */
+export function astring(value: string, opts: StringOptions = {}): Wire {
+  if (value.length > 0 && ATOM_SAFE.test(value) && value.toUpperCase() !== 'NIL' && !value.includes(']')) return value;
+  return imapString(value, opts);
+}
+
+/** A parenthesised list of already-serialised items. */
+export function list(items: Wire[]): Wire[] {
+  const out: Wire[] = ['('];
+  items.forEach((it, i) => {
+    if (i > 0) out.push(' ');
+    out.push(it);
+  });
+  out.push(')');
+  return out;
+}
+
+/** Joins pieces into one Buffer for the socket. */
+export function toBuffer(parts: readonly Wire[]): Buffer {
+  let onlyText = true;
+  for (const p of parts) if (typeof p !== 'string') onlyText = false;
+  if (onlyText) return Buffer.from(parts.join(''), 'utf8');
+  return Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p)));
+}
+
+/** Flattens nested Wire arrays. */
+export function flat(parts: ReadonlyArray<Wire | readonly Wire[]>): Wire[] {
+  const out: Wire[] = [];
+  for (const p of parts) {
+    if (Array.isArray(p)) out.push(...(p as Wire[]));
+    else out.push(p as Wire);
+  }
+  return out;
+}

@@ -1,0 +1,199 @@
+// SEARCH criteria (RFC 3501 §6.4.4, MODSEQ RFC 7162, `$` RFC 5182) → the store's SearchCriteria AST.
+// Sequence numbers, RECENT/NEW/OLD and `$` are resolved here against the session's view, since only
+// the session knows its sequence numbers and \Recent set.
+import type { SearchCriteria } from '../../store/types.js';
+import type { ImapSession } from '../session.js';
+import type { Token } from '../proto/tokens.js';
+import { ImapNoError, ImapSyntaxError } from '../proto/errors.js';
+import { tokenText } from '../proto/args.js';
+import { isSequenceSet, parseSequenceSet, resolveSequenceNumbers, rangesContain } from '../proto/sequence.js';
+import { parseSearchDate } from '../datetime.js';
+import { canonicalFlag } from '../flags.js';
+import { toUidSet } from '../resolve.js';
+
+export interface ParsedSearch {
+  criteria: SearchCriteria;
+  /** A MODSEQ criterion was used: the response carries (MODSEQ n). */
+  usesModseq: boolean;
+}
+
+const FLAG_KEYS: Record<string, [string, boolean]> = {
+  ANSWERED: ['\\Answered', true],
+  DELETED: ['\\Deleted', true],
+  DRAFT: ['\\Draft', true],
+  FLAGGED: ['\\Flagged', true],
+  SEEN: ['\\Seen', true],
+  UNANSWERED: ['\\Answered', false],
+  UNDELETED: ['\\Deleted', false],
+  UNDRAFT: ['\\Draft', false],
+  UNFLAGGED: ['\\Flagged', false],
+  UNSEEN: ['\\Seen', false],
+};
+
+const TEXT_KEYS: Record<string, 'from' | 'to' | 'cc' | 'bcc' | 'subject' | 'body' | 'text'> = {
+  FROM: 'from',
+  TO: 'to',
+  CC: 'cc',
+  BCC: 'bcc',
+  SUBJECT: 'subject',
+  BODY: 'body',
+  TEXT: 'text',
+};
+
+function dayStart(s: string): Date {
+  const d = parseSearchDate(s);
+  return new Date(Date.UTC(d.y, d.m, d.d));
+}
+
+function nextDay(d: Date): Date {
+  return new Date(d.getTime() + 86_400_000);
+}
+
+class Parser {
+  private pos = 0;
+  usesModseq = false;
+
+  constructor(
+    private readonly s: ImapSession,
+    private readonly tokens: Token[],
+  ) {}
+
+  get done(): boolean {
+    return this.pos >= this.tokens.length;
+  }
+
+  private next(what: string): Token {
+    const t = this.tokens[this.pos++];
+    if (!t) throw new ImapSyntaxError(`Missing ${what}`);
+    return t;
+  }
+
+  private text(what: string): string {
+    return tokenText(this.next(what));
+  }
+
+  private uids(nums: number[]): SearchCriteria {
+    return { kind: 'uid', uids: toUidSet([...nums].sort((a, b) => a - b)) };
+  }
+
+  parseAll(): SearchCriteria {
+    const of: SearchCriteria[] = [];
+    while (!this.done) of.push(this.parseOne());
+    if (of.length === 0) throw new ImapSyntaxError('Missing search criteria');
+    return of.length === 1 ? of[0]! : { kind: 'and', of };
+  }
+
+  private parseOne(): SearchCriteria {
+    const t = this.next('search key');
+    if (t.type === 'list') {
+      if (t.items.length === 0) throw new ImapSyntaxError('Empty search list');
+      const sub = new Parser(this.s, t.items);
+      const c = sub.parseAll();
+      if (sub.usesModseq) this.usesModseq = true;
+      return c;
+    }
+    const raw = tokenText(t);
+    const key = raw.toUpperCase();
+    const view = this.s.selected!;
+    if (isSequenceSet(raw)) {
+      const set = parseSequenceSet(raw);
+      if (set.kind === 'saved') return this.uids(this.s.savedSearch);
+      return this.uids(resolveSequenceNumbers(set.ranges, view.exists).map((n) => view.uidAt(n)!));
+    }
+    const flag = FLAG_KEYS[key];
+    if (flag) return { kind: 'flag', flag: flag[0], present: flag[1] };
+    const field = TEXT_KEYS[key];
+    if (field) return { kind: 'text', field, value: this.text('search string') };
+    switch (key) {
+      case 'ALL':
+        return { kind: 'all' };
+      case 'KEYWORD':
+        return { kind: 'flag', flag: canonicalFlag(this.text('keyword')), present: true };
+      case 'UNKEYWORD':
+        return { kind: 'flag', flag: canonicalFlag(this.text('keyword')), present: false };
+      case 'NEW':
+        return { kind: 'and', of: [this.uids([...view.recent]), { kind: 'flag', flag: '\\Seen', present: false }] };
+      case 'RECENT':
+        return this.uids([...view.recent]);
+      case 'OLD':
+        return { kind: 'not', of: this.uids([...view.recent]) };
+      case 'NOT':
+        return { kind: 'not', of: this.parseOne() };
+      case 'OR':
+        return { kind: 'or', of: [this.parseOne(), this.parseOne()] };
+      case 'UID': {
+        const v = this.text('UID set');
+        const set = parseSequenceSet(v);
+        if (set.kind === 'saved') return this.uids(this.s.savedSearch);
+        const max = view.uids.length > 0 ? view.uids[view.uids.length - 1]! : 0;
+        return this.uids(view.uids.filter((u) => rangesContain(set.ranges, u, max)));
+      }
+      case 'HEADER': {
+        const name = this.text('header name');
+        const value = this.text('header value');
+        return { kind: 'header', name, value };
+      }
+      case 'LARGER':
+        return { kind: 'size', larger: this.number() };
+      case 'SMALLER':
+        return { kind: 'size', smaller: this.number() };
+      case 'BEFORE':
+        return { kind: 'receivedAt', before: dayStart(this.text('date')) };
+      case 'ON': {
+        const d = dayStart(this.text('date'));
+        return { kind: 'receivedAt', notBefore: d, before: nextDay(d) };
+      }
+      case 'SINCE':
+        return { kind: 'receivedAt', notBefore: dayStart(this.text('date')) };
+      case 'SENTBEFORE':
+        return { kind: 'sentAt', before: dayStart(this.text('date')) };
+      case 'SENTON': {
+        const d = dayStart(this.text('date'));
+        return { kind: 'sentAt', notBefore: d, before: nextDay(d) };
+      }
+      case 'SENTSINCE':
+        return { kind: 'sentAt', notBefore: dayStart(this.text('date')) };
+      case 'MODSEQ': {
+        if (!this.s.capabilities().includes('CONDSTORE')) throw new ImapSyntaxError('Unknown search key MODSEQ');
+        // Optional entry name and type (RFC 7162 §3.1.5); only the number matters here.
+        let v = this.text('modseq');
+        if (!/^\d+$/.test(v)) {
+          this.text('entry type');
+          v = this.text('modseq');
+        }
+        if (!/^\d{1,19}$/.test(v)) throw new ImapSyntaxError('Invalid MODSEQ value');
+        this.usesModseq = true;
+        this.s.enabled.add('CONDSTORE');
+        return { kind: 'modseq', atLeast: Number(v) };
+      }
+      default:
+        throw new ImapSyntaxError(`Unknown search key ${raw.slice(0, 30)}`);
+    }
+  }
+
+  private number(): number {
+    const v = this.text('number');
+    if (!/^\d{1,10}$/.test(v) || Number(v) > 4294967295) throw new ImapSyntaxError('Invalid number');
+    return Number(v);
+  }
+}
+
+/** Parses criteria after an optional `CHARSET x`. */
+export function parseSearch(s: ImapSession, tokens: Token[]): ParsedSearch {
+  let rest = tokens;
+  const first = rest[0];
+  if (first && first.type === 'atom' && first.value.toUpperCase() === 'CHARSET') {
+    const cs = rest[1];
+    if (!cs || cs.type === 'list') throw new ImapSyntaxError('Missing charset');
+    checkCharset(tokenText(cs));
+    rest = rest.slice(2);
+  }
+  const p = new Parser(s, rest);
+  const criteria = p.parseAll();
+  return { criteria, usesModseq: p.usesModseq };
+}
+
+export function checkCharset(cs: string): void {
+  const c = cs.toUpperCase();
+  if (c !== 'UTF-8' && c !== 'US-ASCII') throw new ImapNoError('Unsupported charset', 'BADCHARSET (UTF-8 US-ASCII)');
+}

@@ -1,0 +1,55 @@
+// Types shared by the IMAP session, its commands and the server.
+import type { AuthFailure, ConnectionAuthContext, SaslExchange, AuthResult } from '../auth/types.js';
+import type { ImapServerConfig } from '../config/types.js';
+import type { Logger } from '../log/logger.js';
+import type { EventBus } from '../events/types.js';
+import type { MailStore } from '../store/types.js';
+import type { Args } from './proto/args.js';
+
+/** The part of the auth core IMAP uses (AuthService satisfies it). */
+export interface ImapAuth {
+  advertisedMechanisms(ctx: ConnectionAuthContext): string[];
+  passwordLoginAllowed(ctx: ConnectionAuthContext): boolean;
+  beginSasl(mechanism: string, ctx: ConnectionAuthContext): SaslExchange | AuthFailure;
+  loginWithPassword(username: string, password: string, ctx: ConnectionAuthContext): Promise<AuthResult>;
+}
+
+export interface ImapDeps {
+  auth: ImapAuth;
+  /** Mail of logged-in users; the account id is the Principal's user name. */
+  store: MailStore;
+  /** Wakes IDLE on changes to the selected mailbox; ends sessions on `session-revoked`. */
+  events: EventBus;
+  logger: Logger;
+}
+
+export type SessionState = 'notauth' | 'auth' | 'selected' | 'logout';
+
+/** What a command returns for its tagged OK. */
+export interface CommandOk {
+  code?: string;
+  text?: string;
+  /** The command already wrote its tagged reply (STARTTLS answers before the handshake). */
+  replied?: boolean;
+}
+
+export interface CommandSpec {
+  /** States in which the command is valid. */
+  states: readonly SessionState[];
+  /**
+   * Whether pending EXPUNGEs may be sent after this command. False for FETCH, STORE and SEARCH by
+   * sequence number (RFC 3501 §7.4.1); UID variants allow them.
+   */
+  expungeAfter: boolean;
+  run(session: import('./session.js').ImapSession, args: Args, ctx: CommandContext): Promise<CommandOk | void>;
+}
+
+export interface CommandContext {
+  tag: string;
+  /** Upper-cased command name (without UID). */
+  name: string;
+  /** Invoked as `UID <name>`. */
+  uid: boolean;
+}
+
+export type { ImapServerConfig };

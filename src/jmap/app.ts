@@ -1,0 +1,138 @@
+// The JMAP application behind the transports: accounts, the method registry, blobs and push
+// subscriptions over the shared store and event bus.
+import type { Principal } from '../auth/types.js';
+import type { Logger } from '../log/logger.js';
+import type { EventBus } from '../events/types.js';
+import type { MailStore } from '../store/types.js';
+import type { DeliveryService } from '../delivery/types.js';
+import type { CoreLimits } from './capabilities.js';
+import { processRequest, type DispatchOptions } from './core/dispatch.js';
+import type { JmapRequest, JmapResponse, JsonObject, MethodDefinition } from './core/types.js';
+import { AccountAccessError, BlobNotFoundError, type DownloadedBlob, type JmapBackend, type StateChange, type UploadResult } from './backend.js';
+import { buildSession, sessionState, supportedCapabilities, type SessionOptions } from './session.js';
+import { readAnyBlob } from './mail/blobs.js';
+import { coreMethods } from './methods/core.js';
+import { mailboxMethods } from './methods/mailbox.js';
+import { emailReadMethods } from './methods/email-get.js';
+import { emailQueryMethods } from './methods/email-query.js';
+import { emailWriteMethods } from './methods/email-set.js';
+import { identityMethods } from './methods/identity.js';
+import { vacationMethods } from './methods/vacation.js';
+import { quotaMethods } from './methods/quota.js';
+import { submissionMethods } from './methods/submission.js';
+import type { MailMethodDeps } from './methods/deps.js';
+import { SETTING_IDENTITY, SETTING_SUBMISSION, SETTING_VACATION } from './methods/settings.js';
+
+export interface JmapAppOptions {
+  store: MailStore;
+  events: EventBus;
+  logger: Logger;
+  limits: CoreLimits;
+  delivery?: DeliveryService;
+  hostname: string;
+}
+
+/** Store setting keys published as 'Setting:<key>' that are JMAP data types of their own. */
+const SETTING_TYPES = [SETTING_IDENTITY, SETTING_VACATION, SETTING_SUBMISSION];
+
+export class JmapApp implements JmapBackend {
+  private readonly dispatch: DispatchOptions;
+  private readonly sessionOptions: SessionOptions;
+  private readonly ensured = new Set<string>();
+
+  constructor(private readonly options: JmapAppOptions) {
+    const deps: MailMethodDeps = {
+      store: options.store,
+      limits: options.limits,
+      logger: options.logger,
+      hostname: options.hostname,
+      ...(options.delivery ? { delivery: options.delivery } : {}),
+    };
+    const methods: Array<[string, MethodDefinition]> = [
+      ...coreMethods(),
+      ...mailboxMethods(deps),
+      ...emailReadMethods(deps),
+      ...emailQueryMethods(deps),
+      ...emailWriteMethods(deps),
+      ...identityMethods(deps),
+      ...vacationMethods(deps),
+      ...quotaMethods(deps),
+      ...(options.delivery ? submissionMethods(deps) : []),
+    ];
+    this.dispatch = {
+      registry: new Map(methods),
+      capabilities: supportedCapabilities(options.delivery !== undefined),
+      maxCallsInRequest: options.limits.maxCallsInRequest,
+      logger: options.logger,
+    };
+    this.sessionOptions = {
+      limits: options.limits,
+      submission: options.delivery !== undefined,
+      maxSizeAttachmentsPerEmail: options.limits.maxSizeUpload,
+    };
+  }
+
+  /** The account of a user exists from their first JMAP request on (as it would after first delivery). */
+  private async ensureAccount(user: string): Promise<void> {
+    if (this.ensured.has(user)) return;
+    await this.options.store.ensureAccount(user);
+    this.ensured.add(user);
+  }
+
+  async session(principal: Principal, baseUrl: string): Promise<JsonObject> {
+    await this.ensureAccount(principal.user);
+    return buildSession(principal.user, baseUrl, this.sessionOptions);
+  }
+
+  async sessionState(principal: Principal): Promise<string> {
+    return sessionState(principal.user, this.sessionOptions);
+  }
+
+  async api(request: JmapRequest, principal: Principal): Promise<JmapResponse> {
+    await this.ensureAccount(principal.user);
+    return processRequest(request, principal, () => sessionState(principal.user, this.sessionOptions), this.dispatch);
+  }
+
+  async upload(principal: Principal, accountId: string, type: string, bytes: Buffer): Promise<UploadResult> {
+    if (accountId !== principal.user) throw new AccountAccessError(accountId);
+    await this.ensureAccount(principal.user);
+    const blob = await this.options.store.uploadBlob(accountId, bytes, type);
+    return { accountId, blobId: blob.blobId, type: blob.type, size: blob.size };
+  }
+
+  async download(principal: Principal, accountId: string, blobId: string): Promise<DownloadedBlob> {
+    if (accountId !== principal.user) throw new AccountAccessError(accountId);
+    const bytes = await readAnyBlob(this.options.store, accountId, blobId);
+    if (bytes === null) throw new BlobNotFoundError(blobId);
+    return { bytes };
+  }
+
+  subscribe(principal: Principal, types: ReadonlySet<string> | null, onChange: (change: StateChange) => void): () => void {
+    const account = principal.user;
+    return this.options.events.onAccount(account, (event) => {
+      if (event.type !== 'state-changed') return;
+      const changed = filterTypes(event.changed, types);
+      if (Object.keys(changed).length > 0) onChange({ '@type': 'StateChange', changed: { [account]: changed } });
+    });
+  }
+
+  async currentStates(principal: Principal, types: ReadonlySet<string> | null): Promise<StateChange> {
+    const account = principal.user;
+    await this.ensureAccount(account);
+    const store = this.options.store;
+    const states: Record<string, string> = { ...(await store.getStates(account)) };
+    for (const key of SETTING_TYPES) states[`Setting:${key}`] = (await store.getSetting(account, key)).state;
+    return { '@type': 'StateChange', changed: { [account]: filterTypes(states, types) } };
+  }
+}
+
+/** Maps store keys to JMAP type names ('Setting:Identity' → 'Identity') and keeps the wanted ones. */
+function filterTypes(changed: Record<string, string>, types: ReadonlySet<string> | null): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, state] of Object.entries(changed)) {
+    const name = key.startsWith('Setting:') ? key.slice('Setting:'.length) : key;
+    if (key.startsWith('Setting:') && !SETTING_TYPES.includes(name)) continue;
+    if (types === null || types.has(name)) out[name] = state;
+  }
+  return out;
+}

@@ -1,0 +1,63 @@
+// Capability URNs and the core limits advertised in the session resource. The same numbers are the
+// ones the HTTP layer and the dispatcher enforce, so what a client reads is what it gets.
+import type { JmapConfig } from '../config/types.js';
+
+export const CAP_CORE = 'urn:ietf:params:jmap:core';
+export const CAP_MAIL = 'urn:ietf:params:jmap:mail';
+export const CAP_SUBMISSION = 'urn:ietf:params:jmap:submission';
+export const CAP_VACATION = 'urn:ietf:params:jmap:vacationresponse';
+export const CAP_WEBSOCKET = 'urn:ietf:params:jmap:websocket';
+export const CAP_QUOTA = 'urn:ietf:params:jmap:quota';
+
+/** Collations implemented by the string comparisons of query sorts and filters (RFC 4790 names). */
+export const COLLATION_ALGORITHMS = ['i;ascii-numeric', 'i;ascii-casemap', 'i;unicode-casemap'] as const;
+
+export interface CoreLimits {
+  maxSizeUpload: number;
+  maxConcurrentUpload: number;
+  maxSizeRequest: number;
+  maxConcurrentRequests: number;
+  maxCallsInRequest: number;
+  maxObjectsInGet: number;
+  maxObjectsInSet: number;
+  /** Not advertised by RFC 8620; protects the JSON parser's recursion and our walkers. */
+  maxJsonDepth: number;
+}
+
+export const DEFAULT_LIMITS: CoreLimits = {
+  maxSizeUpload: 50_000_000,
+  maxConcurrentUpload: 4,
+  maxSizeRequest: 10_000_000,
+  maxConcurrentRequests: 4,
+  maxCallsInRequest: 16,
+  maxObjectsInGet: 500,
+  maxObjectsInSet: 500,
+  maxJsonDepth: 64,
+};
+
+export function limitsFromConfig(config: JmapConfig): CoreLimits {
+  const pick = (v: number, d: number): number => (Number.isFinite(v) && v > 0 ? v : d);
+  return {
+    maxSizeUpload: pick(config.maxSizeUpload, DEFAULT_LIMITS.maxSizeUpload),
+    maxConcurrentUpload: pick(config.maxConcurrentUpload, DEFAULT_LIMITS.maxConcurrentUpload),
+    maxSizeRequest: pick(config.maxSizeRequest, DEFAULT_LIMITS.maxSizeRequest),
+    maxConcurrentRequests: pick(config.maxConcurrentRequests, DEFAULT_LIMITS.maxConcurrentRequests),
+    maxCallsInRequest: pick(config.maxCallsInRequest, DEFAULT_LIMITS.maxCallsInRequest),
+    maxObjectsInGet: pick(config.maxObjectsInGet, DEFAULT_LIMITS.maxObjectsInGet),
+    maxObjectsInSet: pick(config.maxObjectsInSet, DEFAULT_LIMITS.maxObjectsInSet),
+    maxJsonDepth: DEFAULT_LIMITS.maxJsonDepth,
+  };
+}
+
+export function coreCapability(limits: CoreLimits): Record<string, unknown> {
+  return {
+    maxSizeUpload: limits.maxSizeUpload,
+    maxConcurrentUpload: limits.maxConcurrentUpload,
+    maxSizeRequest: limits.maxSizeRequest,
+    maxConcurrentRequests: limits.maxConcurrentRequests,
+    maxCallsInRequest: limits.maxCallsInRequest,
+    maxObjectsInGet: limits.maxObjectsInGet,
+    maxObjectsInSet: limits.maxObjectsInSet,
+    collationAlgorithms: [...COLLATION_ALGORITHMS],
+  };
+}

@@ -1,0 +1,48 @@
+// Wire shapes of RFC 8620 §3.2–3.4 and the context a method handler runs in.
+import type { Principal } from '../../auth/types.js';
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+/** [name, arguments, methodCallId] */
+export type Invocation = [string, JsonObject, string];
+
+export interface JmapRequest {
+  using: string[];
+  methodCalls: Invocation[];
+  createdIds?: Record<string, string>;
+}
+
+export interface JmapResponse {
+  methodResponses: Invocation[];
+  createdIds?: Record<string, string>;
+  sessionState: string;
+}
+
+/** What a handler may know about the caller and the request it belongs to. */
+export interface MethodContext {
+  principal: Principal;
+  /** Capabilities the client listed in `using`. */
+  using: ReadonlySet<string>;
+  /** Creation id (without '#') → server id, shared by every call of the request (§5.3). */
+  createdIds: Map<string, string>;
+  /** The call id of the invocation being run, for handlers that emit implicit calls. */
+  callId: string;
+}
+
+/** One or more responses; implicit calls (e.g. onSuccessUpdateEmail) add a second invocation. */
+export type MethodOutput = Array<[string, JsonObject]>;
+
+export type MethodHandler = (args: JsonObject, ctx: MethodContext) => Promise<MethodOutput>;
+
+export interface MethodDefinition {
+  /** Capability the client must list in `using` to call this method. */
+  capability: string;
+  handler: MethodHandler;
+}
+
+export type MethodRegistry = ReadonlyMap<string, MethodDefinition>;
+
+export function isJsonObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

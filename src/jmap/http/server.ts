@@ -1,0 +1,281 @@
+// The JMAP HTTP front-end on node:http: routing, authentication, limits, and the mapping of
+// failures to status codes and RFC 7807 problems. Method semantics live behind JmapBackend.
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { WebSocketServer } from 'ws';
+import type { Logger } from '../../log/logger.js';
+import type { Principal } from '../../auth/types.js';
+import type { TlsConfig } from '../../config/types.js';
+import type { CoreLimits } from '../capabilities.js';
+import { RequestProblem } from '../errors.js';
+import { parseJsonBody, toJmapRequest } from '../core/parse.js';
+import { AccountAccessError, BlobNotFoundError, type JmapBackend } from '../backend.js';
+import { authenticateRequest } from '../auth/authenticate.js';
+import type { AuthStrategy } from '../auth/types.js';
+import { serveEventSource } from '../push/eventsource.js';
+import { serveWebSocket } from '../push/websocket.js';
+import { readBody, BodyTooLargeError } from './body.js';
+import { ConcurrencyGate } from './concurrency.js';
+import { plainProblem, sendJson, sendProblem } from './respond.js';
+import { PATHS } from './paths.js';
+
+export { PATHS };
+
+export interface JmapHttpOptions {
+  backend: JmapBackend;
+  strategies: readonly AuthStrategy[];
+  limits: CoreLimits;
+  logger: Logger;
+  tls?: TlsConfig;
+  /** Public base URL for the session's URL templates; empty = derived from the Host header. */
+  urlPrefix: string;
+}
+
+function isSecure(req: IncomingMessage): boolean {
+  return (req.socket as Partial<TLSSocket>).encrypted === true;
+}
+
+export class JmapHttpServer {
+  readonly server: Server;
+  private readonly wss: WebSocketServer;
+  private readonly apiGate: ConcurrencyGate;
+  private readonly uploadGate: ConcurrencyGate;
+  private readonly sockets = new Set<Socket>();
+  private readonly streams = new Set<() => void>();
+  private readonly busy = new Set<Socket>();
+
+  constructor(private readonly options: JmapHttpOptions) {
+    const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
+    const tls = options.tls;
+    this.server =
+      tls && tls.socketTLS && (tls.key || tls.pfx)
+        ? createHttpsServer({ key: tls.key, cert: tls.cert, pfx: tls.pfx, passphrase: tls.passphrase }, handler)
+        : createHttpServer(handler);
+    this.server.on('connection', (s: Socket) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    this.server.on('secureConnection', (s: Socket) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    this.apiGate = new ConcurrencyGate(options.limits.maxConcurrentRequests);
+    this.uploadGate = new ConcurrencyGate(options.limits.maxConcurrentUpload);
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.limits.maxSizeRequest,
+      handleProtocols: (protocols) => (protocols.has('jmap') ? 'jmap' : false),
+    });
+    this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => void this.upgrade(req, socket, head));
+  }
+
+  /** Closes every push stream and WebSocket, and idle keep-alive sockets; busy ones finish first. */
+  closeStreams(): void {
+    for (const close of [...this.streams]) close();
+    for (const ws of this.wss.clients) ws.close(1001, 'server shutting down');
+    for (const s of this.sockets) if (!this.busy.has(s)) s.end();
+  }
+
+  destroyAll(): void {
+    for (const ws of this.wss.clients) ws.terminate();
+    for (const s of this.sockets) s.destroy();
+  }
+
+  /** Public base URL: the configured prefix, else what the client used to reach us. */
+  private baseUrl(req: IncomingMessage): string {
+    if (this.options.urlPrefix) return this.options.urlPrefix;
+    return `${isSecure(req) ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
+  }
+
+  private log(): Logger {
+    return this.options.logger;
+  }
+
+  private async authenticate(req: IncomingMessage, res: ServerResponse): Promise<Principal | undefined> {
+    const decision = await authenticateRequest(this.options.strategies, {
+      headers: req.headers,
+      peer: req.socket.remoteAddress ?? '',
+      secure: isSecure(req),
+    });
+    if (decision.ok) return decision.principal;
+    const headers: Record<string, string | string[]> = {};
+    if (decision.status === 401 && decision.challenges.length > 0) headers['WWW-Authenticate'] = decision.challenges;
+    if (decision.status === 429 || decision.status === 503) headers['Retry-After'] = '30';
+    sendProblem(res, plainProblem(decision.status, decision.failure.message), headers);
+    return undefined;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.busy.add(req.socket);
+    res.on('close', () => this.busy.delete(req.socket));
+    try {
+      await this.route(req, res);
+    } catch (err) {
+      if (err instanceof RequestProblem) {
+        if (!res.headersSent) sendProblem(res, err.toJSON());
+        return;
+      }
+      this.log().error({ err, url: req.url }, 'JMAP HTTP request failed');
+      if (!res.headersSent) sendProblem(res, plainProblem(500, 'internal server error'));
+      else res.destroy();
+    }
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+    if (method === 'OPTIONS') {
+      res.writeHead(204, {
+        'Access-Control-Allow-Origin': '*',
+        'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
+        'Access-Control-Allow-Headers': 'Authorization, Content-Type, Accept',
+        'Access-Control-Max-Age': '86400',
+      });
+      res.end();
+      return;
+    }
+    if (path === PATHS.wellKnown) {
+      res.writeHead(307, { Location: PATHS.session, 'Content-Length': 0 });
+      res.end();
+      return;
+    }
+    const known =
+      path === PATHS.session || path === PATHS.api || path === PATHS.eventSource ||
+      path.startsWith(PATHS.upload) || path.startsWith(PATHS.download);
+    if (!known) {
+      sendProblem(res, plainProblem(404, 'not found'));
+      return;
+    }
+    const expected = path === PATHS.api || path.startsWith(PATHS.upload) ? 'POST' : 'GET';
+    if (method !== expected) {
+      sendProblem(res, plainProblem(405, `use ${expected}`), { Allow: expected });
+      return;
+    }
+    const principal = await this.authenticate(req, res);
+    if (principal === undefined) {
+      req.resume();
+      return;
+    }
+    if (path === PATHS.session) sendJson(res, 200, await this.options.backend.session(principal, this.baseUrl(req)));
+    else if (path === PATHS.api) await this.api(req, res, principal);
+    else if (path === PATHS.eventSource) {
+      serveEventSource(req, res, url, principal, this.options.backend, (close) => {
+        this.streams.add(close);
+        return () => this.streams.delete(close);
+      });
+    } else if (path.startsWith(PATHS.upload)) await this.upload(req, res, path, principal);
+    else await this.download(res, path, url, principal);
+  }
+
+  private async api(req: IncomingMessage, res: ServerResponse, principal: Principal): Promise<void> {
+    const release = this.apiGate.tryEnter(principal.user);
+    if (release === undefined) {
+      req.resume();
+      throw new RequestProblem('limit', 400, `at most ${this.options.limits.maxConcurrentRequests} concurrent requests`, 'maxConcurrentRequests');
+    }
+    try {
+      let body: Buffer;
+      try {
+        body = await readBody(req, this.options.limits.maxSizeRequest);
+      } catch (err) {
+        if (err instanceof BodyTooLargeError) {
+          throw new RequestProblem('limit', 400, 'The request is larger than the server is willing to process.', 'maxSizeRequest');
+        }
+        throw err;
+      }
+      const request = toJmapRequest(parseJsonBody(body, this.options.limits.maxJsonDepth));
+      sendJson(res, 200, await this.options.backend.api(request, principal));
+    } finally {
+      release();
+    }
+  }
+
+  private async upload(req: IncomingMessage, res: ServerResponse, path: string, principal: Principal): Promise<void> {
+    const accountId = decodeURIComponent(path.slice(PATHS.upload.length).replace(/\/$/, ''));
+    if (accountId === '' || accountId.includes('/')) {
+      req.resume();
+      sendProblem(res, plainProblem(404, 'upload URL is /upload/{accountId}'));
+      return;
+    }
+    const release = this.uploadGate.tryEnter(principal.user);
+    if (release === undefined) {
+      req.resume();
+      throw new RequestProblem('limit', 400, `at most ${this.options.limits.maxConcurrentUpload} concurrent uploads`, 'maxConcurrentUpload');
+    }
+    try {
+      let bytes: Buffer;
+      try {
+        bytes = await readBody(req, this.options.limits.maxSizeUpload);
+      } catch (err) {
+        if (err instanceof BodyTooLargeError) {
+          throw new RequestProblem('limit', 400, `uploads are limited to ${this.options.limits.maxSizeUpload} bytes`, 'maxSizeUpload');
+        }
+        throw err;
+      }
+      const type = (req.headers['content-type'] ?? 'application/octet-stream').trim() || 'application/octet-stream';
+      try {
+        sendJson(res, 201, await this.options.backend.upload(principal, accountId, type, bytes));
+      } catch (err) {
+        if (err instanceof AccountAccessError) sendProblem(res, plainProblem(404, 'no such account'));
+        else throw err;
+      }
+    } finally {
+      release();
+    }
+  }
+
+  private async download(res: ServerResponse, path: string, url: URL, principal: Principal): Promise<void> {
+    const parts = path.slice(PATHS.download.length).split('/');
+    if (parts.length !== 3 || parts.some((p) => p === '')) {
+      sendProblem(res, plainProblem(404, 'download URL is /download/{accountId}/{blobId}/{name}'));
+      return;
+    }
+    const [accountId, blobId, name] = parts.map((p) => decodeURIComponent(p)) as [string, string, string];
+    const type = url.searchParams.get('type') ?? 'application/octet-stream';
+    try {
+      const blob = await this.options.backend.download(principal, accountId, blobId);
+      // The name is the client's; quote it per RFC 6266 with an RFC 5987 UTF-8 form as well.
+      const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+      res.writeHead(200, {
+        'Content-Type': /^[\w!#$&^.+-]+\/[\w!#$&^.+-]+(\s*;.*)?$/.test(type) ? type : 'application/octet-stream',
+        'Content-Length': blob.bytes.length,
+        'Content-Disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`,
+        'Cache-Control': 'private, immutable, max-age=31536000',
+        'X-Content-Type-Options': 'nosniff',
+      });
+      res.end(blob.bytes);
+    } catch (err) {
+      if (err instanceof AccountAccessError || err instanceof BlobNotFoundError) sendProblem(res, plainProblem(404, 'blob not found'));
+      else throw err;
+    }
+  }
+
+  private async upgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const reject = (status: number, text: string, extra = ''): void => {
+      socket.end(`HTTP/1.1 ${status} ${text}\r\n${extra}Connection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    if (url.pathname !== PATHS.websocket) return reject(404, 'Not Found');
+    try {
+      const decision = await authenticateRequest(this.options.strategies, {
+        headers: req.headers,
+        peer: req.socket.remoteAddress ?? '',
+        secure: isSecure(req),
+      });
+      if (!decision.ok) {
+        const challenges = decision.challenges.map((c) => `WWW-Authenticate: ${c}\r\n`).join('');
+        return reject(decision.status, decision.status === 401 ? 'Unauthorized' : 'Refused', decision.status === 401 ? challenges : '');
+      }
+      const principal = decision.principal;
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        serveWebSocket(ws, principal, this.options.backend, this.options.limits, this.log());
+      });
+    } catch (err) {
+      this.log().error({ err }, 'JMAP WebSocket upgrade failed');
+      reject(500, 'Internal Server Error');
+    }
+  }
+}

@@ -1,0 +1,151 @@
+// Email/query filters and sorts (RFC 8621 §4.4) translated to the store's search AST.
+import { COLLATION_ALGORITHMS } from '../capabilities.js';
+import { MethodError } from '../errors.js';
+import { isJsonObject, type Json } from '../core/types.js';
+import type { SearchCriteria, SortComparator } from '../../store/types.js';
+
+function unsupported(why: string): MethodError {
+  return new MethodError('unsupportedFilter', why);
+}
+
+function str(v: Json | undefined, name: string): string {
+  if (typeof v !== 'string') throw unsupported(`${name} must be a string`);
+  return v;
+}
+
+function date(v: Json | undefined, name: string): Date {
+  const d = new Date(str(v, name));
+  if (Number.isNaN(d.getTime())) throw unsupported(`${name} must be a UTCDate`);
+  return d;
+}
+
+function uint(v: Json | undefined, name: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw unsupported(`${name} must be an unsigned integer`);
+  return v;
+}
+
+function keyword(v: Json | undefined, name: string): string {
+  const k = str(v, name);
+  if (!/^[\x21-\x7e]{1,255}$/.test(k) || /[()\]{%*"\\]/.test(k)) throw unsupported(`${name} is not a valid keyword`);
+  return k.toLowerCase();
+}
+
+const TEXT_FIELDS = ['text', 'from', 'to', 'cc', 'bcc', 'subject', 'body'] as const;
+
+/** Translates a FilterOperator / FilterCondition tree; unknown properties are unsupportedFilter. */
+export function toCriteria(filter: Json | undefined, depth = 0): SearchCriteria {
+  if (filter === undefined || filter === null) return { kind: 'all' };
+  if (depth > 32) throw unsupported('filter nested too deeply');
+  if (!isJsonObject(filter)) throw unsupported('a filter must be an object');
+  if ('operator' in filter) {
+    const { operator, conditions } = filter;
+    if (!Array.isArray(conditions)) throw unsupported('"conditions" must be a list');
+    const of = conditions.map((c) => toCriteria(c, depth + 1));
+    if (operator === 'AND') return { kind: 'and', of };
+    if (operator === 'OR') return { kind: 'or', of };
+    if (operator === 'NOT') return { kind: 'not', of: { kind: 'or', of } };
+    throw unsupported(`unknown operator ${JSON.stringify(operator)}`);
+  }
+  const all: SearchCriteria[] = [];
+  for (const [k, v] of Object.entries(filter)) {
+    switch (k) {
+      case 'inMailbox':
+        all.push({ kind: 'inMailbox', mailboxId: str(v, k) });
+        break;
+      case 'inMailboxOtherThan':
+        if (!Array.isArray(v) || !v.every((x): x is string => typeof x === 'string')) throw unsupported('inMailboxOtherThan must list ids');
+        all.push({ kind: 'inMailboxOtherThan', mailboxIds: v });
+        break;
+      case 'before':
+        all.push({ kind: 'receivedAt', before: date(v, k) });
+        break;
+      case 'after':
+        all.push({ kind: 'receivedAt', notBefore: date(v, k) });
+        break;
+      case 'minSize':
+        all.push({ kind: 'size', larger: uint(v, k) - 1 });
+        break;
+      case 'maxSize':
+        all.push({ kind: 'size', smaller: uint(v, k) });
+        break;
+      case 'allInThreadHaveKeyword':
+        all.push({ kind: 'threadKeyword', keyword: keyword(v, k), mode: 'all' });
+        break;
+      case 'someInThreadHaveKeyword':
+        all.push({ kind: 'threadKeyword', keyword: keyword(v, k), mode: 'some' });
+        break;
+      case 'noneInThreadHaveKeyword':
+        all.push({ kind: 'threadKeyword', keyword: keyword(v, k), mode: 'none' });
+        break;
+      case 'hasKeyword':
+        all.push({ kind: 'flag', flag: keyword(v, k), present: true });
+        break;
+      case 'notKeyword':
+        all.push({ kind: 'flag', flag: keyword(v, k), present: false });
+        break;
+      case 'hasAttachment':
+        if (typeof v !== 'boolean') throw unsupported('hasAttachment must be a boolean');
+        all.push({ kind: 'hasAttachment', value: v });
+        break;
+      case 'header': {
+        if (!Array.isArray(v) || v.length < 1 || v.length > 2 || !v.every((x): x is string => typeof x === 'string')) {
+          throw unsupported('header must be [name] or [name, value]');
+        }
+        all.push({ kind: 'header', name: v[0] as string, value: v[1] ?? '' });
+        break;
+      }
+      default:
+        if ((TEXT_FIELDS as readonly string[]).includes(k)) {
+          all.push({ kind: 'text', field: k as (typeof TEXT_FIELDS)[number], value: str(v, k) });
+          break;
+        }
+        throw unsupported(`unknown filter property "${k}"`);
+    }
+  }
+  if (all.length === 0) return { kind: 'all' };
+  return all.length === 1 ? (all[0] as SearchCriteria) : { kind: 'and', of: all };
+}
+
+const SORT_KEYS: Record<string, SortComparator['key']> = {
+  receivedAt: 'receivedAt',
+  sentAt: 'sentAt',
+  size: 'size',
+  subject: 'subject',
+  from: 'displayFrom',
+  to: 'displayTo',
+  hasKeyword: 'hasKeyword',
+  allInThreadHaveKeyword: 'allInThreadHaveKeyword',
+  someInThreadHaveKeyword: 'someInThreadHaveKeyword',
+};
+
+export const EMAIL_SORT_OPTIONS = Object.keys(SORT_KEYS);
+
+export function toSort(sort: Json | undefined): SortComparator[] {
+  if (sort === undefined || sort === null) return [{ key: 'receivedAt', descending: true }];
+  if (!Array.isArray(sort)) throw new MethodError('invalidArguments', '"sort" must be a list');
+  return sort.map((c) => {
+    if (!isJsonObject(c) || typeof c.property !== 'string') throw new MethodError('invalidArguments', 'a Comparator needs a property');
+    const key = SORT_KEYS[c.property];
+    if (key === undefined) throw new MethodError('unsupportedSort', `cannot sort by ${c.property}`);
+    if (c.collation !== undefined && !(COLLATION_ALGORITHMS as readonly unknown[]).includes(c.collation)) {
+      throw new MethodError('unsupportedSort', `unsupported collation ${String(c.collation)}`);
+    }
+    const out: SortComparator = { key, descending: c.isAscending === false };
+    if (key === 'hasKeyword' || key === 'allInThreadHaveKeyword' || key === 'someInThreadHaveKeyword') {
+      if (typeof c.keyword !== 'string') throw new MethodError('invalidArguments', `${c.property} needs a keyword`);
+      out.keyword = c.keyword.toLowerCase();
+    }
+    return out;
+  });
+}
+
+/** The words a text filter searches for, for SearchSnippet highlighting. */
+export function textTerms(filter: Json | undefined, fields: ReadonlySet<string>, out: string[] = []): string[] {
+  if (!isJsonObject(filter)) return out;
+  if ('operator' in filter) {
+    if (filter.operator !== 'NOT' && Array.isArray(filter.conditions)) for (const c of filter.conditions) textTerms(c, fields, out);
+    return out;
+  }
+  for (const [k, v] of Object.entries(filter)) if (fields.has(k) && typeof v === 'string') out.push(...v.split(/\s+/).filter(Boolean));
+  return out;
+}

@@ -1,0 +1,108 @@
+// Argument readers shared by every method: each checks one argument's type and answers
+// invalidArguments naming it, so handlers read typed values and never trust the wire.
+import { MethodError } from '../errors.js';
+import { isJsonObject, type Json, type JsonObject, type MethodContext } from '../core/types.js';
+
+export function invalid(why: string): MethodError {
+  return new MethodError('invalidArguments', why);
+}
+
+/** The account the call addresses; a user sees exactly one account, their own. */
+export function accountId(args: JsonObject, ctx: MethodContext, name = 'accountId'): string {
+  const id = args[name];
+  if (typeof id !== 'string') throw invalid(`"${name}" must be a string`);
+  if (id !== ctx.principal.user) throw new MethodError(name === 'fromAccountId' ? 'fromAccountNotFound' : 'accountNotFound');
+  return id;
+}
+
+export function optString(args: JsonObject, name: string): string | undefined {
+  const v = args[name];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw invalid(`"${name}" must be a string`);
+  return v;
+}
+
+export function optBool(args: JsonObject, name: string, dflt: boolean): boolean {
+  const v = args[name];
+  if (v === undefined || v === null) return dflt;
+  if (typeof v !== 'boolean') throw invalid(`"${name}" must be a boolean`);
+  return v;
+}
+
+export function optInt(args: JsonObject, name: string, opts: { min?: number } = {}): number | undefined {
+  const v = args[name];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw invalid(`"${name}" must be an integer`);
+  if (opts.min !== undefined && v < opts.min) throw invalid(`"${name}" must be at least ${opts.min}`);
+  return v;
+}
+
+export function optObject(args: JsonObject, name: string): JsonObject | undefined {
+  const v = args[name];
+  if (v === undefined || v === null) return undefined;
+  if (!isJsonObject(v)) throw invalid(`"${name}" must be an object`);
+  return v;
+}
+
+/** Resolves "#creationId" to the id created earlier in this request; other ids pass through. */
+export function resolveId(id: string, ctx: MethodContext): string | undefined {
+  if (!id.startsWith('#')) return id;
+  return ctx.createdIds.get(id.slice(1));
+}
+
+/** `ids` argument: null (all) or a list of ids (creation references resolved), at most `max`. */
+export function readIds(args: JsonObject, ctx: MethodContext, max: number, name = 'ids'): string[] | null {
+  const v = args[name];
+  if (v === undefined || v === null) return null;
+  if (!Array.isArray(v) || !v.every((x): x is string => typeof x === 'string')) throw invalid(`"${name}" must be a list of ids`);
+  if (v.length > max) throw new MethodError('requestTooLarge', `at most ${max} ids per call`);
+  return v.map((id) => resolveId(id, ctx) ?? id);
+}
+
+export function readStringList(args: JsonObject, name: string): string[] | undefined {
+  const v = args[name];
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || !v.every((x): x is string => typeof x === 'string')) throw invalid(`"${name}" must be a list of strings`);
+  return v;
+}
+
+/** `properties`: null = defaults; unknown names are invalidArguments; `id` is always returned. */
+export function readProperties(args: JsonObject, name: string, known: (p: string) => boolean, defaults: readonly string[]): string[] {
+  const list = readStringList(args, name);
+  if (list === undefined) return [...defaults];
+  for (const p of list) if (!known(p)) throw invalid(`unknown property "${p}" in "${name}"`);
+  return list;
+}
+
+/** Copies `properties` of a full object (plus id) into the response object. */
+export function pick(obj: Record<string, Json>, properties: readonly string[]): JsonObject {
+  const out: JsonObject = { id: obj.id ?? null };
+  for (const p of properties) if (p in obj) out[p] = obj[p] as Json;
+  return out;
+}
+
+export function utcDate(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function parseUtcDate(v: Json | undefined, name: string): Date | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(v)) {
+    throw invalid(`"${name}" must be an RFC 3339 date`);
+  }
+  const d = new Date(v);
+  if (Number.isNaN(d.getTime())) throw invalid(`"${name}" is not a valid date`);
+  return d;
+}
+
+/** /set request sizes: create + update + destroy together count against maxObjectsInSet. */
+export function checkSetSize(args: JsonObject, max: number): void {
+  const create = isJsonObject(args.create) ? Object.keys(args.create).length : 0;
+  const update = isJsonObject(args.update) ? Object.keys(args.update).length : 0;
+  const destroy = Array.isArray(args.destroy) ? args.destroy.length : 0;
+  if (create + update + destroy > max) throw new MethodError('requestTooLarge', `at most ${max} objects per /set`);
+  for (const k of ['create', 'update'] as const) {
+    if (args[k] !== undefined && args[k] !== null && !isJsonObject(args[k])) throw invalid(`"${k}" must be an object`);
+  }
+  if (args.destroy !== undefined && args.destroy !== null && !Array.isArray(args.destroy)) throw invalid('"destroy" must be a list');
+}

@@ -1,0 +1,21 @@
+// Wraps a mail method so that store errors escaping it become the right method error.
+import { MethodError } from '../errors.js';
+import type { JsonObject, MethodContext, MethodDefinition, MethodOutput } from '../core/types.js';
+import { methodErrorFrom } from './store-errors.js';
+import type { MailMethodDeps } from './deps.js';
+
+export type MailHandler = (deps: MailMethodDeps, args: JsonObject, ctx: MethodContext) => Promise<MethodOutput>;
+
+export function defineMethod(capability: string, deps: MailMethodDeps, handler: MailHandler): MethodDefinition {
+  return {
+    capability,
+    handler: async (args, ctx) => {
+      try {
+        return await handler(deps, args, ctx);
+      } catch (err) {
+        if (err instanceof MethodError) throw err;
+        return methodErrorFrom(err);
+      }
+    },
+  };
+}

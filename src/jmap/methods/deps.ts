@@ -1,0 +1,15 @@
+// What the mail method families share: the store, the limits, and optional outbound delivery.
+import type { Logger } from '../../log/logger.js';
+import type { MailStore } from '../../store/types.js';
+import type { DeliveryService } from '../../delivery/types.js';
+import type { CoreLimits } from '../capabilities.js';
+
+export interface MailMethodDeps {
+  store: MailStore;
+  limits: CoreLimits;
+  logger: Logger;
+  /** Absent: EmailSubmission answers unknownMethod. */
+  delivery?: DeliveryService;
+  /** Host name for Message-IDs of composed mail and trace headers. */
+  hostname: string;
+}

@@ -1,0 +1,90 @@
+// Email/get and Email/changes (RFC 8621 §4.2–4.3), Thread/get and Thread/changes (§3).
+import { CAP_MAIL } from '../capabilities.js';
+import { MethodError } from '../errors.js';
+import type { JsonObject, MethodContext, MethodDefinition, MethodOutput } from '../core/types.js';
+import { accountId, invalid, optBool, optInt, readIds, readProperties } from './args.js';
+import { storeChanges } from './changes.js';
+import { defineMethod, type MailHandler } from './define.js';
+import type { MailMethodDeps } from './deps.js';
+import { BODY_PART_PROPERTIES, DEFAULT_BODY_PROPERTIES } from '../mail/body-structure.js';
+import { formAllowed, parseHeaderProperty } from '../mail/header-forms.js';
+import {
+  DEFAULT_EMAIL_PROPERTIES, emailView, isEmailProperty, needsBytes, needsParsed, type BodyValueOptions,
+} from '../mail/email-view.js';
+
+function checkHeaderForms(properties: readonly string[]): void {
+  for (const p of properties) {
+    const hp = parseHeaderProperty(p);
+    if (hp && !formAllowed(hp.name, hp.form)) throw invalid(`header form as${hp.form} is not allowed on ${hp.name}`);
+  }
+}
+
+async function get(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
+  const account = accountId(args, ctx);
+  let ids = readIds(args, ctx, deps.limits.maxObjectsInGet);
+  const properties = readProperties(args, 'properties', isEmailProperty, DEFAULT_EMAIL_PROPERTIES);
+  const bodyProperties = readProperties(
+    args,
+    'bodyProperties',
+    (p) => BODY_PART_PROPERTIES.has(p) || parseHeaderProperty(p) !== undefined,
+    DEFAULT_BODY_PROPERTIES,
+  );
+  checkHeaderForms(properties);
+  checkHeaderForms(bodyProperties);
+  const opts: BodyValueOptions = {
+    fetchTextBodyValues: optBool(args, 'fetchTextBodyValues', false),
+    fetchHTMLBodyValues: optBool(args, 'fetchHTMLBodyValues', false),
+    fetchAllBodyValues: optBool(args, 'fetchAllBodyValues', false),
+    maxBodyValueBytes: optInt(args, 'maxBodyValueBytes', { min: 0 }) ?? 0,
+  };
+  const state = (await deps.store.getStates(account)).Email;
+  if (ids === null) {
+    // "All emails" is bounded by maxObjectsInGet like any explicit list.
+    const all = await deps.store.queryEmails(account, { filter: { kind: 'all' }, limit: deps.limits.maxObjectsInGet + 1 });
+    if (all.total > deps.limits.maxObjectsInGet) throw new MethodError('requestTooLarge', 'too many emails; pass ids');
+    ids = all.ids;
+  }
+  const unique = [...new Set(ids)];
+  const metas = await deps.store.getEmails(account, unique, { parsed: needsParsed(properties) });
+  const byId = new Map(metas.map((m) => [m.id, m]));
+  const list: JsonObject[] = [];
+  const notFound: string[] = [];
+  const withBytes = needsBytes(properties, opts);
+  for (const id of unique) {
+    const meta = byId.get(id);
+    if (meta === undefined) {
+      notFound.push(id);
+      continue;
+    }
+    const bytes = withBytes ? await deps.store.readMessage(account, id) : null;
+    list.push(emailView(meta, properties, bodyProperties, opts, bytes));
+  }
+  return [['Email/get', { accountId: account, state, list, notFound }]];
+}
+
+async function threadGet(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
+  const account = accountId(args, ctx);
+  const ids = readIds(args, ctx, deps.limits.maxObjectsInGet);
+  if (ids === null) throw new MethodError('requestTooLarge', 'Thread/get needs ids');
+  const state = (await deps.store.getStates(account)).Thread;
+  const threads = await deps.store.getThreads(account, [...new Set(ids)]);
+  const byId = new Map(threads.map((t) => [t.id, t]));
+  const list: JsonObject[] = [];
+  const notFound: string[] = [];
+  for (const id of new Set(ids)) {
+    const t = byId.get(id);
+    if (t === undefined) notFound.push(id);
+    else list.push({ id: t.id, emailIds: t.emailIds });
+  }
+  return [['Thread/get', { accountId: account, state, list, notFound }]];
+}
+
+export function emailReadMethods(deps: MailMethodDeps): Array<[string, MethodDefinition]> {
+  const def = (h: MailHandler): MethodDefinition => defineMethod(CAP_MAIL, deps, h);
+  return [
+    ['Email/get', def(get)],
+    ['Email/changes', def((d, a, c) => storeChanges(d, 'Email', a, c))],
+    ['Thread/get', def(threadGet)],
+    ['Thread/changes', def((d, a, c) => storeChanges(d, 'Thread', a, c))],
+  ];
+}

@@ -1,0 +1,121 @@
+// Email/query, Email/queryChanges (RFC 8621 §4.4–4.5) and SearchSnippet/get (§5).
+import { CAP_MAIL } from '../capabilities.js';
+import { MethodError } from '../errors.js';
+import type { JsonObject, MethodContext, MethodDefinition, MethodOutput } from '../core/types.js';
+import type { EmailQueryRequest } from '../../store/types.js';
+import { accountId, invalid, optBool, optInt, optString, readIds } from './args.js';
+import { stateOnlyQueryChanges } from './changes.js';
+import { defineMethod, type MailHandler } from './define.js';
+import type { MailMethodDeps } from './deps.js';
+import { textTerms, toCriteria, toSort } from '../mail/query-filter.js';
+
+function queryRequest(args: JsonObject): EmailQueryRequest {
+  const req: EmailQueryRequest = {
+    filter: toCriteria(args.filter),
+    sort: toSort(args.sort),
+    collapseThreads: optBool(args, 'collapseThreads', false),
+  };
+  const anchor = optString(args, 'anchor');
+  if (anchor !== undefined) {
+    req.anchor = anchor;
+    req.anchorOffset = optInt(args, 'anchorOffset') ?? 0;
+  } else {
+    req.position = optInt(args, 'position') ?? 0;
+  }
+  const limit = optInt(args, 'limit');
+  if (limit !== undefined) {
+    if (limit < 0) throw invalid('"limit" must not be negative');
+    req.limit = limit;
+  }
+  return req;
+}
+
+async function query(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
+  const account = accountId(args, ctx);
+  const result = await deps.store.queryEmails(account, queryRequest(args));
+  if (result.anchorNotFound) throw new MethodError('anchorNotFound');
+  const out: JsonObject = {
+    accountId: account,
+    queryState: result.queryState,
+    canCalculateChanges: false,
+    position: result.position,
+    ids: result.ids,
+  };
+  if (optBool(args, 'calculateTotal', false)) out.total = result.total;
+  return [['Email/query', out]];
+}
+
+async function queryChanges(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
+  const account = accountId(args, ctx);
+  const req = queryRequest({ ...args, limit: 0, position: 0, anchor: null });
+  const result = await deps.store.queryEmails(account, req);
+  return stateOnlyQueryChanges('Email/queryChanges', account, args, result.queryState, result.total);
+}
+
+const SNIPPET_FIELDS = new Set(['text', 'subject', 'body']);
+
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Marks every occurrence of the terms (case-insensitive), HTML-escaping the rest; null if none. */
+export function highlight(text: string | null, terms: readonly string[], window?: number): string | null {
+  if (text === null || terms.length === 0) return null;
+  const lower = text.toLowerCase();
+  const hits: Array<[number, number]> = [];
+  for (const t of terms) {
+    const lt = t.toLowerCase();
+    for (let i = lower.indexOf(lt); i >= 0 && lt.length > 0; i = lower.indexOf(lt, i + lt.length)) hits.push([i, i + lt.length]);
+  }
+  if (hits.length === 0) return null;
+  hits.sort((a, b) => a[0] - b[0]);
+  let start = 0;
+  let end = text.length;
+  if (window !== undefined && text.length > window) {
+    start = Math.max(0, (hits[0]?.[0] ?? 0) - 20);
+    end = Math.min(text.length, start + window);
+  }
+  let out = '';
+  let pos = start;
+  for (const [s, e] of hits) {
+    if (s < pos || e > end) continue;
+    out += escapeHtml(text.slice(pos, s)) + '<mark>' + escapeHtml(text.slice(s, e)) + '</mark>';
+    pos = e;
+  }
+  return out + escapeHtml(text.slice(pos, end));
+}
+
+async function snippets(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
+  const account = accountId(args, ctx);
+  const ids = readIds(args, ctx, deps.limits.maxObjectsInGet, 'emailIds');
+  if (ids === null) throw invalid('"emailIds" is required');
+  toCriteria(args.filter); // validates the filter: unsupportedFilter as Email/query would
+  const terms = textTerms(args.filter, SNIPPET_FIELDS);
+  const subjectTerms = [...terms, ...textTerms(args.filter, new Set(['subject']))];
+  const metas = await deps.store.getEmails(account, ids, { parsed: true });
+  const byId = new Map(metas.map((m) => [m.id, m]));
+  const list: JsonObject[] = [];
+  const notFound: string[] = [];
+  for (const id of ids) {
+    const meta = byId.get(id);
+    if (!meta?.parsed) {
+      notFound.push(id);
+      continue;
+    }
+    list.push({
+      emailId: id,
+      subject: highlight(meta.parsed.subject, subjectTerms),
+      preview: highlight(meta.parsed.preview, terms, 255),
+    });
+  }
+  return [['SearchSnippet/get', { accountId: account, list, notFound: notFound.length > 0 ? notFound : null }]];
+}
+
+export function emailQueryMethods(deps: MailMethodDeps): Array<[string, MethodDefinition]> {
+  const def = (h: MailHandler): MethodDefinition => defineMethod(CAP_MAIL, deps, h);
+  return [
+    ['Email/query', def(query)],
+    ['Email/queryChanges', def(queryChanges)],
+    ['SearchSnippet/get', def(snippets)],
+  ];
+}

@@ -1,0 +1,294 @@
+// Email/set (create, keyword and mailboxIds patches, destroy), Email/import, Email/copy and
+// Email/parse (RFC 8621 §4.6–4.9).
+import { CAP_MAIL } from '../capabilities.js';
+import { MethodError, setError, SetFailure, type SetError } from '../errors.js';
+import { isJsonObject, type Json, type JsonObject, type MethodContext, type MethodDefinition, type MethodOutput } from '../core/types.js';
+import type { EmailMeta, EmailUpdate, SetPatch } from '../../store/types.js';
+import { parseMessage } from '../../store/mime/parse.js';
+import { accountId, checkSetSize, invalid, optBool, optInt, optObject, parseUtcDate, readIds, readProperties, resolveId } from './args.js';
+import { defineMethod, type MailHandler } from './define.js';
+import type { MailMethodDeps } from './deps.js';
+import { setFailureFrom } from './store-errors.js';
+import { composeEmail, type ContentSource } from '../mail/compose.js';
+import { readAnyBlob } from '../mail/blobs.js';
+import { BODY_PART_PROPERTIES, DEFAULT_BODY_PROPERTIES } from '../mail/body-structure.js';
+import { emailView, isEmailProperty, METADATA_PROPERTIES, type BodyValueOptions } from '../mail/email-view.js';
+import { parseHeaderProperty } from '../mail/header-forms.js';
+
+const KEYWORD = /^[\x21-\x7e]{1,255}$/;
+const KEYWORD_FORBIDDEN = /[()\]{%*"\\]/;
+
+function validKeyword(k: string): boolean {
+  return KEYWORD.test(k) && !KEYWORD_FORBIDDEN.test(k);
+}
+
+function readKeywords(v: Json | undefined): string[] {
+  if (v === undefined || v === null) return [];
+  if (!isJsonObject(v)) throw setError('invalidProperties', 'keywords must be an object', { properties: ['keywords'] });
+  const out: string[] = [];
+  for (const [k, val] of Object.entries(v)) {
+    if (val !== true || !validKeyword(k)) throw setError('invalidProperties', `bad keyword ${k}`, { properties: ['keywords'] });
+    out.push(k.toLowerCase());
+  }
+  return out;
+}
+
+function readMailboxIds(v: Json | undefined, ctx: MethodContext): string[] {
+  if (!isJsonObject(v)) throw setError('invalidProperties', 'mailboxIds is required', { properties: ['mailboxIds'] });
+  const out: string[] = [];
+  for (const [k, val] of Object.entries(v)) {
+    const id = resolveId(k, ctx);
+    if (val !== true || id === undefined) throw setError('invalidProperties', `bad mailbox ${k}`, { properties: ['mailboxIds'] });
+    out.push(id);
+  }
+  if (out.length === 0) throw setError('invalidProperties', 'an email must be in at least one mailbox', { properties: ['mailboxIds'] });
+  return out;
+}
+
+/** Turns a PatchObject into the store's set/add/remove form for keywords and mailboxIds. */
+export function readEmailPatch(emailId: string, patch: JsonObject, ctx: MethodContext): EmailUpdate {
+  const update: EmailUpdate = { emailId };
+  const add: Record<'keywords' | 'mailboxIds', string[]> = { keywords: [], mailboxIds: [] };
+  const remove: Record<'keywords' | 'mailboxIds', string[]> = { keywords: [], mailboxIds: [] };
+  for (const [path, value] of Object.entries(patch)) {
+    if (path === 'keywords') {
+      update.keywords = { set: readKeywords(value) };
+      continue;
+    }
+    if (path === 'mailboxIds') {
+      update.mailboxIds = { set: readMailboxIds(value, ctx) };
+      continue;
+    }
+    const slash = path.indexOf('/');
+    const head = path.slice(0, slash);
+    const tail = path.slice(slash + 1).replace(/~1/g, '/').replace(/~0/g, '~');
+    if (slash < 0 || (head !== 'keywords' && head !== 'mailboxIds') || tail === '' || tail.includes('/')) {
+      const prop = slash < 0 ? path : head;
+      if (isEmailProperty(prop)) throw setError('invalidProperties', `${prop} is immutable`, { properties: [prop] });
+      throw setError('invalidPatch', `cannot patch ${path}`);
+    }
+    if (value !== true && value !== null) throw setError('invalidPatch', `${path} must be true or null`);
+    let item = tail;
+    if (head === 'keywords') {
+      if (!validKeyword(tail)) throw setError('invalidProperties', `bad keyword ${tail}`, { properties: ['keywords'] });
+      item = tail.toLowerCase();
+    } else {
+      const id = resolveId(tail, ctx);
+      if (id === undefined) throw setError('invalidProperties', `unknown creation id ${tail}`, { properties: ['mailboxIds'] });
+      item = id;
+    }
+    (value === true ? add : remove)[head].push(item);
+  }
+  for (const key of ['keywords', 'mailboxIds'] as const) {
+    if (add[key].length === 0 && remove[key].length === 0) continue;
+    if (update[key] !== undefined) throw setError('invalidPatch', `${key} both replaced and patched`);
+    const p: SetPatch = {};
+    if (add[key].length) p.add = add[key];
+    if (remove[key].length) p.remove = remove[key];
+    update[key] = p;
+  }
+  return update;
+}
+
+function contentSource(deps: MailMethodDeps, account: string, bodyValues: Json | undefined): ContentSource {
+  const values = isJsonObject(bodyValues) ? bodyValues : {};
+  return async (part) => {
+    const charset = typeof part.charset === 'string' ? part.charset : undefined;
+    if (typeof part.partId === 'string') {
+      const v = values[part.partId];
+      if (!isJsonObject(v) || typeof v.value !== 'string') {
+        throw setError('invalidProperties', `no bodyValues entry for part ${part.partId}`, { properties: ['bodyValues'] });
+      }
+      if (v.isTruncated === true || v.isEncodingProblem === true) {
+        throw setError('invalidProperties', 'bodyValues must not be truncated or have encoding problems', { properties: ['bodyValues'] });
+      }
+      return { content: v.value, charset: 'utf-8' };
+    }
+    if (typeof part.blobId === 'string') {
+      const bytes = await readAnyBlob(deps.store, account, part.blobId);
+      if (bytes === null) throw setError('blobNotFound', `blob ${part.blobId} not found`, { notFound: [part.blobId] });
+      return charset === undefined ? { content: bytes } : { content: bytes, charset };
+    }
+    throw setError('invalidProperties', 'a body part needs partId or blobId', { properties: ['bodyStructure'] });
+  };
+}
+
+function created(r: { emailId: string; blobId: string; threadId: string; size: number }): JsonObject {
+  return { id: r.emailId, blobId: r.blobId, threadId: r.threadId, size: r.size };
+}
+
+function withErrors(out: JsonObject, name: string, errors: Record<string, SetError>): void {
+  if (Object.keys(errors).length > 0) out[name] = errors as unknown as JsonObject;
+}
+
+export async function emailSet(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
+  const account = accountId(args, ctx);
+  checkSetSize(args, deps.limits.maxObjectsInSet);
+  const store = deps.store;
+  const oldState = (await store.getStates(account)).Email;
+  if (typeof args.ifInState === 'string' && args.ifInState !== oldState) throw new MethodError('stateMismatch');
+
+  const createdMap: JsonObject = {};
+  const notCreated: Record<string, SetError> = {};
+  for (const [cid, raw] of Object.entries(optObject(args, 'create') ?? {})) {
+    try {
+      if (!isJsonObject(raw)) throw setError('invalidProperties', 'not an object');
+      const mailboxIds = readMailboxIds(raw.mailboxIds, ctx);
+      const keywords = readKeywords(raw.keywords);
+      const receivedAt = raw.receivedAt === undefined || raw.receivedAt === null ? undefined : new Date(String(raw.receivedAt));
+      if (receivedAt && Number.isNaN(receivedAt.getTime())) throw setError('invalidProperties', 'bad receivedAt', { properties: ['receivedAt'] });
+      const bytes = await composeEmail({ email: raw, content: contentSource(deps, account, raw.bodyValues), hostname: deps.hostname });
+      try {
+        const r = await store.append(account, { mailboxIds, keywords, bytes, ...(receivedAt ? { receivedAt } : {}) });
+        ctx.createdIds.set(cid, r.emailId);
+        createdMap[cid] = created(r);
+      } catch (err) {
+        throw setFailureFrom(err, 'mailboxIds');
+      }
+    } catch (err) {
+      if (err instanceof SetFailure) notCreated[cid] = err.error;
+      else throw err;
+    }
+  }
+
+  const updated: JsonObject = {};
+  const notUpdated: Record<string, SetError> = {};
+  const updates: EmailUpdate[] = [];
+  for (const [rawId, patch] of Object.entries(optObject(args, 'update') ?? {})) {
+    const id = resolveId(rawId, ctx) ?? rawId;
+    try {
+      if (!isJsonObject(patch)) throw setError('invalidPatch', 'not an object');
+      const u = readEmailPatch(id, patch, ctx);
+      if (u.keywords === undefined && u.mailboxIds === undefined) updated[id] = null;
+      else updates.push(u);
+    } catch (err) {
+      if (err instanceof SetFailure) notUpdated[id] = err.error;
+      else throw err;
+    }
+  }
+  if (updates.length > 0) {
+    const r = await store.updateEmails(account, updates);
+    for (const id of r.updated) updated[id] = null;
+    for (const n of r.notUpdated) notUpdated[n.emailId] = { type: n.type, description: n.description };
+  }
+
+  const destroyed: string[] = [];
+  const notDestroyed: Record<string, SetError> = {};
+  const destroyIds = (args.destroy as Json[] | undefined) ?? [];
+  if (!destroyIds.every((x): x is string => typeof x === 'string')) throw invalid('"destroy" must list ids');
+  if (destroyIds.length > 0) {
+    const r = await store.destroyEmails(account, destroyIds.map((id) => resolveId(id, ctx) ?? id));
+    destroyed.push(...r.destroyed);
+    for (const n of r.notDestroyed) notDestroyed[n.id] = { type: n.type, description: n.description };
+  }
+
+  const newState = (await store.getStates(account)).Email;
+  const out: JsonObject = { accountId: account, oldState, newState, created: createdMap, updated, destroyed };
+  withErrors(out, 'notCreated', notCreated);
+  withErrors(out, 'notUpdated', notUpdated);
+  withErrors(out, 'notDestroyed', notDestroyed);
+  return [['Email/set', out]];
+}
+
+async function importEmails(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
+  const account = accountId(args, ctx);
+  const emails = optObject(args, 'emails');
+  if (emails === undefined) throw invalid('"emails" is required');
+  if (Object.keys(emails).length > deps.limits.maxObjectsInSet) throw new MethodError('requestTooLarge');
+  const oldState = (await deps.store.getStates(account)).Email;
+  if (typeof args.ifInState === 'string' && args.ifInState !== oldState) throw new MethodError('stateMismatch');
+  const createdMap: JsonObject = {};
+  const notCreated: Record<string, SetError> = {};
+  for (const [cid, raw] of Object.entries(emails)) {
+    try {
+      if (!isJsonObject(raw) || typeof raw.blobId !== 'string') throw setError('invalidProperties', 'blobId is required', { properties: ['blobId'] });
+      const mailboxIds = readMailboxIds(raw.mailboxIds, ctx);
+      const keywords = readKeywords(raw.keywords);
+      let receivedAt: Date | undefined;
+      try {
+        receivedAt = parseUtcDate(raw.receivedAt, 'receivedAt');
+      } catch {
+        throw setError('invalidProperties', 'bad receivedAt', { properties: ['receivedAt'] });
+      }
+      const bytes = await readAnyBlob(deps.store, account, raw.blobId);
+      if (bytes === null) throw setError('blobNotFound', `blob ${raw.blobId} not found`, { notFound: [raw.blobId] });
+      try {
+        const r = await deps.store.append(account, { mailboxIds, keywords, bytes, ...(receivedAt ? { receivedAt } : {}) });
+        ctx.createdIds.set(cid, r.emailId);
+        createdMap[cid] = created(r);
+      } catch (err) {
+        throw setFailureFrom(err, 'mailboxIds');
+      }
+    } catch (err) {
+      if (err instanceof SetFailure) notCreated[cid] = err.error;
+      else throw err;
+    }
+  }
+  const newState = (await deps.store.getStates(account)).Email;
+  const out: JsonObject = { accountId: account, oldState, newState, created: createdMap };
+  withErrors(out, 'notCreated', notCreated);
+  return [['Email/import', out]];
+}
+
+/** Every user has exactly one account, so there is never another account to copy from. */
+async function copy(_deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
+  const account = accountId(args, ctx);
+  const from = args.fromAccountId;
+  if (typeof from !== 'string') throw invalid('"fromAccountId" must be a string');
+  if (from === account) throw invalid('fromAccountId and accountId must differ; use Email/set to add mailboxes');
+  throw new MethodError('fromAccountNotFound');
+}
+
+const PARSE_DEFAULTS = [
+  'messageId', 'inReplyTo', 'references', 'sender', 'from', 'to', 'cc', 'bcc', 'replyTo', 'subject', 'sentAt', 'hasAttachment',
+  'preview', 'bodyValues', 'textBody', 'htmlBody', 'attachments',
+];
+
+async function parse(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
+  const account = accountId(args, ctx);
+  const blobIds = readIds(args, ctx, deps.limits.maxObjectsInGet, 'blobIds');
+  if (blobIds === null) throw invalid('"blobIds" is required');
+  const properties = readProperties(args, 'properties', isEmailProperty, PARSE_DEFAULTS);
+  const bodyProperties = readProperties(args, 'bodyProperties', (p) => BODY_PART_PROPERTIES.has(p) || parseHeaderProperty(p) !== undefined, DEFAULT_BODY_PROPERTIES);
+  const opts: BodyValueOptions = {
+    fetchTextBodyValues: optBool(args, 'fetchTextBodyValues', false),
+    fetchHTMLBodyValues: optBool(args, 'fetchHTMLBodyValues', false),
+    fetchAllBodyValues: optBool(args, 'fetchAllBodyValues', false),
+    maxBodyValueBytes: optInt(args, 'maxBodyValueBytes', { min: 0 }) ?? 0,
+  };
+  const parsed: JsonObject = {};
+  const notParsable: string[] = [];
+  const notFound: string[] = [];
+  for (const blobId of blobIds) {
+    const bytes = await readAnyBlob(deps.store, account, blobId);
+    if (bytes === null) {
+      notFound.push(blobId);
+      continue;
+    }
+    const analysis = parseMessage(bytes);
+    if (analysis.parsed.headers.length === 0) {
+      notParsable.push(blobId);
+      continue;
+    }
+    const meta: EmailMeta = {
+      id: `~${blobId}`, blobId, threadId: '', size: bytes.length, receivedAt: new Date(), keywords: [], mailboxIds: [], parsed: analysis.parsed,
+    };
+    const view = emailView(meta, properties, bodyProperties, opts, bytes);
+    // Not an email of the account: the per-email metadata is null (RFC 8621 §4.9).
+    view.id = null;
+    for (const p of METADATA_PROPERTIES) if (p !== 'blobId' && p !== 'size' && p !== 'id' && p in view) view[p] = null;
+    if (!properties.includes('id')) delete view.id;
+    parsed[blobId] = view;
+  }
+  return [['Email/parse', { accountId: account, parsed, notParsable, notFound }]];
+}
+
+export function emailWriteMethods(deps: MailMethodDeps): Array<[string, MethodDefinition]> {
+  const def = (h: MailHandler): MethodDefinition => defineMethod(CAP_MAIL, deps, h);
+  return [
+    ['Email/set', def(emailSet)],
+    ['Email/import', def(importEmails)],
+    ['Email/copy', def(copy)],
+    ['Email/parse', def(parse)],
+  ];
+}

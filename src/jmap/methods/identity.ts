@@ -1,0 +1,172 @@
+// Identity/get, /changes, /set (RFC 8621 §6). Every account has one built-in identity for the
+// user's own address; more can be added, but only for that address (anything else would let a
+// user send as someone else).
+import { randomUUID } from 'node:crypto';
+import { CAP_SUBMISSION } from '../capabilities.js';
+import { MethodError, setError, SetFailure, type SetError } from '../errors.js';
+import { isJsonObject, type Json, type JsonObject, type MethodContext, type MethodDefinition, type MethodOutput } from '../core/types.js';
+import { accountId, checkSetSize, invalid, optObject, pick, readIds, readProperties, resolveId } from './args.js';
+import { stateOnlyChanges } from './changes.js';
+import { defineMethod, type MailHandler } from './define.js';
+import type { MailMethodDeps } from './deps.js';
+import { readSetting, SETTING_IDENTITY, writeSetting } from './settings.js';
+
+export interface IdentityRecord {
+  id: string;
+  name: string;
+  email: string;
+  replyTo: Array<{ name: string | null; email: string }> | null;
+  bcc: Array<{ name: string | null; email: string }> | null;
+  textSignature: string;
+  htmlSignature: string;
+}
+
+const PROPERTIES = ['id', 'name', 'email', 'replyTo', 'bcc', 'textSignature', 'htmlSignature', 'mayDelete'];
+export const DEFAULT_IDENTITY_ID = 'default';
+
+interface Stored {
+  /** Overrides of the built-in identity plus added ones. */
+  identities: IdentityRecord[];
+}
+
+function builtIn(account: string): IdentityRecord {
+  return { id: DEFAULT_IDENTITY_ID, name: '', email: account, replyTo: null, bcc: null, textSignature: '', htmlSignature: '' };
+}
+
+export async function listIdentities(deps: MailMethodDeps, account: string): Promise<{ list: IdentityRecord[]; state: string }> {
+  const { value, state } = await readSetting<Stored>(deps.store, account, SETTING_IDENTITY, { identities: [] });
+  const list = [...value.identities];
+  if (!list.some((i) => i.id === DEFAULT_IDENTITY_ID)) list.unshift(builtIn(account));
+  return { list, state };
+}
+
+function toJmap(i: IdentityRecord): Record<string, Json> {
+  return { ...(i as unknown as Record<string, Json>), mayDelete: i.id !== DEFAULT_IDENTITY_ID };
+}
+
+async function get(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
+  const account = accountId(args, ctx);
+  const ids = readIds(args, ctx, deps.limits.maxObjectsInGet);
+  const properties = readProperties(args, 'properties', (p) => PROPERTIES.includes(p), PROPERTIES);
+  const { list, state } = await listIdentities(deps, account);
+  const out: JsonObject[] = [];
+  const notFound: string[] = [];
+  for (const id of ids ?? list.map((i) => i.id)) {
+    const i = list.find((x) => x.id === id);
+    if (i) out.push(pick(toJmap(i), properties));
+    else notFound.push(id);
+  }
+  return [['Identity/get', { accountId: account, state, list: out, notFound }]];
+}
+
+function addressList(v: Json | undefined, prop: string): IdentityRecord['replyTo'] {
+  if (v === undefined || v === null) return null;
+  if (!Array.isArray(v) || !v.every((a) => isJsonObject(a) && typeof a.email === 'string')) {
+    throw setError('invalidProperties', `${prop} must be a list of EmailAddress`, { properties: [prop] });
+  }
+  return v.map((a) => ({ name: typeof (a as JsonObject).name === 'string' ? ((a as JsonObject).name as string) : null, email: (a as JsonObject).email as string }));
+}
+
+function applyProps(target: IdentityRecord, props: JsonObject, creating: boolean, account: string): void {
+  for (const [k, v] of Object.entries(props)) {
+    switch (k) {
+      case 'name':
+      case 'textSignature':
+      case 'htmlSignature':
+        if (typeof v !== 'string') throw setError('invalidProperties', `${k} must be a string`, { properties: [k] });
+        target[k] = v;
+        break;
+      case 'email':
+        if (!creating && v !== target.email) throw setError('invalidProperties', 'email is immutable', { properties: ['email'] });
+        if (typeof v !== 'string' || v.toLowerCase() !== account.toLowerCase()) {
+          throw setError('forbiddenFrom', 'you may only send as your own address');
+        }
+        target.email = v;
+        break;
+      case 'replyTo':
+      case 'bcc':
+        target[k] = addressList(v, k);
+        break;
+      case 'id':
+      case 'mayDelete':
+        if (creating) throw setError('invalidProperties', `${k} is server-set`, { properties: [k] });
+        break;
+      default:
+        throw setError('invalidProperties', `unknown property ${k}`, { properties: [k] });
+    }
+  }
+}
+
+async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
+  const account = accountId(args, ctx);
+  checkSetSize(args, deps.limits.maxObjectsInSet);
+  const { list, state: oldState } = await listIdentities(deps, account);
+  if (typeof args.ifInState === 'string' && args.ifInState !== oldState) throw new MethodError('stateMismatch');
+  const next = list.map((i) => ({ ...i }));
+  const created: JsonObject = {};
+  const notCreated: Record<string, SetError> = {};
+  for (const [cid, raw] of Object.entries(optObject(args, 'create') ?? {})) {
+    try {
+      if (!isJsonObject(raw)) throw setError('invalidProperties', 'not an object');
+      const rec: IdentityRecord = { ...builtIn(account), id: randomUUID(), email: '' };
+      applyProps(rec, raw, true, account);
+      if (rec.email === '') throw setError('invalidProperties', 'email is required', { properties: ['email'] });
+      next.push(rec);
+      ctx.createdIds.set(cid, rec.id);
+      created[cid] = { id: rec.id, mayDelete: true };
+    } catch (err) {
+      if (err instanceof SetFailure) notCreated[cid] = err.error;
+      else throw err;
+    }
+  }
+  const updated: JsonObject = {};
+  const notUpdated: Record<string, SetError> = {};
+  for (const [rawId, patch] of Object.entries(optObject(args, 'update') ?? {})) {
+    const id = resolveId(rawId, ctx) ?? rawId;
+    try {
+      const rec = next.find((i) => i.id === id);
+      if (rec === undefined) throw setError('notFound');
+      if (!isJsonObject(patch)) throw setError('invalidPatch');
+      applyProps(rec, patch, false, account);
+      updated[id] = null;
+    } catch (err) {
+      if (err instanceof SetFailure) notUpdated[id] = err.error;
+      else throw err;
+    }
+  }
+  const destroyed: string[] = [];
+  const notDestroyed: Record<string, SetError> = {};
+  for (const raw of (args.destroy as Json[] | undefined) ?? []) {
+    if (typeof raw !== 'string') throw invalid('"destroy" must list ids');
+    const id = resolveId(raw, ctx) ?? raw;
+    const idx = next.findIndex((i) => i.id === id);
+    if (idx < 0) notDestroyed[id] = { type: 'notFound' };
+    else if (id === DEFAULT_IDENTITY_ID) notDestroyed[id] = { type: 'forbidden', description: 'the built-in identity cannot be deleted' };
+    else {
+      next.splice(idx, 1);
+      destroyed.push(id);
+    }
+  }
+  const changed = Object.keys(created).length + Object.keys(updated).length + destroyed.length > 0;
+  const newState = changed ? await writeSetting(deps.store, account, SETTING_IDENTITY, { identities: next }, oldState) : oldState;
+  const out: JsonObject = { accountId: account, oldState, newState, created, updated, destroyed };
+  if (Object.keys(notCreated).length) out.notCreated = notCreated as unknown as JsonObject;
+  if (Object.keys(notUpdated).length) out.notUpdated = notUpdated as unknown as JsonObject;
+  if (Object.keys(notDestroyed).length) out.notDestroyed = notDestroyed as unknown as JsonObject;
+  return [['Identity/set', out]];
+}
+
+export function identityMethods(deps: MailMethodDeps): Array<[string, MethodDefinition]> {
+  const def = (h: MailHandler): MethodDefinition => defineMethod(CAP_SUBMISSION, deps, h);
+  return [
+    ['Identity/get', def(get)],
+    [
+      'Identity/changes',
+      def(async (d, a, c) => {
+        const account = accountId(a, c);
+        return stateOnlyChanges('Identity/changes', account, a.sinceState, (await listIdentities(d, account)).state);
+      }),
+    ],
+    ['Identity/set', def(set)],
+  ];
+}

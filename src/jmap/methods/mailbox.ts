@@ -1,0 +1,311 @@
+// Mailbox/get, /changes, /query, /queryChanges, /set (RFC 8621 §2).
+import { CAP_MAIL } from '../capabilities.js';
+import { MethodError, setError, SetFailure, type SetError } from '../errors.js';
+import { isJsonObject, type Json, type JsonObject, type MethodContext, type MethodDefinition, type MethodOutput } from '../core/types.js';
+import type { Mailbox, MailboxRole, MailboxUpdate } from '../../store/types.js';
+import { accountId, checkSetSize, invalid, optBool, optObject, pick, readIds, readProperties, resolveId } from './args.js';
+import { storeChanges, stateOnlyQueryChanges } from './changes.js';
+import { setFailureFrom } from './store-errors.js';
+import { defineMethod, type MailHandler } from './define.js';
+import { applyWindow } from './window.js';
+import type { MailMethodDeps } from './deps.js';
+
+const PROPERTIES = [
+  'id', 'name', 'parentId', 'role', 'sortOrder', 'totalEmails', 'unreadEmails', 'totalThreads', 'unreadThreads', 'myRights', 'isSubscribed',
+];
+const ROLES = new Set<MailboxRole>(['inbox', 'drafts', 'sent', 'trash', 'junk', 'archive', 'all', 'flagged', 'important', 'snoozed']);
+
+export function toJmapMailbox(m: Mailbox): Record<string, Json> {
+  const isInbox = m.role === 'inbox';
+  return {
+    id: m.id,
+    name: m.name,
+    parentId: m.parentId,
+    role: m.role,
+    sortOrder: m.sortOrder,
+    totalEmails: m.totalEmails,
+    unreadEmails: m.unreadEmails,
+    totalThreads: m.totalThreads,
+    unreadThreads: m.unreadThreads,
+    myRights: {
+      mayReadItems: true,
+      mayAddItems: true,
+      mayRemoveItems: true,
+      maySetSeen: true,
+      maySetKeywords: true,
+      mayCreateChild: true,
+      mayRename: !isInbox,
+      mayDelete: !isInbox,
+      maySubmit: true,
+    },
+    isSubscribed: m.subscribed,
+  };
+}
+
+async function get(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
+  const account = accountId(args, ctx);
+  const ids = readIds(args, ctx, deps.limits.maxObjectsInGet);
+  const properties = readProperties(args, 'properties', (p) => PROPERTIES.includes(p), PROPERTIES);
+  // State first: if a change lands while we read, the client sees an old state and refetches.
+  const state = (await deps.store.getStates(account)).Mailbox;
+  const all = await deps.store.listMailboxes(account);
+  const byId = new Map(all.map((m) => [m.id, m]));
+  const list: JsonObject[] = [];
+  const notFound: string[] = [];
+  for (const id of ids ?? all.map((m) => m.id)) {
+    const m = byId.get(id);
+    if (m === undefined) notFound.push(id);
+    else list.push(pick(toJmapMailbox(m), properties));
+  }
+  return [['Mailbox/get', { accountId: account, state, list, notFound }]];
+}
+
+type MailboxFilter = (m: Mailbox) => boolean;
+
+function compileFilter(f: Json | undefined): MailboxFilter {
+  if (f === undefined || f === null) return () => true;
+  if (!isJsonObject(f)) throw new MethodError('unsupportedFilter', 'filter must be an object');
+  if ('operator' in f) {
+    const conds = f.conditions;
+    if (!Array.isArray(conds)) throw new MethodError('unsupportedFilter', 'conditions must be a list');
+    const parts = conds.map(compileFilter);
+    if (f.operator === 'AND') return (m) => parts.every((p) => p(m));
+    if (f.operator === 'OR') return (m) => parts.some((p) => p(m));
+    if (f.operator === 'NOT') return (m) => !parts.some((p) => p(m));
+    throw new MethodError('unsupportedFilter', `unknown operator ${String(f.operator)}`);
+  }
+  const tests: MailboxFilter[] = [];
+  for (const [k, v] of Object.entries(f)) {
+    switch (k) {
+      case 'parentId':
+        tests.push((m) => m.parentId === v);
+        break;
+      case 'name':
+        if (typeof v !== 'string') throw new MethodError('unsupportedFilter', 'name must be a string');
+        tests.push((m) => m.name.toLowerCase().includes(v.toLowerCase()));
+        break;
+      case 'role':
+        tests.push((m) => m.role === v);
+        break;
+      case 'hasAnyRole':
+        tests.push((m) => (m.role !== null) === v);
+        break;
+      case 'isSubscribed':
+        tests.push((m) => m.subscribed === v);
+        break;
+      default:
+        throw new MethodError('unsupportedFilter', `unknown filter property ${k}`);
+    }
+  }
+  return (m) => tests.every((t) => t(m));
+}
+
+function compileSort(sort: Json | undefined): (a: Mailbox, b: Mailbox) => number {
+  const list = sort === undefined || sort === null ? [] : sort;
+  if (!Array.isArray(list)) throw new MethodError('unsupportedSort', 'sort must be a list');
+  const cmps = list.map((c) => {
+    if (!isJsonObject(c)) throw new MethodError('unsupportedSort', 'bad comparator');
+    const dir = c.isAscending === false ? -1 : 1;
+    if (c.property === 'sortOrder') return (a: Mailbox, b: Mailbox) => dir * (a.sortOrder - b.sortOrder);
+    if (c.property === 'name') return (a: Mailbox, b: Mailbox) => dir * a.name.localeCompare(b.name);
+    throw new MethodError('unsupportedSort', `cannot sort mailboxes by ${String(c.property)}`);
+  });
+  return (a, b) => {
+    for (const c of cmps) {
+      const r = c(a, b);
+      if (r !== 0) return r;
+    }
+    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  };
+}
+
+/** Depth-first order: each parent directly followed by its children, siblings in sort order. */
+function asTree(sorted: Mailbox[], all: Mailbox[], filterAsTree: boolean, keep: MailboxFilter): Mailbox[] {
+  const byParent = new Map<string | null, Mailbox[]>();
+  const ids = new Set(all.map((m) => m.id));
+  for (const m of sorted) {
+    const parent = m.parentId !== null && ids.has(m.parentId) ? m.parentId : null;
+    byParent.set(parent, [...(byParent.get(parent) ?? []), m]);
+  }
+  const out: Mailbox[] = [];
+  const visit = (parent: string | null): void => {
+    for (const m of byParent.get(parent) ?? []) {
+      const matches = keep(m);
+      // filterAsTree: a non-matching mailbox hides its whole subtree.
+      if (filterAsTree && !matches) continue;
+      if (matches) out.push(m);
+      visit(m.id);
+    }
+  };
+  visit(null);
+  return out;
+}
+
+async function query(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
+  const account = accountId(args, ctx);
+  const filter = compileFilter(args.filter);
+  const cmp = compileSort(args.sort);
+  const sortAsTree = optBool(args, 'sortAsTree', false);
+  const filterAsTree = optBool(args, 'filterAsTree', false);
+  const state = (await deps.store.getStates(account)).Mailbox;
+  const all = await deps.store.listMailboxes(account);
+  const sorted = [...all].sort(cmp);
+  const matching = sortAsTree || filterAsTree ? asTree(sorted, all, filterAsTree, filter) : sorted.filter(filter);
+  const allIds = matching.map((m) => m.id);
+  const window = applyWindow(allIds, args);
+  const out: JsonObject = { accountId: account, queryState: state, canCalculateChanges: false, position: window.position, ids: window.ids };
+  if (optBool(args, 'calculateTotal', false)) out.total = allIds.length;
+  return [['Mailbox/query', out]];
+}
+
+async function queryChanges(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
+  const account = accountId(args, ctx);
+  const state = (await deps.store.getStates(account)).Mailbox;
+  const total = args.calculateTotal === true ? (await deps.store.listMailboxes(account)).filter(compileFilter(args.filter)).length : undefined;
+  return stateOnlyQueryChanges('Mailbox/queryChanges', account, args, state, total);
+}
+
+function readRole(v: Json | undefined): MailboxRole | null | undefined {
+  if (v === undefined) return undefined;
+  if (v === null) return null;
+  if (typeof v !== 'string' || !ROLES.has(v as MailboxRole)) {
+    throw setError('invalidProperties', `unsupported role ${JSON.stringify(v)}`, { properties: ['role'] });
+  }
+  return v as MailboxRole;
+}
+
+function readMailboxProps(obj: JsonObject, ctx: MethodContext, creating: boolean): MailboxUpdate {
+  const update: MailboxUpdate = {};
+  const bad: string[] = [];
+  for (const [k, v] of Object.entries(obj)) {
+    switch (k) {
+      case 'name':
+        if (typeof v === 'string' && v.length > 0 && v.length <= 490) update.name = v;
+        else bad.push(k);
+        break;
+      case 'parentId':
+        if (v === null) update.parentId = null;
+        else if (typeof v === 'string') {
+          const id = resolveId(v, ctx);
+          if (id === undefined) bad.push(k);
+          else update.parentId = id;
+        } else bad.push(k);
+        break;
+      case 'role':
+        update.role = readRole(v);
+        break;
+      case 'sortOrder':
+        if (typeof v === 'number' && Number.isInteger(v) && v >= 0) update.sortOrder = v;
+        else bad.push(k);
+        break;
+      case 'isSubscribed':
+        if (typeof v === 'boolean') update.subscribed = v;
+        else bad.push(k);
+        break;
+      case 'id':
+      case 'totalEmails':
+      case 'unreadEmails':
+      case 'totalThreads':
+      case 'unreadThreads':
+      case 'myRights':
+        // Server-set: allowed only when unchanged, which we cannot cheaply verify on create.
+        if (creating) bad.push(k);
+        break;
+      default:
+        bad.push(k);
+    }
+  }
+  if (bad.length > 0) throw setError('invalidProperties', 'invalid or read-only properties', { properties: bad });
+  return update;
+}
+
+async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
+  const account = accountId(args, ctx);
+  checkSetSize(args, deps.limits.maxObjectsInSet);
+  const store = deps.store;
+  const oldState = (await store.getStates(account)).Mailbox;
+  if (typeof args.ifInState === 'string' && args.ifInState !== oldState) throw new MethodError('stateMismatch');
+  const removeEmails = optBool(args, 'onDestroyRemoveEmails', false);
+
+  const created: JsonObject = {};
+  const notCreated: Record<string, SetError> = {};
+  for (const [cid, raw] of Object.entries(optObject(args, 'create') ?? {})) {
+    try {
+      if (!isJsonObject(raw)) throw setError('invalidProperties', 'not an object');
+      const p = readMailboxProps(raw, ctx, true);
+      if (p.name === undefined) throw setError('invalidProperties', 'name is required', { properties: ['name'] });
+      let m: Mailbox;
+      try {
+        m = await store.createMailbox(account, {
+          name: p.name,
+          parentId: p.parentId ?? null,
+          role: p.role ?? null,
+          subscribed: p.subscribed ?? false,
+          sortOrder: p.sortOrder ?? 0,
+        });
+      } catch (err) {
+        throw setFailureFrom(err, 'parentId');
+      }
+      ctx.createdIds.set(cid, m.id);
+      const full = toJmapMailbox(m);
+      created[cid] = {
+        id: m.id, totalEmails: full.totalEmails ?? 0, unreadEmails: full.unreadEmails ?? 0, totalThreads: full.totalThreads ?? 0,
+        unreadThreads: full.unreadThreads ?? 0, myRights: full.myRights ?? null, isSubscribed: m.subscribed, sortOrder: m.sortOrder,
+      };
+    } catch (err) {
+      if (err instanceof SetFailure) notCreated[cid] = err.error;
+      else throw err;
+    }
+  }
+
+  const updated: JsonObject = {};
+  const notUpdated: Record<string, SetError> = {};
+  for (const [rawId, patch] of Object.entries(optObject(args, 'update') ?? {})) {
+    const id = resolveId(rawId, ctx) ?? rawId;
+    try {
+      if (!isJsonObject(patch)) throw setError('invalidPatch', 'not an object');
+      const p = readMailboxProps(patch, ctx, false);
+      if (p.parentId !== undefined && p.parentId === id) throw setError('invalidProperties', 'a mailbox cannot be its own parent', { properties: ['parentId'] });
+      try {
+        await store.updateMailbox(account, id, p);
+      } catch (err) {
+        throw setFailureFrom(err);
+      }
+      updated[id] = null;
+    } catch (err) {
+      if (err instanceof SetFailure) notUpdated[id] = err.error;
+      else throw err;
+    }
+  }
+
+  const destroyed: string[] = [];
+  const notDestroyed: Record<string, SetError> = {};
+  for (const raw of (args.destroy as Json[] | undefined) ?? []) {
+    if (typeof raw !== 'string') throw invalid('"destroy" must list ids');
+    const id = resolveId(raw, ctx) ?? raw;
+    try {
+      await store.deleteMailbox(account, id, { removeEmails });
+      destroyed.push(id);
+    } catch (err) {
+      notDestroyed[id] = setFailureFrom(err).error;
+    }
+  }
+
+  const newState = (await store.getStates(account)).Mailbox;
+  const out: JsonObject = { accountId: account, oldState, newState, created, updated, destroyed };
+  if (Object.keys(notCreated).length) out.notCreated = notCreated as unknown as JsonObject;
+  if (Object.keys(notUpdated).length) out.notUpdated = notUpdated as unknown as JsonObject;
+  if (Object.keys(notDestroyed).length) out.notDestroyed = notDestroyed as unknown as JsonObject;
+  return [['Mailbox/set', out]];
+}
+
+export function mailboxMethods(deps: MailMethodDeps): Array<[string, MethodDefinition]> {
+  const def = (h: MailHandler): MethodDefinition => defineMethod(CAP_MAIL, deps, h);
+  return [
+    ['Mailbox/get', def(get)],
+    ['Mailbox/changes', def((d, a, c) => storeChanges(d, 'Mailbox', a, c))],
+    ['Mailbox/query', def(query)],
+    ['Mailbox/queryChanges', def(queryChanges)],
+    ['Mailbox/set', def(set)],
+  ];
+}

@@ -1,0 +1,91 @@
+// Quota/get, /changes, /query, /queryChanges (RFC 9425): the account's storage and message-count
+// limits. Unlimited resources have no Quota object.
+import { CAP_QUOTA } from '../capabilities.js';
+import { isJsonObject, type Json, type JsonObject, type MethodContext, type MethodDefinition, type MethodOutput } from '../core/types.js';
+import { MethodError } from '../errors.js';
+import { accountId, optBool, pick, readIds, readProperties } from './args.js';
+import { stateOnlyChanges, stateOnlyQueryChanges } from './changes.js';
+import { defineMethod, type MailHandler } from './define.js';
+import type { MailMethodDeps } from './deps.js';
+import { applyWindow } from './window.js';
+
+const PROPERTIES = ['id', 'resourceType', 'used', 'hardLimit', 'scope', 'name', 'types', 'warnLimit', 'softLimit', 'description'];
+
+async function quotas(deps: MailMethodDeps, account: string): Promise<{ list: Array<Record<string, Json>>; state: string }> {
+  const [usage, states] = await Promise.all([deps.store.getQuota(account), deps.store.getStates(account)]);
+  const list: Array<Record<string, Json>> = [];
+  if (usage.storage.limit > 0) {
+    list.push({
+      id: 'storage', resourceType: 'octets', used: usage.storage.used, hardLimit: usage.storage.limit, scope: 'account',
+      name: `${account} storage`, types: ['Email'], description: 'Bytes of mail stored in the account',
+    });
+  }
+  if (usage.messages.limit > 0) {
+    list.push({
+      id: 'messages', resourceType: 'count', used: usage.messages.used, hardLimit: usage.messages.limit, scope: 'account',
+      name: `${account} messages`, types: ['Email'], description: 'Number of emails in the account',
+    });
+  }
+  return { list, state: states.Quota };
+}
+
+async function get(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
+  const account = accountId(args, ctx);
+  const ids = readIds(args, ctx, deps.limits.maxObjectsInGet);
+  const properties = readProperties(args, 'properties', (p) => PROPERTIES.includes(p), PROPERTIES);
+  const { list, state } = await quotas(deps, account);
+  const out: JsonObject[] = [];
+  const notFound: string[] = [];
+  for (const id of ids ?? list.map((q) => q.id as string)) {
+    const q = list.find((x) => x.id === id);
+    if (q) out.push(pick(q, properties));
+    else notFound.push(id);
+  }
+  return [['Quota/get', { accountId: account, state, list: out, notFound }]];
+}
+
+function matches(q: Record<string, Json>, filter: Json | undefined): boolean {
+  if (filter === undefined || filter === null) return true;
+  if (!isJsonObject(filter)) throw new MethodError('unsupportedFilter');
+  for (const [k, v] of Object.entries(filter)) {
+    if (k === 'name' && typeof v === 'string') {
+      if (!String(q.name).toLowerCase().includes(v.toLowerCase())) return false;
+    } else if (k === 'scope' || k === 'resourceType') {
+      if (!Array.isArray(v) || !v.includes(q[k] as Json)) return false;
+    } else if (k === 'type' && typeof v === 'string') {
+      if (!(q.types as Json[]).includes(v)) return false;
+    } else throw new MethodError('unsupportedFilter', `unknown filter ${k}`);
+  }
+  return true;
+}
+
+async function query(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
+  const account = accountId(args, ctx);
+  const { list, state } = await quotas(deps, account);
+  if (args.sort !== undefined && args.sort !== null) {
+    if (!Array.isArray(args.sort) || args.sort.some((c) => !isJsonObject(c) || !['name', 'used'].includes(String(c.property)))) {
+      throw new MethodError('unsupportedSort');
+    }
+  }
+  const ids = list.filter((q) => matches(q, args.filter)).map((q) => q.id as string);
+  const w = applyWindow(ids, args);
+  const out: JsonObject = { accountId: account, queryState: state, canCalculateChanges: false, position: w.position, ids: w.ids };
+  if (optBool(args, 'calculateTotal', false)) out.total = ids.length;
+  return [['Quota/query', out]];
+}
+
+export function quotaMethods(deps: MailMethodDeps): Array<[string, MethodDefinition]> {
+  const def = (h: MailHandler): MethodDefinition => defineMethod(CAP_QUOTA, deps, h);
+  return [
+    ['Quota/get', def(get)],
+    ['Quota/changes', def(async (d, a, c) => {
+      const account = accountId(a, c);
+      return stateOnlyChanges('Quota/changes', account, a.sinceState, (await quotas(d, account)).state);
+    })],
+    ['Quota/query', def(query)],
+    ['Quota/queryChanges', def(async (d, a, c) => {
+      const account = accountId(a, c);
+      return stateOnlyQueryChanges('Quota/queryChanges', account, a, (await quotas(d, account)).state);
+    })],
+  ];
+}

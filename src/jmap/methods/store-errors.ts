@@ -1,0 +1,52 @@
+// Maps typed store errors to JMAP method errors and SetErrors, in one place.
+import { MethodError, setError, type SetFailure } from '../errors.js';
+import { isStoreError } from '../../store/errors.js';
+
+/** A store error raised for a whole call; anything else is rethrown (the dispatcher logs serverFail). */
+export function methodErrorFrom(err: unknown): never {
+  if (isStoreError(err)) {
+    switch (err.code) {
+      case 'stateMismatch':
+        throw new MethodError('stateMismatch');
+      case 'cannotCalculateChanges':
+        throw new MethodError('cannotCalculateChanges');
+      case 'invalidArgument':
+        throw new MethodError('invalidArguments', err.message);
+      case 'unavailable':
+        throw new MethodError('serverUnavailable', 'the mail store is unavailable; retry later');
+      default:
+        break;
+    }
+  }
+  throw err;
+}
+
+/** A store error raised for one object of a /set: becomes that object's SetError. */
+export function setFailureFrom(err: unknown, property?: string): SetFailure {
+  if (isStoreError(err)) {
+    const props = property ? { properties: [property] } : {};
+    switch (err.code) {
+      case 'overQuota':
+        return setError('overQuota', err.message);
+      case 'noSuchMailbox':
+        return setError(property ? 'invalidProperties' : 'notFound', err.message, props);
+      case 'mailboxExists':
+        return setError('invalidProperties', 'a mailbox with this name already exists under this parent', { properties: ['name'] });
+      case 'mailboxHasChildren':
+        return setError('mailboxHasChild', err.message);
+      case 'mailboxNotEmpty':
+        return setError('mailboxHasEmail', err.message);
+      case 'forbidden':
+        return setError('forbidden', err.message);
+      case 'invalidName':
+        return setError('invalidProperties', err.message, { properties: ['name'] });
+      case 'noSuchEmail':
+        return setError('notFound', err.message);
+      case 'invalidArgument':
+        return setError('invalidProperties', err.message, props);
+      default:
+        break;
+    }
+  }
+  throw err;
+}

@@ -1,0 +1,71 @@
+// The session resource (RFC 8620 §2): capabilities with the limits we enforce, the user's account
+// and its per-capability settings, and the URL templates. Its `state` is a digest of everything
+// else except the URLs, so it changes exactly when the session's content does.
+import { createHash } from 'node:crypto';
+import type { JsonObject } from './core/types.js';
+import {
+  CAP_CORE, CAP_MAIL, CAP_QUOTA, CAP_SUBMISSION, CAP_VACATION, CAP_WEBSOCKET, coreCapability, type CoreLimits,
+} from './capabilities.js';
+import { EMAIL_SORT_OPTIONS } from './mail/query-filter.js';
+import { PATHS } from './http/paths.js';
+
+export interface SessionOptions {
+  limits: CoreLimits;
+  /** Whether EmailSubmission works (a delivery service is wired). */
+  submission: boolean;
+  maxSizeAttachmentsPerEmail: number;
+}
+
+function sessionBody(user: string, baseUrl: string, options: SessionOptions): JsonObject {
+  const base = baseUrl.replace(/\/+$/, '');
+  const wsBase = base.replace(/^http/, 'ws');
+  const accountCapabilities: JsonObject = {
+    [CAP_MAIL]: {
+      maxMailboxesPerEmail: null,
+      maxMailboxDepth: null,
+      maxSizeMailboxName: 490,
+      maxSizeAttachmentsPerEmail: options.maxSizeAttachmentsPerEmail,
+      emailQuerySortOptions: EMAIL_SORT_OPTIONS,
+      mayCreateTopLevelMailbox: true,
+    },
+    [CAP_VACATION]: {},
+    [CAP_QUOTA]: {},
+  };
+  if (options.submission) accountCapabilities[CAP_SUBMISSION] = { maxDelayedSend: 0, submissionExtensions: {} };
+  const capabilities: JsonObject = {
+    [CAP_CORE]: coreCapability(options.limits) as JsonObject,
+    [CAP_MAIL]: {},
+    [CAP_VACATION]: {},
+    [CAP_QUOTA]: {},
+    [CAP_WEBSOCKET]: { url: `${wsBase}${PATHS.websocket}`, supportsPush: true },
+  };
+  if (options.submission) capabilities[CAP_SUBMISSION] = {};
+  const primaryAccounts: JsonObject = Object.fromEntries(Object.keys(accountCapabilities).map((c) => [c, user]));
+  const session: JsonObject = {
+    capabilities,
+    accounts: { [user]: { name: user, isPersonal: true, isReadOnly: false, accountCapabilities } },
+    primaryAccounts,
+    username: user,
+    apiUrl: `${base}${PATHS.api}`,
+    downloadUrl: `${base}${PATHS.download}{accountId}/{blobId}/{name}?type={type}`,
+    uploadUrl: `${base}${PATHS.upload}{accountId}`,
+    eventSourceUrl: `${base}${PATHS.eventSource}?types={types}&closeafter={closeafter}&ping={ping}`,
+  };
+  return session;
+}
+
+/** The session state ignores the URLs, which depend on how the client reached us, not on the session. */
+export function sessionState(user: string, options: SessionOptions): string {
+  return createHash('sha256').update(JSON.stringify(sessionBody(user, '', options))).digest('base64url').slice(0, 16);
+}
+
+export function buildSession(user: string, baseUrl: string, options: SessionOptions): JsonObject {
+  return { ...sessionBody(user, baseUrl, options), state: sessionState(user, options) };
+}
+
+/** Capabilities a client may list in `using`. */
+export function supportedCapabilities(submission: boolean): Set<string> {
+  const caps = [CAP_CORE, CAP_MAIL, CAP_VACATION, CAP_QUOTA, CAP_WEBSOCKET];
+  if (submission) caps.push(CAP_SUBMISSION);
+  return new Set(caps);
+}

@@ -1,0 +1,35 @@
+// What every protocol factory receives: the resolved configuration, the logger, the users
+// repository and domain list, and a way to share resources between protocols. The lead adds
+// typed fields here as cores arrive, or keeps them behind `use(sharedResource(...))`.
+import type { TesseraConfig } from '../config/types.js';
+import type { Logger } from '../log/logger.js';
+import type { DomainList, UsersRepository } from '../auth/users/types.js';
+import type { ProtocolServer } from './types.js';
+import type { SharedResource } from './resources.js';
+
+export interface SelfSignedCertificate {
+  key: Buffer;
+  cert: Buffer;
+  keyPath: string;
+  certPath: string;
+  /** SHA-256 fingerprint, for clients that pin the certificate. */
+  fingerprint256: string;
+}
+
+export interface ServerContext {
+  readonly config: TesseraConfig;
+  readonly logger: Logger;
+  readonly users: UsersRepository;
+  readonly domains: DomainList;
+  /** Absolute data directory (users.sqlite, the store, tls/). */
+  readonly dataDir: string;
+  /** Set when a listener uses the generated certificate (its TlsConfig already holds key and cert). */
+  readonly selfSigned?: SelfSignedCertificate;
+  /** The one instance of a shared resource for this run, created on first use. */
+  use<T>(resource: SharedResource<T>): Promise<T>;
+  /** Runs at shutdown after every protocol server stopped, in reverse registration order. */
+  onShutdown(name: string, close: () => Promise<void> | void): void;
+}
+
+/** Builds the protocol servers of one kind (one per configured listener block); [] when disabled. */
+export type ProtocolFactory = (ctx: ServerContext) => ProtocolServer[] | Promise<ProtocolServer[]>;

@@ -1,0 +1,160 @@
+// The server lifecycle behind `tessera serve`: load the conf directory, open users and domains,
+// prepare TLS and the first-start demo user, start every protocol server, and stop them all on
+// request. Signals are the CLI's business; this module is usable in-process by tests.
+import { resolve } from 'node:path';
+import type { DestinationStream } from 'pino';
+import { loadConfig } from '../config/load.js';
+import type { LogLevel, TesseraConfig } from '../config/types.js';
+import { createLogger, stderrLogDestination, type Logger } from '../log/logger.js';
+import { formatBanner } from './banner.js';
+import type { ProtocolFactory, SelfSignedCertificate, ServerContext } from './context.js';
+import { seedDemoUser } from './demo-user.js';
+import { StartupError } from './errors.js';
+import { ResourceRegistry } from './resources.js';
+import { ensureSelfSignedCertificate } from './self-signed.js';
+import { applySelfSigned, selfSignedNames } from './tls.js';
+import type { ProtocolServer } from './types.js';
+import { openUsers, type OpenedUsers } from './users.js';
+import { tesseraVersion } from './version.js';
+
+export interface ServeIO {
+  /** What a person reads: the banner and the one-time demo password. */
+  stdout: NodeJS.WritableStream;
+  /** Where JSON log lines go (default: stderr). */
+  logDestination: DestinationStream;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface ServeOptions {
+  confDir: string;
+  /** Overrides the level of tessera.properties (`--log-level`). */
+  logLevel?: LogLevel;
+  factories: readonly ProtocolFactory[];
+  io?: Partial<ServeIO>;
+}
+
+export interface RunningServer {
+  readonly config: TesseraConfig;
+  readonly context: ServerContext;
+  readonly servers: readonly ProtocolServer[];
+  readonly logger: Logger;
+  /**
+   * Stops accepting, gives in-flight commands settings.shutdownTimeout seconds, then closes shared
+   * resources and the users database. Safe to call more than once.
+   */
+  stop(): Promise<void>;
+}
+
+/** Extra time past the deadline before a protocol server that has not stopped is given up on. */
+const STOP_GRACE_MS = 5000;
+
+async function stopServers(servers: readonly ProtocolServer[], deadline: Date, logger: Logger): Promise<void> {
+  await Promise.all(
+    servers.map(async (server) => {
+      let timer: NodeJS.Timeout | undefined;
+      const giveUp = new Promise<'timeout'>((r) => {
+        timer = setTimeout(() => r('timeout'), Math.max(0, deadline.getTime() - Date.now()) + STOP_GRACE_MS);
+      });
+      try {
+        const outcome = await Promise.race([server.stop(deadline).then(() => 'stopped' as const), giveUp]);
+        if (outcome === 'timeout') logger.error({ server: server.name }, 'protocol server did not stop in time; closing anyway');
+      } catch (err) {
+        logger.error({ err, server: server.name }, 'error while stopping a protocol server');
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+  );
+}
+
+export async function runServe(options: ServeOptions): Promise<RunningServer> {
+  const io: ServeIO = {
+    stdout: options.io?.stdout ?? process.stdout,
+    logDestination: options.io?.logDestination ?? stderrLogDestination(),
+    env: options.io?.env ?? process.env,
+  };
+  const confDir = resolve(options.confDir);
+  const { config, warnings } = await loadConfig(confDir, { env: io.env });
+  const logger = createLogger(options.logLevel ?? config.settings.logLevel, io.logDestination);
+  for (const w of warnings) logger.warn({ file: w.file, key: w.key }, w.message);
+
+  const opened: OpenedUsers = await openUsers(config, logger);
+  const resources = new ResourceRegistry(logger);
+  const started: ProtocolServer[] = [];
+  const cleanup = async (deadline: Date): Promise<void> => {
+    await stopServers(started.splice(0).reverse(), deadline, logger);
+    await resources.closeAll();
+    await opened.close();
+  };
+
+  try {
+    let selfSigned: SelfSignedCertificate | undefined;
+    const names = selfSignedNames(config);
+    if (names) {
+      selfSigned = await ensureSelfSignedCertificate(config.settings.dataDir, names, logger);
+      applySelfSigned(config, selfSigned);
+    }
+
+    if (!opened.users.readOnly) {
+      const demo = await seedDemoUser(opened.embedded, config, logger);
+      if (demo) {
+        io.stdout.write(
+          `Created the demo user ${demo.username} with password: ${demo.password}\n` +
+            `  (shown only this once; change it with: tessera user passwd ${demo.username} --conf ${confDir})\n`,
+        );
+      }
+    }
+
+    const context: ServerContext = {
+      config,
+      logger,
+      users: opened.users,
+      domains: opened.domains,
+      dataDir: config.settings.dataDir,
+      ...(selfSigned ? { selfSigned } : {}),
+      use: (resource) => resources.use(resource, context),
+      onShutdown: (name, close) => resources.onShutdown(name, close),
+    };
+
+    const servers: ProtocolServer[] = [];
+    for (const factory of options.factories) servers.push(...(await factory(context)));
+    for (const server of servers) {
+      try {
+        await server.start();
+      } catch (err) {
+        // A half-bound server may hold some of its addresses: stop it with the others.
+        started.push(server);
+        const reason = err instanceof Error ? err.message : String(err);
+        throw new StartupError(`${server.name} could not start: ${reason}`, { cause: err });
+      }
+      started.push(server);
+      logger.info({ server: server.name, addresses: server.describe() }, 'listening');
+    }
+
+    io.stdout.write(
+      formatBanner({ version: tesseraVersion(), servers, dataDir: config.settings.dataDir, confDir, ...(selfSigned ? { selfSigned } : {}) }),
+    );
+    logger.info({ confDir, dataDir: config.settings.dataDir, servers: servers.map((s) => s.name) }, 'tessera started');
+
+    let stopping: Promise<void> | undefined;
+    return {
+      config,
+      context,
+      servers,
+      logger,
+      stop: () => {
+        stopping ??= (async () => {
+          const deadline = new Date(Date.now() + config.settings.shutdownTimeout * 1000);
+          logger.info({ deadline: deadline.toISOString() }, 'stopping');
+          await cleanup(deadline);
+          logger.info('stopped');
+        })();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    logger.error({ err }, 'start-up failed');
+    await cleanup(new Date());
+    throw err;
+  }
+}

@@ -1,0 +1,52 @@
+// The local admin socket's protocol: one JSON object per line each way, a reply for each request.
+//   {"op":"list"}                                → {"ok":true,"sessions":[SessionSummary…]}
+//   {"op":"revoke","user":"U"} / {"op":"revoke","sid":"S"} (optional "reason")
+//                                                → {"ok":true,"matched":N}   (live sessions on this node)
+//   anything else                                → {"ok":false,"error":"…"}
+import { join } from 'node:path';
+import type { SessionSummary } from './types.js';
+
+export const ADMIN_SOCKET_FILE = 'admin.sock';
+/** Longest request line read. */
+export const MAX_ADMIN_LINE_BYTES = 64 * 1024;
+
+export function adminSocketPath(dataDir: string): string {
+  return join(dataDir, ADMIN_SOCKET_FILE);
+}
+
+export type AdminRequest = { op: 'list' } | { op: 'revoke'; user?: string; sid?: string; reason?: string };
+
+export type AdminResponse =
+  | { ok: true; sessions: SessionSummary[] }
+  | { ok: true; matched: number }
+  | { ok: false; error: string };
+
+export class AdminRequestError extends Error {
+  override readonly name = 'AdminRequestError';
+}
+
+export function parseAdminRequest(line: string): AdminRequest {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw new AdminRequestError('request is not JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new AdminRequestError('request must be a JSON object');
+  const r = value as Record<string, unknown>;
+  if (r.op === 'list') return { op: 'list' };
+  if (r.op === 'revoke') {
+    const text = (k: string): string | undefined => {
+      const v = r[k];
+      if (v === undefined) return undefined;
+      if (typeof v !== 'string' || v === '') throw new AdminRequestError(`${k} must be a non-empty string`);
+      return v;
+    };
+    const user = text('user');
+    const sid = text('sid');
+    const reason = text('reason');
+    if ((user === undefined) === (sid === undefined)) throw new AdminRequestError('revoke takes exactly one of user or sid');
+    return { op: 'revoke', user, sid, reason };
+  }
+  throw new AdminRequestError(`unknown op ${JSON.stringify(r.op)}`);
+}

@@ -1,0 +1,122 @@
+// The running server's local admin endpoint: a Unix domain socket <dataDir>/admin.sock, mode 0600, so
+// only the account running Tessera (and root) can list or revoke sessions. `tessera sessions` talks to
+// it. A socket file left by a crashed server is replaced; one that answers means another server owns
+// this data directory, and starting fails rather than stealing it.
+import { chmod, unlink } from 'node:fs/promises';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { Logger } from '../log/logger.js';
+import { AdminRequestError, MAX_ADMIN_LINE_BYTES, parseAdminRequest, type AdminRequest, type AdminResponse } from './admin-protocol.js';
+import { summarize, type SessionRegistry } from './registry.js';
+import type { RevocationService } from './revocation.js';
+
+export const ADMIN_REVOKE_REASON = 'Session revoked by the administrator';
+
+export class AdminSocketInUseError extends Error {
+  override readonly name = 'AdminSocketInUseError';
+}
+
+export interface AdminSocketOptions {
+  path: string;
+  registry: SessionRegistry;
+  revocations: RevocationService;
+  logger: Logger;
+}
+
+export class AdminSocket {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(private readonly options: AdminSocketOptions) {}
+
+  async start(): Promise<void> {
+    if (this.server) return;
+    const { path } = this.options;
+    if (await answers(path)) throw new AdminSocketInUseError(`${path} is in use: is another tessera server running with this data directory?`);
+    await unlink(path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+    const server = createServer((socket) => this.serve(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    // Tightened before the first await returns to the caller; the data directory itself is 0700.
+    await chmod(path, 0o600);
+    server.unref();
+    this.server = server;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await unlink(this.options.path).catch(() => undefined);
+  }
+
+  private serve(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    let buffered = '';
+    let chain = Promise.resolve();
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      buffered += chunk;
+      if (buffered.length > MAX_ADMIN_LINE_BYTES && !buffered.includes('\n')) {
+        socket.end(`${JSON.stringify({ ok: false, error: 'request too long' })}\n`);
+        return;
+      }
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl).trim();
+        buffered = buffered.slice(nl + 1);
+        if (line === '') continue;
+        // Replies go out in request order even when a revoke is slower than a following list.
+        chain = chain.then(async () => {
+          const reply = await this.answer(line);
+          if (!socket.destroyed) socket.write(`${JSON.stringify(reply)}\n`);
+        });
+      }
+    });
+  }
+
+  private async answer(line: string): Promise<AdminResponse> {
+    let request: AdminRequest;
+    try {
+      request = parseAdminRequest(line);
+    } catch (err) {
+      return { ok: false, error: err instanceof AdminRequestError ? err.message : 'bad request' };
+    }
+    const { registry, revocations, logger } = this.options;
+    try {
+      if (request.op === 'list') return { ok: true, sessions: registry.list().map(summarize) };
+      const criteria = { user: request.user, sid: request.sid };
+      const matched = registry.matching(criteria).length;
+      // No expiresAt: the tokens of a user or OP session are not all connected here, so the revocation
+      // is kept for the configured retention (the longest token lifetime).
+      await revocations.revoke({ ...criteria, reason: request.reason ?? ADMIN_REVOKE_REASON });
+      logger.info({ user: request.user, sid: request.sid, matched }, 'sessions revoked from the admin socket');
+      return { ok: true, matched };
+    } catch (err) {
+      logger.error({ err: err instanceof Error ? err.message : String(err) }, 'admin request failed');
+      return { ok: false, error: err instanceof Error ? err.message : String(err) };
+    }
+  }
+}
+
+/** Whether something listens on the socket path (a live server), as opposed to a stale file. */
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+}

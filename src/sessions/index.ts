@@ -1,0 +1,120 @@
+// Session control: the one object `tessera serve` creates for revocation. Protocols register their
+// authenticated connections with it and ask it whether a principal is revoked; the JMAP HTTP server
+// mounts its back-channel logout handler; it runs the re-validation loop, expiry timers, the admin
+// socket and the bus subscription that ends sessions revoked anywhere.
+import type { AuthService } from '../auth/service.js';
+import type { Principal } from '../auth/types.js';
+import type { OidcConfig } from '../config/types.js';
+import type { EventBus, Unsubscribe } from '../events/types.js';
+import type { Logger } from '../log/logger.js';
+import type { FetchFunction } from '../auth/token/http.js';
+import { adminSocketPath } from './admin-protocol.js';
+import { AdminSocket } from './admin-socket.js';
+import { createBackchannelLogoutHandler, type BackchannelLogoutHandler } from './backchannel-logout.js';
+import { createLogoutProviders } from './logout-providers.js';
+import { SessionRegistry } from './registry.js';
+import { Revalidator } from './revalidator.js';
+import { RevocationService } from './revocation.js';
+import { SqliteRevocationStore, type RevocationStore } from './revocation-store.js';
+import type { RevocationRequest, SessionHandle, SessionRegistration } from './types.js';
+
+export interface SessionControlDeps {
+  /** Holds revocations.sqlite and admin.sock. */
+  dataDir: string;
+  bus: EventBus;
+  logger: Logger;
+  /** Every `oidc` block in the configuration (see oidcBlocksOf), for back-channel logout. */
+  oidc: readonly OidcConfig[];
+  /** Re-introspection and the shared JWKS caches; without it there is no re-validation loop. */
+  auth?: AuthService;
+  /** Defaults to <dataDir>/revocations.sqlite (closed by stop()). */
+  store?: RevocationStore;
+  /** Serve <dataDir>/admin.sock (default true). */
+  adminSocket?: boolean;
+  /** Longest access-token lifetime expected, seconds (how long revocations are kept by default). */
+  retentionSeconds?: number;
+  now?: () => number;
+  /** HTTP for provider keys when `auth` is absent (tests). */
+  fetch?: FetchFunction;
+  /** Re-validation tick, ms (default 1000). */
+  revalidateTickMs?: number;
+}
+
+export interface SessionControl {
+  readonly registry: SessionRegistry;
+  readonly revocations: RevocationService;
+  /** Call once a connection has authenticated; unregister() when it closes. */
+  register(registration: SessionRegistration): SessionHandle;
+  /** Call after every successful token login and on every JMAP request: true = refuse as invalid. */
+  isRevoked(principal: Principal): Promise<boolean>;
+  revoke(request: RevocationRequest): Promise<void>;
+  /** Mount at POST /oidc/backchannel-logout (BACKCHANNEL_LOGOUT_PATH). */
+  readonly handleBackchannelLogout: BackchannelLogoutHandler;
+  /** Bus subscription, re-validation loop, admin socket, hourly purge. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const PURGE_INTERVAL_MS = 3600_000;
+
+export function createSessionControl(deps: SessionControlDeps): SessionControl {
+  const now = deps.now ?? Date.now;
+  const ownsStore = deps.store === undefined;
+  const store = deps.store ?? new SqliteRevocationStore(deps.dataDir, now);
+  const registry = new SessionRegistry({ logger: deps.logger, now });
+  const revocations = new RevocationService({ store, bus: deps.bus, logger: deps.logger, now, retentionSeconds: deps.retentionSeconds });
+  const providers = createLogoutProviders(deps.oidc, { logger: deps.logger, auth: deps.auth, fetch: deps.fetch, now });
+  const handleBackchannelLogout = createBackchannelLogoutHandler({ providers, revocations, store, logger: deps.logger, now });
+  const revalidator = deps.auth
+    ? new Revalidator({ registry, auth: deps.auth, revocations, logger: deps.logger, now, tickMs: deps.revalidateTickMs })
+    : undefined;
+  const admin =
+    deps.adminSocket === false
+      ? undefined
+      : new AdminSocket({ path: adminSocketPath(deps.dataDir), registry, revocations, logger: deps.logger });
+
+  let unsubscribe: Unsubscribe | undefined;
+  let purgeTimer: NodeJS.Timeout | undefined;
+  let stopped = false;
+
+  return {
+    registry,
+    revocations,
+    register: (registration) => registry.register(registration),
+    isRevoked: (principal) => revocations.isRevoked(principal),
+    revoke: (request) => revocations.revoke(request),
+    handleBackchannelLogout,
+    async start() {
+      if (unsubscribe) return;
+      unsubscribe = registry.subscribe(deps.bus);
+      await admin?.start();
+      revalidator?.start();
+      const purge = (): void => {
+        revocations.purgeExpired().catch((err: unknown) => deps.logger.warn({ err: String(err) }, 'revocation purge failed'));
+      };
+      purge();
+      purgeTimer = setInterval(purge, PURGE_INTERVAL_MS);
+      purgeTimer.unref();
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      if (purgeTimer) clearInterval(purgeTimer);
+      unsubscribe?.();
+      await revalidator?.stop();
+      await admin?.stop();
+      registry.close();
+      if (ownsStore) await store.close();
+    },
+  };
+}
+
+export { BACKCHANNEL_LOGOUT_PATH, type BackchannelLogoutHandler, type BackchannelLogoutResponse } from './backchannel-logout.js';
+export { oidcBlocksOf } from './oidc-blocks.js';
+export { SessionRegistry, summarize } from './registry.js';
+export { RevocationService } from './revocation.js';
+export { SqliteRevocationStore, type RevocationStore } from './revocation-store.js';
+export { AdminSocketInUseError } from './admin-socket.js';
+export { adminSocketPath } from './admin-protocol.js';
+export type * from './types.js';
+export { EmptyRevocationError } from './types.js';

@@ -1,0 +1,109 @@
+// Revoking sessions and refusing revoked tokens. A revocation is written down first (so a restart, or
+// a login racing the event, cannot slip past it) and then published on the event bus, from which every
+// node's registry ends the matching live sessions. Logins and JMAP requests ask isRevoked() with the
+// token's principal.
+import { decodeJwt } from 'jose';
+import type { Principal } from '../auth/types.js';
+import type { EventBus } from '../events/types.js';
+import type { Logger } from '../log/logger.js';
+import { namesSomething } from './match.js';
+import type { RevocationStore, RevokedKind } from './revocation-store.js';
+import { EmptyRevocationError, type RevocationRequest, type SessionRevokedMessage } from './types.js';
+
+export interface RevocationServiceOptions {
+  store: RevocationStore;
+  bus: EventBus;
+  logger: Logger;
+  now?: () => number;
+  /**
+   * How long a revocation without a known token expiry is kept (seconds): the longest access-token
+   * lifetime expected from the providers. Default 24 h.
+   */
+  retentionSeconds?: number;
+}
+
+export const DEFAULT_RETENTION_SECONDS = 24 * 3600;
+
+/** Kept a little past the token's exp: validators accept exp with a clock leeway. */
+const EXPIRY_LEEWAY_MS = 5 * 60_000;
+
+export class RevocationService {
+  private readonly store: RevocationStore;
+  private readonly bus: EventBus;
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  private readonly retentionMs: number;
+
+  constructor(options: RevocationServiceOptions) {
+    this.store = options.store;
+    this.bus = options.bus;
+    this.logger = options.logger;
+    this.now = options.now ?? Date.now;
+    this.retentionMs = (options.retentionSeconds ?? DEFAULT_RETENTION_SECONDS) * 1000;
+  }
+
+  /** Persists the revocation until the tokens' expiry, then publishes `session-revoked`. */
+  async revoke(request: RevocationRequest): Promise<void> {
+    if (!namesSomething(request)) throw new EmptyRevocationError();
+    const now = this.now();
+    const revokedAt = new Date(now);
+    const until = Math.max(request.expiresAt?.getTime() ?? now + this.retentionMs, now) + EXPIRY_LEEWAY_MS;
+    const expiresAt = new Date(until);
+    const issuer = request.issuer ?? '';
+    const entries: Array<[RevokedKind, string | undefined]> = [
+      ['sid', request.sid],
+      ['jti', request.jti],
+      // Sub-only revocations are what a sub-only logout token means; with a sid, sub only describes it.
+      ['sub', request.sid ? undefined : request.sub],
+      ['user', request.user?.toLowerCase()],
+    ];
+    for (const [kind, value] of entries) {
+      if (value) await this.store.add({ kind, value, issuer, revokedAt, expiresAt });
+    }
+    const event: SessionRevokedMessage = { type: 'session-revoked', reason: request.reason };
+    if (request.user) event.user = request.user;
+    if (request.sid) event.sid = request.sid;
+    if (request.jti) event.jti = request.jti;
+    if (request.issuer) event.issuer = request.issuer;
+    if (request.sub && !request.sid) event.subject = request.sub;
+    this.logger.info(
+      { user: request.user, sid: request.sid, jti: request.jti, sub: request.sub, issuer: request.issuer, reason: request.reason },
+      'sessions revoked',
+    );
+    await this.bus.publish(event);
+  }
+
+  /**
+   * Whether a token principal may no longer be used: its sid or jti is revoked, or its subject (from
+   * that issuer) or user was revoked after the token was issued. Password principals are never
+   * refused here: a new password login is a new session.
+   */
+  async isRevoked(principal: Principal): Promise<boolean> {
+    const issuers = principal.issuer ? [principal.issuer, ''] : [''];
+    if (principal.sid && (await this.store.revokedAt('sid', principal.sid, issuers))) return true;
+    if (principal.jti && (await this.store.revokedAt('jti', principal.jti, issuers))) return true;
+    if (principal.accessToken === undefined) return false;
+    const issuedAt = tokenIssuedAt(principal.accessToken);
+    const revokedBefore = (at: Date | undefined): boolean =>
+      // Without an iat the token may predate the revocation: refuse rather than guess.
+      at !== undefined && (issuedAt === undefined || issuedAt <= at.getTime());
+    if (principal.subject && revokedBefore(await this.store.revokedAt('sub', principal.subject, issuers))) return true;
+    if (revokedBefore(await this.store.revokedAt('user', principal.user.toLowerCase(), ['']))) return true;
+    return false;
+  }
+
+  /** Forgets revocations whose tokens have all expired. */
+  purgeExpired(): Promise<number> {
+    return this.store.purgeExpired();
+  }
+}
+
+/** The token's `iat` in ms, read without verification: the validator already verified the token. */
+function tokenIssuedAt(token: string): number | undefined {
+  try {
+    const { iat } = decodeJwt(token);
+    return typeof iat === 'number' ? iat * 1000 : undefined;
+  } catch {
+    return undefined; // opaque token
+  }
+}

@@ -1,0 +1,48 @@
+// HELO and EHLO (RFC 5321 §4.1.1.1). EHLO lists the extensions this connection may use right now:
+// STARTTLS only before TLS, AUTH per the James `announce` rules and the auth policy.
+import { reply } from '../proto/reply.js';
+import type { SmtpSession } from '../session.js';
+import type { CommandHandler } from './types.js';
+
+const DOMAIN_OR_LITERAL = /^(?:\[[^\]\s]+\]|[^\s[\]<>]+)$/u;
+
+function greetName(args: string): string | undefined {
+  const name = args.trim();
+  if (name === '' || !DOMAIN_OR_LITERAL.test(name) || name.length > 255) return undefined;
+  return name;
+}
+
+export const helo: CommandHandler = (s, args) => {
+  const name = greetName(args);
+  if (!name) return s.send(reply(501, '5.5.4', 'Syntax: HELO <hostname>'));
+  s.resetTransaction();
+  s.helo = name;
+  s.esmtp = false;
+  s.send(reply(250, undefined, `${s.config.helloName} Hello ${name}`));
+};
+
+export const ehlo: CommandHandler = (s, args) => {
+  const name = greetName(args);
+  if (!name) return s.send(reply(501, '5.5.4', 'Syntax: EHLO <hostname>'));
+  s.resetTransaction();
+  s.helo = name;
+  s.esmtp = true;
+  const lines = [`${s.config.helloName} Hello ${name} [${s.conn.remoteAddress}]`, 'PIPELINING'];
+  lines.push(s.config.maxMessageSize > 0 ? `SIZE ${s.config.maxMessageSize}` : 'SIZE');
+  lines.push('8BITMIME', 'SMTPUTF8', 'ENHANCEDSTATUSCODES', 'CHUNKING');
+  if (!s.secure && s.conn.canStartTls) lines.push('STARTTLS');
+  const mechanisms = announcedMechanisms(s);
+  if (mechanisms.length > 0) lines.push(`AUTH ${mechanisms.join(' ')}`);
+  lines.push('HELP');
+  s.send(reply(250, undefined, ...lines));
+};
+
+/** AUTH mechanisms to list in EHLO, or none. */
+export function announcedMechanisms(s: SmtpSession): string[] {
+  const announce = s.config.announce;
+  if (announce === 'never') return [];
+  if (announce === 'forUnauthorizedAddresses' && s.peerAuthorized) return [];
+  // requireSSL: nothing is announced before TLS, so clients negotiate STARTTLS first.
+  if (s.config.auth.requireSSL && !s.secure) return [];
+  return s.deps.auth.advertisedMechanisms(s.authContext());
+}

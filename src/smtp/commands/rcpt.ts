@@ -1,0 +1,42 @@
+// RCPT TO (RFC 5321 §4.1.1.3) and the relay rules: local users are accepted from anyone (MX role),
+// unknown local users are refused, other domains only for authenticated sessions or authorized peers.
+import { parsePathArgument } from '../proto/path.js';
+import { reply } from '../proto/reply.js';
+import { RecipientLookupUnavailableError } from '../../delivery/types.js';
+import type { CommandHandler } from './types.js';
+
+export const rcpt: CommandHandler = async (s, args) => {
+  const tx = s.tx;
+  if (!tx) return s.send(reply(503, '5.5.1', 'Need MAIL before RCPT'));
+  if (tx.chunked) return s.send(reply(503, '5.5.1', 'RCPT not allowed during BDAT'));
+  const parsed = parsePathArgument(args, 'TO', false);
+  if (!parsed.ok) return s.send(reply(parsed.code, parsed.enhanced, parsed.message));
+  if (parsed.params.size > 0) {
+    const key = [...parsed.params.keys()][0]!;
+    return s.send(reply(555, '5.5.4', `Unsupported parameter ${key.slice(0, 32)}`));
+  }
+  const mailbox = parsed.mailbox!;
+  if (mailbox.utf8 && !tx.smtputf8) return s.send(reply(553, '5.6.7', 'Non-ASCII address requires SMTPUTF8'));
+  if (tx.recipients.length >= s.config.maxRecipients && s.config.maxRecipients > 0) {
+    return s.send(reply(452, '4.5.3', 'Too many recipients'));
+  }
+  let route;
+  try {
+    route = await s.deps.delivery.route(mailbox.address);
+  } catch (err) {
+    if (!(err instanceof RecipientLookupUnavailableError)) throw err;
+    s.log.warn({ err: err.message }, 'recipient lookup unavailable');
+    return s.send(reply(451, '4.3.0', 'Temporary failure looking up recipient, try again later'));
+  }
+  if (route.kind === 'unknown') return s.send(reply(550, '5.1.1', 'User unknown'));
+  if (route.kind === 'remote' && !s.principal && !s.peerAuthorized) {
+    if (s.config.requireAuthForRelay) return s.send(reply(530, '5.7.0', 'Authentication required'));
+    return s.send(reply(550, '5.7.1', 'Relaying denied'));
+  }
+  const key = route.address.toLowerCase();
+  if (!tx.seen.has(key)) {
+    tx.seen.add(key);
+    tx.recipients.push(route);
+  }
+  s.send(reply(250, '2.1.5', 'Recipient OK'));
+};

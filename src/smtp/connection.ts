@@ -1,0 +1,20 @@
+// What a session needs from its transport. The TCP/TLS implementation lives in server.ts; tests and
+// the fuzzer can drive a session with an in-memory one.
+
+export interface SmtpConnection {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localPort: number;
+  /** TLS is active (implicit TLS or after STARTTLS). */
+  readonly secure: boolean;
+  write(data: string): void;
+  /**
+   * Upgrades to TLS in place (RFC 3207). Resolves once the handshake is done; rejects if it fails,
+   * after which the connection is closed.
+   */
+  startTls(): Promise<void>;
+  /** Whether STARTTLS can be offered (certificate available, not yet secure). */
+  readonly canStartTls: boolean;
+  /** Flushes pending output and closes. */
+  end(): void;
+}

@@ -1,0 +1,21 @@
+// What the SMTP front-end needs from the rest of the server. The lead builds these once in
+// `tessera serve`; tests build them around a temporary store.
+import type { AuthService } from '../auth/service.js';
+import type { DomainList, UsersRepository } from '../auth/users/types.js';
+import type { DeliveryService } from '../delivery/types.js';
+import type { Logger } from '../log/logger.js';
+import type { EventBus } from '../events/types.js';
+import type { SessionLimits } from './limits.js';
+
+export interface SmtpDeps {
+  auth: AuthService;
+  users: UsersRepository;
+  domains: DomainList;
+  /** Local delivery and the outbound queue (shared with JMAP EmailSubmission). */
+  delivery: DeliveryService;
+  logger: Logger;
+  /** Session revocations (logout, token revoked, password change) end matching SMTP sessions. */
+  events?: EventBus;
+  /** Overrides of the built-in session limits (tests, tuning). */
+  limits?: Partial<SessionLimits>;
+}

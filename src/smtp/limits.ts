@@ -1,0 +1,18 @@
+// Per-session limits that smtpserver.xml has no key for, with defaults modelled on Postfix's
+// (smtpd_hard_error_limit, smtpd_junk_command_limit) and a cap on SASL lines sized for bearer tokens.
+import { MAX_SASL_BASE64_CHARS } from '../auth/sasl/limits.js';
+
+export interface SessionLimits {
+  /** 5xx replies before the session is closed with 421. */
+  maxErrors: number;
+  /** Commands of any kind in one session. */
+  maxCommands: number;
+  /** Longest AUTH command or SASL response line (bearer tokens are long). */
+  maxSaslLine: number;
+}
+
+export const DEFAULT_SESSION_LIMITS: SessionLimits = {
+  maxErrors: 50,
+  maxCommands: 100_000,
+  maxSaslLine: MAX_SASL_BASE64_CHARS + 64,
+};

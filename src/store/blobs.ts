@@ -1,0 +1,145 @@
+// Content-addressed blob files: <root>/ab/cd/<sha256 hex>. A blob is durable before any row refers
+// to it: bytes go to a temp file in the same directory, which is fsynced, renamed into place, and
+// the directory fsynced (so the rename itself survives a crash). Identical content is stored once.
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { ByteRange } from './types.js';
+
+const HASH_RE = /^[0-9a-f]{64}$/;
+
+export class BlobFiles {
+  private readonly knownDirs = new Set<string>();
+
+  constructor(readonly root: string) {}
+
+  static hash(bytes: Buffer): string {
+    return createHash('sha256').update(bytes).digest('hex');
+  }
+
+  static isBlobId(id: string): boolean {
+    return HASH_RE.test(id);
+  }
+
+  pathOf(hash: string): string {
+    return path.join(this.root, hash.slice(0, 2), hash.slice(2, 4), hash);
+  }
+
+  /** Writes bytes durably; returns the blob id (sha256 hex). */
+  async put(bytes: Buffer): Promise<string> {
+    const hash = BlobFiles.hash(bytes);
+    const file = this.pathOf(hash);
+    const dir = path.dirname(file);
+    if (await this.hasComplete(file, bytes.length)) {
+      // Refresh mtime so garbage collection (which spares young files) cannot race this reuse.
+      const now = new Date();
+      await fs.utimes(file, now, now).catch(() => undefined);
+      return hash;
+    }
+    await this.ensureDir(dir);
+    const tmp = path.join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+    const handle = await fs.open(tmp, 'w', 0o600);
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(tmp, file);
+    await syncDir(dir);
+    return hash;
+  }
+
+  async read(hash: string, range?: ByteRange): Promise<Buffer | null> {
+    if (!HASH_RE.test(hash)) return null;
+    let handle;
+    try {
+      handle = await fs.open(this.pathOf(hash), 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+    try {
+      if (!range) return await handle.readFile();
+      const { size } = await handle.stat();
+      const start = Math.max(0, Math.min(range.start, size));
+      const end = Math.max(start, Math.min(range.end, size));
+      const buf = Buffer.alloc(end - start);
+      let off = 0;
+      while (off < buf.length) {
+        const { bytesRead } = await handle.read(buf, off, buf.length - off, start + off);
+        if (bytesRead === 0) break;
+        off += bytesRead;
+      }
+      return buf.subarray(0, off);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async exists(hash: string): Promise<boolean> {
+    try {
+      await fs.access(this.pathOf(hash));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async remove(hash: string): Promise<void> {
+    await fs.rm(this.pathOf(hash), { force: true });
+  }
+
+  /** Every blob id on disk, and stale temp files (left by a crash) removed on the way. */
+  async *list(): AsyncGenerator<string> {
+    for (const a of await safeReaddir(this.root)) {
+      for (const b of await safeReaddir(path.join(this.root, a))) {
+        const dir = path.join(this.root, a, b);
+        for (const name of await safeReaddir(dir)) {
+          if (HASH_RE.test(name)) yield name;
+          else if (name.startsWith('.tmp-')) await fs.rm(path.join(dir, name), { force: true });
+        }
+      }
+    }
+  }
+
+  private async hasComplete(file: string, size: number): Promise<boolean> {
+    try {
+      return (await fs.stat(file)).size === size;
+    } catch {
+      return false;
+    }
+  }
+
+  private async ensureDir(dir: string): Promise<void> {
+    if (this.knownDirs.has(dir)) return;
+    const created = await fs.mkdir(dir, { recursive: true });
+    if (created) {
+      // New directories must reach the disk too, or the blob's path could vanish after a crash.
+      let d = dir;
+      while (d.length >= this.root.length) {
+        await syncDir(path.dirname(d));
+        if (d === this.root) break;
+        d = path.dirname(d);
+      }
+    }
+    this.knownDirs.add(dir);
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await fs.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function safeReaddir(dir: string): Promise<string[]> {
+  try {
+    return await fs.readdir(dir);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,82 @@
+// Header block parsing over raw bytes. Works on a latin1 view of the buffer so that string indexes
+// are byte offsets; values are turned into text (UTF-8 when valid, else latin1) only when read.
+import type { RawHeader } from '../types.js';
+
+export interface HeaderBlock {
+  headers: RawHeader[];
+  /** Offset of the first body byte. */
+  bodyStart: number;
+}
+
+/**
+ * Parses the header block starting at `start` (up to the first empty line or `end`). Lines that are
+ * not `name: value` (or continuation lines) are skipped: a malformed header never stops parsing.
+ */
+export function parseHeaderBlock(bin: string, start: number, end: number): HeaderBlock {
+  const headers: RawHeader[] = [];
+  let pos = start;
+  let current: { name: string; value: string } | null = null;
+  while (pos < end) {
+    let nl = bin.indexOf('\n', pos);
+    if (nl < 0 || nl >= end) nl = end;
+    const lineEnd = nl > pos && bin.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+    const line = bin.slice(pos, lineEnd);
+    const next = nl < end ? nl + 1 : end;
+    if (line.length === 0) {
+      if (current) headers.push(finish(current));
+      return { headers, bodyStart: next };
+    }
+    const first = line.charCodeAt(0);
+    if (pos === start && !/^[\x21-\x39\x3b-\x7e]+[ \t]*:/.test(line)) {
+      // The first line is not a header field: the part has no header block at all.
+      return { headers, bodyStart: start };
+    }
+    if ((first === 32 || first === 9) && current) {
+      current.value += '\r\n' + line;
+    } else {
+      if (current) headers.push(finish(current));
+      current = null;
+      const colon = line.indexOf(':');
+      if (colon > 0 && /^[\x21-\x39\x3b-\x7e]+$/.test(line.slice(0, colon).trimEnd())) {
+        current = { name: line.slice(0, colon).trimEnd(), value: line.slice(colon + 1) };
+      }
+    }
+    pos = next;
+  }
+  if (current) headers.push(finish(current));
+  return { headers, bodyStart: end };
+}
+
+function finish(h: { name: string; value: string }): RawHeader {
+  return { name: binToText(h.name), value: binToText(h.value) };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** latin1 view → text: UTF-8 when the bytes are valid UTF-8 (8-bit headers), else latin1. */
+export function binToText(bin: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (!/[^\x00-\x7f]/.test(bin)) return bin;
+  try {
+    return utf8.decode(Buffer.from(bin, 'latin1'));
+  } catch {
+    return bin;
+  }
+}
+
+/** Unfolds and trims a raw header value. */
+export function unfold(value: string): string {
+  return value.replace(/\r?\n(?=[ \t])/g, '').trim();
+}
+
+/** Last occurrence wins for Content-* fields; first for the others (RFC 5322 allows one). */
+export function headerValue(headers: RawHeader[], name: string): string | null {
+  const lower = name.toLowerCase();
+  for (const h of headers) if (h.name.toLowerCase() === lower) return unfold(h.value);
+  return null;
+}
+
+export function headerValues(headers: RawHeader[], name: string): string[] {
+  const lower = name.toLowerCase();
+  return headers.filter((h) => h.name.toLowerCase() === lower).map((h) => unfold(h.value));
+}

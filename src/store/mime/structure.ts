@@ -1,0 +1,227 @@
+// MIME structure walker over raw bytes, recording byte offsets for every part. Never throws on bad
+// input: missing boundaries, unterminated multiparts and absurd nesting degrade to simpler shapes
+// and set `degraded`.
+import type { Envelope, MimePart, RawHeader } from '../types.js';
+import { headerValue, parseHeaderBlock } from './headers.js';
+import { parseStructuredValue, decodeWords } from './decode.js';
+import { toEnvelopeAddresses } from './addresses.js';
+
+const MAX_DEPTH = 40;
+const MAX_PARTS = 2000;
+
+interface WalkState {
+  bin: string;
+  degraded: boolean;
+  parts: number;
+}
+
+export interface Structure {
+  headers: RawHeader[];
+  envelope: Envelope;
+  body: MimePart;
+  degraded: boolean;
+}
+
+/** Parses a whole message (or an embedded message/rfc822 body between start and end). */
+export function parseStructure(bytes: Buffer): Structure {
+  const state: WalkState = { bin: bytes.toString('latin1'), degraded: false, parts: 0 };
+  const { headers, envelope, body } = parseMessageAt(state, 0, state.bin.length, '', 0);
+  return { headers, envelope, body, degraded: state.degraded };
+}
+
+function parseMessageAt(
+  state: WalkState,
+  start: number,
+  end: number,
+  prefix: string,
+  depth: number,
+): { headers: RawHeader[]; envelope: Envelope; body: MimePart } {
+  const block = parseHeaderBlock(state.bin, start, end);
+  const envelope = buildEnvelope(block.headers);
+  const body = parsePart(state, start, block.bodyStart, end, block.headers, prefix, depth, 'message');
+  return { headers: block.headers, envelope, body };
+}
+
+export function buildEnvelope(headers: RawHeader[]): Envelope {
+  const from = toEnvelopeAddresses(headerValue(headers, 'from'));
+  const sender = toEnvelopeAddresses(headerValue(headers, 'sender')) ?? from;
+  const replyTo = toEnvelopeAddresses(headerValue(headers, 'reply-to')) ?? from;
+  return {
+    date: headerValue(headers, 'date'),
+    subject: headerValue(headers, 'subject'),
+    from,
+    sender,
+    replyTo,
+    to: toEnvelopeAddresses(headerValue(headers, 'to')),
+    cc: toEnvelopeAddresses(headerValue(headers, 'cc')),
+    bcc: toEnvelopeAddresses(headerValue(headers, 'bcc')),
+    inReplyTo: headerValue(headers, 'in-reply-to'),
+    messageId: headerValue(headers, 'message-id'),
+  };
+}
+
+/**
+ * @param context 'message' when this is the body of a message (numbered prefix.1 if a leaf),
+ *                'child' when it is a multipart child (numbered `prefix` itself).
+ */
+function parsePart(
+  state: WalkState,
+  headerStart: number,
+  bodyStart: number,
+  end: number,
+  headers: RawHeader[],
+  prefix: string,
+  depth: number,
+  context: 'message' | 'child',
+  defaultType = 'text/plain',
+): MimePart {
+  state.parts++;
+  const ct = parseStructuredValue(headerValue(headers, 'content-type') ?? defaultType);
+  let [type, subtype] = ct.value.toLowerCase().split('/', 2).map((s) => s.trim()) as [string, string | undefined];
+  if (!type || !subtype || !/^[a-z0-9!#$&^_.+-]+$/.test(type + subtype)) {
+    if (headerValue(headers, 'content-type') !== null) state.degraded = true;
+    [type, subtype] = defaultType.split('/') as [string, string];
+    ct.params = type === 'text' ? { charset: 'us-ascii' } : {};
+  }
+  if (type === 'text' && !ct.params.charset && headerValue(headers, 'content-type') === null) {
+    ct.params.charset = 'us-ascii';
+  }
+  const dispRaw = headerValue(headers, 'content-disposition');
+  const disp = dispRaw ? parseStructuredValue(dispRaw) : null;
+  const lang = headerValue(headers, 'content-language');
+  const part: MimePart = {
+    partId: '',
+    headerStart,
+    bodyStart,
+    end,
+    type,
+    subtype,
+    params: ct.params,
+    contentId: headerValue(headers, 'content-id'),
+    description: nullableDecoded(headerValue(headers, 'content-description')),
+    encoding: (headerValue(headers, 'content-transfer-encoding') ?? '7bit').toLowerCase().trim() || '7bit',
+    size: end - bodyStart,
+    lines: null,
+    md5: headerValue(headers, 'content-md5'),
+    disposition: disp && disp.value ? { type: disp.value.toLowerCase(), params: disp.params } : null,
+    language: lang ? lang.split(/[\s,]+/).filter(Boolean) : null,
+    location: headerValue(headers, 'content-location'),
+    headers,
+    children: [],
+    message: null,
+  };
+  const tooDeep = depth >= MAX_DEPTH || state.parts >= MAX_PARTS;
+  if (type === 'multipart' && !tooDeep) {
+    part.partId = prefix;
+    const boundary = ct.params.boundary;
+    const ranges = boundary ? splitMultipart(state.bin, bodyStart, end, boundary) : [];
+    if (ranges.length === 0) {
+      // A multipart without a usable boundary: expose its body as one text/plain part.
+      state.degraded = true;
+      const childId = prefix ? `${prefix}.1` : '1';
+      part.children.push(leafLike(state, bodyStart, bodyStart, end, childId));
+    } else {
+      const childDefault = subtype === 'digest' ? 'message/rfc822' : 'text/plain';
+      ranges.forEach(([s, e], i) => {
+        const childId = prefix ? `${prefix}.${i + 1}` : String(i + 1);
+        const block = parseHeaderBlock(state.bin, s, e);
+        part.children.push(parsePart(state, s, block.bodyStart, e, block.headers, childId, depth + 1, 'child', childDefault));
+      });
+    }
+    return part;
+  }
+  if (type === 'multipart') {
+    state.degraded = true;
+    part.type = 'text';
+    part.subtype = 'plain';
+    part.params = { charset: 'us-ascii' };
+  }
+  part.partId = context === 'message' ? (prefix ? `${prefix}.1` : '1') : prefix;
+  if ((type === 'message' && (subtype === 'rfc822' || subtype === 'global')) && !tooDeep) {
+    const inner = parseMessageAt(state, bodyStart, end, part.partId, depth + 1);
+    part.message = { envelope: inner.envelope, body: inner.body };
+  }
+  if (part.type === 'text' || part.message) part.lines = countLines(state.bin, bodyStart, end);
+  return part;
+}
+
+function leafLike(state: WalkState, headerStart: number, bodyStart: number, end: number, partId: string): MimePart {
+  return {
+    partId,
+    headerStart,
+    bodyStart,
+    end,
+    type: 'text',
+    subtype: 'plain',
+    params: { charset: 'us-ascii' },
+    contentId: null,
+    description: null,
+    encoding: '7bit',
+    size: end - bodyStart,
+    lines: countLines(state.bin, bodyStart, end),
+    md5: null,
+    disposition: null,
+    language: null,
+    location: null,
+    headers: [],
+    children: [],
+    message: null,
+  };
+}
+
+function nullableDecoded(v: string | null): string | null {
+  return v === null ? null : v;
+}
+
+export function decodedHeader(v: string | null): string | null {
+  return v === null ? null : decodeWords(v);
+}
+
+function countLines(bin: string, start: number, end: number): number {
+  if (end <= start) return 0;
+  let n = 0;
+  for (let i = bin.indexOf('\n', start); i >= 0 && i < end; i = bin.indexOf('\n', i + 1)) n++;
+  if (bin.charCodeAt(end - 1) !== 10) n++;
+  return n;
+}
+
+/**
+ * Finds the parts of a multipart body. Each part runs from just after its delimiter line to just
+ * before the CRLF that precedes the next delimiter (RFC 2046 §5.1.1). A missing close delimiter
+ * ends the last part at the container end.
+ */
+function splitMultipart(bin: string, start: number, end: number, boundary: string): Array<[number, number]> {
+  const delim = '--' + boundary;
+  const ranges: Array<[number, number]> = [];
+  let partStart = -1;
+  let pos = start;
+  while (pos < end) {
+    let at = bin.indexOf(delim, pos);
+    if (at < 0 || at >= end) break;
+    const atLineStart = at === start || bin.charCodeAt(at - 1) === 10;
+    if (!atLineStart) {
+      pos = at + delim.length;
+      continue;
+    }
+    let nl = bin.indexOf('\n', at);
+    if (nl < 0 || nl >= end) nl = end;
+    const after = bin.slice(at + delim.length, nl).replace(/\r$/, '');
+    const closing = after.startsWith('--');
+    if (!closing && after.trim() !== '') {
+      pos = at + delim.length; // a longer boundary that merely starts with ours
+      continue;
+    }
+    if (partStart >= 0) {
+      let partEnd = at;
+      if (partEnd > partStart && bin.charCodeAt(partEnd - 1) === 10) partEnd--;
+      if (partEnd > partStart && bin.charCodeAt(partEnd - 1) === 13) partEnd--;
+      ranges.push([partStart, Math.max(partStart, partEnd)]);
+    }
+    if (closing) return ranges;
+    partStart = nl < end ? nl + 1 : end;
+    pos = partStart;
+    at = -1;
+  }
+  if (partStart >= 0) ranges.push([partStart, end]);
+  return ranges;
+}

@@ -1,0 +1,46 @@
+// Opens the SQLite database: WAL for concurrent readers, synchronous=FULL so a commit that returned
+// is on disk, a busy timeout for other processes (CLI import while the server runs), and the SQL
+// functions the search compiler uses.
+import Database from 'better-sqlite3';
+import { SCHEMA, SCHEMA_VERSION } from './schema.js';
+
+export type Db = Database.Database;
+
+export function openDatabase(file: string): Db {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 10000');
+  db.pragma('foreign_keys = ON');
+  db.pragma('cache_size = -32000');
+  db.exec(SCHEMA);
+  const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined;
+  if (!row) db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
+  else if (Number(row.value) > SCHEMA_VERSION) {
+    db.close();
+    throw new Error(`${file}: schema version ${row.value} is newer than this Tessera (${SCHEMA_VERSION})`);
+  }
+  registerFunctions(db);
+  return db;
+}
+
+function registerFunctions(db: Db): void {
+  // kw_has(keywordsJson, keywordLower): case-insensitive membership in the email's keyword list.
+  db.function('kw_has', { deterministic: true }, (json: unknown, kw: unknown) => {
+    if (typeof json !== 'string' || typeof kw !== 'string') return 0;
+    if (json === '[]') return 0;
+    const list = JSON.parse(json) as string[];
+    return list.some((k) => k.toLowerCase() === kw) ? 1 : 0;
+  });
+  // hdr_has(headersText, nameLower, needleLower): a header line "name: value" whose value contains
+  // the needle (empty needle = the field is present).
+  db.function('hdr_has', { deterministic: true }, (text: unknown, name: unknown, needle: unknown) => {
+    if (typeof text !== 'string' || typeof name !== 'string' || typeof needle !== 'string') return 0;
+    const prefix = name + ':';
+    for (const line of text.split('\n')) {
+      if (line.length < prefix.length || line.slice(0, prefix.length).toLowerCase() !== prefix) continue;
+      if (needle === '' || line.slice(prefix.length).toLowerCase().includes(needle)) return 1;
+    }
+    return 0;
+  });
+}

@@ -1,0 +1,280 @@
+// The smaller services living in the same database: quota, JMAP uploads, per-account settings,
+// the outbound queue, the token revocation registry and garbage collection.
+import type {
+  ByteRange,
+  ClaimRequest,
+  DeliveryAttempt,
+  EnqueueInput,
+  JsonValue,
+  OutboundItem,
+  OutboundRecipient,
+  OutboundStatus,
+  QuotaLimits,
+  QuotaUsage,
+  RevocationKind,
+  SettingValue,
+  UploadedBlob,
+  WriteOptions,
+} from '../types.js';
+import { InvalidArgumentError, NoSuchMailboxError, StateMismatchError } from '../errors.js';
+import type { Ctx } from './context.js';
+import { accountId, allocModseq, publishAll, writeTx, sql } from './context.js';
+import { ChangeBatch } from './batch.js';
+import { decodeId, encodeId } from './ids.js';
+import { quotaLimits } from './mutations.js';
+import { BlobFiles } from '../blobs.js';
+
+function acc(ctx: Ctx, account: string): number {
+  const id = accountId(ctx, account);
+  if (id === null) throw new NoSuchMailboxError(`account ${account}`);
+  return id;
+}
+
+export function getQuota(ctx: Ctx, account: string): QuotaUsage {
+  const q = quotaLimits(ctx, acc(ctx, account));
+  return { storage: { used: q.usedStorage, limit: q.storage }, messages: { used: q.usedMessages, limit: q.messages } };
+}
+
+export function setQuota(ctx: Ctx, account: string, limits: QuotaLimits | null): void {
+  const accId = acc(ctx, account);
+  if (limits && (limits.storage < 0 || limits.messages < 0)) throw new InvalidArgumentError('quota limits must be >= 0');
+  writeTx(ctx, () => {
+    const modseq = allocModseq(ctx, accId);
+    sql(ctx, 'UPDATE account SET quota_storage = ?, quota_messages = ?, quota_state = ? WHERE id = ?')
+      .run(limits ? limits.storage : null, limits ? limits.messages : null, modseq, accId);
+  });
+}
+
+export async function uploadBlob(ctx: Ctx, account: string, bytes: Buffer, type: string): Promise<UploadedBlob> {
+  const accId = acc(ctx, account);
+  const blobId = await ctx.blobs.put(bytes);
+  const expiresAt = Date.now() + ctx.uploadTtlMs;
+  sql(ctx, 'INSERT OR REPLACE INTO upload (account_id, blob, type, size, expires_at) VALUES (?, ?, ?, ?, ?)')
+    .run(accId, blobId, type, bytes.length, expiresAt);
+  return { blobId, size: bytes.length, type, expiresAt: new Date(expiresAt) };
+}
+
+export async function readBlob(ctx: Ctx, account: string, blobId: string, range?: ByteRange): Promise<Buffer | null> {
+  const accId = accountId(ctx, account);
+  if (accId === null || !BlobFiles.isBlobId(blobId)) return null;
+  const allowed =
+    sql(ctx, 'SELECT 1 FROM email WHERE account_id = ? AND blob = ? LIMIT 1').get(accId, blobId) ??
+    sql(ctx, 'SELECT 1 FROM upload WHERE account_id = ? AND blob = ?').get(accId, blobId);
+  if (!allowed) return null;
+  return ctx.blobs.read(blobId, range);
+}
+
+export function getSetting(ctx: Ctx, account: string, key: string): SettingValue {
+  const accId = acc(ctx, account);
+  const row = sql(ctx, 'SELECT value, state FROM setting WHERE account_id = ? AND key = ?').get(accId, key) as
+    | { value: string | null; state: number }
+    | undefined;
+  if (!row) return { value: null, state: '0' };
+  return { value: row.value === null ? null : (JSON.parse(row.value) as JsonValue), state: String(row.state) };
+}
+
+export async function setSetting(
+  ctx: Ctx,
+  account: string,
+  key: string,
+  value: JsonValue | null,
+  options?: WriteOptions & { ifInState?: string },
+): Promise<string> {
+  const accId = acc(ctx, account);
+  const batch = new ChangeBatch(account, accId, options?.origin);
+  const state = writeTx(ctx, () => {
+    const current = getSetting(ctx, account, key);
+    if (options?.ifInState !== undefined && options.ifInState !== current.state) throw new StateMismatchError(options.ifInState, current.state);
+    const modseq = allocModseq(ctx, accId);
+    sql(ctx, 'INSERT OR REPLACE INTO setting (account_id, key, value, state) VALUES (?, ?, ?, ?)')
+      .run(accId, key, value === null ? null : JSON.stringify(value), modseq);
+    batch.extraState(`Setting:${key}`, String(modseq));
+    return String(modseq);
+  });
+  await publishAll(ctx, batch.events(ctx));
+  return state;
+}
+
+interface OutboundRow {
+  id: number;
+  account: string | null;
+  sender: string;
+  recipients: string;
+  blob: string;
+  size: number;
+  created_at: number;
+  next_attempt_at: number;
+  attempts: number;
+  last_error: string | null;
+  status: OutboundStatus;
+  lease_owner: string | null;
+  lease_until: number | null;
+  meta: string;
+}
+
+function toItem(r: OutboundRow): OutboundItem {
+  return {
+    id: encodeId('q', r.id),
+    account: r.account,
+    sender: r.sender,
+    recipients: JSON.parse(r.recipients) as OutboundRecipient[],
+    blobId: r.blob,
+    size: r.size,
+    createdAt: new Date(r.created_at),
+    nextAttemptAt: new Date(r.next_attempt_at),
+    attempts: r.attempts,
+    lastError: r.last_error,
+    status: r.status,
+    leaseOwner: r.lease_owner,
+    leaseUntil: r.lease_until === null ? null : new Date(r.lease_until),
+    meta: JSON.parse(r.meta) as JsonValue,
+  };
+}
+
+export async function enqueueOutbound(ctx: Ctx, input: EnqueueInput): Promise<OutboundItem> {
+  if (!input.recipients.length) throw new InvalidArgumentError('an outbound message needs recipients');
+  const blob = await ctx.blobs.put(input.bytes);
+  const recipients: OutboundRecipient[] = input.recipients.map((address) => ({ address, status: 'pending', lastResponse: null }));
+  const now = Date.now();
+  const row = sql(ctx, 
+      `INSERT INTO outbound (account, sender, recipients, blob, size, created_at, next_attempt_at, status, meta)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?) RETURNING *`,
+    )
+    .get(input.account ?? null, input.sender, JSON.stringify(recipients), blob, input.bytes.length, now, (input.nextAttemptAt ?? new Date(now)).getTime(), JSON.stringify(input.meta ?? null)) as OutboundRow;
+  return toItem(row);
+}
+
+export function claimOutbound(ctx: Ctx, req: ClaimRequest): OutboundItem[] {
+  const now = (req.now ?? new Date()).getTime();
+  return writeTx(ctx, () => {
+    const rows = sql(ctx, 
+        `UPDATE outbound SET lease_owner = ?, lease_until = ?
+          WHERE id IN (SELECT id FROM outbound WHERE status = 'queued' AND next_attempt_at <= ?
+                         AND (lease_until IS NULL OR lease_until <= ?) ORDER BY next_attempt_at, id LIMIT ?)
+          RETURNING *`,
+      )
+      .all(req.owner, now + req.leaseMs, now, now, req.limit) as OutboundRow[];
+    return rows.sort((a, b) => a.next_attempt_at - b.next_attempt_at || a.id - b.id).map(toItem);
+  });
+}
+
+export function recordDeliveryAttempt(ctx: Ctx, id: string, owner: string, attempt: DeliveryAttempt): OutboundItem {
+  const rowId = decodeId('q', id);
+  if (rowId === null) throw new InvalidArgumentError(`no such queue item ${id}`);
+  return writeTx(ctx, () => {
+    const row = sql(ctx, 'SELECT * FROM outbound WHERE id = ?').get(rowId) as OutboundRow | undefined;
+    if (!row) throw new InvalidArgumentError(`no such queue item ${id}`);
+    if (row.lease_owner !== owner) throw new InvalidArgumentError(`queue item ${id} is not leased by ${owner}`);
+    const recipients = JSON.parse(row.recipients) as OutboundRecipient[];
+    for (const r of attempt.results) {
+      const rcpt = recipients.find((x) => x.address === r.address && x.status === 'pending');
+      if (!rcpt) continue;
+      rcpt.lastResponse = r.response ?? null;
+      if (r.outcome === 'delivered') rcpt.status = 'delivered';
+      else if (r.outcome === 'failed') rcpt.status = 'failed';
+    }
+    if (attempt.nextAttemptAt === null) for (const r of recipients) if (r.status === 'pending') r.status = 'failed';
+    const pending = recipients.some((r) => r.status === 'pending');
+    const updated = sql(ctx, 
+        `UPDATE outbound SET recipients = ?, attempts = attempts + 1, last_error = ?, status = ?, next_attempt_at = ?,
+           lease_owner = NULL, lease_until = NULL WHERE id = ? RETURNING *`,
+      )
+      .get(
+        JSON.stringify(recipients),
+        attempt.error ?? row.last_error,
+        pending ? 'queued' : 'done',
+        attempt.nextAttemptAt ? attempt.nextAttemptAt.getTime() : row.next_attempt_at,
+        rowId,
+      ) as OutboundRow;
+    return toItem(updated);
+  });
+}
+
+export function getOutbound(ctx: Ctx, id: string): OutboundItem | null {
+  const rowId = decodeId('q', id);
+  if (rowId === null) return null;
+  const row = sql(ctx, 'SELECT * FROM outbound WHERE id = ?').get(rowId) as OutboundRow | undefined;
+  return row ? toItem(row) : null;
+}
+
+export function listOutbound(ctx: Ctx, filter?: { account?: string; status?: OutboundStatus }): OutboundItem[] {
+  const where: string[] = [];
+  const params: string[] = [];
+  if (filter?.account !== undefined) {
+    where.push('account = ?');
+    params.push(filter.account);
+  }
+  if (filter?.status !== undefined) {
+    where.push('status = ?');
+    params.push(filter.status);
+  }
+  const text = `SELECT * FROM outbound ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id`;
+  return (sql(ctx, text).all(...params) as OutboundRow[]).map(toItem);
+}
+
+export function cancelOutbound(ctx: Ctx, id: string): boolean {
+  const rowId = decodeId('q', id);
+  if (rowId === null) return false;
+  const info = sql(ctx, "UPDATE outbound SET status = 'canceled' WHERE id = ? AND status = 'queued' AND (lease_until IS NULL OR lease_until <= ?)")
+    .run(rowId, Date.now());
+  return info.changes === 1;
+}
+
+export async function readOutbound(ctx: Ctx, id: string): Promise<Buffer | null> {
+  const item = getOutbound(ctx, id);
+  return item ? ctx.blobs.read(item.blobId) : null;
+}
+
+export function revoke(ctx: Ctx, kind: RevocationKind, value: string, issuer: string, expiresAt: Date): void {
+  sql(ctx, 
+      `INSERT INTO revocation (kind, value, issuer, expires_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (kind, value, issuer) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`,
+    )
+    .run(kind, value, issuer, expiresAt.getTime());
+}
+
+export function isRevoked(ctx: Ctx, kind: RevocationKind, value: string, issuer: string): boolean {
+  return !!sql(ctx, 'SELECT 1 FROM revocation WHERE kind = ? AND value = ? AND issuer = ? AND expires_at > ?').get(kind, value, issuer, Date.now());
+}
+
+export function purgeExpiredRevocations(ctx: Ctx, now: Date): number {
+  return sql(ctx, 'DELETE FROM revocation WHERE expires_at <= ?').run(now.getTime()).changes;
+}
+
+/** Blob files younger than this are never collected: an append may be about to reference them. */
+const GC_GRACE_MS = 60 * 60 * 1000;
+
+export async function collectGarbage(ctx: Ctx, now: Date): Promise<number> {
+  const t = now.getTime();
+  writeTx(ctx, () => {
+    sql(ctx, 'DELETE FROM upload WHERE expires_at <= ?').run(t);
+    // Old change records: drop them and raise each account's floor so older states are refused.
+    const horizon = t - ctx.retentionMs;
+    const floors = sql(ctx, 'SELECT account_id, max(destroyed_modseq) AS m FROM tombstone WHERE destroyed_at <= ? GROUP BY account_id')
+      .all(horizon) as { account_id: number; m: number }[];
+    for (const f of floors) {
+      sql(ctx, 'UPDATE account SET changes_floor = max(changes_floor, ?) WHERE id = ?').run(f.m, f.account_id);
+      sql(ctx, 'DELETE FROM tombstone WHERE account_id = ? AND destroyed_modseq <= ?').run(f.account_id, f.m);
+      sql(ctx, 'DELETE FROM expunged WHERE modseq <= ? AND mailbox_id IN (SELECT id FROM mailbox WHERE account_id = ?)')
+        .run(f.m, f.account_id);
+    }
+  });
+  const referenced = sql(ctx, 
+    'SELECT 1 FROM email WHERE blob = ? UNION ALL SELECT 1 FROM upload WHERE blob = ? UNION ALL SELECT 1 FROM outbound WHERE blob = ? AND status = \'queued\' LIMIT 1',
+  );
+  let removed = 0;
+  const { stat } = await import('node:fs/promises');
+  for await (const hash of ctx.blobs.list()) {
+    if (referenced.get(hash, hash, hash)) continue;
+    try {
+      const st = await stat(ctx.blobs.pathOf(hash));
+      if (t - st.mtimeMs < GC_GRACE_MS) continue;
+    } catch {
+      continue;
+    }
+    if (referenced.get(hash, hash, hash)) continue;
+    await ctx.blobs.remove(hash);
+    removed++;
+  }
+  return removed;
+}

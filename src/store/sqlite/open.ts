@@ -1,0 +1,27 @@
+// Factory for the embedded store: <dataDir>/store.sqlite and <dataDir>/blobs/.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { MailStore, StoreOptions } from '../types.js';
+import { BlobFiles } from '../blobs.js';
+import { openDatabase } from './db.js';
+import { SqliteMailStore } from './store.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export async function openSqliteStore(options: StoreOptions): Promise<MailStore> {
+  const dataDir = path.resolve(options.dataDir);
+  await fs.mkdir(path.join(dataDir, 'blobs'), { recursive: true, mode: 0o700 });
+  const db = openDatabase(path.join(dataDir, 'store.sqlite'));
+  return new SqliteMailStore({
+    db,
+    blobs: new BlobFiles(path.join(dataDir, 'blobs')),
+    events: options.events,
+    ...(options.logger ? { logger: options.logger } : {}),
+    defaultQuota: { storage: options.quota?.storage ?? 0, messages: options.quota?.messages ?? 0 },
+    retentionMs: (options.changeRetentionDays ?? 30) * DAY_MS,
+    uploadTtlMs: options.uploadTtlMs ?? DAY_MS,
+    accountIds: new Map(),
+    countsCache: new Map(),
+    statements: new Map(),
+  });
+}

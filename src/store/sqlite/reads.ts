@@ -1,0 +1,315 @@
+// Reads: SELECT snapshots, CONDSTORE/QRESYNC deltas, FETCH metadata, JMAP Email/Thread get, search,
+// Email/query, states and /changes. Each runs in one read transaction (a consistent snapshot).
+import type {
+  AccountStates,
+  ByteRange,
+  ChangedSinceResult,
+  ChangesResult,
+  EmailMeta,
+  EmailQueryRequest,
+  EmailQueryResult,
+  MailboxSearchRequest,
+  MailboxSearchResult,
+  MailboxSnapshot,
+  MessageMeta,
+  MessageState,
+  ParsedMessage,
+  ThreadInfo,
+  UidSet,
+} from '../types.js';
+import { CannotCalculateChangesError, InvalidArgumentError, NoSuchMailboxError } from '../errors.js';
+import type { Ctx, EmailRow, MailboxRow } from './context.js';
+import { accountId, keywordState, messageState, readTx, requireMailbox, toMailbox, sql } from './context.js';
+import { decodeId, encodeId } from './ids.js';
+import { compileCriteria, compileSort, uidSetSql, type SqlParam } from './search-sql.js';
+import { toJmapKeywords } from '../keywords.js';
+
+function acc(ctx: Ctx, account: string): number {
+  const id = accountId(ctx, account);
+  if (id === null) throw new NoSuchMailboxError(`account ${account}`);
+  return id;
+}
+
+const MEMBER_SQL = `SELECT m.uid, m.email_id, m.modseq, m.deleted, e.flags, e.keywords FROM msg m JOIN email e ON e.id = m.email_id`;
+
+type MemberRow = { uid: number; email_id: number; modseq: number; deleted: number; flags: number; keywords: string };
+
+export function snapshot(ctx: Ctx, account: string, mailboxId: string): MailboxSnapshot {
+  const accId = acc(ctx, account);
+  return readTx(ctx, () => {
+    const mb = requireMailbox(ctx, accId, mailboxId);
+    const rows = sql(ctx, `${MEMBER_SQL} WHERE m.mailbox_id = ? ORDER BY m.uid`).all(mb.id) as MemberRow[];
+    return { mailbox: toMailbox(ctx, mb), messages: rows.map(messageState) };
+  });
+}
+
+export function changedSince(ctx: Ctx, account: string, mailboxId: string, since: number, uidRange?: UidSet): ChangedSinceResult {
+  const accId = acc(ctx, account);
+  return readTx(ctx, () => {
+    const mb = requireMailbox(ctx, accId, mailboxId);
+    const changed = (sql(ctx, `${MEMBER_SQL} WHERE m.mailbox_id = ? AND m.modseq > ? ORDER BY m.uid`).all(mb.id, since) as MemberRow[]).map(
+      messageState,
+    );
+    const floor = (sql(ctx, 'SELECT changes_floor FROM account WHERE id = ?').get(accId) as { changes_floor: number }).changes_floor;
+    let vanished: number[];
+    if (since >= floor) {
+      const p: SqlParam[] = [mb.id, since];
+      const range = uidRange ? `AND ${uidSetSql(uidRange, 'uid', p)}` : '';
+      vanished = sql(ctx, `SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ${range} ORDER BY uid`).pluck().all(...p) as number[];
+    } else {
+      vanished = missingUids(ctx, mb, uidRange ?? [[1, Math.max(1, mb.uid_next - 1)]]);
+    }
+    return { changed, vanished, highestModSeq: mb.highest_modseq };
+  });
+}
+
+/** UIDs in the set, below UIDNEXT, that no longer exist: the VANISHED superset after a log purge. */
+function missingUids(ctx: Ctx, mb: MailboxRow, set: UidSet): number[] {
+  const existing = new Set(sql(ctx, 'SELECT uid FROM msg WHERE mailbox_id = ?').pluck().all(mb.id) as number[]);
+  const out: number[] = [];
+  const max = mb.uid_next - 1;
+  for (const item of set) {
+    const [a, b] = typeof item === 'number' ? [item, item] : item;
+    for (let u = Math.max(1, Math.min(a, b)); u <= Math.min(Math.max(a, b), max); u++) if (!existing.has(u)) out.push(u);
+  }
+  return [...new Set(out)].sort((x, y) => x - y);
+}
+
+export function getMessages(ctx: Ctx, account: string, mailboxId: string, uids: UidSet, parsed: boolean): MessageMeta[] {
+  const accId = acc(ctx, account);
+  return readTx(ctx, () => {
+    const mb = requireMailbox(ctx, accId, mailboxId);
+    const p: SqlParam[] = [mb.id];
+    const where = uidSetSql(uids, 'm.uid', p);
+    const cols = parsed ? ', e.parsed' : '';
+    const rows = sql(ctx, 
+        `SELECT m.uid, m.email_id, m.modseq, m.deleted, e.flags, e.keywords, e.blob, e.thread_id, e.size, e.received_at${cols}
+           FROM msg m JOIN email e ON e.id = m.email_id WHERE m.mailbox_id = ? AND ${where} ORDER BY m.uid`,
+      )
+      .all(...p) as Array<MemberRow & { blob: string; thread_id: number; size: number; received_at: number; parsed?: string }>;
+    return rows.map((r) => {
+      const meta: MessageMeta = {
+        ...messageState(r),
+        mailboxId,
+        blobId: r.blob,
+        threadId: encodeId('t', r.thread_id),
+        size: r.size,
+        receivedAt: new Date(r.received_at),
+      };
+      if (r.parsed !== undefined) meta.parsed = reviveParsed(r.parsed);
+      return meta;
+    });
+  });
+}
+
+export function reviveParsed(json: string): ParsedMessage {
+  const p = JSON.parse(json) as ParsedMessage & { sentAt: string | null };
+  return { ...p, sentAt: p.sentAt ? new Date(p.sentAt) : null };
+}
+
+export function getEmails(ctx: Ctx, account: string, emailIds: string[], parsed: boolean): EmailMeta[] {
+  const accId = accountId(ctx, account);
+  if (accId === null) return [];
+  const ids = emailIds.map((i) => decodeId('e', i)).filter((i): i is number => i !== null);
+  if (!ids.length) return [];
+  return readTx(ctx, () => {
+    const byEmail = sql(ctx, 'SELECT mailbox_id FROM msg WHERE email_id = ? ORDER BY mailbox_id').pluck();
+    const get = sql(ctx, 'SELECT * FROM email WHERE id = ? AND account_id = ?');
+    const out: EmailMeta[] = [];
+    for (const id of ids) {
+      const row = get.get(id, accId) as EmailRow | undefined;
+      if (!row) continue;
+      const meta: EmailMeta = {
+        id: encodeId('e', row.id),
+        blobId: row.blob,
+        threadId: encodeId('t', row.thread_id),
+        size: row.size,
+        receivedAt: new Date(row.received_at),
+        keywords: toJmapKeywords(keywordState(row.flags, row.keywords)),
+        mailboxIds: (byEmail.all(row.id) as number[]).map((m) => encodeId('m', m)),
+      };
+      if (parsed) meta.parsed = reviveParsed(row.parsed);
+      out.push(meta);
+    }
+    return out;
+  });
+}
+
+export async function readMessage(ctx: Ctx, account: string, emailId: string, range?: ByteRange): Promise<Buffer | null> {
+  const accId = accountId(ctx, account);
+  const id = decodeId('e', emailId);
+  if (accId === null || id === null) return null;
+  const row = sql(ctx, 'SELECT blob FROM email WHERE id = ? AND account_id = ?').get(id, accId) as { blob: string } | undefined;
+  if (!row) return null;
+  return ctx.blobs.read(row.blob, range);
+}
+
+export function getThreads(ctx: Ctx, account: string, threadIds: string[]): ThreadInfo[] {
+  const accId = accountId(ctx, account);
+  if (accId === null) return [];
+  return readTx(ctx, () => {
+    const out: ThreadInfo[] = [];
+    const q = sql(ctx, 'SELECT id FROM email WHERE thread_id = ? AND account_id = ? ORDER BY received_at, id').pluck();
+    for (const t of threadIds) {
+      const id = decodeId('t', t);
+      if (id === null) continue;
+      const emails = q.all(id, accId) as number[];
+      if (emails.length) out.push({ id: t, emailIds: emails.map((e) => encodeId('e', e)) });
+    }
+    return out;
+  });
+}
+
+export function searchMailbox(ctx: Ctx, account: string, mailboxId: string, req: MailboxSearchRequest): MailboxSearchResult {
+  const accId = acc(ctx, account);
+  return readTx(ctx, () => {
+    const mb = requireMailbox(ctx, accId, mailboxId);
+    const where = compileCriteria(req.criteria, 'mailbox');
+    const orderParams: SqlParam[] = [];
+    const order = compileSort(req.sort ?? [], 'mailbox', orderParams);
+    const rows = sql(ctx, `SELECT m.uid, m.modseq FROM msg m JOIN email e ON e.id = m.email_id WHERE m.mailbox_id = ? AND ${where.sql} ORDER BY ${order}`)
+      .raw()
+      .all(mb.id, ...where.params, ...orderParams) as [number, number][];
+    let highest = 0;
+    const uids = rows.map(([uid, modseq]) => {
+      if (modseq > highest) highest = modseq;
+      return uid;
+    });
+    return { uids, highestModSeq: highest };
+  });
+}
+
+export function queryEmails(ctx: Ctx, account: string, req: EmailQueryRequest): EmailQueryResult {
+  const accId = acc(ctx, account);
+  return readTx(ctx, () => {
+    const where = compileCriteria(req.filter, 'account');
+    const orderParams: SqlParam[] = [];
+    const sort = req.sort && req.sort.length ? req.sort : [{ key: 'receivedAt' as const, descending: true }];
+    const order = compileSort(sort, 'account', orderParams);
+    const rows = sql(ctx, `SELECT e.id, e.thread_id FROM email e WHERE e.account_id = ? AND ${where.sql} ORDER BY ${order}`)
+      .raw()
+      .all(accId, ...where.params, ...orderParams) as [number, number][];
+    let ids: number[];
+    if (req.collapseThreads) {
+      const seen = new Set<number>();
+      ids = [];
+      for (const [id, t] of rows) {
+        if (seen.has(t)) continue;
+        seen.add(t);
+        ids.push(id);
+      }
+    } else ids = rows.map((r) => r[0]);
+    const total = ids.length;
+    let position = req.position ?? 0;
+    let anchorNotFound = false;
+    if (req.anchor !== undefined) {
+      const anchor = decodeId('e', req.anchor);
+      const idx = anchor === null ? -1 : ids.indexOf(anchor);
+      if (idx < 0) anchorNotFound = true;
+      else position = Math.max(0, idx + (req.anchorOffset ?? 0));
+    } else if (position < 0) position = Math.max(0, total + position);
+    if (req.limit !== undefined && req.limit < 0) throw new InvalidArgumentError('limit must not be negative');
+    const slice = anchorNotFound ? [] : ids.slice(position, req.limit === undefined ? undefined : position + req.limit);
+    const state = (sql(ctx, 'SELECT email_state FROM account WHERE id = ?').get(accId) as { email_state: number }).email_state;
+    return {
+      ids: slice.map((i) => encodeId('e', i)),
+      position: Math.min(position, total),
+      total,
+      queryState: String(state),
+      ...(anchorNotFound ? { anchorNotFound } : {}),
+    };
+  });
+}
+
+export function getStates(ctx: Ctx, account: string): AccountStates {
+  const accId = acc(ctx, account);
+  const r = sql(ctx, 'SELECT mailbox_state, email_state, thread_state, delivery_state, quota_state FROM account WHERE id = ?').get(accId) as Record<
+    string,
+    number
+  >;
+  return {
+    Mailbox: String(r.mailbox_state),
+    Email: String(r.email_state),
+    Thread: String(r.thread_state),
+    EmailDelivery: String(r.delivery_state),
+    Quota: String(r.quota_state),
+  };
+}
+
+const COUNT_PROPS = ['totalEmails', 'unreadEmails', 'totalThreads', 'unreadThreads'];
+
+type RawChange = Omit<ChangeItem, 'destroyed'> & { destroyed: number };
+
+interface ChangeItem {
+  id: number;
+  created: number;
+  last: number;
+  props: number;
+  destroyed: boolean;
+}
+
+export function changes(ctx: Ctx, account: string, type: 'Mailbox' | 'Email' | 'Thread', sinceState: string, maxChanges = 5000): ChangesResult {
+  const accId = acc(ctx, account);
+  if (!Number.isInteger(maxChanges) || maxChanges < 1) throw new InvalidArgumentError('maxChanges must be a positive integer');
+  return readTx(ctx, () => {
+    const stateCol = type === 'Mailbox' ? 'mailbox_state' : type === 'Email' ? 'email_state' : 'thread_state';
+    const a = sql(ctx, `SELECT ${stateCol} AS state, changes_floor, modseq FROM account WHERE id = ?`).get(accId) as {
+      state: number;
+      changes_floor: number;
+      modseq: number;
+    };
+    if (!/^(0|[1-9][0-9]{0,15})$/.test(sinceState)) throw new CannotCalculateChangesError(sinceState);
+    const since = Number(sinceState);
+    if (since > a.modseq || since < a.changes_floor) throw new CannotCalculateChangesError(sinceState);
+    const table = type === 'Mailbox' ? 'mailbox' : type === 'Email' ? 'email' : 'thread';
+    const props = type === 'Mailbox' ? 'props_modseq' : 'updated_modseq';
+    const live = sql(ctx, `SELECT id, created_modseq AS created, updated_modseq AS last, ${props} AS props, 0 AS destroyed FROM ${table} WHERE account_id = ? AND updated_modseq > ?`)
+      .all(accId, since) as RawChange[];
+    const dead = sql(ctx, 
+        `SELECT object_id AS id, created_modseq AS created, destroyed_modseq AS last, destroyed_modseq AS props, 1 AS destroyed
+           FROM tombstone WHERE account_id = ? AND type = ? AND destroyed_modseq > ? AND created_modseq <= ?`,
+      )
+      .all(accId, type, since, since) as RawChange[];
+    let items: ChangeItem[] = [...live, ...dead].map((r) => ({ id: r.id, created: r.created, last: r.last, props: r.props, destroyed: !!r.destroyed }));
+    items.sort((x, y) => x.last - y.last || x.id - y.id);
+    let newState = a.state;
+    let hasMore = false;
+    if (items.length > maxChanges) {
+      hasMore = true;
+      let cut = items[maxChanges - 1]!.last;
+      let taken = items.filter((i) => i.last <= cut);
+      if (taken.length > maxChanges) {
+        const smaller = items.filter((i) => i.last < cut);
+        if (smaller.length) {
+          taken = smaller;
+          cut = smaller[smaller.length - 1]!.last;
+        }
+      }
+      items = taken;
+      newState = cut;
+    }
+    const prefix = type === 'Mailbox' ? 'm' : type === 'Email' ? 'e' : 't';
+    const created: string[] = [];
+    const updated: string[] = [];
+    const destroyed: string[] = [];
+    let onlyCounts = true;
+    for (const i of items) {
+      const id = encodeId(prefix, i.id);
+      if (i.destroyed) destroyed.push(id);
+      else if (i.created > since) created.push(id);
+      else {
+        updated.push(id);
+        if (i.props > since) onlyCounts = false;
+      }
+    }
+    return {
+      oldState: sinceState,
+      newState: String(Math.max(newState, hasMore ? 0 : since)),
+      hasMoreChanges: hasMore,
+      created,
+      updated,
+      destroyed,
+      updatedProperties: type === 'Mailbox' && updated.length && onlyCounts ? [...COUNT_PROPS] : null,
+    };
+  });
+}

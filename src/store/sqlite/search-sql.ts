@@ -1,0 +1,229 @@
+// Compiles the SearchCriteria AST and sort comparators to SQL over `email e` (and `msg m` for
+// searches inside one mailbox). Text criteria use the trigram FTS index for needles of 3+
+// characters and fall back to a scan of the decoded text for shorter ones.
+import type { SearchCriteria, SortComparator, UidSet } from '../types.js';
+import { InvalidArgumentError } from '../errors.js';
+import { isDeletedFlag, isRecentFlag, systemBit } from '../keywords.js';
+import { decodeId } from './ids.js';
+
+export type SqlParam = string | number | bigint | null;
+
+export interface CompiledSql {
+  sql: string;
+  params: SqlParam[];
+}
+
+export type Scope = 'mailbox' | 'account';
+
+const TEXT_COLUMNS: Record<string, string[]> = {
+  from: ['from_'],
+  to: ['to_'],
+  cc: ['cc'],
+  bcc: ['bcc'],
+  subject: ['subject'],
+  body: ['body'],
+  text: ['headers', 'body'],
+};
+
+export function compileCriteria(c: SearchCriteria, scope: Scope): CompiledSql {
+  const params: SqlParam[] = [];
+  const sql = compile(c, scope, params, 'e');
+  return { sql, params };
+}
+
+function compile(c: SearchCriteria, scope: Scope, p: SqlParam[], e: string): string {
+  switch (c.kind) {
+    case 'all':
+      return '1';
+    case 'none':
+      return '0';
+    case 'and':
+      return c.of.length ? `(${c.of.map((x) => compile(x, scope, p, e)).join(' AND ')})` : '1';
+    case 'or':
+      return c.of.length ? `(${c.of.map((x) => compile(x, scope, p, e)).join(' OR ')})` : '0';
+    case 'not':
+      return `NOT (${compile(c.of, scope, p, e)})`;
+    case 'flag': {
+      const expr = flagExpr(c.flag, scope, p, e);
+      return c.present ? expr : `NOT (${expr})`;
+    }
+    case 'uid':
+      if (scope !== 'mailbox') throw new InvalidArgumentError('UID criteria need a mailbox');
+      return uidSetSql(c.uids, 'm.uid', p);
+    case 'emailIds':
+      return idList(`${e}.id`, c.ids, 'e', p);
+    case 'threadIds':
+      return idList(`${e}.thread_id`, c.ids, 't', p);
+    case 'receivedAt':
+      return rangeSql(`${e}.received_at`, c.before, c.notBefore, p);
+    case 'sentAt':
+      return rangeSql(`coalesce(${e}.sent_at, ${e}.received_at)`, c.before, c.notBefore, p);
+    case 'size': {
+      const parts: string[] = [];
+      if (c.larger !== undefined) {
+        parts.push(`${e}.size > ?`);
+        p.push(c.larger);
+      }
+      if (c.smaller !== undefined) {
+        parts.push(`${e}.size < ?`);
+        p.push(c.smaller);
+      }
+      return parts.length ? `(${parts.join(' AND ')})` : '1';
+    }
+    case 'header': {
+      const name = c.name.toLowerCase();
+      const needle = c.value.toLowerCase();
+      const pre = needle.length >= 3 ? `${ftsSql(['headers'], needle, p, e)} AND ` : '';
+      p.push(name, needle);
+      return `(${pre}hdr_has((SELECT headers FROM email_text WHERE email_id = ${e}.id), ?, ?))`;
+    }
+    case 'text': {
+      if (c.value === '') return '1';
+      const cols = TEXT_COLUMNS[c.field];
+      if (!cols) throw new InvalidArgumentError(`unknown text field ${c.field}`);
+      if ([...c.value].length >= 3) return ftsSql(cols, c.value, p, e);
+      const scans = cols.map((col) => `instr(lower(t.${col}), ?) > 0`);
+      for (let i = 0; i < cols.length; i++) p.push(c.value.toLowerCase());
+      return `EXISTS (SELECT 1 FROM email_text t WHERE t.email_id = ${e}.id AND (${scans.join(' OR ')}))`;
+    }
+    case 'modseq':
+      if (scope !== 'mailbox') throw new InvalidArgumentError('MODSEQ criteria need a mailbox');
+      p.push(c.atLeast);
+      return 'm.modseq >= ?';
+    case 'inMailbox': {
+      const id = decodeId('m', c.mailboxId);
+      if (id === null) return '0';
+      p.push(id);
+      return `EXISTS (SELECT 1 FROM msg x WHERE x.email_id = ${e}.id AND x.mailbox_id = ?)`;
+    }
+    case 'inMailboxOtherThan': {
+      const ids = c.mailboxIds.map((i) => decodeId('m', i)).filter((i): i is number => i !== null);
+      p.push(...ids);
+      const notIn = ids.length ? `AND x.mailbox_id NOT IN (${ids.map(() => '?').join(',')})` : '';
+      return `EXISTS (SELECT 1 FROM msg x WHERE x.email_id = ${e}.id ${notIn})`;
+    }
+    case 'threadKeyword': {
+      const inner = flagExpr(c.keyword, 'account', p, 'tk');
+      const base = `FROM email tk WHERE tk.thread_id = ${e}.thread_id`;
+      if (c.mode === 'some') return `EXISTS (SELECT 1 ${base} AND ${inner})`;
+      if (c.mode === 'none') return `NOT EXISTS (SELECT 1 ${base} AND ${inner})`;
+      return `NOT EXISTS (SELECT 1 ${base} AND NOT (${inner}))`;
+    }
+    case 'hasAttachment':
+      return c.value ? `${e}.has_attachment = 1` : `${e}.has_attachment = 0`;
+    default: {
+      const never: never = c;
+      throw new InvalidArgumentError(`unknown criteria ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+function flagExpr(flag: string, scope: Scope, p: SqlParam[], e: string): string {
+  if (isDeletedFlag(flag)) return scope === 'mailbox' && e === 'e' ? 'm.deleted = 1' : '0';
+  if (isRecentFlag(flag)) return '0';
+  const bit = systemBit(flag);
+  if (bit && (flag.startsWith('\\') || flag.startsWith('$'))) return `(${e}.flags & ${bit}) != 0`;
+  p.push(flag.toLowerCase());
+  return `kw_has(${e}.keywords, ?)`;
+}
+
+function ftsSql(cols: string[], needle: string, p: SqlParam[], e: string): string {
+  p.push(`{${cols.join(' ')}} : "${needle.replace(/"/g, '""')}"`);
+  return `${e}.id IN (SELECT rowid FROM email_fts WHERE email_fts MATCH ?)`;
+}
+
+function rangeSql(col: string, before: Date | undefined, notBefore: Date | undefined, p: SqlParam[]): string {
+  const parts: string[] = [];
+  if (before) {
+    parts.push(`${col} < ?`);
+    p.push(before.getTime());
+  }
+  if (notBefore) {
+    parts.push(`${col} >= ?`);
+    p.push(notBefore.getTime());
+  }
+  return parts.length ? `(${parts.join(' AND ')})` : '1';
+}
+
+function idList(col: string, ids: string[], prefix: 'e' | 't', p: SqlParam[]): string {
+  const nums = ids.map((i) => decodeId(prefix, i)).filter((i): i is number => i !== null);
+  if (!nums.length) return '0';
+  p.push(...nums);
+  return `${col} IN (${nums.map(() => '?').join(',')})`;
+}
+
+export function uidSetSql(set: UidSet, col: string, p: SqlParam[]): string {
+  if (set.length === 0) return '0';
+  const singles: number[] = [];
+  const ranges: string[] = [];
+  for (const item of set) {
+    if (typeof item === 'number') singles.push(item);
+    else {
+      const [a, b] = item[0] <= item[1] ? item : [item[1], item[0]];
+      ranges.push(`${col} BETWEEN ? AND ?`);
+      p.push(a, b);
+    }
+  }
+  const parts = [...ranges];
+  if (singles.length) {
+    parts.push(`${col} IN (${singles.map(() => '?').join(',')})`);
+    p.push(...singles);
+  }
+  return `(${parts.join(' OR ')})`;
+}
+
+export function compileSort(sort: SortComparator[], scope: Scope, p: SqlParam[]): string {
+  const out: string[] = [];
+  for (const s of sort) {
+    const dir = s.descending ? 'DESC' : 'ASC';
+    switch (s.key) {
+      case 'receivedAt':
+        out.push(`e.received_at ${dir}`);
+        break;
+      case 'sentAt':
+        out.push(`coalesce(e.sent_at, e.received_at) ${dir}`);
+        break;
+      case 'size':
+        out.push(`e.size ${dir}`);
+        break;
+      case 'subject':
+        out.push(`e.subject_sort ${dir}`);
+        break;
+      case 'from':
+        out.push(`e.from_sort ${dir}`);
+        break;
+      case 'to':
+        out.push(`e.to_sort ${dir}`);
+        break;
+      case 'cc':
+        out.push(`e.cc_sort ${dir}`);
+        break;
+      case 'displayFrom':
+        out.push(`e.display_from ${dir}`);
+        break;
+      case 'displayTo':
+        out.push(`e.display_to ${dir}`);
+        break;
+      case 'uid':
+        out.push(scope === 'mailbox' ? `m.uid ${dir}` : `e.id ${dir}`);
+        break;
+      case 'hasKeyword':
+      case 'allInThreadHaveKeyword':
+      case 'someInThreadHaveKeyword': {
+        if (!s.keyword) throw new InvalidArgumentError(`${s.key} needs a keyword`);
+        const c: SearchCriteria =
+          s.key === 'hasKeyword'
+            ? { kind: 'flag', flag: s.keyword, present: true }
+            : { kind: 'threadKeyword', keyword: s.keyword, mode: s.key === 'allInThreadHaveKeyword' ? 'all' : 'some' };
+        out.push(`(${compile(c, scope, p, 'e')}) ${dir}`);
+        break;
+      }
+      default: {
+        const never: never = s.key;
+        throw new InvalidArgumentError(`unknown sort key ${String(never)}`);
+      }
+    }
+  }
+  out.push(scope === 'mailbox' ? 'm.uid ASC' : 'e.id ASC');
+  return out.join(', ');
+}

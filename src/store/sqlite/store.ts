@@ -1,0 +1,230 @@
+// MailStore over SQLite + blob files. The methods delegate to one module per concern; this class
+// only owns the lifecycle (open, close) and keeps the public surface in one place.
+import type {
+  Account,
+  AccountStates,
+  AppendInput,
+  AppendOptions,
+  AppendResult,
+  ByteRange,
+  ChangedSinceResult,
+  ChangesResult,
+  ClaimRequest,
+  CopyResult,
+  CreateMailboxSpec,
+  DeleteMailboxOptions,
+  DeliveryAttempt,
+  DestroyResult,
+  EmailMeta,
+  EmailQueryRequest,
+  EmailQueryResult,
+  EmailUpdate,
+  EmailUpdateResult,
+  EnqueueInput,
+  JsonValue,
+  Mailbox,
+  MailboxRole,
+  MailboxSearchRequest,
+  MailboxSearchResult,
+  MailboxSnapshot,
+  MailboxUpdate,
+  MailStore,
+  MessageMeta,
+  OutboundItem,
+  OutboundStatus,
+  QuotaLimits,
+  QuotaUsage,
+  RevocationKind,
+  SettingValue,
+  StoreFlagsRequest,
+  StoreFlagsResult,
+  ThreadInfo,
+  UidSet,
+  UploadedBlob,
+  WriteOptions,
+} from '../types.js';
+import { StoreUnavailableError } from '../errors.js';
+import type { Ctx } from './context.js';
+import * as mailboxes from './mailboxes.js';
+import * as messages from './messages.js';
+import * as reads from './reads.js';
+import * as extras from './extras.js';
+
+export class SqliteMailStore implements MailStore {
+  private closed = false;
+  private inflight = 0;
+  private idle: (() => void) | null = null;
+
+  constructor(private readonly ctx: Ctx) {}
+
+  /** Runs an operation, refusing new ones after close() and letting close() wait for running ones. */
+  private async run<T>(fn: () => T | Promise<T>): Promise<T> {
+    if (this.closed) throw new StoreUnavailableError('store is closed');
+    this.inflight++;
+    try {
+      return await fn();
+    } finally {
+      this.inflight--;
+      if (this.inflight === 0 && this.idle) this.idle();
+    }
+  }
+
+  ensureAccount(account: string): Promise<Account> {
+    return this.run(() => mailboxes.ensureAccount(this.ctx, account));
+  }
+  getAccount(account: string): Promise<Account | null> {
+    return this.run(() => mailboxes.getAccountSync(this.ctx, account));
+  }
+  deleteAccount(account: string): Promise<void> {
+    return this.run(() => mailboxes.deleteAccountSync(this.ctx, account));
+  }
+
+  listMailboxes(account: string): Promise<Mailbox[]> {
+    return this.run(() => mailboxes.listMailboxesSync(this.ctx, account));
+  }
+  getMailbox(account: string, mailboxId: string): Promise<Mailbox | null> {
+    return this.run(() => mailboxes.getMailboxSync(this.ctx, account, mailboxId));
+  }
+  findMailboxByPath(account: string, path: string): Promise<Mailbox | null> {
+    return this.run(() => mailboxes.findMailboxSync(this.ctx, account, { path }));
+  }
+  findMailboxByRole(account: string, role: MailboxRole): Promise<Mailbox | null> {
+    return this.run(() => mailboxes.findMailboxSync(this.ctx, account, { role }));
+  }
+  createMailbox(account: string, spec: CreateMailboxSpec, options?: WriteOptions): Promise<Mailbox> {
+    return this.run(() => mailboxes.createMailbox(this.ctx, account, spec, options));
+  }
+  renameMailbox(account: string, mailboxId: string, newPath: string, options?: WriteOptions): Promise<Mailbox> {
+    return this.run(() => mailboxes.renameMailbox(this.ctx, account, mailboxId, newPath, options));
+  }
+  updateMailbox(account: string, mailboxId: string, update: MailboxUpdate, options?: WriteOptions): Promise<Mailbox> {
+    return this.run(() => mailboxes.updateMailbox(this.ctx, account, mailboxId, update, options));
+  }
+  deleteMailbox(account: string, mailboxId: string, options: DeleteMailboxOptions): Promise<void> {
+    return this.run(() => mailboxes.deleteMailbox(this.ctx, account, mailboxId, options));
+  }
+  setSubscribed(account: string, mailboxId: string, subscribed: boolean, options?: WriteOptions): Promise<void> {
+    return this.run(() => mailboxes.setSubscribed(this.ctx, account, mailboxId, subscribed, options));
+  }
+  claimRecent(account: string, mailboxId: string): Promise<number[]> {
+    return this.run(() => mailboxes.claimRecentSync(this.ctx, account, mailboxId));
+  }
+
+  async append(account: string, input: AppendInput, options?: AppendOptions): Promise<AppendResult> {
+    const [result] = await this.appendMany(account, [input], options);
+    return result!;
+  }
+  appendMany(account: string, inputs: AppendInput[], options?: AppendOptions): Promise<AppendResult[]> {
+    return this.run(() => messages.appendMany(this.ctx, account, inputs, options));
+  }
+  copy(account: string, fromMailboxId: string, uids: UidSet, toMailboxId: string, options?: WriteOptions): Promise<CopyResult> {
+    return this.run(() => messages.copyOrMove(this.ctx, account, fromMailboxId, uids, toMailboxId, false, options));
+  }
+  move(account: string, fromMailboxId: string, uids: UidSet, toMailboxId: string, options?: WriteOptions): Promise<CopyResult> {
+    return this.run(() => messages.copyOrMove(this.ctx, account, fromMailboxId, uids, toMailboxId, true, options));
+  }
+  storeFlags(account: string, mailboxId: string, uids: UidSet, request: StoreFlagsRequest): Promise<StoreFlagsResult> {
+    return this.run(() => messages.storeFlags(this.ctx, account, mailboxId, uids, request));
+  }
+  expunge(account: string, mailboxId: string, uids?: UidSet, options?: WriteOptions): Promise<{ uids: number[]; highestModSeq: number }> {
+    return this.run(() => messages.expunge(this.ctx, account, mailboxId, uids, options));
+  }
+  updateEmails(account: string, updates: EmailUpdate[], options?: WriteOptions & { ifInState?: string }): Promise<EmailUpdateResult> {
+    return this.run(() => messages.updateEmails(this.ctx, account, updates, options));
+  }
+  destroyEmails(account: string, emailIds: string[], options?: WriteOptions & { ifInState?: string }): Promise<DestroyResult> {
+    return this.run(() => messages.destroyEmails(this.ctx, account, emailIds, options));
+  }
+
+  snapshot(account: string, mailboxId: string): Promise<MailboxSnapshot> {
+    return this.run(() => reads.snapshot(this.ctx, account, mailboxId));
+  }
+  changedSince(account: string, mailboxId: string, sinceModSeq: number, uidRange?: UidSet): Promise<ChangedSinceResult> {
+    return this.run(() => reads.changedSince(this.ctx, account, mailboxId, sinceModSeq, uidRange));
+  }
+  getMessages(account: string, mailboxId: string, uids: UidSet, options?: { parsed?: boolean }): Promise<MessageMeta[]> {
+    return this.run(() => reads.getMessages(this.ctx, account, mailboxId, uids, options?.parsed === true));
+  }
+  getEmails(account: string, emailIds: string[], options?: { parsed?: boolean }): Promise<EmailMeta[]> {
+    return this.run(() => reads.getEmails(this.ctx, account, emailIds, options?.parsed === true));
+  }
+  readMessage(account: string, emailId: string, range?: ByteRange): Promise<Buffer | null> {
+    return this.run(() => reads.readMessage(this.ctx, account, emailId, range));
+  }
+  getThreads(account: string, threadIds: string[]): Promise<ThreadInfo[]> {
+    return this.run(() => reads.getThreads(this.ctx, account, threadIds));
+  }
+  searchMailbox(account: string, mailboxId: string, request: MailboxSearchRequest): Promise<MailboxSearchResult> {
+    return this.run(() => reads.searchMailbox(this.ctx, account, mailboxId, request));
+  }
+  queryEmails(account: string, request: EmailQueryRequest): Promise<EmailQueryResult> {
+    return this.run(() => reads.queryEmails(this.ctx, account, request));
+  }
+  getStates(account: string): Promise<AccountStates> {
+    return this.run(() => reads.getStates(this.ctx, account));
+  }
+  changes(account: string, type: 'Mailbox' | 'Email' | 'Thread', sinceState: string, maxChanges?: number): Promise<ChangesResult> {
+    return this.run(() => reads.changes(this.ctx, account, type, sinceState, maxChanges));
+  }
+
+  getQuota(account: string): Promise<QuotaUsage> {
+    return this.run(() => extras.getQuota(this.ctx, account));
+  }
+  setQuota(account: string, limits: QuotaLimits | null): Promise<void> {
+    return this.run(() => extras.setQuota(this.ctx, account, limits));
+  }
+  uploadBlob(account: string, bytes: Buffer, type: string): Promise<UploadedBlob> {
+    return this.run(() => extras.uploadBlob(this.ctx, account, bytes, type));
+  }
+  readBlob(account: string, blobId: string, range?: ByteRange): Promise<Buffer | null> {
+    return this.run(() => extras.readBlob(this.ctx, account, blobId, range));
+  }
+  collectGarbage(now: Date = new Date()): Promise<number> {
+    return this.run(() => extras.collectGarbage(this.ctx, now));
+  }
+  getSetting(account: string, key: string): Promise<SettingValue> {
+    return this.run(() => extras.getSetting(this.ctx, account, key));
+  }
+  setSetting(account: string, key: string, value: JsonValue | null, options?: WriteOptions & { ifInState?: string }): Promise<string> {
+    return this.run(() => extras.setSetting(this.ctx, account, key, value, options));
+  }
+
+  enqueueOutbound(input: EnqueueInput): Promise<OutboundItem> {
+    return this.run(() => extras.enqueueOutbound(this.ctx, input));
+  }
+  claimOutbound(request: ClaimRequest): Promise<OutboundItem[]> {
+    return this.run(() => extras.claimOutbound(this.ctx, request));
+  }
+  recordDeliveryAttempt(id: string, owner: string, attempt: DeliveryAttempt): Promise<OutboundItem> {
+    return this.run(() => extras.recordDeliveryAttempt(this.ctx, id, owner, attempt));
+  }
+  getOutbound(id: string): Promise<OutboundItem | null> {
+    return this.run(() => extras.getOutbound(this.ctx, id));
+  }
+  listOutbound(filter?: { account?: string; status?: OutboundStatus }): Promise<OutboundItem[]> {
+    return this.run(() => extras.listOutbound(this.ctx, filter));
+  }
+  cancelOutbound(id: string): Promise<boolean> {
+    return this.run(() => extras.cancelOutbound(this.ctx, id));
+  }
+  readOutbound(id: string): Promise<Buffer | null> {
+    return this.run(() => extras.readOutbound(this.ctx, id));
+  }
+
+  revoke(kind: RevocationKind, value: string, issuer: string, expiresAt: Date): Promise<void> {
+    return this.run(() => extras.revoke(this.ctx, kind, value, issuer, expiresAt));
+  }
+  isRevoked(kind: RevocationKind, value: string, issuer: string): Promise<boolean> {
+    return this.run(() => extras.isRevoked(this.ctx, kind, value, issuer));
+  }
+  purgeExpiredRevocations(now: Date = new Date()): Promise<number> {
+    return this.run(() => extras.purgeExpiredRevocations(this.ctx, now));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.inflight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+    this.ctx.db.close();
+  }
+}

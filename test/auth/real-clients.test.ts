@@ -1,0 +1,113 @@
+// Real clients through the SASL layer (over a minimal IMAP responder): curl's OAUTHBEARER with SASL-IR
+// and its AQ== reply to the error challenge, and Python imaplib's XOAUTH2, which waits for "+".
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { AuthService } from '../../src/auth/service.js';
+import { silentLogger } from '../../src/log/logger.js';
+import { MemoryUsersRepository } from '../../src/testing/memory-users.js';
+import { startTestIdp, type TestIdp } from '../../src/testing/oidc-provider.js';
+import { startMiniImap, type MiniImap } from './mini-imap.js';
+
+const run = promisify(execFile);
+const ALICE = 'alice@example.com';
+let idp: TestIdp;
+let service: AuthService;
+let imap: MiniImap;
+
+async function have(cmd: string, args: string[]): Promise<boolean> {
+  try {
+    await run(cmd, args);
+    return true;
+  } catch {
+    return false;
+  }
+}
+const hasCurl = await have('curl', ['--version']);
+const hasPython = await have('python3', ['--version']);
+const skipCurl = !hasCurl && process.env.CI !== 'true';
+const skipPython = !hasPython && process.env.CI !== 'true';
+if (skipCurl) console.log('# curl not found: skipping curl tests');
+if (skipPython) console.log('# python3 not found: skipping imaplib tests');
+
+before(async () => {
+  idp = await startTestIdp({ users: [{ email: ALICE }] });
+  service = new AuthService({ users: new MemoryUsersRepository({ [ALICE]: 'pw' }), logger: silentLogger(), throttle: { baseDelayMs: 1, maxDelayMs: 1 } });
+  imap = await startMiniImap(service, { plainAuthEnabled: false, requireSSL: true, oidc: idp.oidcConfig() });
+});
+
+after(async () => {
+  await imap.close();
+  await service.close();
+  await idp.close();
+});
+
+async function curl(token: string): Promise<{ code: number; stderr: string }> {
+  try {
+    const r = await run('curl', ['-sv', '--max-time', '10', `imap://127.0.0.1:${imap.port}/`, '--login-options', 'AUTH=OAUTHBEARER', '--oauth2-bearer', token, '--user', `${ALICE}:`]);
+    return { code: 0, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code?: number; stderr?: string };
+    return { code: e.code ?? -1, stderr: e.stderr ?? '' };
+  }
+}
+
+test('curl --oauth2-bearer logs in with OAUTHBEARER and SASL-IR', { skip: skipCurl }, async () => {
+  const issued = await idp.issueToken(ALICE);
+  const before = imap.logins.length;
+  const r = await curl(issued.accessToken);
+  assert.equal(r.code, 0, r.stderr.slice(-500));
+  assert.match(r.stderr, /AUTHENTICATE OAUTHBEARER [A-Za-z0-9+/=]{40,}/, 'initial response on the command line');
+  assert.equal(imap.logins[before]?.user, ALICE);
+  assert.equal(imap.logins[before]?.sid, issued.sid);
+});
+
+test('curl with a bad token gets the error challenge, answers AQ== and is refused', { skip: skipCurl }, async () => {
+  const bad = await idp.signJwt({ email: ALICE, scope: 'openid email', aud: 'urn:someone-else' });
+  const r = await curl(bad);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /\+ eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIi/, 'RFC 7628 error challenge sent');
+  assert.match(r.stderr, /> AQ==/, 'curl replied with ^A');
+  assert.match(r.stderr, /NO \[AUTHENTICATIONFAILED\]/);
+});
+
+test('Python imaplib authenticates with XOAUTH2 after the "+" prompt', { skip: skipPython }, async () => {
+  const token = await idp.accessToken(ALICE);
+  const script = [
+    'import imaplib, sys',
+    'm = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))',
+    'typ, data = m.authenticate("XOAUTH2", lambda _: ("user=%s\\x01auth=Bearer %s\\x01\\x01" % (sys.argv[2], sys.argv[3])).encode())',
+    'print(typ)',
+    'm.logout()',
+  ].join('\n');
+  const before = imap.logins.length;
+  const r = await run('python3', ['-c', script, String(imap.port), ALICE, token]);
+  assert.equal(r.stdout.trim(), 'OK');
+  assert.equal(imap.logins[before]?.mechanism, 'XOAUTH2');
+});
+
+test('the development IdP banner commands work as printed', { skip: skipCurl }, async () => {
+  const { startDevIdp, devIdpBannerLines } = await import('../../src/devidp/index.js');
+  const DEMO = 'demo@example.com';
+  const dev = await startDevIdp({ port: 0, users: [{ email: DEMO }], audience: 'urn:tessera:mail', logger: silentLogger() });
+  const devService = new AuthService({ users: new MemoryUsersRepository({ [DEMO]: 'demo' }), logger: silentLogger() });
+  const oidc = { oidcConfigurationURL: dev.discoveryUrl, claim: 'email', scope: 'openid email', aud: ['urn:tessera:mail'], revalidateInterval: 0 };
+  const devImap = await startMiniImap(devService, { plainAuthEnabled: false, requireSSL: true, oidc });
+  try {
+    const lines = devIdpBannerLines({ issuer: dev.issuer, email: DEMO, imap: { host: '127.0.0.1', port: devImap.port } });
+    const command = (label: string): string => {
+      const line = lines.find((l) => l.trimStart().startsWith(label));
+      assert.ok(line, label);
+      return line.slice(line.indexOf(label) + label.length).trim();
+    };
+    const script = `set -e\n${command('get a token:')}\n${command('IMAP login:')} --max-time 10 -s\n`;
+    await run('bash', ['-c', script]);
+    assert.equal(devImap.logins[0]?.user, DEMO);
+    assert.equal(devImap.logins[0]?.mechanism, 'OAUTHBEARER');
+  } finally {
+    await devImap.close();
+    await devService.close();
+    await dev.stop();
+  }
+});

@@ -1,0 +1,135 @@
+// AuthService with passwords: policy, PLAIN/LOGIN through the facade, authzid, throttling, audit
+// events that never contain the password, and a repository outage as a temporary failure.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AuthService } from '../../src/auth/service.js';
+import type { AuthFailure, ConnectionAuthContext, SaslExchange } from '../../src/auth/types.js';
+import { MemoryUsersRepository } from '../../src/testing/memory-users.js';
+import { captureLog } from './log-capture.js';
+import { b64 } from './sasl-helpers.js';
+
+const PASSWORD = 'correct horse battery staple';
+
+function setup(throttle = { baseDelayMs: 1, maxDelayMs: 2 }) {
+  const users = new MemoryUsersRepository({ 'alice@example.com': PASSWORD });
+  const log = captureLog();
+  const service = new AuthService({ users, logger: log.logger, throttle });
+  const ctx = (over: Partial<ConnectionAuthContext> = {}): ConnectionAuthContext => ({
+    protocol: 'imap',
+    auth: { plainAuthEnabled: true, requireSSL: true },
+    secure: true,
+    peer: '192.0.2.10',
+    ...over,
+  });
+  return { users, log, service, ctx };
+}
+
+function isExchange(x: SaslExchange | AuthFailure): x is SaslExchange {
+  return 'start' in x;
+}
+
+test('LOGIN with the right password yields the canonical user', async () => {
+  const { service, ctx } = setup();
+  const result = await service.loginWithPassword('ALICE@example.com', PASSWORD, ctx());
+  assert.deepEqual(result, { ok: true, principal: { user: 'alice@example.com', mechanism: 'LOGIN' } });
+});
+
+test('a wrong password is invalid; an unknown user looks the same', async () => {
+  const { service, ctx } = setup();
+  const a = await service.loginWithPassword('alice@example.com', 'nope', ctx());
+  const b = await service.loginWithPassword('mallory@example.com', 'nope', ctx({ peer: '192.0.2.11' }));
+  assert.equal(!a.ok && a.failure.code, 'invalid');
+  assert.deepEqual(a, b);
+});
+
+test('passwords on a clear connection with requireSSL are encryption-required', async () => {
+  const { service, ctx } = setup();
+  const c = ctx({ secure: false });
+  assert.equal(service.passwordLoginAllowed(c), false);
+  const r = await service.loginWithPassword('alice@example.com', PASSWORD, c);
+  assert.equal(!r.ok && r.failure.code, 'encryption-required');
+  const begun = service.beginSasl('PLAIN', c);
+  assert.equal(!isExchange(begun) && begun.code, 'encryption-required');
+  assert.deepEqual(service.advertisedMechanisms(c), []);
+});
+
+test('AUTHENTICATE PLAIN through the service succeeds and a foreign authzid is refused', async () => {
+  const { service, ctx } = setup();
+  const ok = service.beginSasl('plain', ctx());
+  assert.ok(isExchange(ok));
+  const step = await ok.start(b64(`\0alice@example.com\0${PASSWORD}`));
+  assert.equal(step.type === 'success' && step.principal.user, 'alice@example.com');
+  const same = service.beginSasl('PLAIN', ctx());
+  assert.ok(isExchange(same));
+  assert.equal((await same.start(b64(`alice@example.com\0alice@example.com\0${PASSWORD}`))).type, 'success');
+  const other = service.beginSasl('PLAIN', ctx());
+  assert.ok(isExchange(other));
+  const refused = await other.start(b64(`bob@example.com\0alice@example.com\0${PASSWORD}`));
+  assert.equal(refused.type === 'failure' && refused.failure.code, 'invalid');
+});
+
+test('SASL LOGIN through the service', async () => {
+  const { service, ctx } = setup();
+  const ex = service.beginSasl('LOGIN', ctx({ protocol: 'smtp' }));
+  assert.ok(isExchange(ex));
+  assert.equal((await ex.start()).type, 'challenge');
+  assert.equal((await ex.respond(b64('alice@example.com'))).type, 'challenge');
+  const done = await ex.respond(b64(PASSWORD));
+  assert.equal(done.type === 'success' && done.principal.mechanism, 'LOGIN');
+});
+
+test('a repository outage is a temporary failure, not a bad password', async () => {
+  const { service, ctx, users } = setup();
+  users.unavailable = true;
+  const r = await service.loginWithPassword('alice@example.com', PASSWORD, ctx());
+  assert.equal(!r.ok && r.failure.code, 'temporary');
+});
+
+test('repeated failures lock the peer out; even the right password is then throttled', async () => {
+  const { service, ctx } = setup();
+  for (let i = 0; i < 10; i++) await service.loginWithPassword('alice@example.com', `guess${i}`, ctx());
+  const r = await service.loginWithPassword('alice@example.com', PASSWORD, ctx());
+  assert.equal(!r.ok && r.failure.code, 'throttled');
+  const begun = service.beginSasl('PLAIN', ctx());
+  assert.equal(!isExchange(begun) && begun.code, 'throttled');
+  const elsewhere = await service.loginWithPassword('alice@example.com', PASSWORD, ctx({ peer: '198.51.100.7' }));
+  assert.equal(!elsewhere.ok && elsewhere.failure.code, 'throttled', 'the user is locked too');
+});
+
+test('failures are delayed once past the free attempts', async () => {
+  const { service, ctx } = setup({ baseDelayMs: 120, maxDelayMs: 120 });
+  for (let i = 0; i < 2; i++) await service.loginWithPassword('alice@example.com', 'x', ctx());
+  const started = process.hrtime.bigint();
+  await service.loginWithPassword('alice@example.com', 'x', ctx());
+  const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
+  assert.ok(elapsedMs >= 100, `third failure answered after ${elapsedMs} ms`);
+});
+
+test('every attempt is an audit event with mechanism, user, peer and result, never the password', async () => {
+  const { service, ctx, log } = setup();
+  await service.loginWithPassword('alice@example.com', PASSWORD, ctx());
+  await service.loginWithPassword('alice@example.com', 'hunter2-wrong', ctx());
+  const ex = service.beginSasl('PLAIN', ctx({ protocol: 'smtp' }));
+  assert.ok(isExchange(ex));
+  await ex.start('not base64!');
+  const events = log.events();
+  assert.equal(events.length, 3);
+  assert.deepEqual(
+    events.map((e) => [e.protocol, e.mechanism, e.user, e.peer, e.result]),
+    [
+      ['imap', 'LOGIN', 'alice@example.com', '192.0.2.10', 'success'],
+      ['imap', 'LOGIN', 'alice@example.com', '192.0.2.10', 'invalid'],
+      ['smtp', 'PLAIN', undefined, '192.0.2.10', 'malformed'],
+    ],
+  );
+  const all = log.lines.join('\n');
+  assert.ok(!all.includes(PASSWORD) && !all.includes('hunter2-wrong'));
+});
+
+test('JMAP Basic is audited as BASIC and obeys plainAuthEnabled', async () => {
+  const { service, ctx } = setup();
+  const ok = await service.loginWithPassword('alice@example.com', PASSWORD, ctx({ protocol: 'jmap' }));
+  assert.equal(ok.ok && ok.principal.mechanism, 'BASIC');
+  const off = await service.loginWithPassword('alice@example.com', PASSWORD, ctx({ protocol: 'jmap', auth: { plainAuthEnabled: false, requireSSL: false } }));
+  assert.equal(!off.ok && off.failure.code, 'mechanism-unavailable');
+});

@@ -1,0 +1,234 @@
+// usersrepository.xml, domainlist.xml and tessera.properties.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError } from '../../src/config/errors.js';
+import { loadConfig } from '../../src/config/load.js';
+import { expectConfigError, expectWarning, loadClean, tempConf } from './fixtures.js';
+
+const ldap = (attrs: string, inner = ''): string =>
+  `<usersrepository name="LocalUsers" class="org.apache.james.user.ldap.ReadOnlyUsersLDAPRepository" ${attrs}>${inner}</usersrepository>`;
+const LDAP_REQUIRED = 'ldapHost="ldap://127.0.0.1:389" userBase="ou=people,dc=test" userIdAttribute="uid"';
+
+describe('usersrepository.xml', () => {
+  it('no file: the embedded repository with virtual hosting', async () => {
+    const l = await loadClean({});
+    assert.deepEqual(l.config.users, { kind: 'embedded', enableVirtualHosting: true, algorithm: 'scrypt' });
+  });
+
+  for (const cls of ['', ' class="embedded"', ' class="org.apache.james.user.jpa.JPAUsersRepository"', ' class="org.apache.james.user.cassandra.CassandraUsersRepository"']) {
+    it(`embedded for${cls || ' no class'}`, async () => {
+      const l = await loadClean({ 'usersrepository.xml': `<usersrepository name="LocalUsers"${cls}><enableVirtualHosting>false</enableVirtualHosting></usersrepository>` });
+      assert.deepEqual(l.config.users, { kind: 'embedded', enableVirtualHosting: false, algorithm: 'scrypt' });
+    });
+  }
+
+  it("James' <algorithm> is informational and warns that Tessera uses scrypt", async () => {
+    const l = await expectWarning(
+      { 'usersrepository.xml': '<usersrepository class="org.apache.james.user.jpa.JPAUsersRepository"><algorithm>PBKDF2-SHA512</algorithm></usersrepository>' },
+      { file: 'usersrepository.xml', key: 'usersrepository.algorithm', includes: ['scrypt', '"PBKDF2-SHA512" is not used'] },
+    );
+    assert.equal(l.config.users.kind, 'embedded');
+  });
+
+  it("LDAP with every James attribute, several hosts, startTLS and virtual hosting", async () => {
+    const l = await loadClean({
+      'usersrepository.xml': ldap(
+        'ldapHost="ldap://ldap1.test:389, ldap://ldap2.test:389 ldap://ldap3.test" principal="cn=admin,dc=test" credentials="secret" userBase="ou=people,dc=test" userIdAttribute="mail" userObjectClass="person" filter="(memberOf=cn=mail,dc=test)" connectionTimeout="2000" readTimeout="-1" startTLS="true"',
+        '<enableVirtualHosting>false</enableVirtualHosting>',
+      ),
+    });
+    assert.deepEqual(l.config.users, {
+      kind: 'ldap',
+      ldapHost: ['ldap://ldap1.test:389', 'ldap://ldap2.test:389', 'ldap://ldap3.test'],
+      principal: 'cn=admin,dc=test',
+      credentials: 'secret',
+      userBase: 'ou=people,dc=test',
+      userIdAttribute: 'mail',
+      userObjectClass: 'person',
+      filter: '(memberOf=cn=mail,dc=test)',
+      connectionTimeout: 2000,
+      readTimeout: 0,
+      startTLS: true,
+      enableVirtualHosting: false,
+    });
+  });
+
+  it('LDAP defaults and the short class name', async () => {
+    const l = await loadClean({ 'usersrepository.xml': `<usersrepository class="ldap" ${LDAP_REQUIRED}/>` });
+    assert.deepEqual(l.config.users, {
+      kind: 'ldap',
+      ldapHost: ['ldap://127.0.0.1:389'],
+      userBase: 'ou=people,dc=test',
+      userIdAttribute: 'uid',
+      userObjectClass: 'inetOrgPerson',
+      connectionTimeout: 5000,
+      readTimeout: 10000,
+      startTLS: false,
+      enableVirtualHosting: true,
+    });
+  });
+
+  for (const missing of ['ldapHost', 'userBase', 'userIdAttribute']) {
+    it(`LDAP without ${missing} is a start-up error`, async () => {
+      const attrs = LDAP_REQUIRED.split(' ').filter((a) => !a.startsWith(`${missing}=`)).join(' ');
+      await expectConfigError({ 'usersrepository.xml': ldap(attrs) }, { file: 'usersrepository.xml', key: `usersrepository@${missing}`, value: '', fix: `needs ${missing}="` });
+    });
+  }
+
+  it('LDAP host that is not an ldap:// URL', async () => {
+    await expectConfigError(
+      { 'usersrepository.xml': ldap('ldapHost="http://ldap.test" userBase="ou=people,dc=test" userIdAttribute="uid"') },
+      { file: 'usersrepository.xml', key: 'usersrepository@ldapHost', value: 'http://ldap.test', fix: 'write ldap:// or ldaps:// URLs' },
+    );
+  });
+
+  it('a userIdAttribute that is not an attribute name is a start-up error', async () => {
+    await expectConfigError(
+      { 'usersrepository.xml': ldap('ldapHost="ldap://ldap.test" userBase="ou=people,dc=test" userIdAttribute="uid)(x"') },
+      { file: 'usersrepository.xml', key: 'usersrepository@userIdAttribute', value: 'uid)(x', fix: 'write an LDAP attribute name' },
+    );
+  });
+
+  it('startTLS with ldaps:// is a start-up error', async () => {
+    await expectConfigError(
+      { 'usersrepository.xml': ldap('ldapHost="ldaps://ldap.test" userBase="ou=people,dc=test" userIdAttribute="uid" startTLS="true"') },
+      { file: 'usersrepository.xml', key: 'usersrepository@startTLS', value: 'true', fix: 'ldaps:// is already encrypted' },
+    );
+  });
+
+  it('a filter without parentheses is a start-up error', async () => {
+    await expectConfigError(
+      { 'usersrepository.xml': ldap(`${LDAP_REQUIRED} filter="objectClass=person"`) },
+      { file: 'usersrepository.xml', key: 'usersrepository@filter', value: 'objectClass=person', fix: 'RFC 4515 filter in parentheses' },
+    );
+  });
+
+  it('an unknown repository class is a start-up error', async () => {
+    await expectConfigError(
+      { 'usersrepository.xml': '<usersrepository class="org.apache.james.user.file.UsersFileRepository"/>' },
+      { file: 'usersrepository.xml', key: 'usersrepository@class', value: 'org.apache.james.user.file.UsersFileRepository', fix: 'org.apache.james.user.ldap.ReadOnlyUsersLDAPRepository' },
+    );
+  });
+
+  it('unknown LDAP attributes warn; James attributes Tessera does not use say so', async () => {
+    await expectWarning({ 'usersrepository.xml': ldap(`${LDAP_REQUIRED} userBse="x"`) }, { file: 'usersrepository.xml', key: 'usersrepository@userBse', includes: ['unknown attribute "userBse"'] });
+    await expectWarning({ 'usersrepository.xml': ldap(`${LDAP_REQUIRED} poolSize="4"`) }, { file: 'usersrepository.xml', key: 'usersrepository@poolSize', includes: ['James setting poolSize is not used by Tessera'] });
+  });
+});
+
+describe('domainlist.xml', () => {
+  it('no file: no domains, default domain localhost as in James', async () => {
+    const l = await loadClean({});
+    assert.deepEqual(l.config.domains, { domainnames: [], defaultDomain: 'localhost' });
+  });
+
+  it('domain names (lower-cased, trailing dot dropped) and the default domain', async () => {
+    const l = await loadClean({
+      'domainlist.xml': '<domainlist class="org.apache.james.domainlist.jpa.JPADomainList"><domainnames><domainname>Example.COM</domainname><domainname>mail.example.org.</domainname></domainnames><autodetect>false</autodetect><autodetectIP>false</autodetectIP><defaultDomain>example.com</defaultDomain></domainlist>',
+    });
+    assert.deepEqual(l.config.domains, { domainnames: ['example.com', 'mail.example.org'], defaultDomain: 'example.com' });
+  });
+
+  it('an explicit default domain is added to the list, as James does', async () => {
+    const l = await loadClean({ 'domainlist.xml': '<domainlist><domainnames><domainname>a.test</domainname></domainnames><defaultDomain>b.test</defaultDomain></domainlist>' });
+    assert.deepEqual(l.config.domains, { domainnames: ['a.test', 'b.test'], defaultDomain: 'b.test' });
+  });
+
+  it('autodetect=true is accepted with a warning that it is not supported', async () => {
+    await expectWarning({ 'domainlist.xml': '<domainlist><autodetect>true</autodetect></domainlist>' }, { file: 'domainlist.xml', key: 'domainlist.autodetect', includes: ['not supported', 'list every domain'] });
+    await expectWarning({ 'domainlist.xml': '<domainlist><autodetectIP>true</autodetectIP></domainlist>' }, { file: 'domainlist.xml', key: 'domainlist.autodetectIP', includes: ['not supported'] });
+  });
+
+  it('a domain listed twice warns', async () => {
+    await expectWarning(
+      { 'domainlist.xml': '<domainlist><domainnames><domainname>a.test</domainname><domainname>A.test</domainname></domainnames></domainlist>' },
+      { file: 'domainlist.xml', key: 'domainlist.domainnames.domainname[2]', includes: ['listed twice'] },
+    );
+  });
+
+  it('an invalid domain name is a start-up error', async () => {
+    await expectConfigError(
+      { 'domainlist.xml': '<domainlist><domainnames><domainname>bad_domain!</domainname></domainnames></domainlist>' },
+      { file: 'domainlist.xml', key: 'domainlist.domainnames.domainname[1]', value: 'bad_domain!', fix: 'write a domain name such as example.com' },
+    );
+  });
+
+  it('unknown elements warn', async () => {
+    await expectWarning({ 'domainlist.xml': '<domainlist><defaultdomain>x.test</defaultdomain></domainlist>' }, { file: 'domainlist.xml', key: 'domainlist.defaultdomain', includes: ['unknown element <defaultdomain>'] });
+  });
+});
+
+describe('tessera.properties', () => {
+  it('no file: data in ./var under the working directory, sqlite, info, no dev IdP, 10 s shutdown, no demo user', async () => {
+    const l = await loadClean({});
+    assert.deepEqual(l.config.settings, {
+      dataDir: path.resolve('var'),
+      storage: { engine: 'sqlite' },
+      logLevel: 'info',
+      devIdp: { enabled: false, port: 8600, issuer: 'http://127.0.0.1:8600' },
+      shutdownTimeout: 10,
+      seedDemoUser: false,
+    });
+  });
+
+  it('every key', async () => {
+    const l = await loadClean({
+      'tessera.properties': 'data.dir=/srv/tessera\nstorage.engine=postgres\nstorage.postgres.url=postgres://u:p@127.0.0.1:5432/db\nlog.level=DEBUG\ndevIdp.enabled=true\ndevIdp.port=9600\nshutdown.timeout=30\ndemo.seed=true\n',
+    });
+    assert.deepEqual(l.config.settings, {
+      dataDir: '/srv/tessera',
+      storage: { engine: 'postgres', url: 'postgres://u:p@127.0.0.1:5432/db' },
+      logLevel: 'debug',
+      devIdp: { enabled: true, port: 9600, issuer: 'http://127.0.0.1:9600' },
+      shutdownTimeout: 30,
+      seedDemoUser: true,
+    });
+  });
+
+  it('TESSERA_DATA_DIR and TESSERA_LOG_LEVEL override the file', async () => {
+    const l = await loadClean({ 'tessera.properties': 'data.dir=./x\nlog.level=info\n' }, { TESSERA_DATA_DIR: '/tmp/elsewhere', TESSERA_LOG_LEVEL: 'trace' });
+    assert.equal(l.config.settings.dataDir, '/tmp/elsewhere');
+    assert.equal(l.config.settings.logLevel, 'trace');
+  });
+
+  it('a bad TESSERA_LOG_LEVEL is an error naming the variable', async () => {
+    await expectConfigError({}, { file: 'environment', key: 'TESSERA_LOG_LEVEL', value: 'loud', fix: 'allowed values: fatal, error, warn, info, debug, trace, silent' }, { TESSERA_LOG_LEVEL: 'loud' });
+  });
+
+  it('postgres without a URL is a start-up error', async () => {
+    await expectConfigError({ 'tessera.properties': 'storage.engine=postgres\n' }, { file: 'tessera.properties', key: 'storage.postgres.url', value: '', fix: 'postgres://' });
+  });
+
+  it('an unknown engine or log level is a start-up error', async () => {
+    await expectConfigError({ 'tessera.properties': 'storage.engine=mysql\n' }, { file: 'tessera.properties', key: 'storage.engine', value: 'mysql', fix: 'allowed values: sqlite, postgres' });
+    await expectConfigError({ 'tessera.properties': 'log.level=verbose\n' }, { file: 'tessera.properties', key: 'log.level', value: 'verbose', fix: 'allowed values: fatal' });
+  });
+
+  it('the dev IdP port may not collide with a listener', async () => {
+    await expectConfigError(
+      { 'tessera.properties': 'devIdp.enabled=true\ndevIdp.port=8000\n', 'jmap.properties': 'jmap.port=8000\n' },
+      { file: 'tessera.properties', key: 'devIdp.port', value: '127.0.0.1:8000', fix: 'already used by jmap.port' },
+    );
+  });
+
+  it('unknown keys warn', async () => {
+    await expectWarning({ 'tessera.properties': 'datadir=./var\n' }, { file: 'tessera.properties', key: 'datadir', includes: ['unknown key datadir'] });
+  });
+});
+
+describe('conf directory', () => {
+  it('a missing conf directory is an error naming it', async () => {
+    const conf = await tempConf({});
+    try {
+      const missing = path.join(conf.home, 'nope');
+      const err = await loadConfig(missing, { env: {} }).then(() => assert.fail('expected an error'), (e: unknown) => e);
+      assert.ok(err instanceof ConfigError);
+      assert.equal(err.key, '--conf');
+      assert.match(err.message, /no such directory/);
+      assert.ok(err.message.includes(missing));
+    } finally {
+      await conf.cleanup();
+    }
+  });
+});

@@ -1,0 +1,109 @@
+// Real clients end to end against a Tessera IMAP server: imapflow (password and access token),
+// curl with --oauth2-bearer, and Python's imaplib with XOAUTH2. Tokens come from a real OpenID
+// provider (oidc-provider) started by the test.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { ImapFlow } from 'imapflow';
+import { startImap, type ImapHarness } from './harness.js';
+import { startTestIdp, type TestIdp } from '../../src/testing/oidc-provider.js';
+import { RawClient } from './raw-client.js';
+
+const run = promisify(execFile);
+const USER = 'carol@example.org';
+const PASS = 'hunter2';
+
+let idp: TestIdp;
+let oidcOnly: ImapHarness;
+let mixed: ImapHarness;
+
+before(async () => {
+  idp = await startTestIdp({ users: [{ email: USER }] });
+  // OIDC-only: passwords off, tokens on (clear listener with STARTTLS, requireSSL as the default).
+  oidcOnly = await startImap({ users: { [USER]: PASS }, tls: 'starttls', auth: { plainAuthEnabled: false, requireSSL: true, oidc: idp.oidcConfig() } });
+  // Passwords and tokens, requireSSL on a STARTTLS listener.
+  mixed = await startImap({ users: { [USER]: PASS }, tls: 'starttls', auth: { plainAuthEnabled: true, requireSSL: true, oidc: idp.oidcConfig() } });
+});
+
+after(async () => {
+  await oidcOnly?.close();
+  await mixed?.close();
+  await idp?.close();
+});
+
+function flow(port: number, auth: { user: string; pass?: string; accessToken?: string }): ImapFlow {
+  return new ImapFlow({ host: '127.0.0.1', port, secure: false, auth, logger: false, tls: { rejectUnauthorized: false }, verifyOnly: false });
+}
+
+test('OIDC-only listener advertises token mechanisms and LOGINDISABLED', async () => {
+  const c = await RawClient.connect(oidcOnly.port);
+  const r = await c.command('a', 'CAPABILITY');
+  assert.ok(r[0]!.includes('AUTH=OAUTHBEARER') && r[0]!.includes('AUTH=XOAUTH2'));
+  assert.ok(r[0]!.includes('LOGINDISABLED') && !r[0]!.includes('AUTH=PLAIN'));
+  c.close();
+});
+
+test('imapflow logs in with an access token (OAUTHBEARER) and reads the mailbox', async () => {
+  const token = await idp.accessToken(USER);
+  const client = flow(oidcOnly.port, { user: USER, accessToken: token });
+  await client.connect();
+  await client.append('INBOX', 'From: a@example.org\r\nSubject: hello token\r\n\r\nbody\r\n');
+  const lock = await client.getMailboxLock('INBOX');
+  try {
+    const msgs = [];
+    for await (const m of client.fetch('1:*', { envelope: true, uid: true, flags: true })) msgs.push(m);
+    assert.equal(msgs.length, 1);
+    assert.equal(msgs[0]!.envelope?.subject, 'hello token');
+  } finally {
+    lock.release();
+  }
+  await client.logout();
+});
+
+test('imapflow with a password after STARTTLS on a requireSSL listener', async () => {
+  const client = flow(mixed.port, { user: USER, pass: PASS });
+  await client.connect();
+  const status = await client.status('INBOX', { messages: true, uidNext: true });
+  assert.equal(typeof status.messages, 'number');
+  await client.logout();
+});
+
+test('a bad token gets the RFC 7628 error challenge, then NO [AUTHENTICATIONFAILED]', async () => {
+  const c = await RawClient.connect(oidcOnly.port);
+  const payload = Buffer.from(`n,a=${USER},\x01host=127.0.0.1\x01port=${oidcOnly.port}\x01auth=Bearer not.a.token\x01\x01`).toString('base64');
+  c.write(`a AUTHENTICATE OAUTHBEARER ${payload}\r\n`);
+  const challenge = await c.readLine();
+  assert.match(challenge, /^\+ [A-Za-z0-9+/=]+$/);
+  const json = JSON.parse(Buffer.from(challenge.slice(2), 'base64').toString()) as { status: string };
+  assert.equal(json.status, 'invalid_token');
+  c.write('AQ==\r\n');
+  assert.match(await c.readLine(), /^a NO \[AUTHENTICATIONFAILED\]/);
+  c.close();
+});
+
+test('curl imap:// with --oauth2-bearer (OAUTHBEARER and XOAUTH2) lists the mailboxes', async () => {
+  const token = await idp.accessToken(USER);
+  for (const mech of ['OAUTHBEARER', 'XOAUTH2']) {
+    const { stdout } = await run('curl', ['-sS', '--max-time', '20', `imap://127.0.0.1:${oidcOnly.port}/`, '-u', `${USER}:`, '--oauth2-bearer', token, '--login-options', `AUTH=${mech}`]);
+    assert.match(stdout, /LIST .*INBOX/, `${mech}: ${stdout}`);
+  }
+});
+
+test('Python imaplib authenticate("XOAUTH2", …) selects INBOX', async () => {
+  const token = await idp.accessToken(USER);
+  const script = [
+    'import imaplib, sys',
+    'm = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))',
+    'user, tok = sys.argv[2], sys.argv[3]',
+    'typ, data = m.authenticate("XOAUTH2", lambda _: ("user=%s\\x01auth=Bearer %s\\x01\\x01" % (user, tok)).encode())',
+    'print(typ)',
+    'typ, data = m.select("INBOX")',
+    'print(typ, data[0].decode())',
+    'm.logout()',
+  ].join('\n');
+  const { stdout } = await run('python3', ['-c', script, String(oidcOnly.port), USER, token]);
+  const lines = stdout.trim().split('\n');
+  assert.equal(lines[0], 'OK');
+  assert.match(lines[1]!, /^OK \d+$/);
+});

@@ -1,0 +1,150 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CommandFramer, type FrameEvent } from '../../src/imap/proto/framer.js';
+import { tokenize } from '../../src/imap/proto/tokens.js';
+import { decodeMutf7, encodeMutf7 } from '../../src/imap/proto/mutf7.js';
+import { parseSequenceSet, resolveSequenceNumbers, formatSequenceSet } from '../../src/imap/proto/sequence.js';
+import { imapString, astring, toBuffer } from '../../src/imap/proto/serialize.js';
+import { ImapSyntaxError } from '../../src/imap/proto/errors.js';
+
+const limits = { maxLineLength: 1000, maxLiteralSize: 100 };
+
+function drain(f: CommandFramer): FrameEvent[] {
+  const out: FrameEvent[] = [];
+  for (let e = f.next(); e; e = f.next()) out.push(e);
+  return out;
+}
+
+test('framer returns a simple command and waits for CRLF', () => {
+  const f = new CommandFramer(limits);
+  f.push(Buffer.from('a1 NOOP'));
+  assert.equal(f.next(), null);
+  f.push(Buffer.from('\r\n'));
+  const e = f.next();
+  assert.equal(e?.type, 'command');
+});
+
+test('framer asks for continuation on a synchronising literal and not on LITERAL+', () => {
+  const f = new CommandFramer(limits);
+  f.push(Buffer.from('a LOGIN {3}\r\n'));
+  assert.deepEqual(f.next(), { type: 'continue', size: 3 });
+  f.push(Buffer.from('bob {4+}\r\npass\r\n'));
+  const e = f.next();
+  assert.equal(e?.type, 'command');
+  if (e?.type !== 'command') return;
+  const toks = tokenize(e.segments);
+  assert.equal(toks.length, 4);
+  assert.deepEqual(toks.map((t) => (t.type === 'string' ? t.value.toString() : t.type === 'atom' ? t.value : '')), ['a', 'LOGIN', 'bob', 'pass']);
+});
+
+test('framer refuses an oversized synchronising literal before its bytes arrive and stays in step', () => {
+  const f = new CommandFramer(limits);
+  f.push(Buffer.from('t1 APPEND INBOX {1073741824}\r\nt2 NOOP\r\n'));
+  const [a, b] = drain(f);
+  assert.deepEqual(a, { type: 'reject', reason: 'literal-too-big', tag: 't1', command: 'APPEND', fatal: false });
+  assert.equal(b?.type, 'command');
+});
+
+test('framer marks an oversized non-synchronising literal as fatal', () => {
+  const f = new CommandFramer(limits);
+  f.push(Buffer.from('t1 APPEND INBOX {1000+}\r\nxxxx'));
+  const e = f.next();
+  assert.equal(e?.type, 'reject');
+  assert.equal(e?.type === 'reject' && e.fatal, true);
+});
+
+test('framer discards an over-long line without buffering it and resumes after CRLF', () => {
+  const f = new CommandFramer(limits);
+  f.push(Buffer.from('t1 NOOP ' + 'x'.repeat(5000)));
+  const e = f.next();
+  assert.equal(e?.type, 'reject');
+  assert.equal(e?.type === 'reject' && e.tag, 't1');
+  f.push(Buffer.alloc(1_000_000, 0x78));
+  assert.equal(f.next(), null);
+  assert.equal(f.pendingBytes, 0);
+  f.push(Buffer.from('\r\nt2 NOOP\r\n'));
+  assert.equal(f.next()?.type, 'command');
+});
+
+test('framer handles byte-at-a-time input with literals', () => {
+  const f = new CommandFramer(limits);
+  const input = 'x APPEND box (\\Seen) {5+}\r\nhello\r\n';
+  const events: FrameEvent[] = [];
+  for (const ch of Buffer.from(input)) {
+    f.push(Buffer.from([ch]));
+    for (let e = f.next(); e; e = f.next()) events.push(e);
+  }
+  assert.equal(events.length, 1);
+  const e = events[0]!;
+  assert.equal(e.type, 'command');
+  if (e.type === 'command') {
+    const toks = tokenize(e.segments);
+    const lit = toks[4];
+    assert.equal(lit?.type === 'string' && lit.value.toString(), 'hello');
+  }
+});
+
+test('framer raw line mode returns lines without literal processing', () => {
+  const f = new CommandFramer(limits);
+  f.push(Buffer.from('dGVzdA== {5}\r\n'));
+  assert.deepEqual(f.next('line'), { type: 'line', line: Buffer.from('dGVzdA== {5}') });
+});
+
+test('tokenizer parses lists, quoted strings with escapes and fetch sections', () => {
+  const toks = tokenize([{ kind: 'text', data: Buffer.from('a FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (FROM TO)]<0.10>) "q\\"x\\\\"') }]);
+  assert.equal(toks.length, 5);
+  const l = toks[3];
+  assert.equal(l?.type, 'list');
+  if (l?.type === 'list') {
+    assert.equal(l.items.length, 2);
+    assert.deepEqual(l.items[1], { type: 'atom', value: 'BODY.PEEK[HEADER.FIELDS (FROM TO)]<0.10>' });
+  }
+  const q = toks[4];
+  assert.equal(q?.type === 'string' && q.value.toString(), 'q"x\\');
+});
+
+test('tokenizer rejects hostile input with syntax errors', () => {
+  const bad = ['a x "unterminated', 'a x ((a)', 'a x )', 'a x "bad\\escape"', 'a x \x01', 'a ' + '('.repeat(100)];
+  for (const s of bad) assert.throws(() => tokenize([{ kind: 'text', data: Buffer.from(s) }]), ImapSyntaxError, s);
+});
+
+test('modified UTF-7 round-trips and rejects invalid encodings', () => {
+  const cases: Array<[string, string]> = [
+    ['Entwürfe', 'Entw&APw-rfe'],
+    ['&', '&-'],
+    ['日本語', '&ZeVnLIqe-'],
+    ['A&B', 'A&-B'],
+    ['😀', '&2D3eAA-'],
+  ];
+  for (const [u, m] of cases) {
+    assert.equal(encodeMutf7(u), m);
+    assert.equal(decodeMutf7(m), u);
+  }
+  for (const bad of ['&', '&AGE-', '&Jjo', '&U,BTFw-&ZeVnLIqe-', '&2D0-', '&AP-', 'a\u00e9', '&APx']) {
+    assert.throws(() => decodeMutf7(bad), ImapSyntaxError, bad);
+  }
+});
+
+test('sequence sets parse, resolve and refuse numbers above 2^32-1', () => {
+  const s = parseSequenceSet('1:3,5,*');
+  assert.equal(s.kind, 'ranges');
+  if (s.kind === 'ranges') assert.deepEqual(resolveSequenceNumbers(s.ranges, 6), [1, 2, 3, 5, 6]);
+  const r = parseSequenceSet('4:2');
+  if (r.kind === 'ranges') assert.deepEqual(resolveSequenceNumbers(r.ranges, 3), [2, 3]);
+  assert.equal(parseSequenceSet('$').kind, 'saved');
+  assert.throws(() => parseSequenceSet('1:4294967296'), ImapSyntaxError);
+  assert.throws(() => parseSequenceSet('0'), ImapSyntaxError);
+  assert.throws(() => parseSequenceSet('1,,2'), ImapSyntaxError);
+  assert.throws(() => parseSequenceSet('abc'), ImapSyntaxError);
+  assert.equal(formatSequenceSet([1, 2, 3, 5, 7, 8]), '1:3,5,7:8');
+});
+
+test('serialiser quotes safe strings and uses literals for CRLF, NUL and 8-bit', () => {
+  assert.equal(imapString('a "b" \\c'), '"a \\"b\\" \\\\c"');
+  assert.equal(toBuffer([imapString('a\r\nb')]).toString(), '{4}\r\na\r\nb');
+  assert.equal(toBuffer([imapString('é')]).toString('latin1'), '{2}\r\n\xc3\xa9');
+  assert.equal(imapString('é', { utf8: true }), '"é"');
+  assert.equal(astring('INBOX'), 'INBOX');
+  assert.equal(astring('NIL'), '"NIL"');
+  assert.equal(astring('a b'), '"a b"');
+});

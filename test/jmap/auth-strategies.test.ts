@@ -1,0 +1,117 @@
+// JMAP authentication strategies: X-User trusted only from configured proxies (with the shared
+// secret when configured), CIDR matching, configuration errors, challenge lists.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { createLogger } from '../../src/log/logger.js';
+import { CidrList, InvalidCidrError } from '../../src/jmap/auth/cidr.js';
+import { XUserMisconfiguredError, XUserStrategy } from '../../src/jmap/auth/xuser.js';
+import { jmapConfig, startHarness, USING, type Harness } from './harness.js';
+
+test('CIDR lists match IPv4, IPv6 and IPv4-mapped peers', () => {
+  const list = new CidrList(['10.0.0.0/8', '192.168.1.7', '2001:db8::/32', '::ffff:172.16.0.0/108']);
+  assert.equal(list.contains('10.200.3.4'), true);
+  assert.equal(list.contains('::ffff:10.1.2.3'), true);
+  assert.equal(list.contains('192.168.1.7'), true);
+  assert.equal(list.contains('192.168.1.8'), false);
+  assert.equal(list.contains('2001:db8:1::5'), true);
+  assert.equal(list.contains('2001:db9::1'), false);
+  assert.equal(list.contains('172.16.5.5'), true);
+  assert.equal(list.contains('172.32.0.1'), false);
+  assert.equal(list.contains('not-an-ip'), false);
+  assert.throws(() => new CidrList(['10.0.0.0/33']), InvalidCidrError);
+  assert.throws(() => new CidrList(['bogus/8']), InvalidCidrError);
+});
+
+test('X-User with neither trusted proxies nor a secret is a start-up error naming the keys', () => {
+  const users = { lookup: async () => undefined };
+  assert.throws(
+    () => new XUserStrategy({ headerName: 'X-User', trustedProxies: [], secrets: [] }, users, createLogger('silent'), 'conf/jmap.properties'),
+    (err: unknown) => err instanceof XUserMisconfiguredError && /conf\/jmap\.properties/.test(err.message) && /trustedProxies/.test(err.message),
+  );
+});
+
+function captureLogger(): { logger: ReturnType<typeof createLogger>; lines: string[] } {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      lines.push(chunk.toString());
+      cb();
+    },
+  });
+  return { logger: createLogger('warn', sink), lines };
+}
+
+async function session(h: Harness, headers: Record<string, string>): Promise<Response> {
+  return fetch(`${h.url}/jmap/session`, { headers });
+}
+
+describe('X-User from a trusted proxy', () => {
+  let trusted: Harness;
+  let untrusted: Harness;
+  let secret: Harness;
+  const untrustedLog = captureLogger();
+  before(async () => {
+    trusted = await startHarness({ config: { strategies: ['xuser', 'basic'], xUser: { headerName: 'X-User', trustedProxies: ['127.0.0.0/8'], secrets: [] } } });
+    untrusted = await startHarness({
+      logger: untrustedLog.logger,
+      config: { strategies: ['xuser', 'basic'], xUser: { headerName: 'X-User', trustedProxies: ['10.0.0.0/8', '2001:db8::/32'], secrets: [] } },
+    });
+    secret = await startHarness({ config: { strategies: ['xuser'], xUser: { headerName: 'X-Forwarded-User', trustedProxies: ['127.0.0.1/32'], secrets: ['s3cret', 'other'] } } });
+  });
+  after(async () => {
+    await trusted.close();
+    await untrusted.close();
+    await secret.close();
+  });
+
+  test('is accepted from a peer in trustedProxies', async () => {
+    const res = await session(trusted, { 'X-User': 'alice@example.com' });
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { username: string }).username, 'alice@example.com');
+    const api = await fetch(`${trusted.url}/jmap`, {
+      method: 'POST',
+      headers: { 'X-User': 'alice@example.com', 'Content-Type': 'application/json' },
+      body: JSON.stringify({ using: USING, methodCalls: [['Core/echo', { ok: 1 }, '0']] }),
+    });
+    assert.equal(api.status, 200);
+  });
+
+  test('the same request from an untrusted peer is refused and logged', async () => {
+    const res = await session(untrusted, { 'X-User': 'alice@example.com' });
+    assert.equal(res.status, 401);
+    assert.ok(untrustedLog.lines.some((l) => /untrusted peer/.test(l) && /127\.0\.0\.1/.test(l)));
+    // Other strategies still work from that peer.
+    assert.equal((await session(untrusted, { Authorization: untrusted.basic('alice@example.com') })).status, 200);
+  });
+
+  test('an unknown user is refused even from a trusted peer', async () => {
+    assert.equal((await session(trusted, { 'X-User': 'mallory@example.com' })).status, 401);
+  });
+
+  test('with secrets configured, X-User-Secret must match one', async () => {
+    assert.equal((await session(secret, { 'X-Forwarded-User': 'bob@example.com' })).status, 401);
+    assert.equal((await session(secret, { 'X-Forwarded-User': 'bob@example.com', 'X-User-Secret': 'wrong' })).status, 401);
+    assert.equal((await session(secret, { 'X-Forwarded-User': 'bob@example.com', 'X-User-Secret': 'other' })).status, 200);
+    const res = await session(secret, { 'X-User': 'bob@example.com', 'X-User-Secret': 's3cret' });
+    assert.equal(res.status, 401, 'the configured header name is the only one honoured');
+    assert.match(res.headers.get('www-authenticate') ?? '', /X-Forwarded-User realm="tessera"/);
+  });
+});
+
+test('Basic is not announced when plain auth is disabled', async () => {
+  const h = await startHarness({ config: { strategies: ['basic', 'oidc'], auth: { plainAuthEnabled: false, requireSSL: false } } });
+  try {
+    const res = await session(h, { Authorization: h.basic('alice@example.com') });
+    assert.equal(res.status, 401);
+    const challenge = res.headers.get('www-authenticate') ?? '';
+    assert.doesNotMatch(challenge, /Basic/);
+    assert.match(challenge, /Bearer/);
+  } finally {
+    await h.close();
+  }
+});
+
+test('jmapConfig default used by the tests is valid', () => {
+  assert.equal(jmapConfig().strategies[0], 'basic');
+});

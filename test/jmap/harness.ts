@@ -1,0 +1,131 @@
+// A real JMAP server for tests: SQLite store in a temp dir, in-process event bus, in-memory users,
+// the real AuthService, listening on 127.0.0.1 port 0.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { JmapConfig } from '../../src/config/types.js';
+import { AuthService } from '../../src/auth/service.js';
+import { MemoryUsersRepository } from '../../src/testing/memory-users.js';
+import { MemoryEventBus } from '../../src/events/memory-bus.js';
+import { openSqliteStore } from '../../src/store/sqlite/open.js';
+import type { MailStore } from '../../src/store/types.js';
+import type { DeliveryService } from '../../src/delivery/types.js';
+import { silentLogger, type Logger } from '../../src/log/logger.js';
+import { createJmapServer, type JmapServer } from '../../src/jmap/index.js';
+import type { JmapAuthenticator } from '../../src/jmap/auth/types.js';
+
+export const USING = ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail'];
+
+export function jmapConfig(overrides: Partial<JmapConfig> = {}): JmapConfig {
+  return {
+    enabled: true,
+    bind: { host: '127.0.0.1', port: 0 },
+    urlPrefix: '',
+    strategies: ['basic'],
+    auth: { plainAuthEnabled: true, requireSSL: false },
+    xUser: { headerName: 'X-User', trustedProxies: [], secrets: [] },
+    maxSizeUpload: 1_000_000,
+    maxConcurrentUpload: 4,
+    maxSizeRequest: 1_000_000,
+    maxConcurrentRequests: 4,
+    maxCallsInRequest: 16,
+    maxObjectsInGet: 500,
+    maxObjectsInSet: 500,
+    tokenExpiry: { action: 'ignore' },
+    source: 'test jmap.properties',
+    ...overrides,
+  };
+}
+
+export interface Harness {
+  url: string;
+  server: JmapServer;
+  store: MailStore;
+  bus: MemoryEventBus;
+  users: MemoryUsersRepository;
+  logger: Logger;
+  basic(user: string, pass?: string): string;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  config?: Partial<JmapConfig>;
+  users?: Record<string, string>;
+  delivery?: (store: MailStore, users: MemoryUsersRepository) => DeliveryService;
+  auth?: JmapAuthenticator;
+  logger?: Logger;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const dir = await mkdtemp(join(tmpdir(), 'tessera-jmap-'));
+  const logger = options.logger ?? silentLogger();
+  const bus = new MemoryEventBus(logger);
+  const store = await openSqliteStore({ dataDir: dir, events: bus, logger });
+  const users = new MemoryUsersRepository(options.users ?? { 'alice@example.com': 'alice-pw', 'bob@example.com': 'bob-pw' });
+  const auth = options.auth ?? new AuthService({ users, logger });
+  const delivery = options.delivery?.(store, users);
+  const server = createJmapServer(
+    { auth, users, store, events: bus, logger, hostname: 'tessera.test', ...(delivery ? { delivery } : {}) },
+    jmapConfig(options.config),
+  );
+  await server.start();
+  const passwords = options.users ?? { 'alice@example.com': 'alice-pw', 'bob@example.com': 'bob-pw' };
+  return {
+    url: `http://127.0.0.1:${server.port()}`,
+    server,
+    store,
+    bus,
+    users,
+    logger,
+    basic: (user, pass) => 'Basic ' + Buffer.from(`${user}:${pass ?? passwords[user] ?? ''}`).toString('base64'),
+    async close() {
+      await server.stop(new Date(Date.now() + 1000));
+      await store.close();
+      await bus.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface ApiResult {
+  status: number;
+  body: Record<string, unknown>;
+  headers: Headers;
+}
+
+export async function post(h: Harness, body: unknown, auth: string = h.basic('alice@example.com')): Promise<ApiResult> {
+  const res = await fetch(`${h.url}/jmap`, {
+    method: 'POST',
+    headers: { Authorization: auth, 'Content-Type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, headers: res.headers };
+}
+
+export type Call = [string, Record<string, unknown>, string];
+
+/** Runs method calls as alice and returns methodResponses. */
+export async function call(h: Harness, calls: Call[], using: string[] = USING, auth?: string): Promise<Call[]> {
+  const r = await post(h, { using, methodCalls: calls }, auth);
+  if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${JSON.stringify(r.body)}`);
+  return r.body.methodResponses as Call[];
+}
+
+/** A small RFC 5322 message with CRLF line ends. */
+export function message(opts: { from?: string; to?: string; subject?: string; body?: string; messageId?: string; date?: string; extra?: string } = {}): Buffer {
+  const lines = [
+    `From: ${opts.from ?? 'Bob <bob@example.com>'}`,
+    `To: ${opts.to ?? 'Alice <alice@example.com>'}`,
+    `Subject: ${opts.subject ?? 'Hello'}`,
+    `Date: ${opts.date ?? 'Tue, 03 Nov 2026 10:00:00 +0100'}`,
+    `Message-ID: <${opts.messageId ?? Math.random().toString(36).slice(2) + '@example.com'}>`,
+    ...(opts.extra ? [opts.extra] : []),
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    opts.body ?? 'Hi Alice, lunch tomorrow?',
+    '',
+  ];
+  return Buffer.from(lines.join('\r\n'));
+}

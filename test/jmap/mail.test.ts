@@ -1,0 +1,226 @@
+// RFC 8621 mail methods over HTTP against the real SQLite store.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { call, message, startHarness, USING, type Harness } from './harness.js';
+
+const ALICE = 'alice@example.com';
+let h: Harness;
+let inbox: string;
+let archive: string;
+let trash: string;
+const ids: string[] = [];
+
+before(async () => {
+  h = await startHarness();
+  await h.store.ensureAccount(ALICE);
+  inbox = (await h.store.findMailboxByRole(ALICE, 'inbox'))!.id;
+  archive = (await h.store.findMailboxByRole(ALICE, 'archive'))!.id;
+  trash = (await h.store.findMailboxByRole(ALICE, 'trash'))!.id;
+  for (let i = 0; i < 5; i++) {
+    const r = await h.store.append(ALICE, {
+      mailboxIds: [inbox],
+      bytes: message({ subject: `Message ${i}`, body: i === 3 ? 'the quarterly report is attached' : `body ${i}`, messageId: `m${i}@example.com` }),
+      receivedAt: new Date(Date.UTC(2026, 10, 1 + i)),
+    });
+    ids.push(r.emailId);
+  }
+});
+after(() => h.close());
+
+test('Mailbox/get lists the special-use mailboxes with roles, counts and rights', async () => {
+  const [[name, res]] = (await call(h, [['Mailbox/get', { accountId: ALICE, ids: null }, '0']])) as any;
+  assert.equal(name, 'Mailbox/get');
+  const box = res.list.find((m: any) => m.role === 'inbox');
+  assert.equal(box.id, inbox);
+  assert.equal(box.totalEmails, 5);
+  assert.equal(box.unreadEmails, 5);
+  assert.equal(box.myRights.mayDelete, false);
+  assert.deepEqual(new Set(res.list.map((m: any) => m.role)), new Set(['inbox', 'drafts', 'sent', 'trash', 'junk', 'archive']));
+});
+
+test('Email/query (newest first, collapseThreads) with a back-referenced Email/get', async () => {
+  const r = (await call(h, [
+    ['Email/query', { accountId: ALICE, filter: { inMailbox: inbox }, sort: [{ property: 'receivedAt', isAscending: false }], collapseThreads: true, limit: 3, calculateTotal: true }, 'q'],
+    ['Email/get', { accountId: ALICE, '#ids': { resultOf: 'q', name: 'Email/query', path: '/ids' }, properties: ['subject', 'from', 'receivedAt', 'keywords', 'mailboxIds', 'preview'] }, 'g'],
+  ])) as any;
+  assert.equal(r[0][0], 'Email/query');
+  assert.deepEqual(r[0][1].ids, [ids[4], ids[3], ids[2]]);
+  assert.equal(r[0][1].total, 5);
+  assert.equal(r[0][1].position, 0);
+  const list = r[1][1].list;
+  assert.deepEqual(list.map((e: any) => e.subject), ['Message 4', 'Message 3', 'Message 2']);
+  assert.deepEqual(list[0].from, [{ name: 'Bob', email: 'bob@example.com' }]);
+  assert.equal(list[0].receivedAt, '2026-11-05T00:00:00Z');
+  assert.deepEqual(list[0].mailboxIds, { [inbox]: true });
+});
+
+test('Email/query text filter and SearchSnippet highlight the match', async () => {
+  const r = (await call(h, [
+    ['Email/query', { accountId: ALICE, filter: { body: 'quarterly' } }, 'q'],
+    ['SearchSnippet/get', { accountId: ALICE, filter: { body: 'quarterly' }, '#emailIds': { resultOf: 'q', name: 'Email/query', path: '/ids' } }, 's'],
+  ])) as any;
+  assert.deepEqual(r[0][1].ids, [ids[3]]);
+  assert.match(r[1][1].list[0].preview, /<mark>quarterly<\/mark>/);
+});
+
+test('Email/query rejects unknown filters and sorts', async () => {
+  const r = (await call(h, [
+    ['Email/query', { accountId: ALICE, filter: { colour: 'red' } }, 'a'],
+    ['Email/query', { accountId: ALICE, sort: [{ property: 'colour' }] }, 'b'],
+  ])) as any;
+  assert.equal(r[0][1].type, 'unsupportedFilter');
+  assert.equal(r[1][1].type, 'unsupportedSort');
+});
+
+test('Email/get with bodyStructure, bodyValues and header forms', async () => {
+  const [[, res]] = (await call(h, [
+    ['Email/get', {
+      accountId: ALICE, ids: [ids[0]],
+      properties: ['bodyStructure', 'textBody', 'bodyValues', 'header:Subject:asText', 'header:From:asAddresses', 'header:Message-ID:asMessageIds', 'header:Date:asDate', 'messageId', 'sentAt', 'header:X-Missing:all'],
+      fetchTextBodyValues: true, maxBodyValueBytes: 4,
+    }, '0'],
+  ])) as any;
+  const e = res.list[0];
+  assert.equal(e.bodyStructure.type, 'text/plain');
+  assert.equal(e.bodyStructure.charset, 'utf-8');
+  const partId = e.textBody[0].partId;
+  assert.deepEqual(e.bodyValues[partId], { value: 'body', isEncodingProblem: false, isTruncated: true });
+  assert.equal(e['header:Subject:asText'], 'Message 0');
+  assert.deepEqual(e['header:From:asAddresses'], [{ name: 'Bob', email: 'bob@example.com' }]);
+  assert.deepEqual(e['header:Message-ID:asMessageIds'], ['m0@example.com']);
+  assert.deepEqual(e.messageId, ['m0@example.com']);
+  assert.equal(e['header:Date:asDate'], '2026-11-03T10:00:00+01:00');
+  assert.equal(e.sentAt, '2026-11-03T10:00:00+01:00');
+  assert.deepEqual(e['header:X-Missing:all'], []);
+  const [[, bad]] = (await call(h, [['Email/get', { accountId: ALICE, ids: [ids[0]], properties: ['header:Subject:asAddresses'] }, '0']])) as any;
+  assert.equal(bad.type, 'invalidArguments');
+});
+
+test('Email/set keyword and mailbox patches, seen by the store and Email/changes', async () => {
+  const [[, st]] = (await call(h, [['Email/get', { accountId: ALICE, ids: [], properties: ['id'] }, '0']])) as any;
+  const r = (await call(h, [
+    ['Email/set', { accountId: ALICE, update: {
+      [ids[0]!]: { 'keywords/$seen': true, 'keywords/$flagged': true },
+      [ids[1]!]: { [`mailboxIds/${inbox}`]: null, [`mailboxIds/${archive}`]: true },
+      [ids[2]!]: { subject: 'nope' },
+    } }, 'set'],
+    ['Email/changes', { accountId: ALICE, sinceState: st.state }, 'ch'],
+  ])) as any;
+  assert.deepEqual(Object.keys(r[0][1].updated).sort(), [ids[0], ids[1]].sort());
+  assert.equal(r[0][1].notUpdated[ids[2]!].type, 'invalidProperties');
+  assert.deepEqual(new Set(r[1][1].updated), new Set([ids[0], ids[1]]));
+  const [meta0, meta1] = await h.store.getEmails(ALICE, [ids[0]!, ids[1]!]);
+  assert.deepEqual(new Set(meta0!.keywords), new Set(['$seen', '$flagged']));
+  assert.deepEqual(meta1!.mailboxIds, [archive]);
+});
+
+test('Email/set create from textBody, then destroy; ifInState mismatch refused', async () => {
+  const r = (await call(h, [
+    ['Email/set', { accountId: ALICE, create: { draft: {
+      mailboxIds: { [inbox]: true }, keywords: { $draft: true },
+      from: [{ name: 'Alice', email: ALICE }], to: [{ name: 'Bob', email: 'bob@example.com' }], bcc: [{ email: 'carol@example.com' }],
+      subject: 'Créé par JMAP', textBody: [{ partId: 't', type: 'text/plain' }], bodyValues: { t: { value: 'Bonjour ☃' } },
+      attachments: [],
+    } } }, 'c'],
+    ['Email/get', { accountId: ALICE, ids: ['#draft'], properties: ['subject', 'bcc', 'keywords', 'textBody', 'bodyValues'], fetchTextBodyValues: true }, 'g'],
+    ['Email/set', { accountId: ALICE, ifInState: 'bogus', destroy: ['#draft'] }, 'm'],
+  ])) as any;
+  const created = r[0][1].created.draft;
+  assert.ok(created.id && created.blobId && created.threadId && created.size > 0);
+  const e = r[1][1].list[0];
+  assert.equal(e.subject, 'Créé par JMAP');
+  assert.deepEqual(e.bcc, [{ name: null, email: 'carol@example.com' }]);
+  assert.deepEqual(e.keywords, { $draft: true });
+  assert.equal(e.bodyValues[e.textBody[0].partId].value.trim(), 'Bonjour ☃');
+  assert.equal(r[2][1].type, 'stateMismatch');
+  const [[, d]] = (await call(h, [['Email/set', { accountId: ALICE, destroy: [created.id] }, 'd']])) as any;
+  assert.deepEqual(d.destroyed, [created.id]);
+  assert.equal((await h.store.getEmails(ALICE, [created.id])).length, 0);
+});
+
+test('upload, Email/import, download; another account cannot read the blob', async () => {
+  const bytes = message({ subject: 'Imported', messageId: 'imp@example.com' });
+  const up = await fetch(`${h.url}/upload/${ALICE}`, { method: 'POST', headers: { Authorization: h.basic(ALICE), 'Content-Type': 'message/rfc822' }, body: bytes });
+  assert.equal(up.status, 201);
+  const blob = (await up.json()) as any;
+  assert.equal(blob.size, bytes.length);
+  assert.equal(blob.accountId, ALICE);
+  const r = (await call(h, [
+    ['Email/import', { accountId: ALICE, emails: { i1: { blobId: blob.blobId, mailboxIds: { [inbox]: true }, keywords: { $seen: true }, receivedAt: '2026-11-20T10:00:00Z' } } }, 'i'],
+    ['Email/parse', { accountId: ALICE, blobIds: [blob.blobId, 'nope'], properties: ['subject', 'messageId'] }, 'p'],
+  ])) as any;
+  assert.ok(r[0][1].created.i1.id);
+  assert.equal(r[1][1].parsed[blob.blobId].subject, 'Imported');
+  assert.deepEqual(r[1][1].notFound, ['nope']);
+
+  const dl = await fetch(`${h.url}/download/${ALICE}/${blob.blobId}/m.eml?type=message/rfc822`, { headers: { Authorization: h.basic(ALICE) } });
+  assert.equal(dl.status, 200);
+  assert.equal(dl.headers.get('content-type'), 'message/rfc822');
+  assert.deepEqual(Buffer.from(await dl.arrayBuffer()), bytes);
+  const asBob = await fetch(`${h.url}/download/${ALICE}/${blob.blobId}/m.eml`, { headers: { Authorization: h.basic('bob@example.com') } });
+  assert.equal(asBob.status, 404);
+  const bobsOwn = await fetch(`${h.url}/download/bob@example.com/${blob.blobId}/m.eml`, { headers: { Authorization: h.basic('bob@example.com') } });
+  assert.equal(bobsOwn.status, 404);
+  const bobUpload = await fetch(`${h.url}/upload/${ALICE}`, { method: 'POST', headers: { Authorization: h.basic('bob@example.com') }, body: 'x' });
+  assert.equal(bobUpload.status, 404);
+});
+
+test('an upload over maxSizeUpload is refused with the limit and stores nothing', async () => {
+  const res = await fetch(`${h.url}/upload/${ALICE}`, { method: 'POST', headers: { Authorization: h.basic(ALICE) }, body: Buffer.alloc(1_000_001, 97) });
+  assert.equal(res.status, 400);
+  const body = (await res.json()) as any;
+  assert.equal(body.type, 'urn:ietf:params:jmap:error:limit');
+  assert.equal(body.limit, 'maxSizeUpload');
+});
+
+test('part blobs download decoded', async () => {
+  const [[, res]] = (await call(h, [['Email/get', { accountId: ALICE, ids: [ids[3]], properties: ['textBody'] }, '0']])) as any;
+  const part = res.list[0].textBody[0];
+  const dl = await fetch(`${h.url}/download/${ALICE}/${part.blobId}/body.txt?type=text/plain`, { headers: { Authorization: h.basic(ALICE) } });
+  assert.equal(dl.status, 200);
+  assert.match(await dl.text(), /quarterly report/);
+});
+
+test('Mailbox/set creates a child by creation id, renames, and destroys with onDestroyRemoveEmails', async () => {
+  const r = (await call(h, [
+    ['Mailbox/set', { accountId: ALICE, create: { p: { name: 'Projects', parentId: null }, c: { name: 'Tessera', parentId: '#p' } } }, 's'],
+    ['Mailbox/query', { accountId: ALICE, filter: { parentId: '#p' } }, 'q'],
+  ])) as any;
+  const parent = r[0][1].created.p.id;
+  const child = r[0][1].created.c.id;
+  assert.ok(parent && child);
+  const [[, renamed]] = (await call(h, [['Mailbox/set', { accountId: ALICE, update: { [child]: { name: 'Tessera 2' } } }, 'u']])) as any;
+  assert.deepEqual(renamed.updated, { [child]: null });
+  await call(h, [['Email/set', { accountId: ALICE, update: { [ids[4]!]: { [`mailboxIds/${child}`]: true } } }, 'e']]);
+  const [[, refused]] = (await call(h, [['Mailbox/set', { accountId: ALICE, destroy: [child, inbox] }, 'd']])) as any;
+  assert.equal(refused.notDestroyed[child].type, 'mailboxHasEmail');
+  assert.equal(refused.notDestroyed[inbox].type, 'forbidden');
+  const [[, ok]] = (await call(h, [['Mailbox/set', { accountId: ALICE, destroy: [child], onDestroyRemoveEmails: true }, 'd']])) as any;
+  assert.deepEqual(ok.destroyed, [child]);
+  const [meta] = await h.store.getEmails(ALICE, [ids[4]!]);
+  assert.deepEqual(meta!.mailboxIds, [inbox]);
+  void trash;
+});
+
+test('Thread/get follows Email/get threadIds', async () => {
+  const r = (await call(h, [
+    ['Email/get', { accountId: ALICE, ids: [ids[0]], properties: ['threadId'] }, 'e'],
+    ['Thread/get', { accountId: ALICE, '#ids': { resultOf: 'e', name: 'Email/get', path: '/list/*/threadId' } }, 't'],
+  ])) as any;
+  assert.deepEqual(r[1][1].list[0].emailIds.includes(ids[0]), true);
+});
+
+test('Identity, VacationResponse and Quota need their capabilities and work', async () => {
+  const withCaps = [...USING, 'urn:ietf:params:jmap:vacationresponse', 'urn:ietf:params:jmap:quota'];
+  const r = (await call(h, [
+    ['VacationResponse/set', { accountId: ALICE, update: { singleton: { isEnabled: true, subject: 'Away', textBody: 'Back Monday' } } }, 'v'],
+    ['VacationResponse/get', { accountId: ALICE }, 'vg'],
+    ['Quota/get', { accountId: ALICE, ids: null }, 'q'],
+  ], withCaps)) as any;
+  assert.deepEqual(r[0][1].updated, { singleton: null });
+  assert.equal(r[1][1].list[0].isEnabled, true);
+  assert.equal(r[1][1].list[0].subject, 'Away');
+  assert.deepEqual(r[2][1].list, []);
+  const [[, noCap]] = (await call(h, [['VacationResponse/get', { accountId: ALICE }, 'v']])) as any;
+  assert.equal(noCap.type, 'unknownMethod');
+});

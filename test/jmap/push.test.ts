@@ -1,0 +1,113 @@
+// Push: a message appended through the store reaches EventSource (the `eventsource` package) and
+// WebSocket (RFC 8887) clients as a StateChange; WebSocket also carries requests.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventSource } from 'eventsource';
+import WebSocket from 'ws';
+import { message, startHarness, USING, type Harness } from './harness.js';
+
+const ALICE = 'alice@example.com';
+let h: Harness;
+let inbox: string;
+
+before(async () => {
+  h = await startHarness();
+  await h.store.ensureAccount(ALICE);
+  await h.store.ensureAccount('bob@example.com');
+  inbox = (await h.store.findMailboxByRole(ALICE, 'inbox'))!.id;
+});
+after(() => h.close());
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms).unref())]);
+}
+
+test('EventSource receives a state event when mail arrives, and closes after it with closeafter=state', async () => {
+  const auth = h.basic(ALICE);
+  const es = new EventSource(`${h.url}/eventSource?types=Email,Mailbox&closeafter=state&ping=0`, {
+    fetch: (url, init) => fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), Authorization: auth } }),
+  });
+  try {
+    await withTimeout(new Promise<void>((resolve, reject) => {
+      es.onopen = () => resolve();
+      es.onerror = (e) => reject(new Error(`eventsource error ${String(e.message)}`));
+    }), 5000, 'open');
+    const got = new Promise<Record<string, any>>((resolve) => es.addEventListener('state', (ev) => resolve(JSON.parse(ev.data))));
+    const before = await h.store.getStates(ALICE);
+    await h.store.append(ALICE, { mailboxIds: [inbox], bytes: message({ subject: 'pushed' }) }, { delivery: true });
+    const change = await withTimeout(got, 5000, 'state event');
+    assert.equal(change['@type'], 'StateChange');
+    const states = change.changed[ALICE];
+    assert.ok(states.Email && states.Email !== before.Email);
+    assert.ok(states.Mailbox);
+    assert.equal(states.Thread, undefined, 'only the requested types are pushed');
+  } finally {
+    es.close();
+  }
+});
+
+test('another user\'s EventSource sees nothing of alice\'s mail', async () => {
+  const auth = h.basic('bob@example.com');
+  const es = new EventSource(`${h.url}/eventSource?types=*&closeafter=no&ping=0`, {
+    fetch: (url, init) => fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), Authorization: auth } }),
+  });
+  const events: string[] = [];
+  es.addEventListener('state', (ev) => events.push(ev.data));
+  await new Promise<void>((resolve) => (es.onopen = () => resolve()));
+  await h.store.append(ALICE, { mailboxIds: [inbox], bytes: message({ subject: 'private' }) }, { delivery: true });
+  await new Promise((r) => setTimeout(r, 200));
+  es.close();
+  assert.deepEqual(events, []);
+});
+
+test('WebSocket: requests get responses with requestId, push enable delivers StateChange', async () => {
+  const wsUrl = `${h.url.replace('http', 'ws')}/jmap/ws`;
+  const ws = new WebSocket(wsUrl, 'jmap', { headers: { Authorization: h.basic(ALICE) } });
+  const messages: Array<Record<string, any>> = [];
+  const waiters: Array<(m: Record<string, any>) => boolean> = [];
+  ws.on('message', (data) => {
+    const m = JSON.parse(String(data));
+    messages.push(m);
+    for (let i = waiters.length - 1; i >= 0; i--) if (waiters[i]!(m)) waiters.splice(i, 1);
+  });
+  const next = (pred: (m: Record<string, any>) => boolean, what: string): Promise<Record<string, any>> =>
+    withTimeout(new Promise((resolve) => {
+      const found = messages.find(pred);
+      if (found) return resolve(found);
+      waiters.push((m) => (pred(m) ? (resolve(m), true) : false));
+    }), 5000, what);
+  await withTimeout(new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  }), 5000, 'ws open');
+  try {
+    assert.equal(ws.protocol, 'jmap');
+    ws.send(JSON.stringify({ '@type': 'Request', id: 'r1', using: USING, methodCalls: [['Mailbox/get', { accountId: ALICE, ids: [inbox], properties: ['name'] }, '0']] }));
+    const resp = await next((m) => m.requestId === 'r1', 'response');
+    assert.equal(resp['@type'], 'Response');
+    assert.equal(resp.methodResponses[0][1].list[0].name, 'INBOX');
+
+    ws.send('not json');
+    const err = await next((m) => m['@type'] === 'RequestError', 'request error');
+    assert.equal(err.type, 'urn:ietf:params:jmap:error:notJSON');
+
+    ws.send(JSON.stringify({ '@type': 'WebSocketPushEnable', dataTypes: ['Email'] }));
+    await new Promise((r) => setTimeout(r, 50));
+    await h.store.append(ALICE, { mailboxIds: [inbox], bytes: message({ subject: 'ws push' }) }, { delivery: true });
+    const change = await next((m) => m['@type'] === 'StateChange', 'state change');
+    assert.ok(change.changed[ALICE].Email);
+    assert.equal(change.changed[ALICE].Mailbox, undefined);
+    assert.equal(typeof change.pushState, 'string');
+  } finally {
+    ws.close();
+  }
+});
+
+test('WebSocket upgrade without credentials is refused with 401', async () => {
+  const ws = new WebSocket(`${h.url.replace('http', 'ws')}/jmap/ws`, 'jmap');
+  const status = await new Promise<number>((resolve) => {
+    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.on('error', () => resolve(-1));
+  });
+  assert.equal(status, 401);
+});
