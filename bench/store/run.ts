@@ -15,6 +15,7 @@ function arg(name: string, fallback: number): number {
 }
 
 const TOTAL = arg('messages', 100_000);
+const KEEP = process.argv.includes("--keep");
 const APPENDS = arg('appends', 2_000);
 const WORDS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima', 'mike'];
 
@@ -69,8 +70,8 @@ try {
   report(`fill to ${TOTAL} messages (batches of 500)`, performance.now() - t, Math.max(0, TOTAL - stop));
 
   t = performance.now();
-  const metas = await store.getMessages('bench', inbox, [[1, 10_000]], { parsed: true });
-  const envelopes = metas.map((m) => m.parsed!.envelope);
+  const metas = await store.getMessages('bench', inbox, [[1, 10_000]], { envelope: true });
+  const envelopes = metas.map((m) => m.envelope!);
   report(`envelope fetch, ${envelopes.length} messages`, performance.now() - t, envelopes.length);
 
   t = performance.now();
@@ -103,5 +104,6 @@ try {
   report(`flag update, ${res.messages.length} messages (one STORE)`, performance.now() - t, res.messages.length);
 } finally {
   await store.close();
-  await rm(dataDir, { recursive: true, force: true });
+  if (KEEP) console.log(`kept ${dataDir}`);
+  else await rm(dataDir, { recursive: true, force: true });
 }

@@ -16,6 +16,7 @@ import {
   UnknownDomainError,
 } from '../auth/users/errors.js';
 import { StartupError } from '../server/errors.js';
+import { tesseraVersion } from '../server/version.js';
 import { domainCommand } from './commands/domain.js';
 import { createHelpCommand, generalHelp } from './commands/help.js';
 import { serveCommand } from './commands/serve.js';
@@ -54,6 +55,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     return EXIT_USAGE;
   }
   if (name === '--help' || name === '-h') return helpCommand.run([], io);
+  if (name === '--version' || name === '-V') {
+    io.stdout.write(`tessera ${tesseraVersion()}\n`);
+    return EXIT_OK;
+  }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
     io.stderr.write(`tessera: unknown command "${name}"\n${generalHelp(COMMANDS)}`);
@@ -75,4 +80,3 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   }
 }
 
-export { EXIT_OK };

@@ -56,9 +56,22 @@ export class IdpStorage {
     };
   }
 
+  private writes = 0;
+
   private set(key: string, payload: AdapterPayload, expiresIn: number): void {
+    // Expired entries are dropped when read; sweep now and then so unread ones do not pile up.
+    if (++this.writes % 1000 === 0) this.sweep();
     const expiresAt = typeof expiresIn === 'number' && expiresIn > 0 ? Date.now() + expiresIn * 1000 : Number.POSITIVE_INFINITY;
     this.entries.set(key, { payload, expiresAt });
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [key, stored] of this.entries) if (stored.expiresAt <= now) this.entries.delete(key);
+    for (const [grantId, keys] of this.byGrant) {
+      for (const key of keys) if (!this.entries.has(key)) keys.delete(key);
+      if (keys.size === 0) this.byGrant.delete(grantId);
+    }
   }
 
   private get(key: string): AdapterPayload | undefined {

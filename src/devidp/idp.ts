@@ -217,7 +217,8 @@ export class Idp {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
-    this.requests.set(path, (this.requests.get(path) ?? 0) + 1);
+    // Bounded: per-interaction paths are unique, and the dev IdP may run for days.
+    if (this.requests.has(path) || this.requests.size < 1000) this.requests.set(path, (this.requests.get(path) ?? 0) + 1);
     const provider = this.provider;
     const callback = this.providerCallback;
     if (!provider || !callback) {

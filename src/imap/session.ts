@@ -101,6 +101,16 @@ export class ImapSession {
     });
   }
 
+  /**
+   * Turns CONDSTORE on for the session (ENABLE or a CONDSTORE-enabling command). With a mailbox
+   * selected, the client learns its HIGHESTMODSEQ now (RFC 7162 §3.1).
+   */
+  enableCondstore(): void {
+    if (this.enabled.has('CONDSTORE')) return;
+    this.enabled.add('CONDSTORE');
+    if (this.selected) this.untagged(`OK [HIGHESTMODSEQ ${this.selected.syncedModseq}] Highest`);
+  }
+
   get utf8(): boolean {
     return this.enabled.has('UTF8=ACCEPT') || this.enabled.has('IMAP4REV2');
   }

@@ -15,6 +15,14 @@ export class AdminSocketInUseError extends Error {
   override readonly name = 'AdminSocketInUseError';
 }
 
+/** The socket path does not fit in a Unix socket address. */
+export class AdminSocketPathError extends Error {
+  override readonly name = 'AdminSocketPathError';
+}
+
+/** sockaddr_un.sun_path holds 108 bytes on Linux (104 on BSD/macOS), NUL included. */
+const MAX_SOCKET_PATH_BYTES = 103;
+
 export interface AdminSocketOptions {
   path: string;
   registry: SessionRegistry;
@@ -31,6 +39,11 @@ export class AdminSocket {
   async start(): Promise<void> {
     if (this.server) return;
     const { path } = this.options;
+    if (Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES) {
+      throw new AdminSocketPathError(
+        `admin socket path ${path} is longer than Unix sockets allow (${MAX_SOCKET_PATH_BYTES} bytes): set a shorter data.dir in tessera.properties`,
+      );
+    }
     if (await answers(path)) throw new AdminSocketInUseError(`${path} is in use: is another tessera server running with this data directory?`);
     await unlink(path).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
@@ -43,7 +56,8 @@ export class AdminSocket {
         resolve();
       });
     });
-    // Tightened before the first await returns to the caller; the data directory itself is 0700.
+    // Until this chmod the socket has the umask's mode (with the usual 022, others cannot write, so
+    // cannot connect); the data directory itself is created 0700.
     await chmod(path, 0o600);
     server.unref();
     this.server = server;

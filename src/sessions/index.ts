@@ -45,6 +45,12 @@ export interface SessionControl {
   readonly revocations: RevocationService;
   /** Call once a connection has authenticated; unregister() when it closes. */
   register(registration: SessionRegistration): SessionHandle;
+  /**
+   * register() then isRevoked(), in that order, so a revocation published while the login was being
+   * checked cannot be missed (it either ends the registered session or is seen by the check).
+   * Undefined = the principal is revoked: nothing stays registered, refuse the login as invalid.
+   */
+  admit(registration: SessionRegistration): Promise<SessionHandle | undefined>;
   /** Call after every successful token login and on every JMAP request: true = refuse as invalid. */
   isRevoked(principal: Principal): Promise<boolean>;
   revoke(request: RevocationRequest): Promise<void>;
@@ -81,6 +87,19 @@ export function createSessionControl(deps: SessionControlDeps): SessionControl {
     registry,
     revocations,
     register: (registration) => registry.register(registration),
+    async admit(registration) {
+      const handle = registry.register(registration);
+      let revoked: boolean;
+      try {
+        revoked = await revocations.isRevoked(registration.principal);
+      } catch (err) {
+        handle.unregister();
+        throw err;
+      }
+      if (!revoked) return handle;
+      handle.unregister();
+      return undefined;
+    },
     isRevoked: (principal) => revocations.isRevoked(principal),
     revoke: (request) => revocations.revoke(request),
     handleBackchannelLogout,
@@ -114,7 +133,7 @@ export { oidcBlocksOf } from './oidc-blocks.js';
 export { SessionRegistry, summarize } from './registry.js';
 export { RevocationService } from './revocation.js';
 export { SqliteRevocationStore, type RevocationStore } from './revocation-store.js';
-export { AdminSocketInUseError } from './admin-socket.js';
+export { AdminSocketInUseError, AdminSocketPathError } from './admin-socket.js';
 export { adminSocketPath } from './admin-protocol.js';
 export type * from './types.js';
 export { EmptyRevocationError } from './types.js';

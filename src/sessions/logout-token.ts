@@ -2,7 +2,7 @@
 // token (signature with the provider's keys, asymmetric algorithm, `iss`, `aud` containing our client
 // id, `iat`), plus: the back-channel-logout member in `events`, `sid` and/or `sub`, no `nonce` (so an
 // ID token can never pass as a logout token), and a `jti` (checked against replays by the caller).
-import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type CryptoKey, type JWTPayload } from 'jose';
 import { ALLOWED_ALGORITHMS } from '../auth/token/validator.js';
 import { NoSigningKeysError, ProviderResponseError, ProviderUnavailableError, UnknownSigningKeyError } from '../auth/token/errors.js';
 import type { LogoutProvider } from './logout-providers.js';
@@ -75,7 +75,7 @@ async function verifySignature(
   issuer: string,
   checks: LogoutTokenChecks,
 ): Promise<JWTPayload> {
-  let keys;
+  let keys: CryptoKey[];
   try {
     keys = await provider.keysFor(header);
   } catch (err) {

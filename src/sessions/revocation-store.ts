@@ -60,6 +60,8 @@ export class SqliteRevocationStore implements RevocationStore {
   private readonly insertRevoked: Database.Statement;
   private readonly insertJti: Database.Statement;
   private readonly refreshJti: Database.Statement;
+  /** revokedAt() runs on every JMAP request: one prepared statement per issuer-list length. */
+  private readonly lookups = new Map<number, Database.Statement>();
 
   /** Opens (creating if needed) `<dataDir>/revocations.sqlite`. */
   constructor(dataDir: string, private readonly now: () => number = Date.now) {
@@ -87,10 +89,15 @@ export class SqliteRevocationStore implements RevocationStore {
 
   async revokedAt(kind: RevokedKind, value: string, issuers: readonly string[]): Promise<Date | undefined> {
     if (issuers.length === 0) return undefined;
-    const marks = issuers.map(() => '?').join(', ');
-    const row = this.db
-      .prepare(`SELECT max(revoked_at) AS at FROM revoked WHERE kind = ? AND value = ? AND issuer IN (${marks}) AND expires_at > ?`)
-      .get(kind, value, ...issuers, this.now()) as { at: number | null } | undefined;
+    let lookup = this.lookups.get(issuers.length);
+    if (!lookup) {
+      const marks = issuers.map(() => '?').join(', ');
+      lookup = this.db.prepare(
+        `SELECT max(revoked_at) AS at FROM revoked WHERE kind = ? AND value = ? AND issuer IN (${marks}) AND expires_at > ?`,
+      );
+      this.lookups.set(issuers.length, lookup);
+    }
+    const row = lookup.get(kind, value, ...issuers, this.now()) as { at: number | null } | undefined;
     return row?.at == null ? undefined : new Date(row.at);
   }
 

@@ -279,8 +279,10 @@ export interface MessageMeta extends MessageState {
   size: number;
   /** IMAP INTERNALDATE = JMAP receivedAt. */
   receivedAt: Date;
-  /** Present when requested with `parsed: true`. */
+  /** Present when requested with `parsed: true` (everything). */
   parsed?: ParsedMessage;
+  /** Present when requested with `envelope: true`: far cheaper than `parsed` for FETCH ENVELOPE. */
+  envelope?: Envelope;
 }
 
 /** One email as JMAP sees it (mailbox-independent). */
@@ -720,7 +722,7 @@ export interface MailStore {
    */
   changedSince(account: string, mailboxId: string, sinceModSeq: number, uidRange?: UidSet): Promise<ChangedSinceResult>;
   /** FETCH metadata by UID, ascending UID; missing UIDs are skipped. */
-  getMessages(account: string, mailboxId: string, uids: UidSet, options?: { parsed?: boolean }): Promise<MessageMeta[]>;
+  getMessages(account: string, mailboxId: string, uids: UidSet, options?: { parsed?: boolean; envelope?: boolean }): Promise<MessageMeta[]>;
   /** JMAP Email/get; unknown ids are omitted from the result. */
   getEmails(account: string, emailIds: string[], options?: { parsed?: boolean }): Promise<EmailMeta[]>;
   /** Message bytes (whole or a range), or null when the account has no such email. */

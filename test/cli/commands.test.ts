@@ -32,6 +32,7 @@ describe('tessera commands (in-process)', () => {
     assert.match((await cli(['help', 'domain'])).stdout, /tessera domain remove DOMAIN/);
     assert.match((await cli(['user', '--help'])).stdout, /tessera user passwd NAME/);
     assert.equal((await cli(['--help'])).code, 0);
+    assert.match((await cli(['--version'])).stdout, /^tessera \d+\.\d+\.\d+\n$/);
     for (const args of [
       ['help', 'nope'],
       ['user'],

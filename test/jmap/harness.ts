@@ -51,7 +51,7 @@ export interface Harness {
 export interface HarnessOptions {
   config?: Partial<JmapConfig>;
   users?: Record<string, string>;
-  delivery?: (store: MailStore, users: MemoryUsersRepository) => DeliveryService;
+  delivery?: (store: MailStore, users: MemoryUsersRepository, logger: Logger) => DeliveryService;
   auth?: JmapAuthenticator;
   logger?: Logger;
 }
@@ -63,7 +63,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const store = await openSqliteStore({ dataDir: dir, events: bus, logger });
   const users = new MemoryUsersRepository(options.users ?? { 'alice@example.com': 'alice-pw', 'bob@example.com': 'bob-pw' });
   const auth = options.auth ?? new AuthService({ users, logger });
-  const delivery = options.delivery?.(store, users);
+  const delivery = options.delivery?.(store, users, logger);
   const server = createJmapServer(
     { auth, users, store, events: bus, logger, hostname: 'tessera.test', ...(delivery ? { delivery } : {}) },
     jmapConfig(options.config),

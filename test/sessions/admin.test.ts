@@ -9,7 +9,7 @@ import { UsageError } from '../../src/cli/errors.js';
 import type { CliIO } from '../../src/cli/types.js';
 import { MemoryEventBus } from '../../src/events/memory-bus.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { AdminSocketInUseError, adminSocketPath, createSessionControl, type SessionControl } from '../../src/sessions/index.js';
+import { AdminSocketInUseError, AdminSocketPathError, adminSocketPath, createSessionControl, type SessionControl } from '../../src/sessions/index.js';
 import { ADMIN_REVOKE_REASON } from '../../src/sessions/admin-socket.js';
 import { FakeSession, register, settle, tempDir, tokenPrincipal, within } from './helpers.js';
 
@@ -95,6 +95,13 @@ describe('admin socket and `tessera sessions`', () => {
     await assert.rejects(second.start(), AdminSocketInUseError);
     await second.stop();
     assert.equal((await cli('list')).code, 0, 'the first server still answers');
+  });
+
+  it('names the fix when the data directory path is too long for a Unix socket', async () => {
+    const longDir = join(root.dir, 'd'.repeat(120));
+    const c = createSessionControl({ dataDir: longDir, bus: new MemoryEventBus(), logger: silentLogger(), oidc: [] });
+    await assert.rejects(c.start(), (err: unknown) => err instanceof AdminSocketPathError && /data\.dir/.test(err.message));
+    await c.stop();
   });
 
   it('lists live sessions, never their tokens', async () => {

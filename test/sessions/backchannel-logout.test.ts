@@ -12,7 +12,6 @@ import { MemoryUsersRepository } from '../../src/testing/memory-users.js';
 import { startTestIdp, type TestIdp } from '../../src/testing/oidc-provider.js';
 import { BACKCHANNEL_LOGOUT_PATH, createSessionControl, type BackchannelLogoutHandler, type SessionControl } from '../../src/sessions/index.js';
 import { BACKCHANNEL_LOGOUT_EVENT } from '../../src/sessions/logout-token.js';
-import { endSessionAtProvider } from './idp-logout.js';
 import { FakeSession, register, settle, tempDir, within } from './helpers.js';
 
 const ALICE = 'alice@example.com';
@@ -115,8 +114,9 @@ describe('OIDC back-channel logout with a real oidc-provider', () => {
     const jmap = register(control, new FakeSession(principal, 'jmap'));
     const other = register(control, new FakeSession(keptPrincipal, 'imap'));
 
-    // The provider signs the logout token and POSTs it; it resolves once our endpoint answered 200.
-    await endSessionAtProvider(idp, ended.sub!, ended.sid!, endpoint.url);
+    // The user signs out at the provider (RP-initiated logout, confirmed): oidc-provider builds and
+    // signs the logout token and POSTs it to our endpoint before answering the confirmation.
+    await idp.endSession(ended.sid!);
     await within(1000, Promise.all([imap.ended, smtp.ended, jmap.ended]), 'sessions of the logged-out OP session');
     assert.match(imap.reasons[0]!, /identity provider/);
     await settle();

@@ -51,6 +51,24 @@ describe('revocations survive a restart', () => {
     }
   });
 
+  it('admit() refuses a revoked principal and keeps nothing registered; admits others', async () => {
+    const { bus, control } = open();
+    try {
+      await control.revoke({ jti: 'gone', issuer: ISSUER, reason: 'revoked' });
+      const refused = new FakeSession(tokenPrincipal({ user: 'z@example.test', jti: 'gone', issuer: ISSUER }));
+      assert.equal(await control.admit(refused.registration()), undefined);
+      assert.equal(control.registry.size, 0);
+      const admitted = new FakeSession(tokenPrincipal({ user: 'z@example.test', jti: 'fine', issuer: ISSUER }));
+      const handle = await control.admit(admitted.registration());
+      assert.ok(handle);
+      assert.equal(control.registry.size, 1);
+      handle.unregister();
+    } finally {
+      await control.stop();
+      await bus.close();
+    }
+  });
+
   it('a sid revoked without issuer (admin) is refused whatever the issuer', async () => {
     const { bus, control } = open();
     try {

@@ -215,3 +215,22 @@ test('tokenExpiry=disconnect: a session whose token expires is closed with 421',
     await h.close();
   }
 });
+
+test('identity provider unreachable before its keys were ever fetched: 454 4.7.0 and the session goes on', async () => {
+  const down = await startTestIdp({ users: [{ email: ALICE }] });
+  const token = await down.accessToken(ALICE);
+  const h = await startHarness({ startWorker: false, auth: { plainAuthEnabled: false, oidc: down.oidcConfig() } });
+  try {
+    await down.stop();
+    const ir = Buffer.from(`user=${ALICE}\x01auth=Bearer ${token}\x01\x01`).toString('base64');
+    const { client } = await RawSmtpClient.connect(h.port);
+    await client.command('EHLO x');
+    assert.match((await client.command(`AUTH XOAUTH2 ${ir}`)).text, /^454 4\.7\.0/);
+    assert.equal((await client.command('NOOP')).code, 250);
+    client.close();
+    await down.start();
+  } finally {
+    await h.close();
+    await down.close();
+  }
+});

@@ -110,3 +110,17 @@ test('SMTPS (implicit TLS): no STARTTLS offered, passwords accepted under requir
     await h.close();
   }
 });
+
+test('start() rejects, naming the address, when the port is taken', async () => {
+  const h = await startHarness({ startWorker: false });
+  try {
+    const { SmtpServer } = await import('../../src/smtp/server.js');
+    const { smtpConfig } = await import('./harness.js');
+    const clash = new SmtpServer(await smtpConfig({ bind: [{ host: '127.0.0.1', port: h.port }] }), {
+      auth: h.auth, users: h.users.users, domains: h.users.domains, delivery: h.core.service, logger: h.logger,
+    });
+    await assert.rejects(clash.start(), new RegExp(`127\\.0\\.0\\.1:${h.port}`));
+  } finally {
+    await h.close();
+  }
+});

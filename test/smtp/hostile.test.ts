@@ -208,3 +208,21 @@ test('graceful stop: idle sessions get 421 4.3.2', async () => {
   assert.match((await c.read()).text, /^421 4\.3\.2/);
   await closing;
 });
+
+test('graceful stop lets a message in progress finish: 250, then 421', async () => {
+  const other = await startHarness({ startWorker: false });
+  const c = await connect(other.port);
+  await c.command('EHLO me');
+  await c.command('MAIL FROM:<a@b.example>');
+  await c.command(`RCPT TO:<${BOB}>`);
+  await c.command('DATA');
+  c.write('Subject: in flight\r\n\r\nfirst half\r\n');
+  const stopping = other.server.stop(new Date(Date.now() + 5000));
+  await sleep(100);
+  c.write('second half\r\n.\r\n');
+  assert.equal((await c.read()).code, 250);
+  assert.match((await c.read()).text, /^421 4\.3\.2/);
+  await stopping;
+  assert.ok((await inboxMessages(other.store, BOB)).some((m) => m.includes('second half')));
+  await other.close();
+});

@@ -166,3 +166,51 @@ test('BDAT arguments and chunk accounting', () => {
   assert.equal(m.overflow, true);
   assert.equal(m.byteCount, 11);
 });
+
+/** Small deterministic PRNG so a failing fuzz case can be replayed. */
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+test('fuzz: parsers never throw on random bytes, and DATA decoding is chunking-independent', () => {
+  const rand = prng(5321);
+  const alphabet = Buffer.from('.\r\n\r\n<>@:" \\=AZaz09\x00\xff\xc3\xa9MAILFROM:TO');
+  const randomBytes = (n: number): Buffer => {
+    const b = Buffer.alloc(n);
+    for (let i = 0; i < n; i++) b[i] = rand() < 0.8 ? alphabet[Math.floor(rand() * alphabet.length)]! : Math.floor(rand() * 256);
+    return b;
+  };
+  for (let i = 0; i < 3000; i++) {
+    const bytes = randomBytes(Math.floor(rand() * 80));
+    parseCommandLine(bytes);
+    const text = bytes.toString('utf8');
+    parsePathArgument(`FROM:${text}`, 'FROM', true);
+    parsePathArgument(`TO:<${text}>`, 'TO', false);
+    parseBdatArgs(text);
+    const q = new ByteQueue();
+    q.push(bytes);
+    for (let k = 0; k < 10 && q.takeLine(16).kind !== 'incomplete'; k++);
+    // Decoding the same stream in one piece and byte by byte gives the same result.
+    const stream = Buffer.concat([bytes, Buffer.from('\r\n.\r\n')]);
+    const whole = new DataDecoder(0);
+    const r1 = whole.feed(stream);
+    const split = new DataDecoder(0);
+    let consumed = 0;
+    let done = false;
+    for (let j = 0; j < stream.length && !done; j++) {
+      const r = split.feed(stream.subarray(j, j + 1));
+      consumed += r.consumed;
+      done = r.done;
+    }
+    assert.equal(done, r1.done);
+    assert.equal(consumed, r1.consumed);
+    assert.deepEqual(split.message(), whole.message());
+  }
+});

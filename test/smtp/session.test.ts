@@ -239,3 +239,16 @@ test('quota exceeded: 552 5.2.2 for the only recipient', async () => {
     await h.store.setQuota(ALICE, null);
   }
 });
+
+test('announce=never: EHLO lists no AUTH (clients configured to authenticate still can)', async () => {
+  const other = await startHarness({ startWorker: false, config: { announce: 'never' } });
+  try {
+    const c = await connect(other.port);
+    const ehlo = await c.command('EHLO me');
+    assert.ok(!ehlo.lines.some((l) => l.startsWith('AUTH')), ehlo.text);
+    assert.match((await c.command(`AUTH PLAIN ${plain(ALICE, USERS[ALICE]!)}`)).text, /^235/);
+    c.close();
+  } finally {
+    await other.close();
+  }
+});

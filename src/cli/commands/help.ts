@@ -12,7 +12,7 @@ export function generalHelp(commands: readonly CliCommand[]): string {
     'Commands:',
     ...commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
     '',
-    "Run 'tessera help COMMAND' for a command's options.",
+    "Run 'tessera help COMMAND' for a command's options, 'tessera --version' for the version.",
     '',
   ].join('\n');
 }

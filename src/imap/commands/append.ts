@@ -6,6 +6,7 @@ import { mailboxArg, findMailbox } from '../mailbox-name.js';
 import { parseFlags } from '../flags.js';
 import { parseDateTime } from '../datetime.js';
 import { formatSequenceSet } from '../proto/sequence.js';
+import { encodeBinaryParts } from '../binary-append.js';
 
 interface Pending {
   flags: string[];
@@ -28,9 +29,10 @@ export const append: CommandSpec = {
       if (date) args.next();
       const msg = args.next('message literal');
       if (msg.type !== 'string' || !msg.literal) throw new ImapSyntaxError('Message must be a literal');
-      if (msg.binary === false && msg.value.includes(0)) throw new ImapNoError('Message contains NUL; use literal8', 'UNKNOWN-CTE');
+      if (!msg.binary && msg.value.includes(0)) throw new ImapNoError('Message contains NUL; use literal8', 'UNKNOWN-CTE');
       if (msg.value.length === 0) throw new ImapNoError('Empty message', 'CANNOT');
-      messages.push({ flags, raw: msg.value, ...(date ? { date } : {}) });
+      const raw = msg.binary ? encodeBinaryParts(msg.value) : msg.value;
+      messages.push({ flags, raw, ...(date ? { date } : {}) });
     }
     if (messages.length === 0) throw new ImapSyntaxError('Missing message literal');
     const box = await findMailbox(s, name, 'TRYCREATE');

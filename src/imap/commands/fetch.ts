@@ -41,7 +41,7 @@ export const fetch: CommandSpec = {
           const v = tokenText(mods[++i] ?? { type: 'atom', value: '' });
           if (!/^\d{1,19}$/.test(v)) throw new ImapSyntaxError('Invalid CHANGEDSINCE value');
           changedSince = Number(v);
-          s.enabled.add('CONDSTORE');
+          s.enableCondstore();
         } else if (k === 'VANISHED' && ctx.uid && s.enabled.has('QRESYNC')) {
           vanished = true;
         } else throw new ImapSyntaxError(`Unknown FETCH modifier ${k.slice(0, 30)}`);
@@ -49,7 +49,7 @@ export const fetch: CommandSpec = {
       if (vanished && changedSince === undefined) throw new ImapSyntaxError('VANISHED needs CHANGEDSINCE');
     }
     args.end();
-    if (changedSince !== undefined || items.some((i) => i.kind === 'MODSEQ')) s.enabled.add('CONDSTORE');
+    if (changedSince !== undefined || items.some((i) => i.kind === 'MODSEQ')) s.enableCondstore();
     if (ctx.uid && !items.some((i) => i.kind === 'UID')) items.unshift({ kind: 'UID' });
     if (s.enabled.has('CONDSTORE') && changedSince !== undefined && !items.some((i) => i.kind === 'MODSEQ')) items.push({ kind: 'MODSEQ' });
 

@@ -60,7 +60,18 @@ export const search: CommandSpec = {
       if (returnOpts.has('ALL')) out.push(`ALL ${formatSequenceSet(nums)}`);
     }
     if (returnOpts.has('COUNT')) out.push(`COUNT ${nums.length}`);
-    if (parsed.usesModseq && nums.length > 0) out.push(`MODSEQ ${modseq}`);
+    if (parsed.usesModseq && nums.length > 0) {
+      // MODSEQ is the highest of the messages being returned (RFC 4731 §3.2, RFC 7162 §3.1.5).
+      let returned = uids;
+      if (!returnOpts.has('ALL') && !returnOpts.has('COUNT')) {
+        returned = [];
+        if (returnOpts.has('MIN')) returned.push(uids[0]!);
+        if (returnOpts.has('MAX')) returned.push(uids[uids.length - 1]!);
+      }
+      let m = 0;
+      for (const u of returned) m = Math.max(m, view.get(u)?.modseq ?? 0);
+      out.push(`MODSEQ ${m}`);
+    }
     s.untagged(out.join(' '));
   },
 };

@@ -22,7 +22,7 @@ export const store: CommandSpec = {
         if (!/^\d{1,19}$/.test(v)) throw new ImapSyntaxError('Invalid UNCHANGEDSINCE value');
         unchangedSince = Number(v);
       }
-      s.enabled.add('CONDSTORE');
+      s.enableCondstore();
     }
     const item = args.atom('store item').toUpperCase();
     const m = /^([+-]?)FLAGS(\.SILENT)?$/.exec(item);

@@ -163,7 +163,7 @@ class Parser {
         }
         if (!/^\d{1,19}$/.test(v)) throw new ImapSyntaxError('Invalid MODSEQ value');
         this.usesModseq = true;
-        this.s.enabled.add('CONDSTORE');
+        this.s.enableCondstore();
         return { kind: 'modseq', atLeast: Number(v) };
       }
       default:

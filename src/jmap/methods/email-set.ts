@@ -239,7 +239,7 @@ async function copy(_deps: MailMethodDeps, args: JsonObject, ctx: MethodContext)
   throw new MethodError('fromAccountNotFound');
 }
 
-const PARSE_DEFAULTS = [
+export const PARSE_DEFAULTS = [
   'messageId', 'inReplyTo', 'references', 'sender', 'from', 'to', 'cc', 'bcc', 'replyTo', 'subject', 'sentAt', 'hasAttachment',
   'preview', 'bodyValues', 'textBody', 'htmlBody', 'attachments',
 ];

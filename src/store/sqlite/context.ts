@@ -81,7 +81,6 @@ export interface EmailRow {
   cc_sort: string;
   display_from: string;
   display_to: string;
-  parsed: string;
 }
 
 /** Runs fn in an IMMEDIATE transaction (the write lock is taken up front, so no upgrade deadlock). */

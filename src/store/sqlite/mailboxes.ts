@@ -61,6 +61,7 @@ export function deleteAccountSync(ctx: Ctx, account: string): void {
     for (const id of emails) delFts.run(id);
     for (const statement of [
       'DELETE FROM email_text WHERE email_id IN (SELECT id FROM email WHERE account_id = ?)',
+      'DELETE FROM email_parsed WHERE email_id IN (SELECT id FROM email WHERE account_id = ?)',
       'DELETE FROM msg WHERE mailbox_id IN (SELECT id FROM mailbox WHERE account_id = ?)',
       'DELETE FROM expunged WHERE mailbox_id IN (SELECT id FROM mailbox WHERE account_id = ?)',
       'DELETE FROM email_ref WHERE account_id = ?',

@@ -34,6 +34,7 @@ import {
   type KeywordState,
 } from '../keywords.js';
 import { uidSetSql, type SqlParam } from './search-sql.js';
+import { commitGrouped } from './group-commit.js';
 
 interface Prepared {
   input: AppendInput;
@@ -50,14 +51,12 @@ export async function appendMany(ctx: Ctx, account: string, inputs: AppendInput[
   }
   // Validate mailboxes and quota before writing any blob, then again inside the transaction.
   precheck(ctx, account, accId, inputs);
-  const prepared: Prepared[] = [];
-  for (const input of inputs) {
-    const blob = await ctx.blobs.put(input.bytes);
-    prepared.push({ input, blob, analysis: parseMessage(input.bytes) });
-  }
+  // Blob files first, in parallel (their fsyncs overlap), then one grouped transaction.
+  const blobs = await Promise.all(inputs.map((input) => ctx.blobs.put(input.bytes)));
+  const prepared: Prepared[] = inputs.map((input, k) => ({ input, blob: blobs[k]!, analysis: parseMessage(input.bytes) }));
   const batch = new ChangeBatch(account, accId, options?.origin);
   batch.delivery = options?.delivery === true;
-  const results = writeTx(ctx, () => {
+  const results = await commitGrouped(ctx, () => {
     precheck(ctx, account, accId, inputs);
     const out: AppendResult[] = [];
     for (const p of prepared) {

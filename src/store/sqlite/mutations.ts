@@ -74,16 +74,16 @@ export function insertEmail(ctx: Ctx, batch: ChangeBatch, accId: number, e: NewE
   const threadId = assignThread(ctx, batch, accId, refs, a.sort.baseSubject, modseq);
   const info = sql(ctx, 
       `INSERT INTO email (account_id, blob, thread_id, size, received_at, sent_at, flags, keywords, created_modseq,
-         updated_modseq, has_attachment, subject_sort, from_sort, to_sort, cc_sort, display_from, display_to, parsed)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         updated_modseq, has_attachment, subject_sort, from_sort, to_sort, cc_sort, display_from, display_to)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(
       accId, e.blob, threadId, e.size, e.receivedAt, a.parsed.sentAt ? a.parsed.sentAt.getTime() : null,
       e.keywords.bits, JSON.stringify(e.keywords.others), modseq, modseq, a.parsed.hasAttachment ? 1 : 0,
       a.sort.baseSubject, a.sort.fromLocal, a.sort.toLocal, a.sort.ccLocal, a.sort.displayFrom, a.sort.displayTo,
-      JSON.stringify(a.parsed),
     );
   const id = Number(info.lastInsertRowid);
+  sql(ctx, 'INSERT INTO email_parsed (email_id, envelope, parsed) VALUES (?, ?, ?)').run(id, JSON.stringify(a.parsed.envelope), JSON.stringify(a.parsed));
   const s = a.search;
   insertText(ctx, id, [s.subject, s.from, s.to, s.cc, s.bcc, s.headers, s.body]);
   const insRef = sql(ctx, 'INSERT OR IGNORE INTO email_ref (account_id, ref, email_id) VALUES (?, ?, ?)');
@@ -102,12 +102,13 @@ function insertText(ctx: Ctx, id: number, cols: string[]): void {
 export function cloneEmail(ctx: Ctx, batch: ChangeBatch, src: EmailRow, modseq: number): number {
   const info = sql(ctx, 
       `INSERT INTO email (account_id, blob, thread_id, size, received_at, sent_at, flags, keywords, created_modseq,
-         updated_modseq, has_attachment, subject_sort, from_sort, to_sort, cc_sort, display_from, display_to, parsed)
+         updated_modseq, has_attachment, subject_sort, from_sort, to_sort, cc_sort, display_from, display_to)
        SELECT account_id, blob, thread_id, size, received_at, sent_at, flags, keywords, ?, ?, has_attachment,
-         subject_sort, from_sort, to_sort, cc_sort, display_from, display_to, parsed FROM email WHERE id = ?`,
+         subject_sort, from_sort, to_sort, cc_sort, display_from, display_to FROM email WHERE id = ?`,
     )
     .run(modseq, modseq, src.id);
   const id = Number(info.lastInsertRowid);
+  sql(ctx, 'INSERT INTO email_parsed (email_id, envelope, parsed) SELECT ?, envelope, parsed FROM email_parsed WHERE email_id = ?').run(id, src.id);
   const t = sql(ctx, 'SELECT subject, from_, to_, cc, bcc, headers, body FROM email_text WHERE email_id = ?').get(src.id) as
     | Record<string, string>
     | undefined;
@@ -154,6 +155,7 @@ export function destroyEmailRow(ctx: Ctx, batch: ChangeBatch, emailId: number, m
       .run(emailId, t.subject, t.from_, t.to_, t.cc, t.bcc, t.headers, t.body);
   }
   sql(ctx, 'DELETE FROM email_text WHERE email_id = ?').run(emailId);
+  sql(ctx, 'DELETE FROM email_parsed WHERE email_id = ?').run(emailId);
   sql(ctx, 'DELETE FROM email_ref WHERE email_id = ?').run(emailId);
   sql(ctx, 'DELETE FROM msg WHERE email_id = ?').run(emailId);
   sql(ctx, 'DELETE FROM email WHERE id = ?').run(emailId);

@@ -8,6 +8,7 @@ import type {
   EmailMeta,
   EmailQueryRequest,
   EmailQueryResult,
+  Envelope,
   MailboxSearchRequest,
   MailboxSearchResult,
   MailboxSnapshot,
@@ -75,18 +76,19 @@ function missingUids(ctx: Ctx, mb: MailboxRow, set: UidSet): number[] {
   return [...new Set(out)].sort((x, y) => x - y);
 }
 
-export function getMessages(ctx: Ctx, account: string, mailboxId: string, uids: UidSet, parsed: boolean): MessageMeta[] {
+export function getMessages(ctx: Ctx, account: string, mailboxId: string, uids: UidSet, parsed: boolean, envelope = false): MessageMeta[] {
   const accId = acc(ctx, account);
   return readTx(ctx, () => {
     const mb = requireMailbox(ctx, accId, mailboxId);
     const p: SqlParam[] = [mb.id];
     const where = uidSetSql(uids, 'm.uid', p);
-    const cols = parsed ? ', e.parsed' : '';
+    const cols = (parsed ? ', x.parsed' : '') + (envelope ? ', x.envelope' : '');
+    const join = parsed || envelope ? 'LEFT JOIN email_parsed x ON x.email_id = m.email_id' : '';
     const rows = sql(ctx, 
         `SELECT m.uid, m.email_id, m.modseq, m.deleted, e.flags, e.keywords, e.blob, e.thread_id, e.size, e.received_at${cols}
-           FROM msg m JOIN email e ON e.id = m.email_id WHERE m.mailbox_id = ? AND ${where} ORDER BY m.uid`,
+           FROM msg m JOIN email e ON e.id = m.email_id ${join} WHERE m.mailbox_id = ? AND ${where} ORDER BY m.uid`,
       )
-      .all(...p) as Array<MemberRow & { blob: string; thread_id: number; size: number; received_at: number; parsed?: string }>;
+      .all(...p) as Array<MemberRow & { blob: string; thread_id: number; size: number; received_at: number; parsed?: string; envelope?: string }>;
     return rows.map((r) => {
       const meta: MessageMeta = {
         ...messageState(r),
@@ -97,6 +99,7 @@ export function getMessages(ctx: Ctx, account: string, mailboxId: string, uids: 
         receivedAt: new Date(r.received_at),
       };
       if (r.parsed !== undefined) meta.parsed = reviveParsed(r.parsed);
+      if (r.envelope !== undefined) meta.envelope = JSON.parse(r.envelope) as Envelope;
       return meta;
     });
   });
@@ -128,7 +131,10 @@ export function getEmails(ctx: Ctx, account: string, emailIds: string[], parsed:
         keywords: toJmapKeywords(keywordState(row.flags, row.keywords)),
         mailboxIds: (byEmail.all(row.id) as number[]).map((m) => encodeId('m', m)),
       };
-      if (parsed) meta.parsed = reviveParsed(row.parsed);
+      if (parsed) {
+        const p = sql(ctx, 'SELECT parsed FROM email_parsed WHERE email_id = ?').pluck().get(row.id) as string | undefined;
+        if (p) meta.parsed = reviveParsed(p);
+      }
       out.push(meta);
     }
     return out;

@@ -69,13 +69,20 @@ CREATE TABLE IF NOT EXISTS email (
   to_sort TEXT NOT NULL DEFAULT '',
   cc_sort TEXT NOT NULL DEFAULT '',
   display_from TEXT NOT NULL DEFAULT '',
-  display_to TEXT NOT NULL DEFAULT '',
-  parsed TEXT NOT NULL
+  display_to TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS email_account_received ON email(account_id, received_at);
 CREATE INDEX IF NOT EXISTS email_thread ON email(thread_id);
 CREATE INDEX IF NOT EXISTS email_changes ON email(account_id, updated_modseq);
 CREATE INDEX IF NOT EXISTS email_blob ON email(blob);
+
+-- The parsed cache lives apart from email so that email rows stay small and joins over 100k
+-- memberships touch few pages.
+CREATE TABLE IF NOT EXISTS email_parsed (
+  email_id INTEGER PRIMARY KEY,
+  envelope TEXT NOT NULL,
+  parsed TEXT NOT NULL
+);
 
 -- Message-ids an email has or refers to, for RFC 8621 threading.
 CREATE TABLE IF NOT EXISTS email_ref (

@@ -142,8 +142,8 @@ export class SqliteMailStore implements MailStore {
   changedSince(account: string, mailboxId: string, sinceModSeq: number, uidRange?: UidSet): Promise<ChangedSinceResult> {
     return this.run(() => reads.changedSince(this.ctx, account, mailboxId, sinceModSeq, uidRange));
   }
-  getMessages(account: string, mailboxId: string, uids: UidSet, options?: { parsed?: boolean }): Promise<MessageMeta[]> {
-    return this.run(() => reads.getMessages(this.ctx, account, mailboxId, uids, options?.parsed === true));
+  getMessages(account: string, mailboxId: string, uids: UidSet, options?: { parsed?: boolean; envelope?: boolean }): Promise<MessageMeta[]> {
+    return this.run(() => reads.getMessages(this.ctx, account, mailboxId, uids, options?.parsed === true, options?.envelope === true));
   }
   getEmails(account: string, emailIds: string[], options?: { parsed?: boolean }): Promise<EmailMeta[]> {
     return this.run(() => reads.getEmails(this.ctx, account, emailIds, options?.parsed === true));

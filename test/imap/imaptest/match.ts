@@ -8,8 +8,6 @@ export class Variables {
   readonly values = new Map<string, string>();
   /** Names bound while matching one expected line, reverted when the line does not match. */
   added: string[] = [];
-  highestModseqIdx = 0;
-  highestModseqValue = 0n;
   /** Maps initial sequence numbers to current ones ($1, $2 … in scripts); 0 = expunged. */
   seqmap: number[] = [];
 
@@ -125,25 +123,10 @@ function expandInput(vars: Variables, pattern: string, input: string): { out: st
         if (stopChar === undefined) e = input.length;
         else while (e < input.length && input[e]!.toUpperCase() !== stopChar.toUpperCase()) e++;
         value = input.slice(q, e);
-        const mm = /^modseq(\d+)$/.exec(name);
-        if (mm) {
-          const idx = Number(mm[1]);
-          if (!/^\d+$/.test(value)) value = '$modseq-not-number';
-          else {
-            const at = vars.highestModseqValue + BigInt(idx - vars.highestModseqIdx);
-            let v = BigInt(value);
-            if (vars.highestModseqIdx > idx) value = '$modseq-order-mismatch';
-            else {
-              if (v < at) {
-                value = `$modseq-at-least-${at}`;
-                v = at;
-              }
-              vars.highestModseqIdx = idx;
-              vars.highestModseqValue = v;
-            }
-          }
-          vars.values.set(name, value);
-        } else if (name !== '') {
+        // $modseqN binds like any variable: these scripts come from imaptest's release-2.3 branch (the
+        // reference score was measured with it), where modseq variables had no ordering rule;
+        // esearch-condstore even binds $modseq3 before $modseq2 and expects $modseq2 > $modseq3.
+        if (name !== '') {
           vars.values.set(name, value);
           vars.added.push(name);
         }
@@ -158,9 +141,16 @@ function expandInput(vars: Variables, pattern: string, input: string): { out: st
   return { out, icase };
 }
 
+/**
+ * Text of an atom or string. imaptest compares C strings, so a value ends at its first NUL byte
+ * (append-binary relies on this); the runner does the same to score like the reference tool.
+ */
 function astringOf(a: Arg | undefined): string | undefined {
   if (!a) return undefined;
-  if (a.t === 'atom' || a.t === 'string') return a.v;
+  if (a.t === 'atom' || a.t === 'string') {
+    const nul = a.v.indexOf('\0');
+    return nul < 0 ? a.v : a.v.slice(0, nul);
+  }
   return undefined;
 }
 
@@ -185,7 +175,8 @@ export function matchArgs(vars: Variables, match: Arg[], args: Arg[], max: numbe
         }
         const astr = astringOf(a);
         if (astr === undefined) return ret;
-        const r = expandInput(vars, m.v, astr);
+        const nul = m.v.indexOf('\0');
+        const r = expandInput(vars, nul < 0 ? m.v : m.v.slice(0, nul), astr);
         if (!r) return ret;
         const last = mi === match.length - 1;
         const cmpA = r.icase ? astr.toUpperCase() : astr;

@@ -11,9 +11,9 @@ export interface MboxMessage {
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 function fromLineDate(line: string): string | undefined {
-  const m = /(\w{3}) +(\w{3}) +(\d{1,2}) +(\d{2}:\d{2}:\d{2}) +(\d{4})\s*$/.exec(line);
+  const m = /(\w{3}) +(\w{3}) +(\d{1,2}) +(\d{2}:\d{2}:\d{2}) +(\d{4})(?: +([+-]\d{4}))?\s*$/.exec(line);
   if (!m || !MONTHS.includes(m[2]!)) return undefined;
-  return `${m[3]!.padStart(2, '0')}-${m[2]}-${m[5]} ${m[4]} +0000`;
+  return `${m[3]!.padStart(2, '0')}-${m[2]}-${m[5]} ${m[4]} ${m[6] ?? '+0000'}`;
 }
 
 export function parseMbox(content: string): MboxMessage[] {

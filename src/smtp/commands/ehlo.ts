@@ -1,25 +1,9 @@
-// HELO and EHLO (RFC 5321 §4.1.1.1). EHLO lists the extensions this connection may use right now:
-// STARTTLS only before TLS, AUTH per the James `announce` rules and the auth policy.
+// EHLO (RFC 5321 §4.1.1.1). Lists the extensions this connection may use right now: STARTTLS only
+// before TLS, AUTH per the James `announce` rules and the auth policy.
 import { reply } from '../proto/reply.js';
 import type { SmtpSession } from '../session.js';
 import type { CommandHandler } from './types.js';
-
-const DOMAIN_OR_LITERAL = /^(?:\[[^\]\s]+\]|[^\s[\]<>]+)$/u;
-
-function greetName(args: string): string | undefined {
-  const name = args.trim();
-  if (name === '' || !DOMAIN_OR_LITERAL.test(name) || name.length > 255) return undefined;
-  return name;
-}
-
-export const helo: CommandHandler = (s, args) => {
-  const name = greetName(args);
-  if (!name) return s.send(reply(501, '5.5.4', 'Syntax: HELO <hostname>'));
-  s.resetTransaction();
-  s.helo = name;
-  s.esmtp = false;
-  s.send(reply(250, undefined, `${s.config.helloName} Hello ${name}`));
-};
+import { greetName } from './helo.js';
 
 export const ehlo: CommandHandler = (s, args) => {
   const name = greetName(args);

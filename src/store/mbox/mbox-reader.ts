@@ -1,0 +1,77 @@
+// Streaming mbox reader (mboxo/mboxrd): splits on "From " separator lines, undoes mboxrd quoting
+// (">From " → "From ", ">>From " → ">From "), turns LF line ends into CRLF (what IMAP serves), and
+// reads the separator's date and the Status/X-Status flags. Never holds more than one message.
+import { createReadStream } from 'node:fs';
+
+export interface MboxMessage {
+  bytes: Buffer;
+  receivedAt?: Date;
+  flags: string[];
+}
+
+const FROM = Buffer.from('From ');
+
+export async function* readMbox(file: string, onBytes?: (n: number) => void): AsyncGenerator<MboxMessage> {
+  let pending = Buffer.alloc(0);
+  let lines: Buffer[] = [];
+  let separator: string | null = null;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    const buf = chunk as Buffer;
+    onBytes?.(buf.length);
+    pending = pending.length ? Buffer.concat([pending, buf]) : buf;
+    let start = 0;
+    for (let nl = pending.indexOf(10, start); nl >= 0; nl = pending.indexOf(10, start)) {
+      const line = pending.subarray(start, nl + 1);
+      start = nl + 1;
+      if (line.subarray(0, 5).equals(FROM)) {
+        if (separator !== null) yield finish(lines, separator);
+        lines = [];
+        separator = line.toString('latin1').trim();
+      } else if (separator !== null) lines.push(Buffer.from(line));
+    }
+    pending = Buffer.from(pending.subarray(start));
+  }
+  if (pending.length && separator !== null) lines.push(pending);
+  if (separator !== null) yield finish(lines, separator);
+}
+
+function finish(lines: Buffer[], separator: string): MboxMessage {
+  // The blank line before the next separator belongs to the mbox format, not to the message.
+  const last = lines[lines.length - 1];
+  if (last && (last.length === 1 || (last.length === 2 && last[0] === 13))) lines.pop();
+  const out: Buffer[] = [];
+  let inHeaders = true;
+  let status = '';
+  for (const raw of lines) {
+    let line = raw;
+    if (/^>+From /.test(line.subarray(0, 64).toString('latin1'))) line = line.subarray(1);
+    const text = line.toString('latin1');
+    if (inHeaders) {
+      if (text === '\n' || text === '\r\n') inHeaders = false;
+      else if (/^(x-)?status:/i.test(text)) status += text.slice(text.indexOf(':') + 1).trim();
+    }
+    out.push(toCrlf(line));
+  }
+  const flags: string[] = [];
+  if (status.includes('R')) flags.push('\\Seen');
+  if (status.includes('A')) flags.push('\\Answered');
+  if (status.includes('F')) flags.push('\\Flagged');
+  if (status.includes('D')) flags.push('\\Deleted');
+  if (status.includes('T')) flags.push('\\Draft');
+  const date = parseSeparatorDate(separator);
+  return { bytes: Buffer.concat(out), flags, ...(date ? { receivedAt: date } : {}) };
+}
+
+function toCrlf(line: Buffer): Buffer {
+  const n = line.length;
+  if (n && line[n - 1] === 10 && (n < 2 || line[n - 2] !== 13)) return Buffer.concat([line.subarray(0, n - 1), Buffer.from('\r\n')]);
+  return line;
+}
+
+/** "From sender Mon Jan  2 10:00:00 2023" → Date (asctime, taken as UTC). */
+function parseSeparatorDate(separator: string): Date | undefined {
+  const m = /([A-Z][a-z]{2}) +(\d{1,2}) +(\d{1,2}:\d{2}(?::\d{2})?) +(\d{4})\s*$/.exec(separator);
+  if (!m) return undefined;
+  const d = new Date(`${m[1]} ${m[2]} ${m[4]} ${m[3]} UTC`);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
