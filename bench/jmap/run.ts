@@ -75,6 +75,21 @@ async function main(): Promise<void> {
     }
     console.log(`loaded ${MESSAGES} messages in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
+    if (process.argv.includes('--store-only')) {
+      for (const [label, fn] of [
+        ['queryEmails', () => store.queryEmails(USER, { filter: { kind: 'inMailbox', mailboxId: inbox }, sort: [{ key: 'receivedAt', descending: true }], collapseThreads: true, limit: 50 })],
+        ['queryEmails (no collapse)', () => store.queryEmails(USER, { filter: { kind: 'inMailbox', mailboxId: inbox }, sort: [{ key: 'receivedAt', descending: true }], limit: 50 })],
+        ['getEmails parsed ×50', async () => {
+          const q = await store.queryEmails(USER, { filter: { kind: 'all' }, limit: 50 });
+          return store.getEmails(USER, q.ids, { parsed: true });
+        }],
+        ['getStates', () => store.getStates(USER)],
+      ] as const) {
+        const s = performance.now();
+        for (let i = 0; i < 20; i++) await (fn as () => Promise<unknown>)();
+        console.log(`${label}: ${((performance.now() - s) / 20).toFixed(2)} ms`);
+      }
+    }
     await server.start();
     const url = `http://127.0.0.1:${server.port()}/jmap`;
     const auth = 'Basic ' + Buffer.from(`${USER}:pw`).toString('base64');

@@ -1,6 +1,11 @@
 // Failed logins slow down and then lock out the peer address and the user name they came from.
 // Counters decay after a quiet window and are dropped oldest-first past a bound, so a flood of
 // distinct addresses or names cannot grow memory without limit.
+//
+// Trade-off: the per-user lock-out also stops the real user for `lockoutMs` while someone guesses their
+// password from many addresses. That is deliberate (a distributed guesser gets 10 tries per window,
+// not 10 per address) and temporary; token logins are affected only when they name the user in the
+// SASL payload, and a success from anywhere clears the record.
 
 export interface ThrottleSettings {
   /** Failures (per key) before delays start. */

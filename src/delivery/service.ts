@@ -69,8 +69,10 @@ export class StoreDeliveryService implements DeliveryService {
       for (const r of remote) outcomes.push({ address: r.address, status: 'queued' });
       this.onQueued?.();
     }
+    // RFC 5321 §4.4: the MTA making final delivery records the envelope sender in Return-Path.
+    const localBytes = Buffer.concat([Buffer.from(`Return-Path: <${request.from}>\r\n`, 'utf8'), bytes]);
     for (const r of request.recipients) {
-      if (r.kind === 'local') outcomes.push(await this.local.deliver(r.user, r.address, bytes, receivedAt));
+      if (r.kind === 'local') outcomes.push(await this.local.deliver(r.user, r.address, localBytes, receivedAt));
       else if (r.kind === 'unknown') {
         outcomes.push({ address: r.address, status: 'failed', reason: 'permanent', message: 'User unknown' });
       }

@@ -25,9 +25,9 @@ export class MemoryEventBus implements EventBus {
 
   async publish(event: BusEvent): Promise<void> {
     if (this.closed) return;
-    // A structured clone keeps the in-process bus honest: a subscriber can never mutate what the
-    // publisher (or another subscriber) holds, exactly as with a serialised transport.
-    this.queue.push(structuredClone(event));
+    // A frozen structured clone keeps the in-process bus honest: neither the publisher nor another
+    // subscriber can be affected by a subscriber's mutation, exactly as with a serialised transport.
+    this.queue.push(deepFreeze(structuredClone(event)));
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.drain());
@@ -101,4 +101,12 @@ function addTo<H>(map: Map<string, Set<H>>, key: string, handler: H): Unsubscrib
     s.delete(handler);
     if (s.size === 0) map.delete(key);
   };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
 }

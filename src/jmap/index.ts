@@ -14,6 +14,7 @@ import { JmapApp } from './app.js';
 import { JmapHttpServer } from './http/server.js';
 import { buildStrategies } from './auth/strategies.js';
 import type { JmapAuthenticator } from './auth/types.js';
+import { BasicStrategy } from './auth/basic.js';
 
 export type { JmapAuthenticator } from './auth/types.js';
 export { XUserMisconfiguredError } from './auth/xuser.js';
@@ -54,6 +55,11 @@ export function createJmapServer(deps: JmapDeps, config: JmapConfig): JmapServer
     ...(deps.delivery ? { delivery: deps.delivery } : {}),
   });
   const strategies = buildStrategies(config, deps.auth, deps.users, logger);
+  // A revoked user (password change, logout, deletion) must not keep a remembered Basic login.
+  const unsubscribeRevocations = deps.events.onRevocation((event) => {
+    if (event.user === undefined) return;
+    for (const s of strategies) if (s instanceof BasicStrategy) s.forgetUser(event.user);
+  });
   const http = new JmapHttpServer({
     backend: app,
     strategies,
@@ -86,6 +92,7 @@ export function createJmapServer(deps: JmapDeps, config: JmapConfig): JmapServer
       return addr?.port;
     },
     async stop(deadline: Date): Promise<void> {
+      unsubscribeRevocations();
       if (!http.server.listening) return;
       const closed = new Promise<void>((resolve) => http.server.close(() => resolve()));
       http.closeStreams();

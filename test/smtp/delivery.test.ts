@@ -39,7 +39,7 @@ test('submit (JMAP EmailSubmission): local copy stored, remote queued with metad
   assert.equal(item?.account, ALICE);
   assert.deepEqual((item?.meta as { submitter: unknown }).submitter, { identityId: 'i1', emailId: 'e1' });
   const stored = (await inboxMessages(h.store, BOB)).find((m) => m.includes('Subject: submitted'))!;
-  assert.match(stored, /^Received: from mx\.example\.test \(\[127\.0\.0\.1\]\)\r\n\tby mx\.example\.test \(Tessera\) with HTTPSA id /);
+  assert.match(stored, /^Return-Path: <alice@example\.test>\r\nReceived: from mx\.example\.test \(\[127\.0\.0\.1\]\)\r\n\tby mx\.example\.test \(Tessera\) with HTTPSA id /);
 });
 
 test('Received header: IPv6 literal, single recipient, no control characters', () => {

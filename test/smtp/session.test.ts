@@ -51,7 +51,7 @@ test('a local user receives mail from anyone, stored with a Received header befo
   assert.match(r.text, /^250 2\.0\.0 Ok: queued as [0-9A-F]+/);
   const mail = await inboxMessages(h.store, BOB);
   const last = mail.at(-1)!;
-  assert.match(last, /^Received: from sender\.example \(\[127\.0\.0\.1\]\)\r\n\tby mx\.example\.test \(Tessera\) with ESMTP id /);
+  assert.match(last, /^Return-Path: <someone@elsewhere\.example>\r\nReceived: from sender\.example \(\[127\.0\.0\.1\]\)\r\n\tby mx\.example\.test \(Tessera\) with ESMTP id /);
   assert.ok(last.endsWith('Subject: hello\r\n\r\n.dotted line\r\nbody\r\n'));
   c.close();
 });
@@ -251,4 +251,26 @@ test('announce=never: EHLO lists no AUTH (clients configured to authenticate sti
   } finally {
     await other.close();
   }
+});
+
+test('one recipient over quota among several: 250, and the sender gets a DSN for that one', async () => {
+  await h.store.ensureAccount(ALICE);
+  await h.store.setQuota(ALICE, { storage: 10, messages: 0 });
+  try {
+    const c = await connect();
+    await c.command('EHLO me');
+    await c.command(`MAIL FROM:<${BOB}>`);
+    await c.command(`RCPT TO:<${ALICE}>`);
+    await c.command(`RCPT TO:<${BOB}>`);
+    await c.command('DATA');
+    assert.equal((await c.command('Subject: half delivered\r\n\r\nhello\r\n.')).code, 250);
+    c.close();
+  } finally {
+    await h.store.setQuota(ALICE, null);
+  }
+  const inbox = await inboxMessages(h.store, BOB);
+  assert.ok(inbox.some((m) => m.includes('Subject: half delivered') && !m.includes('multipart/report')));
+  const dsn = inbox.find((m) => m.includes('Undelivered Mail Returned to Sender'))!;
+  assert.match(dsn, /^Return-Path: <>\r\n/);
+  assert.match(dsn, /Final-Recipient: rfc822; alice@example\.test\r\nAction: failed\r\nStatus: 5\.2\.2/);
 });

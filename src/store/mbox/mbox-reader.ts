@@ -12,7 +12,7 @@ export interface MboxMessage {
 const FROM = Buffer.from('From ');
 
 export async function* readMbox(file: string, onBytes?: (n: number) => void): AsyncGenerator<MboxMessage> {
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   let lines: Buffer[] = [];
   let separator: string | null = null;
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {

@@ -1,0 +1,107 @@
+// `tessera import` / `tessera export` against a real conf directory and data directory.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { mailboxImportCommand } from '../../src/cli/commands/mailbox-import.js';
+import { mailboxExportCommand } from '../../src/cli/commands/mailbox-export.js';
+import type { CliIO } from '../../src/cli/types.js';
+import { openSqliteStore } from '../../src/store/sqlite/open.js';
+import { MemoryEventBus } from '../../src/events/memory-bus.js';
+
+function io(env: NodeJS.ProcessEnv): { io: CliIO; out: () => string; err: () => string } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let o = '';
+  let e = '';
+  stdout.on('data', (d: Buffer) => (o += d.toString()));
+  stderr.on('data', (d: Buffer) => (e += d.toString()));
+  return { io: { stdout, stderr, stdin: new PassThrough(), env }, out: () => o, err: () => e };
+}
+
+const MBOX = [
+  'From alice@example.org Mon Jan  2 10:00:00 2023',
+  'From: alice@example.org',
+  'Subject: first',
+  'Status: RO',
+  '',
+  'Hello',
+  '>From the start of a line',
+  '>>From deeper',
+  '',
+  'From bob@example.org Tue Jan  3 11:30:00 2023',
+  'From: bob@example.org',
+  'Subject: second',
+  'X-Status: F',
+  '',
+  'Second body',
+  '',
+  '',
+].join('\n');
+
+describe('tessera import and export', () => {
+  it('imports an mbox (dates, flags, mboxrd unquoting) and exports it back identically', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'tessera-import-'));
+    try {
+      const conf = path.join(root, 'conf');
+      await mkdir(conf);
+      const env = { TESSERA_DATA_DIR: path.join(root, 'data') };
+      const mbox = path.join(root, 'in.mbox');
+      await writeFile(mbox, MBOX);
+      const imp = io(env);
+      const code = await mailboxImportCommand.run(['--conf', conf, '--user', 'u@example.org', '--mailbox', 'Old/Mail', mbox], imp.io);
+      assert.equal(code, 0, imp.err());
+      assert.match(imp.out(), /imported 2 messages/);
+
+      const store = await openSqliteStore({ dataDir: env.TESSERA_DATA_DIR, events: new MemoryEventBus() });
+      try {
+        const mb = (await store.findMailboxByPath('u@example.org', 'Old/Mail'))!;
+        const metas = await store.getMessages('u@example.org', mb.id, [[1, 2]]);
+        assert.deepEqual(metas.map((m) => m.flags), [['\\Seen'], ['\\Flagged']]);
+        assert.equal(metas[0]!.receivedAt.toISOString(), '2023-01-02T10:00:00.000Z');
+        const first = (await store.readMessage('u@example.org', metas[0]!.emailId))!.toString();
+        assert.equal(first, 'From: alice@example.org\r\nSubject: first\r\nStatus: RO\r\n\r\nHello\r\nFrom the start of a line\r\n>From deeper\r\n');
+      } finally {
+        await store.close();
+      }
+
+      const out = path.join(root, 'out.mbox');
+      const exp = io(env);
+      assert.equal(await mailboxExportCommand.run(['--conf', conf, '--user', 'u@example.org', '--mailbox', 'Old/Mail', out], exp.io), 0, exp.err());
+      assert.equal(await readFile(out, 'utf8'), MBOX);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('imports a Maildir with flags and sub-folders', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'tessera-maildir-'));
+    try {
+      const conf = path.join(root, 'conf');
+      await mkdir(conf);
+      const env = { TESSERA_DATA_DIR: path.join(root, 'data') };
+      const md = path.join(root, 'Maildir');
+      for (const d of ['cur', 'new', 'tmp', '.Lists.Dev/cur', '.Lists.Dev/new']) await mkdir(path.join(md, d), { recursive: true });
+      await writeFile(path.join(md, 'cur', '1.host:2,FS'), 'Subject: a\n\nA\n');
+      await writeFile(path.join(md, 'new', '2.host'), 'Subject: b\n\nB\n');
+      await writeFile(path.join(md, '.Lists.Dev', 'cur', '3.host:2,R'), 'Subject: c\n\nC\n');
+      const imp = io(env);
+      assert.equal(await mailboxImportCommand.run(['--conf', conf, '--user', 'm', md], imp.io), 0, imp.err());
+      const store = await openSqliteStore({ dataDir: env.TESSERA_DATA_DIR, events: new MemoryEventBus() });
+      try {
+        const inbox = (await store.findMailboxByPath('m', 'INBOX'))!;
+        const dev = (await store.findMailboxByPath('m', 'Lists/Dev'))!;
+        assert.deepEqual((await store.snapshot('m', inbox.id)).messages.map((m) => m.flags.sort()), [['\\Flagged', '\\Seen'], []]);
+        assert.deepEqual((await store.snapshot('m', dev.id)).messages.map((m) => m.flags), [['\\Answered']]);
+      } finally {
+        await store.close();
+      }
+      const bad = io(env);
+      await assert.rejects(mailboxImportCommand.run(['--conf', conf, md], bad.io), /--user is required/);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
