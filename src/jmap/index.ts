@@ -55,18 +55,20 @@ export function createJmapServer(deps: JmapDeps, config: JmapConfig): JmapServer
     ...(deps.delivery ? { delivery: deps.delivery } : {}),
   });
   const strategies = buildStrategies(config, deps.auth, deps.users, logger);
-  // A revoked user (password change, logout, deletion) must not keep a remembered Basic login.
-  const unsubscribeRevocations = deps.events.onRevocation((event) => {
-    if (event.user === undefined) return;
-    for (const s of strategies) if (s instanceof BasicStrategy) s.forgetUser(event.user);
-  });
   const http = new JmapHttpServer({
     backend: app,
     strategies,
     limits,
     logger,
     urlPrefix: config.urlPrefix,
+    tokenExpiry: config.tokenExpiry,
     ...(config.tls ? { tls: config.tls } : {}),
+  });
+  // A revoked user (password change, logout, deletion) must not keep a remembered Basic login.
+  const unsubscribeRevocations = deps.events.onRevocation((event) => {
+    if (event.user !== undefined) for (const s of strategies) if (s instanceof BasicStrategy) s.forgetUser(event.user);
+    const closed = http.live.revoke(event);
+    if (closed > 0) logger.info({ closed, reason: event.reason }, 'closed JMAP push connections of a revoked session');
   });
   const secure = (): boolean => Boolean(config.tls?.socketTLS && (config.tls.key || config.tls.pfx));
   return {

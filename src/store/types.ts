@@ -4,7 +4,9 @@
 //
 // Model decisions (read these before using the API):
 //  - Account = canonical user name (the string the auth core puts in Principal.user). It is also the
-//    JMAP accountId. ensureAccount() creates it with INBOX, Drafts, Sent, Trash, Junk, Archive.
+//    JMAP accountId. ensureAccount() creates it with INBOX, Drafts, Sent, Trash, Junk, Archive; call
+//    it once per login/delivery. Other calls on an unknown account throw NoSuchMailboxError (lists
+//    and look-ups return empty/null instead).
 //  - Mailbox path uses the fixed delimiter '/'. INBOX is spelled "INBOX" and matched case-insensitively
 //    (IMAP rule); every other name is case-sensitive. Mailbox ids are stable across renames.
 //  - An Email (JMAP Email id) may be in several mailboxes; each membership has its own IMAP UID and

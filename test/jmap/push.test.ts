@@ -111,3 +111,24 @@ test('WebSocket upgrade without credentials is refused with 401', async () => {
   });
   assert.equal(status, 401);
 });
+
+test('a revoked session loses its WebSocket and EventSource at once', async () => {
+  const ws = new WebSocket(`${h.url.replace('http', 'ws')}/jmap/ws`, 'jmap', { headers: { Authorization: h.basic(ALICE) } });
+  await withTimeout(new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  }), 5000, 'ws open');
+  const wsClosed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+  const sse = await fetch(`${h.url}/eventSource?types=*&closeafter=no&ping=0`, { headers: { Authorization: h.basic(ALICE) } });
+  assert.equal(sse.status, 200);
+  const reader = sse.body!.getReader();
+  const sseEnded = (async () => {
+    for (;;) if ((await reader.read()).done) return true;
+  })();
+  await h.bus.publish({ type: 'session-revoked', user: 'bob@example.com', reason: 'someone else' });
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(ws.readyState, WebSocket.OPEN, 'another user\'s revocation leaves alice connected');
+  await h.bus.publish({ type: 'session-revoked', user: ALICE, reason: 'password changed' });
+  assert.equal(await withTimeout(wsClosed, 5000, 'ws close'), 1008);
+  assert.equal(await withTimeout(sseEnded, 5000, 'event stream end'), true);
+});

@@ -495,6 +495,25 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         });
       });
 
+      it('collects expired uploads and unreferenced blobs, and old change records', async () => {
+        await withStore(async (store) => {
+          const inboxId = await inbox(store);
+          const up = await store.uploadBlob(USER, Buffer.from('temporary upload'), 'text/plain');
+          const kept = await store.append(USER, { mailboxIds: [inboxId], bytes: message({ subject: 'kept' }) });
+          const gone = await store.append(USER, { mailboxIds: [inboxId], bytes: message({ subject: 'gone' }) });
+          const before = await store.getStates(USER);
+          await store.destroyEmails(USER, [gone.emailId]);
+          assert.equal(await store.collectGarbage(), 0, 'young files are never collected');
+          const removed = await store.collectGarbage(new Date(Date.now() + 40 * 24 * 3600 * 1000));
+          assert.equal(removed, 2);
+          assert.equal(await store.readBlob(USER, up.blobId), null);
+          assert.ok(await store.readMessage(USER, kept.emailId));
+          await assert.rejects(store.changes(USER, 'Email', before.Email), CannotCalculateChangesError);
+          const now = await store.getStates(USER);
+          assert.equal((await store.changes(USER, 'Email', now.Email)).hasMoreChanges, false);
+        });
+      });
+
       it('stores settings with states', async () => {
         await withStore(async (store) => {
           await store.ensureAccount(USER);

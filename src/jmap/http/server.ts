@@ -7,7 +7,8 @@ import type { TLSSocket } from 'node:tls';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../../log/logger.js';
 import type { Principal } from '../../auth/types.js';
-import type { TlsConfig } from '../../config/types.js';
+import type { TlsConfig, TokenExpiryPolicy } from '../../config/types.js';
+import { LiveSessions } from '../push/live-sessions.js';
 import type { CoreLimits } from '../capabilities.js';
 import { RequestProblem } from '../errors.js';
 import { parseJsonBody, toJmapRequest } from '../core/parse.js';
@@ -31,6 +32,7 @@ export interface JmapHttpOptions {
   tls?: TlsConfig;
   /** Public base URL for the session's URL templates; empty = derived from the Host header. */
   urlPrefix: string;
+  tokenExpiry: TokenExpiryPolicy;
 }
 
 function isSecure(req: IncomingMessage): boolean {
@@ -43,7 +45,7 @@ export class JmapHttpServer {
   private readonly apiGate: ConcurrencyGate;
   private readonly uploadGate: ConcurrencyGate;
   private readonly sockets = new Set<Socket>();
-  private readonly streams = new Set<() => void>();
+  readonly live: LiveSessions;
   private readonly busy = new Set<Socket>();
 
   constructor(private readonly options: JmapHttpOptions) {
@@ -61,6 +63,7 @@ export class JmapHttpServer {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
+    this.live = new LiveSessions(options.tokenExpiry);
     this.apiGate = new ConcurrencyGate(options.limits.maxConcurrentRequests);
     this.uploadGate = new ConcurrencyGate(options.limits.maxConcurrentUpload);
     this.wss = new WebSocketServer({
@@ -73,8 +76,7 @@ export class JmapHttpServer {
 
   /** Closes every push stream and WebSocket, and idle keep-alive sockets; busy ones finish first. */
   closeStreams(): void {
-    for (const close of [...this.streams]) close();
-    for (const ws of this.wss.clients) ws.close(1001, 'server shutting down');
+    this.live.closeAll('server shutting down');
     for (const s of this.sockets) if (!this.busy.has(s)) s.end();
   }
 
@@ -162,10 +164,7 @@ export class JmapHttpServer {
     if (path === PATHS.session) sendJson(res, 200, await this.options.backend.session(principal, this.baseUrl(req)));
     else if (path === PATHS.api) await this.api(req, res, principal);
     else if (path === PATHS.eventSource) {
-      serveEventSource(req, res, url, principal, this.options.backend, (close) => {
-        this.streams.add(close);
-        return () => this.streams.delete(close);
-      });
+      serveEventSource(req, res, url, principal, this.options.backend, (close) => this.live.add(principal, close));
     } else if (path.startsWith(PATHS.upload)) await this.upload(req, res, path, principal);
     else await this.download(res, path, url, principal);
   }
@@ -271,6 +270,9 @@ export class JmapHttpServer {
       }
       const principal = decision.principal;
       this.wss.handleUpgrade(req, socket, head, (ws) => {
+        // 1008 (policy violation) tells the client this was not a network failure.
+        const untrack = this.live.add(principal, (reason) => ws.close(reason === 'server shutting down' ? 1001 : 1008, reason.slice(0, 120)));
+        ws.on('close', untrack);
         serveWebSocket(ws, principal, this.options.backend, this.options.limits, this.log());
       });
     } catch (err) {

@@ -27,14 +27,14 @@ export function parseEventSourceParams(url: URL): EventSourceParams | string {
   return { types, closeAfterState: closeafter === 'state', ping };
 }
 
-/** Serves one EventSource stream; resolves when the stream ends. `track` lets the server close it on stop. */
+/** Serves one EventSource stream. `track` registers it so the server can end it (stop, revocation). */
 export function serveEventSource(
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
   principal: Principal,
   backend: JmapBackend,
-  track: (close: () => void) => () => void,
+  track: (close: (reason: string) => void) => () => void,
 ): void {
   const params = parseEventSourceParams(url);
   if (typeof params === 'string') {

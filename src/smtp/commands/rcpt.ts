@@ -2,7 +2,7 @@
 // unknown local users are refused, other domains only for authenticated sessions or authorized peers.
 import { parsePathArgument } from '../proto/path.js';
 import { reply } from '../proto/reply.js';
-import { RecipientLookupUnavailableError } from '../../delivery/types.js';
+import { RecipientLookupUnavailableError, type RecipientRoute } from '../../delivery/types.js';
 import type { CommandHandler } from './types.js';
 
 export const rcpt: CommandHandler = async (s, args) => {
@@ -20,7 +20,7 @@ export const rcpt: CommandHandler = async (s, args) => {
   if (tx.recipients.length >= s.config.maxRecipients && s.config.maxRecipients > 0) {
     return s.send(reply(452, '4.5.3', 'Too many recipients'));
   }
-  let route;
+  let route: RecipientRoute;
   try {
     route = await s.deps.delivery.route(mailbox.address);
   } catch (err) {

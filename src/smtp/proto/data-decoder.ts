@@ -1,8 +1,9 @@
 // DATA transparency (RFC 5321 §4.5.2): removes dot-stuffing and finds the <CRLF>.<CRLF> terminator
 // even when it is split across TCP chunks. Only a real CRLF before the dot ends the message: a bare LF
 // is normalised to CRLF but never starts a terminator line, which closes the "SMTP smuggling" hole
-// (a message cannot be cut short by <LF>.<LF> or <LF>.<CRLF>). The output is always CRLF-terminated
-// lines. Bytes past the size limit are counted, not kept, so an oversize message costs no memory.
+// (a message cannot be cut short by <LF>.<LF> or <LF>.<CRLF>). Every output line ends in CRLF; a bare
+// CR inside a line is kept as data. Bytes past the size limit are counted, not kept, so an oversize
+// message costs no memory.
 
 const CR = 0x0d;
 const LF = 0x0a;

@@ -225,6 +225,11 @@ export class SqliteMailStore implements MailStore {
     if (this.closed) return;
     this.closed = true;
     if (this.inflight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+    try {
+      this.ctx.db.pragma('optimize');
+    } catch {
+      // statistics are an optimisation; closing must not fail for them
+    }
     this.ctx.db.close();
   }
 }

@@ -1,0 +1,90 @@
+// EmailSubmission through the delivery core: local delivery, the implicit Email/set, and the
+// SetErrors for a foreign From, no recipients and unknown local users.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { StoreDeliveryService } from '../../src/delivery/service.js';
+import type { DomainList } from '../../src/auth/users/types.js';
+import { call, startHarness, USING, type Harness } from './harness.js';
+
+const ALICE = 'alice@example.com';
+const USING_SUB = [...USING, 'urn:ietf:params:jmap:submission'];
+const domains: DomainList = {
+  defaultDomain: 'example.com',
+  list: async () => ['example.com'],
+  contains: async (d) => d.toLowerCase() === 'example.com',
+  add: async () => undefined,
+  remove: async () => undefined,
+};
+let h: Harness;
+let drafts: string;
+let sent: string;
+
+before(async () => {
+  h = await startHarness({ delivery: (store, users, logger) => new StoreDeliveryService({ store, users, domains, logger, hostname: 'tessera.test' }) });
+  await h.store.ensureAccount(ALICE);
+  drafts = (await h.store.findMailboxByRole(ALICE, 'drafts'))!.id;
+  sent = (await h.store.findMailboxByRole(ALICE, 'sent'))!.id;
+});
+after(() => h.close());
+
+async function draft(fields: Record<string, unknown>): Promise<string> {
+  const [[, r]] = (await call(h, [['Email/set', { accountId: ALICE, create: { d: {
+    mailboxIds: { [drafts]: true }, subject: 'test', textBody: [{ partId: 'p', type: 'text/plain' }], bodyValues: { p: { value: 'hi' } }, ...fields,
+  } } }, '0']])) as any;
+  return r.created.d.id;
+}
+
+test('a submission delivers locally, hides Bcc, and runs onSuccessUpdateEmail as an implicit Email/set', async () => {
+  const emailId = await draft({ from: [{ email: ALICE }], to: [{ email: 'bob@example.com' }], bcc: [{ email: 'alice@example.com' }] });
+  const r = (await call(h, [
+    ['Identity/get', { accountId: ALICE }, 'i'],
+    ['EmailSubmission/set', {
+      accountId: ALICE,
+      create: { s: { identityId: 'default', emailId } },
+      onSuccessUpdateEmail: { '#s': { [`mailboxIds/${drafts}`]: null, [`mailboxIds/${sent}`]: true } },
+    }, 's'],
+    ['EmailSubmission/get', { accountId: ALICE, ids: ['#s'] }, 'g'],
+  ], USING_SUB)) as any;
+  assert.equal(r[1][0], 'EmailSubmission/set');
+  assert.ok(r[1][1].created?.s?.id, JSON.stringify(r[1][1]));
+  assert.equal(r[2][0], 'Email/set', 'the implicit Email/set follows with the same call id');
+  assert.equal(r[2][2], 's');
+  assert.deepEqual(r[2][1].updated, { [emailId]: null });
+  const sub = r[3][1].list[0];
+  assert.equal(sub.emailId, emailId);
+  assert.equal(sub.undoStatus, 'final');
+  assert.deepEqual(Object.keys(sub.deliveryStatus).sort(), ['alice@example.com', 'bob@example.com']);
+  // Bob's copy has no Bcc header.
+  const bobInbox = (await h.store.findMailboxByRole('bob@example.com', 'inbox'))!;
+  const q = await h.store.queryEmails('bob@example.com', { filter: { kind: 'inMailbox', mailboxId: bobInbox.id } });
+  const bytes = await h.store.readMessage('bob@example.com', q.ids[0]!);
+  assert.doesNotMatch(bytes!.toString(), /^Bcc:/im);
+  const [meta] = await h.store.getEmails(ALICE, [emailId]);
+  assert.deepEqual(meta!.mailboxIds, [sent]);
+});
+
+test('submission errors: foreign From, no recipients, unknown local user, unknown identity', async () => {
+  const foreign = await draft({ from: [{ email: 'ceo@example.com' }], to: [{ email: 'bob@example.com' }] });
+  const none = await draft({ from: [{ email: ALICE }] });
+  const unknown = await draft({ from: [{ email: ALICE }], to: [{ email: 'nobody@example.com' }] });
+  const [[, r]] = (await call(h, [['EmailSubmission/set', { accountId: ALICE, create: {
+    a: { identityId: 'default', emailId: foreign },
+    b: { identityId: 'default', emailId: none },
+    c: { identityId: 'default', emailId: unknown },
+    d: { identityId: 'nope', emailId: none },
+  } }, '0']], USING_SUB)) as any;
+  assert.equal(r.notCreated.a.type, 'forbiddenFrom');
+  assert.equal(r.notCreated.b.type, 'noRecipients');
+  assert.equal(r.notCreated.c.type, 'invalidRecipients');
+  assert.deepEqual(r.notCreated.c.invalidRecipients, ['nobody@example.com']);
+  assert.equal(r.notCreated.d.type, 'invalidProperties');
+});
+
+test('Identity/set may not add another sender address', async () => {
+  const [[, r]] = (await call(h, [['Identity/set', { accountId: ALICE, create: {
+    ok: { name: 'Alice at work', email: ALICE },
+    bad: { name: 'CEO', email: 'ceo@example.com' },
+  } }, '0']], USING_SUB)) as any;
+  assert.ok(r.created.ok.id);
+  assert.equal(r.notCreated.bad.type, 'forbiddenFrom');
+});
