@@ -4,6 +4,7 @@ import type { SessionState } from './types.js';
 
 export const EXTENSIONS = [
   'IMAP4rev1',
+  'IMAP4rev2',
   'LITERAL+',
   'SASL-IR',
   'ID',

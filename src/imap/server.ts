@@ -22,6 +22,7 @@ export class ImapServer implements ProtocolServer {
   private readonly sessions = new Set<ImapSession>();
   private readonly perIp = new Map<string, number>();
   private readonly secureContext?: tls.SecureContext;
+  private readonly tlsOptions?: tls.SecureContextOptions;
   private addresses: string[] = [];
 
   constructor(
@@ -33,7 +34,10 @@ export class ImapServer implements ProtocolServer {
     if ((config.tls.socketTLS || config.tls.startTLS) && !opts) {
       throw new Error(`${config.source}: TLS is enabled but no key/certificate is available (tls.keystore)`);
     }
-    if (opts) this.secureContext = tls.createSecureContext(opts);
+    if (opts) {
+      this.tlsOptions = opts;
+      this.secureContext = tls.createSecureContext(opts);
+    }
   }
 
   get connectionCount(): number {
@@ -43,7 +47,7 @@ export class ImapServer implements ProtocolServer {
   async start(): Promise<void> {
     for (const bind of this.config.bind) {
       const server = this.config.tls.socketTLS
-        ? tls.createServer({ secureContext: this.secureContext! }, (s) => this.accept(s, true))
+        ? tls.createServer({ ...this.tlsOptions! }, (s) => this.accept(s, true))
         : net.createServer((s) => this.accept(s, false));
       if (this.config.tls.socketTLS) {
         server.on('tlsClientError', (err) => this.deps.logger.debug({ err: err.message }, 'imap TLS handshake failed'));
@@ -119,7 +123,8 @@ export class ImapServer implements ProtocolServer {
   }
 
   async stop(deadline: Date): Promise<void> {
-    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    // close() stops accepting at once; its callback only fires when every connection is gone.
+    const closed = Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     for (const s of this.sessions) s.shutdown();
     const until = deadline.getTime();
     while (this.sessions.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
@@ -128,5 +133,6 @@ export class ImapServer implements ProtocolServer {
       s.destroy();
     }
     while (this.sessions.size > 0) await new Promise((r) => setTimeout(r, 10));
+    await closed;
   }
 }

@@ -60,6 +60,7 @@ export class ImapSession {
   private readonly onCloseCb: (s: ImapSession) => void;
   private unwatch?: () => void;
   private unrevoke?: () => void;
+  private expiryTimer?: NodeJS.Timeout;
   /** Set while IDLE waits, to push updates as they happen. */
   idleWake?: () => void;
   private mailboxDirty = false;
@@ -111,6 +112,11 @@ export class ImapSession {
     if (this.selected) this.untagged(`OK [HIGHESTMODSEQ ${this.selected.syncedModseq}] Highest`);
   }
 
+  /** IMAP4rev2 enabled (RFC 9051): no \Recent, no RECENT/UNSEEN responses, SEARCH answers ESEARCH. */
+  get rev2(): boolean {
+    return this.enabled.has('IMAP4REV2');
+  }
+
   get utf8(): boolean {
     return this.enabled.has('UTF8=ACCEPT') || this.enabled.has('IMAP4REV2');
   }
@@ -146,6 +152,7 @@ export class ImapSession {
     this.idleWake?.();
     this.unwatch?.();
     this.unrevoke?.();
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
     this.onCloseCb(this);
   }
 
@@ -388,12 +395,12 @@ export class ImapSession {
       this.untagged(`${c.seq} FETCH (FLAGS ${formatFlags(c.state.flags, isRecent)}${extra.length ? ' ' + extra.join(' ') : ''})`);
     }
     if (update.exists !== undefined) {
-      if (!view.readOnly) {
+      if (!view.readOnly && !this.rev2) {
         const prev = claimRecent(account, view.mailboxId, view.uidValidity, update.newUids[update.newUids.length - 1]!);
         for (const u of update.newUids) if (u > prev) view.recent.add(u);
       }
       this.untagged(`${update.exists} EXISTS`);
-      this.untagged(`${view.recent.size} RECENT`);
+      if (!this.rev2) this.untagged(`${view.recent.size} RECENT`);
     }
   }
 
@@ -408,14 +415,25 @@ export class ImapSession {
     await this.store.ensureAccount(principal.user);
     this.account = principal.user;
     this.state = 'auth';
+    const policy = this.config.tokenExpiry;
+    if (principal.tokenExpiry && policy.action === 'disconnect') {
+      // A token session lives as long as its token (plus the configured grace), not longer.
+      const ms = Math.max(0, principal.tokenExpiry.getTime() - Date.now() + policy.graceSeconds * 1000);
+      this.expiryTimer = setTimeout(() => {
+        this.write('* BYE Access token expired\r\n');
+        this.destroy();
+      }, Math.min(ms, 2 ** 31 - 1));
+      this.expiryTimer.unref();
+    }
     const bus = this.deps.events;
     {
       this.unrevoke = bus.onRevocation((ev) => {
         const p = this.principal;
         if (!p) return;
+        const sameIssuer = ev.issuer === undefined || ev.issuer === p.issuer;
         const match =
-          (ev.sid !== undefined && ev.sid === p.sid) ||
-          (ev.jti !== undefined && ev.jti === p.jti) ||
+          (ev.sid !== undefined && ev.sid === p.sid && sameIssuer) ||
+          (ev.jti !== undefined && ev.jti === p.jti && sameIssuer) ||
           (ev.user !== undefined && ev.sid === undefined && ev.jti === undefined && ev.user === p.user);
         if (match) {
           this.write(`* BYE Session ended: ${ev.reason.replace(/[\r\n]/g, ' ')}\r\n`);

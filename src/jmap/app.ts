@@ -39,6 +39,8 @@ export class JmapApp implements JmapBackend {
   private readonly dispatch: DispatchOptions;
   private readonly sessionOptions: SessionOptions;
   private readonly ensured = new Set<string>();
+  /** Session states depend only on the user and the (fixed) options; computed once per user. */
+  private readonly states = new Map<string, string>();
 
   constructor(private readonly options: JmapAppOptions) {
     const deps: MailMethodDeps = {
@@ -85,12 +87,22 @@ export class JmapApp implements JmapBackend {
   }
 
   async sessionState(principal: Principal): Promise<string> {
-    return sessionState(principal.user, this.sessionOptions);
+    return this.stateOf(principal.user);
+  }
+
+  private stateOf(user: string): string {
+    let state = this.states.get(user);
+    if (state === undefined) {
+      state = sessionState(user, this.sessionOptions);
+      if (this.states.size > 10_000) this.states.clear();
+      this.states.set(user, state);
+    }
+    return state;
   }
 
   async api(request: JmapRequest, principal: Principal): Promise<JmapResponse> {
     await this.ensureAccount(principal.user);
-    return processRequest(request, principal, () => sessionState(principal.user, this.sessionOptions), this.dispatch);
+    return processRequest(request, principal, () => this.stateOf(principal.user), this.dispatch);
   }
 
   async upload(principal: Principal, accountId: string, type: string, bytes: Buffer): Promise<UploadResult> {

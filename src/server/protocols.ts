@@ -1,14 +1,188 @@
-// The one list of protocol front-ends `tessera serve` starts. Each issue that builds a protocol adds
-// its factory here (IMAP, SMTP, JMAP, the development OpenID provider); nothing else needs editing.
+// The one list of protocol front-ends `tessera serve` starts, and the shared cores they run on.
 //
 // A factory returns one ProtocolServer per enabled listener block (or [] when its protocol is off).
-// What several protocols share is declared once with sharedResource() and obtained with ctx.use(),
-// which creates it on first use and closes it after every server has stopped, e.g.:
-//
-//   const store = sharedResource('store', (ctx) => openStore(ctx.config), (s) => s.close());
-//   export const protocolFactories: ProtocolFactory[] = [
-//     async (ctx) => createImapServers(ctx.config.imap, { store: await ctx.use(store), users: ctx.users }),
-//   ];
-import type { ProtocolFactory } from './context.js';
+// What several protocols share (event bus, mail store, auth core, delivery, session control) is
+// declared once with sharedResource() and obtained with ctx.use(), which creates it on first use
+// and closes it after every server has stopped, newest first.
+import { join } from 'node:path';
+import { AuthService } from '../auth/service.js';
+import { createDeliveryCore, type DeliveryCore } from '../delivery/index.js';
+import { startDevIdp, devIdpBannerLines, type DevIdp } from '../devidp/index.js';
+import { MemoryEventBus } from '../events/index.js';
+import type { EventBus } from '../events/types.js';
+import { createImapServers } from '../imap/index.js';
+import { createJmapServer } from '../jmap/index.js';
+import { createSessionControl, oidcBlocksOf, type SessionControl } from '../sessions/index.js';
+import { createSmtpServers } from '../smtp/index.js';
+import { openSqliteStore } from '../store/index.js';
+import type { MailStore } from '../store/types.js';
+import type { ProtocolFactory, ServerContext } from './context.js';
+import { sharedResource } from './resources.js';
+import type { ProtocolServer } from './types.js';
 
-export const protocolFactories: ProtocolFactory[] = [];
+export const eventBusResource = sharedResource<EventBus>(
+  'event bus',
+  (ctx) => new MemoryEventBus(ctx.logger.child({ component: 'events' })),
+  (bus) => bus.close(),
+);
+
+export const storeResource = sharedResource<MailStore>(
+  'mail store',
+  async (ctx) => {
+    const { settings } = ctx.config;
+    if (settings.storage.engine !== 'sqlite') {
+      // The config loader accepts `storage.engine=postgres` for the scale-out issue; until that
+      // backend exists, refuse to start rather than silently writing mail somewhere else.
+      throw new Error(
+        'conf/tessera.properties: storage.engine = "postgres" is not available in this version; use storage.engine=sqlite',
+      );
+    }
+    return openSqliteStore({
+      dataDir: join(ctx.dataDir, 'store'),
+      events: await ctx.use(eventBusResource),
+      logger: ctx.logger.child({ component: 'store' }),
+    });
+  },
+  (store) => store.close(),
+);
+
+export const authResource = sharedResource<AuthService>(
+  'auth core',
+  (ctx) => new AuthService({ users: ctx.users, logger: ctx.logger.child({ component: 'auth' }) }),
+  (auth) => auth.close(),
+);
+
+export const deliveryResource = sharedResource<DeliveryCore>(
+  'delivery',
+  async (ctx) => {
+    const core = createDeliveryCore({
+      store: await ctx.use(storeResource),
+      users: ctx.users,
+      domains: ctx.domains,
+      logger: ctx.logger,
+      hostname: ctx.config.smtp[0]?.helloName ?? 'localhost',
+    });
+    core.worker.start();
+    return core;
+  },
+  (core) => core.worker.stop(),
+);
+
+export const sessionsResource = sharedResource<SessionControl>(
+  'session control',
+  async (ctx) => {
+    const control = createSessionControl({
+      dataDir: ctx.dataDir,
+      bus: await ctx.use(eventBusResource),
+      logger: ctx.logger.child({ component: 'sessions' }),
+      oidc: oidcBlocksOf(ctx.config),
+      auth: await ctx.use(authResource),
+    });
+    await control.start();
+    return control;
+  },
+  (control) => control.stop(),
+);
+
+/** The development OpenID provider, presented as a listener so it shows in the banner and stops last. */
+class DevIdpServer implements ProtocolServer {
+  readonly name = 'dev-openid';
+  private idp: DevIdp | undefined;
+
+  constructor(private readonly ctx: ServerContext) {}
+
+  async start(): Promise<void> {
+    const { devIdp } = this.ctx.config.settings;
+    const users = await this.ctx.users.list();
+    this.idp = await startDevIdp({
+      port: devIdp.port,
+      issuer: devIdp.issuer,
+      users: users.map((u) => ({ email: u.username })),
+      audience: firstAudience(this.ctx) ?? 'urn:tessera:mail',
+      logger: this.ctx.logger.child({ component: 'devidp' }),
+      // The token endpoint is no weaker than a password login.
+      verifyPassword: (email, password) => this.ctx.users.verifyPassword(email, password),
+    });
+  }
+
+  describe(): string[] {
+    if (!this.idp) return [];
+    const imap = this.ctx.config.imap.find((c) => c.enabled && !c.tls.socketTLS)?.bind[0];
+    const smtp = this.ctx.config.smtp.find((c) => c.enabled && !c.tls.socketTLS && c.announce === 'always')?.bind[0];
+    const email = this.ctx.config.domains.defaultDomain ? `demo@${this.ctx.config.domains.defaultDomain}` : 'demo';
+    return devIdpBannerLines({
+      issuer: this.idp.issuer,
+      email,
+      needsPassword: true,
+      ...(imap ? { imap } : {}),
+      ...(smtp ? { smtp } : {}),
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.idp?.stop();
+    this.idp = undefined;
+  }
+}
+
+function firstAudience(ctx: ServerContext): string | undefined {
+  for (const oidc of oidcBlocksOf(ctx.config)) if (oidc.aud.length > 0) return oidc.aud[0];
+  return undefined;
+}
+
+const devIdpFactory: ProtocolFactory = (ctx) => (ctx.config.settings.devIdp.enabled ? [new DevIdpServer(ctx)] : []);
+
+const smtpFactory: ProtocolFactory = async (ctx) => {
+  const enabled = ctx.config.smtp.filter((c) => c.enabled);
+  if (enabled.length === 0) return [];
+  return createSmtpServers(
+    {
+      auth: await ctx.use(authResource),
+      users: ctx.users,
+      domains: ctx.domains,
+      delivery: (await ctx.use(deliveryResource)).service,
+      logger: ctx.logger,
+      events: await ctx.use(eventBusResource),
+    },
+    enabled,
+  );
+};
+
+const imapFactory: ProtocolFactory = async (ctx) => {
+  const enabled = ctx.config.imap.filter((c) => c.enabled);
+  if (enabled.length === 0) return [];
+  return createImapServers(
+    {
+      auth: await ctx.use(authResource),
+      store: await ctx.use(storeResource),
+      events: await ctx.use(eventBusResource),
+      logger: ctx.logger,
+    },
+    enabled,
+  );
+};
+
+const jmapFactory: ProtocolFactory = async (ctx) => {
+  if (!ctx.config.jmap.enabled) return [];
+  return [
+    createJmapServer(
+      {
+        auth: await ctx.use(authResource),
+        users: ctx.users,
+        store: await ctx.use(storeResource),
+        events: await ctx.use(eventBusResource),
+        logger: ctx.logger,
+        delivery: (await ctx.use(deliveryResource)).service,
+      },
+      ctx.config.jmap,
+    ),
+  ];
+};
+
+/** Session control starts with the protocols: revocations, back-channel logout, admin socket. */
+const sessionsFactory: ProtocolFactory = async (ctx) => {
+  await ctx.use(sessionsResource);
+  return [];
+};
+
+export const protocolFactories: ProtocolFactory[] = [devIdpFactory, sessionsFactory, smtpFactory, imapFactory, jmapFactory];

@@ -107,3 +107,43 @@ test('Python imaplib authenticate("XOAUTH2", …) selects INBOX', async () => {
   assert.equal(lines[0], 'OK');
   assert.match(lines[1]!, /^OK \d+$/);
 });
+
+test('tokenExpiry=disconnect ends a token session when the token expires', async () => {
+  const t = await startImap({
+    users: { [USER]: PASS },
+    auth: { plainAuthEnabled: false, requireSSL: false, oidc: idp.oidcConfig() },
+    config: { tokenExpiry: { action: 'disconnect', graceSeconds: 0 } },
+  });
+  try {
+    const token = await idp.signJwt({ email: USER, scope: idp.scope, exp: Math.floor(Date.now() / 1000) + 2 });
+    const c = await RawClient.connect(t.port);
+    const payload = Buffer.from(`n,a=${USER},\x01auth=Bearer ${token}\x01\x01`).toString('base64');
+    const r = await c.command('a', `AUTHENTICATE OAUTHBEARER ${payload}`);
+    assert.match(r.at(-1)!, /^a OK /);
+    assert.equal(await c.readLine(6000), '* BYE Access token expired');
+    assert.ok(await c.closedWithin(3000));
+  } finally {
+    await t.close();
+  }
+});
+
+test('an unreachable identity provider gives NO [UNAVAILABLE], not AUTHENTICATIONFAILED', async () => {
+  const t = await startImap({ users: { [USER]: PASS }, auth: { plainAuthEnabled: false, requireSSL: false, oidc: idp.oidcConfig() } });
+  const token = await idp.accessToken(USER);
+  await idp.stop();
+  try {
+    const c = await RawClient.connect(t.port);
+    const payload = Buffer.from(`n,a=${USER},\x01auth=Bearer ${token}\x01\x01`).toString('base64');
+    c.write(`a AUTHENTICATE OAUTHBEARER ${payload}\r\n`);
+    let line = await c.readLine(15_000);
+    if (line.startsWith('+ ')) {
+      c.write('AQ==\r\n');
+      line = await c.readLine(15_000);
+    }
+    assert.match(line, /^a NO \[UNAVAILABLE\]/);
+    c.close();
+  } finally {
+    await idp.start();
+    await t.close();
+  }
+});

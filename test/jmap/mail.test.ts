@@ -224,3 +224,92 @@ test('Identity, VacationResponse and Quota need their capabilities and work', as
   const [[, noCap]] = (await call(h, [['VacationResponse/get', { accountId: ALICE }, 'v']])) as any;
   assert.equal(noCap.type, 'unknownMethod');
 });
+
+test('one account never sees another\'s data: blob ids, email ids and part blobs of bob are unknown to alice', async () => {
+  await h.store.ensureAccount('bob@example.com');
+  const bobInbox = (await h.store.findMailboxByRole('bob@example.com', 'inbox'))!.id;
+  const bobMail = await h.store.append('bob@example.com', { mailboxIds: [bobInbox], bytes: message({ subject: 'Bob private' }) });
+  const up = await fetch(`${h.url}/upload/bob@example.com`, { method: 'POST', headers: { Authorization: h.basic('bob@example.com') }, body: message({ subject: 'Bob upload' }) });
+  const bobBlob = ((await up.json()) as { blobId: string }).blobId;
+  const [[, bobView]] = (await call(h, [['Email/get', { accountId: 'bob@example.com', ids: [bobMail.emailId], properties: ['textBody'] }, '0']], USING, h.basic('bob@example.com'))) as any;
+  const bobPart = bobView.list[0].textBody[0].blobId;
+  const r = (await call(h, [
+    ['Email/import', { accountId: ALICE, emails: { x: { blobId: bobBlob, mailboxIds: { [inbox]: true } }, y: { blobId: bobMail.blobId, mailboxIds: { [inbox]: true } } } }, 'i'],
+    ['Email/get', { accountId: ALICE, ids: [bobMail.emailId], properties: ['subject'] }, 'g'],
+    ['Email/parse', { accountId: ALICE, blobIds: [bobBlob, bobPart] }, 'p'],
+  ])) as any;
+  assert.equal(r[0][1].notCreated.x.type, 'blobNotFound');
+  assert.equal(r[0][1].notCreated.y.type, 'blobNotFound');
+  assert.deepEqual(r[1][1].notFound, [bobMail.emailId]);
+  assert.deepEqual(r[2][1].notFound, [bobBlob, bobPart]);
+  for (const blob of [bobBlob, bobMail.blobId, bobPart]) {
+    const dl = await fetch(`${h.url}/download/${ALICE}/${blob}/x`, { headers: { Authorization: h.basic(ALICE) } });
+    assert.equal(dl.status, 404, blob);
+  }
+});
+
+test('Email/set create from a bodyStructure with an uploaded attachment and custom headers', async () => {
+  const up = await fetch(`${h.url}/upload/${ALICE}`, { method: 'POST', headers: { Authorization: h.basic(ALICE), 'Content-Type': 'application/pdf' }, body: Buffer.from('%PDF-1.4 fake') });
+  const blob = ((await up.json()) as { blobId: string }).blobId;
+  const r = (await call(h, [
+    ['Email/set', { accountId: ALICE, create: { m: {
+      mailboxIds: { [inbox]: true },
+      from: [{ email: ALICE }], to: [{ email: 'bob@example.com' }], subject: 'Report',
+      'header:X-Tessera-Test:asText': 'golden',
+      'header:List-Unsubscribe:asURLs': ['mailto:unsub@example.com'],
+      bodyStructure: { type: 'multipart/mixed', subParts: [
+        { type: 'multipart/alternative', subParts: [
+          { partId: 'txt', type: 'text/plain' },
+          { partId: 'htm', type: 'text/html' },
+        ] },
+        { blobId: blob, type: 'application/pdf', name: 'report.pdf', disposition: 'attachment' },
+      ] },
+      bodyValues: { txt: { value: 'See attached.' }, htm: { value: '<p>See <b>attached</b>.</p>' } },
+    } } }, 'c'],
+    ['Email/get', { accountId: ALICE, ids: ['#m'], properties: ['textBody', 'htmlBody', 'attachments', 'hasAttachment', 'bodyValues', 'header:X-Tessera-Test:asText', 'header:List-Unsubscribe:asURLs'], fetchAllBodyValues: true }, 'g'],
+  ])) as any;
+  assert.ok(r[0][1].created.m, JSON.stringify(r[0][1]));
+  const e = r[1][1].list[0];
+  assert.deepEqual(e.textBody.map((p: any) => p.type), ['text/plain']);
+  assert.deepEqual(e.htmlBody.map((p: any) => p.type), ['text/html']);
+  assert.equal(e.attachments.length, 1);
+  assert.equal(e.attachments[0].name, 'report.pdf');
+  assert.equal(e.attachments[0].type, 'application/pdf');
+  assert.equal(e.hasAttachment, true);
+  assert.equal(e['header:X-Tessera-Test:asText'], 'golden');
+  assert.deepEqual(e['header:List-Unsubscribe:asURLs'], ['mailto:unsub@example.com']);
+  assert.equal(e.bodyValues[e.textBody[0].partId].value.trim(), 'See attached.');
+  const dl = await fetch(`${h.url}/download/${ALICE}/${e.attachments[0].blobId}/report.pdf?type=application/pdf`, { headers: { Authorization: h.basic(ALICE) } });
+  assert.equal(await dl.text(), '%PDF-1.4 fake');
+});
+
+test('Email/queryChanges reports changed emails as removed and re-adds those that still match', async () => {
+  const query = { accountId: ALICE, filter: { inMailbox: inbox }, sort: [{ property: 'receivedAt', isAscending: false }] };
+  const [[, q0]] = (await call(h, [['Email/query', query, 'q']])) as any;
+  const fresh = await h.store.append(ALICE, { mailboxIds: [inbox], bytes: message({ subject: 'newest' }), receivedAt: new Date(Date.UTC(2030, 0, 1)) });
+  const gone = q0.ids[q0.ids.length - 1];
+  await call(h, [['Email/set', { accountId: ALICE, update: { [gone]: { [`mailboxIds/${inbox}`]: null, [`mailboxIds/${archive}`]: true } } }, 's']]);
+  const [[, ch], [, q1]] = (await call(h, [
+    ['Email/queryChanges', { ...query, sinceQueryState: q0.queryState, calculateTotal: true }, 'c'],
+    ['Email/query', query, 'q'],
+  ])) as any;
+  assert.equal(ch.oldQueryState, q0.queryState);
+  assert.equal(ch.newQueryState, q1.queryState);
+  assert.ok(ch.removed.includes(gone));
+  assert.deepEqual(ch.added, [{ id: fresh.emailId, index: 0 }]);
+  assert.equal(ch.total, q1.ids.length);
+  // Applying the changes to the old list gives the new list.
+  const patched = q0.ids.filter((id: string) => !ch.removed.includes(id));
+  for (const { id, index } of ch.added) patched.splice(index, 0, id);
+  assert.deepEqual(patched, q1.ids);
+  const [[, collapsed]] = (await call(h, [['Email/queryChanges', { ...query, collapseThreads: true, sinceQueryState: q0.queryState }, 'c']])) as any;
+  assert.equal(collapsed.type, 'cannotCalculateChanges');
+});
+
+test('SearchSnippet finds a match beyond the preview in the body text', async () => {
+  const long = `${'filler words here. '.repeat(40)}the secret pineapple is here`;
+  const r = await h.store.append(ALICE, { mailboxIds: [inbox], bytes: message({ subject: 'Long', body: long }) });
+  const [[, s]] = (await call(h, [['SearchSnippet/get', { accountId: ALICE, filter: { text: 'pineapple' }, emailIds: [r.emailId] }, 's']])) as any;
+  assert.match(s.list[0].preview, /<mark>pineapple<\/mark>/);
+  assert.equal(s.list[0].subject, null);
+});

@@ -90,3 +90,21 @@ test('another account id answers accountNotFound', async () => {
   const [r] = await call(h, [['Mailbox/get', { accountId: 'bob@example.com' }, '0']]);
   assert.deepEqual(r?.[1], { type: 'accountNotFound' });
 });
+
+test('maxObjectsInGet and maxObjectsInSet answer requestTooLarge; bad argument types invalidArguments', async () => {
+  const many = Array.from({ length: 501 }, (_, i) => `e${i}`);
+  const r = await call(h, [
+    ['Email/get', { accountId: 'alice@example.com', ids: many }, 'g'],
+    ['Email/set', { accountId: 'alice@example.com', destroy: many }, 's'],
+    ['Email/get', { accountId: 'alice@example.com', ids: 'e1' }, 'a'],
+    ['Email/query', { accountId: 'alice@example.com', limit: -1 }, 'b'],
+    ['Mailbox/get', { accountId: 'alice@example.com', properties: ['nope'] }, 'c'],
+  ]);
+  assert.deepEqual(r.map((x) => [x[0], x[1].type]), [
+    ['error', 'requestTooLarge'],
+    ['error', 'requestTooLarge'],
+    ['error', 'invalidArguments'],
+    ['error', 'invalidArguments'],
+    ['error', 'invalidArguments'],
+  ]);
+});

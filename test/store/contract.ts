@@ -132,6 +132,31 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         });
       });
 
+      it('applies JMAP Mailbox/set updates and publishes mailbox events', async () => {
+        await withStore(async (store, bus) => {
+          await store.ensureAccount(USER);
+          await new Promise((res) => setImmediate(res));
+          const seen: string[] = [];
+          const off = bus.onAccount(USER, (e) => {
+            if (e.type.startsWith('mailbox-')) seen.push(e.type);
+          });
+          const a = await store.createMailbox(USER, { name: 'A', parentId: null, sortOrder: 5 });
+          const b = await store.createMailbox(USER, { name: 'B', parentId: null });
+          const moved = await store.updateMailbox(USER, a.id, { parentId: b.id, name: 'A2', subscribed: true });
+          assert.equal(moved.path, 'B/A2');
+          assert.equal(moved.subscribed, true);
+          assert.equal(moved.sortOrder, 5);
+          await assert.rejects(store.updateMailbox(USER, b.id, { parentId: a.id }), /descendant/);
+          await assert.rejects(store.updateMailbox(USER, a.id, { role: 'inbox' }), /already used/);
+          const inboxMb = (await store.findMailboxByRole(USER, 'inbox'))!;
+          await assert.rejects(store.updateMailbox(USER, inboxMb.id, { name: 'Other' }), ForbiddenError);
+          await store.deleteMailbox(USER, a.id, { removeEmails: false });
+          await new Promise((res) => setImmediate(res));
+          off();
+          assert.deepEqual(seen, ['mailbox-created', 'mailbox-created', 'mailbox-renamed', 'mailbox-updated', 'mailbox-deleted']);
+        });
+      });
+
       it('subscribes and unsubscribes', async () => {
         await withStore(async (store) => {
           await store.ensureAccount(USER);

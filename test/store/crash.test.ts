@@ -59,6 +59,27 @@ function runAndKill(dataDir: string, killAfterAcks: number): Promise<Ack[]> {
 }
 
 describe('crash safety of the SQLite store', () => {
+  it('gives unique UIDs to two processes appending to one mailbox at once', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tessera-multi-'));
+    try {
+      const [a, b] = await Promise.all([runAndKill(dataDir, 20), runAndKill(dataDir, 20)]);
+      const acks = [...a, ...b];
+      const uids = acks.map((x) => x.uid);
+      assert.equal(new Set(uids).size, uids.length, 'no UID handed out twice');
+      for (const list of [a, b]) for (let i = 1; i < list.length; i++) assert.ok(list[i]!.uid > list[i - 1]!.uid);
+      const store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
+      try {
+        const inbox = (await store.findMailboxByPath('crash', 'INBOX'))!;
+        const present = new Set((await store.snapshot('crash', inbox.id)).messages.map((m) => m.emailId));
+        for (const ack of acks) assert.ok(present.has(ack.emailId));
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('keeps every acknowledged append after SIGKILL, with blobs and increasing UIDs', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tessera-crash-'));
     try {

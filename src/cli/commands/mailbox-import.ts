@@ -72,7 +72,7 @@ export const mailboxImportCommand: CliCommand = {
       if (st.isDirectory()) {
         if (!(await isMaildir(source))) throw new UsageError(`${source} is a directory but not a Maildir (no cur/ or new/)`);
         const files = await listMaildir(source);
-        const progress = new Progress(progressOut, files.length, 'messages');
+        const progress = new Progress(progressOut, files.length);
         for (const f of files) {
           const path = f.folder === '' ? target : target === 'INBOX' && !args.values.mailbox ? f.folder : `${target}/${f.folder}`;
           const bytes = crlf(await fs.readFile(f.file));
@@ -84,7 +84,7 @@ export const mailboxImportCommand: CliCommand = {
         await flush();
         progress.finish();
       } else {
-        const progress = new Progress(progressOut, st.size, 'bytes');
+        const progress = new Progress(progressOut, st.size);
         const id = await mailboxId(store, user, target, cache);
         let read = 0;
         for await (const m of readMbox(source, (n) => (read += n))) {

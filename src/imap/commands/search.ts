@@ -25,6 +25,9 @@ export const search: CommandSpec = {
       for (const o of returnOpts) if (!RETURN_OPTIONS.has(o)) throw new ImapSyntaxError(`Unknown RETURN option ${o.slice(0, 20)}`);
       if (returnOpts.size === 0) returnOpts.add('ALL');
       tokens.splice(0, 2);
+    } else if (s.rev2) {
+      // IMAP4rev2 has no untagged SEARCH response: a plain SEARCH answers ESEARCH ALL (RFC 9051 §6.4.4).
+      returnOpts = new Set(['ALL']);
     }
     const parsed = parseSearch(s, tokens);
     const view = s.selected!;

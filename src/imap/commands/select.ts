@@ -44,7 +44,7 @@ async function open(s: ImapSession, args: Args, ctx: CommandContext, readOnly: b
   args.end();
   if (s.selected) {
     s.unselect();
-    if (s.enabled.has('QRESYNC')) s.untagged('OK [CLOSED] Previous mailbox closed');
+    if (s.enabled.has('QRESYNC') || s.rev2) s.untagged('OK [CLOSED] Previous mailbox closed');
   }
   const account = s.account!;
   const box = await findMailbox(s, name);
@@ -53,8 +53,8 @@ async function open(s: ImapSession, args: Args, ctx: CommandContext, readOnly: b
   if (params.condstore) s.enabled.add('CONDSTORE');
   const view = new SelectedView(mb.path, mb.id, readOnly, snap);
   const claim = recentClaim(account, mb.id, mb.uidValidity);
-  for (const m of snap.messages) if (m.uid > claim) view.recent.add(m.uid);
-  if (!readOnly && snap.messages.length > 0) claimRecent(account, mb.id, mb.uidValidity, snap.messages[snap.messages.length - 1]!.uid);
+  if (!s.rev2) for (const m of snap.messages) if (m.uid > claim) view.recent.add(m.uid);
+  if (!readOnly && !s.rev2 && snap.messages.length > 0) claimRecent(account, mb.id, mb.uidValidity, snap.messages[snap.messages.length - 1]!.uid);
 
   const keywords = new Set<string>();
   for (const m of snap.messages) for (const f of m.flags) if (!f.startsWith('\\')) keywords.add(f);
@@ -62,9 +62,11 @@ async function open(s: ImapSession, args: Args, ctx: CommandContext, readOnly: b
   s.untagged(`FLAGS ${formatFlags(flags, false)}`);
   s.untagged(`OK [PERMANENTFLAGS ${readOnly ? '()' : formatFlags([...PERMANENT_FLAGS.filter((f) => f !== '\\*'), ...keywords, '\\*'], false)}] Flags permitted`);
   s.untagged(`${view.exists} EXISTS`);
-  s.untagged(`${view.recent.size} RECENT`);
-  const firstUnseen = snap.messages.findIndex((m) => !hasFlag(m.flags, '\\Seen'));
-  if (firstUnseen >= 0) s.untagged(`OK [UNSEEN ${firstUnseen + 1}] First unseen`);
+  if (!s.rev2) {
+    s.untagged(`${view.recent.size} RECENT`);
+    const firstUnseen = snap.messages.findIndex((m) => !hasFlag(m.flags, '\\Seen'));
+    if (firstUnseen >= 0) s.untagged(`OK [UNSEEN ${firstUnseen + 1}] First unseen`);
+  }
   s.untagged(`OK [UIDVALIDITY ${mb.uidValidity}] UIDs valid`);
   s.untagged(`OK [UIDNEXT ${mb.uidNext}] Predicted next UID`);
   const caps = new Set(s.capabilities());

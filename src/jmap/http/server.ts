@@ -112,6 +112,8 @@ export class JmapHttpServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.busy.add(req.socket);
     res.on('close', () => this.busy.delete(req.socket));
+    // Browser clients on other origins may call us; credentials are never implied (no cookies).
+    res.setHeader('Access-Control-Allow-Origin', '*');
     try {
       await this.route(req, res);
     } catch (err) {

@@ -4,10 +4,12 @@ import { MethodError } from '../errors.js';
 import type { JsonObject, MethodContext, MethodDefinition, MethodOutput } from '../core/types.js';
 import type { EmailQueryRequest } from '../../store/types.js';
 import { accountId, invalid, optBool, optInt, optString, readIds } from './args.js';
-import { stateOnlyQueryChanges } from './changes.js';
 import { defineMethod, type MailHandler } from './define.js';
 import type { MailMethodDeps } from './deps.js';
 import { textTerms, toCriteria, toSort } from '../mail/query-filter.js';
+import { emailQueryChanges } from '../mail/query-changes.js';
+import { bodyLists } from '../mail/body-structure.js';
+import { partText } from '../mail/email-view.js';
 
 function queryRequest(args: JsonObject): EmailQueryRequest {
   const req: EmailQueryRequest = {
@@ -47,12 +49,18 @@ async function query(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext)
 
 async function queryChanges(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
   const account = accountId(args, ctx);
-  const req = queryRequest({ ...args, limit: 0, position: 0, anchor: null });
-  const result = await deps.store.queryEmails(account, req);
-  return stateOnlyQueryChanges('Email/queryChanges', account, args, result.queryState, result.total);
+  const since = optString(args, 'sinceQueryState');
+  if (since === undefined) throw invalid('"sinceQueryState" is required');
+  const { limit: _l, position: _p, anchor: _a, ...query } = queryRequest({ ...args, position: 0, anchor: null, limit: null });
+  const r = await emailQueryChanges(deps.store, account, query, since, optInt(args, 'maxChanges', { min: 1 }), optString(args, 'upToId'));
+  const out: JsonObject = { accountId: account, oldQueryState: r.oldQueryState, newQueryState: r.newQueryState, removed: r.removed, added: r.added };
+  if (optBool(args, 'calculateTotal', false)) out.total = r.total;
+  return [['Email/queryChanges', out]];
 }
 
 const SNIPPET_FIELDS = new Set(['text', 'subject', 'body']);
+/** Bytes of each text part searched for a snippet when the preview has no match. */
+const MAX_SNIPPET_SOURCE = 256 * 1024;
 
 function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -102,11 +110,20 @@ async function snippets(deps: MailMethodDeps, args: JsonObject, ctx: MethodConte
       notFound.push(id);
       continue;
     }
-    list.push({
-      emailId: id,
-      subject: highlight(meta.parsed.subject, subjectTerms),
-      preview: highlight(meta.parsed.preview, terms, 255),
-    });
+    let preview = highlight(meta.parsed.preview, terms, 255);
+    if (preview === null && terms.length > 0) {
+      // The match may lie past the stored preview: look in the decoded text parts themselves.
+      const bytes = await deps.store.readMessage(account, id);
+      if (bytes !== null) {
+        const text = bodyLists(meta.parsed.body)
+          .textBody.filter((p) => p.type === 'text')
+          .map((p) => String(partText(p, bytes, MAX_SNIPPET_SOURCE).value))
+          .join(' ')
+          .replace(/\s+/g, ' ');
+        preview = highlight(text, terms, 255);
+      }
+    }
+    list.push({ emailId: id, subject: highlight(meta.parsed.subject, subjectTerms), preview });
   }
   return [['SearchSnippet/get', { accountId: account, list, notFound: notFound.length > 0 ? notFound : null }]];
 }

@@ -6,8 +6,8 @@ export class Progress {
 
   constructor(
     private readonly out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number },
+    /** In the unit of `done` (bytes of an mbox file, or files of a Maildir). */
     private readonly total: number,
-    private readonly unit: 'bytes' | 'messages',
   ) {}
 
   update(done: number, messages: number): void {
@@ -23,7 +23,6 @@ export class Progress {
       this.lastLine = messages;
       this.out.write(`${messages} messages imported\n`);
     }
-    void this.unit;
   }
 
   finish(): void {

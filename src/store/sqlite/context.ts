@@ -189,13 +189,19 @@ export function keywordState(flags: number, keywords: string): KeywordState {
   return { bits: flags, others: keywords === '[]' ? [] : (JSON.parse(keywords) as string[]) };
 }
 
+// Most messages share one of a few flag combinations; memoising them makes a 100k-message SELECT
+// snapshot cheap. Each caller gets its own array copy.
+const flagMemo = new Map<string, string[]>();
+
 export function messageState(r: { uid: number; email_id: number; modseq: number; deleted: number; flags: number; keywords: string }): MessageState {
-  return {
-    uid: r.uid,
-    emailId: encodeId('e', r.email_id),
-    modseq: r.modseq,
-    flags: toImapFlags(keywordState(r.flags, r.keywords), r.deleted === 1),
-  };
+  const key = `${r.flags}|${r.deleted}|${r.keywords}`;
+  let flags = flagMemo.get(key);
+  if (!flags) {
+    flags = toImapFlags(keywordState(r.flags, r.keywords), r.deleted === 1);
+    if (flagMemo.size > 10_000) flagMemo.clear();
+    flagMemo.set(key, flags);
+  }
+  return { uid: r.uid, emailId: encodeId('e', r.email_id), modseq: r.modseq, flags: flags.slice() };
 }
 
 /** Publishes events after commit; a failing bus is logged, never fails the (committed) write. */

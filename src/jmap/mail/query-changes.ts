@@ -1,0 +1,75 @@
+// Email/queryChanges (RFC 8620 §5.6) computed from the Email change log: every email created,
+// updated or destroyed since the old query state is reported as removed, and those that match the
+// query now are re-added at their current index. Over-reporting is allowed by the RFC and keeps a
+// client's cached list exact. Queries whose results depend on other emails of the thread
+// (collapseThreads, thread-keyword filters and sorts) cannot be answered this way.
+import { MethodError } from '../errors.js';
+import type { EmailQueryRequest, MailStore, SearchCriteria } from '../../store/types.js';
+import { CannotCalculateChangesError } from '../../store/errors.js';
+
+export interface QueryChangesResult {
+  oldQueryState: string;
+  newQueryState: string;
+  removed: string[];
+  added: Array<{ id: string; index: number }>;
+  total: number;
+}
+
+function dependsOnThread(c: SearchCriteria): boolean {
+  switch (c.kind) {
+    case 'threadKeyword':
+    case 'threadIds':
+      return true;
+    case 'and':
+    case 'or':
+      return c.of.some(dependsOnThread);
+    case 'not':
+      return dependsOnThread(c.of);
+    default:
+      return false;
+  }
+}
+
+export async function emailQueryChanges(
+  store: MailStore,
+  account: string,
+  query: EmailQueryRequest,
+  sinceQueryState: string,
+  maxChanges: number | undefined,
+  upToId: string | undefined,
+): Promise<QueryChangesResult> {
+  const threadSensitive =
+    query.collapseThreads === true ||
+    dependsOnThread(query.filter) ||
+    (query.sort ?? []).some((s) => s.key === 'allInThreadHaveKeyword' || s.key === 'someInThreadHaveKeyword');
+  const current = await store.queryEmails(account, { ...query, position: 0 });
+  if (sinceQueryState === current.queryState) {
+    return { oldQueryState: sinceQueryState, newQueryState: current.queryState, removed: [], added: [], total: current.total };
+  }
+  if (threadSensitive) throw new MethodError('cannotCalculateChanges', 'results depend on whole threads; query again');
+  const changed = new Set<string>();
+  let since = sinceQueryState;
+  // Read the whole log up to now in pages; the store's maxChanges is a page size here.
+  for (let pages = 0; pages < 1000; pages++) {
+    let page;
+    try {
+      page = await store.changes(account, 'Email', since, 5000);
+    } catch (err) {
+      if (err instanceof CannotCalculateChangesError) throw new MethodError('cannotCalculateChanges');
+      throw err;
+    }
+    for (const id of [...page.created, ...page.updated, ...page.destroyed]) changed.add(id);
+    since = page.newState;
+    if (!page.hasMoreChanges) break;
+  }
+  const added: Array<{ id: string; index: number }> = [];
+  // Past upToId the client keeps nothing cached, so it needs no additions there.
+  const stopAt = upToId === undefined ? -1 : current.ids.indexOf(upToId);
+  for (const [index, id] of current.ids.entries()) {
+    if (stopAt >= 0 && index > stopAt) break;
+    if (changed.has(id)) added.push({ id, index });
+  }
+  const removed = [...changed];
+  if (maxChanges !== undefined && removed.length + added.length > maxChanges) throw new MethodError('tooManyChanges');
+  return { oldQueryState: sinceQueryState, newQueryState: current.queryState, removed, added, total: current.total };
+}

@@ -1,0 +1,67 @@
+// Concurrency limits advertised in the session are enforced per user: a request still sending its
+// body holds its slot, so the next one over the limit gets the RFC 8620 limit problem.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { request, type ClientRequest } from 'node:http';
+import { ConcurrencyGate } from '../../src/jmap/http/concurrency.js';
+import { post, startHarness, USING, type Harness } from './harness.js';
+
+let h: Harness;
+before(async () => {
+  h = await startHarness({ config: { maxConcurrentRequests: 1, maxConcurrentUpload: 1 } });
+});
+after(() => h.close());
+
+test('ConcurrencyGate counts per key and releases once', () => {
+  const gate = new ConcurrencyGate(2);
+  const a = gate.tryEnter('u')!;
+  const b = gate.tryEnter('u')!;
+  assert.equal(gate.tryEnter('u'), undefined);
+  assert.ok(gate.tryEnter('v'));
+  a();
+  a();
+  assert.ok(gate.tryEnter('u'));
+  assert.equal(gate.tryEnter('u'), undefined);
+  b();
+});
+
+/** Starts a POST whose body never finishes until `end()` is called. */
+function hold(path: string, auth: string): { req: ClientRequest; done: Promise<number>; end: () => void } {
+  const url = new URL(path, h.url);
+  const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { Authorization: auth, 'Transfer-Encoding': 'chunked' } });
+  const done = new Promise<number>((resolve, reject) => {
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+  });
+  req.write(path.startsWith('/jmap') ? `{"using":${JSON.stringify(USING)},` : 'partial');
+  return { req, done, end: () => req.end(path.startsWith('/jmap') ? '"methodCalls":[]}' : '') };
+}
+
+test('maxConcurrentRequests: a second API request while one is in flight gets the limit problem', async () => {
+  const auth = h.basic('alice@example.com');
+  await post(h, { using: USING, methodCalls: [] }); // account created, login remembered
+  const first = hold('/jmap', auth);
+  await new Promise((r) => setTimeout(r, 100));
+  const second = await post(h, { using: USING, methodCalls: [] }, auth);
+  assert.equal(second.status, 400);
+  assert.equal(second.body.limit, 'maxConcurrentRequests');
+  const other = await post(h, { using: USING, methodCalls: [] }, h.basic('bob@example.com'));
+  assert.equal(other.status, 200, 'another user is not affected');
+  first.end();
+  assert.equal(await first.done, 200);
+  assert.equal((await post(h, { using: USING, methodCalls: [] }, auth)).status, 200, 'the slot is free again');
+});
+
+test('maxConcurrentUpload: a second upload while one is in flight gets the limit problem', async () => {
+  const auth = h.basic('alice@example.com');
+  const first = hold('/upload/alice@example.com', auth);
+  await new Promise((r) => setTimeout(r, 100));
+  const second = await fetch(`${h.url}/upload/alice@example.com`, { method: 'POST', headers: { Authorization: auth }, body: 'x' });
+  assert.equal(second.status, 400);
+  assert.equal(((await second.json()) as { limit: string }).limit, 'maxConcurrentUpload');
+  first.end();
+  assert.equal(await first.done, 201);
+});

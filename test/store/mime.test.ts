@@ -1,0 +1,84 @@
+// The MIME walker: IMAP section numbering, byte offsets, envelope rules and base subjects.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseMessage } from '../../src/store/mime/parse.js';
+import { baseSubject } from '../../src/store/mime/subject.js';
+import type { MimePart } from '../../src/store/types.js';
+
+const NESTED = Buffer.from(
+  [
+    'From: a@example.org',
+    'Reply-To: Group: x@example.org, y@example.org;',
+    'Subject: nested',
+    'Content-Type: multipart/mixed; boundary=outer',
+    '',
+    '--outer',
+    'Content-Type: text/plain',
+    '',
+    'first',
+    '--outer',
+    'Content-Type: message/rfc822',
+    '',
+    'Subject: inner',
+    'Content-Type: multipart/alternative; boundary=inner',
+    '',
+    '--inner',
+    'Content-Type: text/plain',
+    '',
+    'plain',
+    '--inner',
+    'Content-Type: text/html',
+    '',
+    '<p>html</p>',
+    '--inner--',
+    '--outer--',
+    '',
+  ].join('\r\n'),
+);
+
+function ids(part: MimePart, out: string[] = []): string[] {
+  out.push(`${part.partId}:${part.type}/${part.subtype}`);
+  for (const c of part.children) ids(c, out);
+  if (part.message) ids(part.message.body, out);
+  return out;
+}
+
+describe('MIME parsing', () => {
+  it('numbers parts as IMAP does and records byte offsets', () => {
+    const { parsed } = parseMessage(NESTED);
+    assert.deepEqual(ids(parsed.body), [
+      ':multipart/mixed',
+      '1:text/plain',
+      '2:message/rfc822',
+      '2:multipart/alternative',
+      '2.1:text/plain',
+      '2.2:text/html',
+    ]);
+    const inner = parsed.body.children[1]!;
+    assert.equal(NESTED.subarray(inner.bodyStart, inner.end).toString().split('\r\n')[0], 'Subject: inner');
+    const html = inner.message!.body.children[1]!;
+    assert.equal(NESTED.subarray(html.bodyStart, html.end).toString(), '<p>html</p>');
+    assert.equal(NESTED.subarray(html.headerStart, html.bodyStart).toString(), 'Content-Type: text/html\r\n\r\n');
+    assert.equal(inner.message!.envelope.subject, 'inner');
+    assert.equal(parsed.body.children[0]!.lines, 1);
+  });
+
+  it('defaults sender and reply-to to from, and marks groups as RFC 3501 requires', () => {
+    const { parsed } = parseMessage(NESTED);
+    assert.deepEqual(parsed.envelope.sender, parsed.envelope.from);
+    assert.deepEqual(parsed.envelope.replyTo, [
+      { name: null, adl: null, mailbox: 'Group', host: null },
+      { name: null, adl: null, mailbox: 'x', host: 'example.org' },
+      { name: null, adl: null, mailbox: 'y', host: 'example.org' },
+      { name: null, adl: null, mailbox: null, host: null },
+    ]);
+    assert.equal(parsed.preview, 'first');
+  });
+
+  it('derives RFC 5256 base subjects', () => {
+    assert.equal(baseSubject('Re: Fwd: [list] RE: Hello (fwd)'), 'hello');
+    assert.equal(baseSubject('[Fwd: Re: Status]'), 'status');
+    assert.equal(baseSubject('=?utf-8?q?Re=3A_Caf=C3=A9?='), 'café');
+    assert.equal(baseSubject(null), '');
+  });
+});
