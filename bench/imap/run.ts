@@ -72,6 +72,13 @@ class Conn {
       this.socket.write(`${tag} ${text}\r\n`);
     });
   }
+  /** Sends `tag IDLE` and resolves at the `+` continuation. */
+  idle(tag: string): Promise<string> {
+    return new Promise((resolve) => {
+      this.waiting = { tag: '+', resolve };
+      this.socket.write(`${tag} IDLE\r\n`);
+    });
+  }
   close(): void {
     this.socket.destroy();
   }
@@ -82,8 +89,12 @@ const plainIR = (u: string): string => Buffer.from(`\0${u}\0pw`).toString('base6
 const bearerIR = (u: string): string => Buffer.from(`n,a=${u},\x01auth=Bearer ${info.tokens[u]}\x01\x01`).toString('base64');
 
 async function loginLoop(clients: number, mech: 'PLAIN' | 'OAUTHBEARER'): Promise<number> {
+  return (await loginLoopFor(clients, mech, DURATION_MS)) / (DURATION_MS / 1000);
+}
+
+async function loginLoopFor(clients: number, mech: 'PLAIN' | 'OAUTHBEARER', ms: number): Promise<number> {
   let done = 0;
-  const until = Date.now() + DURATION_MS;
+  const until = Date.now() + ms;
   await Promise.all(
     Array.from({ length: clients }, async (_, i) => {
       const u = users[i % users.length]!;
@@ -100,10 +111,13 @@ async function loginLoop(clients: number, mech: 'PLAIN' | 'OAUTHBEARER'): Promis
       }
     }),
   );
-  return done / (DURATION_MS / 1000);
+  return done;
 }
 
 async function idleMemory(n: number): Promise<{ perConn: number; rssPerConn: number }> {
+  // Warm up (JIT, store statements, account creation) so the baseline is steady.
+  await loginLoopFor(8, 'PLAIN', 1000);
+  await new Promise((r) => setTimeout(r, 1000));
   const before = await mem();
   const conns: Conn[] = [];
   for (let i = 0; i < n; i += 100) {
@@ -114,7 +128,7 @@ async function idleMemory(n: number): Promise<{ perConn: number; rssPerConn: num
         const u = users[(i + k) % users.length]!;
         await c.cmd('a', `AUTHENTICATE PLAIN ${plainIR(u)}`);
         await c.cmd('b', 'SELECT INBOX');
-        await c.cmd('+', 'i IDLE');
+        await c.idle('i');
         conns.push(c);
       }),
     );
@@ -155,10 +169,10 @@ async function mixed(clients: number): Promise<number> {
 }
 
 const fmt = (n: number): string => n.toFixed(1);
+const m = await idleMemory(IDLE_N);
+console.log(`memory per authenticated IDLE connection (N=${IDLE_N}): heap+external ${fmt(m.perConn / 1024)} kB, rss ${fmt(m.rssPerConn / 1024)} kB`);
 for (const mech of ['PLAIN', 'OAUTHBEARER'] as const) {
   for (const n of [1, 8, 32]) console.log(`logins/s ${mech.padEnd(11)} clients=${String(n).padStart(2)}: ${fmt(await loginLoop(n, mech))}`);
 }
-const m = await idleMemory(IDLE_N);
-console.log(`memory per authenticated IDLE connection (N=${IDLE_N}): heap+external ${fmt(m.perConn / 1024)} kB, rss ${fmt(m.rssPerConn / 1024)} kB`);
 for (const n of [1, 8]) console.log(`mixed FETCH/STORE/SEARCH/APPEND/EXPUNGE ops/s clients=${n}: ${fmt(await mixed(n))}`);
 child.send('stop');

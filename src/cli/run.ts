@@ -19,13 +19,24 @@ import { StartupError } from '../server/errors.js';
 import { tesseraVersion } from '../server/version.js';
 import { domainCommand } from './commands/domain.js';
 import { createHelpCommand, generalHelp } from './commands/help.js';
+import { mailboxExportCommand } from './commands/mailbox-export.js';
+import { mailboxImportCommand } from './commands/mailbox-import.js';
 import { serveCommand } from './commands/serve.js';
+import { sessionsCommand } from './commands/sessions.js';
 import { userCommand } from './commands/user.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, PasswordInputError, UsageError } from './errors.js';
 import type { CliCommand, CliIO } from './types.js';
 
 const helpCommand: CliCommand = createHelpCommand(() => COMMANDS);
-export const COMMANDS: readonly CliCommand[] = [serveCommand, userCommand, domainCommand, helpCommand];
+export const COMMANDS: readonly CliCommand[] = [
+  serveCommand,
+  userCommand,
+  domainCommand,
+  mailboxImportCommand,
+  mailboxExportCommand,
+  sessionsCommand,
+  helpCommand,
+];
 
 /** Errors whose message is the whole story for the operator: no stack trace. */
 const EXPECTED_ERRORS = [

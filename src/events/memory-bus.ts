@@ -25,9 +25,9 @@ export class MemoryEventBus implements EventBus {
 
   async publish(event: BusEvent): Promise<void> {
     if (this.closed) return;
-    // A frozen structured clone keeps the in-process bus honest: neither the publisher nor another
-    // subscriber can be affected by a subscriber's mutation, exactly as with a serialised transport.
-    this.queue.push(deepFreeze(structuredClone(event)));
+    // Structured clones keep the in-process bus honest: neither the publisher nor another
+    // subscriber is affected by a subscriber's mutation, exactly as with a serialised transport.
+    this.queue.push(structuredClone(event));
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.drain());
@@ -64,14 +64,17 @@ export class MemoryEventBus implements EventBus {
   }
 
   private dispatch(event: BusEvent): void {
+    let delivered = 0;
+    // The first handler gets the queued copy, every further one its own clone.
+    const copy = <E extends BusEvent>(e: E): E => (delivered++ === 0 ? e : structuredClone(e));
     if (event.type === 'session-revoked') {
-      for (const h of [...this.revocationHandlers]) this.call(h, event);
+      for (const h of [...this.revocationHandlers]) this.call(h, copy(event));
       return;
     }
-    for (const h of [...(this.accountHandlers.get(event.account) ?? [])]) this.call(h, event);
+    for (const h of [...(this.accountHandlers.get(event.account) ?? [])]) this.call(h, copy(event));
     if (isMailboxEvent(event)) {
       const key = mailboxKey(event.account, event.mailboxId);
-      for (const h of [...(this.mailboxHandlers.get(key) ?? [])]) this.call(h, event);
+      for (const h of [...(this.mailboxHandlers.get(key) ?? [])]) this.call(h, copy(event));
     }
   }
 
@@ -103,10 +106,3 @@ function addTo<H>(map: Map<string, Set<H>>, key: string, handler: H): Unsubscrib
   };
 }
 
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object') {
-    for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
-}

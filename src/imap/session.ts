@@ -192,13 +192,21 @@ export class ImapSession {
     }
   }
 
-  /** Next raw line (SASL response, IDLE DONE); null when the connection closed. */
-  async readLine(): Promise<string | null> {
+  /**
+   * Next raw line (SASL responses): null when the connection closed, undefined when the line was
+   * over the length limit (and has been discarded).
+   */
+  async readLine(): Promise<string | null | undefined> {
     const ev = await this.nextEvent('line');
     if (!ev) return null;
     if (ev.type === 'line') return ev.line.toString('utf8');
-    if (ev.type === 'reject') return null;
-    return null;
+    return undefined;
+  }
+
+  /** IDLE may last longer than the normal inactivity timeout (RFC 2177 suggests 30 minutes). */
+  setIdling(idling: boolean): void {
+    const seconds = idling ? Math.max(this.config.timeout, 1800) : this.config.timeout;
+    this.socket.setTimeout(seconds * 1000);
   }
 
   /**

@@ -40,12 +40,27 @@ function hold(path: string, auth: string): { req: ClientRequest; done: Promise<n
   return { req, done, end: () => req.end(path.startsWith('/jmap') ? '"methodCalls":[]}' : '') };
 }
 
+/**
+ * Holds one request open and probes with another until the probe is refused. The held request may
+ * reach the server after the probe (a loaded machine), in which case it is the one refused; then
+ * both are finished and the pair is tried again, waiting a little longer each time.
+ */
+async function holdAndProbe<T extends { status: number }>(path: string, auth: string, probe: () => Promise<T>): Promise<{ held: ReturnType<typeof hold>; refused: T }> {
+  for (let i = 1; i <= 20; i++) {
+    const held = hold(path, auth);
+    await new Promise((resolve) => setTimeout(resolve, 25 * i));
+    const r = await probe();
+    if (r.status !== 200 && r.status !== 201) return { held, refused: r };
+    held.end();
+    await held.done;
+  }
+  throw new Error('the held request never occupied its slot');
+}
+
 test('maxConcurrentRequests: a second API request while one is in flight gets the limit problem', async () => {
   const auth = h.basic('alice@example.com');
   await post(h, { using: USING, methodCalls: [] }); // account created, login remembered
-  const first = hold('/jmap', auth);
-  await new Promise((r) => setTimeout(r, 100));
-  const second = await post(h, { using: USING, methodCalls: [] }, auth);
+  const { held: first, refused: second } = await holdAndProbe('/jmap', auth, () => post(h, { using: USING, methodCalls: [] }, auth));
   assert.equal(second.status, 400);
   assert.equal(second.body.limit, 'maxConcurrentRequests');
   const other = await post(h, { using: USING, methodCalls: [] }, h.basic('bob@example.com'));
@@ -57,11 +72,12 @@ test('maxConcurrentRequests: a second API request while one is in flight gets th
 
 test('maxConcurrentUpload: a second upload while one is in flight gets the limit problem', async () => {
   const auth = h.basic('alice@example.com');
-  const first = hold('/upload/alice@example.com', auth);
-  await new Promise((r) => setTimeout(r, 100));
-  const second = await fetch(`${h.url}/upload/alice@example.com`, { method: 'POST', headers: { Authorization: auth }, body: 'x' });
+  const { held: first, refused: second } = await holdAndProbe('/upload/alice@example.com', auth, async () => {
+    const res = await fetch(`${h.url}/upload/alice@example.com`, { method: 'POST', headers: { Authorization: auth }, body: 'x' });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  });
   assert.equal(second.status, 400);
-  assert.equal(((await second.json()) as { limit: string }).limit, 'maxConcurrentUpload');
+  assert.equal(second.body.limit, 'maxConcurrentUpload');
   first.end();
   assert.equal(await first.done, 201);
 });

@@ -92,7 +92,9 @@ test('WebSocket: requests get responses with requestId, push enable delivers Sta
     assert.equal(err.type, 'urn:ietf:params:jmap:error:notJSON');
 
     ws.send(JSON.stringify({ '@type': 'WebSocketPushEnable', dataTypes: ['Email'] }));
-    await new Promise((r) => setTimeout(r, 50));
+    // Messages are handled in order, so once this answer is back, push is enabled.
+    ws.send(JSON.stringify({ '@type': 'Request', id: 'r2', using: USING, methodCalls: [['Core/echo', {}, '0']] }));
+    await next((m) => m.requestId === 'r2', 'echo after push enable');
     await h.store.append(ALICE, { mailboxIds: [inbox], bytes: message({ subject: 'ws push' }) }, { delivery: true });
     const change = await next((m) => m['@type'] === 'StateChange', 'state change');
     assert.ok(change.changed[ALICE].Email);

@@ -88,3 +88,25 @@ test('Identity/set may not add another sender address', async () => {
   assert.ok(r.created.ok.id);
   assert.equal(r.notCreated.bad.type, 'forbiddenFrom');
 });
+
+test('onSuccessDestroyEmail destroys the sent draft', async () => {
+  const emailId = await draft({ from: [{ email: ALICE }], to: [{ email: 'bob@example.com' }] });
+  const r = (await call(h, [['EmailSubmission/set', {
+    accountId: ALICE, create: { s: { identityId: 'default', emailId } }, onSuccessDestroyEmail: ['#s'],
+  }, '0']], USING_SUB)) as any;
+  assert.ok(r[0][1].created.s);
+  assert.equal(r[1][0], 'Email/set');
+  assert.deepEqual(r[1][1].destroyed, [emailId]);
+  assert.equal((await h.store.getEmails(ALICE, [emailId])).length, 0);
+});
+
+test('Quota/get reports the account limits and usage (RFC 9425)', async () => {
+  await h.store.setQuota(ALICE, { storage: 10_000_000, messages: 1000 });
+  const [[, q]] = (await call(h, [['Quota/get', { accountId: ALICE, ids: null }, 'q']], [...USING, 'urn:ietf:params:jmap:quota'])) as any;
+  const byType = Object.fromEntries(q.list.map((x: any) => [x.resourceType, x]));
+  assert.equal(byType.octets.hardLimit, 10_000_000);
+  assert.equal(byType.count.hardLimit, 1000);
+  assert.ok(byType.count.used >= 1);
+  assert.equal(byType.octets.scope, 'account');
+  assert.deepEqual(byType.octets.types, ['Email']);
+});

@@ -25,7 +25,8 @@ export const authenticate: CommandSpec = {
       if (step.type === 'failure') throw failureToImap(step.failure);
       s.write(`+ ${step.base64}\r\n`);
       const line = await s.readLine();
-      if (line === null) throw new ImapError('BAD', 'Connection closed during authentication');
+      if (line === null) return { replied: true };
+      if (line === undefined) throw new ImapError('BAD', 'Authentication response too long', 'TOOBIG');
       step = await exchange.respond(line);
     }
   },

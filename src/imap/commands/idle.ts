@@ -1,5 +1,6 @@
 // IDLE (RFC 2177): pushes untagged updates for the selected mailbox as they happen until DONE.
-import type { CommandSpec } from '../types.js';
+import type { CommandOk, CommandSpec } from '../types.js';
+import type { ImapSession } from '../session.js';
 import { ImapSyntaxError } from '../proto/errors.js';
 
 export const idle: CommandSpec = {
@@ -8,18 +9,27 @@ export const idle: CommandSpec = {
   async run(s, args) {
     args.end();
     s.write('+ idling\r\n');
-    for (;;) {
-      if (s.state === 'selected') await s.refresh(true);
-      if (s.isStopping) {
-        s.write('* BYE Server shutting down\r\n');
-        s.destroy();
-        return { replied: true };
-      }
-      const line = await s.readLineOrWake();
-      if (line === null) return { replied: true };
-      if (line === undefined) continue;
-      if (line.toUpperCase() !== 'DONE') throw new ImapSyntaxError('Expected DONE');
-      return { text: 'IDLE terminated' };
+    s.setIdling(true);
+    try {
+      return await idleLoop(s);
+    } finally {
+      s.setIdling(false);
     }
   },
 };
+
+async function idleLoop(s: ImapSession): Promise<CommandOk> {
+  for (;;) {
+    if (s.state === 'selected') await s.refresh(true);
+    if (s.isStopping) {
+      s.write('* BYE Server shutting down\r\n');
+      s.destroy();
+      return { replied: true };
+    }
+    const line = await s.readLineOrWake();
+    if (line === null) return { replied: true };
+    if (line === undefined) continue;
+    if (line.toUpperCase() !== 'DONE') throw new ImapSyntaxError('Expected DONE');
+    return { text: 'IDLE terminated' };
+  }
+}

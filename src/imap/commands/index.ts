@@ -18,6 +18,7 @@ import { close, unselect } from './close.js';
 import { expunge } from './expunge.js';
 import { search } from './search.js';
 import { sort } from './sort.js';
+import { thread } from './thread.js';
 import { fetch } from './fetch.js';
 import { store } from './store.js';
 import { copy, move } from './copy.js';
@@ -51,6 +52,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   EXPUNGE: expunge,
   SEARCH: search,
   SORT: sort,
+  THREAD: thread,
   FETCH: fetch,
   STORE: store,
   COPY: copy,

@@ -15,6 +15,14 @@ export const sort: CommandSpec = {
   states: ['selected'],
   expungeAfter: false,
   async run(s, args, ctx) {
+    // ESORT (RFC 5267 §3): SORT RETURN (MIN MAX ALL COUNT) answers ESEARCH in sort order.
+    let returnOpts: Set<string> | undefined;
+    if (args.peekAtom() === 'RETURN') {
+      args.atom();
+      returnOpts = new Set(args.list('return options').map((t) => tokenText(t).toUpperCase()));
+      for (const o of returnOpts) if (!['MIN', 'MAX', 'ALL', 'COUNT'].includes(o)) throw new ImapSyntaxError(`Unknown RETURN option ${o.slice(0, 20)}`);
+      if (returnOpts.size === 0) returnOpts.add('ALL');
+    }
     const keyTokens = args.list('sort criteria');
     const specs: SortSpec[] = [];
     let reverse = false;
@@ -40,6 +48,31 @@ export const sort: CommandSpec = {
     const metas = uids.length > 0 ? await s.store.getMessages(s.account!, view.mailboxId, toUidSet(uids), { parsed: true }) : [];
     const sorted = sortMessages(metas, specs);
     const nums = ctx.uid ? sorted : sorted.map((u) => view.seqOf(u));
+    if (returnOpts) {
+      const out = [`ESEARCH (TAG "${ctx.tag.replace(/["\\]/g, '\\$&')}")`];
+      if (ctx.uid) out.push('UID');
+      if (nums.length > 0) {
+        if (returnOpts.has('MIN')) out.push(`MIN ${nums[0]}`);
+        if (returnOpts.has('MAX')) out.push(`MAX ${nums[nums.length - 1]}`);
+        if (returnOpts.has('ALL')) out.push(`ALL ${orderedSet(nums)}`);
+      }
+      if (returnOpts.has('COUNT')) out.push(`COUNT ${nums.length}`);
+      s.untagged(out.join(' '));
+      return;
+    }
     s.untagged(`SORT${nums.length ? ' ' + nums.join(' ') : ''}`);
   },
 };
+
+/** A sequence set that keeps the given order: only ascending consecutive runs become ranges. */
+function orderedSet(nums: number[]): string {
+  const parts: string[] = [];
+  let i = 0;
+  while (i < nums.length) {
+    let j = i;
+    while (j + 1 < nums.length && nums[j + 1] === nums[j]! + 1) j++;
+    parts.push(i === j ? String(nums[i]) : `${nums[i]}:${nums[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}

@@ -13,7 +13,7 @@ export interface SortSpec {
   reverse: boolean;
 }
 
-function casemap(s: string): Buffer {
+export function casemap(s: string): Buffer {
   return Buffer.from(s.replace(/[a-z]/g, (c) => c.toUpperCase()), 'utf8');
 }
 
@@ -29,7 +29,8 @@ function display(list: EnvelopeAddress[] | null): string {
   return a.host === 'MISSING_DOMAIN' ? (a.mailbox ?? '') : `${a.mailbox ?? ''}@${a.host}`;
 }
 
-function sentTime(m: MessageMeta): number {
+/** Sent date (Date header) in ms; the internal date when absent or unparseable (RFC 5256). */
+export function sentTime(m: MessageMeta): number {
   const raw = m.parsed?.envelope.date;
   const t = raw ? Date.parse(raw.replace(/\s*\([^)]*\)\s*$/, '')) : NaN;
   return Number.isNaN(t) ? m.receivedAt.getTime() : t;

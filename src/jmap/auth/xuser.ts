@@ -23,6 +23,8 @@ export class XUserStrategy implements AuthStrategy {
   private readonly proxies: CidrList;
   private readonly secretDigests: Buffer[];
   private readonly headerName: string;
+  /** Last warning time per peer: a client repeating the header must not flood the log. */
+  private readonly warned = new Map<string, number>();
 
   constructor(
     config: JmapConfig['xUser'],
@@ -55,15 +57,24 @@ export class XUserStrategy implements AuthStrategy {
     return ok;
   }
 
+  private warn(peer: string, message: string): void {
+    const now = Date.now();
+    const last = this.warned.get(peer);
+    if (last !== undefined && now - last < 60_000) return;
+    if (this.warned.size > 10_000) this.warned.clear();
+    this.warned.set(peer, now);
+    this.logger.warn({ peer, header: this.headerName }, message);
+  }
+
   async authenticate(req: HttpAuthRequest): Promise<StrategyOutcome> {
     const claimed = headerValue(req, this.headerName);
     if (claimed === undefined) return { kind: 'notApplicable' };
     if (this.proxies.size > 0 && !this.proxies.contains(req.peer)) {
-      this.logger.warn({ peer: req.peer, header: this.headerName }, 'JMAP identity header from an untrusted peer ignored');
+      this.warn(req.peer, 'JMAP identity header from an untrusted peer ignored');
       return { kind: 'notApplicable' };
     }
     if (!this.secretMatches(headerValue(req, 'x-user-secret'))) {
-      this.logger.warn({ peer: req.peer, header: this.headerName }, 'JMAP identity header with a wrong or missing X-User-Secret ignored');
+      this.warn(req.peer, 'JMAP identity header with a wrong or missing X-User-Secret ignored');
       return { kind: 'notApplicable' };
     }
     try {
