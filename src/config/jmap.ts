@@ -215,12 +215,14 @@ function readXUser(ctx: FileContext, props: PropertiesReader, strategies: JmapSt
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(raw)) throw new InvalidValue('write an HTTP header name, e.g. X-User');
     return raw;
   }) ?? DEFAULT_XUSER_HEADER;
-  if (strategies.includes('xuser') && secrets.length === 0 && trustedProxies.length === 0) {
+  // Identity headers are accepted only from configured trusted proxies; a secret may be required
+  // on top, but alone it would let any peer that learns it claim any user.
+  if (strategies.includes('xuser') && trustedProxies.length === 0) {
     ctx.fail(
       STRATEGY_KEY,
       props.get(STRATEGY_KEY)?.raw ?? '',
-      `XUserAuthenticationStrategy trusts a header anyone could send: set ${prefix}.trustedProxies (CIDRs of your API gateway) and/or ${prefix}.secret`,
-      'X-User strategy without trusted proxies or secret',
+      `XUserAuthenticationStrategy trusts a header anyone could send: set ${prefix}.trustedProxies (CIDRs of your API gateway), optionally with ${prefix}.secret`,
+      secrets.length > 0 ? 'X-User strategy with a secret but no trusted proxies' : 'X-User strategy without trusted proxies',
     );
   }
   return { headerName, trustedProxies, secrets };

@@ -71,11 +71,6 @@ const mappings: MappingCase[] = [
     check: (l) => assert.deepEqual(l.config.jmap.xUser, { headerName: 'X-Forwarded-User', trustedProxies: ['10.0.0.0/8', '127.0.0.1/32'], secrets: ['s1', 's2'] }),
   },
   {
-    name: 'X-User with a secret only (James style)',
-    props: 'authentication.strategy.rfc8621=XUserAuthenticationStrategy\nauthentication.strategy.rfc8621.xUser.secret=s1\n',
-    check: (l) => assert.deepEqual(l.config.jmap.xUser.secrets, ['s1']),
-  },
-  {
     name: 'auth switches and every oidc.* key',
     props: [
       'auth.plainAuthEnabled=false',
@@ -178,6 +173,11 @@ const errors: { name: string; props: string; error: Omit<ExpectedError, 'file'> 
     name: 'X-User with neither trusted proxies nor secret',
     props: 'authentication.strategy.rfc8621=basic,xuser\n',
     error: { key: 'authentication.strategy.rfc8621', value: 'basic,xuser', fix: 'set authentication.strategy.rfc8621.xUser.trustedProxies' },
+  },
+  {
+    name: 'X-User with a secret but no trusted proxies (James style is refused: a secret alone is not enough)',
+    props: 'authentication.strategy.rfc8621=XUserAuthenticationStrategy\nauthentication.strategy.rfc8621.xUser.secret=s1\n',
+    error: { key: 'authentication.strategy.rfc8621', value: 'XUserAuthenticationStrategy', fix: 'set authentication.strategy.rfc8621.xUser.trustedProxies' },
   },
   {
     name: 'JWT strategy without OIDC settings',

@@ -31,6 +31,14 @@ test('X-User with neither trusted proxies nor a secret is a start-up error namin
   );
 });
 
+test('X-User with a secret but no trusted proxies is a start-up error: a secret alone is not enough', () => {
+  const users = { lookup: async () => ({ username: 'alice@example.org' }) };
+  assert.throws(
+    () => new XUserStrategy({ headerName: 'X-User', trustedProxies: [], secrets: ['s3cret'] }, users, createLogger('silent'), 'conf/jmap.properties'),
+    (err: unknown) => err instanceof XUserMisconfiguredError && /trustedProxies/.test(err.message),
+  );
+});
+
 function captureLogger(): { logger: ReturnType<typeof createLogger>; lines: string[] } {
   const lines: string[] = [];
   const sink = new Writable({

@@ -32,10 +32,14 @@ export class XUserStrategy implements AuthStrategy {
     private readonly logger: Logger,
     source: string,
   ) {
-    if (config.trustedProxies.length === 0 && config.secrets.length === 0) {
+    // The header is believed only from the API gateway's addresses: a shared secret alone would let
+    // any peer that learns it (logs, a leaked gateway config) claim any user, so it is an addition
+    // to the trusted-proxy list, never a replacement for it.
+    if (config.trustedProxies.length === 0) {
       throw new XUserMisconfiguredError(
-        `${source}: X-User authentication needs authentication.strategy.rfc8621.xUser.trustedProxies or ` +
-          `authentication.strategy.rfc8621.xUser.secret; without either anyone could claim any user`,
+        `${source}: X-User authentication needs authentication.strategy.rfc8621.xUser.trustedProxies ` +
+          `(the CIDRs of your API gateway; authentication.strategy.rfc8621.xUser.secret may be added); ` +
+          `without it anyone could claim any user`,
       );
     }
     this.proxies = new CidrList(config.trustedProxies);
@@ -69,7 +73,7 @@ export class XUserStrategy implements AuthStrategy {
   async authenticate(req: HttpAuthRequest): Promise<StrategyOutcome> {
     const claimed = headerValue(req, this.headerName);
     if (claimed === undefined) return { kind: 'notApplicable' };
-    if (this.proxies.size > 0 && !this.proxies.contains(req.peer)) {
+    if (!this.proxies.contains(req.peer)) {
       this.warn(req.peer, 'JMAP identity header from an untrusted peer ignored');
       return { kind: 'notApplicable' };
     }
