@@ -1,6 +1,6 @@
 // Store benchmark (not a test): durable 4 KiB appends/s, envelope fetch of 10k messages, header and
 // body search and JMAP query on an N-message mailbox, flag update of 10k messages.
-// Usage: node --import tsx bench/store/run.ts [--messages N] [--appends N]
+// Usage: node --import tsx bench/store/run.ts [--messages N] [--appends N] [--concurrency N] [--keep]
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -50,7 +50,7 @@ try {
   report(`durable appends, 4 KiB, sequential (${APPENDS})`, performance.now() - t, APPENDS);
 
   t = performance.now();
-  const conc = 16;
+  const conc = arg('concurrency', 16);
   let next = APPENDS;
   const stop = APPENDS * 2;
   await Promise.all(

@@ -64,18 +64,15 @@ export class MemoryEventBus implements EventBus {
   }
 
   private dispatch(event: BusEvent): void {
-    let delivered = 0;
-    // The first handler gets the queued copy, every further one its own clone.
-    const copy = <E extends BusEvent>(e: E): E => (delivered++ === 0 ? e : structuredClone(e));
-    if (event.type === 'session-revoked') {
-      for (const h of [...this.revocationHandlers]) this.call(h, copy(event));
-      return;
+    // Handlers of the matching topics only ever see events of their topic's type.
+    const handlers: Array<EventHandler<never>> = [];
+    if (event.type === 'session-revoked') handlers.push(...this.revocationHandlers);
+    else {
+      handlers.push(...(this.accountHandlers.get(event.account) ?? []));
+      if (isMailboxEvent(event)) handlers.push(...(this.mailboxHandlers.get(mailboxKey(event.account, event.mailboxId)) ?? []));
     }
-    for (const h of [...(this.accountHandlers.get(event.account) ?? [])]) this.call(h, copy(event));
-    if (isMailboxEvent(event)) {
-      const key = mailboxKey(event.account, event.mailboxId);
-      for (const h of [...(this.mailboxHandlers.get(key) ?? [])]) this.call(h, copy(event));
-    }
+    // Every handler but the last gets its own clone; the last one gets the queued copy.
+    handlers.forEach((h, i) => this.call(h as EventHandler<BusEvent>, i === handlers.length - 1 ? event : structuredClone(event)));
   }
 
   private call<E>(handler: EventHandler<E>, event: E): void {

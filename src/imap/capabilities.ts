@@ -24,6 +24,7 @@ export const EXTENSIONS = [
   'SEARCHRES',
   'UTF8=ACCEPT',
   'MULTIAPPEND',
+  'CATENATE',
   'BINARY',
   'SORT',
   'SORT=DISPLAY',

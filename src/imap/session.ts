@@ -20,6 +20,7 @@ import { SelectedView } from './selected.js';
 import type { ImapDeps, SessionState } from './types.js';
 import { formatFlags } from './flags.js';
 import { claimRecent } from './recent.js';
+import { formatSequenceSet } from './proto/sequence.js';
 
 export interface SessionOptions {
   config: ImapServerConfig;
@@ -173,6 +174,21 @@ export class ImapSession {
     this.socket.write(Array.isArray(data) ? toBuffer(data) : typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
   }
 
+  /** Waits while the socket's send buffer is full, so large FETCH responses do not pile up in memory. */
+  async drain(): Promise<void> {
+    const sock = this.socket;
+    if (this.closed || !sock.writableNeedDrain) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        sock.off('drain', done);
+        sock.off('close', done);
+        resolve();
+      };
+      sock.on('drain', done);
+      sock.on('close', done);
+    });
+  }
+
   /** `* <parts>\r\n` */
   untagged(...parts: Array<Wire | Wire[]>): void {
     this.write(['* ', ...flat(parts), '\r\n']);
@@ -312,7 +328,7 @@ export class ImapSession {
       }
     }
     const spec = COMMANDS[name];
-    if (!spec || (name === 'EXPUNGE' && uid && !COMMANDS['EXPUNGE'])) {
+    if (!spec) {
       this.write(`${tag} BAD Unknown command\r\n`);
       return;
     }
@@ -332,8 +348,12 @@ export class ImapSession {
       this.write(`${tag} OK ${code}${ok?.text ?? `${uid ? 'UID ' : ''}${name} completed`}\r\n`);
     } catch (err) {
       if (this.closed) return;
-      const e = toImapError(err);
-      if (!e) throw err;
+      let e = toImapError(err);
+      if (!e) {
+        // An unexpected failure (a bug, a database error): answer this command, keep the session.
+        this.logger.error({ err, command: name }, 'imap command failed');
+        e = new ImapError('NO', 'Internal server error', 'SERVERBUG');
+      }
       if (this.selected && this.selected === wasSelected && this.state === 'selected' && e.status === 'NO') {
         await this.refresh(spec.expungeAfter || uid).catch(() => undefined);
       }
@@ -390,7 +410,6 @@ export class ImapSession {
     const update = view.apply(changes, allowExpunge, condstore);
     if (update.expunged.length > 0) {
       if (this.enabled.has('QRESYNC')) {
-        const { formatSequenceSet } = await import('./proto/sequence.js');
         this.untagged(`VANISHED ${formatSequenceSet(update.expunged.map((e) => e.uid).sort((a, b) => a - b))}`);
       } else {
         for (const e of update.expunged) this.untagged(`${e.seq} EXPUNGE`);

@@ -14,7 +14,6 @@ import { JmapApp } from './app.js';
 import { JmapHttpServer } from './http/server.js';
 import { buildStrategies } from './auth/strategies.js';
 import type { JmapAuthenticator } from './auth/types.js';
-import { BasicStrategy } from './auth/basic.js';
 
 export type { JmapAuthenticator } from './auth/types.js';
 export { XUserMisconfiguredError } from './auth/xuser.js';
@@ -64,9 +63,8 @@ export function createJmapServer(deps: JmapDeps, config: JmapConfig): JmapServer
     tokenExpiry: config.tokenExpiry,
     ...(config.tls ? { tls: config.tls } : {}),
   });
-  // A revoked user (password change, logout, deletion) must not keep a remembered Basic login.
+  // A revoked session (logout, token revoked, admin revoke) closes its push channels.
   const unsubscribeRevocations = deps.events.onRevocation((event) => {
-    if (event.user !== undefined) for (const s of strategies) if (s instanceof BasicStrategy) s.forgetUser(event.user);
     const closed = http.live.revoke(event);
     if (closed > 0) logger.info({ closed, reason: event.reason }, 'closed JMAP push connections of a revoked session');
   });

@@ -59,7 +59,7 @@ async function holdAndProbe<T extends { status: number }>(path: string, auth: st
 
 test('maxConcurrentRequests: a second API request while one is in flight gets the limit problem', async () => {
   const auth = h.basic('alice@example.com');
-  await post(h, { using: USING, methodCalls: [] }); // account created, login remembered
+  await post(h, { using: USING, methodCalls: [] }); // account created
   const { held: first, refused: second } = await holdAndProbe('/jmap', auth, () => post(h, { using: USING, methodCalls: [] }, auth));
   assert.equal(second.status, 400);
   assert.equal(second.body.limit, 'maxConcurrentRequests');

@@ -14,6 +14,7 @@ import { InvalidPasswordError, UnknownDomainError } from './errors.js';
 import { parseUserName, type ParsedUserName } from './names.js';
 import { burnPasswordCheck, hashPassword, needsRehash, verifyPasswordHash } from './password-hash.js';
 import { SqliteDomainList } from './sqlite-domains.js';
+import { VerifiedPasswords } from './verified-passwords.js';
 
 const MAX_PASSWORD_LENGTH = 1024;
 
@@ -34,6 +35,7 @@ export class SqliteUsersRepository implements UsersRepository {
     private readonly db: UsersDatabase,
     config: EmbeddedUsersConfig,
     private readonly logger: Logger,
+    private readonly verified: VerifiedPasswords = new VerifiedPasswords(),
   ) {
     this.virtualHosting = config.enableVirtualHosting;
   }
@@ -69,9 +71,12 @@ export class SqliteUsersRepository implements UsersRepository {
       await burnPasswordCheck(password);
       return false;
     }
+    if (this.verified.has(parsed.username, stored, password)) return true;
     const ok = await verifyPasswordHash(password, stored);
-    if (ok && needsRehash(stored)) await this.rehash(parsed.username, password, stored);
-    return ok;
+    if (!ok) return false;
+    if (needsRehash(stored)) await this.rehash(parsed.username, password, stored);
+    else this.verified.remember(parsed.username, stored, password);
+    return true;
   }
 
   /** Upgrades a hash made with older, cheaper parameters while the clear password is at hand. */

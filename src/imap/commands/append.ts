@@ -1,17 +1,21 @@
-// APPEND (RFC 3501 §6.3.11) with MULTIAPPEND (RFC 3502) and APPENDUID (RFC 4315). Every message is
-// parsed and checked before the first is stored, so a bad one leaves nothing behind.
+// APPEND (RFC 3501 §6.3.11) with MULTIAPPEND (RFC 3502), CATENATE (RFC 4469), literal8 (RFC 3516)
+// and APPENDUID (RFC 4315). Every message is parsed and assembled before the first is stored, and
+// the store appends them all or none.
 import type { CommandSpec } from '../types.js';
 import { ImapNoError, ImapSyntaxError } from '../proto/errors.js';
+import { tokenText } from '../proto/args.js';
 import { mailboxArg, findMailbox } from '../mailbox-name.js';
 import { parseFlags } from '../flags.js';
 import { parseDateTime } from '../datetime.js';
 import { formatSequenceSet } from '../proto/sequence.js';
 import { encodeBinaryParts } from '../binary-append.js';
+import { catenate, type CatenatePart } from '../catenate.js';
 
 interface Pending {
   flags: string[];
   date?: Date;
-  raw: Buffer;
+  raw?: Buffer;
+  parts?: CatenatePart[];
 }
 
 export const append: CommandSpec = {
@@ -28,18 +32,39 @@ export const append: CommandSpec = {
       if (t && t.type === 'string' && !t.literal) date = parseDateTime(t.value.toString('latin1'));
       if (date) args.next();
       const msg = args.next('message literal');
+      if (msg.type === 'atom' && msg.value.toUpperCase() === 'CATENATE') {
+        const list = args.list('CATENATE parts');
+        const parts: CatenatePart[] = [];
+        for (let i = 0; i < list.length; i += 2) {
+          const kind = tokenText(list[i]!).toUpperCase();
+          const v = list[i + 1];
+          if (!v || v.type === 'list') throw new ImapSyntaxError('Invalid CATENATE part');
+          if (kind === 'TEXT') {
+            if (v.type !== 'string' || !v.literal) throw new ImapSyntaxError('CATENATE TEXT needs a literal');
+            if (v.value.includes(0)) throw new ImapNoError('Text contains NUL', 'UNKNOWN-CTE');
+            parts.push({ kind: 'text', data: v.value });
+          } else if (kind === 'URL') parts.push({ kind: 'url', url: tokenText(v) });
+          else throw new ImapSyntaxError(`Unknown CATENATE part ${kind.slice(0, 20)}`);
+        }
+        if (parts.length === 0) throw new ImapSyntaxError('Empty CATENATE');
+        messages.push({ flags, parts, ...(date ? { date } : {}) });
+        continue;
+      }
       if (msg.type !== 'string' || !msg.literal) throw new ImapSyntaxError('Message must be a literal');
       if (!msg.binary && msg.value.includes(0)) throw new ImapNoError('Message contains NUL; use literal8', 'UNKNOWN-CTE');
       if (msg.value.length === 0) throw new ImapNoError('Empty message', 'CANNOT');
-      const raw = msg.binary ? encodeBinaryParts(msg.value) : msg.value;
-      messages.push({ flags, raw, ...(date ? { date } : {}) });
+      messages.push({ flags, raw: msg.binary ? encodeBinaryParts(msg.value) : msg.value, ...(date ? { date } : {}) });
     }
     if (messages.length === 0) throw new ImapSyntaxError('Missing message literal');
+    // TRYCREATE comes before any URL is looked at (RFC 4469 §5).
     const box = await findMailbox(s, name, 'TRYCREATE');
-    // MULTIAPPEND is all or nothing (RFC 3502 §6.3.11).
+    for (const m of messages) {
+      if (m.parts) m.raw = await catenate(s, m.parts, s.config.maxLiteralSize);
+      if (m.raw!.length === 0) throw new ImapNoError('Empty message', 'CANNOT');
+    }
     const results = await s.store.appendMany(
       s.account!,
-      messages.map((m) => ({ mailboxIds: [box.id], bytes: m.raw, flags: m.flags, ...(m.date ? { receivedAt: m.date } : {}) })),
+      messages.map((m) => ({ mailboxIds: [box.id], bytes: m.raw!, flags: m.flags, ...(m.date ? { receivedAt: m.date } : {}) })),
       { origin: s.id },
     );
     const uids = results.map((r) => r.placements[0]!.uid);

@@ -1,0 +1,269 @@
+// A whole Tessera (runServe with the real protocol factories) on a throw-away conf directory, for
+// end-to-end tests that drive IMAP, SMTP and JMAP with real clients against one store.
+//
+// Every listener binds 127.0.0.1 port 0; the bound ports are read back from the running servers.
+// The <oidc> blocks point at a real `oidc-provider` started by the test (startTestIdp), so bearer
+// tokens work on every protocol; the development IdP and the demo user are off. JMAP serves plain
+// HTTP with passwords allowed there (Node's fetch cannot be told to trust a self-signed certificate
+// without undici), while IMAP and SMTP use the generated self-signed certificate as in production.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { runServe, type RunningServer } from '../../src/server/serve.js';
+import { protocolFactories } from '../../src/server/protocols.js';
+import type { TestIdp } from '../../src/testing/oidc-provider.js';
+
+export const DOMAIN = 'example.test';
+export const USING = ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail'];
+
+/** Collects the JSON log, so a failing test can show what the server said. */
+export class LogSink extends Writable {
+  private readonly lines: string[] = [];
+
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.lines.push(chunk.toString());
+    callback();
+  }
+
+  text(): string {
+    return this.lines.join('');
+  }
+}
+
+export interface E2eConf {
+  root: string;
+  confDir: string;
+  dataDir: string;
+  dispose(): Promise<void>;
+}
+
+function oidcXml(idp: TestIdp): string {
+  return `<oidc>
+                <oidcConfigurationURL>${idp.discoveryUrl}</oidcConfigurationURL>
+                <claim>email</claim>
+                <scope>${idp.scope}</scope>
+                <aud>${idp.audience}</aud>
+                <clientId>${idp.clientId}</clientId>
+            </oidc>`;
+}
+
+function imapBlock(name: string, implicitTls: boolean, idp: TestIdp): string {
+  return `
+    <imapserver enabled="true">
+        <jmxName>${name}</jmxName>
+        <bind>127.0.0.1:0</bind>
+        <tls socketTLS="${implicitTls}" startTLS="${!implicitTls}"/>
+        <auth>
+            <plainAuthEnabled>true</plainAuthEnabled>
+            <requireSSL>true</requireSSL>
+            ${oidcXml(idp)}
+        </auth>
+        <tokenExpiry action="ignore"/>
+    </imapserver>`;
+}
+
+function smtpBlock(name: string, role: 'mx' | 'submission' | 'smtps', idp: TestIdp): string {
+  const auth =
+    role === 'mx'
+      ? `<announce>never</announce><requireAuthForRelay>true</requireAuthForRelay><plainAuthEnabled>false</plainAuthEnabled><requireSSL>true</requireSSL>`
+      : `<announce>always</announce><requireAuthForRelay>true</requireAuthForRelay><plainAuthEnabled>true</plainAuthEnabled><requireSSL>true</requireSSL>${oidcXml(idp)}`;
+  return `
+    <smtpserver enabled="true">
+        <jmxName>${name}</jmxName>
+        <bind>127.0.0.1:0</bind>
+        <tls socketTLS="${role === 'smtps'}" startTLS="${role !== 'smtps'}"/>
+        <helloName autodetect="false">mail.${DOMAIN}</helloName>
+        <auth>${auth}</auth>
+        <verifyIdentity>true</verifyIdentity>
+        <tokenExpiry action="ignore"/>
+    </smtpserver>`;
+}
+
+/** Writes a complete James-layout conf directory (all listeners on port 0) under a fresh temp dir. */
+export async function writeE2eConf(idp: TestIdp): Promise<E2eConf> {
+  const root = await mkdtemp(join(tmpdir(), 'tessera-e2e-'));
+  const confDir = join(root, 'conf');
+  const dataDir = join(root, 'var');
+  await mkdir(confDir);
+  const files: Record<string, string> = {
+    'tessera.properties': [
+      `data.dir=${dataDir}`,
+      'storage.engine=sqlite',
+      'log.level=info',
+      'devIdp.enabled=false',
+      'shutdown.timeout=2',
+      'demo.seed=false',
+      '',
+    ].join('\n'),
+    'domainlist.xml': `<domainlist>
+  <domainnames><domainname>${DOMAIN}</domainname></domainnames>
+  <defaultDomain>${DOMAIN}</defaultDomain>
+</domainlist>\n`,
+    'usersrepository.xml': `<usersrepository name="LocalUsers" class="embedded">
+  <enableVirtualHosting>true</enableVirtualHosting>
+</usersrepository>\n`,
+    'imapserver.xml': `<imapservers>${imapBlock('imap', false, idp)}${imapBlock('imaps', true, idp)}\n</imapservers>\n`,
+    'smtpserver.xml': `<smtpservers>${smtpBlock('smtp-mx', 'mx', idp)}${smtpBlock('smtp-submission', 'submission', idp)}${smtpBlock('smtps', 'smtps', idp)}\n</smtpservers>\n`,
+    'jmap.properties': [
+      'enabled=true',
+      'jmap.host=127.0.0.1',
+      'jmap.port=0',
+      'tls.enabled=false',
+      'authentication.strategy.rfc8621=basic,jwt',
+      'auth.plainAuthEnabled=true',
+      'auth.requireSSL=false',
+      `oidc.oidcConfigurationURL=${idp.discoveryUrl}`,
+      'oidc.claim=email',
+      `oidc.scope=${idp.scope}`,
+      `oidc.aud=${idp.audience}`,
+      `oidc.clientId=${idp.clientId}`,
+      'tokenExpiry.action=ignore',
+      '',
+    ].join('\n'),
+  };
+  for (const [name, text] of Object.entries(files)) await writeFile(join(confDir, name), text);
+  return { root, confDir, dataDir, dispose: () => rm(root, { recursive: true, force: true }) };
+}
+
+export interface Endpoints {
+  imap: number;
+  imaps: number;
+  smtpMx: number;
+  submission: number;
+  smtps: number;
+  jmap: string;
+}
+
+/** The bound port of the listener named `name`, read from its describe() line (scheme://host:port). */
+function portOf(running: RunningServer, name: string): number {
+  const server = running.servers.find((s) => s.name === name);
+  if (!server) throw new Error(`no listener named ${name}; have ${running.servers.map((s) => s.name).join(', ')}`);
+  const line = server.describe()[0] ?? '';
+  const m = /:\/\/[^\s/]*:(\d+)/.exec(line);
+  if (!m) throw new Error(`${name} describes itself as "${line}", which names no port`);
+  const port = Number(m[1]);
+  if (port === 0) throw new Error(`${name} reports port 0`);
+  return port;
+}
+
+export interface E2eServer {
+  running: RunningServer;
+  endpoints: Endpoints;
+  log: LogSink;
+  stdout: LogSink;
+}
+
+export async function startTessera(conf: E2eConf): Promise<E2eServer> {
+  const log = new LogSink();
+  const stdout = new LogSink();
+  const running = await runServe({ confDir: conf.confDir, factories: protocolFactories, io: { stdout, logDestination: log, env: {} } });
+  const endpoints: Endpoints = {
+    imap: portOf(running, 'imap'),
+    imaps: portOf(running, 'imaps'),
+    smtpMx: portOf(running, 'smtp-mx'),
+    submission: portOf(running, 'smtp-submission'),
+    smtps: portOf(running, 'smtps'),
+    jmap: `http://127.0.0.1:${portOf(running, 'jmap')}`,
+  };
+  return { running, endpoints, log, stdout };
+}
+
+/** Rejects with a message naming what was awaited when `p` does not settle within `ms`. */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<T>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A queue of received items with waiters: `next(pred)` resolves with the first match, past or future. */
+export class Inbox<T> {
+  private readonly items: T[] = [];
+  private readonly waiters: Array<{ pred: (item: T) => boolean; resolve: (item: T) => void }> = [];
+
+  push(item: T): void {
+    this.items.push(item);
+    for (let i = 0; i < this.waiters.length; i++) {
+      const w = this.waiters[i]!;
+      if (w.pred(item)) {
+        this.waiters.splice(i, 1);
+        this.items.splice(this.items.indexOf(item), 1);
+        w.resolve(item);
+        return;
+      }
+    }
+  }
+
+  /** Forgets what arrived so far (call before the action whose effect is awaited). */
+  clear(): void {
+    this.items.length = 0;
+  }
+
+  next(pred: (item: T) => boolean, ms: number, what: string): Promise<T> {
+    const idx = this.items.findIndex(pred);
+    if (idx >= 0) return Promise.resolve(this.items.splice(idx, 1)[0]!);
+    let entry: { pred: (item: T) => boolean; resolve: (item: T) => void } | undefined;
+    const p = new Promise<T>((resolve) => {
+      entry = { pred, resolve };
+      this.waiters.push(entry);
+    });
+    return withTimeout(p, ms, what).catch((err: unknown) => {
+      const i = this.waiters.indexOf(entry!);
+      if (i >= 0) this.waiters.splice(i, 1);
+      throw err;
+    });
+  }
+
+  all(): readonly T[] {
+    return this.items;
+  }
+}
+
+export type Invocation = [string, Record<string, unknown>, string];
+
+/** A minimal JMAP client over fetch: one Authorization header value, method calls in, responses out. */
+export class JmapClient {
+  constructor(
+    readonly baseUrl: string,
+    readonly authorization: string,
+  ) {}
+
+  static basic(baseUrl: string, user: string, password: string): JmapClient {
+    return new JmapClient(baseUrl, 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64'));
+  }
+
+  static bearer(baseUrl: string, token: string): JmapClient {
+    return new JmapClient(baseUrl, `Bearer ${token}`);
+  }
+
+  async session(): Promise<{ accountId: string; body: Record<string, unknown> }> {
+    const res = await fetch(`${this.baseUrl}/jmap/session`, { headers: { Authorization: this.authorization } });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`GET /jmap/session answered ${res.status}: ${text}`);
+    const body = JSON.parse(text) as { primaryAccounts: Record<string, string> };
+    const accountId = body.primaryAccounts['urn:ietf:params:jmap:mail'];
+    if (!accountId) throw new Error(`session has no mail account: ${text}`);
+    return { accountId, body: body as unknown as Record<string, unknown> };
+  }
+
+  async call(methodCalls: Invocation[]): Promise<Invocation[]> {
+    const res = await fetch(`${this.baseUrl}/jmap`, {
+      method: 'POST',
+      headers: { Authorization: this.authorization, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ using: USING, methodCalls }),
+    });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`POST /jmap answered ${res.status}: ${text}`);
+    return (JSON.parse(text) as { methodResponses: Invocation[] }).methodResponses;
+  }
+
+  /** Runs one method and returns its arguments, failing on a method-level error. */
+  async one(name: string, args: Record<string, unknown>): Promise<Record<string, any>> {
+    const [response] = await this.call([[name, args, '0']]);
+    if (!response) throw new Error(`${name}: no response`);
+    if (response[0] !== name) throw new Error(`${name} answered ${response[0]}: ${JSON.stringify(response[1])}`);
+    return response[1];
+  }
+}

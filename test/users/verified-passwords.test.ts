@@ -1,0 +1,56 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createEmbeddedUsersRepository } from '../../src/auth/users/sqlite-users.js';
+import { VerifiedPasswords } from '../../src/auth/users/verified-passwords.js';
+import { silentLogger } from '../../src/log/logger.js';
+
+describe('remembered password verifications', () => {
+  it('remember only the exact user, stored hash and password, until the TTL passes', () => {
+    let now = 1_000;
+    const cache = new VerifiedPasswords({ ttlMs: 60_000, maxEntries: 10 }, () => now);
+    cache.remember('alice@example.org', '$hash-1', 'pw');
+    assert.equal(cache.has('alice@example.org', '$hash-1', 'pw'), true);
+    assert.equal(cache.has('alice@example.org', '$hash-1', 'pw '), false, 'another password');
+    assert.equal(cache.has('alice@example.org', '$hash-2', 'pw'), false, 'the stored hash changed');
+    assert.equal(cache.has('bob@example.org', '$hash-1', 'pw'), false, 'another user');
+    now += 60_001;
+    assert.equal(cache.has('alice@example.org', '$hash-1', 'pw'), false, 'expired');
+  });
+
+  it('stay within their bound, evicting the oldest', () => {
+    const cache = new VerifiedPasswords({ ttlMs: 60_000, maxEntries: 3 });
+    for (let i = 0; i < 10; i++) cache.remember(`u${i}`, 'h', 'p');
+    assert.equal(cache.size, 3);
+    assert.equal(cache.has('u0', 'h', 'p'), false);
+    assert.equal(cache.has('u9', 'h', 'p'), true);
+  });
+
+  it('never outlive a password change or a removal made by another process', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tessera-verified-'));
+    const cfg = { kind: 'embedded' as const, enableVirtualHosting: true, algorithm: 'scrypt' };
+    const domains = { domainnames: ['example.org'], defaultDomain: 'example.org' };
+    const server = await createEmbeddedUsersRepository(dir, cfg, domains, silentLogger());
+    const cli = await createEmbeddedUsersRepository(dir, cfg, domains, silentLogger());
+    try {
+      await server.users.add('alice@example.org', 'first password');
+      assert.equal(await server.users.verifyPassword('alice@example.org', 'first password'), true);
+      assert.equal(await server.users.verifyPassword('alice@example.org', 'first password'), true, 'a remembered success');
+      assert.equal(await server.users.verifyPassword('alice@example.org', 'wrong password'), false);
+
+      await cli.users.setPassword('alice@example.org', 'second password');
+      assert.equal(await server.users.verifyPassword('alice@example.org', 'first password'), false, 'old password refused at once');
+      assert.equal(await server.users.verifyPassword('alice@example.org', 'second password'), true);
+
+      await cli.users.remove('alice@example.org');
+      assert.equal(await server.users.verifyPassword('alice@example.org', 'second password'), false, 'removed user refused at once');
+
+    } finally {
+      await cli.close();
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
