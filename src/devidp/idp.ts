@@ -10,7 +10,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Provider, errors as oidcErrors, type ClientMetadata, type Configuration, type Grant, type TokenLike } from 'oidc-provider';
+import type { ClientMetadata, Configuration, Grant, Provider, TokenLike } from 'oidc-provider';
+import { loadOidcProvider } from './load-provider.js';
 import { IdpStorage } from './adapter.js';
 import { generateSigningKey, type SigningKey } from './keys.js';
 import { browserRequest, runAuthorizationCodeFlow, TokenFlowError, type CookieJar, type IssuedToken } from './token-flow.js';
@@ -55,6 +56,8 @@ export class Idp {
   private keys: SigningKey[] = [];
   private readonly cookieKeys = [randomBytes(32).toString('base64url')];
   private provider: Provider | undefined;
+  /** The oidc-provider module, loaded by start() (see load-provider.ts). */
+  private oidc: Awaited<ReturnType<typeof loadOidcProvider>> | undefined;
   private providerCallback: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   private server: Server | undefined;
   private portNumber: number;
@@ -102,6 +105,7 @@ export class Idp {
     });
     this.portNumber = (server.address() as AddressInfo).port;
     this.issuerUrl ??= this.options.issuer ?? `http://127.0.0.1:${this.portNumber}`;
+    this.oidc ??= await loadOidcProvider();
     this.useProvider(this.createProvider(this.issuerUrl));
     this.server = server;
   }
@@ -272,6 +276,8 @@ export class Idp {
   }
 
   private createProvider(issuer: string): Provider {
+    const oidc = this.oidc;
+    if (!oidc) throw new Error('identity provider not started');
     const emails = new Map([...this.subs].map(([email, sub]) => [sub, email]));
     const { audience, scope } = this.options;
     const ttl = this.options.accessTokenTtlSeconds ?? 3600;
@@ -324,7 +330,7 @@ export class Idp {
           defaultResource: () => audience,
           useGrantedResource: () => true,
           getResourceServerInfo: (_ctx: unknown, resource: string) => {
-            if (resource !== audience) throw new oidcErrors.InvalidTarget();
+            if (resource !== audience) throw new oidc.errors.InvalidTarget();
             const format = this.options.accessTokenFormat ?? 'jwt';
             return format === 'jwt'
               ? { scope, audience, accessTokenFormat: 'jwt', accessTokenTTL: ttl, jwt: { sign: { alg: 'RS256' } } }
@@ -350,6 +356,6 @@ export class Idp {
         ctx.body = out;
       },
     };
-    return new Provider(issuer, configuration);
+    return new oidc.Provider(issuer, configuration);
   }
 }

@@ -9,6 +9,8 @@ import { ReadOnlyRepositoryError, UnknownUserError, UserExistsError } from '../.
 import { UnknownDomainError } from '../../auth/users/errors.js';
 import { parseUserName } from '../../auth/users/names.js';
 import type { EmbeddedUsers } from '../../auth/users/sqlite-users.js';
+import { openUsers } from '../../server/users.js';
+import { silentLogger } from '../../log/logger.js';
 
 const usage = `Usage: tessera user add NAME [--conf DIR] [--password PW]
        tessera user list [--conf DIR]
@@ -74,7 +76,17 @@ export const userCommand: CliCommand = {
     const { config, embedded } = await openDirectory(resolveConfDir(args, io.env), io);
     try {
       if (config.users.kind !== 'embedded') {
-        throw new ReadOnlyRepositoryError('usersrepository.xml configures LDAP: users are managed in the directory, not with tessera user');
+        if (action !== 'list') {
+          throw new ReadOnlyRepositoryError('usersrepository.xml configures LDAP: users are managed in the directory, not with tessera user');
+        }
+        // Listing reads the directory itself, as the server would.
+        const opened = await openUsers(config, silentLogger());
+        try {
+          for (const u of await opened.users.list()) io.stdout.write(`${u.username}\n`);
+        } finally {
+          await opened.close();
+        }
+        return EXIT_OK;
       }
       switch (action) {
         case 'list':
