@@ -21,6 +21,7 @@ import type { ImapDeps, SessionState } from './types.js';
 import { formatFlags } from './flags.js';
 import { claimRecent } from './recent.js';
 import { formatSequenceSet } from './proto/sequence.js';
+import { contextDeltas, updateLine, type ContextDelta, type SearchContext } from './search/context.js';
 
 export interface SessionOptions {
   config: ImapServerConfig;
@@ -48,6 +49,8 @@ export class ImapSession {
   readonly enabled = new Set<string>();
   /** SEARCHRES saved result (UIDs). */
   savedSearch: number[] = [];
+  /** CONTEXT=SEARCH/SORT searches kept up to date (RFC 5267). */
+  searchContexts: SearchContext[] = [];
   readonly logger: Logger;
   readonly config: ImapServerConfig;
   readonly deps: ImapDeps;
@@ -385,6 +388,7 @@ export class ImapSession {
     this.unwatch = undefined;
     this.selected = undefined;
     this.savedSearch = [];
+    this.searchContexts = [];
     if (this.state === 'selected') this.state = 'auth';
   }
 
@@ -407,6 +411,20 @@ export class ImapSession {
     }
     this.mailboxDirty = false;
     const condstore = this.enabled.has('CONDSTORE') || this.enabled.has('QRESYNC');
+    // Search contexts first: REMOVEFROM must name messages by their numbers before any EXPUNGE.
+    let deltas: ContextDelta[] = [];
+    if (this.searchContexts.length > 0 && (changes.changed.length > 0 || changes.vanished.length > 0 || view.ghosts.size > 0)) {
+      const keep = new Set<number>();
+      if (!allowExpunge) {
+        for (const u of view.ghosts) keep.add(u);
+        for (const u of changes.vanished) keep.add(u);
+      }
+      deltas = await contextDeltas(this, this.searchContexts, keep);
+      for (const d of deltas) {
+        const line = updateLine(d.ctx, 'REMOVEFROM', d.ctx.results, d.removed, (u) => view.seqOf(u));
+        if (line) this.untagged(line);
+      }
+    }
     const update = view.apply(changes, allowExpunge, condstore);
     if (update.expunged.length > 0) {
       if (this.enabled.has('QRESYNC')) {
@@ -428,6 +446,12 @@ export class ImapSession {
       }
       this.untagged(`${update.exists} EXISTS`);
       if (!this.rev2) this.untagged(`${view.recent.size} RECENT`);
+    }
+    for (const d of deltas) {
+      d.ctx.results = d.fresh.filter((u) => view.seqOf(u) > 0);
+      const added = d.added.filter((u) => view.seqOf(u) > 0);
+      const line = updateLine(d.ctx, 'ADDTO', d.ctx.results, added, (u) => view.seqOf(u));
+      if (line) this.untagged(line);
     }
   }
 

@@ -257,3 +257,32 @@ test('a session-revoked event for the user ends the session with BYE', async () 
   assert.equal(await c.readLine(), '* BYE Session ended: password changed');
   assert.ok(await c.closedWithin(3000));
 });
+
+test('QRESYNC: VANISHED (EARLIER) on SELECT and VANISHED instead of EXPUNGE; QUOTA answers', async () => {
+  const t = await startImap({ users: { [USER]: PASS } });
+  try {
+    const c = await login(t.port);
+    for (const n of [1, 2, 3]) {
+      const msg = `Subject: ${n}\r\n\r\nbody`;
+      const a = await c.command(`a${n}`, `APPEND INBOX {${msg.length}}\r\n${msg}`);
+      assert.match(a.at(-1)!, /OK \[APPENDUID \d+ \d+\]/);
+    }
+    let r = await c.command('e', 'ENABLE QRESYNC');
+    assert.ok(r.includes('* ENABLED QRESYNC'), r.join('|'));
+    r = await c.command('s', 'SELECT INBOX');
+    const uidv = /UIDVALIDITY (\d+)/.exec(r.join(' '))![1];
+    const modseq = /HIGHESTMODSEQ (\d+)/.exec(r.join(' '))![1];
+    r = await c.command('d', 'UID STORE 2 +FLAGS (\\Deleted)');
+    r = await c.command('x', 'EXPUNGE');
+    assert.ok(r.includes('* VANISHED 2'), r.join('|'));
+    r = await c.command('s2', `SELECT INBOX (QRESYNC (${uidv} ${modseq} 1:3))`);
+    assert.ok(r.includes('* OK [CLOSED] Previous mailbox closed'), r.join('|'));
+    assert.ok(r.includes('* VANISHED (EARLIER) 2'), r.join('|'));
+    r = await c.command('q', 'GETQUOTAROOT INBOX');
+    assert.equal(r[0], '* QUOTAROOT INBOX ""');
+    assert.match(r[1]!, /^\* QUOTA "" \(/);
+    c.close();
+  } finally {
+    await t.close();
+  }
+});

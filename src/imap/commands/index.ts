@@ -16,13 +16,14 @@ import { status } from './status.js';
 import { append } from './append.js';
 import { close, unselect } from './close.js';
 import { expunge } from './expunge.js';
-import { search } from './search.js';
+import { search, cancelupdate } from './search.js';
 import { sort } from './sort.js';
 import { thread } from './thread.js';
 import { fetch } from './fetch.js';
 import { store } from './store.js';
 import { copy, move } from './copy.js';
 import { idle } from './idle.js';
+import { genurlauth, urlfetch, resetkey } from './urlauth.js';
 import { getquota, getquotaroot, setquota } from './quota.js';
 
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
@@ -51,6 +52,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   UNSELECT: unselect,
   EXPUNGE: expunge,
   SEARCH: search,
+  CANCELUPDATE: cancelupdate,
   SORT: sort,
   THREAD: thread,
   FETCH: fetch,
@@ -58,6 +60,9 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   COPY: copy,
   MOVE: move,
   IDLE: idle,
+  GENURLAUTH: genurlauth,
+  URLFETCH: urlfetch,
+  RESETKEY: resetkey,
   GETQUOTA: getquota,
   GETQUOTAROOT: getquotaroot,
   SETQUOTA: setquota,

@@ -135,6 +135,10 @@ export async function runScript(script: Script, dir: string, target: RunTarget):
           }
         }
         if (script.state === 'selected') {
+          // A connection logged in as the second user selects its own (fresh, empty) test mailbox.
+          for (const [i, c] of clients.entries()) {
+            if (i > 0 && loginOf(i).user !== target.user) await c.command(`CREATE ${quote(target.mailbox)}`);
+          }
           for (const c of clients) {
             const r = await c.command(`SELECT ${quote(target.mailbox)}`);
             if (replyStatus(r) !== 'OK') return setupFail('SELECT', r?.args);

@@ -108,7 +108,8 @@ export function parseScript(name: string, content: string, env: NodeJS.ProcessEn
     name,
     capabilities: [],
     connections: 1,
-    messages: 0,
+    // scripted_test.md: "messages — Default: all messages" (urlauth2 relies on it).
+    messages: Infinity,
     state: 'selected',
     ignoreExtraUntagged: true,
     users: new Map(),

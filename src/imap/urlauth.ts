@@ -1,0 +1,131 @@
+// URLAUTH (RFC 4467): authorized IMAP URLs. GENURLAUTH signs a URL naming one of the user's messages
+// with a per-mailbox secret (kept as a store setting, so it survives restarts); URLFETCH verifies
+// the token and the URL's access identifier and returns the data; RESETKEY replaces the secret,
+// invalidating every URL issued before.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { ImapSession } from './session.js';
+import { normalizeName } from './mailbox-name.js';
+import { parseSection } from './fetch/items.js';
+import { sectionBytes } from './fetch/section.js';
+
+export interface AuthUrl {
+  /** The URL up to and including `;URLAUTH=<access>` (what the token signs). */
+  rump: string;
+  owner: string;
+  host: string;
+  mailbox: string;
+  uidValidity?: number;
+  uid: number;
+  section?: string;
+  partial?: { start: number; length?: number };
+  expire?: Date;
+  access: string;
+  mechanism?: string;
+  token?: string;
+}
+
+const URL_RE =
+  /^(imap:\/\/([^@/;]+)(?:;AUTH=[^@/]*)?@([^/]+)\/([^;/]+(?:\/[^;/]+)*?)(?:;UIDVALIDITY=(\d+))?\/;UID=(\d+)(?:\/;SECTION=([^/;]*))?(?:\/;PARTIAL=(\d+)(?:\.(\d+))?)?(?:;EXPIRE=([^;]+))?;URLAUTH=([^:;]+))(?::([A-Za-z0-9-]+):([0-9a-fA-F]{32,}))?$/i;
+
+export function parseAuthUrl(url: string): AuthUrl | undefined {
+  const m = URL_RE.exec(url);
+  if (!m) return undefined;
+  try {
+    const u: AuthUrl = {
+      rump: m[1]!,
+      owner: decodeURIComponent(m[2]!),
+      host: m[3]!,
+      mailbox: normalizeName(decodeURIComponent(m[4]!)),
+      uid: Number(m[6]),
+      access: decodeURIComponent(m[11]!),
+    };
+    if (m[5]) u.uidValidity = Number(m[5]);
+    if (m[7] !== undefined) u.section = decodeURIComponent(m[7]);
+    if (m[8] !== undefined) u.partial = { start: Number(m[8]), ...(m[9] !== undefined ? { length: Number(m[9]) } : {}) };
+    if (m[10]) u.expire = new Date(decodeURIComponent(m[10]));
+    if (m[12]) u.mechanism = m[12].toUpperCase();
+    if (m[13]) u.token = m[13].toLowerCase();
+    return u;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The account a URL's owner names: the user itself, or `local@host` when only the local part is given. */
+export async function ownerAccount(s: ImapSession, u: AuthUrl): Promise<string | undefined> {
+  const candidates = u.owner.includes('@') ? [u.owner] : [u.owner, `${u.owner}@${u.host}`];
+  if (s.account && candidates.some((c) => c.toLowerCase() === s.account!.toLowerCase())) return s.account;
+  for (const c of candidates) if (await s.store.getAccount(c)) return c;
+  return undefined;
+}
+
+const keyName = (mailboxId: string): string => `imap-urlauth-key:${mailboxId}`;
+
+async function mailboxKey(s: ImapSession, account: string, mailboxId: string, create: boolean): Promise<Buffer | undefined> {
+  const v = (await s.store.getSetting(account, keyName(mailboxId))).value;
+  if (typeof v === 'string') return Buffer.from(v, 'hex');
+  if (!create) return undefined;
+  const key = randomBytes(32);
+  await s.store.setSetting(account, keyName(mailboxId), key.toString('hex'));
+  return key;
+}
+
+export async function resetKey(s: ImapSession, account: string, mailboxId: string): Promise<void> {
+  await s.store.setSetting(account, keyName(mailboxId), randomBytes(32).toString('hex'));
+}
+
+function sign(key: Buffer, rump: string): string {
+  return createHmac('sha256', key).update(rump).digest('hex').slice(0, 32);
+}
+
+/** Token for a URL owned by the session's user (GENURLAUTH); undefined when it cannot be issued. */
+export async function generateToken(s: ImapSession, u: AuthUrl): Promise<string | undefined> {
+  const box = await s.store.findMailboxByPath(s.account!, u.mailbox);
+  if (!box) return undefined;
+  const key = await mailboxKey(s, s.account!, box.id, true);
+  return key ? sign(key, u.rump) : undefined;
+}
+
+function accessAllows(s: ImapSession, access: string): boolean {
+  const a = access.toLowerCase();
+  if (a === 'anonymous') return true;
+  if (a === 'authuser') return s.account !== undefined;
+  if (a.startsWith('user+')) return s.account !== undefined && a.slice(5) === s.account.toLowerCase();
+  return false; // submit+… is for a submission server
+}
+
+/** URLFETCH: the data a valid URL names, or null (NIL) for anything invalid or not permitted. */
+export async function fetchAuthUrl(s: ImapSession, url: string): Promise<Buffer | null> {
+  const u = parseAuthUrl(url);
+  if (!u || u.mechanism !== 'INTERNAL' || !u.token) return null;
+  if (u.expire && !(u.expire.getTime() > Date.now())) return null;
+  if (!accessAllows(s, u.access)) return null;
+  const account = await ownerAccount(s, u);
+  if (!account) return null;
+  const box = await s.store.findMailboxByPath(account, u.mailbox);
+  if (!box || (u.uidValidity !== undefined && u.uidValidity !== box.uidValidity)) return null;
+  const key = await mailboxKey(s, account, box.id, false);
+  if (!key) return null;
+  const want = Buffer.from(sign(key, u.rump), 'hex');
+  const got = Buffer.from(u.token, 'hex');
+  if (want.length !== got.length || !timingSafeEqual(want, got)) return null;
+  const [meta] = await s.store.getMessages(account, box.id, [u.uid], { parsed: true });
+  if (!meta?.parsed) return null;
+  const raw = await s.store.readMessage(account, meta.emailId);
+  if (!raw) return null;
+  let data: Buffer | null = raw;
+  if (u.section) {
+    try {
+      data = sectionBytes(raw, meta.parsed.body, parseSection(u.section.toUpperCase(), false), false);
+    } catch {
+      return null;
+    }
+    if (!data) return null;
+  }
+  if (u.partial) {
+    const end = u.partial.length === undefined ? data.length : u.partial.start + u.partial.length;
+    data = data.subarray(Math.min(u.partial.start, data.length), Math.min(end, data.length));
+  }
+  return data;
+}
+
