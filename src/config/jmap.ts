@@ -113,6 +113,9 @@ export async function loadJmapFile(ctx: FileContext, text: string | undefined): 
 }
 
 function defaultUrlPrefix(host: string, port: number, https: boolean): string {
+  // Port 0 (ephemeral) is only known once bound: an empty prefix makes the server build its URLs
+  // from the Host header the client used, instead of advertising an unreachable ":0".
+  if (port === 0) return '';
   const scheme = https ? 'https' : 'http';
   const defaultPort = https ? 443 : 80;
   const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;

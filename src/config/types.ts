@@ -112,7 +112,7 @@ export type JmapStrategyName = 'basic' | 'jwt' | 'oidc' | 'xuser';
 export interface JmapConfig {
   enabled: boolean;
   bind: HostPort;
-  /** Public base URL used in the session resource (James `url.prefix`). */
+  /** Public base URL used in the session resource (James `url.prefix`); empty: from the request's Host header. */
   urlPrefix: string;
   /** Tried in order (James `authentication.strategy.rfc8621`). */
   strategies: JmapStrategyName[];

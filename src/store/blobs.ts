@@ -115,11 +115,13 @@ export class BlobFiles {
     if (this.knownDirs.has(dir)) return;
     const created = await fs.mkdir(dir, { recursive: true });
     if (created) {
-      // New directories must reach the disk too, or the blob's path could vanish after a crash.
-      let d = dir;
-      while (d.length >= this.root.length) {
-        await syncDir(path.dirname(d));
-        if (d === this.root) break;
+      // Each directory that gained an entry must reach the disk, or the blob's path could vanish
+      // after a crash: the parent of the first created directory, and every created one above
+      // the leaf (the leaf itself is synced after the rename).
+      let d = path.dirname(dir);
+      while (d.length >= path.dirname(created).length) {
+        await syncDir(d);
+        if (d === path.dirname(created)) break;
         d = path.dirname(d);
       }
     }

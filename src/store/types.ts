@@ -510,6 +510,11 @@ export interface EmailQueryRequest {
   anchorOffset?: number;
   /** Maximum ids returned; omitted = all. */
   limit?: number;
+  /**
+   * false lets the store stop reading once position+limit ids are found (JMAP calculateTotal
+   * false, the default in RFC 8620): `total` is then only a lower bound. Default true.
+   */
+  calculateTotal?: boolean;
 }
 
 export interface EmailQueryResult {

@@ -425,6 +425,8 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
           assert.equal(collapsed.total, 3);
           const page = await store.queryEmails(USER, { filter: { kind: 'all' }, position: 1, limit: 2 });
           assert.deepEqual(page.ids, [ids[2], ids[1]]);
+          const fast = await store.queryEmails(USER, { filter: { kind: 'all' }, position: 1, limit: 2, calculateTotal: false });
+          assert.deepEqual(fast.ids, page.ids);
           const anchored = await store.queryEmails(USER, { filter: { kind: 'all' }, anchor: ids[1]!, anchorOffset: 1, limit: 5 });
           assert.deepEqual(anchored.ids, [ids[0]]);
           const thread = await store.queryEmails(USER, { filter: { kind: 'threadKeyword', keyword: '$flagged', mode: 'some' } });

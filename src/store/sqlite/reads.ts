@@ -192,19 +192,23 @@ export function queryEmails(ctx: Ctx, account: string, req: EmailQueryRequest): 
     const orderParams: SqlParam[] = [];
     const sort = req.sort && req.sort.length ? req.sort : [{ key: 'receivedAt' as const, descending: true }];
     const order = compileSort(sort, 'account', orderParams);
-    const rows = sql(ctx, `SELECT e.id, e.thread_id FROM email e WHERE e.account_id = ? AND ${where.sql} ORDER BY ${order}`)
-      .raw()
-      .all(accId, ...where.params, ...orderParams) as [number, number][];
-    let ids: number[];
-    if (req.collapseThreads) {
-      const seen = new Set<number>();
-      ids = [];
-      for (const [id, t] of rows) {
+    const stmt = sql(ctx, `SELECT e.id, e.thread_id FROM email e WHERE e.account_id = ? AND ${where.sql} ORDER BY ${order}`).raw();
+    // Without a total, an anchor or a negative position, reading can stop at position + limit.
+    const stopAt =
+      req.calculateTotal === false && req.anchor === undefined && req.limit !== undefined && (req.position ?? 0) >= 0
+        ? (req.position ?? 0) + req.limit
+        : Infinity;
+    const ids: number[] = [];
+    const seen = new Set<number>();
+    for (const row of stmt.iterate(accId, ...where.params, ...orderParams) as IterableIterator<[number, number]>) {
+      const [id, t] = row;
+      if (req.collapseThreads) {
         if (seen.has(t)) continue;
         seen.add(t);
-        ids.push(id);
       }
-    } else ids = rows.map((r) => r[0]);
+      ids.push(id);
+      if (ids.length >= stopAt) break;
+    }
     const total = ids.length;
     let position = req.position ?? 0;
     let anchorNotFound = false;
