@@ -9,6 +9,8 @@ export type { DeliveryService, DeliveryRequest, DeliveryResult, RecipientRoute, 
 export { RecipientLookupUnavailableError } from './types.js';
 export { StoreDeliveryService } from './service.js';
 export { OutboundWorker } from './outbound/worker.js';
+export { VacationResponder } from './vacation/responder.js';
+export type { VacationOutcome } from './vacation/responder.js';
 export type { SmarthostConfig } from './outbound/next-hop.js';
 
 export interface DeliveryCoreOptions {
@@ -17,6 +19,8 @@ export interface DeliveryCoreOptions {
   domains: DomainList;
   logger: Logger;
   hostname: string;
+  /** Vacation auto-replies (StoreDeliveryOptions.vacation): resend interval, or false for none. */
+  vacation?: { resendAfterMs?: number } | false;
   /** Outbound settings: routes (tests), smarthost, polling, retries. */
   outbound?: Omit<OutboundWorkerOptions, 'store' | 'logger' | 'hostname' | 'bounce'>;
 }
@@ -34,6 +38,7 @@ export function createDeliveryCore(options: DeliveryCoreOptions): DeliveryCore {
     domains: options.domains,
     logger: options.logger.child({ component: 'delivery' }),
     hostname: options.hostname,
+    ...(options.vacation !== undefined ? { vacation: options.vacation } : {}),
   });
   const worker = new OutboundWorker({
     ...options.outbound,

@@ -9,6 +9,7 @@ import { LocalDelivery } from './local.js';
 import { receivedHeader } from './received.js';
 import { RecipientRouter } from './router.js';
 import { buildDsn, type FailedRecipient } from './dsn.js';
+import { VacationResponder } from './vacation/responder.js';
 import type {
   DeliveryRequest,
   DeliveryResult,
@@ -28,12 +29,18 @@ export interface StoreDeliveryOptions {
   /** Called after something was queued, so a worker can start at once instead of at its next poll. */
   onQueued?: () => void;
   now?: () => Date;
+  /**
+   * Vacation auto-replies (RFC 8621 §8, RFC 3834): how long one reply to a sender stands before a
+   * new message from them is answered again (default 7 days); false turns auto-replies off.
+   */
+  vacation?: { resendAfterMs?: number } | false;
 }
 
 export class StoreDeliveryService implements DeliveryService {
   private readonly router: RecipientRouter;
   private readonly local: LocalDelivery;
   private readonly now: () => Date;
+  private readonly vacation: VacationResponder | undefined;
   onQueued: (() => void) | undefined;
 
   constructor(private readonly options: StoreDeliveryOptions) {
@@ -41,6 +48,16 @@ export class StoreDeliveryService implements DeliveryService {
     this.local = new LocalDelivery(options.store);
     this.now = options.now ?? (() => new Date());
     this.onQueued = options.onQueued;
+    if (options.vacation !== false) {
+      this.vacation = new VacationResponder({
+        store: options.store,
+        logger: options.logger,
+        hostname: options.hostname,
+        route: (address) => this.route(address),
+        send: (to, bytes) => this.sendAutoReply(to, bytes),
+        ...(options.vacation?.resendAfterMs !== undefined ? { resendAfterMs: options.vacation.resendAfterMs } : {}),
+      });
+    }
   }
 
   route(address: string): Promise<RecipientRoute> {
@@ -71,10 +88,20 @@ export class StoreDeliveryService implements DeliveryService {
     }
     // RFC 5321 §4.4: the MTA making final delivery records the envelope sender in Return-Path.
     const localBytes = Buffer.concat([Buffer.from(`Return-Path: <${request.from}>\r\n`, 'utf8'), bytes]);
+    const delivered: Array<{ user: string; address: string }> = [];
     for (const r of request.recipients) {
-      if (r.kind === 'local') outcomes.push(await this.local.deliver(r.user, r.address, localBytes, receivedAt));
-      else if (r.kind === 'unknown') {
+      if (r.kind === 'local') {
+        const outcome = await this.local.deliver(r.user, r.address, localBytes, receivedAt);
+        outcomes.push(outcome);
+        if (outcome.status === 'delivered') delivered.push(r);
+      } else if (r.kind === 'unknown') {
         outcomes.push({ address: r.address, status: 'failed', reason: 'permanent', message: 'User unknown' });
+      }
+    }
+    // Auto-replies once every copy is stored; respond() never throws, so they cannot fail this one.
+    if (this.vacation) {
+      for (const r of delivered) {
+        await this.vacation.respond({ user: r.user, address: r.address, sender: request.from, original: request.bytes, receivedAt });
       }
     }
     const failed = outcomes.filter((o) => o.status === 'failed');
@@ -101,6 +128,18 @@ export class StoreDeliveryService implements DeliveryService {
         by: request.trace?.by ?? this.options.hostname,
       },
     });
+  }
+
+  /** Delivers a vacation reply from the null sender (as RFC 3834 advises): it can neither bounce nor loop. */
+  private async sendAutoReply(to: RecipientRoute, bytes: Buffer): Promise<void> {
+    const result = await this.deliver({
+      from: '',
+      recipients: [to],
+      bytes,
+      trace: { helo: this.options.hostname, peerAddress: '127.0.0.1', protocol: 'LOCAL', by: this.options.hostname },
+    });
+    const failed = result.outcomes.find((o) => o.status === 'failed');
+    if (failed && failed.status === 'failed') throw new Error(`auto-reply to ${to.address} failed: ${failed.message}`);
   }
 
   /**
