@@ -16,6 +16,7 @@ import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import type { AppendInput } from '../../src/store/types.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { createJmapServer } from '../../src/jmap/index.js';
+import { startTestSessionControl } from '../../src/testing/session-control.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -98,8 +99,9 @@ async function main(): Promise<void> {
   const bus = new MemoryEventBus(logger);
   const store = await openSqliteStore({ dataDir: dir, events: bus, logger });
   const users = new MemoryUsersRepository({ [USER]: 'pw' });
+  const sessions = await startTestSessionControl({ bus, logger });
   const server = createJmapServer(
-    { auth: new AuthService({ users, logger }), users, store, events: bus, logger, hostname: 'bench.test' },
+    { auth: new AuthService({ users, logger }), users, store, events: bus, logger, hostname: 'bench.test', sessions },
     {
       enabled: true, bind: { host: '127.0.0.1', port: 0 }, urlPrefix: '', strategies: ['basic'],
       auth: { plainAuthEnabled: true, requireSSL: false }, xUser: { headerName: 'X-User', trustedProxies: [], secrets: [] },
@@ -156,6 +158,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await server.stop(new Date(Date.now() + 1000));
+    await sessions.close();
     await store.close();
     await bus.close();
     await rm(dir, { recursive: true, force: true });

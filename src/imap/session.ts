@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { randomUUID } from 'node:crypto';
 import type { ConnectionAuthContext, Principal } from '../auth/types.js';
+import type { SessionHandle } from '../sessions/types.js';
 import type { ImapServerConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import { CommandFramer, type FrameEvent } from './proto/framer.js';
@@ -63,8 +64,8 @@ export class ImapSession {
   private readonly startTlsFn?: (socket: Socket) => Promise<TLSSocket>;
   private readonly onCloseCb: (s: ImapSession) => void;
   private unwatch?: () => void;
-  private unrevoke?: () => void;
-  private expiryTimer?: NodeJS.Timeout;
+  /** Registration with session control, from login until the connection closes. */
+  private admission?: SessionHandle;
   /** Set while IDLE waits, to push updates as they happen. */
   idleWake?: () => void;
   private mailboxDirty = false;
@@ -155,8 +156,7 @@ export class ImapSession {
     this.wake();
     this.idleWake?.();
     this.unwatch?.();
-    this.unrevoke?.();
-    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.admission?.unregister();
     this.onCloseCb(this);
   }
 
@@ -461,37 +461,48 @@ export class ImapSession {
 
   // ---- authentication -------------------------------------------------------------------------
 
+  /**
+   * Registers the login with session control, which ends the connection (`terminate`) on revocation,
+   * re-introspection saying inactive, or token expiry under the listener's policy. False = the token
+   * or its OP session is revoked: the login must be refused as invalid.
+   */
+  async admit(principal: Principal): Promise<boolean> {
+    const handle = await this.deps.sessions.admit({
+      protocol: 'imap',
+      principal,
+      peer: this.socket.remoteAddress ?? 'unknown',
+      auth: this.config.auth,
+      tokenExpiry: this.config.tokenExpiry,
+      terminate: (reason) => this.terminate(reason),
+    });
+    if (!handle) return false;
+    if (this.closed) {
+      // The client went away while the check ran; finish() has already run.
+      handle.unregister();
+      return false;
+    }
+    this.admission = handle;
+    return true;
+  }
+
+  /** Undoes admit() when the login cannot complete after all (mail store unavailable). */
+  withdrawAdmission(): void {
+    this.admission?.unregister();
+    this.admission = undefined;
+  }
+
   async loggedIn(principal: Principal): Promise<void> {
     this.principal = principal;
     await this.store.ensureAccount(principal.user);
     this.account = principal.user;
     this.state = 'auth';
-    const policy = this.config.tokenExpiry;
-    if (principal.tokenExpiry && policy.action === 'disconnect') {
-      // A token session lives as long as its token (plus the configured grace), not longer.
-      const ms = Math.max(0, principal.tokenExpiry.getTime() - Date.now() + policy.graceSeconds * 1000);
-      this.expiryTimer = setTimeout(() => {
-        this.write('* BYE Access token expired\r\n');
-        this.destroy();
-      }, Math.min(ms, 2 ** 31 - 1));
-      this.expiryTimer.unref();
-    }
-    const bus = this.deps.events;
-    {
-      this.unrevoke = bus.onRevocation((ev) => {
-        const p = this.principal;
-        if (!p) return;
-        const sameIssuer = ev.issuer === undefined || ev.issuer === p.issuer;
-        const match =
-          (ev.sid !== undefined && ev.sid === p.sid && sameIssuer) ||
-          (ev.jti !== undefined && ev.jti === p.jti && sameIssuer) ||
-          (ev.user !== undefined && ev.sid === undefined && ev.jti === undefined && ev.user === p.user);
-        if (match) {
-          this.write(`* BYE Session ended: ${ev.reason.replace(/[\r\n]/g, ' ')}\r\n`);
-          this.destroy();
-        }
-      });
-    }
+  }
+
+  /** Ends the connection at session control's request, wherever the session is (IDLE included). */
+  private terminate(reason: string): void {
+    this.logger.info({ user: this.principal?.user, reason }, 'imap session ended by session control');
+    this.write(`* BYE ${reason.replace(/[\r\n]+/g, ' ')}\r\n`);
+    this.destroy();
   }
 
   /** STARTTLS: drops anything the client pipelined after the command, then upgrades the socket. */

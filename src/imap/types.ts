@@ -4,6 +4,7 @@ import type { ImapServerConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { EventBus } from '../events/types.js';
 import type { MailStore } from '../store/types.js';
+import type { SessionAdmission } from '../sessions/types.js';
 import type { Args } from './proto/args.js';
 
 /** The part of the auth core IMAP uses (AuthService satisfies it). */
@@ -18,9 +19,14 @@ export interface ImapDeps {
   auth: ImapAuth;
   /** Mail of logged-in users; the account id is the Principal's user name. */
   store: MailStore;
-  /** Wakes IDLE on changes to the selected mailbox; ends sessions on `session-revoked`. */
+  /** Wakes IDLE on changes to the selected mailbox. */
   events: EventBus;
   logger: Logger;
+  /**
+   * Session control: every login is admitted here, which refuses revoked tokens and lets revocation
+   * (back-channel logout, re-introspection, token expiry, admin) end the connection with `* BYE`.
+   */
+  sessions: SessionAdmission;
 }
 
 export type SessionState = 'notauth' | 'auth' | 'selected' | 'logout';

@@ -14,6 +14,7 @@ import { JmapApp } from './app.js';
 import { JmapHttpServer } from './http/server.js';
 import { buildStrategies } from './auth/strategies.js';
 import type { JmapAuthenticator } from './auth/types.js';
+import type { JmapSessionControl } from '../sessions/types.js';
 
 export type { JmapAuthenticator } from './auth/types.js';
 export { XUserMisconfiguredError } from './auth/xuser.js';
@@ -31,6 +32,12 @@ export interface JmapDeps {
   delivery?: DeliveryService;
   /** Host name for Message-IDs of composed mail (default: os.hostname()). */
   hostname?: string;
+  /**
+   * Session control: push channels are admitted here (revocation, re-introspection and token expiry
+   * close them), token requests of revoked sessions get 401, and POST /oidc/backchannel-logout is
+   * answered by it.
+   */
+  sessions: JmapSessionControl;
 }
 
 export interface JmapServer extends ProtocolServer {
@@ -60,13 +67,10 @@ export function createJmapServer(deps: JmapDeps, config: JmapConfig): JmapServer
     limits,
     logger,
     urlPrefix: config.urlPrefix,
+    auth: config.auth,
     tokenExpiry: config.tokenExpiry,
+    sessions: deps.sessions,
     ...(config.tls ? { tls: config.tls } : {}),
-  });
-  // A revoked session (logout, token revoked, admin revoke) closes its push channels.
-  const unsubscribeRevocations = deps.events.onRevocation((event) => {
-    const closed = http.live.revoke(event);
-    if (closed > 0) logger.info({ closed, reason: event.reason }, 'closed JMAP push connections of a revoked session');
   });
   const secure = (): boolean => Boolean(config.tls?.socketTLS && (config.tls.key || config.tls.pfx));
   return {
@@ -92,7 +96,6 @@ export function createJmapServer(deps: JmapDeps, config: JmapConfig): JmapServer
       return addr?.port;
     },
     async stop(deadline: Date): Promise<void> {
-      unsubscribeRevocations();
       if (!http.server.listening) return;
       const closed = new Promise<void>((resolve) => http.server.close(() => resolve()));
       http.closeStreams();

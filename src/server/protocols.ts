@@ -142,7 +142,7 @@ const smtpFactory: ProtocolFactory = async (ctx) => {
       domains: ctx.domains,
       delivery: (await ctx.use(deliveryResource)).service,
       logger: ctx.logger,
-      events: await ctx.use(eventBusResource),
+      sessions: await ctx.use(sessionsResource),
     },
     enabled,
   );
@@ -157,6 +157,7 @@ const imapFactory: ProtocolFactory = async (ctx) => {
       store: await ctx.use(storeResource),
       events: await ctx.use(eventBusResource),
       logger: ctx.logger,
+      sessions: await ctx.use(sessionsResource),
     },
     enabled,
   );
@@ -173,13 +174,17 @@ const jmapFactory: ProtocolFactory = async (ctx) => {
         events: await ctx.use(eventBusResource),
         logger: ctx.logger,
         delivery: (await ctx.use(deliveryResource)).service,
+        sessions: await ctx.use(sessionsResource),
       },
       ctx.config.jmap,
     ),
   ];
 };
 
-/** Session control starts with the protocols: revocations, back-channel logout, admin socket. */
+/**
+ * Session control starts before the protocols (which admit every login to it): revocations,
+ * back-channel logout, re-validation, expiry timers, admin socket.
+ */
 const sessionsFactory: ProtocolFactory = async (ctx) => {
   await ctx.use(sessionsResource);
   return [];

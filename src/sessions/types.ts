@@ -4,6 +4,7 @@
 import type { AuthConfig, TokenExpiryPolicy } from '../config/types.js';
 import type { Principal, Protocol } from '../auth/types.js';
 import type { SessionRevokedEvent } from '../events/types.js';
+import type { BackchannelLogoutHandler } from './backchannel-logout.js';
 
 /** What a protocol hands over when a connection has authenticated. */
 export interface SessionRegistration {
@@ -32,6 +33,22 @@ export interface SessionHandle {
   readonly id: string;
   /** Idempotent. Also clears the session's expiry timer. */
   unregister(): void;
+}
+
+/**
+ * What IMAP and SMTP need from session control (SessionControl satisfies it): admit each login, so
+ * the registry can end it later, and refuse logins whose token or OP session was revoked.
+ */
+export interface SessionAdmission {
+  /** Undefined = revoked: nothing stays registered and the login must be refused as invalid. */
+  admit(registration: SessionRegistration): Promise<SessionHandle | undefined>;
+  /** True = refuse the request as invalid credentials (JMAP asks on every token request). */
+  isRevoked(principal: Principal): Promise<boolean>;
+}
+
+/** JMAP also serves the back-channel logout endpoint (POST BACKCHANNEL_LOGOUT_PATH). */
+export interface JmapSessionControl extends SessionAdmission {
+  readonly handleBackchannelLogout: BackchannelLogoutHandler;
 }
 
 /** A registered session as the registry keeps it. */

@@ -4,7 +4,7 @@ import type { AuthService } from '../auth/service.js';
 import type { DomainList, UsersRepository } from '../auth/users/types.js';
 import type { DeliveryService } from '../delivery/types.js';
 import type { Logger } from '../log/logger.js';
-import type { EventBus } from '../events/types.js';
+import type { SessionAdmission } from '../sessions/types.js';
 import type { SessionLimits } from './limits.js';
 
 export interface SmtpDeps {
@@ -14,8 +14,11 @@ export interface SmtpDeps {
   /** Local delivery and the outbound queue (shared with JMAP EmailSubmission). */
   delivery: DeliveryService;
   logger: Logger;
-  /** Session revocations (logout, token revoked, password change) end matching SMTP sessions. */
-  events?: EventBus;
+  /**
+   * Session control: every AUTH is admitted here, which refuses revoked tokens and lets revocation
+   * (back-channel logout, re-introspection, token expiry, admin) end the session with 421.
+   */
+  sessions: SessionAdmission;
   /** Overrides of the built-in session limits (tests, tuning). */
   limits?: Partial<SessionLimits>;
 }

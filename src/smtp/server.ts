@@ -5,7 +5,6 @@ import tls from 'node:tls';
 import type { SmtpServerConfig } from '../config/types.js';
 import type { ProtocolServer } from '../server/types.js';
 import type { Logger } from '../log/logger.js';
-import type { SessionRevokedEvent } from '../events/types.js';
 import { createAddressMatcher, type AddressMatcher } from './authorized-addresses.js';
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from './limits.js';
 import type { SmtpDeps } from './deps.js';
@@ -24,7 +23,6 @@ export class SmtpServer implements ProtocolServer {
   private readonly secureContext: tls.SecureContext | undefined;
   private readonly log: Logger;
   private stopping = false;
-  private unsubscribe: (() => void) | undefined;
 
   constructor(
     private readonly config: SmtpServerConfig,
@@ -47,7 +45,6 @@ export class SmtpServer implements ProtocolServer {
   }
 
   async start(): Promise<void> {
-    this.unsubscribe = this.deps.events?.onRevocation((event) => this.revoke(event));
     for (const addr of this.config.bind) {
       const server = this.config.tls.socketTLS
         ? tls.createServer(this.tlsOptions(), (s) => this.accept(s, true))
@@ -85,7 +82,6 @@ export class SmtpServer implements ProtocolServer {
 
   async stop(deadline: Date): Promise<void> {
     this.stopping = true;
-    this.unsubscribe?.();
     const closed = Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     for (const session of this.sessions) session.shutdown();
     const remaining = Math.max(0, deadline.getTime() - Date.now());
@@ -94,22 +90,6 @@ export class SmtpServer implements ProtocolServer {
     }, remaining);
     await closed;
     clearTimeout(timer);
-  }
-
-  /** Ends the sessions a revocation names (all of a user's, or one OIDC session / token). */
-  private revoke(event: SessionRevokedEvent): void {
-    for (const session of this.sessions) {
-      const p = session.principal;
-      if (!p) continue;
-      const sameIssuer = event.issuer === undefined || p.issuer === undefined || event.issuer === p.issuer;
-      const bySid = event.sid !== undefined && p.sid === event.sid && sameIssuer;
-      const byJti = event.jti !== undefined && p.jti === event.jti && sameIssuer;
-      const byUser = event.user !== undefined && event.sid === undefined && event.jti === undefined && p.user.toLowerCase() === event.user.toLowerCase();
-      if (bySid || byJti || byUser) {
-        session.log.info({ reason: event.reason }, 'session revoked');
-        session.endAtBoundary(reply(421, '4.7.0', `${this.config.helloName} Session revoked, closing connection`));
-      }
-    }
   }
 
   private accept(socket: net.Socket, secure: boolean): void {

@@ -16,6 +16,7 @@ import type { Mailbox } from './proto/path.js';
 import type { SmtpConnection } from './connection.js';
 import type { SessionLimits } from './limits.js';
 import type { SmtpDeps } from './deps.js';
+import type { SessionHandle } from '../sessions/types.js';
 import { COMMANDS } from './commands/index.js';
 import { handleSaslStep } from './commands/auth.js';
 import { deliverTransaction } from './deliver.js';
@@ -54,7 +55,8 @@ export class SmtpSession {
   private errors = 0;
   /** Reply to end the session with at the next command boundary (shutdown, revocation, expiry). */
   private pendingClose: SmtpReply | undefined;
-  private expiryTimer: NodeJS.Timeout | undefined;
+  /** Registration with session control, from AUTH until the session ends. */
+  private admission: SessionHandle | undefined;
   /** Called once when the session ends (for the server's connection accounting). */
   onClose: (() => void) | undefined;
 
@@ -142,23 +144,32 @@ export class SmtpSession {
     if (!this.pumping && (this.mode.kind === 'command' || this.mode.kind === 'sasl')) this.close(this.pendingClose);
   }
 
-  /** Records a successful login; arms the token-expiry policy for token logins. */
-  authenticated(principal: Principal): void {
+  /**
+   * Records a successful login with session control, which ends the session (421 at the next command
+   * boundary) on revocation, re-introspection saying inactive, or token expiry under the listener's
+   * policy. False = the token or its OP session is revoked: the AUTH must be refused as invalid.
+   */
+  async authenticated(principal: Principal): Promise<boolean> {
+    const handle = await this.deps.sessions.admit({
+      protocol: 'smtp',
+      principal,
+      peer: this.conn.remoteAddress,
+      auth: this.config.auth,
+      tokenExpiry: this.config.tokenExpiry,
+      terminate: (reason) => {
+        this.log.info({ user: principal.user, reason }, 'session ended by session control');
+        this.endAtBoundary(reply(421, '4.7.0', `${this.config.helloName} ${reason.replace(/[\r\n]+/g, ' ')}, closing connection`));
+      },
+    });
+    if (!handle) return false;
+    if (this.closed) {
+      // The client went away while the check ran; finish() has already run.
+      handle.unregister();
+      return false;
+    }
+    this.admission = handle;
     this.principal = principal;
-    const policy = this.config.tokenExpiry;
-    if (policy.action !== 'disconnect' || !principal.tokenExpiry) return;
-    const deadline = principal.tokenExpiry.getTime() + policy.graceSeconds * 1000;
-    const arm = (): void => {
-      const ms = deadline - Date.now();
-      if (ms <= 0) {
-        this.endAtBoundary(reply(421, '4.7.0', `${this.config.helloName} Access token expired, closing connection`));
-        return;
-      }
-      // setTimeout caps at ~24.8 days; longer waits are re-armed.
-      this.expiryTimer = setTimeout(arm, Math.min(ms, 2 ** 31 - 1));
-      this.expiryTimer.unref();
-    };
-    arm();
+    return true;
   }
 
   /** The transport went away (client disconnect, reset): drop whatever was in flight. */
@@ -171,8 +182,8 @@ export class SmtpSession {
   }
 
   private finish(): void {
-    if (this.expiryTimer) clearTimeout(this.expiryTimer);
-    this.expiryTimer = undefined;
+    this.admission?.unregister();
+    this.admission = undefined;
     const cb = this.onClose;
     this.onClose = undefined;
     cb?.();
@@ -188,6 +199,8 @@ export class SmtpSession {
     this.helo = undefined;
     this.esmtp = false;
     this.principal = undefined;
+    this.admission?.unregister();
+    this.admission = undefined;
     this.tx = undefined;
   }
 
@@ -348,7 +361,7 @@ export class SmtpSession {
       return true;
     }
     const step = await exchange.respond(r.line.toString('utf8'));
-    handleSaslStep(this, exchange, step);
+    await handleSaslStep(this, exchange, step);
     return true;
   }
 

@@ -2,11 +2,14 @@
 // to it: bytes go to a temp file in the same directory, which is fsynced, renamed into place, and
 // the directory fsynced (so the rename itself survives a crash). Identical content is stored once.
 import { createHash, randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import fsSync, { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ByteRange } from './types.js';
 
 const HASH_RE = /^[0-9a-f]{64}$/;
+
+/** Blobs up to this size are written with synchronous page-cache calls (see putSmall). */
+const SYNC_WRITE_LIMIT = 256 * 1024;
 
 export class BlobFiles {
   private readonly knownDirs = new Set<string>();
@@ -30,6 +33,7 @@ export class BlobFiles {
     const hash = BlobFiles.hash(bytes);
     const file = this.pathOf(hash);
     const dir = path.dirname(file);
+    if (bytes.length <= SYNC_WRITE_LIMIT) return this.putSmall(hash, bytes, file, dir);
     if (await this.hasComplete(file, bytes.length)) {
       // Refresh mtime so garbage collection (which spares young files) cannot race this reuse.
       const now = new Date();
@@ -46,6 +50,37 @@ export class BlobFiles {
       await handle.close();
     }
     await fs.rename(tmp, file);
+    await syncDir(dir);
+    return hash;
+  }
+
+  /**
+   * A small blob: the same steps, but only the two fsyncs go to libuv's thread pool (4 threads by
+   * default). The other steps touch only the page cache and take microseconds; queued behind
+   * other appends' fsyncs in the pool they made concurrent appends wait on each other, so blob
+   * writes, not commits, capped the append rate.
+   */
+  private async putSmall(hash: string, bytes: Buffer, file: string, dir: string): Promise<string> {
+    if (completeSync(file, bytes.length)) {
+      const now = new Date();
+      try {
+        fsSync.utimesSync(file, now, now);
+      } catch {
+        // a vanished file is rewritten by the next append of these bytes; reuse is best effort
+      }
+      return hash;
+    }
+    await this.ensureDir(dir);
+    const tmp = path.join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+    const fd = fsSync.openSync(tmp, 'w', 0o600);
+    try {
+      let off = 0;
+      while (off < bytes.length) off += fsSync.writeSync(fd, bytes, off, bytes.length - off);
+      await fdatasync(fd);
+    } finally {
+      fsSync.closeSync(fd);
+    }
+    fsSync.renameSync(tmp, file);
     await syncDir(dir);
     return hash;
   }
@@ -113,7 +148,8 @@ export class BlobFiles {
 
   private async ensureDir(dir: string): Promise<void> {
     if (this.knownDirs.has(dir)) return;
-    const created = await fs.mkdir(dir, { recursive: true });
+    // mkdir touches only the page cache; the syncs that make it durable go to the thread pool.
+    const created = fsSync.mkdirSync(dir, { recursive: true });
     if (created) {
       // Each directory that gained an entry must reach the disk, or the blob's path could vanish
       // after a crash: the parent of the first created directory, and every created one above
@@ -130,11 +166,24 @@ export class BlobFiles {
 }
 
 async function syncDir(dir: string): Promise<void> {
-  const handle = await fs.open(dir, 'r');
+  const fd = fsSync.openSync(dir, 'r');
   try {
-    await handle.sync();
+    await new Promise<void>((resolve, reject) => fsSync.fsync(fd, (err) => (err ? reject(err) : resolve())));
   } finally {
-    await handle.close();
+    fsSync.closeSync(fd);
+  }
+}
+
+/** fdatasync: the data and the size (all a new file needs); the inode's times are not waited for. */
+function fdatasync(fd: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => fsSync.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+}
+
+function completeSync(file: string, size: number): boolean {
+  try {
+    return fsSync.statSync(file).size === size;
+  } catch {
+    return false;
   }
 }
 

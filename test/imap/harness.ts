@@ -12,6 +12,7 @@ import { AuthService } from '../../src/auth/service.js';
 import { MemoryUsersRepository } from '../../src/testing/memory-users.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { ImapServer } from '../../src/imap/server.js';
+import { startTestSessionControl, type TestSessionControl } from '../../src/testing/session-control.js';
 
 export interface HarnessOptions {
   auth?: Partial<AuthConfig>;
@@ -28,6 +29,8 @@ export interface ImapHarness {
   events: MemoryEventBus;
   users: MemoryUsersRepository;
   auth: AuthService;
+  /** The session registry logins are admitted to (revocations end them). */
+  sessions: TestSessionControl;
   /** PEM of the self-signed certificate when TLS is on. */
   cert?: string;
   close(): Promise<void>;
@@ -86,7 +89,8 @@ export async function startImap(options: HarnessOptions = {}): Promise<ImapHarne
     },
     ...options.config,
   });
-  const server = new ImapServer({ auth, store, events, logger }, config);
+  const sessions = await startTestSessionControl({ bus: events, logger, auth, oidc: config.auth.oidc ? [config.auth.oidc] : [] });
+  const server = new ImapServer({ auth, store, events, logger, sessions }, config);
   await server.start();
   const port = server.ports()[0]!;
   return {
@@ -96,9 +100,11 @@ export async function startImap(options: HarnessOptions = {}): Promise<ImapHarne
     events,
     users,
     auth,
+    sessions,
     ...(cert ? { cert: cert.cert } : {}),
     async close() {
       await server.stop(new Date(Date.now() + 500));
+      await sessions.close();
       await store.close();
       await events.close();
       await rm(dir, { recursive: true, force: true });

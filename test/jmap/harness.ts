@@ -13,6 +13,8 @@ import type { DeliveryService } from '../../src/delivery/types.js';
 import { silentLogger, type Logger } from '../../src/log/logger.js';
 import { createJmapServer, type JmapServer } from '../../src/jmap/index.js';
 import type { JmapAuthenticator } from '../../src/jmap/auth/types.js';
+import type { OidcConfig } from '../../src/config/types.js';
+import { startTestSessionControl, type TestSessionControl } from '../../src/testing/session-control.js';
 
 export const USING = ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail'];
 
@@ -44,6 +46,8 @@ export interface Harness {
   bus: MemoryEventBus;
   users: MemoryUsersRepository;
   logger: Logger;
+  /** Session control the server admits push channels to and answers back-channel logout with. */
+  sessions: TestSessionControl;
   basic(user: string, pass?: string): string;
   close(): Promise<void>;
 }
@@ -64,9 +68,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const users = new MemoryUsersRepository(options.users ?? { 'alice@example.com': 'alice-pw', 'bob@example.com': 'bob-pw' });
   const auth = options.auth ?? new AuthService({ users, logger });
   const delivery = options.delivery?.(store, users, logger);
+  const config = jmapConfig(options.config);
+  const oidc: OidcConfig[] = config.auth.oidc ? [config.auth.oidc] : [];
+  const sessions = await startTestSessionControl({ bus, logger, oidc, ...(auth instanceof AuthService ? { auth } : {}) });
   const server = createJmapServer(
-    { auth, users, store, events: bus, logger, hostname: 'tessera.test', ...(delivery ? { delivery } : {}) },
-    jmapConfig(options.config),
+    { auth, users, store, events: bus, logger, hostname: 'tessera.test', sessions, ...(delivery ? { delivery } : {}) },
+    config,
   );
   await server.start();
   const passwords = options.users ?? { 'alice@example.com': 'alice-pw', 'bob@example.com': 'bob-pw' };
@@ -77,9 +84,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     bus,
     users,
     logger,
+    sessions,
     basic: (user, pass) => 'Basic ' + Buffer.from(`${user}:${pass ?? passwords[user] ?? ''}`).toString('base64'),
     async close() {
       await server.stop(new Date(Date.now() + 1000));
+      await sessions.close();
       await store.close();
       await bus.close();
       await rm(dir, { recursive: true, force: true });

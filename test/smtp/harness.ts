@@ -12,6 +12,7 @@ import type { MailStore } from '../../src/store/types.js';
 import { createDeliveryCore, type DeliveryCore, type DeliveryCoreOptions } from '../../src/delivery/index.js';
 import { SmtpServer } from '../../src/smtp/server.js';
 import type { SessionLimits } from '../../src/smtp/limits.js';
+import { startTestSessionControl, type TestSessionControl } from '../../src/testing/session-control.js';
 import { testCertificate } from './certificate.js';
 import { openTestStore } from './store.js';
 
@@ -43,6 +44,8 @@ export interface SmtpHarness {
   core: DeliveryCore;
   logger: Logger;
   events: MemoryEventBus;
+  /** The session registry AUTH logins are admitted to (revocations end them). */
+  sessions: TestSessionControl;
   close(): Promise<void>;
 }
 
@@ -98,7 +101,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<SmtpHa
   });
   if (options.startWorker !== false) core.worker.start();
   const config = await smtpConfig(options.config, options.auth);
-  const server = new SmtpServer(config, { auth, users: users.users, domains: users.domains, delivery: core.service, logger, events, limits: options.limits });
+  const sessions = await startTestSessionControl({ bus: events, logger, auth, oidc: config.auth.oidc ? [config.auth.oidc] : [] });
+  const server = new SmtpServer(config, { auth, users: users.users, domains: users.domains, delivery: core.service, logger, sessions, limits: options.limits });
   await server.start();
   const port = server.addresses()[0]!.port;
   return {
@@ -111,8 +115,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<SmtpHa
     core,
     logger,
     events,
+    sessions,
     async close() {
       await server.stop(new Date(Date.now() + 500));
+      await sessions.close();
       await core.worker.stop();
       await auth.close();
       await store.close();

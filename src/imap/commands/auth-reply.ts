@@ -22,11 +22,26 @@ export function failureToImap(f: AuthFailure): ImapError {
   }
 }
 
-/** Enters the authenticated state; the tagged OK carries the new capability list (RFC 3501 §6.2.2). */
+/**
+ * Enters the authenticated state once session control admits the login (a revoked token or OP session
+ * is refused like a bad credential); the tagged OK carries the new capability list (RFC 3501 §6.2.2).
+ */
 export async function completeLogin(s: ImapSession, principal: Principal): Promise<CommandOk> {
+  let admitted: boolean;
+  try {
+    admitted = await s.admit(principal);
+  } catch (err) {
+    s.logger.error({ err, user: principal.user }, 'imap could not check the session against revocations');
+    throw new ImapError('NO', 'Authentication temporarily unavailable', 'UNAVAILABLE');
+  }
+  if (!admitted) {
+    s.logger.info({ user: principal.user, mechanism: principal.mechanism }, 'imap login refused: session revoked');
+    throw failureToImap({ code: 'invalid', message: 'session revoked' });
+  }
   try {
     await s.loggedIn(principal);
   } catch (err) {
+    s.withdrawAdmission();
     s.logger.error({ err, user: principal.user }, 'imap could not open mail account');
     throw new ImapError('NO', 'Mail store unavailable', 'UNAVAILABLE');
   }

@@ -7,8 +7,10 @@ import type { TLSSocket } from 'node:tls';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../../log/logger.js';
 import type { Principal } from '../../auth/types.js';
-import type { TlsConfig, TokenExpiryPolicy } from '../../config/types.js';
-import { LiveSessions } from '../push/live-sessions.js';
+import type { AuthConfig, TlsConfig, TokenExpiryPolicy } from '../../config/types.js';
+import { BACKCHANNEL_LOGOUT_PATH, MAX_LOGOUT_BODY_BYTES } from '../../sessions/backchannel-logout.js';
+import type { JmapSessionControl } from '../../sessions/types.js';
+import { PushChannels, type PushChannel } from '../push/channels.js';
 import type { CoreLimits } from '../capabilities.js';
 import { RequestProblem } from '../errors.js';
 import { parseJsonBody, toJmapRequest } from '../core/parse.js';
@@ -32,8 +34,14 @@ export interface JmapHttpOptions {
   tls?: TlsConfig;
   /** Public base URL for the session's URL templates; empty = derived from the Host header. */
   urlPrefix: string;
+  /** JMAP's auth settings, kept with each push channel for re-introspection. */
+  auth: AuthConfig;
   tokenExpiry: TokenExpiryPolicy;
+  /** Admits push channels, refuses revoked tokens, answers back-channel logout. */
+  sessions: JmapSessionControl;
 }
+
+const SHUTDOWN_REASON = 'server shutting down';
 
 function isSecure(req: IncomingMessage): boolean {
   return (req.socket as Partial<TLSSocket>).encrypted === true;
@@ -45,7 +53,7 @@ export class JmapHttpServer {
   private readonly apiGate: ConcurrencyGate;
   private readonly uploadGate: ConcurrencyGate;
   private readonly sockets = new Set<Socket>();
-  readonly live: LiveSessions;
+  readonly channels: PushChannels;
   private readonly busy = new Set<Socket>();
 
   constructor(private readonly options: JmapHttpOptions) {
@@ -63,7 +71,7 @@ export class JmapHttpServer {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
-    this.live = new LiveSessions(options.tokenExpiry);
+    this.channels = new PushChannels({ sessions: options.sessions, auth: options.auth, tokenExpiry: options.tokenExpiry });
     this.apiGate = new ConcurrencyGate(options.limits.maxConcurrentRequests);
     this.uploadGate = new ConcurrencyGate(options.limits.maxConcurrentUpload);
     this.wss = new WebSocketServer({
@@ -76,7 +84,7 @@ export class JmapHttpServer {
 
   /** Closes every push stream and WebSocket, and idle keep-alive sockets; busy ones finish first. */
   closeStreams(): void {
-    this.live.closeAll('server shutting down');
+    this.channels.closeAll(SHUTDOWN_REASON);
     for (const s of this.sockets) if (!this.busy.has(s)) s.end();
   }
 
@@ -96,11 +104,11 @@ export class JmapHttpServer {
   }
 
   private async authenticate(req: IncomingMessage, res: ServerResponse): Promise<Principal | undefined> {
-    const decision = await authenticateRequest(this.options.strategies, {
-      headers: req.headers,
-      peer: req.socket.remoteAddress ?? '',
-      secure: isSecure(req),
-    });
+    const decision = await authenticateRequest(
+      this.options.strategies,
+      { headers: req.headers, peer: req.socket.remoteAddress ?? '', secure: isSecure(req) },
+      this.isRevoked,
+    );
     if (decision.ok) return decision.principal;
     const headers: Record<string, string | string[]> = {};
     if (decision.status === 401 && decision.challenges.length > 0) headers['WWW-Authenticate'] = decision.challenges;
@@ -108,6 +116,8 @@ export class JmapHttpServer {
     sendProblem(res, plainProblem(decision.status, decision.failure.message), headers);
     return undefined;
   }
+
+  private readonly isRevoked = (principal: Principal): Promise<boolean> => this.options.sessions.isRevoked(principal);
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.busy.add(req.socket);
@@ -141,6 +151,15 @@ export class JmapHttpServer {
       res.end();
       return;
     }
+    if (path === BACKCHANNEL_LOGOUT_PATH) {
+      if (method !== 'POST') {
+        req.resume();
+        sendProblem(res, plainProblem(405, 'use POST'), { Allow: 'POST' });
+        return;
+      }
+      await this.backchannelLogout(req, res);
+      return;
+    }
     if (path === PATHS.wellKnown) {
       res.writeHead(307, { Location: PATHS.session, 'Content-Length': 0 });
       res.end();
@@ -165,10 +184,51 @@ export class JmapHttpServer {
     }
     if (path === PATHS.session) sendJson(res, 200, await this.options.backend.session(principal, this.baseUrl(req)));
     else if (path === PATHS.api) await this.api(req, res, principal);
-    else if (path === PATHS.eventSource) {
-      serveEventSource(req, res, url, principal, this.options.backend, (close) => this.live.add(principal, close));
-    } else if (path.startsWith(PATHS.upload)) await this.upload(req, res, path, principal);
+    else if (path === PATHS.eventSource) await this.eventSource(req, res, url, principal);
+    else if (path.startsWith(PATHS.upload)) await this.upload(req, res, path, principal);
     else await this.download(res, path, url, principal);
+  }
+
+  /**
+   * OpenID Connect Back-Channel Logout: unauthenticated (the logout token is the credential, verified
+   * by session control), body capped, and the answer is exactly the handler's.
+   */
+  private async backchannelLogout(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let body: Buffer;
+    try {
+      body = await readBody(req, MAX_LOGOUT_BODY_BYTES);
+    } catch (err) {
+      if (!(err instanceof BodyTooLargeError)) throw err;
+      // §2.8: a request that cannot be a valid logout answers 400.
+      res.writeHead(400, { 'Cache-Control': 'no-store', 'Content-Length': 0 });
+      res.end();
+      return;
+    }
+    const answer = await this.options.sessions.handleBackchannelLogout(body, req.headers['content-type']);
+    res.writeHead(answer.status, { ...answer.headers, 'Content-Length': Buffer.byteLength(answer.body) });
+    res.end(answer.body);
+  }
+
+  /** EventSource: admitted to session control before the stream opens, so a revoked token gets 401. */
+  private async eventSource(req: IncomingMessage, res: ServerResponse, url: URL, principal: Principal): Promise<void> {
+    const channel = await this.admitChannel(req, principal);
+    if (!channel) {
+      sendProblem(res, plainProblem(401, 'session revoked'));
+      return;
+    }
+    if (req.socket.destroyed) {
+      // The client left while the check ran: its close event has already fired.
+      channel.release();
+      return;
+    }
+    res.on('close', () => channel.release());
+    serveEventSource(req, res, url, principal, this.options.backend, (close) => channel.attach(close));
+    // A refused stream (bad parameters) never attaches.
+    if (res.writableEnded) channel.release();
+  }
+
+  private admitChannel(req: IncomingMessage, principal: Principal): Promise<PushChannel | undefined> {
+    return this.channels.admit(principal, req.socket.remoteAddress ?? 'unknown');
   }
 
   private async api(req: IncomingMessage, res: ServerResponse, principal: Principal): Promise<void> {
@@ -261,20 +321,24 @@ export class JmapHttpServer {
     };
     if (url.pathname !== PATHS.websocket) return reject(404, 'Not Found');
     try {
-      const decision = await authenticateRequest(this.options.strategies, {
-        headers: req.headers,
-        peer: req.socket.remoteAddress ?? '',
-        secure: isSecure(req),
-      });
+      const decision = await authenticateRequest(
+        this.options.strategies,
+        { headers: req.headers, peer: req.socket.remoteAddress ?? '', secure: isSecure(req) },
+        this.isRevoked,
+      );
       if (!decision.ok) {
         const challenges = decision.challenges.map((c) => `WWW-Authenticate: ${c}\r\n`).join('');
         return reject(decision.status, decision.status === 401 ? 'Unauthorized' : 'Refused', decision.status === 401 ? challenges : '');
       }
       const principal = decision.principal;
+      const channel = await this.admitChannel(req, principal);
+      if (!channel) return reject(401, 'Unauthorized');
+      if (socket.destroyed) return channel.release();
+      // Covers an upgrade that never completes as well as the WebSocket's own close.
+      socket.once('close', () => channel.release());
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         // 1008 (policy violation) tells the client this was not a network failure.
-        const untrack = this.live.add(principal, (reason) => ws.close(reason === 'server shutting down' ? 1001 : 1008, reason.slice(0, 120)));
-        ws.on('close', untrack);
+        channel.attach((reason) => ws.close(reason === SHUTDOWN_REASON ? 1001 : 1008, reason.slice(0, 120)));
         serveWebSocket(ws, principal, this.options.backend, this.options.limits, this.log());
       });
     } catch (err) {

@@ -36,22 +36,35 @@ export const auth: CommandHandler = async (s, args) => {
   const begun = s.deps.auth.beginSasl(m[1]!, s.authContext());
   if (!('start' in begun)) return s.send(failureReply(begun));
   const step = await begun.start(m[2]);
-  handleSaslStep(s, begun, step);
+  await handleSaslStep(s, begun, step);
 };
 
 /** Acts on one SASL step: a challenge waits for the client's next line, the rest end the exchange. */
-export function handleSaslStep(s: SmtpSession, exchange: SaslExchange, step: SaslStep): void {
+export async function handleSaslStep(s: SmtpSession, exchange: SaslExchange, step: SaslStep): Promise<void> {
   if (s.closed) return;
   switch (step.type) {
     case 'challenge':
       s.send(reply(334, undefined, step.base64));
       s.beginSasl(exchange);
       return;
-    case 'success':
-      s.authenticated(step.principal);
+    case 'success': {
+      let admitted: boolean;
+      try {
+        admitted = await s.authenticated(step.principal);
+      } catch (err) {
+        s.log.error({ err, user: step.principal.user }, 'could not check the session against revocations');
+        s.send(reply(454, '4.7.0', 'Authentication temporarily unavailable'));
+        return;
+      }
+      if (!admitted) {
+        if (!s.closed) s.log.info({ user: step.principal.user, mechanism: step.principal.mechanism }, 'login refused: session revoked');
+        s.send(failureReply({ code: 'invalid', message: 'session revoked' }));
+        return;
+      }
       s.log.info({ user: step.principal.user, mechanism: step.principal.mechanism }, 'authenticated');
       s.send(reply(235, '2.7.0', 'Authentication successful'));
       return;
+    }
     case 'failure':
       s.send(failureReply(step.failure));
       return;

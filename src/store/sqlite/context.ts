@@ -22,6 +22,21 @@ export interface Ctx {
   countsCache: Map<number, { modseq: number; counts: MailboxCounts }>;
   /** Prepared statements by SQL text (preparing costs more than running most of them). */
   statements: Map<string, Statement>;
+  /**
+   * Full-text rows written by the open write transaction, indexed just before it commits. FTS5
+   * flushes its pending terms to a new on-disk segment whenever a statement opens a statement
+   * journal (any UPDATE that can abort, any savepoint), so indexing each email as it is inserted
+   * wrote one tiny segment per message and left FTS5 merging them forever: bulk loads slowed from
+   * hundreds to tens of messages per second as the index grew. Indexing the whole transaction's
+   * rows together, after every other statement, gives one segment per commit.
+   */
+  ftsQueue: FtsRow[];
+}
+
+export interface FtsRow {
+  emailId: number;
+  /** subject, from_, to_, cc, bcc, headers, body */
+  cols: string[];
 }
 
 /** A cached prepared statement. A given SQL text is always used in the same mode (plain/pluck/raw). */
@@ -83,9 +98,59 @@ export interface EmailRow {
   display_to: string;
 }
 
-/** Runs fn in an IMMEDIATE transaction (the write lock is taken up front, so no upgrade deadlock). */
+/**
+ * Runs fn in an IMMEDIATE transaction (the write lock is taken up front, so no upgrade deadlock).
+ * Nested in another write transaction it is a savepoint: its queued full-text rows are dropped
+ * with it if it fails.
+ */
 export function writeTx<T>(ctx: Ctx, fn: () => T): T {
-  return ctx.db.transaction(fn).immediate();
+  if (ctx.db.inTransaction) return savepoint(ctx, fn);
+  try {
+    return ctx.db
+      .transaction(() => {
+        const result = fn();
+        flushFtsQueue(ctx);
+        return result;
+      })
+      .immediate();
+  } finally {
+    ctx.ftsQueue.length = 0;
+  }
+}
+
+/** Runs fn in a savepoint of the open transaction; a failure rolls back its writes and FTS rows. */
+export function savepoint<T>(ctx: Ctx, fn: () => T): T {
+  const mark = ctx.ftsQueue.length;
+  try {
+    return ctx.db.transaction(fn)();
+  } catch (error) {
+    ctx.ftsQueue.length = mark;
+    throw error;
+  }
+}
+
+/** Queues an email's search text for the full-text index (written when the transaction commits). */
+export function queueFts(ctx: Ctx, emailId: number, cols: string[]): void {
+  ctx.ftsQueue.push({ emailId, cols });
+}
+
+/**
+ * Removes an email from the queue if this transaction queued it. Returns false if it was not
+ * queued, in which case the caller deletes it from the index itself.
+ */
+export function unqueueFts(ctx: Ctx, emailId: number): boolean {
+  const i = ctx.ftsQueue.findIndex((r) => r.emailId === emailId);
+  if (i < 0) return false;
+  ctx.ftsQueue.splice(i, 1);
+  return true;
+}
+
+function flushFtsQueue(ctx: Ctx): void {
+  if (process.env.NOFTS_HACK) ctx.ftsQueue.length = 0;
+  if (!ctx.ftsQueue.length) return;
+  const insert = sql(ctx, 'INSERT INTO email_fts (rowid, subject, from_, to_, cc, bcc, headers, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  for (const r of ctx.ftsQueue) insert.run(r.emailId, ...r.cols);
+  ctx.ftsQueue.length = 0;
 }
 
 /** Runs fn in a read transaction: every statement sees the same snapshot. */

@@ -1,8 +1,16 @@
-// Group commit: appends that become ready in the same event-loop turn share one write transaction,
-// hence one WAL fsync. Each job runs in its own savepoint, so one job's error (over quota, mailbox
-// deleted meanwhile) rolls back only that job. Blob files are fsynced before their job is queued.
+// Group commit: appends share one write transaction, hence one WAL fsync. Each job runs in its own
+// savepoint, so one job's error (over quota, mailbox deleted meanwhile) rolls back only that job.
+// Blob files are fsynced before their job is queued.
+//
+// Who shares a transaction: an append announces itself (ticket) before it writes its blob, and a
+// group is committed once every append announced before the group's first job has joined or given
+// up, or after MAX_WAIT_MS. Concurrent appends then commit in cohorts instead of one or two per
+// transaction (their blob fsyncs finish at different times), while a lone append commits at once.
 import type { Ctx } from './context.js';
-import { writeTx } from './context.js';
+import { savepoint, writeTx } from './context.js';
+
+/** Longest a queued append waits for appends that started before it. */
+const MAX_WAIT_MS = 4;
 
 interface Job {
   work: () => unknown;
@@ -12,33 +20,81 @@ interface Job {
 
 interface Group {
   jobs: Job[];
+  /** Sequence number of the last announced append. */
+  announced: number;
+  /** Announced appends that have neither queued a job nor given up. */
+  outstanding: Set<number>;
+  /** The group waits for outstanding appends announced up to here. */
+  cutoff: number;
+  timer: NodeJS.Timeout | null;
   scheduled: boolean;
+}
+
+export interface CommitTicket {
+  readonly seq: number;
 }
 
 const groups = new WeakMap<Ctx, Group>();
 
-export function commitGrouped<T>(ctx: Ctx, work: () => T): Promise<T> {
-  let group = groups.get(ctx);
-  if (!group) groups.set(ctx, (group = { jobs: [], scheduled: false }));
-  const g = group;
+function groupOf(ctx: Ctx): Group {
+  let g = groups.get(ctx);
+  if (!g) groups.set(ctx, (g = { jobs: [], announced: 0, outstanding: new Set(), cutoff: 0, timer: null, scheduled: false }));
+  return g;
+}
+
+/** Announces an append that will call commitGrouped (or abandon) once its blobs are durable. */
+export function announceAppend(ctx: Ctx): CommitTicket {
+  const g = groupOf(ctx);
+  const seq = ++g.announced;
+  g.outstanding.add(seq);
+  return { seq };
+}
+
+/** The announced append failed before reaching the commit. */
+export function abandonAppend(ctx: Ctx, ticket: CommitTicket): void {
+  const g = groupOf(ctx);
+  if (g.outstanding.delete(ticket.seq)) maybeFlush(ctx, g);
+}
+
+export function commitGrouped<T>(ctx: Ctx, work: () => T, ticket?: CommitTicket): Promise<T> {
+  const g = groupOf(ctx);
+  if (ticket) g.outstanding.delete(ticket.seq);
   return new Promise<T>((resolve, reject) => {
-    g.jobs.push({ work, resolve: resolve as (v: unknown) => void, reject });
-    if (!g.scheduled) {
-      g.scheduled = true;
-      setImmediate(() => flush(ctx, g));
+    if (!g.jobs.length) {
+      g.cutoff = g.announced;
+      g.timer = setTimeout(() => schedule(ctx, g), MAX_WAIT_MS);
     }
+    g.jobs.push({ work, resolve: resolve as (v: unknown) => void, reject });
+    maybeFlush(ctx, g);
   });
+}
+
+function maybeFlush(ctx: Ctx, g: Group): void {
+  if (!g.jobs.length) return;
+  for (const seq of g.outstanding) if (seq <= g.cutoff) return;
+  schedule(ctx, g);
+}
+
+/** Flushes on the next turn, so appends that become ready in this one still join. */
+function schedule(ctx: Ctx, g: Group): void {
+  if (g.scheduled) return;
+  g.scheduled = true;
+  setImmediate(() => flush(ctx, g));
 }
 
 function flush(ctx: Ctx, g: Group): void {
   g.scheduled = false;
+  if (g.timer) clearTimeout(g.timer);
+  g.timer = null;
   const jobs = g.jobs.splice(0, g.jobs.length);
+  if (!jobs.length) return;
+  if (process.env.GC_STATS) { (globalThis as any).gcStats ??= []; (globalThis as any).gcStats.push(jobs.length); }
   const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
   try {
     writeTx(ctx, () => {
       for (const job of jobs) {
         try {
-          outcomes.push({ ok: true, value: ctx.db.transaction(job.work)() });
+          outcomes.push({ ok: true, value: savepoint(ctx, job.work) });
         } catch (error) {
           outcomes.push({ ok: false, error });
         }

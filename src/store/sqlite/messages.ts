@@ -34,7 +34,7 @@ import {
   type KeywordState,
 } from '../keywords.js';
 import { uidSetSql, type SqlParam } from './search-sql.js';
-import { commitGrouped } from './group-commit.js';
+import { abandonAppend, announceAppend, commitGrouped } from './group-commit.js';
 
 interface Prepared {
   input: AppendInput;
@@ -52,8 +52,15 @@ export async function appendMany(ctx: Ctx, account: string, inputs: AppendInput[
   // Validate mailboxes and quota before writing any blob, then again inside the transaction.
   precheck(ctx, account, accId, inputs);
   // Blob files first, in parallel (their fsyncs overlap), then one grouped transaction.
-  const blobs = await Promise.all(inputs.map((input) => ctx.blobs.put(input.bytes)));
-  const prepared: Prepared[] = inputs.map((input, k) => ({ input, blob: blobs[k]!, analysis: parseMessage(input.bytes) }));
+  const ticket = announceAppend(ctx);
+  let prepared: Prepared[];
+  try {
+    const blobs = await Promise.all(inputs.map((input) => ctx.blobs.put(input.bytes)));
+    prepared = inputs.map((input, k) => ({ input, blob: blobs[k]!, analysis: parseMessage(input.bytes) }));
+  } catch (error) {
+    abandonAppend(ctx, ticket);
+    throw error;
+  }
   const batch = new ChangeBatch(account, accId, options?.origin);
   batch.delivery = options?.delivery === true;
   const results = await commitGrouped(ctx, () => {
@@ -82,7 +89,7 @@ export async function appendMany(ctx: Ctx, account: string, inputs: AppendInput[
     }
     batch.commitStates(ctx);
     return out;
-  });
+  }, ticket);
   await publishAll(ctx, batch.events(ctx));
   return results;
 }

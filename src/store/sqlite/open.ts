@@ -23,5 +23,6 @@ export async function openSqliteStore(options: StoreOptions): Promise<MailStore>
     accountIds: new Map(),
     countsCache: new Map(),
     statements: new Map(),
+    ftsQueue: [],
   });
 }

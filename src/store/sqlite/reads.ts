@@ -170,9 +170,9 @@ export function searchMailbox(ctx: Ctx, account: string, mailboxId: string, req:
   const accId = acc(ctx, account);
   return readTx(ctx, () => {
     const mb = requireMailbox(ctx, accId, mailboxId);
-    const where = compileCriteria(req.criteria, 'mailbox');
+    const where = compileCriteria(req.criteria, 'mailbox', accId);
     const orderParams: SqlParam[] = [];
-    const order = compileSort(req.sort ?? [], 'mailbox', orderParams);
+    const order = compileSort(req.sort ?? [], 'mailbox', orderParams, accId);
     const rows = sql(ctx, `SELECT m.uid, m.modseq FROM msg m JOIN email e ON e.id = m.email_id WHERE m.mailbox_id = ? AND ${where.sql} ORDER BY ${order}`)
       .raw()
       .all(mb.id, ...where.params, ...orderParams) as [number, number][];
@@ -188,28 +188,35 @@ export function searchMailbox(ctx: Ctx, account: string, mailboxId: string, req:
 export function queryEmails(ctx: Ctx, account: string, req: EmailQueryRequest): EmailQueryResult {
   const accId = acc(ctx, account);
   return readTx(ctx, () => {
-    const where = compileCriteria(req.filter, 'account');
+    const where = compileCriteria(req.filter, 'account', accId);
     const orderParams: SqlParam[] = [];
     const sort = req.sort && req.sort.length ? req.sort : [{ key: 'receivedAt' as const, descending: true }];
-    const order = compileSort(sort, 'account', orderParams);
+    const order = compileSort(sort, 'account', orderParams, accId);
     const stmt = sql(ctx, `SELECT e.id, e.thread_id FROM email e WHERE e.account_id = ? AND ${where.sql} ORDER BY ${order}`).raw();
-    // Without a total, an anchor or a negative position, reading can stop at position + limit.
+    // Without an anchor or a negative position, reading can stop at position + limit; the total,
+    // if wanted, is then counted by SQLite (in the same snapshot) without materialising every row.
     const stopAt =
-      req.calculateTotal === false && req.anchor === undefined && req.limit !== undefined && (req.position ?? 0) >= 0
-        ? (req.position ?? 0) + req.limit
-        : Infinity;
+      req.anchor === undefined && req.limit !== undefined && (req.position ?? 0) >= 0 ? (req.position ?? 0) + req.limit : Infinity;
     const ids: number[] = [];
     const seen = new Set<number>();
+    let stoppedEarly = false;
     for (const row of stmt.iterate(accId, ...where.params, ...orderParams) as IterableIterator<[number, number]>) {
       const [id, t] = row;
       if (req.collapseThreads) {
         if (seen.has(t)) continue;
         seen.add(t);
       }
+      if (ids.length >= stopAt) {
+        stoppedEarly = true;
+        break;
+      }
       ids.push(id);
-      if (ids.length >= stopAt) break;
     }
-    const total = ids.length;
+    let total = ids.length;
+    if (stoppedEarly && req.calculateTotal !== false) {
+      const counted = req.collapseThreads ? 'count(DISTINCT e.thread_id)' : 'count(*)';
+      total = sql(ctx, `SELECT ${counted} FROM email e WHERE e.account_id = ? AND ${where.sql}`).pluck().get(accId, ...where.params) as number;
+    }
     let position = req.position ?? 0;
     let anchorNotFound = false;
     if (req.anchor !== undefined) {

@@ -2,7 +2,13 @@
 // and of its last change; destroyed objects leave a tombstone. JMAP /changes and IMAP VANISHED are
 // answered from those, and tombstones older than the retention period are purged (the purge
 // horizon is recorded so an older state gets cannotCalculateChanges, never a wrong answer).
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+
+/** Fills what a version-2 database has and a version-1 one lacks (tables come from SCHEMA). */
+export const MIGRATE_TO_2 = `
+INSERT OR IGNORE INTO email_keyword (account_id, keyword, email_id)
+  SELECT e.account_id, lower(j.value), e.id FROM email e, json_each(e.keywords) j WHERE e.keywords != '[]';
+`;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -75,6 +81,32 @@ CREATE INDEX IF NOT EXISTS email_account_received ON email(account_id, received_
 CREATE INDEX IF NOT EXISTS email_thread ON email(thread_id);
 CREATE INDEX IF NOT EXISTS email_changes ON email(account_id, updated_modseq);
 CREATE INDEX IF NOT EXISTS email_blob ON email(blob);
+-- Flag-only searches (IMAP UNSEEN/FLAGGED, JMAP notKeyword $seen / hasKeyword $flagged) read these
+-- small partial indexes instead of every email of the mailbox. (Version 2.)
+CREATE INDEX IF NOT EXISTS email_unseen ON email(account_id) WHERE (flags & 1) = 0;
+CREATE INDEX IF NOT EXISTS email_flagged ON email(account_id) WHERE (flags & 4) != 0;
+
+-- Other keywords of each email (lower case), kept by triggers from email.keywords, for IMAP
+-- KEYWORD and JMAP hasKeyword without parsing every email's JSON. (Version 2.)
+CREATE TABLE IF NOT EXISTS email_keyword (
+  account_id INTEGER NOT NULL,
+  keyword TEXT NOT NULL,
+  email_id INTEGER NOT NULL,
+  PRIMARY KEY (account_id, keyword, email_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS email_keyword_email ON email_keyword(email_id);
+CREATE TRIGGER IF NOT EXISTS email_keyword_insert AFTER INSERT ON email WHEN new.keywords != '[]' BEGIN
+  INSERT OR IGNORE INTO email_keyword (account_id, keyword, email_id)
+    SELECT new.account_id, lower(value), new.id FROM json_each(new.keywords);
+END;
+CREATE TRIGGER IF NOT EXISTS email_keyword_update AFTER UPDATE OF keywords ON email WHEN new.keywords != old.keywords BEGIN
+  DELETE FROM email_keyword WHERE email_id = old.id;
+  INSERT OR IGNORE INTO email_keyword (account_id, keyword, email_id)
+    SELECT new.account_id, lower(value), new.id FROM json_each(new.keywords);
+END;
+CREATE TRIGGER IF NOT EXISTS email_keyword_delete AFTER DELETE ON email WHEN old.keywords != '[]' BEGIN
+  DELETE FROM email_keyword WHERE email_id = old.id;
+END;
 
 -- The parsed cache lives apart from email so that email rows stay small and joins over 100k
 -- memberships touch few pages.

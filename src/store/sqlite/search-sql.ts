@@ -3,7 +3,7 @@
 // characters and fall back to a scan of the decoded text for shorter ones.
 import type { SearchCriteria, SortComparator, UidSet } from '../types.js';
 import { InvalidArgumentError } from '../errors.js';
-import { isDeletedFlag, isRecentFlag, systemBit } from '../keywords.js';
+import { FLAGGED, isDeletedFlag, isRecentFlag, SEEN, systemBit } from '../keywords.js';
 import { decodeId } from './ids.js';
 
 export type SqlParam = string | number | bigint | null;
@@ -25,25 +25,37 @@ const TEXT_COLUMNS: Record<string, string[]> = {
   text: ['headers', 'body'],
 };
 
-export function compileCriteria(c: SearchCriteria, scope: Scope): CompiledSql {
+/**
+ * `accId` (the account searched) lets flag and keyword criteria read their indexes
+ * (email_unseen, email_flagged, email_keyword) instead of testing every email.
+ */
+export function compileCriteria(c: SearchCriteria, scope: Scope, accId?: number): CompiledSql {
   const params: SqlParam[] = [];
-  const sql = compile(c, scope, params, 'e');
+  const sql = compile(c, { scope, accId }, params, 'e');
   return { sql, params };
 }
 
-function compile(c: SearchCriteria, scope: Scope, p: SqlParam[], e: string): string {
+interface Env {
+  scope: Scope;
+  accId: number | undefined;
+}
+
+function compile(c: SearchCriteria, env: Env, p: SqlParam[], e: string): string {
+  const scope = env.scope;
   switch (c.kind) {
     case 'all':
       return '1';
     case 'none':
       return '0';
     case 'and':
-      return c.of.length ? `(${c.of.map((x) => compile(x, scope, p, e)).join(' AND ')})` : '1';
+      return c.of.length ? `(${c.of.map((x) => compile(x, env, p, e)).join(' AND ')})` : '1';
     case 'or':
-      return c.of.length ? `(${c.of.map((x) => compile(x, scope, p, e)).join(' OR ')})` : '0';
+      return c.of.length ? `(${c.of.map((x) => compile(x, env, p, e)).join(' OR ')})` : '0';
     case 'not':
-      return `NOT (${compile(c.of, scope, p, e)})`;
+      return `NOT (${compile(c.of, env, p, e)})`;
     case 'flag': {
+      const indexed = indexedFlagExpr(c.flag, c.present, env, p, e);
+      if (indexed) return indexed;
       const expr = flagExpr(c.flag, scope, p, e);
       return c.present ? expr : `NOT (${expr})`;
     }
@@ -118,6 +130,31 @@ function compile(c: SearchCriteria, scope: Scope, p: SqlParam[], e: string): str
   }
 }
 
+/**
+ * Flag criteria that an index answers: \Seen absent, \Flagged present (partial indexes on email)
+ * and other keywords present (email_keyword). The IN form lets SQLite start from the few matching
+ * emails rather than test every email of a large mailbox. Null when no index applies.
+ */
+function indexedFlagExpr(flag: string, present: boolean, env: Env, p: SqlParam[], e: string): string | null {
+  if (env.accId === undefined || isDeletedFlag(flag) || isRecentFlag(flag)) return null;
+  const bit = systemBit(flag);
+  if (bit && (flag.startsWith('\\') || flag.startsWith('$'))) {
+    // The WHERE terms repeat the partial indexes' conditions verbatim, as SQLite requires to use them.
+    if (bit === SEEN && !present) {
+      p.push(env.accId);
+      return `${e}.id IN (SELECT id FROM email WHERE account_id = ? AND (flags & 1) = 0)`;
+    }
+    if (bit === FLAGGED && present) {
+      p.push(env.accId);
+      return `${e}.id IN (SELECT id FROM email WHERE account_id = ? AND (flags & 4) != 0)`;
+    }
+    return null;
+  }
+  if (!present) return null;
+  p.push(env.accId, flag.toLowerCase());
+  return `${e}.id IN (SELECT email_id FROM email_keyword WHERE account_id = ? AND keyword = ?)`;
+}
+
 function flagExpr(flag: string, scope: Scope, p: SqlParam[], e: string): string {
   if (isDeletedFlag(flag)) return scope === 'mailbox' && e === 'e' ? 'm.deleted = 1' : '0';
   if (isRecentFlag(flag)) return '0';
@@ -172,7 +209,7 @@ export function uidSetSql(set: UidSet, col: string, p: SqlParam[]): string {
   return `(${parts.join(' OR ')})`;
 }
 
-export function compileSort(sort: SortComparator[], scope: Scope, p: SqlParam[]): string {
+export function compileSort(sort: SortComparator[], scope: Scope, p: SqlParam[], accId?: number): string {
   const out: string[] = [];
   for (const s of sort) {
     const dir = s.descending ? 'DESC' : 'ASC';
@@ -215,7 +252,7 @@ export function compileSort(sort: SortComparator[], scope: Scope, p: SqlParam[])
           s.key === 'hasKeyword'
             ? { kind: 'flag', flag: s.keyword, present: true }
             : { kind: 'threadKeyword', keyword: s.keyword, mode: s.key === 'allInThreadHaveKeyword' ? 'all' : 'some' };
-        out.push(`(${compile(c, scope, p, 'e')}) ${dir}`);
+        out.push(`(${compile(c, { scope, accId }, p, 'e')}) ${dir}`);
         break;
       }
       default: {
