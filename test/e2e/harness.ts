@@ -248,11 +248,11 @@ export class JmapClient {
     return { accountId, body: body as unknown as Record<string, unknown> };
   }
 
-  async call(methodCalls: Invocation[]): Promise<Invocation[]> {
+  async call(methodCalls: Invocation[], using: readonly string[] = USING): Promise<Invocation[]> {
     const res = await fetch(`${this.baseUrl}/jmap`, {
       method: 'POST',
       headers: { Authorization: this.authorization, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ using: USING, methodCalls }),
+      body: JSON.stringify({ using, methodCalls }),
     });
     const text = await res.text();
     if (res.status !== 200) throw new Error(`POST /jmap answered ${res.status}: ${text}`);
@@ -260,7 +260,7 @@ export class JmapClient {
   }
 
   /** Runs one method and returns its arguments, failing on a method-level error. */
-  async one(name: string, args: Record<string, unknown>): Promise<Record<string, any>> {
+  async one(name: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
     const [response] = await this.call([[name, args, '0']]);
     if (!response) throw new Error(`${name}: no response`);
     if (response[0] !== name) throw new Error(`${name} answered ${response[0]}: ${JSON.stringify(response[1])}`);
