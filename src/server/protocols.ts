@@ -84,20 +84,34 @@ export const sessionsResource = sharedResource<SessionControl>(
   (control) => control.stop(),
 );
 
+/**
+ * Every protocol server of this run, filled by the factories before any server starts; the
+ * development IdP reads it to print login commands with the addresses actually bound.
+ */
+const listenersResource = sharedResource<ProtocolServer[]>('listeners', () => []);
+
+async function registered<T extends ProtocolServer>(ctx: ServerContext, servers: T[]): Promise<T[]> {
+  (await ctx.use(listenersResource)).push(...servers);
+  return servers;
+}
+
 /** The development OpenID provider, presented as a listener so it shows in the banner and stops last. */
 class DevIdpServer implements ProtocolServer {
   readonly name = 'dev-openid';
   private idp: DevIdp | undefined;
+  private users: string[] = [];
+  private listeners: readonly ProtocolServer[] = [];
 
   constructor(private readonly ctx: ServerContext) {}
 
   async start(): Promise<void> {
     const { devIdp } = this.ctx.config.settings;
-    const users = await this.ctx.users.list();
+    this.listeners = await this.ctx.use(listenersResource);
+    this.users = (await this.ctx.users.list()).map((u) => u.username);
     this.idp = await startDevIdp({
       port: devIdp.port,
       issuer: devIdp.issuer,
-      users: users.map((u) => ({ email: u.username })),
+      users: this.users.map((email) => ({ email })),
       audience: firstAudience(this.ctx) ?? 'urn:tessera:mail',
       logger: this.ctx.logger.child({ component: 'devidp' }),
       // The token endpoint is no weaker than a password login.
@@ -105,11 +119,24 @@ class DevIdpServer implements ProtocolServer {
     });
   }
 
+  /** Host and port a listener actually bound (port 0 in the conf becomes the real one). */
+  private boundAddress(name: string | undefined): { host: string; port: number } | undefined {
+    const first = this.listeners.find((s) => s.name === name)?.describe()[0];
+    if (!first) return undefined;
+    const url = new URL(first.split(' ')[0]!);
+    return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) };
+  }
+
   describe(): string[] {
     if (!this.idp) return [];
-    const imap = this.ctx.config.imap.find((c) => c.enabled && !c.tls.socketTLS)?.bind[0];
-    const smtp = this.ctx.config.smtp.find((c) => c.enabled && !c.tls.socketTLS && c.announce === 'always')?.bind[0];
-    const email = this.ctx.config.domains.defaultDomain ? `demo@${this.ctx.config.domains.defaultDomain}` : 'demo';
+    const issuerLine = `Development OpenID provider: ${this.idp.issuer}`;
+    const demo = `demo@${this.ctx.config.domains.defaultDomain}`;
+    const email = this.users.includes(demo) ? demo : this.users[0];
+    if (!email) return [issuerLine, '  no users yet: add one with `tessera user add`, then restart to get tokens for it'];
+    const imap = this.boundAddress(this.ctx.config.imap.find((c) => c.enabled && !c.tls.socketTLS)?.name);
+    const smtp = this.boundAddress(
+      this.ctx.config.smtp.find((c) => c.enabled && !c.tls.socketTLS && c.announce === 'always')?.name,
+    );
     return devIdpBannerLines({
       issuer: this.idp.issuer,
       email,
@@ -135,7 +162,7 @@ const devIdpFactory: ProtocolFactory = (ctx) => (ctx.config.settings.devIdp.enab
 const smtpFactory: ProtocolFactory = async (ctx) => {
   const enabled = ctx.config.smtp.filter((c) => c.enabled);
   if (enabled.length === 0) return [];
-  return createSmtpServers(
+  const servers = createSmtpServers(
     {
       auth: await ctx.use(authResource),
       users: ctx.users,
@@ -146,12 +173,13 @@ const smtpFactory: ProtocolFactory = async (ctx) => {
     },
     enabled,
   );
+  return registered(ctx, servers);
 };
 
 const imapFactory: ProtocolFactory = async (ctx) => {
   const enabled = ctx.config.imap.filter((c) => c.enabled);
   if (enabled.length === 0) return [];
-  return createImapServers(
+  const servers = createImapServers(
     {
       auth: await ctx.use(authResource),
       store: await ctx.use(storeResource),
@@ -161,6 +189,7 @@ const imapFactory: ProtocolFactory = async (ctx) => {
     },
     enabled,
   );
+  return registered(ctx, servers);
 };
 
 const jmapFactory: ProtocolFactory = async (ctx) => {

@@ -72,6 +72,16 @@ test('relay is refused without authentication: 530, or 550 when auth is not the 
   } finally {
     await other.close();
   }
+  const mx = await startHarness({ startWorker: false, config: { requireAuthForRelay: true, announce: 'never' } });
+  try {
+    const e = await connect(mx.port);
+    await e.command('EHLO sender.example');
+    await e.command('MAIL FROM:<a@elsewhere.example>');
+    assert.match((await e.command('RCPT TO:<x@remote.example>')).text, /^550 5\.7\.1 Relaying denied/, 'an MX that never offers AUTH does not ask for it');
+    e.close();
+  } finally {
+    await mx.close();
+  }
 });
 
 test('authorized addresses relay without AUTH and do not see AUTH with forUnauthorizedAddresses', async () => {

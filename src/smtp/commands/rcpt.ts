@@ -30,7 +30,11 @@ export const rcpt: CommandHandler = async (s, args) => {
   }
   if (route.kind === 'unknown') return s.send(reply(550, '5.1.1', 'User unknown'));
   if (route.kind === 'remote' && !s.principal && !s.peerAuthorized) {
-    if (s.config.requireAuthForRelay) return s.send(reply(530, '5.7.0', 'Authentication required'));
+    // 530 only where authenticating is the way forward: a listener that never announces AUTH
+    // (an MX) refuses relaying outright.
+    if (s.config.requireAuthForRelay && s.config.announce !== 'never') {
+      return s.send(reply(530, '5.7.0', 'Authentication required'));
+    }
     return s.send(reply(550, '5.7.1', 'Relaying denied'));
   }
   const key = route.address.toLowerCase();
