@@ -219,6 +219,11 @@ export interface MimePart {
   encoding: string;
   /** Body size in bytes (bodyStart..end). */
   size: number;
+  /**
+   * Size after undoing the Content-Transfer-Encoding (JMAP EmailBodyPart.size, IMAP BINARY.SIZE),
+   * computed once at delivery for leaf parts; absent on multiparts.
+   */
+  decodedSize?: number;
   /** Line count of the body, for text/* and message/rfc822 (IMAP BODYSTRUCTURE); else null. */
   lines: number | null;
   md5: string | null;

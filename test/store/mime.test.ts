@@ -82,3 +82,21 @@ describe('MIME parsing', () => {
     assert.equal(baseSubject(null), '');
   });
 });
+
+it('leaf parts record their size after the transfer encoding is undone', () => {
+  const payload = Buffer.alloc(1000, 0xab);
+  const qp = 'caf=C3=A9 =\r\nsoft break\r\n';
+  const raw = Buffer.from(
+    'Content-Type: multipart/mixed; boundary="b"\r\n\r\n' +
+      '--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n' +
+      payload.toString('base64').replace(/.{76}/g, '$&\r\n') +
+      '\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n' +
+      qp +
+      '--b\r\nContent-Type: text/plain\r\n\r\nplain\r\n--b--\r\n',
+  );
+  const [b64, quoted, plain] = parseMessage(raw).parsed.body.children;
+  assert.equal(b64!.decodedSize, 1000);
+  // The CRLF before a boundary belongs to the boundary, and `=CRLF` is a soft line break.
+  assert.equal(quoted!.decodedSize, Buffer.from('café soft break').length);
+  assert.equal(plain!.decodedSize, plain!.size);
+});

@@ -36,10 +36,9 @@ export function partCharset(part: MimePart): string | null {
   return part.type === 'text' ? 'us-ascii' : null;
 }
 
-/** Approximate decoded size without reading the bytes: base64 shrinks by 3/4 (minus line ends). */
+/** RFC 8621 EmailBodyPart.size: the size once the transfer encoding is undone (computed at delivery). */
 export function decodedSize(part: MimePart): number {
-  if (part.encoding === 'base64') return Math.floor((part.size * 76) / 78 * 0.75);
-  return part.size;
+  return part.decodedSize ?? part.size;
 }
 
 function isInlineMediaType(type: string): boolean {

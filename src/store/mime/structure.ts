@@ -3,7 +3,7 @@
 // and set `degraded`.
 import type { Envelope, MimePart, RawHeader } from '../types.js';
 import { headerValue, parseHeaderBlock } from './headers.js';
-import { parseStructuredValue, decodeWords } from './decode.js';
+import { parseStructuredValue, decodeWords, decodeTransfer } from './decode.js';
 import { toEnvelopeAddresses } from './addresses.js';
 
 const MAX_DEPTH = 40;
@@ -142,7 +142,18 @@ function parsePart(
     part.message = { envelope: inner.envelope, body: inner.body };
   }
   if (part.type === 'text' || part.message) part.lines = countLines(state.bin, bodyStart, end);
+  part.decodedSize = transferDecodedSize(state.bin, bodyStart, end, part.encoding);
   return part;
+}
+
+/** Bytes the body holds once base64/quoted-printable is undone; other encodings are identity. */
+function transferDecodedSize(bin: string, bodyStart: number, end: number, encoding: string): number {
+  if (encoding !== 'base64' && encoding !== 'quoted-printable') return end - bodyStart;
+  try {
+    return decodeTransfer(Buffer.from(bin.slice(bodyStart, end), 'latin1'), encoding).length;
+  } catch {
+    return end - bodyStart;
+  }
 }
 
 function leafLike(state: WalkState, headerStart: number, bodyStart: number, end: number, partId: string): MimePart {
