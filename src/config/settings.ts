@@ -51,6 +51,10 @@ export function loadSettingsFile(ctx: FileContext, text: string | undefined, env
   };
   const shutdownTimeout = props.parse('shutdown.timeout', (raw) => parseInteger(raw, 0, 3600)) ?? DEFAULT_SHUTDOWN_TIMEOUT_SECONDS;
   const seedDemoUser = props.parse('demo.seed', parseBoolean) ?? false;
+  const postmaster = props.parse('postmaster', (raw) => {
+    if (!/^[^\s@]+(@[^\s@]+)?$/.test(raw)) throw new InvalidValue('a local user name, e.g. admin@example.org');
+    return raw.toLowerCase();
+  });
   props.warnUnused(new Map());
-  return { dataDir, storage, logLevel, devIdp, shutdownTimeout, seedDemoUser };
+  return { dataDir, storage, logLevel, devIdp, shutdownTimeout, seedDemoUser, ...(postmaster ? { postmaster } : {}) };
 }

@@ -183,6 +183,11 @@ export interface TesseraSettings {
   shutdownTimeout: number;
   /** Demo domain/user created on first start when the users repository is empty. */
   seedDemoUser: boolean;
+  /**
+   * Local user who receives mail for `postmaster` and `postmaster@<local domain>` when no such user
+   * exists (RFC 5321 §4.5.1: an MX must accept it). Default: postmaster@<defaultDomain>.
+   */
+  postmaster?: string;
 }
 
 export interface TesseraConfig {

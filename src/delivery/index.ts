@@ -19,6 +19,8 @@ export interface DeliveryCoreOptions {
   domains: DomainList;
   logger: Logger;
   hostname: string;
+  /** StoreDeliveryOptions.postmaster. */
+  postmaster?: string;
   /** Vacation auto-replies (StoreDeliveryOptions.vacation): resend interval, or false for none. */
   vacation?: { resendAfterMs?: number } | false;
   /** Outbound settings: routes (tests), smarthost, polling, retries. */
@@ -38,6 +40,7 @@ export function createDeliveryCore(options: DeliveryCoreOptions): DeliveryCore {
     domains: options.domains,
     logger: options.logger.child({ component: 'delivery' }),
     hostname: options.hostname,
+    ...(options.postmaster !== undefined ? { postmaster: options.postmaster } : {}),
     ...(options.vacation !== undefined ? { vacation: options.vacation } : {}),
   });
   const worker = new OutboundWorker({

@@ -29,6 +29,8 @@ export interface StoreDeliveryOptions {
   /** Called after something was queued, so a worker can start at once instead of at its next poll. */
   onQueued?: () => void;
   now?: () => Date;
+  /** Local user receiving postmaster@ mail when no such user exists (default postmaster@<default domain>). */
+  postmaster?: string;
   /**
    * Vacation auto-replies (RFC 8621 §8, RFC 3834): how long one reply to a sender stands before a
    * new message from them is answered again (default 7 days); false turns auto-replies off.
@@ -44,7 +46,7 @@ export class StoreDeliveryService implements DeliveryService {
   onQueued: (() => void) | undefined;
 
   constructor(private readonly options: StoreDeliveryOptions) {
-    this.router = new RecipientRouter(options.users, options.domains);
+    this.router = new RecipientRouter(options.users, options.domains, options.postmaster);
     this.local = new LocalDelivery(options.store);
     this.now = options.now ?? (() => new Date());
     this.onQueued = options.onQueued;

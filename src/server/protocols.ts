@@ -17,6 +17,7 @@ import { createSmtpServers } from '../smtp/index.js';
 import { openSqliteStore } from '../store/index.js';
 import type { MailStore } from '../store/types.js';
 import type { ProtocolFactory, ServerContext } from './context.js';
+import { StartupError } from './errors.js';
 import { sharedResource } from './resources.js';
 import type { ProtocolServer } from './types.js';
 
@@ -33,8 +34,8 @@ export const storeResource = sharedResource<MailStore>(
     if (settings.storage.engine !== 'sqlite') {
       // The config loader accepts `storage.engine=postgres` for the scale-out issue; until that
       // backend exists, refuse to start rather than silently writing mail somewhere else.
-      throw new Error(
-        'conf/tessera.properties: storage.engine = "postgres" is not available in this version; use storage.engine=sqlite',
+      throw new StartupError(
+        'tessera.properties: storage.engine = "postgres" is not available in this version; allowed: sqlite',
       );
     }
     return openSqliteStore({
@@ -61,6 +62,7 @@ export const deliveryResource = sharedResource<DeliveryCore>(
       domains: ctx.domains,
       logger: ctx.logger,
       hostname: ctx.config.smtp[0]?.helloName ?? 'localhost',
+      ...(ctx.config.settings.postmaster ? { postmaster: ctx.config.settings.postmaster } : {}),
     });
     core.worker.start();
     return core;

@@ -174,7 +174,7 @@ describe('tessera.properties', () => {
 
   it('every key', async () => {
     const l = await loadClean({
-      'tessera.properties': 'data.dir=/srv/tessera\nstorage.engine=postgres\nstorage.postgres.url=postgres://u:p@127.0.0.1:5432/db\nlog.level=DEBUG\ndevIdp.enabled=true\ndevIdp.port=9600\nshutdown.timeout=30\ndemo.seed=true\n',
+      'tessera.properties': 'data.dir=/srv/tessera\nstorage.engine=postgres\nstorage.postgres.url=postgres://u:p@127.0.0.1:5432/db\nlog.level=DEBUG\ndevIdp.enabled=true\ndevIdp.port=9600\nshutdown.timeout=30\ndemo.seed=true\npostmaster=Admin@Example.org\n',
     });
     assert.deepEqual(l.config.settings, {
       dataDir: '/srv/tessera',
@@ -183,6 +183,7 @@ describe('tessera.properties', () => {
       devIdp: { enabled: true, port: 9600, issuer: 'http://127.0.0.1:9600' },
       shutdownTimeout: 30,
       seedDemoUser: true,
+      postmaster: 'admin@example.org',
     });
   });
 
@@ -194,6 +195,10 @@ describe('tessera.properties', () => {
 
   it('a bad TESSERA_LOG_LEVEL is an error naming the variable', async () => {
     await expectConfigError({}, { file: 'environment', key: 'TESSERA_LOG_LEVEL', value: 'loud', fix: 'allowed values: fatal, error, warn, info, debug, trace, silent' }, { TESSERA_LOG_LEVEL: 'loud' });
+  });
+
+  it('a postmaster that is not a user name is a start-up error', async () => {
+    await expectConfigError({ 'tessera.properties': 'postmaster=two words\n' }, { file: 'tessera.properties', key: 'postmaster', value: 'two words', fix: 'a local user name' });
   });
 
   it('postgres without a URL is a start-up error', async () => {

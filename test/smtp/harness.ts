@@ -30,6 +30,8 @@ export interface HarnessOptions {
   domains?: string[];
   users?: Record<string, string>;
   startWorker?: boolean;
+  /** Delivery's postmaster option (RFC 5321 §4.5.1). */
+  postmaster?: string;
   /** Reuse a data directory (restart tests); it is then left in place on close. */
   dir?: string;
 }
@@ -97,6 +99,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<SmtpHa
     domains: users.domains,
     logger,
     hostname: 'mx.example.test',
+    ...(options.postmaster ? { postmaster: options.postmaster } : {}),
     outbound: { pollIntervalMs: 200, retryDelaysMs: [200, 200], timeoutMs: 5000, ...options.outbound },
   });
   if (options.startWorker !== false) core.worker.start();

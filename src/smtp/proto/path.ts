@@ -65,6 +65,10 @@ export function parsePathArgument(args: string, prefix: 'FROM' | 'TO', allowNull
     if (colon < 0) return fail(501, '5.1.3', 'Bad source route');
     pathText = pathText.slice(colon + 1);
   }
+  // RFC 5321 §4.1.1.3: RCPT TO:<Postmaster> (no domain, any case) is valid and must be accepted.
+  if (!allowNull && /^postmaster$/i.test(pathText)) {
+    return { ok: true, mailbox: { address: 'postmaster', localPart: 'postmaster', domain: '', utf8: false }, params };
+  }
   const mailbox = parseMailbox(pathText);
   if (typeof mailbox === 'string') return fail(501, '5.1.3', mailbox);
   return { ok: true, mailbox, params };
