@@ -55,10 +55,10 @@ export class BlobFiles {
   }
 
   /**
-   * A small blob: the same steps, but only the two fsyncs go to libuv's thread pool (4 threads by
-   * default). The other steps touch only the page cache and take microseconds; queued behind
-   * other appends' fsyncs in the pool they made concurrent appends wait on each other, so blob
-   * writes, not commits, capped the append rate.
+   * A small blob: the same steps, but only creating the file and the two fsyncs go to libuv's
+   * thread pool (4 threads by default). The other steps touch only the page cache and take
+   * microseconds; queued behind other appends' fsyncs in the pool they made concurrent appends
+   * wait on each other, so blob writes, not commits, capped the append rate.
    */
   private async putSmall(hash: string, bytes: Buffer, file: string, dir: string): Promise<string> {
     if (completeSync(file, bytes.length)) {
@@ -72,7 +72,8 @@ export class BlobFiles {
     }
     await this.ensureDir(dir);
     const tmp = path.join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-    const fd = fsSync.openSync(tmp, 'w', 0o600);
+    // Creating a file takes a journal handle and can wait on a commit in progress: off the main thread.
+    const fd = await new Promise<number>((resolve, reject) => fsSync.open(tmp, 'w', 0o600, (err, f) => (err ? reject(err) : resolve(f))));
     try {
       let off = 0;
       while (off < bytes.length) off += fsSync.writeSync(fd, bytes, off, bytes.length - off);
@@ -148,8 +149,7 @@ export class BlobFiles {
 
   private async ensureDir(dir: string): Promise<void> {
     if (this.knownDirs.has(dir)) return;
-    // mkdir touches only the page cache; the syncs that make it durable go to the thread pool.
-    const created = fsSync.mkdirSync(dir, { recursive: true });
+    const created = await fs.mkdir(dir, { recursive: true });
     if (created) {
       // Each directory that gained an entry must reach the disk, or the blob's path could vanish
       // after a crash: the parent of the first created directory, and every created one above

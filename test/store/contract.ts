@@ -336,6 +336,18 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
           assert.deepEqual(t?.emailIds, [a.emailId, b.emailId]);
           const mb = await store.getMailbox(USER, inboxId);
           assert.equal(mb?.totalThreads, 2);
+          assert.equal(mb?.unreadThreads, 2);
+          // A thread counts as unread in a mailbox holding one of its emails while any of its
+          // emails, wherever it is, is unread (and not a draft).
+          const archive = (await store.findMailboxByRole(USER, 'archive'))!;
+          await store.updateEmails(USER, [{ emailId: b.emailId, mailboxIds: { set: [archive.id] } }]);
+          await store.updateEmails(USER, [{ emailId: a.emailId, keywords: { add: ['$seen'] } }, { emailId: c.emailId, keywords: { add: ['$draft'] } }]);
+          const after = await store.getMailbox(USER, inboxId);
+          assert.equal(after?.totalThreads, 2);
+          assert.equal(after?.unreadThreads, 1);
+          await store.updateEmails(USER, [{ emailId: b.emailId, keywords: { add: ['$seen'] } }]);
+          assert.equal((await store.getMailbox(USER, inboxId))?.unreadThreads, 0);
+          assert.equal((await store.getMailbox(USER, archive.id))?.unreadThreads, 0);
         });
       });
 
@@ -435,6 +447,70 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
           assert.deepEqual(att.ids, [ids[2]]);
           const kw = await store.queryEmails(USER, { filter: { kind: 'flag', flag: '$seen', present: true } });
           assert.deepEqual(kw.ids, [ids[0]]);
+        });
+      });
+      it('finds keywords and flags as they are set, cleared, copied and destroyed', async () => {
+        await withStore(async (store) => {
+          const inboxId = await inbox(store);
+          const archive = (await store.findMailboxByRole(USER, 'archive'))!;
+          const other = 'bob@example.org';
+          await store.ensureAccount(other);
+          const otherInbox = (await store.findMailboxByPath(other, 'INBOX'))!.id;
+          await store.append(other, { mailboxIds: [otherInbox], bytes: message({}), flags: ['Project-X', '\\Flagged'] });
+          const a = await store.append(USER, { mailboxIds: [inboxId], bytes: message({ subject: 'a' }), flags: ['Project-X', '\\Seen'] });
+          const b = await store.append(USER, { mailboxIds: [inboxId], bytes: message({ subject: 'b' }), flags: ['\\Flagged'] });
+          const c = await store.append(USER, { mailboxIds: [inboxId], bytes: message({ subject: 'c' }) });
+          const search = async (mb: string, flag: string, present = true) =>
+            (await store.searchMailbox(USER, mb, { criteria: { kind: 'flag', flag, present } })).uids;
+          const query = async (flag: string, present = true) =>
+            (await store.queryEmails(USER, { filter: { kind: 'flag', flag, present } })).ids.sort();
+          assert.deepEqual(await search(inboxId, 'project-x'), [1], 'keywords match case-insensitively, in this account only');
+          assert.deepEqual(await search(inboxId, '\\Seen', false), [2, 3]);
+          assert.deepEqual(await search(inboxId, '\\Flagged'), [2]);
+          assert.deepEqual(await query('$flagged'), [b.emailId]);
+          await store.storeFlags(USER, inboxId, [3], { mode: 'add', flags: ['project-x', '\\Seen', '\\Flagged'] });
+          await store.storeFlags(USER, inboxId, [1], { mode: 'remove', flags: ['Project-X'] });
+          assert.deepEqual(await search(inboxId, 'PROJECT-X'), [3]);
+          assert.deepEqual(await search(inboxId, '\\Seen', false), [2]);
+          assert.deepEqual(await search(inboxId, '\\Flagged'), [2, 3]);
+          await store.updateEmails(USER, [{ emailId: a.emailId, keywords: { add: ['$label1'] } }, { emailId: b.emailId, keywords: { set: ['$label1'] } }]);
+          assert.deepEqual(await query('$label1'), [a.emailId, b.emailId].sort());
+          assert.deepEqual(await query('$flagged'), [c.emailId]);
+          const copied = await store.copy(USER, inboxId, [2], archive.id);
+          assert.deepEqual(await search(archive.id, '$label1'), copied.destinationUids);
+          assert.deepEqual(await search(archive.id, '\\Seen', false), copied.destinationUids);
+          await store.destroyEmails(USER, [b.emailId]);
+          assert.deepEqual(await search(inboxId, '$label1'), [1]);
+          assert.deepEqual(await search(inboxId, '\\Seen', false), []);
+          assert.deepEqual(await query('$label1'), [a.emailId]);
+        });
+      });
+
+      it('counts the whole result when it returns only a page', async () => {
+        await withStore(async (store) => {
+          const inboxId = await inbox(store);
+          for (let i = 0; i < 9; i++) {
+            const root = i - (i % 3);
+            await store.append(USER, {
+              mailboxIds: [inboxId],
+              bytes: message({ subject: root === i ? `topic ${root}` : `Re: topic ${root}`, messageId: `t${i}@x`, ...(root !== i ? { inReplyTo: `t${root}@x` } : {}) }),
+              receivedAt: new Date(Date.UTC(2024, 0, 1 + i)),
+              flags: i % 2 ? ['\\Seen'] : [],
+            });
+          }
+          const filter = { kind: 'inMailbox', mailboxId: inboxId } as const;
+          const page = await store.queryEmails(USER, { filter, collapseThreads: true, limit: 2 });
+          assert.equal(page.ids.length, 2);
+          assert.equal(page.total, 3);
+          const flat = await store.queryEmails(USER, { filter, position: 3, limit: 2 });
+          assert.equal(flat.total, 9);
+          assert.equal(flat.position, 3);
+          const all = await store.queryEmails(USER, { filter });
+          assert.deepEqual(flat.ids, all.ids.slice(3, 5));
+          const unread = await store.queryEmails(USER, { filter: { kind: 'and', of: [filter, { kind: 'flag', flag: '$seen', present: false }] }, limit: 1 });
+          assert.equal(unread.total, 5);
+          const bounded = await store.queryEmails(USER, { filter, limit: 2, calculateTotal: false });
+          assert.deepEqual(bounded.ids, all.ids.slice(0, 2));
         });
       });
     });

@@ -31,6 +31,29 @@ export interface Ctx {
    * rows together, after every other statement, gives one segment per commit.
    */
   ftsQueue: FtsRow[];
+  /** Emails added since the planner statistics were last refreshed (see noteInserted). */
+  insertedSinceOptimize: number;
+}
+
+/** Emails added between two refreshes of the planner statistics. */
+const OPTIMIZE_EVERY = 5_000;
+
+/**
+ * Counts added emails and, every OPTIMIZE_EVERY, lets SQLite refresh the statistics of tables that
+ * grew tenfold (PRAGMA optimize; bounded by analysis_limit, tens of ms on 100k messages). Without
+ * them the planner believes a mailbox holds ten messages and answers UNSEEN or KEYWORD by scanning
+ * the whole mailbox instead of reading the flag and keyword indexes.
+ */
+export function noteInserted(ctx: Ctx, count: number): void {
+  ctx.insertedSinceOptimize += count;
+  if (ctx.insertedSinceOptimize < OPTIMIZE_EVERY) return;
+  ctx.insertedSinceOptimize = 0;
+  try {
+    ctx.db.pragma('optimize = 0x10002');
+  } catch (err) {
+    // Statistics only steer the planner; a busy database must not fail the append that got here.
+    ctx.logger?.warn({ err }, 'refreshing query planner statistics failed');
+  }
 }
 
 export interface FtsRow {
@@ -146,7 +169,6 @@ export function unqueueFts(ctx: Ctx, emailId: number): boolean {
 }
 
 function flushFtsQueue(ctx: Ctx): void {
-  if (process.env.NOFTS_HACK) ctx.ftsQueue.length = 0;
   if (!ctx.ftsQueue.length) return;
   const insert = sql(ctx, 'INSERT INTO email_fts (rowid, subject, from_, to_, cc, bcc, headers, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
   for (const r of ctx.ftsQueue) insert.run(r.emailId, ...r.cols);
@@ -213,11 +235,14 @@ export function mailboxCounts(ctx: Ctx, row: MailboxRow): MailboxCounts {
     .get(row.id) as { total: number; unseen: number; unread: number; size: number; threads: number };
   const unreadThreads = agg.total
     ? (
-        sql(ctx, 
-            `SELECT count(DISTINCT e.thread_id) AS n FROM msg m JOIN email e ON e.id = m.email_id
-              WHERE m.mailbox_id = ? AND EXISTS (SELECT 1 FROM email u WHERE u.thread_id = e.thread_id AND (u.flags & 9) = 0)`,
+        // Threads with an unread email (any mailbox) and an email in this mailbox, found from the
+        // account's unread emails (email_unseen index) rather than from every message here.
+        sql(ctx,
+            `SELECT count(DISTINCT u.thread_id) AS n FROM email u
+              WHERE u.account_id = ? AND (u.flags & 1) = 0 AND (u.flags & 8) = 0
+                AND EXISTS (SELECT 1 FROM email t JOIN msg m ON m.email_id = t.id WHERE t.thread_id = u.thread_id AND m.mailbox_id = ?)`,
           )
-          .get(row.id) as { n: number }
+          .get(row.account_id, row.id) as { n: number }
       ).n
     : 0;
   const hasChildren = !!sql(ctx, 'SELECT 1 FROM mailbox WHERE parent_id = ? LIMIT 1').get(row.id);

@@ -88,7 +88,6 @@ function flush(ctx: Ctx, g: Group): void {
   g.timer = null;
   const jobs = g.jobs.splice(0, g.jobs.length);
   if (!jobs.length) return;
-  if (process.env.GC_STATS) { (globalThis as any).gcStats ??= []; (globalThis as any).gcStats.push(jobs.length); }
   const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
   try {
     writeTx(ctx, () => {

@@ -16,7 +16,7 @@ import type {
 } from '../types.js';
 import { InvalidArgumentError, NoSuchMailboxError, StateMismatchError } from '../errors.js';
 import type { Ctx, EmailRow, MailboxRow } from './context.js';
-import { allocModseq, keywordState, publishAll, requireMailbox, writeTx, sql } from './context.js';
+import { allocModseq, keywordState, noteInserted, publishAll, requireMailbox, writeTx, sql } from './context.js';
 import { requireAccount } from './mailboxes.js';
 import { ChangeBatch } from './batch.js';
 import { decodeId, encodeId } from './ids.js';
@@ -90,12 +90,13 @@ export async function appendMany(ctx: Ctx, account: string, inputs: AppendInput[
     batch.commitStates(ctx);
     return out;
   }, ticket);
+  noteInserted(ctx, results.length);
   await publishAll(ctx, batch.events(ctx));
   return results;
 }
 
 function precheck(ctx: Ctx, account: string, accId: number, inputs: AppendInput[]): void {
-  for (const i of inputs) for (const mb of i.mailboxIds) requireMailbox(ctx, accId, mb);
+  for (const mb of new Set(inputs.flatMap((i) => i.mailboxIds))) requireMailbox(ctx, accId, mb);
   checkQuota(ctx, account, accId, inputs.reduce((n, i) => n + i.bytes.length, 0), inputs.length);
 }
 

@@ -24,5 +24,6 @@ export async function openSqliteStore(options: StoreOptions): Promise<MailStore>
     countsCache: new Map(),
     statements: new Map(),
     ftsQueue: [],
+    insertedSinceOptimize: 0,
   });
 }
