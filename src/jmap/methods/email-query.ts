@@ -34,7 +34,9 @@ function queryRequest(args: JsonObject): EmailQueryRequest {
 
 async function query(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
   const account = accountId(args, ctx);
-  const result = await deps.store.queryEmails(account, queryRequest(args));
+  // Counting every match costs a full scan on a large mailbox: only when the client asks for it.
+  const calculateTotal = optBool(args, 'calculateTotal', false);
+  const result = await deps.store.queryEmails(account, { ...queryRequest(args), calculateTotal });
   if (result.anchorNotFound) throw new MethodError('anchorNotFound');
   const out: JsonObject = {
     accountId: account,
@@ -43,7 +45,7 @@ async function query(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext)
     position: result.position,
     ids: result.ids,
   };
-  if (optBool(args, 'calculateTotal', false)) out.total = result.total;
+  if (calculateTotal) out.total = result.total;
   return [['Email/query', out]];
 }
 
