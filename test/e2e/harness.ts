@@ -13,6 +13,7 @@ import { Writable } from 'node:stream';
 import { runServe, type RunningServer } from '../../src/server/serve.js';
 import { protocolFactories } from '../../src/server/protocols.js';
 import type { TestIdp } from '../../src/testing/oidc-provider.js';
+import { jmapProperties, listenerPort, oidcXml } from '../../src/testing/tessera-conf.js';
 
 export const DOMAIN = 'example.test';
 export const USING = ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail'];
@@ -36,16 +37,6 @@ export interface E2eConf {
   confDir: string;
   dataDir: string;
   dispose(): Promise<void>;
-}
-
-function oidcXml(idp: TestIdp): string {
-  return `<oidc>
-                <oidcConfigurationURL>${idp.discoveryUrl}</oidcConfigurationURL>
-                <claim>email</claim>
-                <scope>${idp.scope}</scope>
-                <aud>${idp.audience}</aud>
-                <clientId>${idp.clientId}</clientId>
-            </oidc>`;
 }
 
 function imapBlock(name: string, implicitTls: boolean, idp: TestIdp): string {
@@ -105,22 +96,7 @@ export async function writeE2eConf(idp: TestIdp): Promise<E2eConf> {
 </usersrepository>\n`,
     'imapserver.xml': `<imapservers>${imapBlock('imap', false, idp)}${imapBlock('imaps', true, idp)}\n</imapservers>\n`,
     'smtpserver.xml': `<smtpservers>${smtpBlock('smtp-mx', 'mx', idp)}${smtpBlock('smtp-submission', 'submission', idp)}${smtpBlock('smtps', 'smtps', idp)}\n</smtpservers>\n`,
-    'jmap.properties': [
-      'enabled=true',
-      'jmap.host=127.0.0.1',
-      'jmap.port=0',
-      'tls.enabled=false',
-      'authentication.strategy.rfc8621=basic,jwt',
-      'auth.plainAuthEnabled=true',
-      'auth.requireSSL=false',
-      `oidc.oidcConfigurationURL=${idp.discoveryUrl}`,
-      'oidc.claim=email',
-      `oidc.scope=${idp.scope}`,
-      `oidc.aud=${idp.audience}`,
-      `oidc.clientId=${idp.clientId}`,
-      'tokenExpiry.action=ignore',
-      '',
-    ].join('\n'),
+    'jmap.properties': jmapProperties(idp, { strategies: 'basic,jwt', plainAuthEnabled: true, tokenExpiry: 'ignore' }),
   };
   for (const [name, text] of Object.entries(files)) await writeFile(join(confDir, name), text);
   return { root, confDir, dataDir, dispose: () => rm(root, { recursive: true, force: true }) };
@@ -135,18 +111,6 @@ export interface Endpoints {
   jmap: string;
 }
 
-/** The bound port of the listener named `name`, read from its describe() line (scheme://host:port). */
-function portOf(running: RunningServer, name: string): number {
-  const server = running.servers.find((s) => s.name === name);
-  if (!server) throw new Error(`no listener named ${name}; have ${running.servers.map((s) => s.name).join(', ')}`);
-  const line = server.describe()[0] ?? '';
-  const m = /:\/\/[^\s/]*:(\d+)/.exec(line);
-  if (!m) throw new Error(`${name} describes itself as "${line}", which names no port`);
-  const port = Number(m[1]);
-  if (port === 0) throw new Error(`${name} reports port 0`);
-  return port;
-}
-
 export interface E2eServer {
   running: RunningServer;
   endpoints: Endpoints;
@@ -159,12 +123,12 @@ export async function startTessera(conf: E2eConf): Promise<E2eServer> {
   const stdout = new LogSink();
   const running = await runServe({ confDir: conf.confDir, factories: protocolFactories, io: { stdout, logDestination: log, env: {} } });
   const endpoints: Endpoints = {
-    imap: portOf(running, 'imap'),
-    imaps: portOf(running, 'imaps'),
-    smtpMx: portOf(running, 'smtp-mx'),
-    submission: portOf(running, 'smtp-submission'),
-    smtps: portOf(running, 'smtps'),
-    jmap: `http://127.0.0.1:${portOf(running, 'jmap')}`,
+    imap: listenerPort(running, 'imap'),
+    imaps: listenerPort(running, 'imaps'),
+    smtpMx: listenerPort(running, 'smtp-mx'),
+    submission: listenerPort(running, 'smtp-submission'),
+    smtps: listenerPort(running, 'smtps'),
+    jmap: `http://127.0.0.1:${listenerPort(running, 'jmap')}`,
   };
   return { running, endpoints, log, stdout };
 }

@@ -9,6 +9,7 @@ import { protocolFactories } from '../../src/server/protocols.js';
 import { runServe, type RunningServer } from '../../src/server/serve.js';
 import type { ProtocolServer } from '../../src/server/types.js';
 import { startTestIdp, type TestIdp } from '../../src/testing/oidc-provider.js';
+import { boundPort, jmapProperties, oidcXml, xmlEscape } from '../../src/testing/tessera-conf.js';
 import { startSlapd, type SlapdServer, type SlapdUser } from '../../src/testing/slapd.js';
 import { CapturedOutput } from '../server/capture.js';
 
@@ -36,19 +37,6 @@ export interface LdapStack {
   /** Tessera's JSON log lines, for diagnosing a failure. */
   readonly log: CapturedOutput;
   close(): Promise<void>;
-}
-
-const xmlEscape = (s: string): string =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-
-function oidcXml(idp: TestIdp): string {
-  return `<oidc>
-        <oidcConfigurationURL>${xmlEscape(idp.discoveryUrl)}</oidcConfigurationURL>
-        <claim>email</claim>
-        <scope>${xmlEscape(idp.scope)}</scope>
-        <aud>${xmlEscape(idp.audience)}</aud>
-        <clientId>${xmlEscape(idp.clientId)}</clientId>
-      </oidc>`;
 }
 
 /** The conf directory an operator moving from James would write for this deployment. */
@@ -117,35 +105,9 @@ async function writeConf(confDir: string, dataDir: string, domain: string, slapd
   </smtpserver>
 </smtpservers>\n`,
   );
-  // Plain HTTP on loopback (fetch has no per-request CA option), so Basic is allowed without TLS here.
-  await writeFile(
-    join(confDir, 'jmap.properties'),
-    [
-      'enabled=true',
-      'jmap.host=127.0.0.1',
-      'jmap.port=0',
-      'tls.enabled=false',
-      'authentication.strategy.rfc8621=basic,jwt',
-      'auth.plainAuthEnabled=true',
-      'auth.requireSSL=false',
-      `oidc.oidcConfigurationURL=${idp.discoveryUrl}`,
-      'oidc.claim=email',
-      `oidc.scope=${idp.scope}`,
-      `oidc.aud=${idp.audience}`,
-      `oidc.clientId=${idp.clientId}`,
-      '',
-    ].join('\n'),
-  );
+  await writeFile(join(confDir, 'jmap.properties'), jmapProperties(idp, { strategies: 'basic,jwt', plainAuthEnabled: true }));
 }
 
-/** The port a listener bound, from its describe() lines ("imaps://127.0.0.1:40123 (TLS)", "http://…/jmap"). */
-export function boundPort(server: ProtocolServer): number {
-  for (const line of server.describe()) {
-    const m = /^[a-z]+:\/\/(?:\[[^\]]+\]|[^/:\s]+):(\d+)/.exec(line);
-    if (m) return Number(m[1]);
-  }
-  throw new Error(`${server.name} reports no bound address: ${JSON.stringify(server.describe())}`);
-}
 
 function serverNamed(running: RunningServer, pattern: RegExp): ProtocolServer {
   const found = running.servers.find((s) => pattern.test(s.name));

@@ -16,6 +16,7 @@ import { runServe, type RunningServer } from '../../src/server/serve.js';
 import { BACKCHANNEL_LOGOUT_PATH } from '../../src/sessions/index.js';
 import { BACKCHANNEL_LOGOUT_EVENT } from '../../src/sessions/logout-token.js';
 import { startTestIdp, type TestIdp } from '../../src/testing/oidc-provider.js';
+import { jmapProperties, listenerPort, oidcXml } from '../../src/testing/tessera-conf.js';
 import { CapturedOutput } from '../server/capture.js';
 import { RawClient } from '../imap/raw-client.js';
 import { RawSmtpClient } from '../smtp/raw-client.js';
@@ -44,8 +45,6 @@ interface Tessera {
   log: CapturedOutput;
 }
 
-const xml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-
 function imapBlock(name: string, oidc: string): string {
   return `
   <imapserver enabled="true">
@@ -62,25 +61,8 @@ function imapBlock(name: string, oidc: string): string {
 }
 
 async function writeConf(dataDir: string): Promise<void> {
-  const jwtOidc = `<oidc>
-        <oidcConfigurationURL>${xml(idp.discoveryUrl)}</oidcConfigurationURL>
-        <claim>email</claim>
-        <scope>${xml(idp.scope)}</scope>
-        <aud>${xml(idp.audience)}</aud>
-        <clientId>${xml(idp.clientId)}</clientId>
-      </oidc>`;
-  const opaqueOidc = `<oidc>
-        <oidcConfigurationURL>${xml(opaqueIdp.discoveryUrl)}</oidcConfigurationURL>
-        <claim>email</claim>
-        <scope>${xml(opaqueIdp.scope)}</scope>
-        <aud>${xml(opaqueIdp.audience)}</aud>
-        <clientId>${xml(opaqueIdp.clientId)}</clientId>
-        <introspection>
-          <url>${xml(opaqueIdp.introspectionUrl)}</url>
-          <auth>${xml(opaqueIdp.clientAuthorization)}</auth>
-        </introspection>
-        <revalidateInterval>1</revalidateInterval>
-      </oidc>`;
+  const jwtOidc = oidcXml(idp);
+  const opaqueOidc = oidcXml(opaqueIdp, { introspect: true, revalidateInterval: 1 });
   const files: Record<string, string> = {
     'tessera.properties': [`data.dir=${dataDir}`, 'log.level=info', 'shutdown.timeout=2', 'devIdp.enabled=false', 'demo.seed=false', ''].join('\n'),
     'domainlist.xml': `<domainlist>
@@ -108,40 +90,19 @@ async function writeConf(dataDir: string): Promise<void> {
     <tokenExpiry action="ignore"/>
   </smtpserver>
 </smtpservers>\n`,
-    'jmap.properties': [
-      'enabled=true',
-      'jmap.host=127.0.0.1',
-      'jmap.port=0',
-      'tls.enabled=false',
-      'authentication.strategy.rfc8621=jwt',
-      'auth.plainAuthEnabled=false',
-      'auth.requireSSL=false',
-      `oidc.oidcConfigurationURL=${idp.discoveryUrl}`,
-      'oidc.claim=email',
-      `oidc.scope=${idp.scope}`,
-      `oidc.aud=${idp.audience}`,
-      `oidc.clientId=${idp.clientId}`,
-      'tokenExpiry.action=ignore',
-      '',
-    ].join('\n'),
+    'jmap.properties': jmapProperties(idp, { strategies: 'jwt', plainAuthEnabled: false, tokenExpiry: 'ignore' }),
   };
   for (const [name, text] of Object.entries(files)) await writeFile(join(confDir, name), text);
 }
 
-function portOf(running: RunningServer, name: string): number {
-  const server = running.servers.find((s) => s.name === name);
-  const m = /:\/\/[^\s/]*:(\d+)/.exec(server?.describe()[0] ?? '');
-  if (!m) throw new Error(`no bound port for ${name} among ${running.servers.map((s) => s.name).join(', ')}`);
-  return Number(m[1]);
-}
 
 async function startTessera(): Promise<Tessera> {
   const log = new CapturedOutput();
   const running = await runServe({ confDir, factories: protocolFactories, io: { stdout: new CapturedOutput(), logDestination: log, env: {} } });
-  const jmap = `http://127.0.0.1:${portOf(running, 'jmap')}`;
+  const jmap = `http://127.0.0.1:${listenerPort(running, 'jmap')}`;
   // The provider posts logout tokens to wherever this Tessera's JMAP server listens now.
   idp.setClientMetadata({ backchannel_logout_uri: `${jmap}${BACKCHANNEL_LOGOUT_PATH}`, backchannel_logout_session_required: true });
-  return { running, imap: portOf(running, 'imap'), imapIntrospect: portOf(running, 'imap-introspect'), smtp: portOf(running, 'submission'), jmap, log };
+  return { running, imap: listenerPort(running, 'imap'), imapIntrospect: listenerPort(running, 'imap-introspect'), smtp: listenerPort(running, 'submission'), jmap, log };
 }
 
 function server(): Tessera {
