@@ -4,7 +4,6 @@
 // What several protocols share (event bus, mail store, auth core, delivery, session control) is
 // declared once with sharedResource() and obtained with ctx.use(), which creates it on first use
 // and closes it after every server has stopped, newest first.
-import { join } from 'node:path';
 import { AuthService } from '../auth/service.js';
 import { createDeliveryCore, type DeliveryCore } from '../delivery/index.js';
 import { startDevIdp, devIdpBannerLines, type DevIdp } from '../devidp/index.js';
@@ -14,7 +13,7 @@ import { createImapServers } from '../imap/index.js';
 import { createJmapServer } from '../jmap/index.js';
 import { createSessionControl, oidcBlocksOf, type SessionControl } from '../sessions/index.js';
 import { createSmtpServers } from '../smtp/index.js';
-import { openSqliteStore } from '../store/index.js';
+import { openSqliteStore, storeDirectory } from '../store/index.js';
 import type { MailStore } from '../store/types.js';
 import type { ProtocolFactory, ServerContext } from './context.js';
 import { StartupError } from './errors.js';
@@ -39,7 +38,7 @@ export const storeResource = sharedResource<MailStore>(
       );
     }
     return openSqliteStore({
-      dataDir: join(ctx.dataDir, 'store'),
+      dataDir: storeDirectory(ctx.dataDir),
       events: await ctx.use(eventBusResource),
       logger: ctx.logger.child({ component: 'store' }),
     });

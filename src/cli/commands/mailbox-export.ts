@@ -5,6 +5,7 @@ import { parseCommandArgs, resolveConfDir, stringOption } from '../args.js';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors.js';
 import type { CliCommand, CliIO } from '../types.js';
 import { openStoreFromConfig } from '../../store/open-from-config.js';
+import { canonicalMailUser } from '../mail-user.js';
 import { mboxEntry } from '../../store/mbox/mbox-writer.js';
 
 const usage = `Usage: tessera export --user USER [--mailbox NAME] [--conf DIR] OUT.mbox
@@ -25,11 +26,12 @@ export const mailboxExportCommand: CliCommand = {
       io.stdout.write(`${usage}\n`);
       return EXIT_OK;
     }
-    const user = stringOption(args, 'user');
-    if (!user) throw new UsageError('--user is required');
+    const named = stringOption(args, 'user');
+    if (!named) throw new UsageError('--user is required');
     if (args.positionals.length !== 1) throw new UsageError('give exactly one output file');
     const outPath = args.positionals[0]!;
     const name = stringOption(args, 'mailbox') ?? 'INBOX';
+    const user = await canonicalMailUser(resolveConfDir(args, io.env), io.env, named);
     const { store, close } = await openStoreFromConfig(resolveConfDir(args, io.env), io.env);
     try {
       const mb = await store.findMailboxByPath(user, name);

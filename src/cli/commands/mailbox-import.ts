@@ -5,6 +5,7 @@ import { parseCommandArgs, resolveConfDir, stringOption } from '../args.js';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors.js';
 import type { CliCommand, CliIO } from '../types.js';
 import { openStoreFromConfig } from '../../store/open-from-config.js';
+import { canonicalMailUser } from '../mail-user.js';
 import { readMbox } from '../../store/mbox/mbox-reader.js';
 import { isMaildir, listMaildir } from '../../store/mbox/maildir-reader.js';
 import { Progress } from '../../store/mbox/progress.js';
@@ -46,8 +47,8 @@ export const mailboxImportCommand: CliCommand = {
       io.stdout.write(`${usage}\n`);
       return EXIT_OK;
     }
-    const user = stringOption(args, 'user');
-    if (!user) throw new UsageError('--user is required');
+    const named = stringOption(args, 'user');
+    if (!named) throw new UsageError('--user is required');
     if (args.positionals.length !== 1) throw new UsageError('give exactly one mbox file or Maildir directory');
     const source = args.positionals[0]!;
     const st = await fs.stat(source).catch(() => null);
@@ -56,6 +57,7 @@ export const mailboxImportCommand: CliCommand = {
       return EXIT_FAILURE;
     }
     const target = stringOption(args, 'mailbox') ?? 'INBOX';
+    const user = await canonicalMailUser(resolveConfDir(args, io.env), io.env, named);
     const { store, close } = await openStoreFromConfig(resolveConfDir(args, io.env), io.env);
     const cache = new Map<string, string>();
     let imported = 0;
