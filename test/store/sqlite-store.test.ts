@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
+import { SCHEMA_VERSION } from '../../src/store/sqlite/schema.js';
 import { MemoryEventBus } from '../../src/events/memory-bus.js';
 import { runStoreContract } from './contract.js';
 import { message } from './fixtures.js';
@@ -34,6 +35,22 @@ async function withDataDir(fn: (dataDir: string) => Promise<void>): Promise<void
   }
 }
 
+/** The index worker's database holds exactly the stored emails' text, and FTS5 finds it consistent. */
+function assertIndexMatchesText(dataDir: string, expected: number): void {
+  const db = rawDb(dataDir);
+  const index = new Database(path.join(dataDir, 'search.sqlite'));
+  try {
+    const stored = db.prepare('SELECT email_id FROM email_text ORDER BY email_id').pluck().all();
+    assert.equal(stored.length, expected);
+    assert.deepEqual(index.prepare('SELECT email_id FROM fts_doc ORDER BY email_id').pluck().all(), stored);
+    // Throws SQLITE_CORRUPT_VTAB if the index's structures disagree with each other.
+    index.exec("INSERT INTO email_fts (email_fts, rank) VALUES ('integrity-check', 1)");
+  } finally {
+    index.close();
+    db.close();
+  }
+}
+
 function rawDb(dataDir: string): Database.Database {
   return new Database(path.join(dataDir, 'store.sqlite'));
 }
@@ -58,13 +75,33 @@ describe('SQLite store internals', () => {
       } finally {
         await store.close();
       }
-      const db = rawDb(dataDir);
+      assertIndexMatchesText(dataDir, 20);
+    });
+  });
+
+  it('rebuilds a lost or stale full-text index from the stored text when it opens', async () => {
+    await withDataDir(async (dataDir) => {
+      let store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
+      await store.ensureAccount(USER);
+      const inboxId = (await store.findMailboxByPath(USER, 'INBOX'))!.id;
+      for (let i = 0; i < 5; i++) await store.append(USER, { mailboxIds: [inboxId], bytes: message({ body: `rebuild${i}qq` }) });
+      await store.close();
+      // As if the index lost its last writes (power failure) and kept a row the store no longer has.
+      const index = new Database(path.join(dataDir, 'search.sqlite'));
+      index.exec('DELETE FROM email_fts WHERE rowid IN (SELECT email_id FROM fts_doc ORDER BY email_id DESC LIMIT 2)');
+      index.exec('DELETE FROM fts_doc WHERE email_id IN (SELECT email_id FROM fts_doc ORDER BY email_id DESC LIMIT 2)');
+      index.exec("INSERT INTO email_fts (rowid, body) VALUES (999, 'rebuild9qq'); INSERT INTO fts_doc VALUES (999)");
+      index.close();
+      store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
       try {
-        // Throws SQLITE_CORRUPT_VTAB if the index and email_text disagree.
-        db.exec("INSERT INTO email_fts (email_fts, rank) VALUES ('integrity-check', 1)");
+        const all = await store.searchMailbox(USER, inboxId, { criteria: { kind: 'text', field: 'body', value: 'qq' } });
+        assert.deepEqual(all.uids, [1, 2, 3, 4, 5]);
+        const last = await store.searchMailbox(USER, inboxId, { criteria: { kind: 'text', field: 'body', value: 'rebuild4qq' } });
+        assert.deepEqual(last.uids, [5]);
       } finally {
-        db.close();
+        await store.close();
       }
+      assertIndexMatchesText(dataDir, 5);
     });
   });
 
@@ -88,7 +125,7 @@ describe('SQLite store internals', () => {
       }
       const check = rawDb(dataDir);
       try {
-        assert.equal(check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get(), '2');
+        assert.equal(check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get(), String(SCHEMA_VERSION));
       } finally {
         check.close();
       }

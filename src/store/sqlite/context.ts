@@ -3,6 +3,8 @@
 import type { Db } from './db.js';
 import type { Statement } from 'better-sqlite3';
 import type { BlobFiles } from '../blobs.js';
+import type { WalDurability } from './wal-sync.js';
+import type { FtsIndex } from './fts-index.js';
 import type { BusEvent, EventBus } from '../../events/types.js';
 import type { Logger } from '../../log/logger.js';
 import type { Mailbox, MailboxRole, MessageState, QuotaLimits } from '../types.js';
@@ -19,18 +21,18 @@ export interface Ctx {
   retentionMs: number;
   uploadTtlMs: number;
   accountIds: Map<string, number>;
-  countsCache: Map<number, { modseq: number; counts: MailboxCounts }>;
   /** Prepared statements by SQL text (preparing costs more than running most of them). */
   statements: Map<string, Statement>;
   /**
-   * Full-text rows written by the open write transaction, indexed just before it commits. FTS5
-   * flushes its pending terms to a new on-disk segment whenever a statement opens a statement
-   * journal (any UPDATE that can abort, any savepoint), so indexing each email as it is inserted
-   * wrote one tiny segment per message and left FTS5 merging them forever: bulk loads slowed from
-   * hundreds to tens of messages per second as the index grew. Indexing the whole transaction's
-   * rows together, after every other statement, gives one segment per commit.
+   * Emails the open write transaction added to or destroyed in the full-text index, sent to the
+   * index worker (fts-index.ts) once the transaction has committed, so that the worker, which
+   * reads their text from this database, finds it committed, and a rollback sends nothing.
    */
   ftsQueue: FtsRow[];
+  /** The full-text index (a worker thread with its own database). */
+  fts: FtsIndex;
+  /** Syncs grouped commits off the main thread. */
+  wal: WalDurability;
   /** Emails added since the planner statistics were last refreshed (see noteInserted). */
   insertedSinceOptimize: number;
 }
@@ -58,8 +60,7 @@ export function noteInserted(ctx: Ctx, count: number): void {
 
 export interface FtsRow {
   emailId: number;
-  /** subject, from_, to_, cc, bcc, headers, body */
-  cols: string[];
+  op: 'add' | 'remove';
 }
 
 /** A cached prepared statement. A given SQL text is always used in the same mode (plain/pluck/raw). */
@@ -129,13 +130,9 @@ export interface EmailRow {
 export function writeTx<T>(ctx: Ctx, fn: () => T): T {
   if (ctx.db.inTransaction) return savepoint(ctx, fn);
   try {
-    return ctx.db
-      .transaction(() => {
-        const result = fn();
-        flushFtsQueue(ctx);
-        return result;
-      })
-      .immediate();
+    const result = ctx.db.transaction(fn).immediate();
+    sendFtsQueue(ctx);
+    return result;
   } finally {
     ctx.ftsQueue.length = 0;
   }
@@ -152,9 +149,14 @@ export function savepoint<T>(ctx: Ctx, fn: () => T): T {
   }
 }
 
-/** Queues an email's search text for the full-text index (written when the transaction commits). */
-export function queueFts(ctx: Ctx, emailId: number, cols: string[]): void {
-  ctx.ftsQueue.push({ emailId, cols });
+/** Queues an email (its email_text row is written) for the full-text index. */
+export function queueFts(ctx: Ctx, emailId: number): void {
+  ctx.ftsQueue.push({ emailId, op: 'add' });
+}
+
+/** Queues an indexed email's removal from the full-text index (unless this transaction added it). */
+export function queueFtsRemoval(ctx: Ctx, emailId: number): void {
+  if (!unqueueFts(ctx, emailId)) ctx.ftsQueue.push({ emailId, op: 'remove' });
 }
 
 /**
@@ -162,17 +164,20 @@ export function queueFts(ctx: Ctx, emailId: number, cols: string[]): void {
  * queued, in which case the caller deletes it from the index itself.
  */
 export function unqueueFts(ctx: Ctx, emailId: number): boolean {
-  const i = ctx.ftsQueue.findIndex((r) => r.emailId === emailId);
+  const i = ctx.ftsQueue.findIndex((r) => r.emailId === emailId && r.op === 'add');
   if (i < 0) return false;
   ctx.ftsQueue.splice(i, 1);
   return true;
 }
 
-function flushFtsQueue(ctx: Ctx): void {
+/** Sends the committed transaction's full-text changes to the index worker. */
+function sendFtsQueue(ctx: Ctx): void {
   if (!ctx.ftsQueue.length) return;
-  const insert = sql(ctx, 'INSERT INTO email_fts (rowid, subject, from_, to_, cc, bcc, headers, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-  for (const r of ctx.ftsQueue) insert.run(r.emailId, ...r.cols);
+  const add: number[] = [];
+  const remove: number[] = [];
+  for (const r of ctx.ftsQueue) (r.op === 'add' ? add : remove).push(r.emailId);
   ctx.ftsQueue.length = 0;
+  ctx.fts.update(add, remove);
 }
 
 /** Runs fn in a read transaction: every statement sees the same snapshot. */
@@ -221,34 +226,19 @@ export function accountModseq(ctx: Ctx, accId: number): number {
   return (sql(ctx, 'SELECT modseq FROM account WHERE id = ?').get(accId) as { modseq: number }).modseq;
 }
 
-/** Counts for JMAP/IMAP STATUS, cached until the account's modseq moves. */
+const NO_COUNTS = { total: 0, unseen: 0, unread: 0, size: 0, threads: 0, unreadThreads: 0 };
+
+/**
+ * Counts for JMAP/IMAP STATUS, kept by triggers (mailbox_count in schema.ts): reading them costs
+ * the same in any mailbox, after any change.
+ */
 export function mailboxCounts(ctx: Ctx, row: MailboxRow): MailboxCounts {
-  const modseq = accountModseq(ctx, row.account_id);
-  const hit = ctx.countsCache.get(row.id);
-  if (hit && hit.modseq === modseq) return hit.counts;
-  const agg = sql(ctx, 
-      `SELECT count(*) AS total, coalesce(sum((e.flags & 1) = 0), 0) AS unseen,
-              coalesce(sum((e.flags & 9) = 0), 0) AS unread, coalesce(sum(e.size), 0) AS size,
-              count(DISTINCT e.thread_id) AS threads
-         FROM msg m JOIN email e ON e.id = m.email_id WHERE m.mailbox_id = ?`,
-    )
-    .get(row.id) as { total: number; unseen: number; unread: number; size: number; threads: number };
-  const unreadThreads = agg.total
-    ? (
-        // Threads with an unread email (any mailbox) and an email in this mailbox, found from the
-        // account's unread emails (email_unseen index) rather than from every message here.
-        sql(ctx,
-            `SELECT count(DISTINCT u.thread_id) AS n FROM email u
-              WHERE u.account_id = ? AND (u.flags & 1) = 0 AND (u.flags & 8) = 0
-                AND EXISTS (SELECT 1 FROM email t JOIN msg m ON m.email_id = t.id WHERE t.thread_id = u.thread_id AND m.mailbox_id = ?)`,
-          )
-          .get(row.account_id, row.id) as { n: number }
-      ).n
-    : 0;
+  const kept =
+    (sql(ctx, 'SELECT total, unseen, unread, size, threads, unread_threads AS unreadThreads FROM mailbox_count WHERE mailbox_id = ?').get(row.id) as
+      | Omit<MailboxCounts, 'hasChildren'>
+      | undefined) ?? NO_COUNTS;
   const hasChildren = !!sql(ctx, 'SELECT 1 FROM mailbox WHERE parent_id = ? LIMIT 1').get(row.id);
-  const counts: MailboxCounts = { ...agg, unreadThreads, hasChildren };
-  ctx.countsCache.set(row.id, { modseq, counts });
-  return counts;
+  return { ...kept, hasChildren };
 }
 
 export function toMailbox(ctx: Ctx, row: MailboxRow): Mailbox {

@@ -2,7 +2,7 @@
 // is on disk, a busy timeout for other processes (CLI import while the server runs), and the SQL
 // functions the search compiler uses.
 import Database from 'better-sqlite3';
-import { MIGRATE_TO_2, SCHEMA, SCHEMA_VERSION } from './schema.js';
+import { MIGRATE_TO_2, MIGRATE_TO_3, SCHEMA, SCHEMA_VERSION } from './schema.js';
 
 export type Db = Database.Database;
 
@@ -19,9 +19,11 @@ export function openDatabase(file: string): Db {
   else if (Number(row.value) > SCHEMA_VERSION) {
     db.close();
     throw new Error(`${file}: schema version ${row.value} is newer than this Tessera (${SCHEMA_VERSION})`);
-  } else if (Number(row.value) < 2) {
+  } else if (Number(row.value) < SCHEMA_VERSION) {
+    const from = Number(row.value);
     db.transaction(() => {
-      db.exec(MIGRATE_TO_2);
+      if (from < 2) db.exec(MIGRATE_TO_2);
+      if (from < 3) db.exec(MIGRATE_TO_3);
       db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(SCHEMA_VERSION));
     }).immediate();
   }

@@ -1,6 +1,7 @@
 // Group commit: appends share one write transaction, hence one WAL fsync. Each job runs in its own
 // savepoint, so one job's error (over quota, mailbox deleted meanwhile) rolls back only that job.
-// Blob files are fsynced before their job is queued.
+// Blob files are fsynced before their job is queued. The commit itself does not wait for the WAL
+// fsync on the main thread: its jobs are answered once the thread pool has synced it (wal-sync.ts).
 //
 // Who shares a transaction: an append announces itself (ticket) before it writes its blob, and a
 // group is committed once every append announced before the group's first job has joined or given
@@ -90,7 +91,7 @@ function flush(ctx: Ctx, g: Group): void {
   if (!jobs.length) return;
   const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
   try {
-    writeTx(ctx, () => {
+    ctx.wal.commitUnsynced(() => writeTx(ctx, () => {
       for (const job of jobs) {
         try {
           outcomes.push({ ok: true, value: savepoint(ctx, job.work) });
@@ -98,14 +99,21 @@ function flush(ctx: Ctx, g: Group): void {
           outcomes.push({ ok: false, error });
         }
       }
-    });
+    }));
   } catch (error) {
     for (const job of jobs) job.reject(error);
     return;
   }
-  jobs.forEach((job, i) => {
-    const o = outcomes[i]!;
-    if (o.ok) job.resolve(o.value);
-    else job.reject(o.error);
-  });
+  // Nobody hears of the commit before it is on disk (see wal-sync.ts).
+  ctx.wal.sync().then(
+    () =>
+      jobs.forEach((job, i) => {
+        const o = outcomes[i]!;
+        if (o.ok) job.resolve(o.value);
+        else job.reject(o.error);
+      }),
+    (error: unknown) => {
+      for (const job of jobs) job.reject(error);
+    },
+  );
 }

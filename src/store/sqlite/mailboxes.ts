@@ -11,7 +11,7 @@ import {
   NoSuchMailboxError,
 } from '../errors.js';
 import type { Ctx, MailboxRow } from './context.js';
-import { accountId, allocModseq, publishAll, requireMailbox, toMailbox, writeTx, readTx, sql } from './context.js';
+import { accountId, allocModseq, publishAll, queueFtsRemoval, requireMailbox, toMailbox, writeTx, readTx, sql } from './context.js';
 import { ChangeBatch } from './batch.js';
 import { decodeId, encodeId } from './ids.js';
 import { placeEmail, removeMembership, settleEmail, tombstone } from './mutations.js';
@@ -55,10 +55,7 @@ export function deleteAccountSync(ctx: Ctx, account: string): void {
   if (accId === null) return;
   writeTx(ctx, () => {
     const emails = sql(ctx, 'SELECT id FROM email WHERE account_id = ?').pluck().all(accId) as number[];
-    const delFts = sql(ctx, 
-      "INSERT INTO email_fts (email_fts, rowid, subject, from_, to_, cc, bcc, headers, body) SELECT 'delete', email_id, subject, from_, to_, cc, bcc, headers, body FROM email_text WHERE email_id = ?",
-    );
-    for (const id of emails) delFts.run(id);
+    for (const id of emails) queueFtsRemoval(ctx, id);
     for (const statement of [
       'DELETE FROM email_text WHERE email_id IN (SELECT id FROM email WHERE account_id = ?)',
       'DELETE FROM email_parsed WHERE email_id IN (SELECT id FROM email WHERE account_id = ?)',
@@ -303,7 +300,6 @@ export async function deleteMailbox(ctx: Ctx, account: string, mailboxId: string
     const modseq = allocModseq(ctx, accId);
     sql(ctx, 'DELETE FROM expunged WHERE mailbox_id = ?').run(mb.id);
     sql(ctx, 'DELETE FROM mailbox WHERE id = ?').run(mb.id);
-    ctx.countsCache.delete(mb.id);
     tombstone(ctx, accId, 'Mailbox', mb.id, mb.created_modseq, modseq);
     batch.state('mailbox_state', modseq);
     batch.event({ type: 'mailbox-deleted', account, ...(options.origin ? { origin: options.origin } : {}), mailboxId: encodeId('m', mb.id), path: mb.path });

@@ -55,8 +55,11 @@ export async function appendMany(ctx: Ctx, account: string, inputs: AppendInput[
   const ticket = announceAppend(ctx);
   let prepared: Prepared[];
   try {
-    const blobs = await Promise.all(inputs.map((input) => ctx.blobs.put(input.bytes)));
-    prepared = inputs.map((input, k) => ({ input, blob: blobs[k]!, analysis: parseMessage(input.bytes) }));
+    const writing = Promise.all(inputs.map((input) => ctx.blobs.put(input.bytes)));
+    // Parsing runs while the thread pool syncs the blob files.
+    const analyses = inputs.map((input) => parseMessage(input.bytes));
+    const blobs = await writing;
+    prepared = inputs.map((input, k) => ({ input, blob: blobs[k]!, analysis: analyses[k]! }));
   } catch (error) {
     abandonAppend(ctx, ticket);
     throw error;

@@ -5,13 +5,16 @@ import type { MailStore, StoreOptions } from '../types.js';
 import { BlobFiles } from '../blobs.js';
 import { openDatabase } from './db.js';
 import { SqliteMailStore } from './store.js';
+import { WalDurability } from './wal-sync.js';
+import { FtsIndex } from './fts-index.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export async function openSqliteStore(options: StoreOptions): Promise<MailStore> {
   const dataDir = path.resolve(options.dataDir);
   await fs.mkdir(path.join(dataDir, 'blobs'), { recursive: true, mode: 0o700 });
-  const db = openDatabase(path.join(dataDir, 'store.sqlite'));
+  const file = path.join(dataDir, 'store.sqlite');
+  const db = openDatabase(file);
   return new SqliteMailStore({
     db,
     blobs: new BlobFiles(path.join(dataDir, 'blobs')),
@@ -21,9 +24,10 @@ export async function openSqliteStore(options: StoreOptions): Promise<MailStore>
     retentionMs: (options.changeRetentionDays ?? 30) * DAY_MS,
     uploadTtlMs: options.uploadTtlMs ?? DAY_MS,
     accountIds: new Map(),
-    countsCache: new Map(),
     statements: new Map(),
     ftsQueue: [],
     insertedSinceOptimize: 0,
+    wal: new WalDurability(db, file),
+    fts: new FtsIndex({ searchFile: path.join(dataDir, 'search.sqlite'), mainFile: file }, options.logger),
   });
 }

@@ -22,7 +22,7 @@ import { CannotCalculateChangesError, InvalidArgumentError, NoSuchMailboxError }
 import type { Ctx, EmailRow, MailboxRow } from './context.js';
 import { accountId, keywordState, messageState, readTx, requireMailbox, toMailbox, sql } from './context.js';
 import { decodeId, encodeId } from './ids.js';
-import { compileCriteria, compileSort, uidSetSql, type SqlParam } from './search-sql.js';
+import { compileCriteria, compileSort, uidSetSql, type FtsMatches, type SqlParam } from './search-sql.js';
 import { toJmapKeywords } from '../keywords.js';
 
 function acc(ctx: Ctx, account: string): number {
@@ -166,11 +166,11 @@ export function getThreads(ctx: Ctx, account: string, threadIds: string[]): Thre
   });
 }
 
-export function searchMailbox(ctx: Ctx, account: string, mailboxId: string, req: MailboxSearchRequest): MailboxSearchResult {
+export function searchMailbox(ctx: Ctx, account: string, mailboxId: string, req: MailboxSearchRequest, matches: FtsMatches): MailboxSearchResult {
   const accId = acc(ctx, account);
   return readTx(ctx, () => {
     const mb = requireMailbox(ctx, accId, mailboxId);
-    const where = compileCriteria(req.criteria, 'mailbox', accId);
+    const where = compileCriteria(req.criteria, 'mailbox', accId, matches);
     const orderParams: SqlParam[] = [];
     const order = compileSort(req.sort ?? [], 'mailbox', orderParams, accId);
     const rows = sql(ctx, `SELECT m.uid, m.modseq FROM msg m JOIN email e ON e.id = m.email_id WHERE m.mailbox_id = ? AND ${where.sql} ORDER BY ${order}`)
@@ -185,10 +185,10 @@ export function searchMailbox(ctx: Ctx, account: string, mailboxId: string, req:
   });
 }
 
-export function queryEmails(ctx: Ctx, account: string, req: EmailQueryRequest): EmailQueryResult {
+export function queryEmails(ctx: Ctx, account: string, req: EmailQueryRequest, matches: FtsMatches): EmailQueryResult {
   const accId = acc(ctx, account);
   return readTx(ctx, () => {
-    const where = compileCriteria(req.filter, 'account', accId);
+    const where = compileCriteria(req.filter, 'account', accId, matches);
     const orderParams: SqlParam[] = [];
     const sort = req.sort && req.sort.length ? req.sort : [{ key: 'receivedAt' as const, descending: true }];
     const order = compileSort(sort, 'account', orderParams, accId);

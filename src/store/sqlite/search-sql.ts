@@ -1,6 +1,7 @@
 // Compiles the SearchCriteria AST and sort comparators to SQL over `email e` (and `msg m` for
 // searches inside one mailbox). Text criteria use the trigram FTS index for needles of 3+
-// characters and fall back to a scan of the decoded text for shorter ones.
+// characters (resolved to email ids by the index worker first: ftsQueries, then FtsMatches) and
+// fall back to a scan of the decoded text for shorter ones.
 import type { SearchCriteria, SortComparator, UidSet } from '../types.js';
 import { InvalidArgumentError } from '../errors.js';
 import { FLAGGED, isDeletedFlag, isRecentFlag, SEEN, systemBit } from '../keywords.js';
@@ -29,15 +30,47 @@ const TEXT_COLUMNS: Record<string, string[]> = {
  * `accId` (the account searched) lets flag and keyword criteria read their indexes
  * (email_unseen, email_flagged, email_keyword) instead of testing every email.
  */
-export function compileCriteria(c: SearchCriteria, scope: Scope, accId?: number): CompiledSql {
+export function compileCriteria(c: SearchCriteria, scope: Scope, accId?: number, matches: FtsMatches = new Map()): CompiledSql {
   const params: SqlParam[] = [];
-  const sql = compile(c, { scope, accId }, params, 'e');
+  const sql = compile(c, { scope, accId, matches }, params, 'e');
   return { sql, params };
+}
+
+/** Email ids of each full-text expression (ftsQueries), resolved by the index worker beforehand. */
+export type FtsMatches = ReadonlyMap<string, Float64Array>;
+
+/** The full-text MATCH expressions compileCriteria will need for these criteria. */
+export function ftsQueries(c: SearchCriteria): string[] {
+  const out = new Set<string>();
+  const walk = (x: SearchCriteria): void => {
+    switch (x.kind) {
+      case 'and':
+      case 'or':
+        x.of.forEach(walk);
+        return;
+      case 'not':
+        walk(x.of);
+        return;
+      case 'header':
+        if (x.value.length >= 3) out.add(ftsExpr(['headers'], x.value.toLowerCase()));
+        return;
+      case 'text': {
+        const cols = TEXT_COLUMNS[x.field];
+        if (cols && x.value !== '' && [...x.value].length >= 3) out.add(ftsExpr(cols, x.value));
+        return;
+      }
+      default:
+        return;
+    }
+  };
+  walk(c);
+  return [...out];
 }
 
 interface Env {
   scope: Scope;
   accId: number | undefined;
+  matches: FtsMatches;
 }
 
 function compile(c: SearchCriteria, env: Env, p: SqlParam[], e: string): string {
@@ -85,7 +118,7 @@ function compile(c: SearchCriteria, env: Env, p: SqlParam[], e: string): string 
     case 'header': {
       const name = c.name.toLowerCase();
       const needle = c.value.toLowerCase();
-      const pre = needle.length >= 3 ? `${ftsSql(['headers'], needle, p, e)} AND ` : '';
+      const pre = needle.length >= 3 ? `${ftsSql(['headers'], needle, env, p, e)} AND ` : '';
       p.push(name, needle);
       return `(${pre}hdr_has((SELECT headers FROM email_text WHERE email_id = ${e}.id), ?, ?))`;
     }
@@ -93,7 +126,7 @@ function compile(c: SearchCriteria, env: Env, p: SqlParam[], e: string): string 
       if (c.value === '') return '1';
       const cols = TEXT_COLUMNS[c.field];
       if (!cols) throw new InvalidArgumentError(`unknown text field ${c.field}`);
-      if ([...c.value].length >= 3) return ftsSql(cols, c.value, p, e);
+      if ([...c.value].length >= 3) return ftsSql(cols, c.value, env, p, e);
       const scans = cols.map((col) => `instr(lower(t.${col}), ?) > 0`);
       for (let i = 0; i < cols.length; i++) p.push(c.value.toLowerCase());
       return `EXISTS (SELECT 1 FROM email_text t WHERE t.email_id = ${e}.id AND (${scans.join(' OR ')}))`;
@@ -164,9 +197,16 @@ function flagExpr(flag: string, scope: Scope, p: SqlParam[], e: string): string 
   return `kw_has(${e}.keywords, ?)`;
 }
 
-function ftsSql(cols: string[], needle: string, p: SqlParam[], e: string): string {
-  p.push(`{${cols.join(' ')}} : "${needle.replace(/"/g, '""')}"`);
-  return `${e}.id IN (SELECT rowid FROM email_fts WHERE email_fts MATCH ?)`;
+function ftsExpr(cols: string[], needle: string): string {
+  return `{${cols.join(' ')}} : "${needle.replace(/"/g, '""')}"`;
+}
+
+function ftsSql(cols: string[], needle: string, env: Env, p: SqlParam[], e: string): string {
+  const ids = env.matches.get(ftsExpr(cols, needle));
+  if (!ids) throw new Error(`full-text expression not resolved before compiling: ${ftsExpr(cols, needle)}`);
+  if (!ids.length) return '0';
+  p.push(JSON.stringify(Array.from(ids)));
+  return `${e}.id IN (SELECT value FROM json_each(?))`;
 }
 
 function rangeSql(col: string, before: Date | undefined, notBefore: Date | undefined, p: SqlParam[]): string {
@@ -252,7 +292,7 @@ export function compileSort(sort: SortComparator[], scope: Scope, p: SqlParam[],
           s.key === 'hasKeyword'
             ? { kind: 'flag', flag: s.keyword, present: true }
             : { kind: 'threadKeyword', keyword: s.keyword, mode: s.key === 'allInThreadHaveKeyword' ? 'all' : 'some' };
-        out.push(`(${compile(c, { scope, accId }, p, 'e')}) ${dir}`);
+        out.push(`(${compile(c, { scope, accId, matches: new Map() }, p, 'e')}) ${dir}`);
         break;
       }
       default: {

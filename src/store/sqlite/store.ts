@@ -1,6 +1,7 @@
 // MailStore over SQLite + blob files. The methods delegate to one module per concern; this class
 // only owns the lifecycle (open, close) and keeps the public surface in one place.
 import type {
+  SearchCriteria,
   Account,
   AccountStates,
   AppendInput,
@@ -49,6 +50,7 @@ import * as mailboxes from './mailboxes.js';
 import * as messages from './messages.js';
 import * as reads from './reads.js';
 import * as extras from './extras.js';
+import { ftsQueries, type FtsMatches } from './search-sql.js';
 
 export class SqliteMailStore implements MailStore {
   private closed = false;
@@ -67,6 +69,13 @@ export class SqliteMailStore implements MailStore {
       this.inflight--;
       if (this.inflight === 0 && this.idle) this.idle();
     }
+  }
+
+  /** Resolves the criteria's full-text expressions in the index worker (off the main thread). */
+  private async ftsMatches(criteria: SearchCriteria): Promise<FtsMatches> {
+    const queries = ftsQueries(criteria);
+    const results = await this.ctx.fts.match(queries);
+    return new Map(queries.map((q, i) => [q, results[i]!]));
   }
 
   ensureAccount(account: string): Promise<Account> {
@@ -155,10 +164,10 @@ export class SqliteMailStore implements MailStore {
     return this.run(() => reads.getThreads(this.ctx, account, threadIds));
   }
   searchMailbox(account: string, mailboxId: string, request: MailboxSearchRequest): Promise<MailboxSearchResult> {
-    return this.run(() => reads.searchMailbox(this.ctx, account, mailboxId, request));
+    return this.run(async () => reads.searchMailbox(this.ctx, account, mailboxId, request, await this.ftsMatches(request.criteria)));
   }
   queryEmails(account: string, request: EmailQueryRequest): Promise<EmailQueryResult> {
-    return this.run(() => reads.queryEmails(this.ctx, account, request));
+    return this.run(async () => reads.queryEmails(this.ctx, account, request, await this.ftsMatches(request.filter)));
   }
   getStates(account: string): Promise<AccountStates> {
     return this.run(() => reads.getStates(this.ctx, account));
@@ -230,6 +239,8 @@ export class SqliteMailStore implements MailStore {
     } catch {
       // statistics are an optimisation; closing must not fail for them
     }
+    this.ctx.wal.close();
+    await this.ctx.fts.close();
     this.ctx.db.close();
   }
 }

@@ -1,0 +1,123 @@
+// The store's side of the full-text index worker (fts-worker.ts): forwards the email ids each
+// commit added or destroyed, and resolves MATCH expressions to email ids. Messages to the worker
+// are handled in order, so a match asked after a commit sees that commit's emails.
+//
+// If the worker dies, pending matches fail and the next request starts a new one, whose
+// start-up reconciliation reindexes whatever the dead one had not written.
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../../log/logger.js';
+import type { FtsReply, FtsRequest, FtsWorkerData } from './fts-protocol.js';
+
+export class FtsIndexError extends Error {
+  override readonly name = 'FtsIndexError';
+}
+
+interface PendingMatch {
+  resolve: (results: Float64Array[]) => void;
+  reject: (error: Error) => void;
+}
+
+export class FtsIndex {
+  private worker: Worker | null = null;
+  private readonly pending = new Map<number, PendingMatch>();
+  private seq = 0;
+  private closing: Promise<void> | null = null;
+
+  constructor(
+    private readonly data: FtsWorkerData,
+    private readonly logger?: Logger,
+  ) {}
+
+  /** Called after a transaction committed (never for one that rolled back). */
+  update(add: number[], remove: number[]): void {
+    if (!add.length && !remove.length) return;
+    this.post({ type: 'update', add, remove });
+  }
+
+  /** Email ids matching each FTS5 expression, after every update sent so far. */
+  match(queries: string[]): Promise<Float64Array[]> {
+    if (!queries.length) return Promise.resolve([]);
+    if (this.closing) return Promise.reject(new FtsIndexError('the search index is closed'));
+    const seq = ++this.seq;
+    return new Promise<Float64Array[]>((resolve, reject) => {
+      this.pending.set(seq, { resolve, reject });
+      // While an answer is awaited the worker keeps the process alive; otherwise it does not.
+      this.post({ type: 'match', seq, queries });
+      this.worker?.ref();
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return this.closing;
+    const worker = this.worker;
+    this.closing = worker
+      ? new Promise<void>((resolve) => {
+          worker.once('exit', () => resolve());
+          worker.ref();
+          worker.postMessage({ type: 'close' } satisfies FtsRequest);
+        })
+      : Promise.resolve();
+    return this.closing;
+  }
+
+  private post(message: FtsRequest): void {
+    if (this.closing) return;
+    this.ensureWorker().postMessage(message);
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const fromSource = import.meta.url.endsWith('.ts');
+    const url = new URL(fromSource ? './fts-worker.ts' : './fts-worker.js', import.meta.url);
+    // From TypeScript sources (tests, TESSERA_FROM_SOURCE) the worker registers tsx itself: on
+    // Node 20 a worker's entry module does not go through loaders the parent registered, even
+    // with `--import tsx` in its execArgv.
+    const worker = fromSource
+      ? new Worker(
+          `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); })`,
+          { eval: true, workerData: this.data },
+        )
+      : new Worker(url, { workerData: this.data });
+    worker.unref();
+    worker.on('message', (reply: FtsReply) => this.onReply(reply));
+    worker.on('error', (error) => {
+      this.logger?.error({ err: error }, 'full-text index worker failed');
+      this.failAll(new FtsIndexError(`full-text index worker failed: ${error.message}`));
+    });
+    worker.on('exit', (code) => {
+      if (this.worker === worker) this.worker = null;
+      if (!this.closing && code !== 0) this.logger?.warn({ code }, 'full-text index worker exited; restarting on next use');
+      this.failAll(new FtsIndexError('full-text index worker exited'));
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  private onReply(reply: FtsReply): void {
+    switch (reply.type) {
+      case 'matched':
+      case 'failed': {
+        const p = this.pending.get(reply.seq);
+        if (!p) return;
+        this.pending.delete(reply.seq);
+        if (!this.pending.size) this.worker?.unref();
+        if (reply.type === 'matched') p.resolve(reply.results);
+        else p.reject(new FtsIndexError(`full-text search failed: ${reply.message}`));
+        return;
+      }
+      case 'reconciled':
+        this.logger?.info({ added: reply.added, removed: reply.removed }, 'full-text index reconciled with the store');
+        return;
+      case 'error':
+        this.logger?.error({ message: reply.message }, 'full-text index update failed');
+        return;
+      case 'ready':
+        return;
+    }
+  }
+
+  private failAll(error: FtsIndexError): void {
+    for (const p of this.pending.values()) p.reject(error);
+    this.pending.clear();
+  }
+}

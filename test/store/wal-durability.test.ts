@@ -1,0 +1,119 @@
+// Grouped appends commit without waiting for the WAL fsync on the main thread (wal-sync.ts); these
+// tests hold that fsync back to show no append is answered before its commit is on disk, and that
+// the WAL is still checkpointed when only grouped commits write.
+import { afterEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fsSync from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { openSqliteStore } from '../../src/store/sqlite/open.js';
+import { MemoryEventBus } from '../../src/events/memory-bus.js';
+import { message } from './fixtures.js';
+
+const USER = 'dave@example.org';
+const realFdatasync = fsSync.fdatasync;
+
+/** Holds fdatasync calls on the store's -wal file until release() (other files sync normally). */
+function holdWalSyncs(): { held: () => number; release: () => void } {
+  const queue: Array<() => void> = [];
+  (fsSync as { fdatasync: typeof fsSync.fdatasync }).fdatasync = ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+    let target = '';
+    try {
+      target = fsSync.readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      // not on Linux: nothing is held
+    }
+    if (target.endsWith('store.sqlite-wal')) queue.push(() => realFdatasync(fd, cb));
+    else realFdatasync(fd, cb);
+  }) as typeof fsSync.fdatasync;
+  return {
+    held: () => queue.length,
+    release: () => {
+      (fsSync as { fdatasync: typeof fsSync.fdatasync }).fdatasync = realFdatasync;
+      for (const run of queue.splice(0)) run();
+    },
+  };
+}
+
+describe('durability of grouped commits', () => {
+  afterEach(() => {
+    (fsSync as { fdatasync: typeof fsSync.fdatasync }).fdatasync = realFdatasync;
+  });
+
+  it('answers an append only after the WAL holding its commit is synced', { skip: process.platform !== 'linux' && 'needs /proc/self/fd' }, async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tessera-wal-'));
+    const store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
+    try {
+      await store.ensureAccount(USER);
+      const inboxId = (await store.findMailboxByPath(USER, 'INBOX'))!.id;
+      const gate = holdWalSyncs();
+      let answered = 0;
+      const appends = Array.from({ length: 5 }, (_, i) =>
+        store.append(USER, { mailboxIds: [inboxId], bytes: message({ body: `held ${i}` }) }).then((r) => {
+          answered++;
+          return r;
+        }),
+      );
+      // Wait until the commit happened and its sync was asked for.
+      const deadline = Date.now() + 5000;
+      while (gate.held() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      assert.ok(gate.held() > 0, 'the grouped commit asked for a WAL sync');
+      // The rows are committed (another connection sees them) but nobody has been answered.
+      const peek = new Database(path.join(dataDir, 'store.sqlite'), { readonly: true });
+      try {
+        assert.ok((peek.prepare('SELECT count(*) FROM email').pluck().get() as number) > 0);
+      } finally {
+        peek.close();
+      }
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(answered, 0, 'no append is answered before its WAL sync finished');
+      gate.release();
+      const results = await Promise.all(appends);
+      assert.equal(answered, 5);
+      assert.deepEqual(results.map((r) => r.placements[0]!.uid).sort((a, b) => a - b), [1, 2, 3, 4, 5]);
+    } finally {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails the appends of a commit whose WAL sync fails, instead of answering them', { skip: process.platform !== 'linux' && 'needs /proc/self/fd' }, async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tessera-wal-'));
+    const store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
+    try {
+      await store.ensureAccount(USER);
+      const inboxId = (await store.findMailboxByPath(USER, 'INBOX'))!.id;
+      // An I/O error from the disk is the one fault a real component cannot produce on demand.
+      (fsSync as { fdatasync: typeof fsSync.fdatasync }).fdatasync = ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+        const target = fsSync.readlinkSync(`/proc/self/fd/${fd}`);
+        if (target.endsWith('store.sqlite-wal')) setImmediate(() => cb(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })));
+        else realFdatasync(fd, cb);
+      }) as typeof fsSync.fdatasync;
+      await assert.rejects(store.append(USER, { mailboxIds: [inboxId], bytes: message({ body: 'doomed' }) }), /EIO/);
+    } finally {
+      (fsSync as { fdatasync: typeof fsSync.fdatasync }).fdatasync = realFdatasync;
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('checkpoints the WAL when only grouped appends write', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tessera-wal-'));
+    const store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
+    try {
+      await store.ensureAccount(USER);
+      const inboxId = (await store.findMailboxByPath(USER, 'INBOX'))!.id;
+      for (let i = 0; i < 150; i++) await store.append(USER, { mailboxIds: [inboxId], bytes: message({ body: `ckpt ${i} ${'x'.repeat(3000)}` }) });
+      await new Promise((r) => setImmediate(r));
+      // A checkpoint copied committed pages into the main file: it grew beyond its initial size
+      // and another connection reads every message from it.
+      const mainSize = fsSync.statSync(path.join(dataDir, 'store.sqlite')).size;
+      assert.ok(mainSize > 150 * 3000, `main database file holds the messages' text (${mainSize} bytes)`);
+    } finally {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
