@@ -20,7 +20,6 @@ import { isStoreError, type MailStore } from '../store/types.js';
 import { SelectedView } from './selected.js';
 import type { ImapDeps, SessionState } from './types.js';
 import { formatFlags } from './flags.js';
-import { claimRecent } from './recent.js';
 import { formatSequenceSet } from './proto/sequence.js';
 import { contextDeltas, updateLine, type ContextDelta, type SearchContext } from './search/context.js';
 
@@ -441,8 +440,12 @@ export class ImapSession {
     }
     if (update.exists !== undefined) {
       if (!view.readOnly && !this.rev2) {
-        const prev = claimRecent(account, view.mailboxId, view.uidValidity, update.newUids[update.newUids.length - 1]!);
-        for (const u of update.newUids) if (u > prev) view.recent.add(u);
+        // The new messages are \Recent here if no other session has claimed them first.
+        const claimed = await this.store.claimRecent(account, view.mailboxId, update.newUids[update.newUids.length - 1]!).catch((err: unknown) => {
+          if (isStoreError(err) && err.code === 'noSuchMailbox') return []; // deleted meanwhile: the next refresh says BYE
+          throw err;
+        });
+        for (const u of claimed) if (view.seqOf(u) > 0) view.recent.add(u);
       }
       this.untagged(`${update.exists} EXISTS`);
       if (!this.rev2) this.untagged(`${view.recent.size} RECENT`);

@@ -16,6 +16,10 @@
 //    this mailbox" and has no JMAP equivalent, so it is never shown as a JMAP keyword.
 //  - `\Recent` is not a flag in the store. IMAP4rev1 sessions get it from claimRecent(), which hands
 //    each newly arrived UID to exactly one session (RFC 3501 §2.3.2); IMAP4rev2 sessions ignore it.
+//    The claim is stored with the mailbox, so it survives restarts and is shared by every node;
+//    peekRecent() reads it without claiming (EXAMINE, STATUS RECENT).
+//  - Subscriptions: a mailbox's `subscribed` flag, plus subscribed names that have no mailbox
+//    (IMAP allows subscribing to any name, and DELETE keeps the subscription); see subscribePath().
 //  - Flag forms: IMAP calls use IMAP flags (`\Seen`, `\Answered`, `\Flagged`, `\Draft`, `\Deleted`,
 //    keywords as typed, case preserved); JMAP calls use JMAP keywords, always lowercase
 //    (`$seen`, `$answered`, `$flagged`, `$draft`, keywords lowercased). Matching is case-insensitive.
@@ -699,10 +703,37 @@ export interface MailStore {
   deleteMailbox(account: string, mailboxId: string, options: DeleteMailboxOptions): Promise<void>;
   setSubscribed(account: string, mailboxId: string, subscribed: boolean, options?: WriteOptions): Promise<void>;
   /**
-   * IMAP \Recent: hands the UIDs that arrived since the last claim to the caller, exactly once
-   * across all sessions. Returns the claimed UIDs, ascending.
+   * IMAP SUBSCRIBE (RFC 3501 §6.3.6): any name may be subscribed, whether or not a mailbox has it.
+   * Subscribes the mailbox at `path` (as setSubscribed), or else remembers the name: a later
+   * createMailbox of that path (or a rename onto it) makes a subscribed mailbox, and deleteMailbox
+   * of a subscribed mailbox leaves its name subscribed (RFC 3501 §6.3.4), also for JMAP
+   * Mailbox/destroy. INBOX is matched case-insensitively. Throws InvalidNameError for a name no
+   * mailbox could have (empty level, control characters, too long).
    */
-  claimRecent(account: string, mailboxId: string): Promise<number[]>;
+  subscribePath(account: string, path: string, options?: WriteOptions): Promise<void>;
+  /**
+   * IMAP UNSUBSCRIBE: unsubscribes the mailbox at `path` and forgets the name. False when `path` is
+   * neither a mailbox nor a subscribed name (nothing changed).
+   */
+  unsubscribePath(account: string, path: string, options?: WriteOptions): Promise<boolean>;
+  /**
+   * Subscribed names that have no mailbox, sorted (IMAP LIST (SUBSCRIBED) shows them \NonExistent,
+   * LSUB \Noselect). Subscribed mailboxes are the listMailboxes entries with `subscribed`.
+   */
+  listOrphanSubscriptions(account: string): Promise<string[]>;
+  /**
+   * IMAP \Recent (RFC 3501 §2.3.2): hands the UIDs that arrived since the last claim to the caller,
+   * exactly once across all sessions (and restarts): SELECT and a selected session seeing new
+   * messages. `upToUid` (the caller's highest known UID) bounds the claim, so messages the caller has
+   * not seen stay recent for whoever sees them first; without it the claim covers every UID
+   * assigned so far. Returns the claimed UIDs that exist, ascending.
+   */
+  claimRecent(account: string, mailboxId: string, upToUid?: number): Promise<number[]>;
+  /**
+   * What claimRecent would return now, without claiming anything: IMAP EXAMINE and STATUS RECENT
+   * count recent messages without taking them from the next SELECT.
+   */
+  peekRecent(account: string, mailboxId: string, upToUid?: number): Promise<number[]>;
 
   // --- writing messages
   /** Stores bytes (fsynced) and places the email in every target mailbox. Throws OverQuotaError. */

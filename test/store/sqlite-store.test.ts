@@ -2,7 +2,7 @@
 // its full-text index kept in step with concurrent appends, and schema upgrades.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -105,6 +105,60 @@ describe('SQLite store internals', () => {
     });
   });
 
+  it('moves a damaged full-text index aside and rebuilds it', async () => {
+    await withDataDir(async (dataDir) => {
+      let store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
+      await store.ensureAccount(USER);
+      const inboxId = (await store.findMailboxByPath(USER, 'INBOX'))!.id;
+      await store.append(USER, { mailboxIds: [inboxId], bytes: message({ body: 'survivor text' }) });
+      await store.close();
+      for (const suffix of ['-wal', '-shm']) await rm(path.join(dataDir, `search.sqlite${suffix}`), { force: true });
+      await writeFile(path.join(dataDir, 'search.sqlite'), Buffer.alloc(8192, 0x5a));
+      store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
+      try {
+        const hits = await store.searchMailbox(USER, inboxId, { criteria: { kind: 'text', field: 'body', value: 'survivor' } });
+        assert.deepEqual(hits.uids, [1]);
+      } finally {
+        await store.close();
+      }
+      assert.ok((await readdir(dataDir)).some((f) => f.startsWith('search.sqlite.damaged-')), 'the damaged file is kept aside');
+      assertIndexMatchesText(dataDir, 1);
+    });
+  });
+
+  it('finds mail another process appended (a CLI import beside the server) without a restart, and trims its work log', async () => {
+    await withDataDir(async (dataDir) => {
+      const server = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
+      try {
+        await server.ensureAccount(USER);
+        const inboxId = (await server.findMailboxByPath(USER, 'INBOX'))!.id;
+        assert.deepEqual((await server.searchMailbox(USER, inboxId, { criteria: { kind: 'text', field: 'body', value: 'imported' } })).uids, []);
+        const importer = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
+        try {
+          for (let i = 0; i < 3; i++) await importer.append(USER, { mailboxIds: [inboxId], bytes: message({ body: `imported${i} mail` }) });
+        } finally {
+          await importer.close();
+        }
+        const hits = await server.searchMailbox(USER, inboxId, { criteria: { kind: 'text', field: 'body', value: 'imported1' } });
+        assert.deepEqual(hits.uids, [2]);
+        // The log the index worker reads is trimmed once applied, instead of growing with every append.
+        for (let i = 0; i < 700; i++) await server.append(USER, { mailboxIds: [inboxId], bytes: message({ body: `bulk${i}` }) });
+        await server.searchMailbox(USER, inboxId, { criteria: { kind: 'text', field: 'body', value: 'bulk699' } });
+        for (let i = 0; i < 10; i++) await server.append(USER, { mailboxIds: [inboxId], bytes: message({ body: `tail${i}` }) });
+        const db = rawDb(dataDir);
+        try {
+          const left = db.prepare('SELECT count(*) FROM fts_log').pluck().get() as number;
+          assert.ok(left < 600, `fts_log holds ${left} rows after 713 appends`);
+        } finally {
+          db.close();
+        }
+      } finally {
+        await server.close();
+      }
+      assertIndexMatchesText(dataDir, 713);
+    });
+  });
+
   it('fills the keyword index when it opens a version 1 database', async () => {
     await withDataDir(async (dataDir) => {
       let store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
@@ -128,6 +182,32 @@ describe('SQLite store internals', () => {
         assert.equal(check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get(), String(SCHEMA_VERSION));
       } finally {
         check.close();
+      }
+    });
+  });
+
+  it('keeps subscriptions to names without a mailbox and \\Recent claims across close and reopen', async () => {
+    await withDataDir(async (dataDir) => {
+      let store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
+      await store.ensureAccount(USER);
+      const inboxId = (await store.findMailboxByPath(USER, 'INBOX'))!.id;
+      await store.subscribePath(USER, 'Not/Yet');
+      const doomed = await store.createMailbox(USER, { path: 'Doomed', subscribed: true });
+      await store.deleteMailbox(USER, doomed.id, { removeEmails: true });
+      await store.append(USER, { mailboxIds: [inboxId], bytes: message({}) });
+      await store.append(USER, { mailboxIds: [inboxId], bytes: message({}) });
+      assert.deepEqual(await store.claimRecent(USER, inboxId, 1), [1]);
+      await store.close();
+
+      store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
+      try {
+        assert.deepEqual(await store.listOrphanSubscriptions(USER), ['Doomed', 'Not/Yet']);
+        assert.deepEqual(await store.peekRecent(USER, inboxId), [2]);
+        assert.deepEqual(await store.claimRecent(USER, inboxId), [2]);
+        assert.equal((await store.createMailbox(USER, { path: 'Not/Yet' })).subscribed, true);
+        assert.deepEqual(await store.listOrphanSubscriptions(USER), ['Doomed']);
+      } finally {
+        await store.close();
       }
     });
   });

@@ -6,7 +6,6 @@ import { ImapSyntaxError } from '../proto/errors.js';
 import { tokenText, type Args } from '../proto/args.js';
 import type { Token } from '../proto/tokens.js';
 import { decodeName, encodeName, specialUseOf, SEPARATOR } from '../mailbox-name.js';
-import { orphanSubscriptions } from '../subscriptions.js';
 import { parseStatusItems, statusLine } from './status.js';
 
 export function patternToRegExp(pattern: string): RegExp {
@@ -119,7 +118,9 @@ async function run(s: ImapSession, args: Args, lsub: boolean): Promise<void> {
   const account = s.account!;
   const boxes = (await s.store.listMailboxes(account)).map((b) => ({ name: b.path, specialUse: specialUseOf(b.role), subscribed: b.subscribed, hasChildren: b.hasChildren, id: b.id }));
   const existing = new Map(boxes.map((b) => [b.name, b]));
-  const subscribed = new Set([...boxes.filter((b) => b.subscribed).map((b) => b.name), ...orphanSubscriptions(account)]);
+  // Subscribed names: subscribed mailboxes and names without one (the store keeps both).
+  const orphans = o.subscribedOnly || o.returnSubscribed ? await s.store.listOrphanSubscriptions(account) : [];
+  const subscribed = new Set([...boxes.filter((b) => b.subscribed).map((b) => b.name), ...orphans]);
   const hasChildren = (n: string): boolean => existing.get(n)?.hasChildren ?? false;
 
   const out: Array<{ name: string; attrs: string[]; childinfo?: boolean }> = [];

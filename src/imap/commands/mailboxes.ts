@@ -4,8 +4,6 @@ import { ImapNoError, ImapSyntaxError } from '../proto/errors.js';
 import { tokenText } from '../proto/args.js';
 import { mailboxArg, checkNewName, findMailbox, roleOfSpecialUse, SEPARATOR } from '../mailbox-name.js';
 import type { MailboxRole } from '../../store/types.js';
-import { forgetRecent } from '../recent.js';
-import { addOrphanSubscription, removeOrphanSubscription } from '../subscriptions.js';
 
 export const create: CommandSpec = {
   states: ['auth', 'selected'],
@@ -34,8 +32,8 @@ export const create: CommandSpec = {
     if (role && (await s.store.findMailboxByRole(account, role))) {
       throw new ImapNoError('Another mailbox already has that special use', 'USEATTR');
     }
+    // A name subscribed before the mailbox existed makes a subscribed mailbox (the store does that).
     await s.store.createMailbox(account, { path, ...(role ? { role } : {}) }, { origin: s.id });
-    removeOrphanSubscription(account, path);
   },
 };
 
@@ -50,10 +48,9 @@ export const del: CommandSpec = {
     const box = await findMailbox(s, path);
     if (box.hasChildren) throw new ImapNoError('Mailbox has children; delete them first', 'HASCHILDREN');
     if (s.selected?.mailboxId === box.id) s.unselect();
+    // The store keeps the subscription of a subscribed mailbox (RFC 3501 §6.3.4); the \Recent claim
+    // goes with the mailbox.
     await s.store.deleteMailbox(account, box.id, { removeEmails: true, origin: s.id });
-    // The subscription outlives the mailbox (RFC 3501 §6.3.4).
-    if (box.subscribed) addOrphanSubscription(account, box.path);
-    forgetRecent(account, box.id);
   },
 };
 
@@ -78,10 +75,8 @@ export const subscribe: CommandSpec = {
   async run(s, args) {
     const path = mailboxArg(s, args);
     args.end();
-    const account = s.account!;
-    const box = await s.store.findMailboxByPath(account, path);
-    if (box) await s.store.setSubscribed(account, box.id, true, { origin: s.id });
-    else addOrphanSubscription(account, path);
+    // Any name may be subscribed (RFC 3501 §6.3.6); the store remembers names without a mailbox.
+    await s.store.subscribePath(s.account!, path, { origin: s.id });
   },
 };
 
@@ -91,10 +86,6 @@ export const unsubscribe: CommandSpec = {
   async run(s, args) {
     const path = mailboxArg(s, args);
     args.end();
-    const account = s.account!;
-    const box = await s.store.findMailboxByPath(account, path);
-    const wasOrphan = removeOrphanSubscription(account, path);
-    if (box) await s.store.setSubscribed(account, box.id, false, { origin: s.id });
-    else if (!wasOrphan) throw new ImapNoError('Not subscribed', 'NONEXISTENT');
+    if (!(await s.store.unsubscribePath(s.account!, path, { origin: s.id }))) throw new ImapNoError('Not subscribed', 'NONEXISTENT');
   },
 };

@@ -7,7 +7,6 @@ import { parseSequenceSet, formatSequenceSet, MAX_UINT32 } from '../proto/sequen
 import { mailboxArg, findMailbox } from '../mailbox-name.js';
 import { SelectedView } from '../selected.js';
 import { PERMANENT_FLAGS, formatFlags, hasFlag } from '../flags.js';
-import { claimRecent, recentClaim } from '../recent.js';
 import type { ImapSession } from '../session.js';
 import type { Token } from '../proto/tokens.js';
 
@@ -52,9 +51,13 @@ async function open(s: ImapSession, args: Args, ctx: CommandContext, readOnly: b
   const mb = snap.mailbox;
   if (params.condstore) s.enabled.add('CONDSTORE');
   const view = new SelectedView(mb.path, mb.id, readOnly, snap);
-  const claim = recentClaim(account, mb.id, mb.uidValidity);
-  if (!s.rev2) for (const m of snap.messages) if (m.uid > claim) view.recent.add(m.uid);
-  if (!readOnly && !s.rev2 && snap.messages.length > 0) claimRecent(account, mb.id, mb.uidValidity, snap.messages[snap.messages.length - 1]!.uid);
+  if (!s.rev2 && snap.messages.length > 0) {
+    // \Recent (RFC 3501 §2.3.2): SELECT claims the messages no session has seen yet, up to the last
+    // one in its snapshot; EXAMINE shows them without claiming.
+    const last = snap.messages[snap.messages.length - 1]!.uid;
+    const recent = readOnly ? await s.store.peekRecent(account, mb.id, last) : await s.store.claimRecent(account, mb.id, last);
+    for (const uid of recent) if (view.seqOf(uid) > 0) view.recent.add(uid);
+  }
 
   const keywords = new Set<string>();
   for (const m of snap.messages) for (const f of m.flags) if (!f.startsWith('\\')) keywords.add(f);

@@ -5,7 +5,6 @@ import { ImapNoError, ImapSyntaxError } from '../proto/errors.js';
 import { tokenText } from '../proto/args.js';
 import type { Token } from '../proto/tokens.js';
 import { mailboxArg, encodeName, findMailbox } from '../mailbox-name.js';
-import { recentClaim } from '../recent.js';
 import { flat, type Wire } from '../proto/serialize.js';
 
 const ITEMS = ['MESSAGES', 'RECENT', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'SIZE', 'HIGHESTMODSEQ', 'DELETED'];
@@ -30,12 +29,9 @@ export async function statusLine(s: ImapSession, mailboxId: string, items: strin
       case 'MESSAGES':
         v = st.totalEmails;
         break;
-      case 'RECENT': {
-        const claim = recentClaim(account, mailboxId, st.uidValidity);
-        const snap = await s.store.snapshot(account, mailboxId);
-        v = snap.messages.filter((m) => m.uid > claim).length;
+      case 'RECENT':
+        v = (await s.store.peekRecent(account, mailboxId)).length;
         break;
-      }
       case 'UIDNEXT':
         v = st.uidNext;
         break;

@@ -24,11 +24,12 @@ export interface Ctx {
   /** Prepared statements by SQL text (preparing costs more than running most of them). */
   statements: Map<string, Statement>;
   /**
-   * Emails the open write transaction added to or destroyed in the full-text index, sent to the
-   * index worker (fts-index.ts) once the transaction has committed, so that the worker, which
-   * reads their text from this database, finds it committed, and a rollback sends nothing.
+   * Set when the open write transaction wrote or removed email text (and so fts_log rows, by
+   * trigger): the full-text index worker is poked once it has committed.
    */
-  ftsQueue: FtsRow[];
+  ftsDirty: boolean;
+  /** fts_log is trimmed up to here. */
+  ftsTrimmedUpTo: number;
   /** The full-text index (a worker thread with its own database). */
   fts: FtsIndex;
   /** Syncs grouped commits off the main thread. */
@@ -56,11 +57,6 @@ export function noteInserted(ctx: Ctx, count: number): void {
     // Statistics only steer the planner; a busy database must not fail the append that got here.
     ctx.logger?.warn({ err }, 'refreshing query planner statistics failed');
   }
-}
-
-export interface FtsRow {
-  emailId: number;
-  op: 'add' | 'remove';
 }
 
 /** A cached prepared statement. A given SQL text is always used in the same mode (plain/pluck/raw). */
@@ -129,55 +125,36 @@ export interface EmailRow {
  */
 export function writeTx<T>(ctx: Ctx, fn: () => T): T {
   if (ctx.db.inTransaction) return savepoint(ctx, fn);
-  try {
-    const result = ctx.db.transaction(fn).immediate();
-    sendFtsQueue(ctx);
-    return result;
-  } finally {
-    ctx.ftsQueue.length = 0;
-  }
+  ctx.ftsDirty = false;
+  const result = ctx.db
+    .transaction(() => {
+      const out = fn();
+      trimFtsLog(ctx);
+      return out;
+    })
+    .immediate();
+  if (ctx.ftsDirty) ctx.fts.poke();
+  return result;
 }
 
-/** Runs fn in a savepoint of the open transaction; a failure rolls back its writes and FTS rows. */
+/** Runs fn in a savepoint of the open transaction; a failure rolls back only its writes. */
 export function savepoint<T>(ctx: Ctx, fn: () => T): T {
-  const mark = ctx.ftsQueue.length;
-  try {
-    return ctx.db.transaction(fn)();
-  } catch (error) {
-    ctx.ftsQueue.length = mark;
-    throw error;
-  }
+  return ctx.db.transaction(fn)();
 }
 
-/** Queues an email (its email_text row is written) for the full-text index. */
-export function queueFts(ctx: Ctx, emailId: number): void {
-  ctx.ftsQueue.push({ emailId, op: 'add' });
+/** Notes that the transaction wrote or removed email_text rows (the index worker is poked after commit). */
+export function noteFtsChange(ctx: Ctx): void {
+  ctx.ftsDirty = true;
 }
 
-/** Queues an indexed email's removal from the full-text index (unless this transaction added it). */
-export function queueFtsRemoval(ctx: Ctx, emailId: number): void {
-  if (!unqueueFts(ctx, emailId)) ctx.ftsQueue.push({ emailId, op: 'remove' });
-}
+/** fts_log rows the index has applied are deleted once this many have piled up. */
+const FTS_TRIM_EVERY = 500;
 
-/**
- * Removes an email from the queue if this transaction queued it. Returns false if it was not
- * queued, in which case the caller deletes it from the index itself.
- */
-export function unqueueFts(ctx: Ctx, emailId: number): boolean {
-  const i = ctx.ftsQueue.findIndex((r) => r.emailId === emailId && r.op === 'add');
-  if (i < 0) return false;
-  ctx.ftsQueue.splice(i, 1);
-  return true;
-}
-
-/** Sends the committed transaction's full-text changes to the index worker. */
-function sendFtsQueue(ctx: Ctx): void {
-  if (!ctx.ftsQueue.length) return;
-  const add: number[] = [];
-  const remove: number[] = [];
-  for (const r of ctx.ftsQueue) (r.op === 'add' ? add : remove).push(r.emailId);
-  ctx.ftsQueue.length = 0;
-  ctx.fts.update(add, remove);
+function trimFtsLog(ctx: Ctx): void {
+  const upTo = ctx.fts.appliedUpTo;
+  if (upTo - ctx.ftsTrimmedUpTo < FTS_TRIM_EVERY) return;
+  sql(ctx, 'DELETE FROM fts_log WHERE seq <= ?').run(upTo);
+  ctx.ftsTrimmedUpTo = upTo;
 }
 
 /** Runs fn in a read transaction: every statement sees the same snapshot. */

@@ -1,6 +1,7 @@
-// The store's side of the full-text index worker (fts-worker.ts): forwards the email ids each
-// commit added or destroyed, and resolves MATCH expressions to email ids. Messages to the worker
-// are handled in order, so a match asked after a commit sees that commit's emails.
+// The store's side of the full-text index worker (fts-worker.ts): pokes it after commits that
+// changed email text (it reads what to do from fts_log), resolves MATCH expressions to email ids
+// (the worker catches up first, so a match sees every earlier commit), and reports how far the
+// index has durably applied the log, so the store can trim it.
 //
 // If the worker dies, pending matches fail and the next request starts a new one, whose
 // start-up reconciliation reindexes whatever the dead one had not written.
@@ -22,16 +23,23 @@ export class FtsIndex {
   private readonly pending = new Map<number, PendingMatch>();
   private seq = 0;
   private closing: Promise<void> | null = null;
+  private pokeScheduled = false;
+  /** The index durably holds fts_log up to here (0 until the worker says). */
+  appliedUpTo = 0;
 
   constructor(
     private readonly data: FtsWorkerData,
     private readonly logger?: Logger,
   ) {}
 
-  /** Called after a transaction committed (never for one that rolled back). */
-  update(add: number[], remove: number[]): void {
-    if (!add.length && !remove.length) return;
-    this.post({ type: 'update', add, remove });
+  /** Called after a commit that wrote fts_log; pokes of one event-loop turn are sent as one. */
+  poke(): void {
+    if (this.pokeScheduled || this.closing) return;
+    this.pokeScheduled = true;
+    setImmediate(() => {
+      this.pokeScheduled = false;
+      this.post({ type: 'poke' });
+    });
   }
 
   /** Email ids matching each FTS5 expression, after every update sent so far. */
@@ -108,10 +116,11 @@ export class FtsIndex {
       case 'reconciled':
         this.logger?.info({ added: reply.added, removed: reply.removed }, 'full-text index reconciled with the store');
         return;
-      case 'error':
-        this.logger?.error({ message: reply.message }, 'full-text index update failed');
+      case 'rebuilt':
+        this.logger?.warn({ reason: reply.reason }, 'full-text index damaged; rebuilding it from the store');
         return;
-      case 'ready':
+      case 'applied':
+        this.appliedUpTo = reply.upTo;
         return;
     }
   }

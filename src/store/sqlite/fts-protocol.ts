@@ -3,20 +3,22 @@
 export interface FtsWorkerData {
   /** The index database (created if missing). */
   searchFile: string;
-  /** The store's database, read for email_text. */
+  /** The store's database, read for fts_log and email_text. */
   mainFile: string;
 }
 
 export type FtsRequest =
-  /** Emails committed (add) or destroyed (remove) by one transaction; removals apply first. */
-  | { type: 'update'; add: number[]; remove: number[] }
-  /** FTS5 MATCH expressions; answered after every earlier update is applied. */
+  /** New fts_log entries were committed: catch up soon. */
+  | { type: 'poke' }
+  /** FTS5 MATCH expressions; answered after catching up with everything committed so far. */
   | { type: 'match'; seq: number; queries: string[] }
   | { type: 'close' };
 
 export type FtsReply =
-  | { type: 'ready' }
+  /** The index durably holds every fts_log entry up to this sequence number. */
+  | { type: 'applied'; upTo: number }
   | { type: 'reconciled'; added: number; removed: number }
+  /** The index could not be opened and is rebuilt from scratch. */
+  | { type: 'rebuilt'; reason: string }
   | { type: 'matched'; seq: number; results: Float64Array[] }
-  | { type: 'failed'; seq: number; message: string }
-  | { type: 'error'; message: string };
+  | { type: 'failed'; seq: number; message: string };

@@ -1,13 +1,16 @@
-// Worker thread that owns the full-text index (search.sqlite). The main thread sends the ids of
-// emails added or destroyed after each commit and asks for MATCH results; this thread reads the
-// emails' text from the main database (read-only connection) and keeps a contentless trigram FTS5
-// index. Running here, trigram indexing (a third of a durable append's main-thread time) and
-// full-text queries use the second core instead of stopping the event loop.
+// Worker thread that owns the full-text index (search.sqlite): a contentless trigram FTS5 table
+// over the emails' decoded text. Running here, trigram indexing (a third of a durable append's
+// main-thread time) and full-text queries use another core instead of stopping the event loop.
 //
-// The index is derived data: it is written with synchronous=NORMAL, and at start the worker
-// reconciles it with email_text (adds what is missing, drops what is gone), so a crash or power
-// loss costs at most some reindexing, never a wrong answer after start-up.
+// What to index comes from the store's fts_log (filled by triggers on email_text in the writing
+// transaction), read through a read-only connection: the worker applies the log after its
+// watermark and advances the watermark in the same index transaction, so every entry is applied
+// once even when two processes' workers (server and CLI import) share the index. Before a match it
+// catches up, so a search sees every email committed before it was asked. At start it reconciles
+// the whole index with email_text (adds what is missing, drops what is gone), which also builds
+// the index of a database that had none.
 import { parentPort, workerData } from 'node:worker_threads';
+import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import type { FtsReply, FtsRequest, FtsWorkerData } from './fts-protocol.js';
 
@@ -15,25 +18,60 @@ const port = parentPort;
 if (!port) throw new Error('fts-worker must run as a worker thread');
 const { searchFile, mainFile } = workerData as FtsWorkerData;
 
-const index = new Database(searchFile);
-index.pragma('journal_mode = WAL');
-index.pragma('synchronous = NORMAL');
-index.exec(`
+/** Log entries applied per index transaction. */
+const CHUNK = 2000;
+
+/**
+ * Opens the index. A damaged one (not a database, corrupt) is moved aside and rebuilt from the
+ * store's text: it holds nothing that is not derived from there.
+ */
+function openIndex(): Database.Database {
+  try {
+    return prepareIndex(new Database(searchFile));
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? '';
+    if (!code.startsWith('SQLITE_CORRUPT') && code !== 'SQLITE_NOTADB') throw error;
+    const aside = `${searchFile}.damaged-${Date.now()}`;
+    for (const suffix of ['', '-wal', '-shm']) if (fs.existsSync(searchFile + suffix)) fs.renameSync(searchFile + suffix, aside + suffix);
+    reply({ type: 'rebuilt', reason: `${code}; the damaged index was moved to ${aside}` });
+    return prepareIndex(new Database(searchFile));
+  }
+}
+
+function prepareIndex(db: Database.Database): Database.Database {
+  db.pragma('journal_mode = WAL');
+  // The watermark lets the store trim its log, so it must not roll back after being reported.
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 10000');
+  db.exec(`
 CREATE VIRTUAL TABLE IF NOT EXISTS email_fts USING fts5(
   subject, from_, to_, cc, bcc, headers, body,
   content='', contentless_delete=1, tokenize='trigram'
 );
 -- Which emails the index holds (a contentless table cannot say so cheaply).
 CREATE TABLE IF NOT EXISTS fts_doc (email_id INTEGER PRIMARY KEY);
+-- applied: the last fts_log sequence number applied.
+CREATE TABLE IF NOT EXISTS fts_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 `);
+  return db;
+}
+
+const index = openIndex();
 const main = new Database(mainFile, { readonly: true, fileMustExist: true });
+main.pragma('busy_timeout = 10000');
 
 const readText = main.prepare('SELECT subject, from_, to_, cc, bcc, headers, body FROM email_text WHERE email_id = ?').raw();
+const readLog = main.prepare('SELECT seq, email_id, added FROM fts_log WHERE seq > ? ORDER BY seq LIMIT ?').raw();
+const lastSeq = main.prepare("SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'fts_log'), 0)").pluck();
+const allText = main.prepare('SELECT email_id FROM email_text').pluck();
 const hasDoc = index.prepare('SELECT 1 FROM fts_doc WHERE email_id = ?').pluck();
 const insertFts = index.prepare('INSERT INTO email_fts (rowid, subject, from_, to_, cc, bcc, headers, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
 const deleteFts = index.prepare('DELETE FROM email_fts WHERE rowid = ?');
 const insertDoc = index.prepare('INSERT INTO fts_doc (email_id) VALUES (?)');
 const deleteDoc = index.prepare('DELETE FROM fts_doc WHERE email_id = ?');
+const allDocs = index.prepare('SELECT email_id FROM fts_doc').pluck();
+const getApplied = index.prepare("SELECT coalesce((SELECT value FROM fts_state WHERE key = 'applied'), 0)").pluck();
+const setApplied = index.prepare("INSERT INTO fts_state (key, value) VALUES ('applied', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
 const match = index.prepare('SELECT rowid FROM email_fts WHERE email_fts MATCH ?').pluck();
 
 function remove(id: number): void {
@@ -42,40 +80,53 @@ function remove(id: number): void {
   deleteDoc.run(id);
 }
 
+/** (Re)indexes the email's current text; nothing if it is gone again (its removal is logged later). */
 function add(id: number): void {
   remove(id);
-  // The email may already be gone again (a later transaction's removal follows in the queue).
   const row = readText.get(id) as string[] | undefined;
   if (!row) return;
   insertFts.run(id, ...row);
   insertDoc.run(id);
 }
 
-/** Operations received but not yet applied, in commit order. */
-let pending: Array<{ op: 'add' | 'remove'; ids: number[] }> = [];
-let flushScheduled = false;
-
-const applyAll = index.transaction((ops: Array<{ op: 'add' | 'remove'; ids: number[] }>) => {
-  for (const { op, ids } of ops) for (const id of ids) (op === 'add' ? add : remove)(id);
+/** Applies one chunk of the log after the watermark; returns how many entries it applied. */
+const applyChunk = index.transaction((): number => {
+  const applied = getApplied.get() as number;
+  const rows = readLog.all(applied, CHUNK) as Array<[number, number, number]>;
+  for (const [, id, added] of rows) (added ? add : remove)(id);
+  if (rows.length) setApplied.run(rows[rows.length - 1]![0]);
+  return rows.length;
 });
 
-/** Applies everything received so far in one transaction (one FTS segment for the lot). */
-function flush(): void {
-  flushScheduled = false;
-  if (!pending.length) return;
-  const ops = pending;
-  pending = [];
-  applyAll(ops);
+let reportedUpTo = -1;
+
+/** Applies the whole log; tells the store how far it may trim. */
+function catchUp(): void {
+  while (applyChunk.immediate() === CHUNK);
+  const applied = getApplied.get() as number;
+  if (applied !== reportedUpTo) {
+    reportedUpTo = applied;
+    reply({ type: 'applied', upTo: applied });
+  }
 }
 
+/** Makes the index hold exactly the emails of email_text, then moves the watermark to the log's end. */
 function reconcile(): void {
-  const wanted = new Set(main.prepare('SELECT email_id FROM email_text').pluck().all() as number[]);
-  const held = new Set(index.prepare('SELECT email_id FROM fts_doc').pluck().all() as number[]);
+  // One read snapshot of the store: the log position and the emails that exist at that point.
+  const snapshot = main.transaction(() => ({ seq: lastSeq.get() as number, ids: allText.all() as number[] }));
+  const { seq, ids } = snapshot();
+  const wanted = new Set(ids);
+  const held = new Set(allDocs.all() as number[]);
   const stale = [...held].filter((id) => !wanted.has(id));
   const missing = [...wanted].filter((id) => !held.has(id));
-  if (stale.length) applyAll([{ op: 'remove', ids: stale }]);
-  // Big rebuilds (first start after an upgrade) in chunks, each its own segment.
-  for (let i = 0; i < missing.length; i += 2000) applyAll([{ op: 'add', ids: missing.slice(i, i + 2000) }]);
+  index.transaction(() => stale.forEach(remove)).immediate();
+  // A big rebuild (first start after an upgrade) in chunks, each its own transaction and segment.
+  for (let i = 0; i < missing.length; i += CHUNK) index.transaction(() => missing.slice(i, i + CHUNK).forEach(add)).immediate();
+  // Log entries up to `seq` are reflected in the snapshot; later ones are applied (again) by
+  // catchUp, which is harmless: applying an entry twice gives the same index.
+  index.transaction(() => {
+    if ((getApplied.get() as number) < seq) setApplied.run(seq);
+  }).immediate();
   if (missing.length || stale.length) reply({ type: 'reconciled', added: missing.length, removed: stale.length });
 }
 
@@ -84,36 +135,37 @@ function reply(message: FtsReply, transfer?: ArrayBuffer[]): void {
 }
 
 reconcile();
-reply({ type: 'ready' });
+catchUp();
+
+let catchUpScheduled = false;
 
 port.on('message', (message: FtsRequest) => {
-  try {
-    switch (message.type) {
-      case 'update':
-        if (message.remove.length) pending.push({ op: 'remove', ids: message.remove });
-        if (message.add.length) pending.push({ op: 'add', ids: message.add });
-        if (!flushScheduled) {
-          flushScheduled = true;
-          setImmediate(flush);
-        }
-        return;
-      case 'match': {
-        flush();
+  switch (message.type) {
+    case 'poke':
+      // Several pokes in a row cost one catch-up.
+      if (!catchUpScheduled) {
+        catchUpScheduled = true;
+        setImmediate(() => {
+          catchUpScheduled = false;
+          catchUp();
+        });
+      }
+      return;
+    case 'match':
+      try {
+        catchUp();
         const results = message.queries.map((q) => Float64Array.from(match.all(q) as number[]));
         reply({ type: 'matched', seq: message.seq, results }, results.map((r) => r.buffer as ArrayBuffer));
-        return;
+      } catch (error) {
+        reply({ type: 'failed', seq: message.seq, message: error instanceof Error ? error.message : String(error) });
       }
-      case 'close':
-        flush();
-        index.pragma('optimize');
-        index.close();
-        main.close();
-        port.close();
-        return;
-    }
-  } catch (error) {
-    const text = error instanceof Error ? error.message : String(error);
-    if (message.type === 'match') reply({ type: 'failed', seq: message.seq, message: text });
-    else reply({ type: 'error', message: text });
+      return;
+    case 'close':
+      catchUp();
+      index.pragma('optimize');
+      index.close();
+      main.close();
+      port.close();
+      return;
   }
 });

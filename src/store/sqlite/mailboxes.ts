@@ -11,7 +11,7 @@ import {
   NoSuchMailboxError,
 } from '../errors.js';
 import type { Ctx, MailboxRow } from './context.js';
-import { accountId, allocModseq, publishAll, queueFtsRemoval, requireMailbox, toMailbox, writeTx, readTx, sql } from './context.js';
+import { accountId, allocModseq, publishAll, noteFtsChange, requireMailbox, toMailbox, writeTx, readTx, sql } from './context.js';
 import { ChangeBatch } from './batch.js';
 import { decodeId, encodeId } from './ids.js';
 import { placeEmail, removeMembership, settleEmail, tombstone } from './mutations.js';
@@ -54,8 +54,8 @@ export function deleteAccountSync(ctx: Ctx, account: string): void {
   const accId = accountId(ctx, account);
   if (accId === null) return;
   writeTx(ctx, () => {
-    const emails = sql(ctx, 'SELECT id FROM email WHERE account_id = ?').pluck().all(accId) as number[];
-    for (const id of emails) queueFtsRemoval(ctx, id);
+    // Deleting email_text logs each removal for the full-text index (fts_log triggers).
+    noteFtsChange(ctx);
     for (const statement of [
       'DELETE FROM email_text WHERE email_id IN (SELECT id FROM email WHERE account_id = ?)',
       'DELETE FROM email_parsed WHERE email_id IN (SELECT id FROM email WHERE account_id = ?)',
@@ -67,6 +67,7 @@ export function deleteAccountSync(ctx: Ctx, account: string): void {
       'DELETE FROM tombstone WHERE account_id = ?',
       'DELETE FROM upload WHERE account_id = ?',
       'DELETE FROM setting WHERE account_id = ?',
+      'DELETE FROM subscription WHERE account_id = ?',
       'DELETE FROM mailbox WHERE account_id = ?',
       'DELETE FROM account WHERE id = ?',
     ])
@@ -112,11 +113,13 @@ function insertMailbox(
   sortOrder: number,
 ): MailboxRow {
   const modseq = allocModseq(ctx, accId);
+  // A subscription to the name, made while it had no mailbox, now belongs to the mailbox.
+  const isSubscribed = takeOrphanSubscription(ctx, accId, path) || subscribed;
   const info = sql(ctx, 
       `INSERT INTO mailbox (account_id, path, parent_id, role, subscribed, sort_order, uid_validity, created_modseq, updated_modseq, props_modseq, highest_modseq)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-    .run(accId, path, parentId, role, subscribed ? 1 : 0, sortOrder, nextUidValidity(ctx), modseq, modseq, modseq, modseq);
+    .run(accId, path, parentId, role, isSubscribed ? 1 : 0, sortOrder, nextUidValidity(ctx), modseq, modseq, modseq, modseq);
   const id = Number(info.lastInsertRowid);
   batch.event({ type: 'mailbox-created', account: batch.account, ...(batch.origin ? { origin: batch.origin } : {}), mailboxId: encodeId('m', id), path });
   batch.state('mailbox_state', modseq);
@@ -217,6 +220,7 @@ function movePath(ctx: Ctx, batch: ChangeBatch, accId: number, mb: MailboxRow, t
   for (const s of subtree) {
     const newPath = target + s.path.slice(mb.path.length);
     update.run(newPath, modseq, modseq, s.id);
+    if (takeOrphanSubscription(ctx, accId, newPath)) sql(ctx, 'UPDATE mailbox SET subscribed = 1 WHERE id = ?').run(s.id);
     batch.event({
       type: 'mailbox-renamed',
       account: batch.account,
@@ -300,6 +304,8 @@ export async function deleteMailbox(ctx: Ctx, account: string, mailboxId: string
     const modseq = allocModseq(ctx, accId);
     sql(ctx, 'DELETE FROM expunged WHERE mailbox_id = ?').run(mb.id);
     sql(ctx, 'DELETE FROM mailbox WHERE id = ?').run(mb.id);
+    // The subscription outlives the mailbox (RFC 3501 §6.3.4).
+    if (mb.subscribed) sql(ctx, 'INSERT OR IGNORE INTO subscription (account_id, path) VALUES (?, ?)').run(accId, mb.path);
     tombstone(ctx, accId, 'Mailbox', mb.id, mb.created_modseq, modseq);
     batch.state('mailbox_state', modseq);
     batch.event({ type: 'mailbox-deleted', account, ...(options.origin ? { origin: options.origin } : {}), mailboxId: encodeId('m', mb.id), path: mb.path });
@@ -351,14 +357,98 @@ export async function setSubscribed(ctx: Ctx, account: string, mailboxId: string
   await updateMailbox(ctx, account, mailboxId, { subscribed }, options);
 }
 
-export function claimRecentSync(ctx: Ctx, account: string, mailboxId: string): number[] {
+/** Removes `path` from the account's subscribed names without a mailbox; true when it was there. */
+function takeOrphanSubscription(ctx: Ctx, accId: number, path: string): boolean {
+  return sql(ctx, 'DELETE FROM subscription WHERE account_id = ? AND path = ?').run(accId, path).changes > 0;
+}
+
+/** Sets a mailbox's subscribed flag as updateMailbox does (new modseq, mailbox-updated event), if it changes. */
+function setSubscribedRow(ctx: Ctx, batch: ChangeBatch, accId: number, mb: MailboxRow, subscribed: boolean): void {
+  if ((mb.subscribed === 1) === subscribed) return;
+  const modseq = allocModseq(ctx, accId);
+  sql(ctx, 'UPDATE mailbox SET subscribed = ?, props_modseq = ?, updated_modseq = ? WHERE id = ?').run(subscribed ? 1 : 0, modseq, modseq, mb.id);
+  batch.state('mailbox_state', modseq);
+  batch.event({
+    type: 'mailbox-updated',
+    account: batch.account,
+    ...(batch.origin ? { origin: batch.origin } : {}),
+    mailboxId: encodeId('m', mb.id),
+    path: mb.path,
+  });
+}
+
+export async function subscribePath(ctx: Ctx, account: string, path: string, options?: WriteOptions): Promise<void> {
   const accId = requireAccount(ctx, account);
+  const name = normalisePath(path);
+  const batch = new ChangeBatch(account, accId, options?.origin);
+  writeTx(ctx, () => {
+    const mb = rowByPath(ctx, accId, name);
+    if (mb) setSubscribedRow(ctx, batch, accId, mb, true);
+    else sql(ctx, 'INSERT OR IGNORE INTO subscription (account_id, path) VALUES (?, ?)').run(accId, name);
+    batch.commitStates(ctx);
+  });
+  await publishAll(ctx, batch.events(ctx));
+}
+
+export async function unsubscribePath(ctx: Ctx, account: string, path: string, options?: WriteOptions): Promise<boolean> {
+  const accId = requireAccount(ctx, account);
+  let name: string;
+  try {
+    name = normalisePath(path);
+  } catch {
+    return false; // no mailbox has, and nobody could subscribe, such a name
+  }
+  const batch = new ChangeBatch(account, accId, options?.origin);
+  const known = writeTx(ctx, () => {
+    const mb = rowByPath(ctx, accId, name);
+    const wasOrphan = takeOrphanSubscription(ctx, accId, name);
+    if (mb) setSubscribedRow(ctx, batch, accId, mb, false);
+    batch.commitStates(ctx);
+    return mb !== null || wasOrphan;
+  });
+  await publishAll(ctx, batch.events(ctx));
+  return known;
+}
+
+export function listOrphanSubscriptionsSync(ctx: Ctx, account: string): string[] {
+  const accId = accountId(ctx, account);
+  if (accId === null) return [];
+  return sql(ctx, 'SELECT path FROM subscription WHERE account_id = ? ORDER BY path').pluck().all(accId) as string[];
+}
+
+function checkUpTo(upToUid: number | undefined): number {
+  if (upToUid === undefined) return Number.MAX_SAFE_INTEGER;
+  if (!Number.isSafeInteger(upToUid)) throw new InvalidArgumentError('upToUid must be an integer');
+  return upToUid;
+}
+
+/**
+ * Moves the mailbox's claim (mailbox.recent_uid, the highest UID some session has been handed) up
+ * to `upToUid` (at most the highest UID assigned) and returns the UIDs between the old and the new
+ * claim that still exist. One write transaction, so two claimers never get the same UID.
+ */
+export function claimRecentSync(ctx: Ctx, account: string, mailboxId: string, upToUid?: number): number[] {
+  const accId = requireAccount(ctx, account);
+  const upTo = checkUpTo(upToUid);
   return writeTx(ctx, () => {
     const mb = requireMailbox(ctx, accId, mailboxId);
-    if (mb.recent_uid >= mb.uid_next - 1) return [];
-    sql(ctx, 'UPDATE mailbox SET recent_uid = ? WHERE id = ?').run(mb.uid_next - 1, mb.id);
-    return sql(ctx, 'SELECT uid FROM msg WHERE mailbox_id = ? AND uid > ? ORDER BY uid')
+    const claim = Math.min(upTo, mb.uid_next - 1);
+    if (claim <= mb.recent_uid) return [];
+    sql(ctx, 'UPDATE mailbox SET recent_uid = ? WHERE id = ?').run(claim, mb.id);
+    return sql(ctx, 'SELECT uid FROM msg WHERE mailbox_id = ? AND uid > ? AND uid <= ? ORDER BY uid')
       .pluck()
-      .all(mb.id, mb.recent_uid) as number[];
+      .all(mb.id, mb.recent_uid, claim) as number[];
+  });
+}
+
+/** The UIDs claimRecentSync would return now, without claiming them. */
+export function peekRecentSync(ctx: Ctx, account: string, mailboxId: string, upToUid?: number): number[] {
+  const accId = requireAccount(ctx, account);
+  const upTo = checkUpTo(upToUid);
+  return readTx(ctx, () => {
+    const mb = requireMailbox(ctx, accId, mailboxId);
+    return sql(ctx, 'SELECT uid FROM msg WHERE mailbox_id = ? AND uid > ? AND uid <= ? ORDER BY uid')
+      .pluck()
+      .all(mb.id, mb.recent_uid, upTo) as number[];
   });
 }

@@ -1,7 +1,7 @@
 // Row-level primitives shared by every write: placing an email in a mailbox (UID allocation),
 // removing a membership (expunge record), inserting/cloning/destroying emails, quota accounting
 // and RFC 8621 threading. All run inside the caller's write transaction.
-import { queueFts, queueFtsRemoval, sql } from './context.js';
+import { noteFtsChange, sql } from './context.js';
 import type { Ctx, EmailRow, MailboxRow } from './context.js';
 import type { ChangeBatch } from './batch.js';
 import type { MessageAnalysis } from '../mime/parse.js';
@@ -95,7 +95,7 @@ export function insertEmail(ctx: Ctx, batch: ChangeBatch, accId: number, e: NewE
 
 function insertText(ctx: Ctx, id: number, cols: string[]): void {
   sql(ctx, 'INSERT INTO email_text (email_id, subject, from_, to_, cc, bcc, headers, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(id, ...cols);
-  queueFts(ctx, id);
+  noteFtsChange(ctx);
 }
 
 /** A second email with the same blob, keywords and thread (IMAP COPY into a mailbox that has it). */
@@ -147,7 +147,7 @@ export function destroyEmailRow(ctx: Ctx, batch: ChangeBatch, emailId: number, m
     | { account_id: number; thread_id: number; size: number; created_modseq: number }
     | undefined;
   if (!e) return;
-  queueFtsRemoval(ctx, emailId);
+  noteFtsChange(ctx);
   sql(ctx, 'DELETE FROM email_text WHERE email_id = ?').run(emailId);
   sql(ctx, 'DELETE FROM email_parsed WHERE email_id = ?').run(emailId);
   sql(ctx, 'DELETE FROM email_ref WHERE email_id = ?').run(emailId);

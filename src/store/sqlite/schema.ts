@@ -74,6 +74,17 @@ CREATE TABLE IF NOT EXISTS mailbox (
 );
 CREATE INDEX IF NOT EXISTS mailbox_parent ON mailbox(parent_id);
 
+-- Subscribed names that have no mailbox (IMAP: any name may be subscribed, RFC 3501 §6.3.6, and
+-- DELETE leaves the subscription, §6.3.4). A name that has a mailbox keeps its subscription in
+-- mailbox.subscribed instead, never here: creating the mailbox (or renaming one onto the name)
+-- moves the row into the flag, deleting a subscribed mailbox moves the flag back into a row.
+-- (Added within version 3, which was not released yet: the table starts empty.)
+CREATE TABLE IF NOT EXISTS subscription (
+  account_id INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  PRIMARY KEY (account_id, path)
+) WITHOUT ROWID;
+
 CREATE TABLE IF NOT EXISTS thread (
   id INTEGER PRIMARY KEY,
   account_id INTEGER NOT NULL,
@@ -368,6 +379,23 @@ CREATE TABLE IF NOT EXISTS email_text (
   headers TEXT NOT NULL,
   body TEXT NOT NULL
 );
+
+-- Work queue of the full-text index (search.sqlite, kept by a worker thread: fts-index.ts). The
+-- triggers record every email_text row written or removed in the same transaction, so the index
+-- worker of any process (the server, or a CLI import running beside it) catches up from here,
+-- in commit order; rows the index has durably applied are trimmed. AUTOINCREMENT: a sequence
+-- number is never reused, even after every row was trimmed.
+CREATE TABLE IF NOT EXISTS fts_log (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  email_id INTEGER NOT NULL,
+  added INTEGER NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS fts_log_insert AFTER INSERT ON email_text BEGIN
+  INSERT INTO fts_log (email_id, added) VALUES (new.email_id, 1);
+END;
+CREATE TRIGGER IF NOT EXISTS fts_log_delete AFTER DELETE ON email_text BEGIN
+  INSERT INTO fts_log (email_id, added) VALUES (old.email_id, 0);
+END;
 
 CREATE TABLE IF NOT EXISTS upload (
   account_id INTEGER NOT NULL,

@@ -115,8 +115,20 @@ export class SqliteMailStore implements MailStore {
   setSubscribed(account: string, mailboxId: string, subscribed: boolean, options?: WriteOptions): Promise<void> {
     return this.run(() => mailboxes.setSubscribed(this.ctx, account, mailboxId, subscribed, options));
   }
-  claimRecent(account: string, mailboxId: string): Promise<number[]> {
-    return this.run(() => mailboxes.claimRecentSync(this.ctx, account, mailboxId));
+  subscribePath(account: string, path: string, options?: WriteOptions): Promise<void> {
+    return this.run(() => mailboxes.subscribePath(this.ctx, account, path, options));
+  }
+  unsubscribePath(account: string, path: string, options?: WriteOptions): Promise<boolean> {
+    return this.run(() => mailboxes.unsubscribePath(this.ctx, account, path, options));
+  }
+  listOrphanSubscriptions(account: string): Promise<string[]> {
+    return this.run(() => mailboxes.listOrphanSubscriptionsSync(this.ctx, account));
+  }
+  claimRecent(account: string, mailboxId: string, upToUid?: number): Promise<number[]> {
+    return this.run(() => mailboxes.claimRecentSync(this.ctx, account, mailboxId, upToUid));
+  }
+  peekRecent(account: string, mailboxId: string, upToUid?: number): Promise<number[]> {
+    return this.run(() => mailboxes.peekRecentSync(this.ctx, account, mailboxId, upToUid));
   }
 
   async append(account: string, input: AppendInput, options?: AppendOptions): Promise<AppendResult> {
