@@ -454,6 +454,27 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         });
       });
 
+      it('never gives a new email, thread or mailbox the id of a destroyed one (JMAP ids are not reassigned)', async () => {
+        await withStore(async (store) => {
+          const inboxId = await inbox(store);
+          const first = await store.append(USER, { mailboxIds: [inboxId], bytes: message({ subject: 'one' }) });
+          const newest = await store.append(USER, { mailboxIds: [inboxId], bytes: message({ subject: 'two' }) });
+          await store.destroyEmails(USER, [newest.emailId]);
+          const next = await store.append(USER, { mailboxIds: [inboxId], bytes: message({ subject: 'three' }) });
+          assert.notEqual(next.emailId, newest.emailId);
+          assert.notEqual(next.threadId, newest.threadId);
+          assert.notEqual(next.emailId, first.emailId);
+          const box = await store.createMailbox(USER, { path: 'Doomed' });
+          await store.deleteMailbox(USER, box.id, { removeEmails: true });
+          const again = await store.createMailbox(USER, { path: 'Doomed' });
+          assert.notEqual(again.id, box.id);
+          // A copy into the same mailbox is a new email too.
+          const copied = await store.copy(USER, inboxId, [1], inboxId);
+          const [clone] = await store.getMessages(USER, inboxId, [copied.destinationUids[0]!]);
+          assert.ok(clone && ![first.emailId, newest.emailId, next.emailId].includes(clone.emailId));
+        });
+      });
+
       it('hands each new UID to exactly one \\Recent claimer', async () => {
         await withStore(async (store) => {
           const inboxId = await inbox(store);

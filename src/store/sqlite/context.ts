@@ -171,6 +171,18 @@ export function accountId(ctx: Ctx, account: string): number | null {
   return row.id;
 }
 
+/** A new id for a row of `table`, never one a row of it had before (see id_seq in schema.ts). */
+export function nextId(ctx: Ctx, table: 'email' | 'mailbox' | 'thread'): number {
+  return sql(
+    ctx,
+    `INSERT INTO id_seq (name, last) VALUES ('${table}', coalesce((SELECT max(id) FROM ${table}), 0) + 1)
+       ON CONFLICT (name) DO UPDATE SET last = max(last, coalesce((SELECT max(id) FROM ${table}), 0)) + 1
+     RETURNING last`,
+  )
+    .pluck()
+    .get() as number;
+}
+
 /** Allocates `n` consecutive modseqs for the account and returns the first. */
 export function allocModseq(ctx: Ctx, accId: number, n = 1): number {
   const row = sql(ctx, 'UPDATE account SET modseq = modseq + ? WHERE id = ? RETURNING modseq').get(n, accId) as {

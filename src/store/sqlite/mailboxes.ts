@@ -11,7 +11,7 @@ import {
   NoSuchMailboxError,
 } from '../errors.js';
 import type { Ctx, MailboxRow } from './context.js';
-import { accountId, allocModseq, publishAll, noteFtsChange, requireMailbox, toMailbox, writeTx, readTx, sql } from './context.js';
+import { accountId, allocModseq, nextId, publishAll, noteFtsChange, requireMailbox, toMailbox, writeTx, readTx, sql } from './context.js';
 import { ChangeBatch } from './batch.js';
 import { decodeId, encodeId } from './ids.js';
 import { placeEmail, removeMembership, settleEmail, tombstone } from './mutations.js';
@@ -116,10 +116,10 @@ function insertMailbox(
   // A subscription to the name, made while it had no mailbox, now belongs to the mailbox.
   const isSubscribed = takeOrphanSubscription(ctx, accId, path) || subscribed;
   const info = sql(ctx, 
-      `INSERT INTO mailbox (account_id, path, parent_id, role, subscribed, sort_order, uid_validity, created_modseq, updated_modseq, props_modseq, highest_modseq)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO mailbox (id, account_id, path, parent_id, role, subscribed, sort_order, uid_validity, created_modseq, updated_modseq, props_modseq, highest_modseq)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-    .run(accId, path, parentId, role, isSubscribed ? 1 : 0, sortOrder, nextUidValidity(ctx), modseq, modseq, modseq, modseq);
+    .run(nextId(ctx, 'mailbox'), accId, path, parentId, role, isSubscribed ? 1 : 0, sortOrder, nextUidValidity(ctx), modseq, modseq, modseq, modseq);
   const id = Number(info.lastInsertRowid);
   batch.event({ type: 'mailbox-created', account: batch.account, ...(batch.origin ? { origin: batch.origin } : {}), mailboxId: encodeId('m', id), path });
   batch.state('mailbox_state', modseq);

@@ -1,7 +1,7 @@
 // Row-level primitives shared by every write: placing an email in a mailbox (UID allocation),
 // removing a membership (expunge record), inserting/cloning/destroying emails, quota accounting
 // and RFC 8621 threading. All run inside the caller's write transaction.
-import { noteFtsChange, sql } from './context.js';
+import { nextId, noteFtsChange, sql } from './context.js';
 import type { Ctx, EmailRow, MailboxRow } from './context.js';
 import type { ChangeBatch } from './batch.js';
 import type { MessageAnalysis } from '../mime/parse.js';
@@ -73,12 +73,12 @@ export function insertEmail(ctx: Ctx, batch: ChangeBatch, accId: number, e: NewE
   const refs = threadRefs(a);
   const threadId = assignThread(ctx, batch, accId, refs, a.sort.baseSubject, modseq);
   const info = sql(ctx, 
-      `INSERT INTO email (account_id, blob, thread_id, size, received_at, sent_at, flags, keywords, created_modseq,
+      `INSERT INTO email (id, account_id, blob, thread_id, size, received_at, sent_at, flags, keywords, created_modseq,
          updated_modseq, has_attachment, subject_sort, from_sort, to_sort, cc_sort, display_from, display_to)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(
-      accId, e.blob, threadId, e.size, e.receivedAt, a.parsed.sentAt ? a.parsed.sentAt.getTime() : null,
+      nextId(ctx, 'email'), accId, e.blob, threadId, e.size, e.receivedAt, a.parsed.sentAt ? a.parsed.sentAt.getTime() : null,
       e.keywords.bits, JSON.stringify(e.keywords.others), modseq, modseq, a.parsed.hasAttachment ? 1 : 0,
       a.sort.baseSubject, a.sort.fromLocal, a.sort.toLocal, a.sort.ccLocal, a.sort.displayFrom, a.sort.displayTo,
     );
@@ -101,12 +101,12 @@ function insertText(ctx: Ctx, id: number, cols: string[]): void {
 /** A second email with the same blob, keywords and thread (IMAP COPY into a mailbox that has it). */
 export function cloneEmail(ctx: Ctx, batch: ChangeBatch, src: EmailRow, modseq: number): number {
   const info = sql(ctx, 
-      `INSERT INTO email (account_id, blob, thread_id, size, received_at, sent_at, flags, keywords, created_modseq,
+      `INSERT INTO email (id, account_id, blob, thread_id, size, received_at, sent_at, flags, keywords, created_modseq,
          updated_modseq, has_attachment, subject_sort, from_sort, to_sort, cc_sort, display_from, display_to)
-       SELECT account_id, blob, thread_id, size, received_at, sent_at, flags, keywords, ?, ?, has_attachment,
+       SELECT ?, account_id, blob, thread_id, size, received_at, sent_at, flags, keywords, ?, ?, has_attachment,
          subject_sort, from_sort, to_sort, cc_sort, display_from, display_to FROM email WHERE id = ?`,
     )
-    .run(modseq, modseq, src.id);
+    .run(nextId(ctx, 'email'), modseq, modseq, src.id);
   const id = Number(info.lastInsertRowid);
   sql(ctx, 'INSERT INTO email_parsed (email_id, envelope, parsed) SELECT ?, envelope, parsed FROM email_parsed WHERE email_id = ?').run(id, src.id);
   const t = sql(ctx, 'SELECT subject, from_, to_, cc, bcc, headers, body FROM email_text WHERE email_id = ?').get(src.id) as
@@ -203,7 +203,7 @@ function assignThread(ctx: Ctx, batch: ChangeBatch, accId: number, refs: Refs, s
     for (const r of rows) if (r.s === subject || !subject || !r.s) threads.add(r.t);
   }
   if (threads.size === 0) {
-    const info = sql(ctx, 'INSERT INTO thread (account_id, created_modseq, updated_modseq) VALUES (?, ?, ?)').run(accId, modseq, modseq);
+    const info = sql(ctx, 'INSERT INTO thread (id, account_id, created_modseq, updated_modseq) VALUES (?, ?, ?, ?)').run(nextId(ctx, 'thread'), accId, modseq, modseq);
     batch.state('thread_state', modseq);
     return Number(info.lastInsertRowid);
   }

@@ -397,6 +397,12 @@ CREATE TRIGGER IF NOT EXISTS fts_log_delete AFTER DELETE ON email_text BEGIN
   INSERT INTO fts_log (email_id, added) VALUES (old.email_id, 0);
 END;
 
+-- The last id handed out per table (email, mailbox, thread). JMAP ids must never be reassigned
+-- (RFC 8620 §1.2: a client may hold a destroyed id), and SQLite gives a new row max(id) + 1, so
+-- destroying the newest email or mailbox let the next one take its id. nextId() hands out ids
+-- above both this and the table's current maximum (so databases from before it need no fill).
+CREATE TABLE IF NOT EXISTS id_seq (name TEXT PRIMARY KEY, last INTEGER NOT NULL) WITHOUT ROWID;
+
 CREATE TABLE IF NOT EXISTS upload (
   account_id INTEGER NOT NULL,
   blob TEXT NOT NULL,
