@@ -58,17 +58,18 @@ try {
 
   // Messages are built before each timed run, so the figures are the store's alone.
   const prebuilt = (from: number): Buffer[] => Array.from({ length: APPENDS }, (_, k) => message(from + k));
-  let bytes = prebuilt(next);
+  const bytes = prebuilt(next);
   let t = performance.now();
   for (let i = 0; i < APPENDS; i++) await store.append('bench', { mailboxIds: [inbox], bytes: bytes[i]! });
   next += APPENDS;
   report(`durable appends, 4 KiB, sequential (${APPENDS})`, performance.now() - t, APPENDS);
 
-  for (const conc of CONCURRENCY) {
-    bytes = prebuilt(next);
+  /** Durable appends from `conc` concurrent writers (messages built beforehand). */
+  async function concurrentAppends(conc: number, label: string): Promise<void> {
+    const bytes = prebuilt(next);
     const base = next;
     const elu = performance.eventLoopUtilization();
-    t = performance.now();
+    const start = performance.now();
     const stop = next + APPENDS;
     await Promise.all(
       Array.from({ length: conc }, async () => {
@@ -76,8 +77,12 @@ try {
       }),
     );
     const busy = performance.eventLoopUtilization(elu).utilization;
-    report(`durable appends, 4 KiB, ${conc} concurrent (${APPENDS}; main thread ${Math.round(busy * 100)}% busy)`, performance.now() - t, APPENDS);
+    report(`durable appends, 4 KiB, ${conc} concurrent${label} (${APPENDS}; main thread ${Math.round(busy * 100)}% busy)`, performance.now() - start, APPENDS);
   }
+
+  // On an empty store most appends also create their blob's directory (blobs/ab/cd/, 65,536 of
+  // them), one more fsync each; see the same figures again on the full store below.
+  for (const conc of CONCURRENCY) await concurrentAppends(conc, '');
 
   // Fill the mailbox up to TOTAL with the bulk path: big appendMany batches, one transaction each.
   const filled = next;
@@ -100,6 +105,8 @@ try {
     }
   }
   report(`bulk fill to ${TOTAL} messages (appendMany, batches of ${BATCH})`, performance.now() - t, Math.max(0, TOTAL - filled));
+
+  for (const conc of CONCURRENCY) await concurrentAppends(conc, `, on ${next} messages`);
 
   // The full-text index is written by a worker thread that trails a bulk load; the first text
   // search waits for it. Timed apart, so that the searches below measure searching.

@@ -3,8 +3,10 @@
 // (the worker catches up first, so a match sees every earlier commit), and reports how far the
 // index has durably applied the log, so the store can trim it.
 //
-// If the worker dies, pending matches fail and the next request starts a new one, whose
-// start-up reconciliation reindexes whatever the dead one had not written.
+// The worker runs from the store's opening to its closing (its start-up reconciliation is done
+// before the first search needs it). If it dies, pending matches fail and a new one starts, after
+// a back-off or at the next request, whose start-up reconciliation reindexes whatever the dead
+// one had not written.
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../log/logger.js';
 import type { FtsReply, FtsRequest, FtsWorkerData } from './fts-protocol.js';
@@ -24,6 +26,8 @@ export class FtsIndex {
   private seq = 0;
   private closing: Promise<void> | null = null;
   private pokeScheduled = false;
+  /** Wait before restarting a worker that died; doubles while it keeps dying, up to a minute. */
+  private restartDelayMs = 1000;
   /** The index durably holds fts_log up to here (0 until the worker says). */
   appliedUpTo = 0;
 
@@ -31,6 +35,11 @@ export class FtsIndex {
     private readonly data: FtsWorkerData,
     private readonly logger?: Logger,
   ) {}
+
+  /** Starts the worker (the store calls this when it opens). */
+  start(): void {
+    this.ensureWorker();
+  }
 
   /** Called after a commit that wrote fts_log; pokes of one event-loop turn are sent as one. */
   poke(): void {
@@ -94,8 +103,13 @@ export class FtsIndex {
     });
     worker.on('exit', (code) => {
       if (this.worker === worker) this.worker = null;
-      if (!this.closing && code !== 0) this.logger?.warn({ code }, 'full-text index worker exited; restarting on next use');
       this.failAll(new FtsIndexError('full-text index worker exited'));
+      if (this.closing) return;
+      this.logger?.warn({ code, restartInMs: this.restartDelayMs }, 'full-text index worker exited; restarting it');
+      setTimeout(() => {
+        if (!this.closing) this.ensureWorker();
+      }, this.restartDelayMs).unref();
+      this.restartDelayMs = Math.min(this.restartDelayMs * 2, 60_000);
     });
     this.worker = worker;
     return worker;
@@ -121,6 +135,7 @@ export class FtsIndex {
         return;
       case 'applied':
         this.appliedUpTo = reply.upTo;
+        this.restartDelayMs = 1000;
         return;
     }
   }

@@ -5,6 +5,7 @@ import type { MailStore, StoreOptions } from '../types.js';
 import { BlobFiles } from '../blobs.js';
 import { openDatabase } from './db.js';
 import { SqliteMailStore } from './store.js';
+import type { Ctx } from './context.js';
 import { WalDurability } from './wal-sync.js';
 import { FtsIndex } from './fts-index.js';
 
@@ -15,7 +16,7 @@ export async function openSqliteStore(options: StoreOptions): Promise<MailStore>
   await fs.mkdir(path.join(dataDir, 'blobs'), { recursive: true, mode: 0o700 });
   const file = path.join(dataDir, 'store.sqlite');
   const db = openDatabase(file);
-  return new SqliteMailStore({
+  const ctx = {
     db,
     blobs: new BlobFiles(path.join(dataDir, 'blobs')),
     events: options.events,
@@ -30,5 +31,7 @@ export async function openSqliteStore(options: StoreOptions): Promise<MailStore>
     insertedSinceOptimize: 0,
     wal: new WalDurability(db, file),
     fts: new FtsIndex({ searchFile: path.join(dataDir, 'search.sqlite'), mainFile: file }, options.logger),
-  });
+  } satisfies Ctx;
+  ctx.fts.start();
+  return new SqliteMailStore(ctx);
 }

@@ -12,8 +12,12 @@
 // file without syncing it, followed by a WAL restart that overwrites those frames, could lose
 // them on power failure. So this connection never checkpoints on its own (wal_autocheckpoint=0);
 // checkpoint() runs one under synchronous=FULL, which syncs the main file before the WAL can be
-// reused, after every CHECKPOINT_EVERY unsynced commits. Ordinary (FULL) commits keep SQLite's
-// automatic checkpoint, which then runs under FULL too.
+// reused, once CHECKPOINT_EVERY unsynced commits or CHECKPOINT_ROWS changed rows piled up (a bulk
+// import commits thousands of messages at once). Ordinary (FULL) commits keep SQLite's automatic
+// checkpoint, which then runs under FULL too. The checkpoint runs on the main thread, between
+// commits, so that it completes and the next commit starts the WAL over: one on another
+// connection (tried: in the index worker) rarely catches up with a stream of commits, and the WAL
+// then grows for as long as the stream lasts.
 import fsSync from 'node:fs';
 import path from 'node:path';
 import type { Statement } from 'better-sqlite3';
@@ -21,6 +25,8 @@ import type { Db } from './db.js';
 
 /** Unsynced commits between two checkpoints (a grouped commit of 16 appends writes ~50 pages). */
 const CHECKPOINT_EVERY = 32;
+/** Rows changed by unsynced commits (an append changes about 15) after which a checkpoint runs. */
+const CHECKPOINT_ROWS = 10_000;
 /** SQLite's default automatic checkpoint threshold, in WAL pages, for ordinary commits. */
 const AUTO_CHECKPOINT_PAGES = 1000;
 
@@ -30,11 +36,13 @@ export class WalDurability {
   private waiting: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
   private syncing = false;
   private commitsSinceCheckpoint = 0;
+  private changesAtCheckpoint = 0;
   private checkpointScheduled = false;
   private closed = false;
   // Prepared once: they run around every grouped commit.
   private readonly toUnsynced: Statement[];
   private readonly toSynced: Statement[];
+  private readonly totalChanges: Statement;
 
   constructor(
     private readonly db: Db,
@@ -44,6 +52,7 @@ export class WalDurability {
     this.toSynced = [db.prepare('PRAGMA synchronous = FULL'), db.prepare(`PRAGMA wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`)];
     // The WAL file must exist, and its directory entry be durable, before any commit relies on
     // syncing it alone: one durable write creates it, then the directory is synced.
+    this.totalChanges = db.prepare('SELECT total_changes()').pluck();
     db.prepare("UPDATE meta SET value = value WHERE key = 'schema_version'").run();
     const dirFd = fsSync.openSync(path.dirname(file), 'r');
     try {
@@ -102,9 +111,11 @@ export class WalDurability {
     return this.fd;
   }
 
-  /** Schedules a checkpoint (synchronous, under FULL) once enough unsynced commits piled up. */
+  /** Schedules a checkpoint (synchronous, under FULL) once enough unsynced work piled up. */
   private maybeCheckpoint(): void {
-    if (this.closed || this.checkpointScheduled || this.commitsSinceCheckpoint < CHECKPOINT_EVERY) return;
+    if (this.closed || this.checkpointScheduled) return;
+    const changed = (this.totalChanges.get() as number) - this.changesAtCheckpoint;
+    if (this.commitsSinceCheckpoint < CHECKPOINT_EVERY && changed < CHECKPOINT_ROWS) return;
     this.checkpointScheduled = true;
     setImmediate(() => {
       this.checkpointScheduled = false;
@@ -118,6 +129,7 @@ export class WalDurability {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('wal_checkpoint(PASSIVE)');
     this.commitsSinceCheckpoint = 0;
+    this.changesAtCheckpoint = this.totalChanges.get() as number;
   }
 
   close(): void {
