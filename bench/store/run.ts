@@ -6,6 +6,7 @@
 // an import would; it is not a durable-append figure. About 1% of the filled messages are unseen,
 // 0.2% flagged, 0.1% carry a custom keyword, and threads of 1-4 messages reply to each other.
 // Usage: node --import tsx bench/store/run.ts [--messages N] [--appends N] [--concurrency N,N] [--batch N] [--keep]
+// (--keep leaves the store behind, e.g. for bench/store/rebuild.ts, which times a full-text rebuild)
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
