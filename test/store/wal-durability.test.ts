@@ -79,7 +79,7 @@ describe('durability of grouped commits', () => {
     }
   });
 
-  it('fails the appends of a commit whose WAL sync fails, instead of answering them', { skip: process.platform !== 'linux' && 'needs /proc/self/fd' }, async () => {
+  it('fails the appends of a commit whose WAL sync fails, and every later call, instead of answering them', { skip: process.platform !== 'linux' && 'needs /proc/self/fd' }, async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tessera-wal-'));
     const store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
     try {
@@ -91,7 +91,15 @@ describe('durability of grouped commits', () => {
         if (target.endsWith('store.sqlite-wal')) setImmediate(() => cb(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })));
         else realFdatasync(fd, cb);
       }) as typeof fsSync.fdatasync;
-      await assert.rejects(store.append(USER, { mailboxIds: [inboxId], bytes: message({ body: 'doomed' }) }), /EIO/);
+      await assert.rejects(store.append(USER, { mailboxIds: [inboxId], bytes: message({ body: 'doomed' }) }), (err: Error) => {
+        assert.equal(err.name, 'StoreUnavailableError');
+        assert.match(err.message, /EIO/);
+        return true;
+      });
+      // The disk is no longer trusted: later calls fail the same way instead of committing more.
+      (fsSync as { fdatasync: typeof fsSync.fdatasync }).fdatasync = realFdatasync;
+      await assert.rejects(store.append(USER, { mailboxIds: [inboxId], bytes: message({ body: 'after' }) }), { name: 'StoreUnavailableError' });
+      await assert.rejects(store.listMailboxes(USER), { name: 'StoreUnavailableError' });
     } finally {
       (fsSync as { fdatasync: typeof fsSync.fdatasync }).fdatasync = realFdatasync;
       await store.close();

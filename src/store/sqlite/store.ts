@@ -62,6 +62,7 @@ export class SqliteMailStore implements MailStore {
   /** Runs an operation, refusing new ones after close() and letting close() wait for running ones. */
   private async run<T>(fn: () => T | Promise<T>): Promise<T> {
     if (this.closed) throw new StoreUnavailableError('store is closed');
+    if (this.ctx.wal.failure) throw this.ctx.wal.failure;
     this.inflight++;
     try {
       return await fn();

@@ -22,6 +22,7 @@ import fsSync from 'node:fs';
 import path from 'node:path';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
+import { StoreUnavailableError } from '../errors.js';
 
 /** Unsynced commits between two checkpoints (a grouped commit of 16 appends writes ~50 pages). */
 const CHECKPOINT_EVERY = 32;
@@ -39,6 +40,8 @@ export class WalDurability {
   private changesAtCheckpoint = 0;
   private checkpointScheduled = false;
   private closed = false;
+  /** Set for good by a failed WAL sync (see finish). */
+  failure: StoreUnavailableError | null = null;
   // Prepared once: they run around every grouped commit.
   private readonly toUnsynced: Statement[];
   private readonly toSynced: Statement[];
@@ -64,6 +67,7 @@ export class WalDurability {
 
   /** Runs a write transaction whose commit is not synced; call sync() before answering anyone. */
   commitUnsynced<T>(run: () => T): T {
+    if (this.failure) throw this.failure;
     for (const st of this.toUnsynced) runPragma(st);
     try {
       return run();
@@ -97,8 +101,15 @@ export class WalDurability {
 
   private finish(batch: Array<{ resolve: () => void; reject: (error: unknown) => void }>, error?: unknown): void {
     this.syncing = false;
+    if (error && !this.failure) {
+      // After a failed fsync the kernel may have dropped the pages it could not write, so what is
+      // on disk is unknown; committing more on top would only widen the gap. Like PostgreSQL, give
+      // up: every later store call fails (a temporary error to clients, nothing acknowledged), and
+      // a restart recovers what the disk really holds.
+      this.failure = new StoreUnavailableError(`the store's disk failed to sync (${(error as Error).message ?? String(error)}); restart Tessera after checking the disk`, { cause: error });
+    }
     for (const w of batch) {
-      if (error) w.reject(error);
+      if (this.failure) w.reject(this.failure);
       else w.resolve();
     }
     if (this.waiting.length) this.startSync();
