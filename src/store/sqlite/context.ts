@@ -211,10 +211,6 @@ export function requireMailbox(ctx: Ctx, accId: number, mailboxId: string): Mail
   return row;
 }
 
-export function accountModseq(ctx: Ctx, accId: number): number {
-  return (sql(ctx, 'SELECT modseq FROM account WHERE id = ?').get(accId) as { modseq: number }).modseq;
-}
-
 const NO_COUNTS = { total: 0, unseen: 0, unread: 0, size: 0, threads: 0, unreadThreads: 0 };
 
 /**

@@ -39,38 +39,22 @@ export function compileCriteria(c: SearchCriteria, scope: Scope, accId?: number,
 /** Email ids of each full-text expression (ftsQueries), resolved by the index worker beforehand. */
 export type FtsMatches = ReadonlyMap<string, Float64Array>;
 
-/** The full-text MATCH expressions compileCriteria will need for these criteria. */
-export function ftsQueries(c: SearchCriteria): string[] {
-  const out = new Set<string>();
-  const walk = (x: SearchCriteria): void => {
-    switch (x.kind) {
-      case 'and':
-      case 'or':
-        x.of.forEach(walk);
-        return;
-      case 'not':
-        walk(x.of);
-        return;
-      case 'header':
-        if (x.value.length >= 3) out.add(ftsExpr(['headers'], x.value.toLowerCase()));
-        return;
-      case 'text': {
-        const cols = TEXT_COLUMNS[x.field];
-        if (cols && x.value !== '' && [...x.value].length >= 3) out.add(ftsExpr(cols, x.value));
-        return;
-      }
-      default:
-        return;
-    }
-  };
-  walk(c);
-  return [...out];
+/**
+ * The full-text MATCH expressions compileCriteria will need for these criteria: a compile that
+ * records them (so the rules for which needles use the index live in one place, compile()).
+ */
+export function ftsQueries(c: SearchCriteria, scope: Scope): string[] {
+  const wanted = new Set<string>();
+  compile(c, { scope, accId: undefined, matches: new Map(), wanted }, [], 'e');
+  return [...wanted];
 }
 
 interface Env {
   scope: Scope;
   accId: number | undefined;
   matches: FtsMatches;
+  /** Set by ftsQueries: expressions are recorded here instead of looked up in `matches`. */
+  wanted?: Set<string>;
 }
 
 function compile(c: SearchCriteria, env: Env, p: SqlParam[], e: string): string {
@@ -202,8 +186,13 @@ function ftsExpr(cols: string[], needle: string): string {
 }
 
 function ftsSql(cols: string[], needle: string, env: Env, p: SqlParam[], e: string): string {
-  const ids = env.matches.get(ftsExpr(cols, needle));
-  if (!ids) throw new Error(`full-text expression not resolved before compiling: ${ftsExpr(cols, needle)}`);
+  const expr = ftsExpr(cols, needle);
+  if (env.wanted) {
+    env.wanted.add(expr);
+    return '0';
+  }
+  const ids = env.matches.get(expr);
+  if (!ids) throw new Error(`full-text expression not resolved before compiling: ${expr}`);
   if (!ids.length) return '0';
   p.push(JSON.stringify(Array.from(ids)));
   return `${e}.id IN (SELECT value FROM json_each(?))`;

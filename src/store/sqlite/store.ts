@@ -50,7 +50,7 @@ import * as mailboxes from './mailboxes.js';
 import * as messages from './messages.js';
 import * as reads from './reads.js';
 import * as extras from './extras.js';
-import { ftsQueries, type FtsMatches } from './search-sql.js';
+import { ftsQueries, type FtsMatches, type Scope } from './search-sql.js';
 
 export class SqliteMailStore implements MailStore {
   private closed = false;
@@ -73,8 +73,8 @@ export class SqliteMailStore implements MailStore {
   }
 
   /** Resolves the criteria's full-text expressions in the index worker (off the main thread). */
-  private async ftsMatches(criteria: SearchCriteria): Promise<FtsMatches> {
-    const queries = ftsQueries(criteria);
+  private async ftsMatches(criteria: SearchCriteria, scope: Scope): Promise<FtsMatches> {
+    const queries = ftsQueries(criteria, scope);
     const results = await this.ctx.fts.match(queries);
     return new Map(queries.map((q, i) => [q, results[i]!]));
   }
@@ -177,10 +177,10 @@ export class SqliteMailStore implements MailStore {
     return this.run(() => reads.getThreads(this.ctx, account, threadIds));
   }
   searchMailbox(account: string, mailboxId: string, request: MailboxSearchRequest): Promise<MailboxSearchResult> {
-    return this.run(async () => reads.searchMailbox(this.ctx, account, mailboxId, request, await this.ftsMatches(request.criteria)));
+    return this.run(async () => reads.searchMailbox(this.ctx, account, mailboxId, request, await this.ftsMatches(request.criteria, 'mailbox')));
   }
   queryEmails(account: string, request: EmailQueryRequest): Promise<EmailQueryResult> {
-    return this.run(async () => reads.queryEmails(this.ctx, account, request, await this.ftsMatches(request.filter)));
+    return this.run(async () => reads.queryEmails(this.ctx, account, request, await this.ftsMatches(request.filter, 'account')));
   }
   getStates(account: string): Promise<AccountStates> {
     return this.run(() => reads.getStates(this.ctx, account));
