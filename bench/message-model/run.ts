@@ -11,7 +11,8 @@
 //   JMAP `Email/get` of 50 ids (from, to, cc, subject, sentAt, preview, bodyStructure, textBody,
 //        htmlBody, attachments, hasAttachment, keywords, mailboxIds) at 1 and 4 clients:
 //        requests/s and emails/s.
-// Loops run --rounds windows of --window seconds each and report the median window. It only uses
+// Loops run --rounds windows of --window seconds each and report the median window. Every row also
+// shows the server process's CPU time per message, the steadier figure on a shared machine. It only uses
 // interfaces meant to outlive refactors (the test harnesses that start the servers, the store's
 // append API, IMAP and JMAP over sockets), so the same script gives "before" and "after" figures.
 // The response sizes and the IMAP response digest are printed to show whether the output changed.
@@ -52,6 +53,8 @@ interface Row {
   msgPerSec: number;
   p50: number;
   p99: number;
+  /** Server CPU time (user + system, all threads) per message served, µs. */
+  cpuPerMsg: number;
   spread: string;
 }
 
@@ -65,6 +68,7 @@ interface WindowResult {
 /** Runs `clients` loops of `once` for WINDOW_MS, ROUNDS times; the row shows the median window. */
 async function windows(what: string, clients: number, once: (client: number) => Promise<number>): Promise<Row> {
   const results: WindowResult[] = [];
+  const cpu0 = await serverCpu();
   for (let round = 0; round < ROUNDS; round++) {
     const r: WindowResult = { requests: 0, messages: 0, latencies: [], ms: 0 };
     const start = performance.now();
@@ -83,6 +87,7 @@ async function windows(what: string, clients: number, once: (client: number) => 
     r.ms = performance.now() - start;
     results.push(r);
   }
+  const cpu = (await serverCpu()) - cpu0;
   const rates = results.map((r) => (r.requests / r.ms) * 1000);
   const all = results.flatMap((r) => r.latencies);
   return {
@@ -92,6 +97,7 @@ async function windows(what: string, clients: number, once: (client: number) => 
     msgPerSec: median(results.map((r) => (r.messages / r.ms) * 1000)),
     p50: percentile(all, 50),
     p99: percentile(all, 99),
+    cpuPerMsg: cpu / results.reduce((sum, r) => sum + r.messages, 0),
     spread: `${Math.round(Math.min(...rates))}–${Math.round(Math.max(...rates))} req/s`,
   };
 }
@@ -105,6 +111,14 @@ const info = await Promise.race([
   new Promise<ChildReady>((resolve) => child.once('message', (m) => resolve(m as ChildReady))),
   exited.then((code) => Promise.reject(new Error(`server process exited (${code}) before it was ready`))),
 ]);
+/** The server process's CPU time so far, µs. */
+function serverCpu(): Promise<number> {
+  return new Promise((resolve) => {
+    child.once('message', (m) => resolve((m as { cpuMicros: number }).cpuMicros));
+    child.send('cpu');
+  });
+}
+
 console.log(
   `message-model bench: ${info.messages} messages, ${(info.bytes / 1e6).toFixed(1)} MB, ` +
     `appended to the IMAP store and to the JMAP store (2 × ${info.messages}, appendMany) in ${(info.fillMs / 1000).toFixed(1)} s`,
@@ -141,17 +155,23 @@ try {
   // IMAP: the whole mailbox in one command.
   const roundMs: number[] = [];
   let cold = 0;
+  let coldCpu = 0;
+  let warmCpu = 0;
   for (let round = 0; round <= ROUNDS; round++) {
+    const cpu0 = await serverCpu();
     t = performance.now();
     const r = await imap.command('UID FETCH 1:* (ENVELOPE BODYSTRUCTURE)', { digest: round === 0 });
     const ms = performance.now() - t;
+    const cpu = (await serverCpu()) - cpu0;
+    if (round === 0) coldCpu = cpu;
+    else warmCpu += cpu;
     if (r.fetches !== info.messages) throw new Error(`UID FETCH 1:* returned ${r.fetches} messages, expected ${info.messages}`);
     if (round === 0) {
       cold = ms;
       notes.push(`IMAP UID FETCH 1:* response: ${(r.bytes / 1e6).toFixed(2)} MB, sha256 ${r.digest!.slice(0, 16)}`);
     } else roundMs.push(ms);
   }
-  rows.push({ what: 'IMAP UID FETCH 1:* (ENVELOPE BODYSTRUCTURE), first round', clients: 1, reqPerSec: 1000 / cold, msgPerSec: (info.messages / cold) * 1000, p50: cold, p99: cold, spread: 'cold' });
+  rows.push({ what: 'IMAP UID FETCH 1:* (ENVELOPE BODYSTRUCTURE), first round', clients: 1, reqPerSec: 1000 / cold, msgPerSec: (info.messages / cold) * 1000, p50: cold, p99: cold, cpuPerMsg: coldCpu / info.messages, spread: 'cold' });
   const rates = roundMs.map((ms) => (info.messages / ms) * 1000);
   rows.push({
     what: `IMAP UID FETCH 1:* (ENVELOPE BODYSTRUCTURE), median of ${ROUNDS}`,
@@ -160,6 +180,7 @@ try {
     msgPerSec: median(rates),
     p50: median(roundMs),
     p99: Math.max(...roundMs),
+    cpuPerMsg: warmCpu / (ROUNDS * info.messages),
     spread: `${Math.round(Math.min(...rates))}–${Math.round(Math.max(...rates))} msg/s`,
   });
 
@@ -206,14 +227,15 @@ try {
 }
 
 const fmt = (n: number, digits = 0): string => n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const header = ['measurement', 'clients', 'req/s', 'messages/s', 'p50 ms', 'p99 ms', 'spread of rounds'];
-const table = rows.map((r) => [r.what, String(r.clients), fmt(r.reqPerSec, 1), fmt(r.msgPerSec), fmt(r.p50, 2), fmt(r.p99, 2), r.spread]);
+const header = ['measurement', 'clients', 'req/s', 'messages/s', 'p50 ms', 'p99 ms', 'server CPU µs/msg', 'spread of rounds'];
+const table = rows.map((r) => [r.what, String(r.clients), fmt(r.reqPerSec, 1), fmt(r.msgPerSec), fmt(r.p50, 2), fmt(r.p99, 2), fmt(r.cpuPerMsg), r.spread]);
 const widths = header.map((h, c) => Math.max(h.length, ...table.map((row) => row[c]!.length)));
-const line = (cells: string[]): string => cells.map((cell, c) => (c === 0 || c === 6 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+const line = (cells: string[]): string => cells.map((cell, c) => (c === 0 || c === header.length - 1 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
 console.log();
 console.log(line(header));
 console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const row of table) console.log(line(row));
 console.log();
-console.log('(UID FETCH 1:* rows: p50 = median round time, p99 = slowest round; loops: latency of every request)');
+console.log('(UID FETCH 1:* rows: p50 = median round time, p99 = slowest round; loops: latency of every request.');
+console.log(' Server CPU = user + system time of the server process per message served; steadier than the rates on a busy machine.)');
 for (const n of notes) console.log(n);

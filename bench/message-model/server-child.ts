@@ -1,8 +1,8 @@
 // The servers under benchmark, in their own process so the load generator does not share their
 // event loop. Started as the other benches start theirs (the test harnesses: real IMAP and JMAP
 // servers on SQLite stores in temp directories); each store is filled with the same N messages
-// through the store's public API. Sends { imapPort, jmapUrl, user, password, fillMs } over IPC
-// when ready; exits on 'stop'.
+// through the store's public API. Sends ChildReady over IPC when ready, answers 'cpu' with the
+// process's CPU time, exits on 'stop'.
 import { performance } from 'node:perf_hooks';
 import { startImap } from '../../test/imap/harness.js';
 import { startHarness } from '../../test/jmap/harness.js';
@@ -48,7 +48,12 @@ for (const store of [imap.store, jmap.store]) {
 const fillMs = performance.now() - t0;
 
 process.on('message', (msg: unknown) => {
-  if (msg === 'stop') void Promise.all([imap.close(), jmap.close()]).then(() => process.exit(0));
+  // CPU time of the whole server process (all threads), in microseconds: on a busy machine it
+  // varies far less than wall-clock rates, so before/after comparisons can lean on it.
+  if (msg === 'cpu') {
+    const u = process.cpuUsage();
+    process.send?.({ cpuMicros: u.user + u.system });
+  } else if (msg === 'stop') void Promise.all([imap.close(), jmap.close()]).then(() => process.exit(0));
 });
 const ready: ChildReady = { imapPort: imap.port, jmapUrl: jmap.url, user: USER, password: PASSWORD, messages: N, bytes, fillMs };
 process.send?.(ready);
