@@ -3,20 +3,12 @@
 // offending one, wrong argument types are invalidArguments, and ifInState is honoured.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { StoreDeliveryService } from '../../src/delivery/service.js';
-import type { DomainList } from '../../src/auth/users/types.js';
 import { call, message, startHarness, USING, type Call, type Harness } from './harness.js';
+import { localDelivery } from './local-delivery.js';
 
 const ALICE = 'alice@example.com';
 const ALL = [...USING, 'urn:ietf:params:jmap:submission', 'urn:ietf:params:jmap:vacationresponse'];
 const SET_KEYS = ['created', 'updated', 'destroyed', 'notCreated', 'notUpdated', 'notDestroyed'];
-const domains: DomainList = {
-  defaultDomain: 'example.com',
-  list: async () => ['example.com'],
-  contains: async (d) => d.toLowerCase() === 'example.com',
-  add: async () => undefined,
-  remove: async () => undefined,
-};
 
 type Args = Record<string, unknown>;
 interface SetErrorJson {
@@ -54,7 +46,7 @@ function assertInvalidProperties(res: Args, map: string, key: string, properties
 }
 
 before(async () => {
-  h = await startHarness({ delivery: (store, users, logger) => new StoreDeliveryService({ store, users, domains, logger, hostname: 'tessera.test' }) });
+  h = await startHarness({ delivery: localDelivery });
   await h.store.ensureAccount(ALICE);
   inbox = (await h.store.findMailboxByRole(ALICE, 'inbox'))!.id;
   drafts = (await h.store.findMailboxByRole(ALICE, 'drafts'))!.id;
