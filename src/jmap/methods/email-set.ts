@@ -48,7 +48,7 @@ function readMailboxIds(v: Json | undefined, ctx: MethodContext): string[] {
   return out;
 }
 
-/** Turns a PatchObject into the store's set/add/remove form for keywords and mailboxIds. */
+/** Turns a checked PatchObject (keywords and mailboxIds only) into the store's set/add/remove form. */
 export function readEmailPatch(emailId: string, patch: JsonObject, ctx: MethodContext): EmailUpdate {
   const update: EmailUpdate = { emailId };
   const add: Record<'keywords' | 'mailboxIds', string[]> = { keywords: [], mailboxIds: [] };
@@ -65,9 +65,8 @@ export function readEmailPatch(emailId: string, patch: JsonObject, ctx: MethodCo
     const slash = path.indexOf('/');
     const head = path.slice(0, slash);
     const tail = path.slice(slash + 1).replace(/~1/g, '/').replace(/~0/g, '~');
+    // The /set engine has refused every other property already; what is left is a bad pointer.
     if (slash < 0 || (head !== 'keywords' && head !== 'mailboxIds') || tail === '' || tail.includes('/')) {
-      const prop = slash < 0 ? path : head;
-      if (isEmailProperty(prop)) throw setError('invalidProperties', `${prop} is immutable`, { properties: [prop] });
       throw setError('invalidPatch', `cannot patch ${path}`);
     }
     if (value !== true && value !== null) throw setError('invalidPatch', `${path} must be true or null`);
