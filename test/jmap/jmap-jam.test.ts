@@ -3,9 +3,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestIdp, type TestIdp } from '../../src/testing/oidc-provider.js';
-import { StoreDeliveryService } from '../../src/delivery/service.js';
-import type { DomainList } from '../../src/auth/users/types.js';
 import { message, startHarness, type Harness } from './harness.js';
+import { localDelivery } from './local-delivery.js';
 
 // jmap-jam ships its RFC types as .ts sources that our strict compiler would type-check, so the
 // client is loaded dynamically and used through the small surface this test needs.
@@ -30,19 +29,12 @@ let idp: TestIdp;
 let h: Harness;
 let jam: JamClient;
 
-const domains: DomainList = {
-  defaultDomain: 'example.com',
-  list: async () => ['example.com'],
-  contains: async (d) => d.toLowerCase() === 'example.com',
-  add: async () => undefined,
-  remove: async () => undefined,
-};
 
 before(async () => {
   idp = await startTestIdp({ users: [{ email: ALICE }, { email: BOB }] });
   h = await startHarness({
     config: { strategies: ['jwt'], auth: { plainAuthEnabled: false, requireSSL: false, oidc: idp.oidcConfig() } },
-    delivery: (store, users, logger) => new StoreDeliveryService({ store, users, domains, logger, hostname: 'tessera.test' }),
+    delivery: localDelivery,
   });
   await h.store.ensureAccount(ALICE);
   const inbox = (await h.store.findMailboxByRole(ALICE, 'inbox'))!.id;

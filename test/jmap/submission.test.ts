@@ -2,25 +2,17 @@
 // SetErrors for a foreign From, no recipients and unknown local users.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { StoreDeliveryService } from '../../src/delivery/service.js';
-import type { DomainList } from '../../src/auth/users/types.js';
 import { call, startHarness, USING, type Harness } from './harness.js';
+import { localDelivery } from './local-delivery.js';
 
 const ALICE = 'alice@example.com';
 const USING_SUB = [...USING, 'urn:ietf:params:jmap:submission'];
-const domains: DomainList = {
-  defaultDomain: 'example.com',
-  list: async () => ['example.com'],
-  contains: async (d) => d.toLowerCase() === 'example.com',
-  add: async () => undefined,
-  remove: async () => undefined,
-};
 let h: Harness;
 let drafts: string;
 let sent: string;
 
 before(async () => {
-  h = await startHarness({ delivery: (store, users, logger) => new StoreDeliveryService({ store, users, domains, logger, hostname: 'tessera.test' }) });
+  h = await startHarness({ delivery: localDelivery });
   await h.store.ensureAccount(ALICE);
   drafts = (await h.store.findMailboxByRole(ALICE, 'drafts'))!.id;
   sent = (await h.store.findMailboxByRole(ALICE, 'sent'))!.id;

@@ -94,15 +94,3 @@ export function parseUtcDate(v: Json | undefined, name: string): Date | undefine
   if (Number.isNaN(d.getTime())) throw invalid(`"${name}" is not a valid date`);
   return d;
 }
-
-/** /set request sizes: create + update + destroy together count against maxObjectsInSet. */
-export function checkSetSize(args: JsonObject, max: number): void {
-  const create = isJsonObject(args.create) ? Object.keys(args.create).length : 0;
-  const update = isJsonObject(args.update) ? Object.keys(args.update).length : 0;
-  const destroy = Array.isArray(args.destroy) ? args.destroy.length : 0;
-  if (create + update + destroy > max) throw new MethodError('requestTooLarge', `at most ${max} objects per /set`);
-  for (const k of ['create', 'update'] as const) {
-    if (args[k] !== undefined && args[k] !== null && !isJsonObject(args[k])) throw invalid(`"${k}" must be an object`);
-  }
-  if (args.destroy !== undefined && args.destroy !== null && !Array.isArray(args.destroy)) throw invalid('"destroy" must be a list');
-}

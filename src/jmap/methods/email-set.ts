@@ -1,11 +1,14 @@
 // Email/set (create, keyword and mailboxIds patches, destroy), Email/import, Email/copy and
 // Email/parse (RFC 8621 §4.6–4.9).
 import { CAP_MAIL } from '../capabilities.js';
-import { MethodError, setError, SetFailure, type SetError } from '../errors.js';
+import { MethodError, setError } from '../errors.js';
 import { isJsonObject, type Json, type JsonObject, type MethodContext, type MethodDefinition, type MethodOutput } from '../core/types.js';
 import type { EmailMeta, EmailUpdate, SetPatch } from '../../store/types.js';
 import { parseMessage } from '../../store/mime/parse.js';
-import { accountId, checkSetSize, invalid, optBool, optInt, optObject, parseUtcDate, readIds, readProperties, resolveId } from './args.js';
+import { accountId, invalid, optBool, optInt, optObject, parseUtcDate, readIds, readProperties, resolveId } from './args.js';
+import { batchStep, createAll, orNull, runSet, storeState } from './set-engine.js';
+import type { SetPropertyRules } from './set-properties.js';
+import { checkIfInState, readIfInState, readSetRequest } from './set-request.js';
 import { defineMethod, type MailHandler } from './define.js';
 import type { MailMethodDeps } from './deps.js';
 import { setFailureFrom } from './store-errors.js';
@@ -45,7 +48,7 @@ function readMailboxIds(v: Json | undefined, ctx: MethodContext): string[] {
   return out;
 }
 
-/** Turns a PatchObject into the store's set/add/remove form for keywords and mailboxIds. */
+/** Turns a checked PatchObject (keywords and mailboxIds only) into the store's set/add/remove form. */
 export function readEmailPatch(emailId: string, patch: JsonObject, ctx: MethodContext): EmailUpdate {
   const update: EmailUpdate = { emailId };
   const add: Record<'keywords' | 'mailboxIds', string[]> = { keywords: [], mailboxIds: [] };
@@ -62,9 +65,8 @@ export function readEmailPatch(emailId: string, patch: JsonObject, ctx: MethodCo
     const slash = path.indexOf('/');
     const head = path.slice(0, slash);
     const tail = path.slice(slash + 1).replace(/~1/g, '/').replace(/~0/g, '~');
+    // The /set engine has refused every other property already; what is left is a bad pointer.
     if (slash < 0 || (head !== 'keywords' && head !== 'mailboxIds') || tail === '' || tail.includes('/')) {
-      const prop = slash < 0 ? path : head;
-      if (isEmailProperty(prop)) throw setError('invalidProperties', `${prop} is immutable`, { properties: [prop] });
       throw setError('invalidPatch', `cannot patch ${path}`);
     }
     if (value !== true && value !== null) throw setError('invalidPatch', `${path} must be true or null`);
@@ -117,117 +119,99 @@ function created(r: { emailId: string; blobId: string; threadId: string; size: n
   return { id: r.emailId, blobId: r.blobId, threadId: r.threadId, size: r.size };
 }
 
-function withErrors(out: JsonObject, name: string, errors: Record<string, SetError>): void {
-  if (Object.keys(errors).length > 0) out[name] = errors as unknown as JsonObject;
+/** RFC 8621 §4.1: only mailboxIds and keywords change after creation; the rest is fixed by the message. */
+const EMAIL_RULES: SetPropertyRules = {
+  serverSet: ['id', 'blobId', 'threadId', 'size', 'hasAttachment', 'preview'],
+  immutable: isEmailProperty,
+  mutable: ['mailboxIds', 'keywords'],
+};
+
+/** The current value of immutable properties, read only when an update repeats some of them. */
+async function currentEmail(deps: MailMethodDeps, account: string, id: string, properties: string[]): Promise<Record<string, Json> | undefined> {
+  const [meta] = await deps.store.getEmails(account, [id], { parsed: true });
+  if (meta === undefined) return undefined;
+  const opts: BodyValueOptions = { fetchTextBodyValues: false, fetchHTMLBodyValues: false, fetchAllBodyValues: true, maxBodyValueBytes: 0 };
+  const bytes = properties.includes('bodyValues') ? await deps.store.readMessage(account, id) : null;
+  return emailView(meta, properties, DEFAULT_BODY_PROPERTIES, opts, bytes);
+}
+
+async function appendCreated(deps: MailMethodDeps, account: string, input: { mailboxIds: string[]; keywords: string[]; bytes: Buffer; receivedAt: Date | undefined }): Promise<JsonObject> {
+  const { receivedAt, ...rest } = input;
+  try {
+    return created(await deps.store.append(account, { ...rest, ...(receivedAt ? { receivedAt } : {}) }));
+  } catch (err) {
+    throw setFailureFrom(err, 'mailboxIds');
+  }
 }
 
 export async function emailSet(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
-  const account = accountId(args, ctx);
-  checkSetSize(args, deps.limits.maxObjectsInSet);
+  const request = readSetRequest(args, ctx, deps.limits.maxObjectsInSet);
+  const account = request.accountId;
   const store = deps.store;
-  const oldState = (await store.getStates(account)).Email;
-  if (typeof args.ifInState === 'string' && args.ifInState !== oldState) throw new MethodError('stateMismatch');
-
-  const createdMap: JsonObject = {};
-  const notCreated: Record<string, SetError> = {};
-  for (const [cid, raw] of Object.entries(optObject(args, 'create') ?? {})) {
-    try {
-      if (!isJsonObject(raw)) throw setError('invalidProperties', 'not an object');
+  const out = await runSet(request, ctx, {
+    rules: EMAIL_RULES,
+    ...(await storeState(store, account, 'Email')),
+    current: (id, properties) => currentEmail(deps, account, id, properties),
+    create: async (raw) => {
       const mailboxIds = readMailboxIds(raw.mailboxIds, ctx);
       const keywords = readKeywords(raw.keywords);
       const receivedAt = raw.receivedAt === undefined || raw.receivedAt === null ? undefined : new Date(String(raw.receivedAt));
       if (receivedAt && Number.isNaN(receivedAt.getTime())) throw setError('invalidProperties', 'bad receivedAt', { properties: ['receivedAt'] });
       const bytes = await composeEmail({ email: raw, content: contentSource(deps, account, raw.bodyValues), hostname: deps.hostname });
-      try {
-        const r = await store.append(account, { mailboxIds, keywords, bytes, ...(receivedAt ? { receivedAt } : {}) });
-        ctx.createdIds.set(cid, r.emailId);
-        createdMap[cid] = created(r);
-      } catch (err) {
-        throw setFailureFrom(err, 'mailboxIds');
-      }
-    } catch (err) {
-      if (err instanceof SetFailure) notCreated[cid] = err.error;
-      else throw err;
-    }
-  }
-
-  const updated: JsonObject = {};
-  const notUpdated: Record<string, SetError> = {};
-  const updates: EmailUpdate[] = [];
-  for (const [rawId, patch] of Object.entries(optObject(args, 'update') ?? {})) {
-    const id = resolveId(rawId, ctx) ?? rawId;
-    try {
-      if (!isJsonObject(patch)) throw setError('invalidPatch', 'not an object');
-      const u = readEmailPatch(id, patch, ctx);
-      if (u.keywords === undefined && u.mailboxIds === undefined) updated[id] = null;
-      else updates.push(u);
-    } catch (err) {
-      if (err instanceof SetFailure) notUpdated[id] = err.error;
-      else throw err;
-    }
-  }
-  if (updates.length > 0) {
-    const r = await store.updateEmails(account, updates);
-    for (const id of r.updated) updated[id] = null;
-    for (const n of r.notUpdated) notUpdated[n.emailId] = { type: n.type, description: n.description };
-  }
-
-  const destroyed: string[] = [];
-  const notDestroyed: Record<string, SetError> = {};
-  const destroyIds = (args.destroy as Json[] | undefined) ?? [];
-  if (!destroyIds.every((x): x is string => typeof x === 'string')) throw invalid('"destroy" must list ids');
-  if (destroyIds.length > 0) {
-    const r = await store.destroyEmails(account, destroyIds.map((id) => resolveId(id, ctx) ?? id));
-    destroyed.push(...r.destroyed);
-    for (const n of r.notDestroyed) notDestroyed[n.id] = { type: n.type, description: n.description };
-  }
-
-  const newState = (await store.getStates(account)).Email;
-  const out: JsonObject = { accountId: account, oldState, newState, created: createdMap, updated, destroyed };
-  withErrors(out, 'notCreated', notCreated);
-  withErrors(out, 'notUpdated', notUpdated);
-  withErrors(out, 'notDestroyed', notDestroyed);
+      return appendCreated(deps, account, { mailboxIds, keywords, bytes, receivedAt });
+    },
+    // Patches are checked one by one, then written in one store transaction.
+    update: batchStep(
+      (id, patch) => readEmailPatch(id, patch, ctx),
+      async (items) => {
+        const changes = items.map(([, u]) => u).filter((u) => u.keywords !== undefined || u.mailboxIds !== undefined);
+        const unchanged = items.filter(([, u]) => u.keywords === undefined && u.mailboxIds === undefined).map(([id]) => id);
+        if (changes.length === 0) return { done: unchanged, failed: [] };
+        const r = await store.updateEmails(account, changes);
+        return {
+          done: [...unchanged, ...r.updated],
+          failed: r.notUpdated.map((n) => ({ id: n.emailId, error: { type: n.type, description: n.description } })),
+        };
+      },
+    ),
+    destroy: batchStep(
+      (id) => id,
+      async (items) => {
+        const r = await store.destroyEmails(account, items.map(([id]) => id));
+        return { done: r.destroyed, failed: r.notDestroyed.map((n) => ({ id: n.id, error: { type: n.type, description: n.description } })) };
+      },
+    ),
+  });
   return [['Email/set', out]];
 }
 
+const IMPORT_RULES: SetPropertyRules = { serverSet: [], immutable: [], mutable: ['blobId', 'mailboxIds', 'keywords', 'receivedAt'] };
+
+/** Email/import (RFC 8621 §4.8): creation only, from uploaded blobs. */
 async function importEmails(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
   const account = accountId(args, ctx);
+  const ifInState = readIfInState(args);
   const emails = optObject(args, 'emails');
   if (emails === undefined) throw invalid('"emails" is required');
   if (Object.keys(emails).length > deps.limits.maxObjectsInSet) throw new MethodError('requestTooLarge');
-  const oldState = (await deps.store.getStates(account)).Email;
-  if (typeof args.ifInState === 'string' && args.ifInState !== oldState) throw new MethodError('stateMismatch');
-  const createdMap: JsonObject = {};
-  const notCreated: Record<string, SetError> = {};
-  for (const [cid, raw] of Object.entries(emails)) {
+  const { oldState, newState } = await storeState(deps.store, account, 'Email');
+  checkIfInState(ifInState, oldState);
+  const result = await createAll(emails, IMPORT_RULES, ctx, async (raw) => {
+    if (typeof raw.blobId !== 'string') throw setError('invalidProperties', 'blobId is required', { properties: ['blobId'] });
+    const mailboxIds = readMailboxIds(raw.mailboxIds, ctx);
+    const keywords = readKeywords(raw.keywords);
+    let receivedAt: Date | undefined;
     try {
-      if (!isJsonObject(raw) || typeof raw.blobId !== 'string') throw setError('invalidProperties', 'blobId is required', { properties: ['blobId'] });
-      const mailboxIds = readMailboxIds(raw.mailboxIds, ctx);
-      const keywords = readKeywords(raw.keywords);
-      let receivedAt: Date | undefined;
-      try {
-        receivedAt = parseUtcDate(raw.receivedAt, 'receivedAt');
-      } catch {
-        throw setError('invalidProperties', 'bad receivedAt', { properties: ['receivedAt'] });
-      }
-      const bytes = await readAnyBlob(deps.store, account, raw.blobId);
-      if (bytes === null) throw setError('blobNotFound', `blob ${raw.blobId} not found`, { notFound: [raw.blobId] });
-      try {
-        const r = await deps.store.append(account, { mailboxIds, keywords, bytes, ...(receivedAt ? { receivedAt } : {}) });
-        ctx.createdIds.set(cid, r.emailId);
-        createdMap[cid] = created(r);
-      } catch (err) {
-        throw setFailureFrom(err, 'mailboxIds');
-      }
-    } catch (err) {
-      if (err instanceof SetFailure) notCreated[cid] = err.error;
-      else throw err;
+      receivedAt = parseUtcDate(raw.receivedAt, 'receivedAt');
+    } catch {
+      throw setError('invalidProperties', 'bad receivedAt', { properties: ['receivedAt'] });
     }
-  }
-  const newState = (await deps.store.getStates(account)).Email;
-  const out: JsonObject = { accountId: account, oldState, newState, created: createdMap };
-  withErrors(out, 'notCreated', notCreated);
-  return [['Email/import', out]];
+    const bytes = await readAnyBlob(deps.store, account, raw.blobId);
+    if (bytes === null) throw setError('blobNotFound', `blob ${raw.blobId} not found`, { notFound: [raw.blobId] });
+    return appendCreated(deps, account, { mailboxIds, keywords, bytes, receivedAt });
+  });
+  const state = await newState(Object.keys(result.created).length > 0);
+  return [['Email/import', { accountId: account, oldState, newState: state, created: orNull(result.created), notCreated: orNull(result.notCreated) }]];
 }
 
 /** Every user has exactly one account, so there is never another account to copy from. */

@@ -3,9 +3,12 @@
 // user send as someone else).
 import { randomUUID } from 'node:crypto';
 import { CAP_SUBMISSION } from '../capabilities.js';
-import { MethodError, setError, SetFailure, type SetError } from '../errors.js';
+import { setError } from '../errors.js';
 import { isJsonObject, type Json, type JsonObject, type MethodContext, type MethodDefinition, type MethodOutput } from '../core/types.js';
-import { accountId, checkSetSize, invalid, optObject, pick, readIds, readProperties, resolveId } from './args.js';
+import { accountId, pick, readIds, readProperties } from './args.js';
+import { eachStep, runSet } from './set-engine.js';
+import type { SetPropertyRules } from './set-properties.js';
+import { readSetRequest } from './set-request.js';
 import { stateOnlyChanges } from './changes.js';
 import { defineMethod, type MailHandler } from './define.js';
 import type { MailMethodDeps } from './deps.js';
@@ -67,7 +70,14 @@ function addressList(v: Json | undefined, prop: string): IdentityRecord['replyTo
   return v.map((a) => ({ name: typeof (a as JsonObject).name === 'string' ? ((a as JsonObject).name as string) : null, email: (a as JsonObject).email as string }));
 }
 
-function applyProps(target: IdentityRecord, props: JsonObject, creating: boolean, account: string): void {
+const RULES: SetPropertyRules = {
+  serverSet: ['id', 'mayDelete'],
+  immutable: ['email'],
+  mutable: ['name', 'replyTo', 'bcc', 'textSignature', 'htmlSignature'],
+};
+
+/** Writes checked properties into a record; email arrives only on create (it is immutable). */
+function applyProps(target: IdentityRecord, props: JsonObject, account: string): void {
   for (const [k, v] of Object.entries(props)) {
     switch (k) {
       case 'name':
@@ -77,7 +87,6 @@ function applyProps(target: IdentityRecord, props: JsonObject, creating: boolean
         target[k] = v;
         break;
       case 'email':
-        if (!creating && v !== target.email) throw setError('invalidProperties', 'email is immutable', { properties: ['email'] });
         if (typeof v !== 'string' || v.toLowerCase() !== account.toLowerCase()) {
           throw setError('forbiddenFrom', 'you may only send as your own address');
         }
@@ -87,72 +96,46 @@ function applyProps(target: IdentityRecord, props: JsonObject, creating: boolean
       case 'bcc':
         target[k] = addressList(v, k);
         break;
-      case 'id':
-      case 'mayDelete':
-        if (creating) throw setError('invalidProperties', `${k} is server-set`, { properties: [k] });
-        break;
       default:
-        throw setError('invalidProperties', `unknown property ${k}`, { properties: [k] });
+        // A pointer into a property ("name/x") patches nothing that exists.
+        throw setError('invalidProperties', `cannot patch ${k}`, { properties: [k] });
     }
   }
 }
 
 async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
-  const account = accountId(args, ctx);
-  checkSetSize(args, deps.limits.maxObjectsInSet);
+  const request = readSetRequest(args, ctx, deps.limits.maxObjectsInSet);
+  const account = request.accountId;
   const { list, state: oldState } = await listIdentities(deps, account);
-  if (typeof args.ifInState === 'string' && args.ifInState !== oldState) throw new MethodError('stateMismatch');
   const next = list.map((i) => ({ ...i }));
-  const created: JsonObject = {};
-  const notCreated: Record<string, SetError> = {};
-  for (const [cid, raw] of Object.entries(optObject(args, 'create') ?? {})) {
-    try {
-      if (!isJsonObject(raw)) throw setError('invalidProperties', 'not an object');
+  const out = await runSet(request, ctx, {
+    rules: RULES,
+    oldState,
+    current: async (id) => {
+      const rec = next.find((i) => i.id === id);
+      return rec === undefined ? undefined : toJmap(rec);
+    },
+    create: async (raw) => {
       const rec: IdentityRecord = { ...builtIn(account), id: randomUUID(), email: '' };
-      applyProps(rec, raw, true, account);
+      applyProps(rec, raw, account);
       if (rec.email === '') throw setError('invalidProperties', 'email is required', { properties: ['email'] });
       next.push(rec);
-      ctx.createdIds.set(cid, rec.id);
-      created[cid] = { id: rec.id, mayDelete: true };
-    } catch (err) {
-      if (err instanceof SetFailure) notCreated[cid] = err.error;
-      else throw err;
-    }
-  }
-  const updated: JsonObject = {};
-  const notUpdated: Record<string, SetError> = {};
-  for (const [rawId, patch] of Object.entries(optObject(args, 'update') ?? {})) {
-    const id = resolveId(rawId, ctx) ?? rawId;
-    try {
+      return { id: rec.id, mayDelete: true };
+    },
+    update: eachStep(async (id, patch) => {
       const rec = next.find((i) => i.id === id);
       if (rec === undefined) throw setError('notFound');
-      if (!isJsonObject(patch)) throw setError('invalidPatch');
-      applyProps(rec, patch, false, account);
-      updated[id] = null;
-    } catch (err) {
-      if (err instanceof SetFailure) notUpdated[id] = err.error;
-      else throw err;
-    }
-  }
-  const destroyed: string[] = [];
-  const notDestroyed: Record<string, SetError> = {};
-  for (const raw of (args.destroy as Json[] | undefined) ?? []) {
-    if (typeof raw !== 'string') throw invalid('"destroy" must list ids');
-    const id = resolveId(raw, ctx) ?? raw;
-    const idx = next.findIndex((i) => i.id === id);
-    if (idx < 0) notDestroyed[id] = { type: 'notFound' };
-    else if (id === DEFAULT_IDENTITY_ID) notDestroyed[id] = { type: 'forbidden', description: 'the built-in identity cannot be deleted' };
-    else {
+      applyProps(rec, patch, account);
+      return null;
+    }),
+    destroy: eachStep(async (id) => {
+      const idx = next.findIndex((i) => i.id === id);
+      if (idx < 0) throw setError('notFound');
+      if (id === DEFAULT_IDENTITY_ID) throw setError('forbidden', 'the built-in identity cannot be deleted');
       next.splice(idx, 1);
-      destroyed.push(id);
-    }
-  }
-  const changed = Object.keys(created).length + Object.keys(updated).length + destroyed.length > 0;
-  const newState = changed ? await writeSetting(deps.store, account, SETTING_IDENTITY, { identities: next }, oldState) : oldState;
-  const out: JsonObject = { accountId: account, oldState, newState, created, updated, destroyed };
-  if (Object.keys(notCreated).length) out.notCreated = notCreated as unknown as JsonObject;
-  if (Object.keys(notUpdated).length) out.notUpdated = notUpdated as unknown as JsonObject;
-  if (Object.keys(notDestroyed).length) out.notDestroyed = notDestroyed as unknown as JsonObject;
+    }),
+    newState: async (changed) => (changed ? writeSetting(deps.store, account, SETTING_IDENTITY, { identities: next }, oldState) : oldState),
+  });
   return [['Identity/set', out]];
 }
 

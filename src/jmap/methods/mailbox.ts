@@ -1,9 +1,12 @@
 // Mailbox/get, /changes, /query, /queryChanges, /set (RFC 8621 §2).
 import { CAP_MAIL } from '../capabilities.js';
-import { MethodError, setError, SetFailure, type SetError } from '../errors.js';
+import { MethodError, setError } from '../errors.js';
 import { isJsonObject, type Json, type JsonObject, type MethodContext, type MethodDefinition, type MethodOutput } from '../core/types.js';
 import type { Mailbox, MailboxRole, MailboxUpdate } from '../../store/types.js';
-import { accountId, checkSetSize, invalid, optBool, optObject, pick, readIds, readProperties, resolveId } from './args.js';
+import { accountId, optBool, pick, readIds, readProperties, resolveId } from './args.js';
+import { eachStep, runSet, storeState } from './set-engine.js';
+import type { SetPropertyRules } from './set-properties.js';
+import { readSetRequest } from './set-request.js';
 import { storeChanges, stateOnlyQueryChanges } from './changes.js';
 import { setFailureFrom } from './store-errors.js';
 import { defineMethod, type MailHandler } from './define.js';
@@ -174,7 +177,14 @@ function readRole(v: Json | undefined): MailboxRole | null | undefined {
   return v as MailboxRole;
 }
 
-function readMailboxProps(obj: JsonObject, ctx: MethodContext, creating: boolean): MailboxUpdate {
+const RULES: SetPropertyRules = {
+  serverSet: ['id', 'totalEmails', 'unreadEmails', 'totalThreads', 'unreadThreads', 'myRights'],
+  immutable: [],
+  mutable: ['name', 'parentId', 'role', 'sortOrder', 'isSubscribed'],
+};
+
+/** Reads the writable properties of a create or a checked patch, naming every bad value at once. */
+function readMailboxProps(obj: JsonObject, ctx: MethodContext): MailboxUpdate {
   const update: MailboxUpdate = {};
   const bad: string[] = [];
   for (const [k, v] of Object.entries(obj)) {
@@ -202,37 +212,29 @@ function readMailboxProps(obj: JsonObject, ctx: MethodContext, creating: boolean
         if (typeof v === 'boolean') update.subscribed = v;
         else bad.push(k);
         break;
-      case 'id':
-      case 'totalEmails':
-      case 'unreadEmails':
-      case 'totalThreads':
-      case 'unreadThreads':
-      case 'myRights':
-        // Server-set: allowed only when unchanged, which we cannot cheaply verify on create.
-        if (creating) bad.push(k);
-        break;
       default:
+        // A pointer into a scalar property ("name/x") patches nothing that exists.
         bad.push(k);
     }
   }
-  if (bad.length > 0) throw setError('invalidProperties', 'invalid or read-only properties', { properties: bad });
+  if (bad.length > 0) throw setError('invalidProperties', 'invalid properties', { properties: bad });
   return update;
 }
 
 async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
-  const account = accountId(args, ctx);
-  checkSetSize(args, deps.limits.maxObjectsInSet);
-  const store = deps.store;
-  const oldState = (await store.getStates(account)).Mailbox;
-  if (typeof args.ifInState === 'string' && args.ifInState !== oldState) throw new MethodError('stateMismatch');
+  const request = readSetRequest(args, ctx, deps.limits.maxObjectsInSet);
   const removeEmails = optBool(args, 'onDestroyRemoveEmails', false);
-
-  const created: JsonObject = {};
-  const notCreated: Record<string, SetError> = {};
-  for (const [cid, raw] of Object.entries(optObject(args, 'create') ?? {})) {
-    try {
-      if (!isJsonObject(raw)) throw setError('invalidProperties', 'not an object');
-      const p = readMailboxProps(raw, ctx, true);
+  const account = request.accountId;
+  const store = deps.store;
+  const out = await runSet(request, ctx, {
+    rules: RULES,
+    ...(await storeState(store, account, 'Mailbox')),
+    current: async (id) => {
+      const m = (await store.listMailboxes(account)).find((x) => x.id === id);
+      return m === undefined ? undefined : toJmapMailbox(m);
+    },
+    create: async (obj) => {
+      const p = readMailboxProps(obj, ctx);
       if (p.name === undefined) throw setError('invalidProperties', 'name is required', { properties: ['name'] });
       let m: Mailbox;
       try {
@@ -246,56 +248,30 @@ async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
       } catch (err) {
         throw setFailureFrom(err, 'parentId');
       }
-      ctx.createdIds.set(cid, m.id);
       const full = toJmapMailbox(m);
-      created[cid] = {
+      return {
         id: m.id, totalEmails: full.totalEmails ?? 0, unreadEmails: full.unreadEmails ?? 0, totalThreads: full.totalThreads ?? 0,
         unreadThreads: full.unreadThreads ?? 0, myRights: full.myRights ?? null, isSubscribed: m.subscribed, sortOrder: m.sortOrder,
       };
-    } catch (err) {
-      if (err instanceof SetFailure) notCreated[cid] = err.error;
-      else throw err;
-    }
-  }
-
-  const updated: JsonObject = {};
-  const notUpdated: Record<string, SetError> = {};
-  for (const [rawId, patch] of Object.entries(optObject(args, 'update') ?? {})) {
-    const id = resolveId(rawId, ctx) ?? rawId;
-    try {
-      if (!isJsonObject(patch)) throw setError('invalidPatch', 'not an object');
-      const p = readMailboxProps(patch, ctx, false);
+    },
+    update: eachStep(async (id, patch) => {
+      const p = readMailboxProps(patch, ctx);
       if (p.parentId !== undefined && p.parentId === id) throw setError('invalidProperties', 'a mailbox cannot be its own parent', { properties: ['parentId'] });
       try {
         await store.updateMailbox(account, id, p);
       } catch (err) {
         throw setFailureFrom(err);
       }
-      updated[id] = null;
-    } catch (err) {
-      if (err instanceof SetFailure) notUpdated[id] = err.error;
-      else throw err;
-    }
-  }
-
-  const destroyed: string[] = [];
-  const notDestroyed: Record<string, SetError> = {};
-  for (const raw of (args.destroy as Json[] | undefined) ?? []) {
-    if (typeof raw !== 'string') throw invalid('"destroy" must list ids');
-    const id = resolveId(raw, ctx) ?? raw;
-    try {
-      await store.deleteMailbox(account, id, { removeEmails });
-      destroyed.push(id);
-    } catch (err) {
-      notDestroyed[id] = setFailureFrom(err).error;
-    }
-  }
-
-  const newState = (await store.getStates(account)).Mailbox;
-  const out: JsonObject = { accountId: account, oldState, newState, created, updated, destroyed };
-  if (Object.keys(notCreated).length) out.notCreated = notCreated as unknown as JsonObject;
-  if (Object.keys(notUpdated).length) out.notUpdated = notUpdated as unknown as JsonObject;
-  if (Object.keys(notDestroyed).length) out.notDestroyed = notDestroyed as unknown as JsonObject;
+      return null;
+    }),
+    destroy: eachStep(async (id) => {
+      try {
+        await store.deleteMailbox(account, id, { removeEmails });
+      } catch (err) {
+        throw setFailureFrom(err);
+      }
+    }),
+  });
   return [['Mailbox/set', out]];
 }
 

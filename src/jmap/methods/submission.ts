@@ -3,9 +3,12 @@
 // the implicit Email/set of onSuccessUpdateEmail / onSuccessDestroyEmail.
 import { randomUUID } from 'node:crypto';
 import { CAP_SUBMISSION } from '../capabilities.js';
-import { MethodError, setError, SetFailure, type SetError } from '../errors.js';
+import { setError } from '../errors.js';
 import { isJsonObject, type Json, type JsonObject, type MethodContext, type MethodDefinition, type MethodOutput } from '../core/types.js';
-import { accountId, checkSetSize, invalid, optBool, optObject, pick, readIds, readProperties, resolveId, utcDate } from './args.js';
+import { accountId, optBool, optObject, pick, readIds, readProperties, resolveId, utcDate } from './args.js';
+import { eachStep, runSet } from './set-engine.js';
+import type { SetPropertyRules } from './set-properties.js';
+import { readIdList, readSetRequest } from './set-request.js';
 import { stateOnlyChanges, stateOnlyQueryChanges } from './changes.js';
 import { defineMethod, type MailHandler } from './define.js';
 import type { MailMethodDeps } from './deps.js';
@@ -69,10 +72,9 @@ function stripBcc(bytes: Buffer): Buffer {
   return Buffer.from(kept + (end < 0 ? '' : text.slice(end)), 'latin1');
 }
 
-async function submitOne(deps: MailMethodDeps, account: string, raw: Json, ctx: MethodContext): Promise<SubmissionRecord> {
+async function submitOne(deps: MailMethodDeps, account: string, raw: JsonObject, ctx: MethodContext): Promise<SubmissionRecord> {
   const delivery = deps.delivery;
   if (delivery === undefined) throw setError('forbiddenToSend', 'sending is not configured');
-  if (!isJsonObject(raw)) throw setError('invalidProperties', 'not an object');
   if (typeof raw.identityId !== 'string') throw setError('invalidProperties', 'identityId is required', { properties: ['identityId'] });
   if (typeof raw.emailId !== 'string') throw setError('invalidProperties', 'emailId is required', { properties: ['emailId'] });
   const identityId = resolveId(raw.identityId, ctx) ?? raw.identityId;
@@ -120,67 +122,60 @@ async function submitOne(deps: MailMethodDeps, account: string, raw: Json, ctx: 
   };
 }
 
+/** RFC 8621 §7: undoStatus is the only property that changes after a submission is made. */
+const RULES: SetPropertyRules = {
+  serverSet: ['id', 'threadId', 'sendAt', 'deliveryStatus', 'dsnBlobIds', 'mdnBlobIds'],
+  immutable: ['identityId', 'emailId', 'envelope'],
+  mutable: ['undoStatus'],
+};
+
 async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
-  const account = accountId(args, ctx);
-  checkSetSize(args, deps.limits.maxObjectsInSet);
+  const request = readSetRequest(args, ctx, deps.limits.maxObjectsInSet);
+  const onSuccessUpdate = optObject(args, 'onSuccessUpdateEmail') ?? {};
+  const onSuccessDestroy = readIdList(args, 'onSuccessDestroyEmail');
+  const account = request.accountId;
   const { list, state: oldState } = await load(deps, account);
-  if (typeof args.ifInState === 'string' && args.ifInState !== oldState) throw new MethodError('stateMismatch');
-  const created: JsonObject = {};
-  const notCreated: Record<string, SetError> = {};
-  const fresh: SubmissionRecord[] = [];
-  for (const [cid, raw] of Object.entries(optObject(args, 'create') ?? {})) {
-    try {
+  let next = [...list];
+  const out = await runSet(request, ctx, {
+    rules: RULES,
+    oldState,
+    current: async (id) => next.find((s) => s.id === id) as unknown as Record<string, Json> | undefined,
+    create: async (raw) => {
       const rec = await submitOne(deps, account, raw, ctx);
-      fresh.push(rec);
-      ctx.createdIds.set(cid, rec.id);
-      created[cid] = { id: rec.id, sendAt: rec.sendAt, undoStatus: rec.undoStatus, threadId: rec.threadId };
-    } catch (err) {
-      if (err instanceof SetFailure) notCreated[cid] = err.error;
-      else throw err;
-    }
-  }
-  // Sent mail cannot be recalled: every submission is final, so updates (undoStatus: canceled) fail.
-  const notUpdated: Record<string, SetError> = {};
-  for (const id of Object.keys(optObject(args, 'update') ?? {})) {
-    notUpdated[id] = list.some((s) => s.id === (resolveId(id, ctx) ?? id)) ? { type: 'cannotUnsend' } : { type: 'notFound' };
-  }
-  const destroyed: string[] = [];
-  const notDestroyed: Record<string, SetError> = {};
-  let next = [...list, ...fresh];
-  for (const raw of (args.destroy as Json[] | undefined) ?? []) {
-    if (typeof raw !== 'string') throw invalid('"destroy" must list ids');
-    const id = resolveId(raw, ctx) ?? raw;
-    if (next.some((s) => s.id === id)) {
+      next.push(rec);
+      return { id: rec.id, sendAt: rec.sendAt, undoStatus: rec.undoStatus, threadId: rec.threadId };
+    },
+    // Sent mail cannot be recalled: every submission is final, so canceling fails.
+    update: eachStep(async (id, patch) => {
+      if (!next.some((s) => s.id === id)) throw setError('notFound');
+      const undo = patch.undoStatus;
+      if (undo === 'canceled') throw setError('cannotUnsend', 'the message has already been sent');
+      if (undo !== undefined && undo !== 'final') throw setError('invalidProperties', 'undoStatus can only be canceled', { properties: ['undoStatus'] });
+      return null;
+    }),
+    destroy: eachStep(async (id) => {
+      if (!next.some((s) => s.id === id)) throw setError('notFound');
       next = next.filter((s) => s.id !== id);
-      destroyed.push(id);
-    } else notDestroyed[id] = { type: 'notFound' };
-  }
-  const changed = fresh.length > 0 || destroyed.length > 0;
-  const newState = changed ? await writeSetting(deps.store, account, SETTING_SUBMISSION, { submissions: next.slice(-KEEP) }, oldState) : oldState;
-  const out: JsonObject = { accountId: account, oldState, newState, created, updated: {}, destroyed };
-  if (Object.keys(notCreated).length) out.notCreated = notCreated as unknown as JsonObject;
-  if (Object.keys(notUpdated).length) out.notUpdated = notUpdated as unknown as JsonObject;
-  if (Object.keys(notDestroyed).length) out.notDestroyed = notDestroyed as unknown as JsonObject;
+    }),
+    newState: async (changed) => (changed ? writeSetting(deps.store, account, SETTING_SUBMISSION, { submissions: next.slice(-KEEP) }, oldState) : oldState),
+  });
   const outputs: MethodOutput = [['EmailSubmission/set', out]];
 
   // Implicit Email/set (§7.5): keys are submission ids or "#creationId" of a submission just made.
+  const createdHere = isJsonObject(out.created) ? out.created : {};
   const emailOf = (key: string): string | undefined => {
-    const subId = key.startsWith('#') ? ctx.createdIds.get(key.slice(1)) : key;
-    if (key.startsWith('#') && !(key.slice(1) in created)) return undefined;
+    if (key.startsWith('#') && !(key.slice(1) in createdHere)) return undefined;
+    const subId = resolveId(key, ctx);
     return next.find((s) => s.id === subId)?.emailId;
   };
   const update: JsonObject = {};
-  for (const [key, patch] of Object.entries(optObject(args, 'onSuccessUpdateEmail') ?? {})) {
+  for (const [key, patch] of Object.entries(onSuccessUpdate)) {
     const emailId = emailOf(key);
     if (emailId !== undefined) update[emailId] = patch;
   }
-  const destroyEmails: string[] = [];
-  for (const key of (args.onSuccessDestroyEmail as Json[] | undefined) ?? []) {
-    const emailId = typeof key === 'string' ? emailOf(key) : undefined;
-    if (emailId !== undefined) destroyEmails.push(emailId);
-  }
-  if (Object.keys(update).length > 0 || destroyEmails.length > 0) {
-    outputs.push(...(await emailSet(deps, { accountId: account, update, destroy: destroyEmails }, ctx)));
+  const destroy = onSuccessDestroy.map(emailOf).filter((id): id is string => id !== undefined);
+  if (Object.keys(update).length > 0 || destroy.length > 0) {
+    outputs.push(...(await emailSet(deps, { accountId: account, update, destroy }, ctx)));
   }
   return outputs;
 }

@@ -1,9 +1,12 @@
 // VacationResponse/get and /set (RFC 8621 §8): one singleton per account, kept as a store setting
 // that the delivery core reads to send auto-replies.
 import { CAP_VACATION } from '../capabilities.js';
-import { MethodError, setError, SetFailure, type SetError } from '../errors.js';
-import { isJsonObject, type Json, type JsonObject, type MethodContext, type MethodDefinition, type MethodOutput } from '../core/types.js';
-import { accountId, checkSetSize, optObject, pick, readIds, readProperties } from './args.js';
+import { setError } from '../errors.js';
+import { type Json, type JsonObject, type MethodContext, type MethodDefinition, type MethodOutput } from '../core/types.js';
+import { accountId, pick, readIds, readProperties } from './args.js';
+import { eachStep, runSet } from './set-engine.js';
+import type { SetPropertyRules } from './set-properties.js';
+import { readSetRequest } from './set-request.js';
 import { defineMethod, type MailHandler } from './define.js';
 import type { MailMethodDeps } from './deps.js';
 import { readSetting, SETTING_VACATION, writeSetting } from './settings.js';
@@ -39,42 +42,37 @@ function isDateOrNull(v: Json): boolean {
   return v === null || (typeof v === 'string' && !Number.isNaN(Date.parse(v)) && /T/.test(v));
 }
 
+const RULES: SetPropertyRules = { serverSet: ['id'], immutable: [], mutable: PROPERTIES.filter((p) => p !== 'id') };
+
+/** The one VacationResponse always exists: it can be updated, never created or destroyed. */
 async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
-  const account = accountId(args, ctx);
-  checkSetSize(args, deps.limits.maxObjectsInSet);
+  const request = readSetRequest(args, ctx, deps.limits.maxObjectsInSet);
+  const account = request.accountId;
   const { value, state: oldState } = await readSetting<VacationResponse>(deps.store, account, SETTING_VACATION, OFF);
-  if (typeof args.ifInState === 'string' && args.ifInState !== oldState) throw new MethodError('stateMismatch');
   const next: VacationResponse = { ...OFF, ...value };
-  const notCreated: Record<string, SetError> = {};
-  for (const cid of Object.keys(optObject(args, 'create') ?? {})) notCreated[cid] = { type: 'singleton' };
-  const notDestroyed: Record<string, SetError> = {};
-  for (const id of (args.destroy as Json[] | undefined) ?? []) if (typeof id === 'string') notDestroyed[id] = { type: 'singleton' };
-  const updated: JsonObject = {};
-  const notUpdated: Record<string, SetError> = {};
-  for (const [id, patch] of Object.entries(optObject(args, 'update') ?? {})) {
-    try {
+  const singleton = (): never => {
+    throw setError('singleton', 'there is exactly one VacationResponse, with id "singleton"');
+  };
+  const out = await runSet(request, ctx, {
+    rules: RULES,
+    oldState,
+    current: async (id) => (id === 'singleton' ? (next as unknown as Record<string, Json>) : undefined),
+    create: async () => singleton(),
+    update: eachStep(async (id, patch) => {
       if (id !== 'singleton') throw setError('notFound');
-      if (!isJsonObject(patch)) throw setError('invalidPatch');
+      const bad: string[] = [];
       for (const [k, v] of Object.entries(patch)) {
-        const bad = (): never => {
-          throw setError('invalidProperties', `bad ${k}`, { properties: [k] });
-        };
-        if (k === 'isEnabled') next.isEnabled = typeof v === 'boolean' ? v : bad();
-        else if (k === 'fromDate' || k === 'toDate') next[k] = isDateOrNull(v) ? (v as string | null) : bad();
-        else if (k === 'subject' || k === 'textBody' || k === 'htmlBody') next[k] = v === null || typeof v === 'string' ? v : bad();
-        else if (k !== 'id' || v !== 'singleton') bad();
+        if (k === 'isEnabled' && typeof v === 'boolean') next.isEnabled = v;
+        else if ((k === 'fromDate' || k === 'toDate') && isDateOrNull(v)) next[k] = v as string | null;
+        else if ((k === 'subject' || k === 'textBody' || k === 'htmlBody') && (v === null || typeof v === 'string')) next[k] = v;
+        else bad.push(k);
       }
-      updated[id] = null;
-    } catch (err) {
-      if (err instanceof SetFailure) notUpdated[id] = err.error;
-      else throw err;
-    }
-  }
-  const newState = Object.keys(updated).length > 0 ? await writeSetting(deps.store, account, SETTING_VACATION, next, oldState) : oldState;
-  const out: JsonObject = { accountId: account, oldState, newState, created: {}, updated, destroyed: [] };
-  if (Object.keys(notCreated).length) out.notCreated = notCreated as unknown as JsonObject;
-  if (Object.keys(notUpdated).length) out.notUpdated = notUpdated as unknown as JsonObject;
-  if (Object.keys(notDestroyed).length) out.notDestroyed = notDestroyed as unknown as JsonObject;
+      if (bad.length > 0) throw setError('invalidProperties', `bad ${bad.join(', ')}`, { properties: bad });
+      return null;
+    }),
+    destroy: eachStep(async () => singleton()),
+    newState: async (changed) => (changed ? writeSetting(deps.store, account, SETTING_VACATION, next, oldState) : oldState),
+  });
   return [['VacationResponse/set', out]];
 }
 
