@@ -18,7 +18,7 @@ import type { JmapSessionControl } from '../sessions/types.js';
 
 export type { JmapAuthenticator } from './auth/types.js';
 export { XUserMisconfiguredError } from './auth/xuser.js';
-export { InvalidCidrError } from './auth/cidr.js';
+export { InvalidCidrError } from '../net/cidr.js';
 
 export interface JmapDeps {
   /** The auth core's AuthService (Basic → loginWithPassword, Bearer → loginWithBearer). */
