@@ -20,12 +20,7 @@ export class ImapServer implements ProtocolServer {
   ) {
     this.name = config.name;
     this.listener = new NetListener({
-      name: config.name,
-      source: config.source,
-      bind: config.bind,
-      tls: config.tls,
-      connectionLimit: config.connectionLimit,
-      connectionLimitPerIP: config.connectionLimitPerIP,
+      settings: config,
       refusal: (reason) =>
         reason === 'stopping' ? '* BYE [UNAVAILABLE] Server shutting down\r\n' : '* BYE [UNAVAILABLE] Too many connections, try again later\r\n',
       logger: deps.logger.child({ proto: 'imap', listener: config.name }),

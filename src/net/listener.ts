@@ -17,7 +17,8 @@ export interface AcceptedConnection {
   release(): void;
 }
 
-export interface ListenerOptions {
+/** What a listener is configured with; a config block's listener settings fit it as they are. */
+export interface ListenerSettings {
   /** Listener name for logs and errors, e.g. "imap-0". */
   name: string;
   /** Where it was configured, for start-up errors: e.g. "conf/imapserver.xml, block 1". */
@@ -27,6 +28,10 @@ export interface ListenerOptions {
   /** 0 = unlimited. */
   connectionLimit: number;
   connectionLimitPerIP: number;
+}
+
+export interface ListenerOptions {
+  settings: ListenerSettings;
   /** What a turned-away client reads before the connection closes (IMAP `* BYE`, SMTP 421, HTTP 503). */
   refusal(reason: RefusalReason): string;
   /** How long a turned-away client has to read the refusal before its socket is destroyed. */
@@ -53,17 +58,20 @@ export class NetListener {
   private stopping = false;
 
   /** Throws ListenerTlsError when TLS is on without usable key material: nothing is bound then. */
+  private readonly settings: ListenerSettings;
+
   constructor(private readonly options: ListenerOptions) {
-    this.secureContext = listenerSecureContext(options.tls, options.source);
+    this.settings = options.settings;
+    this.secureContext = listenerSecureContext(this.settings.tls, this.settings.source);
   }
 
   get secure(): boolean {
-    return this.options.tls.socketTLS;
+    return this.settings.tls.socketTLS;
   }
 
   /** STARTTLS may be offered on this listener's clear connections. */
   get canStartTls(): boolean {
-    return this.options.tls.startTLS && !this.options.tls.socketTLS && this.secureContext !== undefined;
+    return this.settings.tls.startTLS && !this.settings.tls.socketTLS && this.secureContext !== undefined;
   }
 
   /** Connections counted against the limits. */
@@ -72,27 +80,27 @@ export class NetListener {
   }
 
   async start(): Promise<void> {
-    for (const bind of this.options.bind) {
-      const server = this.options.tls.socketTLS
-        ? tls.createServer(secureContextOptions(this.options.tls), (s) => this.accept(s, true))
+    for (const bind of this.settings.bind) {
+      const server = this.settings.tls.socketTLS
+        ? tls.createServer(secureContextOptions(this.settings.tls), (s) => this.accept(s, true))
         : net.createServer((s) => this.accept(s, false));
       server.on('connection', (s: net.Socket) => {
         this.raw.add(s);
         s.once('close', () => this.raw.delete(s));
       });
-      if (this.options.tls.socketTLS) {
+      if (this.settings.tls.socketTLS) {
         // A failed handshake is the client's problem, not the server's.
-        server.on('tlsClientError', (err: Error) => this.options.logger.debug({ err: err.message, listener: this.options.name }, 'TLS handshake failed'));
+        server.on('tlsClientError', (err: Error) => this.options.logger.debug({ err: err.message, listener: this.settings.name }, 'TLS handshake failed'));
       }
       await new Promise<void>((resolve, reject) => {
-        const onError = (err: Error): void => reject(new Error(`${this.options.name}: cannot listen on ${bind.host}:${bind.port}: ${err.message}`));
+        const onError = (err: Error): void => reject(new Error(`${this.settings.name}: cannot listen on ${bind.host}:${bind.port}: ${err.message}`));
         server.once('error', onError);
         server.listen({ host: bind.host, port: bind.port }, () => {
           server.off('error', onError);
           resolve();
         });
       });
-      server.on('error', (err) => this.options.logger.error({ err, listener: this.options.name }, 'listener error'));
+      server.on('error', (err) => this.options.logger.error({ err, listener: this.settings.name }, 'listener error'));
       this.servers.push(server);
     }
   }
@@ -161,7 +169,7 @@ export class NetListener {
   }
 
   private refusalReason(ip: string): RefusalReason | undefined {
-    const { connectionLimit, connectionLimitPerIP } = this.options;
+    const { connectionLimit, connectionLimitPerIP } = this.settings;
     if (this.stopping) return 'stopping';
     if (connectionLimit > 0 && this.table.size >= connectionLimit) return 'limit';
     if (connectionLimitPerIP > 0 && this.table.countFrom(ip) >= connectionLimitPerIP) return 'perIpLimit';

@@ -38,12 +38,7 @@ export class SmtpServer implements ProtocolServer {
     this.limits = { ...DEFAULT_SESSION_LIMITS, ...deps.limits };
     this.log = deps.logger.child({ smtp: config.name });
     this.listener = new NetListener({
-      name: config.name,
-      source: config.source,
-      bind: config.bind,
-      tls: config.tls,
-      connectionLimit: config.connectionLimit,
-      connectionLimitPerIP: config.connectionLimitPerIP,
+      settings: config,
       refusal: (reason) => formatReply(reply(421, '4.7.0', `${config.helloName} ${REFUSAL_TEXT[reason]}`)),
       refusalLingerMs: REFUSAL_LINGER_MS,
       logger: this.log,

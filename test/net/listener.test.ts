@@ -5,23 +5,28 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
-import { NetListener, writeWithBackpressure, isHeldForOutput, type AcceptedConnection, type ListenerOptions } from '../../src/net/index.js';
+import { NetListener, writeWithBackpressure, isHeldForOutput, type AcceptedConnection, type ListenerOptions, type ListenerSettings } from '../../src/net/index.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { testCertificate } from '../smtp/certificate.js';
 
 const DEADLINE = (ms: number): AbortSignal => AbortSignal.timeout(ms);
 
-function listener(overrides: Partial<ListenerOptions> & Pick<ListenerOptions, 'onConnection'>): NetListener {
+type TestListener = Partial<ListenerSettings> & Pick<ListenerOptions, 'onConnection'>;
+
+function listener({ onConnection, ...settings }: TestListener): NetListener {
   return new NetListener({
-    name: 'test-listener',
-    source: 'test.conf, block 1',
-    bind: [{ host: '127.0.0.1', port: 0 }],
-    tls: { socketTLS: false, startTLS: false },
-    connectionLimit: 0,
-    connectionLimitPerIP: 0,
+    settings: {
+      name: 'test-listener',
+      source: 'test.conf, block 1',
+      bind: [{ host: '127.0.0.1', port: 0 }],
+      tls: { socketTLS: false, startTLS: false },
+      connectionLimit: 0,
+      connectionLimitPerIP: 0,
+      ...settings,
+    },
     refusal: (reason) => `NO ${reason}\r\n`,
     logger: silentLogger(),
-    ...overrides,
+    onConnection,
   });
 }
 
