@@ -16,6 +16,7 @@ import {
   UnknownDomainError,
 } from '../auth/users/errors.js';
 import { StartupError } from '../server/errors.js';
+import { ListenerTlsError } from '../net/index.js';
 import { tesseraVersion } from '../server/version.js';
 import { domainCommand } from './commands/domain.js';
 import { createHelpCommand, generalHelp } from './commands/help.js';
@@ -42,6 +43,7 @@ export const COMMANDS: readonly CliCommand[] = [
 const EXPECTED_ERRORS = [
   ConfigError,
   StartupError,
+  ListenerTlsError,
   UsersRepositoryUnavailableError,
   ReadOnlyRepositoryError,
   UserExistsError,

@@ -5,27 +5,13 @@ import { resolveAliases, type Candidate } from './aliases.js';
 import { readAuth } from './auth-xml.js';
 import type { FileContext } from './context.js';
 import { loadTls } from './tls.js';
-import type { AuthConfig, HostPort, TlsConfig, TokenExpiryPolicy } from './types.js';
+import type { ListenerCommon, TlsConfig, TokenExpiryPolicy } from './types.js';
 import { parseBoolean, parseEnum, parseHostPortList, parseInteger } from './values.js';
 import type { XmlSection } from './xml.js';
 
 /** Seconds a session may outlive its token before it is closed (clients need time to refresh). */
 export const DEFAULT_TOKEN_GRACE_SECONDS = 60;
 export const DEFAULT_TOKEN_EXPIRY: TokenExpiryPolicy = { action: 'disconnect', graceSeconds: DEFAULT_TOKEN_GRACE_SECONDS };
-
-export interface CommonListener {
-  name: string;
-  enabled: boolean;
-  bind: HostPort[];
-  tls: TlsConfig;
-  connectionLimit: number;
-  connectionLimitPerIP: number;
-  helloName: string;
-  auth: AuthConfig;
-  timeout: number;
-  tokenExpiry: TokenExpiryPolicy;
-  source: string;
-}
 
 export interface CommonOptions {
   protocol: 'imap' | 'smtp';
@@ -36,7 +22,7 @@ export interface CommonOptions {
   authSections: XmlSection[];
 }
 
-export async function readCommon(block: XmlSection, opts: CommonOptions): Promise<CommonListener> {
+export async function readCommon(block: XmlSection, opts: CommonOptions): Promise<ListenerCommon> {
   const ctx: FileContext = block.ctx;
   const enabledAttr = block.attr('enabled');
   const enabled = enabledAttr ? ctx.parse(enabledAttr.key, enabledAttr.raw, parseBoolean) : true;

@@ -60,7 +60,8 @@ export interface AuthConfig {
 
 export type TokenExpiryPolicy = { action: 'ignore' } | { action: 'disconnect'; graceSeconds: number };
 
-interface ListenerCommon {
+/** Settings every imapserver/smtpserver block has (read by config/listener.ts). */
+export interface ListenerCommon {
   /** Stable name for logs: the block's `jmxName` or `<protocol>-<index>`. */
   name: string;
   enabled: boolean;

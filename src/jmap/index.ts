@@ -1,10 +1,10 @@
 // The JMAP front-end: `createJmapServer(deps, config)` returns the ProtocolServer `tessera serve`
 // starts. Everything else in src/jmap is reachable from here.
 import { hostname as osHostname } from 'node:os';
-import type { AddressInfo } from 'node:net';
 import type { JmapConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { ProtocolServer } from '../server/types.js';
+import { NetListener } from '../net/index.js';
 import type { EventBus } from '../events/types.js';
 import type { MailStore } from '../store/types.js';
 import type { DeliveryService } from '../delivery/types.js';
@@ -18,7 +18,7 @@ import type { JmapSessionControl } from '../sessions/types.js';
 
 export type { JmapAuthenticator } from './auth/types.js';
 export { XUserMisconfiguredError } from './auth/xuser.js';
-export { InvalidCidrError } from './auth/cidr.js';
+export { InvalidCidrError } from '../net/cidr.js';
 
 export interface JmapDeps {
   /** The auth core's AuthService (Basic → loginWithPassword, Bearer → loginWithBearer). */
@@ -47,7 +47,8 @@ export interface JmapServer extends ProtocolServer {
 
 /**
  * Builds the JMAP server. Throws at once (start-up error) on configuration that cannot be honoured,
- * such as X-User with neither trusted proxies nor a secret, or a malformed CIDR.
+ * such as X-User with neither trusted proxies nor a secret, a malformed CIDR, or TLS without a
+ * usable certificate.
  */
 export function createJmapServer(deps: JmapDeps, config: JmapConfig): JmapServer {
   const limits = limitsFromConfig(config);
@@ -70,40 +71,26 @@ export function createJmapServer(deps: JmapDeps, config: JmapConfig): JmapServer
     auth: config.auth,
     tokenExpiry: config.tokenExpiry,
     sessions: deps.sessions,
-    ...(config.tls ? { tls: config.tls } : {}),
   });
-  const secure = (): boolean => Boolean(config.tls?.socketTLS && (config.tls.key || config.tls.pfx));
+  const tls = config.tls ?? { socketTLS: false, startTLS: false };
+  const listener = new NetListener({
+    // jmap.properties has no connection limits; per-request limits are JMAP's own (maxConcurrentRequests).
+    settings: { name: 'jmap', source: config.source, bind: [config.bind], tls, connectionLimit: 0, connectionLimitPerIP: 0 },
+    refusal: () => 'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+    logger,
+    onConnection: (c) => http.accept(c.socket),
+  });
   return {
     name: 'jmap',
-    async start(): Promise<void> {
-      await new Promise<void>((resolve, reject) => {
-        const onError = (err: Error): void => reject(new Error(`JMAP cannot listen on ${config.bind.host}:${config.bind.port}: ${err.message}`));
-        http.server.once('error', onError);
-        http.server.listen(config.bind.port, config.bind.host, () => {
-          http.server.off('error', onError);
-          resolve();
-        });
-      });
-    },
+    start: () => listener.start(),
     describe(): string[] {
-      const addr = http.server.address() as AddressInfo | null;
-      if (addr === null) return [];
-      const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-      return [`${secure() ? 'https' : 'http'}://${host}:${addr.port}/jmap (strategies: ${config.strategies.join(', ')})`];
+      const strategies = ` (strategies: ${config.strategies.join(', ')})`;
+      return listener.urls(tls.socketTLS ? 'https' : 'http').map((u) => `${u}/jmap${strategies}`);
     },
     port(): number | undefined {
-      const addr = http.server.address() as AddressInfo | null;
-      return addr?.port;
+      return listener.ports()[0];
     },
-    async stop(deadline: Date): Promise<void> {
-      if (!http.server.listening) return;
-      const closed = new Promise<void>((resolve) => http.server.close(() => resolve()));
-      http.closeStreams();
-      const wait = Math.max(0, deadline.getTime() - Date.now());
-      const timer = setTimeout(() => http.destroyAll(), wait);
-      timer.unref();
-      await closed;
-      clearTimeout(timer);
-    },
+    stop: (deadline: Date): Promise<void> =>
+      listener.stop(deadline, { shutdown: () => http.closeStreams(), expire: () => http.destroyAll() }),
   };
 }

@@ -1,10 +1,13 @@
-// SmtpConnection over a TCP socket, upgradable to TLS in place for STARTTLS. Output backpressure:
-// a client that pipelines without reading our replies is paused until it reads them.
+// SmtpConnection over an accepted socket, upgradable to TLS in place for STARTTLS (the network edge
+// does the handshake). Output back-pressure is the edge's: a client that pipelines without reading our
+// replies is paused until it reads them.
 import type { Socket } from 'node:net';
-import { TLSSocket, type SecureContext } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
+import { writeWithBackpressure } from '../net/index.js';
 import type { SmtpConnection } from './connection.js';
 
-const HIGH_WATER = 256 * 1024;
+/** How long a client that never closes its side may hold the connection after we ended it. */
+const END_LINGER_MS = 5000;
 
 export interface SocketEvents {
   data(chunk: Buffer): void;
@@ -21,11 +24,11 @@ export class SocketConnection implements SmtpConnection {
   private isSecure: boolean;
   private ended = false;
 
+  /** `upgrade` is absent when the listener offers no STARTTLS. */
   constructor(
     socket: Socket,
     secure: boolean,
-    private readonly secureContext: SecureContext | undefined,
-    private readonly startTlsOffered: boolean,
+    private readonly upgrade: ((raw: Socket) => Promise<TLSSocket>) | undefined,
     private readonly events: SocketEvents,
     private readonly idleMs: number,
   ) {
@@ -42,37 +45,22 @@ export class SocketConnection implements SmtpConnection {
   }
 
   get canStartTls(): boolean {
-    return this.startTlsOffered && this.secureContext !== undefined && !this.isSecure;
+    return this.upgrade !== undefined && !this.isSecure;
   }
 
   write(data: string): void {
-    if (this.ended || this.socket.destroyed) return;
-    this.socket.write(data);
-    if (this.socket.writableLength > HIGH_WATER && !this.socket.isPaused()) {
-      this.socket.pause();
-      this.socket.once('drain', () => this.socket.resume());
-    }
+    if (this.ended) return;
+    writeWithBackpressure(this.socket, data);
   }
 
-  startTls(): Promise<void> {
+  async startTls(): Promise<void> {
+    if (!this.upgrade) throw new Error('STARTTLS is not configured');
     const raw = this.socket;
     this.detach(raw);
-    return new Promise((resolve, reject) => {
-      const secureSocket = new TLSSocket(raw, { isServer: true, secureContext: this.secureContext });
-      this.socket = secureSocket;
-      const onError = (err: Error): void => {
-        secureSocket.destroy();
-        raw.destroy();
-        reject(err);
-      };
-      secureSocket.once('error', onError);
-      secureSocket.once('secure', () => {
-        secureSocket.off('error', onError);
-        this.isSecure = true;
-        this.attach(secureSocket);
-        resolve();
-      });
-    });
+    const secureSocket = await this.upgrade(raw);
+    this.socket = secureSocket;
+    this.isSecure = true;
+    this.attach(secureSocket);
   }
 
   end(): void {
@@ -80,7 +68,8 @@ export class SocketConnection implements SmtpConnection {
     this.ended = true;
     this.socket.end();
     // A client that never closes its side must not hold the connection open forever.
-    setTimeout(() => this.socket.destroy(), 5000).unref();
+    const socket = this.socket;
+    setTimeout(() => socket.destroy(), END_LINGER_MS).unref();
   }
 
   destroy(): void {

@@ -1,27 +1,11 @@
 // JMAP authentication strategies: X-User trusted only from configured proxies (with the shared
-// secret when configured), CIDR matching, configuration errors, challenge lists.
+// secret when configured), configuration errors, challenge lists.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/log/logger.js';
-import { CidrList, InvalidCidrError } from '../../src/jmap/auth/cidr.js';
 import { XUserMisconfiguredError, XUserStrategy } from '../../src/jmap/auth/xuser.js';
 import { jmapConfig, startHarness, USING, type Harness } from './harness.js';
-
-test('CIDR lists match IPv4, IPv6 and IPv4-mapped peers', () => {
-  const list = new CidrList(['10.0.0.0/8', '192.168.1.7', '2001:db8::/32', '::ffff:172.16.0.0/108']);
-  assert.equal(list.contains('10.200.3.4'), true);
-  assert.equal(list.contains('::ffff:10.1.2.3'), true);
-  assert.equal(list.contains('192.168.1.7'), true);
-  assert.equal(list.contains('192.168.1.8'), false);
-  assert.equal(list.contains('2001:db8:1::5'), true);
-  assert.equal(list.contains('2001:db9::1'), false);
-  assert.equal(list.contains('172.16.5.5'), true);
-  assert.equal(list.contains('172.32.0.1'), false);
-  assert.equal(list.contains('not-an-ip'), false);
-  assert.throws(() => new CidrList(['10.0.0.0/33']), InvalidCidrError);
-  assert.throws(() => new CidrList(['bogus/8']), InvalidCidrError);
-});
 
 test('X-User with neither trusted proxies nor a secret is a start-up error naming the keys', () => {
   const users = { lookup: async () => undefined };

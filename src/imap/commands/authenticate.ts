@@ -24,7 +24,7 @@ export const authenticate: CommandSpec = {
       if (step.type === 'success') return completeLogin(s, step.principal);
       if (step.type === 'failure') throw failureToImap(step.failure);
       s.write(`+ ${step.base64}\r\n`);
-      const line = await s.readLine();
+      const line = await s.connection.readLine();
       if (line === null) return { replied: true };
       if (line === undefined) throw new ImapError('BAD', 'Authentication response too long', 'TOOBIG');
       step = await exchange.respond(line);

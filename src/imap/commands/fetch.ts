@@ -86,7 +86,7 @@ export const fetch: CommandSpec = {
         const meta = byUid.get(uid);
         if (needMeta && !meta) continue; // expunged meanwhile; reported at the next allowed point
         await writeOne(s, uid, items, meta);
-        await s.drain();
+        await s.connection.drain();
       }
     }
   },

@@ -9,11 +9,11 @@ export const idle: CommandSpec = {
   async run(s, args) {
     args.end();
     s.write('+ idling\r\n');
-    s.setIdling(true);
+    s.connection.setIdling(true);
     try {
       return await idleLoop(s);
     } finally {
-      s.setIdling(false);
+      s.connection.setIdling(false);
     }
   },
 };

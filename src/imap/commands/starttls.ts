@@ -9,10 +9,10 @@ export const starttls: CommandSpec = {
   async run(s, args, ctx) {
     args.end();
     if (s.secure) throw new ImapSyntaxError('TLS is already active');
-    if (!s.tlsAvailable) throw new ImapSyntaxError('STARTTLS is not available');
+    if (!s.connection.tlsAvailable) throw new ImapSyntaxError('STARTTLS is not available');
     s.write(`${ctx.tag} OK Begin TLS negotiation now\r\n`);
     try {
-      await s.upgradeTls();
+      await s.connection.upgradeTls();
     } catch (err) {
       s.logger.info({ err: (err as Error).message }, 'imap STARTTLS handshake failed');
       s.destroy();

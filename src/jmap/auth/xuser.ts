@@ -7,7 +7,7 @@ import type { Logger } from '../../log/logger.js';
 import type { JmapConfig } from '../../config/types.js';
 import type { UsersRepository } from '../../auth/users/types.js';
 import { UsersRepositoryUnavailableError } from '../../auth/users/types.js';
-import { CidrList } from './cidr.js';
+import { CidrList } from '../../net/cidr.js';
 import { headerValue, type AuthStrategy, type HttpAuthRequest, type StrategyOutcome } from './types.js';
 
 export class XUserMisconfiguredError extends Error {

@@ -1,13 +1,14 @@
 // The JMAP HTTP front-end on node:http: routing, authentication, limits, and the mapping of
-// failures to status codes and RFC 7807 problems. Method semantics live behind JmapBackend.
+// failures to status codes and RFC 7807 problems. Method semantics live behind JmapBackend. It never
+// listens itself: the network edge (src/net) accepts each connection, TLS included, and hands it over
+// with accept(), so limits and TLS rules are the same code as for IMAP and SMTP.
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../../log/logger.js';
 import type { Principal } from '../../auth/types.js';
-import type { AuthConfig, TlsConfig, TokenExpiryPolicy } from '../../config/types.js';
+import type { AuthConfig, TokenExpiryPolicy } from '../../config/types.js';
 import { BACKCHANNEL_LOGOUT_PATH, MAX_LOGOUT_BODY_BYTES } from '../../sessions/backchannel-logout.js';
 import type { JmapSessionControl } from '../../sessions/types.js';
 import { PushChannels, type PushChannel } from '../push/channels.js';
@@ -31,7 +32,6 @@ export interface JmapHttpOptions {
   strategies: readonly AuthStrategy[];
   limits: CoreLimits;
   logger: Logger;
-  tls?: TlsConfig;
   /** Public base URL for the session's URL templates; empty = derived from the Host header. */
   urlPrefix: string;
   /** JMAP's auth settings, kept with each push channel for re-introspection. */
@@ -57,20 +57,10 @@ export class JmapHttpServer {
   private readonly busy = new Set<Socket>();
 
   constructor(private readonly options: JmapHttpOptions) {
-    const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
-    const tls = options.tls;
-    this.server =
-      tls && tls.socketTLS && (tls.key || tls.pfx)
-        ? createHttpsServer({ key: tls.key, cert: tls.cert, pfx: tls.pfx, passphrase: tls.passphrase }, handler)
-        : createHttpServer(handler);
-    this.server.on('connection', (s: Socket) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    this.server.on('secureConnection', (s: Socket) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
+    this.server = createHttpServer((req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res));
+    // Node starts enforcing headersTimeout/requestTimeout (slow-loris defence) on 'listening'; this
+    // server never listens itself, so it is told the edge is listening for it.
+    this.server.emit('listening');
     this.channels = new PushChannels({ sessions: options.sessions, auth: options.auth, tokenExpiry: options.tokenExpiry });
     this.apiGate = new ConcurrencyGate(options.limits.maxConcurrentRequests);
     this.uploadGate = new ConcurrencyGate(options.limits.maxConcurrentUpload);
@@ -82,8 +72,17 @@ export class JmapHttpServer {
     this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => void this.upgrade(req, socket, head));
   }
 
+  /** Serves HTTP on a connection the network edge accepted (a TLSSocket under implicit TLS). */
+  accept(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    this.server.emit('connection', socket);
+  }
+
   /** Closes every push stream and WebSocket, and idle keep-alive sockets; busy ones finish first. */
   closeStreams(): void {
+    // Stops the timeout checks and closes idle keep-alive connections Node tracks.
+    this.server.close();
     this.channels.closeAll(SHUTDOWN_REASON);
     for (const s of this.sockets) if (!this.busy.has(s)) s.end();
   }

@@ -1,0 +1,224 @@
+// The I/O half of an IMAP session: the socket (swapped in place by STARTTLS), the command framer fed
+// from it, writes with output back-pressure, reads that wait for the next command or raw line, and the
+// inactivity timeout. Knows nothing of IMAP state; the session and the dispatcher sit on top.
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { Logger } from '../log/logger.js';
+import { isHeldForOutput, writeWithBackpressure } from '../net/index.js';
+import { CommandFramer, type FrameEvent, type FramerLimits } from './proto/framer.js';
+import { toBuffer, type Wire } from './proto/serialize.js';
+
+/** Pause reading when this much unprocessed input is buffered (pipelining floods). */
+const INPUT_HIGH_WATER = 1 << 20;
+/** RFC 2177 suggests clients re-issue IDLE every 29 minutes: the idle timeout must outlast that. */
+const IDLE_TIMEOUT_SECONDS = 1800;
+/** How long a closing client gets to read our last words before the socket is destroyed. */
+const CLOSE_LINGER_MS = 1000;
+
+export interface ConnectionOptions {
+  socket: Socket;
+  secure: boolean;
+  limits: FramerLimits;
+  /** Seconds of inactivity before `* BYE Autologout`. */
+  timeoutSeconds: number;
+  logger: Logger;
+  /** Upgrades the socket for STARTTLS; absent when the listener offers no STARTTLS. */
+  startTls?: (socket: Socket) => Promise<TLSSocket>;
+}
+
+export class ImapConnection {
+  readonly remoteAddress: string;
+  readonly localPort: number | undefined;
+  private socket: Socket;
+  private isSecure: boolean;
+  private framer: CommandFramer;
+  private waiter?: () => void;
+  /** Set while a wait may be cut short by interrupt() (IDLE). */
+  private interruptible = false;
+  private closed = false;
+  private readonly closeListeners: Array<() => void> = [];
+
+  constructor(private readonly options: ConnectionOptions) {
+    this.socket = options.socket;
+    this.isSecure = options.secure;
+    this.remoteAddress = options.socket.remoteAddress ?? 'unknown';
+    this.localPort = options.socket.localPort;
+    this.framer = new CommandFramer(options.limits);
+    this.attach(this.socket);
+  }
+
+  get secure(): boolean {
+    return this.isSecure;
+  }
+
+  get tlsAvailable(): boolean {
+    return this.options.startTls !== undefined;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Called once when the connection ends, whoever ended it. */
+  onClose(listener: () => void): void {
+    this.closeListeners.push(listener);
+  }
+
+  // ---- output -------------------------------------------------------------------------------
+
+  write(data: Wire | Wire[]): void {
+    if (this.closed) return;
+    writeWithBackpressure(this.socket, Array.isArray(data) ? toBuffer(data) : typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+  }
+
+  /** Waits while the socket's send buffer is full, so large FETCH responses do not pile up in memory. */
+  async drain(): Promise<void> {
+    const sock = this.socket;
+    if (this.closed || !sock.writableNeedDrain) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        sock.off('drain', done);
+        sock.off('close', done);
+        resolve();
+      };
+      sock.on('drain', done);
+      sock.on('close', done);
+    });
+  }
+
+  // ---- input --------------------------------------------------------------------------------
+
+  /** The next framer event, null once the connection has closed. */
+  async nextEvent(mode: 'command' | 'line'): Promise<FrameEvent | null> {
+    for (;;) {
+      const ev = this.framer.next(mode);
+      if (ev) return ev;
+      if (this.closed) return null;
+      await this.waitForInput(false);
+    }
+  }
+
+  /**
+   * Next raw line (SASL responses): null when the connection closed, undefined when the line was
+   * over the length limit (and has been discarded).
+   */
+  async readLine(): Promise<string | null | undefined> {
+    const ev = await this.nextEvent('line');
+    if (!ev) return null;
+    if (ev.type === 'line') return ev.line.toString('utf8');
+    return undefined;
+  }
+
+  /**
+   * IDLE's wait: the next raw line ('' for one over the limit), `undefined` as soon as `interrupted()`
+   * holds (checked again after every interrupt()), null when the connection closed.
+   */
+  async readLineOr(interrupted: () => boolean): Promise<string | null | undefined> {
+    for (;;) {
+      const ev = this.framer.next('line');
+      if (ev?.type === 'line') return ev.line.toString('utf8');
+      if (ev?.type === 'reject') return '';
+      if (this.closed) return null;
+      if (interrupted()) return undefined;
+      await this.waitForInput(true);
+    }
+  }
+
+  /** Wakes an interruptible wait (readLineOr); true if one was waiting. */
+  interrupt(): boolean {
+    if (!this.interruptible) return false;
+    this.wake();
+    return true;
+  }
+
+  /** Idle between commands: nothing of a next command has arrived and the session waits for one. */
+  get awaitingCommand(): boolean {
+    return this.waiter !== undefined && !this.framer.midCommand;
+  }
+
+  /** IDLE may last longer than the normal inactivity timeout. */
+  setIdling(idling: boolean): void {
+    const seconds = idling ? Math.max(this.options.timeoutSeconds, IDLE_TIMEOUT_SECONDS) : this.options.timeoutSeconds;
+    this.socket.setTimeout(seconds * 1000);
+  }
+
+  private async waitForInput(interruptible: boolean): Promise<void> {
+    if (this.socket.isPaused() && !isHeldForOutput(this.socket)) this.socket.resume();
+    this.interruptible = interruptible;
+    await new Promise<void>((resolve) => {
+      this.waiter = resolve;
+    });
+    this.interruptible = false;
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.();
+  }
+
+  // ---- TLS and closing ----------------------------------------------------------------------
+
+  /** STARTTLS: drops anything the client pipelined after the command, then upgrades the socket. */
+  async upgradeTls(): Promise<void> {
+    if (!this.options.startTls) throw new Error('TLS not configured');
+    this.framer = new CommandFramer(this.options.limits);
+    const raw = this.socket;
+    this.detach(raw);
+    const secure = await this.options.startTls(raw);
+    this.socket = secure;
+    this.isSecure = true;
+    this.attach(secure);
+  }
+
+  /** Ends the connection: the client may read what was written, then the socket goes. */
+  destroy(): void {
+    this.socket.end();
+    const socket = this.socket;
+    setTimeout(() => socket.destroy(), CLOSE_LINGER_MS).unref();
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.wake();
+    for (const listener of this.closeListeners) listener();
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.framer.push(chunk);
+    if (this.framer.pendingBytes > INPUT_HIGH_WATER) this.socket.pause();
+    this.wake();
+  };
+
+  private readonly onSocketClose = (): void => this.finish();
+
+  private readonly onError = (err: Error): void => {
+    this.options.logger.debug({ err: err.message }, 'imap socket error');
+    this.finish();
+  };
+
+  private readonly onTimeout = (): void => {
+    this.write('* BYE Autologout; idle for too long\r\n');
+    this.destroy();
+  };
+
+  private attach(socket: Socket): void {
+    socket.setNoDelay(true);
+    socket.on('data', this.onData);
+    socket.on('close', this.onSocketClose);
+    socket.on('error', this.onError);
+    socket.on('timeout', this.onTimeout);
+    socket.setTimeout(this.options.timeoutSeconds * 1000);
+  }
+
+  /** Only our own listeners: the network edge keeps its accounting on the raw socket. */
+  private detach(socket: Socket): void {
+    socket.off('data', this.onData);
+    socket.off('close', this.onSocketClose);
+    socket.off('timeout', this.onTimeout);
+    socket.setTimeout(0);
+    // The error listener stays: an error during the handshake must not crash the process.
+  }
+}

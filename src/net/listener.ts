@@ -1,0 +1,183 @@
+// The one network edge every protocol listens through: binds each configured address (clear text or
+// implicit TLS), applies the connection limits (total and per peer address) with the protocol's own
+// refusal line, upgrades accepted sockets for STARTTLS, and stops gracefully: stop accepting, let the
+// protocol wind its sessions down until a deadline, then destroy whatever is left.
+import net from 'node:net';
+import tls from 'node:tls';
+import { ConnectionTable } from './connections.js';
+import { listenerSecureContext, secureContextOptions, upgradeToTls } from './tls.js';
+import type { BindAddress, ListenerTls, NetLogger, RefusalReason } from './types.js';
+
+export interface AcceptedConnection {
+  /** A TLSSocket when the listener uses implicit TLS. */
+  readonly socket: net.Socket;
+  readonly secure: boolean;
+  readonly remoteAddress: string;
+  /** The session is over: stop counting it against the limits even if its socket is still closing. */
+  release(): void;
+}
+
+/** What a listener is configured with; a config block's listener settings fit it as they are. */
+export interface ListenerSettings {
+  /** Listener name for logs and errors, e.g. "imap-0". */
+  name: string;
+  /** Where it was configured, for start-up errors: e.g. "conf/imapserver.xml, block 1". */
+  source: string;
+  bind: readonly BindAddress[];
+  tls: ListenerTls;
+  /** 0 = unlimited. */
+  connectionLimit: number;
+  connectionLimitPerIP: number;
+}
+
+export interface ListenerOptions {
+  settings: ListenerSettings;
+  /** What a turned-away client reads before the connection closes (IMAP `* BYE`, SMTP 421, HTTP 503). */
+  refusal(reason: RefusalReason): string;
+  /** How long a turned-away client has to read the refusal before its socket is destroyed. */
+  refusalLingerMs?: number;
+  logger: NetLogger;
+  onConnection(connection: AcceptedConnection): void;
+}
+
+export interface StopHooks {
+  /** Asks every session to finish: after its running command, or now when idle. */
+  shutdown(): void;
+  /** At the deadline, just before the remaining sockets are destroyed (a last BYE, say). */
+  expire?(): void;
+}
+
+const DEFAULT_REFUSAL_LINGER_MS = 1000;
+
+export class NetListener {
+  private readonly servers: net.Server[] = [];
+  /** Every TCP connection accepted, refused or still in its TLS handshake included: the deadline ends them all. */
+  private readonly raw = new Set<net.Socket>();
+  private readonly table = new ConnectionTable();
+  private readonly secureContext: tls.SecureContext | undefined;
+  private stopping = false;
+
+  /** Throws ListenerTlsError when TLS is on without usable key material: nothing is bound then. */
+  private readonly settings: ListenerSettings;
+
+  constructor(private readonly options: ListenerOptions) {
+    this.settings = options.settings;
+    this.secureContext = listenerSecureContext(this.settings.tls, this.settings.source);
+  }
+
+  get secure(): boolean {
+    return this.settings.tls.socketTLS;
+  }
+
+  /** STARTTLS may be offered on this listener's clear connections. */
+  get canStartTls(): boolean {
+    return this.settings.tls.startTLS && !this.settings.tls.socketTLS && this.secureContext !== undefined;
+  }
+
+  /** Connections counted against the limits. */
+  get connectionCount(): number {
+    return this.table.size;
+  }
+
+  async start(): Promise<void> {
+    for (const bind of this.settings.bind) {
+      const server = this.settings.tls.socketTLS
+        ? tls.createServer(secureContextOptions(this.settings.tls), (s) => this.accept(s, true))
+        : net.createServer((s) => this.accept(s, false));
+      server.on('connection', (s: net.Socket) => {
+        this.raw.add(s);
+        s.once('close', () => this.raw.delete(s));
+      });
+      if (this.settings.tls.socketTLS) {
+        // A failed handshake is the client's problem, not the server's.
+        server.on('tlsClientError', (err: Error) => this.options.logger.debug({ err: err.message, listener: this.settings.name }, 'TLS handshake failed'));
+      }
+      await new Promise<void>((resolve, reject) => {
+        const onError = (err: Error): void => reject(new Error(`${this.settings.name}: cannot listen on ${bind.host}:${bind.port}: ${err.message}`));
+        server.once('error', onError);
+        server.listen({ host: bind.host, port: bind.port }, () => {
+          server.off('error', onError);
+          resolve();
+        });
+      });
+      server.on('error', (err) => this.options.logger.error({ err, listener: this.settings.name }, 'listener error'));
+      this.servers.push(server);
+    }
+  }
+
+  /** Addresses actually bound (a configured port 0 resolved). */
+  addresses(): BindAddress[] {
+    return this.servers.flatMap((s) => {
+      const a = s.address();
+      return a !== null && typeof a === 'object' ? [{ host: a.address, port: a.port }] : [];
+    });
+  }
+
+  ports(): number[] {
+    return this.addresses().map((a) => a.port);
+  }
+
+  /** `scheme://host:port` per bound address, IPv6 hosts bracketed: the material of describe(). */
+  urls(scheme: string): string[] {
+    return this.addresses().map((a) => `${scheme}://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`);
+  }
+
+  /** Upgrades a clear connection of this listener in place; rejects (sockets destroyed) on failure. */
+  startTls(socket: net.Socket): Promise<tls.TLSSocket> {
+    if (!this.canStartTls || !this.secureContext) return Promise.reject(new Error('STARTTLS is not configured on this listener'));
+    return upgradeToTls(socket, this.secureContext);
+  }
+
+  async stop(deadline: Date, hooks: StopHooks): Promise<void> {
+    this.stopping = true;
+    // close() stops accepting at once; its callback fires when every accepted socket is gone.
+    const closed = Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    hooks.shutdown();
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), Math.max(0, deadline.getTime() - Date.now()));
+    });
+    try {
+      const sessionsDone = await Promise.race([this.table.whenEmpty().then(() => true), expired]);
+      if (!sessionsDone) {
+        hooks.expire?.();
+        // One turn of the event loop so last words reach the kernel before the sockets go.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      // Refused sockets still lingering, handshakes that never finished: nothing outlives the deadline.
+      await Promise.race([closed, expired]);
+      for (const s of this.raw) s.destroy();
+      await closed;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private accept(socket: net.Socket, secure: boolean): void {
+    const ip = socket.remoteAddress ?? 'unknown';
+    // 'close' follows every 'error'; whoever owns the socket learns of its end there.
+    socket.on('error', () => undefined);
+    const reason = this.refusalReason(ip);
+    if (reason) return this.refuse(socket, reason);
+    this.table.add(socket, ip);
+    this.options.onConnection({
+      socket,
+      secure,
+      remoteAddress: ip,
+      release: () => this.table.release(socket),
+    });
+  }
+
+  private refusalReason(ip: string): RefusalReason | undefined {
+    const { connectionLimit, connectionLimitPerIP } = this.settings;
+    if (this.stopping) return 'stopping';
+    if (connectionLimit > 0 && this.table.size >= connectionLimit) return 'limit';
+    if (connectionLimitPerIP > 0 && this.table.countFrom(ip) >= connectionLimitPerIP) return 'perIpLimit';
+    return undefined;
+  }
+
+  private refuse(socket: net.Socket, reason: RefusalReason): void {
+    socket.end(this.options.refusal(reason));
+    setTimeout(() => socket.destroy(), this.options.refusalLingerMs ?? DEFAULT_REFUSAL_LINGER_MS).unref();
+  }
+}
