@@ -1,7 +1,8 @@
-// POST /oidc/backchannel-logout (OpenID Connect Back-Channel Logout 1.0): the JMAP HTTP server hands
-// the raw body and Content-Type here and writes back what this returns. A verified, first-seen logout
-// token revokes the OP session (or, with only `sub`, every session of that subject from that provider)
-// and answers 200; anything else answers 400 and changes nothing (§2.8). Responses are never cached.
+// POST /oidc/backchannel-logout (OpenID Connect Back-Channel Logout 1.0): the route
+// (backchannel-route.ts, served by JMAP or the control listener) hands the raw body and Content-Type
+// here and writes back what this returns. A verified, first-seen logout token revokes the OP session
+// (or, with only `sub`, every session of that subject from that provider) and answers 200; anything
+// else answers 400 and changes nothing (§2.8). Responses are never cached.
 import { decodeJwt } from 'jose';
 import type { Logger } from '../log/logger.js';
 import type { LogoutProvider } from './logout-providers.js';

@@ -18,7 +18,7 @@ import type { MailStore } from '../../src/store/types.js';
 const ALICE = 'alice@example.com';
 const BOB = 'bob@example.com';
 
-/** An HTTP server mounting the handler the way the JMAP server does. */
+/** A bare HTTP server in front of the handler (the real route is tested in control-http.test.ts). */
 async function startLogoutEndpoint(handler: () => BackchannelLogoutHandler | undefined): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
