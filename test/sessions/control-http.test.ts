@@ -14,8 +14,8 @@ import { BACKCHANNEL_LOGOUT_PATH } from '../../src/sessions/index.js';
 import { startTestIdp, type TestIdp } from '../../src/testing/oidc-provider.js';
 import { listenerPort, oidcXml } from '../../src/testing/tessera-conf.js';
 import { CapturedOutput } from '../server/capture.js';
-import { RawClient } from '../imap/raw-client.js';
 import { within } from './helpers.js';
+import { imapIdle, imapLogin } from './imap-login.js';
 
 const DOMAIN = 'example.test';
 const ALICE = `alice@${DOMAIN}`;
@@ -68,19 +68,6 @@ after(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function imapLogin(token: string): Promise<{ client: RawClient; reply: string }> {
-  const client = await RawClient.connect(imapPort);
-  const payload = Buffer.from(`n,a=${ALICE},\x01auth=Bearer ${token}\x01\x01`).toString('base64');
-  client.write(`a AUTHENTICATE OAUTHBEARER ${payload}\r\n`);
-  let line = await client.readLine(10_000);
-  if (line.startsWith('+ ')) {
-    client.write('AQ==\r\n');
-    line = await client.readLine(10_000);
-  }
-  while (!line.startsWith('a ')) line = await client.readLine(10_000);
-  return { client, reply: line };
-}
-
 test('JMAP is off, and the control listener serves only the back-channel logout route', async () => {
   assert.ok(!running.servers.some((s) => s.name === 'jmap'), 'no JMAP server');
   const get = await fetch(`${control}${BACKCHANNEL_LOGOUT_PATH}`);
@@ -102,18 +89,14 @@ test('JMAP is off, and the control listener serves only the back-channel logout 
 test('signing out at the provider ends the live IMAP session through the control listener', async () => {
   const issued = await idp.issueToken(ALICE);
   assert.ok(issued.sid, 'the token names its OP session');
-  const { client, reply } = await imapLogin(issued.accessToken);
-  assert.match(reply, /^a OK /, reply);
-  assert.match((await client.command('s', 'SELECT INBOX')).at(-1)!, /^s OK /);
-  client.write('i IDLE\r\n');
-  assert.match(await client.readLine(), /^\+ /);
+  const client = await imapIdle(imapPort, ALICE, issued.accessToken);
 
   const bye = client.readLine(5000);
   await idp.endSession(issued.sid);
   assert.match(await within(1000, bye, 'IMAP BYE'), /^\* BYE Session ended by the identity provider/);
   assert.ok(await client.closedWithin(1000), 'IMAP connection closed');
 
-  const again = await imapLogin(issued.accessToken);
+  const again = await imapLogin(imapPort, ALICE, issued.accessToken);
   assert.match(again.reply, /^a NO \[AUTHENTICATIONFAILED\]/);
   again.client.close();
 });
