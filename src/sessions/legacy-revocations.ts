@@ -29,6 +29,14 @@ interface LogoutJtiRow {
   expires_at: number;
 }
 
+/** The old file exists but cannot be read: the start stops rather than forget revocations silently. */
+export class LegacyRevocationsError extends Error {
+  override readonly name = 'LegacyRevocationsError';
+  constructor(readonly file: string, reason: string) {
+    super(`${file}: cannot import the revocations of an earlier version (${reason}); repair the file, or move it away to start without those revocations`);
+  }
+}
+
 export interface LegacyImport {
   revocations: number;
   logoutJtis: number;
@@ -43,7 +51,13 @@ export async function importLegacyRevocations(
 ): Promise<LegacyImport | undefined> {
   const file = join(dataDir, LEGACY_REVOCATIONS_FILE);
   if (!existsSync(file)) return undefined;
-  const { revoked, jtis } = readLegacyFile(file, now);
+  let legacy: { revoked: RevokedRow[]; jtis: LogoutJtiRow[] };
+  try {
+    legacy = readLegacyFile(file, now);
+  } catch (err) {
+    throw new LegacyRevocationsError(file, err instanceof Error ? err.message : String(err));
+  }
+  const { revoked, jtis } = legacy;
   for (const row of revoked) {
     await store.addRevocation({
       kind: row.kind as RevocationKind,

@@ -4,11 +4,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MemoryEventBus } from '../../src/events/memory-bus.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { createSessionControl, IMPORTED_REVOCATIONS_FILE, LEGACY_REVOCATIONS_FILE, type SessionControl } from '../../src/sessions/index.js';
+import { LegacyRevocationsError } from '../../src/sessions/legacy-revocations.js';
 import type { MailStore } from '../../src/store/types.js';
 import { openStore, tempDir, tokenPrincipal } from './helpers.js';
 
@@ -83,5 +85,22 @@ describe('revocations.sqlite of an earlier version', () => {
       assert.equal(existsSync(join(dir.dir, LEGACY_REVOCATIONS_FILE)), false);
       assert.equal(await control.isRevoked(tokenPrincipal({ user: 'a@example.test', sid: 'old-sid', issuer: ISSUER })), true);
     });
+  });
+
+  it('an unreadable file stops the start, naming the file and the way out, and is left in place', async () => {
+    const broken = await tempDir();
+    const bus = new MemoryEventBus();
+    const store = await openStore(broken.dir);
+    const control = createSessionControl({ dataDir: broken.dir, store, bus, logger: silentLogger(), oidc: [], adminSocket: false });
+    try {
+      await writeFile(join(broken.dir, LEGACY_REVOCATIONS_FILE), 'this is not a database, it only has the name of one\n'.repeat(200));
+      await assert.rejects(control.start(), (err: unknown) => err instanceof LegacyRevocationsError && err.message.includes(LEGACY_REVOCATIONS_FILE) && /move it away/.test(err.message));
+      assert.equal(existsSync(join(broken.dir, LEGACY_REVOCATIONS_FILE)), true);
+    } finally {
+      await control.stop();
+      await store.close();
+      await bus.close();
+      await broken.dispose();
+    }
   });
 });
