@@ -99,7 +99,7 @@ async function main(): Promise<void> {
   const bus = new MemoryEventBus(logger);
   const store = await openSqliteStore({ dataDir: dir, events: bus, logger });
   const users = new MemoryUsersRepository({ [USER]: 'pw' });
-  const sessions = await startTestSessionControl({ bus, logger });
+  const sessions = await startTestSessionControl({ bus, store, logger });
   const server = createJmapServer(
     { auth: new AuthService({ users, logger }), users, store, events: bus, logger, hostname: 'bench.test', sessions },
     {

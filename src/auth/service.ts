@@ -203,6 +203,7 @@ export class AuthService {
       user: identity.user,
       mechanism,
       tokenExpiry: identity.expiresAt !== undefined ? new Date(identity.expiresAt * 1000) : undefined,
+      issuedAt: identity.issuedAt !== undefined ? new Date(identity.issuedAt * 1000) : undefined,
       sid: identity.sid,
       jti: identity.jti,
       clientId: identity.clientId,

@@ -13,6 +13,11 @@ export interface Principal {
   mechanism: string;
   /** Set for token logins. */
   tokenExpiry?: Date;
+  /**
+   * When the token was issued: its `iat`, or introspection's `iat` for an opaque token; absent for
+   * passwords and for tokens that carry none. A user or subject revoked later refuses the token.
+   */
+  issuedAt?: Date;
   sid?: string;
   jti?: string;
   clientId?: string;

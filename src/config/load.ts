@@ -11,6 +11,7 @@ import { ConfigError } from './errors.js';
 import { loadJmapFile } from './jmap.js';
 import { loadImapFile, loadSmtpFile } from './listener-file.js';
 import { loadSettingsFile } from './settings.js';
+import { controlHttpActive } from './control.js';
 import type { TesseraConfig } from './types.js';
 import { loadUsersFile } from './users.js';
 
@@ -43,7 +44,7 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
   const ctx = (name: string): FileContext => new FileContext(dir, name, warnings);
 
   const settingsCtx = ctx(CONF_FILES.settings);
-  const settings = loadSettingsFile(settingsCtx, await readOptionalFile(settingsCtx), env);
+  const { settings, control } = loadSettingsFile(settingsCtx, await readOptionalFile(settingsCtx), env);
   const domainsCtx = ctx(CONF_FILES.domains);
   const domains = loadDomainsFile(domainsCtx, await readOptionalFile(domainsCtx));
   const usersCtx = ctx(CONF_FILES.users);
@@ -68,7 +69,8 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
   }
   if (jmap.enabled) uses.push({ address: jmap.bind, file: jmapCtx.display, key: 'jmap.port' });
   if (settings.devIdp.enabled) uses.push({ address: { host: '127.0.0.1', port: settings.devIdp.port }, file: settingsCtx.display, key: 'devIdp.port' });
+  if (controlHttpActive({ control, jmap, imap, smtp })) uses.push({ address: control.http.bind, file: settingsCtx.display, key: 'control.http.bind' });
   checkDuplicateBinds(uses);
 
-  return { config: { confDir: dir, settings, imap, smtp, jmap, users, domains }, warnings };
+  return { config: { confDir: dir, settings, control, imap, smtp, jmap, users, domains }, warnings };
 }

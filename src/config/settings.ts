@@ -5,7 +5,8 @@ import path from 'node:path';
 import type { FileContext } from './context.js';
 import { ConfigError } from './errors.js';
 import { PropertiesReader } from './properties.js';
-import type { LogLevel, TesseraSettings } from './types.js';
+import { readControlSettings } from './control.js';
+import type { ControlConfig, LogLevel, TesseraSettings } from './types.js';
 import { InvalidValue, parseBoolean, parseEnum, parseInteger, parsePort, parseUrl } from './values.js';
 
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -17,7 +18,12 @@ function parseLogLevel(raw: string): LogLevel {
   return parseEnum(raw.toLowerCase(), LOG_LEVELS);
 }
 
-export function loadSettingsFile(ctx: FileContext, text: string | undefined, env: NodeJS.ProcessEnv): TesseraSettings {
+/** tessera.properties: the settings proper, and the control listener's `control.http.*` keys. */
+export function loadSettingsFile(
+  ctx: FileContext,
+  text: string | undefined,
+  env: NodeJS.ProcessEnv,
+): { settings: TesseraSettings; control: ControlConfig } {
   const props = new PropertiesReader(ctx, text ?? '');
   // Relative to the working directory, like any path given on a command line.
   const dataDirRaw = env['TESSERA_DATA_DIR'] || props.get('data.dir')?.raw || DEFAULT_DATA_DIR;
@@ -55,6 +61,7 @@ export function loadSettingsFile(ctx: FileContext, text: string | undefined, env
     if (!/^[^\s@]+(@[^\s@]+)?$/.test(raw)) throw new InvalidValue('a local user name, e.g. admin@example.org');
     return raw.toLowerCase();
   });
+  const control = readControlSettings(props);
   props.warnUnused(new Map());
-  return { dataDir, storage, logLevel, devIdp, shutdownTimeout, seedDemoUser, ...(postmaster ? { postmaster } : {}) };
+  return { settings: { dataDir, storage, logLevel, devIdp, shutdownTimeout, seedDemoUser, ...(postmaster ? { postmaster } : {}) }, control };
 }

@@ -191,9 +191,20 @@ export interface TesseraSettings {
   postmaster?: string;
 }
 
+/** tessera.properties `control.http.*` (see control.ts). */
+export interface ControlConfig {
+  http: {
+    /** true/false as configured; 'auto' = only when JMAP is off and a listener takes OIDC tokens. */
+    enabled: boolean | 'auto';
+    bind: HostPort;
+  };
+}
+
 export interface TesseraConfig {
   confDir: string;
   settings: TesseraSettings;
+  /** The control HTTP listener (back-channel logout without JMAP). */
+  control: ControlConfig;
   imap: ImapServerConfig[];
   smtp: SmtpServerConfig[];
   jmap: JmapConfig;

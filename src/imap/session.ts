@@ -4,7 +4,7 @@
 // dispatcher's (./dispatch.ts); command handlers receive this object.
 import { randomUUID } from 'node:crypto';
 import type { ConnectionAuthContext, Principal } from '../auth/types.js';
-import type { SessionHandle } from '../sessions/types.js';
+import type { SessionHandle } from '../core/sessions.js';
 import type { ImapServerConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import { flat, type Wire } from './proto/serialize.js';

@@ -14,7 +14,8 @@ import { JmapApp } from './app.js';
 import { JmapHttpServer } from './http/server.js';
 import { buildStrategies } from './auth/strategies.js';
 import type { JmapAuthenticator } from './auth/types.js';
-import type { JmapSessionControl } from '../sessions/types.js';
+import type { SessionAdmission } from '../core/sessions.js';
+import type { HttpRoute } from '../core/http.js';
 
 export type { JmapAuthenticator } from './auth/types.js';
 export { XUserMisconfiguredError } from './auth/xuser.js';
@@ -34,10 +35,14 @@ export interface JmapDeps {
   hostname?: string;
   /**
    * Session control: push channels are admitted here (revocation, re-introspection and token expiry
-   * close them), token requests of revoked sessions get 401, and POST /oidc/backchannel-logout is
-   * answered by it.
+   * close them), and token requests of revoked sessions get 401.
    */
-  sessions: JmapSessionControl;
+  sessions: SessionAdmission;
+  /**
+   * Routes of other cores served on this HTTP server before JMAP's own (e.g. session control's
+   * POST /oidc/backchannel-logout); they handle their own authentication.
+   */
+  routes?: readonly HttpRoute[];
 }
 
 export interface JmapServer extends ProtocolServer {
@@ -71,6 +76,7 @@ export function createJmapServer(deps: JmapDeps, config: JmapConfig): JmapServer
     auth: config.auth,
     tokenExpiry: config.tokenExpiry,
     sessions: deps.sessions,
+    routes: deps.routes ?? [],
   });
   const tls = config.tls ?? { socketTLS: false, startTLS: false };
   const listener = new NetListener({

@@ -5,6 +5,7 @@
 // declared once with sharedResource() and obtained with ctx.use(), which creates it on first use
 // and closes it after every server has stopped, newest first.
 import { AuthService } from '../auth/service.js';
+import { controlHttpActive } from '../config/control.js';
 import { createDeliveryCore, type DeliveryCore } from '../delivery/index.js';
 import { startDevIdp, devIdpBannerLines, type DevIdp } from '../devidp/index.js';
 import { MemoryEventBus } from '../events/index.js';
@@ -16,6 +17,7 @@ import { createSmtpServers } from '../smtp/index.js';
 import { openSqliteStore, storeDirectory } from '../store/index.js';
 import type { MailStore } from '../store/types.js';
 import type { ProtocolFactory, ServerContext } from './context.js';
+import { ControlHttpServer } from './control-http.js';
 import { StartupError } from './errors.js';
 import { sharedResource } from './resources.js';
 import type { ProtocolServer } from './types.js';
@@ -74,6 +76,7 @@ export const sessionsResource = sharedResource<SessionControl>(
   async (ctx) => {
     const control = createSessionControl({
       dataDir: ctx.dataDir,
+      store: await ctx.use(storeResource),
       bus: await ctx.use(eventBusResource),
       logger: ctx.logger.child({ component: 'sessions' }),
       oidc: oidcBlocksOf(ctx.config),
@@ -205,10 +208,19 @@ const jmapFactory: ProtocolFactory = async (ctx) => {
         logger: ctx.logger,
         delivery: (await ctx.use(deliveryResource)).service,
         sessions: await ctx.use(sessionsResource),
+        // Back-channel logout on the JMAP port, where providers were told to post it so far.
+        routes: (await ctx.use(sessionsResource)).httpRoutes,
       },
       ctx.config.jmap,
     ),
   ];
+};
+
+/** The control listener: the cores' HTTP routes when JMAP is off, or wherever control.http.bind says. */
+const controlHttpFactory: ProtocolFactory = async (ctx) => {
+  if (!controlHttpActive(ctx.config)) return [];
+  const sessions = await ctx.use(sessionsResource);
+  return registered(ctx, [new ControlHttpServer(ctx.config.control.http.bind, sessions.httpRoutes, ctx.logger.child({ component: 'control-http' }))]);
 };
 
 /**
@@ -220,4 +232,4 @@ const sessionsFactory: ProtocolFactory = async (ctx) => {
   return [];
 };
 
-export const protocolFactories: ProtocolFactory[] = [devIdpFactory, sessionsFactory, smtpFactory, imapFactory, jmapFactory];
+export const protocolFactories: ProtocolFactory[] = [devIdpFactory, sessionsFactory, smtpFactory, imapFactory, jmapFactory, controlHttpFactory];

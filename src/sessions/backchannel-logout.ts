@@ -1,13 +1,14 @@
-// POST /oidc/backchannel-logout (OpenID Connect Back-Channel Logout 1.0): the JMAP HTTP server hands
-// the raw body and Content-Type here and writes back what this returns. A verified, first-seen logout
-// token revokes the OP session (or, with only `sub`, every session of that subject from that provider)
-// and answers 200; anything else answers 400 and changes nothing (§2.8). Responses are never cached.
+// POST /oidc/backchannel-logout (OpenID Connect Back-Channel Logout 1.0): the route
+// (backchannel-route.ts, served by JMAP or the control listener) hands the raw body and Content-Type
+// here and writes back what this returns. A verified, first-seen logout token revokes the OP session
+// (or, with only `sub`, every session of that subject from that provider) and answers 200; anything
+// else answers 400 and changes nothing (§2.8). Responses are never cached.
 import { decodeJwt } from 'jose';
 import type { Logger } from '../log/logger.js';
 import type { LogoutProvider } from './logout-providers.js';
 import { LogoutTokenError, verifyLogoutToken, type LogoutClaims, type LogoutTokenChecks } from './logout-token.js';
 import type { RevocationService } from './revocation.js';
-import type { RevocationStore } from './revocation-store.js';
+import type { RevocationStore } from '../store/revocations.js';
 
 export const BACKCHANNEL_LOGOUT_PATH = '/oidc/backchannel-logout';
 
@@ -20,7 +21,8 @@ export interface BackchannelLogoutResponse {
 export interface BackchannelLogoutOptions {
   providers: readonly LogoutProvider[];
   revocations: RevocationService;
-  store: RevocationStore;
+  /** Where logout-token jtis are remembered against replay. */
+  store: Pick<RevocationStore, 'rememberLogoutJti'>;
   logger: Logger;
   now?: () => number;
   clockToleranceSeconds?: number;
@@ -66,7 +68,7 @@ export function createBackchannelLogoutHandler(options: BackchannelLogoutOptions
     // Replay check last, so a refused token leaves no trace; the jti is kept as long as a token with
     // that iat (or exp) could still be accepted.
     const keepUntilSec = Math.max(claims.exp ?? 0, claims.iat + checks.maxAgeSeconds) + checks.clockToleranceSeconds;
-    const fresh = await options.store.rememberLogoutJti(claims.issuer, claims.jti, new Date(keepUntilSec * 1000));
+    const fresh = await options.store.rememberLogoutJti(claims.issuer, claims.jti, new Date(keepUntilSec * 1000), new Date(checks.now()));
     if (!fresh) {
       logger.warn({ issuer: claims.issuer, sid: claims.sid }, 'back-channel logout refused: replayed jti');
       return refuse('logout token already used');

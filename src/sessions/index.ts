@@ -1,34 +1,38 @@
 // Session control: the one object `tessera serve` creates for revocation. Protocols register their
-// authenticated connections with it and ask it whether a principal is revoked; the JMAP HTTP server
-// mounts its back-channel logout handler; it runs the re-validation loop, expiry timers, the admin
-// socket and the bus subscription that ends sessions revoked anywhere.
+// authenticated connections with it and ask it whether a principal is revoked; it offers its HTTP
+// routes (back-channel logout) as data for whichever HTTP server `tessera serve` mounts them on; it
+// runs the re-validation loop, expiry timers, the admin socket and the bus subscription that ends
+// sessions revoked anywhere. Revocations are kept by the mail store (RevocationStore).
 import type { AuthService } from '../auth/service.js';
 import type { Principal } from '../auth/types.js';
 import type { OidcConfig } from '../config/types.js';
 import type { EventBus, Unsubscribe } from '../events/types.js';
 import type { Logger } from '../log/logger.js';
 import type { FetchFunction } from '../auth/token/http.js';
+import type { HttpRoute } from '../core/http.js';
+import type { RevocationStore } from '../store/revocations.js';
 import { adminSocketPath } from './admin-protocol.js';
 import { AdminSocket } from './admin-socket.js';
 import { createBackchannelLogoutHandler, type BackchannelLogoutHandler } from './backchannel-logout.js';
+import { backchannelLogoutRoute } from './backchannel-route.js';
+import { importLegacyRevocations } from './legacy-revocations.js';
 import { createLogoutProviders } from './logout-providers.js';
 import { SessionRegistry } from './registry.js';
 import { Revalidator } from './revalidator.js';
 import { RevocationService } from './revocation.js';
-import { SqliteRevocationStore, type RevocationStore } from './revocation-store.js';
 import type { RevocationRequest, SessionHandle, SessionRegistration } from './types.js';
 
 export interface SessionControlDeps {
-  /** Holds revocations.sqlite and admin.sock. */
+  /** Holds admin.sock (and, from earlier versions, revocations.sqlite, imported at start). */
   dataDir: string;
+  /** Where revocations are kept: the mail store, shared by every node. Not closed by stop(). */
+  store: RevocationStore;
   bus: EventBus;
   logger: Logger;
   /** Every `oidc` block in the configuration (see oidcBlocksOf), for back-channel logout. */
   oidc: readonly OidcConfig[];
   /** Re-introspection and the shared JWKS caches; without it there is no re-validation loop. */
   auth?: AuthService;
-  /** Defaults to <dataDir>/revocations.sqlite (closed by stop()). */
-  store?: RevocationStore;
   /** Serve <dataDir>/admin.sock (default true). */
   adminSocket?: boolean;
   /** Longest access-token lifetime expected, seconds (how long revocations are kept by default). */
@@ -54,9 +58,14 @@ export interface SessionControl {
   /** Call after every successful token login and on every JMAP request: true = refuse as invalid. */
   isRevoked(principal: Principal): Promise<boolean>;
   revoke(request: RevocationRequest): Promise<void>;
-  /** Mount at POST /oidc/backchannel-logout (BACKCHANNEL_LOGOUT_PATH). */
+  /** The back-channel logout handler itself (POST BACKCHANNEL_LOGOUT_PATH), without HTTP. */
   readonly handleBackchannelLogout: BackchannelLogoutHandler;
-  /** Bus subscription, re-validation loop, admin socket, hourly purge. */
+  /** The HTTP routes to mount (back-channel logout), whatever protocols are enabled. */
+  readonly httpRoutes: readonly HttpRoute[];
+  /**
+   * Imports a revocations.sqlite left by an earlier version, then: bus subscription, re-validation
+   * loop, admin socket, hourly purge.
+   */
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -65,8 +74,7 @@ const PURGE_INTERVAL_MS = 3600_000;
 
 export function createSessionControl(deps: SessionControlDeps): SessionControl {
   const now = deps.now ?? Date.now;
-  const ownsStore = deps.store === undefined;
-  const store = deps.store ?? new SqliteRevocationStore(deps.dataDir, now);
+  const store = deps.store;
   const registry = new SessionRegistry({ logger: deps.logger, now });
   const revocations = new RevocationService({ store, bus: deps.bus, logger: deps.logger, now, retentionSeconds: deps.retentionSeconds });
   const providers = createLogoutProviders(deps.oidc, { logger: deps.logger, auth: deps.auth, fetch: deps.fetch, now });
@@ -103,8 +111,10 @@ export function createSessionControl(deps: SessionControlDeps): SessionControl {
     isRevoked: (principal) => revocations.isRevoked(principal),
     revoke: (request) => revocations.revoke(request),
     handleBackchannelLogout,
+    httpRoutes: [backchannelLogoutRoute(handleBackchannelLogout)],
     async start() {
       if (unsubscribe) return;
+      await importLegacyRevocations(deps.dataDir, store, deps.logger, new Date(now()));
       unsubscribe = registry.subscribe(deps.bus);
       await admin?.start();
       revalidator?.start();
@@ -123,7 +133,6 @@ export function createSessionControl(deps: SessionControlDeps): SessionControl {
       await revalidator?.stop();
       await admin?.stop();
       registry.close();
-      if (ownsStore) await store.close();
     },
   };
 }
@@ -132,7 +141,7 @@ export { BACKCHANNEL_LOGOUT_PATH, type BackchannelLogoutHandler, type Backchanne
 export { oidcBlocksOf } from './oidc-blocks.js';
 export { SessionRegistry, summarize } from './registry.js';
 export { RevocationService } from './revocation.js';
-export { SqliteRevocationStore, type RevocationStore } from './revocation-store.js';
+export { IMPORTED_REVOCATIONS_FILE, LEGACY_REVOCATIONS_FILE } from './legacy-revocations.js';
 export { AdminSocketInUseError, AdminSocketPathError } from './admin-socket.js';
 export { adminSocketPath } from './admin-protocol.js';
 export type * from './types.js';

@@ -1,13 +1,12 @@
 // Revoking sessions and refusing revoked tokens. A revocation is written down first (so a restart, or
 // a login racing the event, cannot slip past it) and then published on the event bus, from which every
 // node's registry ends the matching live sessions. Logins and JMAP requests ask isRevoked() with the
-// token's principal.
-import { decodeJwt } from 'jose';
+// token's principal. Revocations are kept by the mail store, so every node on a shared store sees them.
 import type { Principal } from '../auth/types.js';
 import type { EventBus } from '../events/types.js';
 import type { Logger } from '../log/logger.js';
 import { namesSomething } from './match.js';
-import type { RevocationStore, RevokedKind } from './revocation-store.js';
+import type { RevocationKind, RevocationStore } from '../store/revocations.js';
 import { EmptyRevocationError, type RevocationRequest, type SessionRevokedMessage } from './types.js';
 
 export interface RevocationServiceOptions {
@@ -50,7 +49,7 @@ export class RevocationService {
     const until = Math.max(request.expiresAt?.getTime() ?? now + this.retentionMs, now) + EXPIRY_LEEWAY_MS;
     const expiresAt = new Date(until);
     const issuer = request.issuer ?? '';
-    const entries: Array<[RevokedKind, string | undefined]> = [
+    const entries: Array<[RevocationKind, string | undefined]> = [
       ['sid', request.sid],
       ['jti', request.jti],
       // Sub-only revocations are what a sub-only logout token means; with a sid, sub only describes it.
@@ -58,7 +57,7 @@ export class RevocationService {
       ['user', request.user?.toLowerCase()],
     ];
     for (const [kind, value] of entries) {
-      if (value) await this.store.add({ kind, value, issuer, revokedAt, expiresAt });
+      if (value) await this.store.addRevocation({ kind, value, issuer, revokedAt, expiresAt });
     }
     const event: SessionRevokedMessage = { type: 'session-revoked', reason: request.reason };
     if (request.user) event.user = request.user;
@@ -79,31 +78,23 @@ export class RevocationService {
    * refused here: a new password login is a new session.
    */
   async isRevoked(principal: Principal): Promise<boolean> {
+    const now = new Date(this.now());
     const issuers = principal.issuer ? [principal.issuer, ''] : [''];
-    if (principal.sid && (await this.store.revokedAt('sid', principal.sid, issuers))) return true;
-    if (principal.jti && (await this.store.revokedAt('jti', principal.jti, issuers))) return true;
+    if (principal.sid && (await this.store.revokedAt('sid', principal.sid, issuers, now))) return true;
+    if (principal.jti && (await this.store.revokedAt('jti', principal.jti, issuers, now))) return true;
     if (principal.accessToken === undefined) return false;
-    const issuedAt = tokenIssuedAt(principal.accessToken);
+    // The validator took the issue time from the verified token or from introspection (opaque tokens).
+    const issuedAt = principal.issuedAt?.getTime();
     const revokedBefore = (at: Date | undefined): boolean =>
       // Without an iat the token may predate the revocation: refuse rather than guess.
       at !== undefined && (issuedAt === undefined || issuedAt <= at.getTime());
-    if (principal.subject && revokedBefore(await this.store.revokedAt('sub', principal.subject, issuers))) return true;
-    if (revokedBefore(await this.store.revokedAt('user', principal.user.toLowerCase(), ['']))) return true;
+    if (principal.subject && revokedBefore(await this.store.revokedAt('sub', principal.subject, issuers, now))) return true;
+    if (revokedBefore(await this.store.revokedAt('user', principal.user.toLowerCase(), [''], now))) return true;
     return false;
   }
 
   /** Forgets revocations whose tokens have all expired. */
   purgeExpired(): Promise<number> {
-    return this.store.purgeExpired();
-  }
-}
-
-/** The token's `iat` in ms, read without verification: the validator already verified the token. */
-function tokenIssuedAt(token: string): number | undefined {
-  try {
-    const { iat } = decodeJwt(token);
-    return typeof iat === 'number' ? iat * 1000 : undefined;
-  } catch {
-    return undefined; // opaque token
+    return this.store.purgeExpiredRevocations(new Date(this.now()));
   }
 }

@@ -16,7 +16,7 @@ import type { Mailbox } from './proto/path.js';
 import type { SmtpConnection } from './connection.js';
 import type { SessionLimits } from './limits.js';
 import type { SmtpDeps } from './deps.js';
-import type { SessionHandle } from '../sessions/types.js';
+import type { SessionHandle } from '../core/sessions.js';
 import { COMMANDS } from './commands/index.js';
 import { handleSaslStep } from './commands/auth.js';
 import { deliverTransaction } from './deliver.js';

@@ -34,6 +34,7 @@
 //  - Times are JS Dates (UTC instants); sizes are bytes.
 import type { EventBus } from '../events/types.js';
 import type { Logger } from '../log/logger.js';
+import type { RevocationStore } from './revocations.js';
 
 export * from './errors.js';
 
@@ -667,14 +668,14 @@ export interface DeliveryAttempt {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Token revocation registry
+// Token revocation registry (its interface lives in revocations.ts)
 
-export type RevocationKind = 'sid' | 'jti' | 'sub';
+export type { Revocation, RevocationKind, RevocationStore } from './revocations.js';
 
 // ---------------------------------------------------------------------------------------------
 // The store
 
-export interface MailStore {
+export interface MailStore extends RevocationStore {
   // --- accounts
   /** Creates the account and its special-use mailboxes on first call; idempotent and race-free. */
   ensureAccount(account: string): Promise<Account>;
@@ -815,11 +816,7 @@ export interface MailStore {
   /** Bytes of a queued message. */
   readOutbound(id: string): Promise<Buffer | null>;
 
-  // --- token revocation registry
-  revoke(kind: RevocationKind, value: string, issuer: string, expiresAt: Date): Promise<void>;
-  isRevoked(kind: RevocationKind, value: string, issuer: string): Promise<boolean>;
-  /** Removes entries whose expiresAt has passed. Returns how many. */
-  purgeExpiredRevocations(now?: Date): Promise<number>;
+  // --- token revocation registry: see RevocationStore (revocations.ts)
 
   /** Waits for in-flight writes, closes the database. */
   close(): Promise<void>;

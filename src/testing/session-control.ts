@@ -1,8 +1,8 @@
-// A real SessionControl for protocol tests: revocations in SQLite under a fresh temp directory, no
-// admin socket, subscribed to the test's event bus so `session-revoked` events end registered
-// sessions exactly as in `tessera serve`.
+// A real SessionControl for protocol tests: revocations in the test's mail store, a fresh temp
+// directory as its data directory, no admin socket, subscribed to the test's event bus so
+// `session-revoked` events end registered sessions exactly as in `tessera serve`.
 //
-//   const sessions = await startTestSessionControl({ bus, logger, auth, oidc: [idp.oidcConfig()] });
+//   const sessions = await startTestSessionControl({ bus, store, logger, auth, oidc: [idp.oidcConfig()] });
 //   new ImapServer({ auth, store, events: bus, logger, sessions }, config);
 //   await sessions.close();   // stops it and removes the directory
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -12,10 +12,13 @@ import type { AuthService } from '../auth/service.js';
 import type { OidcConfig } from '../config/types.js';
 import type { EventBus } from '../events/types.js';
 import type { Logger } from '../log/logger.js';
+import type { RevocationStore } from '../store/revocations.js';
 import { createSessionControl, type SessionControl } from '../sessions/index.js';
 
 export interface TestSessionControlOptions {
   bus: EventBus;
+  /** The test's mail store, which keeps the revocations (the caller closes it). */
+  store: RevocationStore;
   logger: Logger;
   /** Enables re-introspection of sessions whose oidc block has introspection and revalidateInterval. */
   auth?: AuthService;
@@ -33,6 +36,7 @@ export async function startTestSessionControl(options: TestSessionControlOptions
   const dir = await mkdtemp(join(tmpdir(), 'tessera-sessions-'));
   const control = createSessionControl({
     dataDir: dir,
+    store: options.store,
     bus: options.bus,
     logger: options.logger,
     oidc: options.oidc ?? [],

@@ -65,6 +65,14 @@ describe('genuine tokens', () => {
     assert.equal(v.identity.subject, decodeJwt(issued.accessToken).sub);
   });
 
+  test('the identity carries the token’s issue time (iat)', async () => {
+    const token = await idp.accessToken(ALICE);
+    const v = await validator().validate(token);
+    assert.ok(v.ok, !v.ok ? v.reason : '');
+    assert.equal(v.identity.issuedAt, decodeJwt(token).iat);
+    assert.equal(typeof v.identity.issuedAt, 'number');
+  });
+
   test('jwksURL alone (no discovery) also works', async () => {
     const v = await validator({ oidcConfigurationURL: undefined, jwksURL: idp.jwksUrl }).validate(await idp.accessToken(ALICE));
     assert.ok(v.ok);
@@ -293,6 +301,16 @@ describe('introspection (RFC 7662)', () => {
     assert.ok(v.ok, !v.ok ? v.reason : '');
     assert.equal(v.identity.user, ALICE);
     assert.equal(v.identity.clientId, opaqueIdp.clientId);
+  });
+
+  test('an opaque token carries its issue time from introspection (iat)', async () => {
+    const before = Math.floor(Date.now() / 1000);
+    const token = await opaqueIdp.accessToken(ALICE);
+    const after = Math.ceil(Date.now() / 1000);
+    const v = await opaqueValidator().validate(token);
+    assert.ok(v.ok, !v.ok ? v.reason : '');
+    assert.ok(v.identity.issuedAt !== undefined, 'introspection answered an iat');
+    assert.ok(v.identity.issuedAt >= before && v.identity.issuedAt <= after, `iat ${v.identity.issuedAt} within [${before}, ${after}]`);
   });
 
   test('introspection active:false (token revoked at the provider) is refused', async () => {

@@ -89,7 +89,7 @@ export async function startImap(options: HarnessOptions = {}): Promise<ImapHarne
     },
     ...options.config,
   });
-  const sessions = await startTestSessionControl({ bus: events, logger, auth, oidc: config.auth.oidc ? [config.auth.oidc] : [] });
+  const sessions = await startTestSessionControl({ bus: events, store, logger, auth, oidc: config.auth.oidc ? [config.auth.oidc] : [] });
   const server = new ImapServer({ auth, store, events, logger, sessions }, config);
   await server.start();
   const port = server.ports()[0]!;

@@ -19,7 +19,7 @@ const events = new MemoryEventBus(logger);
 const store = await openSqliteStore({ dataDir, events, logger });
 const users = new MemoryUsersRepository({ [user]: password });
 const auth = new AuthService({ users, logger, throttle: { freeFailures: 1000, lockoutAfter: 100000 } });
-const sessions = await startTestSessionControl({ bus: events, logger, auth, oidc: [] });
+const sessions = await startTestSessionControl({ bus: events, store, logger, auth, oidc: [] });
 const server = new ImapServer({ auth, store, events, logger, sessions }, imapConfig());
 await server.start();
 process.stdout.write(`PORT ${server.ports()[0]}\n`);

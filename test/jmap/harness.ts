@@ -70,9 +70,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const delivery = options.delivery?.(store, users, logger);
   const config = jmapConfig(options.config);
   const oidc: OidcConfig[] = config.auth.oidc ? [config.auth.oidc] : [];
-  const sessions = await startTestSessionControl({ bus, logger, oidc, ...(auth instanceof AuthService ? { auth } : {}) });
+  const sessions = await startTestSessionControl({ bus, store, logger, oidc, ...(auth instanceof AuthService ? { auth } : {}) });
   const server = createJmapServer(
-    { auth, users, store, events: bus, logger, hostname: 'tessera.test', sessions, ...(delivery ? { delivery } : {}) },
+    { auth, users, store, events: bus, logger, hostname: 'tessera.test', sessions, routes: sessions.httpRoutes, ...(delivery ? { delivery } : {}) },
     config,
   );
   await server.start();

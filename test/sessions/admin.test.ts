@@ -11,7 +11,8 @@ import { MemoryEventBus } from '../../src/events/memory-bus.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { AdminSocketInUseError, AdminSocketPathError, adminSocketPath, createSessionControl, type SessionControl } from '../../src/sessions/index.js';
 import { ADMIN_REVOKE_REASON } from '../../src/sessions/admin-socket.js';
-import { FakeSession, register, settle, tempDir, tokenPrincipal, within } from './helpers.js';
+import { FakeSession, openStore, register, settle, tempDir, tokenPrincipal, within } from './helpers.js';
+import type { MailStore } from '../../src/store/types.js';
 
 function cliIO(): { io: CliIO; out(): string; err(): string } {
   let out = '';
@@ -57,6 +58,7 @@ describe('admin socket and `tessera sessions`', () => {
   let dataDir: string;
   let bus: MemoryEventBus;
   let control: SessionControl;
+  let store: MailStore;
 
   const cli = async (...argv: string[]) => {
     const c = cliIO();
@@ -74,12 +76,14 @@ describe('admin socket and `tessera sessions`', () => {
     // A socket file left behind by a crashed server must not prevent a start.
     await writeFile(adminSocketPath(dataDir), '');
     bus = new MemoryEventBus();
-    control = createSessionControl({ dataDir, bus, logger: silentLogger(), oidc: [] });
+    store = await openStore(dataDir);
+    control = createSessionControl({ dataDir, store, bus, logger: silentLogger(), oidc: [] });
     await control.start();
   });
 
   after(async () => {
     await control.stop();
+    await store.close();
     await bus.close();
     await root.dispose();
   });
@@ -91,7 +95,7 @@ describe('admin socket and `tessera sessions`', () => {
   });
 
   it('refuses to start a second server on the same data directory', async () => {
-    const second = createSessionControl({ dataDir, bus: new MemoryEventBus(), logger: silentLogger(), oidc: [] });
+    const second = createSessionControl({ dataDir, store, bus: new MemoryEventBus(), logger: silentLogger(), oidc: [] });
     await assert.rejects(second.start(), AdminSocketInUseError);
     await second.stop();
     assert.equal((await cli('list')).code, 0, 'the first server still answers');
@@ -99,7 +103,7 @@ describe('admin socket and `tessera sessions`', () => {
 
   it('names the fix when the data directory path is too long for a Unix socket', async () => {
     const longDir = join(root.dir, 'd'.repeat(120));
-    const c = createSessionControl({ dataDir: longDir, bus: new MemoryEventBus(), logger: silentLogger(), oidc: [] });
+    const c = createSessionControl({ dataDir: longDir, store, bus: new MemoryEventBus(), logger: silentLogger(), oidc: [] });
     await assert.rejects(c.start(), (err: unknown) => err instanceof AdminSocketPathError && /data\.dir/.test(err.message));
     await c.stop();
   });

@@ -12,12 +12,13 @@ import { MemoryUsersRepository } from '../../src/testing/memory-users.js';
 import { startTestIdp, type TestIdp } from '../../src/testing/oidc-provider.js';
 import { BACKCHANNEL_LOGOUT_PATH, createSessionControl, type BackchannelLogoutHandler, type SessionControl } from '../../src/sessions/index.js';
 import { BACKCHANNEL_LOGOUT_EVENT } from '../../src/sessions/logout-token.js';
-import { FakeSession, register, settle, tempDir, within } from './helpers.js';
+import { FakeSession, openStore, register, settle, tempDir, within } from './helpers.js';
+import type { MailStore } from '../../src/store/types.js';
 
 const ALICE = 'alice@example.com';
 const BOB = 'bob@example.com';
 
-/** An HTTP server mounting the handler the way the JMAP server does. */
+/** A bare HTTP server in front of the handler (the real route is tested in control-http.test.ts). */
 async function startLogoutEndpoint(handler: () => BackchannelLogoutHandler | undefined): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -46,6 +47,7 @@ describe('OIDC back-channel logout with a real oidc-provider', () => {
   let bus: MemoryEventBus;
   let auth: AuthService;
   let control: SessionControl;
+  let store: MailStore;
   let ctx: ConnectionAuthContext;
   let otherCtx: ConnectionAuthContext;
 
@@ -84,16 +86,18 @@ describe('OIDC back-channel logout with a real oidc-provider', () => {
     const users = new MemoryUsersRepository({ [ALICE]: 'pw', [BOB]: 'pw' });
     auth = new AuthService({ users, logger: silentLogger() });
     bus = new MemoryEventBus();
+    store = await openStore(dir.dir);
     const oidc = idp.oidcConfig();
     const otherOidc = otherIdp.oidcConfig({ clientId: 'tessera-at-other' });
     ctx = { protocol: 'imap', auth: { plainAuthEnabled: false, requireSSL: true, oidc }, secure: true, peer: '127.0.0.1' };
     otherCtx = { ...ctx, auth: { ...ctx.auth, oidc: otherOidc } };
-    control = createSessionControl({ dataDir: dir.dir, bus, logger: silentLogger(), oidc: [oidc, otherOidc], auth, adminSocket: false });
+    control = createSessionControl({ dataDir: dir.dir, store, bus, logger: silentLogger(), oidc: [oidc, otherOidc], auth, adminSocket: false });
     await control.start();
   });
 
   after(async () => {
     await control.stop();
+    await store.close();
     await bus.close();
     await auth.close();
     await idp.close();

@@ -18,10 +18,10 @@ import { BACKCHANNEL_LOGOUT_EVENT } from '../../src/sessions/logout-token.js';
 import { startTestIdp, type TestIdp } from '../../src/testing/oidc-provider.js';
 import { jmapProperties, listenerPort, oidcXml } from '../../src/testing/tessera-conf.js';
 import { CapturedOutput } from '../server/capture.js';
-import { RawClient } from '../imap/raw-client.js';
 import { RawSmtpClient } from '../smtp/raw-client.js';
 import { cli } from '../cli/in-process.js';
 import { within } from './helpers.js';
+import { imapIdle, imapLogin } from './imap-login.js';
 
 const DOMAIN = 'example.test';
 const ALICE = `alice@${DOMAIN}`;
@@ -108,31 +108,6 @@ async function startTessera(): Promise<Tessera> {
 function server(): Tessera {
   if (!tessera) throw new Error('Tessera is not running');
   return tessera;
-}
-
-const bearerPayload = (user: string, token: string): string => Buffer.from(`n,a=${user},\x01auth=Bearer ${token}\x01\x01`).toString('base64');
-
-/** AUTHENTICATE OAUTHBEARER; returns the tagged reply and the client. */
-async function imapLogin(port: number, user: string, token: string): Promise<{ client: RawClient; reply: string }> {
-  const client = await RawClient.connect(port);
-  client.write(`a AUTHENTICATE OAUTHBEARER ${bearerPayload(user, token)}\r\n`);
-  let line = await client.readLine(10_000);
-  // A refused token first gets the RFC 7628 error challenge, answered with a dummy response.
-  if (line.startsWith('+ ')) {
-    client.write('AQ==\r\n');
-    line = await client.readLine(10_000);
-  }
-  while (!line.startsWith('a ')) line = await client.readLine(10_000);
-  return { client, reply: line };
-}
-
-async function imapIdle(port: number, user: string, token: string): Promise<RawClient> {
-  const { client, reply } = await imapLogin(port, user, token);
-  assert.match(reply, /^a OK /, reply);
-  assert.match((await client.command('s', 'SELECT INBOX')).at(-1)!, /^s OK /);
-  client.write('i IDLE\r\n');
-  assert.match(await client.readLine(), /^\+ /);
-  return client;
 }
 
 async function smtpAuth(user: string, token: string): Promise<{ client: RawSmtpClient; code: number; text: string }> {

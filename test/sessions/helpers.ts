@@ -6,11 +6,20 @@ import { join } from 'node:path';
 import type { Principal, Protocol } from '../../src/auth/types.js';
 import type { AuthConfig, TokenExpiryPolicy } from '../../src/config/types.js';
 import type { SessionHandle, SessionRegistration } from '../../src/sessions/types.js';
-import { createLogger, type Logger } from '../../src/log/logger.js';
+import { createLogger, silentLogger, type Logger } from '../../src/log/logger.js';
+import { MemoryEventBus } from '../../src/events/memory-bus.js';
+import { openSqliteStore } from '../../src/store/index.js';
+import type { MailStore } from '../../src/store/types.js';
 
 export async function tempDir(): Promise<{ dir: string; dispose(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'tessera-sessions-'));
   return { dir, dispose: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** The mail store that keeps revocations, as `tessera serve` opens it: <dataDir>/store. */
+export function openStore(dataDir: string): Promise<MailStore> {
+  const logger = silentLogger();
+  return openSqliteStore({ dataDir: join(dataDir, 'store'), events: new MemoryEventBus(logger), logger });
 }
 
 /** A stand-in for an IMAP/SMTP/JMAP connection: records terminate() calls. */

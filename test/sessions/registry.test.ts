@@ -5,7 +5,8 @@ import { silentLogger } from '../../src/log/logger.js';
 import { createSessionControl, type SessionControl } from '../../src/sessions/index.js';
 import { SessionRegistry } from '../../src/sessions/registry.js';
 import { EmptyRevocationError } from '../../src/sessions/types.js';
-import { FakeSession, register, settle, tempDir, tokenPrincipal, within } from './helpers.js';
+import { FakeSession, openStore, register, settle, tempDir, tokenPrincipal, within } from './helpers.js';
+import type { MailStore } from '../../src/store/types.js';
 
 const ISSUER = 'https://idp.example.test';
 const OTHER_ISSUER = 'https://other-idp.example.test';
@@ -14,16 +15,19 @@ describe('session registry and bus-driven termination', () => {
   let dir: { dir: string; dispose(): Promise<void> };
   let bus: MemoryEventBus;
   let control: SessionControl;
+  let store: MailStore;
 
   before(async () => {
     dir = await tempDir();
     bus = new MemoryEventBus();
-    control = createSessionControl({ dataDir: dir.dir, bus, logger: silentLogger(), oidc: [], adminSocket: false });
+    store = await openStore(dir.dir);
+    control = createSessionControl({ dataDir: dir.dir, store, bus, logger: silentLogger(), oidc: [], adminSocket: false });
     await control.start();
   });
 
   after(async () => {
     await control.stop();
+    await store.close();
     await bus.close();
     await dir.dispose();
   });

@@ -8,7 +8,8 @@ import { MemoryUsersRepository } from '../../src/testing/memory-users.js';
 import { startTestIdp, type TestIdp } from '../../src/testing/oidc-provider.js';
 import { createSessionControl, type SessionControl } from '../../src/sessions/index.js';
 import { INACTIVE_REASON } from '../../src/sessions/revalidator.js';
-import { FakeSession, captureLogger, register, settle, tempDir, within } from './helpers.js';
+import { FakeSession, captureLogger, openStore, register, settle, tempDir, within } from './helpers.js';
+import type { MailStore } from '../../src/store/types.js';
 
 const ALICE = 'alice@example.com';
 
@@ -18,6 +19,7 @@ describe('re-introspection of live token sessions', () => {
   let bus: MemoryEventBus;
   let auth: AuthService;
   let control: SessionControl;
+  let store: MailStore;
   let ctx: ConnectionAuthContext;
   const log = captureLogger();
 
@@ -37,12 +39,14 @@ describe('re-introspection of live token sessions', () => {
     ctx = { protocol: 'imap', auth: { plainAuthEnabled: true, requireSSL: false, oidc }, secure: true, peer: '127.0.0.1' };
     auth = new AuthService({ users: new MemoryUsersRepository({ [ALICE]: 'pw' }), logger: silentLogger(), tokens: { failureRetryMs: 0 } });
     bus = new MemoryEventBus();
-    control = createSessionControl({ dataDir: dir.dir, bus, logger: log.logger, oidc: [oidc], auth, adminSocket: false, revalidateTickMs: 50 });
+    store = await openStore(dir.dir);
+    control = createSessionControl({ dataDir: dir.dir, store, bus, logger: log.logger, oidc: [oidc], auth, adminSocket: false, revalidateTickMs: 50 });
     await control.start();
   });
 
   after(async () => {
     await control.stop();
+    await store.close();
     await bus.close();
     await auth.close();
     await idp.close();

@@ -39,6 +39,7 @@ export function identityFields(claims: Record<string, unknown>): Omit<TokenIdent
     subject: optString(claims.sub),
     issuer: optString(claims.iss),
     expiresAt: typeof claims.exp === 'number' && Number.isFinite(claims.exp) ? claims.exp : undefined,
+    issuedAt: typeof claims.iat === 'number' && Number.isFinite(claims.iat) ? claims.iat : undefined,
     sid: optString(claims.sid),
     jti: optString(claims.jti),
     clientId: optString(claims.client_id) ?? optString(claims.azp),

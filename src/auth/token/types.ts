@@ -8,6 +8,8 @@ export interface TokenIdentity {
   issuer?: string;
   /** Seconds since epoch, when the token (or introspection) gave one. */
   expiresAt?: number;
+  /** The token's `iat` (or introspection's), seconds since epoch; revocation by time compares it. */
+  issuedAt?: number;
   sid?: string;
   jti?: string;
   clientId?: string;

@@ -9,8 +9,8 @@ import { WebSocketServer } from 'ws';
 import type { Logger } from '../../log/logger.js';
 import type { Principal } from '../../auth/types.js';
 import type { AuthConfig, TokenExpiryPolicy } from '../../config/types.js';
-import { BACKCHANNEL_LOGOUT_PATH, MAX_LOGOUT_BODY_BYTES } from '../../sessions/backchannel-logout.js';
-import type { JmapSessionControl } from '../../sessions/types.js';
+import type { HttpRoute } from '../../core/http.js';
+import type { SessionAdmission } from '../../core/sessions.js';
 import { PushChannels, type PushChannel } from '../push/channels.js';
 import type { CoreLimits } from '../capabilities.js';
 import { RequestProblem } from '../errors.js';
@@ -37,8 +37,10 @@ export interface JmapHttpOptions {
   /** JMAP's auth settings, kept with each push channel for re-introspection. */
   auth: AuthConfig;
   tokenExpiry: TokenExpiryPolicy;
-  /** Admits push channels, refuses revoked tokens, answers back-channel logout. */
-  sessions: JmapSessionControl;
+  /** Admits push channels and refuses revoked tokens. */
+  sessions: SessionAdmission;
+  /** Other cores' routes (back-channel logout), matched by exact path before JMAP's own. */
+  routes: readonly HttpRoute[];
 }
 
 const SHUTDOWN_REASON = 'server shutting down';
@@ -150,13 +152,14 @@ export class JmapHttpServer {
       res.end();
       return;
     }
-    if (path === BACKCHANNEL_LOGOUT_PATH) {
-      if (method !== 'POST') {
+    const extra = this.options.routes.find((r) => r.path === path);
+    if (extra) {
+      if (method !== extra.method) {
         req.resume();
-        sendProblem(res, plainProblem(405, 'use POST'), { Allow: 'POST' });
+        sendProblem(res, plainProblem(405, `use ${extra.method}`), { Allow: extra.method });
         return;
       }
-      await this.backchannelLogout(req, res);
+      await extra.handle(req, res);
       return;
     }
     if (path === PATHS.wellKnown) {
@@ -186,26 +189,6 @@ export class JmapHttpServer {
     else if (path === PATHS.eventSource) await this.eventSource(req, res, url, principal);
     else if (path.startsWith(PATHS.upload)) await this.upload(req, res, path, principal);
     else await this.download(res, path, url, principal);
-  }
-
-  /**
-   * OpenID Connect Back-Channel Logout: unauthenticated (the logout token is the credential, verified
-   * by session control), body capped, and the answer is exactly the handler's.
-   */
-  private async backchannelLogout(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let body: Buffer;
-    try {
-      body = await readBody(req, MAX_LOGOUT_BODY_BYTES);
-    } catch (err) {
-      if (!(err instanceof BodyTooLargeError)) throw err;
-      // §2.8: a request that cannot be a valid logout answers 400.
-      res.writeHead(400, { 'Cache-Control': 'no-store', 'Content-Length': 0 });
-      res.end();
-      return;
-    }
-    const answer = await this.options.sessions.handleBackchannelLogout(body, req.headers['content-type']);
-    res.writeHead(answer.status, { ...answer.headers, 'Content-Length': Buffer.byteLength(answer.body) });
-    res.end(answer.body);
   }
 
   /** EventSource: admitted to session control before the stream opens, so a revoked token gets 401. */

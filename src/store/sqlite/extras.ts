@@ -1,5 +1,5 @@
 // The smaller services living in the same database: quota, JMAP uploads, per-account settings,
-// the outbound queue, the token revocation registry and garbage collection.
+// the outbound queue and garbage collection (revocations: revocations.ts).
 import type {
   ByteRange,
   ClaimRequest,
@@ -11,7 +11,6 @@ import type {
   OutboundStatus,
   QuotaLimits,
   QuotaUsage,
-  RevocationKind,
   SettingValue,
   UploadedBlob,
   WriteOptions,
@@ -223,22 +222,6 @@ export function cancelOutbound(ctx: Ctx, id: string): boolean {
 export async function readOutbound(ctx: Ctx, id: string): Promise<Buffer | null> {
   const item = getOutbound(ctx, id);
   return item ? ctx.blobs.read(item.blobId) : null;
-}
-
-export function revoke(ctx: Ctx, kind: RevocationKind, value: string, issuer: string, expiresAt: Date): void {
-  sql(ctx, 
-      `INSERT INTO revocation (kind, value, issuer, expires_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (kind, value, issuer) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`,
-    )
-    .run(kind, value, issuer, expiresAt.getTime());
-}
-
-export function isRevoked(ctx: Ctx, kind: RevocationKind, value: string, issuer: string): boolean {
-  return !!sql(ctx, 'SELECT 1 FROM revocation WHERE kind = ? AND value = ? AND issuer = ? AND expires_at > ?').get(kind, value, issuer, Date.now());
-}
-
-export function purgeExpiredRevocations(ctx: Ctx, now: Date): number {
-  return sql(ctx, 'DELETE FROM revocation WHERE expires_at <= ?').run(now.getTime()).changes;
 }
 
 /** Blob files younger than this are never collected: an append may be about to reference them. */

@@ -439,12 +439,26 @@ CREATE TABLE IF NOT EXISTS outbound (
 );
 CREATE INDEX IF NOT EXISTS outbound_due ON outbound(status, next_attempt_at);
 
-CREATE TABLE IF NOT EXISTS revocation (
+-- Revoked OpenID sessions and tokens (see revocations.ts), kept until the tokens they concern
+-- have expired. revoked_at: tokens of a revoked sub or user issued at or before it are refused.
+-- New tables need no schema version: SCHEMA creates them in existing databases as in new ones.
+CREATE TABLE IF NOT EXISTS revoked (
   kind TEXT NOT NULL,
   value TEXT NOT NULL,
   issuer TEXT NOT NULL,
+  revoked_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL,
   PRIMARY KEY (kind, value, issuer)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS revocation_expiry ON revocation(expires_at);
+CREATE INDEX IF NOT EXISTS revoked_expiry ON revoked(expires_at);
+-- Back-channel logout token ids seen, so a replayed logout token is refused.
+CREATE TABLE IF NOT EXISTS logout_jti (
+  issuer TEXT NOT NULL,
+  jti TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (issuer, jti)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS logout_jti_expiry ON logout_jti(expires_at);
+-- The registry before it had revocation times was never written to (nothing called it).
+DROP TABLE IF EXISTS revocation;
 `;

@@ -35,6 +35,7 @@ import type {
   OutboundStatus,
   QuotaLimits,
   QuotaUsage,
+  Revocation,
   RevocationKind,
   SettingValue,
   StoreFlagsRequest,
@@ -50,6 +51,7 @@ import * as mailboxes from './mailboxes.js';
 import * as messages from './messages.js';
 import * as reads from './reads.js';
 import * as extras from './extras.js';
+import * as revocations from './revocations.js';
 import { ftsQueries, type FtsMatches, type Scope } from './search-sql.js';
 
 export class SqliteMailStore implements MailStore {
@@ -233,14 +235,17 @@ export class SqliteMailStore implements MailStore {
     return this.run(() => extras.readOutbound(this.ctx, id));
   }
 
-  revoke(kind: RevocationKind, value: string, issuer: string, expiresAt: Date): Promise<void> {
-    return this.run(() => extras.revoke(this.ctx, kind, value, issuer, expiresAt));
+  addRevocation(revocation: Revocation): Promise<void> {
+    return this.run(() => revocations.addRevocation(this.ctx, revocation));
   }
-  isRevoked(kind: RevocationKind, value: string, issuer: string): Promise<boolean> {
-    return this.run(() => extras.isRevoked(this.ctx, kind, value, issuer));
+  revokedAt(kind: RevocationKind, value: string, issuers: readonly string[], now: Date): Promise<Date | undefined> {
+    return this.run(() => revocations.revokedAt(this.ctx, kind, value, issuers, now));
+  }
+  rememberLogoutJti(issuer: string, jti: string, expiresAt: Date, now: Date): Promise<boolean> {
+    return this.run(() => revocations.rememberLogoutJti(this.ctx, issuer, jti, expiresAt, now));
   }
   purgeExpiredRevocations(now: Date = new Date()): Promise<number> {
-    return this.run(() => extras.purgeExpiredRevocations(this.ctx, now));
+    return this.run(() => revocations.purgeExpiredRevocations(this.ctx, now));
   }
 
   async close(): Promise<void> {
