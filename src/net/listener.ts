@@ -93,7 +93,7 @@ export class NetListener {
         server.on('tlsClientError', (err: Error) => this.options.logger.debug({ err: err.message, listener: this.settings.name }, 'TLS handshake failed'));
       }
       await new Promise<void>((resolve, reject) => {
-        const onError = (err: Error): void => reject(new Error(`${this.settings.name}: cannot listen on ${bind.host}:${bind.port}: ${err.message}`));
+        const onError = (err: Error): void => reject(new Error(`${this.settings.name}: cannot listen on ${bind.host}:${bind.port} (${this.settings.source}): ${err.message}`));
         server.once('error', onError);
         server.listen({ host: bind.host, port: bind.port }, () => {
           server.off('error', onError);

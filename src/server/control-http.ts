@@ -2,54 +2,69 @@
 // logout) on tessera.properties `control.http.bind`, so they work with JMAP disabled. Plain HTTP on
 // loopback by default; nothing else is served here (every other path is 404).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Socket } from 'node:net';
 import type { HostPort } from '../config/types.js';
 import type { HttpRoute } from '../core/http.js';
-import type { Logger } from '../log/logger.js';
 import type { ProtocolServer } from './types.js';
+import type { Logger } from '../log/logger.js';
+import { NetListener } from '../net/index.js';
 
 export const CONTROL_HTTP_NAME = 'control-http';
+
+const SOURCE = 'tessera.properties control.http.bind';
 
 export class ControlHttpServer implements ProtocolServer {
   readonly name = CONTROL_HTTP_NAME;
   private readonly server: Server;
+  private readonly listener: NetListener;
+  private readonly sockets = new Set<Socket>();
 
   constructor(
-    private readonly bind: HostPort,
+    bind: HostPort,
     private readonly routes: readonly HttpRoute[],
     private readonly logger: Logger,
   ) {
     this.server = createServer((req, res) => void this.handle(req, res));
-  }
-
-  async start(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error): void =>
-        reject(new Error(`control HTTP listener cannot listen on ${this.bind.host}:${this.bind.port} (tessera.properties control.http.bind): ${err.message}`));
-      this.server.once('error', onError);
-      this.server.listen(this.bind.port, this.bind.host, () => {
-        this.server.off('error', onError);
-        resolve();
-      });
+    // The edge accepts; Node enforces headersTimeout/requestTimeout only once the server "listens".
+    this.server.emit('listening');
+    this.listener = new NetListener({
+      settings: {
+        name: CONTROL_HTTP_NAME,
+        source: SOURCE,
+        bind: [bind],
+        tls: { socketTLS: false, startTLS: false },
+        connectionLimit: 0,
+        connectionLimitPerIP: 0,
+      },
+      refusal: () => 'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+      logger,
+      onConnection: (c) => {
+        this.sockets.add(c.socket);
+        c.socket.on('close', () => this.sockets.delete(c.socket));
+        this.server.emit('connection', c.socket);
+      },
     });
   }
 
-  describe(): string[] {
-    const addr = this.server.address() as AddressInfo | null;
-    if (addr === null) return [];
-    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-    return this.routes.map((r) => `http://${host}:${addr.port}${r.path} (${r.method})`);
+  start(): Promise<void> {
+    return this.listener.start();
   }
 
-  async stop(deadline: Date): Promise<void> {
-    if (!this.server.listening) return;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
-    // A logout being recorded gets until the deadline; then whatever is left is cut.
-    const timer = setTimeout(() => this.server.closeAllConnections(), Math.max(0, deadline.getTime() - Date.now()));
-    timer.unref();
-    await closed;
-    clearTimeout(timer);
+  describe(): string[] {
+    return this.listener.urls('http').flatMap((u) => this.routes.map((r) => `${u}${r.path} (${r.method})`));
+  }
+
+  stop(deadline: Date): Promise<void> {
+    // A logout being recorded gets until the deadline; idle keep-alive connections close at once.
+    return this.listener.stop(deadline, {
+      shutdown: () => {
+        this.server.close();
+        this.server.closeIdleConnections();
+      },
+      expire: () => {
+        for (const s of this.sockets) s.destroy();
+      },
+    });
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
