@@ -1,20 +1,20 @@
 // Builds the delivery core: the service SMTP and JMAP call, and the outbound worker it wakes.
 import type { DomainList, UsersRepository } from '../auth/users/types.js';
 import type { Logger } from '../log/logger.js';
-import type { MailStore } from '../store/types.js';
-import { StoreDeliveryService } from './service.js';
+import { StoreDeliveryService, type DeliveryStore } from './service.js';
 import { OutboundWorker, type OutboundWorkerOptions } from './outbound/worker.js';
 
 export type { DeliveryService, DeliveryRequest, DeliveryResult, RecipientRoute, RecipientOutcome, SubmitRequest, TraceInfo } from './types.js';
 export { RecipientLookupUnavailableError } from './types.js';
 export { StoreDeliveryService } from './service.js';
+export type { DeliveryStore } from './service.js';
 export { OutboundWorker } from './outbound/worker.js';
 export { VacationResponder } from './vacation/responder.js';
 export type { VacationOutcome } from './vacation/responder.js';
 export type { SmarthostConfig } from './outbound/next-hop.js';
 
 export interface DeliveryCoreOptions {
-  store: MailStore;
+  store: DeliveryStore;
   users: UsersRepository;
   domains: DomainList;
   logger: Logger;
