@@ -10,22 +10,12 @@ import {
   type UsersRepository,
 } from './types.js';
 import { openUsersDatabase, readMeta, withDatabase, writeMeta, type UsersDatabase } from './database.js';
-import { InvalidPasswordError, UnknownDomainError } from './errors.js';
+import { UnknownDomainError } from './errors.js';
+import { checkNewPassword } from './password-rules.js';
 import { parseUserName, type ParsedUserName } from './names.js';
 import { burnPasswordCheck, hashPassword, needsRehash, verifyPasswordHash } from './password-hash.js';
 import { SqliteDomainList } from './sqlite-domains.js';
 import { VerifiedPasswords } from './verified-passwords.js';
-
-const MAX_PASSWORD_LENGTH = 1024;
-
-/** Refuses passwords that no client could ever log in with. */
-export function checkNewPassword(password: string): void {
-  if (password.length === 0) throw new InvalidPasswordError('the password is empty');
-  if (password.includes('\u0000')) throw new InvalidPasswordError('the password contains a NUL character, which SASL PLAIN cannot carry');
-  if (password.length > MAX_PASSWORD_LENGTH) {
-    throw new InvalidPasswordError(`the password is longer than ${MAX_PASSWORD_LENGTH} characters`);
-  }
-}
 
 export class SqliteUsersRepository implements UsersRepository {
   readonly readOnly = false;
