@@ -3,11 +3,10 @@
 // the same name and password rules, a domain list with virtual hosting — so a test cannot pass on
 // behaviour no real repository has. `unavailable = true` simulates an LDAP/database outage (a fault a
 // real repository cannot be made to produce on demand).
-import { canonicalDomain, parseUserName, type ParsedUserName } from '../auth/users/names.js';
+import { canonicalDomain, parseExistingUserName, parseUserName, parseUserNameOrUndefined } from '../auth/users/names.js';
 import { UnknownDomainError } from '../auth/users/errors.js';
 import { checkNewPassword } from '../auth/users/password-rules.js';
 import {
-  InvalidUserNameError,
   UnknownUserError,
   UserExistsError,
   UsersRepositoryUnavailableError,
@@ -42,13 +41,13 @@ export class MemoryUsersRepository implements UsersRepository {
 
   async lookup(username: string): Promise<UserRecord | undefined> {
     this.check();
-    const name = this.canonicalOrUndefined(username);
+    const name = parseUserNameOrUndefined(username, this.virtualHosting)?.username;
     return name !== undefined && this.users.has(name) ? { username: name } : undefined;
   }
 
   async verifyPassword(username: string, password: string): Promise<boolean> {
     this.check();
-    const name = this.canonicalOrUndefined(username);
+    const name = parseUserNameOrUndefined(username, this.virtualHosting)?.username;
     return name !== undefined && this.users.get(name) === password;
   }
 
@@ -64,14 +63,15 @@ export class MemoryUsersRepository implements UsersRepository {
 
   async remove(username: string): Promise<void> {
     this.check();
-    if (!this.users.delete(this.parseForChange(username).username)) throw new UnknownUserError(`user ${username} does not exist`);
+    const { username: name } = parseExistingUserName(username, this.virtualHosting);
+    if (!this.users.delete(name)) throw new UnknownUserError(`user ${name} does not exist`);
   }
 
   async setPassword(username: string, password: string): Promise<void> {
     this.check();
-    const { username: name } = this.parseForChange(username);
+    const { username: name } = parseExistingUserName(username, this.virtualHosting);
     checkNewPassword(password);
-    if (!this.users.has(name)) throw new UnknownUserError(`user ${username} does not exist`);
+    if (!this.users.has(name)) throw new UnknownUserError(`user ${name} does not exist`);
     this.users.set(name, password);
   }
 
@@ -85,25 +85,6 @@ export class MemoryUsersRepository implements UsersRepository {
     }
     if (this.users.has(parsed.username)) throw new UserExistsError(`user ${parsed.username} already exists`);
     this.users.set(parsed.username, password);
-  }
-
-  /** A malformed name cannot exist: look-ups find nobody, without throwing. */
-  private canonicalOrUndefined(username: string): string | undefined {
-    try {
-      return parseUserName(username, this.virtualHosting).username;
-    } catch {
-      return undefined;
-    }
-  }
-
-  /** As the embedded repository: changing a malformed name is "unknown user", not a syntax error. */
-  private parseForChange(username: string): ParsedUserName {
-    try {
-      return parseUserName(username, this.virtualHosting);
-    } catch (err) {
-      if (err instanceof InvalidUserNameError) throw new UnknownUserError(`user ${username} does not exist (${err.message})`);
-      throw err;
-    }
   }
 
   private check(): void {

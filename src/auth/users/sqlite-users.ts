@@ -3,7 +3,6 @@
 import type { DomainListConfig, EmbeddedUsersConfig } from '../../config/types.js';
 import type { Logger } from '../../log/logger.js';
 import {
-  InvalidUserNameError,
   UnknownUserError,
   UserExistsError,
   type UserRecord,
@@ -12,7 +11,7 @@ import {
 import { openUsersDatabase, readMeta, withDatabase, writeMeta, type UsersDatabase } from './database.js';
 import { UnknownDomainError } from './errors.js';
 import { checkNewPassword } from './password-rules.js';
-import { parseUserName, type ParsedUserName } from './names.js';
+import { parseExistingUserName, parseUserName, parseUserNameOrUndefined } from './names.js';
 import { burnPasswordCheck, hashPassword, needsRehash, verifyPasswordHash } from './password-hash.js';
 import { SqliteDomainList } from './sqlite-domains.js';
 import { VerifiedPasswords } from './verified-passwords.js';
@@ -30,14 +29,6 @@ export class SqliteUsersRepository implements UsersRepository {
     this.virtualHosting = config.enableVirtualHosting;
   }
 
-  private parseOrUndefined(username: string): ParsedUserName | undefined {
-    try {
-      return parseUserName(username, this.virtualHosting);
-    } catch {
-      return undefined;
-    }
-  }
-
   private hashOf(username: string): string | undefined {
     const row = withDatabase(this.db, () =>
       this.db.prepare('SELECT password_hash FROM users WHERE username = ?').get(username),
@@ -46,7 +37,7 @@ export class SqliteUsersRepository implements UsersRepository {
   }
 
   async lookup(username: string): Promise<UserRecord | undefined> {
-    const parsed = this.parseOrUndefined(username);
+    const parsed = parseUserNameOrUndefined(username, this.virtualHosting);
     if (!parsed) return undefined;
     const row = withDatabase(this.db, () =>
       this.db.prepare('SELECT username FROM users WHERE username = ?').get(parsed.username),
@@ -55,7 +46,7 @@ export class SqliteUsersRepository implements UsersRepository {
   }
 
   async verifyPassword(username: string, password: string): Promise<boolean> {
-    const parsed = this.parseOrUndefined(username);
+    const parsed = parseUserNameOrUndefined(username, this.virtualHosting);
     const stored = parsed ? this.hashOf(parsed.username) : undefined;
     if (!parsed || stored === undefined) {
       await burnPasswordCheck(password);
@@ -116,14 +107,14 @@ export class SqliteUsersRepository implements UsersRepository {
   }
 
   async remove(username: string): Promise<void> {
-    const parsed = this.parseForChange(username);
+    const parsed = parseExistingUserName(username, this.virtualHosting);
     const deleted = withDatabase(this.db, () => this.db.prepare('DELETE FROM users WHERE username = ?').run(parsed.username));
     if (deleted.changes === 0) throw new UnknownUserError(`user ${parsed.username} does not exist`);
     this.logger.info({ user: parsed.username }, 'user removed');
   }
 
   async setPassword(username: string, password: string): Promise<void> {
-    const parsed = this.parseForChange(username);
+    const parsed = parseExistingUserName(username, this.virtualHosting);
     checkNewPassword(password);
     const hash = await hashPassword(password);
     const updated = withDatabase(this.db, () =>
@@ -133,16 +124,6 @@ export class SqliteUsersRepository implements UsersRepository {
     );
     if (updated.changes === 0) throw new UnknownUserError(`user ${parsed.username} does not exist`);
     this.logger.info({ user: parsed.username }, 'password changed');
-  }
-
-  /** A malformed name cannot exist, so changing it is "unknown user", not a syntax lecture. */
-  private parseForChange(username: string): ParsedUserName {
-    try {
-      return parseUserName(username, this.virtualHosting);
-    } catch (err) {
-      if (err instanceof InvalidUserNameError) throw new UnknownUserError(`user ${username} does not exist (${err.message})`);
-      throw err;
-    }
   }
 
   /** Users whose form does not match the virtual-hosting setting: they can no longer log in. */
