@@ -7,11 +7,11 @@ import { OutboundWorker, type OutboundWorkerOptions } from './outbound/worker.js
 export type { DeliveryService, DeliveryRequest, DeliveryResult, RecipientRoute, RecipientOutcome, SubmitRequest, TraceInfo } from './types.js';
 export { RecipientLookupUnavailableError } from './types.js';
 export { StoreDeliveryService } from './service.js';
-export type { DeliveryStore } from './service.js';
 export { OutboundWorker } from './outbound/worker.js';
 export { VacationResponder } from './vacation/responder.js';
 export type { VacationOutcome } from './vacation/responder.js';
 export type { SmarthostConfig } from './outbound/next-hop.js';
+export type { DeliveryStore } from './service.js';
 
 export interface DeliveryCoreOptions {
   store: DeliveryStore;
