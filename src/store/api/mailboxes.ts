@@ -81,11 +81,11 @@ export interface MailboxStore {
   deleteMailbox(account: string, mailboxId: string, options: DeleteMailboxOptions): Promise<void>;
   /**
    * IMAP SUBSCRIBE (RFC 3501 §6.3.6): any name may be subscribed, whether or not a mailbox has it.
-   * Subscribes the mailbox at `path` (as updateMailbox with `subscribed` does), or else remembers the name: a later
-   * createMailbox of that path (or a rename onto it) makes a subscribed mailbox, and deleteMailbox
-   * of a subscribed mailbox leaves its name subscribed (RFC 3501 §6.3.4), also for JMAP
-   * Mailbox/destroy. INBOX is matched case-insensitively. Throws InvalidNameError for a name no
-   * mailbox could have (empty level, control characters, too long).
+   * Subscribes the mailbox at `path` (as updateMailbox with `subscribed` does), or else remembers
+   * the name: a later createMailbox of that path (or a rename onto it) makes a subscribed mailbox,
+   * and deleteMailbox of a subscribed mailbox leaves its name subscribed (RFC 3501 §6.3.4), also
+   * for JMAP Mailbox/destroy. INBOX is matched case-insensitively. Throws InvalidNameError for a
+   * name no mailbox could have (empty level, control characters, too long).
    */
   subscribePath(account: string, path: string, options?: WriteOptions): Promise<void>;
   /**
