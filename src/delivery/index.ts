@@ -1,8 +1,7 @@
 // Builds the delivery core: the service SMTP and JMAP call, and the outbound worker it wakes.
 import type { DomainList, UsersRepository } from '../auth/users/types.js';
 import type { Logger } from '../log/logger.js';
-import type { MailStore } from '../store/types.js';
-import { StoreDeliveryService } from './service.js';
+import { StoreDeliveryService, type DeliveryStore } from './service.js';
 import { OutboundWorker, type OutboundWorkerOptions } from './outbound/worker.js';
 
 export type { DeliveryService, DeliveryRequest, DeliveryResult, RecipientRoute, RecipientOutcome, SubmitRequest, TraceInfo } from './types.js';
@@ -12,9 +11,10 @@ export { OutboundWorker } from './outbound/worker.js';
 export { VacationResponder } from './vacation/responder.js';
 export type { VacationOutcome } from './vacation/responder.js';
 export type { SmarthostConfig } from './outbound/next-hop.js';
+export type { DeliveryStore } from './service.js';
 
 export interface DeliveryCoreOptions {
-  store: MailStore;
+  store: DeliveryStore;
   users: UsersRepository;
   domains: DomainList;
   logger: Logger;

@@ -1,6 +1,6 @@
 // Local delivery: appends a copy to each recipient's INBOX. The store fsyncs the blob and commits
 // before append() resolves, and publishes the new-mail events IMAP IDLE and JMAP push listen to.
-import type { MailStore } from '../store/types.js';
+import type { AccountStore, MailboxStore, MessageWriter } from '../store/types.js';
 import { OverQuotaError, StoreUnavailableError } from '../store/errors.js';
 import type { RecipientOutcome } from './types.js';
 
@@ -8,7 +8,7 @@ export class LocalDelivery {
   /** account → INBOX id. Mailbox ids are stable across renames, and INBOX cannot be deleted. */
   private readonly inboxes = new Map<string, string>();
 
-  constructor(private readonly store: MailStore) {}
+  constructor(private readonly store: AccountStore & MailboxStore & MessageWriter) {}
 
   async deliver(user: string, address: string, bytes: Buffer, receivedAt: Date): Promise<RecipientOutcome> {
     try {

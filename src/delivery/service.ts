@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DomainList, UsersRepository } from '../auth/users/types.js';
 import type { Logger } from '../log/logger.js';
-import type { MailStore } from '../store/types.js';
+import type { AccountStore, MailboxStore, MessageWriter, OutboundQueue, SettingsStore } from '../store/types.js';
 import { LocalDelivery } from './local.js';
 import { receivedHeader } from './received.js';
 import { RecipientRouter } from './router.js';
@@ -19,8 +19,14 @@ import type {
   SubmitRequest,
 } from './types.js';
 
+/**
+ * What delivery needs of the store: accounts and their INBOX, appends, the outbound queue, and the
+ * settings vacation replies read and write. It never reads, searches or changes existing mail.
+ */
+export type DeliveryStore = AccountStore & MailboxStore & MessageWriter & OutboundQueue & SettingsStore;
+
 export interface StoreDeliveryOptions {
-  store: MailStore;
+  store: DeliveryStore;
   users: UsersRepository;
   domains: DomainList;
   logger: Logger;

@@ -1,5 +1,11 @@
-// An in-memory UsersRepository for auth tests. `unavailable = true` simulates an LDAP/database outage
-// (a fault a real repository cannot be made to produce on demand).
+// An in-memory UsersRepository for auth tests. It keeps the users repository contract
+// (src/auth/users/contract.ts) exactly as the embedded SQLite one does — canonical lowercase names,
+// the same name and password rules, a domain list with virtual hosting — so a test cannot pass on
+// behaviour no real repository has. `unavailable = true` simulates an LDAP/database outage (a fault a
+// real repository cannot be made to produce on demand).
+import { canonicalDomain, parseExistingUserName, parseUserName, parseUserNameOrUndefined } from '../auth/users/names.js';
+import { UnknownDomainError } from '../auth/users/errors.js';
+import { checkNewPassword } from '../auth/users/password-rules.js';
 import {
   UnknownUserError,
   UserExistsError,
@@ -8,54 +14,78 @@ import {
   type UsersRepository,
 } from '../auth/users/types.js';
 
+export interface MemoryUsersOptions {
+  /** User names carry a domain (default true, as in every test that logs in). */
+  virtualHosting?: boolean;
+  /** With virtual hosting: the domain list users must belong to. Omitted: any well-formed domain. */
+  domains?: readonly string[];
+}
+
 export class MemoryUsersRepository implements UsersRepository {
   readonly readOnly = false;
-  readonly virtualHosting = true;
+  readonly virtualHosting: boolean;
   /** When true, every call throws UsersRepositoryUnavailableError. */
   unavailable = false;
   /** Calls made to lookup/verifyPassword (tests check caching). */
   calls = 0;
-  private readonly users = new Map<string, { username: string; password: string }>();
+  private readonly domains: ReadonlySet<string> | undefined;
+  /** Canonical name → password. */
+  private readonly users = new Map<string, string>();
 
-  constructor(users: Record<string, string> = {}) {
-    for (const [name, password] of Object.entries(users)) this.users.set(name.toLowerCase(), { username: name, password });
+  /** `users`: name → password; names are canonicalised, and must fit the options as added users do. */
+  constructor(users: Record<string, string> = {}, options: MemoryUsersOptions = {}) {
+    this.virtualHosting = options.virtualHosting ?? true;
+    this.domains = options.domains ? new Set(options.domains.map(canonicalDomain)) : undefined;
+    for (const [name, password] of Object.entries(users)) this.insert(name, password);
   }
 
   async lookup(username: string): Promise<UserRecord | undefined> {
     this.check();
-    const user = this.users.get(username.toLowerCase());
-    return user ? { username: user.username } : undefined;
+    const name = parseUserNameOrUndefined(username, this.virtualHosting)?.username;
+    return name !== undefined && this.users.has(name) ? { username: name } : undefined;
   }
 
   async verifyPassword(username: string, password: string): Promise<boolean> {
     this.check();
-    return this.users.get(username.toLowerCase())?.password === password;
+    const name = parseUserNameOrUndefined(username, this.virtualHosting)?.username;
+    return name !== undefined && this.users.get(name) === password;
   }
 
   async list(): Promise<UserRecord[]> {
     this.check();
-    return [...this.users.values()].map((u) => ({ username: u.username }));
+    return [...this.users.keys()].sort().map((username) => ({ username }));
   }
 
   async add(username: string, password: string): Promise<void> {
     this.check();
-    if (this.users.has(username.toLowerCase())) throw new UserExistsError(username);
-    this.users.set(username.toLowerCase(), { username, password });
+    this.insert(username, password);
   }
 
   async remove(username: string): Promise<void> {
     this.check();
-    if (!this.users.delete(username.toLowerCase())) throw new UnknownUserError(username);
+    const { username: name } = parseExistingUserName(username, this.virtualHosting);
+    if (!this.users.delete(name)) throw new UnknownUserError(`user ${name} does not exist`);
   }
 
   async setPassword(username: string, password: string): Promise<void> {
     this.check();
-    const user = this.users.get(username.toLowerCase());
-    if (!user) throw new UnknownUserError(username);
-    user.password = password;
+    const { username: name } = parseExistingUserName(username, this.virtualHosting);
+    checkNewPassword(password);
+    if (!this.users.has(name)) throw new UnknownUserError(`user ${name} does not exist`);
+    this.users.set(name, password);
   }
 
   async close(): Promise<void> {}
+
+  private insert(username: string, password: string): void {
+    const parsed = parseUserName(username, this.virtualHosting);
+    checkNewPassword(password);
+    if (parsed.domain !== undefined && this.domains && !this.domains.has(parsed.domain)) {
+      throw new UnknownDomainError(`domain ${parsed.domain} is not in the domain list`);
+    }
+    if (this.users.has(parsed.username)) throw new UserExistsError(`user ${parsed.username} already exists`);
+    this.users.set(parsed.username, password);
+  }
 
   private check(): void {
     this.calls += 1;

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import { SCHEMA_VERSION } from '../../src/store/sqlite/schema.js';
 import { MemoryEventBus } from '../../src/events/memory-bus.js';
-import { runStoreContract } from './contract.js';
+import { runStoreContract } from './contract/index.js';
 import { message } from './fixtures.js';
 
 runStoreContract('sqlite', async (events, options) => {

@@ -2,7 +2,7 @@
 // one canonical form (lowercase, Unicode NFC, domains in their ASCII/punycode form) so that
 // "Alice@Example.ORG" and "alice@example.org" are the same account everywhere.
 import { domainToASCII } from 'node:url';
-import { InvalidUserNameError } from './types.js';
+import { InvalidUserNameError, UnknownUserError } from './types.js';
 import { InvalidDomainNameError } from './errors.js';
 
 export interface ParsedUserName {
@@ -67,4 +67,23 @@ export function parseUserName(input: string, virtualHosting: boolean): ParsedUse
   const username = `${local}@${domain}`;
   if (username.length > MAX_NAME_LENGTH) throw new InvalidUserNameError(`"${input}" is longer than ${MAX_NAME_LENGTH} characters`);
   return { username, local, domain };
+}
+
+/** For look-ups: a malformed name cannot exist, so it finds nobody instead of throwing. */
+export function parseUserNameOrUndefined(input: string, virtualHosting: boolean): ParsedUserName | undefined {
+  try {
+    return parseUserName(input, virtualHosting);
+  } catch {
+    return undefined;
+  }
+}
+
+/** For changes to an existing user: a malformed name is "unknown user" (UnknownUserError), not a syntax lecture. */
+export function parseExistingUserName(input: string, virtualHosting: boolean): ParsedUserName {
+  try {
+    return parseUserName(input, virtualHosting);
+  } catch (err) {
+    if (err instanceof InvalidUserNameError) throw new UnknownUserError(`user ${input} does not exist (${err.message})`);
+    throw err;
+  }
 }

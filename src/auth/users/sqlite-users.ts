@@ -3,29 +3,18 @@
 import type { DomainListConfig, EmbeddedUsersConfig } from '../../config/types.js';
 import type { Logger } from '../../log/logger.js';
 import {
-  InvalidUserNameError,
   UnknownUserError,
   UserExistsError,
   type UserRecord,
   type UsersRepository,
 } from './types.js';
 import { openUsersDatabase, readMeta, withDatabase, writeMeta, type UsersDatabase } from './database.js';
-import { InvalidPasswordError, UnknownDomainError } from './errors.js';
-import { parseUserName, type ParsedUserName } from './names.js';
+import { UnknownDomainError } from './errors.js';
+import { checkNewPassword } from './password-rules.js';
+import { parseExistingUserName, parseUserName, parseUserNameOrUndefined } from './names.js';
 import { burnPasswordCheck, hashPassword, needsRehash, verifyPasswordHash } from './password-hash.js';
 import { SqliteDomainList } from './sqlite-domains.js';
 import { VerifiedPasswords } from './verified-passwords.js';
-
-const MAX_PASSWORD_LENGTH = 1024;
-
-/** Refuses passwords that no client could ever log in with. */
-export function checkNewPassword(password: string): void {
-  if (password.length === 0) throw new InvalidPasswordError('the password is empty');
-  if (password.includes('\u0000')) throw new InvalidPasswordError('the password contains a NUL character, which SASL PLAIN cannot carry');
-  if (password.length > MAX_PASSWORD_LENGTH) {
-    throw new InvalidPasswordError(`the password is longer than ${MAX_PASSWORD_LENGTH} characters`);
-  }
-}
 
 export class SqliteUsersRepository implements UsersRepository {
   readonly readOnly = false;
@@ -40,14 +29,6 @@ export class SqliteUsersRepository implements UsersRepository {
     this.virtualHosting = config.enableVirtualHosting;
   }
 
-  private parseOrUndefined(username: string): ParsedUserName | undefined {
-    try {
-      return parseUserName(username, this.virtualHosting);
-    } catch {
-      return undefined;
-    }
-  }
-
   private hashOf(username: string): string | undefined {
     const row = withDatabase(this.db, () =>
       this.db.prepare('SELECT password_hash FROM users WHERE username = ?').get(username),
@@ -56,7 +37,7 @@ export class SqliteUsersRepository implements UsersRepository {
   }
 
   async lookup(username: string): Promise<UserRecord | undefined> {
-    const parsed = this.parseOrUndefined(username);
+    const parsed = parseUserNameOrUndefined(username, this.virtualHosting);
     if (!parsed) return undefined;
     const row = withDatabase(this.db, () =>
       this.db.prepare('SELECT username FROM users WHERE username = ?').get(parsed.username),
@@ -65,7 +46,7 @@ export class SqliteUsersRepository implements UsersRepository {
   }
 
   async verifyPassword(username: string, password: string): Promise<boolean> {
-    const parsed = this.parseOrUndefined(username);
+    const parsed = parseUserNameOrUndefined(username, this.virtualHosting);
     const stored = parsed ? this.hashOf(parsed.username) : undefined;
     if (!parsed || stored === undefined) {
       await burnPasswordCheck(password);
@@ -126,14 +107,14 @@ export class SqliteUsersRepository implements UsersRepository {
   }
 
   async remove(username: string): Promise<void> {
-    const parsed = this.parseForChange(username);
+    const parsed = parseExistingUserName(username, this.virtualHosting);
     const deleted = withDatabase(this.db, () => this.db.prepare('DELETE FROM users WHERE username = ?').run(parsed.username));
     if (deleted.changes === 0) throw new UnknownUserError(`user ${parsed.username} does not exist`);
     this.logger.info({ user: parsed.username }, 'user removed');
   }
 
   async setPassword(username: string, password: string): Promise<void> {
-    const parsed = this.parseForChange(username);
+    const parsed = parseExistingUserName(username, this.virtualHosting);
     checkNewPassword(password);
     const hash = await hashPassword(password);
     const updated = withDatabase(this.db, () =>
@@ -143,16 +124,6 @@ export class SqliteUsersRepository implements UsersRepository {
     );
     if (updated.changes === 0) throw new UnknownUserError(`user ${parsed.username} does not exist`);
     this.logger.info({ user: parsed.username }, 'password changed');
-  }
-
-  /** A malformed name cannot exist, so changing it is "unknown user", not a syntax lecture. */
-  private parseForChange(username: string): ParsedUserName {
-    try {
-      return parseUserName(username, this.virtualHosting);
-    } catch (err) {
-      if (err instanceof InvalidUserNameError) throw new UnknownUserError(`user ${username} does not exist (${err.message})`);
-      throw err;
-    }
   }
 
   /** Users whose form does not match the virtual-hosting setting: they can no longer log in. */

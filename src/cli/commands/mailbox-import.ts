@@ -9,7 +9,7 @@ import { canonicalMailUser } from '../mail-user.js';
 import { readMbox } from '../../store/mbox/mbox-reader.js';
 import { isMaildir, listMaildir } from '../../store/mbox/maildir-reader.js';
 import { Progress } from '../../store/mbox/progress.js';
-import type { AppendInput, MailStore } from '../../store/types.js';
+import type { AppendInput, MailboxStore } from '../../store/types.js';
 import { OverQuotaError } from '../../store/errors.js';
 
 const usage = `Usage: tessera import --user USER [--mailbox NAME] [--conf DIR] FILE.mbox|MAILDIR
@@ -29,7 +29,7 @@ function crlf(bytes: Buffer): Buffer {
   return Buffer.from(bytes.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
 }
 
-async function mailboxId(store: MailStore, user: string, path: string, cache: Map<string, string>): Promise<string> {
+async function mailboxId(store: MailboxStore, user: string, path: string, cache: Map<string, string>): Promise<string> {
   const hit = cache.get(path);
   if (hit) return hit;
   const mb = (await store.findMailboxByPath(user, path)) ?? (await store.createMailbox(user, { path, subscribed: true }));

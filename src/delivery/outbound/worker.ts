@@ -4,14 +4,14 @@
 // sends one RFC 3464 DSN to the sender for the recipients that finally failed.
 import { hostname as osHostname } from 'node:os';
 import type { Logger } from '../../log/logger.js';
-import type { DeliveryAttempt, MailStore, OutboundItem } from '../../store/types.js';
+import type { DeliveryAttempt, OutboundItem, OutboundQueue } from '../../store/types.js';
 import type { FailedRecipient } from '../dsn.js';
 import { NextHopResolver, type NextHopOptions } from './next-hop.js';
 import { HopError, sendViaHop } from './smtp-client.js';
 import { DEFAULT_RETRY_DELAYS_MS, nextAttempt } from './retry.js';
 
 export interface OutboundWorkerOptions extends NextHopOptions {
-  store: MailStore;
+  store: OutboundQueue;
   logger: Logger;
   /** EHLO name and DSN reporting host. */
   hostname: string;

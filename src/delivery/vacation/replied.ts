@@ -5,7 +5,7 @@
 // reply; within one process, updates to an account are also queued one after another, so a burst
 // of deliveries does not spin on state mismatches. Entries older than the resend interval are pruned on each write, and the map is capped so
 // a flood of forged senders cannot grow it without bound.
-import type { JsonValue, MailStore } from '../../store/types.js';
+import type { JsonValue, SettingsStore } from '../../store/types.js';
 import { isStoreError } from '../../store/errors.js';
 
 export const REPLIED_SETTING_KEY = 'VacationReplies';
@@ -37,7 +37,7 @@ export class RepliedSenders {
   private readonly queues = new Map<string, Promise<unknown>>();
 
   constructor(
-    private readonly store: MailStore,
+    private readonly store: SettingsStore,
     /** How long one answer to a sender stands (default 7 days, as Sieve vacation's :days). */
     private readonly resendAfterMs: number,
   ) {}

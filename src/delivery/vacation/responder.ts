@@ -15,7 +15,7 @@
 //   resendAfterMs (7 days by default) for long absences.
 // A failure here is logged and never fails the original delivery, which has already been stored.
 import type { Logger } from '../../log/logger.js';
-import type { JsonValue, MailStore, RawHeader } from '../../store/types.js';
+import type { JsonValue, RawHeader, SettingsStore } from '../../store/types.js';
 import type { RecipientRoute } from '../types.js';
 import { composeVacationReply } from './compose.js';
 import { RepliedSenders } from './replied.js';
@@ -28,7 +28,7 @@ export const DEFAULT_RESEND_AFTER_MS = 7 * 24 * 3600 * 1000;
 const IDENTITY_SETTING_KEY = 'Identity';
 
 export interface VacationResponderOptions {
-  store: MailStore;
+  store: SettingsStore;
   logger: Logger;
   hostname: string;
   /** Routes an address (the delivery service's router). */

@@ -2,7 +2,7 @@
 // VacationResponse/set writes it as the per-account store setting `VacationResponse`
 // (src/jmap/methods/vacation.ts); the key and shape are repeated here because a core never imports
 // a protocol front-end, and test/delivery/vacation.test.ts checks that both sides agree.
-import type { JsonValue, MailStore } from '../../store/types.js';
+import type { JsonValue, SettingsStore } from '../../store/types.js';
 
 export const VACATION_SETTING_KEY = 'VacationResponse';
 
@@ -34,7 +34,7 @@ export function toVacationSettings(value: JsonValue | null): VacationSettings {
   };
 }
 
-export async function readVacation(store: MailStore, account: string): Promise<VacationSettings> {
+export async function readVacation(store: SettingsStore, account: string): Promise<VacationSettings> {
   return toVacationSettings((await store.getSetting(account, VACATION_SETTING_KEY)).value);
 }
 

@@ -1,12 +1,12 @@
 // Reads any blob id a client may hold: a whole message, an upload, or a MIME part of one of the
 // account's emails (decoded from its transfer encoding, as RFC 8621 §4.1.4 defines part blobs).
-import type { MailStore } from '../../store/types.js';
+import type { BlobStore, MessageReader } from '../../store/types.js';
 import { findPart } from './body-structure.js';
 import { parsePartBlobId } from './blob-ids.js';
 import { decodeTransfer } from './decode.js';
 import { parseMessage } from '../../store/mime/parse.js';
 
-export async function readAnyBlob(store: MailStore, account: string, blobId: string): Promise<Buffer | null> {
+export async function readAnyBlob(store: BlobStore & MessageReader, account: string, blobId: string): Promise<Buffer | null> {
   const part = parsePartBlobId(blobId);
   if (part !== undefined && part.emailId.startsWith('~')) {
     // A part of a message blob that is not (yet) an email: Email/parse results.

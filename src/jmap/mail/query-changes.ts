@@ -4,7 +4,7 @@
 // client's cached list exact. Queries whose results depend on other emails of the thread
 // (collapseThreads, thread-keyword filters and sorts) cannot be answered this way.
 import { MethodError } from '../errors.js';
-import type { EmailQueryRequest, MailStore, SearchCriteria } from '../../store/types.js';
+import type { EmailQueryRequest, SearchCriteria, SearchStore, StateStore } from '../../store/types.js';
 import { CannotCalculateChangesError } from '../../store/errors.js';
 
 export interface QueryChangesResult {
@@ -31,7 +31,7 @@ function dependsOnThread(c: SearchCriteria): boolean {
 }
 
 export async function emailQueryChanges(
-  store: MailStore,
+  store: SearchStore & StateStore,
   account: string,
   query: EmailQueryRequest,
   sinceQueryState: string,

@@ -211,14 +211,6 @@ export function listOutbound(ctx: Ctx, filter?: { account?: string; status?: Out
   return (sql(ctx, text).all(...params) as OutboundRow[]).map(toItem);
 }
 
-export function cancelOutbound(ctx: Ctx, id: string): boolean {
-  const rowId = decodeId('q', id);
-  if (rowId === null) return false;
-  const info = sql(ctx, "UPDATE outbound SET status = 'canceled' WHERE id = ? AND status = 'queued' AND (lease_until IS NULL OR lease_until <= ?)")
-    .run(rowId, Date.now());
-  return info.changes === 1;
-}
-
 export async function readOutbound(ctx: Ctx, id: string): Promise<Buffer | null> {
   const item = getOutbound(ctx, id);
   return item ? ctx.blobs.read(item.blobId) : null;

@@ -353,10 +353,6 @@ export function findMailboxSync(ctx: Ctx, account: string, by: { path: string } 
   });
 }
 
-export async function setSubscribed(ctx: Ctx, account: string, mailboxId: string, subscribed: boolean, options?: WriteOptions): Promise<void> {
-  await updateMailbox(ctx, account, mailboxId, { subscribed }, options);
-}
-
 /** Removes `path` from the account's subscribed names without a mailbox; true when it was there. */
 function takeOrphanSubscription(ctx: Ctx, accId: number, path: string): boolean {
   return sql(ctx, 'DELETE FROM subscription WHERE account_id = ? AND path = ?').run(accId, path).changes > 0;

@@ -115,9 +115,6 @@ export class SqliteMailStore implements MailStore {
   deleteMailbox(account: string, mailboxId: string, options: DeleteMailboxOptions): Promise<void> {
     return this.run(() => mailboxes.deleteMailbox(this.ctx, account, mailboxId, options));
   }
-  setSubscribed(account: string, mailboxId: string, subscribed: boolean, options?: WriteOptions): Promise<void> {
-    return this.run(() => mailboxes.setSubscribed(this.ctx, account, mailboxId, subscribed, options));
-  }
   subscribePath(account: string, path: string, options?: WriteOptions): Promise<void> {
     return this.run(() => mailboxes.subscribePath(this.ctx, account, path, options));
   }
@@ -227,9 +224,6 @@ export class SqliteMailStore implements MailStore {
   }
   listOutbound(filter?: { account?: string; status?: OutboundStatus }): Promise<OutboundItem[]> {
     return this.run(() => extras.listOutbound(this.ctx, filter));
-  }
-  cancelOutbound(id: string): Promise<boolean> {
-    return this.run(() => extras.cancelOutbound(this.ctx, id));
   }
   readOutbound(id: string): Promise<Buffer | null> {
     return this.run(() => extras.readOutbound(this.ctx, id));

@@ -1,0 +1,21 @@
+// Blobs: JMAP uploads and reads of any blob the account may see (its emails' and its uploads').
+import type { ByteRange } from './values.js';
+
+export interface UploadedBlob {
+  blobId: string;
+  size: number;
+  /** Media type given at upload (JMAP `type`). */
+  type: string;
+  /** When an unreferenced upload may be garbage-collected. */
+  expiresAt: Date;
+}
+
+export interface BlobStore {
+  /** JMAP upload: stores bytes (fsynced) and makes the blob readable by `account` until it expires. */
+  uploadBlob(account: string, bytes: Buffer, type: string): Promise<UploadedBlob>;
+  /**
+   * Bytes of a blob the account may read: one of its emails, or one of its uploads. Null otherwise,
+   * so one account never reads another's data.
+   */
+  readBlob(account: string, blobId: string, range?: ByteRange): Promise<Buffer | null>;
+}

@@ -1,0 +1,117 @@
+// Writing messages: append (IMAP APPEND, SMTP delivery, JMAP import), IMAP COPY/MOVE/STORE/EXPUNGE,
+// and JMAP Email/set keyword and mailboxIds patches and destroy.
+import type { UidSet, WriteOptions } from './values.js';
+import type { MessageState } from './message-reads.js';
+
+export interface AppendInput {
+  /** Target mailboxes (at least one). IMAP APPEND: one; JMAP Email/import: mailboxIds. */
+  mailboxIds: string[];
+  /** The message, stored byte-exact. */
+  bytes: Buffer;
+  /** IMAP flags (`\Seen`, `$Forwarded`…); ignored when `keywords` is given. */
+  flags?: string[];
+  /** JMAP keywords (`$seen`…). */
+  keywords?: string[];
+  /** INTERNALDATE / receivedAt; default now. */
+  receivedAt?: Date;
+}
+
+export interface AppendOptions extends WriteOptions {
+  /** True for SMTP/LMTP delivery: changes the JMAP EmailDelivery state (push "new mail"). */
+  delivery?: boolean;
+}
+
+export interface Placement {
+  mailboxId: string;
+  uidValidity: number;
+  uid: number;
+  modseq: number;
+}
+
+export interface AppendResult {
+  emailId: string;
+  blobId: string;
+  threadId: string;
+  size: number;
+  receivedAt: Date;
+  /** One per target mailbox, in the order of AppendInput.mailboxIds (APPENDUID). */
+  placements: Placement[];
+}
+
+/** Result of IMAP COPY/MOVE (COPYUID): source UIDs and the UIDs they got, in source order. */
+export interface CopyResult {
+  uidValidity: number;
+  sourceUids: number[];
+  destinationUids: number[];
+  /** For MOVE: the source mailbox's HIGHESTMODSEQ after the expunge. */
+  sourceModSeq?: number;
+}
+
+export type FlagMode = 'set' | 'add' | 'remove';
+
+export interface StoreFlagsRequest extends WriteOptions {
+  mode: FlagMode;
+  /** IMAP form. */
+  flags: string[];
+  /** CONDSTORE UNCHANGEDSINCE: messages whose MODSEQ is greater are left alone and reported. */
+  unchangedSince?: number;
+}
+
+export interface StoreFlagsResult {
+  /** Every targeted message that exists, with its state after the call. */
+  messages: Array<MessageState & { changed: boolean }>;
+  /** UNCHANGEDSINCE failures (RFC 7162 MODIFIED set), ascending. */
+  modified: number[];
+  /** Mailbox HIGHESTMODSEQ after the call. */
+  highestModSeq: number;
+}
+
+/** JMAP patch of a set: either a full replacement or additions/removals. */
+export type SetPatch = { set: string[] } | { add?: string[]; remove?: string[] };
+
+export interface EmailUpdate {
+  emailId: string;
+  /** JMAP keywords. */
+  keywords?: SetPatch;
+  /** Mailbox ids; an email must stay in at least one mailbox. */
+  mailboxIds?: SetPatch;
+}
+
+export type EmailSetErrorType = 'notFound' | 'invalidProperties' | 'overQuota' | 'tooManyMailboxes';
+
+export interface EmailUpdateResult {
+  updated: string[];
+  notUpdated: Array<{ emailId: string; type: EmailSetErrorType; description: string }>;
+  /** Email state after the call. */
+  newState: string;
+  oldState: string;
+}
+
+export interface DestroyResult {
+  destroyed: string[];
+  notDestroyed: Array<{ id: string; type: 'notFound'; description: string }>;
+  newState: string;
+  oldState: string;
+}
+
+export interface MessageWriter {
+  /** Stores bytes (fsynced) and places the email in every target mailbox. Throws OverQuotaError. */
+  append(account: string, input: AppendInput, options?: AppendOptions): Promise<AppendResult>;
+  /** IMAP MULTIAPPEND: all or nothing. */
+  appendMany(account: string, inputs: AppendInput[], options?: AppendOptions): Promise<AppendResult[]>;
+  /** IMAP COPY (UIDPLUS COPYUID). Source UIDs that do not exist are skipped. Throws OverQuotaError. */
+  copy(account: string, fromMailboxId: string, uids: UidSet, toMailboxId: string, options?: WriteOptions): Promise<CopyResult>;
+  /** IMAP MOVE: copy + expunge from the source in one transaction. */
+  move(account: string, fromMailboxId: string, uids: UidSet, toMailboxId: string, options?: WriteOptions): Promise<CopyResult>;
+  /** IMAP STORE/UID STORE (with CONDSTORE UNCHANGEDSINCE). */
+  storeFlags(account: string, mailboxId: string, uids: UidSet, request: StoreFlagsRequest): Promise<StoreFlagsResult>;
+  /**
+   * IMAP EXPUNGE / UID EXPUNGE: removes the memberships in `uids` (all when omitted) that carry
+   * \Deleted. Emails left in no mailbox are destroyed. Returns expunged UIDs ascending.
+   */
+  expunge(account: string, mailboxId: string, uids?: UidSet, options?: WriteOptions): Promise<{ uids: number[]; highestModSeq: number }>;
+  /** JMAP Email/set update: keywords and mailboxIds patches. Throws StateMismatchError on ifInState. */
+  updateEmails(account: string, updates: EmailUpdate[], options?: WriteOptions & { ifInState?: string }): Promise<EmailUpdateResult>;
+  /** JMAP Email/set destroy: removes the email from every mailbox. */
+  destroyEmails(account: string, emailIds: string[], options?: WriteOptions & { ifInState?: string }): Promise<DestroyResult>;
+}

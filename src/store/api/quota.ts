@@ -1,0 +1,21 @@
+// Quota: usage counts each email once, limits come from the store's defaults or a per-account override.
+
+export interface QuotaUsage {
+  /** Bytes used / limit (0 = unlimited). */
+  storage: { used: number; limit: number };
+  /** Emails / limit (0 = unlimited). */
+  messages: { used: number; limit: number };
+}
+
+export interface QuotaLimits {
+  /** Bytes, 0 = unlimited. */
+  storage: number;
+  /** Emails, 0 = unlimited. */
+  messages: number;
+}
+
+export interface QuotaStore {
+  getQuota(account: string): Promise<QuotaUsage>;
+  /** Per-account override of the default limits; null removes the override. */
+  setQuota(account: string, limits: QuotaLimits | null): Promise<void>;
+}

@@ -1,0 +1,23 @@
+// SettingsStore contract: per-account settings, each with a state.
+// Parameterised by backend like every suite here (see ./index.ts).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { StateMismatchError } from '../../../src/store/types.js';
+import { USER, storeHarness, type StoreFactory } from './harness.js';
+
+export function runSettingsContract(name: string, factory: StoreFactory): void {
+  const { withStore } = storeHarness(factory);
+
+  describe(`SettingsStore contract: ${name}`, () => {
+    it('stores settings with states', async () => {
+      await withStore(async (store) => {
+        await store.ensureAccount(USER);
+        assert.deepEqual(await store.getSetting(USER, 'vacation'), { value: null, state: '0' });
+        const s1 = await store.setSetting(USER, 'vacation', { isEnabled: true });
+        assert.deepEqual((await store.getSetting(USER, 'vacation')).value, { isEnabled: true });
+        await assert.rejects(store.setSetting(USER, 'vacation', null, { ifInState: '0' }), StateMismatchError);
+        await store.setSetting(USER, 'vacation', null, { ifInState: s1 });
+      });
+    });
+  });
+}
