@@ -8,7 +8,6 @@ import { tokenText } from '../proto/args.js';
 import { parseFetchItems, type FetchItem } from '../fetch/items.js';
 import { sectionBytes } from '../fetch/section.js';
 import { envelopeWire, bodyStructureWire } from '../fetch/structure.js';
-import { envelopeFromHeaders } from '../fetch/envelope.js';
 import { formatFlags, hasFlag } from '../flags.js';
 import { resolveUids, toUidSet } from '../resolve.js';
 import { formatDateTime } from '../datetime.js';
@@ -122,7 +121,7 @@ async function writeOne(s: ImapSession, uid: number, items: FetchItem[], meta: M
         add(`RFC822.SIZE ${meta!.size}`);
         break;
       case 'ENVELOPE':
-        add('ENVELOPE ', ...envelopeWire(envelopeFromHeaders(meta!.parsed!.envelope, meta!.parsed!.headers), utf8));
+        add('ENVELOPE ', ...envelopeWire(meta!.parsed!.envelope, utf8));
         break;
       case 'BODY':
         add('BODY ', ...bodyStructureWire(meta!.parsed!.body, false, utf8));

@@ -4,7 +4,7 @@ import { CAP_MAIL } from '../capabilities.js';
 import { MethodError, setError, SetFailure, type SetError } from '../errors.js';
 import { isJsonObject, type Json, type JsonObject, type MethodContext, type MethodDefinition, type MethodOutput } from '../core/types.js';
 import type { EmailMeta, EmailUpdate, SetPatch } from '../../store/types.js';
-import { parseMessage } from '../../store/mime/parse.js';
+import { parseMessage } from '../../mime/parse.js';
 import { accountId, checkSetSize, invalid, optBool, optInt, optObject, parseUtcDate, readIds, readProperties, resolveId } from './args.js';
 import { defineMethod, type MailHandler } from './define.js';
 import type { MailMethodDeps } from './deps.js';

@@ -1,7 +1,7 @@
 // MIME structure walker over raw bytes, recording byte offsets for every part. Never throws on bad
 // input: missing boundaries, unterminated multiparts and absurd nesting degrade to simpler shapes
 // and set `degraded`.
-import type { Envelope, MimePart, RawHeader } from '../types.js';
+import type { Envelope, MimePart, RawHeader } from './types.js';
 import { headerValue, parseHeaderBlock } from './headers.js';
 import { parseStructuredValue, decodeWords, decodeTransfer } from './decode.js';
 import { toEnvelopeAddresses } from './addresses.js';
