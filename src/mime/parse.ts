@@ -57,20 +57,17 @@ function analyse(bytes: Buffer): MessageAnalysis {
       texts.push(text);
     }
   });
-  const decodedSubject = headerValue(h, 'subject');
-  const from = toEmailAddresses(headerValue(h, 'from'));
-  const to = toEmailAddresses(headerValue(h, 'to'));
-  const cc = toEmailAddresses(headerValue(h, 'cc'));
+  const rawSubject = headerValue(h, 'subject');
   const parsed: ParsedMessage = {
     envelope: s.envelope,
     body: s.body,
     headers: h,
-    subject: decodedSubject === null ? null : decodeWords(decodedSubject),
-    from,
+    subject: rawSubject === null ? null : decodeWords(rawSubject),
+    from: toEmailAddresses(headerValue(h, 'from')),
     sender: toEmailAddresses(headerValue(h, 'sender')),
     replyTo: toEmailAddresses(headerValue(h, 'reply-to')),
-    to,
-    cc,
+    to: toEmailAddresses(headerValue(h, 'to')),
+    cc: toEmailAddresses(headerValue(h, 'cc')),
     bcc: toEmailAddresses(headerValue(h, 'bcc')),
     messageId: parseMessageIds(headerValue(h, 'message-id')),
     inReplyTo: parseMessageIds(headerValue(h, 'in-reply-to')),
@@ -96,7 +93,7 @@ function analyse(bytes: Buffer): MessageAnalysis {
   };
 }
 
-export function headersText(h: RawHeader[]): string {
+function headersText(h: RawHeader[]): string {
   return h.map((x) => `${x.name}: ${decodeWords(x.value.replace(/\r?\n[ \t]/g, ' ').trim())}`).join('\n');
 }
 
