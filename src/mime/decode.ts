@@ -30,12 +30,10 @@ export interface DecodedText {
   isEncodingProblem: boolean;
 }
 
-/** Names mail uses that iconv-lite spells otherwise. */
+/** Names mail uses for UTF-7 that iconv-lite does not know by them. */
 const ALIASES: Record<string, string> = {
   'unicode-1-1-utf-7': 'utf-7',
   'x-unicode-2-0-utf-7': 'utf-7',
-  'utf-7-imap': 'utf-7-imap',
-  'x-user-defined': 'windows-1252',
 };
 
 /** The iconv-lite name of a MIME charset label, or null when iconv-lite has no decoder for it. */

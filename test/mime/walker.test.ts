@@ -20,6 +20,7 @@ const NESTED = Buffer.from(
     'Content-Type: message/rfc822',
     '',
     'Subject: inner',
+    'From: <@hop.example:inner@example.net> (Inner Person), bare',
     'Content-Type: multipart/alternative; boundary=inner',
     '',
     '--inner',
@@ -84,6 +85,15 @@ describe('MIME parsing', () => {
     assert.equal(subjectSortKey('=?utf-8?q?Re=3A_Caf=C3=A9?='), 'CAFé');
     assert.equal(subjectSortKey('re: hello'), subjectSortKey('Hello'));
   });
+});
+
+it('an embedded message/rfc822 gets its envelope from the same address parser as the message', () => {
+  const embedded = parseMessage(NESTED).parsed.body.children[1]!.message!;
+  assert.deepEqual(embedded.envelope.from, [
+    { name: null, adl: '@hop.example', mailbox: 'inner', host: 'example.net' },
+    { name: null, adl: null, mailbox: 'bare', host: 'MISSING_DOMAIN' },
+  ]);
+  assert.deepEqual(embedded.envelope.sender, embedded.envelope.from);
 });
 
 it('leaf parts record their size after the transfer encoding is undone', () => {
