@@ -2,7 +2,7 @@
 // through BODY[]. Before storing, every leaf part whose body holds NUL is re-encoded as base64 (its
 // Content-Transfer-Encoding header replaced), so BODY[] stays valid and BINARY[] still returns the
 // original bytes.
-import { parseStructure } from '../store/mime/structure.js';
+import { parseStructure } from '../mime/structure.js';
 import type { MimePart } from '../store/types.js';
 
 function leaves(p: MimePart, out: MimePart[]): MimePart[] {

@@ -1,11 +1,11 @@
 // Pure helpers behind ENVELOPE, SORT and THREAD.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseAddressList } from '../../src/imap/fetch/addresses.js';
-import { baseSubject } from '../../src/imap/search/base-subject.js';
+import { toEnvelopeAddresses as parseAddressList } from '../../src/mime/addresses.js';
+import { baseSubject } from '../../src/mime/subject.js';
 import { findPart } from '../../src/imap/fetch/section.js';
 import { parseSection } from '../../src/imap/fetch/items.js';
-import { parseStructure } from '../../src/store/mime/structure.js';
+import { parseStructure } from '../../src/mime/structure.js';
 import { sectionBytes } from '../../src/imap/fetch/section.js';
 
 test('address lists: groups, route-addrs, comment names and comments inside addr-specs', () => {

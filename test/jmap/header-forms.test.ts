@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { asDate, asMessageIds, asText, asURLs, formAllowed, parseHeaderProperty } from '../../src/jmap/mail/header-forms.js';
 import { bodyLists } from '../../src/jmap/mail/body-structure.js';
-import { decodeCharset, decodeQuotedPrintable, truncateUtf8 } from '../../src/jmap/mail/decode.js';
+import { decodeCharset, decodeQuotedPrintable } from '../../src/mime/decode.js';
+import { truncateUtf8 } from '../../src/jmap/mail/truncate.js';
 import type { MimePart } from '../../src/store/types.js';
 
 test('asText unfolds, decodes encoded words and trims', () => {

@@ -6,9 +6,9 @@ import { randomBytes } from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type Mail from 'nodemailer/lib/mailer';
 import type { RawHeader } from '../../store/types.js';
-import { headerValue } from '../../store/mime/headers.js';
-import { decodeWords, htmlToText } from '../../store/mime/decode.js';
-import { parseMessageIds } from '../../store/mime/addresses.js';
+import { headerValue } from '../../mime/headers.js';
+import { decodeWords, htmlToText } from '../../mime/decode.js';
+import { parseMessageIds } from '../../mime/addresses.js';
 import type { VacationSettings } from './settings.js';
 
 export const DEFAULT_VACATION_TEXT = 'I am away at the moment and will read your message when I return.';

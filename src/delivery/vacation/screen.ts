@@ -3,8 +3,8 @@
 // block, so every rule is testable on its own.
 import type { RawHeader } from '../../store/types.js';
 import { headerBlock } from '../dsn.js';
-import { headerValue, headerValues, parseHeaderBlock } from '../../store/mime/headers.js';
-import { toEmailAddresses } from '../../store/mime/addresses.js';
+import { headerValue, headerValues, parseHeaderBlock } from '../../mime/headers.js';
+import { toEmailAddresses } from '../../mime/addresses.js';
 
 /** Why a message is not answered; logged at debug level. */
 export type SkipReason =

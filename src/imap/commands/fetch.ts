@@ -8,7 +8,6 @@ import { tokenText } from '../proto/args.js';
 import { parseFetchItems, type FetchItem } from '../fetch/items.js';
 import { sectionBytes } from '../fetch/section.js';
 import { envelopeWire, bodyStructureWire } from '../fetch/structure.js';
-import { envelopeFromHeaders } from '../fetch/envelope.js';
 import { formatFlags, hasFlag } from '../flags.js';
 import { resolveUids, toUidSet } from '../resolve.js';
 import { formatDateTime } from '../datetime.js';
@@ -75,11 +74,13 @@ export const fetch: CommandSpec = {
         if (!items.some((i) => i.kind === 'FLAGS')) items.push({ kind: 'FLAGS' });
       }
     }
-    const needParsed = items.some((i) => i.kind === 'ENVELOPE' || i.kind === 'BODY' || i.kind === 'BODYSTRUCTURE' || i.kind === 'section' || i.kind === 'BINARY.SIZE');
-    const needMeta = needParsed || items.some((i) => i.kind === 'INTERNALDATE' || i.kind === 'RFC822.SIZE');
+    const needParsed = items.some((i) => i.kind === 'BODY' || i.kind === 'BODYSTRUCTURE' || i.kind === 'section' || i.kind === 'BINARY.SIZE');
+    // ENVELOPE alone reads the envelope the store kept at ingest, not the whole parsed summary.
+    const needEnvelope = !needParsed && items.some((i) => i.kind === 'ENVELOPE');
+    const needMeta = needParsed || needEnvelope || items.some((i) => i.kind === 'INTERNALDATE' || i.kind === 'RFC822.SIZE');
     for (let i = 0; i < uids.length; i += BATCH) {
       const batch = uids.slice(i, i + BATCH);
-      const metas = needMeta ? await s.store.getMessages(s.account!, view.mailboxId, toUidSet(batch), { parsed: needParsed }) : [];
+      const metas = needMeta ? await s.store.getMessages(s.account!, view.mailboxId, toUidSet(batch), { parsed: needParsed, envelope: needEnvelope }) : [];
       const byUid = new Map(metas.map((m) => [m.uid, m]));
       for (const uid of batch) {
         if (s.isClosed) return;
@@ -122,7 +123,7 @@ async function writeOne(s: ImapSession, uid: number, items: FetchItem[], meta: M
         add(`RFC822.SIZE ${meta!.size}`);
         break;
       case 'ENVELOPE':
-        add('ENVELOPE ', ...envelopeWire(envelopeFromHeaders(meta!.parsed!.envelope, meta!.parsed!.headers), utf8));
+        add('ENVELOPE ', ...envelopeWire(meta!.envelope ?? meta!.parsed!.envelope, utf8));
         break;
       case 'BODY':
         add('BODY ', ...bodyStructureWire(meta!.parsed!.body, false, utf8));

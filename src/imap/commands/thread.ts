@@ -1,7 +1,6 @@
 // THREAD and UID THREAD (RFC 5256 §3): ORDEREDSUBJECT and REFERENCES.
 import type { CommandSpec } from '../types.js';
 import { ImapSyntaxError } from '../proto/errors.js';
-import { resolveLocalCriteria } from '../search/local.js';
 import { parseSearch, checkCharset } from '../search/criteria.js';
 import { orderedSubjectThreads, referencesThreads } from '../search/thread.js';
 import { toUidSet } from '../resolve.js';
@@ -18,7 +17,7 @@ export const thread: CommandSpec = {
     while (args.remaining > 0) rest.push(args.next());
     const parsed = parseSearch(s, rest);
     const view = s.selected!;
-    const result = await s.store.searchMailbox(s.account!, view.mailboxId, { criteria: await resolveLocalCriteria(s, parsed.criteria) });
+    const result = await s.store.searchMailbox(s.account!, view.mailboxId, { criteria: parsed.criteria });
     const uids = result.uids.filter((u) => view.seqOf(u) > 0).sort((a, b) => a - b);
     const metas = uids.length > 0 ? await s.store.getMessages(s.account!, view.mailboxId, toUidSet(uids), { parsed: true }) : [];
     const id = ctx.uid ? (m: { uid: number }) => m.uid : (m: { uid: number }) => view.seqOf(m.uid);

@@ -1,7 +1,7 @@
 // Extracts BODY[section] / BINARY[section] bytes from a message using the part offsets of the store's
 // parsed cache (RFC 3501 §6.4.5 section rules, RFC 3516 decoding).
 import type { MimePart } from '../../store/types.js';
-import { decodeTransfer } from '../../store/mime/decode.js';
+import { decodeTransfer } from '../../mime/decode.js';
 import { ImapNoError } from '../proto/errors.js';
 import type { SectionSpec } from './items.js';
 

@@ -1,7 +1,6 @@
 // ENVELOPE and BODY/BODYSTRUCTURE serialisation (RFC 3501 §7.4.2) from the store's parsed cache.
 import type { Envelope, EnvelopeAddress, MimePart } from '../../store/types.js';
 import { nstring, type Wire } from '../proto/serialize.js';
-import { envelopeFromHeaders } from './envelope.js';
 
 function addresses(list: EnvelopeAddress[] | null, utf8: boolean): Wire[] {
   if (!list || list.length === 0) return ['NIL'];
@@ -95,7 +94,7 @@ export function bodyStructureWire(part: MimePart, extensible: boolean, utf8: boo
     ` ${part.size}`,
   ];
   if (part.message) {
-    out.push(' ', ...envelopeWire(envelopeFromHeaders(part.message.envelope, part.message.body.headers), utf8), ' ', ...bodyStructureWire(part.message.body, extensible, utf8), ` ${part.lines ?? 0}`);
+    out.push(' ', ...envelopeWire(part.message.envelope, utf8), ' ', ...bodyStructureWire(part.message.body, extensible, utf8), ` ${part.lines ?? 0}`);
   } else if (part.type === 'text') {
     out.push(` ${part.lines ?? 0}`);
   }

@@ -6,7 +6,6 @@ import { ImapSyntaxError } from '../proto/errors.js';
 import { tokenText } from '../proto/args.js';
 import type { Token } from '../proto/tokens.js';
 import { formatSequenceSet } from '../proto/sequence.js';
-import { resolveLocalCriteria } from './local.js';
 import { sortMessages, type SortSpec } from './sort-keys.js';
 import { toUidSet } from '../resolve.js';
 
@@ -74,7 +73,7 @@ export function esearchTag(tag: string): string {
 /** The context's result now, in result order (ascending UID, or the sort order). */
 export async function evaluateContext(s: ImapSession, ctx: Pick<SearchContext, 'criteria' | 'sort'>): Promise<number[]> {
   const view = s.selected!;
-  const r = await s.store.searchMailbox(s.account!, view.mailboxId, { criteria: await resolveLocalCriteria(s, ctx.criteria) });
+  const r = await s.store.searchMailbox(s.account!, view.mailboxId, { criteria: ctx.criteria });
   const uids = [...r.uids].sort((a, b) => a - b);
   if (!ctx.sort || uids.length === 0) return uids;
   const metas = await s.store.getMessages(s.account!, view.mailboxId, toUidSet(uids), { parsed: true });

@@ -1,10 +1,7 @@
-// SORT criteria (RFC 5256 §3, DISPLAYFROM/DISPLAYTO RFC 5957) evaluated over the store's parsed cache.
-// Strings compare with i;ascii-casemap (ASCII letters upper-cased, then octets); ties keep ascending
-// UID (= sequence) order.
-import type { EnvelopeAddress, MessageMeta } from '../../store/types.js';
-import { decodeWords } from '../../store/mime/decode.js';
-import { envelopeFromHeaders } from '../fetch/envelope.js';
-import { baseSubject } from './base-subject.js';
+// SORT criteria (RFC 5256 §3, DISPLAYFROM/DISPLAYTO RFC 5957) evaluated over the store's parsed
+// summary: the keys were computed at ingest (src/mime/sort-keys.ts), already in i;ascii-casemap form,
+// so comparing their UTF-8 octets is the RFC's comparison. Ties keep ascending UID (= sequence) order.
+import type { MessageMeta } from '../../store/types.js';
 
 export type SortKeyName = 'ARRIVAL' | 'CC' | 'DATE' | 'FROM' | 'SIZE' | 'SUBJECT' | 'TO' | 'DISPLAYFROM' | 'DISPLAYTO';
 
@@ -13,33 +10,20 @@ export interface SortSpec {
   reverse: boolean;
 }
 
-export function casemap(s: string): Buffer {
-  return Buffer.from(s.replace(/[a-z]/g, (c) => c.toUpperCase()), 'utf8');
-}
-
-function firstMailbox(list: EnvelopeAddress[] | null): string {
-  return list?.[0]?.mailbox ?? '';
-}
-
-function display(list: EnvelopeAddress[] | null): string {
-  const a = list?.[0];
-  if (!a) return '';
-  if (a.host === null) return decodeWords(a.mailbox ?? '');
-  if (a.name) return decodeWords(a.name);
-  return a.host === 'MISSING_DOMAIN' ? (a.mailbox ?? '') : `${a.mailbox ?? ''}@${a.host}`;
-}
-
 /** Sent date (Date header) in ms; the internal date when absent or unparseable (RFC 5256). */
 export function sentTime(m: MessageMeta): number {
-  const raw = m.parsed?.envelope.date;
-  const t = raw ? Date.parse(raw.replace(/\s*\([^)]*\)\s*$/, '')) : NaN;
-  return Number.isNaN(t) ? m.receivedAt.getTime() : t;
+  return m.parsed?.sentAt?.getTime() ?? m.receivedAt.getTime();
+}
+
+/** A stored string key as the octets RFC 5256 compares. */
+export function keyBytes(key: string | undefined): Buffer {
+  return Buffer.from(key ?? '', 'utf8');
 }
 
 type Key = number | Buffer;
 
 function keyOf(m: MessageMeta, k: SortKeyName): Key {
-  const env = () => envelopeFromHeaders(m.parsed!.envelope, m.parsed!.headers);
+  const keys = m.parsed?.sort;
   switch (k) {
     case 'ARRIVAL':
       return m.receivedAt.getTime();
@@ -48,17 +32,17 @@ function keyOf(m: MessageMeta, k: SortKeyName): Key {
     case 'DATE':
       return sentTime(m);
     case 'SUBJECT':
-      return casemap(baseSubject(m.parsed?.envelope.subject ?? null));
+      return keyBytes(keys?.subject);
     case 'FROM':
-      return casemap(firstMailbox(env().from));
+      return keyBytes(keys?.from);
     case 'TO':
-      return casemap(firstMailbox(env().to));
+      return keyBytes(keys?.to);
     case 'CC':
-      return casemap(firstMailbox(env().cc));
+      return keyBytes(keys?.cc);
     case 'DISPLAYFROM':
-      return casemap(display(env().from));
+      return keyBytes(keys?.displayFrom);
     case 'DISPLAYTO':
-      return casemap(display(env().to));
+      return keyBytes(keys?.displayTo);
   }
 }
 

@@ -1,9 +1,8 @@
 // THREAD=ORDEREDSUBJECT and THREAD=REFERENCES (RFC 5256 §2.2 and §3) over the parsed cache. Input:
 // the matching messages in ascending UID order; output: the THREAD response body.
 import type { MessageMeta } from '../../store/types.js';
-import { decodeWords } from '../../store/mime/decode.js';
-import { baseSubject } from './base-subject.js';
-import { casemap, sentTime } from './sort-keys.js';
+import { isReplyOrForward } from '../../mime/subject.js';
+import { keyBytes, sentTime } from './sort-keys.js';
 
 interface Node {
   msg?: MessageMeta;
@@ -11,12 +10,6 @@ interface Node {
   order: number;
   parent?: Node;
   children: Node[];
-}
-
-function isReplyOrForward(raw: string | null): boolean {
-  if (!raw) return false;
-  const s = decodeWords(raw).replace(/\s+/g, ' ').trim();
-  return /^(\[[^[\]]*\]\s*)*(re|fwd?)\s*(\[[^[\]]*\])?\s*:/i.test(s) || /\(fwd\)\s*$/i.test(s) || /^\[fwd:/i.test(s);
 }
 
 function nodeDate(n: Node): number {
@@ -48,7 +41,7 @@ function render(roots: Node[], id: (m: MessageMeta) => number): string {
 }
 
 export function orderedSubjectThreads(metas: MessageMeta[], id: (m: MessageMeta) => number): string {
-  const items = metas.map((m, order) => ({ m, order, subject: casemap(baseSubject(m.parsed?.envelope.subject ?? null)), date: sentTime(m) }));
+  const items = metas.map((m, order) => ({ m, order, subject: keyBytes(m.parsed?.sort.subject), date: sentTime(m) }));
   items.sort((a, b) => Buffer.compare(a.subject, b.subject) || a.date - b.date || a.order - b.order);
   const roots: Node[] = [];
   let current: Node | undefined;
@@ -163,7 +156,7 @@ export function referencesThreads(metas: MessageMeta[], id: (m: MessageMeta) => 
   const subjectOf = (n: Node): { base: string; raw: string | null } => {
     const m = n.msg ?? n.children[0]?.msg;
     const raw = m?.parsed?.envelope.subject ?? null;
-    return { base: casemap(baseSubject(raw)).toString('latin1'), raw };
+    return { base: m?.parsed?.sort.subject ?? '', raw };
   };
   const subjects = new Map<string, Node>();
   for (const r of roots) {

@@ -3,8 +3,8 @@
 import type { BlobStore, MessageReader } from '../../store/types.js';
 import { findPart } from './body-structure.js';
 import { parsePartBlobId } from './blob-ids.js';
-import { decodeTransfer } from './decode.js';
-import { parseMessage } from '../../store/mime/parse.js';
+import { decodeTransfer } from '../../mime/decode.js';
+import { parseMessage } from '../../mime/parse.js';
 
 export async function readAnyBlob(store: BlobStore & MessageReader, account: string, blobId: string): Promise<Buffer | null> {
   const part = parsePartBlobId(blobId);

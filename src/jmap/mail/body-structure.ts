@@ -1,9 +1,7 @@
 // Maps the store's MIME tree to JMAP EmailBodyPart objects and computes textBody, htmlBody and
 // attachments with the algorithm of RFC 8621 §4.1.4.
-import { Libmime } from 'libmime';
-
-const libmime = new Libmime();
 import type { MimePart } from '../../store/types.js';
+import { decodeWords } from '../../mime/decode.js';
 import type { Json, JsonObject } from '../core/types.js';
 import { applyForm, formAllowed, parseHeaderProperty } from './header-forms.js';
 import { partBlobId } from './blob-ids.js';
@@ -23,11 +21,7 @@ export function mediaType(part: MimePart): string {
 export function partName(part: MimePart): string | null {
   const raw = part.disposition?.params.filename ?? part.params.name;
   if (raw === undefined || raw === '') return null;
-  try {
-    return libmime.decodeWords(raw);
-  } catch {
-    return raw;
-  }
+  return decodeWords(raw);
 }
 
 export function partCharset(part: MimePart): string | null {

@@ -4,7 +4,8 @@ import type { EmailMeta, MimePart, ParsedMessage } from '../../store/types.js';
 import type { Json, JsonObject } from '../core/types.js';
 import { utcDate } from '../methods/args.js';
 import { bodyLists, headerValue, leafParts, toBodyPart } from './body-structure.js';
-import { decodeCharset, decodeTransfer, truncateUtf8 } from './decode.js';
+import { decodeCharset, decodeTransfer } from '../../mime/decode.js';
+import { truncateUtf8 } from './truncate.js';
 import { asDate, parseHeaderProperty } from './header-forms.js';
 
 export const METADATA_PROPERTIES = ['id', 'blobId', 'threadId', 'mailboxIds', 'keywords', 'size', 'receivedAt'];

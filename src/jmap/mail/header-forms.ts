@@ -1,23 +1,15 @@
 // The parsed forms of header fields (RFC 8621 §4.1.2): Raw, Text, Addresses, GroupedAddresses,
 // MessageIds, Date, URLs. Each takes the raw field value (after the colon, still folded) and
 // returns JSON, or null where the RFC says a value that does not parse is null.
-import addressparser from 'nodemailer/lib/addressparser';
-import { Libmime } from 'libmime';
-
-const libmime = new Libmime();
 import type { Json } from '../core/types.js';
+import type { EmailAddress, EmailAddressGroup } from '../../mime/types.js';
+import { decodeWords } from '../../mime/decode.js';
+import { toAddressGroups } from '../../mime/addresses.js';
+import { formatWithOffset, parseMessageDate } from '../../mime/date.js';
 
 export type HeaderForm = 'Raw' | 'Text' | 'Addresses' | 'GroupedAddresses' | 'MessageIds' | 'Date' | 'URLs';
 
-export interface EmailAddress {
-  name: string | null;
-  email: string;
-}
-
-export interface EmailAddressGroup {
-  name: string | null;
-  addresses: EmailAddress[];
-}
+export type { EmailAddress, EmailAddressGroup };
 
 const ADDRESS_HEADERS = new Set([
   'from', 'sender', 'reply-to', 'to', 'cc', 'bcc',
@@ -53,42 +45,12 @@ function unfold(raw: string): string {
   return raw.replace(/\r?\n(?=[ \t])/g, '');
 }
 
-function decodeWords(s: string): string {
-  try {
-    return libmime.decodeWords(s);
-  } catch {
-    return s;
-  }
-}
-
 export function asText(raw: string): string {
   return decodeWords(unfold(raw)).replace(/^\s+|\s+$/g, '');
 }
 
-function toAddress(a: { name?: string; address?: string }): EmailAddress {
-  const name = decodeWords(a.name ?? '').trim();
-  return { name: name === '' ? null : name, email: a.address ?? '' };
-}
-
 export function asGroupedAddresses(raw: string): EmailAddressGroup[] {
-  const parsed = addressparser(unfold(raw));
-  const out: EmailAddressGroup[] = [];
-  let ungrouped: EmailAddressGroup | undefined;
-  for (const item of parsed) {
-    if ('group' in item) {
-      ungrouped = undefined;
-      const name = decodeWords(item.name ?? '').trim();
-      out.push({ name: name === '' ? null : name, addresses: (item.group ?? []).map(toAddress) });
-    } else {
-      // Consecutive ungrouped addresses share one null-named group (§4.1.2.4).
-      if (ungrouped === undefined) {
-        ungrouped = { name: null, addresses: [] };
-        out.push(ungrouped);
-      }
-      ungrouped.addresses.push(toAddress(item));
-    }
-  }
-  return out;
+  return toAddressGroups(unfold(raw)) ?? [];
 }
 
 export function asAddresses(raw: string): EmailAddress[] {
@@ -109,30 +71,8 @@ export function asMessageIds(raw: string): string[] | null {
 
 /** RFC 5322 date → RFC 3339 with the original offset, or null. */
 export function asDate(raw: string): string | null {
-  const text = unfold(raw).replace(/\([^)]*\)/g, ' ').trim();
-  const m = /^(?:[A-Za-z]{3},\s*)?(\d{1,2})\s+([A-Za-z]{3})\s+(\d{2,4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([+-]\d{4}|[A-Za-z]{1,5})?/.exec(text);
-  if (m === null) return null;
-  const months = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-  const mon = months.indexOf((m[2] ?? '').toLowerCase());
-  if (mon < 0) return null;
-  let year = Number(m[3]);
-  if (year < 50) year += 2000;
-  else if (year < 1000) year += 1900;
-  const zone = m[7] ?? '+0000';
-  let offsetMin = 0;
-  if (/^[+-]\d{4}$/.test(zone)) {
-    offsetMin = (zone[0] === '-' ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(3, 5)));
-  } else {
-    const named: Record<string, number> = { UT: 0, GMT: 0, Z: 0, EST: -300, EDT: -240, CST: -360, CDT: -300, MST: -420, MDT: -360, PST: -480, PDT: -420 };
-    offsetMin = named[zone.toUpperCase()] ?? 0;
-  }
-  const utc = Date.UTC(year, mon, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0)) - offsetMin * 60_000;
-  if (!Number.isFinite(utc)) return null;
-  const local = new Date(utc + offsetMin * 60_000).toISOString().slice(0, 19);
-  if (offsetMin === 0) return `${local}Z`;
-  const sign = offsetMin < 0 ? '-' : '+';
-  const abs = Math.abs(offsetMin);
-  return `${local}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+  const date = parseMessageDate(raw);
+  return date === null ? null : formatWithOffset(date);
 }
 
 export function asURLs(raw: string): string[] | null {

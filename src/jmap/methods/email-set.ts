@@ -4,7 +4,7 @@ import { CAP_MAIL } from '../capabilities.js';
 import { MethodError, setError } from '../errors.js';
 import { isJsonObject, type Json, type JsonObject, type MethodContext, type MethodDefinition, type MethodOutput } from '../core/types.js';
 import type { EmailMeta, EmailUpdate, SetPatch } from '../../store/types.js';
-import { parseMessage } from '../../store/mime/parse.js';
+import { parseMessage } from '../../mime/parse.js';
 import { accountId, invalid, optBool, optInt, optObject, parseUtcDate, readIds, readProperties, resolveId } from './args.js';
 import { batchStep, createAll, orNull, runSet, storeState } from './set-engine.js';
 import type { SetPropertyRules } from './set-properties.js';

@@ -1,6 +1,6 @@
 // Reading messages: IMAP mailbox views (snapshot, CONDSTORE/QRESYNC deltas, FETCH metadata), JMAP
 // emails and threads, and message bytes.
-import type { Envelope, ParsedMessage } from '../types.js';
+import type { Envelope, ParsedMessage } from '../../mime/types.js';
 import type { ByteRange, UidSet } from './values.js';
 import type { Mailbox } from './mailboxes.js';
 

@@ -9,7 +9,9 @@ import type { UidSet } from './values.js';
  *   IMAP BEFORE d        → { kind: 'receivedAt', before: d 00:00 }
  *   IMAP ON d            → { kind: 'receivedAt', notBefore: d 00:00, before: d+1 00:00 }
  *   IMAP SINCE d         → { kind: 'receivedAt', notBefore: d 00:00 }
- *   SENTBEFORE/SENTON/SENTSINCE → kind 'sentAt' likewise (messages without Date use receivedAt)
+ *   SENTBEFORE/SENTON/SENTSINCE → kind 'sentAt' likewise, compared by calendar day: the day the
+ *                          Date header names in its own zone (ParsedMessage.sentDay) against the
+ *                          UTC day of `before`/`notBefore` (messages without Date use receivedAt's)
  *   JMAP before/after    → receivedAt before / notBefore
  *   IMAP NEW = RECENT UNSEEN: the session combines its recent UIDs (kind 'uid') with 'flag'.
  *   IMAP sequence sets   → the session maps them to kind 'uid'.

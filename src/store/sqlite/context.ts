@@ -105,6 +105,7 @@ export interface EmailRow {
   size: number;
   received_at: number;
   sent_at: number | null;
+  sent_day: number | null;
   flags: number;
   keywords: string;
   created_modseq: number;

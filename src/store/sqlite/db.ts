@@ -2,11 +2,13 @@
 // is on disk, a busy timeout for other processes (CLI import while the server runs), and the SQL
 // functions the search compiler uses.
 import Database from 'better-sqlite3';
-import { MIGRATE_TO_2, MIGRATE_TO_3, SCHEMA, SCHEMA_VERSION } from './schema.js';
+import { MIGRATE_TO_2, MIGRATE_TO_3, MIGRATE_TO_4, SCHEMA, SCHEMA_VERSION } from './schema.js';
+import { reparseEmails, type ReadBlobSync } from './reparse.js';
 
 export type Db = Database.Database;
 
-export function openDatabase(file: string): Db {
+/** @param readBlob reads a blob for migrations that recompute from the stored bytes (version 4). */
+export function openDatabase(file: string, readBlob: ReadBlobSync): Db {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
@@ -24,6 +26,12 @@ export function openDatabase(file: string): Db {
     db.transaction(() => {
       if (from < 2) db.exec(MIGRATE_TO_2);
       if (from < 3) db.exec(MIGRATE_TO_3);
+      if (from < 4) {
+        // SCHEMA already has the column when the email table was created by this version.
+        const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('email') as string[];
+        if (!columns.includes('sent_day')) db.exec(MIGRATE_TO_4);
+        reparseEmails(db, readBlob);
+      }
       db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(SCHEMA_VERSION));
     }).immediate();
   }

@@ -21,7 +21,7 @@ import { requireAccount } from './mailboxes.js';
 import { ChangeBatch } from './batch.js';
 import { decodeId, encodeId } from './ids.js';
 import { checkQuota, cloneEmail, insertEmail, placeEmail, removeMembership, settleEmail, destroyEmailRow, touchEmail } from './mutations.js';
-import { parseMessage } from '../mime/parse.js';
+import { parseMessage } from '../../mime/parse.js';
 import {
   applyFlagChange,
   DRAFT,

@@ -4,7 +4,7 @@
 import { nextId, noteFtsChange, sql } from './context.js';
 import type { Ctx, EmailRow, MailboxRow } from './context.js';
 import type { ChangeBatch } from './batch.js';
-import type { MessageAnalysis } from '../mime/parse.js';
+import type { MessageAnalysis } from '../../mime/parse.js';
 import type { KeywordState } from '../keywords.js';
 import { OverQuotaError } from '../errors.js';
 import { encodeId } from './ids.js';
@@ -71,16 +71,17 @@ export interface NewEmail {
 export function insertEmail(ctx: Ctx, batch: ChangeBatch, accId: number, e: NewEmail, modseq: number): { id: number; threadId: number } {
   const a = e.analysis;
   const refs = threadRefs(a);
-  const threadId = assignThread(ctx, batch, accId, refs, a.sort.baseSubject, modseq);
+  const sort = a.parsed.sort;
+  const threadId = assignThread(ctx, batch, accId, refs, sort.subject, modseq);
   const info = sql(ctx, 
-      `INSERT INTO email (id, account_id, blob, thread_id, size, received_at, sent_at, flags, keywords, created_modseq,
+      `INSERT INTO email (id, account_id, blob, thread_id, size, received_at, sent_at, sent_day, flags, keywords, created_modseq,
          updated_modseq, has_attachment, subject_sort, from_sort, to_sort, cc_sort, display_from, display_to)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(
       nextId(ctx, 'email'), accId, e.blob, threadId, e.size, e.receivedAt, a.parsed.sentAt ? a.parsed.sentAt.getTime() : null,
-      e.keywords.bits, JSON.stringify(e.keywords.others), modseq, modseq, a.parsed.hasAttachment ? 1 : 0,
-      a.sort.baseSubject, a.sort.fromLocal, a.sort.toLocal, a.sort.ccLocal, a.sort.displayFrom, a.sort.displayTo,
+      a.parsed.sentDay, e.keywords.bits, JSON.stringify(e.keywords.others), modseq, modseq, a.parsed.hasAttachment ? 1 : 0,
+      sort.subject, sort.from, sort.to, sort.cc, sort.displayFrom, sort.displayTo,
     );
   const id = Number(info.lastInsertRowid);
   sql(ctx, 'INSERT INTO email_parsed (email_id, envelope, parsed) VALUES (?, ?, ?)').run(id, JSON.stringify(a.parsed.envelope), JSON.stringify(a.parsed));
@@ -101,9 +102,9 @@ function insertText(ctx: Ctx, id: number, cols: string[]): void {
 /** A second email with the same blob, keywords and thread (IMAP COPY into a mailbox that has it). */
 export function cloneEmail(ctx: Ctx, batch: ChangeBatch, src: EmailRow, modseq: number): number {
   const info = sql(ctx, 
-      `INSERT INTO email (id, account_id, blob, thread_id, size, received_at, sent_at, flags, keywords, created_modseq,
+      `INSERT INTO email (id, account_id, blob, thread_id, size, received_at, sent_at, sent_day, flags, keywords, created_modseq,
          updated_modseq, has_attachment, subject_sort, from_sort, to_sort, cc_sort, display_from, display_to)
-       SELECT ?, account_id, blob, thread_id, size, received_at, sent_at, flags, keywords, ?, ?, has_attachment,
+       SELECT ?, account_id, blob, thread_id, size, received_at, sent_at, sent_day, flags, keywords, ?, ?, has_attachment,
          subject_sort, from_sort, to_sort, cc_sort, display_from, display_to FROM email WHERE id = ?`,
     )
     .run(nextId(ctx, 'email'), modseq, modseq, src.id);

@@ -1,5 +1,5 @@
 // Factory for the embedded store: <dataDir>/store.sqlite and <dataDir>/blobs/.
-import { promises as fs } from 'node:fs';
+import fsSync, { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { MailStore, StoreOptions } from '../types.js';
 import { BlobFiles } from '../blobs.js';
@@ -15,10 +15,11 @@ export async function openSqliteStore(options: StoreOptions): Promise<MailStore>
   const dataDir = path.resolve(options.dataDir);
   await fs.mkdir(path.join(dataDir, 'blobs'), { recursive: true, mode: 0o700 });
   const file = path.join(dataDir, 'store.sqlite');
-  const db = openDatabase(file);
+  const blobs = new BlobFiles(path.join(dataDir, 'blobs'));
+  const db = openDatabase(file, (blob) => readBlobSync(blobs, blob));
   const ctx = {
     db,
-    blobs: new BlobFiles(path.join(dataDir, 'blobs')),
+    blobs,
     events: options.events,
     ...(options.logger ? { logger: options.logger } : {}),
     defaultQuota: { storage: options.quota?.storage ?? 0, messages: options.quota?.messages ?? 0 },
@@ -34,4 +35,13 @@ export async function openSqliteStore(options: StoreOptions): Promise<MailStore>
   } satisfies Ctx;
   ctx.fts.start();
   return new SqliteMailStore(ctx);
+}
+
+/** A blob's bytes, or null when the file is missing (the migration then keeps what it has). */
+function readBlobSync(blobs: BlobFiles, blob: string): Buffer | null {
+  try {
+    return fsSync.readFileSync(blobs.pathOf(blob));
+  } catch {
+    return null;
+  }
 }

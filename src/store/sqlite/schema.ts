@@ -2,7 +2,7 @@
 // and of its last change; destroyed objects leave a tombstone. JMAP /changes and IMAP VANISHED are
 // answered from those, and tombstones older than the retention period are purged (the purge
 // horizon is recorded so an older state gets cannotCalculateChanges, never a wrong answer).
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** Fills what a version-2 database has and a version-1 one lacks (tables come from SCHEMA). */
 export const MIGRATE_TO_2 = `
@@ -33,6 +33,16 @@ INSERT INTO mailbox_count (mailbox_id, total, unseen, unread, size, threads, unr
          (SELECT count(*) FROM mailbox_thread t JOIN thread_unread u ON u.thread_id = t.thread_id WHERE t.mailbox_id = b.id)
     FROM mailbox b LEFT JOIN msg m ON m.mailbox_id = b.id LEFT JOIN email e ON e.id = m.email_id
    GROUP BY b.id;
+`;
+
+/**
+ * Version 4: one message model (src/mime). The column for the Date header's own calendar day (IMAP
+ * SENT*) is added here; every existing email's parsed summary, sort keys and search text are then
+ * recomputed from its blob (reparse.ts), since the address, date, charset and subject handling
+ * they were computed with changed.
+ */
+export const MIGRATE_TO_4 = `
+ALTER TABLE email ADD COLUMN sent_day INTEGER;
 `;
 
 export const SCHEMA = `
@@ -111,7 +121,9 @@ CREATE TABLE IF NOT EXISTS email (
   to_sort TEXT NOT NULL DEFAULT '',
   cc_sort TEXT NOT NULL DEFAULT '',
   display_from TEXT NOT NULL DEFAULT '',
-  display_to TEXT NOT NULL DEFAULT ''
+  display_to TEXT NOT NULL DEFAULT '',
+  -- The Date header's calendar day in its own zone, days since 1970-01-01 (version 4).
+  sent_day INTEGER
 );
 CREATE INDEX IF NOT EXISTS email_account_received ON email(account_id, received_at);
 CREATE INDEX IF NOT EXISTS email_thread ON email(thread_id);

@@ -86,7 +86,9 @@ function compile(c: SearchCriteria, env: Env, p: SqlParam[], e: string): string 
     case 'receivedAt':
       return rangeSql(`${e}.received_at`, c.before, c.notBefore, p);
     case 'sentAt':
-      return rangeSql(`coalesce(${e}.sent_at, ${e}.received_at)`, c.before, c.notBefore, p);
+      // IMAP SENT*: the day the Date header names, "disregarding time and timezone" (RFC 3501
+      // §6.4.4); the internal date's UTC day when there is no usable Date header.
+      return daySql(`coalesce(${e}.sent_day, ${e}.received_at / ${DAY_MS})`, c.before, c.notBefore, p);
     case 'size': {
       const parts: string[] = [];
       if (c.larger !== undefined) {
@@ -207,6 +209,22 @@ function rangeSql(col: string, before: Date | undefined, notBefore: Date | undef
   if (notBefore) {
     parts.push(`${col} >= ?`);
     p.push(notBefore.getTime());
+  }
+  return parts.length ? `(${parts.join(' AND ')})` : '1';
+}
+
+const DAY_MS = 86_400_000;
+
+/** Day-number comparisons: `before`/`notBefore` count by the UTC day they fall on. */
+function daySql(col: string, before: Date | undefined, notBefore: Date | undefined, p: SqlParam[]): string {
+  const parts: string[] = [];
+  if (before) {
+    parts.push(`${col} < ?`);
+    p.push(Math.floor(before.getTime() / DAY_MS));
+  }
+  if (notBefore) {
+    parts.push(`${col} >= ?`);
+    p.push(Math.floor(notBefore.getTime() / DAY_MS));
   }
   return parts.length ? `(${parts.join(' AND ')})` : '1';
 }

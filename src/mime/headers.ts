@@ -1,6 +1,6 @@
 // Header block parsing over raw bytes. Works on a latin1 view of the buffer so that string indexes
 // are byte offsets; values are turned into text (UTF-8 when valid, else latin1) only when read.
-import type { RawHeader } from '../types.js';
+import type { RawHeader } from './types.js';
 
 export interface HeaderBlock {
   headers: RawHeader[];

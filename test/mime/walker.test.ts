@@ -1,8 +1,8 @@
 // The MIME walker: IMAP section numbering, byte offsets, envelope rules and base subjects.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseMessage } from '../../src/store/mime/parse.js';
-import { baseSubject } from '../../src/store/mime/subject.js';
+import { parseMessage } from '../../src/mime/parse.js';
+import { baseSubject, subjectSortKey } from '../../src/mime/subject.js';
 import type { MimePart } from '../../src/store/types.js';
 
 const NESTED = Buffer.from(
@@ -20,6 +20,7 @@ const NESTED = Buffer.from(
     'Content-Type: message/rfc822',
     '',
     'Subject: inner',
+    'From: <@hop.example:inner@example.net> (Inner Person), bare',
     'Content-Type: multipart/alternative; boundary=inner',
     '',
     '--inner',
@@ -75,12 +76,24 @@ describe('MIME parsing', () => {
     assert.equal(parsed.preview, 'first');
   });
 
-  it('derives RFC 5256 base subjects', () => {
-    assert.equal(baseSubject('Re: Fwd: [list] RE: Hello (fwd)'), 'hello');
-    assert.equal(baseSubject('[Fwd: Re: Status]'), 'status');
-    assert.equal(baseSubject('=?utf-8?q?Re=3A_Caf=C3=A9?='), 'café');
+  it('derives RFC 5256 base subjects (case kept) and their i;ascii-casemap sort keys', () => {
+    assert.equal(baseSubject('Re: Fwd: [list] RE: Hello (fwd)'), 'Hello');
+    assert.equal(baseSubject('[Fwd: Re: Status]'), 'Status');
+    assert.equal(baseSubject('=?utf-8?q?Re=3A_Caf=C3=A9?='), 'Café');
     assert.equal(baseSubject(null), '');
+    assert.equal(subjectSortKey('Re: Fwd: [list] RE: Hello (fwd)'), 'HELLO');
+    assert.equal(subjectSortKey('=?utf-8?q?Re=3A_Caf=C3=A9?='), 'CAFé');
+    assert.equal(subjectSortKey('re: hello'), subjectSortKey('Hello'));
   });
+});
+
+it('an embedded message/rfc822 gets its envelope from the same address parser as the message', () => {
+  const embedded = parseMessage(NESTED).parsed.body.children[1]!.message!;
+  assert.deepEqual(embedded.envelope.from, [
+    { name: null, adl: '@hop.example', mailbox: 'inner', host: 'example.net' },
+    { name: null, adl: null, mailbox: 'bare', host: 'MISSING_DOMAIN' },
+  ]);
+  assert.deepEqual(embedded.envelope.sender, embedded.envelope.from);
 });
 
 it('leaf parts record their size after the transfer encoding is undone', () => {

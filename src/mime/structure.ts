@@ -1,9 +1,9 @@
 // MIME structure walker over raw bytes, recording byte offsets for every part. Never throws on bad
 // input: missing boundaries, unterminated multiparts and absurd nesting degrade to simpler shapes
 // and set `degraded`.
-import type { Envelope, MimePart, RawHeader } from '../types.js';
+import type { Envelope, MimePart, RawHeader } from './types.js';
 import { headerValue, parseHeaderBlock } from './headers.js';
-import { parseStructuredValue, decodeWords, decodeTransfer } from './decode.js';
+import { parseStructuredValue, decodeTransfer } from './decode.js';
 import { toEnvelopeAddresses } from './addresses.js';
 
 const MAX_DEPTH = 40;
@@ -42,7 +42,7 @@ function parseMessageAt(
   return { headers: block.headers, envelope, body };
 }
 
-export function buildEnvelope(headers: RawHeader[]): Envelope {
+function buildEnvelope(headers: RawHeader[]): Envelope {
   const from = toEnvelopeAddresses(headerValue(headers, 'from'));
   const sender = toEnvelopeAddresses(headerValue(headers, 'sender')) ?? from;
   const replyTo = toEnvelopeAddresses(headerValue(headers, 'reply-to')) ?? from;
@@ -98,7 +98,8 @@ function parsePart(
     subtype,
     params: ct.params,
     contentId: headerValue(headers, 'content-id'),
-    description: nullableDecoded(headerValue(headers, 'content-description')),
+    // Raw, as BODYSTRUCTURE sends it (RFC 3501); JMAP reads the part's headers itself.
+    description: headerValue(headers, 'content-description'),
     encoding: (headerValue(headers, 'content-transfer-encoding') ?? '7bit').toLowerCase().trim() || '7bit',
     size: end - bodyStart,
     lines: null,
@@ -178,14 +179,6 @@ function leafLike(state: WalkState, headerStart: number, bodyStart: number, end:
     children: [],
     message: null,
   };
-}
-
-function nullableDecoded(v: string | null): string | null {
-  return v === null ? null : v;
-}
-
-export function decodedHeader(v: string | null): string | null {
-  return v === null ? null : decodeWords(v);
 }
 
 function countLines(bin: string, start: number, end: number): number {

@@ -1,0 +1,109 @@
+// Content-Transfer-Encoding and charset decoding, lenient: bad input yields best-effort text, never
+// an exception (a malformed message must still be stored and searchable). Transfer encodings go
+// through libqp and libbase64, every charset (UTF-7 included) through iconv-lite; RFC 2047/2231
+// header words through libmime.
+import { Libmime } from 'libmime';
+import * as libqp from 'libqp';
+import * as libbase64 from 'libbase64';
+import iconv from 'iconv-lite';
+
+const libmime = new Libmime();
+
+export function decodeTransfer(body: Buffer, encoding: string): Buffer {
+  switch (encoding.toLowerCase().trim()) {
+    case 'base64':
+      return libbase64.decode(body.toString('latin1'));
+    case 'quoted-printable':
+      return decodeQuotedPrintable(body);
+    default:
+      return body;
+  }
+}
+
+export function decodeQuotedPrintable(body: Buffer): Buffer {
+  return libqp.decode(body);
+}
+
+export interface DecodedText {
+  text: string;
+  /** RFC 8621 §4.1.4: the charset is unknown, or the bytes are not valid in it. */
+  isEncodingProblem: boolean;
+}
+
+/** Names mail uses for UTF-7 that iconv-lite does not know by them. */
+const ALIASES: Record<string, string> = {
+  'unicode-1-1-utf-7': 'utf-7',
+  'x-unicode-2-0-utf-7': 'utf-7',
+};
+
+/** The iconv-lite name of a MIME charset label, or null when iconv-lite has no decoder for it. */
+export function charsetName(charset: string | null | undefined): string | null {
+  const label = (charset ?? '').trim().replace(/^"|"$/g, '').toLowerCase() || 'us-ascii';
+  // US-ASCII is read as UTF-8: 8-bit bytes in "ASCII" mail are far more often UTF-8 than anything.
+  const name = label === 'us-ascii' || label === 'ascii' || label === 'ansi_x3.4-1968' ? 'utf-8' : (ALIASES[label] ?? label);
+  return iconv.encodingExists(name) ? name : null;
+}
+
+const REPLACEMENT = '\uFFFD';
+const UTF8_REPLACEMENT = Buffer.from(REPLACEMENT, 'utf8');
+
+/**
+ * Bytes → text in the part's charset. An unknown charset is read as UTF-8 and flagged; bytes that
+ * are invalid in the charset become U+FFFD and are flagged too.
+ */
+export function decodeCharset(bytes: Buffer, charset: string | null | undefined): DecodedText {
+  const name = charsetName(charset);
+  const text = iconv.decode(bytes, name ?? 'utf-8', { stripBOM: true });
+  const invalid = text.includes(REPLACEMENT) && !(name === 'utf-8' && bytes.includes(UTF8_REPLACEMENT));
+  return { text, isEncodingProblem: name === null || invalid };
+}
+
+/** decodeCharset's text alone, for search and previews. */
+export function decodeText(bytes: Buffer, charset: string | null | undefined): string {
+  return decodeCharset(bytes, charset).text;
+}
+
+/** RFC 2047 encoded words → text; undecodable words are left as written. */
+export function decodeWords(value: string): string {
+  try {
+    return libmime.decodeWords(value);
+  } catch {
+    return value;
+  }
+}
+
+export interface ParsedHeaderValue {
+  value: string;
+  params: Record<string, string>;
+}
+
+/** `type/sub; a=b; c*0=…` with RFC 2231 continuations and charsets decoded; names lowercased. */
+export function parseStructuredValue(raw: string): ParsedHeaderValue {
+  try {
+    const parsed = libmime.parseHeaderValue(raw) as { value: string; params: Record<string, string> };
+    const params: Record<string, string> = {};
+    for (const [k, v] of Object.entries(parsed.params ?? {})) {
+      params[k.toLowerCase()] = decodeWords(String(v));
+    }
+    return { value: String(parsed.value ?? '').trim(), params };
+  } catch {
+    return { value: raw.split(';')[0]!.trim(), params: {} };
+  }
+}
+
+export function htmlToText(html: string): string {
+  return html
+    .replace(/<(script|style)[\s\S]*?<\/\1\s*>/gi, ' ')
+    .replace(/<br\s*\/?>|<\/p>|<\/div>/gi, '\n')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/&nbsp;/gi, ' ')
+    .replace(/&lt;/gi, '<')
+    .replace(/&gt;/gi, '>')
+    .replace(/&quot;/gi, '"')
+    .replace(/&#(\d+);/g, (_, d: string) => safeCodePoint(Number(d)))
+    .replace(/&amp;/gi, '&');
+}
+
+function safeCodePoint(n: number): string {
+  return n > 0 && n < 0x110000 ? String.fromCodePoint(n) : ' ';
+}
