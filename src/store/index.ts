@@ -3,7 +3,7 @@
 export * from './types.js';
 export * from './keywords.js';
 export { openSqliteStore } from './sqlite/open.js';
-export { storeDirectory } from './open-from-config.js';
+export { storeDirectory } from './directory.js';
 export { parseMessage } from './mime/parse.js';
 export type { MessageAnalysis, SearchText, SortFields } from './mime/parse.js';
 export { decodeTransfer, decodeCharset, decodeWords, parseStructuredValue } from './mime/decode.js';
