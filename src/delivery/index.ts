@@ -5,8 +5,8 @@ import type { MailStore } from '../store/types.js';
 import { StoreDeliveryService } from './service.js';
 import { OutboundWorker, type OutboundWorkerOptions } from './outbound/worker.js';
 
-export type { DeliveryService, DeliveryRequest, DeliveryResult, RecipientRoute, RecipientOutcome, SubmitRequest, TraceInfo } from './types.js';
-export { RecipientLookupUnavailableError } from './types.js';
+export type { DeliveryService, DeliveryRequest, DeliveryResult, RecipientRoute, RecipientOutcome, SubmitRequest, TraceInfo } from '../core/delivery.js';
+export { RecipientLookupUnavailableError } from '../core/delivery.js';
 export { StoreDeliveryService } from './service.js';
 export { OutboundWorker } from './outbound/worker.js';
 export { VacationResponder } from './vacation/responder.js';

@@ -17,7 +17,7 @@ import type {
   RecipientOutcome,
   RecipientRoute,
   SubmitRequest,
-} from './types.js';
+} from '../core/delivery.js';
 
 export interface StoreDeliveryOptions {
   store: MailStore;

@@ -4,7 +4,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { ImapServerConfig } from '../config/types.js';
-import type { ProtocolServer } from '../server/types.js';
+import type { ProtocolServer } from '../core/protocol.js';
 import { ImapSession } from './session.js';
 import type { ImapDeps } from './types.js';
 

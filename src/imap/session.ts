@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { randomUUID } from 'node:crypto';
 import type { ConnectionAuthContext, Principal } from '../auth/types.js';
-import type { SessionHandle } from '../sessions/types.js';
+import type { SessionHandle } from '../core/sessions.js';
 import type { ImapServerConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import { CommandFramer, type FrameEvent } from './proto/framer.js';

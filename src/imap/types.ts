@@ -4,7 +4,7 @@ import type { ImapServerConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { EventBus } from '../events/types.js';
 import type { MailStore } from '../store/types.js';
-import type { SessionAdmission } from '../sessions/types.js';
+import type { SessionAdmission } from '../core/sessions.js';
 import type { Args } from './proto/args.js';
 
 /** The part of the auth core IMAP uses (AuthService satisfies it). */

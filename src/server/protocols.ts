@@ -18,7 +18,7 @@ import type { MailStore } from '../store/types.js';
 import type { ProtocolFactory, ServerContext } from './context.js';
 import { StartupError } from './errors.js';
 import { sharedResource } from './resources.js';
-import type { ProtocolServer } from './types.js';
+import type { ProtocolServer } from '../core/protocol.js';
 
 export const eventBusResource = sharedResource<EventBus>(
   'event bus',

@@ -5,46 +5,10 @@ import type { AuthConfig, TokenExpiryPolicy } from '../config/types.js';
 import type { Principal, Protocol } from '../auth/types.js';
 import type { SessionRevokedEvent } from '../events/types.js';
 import type { BackchannelLogoutHandler } from './backchannel-logout.js';
+import type { SessionAdmission } from '../core/sessions.js';
 
-/** What a protocol hands over when a connection has authenticated. */
-export interface SessionRegistration {
-  protocol: Protocol;
-  principal: Principal;
-  /** Remote address, for `tessera sessions list`. */
-  peer: string;
-  /** Defaults to the time of registration. */
-  startedAt?: Date;
-  /**
-   * Ends the connection: IMAP `* BYE <reason>` then close, SMTP `421 4.7.0 <reason>` then close, JMAP
-   * push channel close. Called at most once, never from inside register(); must not throw.
-   */
-  terminate(reason: string): void;
-  /**
-   * The auth settings the principal was accepted under (listener or JMAP `auth`). Needed for
-   * re-introspection: its `oidc` block names the introspection endpoint and `revalidateInterval`.
-   */
-  auth?: AuthConfig;
-  /** The listener's token expiry policy; absent = ignore. */
-  tokenExpiry?: TokenExpiryPolicy;
-}
-
-/** Returned by register(); the protocol calls unregister() when the connection closes. */
-export interface SessionHandle {
-  readonly id: string;
-  /** Idempotent. Also clears the session's expiry timer. */
-  unregister(): void;
-}
-
-/**
- * What IMAP and SMTP need from session control (SessionControl satisfies it): admit each login, so
- * the registry can end it later, and refuse logins whose token or OP session was revoked.
- */
-export interface SessionAdmission {
-  /** Undefined = revoked: nothing stays registered and the login must be refused as invalid. */
-  admit(registration: SessionRegistration): Promise<SessionHandle | undefined>;
-  /** True = refuse the request as invalid credentials (JMAP asks on every token request). */
-  isRevoked(principal: Principal): Promise<boolean>;
-}
+// What protocols see of this core is the neutral contract in src/core/sessions.ts.
+export type { SessionAdmission, SessionHandle, SessionRegistration } from '../core/sessions.js';
 
 /** JMAP also serves the back-channel logout endpoint (POST BACKCHANNEL_LOGOUT_PATH). */
 export interface JmapSessionControl extends SessionAdmission {

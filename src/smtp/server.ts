@@ -3,7 +3,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { SmtpServerConfig } from '../config/types.js';
-import type { ProtocolServer } from '../server/types.js';
+import type { ProtocolServer } from '../core/protocol.js';
 import type { Logger } from '../log/logger.js';
 import { createAddressMatcher, type AddressMatcher } from './authorized-addresses.js';
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from './limits.js';

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SmtpServerConfig } from '../config/types.js';
 import type { ConnectionAuthContext, Principal, SaslExchange } from '../auth/types.js';
-import type { RecipientRoute } from '../delivery/types.js';
+import type { RecipientRoute } from '../core/delivery.js';
 import type { Logger } from '../log/logger.js';
 import { ByteQueue } from './proto/byte-queue.js';
 import { parseCommandLine } from './proto/command.js';
@@ -16,7 +16,7 @@ import type { Mailbox } from './proto/path.js';
 import type { SmtpConnection } from './connection.js';
 import type { SessionLimits } from './limits.js';
 import type { SmtpDeps } from './deps.js';
-import type { SessionHandle } from '../sessions/types.js';
+import type { SessionHandle } from '../core/sessions.js';
 import { COMMANDS } from './commands/index.js';
 import { handleSaslStep } from './commands/auth.js';
 import { deliverTransaction } from './deliver.js';

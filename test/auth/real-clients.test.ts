@@ -6,8 +6,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { AuthService } from '../../src/auth/service.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { MemoryUsersRepository } from '../../src/testing/memory-users.js';
-import { startTestIdp, type TestIdp } from '../../src/testing/oidc-provider.js';
+import { MemoryUsersRepository } from '../support/memory-users.js';
+import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
 import { startMiniImap, type MiniImap } from './mini-imap.js';
 
 const run = promisify(execFile);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { startTestIdp, type TestIdp } from '../../src/testing/oidc-provider.js';
+import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
 
 const ALICE = 'alice@example.com';
 let idp: TestIdp;

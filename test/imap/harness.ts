@@ -9,10 +9,10 @@ import { MemoryEventBus } from '../../src/events/memory-bus.js';
 import { openSqliteStore } from '../../src/store/index.js';
 import type { MailStore } from '../../src/store/types.js';
 import { AuthService } from '../../src/auth/service.js';
-import { MemoryUsersRepository } from '../../src/testing/memory-users.js';
+import { MemoryUsersRepository } from '../support/memory-users.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { ImapServer } from '../../src/imap/server.js';
-import { startTestSessionControl, type TestSessionControl } from '../../src/testing/session-control.js';
+import { startTestSessionControl, type TestSessionControl } from '../support/session-control.js';
 
 export interface HarnessOptions {
   auth?: Partial<AuthConfig>;

@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { startTestIdp, type TestIdp } from '../../src/testing/oidc-provider.js';
+import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
 import { BACKCHANNEL_LOGOUT_PATH } from '../../src/sessions/index.js';
 import { startHarness, USING, type Harness } from './harness.js';
 

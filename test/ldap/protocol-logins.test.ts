@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { runCli } from '../../src/cli/run.js';
-import { slapdSkipReason } from '../../src/testing/slapd.js';
+import { slapdSkipReason } from '../support/slapd.js';
 import { CapturedOutput } from '../server/capture.js';
 import {
   basic,

@@ -5,7 +5,7 @@
 // them here to close them all on shutdown.
 import type { Principal } from '../../auth/types.js';
 import type { AuthConfig, TokenExpiryPolicy } from '../../config/types.js';
-import type { SessionAdmission, SessionHandle } from '../../sessions/types.js';
+import type { SessionAdmission, SessionHandle } from '../../core/sessions.js';
 
 export interface PushChannelsOptions {
   sessions: SessionAdmission;

@@ -6,7 +6,7 @@ import {
   UsersRepositoryUnavailableError,
   type UserRecord,
   type UsersRepository,
-} from '../auth/users/types.js';
+} from '../../src/auth/users/types.js';
 
 export class MemoryUsersRepository implements UsersRepository {
   readonly readOnly = false;
