@@ -27,6 +27,12 @@ const FIXTURE: Record<string, string> = {
   // auth uses core): only the cycle rule can catch it.
   'src/core/contract.ts': "import type { Who } from '../auth/who.js';\nexport interface Contract { who: Who }\n",
   'src/auth/who.ts': "import type { Contract } from '../core/contract.js';\nexport interface Who { contract?: Contract }\n",
+  // A type-only cycle inside one folder (a session dispatching to handlers that take its type): allowed.
+  'src/smtp/session.ts': "import { handle } from './handler.js';\nexport class Session { run(): void { handle(this); } }\n",
+  'src/smtp/handler.ts': "import type { Session } from './session.js';\nexport function handle(s: Session): Session { return s; }\n",
+  // A protocol importing session control: refused (only the listed JMAP edges are excepted, temporarily).
+  'src/jmap/admission.ts': "import type { Control } from '../sessions/control.js';\nexport type A = Control;\n",
+  'src/sessions/control.ts': 'export interface Control { admit(): void }\n',
   // A folder the table does not place.
   'src/gadgets/tool.ts': "import type { Contract } from '../core/contract.js';\nexport type Tool = Contract;\n",
   // Allowed: a protocol taking config types, and a store file with no forbidden import.
@@ -112,6 +118,14 @@ test('a type-only cycle between two folders is reported although each edge is al
   assert.ok(!reported('layer-core', 'src/core/contract.ts'));
   assert.ok(!reported('layer-auth', 'src/auth/who.ts'));
   assert.ok(violations.some((v) => v.rule.name === 'no-circular-between-folders' && /^src\/(core|auth)\//.test(v.from)));
+});
+
+test('a type-only cycle inside one folder is not reported', () => {
+  assert.ok(!violations.some((v) => v.from.startsWith('src/smtp/session') || v.from.startsWith('src/smtp/handler')), JSON.stringify(violations, null, 2));
+});
+
+test('a protocol importing src/sessions is a forbidden edge', () => {
+  assert.ok(reported('layer-jmap', 'src/jmap/admission.ts', 'src/sessions/control.ts'));
 });
 
 test('a folder missing from the layer table is reported', () => {
