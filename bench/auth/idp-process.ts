@@ -4,7 +4,7 @@
 // Protocol (lines on stdin/stdout): first line out is {"issuer", "tokens":[…]}; "counts" in → the
 // IdP's per-path request counts out; "reset" resets them; "quit" exits.
 import { createInterface } from 'node:readline';
-import { startTestIdp } from '../../src/testing/oidc-provider.js';
+import { startTestIdp } from '../../test/support/oidc-provider.js';
 
 const users = Number(process.argv[2] ?? 50);
 const signed = Number(process.argv[3] ?? 500);

@@ -15,7 +15,7 @@ import { OidcTokenValidator } from '../../src/auth/token/validator.js';
 import { AuthService } from '../../src/auth/service.js';
 import type { OidcConfig } from '../../src/config/types.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { MemoryUsersRepository } from '../../src/testing/memory-users.js';
+import { MemoryUsersRepository } from '../../test/support/memory-users.js';
 
 const USERS = 50;
 const DISTINCT_TOKENS = 500;

@@ -1,7 +1,7 @@
 // The IMAP server under benchmark, in its own process so its memory can be measured alone. Talks to
 // the parent over IPC: sends { port } when listening, answers 'mem' with process memory figures.
 import { startImap } from '../../test/imap/harness.js';
-import { startTestIdp } from '../../src/testing/oidc-provider.js';
+import { startTestIdp } from '../../test/support/oidc-provider.js';
 
 const users: Record<string, string> = {};
 for (let i = 0; i < 64; i++) users[`bench${i}@example.org`] = 'pw';

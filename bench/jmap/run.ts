@@ -10,13 +10,13 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { AuthService } from '../../src/auth/service.js';
-import { MemoryUsersRepository } from '../../src/testing/memory-users.js';
+import { MemoryUsersRepository } from '../../test/support/memory-users.js';
 import { MemoryEventBus } from '../../src/events/memory-bus.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import type { AppendInput } from '../../src/store/types.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { createJmapServer } from '../../src/jmap/index.js';
-import { startTestSessionControl } from '../../src/testing/session-control.js';
+import { startTestSessionControl } from '../../test/support/session-control.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -4,7 +4,7 @@
 // [seconds-per-case]. Not part of the test suite; prints figures only.
 import { startHarness, DOMAIN, USERS, type SmtpHarness } from '../../test/smtp/harness.js';
 import { RawSmtpClient } from '../../test/smtp/raw-client.js';
-import { startTestIdp } from '../../src/testing/oidc-provider.js';
+import { startTestIdp } from '../../test/support/oidc-provider.js';
 
 const ALICE = `alice@${DOMAIN}`;
 const BOB = `bob@${DOMAIN}`;

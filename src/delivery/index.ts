@@ -4,8 +4,8 @@ import type { Logger } from '../log/logger.js';
 import { StoreDeliveryService, type DeliveryStore } from './service.js';
 import { OutboundWorker, type OutboundWorkerOptions } from './outbound/worker.js';
 
-export type { DeliveryService, DeliveryRequest, DeliveryResult, RecipientRoute, RecipientOutcome, SubmitRequest, TraceInfo } from './types.js';
-export { RecipientLookupUnavailableError } from './types.js';
+export type { DeliveryService, DeliveryRequest, DeliveryResult, RecipientRoute, RecipientOutcome, SubmitRequest, TraceInfo } from '../core/delivery.js';
+export { RecipientLookupUnavailableError } from '../core/delivery.js';
 export { StoreDeliveryService } from './service.js';
 export { OutboundWorker } from './outbound/worker.js';
 export { VacationResponder } from './vacation/responder.js';

@@ -2,7 +2,7 @@
 // before append() resolves, and publishes the new-mail events IMAP IDLE and JMAP push listen to.
 import type { AccountStore, MailboxStore, MessageWriter } from '../store/types.js';
 import { OverQuotaError, StoreUnavailableError } from '../store/errors.js';
-import type { RecipientOutcome } from './types.js';
+import type { RecipientOutcome } from '../core/delivery.js';
 
 export class LocalDelivery {
   /** account → INBOX id. Mailbox ids are stable across renames, and INBOX cannot be deleted. */

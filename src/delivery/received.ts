@@ -1,7 +1,7 @@
 // The Received: trace header (RFC 5321 §4.4) prepended to every message we accept. It names the
 // client's HELO and address, our host, the protocol (RFC 3848) and an id matching our logs; it never
 // names the authenticated user, which would leak account names into forwarded mail.
-import type { TraceInfo } from './types.js';
+import type { TraceInfo } from '../core/delivery.js';
 
 /** RFC 5322 date-time in UTC ("Sat, 28 Nov 2026 23:25:01 +0000"). */
 export function rfc5322Date(date: Date): string {

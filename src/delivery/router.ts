@@ -1,7 +1,7 @@
 // Recipient routing: a local domain (domain list) means a local user, looked up in the users
 // repository; anything else is remote. Lookup failures are reported as temporary, never as "unknown".
 import type { DomainList, UsersRepository } from '../auth/users/types.js';
-import { RecipientLookupUnavailableError, type RecipientRoute } from './types.js';
+import { RecipientLookupUnavailableError, type RecipientRoute } from '../core/delivery.js';
 
 export class RecipientRouter {
   constructor(

@@ -17,7 +17,7 @@ import type {
   RecipientOutcome,
   RecipientRoute,
   SubmitRequest,
-} from './types.js';
+} from '../core/delivery.js';
 
 /**
  * What delivery needs of the store: accounts and their INBOX, appends, the outbound queue, and the

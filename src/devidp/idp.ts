@@ -1,5 +1,5 @@
 // A real OpenID provider (oidc-provider) on 127.0.0.1, shared by the development IdP (`npm start`) and
-// the test harness (src/testing/oidc-provider.ts). It issues JWT access tokens for one resource
+// the test harness (test/support/oidc-provider.ts). It issues JWT access tokens for one resource
 // (audience), signed with its own rotatable RS256 keys, and carrying the OP session `sid` and the
 // user's `email`, so Tessera's validator and back-channel logout see what a production IdP sends.
 //

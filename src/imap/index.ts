@@ -1,6 +1,6 @@
 // The IMAP front-end: one ProtocolServer per enabled imapserver.xml block.
 import type { ImapServerConfig } from '../config/types.js';
-import type { ProtocolServer } from '../server/types.js';
+import type { ProtocolServer } from '../core/protocol.js';
 import { ImapServer } from './server.js';
 import type { ImapDeps } from './types.js';
 

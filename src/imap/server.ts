@@ -2,7 +2,7 @@
 // the stop deadline are the network edge's (src/net); this file turns accepted sockets into IMAP
 // sessions and says goodbye with `* BYE` so clients reconnect elsewhere.
 import type { ImapServerConfig } from '../config/types.js';
-import type { ProtocolServer } from '../server/types.js';
+import type { ProtocolServer } from '../core/protocol.js';
 import { NetListener, type AcceptedConnection } from '../net/index.js';
 import { ImapConnection } from './connection.js';
 import { ImapSession } from './session.js';

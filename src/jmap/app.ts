@@ -4,7 +4,7 @@ import type { Principal } from '../auth/types.js';
 import type { Logger } from '../log/logger.js';
 import type { EventBus } from '../events/types.js';
 import type { MailStore } from '../store/types.js';
-import type { DeliveryService } from '../delivery/types.js';
+import type { DeliveryService } from '../core/delivery.js';
 import type { CoreLimits } from './capabilities.js';
 import { processRequest, type DispatchOptions } from './core/dispatch.js';
 import type { JmapRequest, JmapResponse, JsonObject, MethodDefinition } from './core/types.js';

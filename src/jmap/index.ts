@@ -3,11 +3,11 @@
 import { hostname as osHostname } from 'node:os';
 import type { JmapConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
-import type { ProtocolServer } from '../server/types.js';
+import type { ProtocolServer } from '../core/protocol.js';
 import { NetListener } from '../net/index.js';
 import type { EventBus } from '../events/types.js';
 import type { MailStore } from '../store/types.js';
-import type { DeliveryService } from '../delivery/types.js';
+import type { DeliveryService } from '../core/delivery.js';
 import type { UsersRepository } from '../auth/users/types.js';
 import { limitsFromConfig } from './capabilities.js';
 import { JmapApp } from './app.js';

@@ -1,6 +1,6 @@
 // The start-up banner printed on stdout: what listens where, and where the data is. Operators read
 // it; scripts should use the JSON log instead.
-import type { ProtocolServer } from './types.js';
+import type { ProtocolServer } from '../core/protocol.js';
 import type { SelfSignedCertificate } from './context.js';
 
 export interface BannerInput {

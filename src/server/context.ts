@@ -4,7 +4,7 @@
 import type { TesseraConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { DomainList, UsersRepository } from '../auth/users/types.js';
-import type { ProtocolServer } from './types.js';
+import type { ProtocolServer } from '../core/protocol.js';
 import type { SharedResource } from './resources.js';
 
 export interface SelfSignedCertificate {

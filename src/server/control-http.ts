@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { HostPort } from '../config/types.js';
 import type { HttpRoute } from '../core/http.js';
-import type { ProtocolServer } from './types.js';
+import type { ProtocolServer } from '../core/protocol.js';
 import type { Logger } from '../log/logger.js';
 import { NetListener } from '../net/index.js';
 

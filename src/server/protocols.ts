@@ -20,7 +20,7 @@ import type { ProtocolFactory, ServerContext } from './context.js';
 import { ControlHttpServer } from './control-http.js';
 import { StartupError } from './errors.js';
 import { sharedResource } from './resources.js';
-import type { ProtocolServer } from './types.js';
+import type { ProtocolServer } from '../core/protocol.js';
 
 export const eventBusResource = sharedResource<EventBus>(
   'event bus',

@@ -13,7 +13,7 @@ import { StartupError } from './errors.js';
 import { ResourceRegistry } from './resources.js';
 import { ensureSelfSignedCertificate } from './self-signed.js';
 import { applySelfSigned, selfSignedNames } from './tls.js';
-import type { ProtocolServer } from './types.js';
+import type { ProtocolServer } from '../core/protocol.js';
 import { openUsers, type OpenedUsers } from './users.js';
 import { tesseraVersion } from './version.js';
 

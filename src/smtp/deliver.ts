@@ -1,7 +1,7 @@
 // End of DATA/BDAT: hands the message to the delivery core and turns its per-recipient outcomes into
 // the one reply SMTP allows. The reply is sent only after the core returns, i.e. after local copies
 // are fsynced and remote ones durably queued.
-import type { DeliveryResult } from '../delivery/types.js';
+import type { DeliveryResult } from '../core/delivery.js';
 import { reply, type SmtpReply } from './proto/reply.js';
 import type { SmtpSession, Transaction } from './session.js';
 

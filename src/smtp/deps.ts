@@ -2,7 +2,7 @@
 // `tessera serve`; tests build them around a temporary store.
 import type { AuthService } from '../auth/service.js';
 import type { DomainList, UsersRepository } from '../auth/users/types.js';
-import type { DeliveryService } from '../delivery/types.js';
+import type { DeliveryService } from '../core/delivery.js';
 import type { Logger } from '../log/logger.js';
 import type { SessionAdmission } from '../core/sessions.js';
 import type { SessionLimits } from './limits.js';

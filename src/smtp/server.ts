@@ -2,7 +2,7 @@
 // connection limits (total and per IP → 421) and the stop deadline are the network edge's (src/net);
 // this file turns accepted sockets into SMTP sessions with their idle timeout and relay rights.
 import type { SmtpServerConfig } from '../config/types.js';
-import type { ProtocolServer } from '../server/types.js';
+import type { ProtocolServer } from '../core/protocol.js';
 import type { Logger } from '../log/logger.js';
 import { CidrList, NetListener, type AcceptedConnection, type RefusalReason } from '../net/index.js';
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from './limits.js';

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SmtpServerConfig } from '../config/types.js';
 import type { ConnectionAuthContext, Principal, SaslExchange } from '../auth/types.js';
-import type { RecipientRoute } from '../delivery/types.js';
+import type { RecipientRoute } from '../core/delivery.js';
 import type { Logger } from '../log/logger.js';
 import { ByteQueue } from './proto/byte-queue.js';
 import { parseCommandLine } from './proto/command.js';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { startDevIdp, devIdpBannerLines, type DevIdp } from '../../src/devidp/index.js';
 import { OidcTokenValidator } from '../../src/auth/token/validator.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { MemoryUsersRepository } from '../../src/testing/memory-users.js';
+import { MemoryUsersRepository } from '../support/memory-users.js';
 
 const DEMO = 'demo@example.com';
 let dev: DevIdp;

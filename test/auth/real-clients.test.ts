@@ -1,20 +1,17 @@
-// Real clients through the SASL layer (over a minimal IMAP responder): curl's OAUTHBEARER with SASL-IR
-// and its AQ== reply to the error challenge, and Python imaplib's XOAUTH2, which waits for "+".
+// Real clients through the SASL layer, against the IMAP server: curl's OAUTHBEARER with SASL-IR and
+// its AQ== reply to the error challenge, and Python imaplib's XOAUTH2, which waits for "+".
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { AuthService } from '../../src/auth/service.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { MemoryUsersRepository } from '../../src/testing/memory-users.js';
-import { startTestIdp, type TestIdp } from '../../src/testing/oidc-provider.js';
-import { startMiniImap, type MiniImap } from './mini-imap.js';
+import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
+import { startImap, type ImapHarness } from '../imap/harness.js';
 
 const run = promisify(execFile);
 const ALICE = 'alice@example.com';
 let idp: TestIdp;
-let service: AuthService;
-let imap: MiniImap;
+let imap: ImapHarness;
 
 async function have(cmd: string, args: string[]): Promise<boolean> {
   try {
@@ -33,13 +30,11 @@ if (skipPython) console.log('# python3 not found: skipping imaplib tests');
 
 before(async () => {
   idp = await startTestIdp({ users: [{ email: ALICE }] });
-  service = new AuthService({ users: new MemoryUsersRepository({ [ALICE]: 'pw' }), logger: silentLogger(), throttle: { baseDelayMs: 1, maxDelayMs: 1 } });
-  imap = await startMiniImap(service, { plainAuthEnabled: false, requireSSL: true, oidc: idp.oidcConfig() });
+  imap = await startImap({ users: { [ALICE]: 'pw' }, auth: { plainAuthEnabled: false, requireSSL: true, oidc: idp.oidcConfig() } });
 });
 
 after(async () => {
   await imap.close();
-  await service.close();
   await idp.close();
 });
 
@@ -55,12 +50,12 @@ async function curl(token: string): Promise<{ code: number; stderr: string }> {
 
 test('curl --oauth2-bearer logs in with OAUTHBEARER and SASL-IR', { skip: skipCurl }, async () => {
   const issued = await idp.issueToken(ALICE);
-  const before = imap.logins.length;
+  const before = imap.admitted.length;
   const r = await curl(issued.accessToken);
   assert.equal(r.code, 0, r.stderr.slice(-500));
   assert.match(r.stderr, /AUTHENTICATE OAUTHBEARER [A-Za-z0-9+/=]{40,}/, 'initial response on the command line');
-  assert.equal(imap.logins[before]?.user, ALICE);
-  assert.equal(imap.logins[before]?.sid, issued.sid);
+  assert.equal(imap.admitted[before]?.user, ALICE);
+  assert.equal(imap.admitted[before]?.sid, issued.sid);
 });
 
 test('curl with a bad token gets the error challenge, answers AQ== and is refused', { skip: skipCurl }, async () => {
@@ -81,19 +76,18 @@ test('Python imaplib authenticates with XOAUTH2 after the "+" prompt', { skip: s
     'print(typ)',
     'm.logout()',
   ].join('\n');
-  const before = imap.logins.length;
+  const before = imap.admitted.length;
   const r = await run('python3', ['-c', script, String(imap.port), ALICE, token]);
   assert.equal(r.stdout.trim(), 'OK');
-  assert.equal(imap.logins[before]?.mechanism, 'XOAUTH2');
+  assert.equal(imap.admitted[before]?.mechanism, 'XOAUTH2');
 });
 
 test('the development IdP banner commands work as printed', { skip: skipCurl }, async () => {
   const { startDevIdp, devIdpBannerLines } = await import('../../src/devidp/index.js');
   const DEMO = 'demo@example.com';
   const dev = await startDevIdp({ port: 0, users: [{ email: DEMO }], audience: 'urn:tessera:mail', logger: silentLogger() });
-  const devService = new AuthService({ users: new MemoryUsersRepository({ [DEMO]: 'demo' }), logger: silentLogger() });
   const oidc = { oidcConfigurationURL: dev.discoveryUrl, claim: 'email', scope: 'openid email', aud: ['urn:tessera:mail'], revalidateInterval: 0 };
-  const devImap = await startMiniImap(devService, { plainAuthEnabled: false, requireSSL: true, oidc });
+  const devImap = await startImap({ users: { [DEMO]: 'demo' }, auth: { plainAuthEnabled: false, requireSSL: true, oidc } });
   try {
     const lines = devIdpBannerLines({ issuer: dev.issuer, email: DEMO, imap: { host: '127.0.0.1', port: devImap.port } });
     const command = (label: string): string => {
@@ -103,11 +97,10 @@ test('the development IdP banner commands work as printed', { skip: skipCurl }, 
     };
     const script = `set -e\n${command('get a token:')}\n${command('IMAP login:')} --max-time 10 -s\n`;
     await run('bash', ['-c', script]);
-    assert.equal(devImap.logins[0]?.user, DEMO);
-    assert.equal(devImap.logins[0]?.mechanism, 'OAUTHBEARER');
+    assert.equal(devImap.admitted[0]?.user, DEMO);
+    assert.equal(devImap.admitted[0]?.mechanism, 'OAUTHBEARER');
   } finally {
     await devImap.close();
-    await devService.close();
     await dev.stop();
   }
 });

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AuthService } from '../../src/auth/service.js';
 import type { AuthFailure, ConnectionAuthContext, SaslExchange } from '../../src/auth/types.js';
-import { MemoryUsersRepository } from '../../src/testing/memory-users.js';
+import { MemoryUsersRepository } from '../support/memory-users.js';
 import { captureLog } from './log-capture.js';
 import { b64 } from './sasl-helpers.js';
 

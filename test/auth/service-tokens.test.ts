@@ -5,8 +5,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AuthService } from '../../src/auth/service.js';
 import type { AuthFailure, ConnectionAuthContext, SaslExchange } from '../../src/auth/types.js';
-import { MemoryUsersRepository } from '../../src/testing/memory-users.js';
-import { startTestIdp, type TestIdp } from '../../src/testing/oidc-provider.js';
+import { MemoryUsersRepository } from '../support/memory-users.js';
+import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
 import { captureLog, type CapturedLog } from './log-capture.js';
 import { b64 } from './sasl-helpers.js';
 

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { startTestIdp, type TestIdp } from '../../src/testing/oidc-provider.js';
+import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
+import { waitFor } from '../support/wait.js';
 
 const ALICE = 'alice@example.com';
 let idp: TestIdp;
@@ -69,7 +70,7 @@ test('ending a session sends a back-channel logout token naming its sid', async 
   const issued = await idp.issueToken(ALICE);
   assert.ok(issued.sid);
   await idp.endSession(issued.sid);
-  for (let i = 0; i < 50 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  await waitFor('the back-channel logout request', () => received.length > 0, 5000);
   assert.equal(received.length, 1);
   const logout = decodeJwt(received[0] ?? '');
   assert.equal(logout.sid, issued.sid);

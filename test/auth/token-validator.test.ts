@@ -11,8 +11,8 @@ import { OidcTokenValidator, type ValidatorSettings } from '../../src/auth/token
 import type { OidcConfig } from '../../src/config/types.js';
 import type { TokenVerdict } from '../../src/auth/token/types.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { MemoryUsersRepository } from '../../src/testing/memory-users.js';
-import { startTestIdp, type TestIdp } from '../../src/testing/oidc-provider.js';
+import { MemoryUsersRepository } from '../support/memory-users.js';
+import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
 
 const ALICE = 'alice@example.com';
 const BOB = 'bob@example.com'; // known to the IdP, not to Tessera

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { StoreDeliveryService } from '../../src/delivery/service.js';
-import type { DeliveryResult, RecipientRoute } from '../../src/delivery/types.js';
+import type { DeliveryResult, RecipientRoute } from '../../src/core/delivery.js';
 import { RepliedSenders, REPLIED_SETTING_KEY } from '../../src/delivery/vacation/replied.js';
 import { VACATION_SETTING_KEY, type VacationSettings } from '../../src/delivery/vacation/settings.js';
 import type { DomainList } from '../../src/auth/users/types.js';
@@ -17,7 +17,7 @@ import { MemoryEventBus } from '../../src/events/memory-bus.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import type { MailStore } from '../../src/store/types.js';
-import { MemoryUsersRepository } from '../../src/testing/memory-users.js';
+import { MemoryUsersRepository } from '../support/memory-users.js';
 import { call, startHarness, USING } from '../jmap/harness.js';
 
 const DOMAIN = 'example.test';

@@ -14,7 +14,7 @@ import { writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import nodemailer from 'nodemailer';
 import { ImapFlow, type ExpungeEvent, type FlagsEvent } from 'imapflow';
-import { startTestIdp, type TestIdp } from '../../src/testing/oidc-provider.js';
+import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
 import { DOMAIN, Inbox, JmapClient, USING, startTessera, withTimeout, writeE2eConf, type E2eConf, type E2eServer } from './harness.js';
 import {
   emailChanged,

@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { runServe, type RunningServer } from '../../src/server/serve.js';
 import { protocolFactories } from '../../src/server/protocols.js';
-import type { TestIdp } from '../../src/testing/oidc-provider.js';
-import { jmapProperties, listenerPort, oidcXml } from '../../src/testing/tessera-conf.js';
+import type { TestIdp } from '../support/oidc-provider.js';
+import { jmapProperties, listenerPort, oidcXml } from '../support/tessera-conf.js';
 
 export const DOMAIN = 'example.test';
 export const USING = ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail'];

@@ -4,7 +4,7 @@
 // no longer logs in anywhere, and a token from a new sign-in works.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestIdp, type TestIdp } from '../../src/testing/oidc-provider.js';
+import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
 import { DOMAIN, JmapClient, startTessera, withTimeout, writeE2eConf, type E2eConf, type E2eServer } from './harness.js';
 import { imapConnect, openEventSource, openWebSocketPush, smtpTokenSession, watchMailbox } from './clients.js';
 

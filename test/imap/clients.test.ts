@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ImapFlow } from 'imapflow';
 import { startImap, type ImapHarness } from './harness.js';
-import { startTestIdp, type TestIdp } from '../../src/testing/oidc-provider.js';
+import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
 import { RawClient } from './raw-client.js';
 
 const run = promisify(execFile);

@@ -5,14 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import type { AuthConfig, ImapServerConfig } from '../../src/config/types.js';
+import type { Principal } from '../../src/auth/types.js';
+import type { SessionAdmission } from '../../src/core/sessions.js';
 import { MemoryEventBus } from '../../src/events/memory-bus.js';
 import { openSqliteStore } from '../../src/store/index.js';
 import type { MailStore } from '../../src/store/types.js';
 import { AuthService } from '../../src/auth/service.js';
-import { MemoryUsersRepository } from '../../src/testing/memory-users.js';
+import { MemoryUsersRepository } from '../support/memory-users.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { ImapServer } from '../../src/imap/server.js';
-import { startTestSessionControl, type TestSessionControl } from '../../src/testing/session-control.js';
+import { startTestSessionControl, type TestSessionControl } from '../support/session-control.js';
 
 export interface HarnessOptions {
   auth?: Partial<AuthConfig>;
@@ -31,6 +33,8 @@ export interface ImapHarness {
   auth: AuthService;
   /** The session registry logins are admitted to (revocations end them). */
   sessions: TestSessionControl;
+  /** Principals of the logins the server admitted, in order (what a client authenticated as). */
+  admitted: Principal[];
   /** PEM of the self-signed certificate when TLS is on. */
   cert?: string;
   close(): Promise<void>;
@@ -90,7 +94,16 @@ export async function startImap(options: HarnessOptions = {}): Promise<ImapHarne
     ...options.config,
   });
   const sessions = await startTestSessionControl({ bus: events, store, logger, auth, oidc: config.auth.oidc ? [config.auth.oidc] : [] });
-  const server = new ImapServer({ auth, store, events, logger, sessions }, config);
+  const admitted: Principal[] = [];
+  // The server sees the real session control; the harness only notes who was admitted.
+  const recording: SessionAdmission = {
+    admit: (registration) => {
+      admitted.push(registration.principal);
+      return sessions.admit(registration);
+    },
+    isRevoked: (principal) => sessions.isRevoked(principal),
+  };
+  const server = new ImapServer({ auth, store, events, logger, sessions: recording }, config);
   await server.start();
   const port = server.ports()[0]!;
   return {
@@ -101,6 +114,7 @@ export async function startImap(options: HarnessOptions = {}): Promise<ImapHarne
     users,
     auth,
     sessions,
+    admitted,
     ...(cert ? { cert: cert.cert } : {}),
     async close() {
       await server.stop(new Date(Date.now() + 500));

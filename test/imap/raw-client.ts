@@ -62,6 +62,11 @@ export class RawClient {
     this.socket.write(data);
   }
 
+  /** Writes and resolves once the bytes are handed to the kernel (so a close cannot overtake them). */
+  send(data: string | Buffer): Promise<void> {
+    return new Promise((resolve, reject) => this.socket.write(data, (err) => (err ? reject(err) : resolve())));
+  }
+
   async readLine(ms = 5000): Promise<string> {
     await this.wait(() => this.buf.includes('\r\n') || this.closed, ms);
     const i = this.buf.indexOf('\r\n');

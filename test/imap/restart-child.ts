@@ -5,10 +5,10 @@
 import { MemoryEventBus } from '../../src/events/memory-bus.js';
 import { openSqliteStore } from '../../src/store/index.js';
 import { AuthService } from '../../src/auth/service.js';
-import { MemoryUsersRepository } from '../../src/testing/memory-users.js';
+import { MemoryUsersRepository } from '../support/memory-users.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { ImapServer } from '../../src/imap/server.js';
-import { startTestSessionControl } from '../../src/testing/session-control.js';
+import { startTestSessionControl } from '../support/session-control.js';
 import { imapConfig } from './harness.js';
 
 const [dataDir, user, password] = process.argv.slice(2);

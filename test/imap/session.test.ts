@@ -4,6 +4,7 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { startImap, type ImapHarness } from './harness.js';
 import { RawClient } from './raw-client.js';
+import { waitFor } from '../support/wait.js';
 
 const USER = 'alice@example.org';
 const PASS = 'secret';
@@ -146,16 +147,30 @@ test('10,000 pipelined commands are all answered, in order', async () => {
 });
 
 test('a disconnect in the middle of an APPEND literal stores nothing', async () => {
-  const c = await login();
-  c.write('a APPEND INBOX {100}\r\n');
-  assert.match(await c.readLine(), /^\+ /);
-  c.write('From: x@example.org\r\n\r\nonly half');
-  await new Promise((r) => setTimeout(r, 50));
-  c.close();
-  const d = await login();
-  const r = await d.command('s', 'STATUS INBOX (MESSAGES)');
-  assert.equal(r[0], '* STATUS INBOX (MESSAGES 0)');
-  d.close();
+  // One connection per address: the next session is greeted only once the server has let go of the
+  // cut one, which is when to look at the mailbox.
+  const t = await startImap({ users: { [USER]: PASS }, config: { connectionLimitPerIP: 1 } });
+  try {
+    const c = await login(t.port);
+    c.write('a APPEND INBOX {100}\r\n');
+    assert.match(await c.readLine(), /^\+ /);
+    await c.send('From: x@example.org\r\n\r\nonly half');
+    c.close();
+    assert.ok(await c.closedWithin(5000));
+    const d = await waitFor('a free connection slot', async () => {
+      const next = await RawClient.connect(t.port);
+      // A refused connection is greeted with * BYE and closed before LOGIN is answered.
+      const r = await next.command('l', `LOGIN ${USER} ${PASS}`).catch(() => undefined);
+      if (r?.at(-1)?.startsWith('l OK')) return next;
+      next.close();
+      return undefined;
+    });
+    const r = await d.command('s', 'STATUS INBOX (MESSAGES)');
+    assert.equal(r[0], '* STATUS INBOX (MESSAGES 0)');
+    d.close();
+  } finally {
+    await t.close();
+  }
 });
 
 test('invalid modified UTF-7 names: BAD for CREATE, NO for SELECT', async () => {

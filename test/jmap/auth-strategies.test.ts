@@ -110,7 +110,7 @@ test('jmapConfig default used by the tests is valid', () => {
 
 test('Basic checks the repository on every request: a password change applies at once', async () => {
   const { AuthService } = await import('../../src/auth/service.js');
-  const { MemoryUsersRepository } = await import('../../src/testing/memory-users.js');
+  const { MemoryUsersRepository } = await import('../support/memory-users.js');
   const { BasicStrategy } = await import('../../src/jmap/auth/basic.js');
   const users = new MemoryUsersRepository({ 'carol@example.com': 'old-pw' });
   const basic = new BasicStrategy(new AuthService({ users, logger: createLogger('silent') }), { plainAuthEnabled: true, requireSSL: false });

@@ -5,16 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JmapConfig } from '../../src/config/types.js';
 import { AuthService } from '../../src/auth/service.js';
-import { MemoryUsersRepository } from '../../src/testing/memory-users.js';
+import { MemoryUsersRepository } from '../support/memory-users.js';
 import { MemoryEventBus } from '../../src/events/memory-bus.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import type { MailStore } from '../../src/store/types.js';
-import type { DeliveryService } from '../../src/delivery/types.js';
+import type { DeliveryService } from '../../src/core/delivery.js';
 import { silentLogger, type Logger } from '../../src/log/logger.js';
 import { createJmapServer, type JmapServer } from '../../src/jmap/index.js';
 import type { JmapAuthenticator } from '../../src/jmap/auth/types.js';
 import type { OidcConfig } from '../../src/config/types.js';
-import { startTestSessionControl, type TestSessionControl } from '../../src/testing/session-control.js';
+import { startTestSessionControl, type TestSessionControl } from '../support/session-control.js';
 
 export const USING = ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail'];
 

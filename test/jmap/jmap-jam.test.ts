@@ -2,7 +2,7 @@
 // flags, moves and sends mail; sending goes through the delivery core to a local recipient.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestIdp, type TestIdp } from '../../src/testing/oidc-provider.js';
+import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
 import { message, startHarness, type Harness } from './harness.js';
 import { localDelivery } from './local-delivery.js';
 

@@ -25,8 +25,11 @@ test('ConcurrencyGate counts per key and releases once', () => {
   b();
 });
 
-/** Starts a POST whose body never finishes until `end()` is called. */
-function hold(path: string, auth: string): { req: ClientRequest; done: Promise<number>; end: () => void } {
+/**
+ * Starts a POST whose body never finishes until `end()` is called; `sent` resolves once its headers
+ * and first chunk are handed to the kernel.
+ */
+function hold(path: string, auth: string): { req: ClientRequest; sent: Promise<void>; done: Promise<number>; end: () => void } {
   const url = new URL(path, h.url);
   const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { Authorization: auth, 'Transfer-Encoding': 'chunked' } });
   const done = new Promise<number>((resolve, reject) => {
@@ -36,19 +39,22 @@ function hold(path: string, auth: string): { req: ClientRequest; done: Promise<n
     });
     req.on('error', reject);
   });
-  req.write(path.startsWith('/jmap') ? `{"using":${JSON.stringify(USING)},` : 'partial');
-  return { req, done, end: () => req.end(path.startsWith('/jmap') ? '"methodCalls":[]}' : '') };
+  const sent = new Promise<void>((resolve, reject) => {
+    req.write(path.startsWith('/jmap') ? `{"using":${JSON.stringify(USING)},` : 'partial', (err) => (err ? reject(err) : resolve()));
+  });
+  return { req, sent, done, end: () => req.end(path.startsWith('/jmap') ? '"methodCalls":[]}' : '') };
 }
 
 /**
- * Holds one request open and probes with another until the probe is refused. The held request may
- * reach the server after the probe (a loaded machine), in which case it is the one refused; then
- * both are finished and the pair is tried again, waiting a little longer each time.
+ * Holds one request open and probes with another until the probe is refused. The probe starts once
+ * the held request's bytes are on their way, but two connections may still be read by the server in
+ * either order (a loaded machine): then the held one is refused or the probe passes, both are
+ * finished and the pair is tried again.
  */
 async function holdAndProbe<T extends { status: number }>(path: string, auth: string, probe: () => Promise<T>): Promise<{ held: ReturnType<typeof hold>; refused: T }> {
   for (let i = 1; i <= 20; i++) {
     const held = hold(path, auth);
-    await new Promise((resolve) => setTimeout(resolve, 25 * i));
+    await held.sent;
     const r = await probe();
     if (r.status !== 200 && r.status !== 201) return { held, refused: r };
     held.end();

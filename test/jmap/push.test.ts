@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { EventSource } from 'eventsource';
 import WebSocket from 'ws';
 import { message, startHarness, USING, type Harness } from './harness.js';
+import { withDeadline } from '../support/wait.js';
 
 const ALICE = 'alice@example.com';
 let h: Harness;
@@ -18,9 +19,6 @@ before(async () => {
 });
 after(() => h.close());
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms).unref())]);
-}
 
 test('EventSource receives a state event when mail arrives, and closes after it with closeafter=state', async () => {
   const auth = h.basic(ALICE);
@@ -28,14 +26,14 @@ test('EventSource receives a state event when mail arrives, and closes after it 
     fetch: (url, init) => fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), Authorization: auth } }),
   });
   try {
-    await withTimeout(new Promise<void>((resolve, reject) => {
+    await withDeadline(new Promise<void>((resolve, reject) => {
       es.onopen = () => resolve();
       es.onerror = (e) => reject(new Error(`eventsource error ${String(e.message)}`));
     }), 5000, 'open');
     const got = new Promise<Record<string, any>>((resolve) => es.addEventListener('state', (ev) => resolve(JSON.parse(ev.data))));
     const before = await h.store.getStates(ALICE);
     await h.store.append(ALICE, { mailboxIds: [inbox], bytes: message({ subject: 'pushed' }) }, { delivery: true });
-    const change = await withTimeout(got, 5000, 'state event');
+    const change = await withDeadline(got, 5000, 'state event');
     assert.equal(change['@type'], 'StateChange');
     const states = change.changed[ALICE];
     assert.ok(states.Email && states.Email !== before.Email);
@@ -51,13 +49,27 @@ test('another user\'s EventSource sees nothing of alice\'s mail', async () => {
   const es = new EventSource(`${h.url}/eventSource?types=*&closeafter=no&ping=0`, {
     fetch: (url, init) => fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), Authorization: auth } }),
   });
-  const events: string[] = [];
-  es.addEventListener('state', (ev) => events.push(ev.data));
-  await new Promise<void>((resolve) => (es.onopen = () => resolve()));
-  await h.store.append(ALICE, { mailboxIds: [inbox], bytes: message({ subject: 'private' }) }, { delivery: true });
-  await new Promise((r) => setTimeout(r, 200));
-  es.close();
-  assert.deepEqual(events, []);
+  const events: Array<{ changed: Record<string, unknown> }> = [];
+  let seenBobsOwn: () => void = () => undefined;
+  const bobsOwn = new Promise<void>((resolve) => (seenBobsOwn = resolve));
+  es.addEventListener('state', (ev) => {
+    const change = JSON.parse(ev.data) as { changed: Record<string, unknown> };
+    events.push(change);
+    if ('bob@example.com' in change.changed) seenBobsOwn();
+  });
+  await withDeadline(new Promise<void>((resolve) => (es.onopen = () => resolve())), 5000, 'open');
+  const bobInbox = (await h.store.findMailboxByRole('bob@example.com', 'inbox'))!.id;
+  try {
+    await h.store.append(ALICE, { mailboxIds: [inbox], bytes: message({ subject: 'private' }) }, { delivery: true });
+    // Bob's own mail, appended after alice's, is the barrier: the bus delivers in order, so a leak of
+    // alice's change would reach bob's stream before (or with) the event for his own mail.
+    await h.store.append('bob@example.com', { mailboxIds: [bobInbox], bytes: message({ subject: 'for bob' }) }, { delivery: true });
+    await withDeadline(bobsOwn, 5000, "bob's own state event");
+  } finally {
+    es.close();
+  }
+  assert.ok(events.length > 0);
+  assert.ok(events.every((e) => !(ALICE in e.changed)), JSON.stringify(events));
 });
 
 test('WebSocket: requests get responses with requestId, push enable delivers StateChange', async () => {
@@ -71,12 +83,12 @@ test('WebSocket: requests get responses with requestId, push enable delivers Sta
     for (let i = waiters.length - 1; i >= 0; i--) if (waiters[i]!(m)) waiters.splice(i, 1);
   });
   const next = (pred: (m: Record<string, any>) => boolean, what: string): Promise<Record<string, any>> =>
-    withTimeout(new Promise((resolve) => {
+    withDeadline(new Promise((resolve) => {
       const found = messages.find(pred);
       if (found) return resolve(found);
       waiters.push((m) => (pred(m) ? (resolve(m), true) : false));
     }), 5000, what);
-  await withTimeout(new Promise<void>((resolve, reject) => {
+  await withDeadline(new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', reject);
   }), 5000, 'ws open');
@@ -116,7 +128,7 @@ test('WebSocket upgrade without credentials is refused with 401', async () => {
 
 test('a revoked session loses its WebSocket and EventSource at once', async () => {
   const ws = new WebSocket(`${h.url.replace('http', 'ws')}/jmap/ws`, 'jmap', { headers: { Authorization: h.basic(ALICE) } });
-  await withTimeout(new Promise<void>((resolve, reject) => {
+  await withDeadline(new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', reject);
   }), 5000, 'ws open');
@@ -128,9 +140,13 @@ test('a revoked session loses its WebSocket and EventSource at once', async () =
     for (;;) if ((await reader.read()).done) return true;
   })();
   await h.bus.publish({ type: 'session-revoked', user: 'bob@example.com', reason: 'someone else' });
-  await new Promise((r) => setTimeout(r, 50));
+  // A round trip on alice's socket after the revocation was published: the server handles the bus
+  // event before this request, so a wrong close would come first.
+  const echoed = new Promise<string>((resolve) => ws.once('message', (data) => resolve(String(data))));
+  ws.send(JSON.stringify({ '@type': 'Request', id: 'after-bob', using: USING, methodCalls: [['Core/echo', {}, '0']] }));
+  assert.match(await withDeadline(echoed, 5000, 'echo after bob\'s revocation'), /after-bob/);
   assert.equal(ws.readyState, WebSocket.OPEN, 'another user\'s revocation leaves alice connected');
   await h.bus.publish({ type: 'session-revoked', user: ALICE, reason: 'password changed' });
-  assert.equal(await withTimeout(wsClosed, 5000, 'ws close'), 1008);
-  assert.equal(await withTimeout(sseEnded, 5000, 'event stream end'), true);
+  assert.equal(await withDeadline(wsClosed, 5000, 'ws close'), 1008);
+  assert.equal(await withDeadline(sseEnded, 5000, 'event stream end'), true);
 });

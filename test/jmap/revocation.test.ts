@@ -4,17 +4,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { startTestIdp, type TestIdp } from '../../src/testing/oidc-provider.js';
+import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
 import { BACKCHANNEL_LOGOUT_PATH } from '../../src/sessions/index.js';
 import { startHarness, USING, type Harness } from './harness.js';
+import { withDeadline } from '../support/wait.js';
 
 const ALICE = 'alice@example.com';
 let idp: TestIdp;
 let h: Harness;
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms).unref())]);
-}
 
 async function apiStatus(harness: Harness, token: string): Promise<{ status: number; challenge: string | null }> {
   const res = await fetch(`${harness.url}/jmap`, {
@@ -42,7 +40,7 @@ async function openStream(harness: Harness, token: string): Promise<{ ended: Pro
 
 async function openWebSocket(harness: Harness, token: string): Promise<{ ws: WebSocket; closed: Promise<number> }> {
   const ws = new WebSocket(`${harness.url.replace('http', 'ws')}/jmap/ws`, 'jmap', { headers: { Authorization: `Bearer ${token}` } });
-  await withTimeout(new Promise<void>((resolve, reject) => {
+  await withDeadline(new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', reject);
   }), 5000, 'ws open');
@@ -75,8 +73,8 @@ test('a revoked OP session: push channels close, and requests, streams and WebSo
   const untouched = await openWebSocket(h, other);
 
   await h.sessions.revoke({ sid: issued.sid, issuer: idp.issuer, reason: 'Session ended by the identity provider' });
-  assert.equal(await withTimeout(closed, 2000, 'ws close'), 1008);
-  assert.equal(await withTimeout(stream.ended, 2000, 'stream end'), true);
+  assert.equal(await withDeadline(closed, 2000, 'ws close'), 1008);
+  assert.equal(await withDeadline(stream.ended, 2000, 'stream end'), true);
 
   const refused = await apiStatus(h, issued.accessToken);
   assert.equal(refused.status, 401);
@@ -121,7 +119,7 @@ test('tokenExpiry=disconnect closes an EventSource stream when its token expires
     const now = Math.floor(Date.now() / 1000);
     const token = await idp.signJwt({ email: ALICE, scope: idp.scope, sub: 'alice-sub', exp: now + 2 });
     const stream = await openStream(expiring, token);
-    assert.equal(await withTimeout(stream.ended, 6000, 'stream end at token expiry'), true);
+    assert.equal(await withDeadline(stream.ended, 6000, 'stream end at token expiry'), true);
     assert.equal(expiring.sessions.registry.size, 0, 'the channel is no longer registered');
   } finally {
     await expiring.close();

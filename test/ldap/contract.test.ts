@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { readOnlyUsersContract } from '../../src/auth/users/contract.js';
 import { createLdapUsersRepository } from '../../src/auth/ldap/index.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { slapdSkipReason, startSlapd } from '../../src/testing/slapd.js';
+import { slapdSkipReason, startSlapd } from '../support/slapd.js';
 import { ALICE, ALL_USERS, BOB, CAROL, ZOE, ldapConfig } from './fixtures.js';
 
 const skip = slapdSkipReason();

@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { protocolFactories } from '../../src/server/protocols.js';
 import { runServe, type RunningServer } from '../../src/server/serve.js';
-import type { ProtocolServer } from '../../src/server/types.js';
-import { startTestIdp, type TestIdp } from '../../src/testing/oidc-provider.js';
-import { boundPort, jmapProperties, oidcXml, xmlEscape } from '../../src/testing/tessera-conf.js';
-import { startSlapd, type SlapdServer, type SlapdUser } from '../../src/testing/slapd.js';
+import type { ProtocolServer } from '../../src/core/protocol.js';
+import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
+import { boundPort, jmapProperties, oidcXml, xmlEscape } from '../support/tessera-conf.js';
+import { startSlapd, type SlapdServer, type SlapdUser } from '../support/slapd.js';
 import { CapturedOutput } from '../server/capture.js';
 
 export interface LdapStackOptions {

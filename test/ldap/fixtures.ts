@@ -1,7 +1,7 @@
 // Shared setup of the LDAP tests: the directory's users and a usersrepository.xml equivalent.
 import { createServer, type Server, type Socket } from 'node:net';
 import type { LdapUsersConfig } from '../../src/config/types.js';
-import { freePort, type SlapdServer, type SlapdUser } from '../../src/testing/slapd.js';
+import { freePort, type SlapdServer, type SlapdUser } from '../support/slapd.js';
 
 export const ALICE = { uid: 'alice', password: 'alice-Secret1', mail: 'alice@tessera.test' } satisfies SlapdUser;
 export const BOB = { uid: 'bob', password: 'bob pass with spaces', mail: 'Bob@Tessera.TEST' } satisfies SlapdUser;

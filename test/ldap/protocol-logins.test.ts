@@ -9,7 +9,8 @@ import { Readable } from 'node:stream';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { runCli } from '../../src/cli/run.js';
-import { slapdSkipReason } from '../../src/testing/slapd.js';
+import { slapdSkipReason } from '../support/slapd.js';
+import { waitFor } from '../support/wait.js';
 import { CapturedOutput } from '../server/capture.js';
 import {
   basic,
@@ -161,22 +162,20 @@ describe('IMAP, SMTP and JMAP logins against LDAP users, with passwords and toke
     const client = imapFlow({ user: CAROL.mail, accessToken: await token(CAROL.mail) });
     await client.connect();
     try {
-      let found = false;
-      // Local delivery runs in the background; give it a moment.
-      for (let i = 0; i < 100 && !found; i++) {
+      // Local delivery runs in the background: look again until the mail is there.
+      const found = await waitFor('the mail alice sent in carol\'s INBOX', async () => {
         const status = await client.status('INBOX', { messages: true });
-        if (status && (status.messages ?? 0) > 0) {
-          const lock = await client.getMailboxLock('INBOX');
-          try {
-            for await (const m of client.fetch('1:*', { envelope: true })) {
-              if (m.envelope?.subject === 'from alice via LDAP') found = true;
-            }
-          } finally {
-            lock.release();
+        if (!status || (status.messages ?? 0) === 0) return false;
+        const lock = await client.getMailboxLock('INBOX');
+        try {
+          for await (const m of client.fetch('1:*', { envelope: true })) {
+            if (m.envelope?.subject === 'from alice via LDAP') return true;
           }
+        } finally {
+          lock.release();
         }
-        if (!found) await new Promise((r) => setTimeout(r, 100));
-      }
+        return false;
+      }, 10_000);
       assert.ok(found, 'carol sees the mail alice sent');
     } finally {
       await client.logout();

@@ -6,7 +6,7 @@ import { createLdapUsersRepository } from '../../src/auth/ldap/index.js';
 import { LdapConfigError } from '../../src/auth/ldap/errors.js';
 import { ReadOnlyRepositoryError, UsersRepositoryUnavailableError, type UsersRepository } from '../../src/auth/users/types.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { slapdSkipReason, startSlapd, type SlapdServer } from '../../src/testing/slapd.js';
+import { slapdSkipReason, startSlapd, type SlapdServer } from '../support/slapd.js';
 import { HOSTILE_NAMES, ACTIVE_USERS, ALICE, ALL_USERS, BOB, CAROL, DAVE, JANE, OLGA, WEIRD, ZOE, ldapConfig } from './fixtures.js';
 
 const skip = slapdSkipReason();

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createLdapUsersRepository } from '../../src/auth/ldap/index.js';
 import { UsersRepositoryUnavailableError } from '../../src/auth/users/types.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { slapdSkipReason, startSlapd, type SlapdServer } from '../../src/testing/slapd.js';
+import { slapdSkipReason, startSlapd, type SlapdServer } from '../support/slapd.js';
 import { ALICE, BOB, deadUrl, ldapConfig, startBlackhole } from './fixtures.js';
 
 const skip = slapdSkipReason();

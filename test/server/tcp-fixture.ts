@@ -1,7 +1,7 @@
 // A minimal ProtocolServer over a real TCP listener, for lifecycle tests: it greets each connection,
 // and on stop closes the listener, lets clients finish until the deadline, then destroys the rest.
 import { createServer, type Server, type Socket } from 'node:net';
-import type { ProtocolServer } from '../../src/server/types.js';
+import type { ProtocolServer } from '../../src/core/protocol.js';
 
 export class TcpTestServer implements ProtocolServer {
   private server: Server | undefined;

@@ -11,7 +11,7 @@ import { MemoryEventBus } from '../../src/events/memory-bus.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { AdminSocketInUseError, AdminSocketPathError, adminSocketPath, createSessionControl, type SessionControl } from '../../src/sessions/index.js';
 import { ADMIN_REVOKE_REASON } from '../../src/sessions/admin-socket.js';
-import { FakeSession, openStore, register, settle, tempDir, tokenPrincipal, within } from './helpers.js';
+import { FakeSession, openStore, register, afterPendingRevocations, tempDir, tokenPrincipal, within } from './helpers.js';
 import type { MailStore } from '../../src/store/types.js';
 
 function cliIO(): { io: CliIO; out(): string; err(): string } {
@@ -133,7 +133,7 @@ describe('admin socket and `tessera sessions`', () => {
     assert.match(res.err, /2 live sessions ended/);
     assert.equal(await within(1000, a1.ended, 'password session'), ADMIN_REVOKE_REASON);
     await within(1000, a2.ended, 'token session');
-    await settle();
+    await afterPendingRevocations(control);
     assert.equal(other.terminated, false);
     other.handle.unregister();
   });

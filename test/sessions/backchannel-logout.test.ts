@@ -8,12 +8,13 @@ import { AuthService } from '../../src/auth/service.js';
 import type { ConnectionAuthContext, Principal } from '../../src/auth/types.js';
 import { MemoryEventBus } from '../../src/events/memory-bus.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { MemoryUsersRepository } from '../../src/testing/memory-users.js';
-import { startTestIdp, type TestIdp } from '../../src/testing/oidc-provider.js';
+import { MemoryUsersRepository } from '../support/memory-users.js';
+import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
 import { BACKCHANNEL_LOGOUT_PATH, createSessionControl, type BackchannelLogoutHandler, type SessionControl } from '../../src/sessions/index.js';
 import { BACKCHANNEL_LOGOUT_EVENT } from '../../src/sessions/logout-token.js';
-import { FakeSession, openStore, register, settle, tempDir, within } from './helpers.js';
+import { FakeSession, openStore, register, afterPendingRevocations, tempDir, within } from './helpers.js';
 import type { MailStore } from '../../src/store/types.js';
+import { waitFor } from '../support/wait.js';
 
 const ALICE = 'alice@example.com';
 const BOB = 'bob@example.com';
@@ -123,7 +124,7 @@ describe('OIDC back-channel logout with a real oidc-provider', () => {
     await idp.endSession(ended.sid!);
     await within(1000, Promise.all([imap.ended, smtp.ended, jmap.ended]), 'sessions of the logged-out OP session');
     assert.match(imap.reasons[0]!, /identity provider/);
-    await settle();
+    await afterPendingRevocations(control);
     assert.equal(other.terminated, false, 'another OP session of the same user stays');
 
     assert.equal(await control.isRevoked(await login(ended.accessToken)), true, 'the old token is refused from now on');
@@ -141,7 +142,9 @@ describe('OIDC back-channel logout with a real oidc-provider', () => {
     assert.equal(res.cacheControl, 'no-store');
     await within(1000, Promise.all([s1.ended, s2.ended]), 'sessions of the subject');
     assert.equal(await control.isRevoked(await login(t1.accessToken)), true);
-    await new Promise((r) => setTimeout(r, 1100)); // iat has one-second resolution
+    // iat has one-second resolution: a token issued in a later second than the logout is a new login.
+    const nextSecond = (Math.floor(Date.now() / 1000) + 1) * 1000;
+    await waitFor('the clock to reach the next second', () => Date.now() >= nextSecond, 2000);
     const later = await idp.issueToken(BOB);
     assert.equal(await control.isRevoked(await login(later.accessToken)), false, 'logging in again after the logout works');
   });
@@ -193,7 +196,7 @@ describe('OIDC back-channel logout with a real oidc-provider', () => {
     assert.equal((await post('')).status, 400, 'no logout_token');
     assert.equal((await post(`logout_token=${valid}&logout_token=${valid}`)).status, 400, 'two logout_tokens');
 
-    await settle(100);
+    await afterPendingRevocations(control);
     assert.equal(session.terminated, false, 'no forgery ended the session');
     assert.equal(await control.isRevoked(victim), false, 'no forgery revoked the token');
 
@@ -203,7 +206,7 @@ describe('OIDC back-channel logout with a real oidc-provider', () => {
     const replay = await postToken(once);
     assert.equal(replay.status, 400);
     assert.match(replay.text, /already used/);
-    await settle(100);
+    await afterPendingRevocations(control);
     assert.equal(session.terminated, false);
     session.handle.unregister();
   });

@@ -1,11 +1,12 @@
 // Shared by the session-revocation tests: temp data directories, fake protocol sessions that record
-// how they were ended, and a deadline wait for "ended within one second".
+// how they were ended, a deadline wait for "ended within one second", and a barrier after which
+// a session that was not ended is known to stay.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Principal, Protocol } from '../../src/auth/types.js';
 import type { AuthConfig, TokenExpiryPolicy } from '../../src/config/types.js';
-import type { SessionHandle, SessionRegistration } from '../../src/sessions/types.js';
+import type { RevocationRequest, SessionHandle, SessionRegistration } from '../../src/sessions/types.js';
 import { createLogger, silentLogger, type Logger } from '../../src/log/logger.js';
 import { MemoryEventBus } from '../../src/events/memory-bus.js';
 import { openSqliteStore } from '../../src/store/index.js';
@@ -71,9 +72,19 @@ export async function within<T>(ms: number, promise: Promise<T>, what: string): 
   }
 }
 
-/** Lets queued bus deliveries (setImmediate) and timers run. */
-export function settle(ms = 50): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+let barriers = 0;
+
+/**
+ * Resolves once every revocation already under way has been acted on, so a test may then assert
+ * that a session was left alone: a sentinel session is revoked through the same path (the bus),
+ * which handles revocations in order, and its end is awaited under a deadline.
+ */
+export async function afterPendingRevocations(control: { register(r: SessionRegistration): SessionHandle; revoke(r: RevocationRequest): Promise<void> }): Promise<void> {
+  barriers += 1;
+  const user = `barrier-${barriers}@sentinel.test`;
+  const sentinel = register(control, new FakeSession({ user, mechanism: 'PLAIN' }));
+  await control.revoke({ user, reason: 'barrier' });
+  await within(5000, sentinel.ended, 'the barrier revocation');
 }
 
 export function tokenPrincipal(fields: Partial<Principal> & { user: string }): Principal {

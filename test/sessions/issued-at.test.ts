@@ -9,8 +9,8 @@ import { MemoryEventBus } from '../../src/events/memory-bus.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { createSessionControl, type SessionControl } from '../../src/sessions/index.js';
 import type { MailStore } from '../../src/store/types.js';
-import { MemoryUsersRepository } from '../../src/testing/memory-users.js';
-import { startTestIdp, type TestIdp } from '../../src/testing/oidc-provider.js';
+import { MemoryUsersRepository } from '../support/memory-users.js';
+import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
 import { openStore, tempDir } from './helpers.js';
 
 const ALICE = 'alice@example.com';

@@ -5,7 +5,7 @@ import { silentLogger } from '../../src/log/logger.js';
 import { createSessionControl, type SessionControl } from '../../src/sessions/index.js';
 import { SessionRegistry } from '../../src/sessions/registry.js';
 import { EmptyRevocationError } from '../../src/sessions/types.js';
-import { FakeSession, openStore, register, settle, tempDir, tokenPrincipal, within } from './helpers.js';
+import { FakeSession, openStore, register, afterPendingRevocations, tempDir, tokenPrincipal, within } from './helpers.js';
 import type { MailStore } from '../../src/store/types.js';
 
 const ISSUER = 'https://idp.example.test';
@@ -54,7 +54,7 @@ describe('session registry and bus-driven termination', () => {
     await control.revoke({ sid: 'sid-a', issuer: ISSUER, reason: 'logged out' });
     assert.equal(await within(1000, a1.ended, 'IMAP session'), 'logged out');
     assert.equal(await within(1000, a2.ended, 'SMTP session'), 'logged out');
-    await settle();
+    await afterPendingRevocations(control);
     assert.equal(b.terminated, false);
     assert.equal(control.registry.get(a1.handle.id), undefined, 'a terminated session is forgotten');
     b.handle.unregister();
@@ -67,7 +67,7 @@ describe('session registry and bus-driven termination', () => {
     const password = register(control, new FakeSession({ user: 'b@example.test', mechanism: 'PLAIN' }));
     await control.revoke({ sub: 'sub-b', issuer: ISSUER, reason: 'subject logged out' });
     await within(1000, Promise.all([s1.ended, s2.ended]), 'sessions of the subject');
-    await settle();
+    await afterPendingRevocations(control);
     assert.equal(other.terminated, false, 'same sub at another provider is another person');
     assert.equal(password.terminated, false);
     other.handle.unregister();
@@ -79,7 +79,7 @@ describe('session registry and bus-driven termination', () => {
     const other = register(control, new FakeSession(tokenPrincipal({ user: 'c@example.test', sid: 'c2', subject: 'sub-c', issuer: ISSUER })));
     await control.revoke({ sid: 'c1', sub: 'sub-c', issuer: ISSUER, reason: 'logout' });
     await within(1000, mine.ended, 'the named OP session');
-    await settle();
+    await afterPendingRevocations(control);
     assert.equal(other.terminated, false);
     other.handle.unregister();
   });
@@ -117,7 +117,7 @@ describe('session registry and bus-driven termination', () => {
     const s = register(control, new FakeSession({ user: 'h@example.test', mechanism: 'PLAIN' }));
     await assert.rejects(control.revoke({ reason: 'everything?' }), EmptyRevocationError);
     await assert.rejects(control.revoke({ issuer: ISSUER, reason: 'whole provider?' }), EmptyRevocationError);
-    await settle();
+    await afterPendingRevocations(control);
     assert.equal(s.terminated, false);
     s.handle.unregister();
   });

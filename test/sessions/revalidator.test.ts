@@ -4,12 +4,13 @@ import { AuthService } from '../../src/auth/service.js';
 import type { ConnectionAuthContext, Principal } from '../../src/auth/types.js';
 import { MemoryEventBus } from '../../src/events/memory-bus.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { MemoryUsersRepository } from '../../src/testing/memory-users.js';
-import { startTestIdp, type TestIdp } from '../../src/testing/oidc-provider.js';
+import { MemoryUsersRepository } from '../support/memory-users.js';
+import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
 import { createSessionControl, type SessionControl } from '../../src/sessions/index.js';
 import { INACTIVE_REASON } from '../../src/sessions/revalidator.js';
-import { FakeSession, captureLogger, openStore, register, settle, tempDir, within } from './helpers.js';
+import { FakeSession, captureLogger, openStore, register, tempDir, within } from './helpers.js';
 import type { MailStore } from '../../src/store/types.js';
+import { waitFor } from '../support/wait.js';
 
 const ALICE = 'alice@example.com';
 
@@ -22,6 +23,17 @@ describe('re-introspection of live token sessions', () => {
   let store: MailStore;
   let ctx: ConnectionAuthContext;
   const log = captureLogger();
+
+  /**
+   * Resolves once the provider has received `n` more introspection requests: the revalidator sends
+   * the next re-check of a session only after the previous one was answered, so by then at least
+   * one full round was acted on.
+   */
+  const reintrospections = async (n: number): Promise<void> => {
+    const path = new URL(idp.introspectionUrl).pathname;
+    const seen = idp.requestCount(path);
+    await waitFor(`${n} more introspection requests`, () => idp.requestCount(path) >= seen + n, 10_000);
+  };
 
   const login = async (token: string): Promise<Principal> => {
     const result = await auth.loginWithBearer(token, ctx);
@@ -62,7 +74,7 @@ describe('re-introspection of live token sessions', () => {
     await idp.revoke(revokedToken);
     // One revalidateInterval (1 s) plus the introspection round trip.
     assert.equal(await within(3000, doomed.ended, 'session with the revoked token'), INACTIVE_REASON);
-    await settle(1200);
+    await reintrospections(2);
     assert.equal(kept.terminated, false, 'an active token keeps its session');
     assert.equal(password.terminated, false, 'password sessions are not re-introspected');
     kept.handle.unregister();
@@ -74,13 +86,15 @@ describe('re-introspection of live token sessions', () => {
     const session = register(control, new FakeSession(await login(token), 'jmap', { auth: ctx.auth }));
     await idp.stop();
     try {
-      await settle(2500); // at least two intervals with introspection failing
+      const failed = (): number => log.messages().filter((m) => m.includes('could not re-introspect')).length;
+      const before = failed();
+      // At least two intervals with introspection failing, each logged.
+      await waitFor('two failed re-checks in the log', () => failed() >= before + 2, 10_000);
       assert.equal(session.terminated, false, 'an outage does not end sessions');
-      assert.ok(log.messages().some((m) => m.includes('could not re-introspect')), 'the failed re-check is logged');
     } finally {
       await idp.start();
     }
-    await settle(1500);
+    await reintrospections(2);
     assert.equal(session.terminated, false, 'still active once the provider is back');
     session.handle.unregister();
   });

@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import nodemailer from 'nodemailer';
 import type { AccountEvent } from '../../src/events/types.js';
 import { RawSmtpClient } from './raw-client.js';
 import { DOMAIN, USERS, inboxMessages, startHarness, type SmtpHarness } from './harness.js';
+import { waitFor } from '../support/wait.js';
 
 const ALICE = `alice@${DOMAIN}`;
 const BOB = `bob@${DOMAIN}`;
@@ -22,16 +22,6 @@ before(async () => {
 after(async () => {
   await remote.close();
 });
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 test('mail queued before a restart is delivered after it', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'tessera-smtp-restart-'));

@@ -12,7 +12,7 @@ import type { MailStore } from '../../src/store/types.js';
 import { createDeliveryCore, type DeliveryCore, type DeliveryCoreOptions } from '../../src/delivery/index.js';
 import { SmtpServer } from '../../src/smtp/server.js';
 import type { SessionLimits } from '../../src/smtp/limits.js';
-import { startTestSessionControl, type TestSessionControl } from '../../src/testing/session-control.js';
+import { startTestSessionControl, type TestSessionControl } from '../support/session-control.js';
 import { testCertificate } from './certificate.js';
 import { openTestStore } from './store.js';
 

@@ -2,9 +2,10 @@
 // serving other sessions.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
+import net from 'node:net';
 import { RawSmtpClient } from './raw-client.js';
 import { DOMAIN, inboxMessages, startHarness, type SmtpHarness } from './harness.js';
+import { waitFor } from '../support/wait.js';
 
 const BOB = `bob@${DOMAIN}`;
 let h: SmtpHarness;
@@ -18,6 +19,31 @@ after(async () => {
 async function connect(port = h.port): Promise<RawSmtpClient> {
   const { client } = await RawSmtpClient.connect(port);
   return client;
+}
+
+/**
+ * A session greeted with 220, once the server has a free connection slot for this address: refused
+ * attempts (421) are closed and tried again until the deadline.
+ */
+async function connectWhenSlotFree(port: number): Promise<RawSmtpClient> {
+  return waitFor('a free connection slot', async () => {
+    const { client, greeting } = await RawSmtpClient.connect(port);
+    if (greeting.code === 220) return client;
+    await client.closed;
+    return undefined;
+  });
+}
+
+/** Whether a TCP connection to the port is refused (the listener is closed). */
+function refusesConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(true));
+  });
 }
 
 /** Another session still gets a full transaction through. */
@@ -155,20 +181,26 @@ test('pipelined garbage: 500s until the error limit, then 421 and close; others 
 });
 
 test('a client that disconnects in the middle of DATA leaves nothing stored or queued', async () => {
-  const beforeInbox = (await inboxMessages(h.store, BOB)).length;
-  const beforeQueue = (await h.store.listOutbound()).length;
-  const c = await connect();
-  await c.command('EHLO me');
-  await c.command('MAIL FROM:<a@b.example>');
-  await c.command(`RCPT TO:<${BOB}>`);
-  await c.command('DATA');
-  c.write('Subject: cut\r\n\r\npartial body\r\n');
-  await sleep(50);
-  c.close();
-  await sleep(100);
-  assert.equal((await inboxMessages(h.store, BOB)).length, beforeInbox);
-  assert.equal((await h.store.listOutbound()).length, beforeQueue);
-  await serverStillServes();
+  // One connection per address: the next session is greeted only once the server has let go of the
+  // cut one, which is when to look at the store.
+  const other = await startHarness({ startWorker: false, config: { connectionLimitPerIP: 1 } });
+  try {
+    const c = await connect(other.port);
+    await c.command('EHLO me');
+    await c.command('MAIL FROM:<a@b.example>');
+    await c.command(`RCPT TO:<${BOB}>`);
+    await c.command('DATA');
+    await c.send('Subject: cut\r\n\r\npartial body\r\n');
+    c.close();
+    await c.closed;
+    const next = await connectWhenSlotFree(other.port);
+    assert.deepEqual(await inboxMessages(other.store, BOB), []);
+    assert.deepEqual(await other.store.listOutbound(), []);
+    assert.equal((await next.command('EHLO ok')).code, 250);
+    assert.equal((await next.command('QUIT')).code, 221);
+  } finally {
+    await other.close();
+  }
 });
 
 test('connection limits: total and per IP answer 421', async () => {
@@ -180,9 +212,8 @@ test('connection limits: total and per IP answer 421', async () => {
     assert.match(greeting.text, /^421 4\.7\.0/);
     await c.closed;
     a.close();
-    await sleep(50);
-    const { greeting: again } = await RawSmtpClient.connect(other.port);
-    assert.equal(again.code, 220);
+    const again = await connectWhenSlotFree(other.port);
+    again.close();
     b.close();
   } finally {
     await other.close();
@@ -218,7 +249,7 @@ test('graceful stop lets a message in progress finish: 250, then 421', async () 
   await c.command('DATA');
   c.write('Subject: in flight\r\n\r\nfirst half\r\n');
   const stopping = other.server.stop(new Date(Date.now() + 5000));
-  await sleep(100);
+  await waitFor('the listener to close', () => refusesConnections(other.port), 5000);
   c.write('second half\r\n.\r\n');
   assert.equal((await c.read()).code, 250);
   assert.match((await c.read()).text, /^421 4\.3\.2/);

@@ -3,9 +3,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import nodemailer from 'nodemailer';
 import { DOMAIN, USERS, inboxMessages, startHarness, type SmtpHarness } from './harness.js';
+import { waitFor } from '../support/wait.js';
 import { NextHopResolver } from '../../src/delivery/outbound/next-hop.js';
 
 const ALICE = `alice@${DOMAIN}`;
@@ -34,16 +34,6 @@ after(async () => {
   await local.close();
   await remote.close();
 });
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 function transport(h: SmtpHarness) {
   return nodemailer.createTransport({

@@ -82,6 +82,11 @@ export class RawSmtpClient {
     this.socket.write(data);
   }
 
+  /** Writes and resolves once the bytes are handed to the kernel (so a close cannot overtake them). */
+  send(data: string | Buffer): Promise<void> {
+    return new Promise((resolve, reject) => this.socket.write(data, (err) => (err ? reject(err) : resolve())));
+  }
+
   async command(line: string): Promise<RawReply> {
     this.write(`${line}\r\n`);
     return this.read();

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { startTestIdp, type TestIdp } from '../../src/testing/oidc-provider.js';
+import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
 import { RawSmtpClient } from './raw-client.js';
 import { startHarness, type SmtpHarness } from './harness.js';
 

@@ -9,7 +9,7 @@ import { mailboxImportCommand } from '../../src/cli/commands/mailbox-import.js';
 import { mailboxExportCommand } from '../../src/cli/commands/mailbox-export.js';
 import type { CliIO } from '../../src/cli/types.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
-import { storeDirectory } from '../../src/store/open-from-config.js';
+import { storeDirectory } from '../../src/store/directory.js';
 import { createEmbeddedUsersRepository } from '../../src/auth/users/sqlite-users.js';
 import { runServe } from '../../src/server/serve.js';
 import { storeResource } from '../../src/server/protocols.js';

@@ -7,10 +7,12 @@ import fsSync from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import { MemoryEventBus } from '../../src/events/memory-bus.js';
 import { message } from './fixtures.js';
+import { waitFor } from '../support/wait.js';
 
 const USER = 'dave@example.org';
 const realFdatasync = fsSync.fdatasync;
@@ -57,9 +59,7 @@ describe('durability of grouped commits', () => {
         }),
       );
       // Wait until the commit happened and its sync was asked for.
-      const deadline = Date.now() + 5000;
-      while (gate.held() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-      assert.ok(gate.held() > 0, 'the grouped commit asked for a WAL sync');
+      await waitFor('the grouped commit to ask for a WAL sync', () => gate.held() > 0, 5000);
       // The rows are committed (another connection sees them) but nobody has been answered.
       const peek = new Database(path.join(dataDir, 'store.sqlite'), { readonly: true });
       try {
@@ -67,7 +67,8 @@ describe('durability of grouped commits', () => {
       } finally {
         peek.close();
       }
-      await new Promise((r) => setTimeout(r, 50));
+      // Let whatever is already queued run (a turn of the event loop): an early answer would land here.
+      await nextTurn();
       assert.equal(answered, 0, 'no append is answered before its WAL sync finished');
       gate.release();
       const results = await Promise.all(appends);
@@ -118,10 +119,11 @@ describe('durability of grouped commits', () => {
       for (let i = 0; i < 150; i++) await store.append(USER, { mailboxIds: [inboxId], bytes: message({ body: `ckpt ${i} ${'x'.repeat(3000)}` }) });
       // Grouped commits never checkpoint by themselves (wal_autocheckpoint is off around them);
       // the store's own checkpoints copy the committed pages into the main file.
-      const deadline = Date.now() + 10_000;
-      while (fsSync.statSync(mainFile).size < before + 150 * 3000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      const mainSize = fsSync.statSync(mainFile).size;
-      assert.ok(mainSize >= before + 150 * 3000, `main database file holds the messages' text (${before} -> ${mainSize} bytes)`);
+      await waitFor(
+        `the main database file to grow past ${before + 150 * 3000} bytes with the messages' text`,
+        () => fsSync.statSync(mainFile).size >= before + 150 * 3000,
+        10_000,
+      );
     } finally {
       await store.close();
       await rm(dataDir, { recursive: true, force: true });

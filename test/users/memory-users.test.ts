@@ -1,7 +1,7 @@
 // The in-memory users repository the protocol tests log in against runs the same contract as the
 // embedded SQLite and LDAP repositories, so a test never passes on behaviour no real one has.
 import { readOnlyUsersContract, writableUsersContract } from '../../src/auth/users/contract.js';
-import { MemoryUsersRepository } from '../../src/testing/memory-users.js';
+import { MemoryUsersRepository } from '../support/memory-users.js';
 
 const nothingToDispose = async (): Promise<void> => {};
 

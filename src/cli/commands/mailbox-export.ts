@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { parseCommandArgs, resolveConfDir, stringOption } from '../args.js';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors.js';
 import type { CliCommand, CliIO } from '../types.js';
-import { openStoreFromConfig } from '../../store/open-from-config.js';
+import { openStoreFromConfig } from '../open-store.js';
 import { canonicalMailUser } from '../mail-user.js';
 import { mboxEntry } from '../../store/mbox/mbox-writer.js';
 

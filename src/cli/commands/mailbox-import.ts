@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import { parseCommandArgs, resolveConfDir, stringOption } from '../args.js';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors.js';
 import type { CliCommand, CliIO } from '../types.js';
-import { openStoreFromConfig } from '../../store/open-from-config.js';
+import { openStoreFromConfig } from '../open-store.js';
 import { canonicalMailUser } from '../mail-user.js';
 import { readMbox } from '../../store/mbox/mbox-reader.js';
 import { isMaildir, listMaildir } from '../../store/mbox/maildir-reader.js';

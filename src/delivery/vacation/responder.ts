@@ -16,7 +16,7 @@
 // A failure here is logged and never fails the original delivery, which has already been stored.
 import type { Logger } from '../../log/logger.js';
 import type { JsonValue, RawHeader, SettingsStore } from '../../store/types.js';
-import type { RecipientRoute } from '../types.js';
+import type { RecipientRoute } from '../../core/delivery.js';
 import { composeVacationReply } from './compose.js';
 import { RepliedSenders } from './replied.js';
 import { explicitRecipients, parseOriginalHeaders, screenHeaders, screenSender, type SkipReason } from './screen.js';

@@ -1,7 +1,7 @@
 // What the mail method families share: the store, the limits, and optional outbound delivery.
 import type { Logger } from '../../log/logger.js';
 import type { MailStore } from '../../store/types.js';
-import type { DeliveryService } from '../../delivery/types.js';
+import type { DeliveryService } from '../../core/delivery.js';
 import type { CoreLimits } from '../capabilities.js';
 
 export interface MailMethodDeps {

@@ -2,7 +2,7 @@
 // unknown local users are refused, other domains only for authenticated sessions or authorized peers.
 import { parsePathArgument } from '../proto/path.js';
 import { reply } from '../proto/reply.js';
-import { RecipientLookupUnavailableError, type RecipientRoute } from '../../delivery/types.js';
+import { RecipientLookupUnavailableError, type RecipientRoute } from '../../core/delivery.js';
 import type { CommandHandler } from './types.js';
 
 export const rcpt: CommandHandler = async (s, args) => {

@@ -1,16 +1,9 @@
-// Opens the mail store a configuration points at, for command-line tools (import/export). The
-// event bus is in-process: a running server learns of imported mail at its next store read, not
-// through push.
-import { join } from 'node:path';
+// Opens the mail store a configuration points at, for command-line tools (import/export). Start-up
+// code: it reads the configuration, which the store itself never does. The event bus is in-process:
+// a running server learns of imported mail at its next store read, not through push.
 import { loadConfig } from '../config/load.js';
 import { MemoryEventBus } from '../events/memory-bus.js';
-import type { MailStore } from './types.js';
-import { openSqliteStore } from './sqlite/open.js';
-
-/** Where the embedded store keeps store.sqlite and blobs/ inside the data directory: one place for all. */
-export function storeDirectory(dataDir: string): string {
-  return join(dataDir, 'store');
-}
+import { openSqliteStore, storeDirectory, type MailStore } from '../store/index.js';
 
 export async function openStoreFromConfig(confDir: string, env: NodeJS.ProcessEnv): Promise<{ store: MailStore; close(): Promise<void> }> {
   const { config } = await loadConfig(confDir, { env });

@@ -1,6 +1,7 @@
-// The delivery core: shared by the SMTP server (DATA/BDAT) and JMAP EmailSubmission. It decides where
-// each recipient's copy goes (a local INBOX, or the durable outbound queue), and never imports a
-// protocol front-end.
+// The contract of the delivery core (src/delivery), shared by the SMTP server (DATA/BDAT) and JMAP
+// EmailSubmission. The core decides where each recipient's copy goes (a local INBOX, or the durable
+// outbound queue); the protocols receive a DeliveryService through their deps and know only this
+// neutral module, never src/delivery itself.
 import type { Principal } from '../auth/types.js';
 import type { JsonValue } from '../store/types.js';
 

@@ -1,8 +1,8 @@
 // Pieces of a James-layout conf directory that the full-server tests (test/e2e, test/ldap,
 // test/sessions) all write: the `<oidc>` block and the jmap.properties that point at a test
 // OpenID provider, and reading back the port a listener bound when the conf said port 0.
-import type { RunningServer } from '../server/serve.js';
-import type { ProtocolServer } from '../server/types.js';
+import type { RunningServer } from '../../src/server/serve.js';
+import type { ProtocolServer } from '../../src/core/protocol.js';
 import type { TestIdp } from './oidc-provider.js';
 
 export function xmlEscape(s: string): string {

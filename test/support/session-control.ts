@@ -8,12 +8,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AuthService } from '../auth/service.js';
-import type { OidcConfig } from '../config/types.js';
-import type { EventBus } from '../events/types.js';
-import type { Logger } from '../log/logger.js';
-import type { RevocationStore } from '../store/revocations.js';
-import { createSessionControl, type SessionControl } from '../sessions/index.js';
+import type { AuthService } from '../../src/auth/service.js';
+import type { OidcConfig } from '../../src/config/types.js';
+import type { EventBus } from '../../src/events/types.js';
+import type { Logger } from '../../src/log/logger.js';
+import type { RevocationStore } from '../../src/store/revocations.js';
+import { createSessionControl, type SessionControl } from '../../src/sessions/index.js';
 
 export interface TestSessionControlOptions {
   bus: EventBus;

@@ -3,16 +3,16 @@
 // the same name and password rules, a domain list with virtual hosting — so a test cannot pass on
 // behaviour no real repository has. `unavailable = true` simulates an LDAP/database outage (a fault a
 // real repository cannot be made to produce on demand).
-import { canonicalDomain, parseExistingUserName, parseUserName, parseUserNameOrUndefined } from '../auth/users/names.js';
-import { UnknownDomainError } from '../auth/users/errors.js';
-import { checkNewPassword } from '../auth/users/password-rules.js';
+import { canonicalDomain, parseExistingUserName, parseUserName, parseUserNameOrUndefined } from '../../src/auth/users/names.js';
+import { UnknownDomainError } from '../../src/auth/users/errors.js';
+import { checkNewPassword } from '../../src/auth/users/password-rules.js';
 import {
   UnknownUserError,
   UserExistsError,
   UsersRepositoryUnavailableError,
   type UserRecord,
   type UsersRepository,
-} from '../auth/users/types.js';
+} from '../../src/auth/users/types.js';
 
 export interface MemoryUsersOptions {
   /** User names carry a domain (default true, as in every test that logs in). */

@@ -1,4 +1,5 @@
-// What the lifecycle needs from a protocol front-end (IMAP, SMTP, JMAP). Each front-end exports a
+// What the lifecycle needs from a protocol front-end (IMAP, SMTP, JMAP): a neutral contract, so the
+// front-ends implement it without importing the start-up code that runs them. Each front-end exports a
 // factory returning one ProtocolServer per configured listener block; `tessera serve` starts them
 // all, prints where they listen, and stops them on SIGTERM.
 

@@ -3,7 +3,7 @@
 // granted `scope` and the OP session `sid`. Tokens come from a real authorization-code flow run over
 // HTTP inside the harness, so they are signed by the provider's real keys.
 //
-//   import { startTestIdp } from '../../src/testing/oidc-provider.js';
+//   import { startTestIdp } from '../support/oidc-provider.js';
 //   const idp = await startTestIdp({ users: [{ email: 'alice@example.com' }] });
 //   const auth: AuthConfig = { plainAuthEnabled: false, requireSSL: true, oidc: idp.oidcConfig() };
 //   const token = await idp.accessToken('alice@example.com');      // string, ready for OAUTHBEARER
@@ -20,12 +20,12 @@
 // `signJwt()` signs arbitrary claims with the provider's current private key, to build tokens the
 // provider itself would never issue (expired, wrong audience, no email…).
 import { SignJWT, importJWK, type JWTPayload } from 'jose';
-import type { OidcConfig } from '../config/types.js';
-import { Idp, IDP_CLIENT_ID, type IdpUser } from '../devidp/idp.js';
-import type { IssuedToken } from '../devidp/token-flow.js';
-import type { SigningKey } from '../devidp/keys.js';
+import type { OidcConfig } from '../../src/config/types.js';
+import { Idp, IDP_CLIENT_ID, type IdpUser } from '../../src/devidp/idp.js';
+import type { IssuedToken } from '../../src/devidp/token-flow.js';
+import type { SigningKey } from '../../src/devidp/keys.js';
 
-export type { IssuedToken } from '../devidp/token-flow.js';
+export type { IssuedToken } from '../../src/devidp/token-flow.js';
 
 export interface TestIdpOptions {
   users: IdpUser[];
