@@ -19,6 +19,7 @@ import type { MailStore } from '../store/types.js';
 import type { ProtocolFactory, ServerContext } from './context.js';
 import { ControlHttpServer } from './control-http.js';
 import { StartupError } from './errors.js';
+import { startStoreSweeper, type StoreSweeper } from './store-maintenance.js';
 import { sharedResource } from './resources.js';
 import type { ProtocolServer } from '../core/protocol.js';
 
@@ -39,14 +40,20 @@ export const storeResource = sharedResource<MailStore>(
         'tessera.properties: storage.engine = "postgres" is not available in this version; allowed: sqlite',
       );
     }
-    return openSqliteStore({
-      dataDir: storeDirectory(ctx.dataDir),
-      events: await ctx.use(eventBusResource),
-      logger: ctx.logger.child({ component: 'store' }),
-    });
+    const logger = ctx.logger.child({ component: 'store' });
+    const store = await openSqliteStore({ dataDir: storeDirectory(ctx.dataDir), events: await ctx.use(eventBusResource), logger });
+    sweepers.set(store, startStoreSweeper(store, logger));
+    return store;
   },
-  (store) => store.close(),
+  async (store) => {
+    await sweepers.get(store)?.stop();
+    sweepers.delete(store);
+    await store.close();
+  },
 );
+
+/** The housekeeping timer of each open store, stopped before the store closes. */
+const sweepers = new Map<MailStore, StoreSweeper>();
 
 export const authResource = sharedResource<AuthService>(
   'auth core',
