@@ -62,7 +62,7 @@ export const search: CommandSpec = {
       if (opts.has('MAX')) out.push(`MAX ${nums[nums.length - 1]}`);
       if (opts.has('ALL')) out.push(`ALL ${formatSequenceSet(nums)}`);
     }
-    if (ret.partial) out.push(partialItem(nums, ret.partial, false));
+    if (ret.partial) out.push(partialItem(nums, ret.partial));
     if (opts.has('COUNT')) out.push(`COUNT ${nums.length}`);
     if (parsed.usesModseq && nums.length > 0) {
       // MODSEQ is the highest of the messages being returned (RFC 4731 §3.2, RFC 7162 §3.1.5).

@@ -5,8 +5,9 @@ import { ImapSyntaxError } from '../proto/errors.js';
 import { tokenText } from '../proto/args.js';
 import { parseSearch, checkCharset } from '../search/criteria.js';
 import type { SortKeyName, SortSpec } from '../search/sort-keys.js';
-import { esearchTag, evaluateContext, orderedSet, parseReturnOptions, partialItem, type ReturnOptions } from '../search/context.js';
+import { esearchTag, evaluateContext, parseReturnOptions, partialItem, type ReturnOptions } from '../search/context.js';
 import type { Token } from '../proto/tokens.js';
+import { formatSequenceSet } from '../proto/sequence.js';
 
 const KEYS = new Set<SortKeyName>(['ARRIVAL', 'CC', 'DATE', 'FROM', 'SIZE', 'SUBJECT', 'TO', 'DISPLAYFROM', 'DISPLAYTO']);
 
@@ -53,9 +54,9 @@ export const sort: CommandSpec = {
       if (nums.length > 0) {
         if (opts.has('MIN')) out.push(`MIN ${nums[0]}`);
         if (opts.has('MAX')) out.push(`MAX ${nums[nums.length - 1]}`);
-        if (opts.has('ALL')) out.push(`ALL ${orderedSet(nums)}`);
+        if (opts.has('ALL')) out.push(`ALL ${formatSequenceSet(nums)}`);
       }
-      if (ret.partial) out.push(partialItem(nums, ret.partial, true));
+      if (ret.partial) out.push(partialItem(nums, ret.partial));
       if (opts.has('COUNT')) out.push(`COUNT ${nums.length}`);
       s.untagged(out.join(' '));
       return;

@@ -73,7 +73,10 @@ export function resolveSequenceNumbers(ranges: SeqRange[], count: number): numbe
   return out;
 }
 
-/** Compact form of ascending numbers: 1:3,5,7:8. */
+/**
+ * Compact sequence set in the order given: ascending consecutive runs become ranges (1:3,5,7:8), any
+ * other order is kept as written (SORT results: 5,1:2).
+ */
 export function formatSequenceSet(nums: readonly number[]): string {
   const parts: string[] = [];
   let i = 0;

@@ -47,22 +47,9 @@ export function parseReturnOptions(items: Token[], allowed: readonly string[]): 
   return out;
 }
 
-/** A sequence set that keeps the given order: only ascending consecutive runs become ranges. */
-export function orderedSet(nums: number[]): string {
-  const parts: string[] = [];
-  let i = 0;
-  while (i < nums.length) {
-    let j = i;
-    while (j + 1 < nums.length && nums[j + 1] === nums[j]! + 1) j++;
-    parts.push(i === j ? String(nums[i]) : `${nums[i]}:${nums[j]}`);
-    i = j + 1;
-  }
-  return parts.join(',');
-}
-
-export function partialItem(nums: number[], p: { from: number; to: number }, ordered: boolean): string {
+export function partialItem(nums: number[], p: { from: number; to: number }): string {
   const slice = nums.slice(p.from - 1, p.to);
-  const set = slice.length === 0 ? 'NIL' : ordered ? orderedSet(slice) : formatSequenceSet(slice);
+  const set = slice.length === 0 ? 'NIL' : formatSequenceSet(slice);
   return `PARTIAL (${p.from}:${p.to} ${set})`;
 }
 
@@ -109,6 +96,6 @@ export function updateLine(ctx: SearchContext, kind: 'ADDTO' | 'REMOVEFROM', lis
   const nums = (ctx.uid ? uids : uids.map(seqOf)).filter((n) => n > 0);
   if (nums.length === 0) return undefined;
   const position = list.indexOf(uids[0]!) + 1;
-  const set = ctx.sort ? orderedSet(nums) : formatSequenceSet([...nums].sort((a, b) => a - b));
+  const set = formatSequenceSet(ctx.sort ? nums : [...nums].sort((a, b) => a - b));
   return `${esearchTag(ctx.tag)}${ctx.uid ? ' UID' : ''} ${kind} (${position} ${set})`;
 }
