@@ -146,6 +146,6 @@ export function textTerms(filter: Json | undefined, fields: ReadonlySet<string>,
     if (filter.operator !== 'NOT' && Array.isArray(filter.conditions)) for (const c of filter.conditions) textTerms(c, fields, out);
     return out;
   }
-  for (const [k, v] of Object.entries(filter)) if (fields.has(k) && typeof v === 'string') out.push(...v.split(/\s+/).filter(Boolean));
+  for (const [k, v] of Object.entries(filter)) if (fields.has(k) && typeof v === 'string') for (const term of v.split(/\s+/)) if (term) out.push(term);
   return out;
 }

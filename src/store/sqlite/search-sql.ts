@@ -129,7 +129,7 @@ function compile(c: SearchCriteria, env: Env, p: SqlParam[], e: string): string 
     }
     case 'inMailboxOtherThan': {
       const ids = c.mailboxIds.map((i) => decodeId('m', i)).filter((i): i is number => i !== null);
-      p.push(...ids);
+      for (const id of ids) p.push(id);
       const notIn = ids.length ? `AND x.mailbox_id NOT IN (${ids.map(() => '?').join(',')})` : '';
       return `EXISTS (SELECT 1 FROM msg x WHERE x.email_id = ${e}.id ${notIn})`;
     }
@@ -232,7 +232,7 @@ function daySql(col: string, before: Date | undefined, notBefore: Date | undefin
 function idList(col: string, ids: string[], prefix: 'e' | 't', p: SqlParam[]): string {
   const nums = ids.map((i) => decodeId(prefix, i)).filter((i): i is number => i !== null);
   if (!nums.length) return '0';
-  p.push(...nums);
+  for (const n of nums) p.push(n);
   return `${col} IN (${nums.map(() => '?').join(',')})`;
 }
 
@@ -251,7 +251,7 @@ export function uidSetSql(set: UidSet, col: string, p: SqlParam[]): string {
   const parts = [...ranges];
   if (singles.length) {
     parts.push(`${col} IN (${singles.map(() => '?').join(',')})`);
-    p.push(...singles);
+    for (const n of singles) p.push(n);
   }
   return `(${parts.join(' OR ')})`;
 }
