@@ -3,9 +3,10 @@
 // half-done call. The table below is written from the RFCs, independently of the server's schemas.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { call, startHarness, USING, type Harness } from './harness.js';
+import { call, post, startHarness, USING, type Harness } from './harness.js';
 import { localDelivery } from './local-delivery.js';
 import { METHOD_ARGUMENTS } from '../../src/jmap/methods/schemas.js';
+import { MAX_FILTER_NODES } from '../../src/jmap/mail/query-filter.js';
 
 const ALICE = 'alice@example.com';
 const USING_ALL = [...USING, 'urn:ietf:params:jmap:submission', 'urn:ietf:params:jmap:quota', 'urn:ietf:params:jmap:vacationresponse'];
@@ -131,4 +132,28 @@ test('a mailbox name that is not Net-Unicode (a lone surrogate, a control charac
   assert.equal(res.notCreated.a.type, 'invalidProperties');
   assert.equal(res.notCreated.b.type, 'invalidProperties');
   assert.ok(res.created.c.id);
+});
+
+test('Email/query: a filter wider than the bound is unsupportedFilter; one at the bound is answered', async () => {
+  // (Depth needs no test of its own here: the request's JSON nesting limit, 64 levels, is reached
+  // before MAX_FILTER_DEPTH operators are; see the next test.)
+  const wide = (n: number, operator = 'OR'): unknown => ({ operator, conditions: Array.from({ length: n }, (_, i) => ({ subject: `s${i}` })) });
+  const r = await call(h, [
+    ['Email/query', { accountId: ALICE, filter: wide(20_000) }, 'wide'],
+    ['Email/query', { accountId: ALICE, filter: wide(MAX_FILTER_NODES - 1) }, 'atWidth'],
+    ['Email/query', { accountId: ALICE, filter: wide(MAX_FILTER_NODES - 1, 'AND') }, 'atWidthAnd'],
+    ['SearchSnippet/get', { accountId: ALICE, emailIds: [], filter: wide(20_000) }, 'snippets'],
+  ]);
+  assert.deepEqual([r[0]![0], r[0]![1].type], ['error', 'unsupportedFilter']);
+  assert.match(String(r[0]![1].description), /more than 1000/);
+  for (const i of [1, 2]) assert.equal(r[i]![0], 'Email/query', JSON.stringify(r[i]));
+  assert.deepEqual([r[3]![0], r[3]![1].type], ['error', 'unsupportedFilter']);
+});
+
+test('a request nested 10,000 deep is refused as a whole (maxDepth), not by a stack overflow', async () => {
+  const filter = '{"operator":"NOT","conditions":['.repeat(10_000) + '{"subject":"x"}' + ']}'.repeat(10_000);
+  const body = `{"using":${JSON.stringify(USING)},"methodCalls":[["Email/query",{"accountId":"${ALICE}","filter":${filter}},"q"]]}`;
+  const r = await post(h, body);
+  assert.equal(r.status, 400);
+  assert.equal(r.body.limit, 'maxDepth');
 });
