@@ -31,14 +31,13 @@ export function decodeName(session: ImapSession, wire: string): string {
 
 /**
  * A mailbox name argument. Names of new mailboxes (CREATE, RENAME target) must be valid modified
- * UTF-7 (BAD otherwise); a name that cannot be decoded cannot name an existing mailbox either, so
+ * UTF-7 or valid UTF-8 (BAD otherwise, never stored with the bad bytes replaced); a name that cannot be decoded cannot name an existing mailbox either, so
  * lookups answer NO [NONEXISTENT] as for any unknown name.
  */
 export function mailboxArg(session: ImapSession, args: Args, purpose: 'existing' | 'new' = 'existing'): string {
-  const raw = args.astring('mailbox name');
-  if (purpose === 'new') return decodeName(session, raw);
+  if (purpose === 'new') return decodeName(session, args.strictAstring('mailbox name'));
   try {
-    return decodeName(session, raw);
+    return decodeName(session, args.strictAstring('mailbox name'));
   } catch (err) {
     if (err instanceof ImapSyntaxError) throw new ImapNoError('Mailbox does not exist (invalid name)', 'NONEXISTENT');
     throw err;

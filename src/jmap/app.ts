@@ -22,6 +22,7 @@ import { quotaMethods } from './methods/quota.js';
 import { submissionMethods } from './methods/submission.js';
 import type { MailMethodDeps } from './methods/deps.js';
 import { SETTING_IDENTITY, SETTING_SUBMISSION, SETTING_VACATION } from './methods/settings.js';
+import { withArguments } from './methods/schemas.js';
 
 export interface JmapAppOptions {
   store: MailStore;
@@ -62,7 +63,7 @@ export class JmapApp implements JmapBackend {
       ...(options.delivery ? submissionMethods(deps) : []),
     ];
     this.dispatch = {
-      registry: new Map(methods),
+      registry: new Map(methods.map(withArguments)),
       capabilities: supportedCapabilities(options.delivery !== undefined),
       maxCallsInRequest: options.limits.maxCallsInRequest,
       logger: options.logger,

@@ -280,7 +280,7 @@ export function addressSearchText(raw: string | null): string {
     else {
       const name = decodedName(item.name);
       if (name) lines.push(name);
-      lines.push(...item.members.map(one));
+      for (const member of item.members) lines.push(one(member)); // groups may be huge: never spread
     }
   }
   return lines.join('\n');

@@ -6,8 +6,14 @@ import { headerValue, parseHeaderBlock } from './headers.js';
 import { parseStructuredValue, decodeTransfer } from './decode.js';
 import { toEnvelopeAddresses } from './addresses.js';
 
-const MAX_DEPTH = 40;
-const MAX_PARTS = 2000;
+/**
+ * Bounds on the structure, applied while parsing (as Dovecot's max_nested_mime_parts and
+ * max_total_mime_parts are) so every reader gets a structure of sane size: a multipart or embedded
+ * message nested deeper than MAX_DEPTH is one text/plain part holding its raw body, and once
+ * MAX_PARTS parts are counted the rest of the enclosing multipart is one such part.
+ */
+export const MAX_DEPTH = 40;
+export const MAX_PARTS = 2000;
 
 interface WalkState {
   bin: string;
@@ -123,11 +129,19 @@ function parsePart(
       part.children.push(leafLike(state, bodyStart, bodyStart, end, childId));
     } else {
       const childDefault = subtype === 'digest' ? 'message/rfc822' : 'text/plain';
-      ranges.forEach(([s, e], i) => {
+      for (const [i, [s, e]] of ranges.entries()) {
         const childId = prefix ? `${prefix}.${i + 1}` : String(i + 1);
+        if (state.parts >= MAX_PARTS) {
+          // Dovecot's max_total_mime_parts: past the bound the rest of this multipart (its
+          // remaining delimiters included) is one opaque part, so the structure stays small and
+          // every section number it lists can be fetched.
+          state.degraded = true;
+          part.children.push(leafLike(state, s, s, ranges[ranges.length - 1]![1], childId));
+          break;
+        }
         const block = parseHeaderBlock(state.bin, s, e);
         part.children.push(parsePart(state, s, block.bodyStart, e, block.headers, childId, depth + 1, 'child', childDefault));
-      });
+      }
     }
     return part;
   }

@@ -104,7 +104,7 @@ export function toImapFlags(state: KeywordState, deleted: boolean): string[] {
   const out: string[] = [];
   for (const s of SYSTEM) if (state.bits & s.bit) out.push(s.imap);
   if (deleted) out.push(DELETED_FLAG);
-  out.push(...state.others);
+  for (const k of state.others) out.push(k); // a loop: the keyword count is the client's to choose
   return out;
 }
 

@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { parseMessage } from '../../src/mime/parse.js';
 import { baseSubject, subjectSortKey } from '../../src/mime/subject.js';
 import type { MimePart } from '../../src/store/types.js';
+import { MAX_DEPTH, MAX_PARTS } from '../../src/mime/structure.js';
+import { deepNesting, manyParts } from '../support/hostile-messages.js';
 
 const NESTED = Buffer.from(
   [
@@ -112,4 +114,36 @@ it('leaf parts record their size after the transfer encoding is undone', () => {
   // The CRLF before a boundary belongs to the boundary, and `=CRLF` is a soft line break.
   assert.equal(quoted!.decodedSize, Buffer.from('café soft break').length);
   assert.equal(plain!.decodedSize, plain!.size);
+});
+
+describe('structure bounds (parse time, as Dovecot)', () => {
+  const count = (part: MimePart): number =>
+    1 + part.children.reduce((n, c) => n + count(c), 0) + (part.message ? count(part.message.body) : 0);
+
+  it('a multipart with more than MAX_PARTS parts keeps MAX_PARTS of them and one opaque part for the rest', () => {
+    const bytes = manyParts(5000);
+    const { parsed } = parseMessage(bytes);
+    assert.equal(parsed.degraded, true);
+    assert.ok(count(parsed.body) <= MAX_PARTS + 1, `${count(parsed.body)} parts`);
+    const last = parsed.body.children.at(-1)!;
+    assert.equal(last.partId, String(parsed.body.children.length));
+    assert.equal(last.type, 'text');
+    const rest = bytes.subarray(last.bodyStart, last.end).toString('latin1');
+    assert.ok(rest.startsWith('Content-Type: text/plain\r\n\r\npart 1999\r\n--b'), rest.slice(0, 60));
+    assert.ok(rest.endsWith('part 4999'), rest.slice(-60));
+  });
+
+  it('nesting deeper than MAX_DEPTH ends in one text/plain part holding the deeper levels', () => {
+    const { parsed } = parseMessage(deepNesting(5000));
+    let part = parsed.body;
+    let depth = 0;
+    while (part.type === 'multipart') {
+      assert.equal(part.children.length, 1);
+      part = part.children[0]!;
+      depth++;
+    }
+    assert.equal(depth, MAX_DEPTH);
+    assert.equal(part.type, 'text');
+    assert.equal(part.partId, Array(MAX_DEPTH).fill('1').join('.'));
+  });
 });

@@ -101,9 +101,13 @@ async function writeOne(s: ImapSession, uid: number, items: FetchItem[], meta: M
   const utf8 = s.utf8;
   const parts: Wire[] = [];
   let raw: Buffer | null = null;
-  const add = (...w: Wire[]): void => {
+  // Items are appended piece by piece (never spread into a call): an ENVELOPE or BODYSTRUCTURE of
+  // a hostile message has more pieces than a call takes arguments.
+  const add = (name: string, value?: Wire | ((out: Wire[]) => void)): void => {
     if (parts.length > 0) parts.push(' ');
-    parts.push(...w);
+    parts.push(name);
+    if (typeof value === 'function') value(parts);
+    else if (value !== undefined) parts.push(value);
   };
   for (const item of items) {
     switch (item.kind) {
@@ -123,13 +127,13 @@ async function writeOne(s: ImapSession, uid: number, items: FetchItem[], meta: M
         add(`RFC822.SIZE ${meta!.size}`);
         break;
       case 'ENVELOPE':
-        add('ENVELOPE ', ...envelopeWire(meta!.envelope ?? meta!.parsed!.envelope, utf8));
+        add('ENVELOPE ', (out) => envelopeWire(meta!.envelope ?? meta!.parsed!.envelope, utf8, out));
         break;
       case 'BODY':
-        add('BODY ', ...bodyStructureWire(meta!.parsed!.body, false, utf8));
+        add('BODY ', (out) => bodyStructureWire(meta!.parsed!.body, false, utf8, out));
         break;
       case 'BODYSTRUCTURE':
-        add('BODYSTRUCTURE ', ...bodyStructureWire(meta!.parsed!.body, true, utf8));
+        add('BODYSTRUCTURE ', (out) => bodyStructureWire(meta!.parsed!.body, true, utf8, out));
         break;
       case 'BINARY.SIZE': {
         raw ??= await s.store.readMessage(s.account!, meta!.emailId);

@@ -4,6 +4,7 @@ import type { CommandSpec } from '../types.js';
 import type { ImapSession } from '../session.js';
 import { ImapSyntaxError } from '../proto/errors.js';
 import { tokenText, type Args } from '../proto/args.js';
+import { strictUtf8 } from '../proto/utf8.js';
 import type { Token } from '../proto/tokens.js';
 import { decodeName, encodeName, specialUseOf, SEPARATOR } from '../mailbox-name.js';
 import { parseStatusItems, statusLine } from './status.js';
@@ -75,13 +76,18 @@ function parseReturn(tokens: Token[], o: ListOptions): void {
   }
 }
 
+function patternText(t: Token): string {
+  if (t.type === 'list') throw new ImapSyntaxError('Expected mailbox pattern');
+  return t.type === 'atom' ? t.value : strictUtf8(t.value, 'mailbox pattern');
+}
+
 function patterns(args: Args): string[] {
   const t = args.next('mailbox pattern');
   if (t.type === 'list') {
     if (t.items.length === 0) throw new ImapSyntaxError('Empty pattern list');
-    return t.items.map(tokenText);
+    return t.items.map(patternText);
   }
-  return [tokenText(t)];
+  return [patternText(t)];
 }
 
 async function run(s: ImapSession, args: Args, lsub: boolean): Promise<void> {
@@ -98,8 +104,8 @@ async function run(s: ImapSession, args: Args, lsub: boolean): Promise<void> {
     parseSelection(args.list(), o);
     extended = true;
   }
-  const reference = args.astring('reference');
-  const pats = lsub ? [args.astring('pattern')] : patterns(args);
+  const reference = args.strictAstring('reference');
+  const pats = lsub ? [args.strictAstring('pattern')] : patterns(args);
   if (!lsub && args.peekAtom() === 'RETURN') {
     args.atom();
     parseReturn(args.list('return options'), o);

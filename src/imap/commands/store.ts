@@ -32,7 +32,7 @@ export const store: CommandSpec = {
     const rest: import('../proto/tokens.js').Token[] = [];
     while (args.remaining > 0) {
       const t = args.next();
-      if (t.type === 'list') rest.push(...t.items);
+      if (t.type === 'list') for (const item of t.items) rest.push(item); // as many as the line holds: never spread
       else rest.push(t);
     }
     const flags = parseFlags(rest);

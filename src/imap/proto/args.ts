@@ -3,6 +3,7 @@
 import { ImapSyntaxError } from './errors.js';
 import type { Token } from './tokens.js';
 import { parseSequenceSet, type SequenceSet } from './sequence.js';
+import { strictUtf8 } from './utf8.js';
 
 export class Args {
   private pos = 0;
@@ -41,6 +42,17 @@ export class Args {
     if (t.type === 'list') throw new ImapSyntaxError(`Expected ${what}`);
     if (t.type === 'atom') return t.value;
     return t.value.toString('utf8');
+  }
+
+  /**
+   * astring as text that must be valid UTF-8 (mailbox names, LIST patterns): BAD otherwise, where
+   * astring() would turn the bad bytes into U+FFFD and so store or match a different name.
+   */
+  strictAstring(what = 'string'): string {
+    const t = this.next(what);
+    if (t.type === 'list') throw new ImapSyntaxError(`Expected ${what}`);
+    if (t.type === 'atom') return t.value;
+    return strictUtf8(t.value, what);
   }
 
   /** astring as raw bytes (APPEND message data). */

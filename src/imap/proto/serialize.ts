@@ -62,11 +62,21 @@ export function toBuffer(parts: readonly Wire[]): Buffer {
   return Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p)));
 }
 
+/**
+ * Appends `items` to `out` one by one. `out.push(...items)` passes every item as a call argument and
+ * throws RangeError once a response holds more pieces than the engine allows arguments (a message
+ * with thousands of parts or addresses), so the serialiser never spreads into a call.
+ */
+export function pushAll(out: Wire[], items: readonly Wire[]): Wire[] {
+  for (const it of items) out.push(it);
+  return out;
+}
+
 /** Flattens nested Wire arrays. */
 export function flat(parts: ReadonlyArray<Wire | readonly Wire[]>): Wire[] {
   const out: Wire[] = [];
   for (const p of parts) {
-    if (Array.isArray(p)) out.push(...(p as Wire[]));
+    if (Array.isArray(p)) pushAll(out, p as readonly Wire[]);
     else out.push(p as Wire);
   }
   return out;

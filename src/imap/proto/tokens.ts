@@ -3,6 +3,7 @@
 // (the brackets may hold spaces and parentheses); the FETCH command parses that atom itself.
 import type { Segment } from './framer.js';
 import { ImapSyntaxError } from './errors.js';
+import { strictUtf8 } from './utf8.js';
 
 export type Token =
   | { type: 'atom'; value: string }
@@ -17,6 +18,11 @@ function isAtomChar(c: number): boolean {
 }
 
 export const MAX_LIST_DEPTH = 32;
+
+function atomText(d: Buffer, start: number, end: number): string {
+  for (let k = start; k < end; k++) if (d[k]! >= 0x80) return strictUtf8(d.subarray(start, end), 'atom');
+  return d.toString('latin1', start, end);
+}
 
 export function tokenize(segments: Segment[], utf8 = true): Token[] {
   const root: Token[] = [];
@@ -94,7 +100,9 @@ export function tokenize(segments: Segment[], utf8 = true): Token[] {
         i++;
       }
       // A `(` straight after `<...>` is never valid, but `BODY[...]<0.10>` must end at a non-atom char.
-      push({ type: 'atom', value: d.toString('utf8', start, i) });
+      // Atoms become text here: 8-bit bytes in them must be valid UTF-8, or the text would carry
+      // U+FFFD where the client sent something else (a mailbox name stored lossily).
+      push({ type: 'atom', value: atomText(d, start, i) });
     }
   }
   if (stack.length !== 1) throw new ImapSyntaxError('Missing ")"');

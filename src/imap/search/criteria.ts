@@ -11,6 +11,17 @@ import { parseSearchDate } from '../datetime.js';
 import { canonicalFlag } from '../flags.js';
 import { toUidSet } from '../resolve.js';
 
+/**
+ * Bounds on one SEARCH program, checked while parsing (so a hostile program can neither overflow
+ * the stack nor reach SQLite's expression-depth limit) and answered with BAD beyond them:
+ * at most MAX_SEARCH_CRITERIA search keys (OR and NOT count as keys, a parenthesised list does
+ * not), nested at most MAX_SEARCH_DEPTH levels (each NOT, each list, and each OR whose operand is
+ * not itself an OR opens a level: a chain `OR a OR b OR c d` is one level, however long).
+ * Parentheses are further bounded by the tokenizer (MAX_LIST_DEPTH).
+ */
+export const MAX_SEARCH_DEPTH = 100;
+export const MAX_SEARCH_CRITERIA = 1000;
+
 export interface ParsedSearch {
   criteria: SearchCriteria;
   /** A MODSEQ criterion was used: the response carries (MODSEQ n). */
@@ -49,6 +60,11 @@ function nextDay(d: Date): Date {
   return new Date(d.getTime() + 86_400_000);
 }
 
+/** Counts the keys of the whole program across nested lists. */
+interface Budget {
+  criteria: number;
+}
+
 class Parser {
   private pos = 0;
   usesModseq = false;
@@ -56,6 +72,8 @@ class Parser {
   constructor(
     private readonly s: ImapSession,
     private readonly tokens: Token[],
+    private readonly budget: Budget = { criteria: 0 },
+    private readonly depth = 0,
   ) {}
 
   get done(): boolean {
@@ -78,20 +96,32 @@ class Parser {
 
   parseAll(): SearchCriteria {
     const of: SearchCriteria[] = [];
-    while (!this.done) of.push(this.parseOne());
+    while (!this.done) of.push(this.parseOne(this.depth));
     if (of.length === 0) throw new ImapSyntaxError('Missing search criteria');
     return of.length === 1 ? of[0]! : { kind: 'and', of };
   }
 
-  private parseOne(): SearchCriteria {
+  /** Whether the next token is the key OR (which continues an OR chain at the same level). */
+  private nextIsOr(): boolean {
+    const t = this.tokens[this.pos];
+    return t !== undefined && t.type === 'atom' && t.value.toUpperCase() === 'OR';
+  }
+
+  private deeper(depth: number): number {
+    if (depth >= MAX_SEARCH_DEPTH) throw new ImapSyntaxError(`Search criteria nested more than ${MAX_SEARCH_DEPTH} levels deep`);
+    return depth + 1;
+  }
+
+  private parseOne(depth: number): SearchCriteria {
     const t = this.next('search key');
     if (t.type === 'list') {
       if (t.items.length === 0) throw new ImapSyntaxError('Empty search list');
-      const sub = new Parser(this.s, t.items);
+      const sub = new Parser(this.s, t.items, this.budget, this.deeper(depth));
       const c = sub.parseAll();
       if (sub.usesModseq) this.usesModseq = true;
       return c;
     }
+    if (++this.budget.criteria > MAX_SEARCH_CRITERIA) throw new ImapSyntaxError(`Search has more than ${MAX_SEARCH_CRITERIA} criteria`);
     const raw = tokenText(t);
     const key = raw.toUpperCase();
     const view = this.s.selected!;
@@ -118,9 +148,17 @@ class Parser {
       case 'OLD':
         return { kind: 'not', of: this.uids([...view.recent]) };
       case 'NOT':
-        return { kind: 'not', of: this.parseOne() };
-      case 'OR':
-        return { kind: 'or', of: [this.parseOne(), this.parseOne()] };
+        return { kind: 'not', of: this.parseOne(this.deeper(depth)) };
+      case 'OR': {
+        // Operands that are ORs themselves stay at this level; chains are flattened for the store.
+        const operand = (): SearchCriteria => this.parseOne(this.nextIsOr() ? depth : this.deeper(depth));
+        const of: SearchCriteria[] = [];
+        for (const c of [operand(), operand()]) {
+          if (c.kind === 'or') for (const x of c.of) of.push(x);
+          else of.push(c);
+        }
+        return { kind: 'or', of };
+      }
       case 'UID': {
         const v = this.text('UID set');
         const set = parseSequenceSet(v);

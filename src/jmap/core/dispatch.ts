@@ -4,6 +4,7 @@ import { MethodError, RequestProblem } from '../errors.js';
 import type { Logger } from '../../log/logger.js';
 import type { Principal } from '../../auth/types.js';
 import { resolveReferences } from './references.js';
+import { argumentProblem } from './schema.js';
 import type { Invocation, JmapRequest, JmapResponse, MethodContext, MethodRegistry } from './types.js';
 
 export interface DispatchOptions {
@@ -46,6 +47,8 @@ export async function processRequest(
       if (method === undefined || !using.has(method.capability)) {
         throw new MethodError('unknownMethod', `${name} is not a method this server offers under the capabilities in "using"`);
       }
+      const problem = method.arguments ? argumentProblem(args, method.arguments) : undefined;
+      if (problem !== undefined) throw new MethodError('invalidArguments', problem);
       const output = await method.handler(args, ctx);
       for (const [responseName, responseArgs] of output) responses.push([responseName, responseArgs, callId]);
     } catch (err) {

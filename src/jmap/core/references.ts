@@ -27,7 +27,7 @@ function walk(value: Json, tokens: string[], path: string): Json {
       const out: Json[] = [];
       for (const item of value) {
         const r = walk(item, rest, path);
-        if (Array.isArray(r)) out.push(...r);
+        if (Array.isArray(r)) for (const x of r) out.push(x); // results may be longer than a call's argument list
         else out.push(r);
       }
       return out;

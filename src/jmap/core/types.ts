@@ -1,5 +1,6 @@
 // Wire shapes of RFC 8620 §3.2–3.4 and the context a method handler runs in.
 import type { Principal } from '../../auth/types.js';
+import type { ArgumentSchema } from './schema.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -39,6 +40,8 @@ export interface MethodDefinition {
   /** Capability the client must list in `using` to call this method. */
   capability: string;
   handler: MethodHandler;
+  /** Types of the arguments, checked by the dispatcher before `handler` runs (./schema.ts). */
+  arguments?: ArgumentSchema;
 }
 
 export type MethodRegistry = ReadonlyMap<string, MethodDefinition>;

@@ -32,15 +32,29 @@ function keyword(v: Json | undefined, name: string): string {
 
 const TEXT_FIELDS = ['text', 'from', 'to', 'cc', 'bcc', 'subject', 'body'] as const;
 
+/**
+ * Bounds on one filter, as IMAP SEARCH has them: at most MAX_FILTER_DEPTH operators deep and at
+ * most MAX_FILTER_NODES operators and conditions in all. Beyond them the filter is
+ * unsupportedFilter with a clear description, before anything is compiled (SQLite takes at most
+ * 32,766 parameters per statement, which a very wide filter would exceed).
+ */
+export const MAX_FILTER_DEPTH = 32;
+export const MAX_FILTER_NODES = 1000;
+
 /** Translates a FilterOperator / FilterCondition tree; unknown properties are unsupportedFilter. */
-export function toCriteria(filter: Json | undefined, depth = 0): SearchCriteria {
+export function toCriteria(filter: Json | undefined): SearchCriteria {
+  return translate(filter, 0, { nodes: 0 });
+}
+
+function translate(filter: Json | undefined, depth: number, budget: { nodes: number }): SearchCriteria {
   if (filter === undefined || filter === null) return { kind: 'all' };
-  if (depth > 32) throw unsupported('filter nested too deeply');
+  if (depth > MAX_FILTER_DEPTH) throw unsupported(`filter nested more than ${MAX_FILTER_DEPTH} operators deep`);
+  if (++budget.nodes > MAX_FILTER_NODES) throw unsupported(`filter has more than ${MAX_FILTER_NODES} operators and conditions`);
   if (!isJsonObject(filter)) throw unsupported('a filter must be an object');
   if ('operator' in filter) {
     const { operator, conditions } = filter;
     if (!Array.isArray(conditions)) throw unsupported('"conditions" must be a list');
-    const of = conditions.map((c) => toCriteria(c, depth + 1));
+    const of = conditions.map((c) => translate(c, depth + 1, budget));
     if (operator === 'AND') return { kind: 'and', of };
     if (operator === 'OR') return { kind: 'or', of };
     if (operator === 'NOT') return { kind: 'not', of: { kind: 'or', of } };
@@ -146,6 +160,6 @@ export function textTerms(filter: Json | undefined, fields: ReadonlySet<string>,
     if (filter.operator !== 'NOT' && Array.isArray(filter.conditions)) for (const c of filter.conditions) textTerms(c, fields, out);
     return out;
   }
-  for (const [k, v] of Object.entries(filter)) if (fields.has(k) && typeof v === 'string') out.push(...v.split(/\s+/).filter(Boolean));
+  for (const [k, v] of Object.entries(filter)) if (fields.has(k) && typeof v === 'string') for (const term of v.split(/\s+/)) if (term) out.push(term);
   return out;
 }

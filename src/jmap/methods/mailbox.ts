@@ -183,6 +183,14 @@ const RULES: SetPropertyRules = {
   mutable: ['name', 'parentId', 'role', 'sortOrder', 'isSubscribed'],
 };
 
+/**
+ * RFC 8621 §2: a name is a Net-Unicode string (RFC 5198): no control characters, and no lone
+ * surrogate (JSON can spell one, "\ud800", but UTF-8 cannot hold it, so it would be stored as U+FFFD).
+ */
+function isNetUnicode(name: string): boolean {
+  return !/[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(name);
+}
+
 /** Reads the writable properties of a create or a checked patch, naming every bad value at once. */
 function readMailboxProps(obj: JsonObject, ctx: MethodContext): MailboxUpdate {
   const update: MailboxUpdate = {};
@@ -190,7 +198,7 @@ function readMailboxProps(obj: JsonObject, ctx: MethodContext): MailboxUpdate {
   for (const [k, v] of Object.entries(obj)) {
     switch (k) {
       case 'name':
-        if (typeof v === 'string' && v.length > 0 && v.length <= 490) update.name = v;
+        if (typeof v === 'string' && v.length > 0 && v.length <= 490 && isNetUnicode(v)) update.name = v;
         else bad.push(k);
         break;
       case 'parentId':

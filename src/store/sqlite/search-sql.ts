@@ -57,6 +57,21 @@ interface Env {
   wanted?: Set<string>;
 }
 
+/**
+ * `(a OP b OP c …)` parses in SQLite as a left-deep tree as deep as the list is long, and SQLite
+ * refuses trees deeper than 1,000 (SQLITE_MAX_EXPR_DEPTH). Grouping the terms pairwise keeps the
+ * depth at log2 of their count, so wide criteria and long UID sets compile.
+ */
+export function joinBalanced(terms: readonly string[], op: 'AND' | 'OR'): string {
+  let level = terms.map((t) => `(${t})`);
+  while (level.length > 1) {
+    const next: string[] = [];
+    for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? `(${level[i]} ${op} ${level[i + 1]})` : level[i]!);
+    level = next;
+  }
+  return level[0]!;
+}
+
 function compile(c: SearchCriteria, env: Env, p: SqlParam[], e: string): string {
   const scope = env.scope;
   switch (c.kind) {
@@ -65,9 +80,9 @@ function compile(c: SearchCriteria, env: Env, p: SqlParam[], e: string): string 
     case 'none':
       return '0';
     case 'and':
-      return c.of.length ? `(${c.of.map((x) => compile(x, env, p, e)).join(' AND ')})` : '1';
+      return c.of.length ? joinBalanced(c.of.map((x) => compile(x, env, p, e)), 'AND') : '1';
     case 'or':
-      return c.of.length ? `(${c.of.map((x) => compile(x, env, p, e)).join(' OR ')})` : '0';
+      return c.of.length ? joinBalanced(c.of.map((x) => compile(x, env, p, e)), 'OR') : '0';
     case 'not':
       return `NOT (${compile(c.of, env, p, e)})`;
     case 'flag': {
@@ -129,7 +144,7 @@ function compile(c: SearchCriteria, env: Env, p: SqlParam[], e: string): string 
     }
     case 'inMailboxOtherThan': {
       const ids = c.mailboxIds.map((i) => decodeId('m', i)).filter((i): i is number => i !== null);
-      p.push(...ids);
+      for (const id of ids) p.push(id);
       const notIn = ids.length ? `AND x.mailbox_id NOT IN (${ids.map(() => '?').join(',')})` : '';
       return `EXISTS (SELECT 1 FROM msg x WHERE x.email_id = ${e}.id ${notIn})`;
     }
@@ -229,31 +244,49 @@ function daySql(col: string, before: Date | undefined, notBefore: Date | undefin
   return parts.length ? `(${parts.join(' AND ')})` : '1';
 }
 
+/**
+ * Past this many values a list goes to SQLite as one JSON parameter (json_each) instead of one
+ * parameter each: a statement takes at most 32,766 parameters, and a saved or \Recent UID set, or a
+ * JMAP id list, can be longer.
+ */
+const INLINE_VALUES = 500;
+
+/** `col IN (…)` over `nums`, inline for short lists and through json_each for long ones. */
+function inList(col: string, nums: readonly number[], p: SqlParam[]): string {
+  if (nums.length > INLINE_VALUES) {
+    p.push(JSON.stringify(nums));
+    return `${col} IN (SELECT value FROM json_each(?))`;
+  }
+  for (const n of nums) p.push(n);
+  return `${col} IN (${nums.map(() => '?').join(',')})`;
+}
+
 function idList(col: string, ids: string[], prefix: 'e' | 't', p: SqlParam[]): string {
   const nums = ids.map((i) => decodeId(prefix, i)).filter((i): i is number => i !== null);
   if (!nums.length) return '0';
-  p.push(...nums);
-  return `${col} IN (${nums.map(() => '?').join(',')})`;
+  return inList(col, nums, p);
 }
 
 export function uidSetSql(set: UidSet, col: string, p: SqlParam[]): string {
   if (set.length === 0) return '0';
   const singles: number[] = [];
-  const ranges: string[] = [];
+  const bounds: Array<readonly [number, number]> = [];
   for (const item of set) {
     if (typeof item === 'number') singles.push(item);
-    else {
-      const [a, b] = item[0] <= item[1] ? item : [item[1], item[0]];
-      ranges.push(`${col} BETWEEN ? AND ?`);
+    else bounds.push(item[0] <= item[1] ? item : [item[1], item[0]]);
+  }
+  const parts: string[] = [];
+  if (bounds.length > INLINE_VALUES / 2) {
+    p.push(JSON.stringify(bounds));
+    parts.push(`EXISTS (SELECT 1 FROM json_each(?) r WHERE ${col} BETWEEN json_extract(r.value, '$[0]') AND json_extract(r.value, '$[1]'))`);
+  } else {
+    for (const [a, b] of bounds) {
+      parts.push(`${col} BETWEEN ? AND ?`);
       p.push(a, b);
     }
   }
-  const parts = [...ranges];
-  if (singles.length) {
-    parts.push(`${col} IN (${singles.map(() => '?').join(',')})`);
-    p.push(...singles);
-  }
-  return `(${parts.join(' OR ')})`;
+  if (singles.length) parts.push(inList(col, singles, p));
+  return joinBalanced(parts, 'OR');
 }
 
 export function compileSort(sort: SortComparator[], scope: Scope, p: SqlParam[], accId?: number): string {
