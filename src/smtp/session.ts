@@ -21,6 +21,7 @@ import type { SessionLimits } from './limits.js';
 import type { SmtpDeps } from './deps.js';
 import type { MessageSpool } from './spool/message-spool.js';
 import type { SpooledMessage } from './spool/spooled-message.js';
+import { sharedIngestGate } from './spool/ingest-gate.js';
 import type { SessionHandle } from '../core/sessions.js';
 import { COMMANDS } from './commands/index.js';
 import { handleSaslStep } from './commands/auth.js';
@@ -460,15 +461,21 @@ export class SmtpSession {
         this.send(reply(554, '5.6.0', 'Message contains NUL characters'));
         return;
       }
-      let bytes: Buffer;
+      // Read back whole only when the gate admits it, so large messages ending together take turns.
+      const release = await sharedIngestGate.admit(message.byteCount);
       try {
-        bytes = await message.contents();
-      } catch (err) {
-        this.log.error({ err }, 'spooling the message failed');
-        this.send(reply(451, '4.3.0', 'Local error in processing, try again later'));
-        return;
+        let bytes: Buffer;
+        try {
+          bytes = await message.contents();
+        } catch (err) {
+          this.log.error({ err }, 'spooling the message failed');
+          this.send(reply(451, '4.3.0', 'Local error in processing, try again later'));
+          return;
+        }
+        this.send(await deliverTransaction(this, tx, bytes));
+      } finally {
+        release();
       }
-      this.send(await deliverTransaction(this, tx, bytes));
     } finally {
       await this.discard(message);
     }
