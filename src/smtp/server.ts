@@ -43,7 +43,6 @@ export class SmtpServer implements ProtocolServer {
     this.authorized = new CidrList(config.authorizedAddresses);
     this.limits = { ...DEFAULT_SESSION_LIMITS, ...deps.limits };
     this.log = deps.logger.child({ smtp: config.name });
-    this.spool = new MessageSpool(join(deps.spoolDir, config.name));
     this.listener = new NetListener({
       settings: config,
       refusal: (reason) => formatReply(reply(421, '4.7.0', `${config.helloName} ${REFUSAL_TEXT[reason]}`)),
@@ -51,6 +50,8 @@ export class SmtpServer implements ProtocolServer {
       logger: this.log,
       onConnection: (c) => this.accept(c),
     });
+    // After the listener, whose constructor refuses unusable TLS settings before anything else.
+    this.spool = new MessageSpool(join(deps.spoolDir, config.name));
   }
 
   async start(): Promise<void> {
