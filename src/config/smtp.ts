@@ -13,6 +13,13 @@ export const DEFAULT_SMTP_MAX_MESSAGE_SIZE = 50 * 1024 * 1024;
 /** RFC 5321 §4.5.3.1.8 requires at least 100; Postfix accepts 1000. */
 export const DEFAULT_SMTP_MAX_RECIPIENTS = 1000;
 export const DEFAULT_SMTP_MAX_LINE_LENGTH = 65536;
+/**
+ * Connection limits when a block sets none (James' own default is unlimited). Each session holds at
+ * most ~256 KiB of input and message data, so 1000 sessions stay within ~256 MB; 50 per address is
+ * Postfix's smtpd_client_connection_count_limit. An explicit 0 still means unlimited, as in James.
+ */
+export const DEFAULT_SMTP_CONNECTION_LIMIT = 1000;
+export const DEFAULT_SMTP_CONNECTION_LIMIT_PER_IP = 50;
 
 const ANNOUNCE_MODES: readonly AnnounceMode[] = ['always', 'forUnauthorizedAddresses', 'never'];
 
@@ -37,6 +44,8 @@ export async function readSmtpBlock(block: XmlSection, index: number): Promise<S
   const ctx = block.ctx;
   const sections = authSections(block);
   const common = await readCommon(block, { protocol: 'smtp', index, defaultTimeout: DEFAULT_SMTP_TIMEOUT_SECONDS, authSections: sections });
+  if (!block.text('connectionLimit')) common.connectionLimit = DEFAULT_SMTP_CONNECTION_LIMIT;
+  if (!block.text('connectionLimitPerIP')) common.connectionLimitPerIP = DEFAULT_SMTP_CONNECTION_LIMIT_PER_IP;
 
   const announceKey = `${block.key}.auth.announce`;
   const announce =

@@ -76,8 +76,11 @@ export class StoreDeliveryService implements DeliveryService {
     const id = randomBytes(8).toString('hex').toUpperCase();
     const receivedAt = this.now();
     const single = request.recipients.length === 1 ? request.recipients[0]!.address : undefined;
-    const header = receivedHeader(request.trace, id, receivedAt, single);
-    const bytes = Buffer.concat([Buffer.from(header, 'utf8'), request.bytes]);
+    const header = Buffer.from(receivedHeader(request.trace, id, receivedAt, single), 'utf8');
+    // The message with our Received: line, for the queue and DSNs; built only when needed, since a
+    // large message's every copy counts (local copies get Return-Path and Received: in one go).
+    let withHeader: Buffer | undefined;
+    const bytes = (): Buffer => (withHeader ??= Buffer.concat([header, request.bytes]));
     const outcomes: RecipientOutcome[] = [];
 
     const remote = request.recipients.filter((r) => r.kind === 'remote');
@@ -87,7 +90,7 @@ export class StoreDeliveryService implements DeliveryService {
         account: request.principal?.user ?? null,
         sender: request.from,
         recipients: remote.map((r) => r.address),
-        bytes,
+        bytes: bytes(),
         meta: { smtpId: id, smtputf8: request.smtputf8 === true, submitter: request.meta ?? null },
       });
       queueId = item.id;
@@ -95,7 +98,7 @@ export class StoreDeliveryService implements DeliveryService {
       this.onQueued?.();
     }
     // RFC 5321 §4.4: the MTA making final delivery records the envelope sender in Return-Path.
-    const localBytes = Buffer.concat([Buffer.from(`Return-Path: <${request.from}>\r\n`, 'utf8'), bytes]);
+    const localBytes = Buffer.concat([Buffer.from(`Return-Path: <${request.from}>\r\n`, 'utf8'), header, request.bytes]);
     const delivered: Array<{ user: string; address: string }> = [];
     for (const r of request.recipients) {
       if (r.kind === 'local') {
@@ -115,7 +118,7 @@ export class StoreDeliveryService implements DeliveryService {
     const failed = outcomes.filter((o) => o.status === 'failed');
     if (request.bounceFailures && failed.length > 0 && failed.length < outcomes.length) {
       // The sender gets one 250 for everyone, so the recipients that failed are reported by DSN.
-      await this.bounce(request.from, failed, bytes, receivedAt);
+      await this.bounce(request.from, failed, bytes(), receivedAt);
     }
     return queueId === undefined ? { id, outcomes } : { id, outcomes, queueId };
   }

@@ -49,6 +49,13 @@ export interface StopHooks {
 
 const DEFAULT_REFUSAL_LINGER_MS = 1000;
 
+/**
+ * Pending connections the kernel queues before accept(). Node's default (511) overflows under a burst
+ * of 2,000 connects a second while the event loop is busy; 4096 holds two seconds of such a burst.
+ * Linux caps it at net.core.somaxconn (4096 since kernel 5.4).
+ */
+export const LISTEN_BACKLOG = 4096;
+
 export class NetListener {
   private readonly servers: net.Server[] = [];
   /** Every TCP connection accepted, refused or still in its TLS handshake included: the deadline ends them all. */
@@ -95,7 +102,7 @@ export class NetListener {
       await new Promise<void>((resolve, reject) => {
         const onError = (err: Error): void => reject(new Error(`${this.settings.name}: cannot listen on ${bind.host}:${bind.port} (${this.settings.source}): ${err.message}`));
         server.once('error', onError);
-        server.listen({ host: bind.host, port: bind.port }, () => {
+        server.listen({ host: bind.host, port: bind.port, backlog: LISTEN_BACKLOG }, () => {
           server.off('error', onError);
           resolve();
         });

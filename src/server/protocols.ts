@@ -4,6 +4,7 @@
 // What several protocols share (event bus, mail store, auth core, delivery, session control) is
 // declared once with sharedResource() and obtained with ctx.use(), which creates it on first use
 // and closes it after every server has stopped, newest first.
+import { join } from 'node:path';
 import { AuthService } from '../auth/service.js';
 import { controlHttpActive } from '../config/control.js';
 import { createDeliveryCore, type DeliveryCore } from '../delivery/index.js';
@@ -181,6 +182,8 @@ const smtpFactory: ProtocolFactory = async (ctx) => {
       delivery: (await ctx.use(deliveryResource)).service,
       logger: ctx.logger,
       sessions: await ctx.use(sessionsResource),
+      // Messages being received are staged here; nothing in it was ever acknowledged.
+      spoolDir: join(ctx.dataDir, 'spool', 'smtp'),
     },
     enabled,
   );

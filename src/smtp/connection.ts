@@ -15,6 +15,10 @@ export interface SmtpConnection {
   startTls(): Promise<void>;
   /** Whether STARTTLS can be offered (certificate available, not yet secure). */
   readonly canStartTls: boolean;
+  /** Stops reading from the client (the session has enough unprocessed input). */
+  pauseInput(): void;
+  /** Reads from the client again, unless reading is held until our own output drains. */
+  resumeInput(): void;
   /** Flushes pending output and closes. */
   end(): void;
 }

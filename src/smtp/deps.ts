@@ -19,6 +19,11 @@ export interface SmtpDeps {
    * (back-channel logout, re-introspection, token expiry, admin) end the session with 421.
    */
   sessions: SessionAdmission;
+  /**
+   * Directory where messages are staged while they arrive (each listener uses a sub-directory named
+   * after it). `tessera serve` gives <data dir>/spool/smtp.
+   */
+  spoolDir: string;
   /** Overrides of the built-in session limits (tests, tuning). */
   limits?: Partial<SessionLimits>;
 }

@@ -1,6 +1,7 @@
 // One SMTP listener block (smtpserver.xml <smtpserver>). Binding, implicit TLS and STARTTLS, the
 // connection limits (total and per IP → 421) and the stop deadline are the network edge's (src/net);
 // this file turns accepted sockets into SMTP sessions with their idle timeout and relay rights.
+import { join } from 'node:path';
 import type { SmtpServerConfig } from '../config/types.js';
 import type { ProtocolServer } from '../core/protocol.js';
 import type { Logger } from '../log/logger.js';
@@ -9,6 +10,7 @@ import { DEFAULT_SESSION_LIMITS, type SessionLimits } from './limits.js';
 import type { SmtpDeps } from './deps.js';
 import { formatReply, reply } from './proto/reply.js';
 import { SmtpSession } from './session.js';
+import { MessageSpool } from './spool/message-spool.js';
 import { SocketConnection } from './socket-connection.js';
 
 /** A refused client gets this long to read its 421 before the socket is destroyed. */
@@ -28,6 +30,10 @@ export class SmtpServer implements ProtocolServer {
   private readonly authorized: CidrList;
   private readonly limits: SessionLimits;
   private readonly log: Logger;
+  /** This listener's own spool directory: a start-up sweep there cannot touch another's messages. */
+  readonly spool: MessageSpool;
+  /** The largest peakBufferedBytes of the sessions that have ended. */
+  private endedPeak = 0;
 
   constructor(
     private readonly config: SmtpServerConfig,
@@ -44,10 +50,27 @@ export class SmtpServer implements ProtocolServer {
       logger: this.log,
       onConnection: (c) => this.accept(c),
     });
+    // After the listener, whose constructor refuses unusable TLS settings before anything else.
+    this.spool = new MessageSpool(join(deps.spoolDir, config.name));
   }
 
-  start(): Promise<void> {
-    return this.listener.start();
+  async start(): Promise<void> {
+    await this.spool.prepare();
+    await this.listener.start();
+  }
+
+  /**
+   * Memory held for client input and message data: now (all sessions) and the most any one session
+   * has held at once since the server started. For tests and benchmarks.
+   */
+  bufferStats(): { sessions: number; bufferedBytes: number; peakSessionBytes: number } {
+    let buffered = 0;
+    let peak = this.endedPeak;
+    for (const s of this.sessions) {
+      buffered += s.bufferedBytes;
+      peak = Math.max(peak, s.peakBufferedBytes);
+    }
+    return { sessions: this.sessions.size, bufferedBytes: buffered, peakSessionBytes: peak };
   }
 
   /** Bound addresses (ports resolved when configured as 0). */
@@ -82,10 +105,11 @@ export class SmtpServer implements ProtocolServer {
       },
       this.config.timeout * 1000,
     );
-    const s = new SmtpSession(this.config, this.deps, conn, this.limits, this.authorized.contains(accepted.remoteAddress));
+    const s = new SmtpSession(this.config, this.deps, conn, this.limits, this.authorized.contains(accepted.remoteAddress), this.spool);
     session = s;
     this.sessions.add(s);
     s.onClose = () => {
+      this.endedPeak = Math.max(this.endedPeak, s.peakBufferedBytes);
       this.sessions.delete(s);
       accepted.release();
     };

@@ -2,6 +2,10 @@
 // in a ByteQueue and consumed in one of four modes (command lines, DATA, BDAT chunks, SASL responses),
 // strictly in order, so pipelined commands (RFC 2920) are answered in sequence. Replies are collected
 // and written in one batch whenever the session runs out of input to process.
+//
+// Memory per session is bounded whatever the client sends: message bytes go to a spool file slice by
+// slice as they arrive (DATA un-stuffed, BDAT as is), and while the session is busy (writing a slice,
+// delivering a message) reading from the client stops once `maxBufferedInput` bytes wait unprocessed.
 import { randomBytes } from 'node:crypto';
 import type { SmtpServerConfig } from '../config/types.js';
 import type { ConnectionAuthContext, Principal, SaslExchange } from '../auth/types.js';
@@ -10,12 +14,14 @@ import type { Logger } from '../log/logger.js';
 import { ByteQueue } from './proto/byte-queue.js';
 import { parseCommandLine } from './proto/command.js';
 import { DataDecoder } from './proto/data-decoder.js';
-import { ChunkedMessage } from './proto/bdat.js';
 import { formatReply, reply, type SmtpReply } from './proto/reply.js';
 import type { Mailbox } from './proto/path.js';
 import type { SmtpConnection } from './connection.js';
 import type { SessionLimits } from './limits.js';
 import type { SmtpDeps } from './deps.js';
+import type { MessageSpool } from './spool/message-spool.js';
+import type { SpooledMessage } from './spool/spooled-message.js';
+import { sharedIngestGate } from './spool/ingest-gate.js';
 import type { SessionHandle } from '../core/sessions.js';
 import { COMMANDS } from './commands/index.js';
 import { handleSaslStep } from './commands/auth.js';
@@ -28,13 +34,19 @@ export interface Transaction {
   recipients: RecipientRoute[];
   /** Lower-cased addresses already accepted, to ignore duplicates. */
   seen: Set<string>;
-  /** A BDAT sequence is in progress (DATA is then a sequence error). */
-  chunked?: ChunkedMessage;
+  /** A BDAT sequence is in progress (DATA is then a sequence error); its chunks so far are spooled. */
+  chunked?: SpooledMessage;
 }
+
+/**
+ * Input handed to the DATA decoder or the spool at a time. The decoder's output for a slice is at most
+ * twice its size, so a slice, its output and `maxBufferedInput` of queued input stay under 256 KiB.
+ */
+const INPUT_SLICE = 32 * 1024;
 
 type Mode =
   | { kind: 'command' }
-  | { kind: 'data'; decoder: DataDecoder }
+  | { kind: 'data'; decoder: DataDecoder; message: SpooledMessage }
   | { kind: 'bdat'; remaining: number; last: boolean; discard: SmtpReply | undefined }
   | { kind: 'sasl'; exchange: SaslExchange }
   | { kind: 'tls' }
@@ -59,6 +71,10 @@ export class SmtpSession {
   private admission: SessionHandle | undefined;
   /** Called once when the session ends (for the server's connection accounting). */
   onClose: (() => void) | undefined;
+  /** Reading from the client is stopped because enough input waits unprocessed. */
+  private inputPaused = false;
+  /** The most bytes of client input and message data this session held in memory at once. */
+  private peakBuffered = 0;
 
   constructor(
     readonly config: SmtpServerConfig,
@@ -67,6 +83,8 @@ export class SmtpSession {
     readonly limits: SessionLimits,
     /** The peer is in <authorizedAddresses>: may relay without AUTH. */
     readonly peerAuthorized: boolean,
+    /** Where messages are staged while they arrive. */
+    private readonly spool: MessageSpool,
   ) {
     this.log = deps.logger.child({ smtp: config.name, session: this.id, peer: conn.remoteAddress });
   }
@@ -95,11 +113,44 @@ export class SmtpSession {
     this.flush();
   }
 
+  /**
+   * Bytes of client input and message data held in memory now: unprocessed input plus the message
+   * slice being written to the spool (a finished message read back for delivery is not counted).
+   */
+  get bufferedBytes(): number {
+    const mode = this.mode;
+    const message = mode.kind === 'data' ? mode.message : this.tx?.chunked;
+    return this.input.length + (message?.bufferedBytes ?? 0);
+  }
+
+  /** The largest `bufferedBytes` seen during this session. */
+  get peakBufferedBytes(): number {
+    return this.peakBuffered;
+  }
+
   /** Bytes from the client. */
   receive(chunk: Buffer): void {
     if (this.mode.kind === 'closed' || this.mode.kind === 'tls') return;
     this.input.push(chunk);
+    this.notePeak();
+    // While a step is in progress nothing consumes input: stop reading once enough is waiting.
+    if (this.pumping && !this.inputPaused && this.input.length >= this.limits.maxBufferedInput) {
+      this.inputPaused = true;
+      this.conn.pauseInput();
+    }
     void this.pump();
+  }
+
+  private notePeak(): void {
+    const now = this.bufferedBytes;
+    if (now > this.peakBuffered) this.peakBuffered = now;
+  }
+
+  /** The pump has consumed all it can and waits for more input: reading must go on. */
+  private resumeInput(): void {
+    if (!this.inputPaused) return;
+    this.inputPaused = false;
+    this.conn.resumeInput();
   }
 
   /** Queues a reply; 5xx replies count towards the error limit. */
@@ -120,6 +171,7 @@ export class SmtpSession {
     if (this.mode.kind === 'closed') return;
     if (final) this.send(final);
     this.flush();
+    this.dropMessages();
     this.mode = { kind: 'closed' };
     this.input.clear();
     this.conn.end();
@@ -175,10 +227,25 @@ export class SmtpSession {
   /** The transport went away (client disconnect, reset): drop whatever was in flight. */
   disconnected(): void {
     if (this.mode.kind !== 'closed') this.log.debug('client disconnected');
+    this.dropMessages();
     this.mode = { kind: 'closed' };
     this.input.clear();
     this.tx = undefined;
     this.finish();
+  }
+
+  /** Removes the spool files of a message in progress (DATA, or a BDAT sequence). */
+  private dropMessages(): void {
+    if (this.mode.kind === 'data') void this.discard(this.mode.message);
+    if (this.tx?.chunked) void this.discard(this.tx.chunked);
+  }
+
+  private async discard(message: SpooledMessage): Promise<void> {
+    try {
+      await message.discard();
+    } catch (err) {
+      this.log.warn({ err, file: message.path }, 'could not remove a spool file');
+    }
   }
 
   private finish(): void {
@@ -189,9 +256,15 @@ export class SmtpSession {
     cb?.();
   }
 
-  /** Forgets the mail transaction (RSET, HELO/EHLO, end of message). */
+  /** Forgets the mail transaction (RSET, HELO/EHLO, end of message), and its spooled chunks. */
   resetTransaction(): void {
+    if (this.tx?.chunked) void this.discard(this.tx.chunked);
     this.tx = undefined;
+  }
+
+  /** A new spooled message of at most the listener's maximum size (BDAT's first chunk). */
+  spoolMessage(): SpooledMessage {
+    return this.spool.message(this.config.maxMessageSize);
   }
 
   /** RFC 3207 §4.2: after STARTTLS the client starts over, and earlier knowledge is discarded. */
@@ -201,11 +274,11 @@ export class SmtpSession {
     this.principal = undefined;
     this.admission?.unregister();
     this.admission = undefined;
-    this.tx = undefined;
+    this.resetTransaction();
   }
 
   beginData(): void {
-    this.mode = { kind: 'data', decoder: new DataDecoder(this.config.maxMessageSize) };
+    this.mode = { kind: 'data', decoder: new DataDecoder(), message: this.spoolMessage() };
   }
 
   /**
@@ -259,6 +332,7 @@ export class SmtpSession {
       this.close(reply(421, '4.3.0', `${this.config.helloName} Internal error, closing connection`));
     } finally {
       this.pumping = false;
+      this.resumeInput();
       if (this.pendingClose && (this.mode.kind === 'command' || this.mode.kind === 'sasl')) this.close(this.pendingClose);
       if (this.mode.kind !== 'closed') this.flush();
     }
@@ -271,7 +345,7 @@ export class SmtpSession {
       case 'command':
         return this.stepCommand();
       case 'data':
-        return this.stepData(mode.decoder);
+        return this.stepData(mode.decoder, mode.message);
       case 'bdat':
         return this.stepChunk(mode);
       case 'sasl':
@@ -312,24 +386,32 @@ export class SmtpSession {
     return true;
   }
 
-  private async stepData(decoder: DataDecoder): Promise<boolean> {
+  private async stepData(decoder: DataDecoder, message: SpooledMessage): Promise<boolean> {
     if (this.input.length === 0) return false;
-    const buf = this.input.takeAll();
-    const { done, consumed } = decoder.feed(buf);
-    if (!done) return true;
-    this.input.unshift(buf.subarray(consumed));
+    const slice = this.input.takeBytes(INPUT_SLICE);
+    const { done, consumed, output } = decoder.feed(slice);
+    if (done) this.input.unshift(slice.subarray(consumed));
+    const written = message.append(output);
+    this.notePeak();
+    await written;
+    if (!done || this.mode.kind !== 'data') return true;
     this.mode = { kind: 'command' };
-    await this.finishMessage(decoder.overflow, decoder.sawNul, () => decoder.message());
+    await this.finishMessage(message, decoder.sawNul);
     return true;
   }
 
   private async stepChunk(mode: Extract<Mode, { kind: 'bdat' }>): Promise<boolean> {
     if (mode.remaining > 0) {
       if (this.input.length === 0) return false;
-      const bytes = this.input.takeBytes(mode.remaining);
+      const bytes = this.input.takeBytes(Math.min(mode.remaining, INPUT_SLICE));
       mode.remaining -= bytes.length;
-      if (!mode.discard) this.tx?.chunked?.append(bytes);
-      if (mode.remaining > 0) return true;
+      const message = this.tx?.chunked;
+      if (!mode.discard && message) {
+        const written = message.append(bytes);
+        this.notePeak();
+        await written;
+      }
+      if (mode.remaining > 0 || this.mode !== mode) return true;
     }
     this.mode = { kind: 'command' };
     if (mode.discard) {
@@ -348,7 +430,7 @@ export class SmtpSession {
       }
       return true;
     }
-    await this.finishMessage(chunked.overflow, false, () => chunked.message());
+    await this.finishMessage(chunked, false);
     return true;
   }
 
@@ -365,18 +447,37 @@ export class SmtpSession {
     return true;
   }
 
-  private async finishMessage(overflow: boolean, sawNul: boolean, message: () => Buffer): Promise<void> {
+  /** The message has ended: refuse it or deliver it; either way its spool file goes. */
+  private async finishMessage(message: SpooledMessage, sawNul: boolean): Promise<void> {
     const tx = this.tx;
-    this.resetTransaction();
-    if (!tx) return;
-    if (overflow) {
-      this.send(reply(552, '5.3.4', 'Message size exceeds fixed maximum message size'));
-      return;
+    this.tx = undefined;
+    try {
+      if (!tx) return;
+      if (message.overflow) {
+        this.send(reply(552, '5.3.4', 'Message size exceeds fixed maximum message size'));
+        return;
+      }
+      if (sawNul) {
+        this.send(reply(554, '5.6.0', 'Message contains NUL characters'));
+        return;
+      }
+      // Read back whole only when the gate admits it, so large messages ending together take turns.
+      const release = await sharedIngestGate.admit(message.byteCount);
+      try {
+        let bytes: Buffer;
+        try {
+          bytes = await message.contents();
+        } catch (err) {
+          this.log.error({ err }, 'spooling the message failed');
+          this.send(reply(451, '4.3.0', 'Local error in processing, try again later'));
+          return;
+        }
+        this.send(await deliverTransaction(this, tx, bytes));
+      } finally {
+        release();
+      }
+    } finally {
+      await this.discard(message);
     }
-    if (sawNul) {
-      this.send(reply(554, '5.6.0', 'Message contains NUL characters'));
-      return;
-    }
-    this.send(await deliverTransaction(this, tx, message()));
   }
 }

@@ -1,9 +1,10 @@
 // SmtpConnection over an accepted socket, upgradable to TLS in place for STARTTLS (the network edge
 // does the handshake). Output back-pressure is the edge's: a client that pipelines without reading our
-// replies is paused until it reads them.
+// replies is paused until it reads them. Input flow control is the session's (pauseInput/resumeInput):
+// it stops reading while it is busy and enough input waits; resuming never overrides a pause for output.
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { writeWithBackpressure } from '../net/index.js';
+import { isHeldForOutput, writeWithBackpressure } from '../net/index.js';
 import type { SmtpConnection } from './connection.js';
 
 /** How long a client that never closes its side may hold the connection after we ended it. */
@@ -51,6 +52,14 @@ export class SocketConnection implements SmtpConnection {
   write(data: string): void {
     if (this.ended) return;
     writeWithBackpressure(this.socket, data);
+  }
+
+  pauseInput(): void {
+    this.socket.pause();
+  }
+
+  resumeInput(): void {
+    if (this.socket.isPaused() && !isHeldForOutput(this.socket)) this.socket.resume();
   }
 
   async startTls(): Promise<void> {

@@ -107,7 +107,7 @@ test('start() rejects, naming the address, when the port is taken', async () => 
     const { SmtpServer } = await import('../../src/smtp/server.js');
     const { smtpConfig } = await import('./harness.js');
     const clash = new SmtpServer(await smtpConfig({ bind: [{ host: '127.0.0.1', port: h.port }] }), {
-      auth: h.auth, users: h.users.users, domains: h.users.domains, delivery: h.core.service, logger: h.logger, sessions: h.sessions,
+      auth: h.auth, users: h.users.users, domains: h.users.domains, delivery: h.core.service, logger: h.logger, sessions: h.sessions, spoolDir: `${h.dir}/spool`,
     });
     await assert.rejects(clash.start(), new RegExp(`127\\.0\\.0\\.1:${h.port}`));
   } finally {

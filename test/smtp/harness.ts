@@ -105,7 +105,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<SmtpHa
   if (options.startWorker !== false) core.worker.start();
   const config = await smtpConfig(options.config, options.auth);
   const sessions = await startTestSessionControl({ bus: events, store, logger, auth, oidc: config.auth.oidc ? [config.auth.oidc] : [] });
-  const server = new SmtpServer(config, { auth, users: users.users, domains: users.domains, delivery: core.service, logger, sessions, limits: options.limits });
+  const server = new SmtpServer(config, { auth, users: users.users, domains: users.domains, delivery: core.service, logger, sessions, spoolDir: join(dir, 'spool'), limits: options.limits });
   await server.start();
   const port = server.addresses()[0]!.port;
   return {

@@ -5,20 +5,25 @@ import { DataDecoder } from '../../src/smtp/proto/data-decoder.js';
 import { parseCommandLine } from '../../src/smtp/proto/command.js';
 import { parsePathArgument, parseMailbox, unquoteLocalPart } from '../../src/smtp/proto/path.js';
 import { formatReply, reply } from '../../src/smtp/proto/reply.js';
-import { ChunkedMessage, parseBdatArgs } from '../../src/smtp/proto/bdat.js';
+import { parseBdatArgs } from '../../src/smtp/proto/bdat.js';
+import { SizeLimit } from '../../src/smtp/proto/size-limit.js';
 
-function decodeInChunks(input: string, chunkSize: number, max = 0): { done: boolean; out: string; rest: string; decoder: DataDecoder } {
-  const decoder = new DataDecoder(max);
+/** Decodes as the session does: the decoder's output goes on (here: to a list) and is counted. */
+function decodeInChunks(input: string, chunkSize: number, max = 0): { done: boolean; out: string; rest: string; size: SizeLimit; decoder: DataDecoder } {
+  const decoder = new DataDecoder();
+  const size = new SizeLimit(max);
+  const kept: Buffer[] = [];
   const bytes = Buffer.from(input, 'latin1');
   for (let i = 0; i < bytes.length; i += chunkSize) {
     const chunk = bytes.subarray(i, i + chunkSize);
     const r = decoder.feed(chunk);
+    if (size.add(r.output.length)) kept.push(r.output);
     if (r.done) {
       const rest = Buffer.concat([chunk.subarray(r.consumed), bytes.subarray(i + chunkSize)]).toString('latin1');
-      return { done: true, out: decoder.overflow ? '' : decoder.message().toString('latin1'), rest, decoder };
+      return { done: true, out: size.overflow ? '' : Buffer.concat(kept).toString('latin1'), rest, size, decoder };
     }
   }
-  return { done: false, out: '', rest: '', decoder };
+  return { done: false, out: '', rest: '', size, decoder };
 }
 
 test('reply formatting: single and multi-line with enhanced codes', () => {
@@ -103,8 +108,8 @@ test('DATA: size limit counts but does not keep the overflow', () => {
   const body = 'x'.repeat(100) + '\r\n';
   const r = decodeInChunks(body.repeat(50) + '.\r\n', 64, 1000);
   assert.equal(r.done, true);
-  assert.equal(r.decoder.overflow, true);
-  assert.equal(r.decoder.byteCount, body.length * 50);
+  assert.equal(r.size.overflow, true);
+  assert.equal(r.size.byteCount, body.length * 50);
 });
 
 test('DATA: NUL bytes are detected', () => {
@@ -159,10 +164,10 @@ test('BDAT arguments and chunk accounting', () => {
   assert.ok(!parseBdatArgs('-1').ok);
   assert.ok(!parseBdatArgs('1 LATE').ok);
   assert.ok(!parseBdatArgs('9'.repeat(30)).ok);
-  const m = new ChunkedMessage(10);
-  m.append(Buffer.from('12345'));
+  const m = new SizeLimit(10);
+  m.add(Buffer.from('12345').length);
   assert.equal(m.overflow, false);
-  m.append(Buffer.from('678901'));
+  m.add(Buffer.from('678901').length);
   assert.equal(m.overflow, true);
   assert.equal(m.byteCount, 11);
 });
@@ -199,18 +204,20 @@ test('fuzz: parsers never throw on random bytes, and DATA decoding is chunking-i
     for (let k = 0; k < 10 && q.takeLine(16).kind !== 'incomplete'; k++);
     // Decoding the same stream in one piece and byte by byte gives the same result.
     const stream = Buffer.concat([bytes, Buffer.from('\r\n.\r\n')]);
-    const whole = new DataDecoder(0);
+    const whole = new DataDecoder();
     const r1 = whole.feed(stream);
-    const split = new DataDecoder(0);
+    const split = new DataDecoder();
+    const splitOutput: Buffer[] = [];
     let consumed = 0;
     let done = false;
     for (let j = 0; j < stream.length && !done; j++) {
       const r = split.feed(stream.subarray(j, j + 1));
+      splitOutput.push(r.output);
       consumed += r.consumed;
       done = r.done;
     }
     assert.equal(done, r1.done);
     assert.equal(consumed, r1.consumed);
-    assert.deepEqual(split.message(), whole.message());
+    assert.deepEqual(Buffer.concat(splitOutput), r1.output);
   }
 });

@@ -1,6 +1,6 @@
 // BDAT (RFC 3030 CHUNKING). The chunk's bytes follow the command line immediately, so even a refused
 // BDAT must have its chunk read and dropped, or the bytes would be misread as commands.
-import { ChunkedMessage, parseBdatArgs } from '../proto/bdat.js';
+import { parseBdatArgs } from '../proto/bdat.js';
 import { reply, type SmtpReply } from '../proto/reply.js';
 import type { CommandHandler } from './types.js';
 
@@ -18,6 +18,6 @@ export const bdat: CommandHandler = (s, args) => {
     s.beginChunk(parsed.size, parsed.last, refusal);
     return;
   }
-  tx.chunked ??= new ChunkedMessage(s.config.maxMessageSize);
+  tx.chunked ??= s.spoolMessage();
   s.beginChunk(parsed.size, parsed.last);
 };

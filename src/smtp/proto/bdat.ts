@@ -1,4 +1,4 @@
-// CHUNKING (RFC 3030): BDAT argument parsing and the running size of a chunked message.
+// CHUNKING (RFC 3030): BDAT argument parsing.
 
 export type BdatArgs = { ok: true; size: number; last: boolean } | { ok: false; message: string };
 
@@ -11,36 +11,4 @@ export function parseBdatArgs(args: string): BdatArgs {
     return { ok: false, message: 'Syntax: BDAT <chunk-size> [LAST]' };
   }
   return { ok: true, size: Number(m[1]), last: m[2] !== undefined };
-}
-
-/** Accumulates chunks; past the limit it only counts, so the client's bytes are still consumed. */
-export class ChunkedMessage {
-  private parts: Buffer[] = [];
-  private size = 0;
-  private overflowed = false;
-
-  constructor(private readonly maxSize: number) {}
-
-  get byteCount(): number {
-    return this.size;
-  }
-  get overflow(): boolean {
-    return this.overflowed;
-  }
-
-  append(bytes: Buffer): void {
-    this.size += bytes.length;
-    if (this.overflowed) return;
-    if (this.maxSize > 0 && this.size > this.maxSize) {
-      this.overflowed = true;
-      this.parts = [];
-      return;
-    }
-    // Copy: the socket's buffer may be a slice of a larger pooled allocation.
-    this.parts.push(Buffer.from(bytes));
-  }
-
-  message(): Buffer {
-    return Buffer.concat(this.parts, this.size);
-  }
 }

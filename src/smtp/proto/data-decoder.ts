@@ -2,8 +2,9 @@
 // even when it is split across TCP chunks. Only a real CRLF before the dot ends the message: a bare LF
 // is normalised to CRLF but never starts a terminator line, which closes the "SMTP smuggling" hole
 // (a message cannot be cut short by <LF>.<LF> or <LF>.<CRLF>). Every output line ends in CRLF; a bare
-// CR inside a line is kept as data. Bytes past the size limit are counted, not kept, so an oversize
-// message costs no memory.
+// CR inside a line is kept as data. The decoder keeps nothing: each call returns the message bytes
+// decoded from that input, which the session writes to its spool file, so memory stays bounded by
+// the size of one input slice whatever the message size.
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -26,26 +27,15 @@ export interface DecodeResult {
   done: boolean;
   /** Bytes of the input consumed; anything after the terminator belongs to the next command. */
   consumed: number;
+  /** Message bytes decoded from the consumed input (at most twice its length, plus a held-back CR). */
+  output: Buffer;
 }
 
 export class DataDecoder {
   private state: State = State.LineStart;
-  private parts: Buffer[] = [];
-  private size = 0;
-  private overflowed = false;
   private bareLf = false;
   private nul = false;
 
-  /** @param maxSize largest message kept, in bytes after unstuffing; 0 = unlimited. */
-  constructor(private readonly maxSize: number) {}
-
-  /** Message bytes so far (the full size, also counting what was dropped after an overflow). */
-  get byteCount(): number {
-    return this.size;
-  }
-  get overflow(): boolean {
-    return this.overflowed;
-  }
   get sawBareLf(): boolean {
     return this.bareLf;
   }
@@ -124,24 +114,6 @@ export class DataDecoder {
       }
     }
     this.state = state;
-    this.keep(out.subarray(0, o));
-    return { done, consumed: i };
-  }
-
-  /** The unstuffed message. Only meaningful once `feed` reported done and there was no overflow. */
-  message(): Buffer {
-    return Buffer.concat(this.parts, this.size);
-  }
-
-  private keep(bytes: Buffer): void {
-    if (bytes.length === 0) return;
-    this.size += bytes.length;
-    if (this.overflowed) return;
-    if (this.maxSize > 0 && this.size > this.maxSize) {
-      this.overflowed = true;
-      this.parts = [];
-      return;
-    }
-    this.parts.push(bytes);
+    return { done, consumed: i, output: out.subarray(0, o) };
   }
 }
