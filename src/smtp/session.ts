@@ -20,6 +20,7 @@ import type { SessionHandle } from '../core/sessions.js';
 import { COMMANDS } from './commands/index.js';
 import { handleSaslStep } from './commands/auth.js';
 import { deliverTransaction } from './deliver.js';
+import { refuseFromHeader } from './sender-rules.js';
 
 export interface Transaction {
   /** null = the null reverse-path `<>`. */
@@ -377,6 +378,12 @@ export class SmtpSession {
       this.send(reply(554, '5.6.0', 'Message contains NUL characters'));
       return;
     }
-    this.send(await deliverTransaction(this, tx, message()));
+    const bytes = message();
+    const refused = await refuseFromHeader(this, tx.from, bytes);
+    if (refused) {
+      this.send(refused);
+      return;
+    }
+    this.send(await deliverTransaction(this, tx, bytes));
   }
 }
