@@ -1,10 +1,11 @@
-// Which SASL mechanisms a connection may see and use. One pure function so IMAP CAPABILITY, SMTP EHLO
-// and the service's own checks can never disagree.
+// Which SASL mechanisms a connection may see and use. One pure function so IMAP CAPABILITY, SMTP EHLO,
+// JMAP and the service's own checks can never disagree.
 //
-// Following James: `requireSSL` gates only password mechanisms (PLAIN, LOGIN, IMAP LOGIN, JMAP Basic).
-// Bearer tokens are accepted on clear-text connections when OIDC is configured, because a token is
-// short-lived, audience-bound and revocable, and refusing it would only push clients to passwords. An
-// operator who wants TLS for everything gets it by not offering clear-text listeners.
+// `requireSSL` gates every credential, passwords and bearer tokens alike: before TLS nothing is
+// advertised and nothing is accepted. A bearer token is as good as a password to whoever reads it off
+// the wire for as long as it lives (RFC 6750 §5.3: "always use TLS"), and a clear connection is also
+// open to a man in the middle who strips STARTTLS and harvests tokens. An operator who wants tokens on
+// clear connections (a loopback test bed) sets requireSSL to false for that listener.
 import type { AuthFailure, ConnectionAuthContext } from './types.js';
 
 export const PASSWORD_MECHANISMS = ['PLAIN', 'LOGIN'] as const;
@@ -20,17 +21,26 @@ export interface AuthPolicyDecision {
   tokensAllowed: boolean;
   /** Passwords are enabled but refused until the connection is encrypted (IMAP LOGINDISABLED). */
   passwordsNeedTls: boolean;
+  /** Tokens are configured but refused until the connection is encrypted. */
+  tokensNeedTls: boolean;
+}
+
+/** The one rule: under requireSSL, no credential of any kind before TLS. */
+export function credentialsNeedTls(ctx: Pick<ConnectionAuthContext, 'auth' | 'secure'>): boolean {
+  return ctx.auth.requireSSL && !ctx.secure;
 }
 
 export function authPolicy(ctx: Pick<ConnectionAuthContext, 'auth' | 'secure'>): AuthPolicyDecision {
-  const { auth, secure } = ctx;
-  const passwordsNeedTls = auth.plainAuthEnabled && auth.requireSSL && !secure;
-  const passwordsAllowed = auth.plainAuthEnabled && !passwordsNeedTls;
-  const tokensAllowed = auth.oidc !== undefined;
+  const { auth } = ctx;
+  const needTls = credentialsNeedTls(ctx);
+  const passwordsNeedTls = auth.plainAuthEnabled && needTls;
+  const passwordsAllowed = auth.plainAuthEnabled && !needTls;
+  const tokensNeedTls = auth.oidc !== undefined && needTls;
+  const tokensAllowed = auth.oidc !== undefined && !needTls;
   const advertise: string[] = [];
   if (tokensAllowed) advertise.push(...TOKEN_MECHANISMS);
   if (passwordsAllowed) advertise.push(...PASSWORD_MECHANISMS);
-  return { advertise, passwordsAllowed, tokensAllowed, passwordsNeedTls };
+  return { advertise, passwordsAllowed, tokensAllowed, passwordsNeedTls, tokensNeedTls };
 }
 
 /** Undefined when `mechanism` (any case) may be started now, else the failure to answer. */
@@ -46,6 +56,9 @@ export function refuseMechanism(mechanism: string, ctx: Pick<ConnectionAuthConte
   }
   if ((TOKEN_MECHANISMS as readonly string[]).includes(name)) {
     if (decision.tokensAllowed) return undefined;
+    if (decision.tokensNeedTls) {
+      return { code: 'encryption-required', message: 'Token authentication requires TLS' };
+    }
     return { code: 'mechanism-unavailable', message: `Mechanism ${name} is not configured` };
   }
   return { code: 'mechanism-unavailable', message: 'Unsupported authentication mechanism' };

@@ -1,9 +1,9 @@
 // One <smtpserver> block → SmtpServerConfig, including James' relay and AUTH-announce rules and
-// their legacy spellings (<authRequired>, <requireAuth>).
+// their legacy spellings (<authRequired>, <requireAuth>), <auth><required> and <verifyIdentity>.
 import { resolveAliases, type Candidate } from './aliases.js';
 import { authSections, leaf, legacyCandidate } from './auth-xml.js';
 import { readCommon } from './listener.js';
-import type { AnnounceMode, SmtpServerConfig } from './types.js';
+import type { AnnounceMode, SenderVerificationMode, SmtpServerConfig } from './types.js';
 import { InvalidValue, parseBoolean, parseCidrList, parseEnum, parseInteger, parseSize } from './values.js';
 import type { XmlSection } from './xml.js';
 
@@ -40,6 +40,22 @@ function parseAuthRequired(raw: string): AnnounceMode {
   throw new InvalidValue('allowed values: true, false, announce (better: <auth><announce>always|forUnauthorizedAddresses|never</announce>)');
 }
 
+/** James' SenderVerificationMode.parse: true/strict, relaxed, false/disabled (any case). */
+export function parseVerifyIdentity(raw: string): SenderVerificationMode {
+  switch (raw.trim().toLowerCase()) {
+    case 'true':
+    case 'strict':
+      return 'strict';
+    case 'relaxed':
+      return 'relaxed';
+    case 'false':
+    case 'disabled':
+      return 'disabled';
+    default:
+      throw new InvalidValue('allowed values: strict (or true), relaxed, disabled (or false)');
+  }
+}
+
 export async function readSmtpBlock(block: XmlSection, index: number): Promise<SmtpServerConfig> {
   const ctx = block.ctx;
   const sections = authSections(block);
@@ -54,6 +70,11 @@ export async function readSmtpBlock(block: XmlSection, index: number): Promise<S
       legacyCandidate(block.text('authRequired'), parseAuthRequired, announceKey),
     ])?.value ?? 'never';
 
+  // <auth><required>: James' AuthRequiredHook (submission listeners). James' legacy top-level
+  // <authRequired> only ever chose the AUTH announcement (read above, as James' parseFallback does); it
+  // never refused unauthenticated MAIL FROM, so it is not an alias of this key.
+  const authRequired = resolveAliases(ctx, leaf(sections, 'required', parseBoolean))?.value ?? false;
+
   const relayKey = `${block.key}.auth.requireAuthForRelay`;
   const relayCandidates: Candidate<boolean>[] = [
     ...leaf(sections, 'requireAuthForRelay', parseBoolean),
@@ -65,7 +86,8 @@ export async function readSmtpBlock(block: XmlSection, index: number): Promise<S
   const addrRaw = block.text('authorizedAddresses');
   const authorizedAddresses = addrRaw ? ctx.parse(addrRaw.key, addrRaw.raw, parseCidrList) : [];
   const verifyRaw = block.text('verifyIdentity');
-  const verifyIdentity = verifyRaw ? ctx.parse(verifyRaw.key, verifyRaw.raw, parseBoolean) : true;
+  // James' default is strict.
+  const verifyIdentity = verifyRaw ? ctx.parse(verifyRaw.key, verifyRaw.raw, parseVerifyIdentity) : 'strict';
   const sizeRaw = block.text('maxmessagesize');
   // James' maxmessagesize is in kilobytes; 0 means unlimited.
   const maxMessageSize = sizeRaw ? ctx.parse(sizeRaw.key, sizeRaw.raw, (raw) => parseSize(raw, 'K')) : DEFAULT_SMTP_MAX_MESSAGE_SIZE;
@@ -74,5 +96,5 @@ export async function readSmtpBlock(block: XmlSection, index: number): Promise<S
   const lineRaw = block.text('maxLineLength');
   const maxLineLength = lineRaw ? ctx.parse(lineRaw.key, lineRaw.raw, (raw) => parseInteger(raw, 1000)) : DEFAULT_SMTP_MAX_LINE_LENGTH;
 
-  return { protocol: 'smtp', ...common, announce, requireAuthForRelay, authorizedAddresses, verifyIdentity, maxMessageSize, maxRecipients, maxLineLength };
+  return { protocol: 'smtp', ...common, announce, authRequired, requireAuthForRelay, authorizedAddresses, verifyIdentity, maxMessageSize, maxRecipients, maxLineLength };
 }

@@ -92,16 +92,27 @@ export interface ImapServerConfig extends ListenerCommon {
 
 export type AnnounceMode = 'always' | 'forUnauthorizedAddresses' | 'never';
 
+/**
+ * James' `verifyIdentity` (SMTPConfiguration.SenderVerificationMode): `strict` (James' default, also
+ * spelled `true`), `relaxed`, `disabled` (also `false`). See src/smtp/sender-rules.ts for what each does.
+ */
+export type SenderVerificationMode = 'strict' | 'relaxed' | 'disabled';
+
 export interface SmtpServerConfig extends ListenerCommon {
   protocol: 'smtp';
   /** When EHLO advertises AUTH (James rules). */
   announce: AnnounceMode;
+  /**
+   * James `<auth><required>`: MAIL FROM before AUTH is refused with 530 (submission listeners), unless
+   * the peer is in authorizedAddresses (James: "authorized networks bypass SMTP AUTH requirements").
+   */
+  authRequired: boolean;
   /** Relay to non-local domains requires authentication unless the peer is in authorizedAddresses. */
   requireAuthForRelay: boolean;
   /** Peers (CIDRs) allowed to relay without authentication. */
   authorizedAddresses: string[];
-  /** Authenticated users may only use their own address in MAIL FROM. */
-  verifyIdentity: boolean;
+  /** Who may use a local address as sender (MAIL FROM and the From: header), James' modes. */
+  verifyIdentity: SenderVerificationMode;
   /** Bytes; 0 = unlimited. */
   maxMessageSize: number;
   maxRecipients: number;

@@ -66,27 +66,39 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
   };
 }
 
+/** A clear-text listener the banner shows a command for; requireTls: its auth needs STARTTLS first. */
+export interface BannerListener {
+  host: string;
+  port: number;
+  requireTls?: boolean;
+}
+
 /** Lines for the start-up banner: where the IdP is and how to log in with one of its tokens. */
 export function devIdpBannerLines(params: {
   issuer: string;
   email: string;
-  imap?: { host: string; port: number };
-  smtp?: { host: string; port: number };
+  imap?: BannerListener;
+  smtp?: BannerListener;
   needsPassword?: boolean;
+  /** CA file that verifies the listeners' certificate (the self-signed one), for curl's --cacert. */
+  cacert?: string;
 }): string[] {
   const form = params.needsPassword ? `-d email=${params.email} -d password=…` : `-d email=${params.email}`;
   const lines = [
     `Development OpenID provider: ${params.issuer} (discovery ${params.issuer}/.well-known/openid-configuration)`,
     `  get a token:   TOKEN=$(curl -s ${form} ${params.issuer}/dev/token)`,
   ];
+  // Under requireSSL no credential is accepted before TLS: curl must STARTTLS (--ssl-reqd).
+  const tls = (l: BannerListener): string =>
+    l.requireTls ? ` --ssl-reqd${params.cacert ? ` --cacert '${params.cacert.replace(/'/g, `'\\''`)}'` : ''}` : '';
   if (params.imap) {
     lines.push(
-      `  IMAP login:    curl -v 'imap://${params.imap.host}:${params.imap.port}/' --login-options AUTH=OAUTHBEARER --oauth2-bearer "$TOKEN" --user '${params.email}:'`,
+      `  IMAP login:    curl -v${tls(params.imap)} 'imap://${params.imap.host}:${params.imap.port}/' --login-options AUTH=OAUTHBEARER --oauth2-bearer "$TOKEN" --user '${params.email}:'`,
     );
   }
   if (params.smtp) {
     lines.push(
-      `  SMTP login:    curl -v 'smtp://${params.smtp.host}:${params.smtp.port}' --login-options AUTH=XOAUTH2 --sasl-ir --oauth2-bearer "$TOKEN" --user '${params.email}:' --mail-from ${params.email} --mail-rcpt ${params.email} --upload-file message.eml`,
+      `  SMTP login:    curl -v${tls(params.smtp)} 'smtp://${params.smtp.host}:${params.smtp.port}' --login-options AUTH=XOAUTH2 --sasl-ir --oauth2-bearer "$TOKEN" --user '${params.email}:' --mail-from ${params.email} --mail-rcpt ${params.email} --upload-file message.eml`,
     );
   }
   return lines;

@@ -145,16 +145,18 @@ class DevIdpServer implements ProtocolServer {
     const demo = `demo@${this.ctx.config.domains.defaultDomain}`;
     const email = this.users.includes(demo) ? demo : this.users[0];
     if (!email) return [issuerLine, '  no users yet: add one with `tessera user add`, then restart to get tokens for it'];
-    const imap = this.boundAddress(this.ctx.config.imap.find((c) => c.enabled && !c.tls.socketTLS)?.name);
-    const smtp = this.boundAddress(
-      this.ctx.config.smtp.find((c) => c.enabled && !c.tls.socketTLS && c.announce === 'always')?.name,
-    );
+    const imapConfig = this.ctx.config.imap.find((c) => c.enabled && !c.tls.socketTLS);
+    const smtpConfig = this.ctx.config.smtp.find((c) => c.enabled && !c.tls.socketTLS && c.announce === 'always');
+    const imap = this.boundAddress(imapConfig?.name);
+    const smtp = this.boundAddress(smtpConfig?.name);
+    const cacert = this.ctx.selfSigned?.certPath;
     return devIdpBannerLines({
       issuer: this.idp.issuer,
       email,
       needsPassword: true,
-      ...(imap ? { imap } : {}),
-      ...(smtp ? { smtp } : {}),
+      ...(imap ? { imap: { ...imap, requireTls: imapConfig?.auth.requireSSL === true } } : {}),
+      ...(smtp ? { smtp: { ...smtp, requireTls: smtpConfig?.auth.requireSSL === true } } : {}),
+      ...(cacert ? { cacert } : {}),
     });
   }
 

@@ -1,21 +1,26 @@
-// <verifyIdentity>: whether an authenticated user may use an address as envelope sender. The users
-// contract has no aliases, so a user owns exactly their own address: `user` itself with virtual
-// hosting, or `user@<any local domain>` without it.
+// <verifyIdentity>: whether an authenticated user may use an address as sender. The users contract
+// has no aliases, so a user owns exactly their own address: `user` itself with virtual hosting, or
+// `user@<any local domain>` without it. An owned address is always in a local domain (James checks
+// both "the user may send from it" and "it belongs to a local domain").
 import type { Principal } from '../auth/types.js';
 import type { DomainList, UsersRepository } from '../auth/users/types.js';
-import type { Mailbox } from './proto/path.js';
-import { unquoteLocalPart } from './proto/path.js';
+
+/** An address split at its last `@`; the local part unquoted. */
+export interface SenderAddress {
+  local: string;
+  domain: string;
+}
 
 export async function ownsAddress(
   principal: Principal,
-  mailbox: Mailbox,
+  address: SenderAddress,
   users: UsersRepository,
   domains: DomainList,
 ): Promise<boolean> {
-  const local = unquoteLocalPart(mailbox.localPart);
-  const domain = mailbox.domain.toLowerCase();
+  const local = address.local.toLowerCase();
+  const domain = address.domain.toLowerCase();
   const user = principal.user.toLowerCase();
-  if (`${local}@${domain}`.toLowerCase() === user) return true;
-  if (!users.virtualHosting && local.toLowerCase() === user) return domains.contains(domain);
+  if (`${local}@${domain}` === user) return domains.contains(domain);
+  if (!users.virtualHosting && local === user) return domains.contains(domain);
   return false;
 }

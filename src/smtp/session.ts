@@ -26,6 +26,7 @@ import type { SessionHandle } from '../core/sessions.js';
 import { COMMANDS } from './commands/index.js';
 import { handleSaslStep } from './commands/auth.js';
 import { deliverTransaction } from './deliver.js';
+import { refuseFromHeader } from './sender-rules.js';
 
 export interface Transaction {
   /** null = the null reverse-path `<>`. */
@@ -470,6 +471,11 @@ export class SmtpSession {
         } catch (err) {
           this.log.error({ err }, 'spooling the message failed');
           this.send(reply(451, '4.3.0', 'Local error in processing, try again later'));
+          return;
+        }
+        const refused = await refuseFromHeader(this, tx.from, bytes);
+        if (refused) {
+          this.send(refused);
           return;
         }
         this.send(await deliverTransaction(this, tx, bytes));

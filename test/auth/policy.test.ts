@@ -22,12 +22,13 @@ const rows: Row[] = [
   { plainAuthEnabled: true, requireSSL: true, withOidc: false, secure: false, advertise: [], plain: 'encryption-required', oauth: 'mechanism-unavailable' },
   { plainAuthEnabled: true, requireSSL: false, withOidc: false, secure: false, advertise: ['PLAIN', 'LOGIN'], plain: undefined, oauth: 'mechanism-unavailable' },
   { plainAuthEnabled: false, requireSSL: true, withOidc: false, secure: true, advertise: [], plain: 'mechanism-unavailable', oauth: 'mechanism-unavailable' },
-  // tokens (requireSSL gates passwords only, as in James)
-  { plainAuthEnabled: false, requireSSL: true, withOidc: true, secure: false, advertise: ['OAUTHBEARER', 'XOAUTH2'], plain: 'mechanism-unavailable', oauth: undefined },
+  // tokens (requireSSL gates every credential: no token before TLS either)
+  { plainAuthEnabled: false, requireSSL: true, withOidc: true, secure: false, advertise: [], plain: 'mechanism-unavailable', oauth: 'encryption-required' },
+  { plainAuthEnabled: false, requireSSL: false, withOidc: true, secure: false, advertise: ['OAUTHBEARER', 'XOAUTH2'], plain: 'mechanism-unavailable', oauth: undefined },
   { plainAuthEnabled: false, requireSSL: true, withOidc: true, secure: true, advertise: ['OAUTHBEARER', 'XOAUTH2'], plain: 'mechanism-unavailable', oauth: undefined },
   // both
   { plainAuthEnabled: true, requireSSL: true, withOidc: true, secure: true, advertise: ['OAUTHBEARER', 'XOAUTH2', 'PLAIN', 'LOGIN'], plain: undefined, oauth: undefined },
-  { plainAuthEnabled: true, requireSSL: true, withOidc: true, secure: false, advertise: ['OAUTHBEARER', 'XOAUTH2'], plain: 'encryption-required', oauth: undefined },
+  { plainAuthEnabled: true, requireSSL: true, withOidc: true, secure: false, advertise: [], plain: 'encryption-required', oauth: 'encryption-required' },
   { plainAuthEnabled: true, requireSSL: false, withOidc: true, secure: false, advertise: ['OAUTHBEARER', 'XOAUTH2', 'PLAIN', 'LOGIN'], plain: undefined, oauth: undefined },
 ];
 

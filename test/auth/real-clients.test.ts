@@ -4,6 +4,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { silentLogger } from '../../src/log/logger.js';
 import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
 import { startImap, type ImapHarness } from '../imap/harness.js';
@@ -30,7 +33,9 @@ if (skipPython) console.log('# python3 not found: skipping imaplib tests');
 
 before(async () => {
   idp = await startTestIdp({ users: [{ email: ALICE }] });
-  imap = await startImap({ users: { [ALICE]: 'pw' }, auth: { plainAuthEnabled: false, requireSSL: true, oidc: idp.oidcConfig() } });
+  // A clear listener without requireSSL: these tests are about the token exchanges real clients make
+  // (the TLS rule for tokens is tested in test/imap/clients.test.ts and by the banner test below).
+  imap = await startImap({ users: { [ALICE]: 'pw' }, auth: { plainAuthEnabled: false, requireSSL: false, oidc: idp.oidcConfig() } });
 });
 
 after(async () => {
@@ -87,9 +92,14 @@ test('the development IdP banner commands work as printed', { skip: skipCurl }, 
   const DEMO = 'demo@example.com';
   const dev = await startDevIdp({ port: 0, users: [{ email: DEMO }], audience: 'urn:tessera:mail', logger: silentLogger() });
   const oidc = { oidcConfigurationURL: dev.discoveryUrl, claim: 'email', scope: 'openid email', aud: ['urn:tessera:mail'], revalidateInterval: 0 };
-  const devImap = await startImap({ users: { [DEMO]: 'demo' }, auth: { plainAuthEnabled: false, requireSSL: true, oidc } });
+  // As in the sample conf: a STARTTLS listener under requireSSL, so the printed command must use TLS.
+  const devImap = await startImap({ users: { [DEMO]: 'demo' }, tls: 'starttls', auth: { plainAuthEnabled: false, requireSSL: true, oidc } });
+  const certDir = await mkdtemp(join(tmpdir(), 'tessera-banner-'));
+  const cacert = join(certDir, 'cert.pem');
+  await writeFile(cacert, devImap.cert ?? '');
   try {
-    const lines = devIdpBannerLines({ issuer: dev.issuer, email: DEMO, imap: { host: '127.0.0.1', port: devImap.port } });
+    const lines = devIdpBannerLines({ issuer: dev.issuer, email: DEMO, imap: { host: '127.0.0.1', port: devImap.port, requireTls: true }, cacert });
+    assert.ok(lines.some((l) => l.includes(`--ssl-reqd --cacert '${cacert}'`)), 'the IMAP command uses STARTTLS');
     const command = (label: string): string => {
       const line = lines.find((l) => l.trimStart().startsWith(label));
       assert.ok(line, label);
@@ -102,5 +112,6 @@ test('the development IdP banner commands work as printed', { skip: skipCurl }, 
   } finally {
     await devImap.close();
     await dev.stop();
+    await rm(certDir, { recursive: true, force: true });
   }
 });

@@ -26,7 +26,8 @@ before(async () => {
     tokens: { failureRetryMs: 0 },
   });
   const oidc = idp.oidcConfig();
-  ctx = (over = {}) => ({ protocol: 'imap', auth: { plainAuthEnabled: false, requireSSL: true, oidc }, secure: false, peer: '203.0.113.5', ...over });
+  // A TLS connection: under requireSSL no credential is taken before TLS (see the clear-connection test).
+  ctx = (over = {}) => ({ protocol: 'imap', auth: { plainAuthEnabled: false, requireSSL: true, oidc }, secure: true, peer: '203.0.113.5', ...over });
 });
 
 after(async () => {
@@ -44,7 +45,7 @@ const oauthbearer = (token: string, user = ALICE, port = 143): string =>
   b64(`n,a=${user},\x01host=127.0.0.1\x01port=${port}\x01auth=Bearer ${token}\x01\x01`);
 const xoauth2 = (token: string, user = ALICE): string => b64(`user=${user}\x01auth=Bearer ${token}\x01\x01`);
 
-test('tokens are advertised (and accepted) on clear connections while passwords are off', () => {
+test('tokens are advertised (and accepted) over TLS while passwords are off', () => {
   assert.deepEqual(service.advertisedMechanisms(ctx()), ['OAUTHBEARER', 'XOAUTH2']);
 });
 
@@ -118,6 +119,19 @@ test('JMAP Bearer uses the same validator', async () => {
   assert.equal(ok.ok && ok.principal.mechanism, 'BEARER');
   const bad = await service.loginWithBearer('x.y.z', ctx({ protocol: 'jmap' }));
   assert.equal(!bad.ok && bad.failure.code, 'invalid');
+});
+
+test('under requireSSL a token on a clear connection is refused as encryption-required, before it is checked', async () => {
+  const c = ctx({ secure: false });
+  assert.deepEqual(service.advertisedMechanisms(c), []);
+  for (const mechanism of ['OAUTHBEARER', 'XOAUTH2']) {
+    const refused = service.beginSasl(mechanism, c);
+    assert.equal('code' in refused && refused.code, 'encryption-required', mechanism);
+  }
+  const bearer = await service.loginWithBearer(await idp.accessToken(ALICE), ctx({ protocol: 'jmap', secure: false }));
+  assert.equal(!bearer.ok && bearer.failure.code, 'encryption-required');
+  const allowed = ctx({ secure: false, auth: { plainAuthEnabled: false, requireSSL: false, oidc: idp.oidcConfig() } });
+  assert.deepEqual(service.advertisedMechanisms(allowed), ['OAUTHBEARER', 'XOAUTH2']);
 });
 
 test('OAuth mechanisms are unavailable without an oidc block', async () => {

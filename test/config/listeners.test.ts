@@ -187,7 +187,8 @@ const mappings: MappingCase[] = [
       assert.equal(s.announce, 'never');
       assert.equal(s.requireAuthForRelay, true);
       assert.deepEqual(s.authorizedAddresses, []);
-      assert.equal(s.verifyIdentity, true);
+      assert.equal(s.verifyIdentity, 'strict');
+      assert.equal(s.authRequired, false);
       assert.equal(s.maxMessageSize, 50 * 1024 * 1024);
       assert.equal(s.maxRecipients, 1000);
       assert.equal(s.maxLineLength, 65536);
@@ -209,7 +210,7 @@ const mappings: MappingCase[] = [
       assert.equal(a.announce, 'always');
       assert.equal(a.requireAuthForRelay, false);
       assert.deepEqual(a.authorizedAddresses, ['127.0.0.0/8', '::1/128', '10.0.0.0/8', '192.168.1.0/24', '172.16.5.4/32']);
-      assert.equal(a.verifyIdentity, false);
+      assert.equal(a.verifyIdentity, 'disabled');
       assert.equal(a.maxMessageSize, 1024 * 1024);
       assert.equal(a.maxRecipients, 50);
       assert.equal(a.maxLineLength, 2000);
@@ -218,6 +219,27 @@ const mappings: MappingCase[] = [
       assert.equal(smtp(l, 1).maxMessageSize, 0);
       assert.equal(smtp(l, 2).announce, 'never');
       assert.equal(smtp(l, 2).maxMessageSize, 2 * 1024 * 1024);
+    },
+  },
+  {
+    name: "James' <auth><required> and every verifyIdentity value (strict, true, relaxed, disabled, false) are read, without a warning",
+    files: {
+      'smtpserver.xml': smtpXml(
+        smtpBlock('<auth><required>true</required></auth><verifyIdentity>strict</verifyIdentity>', '127.0.0.1:1'),
+        smtpBlock('<auth><required>false</required></auth><verifyIdentity>TRUE</verifyIdentity>', '127.0.0.1:2'),
+        smtpBlock('<verifyIdentity>relaxed</verifyIdentity>', '127.0.0.1:3'),
+        smtpBlock('<verifyIdentity>disabled</verifyIdentity>', '127.0.0.1:4'),
+        smtpBlock('<verifyIdentity> false </verifyIdentity>', '127.0.0.1:5'),
+      ),
+    },
+    check: (l) => {
+      assert.equal(smtp(l, 0).authRequired, true);
+      assert.equal(smtp(l, 0).verifyIdentity, 'strict');
+      assert.equal(smtp(l, 1).authRequired, false);
+      assert.equal(smtp(l, 1).verifyIdentity, 'strict');
+      assert.equal(smtp(l, 2).verifyIdentity, 'relaxed');
+      assert.equal(smtp(l, 3).verifyIdentity, 'disabled');
+      assert.equal(smtp(l, 4).verifyIdentity, 'disabled');
     },
   },
   {
@@ -285,7 +307,11 @@ const legacy: LegacyCase[] = [
     name: 'SMTP <authRequired>true</authRequired> → announce forUnauthorizedAddresses',
     files: { 'smtpserver.xml': smtpXml(smtpBlock('<authRequired>true</authRequired>')) },
     warning: { file: 'smtpserver.xml', key: 'smtpserver[1].authRequired', includes: ['deprecated (legacy James name)', 'use smtpserver[1].auth.announce instead'] },
-    check: (l) => assert.equal(smtp(l).announce, 'forUnauthorizedAddresses'),
+    check: (l) => {
+      assert.equal(smtp(l).announce, 'forUnauthorizedAddresses');
+      // James' parseFallback: the legacy key only chooses the announcement, it does not require AUTH.
+      assert.equal(smtp(l).authRequired, false);
+    },
   },
   {
     name: 'SMTP <authRequired>announce</authRequired> → announce always',
@@ -398,6 +424,16 @@ const errors: ErrorCase[] = [
     name: 'unknown announce value',
     files: { 'smtpserver.xml': smtpXml(smtpBlock('<auth><announce>sometimes</announce></auth>')) },
     error: { file: 'smtpserver.xml', key: 'smtpserver[1].auth.announce', value: 'sometimes', fix: 'allowed values: always, forUnauthorizedAddresses, never' },
+  },
+  {
+    name: 'unknown verifyIdentity value',
+    files: { 'smtpserver.xml': smtpXml(smtpBlock('<verifyIdentity>sometimes</verifyIdentity>')) },
+    error: { file: 'smtpserver.xml', key: 'smtpserver[1].verifyIdentity', value: 'sometimes', fix: 'allowed values: strict (or true), relaxed, disabled (or false)' },
+  },
+  {
+    name: 'non-boolean auth.required',
+    files: { 'smtpserver.xml': smtpXml(smtpBlock('<auth><required>yes</required></auth>')) },
+    error: { file: 'smtpserver.xml', key: 'smtpserver[1].auth.required', value: 'yes', fix: 'write true or false' },
   },
   {
     name: 'unknown authRequired value',

@@ -142,6 +142,7 @@ describe('npm start smoke test', { skip: !curlFound && !ci ? 'curl is not instal
     const imapCommand = imapLine.slice(imapLine.indexOf('curl '));
     assert.match(imapCommand, new RegExp(`imap://127\\.0\\.0\\.1:${port(1143)}/`));
     assert.match(imapCommand, /--login-options AUTH=OAUTHBEARER --oauth2-bearer "\$TOKEN"/);
+    assert.match(imapCommand, /--ssl-reqd --cacert /, 'under requireSSL the printed command uses STARTTLS');
     const imap = await run('sh', ['-c', imapCommand], { cwd: root, env: { ...process.env, TOKEN: token } });
     assert.equal(imap.code, 0, `curl IMAP login failed:\n${imap.stderr}`);
     assert.match(imap.stdout, /\* LIST .*INBOX/i, 'logged in, the mailbox list came back');
@@ -156,7 +157,7 @@ describe('npm start smoke test', { skip: !curlFound && !ci ? 'curl is not instal
     const smtp = await run('sh', ['-c', smtpLine.slice(smtpLine.indexOf('curl '))], { cwd: root, env: { ...process.env, TOKEN: token } });
     assert.equal(smtp.code, 0, `curl SMTP submission failed:\n${smtp.stderr}`);
     const examine = await run('curl', [
-      '-s', `imap://127.0.0.1:${port(1143)}/`, '--login-options', 'AUTH=OAUTHBEARER', '--oauth2-bearer', token, '--user', `${demoUser}:`, '-X', 'EXAMINE INBOX',
+      '-s', '--ssl-reqd', '-k', `imap://127.0.0.1:${port(1143)}/`, '--login-options', 'AUTH=OAUTHBEARER', '--oauth2-bearer', token, '--user', `${demoUser}:`, '-X', 'EXAMINE INBOX',
     ]);
     assert.equal(examine.code, 0, examine.stderr);
     assert.match(examine.stdout, /\* 1 EXISTS/, 'the message sent with the printed SMTP command is in INBOX');

@@ -36,12 +36,35 @@ function flow(port: number, auth: { user: string; pass?: string; accessToken?: s
   return new ImapFlow({ host: '127.0.0.1', port, secure: false, auth, logger: false, tls: { rejectUnauthorized: false }, verifyOnly: false });
 }
 
-test('OIDC-only listener advertises token mechanisms and LOGINDISABLED', async () => {
-  const c = await RawClient.connect(oidcOnly.port);
-  const r = await c.command('a', 'CAPABILITY');
-  assert.ok(r[0]!.includes('AUTH=OAUTHBEARER') && r[0]!.includes('AUTH=XOAUTH2'));
-  assert.ok(r[0]!.includes('LOGINDISABLED') && !r[0]!.includes('AUTH=PLAIN'));
-  c.close();
+/** A raw client on the OIDC-only listener, upgraded with STARTTLS. */
+async function overTls(port: number): Promise<RawClient> {
+  const c = await RawClient.connect(port);
+  const ok = await c.command('s', 'STARTTLS');
+  assert.match(ok.at(-1)!, /^s OK/);
+  await c.upgrade();
+  return c;
+}
+
+test('requireSSL: before STARTTLS no token mechanism is advertised and AUTHENTICATE OAUTHBEARER is refused; after it the same token logs in', async () => {
+  const token = await idp.accessToken(USER);
+  const payload = Buffer.from(`n,a=${USER},\x01host=127.0.0.1\x01port=${oidcOnly.port}\x01auth=Bearer ${token}\x01\x01`).toString('base64');
+  const clear = await RawClient.connect(oidcOnly.port);
+  const before = await clear.command('a', 'CAPABILITY');
+  assert.ok(!before[0]!.includes('AUTH='), before[0]);
+  assert.ok(before[0]!.includes('LOGINDISABLED') && before[0]!.includes('STARTTLS'), before[0]);
+  for (const [tag, mechanism, ir] of [['b', 'OAUTHBEARER', payload], ['c', 'XOAUTH2', Buffer.from(`user=${USER}\x01auth=Bearer ${token}\x01\x01`).toString('base64')]] as const) {
+    const refused = await clear.command(tag, `AUTHENTICATE ${mechanism} ${ir}`);
+    assert.match(refused.at(-1)!, new RegExp(`^${tag} NO \\[PRIVACYREQUIRED\\]`), mechanism);
+  }
+  const ok = await clear.command('s', 'STARTTLS');
+  assert.match(ok.at(-1)!, /^s OK/);
+  await clear.upgrade();
+  const after = await clear.command('d', 'CAPABILITY');
+  assert.ok(after[0]!.includes('AUTH=OAUTHBEARER') && after[0]!.includes('AUTH=XOAUTH2'), after[0]);
+  // Passwords are off on this listener, so LOGIN stays disabled even over TLS.
+  assert.ok(after[0]!.includes('LOGINDISABLED') && !after[0]!.includes('AUTH=PLAIN'), after[0]);
+  assert.match((await clear.command('e', `AUTHENTICATE OAUTHBEARER ${payload}`)).at(-1)!, /^e OK/);
+  clear.close();
 });
 
 test('imapflow logs in with an access token (OAUTHBEARER) and reads the mailbox', async () => {
@@ -70,7 +93,7 @@ test('imapflow with a password after STARTTLS on a requireSSL listener', async (
 });
 
 test('a bad token gets the RFC 7628 error challenge, then NO [AUTHENTICATIONFAILED]', async () => {
-  const c = await RawClient.connect(oidcOnly.port);
+  const c = await overTls(oidcOnly.port);
   const payload = Buffer.from(`n,a=${USER},\x01host=127.0.0.1\x01port=${oidcOnly.port}\x01auth=Bearer not.a.token\x01\x01`).toString('base64');
   c.write(`a AUTHENTICATE OAUTHBEARER ${payload}\r\n`);
   const challenge = await c.readLine();
@@ -82,19 +105,21 @@ test('a bad token gets the RFC 7628 error challenge, then NO [AUTHENTICATIONFAIL
   c.close();
 });
 
-test('curl imap:// with --oauth2-bearer (OAUTHBEARER and XOAUTH2) lists the mailboxes', async () => {
+test('curl imap:// with --ssl-reqd and --oauth2-bearer (OAUTHBEARER and XOAUTH2) lists the mailboxes', async () => {
   const token = await idp.accessToken(USER);
   for (const mech of ['OAUTHBEARER', 'XOAUTH2']) {
-    const { stdout } = await run('curl', ['-sS', '--max-time', '20', `imap://127.0.0.1:${oidcOnly.port}/`, '-u', `${USER}:`, '--oauth2-bearer', token, '--login-options', `AUTH=${mech}`]);
+    const { stdout } = await run('curl', ['-sS', '--max-time', '20', '--ssl-reqd', '-k', `imap://127.0.0.1:${oidcOnly.port}/`, '-u', `${USER}:`, '--oauth2-bearer', token, '--login-options', `AUTH=${mech}`]);
     assert.match(stdout, /LIST .*INBOX/, `${mech}: ${stdout}`);
   }
 });
 
-test('Python imaplib authenticate("XOAUTH2", …) selects INBOX', async () => {
+test('Python imaplib STARTTLS + authenticate("XOAUTH2", …) selects INBOX', async () => {
   const token = await idp.accessToken(USER);
   const script = [
     'import imaplib, sys',
+    'import ssl',
     'm = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))',
+    'm.starttls(ssl._create_unverified_context())',
     'user, tok = sys.argv[2], sys.argv[3]',
     'typ, data = m.authenticate("XOAUTH2", lambda _: ("user=%s\\x01auth=Bearer %s\\x01\\x01" % (user, tok)).encode())',
     'print(typ)',

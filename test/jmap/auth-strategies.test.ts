@@ -121,3 +121,21 @@ test('Basic checks the repository on every request: a password change applies at
   assert.equal((await basic.authenticate(req('old-pw'))).kind, 'refused');
   assert.equal((await basic.authenticate(req('new-pw'))).kind, 'accepted');
 });
+
+test('under requireSSL a Bearer token over plain HTTP is refused before it is checked; without requireSSL it is accepted', async () => {
+  const { startTestIdp } = await import('../support/oidc-provider.js');
+  const idp = await startTestIdp({ users: [{ email: 'alice@example.com' }] });
+  const strict = await startHarness({ config: { strategies: ['jwt'], auth: { plainAuthEnabled: false, requireSSL: true, oidc: idp.oidcConfig() } } });
+  const relaxed = await startHarness({ config: { strategies: ['jwt'], auth: { plainAuthEnabled: false, requireSSL: false, oidc: idp.oidcConfig() } } });
+  try {
+    const token = await idp.accessToken('alice@example.com');
+    const refused = await session(strict, { Authorization: `Bearer ${token}` });
+    assert.equal(refused.status, 401);
+    assert.match(await refused.text(), /requires TLS/);
+    assert.equal((await session(relaxed, { Authorization: `Bearer ${token}` })).status, 200);
+  } finally {
+    await strict.close();
+    await relaxed.close();
+    await idp.close();
+  }
+});

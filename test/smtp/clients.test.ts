@@ -148,6 +148,7 @@ test('requireSSL: curl over STARTTLS with a token delivers; without TLS the serv
   const { client } = await RawSmtpClient.connect(sslOnly.port);
   await client.command('EHLO x');
   const payload = Buffer.from(`n,a=${ALICE},\x01auth=Bearer ${token}\x01\x01`).toString('base64');
+  // Tokens are credentials too: before TLS nothing is advertised and AUTH is refused (538).
   assert.match((await client.command(`AUTH OAUTHBEARER ${payload}`)).text, /^538 5\.7\.11/);
   client.close();
 });

@@ -269,6 +269,8 @@ test('one recipient over quota among several: 250, and the sender gets a DSN for
   try {
     const c = await connect();
     await c.command('EHLO me');
+    // A local sender must authenticate (verifyIdentity strict).
+    assert.equal((await c.command(`AUTH PLAIN ${plain(BOB, USERS[BOB]!)}`)).code, 235);
     await c.command(`MAIL FROM:<${BOB}>`);
     await c.command(`RCPT TO:<${ALICE}>`);
     await c.command(`RCPT TO:<${BOB}>`);

@@ -29,10 +29,8 @@ export const auth: CommandHandler = async (s, args) => {
   if (!s.helo || !s.esmtp) return s.send(reply(503, '5.5.1', 'Send EHLO first'));
   if (s.principal) return s.send(reply(503, '5.5.1', 'Already authenticated'));
   if (s.tx) return s.send(reply(503, '5.5.1', 'AUTH not permitted during a mail transaction'));
-  // requireSSL: nothing authenticates before TLS on SMTP (James), so the client is told to STARTTLS.
-  if (s.config.auth.requireSSL && !s.secure) {
-    return s.send(reply(538, '5.7.11', 'Encryption required for requested authentication mechanism'));
-  }
+  // requireSSL before TLS: the auth policy refuses every mechanism, password or token, with
+  // encryption-required (538), so the client is told to STARTTLS.
   const begun = s.deps.auth.beginSasl(m[1]!, s.authContext());
   if (!('start' in begun)) return s.send(failureReply(begun));
   const step = await begun.start(m[2]);

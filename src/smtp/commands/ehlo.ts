@@ -26,7 +26,6 @@ export function announcedMechanisms(s: SmtpSession): string[] {
   const announce = s.config.announce;
   if (announce === 'never') return [];
   if (announce === 'forUnauthorizedAddresses' && s.peerAuthorized) return [];
-  // requireSSL: nothing is announced before TLS, so clients negotiate STARTTLS first.
-  if (s.config.auth.requireSSL && !s.secure) return [];
+  // requireSSL before TLS: the auth policy lists nothing, so clients negotiate STARTTLS first.
   return s.deps.auth.advertisedMechanisms(s.authContext());
 }

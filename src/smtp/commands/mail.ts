@@ -2,7 +2,7 @@
 // AUTH= parameter (RFC 4954 §5, accepted and ignored: we never trust a client's claim of origin).
 import { parsePathArgument } from '../proto/path.js';
 import { reply } from '../proto/reply.js';
-import { ownsAddress } from '../identity.js';
+import { refuseEnvelopeSender } from '../sender-rules.js';
 import type { CommandHandler } from './types.js';
 
 export const mail: CommandHandler = async (s, args) => {
@@ -39,16 +39,8 @@ export const mail: CommandHandler = async (s, args) => {
   if (from?.utf8 && !smtputf8) {
     return s.send(reply(553, '5.6.7', 'Non-ASCII address requires SMTPUTF8'));
   }
-  if (s.config.verifyIdentity && s.principal && from) {
-    let owned: boolean;
-    try {
-      owned = await ownsAddress(s.principal, from, s.deps.users, s.deps.domains);
-    } catch (err) {
-      s.log.warn({ err }, 'identity check failed');
-      return s.send(reply(451, '4.3.0', 'Temporary failure checking sender, try again later'));
-    }
-    if (!owned) return s.send(reply(553, '5.7.1', 'Sender address not owned by the authenticated user'));
-  }
+  const refused = await refuseEnvelopeSender(s, from);
+  if (refused) return s.send(refused);
   s.tx = { from, smtputf8, recipients: [], seen: new Set() };
   s.send(reply(250, '2.1.0', 'Sender OK'));
 };
