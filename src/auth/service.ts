@@ -53,7 +53,8 @@ export class AuthService {
   constructor(options: AuthServiceOptions) {
     this.users = options.users;
     this.logger = options.logger;
-    this.now = options.now ?? Date.now;
+    // Read through a closure, so a test that mocks Date moves the throttle's clock too.
+    this.now = options.now ?? (() => Date.now());
     this.throttle = new LoginThrottle(options.throttle, this.now, (event) => this.logThrottle(event));
     this.validators = new ValidatorRegistry(this.users, this.logger, { now: this.now, ...options.tokens });
   }

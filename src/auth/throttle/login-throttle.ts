@@ -58,7 +58,7 @@ export class LoginThrottle {
 
   constructor(
     settings: Partial<ThrottleSettings> = {},
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = () => Date.now(),
     private readonly onEvent: (event: ThrottleEvent) => void = () => undefined,
   ) {
     this.settings = throttleSettings(settings);
