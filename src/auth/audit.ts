@@ -2,8 +2,11 @@
 import type { Logger } from '../log/logger.js';
 import type { AuthFailureCode, Protocol } from './types.js';
 
+/** A mail protocol, or the development IdP's password grant (POST /dev/token). */
+export type AuditedProtocol = Protocol | 'devidp';
+
 export interface AuthAuditEvent {
-  protocol: Protocol;
+  protocol: AuditedProtocol;
   mechanism: string;
   /** The user claimed or established, when known. */
   user?: string;
@@ -20,5 +23,7 @@ export function auditAuth(logger: Logger, event: AuthAuditEvent): void {
   const line = { event: 'auth', ...event };
   if (event.result === 'success') logger.info(line, 'login succeeded');
   else if (event.result === 'temporary') logger.warn(line, 'login failed temporarily');
+  // A refusal by the throttle is the trace of an attack (or of a locked-out user): operators watch warn.
+  else if (event.result === 'throttled') logger.warn(line, 'login refused by throttle');
   else logger.info(line, 'login failed');
 }

@@ -13,8 +13,9 @@ import type {
   SaslStep,
 } from './types.js';
 import { authPolicy, refuseMechanism } from './policy.js';
-import { LoginThrottle, type ThrottleSettings } from './throttle.js';
-import { auditAuth } from './audit.js';
+import { LoginThrottle, type Reservation, type ThrottleEvent, type ThrottleRefusal } from './throttle/login-throttle.js';
+import type { ThrottleSettings } from './throttle/settings.js';
+import { auditAuth, type AuditedProtocol } from './audit.js';
 import type { CredentialChecker } from './credentials.js';
 import { createSaslExchange } from './sasl/index.js';
 import { ValidatorRegistry } from './token/registry.js';
@@ -27,12 +28,19 @@ export interface AuthServiceOptions {
   logger: Logger;
   /** Clock in ms (tests). */
   now?: () => number;
+  /** Failed-login throttling (tessera.properties `auth.throttle.*`); unset values take the defaults. */
   throttle?: Partial<ThrottleSettings>;
   /** Token validator tuning (cache sizes, JWKS cooldown, HTTP timeout, fetch implementation). */
   tokens?: Partial<ValidatorSettings>;
 }
 
 export type RevalidationResult = 'active' | 'inactive' | 'unknown';
+
+/** Who is attempting a login, as far as throttling and audit need to know. */
+interface Attempt {
+  protocol: AuditedProtocol;
+  peer: string;
+}
 
 export class AuthService {
   private readonly users: UsersRepository;
@@ -45,8 +53,9 @@ export class AuthService {
   constructor(options: AuthServiceOptions) {
     this.users = options.users;
     this.logger = options.logger;
-    this.now = options.now ?? Date.now;
-    this.throttle = new LoginThrottle(options.throttle, this.now);
+    // Read through a closure, so a test that mocks Date moves the throttle's clock too.
+    this.now = options.now ?? (() => Date.now());
+    this.throttle = new LoginThrottle(options.throttle, this.now, (event) => this.logThrottle(event));
     this.validators = new ValidatorRegistry(this.users, this.logger, { now: this.now, ...options.tokens });
   }
 
@@ -63,7 +72,7 @@ export class AuthService {
   /**
    * Starts a SASL exchange for AUTHENTICATE / AUTH, or returns the failure to answer at once:
    * mechanism-unavailable (unknown or disabled), encryption-required (passwords need TLS),
-   * throttled (peer locked out). The exchange audits and throttles its own outcome.
+   * throttled (address blocked). The exchange audits and throttles its own outcome.
    */
   beginSasl(mechanism: string, ctx: ConnectionAuthContext): SaslExchange | AuthFailure {
     const name = mechanism.toUpperCase();
@@ -72,9 +81,9 @@ export class AuthService {
       this.audit(ctx, name, undefined, refused);
       return refused;
     }
-    if (this.throttle.isLocked(ctx.peer)) {
+    if (this.throttle.addressBlocked(ctx.peer)) {
       const failure = throttledFailure();
-      this.audit(ctx, name, undefined, failure);
+      this.audit(ctx, name, undefined, failure, refusalReason('blocked'));
       return failure;
     }
     const exchange = createSaslExchange(name, this.checkerFor(ctx), {
@@ -99,6 +108,14 @@ export class AuthService {
       return { ok: false, failure: refused };
     }
     return this.checkPassword(ctx, username, password, mechanism);
+  }
+
+  /**
+   * The development IdP's password grant (POST /dev/token): the same throttle and audit as a protocol
+   * login. No listener policy applies: that endpoint listens on loopback only and has no TLS switch.
+   */
+  async verifyPasswordGrant(username: string, password: string, peer: string): Promise<AuthResult> {
+    return this.checkPassword({ protocol: 'devidp', peer }, username, password, 'PASSWORD');
   }
 
   /** JMAP Bearer / JWT strategy: the same validator, throttling and audit as OAUTHBEARER. */
@@ -146,34 +163,42 @@ export class AuthService {
   }
 
   private async checkPassword(
-    ctx: ConnectionAuthContext,
+    attempt: Attempt,
     username: string,
     password: string,
     mechanism: string,
     authzid?: string,
   ): Promise<AuthResult> {
-    if (this.throttle.isLocked(ctx.peer, username)) return this.fail(ctx, mechanism, username, throttledFailure(), false);
-    if (authzid !== undefined && authzid !== '' && !sameUser(authzid, username)) {
-      // No delegation is configured: acting as another user is refused (RFC 4616 §2).
-      const failure: AuthFailure = { code: 'invalid', message: 'Not authorized to act as that user' };
-      return this.fail(ctx, mechanism, username, failure, true, 'authzid differs from authcid');
-    }
-    if (username.length === 0 || Buffer.byteLength(password) > MAX_PASSWORD_BYTES) {
-      return this.fail(ctx, mechanism, username, invalidCredentials(), true);
-    }
-    let verified: boolean;
-    let canonical: string | undefined;
+    const admission = await this.throttle.reserve({ peer: attempt.peer, user: username, protocol: attempt.protocol });
+    if (!admission.ok) return this.refuse(attempt, mechanism, username, admission.refusal);
+    const place = admission.reservation;
     try {
-      verified = await this.users.verifyPassword(username, password);
-      if (verified) canonical = (await this.users.lookup(username))?.username;
-    } catch (err) {
-      const failure: AuthFailure = { code: 'temporary', message: 'Authentication service temporarily unavailable' };
-      this.logger.warn({ err: describeError(err) }, 'users repository failed during login');
-      return this.fail(ctx, mechanism, username, failure, false);
+      if (authzid !== undefined && authzid !== '' && !sameUser(authzid, username)) {
+        // No delegation is configured: acting as another user is refused (RFC 4616 §2).
+        const failure: AuthFailure = { code: 'invalid', message: 'Not authorized to act as that user' };
+        return await this.fail(attempt, mechanism, username, failure, place, 'authzid differs from authcid');
+      }
+      if (username.length === 0 || Buffer.byteLength(password) > MAX_PASSWORD_BYTES) {
+        return await this.fail(attempt, mechanism, username, invalidCredentials(), place);
+      }
+      let verified: boolean;
+      let canonical: string | undefined;
+      try {
+        verified = await this.users.verifyPassword(username, password);
+        if (verified) canonical = (await this.users.lookup(username))?.username;
+      } catch (err) {
+        const failure: AuthFailure = { code: 'temporary', message: 'Authentication service temporarily unavailable' };
+        this.logger.warn({ err: describeError(err) }, 'users repository failed during login');
+        place.released();
+        return await this.fail(attempt, mechanism, username, failure);
+      }
+      if (!verified) return await this.fail(attempt, mechanism, username, invalidCredentials(), place);
+      place.succeeded();
+      return this.succeed(attempt, { user: canonical ?? username, mechanism });
+    } finally {
+      // Whatever happened above, the place is given back (a no-op once settled).
+      place.released();
     }
-    if (!verified) return this.fail(ctx, mechanism, username, invalidCredentials(), true);
-    const principal: Principal = { user: canonical ?? username, mechanism };
-    return this.succeed(ctx, principal);
   }
 
   private async checkToken(
@@ -184,21 +209,39 @@ export class AuthService {
   ): Promise<AuthResult> {
     const oidc = ctx.auth.oidc;
     if (!oidc) {
-      return this.fail(ctx, mechanism, claimedUser, { code: 'mechanism-unavailable', message: `Mechanism ${mechanism} is not configured` }, false);
+      return this.fail(ctx, mechanism, claimedUser, { code: 'mechanism-unavailable', message: `Mechanism ${mechanism} is not configured` });
     }
-    if (this.throttle.isLocked(ctx.peer, claimedUser)) return this.fail(ctx, mechanism, claimedUser, throttledFailure(), false);
+    const admission = await this.throttle.reserve({ peer: ctx.peer, user: claimedUser, protocol: ctx.protocol });
+    if (!admission.ok) return this.refuse(ctx, mechanism, claimedUser, admission.refusal);
+    const place = admission.reservation;
+    try {
+      return await this.checkReservedToken(ctx, oidc, token, claimedUser, mechanism, place);
+    } finally {
+      place.released();
+    }
+  }
+
+  private async checkReservedToken(
+    ctx: ConnectionAuthContext,
+    oidc: OidcConfig,
+    token: string,
+    claimedUser: string | undefined,
+    mechanism: string,
+    place: Reservation,
+  ): Promise<AuthResult> {
     const verdict = await this.validators.get(oidc).validate(token);
     if (!verdict.ok) {
-      const failure: AuthFailure =
-        verdict.code === 'temporary'
-          ? { code: 'temporary', message: 'Token validation temporarily unavailable' }
-          : { code: 'invalid', message: 'Invalid or expired token' };
-      return this.fail(ctx, mechanism, claimedUser, failure, verdict.code === 'invalid', verdict.reason);
+      if (verdict.code === 'temporary') {
+        place.released();
+        return this.fail(ctx, mechanism, claimedUser, { code: 'temporary', message: 'Token validation temporarily unavailable' }, undefined, verdict.reason);
+      }
+      return this.fail(ctx, mechanism, claimedUser, { code: 'invalid', message: 'Invalid or expired token' }, place, verdict.reason);
     }
     const identity = verdict.identity;
     if (claimedUser !== undefined && claimedUser !== '' && !sameUser(claimedUser, identity.user)) {
-      return this.fail(ctx, mechanism, claimedUser, { code: 'invalid', message: 'Token does not belong to the named user' }, true, 'payload user differs from token user');
+      return this.fail(ctx, mechanism, claimedUser, { code: 'invalid', message: 'Token does not belong to the named user' }, place, 'payload user differs from token user');
     }
+    place.succeeded();
     const principal: Principal = {
       user: identity.user,
       mechanism,
@@ -214,8 +257,7 @@ export class AuthService {
     return this.succeed(ctx, principal);
   }
 
-  private succeed(ctx: ConnectionAuthContext, principal: Principal): AuthResult {
-    this.throttle.recordSuccess(ctx.peer, principal.user);
+  private succeed(ctx: Attempt, principal: Principal): AuthResult {
     auditAuth(this.logger, {
       protocol: ctx.protocol,
       mechanism: principal.mechanism,
@@ -228,23 +270,47 @@ export class AuthService {
     return { ok: true, principal };
   }
 
+  /**
+   * Audits a failure. With the attempt's reservation, the failure counts against the throttle and is
+   * answered only after the delay it earns.
+   */
   private async fail(
-    ctx: ConnectionAuthContext,
+    ctx: Attempt,
     mechanism: string,
     user: string | undefined,
     failure: AuthFailure,
-    countsAsFailure: boolean,
+    counted?: Reservation,
     reason?: string,
   ): Promise<AuthResult> {
     this.audit(ctx, mechanism, user, failure, reason);
-    if (countsAsFailure) {
-      const delay = this.throttle.recordFailure(ctx.peer, user);
-      if (delay > 0) await sleep(delay);
-    }
+    await counted?.failed();
     return { ok: false, failure };
   }
 
-  private audit(ctx: ConnectionAuthContext, mechanism: string, user: string | undefined, failure: AuthFailure, reason?: string): void {
+  /** An attempt the throttle turned away before any credential was looked at. */
+  private refuse(ctx: Attempt, mechanism: string, user: string | undefined, refusal: ThrottleRefusal): AuthResult {
+    const failure = throttledFailure();
+    this.audit(ctx, mechanism, user, failure, refusalReason(refusal));
+    return { ok: false, failure };
+  }
+
+  /** Throttle and block events at warn, for operators and fail2ban: address, name, protocol, never a secret. */
+  private logThrottle(event: ThrottleEvent): void {
+    const { attempt } = event;
+    const line = {
+      event: 'auth-throttle',
+      action: event.action,
+      scope: event.scope,
+      protocol: attempt.protocol,
+      peer: attempt.peer,
+      user: attempt.user,
+      failures: event.failures,
+      ...(event.action === 'delay' ? { delayMs: event.delayMs } : { blockedSeconds: event.blockedSeconds }),
+    };
+    this.logger.warn(line, event.action === 'block' ? 'login failures: blocked' : 'login failures: answer delayed');
+  }
+
+  private audit(ctx: Attempt, mechanism: string, user: string | undefined, failure: AuthFailure, reason?: string): void {
     auditAuth(this.logger, {
       protocol: ctx.protocol,
       mechanism,
@@ -294,6 +360,6 @@ function describeError(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+function refusalReason(refusal: ThrottleRefusal): string {
+  return refusal === 'blocked' ? 'blocked after repeated failures' : 'too many attempts in progress';
 }

@@ -44,7 +44,7 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
   const ctx = (name: string): FileContext => new FileContext(dir, name, warnings);
 
   const settingsCtx = ctx(CONF_FILES.settings);
-  const { settings, control } = loadSettingsFile(settingsCtx, await readOptionalFile(settingsCtx), env);
+  const { settings, control, authThrottle } = loadSettingsFile(settingsCtx, await readOptionalFile(settingsCtx), env);
   const domainsCtx = ctx(CONF_FILES.domains);
   const domains = loadDomainsFile(domainsCtx, await readOptionalFile(domainsCtx));
   const usersCtx = ctx(CONF_FILES.users);
@@ -72,5 +72,5 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
   if (controlHttpActive({ control, jmap, imap, smtp })) uses.push({ address: control.http.bind, file: settingsCtx.display, key: 'control.http.bind' });
   checkDuplicateBinds(uses);
 
-  return { config: { confDir: dir, settings, control, imap, smtp, jmap, users, domains }, warnings };
+  return { config: { confDir: dir, settings, control, authThrottle, imap, smtp, jmap, users, domains }, warnings };
 }

@@ -6,7 +6,8 @@ import type { FileContext } from './context.js';
 import { ConfigError } from './errors.js';
 import { PropertiesReader } from './properties.js';
 import { readControlSettings } from './control.js';
-import type { ControlConfig, LogLevel, TesseraSettings } from './types.js';
+import { readAuthThrottle } from './throttle.js';
+import type { AuthThrottleConfig, ControlConfig, LogLevel, TesseraSettings } from './types.js';
 import { InvalidValue, parseBoolean, parseEnum, parseInteger, parsePort, parseUrl } from './values.js';
 
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -23,7 +24,7 @@ export function loadSettingsFile(
   ctx: FileContext,
   text: string | undefined,
   env: NodeJS.ProcessEnv,
-): { settings: TesseraSettings; control: ControlConfig } {
+): { settings: TesseraSettings; control: ControlConfig; authThrottle: Partial<AuthThrottleConfig> } {
   const props = new PropertiesReader(ctx, text ?? '');
   // Relative to the working directory, like any path given on a command line.
   const dataDirRaw = env['TESSERA_DATA_DIR'] || props.get('data.dir')?.raw || DEFAULT_DATA_DIR;
@@ -50,10 +51,13 @@ export function loadSettingsFile(
   }
 
   const devIdpPort = props.parse('devIdp.port', parsePort) ?? DEFAULT_DEV_IDP_PORT;
+  // Port 0 (tests) binds a free port: without an explicit issuer, the IdP names the port it bound.
+  const devIdpIssuer =
+    props.parse('devIdp.issuer', (raw) => parseUrl(raw).replace(/\/+$/, '')) ?? (devIdpPort === 0 ? undefined : `http://127.0.0.1:${devIdpPort}`);
   const devIdp = {
     enabled: props.parse('devIdp.enabled', parseBoolean) ?? false,
     port: devIdpPort,
-    issuer: props.parse('devIdp.issuer', (raw) => parseUrl(raw).replace(/\/+$/, '')) ?? `http://127.0.0.1:${devIdpPort}`,
+    ...(devIdpIssuer !== undefined ? { issuer: devIdpIssuer } : {}),
   };
   const shutdownTimeout = props.parse('shutdown.timeout', (raw) => parseInteger(raw, 0, 3600)) ?? DEFAULT_SHUTDOWN_TIMEOUT_SECONDS;
   const seedDemoUser = props.parse('demo.seed', parseBoolean) ?? false;
@@ -62,6 +66,11 @@ export function loadSettingsFile(
     return raw.toLowerCase();
   });
   const control = readControlSettings(props);
+  const authThrottle = readAuthThrottle(props);
   props.warnUnused(new Map());
-  return { settings: { dataDir, storage, logLevel, devIdp, shutdownTimeout, seedDemoUser, ...(postmaster ? { postmaster } : {}) }, control };
+  return {
+    settings: { dataDir, storage, logLevel, devIdp, shutdownTimeout, seedDemoUser, ...(postmaster ? { postmaster } : {}) },
+    control,
+    authThrottle,
+  };
 }

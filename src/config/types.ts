@@ -190,7 +190,8 @@ export interface TesseraSettings {
   storage: { engine: 'sqlite' } | { engine: 'postgres'; url: string };
   logLevel: LogLevel;
   /** Start the development OpenID provider (sample conf only). */
-  devIdp: { enabled: boolean; port: number; issuer: string };
+  /** `issuer` is absent only with port 0 and none configured: then it names the port bound. */
+  devIdp: { enabled: boolean; port: number; issuer?: string };
   /** Seconds that in-flight commands get to finish on SIGTERM. */
   shutdownTimeout: number;
   /** Demo domain/user created on first start when the users repository is empty. */
@@ -200,6 +201,31 @@ export interface TesseraSettings {
    * exists (RFC 5321 §4.5.1: an MX must accept it). Default: postmaster@<defaultDomain>.
    */
   postmaster?: string;
+}
+
+/**
+ * tessera.properties `auth.throttle.*`: failed-login throttling shared by every protocol (see
+ * src/auth/throttle and the README). Keys not set take the defaults of src/auth/throttle/settings.ts.
+ */
+export interface AuthThrottleConfig {
+  /** Failures per address + user name answered without delay. */
+  userFreeFailures: number;
+  /** Failures per address + user name that block that pair for `blockMs`. */
+  userBlockAfter: number;
+  /** Failures per address (against any names) answered without delay. */
+  addressFreeFailures: number;
+  /** Failures per address that block the address for `blockMs`. */
+  addressBlockAfter: number;
+  /** Delay of the first failure past the free ones; doubles with each further failure. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  blockMs: number;
+  /** A key with no failure for this long starts over. */
+  windowMs: number;
+  /** Most keys remembered; the least recently used are dropped past it. */
+  maxEntries: number;
+  /** IPv6 clients are counted per network of this prefix length. */
+  ipv6Prefix: number;
 }
 
 /** tessera.properties `control.http.*` (see control.ts). */
@@ -216,6 +242,8 @@ export interface TesseraConfig {
   settings: TesseraSettings;
   /** The control HTTP listener (back-channel logout without JMAP). */
   control: ControlConfig;
+  /** Failed-login throttling: only the `auth.throttle.*` keys that were set. */
+  authThrottle: Partial<AuthThrottleConfig>;
   imap: ImapServerConfig[];
   smtp: SmtpServerConfig[];
   jmap: JmapConfig;

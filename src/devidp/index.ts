@@ -24,11 +24,15 @@ export interface DevIdpOptions {
   /** Scopes of the mail resource (default "openid email"). */
   scope?: string;
   /**
-   * When given, POST /dev/token also requires `password` and checks it here (e.g. against the users
-   * repository), so the endpoint is no weaker than a password login.
+   * When given, POST /dev/token also requires `password` and checks it here (`tessera serve` passes
+   * the auth core's check, with the same failed-login throttle as IMAP, SMTP and JMAP), so the
+   * endpoint is no weaker than a password login. `peer` is the client's address.
    */
-  verifyPassword?: (email: string, password: string) => Promise<boolean>;
+  verifyPassword?: (email: string, password: string, peer: string) => Promise<PasswordVerdict>;
 }
+
+/** What a password check answered: 401, 429 (throttled: too many failures) or 503 for the last three. */
+export type PasswordVerdict = 'accepted' | 'invalid' | 'throttled' | 'unavailable';
 
 export interface DevIdp {
   readonly issuer: string;
@@ -120,11 +124,14 @@ async function handleDevToken(
   const form = await readForm(req);
   if (!form) return send(413, 'request too large\n');
   const email = form.get('email') ?? '';
-  if (!idp.hasUser(email)) return send(404, 'unknown user\n');
   if (options.verifyPassword) {
-    const ok = await options.verifyPassword(email, form.get('password') ?? '');
-    if (!ok) return send(401, 'invalid credentials\n');
+    // Checked before the user list, so unknown names are throttled and answered like wrong passwords.
+    const verdict = await options.verifyPassword(email, form.get('password') ?? '', req.socket.remoteAddress ?? '');
+    if (verdict === 'invalid') return send(401, 'invalid credentials\n');
+    if (verdict === 'throttled') return send(429, 'too many failed attempts, try again later\n');
+    if (verdict === 'unavailable') return send(503, 'password check temporarily unavailable\n');
   }
+  if (!idp.hasUser(email)) return send(404, 'unknown user\n');
   const token = await idp.issueToken(email);
   options.logger.info({ event: 'devidp-token', user: email }, 'development token issued');
   return send(200, `${token.accessToken}\n`);

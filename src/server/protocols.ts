@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { AuthService } from '../auth/service.js';
 import { controlHttpActive } from '../config/control.js';
 import { createDeliveryCore, type DeliveryCore } from '../delivery/index.js';
-import { startDevIdp, devIdpBannerLines, type DevIdp } from '../devidp/index.js';
+import { startDevIdp, devIdpBannerLines, type DevIdp, type PasswordVerdict } from '../devidp/index.js';
+import type { AuthResult } from '../auth/types.js';
 import { MemoryEventBus } from '../events/index.js';
 import type { EventBus } from '../events/types.js';
 import { createImapServers } from '../imap/index.js';
@@ -58,7 +59,7 @@ const sweepers = new Map<MailStore, StoreSweeper>();
 
 export const authResource = sharedResource<AuthService>(
   'auth core',
-  (ctx) => new AuthService({ users: ctx.users, logger: ctx.logger.child({ component: 'auth' }) }),
+  (ctx) => new AuthService({ users: ctx.users, logger: ctx.logger.child({ component: 'auth' }), throttle: ctx.config.authThrottle }),
   (auth) => auth.close(),
 );
 
@@ -120,14 +121,15 @@ class DevIdpServer implements ProtocolServer {
     const { devIdp } = this.ctx.config.settings;
     this.listeners = await this.ctx.use(listenersResource);
     this.users = (await this.ctx.users.list()).map((u) => u.username);
+    const auth = await this.ctx.use(authResource);
     this.idp = await startDevIdp({
       port: devIdp.port,
       issuer: devIdp.issuer,
       users: this.users.map((email) => ({ email })),
       audience: firstAudience(this.ctx) ?? 'urn:tessera:mail',
       logger: this.ctx.logger.child({ component: 'devidp' }),
-      // The token endpoint is no weaker than a password login.
-      verifyPassword: (email, password) => this.ctx.users.verifyPassword(email, password),
+      // The token endpoint is no weaker than a password login: same check, throttle and audit.
+      verifyPassword: async (email, password, peer) => passwordVerdict(await auth.verifyPasswordGrant(email, password, peer)),
     });
   }
 
@@ -164,6 +166,12 @@ class DevIdpServer implements ProtocolServer {
     await this.idp?.stop();
     this.idp = undefined;
   }
+}
+
+function passwordVerdict(result: AuthResult): PasswordVerdict {
+  if (result.ok) return 'accepted';
+  if (result.failure.code === 'throttled') return 'throttled';
+  return result.failure.code === 'temporary' ? 'unavailable' : 'invalid';
 }
 
 function firstAudience(ctx: ServerContext): string | undefined {

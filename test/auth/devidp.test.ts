@@ -18,7 +18,7 @@ before(async () => {
     users: [{ email: DEMO }],
     audience: 'urn:tessera:mail',
     logger: silentLogger(),
-    verifyPassword: async (email, password) => email === DEMO && password === 'demo',
+    verifyPassword: async (email, password) => (email === DEMO && password === 'demo' ? 'accepted' : 'invalid'),
   });
 });
 

@@ -79,7 +79,7 @@ export async function startImap(options: HarnessOptions = {}): Promise<ImapHarne
   const events = new MemoryEventBus(logger);
   const store = await openSqliteStore({ dataDir: dir, events, logger });
   const users = new MemoryUsersRepository(options.users ?? {});
-  const auth = new AuthService({ users, logger, throttle: { freeFailures: 1000, lockoutAfter: 100000 } });
+  const auth = new AuthService({ users, logger, throttle: { userFreeFailures: 1000, userBlockAfter: 100000, addressFreeFailures: 1000, addressBlockAfter: 100000 } });
   let cert: { key: string; cert: string } | undefined;
   const mode = options.tls ?? 'clear';
   if (mode !== 'clear') cert = await testCertificate();

@@ -18,7 +18,7 @@ const logger = silentLogger();
 const events = new MemoryEventBus(logger);
 const store = await openSqliteStore({ dataDir, events, logger });
 const users = new MemoryUsersRepository({ [user]: password });
-const auth = new AuthService({ users, logger, throttle: { freeFailures: 1000, lockoutAfter: 100000 } });
+const auth = new AuthService({ users, logger, throttle: { userFreeFailures: 1000, userBlockAfter: 100000, addressFreeFailures: 1000, addressBlockAfter: 100000 } });
 const sessions = await startTestSessionControl({ bus: events, store, logger, auth, oidc: [] });
 const server = new ImapServer({ auth, store, events, logger, sessions }, imapConfig());
 await server.start();
