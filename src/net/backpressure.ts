@@ -70,3 +70,15 @@ export function whenWritable(socket: Socket, highWater = OUTPUT_HIGH_WATER): Pro
     socket.on('close', done);
   });
 }
+
+/**
+ * Unsent bytes a server-initiated stream (JMAP EventSource, WebSocket pushes) may hold for a client
+ * that has stopped reading. Pushes cannot be withheld like replies (the client asked for nothing),
+ * so past this the stream is closed; the client reconnects and resynchronises from its last state.
+ */
+export const PUSH_BACKLOG_LIMIT = 1024 * 1024;
+
+/** True when a push stream with `unsent` bytes queued must be closed rather than written to. */
+export function pushBacklogExceeded(unsent: number, limit = PUSH_BACKLOG_LIMIT): boolean {
+  return unsent > limit;
+}
