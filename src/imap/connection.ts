@@ -200,6 +200,9 @@ export class ImapConnection {
 
   /** Ends the connection: the client may read what was written, then the socket goes. */
   destroy(): void {
+    // Nothing more is read: a client still sending (a refused literal's bytes) costs us no work
+    // while it has the linger time to read our last words.
+    holdInput(this.socket, 'input');
     this.socket.end();
     const socket = this.socket;
     setTimeout(() => socket.destroy(), CLOSE_LINGER_MS).unref();
