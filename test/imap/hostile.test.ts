@@ -4,11 +4,11 @@
 // the high-water mark; its commands wait unread).
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import dc from 'node:diagnostics_channel';
 import net from 'node:net';
 import { startImap, type ImapHarness } from './harness.js';
 import { RawClient } from './raw-client.js';
 import { waitFor, withDeadline } from '../support/wait.js';
+import { watchServerSockets } from '../support/server-sockets.js';
 import { OUTPUT_HIGH_WATER } from '../../src/net/index.js';
 
 const USER = 'alice@example.org';
@@ -72,27 +72,6 @@ test('a LOGIN literal one byte under the pre-authentication limit works; after l
   d.close();
 });
 
-/** Server-side sockets accepted on `port`, each with the most output it ever held unflushed. */
-function watchServerSockets(port: number): { sockets: net.Socket[]; maxUnflushed: () => number; stop: () => void } {
-  const sockets: net.Socket[] = [];
-  let max = 0;
-  const channel = dc.channel('net.server.socket');
-  const onSocket = (message: unknown): void => {
-    const socket = (message as { socket: net.Socket }).socket;
-    if (socket.localPort !== port) return;
-    sockets.push(socket);
-    // Observe every write: the peak is what matters, not what a sample happens to see.
-    const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
-    (socket as unknown as { write: (...args: unknown[]) => boolean }).write = (...args: unknown[]) => {
-      const ok = write(...args);
-      max = Math.max(max, socket.writableLength);
-      return ok;
-    };
-  };
-  channel.subscribe(onSocket);
-  return { sockets, maxUnflushed: () => max, stop: () => channel.unsubscribe(onSocket) };
-}
-
 test('a client that pipelines CAPABILITY and never reads: the server holds at most the high-water mark, then answers all in order', async () => {
   const watch = watchServerSockets(h.port);
   const client = net.connect(h.port, '127.0.0.1');
@@ -103,7 +82,7 @@ test('a client that pipelines CAPABILITY and never reads: the server holds at mo
     const lines: string[] = [];
     for (let i = 0; i < n; i++) lines.push(`t${i} CAPABILITY\r\n`);
     client.write(lines.join(''));
-    const server = await waitFor('the server side of the connection', () => watch.sockets[0]);
+    const server = await waitFor('the server side of the connection', () => watch.sockets.find((sock) => sock.remotePort === client.localPort));
     // The stall: our replies fill the kernel's buffers, then the server's own, and it stops reading.
     await waitFor('the server to stop reading the client', () => server.writableLength > OUTPUT_HIGH_WATER && server.isPaused(), 60_000);
 
