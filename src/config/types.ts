@@ -88,6 +88,11 @@ export interface ImapServerConfig extends ListenerCommon {
    * James' "0 = unlimited" arrives here as Number.MAX_SAFE_INTEGER, so consumers just compare.
    */
   maxLiteralSize: number;
+  /**
+   * Before authentication, the longest line and the largest literal accepted (bytes): only what
+   * LOGIN or AUTHENTICATE can need. Larger literal announcements are refused unread.
+   */
+  preAuthSizeLimit: number;
 }
 
 export type AnnounceMode = 'always' | 'forUnauthorizedAddresses' | 'never';

@@ -4,12 +4,16 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../log/logger.js';
-import { isHeldForOutput, writeWithBackpressure } from '../net/index.js';
+import { holdInput, releaseInput, whenWritable, writeWithBackpressure } from '../net/index.js';
 import { CommandFramer, type FrameEvent, type FramerLimits } from './proto/framer.js';
 import { toBuffer, type Wire } from './proto/serialize.js';
 
-/** Pause reading when this much unprocessed input is buffered (pipelining floods). */
-const INPUT_HIGH_WATER = 1 << 20;
+/**
+ * Pause reading when this much unprocessed input is buffered (pipelining floods). Small on purpose:
+ * the framer asks for more whenever it needs it (waitForInput resumes), so a long line or literal
+ * still arrives whole; this only bounds what a client can queue ahead of the command being run.
+ */
+const INPUT_HIGH_WATER = 64 * 1024;
 /** RFC 2177 suggests clients re-issue IDLE every 29 minutes: the idle timeout must outlast that. */
 const IDLE_TIMEOUT_SECONDS = 1800;
 /** How long a closing client gets to read our last words before the socket is destroyed. */
@@ -18,6 +22,7 @@ const CLOSE_LINGER_MS = 1000;
 export interface ConnectionOptions {
   socket: Socket;
   secure: boolean;
+  /** Limits the connection starts with (the pre-authentication ones); see setLimits. */
   limits: FramerLimits;
   /** Seconds of inactivity before `* BYE Autologout`. */
   timeoutSeconds: number;
@@ -32,6 +37,7 @@ export class ImapConnection {
   private socket: Socket;
   private isSecure: boolean;
   private framer: CommandFramer;
+  private currentLimits: FramerLimits;
   private waiter?: () => void;
   /** Set while a wait may be cut short by interrupt() (IDLE). */
   private interruptible = false;
@@ -43,6 +49,7 @@ export class ImapConnection {
     this.isSecure = options.secure;
     this.remoteAddress = options.socket.remoteAddress ?? 'unknown';
     this.localPort = options.socket.localPort;
+    this.currentLimits = options.limits;
     this.framer = new CommandFramer(options.limits);
     this.attach(this.socket);
   }
@@ -59,6 +66,17 @@ export class ImapConnection {
     return this.closed;
   }
 
+  /** The line and literal limits in force now. */
+  get limits(): FramerLimits {
+    return this.currentLimits;
+  }
+
+  /** Switches limits (at authentication) from the next command on; input already read is kept. */
+  setLimits(limits: FramerLimits): void {
+    this.currentLimits = limits;
+    this.framer.setLimits(limits);
+  }
+
   /** Called once when the connection ends, whoever ended it. */
   onClose(listener: () => void): void {
     this.closeListeners.push(listener);
@@ -69,6 +87,15 @@ export class ImapConnection {
   write(data: Wire | Wire[]): void {
     if (this.closed) return;
     writeWithBackpressure(this.socket, Array.isArray(data) ? toBuffer(data) : typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+  }
+
+  /**
+   * Resolves once unflushed output is below the network edge's high-water mark. The dispatcher awaits
+   * it before each command, so a client that pipelines commands and never reads gets no further
+   * replies queued: its input stays unread (and paused) instead.
+   */
+  writable(): Promise<void> {
+    return whenWritable(this.socket);
   }
 
   /** Waits while the socket's send buffer is full, so large FETCH responses do not pile up in memory. */
@@ -143,7 +170,7 @@ export class ImapConnection {
   }
 
   private async waitForInput(interruptible: boolean): Promise<void> {
-    if (this.socket.isPaused() && !isHeldForOutput(this.socket)) this.socket.resume();
+    releaseInput(this.socket, 'input');
     this.interruptible = interruptible;
     await new Promise<void>((resolve) => {
       this.waiter = resolve;
@@ -162,7 +189,7 @@ export class ImapConnection {
   /** STARTTLS: drops anything the client pipelined after the command, then upgrades the socket. */
   async upgradeTls(): Promise<void> {
     if (!this.options.startTls) throw new Error('TLS not configured');
-    this.framer = new CommandFramer(this.options.limits);
+    this.framer = new CommandFramer(this.currentLimits);
     const raw = this.socket;
     this.detach(raw);
     const secure = await this.options.startTls(raw);
@@ -173,6 +200,9 @@ export class ImapConnection {
 
   /** Ends the connection: the client may read what was written, then the socket goes. */
   destroy(): void {
+    // Nothing more is read: a client still sending (a refused literal's bytes) costs us no work
+    // while it has the linger time to read our last words.
+    holdInput(this.socket, 'input');
     this.socket.end();
     const socket = this.socket;
     setTimeout(() => socket.destroy(), CLOSE_LINGER_MS).unref();
@@ -187,8 +217,10 @@ export class ImapConnection {
   }
 
   private readonly onData = (chunk: Buffer): void => {
+    // After we ended the connection nothing more is read: a client still sending is not buffered.
+    if (this.closed) return;
     this.framer.push(chunk);
-    if (this.framer.pendingBytes > INPUT_HIGH_WATER) this.socket.pause();
+    if (this.framer.pendingBytes > INPUT_HIGH_WATER) holdInput(this.socket, 'input');
     this.wake();
   };
 

@@ -1,6 +1,7 @@
 // Command dispatch for one IMAP session: greets, reads framed commands one at a time in order,
 // checks tag, name and state, runs the handler from the command table, and writes the tagged reply
 // with the selected mailbox's updates before it. Handlers live in ./commands, one file each.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FrameEvent } from './proto/framer.js';
 import { tokenize, type Token } from './proto/tokens.js';
 import { Args } from './proto/args.js';
@@ -19,6 +20,13 @@ function isValidTag(tag: string): boolean {
 export async function runSession(s: ImapSession): Promise<void> {
   s.write(`* OK [CAPABILITY ${s.capabilities().join(' ')}] ${s.config.helloName} IMAP4rev1 server ready\r\n`);
   while (!s.isClosed && s.state !== 'logout') {
+    // Output back-pressure: a client that has not read our replies gets no further command run (its
+    // input stays unread), so what we hold for it stays below the high-water mark plus one reply.
+    await s.connection.writable();
+    // Fairness: one command per turn of the event loop, so a connection with thousands of commands
+    // pipelined cannot hold the process while others (a user logging in) wait.
+    await nextTurn();
+    if (s.isClosed) break;
     const ev = await s.connection.nextEvent('command');
     if (!ev) break;
     if (ev.type === 'continue') {
@@ -46,18 +54,32 @@ export async function runSession(s: ImapSession): Promise<void> {
   if (s.state === 'logout') s.destroy();
 }
 
+/**
+ * A command refused by the framer's limits, before its oversized part was read. Before
+ * authentication the limits are the small pre-login ones; a client that sends a line past them there
+ * is not a mail client (a login fits), and is disconnected rather than answered line after line.
+ */
 function handleReject(s: ImapSession, ev: Extract<FrameEvent, { type: 'reject' }>): void {
   const tag = ev.tag;
+  const limits = s.connection.limits;
+  const preAuth = s.state === 'notauth';
+  const when = preAuth ? ' before authentication' : '';
   if (ev.reason === 'literal-too-big') {
-    const text = `Literal too large (limit ${s.config.maxLiteralSize} bytes)`;
-    s.write(ev.command === 'APPEND' ? `${tag} NO [TOOBIG] ${text}\r\n` : `${tag} BAD [TOOBIG] ${text}\r\n`);
+    const text = `Literal too large (limit ${limits.maxLiteralSize} bytes${when})`;
+    // RFC 4469/7889: APPEND of a message over the limit is NO [TOOBIG]; anything else is BAD.
+    s.write(ev.command === 'APPEND' && !preAuth ? `${tag} NO [TOOBIG] ${text}\r\n` : `${tag} BAD [TOOBIG] ${text}\r\n`);
     if (ev.fatal) {
+      // The literal's bytes are already on their way and we cannot tell where it ends.
       s.write('* BYE Non-synchronising literal over the limit\r\n');
       s.destroy();
     }
     return;
   }
-  s.write(`${tag} BAD [TOOBIG] Command line too long (limit ${s.config.maxLineLength} bytes)\r\n`);
+  s.write(`${tag} BAD [TOOBIG] Command line too long (limit ${limits.maxLineLength} bytes${when})\r\n`);
+  if (preAuth) {
+    s.write('* BYE Too much input before authentication\r\n');
+    s.destroy();
+  }
 }
 
 async function dispatch(s: ImapSession, tokens: Token[] | ImapError): Promise<void> {

@@ -8,6 +8,7 @@ import { ImapConnection } from './connection.js';
 import { ImapSession } from './session.js';
 import { runSession } from './dispatch.js';
 import type { ImapDeps } from './types.js';
+import { preAuthLimits } from './limits.js';
 
 export class ImapServer implements ProtocolServer {
   readonly name: string;
@@ -52,7 +53,7 @@ export class ImapServer implements ProtocolServer {
     const connection = new ImapConnection({
       socket: accepted.socket,
       secure: accepted.secure,
-      limits: { maxLineLength: this.config.maxLineLength, maxLiteralSize: this.config.maxLiteralSize },
+      limits: preAuthLimits(this.config),
       timeoutSeconds: this.config.timeout,
       logger,
       ...(this.listener.canStartTls ? { startTls: (raw) => this.listener.startTls(raw) } : {}),

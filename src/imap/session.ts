@@ -15,6 +15,7 @@ import type { ImapDeps, SessionState } from './types.js';
 import type { SearchContext } from './search/context.js';
 import type { ImapConnection } from './connection.js';
 import { refreshSelected } from './refresh.js';
+import { authenticatedLimits } from './limits.js';
 
 export interface SessionOptions {
   config: ImapServerConfig;
@@ -212,6 +213,7 @@ export class ImapSession {
     await this.store.ensureAccount(principal.user);
     this.account = principal.user;
     this.state = 'auth';
+    this.connection.setLimits(authenticatedLimits(this.config));
   }
 
   /** Ends the connection at session control's request, wherever the session is (IDLE included). */

@@ -1,28 +1,84 @@
-// Output back-pressure for line protocols: a client that pipelines commands without reading our
-// replies gets its input paused until the replies it has not read are flushed ('drain'). One
-// mechanism for IMAP and SMTP, per socket (a STARTTLS upgrade starts afresh on the new socket).
+// Flow control for line protocols, one mechanism for IMAP and SMTP, per socket (a STARTTLS upgrade
+// starts afresh on the new socket). Two rules keep a connection's memory bounded whatever the client
+// does:
+//  - output: past a high-water mark of unflushed replies, reading from the client stops until
+//    'drain', and the protocol stops running commands it has already read (whenWritable) — pausing
+//    the socket alone is not enough, since every command already buffered would still be answered;
+//  - input: a protocol that holds unprocessed input past its own mark pauses reading until it has
+//    consumed it.
+// Reading resumes only when no reason to hold it remains, so one rule never undoes the other.
 import type { Socket } from 'node:net';
 
-/** Unflushed output above which reading from the client stops. */
-export const OUTPUT_HIGH_WATER = 256 * 1024;
+/**
+ * Unflushed output above which reading from the client stops and no further command is run. Larger
+ * than a socket's own writableHighWaterMark (16 KiB), so 'drain' always follows crossing it.
+ */
+export const OUTPUT_HIGH_WATER = 128 * 1024;
 
-const held = new WeakSet<Socket>();
+/** Why reading from a socket is paused. */
+export type InputHold = 'output' | 'input';
 
-/** Writes `data`; pauses reading from `socket` while more than `highWater` bytes wait to be sent. */
+const holds = new WeakMap<Socket, Set<InputHold>>();
+
+/** Stops reading from `socket` for `reason` (idempotent). */
+export function holdInput(socket: Socket, reason: InputHold): void {
+  let set = holds.get(socket);
+  if (!set) {
+    set = new Set();
+    holds.set(socket, set);
+  }
+  set.add(reason);
+  socket.pause();
+}
+
+/** Drops `reason`; reading resumes once no reason is left. */
+export function releaseInput(socket: Socket, reason: InputHold): void {
+  const set = holds.get(socket);
+  if (!set?.delete(reason) || set.size > 0) return;
+  if (!socket.destroyed) socket.resume();
+}
+
+/** Writes `data`; stops reading from `socket` while more than `highWater` bytes wait to be sent. */
 export function writeWithBackpressure(socket: Socket, data: string | Uint8Array, highWater = OUTPUT_HIGH_WATER): void {
   if (socket.destroyed || socket.writableEnded) return;
   socket.write(data);
-  if (socket.writableLength > highWater && !held.has(socket)) {
-    held.add(socket);
-    socket.pause();
-    socket.once('drain', () => {
-      held.delete(socket);
-      socket.resume();
-    });
+  if (socket.writableLength > highWater && !isHeldForOutput(socket)) {
+    holdInput(socket, 'output');
+    socket.once('drain', () => releaseInput(socket, 'output'));
   }
 }
 
-/** True while reading is paused for unflushed output: input-side flow control must not resume it. */
+/** True while reading is paused for unflushed output. */
 export function isHeldForOutput(socket: Socket): boolean {
-  return held.has(socket);
+  return holds.get(socket)?.has('output') ?? false;
+}
+
+/**
+ * Resolves once `socket` has at most `highWater` bytes of unflushed output (at once when it has),
+ * or when it closes. A protocol awaits this before running its next command, so a client that
+ * pipelines without reading has at most one command's replies queued beyond the mark.
+ */
+export function whenWritable(socket: Socket, highWater = OUTPUT_HIGH_WATER): Promise<void> {
+  if (socket.destroyed || socket.writableLength <= highWater) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
+  });
+}
+
+/**
+ * Unsent bytes a server-initiated stream (JMAP EventSource, WebSocket pushes) may hold for a client
+ * that has stopped reading. Pushes cannot be withheld like replies (the client asked for nothing),
+ * so past this the stream is closed; the client reconnects and resynchronises from its last state.
+ */
+export const PUSH_BACKLOG_LIMIT = 1024 * 1024;
+
+/** True when a push stream with `unsent` bytes queued must be closed rather than written to. */
+export function pushBacklogExceeded(unsent: number, limit = PUSH_BACKLOG_LIMIT): boolean {
+  return unsent > limit;
 }

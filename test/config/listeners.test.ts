@@ -56,6 +56,7 @@ const mappings: MappingCase[] = [
       assert.deepEqual(s.tokenExpiry, { action: 'disconnect', graceSeconds: 60 });
       assert.equal(s.maxLineLength, 65536);
       assert.equal(s.maxLiteralSize, 64 * 1024 * 1024);
+      assert.equal(s.preAuthSizeLimit, 64 * 1024, 'before login: 64 KiB per line and literal');
       assert.match(s.source, /imapserver\.xml, block 1$/);
     },
   },
@@ -82,7 +83,7 @@ const mappings: MappingCase[] = [
     name: 'limits, connectiontimeout, maxLineLength and literalSizeLimit with units',
     files: {
       'imapserver.xml': imapXml(
-        imapBlock('<connectionLimit>100</connectionLimit><connectionLimitPerIP>10</connectionLimitPerIP><connectiontimeout>600</connectiontimeout><maxLineLength>8192</maxLineLength><literalSizeLimit>20M</literalSizeLimit>', '127.0.0.1:1'),
+        imapBlock('<connectionLimit>100</connectionLimit><connectionLimitPerIP>10</connectionLimitPerIP><connectiontimeout>600</connectiontimeout><maxLineLength>8192</maxLineLength><literalSizeLimit>20M</literalSizeLimit><preAuthSizeLimit>16K</preAuthSizeLimit>', '127.0.0.1:1'),
         imapBlock('<timeout>900</timeout><literalSizeLimit>0</literalSizeLimit>', '127.0.0.1:2'),
       ),
     },
@@ -93,6 +94,7 @@ const mappings: MappingCase[] = [
       assert.equal(a.timeout, 600);
       assert.equal(a.maxLineLength, 8192);
       assert.equal(a.maxLiteralSize, 20 * 1024 * 1024);
+      assert.equal(a.preAuthSizeLimit, 16 * 1024);
       const b = imap(l, 1);
       assert.equal(b.name, 'imap-2');
       assert.equal(b.timeout, 900, 'James IMAP samples write <timeout>');
@@ -395,6 +397,11 @@ const errors: ErrorCase[] = [
     error: { file: 'imapserver.xml', key: 'imapserver[1].timeout', value: '90', fix: 'keep only imapserver[1].connectiontimeout' },
   },
   // Invalid values.
+  {
+    name: 'preAuthSizeLimit too small for a login with a token',
+    files: { 'imapserver.xml': imapXml(imapBlock('<preAuthSizeLimit>1K</preAuthSizeLimit>')) },
+    error: { file: 'imapserver.xml', key: 'imapserver[1].preAuthSizeLimit', value: '1K', fix: 'at least 4096 bytes' },
+  },
   {
     name: 'port out of range',
     files: { 'imapserver.xml': imapXml(imapBlock('', '127.0.0.1:70000')) },

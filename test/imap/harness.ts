@@ -69,6 +69,7 @@ export function imapConfig(overrides: Partial<ImapServerConfig> = {}): ImapServe
     source: 'test',
     maxLineLength: 65536,
     maxLiteralSize: 50 * 1024 * 1024,
+    preAuthSizeLimit: 64 * 1024,
     ...overrides,
   };
 }

@@ -44,7 +44,15 @@ export class CommandFramer {
   private discarding = false;
   private firstLineStart: Buffer | null = null;
 
-  constructor(private readonly limits: FramerLimits) {}
+  constructor(private limits: FramerLimits) {}
+
+  /**
+   * New limits from the next line on (IMAP tightens them before authentication). Whatever is
+   * already buffered or being read was accepted under the old ones.
+   */
+  setLimits(limits: FramerLimits): void {
+    this.limits = limits;
+  }
 
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../../auth/types.js';
 import type { JmapBackend, StateChange } from '../backend.js';
 import { sendProblem, plainProblem } from '../http/respond.js';
+import { pushBacklogExceeded } from '../../net/index.js';
 
 /** Clients may ask for pings every few seconds; below this the server would mostly be pinging. */
 const MIN_PING_SECONDS = 5;
@@ -50,23 +51,32 @@ export function serveEventSource(
   res.flushHeaders();
   let timer: NodeJS.Timeout | undefined;
   let ended = false;
-  const end = (): void => {
+  /** Closes the stream: politely, or at once for a client that is not reading (`drop`). */
+  const finish = (drop: boolean): void => {
     if (ended) return;
     ended = true;
     unsubscribe();
     untrack();
     if (timer) clearInterval(timer);
-    res.end();
+    if (drop) res.destroy();
+    else res.end();
+  };
+  const end = (): void => finish(false);
+  /** Writes an event, or drops a client that has stopped reading instead of buffering for it. */
+  const write = (event: string): void => {
+    if (ended) return;
+    if (pushBacklogExceeded(res.writableLength)) finish(true);
+    else res.write(event);
   };
   const send = (change: StateChange): void => {
     if (ended) return;
-    res.write(`event: state\ndata: ${JSON.stringify(change)}\n\n`);
+    write(`event: state\ndata: ${JSON.stringify(change)}\n\n`);
     if (params.closeAfterState) end();
   };
   const unsubscribe = backend.subscribe(principal, params.types, send);
   const untrack = track(end);
   if (params.ping > 0) {
-    timer = setInterval(() => res.write(`event: ping\ndata: ${JSON.stringify({ interval: params.ping })}\n\n`), params.ping * 1000);
+    timer = setInterval(() => write(`event: ping\ndata: ${JSON.stringify({ interval: params.ping })}\n\n`), params.ping * 1000);
     timer.unref();
   }
   req.on('close', end);

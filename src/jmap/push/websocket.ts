@@ -10,6 +10,7 @@ import { RequestProblem } from '../errors.js';
 import { parseJsonBody, toJmapRequest } from '../core/parse.js';
 import { isJsonObject } from '../core/types.js';
 import type { CoreLimits } from '../capabilities.js';
+import { pushBacklogExceeded } from '../../net/index.js';
 
 export function pushStateOf(change: StateChange): string {
   const canonical = Object.keys(change.changed)
@@ -28,7 +29,15 @@ export function serveWebSocket(
   let unsubscribe: (() => void) | undefined;
   let inFlight = 0;
   const sendJson = (v: unknown): void => {
-    if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(v));
+    if (socket.readyState !== socket.OPEN) return;
+    // A client that stops reading (pushes, or requests it never collects answers to) is dropped
+    // rather than buffered for; a close frame would queue behind the backlog, so terminate.
+    if (pushBacklogExceeded(socket.bufferedAmount)) {
+      logger.info({ user: principal.user, unsent: socket.bufferedAmount }, 'JMAP WebSocket client not reading: closed');
+      socket.terminate();
+      return;
+    }
+    socket.send(JSON.stringify(v));
   };
   const problem = (p: RequestProblem, requestId: unknown): void => {
     const body: Record<string, unknown> = { '@type': 'RequestError', ...p.toJSON() };

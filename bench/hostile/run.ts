@@ -1,0 +1,113 @@
+// Hostile-client benchmark (not part of the test suite): `node --import tsx bench/hostile/run.ts
+// [--seconds N] [--connections N]`. The IMAP server runs in a child process; for each attack the
+// bench prints the server's RSS growth over its idle baseline (peak and at the end) and the latency
+// of a legitimate LOGIN made every 250 ms while the attack runs (connect → greeting → LOGIN → OK).
+// Attacks (each run by ./attacker.ts in its own process), each with N connections (default 200) for D seconds (default 30):
+//  - preauth-literal: unauthenticated connections announce 64 MiB literals and send the bytes anyway;
+//  - pipeline-no-read: connections pipeline CAPABILITY without ever reading a reply.
+// (The SMTP attack of issue #15 — MX sessions sending 40 MB of DATA slowly — belongs in ATTACKS
+// once the SMTP server is started by this bench's child.)
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import net from 'node:net';
+
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '30' }, connections: { type: 'string', default: '200' } } });
+const SECONDS = Number(values.seconds);
+const CONNECTIONS = Number(values.connections);
+const MB = 1024 * 1024;
+
+interface Mem {
+  rss: number;
+  connections: number;
+}
+
+const child = fork(fileURLToPath(new URL('./server-child.ts', import.meta.url)), [], {
+  execArgv: ['--import', 'tsx'],
+  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+});
+const { port } = await new Promise<{ port: number }>((resolve) => child.once('message', (m) => resolve(m as { port: number })));
+const mem = (): Promise<Mem> =>
+  new Promise((resolve) => {
+    child.once('message', (m) => resolve(m as Mem));
+    child.send('mem');
+  });
+
+/** Resolves when `socket` has received a line starting with `prefix`; with the ms it took. */
+function awaitLine(socket: net.Socket, prefix: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const onData = (d: Buffer): void => {
+      buf += d.toString('latin1');
+      if (buf.split('\r\n').some((l) => l.startsWith(prefix))) {
+        socket.off('data', onData);
+        resolve();
+      }
+    };
+    socket.on('data', onData);
+    socket.once('close', () => reject(new Error(`closed before ${prefix}`)));
+  });
+}
+
+/** One legitimate login: ms from connect to the tagged OK. */
+async function legitimateLogin(): Promise<number> {
+  const start = performance.now();
+  const s = net.connect(port, '127.0.0.1');
+  s.on('error', () => undefined);
+  try {
+    await awaitLine(s, '* OK');
+    const ok = awaitLine(s, 'l OK');
+    s.write('l LOGIN owner@example.org owner-password\r\n');
+    await ok;
+    return performance.now() - start;
+  } finally {
+    s.destroy();
+  }
+}
+
+const ATTACKS: Array<[string, string]> = [
+  ['preauth-literal', '64 MiB literal announcements before login, bytes sent anyway'],
+  ['pipeline-no-read', 'CAPABILITY pipelined, replies never read'],
+];
+
+function percentile(xs: number[], p: number): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+console.log(`hostile clients: ${CONNECTIONS} connections per attack, ${SECONDS} s each`);
+for (const [name, description] of ATTACKS) {
+  await legitimateLogin();
+  const base = await mem();
+  const stopAt = Date.now() + SECONDS * 1000;
+  const attacker = fork(fileURLToPath(new URL('./attacker.ts', import.meta.url)), [name, String(port), String(SECONDS), String(CONNECTIONS)], {
+    execArgv: ['--import', 'tsx'],
+    stdio: 'inherit',
+  });
+  const attackerDone = new Promise((resolve) => attacker.once('exit', resolve));
+  const latencies: number[] = [];
+  let failures = 0;
+  let peak = base.rss;
+  let peakConnections = 0;
+  while (Date.now() < stopAt) {
+    await new Promise((r) => setTimeout(r, 250));
+    const m = await mem();
+    peak = Math.max(peak, m.rss);
+    peakConnections = Math.max(peakConnections, m.connections);
+    try {
+      latencies.push(await legitimateLogin());
+    } catch {
+      failures++;
+    }
+  }
+  const during = await mem();
+  await attackerDone;
+  console.log(`\n${name}: ${description}`);
+  console.log(`  server RSS: baseline ${(base.rss / MB).toFixed(0)} MB, peak +${((peak - base.rss) / MB).toFixed(0)} MB, at end +${((during.rss - base.rss) / MB).toFixed(0)} MB; up to ${peakConnections} connections`);
+  console.log(
+    `  legitimate LOGIN during the attack: ${latencies.length} ok, ${failures} failed; p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms`,
+  );
+  // Let the server settle before the next attack's baseline.
+  await new Promise((r) => setTimeout(r, 2000));
+}
+child.send('stop');
