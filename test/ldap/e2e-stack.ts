@@ -43,7 +43,20 @@ export interface LdapStack {
 async function writeConf(confDir: string, dataDir: string, domain: string, slapd: SlapdServer, idp: TestIdp): Promise<void> {
   await writeFile(
     join(confDir, 'tessera.properties'),
-    [`data.dir=${dataDir}`, 'log.level=info', 'shutdown.timeout=2', 'devIdp.enabled=false', 'demo.seed=false', ''].join('\n'),
+    [
+      `data.dir=${dataDir}`,
+      'log.level=info',
+      'shutdown.timeout=2',
+      'devIdp.enabled=false',
+      'demo.seed=false',
+      // These tests send dozens of deliberately wrong logins from one address (injection-shaped
+      // names); throttling is tested in test/e2e/login-throttle.test.ts, not here.
+      'auth.throttle.address.freeFailures=1000',
+      'auth.throttle.address.blockAfter=100000',
+      'auth.throttle.user.freeFailures=1000',
+      'auth.throttle.user.blockAfter=100000',
+      '',
+    ].join('\n'),
   );
   await writeFile(
     join(confDir, 'domainlist.xml'),
