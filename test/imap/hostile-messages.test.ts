@@ -25,8 +25,7 @@ const EVERY_ITEM = [
 ];
 
 async function appendAndFetch(mailbox: string, message: Buffer): Promise<string[]> {
-  const c = await RawClient.connect(h.port);
-  assert.match((await c.command('l', `LOGIN ${USER} ${PASS}`)).at(-1)!, /^l OK/);
+  const c = await RawClient.loggedIn(h.port, USER, PASS);
   assert.match((await c.command('c', `CREATE ${mailbox}`)).at(-1)!, /^c OK/);
   c.write(`a APPEND ${mailbox} {${message.length}}\r\n`);
   assert.match(await c.readLine(), /^\+ /);

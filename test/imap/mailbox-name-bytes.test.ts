@@ -12,8 +12,7 @@ let h: ImapHarness;
 let c: RawClient;
 before(async () => {
   h = await startImap({ users: { [USER]: PASS } });
-  c = await RawClient.connect(h.port);
-  assert.match((await c.command('l', `LOGIN ${USER} ${PASS}`)).at(-1)!, /^l OK/);
+  c = await RawClient.loggedIn(h.port, USER, PASS);
 });
 after(async () => {
   c.close();

@@ -25,6 +25,17 @@ export class RawClient {
     socket.on('error', () => undefined);
   }
 
+  /** A clear connection already logged in with LOGIN (throws with the server's answer otherwise). */
+  static async loggedIn(port: number, user: string, password: string): Promise<RawClient> {
+    const c = await RawClient.connect(port);
+    const last = (await c.command('l', `LOGIN ${user} ${password}`)).at(-1) ?? '';
+    if (!/^l OK/.test(last)) {
+      c.close();
+      throw new Error(`LOGIN ${user} failed: ${last}`);
+    }
+    return c;
+  }
+
   static async connect(port: number, opts: { tls?: boolean; ca?: string } = {}): Promise<RawClient> {
     const socket = opts.tls
       ? tls.connect({ port, host: '127.0.0.1', servername: 'localhost', ...(opts.ca ? { ca: opts.ca } : { rejectUnauthorized: false }) })

@@ -15,8 +15,7 @@ let h: ImapHarness;
 let c: RawClient;
 before(async () => {
   h = await startImap({ users: { [USER]: PASS } });
-  c = await RawClient.connect(h.port);
-  assert.match((await c.command('l', `LOGIN ${USER} ${PASS}`)).at(-1)!, /^l OK/);
+  c = await RawClient.loggedIn(h.port, USER, PASS);
   for (const subject of ['alpha', 'beta']) {
     const m = `From: a@example.org\r\nSubject: ${subject}\r\n\r\nhello\r\n`;
     c.write(`a APPEND INBOX {${m.length}}\r\n`);

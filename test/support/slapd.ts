@@ -8,6 +8,7 @@ import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Attribute, Change, Client } from 'ldapts';
+import { waitFor } from './wait.js';
 import {
   baseEntries,
   defaultLayout,
@@ -109,7 +110,6 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 class SlapdProcess implements SlapdServer {
   readonly url: string;
@@ -173,17 +173,18 @@ class SlapdProcess implements SlapdServer {
     });
     this.child = child;
     process.once('exit', this.killOnExit);
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      if (exitCode !== undefined) {
-        throw new SlapdUnavailableError(`slapd exited (code ${exitCode}) on port ${this.port}: ${stderr.trim()}`);
-      }
-      if ((await canConnect(this.port)) && (!this.ldapsPort || (await canConnect(this.ldapsPort)))) return;
-      if (Date.now() > deadline) {
-        await this.stop();
-        throw new SlapdUnavailableError(`slapd did not listen on port ${this.port} within 15 s: ${stderr.trim()}`);
-      }
-      await sleep(25);
+    const exited = (): SlapdUnavailableError =>
+      new SlapdUnavailableError(`slapd exited (code ${exitCode}) on port ${this.port}: ${stderr.trim()}`);
+    try {
+      // Listening is no event slapd reports: its ports are tried until they answer (or it exits).
+      await waitFor(`slapd to listen on port ${this.port}`, async () => {
+        if (exitCode !== undefined) throw exited();
+        return (await canConnect(this.port)) && (!this.ldapsPort || (await canConnect(this.ldapsPort)));
+      }, 15_000);
+    } catch (err) {
+      if (err instanceof SlapdUnavailableError) throw err;
+      await this.stop();
+      throw new SlapdUnavailableError(`slapd did not listen on port ${this.port} within 15 s: ${stderr.trim()}`);
     }
   }
 
