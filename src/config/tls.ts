@@ -1,8 +1,11 @@
 // TLS material for a listener: PEM key + certificate chain, or a PKCS#12 keystore. Everything is read
 // and test-loaded into a SecureContext at start-up, so a wrong path, a wrong password or a key that
 // does not match its certificate stops the server before it opens a port, not at the first handshake.
+import { access } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
+import path from 'node:path';
 import type { FileContext } from './context.js';
+import { JCEKS_MAGIC, JKS_MAGIC, JksError, readJks } from './jks.js';
 import type { TlsConfig } from './types.js';
 import type { RawValue } from './xml.js';
 
@@ -19,9 +22,6 @@ export interface TlsInput {
   /** Key naming the TLS block, for errors about the block as a whole. */
   blockKey: string;
 }
-
-const JKS_MAGIC = 0xfeedfeed;
-const JCEKS_MAGIC = 0xcececece;
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -65,21 +65,44 @@ export async function loadTls(ctx: FileContext, input: TlsInput): Promise<TlsCon
   return { ...base, selfSigned: true };
 }
 
-async function loadKeystore(ctx: FileContext, input: TlsInput, keystore: RawValue, passphrase: string | undefined): Promise<Pick<TlsConfig, 'pfx' | 'passphrase'>> {
+/** Keystore types James accepts here (Java's KeyStore.getInstance names, any case). */
+const KEYSTORE_TYPES = ['JKS', 'PKCS12'] as const;
+
+async function loadKeystore(ctx: FileContext, input: TlsInput, keystore: RawValue, passphrase: string | undefined): Promise<Partial<TlsConfig>> {
   const { names } = input;
   const declared = input.keystoreType?.raw.toUpperCase();
-  if (declared !== undefined && !['PKCS12', 'JKS', 'JCEKS'].includes(declared) && input.keystoreType) {
-    ctx.fail(input.keystoreType.key, input.keystoreType.raw, 'allowed values: PKCS12 (JKS must be converted to PKCS12)');
+  const file = ctx.resolvePath(keystore.key, keystore.raw);
+  const jceks = `Java's JCEKS keystores are not read; convert it with: keytool -importkeystore -srckeystore ${file} -srcstoretype JCEKS -destkeystore ${file}.p12 -deststoretype PKCS12, then point ${names.keystore} at the .p12 file`;
+  if (declared === 'JCEKS' && input.keystoreType) ctx.fail(input.keystoreType.key, input.keystoreType.raw, jceks, 'JCEKS keystore not supported');
+  if (declared !== undefined && input.keystoreType && !(KEYSTORE_TYPES as readonly string[]).includes(declared)) {
+    ctx.fail(input.keystoreType.key, input.keystoreType.raw, `allowed values: ${KEYSTORE_TYPES.join(', ')} (James' default when absent: JKS; either reads both, as Java does)`);
   }
-  const { path: file, data } = await ctx.readReferenced(keystore.key, keystore.raw, 'keystore');
+  const missing = await missingKeystore(ctx, file);
+  if (missing) {
+    // James' images create conf/keystore on first start; Tessera does the same (src/server/keystore.ts),
+    // as PKCS#12 with the configured <secret>, which Java also opens as keystoreType JKS.
+    return { generateKeystore: { path: file, key: keystore.key, passphrase: passphrase ?? '' } };
+  }
+  const { data } = await ctx.readReferenced(keystore.key, keystore.raw, 'keystore');
   const magic = data.length >= 4 ? data.readUInt32BE(0) : 0;
-  if (declared === 'JKS' || declared === 'JCEKS' || magic === JKS_MAGIC || magic === JCEKS_MAGIC) {
-    ctx.fail(
-      keystore.key,
-      keystore.raw,
-      `Node.js cannot read Java (JKS/JCEKS) keystores; convert it with: keytool -importkeystore -srckeystore ${file} -destkeystore ${file}.p12 -deststoretype PKCS12, then point ${names.keystore} at the .p12 file and set ${names.keystoreType} to PKCS12`,
-      'JKS keystore not supported',
-    );
+  if (magic === JCEKS_MAGIC) ctx.fail(keystore.key, keystore.raw, jceks, 'JCEKS keystore not supported');
+  // Java (keystore.type.compat, on by default) opens a JKS file declared PKCS12 and a PKCS#12 file
+  // declared JKS — James' default type — so the file's own format decides, not keystoreType.
+  if (magic === JKS_MAGIC) {
+    try {
+      const identity = readJks(data, passphrase ?? '');
+      if (identity.otherKeyAliases.length > 0) {
+        ctx.warn(keystore.key, `the keystore holds several private keys; "${identity.alias}" is used, ${identity.otherKeyAliases.map((a) => `"${a}"`).join(', ')} ${identity.otherKeyAliases.length === 1 ? 'is' : 'are'} not`);
+      }
+      return { key: Buffer.from(identity.key), cert: Buffer.from(identity.chain.join('')) };
+    } catch (err) {
+      if (!(err instanceof JksError)) throw err;
+      const fix =
+        err.kind === 'password'
+          ? `check its secret${input.secret ? ` (${input.secret.key})` : ' (none is set, so the empty password was tried)'}`
+          : 'check the file, or convert it to PKCS12 with keytool -importkeystore';
+      ctx.fail(keystore.key, keystore.raw, `the JKS keystore ${file} cannot be used: ${err.message}; ${fix}`, 'unreadable keystore');
+    }
   }
   try {
     createSecureContext({ pfx: data, ...(passphrase === undefined ? {} : { passphrase }) });
@@ -87,4 +110,19 @@ async function loadKeystore(ctx: FileContext, input: TlsInput, keystore: RawValu
     ctx.fail(keystore.key, keystore.raw, `Node.js cannot open this PKCS#12 keystore (${errorText(err)}); check the file and its secret`, 'unreadable keystore');
   }
   return { pfx: data, ...(passphrase === undefined ? {} : { passphrase }) };
+}
+
+/**
+ * True when the keystore does not exist yet but may be created: it is inside the conf directory,
+ * where James' images put the keystore they generate. A missing file anywhere else is a wrong path.
+ */
+async function missingKeystore(ctx: FileContext, file: string): Promise<boolean> {
+  const rel = path.relative(ctx.confDir, file);
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return false;
+  try {
+    await access(file);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT';
+  }
 }

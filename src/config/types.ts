@@ -20,6 +20,11 @@ export interface TlsConfig {
   passphrase?: string;
   /** True when no material was configured and the server's generated self-signed certificate is used. */
   selfSigned: boolean;
+  /**
+   * The configured keystore does not exist yet (first start of a James conf/): `tessera serve` creates
+   * it, self-signed, as PKCS#12 with this passphrase, and fills in `pfx`. `key` names the setting.
+   */
+  generateKeystore?: { path: string; key: string; passphrase: string };
 }
 
 /** RFC 7662 token introspection endpoint. */
@@ -55,6 +60,8 @@ export interface AuthConfig {
   plainAuthEnabled: boolean;
   /** Passwords only over TLS (legacy IMAP `plainAuthDisallowed`). */
   requireSSL: boolean;
+  /** Set when requireSSL was not written and James' default for the protocol applies. */
+  requireSSLDefaulted?: true;
   oidc?: OidcConfig;
 }
 
@@ -122,6 +129,11 @@ export interface SmtpServerConfig extends ListenerCommon {
   maxMessageSize: number;
   maxRecipients: number;
   maxLineLength: number;
+  /**
+   * Upper-case SMTP verbs this listener's James <handlerchain> does not load (today only AUTH, under
+   * NoAuthCmdHandlerLoader): answered 502 and never announced. Empty = every command.
+   */
+  disabledCommands: string[];
 }
 
 export type JmapStrategyName = 'basic' | 'jwt' | 'oidc' | 'xuser';

@@ -44,18 +44,10 @@ async function writeAtomically(path: string, data: string, mode: number): Promis
 }
 
 /**
- * Returns the persisted self-signed certificate, generating it first if needed. `names` are the
- * host names and addresses clients use (helloName, localhost, 127.0.0.1); the first is the CN.
+ * A new RSA key and self-signed server certificate (PEM) for `names`: host names and addresses,
+ * lower-cased and deduplicated; the first host name is the CN, every name a subjectAltName.
  */
-export async function ensureSelfSignedCertificate(dataDir: string, names: string[], logger: Logger): Promise<SelfSignedCertificate> {
-  const { dir, keyPath, certPath } = selfSignedPaths(dataDir);
-  const existing = await readExisting(keyPath, certPath);
-  if (typeof existing !== 'string') {
-    logger.info({ certPath, fingerprint256: existing.x509.fingerprint256 }, `using self-signed certificate at ${certPath}`);
-    return { key: existing.key, cert: existing.cert, keyPath, certPath, fingerprint256: existing.x509.fingerprint256 };
-  }
-  if (existing !== 'missing') logger.warn({ certPath }, `regenerating the self-signed certificate: ${existing}`);
-
+export async function generateSelfSignedPem(names: string[]): Promise<{ names: string[]; key: string; cert: string }> {
   const unique = [...new Set(names.map((n) => n.trim().toLowerCase()).filter(Boolean))];
   const commonName = unique.find((n) => isIP(n) === 0) ?? 'localhost';
   const notBeforeDate = new Date(Date.now() - 60_000);
@@ -76,15 +68,32 @@ export async function ensureSelfSignedCertificate(dataDir: string, names: string
       },
     ],
   });
+  return { names: unique, key: pems.private, cert: pems.cert };
+}
+
+/**
+ * Returns the persisted self-signed certificate, generating it first if needed. `names` are the
+ * host names and addresses clients use (helloName, localhost, 127.0.0.1); the first is the CN.
+ */
+export async function ensureSelfSignedCertificate(dataDir: string, names: string[], logger: Logger): Promise<SelfSignedCertificate> {
+  const { dir, keyPath, certPath } = selfSignedPaths(dataDir);
+  const existing = await readExisting(keyPath, certPath);
+  if (typeof existing !== 'string') {
+    logger.info({ certPath, fingerprint256: existing.x509.fingerprint256 }, `using self-signed certificate at ${certPath}`);
+    return { key: existing.key, cert: existing.cert, keyPath, certPath, fingerprint256: existing.x509.fingerprint256 };
+  }
+  if (existing !== 'missing') logger.warn({ certPath }, `regenerating the self-signed certificate: ${existing}`);
+
+  const { names: unique, key: privatePem, cert: certPem } = await generateSelfSignedPem(names);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   // Key first: a crash in between leaves a mismatched pair, which the next start detects and redoes.
-  await writeAtomically(keyPath, pems.private, 0o600);
-  await writeAtomically(certPath, pems.cert, 0o644);
-  const x509 = new X509Certificate(pems.cert);
+  await writeAtomically(keyPath, privatePem, 0o600);
+  await writeAtomically(certPath, certPem, 0o644);
+  const x509 = new X509Certificate(certPem);
   logger.info({ certPath, keyPath, names: unique, fingerprint256: x509.fingerprint256 }, `generated self-signed certificate at ${certPath}`);
   return {
-    key: Buffer.from(pems.private),
-    cert: Buffer.from(pems.cert),
+    key: Buffer.from(privatePem),
+    cert: Buffer.from(certPem),
     keyPath,
     certPath,
     fingerprint256: x509.fingerprint256,

@@ -1,45 +1,55 @@
-// Gives the generated self-signed certificate to every enabled listener that turns TLS on without
-// configuring key material (TlsConfig.selfSigned), and picks the names the certificate must cover.
+// TLS material `tessera serve` prepares before the listeners start: the generated self-signed
+// certificate for every enabled listener that turns TLS on without configuring key material
+// (TlsConfig.selfSigned), and the names such a certificate must cover.
 import { isIP } from 'node:net';
 import type { TesseraConfig, TlsConfig } from '../config/types.js';
 import type { SelfSignedCertificate } from './context.js';
 
-interface TlsUser {
+export interface TlsUser {
+  /** Listener name, for logs. */
+  name: string;
   tls: TlsConfig;
   helloName?: string;
   hosts: string[];
 }
 
-function listenersNeedingSelfSigned(config: TesseraConfig): TlsUser[] {
+/** Every enabled listener with TLS on whose TLS settings match `wants`. */
+export function tlsUsers(config: TesseraConfig, wants: (tls: TlsConfig) => boolean): TlsUser[] {
   const out: TlsUser[] = [];
-  const wants = (tls: TlsConfig | undefined): tls is TlsConfig => !!tls && tls.selfSigned && (tls.socketTLS || tls.startTLS);
+  const on = (tls: TlsConfig | undefined): tls is TlsConfig => !!tls && (tls.socketTLS || tls.startTLS) && wants(tls);
   for (const l of [...config.imap, ...config.smtp]) {
-    if (l.enabled && wants(l.tls)) out.push({ tls: l.tls, helloName: l.helloName, hosts: l.bind.map((b) => b.host) });
+    if (l.enabled && on(l.tls)) out.push({ name: l.name, tls: l.tls, helloName: l.helloName, hosts: l.bind.map((b) => b.host) });
   }
-  if (config.jmap.enabled && wants(config.jmap.tls)) {
+  if (config.jmap.enabled && on(config.jmap.tls)) {
     let host: string | undefined;
     try {
       host = new URL(config.jmap.urlPrefix).hostname.replace(/^\[|\]$/g, '');
     } catch {
       host = undefined;
     }
-    out.push({ tls: config.jmap.tls, hosts: [config.jmap.bind.host, ...(host ? [host] : [])] });
+    out.push({ name: 'jmap', tls: config.jmap.tls, hosts: [config.jmap.bind.host, ...(host ? [host] : [])] });
   }
   return out;
 }
 
-/** Host names and addresses for the certificate, or undefined when no listener needs it. */
-export function selfSignedNames(config: TesseraConfig): string[] | undefined {
-  const users = listenersNeedingSelfSigned(config);
-  if (users.length === 0) return undefined;
+/** Host names and addresses a certificate for `users` should cover. */
+export function certificateNames(users: TlsUser[]): string[] {
   const wildcard = new Set(['0.0.0.0', '::', '']);
   const names = users.flatMap((u) => [...(u.helloName ? [u.helloName] : []), ...u.hosts.filter((h) => !wildcard.has(h))]);
   // Hello names first (the CN), then the loopback names every local client uses.
   return [...names.filter((n) => isIP(n) === 0), 'localhost', ...names.filter((n) => isIP(n) !== 0), '127.0.0.1', '::1'];
 }
 
+const needsSelfSigned = (tls: TlsConfig): boolean => tls.selfSigned;
+
+/** Host names and addresses for the certificate, or undefined when no listener needs it. */
+export function selfSignedNames(config: TesseraConfig): string[] | undefined {
+  const users = tlsUsers(config, needsSelfSigned);
+  return users.length === 0 ? undefined : certificateNames(users);
+}
+
 export function applySelfSigned(config: TesseraConfig, cert: SelfSignedCertificate): void {
-  for (const { tls } of listenersNeedingSelfSigned(config)) {
+  for (const { tls } of tlsUsers(config, needsSelfSigned)) {
     tls.key = cert.key;
     tls.cert = cert.cert;
   }

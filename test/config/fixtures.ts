@@ -72,9 +72,25 @@ export async function pkcs12(pair: PemPair, password: string): Promise<Buffer> {
   }
 }
 
-/** The first bytes of a Java KeyStore: magic 0xFEEDFEED, version 2, no entries. */
-export function jksBytes(): Buffer {
-  return Buffer.from([0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2, 0, 0, 0, 0]);
+/**
+ * A Java keystore (JKS or JCEKS) holding `pair` under the alias "james", written by the JDK's own
+ * keytool from a PKCS#12 bundle (store and key password both `password`, as James opens them).
+ */
+export async function javaKeystore(pair: PemPair, password: string, type: 'JKS' | 'JCEKS' = 'JKS'): Promise<Buffer> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tessera-jks-'));
+  try {
+    const p12 = path.join(dir, 'bundle.p12');
+    await writeFile(p12, await pkcs12(pair, password));
+    const out = path.join(dir, 'keystore');
+    await run('keytool', [
+      '-importkeystore', '-noprompt',
+      '-srckeystore', p12, '-srcstoretype', 'PKCS12', '-srcstorepass', password, '-srcalias', '1',
+      '-destkeystore', out, '-deststoretype', type, '-deststorepass', password, '-destkeypass', password, '-destalias', 'james',
+    ]);
+    return await readFile(out);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** One <imapserver> block inside <imapservers>. */

@@ -1,18 +1,23 @@
 // TLS material in imapserver.xml / smtpserver.xml / jmap.properties: PEM and PKCS#12 read and
-// test-loaded at start-up, paths resolved as James does, JKS refused with the conversion command.
+// test-loaded at start-up, paths resolved as James does; Java keystores (JKS, James' default type)
+// read as James reads them, whatever keystoreType says; JCEKS refused with the conversion command.
 import assert from 'node:assert/strict';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
+import { createSecureContext } from 'node:tls';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { expectConfigError, expectWarning, imapBlock, imapXml, jksBytes, loadClean, pemPairs, pkcs12, smtpBlock, smtpXml, tempConf, type PemPair } from './fixtures.js';
+import { expectConfigError, expectWarning, imapBlock, imapXml, javaKeystore, loadClean, pemPairs, pkcs12, smtpBlock, smtpXml, tempConf, type PemPair } from './fixtures.js';
 
 let good: PemPair;
 let other: PemPair;
 let p12: Buffer;
+let jks: Buffer;
 
 before(async () => {
   [good, other] = await pemPairs();
   p12 = await pkcs12(good, 'p12-secret');
+  jks = await javaKeystore(good, 'james72laBalle');
 });
 
 const pemTls = (key: string, cert: string, attrs = 'startTLS="true"'): string =>
@@ -85,26 +90,80 @@ describe('TLS material', () => {
     );
   });
 
-  it('refuses a JKS keystore detected by its magic number, with the keytool conversion', async () => {
-    const err = await expectConfigError(
-      { 'imapserver.xml': imapXml(imapBlock('<tls socketTLS="true"><keystore>file://conf/keystore</keystore><secret>james72laBalle</secret></tls>')), keystore: jksBytes() },
-      { file: 'imapserver.xml', key: 'imapserver[1].tls.keystore', value: 'file://conf/keystore', fix: 'keytool -importkeystore' },
-    );
-    assert.match(err.message, /-deststoretype PKCS12/);
-    assert.match(err.message, /<keystoreType> to PKCS12/);
+  it('reads a JKS keystore made by keytool, with or without keystoreType (James\' default type is JKS)', async () => {
+    const loaded = await loadClean({
+      'imapserver.xml': imapXml(
+        imapBlock('<tls socketTLS="true"><keystore>file://conf/keystore</keystore><secret>james72laBalle</secret></tls>', '127.0.0.1:1'),
+        imapBlock('<tls socketTLS="true"><keystore>file://conf/keystore</keystore><keystoreType>JKS</keystoreType><secret>james72laBalle</secret></tls>', '127.0.0.1:2'),
+        // Java's keystore compatibility mode opens a JKS file declared PKCS12, so James starts with it.
+        imapBlock('<tls socketTLS="true"><keystore>file://conf/keystore</keystore><keystoreType>pkcs12</keystoreType><secret>james72laBalle</secret></tls>', '127.0.0.1:3'),
+      ),
+      keystore: jks,
+    });
+    for (const server of loaded.config.imap) {
+      assert.equal(server.tls.pfx, undefined);
+      assert.equal(createPrivateKey(server.tls.key!).export({ type: 'pkcs8', format: 'pem' }), createPrivateKey(good.key).export({ type: 'pkcs8', format: 'pem' }));
+      assert.equal(new X509Certificate(server.tls.cert!).fingerprint256, new X509Certificate(good.cert).fingerprint256);
+      createSecureContext({ key: server.tls.key, cert: server.tls.cert });
+    }
   });
 
-  it('refuses a keystore declared as JKS', async () => {
+  it('reads a PKCS#12 keystore declared JKS or left without keystoreType, as Java does', async () => {
+    const loaded = await loadClean({
+      'smtpserver.xml': smtpXml(
+        smtpBlock('<tls startTLS="true"><keystore>conf/keystore.p12</keystore><keystoreType>JKS</keystoreType><secret>p12-secret</secret></tls>', '127.0.0.1:1'),
+        smtpBlock('<tls startTLS="true"><keystore>conf/keystore.p12</keystore><secret>p12-secret</secret></tls>', '127.0.0.1:2'),
+      ),
+      'keystore.p12': p12,
+    });
+    for (const server of loaded.config.smtp) {
+      assert.deepEqual(server.tls.pfx, p12);
+      assert.equal(server.tls.passphrase, 'p12-secret');
+    }
+  });
+
+  it('refuses a JKS keystore with the wrong secret, naming the secret', async () => {
+    const err = await expectConfigError(
+      { 'imapserver.xml': imapXml(imapBlock('<tls socketTLS="true"><keystore>file://conf/keystore</keystore><secret>wrong</secret></tls>')), keystore: jks },
+      { file: 'imapserver.xml', key: 'imapserver[1].tls.keystore', value: 'file://conf/keystore', fix: 'check its secret (imapserver[1].tls.secret)' },
+    );
+    assert.match(err.message, /integrity check fails/);
+  });
+
+  it('refuses a JCEKS keystore, detected or declared, with the keytool conversion', async () => {
+    const jceks = await javaKeystore(good, 'james72laBalle', 'JCEKS');
+    const err = await expectConfigError(
+      { 'imapserver.xml': imapXml(imapBlock('<tls socketTLS="true"><keystore>file://conf/keystore</keystore><secret>james72laBalle</secret></tls>')), keystore: jceks },
+      { file: 'imapserver.xml', key: 'imapserver[1].tls.keystore', value: 'file://conf/keystore', fix: 'keytool -importkeystore' },
+    );
+    assert.match(err.message, /-srcstoretype JCEKS .*-deststoretype PKCS12/);
     await expectConfigError(
-      { 'smtpserver.xml': smtpXml(smtpBlock('<tls startTLS="true"><keystore>conf/keystore.p12</keystore><keystoreType>JKS</keystoreType><secret>p12-secret</secret></tls>')), 'keystore.p12': p12 },
-      { file: 'smtpserver.xml', key: 'smtpserver[1].tls.keystore', value: 'conf/keystore.p12', fix: '-deststoretype PKCS12' },
+      { 'smtpserver.xml': smtpXml(smtpBlock('<tls startTLS="true"><keystore>conf/keystore.p12</keystore><keystoreType>JCEKS</keystoreType><secret>p12-secret</secret></tls>')), 'keystore.p12': p12 },
+      { file: 'smtpserver.xml', key: 'smtpserver[1].tls.keystoreType', value: 'JCEKS', fix: '-deststoretype PKCS12' },
     );
   });
 
   it('refuses an unknown keystoreType', async () => {
     await expectConfigError(
       { 'smtpserver.xml': smtpXml(smtpBlock('<tls startTLS="true"><keystore>conf/keystore.p12</keystore><keystoreType>BKS</keystoreType></tls>')), 'keystore.p12': p12 },
-      { file: 'smtpserver.xml', key: 'smtpserver[1].tls.keystoreType', value: 'BKS', fix: 'allowed values: PKCS12' },
+      { file: 'smtpserver.xml', key: 'smtpserver[1].tls.keystoreType', value: 'BKS', fix: 'allowed values: JKS, PKCS12' },
+    );
+  });
+
+  it('a missing keystore inside the conf directory is to be created at start; elsewhere it is refused', async () => {
+    const conf = await tempConf({
+      'imapserver.xml': imapXml(imapBlock('<tls socketTLS="true"><keystore>file://conf/keystore</keystore><keystoreType>JKS</keystoreType><secret>james72laBalle</secret></tls>')),
+    });
+    try {
+      const { config } = await conf.load();
+      assert.deepEqual(config.imap[0]?.tls.generateKeystore, { path: path.join(conf.confDir, 'keystore'), key: 'imapserver[1].tls.keystore', passphrase: 'james72laBalle' });
+      assert.equal(config.imap[0]?.tls.pfx, undefined);
+    } finally {
+      await conf.cleanup();
+    }
+    await expectConfigError(
+      { 'imapserver.xml': imapXml(imapBlock('<tls socketTLS="true"><keystore>file://elsewhere/keystore</keystore><secret>x</secret></tls>')) },
+      { file: 'imapserver.xml', key: 'imapserver[1].tls.keystore', value: 'file://elsewhere/keystore', fix: 'cannot be read (ENOENT)' },
     );
   });
 
@@ -175,10 +234,12 @@ describe('TLS material', () => {
     assert.deepEqual(self.config.jmap.tls, { socketTLS: true, startTLS: false, selfSigned: true });
   });
 
-  it('JMAP refuses a JKS keystore naming the properties keys', async () => {
+  it('JMAP reads a JKS keystore and names the properties keys when its secret is wrong', async () => {
+    const loaded = await loadClean({ 'jmap.properties': 'jmap.port=8443\ntls.enabled=true\ntls.keystore=conf/keystore\ntls.secret=james72laBalle\n', keystore: jks });
+    assert.equal(new X509Certificate(loaded.config.jmap.tls!.cert!).fingerprint256, new X509Certificate(good.cert).fingerprint256);
     await expectConfigError(
-      { 'jmap.properties': 'tls.enabled=true\ntls.keystore=conf/keystore\ntls.secret=x\n', keystore: jksBytes() },
-      { file: 'jmap.properties', key: 'tls.keystore', value: 'conf/keystore', fix: 'point tls.keystore at the .p12 file and set tls.keystoreType to PKCS12' },
+      { 'jmap.properties': 'tls.enabled=true\ntls.keystore=conf/keystore\ntls.secret=x\n', keystore: jks },
+      { file: 'jmap.properties', key: 'tls.keystore', value: 'conf/keystore', fix: 'check its secret (tls.secret)' },
     );
   });
 
@@ -227,7 +288,7 @@ describe('TLS material', () => {
       assert.ok(warnings.length > 0);
       for (const w of warnings) assert.match(w.message, /^James setting .* is not used by Tessera/, `${w.key}: ${w.message}`);
       const keys = new Set(warnings.map((w) => w.key.replace(/^smtpserver\[\d\]/, '')));
-      assert.deepEqual([...keys].sort(), ['.addressBracketsEnforcement', '.connectionBacklog', '.handlerchain', '.smtpGreeting', '.tls.algorithm', '.tls.provider']);
+      assert.deepEqual([...keys].sort(), ['.addressBracketsEnforcement', '.connectionBacklog', '.smtpGreeting', '.tls.algorithm', '.tls.provider']);
     } finally {
       await conf.cleanup();
     }
