@@ -383,8 +383,18 @@ export class SmtpSession {
       this.close(reply(421, '4.7.0', `${this.config.helloName} Too many commands, closing connection`));
       return false;
     }
+    if (!this.offers(parsed.verb)) {
+      // The listener's James handler chain does not load this command (AUTH on a NoAuth MX listener).
+      this.send(reply(502, '5.5.1', `${parsed.verb} not available on this port`));
+      return true;
+    }
     await COMMANDS[parsed.verb](this, parsed.args);
     return true;
+  }
+
+  /** Whether this listener serves `verb` at all (its James <handlerchain> loads it). */
+  offers(verb: string): boolean {
+    return !this.config.disabledCommands.includes(verb);
   }
 
   private async stepData(decoder: DataDecoder, message: SpooledMessage): Promise<boolean> {

@@ -51,7 +51,8 @@ const mappings: MappingCase[] = [
       assert.equal(s.connectionLimit, 0);
       assert.equal(s.connectionLimitPerIP, 0);
       assert.equal(s.helloName, hostname());
-      assert.deepEqual(s.auth, { plainAuthEnabled: true, requireSSL: true });
+      // James IMAP: requireSSL falls back to plainAuthDisallowed, true by default.
+      assert.deepEqual(s.auth, { plainAuthEnabled: true, requireSSL: true, requireSSLDefaulted: true });
       assert.equal(s.timeout, 1800);
       assert.deepEqual(s.tokenExpiry, { action: 'disconnect', graceSeconds: 60 });
       assert.equal(s.maxLineLength, 65536);
@@ -195,7 +196,26 @@ const mappings: MappingCase[] = [
       assert.equal(s.maxRecipients, 1000);
       assert.equal(s.maxLineLength, 65536);
       assert.equal(s.timeout, 300);
-      assert.deepEqual(s.auth, { plainAuthEnabled: true, requireSSL: true });
+      // James SMTP: auth.requireSSL defaults to false; the start-up check warns about clear text.
+      assert.deepEqual(s.auth, { plainAuthEnabled: true, requireSSL: false, requireSSLDefaulted: true });
+      assert.deepEqual(s.disabledCommands, []);
+    },
+  },
+  {
+    name: 'SMTP <handlerchain>: James\' NoAuthCmdHandlerLoader leaves AUTH out; CoreCmdHandlerLoader (the default) and AuthCmdHandler bring it',
+    files: {
+      'smtpserver.xml': smtpXml(
+        smtpBlock('<handlerchain coreHandlersPackage="org.apache.james.smtpserver.NoAuthCmdHandlerLoader"><handler class="org.apache.james.smtpserver.fastfail.ValidRcptHandler"/></handlerchain>', '127.0.0.1:1'),
+        smtpBlock('<handlerchain><handler class="org.apache.james.smtpserver.fastfail.ValidRcptHandler"/><handler class="org.apache.james.smtpserver.CoreCmdHandlerLoader"/></handlerchain>', '127.0.0.1:2'),
+        smtpBlock('<handlerchain coreHandlersPackage="org.apache.james.smtpserver.NoAuthCmdHandlerLoader"><handler class="org.apache.james.protocols.smtp.core.esmtp.AuthCmdHandler"/><handler class="org.apache.james.smtpserver.UsersRepositoryAuthHook"/></handlerchain>', '127.0.0.1:3'),
+        // A package listed as a <handler> is loaded as a plain object in James: the default core stays.
+        smtpBlock('<handlerchain><handler class="org.apache.james.smtpserver.NoAuthCmdHandlerLoader"/></handlerchain>', '127.0.0.1:4'),
+        smtpBlock('<handlerchain coreHandlersPackage="org.apache.james.smtpserver.CoreCmdHandlerLoader"/>', '127.0.0.1:5'),
+      ),
+    },
+    check: (l) => {
+      assert.deepEqual(l.warnings, []);
+      assert.deepEqual(l.config.smtp.map((s) => s.disabledCommands), [['AUTH'], [], [], [], []]);
     },
   },
   {
@@ -549,6 +569,16 @@ const errors: ErrorCase[] = [
     error: { file: 'imapserver.xml', key: 'imapserver[1].bind', value: '[::1]:1143', fix: 'give each listener its own port' },
   },
   {
+    name: 'an unknown SMTP coreHandlersPackage (it decides whether AUTH is served)',
+    files: { 'smtpserver.xml': smtpXml(smtpBlock('<handlerchain coreHandlersPackage="com.example.MyLoader"/>')) },
+    error: { file: 'smtpserver.xml', key: 'smtpserver[1].handlerchain@coreHandlersPackage', value: 'com.example.MyLoader', fix: 'org.apache.james.smtpserver.NoAuthCmdHandlerLoader (every command but AUTH' },
+  },
+  {
+    name: 'an SMTP <handler> without its class',
+    files: { 'smtpserver.xml': smtpXml(smtpBlock('<handlerchain><handler/></handlerchain>')) },
+    error: { file: 'smtpserver.xml', key: 'smtpserver[1].handlerchain.handler[1]@class', value: '', fix: 'every <handler> names its Java class' },
+  },
+  {
     name: 'jmap.port on an IMAP address',
     files: { 'imapserver.xml': imapXml(imapBlock('', '127.0.0.1:8000')), 'jmap.properties': 'jmap.port=8000\n' },
     error: { file: 'jmap.properties', key: 'jmap.port', value: '127.0.0.1:8000', fix: 'already used by imapserver[1].bind' },
@@ -618,11 +648,16 @@ describe('listener files: warnings', () => {
     });
   }
 
-  it('a James <handlerchain> is one warning, not one per handler', async () => {
+  it('a <handlerchain> with handlers Tessera does not run is one warning naming them', async () => {
     const loaded = await expectWarning(
-      { 'smtpserver.xml': smtpXml(smtpBlock('<handlerchain><handler class="a.B"/><handler class="c.D"/></handlerchain>')) },
-      { file: 'smtpserver.xml', key: 'smtpserver[1].handlerchain', includes: ['not used by Tessera', 'fixed command set'] },
+      {
+        'smtpserver.xml': smtpXml(
+          smtpBlock('<handlerchain><handler class="org.apache.james.smtpserver.fastfail.ValidRcptHandler"/><handler class="org.apache.james.smtpserver.fastfail.SPFHandler"><blockSoftFail>false</blockSoftFail></handler><handler class="com.example.Custom"/></handlerchain>'),
+        ),
+      },
+      { file: 'smtpserver.xml', key: 'smtpserver[1].handlerchain', includes: ['not run by Tessera', 'SPFHandler, Custom', 'org.apache.james.smtpserver.fastfail.SPFHandler', 'com.example.Custom'] },
     );
     assert.equal(loaded.warnings.length, 1);
+    assert.deepEqual(loaded.config.smtp[0]?.disabledCommands, []);
   });
 });

@@ -74,6 +74,7 @@ export async function smtpConfig(overrides: Partial<SmtpServerConfig> = {}, auth
     maxMessageSize: 1024 * 1024,
     maxRecipients: 100,
     maxLineLength: 1000,
+    disabledCommands: [],
     ...overrides,
   };
 }

@@ -24,7 +24,7 @@ export const ehlo: CommandHandler = (s, args) => {
 /** AUTH mechanisms to list in EHLO, or none. */
 export function announcedMechanisms(s: SmtpSession): string[] {
   const announce = s.config.announce;
-  if (announce === 'never') return [];
+  if (announce === 'never' || !s.offers('AUTH')) return [];
   if (announce === 'forUnauthorizedAddresses' && s.peerAuthorized) return [];
   // requireSSL before TLS: the auth policy lists nothing, so clients negotiate STARTTLS first.
   return s.deps.auth.advertisedMechanisms(s.authContext());

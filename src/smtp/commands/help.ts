@@ -2,6 +2,9 @@
 import { reply } from '../proto/reply.js';
 import type { CommandHandler } from './types.js';
 
+const LISTED = ['EHLO', 'HELO', 'MAIL', 'RCPT', 'DATA', 'BDAT', 'RSET', 'NOOP', 'VRFY', 'QUIT', 'STARTTLS', 'AUTH', 'HELP'];
+
 export const help: CommandHandler = (s) => {
-  s.send(reply(214, '2.0.0', 'Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP VRFY QUIT STARTTLS AUTH HELP', 'See RFC 5321'));
+  const commands = LISTED.filter((verb) => s.offers(verb));
+  s.send(reply(214, '2.0.0', `Commands: ${commands.join(' ')}`, 'See RFC 5321'));
 };

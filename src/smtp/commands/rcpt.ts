@@ -30,9 +30,9 @@ export const rcpt: CommandHandler = async (s, args) => {
   }
   if (route.kind === 'unknown') return s.send(reply(550, '5.1.1', 'User unknown'));
   if (route.kind === 'remote' && !s.principal && !s.peerAuthorized) {
-    // 530 only where authenticating is the way forward: a listener that never announces AUTH
-    // (an MX) refuses relaying outright.
-    if (s.config.requireAuthForRelay && s.config.announce !== 'never') {
+    // 530 only where authenticating is the way forward: a listener that never announces AUTH, or
+    // does not serve it at all (an MX), refuses relaying outright.
+    if (s.config.requireAuthForRelay && s.config.announce !== 'never' && s.offers('AUTH')) {
       return s.send(reply(530, '5.7.0', 'Authentication required'));
     }
     return s.send(reply(550, '5.7.1', 'Relaying denied'));
