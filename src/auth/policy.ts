@@ -6,6 +6,7 @@
 // the wire for as long as it lives (RFC 6750 §5.3: "always use TLS"), and a clear connection is also
 // open to a man in the middle who strips STARTTLS and harvests tokens. An operator who wants tokens on
 // clear connections (a loopback test bed) sets requireSSL to false for that listener.
+import { CidrList } from '../net/cidr.js';
 import type { AuthFailure, ConnectionAuthContext } from './types.js';
 
 export const PASSWORD_MECHANISMS = ['PLAIN', 'LOGIN'] as const;
@@ -23,6 +24,33 @@ export interface AuthPolicyDecision {
   passwordsNeedTls: boolean;
   /** Tokens are configured but refused until the connection is encrypted. */
   tokensNeedTls: boolean;
+}
+
+/** A proxy on this host: its X-Forwarded-Proto is believed without configuration. */
+const LOOPBACK = new CidrList(['127.0.0.0/8', '::1']);
+
+export interface HttpTransport {
+  /** The request came over a TLS connection to us. */
+  tls: boolean;
+  /** TCP peer address (never a forwarded-for header). */
+  peer: string;
+  /** The X-Forwarded-Proto header as received, if any. */
+  forwardedProto: string | string[] | undefined;
+}
+
+/**
+ * Whether an HTTP request counts as encrypted for requireSSL: it came over TLS, or through a
+ * TLS-terminating proxy that says so with `X-Forwarded-Proto: https` and is trusted to say it — a
+ * proxy on this host (loopback) or one of `trustedProxies` (JMAP's
+ * authentication.strategy.rfc8621.xUser.trustedProxies, the gateways it already trusts with
+ * identities). The header from anyone else is ignored: it would let a client on a clear connection
+ * claim TLS. Only a single `https` value counts, not a list a chain of proxies appended to.
+ */
+export function httpRequestEncrypted(transport: HttpTransport, trustedProxies: CidrList): boolean {
+  if (transport.tls) return true;
+  const proto = transport.forwardedProto;
+  if (typeof proto !== 'string' || proto.trim().toLowerCase() !== 'https') return false;
+  return LOOPBACK.contains(transport.peer) || trustedProxies.contains(transport.peer);
 }
 
 /** The one rule: under requireSSL, no credential of any kind before TLS. */

@@ -29,19 +29,26 @@ function readString(ctx: FileContext, sections: XmlSection[], name: string): str
 }
 
 export interface AuthDefaults {
+  /**
+   * requireSSL when neither it nor its legacy name is written: James' default for the protocol
+   * (IMAP: true, through plainAuthDisallowed's default; SMTP: false). A James conf/ means there what
+   * it meant in James; the start-up check (src/server/startup-checks.ts) warns about every listener
+   * that takes credentials in clear text because of it.
+   */
+  requireSSL: boolean;
   /** A legacy top-level element that also sets requireSSL (IMAP `plainAuthDisallowed`). */
   legacyRequireSSL?: Candidate<boolean>;
 }
 
-export function readAuth(block: XmlSection, sections: XmlSection[], defaults: AuthDefaults = {}): AuthConfig {
+export function readAuth(block: XmlSection, sections: XmlSection[], defaults: AuthDefaults): AuthConfig {
   const ctx: FileContext = block.ctx;
   const plainAuthEnabled = resolveAliases(ctx, leaf(sections, 'plainAuthEnabled', parseBoolean))?.value ?? true;
   const requireSSLCandidates = leaf(sections, 'requireSSL', parseBoolean);
   if (defaults.legacyRequireSSL) requireSSLCandidates.push(defaults.legacyRequireSSL);
-  // Passwords only over TLS unless the operator says otherwise (safer than James' default).
-  const requireSSL = resolveAliases(ctx, requireSSLCandidates)?.value ?? true;
+  const configured = resolveAliases(ctx, requireSSLCandidates)?.value;
+  const requireSSL = configured ?? defaults.requireSSL;
   const oidc = readOidc(block, sections);
-  return { plainAuthEnabled, requireSSL, ...(oidc ? { oidc } : {}) };
+  return { plainAuthEnabled, requireSSL, ...(configured === undefined ? { requireSSLDefaulted: true } : {}), ...(oidc ? { oidc } : {}) };
 }
 
 function readOidc(block: XmlSection, authSecs: XmlSection[]): OidcConfig | undefined {

@@ -23,6 +23,7 @@ export class FileContext {
     readonly confDir: string,
     readonly fileName: string,
     private readonly warnings: ConfigWarning[],
+    private readonly notices: ConfigWarning[] = [],
   ) {
     this.path = path.join(confDir, fileName);
     this.display = displayPath(this.path);
@@ -30,6 +31,19 @@ export class FileContext {
 
   warn(key: string, message: string): void {
     this.warnings.push({ file: this.display, key, message });
+  }
+
+  /**
+   * Says once how Tessera differs from James where its default is safer (logged at info level). The
+   * same message raised by several blocks of this file becomes one line naming all their keys.
+   */
+  notice(key: string, message: string): void {
+    const same = this.notices.find((w) => w.file === this.display && w.message === message);
+    if (same) {
+      if (!same.key.split(', ').includes(key)) same.key = `${same.key}, ${key}`;
+      return;
+    }
+    this.notices.push({ file: this.display, key, message });
   }
 
   fail(key: string, value: string, allowed: string, problem?: string): never {

@@ -23,12 +23,14 @@ export async function readImapBlock(block: XmlSection, index: number): Promise<I
   const sections = authSections(block);
   // James' old <plainAuthDisallowed>true</plainAuthDisallowed> meant "passwords only over TLS".
   const legacyRequireSSL = legacyCandidate(block.text('plainAuthDisallowed'), parseBoolean, `${block.key}.auth.requireSSL`);
-  const common = await readCommon(block, { protocol: 'imap', index, defaultTimeout: DEFAULT_IMAP_TIMEOUT_SECONDS, legacyRequireSSL, authSections: sections });
+  // James IMAP: auth.requireSSL falls back to plainAuthDisallowed, whose default is true.
+  const common = await readCommon(block, { protocol: 'imap', index, defaultTimeout: DEFAULT_IMAP_TIMEOUT_SECONDS, legacyRequireSSL, requireSSLDefault: true, authSections: sections });
 
   const lineRaw = block.text('maxLineLength');
   const maxLineLength = lineRaw ? ctx.parse(lineRaw.key, lineRaw.raw, (raw) => parseInteger(raw, 1024)) : DEFAULT_IMAP_MAX_LINE_LENGTH;
   const literalRaw = block.text('literalSizeLimit');
   const literal = literalRaw ? ctx.parse(literalRaw.key, literalRaw.raw, (raw) => parseSize(raw)) : DEFAULT_IMAP_LITERAL_SIZE_LIMIT;
+  if (!literalRaw) ctx.notice(block.childKey('literalSizeLimit'), `not set: IMAP literals (APPEND) up to ${DEFAULT_IMAP_LITERAL_SIZE_LIMIT / 1024 / 1024} MB (James: unlimited); write 0 for unlimited`);
   // James writes 0 for "no limit"; consumers compare sizes, so "no limit" becomes the largest integer.
   const maxLiteralSize = literal === 0 ? Number.MAX_SAFE_INTEGER : literal;
 

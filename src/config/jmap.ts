@@ -74,8 +74,12 @@ const IGNORED_JAMES_KEYS: ReadonlyMap<string, string> = new Map([
 export async function loadJmapFile(ctx: FileContext, text: string | undefined): Promise<JmapConfig> {
   const props = new PropertiesReader(ctx, text ?? '');
   const enabled = text === undefined ? false : (props.parse('enabled', parseBoolean) ?? true);
-  const host = props.parse('jmap.host', parseHost) ?? DEFAULT_JMAP_HOST;
+  const hostSet = props.parse('jmap.host', parseHost);
+  const host = hostSet ?? DEFAULT_JMAP_HOST;
   const port = props.parse('jmap.port', parsePort) ?? DEFAULT_JMAP_PORT;
+  if (enabled && hostSet === undefined) {
+    ctx.notice('jmap.host', `not set: JMAP listens on ${DEFAULT_JMAP_HOST}:${port} only (James: every interface), for a reverse proxy on this host to publish; set jmap.host=0.0.0.0 to listen on every interface`);
+  }
 
   const tls = await readJmapTls(ctx, props, enabled);
   const urlPrefix = props.parse('url.prefix', (raw) => parseUrl(raw).replace(/\/+$/, '')) ?? defaultUrlPrefix(host, port, tls !== undefined);
@@ -152,6 +156,9 @@ async function readJmapTls(ctx: FileContext, props: PropertiesReader, jmapEnable
 
 function readJmapAuth(ctx: FileContext, props: PropertiesReader): AuthConfig {
   const plainAuthEnabled = props.parse('auth.plainAuthEnabled', parseBoolean) ?? true;
+  // James has no such key and takes Basic passwords and tokens over plain HTTP; Tessera requires TLS
+  // (or a trusted proxy's X-Forwarded-Proto: https), and says so at start when JMAP has no TLS
+  // (src/server/startup-checks.ts).
   const requireSSL = props.parse('auth.requireSSL', parseBoolean) ?? true;
   const oidc = readJmapOidc(ctx, props);
   return { plainAuthEnabled, requireSSL, ...(oidc ? { oidc } : {}) };

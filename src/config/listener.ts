@@ -18,6 +18,8 @@ export interface CommonOptions {
   index: number;
   defaultTimeout: number;
   legacyRequireSSL?: Candidate<boolean>;
+  /** requireSSL when not written: James' default for the protocol (IMAP true, SMTP false). */
+  requireSSLDefault: boolean;
   /** The auth sections, read once by the caller because protocol keys live there too. */
   authSections: XmlSection[];
 }
@@ -49,7 +51,7 @@ export async function readCommon(block: XmlSection, opts: CommonOptions): Promis
       { value: block.text('connectiontimeout'), parse: (raw) => parseInteger(raw, 1) },
       { value: block.text('timeout'), parse: (raw) => parseInteger(raw, 1) },
     ])?.value ?? opts.defaultTimeout;
-  const auth = readAuth(block, opts.authSections, opts.legacyRequireSSL ? { legacyRequireSSL: opts.legacyRequireSSL } : {});
+  const auth = readAuth(block, opts.authSections, { requireSSL: opts.requireSSLDefault, ...(opts.legacyRequireSSL ? { legacyRequireSSL: opts.legacyRequireSSL } : {}) });
   const tokenExpiry = readTokenExpiry(block);
   return {
     name,

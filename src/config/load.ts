@@ -7,6 +7,7 @@ import path from 'node:path';
 import { checkDuplicateBinds, type BindUse } from './binds.js';
 import { displayPath, FileContext, readOptionalFile } from './context.js';
 import { loadDomainsFile } from './domains.js';
+import { notServedWarnings } from './james-files.js';
 import { ConfigError } from './errors.js';
 import { loadJmapFile } from './jmap.js';
 import { loadImapFile, loadSmtpFile } from './listener-file.js';
@@ -16,7 +17,12 @@ import type { TesseraConfig } from './types.js';
 import { loadUsersFile } from './users.js';
 
 export interface ConfigWarning { file: string; key: string; message: string }
-export interface LoadedConfig { config: TesseraConfig; warnings: ConfigWarning[] }
+export interface LoadedConfig {
+  config: TesseraConfig;
+  warnings: ConfigWarning[];
+  /** Not problems: where Tessera's default is safer than James' (said once at start, info level). */
+  notices: ConfigWarning[];
+}
 
 const CONF_FILES = {
   imap: 'imapserver.xml',
@@ -41,7 +47,8 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
     });
   }
   const warnings: ConfigWarning[] = [];
-  const ctx = (name: string): FileContext => new FileContext(dir, name, warnings);
+  const notices: ConfigWarning[] = [];
+  const ctx = (name: string): FileContext => new FileContext(dir, name, warnings, notices);
 
   const settingsCtx = ctx(CONF_FILES.settings);
   const { settings, control, authThrottle } = loadSettingsFile(settingsCtx, await readOptionalFile(settingsCtx), env);
@@ -71,6 +78,7 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
   if (settings.devIdp.enabled) uses.push({ address: { host: '127.0.0.1', port: settings.devIdp.port }, file: settingsCtx.display, key: 'devIdp.port' });
   if (controlHttpActive({ control, jmap, imap, smtp })) uses.push({ address: control.http.bind, file: settingsCtx.display, key: 'control.http.bind' });
   checkDuplicateBinds(uses);
+  warnings.push(...(await notServedWarnings(dir, Object.values(CONF_FILES))));
 
-  return { config: { confDir: dir, settings, control, authThrottle, imap, smtp, jmap, users, domains }, warnings };
+  return { config: { confDir: dir, settings, control, authThrottle, imap, smtp, jmap, users, domains }, warnings, notices };
 }

@@ -12,6 +12,7 @@ const LDAP_CLASS = 'org.apache.james.user.ldap.readonlyusersldaprepository';
 
 const IGNORED: ReadonlyMap<string, string> = new Map([
   ['administratorId', ''],
+  ['destination', "the location of James' old file users repository; users are in Tessera's store"],
   ['enableForwarding', ''],
   ['verifyFailureDelay', 'failed logins are throttled by Tessera'],
   ['hashingMode', 'Tessera hashes with scrypt'],
@@ -52,8 +53,26 @@ export function loadUsersFile(ctx: FileContext, text: string | undefined): Users
   const vhRaw = sec.text('enableVirtualHosting');
   const enableVirtualHosting = vhRaw ? ctx.parse(vhRaw.key, vhRaw.raw, parseBoolean) : true;
   const config = kind === 'ldap' ? readLdap(sec, enableVirtualHosting) : readEmbedded(sec, enableVirtualHosting);
+  readAdministrators(sec);
   warnUnused(ctx, root, 'usersrepository', IGNORED);
   return config;
+}
+
+/**
+ * James' <administratorIds>: users who may log in as any other user (SASL authorization identity).
+ * Tessera has no such right — a login as someone else is refused for everyone — so the list grants
+ * nothing; it is named so the administrators know they only log in as themselves.
+ */
+function readAdministrators(sec: XmlSection): void {
+  const list = sec.child('administratorIds');
+  if (!list) return;
+  const ids = list.children('administratorId').map((id) => {
+    id.consumeAll();
+    return id.el.text;
+  });
+  list.consumeAll();
+  if (ids.length === 0) return;
+  sec.ctx.warn(list.key, `Tessera has no administrators who may log in as other users: ${ids.join(', ')} log in as themselves only (a SASL authorization identity other than the login is refused)`);
 }
 
 function readEmbedded(sec: XmlSection, enableVirtualHosting: boolean): EmbeddedUsersConfig {

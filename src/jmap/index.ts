@@ -77,6 +77,7 @@ export function createJmapServer(deps: JmapDeps, config: JmapConfig): JmapServer
     tokenExpiry: config.tokenExpiry,
     sessions: deps.sessions,
     routes: deps.routes ?? [],
+    trustedProxies: config.xUser.trustedProxies,
   });
   const tls = config.tls ?? { socketTLS: false, startTLS: false };
   const listener = new NetListener({

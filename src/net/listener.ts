@@ -5,6 +5,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { ConnectionTable } from './connections.js';
+import { ListenError } from './listen-error.js';
 import { listenerSecureContext, secureContextOptions, upgradeToTls } from './tls.js';
 import type { BindAddress, ListenerTls, NetLogger, RefusalReason } from './types.js';
 
@@ -100,7 +101,7 @@ export class NetListener {
         server.on('tlsClientError', (err: Error) => this.options.logger.debug({ err: err.message, listener: this.settings.name }, 'TLS handshake failed'));
       }
       await new Promise<void>((resolve, reject) => {
-        const onError = (err: Error): void => reject(new Error(`${this.settings.name}: cannot listen on ${bind.host}:${bind.port} (${this.settings.source}): ${err.message}`));
+        const onError = (err: NodeJS.ErrnoException): void => reject(new ListenError(this.settings.name, this.settings.source, bind, err));
         server.once('error', onError);
         server.listen({ host: bind.host, port: bind.port, backlog: LISTEN_BACKLOG }, () => {
           server.off('error', onError);

@@ -4,6 +4,7 @@
 import { resolve } from 'node:path';
 import type { DestinationStream } from 'pino';
 import { loadConfig } from '../config/load.js';
+import { ListenError } from '../net/index.js';
 import type { LogLevel, TesseraConfig } from '../config/types.js';
 import { createLogger, stderrLogDestination, type Logger } from '../log/logger.js';
 import { formatBanner } from './banner.js';
@@ -11,6 +12,8 @@ import type { ProtocolFactory, SelfSignedCertificate, ServerContext } from './co
 import { seedDemoUser } from './demo-user.js';
 import { StartupError } from './errors.js';
 import { ResourceRegistry } from './resources.js';
+import { ensureGeneratedKeystores } from './keystore.js';
+import { startupChecks } from './startup-checks.js';
 import { ensureSelfSignedCertificate } from './self-signed.js';
 import { applySelfSigned, selfSignedNames } from './tls.js';
 import type { ProtocolServer } from '../core/protocol.js';
@@ -74,9 +77,13 @@ export async function runServe(options: ServeOptions): Promise<RunningServer> {
     env: options.io?.env ?? process.env,
   };
   const confDir = resolve(options.confDir);
-  const { config, warnings } = await loadConfig(confDir, { env: io.env });
+  const { config, warnings, notices } = await loadConfig(confDir, { env: io.env });
   const logger = createLogger(options.logLevel ?? config.settings.logLevel, io.logDestination);
   for (const w of warnings) logger.warn({ file: w.file, key: w.key }, w.message);
+  for (const n of notices) logger.info({ file: n.file, key: n.key, notice: 'safer than James' }, n.message);
+  const checks = startupChecks(config);
+  for (const w of checks.warnings) logger.warn({ where: w.where }, w.message);
+  for (const n of checks.notices) logger.info({ where: n.where, notice: 'safer than James' }, n.message);
 
   const opened: OpenedUsers = await openUsers(config, logger);
   const resources = new ResourceRegistry(logger);
@@ -94,6 +101,7 @@ export async function runServe(options: ServeOptions): Promise<RunningServer> {
       selfSigned = await ensureSelfSignedCertificate(config.settings.dataDir, names, logger);
       applySelfSigned(config, selfSigned);
     }
+    await ensureGeneratedKeystores(config, logger);
 
     if (!opened.users.readOnly) {
       const demo = await seedDemoUser(opened.embedded, config, logger);
@@ -124,6 +132,8 @@ export async function runServe(options: ServeOptions): Promise<RunningServer> {
       } catch (err) {
         // A half-bound server may hold some of its addresses: stop it with the others.
         started.push(server);
+        // A bind failure already names the listener, its address and configuration, and the fix.
+        if (err instanceof ListenError) throw new StartupError(err.message, { cause: err });
         const reason = err instanceof Error ? err.message : String(err);
         throw new StartupError(`${server.name} could not start: ${reason}`, { cause: err });
       }

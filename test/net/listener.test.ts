@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
-import { NetListener, writeWithBackpressure, isHeldForOutput, type AcceptedConnection, type ListenerOptions, type ListenerSettings } from '../../src/net/index.js';
+import { ListenError, NetListener, writeWithBackpressure, isHeldForOutput, type AcceptedConnection, type ListenerOptions, type ListenerSettings } from '../../src/net/index.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { testCertificate } from '../smtp/certificate.js';
 
@@ -66,13 +66,19 @@ test('binds port 0, reports the bound address, and greets through the protocol',
   }
 });
 
-test('a busy port fails start() naming the listener and the address', async () => {
+test('a busy port fails start() naming the configuration, the listener, the address and the likely cause, once', async () => {
   const first = listener({ onConnection: () => undefined });
   await first.start();
   const port = first.ports()[0]!;
   const second = listener({ bind: [{ host: '127.0.0.1', port }], onConnection: () => undefined });
   try {
-    await assert.rejects(second.start(), new RegExp(`test-listener: cannot listen on 127\\.0\\.0\\.1:${port}`));
+    await assert.rejects(second.start(), (err: Error) => {
+      assert.ok(err instanceof ListenError);
+      assert.equal(err.code, 'EADDRINUSE');
+      assert.match(err.message, new RegExp(`^test\\.conf, block 1: test-listener cannot listen on 127\\.0\\.0\\.1:${port}: the address is already in use`));
+      assert.equal(err.message.split(String(port)).length, 2, `the address is said once: ${err.message}`);
+      return true;
+    });
   } finally {
     await first.stop(new Date(), { shutdown: () => undefined });
   }

@@ -5,6 +5,8 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { httpRequestEncrypted } from '../../auth/policy.js';
+import { CidrList } from '../../net/cidr.js';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../../log/logger.js';
 import type { Principal } from '../../auth/types.js';
@@ -41,13 +43,12 @@ export interface JmapHttpOptions {
   sessions: SessionAdmission;
   /** Other cores' routes (back-channel logout), matched by exact path before JMAP's own. */
   routes: readonly HttpRoute[];
+  /** TLS-terminating proxies whose X-Forwarded-Proto: https is believed (besides loopback). */
+  trustedProxies?: readonly string[];
 }
 
 const SHUTDOWN_REASON = 'server shutting down';
 
-function isSecure(req: IncomingMessage): boolean {
-  return (req.socket as Partial<TLSSocket>).encrypted === true;
-}
 
 export class JmapHttpServer {
   readonly server: Server;
@@ -57,8 +58,10 @@ export class JmapHttpServer {
   private readonly sockets = new Set<Socket>();
   readonly channels: PushChannels;
   private readonly busy = new Set<Socket>();
+  private readonly trustedProxies: CidrList;
 
   constructor(private readonly options: JmapHttpOptions) {
+    this.trustedProxies = new CidrList(options.trustedProxies ?? []);
     this.server = createHttpServer((req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res));
     // Node starts enforcing headersTimeout/requestTimeout (slow-loris defence) on 'listening'; this
     // server never listens itself, so it is told the edge is listening for it.
@@ -94,10 +97,18 @@ export class JmapHttpServer {
     for (const s of this.sockets) s.destroy();
   }
 
+  /** Encrypted on the way from the client: TLS to us, or a trusted proxy's X-Forwarded-Proto. */
+  private isSecure(req: IncomingMessage): boolean {
+    return httpRequestEncrypted(
+      { tls: (req.socket as Partial<TLSSocket>).encrypted === true, peer: req.socket.remoteAddress ?? '', forwardedProto: req.headers['x-forwarded-proto'] },
+      this.trustedProxies,
+    );
+  }
+
   /** Public base URL: the configured prefix, else what the client used to reach us. */
   private baseUrl(req: IncomingMessage): string {
     if (this.options.urlPrefix) return this.options.urlPrefix;
-    return `${isSecure(req) ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
+    return `${this.isSecure(req) ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
   }
 
   private log(): Logger {
@@ -107,7 +118,7 @@ export class JmapHttpServer {
   private async authenticate(req: IncomingMessage, res: ServerResponse): Promise<Principal | undefined> {
     const decision = await authenticateRequest(
       this.options.strategies,
-      { headers: req.headers, peer: req.socket.remoteAddress ?? '', secure: isSecure(req) },
+      { headers: req.headers, peer: req.socket.remoteAddress ?? '', secure: this.isSecure(req) },
       this.isRevoked,
     );
     if (decision.ok) return decision.principal;
@@ -305,7 +316,7 @@ export class JmapHttpServer {
     try {
       const decision = await authenticateRequest(
         this.options.strategies,
-        { headers: req.headers, peer: req.socket.remoteAddress ?? '', secure: isSecure(req) },
+        { headers: req.headers, peer: req.socket.remoteAddress ?? '', secure: this.isSecure(req) },
         this.isRevoked,
       );
       if (!decision.ok) {
