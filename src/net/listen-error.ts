@@ -1,6 +1,7 @@
 // Why a listener could not bind, said once and with the way out. The commonest first-run failure is
 // a James conf/ (ports 25, 143, 465, 587, 993, 80) started by an ordinary user: the kernel refuses
 // ports below 1024 without privilege, and "EACCES" alone does not tell the operator what to do.
+import { realpathSync } from 'node:fs';
 import type { BindAddress } from './types.js';
 
 /** Below this port Linux requires privilege unless net.ipv4.ip_unprivileged_port_start says less. */
@@ -25,13 +26,22 @@ function show(a: BindAddress): string {
   return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
 
+/** The node binary itself: setcap does not follow a symbolic link such as /usr/bin/node. */
+function nodeBinary(): string {
+  try {
+    return realpathSync(process.execPath);
+  } catch {
+    return process.execPath;
+  }
+}
+
 function explain(a: BindAddress, err: NodeJS.ErrnoException): string {
   switch (err.code) {
     case 'EACCES':
       if (a.port > 0 && a.port < PRIVILEGED_BELOW) {
         return (
           `permission denied: ports below ${PRIVILEGED_BELOW} need root or the CAP_NET_BIND_SERVICE capability; ` +
-          `grant it to Node.js with \`sudo setcap cap_net_bind_service=+ep ${process.execPath}\` ` +
+          `grant it to Node.js with \`sudo setcap cap_net_bind_service=+ep ${nodeBinary()}\` ` +
           `(or AmbientCapabilities=CAP_NET_BIND_SERVICE in a systemd unit), ` +
           `or bind a port from ${PRIVILEGED_BELOW} up and map port ${a.port} to it (docker -p ${a.port}:<port>, or a firewall redirect)`
         );
