@@ -8,7 +8,7 @@ import { parseXmlDocument, warnUnused, XmlSection, type XmlElement } from './xml
 
 /** James settings Tessera knowingly does not use, with the reason shown in the warning. */
 const IGNORED_JAMES_SETTINGS: ReadonlyMap<string, string> = new Map([
-  ['connectionBacklog', 'the operating system default is used'],
+  ['connectionBacklog', 'Tessera queues up to 4096 pending connections, capped by the kernel'],
   ['idleTimeInterval', 'IDLE keep-alives are built in'],
   ['idleTimeIntervalUnit', 'IDLE keep-alives are built in'],
   ['idleTimeResolution', 'IDLE keep-alives are built in'],
@@ -24,17 +24,11 @@ const IGNORED_JAMES_SETTINGS: ReadonlyMap<string, string> = new Map([
   ['customProperties', ''],
   ['enableJmx', 'JMX is a Java facility'],
   ['jmxHandlersPackage', 'JMX is a Java facility'],
-  ['smtpGreeting', ''],
-  ['addressBracketsEnforcement', ''],
-  ['heloEhloEnforcement', ''],
-  ['useHAProxy', ''],
-  ['proxyRequired', ''],
+  ['smtpGreeting', 'the greeting is "<helloName> ESMTP Tessera ready"'],
+  ['addressBracketsEnforcement', 'MAIL FROM and RCPT TO take addresses with or without <>'],
+  ['heloEhloEnforcement', 'HELO or EHLO is always required before MAIL'],
   ['provider', 'Node.js TLS is used'],
   ['algorithm', 'Node.js TLS is used'],
-  ['clientAuth', ''],
-  ['supportedProtocols', 'Node.js TLS defaults are used'],
-  ['supportedCipherSuites', 'Node.js TLS defaults are used'],
-  ['enabledCipherSuites', 'Node.js TLS defaults are used'],
 ]);
 
 export async function loadImapFile(ctx: FileContext, text: string): Promise<ImapServerConfig[]> {

@@ -37,6 +37,7 @@ export async function readCommon(block: XmlSection, opts: CommonOptions): Promis
   }
   const bind = ctx.parse(bindRaw.key, bindRaw.raw, parseHostPortList);
 
+  readProxyProtocol(block);
   const tls = await readTls(block, enabled);
   const count = (key: string): number => {
     const v = block.text(key);
@@ -83,7 +84,9 @@ async function readTls(block: XmlSection, enabled: boolean): Promise<TlsConfig> 
     sec.consumeAll();
     return { socketTLS, startTLS, selfSigned: false };
   }
-  return loadTls(ctx, {
+  // Client certificates, versions and suites only matter with TLS on (as in James' SslConfig).
+  const restrictions = socketTLS || startTLS ? readTlsRestrictions(sec) : ignoreTlsRestrictions(sec);
+  const loaded = await loadTls(ctx, {
     socketTLS,
     startTLS,
     privateKey: sec.text('privateKey'),
@@ -94,6 +97,59 @@ async function readTls(block: XmlSection, enabled: boolean): Promise<TlsConfig> 
     names: { keystore: '<keystore>', keystoreType: '<keystoreType>', privateKey: '<privateKey>', certificates: '<certificates>' },
     blockKey: sec.key,
   });
+  return { ...loaded, ...restrictions };
+}
+
+const TLS_VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
+
+function ignoreTlsRestrictions(sec: XmlSection): Record<string, never> {
+  for (const name of ['clientAuth', 'supportedCipherSuites', 'supportedProtocols']) sec.child(name)?.consumeAll();
+  return {};
+}
+
+/**
+ * What James' <tls> says about who may connect and how: client certificates (<clientAuth>, any
+ * content: James then NEEDs one), protocol versions and cipher suites. Tessera serves TLS 1.2 and 1.3
+ * with OpenSSL's suites and no client certificates; what it cannot honour stops the start, because
+ * ignoring it would let in clients the operator meant to keep out.
+ */
+function readTlsRestrictions(sec: XmlSection): Pick<TlsConfig, 'minVersion' | 'maxVersion'> {
+  const ctx = sec.ctx;
+  const clientAuth = sec.child('clientAuth');
+  if (clientAuth) {
+    clientAuth.consumeAll();
+    ctx.fail(clientAuth.key, '', 'Tessera does not ask clients for certificates; remove <clientAuth> (clients then log in with passwords or tokens), or keep this listener on James', 'client certificates not supported');
+  }
+  const suites = sec.child('supportedCipherSuites');
+  if (suites) {
+    suites.consumeAll();
+    ctx.fail(suites.key, '', "Tessera uses OpenSSL's cipher suites for TLS 1.2 and 1.3 (no export, RC4, 3DES or CBC-SHA1 suites); remove <supportedCipherSuites>", 'cipher suite lists not supported');
+  }
+  const protocols = sec.child('supportedProtocols');
+  if (!protocols) return {};
+  const versions = protocols.children('protocol').map((p) => {
+    p.consumeAll();
+    const v = p.el.text;
+    if (!(TLS_VERSIONS as readonly string[]).includes(v)) ctx.fail(p.key, v, `Tessera serves ${TLS_VERSIONS.join(' and ')} only; list those (or remove <supportedProtocols>)`, 'TLS version not supported');
+    return v as (typeof TLS_VERSIONS)[number];
+  });
+  if (versions.length === 0) ctx.fail(protocols.key, '', `list at least one <protocol>: ${TLS_VERSIONS.join(', ')}`, 'empty');
+  const sorted = TLS_VERSIONS.filter((v) => versions.includes(v));
+  return { minVersion: sorted[0]!, maxVersion: sorted[sorted.length - 1]! };
+}
+
+/**
+ * James' PROXY protocol switches (<proxyRequired>, older <useHAProxy>): false is what Tessera does.
+ * True cannot be honoured and is refused: every client would seem to come from the proxy, and a proxy
+ * on 127.0.0.1 with James' authorizedAddresses 127.0.0.0/8 would let anyone relay.
+ */
+function readProxyProtocol(block: XmlSection): void {
+  for (const name of ['proxyRequired', 'useHAProxy']) {
+    const v = block.text(name);
+    if (v && block.ctx.parse(v.key, v.raw, parseBoolean)) {
+      block.ctx.fail(v.key, v.raw, 'Tessera does not read the PROXY protocol, so every client would appear to come from the proxy\'s address (and pass authorizedAddresses); have the proxy forward plain TCP and remove it, or keep this listener on James', 'PROXY protocol not supported');
+    }
+  }
 }
 
 /** James semantics: autodetect (the default) uses the machine's host name. */

@@ -20,6 +20,9 @@ export interface TlsConfig {
   passphrase?: string;
   /** True when no material was configured and the server's generated self-signed certificate is used. */
   selfSigned: boolean;
+  /** James <supportedProtocols>: the TLS versions offered (default TLS 1.2 to 1.3). */
+  minVersion?: 'TLSv1.2' | 'TLSv1.3';
+  maxVersion?: 'TLSv1.2' | 'TLSv1.3';
   /**
    * The configured keystore does not exist yet (first start of a James conf/): `tessera serve` creates
    * it, self-signed, as PKCS#12 with this passphrase, and fills in `pfx`. `key` names the setting.

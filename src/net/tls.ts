@@ -20,8 +20,9 @@ function mode(tls: ListenerTls): string {
 /** Node's options for the listener's material; minimum TLS 1.2 everywhere. */
 export function secureContextOptions(tls: ListenerTls): SecureContextOptions {
   const passphrase = tls.passphrase !== undefined ? { passphrase: tls.passphrase } : {};
-  if (tls.pfx) return { pfx: tls.pfx, ...passphrase, minVersion: 'TLSv1.2' };
-  return { key: tls.key, cert: tls.cert, ...passphrase, minVersion: 'TLSv1.2' };
+  const versions = { minVersion: tls.minVersion ?? 'TLSv1.2', ...(tls.maxVersion ? { maxVersion: tls.maxVersion } : {}) } as const;
+  if (tls.pfx) return { pfx: tls.pfx, ...passphrase, ...versions };
+  return { key: tls.key, cert: tls.cert, ...passphrase, ...versions };
 }
 
 /**

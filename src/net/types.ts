@@ -17,6 +17,9 @@ export interface ListenerTls {
   cert?: Buffer | undefined;
   pfx?: Buffer | undefined;
   passphrase?: string | undefined;
+  /** Lowest and highest TLS version offered; default TLS 1.2 up to what Node supports. */
+  minVersion?: 'TLSv1.2' | 'TLSv1.3' | undefined;
+  maxVersion?: 'TLSv1.2' | 'TLSv1.3' | undefined;
 }
 
 export interface NetLogger {

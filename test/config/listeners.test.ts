@@ -219,6 +219,20 @@ const mappings: MappingCase[] = [
     },
   },
   {
+    name: 'James <tls> restrictions: supportedProtocols honoured; PROXY protocol off and restrictions on a clear listener change nothing',
+    files: {
+      'imapserver.xml': imapXml(
+        imapBlock('<tls socketTLS="true"><supportedProtocols><protocol>TLSv1.3</protocol></supportedProtocols></tls><proxyRequired>false</proxyRequired>', '127.0.0.1:1'),
+        imapBlock('<tls startTLS="true"><supportedProtocols><protocol>TLSv1.3</protocol><protocol>TLSv1.2</protocol></supportedProtocols></tls>', '127.0.0.1:2'),
+        imapBlock('<tls socketTLS="false" startTLS="false"><clientAuth/><supportedCipherSuites><cipherSuite>X</cipherSuite></supportedCipherSuites></tls><useHAProxy>false</useHAProxy>', '127.0.0.1:3'),
+      ),
+    },
+    check: (l) => {
+      assert.deepEqual(l.warnings, []);
+      assert.deepEqual(l.config.imap.map((s) => [s.tls.minVersion, s.tls.maxVersion]), [['TLSv1.3', 'TLSv1.3'], ['TLSv1.2', 'TLSv1.3'], [undefined, undefined]]);
+    },
+  },
+  {
     name: 'SMTP announce, requireAuthForRelay, authorizedAddresses in every James form, sizes in KB',
     files: {
       'smtpserver.xml': smtpXml(
@@ -577,6 +591,31 @@ const errors: ErrorCase[] = [
     name: 'an SMTP <handler> without its class',
     files: { 'smtpserver.xml': smtpXml(smtpBlock('<handlerchain><handler/></handlerchain>')) },
     error: { file: 'smtpserver.xml', key: 'smtpserver[1].handlerchain.handler[1]@class', value: '', fix: 'every <handler> names its Java class' },
+  },
+  {
+    name: 'PROXY protocol (<proxyRequired>true): clients would all seem to come from the proxy',
+    files: { 'smtpserver.xml': smtpXml(smtpBlock('<proxyRequired>true</proxyRequired>')) },
+    error: { file: 'smtpserver.xml', key: 'smtpserver[1].proxyRequired', value: 'true', fix: 'every client would appear to come from the proxy\'s address' },
+  },
+  {
+    name: 'James\' older <useHAProxy>true',
+    files: { 'imapserver.xml': imapXml(imapBlock('<useHAProxy>true</useHAProxy>')) },
+    error: { file: 'imapserver.xml', key: 'imapserver[1].useHAProxy', value: 'true', fix: 'does not read the PROXY protocol' },
+  },
+  {
+    name: 'client certificates (<clientAuth>) on a TLS listener',
+    files: { 'imapserver.xml': imapXml(imapBlock('<tls socketTLS="true"><clientAuth><truststore>file://conf/trust.jks</truststore></clientAuth></tls>')) },
+    error: { file: 'imapserver.xml', key: 'imapserver[1].tls.clientAuth', value: '', fix: 'Tessera does not ask clients for certificates' },
+  },
+  {
+    name: 'a cipher suite list',
+    files: { 'smtpserver.xml': smtpXml(smtpBlock('<tls startTLS="true"><supportedCipherSuites><cipherSuite>TLS_AES_128_GCM_SHA256</cipherSuite></supportedCipherSuites></tls>')) },
+    error: { file: 'smtpserver.xml', key: 'smtpserver[1].tls.supportedCipherSuites', value: '', fix: 'remove <supportedCipherSuites>' },
+  },
+  {
+    name: 'a TLS version below 1.2',
+    files: { 'smtpserver.xml': smtpXml(smtpBlock('<tls startTLS="true"><supportedProtocols><protocol>TLSv1.2</protocol><protocol>TLSv1.1</protocol></supportedProtocols></tls>')) },
+    error: { file: 'smtpserver.xml', key: 'smtpserver[1].tls.supportedProtocols.protocol[2]', value: 'TLSv1.1', fix: 'Tessera serves TLSv1.2 and TLSv1.3 only' },
   },
   {
     name: 'jmap.port on an IMAP address',

@@ -105,6 +105,32 @@ test('total and per-IP limits answer with the refusal line; a released session f
   }
 });
 
+test('TLS versions: 1.2 and 1.3 by default; a listener limited to 1.3 (James <supportedProtocols>) refuses a 1.2 client', async () => {
+  const { key, cert } = await testCertificate();
+  const open = listener({ tls: { socketTLS: true, startTLS: false, key, cert }, onConnection: (c) => c.socket.end('ok\r\n') });
+  const strict = listener({ tls: { socketTLS: true, startTLS: false, key, cert, minVersion: 'TLSv1.3' }, onConnection: (c) => c.socket.end('ok\r\n') });
+  await open.start();
+  await strict.start();
+  const handshake = (port: number, maxVersion: 'TLSv1.2' | 'TLSv1.3'): Promise<string> =>
+    new Promise((resolve) => {
+      const t = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false, maxVersion });
+      t.once('secureConnect', () => {
+        resolve(t.getProtocol() ?? 'unknown');
+        t.destroy();
+      });
+      t.once('error', (err: NodeJS.ErrnoException) => resolve(`refused: ${err.code ?? err.message}`));
+    });
+  try {
+    assert.equal(await handshake(open.ports()[0]!, 'TLSv1.2'), 'TLSv1.2');
+    assert.equal(await handshake(open.ports()[0]!, 'TLSv1.3'), 'TLSv1.3');
+    assert.match(await handshake(strict.ports()[0]!, 'TLSv1.2'), /^refused/);
+    assert.equal(await handshake(strict.ports()[0]!, 'TLSv1.3'), 'TLSv1.3');
+  } finally {
+    await open.stop(new Date(Date.now() + 1000), { shutdown: () => undefined });
+    await strict.stop(new Date(Date.now() + 1000), { shutdown: () => undefined });
+  }
+});
+
 test('implicit TLS and STARTTLS use the listener certificate', async () => {
   const { key, cert } = await testCertificate();
   const implicit = listener({
