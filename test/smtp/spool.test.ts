@@ -12,7 +12,7 @@ import { RawSmtpClient } from './raw-client.js';
 import { DOMAIN, startHarness, type SmtpHarness } from './harness.js';
 import { waitFor } from '../support/wait.js';
 import type { MailStore } from '../../src/store/types.js';
-import { MessageSpool } from '../../src/smtp/spool/message-spool.js';
+import { SpoolDir } from '../../src/store/index.js';
 
 const BOB = `bob@${DOMAIN}`;
 /** What a session may hold for input and message data (issue #15: aim ≤ 256 KiB). */
@@ -199,7 +199,7 @@ test('start-up removes spool files a crashed run left behind, and nothing else',
   try {
     await writeFile(join(dir, 'l5x2-0a1b2c3d4e5f.spool'), 'Subject: never acknowledged\r\n');
     await writeFile(join(dir, 'operator-notes.txt'), 'keep me');
-    const spool = new MessageSpool(dir);
+    const spool = new SpoolDir(dir);
     assert.equal((await spool.files()).length, 1);
     await spool.prepare();
     assert.deepEqual(await spool.files(), []);
