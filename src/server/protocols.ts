@@ -210,6 +210,8 @@ const imapFactory: ProtocolFactory = async (ctx) => {
       events: await ctx.use(eventBusResource),
       logger: ctx.logger,
       sessions: await ctx.use(sessionsResource),
+      // APPEND literals being received are staged here; nothing in it was ever acknowledged.
+      spoolDir: join(ctx.dataDir, 'spool', 'imap'),
     },
     enabled,
   );

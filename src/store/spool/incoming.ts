@@ -51,6 +51,7 @@ export class IncomingMessage {
   private discarded = false;
   private droppedForSize = false;
   private finished: SpooledMessage | undefined;
+  private nul = false;
 
   constructor(
     readonly dir: string,
@@ -67,6 +68,11 @@ export class IncomingMessage {
 
   get overflow(): boolean {
     return this.size.overflow;
+  }
+
+  /** Some byte written so far is NUL (IMAP refuses those in a non-binary literal). */
+  get containsNul(): boolean {
+    return this.nul;
   }
 
   /** A write failed (disk full…): finish() will throw it; the rest of the input is only counted. */
@@ -112,6 +118,7 @@ export class IncomingMessage {
       return this.tail;
     }
     this.hash.update(bytes);
+    if (!this.nul && bytes.includes(0)) this.nul = true;
     this.inFlight += bytes.length;
     arrivingBytes.add(bytes.length);
     this.tail = this.tail
