@@ -1,10 +1,17 @@
 // APPEND literals that went to a spool file as they arrived (./literal-spool.ts): finishing them for
 // the store, and the one case that must read such a literal whole, a literal8 carrying NUL bytes.
-import type { IncomingMessage, SpooledMessage } from '../store/index.js';
-import { sharedIngestGate } from '../store/index.js';
+import type { SpooledMessage } from '../store/index.js';
+import { IncomingMessage, sharedIngestGate } from '../store/index.js';
+import type { LiteralSink } from './proto/framer.js';
 import { ImapNoError } from './proto/errors.js';
 import { encodeBinaryParts } from './binary-append.js';
 import type { ImapSession } from './session.js';
+
+/** The spool writer behind a literal sink: the only sinks IMAP installs (./literal-spool.ts). */
+export function spoolWriterOf(sink: LiteralSink): IncomingMessage {
+  if (!(sink instanceof IncomingMessage)) throw new TypeError('literal sink is not a spool writer');
+  return sink;
+}
 
 /** The finished spool file of a literal; NO [UNAVAILABLE] when it could not be written (disk full). */
 export async function finishLiteral(s: ImapSession, message: IncomingMessage, durable = true): Promise<SpooledMessage> {

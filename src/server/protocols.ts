@@ -232,6 +232,8 @@ const jmapFactory: ProtocolFactory = async (ctx) => {
         sessions: await ctx.use(sessionsResource),
         // Back-channel logout on the JMAP port, where providers were told to post it so far.
         routes: (await ctx.use(sessionsResource)).httpRoutes,
+        // Uploads being received are staged here; nothing in it was ever acknowledged.
+        spoolDir: join(ctx.dataDir, 'spool', 'jmap'),
       },
       ctx.config.jmap,
     ),

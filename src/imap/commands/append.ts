@@ -11,7 +11,7 @@ import { parseDateTime } from '../datetime.js';
 import { formatSequenceSet } from '../proto/sequence.js';
 import { encodeBinaryParts } from '../binary-append.js';
 import { catenate, type CatenatePart } from '../catenate.js';
-import { encodeSpooledBinary, finishLiteral } from '../spooled-literal.js';
+import { encodeSpooledBinary, finishLiteral, spoolWriterOf } from '../spooled-literal.js';
 import type { IncomingMessage, SpooledMessage } from '../../store/index.js';
 
 interface Pending {
@@ -46,8 +46,8 @@ export const append: CommandSpec = {
           if (!v || v.type === 'list') throw new ImapSyntaxError('Invalid CATENATE part');
           if (kind === 'TEXT') {
             if (v.type === 'spooled') {
-              if (v.message.containsNul) throw new ImapNoError('Text contains NUL', 'UNKNOWN-CTE');
-              parts.push({ kind: 'spooled', message: v.message });
+              if (spoolWriterOf(v.message).containsNul) throw new ImapNoError('Text contains NUL', 'UNKNOWN-CTE');
+              parts.push({ kind: 'spooled', message: spoolWriterOf(v.message) });
               continue;
             }
             if (v.type !== 'string' || !v.literal) throw new ImapSyntaxError('CATENATE TEXT needs a literal');
@@ -61,9 +61,10 @@ export const append: CommandSpec = {
         continue;
       }
       if (msg.type === 'spooled') {
-        if (!msg.binary && msg.message.containsNul) throw new ImapNoError('Message contains NUL; use literal8', 'UNKNOWN-CTE');
+        const message = spoolWriterOf(msg.message);
+        if (!msg.binary && message.containsNul) throw new ImapNoError('Message contains NUL; use literal8', 'UNKNOWN-CTE');
         if (msg.size === 0) throw new ImapNoError('Empty message', 'CANNOT');
-        messages.push({ flags, spooled: { message: msg.message, binary: msg.binary }, ...(date ? { date } : {}) });
+        messages.push({ flags, spooled: { message, binary: msg.binary }, ...(date ? { date } : {}) });
         continue;
       }
       if (msg.type !== 'string' || !msg.literal) throw new ImapSyntaxError('Message must be a literal');

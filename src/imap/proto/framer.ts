@@ -6,7 +6,6 @@
 // Message literals (APPEND) are not held at all: a literal sink chosen when the literal is announced
 // (see LiteralSinkFactory) receives its bytes as they arrive, and the framer stops consuming input
 // while the sink has enough queued (`blockedOn`), so the connection stops reading the socket.
-import type { IncomingMessage } from '../../store/index.js';
 
 export interface FramerLimits {
   /** Longest text of one command, literals excluded (bytes). */
@@ -18,8 +17,21 @@ export interface FramerLimits {
 export type Segment =
   | { kind: 'text'; data: Buffer }
   | { kind: 'literal'; data: Buffer; binary: boolean }
-  /** A literal whose bytes went to a spool file; the command's handler owns (finishes or discards) it. */
-  | { kind: 'spooled'; message: IncomingMessage; size: number; binary: boolean };
+  /** A literal whose bytes went to a sink (a spool file); the command's handler owns it. */
+  | { kind: 'spooled'; message: LiteralSink; size: number; binary: boolean };
+
+/** Where a literal's bytes go instead of memory (the store's spool writer fits this). */
+export interface LiteralSink {
+  /** Queues bytes; the sink remembers a failure itself (the promise never rejects). */
+  append(bytes: Buffer): Promise<void>;
+  /** Enough is queued: no more bytes until drained() resolves. */
+  readonly needsDrain: boolean;
+  drained(): Promise<void>;
+  /** Drops what was written. Idempotent. */
+  discard(): Promise<void>;
+  readonly byteCount: number;
+  readonly path: string | undefined;
+}
 
 /** What is known of a literal when it is announced. */
 export interface LiteralAnnouncement {
@@ -34,7 +46,7 @@ export interface LiteralAnnouncement {
 }
 
 /** Chooses where a literal goes: a spool writer, or undefined to hold it in memory as usual. */
-export type LiteralSinkFactory = (literal: LiteralAnnouncement) => IncomingMessage | undefined;
+export type LiteralSinkFactory = (literal: LiteralAnnouncement) => LiteralSink | undefined;
 
 export type FrameEvent =
   /** A whole command: text segments with the literals between them. */
@@ -63,7 +75,7 @@ export class CommandFramer {
   private literalBinary = false;
   private literalParts: Buffer[] = [];
   /** Where the literal being read goes, when not to literalParts. */
-  private literalSink: IncomingMessage | undefined;
+  private literalSink: LiteralSink | undefined;
   /** Bytes of the current command's literals held in memory (not spooled). */
   private heldLiteralBytes = 0;
   private sinkFactory: LiteralSinkFactory | undefined;
@@ -90,7 +102,7 @@ export class CommandFramer {
    * The sink the literal being read waits on: it has enough queued, and no more input is consumed
    * until its drained() resolves. Undefined when the framer only needs more input.
    */
-  get blockedOn(): IncomingMessage | undefined {
+  get blockedOn(): LiteralSink | undefined {
     return this.literalSink?.needsDrain === true && this.literalRemaining > 0 ? this.literalSink : undefined;
   }
 
@@ -174,7 +186,7 @@ export class CommandFramer {
     }
   }
 
-  private chooseSink(size: number, textPart: Buffer): IncomingMessage | undefined {
+  private chooseSink(size: number, textPart: Buffer): LiteralSink | undefined {
     if (!this.sinkFactory) return undefined;
     const { command } = this.tagAndCommand();
     // The first argument follows the tag and command name directly: `a1 APPEND {5}`.

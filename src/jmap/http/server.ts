@@ -20,7 +20,8 @@ import { authenticateRequest } from '../auth/authenticate.js';
 import type { AuthStrategy } from '../auth/types.js';
 import { serveEventSource } from '../push/eventsource.js';
 import { serveWebSocket } from '../push/websocket.js';
-import { readBody, BodyTooLargeError } from './body.js';
+import { readBody, spoolBody, BodyTooLargeError } from './body.js';
+import type { SpoolDir, SpooledMessage } from '../../store/index.js';
 import { ConcurrencyGate } from './concurrency.js';
 import { plainProblem, sendJson, sendProblem } from './respond.js';
 import { PATHS } from './paths.js';
@@ -41,6 +42,8 @@ export interface JmapHttpOptions {
   sessions: SessionAdmission;
   /** Other cores' routes (back-channel logout), matched by exact path before JMAP's own. */
   routes: readonly HttpRoute[];
+  /** Uploads are written here as their body arrives, then handed to the store as a file. */
+  spool: SpoolDir;
 }
 
 const SHUTDOWN_REASON = 'server shutting down';
@@ -248,10 +251,12 @@ export class JmapHttpServer {
       req.resume();
       throw new RequestProblem('limit', 400, `at most ${this.options.limits.maxConcurrentUpload} concurrent uploads`, 'maxConcurrentUpload');
     }
+    // The body goes to a spool file as it arrives; the store takes the file by rename.
+    const message = this.options.spool.message(this.options.limits.maxSizeUpload);
     try {
-      let bytes: Buffer;
+      let bytes: SpooledMessage;
       try {
-        bytes = await readBody(req, this.options.limits.maxSizeUpload);
+        bytes = await spoolBody(req, message);
       } catch (err) {
         if (err instanceof BodyTooLargeError) {
           throw new RequestProblem('limit', 400, `uploads are limited to ${this.options.limits.maxSizeUpload} bytes`, 'maxSizeUpload');
@@ -267,6 +272,7 @@ export class JmapHttpServer {
       }
     } finally {
       release();
+      await message.discard().catch((err: unknown) => this.log().warn({ err, file: message.path }, 'could not remove a spool file'));
     }
   }
 
