@@ -43,7 +43,12 @@ export const storeResource = sharedResource<MailStore>(
       );
     }
     const logger = ctx.logger.child({ component: 'store' });
-    const store = await openSqliteStore({ dataDir: storeDirectory(ctx.dataDir), events: await ctx.use(eventBusResource), logger });
+    const store = await openSqliteStore({
+      dataDir: storeDirectory(ctx.dataDir),
+      events: await ctx.use(eventBusResource),
+      logger,
+      ...(settings.ingestMemory !== undefined ? { ingestBudget: settings.ingestMemory } : {}),
+    });
     sweepers.set(store, startStoreSweeper(store, logger));
     return store;
   },
