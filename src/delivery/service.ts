@@ -87,7 +87,8 @@ export class StoreDeliveryService implements DeliveryService {
     const spooled = Buffer.isBuffer(message) ? undefined : message;
     const withPrefix = (prefix: Buffer): Promise<Buffer | SpooledMessage> =>
       spooled ? spoolWithPrefix(prefix, spooled) : Promise.resolve(Buffer.concat([prefix, message as Buffer]));
-    const original = (): Promise<Buffer> => (spooled ? spooled.head(HEADER_READ_LIMIT) : Promise.resolve(message as Buffer));
+    let head: Promise<Buffer> | undefined;
+    const original = (): Promise<Buffer> => (head ??= spooled ? spooled.head(HEADER_READ_LIMIT) : Promise.resolve(message as Buffer));
     const outcomes: RecipientOutcome[] = [];
 
     const remote = request.recipients.filter((r) => r.kind === 'remote');
@@ -128,10 +129,9 @@ export class StoreDeliveryService implements DeliveryService {
       if (localBytes !== undefined && !Buffer.isBuffer(localBytes)) await localBytes.discard();
     }
     // Auto-replies once every copy is stored; respond() never throws, so they cannot fail this one.
-    if (this.vacation && delivered.length > 0) {
-      const headers = await original();
+    if (this.vacation) {
       for (const r of delivered) {
-        await this.vacation.respond({ user: r.user, address: r.address, sender: request.from, original: headers, receivedAt });
+        await this.vacation.respond({ user: r.user, address: r.address, sender: request.from, original, receivedAt });
       }
     }
     const failed = outcomes.filter((o) => o.status === 'failed');

@@ -67,15 +67,16 @@ export async function refuseEnvelopeSender(s: SmtpSession, from: Mailbox | null)
 
 /**
  * The reply refusing the finished message for its From: header, or undefined when it may be
- * delivered. `message` may be only the message's first HEADER_SCAN_LIMIT bytes.
+ * delivered. `readHead` gives at least the message's first HEADER_SCAN_LIMIT bytes (or all of a
+ * shorter one); it is called only when there is an identity to check.
  */
-export async function refuseFromHeader(s: SmtpSession, envelopeFrom: Mailbox | null, message: Buffer): Promise<SmtpReply | undefined> {
+export async function refuseFromHeader(s: SmtpSession, envelopeFrom: Mailbox | null, readHead: () => Promise<Buffer>): Promise<SmtpReply | undefined> {
   // Only an authenticated sender has an identity to check. (James 3.9's strict mode also refuses
   // any message without From:; Tessera leaves that judgement to filtering unless the From: header is
   // the only identity the message carries.)
   const principal = s.principal;
   if (mode(s) === 'disabled' || !principal) return undefined;
-  const head = message.subarray(0, HEADER_SCAN_LIMIT).toString('latin1');
+  const head = (await readHead()).subarray(0, HEADER_SCAN_LIMIT).toString('latin1');
   const values = headerValues(parseHeaderBlock(head, 0, head.length).headers, 'from');
   // With MAIL FROM:<> the From: header is the only identity left to check, so it must be there;
   // with an owned envelope sender a message without From: claims nobody else.

@@ -470,7 +470,7 @@ export class SmtpSession {
         this.send(reply(451, '4.3.0', 'Local error in processing, try again later'));
         return;
       }
-      const refused = await refuseFromHeader(this, tx.from, await spooled.head(HEADER_SCAN_LIMIT));
+      const refused = await refuseFromHeader(this, tx.from, () => spooled.head(HEADER_SCAN_LIMIT));
       if (refused) {
         this.send(refused);
         return;

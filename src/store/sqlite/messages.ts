@@ -24,7 +24,7 @@ import { checkQuota, cloneEmail, insertEmail, placeEmail, removeMembership, sett
 import type { MessageAnalysis } from '../../mime/parse.js';
 import type { MessageSource } from '../types.js';
 import { BlobFiles } from '../blobs.js';
-import { ingestSource, isStoredBlob, sourceSize, type KnownSource } from '../ingest.js';
+import { admitIngest, ingestSource, isStoredBlob, sourceSize, type KnownSource } from '../ingest.js';
 import { SpooledMessage } from '../spool/spooled.js';
 import { readableBlobSize } from './extras.js';
 import {
@@ -61,6 +61,25 @@ export async function appendMany(ctx: Ctx, account: string, inputs: AppendInput[
   const sizes = sources.map(sourceSize);
   // Validate mailboxes and quota before writing any blob, then again inside the transaction.
   precheck(ctx, account, accId, inputs, sizes);
+  // Files are read back for parsing only within the process-wide budget, held until the commit
+  // (and taken before the commit ticket, so waiting here never holds up others' commits).
+  const release = await admitIngest(sources);
+  try {
+    return await appendAdmitted(ctx, account, accId, inputs, sources, sizes, options);
+  } finally {
+    release();
+  }
+}
+
+async function appendAdmitted(
+  ctx: Ctx,
+  account: string,
+  accId: number,
+  inputs: AppendInput[],
+  sources: KnownSource[],
+  sizes: number[],
+  options: AppendOptions | undefined,
+): Promise<AppendResult[]> {
   // Blob files first, in parallel (their fsyncs overlap), then one grouped transaction.
   const ticket = announceAppend(ctx);
   let prepared: Prepared[];
