@@ -124,7 +124,8 @@ for (const [name, description] of ATTACKS) {
   await attackerDone;
   const settled = await mem();
   console.log(`\n${name}: ${description}`);
-  console.log(`  server RSS: baseline ${(base.rss / MB).toFixed(0)} MB, peak +${((peak - base.rss) / MB).toFixed(0)} MB, at end +${((during.rss - base.rss) / MB).toFixed(0)} MB, after the attack +${((settled.rss - base.rss) / MB).toFixed(0)} MB; up to ${peakConnections} IMAP connections; arriving-message bytes in memory max ${(peakArriving / 1024).toFixed(0)} KiB (sampled)`);
+  const growth = (rss: number): string => `${rss >= base.rss ? '+' : '-'}${(Math.abs(rss - base.rss) / MB).toFixed(0)} MB`;
+  console.log(`  server RSS: baseline ${(base.rss / MB).toFixed(0)} MB, peak ${growth(peak)}, at end ${growth(during.rss)}, after the attack ${growth(settled.rss)}; up to ${peakConnections} IMAP connections; arriving-message bytes in memory max ${(peakArriving / 1024).toFixed(0)} KiB (sampled)`);
   console.log(
     `  legitimate LOGIN during the attack: ${latencies.length} ok, ${failures} failed; p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms`,
   );
