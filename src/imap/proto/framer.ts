@@ -63,6 +63,8 @@ export type FrameEvent =
 
 const LF = 0x0a;
 const CR = 0x0d;
+/** Most bytes handed to a literal sink at once. */
+const SINK_SLICE = 64 * 1024;
 const LITERAL_RE = /(~?)\{(\d{1,20})(\+?)\}$/;
 
 export class CommandFramer {
@@ -231,7 +233,8 @@ export class CommandFramer {
     const sink = this.literalSink;
     while (this.literalRemaining > 0 && this.buffered > 0) {
       if (sink?.needsDrain) return false;
-      const part = this.take(Math.min(this.literalRemaining, this.chunks[0]!.length));
+      // Slices for a sink, so its fill level is looked at often enough to bound what it queues.
+      const part = this.take(Math.min(this.literalRemaining, this.chunks[0]!.length, sink ? SINK_SLICE : Infinity));
       // The sink remembers a write error itself and reports it when the command finishes it.
       if (sink) void sink.append(part);
       else this.literalParts.push(part);

@@ -24,7 +24,7 @@ import { checkQuota, cloneEmail, insertEmail, placeEmail, removeMembership, sett
 import type { MessageAnalysis } from '../../mime/parse.js';
 import type { MessageSource } from '../types.js';
 import { BlobFiles } from '../blobs.js';
-import { admitIngest, ingestSource, isStoredBlob, sourceSize, type KnownSource } from '../ingest.js';
+import { admitIngest, ingestSource, isStoredBlob, sourceSize, type Ingested, type KnownSource } from '../ingest.js';
 import { SpooledMessage } from '../spool/spooled.js';
 import { readableBlobSize } from './extras.js';
 import {
@@ -84,7 +84,13 @@ async function appendAdmitted(
   const ticket = announceAppend(ctx);
   let prepared: Prepared[];
   try {
-    const ingested = await Promise.all(sources.map((source) => ingestSource(ctx.blobs, source)));
+    // Files one after another, so one message read back is in memory at a time (a MULTIAPPEND over
+    // the budget is admitted alone, but not read all at once); buffers then in parallel.
+    const ingested: Ingested[] = [];
+    for (const [k, source] of sources.entries()) if (!Buffer.isBuffer(source)) ingested[k] = await ingestSource(ctx.blobs, source);
+    await Promise.all(sources.map(async (source, k) => {
+      if (Buffer.isBuffer(source)) ingested[k] = await ingestSource(ctx.blobs, source);
+    }));
     prepared = inputs.map((input, k) => ({ input, ...ingested[k]! }));
   } catch (error) {
     abandonAppend(ctx, ticket);
