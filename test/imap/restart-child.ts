@@ -1,4 +1,4 @@
-// Child process of subscriptions-recent.test.ts: a Tessera IMAP server over the store in argv[2],
+// Child process of restart-server.ts: a Tessera IMAP server over the store in argv[2],
 // one user (argv[3], password argv[4]). Prints "PORT <n>" once listening; shuts down cleanly and
 // exits when its stdin closes. Running it in its own process makes a restart forget everything
 // that lives only in memory.
