@@ -1,6 +1,6 @@
 // A finished, fsynced spool file: what a protocol hands the store (append, uploadBlob, the outbound
 // queue) instead of a Buffer. Its size and sha256 were computed while it arrived. The store takes the
-// file by renaming it into the blob store (adoptedBy); until then discard() removes it. After the
+// file by renaming it into the blob store (BlobFiles.adopt); until then discard() removes it. After the
 // rename the object still reads the bytes (at their new place), so one message delivered to several
 // local recipients is stored once and parsed from the same file.
 import { createReadStream, type ReadStream } from 'node:fs';
