@@ -1,12 +1,14 @@
 // One attack of bench/hostile, in its own process so that flooding the server does not delay the
-// bench's own measurements: `attacker.ts <attack> <port> <seconds> <connections>`. Exits when the
-// attack's time is up.
+// bench's own measurements: `attacker.ts <attack> <port> <seconds> <connections> [size-mb]`. Exits
+// when the attack's time is up.
 import net from 'node:net';
 
-const [attackName, portArg, secondsArg, connectionsArg] = process.argv.slice(2);
+const [attackName, portArg, secondsArg, connectionsArg, sizeArg] = process.argv.slice(2);
 const port = Number(portArg);
 const CONNECTIONS = Number(connectionsArg);
 const MB = 1024 * 1024;
+/** Message size of the slow-sender attacks. */
+const SIZE = Math.round(Number(sizeArg ?? '40') * MB);
 
 type Attack = (stopAt: number, sockets: Set<net.Socket>) => void;
 
@@ -56,7 +58,77 @@ const pipelineNoRead: Attack = (stopAt, sockets) => {
   }
 };
 
-const ATTACKS: Record<string, Attack> = { 'preauth-literal': preauthLiteral, 'pipeline-no-read': pipelineNoRead };
+/** One text piece of the slow senders: 64 KiB of 78-byte lines. */
+const PIECE = Buffer.from(`${'x'.repeat(76)}\r\n`.repeat(840), 'latin1');
+
+/** Sends `size` bytes of message text on `s`, paced to end at stopAt (minus a second for the reply). */
+async function trickle(s: net.Socket, size: number, stopAt: number): Promise<void> {
+  const pieces = Math.max(1, Math.floor(size / PIECE.length));
+  const start = Date.now();
+  const end = Math.max(start + 1000, stopAt - 1000);
+  for (let i = 0; i < pieces && !s.destroyed; i++) {
+    if (!s.write(PIECE)) await new Promise((r) => s.once('drain', r));
+    const wait = start + ((i + 1) / pieces) * (end - start) - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+}
+
+/** Resolves once `s` has received text matching `re`. */
+function awaitText(s: net.Socket, re: RegExp): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const onData = (d: Buffer): void => {
+      buf += d.toString('latin1');
+      if (re.test(buf)) {
+        s.off('data', onData);
+        resolve();
+      }
+    };
+    s.on('data', onData);
+    s.once('close', () => reject(new Error(`closed before ${re}`)));
+  });
+}
+
+const imapAppend: Attack = (stopAt, sockets) => {
+  const size = Math.floor(SIZE / PIECE.length) * PIECE.length;
+  for (let i = 0; i < CONNECTIONS; i++) {
+    const s = net.connect(port, '127.0.0.1');
+    sockets.add(s);
+    s.on('error', () => undefined);
+    void (async () => {
+      await awaitText(s, /^\* OK/m);
+      const loggedIn = awaitText(s, /^l OK/m);
+      s.write('l LOGIN owner@example.org owner-password\r\n');
+      await loggedIn;
+      const go = awaitText(s, /^\+ /m);
+      s.write(`a APPEND INBOX {${size}}\r\n`);
+      await go;
+      await trickle(s, size, stopAt);
+      s.write('\r\n');
+    })().catch(() => undefined);
+  }
+};
+
+const jmapUpload: Attack = (stopAt, sockets) => {
+  const size = Math.floor(SIZE / PIECE.length) * PIECE.length;
+  const auth = Buffer.from('owner@example.org:owner-password').toString('base64');
+  for (let i = 0; i < CONNECTIONS; i++) {
+    const s = net.connect(port, '127.0.0.1');
+    sockets.add(s);
+    s.on('error', () => undefined);
+    s.once('connect', () => {
+      s.write(`POST /upload/owner@example.org HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic ${auth}\r\nContent-Type: message/rfc822\r\nContent-Length: ${size}\r\nConnection: close\r\n\r\n`);
+      void trickle(s, size, stopAt).catch(() => undefined);
+    });
+  }
+};
+
+const ATTACKS: Record<string, Attack> = {
+  'preauth-literal': preauthLiteral,
+  'pipeline-no-read': pipelineNoRead,
+  'imap-append': imapAppend,
+  'jmap-upload': jmapUpload,
+};
 
 const attack = ATTACKS[attackName ?? ''];
 if (!attack) throw new Error(`unknown attack ${attackName}; known: ${Object.keys(ATTACKS).join(', ')}`);

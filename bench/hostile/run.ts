@@ -4,7 +4,11 @@
 // of a legitimate LOGIN made every 250 ms while the attack runs (connect → greeting → LOGIN → OK).
 // Attacks (each run by ./attacker.ts in its own process), each with N connections (default 200) for D seconds (default 30):
 //  - preauth-literal: unauthenticated connections announce 64 MiB literals and send the bytes anyway;
-//  - pipeline-no-read: connections pipeline CAPABILITY without ever reading a reply.
+//  - pipeline-no-read: connections pipeline CAPABILITY without ever reading a reply;
+//  - imap-append: logged-in connections each APPEND a --size-mb literal (default 40) slowly, over D seconds;
+//  - jmap-upload: clients each upload a --size-mb body slowly to JMAP, over D seconds.
+// For the last two the bench also prints the most arriving-message bytes the server held in memory
+// (spool writers' buffers; the message bytes themselves go to spool files). `--only a,b` picks attacks.
 // (The SMTP attack of issue #15 — MX sessions sending 40 MB of DATA slowly — belongs in ATTACKS
 // once the SMTP server is started by this bench's child.)
 import { fork } from 'node:child_process';
@@ -12,21 +16,31 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import net from 'node:net';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '30' }, connections: { type: 'string', default: '200' } } });
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '30' },
+    connections: { type: 'string', default: '200' },
+    'size-mb': { type: 'string', default: '40' },
+    only: { type: 'string' },
+  },
+});
 const SECONDS = Number(values.seconds);
 const CONNECTIONS = Number(values.connections);
+const SIZE_MB = values['size-mb'];
 const MB = 1024 * 1024;
 
 interface Mem {
   rss: number;
   connections: number;
+  /** Bytes of arriving messages held in spool writers' buffers, process-wide. */
+  arriving: number;
 }
 
 const child = fork(fileURLToPath(new URL('./server-child.ts', import.meta.url)), [], {
   execArgv: ['--import', 'tsx'],
   stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 });
-const { port } = await new Promise<{ port: number }>((resolve) => child.once('message', (m) => resolve(m as { port: number })));
+const { port, jmapPort } = await new Promise<{ port: number; jmapPort: number }>((resolve) => child.once('message', (m) => resolve(m as { port: number; jmapPort: number })));
 const mem = (): Promise<Mem> =>
   new Promise((resolve) => {
     child.once('message', (m) => resolve(m as Mem));
@@ -65,10 +79,14 @@ async function legitimateLogin(): Promise<number> {
   }
 }
 
-const ATTACKS: Array<[string, string]> = [
+const ALL_ATTACKS: Array<[string, string]> = [
   ['preauth-literal', '64 MiB literal announcements before login, bytes sent anyway'],
   ['pipeline-no-read', 'CAPABILITY pipelined, replies never read'],
+  ['imap-append', `logged-in APPENDs of ${SIZE_MB} MB literals, sent slowly`],
+  ['jmap-upload', `JMAP uploads of ${SIZE_MB} MB bodies, sent slowly`],
 ];
+const only = values.only?.split(',');
+const ATTACKS = ALL_ATTACKS.filter(([name]) => !only || only.includes(name));
 
 function percentile(xs: number[], p: number): number {
   const sorted = [...xs].sort((a, b) => a - b);
@@ -80,7 +98,7 @@ for (const [name, description] of ATTACKS) {
   await legitimateLogin();
   const base = await mem();
   const stopAt = Date.now() + SECONDS * 1000;
-  const attacker = fork(fileURLToPath(new URL('./attacker.ts', import.meta.url)), [name, String(port), String(SECONDS), String(CONNECTIONS)], {
+  const attacker = fork(fileURLToPath(new URL('./attacker.ts', import.meta.url)), [name, String(name === 'jmap-upload' ? jmapPort : port), String(SECONDS), String(CONNECTIONS), SIZE_MB], {
     execArgv: ['--import', 'tsx'],
     stdio: 'inherit',
   });
@@ -89,10 +107,12 @@ for (const [name, description] of ATTACKS) {
   let failures = 0;
   let peak = base.rss;
   let peakConnections = 0;
+  let peakArriving = 0;
   while (Date.now() < stopAt) {
     await new Promise((r) => setTimeout(r, 250));
     const m = await mem();
     peak = Math.max(peak, m.rss);
+    peakArriving = Math.max(peakArriving, m.arriving);
     peakConnections = Math.max(peakConnections, m.connections);
     try {
       latencies.push(await legitimateLogin());
@@ -102,8 +122,10 @@ for (const [name, description] of ATTACKS) {
   }
   const during = await mem();
   await attackerDone;
+  const settled = await mem();
   console.log(`\n${name}: ${description}`);
-  console.log(`  server RSS: baseline ${(base.rss / MB).toFixed(0)} MB, peak +${((peak - base.rss) / MB).toFixed(0)} MB, at end +${((during.rss - base.rss) / MB).toFixed(0)} MB; up to ${peakConnections} connections`);
+  const growth = (rss: number): string => `${rss >= base.rss ? '+' : '-'}${(Math.abs(rss - base.rss) / MB).toFixed(0)} MB`;
+  console.log(`  server RSS: baseline ${(base.rss / MB).toFixed(0)} MB, peak ${growth(peak)}, at end ${growth(during.rss)}, after the attack ${growth(settled.rss)}; up to ${peakConnections} IMAP connections; arriving-message bytes in memory max ${(peakArriving / 1024).toFixed(0)} KiB (sampled)`);
   console.log(
     `  legitimate LOGIN during the attack: ${latencies.length} ok, ${failures} failed; p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms`,
   );

@@ -1,19 +1,26 @@
-// The IMAP server under attack, in its own process so its memory is measured alone. Listener limits
-// as in the sample configuration (64 MiB literals after login, 64 KiB before). Talks to the parent
-// over IPC: sends { port } when listening, answers 'mem' with { rss, connections }, exits on 'stop'.
+// The IMAP and JMAP servers under attack, in their own process so their memory is measured alone.
+// IMAP listener limits as in the sample configuration (64 MiB literals after login, 64 KiB before);
+// JMAP takes uploads up to 64 MiB from as many clients at once as attack. Talks to the parent over
+// IPC: sends { port, jmapPort } when listening, answers 'mem' with { rss, connections, arriving },
+// exits on 'stop'.
 import { startImap } from '../../test/imap/harness.js';
+import { startHarness as startJmap } from '../../test/jmap/harness.js';
 import { DEFAULT_IMAP_LITERAL_SIZE_LIMIT, DEFAULT_IMAP_PRE_AUTH_SIZE_LIMIT } from '../../src/config/imap.js';
+import { ingestMemoryStats } from '../../src/store/index.js';
 
+const USERS = { 'owner@example.org': 'owner-password' };
 const h = await startImap({
-  users: { 'owner@example.org': 'owner-password' },
+  users: USERS,
   config: { connectionLimit: 0, connectionLimitPerIP: 0, timeout: 3600, maxLiteralSize: DEFAULT_IMAP_LITERAL_SIZE_LIMIT, preAuthSizeLimit: DEFAULT_IMAP_PRE_AUTH_SIZE_LIMIT },
 });
+const jmap = await startJmap({ users: USERS, config: { maxSizeUpload: 64 * 1024 * 1024, maxConcurrentUpload: 100_000 } });
 
 process.on('message', (msg: unknown) => {
   if (msg === 'mem') {
-    process.send?.({ rss: process.memoryUsage().rss, connections: h.server.connectionCount });
+    const stats = ingestMemoryStats();
+    process.send?.({ rss: process.memoryUsage().rss, connections: h.server.connectionCount, arriving: stats.arrivingBytes, parsing: stats.parsingBytes });
   } else if (msg === 'stop') {
-    void h.close().then(() => process.exit(0));
+    void Promise.all([h.close(), jmap.close()]).then(() => process.exit(0));
   }
 });
-process.send?.({ port: h.port });
+process.send?.({ port: h.port, jmapPort: Number(new URL(jmap.url).port) });

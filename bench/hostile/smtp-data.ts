@@ -118,7 +118,7 @@ while (running) {
   maxGrowth = Math.max(maxGrowth, m.rss - base.rss);
   maxBuffered = Math.max(maxBuffered, m.bufferedBytes);
   console.log(
-    `t=${String(Math.round((Date.now() - t0) / 1000)).padStart(4)}s  rss +${mb(m.rss - base.rss).padStart(6)} MB  sessions ${String(m.sessions).padStart(4)}  buffered ${mb(m.bufferedBytes).padStart(6)} MB  legit ${ms.toFixed(1).padStart(7)} ms`,
+    `t=${String(Math.round((Date.now() - t0) / 1000)).padStart(4)}s  rss +${mb(m.rss - base.rss).padStart(6)} MB  heap +${mb(m.heapUsed - base.heapUsed).padStart(6)} MB  external +${mb(m.external - base.external).padStart(6)} MB  sessions ${String(m.sessions).padStart(4)}  buffered ${mb(m.bufferedBytes).padStart(6)} MB  legit ${ms.toFixed(1).padStart(7)} ms`,
   );
   await Promise.race([attack, new Promise((r) => setTimeout(r, 1000))]);
 }

@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   const users = new MemoryUsersRepository({ [USER]: 'pw' });
   const sessions = await startTestSessionControl({ bus, store, logger });
   const server = createJmapServer(
-    { auth: new AuthService({ users, logger }), users, store, events: bus, logger, hostname: 'bench.test', sessions },
+    { auth: new AuthService({ users, logger }), users, store, events: bus, logger, hostname: 'bench.test', sessions, spoolDir: join(dir, 'spool', 'jmap') },
     {
       enabled: true, bind: { host: '127.0.0.1', port: 0 }, urlPrefix: '', strategies: ['basic'],
       auth: { plainAuthEnabled: true, requireSSL: false }, xUser: { headerName: 'X-User', trustedProxies: [], secrets: [] },

@@ -8,7 +8,7 @@ import { PropertiesReader } from './properties.js';
 import { readControlSettings } from './control.js';
 import { readAuthThrottle } from './throttle.js';
 import type { AuthThrottleConfig, ControlConfig, LogLevel, TesseraSettings } from './types.js';
-import { InvalidValue, parseBoolean, parseEnum, parseInteger, parsePort, parseUrl } from './values.js';
+import { InvalidValue, parseBoolean, parseEnum, parseInteger, parsePort, parseSize, parseUrl } from './values.js';
 
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 export const DEFAULT_DATA_DIR = './var';
@@ -38,6 +38,12 @@ export function loadSettingsFile(
   }
   if (engine === 'sqlite' && pgUrl !== undefined) ctx.warn('storage.postgres.url', 'ignored because storage.engine is sqlite');
   const storage: TesseraSettings['storage'] = engine === 'postgres' && pgUrl !== undefined ? { engine, url: pgUrl } : { engine: 'sqlite' };
+
+  const ingestMemory = props.parse('storage.ingest.memory', (raw) => {
+    const n = parseSize(raw);
+    if (n < 1024 * 1024) throw new InvalidValue('at least 1M', 'out of range');
+    return n;
+  });
 
   let logLevel = props.parse('log.level', parseLogLevel) ?? 'info';
   const envLevel = env['TESSERA_LOG_LEVEL'];
@@ -69,7 +75,7 @@ export function loadSettingsFile(
   const authThrottle = readAuthThrottle(props);
   props.warnUnused(new Map());
   return {
-    settings: { dataDir, storage, logLevel, devIdp, shutdownTimeout, seedDemoUser, ...(postmaster ? { postmaster } : {}) },
+    settings: { dataDir, storage, logLevel, devIdp, shutdownTimeout, seedDemoUser, ...(postmaster ? { postmaster } : {}), ...(ingestMemory !== undefined ? { ingestMemory } : {}) },
     control,
     authThrottle,
   };

@@ -208,6 +208,12 @@ export interface TesseraSettings {
   /** Absolute path of the data directory (default ./var next to the conf directory's parent cwd). */
   dataDir: string;
   storage: { engine: 'sqlite' } | { engine: 'postgres'; url: string };
+  /**
+   * `storage.ingest.memory`: bytes of arriving messages (SMTP, IMAP APPEND, JMAP uploads) the store
+   * may read back from their spool files for parsing at once, across the process. Default 16 MiB;
+   * a larger message is parsed alone.
+   */
+  ingestMemory?: number;
   logLevel: LogLevel;
   /** Start the development OpenID provider (sample conf only). */
   /** `issuer` is absent only with port 0 and none configured: then it names the port bound. */

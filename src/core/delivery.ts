@@ -3,7 +3,7 @@
 // outbound queue); the protocols receive a DeliveryService through their deps and know only this
 // neutral module, never src/delivery itself.
 import type { Principal } from '../auth/types.js';
-import type { JsonValue } from '../store/types.js';
+import type { JsonValue, SpooledMessage } from '../store/types.js';
 
 /** Where a recipient address leads. */
 export type RecipientRoute =
@@ -36,8 +36,12 @@ export interface DeliveryRequest {
   from: string;
   /** Recipients already routed (and accepted) by the caller; unknown ones must not be included. */
   recipients: RecipientRoute[];
-  /** The message as received (CRLF line endings), without our Received: header. */
-  bytes: Buffer;
+  /**
+   * The message as received (CRLF line endings), without our Received: header: in memory, or the
+   * finished spool file it arrived in (SMTP), which delivery never reads whole. The caller removes
+   * the spool file afterwards; delivery's own copies are its business.
+   */
+  bytes: Buffer | SpooledMessage;
   trace: TraceInfo;
   /** The envelope needs SMTPUTF8 when relayed. */
   smtputf8?: boolean;

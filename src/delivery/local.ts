@@ -1,6 +1,6 @@
 // Local delivery: appends a copy to each recipient's INBOX. The store fsyncs the blob and commits
 // before append() resolves, and publishes the new-mail events IMAP IDLE and JMAP push listen to.
-import type { AccountStore, MailboxStore, MessageWriter } from '../store/types.js';
+import type { AccountStore, MailboxStore, MessageWriter, SpooledMessage } from '../store/types.js';
 import { OverQuotaError, StoreUnavailableError } from '../store/errors.js';
 import type { RecipientOutcome } from '../core/delivery.js';
 
@@ -10,7 +10,7 @@ export class LocalDelivery {
 
   constructor(private readonly store: AccountStore & MailboxStore & MessageWriter) {}
 
-  async deliver(user: string, address: string, bytes: Buffer, receivedAt: Date): Promise<RecipientOutcome> {
+  async deliver(user: string, address: string, bytes: Buffer | SpooledMessage, receivedAt: Date): Promise<RecipientOutcome> {
     try {
       const inbox = await this.inboxOf(user);
       await this.store.append(user, { mailboxIds: [inbox], bytes, receivedAt }, { delivery: true });

@@ -4,7 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import type { DomainList, UsersRepository } from '../auth/users/types.js';
 import type { Logger } from '../log/logger.js';
-import type { AccountStore, MailboxStore, MessageWriter, OutboundQueue, SettingsStore } from '../store/types.js';
+import type { AccountStore, MailboxStore, MessageWriter, OutboundQueue, SettingsStore, SpooledMessage } from '../store/types.js';
+import { spoolWithPrefix } from '../store/index.js';
 import { LocalDelivery } from './local.js';
 import { receivedHeader } from './received.js';
 import { RecipientRouter } from './router.js';
@@ -23,6 +24,9 @@ import type {
  * What delivery needs of the store: accounts and their INBOX, appends, the outbound queue, and the
  * settings vacation replies read and write. It never reads, searches or changes existing mail.
  */
+/** How much of a spooled message DSNs and auto-replies read: its header block is all they use. */
+const HEADER_READ_LIMIT = 256 * 1024;
+
 export type DeliveryStore = AccountStore & MailboxStore & MessageWriter & OutboundQueue & SettingsStore;
 
 export interface StoreDeliveryOptions {
@@ -77,48 +81,63 @@ export class StoreDeliveryService implements DeliveryService {
     const receivedAt = this.now();
     const single = request.recipients.length === 1 ? request.recipients[0]!.address : undefined;
     const header = Buffer.from(receivedHeader(request.trace, id, receivedAt, single), 'utf8');
-    // The message with our Received: line, for the queue and DSNs; built only when needed, since a
-    // large message's every copy counts (local copies get Return-Path and Received: in one go).
-    let withHeader: Buffer | undefined;
-    const bytes = (): Buffer => (withHeader ??= Buffer.concat([header, request.bytes]));
+    const message = request.bytes;
+    // A spooled message is never read whole here: copies with our lines in front are spooled files
+    // too, and DSNs and auto-replies look only at the original's header block.
+    const spooled = Buffer.isBuffer(message) ? undefined : message;
+    const withPrefix = (prefix: Buffer): Promise<Buffer | SpooledMessage> =>
+      spooled ? spoolWithPrefix(prefix, spooled) : Promise.resolve(Buffer.concat([prefix, message as Buffer]));
+    let head: Promise<Buffer> | undefined;
+    const original = (): Promise<Buffer> => (head ??= spooled ? spooled.head(HEADER_READ_LIMIT) : Promise.resolve(message as Buffer));
     const outcomes: RecipientOutcome[] = [];
 
     const remote = request.recipients.filter((r) => r.kind === 'remote');
     let queueId: string | undefined;
     if (remote.length > 0) {
-      const item = await this.options.store.enqueueOutbound({
-        account: request.principal?.user ?? null,
-        sender: request.from,
-        recipients: remote.map((r) => r.address),
-        bytes: bytes(),
-        meta: { smtpId: id, smtputf8: request.smtputf8 === true, submitter: request.meta ?? null },
-      });
-      queueId = item.id;
+      const queued = await withPrefix(header);
+      try {
+        const item = await this.options.store.enqueueOutbound({
+          account: request.principal?.user ?? null,
+          sender: request.from,
+          recipients: remote.map((r) => r.address),
+          bytes: queued,
+          meta: { smtpId: id, smtputf8: request.smtputf8 === true, submitter: request.meta ?? null },
+        });
+        queueId = item.id;
+      } finally {
+        if (!Buffer.isBuffer(queued)) await queued.discard();
+      }
       for (const r of remote) outcomes.push({ address: r.address, status: 'queued' });
       this.onQueued?.();
     }
-    // RFC 5321 §4.4: the MTA making final delivery records the envelope sender in Return-Path.
-    const localBytes = Buffer.concat([Buffer.from(`Return-Path: <${request.from}>\r\n`, 'utf8'), header, request.bytes]);
     const delivered: Array<{ user: string; address: string }> = [];
-    for (const r of request.recipients) {
-      if (r.kind === 'local') {
-        const outcome = await this.local.deliver(r.user, r.address, localBytes, receivedAt);
-        outcomes.push(outcome);
-        if (outcome.status === 'delivered') delivered.push(r);
-      } else if (r.kind === 'unknown') {
-        outcomes.push({ address: r.address, status: 'failed', reason: 'permanent', message: 'User unknown' });
+    // RFC 5321 §4.4: the MTA making final delivery records the envelope sender in Return-Path.
+    // Every local copy has the same bytes, so the store keeps one blob for all of them.
+    let localBytes: Buffer | SpooledMessage | undefined;
+    try {
+      for (const r of request.recipients) {
+        if (r.kind === 'local') {
+          localBytes ??= await withPrefix(Buffer.concat([Buffer.from(`Return-Path: <${request.from}>\r\n`, 'utf8'), header]));
+          const outcome = await this.local.deliver(r.user, r.address, localBytes, receivedAt);
+          outcomes.push(outcome);
+          if (outcome.status === 'delivered') delivered.push(r);
+        } else if (r.kind === 'unknown') {
+          outcomes.push({ address: r.address, status: 'failed', reason: 'permanent', message: 'User unknown' });
+        }
       }
+    } finally {
+      if (localBytes !== undefined && !Buffer.isBuffer(localBytes)) await localBytes.discard();
     }
     // Auto-replies once every copy is stored; respond() never throws, so they cannot fail this one.
     if (this.vacation) {
       for (const r of delivered) {
-        await this.vacation.respond({ user: r.user, address: r.address, sender: request.from, original: request.bytes, receivedAt });
+        await this.vacation.respond({ user: r.user, address: r.address, sender: request.from, original, receivedAt });
       }
     }
     const failed = outcomes.filter((o) => o.status === 'failed');
     if (request.bounceFailures && failed.length > 0 && failed.length < outcomes.length) {
       // The sender gets one 250 for everyone, so the recipients that failed are reported by DSN.
-      await this.bounce(request.from, failed, bytes(), receivedAt);
+      await this.bounce(request.from, failed, Buffer.concat([header, await original()]), receivedAt);
     }
     return queueId === undefined ? { id, outcomes } : { id, outcomes, queueId };
   }

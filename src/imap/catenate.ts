@@ -1,13 +1,23 @@
 // CATENATE (RFC 4469): builds a message from literal text and IMAP URLs (RFC 5092, the relative
 // "/mailbox;UIDVALIDITY=n/;UID=n/;SECTION=x/;PARTIAL=a.b" form) that point into the user's own
 // mailboxes. Any URL that cannot be resolved fails the whole APPEND with NO [BADURL].
+//
+// The result is written to a spool file part by part, never assembled in memory: TEXT literals that
+// were spooled are copied from their files, and a URL naming a whole message (or a PARTIAL range of
+// it) is copied from the store in ranges. Only a URL with a SECTION is read whole, as FETCH does.
 import type { ImapSession } from './session.js';
 import { ImapNoError } from './proto/errors.js';
 import { parseSection } from './fetch/items.js';
 import { sectionBytes } from './fetch/section.js';
 import { normalizeName } from './mailbox-name.js';
+import type { IncomingMessage, SpooledMessage } from '../store/index.js';
+import { finishLiteral } from './spooled-literal.js';
 
-export type CatenatePart = { kind: 'text'; data: Buffer } | { kind: 'url'; url: string };
+export type CatenatePart =
+  | { kind: 'text'; data: Buffer }
+  /** A TEXT literal that went to a spool file as it arrived. */
+  | { kind: 'spooled'; message: IncomingMessage }
+  | { kind: 'url'; url: string };
 
 interface ImapUrl {
   mailbox: string;
@@ -16,6 +26,9 @@ interface ImapUrl {
   section?: string;
   partial?: { start: number; length?: number };
 }
+
+/** Bytes copied from the store at a time for a URL part. */
+const COPY_RANGE = 128 * 1024;
 
 function badUrl(url: string, why: string): ImapNoError {
   return new ImapNoError(`${why}`, `BADURL ${url.replace(/[\]\r\n]/g, '')}`);
@@ -39,7 +52,17 @@ export function parseImapUrl(url: string): ImapUrl | undefined {
   };
 }
 
-async function resolveUrl(s: ImapSession, url: string): Promise<Buffer> {
+/** What a URL names: bytes already in memory (a section), or a byte range of a stored message. */
+type UrlContent = { kind: 'bytes'; data: Buffer } | { kind: 'range'; emailId: string; start: number; end: number };
+
+function partialRange(partial: ImapUrl['partial'], size: number): { start: number; end: number } {
+  if (!partial) return { start: 0, end: size };
+  const start = Math.min(partial.start, size);
+  const end = partial.length === undefined ? size : Math.min(partial.start + partial.length, size);
+  return { start, end: Math.max(start, end) };
+}
+
+async function resolveUrl(s: ImapSession, url: string): Promise<UrlContent> {
   const u = parseImapUrl(url);
   if (!u) throw badUrl(url, 'Invalid IMAP URL');
   const box = await s.store.findMailboxByPath(s.account!, u.mailbox);
@@ -47,35 +70,62 @@ async function resolveUrl(s: ImapSession, url: string): Promise<Buffer> {
   if (u.uidValidity !== undefined && u.uidValidity !== box.uidValidity) throw badUrl(url, 'URL UIDVALIDITY does not match');
   const [meta] = await s.store.getMessages(s.account!, box.id, [u.uid], { parsed: true });
   if (!meta || !meta.parsed) throw badUrl(url, 'URL message does not exist');
+  if (u.section === undefined || u.section === '') {
+    return { kind: 'range', emailId: meta.emailId, ...partialRange(u.partial, meta.size) };
+  }
+  let spec;
+  try {
+    spec = parseSection(u.section.toUpperCase(), false);
+  } catch {
+    throw badUrl(url, 'Invalid URL section');
+  }
   const raw = await s.store.readMessage(s.account!, meta.emailId);
   if (!raw) throw badUrl(url, 'URL message does not exist');
-  let data: Buffer | null = raw;
-  if (u.section !== undefined && u.section !== '') {
-    let spec;
-    try {
-      spec = parseSection(u.section.toUpperCase(), false);
-    } catch {
-      throw badUrl(url, 'Invalid URL section');
-    }
-    data = sectionBytes(raw, meta.parsed.body, spec, false);
-    if (!data) throw badUrl(url, 'URL section does not exist');
-  }
-  if (u.partial) {
-    const end = u.partial.length === undefined ? data.length : u.partial.start + u.partial.length;
-    data = data.subarray(Math.min(u.partial.start, data.length), Math.min(end, data.length));
-  }
-  return data;
+  const data = sectionBytes(raw, meta.parsed.body, spec, false);
+  if (!data) throw badUrl(url, 'URL section does not exist');
+  const { start, end } = partialRange(u.partial, data.length);
+  return { kind: 'bytes', data: data.subarray(start, end) };
 }
 
-/** Concatenates the parts; `limit` bounds the result (the literal size limit). */
-export async function catenate(s: ImapSession, parts: CatenatePart[], limit: number): Promise<Buffer> {
-  const out: Buffer[] = [];
-  let size = 0;
-  for (const p of parts) {
-    const b = p.kind === 'text' ? p.data : await resolveUrl(s, p.url);
-    size += b.length;
-    if (size > limit) throw new ImapNoError('Message too large', 'TOOBIG');
-    out.push(b);
+function tooBig(): ImapNoError {
+  return new ImapNoError('Message too large', 'TOOBIG');
+}
+
+async function copyUrl(s: ImapSession, url: string, out: IncomingMessage): Promise<void> {
+  const content = await resolveUrl(s, url);
+  if (content.kind === 'bytes') {
+    await out.append(content.data);
+    return;
   }
-  return Buffer.concat(out);
+  for (let at = content.start; at < content.end; at += COPY_RANGE) {
+    const piece = await s.store.readMessage(s.account!, content.emailId, { start: at, end: Math.min(at + COPY_RANGE, content.end) });
+    if (!piece) throw badUrl(url, 'URL message does not exist');
+    await out.append(piece);
+    if (out.overflow) throw tooBig();
+  }
+}
+
+async function copySpooled(s: ImapSession, message: IncomingMessage, out: IncomingMessage): Promise<void> {
+  const part = await finishLiteral(s, message, false);
+  for await (const chunk of part.stream()) {
+    await out.append(chunk as Buffer);
+    if (out.overflow) throw tooBig();
+  }
+}
+
+/** Concatenates the parts into a spool file; `limit` bounds the result (the literal size limit). */
+export async function catenate(s: ImapSession, parts: CatenatePart[], limit: number): Promise<SpooledMessage> {
+  const out = s.spool.message(limit);
+  try {
+    for (const p of parts) {
+      if (p.kind === 'text') await out.append(p.data);
+      else if (p.kind === 'spooled') await copySpooled(s, p.message, out);
+      else await copyUrl(s, p.url, out);
+      if (out.overflow) throw tooBig();
+    }
+    return await out.finish();
+  } catch (err) {
+    await out.discard();
+    throw err;
+  }
 }

@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../log/logger.js';
 import { holdInput, releaseInput, whenWritable, writeWithBackpressure } from '../net/index.js';
-import { CommandFramer, type FrameEvent, type FramerLimits } from './proto/framer.js';
+import { CommandFramer, type FrameEvent, type FramerLimits, type LiteralSinkFactory } from './proto/framer.js';
 import { toBuffer, type Wire } from './proto/serialize.js';
 
 /**
@@ -38,6 +38,7 @@ export class ImapConnection {
   private isSecure: boolean;
   private framer: CommandFramer;
   private currentLimits: FramerLimits;
+  private literalSinks: LiteralSinkFactory | undefined;
   private waiter?: () => void;
   /** Set while a wait may be cut short by interrupt() (IDLE). */
   private interruptible = false;
@@ -75,6 +76,15 @@ export class ImapConnection {
   setLimits(limits: FramerLimits): void {
     this.currentLimits = limits;
     this.framer.setLimits(limits);
+  }
+
+  /**
+   * From the next literal on, literals the factory picks (APPEND message data, after login) go to
+   * spool files as they arrive instead of memory.
+   */
+  setLiteralSink(factory: LiteralSinkFactory | undefined): void {
+    this.literalSinks = factory;
+    this.framer.setLiteralSink(factory);
   }
 
   /** Called once when the connection ends, whoever ended it. */
@@ -121,7 +131,11 @@ export class ImapConnection {
       const ev = this.framer.next(mode);
       if (ev) return ev;
       if (this.closed) return null;
-      await this.waitForInput(false);
+      // A literal going to a spool file: its queued writes finish before more input is consumed
+      // (reading stays paused meanwhile once INPUT_HIGH_WATER bytes wait).
+      const sink = this.framer.blockedOn;
+      if (sink) await sink.drained();
+      else await this.waitForInput(false);
     }
   }
 
@@ -189,7 +203,9 @@ export class ImapConnection {
   /** STARTTLS: drops anything the client pipelined after the command, then upgrades the socket. */
   async upgradeTls(): Promise<void> {
     if (!this.options.startTls) throw new Error('TLS not configured');
+    this.framer.abort();
     this.framer = new CommandFramer(this.currentLimits);
+    this.framer.setLiteralSink(this.literalSinks);
     const raw = this.socket;
     this.detach(raw);
     const secure = await this.options.startTls(raw);
@@ -212,6 +228,8 @@ export class ImapConnection {
   private finish(): void {
     if (this.closed) return;
     this.closed = true;
+    // A literal cut off mid-way was never acknowledged: its spool file goes.
+    this.framer.abort();
     this.wake();
     for (const listener of this.closeListeners) listener();
   }

@@ -2,7 +2,7 @@
 // checks tag, name and state, runs the handler from the command table, and writes the tagged reply
 // with the selected mailbox's updates before it. Handlers live in ./commands, one file each.
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { FrameEvent } from './proto/framer.js';
+import type { FrameEvent, Segment } from './proto/framer.js';
 import { tokenize, type Token } from './proto/tokens.js';
 import { Args } from './proto/args.js';
 import { ImapError } from './proto/errors.js';
@@ -45,6 +45,8 @@ export async function runSession(s: ImapSession): Promise<void> {
       s.write('* BYE Internal server error\r\n');
       s.destroy();
       return;
+    } finally {
+      await discardSpooled(s, ev.segments);
     }
     if (s.isStopping && !s.isClosed) {
       s.write('* BYE Server shutting down\r\n');
@@ -52,6 +54,17 @@ export async function runSession(s: ImapSession): Promise<void> {
     }
   }
   if (s.state === 'logout') s.destroy();
+}
+
+/**
+ * Removes the spool files of a command's literals once it is done, whatever became of it (stored,
+ * refused, a syntax error): the store renamed the ones it took, so those are left alone.
+ */
+async function discardSpooled(s: ImapSession, segments: Segment[]): Promise<void> {
+  for (const seg of segments) {
+    if (seg.kind !== 'spooled') continue;
+    await seg.message.discard().catch((err: unknown) => s.logger.warn({ err, file: seg.message.path }, 'could not remove a spool file'));
+  }
 }
 
 /**

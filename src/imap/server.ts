@@ -9,11 +9,15 @@ import { ImapSession } from './session.js';
 import { runSession } from './dispatch.js';
 import type { ImapDeps } from './types.js';
 import { preAuthLimits } from './limits.js';
+import { join } from 'node:path';
+import { SpoolDir } from '../store/index.js';
 
 export class ImapServer implements ProtocolServer {
   readonly name: string;
   private readonly listener: NetListener;
   private readonly sessions = new Set<ImapSession>();
+  /** This listener's own spool directory: a start-up sweep there cannot touch another's messages. */
+  readonly spool: SpoolDir;
 
   constructor(
     private readonly deps: ImapDeps,
@@ -27,14 +31,16 @@ export class ImapServer implements ProtocolServer {
       logger: deps.logger.child({ proto: 'imap', listener: config.name }),
       onConnection: (c) => this.accept(c),
     });
+    this.spool = new SpoolDir(join(deps.spoolDir, config.name));
   }
 
   get connectionCount(): number {
     return this.sessions.size;
   }
 
-  start(): Promise<void> {
-    return this.listener.start();
+  async start(): Promise<void> {
+    await this.spool.prepare();
+    await this.listener.start();
   }
 
   /** Ports actually bound (tests listen on port 0). */
@@ -58,7 +64,7 @@ export class ImapServer implements ProtocolServer {
       logger,
       ...(this.listener.canStartTls ? { startTls: (raw) => this.listener.startTls(raw) } : {}),
     });
-    const session = new ImapSession({ config: this.config, deps: this.deps, connection, logger });
+    const session = new ImapSession({ config: this.config, deps: this.deps, connection, logger, spool: this.spool });
     this.sessions.add(session);
     connection.onClose(() => {
       this.sessions.delete(session);

@@ -16,12 +16,16 @@ import type { SearchContext } from './search/context.js';
 import type { ImapConnection } from './connection.js';
 import { refreshSelected } from './refresh.js';
 import { authenticatedLimits } from './limits.js';
+import { appendLiteralSinks } from './literal-spool.js';
+import type { SpoolDir } from '../store/index.js';
 
 export interface SessionOptions {
   config: ImapServerConfig;
   deps: ImapDeps;
   connection: ImapConnection;
   logger: Logger;
+  /** The listener's spool directory: APPEND literals are staged there as they arrive. */
+  spool: SpoolDir;
 }
 
 export class ImapSession {
@@ -41,6 +45,7 @@ export class ImapSession {
   readonly config: ImapServerConfig;
   readonly deps: ImapDeps;
   readonly connection: ImapConnection;
+  readonly spool: SpoolDir;
 
   private stopping = false;
   private unwatch?: () => void;
@@ -53,6 +58,7 @@ export class ImapSession {
     this.deps = o.deps;
     this.connection = o.connection;
     this.logger = o.logger;
+    this.spool = o.spool;
     this.connection.onClose(() => {
       this.unwatch?.();
       this.admission?.unregister();
@@ -214,6 +220,7 @@ export class ImapSession {
     this.account = principal.user;
     this.state = 'auth';
     this.connection.setLimits(authenticatedLimits(this.config));
+    this.connection.setLiteralSink(appendLiteralSinks(this.spool));
   }
 
   /** Ends the connection at session control's request, wherever the session is (IDLE included). */

@@ -27,6 +27,11 @@ export interface ImapDeps {
    * (back-channel logout, re-introspection, token expiry, admin) end the connection with `* BYE`.
    */
   sessions: SessionAdmission;
+  /**
+   * Where APPEND literals are staged while they arrive; each listener uses its own subdirectory
+   * (`tessera serve` gives <data dir>/spool/imap).
+   */
+  spoolDir: string;
 }
 
 export type SessionState = 'notauth' | 'auth' | 'selected' | 'logout';

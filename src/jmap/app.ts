@@ -3,7 +3,7 @@
 import type { Principal } from '../auth/types.js';
 import type { Logger } from '../log/logger.js';
 import type { EventBus } from '../events/types.js';
-import type { MailStore } from '../store/types.js';
+import type { MailStore, SpooledMessage } from '../store/types.js';
 import type { DeliveryService } from '../core/delivery.js';
 import type { CoreLimits } from './capabilities.js';
 import { processRequest, type DispatchOptions } from './core/dispatch.js';
@@ -106,7 +106,7 @@ export class JmapApp implements JmapBackend {
     return processRequest(request, principal, () => this.stateOf(principal.user), this.dispatch);
   }
 
-  async upload(principal: Principal, accountId: string, type: string, bytes: Buffer): Promise<UploadResult> {
+  async upload(principal: Principal, accountId: string, type: string, bytes: Buffer | SpooledMessage): Promise<UploadResult> {
     if (accountId !== principal.user) throw new AccountAccessError(accountId);
     await this.ensureAccount(principal.user);
     const blob = await this.options.store.uploadBlob(accountId, bytes, type);

@@ -2,6 +2,7 @@
 // only frames bytes and authenticates; everything about accounts, methods and blobs is behind this.
 import type { Principal } from '../auth/types.js';
 import type { JmapRequest, JmapResponse, JsonObject } from './core/types.js';
+import type { SpooledMessage } from '../store/types.js';
 
 /** RFC 8620 §7.1 StateChange: accountId → (type name → state). */
 export interface StateChange {
@@ -35,7 +36,7 @@ export interface JmapBackend {
   sessionState(principal: Principal): Promise<string>;
   api(request: JmapRequest, principal: Principal): Promise<JmapResponse>;
   /** Throws AccountAccessError for an account the user may not write. */
-  upload(principal: Principal, accountId: string, type: string, bytes: Buffer): Promise<UploadResult>;
+  upload(principal: Principal, accountId: string, type: string, bytes: Buffer | SpooledMessage): Promise<UploadResult>;
   /** Throws AccountAccessError / BlobNotFoundError; a blob of another account is simply not found. */
   download(principal: Principal, accountId: string, blobId: string): Promise<DownloadedBlob>;
   /**

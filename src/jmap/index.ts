@@ -16,6 +16,7 @@ import { buildStrategies } from './auth/strategies.js';
 import type { JmapAuthenticator } from './auth/types.js';
 import type { SessionAdmission } from '../core/sessions.js';
 import type { HttpRoute } from '../core/http.js';
+import { SpoolDir } from '../store/index.js';
 
 export type { JmapAuthenticator } from './auth/types.js';
 export { XUserMisconfiguredError } from './auth/xuser.js';
@@ -43,6 +44,11 @@ export interface JmapDeps {
    * POST /oidc/backchannel-logout); they handle their own authentication.
    */
   routes?: readonly HttpRoute[];
+  /**
+   * Where uploads are staged while their body arrives (`tessera serve` gives <data dir>/spool/jmap);
+   * nothing in it was ever acknowledged, so start() empties it.
+   */
+  spoolDir: string;
 }
 
 export interface JmapServer extends ProtocolServer {
@@ -67,6 +73,7 @@ export function createJmapServer(deps: JmapDeps, config: JmapConfig): JmapServer
     ...(deps.delivery ? { delivery: deps.delivery } : {}),
   });
   const strategies = buildStrategies(config, deps.auth, deps.users, logger);
+  const spool = new SpoolDir(deps.spoolDir);
   const http = new JmapHttpServer({
     backend: app,
     strategies,
@@ -78,6 +85,7 @@ export function createJmapServer(deps: JmapDeps, config: JmapConfig): JmapServer
     sessions: deps.sessions,
     routes: deps.routes ?? [],
     trustedProxies: config.xUser.trustedProxies,
+    spool,
   });
   const tls = config.tls ?? { socketTLS: false, startTLS: false };
   const listener = new NetListener({
@@ -89,7 +97,10 @@ export function createJmapServer(deps: JmapDeps, config: JmapConfig): JmapServer
   });
   return {
     name: 'jmap',
-    start: () => listener.start(),
+    async start(): Promise<void> {
+      await spool.prepare();
+      await listener.start();
+    },
     describe(): string[] {
       const strategies = ` (strategies: ${config.strategies.join(', ')})`;
       return listener.urls(tls.socketTLS ? 'https' : 'http').map((u) => `${u}/jmap${strategies}`);

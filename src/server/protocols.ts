@@ -43,7 +43,12 @@ export const storeResource = sharedResource<MailStore>(
       );
     }
     const logger = ctx.logger.child({ component: 'store' });
-    const store = await openSqliteStore({ dataDir: storeDirectory(ctx.dataDir), events: await ctx.use(eventBusResource), logger });
+    const store = await openSqliteStore({
+      dataDir: storeDirectory(ctx.dataDir),
+      events: await ctx.use(eventBusResource),
+      logger,
+      ...(settings.ingestMemory !== undefined ? { ingestBudget: settings.ingestMemory } : {}),
+    });
     sweepers.set(store, startStoreSweeper(store, logger));
     return store;
   },
@@ -210,6 +215,8 @@ const imapFactory: ProtocolFactory = async (ctx) => {
       events: await ctx.use(eventBusResource),
       logger: ctx.logger,
       sessions: await ctx.use(sessionsResource),
+      // APPEND literals being received are staged here; nothing in it was ever acknowledged.
+      spoolDir: join(ctx.dataDir, 'spool', 'imap'),
     },
     enabled,
   );
@@ -230,6 +237,8 @@ const jmapFactory: ProtocolFactory = async (ctx) => {
         sessions: await ctx.use(sessionsResource),
         // Back-channel logout on the JMAP port, where providers were told to post it so far.
         routes: (await ctx.use(sessionsResource)).httpRoutes,
+        // Uploads being received are staged here; nothing in it was ever acknowledged.
+        spoolDir: join(ctx.dataDir, 'spool', 'jmap'),
       },
       ctx.config.jmap,
     ),

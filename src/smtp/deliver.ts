@@ -2,6 +2,7 @@
 // the one reply SMTP allows. The reply is sent only after the core returns, i.e. after local copies
 // are fsynced and remote ones durably queued.
 import type { DeliveryResult } from '../core/delivery.js';
+import type { SpooledMessage } from '../store/types.js';
 import { reply, type SmtpReply } from './proto/reply.js';
 import type { SmtpSession, Transaction } from './session.js';
 
@@ -12,7 +13,7 @@ export function protocolKeyword(s: SmtpSession, tx: Transaction): string {
   return `${base}${s.secure ? 'S' : ''}${s.principal ? 'A' : ''}`;
 }
 
-export async function deliverTransaction(s: SmtpSession, tx: Transaction, bytes: Buffer): Promise<SmtpReply> {
+export async function deliverTransaction(s: SmtpSession, tx: Transaction, bytes: SpooledMessage): Promise<SmtpReply> {
   let result: DeliveryResult;
   try {
     result = await s.deps.delivery.deliver({
@@ -35,7 +36,7 @@ export async function deliverTransaction(s: SmtpSession, tx: Transaction, bytes:
   }
   const failed = result.outcomes.filter((o) => o.status === 'failed');
   s.log.info(
-    { id: result.id, size: bytes.length, recipients: result.outcomes.length, failed: failed.length },
+    { id: result.id, size: bytes.size, recipients: result.outcomes.length, failed: failed.length },
     'message accepted',
   );
   if (failed.length < result.outcomes.length) return reply(250, '2.0.0', `Ok: queued as ${result.id}`);

@@ -33,7 +33,7 @@ const FROM_MISSING = reply(550, '5.6.0', 'Message has no From: header');
 const LOOKUP_FAILED = reply(451, '4.3.0', 'Temporary failure checking sender, try again later');
 
 /** How much of a message is searched for its header block (headers beyond it are not looked at). */
-const HEADER_SCAN_LIMIT = 256 * 1024;
+export const HEADER_SCAN_LIMIT = 256 * 1024;
 
 function mode(s: SmtpSession): SenderVerificationMode {
   return s.config.verifyIdentity;
@@ -65,14 +65,18 @@ export async function refuseEnvelopeSender(s: SmtpSession, from: Mailbox | null)
   return LOCAL_SENDER_NEEDS_AUTH;
 }
 
-/** The reply refusing the finished message for its From: header, or undefined when it may be delivered. */
-export async function refuseFromHeader(s: SmtpSession, envelopeFrom: Mailbox | null, message: Buffer): Promise<SmtpReply | undefined> {
+/**
+ * The reply refusing the finished message for its From: header, or undefined when it may be
+ * delivered. `readHead` gives at least the message's first HEADER_SCAN_LIMIT bytes (or all of a
+ * shorter one); it is called only when there is an identity to check.
+ */
+export async function refuseFromHeader(s: SmtpSession, envelopeFrom: Mailbox | null, readHead: () => Promise<Buffer>): Promise<SmtpReply | undefined> {
   // Only an authenticated sender has an identity to check. (James 3.9's strict mode also refuses
   // any message without From:; Tessera leaves that judgement to filtering unless the From: header is
   // the only identity the message carries.)
   const principal = s.principal;
   if (mode(s) === 'disabled' || !principal) return undefined;
-  const head = message.subarray(0, HEADER_SCAN_LIMIT).toString('latin1');
+  const head = (await readHead()).subarray(0, HEADER_SCAN_LIMIT).toString('latin1');
   const values = headerValues(parseHeaderBlock(head, 0, head.length).headers, 'from');
   // With MAIL FROM:<> the From: header is the only identity left to check, so it must be there;
   // with an owned envelope sender a message without From: claims nobody else.

@@ -10,7 +10,7 @@ import { DEFAULT_SESSION_LIMITS, type SessionLimits } from './limits.js';
 import type { SmtpDeps } from './deps.js';
 import { formatReply, reply } from './proto/reply.js';
 import { SmtpSession } from './session.js';
-import { MessageSpool } from './spool/message-spool.js';
+import { SpoolDir } from '../store/index.js';
 import { SocketConnection } from './socket-connection.js';
 
 /** A refused client gets this long to read its 421 before the socket is destroyed. */
@@ -31,7 +31,7 @@ export class SmtpServer implements ProtocolServer {
   private readonly limits: SessionLimits;
   private readonly log: Logger;
   /** This listener's own spool directory: a start-up sweep there cannot touch another's messages. */
-  readonly spool: MessageSpool;
+  readonly spool: SpoolDir;
   /** The largest peakBufferedBytes of the sessions that have ended. */
   private endedPeak = 0;
 
@@ -51,7 +51,7 @@ export class SmtpServer implements ProtocolServer {
       onConnection: (c) => this.accept(c),
     });
     // After the listener, whose constructor refuses unusable TLS settings before anything else.
-    this.spool = new MessageSpool(join(deps.spoolDir, config.name));
+    this.spool = new SpoolDir(join(deps.spoolDir, config.name));
   }
 
   async start(): Promise<void> {

@@ -19,14 +19,12 @@ import type { Mailbox } from './proto/path.js';
 import type { SmtpConnection } from './connection.js';
 import type { SessionLimits } from './limits.js';
 import type { SmtpDeps } from './deps.js';
-import type { MessageSpool } from './spool/message-spool.js';
-import type { SpooledMessage } from './spool/spooled-message.js';
-import { sharedIngestGate } from './spool/ingest-gate.js';
+import type { IncomingMessage, SpoolDir, SpooledMessage } from '../store/index.js';
 import type { SessionHandle } from '../core/sessions.js';
 import { COMMANDS } from './commands/index.js';
 import { handleSaslStep } from './commands/auth.js';
 import { deliverTransaction } from './deliver.js';
-import { refuseFromHeader } from './sender-rules.js';
+import { HEADER_SCAN_LIMIT, refuseFromHeader } from './sender-rules.js';
 
 export interface Transaction {
   /** null = the null reverse-path `<>`. */
@@ -36,7 +34,7 @@ export interface Transaction {
   /** Lower-cased addresses already accepted, to ignore duplicates. */
   seen: Set<string>;
   /** A BDAT sequence is in progress (DATA is then a sequence error); its chunks so far are spooled. */
-  chunked?: SpooledMessage;
+  chunked?: IncomingMessage;
 }
 
 /**
@@ -47,7 +45,7 @@ const INPUT_SLICE = 32 * 1024;
 
 type Mode =
   | { kind: 'command' }
-  | { kind: 'data'; decoder: DataDecoder; message: SpooledMessage }
+  | { kind: 'data'; decoder: DataDecoder; message: IncomingMessage }
   | { kind: 'bdat'; remaining: number; last: boolean; discard: SmtpReply | undefined }
   | { kind: 'sasl'; exchange: SaslExchange }
   | { kind: 'tls' }
@@ -85,7 +83,7 @@ export class SmtpSession {
     /** The peer is in <authorizedAddresses>: may relay without AUTH. */
     readonly peerAuthorized: boolean,
     /** Where messages are staged while they arrive. */
-    private readonly spool: MessageSpool,
+    private readonly spool: SpoolDir,
   ) {
     this.log = deps.logger.child({ smtp: config.name, session: this.id, peer: conn.remoteAddress });
   }
@@ -116,7 +114,7 @@ export class SmtpSession {
 
   /**
    * Bytes of client input and message data held in memory now: unprocessed input plus the message
-   * slice being written to the spool (a finished message read back for delivery is not counted).
+   * slice being written to the spool (a finished message is never read back whole).
    */
   get bufferedBytes(): number {
     const mode = this.mode;
@@ -241,7 +239,7 @@ export class SmtpSession {
     if (this.tx?.chunked) void this.discard(this.tx.chunked);
   }
 
-  private async discard(message: SpooledMessage): Promise<void> {
+  private async discard(message: IncomingMessage): Promise<void> {
     try {
       await message.discard();
     } catch (err) {
@@ -264,7 +262,7 @@ export class SmtpSession {
   }
 
   /** A new spooled message of at most the listener's maximum size (BDAT's first chunk). */
-  spoolMessage(): SpooledMessage {
+  spoolMessage(): IncomingMessage {
     return this.spool.message(this.config.maxMessageSize);
   }
 
@@ -397,7 +395,7 @@ export class SmtpSession {
     return !this.config.disabledCommands.includes(verb);
   }
 
-  private async stepData(decoder: DataDecoder, message: SpooledMessage): Promise<boolean> {
+  private async stepData(decoder: DataDecoder, message: IncomingMessage): Promise<boolean> {
     if (this.input.length === 0) return false;
     const slice = this.input.takeBytes(INPUT_SLICE);
     const { done, consumed, output } = decoder.feed(slice);
@@ -459,7 +457,7 @@ export class SmtpSession {
   }
 
   /** The message has ended: refuse it or deliver it; either way its spool file goes. */
-  private async finishMessage(message: SpooledMessage, sawNul: boolean): Promise<void> {
+  private async finishMessage(message: IncomingMessage, sawNul: boolean): Promise<void> {
     const tx = this.tx;
     this.tx = undefined;
     try {
@@ -472,26 +470,22 @@ export class SmtpSession {
         this.send(reply(554, '5.6.0', 'Message contains NUL characters'));
         return;
       }
-      // Read back whole only when the gate admits it, so large messages ending together take turns.
-      const release = await sharedIngestGate.admit(message.byteCount);
+      // The file goes to delivery as it is, never read whole: delivery copies it behind its trace
+      // lines (durably), so this one needs no fsync of its own.
+      let spooled: SpooledMessage;
       try {
-        let bytes: Buffer;
-        try {
-          bytes = await message.contents();
-        } catch (err) {
-          this.log.error({ err }, 'spooling the message failed');
-          this.send(reply(451, '4.3.0', 'Local error in processing, try again later'));
-          return;
-        }
-        const refused = await refuseFromHeader(this, tx.from, bytes);
-        if (refused) {
-          this.send(refused);
-          return;
-        }
-        this.send(await deliverTransaction(this, tx, bytes));
-      } finally {
-        release();
+        spooled = await message.finish({ durable: false });
+      } catch (err) {
+        this.log.error({ err }, 'spooling the message failed');
+        this.send(reply(451, '4.3.0', 'Local error in processing, try again later'));
+        return;
       }
+      const refused = await refuseFromHeader(this, tx.from, () => spooled.head(HEADER_SCAN_LIMIT));
+      if (refused) {
+        this.send(refused);
+        return;
+      }
+      this.send(await deliverTransaction(this, tx, spooled));
     } finally {
       await this.discard(message);
     }

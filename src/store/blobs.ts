@@ -5,6 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fsSync, { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ByteRange } from './types.js';
+import type { SpooledMessage } from './spool/spooled.js';
 
 const HASH_RE = /^[0-9a-f]{64}$/;
 
@@ -52,6 +53,60 @@ export class BlobFiles {
     await fs.rename(tmp, file);
     await syncDir(dir);
     return hash;
+  }
+
+  /**
+   * Takes a finished spool file as a blob: the file (already fsynced by the spool writer) is renamed
+   * into place and the directory fsynced, so the bytes are written once. When the blob exists already
+   * the spool file is just removed. Across file systems (a spool mounted elsewhere) it is copied to
+   * a temp file here, fsynced and renamed, as put() would. Returns the blob id (sha256 hex).
+   */
+  async adopt(source: SpooledMessage): Promise<string> {
+    const hash = source.sha256;
+    const file = this.pathOf(hash);
+    const dir = path.dirname(file);
+    if (await this.hasComplete(file, source.size)) {
+      const now = new Date();
+      await fs.utimes(file, now, now).catch(() => undefined);
+      if (source.path !== file) await source.release(file);
+      return hash;
+    }
+    if (!source.inSpool) throw new Error(`blob ${hash} taken from a spool file is missing`);
+    await this.ensureDir(dir);
+    try {
+      await source.moveTo(file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+      const tmp = path.join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+      await fs.copyFile(source.path, tmp);
+      const handle = await fs.open(tmp, 'r+');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await fs.rename(tmp, file);
+      await source.release(file);
+    }
+    await syncDir(dir);
+    return hash;
+  }
+
+  /** Marks a blob as just used, so garbage collection (which spares young files) leaves it. */
+  async touch(hash: string): Promise<void> {
+    const now = new Date();
+    await fs.utimes(this.pathOf(hash), now, now).catch(() => undefined);
+  }
+
+  /** Size of a stored blob, or null when there is none. */
+  async sizeOf(hash: string): Promise<number | null> {
+    if (!HASH_RE.test(hash)) return null;
+    try {
+      return (await fs.stat(this.pathOf(hash))).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
   }
 
   /**

@@ -7,6 +7,7 @@
 //   ForbiddenError        IMAP `NO [CANNOT]`, JMAP `forbidden` (e.g. deleting INBOX)
 //   InvalidNameError      IMAP `NO [CANNOT]`/`BAD`, JMAP `invalidProperties`
 //   NoSuchEmailError      IMAP `NO [NONEXISTENT]`, JMAP `notFound`
+//   NoSuchBlobError       JMAP `blobNotFound` (Email/import of a blob the account cannot read)
 //   StateMismatchError    JMAP `stateMismatch`
 //   CannotCalculateChangesError  JMAP `cannotCalculateChanges`
 //   InvalidArgumentError  IMAP `BAD`, JMAP `invalidArguments`
@@ -21,6 +22,7 @@ export type StoreErrorCode =
   | 'forbidden'
   | 'invalidName'
   | 'noSuchEmail'
+  | 'noSuchBlob'
   | 'stateMismatch'
   | 'cannotCalculateChanges'
   | 'invalidArgument'
@@ -103,6 +105,14 @@ export class NoSuchEmailError extends StoreError {
   constructor(readonly emailId: string) {
     super(`no such email: ${emailId}`);
     this.name = 'NoSuchEmailError';
+  }
+}
+
+export class NoSuchBlobError extends StoreError {
+  readonly code = 'noSuchBlob' as const;
+  constructor(readonly blobId: string) {
+    super(`no such blob: ${blobId}`);
+    this.name = 'NoSuchBlobError';
   }
 }
 

@@ -4,3 +4,4 @@ export * from './types.js';
 export * from './keywords.js';
 export { openSqliteStore } from './sqlite/open.js';
 export { storeDirectory } from './directory.js';
+export * from './spool/index.js';

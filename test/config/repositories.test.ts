@@ -174,11 +174,12 @@ describe('tessera.properties', () => {
 
   it('every key', async () => {
     const l = await loadClean({
-      'tessera.properties': 'data.dir=/srv/tessera\nstorage.engine=postgres\nstorage.postgres.url=postgres://u:p@127.0.0.1:5432/db\nlog.level=DEBUG\ndevIdp.enabled=true\ndevIdp.port=9600\nshutdown.timeout=30\ndemo.seed=true\npostmaster=Admin@Example.org\n',
+      'tessera.properties': 'data.dir=/srv/tessera\nstorage.engine=postgres\nstorage.postgres.url=postgres://u:p@127.0.0.1:5432/db\nlog.level=DEBUG\ndevIdp.enabled=true\ndevIdp.port=9600\nshutdown.timeout=30\ndemo.seed=true\npostmaster=Admin@Example.org\nstorage.ingest.memory=64M\n',
     });
     assert.deepEqual(l.config.settings, {
       dataDir: '/srv/tessera',
       storage: { engine: 'postgres', url: 'postgres://u:p@127.0.0.1:5432/db' },
+      ingestMemory: 64 * 1024 * 1024,
       logLevel: 'debug',
       devIdp: { enabled: true, port: 9600, issuer: 'http://127.0.0.1:9600' },
       shutdownTimeout: 30,
@@ -203,6 +204,10 @@ describe('tessera.properties', () => {
 
   it('postgres without a URL is a start-up error', async () => {
     await expectConfigError({ 'tessera.properties': 'storage.engine=postgres\n' }, { file: 'tessera.properties', key: 'storage.postgres.url', value: '', fix: 'postgres://' });
+  });
+
+  it('an ingest memory budget below 1M is a start-up error', async () => {
+    await expectConfigError({ 'tessera.properties': 'storage.ingest.memory=100K\n' }, { file: 'tessera.properties', key: 'storage.ingest.memory', value: '100K', fix: 'at least 1M' });
   });
 
   it('an unknown engine or log level is a start-up error', async () => {

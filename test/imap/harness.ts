@@ -104,7 +104,7 @@ export async function startImap(options: HarnessOptions = {}): Promise<ImapHarne
     },
     isRevoked: (principal) => sessions.isRevoked(principal),
   };
-  const server = new ImapServer({ auth, store, events, logger, sessions: recording }, config);
+  const server = new ImapServer({ auth, store, events, logger, sessions: recording, spoolDir: join(dir, 'spool', 'imap') }, config);
   await server.start();
   const port = server.ports()[0]!;
   return {

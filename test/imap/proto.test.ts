@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CommandFramer, type FrameEvent } from '../../src/imap/proto/framer.js';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CommandFramer, type FrameEvent, type LiteralAnnouncement } from '../../src/imap/proto/framer.js';
+import { appendLiteralSinks } from '../../src/imap/literal-spool.js';
+import { SpoolDir } from '../../src/store/index.js';
+import { waitFor } from '../support/wait.js';
 import { tokenize } from '../../src/imap/proto/tokens.js';
 import { decodeMutf7, encodeMutf7 } from '../../src/imap/proto/mutf7.js';
 import { parseSequenceSet, resolveSequenceNumbers, formatSequenceSet } from '../../src/imap/proto/sequence.js';
@@ -147,4 +153,61 @@ test('serialiser quotes safe strings and uses literals for CRLF, NUL and 8-bit',
   assert.equal(astring('INBOX'), 'INBOX');
   assert.equal(astring('NIL'), '"NIL"');
   assert.equal(astring('a b'), '"a b"');
+});
+
+test('framer hands APPEND message literals to the sink the factory picks, stops while it is full, and abort removes its file', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tessera-framer-'));
+  try {
+    const spool = new SpoolDir(dir);
+    await spool.prepare();
+    const f = new CommandFramer({ maxLineLength: 1000, maxLiteralSize: 10 * 1024 * 1024 });
+    const seen: LiteralAnnouncement[] = [];
+    // The mailbox name literal stays in memory; the 1 MB message literal goes to the sink.
+    const message = Buffer.alloc(1024 * 1024, 0x61);
+    f.setLiteralSink((l) => {
+      seen.push(l);
+      return appendLiteralSinks(spool)(l);
+    });
+    f.push(Buffer.from('a APPEND {5+}\r\nINBOX {1048576+}\r\n'));
+    f.push(message);
+    f.push(Buffer.from('\r\n'));
+    let ev: FrameEvent | null;
+    let waits = 0;
+    while (!(ev = f.next())) {
+      const sink = f.blockedOn;
+      assert.ok(sink, 'the framer only stops for a full sink: all input is there');
+      assert.ok(sink.byteCount < message.length);
+      waits++;
+      await sink.drained();
+    }
+    assert.ok(waits > 0, 'the sink filled up at least once');
+    assert.equal(ev.type, 'command');
+    const segs = ev.type === 'command' ? ev.segments : [];
+    assert.deepEqual(seen.map((l) => [l.command, l.firstArgument, l.size]), [['APPEND', true, 5], ['APPEND', false, message.length]]);
+    assert.equal(segs[1]?.kind, 'literal');
+    const spooled = segs[3];
+    assert.ok(spooled?.kind === 'spooled');
+    assert.equal(spooled.size, message.length);
+    // The last slices may still be on their way to the file (the command's finish() waits for them).
+    await spooled.message.drained();
+    assert.equal((await readFile(spooled.message.path!)).length, message.length);
+    await spooled.message.discard();
+    assert.deepEqual(await spool.files(), []);
+
+    // A literal cut off by the end of the connection: abort() removes what was written.
+    f.push(Buffer.from('b APPEND INBOX {1048576+}\r\n'));
+    f.push(message.subarray(0, 100 * 1024));
+    while (f.next() === null && f.blockedOn) await f.blockedOn.drained();
+    await waitFor('the partial literal in the spool', async () => (await spool.files()).length === 1);
+    f.abort();
+    await waitFor('the spool to be empty', async () => (await spool.files()).length === 0);
+    // Other commands' literals never go to a sink.
+    f.push(Buffer.from('c LOGIN {3+}\r\nbob {200000+}\r\n'));
+    f.push(Buffer.alloc(200000, 0x62));
+    f.push(Buffer.from('\r\n'));
+    const login = f.next();
+    assert.ok(login?.type === 'command' && login.segments.every((s) => s.kind !== 'spooled'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -1,7 +1,8 @@
-// Child process of subscriptions-recent.test.ts: a Tessera IMAP server over the store in argv[2],
+// Child process of restart-server.ts: a Tessera IMAP server over the store in argv[2],
 // one user (argv[3], password argv[4]). Prints "PORT <n>" once listening; shuts down cleanly and
 // exits when its stdin closes. Running it in its own process makes a restart forget everything
 // that lives only in memory.
+import { join } from 'node:path';
 import { MemoryEventBus } from '../../src/events/memory-bus.js';
 import { openSqliteStore } from '../../src/store/index.js';
 import { AuthService } from '../../src/auth/service.js';
@@ -20,7 +21,7 @@ const store = await openSqliteStore({ dataDir, events, logger });
 const users = new MemoryUsersRepository({ [user]: password });
 const auth = new AuthService({ users, logger, throttle: { userFreeFailures: 1000, userBlockAfter: 100000, addressFreeFailures: 1000, addressBlockAfter: 100000 } });
 const sessions = await startTestSessionControl({ bus: events, store, logger, auth, oidc: [] });
-const server = new ImapServer({ auth, store, events, logger, sessions }, imapConfig());
+const server = new ImapServer({ auth, store, events, logger, sessions, spoolDir: join(dataDir, 'spool', 'imap') }, imapConfig());
 await server.start();
 process.stdout.write(`PORT ${server.ports()[0]}\n`);
 

@@ -4,61 +4,16 @@
 // really forgets whatever was kept in memory only.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { RawClient } from './raw-client.js';
 import { message } from '../store/fixtures.js';
+import { startServerProcess } from './restart-server.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const USER = 'dora@example.org';
 const PASS = 'pw';
-
-interface Running {
-  port: number;
-  /** Shuts the server down (closing its store) and waits for its process to end. */
-  stop(): Promise<void>;
-}
-
-/** Starts a Tessera IMAP server process over the store in `dir`. */
-function startAt(dir: string): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'restart-child.ts'), dir, USER, PASS], {
-    cwd: resolve(here, '../..'),
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((res, rej) => {
-    let out = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      rej(new Error(`server did not start: ${stderr}`));
-    }, 30_000);
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /PORT (\d+)\n/.exec(out);
-      if (!m) return;
-      clearTimeout(timer);
-      res({
-        port: Number(m[1]),
-        async stop() {
-          child.stdin.end();
-          const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-          const code = await exited;
-          clearTimeout(kill);
-          assert.equal(code, 0, `server exited with ${code}: ${stderr}`);
-        },
-      });
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      rej(new Error(`server exited with ${code} before listening: ${stderr}`));
-    });
-  });
-}
+const startAt = (dir: string): ReturnType<typeof startServerProcess> => startServerProcess(dir, USER, PASS);
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'tessera-imap-restart-'));

@@ -41,6 +41,8 @@ export function jmapConfig(overrides: Partial<JmapConfig> = {}): JmapConfig {
 
 export interface Harness {
   url: string;
+  /** The server's data directory (store, spool). */
+  dir: string;
   server: JmapServer;
   store: MailStore;
   bus: MemoryEventBus;
@@ -72,13 +74,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const oidc: OidcConfig[] = config.auth.oidc ? [config.auth.oidc] : [];
   const sessions = await startTestSessionControl({ bus, store, logger, oidc, ...(auth instanceof AuthService ? { auth } : {}) });
   const server = createJmapServer(
-    { auth, users, store, events: bus, logger, hostname: 'tessera.test', sessions, routes: sessions.httpRoutes, ...(delivery ? { delivery } : {}) },
+    { auth, users, store, events: bus, logger, hostname: 'tessera.test', sessions, routes: sessions.httpRoutes, spoolDir: join(dir, 'spool', 'jmap'), ...(delivery ? { delivery } : {}) },
     config,
   );
   await server.start();
   const passwords = options.users ?? { 'alice@example.com': 'alice-pw', 'bob@example.com': 'bob-pw' };
   return {
     url: `http://127.0.0.1:${server.port()}`,
+    dir,
     server,
     store,
     bus,

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
+import { join } from 'node:path';
 import { createJmapServer } from '../../src/jmap/index.js';
 import { jmapConfig, startHarness } from './harness.js';
 
@@ -12,7 +13,7 @@ test('describe() names the URL; a busy port fails start() naming the address', a
     assert.match(h.server.describe()[0] ?? '', new RegExp(`^http://127\\.0\\.0\\.1:${h.server.port()}/jmap`));
     const clash = createJmapServer(
       { auth: { loginWithPassword: async () => ({ ok: false, failure: { code: 'invalid', message: 'no' } }), loginWithBearer: async () => ({ ok: false, failure: { code: 'invalid', message: 'no' } }) },
-        users: h.users, store: h.store, events: h.bus, logger: h.logger, sessions: h.sessions },
+        users: h.users, store: h.store, events: h.bus, logger: h.logger, sessions: h.sessions, spoolDir: join(h.dir, 'spool', 'jmap-clash') },
       jmapConfig({ bind: { host: '127.0.0.1', port: h.server.port()! } }),
     );
     await assert.rejects(clash.start(), new RegExp(`127\\.0\\.0\\.1:${h.server.port()}`));

@@ -1,5 +1,6 @@
 // One rule for every protocol: TLS turned on without usable key material refuses to start, naming
 // the listener's configuration and the fix (no silent clear text, no failure at the first handshake).
+import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ListenerTlsError } from '../../src/net/index.js';
@@ -46,7 +47,7 @@ test('JMAP with tls.enabled and no certificate refuses to start instead of servi
     assert.throws(
       () =>
         createJmapServer(
-          { auth: refuseAll, users: h.users, store: h.store, events: h.bus, logger: h.logger, sessions: h.sessions },
+          { auth: refuseAll, users: h.users, store: h.store, events: h.bus, logger: h.logger, sessions: h.sessions, spoolDir: join(h.dir, 'spool', 'jmap') },
           jmapConfig({ source: 'conf/jmap.properties', tls: { socketTLS: true, startTLS: false, selfSigned: false } }),
         ),
       refusal('conf/jmap.properties', 'socketTLS'),

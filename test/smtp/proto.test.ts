@@ -6,7 +6,7 @@ import { parseCommandLine } from '../../src/smtp/proto/command.js';
 import { parsePathArgument, parseMailbox, unquoteLocalPart } from '../../src/smtp/proto/path.js';
 import { formatReply, reply } from '../../src/smtp/proto/reply.js';
 import { parseBdatArgs } from '../../src/smtp/proto/bdat.js';
-import { SizeLimit } from '../../src/smtp/proto/size-limit.js';
+import { SizeLimit } from '../../src/store/spool/size-limit.js';
 
 /** Decodes as the session does: the decoder's output goes on (here: to a list) and is counted. */
 function decodeInChunks(input: string, chunkSize: number, max = 0): { done: boolean; out: string; rest: string; size: SizeLimit; decoder: DataDecoder } {

@@ -12,7 +12,7 @@ import { RawSmtpClient } from './raw-client.js';
 import { DOMAIN, startHarness, type SmtpHarness } from './harness.js';
 import { waitFor } from '../support/wait.js';
 import type { MailStore } from '../../src/store/types.js';
-import { MessageSpool } from '../../src/smtp/spool/message-spool.js';
+import { SpoolDir, ingestMemoryStats, resetIngestMemoryPeaks } from '../../src/store/index.js';
 
 const BOB = `bob@${DOMAIN}`;
 /** What a session may hold for input and message data (issue #15: aim ≤ 256 KiB). */
@@ -86,6 +86,7 @@ test('a 40 MB DATA sent in pieces: the session holds ≤ 256 KiB throughout and 
   const c = (await RawSmtpClient.connect(h.port)).client;
   await transaction(c);
   assert.equal((await c.command('DATA')).code, 354);
+  resetIngestMemoryPeaks();
   let sampledMax = 0;
   let sawSpoolFile = false;
   await sendInPieces(c, wire, 256 * 1024, () => {
@@ -99,12 +100,47 @@ test('a 40 MB DATA sent in pieces: the session holds ≤ 256 KiB throughout and 
   assert.ok(sampledMax <= SESSION_BOUND, `sampled ${sampledMax} bytes buffered`);
   const peak = h.server.bufferStats().peakSessionBytes;
   assert.ok(peak > 0 && peak <= SESSION_BOUND, `peak ${peak} bytes buffered by one session`);
+  // Process-wide, spool writers held no more (delivery's copy behind the trace lines included).
+  const arriving = ingestMemoryStats().peakArrivingBytes;
+  assert.ok(arriving > 0 && arriving <= SESSION_BOUND, `peak ${arriving} bytes of arriving messages held`);
   const got = (await newestInbox(h.store))!;
   // The store keeps the message after the Return-Path and Received: lines delivery prepends.
   assert.equal(sha256(got.subarray(got.length - stored.length)), sha256(stored));
   assert.equal(got.length - stored.length, got.indexOf('From: <a@b.example>'));
   await spoolEmpties();
   assert.equal((await c.command('QUIT')).code, 221);
+});
+
+test('an 8 MB message for two local users is stored once, from the spool file, and parsed within the ingest gate', async () => {
+  const ALICE = `alice@${DOMAIN}`;
+  const { wire, stored } = bigMessage(8 * 1024 * 1024, 'two local recipients');
+  const c = (await RawSmtpClient.connect(h.port)).client;
+  assert.equal((await c.command('EHLO spool.test')).code, 250);
+  assert.equal((await c.command('MAIL FROM:<a@b.example>')).code, 250);
+  assert.equal((await c.command(`RCPT TO:<${BOB}>`)).code, 250);
+  assert.equal((await c.command(`RCPT TO:<${ALICE}>`)).code, 250);
+  assert.equal((await c.command('DATA')).code, 354);
+  resetIngestMemoryPeaks();
+  await sendInPieces(c, wire, 256 * 1024, () => undefined);
+  c.write('.\r\n');
+  assert.equal((await c.read()).code, 250);
+  const emailOf = async (user: string): Promise<{ blobId: string; emailId: string }> => {
+    const inbox = (await h.store.findMailboxByRole(user, 'inbox'))!;
+    const last = (await h.store.snapshot(user, inbox.id)).messages.at(-1)!;
+    const [meta] = await h.store.getEmails(user, [last.emailId]);
+    return { blobId: meta!.blobId, emailId: last.emailId };
+  };
+  const bob = await emailOf(BOB);
+  const alice = await emailOf(ALICE);
+  assert.equal(bob.blobId, alice.blobId, 'one blob for both copies');
+  const got = (await h.store.readMessage(ALICE, alice.emailId))!;
+  assert.equal(sha256(got.subarray(got.length - stored.length)), sha256(stored));
+  // Each copy was parsed from its file inside the gate; nothing else read the message whole.
+  const stats = ingestMemoryStats();
+  assert.equal(stats.peakParsingBytes, got.length);
+  assert.ok(stats.peakArrivingBytes <= SESSION_BOUND, `peak ${stats.peakArrivingBytes} bytes of arriving messages held`);
+  await spoolEmpties();
+  c.close();
 });
 
 test('a 16 MB BDAT chunk written all at once: reading stops while the session writes, and the message is stored byte-exact', async () => {
@@ -199,7 +235,7 @@ test('start-up removes spool files a crashed run left behind, and nothing else',
   try {
     await writeFile(join(dir, 'l5x2-0a1b2c3d4e5f.spool'), 'Subject: never acknowledged\r\n');
     await writeFile(join(dir, 'operator-notes.txt'), 'keep me');
-    const spool = new MessageSpool(dir);
+    const spool = new SpoolDir(dir);
     assert.equal((await spool.files()).length, 1);
     await spool.prepare();
     assert.deepEqual(await spool.files(), []);

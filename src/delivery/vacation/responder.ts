@@ -45,8 +45,11 @@ export interface DeliveredCopy {
   address: string;
   /** Envelope sender of the original. */
   sender: string;
-  /** The original message as received (without our trace headers). */
-  original: Buffer;
+  /**
+   * The original message as received (without our trace headers), or at least its header block;
+   * a function is called only when the user's vacation response is active.
+   */
+  original: Buffer | (() => Promise<Buffer>);
   receivedAt: Date;
 }
 
@@ -80,7 +83,7 @@ export class VacationResponder {
     };
     const senderReason = screenSender(copy.sender);
     if (senderReason) return skip(senderReason);
-    const headers = parseOriginalHeaders(copy.original);
+    const headers = parseOriginalHeaders(typeof copy.original === 'function' ? await copy.original() : copy.original);
     const headerReason = screenHeaders(headers);
     if (headerReason) return skip(headerReason);
     if (await this.isOwnAddress(copy, copy.sender)) return skip('own address');

@@ -1,6 +1,7 @@
 // APPEND (RFC 3501 §6.3.11) with MULTIAPPEND (RFC 3502), CATENATE (RFC 4469), literal8 (RFC 3516)
 // and APPENDUID (RFC 4315). Every message is parsed and assembled before the first is stored, and
-// the store appends them all or none.
+// the store appends them all or none. Large message literals arrive as spool files
+// (../literal-spool.ts) and reach the store as files: the store renames them into place.
 import type { CommandSpec } from '../types.js';
 import { ImapNoError, ImapSyntaxError } from '../proto/errors.js';
 import { tokenText } from '../proto/args.js';
@@ -10,11 +11,15 @@ import { parseDateTime } from '../datetime.js';
 import { formatSequenceSet } from '../proto/sequence.js';
 import { encodeBinaryParts } from '../binary-append.js';
 import { catenate, type CatenatePart } from '../catenate.js';
+import { encodeSpooledBinary, finishLiteral, spoolWriterOf } from '../spooled-literal.js';
+import type { IncomingMessage, SpooledMessage } from '../../store/index.js';
 
 interface Pending {
   flags: string[];
   date?: Date;
   raw?: Buffer;
+  /** The message literal went to a spool file; `binary`: it was a literal8. */
+  spooled?: { message: IncomingMessage; binary: boolean };
   parts?: CatenatePart[];
 }
 
@@ -40,6 +45,11 @@ export const append: CommandSpec = {
           const v = list[i + 1];
           if (!v || v.type === 'list') throw new ImapSyntaxError('Invalid CATENATE part');
           if (kind === 'TEXT') {
+            if (v.type === 'spooled') {
+              if (spoolWriterOf(v.message).containsNul) throw new ImapNoError('Text contains NUL', 'UNKNOWN-CTE');
+              parts.push({ kind: 'spooled', message: spoolWriterOf(v.message) });
+              continue;
+            }
             if (v.type !== 'string' || !v.literal) throw new ImapSyntaxError('CATENATE TEXT needs a literal');
             if (v.value.includes(0)) throw new ImapNoError('Text contains NUL', 'UNKNOWN-CTE');
             parts.push({ kind: 'text', data: v.value });
@@ -50,6 +60,13 @@ export const append: CommandSpec = {
         messages.push({ flags, parts, ...(date ? { date } : {}) });
         continue;
       }
+      if (msg.type === 'spooled') {
+        const message = spoolWriterOf(msg.message);
+        if (!msg.binary && message.containsNul) throw new ImapNoError('Message contains NUL; use literal8', 'UNKNOWN-CTE');
+        if (msg.size === 0) throw new ImapNoError('Empty message', 'CANNOT');
+        messages.push({ flags, spooled: { message, binary: msg.binary }, ...(date ? { date } : {}) });
+        continue;
+      }
       if (msg.type !== 'string' || !msg.literal) throw new ImapSyntaxError('Message must be a literal');
       if (!msg.binary && msg.value.includes(0)) throw new ImapNoError('Message contains NUL; use literal8', 'UNKNOWN-CTE');
       if (msg.value.length === 0) throw new ImapNoError('Empty message', 'CANNOT');
@@ -58,17 +75,31 @@ export const append: CommandSpec = {
     if (messages.length === 0) throw new ImapSyntaxError('Missing message literal');
     // TRYCREATE comes before any URL is looked at (RFC 4469 §5).
     const box = await findMailbox(s, name, 'TRYCREATE');
-    for (const m of messages) {
-      if (m.parts) m.raw = await catenate(s, m.parts, s.config.maxLiteralSize);
-      if (m.raw!.length === 0) throw new ImapNoError('Empty message', 'CANNOT');
+    // Spool files made here (CATENATE results, re-encoded literal8s); the literals' own files are
+    // removed by the dispatcher once the command is done. Files the store took are left alone.
+    const made: SpooledMessage[] = [];
+    try {
+      const sources: Array<Buffer | SpooledMessage> = [];
+      for (const m of messages) {
+        let source: Buffer | SpooledMessage;
+        if (m.parts) made.push((source = await catenate(s, m.parts, s.config.maxLiteralSize)));
+        else if (m.spooled) {
+          source = await finishLiteral(s, m.spooled.message);
+          if (m.spooled.binary && m.spooled.message.containsNul) made.push((source = await encodeSpooledBinary(s, source)));
+        } else source = m.raw!;
+        if ((Buffer.isBuffer(source) ? source.length : source.size) === 0) throw new ImapNoError('Empty message', 'CANNOT');
+        sources.push(source);
+      }
+      const results = await s.store.appendMany(
+        s.account!,
+        messages.map((m, k) => ({ mailboxIds: [box.id], bytes: sources[k]!, flags: m.flags, ...(m.date ? { receivedAt: m.date } : {}) })),
+        { origin: s.id },
+      );
+      const uids = results.map((r) => r.placements[0]!.uid);
+      const uidValidity = results[0]!.placements[0]!.uidValidity;
+      return { code: `APPENDUID ${uidValidity} ${formatSequenceSet(uids)}`, text: 'APPEND completed' };
+    } finally {
+      for (const file of made) await file.discard();
     }
-    const results = await s.store.appendMany(
-      s.account!,
-      messages.map((m) => ({ mailboxIds: [box.id], bytes: m.raw!, flags: m.flags, ...(m.date ? { receivedAt: m.date } : {}) })),
-      { origin: s.id },
-    );
-    const uids = results.map((r) => r.placements[0]!.uid);
-    const uidValidity = results[0]!.placements[0]!.uidValidity;
-    return { code: `APPENDUID ${uidValidity} ${formatSequenceSet(uids)}`, text: 'APPEND completed' };
   },
 };

@@ -77,7 +77,7 @@ function parseReturn(tokens: Token[], o: ListOptions): void {
 }
 
 function patternText(t: Token): string {
-  if (t.type === 'list') throw new ImapSyntaxError('Expected mailbox pattern');
+  if (t.type === 'list' || t.type === 'spooled') throw new ImapSyntaxError('Expected mailbox pattern');
   return t.type === 'atom' ? t.value : strictUtf8(t.value, 'mailbox pattern');
 }
 

@@ -39,7 +39,7 @@ export class Args {
   /** atom or string, as text (UTF-8). */
   astring(what = 'string'): string {
     const t = this.next(what);
-    if (t.type === 'list') throw new ImapSyntaxError(`Expected ${what}`);
+    if (t.type === 'list' || t.type === 'spooled') throw new ImapSyntaxError(`Expected ${what}`);
     if (t.type === 'atom') return t.value;
     return t.value.toString('utf8');
   }
@@ -50,7 +50,7 @@ export class Args {
    */
   strictAstring(what = 'string'): string {
     const t = this.next(what);
-    if (t.type === 'list') throw new ImapSyntaxError(`Expected ${what}`);
+    if (t.type === 'list' || t.type === 'spooled') throw new ImapSyntaxError(`Expected ${what}`);
     if (t.type === 'atom') return t.value;
     return strictUtf8(t.value, what);
   }
@@ -58,7 +58,7 @@ export class Args {
   /** astring as raw bytes (APPEND message data). */
   bytes(what = 'string'): Buffer {
     const t = this.next(what);
-    if (t.type === 'list') throw new ImapSyntaxError(`Expected ${what}`);
+    if (t.type === 'list' || t.type === 'spooled') throw new ImapSyntaxError(`Expected ${what}`);
     if (t.type === 'atom') return Buffer.from(t.value, 'utf8');
     return t.value;
   }
@@ -89,6 +89,6 @@ export class Args {
 
 /** Text of an atom or string token. */
 export function tokenText(t: Token): string {
-  if (t.type === 'list') throw new ImapSyntaxError('Unexpected list');
+  if (t.type === 'list' || t.type === 'spooled') throw new ImapSyntaxError('Unexpected list');
   return t.type === 'atom' ? t.value : t.value.toString('utf8');
 }

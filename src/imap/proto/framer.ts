@@ -2,6 +2,10 @@
 // and the lines after them. Pure state machine over bytes (no sockets) so it can be fuzzed. Limits are
 // enforced before bytes are buffered: an over-long line is discarded up to its CRLF, and a literal
 // over the limit is refused as soon as its `{n}` announcement is seen, before any of its bytes arrive.
+//
+// Message literals (APPEND) are not held at all: a literal sink chosen when the literal is announced
+// (see LiteralSinkFactory) receives its bytes as they arrive, and the framer stops consuming input
+// while the sink has enough queued (`blockedOn`), so the connection stops reading the socket.
 
 export interface FramerLimits {
   /** Longest text of one command, literals excluded (bytes). */
@@ -12,7 +16,37 @@ export interface FramerLimits {
 
 export type Segment =
   | { kind: 'text'; data: Buffer }
-  | { kind: 'literal'; data: Buffer; binary: boolean };
+  | { kind: 'literal'; data: Buffer; binary: boolean }
+  /** A literal whose bytes went to a sink (a spool file); the command's handler owns it. */
+  | { kind: 'spooled'; message: LiteralSink; size: number; binary: boolean };
+
+/** Where a literal's bytes go instead of memory (the store's spool writer fits this). */
+export interface LiteralSink {
+  /** Queues bytes; the sink remembers a failure itself (the promise never rejects). */
+  append(bytes: Buffer): Promise<void>;
+  /** Enough is queued: no more bytes until drained() resolves. */
+  readonly needsDrain: boolean;
+  drained(): Promise<void>;
+  /** Drops what was written. Idempotent. */
+  discard(): Promise<void>;
+  readonly byteCount: number;
+  readonly path: string | undefined;
+}
+
+/** What is known of a literal when it is announced. */
+export interface LiteralAnnouncement {
+  /** The command name (upper case), `UID X` for UID commands. */
+  command: string;
+  size: number;
+  binary: boolean;
+  /** The literal is the command's first argument (APPEND: the mailbox name). */
+  firstArgument: boolean;
+  /** Bytes of this command's literals already held in memory. */
+  heldBytes: number;
+}
+
+/** Chooses where a literal goes: a spool writer, or undefined to hold it in memory as usual. */
+export type LiteralSinkFactory = (literal: LiteralAnnouncement) => LiteralSink | undefined;
 
 export type FrameEvent =
   /** A whole command: text segments with the literals between them. */
@@ -29,6 +63,8 @@ export type FrameEvent =
 
 const LF = 0x0a;
 const CR = 0x0d;
+/** Most bytes handed to a literal sink at once. */
+const SINK_SLICE = 64 * 1024;
 const LITERAL_RE = /(~?)\{(\d{1,20})(\+?)\}$/;
 
 export class CommandFramer {
@@ -40,6 +76,11 @@ export class CommandFramer {
   private literalRemaining = -1;
   private literalBinary = false;
   private literalParts: Buffer[] = [];
+  /** Where the literal being read goes, when not to literalParts. */
+  private literalSink: LiteralSink | undefined;
+  /** Bytes of the current command's literals held in memory (not spooled). */
+  private heldLiteralBytes = 0;
+  private sinkFactory: LiteralSinkFactory | undefined;
   /** Discarding an over-long line up to the next LF. */
   private discarding = false;
   private firstLineStart: Buffer | null = null;
@@ -52,6 +93,26 @@ export class CommandFramer {
    */
   setLimits(limits: FramerLimits): void {
     this.limits = limits;
+  }
+
+  /** From the next literal on, literals may go to sinks the factory chooses (undefined: none). */
+  setLiteralSink(factory: LiteralSinkFactory | undefined): void {
+    this.sinkFactory = factory;
+  }
+
+  /**
+   * The sink the literal being read waits on: it has enough queued, and no more input is consumed
+   * until its drained() resolves. Undefined when the framer only needs more input.
+   */
+  get blockedOn(): LiteralSink | undefined {
+    return this.literalSink?.needsDrain === true && this.literalRemaining > 0 ? this.literalSink : undefined;
+  }
+
+  /** The connection ended: spool files of the command being read are removed, and input dropped. */
+  abort(): void {
+    this.resetCommand(true);
+    this.chunks = [];
+    this.buffered = 0;
   }
 
   push(chunk: Buffer): void {
@@ -106,7 +167,7 @@ export class CommandFramer {
       if (!m) {
         this.segments.push({ kind: 'text', data: line });
         const segments = this.segments;
-        this.resetCommand();
+        this.resetCommand(false);
         return { type: 'command', segments };
       }
       const size = Number(m[2]);
@@ -115,20 +176,30 @@ export class CommandFramer {
       this.segments.push({ kind: 'text', data: textPart });
       if (!Number.isSafeInteger(size) || size > this.limits.maxLiteralSize) {
         const { tag, command } = this.tagAndCommand();
-        this.resetCommand();
+        this.resetCommand(true);
         // A synchronising literal is never sent without our `+`, so the stream stays in step.
         return { type: 'reject', reason: 'literal-too-big', tag, command, fatal: !sync };
       }
       this.literalRemaining = size;
       this.literalBinary = m[1] === '~';
       this.literalParts = [];
+      this.literalSink = this.chooseSink(size, textPart);
       if (sync) return { type: 'continue', size };
     }
   }
 
+  private chooseSink(size: number, textPart: Buffer): LiteralSink | undefined {
+    if (!this.sinkFactory) return undefined;
+    const { command } = this.tagAndCommand();
+    // The first argument follows the tag and command name directly: `a1 APPEND {5}`.
+    const literalsSoFar = this.segments.some((seg) => seg.kind !== 'text');
+    const firstArgument = !literalsSoFar && this.segments.length === 1 && textPart.toString('latin1').trim().split(/ +/).length === (command.startsWith('UID ') ? 3 : 2);
+    return this.sinkFactory({ command, size, binary: this.literalBinary, firstArgument, heldBytes: this.heldLiteralBytes });
+  }
+
   private overlong(mode: 'command' | 'line'): FrameEvent {
     const { tag, command } = mode === 'line' && this.segments.length === 0 ? { tag: '*', command: '' } : this.tagAndCommand(true);
-    this.resetCommand();
+    this.resetCommand(true);
     this.discarding = true;
     return { type: 'reject', reason: 'line-too-long', tag, command, fatal: false };
   }
@@ -143,23 +214,42 @@ export class CommandFramer {
     return { tag, command };
   }
 
-  private resetCommand(): void {
+  /** Forgets the command being read; `discard`: its spool files go too (it was not handed out). */
+  private resetCommand(discard: boolean): void {
+    if (discard) {
+      for (const seg of this.segments) if (seg.kind === 'spooled') void seg.message.discard();
+      void this.literalSink?.discard();
+    }
     this.segments = [];
     this.textLength = 0;
     this.literalRemaining = -1;
     this.literalParts = [];
+    this.literalSink = undefined;
+    this.heldLiteralBytes = 0;
     this.firstLineStart = null;
   }
 
   private readLiteral(): boolean {
+    const sink = this.literalSink;
     while (this.literalRemaining > 0 && this.buffered > 0) {
-      const part = this.take(Math.min(this.literalRemaining, this.chunks[0]!.length));
-      this.literalParts.push(part);
+      if (sink?.needsDrain) return false;
+      // Slices for a sink, so its fill level is looked at often enough to bound what it queues.
+      const part = this.take(Math.min(this.literalRemaining, this.chunks[0]!.length, sink ? SINK_SLICE : Infinity));
+      // The sink remembers a write error itself and reports it when the command finishes it.
+      if (sink) void sink.append(part);
+      else this.literalParts.push(part);
       this.literalRemaining -= part.length;
     }
     if (this.literalRemaining > 0) return false;
-    this.segments.push({ kind: 'literal', data: Buffer.concat(this.literalParts), binary: this.literalBinary });
+    if (sink) {
+      this.segments.push({ kind: 'spooled', message: sink, size: sink.byteCount, binary: this.literalBinary });
+    } else {
+      const data = Buffer.concat(this.literalParts);
+      this.heldLiteralBytes += data.length;
+      this.segments.push({ kind: 'literal', data, binary: this.literalBinary });
+    }
     this.literalParts = [];
+    this.literalSink = undefined;
     this.literalRemaining = -1;
     return true;
   }

@@ -1,13 +1,15 @@
 // Turns a framed command (text segments and literals) into a token tree: atoms, strings, literals
 // and parenthesised lists. Fetch attributes such as `BODY[HEADER.FIELDS (A B)]<0.10>` stay one atom
 // (the brackets may hold spaces and parentheses); the FETCH command parses that atom itself.
-import type { Segment } from './framer.js';
+import type { LiteralSink, Segment } from './framer.js';
 import { ImapSyntaxError } from './errors.js';
 import { strictUtf8 } from './utf8.js';
 
 export type Token =
   | { type: 'atom'; value: string }
   | { type: 'string'; value: Buffer; literal: boolean; binary?: boolean }
+  /** A literal that went to a spool file as it arrived (APPEND message data). */
+  | { type: 'spooled'; message: LiteralSink; size: number; binary: boolean }
   | { type: 'list'; items: Token[] };
 
 const BRACKET_ATOMS = /^(BODY|BODY\.PEEK|BINARY|BINARY\.PEEK|BINARY\.SIZE)$/i;
@@ -33,6 +35,10 @@ export function tokenize(segments: Segment[], utf8 = true): Token[] {
   for (const seg of segments) {
     if (seg.kind === 'literal') {
       push({ type: 'string', value: seg.data, literal: true, binary: seg.binary });
+      continue;
+    }
+    if (seg.kind === 'spooled') {
+      push({ type: 'spooled', message: seg.message, size: seg.size, binary: seg.binary });
       continue;
     }
     const d = seg.data;

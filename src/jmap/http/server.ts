@@ -22,7 +22,8 @@ import { authenticateRequest } from '../auth/authenticate.js';
 import type { AuthStrategy } from '../auth/types.js';
 import { serveEventSource } from '../push/eventsource.js';
 import { serveWebSocket } from '../push/websocket.js';
-import { readBody, BodyTooLargeError } from './body.js';
+import { readBody, spoolBody, BodyTooLargeError } from './body.js';
+import type { SpoolDir, SpooledMessage } from '../../store/index.js';
 import { ConcurrencyGate } from './concurrency.js';
 import { plainProblem, sendJson, sendProblem } from './respond.js';
 import { PATHS } from './paths.js';
@@ -45,6 +46,8 @@ export interface JmapHttpOptions {
   routes: readonly HttpRoute[];
   /** TLS-terminating proxies whose X-Forwarded-Proto: https is believed (besides loopback). */
   trustedProxies?: readonly string[];
+  /** Uploads are written here as their body arrives, then handed to the store as a file. */
+  spool: SpoolDir;
 }
 
 const SHUTDOWN_REASON = 'server shutting down';
@@ -259,10 +262,12 @@ export class JmapHttpServer {
       req.resume();
       throw new RequestProblem('limit', 400, `at most ${this.options.limits.maxConcurrentUpload} concurrent uploads`, 'maxConcurrentUpload');
     }
+    // The body goes to a spool file as it arrives; the store takes the file by rename.
+    const message = this.options.spool.message(this.options.limits.maxSizeUpload);
     try {
-      let bytes: Buffer;
+      let bytes: SpooledMessage;
       try {
-        bytes = await readBody(req, this.options.limits.maxSizeUpload);
+        bytes = await spoolBody(req, message);
       } catch (err) {
         if (err instanceof BodyTooLargeError) {
           throw new RequestProblem('limit', 400, `uploads are limited to ${this.options.limits.maxSizeUpload} bytes`, 'maxSizeUpload');
@@ -278,6 +283,7 @@ export class JmapHttpServer {
       }
     } finally {
       release();
+      await message.discard().catch((err: unknown) => this.log().warn({ err, file: message.path }, 'could not remove a spool file'));
     }
   }
 

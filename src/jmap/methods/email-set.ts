@@ -3,7 +3,9 @@
 import { CAP_MAIL } from '../capabilities.js';
 import { MethodError, setError } from '../errors.js';
 import { isJsonObject, type Json, type JsonObject, type MethodContext, type MethodDefinition, type MethodOutput } from '../core/types.js';
-import type { EmailMeta, EmailUpdate, SetPatch } from '../../store/types.js';
+import type { EmailMeta, EmailUpdate, MessageSource, SetPatch } from '../../store/types.js';
+import { NoSuchBlobError } from '../../store/errors.js';
+import { parsePartBlobId } from '../mail/blob-ids.js';
 import { parseMessage } from '../../mime/parse.js';
 import { accountId, invalid, optBool, optInt, optObject, parseUtcDate, readIds, readProperties, resolveId } from './args.js';
 import { batchStep, createAll, orNull, runSet, storeState } from './set-engine.js';
@@ -135,11 +137,12 @@ async function currentEmail(deps: MailMethodDeps, account: string, id: string, p
   return emailView(meta, properties, DEFAULT_BODY_PROPERTIES, opts, bytes);
 }
 
-async function appendCreated(deps: MailMethodDeps, account: string, input: { mailboxIds: string[]; keywords: string[]; bytes: Buffer; receivedAt: Date | undefined }): Promise<JsonObject> {
+async function appendCreated(deps: MailMethodDeps, account: string, input: { mailboxIds: string[]; keywords: string[]; bytes: MessageSource; receivedAt: Date | undefined }): Promise<JsonObject> {
   const { receivedAt, ...rest } = input;
   try {
     return created(await deps.store.append(account, { ...rest, ...(receivedAt ? { receivedAt } : {}) }));
   } catch (err) {
+    if (err instanceof NoSuchBlobError) throw err;
     throw setFailureFrom(err, 'mailboxIds');
   }
 }
@@ -206,9 +209,22 @@ async function importEmails(deps: MailMethodDeps, args: JsonObject, ctx: MethodC
     } catch {
       throw setError('invalidProperties', 'bad receivedAt', { properties: ['receivedAt'] });
     }
-    const bytes = await readAnyBlob(deps.store, account, raw.blobId);
-    if (bytes === null) throw setError('blobNotFound', `blob ${raw.blobId} not found`, { notFound: [raw.blobId] });
-    return appendCreated(deps, account, { mailboxIds, keywords, bytes, receivedAt });
+    const notFound = (): Error => setError('blobNotFound', `blob ${raw.blobId} not found`, { notFound: [raw.blobId as string] });
+    // An upload or a whole message is imported from its blob file (the store reads it back within
+    // its memory budget); only a part of a message is decoded here first.
+    let bytes: MessageSource;
+    if (parsePartBlobId(raw.blobId) === undefined) bytes = { storedBlob: raw.blobId };
+    else {
+      const part = await readAnyBlob(deps.store, account, raw.blobId);
+      if (part === null) throw notFound();
+      bytes = part;
+    }
+    try {
+      return await appendCreated(deps, account, { mailboxIds, keywords, bytes, receivedAt });
+    } catch (err) {
+      if (err instanceof NoSuchBlobError) throw notFound();
+      throw err;
+    }
   });
   const state = await newState(Object.keys(result.created).length > 0);
   return [['Email/import', { accountId: account, oldState, newState: state, created: orNull(result.created), notCreated: orNull(result.notCreated) }]];

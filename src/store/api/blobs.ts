@@ -1,5 +1,6 @@
 // Blobs: JMAP uploads and reads of any blob the account may see (its emails' and its uploads').
 import type { ByteRange } from './values.js';
+import type { SpooledMessage } from '../spool/spooled.js';
 
 export interface UploadedBlob {
   blobId: string;
@@ -11,8 +12,11 @@ export interface UploadedBlob {
 }
 
 export interface BlobStore {
-  /** JMAP upload: stores bytes (fsynced) and makes the blob readable by `account` until it expires. */
-  uploadBlob(account: string, bytes: Buffer, type: string): Promise<UploadedBlob>;
+  /**
+   * JMAP upload: stores the bytes (fsynced; a spooled upload's file is renamed into place) and makes
+   * the blob readable by `account` until it expires.
+   */
+  uploadBlob(account: string, bytes: Buffer | SpooledMessage, type: string): Promise<UploadedBlob>;
   /**
    * Bytes of a blob the account may read: one of its emails, or one of its uploads. Null otherwise,
    * so one account never reads another's data.

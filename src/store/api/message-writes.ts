@@ -2,12 +2,26 @@
 // and JMAP Email/set keyword and mailboxIds patches and destroy.
 import type { UidSet, WriteOptions } from './values.js';
 import type { MessageState } from './message-reads.js';
+import type { SpooledMessage } from '../spool/spooled.js';
+
+/** A blob already in the store that the account may read: JMAP Email/import of an upload. */
+export interface StoredBlob {
+  storedBlob: string;
+}
+
+/**
+ * A message to store: bytes in memory (small internal callers: JMAP Email/set, DSNs, imports), a
+ * finished spool file (what arrived over the network: SMTP, IMAP APPEND, JMAP upload), taken by
+ * rename, or a blob the account already has. Spooled and stored ones are read back for parsing only
+ * through the process-wide ingest gate (src/store/spool/ingest-gate.ts).
+ */
+export type MessageSource = Buffer | SpooledMessage | StoredBlob;
 
 export interface AppendInput {
   /** Target mailboxes (at least one). IMAP APPEND: one; JMAP Email/import: mailboxIds. */
   mailboxIds: string[];
   /** The message, stored byte-exact. */
-  bytes: Buffer;
+  bytes: MessageSource;
   /** IMAP flags (`\Seen`, `$Forwarded`…); ignored when `keywords` is given. */
   flags?: string[];
   /** JMAP keywords (`$seen`…). */

@@ -1,6 +1,7 @@
 // Outbound queue (SMTP remote delivery, JMAP EmailSubmission): items leased to one worker at a
 // time, with an outcome per recipient.
 import type { JsonValue } from './values.js';
+import type { SpooledMessage } from '../spool/spooled.js';
 
 export type OutboundRecipientStatus = 'pending' | 'delivered' | 'failed';
 
@@ -38,7 +39,8 @@ export interface EnqueueInput {
   account?: string | null;
   sender: string;
   recipients: string[];
-  bytes: Buffer;
+  /** The message; a spooled one's file is taken by rename. */
+  bytes: Buffer | SpooledMessage;
   /** Default now. */
   nextAttemptAt?: Date;
   meta?: JsonValue;

@@ -43,4 +43,9 @@ export interface StoreOptions {
   changeRetentionDays?: number;
   /** Lifetime of unreferenced JMAP uploads (default 24 h). */
   uploadTtlMs?: number;
+  /**
+   * Bytes of spooled messages read back for parsing at once, across the process (the ingest gate,
+   * ../spool/ingest-gate.ts; default 16 MiB). The gate is per process, so the last store opened sets it.
+   */
+  ingestBudget?: number;
 }

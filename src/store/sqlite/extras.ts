@@ -22,6 +22,8 @@ import { ChangeBatch } from './batch.js';
 import { decodeId, encodeId } from './ids.js';
 import { quotaLimits } from './mutations.js';
 import { BlobFiles } from '../blobs.js';
+import { storeBlob } from '../ingest.js';
+import type { SpooledMessage } from '../spool/spooled.js';
 
 function acc(ctx: Ctx, account: string): number {
   const id = accountId(ctx, account);
@@ -44,22 +46,28 @@ export function setQuota(ctx: Ctx, account: string, limits: QuotaLimits | null):
   });
 }
 
-export async function uploadBlob(ctx: Ctx, account: string, bytes: Buffer, type: string): Promise<UploadedBlob> {
+export async function uploadBlob(ctx: Ctx, account: string, bytes: Buffer | SpooledMessage, type: string): Promise<UploadedBlob> {
   const accId = acc(ctx, account);
-  const blobId = await ctx.blobs.put(bytes);
+  const size = Buffer.isBuffer(bytes) ? bytes.length : bytes.size;
+  const blobId = await storeBlob(ctx.blobs, bytes);
   const expiresAt = Date.now() + ctx.uploadTtlMs;
   sql(ctx, 'INSERT OR REPLACE INTO upload (account_id, blob, type, size, expires_at) VALUES (?, ?, ?, ?, ?)')
-    .run(accId, blobId, type, bytes.length, expiresAt);
-  return { blobId, size: bytes.length, type, expiresAt: new Date(expiresAt) };
+    .run(accId, blobId, type, size, expiresAt);
+  return { blobId, size, type, expiresAt: new Date(expiresAt) };
+}
+
+/** Size of a blob the account may read (one of its emails, or one of its uploads); undefined otherwise. */
+export function readableBlobSize(ctx: Ctx, accId: number, blobId: string): number | undefined {
+  const row =
+    (sql(ctx, 'SELECT size FROM email WHERE account_id = ? AND blob = ? LIMIT 1').get(accId, blobId) as { size: number } | undefined) ??
+    (sql(ctx, 'SELECT size FROM upload WHERE account_id = ? AND blob = ?').get(accId, blobId) as { size: number } | undefined);
+  return row?.size;
 }
 
 export async function readBlob(ctx: Ctx, account: string, blobId: string, range?: ByteRange): Promise<Buffer | null> {
   const accId = accountId(ctx, account);
   if (accId === null || !BlobFiles.isBlobId(blobId)) return null;
-  const allowed =
-    sql(ctx, 'SELECT 1 FROM email WHERE account_id = ? AND blob = ? LIMIT 1').get(accId, blobId) ??
-    sql(ctx, 'SELECT 1 FROM upload WHERE account_id = ? AND blob = ?').get(accId, blobId);
-  if (!allowed) return null;
+  if (readableBlobSize(ctx, accId, blobId) === undefined) return null;
   return ctx.blobs.read(blobId, range);
 }
 
@@ -132,14 +140,15 @@ function toItem(r: OutboundRow): OutboundItem {
 
 export async function enqueueOutbound(ctx: Ctx, input: EnqueueInput): Promise<OutboundItem> {
   if (!input.recipients.length) throw new InvalidArgumentError('an outbound message needs recipients');
-  const blob = await ctx.blobs.put(input.bytes);
+  const blob = await storeBlob(ctx.blobs, input.bytes);
+  const size = Buffer.isBuffer(input.bytes) ? input.bytes.length : input.bytes.size;
   const recipients: OutboundRecipient[] = input.recipients.map((address) => ({ address, status: 'pending', lastResponse: null }));
   const now = Date.now();
   const row = sql(ctx, 
       `INSERT INTO outbound (account, sender, recipients, blob, size, created_at, next_attempt_at, status, meta)
        VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?) RETURNING *`,
     )
-    .get(input.account ?? null, input.sender, JSON.stringify(recipients), blob, input.bytes.length, now, (input.nextAttemptAt ?? new Date(now)).getTime(), JSON.stringify(input.meta ?? null)) as OutboundRow;
+    .get(input.account ?? null, input.sender, JSON.stringify(recipients), blob, size, now, (input.nextAttemptAt ?? new Date(now)).getTime(), JSON.stringify(input.meta ?? null)) as OutboundRow;
   return toItem(row);
 }
 

@@ -14,14 +14,19 @@ import type {
   UidSet,
   WriteOptions,
 } from '../types.js';
-import { InvalidArgumentError, NoSuchMailboxError, StateMismatchError } from '../errors.js';
+import { InvalidArgumentError, NoSuchBlobError, NoSuchMailboxError, StateMismatchError } from '../errors.js';
 import type { Ctx, EmailRow, MailboxRow } from './context.js';
 import { allocModseq, keywordState, noteInserted, publishAll, requireMailbox, writeTx, sql } from './context.js';
 import { requireAccount } from './mailboxes.js';
 import { ChangeBatch } from './batch.js';
 import { decodeId, encodeId } from './ids.js';
 import { checkQuota, cloneEmail, insertEmail, placeEmail, removeMembership, settleEmail, destroyEmailRow, touchEmail } from './mutations.js';
-import { parseMessage } from '../../mime/parse.js';
+import type { MessageAnalysis } from '../../mime/parse.js';
+import type { MessageSource } from '../types.js';
+import { BlobFiles } from '../blobs.js';
+import { admitIngest, ingestSource, isStoredBlob, sourceSize, type Ingested, type KnownSource } from '../ingest.js';
+import { SpooledMessage } from '../spool/spooled.js';
+import { readableBlobSize } from './extras.js';
 import {
   applyFlagChange,
   DRAFT,
@@ -39,7 +44,8 @@ import { abandonAppend, announceAppend, commitGrouped } from './group-commit.js'
 interface Prepared {
   input: AppendInput;
   blob: string;
-  analysis: ReturnType<typeof parseMessage>;
+  size: number;
+  analysis: MessageAnalysis;
 }
 
 export async function appendMany(ctx: Ctx, account: string, inputs: AppendInput[], options?: AppendOptions): Promise<AppendResult[]> {
@@ -47,19 +53,45 @@ export async function appendMany(ctx: Ctx, account: string, inputs: AppendInput[
   if (!inputs.length) return [];
   for (const i of inputs) {
     if (!i.mailboxIds.length) throw new InvalidArgumentError('append needs at least one mailbox');
-    if (!Buffer.isBuffer(i.bytes)) throw new InvalidArgumentError('append needs bytes');
+    if (!Buffer.isBuffer(i.bytes) && !(i.bytes instanceof SpooledMessage) && !isStoredBlob(i.bytes)) {
+      throw new InvalidArgumentError('append needs bytes, a spooled message or a stored blob');
+    }
   }
+  const sources = inputs.map((i) => knownSource(ctx, accId, i.bytes));
+  const sizes = sources.map(sourceSize);
   // Validate mailboxes and quota before writing any blob, then again inside the transaction.
-  precheck(ctx, account, accId, inputs);
+  precheck(ctx, account, accId, inputs, sizes);
+  // Files are read back for parsing only within the process-wide budget, held until the commit
+  // (and taken before the commit ticket, so waiting here never holds up others' commits).
+  const release = await admitIngest(sources);
+  try {
+    return await appendAdmitted(ctx, account, accId, inputs, sources, sizes, options);
+  } finally {
+    release();
+  }
+}
+
+async function appendAdmitted(
+  ctx: Ctx,
+  account: string,
+  accId: number,
+  inputs: AppendInput[],
+  sources: KnownSource[],
+  sizes: number[],
+  options: AppendOptions | undefined,
+): Promise<AppendResult[]> {
   // Blob files first, in parallel (their fsyncs overlap), then one grouped transaction.
   const ticket = announceAppend(ctx);
   let prepared: Prepared[];
   try {
-    const writing = Promise.all(inputs.map((input) => ctx.blobs.put(input.bytes)));
-    // Parsing runs while the thread pool syncs the blob files.
-    const analyses = inputs.map((input) => parseMessage(input.bytes));
-    const blobs = await writing;
-    prepared = inputs.map((input, k) => ({ input, blob: blobs[k]!, analysis: analyses[k]! }));
+    // Files one after another, so one message read back is in memory at a time (a MULTIAPPEND over
+    // the budget is admitted alone, but not read all at once); buffers then in parallel.
+    const ingested: Ingested[] = [];
+    for (const [k, source] of sources.entries()) if (!Buffer.isBuffer(source)) ingested[k] = await ingestSource(ctx.blobs, source);
+    await Promise.all(sources.map(async (source, k) => {
+      if (Buffer.isBuffer(source)) ingested[k] = await ingestSource(ctx.blobs, source);
+    }));
+    prepared = inputs.map((input, k) => ({ input, ...ingested[k]! }));
   } catch (error) {
     abandonAppend(ctx, ticket);
     throw error;
@@ -67,13 +99,13 @@ export async function appendMany(ctx: Ctx, account: string, inputs: AppendInput[
   const batch = new ChangeBatch(account, accId, options?.origin);
   batch.delivery = options?.delivery === true;
   const results = await commitGrouped(ctx, () => {
-    precheck(ctx, account, accId, inputs);
+    precheck(ctx, account, accId, inputs, sizes);
     const out: AppendResult[] = [];
     for (const p of prepared) {
       const modseq = allocModseq(ctx, accId);
       const kw = toKeywordState(p.input.keywords ?? p.input.flags ?? []);
       const receivedAt = (p.input.receivedAt ?? new Date()).getTime();
-      const { id, threadId } = insertEmail(ctx, batch, accId, { blob: p.blob, size: p.input.bytes.length, receivedAt, keywords: kw, analysis: p.analysis }, modseq);
+      const { id, threadId } = insertEmail(ctx, batch, accId, { blob: p.blob, size: p.size, receivedAt, keywords: kw, analysis: p.analysis }, modseq);
       const deleted = (p.input.keywords ? [] : p.input.flags ?? []).some(isDeletedFlag) ? 1 : 0;
       const placements = [...new Set(p.input.mailboxIds)].map((mbId) => {
         const mb = requireMailbox(ctx, accId, mbId);
@@ -85,7 +117,7 @@ export async function appendMany(ctx: Ctx, account: string, inputs: AppendInput[
         emailId: encodeId('e', id),
         blobId: p.blob,
         threadId: encodeId('t', threadId),
-        size: p.input.bytes.length,
+        size: p.size,
         receivedAt: new Date(receivedAt),
         placements,
       });
@@ -98,9 +130,18 @@ export async function appendMany(ctx: Ctx, account: string, inputs: AppendInput[
   return results;
 }
 
-function precheck(ctx: Ctx, account: string, accId: number, inputs: AppendInput[]): void {
+/** A stored blob becomes its id and size, once the account is known to be allowed to read it. */
+function knownSource(ctx: Ctx, accId: number, source: MessageSource): KnownSource {
+  if (!isStoredBlob(source)) return source;
+  const blob = source.storedBlob;
+  const size = BlobFiles.isBlobId(blob) ? readableBlobSize(ctx, accId, blob) : undefined;
+  if (size === undefined) throw new NoSuchBlobError(blob);
+  return { blob, size };
+}
+
+function precheck(ctx: Ctx, account: string, accId: number, inputs: AppendInput[], sizes: number[]): void {
   for (const mb of new Set(inputs.flatMap((i) => i.mailboxIds))) requireMailbox(ctx, accId, mb);
-  checkQuota(ctx, account, accId, inputs.reduce((n, i) => n + i.bytes.length, 0), inputs.length);
+  checkQuota(ctx, account, accId, sizes.reduce((n, size) => n + size, 0), inputs.length);
 }
 
 interface MemberRow {

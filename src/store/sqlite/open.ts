@@ -8,11 +8,13 @@ import { SqliteMailStore } from './store.js';
 import type { Ctx } from './context.js';
 import { WalDurability } from './wal-sync.js';
 import { FtsIndex } from './fts-index.js';
+import { sharedIngestGate } from '../spool/ingest-gate.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export async function openSqliteStore(options: StoreOptions): Promise<MailStore> {
   const dataDir = path.resolve(options.dataDir);
+  if (options.ingestBudget !== undefined) sharedIngestGate.setBudget(options.ingestBudget);
   await fs.mkdir(path.join(dataDir, 'blobs'), { recursive: true, mode: 0o700 });
   const file = path.join(dataDir, 'store.sqlite');
   const blobs = new BlobFiles(path.join(dataDir, 'blobs'));

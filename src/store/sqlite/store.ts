@@ -38,6 +38,7 @@ import type {
   Revocation,
   RevocationKind,
   SettingValue,
+  SpooledMessage,
   StoreFlagsRequest,
   StoreFlagsResult,
   ThreadInfo,
@@ -194,7 +195,7 @@ export class SqliteMailStore implements MailStore {
   setQuota(account: string, limits: QuotaLimits | null): Promise<void> {
     return this.run(() => extras.setQuota(this.ctx, account, limits));
   }
-  uploadBlob(account: string, bytes: Buffer, type: string): Promise<UploadedBlob> {
+  uploadBlob(account: string, bytes: Buffer | SpooledMessage, type: string): Promise<UploadedBlob> {
     return this.run(() => extras.uploadBlob(this.ctx, account, bytes, type));
   }
   readBlob(account: string, blobId: string, range?: ByteRange): Promise<Buffer | null> {

@@ -14,6 +14,7 @@ import { runMaintenanceContract } from './maintenance.js';
 import { runSettingsContract } from './settings.js';
 import { runOutboundContract } from './outbound.js';
 import { runRevocationsContract } from './revocations.js';
+import { runSpooledIngestContract } from './spooled-ingest.js';
 
 export type { StoreFactory, StoreFixture } from './harness.js';
 
@@ -30,4 +31,5 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
   runSettingsContract(name, factory);
   runOutboundContract(name, factory);
   runRevocationsContract(name, factory);
+  runSpooledIngestContract(name, factory);
 }

@@ -1,11 +1,12 @@
-// A listener's spool directory: where its sessions stage messages while they arrive (SpooledMessage).
-// Nothing in it was ever acknowledged, so files left by a crash are removed at start: their clients
-// got no 250 and send again.
+// A spool directory: where one listener's connections stage messages while they arrive
+// (IncomingMessage). Nothing in it was ever acknowledged, so files left by a crash are removed at
+// start: their clients got no OK and send again. Each listener has its own directory
+// (<data>/spool/<protocol>/<listener>), so one's sweep never touches another's messages.
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { SPOOL_SUFFIX, SpooledMessage } from './spooled-message.js';
+import { IncomingMessage, SPOOL_SUFFIX } from './incoming.js';
 
-export class MessageSpool {
+export class SpoolDir {
   constructor(readonly dir: string) {}
 
   /** Creates the directory (0700) and removes what an earlier run left behind. */
@@ -25,7 +26,7 @@ export class MessageSpool {
   }
 
   /** A new message of at most `maxSize` bytes (0 = unlimited); its file is created on the first write. */
-  message(maxSize: number): SpooledMessage {
-    return new SpooledMessage(this.dir, maxSize);
+  message(maxSize: number): IncomingMessage {
+    return new IncomingMessage(this.dir, maxSize);
   }
 }

@@ -1,6 +1,7 @@
-// The running size of a message as it arrives (DATA after un-stuffing, or BDAT chunks), against the
-// listener's maximum. Past the maximum the bytes are only counted: the client's input must still be
-// consumed up to the end of the message, but none of it is kept.
+// The running size of a message as it arrives (SMTP DATA after un-stuffing or BDAT chunks, an IMAP
+// literal, a JMAP upload body), against the configured maximum. Past the maximum the bytes are only
+// counted: the client's input must still be consumed up to the end of the message, but none of it
+// is kept.
 
 export class SizeLimit {
   private size = 0;

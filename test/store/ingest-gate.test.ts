@@ -1,9 +1,9 @@
-// The gate between the spool and delivery: finished messages are admitted in arrival order while the
+// The gate between spool files and parsing at ingest: finished messages are admitted in arrival order while the
 // bytes being delivered stay within the budget; one larger than the budget goes alone; small ones
 // never wait.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IngestGate } from '../../src/smtp/spool/ingest-gate.js';
+import { IngestGate } from '../../src/store/spool/ingest-gate.js';
 
 const MB = 1024 * 1024;
 

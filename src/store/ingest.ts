@@ -1,0 +1,68 @@
+// Ingest of one message source into the blob files, with its MIME analysis: the part of an append
+// every store implementation shares. A Buffer is written and parsed as it is; a spooled message is
+// read back for parsing, then its file is renamed into place; a stored blob is only read back and
+// parsed. Reading back is what costs memory: an append holds the process-wide ingest gate
+// (admitIngest) for the bytes it reads back, from before the first read until its transaction has
+// committed, because the analyses (up to 1 MiB of search text each) live until then.
+import { parseMessage, type MessageAnalysis } from '../mime/parse.js';
+import type { BlobFiles } from './blobs.js';
+import type { MessageSource, StoredBlob } from './api/message-writes.js';
+import { SpooledMessage } from './spool/spooled.js';
+import { sharedIngestGate } from './spool/ingest-gate.js';
+import { StoreUnavailableError } from './errors.js';
+
+export function isStoredBlob(source: MessageSource): source is StoredBlob {
+  return !Buffer.isBuffer(source) && !(source instanceof SpooledMessage) && typeof source.storedBlob === 'string';
+}
+
+/** A source whose size is known (stored blobs are resolved by the store, which checks access). */
+export type KnownSource = Buffer | SpooledMessage | { blob: string; size: number };
+
+export function sourceSize(source: KnownSource): number {
+  return Buffer.isBuffer(source) ? source.length : source.size;
+}
+
+export interface Ingested {
+  blob: string;
+  size: number;
+  analysis: MessageAnalysis;
+}
+
+/**
+ * Waits until the bytes `sources` will read back fit the process-wide budget; call the returned
+ * function once the analyses are no longer held (after the commit). One admission per operation,
+ * never one per source, so an operation never holds part of the budget while waiting for more.
+ */
+export function admitIngest(sources: KnownSource[]): Promise<() => void> {
+  return sharedIngestGate.admit(sources.reduce((n, s) => n + (Buffer.isBuffer(s) ? 0 : s.size), 0));
+}
+
+/**
+ * Writes (or takes) the blob and analyses the message; the blob is durable when this resolves. The
+ * caller holds the ingest gate (admitIngest) for spooled and stored sources.
+ */
+export async function ingestSource(blobs: BlobFiles, source: KnownSource): Promise<Ingested> {
+  if (Buffer.isBuffer(source)) {
+    const writing = blobs.put(source);
+    // Parsing runs while the thread pool syncs the blob file.
+    const analysis = parseMessage(source);
+    return { blob: await writing, size: source.length, analysis };
+  }
+  if (source instanceof SpooledMessage) {
+    // Parsed from the spool file first: once renamed, the file is the store's and may be shared.
+    const analysis = parseMessage(await source.read());
+    const blob = await blobs.adopt(source);
+    return { blob, size: source.size, analysis };
+  }
+  const bytes = await blobs.read(source.blob);
+  if (bytes === null) throw new StoreUnavailableError(`blob ${source.blob} vanished while being imported`);
+  const analysis = parseMessage(bytes);
+  // Refresh mtime so garbage collection (which spares young files) cannot race this reuse.
+  await blobs.touch(source.blob);
+  return { blob: source.blob, size: source.size, analysis };
+}
+
+/** Writes (or takes) a blob that needs no analysis (uploads, the outbound queue). */
+export function storeBlob(blobs: BlobFiles, source: Buffer | SpooledMessage): Promise<string> {
+  return Buffer.isBuffer(source) ? blobs.put(source) : blobs.adopt(source);
+}

@@ -1,0 +1,89 @@
+// The one memory budget for messages being ingested from spool files. The store parses every message
+// at ingest (structure, envelope, search text), and parsing needs the bytes in memory: a message that
+// arrived through a spool file (SMTP DATA/BDAT, IMAP APPEND literals, JMAP uploads) is read back
+// from its file for that, and only here. Unchecked, many large messages finishing at once would each
+// be in memory at the same moment (2 GB for 40 × 8 MB in bench/hostile). The gate admits read-backs
+// while the bytes being parsed stay within the budget, in arrival order; a message larger than the
+// budget is parsed alone. Small messages, the usual traffic, pass at once: a client sending a short
+// mail must not queue behind someone's 40 MB ones.
+//
+// The gate is per process, shared by every protocol and listener, because memory is spent per
+// process. Its budget is `storage.ingest.memory` in tessera.properties (StoreOptions.ingestBudget).
+
+/** Default bytes of spooled messages being parsed at once, across the whole process. */
+export const DEFAULT_INGEST_BUDGET = 16 * 1024 * 1024;
+/** Messages up to this size are never held (a connection holds as much for its input anyway). */
+export const INGEST_FREE_SIZE = 256 * 1024;
+
+export class IngestGate {
+  private inUse = 0;
+  private peak = 0;
+  private readonly waiting: Array<{ size: number; admit: () => void }> = [];
+
+  constructor(
+    private budgetBytes: number,
+    private readonly freeSize: number,
+  ) {}
+
+  /** Bytes admitted now (tests, diagnostics). */
+  get admittedBytes(): number {
+    return this.inUse;
+  }
+
+  /** The most bytes admitted at once since the process started (or resetPeak). */
+  get peakAdmittedBytes(): number {
+    return this.peak;
+  }
+
+  get budget(): number {
+    return this.budgetBytes;
+  }
+
+  /** A new budget (the store's configuration); waiting messages that now fit are admitted. */
+  setBudget(bytes: number): void {
+    if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new RangeError(`ingest budget must be a positive byte count, not ${bytes}`);
+    this.budgetBytes = bytes;
+    this.admitWaiting();
+  }
+
+  resetPeak(): void {
+    this.peak = this.inUse;
+  }
+
+  /** Resolves, in arrival order, once `size` bytes fit; call the returned function when done. */
+  async admit(size: number): Promise<() => void> {
+    if (size <= this.freeSize) return () => undefined;
+    if (this.waiting.length > 0 || !this.fits(size)) {
+      await new Promise<void>((resolve) => this.waiting.push({ size, admit: resolve }));
+    } else {
+      this.take(size);
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.inUse -= size;
+      this.admitWaiting();
+    };
+  }
+
+  private take(size: number): void {
+    this.inUse += size;
+    if (this.inUse > this.peak) this.peak = this.inUse;
+  }
+
+  private fits(size: number): boolean {
+    return this.inUse === 0 || this.inUse + size <= this.budgetBytes;
+  }
+
+  private admitWaiting(): void {
+    while (this.waiting.length > 0 && this.fits(this.waiting[0]!.size)) {
+      const next = this.waiting.shift()!;
+      this.take(next.size);
+      next.admit();
+    }
+  }
+}
+
+/** The one gate of this process: every store ingest from a spool file passes it. */
+export const sharedIngestGate = new IngestGate(DEFAULT_INGEST_BUDGET, INGEST_FREE_SIZE);

@@ -1,0 +1,122 @@
+// A finished, fsynced spool file: what a protocol hands the store (append, uploadBlob, the outbound
+// queue) instead of a Buffer. Its size and sha256 were computed while it arrived. The store takes the
+// file by renaming it into the blob store (BlobFiles.adopt); until then discard() removes it. After the
+// rename the object still reads the bytes (at their new place), so one message delivered to several
+// local recipients is stored once and parsed from the same file.
+import { createReadStream, type ReadStream } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+
+export class SpooledMessage {
+  private location: string;
+  /** The file is still ours (in the spool), not taken by the store. */
+  private owned = true;
+  private gone = false;
+
+  constructor(
+    file: string,
+    readonly size: number,
+    /** sha256 of the bytes, hex: the blob id they get. */
+    readonly sha256: string,
+    /** The file's data was fsynced when it was finished. */
+    private durable = true,
+  ) {
+    this.location = file;
+    this.spoolDir = path.dirname(file);
+  }
+
+  /** The spool directory the message arrived in (where derived spool files go). */
+  readonly spoolDir: string;
+
+  /** Where the bytes are now: the spool file, or the blob file the store made of it. */
+  get path(): string {
+    return this.location;
+  }
+
+  /** The file is still in the spool (nobody took it, nobody removed it). */
+  get inSpool(): boolean {
+    return this.owned && !this.gone;
+  }
+
+  /**
+   * Moves the file to `target` (the store's blob path, same file system) and remembers it lives
+   * there now. Throws EXDEV across file systems; the store then copies instead (copyTo).
+   */
+  async moveTo(target: string): Promise<void> {
+    this.assertReadable();
+    if (!this.durable) {
+      const handle = await open(this.location, 'r+');
+      try {
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+      this.durable = true;
+    }
+    await rename(this.location, target);
+    this.location = target;
+    this.owned = false;
+  }
+
+  /** The store made its own copy (a blob with these bytes already existed, or a copy across file systems): the spool file goes. */
+  async release(newLocation: string): Promise<void> {
+    const old = this.location;
+    const wasOwned = this.owned;
+    this.location = newLocation;
+    this.owned = false;
+    if (wasOwned) await rm(old, { force: true });
+  }
+
+  /** The whole message. Callers bound how many of these are in memory at once (the ingest gate). */
+  async read(): Promise<Buffer> {
+    this.assertReadable();
+    const handle = await open(this.location, 'r');
+    try {
+      const out = Buffer.allocUnsafe(this.size);
+      let off = 0;
+      while (off < out.length) {
+        const { bytesRead } = await handle.read(out, off, out.length - off, off);
+        if (bytesRead === 0) throw new Error(`${this.location} ended after ${off} of ${out.length} bytes`);
+        off += bytesRead;
+      }
+      return out;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** The first `n` bytes (at most): a header block, without reading the body. */
+  async head(n: number): Promise<Buffer> {
+    this.assertReadable();
+    const handle = await open(this.location, 'r');
+    try {
+      const out = Buffer.allocUnsafe(Math.min(n, this.size));
+      let off = 0;
+      while (off < out.length) {
+        const { bytesRead } = await handle.read(out, off, out.length - off, off);
+        if (bytesRead === 0) break;
+        off += bytesRead;
+      }
+      return out.subarray(0, off);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** The bytes as a stream of small chunks. */
+  stream(): ReadStream {
+    this.assertReadable();
+    return createReadStream(this.location, { highWaterMark: 64 * 1024 });
+  }
+
+  /** Removes the spool file unless the store took it. Idempotent. */
+  async discard(): Promise<void> {
+    if (!this.owned || this.gone) return;
+    this.gone = true;
+    await rm(this.location, { force: true });
+  }
+
+  private assertReadable(): void {
+    if (this.gone) throw new Error('spooled message was discarded');
+  }
+}
