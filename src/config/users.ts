@@ -57,7 +57,13 @@ export function loadUsersFile(ctx: FileContext, text: string | undefined): Users
   // James names the repository (name="LocalUsers"); there is only one, so the name is informational.
   sec.attr('name');
   const cls = sec.attr('class');
-  const kind = cls ? ctx.parse(cls.key, cls.raw, classify) : 'embedded';
+  const classKind = cls ? ctx.parse(cls.key, cls.raw, classify) : undefined;
+  // James (Guice) picks its LDAP repository whenever ldapHost is set, whatever `class` says.
+  const hasLdapHosts = root.attrs.has('ldapHost') || root.attrs.has('ldapHosts');
+  const kind: Kind = hasLdapHosts ? 'ldap' : (classKind ?? 'embedded');
+  if (hasLdapHosts && cls && classKind !== 'ldap') {
+    ctx.warn(cls.key, `${cls.raw} is not used: ldapHost is set, so (as in James) users are read from LDAP`);
+  }
   const vhRaw = sec.text('enableVirtualHosting');
   const explicitVh = vhRaw ? ctx.parse(vhRaw.key, vhRaw.raw, parseBoolean) : undefined;
   const administratorIds = readAdministrators(sec, kind);

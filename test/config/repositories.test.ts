@@ -83,6 +83,16 @@ describe('usersrepository.xml', () => {
     );
   });
 
+  it('ldapHost without a class selects LDAP, as James does (its LDAP module is chosen by ldapHost)', async () => {
+    const l = await loadClean({ 'usersrepository.xml': `<usersrepository name="LocalUsers" ${LDAP_REQUIRED}/>` });
+    assert.equal(l.config.users.kind, 'ldap');
+    const other = await expectWarning(
+      { 'usersrepository.xml': `<usersrepository name="LocalUsers" class="org.apache.james.user.jpa.JPAUsersRepository" ${LDAP_REQUIRED}/>` },
+      { file: 'usersrepository.xml', key: 'usersrepository@class', includes: ['is not used: ldapHost is set'] },
+    );
+    assert.equal(other.config.users.kind, 'ldap');
+  });
+
   it("James' ldapHosts: a comma list of servers tried in order (fail-over)", async () => {
     const l = await loadClean({ 'usersrepository.xml': ldap('ldapHosts="ldap://ldapServer1:389,ldaps://ldapServer2:636" userBase="ou=people,dc=test" userIdAttribute="uid"') });
     assert.equal(l.config.users.kind, 'ldap');
