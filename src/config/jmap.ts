@@ -62,7 +62,6 @@ const IGNORED_JAMES_KEYS: ReadonlyMap<string, string> = new Map([
   ['max.size.attachments.per.mail', ''],
   ['upload.quota.limit', ''],
   ['view.email.query.enabled', ''],
-  ['user.provisioning.enabled', 'users come from the users repository'],
   ['jmap.version.default', 'only RFC 8621 is served'],
   ['dynamic.jmap.prefix.resolution.enabled', ''],
   ['webpush.prevent.server.side.request.forgery', ''],
@@ -83,6 +82,7 @@ export async function loadJmapFile(ctx: FileContext, text: string | undefined): 
 
   const auth = readJmapAuth(ctx, props);
   refuseStaticJwtKey(ctx, props);
+  refuseUserProvisioning(ctx, props);
   const strategies = readStrategies(ctx, props, auth);
   const xUser = readXUser(ctx, props, strategies);
 
@@ -254,6 +254,22 @@ function refuseStaticJwtKey(ctx: FileContext, props: PropertiesReader): void {
     key?.raw ?? '',
     "Tessera checks JWTs against the provider's published keys, not a PEM file: publish the key as a JWKS and set oidc.jwksURL (with oidc.claim=sub to take the user from the subject, as James does), or remove jwt.publickeypem.url",
     "James' static JWT public key is not supported",
+  );
+}
+
+/**
+ * James' user.provisioning.enabled=true creates a user at the first JMAP login with a valid token.
+ * Tessera never creates users that way, so a file that asks for it is refused rather than silently
+ * refusing those users; false is what Tessera does anyway.
+ */
+function refuseUserProvisioning(ctx: FileContext, props: PropertiesReader): void {
+  const on = props.parse('user.provisioning.enabled', parseBoolean);
+  if (on !== true) return;
+  ctx.fail(
+    'user.provisioning.enabled',
+    'true',
+    'Tessera does not create users at their first token login: create them (tessera user add) or keep them in LDAP, and set user.provisioning.enabled=false',
+    'not supported',
   );
 }
 

@@ -169,6 +169,11 @@ const mappings: MappingCase[] = [
     check: (l) => assert.deepEqual(l.config.jmap.xUser, { headerName: 'X-User', trustedProxies: ['10.0.0.0/8'], secrets: [] }),
   },
   {
+    name: "James' user.provisioning.enabled=false is what Tessera does anyway: read without a warning",
+    props: 'user.provisioning.enabled=false\n',
+    check: (l) => assert.equal(l.config.jmap.enabled, true),
+  },
+  {
     name: 'RFC 8620 limits with size units',
     props: 'upload.max.size=30M\nupload.max.concurrent=2\nrequest.max.size=512K\nrequest.max.concurrent=8\nrequest.max.calls=32\nget.max.size=100\nset.max.size=200\n',
     check: (l) => {
@@ -234,6 +239,11 @@ const errors: { name: string; props: string; error: Omit<ExpectedError, 'file'> 
     name: "James' static JWT key while JWTAuthenticationStrategy is listed",
     props: 'authentication.strategy.rfc8621=JWTAuthenticationStrategy,BasicAuthenticationStrategy\njwt.publickeypem.url=file://conf/jwt_publickey\n',
     error: { key: 'jwt.publickeypem.url', value: 'file://conf/jwt_publickey', fix: 'publish the key as a JWKS and set oidc.jwksURL' },
+  },
+  {
+    name: "James' user provisioning at the first token login",
+    props: 'user.provisioning.enabled=true\n',
+    error: { key: 'user.provisioning.enabled', value: 'true', fix: 'set user.provisioning.enabled=false' },
   },
   {
     name: "James' static JWT key with no strategy line (James' default list starts with JWTAuthenticationStrategy)",
