@@ -160,7 +160,8 @@ function readJmapAuth(ctx: FileContext, props: PropertiesReader): AuthConfig {
 }
 
 function readJmapOidc(ctx: FileContext, props: PropertiesReader): OidcConfig | undefined {
-  if (!props.has('oidc.')) return undefined;
+  // James' Redis cache timeout alone configures no OIDC (it is only read to be reported unused).
+  if (!props.has('oidc.', ['oidc.token.cache.redis.'])) return undefined;
   const url = (raw: string): string => parseUrl(raw);
   const jwksURL = props.parse('oidc.jwksURL', url);
   const oidcConfigurationURL = props.parse('oidc.oidcConfigurationURL', url);

@@ -322,6 +322,11 @@ const warnings: { name: string; props: string; warning: Omit<ExpectedWarning, 'f
     warning: { key: 'jwt.publickeypem.url', includes: ['James setting', 'no JWTAuthenticationStrategy is listed'] },
   },
   {
+    name: "James' Redis token cache timeout alone (no OIDC configured, as in James' distributed sample)",
+    props: 'oidc.token.cache.redis.command.timeout=3s\n',
+    warning: { key: 'oidc.token.cache.redis.command.timeout', includes: ['James setting', 'in memory'] },
+  },
+  {
     name: "James' Redis token cache timeout",
     props: `${OIDC}oidc.token.cache.redis.command.timeout=3s\n`,
     warning: { key: 'oidc.token.cache.redis.command.timeout', includes: ['James setting', 'in memory'] },
