@@ -76,6 +76,17 @@ async function session(t: Tessera, headers: Record<string, string>): Promise<{ s
 
 const bearer = (token: string): Record<string, string> => ({ Authorization: `Bearer ${token}` });
 
+/** James' OidcAuthenticationStrategy with introspection at `idp` (no userinfo), plus `extra` lines. */
+function introspectionOnly(idp: TestIdp, extra: string[]): string[] {
+  return [
+    'authentication.strategy.rfc8621=OidcAuthenticationStrategy',
+    `oidc.introspect.url=${idp.introspectionUrl}`,
+    `oidc.introspect.credentials=${idp.clientAuthorization}`,
+    'oidc.claim=email',
+    ...extra,
+  ];
+}
+
 describe("James' OidcAuthenticationStrategy keys with userinfo, and James' X-User example, in one jmap.properties", () => {
   let idp: TestIdp;
   let tessera: Tessera;
@@ -144,15 +155,13 @@ describe("James' OidcAuthenticationStrategy keys with an audience: opaque tokens
 
   before(async () => {
     idp = await startTestIdp({ users: [{ email: ALICE }], accessTokenFormat: 'opaque' });
-    tessera = await startWith([
-      'authentication.strategy.rfc8621=OidcAuthenticationStrategy',
-      `oidc.introspect.url=${idp.introspectionUrl}`,
-      `oidc.introspect.credentials=${idp.clientAuthorization}`,
-      'oidc.claim=email',
-      `oidc.audience=${idp.audience}`,
-      // Tessera's own key: re-introspect live sessions every second (default 300 s).
-      'oidc.revalidateInterval=1',
-    ]);
+    tessera = await startWith(
+      introspectionOnly(idp, [
+        `oidc.audience=${idp.audience}`,
+        // Tessera's own key: re-introspect live sessions every second (default 300 s).
+        'oidc.revalidateInterval=1',
+      ]),
+    );
   });
 
   after(async () => {
@@ -185,13 +194,7 @@ describe("James' OidcAuthenticationStrategy keys checking an audience the tokens
 
   before(async () => {
     idp = await startTestIdp({ users: [{ email: ALICE }], accessTokenFormat: 'opaque' });
-    tessera = await startWith([
-      'authentication.strategy.rfc8621=OidcAuthenticationStrategy',
-      `oidc.introspect.url=${idp.introspectionUrl}`,
-      `oidc.introspect.credentials=${idp.clientAuthorization}`,
-      'oidc.claim=email',
-      'oidc.audience=james',
-    ]);
+    tessera = await startWith(introspectionOnly(idp, ['oidc.audience=james']));
   });
 
   after(async () => {

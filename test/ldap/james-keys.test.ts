@@ -15,7 +15,7 @@ import { runServe, type RunningServer } from '../../src/server/serve.js';
 import { RawClient } from '../imap/raw-client.js';
 import { RawSmtpClient } from '../smtp/raw-client.js';
 import { CapturedOutput } from '../server/capture.js';
-import { listenerPort, xmlEscape } from '../support/tessera-conf.js';
+import { listenerPort, RELAXED_LOGIN_THROTTLE, xmlEscape } from '../support/tessera-conf.js';
 import { slapdSkipReason, startSlapd, type SlapdServer, type SlapdUser } from '../support/slapd.js';
 import { imapAuthenticate, imapLogin, plainAsResponse, plainResponse, smtpAuthenticate } from './e2e-clients.js';
 
@@ -74,10 +74,7 @@ describe("usersrepository.xml with James' LDAP keys: ldapHosts, supportsVirtualH
         'devIdp.enabled=false',
         'demo.seed=false',
         // Deliberately wrong logins below must not add up to throttling delays.
-        'auth.throttle.address.freeFailures=1000',
-        'auth.throttle.address.blockAfter=100000',
-        'auth.throttle.user.freeFailures=1000',
-        'auth.throttle.user.blockAfter=100000',
+        ...RELAXED_LOGIN_THROTTLE,
         '',
       ].join('\n'),
       'domainlist.xml': `<domainlist><domainnames><domainname>${DOMAIN}</domainname></domainnames><defaultDomain>${DOMAIN}</defaultDomain></domainlist>\n`,
