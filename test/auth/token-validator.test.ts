@@ -466,6 +466,12 @@ describe("introspection alone, as James' JMAP OidcAuthenticationStrategy checks 
     assert.equal(userinfoIdp.requestCount('/me'), 1);
   });
 
+  test('with userinfo as well, its answer must name the user, as James takes the user from userinfo', async () => {
+    const token = await userinfoIdp.accessToken(ALICE);
+    const config = introspectionOnly(userinfoIdp, { claim: 'preferred_username', userinfo: { url: userinfoIdp.userinfoUrl, withIntrospection: true } });
+    assertInvalid(await new OidcTokenValidator(config, users, silentLogger()).validate(token), /userinfo: claim preferred_username missing/);
+  });
+
   test('with userinfo as well, a token introspection accepts but userinfo refuses is refused, as James does', async () => {
     const token = await opaqueIdp.accessToken(ALICE);
     const config = introspectionOnly(opaqueIdp, { userinfo: { url: opaqueIdp.userinfoUrl, withIntrospection: true } });

@@ -145,9 +145,9 @@ export class OidcTokenValidator implements TokenValidator {
       if (!jwtClaims) await this.checkIntrospectedClaims(claims);
       const introspectedExp = answer.claims.exp;
       if (typeof introspectedExp === 'number') expiresAt = expiresAt === undefined ? introspectedExp : Math.min(expiresAt, introspectedExp);
-      if (userinfo?.withIntrospection) claims = await this.confirmWithUserinfo(token, userinfo.url, claims);
+      if (userinfo?.withIntrospection) claims = await this.confirmWithUserinfo(token, userinfo.url, claims, true);
     } else if (userinfo) {
-      claims = await this.confirmWithUserinfo(token, userinfo.url, claims);
+      claims = await this.confirmWithUserinfo(token, userinfo.url, claims, false);
     }
 
     const missing = missingScopes(this.config.scope, claims);
@@ -192,9 +192,14 @@ export class OidcTokenValidator implements TokenValidator {
     throw lastError;
   }
 
-  private async confirmWithUserinfo(token: string, url: string, claims: Record<string, unknown>): Promise<Record<string, unknown>> {
+  /**
+   * Asks userinfo about the token. `namesUser`: as James' JMAP strategy, which takes the user from
+   * userinfo, the answer must carry the user claim.
+   */
+  private async confirmWithUserinfo(token: string, url: string, claims: Record<string, unknown>, namesUser: boolean): Promise<Record<string, unknown>> {
     const answer = await fetchUserinfo(token, url, this.http);
     if (!answer.accepted) throw new TokenRejected('userinfo refused the token');
+    if (namesUser && userClaim(answer.claims, this.config.claim) === undefined) throw new TokenRejected(`userinfo: claim ${this.config.claim} missing`);
     return this.mergeConfirming(claims, answer.claims, 'userinfo');
   }
 
