@@ -10,6 +10,8 @@ export interface AuthAuditEvent {
   mechanism: string;
   /** The user claimed or established, when known. */
   user?: string;
+  /** The administrator who authenticated and acts as `user` (SASL PLAIN authorization identity). */
+  actor?: string;
   peer: string;
   result: 'success' | AuthFailureCode;
   /** Why it failed, in words safe for logs. */

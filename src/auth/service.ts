@@ -32,6 +32,11 @@ export interface AuthServiceOptions {
   throttle?: Partial<ThrottleSettings>;
   /** Token validator tuning (cache sizes, JWKS cooldown, HTTP timeout, fetch implementation). */
   tokens?: Partial<ValidatorSettings>;
+  /**
+   * James' administratorId(s) of usersrepository.xml: users who may log in as any other user by
+   * naming that user as the SASL PLAIN authorization identity, with their own password.
+   */
+  administrators?: readonly string[];
 }
 
 export type RevalidationResult = 'active' | 'inactive' | 'unknown';
@@ -48,6 +53,7 @@ export class AuthService {
   private readonly now: () => number;
   private readonly throttle: LoginThrottle;
   private readonly validators: ValidatorRegistry;
+  private readonly administrators: ReadonlySet<string>;
   private closed = false;
 
   constructor(options: AuthServiceOptions) {
@@ -57,6 +63,13 @@ export class AuthService {
     this.now = options.now ?? (() => Date.now());
     this.throttle = new LoginThrottle(options.throttle, this.now, (event) => this.logThrottle(event));
     this.validators = new ValidatorRegistry(this.users, this.logger, { now: this.now, ...options.tokens });
+    this.administrators = new Set((options.administrators ?? []).map((a) => a.toLowerCase()));
+    if (this.administrators.size > 0) {
+      this.logger.info(
+        { administrators: [...this.administrators] },
+        'usersrepository.xml administrators may log in as any user (SASL PLAIN authorization identity)',
+      );
+    }
   }
 
   /** Mechanisms to advertise (IMAP AUTH=…, SMTP EHLO AUTH …) for this connection state, tokens first. */
@@ -173,8 +186,9 @@ export class AuthService {
     if (!admission.ok) return this.refuse(attempt, mechanism, username, admission.refusal);
     const place = admission.reservation;
     try {
-      if (authzid !== undefined && authzid !== '' && !sameUser(authzid, username)) {
-        // No delegation is configured: acting as another user is refused (RFC 4616 §2).
+      const actAs = authzid !== undefined && authzid !== '' && !sameUser(authzid, username) ? authzid : undefined;
+      if (actAs !== undefined && !this.administrators.has(username.toLowerCase())) {
+        // Only administrators may act as another user (RFC 4616 §2; James' administratorIds).
         const failure: AuthFailure = { code: 'invalid', message: 'Not authorized to act as that user' };
         return await this.fail(attempt, mechanism, username, failure, place, 'authzid differs from authcid');
       }
@@ -193,12 +207,35 @@ export class AuthService {
         return await this.fail(attempt, mechanism, username, failure);
       }
       if (!verified) return await this.fail(attempt, mechanism, username, invalidCredentials(), place);
+      if (actAs !== undefined) return await this.actAsUser(attempt, mechanism, canonical ?? username, actAs, place);
       place.succeeded();
       return this.succeed(attempt, { user: canonical ?? username, mechanism });
     } finally {
       // Whatever happened above, the place is given back (a no-op once settled).
       place.released();
     }
+  }
+
+  /**
+   * An administrator whose password was just verified logs in as `target` (James: loginAsOtherUser),
+   * which must exist. The audit line names both.
+   */
+  private async actAsUser(attempt: Attempt, mechanism: string, admin: string, target: string, place: Reservation): Promise<AuthResult> {
+    let record: { username: string } | undefined;
+    try {
+      record = await this.users.lookup(target);
+    } catch (err) {
+      this.logger.warn({ err: describeError(err) }, 'users repository failed during login');
+      place.released();
+      return this.fail(attempt, mechanism, admin, { code: 'temporary', message: 'Authentication service temporarily unavailable' });
+    }
+    if (!record) {
+      const failure: AuthFailure = { code: 'invalid', message: 'Not authorized to act as that user' };
+      return this.fail(attempt, mechanism, admin, failure, place, 'administrator named an unknown user as authorization identity');
+    }
+    place.succeeded();
+    auditAuth(this.logger, { protocol: attempt.protocol, mechanism, user: record.username, actor: admin, peer: attempt.peer, result: 'success' });
+    return { ok: true, principal: { user: record.username, mechanism, actor: admin } };
   }
 
   private async checkToken(

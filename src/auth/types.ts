@@ -11,6 +11,11 @@ export interface Principal {
   user: string;
   /** SASL mechanism or HTTP strategy: PLAIN, LOGIN, OAUTHBEARER, XOAUTH2, BASIC, BEARER, XUSER. */
   mechanism: string;
+  /**
+   * The administrator (usersrepository.xml administratorIds) who authenticated with their own
+   * password and acts as `user`, named as the SASL PLAIN authorization identity.
+   */
+  actor?: string;
   /** Set for token logins. */
   tokenExpiry?: Date;
   /**

@@ -83,6 +83,8 @@ function readOidc(block: XmlSection, authSecs: XmlSection[]): OidcConfig | undef
 
   const revalidateInterval =
     resolveAliases(ctx, leaf(sections, 'revalidateInterval', parseSeconds))?.value ?? (introspection ? DEFAULT_REVALIDATE_SECONDS : 0);
+  // Last, so that a block with a more basic mistake reports that one first.
+  if (aud.length === 0) checkMissingAudience(ctx, first);
 
   return {
     ...(jwksURL !== undefined ? { jwksURL } : {}),
@@ -96,6 +98,28 @@ function readOidc(block: XmlSection, authSecs: XmlSection[]): OidcConfig | undef
     ...(userinfoUrl ? { userinfo: { url: userinfoUrl.value } } : {}),
     revalidateInterval,
   };
+}
+
+/**
+ * James refuses an `<oidc>` block without `<aud>` (OidcSASLConfiguration, unless started with
+ * -Djames.sasl.oidc.validate.aud=false): without it, a token the provider issued for any other
+ * application would log in here. Tessera refuses too, unless tessera.properties sets
+ * auth.oidc.requireAudience=false, and then says so on every start.
+ */
+function checkMissingAudience(ctx: FileContext, oidc: XmlSection): void {
+  const key = oidc.childKey('aud');
+  if (ctx.policy.oidcRequireAudience) {
+    ctx.fail(
+      key,
+      '',
+      "add <aud> with the audience your provider puts in tokens meant for this server (e.g. <aud>james</aud>), so tokens issued for other applications are refused; to accept any audience knowingly, set auth.oidc.requireAudience=false in tessera.properties (James: -Djames.sasl.oidc.validate.aud=false)",
+      'missing: the token audience would not be checked',
+    );
+  }
+  ctx.warn(
+    key,
+    'SECURITY: no <aud>, so the token audience is not checked: a token the provider issued for ANY application logs in here (accepted because tessera.properties sets auth.oidc.requireAudience=false)',
+  );
 }
 
 function readIntrospection(block: XmlSection, oidcSections: XmlSection[]): IntrospectionConfig | undefined {

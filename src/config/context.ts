@@ -13,6 +13,17 @@ export function displayPath(absolute: string): string {
   return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? absolute : rel;
 }
 
+/** Settings of tessera.properties that change how the James files are read. */
+export interface ReadPolicy {
+  /**
+   * `auth.oidc.requireAudience`: an XML `<oidc>` block without `<aud>` stops the start, as in James
+   * (whose switch is -Djames.sasl.oidc.validate.aud=false). Default true.
+   */
+  oidcRequireAudience: boolean;
+}
+
+export const DEFAULT_READ_POLICY: ReadPolicy = { oidcRequireAudience: true };
+
 export class FileContext {
   /** Absolute path of the file. */
   readonly path: string;
@@ -24,6 +35,7 @@ export class FileContext {
     readonly fileName: string,
     private readonly warnings: ConfigWarning[],
     private readonly notices: ConfigWarning[] = [],
+    readonly policy: ReadPolicy = DEFAULT_READ_POLICY,
   ) {
     this.path = path.join(confDir, fileName);
     this.display = displayPath(this.path);

@@ -8,7 +8,7 @@ import { DEFAULT_TOKEN_EXPIRY, DEFAULT_TOKEN_GRACE_SECONDS } from './listener.js
 import { PropertiesReader } from './properties.js';
 import { loadTls } from './tls.js';
 import type { AuthConfig, JmapConfig, JmapStrategyName, OidcConfig, TlsConfig, TokenExpiryPolicy } from './types.js';
-import { InvalidValue, parseBoolean, parseCidrList, parseEnum, parseHost, parseInteger, parsePort, parseSeconds, parseSize, parseUrl, splitList } from './values.js';
+import { InvalidValue, parseBoolean, parseCidrList, parseEnum, parseHost, parseInteger, parseJamesDuration, parsePort, parseSeconds, parseSize, parseUrl, splitList } from './values.js';
 
 /** James' default port. */
 export const DEFAULT_JMAP_PORT = 80;
@@ -54,14 +54,14 @@ function parseStrategy(raw: string): JmapStrategyName {
 
 const IGNORED_JAMES_KEYS: ReadonlyMap<string, string> = new Map([
   ['tls.keystoreURL', 'in James it signs JMAP draft tokens; Tessera does not need it'],
-  ['jwt.publickeypem.url', 'publish the key as a JWKS and set oidc.jwksURL instead'],
+  ['jwt.publickeypem.url', 'no JWTAuthenticationStrategy is listed in authentication.strategy.rfc8621'],
+  ['oidc.token.cache.redis.command.timeout', 'Tessera keeps its token cache in memory'],
   ['websocket.url.prefix', 'derived from url.prefix'],
   ['websocket.ping.interval', ''],
   ['email.send.max.size', ''],
   ['max.size.attachments.per.mail', ''],
   ['upload.quota.limit', ''],
   ['view.email.query.enabled', ''],
-  ['user.provisioning.enabled', 'users come from the users repository'],
   ['jmap.version.default', 'only RFC 8621 is served'],
   ['dynamic.jmap.prefix.resolution.enabled', ''],
   ['webpush.prevent.server.side.request.forgery', ''],
@@ -85,6 +85,8 @@ export async function loadJmapFile(ctx: FileContext, text: string | undefined): 
   const urlPrefix = props.parse('url.prefix', (raw) => parseUrl(raw).replace(/\/+$/, '')) ?? defaultUrlPrefix(host, port, tls !== undefined);
 
   const auth = readJmapAuth(ctx, props);
+  refuseStaticJwtKey(ctx, props);
+  refuseUserProvisioning(ctx, props);
   const strategies = readStrategies(ctx, props, auth);
   const xUser = readXUser(ctx, props, strategies);
 
@@ -165,17 +167,32 @@ function readJmapAuth(ctx: FileContext, props: PropertiesReader): AuthConfig {
 }
 
 function readJmapOidc(ctx: FileContext, props: PropertiesReader): OidcConfig | undefined {
-  if (!props.has('oidc.')) return undefined;
+  // James' Redis cache timeout alone configures no OIDC (it is only read to be reported unused).
+  if (!props.has('oidc.', ['oidc.token.cache.redis.'])) return undefined;
   const url = (raw: string): string => parseUrl(raw);
   const jwksURL = props.parse('oidc.jwksURL', url);
   const oidcConfigurationURL = props.parse('oidc.oidcConfigurationURL', url);
-  if (jwksURL === undefined && oidcConfigurationURL === undefined) {
-    ctx.fail('oidc.jwksURL', '', 'oidc.* keys are set but neither oidc.jwksURL nor oidc.oidcConfigurationURL; add one of them or remove the oidc.* keys', 'incomplete OIDC configuration');
+  // James' OidcAuthenticationStrategy spells them oidc.introspect.url / oidc.introspect.credentials;
+  // Tessera's first proposal oidc.introspection.url / .auth (as the XML <introspection>). Both work.
+  const introspectionUrl = resolveAliases(ctx, [
+    { value: props.get('oidc.introspect.url'), parse: url },
+    { value: props.get('oidc.introspection.url'), parse: url },
+  ]);
+  const introspectionAuth = resolveAliases(ctx, [
+    { value: props.get('oidc.introspect.credentials'), parse: (raw: string) => raw },
+    { value: props.get('oidc.introspection.auth'), parse: (raw: string) => raw },
+  ]);
+  if (jwksURL === undefined && oidcConfigurationURL === undefined && introspectionUrl === undefined) {
+    ctx.fail(
+      'oidc.introspect.url',
+      '',
+      'oidc.* keys are set but no way to check a token: set oidc.introspect.url (RFC 7662 introspection, as James), or oidc.jwksURL / oidc.oidcConfigurationURL (local JWT checks), or remove the oidc.* keys',
+      'incomplete OIDC configuration',
+    );
   }
-  const introspectionUrl = props.parse('oidc.introspection.url', url);
-  const introspectionAuth = props.get('oidc.introspection.auth')?.raw;
   if (introspectionAuth !== undefined && introspectionUrl === undefined) {
-    ctx.fail('oidc.introspection.url', '', 'oidc.introspection.auth is set without oidc.introspection.url; add the RFC 7662 endpoint URL or remove oidc.introspection.auth', 'incomplete introspection configuration');
+    const urlKey = introspectionAuth.key === 'oidc.introspect.credentials' ? 'oidc.introspect.url' : 'oidc.introspection.url';
+    ctx.fail(urlKey, '', `${introspectionAuth.key} is set without ${urlKey}; add the RFC 7662 endpoint URL or remove ${introspectionAuth.key}`, 'incomplete introspection configuration');
   }
   // James spells it oidc.userInfo.url; the lower-case form matches the XML <userinfo>.
   const userinfo = resolveAliases(ctx, [
@@ -185,19 +202,83 @@ function readJmapOidc(ctx: FileContext, props: PropertiesReader): OidcConfig | u
   const issuer = props.get('oidc.issuer')?.raw;
   const scope = props.get('oidc.scope')?.raw;
   const clientId = props.get('oidc.clientId')?.raw;
-  const introspection = introspectionUrl === undefined ? undefined : { url: introspectionUrl, ...(introspectionAuth !== undefined ? { auth: introspectionAuth } : {}) };
+  // James: oidc.audience, a comma list; absent = the audience is not checked, as in James.
+  const aud = resolveAliases(ctx, [
+    { value: props.get('oidc.audience'), parse: (raw: string) => splitList(raw) },
+    { value: props.get('oidc.aud'), parse: (raw: string) => splitList(raw) },
+  ])?.value ?? [];
+  const introspection =
+    introspectionUrl === undefined ? undefined : { url: introspectionUrl.value, ...(introspectionAuth !== undefined ? { auth: introspectionAuth.value } : {}) };
+  const cache = readTokenCache(props);
   return {
     ...(jwksURL !== undefined ? { jwksURL } : {}),
     ...(oidcConfigurationURL !== undefined ? { oidcConfigurationURL } : {}),
     ...(issuer !== undefined ? { issuer } : {}),
     claim: props.get('oidc.claim')?.raw ?? DEFAULT_OIDC_CLAIM,
     ...(scope !== undefined ? { scope } : {}),
-    aud: props.parse('oidc.aud', (raw) => splitList(raw)) ?? [],
+    aud,
     ...(clientId !== undefined ? { clientId } : {}),
     ...(introspection ? { introspection } : {}),
-    ...(userinfo !== undefined ? { userinfo: { url: userinfo } } : {}),
+    // James' JMAP strategy asks userinfo as well as introspection and takes the user from userinfo.
+    ...(userinfo !== undefined ? { userinfo: { url: userinfo, withIntrospection: true } } : {}),
     revalidateInterval: props.parse('oidc.revalidateInterval', parseSeconds) ?? (introspection ? DEFAULT_REVALIDATE_SECONDS : 0),
+    ...(cache ? { cache } : {}),
   };
+}
+
+/**
+ * James' oidc.token.cache.expiration (a James duration, bare number in milliseconds) and
+ * oidc.token.cache.maxSize. Unset, the validator keeps its own bounds (60 s, 10 000 tokens): shorter
+ * than James' 5 minutes, so a revoked token stops working sooner.
+ */
+function readTokenCache(props: PropertiesReader): OidcConfig['cache'] {
+  const ttlMs = props.parse('oidc.token.cache.expiration', (raw) => parseJamesDuration(raw, 'ms'));
+  const maxEntries = props.parse('oidc.token.cache.maxSize', (raw) => parseInteger(raw, 1, 10_000_000));
+  if (ttlMs === undefined && maxEntries === undefined) return undefined;
+  return { ...(ttlMs !== undefined ? { ttlMs } : {}), ...(maxEntries !== undefined ? { maxEntries } : {}) };
+}
+
+/**
+ * James' JWTAuthenticationStrategy accepts JWTs signed by the PEM key of jwt.publickeypem.url. Tessera
+ * checks JWTs against a provider's JWKS only; dropping the key would silently refuse every user James
+ * let in, so while that strategy is in effect (listed, or James' default list) the key is refused.
+ */
+function refuseStaticJwtKey(ctx: FileContext, props: PropertiesReader): void {
+  if (!props.has('jwt.publickeypem.url')) return;
+  const line = props.get(STRATEGY_KEY);
+  const jwtInEffect =
+    line === undefined ||
+    splitList(line.raw).some((item) => {
+      try {
+        return parseStrategy(item) === 'jwt';
+      } catch {
+        return false;
+      }
+    });
+  if (!jwtInEffect) return;
+  const key = props.get('jwt.publickeypem.url');
+  ctx.fail(
+    'jwt.publickeypem.url',
+    key?.raw ?? '',
+    "Tessera checks JWTs against the provider's published keys, not a PEM file: publish the key as a JWKS and set oidc.jwksURL (with oidc.claim=sub to take the user from the subject, as James does), or remove jwt.publickeypem.url",
+    "James' static JWT public key is not supported",
+  );
+}
+
+/**
+ * James' user.provisioning.enabled=true creates a user at the first JMAP login with a valid token.
+ * Tessera never creates users that way, so a file that asks for it is refused rather than silently
+ * refusing those users; false is what Tessera does anyway.
+ */
+function refuseUserProvisioning(ctx: FileContext, props: PropertiesReader): void {
+  const on = props.parse('user.provisioning.enabled', parseBoolean);
+  if (on !== true) return;
+  ctx.fail(
+    'user.provisioning.enabled',
+    'true',
+    'Tessera does not create users at their first token login: create them (tessera user add) or keep them in LDAP, and set user.provisioning.enabled=false',
+    'not supported',
+  );
 }
 
 function readStrategies(ctx: FileContext, props: PropertiesReader, auth: AuthConfig): JmapStrategyName[] {
@@ -219,20 +300,24 @@ function readStrategies(ctx: FileContext, props: PropertiesReader, auth: AuthCon
 
 function readXUser(ctx: FileContext, props: PropertiesReader, strategies: JmapStrategyName[]): JmapConfig['xUser'] {
   const prefix = `${STRATEGY_KEY}.xUser`;
-  const secrets = props.parse(`${prefix}.secret`, (raw) => splitList(raw)) ?? [];
+  const secrets = props.parse(`${prefix}.secret`, (raw) => {
+    const list = splitList(raw);
+    if (list.length === 0) throw new InvalidValue('write one secret or several, comma-separated', 'empty');
+    return list;
+  }) ?? [];
   const trustedProxies = props.parse(`${prefix}.trustedProxies`, parseCidrList) ?? [];
   const headerName = props.parse(`${prefix}.header`, (raw) => {
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(raw)) throw new InvalidValue('write an HTTP header name, e.g. X-User');
     return raw;
   }) ?? DEFAULT_XUSER_HEADER;
-  // Identity headers are accepted only from configured trusted proxies; a secret may be required
-  // on top, but alone it would let any peer that learns it claim any user.
-  if (strategies.includes('xuser') && trustedProxies.length === 0) {
+  // As in James, the gateway's X-User-Secret is enough; trusted proxies may pin its address too.
+  // James only warns when neither is set; then anyone who can reach JMAP could claim any identity.
+  if (strategies.includes('xuser') && trustedProxies.length === 0 && secrets.length === 0) {
     ctx.fail(
       STRATEGY_KEY,
       props.get(STRATEGY_KEY)?.raw ?? '',
-      `XUserAuthenticationStrategy trusts a header anyone could send: set ${prefix}.trustedProxies (CIDRs of your API gateway), optionally with ${prefix}.secret`,
-      secrets.length > 0 ? 'X-User strategy with a secret but no trusted proxies' : 'X-User strategy without trusted proxies',
+      `XUserAuthenticationStrategy without ${prefix}.secret would let anyone who reaches JMAP claim any identity in the X-User header (James only warns; Tessera refuses): set ${prefix}.secret to the X-User-Secret your gateway sends, and/or ${prefix}.trustedProxies to its addresses`,
+      'X-User strategy with neither a secret nor trusted proxies',
     );
   }
   return { headerName, trustedProxies, secrets };

@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { checkDuplicateBinds, type BindUse } from './binds.js';
-import { displayPath, FileContext, readOptionalFile } from './context.js';
+import { DEFAULT_READ_POLICY, displayPath, FileContext, readOptionalFile, type ReadPolicy } from './context.js';
 import { loadDomainsFile } from './domains.js';
 import { notServedWarnings } from './james-files.js';
 import { ConfigError } from './errors.js';
@@ -48,10 +48,12 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
   }
   const warnings: ConfigWarning[] = [];
   const notices: ConfigWarning[] = [];
-  const ctx = (name: string): FileContext => new FileContext(dir, name, warnings, notices);
+  let policy: ReadPolicy = DEFAULT_READ_POLICY;
+  const ctx = (name: string): FileContext => new FileContext(dir, name, warnings, notices, policy);
 
   const settingsCtx = ctx(CONF_FILES.settings);
-  const { settings, control, authThrottle } = loadSettingsFile(settingsCtx, await readOptionalFile(settingsCtx), env);
+  const { settings, control, authThrottle, readPolicy } = loadSettingsFile(settingsCtx, await readOptionalFile(settingsCtx), env);
+  policy = readPolicy;
   const domainsCtx = ctx(CONF_FILES.domains);
   const domains = loadDomainsFile(domainsCtx, await readOptionalFile(domainsCtx));
   const usersCtx = ctx(CONF_FILES.users);

@@ -80,8 +80,11 @@ export class PropertiesReader {
     return v ? this.ctx.parse(key, v.raw, parser) : undefined;
   }
 
-  has(prefix: string): boolean {
-    return [...this.values.keys()].some((k) => k.startsWith(prefix) && this.values.get(k)?.value !== '');
+  /** Whether a non-empty key starts with `prefix` (keys starting with one of `except` do not count). */
+  has(prefix: string, except: readonly string[] = []): boolean {
+    return [...this.values.keys()].some(
+      (k) => k.startsWith(prefix) && !except.some((e) => k.startsWith(e)) && this.values.get(k)?.value !== '',
+    );
   }
 
   /** Warns about keys never read; `ignored` maps James keys Tessera does not use to a reason. */

@@ -2,7 +2,7 @@
 // development OpenID provider, shutdown grace, demo seeding). Environment variables override the file
 // so containers can relocate data or raise logging without editing configuration.
 import path from 'node:path';
-import type { FileContext } from './context.js';
+import type { FileContext, ReadPolicy } from './context.js';
 import { ConfigError } from './errors.js';
 import { PropertiesReader } from './properties.js';
 import { readControlSettings } from './control.js';
@@ -24,7 +24,7 @@ export function loadSettingsFile(
   ctx: FileContext,
   text: string | undefined,
   env: NodeJS.ProcessEnv,
-): { settings: TesseraSettings; control: ControlConfig; authThrottle: Partial<AuthThrottleConfig> } {
+): { settings: TesseraSettings; control: ControlConfig; authThrottle: Partial<AuthThrottleConfig>; readPolicy: ReadPolicy } {
   const props = new PropertiesReader(ctx, text ?? '');
   // Relative to the working directory, like any path given on a command line.
   const dataDirRaw = env['TESSERA_DATA_DIR'] || props.get('data.dir')?.raw || DEFAULT_DATA_DIR;
@@ -73,10 +73,12 @@ export function loadSettingsFile(
   });
   const control = readControlSettings(props);
   const authThrottle = readAuthThrottle(props);
+  const readPolicy: ReadPolicy = { oidcRequireAudience: props.parse('auth.oidc.requireAudience', parseBoolean) ?? true };
   props.warnUnused(new Map());
   return {
     settings: { dataDir, storage, logLevel, devIdp, shutdownTimeout, seedDemoUser, ...(postmaster ? { postmaster } : {}), ...(ingestMemory !== undefined ? { ingestMemory } : {}) },
     control,
     authThrottle,
+    readPolicy,
   };
 }

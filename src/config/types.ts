@@ -53,9 +53,16 @@ export interface OidcConfig {
   /** Tessera's client id at the provider (back-channel logout `aud`). */
   clientId?: string;
   introspection?: IntrospectionConfig;
-  userinfo?: { url: string };
+  /**
+   * OIDC userinfo endpoint. In the XML `<oidc>` blocks it is asked only when no introspection is
+   * configured (James' SASL); jmap.properties sets `withIntrospection`, because James' JMAP
+   * OidcAuthenticationStrategy asks both and takes the user from userinfo.
+   */
+  userinfo?: { url: string; withIntrospection?: boolean };
   /** Seconds between re-introspections of live token sessions (revocation issue); 0 = off. */
   revalidateInterval: number;
+  /** Validation result cache (jmap.properties `oidc.token.cache.*`); absent = the validator's defaults. */
+  cache?: { ttlMs?: number; maxEntries?: number };
 }
 
 export interface AuthConfig {
@@ -151,9 +158,12 @@ export interface JmapConfig {
   auth: AuthConfig;
   xUser: {
     headerName: string;
-    /** CIDRs whose TCP peers may send the identity header. */
+    /** CIDRs whose TCP peers may send the identity header; empty = any peer that knows a secret. */
     trustedProxies: string[];
-    /** Accepted values of X-User-Secret; empty = no secret required (trusted proxies still are). */
+    /**
+     * Accepted values of X-User-Secret; empty = no secret required (trusted proxies are then). The
+     * configuration never lets both be empty: anyone could claim any identity.
+     */
     secrets: string[];
   };
   tls?: TlsConfig;
@@ -184,6 +194,15 @@ export interface LdapUsersConfig {
   /** Upgrade ldap:// connections with StartTLS (Tessera's addition; not allowed with ldaps://). */
   startTLS: boolean;
   enableVirtualHosting: boolean;
+  /**
+   * James' `<restriction memberAttribute="…"><group>DN</group>…</restriction>`: only members of at
+   * least one group are users (their DN among the group's `memberAttribute` values).
+   */
+  restriction?: { memberAttribute: string; groups: string[] };
+  /** James' resolveLocalPartAttribute: a name without `@` is looked up in this attribute instead. */
+  resolveLocalPartAttribute?: string;
+  /** James' administratorId(s): users who may log in as any other user (SASL PLAIN authzid). */
+  administratorIds?: string[];
 }
 
 export interface EmbeddedUsersConfig {
@@ -191,6 +210,8 @@ export interface EmbeddedUsersConfig {
   enableVirtualHosting: boolean;
   /** Password hashing: scrypt parameters are fixed in code; named here for James' `algorithm` key. */
   algorithm: string;
+  /** James' administratorId(s): users who may log in as any other user (SASL PLAIN authzid). */
+  administratorIds?: string[];
 }
 
 export type UsersRepositoryConfig = EmbeddedUsersConfig | LdapUsersConfig;

@@ -11,7 +11,6 @@ export const DEFAULT_LDAP_READ_TIMEOUT_MS = 10000;
 const LDAP_CLASS = 'org.apache.james.user.ldap.readonlyusersldaprepository';
 
 const IGNORED: ReadonlyMap<string, string> = new Map([
-  ['administratorId', ''],
   ['destination', "the location of James' old file users repository; users are in Tessera's store"],
   ['enableForwarding', ''],
   ['verifyFailureDelay', 'failed logins are throttled by Tessera'],
@@ -21,11 +20,10 @@ const IGNORED: ReadonlyMap<string, string> = new Map([
   ['maxRetries', ''],
   ['retryStartInterval', ''],
   ['retryMaxInterval', ''],
+  ['retryIntervalScale', ''],
   ['scale', ''],
-  ['trustAllCerts', 'use ldaps:// with a trusted certificate'],
-  ['userListBase', ''],
-  ['resolveLocalPartAttribute', ''],
-  ['restriction', ''],
+  ['userListBase', 'users are listed under userBase'],
+  ['destination', "Tessera's users live in its data directory"],
 ]);
 
 type Kind = 'embedded' | 'ldap';
@@ -39,6 +37,17 @@ function classify(raw: string): Kind {
   throw new InvalidValue('allowed: embedded (or a James JPA/Cassandra/Postgres/Memory users repository class), ldap or org.apache.james.user.ldap.ReadOnlyUsersLDAPRepository');
 }
 
+/**
+ * James' default for enableVirtualHosting is its repository's: true for Cassandra and Postgres,
+ * false for JPA, JDBC and memory, and for LDAP the `supportsVirtualHosting` element (default false).
+ * Without a class Tessera's embedded store defaults to true.
+ */
+function defaultVirtualHosting(cls: string | undefined): boolean {
+  const v = cls?.trim().toLowerCase() ?? '';
+  if (/^org\.apache\.james\.user\.(jpa|memory|jdbc)\./.test(v)) return false;
+  return true;
+}
+
 export function loadUsersFile(ctx: FileContext, text: string | undefined): UsersRepositoryConfig {
   if (text === undefined) return EMBEDDED_DEFAULT;
   const root = parseXmlDocument(ctx, text);
@@ -49,30 +58,54 @@ export function loadUsersFile(ctx: FileContext, text: string | undefined): Users
   // James names the repository (name="LocalUsers"); there is only one, so the name is informational.
   sec.attr('name');
   const cls = sec.attr('class');
-  const kind = cls ? ctx.parse(cls.key, cls.raw, classify) : 'embedded';
+  const classKind = cls ? ctx.parse(cls.key, cls.raw, classify) : undefined;
+  // James (Guice) picks its LDAP repository whenever ldapHost is set, whatever `class` says.
+  const hasLdapHosts = root.attrs.has('ldapHost') || root.attrs.has('ldapHosts');
+  const kind: Kind = hasLdapHosts ? 'ldap' : (classKind ?? 'embedded');
+  if (hasLdapHosts && cls && classKind !== 'ldap') {
+    ctx.warn(cls.key, `${cls.raw} is not used: ldapHost is set, so (as in James) users are read from LDAP`);
+  }
   const vhRaw = sec.text('enableVirtualHosting');
-  const enableVirtualHosting = vhRaw ? ctx.parse(vhRaw.key, vhRaw.raw, parseBoolean) : true;
-  const config = kind === 'ldap' ? readLdap(sec, enableVirtualHosting) : readEmbedded(sec, enableVirtualHosting);
-  readAdministrators(sec);
+  const explicitVh = vhRaw ? ctx.parse(vhRaw.key, vhRaw.raw, parseBoolean) : undefined;
+  const administratorIds = readAdministrators(sec, kind);
+  const config =
+    kind === 'ldap'
+      ? readLdap(sec, explicitVh)
+      : readEmbedded(sec, explicitVh ?? defaultVirtualHosting(cls?.raw));
   warnUnused(ctx, root, 'usersrepository', IGNORED);
-  return config;
+  return administratorIds.length > 0 ? { ...config, administratorIds } : config;
 }
 
 /**
- * James' <administratorIds>: users who may log in as any other user (SASL authorization identity).
- * Tessera has no such right — a login as someone else is refused for everyone — so the list grants
- * nothing; it is named so the administrators know they only log in as themselves.
+ * James' administrators (UsersRepositoryImpl): an `<administratorId>` element, else the
+ * `<administratorIds><administratorId>…` list; for LDAP also the `administratorId` attribute.
+ * They may log in as any other user (SASL PLAIN with that user as authorization identity).
  */
-function readAdministrators(sec: XmlSection): void {
+function readAdministrators(sec: XmlSection, kind: Kind): string[] {
+  const ctx = sec.ctx;
+  const parseId = (key: string, raw: string): string =>
+    ctx.parse(key, raw, (v) => {
+      if (/\s/.test(v)) throw new InvalidValue('write a user name such as admin@example.org');
+      return v.toLowerCase();
+    });
+  const single = sec.text('administratorId');
   const list = sec.child('administratorIds');
-  if (!list) return;
-  const ids = list.children('administratorId').map((id) => {
-    id.consumeAll();
-    return id.el.text;
-  });
-  list.consumeAll();
-  if (ids.length === 0) return;
-  sec.ctx.warn(list.key, `Tessera has no administrators who may log in as other users: ${ids.join(', ')} log in as themselves only (a SASL authorization identity other than the login is refused)`);
+  const ids: string[] = [];
+  if (single) {
+    ids.push(parseId(single.key, single.raw));
+    if (list) {
+      list.consumeAll();
+      ctx.warn(list.key, `ignored because ${single.key} is set (as in James, a single <administratorId> replaces the list)`);
+    }
+  } else if (list) {
+    for (const item of list.children('administratorId')) {
+      item.consumeAll();
+      if (item.el.text !== '') ids.push(parseId(item.key, item.el.text));
+    }
+  }
+  const attribute = kind === 'ldap' ? sec.attr('administratorId') : undefined;
+  if (attribute && attribute.raw !== '') ids.push(parseId(attribute.key, attribute.raw));
+  return [...new Set(ids)];
 }
 
 function readEmbedded(sec: XmlSection, enableVirtualHosting: boolean): EmbeddedUsersConfig {
@@ -83,33 +116,49 @@ function readEmbedded(sec: XmlSection, enableVirtualHosting: boolean): EmbeddedU
   return { kind: 'embedded', enableVirtualHosting, algorithm: algorithm?.raw ?? 'scrypt' };
 }
 
-function readLdap(sec: XmlSection, enableVirtualHosting: boolean): LdapUsersConfig {
+const ATTRIBUTE_NAME = /^(?:[A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)+)$/;
+
+function ldapAttributeName(raw: string): string {
+  // Spliced into search filters, so it must be a plain attribute description (RFC 4512).
+  if (!ATTRIBUTE_NAME.test(raw)) throw new InvalidValue('write an LDAP attribute name such as uid, mail or member');
+  return raw;
+}
+
+function parseLdapHosts(raw: string): string[] {
+  const hosts = splitList(raw, /[\s,]+/);
+  if (hosts.length === 0) throw new InvalidValue('write ldap:// or ldaps:// URLs, separated by commas', 'empty');
+  for (const h of hosts) {
+    let url: URL;
+    try {
+      url = new URL(h);
+    } catch {
+      throw new InvalidValue('write ldap:// or ldaps:// URLs, separated by commas or spaces');
+    }
+    if (url.protocol !== 'ldap:' && url.protocol !== 'ldaps:') throw new InvalidValue('write ldap:// or ldaps:// URLs, separated by commas or spaces');
+  }
+  return hosts;
+}
+
+function readLdap(sec: XmlSection, explicitVh: boolean | undefined): LdapUsersConfig {
   const ctx: FileContext = sec.ctx;
   const required = (name: string, example: string): string => {
     const v = sec.attr(name);
     if (!v || v.raw === '') ctx.fail(sec.attrKey(name), '', `the LDAP users repository needs ${name}="…", e.g. ${name}="${example}"`, 'missing');
     return v.raw;
   };
-  const hostsRaw = required('ldapHost', 'ldap://ldap.example.com:389');
-  const ldapHost = ctx.parse(sec.attrKey('ldapHost'), hostsRaw, (raw) => {
-    const hosts = splitList(raw, /[\s,]+/);
-    for (const h of hosts) {
-      let url: URL;
-      try {
-        url = new URL(h);
-      } catch {
-        throw new InvalidValue('write ldap:// or ldaps:// URLs, separated by commas or spaces');
-      }
-      if (url.protocol !== 'ldap:' && url.protocol !== 'ldaps:') throw new InvalidValue('write ldap:// or ldaps:// URLs, separated by commas or spaces');
-    }
-    return hosts;
-  });
+  // James reads ldapHosts (a comma list, for fail-over) and falls back to the older ldapHost.
+  const hostsAttr = sec.attr('ldapHosts');
+  const hostAttr = sec.attr('ldapHost');
+  const chosen = hostsAttr && hostsAttr.raw !== '' ? hostsAttr : hostAttr && hostAttr.raw !== '' ? hostAttr : undefined;
+  if (!chosen) {
+    ctx.fail(sec.attrKey('ldapHosts'), '', 'the LDAP users repository needs ldapHosts="…" (or ldapHost), e.g. ldapHosts="ldap://ldap1.example.com:389,ldap://ldap2.example.com:389"', 'missing');
+  }
+  const ldapHost = ctx.parse(chosen.key, chosen.raw, parseLdapHosts);
+  if (chosen === hostsAttr && hostAttr && hostAttr.raw !== '') {
+    ctx.warn(hostAttr.key, `ignored because ldapHosts is set (as in James, ldapHosts replaces ldapHost)`);
+  }
   const userBase = required('userBase', 'ou=people,dc=example,dc=com');
-  const userIdAttribute = ctx.parse(sec.attrKey('userIdAttribute'), required('userIdAttribute', 'uid'), (raw) => {
-    // It is spliced into search filters, so it must be a plain attribute description (RFC 4512).
-    if (!/^(?:[A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)+)$/.test(raw)) throw new InvalidValue('write an LDAP attribute name such as uid or mail');
-    return raw;
-  });
+  const userIdAttribute = ctx.parse(sec.attrKey('userIdAttribute'), required('userIdAttribute', 'uid'), ldapAttributeName);
   const optional = (name: string): string | undefined => {
     const v = sec.attr(name);
     return v && v.raw !== '' ? v.raw : undefined;
@@ -131,6 +180,22 @@ function readLdap(sec: XmlSection, enableVirtualHosting: boolean): LdapUsersConf
   if (startTLS && ldapHost.some((h) => h.startsWith('ldaps:'))) {
     ctx.fail(sec.attrKey('startTLS'), 'true', 'StartTLS upgrades ldap:// connections; ldaps:// is already encrypted — use ldap:// URLs with startTLS="true", or drop startTLS', 'conflicts with ldaps://');
   }
+  const trustAll = sec.attr('trustAllCerts');
+  if (trustAll && ctx.parse(trustAll.key, trustAll.raw, parseBoolean)) {
+    ctx.fail(
+      trustAll.key,
+      trustAll.raw,
+      "Tessera always verifies the LDAP server's certificate: give Node.js its CA (NODE_EXTRA_CA_CERTS=/path/ca.pem) and remove trustAllCerts, or set it to false",
+      'certificate checks cannot be turned off',
+    );
+  }
+  // James: <supportsVirtualHosting> (default false) is this repository's default for enableVirtualHosting.
+  const supportsRaw = sec.text('supportsVirtualHosting');
+  const supportsVirtualHosting = supportsRaw ? ctx.parse(supportsRaw.key, supportsRaw.raw, parseBoolean) : false;
+  const resolveLocalPart = sec.attr('resolveLocalPartAttribute');
+  const resolveLocalPartAttribute =
+    resolveLocalPart && resolveLocalPart.raw !== '' ? ctx.parse(resolveLocalPart.key, resolveLocalPart.raw, ldapAttributeName) : undefined;
+  const restriction = readRestriction(sec);
   return {
     kind: 'ldap',
     ldapHost,
@@ -143,6 +208,35 @@ function readLdap(sec: XmlSection, enableVirtualHosting: boolean): LdapUsersConf
     connectionTimeout: millis('connectionTimeout', DEFAULT_LDAP_CONNECTION_TIMEOUT_MS),
     readTimeout: millis('readTimeout', DEFAULT_LDAP_READ_TIMEOUT_MS),
     startTLS,
-    enableVirtualHosting,
+    enableVirtualHosting: explicitVh ?? supportsVirtualHosting,
+    ...(restriction ? { restriction } : {}),
+    ...(resolveLocalPartAttribute !== undefined ? { resolveLocalPartAttribute } : {}),
   };
+}
+
+/**
+ * James' `<restriction memberAttribute="member"><group>cn=mail,ou=groups,…</group>…</restriction>`.
+ * James drops a restriction without memberAttribute or without groups, letting every entry in; such
+ * a block is refused here, since it plainly means to keep users out.
+ */
+function readRestriction(sec: XmlSection): LdapUsersConfig['restriction'] {
+  const restriction = sec.child('restriction');
+  if (!restriction) return undefined;
+  const ctx: FileContext = sec.ctx;
+  const attr = restriction.attr('memberAttribute');
+  if (!attr || attr.raw === '') {
+    ctx.fail(restriction.attrKey('memberAttribute'), '', 'name the group attribute that lists member DNs, e.g. <restriction memberAttribute="member"> (uniqueMember for groupOfUniqueNames); James would ignore the whole restriction and let every user in', 'missing');
+  }
+  const memberAttribute = ctx.parse(attr.key, attr.raw, ldapAttributeName);
+  const groups: string[] = [];
+  for (const group of restriction.children('group')) {
+    group.consumeAll();
+    const dn = group.el.text;
+    if (dn === '' || !/^[^=,]+=/.test(dn)) ctx.fail(group.key, dn, 'write the DN of a group, e.g. cn=mail-users,ou=groups,dc=example,dc=com');
+    groups.push(dn);
+  }
+  if (groups.length === 0) {
+    ctx.fail(restriction.childKey('group'), '', 'list at least one <group>DN</group>, or remove <restriction>; James would ignore an empty restriction and let every user in', 'missing');
+  }
+  return { memberAttribute, groups };
 }

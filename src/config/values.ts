@@ -180,6 +180,30 @@ export function parseSeconds(raw: string): number {
   return Number(m[1]) * factor;
 }
 
+const DURATION_UNITS_MS: Record<string, number> = {
+  ms: 1, msec: 1, msecs: 1,
+  s: 1000, sec: 1000, secs: 1000,
+  m: 60_000, min: 60_000, mins: 60_000, minute: 60_000, minutes: 60_000,
+  h: 3_600_000, hour: 3_600_000, hours: 3_600_000,
+  d: 86_400_000, day: 86_400_000, days: 86_400_000,
+};
+
+/**
+ * A duration as James' DurationParser reads it (`5m`, `300 s`, `2 hours`), in milliseconds; a bare
+ * number is in `bareUnit` (James' default differs per key: milliseconds for most, seconds for some).
+ */
+export function parseJamesDuration(raw: string, bareUnit: 'ms' | 's'): number {
+  const m = /^\s*(\d+)\s*([A-Za-z]*)\s*$/.exec(raw);
+  const unit = (m?.[2] ?? '').toLowerCase();
+  const factor = unit === '' ? (bareUnit === 'ms' ? 1 : 1000) : DURATION_UNITS_MS[unit];
+  if (!m || factor === undefined) {
+    throw new InvalidValue(`write a duration such as 300s, 5m or 1h (units ms, s, m, h, d; a bare number is in ${bareUnit === 'ms' ? 'milliseconds' : 'seconds'})`);
+  }
+  const n = Number(m[1]) * factor;
+  if (!Number.isSafeInteger(n)) throw new InvalidValue('duration too large', 'out of range');
+  return n;
+}
+
 export function parseUrl(raw: string, protocols: readonly string[] = ['http:', 'https:']): string {
   const v = raw.trim();
   let url: URL;

@@ -35,6 +35,12 @@ export interface IdpOptions {
   accessTokenTtlSeconds?: number;
   /** 'jwt' (default) or 'opaque' access tokens (opaque ones can be introspected and revoked). */
   accessTokenFormat?: 'jwt' | 'opaque';
+  /**
+   * Issue access tokens for the userinfo endpoint instead of the mail resource: opaque, without an
+   * audience, accepted by userinfo and introspection alike (what a provider hands a client that
+   * asks for no resource, and what James' JMAP OidcAuthenticationStrategy checks with both).
+   */
+  userinfoTokens?: boolean;
   /** Extra metadata for the built-in client (e.g. backchannel_logout_uri). */
   clientMetadata?: Partial<ClientMetadata>;
   /** Answers requests the provider does not own (the dev IdP's /dev/token). Return false to pass. */
@@ -172,7 +178,7 @@ export class Idp {
         clientSecret: this.clientSecret,
         redirectUri: this.redirectUri(),
         scope: options.scope ?? this.options.scope,
-        resource: this.options.audience,
+        ...(this.options.userinfoTokens ? {} : { resource: this.options.audience }),
         state: ticket,
       });
       if (token.sid) this.rememberSession(token.sid, cookies);
@@ -327,7 +333,7 @@ export class Idp {
         },
         resourceIndicators: {
           enabled: true,
-          defaultResource: () => audience,
+          defaultResource: () => (this.options.userinfoTokens ? undefined : audience),
           useGrantedResource: () => true,
           getResourceServerInfo: (_ctx: unknown, resource: string) => {
             if (resource !== audience) throw new oidc.errors.InvalidTarget();

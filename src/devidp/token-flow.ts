@@ -11,7 +11,8 @@ export interface FlowParameters {
   clientSecret: string;
   redirectUri: string;
   scope: string;
-  resource: string;
+  /** Resource indicator (RFC 8707); without one the token is for the userinfo endpoint. */
+  resource?: string;
   /** Opaque `state`, also the IdP's ticket naming the user to log in. */
   state: string;
 }
@@ -44,7 +45,7 @@ export async function runAuthorizationCodeFlow(p: FlowParameters): Promise<{ tok
     response_type: 'code',
     redirect_uri: p.redirectUri,
     scope: p.scope,
-    resource: p.resource,
+    ...(p.resource !== undefined ? { resource: p.resource } : {}),
     state: p.state,
     code_challenge: challenge,
     code_challenge_method: 'S256',
@@ -63,7 +64,7 @@ export async function runAuthorizationCodeFlow(p: FlowParameters): Promise<{ tok
       code,
       redirect_uri: p.redirectUri,
       code_verifier: verifier,
-      resource: p.resource,
+      ...(p.resource !== undefined ? { resource: p.resource } : {}),
     }).toString(),
   });
   const body = (await response.json()) as Record<string, unknown>;

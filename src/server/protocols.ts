@@ -64,7 +64,13 @@ const sweepers = new Map<MailStore, StoreSweeper>();
 
 export const authResource = sharedResource<AuthService>(
   'auth core',
-  (ctx) => new AuthService({ users: ctx.users, logger: ctx.logger.child({ component: 'auth' }), throttle: ctx.config.authThrottle }),
+  (ctx) =>
+    new AuthService({
+      users: ctx.users,
+      logger: ctx.logger.child({ component: 'auth' }),
+      throttle: ctx.config.authThrottle,
+      administrators: ctx.config.users.administratorIds ?? [],
+    }),
   (auth) => auth.close(),
 );
 

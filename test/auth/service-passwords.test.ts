@@ -68,6 +68,29 @@ test('AUTHENTICATE PLAIN through the service succeeds and a foreign authzid is r
   assert.equal(refused.type === 'failure' && refused.failure.code, 'invalid');
 });
 
+test("an administrator (James' administratorIds) acts as another user with PLAIN's authzid and its own password", async () => {
+  const users = new MemoryUsersRepository({ 'alice@example.com': PASSWORD, 'admin@example.com': 'admin pw', 'bob@example.com': 'bob pw' });
+  const log = captureLog();
+  const service = new AuthService({ users, logger: log.logger, administrators: ['Admin@Example.com'] });
+  const ctx: ConnectionAuthContext = { protocol: 'imap', auth: { plainAuthEnabled: true, requireSSL: true }, secure: true, peer: '192.0.2.20' };
+  const plain = async (message: string) => {
+    const ex = service.beginSasl('PLAIN', ctx);
+    assert.ok(isExchange(ex));
+    return ex.start(b64(message));
+  };
+  const acting = await plain('ALICE@example.com\0admin@example.com\0admin pw');
+  assert.deepEqual(acting.type === 'success' && acting.principal, { user: 'alice@example.com', mechanism: 'PLAIN', actor: 'admin@example.com' });
+  const audit = log.events().find((e) => e.result === 'success' && e.actor === 'admin@example.com');
+  assert.equal(audit?.user, 'alice@example.com');
+  assert.equal((await plain('alice@example.com\0admin@example.com\0wrong')).type, 'failure', 'the administrator password is checked');
+  assert.equal((await plain('nobody@example.com\0admin@example.com\0admin pw')).type, 'failure', 'only an existing user');
+  assert.equal((await plain('alice@example.com\0bob@example.com\0bob pw')).type, 'failure', 'not for a non-administrator');
+  // LOGIN and Basic have no authorization identity: the administrator is just itself there.
+  const self = await service.loginWithPassword('admin@example.com', 'admin pw', ctx);
+  assert.deepEqual(self, { ok: true, principal: { user: 'admin@example.com', mechanism: 'LOGIN' } });
+  assert.ok(log.lines.some((l) => l.includes('administrators may log in as any user')), 'the start names the administrators');
+});
+
 test('SASL LOGIN through the service', async () => {
   const { service, ctx } = setup();
   const ex = service.beginSasl('LOGIN', ctx({ protocol: 'smtp' }));

@@ -379,3 +379,121 @@ describe('userinfo', () => {
     assertInvalid(v, /userinfo refused/);
   });
 });
+
+describe("introspection alone, as James' JMAP OidcAuthenticationStrategy checks tokens", () => {
+  let opaqueIdp: TestIdp;
+  let userinfoIdp: TestIdp;
+  let fake: Server;
+  let fakeAnswer: Record<string, unknown> = {};
+  let fakeUrl = '';
+
+  before(async () => {
+    opaqueIdp = await startTestIdp({ users: [{ email: ALICE }], accessTokenFormat: 'opaque' });
+    userinfoIdp = await startTestIdp({ users: [{ email: ALICE }], userinfoTokens: true });
+    fake = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(fakeAnswer)));
+    });
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+    fakeUrl = `http://127.0.0.1:${(fake.address() as AddressInfo).port}/introspect`;
+  });
+
+  after(async () => {
+    await opaqueIdp.close();
+    await userinfoIdp.close();
+    await new Promise<void>((r) => fake.close(() => r()));
+  });
+
+  /** No jwksURL, no discovery: what jmap.properties with James' oidc.introspect.* keys gives. */
+  function introspectionOnly(provider: TestIdp, extra: Partial<OidcConfig> = {}): OidcConfig {
+    return {
+      claim: 'email',
+      aud: [],
+      introspection: { url: provider.introspectionUrl, auth: provider.clientAuthorization },
+      revalidateInterval: 0,
+      ...extra,
+    };
+  }
+
+  test('an opaque token is accepted with its expiry, and the audience James lists is checked', async () => {
+    const token = await opaqueIdp.accessToken(ALICE);
+    const ok = await new OidcTokenValidator(introspectionOnly(opaqueIdp, { aud: ['urn:tessera:mail'] }), users, silentLogger()).validate(token);
+    assert.ok(ok.ok, !ok.ok ? ok.reason : '');
+    assert.equal(ok.identity.user, ALICE);
+    assert.equal(typeof ok.identity.expiresAt, 'number');
+    const wrongAudience = await new OidcTokenValidator(introspectionOnly(opaqueIdp, { aud: ['james'] }), users, silentLogger()).validate(token);
+    assertInvalid(wrongAudience, /audience/);
+  });
+
+  test('a JWT-shaped token is judged by introspection alone when no key source is configured', async () => {
+    const token = await idp.accessToken(ALICE);
+    idp.resetRequestCounts();
+    const config: OidcConfig = { claim: 'email', aud: [], introspection: { url: fakeUrl }, revalidateInterval: 0 };
+    fakeAnswer = { active: true, email: ALICE, exp: Math.floor(Date.now() / 1000) + 60 };
+    const v = await new OidcTokenValidator(config, users, silentLogger()).validate(token);
+    assert.ok(v.ok, !v.ok ? v.reason : '');
+    assert.equal(idp.requestCount('/jwks'), 0, 'no key fetch: there is no key source to check a signature with');
+    fakeAnswer = { active: false };
+    assertInvalid(await new OidcTokenValidator(config, users, silentLogger()).validate(token), /not active/);
+  });
+
+  test('a token revoked at the provider is refused once the cache is bypassed, and introspect() reports it', async () => {
+    const token = await opaqueIdp.accessToken(ALICE);
+    const val = new OidcTokenValidator(introspectionOnly(opaqueIdp), users, silentLogger());
+    assert.ok((await val.validate(token)).ok);
+    await opaqueIdp.revoke(token);
+    assert.equal(await val.introspect(token), 'inactive');
+    assertInvalid(await val.validate(token), /not active/);
+  });
+
+  test('an introspection answer without exp is refused (James requires it)', async () => {
+    fakeAnswer = { active: true, email: ALICE };
+    const v = await new OidcTokenValidator({ claim: 'email', aud: [], introspection: { url: fakeUrl }, revalidateInterval: 0 }, users, silentLogger()).validate('opaque-token');
+    assertInvalid(v, /no exp/);
+    fakeAnswer = { active: true, email: ALICE, exp: Math.floor(Date.now() / 1000) + 60 };
+    const ok = await new OidcTokenValidator({ claim: 'email', aud: [], introspection: { url: fakeUrl }, revalidateInterval: 0 }, users, silentLogger()).validate('opaque-token');
+    assert.ok(ok.ok, !ok.ok ? ok.reason : '');
+  });
+
+  test('with userinfo as well (jmap.properties), a userinfo token passes both endpoints', async () => {
+    const token = await userinfoIdp.accessToken(ALICE);
+    userinfoIdp.resetRequestCounts();
+    const config = introspectionOnly(userinfoIdp, { userinfo: { url: userinfoIdp.userinfoUrl, withIntrospection: true } });
+    const v = await new OidcTokenValidator(config, users, silentLogger()).validate(token);
+    assert.ok(v.ok, !v.ok ? v.reason : '');
+    assert.equal(v.identity.user, ALICE);
+    assert.equal(userinfoIdp.requestCount('/token/introspection'), 1);
+    assert.equal(userinfoIdp.requestCount('/me'), 1);
+  });
+
+  test('with userinfo as well, its answer must name the user, as James takes the user from userinfo', async () => {
+    const token = await userinfoIdp.accessToken(ALICE);
+    const config = introspectionOnly(userinfoIdp, { claim: 'preferred_username', userinfo: { url: userinfoIdp.userinfoUrl, withIntrospection: true } });
+    assertInvalid(await new OidcTokenValidator(config, users, silentLogger()).validate(token), /userinfo: claim preferred_username missing/);
+  });
+
+  test('with userinfo as well, a token introspection accepts but userinfo refuses is refused, as James does', async () => {
+    const token = await opaqueIdp.accessToken(ALICE);
+    const config = introspectionOnly(opaqueIdp, { userinfo: { url: opaqueIdp.userinfoUrl, withIntrospection: true } });
+    assertInvalid(await new OidcTokenValidator(config, users, silentLogger()).validate(token), /userinfo refused/);
+    // The XML <oidc> meaning (userinfo only without introspection) still accepts it.
+    const xml = introspectionOnly(opaqueIdp, { userinfo: { url: opaqueIdp.userinfoUrl } });
+    assert.ok((await new OidcTokenValidator(xml, users, silentLogger()).validate(token)).ok);
+  });
+
+  test("oidc.token.cache.maxSize and .expiration bound the results kept (James' keys)", async () => {
+    const clock = fakeClock();
+    const [a, b] = [await opaqueIdp.accessToken(ALICE), await opaqueIdp.accessToken(ALICE)];
+    const val = new OidcTokenValidator(introspectionOnly(opaqueIdp, { cache: { maxEntries: 1, ttlMs: 10_000 } }), users, silentLogger(), { now: clock.now });
+    opaqueIdp.resetRequestCounts();
+    assert.ok((await val.validate(a)).ok);
+    assert.ok((await val.validate(a)).ok);
+    assert.equal(opaqueIdp.requestCount('/token/introspection'), 1, 'the second check came from the cache');
+    assert.ok((await val.validate(b)).ok);
+    assert.ok((await val.validate(a)).ok);
+    assert.equal(opaqueIdp.requestCount('/token/introspection'), 3, 'b pushed a out of a cache of one');
+    clock.advance(10_001);
+    assert.ok((await val.validate(a)).ok);
+    assert.equal(opaqueIdp.requestCount('/token/introspection'), 4, 'a expired from the cache after 10 s');
+  });
+});

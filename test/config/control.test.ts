@@ -7,6 +7,7 @@ import { expectConfigError, loadClean } from './fixtures.js';
 const OIDC = `<oidc>
   <oidcConfigurationURL>https://idp.test/.well-known/openid-configuration</oidcConfigurationURL>
   <claim>email</claim>
+  <aud>james</aud>
 </oidc>`;
 const imapWithOidc = `<imapserver enabled="true">
   <bind>127.0.0.1:1143</bind>

@@ -101,7 +101,7 @@ const mappings: MappingCase[] = [
           aud: ['urn:a', 'urn:b'],
           clientId: 'tessera',
           introspection: { url: 'https://idp.test/introspect', auth: 'Basic abc' },
-          userinfo: { url: 'https://idp.test/userinfo' },
+          userinfo: { url: 'https://idp.test/userinfo', withIntrospection: true },
           revalidateInterval: 60,
         },
       }),
@@ -116,6 +116,62 @@ const mappings: MappingCase[] = [
       assert.deepEqual(o?.aud, []);
       assert.equal(o?.revalidateInterval, 300);
     },
+  },
+  {
+    name: "James' own OIDC keys (OidcAuthenticationStrategy): introspection alone is a complete configuration",
+    props: [
+      'authentication.strategy.rfc8621=OidcAuthenticationStrategy',
+      'oidc.userInfo.url=https://oidc.example.com/protocol/openid-connect/userinfo',
+      'oidc.introspect.url=https://oidc.example.com/protocol/openid-connect/token/introspect',
+      'oidc.introspect.credentials=Basic base64(client_id:client_secret)',
+      'oidc.claim=email',
+      'oidc.audience=james, james-admin',
+      'oidc.token.cache.expiration=5m',
+      'oidc.token.cache.maxSize=10000',
+      '',
+    ].join('\n'),
+    check: (l) => {
+      assert.deepEqual(l.config.jmap.strategies, ['oidc']);
+      assert.deepEqual(l.config.jmap.auth.oidc, {
+        claim: 'email',
+        aud: ['james', 'james-admin'],
+        introspection: { url: 'https://oidc.example.com/protocol/openid-connect/token/introspect', auth: 'Basic base64(client_id:client_secret)' },
+        userinfo: { url: 'https://oidc.example.com/protocol/openid-connect/userinfo', withIntrospection: true },
+        revalidateInterval: 300,
+        cache: { ttlMs: 300_000, maxEntries: 10_000 },
+      });
+    },
+  },
+  {
+    name: "James' OIDC token cache expiration: a bare number is milliseconds, units as James' DurationParser",
+    props: 'oidc.introspect.url=https://idp.test/i\noidc.token.cache.expiration=1500\n',
+    check: (l) => assert.deepEqual(l.config.jmap.auth.oidc?.cache, { ttlMs: 1500 }),
+  },
+  {
+    name: "Tessera's and James' spellings of one OIDC key may both be written when they agree",
+    props: 'oidc.introspect.url=https://idp.test/i\noidc.introspection.url=https://idp.test/i\noidc.audience=a\noidc.aud=a\n',
+    check: (l) => {
+      assert.equal(l.config.jmap.auth.oidc?.introspection?.url, 'https://idp.test/i');
+      assert.deepEqual(l.config.jmap.auth.oidc?.aud, ['a']);
+    },
+  },
+  {
+    name: "James' example: Basic and X-User with a shared secret only (comma list), no trusted proxies",
+    props: 'authentication.strategy.rfc8621=BasicAuthenticationStrategy,XUserAuthenticationStrategy\nauthentication.strategy.rfc8621.xUser.secret=xusersecret123, rotated-secret\n',
+    check: (l) => {
+      assert.deepEqual(l.config.jmap.strategies, ['basic', 'xuser']);
+      assert.deepEqual(l.config.jmap.xUser, { headerName: 'X-User', trustedProxies: [], secrets: ['xusersecret123', 'rotated-secret'] });
+    },
+  },
+  {
+    name: 'X-User with trusted proxies only',
+    props: 'authentication.strategy.rfc8621=xuser\nauthentication.strategy.rfc8621.xUser.trustedProxies=10.0.0.0/8\n',
+    check: (l) => assert.deepEqual(l.config.jmap.xUser, { headerName: 'X-User', trustedProxies: ['10.0.0.0/8'], secrets: [] }),
+  },
+  {
+    name: "James' user.provisioning.enabled=false is what Tessera does anyway: read without a warning",
+    props: 'user.provisioning.enabled=false\n',
+    check: (l) => assert.equal(l.config.jmap.enabled, true),
   },
   {
     name: 'RFC 8620 limits with size units',
@@ -170,14 +226,29 @@ const errors: { name: string; props: string; error: Omit<ExpectedError, 'file'> 
     error: { key: 'authentication.strategy.rfc8621', value: 'Kerberos', fix: 'allowed strategies: BasicAuthenticationStrategy' },
   },
   {
-    name: 'X-User with neither trusted proxies nor secret',
+    name: 'X-User with neither trusted proxies nor secret (James only warns: anyone could claim any identity)',
     props: 'authentication.strategy.rfc8621=basic,xuser\n',
-    error: { key: 'authentication.strategy.rfc8621', value: 'basic,xuser', fix: 'set authentication.strategy.rfc8621.xUser.trustedProxies' },
+    error: { key: 'authentication.strategy.rfc8621', value: 'basic,xuser', fix: 'would let anyone who reaches JMAP claim any identity in the X-User header' },
   },
   {
-    name: 'X-User with a secret but no trusted proxies (James style is refused: a secret alone is not enough)',
-    props: 'authentication.strategy.rfc8621=XUserAuthenticationStrategy\nauthentication.strategy.rfc8621.xUser.secret=s1\n',
-    error: { key: 'authentication.strategy.rfc8621', value: 'XUserAuthenticationStrategy', fix: 'set authentication.strategy.rfc8621.xUser.trustedProxies' },
+    name: 'an empty X-User secret list',
+    props: 'authentication.strategy.rfc8621=xuser\nauthentication.strategy.rfc8621.xUser.secret= , ,\n',
+    error: { key: 'authentication.strategy.rfc8621.xUser.secret', value: ', ,', fix: 'write one secret or several' },
+  },
+  {
+    name: "James' static JWT key while JWTAuthenticationStrategy is listed",
+    props: 'authentication.strategy.rfc8621=JWTAuthenticationStrategy,BasicAuthenticationStrategy\njwt.publickeypem.url=file://conf/jwt_publickey\n',
+    error: { key: 'jwt.publickeypem.url', value: 'file://conf/jwt_publickey', fix: 'publish the key as a JWKS and set oidc.jwksURL' },
+  },
+  {
+    name: "James' user provisioning at the first token login",
+    props: 'user.provisioning.enabled=true\n',
+    error: { key: 'user.provisioning.enabled', value: 'true', fix: 'set user.provisioning.enabled=false' },
+  },
+  {
+    name: "James' static JWT key with no strategy line (James' default list starts with JWTAuthenticationStrategy)",
+    props: 'jwt.publickeypem.url=file://conf/jwt_publickey\n',
+    error: { key: 'jwt.publickeypem.url', value: 'file://conf/jwt_publickey', fix: 'oidc.claim=sub' },
   },
   {
     name: 'JWT strategy without OIDC settings',
@@ -191,8 +262,28 @@ const errors: { name: string; props: string; error: Omit<ExpectedError, 'file'> 
   },
   {
     name: 'half an oidc configuration',
-    props: 'oidc.claim=email\n',
-    error: { key: 'oidc.jwksURL', value: '', fix: 'neither oidc.jwksURL nor oidc.oidcConfigurationURL' },
+    props: 'oidc.claim=email\noidc.userInfo.url=https://idp.test/userinfo\n',
+    error: { key: 'oidc.introspect.url', value: '', fix: 'set oidc.introspect.url (RFC 7662 introspection, as James), or oidc.jwksURL / oidc.oidcConfigurationURL' },
+  },
+  {
+    name: "James' introspection credentials without the introspection URL",
+    props: `${OIDC}oidc.introspect.credentials=Basic abc\n`,
+    error: { key: 'oidc.introspect.url', value: '', fix: 'oidc.introspect.credentials is set without oidc.introspect.url' },
+  },
+  {
+    name: "James' and Tessera's spellings of the audience disagreeing",
+    props: `${OIDC}oidc.audience=james\noidc.aud=other\n`,
+    error: { key: 'oidc.aud', value: 'other', fix: 'keep only oidc.audience' },
+  },
+  {
+    name: "a James token cache expiration that is not a duration",
+    props: `${OIDC}oidc.token.cache.expiration=5 fortnights\n`,
+    error: { key: 'oidc.token.cache.expiration', value: '5 fortnights', fix: 'write a duration such as 300s, 5m or 1h' },
+  },
+  {
+    name: 'a James token cache of size 0 (James: maxSize must be greater than 0)',
+    props: `${OIDC}oidc.token.cache.maxSize=0\n`,
+    error: { key: 'oidc.token.cache.maxSize', value: '0', fix: 'from 1 to' },
   },
   {
     name: 'introspection auth without url',
@@ -225,7 +316,21 @@ describe('jmap.properties: errors', () => {
 const warnings: { name: string; props: string; warning: Omit<ExpectedWarning, 'file'> }[] = [
   { name: 'unknown key', props: 'jmap.prot=8000\n', warning: { key: 'jmap.prot', includes: ['unknown key jmap.prot'] } },
   { name: 'James key Tessera does not use', props: 'view.email.query.enabled=true\n', warning: { key: 'view.email.query.enabled', includes: ['James setting', 'not used by Tessera'] } },
-  { name: 'James static JWT keys', props: 'jwt.publickeypem.url=file://conf/jwt_publickey\n', warning: { key: 'jwt.publickeypem.url', includes: ['set oidc.jwksURL instead'] } },
+  {
+    name: "James' static JWT key while JWTAuthenticationStrategy is not listed (it has no effect in James either)",
+    props: 'authentication.strategy.rfc8621=BasicAuthenticationStrategy\njwt.publickeypem.url=file://conf/jwt_publickey\n',
+    warning: { key: 'jwt.publickeypem.url', includes: ['James setting', 'no JWTAuthenticationStrategy is listed'] },
+  },
+  {
+    name: "James' Redis token cache timeout alone (no OIDC configured, as in James' distributed sample)",
+    props: 'oidc.token.cache.redis.command.timeout=3s\n',
+    warning: { key: 'oidc.token.cache.redis.command.timeout', includes: ['James setting', 'in memory'] },
+  },
+  {
+    name: "James' Redis token cache timeout",
+    props: `${OIDC}oidc.token.cache.redis.command.timeout=3s\n`,
+    warning: { key: 'oidc.token.cache.redis.command.timeout', includes: ['James setting', 'in memory'] },
+  },
   { name: "James' token keystore", props: 'tls.keystoreURL=file://conf/keystore\ntls.secret=james72laBalle\n', warning: { key: 'tls.keystoreURL', includes: ['JMAP draft tokens'] } },
   { name: 'a key defined twice', props: 'jmap.port=8000\njmap.port=8001\n', warning: { key: 'jmap.port', includes: ['defined twice (lines 1 and 2)'] } },
   { name: 'a strategy listed twice', props: 'authentication.strategy.rfc8621=basic,BasicAuthenticationStrategy\n', warning: { key: 'authentication.strategy.rfc8621', includes: ['listed twice'] } },

@@ -140,16 +140,16 @@ const mappings: MappingCase[] = [
     },
   },
   {
-    name: 'oidc defaults: claim email_address as James, no audience check, re-introspection every 300 s when introspecting',
+    name: 'oidc defaults: claim email_address as James, re-introspection every 300 s when introspecting',
     files: {
       'imapserver.xml': imapXml(
-        imapBlock('<auth><oidc><jwksURL>https://idp.test/jwks</jwksURL></oidc></auth>', '127.0.0.1:1'),
-        imapBlock('<auth><oidc><oidcConfigurationURL>https://idp.test/.well-known/openid-configuration</oidcConfigurationURL><introspection><url>https://idp.test/i</url></introspection><revalidateInterval>5m</revalidateInterval></oidc></auth>', '127.0.0.1:2'),
-        imapBlock('<auth><oidc><jwksURL>https://idp.test/jwks</jwksURL><introspection><url>https://idp.test/i</url></introspection></oidc></auth>', '127.0.0.1:3'),
+        imapBlock('<auth><oidc><jwksURL>https://idp.test/jwks</jwksURL><aud>james</aud></oidc></auth>', '127.0.0.1:1'),
+        imapBlock('<auth><oidc><oidcConfigurationURL>https://idp.test/.well-known/openid-configuration</oidcConfigurationURL><aud>james</aud><introspection><url>https://idp.test/i</url></introspection><revalidateInterval>5m</revalidateInterval></oidc></auth>', '127.0.0.1:2'),
+        imapBlock('<auth><oidc><jwksURL>https://idp.test/jwks</jwksURL><aud>james</aud><introspection><url>https://idp.test/i</url></introspection></oidc></auth>', '127.0.0.1:3'),
       ),
     },
     check: (l) => {
-      assert.deepEqual(imap(l, 0).auth.oidc, { jwksURL: 'https://idp.test/jwks', claim: 'email_address', aud: [], revalidateInterval: 0 });
+      assert.deepEqual(imap(l, 0).auth.oidc, { jwksURL: 'https://idp.test/jwks', claim: 'email_address', aud: ['james'], revalidateInterval: 0 });
       assert.equal(imap(l, 1).auth.oidc?.revalidateInterval, 300);
       assert.deepEqual(imap(l, 1).auth.oidc?.introspection, { url: 'https://idp.test/i' });
       assert.equal(imap(l, 2).auth.oidc?.revalidateInterval, 300);
@@ -326,13 +326,13 @@ const legacy: LegacyCase[] = [
   },
   {
     name: 'the proposal\'s <oauth> block is read as <oidc>',
-    files: { 'imapserver.xml': imapXml(imapBlock('<auth><oauth><jwksURL>https://idp.test/jwks</jwksURL><claim>email</claim></oauth></auth>')) },
+    files: { 'imapserver.xml': imapXml(imapBlock('<auth><oauth><jwksURL>https://idp.test/jwks</jwksURL><claim>email</claim><aud>james</aud></oauth></auth>')) },
     warning: { file: 'imapserver.xml', key: 'imapserver[1].auth.oauth', includes: ['use imapserver[1].auth.oidc instead'] },
-    check: (l) => assert.deepEqual(imap(l).auth.oidc, { jwksURL: 'https://idp.test/jwks', claim: 'email', aud: [], revalidateInterval: 0 }),
+    check: (l) => assert.deepEqual(imap(l).auth.oidc, { jwksURL: 'https://idp.test/jwks', claim: 'email', aud: ['james'], revalidateInterval: 0 }),
   },
   {
     name: '<authentication><oauth> together, as the proposal wrote them',
-    files: { 'smtpserver.xml': smtpXml(smtpBlock('<authentication><announce>always</announce><oauth><oidcConfigurationURL>https://idp.test/.well-known/openid-configuration</oidcConfigurationURL></oauth></authentication>')) },
+    files: { 'smtpserver.xml': smtpXml(smtpBlock('<authentication><announce>always</announce><oauth><oidcConfigurationURL>https://idp.test/.well-known/openid-configuration</oidcConfigurationURL><aud>james</aud></oauth></authentication>')) },
     warning: { file: 'smtpserver.xml', key: 'smtpserver[1].authentication.oauth', includes: ['use smtpserver[1].authentication.oidc instead'] },
     check: (l) => {
       assert.equal(smtp(l).announce, 'always');
@@ -394,6 +394,22 @@ interface ErrorCase {
 }
 
 const errors: ErrorCase[] = [
+  // James' OidcSASLConfiguration refuses an <oidc> block without <aud> (james.sasl.oidc.validate.aud).
+  {
+    name: 'an IMAP <oidc> block without <aud>',
+    files: { 'imapserver.xml': imapXml(imapBlock('<auth><oidc><jwksURL>https://idp.test/jwks</jwksURL><claim>email</claim></oidc></auth>')) },
+    error: { file: 'imapserver.xml', key: 'imapserver[1].auth.oidc.aud', value: '', fix: 'set auth.oidc.requireAudience=false in tessera.properties' },
+  },
+  {
+    name: 'an SMTP <oidc> block with an empty <aud>',
+    files: { 'smtpserver.xml': smtpXml(smtpBlock('<auth><oidc><jwksURL>https://idp.test/jwks</jwksURL><aud> </aud></oidc></auth>')) },
+    error: { file: 'smtpserver.xml', key: 'smtpserver[1].auth.oidc.aud', value: '', fix: 'add <aud> with the audience your provider puts in tokens' },
+  },
+  {
+    name: 'auth.oidc.requireAudience that is not a boolean',
+    files: { 'tessera.properties': 'auth.oidc.requireAudience=no\n' },
+    error: { file: 'tessera.properties', key: 'auth.oidc.requireAudience', value: 'no', fix: 'write true or false' },
+  },
   // Conflicts between an old and a new name.
   {
     name: 'plainAuthDisallowed contradicting auth.requireSSL',
@@ -634,6 +650,14 @@ describe('listener files: errors', () => {
 
 const warnings: { name: string; files: Record<string, string>; warning: ExpectedWarning }[] = [
   {
+    name: 'an <oidc> block without <aud>, accepted knowingly with auth.oidc.requireAudience=false',
+    files: {
+      'tessera.properties': 'auth.oidc.requireAudience=false\n',
+      'imapserver.xml': imapXml(imapBlock('<auth><oidc><jwksURL>https://idp.test/jwks</jwksURL></oidc></auth>')),
+    },
+    warning: { file: 'imapserver.xml', key: 'imapserver[1].auth.oidc.aud', includes: ['SECURITY', 'ANY application', 'auth.oidc.requireAudience=false'] },
+  },
+  {
     name: 'unknown element',
     files: { 'imapserver.xml': imapXml(imapBlock('<bindd>127.0.0.1:1</bindd>')) },
     warning: { file: 'imapserver.xml', key: 'imapserver[1].bindd', includes: ['unknown element <bindd>', 'check its spelling'] },
@@ -686,6 +710,25 @@ describe('listener files: warnings', () => {
       await expectWarning(c.files, c.warning);
     });
   }
+
+  it('with auth.oidc.requireAudience=false a block that has <aud> still checks it, and says nothing', async () => {
+    const loaded = await loadClean({
+      'tessera.properties': 'auth.oidc.requireAudience=false\n',
+      'imapserver.xml': imapXml(imapBlock('<auth><oidc><jwksURL>https://idp.test/jwks</jwksURL><aud>james</aud></oidc></auth>')),
+    });
+    assert.deepEqual(imap(loaded).auth.oidc?.aud, ['james']);
+  });
+
+  it('an accepted <oidc> block without <aud> loads with no audience to check', async () => {
+    const loaded = await expectWarning(
+      {
+        'tessera.properties': 'auth.oidc.requireAudience=false\n',
+        'smtpserver.xml': smtpXml(smtpBlock('<auth><oidc><jwksURL>https://idp.test/jwks</jwksURL></oidc></auth>')),
+      },
+      { file: 'smtpserver.xml', key: 'smtpserver[1].auth.oidc.aud', includes: ['SECURITY'] },
+    );
+    assert.deepEqual(smtp(loaded).auth.oidc?.aud, []);
+  });
 
   it('a <handlerchain> with handlers Tessera does not run is one warning naming them', async () => {
     const loaded = await expectWarning(

@@ -54,7 +54,7 @@ describe('usersrepository.xml', () => {
     });
   });
 
-  it('LDAP defaults and the short class name', async () => {
+  it("LDAP defaults and the short class name; virtual hosting off, James' default for LDAP", async () => {
     const l = await loadClean({ 'usersrepository.xml': `<usersrepository class="ldap" ${LDAP_REQUIRED}/>` });
     assert.deepEqual(l.config.users, {
       kind: 'ldap',
@@ -65,16 +65,114 @@ describe('usersrepository.xml', () => {
       connectionTimeout: 5000,
       readTimeout: 10000,
       startTLS: false,
-      enableVirtualHosting: true,
+      enableVirtualHosting: false,
     });
   });
 
-  for (const missing of ['ldapHost', 'userBase', 'userIdAttribute']) {
+  for (const missing of ['userBase', 'userIdAttribute']) {
     it(`LDAP without ${missing} is a start-up error`, async () => {
       const attrs = LDAP_REQUIRED.split(' ').filter((a) => !a.startsWith(`${missing}=`)).join(' ');
       await expectConfigError({ 'usersrepository.xml': ldap(attrs) }, { file: 'usersrepository.xml', key: `usersrepository@${missing}`, value: '', fix: `needs ${missing}="` });
     });
   }
+
+  it('LDAP without ldapHosts or ldapHost is a start-up error', async () => {
+    await expectConfigError(
+      { 'usersrepository.xml': ldap('userBase="ou=people,dc=test" userIdAttribute="uid"') },
+      { file: 'usersrepository.xml', key: 'usersrepository@ldapHosts', value: '', fix: 'needs ldapHosts="…" (or ldapHost)' },
+    );
+  });
+
+  it('ldapHost without a class selects LDAP, as James does (its LDAP module is chosen by ldapHost)', async () => {
+    const l = await loadClean({ 'usersrepository.xml': `<usersrepository name="LocalUsers" ${LDAP_REQUIRED}/>` });
+    assert.equal(l.config.users.kind, 'ldap');
+    const other = await expectWarning(
+      { 'usersrepository.xml': `<usersrepository name="LocalUsers" class="org.apache.james.user.jpa.JPAUsersRepository" ${LDAP_REQUIRED}/>` },
+      { file: 'usersrepository.xml', key: 'usersrepository@class', includes: ['is not used: ldapHost is set'] },
+    );
+    assert.equal(other.config.users.kind, 'ldap');
+  });
+
+  it("James' ldapHosts: a comma list of servers tried in order (fail-over)", async () => {
+    const l = await loadClean({ 'usersrepository.xml': ldap('ldapHosts="ldap://ldapServer1:389,ldaps://ldapServer2:636" userBase="ou=people,dc=test" userIdAttribute="uid"') });
+    assert.equal(l.config.users.kind, 'ldap');
+    if (l.config.users.kind === 'ldap') assert.deepEqual(l.config.users.ldapHost, ['ldap://ldapServer1:389', 'ldaps://ldapServer2:636']);
+  });
+
+  it('ldapHosts replaces ldapHost, as in James, and says so', async () => {
+    const l = await expectWarning(
+      { 'usersrepository.xml': ldap('ldapHosts="ldap://new1:389,ldap://new2:389" ldapHost="ldap://old:389" userBase="ou=people,dc=test" userIdAttribute="uid"') },
+      { file: 'usersrepository.xml', key: 'usersrepository@ldapHost', includes: ['ignored because ldapHosts is set'] },
+    );
+    if (l.config.users.kind === 'ldap') assert.deepEqual(l.config.users.ldapHost, ['ldap://new1:389', 'ldap://new2:389']);
+  });
+
+  it("James' <supportsVirtualHosting> sets the LDAP default; <enableVirtualHosting> wins over it", async () => {
+    const on = await loadClean({ 'usersrepository.xml': ldap(LDAP_REQUIRED, '<supportsVirtualHosting>true</supportsVirtualHosting>') });
+    assert.equal(on.config.users.enableVirtualHosting, true);
+    const off = await loadClean({ 'usersrepository.xml': ldap(LDAP_REQUIRED, '<supportsVirtualHosting>true</supportsVirtualHosting><enableVirtualHosting>false</enableVirtualHosting>') });
+    assert.equal(off.config.users.enableVirtualHosting, false);
+  });
+
+  it("virtual hosting defaults per James repository class: JPA and memory off, Cassandra and Postgres on, no class on", async () => {
+    const vh = async (cls: string): Promise<boolean> =>
+      (await loadClean({ 'usersrepository.xml': `<usersrepository name="LocalUsers"${cls}/>` })).config.users.enableVirtualHosting;
+    assert.equal(await vh(' class="org.apache.james.user.jpa.JPAUsersRepository"'), false);
+    assert.equal(await vh(' class="org.apache.james.user.memory.MemoryUsersRepository"'), false);
+    assert.equal(await vh(' class="org.apache.james.user.cassandra.CassandraUsersRepository"'), true);
+    assert.equal(await vh(' class="org.apache.james.user.postgres.PostgresUsersRepository"'), true);
+    assert.equal(await vh(''), true);
+  });
+
+  it("James' group restriction: member attribute and group DNs", async () => {
+    const l = await loadClean({
+      'usersrepository.xml': ldap(LDAP_REQUIRED, '<restriction memberAttribute="uniqueMember"><group>cn=mail,ou=groups,dc=test</group><group>cn=staff,ou=groups,dc=test</group></restriction>'),
+    });
+    assert.equal(l.config.users.kind, 'ldap');
+    if (l.config.users.kind === 'ldap') {
+      assert.deepEqual(l.config.users.restriction, { memberAttribute: 'uniqueMember', groups: ['cn=mail,ou=groups,dc=test', 'cn=staff,ou=groups,dc=test'] });
+    }
+  });
+
+  it('a restriction James would drop (no memberAttribute, or no group) is a start-up error, not an open door', async () => {
+    await expectConfigError(
+      { 'usersrepository.xml': ldap(LDAP_REQUIRED, '<restriction><group>cn=mail,ou=groups,dc=test</group></restriction>') },
+      { file: 'usersrepository.xml', key: 'usersrepository.restriction@memberAttribute', value: '', fix: 'let every user in' },
+    );
+    await expectConfigError(
+      { 'usersrepository.xml': ldap(LDAP_REQUIRED, '<restriction memberAttribute="member"/>') },
+      { file: 'usersrepository.xml', key: 'usersrepository.restriction.group', value: '', fix: 'list at least one <group>DN</group>' },
+    );
+  });
+
+  it("James' resolveLocalPartAttribute", async () => {
+    const l = await loadClean({ 'usersrepository.xml': ldap(`${LDAP_REQUIRED} resolveLocalPartAttribute="uid"`, '<supportsVirtualHosting>true</supportsVirtualHosting>') });
+    if (l.config.users.kind === 'ldap') assert.equal(l.config.users.resolveLocalPartAttribute, 'uid');
+  });
+
+  it('trustAllCerts="true" is a start-up error (certificates are always checked); false is accepted', async () => {
+    await expectConfigError(
+      { 'usersrepository.xml': ldap(`${LDAP_REQUIRED} trustAllCerts="true"`) },
+      { file: 'usersrepository.xml', key: 'usersrepository@trustAllCerts', value: 'true', fix: 'NODE_EXTRA_CA_CERTS' },
+    );
+    await loadClean({ 'usersrepository.xml': ldap(`${LDAP_REQUIRED} trustAllCerts="false"`) });
+  });
+
+  it("James' administrators: the <administratorIds> list, for the embedded and the LDAP repository", async () => {
+    const list = '<administratorIds><administratorId>Admin1@domain.tld</administratorId><administratorId>admin2@domain.tld</administratorId></administratorIds>';
+    const embedded = await loadClean({ 'usersrepository.xml': `<usersrepository name="LocalUsers"><enableVirtualHosting>true</enableVirtualHosting>${list}</usersrepository>` });
+    assert.deepEqual(embedded.config.users.administratorIds, ['admin1@domain.tld', 'admin2@domain.tld']);
+    const directory = await loadClean({ 'usersrepository.xml': ldap(LDAP_REQUIRED, list) });
+    assert.deepEqual(directory.config.users.administratorIds, ['admin1@domain.tld', 'admin2@domain.tld']);
+  });
+
+  it("a single <administratorId> replaces the list, as in James; LDAP's administratorId attribute adds one", async () => {
+    const l = await expectWarning(
+      { 'usersrepository.xml': ldap(`${LDAP_REQUIRED} administratorId="root@domain.tld"`, '<administratorId>boss@domain.tld</administratorId><administratorIds><administratorId>other@domain.tld</administratorId></administratorIds>') },
+      { file: 'usersrepository.xml', key: 'usersrepository.administratorIds', includes: ['ignored because usersrepository.administratorId is set'] },
+    );
+    assert.deepEqual(l.config.users.administratorIds, ['boss@domain.tld', 'root@domain.tld']);
+  });
 
   it('LDAP host that is not an ldap:// URL', async () => {
     await expectConfigError(

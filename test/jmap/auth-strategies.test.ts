@@ -1,5 +1,5 @@
-// JMAP authentication strategies: X-User trusted only from configured proxies (with the shared
-// secret when configured), configuration errors, challenge lists.
+// JMAP authentication strategies: X-User trusted with the shared secret (James' xUser.secret) and/or
+// only from configured proxies, configuration errors, challenge lists.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
@@ -11,15 +11,8 @@ test('X-User with neither trusted proxies nor a secret is a start-up error namin
   const users = { lookup: async () => undefined };
   assert.throws(
     () => new XUserStrategy({ headerName: 'X-User', trustedProxies: [], secrets: [] }, users, createLogger('silent'), 'conf/jmap.properties'),
-    (err: unknown) => err instanceof XUserMisconfiguredError && /conf\/jmap\.properties/.test(err.message) && /trustedProxies/.test(err.message),
-  );
-});
-
-test('X-User with a secret but no trusted proxies is a start-up error: a secret alone is not enough', () => {
-  const users = { lookup: async () => ({ username: 'alice@example.org' }) };
-  assert.throws(
-    () => new XUserStrategy({ headerName: 'X-User', trustedProxies: [], secrets: ['s3cret'] }, users, createLogger('silent'), 'conf/jmap.properties'),
-    (err: unknown) => err instanceof XUserMisconfiguredError && /trustedProxies/.test(err.message),
+    (err: unknown) =>
+      err instanceof XUserMisconfiguredError && /conf\/jmap\.properties/.test(err.message) && /xUser\.secret/.test(err.message) && /trustedProxies/.test(err.message),
   );
 });
 
@@ -42,7 +35,10 @@ describe('X-User from a trusted proxy', () => {
   let trusted: Harness;
   let untrusted: Harness;
   let secret: Harness;
+  let secretOnly: Harness;
+  let secretElsewhere: Harness;
   const untrustedLog = captureLogger();
+  const secretElsewhereLog = captureLogger();
   before(async () => {
     trusted = await startHarness({ config: { strategies: ['xuser', 'basic'], xUser: { headerName: 'X-User', trustedProxies: ['127.0.0.0/8'], secrets: [] } } });
     untrusted = await startHarness({
@@ -50,11 +46,33 @@ describe('X-User from a trusted proxy', () => {
       config: { strategies: ['xuser', 'basic'], xUser: { headerName: 'X-User', trustedProxies: ['10.0.0.0/8', '2001:db8::/32'], secrets: [] } },
     });
     secret = await startHarness({ config: { strategies: ['xuser'], xUser: { headerName: 'X-Forwarded-User', trustedProxies: ['127.0.0.1/32'], secrets: ['s3cret', 'other'] } } });
+    secretOnly = await startHarness({ config: { strategies: ['xuser', 'basic'], xUser: { headerName: 'X-User', trustedProxies: [], secrets: ['s3cret'] } } });
+    secretElsewhere = await startHarness({
+      logger: secretElsewhereLog.logger,
+      config: { strategies: ['xuser'], xUser: { headerName: 'X-User', trustedProxies: ['10.0.0.0/8'], secrets: ['s3cret'] } },
+    });
   });
   after(async () => {
     await trusted.close();
     await untrusted.close();
     await secret.close();
+    await secretOnly.close();
+    await secretElsewhere.close();
+  });
+
+  test("a secret alone, as in James' example, is enough from any peer; without it the header is ignored", async () => {
+    const ok = await session(secretOnly, { 'X-User': 'alice@example.com', 'X-User-Secret': 's3cret' });
+    assert.equal(ok.status, 200);
+    assert.equal(((await ok.json()) as { username: string }).username, 'alice@example.com');
+    assert.equal((await session(secretOnly, { 'X-User': 'alice@example.com' })).status, 401);
+    assert.equal((await session(secretOnly, { 'X-User': 'alice@example.com', 'X-User-Secret': 's3cre' })).status, 401);
+    assert.equal((await session(secretOnly, { 'X-User': 'alice@example.com', 'X-User-Secret': 'S3CRET' })).status, 401, 'secrets are compared exactly');
+    assert.equal((await session(secretOnly, { Authorization: secretOnly.basic('alice@example.com') })).status, 200, 'Basic still applies');
+  });
+
+  test('with both a secret and trusted proxies, the secret does not stand in for the address', async () => {
+    assert.equal((await session(secretElsewhere, { 'X-User': 'alice@example.com', 'X-User-Secret': 's3cret' })).status, 401);
+    assert.ok(secretElsewhereLog.lines.some((l) => /untrusted peer/.test(l)));
   });
 
   test('is accepted from a peer in trustedProxies', async () => {

@@ -9,6 +9,8 @@ const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 const CTRL_A = b64('\x01');
 
 export const plainResponse = (user: string, password: string): string => b64(`\0${user}\0${password}`);
+/** SASL PLAIN naming an authorization identity: `user` authenticates and asks to act as `actAs`. */
+export const plainAsResponse = (actAs: string, user: string, password: string): string => b64(`${actAs}\0${user}\0${password}`);
 export const oauthBearerResponse = (user: string, token: string, port: number): string =>
   b64(`n,a=${user},\x01host=127.0.0.1\x01port=${port}\x01auth=Bearer ${token}\x01\x01`);
 export const xoauth2Response = (user: string, token: string): string => b64(`user=${user}\x01auth=Bearer ${token}\x01\x01`);

@@ -9,7 +9,7 @@ import { protocolFactories } from '../../src/server/protocols.js';
 import { runServe, type RunningServer } from '../../src/server/serve.js';
 import type { ProtocolServer } from '../../src/core/protocol.js';
 import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
-import { boundPort, jmapProperties, oidcXml, xmlEscape } from '../support/tessera-conf.js';
+import { boundPort, jmapProperties, oidcXml, RELAXED_LOGIN_THROTTLE, xmlEscape } from '../support/tessera-conf.js';
 import { startSlapd, type SlapdServer, type SlapdUser } from '../support/slapd.js';
 import { CapturedOutput } from '../server/capture.js';
 
@@ -49,12 +49,8 @@ async function writeConf(confDir: string, dataDir: string, domain: string, slapd
       'shutdown.timeout=2',
       'devIdp.enabled=false',
       'demo.seed=false',
-      // These tests send dozens of deliberately wrong logins from one address (injection-shaped
-      // names); throttling is tested in test/e2e/login-throttle.test.ts, not here.
-      'auth.throttle.address.freeFailures=1000',
-      'auth.throttle.address.blockAfter=100000',
-      'auth.throttle.user.freeFailures=1000',
-      'auth.throttle.user.blockAfter=100000',
+      // These tests send dozens of deliberately wrong logins from one address (injection-shaped names).
+      ...RELAXED_LOGIN_THROTTLE,
       '',
     ].join('\n'),
   );

@@ -36,6 +36,8 @@ export interface TestIdpOptions {
   accessTokenTtlSeconds?: number;
   /** 'jwt' (default) or 'opaque' (introspection-only tokens, revocable at the provider). */
   accessTokenFormat?: 'jwt' | 'opaque';
+  /** Opaque tokens for the userinfo endpoint (no audience), checked by introspection and userinfo. */
+  userinfoTokens?: boolean;
   /** Extra client metadata, e.g. { backchannel_logout_uri, backchannel_logout_session_required: true }. */
   clientMetadata?: Record<string, unknown>;
 }
@@ -65,6 +67,9 @@ export class TestIdp {
   }
   get revocationUrl(): string {
     return `${this.issuer}/token/revocation`;
+  }
+  get userinfoUrl(): string {
+    return `${this.issuer}/me`;
   }
   /** Client id Tessera is registered under at this provider (also the introspection client). */
   get clientId(): string {
@@ -192,6 +197,7 @@ export async function startTestIdp(options: TestIdpOptions): Promise<TestIdp> {
     scope,
     accessTokenTtlSeconds: options.accessTokenTtlSeconds,
     accessTokenFormat: options.accessTokenFormat,
+    userinfoTokens: options.userinfoTokens,
     clientMetadata: options.clientMetadata,
   });
   await idp.start();

@@ -5,6 +5,17 @@ import type { RunningServer } from '../../src/server/serve.js';
 import type { ProtocolServer } from '../../src/core/protocol.js';
 import type { TestIdp } from './oidc-provider.js';
 
+/**
+ * tessera.properties lines that keep the login throttle out of the way, for tests that send many
+ * deliberately wrong logins from one address (throttling has its own test, test/e2e/login-throttle).
+ */
+export const RELAXED_LOGIN_THROTTLE: readonly string[] = [
+  'auth.throttle.address.freeFailures=1000',
+  'auth.throttle.address.blockAfter=100000',
+  'auth.throttle.user.freeFailures=1000',
+  'auth.throttle.user.blockAfter=100000',
+];
+
 export function xmlEscape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }

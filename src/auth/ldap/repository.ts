@@ -1,6 +1,8 @@
 // The read-only LDAP users repository, compatible with James' ReadOnlyUsersLDAPRepository: users are
 // entries under `userBase` whose `userIdAttribute` holds the user name (the full address with
 // virtual hosting); passwords are checked by binding as the user's DN, never by reading a hash.
+// James' group `restriction` keeps out entries that belong to none of its groups, and
+// `resolveLocalPartAttribute` finds a user by a name without `@` in that attribute instead.
 import type { ConnectionOptions } from 'node:tls';
 import { FilterParser, NoSuchObjectError, ResultCodeError, type Entry } from 'ldapts';
 import type { LdapUsersConfig } from '../../config/types.js';
@@ -16,6 +18,7 @@ import { LdapConnector, parseEndpoint } from './connector.js';
 import { LdapConfigError, describeError, isBindRejection } from './errors.js';
 import { listFilter, userFilter, validateFilterSettings, type FilterSettings } from './filters.js';
 import { LdapConnectionPool } from './pool.js';
+import { normalizeDn, restrictedMembers } from './groups.js';
 
 /** Settings usersrepository.xml has no attribute for. */
 export interface LdapRepositoryOptions {
@@ -89,6 +92,13 @@ class LdapUsersRepository implements UsersRepository {
     this.virtualHosting = cfg.enableVirtualHosting;
     this.filters = { userObjectClass: cfg.userObjectClass, userIdAttribute: cfg.userIdAttribute, filter: cfg.filter };
     validateFilterSettings(this.filters);
+    if (cfg.resolveLocalPartAttribute !== undefined) {
+      validateFilterSettings({ ...this.filters, userIdAttribute: cfg.resolveLocalPartAttribute });
+    }
+    if (cfg.restriction) {
+      validateFilterSettings({ ...this.filters, userIdAttribute: cfg.restriction.memberAttribute });
+      if (cfg.restriction.groups.length === 0) throw new LdapConfigError('the group restriction lists no <group>');
+    }
     const d = LDAP_REPOSITORY_DEFAULTS;
     const now = options.now ?? Date.now;
     this.readTimeoutMs = cfg.readTimeout > 0 ? cfg.readTimeout : d.readTimeoutMs;
@@ -141,8 +151,10 @@ class LdapUsersRepository implements UsersRepository {
 
   async list(): Promise<UserRecord[]> {
     const entries = await this.search(listFilter(this.filters), { paged: { pageSize: LIST_PAGE_SIZE } });
+    const members = this.cfg.restriction ? await this.restrictionMembers() : undefined;
     const names = new Set<string>();
     for (const entry of entries) {
+      if (members && !members.has(normalizeDn(entry.dn))) continue;
       const first = attributeValues(entry, this.cfg.userIdAttribute)[0];
       if (first !== undefined) names.add(canonical(first));
     }
@@ -188,24 +200,61 @@ class LdapUsersRepository implements UsersRepository {
   }
 
   private async searchUser(username: string): Promise<FoundUser | undefined> {
+    // As James: a name without `@` is looked up in resolveLocalPartAttribute when one is configured;
+    // the user is then named by the entry's userIdAttribute (the full address).
+    const byLocalPart = this.cfg.resolveLocalPartAttribute !== undefined && !username.includes('@');
+    const searchAttribute = byLocalPart ? (this.cfg.resolveLocalPartAttribute as string) : this.cfg.userIdAttribute;
     // Size limit 2: one entry is the answer, a second one means the name is ambiguous.
-    const entries = await this.search(userFilter(this.filters, username), { sizeLimit: 2 });
+    const entries = await this.search(userFilter({ ...this.filters, userIdAttribute: searchAttribute }, username), { sizeLimit: 2 });
     let found: FoundUser | undefined;
     if (entries.length > 1) {
       this.logger.error(
         { user: username, dns: entries.map((e) => e.dn) },
-        `several LDAP entries have this ${this.cfg.userIdAttribute}; refusing the user until the directory is fixed`,
+        `several LDAP entries have this ${searchAttribute}; refusing the user until the directory is fixed`,
       );
     } else if (entries.length === 1) {
       const entry = entries[0] as Entry;
       const values = attributeValues(entry, this.cfg.userIdAttribute);
       // A multi-valued id attribute: the value that was asked for, in the directory's spelling.
       const asked = canonical(username);
-      const name = values.find((v) => canonical(v) === asked) ?? values[0] ?? username;
-      found = { username: canonical(name), dn: entry.dn };
+      const name = values.find((v) => canonical(v) === asked) ?? values[0];
+      if (name === undefined) {
+        this.logger.warn({ user: username, dn: entry.dn }, `the LDAP entry has no ${this.cfg.userIdAttribute}; it cannot be a user`);
+      } else if (await this.passesRestriction(entry.dn)) {
+        found = { username: canonical(name), dn: entry.dn };
+      } else {
+        this.logger.info({ user: username, dn: entry.dn }, 'LDAP entry is in none of the restriction groups; not a user');
+      }
     }
     this.cache.set(username, found ?? null);
     return found;
+  }
+
+  private async passesRestriction(dn: string): Promise<boolean> {
+    if (!this.cfg.restriction) return true;
+    return (await this.restrictionMembers()).has(normalizeDn(dn));
+  }
+
+  /** Member DNs of the restriction's groups, read from the directory each time (as James does). */
+  private restrictionMembers(): Promise<Set<string>> {
+    const restriction = this.cfg.restriction;
+    if (!restriction) return Promise.resolve(new Set());
+    return restrictedMembers(restriction, async (groupDn, memberAttribute) => {
+      try {
+        const result = await this.searchPool.use((client) =>
+          client.search(groupDn, { scope: 'base', filter: '(objectClass=*)', attributes: [memberAttribute], timeLimit: Math.ceil(this.readTimeoutMs / 1000) }),
+        );
+        const entry = result.searchEntries[0];
+        return entry ? attributeValues(entry, memberAttribute) : [];
+      } catch (err) {
+        if (err instanceof NoSuchObjectError) {
+          // A deleted group lets none of its former members in; the others keep working.
+          this.logger.error({ group: groupDn }, 'LDAP restriction group does not exist; it has no members');
+          return [];
+        }
+        throw this.unavailable(`read of restriction group "${groupDn}"`, err);
+      }
+    });
   }
 
   private async search(filter: string, extra: { sizeLimit?: number; paged?: { pageSize: number } }): Promise<Entry[]> {

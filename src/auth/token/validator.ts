@@ -1,7 +1,9 @@
 // Validates bearer tokens for one configured provider (one `oidc` block). Order as in James: the local
-// JWT check, then RFC 7662 introspection if configured, else userinfo if configured. Opaque (non-JWT)
-// tokens are accepted only through introspection. Outages are *temporary* failures, never *invalid*
-// and never success.
+// JWT check, then RFC 7662 introspection if configured, else userinfo if configured (jmap.properties
+// asks userinfo as well, as James' JMAP OidcAuthenticationStrategy does). Opaque (non-JWT) tokens are
+// accepted only through introspection; so is every token when no key source (jwksURL or discovery) is
+// configured, as James' JMAP strategy checks tokens by introspection alone. Outages are *temporary*
+// failures, never *invalid* and never success.
 import { createHash } from 'node:crypto';
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { OidcConfig } from '../../config/types.js';
@@ -68,6 +70,8 @@ export class OidcTokenValidator implements TokenValidator {
   private readonly discovery: DiscoveryCache | undefined;
   readonly jwks: JwksCache;
   private readonly results: ExpiringLru<TokenIdentity>;
+  /** Longest a positive result is reused (it never outlives the token's exp either). */
+  private readonly resultTtlMs: number;
 
   constructor(
     private readonly config: OidcConfig,
@@ -83,7 +87,9 @@ export class OidcTokenValidator implements TokenValidator {
       ? new DiscoveryCache(config.oidcConfigurationURL, this.http, timing, s.now)
       : undefined;
     this.jwks = new JwksCache(() => this.jwksUrl(), this.http, { ...timing, cooldownMs: s.jwksCooldownMs }, s.now);
-    this.results = new ExpiringLru(s.resultCacheSize, s.now);
+    // jmap.properties' oidc.token.cache.* (James' names) bound this provider's cache.
+    this.resultTtlMs = config.cache?.ttlMs ?? s.resultCacheTtlMs;
+    this.results = new ExpiringLru(config.cache?.maxEntries ?? s.resultCacheSize, s.now);
   }
 
   async validate(token: string, options: ValidateOptions = {}): Promise<TokenVerdict> {
@@ -96,8 +102,8 @@ export class OidcTokenValidator implements TokenValidator {
     try {
       const identity = await this.check(token);
       const nowMs = this.settings.now();
-      const expiry = identity.expiresAt !== undefined ? identity.expiresAt * 1000 : nowMs + this.settings.resultCacheTtlMs;
-      this.results.set(key, identity, Math.min(expiry, nowMs + this.settings.resultCacheTtlMs));
+      const expiry = identity.expiresAt !== undefined ? identity.expiresAt * 1000 : nowMs + this.resultTtlMs;
+      this.results.set(key, identity, Math.min(expiry, nowMs + this.resultTtlMs));
       return { ok: true, identity };
     } catch (err) {
       this.results.delete(key);
@@ -126,11 +132,12 @@ export class OidcTokenValidator implements TokenValidator {
   }
 
   private async check(token: string): Promise<TokenIdentity> {
-    const jwtClaims = looksLikeJwt(token) ? await this.verifyJwt(token) : undefined;
+    const jwtClaims = this.hasKeySource() && looksLikeJwt(token) ? await this.verifyJwt(token) : undefined;
     if (!jwtClaims && !this.config.introspection) throw new TokenRejected('opaque token and no introspection configured');
 
     let claims: Record<string, unknown> = jwtClaims ?? {};
     let expiresAt = typeof claims.exp === 'number' ? claims.exp : undefined;
+    const userinfo = this.config.userinfo;
     if (this.config.introspection) {
       const answer = await introspectToken(token, this.config.introspection, this.http);
       if (!answer.active) throw new TokenRejected('introspection: token not active');
@@ -138,10 +145,9 @@ export class OidcTokenValidator implements TokenValidator {
       if (!jwtClaims) await this.checkIntrospectedClaims(claims);
       const introspectedExp = answer.claims.exp;
       if (typeof introspectedExp === 'number') expiresAt = expiresAt === undefined ? introspectedExp : Math.min(expiresAt, introspectedExp);
-    } else if (this.config.userinfo) {
-      const answer = await fetchUserinfo(token, this.config.userinfo.url, this.http);
-      if (!answer.accepted) throw new TokenRejected('userinfo refused the token');
-      claims = this.mergeConfirming(claims, answer.claims, 'userinfo');
+      if (userinfo?.withIntrospection) claims = await this.confirmWithUserinfo(token, userinfo.url, claims, true);
+    } else if (userinfo) {
+      claims = await this.confirmWithUserinfo(token, userinfo.url, claims, false);
     }
 
     const missing = missingScopes(this.config.scope, claims);
@@ -186,6 +192,22 @@ export class OidcTokenValidator implements TokenValidator {
     throw lastError;
   }
 
+  /**
+   * Asks userinfo about the token. `namesUser`: as James' JMAP strategy, which takes the user from
+   * userinfo, the answer must carry the user claim.
+   */
+  private async confirmWithUserinfo(token: string, url: string, claims: Record<string, unknown>, namesUser: boolean): Promise<Record<string, unknown>> {
+    const answer = await fetchUserinfo(token, url, this.http);
+    if (!answer.accepted) throw new TokenRejected('userinfo refused the token');
+    if (namesUser && userClaim(answer.claims, this.config.claim) === undefined) throw new TokenRejected(`userinfo: claim ${this.config.claim} missing`);
+    return this.mergeConfirming(claims, answer.claims, 'userinfo');
+  }
+
+  /** Whether JWTs can be checked locally: a JWKS URL or a discovery document is configured. */
+  private hasKeySource(): boolean {
+    return this.config.jwksURL !== undefined || this.config.oidcConfigurationURL !== undefined;
+  }
+
   /** Claims from introspection/userinfo may add to the JWT's but must not contradict its user claim. */
   private mergeConfirming(base: Record<string, unknown>, extra: Record<string, unknown>, source: string): Record<string, unknown> {
     const claim = this.config.claim;
@@ -201,7 +223,9 @@ export class OidcTokenValidator implements TokenValidator {
   private async checkIntrospectedClaims(claims: Record<string, unknown>): Promise<void> {
     const nowSec = this.settings.now() / 1000;
     const leeway = this.settings.clockToleranceSeconds;
-    if (typeof claims.exp === 'number' && claims.exp + leeway <= nowSec) throw new TokenRejected('token expired');
+    // As James' JMAP strategy: without an expiry, nothing bounds how long the token would be trusted.
+    if (typeof claims.exp !== 'number') throw new TokenRejected('introspection answer has no exp');
+    if (claims.exp + leeway <= nowSec) throw new TokenRejected('token expired');
     if (typeof claims.nbf === 'number' && claims.nbf - leeway > nowSec) throw new TokenRejected('token not yet valid');
     if (!audienceMatches(this.config.aud, claims)) throw new TokenRejected('audience mismatch');
     const issuer = await this.expectedIssuer().catch(() => undefined);

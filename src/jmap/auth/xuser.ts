@@ -1,7 +1,8 @@
 // X-User (an API gateway such as Krakend or APISIX authenticates and names the user in a header).
-// The header is an identity claim anyone can type, so it is believed only from a configured proxy
-// address and, when secrets are set, with a matching shared secret; otherwise it is ignored and
-// the attempt logged, and the request falls through to the other strategies.
+// The header is an identity claim anyone can type, so it is believed only with a matching shared
+// secret in X-User-Secret (James' authentication.strategy.rfc8621.xUser.secret, a comma list) and/or
+// from a configured proxy address, whichever are set; otherwise it is ignored and the attempt logged,
+// and the request falls through to the other strategies, as in James.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../../log/logger.js';
 import type { JmapConfig } from '../../config/types.js';
@@ -20,7 +21,8 @@ function digest(s: string): Buffer {
 
 export class XUserStrategy implements AuthStrategy {
   readonly name = 'xuser';
-  private readonly proxies: CidrList;
+  /** Undefined: any peer, as long as it presents a secret. */
+  private readonly proxies: CidrList | undefined;
   private readonly secretDigests: Buffer[];
   private readonly headerName: string;
   /** Last warning time per peer: a client repeating the header must not flood the log. */
@@ -32,17 +34,16 @@ export class XUserStrategy implements AuthStrategy {
     private readonly logger: Logger,
     source: string,
   ) {
-    // The header is believed only from the API gateway's addresses: a shared secret alone would let
-    // any peer that learns it (logs, a leaked gateway config) claim any user, so it is an addition
-    // to the trusted-proxy list, never a replacement for it.
-    if (config.trustedProxies.length === 0) {
+    // With neither a secret nor a proxy list anyone could claim any user: James only warns, Tessera
+    // refuses (the configuration loader already did, naming the key).
+    if (config.trustedProxies.length === 0 && config.secrets.length === 0) {
       throw new XUserMisconfiguredError(
-        `${source}: X-User authentication needs authentication.strategy.rfc8621.xUser.trustedProxies ` +
-          `(the CIDRs of your API gateway; authentication.strategy.rfc8621.xUser.secret may be added); ` +
-          `without it anyone could claim any user`,
+        `${source}: X-User authentication needs authentication.strategy.rfc8621.xUser.secret (the X-User-Secret ` +
+          `your gateway sends) and/or authentication.strategy.rfc8621.xUser.trustedProxies (its addresses); ` +
+          `without either, anyone could claim any user`,
       );
     }
-    this.proxies = new CidrList(config.trustedProxies);
+    this.proxies = config.trustedProxies.length > 0 ? new CidrList(config.trustedProxies) : undefined;
     this.secretDigests = config.secrets.map(digest);
     this.headerName = config.headerName.toLowerCase();
   }
@@ -73,7 +74,7 @@ export class XUserStrategy implements AuthStrategy {
   async authenticate(req: HttpAuthRequest): Promise<StrategyOutcome> {
     const claimed = headerValue(req, this.headerName);
     if (claimed === undefined) return { kind: 'notApplicable' };
-    if (!this.proxies.contains(req.peer)) {
+    if (this.proxies && !this.proxies.contains(req.peer)) {
       this.warn(req.peer, 'JMAP identity header from an untrusted peer ignored');
       return { kind: 'notApplicable' };
     }
