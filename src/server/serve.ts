@@ -8,6 +8,7 @@ import type { LogLevel, TesseraConfig } from '../config/types.js';
 import { createLogger, stderrLogDestination, type Logger } from '../log/logger.js';
 import { formatBanner } from './banner.js';
 import type { ProtocolFactory, SelfSignedCertificate, ServerContext } from './context.js';
+import { lockDataDirectory } from './data-lock.js';
 import { seedDemoUser } from './demo-user.js';
 import { StartupError } from './errors.js';
 import { ResourceRegistry } from './resources.js';
@@ -75,16 +76,29 @@ export async function runServe(options: ServeOptions): Promise<RunningServer> {
   };
   const confDir = resolve(options.confDir);
   const { config, warnings } = await loadConfig(confDir, { env: io.env });
+  // Before anything under the data directory is opened or written: a second server on the same
+  // directory stops here, with one line naming the first one.
+  const lock = lockDataDirectory(config.settings.dataDir);
   const logger = createLogger(options.logLevel ?? config.settings.logLevel, io.logDestination);
   for (const w of warnings) logger.warn({ file: w.file, key: w.key }, w.message);
 
-  const opened: OpenedUsers = await openUsers(config, logger);
+  let opened: OpenedUsers;
+  try {
+    opened = await openUsers(config, logger);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
   const resources = new ResourceRegistry(logger);
   const started: ProtocolServer[] = [];
   const cleanup = async (deadline: Date): Promise<void> => {
-    await stopServers(started.splice(0).reverse(), deadline, logger);
-    await resources.closeAll();
-    await opened.close();
+    try {
+      await stopServers(started.splice(0).reverse(), deadline, logger);
+      await resources.closeAll();
+      await opened.close();
+    } finally {
+      lock.release();
+    }
   };
 
   try {
