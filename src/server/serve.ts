@@ -9,7 +9,7 @@ import { createLogger, stderrLogDestination, type Logger } from '../log/logger.j
 import { formatBanner } from './banner.js';
 import type { ProtocolFactory, SelfSignedCertificate, ServerContext } from './context.js';
 import { lockDataDirectory } from './data-lock.js';
-import { seedDemoUser } from './demo-user.js';
+import { demoUserResource, seedDemoUser } from './demo-user.js';
 import { StartupError } from './errors.js';
 import { ResourceRegistry } from './resources.js';
 import { ensureSelfSignedCertificate } from './self-signed.js';
@@ -109,16 +109,6 @@ export async function runServe(options: ServeOptions): Promise<RunningServer> {
       applySelfSigned(config, selfSigned);
     }
 
-    if (!opened.users.readOnly) {
-      const demo = await seedDemoUser(opened.embedded, config, logger);
-      if (demo) {
-        io.stdout.write(
-          `Created the demo user ${demo.username} with password: ${demo.password}\n` +
-            `  (shown only this once; change it with: tessera user passwd ${demo.username} --conf ${confDir})\n`,
-        );
-      }
-    }
-
     const context: ServerContext = {
       config,
       logger,
@@ -143,6 +133,18 @@ export async function runServe(options: ServeOptions): Promise<RunningServer> {
       }
       started.push(server);
       logger.info({ server: server.name, addresses: server.describe() }, 'listening');
+    }
+
+    // Only now that every listener is bound: a failed start leaves the one-time password unused.
+    if (!opened.users.readOnly) {
+      const demo = await seedDemoUser(opened.embedded, config, logger);
+      if (demo) {
+        (await context.use(demoUserResource)).username = demo.username;
+        io.stdout.write(
+          `Created the demo user ${demo.username} with password: ${demo.password}\n` +
+            `  (shown only this once; change it with: tessera user passwd ${demo.username} --conf ${confDir})\n`,
+        );
+      }
     }
 
     io.stdout.write(
