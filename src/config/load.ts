@@ -18,6 +18,11 @@ import { loadUsersFile } from './users.js';
 export interface ConfigWarning { file: string; key: string; message: string }
 export interface LoadedConfig { config: TesseraConfig; warnings: ConfigWarning[] }
 
+/** tessera.properties alone: where the data is, and Tessera's own settings. */
+export type SettingsConfig = Pick<TesseraConfig, 'confDir' | 'settings' | 'control' | 'authThrottle'>;
+/** What the users, domains and mailbox commands need: the settings plus how users and domains are kept. */
+export type DirectoryConfig = SettingsConfig & Pick<TesseraConfig, 'users' | 'domains'>;
+
 const CONF_FILES = {
   imap: 'imapserver.xml',
   smtp: 'smtpserver.xml',
@@ -27,8 +32,13 @@ const CONF_FILES = {
   settings: 'tessera.properties',
 } as const;
 
-export async function loadConfig(confDir: string, options?: { env?: NodeJS.ProcessEnv }): Promise<LoadedConfig> {
-  const env = options?.env ?? process.env;
+interface ConfReader {
+  dir: string;
+  warnings: ConfigWarning[];
+  ctx(name: string): FileContext;
+}
+
+async function openConfDir(confDir: string): Promise<ConfReader> {
   const dir = path.resolve(confDir);
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory()) {
@@ -41,22 +51,52 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
     });
   }
   const warnings: ConfigWarning[] = [];
-  const ctx = (name: string): FileContext => new FileContext(dir, name, warnings);
+  return { dir, warnings, ctx: (name) => new FileContext(dir, name, warnings) };
+}
 
-  const settingsCtx = ctx(CONF_FILES.settings);
-  const { settings, control, authThrottle } = loadSettingsFile(settingsCtx, await readOptionalFile(settingsCtx), env);
-  const domainsCtx = ctx(CONF_FILES.domains);
+async function readSettings(conf: ConfReader, env: NodeJS.ProcessEnv): Promise<SettingsConfig> {
+  const settingsCtx = conf.ctx(CONF_FILES.settings);
+  return { confDir: conf.dir, ...loadSettingsFile(settingsCtx, await readOptionalFile(settingsCtx), env) };
+}
+
+async function readDirectory(conf: ConfReader, env: NodeJS.ProcessEnv): Promise<DirectoryConfig> {
+  const settings = await readSettings(conf, env);
+  const domainsCtx = conf.ctx(CONF_FILES.domains);
   const domains = loadDomainsFile(domainsCtx, await readOptionalFile(domainsCtx));
-  const usersCtx = ctx(CONF_FILES.users);
+  const usersCtx = conf.ctx(CONF_FILES.users);
   const users = loadUsersFile(usersCtx, await readOptionalFile(usersCtx));
+  return { ...settings, users, domains };
+}
 
-  const imapCtx = ctx(CONF_FILES.imap);
+/**
+ * Only tessera.properties (`tessera sessions`: the data directory's admin socket). The listener
+ * files are not read, so their warnings or errors do not get in the way of administration.
+ */
+export async function loadSettingsConfig(confDir: string, options?: { env?: NodeJS.ProcessEnv }): Promise<{ config: SettingsConfig; warnings: ConfigWarning[] }> {
+  const conf = await openConfDir(confDir);
+  return { config: await readSettings(conf, options?.env ?? process.env), warnings: conf.warnings };
+}
+
+/** tessera.properties, domainlist.xml and usersrepository.xml, for the user, domain, import and export commands. */
+export async function loadDirectoryConfig(confDir: string, options?: { env?: NodeJS.ProcessEnv }): Promise<{ config: DirectoryConfig; warnings: ConfigWarning[] }> {
+  const conf = await openConfDir(confDir);
+  return { config: await readDirectory(conf, options?.env ?? process.env), warnings: conf.warnings };
+}
+
+/** The whole directory, listeners included: what `tessera serve` runs. */
+export async function loadConfig(confDir: string, options?: { env?: NodeJS.ProcessEnv }): Promise<LoadedConfig> {
+  const env = options?.env ?? process.env;
+  const conf = await openConfDir(confDir);
+  const { settings, control, authThrottle, users, domains } = await readDirectory(conf, env);
+  const settingsCtx = conf.ctx(CONF_FILES.settings);
+
+  const imapCtx = conf.ctx(CONF_FILES.imap);
   const imapText = await readOptionalFile(imapCtx);
   const imap = imapText === undefined ? [] : await loadImapFile(imapCtx, imapText);
-  const smtpCtx = ctx(CONF_FILES.smtp);
+  const smtpCtx = conf.ctx(CONF_FILES.smtp);
   const smtpText = await readOptionalFile(smtpCtx);
   const smtp = smtpText === undefined ? [] : await loadSmtpFile(smtpCtx, smtpText);
-  const jmapCtx = ctx(CONF_FILES.jmap);
+  const jmapCtx = conf.ctx(CONF_FILES.jmap);
   const jmap = await loadJmapFile(jmapCtx, await readOptionalFile(jmapCtx));
 
   const uses: BindUse[] = [];
@@ -72,5 +112,5 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
   if (controlHttpActive({ control, jmap, imap, smtp })) uses.push({ address: control.http.bind, file: settingsCtx.display, key: 'control.http.bind' });
   checkDuplicateBinds(uses);
 
-  return { config: { confDir: dir, settings, control, authThrottle, imap, smtp, jmap, users, domains }, warnings };
+  return { config: { confDir: conf.dir, settings, control, authThrottle, imap, smtp, jmap, users, domains }, warnings: conf.warnings };
 }

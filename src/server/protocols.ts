@@ -91,6 +91,7 @@ export const sessionsResource = sharedResource<SessionControl>(
       logger: ctx.logger.child({ component: 'sessions' }),
       oidc: oidcBlocksOf(ctx.config),
       auth: await ctx.use(authResource),
+      users: ctx.users,
     });
     await control.start();
     return control;
