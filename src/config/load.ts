@@ -9,6 +9,7 @@ import { displayPath, FileContext, readOptionalFile } from './context.js';
 import { loadDomainsFile } from './domains.js';
 import { ConfigError } from './errors.js';
 import { loadJmapFile } from './jmap.js';
+import { loadMailetContainerFile } from './mailetcontainer.js';
 import { loadImapFile, loadSmtpFile } from './listener-file.js';
 import { loadSettingsFile } from './settings.js';
 import { controlHttpActive } from './control.js';
@@ -30,6 +31,7 @@ const CONF_FILES = {
   users: 'usersrepository.xml',
   domains: 'domainlist.xml',
   settings: 'tessera.properties',
+  mailet: 'mailetcontainer.xml',
 } as const;
 
 interface ConfReader {
@@ -89,6 +91,12 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
   const conf = await openConfDir(confDir);
   const { settings, control, authThrottle, users, domains } = await readDirectory(conf, env);
   const settingsCtx = conf.ctx(CONF_FILES.settings);
+  // tessera.properties `postmaster` wins over James' <postmaster> (both name the same thing).
+  const mailetCtx = conf.ctx(CONF_FILES.mailet);
+  const jamesPostmaster = loadMailetContainerFile(mailetCtx, await readOptionalFile(mailetCtx), domains.defaultDomain);
+  if (settings.postmaster === undefined && jamesPostmaster !== undefined) settings.postmaster = jamesPostmaster;
+  // As in James, a postmaster without a domain is in the default domain.
+  if (settings.postmaster !== undefined && !settings.postmaster.includes('@')) settings.postmaster = `${settings.postmaster}@${domains.defaultDomain}`;
 
   const imapCtx = conf.ctx(CONF_FILES.imap);
   const imapText = await readOptionalFile(imapCtx);

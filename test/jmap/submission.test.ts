@@ -81,6 +81,29 @@ test('Identity/set may not add another sender address', async () => {
   assert.equal(r.notCreated.bad.type, 'forbiddenFrom');
 });
 
+test('subaddresses: an identity may use one, a submission may send from one, and one reaches its local user', async () => {
+  const [[, ids]] = (await call(h, [['Identity/set', { accountId: ALICE, create: {
+    news: { name: 'Alice (newsletter)', email: 'Alice+News@example.com' },
+    other: { name: 'Not Alice', email: 'bob+alice@example.com' },
+  } }, '0']], USING_SUB)) as any;
+  assert.ok(ids.created?.news?.id, JSON.stringify(ids));
+  assert.equal(ids.notCreated.other.type, 'forbiddenFrom');
+
+  const viaIdentity = await draft({ from: [{ email: 'alice+news@example.com' }], to: [{ email: 'bob+inbox@example.com' }] });
+  const viaDefault = await draft({ from: [{ email: 'alice+shop@example.com' }], to: [{ email: 'bob@example.com' }] });
+  const [[, r]] = (await call(h, [['EmailSubmission/set', { accountId: ALICE, create: {
+    a: { identityId: ids.created.news.id, emailId: viaIdentity },
+    b: { identityId: 'default', emailId: viaDefault, envelope: { mailFrom: { email: 'alice+shop@example.com' }, rcptTo: [{ email: 'bob@example.com' }] } },
+  } }, '0']], USING_SUB)) as any;
+  assert.ok(r.created?.a?.id && r.created?.b?.id, JSON.stringify(r));
+  const bobInbox = (await h.store.findMailboxByRole('bob@example.com', 'inbox'))!;
+  const subjects = await h.store.queryEmails('bob@example.com', { filter: { kind: 'inMailbox', mailboxId: bobInbox.id } });
+  const fromLines: string[] = [];
+  for (const id of subjects.ids) fromLines.push(/^From: .*$/im.exec((await h.store.readMessage('bob@example.com', id))!.toString())?.[0] ?? '');
+  assert.ok(fromLines.some((l) => l.includes('alice+news@example.com')), fromLines.join('\n'));
+  assert.ok(fromLines.some((l) => l.includes('alice+shop@example.com')), fromLines.join('\n'));
+});
+
 test('onSuccessDestroyEmail destroys the sent draft', async () => {
   const emailId = await draft({ from: [{ email: ALICE }], to: [{ email: 'bob@example.com' }] });
   const r = (await call(h, [['EmailSubmission/set', {

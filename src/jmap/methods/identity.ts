@@ -13,6 +13,7 @@ import { stateOnlyChanges } from './changes.js';
 import { defineMethod, type MailHandler } from './define.js';
 import type { MailMethodDeps } from './deps.js';
 import { readSetting, SETTING_IDENTITY, writeSetting } from './settings.js';
+import { sameMailbox } from '../../mime/subaddress.js';
 
 export interface IdentityRecord {
   id: string;
@@ -87,8 +88,9 @@ function applyProps(target: IdentityRecord, props: JsonObject, account: string):
         target[k] = v;
         break;
       case 'email':
-        if (typeof v !== 'string' || v.toLowerCase() !== account.toLowerCase()) {
-          throw setError('forbiddenFrom', 'you may only send as your own address');
+        // The user's own address or one of its subaddresses (alice+news@…, RFC 5233).
+        if (typeof v !== 'string' || !sameMailbox(v, account)) {
+          throw setError('forbiddenFrom', 'you may only send as your own address or one of its subaddresses');
         }
         target.email = v;
         break;

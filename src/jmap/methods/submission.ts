@@ -16,6 +16,7 @@ import { emailSet } from './email-set.js';
 import { listIdentities } from './identity.js';
 import { readSetting, SETTING_SUBMISSION, writeSetting } from './settings.js';
 import { applyWindow } from './window.js';
+import { sameMailbox } from '../../mime/subaddress.js';
 
 interface SubmissionRecord {
   id: string;
@@ -85,7 +86,8 @@ async function submitOne(deps: MailMethodDeps, account: string, raw: JsonObject,
   const [email] = await deps.store.getEmails(account, [emailId], { parsed: true });
   if (email?.parsed === undefined) throw setError('invalidProperties', 'no such email', { properties: ['emailId'] });
   const fromHeader = email.parsed.from ?? [];
-  if (fromHeader.length === 0 || !fromHeader.every((a) => a.email.toLowerCase() === identity.email.toLowerCase())) {
+  // Subaddresses of the identity's mailbox count as the identity (alice+news@ is alice@, RFC 5233).
+  if (fromHeader.length === 0 || !fromHeader.every((a) => sameMailbox(a.email, identity.email))) {
     throw setError('forbiddenFrom', `the From header must be ${identity.email}`);
   }
   const parsed = email.parsed;
@@ -93,7 +95,7 @@ async function submitOne(deps: MailMethodDeps, account: string, raw: JsonObject,
     from: identity.email,
     to: [...new Set([...(parsed.to ?? []), ...(parsed.cc ?? []), ...(parsed.bcc ?? [])].map((a) => a.email))],
   };
-  if (envelope.from.toLowerCase() !== identity.email.toLowerCase()) throw setError('forbiddenMailFrom', `MAIL FROM must be ${identity.email}`);
+  if (!sameMailbox(envelope.from, identity.email)) throw setError('forbiddenMailFrom', `MAIL FROM must be ${identity.email}`);
   if (envelope.to.length === 0) throw setError('noRecipients', 'the email has no recipients');
   const unknown: string[] = [];
   for (const address of envelope.to) if ((await delivery.route(address)).kind === 'unknown') unknown.push(address);
