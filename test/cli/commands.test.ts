@@ -1,11 +1,16 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { createEmbeddedUsersRepository } from '../../src/auth/users/sqlite-users.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { makeTestConf, type TestConf } from '../server/conf-fixture.js';
 import { cli, cliOnTerminal } from './in-process.js';
+import { COMMANDS } from '../../src/cli/run.js';
+import { generalHelp } from '../../src/cli/commands/help.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 async function verify(c: TestConf, username: string, password: string): Promise<boolean> {
   const embedded = await createEmbeddedUsersRepository(
@@ -176,6 +181,16 @@ describe('tessera commands (in-process)', () => {
     } finally {
       await noisy.dispose();
     }
+  });
+
+  it('help texts name only tessera.properties keys that exist (the sample documents every key)', async () => {
+    const sample = await readFile(join(ROOT, 'conf', 'tessera.properties'), 'utf8');
+    const documented = new Set([...sample.matchAll(/^#?\s*([A-Za-z][\w.]*)\s*=/gm)].map((m) => m[1]!));
+    const texts = [generalHelp(COMMANDS), ...COMMANDS.map((c) => c.usage)].join('\n');
+    const named = [...texts.matchAll(/([A-Za-z][\w.]*) in tessera\.properties/g)].map((m) => m[1]!);
+    assert.ok(named.length > 0, 'the help names some key');
+    for (const key of named) assert.ok(documented.has(key), `help names "${key}", which tessera.properties does not have`);
+    assert.match((await cli(['serve', '--help'])).stdout, /log\.level in tessera\.properties/);
   });
 
   it('manages bare names when virtual hosting is off', async () => {
