@@ -4,7 +4,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { runServe } from '../../src/server/serve.js';
@@ -91,6 +91,11 @@ describe('one server per data directory', () => {
     const list = await runTessera(['user', 'list', '--conf', c.confDir]);
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, /^bob@example\.test$/m);
+    const mbox = join(c.root, 'in.mbox');
+    await writeFile(mbox, 'From someone@example.org Mon Jan  2 10:00:00 2023\nSubject: beside the server\n\nhello\n');
+    const imported = await runTessera(['import', '--user', 'bob@example.test', mbox, '--conf', c.confDir]);
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.match(imported.stdout, /imported 1 message into bob@example\.test/);
 
     first.child.kill('SIGTERM');
     const [code] = (await once(first.child, 'exit')) as [number | null];

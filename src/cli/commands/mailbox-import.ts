@@ -100,7 +100,7 @@ export const mailboxImportCommand: CliCommand = {
         progress.update(st.size, imported);
         progress.finish();
       }
-      io.stdout.write(`imported ${imported} messages into ${user}\n`);
+      io.stdout.write(`imported ${imported} message${imported === 1 ? '' : 's'} into ${user}\n`);
       return EXIT_OK;
     } catch (err) {
       if (err instanceof UsageError) throw err;
