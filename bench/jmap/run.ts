@@ -139,11 +139,16 @@ async function main(): Promise<void> {
     await server.start();
     const url = `http://127.0.0.1:${server.port()}/jmap`;
     const auth = 'Basic ' + Buffer.from(`${USER}:pw`).toString('base64');
+    // The account id is whatever the session resource names (opaque, RFC 8620 §1.2).
+    const session = (await (await fetch(`http://127.0.0.1:${server.port()}/jmap/session`, { headers: { Authorization: auth } })).json()) as {
+      primaryAccounts: Record<string, string>;
+    };
+    const accountId = session.primaryAccounts['urn:ietf:params:jmap:mail'];
     const body = JSON.stringify({
       using: ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail'],
       methodCalls: [
-        ['Email/query', { accountId: USER, filter: { inMailbox: inbox }, sort: [{ property: 'receivedAt', isAscending: false }], collapseThreads: true, limit: 50, calculateTotal: true }, 'q'],
-        ['Email/get', { accountId: USER, '#ids': { resultOf: 'q', name: 'Email/query', path: '/ids' }, properties: ['threadId', 'mailboxIds', 'keywords', 'from', 'subject', 'receivedAt', 'size', 'preview'] }, 'g'],
+        ['Email/query', { accountId, filter: { inMailbox: inbox }, sort: [{ property: 'receivedAt', isAscending: false }], collapseThreads: true, limit: 50, calculateTotal: true }, 'q'],
+        ['Email/get', { accountId, '#ids': { resultOf: 'q', name: 'Email/query', path: '/ids' }, properties: ['threadId', 'mailboxIds', 'keywords', 'from', 'subject', 'receivedAt', 'size', 'preview'] }, 'g'],
       ],
     });
     for (const clients of [1, 16]) {

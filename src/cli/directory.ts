@@ -1,19 +1,22 @@
 // Opens, for a CLI command, the same users database the server uses: the conf directory says where
 // the data directory is and how names look (virtual hosting, configured domains).
-import { loadConfig } from '../config/load.js';
-import type { EmbeddedUsersConfig, TesseraConfig } from '../config/types.js';
+import { loadDirectoryConfig, type DirectoryConfig } from '../config/load.js';
+import type { EmbeddedUsersConfig } from '../config/types.js';
 import { silentLogger } from '../log/logger.js';
 import { createEmbeddedUsersRepository, type EmbeddedUsers } from '../auth/users/sqlite-users.js';
 import type { CliIO } from './types.js';
 
 export interface CliDirectory {
-  config: TesseraConfig;
+  config: DirectoryConfig;
   embedded: EmbeddedUsers;
 }
 
-/** Loads the conf directory (printing its warnings) and opens users.sqlite. */
+/**
+ * Loads what users and domains need of the conf directory (tessera.properties, domainlist.xml,
+ * usersrepository.xml; never the listener files), prints its warnings, and opens users.sqlite.
+ */
 export async function openDirectory(confDir: string, io: CliIO): Promise<CliDirectory> {
-  const { config, warnings } = await loadConfig(confDir, { env: io.env });
+  const { config, warnings } = await loadDirectoryConfig(confDir, { env: io.env });
   for (const w of warnings) io.stderr.write(`tessera: warning: ${w.file}: ${w.key}: ${w.message}\n`);
   // Domains always live in users.sqlite; with LDAP users, only their naming rule matters here.
   const usersConfig: EmbeddedUsersConfig =

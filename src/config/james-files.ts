@@ -16,7 +16,7 @@ const NOT_SERVED: ReadonlyMap<string, string> = new Map([
   ['pop3server.xml', 'POP3 is not served; clients use IMAP or JMAP'],
   ['managesieveserver.xml', 'ManageSieve is not served; JMAP VacationResponse covers vacation replies'],
   ['lmtpserver.xml', 'LMTP is not served; deliver over SMTP'],
-  ['mailetcontainer.xml', 'mailets are not run: mail goes through Tessera\'s fixed pipeline (local delivery, vacation replies, DSNs, direct MX delivery for authenticated senders)'],
+  ['mailetcontainer.xml', 'mailets are not run (only <context><postmaster> is read): mail goes through Tessera\'s fixed pipeline (local delivery, vacation replies, DSNs, direct MX delivery for authenticated senders)'],
   ['recipientrewritetable.xml', 'recipient rewriting (aliases, forwards, domain mappings) is not applied'],
   ['mailrepositorystore.xml', 'James mail repositories (error, relay-denied…) are not kept; refused mail is refused in the SMTP dialogue or bounced'],
   ['dnsservice.xml', 'the system resolver is used for MX lookups'],

@@ -10,6 +10,7 @@ import { loadDomainsFile } from './domains.js';
 import { notServedWarnings } from './james-files.js';
 import { ConfigError } from './errors.js';
 import { loadJmapFile } from './jmap.js';
+import { loadMailetContainerFile } from './mailetcontainer.js';
 import { loadImapFile, loadSmtpFile } from './listener-file.js';
 import { loadSettingsFile } from './settings.js';
 import { controlHttpActive } from './control.js';
@@ -24,6 +25,11 @@ export interface LoadedConfig {
   notices: ConfigWarning[];
 }
 
+/** tessera.properties alone: where the data is, and Tessera's own settings. */
+export type SettingsConfig = Pick<TesseraConfig, 'confDir' | 'settings' | 'control' | 'authThrottle'>;
+/** What the users, domains and mailbox commands need: the settings plus how users and domains are kept. */
+export type DirectoryConfig = SettingsConfig & Pick<TesseraConfig, 'users' | 'domains'>;
+
 const CONF_FILES = {
   imap: 'imapserver.xml',
   smtp: 'smtpserver.xml',
@@ -31,10 +37,19 @@ const CONF_FILES = {
   users: 'usersrepository.xml',
   domains: 'domainlist.xml',
   settings: 'tessera.properties',
+  mailet: 'mailetcontainer.xml',
 } as const;
 
-export async function loadConfig(confDir: string, options?: { env?: NodeJS.ProcessEnv }): Promise<LoadedConfig> {
-  const env = options?.env ?? process.env;
+interface ConfReader {
+  dir: string;
+  warnings: ConfigWarning[];
+  notices: ConfigWarning[];
+  /** Set from tessera.properties before any other file is read. */
+  policy: ReadPolicy;
+  ctx(name: string): FileContext;
+}
+
+async function openConfDir(confDir: string): Promise<ConfReader> {
   const dir = path.resolve(confDir);
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory()) {
@@ -48,24 +63,67 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
   }
   const warnings: ConfigWarning[] = [];
   const notices: ConfigWarning[] = [];
-  let policy: ReadPolicy = DEFAULT_READ_POLICY;
-  const ctx = (name: string): FileContext => new FileContext(dir, name, warnings, notices, policy);
+  const conf: ConfReader = {
+    dir,
+    warnings,
+    notices,
+    policy: DEFAULT_READ_POLICY,
+    ctx: (name) => new FileContext(dir, name, warnings, notices, conf.policy),
+  };
+  return conf;
+}
 
-  const settingsCtx = ctx(CONF_FILES.settings);
+async function readSettings(conf: ConfReader, env: NodeJS.ProcessEnv): Promise<SettingsConfig> {
+  const settingsCtx = conf.ctx(CONF_FILES.settings);
   const { settings, control, authThrottle, readPolicy } = loadSettingsFile(settingsCtx, await readOptionalFile(settingsCtx), env);
-  policy = readPolicy;
-  const domainsCtx = ctx(CONF_FILES.domains);
-  const domains = loadDomainsFile(domainsCtx, await readOptionalFile(domainsCtx));
-  const usersCtx = ctx(CONF_FILES.users);
-  const users = loadUsersFile(usersCtx, await readOptionalFile(usersCtx));
+  conf.policy = readPolicy;
+  return { confDir: conf.dir, settings, control, authThrottle };
+}
 
-  const imapCtx = ctx(CONF_FILES.imap);
+async function readDirectory(conf: ConfReader, env: NodeJS.ProcessEnv): Promise<DirectoryConfig> {
+  const settings = await readSettings(conf, env);
+  const domainsCtx = conf.ctx(CONF_FILES.domains);
+  const domains = loadDomainsFile(domainsCtx, await readOptionalFile(domainsCtx));
+  const usersCtx = conf.ctx(CONF_FILES.users);
+  const users = loadUsersFile(usersCtx, await readOptionalFile(usersCtx));
+  return { ...settings, users, domains };
+}
+
+/**
+ * Only tessera.properties (`tessera sessions`: the data directory's admin socket). The listener
+ * files are not read, so their warnings or errors do not get in the way of administration.
+ */
+export async function loadSettingsConfig(confDir: string, options?: { env?: NodeJS.ProcessEnv }): Promise<{ config: SettingsConfig; warnings: ConfigWarning[] }> {
+  const conf = await openConfDir(confDir);
+  return { config: await readSettings(conf, options?.env ?? process.env), warnings: conf.warnings };
+}
+
+/** tessera.properties, domainlist.xml and usersrepository.xml, for the user, domain, import and export commands. */
+export async function loadDirectoryConfig(confDir: string, options?: { env?: NodeJS.ProcessEnv }): Promise<{ config: DirectoryConfig; warnings: ConfigWarning[] }> {
+  const conf = await openConfDir(confDir);
+  return { config: await readDirectory(conf, options?.env ?? process.env), warnings: conf.warnings };
+}
+
+/** The whole directory, listeners included: what `tessera serve` runs. */
+export async function loadConfig(confDir: string, options?: { env?: NodeJS.ProcessEnv }): Promise<LoadedConfig> {
+  const env = options?.env ?? process.env;
+  const conf = await openConfDir(confDir);
+  const { settings, control, authThrottle, users, domains } = await readDirectory(conf, env);
+  const settingsCtx = conf.ctx(CONF_FILES.settings);
+  // tessera.properties `postmaster` wins over James' <postmaster> (both name the same thing).
+  const mailetCtx = conf.ctx(CONF_FILES.mailet);
+  const jamesPostmaster = loadMailetContainerFile(mailetCtx, await readOptionalFile(mailetCtx), domains.defaultDomain);
+  if (settings.postmaster === undefined && jamesPostmaster !== undefined) settings.postmaster = jamesPostmaster;
+  // As in James, a postmaster without a domain is in the default domain.
+  if (settings.postmaster !== undefined && !settings.postmaster.includes('@')) settings.postmaster = `${settings.postmaster}@${domains.defaultDomain}`;
+
+  const imapCtx = conf.ctx(CONF_FILES.imap);
   const imapText = await readOptionalFile(imapCtx);
   const imap = imapText === undefined ? [] : await loadImapFile(imapCtx, imapText);
-  const smtpCtx = ctx(CONF_FILES.smtp);
+  const smtpCtx = conf.ctx(CONF_FILES.smtp);
   const smtpText = await readOptionalFile(smtpCtx);
   const smtp = smtpText === undefined ? [] : await loadSmtpFile(smtpCtx, smtpText);
-  const jmapCtx = ctx(CONF_FILES.jmap);
+  const jmapCtx = conf.ctx(CONF_FILES.jmap);
   const jmap = await loadJmapFile(jmapCtx, await readOptionalFile(jmapCtx));
 
   const uses: BindUse[] = [];
@@ -80,7 +138,13 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
   if (settings.devIdp.enabled) uses.push({ address: { host: '127.0.0.1', port: settings.devIdp.port }, file: settingsCtx.display, key: 'devIdp.port' });
   if (controlHttpActive({ control, jmap, imap, smtp })) uses.push({ address: control.http.bind, file: settingsCtx.display, key: 'control.http.bind' });
   checkDuplicateBinds(uses);
-  warnings.push(...(await notServedWarnings(dir, Object.values(CONF_FILES))));
+  // mailetcontainer.xml is read for <postmaster> only, so it is still named as not served (its mailets).
+  const served = Object.values(CONF_FILES).filter((f) => f !== CONF_FILES.mailet);
+  conf.warnings.push(...(await notServedWarnings(conf.dir, served)));
 
-  return { config: { confDir: dir, settings, control, authThrottle, imap, smtp, jmap, users, domains }, warnings, notices };
+  return {
+    config: { confDir: conf.dir, settings, control, authThrottle, imap, smtp, jmap, users, domains },
+    warnings: conf.warnings,
+    notices: conf.notices,
+  };
 }

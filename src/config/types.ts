@@ -245,7 +245,8 @@ export interface TesseraSettings {
   seedDemoUser: boolean;
   /**
    * Local user who receives mail for `postmaster` and `postmaster@<local domain>` when no such user
-   * exists (RFC 5321 §4.5.1: an MX must accept it). Default: postmaster@<defaultDomain>.
+   * exists (RFC 5321 §4.5.1: an MX must accept it): tessera.properties `postmaster`, else James'
+   * mailetcontainer.xml `<context><postmaster>`; always with a domain. Unset: postmaster@<defaultDomain>.
    */
   postmaster?: string;
 }

@@ -7,7 +7,11 @@ import type { JsonValue, SpooledMessage } from '../store/types.js';
 
 /** Where a recipient address leads. */
 export type RecipientRoute =
-  | { kind: 'local'; address: string; user: string }
+  /**
+   * `detail`: the subaddress of `address` (RFC 5233, `alice+detail@…` reaches alice), kept for
+   * filing and Sieve `:detail`; absent when the address had none.
+   */
+  | { kind: 'local'; address: string; user: string; detail?: string }
   /** A local domain, but no such user (SMTP 550 5.1.1). */
   | { kind: 'unknown'; address: string }
   | { kind: 'remote'; address: string; domain: string };

@@ -56,7 +56,7 @@ export class StoreDeliveryService implements DeliveryService {
   onQueued: (() => void) | undefined;
 
   constructor(private readonly options: StoreDeliveryOptions) {
-    this.router = new RecipientRouter(options.users, options.domains, options.postmaster);
+    this.router = new RecipientRouter(options.users, options.domains, options.postmaster, options.logger);
     this.local = new LocalDelivery(options.store);
     this.now = options.now ?? (() => new Date());
     this.onQueued = options.onQueued;

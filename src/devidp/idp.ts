@@ -28,6 +28,12 @@ export interface IdpOptions {
   /** Public issuer URL; defaults to http://127.0.0.1:<port>. */
   issuer?: string;
   users: IdpUser[];
+  /**
+   * A live user directory for names not in `users`: the canonical name of an existing user (it
+   * becomes the `email` claim), or undefined. Asked at every token request, so users added or
+   * removed while the IdP runs are known or refused at once.
+   */
+  findUser?: (email: string) => Promise<string | undefined>;
   /** Resource indicator and `aud` of access tokens. */
   audience: string;
   /** Scopes the resource accepts, space-separated (e.g. "openid email"). */
@@ -53,7 +59,11 @@ export const IDP_CLIENT_ID = 'tessera';
 export class Idp {
   readonly storage = new IdpStorage();
   readonly clientSecret = randomBytes(24).toString('base64url');
+  /** Lower-cased email → subject, for the fixed users and every directory user seen so far. */
   private readonly subs = new Map<string, string>();
+  /** Subject → email: the provider's account lookup, live (a new user's subject is added here). */
+  private readonly emails = new Map<string, string>();
+  private readonly fixedUsers = new Set<string>();
   private readonly tickets = new Map<string, string>();
   private readonly requests = new Map<string, number>();
   /** The user agent's cookies per OP session id, so a test can later end that session. */
@@ -72,7 +82,10 @@ export class Idp {
   constructor(private readonly options: IdpOptions) {
     this.portNumber = options.port;
     this.clientMetadata = { ...options.clientMetadata };
-    for (const user of options.users) this.subs.set(user.email.toLowerCase(), user.sub ?? randomUUID());
+    for (const user of options.users) {
+      this.fixedUsers.add(user.email.toLowerCase());
+      this.remember(user.email, user.sub ?? randomUUID());
+    }
   }
 
   get issuer(): string {
@@ -152,13 +165,34 @@ export class Idp {
     this.requests.clear();
   }
 
-  /** Known user (case-insensitive email)? */
-  hasUser(email: string): boolean {
-    return this.subs.has(email.toLowerCase());
+  private remember(email: string, sub: string): void {
+    this.subs.set(email.toLowerCase(), sub);
+    this.emails.set(sub, email.toLowerCase());
   }
 
-  subjectOf(email: string): string | undefined {
-    return this.subs.get(email.toLowerCase());
+  /**
+   * The subject of a known user (case-insensitive email): a fixed one, or one the live directory
+   * has now (a stable subject is assigned on first sight). Undefined for anyone else.
+   */
+  async subjectOf(email: string): Promise<string | undefined> {
+    let key = email.toLowerCase();
+    if (!this.fixedUsers.has(key)) {
+      if (!this.options.findUser) return undefined;
+      const canonical = await this.options.findUser(email);
+      if (canonical === undefined) return undefined;
+      key = canonical.toLowerCase();
+    }
+    let sub = this.subs.get(key);
+    if (sub === undefined) {
+      sub = randomUUID();
+      this.remember(key, sub);
+    }
+    return sub;
+  }
+
+  /** Known user, as subjectOf() decides? */
+  async hasUser(email: string): Promise<boolean> {
+    return (await this.subjectOf(email)) !== undefined;
   }
 
   /**
@@ -166,7 +200,7 @@ export class Idp {
    * so each token has its own `sid`).
    */
   async issueToken(email: string, options: { scope?: string } = {}): Promise<IssuedToken> {
-    const sub = this.subjectOf(email);
+    const sub = await this.subjectOf(email);
     if (!sub) throw new Error(`unknown user ${email}`);
     if (!this.server) throw new Error('identity provider is stopped');
     const ticket = randomBytes(18).toString('base64url');
@@ -284,7 +318,7 @@ export class Idp {
   private createProvider(issuer: string): Provider {
     const oidc = this.oidc;
     if (!oidc) throw new Error('identity provider not started');
-    const emails = new Map([...this.subs].map(([email, sub]) => [sub, email]));
+    const emails = this.emails;
     const { audience, scope } = this.options;
     const ttl = this.options.accessTokenTtlSeconds ?? 3600;
     const configuration: Configuration = {

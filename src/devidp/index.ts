@@ -17,7 +17,14 @@ export interface DevIdpOptions {
   port: number;
   /** Issuer URL (sample conf: http://127.0.0.1:8600); default http://127.0.0.1:<port>. */
   issuer?: string;
-  users: { email: string }[];
+  /** Users known whatever the directory says (tests); `findUser` looks the others up live. */
+  users?: { email: string }[];
+  /**
+   * The live user directory (`tessera serve` passes the users repository): the canonical name of an
+   * existing user, or undefined. Asked at every token request, so a user added with `tessera user
+   * add` while the server runs gets tokens at once, and a removed one no longer does.
+   */
+  findUser?: (email: string) => Promise<string | undefined>;
   /** Access token audience / resource indicator (sample conf: urn:tessera:mail). */
   audience: string;
   logger: Logger;
@@ -52,7 +59,8 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
   const idp = new Idp({
     port: options.port,
     issuer: options.issuer,
-    users: options.users,
+    users: options.users ?? [],
+    ...(options.findUser ? { findUser: options.findUser } : {}),
     audience: options.audience,
     scope,
     extraRoutes: (req, res) => handleDevToken(req, res, idpRef, options),
@@ -120,30 +128,63 @@ async function handleDevToken(
     res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }).end(text);
     return true;
   };
-  if (req.method !== 'POST') return send(405, 'use POST with email=<address>\n');
-  const form = await readForm(req);
-  if (!form) return send(413, 'request too large\n');
-  const email = form.get('email') ?? '';
+  if (req.method !== 'POST') return send(405, `use POST with ${ACCEPTED_BODIES}\n`);
+  const body = await readCredentials(req);
+  if (body.kind === 'too-large') return send(413, 'request too large\n');
+  if (body.kind === 'unsupported') return send(415, `unsupported content type ${JSON.stringify(body.type)}: send ${ACCEPTED_BODIES}\n`);
+  if (body.kind === 'malformed') return send(400, `${body.why}: send ${ACCEPTED_BODIES}\n`);
+  const { email, password } = body;
   if (options.verifyPassword) {
     // Checked before the user list, so unknown names are throttled and answered like wrong passwords.
-    const verdict = await options.verifyPassword(email, form.get('password') ?? '', req.socket.remoteAddress ?? '');
+    const verdict = await options.verifyPassword(email, password, req.socket.remoteAddress ?? '');
     if (verdict === 'invalid') return send(401, 'invalid credentials\n');
     if (verdict === 'throttled') return send(429, 'too many failed attempts, try again later\n');
     if (verdict === 'unavailable') return send(503, 'password check temporarily unavailable\n');
   }
-  if (!idp.hasUser(email)) return send(404, 'unknown user\n');
+  if (!(await idp.hasUser(email))) return send(404, 'unknown user\n');
   const token = await idp.issueToken(email);
   options.logger.info({ event: 'devidp-token', user: email }, 'development token issued');
   return send(200, `${token.accessToken}\n`);
 }
 
-async function readForm(req: IncomingMessage): Promise<URLSearchParams | undefined> {
+const ACCEPTED_BODIES =
+  'email=<address>&password=<password> as application/x-www-form-urlencoded (curl -d), or {"email": …, "password": …} as application/json';
+
+type Credentials =
+  | { kind: 'ok'; email: string; password: string }
+  | { kind: 'too-large' }
+  | { kind: 'unsupported'; type: string }
+  | { kind: 'malformed'; why: string };
+
+/** The body of POST /dev/token, as a form (what `curl -d` sends; also without a type) or as JSON. */
+async function readCredentials(req: IncomingMessage): Promise<Credentials> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const isJson = type === 'application/json' || /^application\/[^/]+\+json$/.test(type);
+  if (type !== '' && type !== 'application/x-www-form-urlencoded' && !isJson) {
+    // Unread: Node's HTTP server discards the rest of the body once the answer is sent.
+    return { kind: 'unsupported', type };
+  }
   let size = 0;
   const chunks: Buffer[] = [];
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_FORM_BYTES) return undefined;
+    if (size > MAX_FORM_BYTES) return { kind: 'too-large' };
     chunks.push(chunk);
   }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!isJson) {
+    const form = new URLSearchParams(text);
+    return { kind: 'ok', email: form.get('email') ?? '', password: form.get('password') ?? '' };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { kind: 'malformed', why: 'the body is not valid JSON' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { kind: 'malformed', why: 'the JSON body must be an object' };
+  const { email, password } = value as Record<string, unknown>;
+  if (typeof email !== 'string') return { kind: 'malformed', why: '"email" must be a string' };
+  if (password !== undefined && typeof password !== 'string') return { kind: 'malformed', why: '"password" must be a string' };
+  return { kind: 'ok', email, password: password ?? '' };
 }

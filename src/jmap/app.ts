@@ -11,6 +11,7 @@ import type { JmapRequest, JmapResponse, JsonObject, MethodDefinition } from './
 import { AccountAccessError, BlobNotFoundError, type DownloadedBlob, type JmapBackend, type StateChange, type UploadResult } from './backend.js';
 import { buildSession, sessionState, supportedCapabilities, type SessionOptions } from './session.js';
 import { readAnyBlob } from './mail/blobs.js';
+import { jmapAccount } from './account-id.js';
 import { coreMethods } from './methods/core.js';
 import { mailboxMethods } from './methods/mailbox.js';
 import { emailReadMethods } from './methods/email-get.js';
@@ -107,35 +108,38 @@ export class JmapApp implements JmapBackend {
   }
 
   async upload(principal: Principal, accountId: string, type: string, bytes: Buffer | SpooledMessage): Promise<UploadResult> {
-    if (accountId !== principal.user) throw new AccountAccessError(accountId);
-    await this.ensureAccount(principal.user);
-    const blob = await this.options.store.uploadBlob(accountId, bytes, type);
-    return { accountId, blobId: blob.blobId, type: blob.type, size: blob.size };
+    const account = jmapAccount(principal.user);
+    if (accountId !== account.id) throw new AccountAccessError(accountId);
+    await this.ensureAccount(account.name);
+    const blob = await this.options.store.uploadBlob(account.name, bytes, type);
+    return { accountId: account.id, blobId: blob.blobId, type: blob.type, size: blob.size };
   }
 
   async download(principal: Principal, accountId: string, blobId: string): Promise<DownloadedBlob> {
-    if (accountId !== principal.user) throw new AccountAccessError(accountId);
-    const bytes = await readAnyBlob(this.options.store, accountId, blobId);
+    const account = jmapAccount(principal.user);
+    if (accountId !== account.id) throw new AccountAccessError(accountId);
+    const bytes = await readAnyBlob(this.options.store, account.name, blobId);
     if (bytes === null) throw new BlobNotFoundError(blobId);
     return { bytes };
   }
 
+  // StateChange objects are keyed by the account's opaque id, as every other JMAP answer names it.
   subscribe(principal: Principal, types: ReadonlySet<string> | null, onChange: (change: StateChange) => void): () => void {
-    const account = principal.user;
-    return this.options.events.onAccount(account, (event) => {
+    const account = jmapAccount(principal.user);
+    return this.options.events.onAccount(account.name, (event) => {
       if (event.type !== 'state-changed') return;
       const changed = filterTypes(event.changed, types);
-      if (Object.keys(changed).length > 0) onChange({ '@type': 'StateChange', changed: { [account]: changed } });
+      if (Object.keys(changed).length > 0) onChange({ '@type': 'StateChange', changed: { [account.id]: changed } });
     });
   }
 
   async currentStates(principal: Principal, types: ReadonlySet<string> | null): Promise<StateChange> {
-    const account = principal.user;
-    await this.ensureAccount(account);
+    const account = jmapAccount(principal.user);
+    await this.ensureAccount(account.name);
     const store = this.options.store;
-    const states: Record<string, string> = { ...(await store.getStates(account)) };
-    for (const key of SETTING_TYPES) states[`Setting:${key}`] = (await store.getSetting(account, key)).state;
-    return { '@type': 'StateChange', changed: { [account]: filterTypes(states, types) } };
+    const states: Record<string, string> = { ...(await store.getStates(account.name)) };
+    for (const key of SETTING_TYPES) states[`Setting:${key}`] = (await store.getSetting(account.name, key)).state;
+    return { '@type': 'StateChange', changed: { [account.id]: filterTypes(states, types) } };
   }
 }
 

@@ -8,6 +8,7 @@ import {
 } from './capabilities.js';
 import { EMAIL_SORT_OPTIONS } from './mail/query-filter.js';
 import { PATHS } from './http/paths.js';
+import { jmapAccountId } from './account-id.js';
 
 export interface SessionOptions {
   limits: CoreLimits;
@@ -40,10 +41,12 @@ function sessionBody(user: string, baseUrl: string, options: SessionOptions): Js
     [CAP_WEBSOCKET]: { url: `${wsBase}${PATHS.websocket}`, supportsPush: true },
   };
   if (options.submission) capabilities[CAP_SUBMISSION] = {};
-  const primaryAccounts: JsonObject = Object.fromEntries(Object.keys(accountCapabilities).map((c) => [c, user]));
+  // The account is named by its opaque id (RFC 8620 §1.2 charset); `name` is the user name.
+  const accountId = jmapAccountId(user);
+  const primaryAccounts: JsonObject = Object.fromEntries(Object.keys(accountCapabilities).map((c) => [c, accountId]));
   const session: JsonObject = {
     capabilities,
-    accounts: { [user]: { name: user, isPersonal: true, isReadOnly: false, accountCapabilities } },
+    accounts: { [accountId]: { name: user, isPersonal: true, isReadOnly: false, accountCapabilities } },
     primaryAccounts,
     username: user,
     apiUrl: `${base}${PATHS.api}`,

@@ -20,6 +20,7 @@ import { openSqliteStore, storeDirectory } from '../store/index.js';
 import type { MailStore } from '../store/types.js';
 import type { ProtocolFactory, ServerContext } from './context.js';
 import { ControlHttpServer } from './control-http.js';
+import { demoUserResource, type SeededDemoUser } from './demo-user.js';
 import { StartupError } from './errors.js';
 import { startStoreSweeper, type StoreSweeper } from './store-maintenance.js';
 import { sharedResource } from './resources.js';
@@ -101,6 +102,7 @@ export const sessionsResource = sharedResource<SessionControl>(
       logger: ctx.logger.child({ component: 'sessions' }),
       oidc: oidcBlocksOf(ctx.config),
       auth: await ctx.use(authResource),
+      users: ctx.users,
     });
     await control.start();
     return control;
@@ -123,8 +125,10 @@ async function registered<T extends ProtocolServer>(ctx: ServerContext, servers:
 class DevIdpServer implements ProtocolServer {
   readonly name = 'dev-openid';
   private idp: DevIdp | undefined;
+  /** Users at start, for the banner only: tokens are issued for whoever exists when asked. */
   private users: string[] = [];
   private listeners: readonly ProtocolServer[] = [];
+  private demo: SeededDemoUser | undefined;
 
   constructor(private readonly ctx: ServerContext) {}
 
@@ -132,11 +136,13 @@ class DevIdpServer implements ProtocolServer {
     const { devIdp } = this.ctx.config.settings;
     this.listeners = await this.ctx.use(listenersResource);
     this.users = (await this.ctx.users.list()).map((u) => u.username);
+    this.demo = await this.ctx.use(demoUserResource);
     const auth = await this.ctx.use(authResource);
+    const users = this.ctx.users;
     this.idp = await startDevIdp({
       port: devIdp.port,
       issuer: devIdp.issuer,
-      users: this.users.map((email) => ({ email })),
+      findUser: async (email) => (await users.lookup(email))?.username,
       audience: firstAudience(this.ctx) ?? 'urn:tessera:mail',
       logger: this.ctx.logger.child({ component: 'devidp' }),
       // The token endpoint is no weaker than a password login: same check, throttle and audit.
@@ -156,8 +162,9 @@ class DevIdpServer implements ProtocolServer {
     if (!this.idp) return [];
     const issuerLine = `Development OpenID provider: ${this.idp.issuer}`;
     const demo = `demo@${this.ctx.config.domains.defaultDomain}`;
-    const email = this.users.includes(demo) ? demo : this.users[0];
-    if (!email) return [issuerLine, '  no users yet: add one with `tessera user add`, then restart to get tokens for it'];
+    // The demo user is created once every listener is bound, after this provider started.
+    const email = this.demo?.username ?? (this.users.includes(demo) ? demo : this.users[0]);
+    if (!email) return [issuerLine, '  no users yet: add one with `tessera user add`; it gets tokens at once'];
     const imapConfig = this.ctx.config.imap.find((c) => c.enabled && !c.tls.socketTLS);
     const smtpConfig = this.ctx.config.smtp.find((c) => c.enabled && !c.tls.socketTLS && c.announce === 'always');
     const imap = this.boundAddress(imapConfig?.name);

@@ -9,7 +9,8 @@ import type { LogLevel, TesseraConfig } from '../config/types.js';
 import { createLogger, stderrLogDestination, type Logger } from '../log/logger.js';
 import { formatBanner } from './banner.js';
 import type { ProtocolFactory, SelfSignedCertificate, ServerContext } from './context.js';
-import { seedDemoUser } from './demo-user.js';
+import { lockDataDirectory } from './data-lock.js';
+import { demoUserResource, seedDemoUser } from './demo-user.js';
 import { StartupError } from './errors.js';
 import { ResourceRegistry } from './resources.js';
 import { ensureGeneratedKeystores } from './keystore.js';
@@ -78,6 +79,9 @@ export async function runServe(options: ServeOptions): Promise<RunningServer> {
   };
   const confDir = resolve(options.confDir);
   const { config, warnings, notices } = await loadConfig(confDir, { env: io.env });
+  // Before anything under the data directory is opened or written: a second server on the same
+  // directory stops here, with one line naming the first one.
+  const lock = lockDataDirectory(config.settings.dataDir);
   const logger = createLogger(options.logLevel ?? config.settings.logLevel, io.logDestination);
   for (const w of warnings) logger.warn({ file: w.file, key: w.key }, w.message);
   for (const n of notices) logger.info({ file: n.file, key: n.key, notice: 'safer than James' }, n.message);
@@ -85,13 +89,23 @@ export async function runServe(options: ServeOptions): Promise<RunningServer> {
   for (const w of checks.warnings) logger.warn({ where: w.where }, w.message);
   for (const n of checks.notices) logger.info({ where: n.where, notice: 'safer than James' }, n.message);
 
-  const opened: OpenedUsers = await openUsers(config, logger);
+  let opened: OpenedUsers;
+  try {
+    opened = await openUsers(config, logger);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
   const resources = new ResourceRegistry(logger);
   const started: ProtocolServer[] = [];
   const cleanup = async (deadline: Date): Promise<void> => {
-    await stopServers(started.splice(0).reverse(), deadline, logger);
-    await resources.closeAll();
-    await opened.close();
+    try {
+      await stopServers(started.splice(0).reverse(), deadline, logger);
+      await resources.closeAll();
+      await opened.close();
+    } finally {
+      lock.release();
+    }
   };
 
   try {
@@ -102,16 +116,6 @@ export async function runServe(options: ServeOptions): Promise<RunningServer> {
       applySelfSigned(config, selfSigned);
     }
     await ensureGeneratedKeystores(config, logger);
-
-    if (!opened.users.readOnly) {
-      const demo = await seedDemoUser(opened.embedded, config, logger);
-      if (demo) {
-        io.stdout.write(
-          `Created the demo user ${demo.username} with password: ${demo.password}\n` +
-            `  (shown only this once; change it with: tessera user passwd ${demo.username} --conf ${confDir})\n`,
-        );
-      }
-    }
 
     const context: ServerContext = {
       config,
@@ -139,6 +143,18 @@ export async function runServe(options: ServeOptions): Promise<RunningServer> {
       }
       started.push(server);
       logger.info({ server: server.name, addresses: server.describe() }, 'listening');
+    }
+
+    // Only now that every listener is bound: a failed start leaves the one-time password unused.
+    if (!opened.users.readOnly) {
+      const demo = await seedDemoUser(opened.embedded, config, logger);
+      if (demo) {
+        (await context.use(demoUserResource)).username = demo.username;
+        io.stdout.write(
+          `Created the demo user ${demo.username} with password: ${demo.password}\n` +
+            `  (shown only this once; change it with: tessera user passwd ${demo.username} --conf ${confDir})\n`,
+        );
+      }
     }
 
     io.stdout.write(

@@ -15,7 +15,7 @@ export interface OpenedUsers {
   close(): Promise<void>;
 }
 
-export async function openUsers(config: TesseraConfig, logger: Logger): Promise<OpenedUsers> {
+export async function openUsers(config: Pick<TesseraConfig, 'users' | 'settings' | 'domains'>, logger: Logger): Promise<OpenedUsers> {
   const { users: usersConfig, settings, domains } = config;
   if (usersConfig.kind === 'embedded') {
     const embedded = await createEmbeddedUsersRepository(settings.dataDir, usersConfig, domains, logger);

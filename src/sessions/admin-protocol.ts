@@ -1,7 +1,8 @@
 // The local admin socket's protocol: one JSON object per line each way, a reply for each request.
 //   {"op":"list"}                                → {"ok":true,"sessions":[SessionSummary…]}
 //   {"op":"revoke","user":"U"} / {"op":"revoke","sid":"S"} (optional "reason")
-//                                                → {"ok":true,"matched":N}   (live sessions on this node)
+//                                                → {"ok":true,"matched":N}   (live sessions on this node;
+//                                                   a revoke by user adds "user": its canonical name)
 //   anything else                                → {"ok":false,"error":"…"}
 import { join } from 'node:path';
 import type { SessionSummary } from './types.js';
@@ -18,7 +19,7 @@ export type AdminRequest = { op: 'list' } | { op: 'revoke'; user?: string; sid?:
 
 export type AdminResponse =
   | { ok: true; sessions: SessionSummary[] }
-  | { ok: true; matched: number }
+  | { ok: true; matched: number; user?: string }
   | { ok: false; error: string };
 
 export class AdminRequestError extends Error {

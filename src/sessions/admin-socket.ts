@@ -5,6 +5,7 @@
 import { chmod, unlink } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
+import type { UsersRepository } from '../auth/users/types.js';
 import { AdminRequestError, MAX_ADMIN_LINE_BYTES, parseAdminRequest, type AdminRequest, type AdminResponse } from './admin-protocol.js';
 import { summarize, type SessionRegistry } from './registry.js';
 import type { RevocationService } from './revocation.js';
@@ -28,6 +29,11 @@ export interface AdminSocketOptions {
   registry: SessionRegistry;
   revocations: RevocationService;
   logger: Logger;
+  /**
+   * The users repository: `revoke --user` names a user by its canonical name, and a name that is
+   * neither a user nor has a live session is refused instead of being recorded for nobody.
+   */
+  users?: Pick<UsersRepository, 'lookup'>;
 }
 
 export class AdminSocket {
@@ -110,12 +116,19 @@ export class AdminSocket {
     try {
       if (request.op === 'list') return { ok: true, sessions: registry.list().map(summarize) };
       const criteria = { user: request.user, sid: request.sid };
+      if (request.user !== undefined && this.options.users) {
+        const record = await this.options.users.lookup(request.user);
+        if (record) criteria.user = record.username;
+        else if (registry.matching(criteria).length === 0) {
+          return { ok: false, error: `no such user: ${request.user} (and no live session of that name); nothing was revoked` };
+        }
+      }
       const matched = registry.matching(criteria).length;
       // No expiresAt: the tokens of a user or OP session are not all connected here, so the revocation
       // is kept for the configured retention (the longest token lifetime).
       await revocations.revoke({ ...criteria, reason: request.reason ?? ADMIN_REVOKE_REASON });
-      logger.info({ user: request.user, sid: request.sid, matched }, 'sessions revoked from the admin socket');
-      return { ok: true, matched };
+      logger.info({ user: criteria.user, sid: request.sid, matched }, 'sessions revoked from the admin socket');
+      return criteria.user === undefined ? { ok: true, matched } : { ok: true, matched, user: criteria.user };
     } catch (err) {
       logger.error({ err: err instanceof Error ? err.message : String(err) }, 'admin request failed');
       return { ok: false, error: err instanceof Error ? err.message : String(err) };

@@ -9,6 +9,7 @@ import type { OidcConfig } from '../config/types.js';
 import type { EventBus, Unsubscribe } from '../events/types.js';
 import type { Logger } from '../log/logger.js';
 import type { FetchFunction } from '../auth/token/http.js';
+import type { UsersRepository } from '../auth/users/types.js';
 import type { HttpRoute } from '../core/http.js';
 import type { RevocationStore } from '../store/revocations.js';
 import { adminSocketPath } from './admin-protocol.js';
@@ -33,6 +34,8 @@ export interface SessionControlDeps {
   oidc: readonly OidcConfig[];
   /** Re-introspection and the shared JWKS caches; without it there is no re-validation loop. */
   auth?: AuthService;
+  /** Checks and canonicalises the user of `tessera sessions revoke --user` (see AdminSocketOptions.users). */
+  users?: Pick<UsersRepository, 'lookup'>;
   /** Serve <dataDir>/admin.sock (default true). */
   adminSocket?: boolean;
   /** Longest access-token lifetime expected, seconds (how long revocations are kept by default). */
@@ -85,7 +88,7 @@ export function createSessionControl(deps: SessionControlDeps): SessionControl {
   const admin =
     deps.adminSocket === false
       ? undefined
-      : new AdminSocket({ path: adminSocketPath(deps.dataDir), registry, revocations, logger: deps.logger });
+      : new AdminSocket({ path: adminSocketPath(deps.dataDir), registry, revocations, logger: deps.logger, ...(deps.users ? { users: deps.users } : {}) });
 
   let unsubscribe: Unsubscribe | undefined;
   let purgeTimer: NodeJS.Timeout | undefined;

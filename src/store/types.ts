@@ -8,8 +8,8 @@
 // two of them depends on those, not on MailStore. This file re-exports them all, with the errors.
 //
 // Model decisions (read these before using the API):
-//  - Account = canonical user name (the string the auth core puts in Principal.user). It is also the
-//    JMAP accountId. ensureAccount() creates it with INBOX, Drafts, Sent, Trash, Junk, Archive; call
+//  - Account = canonical user name (the string the auth core puts in Principal.user). JMAP names it
+//    by an opaque id derived from it (src/jmap/account-id.ts). ensureAccount() creates it with INBOX, Drafts, Sent, Trash, Junk, Archive; call
 //    it once per login/delivery. Other calls on an unknown account throw NoSuchMailboxError (lists
 //    and look-ups return empty/null instead).
 //  - Mailbox path uses the fixed delimiter '/'. INBOX is spelled "INBOX" and matched case-insensitively

@@ -77,3 +77,43 @@ test('the banner prints a working token command and the IMAP login command', () 
   assert.ok(lines.some((l) => l.includes(`TOKEN=$(curl -s -d email=${DEMO} http://127.0.0.1:8600/dev/token)`)));
   assert.ok(lines.some((l) => l.includes("imap://127.0.0.1:1143/' --login-options AUTH=OAUTHBEARER --oauth2-bearer \"$TOKEN\"")));
 });
+
+test('/dev/token takes a JSON body as well as a form, and says what it takes otherwise', async () => {
+  const json = (body: string, type = 'application/json'): Promise<Response> =>
+    fetch(guarded.tokenUrl, { method: 'POST', headers: { 'content-type': type }, body });
+  const ok = await json(JSON.stringify({ email: DEMO, password: 'demo' }));
+  assert.equal(ok.status, 200);
+  assert.match((await ok.text()).trim(), /^[\w-]+\.[\w-]+\.[\w-]+$/);
+  assert.equal((await json(JSON.stringify({ email: DEMO, password: 'wrong' }))).status, 401);
+  assert.equal((await json(JSON.stringify({ email: DEMO, password: 'demo' }), 'application/json; charset=utf-8')).status, 200);
+
+  const broken = await json('{"email": ');
+  assert.equal(broken.status, 400);
+  assert.match(await broken.text(), /not valid JSON.*application\/json/);
+  assert.equal((await json(JSON.stringify({ email: 42 }))).status, 400);
+  const other = await json('email=x', 'text/plain');
+  assert.equal(other.status, 415);
+  assert.match(await other.text(), /unsupported content type "text\/plain".*x-www-form-urlencoded.*application\/json/);
+});
+
+test('/dev/token looks users up when asked: one added after the start gets a token, a removed one does not', async () => {
+  const directory = new Set<string>();
+  const live = await startDevIdp({
+    port: 0,
+    audience: 'urn:tessera:mail',
+    logger: silentLogger(),
+    findUser: async (email) => (directory.has(email.toLowerCase()) ? email.toLowerCase() : undefined),
+  });
+  try {
+    assert.equal((await post(live.tokenUrl, { email: 'late@example.com' })).status, 404);
+    directory.add('late@example.com');
+    const r = await post(live.tokenUrl, { email: 'Late@Example.com' });
+    assert.equal(r.status, 200);
+    const claims = JSON.parse(Buffer.from((await r.text()).trim().split('.')[1]!, 'base64url').toString()) as { email?: string };
+    assert.equal(claims.email, 'late@example.com', 'the token names the canonical user');
+    directory.delete('late@example.com');
+    assert.equal((await post(live.tokenUrl, { email: 'late@example.com' })).status, 404);
+  } finally {
+    await live.stop();
+  }
+});

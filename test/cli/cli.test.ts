@@ -124,7 +124,7 @@ describe('tessera process', () => {
       await writeFile(join(broken.root, 'var'), 'a file where the data directory should be');
       const r = await runTessera(['serve', '--conf', broken.confDir]);
       assert.equal(r.code, 1);
-      assert.match(r.stderr, /tessera: cannot open the users database .*var/);
+      assert.match(r.stderr, /^tessera: cannot use the data directory \S*var: /);
     } finally {
       await broken.dispose();
     }

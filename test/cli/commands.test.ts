@@ -1,10 +1,16 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { createEmbeddedUsersRepository } from '../../src/auth/users/sqlite-users.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { makeTestConf, type TestConf } from '../server/conf-fixture.js';
 import { cli, cliOnTerminal } from './in-process.js';
+import { COMMANDS } from '../../src/cli/run.js';
+import { generalHelp } from '../../src/cli/commands/help.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 async function verify(c: TestConf, username: string, password: string): Promise<boolean> {
   const embedded = await createEmbeddedUsersRepository(
@@ -139,6 +145,52 @@ describe('tessera commands (in-process)', () => {
     const r = await cli(['domain', 'list', '--conf', join(c.root, 'nowhere')]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^tessera: .*nowhere.*no such directory[^\n]*\n$/);
+  });
+
+  it('reads only what each command needs: a broken or noisy listener file neither stops nor clutters administration', async () => {
+    const noisy = await makeTestConf({ imapBlocks: '<imapserver enabled="true"><bind>127.0.0.1:1143</bind><tls socketTLS="maybe"' });
+    try {
+      await writeFile(join(noisy.confDir, 'smtpserver.xml'), '<smtpservers><smtpserver enabled="true"><bind>127.0.0.1:0</bind><handlerchain/><dnsService/></smtpserver></smtpservers>\n');
+      await writeFile(join(noisy.confDir, 'jmap.properties'), 'enabled=true\njmap.port=0\nsome.james.key=1\n');
+      const conf = ['--conf', noisy.confDir];
+      assert.match((await cli(['serve', ...conf])).stderr, /imapserver\.xml/, 'the server itself does read the broken file');
+      for (const [args, input] of [
+        [['domain', 'add', 'noisy.test'], undefined],
+        [['domain', 'list'], undefined],
+        [['user', 'add', 'gina@noisy.test'], 'pw\n'],
+        [['user', 'passwd', 'gina@noisy.test'], 'pw2\n'],
+        [['user', 'list'], undefined],
+      ] as const) {
+        const r = await cli([...args, ...conf], input === undefined ? {} : { input });
+        assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+        assert.doesNotMatch(r.stderr, /warning|imapserver|smtpserver|jmap\.properties/, `${args.join(' ')} reads no listener file`);
+      }
+      assert.equal((await cli(['user', 'list', ...conf])).stdout, 'gina@noisy.test\n');
+      const sessions = await cli(['sessions', 'list', ...conf]);
+      assert.equal(sessions.code, 1);
+      assert.doesNotMatch(sessions.stderr, /warning|imapserver|smtpserver|jmap\.properties/);
+      assert.match(sessions.stderr, /not running/);
+      const mbox = join(noisy.root, 'in.mbox');
+      await writeFile(mbox, 'From gina@noisy.test Mon Jan  2 10:00:00 2023\nSubject: hi\n\nhello\n');
+      const imported = await cli(['import', '--user', 'gina@noisy.test', mbox, ...conf]);
+      assert.equal(imported.code, 0, imported.stderr);
+      assert.doesNotMatch(imported.stderr, /warning|imapserver|smtpserver|jmap\.properties/);
+      const exported = await cli(['export', '--user', 'gina@noisy.test', '--mailbox', 'INBOX', join(noisy.root, 'out.mbox'), ...conf]);
+      assert.equal(exported.code, 0, exported.stderr);
+      assert.doesNotMatch(exported.stderr, /warning|imapserver|smtpserver|jmap\.properties/);
+    } finally {
+      await noisy.dispose();
+    }
+  });
+
+  it('help texts name only tessera.properties keys that exist (the sample documents every key)', async () => {
+    const sample = await readFile(join(ROOT, 'conf', 'tessera.properties'), 'utf8');
+    const documented = new Set([...sample.matchAll(/^#?\s*([A-Za-z][\w.]*)\s*=/gm)].map((m) => m[1]!));
+    const texts = [generalHelp(COMMANDS), ...COMMANDS.map((c) => c.usage)].join('\n');
+    const named = [...texts.matchAll(/([A-Za-z][\w.]*) in tessera\.properties/g)].map((m) => m[1]!);
+    assert.ok(named.length > 0, 'the help names some key');
+    for (const key of named) assert.ok(documented.has(key), `help names "${key}", which tessera.properties does not have`);
+    assert.match((await cli(['serve', '--help'])).stdout, /log\.level in tessera\.properties/);
   });
 
   it('manages bare names when virtual hosting is off', async () => {

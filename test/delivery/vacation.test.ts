@@ -18,7 +18,7 @@ import { silentLogger } from '../../src/log/logger.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import type { MailStore } from '../../src/store/types.js';
 import { MemoryUsersRepository } from '../support/memory-users.js';
-import { call, startHarness, USING } from '../jmap/harness.js';
+import { accountIdOf, call, startHarness, USING } from '../jmap/harness.js';
 
 const DOMAIN = 'example.test';
 const ALICE = `alice@${DOMAIN}`;
@@ -285,12 +285,13 @@ test('end to end: VacationResponse/set over JMAP, then a delivery through the de
   });
   try {
     const using = [...USING, 'urn:ietf:params:jmap:vacationresponse', 'urn:ietf:params:jmap:submission'];
+    const aliceId = await accountIdOf(h, 'alice@example.com');
     const [[name, setResult]] = (await call(h, [
-      ['VacationResponse/set', { accountId: 'alice@example.com', update: { singleton: { isEnabled: true, subject: 'Gone fishing', textBody: 'Back soon.' } } }, 'v'],
+      ['VacationResponse/set', { accountId: aliceId, update: { singleton: { isEnabled: true, subject: 'Gone fishing', textBody: 'Back soon.' } } }, 'v'],
     ], using)) as Array<[string, Record<string, unknown>, string]>;
     assert.equal(name, 'VacationResponse/set');
     assert.deepEqual(setResult!.updated, { singleton: null });
-    await call(h, [['Identity/set', { accountId: 'alice@example.com', update: { default: { name: 'Alice Example' } } }, 'i']], using);
+    await call(h, [['Identity/set', { accountId: aliceId, update: { default: { name: 'Alice Example' } } }, 'i']], using);
 
     const route = await core!.route('alice@example.com');
     const result = await core!.deliver({
@@ -311,7 +312,7 @@ test('end to end: VacationResponse/set over JMAP, then a delivery through the de
     assert.equal(reply.from?.value[0]?.name, 'Alice Example', "the name of alice's JMAP identity");
 
     // Switched off over JMAP: the next sender gets nothing.
-    await call(h, [['VacationResponse/set', { accountId: 'alice@example.com', update: { singleton: { isEnabled: false } } }, 'v']], using);
+    await call(h, [['VacationResponse/set', { accountId: aliceId, update: { singleton: { isEnabled: false } } }, 'v']], using);
     await core!.deliver({
       from: 'carol@remote.example',
       recipients: [route],

@@ -6,17 +6,13 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { withTimeout } from './harness.js';
+import { relocatedConf, ROOT } from './sample-conf.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'tessera.js');
-/** The fixed ports of conf/ (imap, imaps, smtp-mx, submission, smtps, jmap, dev IdP). */
-const SAMPLE_PORTS = [1143, 1993, 2525, 5587, 4465, 8000, 8600] as const;
 
 const curlFound = spawnSync('curl', ['--version'], { stdio: 'ignore' }).status === 0;
 const ci = process.env['CI'] === 'true';
@@ -26,36 +22,6 @@ const cleanups: Array<() => Promise<unknown>> = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
-
-/** Ports the kernel just handed out, all held at once so they are distinct, then released. */
-async function freePorts(n: number): Promise<number[]> {
-  const servers: Server[] = [];
-  try {
-    for (let i = 0; i < n; i++) {
-      const s = createServer();
-      await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-      servers.push(s);
-    }
-    return servers.map((s) => (s.address() as AddressInfo).port);
-  } finally {
-    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  }
-}
-
-/** Copies conf/ and rewrites every sample port (binds, URLs, devIdp.port) to the matching free one. */
-async function relocatedConf(root: string): Promise<{ confDir: string; ports: Map<number, number> }> {
-  const confDir = join(root, 'conf');
-  await cp(join(ROOT, 'conf'), confDir, { recursive: true });
-  const free = await freePorts(SAMPLE_PORTS.length);
-  const ports = new Map<number, number>(SAMPLE_PORTS.map((p, i) => [p, free[i]!]));
-  const pattern = new RegExp(`\\b(${SAMPLE_PORTS.join('|')})\\b`, 'g');
-  for (const name of await readdir(confDir)) {
-    const path = join(confDir, name);
-    const text = await readFile(path, 'utf8');
-    await writeFile(path, text.replace(pattern, (p) => String(ports.get(Number(p)))));
-  }
-  return { confDir, ports };
-}
 
 function run(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

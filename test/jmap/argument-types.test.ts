@@ -3,7 +3,7 @@
 // half-done call. The table below is written from the RFCs, independently of the server's schemas.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { call, post, startHarness, USING, type Harness } from './harness.js';
+import { accountIdOf, call, post, startHarness, USING, type Harness } from './harness.js';
 import { localDelivery } from './local-delivery.js';
 import { METHOD_ARGUMENTS } from '../../src/jmap/methods/schemas.js';
 import { MAX_FILTER_NODES } from '../../src/jmap/mail/query-filter.js';
@@ -73,8 +73,11 @@ const METHODS: Record<string, { args: Args; base?: Record<string, unknown> }> = 
 };
 
 let h: Harness;
+/** Alice's account id, as her session names it. */
+let ALICE_ID: string;
 before(async () => {
   h = await startHarness({ delivery: localDelivery });
+  ALICE_ID = await accountIdOf(h);
 });
 after(() => h.close());
 
@@ -87,7 +90,7 @@ for (const [method, { args, base }] of Object.entries(METHODS)) {
     const calls: Array<[string, Record<string, unknown>, string]> = [];
     for (const [name, type] of Object.entries(args)) {
       for (const [i, wrong] of WRONG[type].entries()) {
-        calls.push([method, { accountId: ALICE, ...base, [name]: wrong }, `${name}:${i}`]);
+        calls.push([method, { accountId: ALICE_ID, ...base, [name]: wrong }, `${name}:${i}`]);
       }
     }
     // Every answer that is not invalidArguments, so one run names them all.
@@ -106,7 +109,7 @@ for (const [method, { args, base }] of Object.entries(METHODS)) {
 }
 
 test('a well-formed call of every method is not invalidArguments', async () => {
-  const calls = Object.entries(METHODS).map(([m, { base }]) => [m, { accountId: ALICE, ...base }, m] as [string, Record<string, unknown>, string]);
+  const calls = Object.entries(METHODS).map(([m, { base }]) => [m, { accountId: ALICE_ID, ...base }, m] as [string, Record<string, unknown>, string]);
   for (let i = 0; i < calls.length; i += 16) {
     for (const [name, result, id] of await call(h, calls.slice(i, i + 16) as never, USING_ALL)) {
       if (name === 'error') assert.notEqual((result as { type: string }).type, 'invalidArguments', `${id}: ${JSON.stringify(result)}`);
@@ -117,8 +120,8 @@ test('a well-formed call of every method is not invalidArguments', async () => {
 
 test('negative position counts from the end and is not refused (RFC 8620 §5.5); negative limit is', async () => {
   const r = await call(h, [
-    ['Mailbox/query', { accountId: ALICE, position: -2 }, 'p'],
-    ['Mailbox/query', { accountId: ALICE, limit: -1 }, 'l'],
+    ['Mailbox/query', { accountId: ALICE_ID, position: -2 }, 'p'],
+    ['Mailbox/query', { accountId: ALICE_ID, limit: -1 }, 'l'],
   ]);
   assert.equal(r[0]![0], 'Mailbox/query');
   assert.equal((r[0]![1] as { ids: string[] }).ids.length, 2);
@@ -127,7 +130,7 @@ test('negative position counts from the end and is not refused (RFC 8620 §5.5);
 
 test('a mailbox name that is not Net-Unicode (a lone surrogate, a control character) is invalidProperties, not stored', async () => {
   const [[, res]] = (await call(h, [
-    ['Mailbox/set', { accountId: ALICE, create: { a: { name: 'bad\ud800name' }, b: { name: 'tab\there' }, c: { name: 'Fine' } } }, 's'],
+    ['Mailbox/set', { accountId: ALICE_ID, create: { a: { name: 'bad\ud800name' }, b: { name: 'tab\there' }, c: { name: 'Fine' } } }, 's'],
   ])) as [string, any, string][];
   assert.equal(res.notCreated.a.type, 'invalidProperties');
   assert.equal(res.notCreated.b.type, 'invalidProperties');
@@ -139,10 +142,10 @@ test('Email/query: a filter wider than the bound is unsupportedFilter; one at th
   // before MAX_FILTER_DEPTH operators are; see the next test.)
   const wide = (n: number, operator = 'OR'): unknown => ({ operator, conditions: Array.from({ length: n }, (_, i) => ({ subject: `s${i}` })) });
   const r = await call(h, [
-    ['Email/query', { accountId: ALICE, filter: wide(20_000) }, 'wide'],
-    ['Email/query', { accountId: ALICE, filter: wide(MAX_FILTER_NODES - 1) }, 'atWidth'],
-    ['Email/query', { accountId: ALICE, filter: wide(MAX_FILTER_NODES - 1, 'AND') }, 'atWidthAnd'],
-    ['SearchSnippet/get', { accountId: ALICE, emailIds: [], filter: wide(20_000) }, 'snippets'],
+    ['Email/query', { accountId: ALICE_ID, filter: wide(20_000) }, 'wide'],
+    ['Email/query', { accountId: ALICE_ID, filter: wide(MAX_FILTER_NODES - 1) }, 'atWidth'],
+    ['Email/query', { accountId: ALICE_ID, filter: wide(MAX_FILTER_NODES - 1, 'AND') }, 'atWidthAnd'],
+    ['SearchSnippet/get', { accountId: ALICE_ID, emailIds: [], filter: wide(20_000) }, 'snippets'],
   ]);
   assert.deepEqual([r[0]![0], r[0]![1].type], ['error', 'unsupportedFilter']);
   assert.match(String(r[0]![1].description), /more than 1000/);
@@ -152,7 +155,7 @@ test('Email/query: a filter wider than the bound is unsupportedFilter; one at th
 
 test('a request nested 10,000 deep is refused as a whole (maxDepth), not by a stack overflow', async () => {
   const filter = '{"operator":"NOT","conditions":['.repeat(10_000) + '{"subject":"x"}' + ']}'.repeat(10_000);
-  const body = `{"using":${JSON.stringify(USING)},"methodCalls":[["Email/query",{"accountId":"${ALICE}","filter":${filter}},"q"]]}`;
+  const body = `{"using":${JSON.stringify(USING)},"methodCalls":[["Email/query",{"accountId":"${ALICE_ID}","filter":${filter}},"q"]]}`;
   const r = await post(h, body);
   assert.equal(r.status, 400);
   assert.equal(r.body.limit, 'maxDepth');

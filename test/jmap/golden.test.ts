@@ -14,7 +14,7 @@ import { DEFAULT_BODY_PROPERTIES } from '../../src/jmap/mail/body-structure.js';
 import { DEFAULT_EMAIL_PROPERTIES } from '../../src/jmap/mail/email-view.js';
 import { PARSE_DEFAULTS } from '../../src/jmap/methods/email-set.js';
 import { toSort } from '../../src/jmap/mail/query-filter.js';
-import { call, message, post, startHarness, USING, type Call, type Harness } from './harness.js';
+import { accountIdOf, call, message, post, startHarness, USING, type Call, type Harness } from './harness.js';
 
 const FILE = join(fileURLToPath(new URL('../../../shared/jmap-examples/rfc8620-8621-examples.json', import.meta.url)));
 const present = existsSync(FILE);
@@ -58,12 +58,15 @@ function sameShape(actual: any, expected: any, path = '$'): void {
 
 const ALICE = 'alice@example.com';
 let h: Harness;
+/** Alice's account id, as her session names it. */
+let ALICE_ID: string;
 let inbox: string;
 let emailId: string;
 
 before(async () => {
   if (!present) return;
   h = await startHarness();
+  ALICE_ID = await accountIdOf(h);
   await h.store.ensureAccount(ALICE);
   inbox = (await h.store.findMailboxByRole(ALICE, 'inbox'))!.id;
   const html = [
@@ -116,7 +119,7 @@ test('RFC 8620 §4 Core/echo example', opts, async () => {
 
 test('RFC 8620 §3.7 / RFC 8621 §4.10 query → get → Thread/get → get chains run', opts, async () => {
   for (const pred of [(t: string) => t.includes('id_of_inbox'), (t: string) => t.includes('fb666a55') && t.includes('"Thread/get"')]) {
-    const calls = rebind(example((t, j) => Array.isArray(j) && pred(t)), { A1: ALICE, ue150411c: ALICE, id_of_inbox: inbox, fb666a55: inbox });
+    const calls = rebind(example((t, j) => Array.isArray(j) && pred(t)), { A1: ALICE_ID, ue150411c: ALICE_ID, id_of_inbox: inbox, fb666a55: inbox });
     const res = await call(h, calls);
     assert.deepEqual(res.map((r) => r[0]), ['Email/query', 'Email/get', 'Thread/get', 'Email/get']);
     assert.equal(res[0]![1].total, 2);
@@ -125,13 +128,13 @@ test('RFC 8620 §3.7 / RFC 8621 §4.10 query → get → Thread/get → get chai
 });
 
 test('RFC 8621 §2 Mailbox/get and Mailbox/changes examples', opts, async () => {
-  const get = rebind(example((t) => t.includes('"Mailbox/get"') && t.includes('"ids":null') && !t.includes('list')), { u33084183: ALICE });
+  const get = rebind(example((t) => t.includes('"Mailbox/get"') && t.includes('"ids":null') && !t.includes('list')), { u33084183: ALICE_ID });
   const [[name, body]] = (await call(h, get)) as any;
   assert.equal(name, 'Mailbox/get');
   assert.ok(body.list.length >= 6);
   const { Mailbox: state } = await h.store.getStates(ALICE);
   await h.store.append(ALICE, { mailboxIds: [inbox], bytes: message({ subject: 'third' }) });
-  const changes = rebind(example((t, j) => Array.isArray(j) && t.includes('"sinceState":"78540"')), { u33084183: ALICE, '78540': state });
+  const changes = rebind(example((t, j) => Array.isArray(j) && t.includes('"sinceState":"78540"')), { u33084183: ALICE_ID, '78540': state });
   const res = (await call(h, changes)) as any;
   const expected = example((t, j) => Array.isArray(j) && t.includes('"Mailbox/changes"') && t.includes('"newState"'));
   sameShape(res[0][1], expected[0][1]);
@@ -141,9 +144,9 @@ test('RFC 8621 §2 Mailbox/get and Mailbox/changes examples', opts, async () => 
 });
 
 test('RFC 8621 §2.5 Mailbox/set example: rename works, destroying INBOX is forbidden', opts, async () => {
-  const [[, created]] = (await call(h, [['Mailbox/set', { accountId: ALICE, create: { x: { name: 'Maybe' } } }, '0']])) as any;
+  const [[, created]] = (await call(h, [['Mailbox/set', { accountId: ALICE_ID, create: { x: { name: 'Maybe' } } }, '0']])) as any;
   const req = rebind(example((t) => t.includes('"Mailbox/set"') && t.includes('ifInState')), {
-    u33084183: ALICE, MB674cc24095db49ce: created.created.x.id, MB23cfa8094c0f41e6: inbox,
+    u33084183: ALICE_ID, MB674cc24095db49ce: created.created.x.id, MB23cfa8094c0f41e6: inbox,
   });
   req[0][1].ifInState = (await h.store.getStates(ALICE)).Mailbox;
   const expected = example((t) => t.includes('"Mailbox/set"') && t.includes('notDestroyed'));
@@ -167,7 +170,7 @@ test('RFC 8621 default property lists match the examples', opts, () => {
 
 test('RFC 8621 §4.2 Email/get example: List-Post URLs, htmlBody and truncated bodyValues', opts, async () => {
   const req = example((t) => t.includes('header:List-POST:asURLs') && t.includes('fetchHTMLBodyValues'));
-  req[0][1].accountId = ALICE;
+  req[0][1].accountId = ALICE_ID;
   req[0][1].ids = [emailId, 'f123u456'];
   const expected = rebind(example((t) => t.includes('Dinner on Thursday?') && t.includes('"state"')), { f123: inbox });
   const [[, body]] = (await call(h, req)) as any;
@@ -187,27 +190,27 @@ test('RFC 8621 §4.2 Email/get example: List-Post URLs, htmlBody and truncated b
 });
 
 test('RFC 8621 §4.3/4.5 changes examples with unknown states answer cannotCalculateChanges', opts, async () => {
-  const req = rebind(example((t) => t.includes('"Email/queryChanges"')), { ue150411c: ALICE, fb666a55: inbox });
+  const req = rebind(example((t) => t.includes('"Email/queryChanges"')), { ue150411c: ALICE_ID, fb666a55: inbox });
   const res = (await call(h, req)) as any;
   assert.deepEqual(res.map((r: any) => [r[0], r[1].type]), [['error', 'cannotCalculateChanges'], ['error', 'cannotCalculateChanges']]);
 });
 
 test('RFC 8621 §4.6 Email/set keyword example and §4.7 Email/copy example', opts, async () => {
-  const set = rebind(example((t) => t.includes('"keywords/$seen":null')), { ue150411c: ALICE, Ma783e5cdf5f2deffbc97930a: emailId });
+  const set = rebind(example((t) => t.includes('"keywords/$seen":null')), { ue150411c: ALICE_ID, Ma783e5cdf5f2deffbc97930a: emailId });
   const [[name, body]] = (await call(h, set)) as any;
   assert.equal(name, 'Email/set');
   assert.deepEqual(body.updated, { [emailId]: null });
-  const copy = rebind(example((t) => t.includes('"Email/copy"')), { u6c6c41ac: ALICE });
+  const copy = rebind(example((t) => t.includes('"Email/copy"')), { u6c6c41ac: ALICE_ID });
   const [[, err]] = (await call(h, copy)) as any;
   assert.equal(err.type, 'fromAccountNotFound');
 });
 
 test('RFC 8621 §3/§6 Thread/get and Identity/get examples', opts, async () => {
-  const thread = rebind(example((t) => t.includes('"Thread/get"') && t.includes('f41u44') && !t.includes('emailIds')), { acme: ALICE });
+  const thread = rebind(example((t) => t.includes('"Thread/get"') && t.includes('f41u44') && !t.includes('emailIds')), { acme: ALICE_ID });
   const [[, tb]] = (await call(h, thread)) as any;
   assert.deepEqual(tb.notFound, ['f123u4', 'f41u44']);
   sameShape(tb, { accountId: '', state: '', list: [], notFound: [] });
-  const identity = rebind(example((_t, j) => Array.isArray(j) && j[0] === 'Identity/get'), { acme: ALICE });
+  const identity = rebind(example((_t, j) => Array.isArray(j) && j[0] === 'Identity/get'), { acme: ALICE_ID });
   const res = await post(h, { using: [...USING, 'urn:ietf:params:jmap:submission'], methodCalls: [identity] });
   // Submission is offered only with a delivery service; without one, Identity is unknown to the client.
   assert.equal(res.status, 400);

@@ -117,6 +117,19 @@ export async function post(h: Harness, body: unknown, auth: string = h.basic('al
 
 export type Call = [string, Record<string, unknown>, string];
 
+/**
+ * The user's account id as a client learns it: the mail account of the session resource
+ * (RFC 8620 §2). Ids are opaque; tests never assume how they are made.
+ */
+export async function accountIdOf(h: Harness, user = 'alice@example.com'): Promise<string> {
+  const res = await fetch(`${h.url}/jmap/session`, { headers: { Authorization: h.basic(user) } });
+  if (res.status !== 200) throw new Error(`session for ${user}: HTTP ${res.status}`);
+  const session = (await res.json()) as { primaryAccounts: Record<string, string> };
+  const id = session.primaryAccounts['urn:ietf:params:jmap:mail'];
+  if (!id) throw new Error(`session for ${user} has no mail account`);
+  return id;
+}
+
 /** Runs method calls as alice and returns methodResponses. */
 export async function call(h: Harness, calls: Call[], using: string[] = USING, auth?: string): Promise<Call[]> {
   const r = await post(h, { using, methodCalls: calls }, auth);

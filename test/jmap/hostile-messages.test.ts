@@ -3,23 +3,26 @@
 // Email/parse, SearchSnippet/get and Thread/get: never serverFail.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { call, startHarness, type Harness } from './harness.js';
+import { accountIdOf, call, startHarness, type Harness } from './harness.js';
 import { BODY_PROPERTIES, HEADER_PROPERTIES, METADATA_PROPERTIES } from '../../src/jmap/mail/email-view.js';
 import { deepNesting, manyAddresses, manyParts } from '../support/hostile-messages.js';
 
 const ALICE = 'alice@example.com';
 let h: Harness;
+/** Alice's account id, as her session names it. */
+let ALICE_ID: string;
 let inbox: string;
 
 before(async () => {
   h = await startHarness();
+  ALICE_ID = await accountIdOf(h);
   await h.store.ensureAccount(ALICE);
   inbox = (await h.store.findMailboxByRole(ALICE, 'inbox'))!.id;
 });
 after(() => h.close());
 
 async function upload(bytes: Buffer): Promise<string> {
-  const res = await fetch(`${h.url}/upload/${ALICE}`, {
+  const res = await fetch(`${h.url}/upload/${ALICE_ID}`, {
     method: 'POST',
     headers: { Authorization: h.basic(ALICE), 'Content-Type': 'message/rfc822' },
     body: bytes,
@@ -33,15 +36,15 @@ const HEADER_FORMS = ['header:To:asAddresses', 'header:To:asGroupedAddresses:all
 
 async function importAndRead(bytes: Buffer): Promise<Record<string, unknown>> {
   const blobId = await upload(bytes);
-  const [[name, imported]] = (await call(h, [['Email/import', { accountId: ALICE, emails: { k: { blobId, mailboxIds: { [inbox]: true } } } }, 'i']])) as [string, any, string][];
+  const [[name, imported]] = (await call(h, [['Email/import', { accountId: ALICE_ID, emails: { k: { blobId, mailboxIds: { [inbox]: true } } } }, 'i']])) as [string, any, string][];
   assert.equal(name, 'Email/import', JSON.stringify(imported));
   const id = imported.created.k.id as string;
   const r = (await call(h, [
-    ['Email/get', { accountId: ALICE, ids: [id], properties: [...ALL_PROPERTIES, ...HEADER_FORMS], fetchAllBodyValues: true, maxBodyValueBytes: 64 }, 'g'],
-    ['Email/parse', { accountId: ALICE, blobIds: [blobId], properties: [...ALL_PROPERTIES.filter((p) => !['id', 'threadId', 'mailboxIds', 'keywords', 'receivedAt'].includes(p)), ...HEADER_FORMS] }, 'p'],
-    ['Email/query', { accountId: ALICE, filter: { to: 'a9999@example.org' } }, 'q'],
-    ['SearchSnippet/get', { accountId: ALICE, emailIds: [id], filter: { text: 'part' } }, 's'],
-    ['Thread/get', { accountId: ALICE, '#ids': { resultOf: 'g', name: 'Email/get', path: '/list/*/threadId' } }, 't'],
+    ['Email/get', { accountId: ALICE_ID, ids: [id], properties: [...ALL_PROPERTIES, ...HEADER_FORMS], fetchAllBodyValues: true, maxBodyValueBytes: 64 }, 'g'],
+    ['Email/parse', { accountId: ALICE_ID, blobIds: [blobId], properties: [...ALL_PROPERTIES.filter((p) => !['id', 'threadId', 'mailboxIds', 'keywords', 'receivedAt'].includes(p)), ...HEADER_FORMS] }, 'p'],
+    ['Email/query', { accountId: ALICE_ID, filter: { to: 'a9999@example.org' } }, 'q'],
+    ['SearchSnippet/get', { accountId: ALICE_ID, emailIds: [id], filter: { text: 'part' } }, 's'],
+    ['Thread/get', { accountId: ALICE_ID, '#ids': { resultOf: 'g', name: 'Email/get', path: '/list/*/threadId' } }, 't'],
   ])) as [string, any, string][];
   for (const [method, args, tag] of r) assert.notEqual(method, 'error', `${tag}: ${JSON.stringify(args)}`);
   assert.equal(r[0]![1].list.length, 1);

@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request, type ClientRequest } from 'node:http';
 import { ConcurrencyGate } from '../../src/jmap/http/concurrency.js';
-import { post, startHarness, USING, type Harness } from './harness.js';
+import { accountIdOf, post, startHarness, USING, type Harness } from './harness.js';
 
 let h: Harness;
 before(async () => {
@@ -78,8 +78,9 @@ test('maxConcurrentRequests: a second API request while one is in flight gets th
 
 test('maxConcurrentUpload: a second upload while one is in flight gets the limit problem', async () => {
   const auth = h.basic('alice@example.com');
-  const { held: first, refused: second } = await holdAndProbe('/upload/alice@example.com', auth, async () => {
-    const res = await fetch(`${h.url}/upload/alice@example.com`, { method: 'POST', headers: { Authorization: auth }, body: 'x' });
+  const upload = `/upload/${await accountIdOf(h)}`;
+  const { held: first, refused: second } = await holdAndProbe(upload, auth, async () => {
+    const res = await fetch(`${h.url}${upload}`, { method: 'POST', headers: { Authorization: auth }, body: 'x' });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   });
   assert.equal(second.status, 400);

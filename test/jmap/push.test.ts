@@ -4,15 +4,18 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventSource } from 'eventsource';
 import WebSocket from 'ws';
-import { message, startHarness, USING, type Harness } from './harness.js';
+import { accountIdOf, message, startHarness, USING, type Harness } from './harness.js';
 import { withDeadline } from '../support/wait.js';
 
 const ALICE = 'alice@example.com';
 let h: Harness;
+/** Alice's account id, as her session names it. */
+let ALICE_ID: string;
 let inbox: string;
 
 before(async () => {
   h = await startHarness();
+  ALICE_ID = await accountIdOf(h);
   await h.store.ensureAccount(ALICE);
   await h.store.ensureAccount('bob@example.com');
   inbox = (await h.store.findMailboxByRole(ALICE, 'inbox'))!.id;
@@ -35,7 +38,7 @@ test('EventSource receives a state event when mail arrives, and closes after it 
     await h.store.append(ALICE, { mailboxIds: [inbox], bytes: message({ subject: 'pushed' }) }, { delivery: true });
     const change = await withDeadline(got, 5000, 'state event');
     assert.equal(change['@type'], 'StateChange');
-    const states = change.changed[ALICE];
+    const states = change.changed[ALICE_ID];
     assert.ok(states.Email && states.Email !== before.Email);
     assert.ok(states.Mailbox);
     assert.equal(states.Thread, undefined, 'only the requested types are pushed');
@@ -46,6 +49,7 @@ test('EventSource receives a state event when mail arrives, and closes after it 
 
 test('another user\'s EventSource sees nothing of alice\'s mail', async () => {
   const auth = h.basic('bob@example.com');
+  const bobId = await accountIdOf(h, 'bob@example.com');
   const es = new EventSource(`${h.url}/eventSource?types=*&closeafter=no&ping=0`, {
     fetch: (url, init) => fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), Authorization: auth } }),
   });
@@ -55,7 +59,7 @@ test('another user\'s EventSource sees nothing of alice\'s mail', async () => {
   es.addEventListener('state', (ev) => {
     const change = JSON.parse(ev.data) as { changed: Record<string, unknown> };
     events.push(change);
-    if ('bob@example.com' in change.changed) seenBobsOwn();
+    if (bobId in change.changed) seenBobsOwn();
   });
   await withDeadline(new Promise<void>((resolve) => (es.onopen = () => resolve())), 5000, 'open');
   const bobInbox = (await h.store.findMailboxByRole('bob@example.com', 'inbox'))!.id;
@@ -69,7 +73,7 @@ test('another user\'s EventSource sees nothing of alice\'s mail', async () => {
     es.close();
   }
   assert.ok(events.length > 0);
-  assert.ok(events.every((e) => !(ALICE in e.changed)), JSON.stringify(events));
+  assert.ok(events.every((e) => !(ALICE_ID in e.changed)), JSON.stringify(events));
 });
 
 test('WebSocket: requests get responses with requestId, push enable delivers StateChange', async () => {
@@ -94,7 +98,7 @@ test('WebSocket: requests get responses with requestId, push enable delivers Sta
   }), 5000, 'ws open');
   try {
     assert.equal(ws.protocol, 'jmap');
-    ws.send(JSON.stringify({ '@type': 'Request', id: 'r1', using: USING, methodCalls: [['Mailbox/get', { accountId: ALICE, ids: [inbox], properties: ['name'] }, '0']] }));
+    ws.send(JSON.stringify({ '@type': 'Request', id: 'r1', using: USING, methodCalls: [['Mailbox/get', { accountId: ALICE_ID, ids: [inbox], properties: ['name'] }, '0']] }));
     const resp = await next((m) => m.requestId === 'r1', 'response');
     assert.equal(resp['@type'], 'Response');
     assert.equal(resp.methodResponses[0][1].list[0].name, 'INBOX');
@@ -109,8 +113,8 @@ test('WebSocket: requests get responses with requestId, push enable delivers Sta
     await next((m) => m.requestId === 'r2', 'echo after push enable');
     await h.store.append(ALICE, { mailboxIds: [inbox], bytes: message({ subject: 'ws push' }) }, { delivery: true });
     const change = await next((m) => m['@type'] === 'StateChange', 'state change');
-    assert.ok(change.changed[ALICE].Email);
-    assert.equal(change.changed[ALICE].Mailbox, undefined);
+    assert.ok(change.changed[ALICE_ID].Email);
+    assert.equal(change.changed[ALICE_ID].Mailbox, undefined);
     assert.equal(typeof change.pushState, 'string');
   } finally {
     ws.close();

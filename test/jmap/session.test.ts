@@ -1,7 +1,7 @@
 // Session resource, authentication challenges, request-level problems and enforced limits over HTTP.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { call, post, startHarness, USING, type Harness } from './harness.js';
+import { accountIdOf, call, post, startHarness, USING, type Harness } from './harness.js';
 
 let h: Harness;
 before(async () => {
@@ -18,7 +18,12 @@ test('the session resource advertises the enforced limits and the user account',
   assert.equal(core.maxCallsInRequest, 16);
   assert.ok(core.collationAlgorithms.includes('i;unicode-casemap'));
   assert.equal(s.username, 'alice@example.com');
-  assert.equal(s.primaryAccounts['urn:ietf:params:jmap:mail'], 'alice@example.com');
+  // RFC 8620 §1.2: an Id is 1–255 of A-Za-z0-9, "-", "_"; a user name is not one.
+  const accountId = s.primaryAccounts['urn:ietf:params:jmap:mail'];
+  assert.match(accountId, /^[A-Za-z0-9_-]{1,255}$/);
+  assert.deepEqual(Object.keys(s.accounts), [accountId]);
+  assert.equal(s.accounts[accountId].name, 'alice@example.com');
+  for (const [cap, id] of Object.entries(s.primaryAccounts)) assert.equal(id, accountId, cap);
   assert.equal(s.apiUrl, `${h.url}/jmap`);
   assert.equal(s.downloadUrl, `${h.url}/download/{accountId}/{blobId}/{name}?type={type}`);
   assert.equal(s.capabilities['urn:ietf:params:jmap:websocket'].url, `${h.url.replace('http', 'ws')}/jmap/ws`);
@@ -87,18 +92,27 @@ test('Core/echo and unknownMethod in one request', async () => {
 });
 
 test('another account id answers accountNotFound', async () => {
-  const [r] = await call(h, [['Mailbox/get', { accountId: 'bob@example.com' }, '0']]);
-  assert.deepEqual(r?.[1], { type: 'accountNotFound' });
+  const bob = await accountIdOf(h, 'bob@example.com');
+  const alice = await accountIdOf(h, 'alice@example.com');
+  assert.notEqual(bob, alice);
+  assert.equal(await accountIdOf(h, 'alice@example.com'), alice, 'the id is stable');
+  const r = await call(h, [
+    ['Mailbox/get', { accountId: bob }, '0'],
+    // The user name is no account id.
+    ['Mailbox/get', { accountId: 'alice@example.com' }, '1'],
+  ]);
+  assert.deepEqual(r.map((x) => x[1]), [{ type: 'accountNotFound' }, { type: 'accountNotFound' }]);
 });
 
 test('maxObjectsInGet and maxObjectsInSet answer requestTooLarge; bad argument types invalidArguments', async () => {
   const many = Array.from({ length: 501 }, (_, i) => `e${i}`);
+  const alice = await accountIdOf(h);
   const r = await call(h, [
-    ['Email/get', { accountId: 'alice@example.com', ids: many }, 'g'],
-    ['Email/set', { accountId: 'alice@example.com', destroy: many }, 's'],
-    ['Email/get', { accountId: 'alice@example.com', ids: 'e1' }, 'a'],
-    ['Email/query', { accountId: 'alice@example.com', limit: -1 }, 'b'],
-    ['Mailbox/get', { accountId: 'alice@example.com', properties: ['nope'] }, 'c'],
+    ['Email/get', { accountId: alice, ids: many }, 'g'],
+    ['Email/set', { accountId: alice, destroy: many }, 's'],
+    ['Email/get', { accountId: alice, ids: 'e1' }, 'a'],
+    ['Email/query', { accountId: alice, limit: -1 }, 'b'],
+    ['Mailbox/get', { accountId: alice, properties: ['nope'] }, 'c'],
   ]);
   assert.deepEqual(r.map((x) => [x[0], x[1].type]), [
     ['error', 'requestTooLarge'],

@@ -3,7 +3,7 @@
 // offending one, wrong argument types are invalidArguments, and ifInState is honoured.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { call, message, startHarness, USING, type Call, type Harness } from './harness.js';
+import { accountIdOf, call, message, startHarness, USING, type Call, type Harness } from './harness.js';
 import { localDelivery } from './local-delivery.js';
 
 const ALICE = 'alice@example.com';
@@ -17,6 +17,8 @@ interface SetErrorJson {
 }
 
 let h: Harness;
+/** Alice's account id, as her session names it. */
+let ALICE_ID: string;
 let inbox: string;
 let drafts: string;
 let emailId: string;
@@ -24,12 +26,12 @@ let submissionId: string;
 
 /** One call as alice with every capability; returns its (first) response. */
 async function one(name: string, args: Args): Promise<[string, Args]> {
-  const [[resName, res]] = (await call(h, [[name, { accountId: ALICE, ...args }, 'c']], ALL)) as Call[] as [[string, Args, string]];
+  const [[resName, res]] = (await call(h, [[name, { accountId: ALICE_ID, ...args }, 'c']], ALL)) as Call[] as [[string, Args, string]];
   return [resName, res];
 }
 
 async function uploadBlob(bytes: Buffer): Promise<string> {
-  const res = await fetch(`${h.url}/upload/${ALICE}`, { method: 'POST', headers: { Authorization: h.basic(ALICE), 'Content-Type': 'message/rfc822' }, body: bytes });
+  const res = await fetch(`${h.url}/upload/${ALICE_ID}`, { method: 'POST', headers: { Authorization: h.basic(ALICE), 'Content-Type': 'message/rfc822' }, body: bytes });
   return ((await res.json()) as { blobId: string }).blobId;
 }
 
@@ -47,6 +49,7 @@ function assertInvalidProperties(res: Args, map: string, key: string, properties
 
 before(async () => {
   h = await startHarness({ delivery: localDelivery });
+  ALICE_ID = await accountIdOf(h);
   await h.store.ensureAccount(ALICE);
   inbox = (await h.store.findMailboxByRole(ALICE, 'inbox'))!.id;
   drafts = (await h.store.findMailboxByRole(ALICE, 'drafts'))!.id;
@@ -207,10 +210,10 @@ test('ifInState other than the current state is stateMismatch for every /set', a
 
 test('creation ids are recorded for later calls, and destroy takes a result reference', async () => {
   const r = (await call(h, [
-    ['Mailbox/set', { accountId: ALICE, create: { parent: { name: 'Parent' }, child: { name: 'Child', parentId: '#parent' } } }, 'a'],
-    ['Mailbox/set', { accountId: ALICE, update: { '#child': { name: 'Renamed child' } } }, 'b'],
-    ['Mailbox/query', { accountId: ALICE, filter: { name: 'Renamed child' } }, 'q'],
-    ['Mailbox/set', { accountId: ALICE, '#destroy': { resultOf: 'q', name: 'Mailbox/query', path: '/ids' } }, 'd'],
+    ['Mailbox/set', { accountId: ALICE_ID, create: { parent: { name: 'Parent' }, child: { name: 'Child', parentId: '#parent' } } }, 'a'],
+    ['Mailbox/set', { accountId: ALICE_ID, update: { '#child': { name: 'Renamed child' } } }, 'b'],
+    ['Mailbox/query', { accountId: ALICE_ID, filter: { name: 'Renamed child' } }, 'q'],
+    ['Mailbox/set', { accountId: ALICE_ID, '#destroy': { resultOf: 'q', name: 'Mailbox/query', path: '/ids' } }, 'd'],
   ], ALL)) as Call[];
   const created = r[0]![1].created as Record<string, { id: string }>;
   assert.deepEqual(r[1]![1].updated, { [created.child!.id]: null });

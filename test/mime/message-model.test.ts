@@ -12,7 +12,7 @@ import { formatWithOffset, parseMessageDate } from '../../src/mime/date.js';
 import { decodeCharset, decodeTransfer, decodeWords } from '../../src/mime/decode.js';
 import { startImap, type ImapHarness } from '../imap/harness.js';
 import { RawClient } from '../imap/raw-client.js';
-import { call, startHarness, type Harness } from '../jmap/harness.js';
+import { accountIdOf, call, startHarness, type Harness } from '../jmap/harness.js';
 import { parseFetchValues, parseThreadGroups, type ImapValue } from './imap-values.js';
 
 interface GroupVector {
@@ -33,6 +33,8 @@ const V = JSON.parse(readFileSync(new URL('../vectors/message-model.json', impor
 const IMAP_USER = 'model@example.org';
 const IMAP_PASS = 'model-pw';
 const JMAP_USER = 'alice@example.com';
+/** JMAP_USER's account id, as the session names it. */
+let jmapAccountId: string;
 /** The internal date of every vector message: what SORT DATE and SENT* fall back to. */
 const RECEIVED = new Date('2020-06-15T12:00:00Z');
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -99,6 +101,7 @@ async function seed(store: MailStore, account: string): Promise<Map<string, { id
 before(async () => {
   imap = await startImap({ users: { [IMAP_USER]: IMAP_PASS } });
   jmap = await startHarness();
+  jmapAccountId = await accountIdOf(jmap, JMAP_USER);
   await seed(imap.store, IMAP_USER);
   for (const [k, v] of await seed(jmap.store, JMAP_USER)) jmapBoxes.set(k, v);
   client = await RawClient.connect(imap.port);
@@ -172,7 +175,7 @@ function shiftDay(day: string, by: number): string {
 // JMAP helpers
 
 async function jmapGet(ids: string[], properties: string[], extra: Record<string, unknown> = {}): Promise<Array<Record<string, unknown>>> {
-  const [[name, res]] = (await call(jmap, [['Email/get', { accountId: JMAP_USER, ids, properties, ...extra }, 'g']])) as unknown as [[string, { list: Array<Record<string, unknown>> }]];
+  const [[name, res]] = (await call(jmap, [['Email/get', { accountId: jmapAccountId, ids, properties, ...extra }, 'g']])) as unknown as [[string, { list: Array<Record<string, unknown>> }]];
   assert.equal(name, 'Email/get');
   return ids.map((id) => res.list.find((e) => e.id === id)!);
 }
@@ -180,7 +183,7 @@ async function jmapGet(ids: string[], properties: string[], extra: Record<string
 async function jmapQuery(mailbox: string, filter: Record<string, unknown>, sort?: Array<Record<string, unknown>>): Promise<string[]> {
   const box = jmapBoxes.get(mailbox)!;
   const [[name, res]] = (await call(jmap, [
-    ['Email/query', { accountId: JMAP_USER, filter: { operator: 'AND', conditions: [{ inMailbox: box.id }, filter] }, ...(sort ? { sort } : {}) }, 'q'],
+    ['Email/query', { accountId: jmapAccountId, filter: { operator: 'AND', conditions: [{ inMailbox: box.id }, filter] }, ...(sort ? { sort } : {}) }, 'q'],
   ])) as unknown as [[string, { ids: string[] }]];
   assert.equal(name, 'Email/query', JSON.stringify(res));
   return res.ids;

@@ -14,6 +14,7 @@ import { silentLogger } from '../../src/log/logger.js';
 import { CapturedOutput } from './capture.js';
 import { makeTestConf, type TestConf } from './conf-fixture.js';
 import { TcpTestServer } from './tcp-fixture.js';
+import { protocolFactories } from '../../src/server/protocols.js';
 
 const confs: TestConf[] = [];
 after(async () => {
@@ -226,6 +227,56 @@ describe('tessera serve first start', () => {
     const third = await serve(c, []);
     await third.running.stop();
     assert.equal(/demo user/.test(third.stdout.text()), false);
+  });
+
+  it('a start that cannot bind a listener creates no demo user: the next start shows the password', async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const busyPort = (blocker.address() as { port: number }).port;
+    const c = await conf({
+      seedDemoUser: true,
+      domains: ['demo.test'],
+      imapBlocks: `<imapserver enabled="true"><jmxName>imap</jmxName><bind>127.0.0.1:${busyPort}</bind>
+        <tls socketTLS="false" startTLS="false"/></imapserver>`,
+    });
+    const failed = new CapturedOutput();
+    try {
+      await assert.rejects(
+        runServe({ confDir: c.confDir, factories: protocolFactories, io: { stdout: failed, logDestination: new CapturedOutput(), env: {} } }),
+        (err: unknown) => err instanceof StartupError && err.message.includes(`127.0.0.1:${busyPort}`),
+      );
+    } finally {
+      await new Promise((r) => blocker.close(r));
+    }
+    assert.equal(/password/.test(failed.text()), false, 'no password shown by a start that failed');
+    const embedded = await createEmbeddedUsersRepository(
+      c.dataDir,
+      { kind: 'embedded', enableVirtualHosting: true, algorithm: 'scrypt' },
+      { domainnames: [], defaultDomain: 'demo.test' },
+      silentLogger(),
+    );
+    try {
+      assert.deepEqual(await embedded.users.list(), [], 'the failed start created no user');
+    } finally {
+      await embedded.close();
+    }
+
+    // The port is free now: this start succeeds, and it is the one that shows the password.
+    const next = await serve(c, protocolFactories);
+    await next.running.stop();
+    const match = /demo user (\S+) with password: (\S+)/.exec(next.stdout.text());
+    assert.ok(match, next.stdout.text());
+    const reopened = await createEmbeddedUsersRepository(
+      c.dataDir,
+      { kind: 'embedded', enableVirtualHosting: true, algorithm: 'scrypt' },
+      { domainnames: [], defaultDomain: 'demo.test' },
+      silentLogger(),
+    );
+    try {
+      assert.equal(await reopened.users.verifyPassword(match[1]!, match[2]!), true);
+    } finally {
+      await reopened.close();
+    }
   });
 
   it('creates a bare "demo" user without virtual hosting', async () => {

@@ -13,6 +13,7 @@ import { AdminSocketInUseError, AdminSocketPathError, adminSocketPath, createSes
 import { ADMIN_REVOKE_REASON } from '../../src/sessions/admin-socket.js';
 import { FakeSession, openStore, register, afterPendingRevocations, tempDir, tokenPrincipal, within } from './helpers.js';
 import type { MailStore } from '../../src/store/types.js';
+import { MemoryUsersRepository } from '../support/memory-users.js';
 
 function cliIO(): { io: CliIO; out(): string; err(): string } {
   let out = '';
@@ -77,7 +78,10 @@ describe('admin socket and `tessera sessions`', () => {
     await writeFile(adminSocketPath(dataDir), '');
     bus = new MemoryEventBus();
     store = await openStore(dataDir);
-    control = createSessionControl({ dataDir, store, bus, logger: silentLogger(), oidc: [] });
+    const users = new MemoryUsersRepository(
+      Object.fromEntries(['alice', 'bob', 'carol', 'dave', 'erin', 'frank'].map((n) => [`${n}@example.test`, 'a-password-1'])),
+    );
+    control = createSessionControl({ dataDir, store, bus, logger: silentLogger(), oidc: [], users });
     await control.start();
   });
 
@@ -136,6 +140,21 @@ describe('admin socket and `tessera sessions`', () => {
     await afterPendingRevocations(control);
     assert.equal(other.terminated, false);
     other.handle.unregister();
+  });
+
+  it('revoke --user names the user as the users repository does, and refuses a name that is nobody', async () => {
+    const s = register(control, new FakeSession({ user: 'frank@example.test', mechanism: 'PLAIN' }, 'imap'));
+    const res = await cli('revoke', '--user', 'Frank@EXAMPLE.test');
+    assert.equal(res.code, 0, res.err);
+    assert.match(res.err, /^revoked user frank@example\.test: 1 live session ended\n$/);
+    await within(1000, s.ended, 'the session of the canonical user');
+
+    const nobody = await cli('revoke', '--user', 'nobody@example.test');
+    assert.equal(nobody.code, 1);
+    assert.equal(nobody.out, '');
+    assert.match(nobody.err, /^tessera: the server refused: no such user: nobody@example\.test .*nothing was revoked\n$/);
+    await afterPendingRevocations(control);
+    assert.equal(await control.isRevoked(tokenPrincipal({ user: 'nobody@example.test', sid: 's-n' })), false, 'nothing recorded for nobody');
   });
 
   it('revoke --sid ends that OP session and refuses its tokens afterwards, with the given reason', async () => {

@@ -42,3 +42,50 @@ test('without a postmaster user, postmaster mail goes to the configured postmast
     await h.close();
   }
 });
+
+test('without a postmaster user or setting, postmaster mail reaches the user created first', async () => {
+  // The harness creates alice, then bob; neither postmaster@ nor a postmaster setting exists.
+  const h = await startHarness({ startWorker: false });
+  try {
+    assert.equal(await send(h.port, `<postmaster@${DOMAIN}>`), 250);
+    assert.equal(await send(h.port, '<postmaster>'), 250);
+    assert.equal((await inboxMessages(h.store, `alice@${DOMAIN}`)).length, 2);
+    assert.equal((await inboxMessages(h.store, `bob@${DOMAIN}`)).length, 0);
+  } finally {
+    await h.close();
+  }
+});
+
+test('a subaddress reaches its user (RCPT, delivery), keeps the detail on the route, and is the user’s own sender address', async () => {
+  const h = await startHarness({ startWorker: false });
+  const plain = Buffer.from(`\0alice@${DOMAIN}\0${USERS[`alice@${DOMAIN}`]}`).toString('base64');
+  try {
+    assert.equal(await send(h.port, `<alice+lists@${DOMAIN}>`), 250);
+    assert.equal(await send(h.port, `<Alice+Shop+2024@${DOMAIN.toUpperCase()}>`), 250);
+    assert.equal(await send(h.port, `<nobody+lists@${DOMAIN}>`), 550, 'the detail makes no unknown user known');
+    const inbox = await inboxMessages(h.store, `alice@${DOMAIN}`);
+    assert.equal(inbox.length, 2);
+    assert.match(inbox[0]!, new RegExp(`for <alice\\+lists@${DOMAIN}>`), 'the Received: trace names the address as given');
+    assert.deepEqual(await h.core.service.route(`alice+lists@${DOMAIN}`), {
+      kind: 'local', address: `alice+lists@${DOMAIN}`, user: `alice@${DOMAIN}`, detail: 'lists',
+    });
+
+    // As sender: MAIL FROM and From: with alice's subaddress are alice's own; bob's are not.
+    const { client } = await RawSmtpClient.connect(h.port);
+    try {
+      await client.command('EHLO client.example');
+      assert.match((await client.command(`AUTH PLAIN ${plain}`)).text, /^235 /);
+      assert.equal((await client.command(`MAIL FROM:<bob+x@${DOMAIN}>`)).code, 553);
+      assert.equal((await client.command(`MAIL FROM:<alice+news@${DOMAIN}>`)).code, 250);
+      assert.equal((await client.command(`RCPT TO:<bob@${DOMAIN}>`)).code, 250);
+      assert.equal((await client.command('DATA')).code, 354);
+      const r = await client.command(`From: Alice <alice+news@${DOMAIN}>\r\nSubject: newsletter\r\n\r\nhi\r\n.`);
+      assert.equal(r.code, 250, r.text);
+    } finally {
+      client.close();
+    }
+    assert.equal((await inboxMessages(h.store, `bob@${DOMAIN}`)).length, 1);
+  } finally {
+    await h.close();
+  }
+});

@@ -147,6 +147,32 @@ describe('tessera import and export', () => {
     }
   });
 
+  it('refuses a file that is not an mbox: exit 1, says so, and imports or creates nothing', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'tessera-import-notmbox-'));
+    try {
+      const { conf, env } = await confWithUsers(root, ['u@example.org']);
+      const single = path.join(root, 'message.eml');
+      await writeFile(single, 'From: alice@example.org\nSubject: a lone message, no mbox separator\n\nbody\n');
+      const binary = path.join(root, 'picture.png');
+      await writeFile(binary, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]));
+      for (const file of [single, binary]) {
+        const run = io(env);
+        const code = await mailboxImportCommand.run(['--conf', conf, '--user', 'u@example.org', '--mailbox', 'Imported', file], run.io);
+        assert.equal(code, 1, run.err());
+        assert.equal(run.out(), '', 'no success line');
+        assert.match(run.err(), new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not an mbox file.*nothing was imported`));
+      }
+      const store = await openSqliteStore({ dataDir: storeDirectory(env.TESSERA_DATA_DIR!), events: new MemoryEventBus() });
+      try {
+        assert.equal(await store.findMailboxByPath('u@example.org', 'Imported'), null, 'no mailbox was created');
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
   it('writes into the store the server opens on the same conf', async () => {
     const root = await mkdtemp(path.join(os.tmpdir(), 'tessera-import-server-'));
     try {

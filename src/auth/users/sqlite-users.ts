@@ -81,6 +81,13 @@ export class SqliteUsersRepository implements UsersRepository {
     return rows.map((r) => ({ username: r.username }));
   }
 
+  async firstCreated(): Promise<UserRecord | undefined> {
+    const row = withDatabase(this.db, () => this.db.prepare('SELECT username FROM users ORDER BY created_at, rowid LIMIT 1').get()) as
+      | { username: string }
+      | undefined;
+    return row ? { username: row.username } : undefined;
+  }
+
   async add(username: string, password: string): Promise<void> {
     const parsed = parseUserName(username, this.virtualHosting);
     checkNewPassword(password);

@@ -40,6 +40,12 @@ export interface UsersRepository {
   /** True only for an existing user with that exact password. Throws UsersRepositoryUnavailableError. */
   verifyPassword(username: string, password: string): Promise<boolean>;
   list(): Promise<UserRecord[]>;
+  /**
+   * The user created first, which mail to postmaster reaches when no postmaster user exists (the
+   * embedded repository: the account made first, usually its administrator's). Absent where the
+   * repository cannot tell (LDAP).
+   */
+  firstCreated?(): Promise<UserRecord | undefined>;
   add(username: string, password: string): Promise<void>;
   remove(username: string): Promise<void>;
   setPassword(username: string, password: string): Promise<void>;

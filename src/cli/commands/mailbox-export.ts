@@ -58,7 +58,7 @@ export const mailboxExportCommand: CliCommand = {
         out.end();
         await once(out, 'finish');
       }
-      io.stderr.write(`exported ${count} messages from ${user} ${name}\n`);
+      io.stderr.write(`exported ${count} message${count === 1 ? '' : 's'} from ${user} ${name}\n`);
       return EXIT_OK;
     } finally {
       await close();

@@ -6,7 +6,7 @@ import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors.js';
 import type { CliCommand, CliIO } from '../types.js';
 import { openStoreFromConfig } from '../open-store.js';
 import { canonicalMailUser } from '../mail-user.js';
-import { readMbox } from '../../store/mbox/mbox-reader.js';
+import { NotMboxError, readMbox } from '../../store/mbox/mbox-reader.js';
 import { isMaildir, listMaildir } from '../../store/mbox/maildir-reader.js';
 import { Progress } from '../../store/mbox/progress.js';
 import type { AppendInput, MailboxStore } from '../../store/types.js';
@@ -87,9 +87,11 @@ export const mailboxImportCommand: CliCommand = {
         progress.finish();
       } else {
         const progress = new Progress(progressOut, st.size);
-        const id = await mailboxId(store, user, target, cache);
+        // Created with the first message, so a file that turns out not to be an mbox leaves no trace.
+        let id: string | undefined;
         let read = 0;
         for await (const m of readMbox(source, (n) => (read += n))) {
+          id ??= await mailboxId(store, user, target, cache);
           batch.push({ mailboxIds: [id], bytes: m.bytes, flags: m.flags, ...(m.receivedAt ? { receivedAt: m.receivedAt } : {}) });
           if (batch.length >= BATCH) await flush();
           progress.update(read, imported + batch.length);
@@ -98,10 +100,14 @@ export const mailboxImportCommand: CliCommand = {
         progress.update(st.size, imported);
         progress.finish();
       }
-      io.stdout.write(`imported ${imported} messages into ${user}\n`);
+      io.stdout.write(`imported ${imported} message${imported === 1 ? '' : 's'} into ${user}\n`);
       return EXIT_OK;
     } catch (err) {
       if (err instanceof UsageError) throw err;
+      if (err instanceof NotMboxError) {
+        io.stderr.write(`import: ${err.message}; nothing was imported\n`);
+        return EXIT_FAILURE;
+      }
       const reason = err instanceof OverQuotaError ? `over quota (${err.resource})` : err instanceof Error ? err.message : String(err);
       io.stderr.write(`\nimport stopped after ${imported} messages: ${reason}\n`);
       return EXIT_FAILURE;

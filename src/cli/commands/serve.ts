@@ -11,7 +11,7 @@ const usage = `Usage: tessera serve [--conf DIR] [--log-level LEVEL]
 Starts every protocol listener configured in DIR (imapserver.xml, smtpserver.xml, jmap.properties)
 and runs until SIGTERM or Ctrl-C. JSON logs go to standard error; the start-up banner to standard output.
   --conf DIR          configuration directory (default: $TESSERA_CONF, else ./conf)
-  --log-level LEVEL   ${LOG_LEVELS.join(', ')} (default: logLevel in tessera.properties)`;
+  --log-level LEVEL   ${LOG_LEVELS.join(', ')} (default: $TESSERA_LOG_LEVEL, else log.level in tessera.properties)`;
 
 export const serveCommand: CliCommand = {
   name: 'serve',

@@ -1,7 +1,7 @@
 // `tessera sessions list|revoke`: live sessions of the running server, through its admin socket
 // (<dataDir>/admin.sock). Revoking ends the sessions at once (IMAP BYE, SMTP 421, JMAP push closed) and
 // refuses the revoked tokens from then on.
-import { loadConfig } from '../../config/load.js';
+import { loadSettingsConfig } from '../../config/load.js';
 import { adminSocketPath, type AdminRequest, type AdminResponse } from '../../sessions/admin-protocol.js';
 import { AdminProtocolError, AdminSocketUnavailableError, sendAdminRequest } from '../../sessions/admin-client.js';
 import type { SessionSummary } from '../../sessions/types.js';
@@ -38,7 +38,7 @@ export const sessionsCommand: CliCommand = {
       return EXIT_OK;
     }
     const request = requestOf(args.positionals, stringOption(args, 'user'), stringOption(args, 'sid'), stringOption(args, 'reason'), args.values.json === true);
-    const { config, warnings } = await loadConfig(resolveConfDir(args, io.env), { env: io.env });
+    const { config, warnings } = await loadSettingsConfig(resolveConfDir(args, io.env), { env: io.env });
     for (const w of warnings) io.stderr.write(`tessera: warning: ${w.file}: ${w.key}: ${w.message}\n`);
     let reply: AdminResponse;
     try {
@@ -58,7 +58,7 @@ export const sessionsCommand: CliCommand = {
       if (args.values.json === true) for (const s of reply.sessions) io.stdout.write(`${JSON.stringify(s)}\n`);
       else io.stdout.write(formatTable(reply.sessions));
     } else {
-      const what = request.op === 'revoke' && request.user ? `user ${request.user}` : `sid ${request.op === 'revoke' ? request.sid : ''}`;
+      const what = request.op === 'revoke' && request.user ? `user ${reply.user ?? request.user}` : `sid ${request.op === 'revoke' ? request.sid : ''}`;
       io.stderr.write(`revoked ${what}: ${reply.matched} live session${reply.matched === 1 ? '' : 's'} ended\n`);
     }
     return EXIT_OK;

@@ -4,6 +4,7 @@ import { MethodError, RequestProblem } from '../errors.js';
 import type { Logger } from '../../log/logger.js';
 import type { Principal } from '../../auth/types.js';
 import { resolveReferences } from './references.js';
+import { jmapAccount } from '../account-id.js';
 import { argumentProblem } from './schema.js';
 import type { Invocation, JmapRequest, JmapResponse, MethodContext, MethodRegistry } from './types.js';
 
@@ -37,9 +38,10 @@ export async function processRequest(
   const createdIds = new Map(Object.entries(request.createdIds ?? {}));
   const using = new Set(request.using);
   const responses: Invocation[] = [];
+  const account = jmapAccount(principal.user);
 
   for (const [name, rawArgs, callId] of request.methodCalls) {
-    const ctx: MethodContext = { principal, using, createdIds, callId };
+    const ctx: MethodContext = { principal, account, using, createdIds, callId };
     try {
       const args = resolveReferences(rawArgs, responses);
       const method = options.registry.get(name);

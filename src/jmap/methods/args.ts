@@ -2,17 +2,21 @@
 // invalidArguments naming it, so handlers read typed values and never trust the wire.
 import { MethodError } from '../errors.js';
 import { isJsonObject, type Json, type JsonObject, type MethodContext } from '../core/types.js';
+import type { JmapAccount } from '../account-id.js';
 
 export function invalid(why: string): MethodError {
   return new MethodError('invalidArguments', why);
 }
 
-/** The account the call addresses; a user sees exactly one account, their own. */
-export function accountId(args: JsonObject, ctx: MethodContext, name = 'accountId'): string {
+/**
+ * The account the call addresses, by its opaque id (see ../account-id.ts); a user sees exactly one
+ * account, their own. Answers name it by `id`; the store knows it by `name`.
+ */
+export function readAccount(args: JsonObject, ctx: MethodContext, name = 'accountId'): JmapAccount {
   const id = args[name];
   if (typeof id !== 'string') throw invalid(`"${name}" must be a string`);
-  if (id !== ctx.principal.user) throw new MethodError(name === 'fromAccountId' ? 'fromAccountNotFound' : 'accountNotFound');
-  return id;
+  if (id !== ctx.account.id) throw new MethodError(name === 'fromAccountId' ? 'fromAccountNotFound' : 'accountNotFound');
+  return ctx.account;
 }
 
 export function optString(args: JsonObject, name: string): string | undefined {

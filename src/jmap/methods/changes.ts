@@ -2,8 +2,9 @@
 // shared "nothing changed or cannot say" answer for types without a log (Identity, Quota…).
 import { MethodError } from '../errors.js';
 import type { JsonObject, MethodContext, MethodOutput } from '../core/types.js';
-import { accountId, invalid, optInt } from './args.js';
+import { readAccount, invalid, optInt } from './args.js';
 import { methodErrorFrom } from './store-errors.js';
+import type { JmapAccount } from '../account-id.js';
 import type { MailMethodDeps } from './deps.js';
 
 export async function storeChanges(
@@ -12,18 +13,18 @@ export async function storeChanges(
   args: JsonObject,
   ctx: MethodContext,
 ): Promise<MethodOutput> {
-  const account = accountId(args, ctx);
+  const account = readAccount(args, ctx);
   const since = args.sinceState;
   if (typeof since !== 'string') throw invalid('"sinceState" must be a string');
   const maxChanges = optInt(args, 'maxChanges', { min: 1 });
   let result;
   try {
-    result = await deps.store.changes(account, type, since, maxChanges);
+    result = await deps.store.changes(account.name, type, since, maxChanges);
   } catch (err) {
     methodErrorFrom(err);
   }
   const out: JsonObject = {
-    accountId: account,
+    accountId: account.id,
     oldState: result.oldState,
     newState: result.newState,
     hasMoreChanges: result.hasMoreChanges,
@@ -36,18 +37,18 @@ export async function storeChanges(
 }
 
 /** For types whose only history is the current state: same state → no changes, else cannot say. */
-export function stateOnlyChanges(name: string, account: string, since: unknown, current: string): MethodOutput {
+export function stateOnlyChanges(name: string, account: JmapAccount, since: unknown, current: string): MethodOutput {
   if (typeof since !== 'string') throw invalid('"sinceState" must be a string');
   if (since !== current) throw new MethodError('cannotCalculateChanges', 'only the current state is known');
-  return [[name, { accountId: account, oldState: since, newState: current, hasMoreChanges: false, created: [], updated: [], destroyed: [] }]];
+  return [[name, { accountId: account.id, oldState: since, newState: current, hasMoreChanges: false, created: [], updated: [], destroyed: [] }]];
 }
 
 /** Foo/queryChanges without a query log: same query state → nothing changed, else cannot say. */
-export function stateOnlyQueryChanges(name: string, account: string, args: JsonObject, current: string, total?: number): MethodOutput {
+export function stateOnlyQueryChanges(name: string, account: JmapAccount, args: JsonObject, current: string, total?: number): MethodOutput {
   const since = args.sinceQueryState;
   if (typeof since !== 'string') throw invalid('"sinceQueryState" must be a string');
   if (since !== current) throw new MethodError('cannotCalculateChanges', 'the query has changed since that state');
-  const out: JsonObject = { accountId: account, oldQueryState: since, newQueryState: current, removed: [], added: [] };
+  const out: JsonObject = { accountId: account.id, oldQueryState: since, newQueryState: current, removed: [], added: [] };
   if (args.calculateTotal === true && total !== undefined) out.total = total;
   return [[name, out]];
 }

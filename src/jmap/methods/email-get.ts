@@ -2,7 +2,7 @@
 import { CAP_MAIL } from '../capabilities.js';
 import { MethodError } from '../errors.js';
 import type { JsonObject, MethodContext, MethodDefinition, MethodOutput } from '../core/types.js';
-import { accountId, invalid, optBool, optInt, readIds, readProperties } from './args.js';
+import { readAccount, invalid, optBool, optInt, readIds, readProperties } from './args.js';
 import { storeChanges } from './changes.js';
 import { defineMethod, type MailHandler } from './define.js';
 import type { MailMethodDeps } from './deps.js';
@@ -20,7 +20,7 @@ function checkHeaderForms(properties: readonly string[]): void {
 }
 
 async function get(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
-  const account = accountId(args, ctx);
+  const account = readAccount(args, ctx);
   let ids = readIds(args, ctx, deps.limits.maxObjectsInGet);
   const properties = readProperties(args, 'properties', isEmailProperty, DEFAULT_EMAIL_PROPERTIES);
   const bodyProperties = readProperties(
@@ -37,15 +37,15 @@ async function get(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
     fetchAllBodyValues: optBool(args, 'fetchAllBodyValues', false),
     maxBodyValueBytes: optInt(args, 'maxBodyValueBytes', { min: 0 }) ?? 0,
   };
-  const state = (await deps.store.getStates(account)).Email;
+  const state = (await deps.store.getStates(account.name)).Email;
   if (ids === null) {
     // "All emails" is bounded by maxObjectsInGet like any explicit list.
-    const all = await deps.store.queryEmails(account, { filter: { kind: 'all' }, limit: deps.limits.maxObjectsInGet + 1 });
+    const all = await deps.store.queryEmails(account.name, { filter: { kind: 'all' }, limit: deps.limits.maxObjectsInGet + 1 });
     if (all.total > deps.limits.maxObjectsInGet) throw new MethodError('requestTooLarge', 'too many emails; pass ids');
     ids = all.ids;
   }
   const unique = [...new Set(ids)];
-  const metas = await deps.store.getEmails(account, unique, { parsed: needsParsed(properties) });
+  const metas = await deps.store.getEmails(account.name, unique, { parsed: needsParsed(properties) });
   const byId = new Map(metas.map((m) => [m.id, m]));
   const list: JsonObject[] = [];
   const notFound: string[] = [];
@@ -56,18 +56,18 @@ async function get(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
       notFound.push(id);
       continue;
     }
-    const bytes = withBytes ? await deps.store.readMessage(account, id) : null;
+    const bytes = withBytes ? await deps.store.readMessage(account.name, id) : null;
     list.push(emailView(meta, properties, bodyProperties, opts, bytes));
   }
-  return [['Email/get', { accountId: account, state, list, notFound }]];
+  return [['Email/get', { accountId: account.id, state, list, notFound }]];
 }
 
 async function threadGet(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
-  const account = accountId(args, ctx);
+  const account = readAccount(args, ctx);
   const ids = readIds(args, ctx, deps.limits.maxObjectsInGet);
   if (ids === null) throw new MethodError('requestTooLarge', 'Thread/get needs ids');
-  const state = (await deps.store.getStates(account)).Thread;
-  const threads = await deps.store.getThreads(account, [...new Set(ids)]);
+  const state = (await deps.store.getStates(account.name)).Thread;
+  const threads = await deps.store.getThreads(account.name, [...new Set(ids)]);
   const byId = new Map(threads.map((t) => [t.id, t]));
   const list: JsonObject[] = [];
   const notFound: string[] = [];
@@ -76,7 +76,7 @@ async function threadGet(deps: MailMethodDeps, args: JsonObject, ctx: MethodCont
     if (t === undefined) notFound.push(id);
     else list.push({ id: t.id, emailIds: t.emailIds });
   }
-  return [['Thread/get', { accountId: account, state, list, notFound }]];
+  return [['Thread/get', { accountId: account.id, state, list, notFound }]];
 }
 
 export function emailReadMethods(deps: MailMethodDeps): Array<[string, MethodDefinition]> {

@@ -3,7 +3,7 @@ import { CAP_MAIL } from '../capabilities.js';
 import { MethodError } from '../errors.js';
 import type { JsonObject, MethodContext, MethodDefinition, MethodOutput } from '../core/types.js';
 import type { EmailQueryRequest } from '../../store/types.js';
-import { accountId, invalid, optBool, optInt, optString, readIds } from './args.js';
+import { readAccount, invalid, optBool, optInt, optString, readIds } from './args.js';
 import { defineMethod, type MailHandler } from './define.js';
 import type { MailMethodDeps } from './deps.js';
 import { textTerms, toCriteria, toSort } from '../mail/query-filter.js';
@@ -33,13 +33,13 @@ function queryRequest(args: JsonObject): EmailQueryRequest {
 }
 
 async function query(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
-  const account = accountId(args, ctx);
+  const account = readAccount(args, ctx);
   // Counting every match costs a full scan on a large mailbox: only when the client asks for it.
   const calculateTotal = optBool(args, 'calculateTotal', false);
-  const result = await deps.store.queryEmails(account, { ...queryRequest(args), calculateTotal });
+  const result = await deps.store.queryEmails(account.name, { ...queryRequest(args), calculateTotal });
   if (result.anchorNotFound) throw new MethodError('anchorNotFound');
   const out: JsonObject = {
-    accountId: account,
+    accountId: account.id,
     queryState: result.queryState,
     canCalculateChanges: false,
     position: result.position,
@@ -50,12 +50,12 @@ async function query(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext)
 }
 
 async function queryChanges(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
-  const account = accountId(args, ctx);
+  const account = readAccount(args, ctx);
   const since = optString(args, 'sinceQueryState');
   if (since === undefined) throw invalid('"sinceQueryState" is required');
   const { limit: _l, position: _p, anchor: _a, ...query } = queryRequest({ ...args, position: 0, anchor: null, limit: null });
-  const r = await emailQueryChanges(deps.store, account, query, since, optInt(args, 'maxChanges', { min: 1 }), optString(args, 'upToId'));
-  const out: JsonObject = { accountId: account, oldQueryState: r.oldQueryState, newQueryState: r.newQueryState, removed: r.removed, added: r.added };
+  const r = await emailQueryChanges(deps.store, account.name, query, since, optInt(args, 'maxChanges', { min: 1 }), optString(args, 'upToId'));
+  const out: JsonObject = { accountId: account.id, oldQueryState: r.oldQueryState, newQueryState: r.newQueryState, removed: r.removed, added: r.added };
   if (optBool(args, 'calculateTotal', false)) out.total = r.total;
   return [['Email/queryChanges', out]];
 }
@@ -96,13 +96,13 @@ export function highlight(text: string | null, terms: readonly string[], window?
 }
 
 async function snippets(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
-  const account = accountId(args, ctx);
+  const account = readAccount(args, ctx);
   const ids = readIds(args, ctx, deps.limits.maxObjectsInGet, 'emailIds');
   if (ids === null) throw invalid('"emailIds" is required');
   toCriteria(args.filter); // validates the filter: unsupportedFilter as Email/query would
   const terms = textTerms(args.filter, SNIPPET_FIELDS);
   const subjectTerms = [...terms, ...textTerms(args.filter, new Set(['subject']))];
-  const metas = await deps.store.getEmails(account, ids, { parsed: true });
+  const metas = await deps.store.getEmails(account.name, ids, { parsed: true });
   const byId = new Map(metas.map((m) => [m.id, m]));
   const list: JsonObject[] = [];
   const notFound: string[] = [];
@@ -115,7 +115,7 @@ async function snippets(deps: MailMethodDeps, args: JsonObject, ctx: MethodConte
     let preview = highlight(meta.parsed.preview, terms, 255);
     if (preview === null && terms.length > 0) {
       // The match may lie past the stored preview: look in the decoded text parts themselves.
-      const bytes = await deps.store.readMessage(account, id);
+      const bytes = await deps.store.readMessage(account.name, id);
       if (bytes !== null) {
         const text = bodyLists(meta.parsed.body)
           .textBody.filter((p) => p.type === 'text')
@@ -127,7 +127,7 @@ async function snippets(deps: MailMethodDeps, args: JsonObject, ctx: MethodConte
     }
     list.push({ emailId: id, subject: highlight(meta.parsed.subject, subjectTerms), preview });
   }
-  return [['SearchSnippet/get', { accountId: account, list, notFound: notFound.length > 0 ? notFound : null }]];
+  return [['SearchSnippet/get', { accountId: account.id, list, notFound: notFound.length > 0 ? notFound : null }]];
 }
 
 export function emailQueryMethods(deps: MailMethodDeps): Array<[string, MethodDefinition]> {

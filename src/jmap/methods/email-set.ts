@@ -7,7 +7,7 @@ import type { EmailMeta, EmailUpdate, MessageSource, SetPatch } from '../../stor
 import { NoSuchBlobError } from '../../store/errors.js';
 import { parsePartBlobId } from '../mail/blob-ids.js';
 import { parseMessage } from '../../mime/parse.js';
-import { accountId, invalid, optBool, optInt, optObject, parseUtcDate, readIds, readProperties, resolveId } from './args.js';
+import { readAccount, invalid, optBool, optInt, optObject, parseUtcDate, readIds, readProperties, resolveId } from './args.js';
 import { batchStep, createAll, orNull, runSet, storeState } from './set-engine.js';
 import type { SetPropertyRules } from './set-properties.js';
 import { checkIfInState, readIfInState, readSetRequest } from './set-request.js';
@@ -149,19 +149,19 @@ async function appendCreated(deps: MailMethodDeps, account: string, input: { mai
 
 export async function emailSet(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
   const request = readSetRequest(args, ctx, deps.limits.maxObjectsInSet);
-  const account = request.accountId;
+  const account = request.account;
   const store = deps.store;
   const out = await runSet(request, ctx, {
     rules: EMAIL_RULES,
-    ...(await storeState(store, account, 'Email')),
-    current: (id, properties) => currentEmail(deps, account, id, properties),
+    ...(await storeState(store, account.name, 'Email')),
+    current: (id, properties) => currentEmail(deps, account.name, id, properties),
     create: async (raw) => {
       const mailboxIds = readMailboxIds(raw.mailboxIds, ctx);
       const keywords = readKeywords(raw.keywords);
       const receivedAt = raw.receivedAt === undefined || raw.receivedAt === null ? undefined : new Date(String(raw.receivedAt));
       if (receivedAt && Number.isNaN(receivedAt.getTime())) throw setError('invalidProperties', 'bad receivedAt', { properties: ['receivedAt'] });
-      const bytes = await composeEmail({ email: raw, content: contentSource(deps, account, raw.bodyValues), hostname: deps.hostname });
-      return appendCreated(deps, account, { mailboxIds, keywords, bytes, receivedAt });
+      const bytes = await composeEmail({ email: raw, content: contentSource(deps, account.name, raw.bodyValues), hostname: deps.hostname });
+      return appendCreated(deps, account.name, { mailboxIds, keywords, bytes, receivedAt });
     },
     // Patches are checked one by one, then written in one store transaction.
     update: batchStep(
@@ -170,7 +170,7 @@ export async function emailSet(deps: MailMethodDeps, args: JsonObject, ctx: Meth
         const changes = items.map(([, u]) => u).filter((u) => u.keywords !== undefined || u.mailboxIds !== undefined);
         const unchanged = items.filter(([, u]) => u.keywords === undefined && u.mailboxIds === undefined).map(([id]) => id);
         if (changes.length === 0) return { done: unchanged, failed: [] };
-        const r = await store.updateEmails(account, changes);
+        const r = await store.updateEmails(account.name, changes);
         return {
           done: [...unchanged, ...r.updated],
           failed: r.notUpdated.map((n) => ({ id: n.emailId, error: { type: n.type, description: n.description } })),
@@ -180,7 +180,7 @@ export async function emailSet(deps: MailMethodDeps, args: JsonObject, ctx: Meth
     destroy: batchStep(
       (id) => id,
       async (items) => {
-        const r = await store.destroyEmails(account, items.map(([id]) => id));
+        const r = await store.destroyEmails(account.name, items.map(([id]) => id));
         return { done: r.destroyed, failed: r.notDestroyed.map((n) => ({ id: n.id, error: { type: n.type, description: n.description } })) };
       },
     ),
@@ -192,12 +192,12 @@ const IMPORT_RULES: SetPropertyRules = { serverSet: [], immutable: [], mutable: 
 
 /** Email/import (RFC 8621 §4.8): creation only, from uploaded blobs. */
 async function importEmails(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
-  const account = accountId(args, ctx);
+  const account = readAccount(args, ctx);
   const ifInState = readIfInState(args);
   const emails = optObject(args, 'emails');
   if (emails === undefined) throw invalid('"emails" is required');
   if (Object.keys(emails).length > deps.limits.maxObjectsInSet) throw new MethodError('requestTooLarge');
-  const { oldState, newState } = await storeState(deps.store, account, 'Email');
+  const { oldState, newState } = await storeState(deps.store, account.name, 'Email');
   checkIfInState(ifInState, oldState);
   const result = await createAll(emails, IMPORT_RULES, ctx, async (raw) => {
     if (typeof raw.blobId !== 'string') throw setError('invalidProperties', 'blobId is required', { properties: ['blobId'] });
@@ -215,27 +215,27 @@ async function importEmails(deps: MailMethodDeps, args: JsonObject, ctx: MethodC
     let bytes: MessageSource;
     if (parsePartBlobId(raw.blobId) === undefined) bytes = { storedBlob: raw.blobId };
     else {
-      const part = await readAnyBlob(deps.store, account, raw.blobId);
+      const part = await readAnyBlob(deps.store, account.name, raw.blobId);
       if (part === null) throw notFound();
       bytes = part;
     }
     try {
-      return await appendCreated(deps, account, { mailboxIds, keywords, bytes, receivedAt });
+      return await appendCreated(deps, account.name, { mailboxIds, keywords, bytes, receivedAt });
     } catch (err) {
       if (err instanceof NoSuchBlobError) throw notFound();
       throw err;
     }
   });
   const state = await newState(Object.keys(result.created).length > 0);
-  return [['Email/import', { accountId: account, oldState, newState: state, created: orNull(result.created), notCreated: orNull(result.notCreated) }]];
+  return [['Email/import', { accountId: account.id, oldState, newState: state, created: orNull(result.created), notCreated: orNull(result.notCreated) }]];
 }
 
 /** Every user has exactly one account, so there is never another account to copy from. */
 async function copy(_deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
-  const account = accountId(args, ctx);
+  const account = readAccount(args, ctx);
   const from = args.fromAccountId;
   if (typeof from !== 'string') throw invalid('"fromAccountId" must be a string');
-  if (from === account) throw invalid('fromAccountId and accountId must differ; use Email/set to add mailboxes');
+  if (from === account.id) throw invalid('fromAccountId and accountId must differ; use Email/set to add mailboxes');
   throw new MethodError('fromAccountNotFound');
 }
 
@@ -245,7 +245,7 @@ export const PARSE_DEFAULTS = [
 ];
 
 async function parse(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
-  const account = accountId(args, ctx);
+  const account = readAccount(args, ctx);
   const blobIds = readIds(args, ctx, deps.limits.maxObjectsInGet, 'blobIds');
   if (blobIds === null) throw invalid('"blobIds" is required');
   const properties = readProperties(args, 'properties', isEmailProperty, PARSE_DEFAULTS);
@@ -260,7 +260,7 @@ async function parse(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext)
   const notParsable: string[] = [];
   const notFound: string[] = [];
   for (const blobId of blobIds) {
-    const bytes = await readAnyBlob(deps.store, account, blobId);
+    const bytes = await readAnyBlob(deps.store, account.name, blobId);
     if (bytes === null) {
       notFound.push(blobId);
       continue;
@@ -280,7 +280,7 @@ async function parse(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext)
     if (!properties.includes('id')) delete view.id;
     parsed[blobId] = view;
   }
-  return [['Email/parse', { accountId: account, parsed, notParsable, notFound }]];
+  return [['Email/parse', { accountId: account.id, parsed, notParsable, notFound }]];
 }
 
 export function emailWriteMethods(deps: MailMethodDeps): Array<[string, MethodDefinition]> {

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { CAP_SUBMISSION } from '../capabilities.js';
 import { setError } from '../errors.js';
 import { isJsonObject, type Json, type JsonObject, type MethodContext, type MethodDefinition, type MethodOutput } from '../core/types.js';
-import { accountId, pick, readIds, readProperties } from './args.js';
+import { readAccount, pick, readIds, readProperties } from './args.js';
 import { eachStep, runSet } from './set-engine.js';
 import type { SetPropertyRules } from './set-properties.js';
 import { readSetRequest } from './set-request.js';
@@ -13,6 +13,7 @@ import { stateOnlyChanges } from './changes.js';
 import { defineMethod, type MailHandler } from './define.js';
 import type { MailMethodDeps } from './deps.js';
 import { readSetting, SETTING_IDENTITY, writeSetting } from './settings.js';
+import { sameMailbox } from '../../mime/subaddress.js';
 
 export interface IdentityRecord {
   id: string;
@@ -48,10 +49,10 @@ function toJmap(i: IdentityRecord): Record<string, Json> {
 }
 
 async function get(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
-  const account = accountId(args, ctx);
+  const account = readAccount(args, ctx);
   const ids = readIds(args, ctx, deps.limits.maxObjectsInGet);
   const properties = readProperties(args, 'properties', (p) => PROPERTIES.includes(p), PROPERTIES);
-  const { list, state } = await listIdentities(deps, account);
+  const { list, state } = await listIdentities(deps, account.name);
   const out: JsonObject[] = [];
   const notFound: string[] = [];
   for (const id of ids ?? list.map((i) => i.id)) {
@@ -59,7 +60,7 @@ async function get(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
     if (i) out.push(pick(toJmap(i), properties));
     else notFound.push(id);
   }
-  return [['Identity/get', { accountId: account, state, list: out, notFound }]];
+  return [['Identity/get', { accountId: account.id, state, list: out, notFound }]];
 }
 
 function addressList(v: Json | undefined, prop: string): IdentityRecord['replyTo'] {
@@ -87,8 +88,9 @@ function applyProps(target: IdentityRecord, props: JsonObject, account: string):
         target[k] = v;
         break;
       case 'email':
-        if (typeof v !== 'string' || v.toLowerCase() !== account.toLowerCase()) {
-          throw setError('forbiddenFrom', 'you may only send as your own address');
+        // The user's own address or one of its subaddresses (alice+news@…, RFC 5233).
+        if (typeof v !== 'string' || !sameMailbox(v, account)) {
+          throw setError('forbiddenFrom', 'you may only send as your own address or one of its subaddresses');
         }
         target.email = v;
         break;
@@ -105,8 +107,8 @@ function applyProps(target: IdentityRecord, props: JsonObject, account: string):
 
 async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
   const request = readSetRequest(args, ctx, deps.limits.maxObjectsInSet);
-  const account = request.accountId;
-  const { list, state: oldState } = await listIdentities(deps, account);
+  const account = request.account;
+  const { list, state: oldState } = await listIdentities(deps, account.name);
   const next = list.map((i) => ({ ...i }));
   const out = await runSet(request, ctx, {
     rules: RULES,
@@ -116,8 +118,8 @@ async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
       return rec === undefined ? undefined : toJmap(rec);
     },
     create: async (raw) => {
-      const rec: IdentityRecord = { ...builtIn(account), id: randomUUID(), email: '' };
-      applyProps(rec, raw, account);
+      const rec: IdentityRecord = { ...builtIn(account.name), id: randomUUID(), email: '' };
+      applyProps(rec, raw, account.name);
       if (rec.email === '') throw setError('invalidProperties', 'email is required', { properties: ['email'] });
       next.push(rec);
       return { id: rec.id, mayDelete: true };
@@ -125,7 +127,7 @@ async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
     update: eachStep(async (id, patch) => {
       const rec = next.find((i) => i.id === id);
       if (rec === undefined) throw setError('notFound');
-      applyProps(rec, patch, account);
+      applyProps(rec, patch, account.name);
       return null;
     }),
     destroy: eachStep(async (id) => {
@@ -134,7 +136,7 @@ async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
       if (id === DEFAULT_IDENTITY_ID) throw setError('forbidden', 'the built-in identity cannot be deleted');
       next.splice(idx, 1);
     }),
-    newState: async (changed) => (changed ? writeSetting(deps.store, account, SETTING_IDENTITY, { identities: next }, oldState) : oldState),
+    newState: async (changed) => (changed ? writeSetting(deps.store, account.name, SETTING_IDENTITY, { identities: next }, oldState) : oldState),
   });
   return [['Identity/set', out]];
 }
@@ -146,8 +148,8 @@ export function identityMethods(deps: MailMethodDeps): Array<[string, MethodDefi
     [
       'Identity/changes',
       def(async (d, a, c) => {
-        const account = accountId(a, c);
-        return stateOnlyChanges('Identity/changes', account, a.sinceState, (await listIdentities(d, account)).state);
+        const account = readAccount(a, c);
+        return stateOnlyChanges('Identity/changes', account, a.sinceState, (await listIdentities(d, account.name)).state);
       }),
     ],
     ['Identity/set', def(set)],

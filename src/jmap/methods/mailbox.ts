@@ -3,7 +3,7 @@ import { CAP_MAIL } from '../capabilities.js';
 import { MethodError, setError } from '../errors.js';
 import { isJsonObject, type Json, type JsonObject, type MethodContext, type MethodDefinition, type MethodOutput } from '../core/types.js';
 import type { Mailbox, MailboxRole, MailboxUpdate } from '../../store/types.js';
-import { accountId, optBool, pick, readIds, readProperties, resolveId } from './args.js';
+import { readAccount, optBool, pick, readIds, readProperties, resolveId } from './args.js';
 import { eachStep, runSet, storeState } from './set-engine.js';
 import type { SetPropertyRules } from './set-properties.js';
 import { readSetRequest } from './set-request.js';
@@ -46,12 +46,12 @@ export function toJmapMailbox(m: Mailbox): Record<string, Json> {
 }
 
 async function get(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
-  const account = accountId(args, ctx);
+  const account = readAccount(args, ctx);
   const ids = readIds(args, ctx, deps.limits.maxObjectsInGet);
   const properties = readProperties(args, 'properties', (p) => PROPERTIES.includes(p), PROPERTIES);
   // State first: if a change lands while we read, the client sees an old state and refetches.
-  const state = (await deps.store.getStates(account)).Mailbox;
-  const all = await deps.store.listMailboxes(account);
+  const state = (await deps.store.getStates(account.name)).Mailbox;
+  const all = await deps.store.listMailboxes(account.name);
   const byId = new Map(all.map((m) => [m.id, m]));
   const list: JsonObject[] = [];
   const notFound: string[] = [];
@@ -60,7 +60,7 @@ async function get(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
     if (m === undefined) notFound.push(id);
     else list.push(pick(toJmapMailbox(m), properties));
   }
-  return [['Mailbox/get', { accountId: account, state, list, notFound }]];
+  return [['Mailbox/get', { accountId: account.id, state, list, notFound }]];
 }
 
 type MailboxFilter = (m: Mailbox) => boolean;
@@ -145,26 +145,26 @@ function asTree(sorted: Mailbox[], all: Mailbox[], filterAsTree: boolean, keep: 
 }
 
 async function query(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
-  const account = accountId(args, ctx);
+  const account = readAccount(args, ctx);
   const filter = compileFilter(args.filter);
   const cmp = compileSort(args.sort);
   const sortAsTree = optBool(args, 'sortAsTree', false);
   const filterAsTree = optBool(args, 'filterAsTree', false);
-  const state = (await deps.store.getStates(account)).Mailbox;
-  const all = await deps.store.listMailboxes(account);
+  const state = (await deps.store.getStates(account.name)).Mailbox;
+  const all = await deps.store.listMailboxes(account.name);
   const sorted = [...all].sort(cmp);
   const matching = sortAsTree || filterAsTree ? asTree(sorted, all, filterAsTree, filter) : sorted.filter(filter);
   const allIds = matching.map((m) => m.id);
   const window = applyWindow(allIds, args);
-  const out: JsonObject = { accountId: account, queryState: state, canCalculateChanges: false, position: window.position, ids: window.ids };
+  const out: JsonObject = { accountId: account.id, queryState: state, canCalculateChanges: false, position: window.position, ids: window.ids };
   if (optBool(args, 'calculateTotal', false)) out.total = allIds.length;
   return [['Mailbox/query', out]];
 }
 
 async function queryChanges(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
-  const account = accountId(args, ctx);
-  const state = (await deps.store.getStates(account)).Mailbox;
-  const total = args.calculateTotal === true ? (await deps.store.listMailboxes(account)).filter(compileFilter(args.filter)).length : undefined;
+  const account = readAccount(args, ctx);
+  const state = (await deps.store.getStates(account.name)).Mailbox;
+  const total = args.calculateTotal === true ? (await deps.store.listMailboxes(account.name)).filter(compileFilter(args.filter)).length : undefined;
   return stateOnlyQueryChanges('Mailbox/queryChanges', account, args, state, total);
 }
 
@@ -232,13 +232,13 @@ function readMailboxProps(obj: JsonObject, ctx: MethodContext): MailboxUpdate {
 async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
   const request = readSetRequest(args, ctx, deps.limits.maxObjectsInSet);
   const removeEmails = optBool(args, 'onDestroyRemoveEmails', false);
-  const account = request.accountId;
+  const account = request.account;
   const store = deps.store;
   const out = await runSet(request, ctx, {
     rules: RULES,
-    ...(await storeState(store, account, 'Mailbox')),
+    ...(await storeState(store, account.name, 'Mailbox')),
     current: async (id) => {
-      const m = (await store.listMailboxes(account)).find((x) => x.id === id);
+      const m = (await store.listMailboxes(account.name)).find((x) => x.id === id);
       return m === undefined ? undefined : toJmapMailbox(m);
     },
     create: async (obj) => {
@@ -246,7 +246,7 @@ async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
       if (p.name === undefined) throw setError('invalidProperties', 'name is required', { properties: ['name'] });
       let m: Mailbox;
       try {
-        m = await store.createMailbox(account, {
+        m = await store.createMailbox(account.name, {
           name: p.name,
           parentId: p.parentId ?? null,
           role: p.role ?? null,
@@ -266,7 +266,7 @@ async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
       const p = readMailboxProps(patch, ctx);
       if (p.parentId !== undefined && p.parentId === id) throw setError('invalidProperties', 'a mailbox cannot be its own parent', { properties: ['parentId'] });
       try {
-        await store.updateMailbox(account, id, p);
+        await store.updateMailbox(account.name, id, p);
       } catch (err) {
         throw setFailureFrom(err);
       }
@@ -274,7 +274,7 @@ async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
     }),
     destroy: eachStep(async (id) => {
       try {
-        await store.deleteMailbox(account, id, { removeEmails });
+        await store.deleteMailbox(account.name, id, { removeEmails });
       } catch (err) {
         throw setFailureFrom(err);
       }

@@ -3,7 +3,7 @@
 import { CAP_QUOTA } from '../capabilities.js';
 import { isJsonObject, type Json, type JsonObject, type MethodContext, type MethodDefinition, type MethodOutput } from '../core/types.js';
 import { MethodError } from '../errors.js';
-import { accountId, optBool, pick, readIds, readProperties } from './args.js';
+import { readAccount, optBool, pick, readIds, readProperties } from './args.js';
 import { stateOnlyChanges, stateOnlyQueryChanges } from './changes.js';
 import { defineMethod, type MailHandler } from './define.js';
 import type { MailMethodDeps } from './deps.js';
@@ -30,10 +30,10 @@ async function quotas(deps: MailMethodDeps, account: string): Promise<{ list: Ar
 }
 
 async function get(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
-  const account = accountId(args, ctx);
+  const account = readAccount(args, ctx);
   const ids = readIds(args, ctx, deps.limits.maxObjectsInGet);
   const properties = readProperties(args, 'properties', (p) => PROPERTIES.includes(p), PROPERTIES);
-  const { list, state } = await quotas(deps, account);
+  const { list, state } = await quotas(deps, account.name);
   const out: JsonObject[] = [];
   const notFound: string[] = [];
   for (const id of ids ?? list.map((q) => q.id as string)) {
@@ -41,7 +41,7 @@ async function get(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
     if (q) out.push(pick(q, properties));
     else notFound.push(id);
   }
-  return [['Quota/get', { accountId: account, state, list: out, notFound }]];
+  return [['Quota/get', { accountId: account.id, state, list: out, notFound }]];
 }
 
 function matches(q: Record<string, Json>, filter: Json | undefined): boolean {
@@ -60,8 +60,8 @@ function matches(q: Record<string, Json>, filter: Json | undefined): boolean {
 }
 
 async function query(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
-  const account = accountId(args, ctx);
-  const { list, state } = await quotas(deps, account);
+  const account = readAccount(args, ctx);
+  const { list, state } = await quotas(deps, account.name);
   if (args.sort !== undefined && args.sort !== null) {
     if (!Array.isArray(args.sort) || args.sort.some((c) => !isJsonObject(c) || !['name', 'used'].includes(String(c.property)))) {
       throw new MethodError('unsupportedSort');
@@ -69,7 +69,7 @@ async function query(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext)
   }
   const ids = list.filter((q) => matches(q, args.filter)).map((q) => q.id as string);
   const w = applyWindow(ids, args);
-  const out: JsonObject = { accountId: account, queryState: state, canCalculateChanges: false, position: w.position, ids: w.ids };
+  const out: JsonObject = { accountId: account.id, queryState: state, canCalculateChanges: false, position: w.position, ids: w.ids };
   if (optBool(args, 'calculateTotal', false)) out.total = ids.length;
   return [['Quota/query', out]];
 }
@@ -79,13 +79,13 @@ export function quotaMethods(deps: MailMethodDeps): Array<[string, MethodDefinit
   return [
     ['Quota/get', def(get)],
     ['Quota/changes', def(async (d, a, c) => {
-      const account = accountId(a, c);
-      return stateOnlyChanges('Quota/changes', account, a.sinceState, (await quotas(d, account)).state);
+      const account = readAccount(a, c);
+      return stateOnlyChanges('Quota/changes', account, a.sinceState, (await quotas(d, account.name)).state);
     })],
     ['Quota/query', def(query)],
     ['Quota/queryChanges', def(async (d, a, c) => {
-      const account = accountId(a, c);
-      return stateOnlyQueryChanges('Quota/queryChanges', account, a, (await quotas(d, account)).state);
+      const account = readAccount(a, c);
+      return stateOnlyQueryChanges('Quota/queryChanges', account, a, (await quotas(d, account.name)).state);
     })],
   ];
 }

@@ -170,7 +170,7 @@ export async function runSet(request: SetRequest, ctx: MethodContext, type: SetT
   const changed = Object.keys(created).length + Object.keys(updated).length + destroyed.length > 0;
   const newState = await type.newState(changed);
   return {
-    accountId: request.accountId,
+    accountId: request.account.id,
     oldState: type.oldState,
     newState,
     created: orNull(created),

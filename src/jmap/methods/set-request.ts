@@ -2,10 +2,11 @@
 // written: a wrong type is invalidArguments for the whole call, never a half-applied /set.
 import { MethodError } from '../errors.js';
 import { isJsonObject, type JsonObject, type MethodContext } from '../core/types.js';
-import { accountId, invalid } from './args.js';
+import { invalid, readAccount } from './args.js';
+import type { JmapAccount } from '../account-id.js';
 
 export interface SetRequest {
-  accountId: string;
+  account: JmapAccount;
   ifInState: string | null;
   /** Creation id → object (values not yet checked: a bad one fails only its own creation). */
   create: JsonObject;
@@ -39,7 +40,7 @@ export function readIdList(args: JsonObject, name: string): string[] {
 
 export function readSetRequest(args: JsonObject, ctx: MethodContext, maxObjects: number): SetRequest {
   const request: SetRequest = {
-    accountId: accountId(args, ctx),
+    account: readAccount(args, ctx),
     ifInState: readIfInState(args),
     create: optMap(args, 'create'),
     update: optMap(args, 'update'),

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { CAP_SUBMISSION } from '../capabilities.js';
 import { setError } from '../errors.js';
 import { isJsonObject, type Json, type JsonObject, type MethodContext, type MethodDefinition, type MethodOutput } from '../core/types.js';
-import { accountId, optBool, optObject, pick, readIds, readProperties, resolveId, utcDate } from './args.js';
+import { readAccount, optBool, optObject, pick, readIds, readProperties, resolveId, utcDate } from './args.js';
 import { eachStep, runSet } from './set-engine.js';
 import type { SetPropertyRules } from './set-properties.js';
 import { readIdList, readSetRequest } from './set-request.js';
@@ -16,6 +16,7 @@ import { emailSet } from './email-set.js';
 import { listIdentities } from './identity.js';
 import { readSetting, SETTING_SUBMISSION, writeSetting } from './settings.js';
 import { applyWindow } from './window.js';
+import { sameMailbox } from '../../mime/subaddress.js';
 
 interface SubmissionRecord {
   id: string;
@@ -40,10 +41,10 @@ async function load(deps: MailMethodDeps, account: string): Promise<{ list: Subm
 }
 
 async function get(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
-  const account = accountId(args, ctx);
+  const account = readAccount(args, ctx);
   const ids = readIds(args, ctx, deps.limits.maxObjectsInGet);
   const properties = readProperties(args, 'properties', (p) => PROPERTIES.includes(p), PROPERTIES);
-  const { list, state } = await load(deps, account);
+  const { list, state } = await load(deps, account.name);
   const out: JsonObject[] = [];
   const notFound: string[] = [];
   for (const id of ids ?? list.map((s) => s.id)) {
@@ -51,7 +52,7 @@ async function get(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
     if (s) out.push(pick(s as unknown as Record<string, Json>, properties));
     else notFound.push(id);
   }
-  return [['EmailSubmission/get', { accountId: account, state, list: out, notFound }]];
+  return [['EmailSubmission/get', { accountId: account.id, state, list: out, notFound }]];
 }
 
 function envelopeFrom(v: Json | undefined): { from: string; to: string[] } | undefined {
@@ -85,7 +86,8 @@ async function submitOne(deps: MailMethodDeps, account: string, raw: JsonObject,
   const [email] = await deps.store.getEmails(account, [emailId], { parsed: true });
   if (email?.parsed === undefined) throw setError('invalidProperties', 'no such email', { properties: ['emailId'] });
   const fromHeader = email.parsed.from ?? [];
-  if (fromHeader.length === 0 || !fromHeader.every((a) => a.email.toLowerCase() === identity.email.toLowerCase())) {
+  // Subaddresses of the identity's mailbox count as the identity (alice+news@ is alice@, RFC 5233).
+  if (fromHeader.length === 0 || !fromHeader.every((a) => sameMailbox(a.email, identity.email))) {
     throw setError('forbiddenFrom', `the From header must be ${identity.email}`);
   }
   const parsed = email.parsed;
@@ -93,7 +95,7 @@ async function submitOne(deps: MailMethodDeps, account: string, raw: JsonObject,
     from: identity.email,
     to: [...new Set([...(parsed.to ?? []), ...(parsed.cc ?? []), ...(parsed.bcc ?? [])].map((a) => a.email))],
   };
-  if (envelope.from.toLowerCase() !== identity.email.toLowerCase()) throw setError('forbiddenMailFrom', `MAIL FROM must be ${identity.email}`);
+  if (!sameMailbox(envelope.from, identity.email)) throw setError('forbiddenMailFrom', `MAIL FROM must be ${identity.email}`);
   if (envelope.to.length === 0) throw setError('noRecipients', 'the email has no recipients');
   const unknown: string[] = [];
   for (const address of envelope.to) if ((await delivery.route(address)).kind === 'unknown') unknown.push(address);
@@ -133,15 +135,15 @@ async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
   const request = readSetRequest(args, ctx, deps.limits.maxObjectsInSet);
   const onSuccessUpdate = optObject(args, 'onSuccessUpdateEmail') ?? {};
   const onSuccessDestroy = readIdList(args, 'onSuccessDestroyEmail');
-  const account = request.accountId;
-  const { list, state: oldState } = await load(deps, account);
+  const account = request.account;
+  const { list, state: oldState } = await load(deps, account.name);
   let next = [...list];
   const out = await runSet(request, ctx, {
     rules: RULES,
     oldState,
     current: async (id) => next.find((s) => s.id === id) as unknown as Record<string, Json> | undefined,
     create: async (raw) => {
-      const rec = await submitOne(deps, account, raw, ctx);
+      const rec = await submitOne(deps, account.name, raw, ctx);
       next.push(rec);
       return { id: rec.id, sendAt: rec.sendAt, undoStatus: rec.undoStatus, threadId: rec.threadId };
     },
@@ -157,7 +159,7 @@ async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
       if (!next.some((s) => s.id === id)) throw setError('notFound');
       next = next.filter((s) => s.id !== id);
     }),
-    newState: async (changed) => (changed ? writeSetting(deps.store, account, SETTING_SUBMISSION, { submissions: next.slice(-KEEP) }, oldState) : oldState),
+    newState: async (changed) => (changed ? writeSetting(deps.store, account.name, SETTING_SUBMISSION, { submissions: next.slice(-KEEP) }, oldState) : oldState),
   });
   const outputs: MethodOutput = [['EmailSubmission/set', out]];
 
@@ -175,14 +177,14 @@ async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
   }
   const destroy = onSuccessDestroy.map(emailOf).filter((id): id is string => id !== undefined);
   if (Object.keys(update).length > 0 || destroy.length > 0) {
-    outputs.push(...(await emailSet(deps, { accountId: account, update, destroy }, ctx)));
+    outputs.push(...(await emailSet(deps, { accountId: account.id, update, destroy }, ctx)));
   }
   return outputs;
 }
 
 async function query(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
-  const account = accountId(args, ctx);
-  const { list, state } = await load(deps, account);
+  const account = readAccount(args, ctx);
+  const { list, state } = await load(deps, account.name);
   const f = optObject(args, 'filter') ?? {};
   const inList = (v: Json | undefined, x: string): boolean => !Array.isArray(v) || v.includes(x);
   const matching = list
@@ -193,7 +195,7 @@ async function query(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext)
     .sort((a, b) => (a.sendAt < b.sendAt ? 1 : a.sendAt > b.sendAt ? -1 : 0));
   const ids = matching.map((s) => s.id);
   const w = applyWindow(ids, args);
-  const out: JsonObject = { accountId: account, queryState: state, canCalculateChanges: false, position: w.position, ids: w.ids };
+  const out: JsonObject = { accountId: account.id, queryState: state, canCalculateChanges: false, position: w.position, ids: w.ids };
   if (optBool(args, 'calculateTotal', false)) out.total = ids.length;
   return [['EmailSubmission/query', out]];
 }
@@ -203,13 +205,13 @@ export function submissionMethods(deps: MailMethodDeps): Array<[string, MethodDe
   return [
     ['EmailSubmission/get', def(get)],
     ['EmailSubmission/changes', def(async (d, a, c) => {
-      const account = accountId(a, c);
-      return stateOnlyChanges('EmailSubmission/changes', account, a.sinceState, (await load(d, account)).state);
+      const account = readAccount(a, c);
+      return stateOnlyChanges('EmailSubmission/changes', account, a.sinceState, (await load(d, account.name)).state);
     })],
     ['EmailSubmission/query', def(query)],
     ['EmailSubmission/queryChanges', def(async (d, a, c) => {
-      const account = accountId(a, c);
-      return stateOnlyQueryChanges('EmailSubmission/queryChanges', account, a, (await load(d, account)).state);
+      const account = readAccount(a, c);
+      return stateOnlyQueryChanges('EmailSubmission/queryChanges', account, a, (await load(d, account.name)).state);
     })],
     ['EmailSubmission/set', def(set)],
   ];

@@ -3,7 +3,7 @@
 import { CAP_VACATION } from '../capabilities.js';
 import { setError } from '../errors.js';
 import { type Json, type JsonObject, type MethodContext, type MethodDefinition, type MethodOutput } from '../core/types.js';
-import { accountId, pick, readIds, readProperties } from './args.js';
+import { readAccount, pick, readIds, readProperties } from './args.js';
 import { eachStep, runSet } from './set-engine.js';
 import type { SetPropertyRules } from './set-properties.js';
 import { readSetRequest } from './set-request.js';
@@ -25,17 +25,17 @@ const PROPERTIES = ['id', 'isEnabled', 'fromDate', 'toDate', 'subject', 'textBod
 const OFF: VacationResponse = { id: 'singleton', isEnabled: false, fromDate: null, toDate: null, subject: null, textBody: null, htmlBody: null };
 
 async function get(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
-  const account = accountId(args, ctx);
+  const account = readAccount(args, ctx);
   const ids = readIds(args, ctx, deps.limits.maxObjectsInGet);
   const properties = readProperties(args, 'properties', (p) => PROPERTIES.includes(p), PROPERTIES);
-  const { value, state } = await readSetting<VacationResponse>(deps.store, account, SETTING_VACATION, OFF);
+  const { value, state } = await readSetting<VacationResponse>(deps.store, account.name, SETTING_VACATION, OFF);
   const list: JsonObject[] = [];
   const notFound: string[] = [];
   for (const id of ids ?? ['singleton']) {
     if (id === 'singleton') list.push(pick({ ...OFF, ...value } as unknown as Record<string, Json>, properties));
     else notFound.push(id);
   }
-  return [['VacationResponse/get', { accountId: account, state, list, notFound }]];
+  return [['VacationResponse/get', { accountId: account.id, state, list, notFound }]];
 }
 
 function isDateOrNull(v: Json): boolean {
@@ -47,8 +47,8 @@ const RULES: SetPropertyRules = { serverSet: ['id'], immutable: [], mutable: PRO
 /** The one VacationResponse always exists: it can be updated, never created or destroyed. */
 async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
   const request = readSetRequest(args, ctx, deps.limits.maxObjectsInSet);
-  const account = request.accountId;
-  const { value, state: oldState } = await readSetting<VacationResponse>(deps.store, account, SETTING_VACATION, OFF);
+  const account = request.account;
+  const { value, state: oldState } = await readSetting<VacationResponse>(deps.store, account.name, SETTING_VACATION, OFF);
   const next: VacationResponse = { ...OFF, ...value };
   const singleton = (): never => {
     throw setError('singleton', 'there is exactly one VacationResponse, with id "singleton"');
@@ -71,7 +71,7 @@ async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
       return null;
     }),
     destroy: eachStep(async () => singleton()),
-    newState: async (changed) => (changed ? writeSetting(deps.store, account, SETTING_VACATION, next, oldState) : oldState),
+    newState: async (changed) => (changed ? writeSetting(deps.store, account.name, SETTING_VACATION, next, oldState) : oldState),
   });
   return [['VacationResponse/set', out]];
 }

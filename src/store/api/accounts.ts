@@ -1,7 +1,8 @@
-// Accounts: one per canonical user name (= JMAP accountId), created with its special-use mailboxes.
+// Accounts: one per canonical user name (JMAP names it by an opaque id derived from that name,
+// src/jmap/account-id.ts), created with its special-use mailboxes.
 
 export interface Account {
-  /** = user name = JMAP accountId. */
+  /** = the canonical user name (JMAP derives its opaque accountId from it). */
   id: string;
   createdAt: Date;
 }

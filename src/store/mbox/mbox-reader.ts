@@ -11,6 +11,12 @@ export interface MboxMessage {
 
 const FROM = Buffer.from('From ');
 
+/** The file does not start with a "From " separator line (RFC 4155), so it is no mbox: nothing is read from it. */
+export class NotMboxError extends Error {
+  override readonly name = 'NotMboxError';
+}
+
+/** Throws NotMboxError (before yielding anything) when text comes before the first separator. */
 export async function* readMbox(file: string, onBytes?: (n: number) => void): AsyncGenerator<MboxMessage> {
   let pending: Buffer = Buffer.alloc(0);
   let lines: Buffer[] = [];
@@ -28,11 +34,23 @@ export async function* readMbox(file: string, onBytes?: (n: number) => void): As
         lines = [];
         separator = line.toString('latin1').trim();
       } else if (separator !== null) lines.push(Buffer.from(line));
+      else if (!isBlank(line)) throw notMbox(file);
     }
     pending = Buffer.from(pending.subarray(start));
+    // A first line longer than a separator can be, without its end yet: not a "From " line either.
+    if (separator === null && pending.length >= 5 && !pending.subarray(0, 5).equals(FROM) && !isBlank(pending)) throw notMbox(file);
   }
   if (pending.length && separator !== null) lines.push(pending);
+  else if (separator === null && !isBlank(pending)) throw notMbox(file);
   if (separator !== null) yield finish(lines, separator);
+}
+
+function isBlank(bytes: Buffer): boolean {
+  return bytes.every((b) => b === 10 || b === 13 || b === 32 || b === 9);
+}
+
+function notMbox(file: string): NotMboxError {
+  return new NotMboxError(`${file} is not an mbox file: it does not start with a "From " line`);
 }
 
 function finish(lines: Buffer[], separator: string): MboxMessage {
