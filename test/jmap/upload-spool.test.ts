@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { call, startHarness, type Harness } from './harness.js';
+import { accountIdOf, call, startHarness, type Harness } from './harness.js';
 import { waitFor } from '../support/wait.js';
 import { ingestMemoryStats, resetIngestMemoryPeaks } from '../../src/store/index.js';
 
@@ -19,9 +19,14 @@ const MEMORY_BOUND = 512 * 1024;
 
 let h: Harness;
 let spoolDir: string;
+/** JMAP account ids as the session gives them (opaque; the store keeps user names). */
+let ALICE_ID: string;
+let BOB_ID: string;
 before(async () => {
   h = await startHarness({ config: { maxSizeUpload: MAX_UPLOAD } });
   spoolDir = join(h.dir, 'spool', 'jmap');
+  ALICE_ID = await accountIdOf(h, ALICE);
+  BOB_ID = await accountIdOf(h, 'bob@example.com');
 });
 after(async () => {
   await h.close();
@@ -54,7 +59,7 @@ async function openUpload(headers: Record<string, string>): Promise<{ socket: ne
   socket.on('error', () => undefined);
   const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   const lines = Object.entries({ Host: url.host, Authorization: h.basic(ALICE), Connection: 'close', ...headers }).map(([k, v]) => `${k}: ${v}\r\n`);
-  socket.write(`POST /upload/${ALICE} HTTP/1.1\r\n${lines.join('')}\r\n`);
+  socket.write(`POST /upload/${ALICE_ID} HTTP/1.1\r\n${lines.join('')}\r\n`);
   return {
     socket,
     send: (b) => new Promise((resolve, reject) => socket.write(b, (err) => (err ? reject(err) : resolve()))),
@@ -91,13 +96,13 @@ test('a 24 MB upload sent slowly grows a spool file while arriving bytes held st
   assert.ok(peak > 0 && peak <= MEMORY_BOUND, `peak ${peak} bytes of arriving uploads held`);
   await spoolEmpties();
 
-  const dl = await fetch(`${h.url}/download/${ALICE}/${blob.blobId}/m.eml`, { headers: { Authorization: h.basic(ALICE) } });
+  const dl = await fetch(`${h.url}/download/${ALICE_ID}/${blob.blobId}/m.eml`, { headers: { Authorization: h.basic(ALICE) } });
   assert.equal(dl.status, 200);
   assert.equal(sha256(Buffer.from(await dl.arrayBuffer())), blob.blobId);
 
   const inbox = (await h.store.findMailboxByRole(ALICE, 'inbox'))!.id;
   resetIngestMemoryPeaks();
-  const r = (await call(h, [['Email/import', { accountId: ALICE, emails: { big: { blobId: blob.blobId, mailboxIds: { [inbox]: true } } } }, 'i']])) as unknown as Array<[string, { created: Record<string, { id: string; blobId: string; size: number }> }, string]>;
+  const r = (await call(h, [['Email/import', { accountId: ALICE_ID, emails: { big: { blobId: blob.blobId, mailboxIds: { [inbox]: true } } } }, 'i']])) as unknown as Array<[string, { created: Record<string, { id: string; blobId: string; size: number }> }, string]>;
   const created = r[0]![1].created.big!;
   assert.equal(created.blobId, blob.blobId);
   assert.equal(created.size, bytes.length);
@@ -129,13 +134,13 @@ test('a chunked upload over maxSizeUpload gets the limit problem and leaves no s
 
 test('Email/import of another account’s upload is blobNotFound', async () => {
   const bytes = message(300 * 1024, 'alice only');
-  const up = await fetch(`${h.url}/upload/${ALICE}`, { method: 'POST', headers: { Authorization: h.basic(ALICE) }, body: bytes });
+  const up = await fetch(`${h.url}/upload/${ALICE_ID}`, { method: 'POST', headers: { Authorization: h.basic(ALICE) }, body: bytes });
   const { blobId } = (await up.json()) as { blobId: string };
   await h.store.ensureAccount('bob@example.com');
   const bobInbox = (await h.store.findMailboxByRole('bob@example.com', 'inbox'))!.id;
   const r = (await call(
     h,
-    [['Email/import', { accountId: 'bob@example.com', emails: { x: { blobId, mailboxIds: { [bobInbox]: true } } } }, 'i']],
+    [['Email/import', { accountId: BOB_ID, emails: { x: { blobId, mailboxIds: { [bobInbox]: true } } } }, 'i']],
     undefined,
     h.basic('bob@example.com'),
   )) as unknown as Array<[string, { notCreated: Record<string, { type: string }> }, string]>;
