@@ -66,6 +66,19 @@ test('framer discards an over-long line without buffering it and resumes after C
   assert.equal(f.next()?.type, 'command');
 });
 
+test('framer names the tag of an over-long line whose tag arrived split across reads', () => {
+  // The refusal is sent under the client's tag; a tag cut between two TCP segments used to come
+  // out as its first segment only ("a" for "a1"), so the client never saw its command answered.
+  for (const cut of [1, 2, 5]) {
+    const f = new CommandFramer({ maxLineLength: 40, maxLiteralSize: 12 });
+    const line = Buffer.from(`a1 LOGIN "alice@example.org" "pa\\\\ss\\"word"\r\n`);
+    f.push(line.subarray(0, cut));
+    assert.equal(f.next(), null);
+    for (let i = cut; i < line.length; i++) f.push(line.subarray(i, i + 1));
+    assert.deepEqual(f.next(), { type: 'reject', reason: 'line-too-long', tag: 'a1', command: 'LOGIN', fatal: false });
+  }
+});
+
 test('framer handles byte-at-a-time input with literals', () => {
   const f = new CommandFramer(limits);
   const input = 'x APPEND box (\\Seen) {5+}\r\nhello\r\n';

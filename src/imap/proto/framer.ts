@@ -135,12 +135,31 @@ export class CommandFramer {
 
   private tagAndCommand(includePending = false): { tag: string; command: string } {
     let start = this.firstLineStart;
-    if (!start && includePending && this.chunks.length > 0) start = this.chunks[0]!.subarray(0, 64);
-    const words = (start ?? Buffer.alloc(0)).toString('latin1').split(' ');
+    // An over-long first line is refused as soon as more than the limit is buffered, which may be
+    // before 64 bytes are: the prefix stops at the limit so the tag is the same however the bytes
+    // were split into reads.
+    if (!start && includePending) start = this.pendingPrefix(Math.min(64, this.limits.maxLineLength + 1));
+    const words = (start ?? Buffer.alloc(0)).toString('latin1').replace(/\r$/, '').split(' ');
     const tag = /^[\x21-\x7e]+$/.test(words[0] ?? '') && !/[(){%*"\\+]/.test(words[0] ?? '') ? words[0]! : '*';
     let command = (words[1] ?? '').toUpperCase();
     if (command === 'UID') command = `UID ${(words[2] ?? '').toUpperCase()}`;
     return { tag, command };
+  }
+
+  /**
+   * The first `max` buffered bytes, across however many reads they arrived in: a client's tag may
+   * be split between two TCP segments, and the refusal must still carry it.
+   */
+  private pendingPrefix(max: number): Buffer {
+    const parts: Buffer[] = [];
+    let n = 0;
+    for (const c of this.chunks) {
+      if (n >= max) break;
+      const part = c.subarray(0, max - n);
+      parts.push(part);
+      n += part.length;
+    }
+    return Buffer.concat(parts, n);
   }
 
   private resetCommand(): void {
