@@ -1,5 +1,7 @@
 // Response serialisation: strings go out quoted when they can, as literals when they must (CR, LF,
-// NUL, or 8-bit data on a session that has not enabled UTF8=ACCEPT); NIL for absent values.
+// NUL, 8-bit data on a session that has not enabled UTF8=ACCEPT, 8-bit data that is not UTF-8); NIL for
+// absent values.
+import { isUtf8 } from 'node:buffer';
 
 /** A piece of a response: text is UTF-8 encoded on the wire, Buffers are sent unchanged. */
 export type Wire = string | Buffer;
@@ -13,11 +15,17 @@ export interface StringOptions {
 
 function needsLiteral(b: Buffer, utf8: boolean): boolean {
   if (b.length > 1024) return true;
+  let eightBit = false;
   for (const c of b) {
     if (c === 0x00 || c === 0x0d || c === 0x0a) return true;
-    if (c >= 0x80 && !utf8) return true;
+    if (c >= 0x80) {
+      if (!utf8) return true;
+      eightBit = true;
+    }
   }
-  return false;
+  // UTF8=ACCEPT lets quoted strings carry UTF-8 only (RFC 6855 §3); other 8-bit data (a Latin-1
+  // body part) would be decoded into U+FFFD on its way into the quoted form: it goes as a literal.
+  return eightBit && !isUtf8(b);
 }
 
 /** An IMAP string (quoted or literal). */
