@@ -6,6 +6,7 @@ import { decodeMutf7, encodeMutf7 } from '../../src/imap/proto/mutf7.js';
 import { parseSequenceSet, resolveSequenceNumbers, formatSequenceSet } from '../../src/imap/proto/sequence.js';
 import { imapString, astring, toBuffer } from '../../src/imap/proto/serialize.js';
 import { ImapSyntaxError } from '../../src/imap/proto/errors.js';
+import { trickle } from '../support/trickle.js';
 
 const limits = { maxLineLength: 1000, maxLiteralSize: 100 };
 
@@ -77,6 +78,21 @@ test('framer names the tag of an over-long line whose tag arrived split across r
     for (let i = cut; i < line.length; i++) f.push(line.subarray(i, i + 1));
     assert.deepEqual(f.next(), { type: 'reject', reason: 'line-too-long', tag: 'a1', command: 'LOGIN', fatal: false });
   }
+});
+
+test('framer looks at each read once while a line arrives one byte per TCP segment', () => {
+  // Every read used to restart the search for LF at the first buffered byte: a 64 KiB line sent
+  // one byte per segment cost the server minutes of CPU.
+  const count = { searches: 0 };
+  const line = `a1 NOOP ${'x'.repeat(8000)}\r\n`;
+  const f = new CommandFramer({ maxLineLength: 65536, maxLiteralSize: 100 });
+  const events: FrameEvent[] = [];
+  for (const read of trickle(line, count)) {
+    f.push(read);
+    for (let e = f.next(); e; e = f.next()) events.push(e);
+  }
+  assert.deepEqual(events.map((e) => e.type), ['command']);
+  assert.ok(count.searches <= 2 * line.length, `${count.searches} searches for ${line.length} reads`);
 });
 
 test('framer handles byte-at-a-time input with literals', () => {

@@ -42,6 +42,13 @@ export class CommandFramer {
   private literalParts: Buffer[] = [];
   /** Discarding an over-long line up to the next LF. */
   private discarding = false;
+  /**
+   * The first `scannedChunks` chunks (`scannedBytes` bytes) hold no LF: a line arriving in many
+   * small reads is searched once, not from its start at every read (which made a 64 KiB line sent
+   * one byte per TCP segment cost minutes of CPU).
+   */
+  private scannedChunks = 0;
+  private scannedBytes = 0;
   private firstLineStart: Buffer | null = null;
 
   constructor(private limits: FramerLimits) {}
@@ -184,11 +191,11 @@ export class CommandFramer {
   }
 
   private indexOfLF(): number {
-    let offset = 0;
-    for (const c of this.chunks) {
+    for (; this.scannedChunks < this.chunks.length; this.scannedChunks++) {
+      const c = this.chunks[this.scannedChunks]!;
       const i = c.indexOf(LF);
-      if (i >= 0) return offset + i;
-      offset += c.length;
+      if (i >= 0) return this.scannedBytes + i;
+      this.scannedBytes += c.length;
     }
     return -1;
   }
@@ -196,6 +203,10 @@ export class CommandFramer {
   /** Removes and returns the first n buffered bytes. */
   private take(n: number): Buffer {
     if (n === 0) return Buffer.alloc(0);
+    // The front changes: what was scanned is gone or moved (scans stop at the first LF, so a take
+    // after one consumed at most the scanned bytes and their LF).
+    this.scannedChunks = 0;
+    this.scannedBytes = 0;
     const first = this.chunks[0]!;
     if (first.length === n) {
       this.chunks.shift();
