@@ -43,11 +43,15 @@ export function nstring(value: string | Buffer | null | undefined, opts: StringO
   return value === null || value === undefined ? 'NIL' : imapString(value, opts);
 }
 
-const ATOM_SAFE = /^[!#$&'+,\-./0-9:;<=>?@A-Z^_`a-z|}~[\]]+$/;
+const ATOM_SAFE = /^[!#$&'+,\-./0-9:;<=>?@A-Z^_`a-z|}~]+$/;
 
-/** An astring: bare atom when safe, otherwise a string. Used for mailbox names. */
+/**
+ * An astring: bare atom when safe, otherwise a string. Used for mailbox names. `[` and `]` are
+ * atom characters to RFC 3501, but a client echoing a bare `BODY[notes` back would have it read as
+ * the start of a fetch section, so names holding brackets always go quoted.
+ */
 export function astring(value: string, opts: StringOptions = {}): Wire {
-  if (value.length > 0 && ATOM_SAFE.test(value) && value.toUpperCase() !== 'NIL' && !value.includes(']')) return value;
+  if (value.length > 0 && ATOM_SAFE.test(value) && value.toUpperCase() !== 'NIL') return value;
   return imapString(value, opts);
 }
 
