@@ -145,14 +145,17 @@ function parsePart(
     }
     return part;
   }
-  if (type === 'multipart') {
+  const embedded = type === 'message' && (subtype === 'rfc822' || subtype === 'global');
+  // Past the bounds an embedded message is opaque text too: left as MESSAGE/RFC822 without its
+  // envelope and body, BODYSTRUCTURE would break the grammar clients parse it by (RFC 3501 §9).
+  if (type === 'multipart' || (embedded && tooDeep)) {
     state.degraded = true;
     part.type = 'text';
     part.subtype = 'plain';
     part.params = { charset: 'us-ascii' };
   }
   part.partId = context === 'message' ? (prefix ? `${prefix}.1` : '1') : prefix;
-  if ((type === 'message' && (subtype === 'rfc822' || subtype === 'global')) && !tooDeep) {
+  if (embedded && !tooDeep) {
     const inner = parseMessageAt(state, bodyStart, end, part.partId, depth + 1);
     part.message = { envelope: inner.envelope, body: inner.body };
   }

@@ -5,7 +5,7 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { startImap, type ImapHarness } from './harness.js';
 import { RawClient } from './raw-client.js';
-import { manyAddresses, manyParts, deepNesting } from '../support/hostile-messages.js';
+import { manyAddresses, manyParts, deepMessages, deepNesting } from '../support/hostile-messages.js';
 
 const USER = 'alice@example.org';
 const PASS = 'secret';
@@ -62,4 +62,13 @@ test('a message with 10,000 addresses in To is fetchable in every FETCH item', a
 
 test('a message nested 5,000 multiparts deep is fetchable in every FETCH item', async () => {
   await appendAndFetch('Deep', deepNesting(5000));
+});
+
+test('a message/rfc822 nested 5,000 deep is fetchable, and its BODYSTRUCTURE follows the grammar down to a text part', async () => {
+  const answers = await appendAndFetch('DeepMessages', deepMessages(5000));
+  const structure = answers[EVERY_ITEM.indexOf('BODYSTRUCTURE')]!;
+  // Every "MESSAGE" "RFC822" is followed by its body fields and an envelope (a list), never by the
+  // NIL of a missing one; the chain ends in the opaque text part holding the deeper levels.
+  assert.doesNotMatch(structure, /"MESSAGE" "RFC822" NIL NIL NIL "7BIT" \d+ NIL/);
+  assert.match(structure, /\("TEXT" "PLAIN" \("CHARSET" "us-ascii"\) NIL NIL "7BIT" \d+ \d+ NIL NIL NIL NIL\)/);
 });

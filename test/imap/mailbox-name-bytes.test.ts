@@ -84,3 +84,14 @@ test('valid UTF-8 names still work, as literal and as modified UTF-7', async () 
   assert.ok((await mailboxNames()).includes('Entw&APw-rfe'));
   assert.ok((await subscribedNames()).includes('Entw&APw-rfe'));
 });
+
+test('a mailbox name LIST sends can be sent back as it is: a name that reads as a fetch section is quoted', async () => {
+  // "BODY[notes" is a valid atom for a client, but the command tokenizer reads BODY[ as the start of
+  // a fetch section and wants its "]": a client echoing the listed name got BAD on SELECT.
+  assert.match(await raw('c', 'CREATE', Buffer.from('BODY[notes'), true), /^c OK/);
+  const listed = (await c.command('l', 'LIST "" "BODY*"')).find((l) => l.startsWith('* LIST '))!;
+  const name = /^\* LIST \([^)]*\) "\/" (.+)$/.exec(listed)![1]!;
+  assert.equal(name, '"BODY[notes"');
+  assert.match((await c.command('s', `SELECT ${name}`)).at(-1)!, /^s OK/);
+  assert.match((await c.command('x', 'CLOSE')).at(-1)!, /^x OK/);
+});

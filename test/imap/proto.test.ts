@@ -12,6 +12,7 @@ import { decodeMutf7, encodeMutf7 } from '../../src/imap/proto/mutf7.js';
 import { parseSequenceSet, resolveSequenceNumbers, formatSequenceSet } from '../../src/imap/proto/sequence.js';
 import { imapString, astring, toBuffer } from '../../src/imap/proto/serialize.js';
 import { ImapSyntaxError } from '../../src/imap/proto/errors.js';
+import { trickle } from '../support/trickle.js';
 
 const limits = { maxLineLength: 1000, maxLiteralSize: 100 };
 
@@ -70,6 +71,34 @@ test('framer discards an over-long line without buffering it and resumes after C
   assert.equal(f.pendingBytes, 0);
   f.push(Buffer.from('\r\nt2 NOOP\r\n'));
   assert.equal(f.next()?.type, 'command');
+});
+
+test('framer names the tag of an over-long line whose tag arrived split across reads', () => {
+  // The refusal is sent under the client's tag; a tag cut between two TCP segments used to come
+  // out as its first segment only ("a" for "a1"), so the client never saw its command answered.
+  for (const cut of [1, 2, 5]) {
+    const f = new CommandFramer({ maxLineLength: 40, maxLiteralSize: 12 });
+    const line = Buffer.from(`a1 LOGIN "alice@example.org" "pa\\\\ss\\"word"\r\n`);
+    f.push(line.subarray(0, cut));
+    assert.equal(f.next(), null);
+    for (let i = cut; i < line.length; i++) f.push(line.subarray(i, i + 1));
+    assert.deepEqual(f.next(), { type: 'reject', reason: 'line-too-long', tag: 'a1', command: 'LOGIN', fatal: false });
+  }
+});
+
+test('framer looks at each read once while a line arrives one byte per TCP segment', () => {
+  // Every read used to restart the search for LF at the first buffered byte: a 64 KiB line sent
+  // one byte per segment cost the server minutes of CPU.
+  const count = { searches: 0 };
+  const line = `a1 NOOP ${'x'.repeat(8000)}\r\n`;
+  const f = new CommandFramer({ maxLineLength: 65536, maxLiteralSize: 100 });
+  const events: FrameEvent[] = [];
+  for (const read of trickle(line, count)) {
+    f.push(read);
+    for (let e = f.next(); e; e = f.next()) events.push(e);
+  }
+  assert.deepEqual(events.map((e) => e.type), ['command']);
+  assert.ok(count.searches <= 2 * line.length, `${count.searches} searches for ${line.length} reads`);
 });
 
 test('framer handles byte-at-a-time input with literals', () => {

@@ -12,7 +12,7 @@ const plain = (u: string, p: string): string => Buffer.from(`\0${u}\0${p}`).toSt
 
 let h: ImapHarness;
 before(async () => {
-  h = await startImap({ users: { [USER]: PASS, 'bob@example.org': 'pw' } });
+  h = await startImap({ users: { [USER]: PASS, 'bob@example.org': 'pw', 'carol@example.org': 'pw' } });
 });
 after(async () => {
   await h.close();
@@ -263,6 +263,24 @@ test('ENABLE IMAP4rev2: no RECENT or \\Recent, SEARCH answers ESEARCH, UTF-8 mai
   assert.ok(!r.some((l) => l.includes('\\Recent')));
   r = await c.command('q', 'SEARCH ALL');
   assert.match(r[0]!, /^\* ESEARCH \(TAG "q"\) ALL \d/);
+  c.close();
+});
+
+test('8-bit data that is not UTF-8 reaches a UTF8=ACCEPT client byte for byte, as a literal', async () => {
+  // Short FETCH data goes out as a quoted string; under UTF8=ACCEPT a quoted string may carry UTF-8,
+  // but Latin-1 bytes in one were turned into U+FFFD, so the client read other bytes than stored.
+  const c = await login(h.port, 'carol@example.org', 'pw');
+  const body = Buffer.from('caf\xe9 cr\xe8me', 'latin1');
+  const head = 'From: a@example.org\r\nSubject: latin\r\nContent-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: 8bit\r\n\r\n';
+  const msg = Buffer.concat([Buffer.from(head), body]);
+  c.write(Buffer.concat([Buffer.from(`a APPEND INBOX {${msg.length}+}\r\n`), msg, Buffer.from('\r\n')]));
+  assert.match((await c.until('a')).at(-1)!, /^a OK/);
+  assert.ok((await c.command('e', 'ENABLE UTF8=ACCEPT')).includes('* ENABLED UTF8=ACCEPT'));
+  assert.match((await c.command('s', 'SELECT INBOX')).at(-1)!, /^s OK/);
+  const r = await c.command('f', 'FETCH 1 (BODY.PEEK[1] BODY.PEEK[HEADER.FIELDS (Subject)])');
+  // The raw client reads one char per byte (latin1), so the expected text is the stored bytes.
+  assert.equal(r[0], `* 1 FETCH (BODY[1] {${body.length}}`);
+  assert.match(r[1]!, /^caf\xe9 cr\xe8me BODY\[HEADER\.FIELDS \(SUBJECT\)\] /);
   c.close();
 });
 

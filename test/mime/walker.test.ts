@@ -5,7 +5,7 @@ import { parseMessage } from '../../src/mime/parse.js';
 import { baseSubject, subjectSortKey } from '../../src/mime/subject.js';
 import type { MimePart } from '../../src/store/types.js';
 import { MAX_DEPTH, MAX_PARTS } from '../../src/mime/structure.js';
-import { deepNesting, manyParts } from '../support/hostile-messages.js';
+import { deepMessages, deepNesting, manyParts } from '../support/hostile-messages.js';
 
 const NESTED = Buffer.from(
   [
@@ -145,5 +145,32 @@ describe('structure bounds (parse time, as Dovecot)', () => {
     assert.equal(depth, MAX_DEPTH);
     assert.equal(part.type, 'text');
     assert.equal(part.partId, Array(MAX_DEPTH).fill('1').join('.'));
+  });
+
+  it('embedded messages nested deeper than MAX_DEPTH end in one text/plain part, not a message/rfc822 without a message', () => {
+    const bytes = deepMessages(100);
+    const { parsed } = parseMessage(bytes);
+    assert.equal(parsed.degraded, true);
+    let part = parsed.body;
+    let depth = 0;
+    while (part.message) {
+      assert.equal(part.type, 'message');
+      part = part.message.body;
+      depth++;
+    }
+    assert.equal(depth, MAX_DEPTH);
+    assert.deepEqual([part.type, part.subtype], ['text', 'plain']);
+    const rest = bytes.subarray(part.bodyStart, part.end).toString('latin1');
+    assert.ok(rest.startsWith(`Subject: level ${MAX_DEPTH + 1}\r\nContent-Type: message/rfc822\r\n`), rest.slice(0, 60));
+  });
+
+  it('an embedded message past MAX_PARTS is one text/plain part', () => {
+    const lines = ['From: a@example.org\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n'];
+    for (let i = 0; i < MAX_PARTS - 2; i++) lines.push(`--b\r\nContent-Type: text/plain\r\n\r\npart ${i}\r\n`);
+    lines.push('--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: inner\r\n\r\ninner\r\n--b--\r\n');
+    const { parsed } = parseMessage(Buffer.from(lines.join('')));
+    const last = parsed.body.children.at(-1)!;
+    assert.equal(last.partId, String(MAX_PARTS - 1));
+    assert.deepEqual([last.type, last.subtype, last.message], ['text', 'plain', null]);
   });
 });

@@ -7,6 +7,7 @@ import { parsePathArgument, parseMailbox, unquoteLocalPart } from '../../src/smt
 import { formatReply, reply } from '../../src/smtp/proto/reply.js';
 import { parseBdatArgs } from '../../src/smtp/proto/bdat.js';
 import { SizeLimit } from '../../src/store/spool/size-limit.js';
+import { trickle } from '../support/trickle.js';
 
 /** Decodes as the session does: the decoder's output goes on (here: to a list) and is counted. */
 function decodeInChunks(input: string, chunkSize: number, max = 0): { done: boolean; out: string; rest: string; size: SizeLimit; decoder: DataDecoder } {
@@ -70,6 +71,22 @@ test('line reader: a line just over the limit with its CRLF in the same chunk is
   assert.equal(q.takeLine(512).kind, 'too-long');
   const r = q.takeLine(512);
   assert.ok(r.kind === 'line' && r.line.toString() === 'NOOP');
+});
+
+test('line reader: looks at each read once while a line arrives one byte per TCP segment', () => {
+  // Every read used to restart the search for LF at the first buffered byte: a 64 KiB line sent
+  // one byte per segment cost the server minutes of CPU.
+  const count = { searches: 0 };
+  const line = `MAIL FROM:<${'x'.repeat(8000)}@example.org>\r\n`;
+  const q = new ByteQueue();
+  const lines: string[] = [];
+  for (const read of trickle(line, count)) {
+    q.push(read);
+    const r = q.takeLine(65536);
+    if (r.kind === 'line') lines.push(r.line.toString('latin1'));
+  }
+  assert.deepEqual(lines, [line.slice(0, -2)]);
+  assert.ok(count.searches <= 2 * line.length, `${count.searches} searches for ${line.length} reads`);
 });
 
 test('DATA: dot-unstuffing and terminator at every chunk split', () => {

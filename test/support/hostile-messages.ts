@@ -26,3 +26,10 @@ export function deepNesting(depth: number): Buffer {
   for (let i = depth - 1; i >= 0; i--) close.push(`--d${i}--\r\n`);
   return Buffer.from(open.join('') + close.join(''), 'latin1');
 }
+
+/** `depth` message/rfc822 parts, each the body of the one before, with a text body at the bottom. */
+export function deepMessages(depth: number): Buffer {
+  let message = 'Subject: bottom\r\n\r\nbottom\r\n';
+  for (let i = depth; i > 0; i--) message = `Subject: level ${i}\r\nContent-Type: message/rfc822\r\n\r\n${message}`;
+  return Buffer.from(`${HEAD}To: alice@example.org\r\nContent-Type: message/rfc822\r\n\r\n${message}`, 'latin1');
+}

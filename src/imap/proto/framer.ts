@@ -83,6 +83,13 @@ export class CommandFramer {
   private sinkFactory: LiteralSinkFactory | undefined;
   /** Discarding an over-long line up to the next LF. */
   private discarding = false;
+  /**
+   * The first `scannedChunks` chunks (`scannedBytes` bytes) hold no LF: a line arriving in many
+   * small reads is searched once, not from its start at every read (which made a 64 KiB line sent
+   * one byte per TCP segment cost minutes of CPU).
+   */
+  private scannedChunks = 0;
+  private scannedBytes = 0;
   private firstLineStart: Buffer | null = null;
 
   constructor(private limits: FramerLimits) {}
@@ -206,12 +213,31 @@ export class CommandFramer {
 
   private tagAndCommand(includePending = false): { tag: string; command: string } {
     let start = this.firstLineStart;
-    if (!start && includePending && this.chunks.length > 0) start = this.chunks[0]!.subarray(0, 64);
-    const words = (start ?? Buffer.alloc(0)).toString('latin1').split(' ');
+    // An over-long first line is refused as soon as more than the limit is buffered, which may be
+    // before 64 bytes are: the prefix stops at the limit so the tag is the same however the bytes
+    // were split into reads.
+    if (!start && includePending) start = this.pendingPrefix(Math.min(64, this.limits.maxLineLength + 1));
+    const words = (start ?? Buffer.alloc(0)).toString('latin1').replace(/\r$/, '').split(' ');
     const tag = /^[\x21-\x7e]+$/.test(words[0] ?? '') && !/[(){%*"\\+]/.test(words[0] ?? '') ? words[0]! : '*';
     let command = (words[1] ?? '').toUpperCase();
     if (command === 'UID') command = `UID ${(words[2] ?? '').toUpperCase()}`;
     return { tag, command };
+  }
+
+  /**
+   * The first `max` buffered bytes, across however many reads they arrived in: a client's tag may
+   * be split between two TCP segments, and the refusal must still carry it.
+   */
+  private pendingPrefix(max: number): Buffer {
+    const parts: Buffer[] = [];
+    let n = 0;
+    for (const c of this.chunks) {
+      if (n >= max) break;
+      const part = c.subarray(0, max - n);
+      parts.push(part);
+      n += part.length;
+    }
+    return Buffer.concat(parts, n);
   }
 
   /** Forgets the command being read; `discard`: its spool files go too (it was not handed out). */
@@ -255,11 +281,11 @@ export class CommandFramer {
   }
 
   private indexOfLF(): number {
-    let offset = 0;
-    for (const c of this.chunks) {
+    for (; this.scannedChunks < this.chunks.length; this.scannedChunks++) {
+      const c = this.chunks[this.scannedChunks]!;
       const i = c.indexOf(LF);
-      if (i >= 0) return offset + i;
-      offset += c.length;
+      if (i >= 0) return this.scannedBytes + i;
+      this.scannedBytes += c.length;
     }
     return -1;
   }
@@ -267,6 +293,10 @@ export class CommandFramer {
   /** Removes and returns the first n buffered bytes. */
   private take(n: number): Buffer {
     if (n === 0) return Buffer.alloc(0);
+    // The front changes: what was scanned is gone or moved (scans stop at the first LF, so a take
+    // after one consumed at most the scanned bytes and their LF).
+    this.scannedChunks = 0;
+    this.scannedBytes = 0;
     const first = this.chunks[0]!;
     if (first.length === n) {
       this.chunks.shift();

@@ -1,5 +1,7 @@
 // Response serialisation: strings go out quoted when they can, as literals when they must (CR, LF,
-// NUL, or 8-bit data on a session that has not enabled UTF8=ACCEPT); NIL for absent values.
+// NUL, 8-bit data on a session that has not enabled UTF8=ACCEPT, 8-bit data that is not UTF-8); NIL for
+// absent values.
+import { isUtf8 } from 'node:buffer';
 
 /** A piece of a response: text is UTF-8 encoded on the wire, Buffers are sent unchanged. */
 export type Wire = string | Buffer;
@@ -13,11 +15,17 @@ export interface StringOptions {
 
 function needsLiteral(b: Buffer, utf8: boolean): boolean {
   if (b.length > 1024) return true;
+  let eightBit = false;
   for (const c of b) {
     if (c === 0x00 || c === 0x0d || c === 0x0a) return true;
-    if (c >= 0x80 && !utf8) return true;
+    if (c >= 0x80) {
+      if (!utf8) return true;
+      eightBit = true;
+    }
   }
-  return false;
+  // UTF8=ACCEPT lets quoted strings carry UTF-8 only (RFC 6855 §3); other 8-bit data (a Latin-1
+  // body part) would be decoded into U+FFFD on its way into the quoted form: it goes as a literal.
+  return eightBit && !isUtf8(b);
 }
 
 /** An IMAP string (quoted or literal). */
@@ -35,11 +43,15 @@ export function nstring(value: string | Buffer | null | undefined, opts: StringO
   return value === null || value === undefined ? 'NIL' : imapString(value, opts);
 }
 
-const ATOM_SAFE = /^[!#$&'+,\-./0-9:;<=>?@A-Z^_`a-z|}~[\]]+$/;
+const ATOM_SAFE = /^[!#$&'+,\-./0-9:;<=>?@A-Z^_`a-z|}~]+$/;
 
-/** An astring: bare atom when safe, otherwise a string. Used for mailbox names. */
+/**
+ * An astring: bare atom when safe, otherwise a string. Used for mailbox names. `[` and `]` are
+ * atom characters to RFC 3501, but a client echoing a bare `BODY[notes` back would have it read as
+ * the start of a fetch section, so names holding brackets always go quoted.
+ */
 export function astring(value: string, opts: StringOptions = {}): Wire {
-  if (value.length > 0 && ATOM_SAFE.test(value) && value.toUpperCase() !== 'NIL' && !value.includes(']')) return value;
+  if (value.length > 0 && ATOM_SAFE.test(value) && value.toUpperCase() !== 'NIL') return value;
   return imapString(value, opts);
 }
 

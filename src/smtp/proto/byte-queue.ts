@@ -17,6 +17,13 @@ export class ByteQueue {
   private total = 0;
   /** Inside an over-long line: drop bytes up to and including the next LF. */
   private discardingLine = false;
+  /**
+   * The first `scannedChunks` chunks (`scannedBytes` bytes) hold no LF: a line arriving in many
+   * small reads is searched once, not from its start at every read (which made a 64 KiB line sent
+   * one byte per TCP segment cost minutes of CPU).
+   */
+  private scannedChunks = 0;
+  private scannedBytes = 0;
 
   get length(): number {
     return this.total;
@@ -40,6 +47,7 @@ export class ByteQueue {
     this.chunks = [];
     this.total = 0;
     this.discardingLine = false;
+    this.rescan();
   }
 
   /** Puts bytes back at the front (a reader consumed less than it was given). */
@@ -47,6 +55,13 @@ export class ByteQueue {
     if (chunk.length === 0) return;
     this.chunks.unshift(chunk);
     this.total += chunk.length;
+    this.rescan();
+  }
+
+  /** The front of the queue changed: the next line search starts over. */
+  private rescan(): void {
+    this.scannedChunks = 0;
+    this.scannedBytes = 0;
   }
 
   /**
@@ -54,12 +69,11 @@ export class ByteQueue {
    * §4.5.3.1 counts it.
    */
   takeLine(maxLength: number): LineResult {
-    let offset = 0;
-    for (let i = 0; i < this.chunks.length; i++) {
-      const c = this.chunks[i]!;
+    for (; this.scannedChunks < this.chunks.length; this.scannedChunks++) {
+      const c = this.chunks[this.scannedChunks]!;
       const lf = c.indexOf(0x0a);
       if (lf >= 0) {
-        const lineEnd = offset + lf; // index of LF in the concatenation
+        const lineEnd = this.scannedBytes + lf; // index of LF in the concatenation
         if (lineEnd + 1 > maxLength) {
           this.takeBytes(lineEnd + 1);
           return { kind: 'too-long' };
@@ -68,7 +82,7 @@ export class ByteQueue {
         const hasCr = raw.length >= 2 && raw[raw.length - 2] === 0x0d;
         return { kind: 'line', line: raw.subarray(0, raw.length - (hasCr ? 2 : 1)), bareLf: !hasCr };
       }
-      offset += c.length;
+      this.scannedBytes += c.length;
     }
     if (this.total >= maxLength) {
       this.clear();
@@ -81,6 +95,7 @@ export class ByteQueue {
   /** Takes up to `n` bytes from the front. */
   takeBytes(n: number): Buffer {
     if (n >= this.total) return this.takeAll();
+    this.rescan();
     const first = this.chunks[0]!;
     if (first.length >= n) {
       const out = first.subarray(0, n);
@@ -111,6 +126,7 @@ export class ByteQueue {
     const out = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.total);
     this.chunks = [];
     this.total = 0;
+    this.rescan();
     return out;
   }
 }
