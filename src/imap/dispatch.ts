@@ -19,14 +19,15 @@ function isValidTag(tag: string): boolean {
 export async function runSession(s: ImapSession): Promise<void> {
   s.write(`* OK [CAPABILITY ${s.capabilities().join(' ')}] ${s.config.helloName} IMAP4rev1 server ready\r\n`);
   while (!s.isClosed && s.state !== 'logout') {
-    // Output back-pressure: a client that has not read our replies gets no further command run (its
-    // input stays unread), so what we hold for it stays below the high-water mark plus one reply.
-    // Fairness: one command per turn of the event loop, so a connection with thousands of commands
-    // pipelined cannot hold the process while others (a user logging in) wait.
-    await s.connection.readyForNextCommand();
-    if (s.isClosed) break;
     const ev = await s.connection.nextEvent('command');
     if (!ev) break;
+    // Output back-pressure: a client that has not read our replies gets no further command run (its
+    // input stays unread), so what we hold for it stays below the high-water mark plus one reply.
+    // Fairness: each command waits for its turn, however it arrived (pipelined, or just read from the
+    // socket), so a connection with thousands of commands pipelined, or many connections at once,
+    // cannot hold the process while others (a user logging in, a connection to accept) wait.
+    await s.connection.readyForNextCommand();
+    if (s.isClosed) break;
     if (ev.type === 'continue') {
       s.write('+ Ready for literal data\r\n');
       continue;

@@ -11,7 +11,7 @@
 // HTTP (JMAP) gets the same rule from node:http itself, which stops parsing pipelined requests while
 // earlier responses wait unflushed; its server-initiated push streams are bounded below.
 import type { Socket } from 'node:net';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { nextTurn } from './turns.js';
 
 /**
  * Unflushed output above which reading from the client stops and no further command is run. Larger
@@ -77,9 +77,10 @@ export function whenWritable(socket: Socket, highWater = OUTPUT_HIGH_WATER): Pro
 
 /**
  * What a line protocol awaits before running each command it has read (flush-and-wait): unflushed
- * output back under `highWater` (at once when it is), then one turn of the event loop, so that a
- * connection with thousands of commands pipelined runs one of them per turn while every other
- * connection (a user logging in) gets its turn too.
+ * output back under `highWater` (at once when it is), then its turn (./turns.ts), so that a
+ * connection with thousands of commands pipelined runs at most one of them per turn of the event
+ * loop, and a turn stays short however many connections do so: every other connection (a user
+ * logging in) gets its turn, and new connections are accepted, every few milliseconds.
  */
 export async function readyForNextCommand(socket: Socket, highWater = OUTPUT_HIGH_WATER): Promise<void> {
   await whenWritable(socket, highWater);
