@@ -1,7 +1,10 @@
 // Hostile-client benchmark (not part of the test suite): `node --import tsx bench/hostile/run.ts
 // [--seconds N] [--connections N]`. The IMAP server runs in a child process; for each attack the
-// bench prints the server's RSS growth over its idle baseline (peak and at the end) and the latency
-// of a legitimate LOGIN made every 250 ms while the attack runs (connect → greeting → LOGIN → OK).
+// bench prints the server's RSS growth over its idle baseline (peak and at the end), the latency
+// of a legitimate LOGIN made every 250 ms while the attack runs (connect → greeting → LOGIN → OK;
+// connect → greeting separately, which is the wait to be accepted), and the server's event-loop delay
+// and garbage-collector pauses during the attack. The machine's other load shows in all of these:
+// run it more than once.
 // Attacks (each run by ./attacker.ts in its own process), each with N connections (default 200) for D seconds (default 30):
 //  - preauth-literal: unauthenticated connections announce 64 MiB literals and send the bytes anyway;
 //  - pipeline-no-read: connections pipeline CAPABILITY without ever reading a reply;
@@ -41,11 +44,21 @@ const child = fork(fileURLToPath(new URL('./server-child.ts', import.meta.url)),
   stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 });
 const { port, jmapPort } = await new Promise<{ port: number; jmapPort: number }>((resolve) => child.once('message', (m) => resolve(m as { port: number; jmapPort: number })));
-const mem = (): Promise<Mem> =>
+const ask = <T>(what: string): Promise<T> =>
   new Promise((resolve) => {
-    child.once('message', (m) => resolve(m as Mem));
-    child.send('mem');
+    child.once('message', (m) => resolve(m as T));
+    child.send(what);
   });
+const mem = (): Promise<Mem> => ask<Mem>('mem');
+
+interface Loop {
+  /** The server's event-loop delay (ms): how late a timer due now would run. */
+  delayP99: number;
+  delayMax: number;
+  /** Garbage-collector pauses (ms). */
+  gcMax: number;
+  gcTotal: number;
+}
 
 /** Resolves when `socket` has received a line starting with `prefix`; with the ms it took. */
 function awaitLine(socket: net.Socket, prefix: string): Promise<void> {
@@ -63,17 +76,25 @@ function awaitLine(socket: net.Socket, prefix: string): Promise<void> {
   });
 }
 
-/** One legitimate login: ms from connect to the tagged OK. */
-async function legitimateLogin(): Promise<number> {
+interface Login {
+  /** ms from connect to the tagged OK. */
+  total: number;
+  /** ms from connect to the greeting. */
+  greeting: number;
+}
+
+/** One legitimate login, timed. */
+async function legitimateLogin(): Promise<Login> {
   const start = performance.now();
   const s = net.connect(port, '127.0.0.1');
   s.on('error', () => undefined);
   try {
     await awaitLine(s, '* OK');
+    const greeting = performance.now() - start;
     const ok = awaitLine(s, 'l OK');
     s.write('l LOGIN owner@example.org owner-password\r\n');
     await ok;
-    return performance.now() - start;
+    return { total: performance.now() - start, greeting };
   } finally {
     s.destroy();
   }
@@ -97,13 +118,14 @@ console.log(`hostile clients: ${CONNECTIONS} connections per attack, ${SECONDS} 
 for (const [name, description] of ATTACKS) {
   await legitimateLogin();
   const base = await mem();
+  await ask<Loop>('loop');
   const stopAt = Date.now() + SECONDS * 1000;
   const attacker = fork(fileURLToPath(new URL('./attacker.ts', import.meta.url)), [name, String(name === 'jmap-upload' ? jmapPort : port), String(SECONDS), String(CONNECTIONS), SIZE_MB], {
     execArgv: ['--import', 'tsx'],
     stdio: 'inherit',
   });
   const attackerDone = new Promise((resolve) => attacker.once('exit', resolve));
-  const latencies: number[] = [];
+  const logins: Login[] = [];
   let failures = 0;
   let peak = base.rss;
   let peakConnections = 0;
@@ -115,19 +137,26 @@ for (const [name, description] of ATTACKS) {
     peakArriving = Math.max(peakArriving, m.arriving);
     peakConnections = Math.max(peakConnections, m.connections);
     try {
-      latencies.push(await legitimateLogin());
+      logins.push(await legitimateLogin());
     } catch {
       failures++;
     }
   }
   const during = await mem();
+  const loop = await ask<Loop>('loop');
   await attackerDone;
   const settled = await mem();
   console.log(`\n${name}: ${description}`);
   const growth = (rss: number): string => `${rss >= base.rss ? '+' : '-'}${(Math.abs(rss - base.rss) / MB).toFixed(0)} MB`;
   console.log(`  server RSS: baseline ${(base.rss / MB).toFixed(0)} MB, peak ${growth(peak)}, at end ${growth(during.rss)}, after the attack ${growth(settled.rss)}; up to ${peakConnections} IMAP connections; arriving-message bytes in memory max ${(peakArriving / 1024).toFixed(0)} KiB (sampled)`);
+  const totals = logins.map((l) => l.total);
+  const greetings = logins.map((l) => l.greeting);
   console.log(
-    `  legitimate LOGIN during the attack: ${latencies.length} ok, ${failures} failed; p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms`,
+    `  legitimate LOGIN during the attack: ${logins.length} ok, ${failures} failed; p50 ${percentile(totals, 50).toFixed(1)} ms, p99 ${percentile(totals, 99).toFixed(1)} ms, max ${Math.max(...totals).toFixed(1)} ms`,
+  );
+  console.log(`    of which connect → greeting: p50 ${percentile(greetings, 50).toFixed(1)} ms, max ${Math.max(...greetings).toFixed(1)} ms`);
+  console.log(
+    `  server event loop: delay p99 ${loop.delayP99.toFixed(1)} ms, max ${loop.delayMax.toFixed(1)} ms; GC pauses max ${loop.gcMax.toFixed(1)} ms, total ${loop.gcTotal.toFixed(0)} ms`,
   );
   // Let the server settle before the next attack's baseline.
   await new Promise((r) => setTimeout(r, 2000));

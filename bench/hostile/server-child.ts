@@ -2,7 +2,9 @@
 // IMAP listener limits as in the sample configuration (64 MiB literals after login, 64 KiB before);
 // JMAP takes uploads up to 64 MiB from as many clients at once as attack. Talks to the parent over
 // IPC: sends { port, jmapPort } when listening, answers 'mem' with { rss, connections, arriving },
-// exits on 'stop'.
+// 'loop' with the event loop's delay and the garbage collector's pauses since the last 'loop' (then
+// starts afresh), exits on 'stop'.
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { startImap } from '../../test/imap/harness.js';
 import { startHarness as startJmap } from '../../test/jmap/harness.js';
 import { DEFAULT_IMAP_LITERAL_SIZE_LIMIT, DEFAULT_IMAP_PRE_AUTH_SIZE_LIMIT } from '../../src/config/imap.js';
@@ -15,10 +17,26 @@ const h = await startImap({
 });
 const jmap = await startJmap({ users: USERS, config: { maxSizeUpload: 64 * 1024 * 1024, maxConcurrentUpload: 100_000 } });
 
+const loop = monitorEventLoopDelay({ resolution: 10 });
+loop.enable();
+let gcMax = 0;
+let gcTotal = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gcMax = Math.max(gcMax, e.duration);
+    gcTotal += e.duration;
+  }
+}).observe({ entryTypes: ['gc'] });
+
 process.on('message', (msg: unknown) => {
   if (msg === 'mem') {
     const stats = ingestMemoryStats();
     process.send?.({ rss: process.memoryUsage().rss, connections: h.server.connectionCount, arriving: stats.arrivingBytes, parsing: stats.parsingBytes });
+  } else if (msg === 'loop') {
+    process.send?.({ delayP99: loop.percentile(99) / 1e6, delayMax: loop.max / 1e6, gcMax, gcTotal });
+    loop.reset();
+    gcMax = 0;
+    gcTotal = 0;
   } else if (msg === 'stop') {
     void Promise.all([h.close(), jmap.close()]).then(() => process.exit(0));
   }

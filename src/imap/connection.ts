@@ -4,7 +4,7 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../log/logger.js';
-import { holdInput, releaseInput, whenWritable, writeWithBackpressure } from '../net/index.js';
+import { holdInput, readyForNextCommand, releaseInput, writeWithBackpressure } from '../net/index.js';
 import { CommandFramer, type FrameEvent, type FramerLimits, type LiteralSinkFactory } from './proto/framer.js';
 import { toBuffer, type Wire } from './proto/serialize.js';
 
@@ -100,12 +100,12 @@ export class ImapConnection {
   }
 
   /**
-   * Resolves once unflushed output is below the network edge's high-water mark. The dispatcher awaits
-   * it before each command, so a client that pipelines commands and never reads gets no further
-   * replies queued: its input stays unread (and paused) instead.
+   * The network edge's flush-and-wait, awaited by the dispatcher before each command: a client that
+   * pipelines commands and never reads gets no further replies queued (its input stays unread and
+   * paused instead), and a connection runs one command per turn of the event loop.
    */
-  writable(): Promise<void> {
-    return whenWritable(this.socket);
+  readyForNextCommand(): Promise<void> {
+    return readyForNextCommand(this.socket);
   }
 
   /** Waits while the socket's send buffer is full, so large FETCH responses do not pile up in memory. */

@@ -1,7 +1,6 @@
 // Command dispatch for one IMAP session: greets, reads framed commands one at a time in order,
 // checks tag, name and state, runs the handler from the command table, and writes the tagged reply
 // with the selected mailbox's updates before it. Handlers live in ./commands, one file each.
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FrameEvent, Segment } from './proto/framer.js';
 import { tokenize, type Token } from './proto/tokens.js';
 import { Args } from './proto/args.js';
@@ -20,15 +19,15 @@ function isValidTag(tag: string): boolean {
 export async function runSession(s: ImapSession): Promise<void> {
   s.write(`* OK [CAPABILITY ${s.capabilities().join(' ')}] ${s.config.helloName} IMAP4rev1 server ready\r\n`);
   while (!s.isClosed && s.state !== 'logout') {
-    // Output back-pressure: a client that has not read our replies gets no further command run (its
-    // input stays unread), so what we hold for it stays below the high-water mark plus one reply.
-    await s.connection.writable();
-    // Fairness: one command per turn of the event loop, so a connection with thousands of commands
-    // pipelined cannot hold the process while others (a user logging in) wait.
-    await nextTurn();
-    if (s.isClosed) break;
     const ev = await s.connection.nextEvent('command');
     if (!ev) break;
+    // Output back-pressure: a client that has not read our replies gets no further command run (its
+    // input stays unread), so what we hold for it stays below the high-water mark plus one reply.
+    // Fairness: each command waits for its turn, however it arrived (pipelined, or just read from the
+    // socket), so a connection with thousands of commands pipelined, or many connections at once,
+    // cannot hold the process while others (a user logging in, a connection to accept) wait.
+    await s.connection.readyForNextCommand();
+    if (s.isClosed) break;
     if (ev.type === 'continue') {
       s.write('+ Ready for literal data\r\n');
       continue;

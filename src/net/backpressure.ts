@@ -2,12 +2,16 @@
 // starts afresh on the new socket). Two rules keep a connection's memory bounded whatever the client
 // does:
 //  - output: past a high-water mark of unflushed replies, reading from the client stops until
-//    'drain', and the protocol stops running commands it has already read (whenWritable) — pausing
-//    the socket alone is not enough, since every command already buffered would still be answered;
+//    'drain', and the protocol stops running commands it has already read (readyForNextCommand) —
+//    pausing the socket alone is not enough, since every command already buffered would still be
+//    answered;
 //  - input: a protocol that holds unprocessed input past its own mark pauses reading until it has
 //    consumed it.
 // Reading resumes only when no reason to hold it remains, so one rule never undoes the other.
+// HTTP (JMAP) gets the same rule from node:http itself, which stops parsing pipelined requests while
+// earlier responses wait unflushed; its server-initiated push streams are bounded below.
 import type { Socket } from 'node:net';
+import { nextTurn } from './turns.js';
 
 /**
  * Unflushed output above which reading from the client stops and no further command is run. Larger
@@ -69,6 +73,18 @@ export function whenWritable(socket: Socket, highWater = OUTPUT_HIGH_WATER): Pro
     socket.on('drain', done);
     socket.on('close', done);
   });
+}
+
+/**
+ * What a line protocol awaits before running each command it has read (flush-and-wait): unflushed
+ * output back under `highWater` (at once when it is), then its turn (./turns.ts), so that a
+ * connection with thousands of commands pipelined runs at most one of them per turn of the event
+ * loop, and a turn stays short however many connections do so: every other connection (a user
+ * logging in) gets its turn, and new connections are accepted, every few milliseconds.
+ */
+export async function readyForNextCommand(socket: Socket, highWater = OUTPUT_HIGH_WATER): Promise<void> {
+  await whenWritable(socket, highWater);
+  await nextTurn();
 }
 
 /**

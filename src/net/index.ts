@@ -3,6 +3,6 @@
 export { NetListener, type AcceptedConnection, type ListenerOptions, type ListenerSettings, type StopHooks } from './listener.js';
 export { ListenerTlsError, upgradeToTls } from './tls.js';
 export { ListenError } from './listen-error.js';
-export { writeWithBackpressure, isHeldForOutput, holdInput, releaseInput, whenWritable, pushBacklogExceeded, OUTPUT_HIGH_WATER, PUSH_BACKLOG_LIMIT, type InputHold } from './backpressure.js';
+export { writeWithBackpressure, isHeldForOutput, holdInput, releaseInput, whenWritable, readyForNextCommand, pushBacklogExceeded, OUTPUT_HIGH_WATER, PUSH_BACKLOG_LIMIT, type InputHold } from './backpressure.js';
 export { CidrList, InvalidCidrError, normalizeAddress } from './cidr.js';
 export type { BindAddress, ListenerTls, NetLogger, RefusalReason } from './types.js';

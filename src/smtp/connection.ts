@@ -9,6 +9,11 @@ export interface SmtpConnection {
   readonly secure: boolean;
   write(data: string): void;
   /**
+   * Resolves when the next command may run: once unflushed output is back under the network edge's
+   * high-water mark (at once when it is), and a turn of the event loop later.
+   */
+  readyForNextCommand(): Promise<void>;
+  /**
    * Upgrades to TLS in place (RFC 3207). Resolves once the handshake is done; rejects if it fails,
    * after which the connection is closed.
    */

@@ -1,7 +1,10 @@
 // One SMTP conversation (RFC 5321) as a state machine over an abstract connection. Input is buffered
 // in a ByteQueue and consumed in one of four modes (command lines, DATA, BDAT chunks, SASL responses),
 // strictly in order, so pipelined commands (RFC 2920) are answered in sequence. Replies are collected
-// and written in one batch whenever the session runs out of input to process.
+// and written in one batch whenever the session runs out of input to process (or REPLY_BATCH has
+// collected). Before each step the session flushes and waits as IMAP does (the network edge's
+// readyForNextCommand): a client that pipelines without reading gets no more replies queued past the
+// output high-water mark, and one connection's pipelined flood runs one step per event-loop turn.
 //
 // Memory per session is bounded whatever the client sends: message bytes go to a spool file slice by
 // slice as they arrive (DATA un-stuffed, BDAT as is), and while the session is busy (writing a slice,
@@ -42,6 +45,12 @@ export interface Transaction {
  * twice its size, so a slice, its output and `maxBufferedInput` of queued input stay under 256 KiB.
  */
 const INPUT_SLICE = 32 * 1024;
+
+/**
+ * Collected replies are written once this many characters wait, even with more pipelined input to
+ * process, so the socket's unflushed output (which the flush-and-wait looks at) includes them.
+ */
+const REPLY_BATCH = 16 * 1024;
 
 type Mode =
   | { kind: 'command' }
@@ -320,7 +329,10 @@ export class SmtpSession {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (this.mode.kind !== 'closed' && this.mode.kind !== 'tls') {
+      for (;;) {
+        if (this.output.length >= REPLY_BATCH) this.flush();
+        await this.conn.readyForNextCommand();
+        if (!this.mayStep()) break;
         if (!(await this.step())) break;
         if (this.errors >= this.limits.maxErrors) {
           this.close(reply(421, '4.7.0', `${this.config.helloName} Too many errors, closing connection`));
@@ -335,6 +347,16 @@ export class SmtpSession {
       if (this.pendingClose && (this.mode.kind === 'command' || this.mode.kind === 'sasl')) this.close(this.pendingClose);
       if (this.mode.kind !== 'closed') this.flush();
     }
+  }
+
+  /**
+   * Whether the pump may take another step: not once the session is closed or upgrading to TLS, nor
+   * at a command boundary with a shutdown or revocation waiting, however much input is pipelined.
+   */
+  private mayStep(): boolean {
+    const kind = this.mode.kind;
+    if (kind === 'closed' || kind === 'tls') return false;
+    return !(this.pendingClose && (kind === 'command' || kind === 'sasl'));
   }
 
   /** Processes one unit of input; false when more input is needed. */

@@ -1,10 +1,11 @@
 // SmtpConnection over an accepted socket, upgradable to TLS in place for STARTTLS (the network edge
-// does the handshake). Output back-pressure is the edge's: a client that pipelines without reading our
-// replies is paused until it reads them. Input flow control is the session's (pauseInput/resumeInput):
-// it stops reading while it is busy and enough input waits; resuming never overrides a pause for output.
+// does the handshake). Output back-pressure is the edge's, as for IMAP: a client that pipelines
+// without reading our replies is paused, and the session runs no further command, until it reads
+// them. Input flow control is the session's (pauseInput/resumeInput): it stops reading while it is
+// busy and enough input waits; resuming never overrides a pause for output.
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { isHeldForOutput, writeWithBackpressure } from '../net/index.js';
+import { holdInput, readyForNextCommand, releaseInput, writeWithBackpressure } from '../net/index.js';
 import type { SmtpConnection } from './connection.js';
 
 /** How long a client that never closes its side may hold the connection after we ended it. */
@@ -54,12 +55,16 @@ export class SocketConnection implements SmtpConnection {
     writeWithBackpressure(this.socket, data);
   }
 
+  readyForNextCommand(): Promise<void> {
+    return readyForNextCommand(this.socket);
+  }
+
   pauseInput(): void {
-    this.socket.pause();
+    holdInput(this.socket, 'input');
   }
 
   resumeInput(): void {
-    if (this.socket.isPaused() && !isHeldForOutput(this.socket)) this.socket.resume();
+    releaseInput(this.socket, 'input');
   }
 
   async startTls(): Promise<void> {

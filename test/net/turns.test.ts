@@ -1,0 +1,61 @@
+// Fair turns on the real event loop: connections with queued work (simulated by commands that keep
+// the thread busy longer than a turn's budget) get one command each per turn of the event loop, so
+// the loop's other phases (timers here; socket reads and accepts in the server) come round between
+// them, and work waits its turn first come first served.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
+import { nextTurn, TURN_BUDGET_MS } from '../../src/net/turns.js';
+
+/** A command that keeps the thread busy for longer than a turn's budget. */
+function longCommand(): void {
+  const end = performance.now() + TURN_BUDGET_MS * 2;
+  while (performance.now() < end);
+}
+
+/** `n` connections, each running `commands` commands, each command in its turn. */
+function busyConnections(n: number, commands: number, onCommand: (connection: number) => void): Promise<void> {
+  return Promise.all(
+    Array.from({ length: n }, async (_, connection) => {
+      for (let i = 0; i < commands; i++) {
+        await nextTurn();
+        onCommand(connection);
+        longCommand();
+      }
+    }),
+  ).then(() => undefined);
+}
+
+test('commands longer than the turn budget run one per turn of the event loop, however many connections have one queued', async () => {
+  let sinceTimer = 0;
+  let most = 0;
+  let ticks = 0;
+  // A timer due at every turn: the commands run between two of its callbacks ran in one turn.
+  const timer = setInterval(() => {
+    most = Math.max(most, sinceTimer);
+    sinceTimer = 0;
+    ticks++;
+  }, 1);
+  try {
+    await busyConnections(20, 5, () => sinceTimer++);
+  } finally {
+    clearInterval(timer);
+  }
+  most = Math.max(most, sinceTimer);
+  assert.ok(ticks >= 50, `the timer ran ${ticks} times during 100 commands`);
+  assert.equal(most, 1, `${most} commands ran in one turn`);
+});
+
+test('work waits its turn first come first served: a connection arriving behind busy ones runs after each of them has run at most once more', async () => {
+  const runs = new Map<number, number>();
+  const busy = busyConnections(20, 10, (c) => runs.set(c, (runs.get(c) ?? 0) + 1));
+  // Arrives (outside the queue) once the first busy connection has run and queued its next command.
+  while (runs.size === 0) await new Promise((resolve) => setImmediate(resolve));
+  const arrived = new Map(runs);
+  await nextTurn();
+  const late = new Map(runs);
+  await busy;
+  for (const [c, n] of late) {
+    assert.ok(n - (arrived.get(c) ?? 0) <= 2, `connection ${c} ran ${n - (arrived.get(c) ?? 0)} commands while a later one waited`);
+  }
+});
