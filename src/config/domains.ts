@@ -16,7 +16,7 @@ export function parseDomain(raw: string): string {
 }
 
 export function loadDomainsFile(ctx: FileContext, text: string | undefined): DomainListConfig {
-  if (text === undefined) return { domainnames: [], defaultDomain: DEFAULT_DOMAIN };
+  if (text === undefined) return { domainnames: [], defaultDomain: DEFAULT_DOMAIN, autodetect: false, autodetectIP: false };
   const root = parseXmlDocument(ctx, text);
   if (root.name !== 'domainlist') ctx.fail('(root)', `<${root.name}>`, 'the root element must be <domainlist>', 'unexpected root element');
   const sec = new XmlSection(ctx, root, 'domainlist');
@@ -30,16 +30,17 @@ export function loadDomainsFile(ctx: FileContext, text: string | undefined): Dom
     if (domainnames.includes(name)) ctx.warn(item.key, `domain ${name} is listed twice`);
     else domainnames.push(name);
   }
-  for (const name of ['autodetect', 'autodetectIP'] as const) {
+  // Honoured at start-up (src/server/detect-domains.ts), with James' default of false when absent.
+  const flag = (name: 'autodetect' | 'autodetectIP'): boolean => {
     const v = sec.text(name);
-    if (v && ctx.parse(v.key, v.raw, parseBoolean)) {
-      ctx.warn(v.key, `${name} is not supported: list every domain in <domainnames> (value ignored)`);
-    }
-  }
+    return v ? ctx.parse(v.key, v.raw, parseBoolean) : false;
+  };
+  const autodetect = flag('autodetect');
+  const autodetectIP = flag('autodetectIP');
   const def = sec.text('defaultDomain');
   const defaultDomain = def ? ctx.parse(def.key, def.raw, parseDomain) : DEFAULT_DOMAIN;
   // James adds a configured default domain to the domain list at start-up; so does Tessera.
   if (def && !domainnames.includes(defaultDomain)) domainnames.push(defaultDomain);
   warnUnused(ctx, root, 'domainlist', new Map());
-  return { domainnames, defaultDomain };
+  return { domainnames, defaultDomain, autodetect, autodetectIP };
 }

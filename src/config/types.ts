@@ -220,6 +220,15 @@ export interface DomainListConfig {
   /** Lower-case; an explicitly configured defaultDomain is included, as James adds it at start-up. */
   domainnames: string[];
   defaultDomain: string;
+  /** James' <autodetect>: the machine's host name is a local domain too (default false, as in James). */
+  autodetect?: boolean;
+  /** James' <autodetectIP>: the addresses every local domain resolves to are local domains too. */
+  autodetectIP?: boolean;
+  /**
+   * Names and addresses found at start-up from autodetect/autodetectIP (never read from a file):
+   * local domains for as long as the server runs, not stored.
+   */
+  detected?: string[];
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';

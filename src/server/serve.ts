@@ -19,6 +19,7 @@ import { ensureSelfSignedCertificate } from './self-signed.js';
 import { applySelfSigned, selfSignedNames } from './tls.js';
 import type { ProtocolServer } from '../core/protocol.js';
 import { openUsers, type OpenedUsers } from './users.js';
+import { detectDomains } from './detect-domains.js';
 import { tesseraVersion } from './version.js';
 
 export interface ServeIO {
@@ -91,6 +92,7 @@ export async function runServe(options: ServeOptions): Promise<RunningServer> {
 
   let opened: OpenedUsers;
   try {
+    config.domains = await detectDomains(config.domains, logger);
     opened = await openUsers(config, logger);
   } catch (err) {
     lock.release();

@@ -218,24 +218,28 @@ describe('usersrepository.xml', () => {
 describe('domainlist.xml', () => {
   it('no file: no domains, default domain localhost as in James', async () => {
     const l = await loadClean({});
-    assert.deepEqual(l.config.domains, { domainnames: [], defaultDomain: 'localhost' });
+    assert.deepEqual(l.config.domains, { domainnames: [], defaultDomain: 'localhost', autodetect: false, autodetectIP: false });
   });
 
   it('domain names (lower-cased, trailing dot dropped) and the default domain', async () => {
     const l = await loadClean({
       'domainlist.xml': '<domainlist class="org.apache.james.domainlist.jpa.JPADomainList"><domainnames><domainname>Example.COM</domainname><domainname>mail.example.org.</domainname></domainnames><autodetect>false</autodetect><autodetectIP>false</autodetectIP><defaultDomain>example.com</defaultDomain></domainlist>',
     });
-    assert.deepEqual(l.config.domains, { domainnames: ['example.com', 'mail.example.org'], defaultDomain: 'example.com' });
+    assert.deepEqual(l.config.domains, { domainnames: ['example.com', 'mail.example.org'], defaultDomain: 'example.com', autodetect: false, autodetectIP: false });
   });
 
   it('an explicit default domain is added to the list, as James does', async () => {
     const l = await loadClean({ 'domainlist.xml': '<domainlist><domainnames><domainname>a.test</domainname></domainnames><defaultDomain>b.test</defaultDomain></domainlist>' });
-    assert.deepEqual(l.config.domains, { domainnames: ['a.test', 'b.test'], defaultDomain: 'b.test' });
+    assert.deepEqual(l.config.domains, { domainnames: ['a.test', 'b.test'], defaultDomain: 'b.test', autodetect: false, autodetectIP: false });
   });
 
-  it('autodetect=true is accepted with a warning that it is not supported', async () => {
-    await expectWarning({ 'domainlist.xml': '<domainlist><autodetect>true</autodetect></domainlist>' }, { file: 'domainlist.xml', key: 'domainlist.autodetect', includes: ['not supported', 'list every domain'] });
-    await expectWarning({ 'domainlist.xml': '<domainlist><autodetectIP>true</autodetectIP></domainlist>' }, { file: 'domainlist.xml', key: 'domainlist.autodetectIP', includes: ['not supported'] });
+  it("autodetect and autodetectIP are read with James' meaning (false when absent), without a warning", async () => {
+    const on = await loadClean({ 'domainlist.xml': '<domainlist><autodetect>true</autodetect><autodetectIP>true</autodetectIP></domainlist>' });
+    assert.equal(on.config.domains.autodetect, true);
+    assert.equal(on.config.domains.autodetectIP, true);
+    const absent = await loadClean({ 'domainlist.xml': '<domainlist><domainnames><domainname>a.test</domainname></domainnames></domainlist>' });
+    assert.equal(absent.config.domains.autodetect, false);
+    assert.equal(absent.config.domains.autodetectIP, false);
   });
 
   it('a domain listed twice warns', async () => {

@@ -9,6 +9,8 @@ import { canonicalDomain } from './names.js';
 export class SqliteDomainList implements DomainList {
   readonly defaultDomain: string;
   private readonly configured: Set<string>;
+  /** autodetect/autodetectIP results: local while the server runs, never stored (as in James). */
+  private readonly detected: Set<string>;
 
   constructor(
     private readonly db: UsersDatabase,
@@ -16,15 +18,24 @@ export class SqliteDomainList implements DomainList {
   ) {
     this.defaultDomain = canonicalDomain(config.defaultDomain);
     this.configured = new Set([...config.domainnames.map(canonicalDomain), this.defaultDomain]);
+    this.detected = new Set((config.detected ?? []).map((d) => d.toLowerCase()));
   }
 
   async list(): Promise<string[]> {
-    return withDatabase(this.db, () =>
+    const stored = withDatabase(this.db, () =>
       (this.db.prepare('SELECT name FROM domains ORDER BY name').all() as { name: string }[]).map((r) => r.name),
     );
+    if (this.detected.size === 0) return stored;
+    return [...new Set([...stored, ...this.detected])].sort();
   }
 
   async contains(domain: string): Promise<boolean> {
+    if (this.detected.size > 0) {
+      // An address literal ([192.0.2.1], [IPv6:2001:db8::1]) names a detected address as it is.
+      const literal = /^\[(?:ipv6:)?(.*)\]$/i.exec(domain.trim());
+      const bare = (literal ? literal[1]! : domain.trim().replace(/\.$/, '')).toLowerCase();
+      if (this.detected.has(bare)) return true;
+    }
     let name: string;
     try {
       name = canonicalDomain(domain);
@@ -43,6 +54,9 @@ export class SqliteDomainList implements DomainList {
   }
 
   async remove(domain: string): Promise<void> {
+    if (this.detected.has(domain.trim().toLowerCase())) {
+      throw new DomainInUseError(`domain ${domain} is detected at start-up (domainlist.xml autodetect/autodetectIP); turn those off to stop serving it`);
+    }
     const name = canonicalDomain(domain);
     if (this.configured.has(name)) {
       const where = name === this.defaultDomain ? '<defaultDomain>' : '<domainnames>';
