@@ -10,6 +10,7 @@
 //  - validation holds: a handler never runs on arguments its schema refuses, and such a call is
 //    answered invalidArguments (or unknownMethod when the method is not offered);
 //  - the response is JSON data: no NaN, Infinity, undefined in a list, Date, Map or other object.
+import { jmapAccountId } from '../../src/jmap/account-id.js';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,8 @@ import { InvariantViolation, check, show } from '../support/invariant.js';
 /** The seeds address this account (the RFC examples' ids were rewritten to it). */
 const USER = 'fuzz@example.org';
 const PRINCIPAL: Principal = { user: USER, mechanism: 'BASIC' };
+/** The JMAP account id of USER as the session names it (the seeds use it). */
+const ACCOUNT = jmapAccountId(USER);
 const USING = ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail'];
 /** A fresh copy of the account every so many requests, so /set calls cannot grow it without end. */
 const REQUESTS_PER_STORE = 1000;
@@ -84,7 +87,7 @@ async function buildTemplate(): Promise<void> {
   const dir = join(import.meta.dirname, '..', 'corpus', 'mime');
   const emails: Record<string, JsonObject> = {};
   for (const [i, name] of readdirSync(dir).sort().entries()) {
-    const blob = await live.app.upload(PRINCIPAL, USER, 'message/rfc822', readFileSync(join(dir, name)));
+    const blob = await live.app.upload(PRINCIPAL, ACCOUNT, 'message/rfc822', readFileSync(join(dir, name)));
     emails[`k${i}`] = {
       blobId: blob.blobId,
       mailboxIds: { [i % 3 === 0 ? 'm6' : 'm1']: true },
@@ -92,7 +95,7 @@ async function buildTemplate(): Promise<void> {
       receivedAt: `202${i % 5}-0${(i % 9) + 1}-1${i % 10}T10:00:00Z`,
     };
   }
-  const r = await live.app.api({ using: USING, methodCalls: [['Email/import', { accountId: USER, emails }, '0']] }, PRINCIPAL);
+  const r = await live.app.api({ using: USING, methodCalls: [['Email/import', { accountId: ACCOUNT, emails }, '0']] }, PRINCIPAL);
   const created = (r.methodResponses[0]![1] as { created?: Record<string, unknown> }).created ?? {};
   if (Object.keys(created).length !== Object.keys(emails).length) throw new Error(`template import failed: ${JSON.stringify(r).slice(0, 500)}`);
   await closeLive(live);
