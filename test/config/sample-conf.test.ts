@@ -49,7 +49,7 @@ describe('sample conf/', () => {
     assert.deepEqual(config.jmap.strategies, ['basic', 'jwt']);
     assert.equal(config.jmap.auth.oidc?.clientId, 'tessera');
     assert.deepEqual(config.users, { kind: 'embedded', enableVirtualHosting: true, algorithm: 'scrypt' });
-    assert.deepEqual(config.domains, { domainnames: ['tessera.local'], defaultDomain: 'tessera.local' });
+    assert.deepEqual(config.domains, { domainnames: ['tessera.local'], defaultDomain: 'tessera.local', autodetect: false, autodetectIP: false });
     assert.equal(config.settings.dataDir, path.resolve('var'));
     assert.deepEqual(config.settings.devIdp, { enabled: true, port: 8600, issuer: 'http://127.0.0.1:8600' });
     assert.equal(config.settings.seedDemoUser, true);
