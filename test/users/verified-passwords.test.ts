@@ -28,6 +28,27 @@ describe('remembered password verifications', () => {
     assert.equal(cache.has('u9', 'h', 'p'), true);
   });
 
+  it('share a check already running for the same user, stored hash and password, and only that', async () => {
+    const cache = new VerifiedPasswords({ ttlMs: 60_000, maxEntries: 10 });
+    let derivations = 0;
+    let finish: (ok: boolean) => void = () => undefined;
+    const derive = (): Promise<boolean> => {
+      derivations++;
+      return new Promise((resolve) => (finish = resolve));
+    };
+    const five = Array.from({ length: 5 }, () => cache.shared('alice@example.org', '$hash-1', 'pw', derive));
+    const other = cache.shared('alice@example.org', '$hash-1', 'other pw', () => Promise.resolve(false));
+    assert.equal(derivations, 1, 'five concurrent logins, one derivation');
+    finish(true);
+    assert.deepEqual(await Promise.all(five), [true, true, true, true, true]);
+    assert.equal(await other, false, 'another password has its own check');
+    // Once settled, a check is not reused: the next login asks again (or hits the remembered success).
+    const again = cache.shared('alice@example.org', '$hash-1', 'pw', derive);
+    assert.equal(derivations, 2);
+    finish(true);
+    assert.equal(await again, true);
+  });
+
   it('never outlive a password change or a removal made by another process', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tessera-verified-'));
     const cfg = { kind: 'embedded' as const, enableVirtualHosting: true, algorithm: 'scrypt' };

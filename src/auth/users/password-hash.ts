@@ -2,6 +2,7 @@
 // stored as a self-describing string so the cost can be raised later without breaking old hashes:
 //   $scrypt$N=32768,r=8,p=1$<salt, base64>$<hash, base64>
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { sharedDerivationSlots } from './derivation-slots.js';
 
 export interface ScryptParameters {
   N: number;
@@ -22,9 +23,13 @@ const MAX_P = 16;
 function derive(password: string, salt: Buffer, params: ScryptParameters, length: number): Promise<Buffer> {
   // scrypt needs 128·N·r bytes; Node's default maxmem (32 MiB) is exactly too small for N=2^15, r=8.
   const options: ScryptOptions = { N: params.N, r: params.r, p: params.p, maxmem: 256 * params.N * params.r + 1024 * 1024 };
-  return new Promise((resolve, reject) => {
-    scrypt(password.normalize('NFC'), salt, length, options, (err, key) => (err ? reject(err) : resolve(key)));
-  });
+  // In a slot, so that file I/O always finds a free thread in libuv's pool (./derivation-slots.ts).
+  return sharedDerivationSlots.run(
+    () =>
+      new Promise((resolve, reject) => {
+        scrypt(password.normalize('NFC'), salt, length, options, (err, key) => (err ? reject(err) : resolve(key)));
+      }),
+  );
 }
 
 export async function hashPassword(password: string, params: ScryptParameters = DEFAULT_SCRYPT_PARAMETERS): Promise<string> {

@@ -53,7 +53,7 @@ export class SqliteUsersRepository implements UsersRepository {
       return false;
     }
     if (this.verified.has(parsed.username, stored, password)) return true;
-    const ok = await verifyPasswordHash(password, stored);
+    const ok = await this.verified.shared(parsed.username, stored, password, () => verifyPasswordHash(password, stored));
     if (!ok) return false;
     if (needsRehash(stored)) await this.rehash(parsed.username, password, stored);
     else this.verified.remember(parsed.username, stored, password);

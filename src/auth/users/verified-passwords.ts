@@ -3,6 +3,9 @@
 // clients with many connections) do not pay a full scrypt derivation each time — as Dovecot's
 // auth_cache does. Only successes are remembered; failures always pay the full cost.
 //
+// Checks already running are shared: a mail client that opens five connections at once, or a web
+// client firing requests with HTTP Basic, pays one derivation, not five.
+//
 // An entry is an HMAC, under a key that lives only in this process, of the user name, the stored
 // hash and the password. Nothing reversible is kept, and because the stored hash is part of the
 // digest, a password change or a removed user (made by the CLI in another process, too) misses the
@@ -22,6 +25,8 @@ export class VerifiedPasswords {
   private readonly key = randomBytes(32);
   /** digest → expiry time; Map iteration order is insertion order, which makes eviction FIFO. */
   private readonly entries = new Map<string, number>();
+  /** digest → the check running for it. */
+  private readonly running = new Map<string, Promise<boolean>>();
 
   constructor(
     private readonly settings: VerifiedPasswordsSettings = DEFAULT_VERIFIED_PASSWORDS,
@@ -42,6 +47,19 @@ export class VerifiedPasswords {
       return false;
     }
     return true;
+  }
+
+  /**
+   * Runs `check` (the derivation) for this user, stored hash and password, or joins the one already
+   * running for the same three: concurrent logins with the same credentials share one result.
+   */
+  shared(username: string, storedHash: string, password: string, check: () => Promise<boolean>): Promise<boolean> {
+    const d = this.digest(username, storedHash, password);
+    const running = this.running.get(d);
+    if (running) return running;
+    const result = check().finally(() => this.running.delete(d));
+    this.running.set(d, result);
+    return result;
   }
 
   remember(username: string, storedHash: string, password: string): void {
