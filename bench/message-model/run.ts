@@ -19,7 +19,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { ImapClient } from './imap-client.js';
+import { ImapClient } from '../support/imap-client.js';
 import { JmapClient } from './jmap-client.js';
 import type { ChildReady } from './server-child.js';
 
