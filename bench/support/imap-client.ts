@@ -1,6 +1,8 @@
-// A minimal IMAP client for the bench: one command at a time over a plain socket, literal-aware
-// (ENVELOPE and BODYSTRUCTURE strings may come as {n} literals, which may contain CRLF), so a
-// command resolves exactly at its tagged reply and the untagged FETCH responses are counted.
+// A minimal IMAP client for the benches: one command at a time over a plain socket, literal-aware
+// (ENVELOPE and BODYSTRUCTURE strings and message bodies may come as {n} literals, which may contain
+// CRLF), so a command resolves exactly at its tagged reply and the untagged FETCH responses are
+// counted. IDLE and APPEND wait for the server's `+` continuation; untagged responses that arrive
+// between commands or during IDLE (EXISTS, EXPUNGE) reach `onUntagged`.
 import net from 'node:net';
 import { createHash, type Hash } from 'node:crypto';
 
@@ -26,6 +28,11 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
+/** A running IDLE: `done()` ends it and resolves at the tagged reply. */
+export interface Idling {
+  done(): Promise<Reply>;
+}
+
 const LITERAL = /\{(\d+)\+?\}$/;
 
 export class ImapClient {
@@ -35,11 +42,18 @@ export class ImapClient {
   /** First line of the response being read (a response spans lines when it carries literals). */
   private firstLine: string | undefined;
   private pending: Pending | undefined;
+  /** Waits for the server's `+` continuation (IDLE, a synchronising APPEND literal). */
+  private continuation: (() => void) | undefined;
   private greeting: Promise<void>;
   private tagCounter = 0;
+  private ended = false;
+  /** Every untagged response's first line (`* 12 EXISTS`), whether or not a command is running. */
+  onUntagged: ((line: string) => void) | undefined;
+  /** The connection ended (closed by the server, or failed) while no command was running. */
+  onClosed: ((e: Error) => void) | undefined;
 
-  private constructor(port: number) {
-    this.socket = net.connect(port, '127.0.0.1');
+  private constructor(port: number, localAddress?: string) {
+    this.socket = net.connect({ port, host: '127.0.0.1', ...(localAddress ? { localAddress } : {}) });
     this.socket.setNoDelay(true);
     let greeted: () => void;
     let failed: (e: Error) => void;
@@ -54,17 +68,68 @@ export class ImapClient {
     this.socket.on('close', () => this.fail(new Error('IMAP connection closed')));
   }
 
-  static async connect(port: number): Promise<ImapClient> {
-    const c = new ImapClient(port);
-    await c.greeting;
+  /** `localAddress`: the loopback address to connect from (127.x.y.z), to stand for another client host. */
+  static async connect(port: number, localAddress?: string): Promise<ImapClient> {
+    const c = new ImapClient(port, localAddress);
+    try {
+      await c.greeting;
+    } catch (err) {
+      c.close();
+      throw err;
+    }
     return c;
   }
 
   /** Sends one command and resolves at its tagged reply; rejects on NO/BAD. */
   command(text: string, options: { keepLines?: boolean; digest?: boolean } = {}): Promise<Reply> {
-    if (this.pending) return Promise.reject(new Error('one command at a time'));
+    const { tag, reply } = this.start(text, options);
+    this.socket.write(`${tag} ${text}\r\n`);
+    return reply;
+  }
+
+  /** APPEND with a synchronising literal: waits for the continuation before sending the message. */
+  async append(mailbox: string, message: Buffer): Promise<Reply> {
+    const text = `APPEND ${mailbox} {${message.length}}`;
+    const { tag, reply } = this.start(text, {});
+    const go = this.nextContinuation();
+    this.socket.write(`${tag} ${text}\r\n`);
+    // A refusal (NO [TOOBIG]) comes instead of the continuation: the reply settles first then.
+    const first = await Promise.race([go.then(() => 'go' as const), reply.then(() => 'replied' as const)]);
+    if (first === 'go') this.socket.write(Buffer.concat([message, Buffer.from('\r\n')]));
+    return reply;
+  }
+
+  /** Starts IDLE; resolves once the server has accepted it. */
+  async idle(): Promise<Idling> {
+    const { tag, reply } = this.start('IDLE', {});
+    const go = this.nextContinuation();
+    this.socket.write(`${tag} IDLE\r\n`);
+    const first = await Promise.race([go.then(() => 'go' as const), reply.then(() => 'replied' as const)]);
+    if (first === 'replied') await reply;
+    return {
+      done: () => {
+        this.socket.write('DONE\r\n');
+        return reply;
+      },
+    };
+  }
+
+  get isClosed(): boolean {
+    return this.ended;
+  }
+
+  close(): void {
+    this.ended = true;
+    this.pending = undefined;
+    this.socket.removeAllListeners('close');
+    this.socket.destroy();
+  }
+
+  private start(text: string, options: { keepLines?: boolean; digest?: boolean }): { tag: string; reply: Promise<Reply> } {
+    if (this.ended) return { tag: '', reply: Promise.reject(new Error('IMAP connection closed')) };
+    if (this.pending) return { tag: '', reply: Promise.reject(new Error('one command at a time')) };
     const tag = `b${++this.tagCounter}`;
-    return new Promise<Reply>((resolve, reject) => {
+    const reply = new Promise<Reply>((resolve, reject) => {
       this.pending = {
         tag,
         keepLines: options.keepLines ?? false,
@@ -73,23 +138,24 @@ export class ImapClient {
         resolve,
         reject,
       };
-      this.socket.write(`${tag} ${text}\r\n`);
     }).then((r) => {
       if (!r.status.startsWith(`${tag} OK`)) throw new Error(`${text.slice(0, 60)} failed: ${r.status}`);
       return r;
     });
+    return { tag, reply };
   }
 
-  close(): void {
-    this.pending = undefined;
-    this.socket.removeAllListeners('close');
-    this.socket.destroy();
+  private nextContinuation(): Promise<void> {
+    return new Promise((resolve) => (this.continuation = resolve));
   }
 
   private fail(e: Error): void {
+    if (this.ended) return;
+    this.ended = true;
     const p = this.pending;
     this.pending = undefined;
-    p?.reject(e);
+    if (p) p.reject(e);
+    else this.onClosed?.(e);
   }
 
   private onData(chunk: Buffer): void {
@@ -125,12 +191,20 @@ export class ImapClient {
   }
 
   private onResponse(first: string): void {
+    if (first.startsWith('+') && this.continuation) {
+      const go = this.continuation;
+      this.continuation = undefined;
+      go();
+      return;
+    }
+    if (first.startsWith('* ')) this.onUntagged?.(first);
     const p = this.pending;
     if (!p) return;
     if (p.tag === '*' || first.startsWith(`${p.tag} `)) {
       p.reply.status = first;
       if (p.hash) p.reply.digest = p.hash.digest('hex');
       this.pending = undefined;
+      this.continuation = undefined;
       p.resolve(p.reply);
       return;
     }

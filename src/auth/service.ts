@@ -326,7 +326,7 @@ export class AuthService {
 
   /** An attempt the throttle turned away before any credential was looked at. */
   private refuse(ctx: Attempt, mechanism: string, user: string | undefined, refusal: ThrottleRefusal): AuthResult {
-    const failure = throttledFailure();
+    const failure = refusal === 'busy' ? busyFailure() : throttledFailure();
     this.audit(ctx, mechanism, user, failure, refusalReason(refusal));
     return { ok: false, failure };
   }
@@ -382,6 +382,14 @@ class AuditedExchange implements SaslExchange {
 
 function throttledFailure(): AuthFailure {
   return { code: 'throttled', message: 'Too many failed attempts, try again later' };
+}
+
+/**
+ * More logins at once from one address than its allowance and waiting room (a NAT or a proxy after
+ * a restart, say): nothing failed, and the client is not told it did.
+ */
+function busyFailure(): AuthFailure {
+  return { code: 'throttled', message: 'Too many logins in progress from your address, try again later' };
 }
 
 function invalidCredentials(): AuthFailure {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { AuthService } from '../../src/auth/service.js';
 import type { AuthFailure, ConnectionAuthContext, SaslExchange } from '../../src/auth/types.js';
 import { MemoryUsersRepository } from '../support/memory-users.js';
+import { MAX_WAITING_PER_KEY } from '../../src/auth/throttle/login-throttle.js';
 import { captureLog } from './log-capture.js';
 import { b64 } from './sasl-helpers.js';
 
@@ -158,4 +159,20 @@ test('JMAP Basic is audited as BASIC and obeys plainAuthEnabled', async () => {
   assert.equal(ok.ok && ok.principal.mechanism, 'BASIC');
   const off = await service.loginWithPassword('alice@example.com', PASSWORD, ctx({ protocol: 'jmap', auth: { plainAuthEnabled: false, requireSSL: false } }));
   assert.equal(!off.ok && off.failure.code, 'mechanism-unavailable');
+});
+
+test('more logins at once from one address than its allowance and waiting room: the surplus is told logins are in progress, not that attempts failed', async () => {
+  const users = new MemoryUsersRepository({ 'alice@example.com': PASSWORD });
+  const log = captureLog();
+  const service = new AuthService({ users, logger: log.logger, throttle: { addressBlockAfter: 2, userBlockAfter: 10_000 } });
+  const ctx: ConnectionAuthContext = { protocol: 'imap', auth: { plainAuthEnabled: true, requireSSL: true }, secure: true, peer: '192.0.2.20' };
+  // Two verified at once (the allowance), MAX_WAITING_PER_KEY waiting for them, one too many.
+  const n = 2 + MAX_WAITING_PER_KEY + 1;
+  const results = await Promise.all(Array.from({ length: n }, () => service.loginWithPassword('alice@example.com', PASSWORD, ctx)));
+  const refused = results.filter((r) => !r.ok);
+  assert.equal(results.length - refused.length, n - 1, 'every waiting login went through');
+  assert.equal(refused.length, 1);
+  const [r] = refused;
+  assert.equal(!r!.ok && r!.failure.code, 'throttled');
+  assert.equal(!r!.ok && r!.failure.message, 'Too many logins in progress from your address, try again later');
 });

@@ -23,10 +23,12 @@ export class RawSmtpClient {
     });
   }
 
-  static async connect(port: number, options: { tls?: boolean } = {}): Promise<{ client: RawSmtpClient; greeting: RawReply }> {
+  /** `localAddress`: the loopback address to connect from (127.x.y.z), to stand for another client host. */
+  static async connect(port: number, options: { tls?: boolean; localAddress?: string } = {}): Promise<{ client: RawSmtpClient; greeting: RawReply }> {
+    const from = options.localAddress ? { localAddress: options.localAddress } : {};
     const socket = options.tls
-      ? tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false })
-      : net.connect({ host: '127.0.0.1', port });
+      ? tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...from })
+      : net.connect({ host: '127.0.0.1', port, ...from });
     await new Promise<void>((resolve, reject) => {
       socket.once(options.tls ? 'secureConnect' : 'connect', () => resolve());
       socket.once('error', reject);
