@@ -10,12 +10,14 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { EventSource } from 'eventsource';
 import WebSocket from 'ws';
-import { message, startHarness, USING, type Harness } from './harness.js';
+import { accountIdOf, message, startHarness, USING, type Harness } from './harness.js';
 import { waitFor, withDeadline } from '../support/wait.js';
 import { watchServerSockets, type ServerSocketWatch } from '../support/server-sockets.js';
 import { PUSH_BACKLOG_LIMIT } from '../../src/net/index.js';
 
 const ALICE = 'alice@example.com';
+/** Alice's JMAP account id as the session names it: the key of StateChange.changed. */
+let ALICE_ID: string;
 /** State changes published per round. */
 const ROUND = 500;
 /** More than the kernel's socket buffers and the server's limit together take, by far. */
@@ -30,6 +32,7 @@ before(async () => {
   port = Number(new URL(h.url).port);
   await h.store.ensureAccount(ALICE);
   inbox = (await h.store.findMailboxByRole(ALICE, 'inbox'))!.id;
+  ALICE_ID = await accountIdOf(h, ALICE);
 });
 after(() => h.close());
 
@@ -84,7 +87,7 @@ async function openEventSource(): Promise<{ es: EventSource; seen(n: number): Pr
   const waiters = new Map<string, () => void>();
   es.addEventListener('state', (ev) => {
     const change = JSON.parse(ev.data) as { changed: Record<string, { Email?: string }> };
-    const state = change.changed[ALICE]?.Email;
+    const state = change.changed[ALICE_ID]?.Email;
     if (state === undefined) return;
     states.push(state);
     waiters.get(state)?.();
@@ -133,7 +136,7 @@ test('an EventSource client that never reads is closed once 1 MiB waits for it; 
     const before = await h.store.getStates(ALICE);
     const delivered = new Promise<void>((resolve) => {
       good.es.addEventListener('state', (ev) => {
-        const state = (JSON.parse(ev.data) as { changed: Record<string, { Email?: string }> }).changed[ALICE]?.Email;
+        const state = (JSON.parse(ev.data) as { changed: Record<string, { Email?: string }> }).changed[ALICE_ID]?.Email;
         if (state !== undefined && !state.startsWith('flood-') && state !== before.Email) resolve();
       });
     });
@@ -182,7 +185,7 @@ test('a WebSocket client that stops reading is closed once 1 MiB waits for it; a
     const waiters = new Map<string, () => void>();
     good.on('message', (data) => {
       const m = JSON.parse(String(data)) as { '@type'?: string; changed?: Record<string, { Email?: string }> };
-      const state = m['@type'] === 'StateChange' ? m.changed?.[ALICE]?.Email : undefined;
+      const state = m['@type'] === 'StateChange' ? m.changed?.[ALICE_ID]?.Email : undefined;
       if (state === undefined) return;
       states.push(state);
       waiters.get(state)?.();
@@ -203,7 +206,7 @@ test('a WebSocket client that stops reading is closed once 1 MiB waits for it; a
     const delivered = new Promise<void>((resolve) => {
       good.on('message', (data) => {
         const m = JSON.parse(String(data)) as { '@type'?: string; changed?: Record<string, { Email?: string }> };
-        const state = m.changed?.[ALICE]?.Email;
+        const state = m.changed?.[ALICE_ID]?.Email;
         if (m['@type'] === 'StateChange' && state !== undefined && !state.startsWith('flood-') && state !== before.Email) resolve();
       });
     });
