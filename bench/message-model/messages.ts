@@ -4,18 +4,7 @@
 //   multipart/mixed with attachments (RFC 2231 file names, base64), multipart/related (HTML with an
 //   inline image), forwards carrying a message/rfc822 part, encoded-word subjects and display names
 //   in several charsets, replies to long To/Cc lists that contain groups.
-
-/** Small seeded PRNG (mulberry32): the same sequence on every run and every Node version. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as prng } from '../../test/support/prng.js';
 
 type Rand = () => number;
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;

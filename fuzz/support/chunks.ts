@@ -2,18 +2,13 @@
 // result whatever the cut; the cuts are derived from the input itself, so a seed stays a plain
 // protocol transcript and a finding replays exactly.
 
+import { mulberry32 } from '../../test/support/prng.js';
+
 /** Deterministic 32-bit PRNG (mulberry32) seeded from the bytes (FNV-1a). */
 export function prng(data: Uint8Array): () => number {
   let h = 0x811c9dc5;
   for (const b of data) h = Math.imul(h ^ b, 0x01000193) >>> 0;
-  let a = h;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(h);
 }
 
 /** The whole input as one chunk, one byte per chunk, and a pseudo-random cut into 1–16 byte pieces. */

@@ -3,12 +3,12 @@
 // and stop; nothing may be left running with the ports held. The package's real start script runs
 // from a temp copy of package.json beside a relocated sample conf (pre-scripts skipped: the build is
 // not what is under test, and the sources run through tsx).
+import { canConnect } from '../support/tcp.js';
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { copyFile, mkdtemp, rm, symlink } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor, withDeadline } from '../support/wait.js';
@@ -61,17 +61,6 @@ function alive(pid: number): boolean {
   }
 }
 
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 describe('npm start under signals', { skip: linux ? false : 'reads the process tree from /proc' }, () => {
   it('SIGTERM to the npm process stops the server: no process left, every port free', async () => {
     const root = await mkdtemp(join(tmpdir(), 'tessera-npm-signal-'));
@@ -106,12 +95,12 @@ describe('npm start under signals', { skip: linux ? false : 'reads the process t
     below = descendants(npm.pid!);
     assert.ok(below.length > 0, 'npm runs the server below itself');
     const listening = [...ports.values()];
-    for (const port of listening) assert.equal(await accepts(port), true, `port ${port} is served before the signal`);
+    for (const port of listening) assert.equal(await canConnect(port), true, `port ${port} is served before the signal`);
 
     npm.kill('SIGTERM');
     await withDeadline(npmExited, 30_000, 'npm to exit after SIGTERM');
     await waitFor(`every process below npm (${below.join(', ')}) to end`, () => below.every((pid) => !alive(pid)), 30_000);
-    for (const port of listening) assert.equal(await accepts(port), false, `port ${port} is free again`);
+    for (const port of listening) assert.equal(await canConnect(port), false, `port ${port} is free again`);
     assert.match(stderr, /"msg":"signal received, shutting down"/, 'the server itself got the signal and stopped cleanly');
   });
 });

@@ -1,8 +1,8 @@
 // A Tessera restart on the same data directory loses nothing: users, mailboxes, messages, flags,
 // UIDVALIDITY and JMAP ids/states are as they were, and new mail gets UIDs above the old ones.
+import { canConnect } from '../support/tcp.js';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
 import { DOMAIN, JmapClient, startTessera, withTimeout, writeE2eConf, type E2eConf, type E2eServer } from './harness.js';
@@ -28,17 +28,6 @@ after(async () => {
   await idp?.close();
   await conf?.dispose();
 });
-
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(true));
-  });
-}
 
 interface Snapshot {
   paths: string[];
@@ -101,6 +90,9 @@ async function snapshot(srv: E2eServer, messageId: string): Promise<Snapshot> {
     await client.logout();
   }
 }
+
+/** Nothing accepts connections on the port (the server is down). */
+const refused = async (port: number): Promise<boolean> => !(await canConnect(port));
 
 describe('restart on the same data directory', () => {
   const messageId = `<restart-${randomUUID()}@${DOMAIN}>`;

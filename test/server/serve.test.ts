@@ -1,3 +1,4 @@
+import { canConnect } from '../support/tcp.js';
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type Server } from 'node:net';
@@ -46,16 +47,8 @@ async function greeting(port: number): Promise<string> {
   return data.toString();
 }
 
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(true));
-  });
-}
+/** Nothing accepts connections on the port (the server is down). */
+const refused = async (port: number): Promise<boolean> => !(await canConnect(port));
 
 describe('tessera serve lifecycle', () => {
   it('starts every factory’s servers, prints where they listen and the data dir, and stops them', async () => {

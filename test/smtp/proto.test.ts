@@ -1,3 +1,4 @@
+import { mulberry32 as prng } from '../support/prng.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ByteQueue } from '../../src/smtp/proto/byte-queue.js';
@@ -188,18 +189,6 @@ test('BDAT arguments and chunk accounting', () => {
   assert.equal(m.overflow, true);
   assert.equal(m.byteCount, 11);
 });
-
-/** Small deterministic PRNG so a failing fuzz case can be replayed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('fuzz: parsers never throw on random bytes, and DATA decoding is chunking-independent', () => {
   const rand = prng(5321);

@@ -2,6 +2,7 @@
 // mailbox_thread, schema.ts). These tests drive the store through random sequences of writes and
 // compare, after each one, the counts it reports with counts recomputed from scratch on the
 // database file, and check that a database from before the counters gets them filled.
+import { mulberry32 as prng } from '../support/prng.js';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -28,18 +29,6 @@ async function withDataDir(fn: (dataDir: string) => Promise<void>): Promise<void
 
 function dbFile(dataDir: string): string {
   return path.join(dataDir, 'store.sqlite');
-}
-
-/** mulberry32: a small seeded generator, so a failing sequence can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Counts {
