@@ -108,7 +108,8 @@ LDAP_ADMIN_PASSWORD_CLEAR=$LDAP_ADMIN_PASSWORD
 LDAP_ADMIN_PASSWORD=$(/usr/sbin/slappasswd -s "$LDAP_ADMIN_PASSWORD_CLEAR")
 render "$HERE/ldap/slapd.conf.in" "$RUN/ldap/slapd.conf"
 LDAP_ADMIN_PASSWORD=$LDAP_ADMIN_PASSWORD_CLEAR
-/usr/sbin/slapadd -q -f "$RUN/ldap/slapd.conf" -l "$HERE/ldap/populate.ldif" >"$RUN/logs/slapadd.log" 2>&1 \
+cat "$HERE/ldap/base.ldif" "$HERE/ldap/populate.ldif" >"$RUN/ldap/data.ldif"
+/usr/sbin/slapadd -q -f "$RUN/ldap/slapd.conf" -l "$RUN/ldap/data.ldif" >"$RUN/logs/slapadd.log" 2>&1 \
   || { cat "$RUN/logs/slapadd.log" >&2; die "slapadd failed"; }
 # -d 0: in the foreground (so the pid is slapd's own) without debug output.
 launch slapd /usr/sbin/slapd -d 0 -h "ldap://127.0.0.1:$LDAP_PORT/" -f "$RUN/ldap/slapd.conf"
