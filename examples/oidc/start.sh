@@ -30,7 +30,9 @@ trap 'rc=$?; if [ $rc -ne 0 ]; then echo "start: failed; stopping what was start
 
 mkdir -p "$RUN"/{pids,logs,ldap/data,nginx/tmp,apache,tessera-data}
 # The services drop to www-data when started as root; they must reach their files in the run directory.
+# What only this user's own processes read (mail, directory data, logs, secrets) stays private.
 chmod 755 "$RUN"
+chmod 700 "$RUN/ldap" "$RUN/tessera-data" "$RUN/logs"
 if [ "$(id -u)" = 0 ]; then
   SERVICE_USER=www-data
   id "$SERVICE_USER" >/dev/null 2>&1 || die "user $SERVICE_USER is missing (it comes with nginx and apache2)"
@@ -68,6 +70,7 @@ MAIL_AUDIENCE=$MAIL_AUDIENCE
 USER_NAME=james-user@localhost
 USER_PASSWORD=secret
 EOF
+chmod 600 "$RUN/env"
 
 # Fills @NAME@ placeholders of a template from the variables of the same name.
 render() {
@@ -159,11 +162,12 @@ wait_for Tessera tessera "port_open $IMAP_PORT && port_open $SMTP_PORT && port_o
 
 # --- 4. The gateway: Apache httpd + mod_oauth2 ---------------------------------------------------------
 render "$HERE/apache/gateway.conf.in" "$RUN/apache/httpd.conf"
+chmod 600 "$RUN/apache/httpd.conf"   # the X-User secret; Apache reads it before dropping to www-data
 [ -z "${SERVICE_USER:-}" ] || chown "$SERVICE_USER" "$RUN/apache"
 launch apache /usr/sbin/apache2 -f "$RUN/apache/httpd.conf" -DFOREGROUND
 wait_for "the gateway" apache "port_open $GATEWAY_PORT"
 
-echo "$RUN" >"$HERE/.last-run"
+{ echo "$RUN" >"$HERE/.last-run"; } 2>/dev/null || true  # check.sh and stop.sh default to it
 trap - EXIT
 cat <<EOF
 OIDC example running in $RUN (started in $(( $(date +%s%3N) - START_MS )) ms)
