@@ -317,6 +317,15 @@ await step('SMTP refuses plain passwords (plainAuthEnabled=false)', async () => 
   }
 });
 
+await step('JMAP refuses plain passwords (Basic; auth.plainAuthEnabled=false)', async () => {
+  const basic = { authorization: `Basic ${b64(`${env.USER_NAME}:${env.USER_PASSWORD}`)}` };
+  const direct = await jmapSession(env.JMAP_URL, basic);
+  assert(direct.status === 401, `Tessera JMAP answered ${direct.status}`);
+  const gateway = await jmapSession(env.GATEWAY_URL, basic);
+  assert(gateway.status === 401, `the gateway answered ${gateway.status}`);
+  return 'HTTP 401 at Tessera and at the gateway';
+});
+
 const subject = `OIDC example check ${randomBytes(6).toString('hex')}`;
 await step('SMTP submission with XOAUTH2, message to self', async () => {
   const { c } = await smtp();

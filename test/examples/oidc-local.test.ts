@@ -95,6 +95,7 @@ describe('examples/oidc (local: slapd, LemonLDAP::NG, Apache httpd + mod_oauth2,
       'logout at the provider ends the IMAP IDLE',
       'IMAP refuses plain passwords',
       'SMTP refuses plain passwords',
+      'JMAP refuses plain passwords',
     ]) {
       assert.match(check.out, new RegExp(`^PASS  .*${stepName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'm'), stepName);
     }
