@@ -7,7 +7,7 @@ import { readAccount, invalid, optBool, optInt, optString, readIds } from './arg
 import { defineMethod, type MailHandler } from './define.js';
 import type { MailMethodDeps } from './deps.js';
 import { textTerms, toCriteria, toSort } from '../mail/query-filter.js';
-import { emailQueryChanges } from '../mail/query-changes.js';
+import { emailQueryChanges, threadSensitive } from '../mail/query-changes.js';
 import { bodyLists } from '../mail/body-structure.js';
 import { partText } from '../mail/email-view.js';
 
@@ -36,12 +36,14 @@ async function query(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext)
   const account = readAccount(args, ctx);
   // Counting every match costs a full scan on a large mailbox: only when the client asks for it.
   const calculateTotal = optBool(args, 'calculateTotal', false);
-  const result = await deps.store.queryEmails(account.name, { ...queryRequest(args), calculateTotal });
+  const request = queryRequest(args);
+  const result = await deps.store.queryEmails(account.name, { ...request, calculateTotal });
   if (result.anchorNotFound) throw new MethodError('anchorNotFound');
   const out: JsonObject = {
     accountId: account.id,
     queryState: result.queryState,
-    canCalculateChanges: false,
+    // RFC 8620 §5.5: true when Email/queryChanges answers for this filter and sort (./query-changes.ts).
+    canCalculateChanges: !threadSensitive(request),
     position: result.position,
     ids: result.ids,
   };

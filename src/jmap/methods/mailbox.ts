@@ -164,7 +164,7 @@ async function query(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext)
 async function queryChanges(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
   const account = readAccount(args, ctx);
   const state = (await deps.store.getStates(account.name)).Mailbox;
-  const total = args.calculateTotal === true ? (await deps.store.listMailboxes(account.name)).filter(compileFilter(args.filter)).length : undefined;
+  const total = async (): Promise<number> => (await deps.store.listMailboxes(account.name)).filter(compileFilter(args.filter)).length;
   return stateOnlyQueryChanges('Mailbox/queryChanges', account, args, state, total);
 }
 

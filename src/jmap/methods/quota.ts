@@ -85,7 +85,8 @@ export function quotaMethods(deps: MailMethodDeps): Array<[string, MethodDefinit
     ['Quota/query', def(query)],
     ['Quota/queryChanges', def(async (d, a, c) => {
       const account = readAccount(a, c);
-      return stateOnlyQueryChanges('Quota/queryChanges', account, a, (await quotas(d, account.name)).state);
+      const { list, state } = await quotas(d, account.name);
+      return stateOnlyQueryChanges('Quota/queryChanges', account, a, state, () => list.filter((q) => matches(q, a.filter)).length);
     })],
   ];
 }

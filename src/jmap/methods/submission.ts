@@ -182,18 +182,22 @@ async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
   return outputs;
 }
 
-async function query(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
-  const account = readAccount(args, ctx);
-  const { list, state } = await load(deps, account.name);
+/** The submissions the query's filter selects, newest first. */
+function matching(list: SubmissionRecord[], args: JsonObject): SubmissionRecord[] {
   const f = optObject(args, 'filter') ?? {};
   const inList = (v: Json | undefined, x: string): boolean => !Array.isArray(v) || v.includes(x);
-  const matching = list
+  return list
     .filter((s) => inList(f.identityIds, s.identityId) && inList(f.emailIds, s.emailId) && inList(f.threadIds, s.threadId))
     .filter((s) => typeof f.undoStatus !== 'string' || s.undoStatus === f.undoStatus)
     .filter((s) => typeof f.before !== 'string' || s.sendAt < f.before)
     .filter((s) => typeof f.after !== 'string' || s.sendAt >= f.after)
     .sort((a, b) => (a.sendAt < b.sendAt ? 1 : a.sendAt > b.sendAt ? -1 : 0));
-  const ids = matching.map((s) => s.id);
+}
+
+async function query(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
+  const account = readAccount(args, ctx);
+  const { list, state } = await load(deps, account.name);
+  const ids = matching(list, args).map((s) => s.id);
   const w = applyWindow(ids, args);
   const out: JsonObject = { accountId: account.id, queryState: state, canCalculateChanges: false, position: w.position, ids: w.ids };
   if (optBool(args, 'calculateTotal', false)) out.total = ids.length;
@@ -211,7 +215,8 @@ export function submissionMethods(deps: MailMethodDeps): Array<[string, MethodDe
     ['EmailSubmission/query', def(query)],
     ['EmailSubmission/queryChanges', def(async (d, a, c) => {
       const account = readAccount(a, c);
-      return stateOnlyQueryChanges('EmailSubmission/queryChanges', account, a, (await load(d, account.name)).state);
+      const { list, state } = await load(d, account.name);
+      return stateOnlyQueryChanges('EmailSubmission/queryChanges', account, a, state, () => matching(list, a).length);
     })],
     ['EmailSubmission/set', def(set)],
   ];
