@@ -168,6 +168,28 @@ test('RFC 8621 §4.1.2.3 address examples parse exactly', opts, () => {
   assert.deepEqual(asGroupedAddresses(raw), example((_t, j) => Array.isArray(j) && j[0]?.addresses));
 });
 
+test('RFC 8621 §4.1.2.3 address examples are what Email/get answers for that To header', opts, async () => {
+  const raw = '"James Smythe" <james@example.com>, Friends: jane@example.com, =?UTF-8?Q?John_Sm=C3=AEth?= <john@example.com>;';
+  const id = (await h.store.append(ALICE, { mailboxIds: [inbox], bytes: message({ to: raw, subject: 'addresses' }) })).emailId;
+  const [[, body]] = (await call(h, [['Email/get', { accountId: ALICE_ID, ids: [id], properties: ['to', 'header:To:asGroupedAddresses'] }, 'g']])) as any;
+  assert.deepEqual(body.list[0].to, example((_t, j) => Array.isArray(j) && j[0]?.email === 'james@example.com'));
+  assert.deepEqual(body.list[0]['header:To:asGroupedAddresses'], example((_t, j) => Array.isArray(j) && j[0]?.addresses));
+});
+
+test('RFC 8621 §4.2 / §4.9 default property lists are what Email/get and Email/parse return', opts, async () => {
+  const blob = await fetch(`${h.url}/upload/${ALICE_ID}`, { method: 'POST', headers: { Authorization: h.basic(ALICE) }, body: message({ subject: 'parse defaults' }) });
+  const { blobId } = (await blob.json()) as { blobId: string };
+  const [[, got], [, parsed]] = (await call(h, [
+    ['Email/get', { accountId: ALICE_ID, ids: [emailId] }, 'g'],
+    ['Email/parse', { accountId: ALICE_ID, blobIds: [blobId] }, 'p'],
+  ])) as any;
+  const sorted = (l: string[]): string[] => [...l].sort();
+  const e = got.list[0];
+  assert.deepEqual(sorted(Object.keys(e)), sorted(example((_t, j) => Array.isArray(j) && j[0] === 'id' && j.includes('attachments'))));
+  assert.deepEqual(sorted(Object.keys(e.textBody[0])), sorted(example((_t, j) => Array.isArray(j) && j[0] === 'partId')));
+  assert.deepEqual(sorted(Object.keys(parsed.parsed[blobId])), sorted(example((_t, j) => Array.isArray(j) && j[0] === 'messageId')));
+});
+
 test('RFC 8621 default property lists match the examples', opts, () => {
   assert.deepEqual(DEFAULT_BODY_PROPERTIES, example((_t, j) => Array.isArray(j) && j[0] === 'partId'));
   assert.deepEqual(DEFAULT_EMAIL_PROPERTIES, example((_t, j) => Array.isArray(j) && j[0] === 'id' && j.includes('attachments')));
