@@ -61,9 +61,15 @@ const SET = (filled: boolean): Check => {
     notCreated: v(idMap(SetError)), notUpdated: v(idMap(SetError)), notDestroyed: v(idMap(SetError)),
   }, true);
 };
-/** `total` only when calculateTotal was true; `limit` only when the server cut the client's. */
-const QUERY = (withTotal: boolean): Check =>
-  shape({ accountId: Id, queryState: Str, canCalculateChanges: Bool, position: UInt, ids: list(Id), ...(withTotal ? { total: UInt } : {}) }, true);
+/**
+ * `total` only when calculateTotal was true; `limit` only when the server clamped the client's (it
+ * has a maximum, so a call without a limit is clamped to it).
+ */
+const QUERY = (withTotal: boolean, clamped: boolean): Check =>
+  shape({
+    accountId: Id, queryState: Str, canCalculateChanges: Bool, position: UInt, ids: list(Id),
+    ...(withTotal ? { total: UInt } : {}), ...(clamped ? { limit: UInt } : {}),
+  }, true);
 const QUERY_CHANGES = (withTotal: boolean): Check =>
   shape({ accountId: Id, oldQueryState: Str, newQueryState: Str, removed: list(Id), added: list(AddedItem), ...(withTotal ? { total: UInt } : {}) }, true);
 
@@ -122,8 +128,9 @@ const changesCases = (type: string, members: Record<string, Check> = CHANGES_MEM
 ];
 type Extra = (fx: Fixture) => Args;
 const queryCases = (extra: Extra = () => ({})): Case[] => [
-  { label: 'no total asked', args: (f) => ({ ...extra(f) }), expect: [['', QUERY(false)]] },
-  { label: 'calculateTotal', args: (f) => ({ ...extra(f), calculateTotal: true, position: 0, limit: 5 }), expect: [['', QUERY(true)]] },
+  { label: 'no total asked, no limit given', args: (f) => ({ ...extra(f) }), expect: [['', QUERY(false, true)]] },
+  { label: 'calculateTotal, a small limit', args: (f) => ({ ...extra(f), calculateTotal: true, position: 0, limit: 5 }), expect: [['', QUERY(true, false)]] },
+  { label: 'a limit above the server\'s maximum', args: (f) => ({ ...extra(f), limit: 2 ** 40 }), expect: [['', QUERY(false, true)]] },
 ];
 const queryChangesCases = (type: string, extra: Extra = () => ({})): Case[] => [
   { label: 'since the current query state', args: async (f) => ({ ...extra(f), sinceQueryState: await queryStateOf(type, extra(f)) }), expect: [['', QUERY_CHANGES(false)]] },

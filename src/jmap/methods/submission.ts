@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { CAP_SUBMISSION } from '../capabilities.js';
 import { setError } from '../errors.js';
 import { isJsonObject, type Json, type JsonObject, type MethodContext, type MethodDefinition, type MethodOutput } from '../core/types.js';
-import { readAccount, optBool, optObject, pick, readIds, readProperties, resolveId, utcDate } from './args.js';
+import { readAccount, optObject, pick, readIds, readProperties, resolveId, utcDate } from './args.js';
 import { eachStep, runSet } from './set-engine.js';
 import type { SetPropertyRules } from './set-properties.js';
 import { readIdList, readSetRequest } from './set-request.js';
@@ -15,7 +15,7 @@ import type { MailMethodDeps } from './deps.js';
 import { emailSet } from './email-set.js';
 import { listIdentities } from './identity.js';
 import { readSetting, SETTING_SUBMISSION, writeSetting } from './settings.js';
-import { applyWindow } from './window.js';
+import { applyWindow, queryResponse, readLimit } from './window.js';
 import { sameMailbox } from '../../mime/subaddress.js';
 
 interface SubmissionRecord {
@@ -198,10 +198,9 @@ async function query(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext)
   const account = readAccount(args, ctx);
   const { list, state } = await load(deps, account.name);
   const ids = matching(list, args).map((s) => s.id);
-  const w = applyWindow(ids, args);
-  const out: JsonObject = { accountId: account.id, queryState: state, canCalculateChanges: false, position: w.position, ids: w.ids };
-  if (optBool(args, 'calculateTotal', false)) out.total = ids.length;
-  return [['EmailSubmission/query', out]];
+  const limit = readLimit(args, deps.limits.maxQueryResults);
+  const w = applyWindow(ids, args, limit);
+  return [['EmailSubmission/query', queryResponse(account, args, limit, { ...w, queryState: state, canCalculateChanges: false, total: ids.length })]];
 }
 
 export function submissionMethods(deps: MailMethodDeps): Array<[string, MethodDefinition]> {
