@@ -54,6 +54,9 @@ async function fullSnapshot(): Promise<Record<TypeName, Map<string, Obj>>> {
   const all = await jmap('Email/query', {});
   const emails = await getObjects('Email', all.ids as string[]);
   const threads = await getObjects('Thread', [...new Set(emails.list.map((e) => e.threadId as string))]);
+  // RFC 8620 §5.1: ids null is every thread of the account, which are the threads of its emails.
+  const everyThread = await getObjects('Thread', null);
+  assert.deepEqual(everyThread.list.map((t) => t.id).sort(), threads.list.map((t) => t.id).sort(), 'Thread/get with ids null');
   const byId = (l: Obj[]): Map<string, Obj> => new Map(l.map((o) => [o.id, o]));
   return { Mailbox: byId(mailboxes.list), Email: byId(emails.list), Thread: byId(threads.list) };
 }
