@@ -88,15 +88,16 @@ interface Case {
   /** The responses in order: [name, check]. */
   expect: Array<[string, Check]>;
 }
-type Row = { cases: Case[] } | { error: string; args: (fx: Fixture) => Args | Promise<Args>; why: string };
+/** `accountless`: the method takes no accountId (RFC 8620 §7.2 PushSubscription). */
+type Row = ({ cases: Case[] } | { error: string; args: (fx: Fixture) => Args | Promise<Args>; why: string }) & { accountless?: true };
 
 let h: Harness;
 let using: string[];
 let fx: Fixture;
 
-/** Runs one call and returns its response invocations. */
-async function run(name: string, args: Args): Promise<Call[]> {
-  return call(h, [[name, { accountId: fx.accountId, ...args }, 'c']], using);
+/** Runs one call (with Alice's accountId unless `accountless`) and returns its response invocations. */
+async function run(name: string, args: Args, accountless = false): Promise<Call[]> {
+  return call(h, [[name, accountless ? args : { accountId: fx.accountId, ...args }, 'c']], using);
 }
 async function one(name: string, args: Args): Promise<Record<string, any>> {
   const [[rname, body]] = (await run(name, args)) as [string, Record<string, any>, string][];
@@ -300,14 +301,14 @@ test('every method the dispatcher registers has a row, and every row is a regist
 for (const [method, row] of Object.entries(ROWS)) {
   if ('error' in row) {
     test(`${method}: answers ${row.error} (${row.why})`, async () => {
-      const [[name, body]] = (await run(method, await row.args(fx))) as [string, Record<string, unknown>, string][];
+      const [[name, body]] = (await run(method, await row.args(fx), row.accountless)) as [string, Record<string, unknown>, string][];
       assert.deepEqual([name, body.type], ['error', row.error], JSON.stringify(body));
     });
     continue;
   }
   for (const c of row.cases) {
     test(`${method} (${c.label}): every standard response argument, typed as the RFC says`, async () => {
-      const responses = await run(method, await c.args(fx));
+      const responses = await run(method, await c.args(fx), row.accountless);
       assert.deepEqual(responses.map((r) => r[0]), c.expect.map(([n]) => n || method), JSON.stringify(responses).slice(0, 400));
       const problems = responses.flatMap((r, i) => c.expect[i]![1](r[1], r[0]));
       assert.deepEqual(problems, [], JSON.stringify(responses).slice(0, 600));
