@@ -83,6 +83,11 @@ export class JmapApp implements JmapBackend {
     this.ensured.add(user);
   }
 
+  /** Names of the methods the dispatcher offers (with delivery: EmailSubmission too). */
+  methodNames(): string[] {
+    return [...this.dispatch.registry.keys()];
+  }
+
   async session(principal: Principal, baseUrl: string): Promise<JsonObject> {
     await this.ensureAccount(principal.user);
     return buildSession(principal.user, baseUrl, this.sessionOptions);

@@ -22,6 +22,11 @@ export interface CoreLimits {
   maxObjectsInSet: number;
   /** Not advertised by RFC 8620; protects the JSON parser's recursion and our walkers. */
   maxJsonDepth: number;
+  /**
+   * Most ids one Foo/query answers: a larger or absent client limit is clamped to it and the answer
+   * says so in `limit` (RFC 8620 §5.5), so no query's response grows with the mailbox.
+   */
+  maxQueryResults: number;
 }
 
 export const DEFAULT_LIMITS: CoreLimits = {
@@ -33,6 +38,7 @@ export const DEFAULT_LIMITS: CoreLimits = {
   maxObjectsInGet: 500,
   maxObjectsInSet: 500,
   maxJsonDepth: 64,
+  maxQueryResults: 10_000,
 };
 
 export function limitsFromConfig(config: JmapConfig): CoreLimits {
@@ -46,6 +52,7 @@ export function limitsFromConfig(config: JmapConfig): CoreLimits {
     maxObjectsInGet: pick(config.maxObjectsInGet, DEFAULT_LIMITS.maxObjectsInGet),
     maxObjectsInSet: pick(config.maxObjectsInSet, DEFAULT_LIMITS.maxObjectsInSet),
     maxJsonDepth: DEFAULT_LIMITS.maxJsonDepth,
+    maxQueryResults: DEFAULT_LIMITS.maxQueryResults,
   };
 }
 

@@ -54,6 +54,8 @@ export interface JmapDeps {
 export interface JmapServer extends ProtocolServer {
   /** The bound port (useful with port 0 in tests); undefined before start(). */
   port(): number | undefined;
+  /** The JMAP methods the dispatcher registers, so conformance tests can enumerate them all. */
+  methods(): string[];
 }
 
 /**
@@ -108,6 +110,7 @@ export function createJmapServer(deps: JmapDeps, config: JmapConfig): JmapServer
     port(): number | undefined {
       return listener.ports()[0];
     },
+    methods: () => app.methodNames(),
     stop: (deadline: Date): Promise<void> =>
       listener.stop(deadline, { shutdown: () => http.closeStreams(), expire: () => http.destroyAll() }),
   };

@@ -30,6 +30,18 @@ function dependsOnThread(c: SearchCriteria): boolean {
   }
 }
 
+/**
+ * Whether an email's place in the results depends on other emails of its thread; such queries have
+ * no Email/queryChanges (their Email/query says canCalculateChanges: false).
+ */
+export function threadSensitive(query: EmailQueryRequest): boolean {
+  return (
+    query.collapseThreads === true ||
+    dependsOnThread(query.filter) ||
+    (query.sort ?? []).some((s) => s.key === 'allInThreadHaveKeyword' || s.key === 'someInThreadHaveKeyword')
+  );
+}
+
 export async function emailQueryChanges(
   store: SearchStore & StateStore,
   account: string,
@@ -38,15 +50,11 @@ export async function emailQueryChanges(
   maxChanges: number | undefined,
   upToId: string | undefined,
 ): Promise<QueryChangesResult> {
-  const threadSensitive =
-    query.collapseThreads === true ||
-    dependsOnThread(query.filter) ||
-    (query.sort ?? []).some((s) => s.key === 'allInThreadHaveKeyword' || s.key === 'someInThreadHaveKeyword');
   const current = await store.queryEmails(account, { ...query, position: 0 });
   if (sinceQueryState === current.queryState) {
     return { oldQueryState: sinceQueryState, newQueryState: current.queryState, removed: [], added: [], total: current.total };
   }
-  if (threadSensitive) throw new MethodError('cannotCalculateChanges', 'results depend on whole threads; query again');
+  if (threadSensitive(query)) throw new MethodError('cannotCalculateChanges', 'results depend on whole threads; query again');
   const changed = new Set<string>();
   let since = sinceQueryState;
   // Read the whole log up to now in pages; the store's maxChanges is a page size here.

@@ -2,7 +2,7 @@
 // shared "nothing changed or cannot say" answer for types without a log (Identity, Quota…).
 import { MethodError } from '../errors.js';
 import type { JsonObject, MethodContext, MethodOutput } from '../core/types.js';
-import { readAccount, invalid, optInt } from './args.js';
+import { readAccount, invalid, optBool, optInt } from './args.js';
 import { methodErrorFrom } from './store-errors.js';
 import type { JmapAccount } from '../account-id.js';
 import type { MailMethodDeps } from './deps.js';
@@ -43,12 +43,21 @@ export function stateOnlyChanges(name: string, account: JmapAccount, since: unkn
   return [[name, { accountId: account.id, oldState: since, newState: current, hasMoreChanges: false, created: [], updated: [], destroyed: [] }]];
 }
 
-/** Foo/queryChanges without a query log: same query state → nothing changed, else cannot say. */
-export function stateOnlyQueryChanges(name: string, account: JmapAccount, args: JsonObject, current: string, total?: number): MethodOutput {
+/**
+ * Foo/queryChanges without a query log: same query state → nothing changed, else cannot say.
+ * `total` counts the query's current results; RFC 8620 §5.6 returns it when calculateTotal is true.
+ */
+export async function stateOnlyQueryChanges(
+  name: string,
+  account: JmapAccount,
+  args: JsonObject,
+  current: string,
+  total: () => Promise<number> | number,
+): Promise<MethodOutput> {
   const since = args.sinceQueryState;
   if (typeof since !== 'string') throw invalid('"sinceQueryState" must be a string');
   if (since !== current) throw new MethodError('cannotCalculateChanges', 'the query has changed since that state');
   const out: JsonObject = { accountId: account.id, oldQueryState: since, newQueryState: current, removed: [], added: [] };
-  if (args.calculateTotal === true && total !== undefined) out.total = total;
+  if (optBool(args, 'calculateTotal', false)) out.total = await total();
   return [[name, out]];
 }

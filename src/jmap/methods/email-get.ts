@@ -62,11 +62,21 @@ async function get(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
   return [['Email/get', { accountId: account.id, state, list, notFound }]];
 }
 
+/**
+ * RFC 8620 §5.1: ids null is every thread, unless there are more than maxObjectsInGet
+ * (requestTooLarge). One email per thread (collapseThreads) names each thread.
+ */
+async function allThreadIds(deps: MailMethodDeps, account: string): Promise<string[]> {
+  const max = deps.limits.maxObjectsInGet;
+  const one = await deps.store.queryEmails(account, { filter: { kind: 'all' }, collapseThreads: true, limit: max + 1 });
+  if (one.ids.length > max) throw new MethodError('requestTooLarge', `more than ${max} threads; pass ids`);
+  return (await deps.store.getEmails(account, one.ids)).map((e) => e.threadId);
+}
+
 async function threadGet(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
   const account = readAccount(args, ctx);
-  const ids = readIds(args, ctx, deps.limits.maxObjectsInGet);
-  if (ids === null) throw new MethodError('requestTooLarge', 'Thread/get needs ids');
   const state = (await deps.store.getStates(account.name)).Thread;
+  const ids = readIds(args, ctx, deps.limits.maxObjectsInGet) ?? (await allThreadIds(deps, account.name));
   const threads = await deps.store.getThreads(account.name, [...new Set(ids)]);
   const byId = new Map(threads.map((t) => [t.id, t]));
   const list: JsonObject[] = [];

@@ -7,7 +7,8 @@ import { readAccount, invalid, optBool, optInt, optString, readIds } from './arg
 import { defineMethod, type MailHandler } from './define.js';
 import type { MailMethodDeps } from './deps.js';
 import { textTerms, toCriteria, toSort } from '../mail/query-filter.js';
-import { emailQueryChanges } from '../mail/query-changes.js';
+import { emailQueryChanges, threadSensitive } from '../mail/query-changes.js';
+import { queryResponse, readLimit } from './window.js';
 import { bodyLists } from '../mail/body-structure.js';
 import { partText } from '../mail/email-view.js';
 
@@ -24,11 +25,6 @@ function queryRequest(args: JsonObject): EmailQueryRequest {
   } else {
     req.position = optInt(args, 'position') ?? 0;
   }
-  const limit = optInt(args, 'limit');
-  if (limit !== undefined) {
-    if (limit < 0) throw invalid('"limit" must not be negative');
-    req.limit = limit;
-  }
   return req;
 }
 
@@ -36,24 +32,19 @@ async function query(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext)
   const account = readAccount(args, ctx);
   // Counting every match costs a full scan on a large mailbox: only when the client asks for it.
   const calculateTotal = optBool(args, 'calculateTotal', false);
-  const result = await deps.store.queryEmails(account.name, { ...queryRequest(args), calculateTotal });
+  const request = queryRequest(args);
+  const limit = readLimit(args, deps.limits.maxQueryResults);
+  const result = await deps.store.queryEmails(account.name, { ...request, limit: limit.limit, calculateTotal });
   if (result.anchorNotFound) throw new MethodError('anchorNotFound');
-  const out: JsonObject = {
-    accountId: account.id,
-    queryState: result.queryState,
-    canCalculateChanges: false,
-    position: result.position,
-    ids: result.ids,
-  };
-  if (calculateTotal) out.total = result.total;
-  return [['Email/query', out]];
+  // canCalculateChanges: whether Email/queryChanges answers for this filter and sort (../mail/query-changes.ts).
+  return [['Email/query', queryResponse(account, args, limit, { ...result, canCalculateChanges: !threadSensitive(request) })]];
 }
 
 async function queryChanges(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
   const account = readAccount(args, ctx);
   const since = optString(args, 'sinceQueryState');
   if (since === undefined) throw invalid('"sinceQueryState" is required');
-  const { limit: _l, position: _p, anchor: _a, ...query } = queryRequest({ ...args, position: 0, anchor: null, limit: null });
+  const { position: _p, anchor: _a, ...query } = queryRequest({ ...args, position: 0, anchor: null });
   const r = await emailQueryChanges(deps.store, account.name, query, since, optInt(args, 'maxChanges', { min: 1 }), optString(args, 'upToId'));
   const out: JsonObject = { accountId: account.id, oldQueryState: r.oldQueryState, newQueryState: r.newQueryState, removed: r.removed, added: r.added };
   if (optBool(args, 'calculateTotal', false)) out.total = r.total;

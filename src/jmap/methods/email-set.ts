@@ -280,7 +280,8 @@ async function parse(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext)
     if (!properties.includes('id')) delete view.id;
     parsed[blobId] = view;
   }
-  return [['Email/parse', { accountId: account.id, parsed, notParsable, notFound }]];
+  // RFC 8621 §4.9: each of the three is null if none.
+  return [['Email/parse', { accountId: account.id, parsed: orNull(parsed), notParsable: orNull(notParsable), notFound: orNull(notFound) }]];
 }
 
 export function emailWriteMethods(deps: MailMethodDeps): Array<[string, MethodDefinition]> {

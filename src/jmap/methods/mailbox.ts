@@ -10,7 +10,7 @@ import { readSetRequest } from './set-request.js';
 import { storeChanges, stateOnlyQueryChanges } from './changes.js';
 import { setFailureFrom } from './store-errors.js';
 import { defineMethod, type MailHandler } from './define.js';
-import { applyWindow } from './window.js';
+import { applyWindow, queryResponse, readLimit } from './window.js';
 import type { MailMethodDeps } from './deps.js';
 
 const PROPERTIES = [
@@ -155,16 +155,15 @@ async function query(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext)
   const sorted = [...all].sort(cmp);
   const matching = sortAsTree || filterAsTree ? asTree(sorted, all, filterAsTree, filter) : sorted.filter(filter);
   const allIds = matching.map((m) => m.id);
-  const window = applyWindow(allIds, args);
-  const out: JsonObject = { accountId: account.id, queryState: state, canCalculateChanges: false, position: window.position, ids: window.ids };
-  if (optBool(args, 'calculateTotal', false)) out.total = allIds.length;
-  return [['Mailbox/query', out]];
+  const limit = readLimit(args, deps.limits.maxQueryResults);
+  const window = applyWindow(allIds, args, limit);
+  return [['Mailbox/query', queryResponse(account, args, limit, { ...window, queryState: state, canCalculateChanges: false, total: allIds.length })]];
 }
 
 async function queryChanges(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
   const account = readAccount(args, ctx);
   const state = (await deps.store.getStates(account.name)).Mailbox;
-  const total = args.calculateTotal === true ? (await deps.store.listMailboxes(account.name)).filter(compileFilter(args.filter)).length : undefined;
+  const total = async (): Promise<number> => (await deps.store.listMailboxes(account.name)).filter(compileFilter(args.filter)).length;
   return stateOnlyQueryChanges('Mailbox/queryChanges', account, args, state, total);
 }
 

@@ -3,11 +3,11 @@
 import { CAP_QUOTA } from '../capabilities.js';
 import { isJsonObject, type Json, type JsonObject, type MethodContext, type MethodDefinition, type MethodOutput } from '../core/types.js';
 import { MethodError } from '../errors.js';
-import { readAccount, optBool, pick, readIds, readProperties } from './args.js';
+import { readAccount, pick, readIds, readProperties } from './args.js';
 import { stateOnlyChanges, stateOnlyQueryChanges } from './changes.js';
 import { defineMethod, type MailHandler } from './define.js';
 import type { MailMethodDeps } from './deps.js';
-import { applyWindow } from './window.js';
+import { applyWindow, queryResponse, readLimit } from './window.js';
 
 const PROPERTIES = ['id', 'resourceType', 'used', 'hardLimit', 'scope', 'name', 'types', 'warnLimit', 'softLimit', 'description'];
 
@@ -68,10 +68,9 @@ async function query(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext)
     }
   }
   const ids = list.filter((q) => matches(q, args.filter)).map((q) => q.id as string);
-  const w = applyWindow(ids, args);
-  const out: JsonObject = { accountId: account.id, queryState: state, canCalculateChanges: false, position: w.position, ids: w.ids };
-  if (optBool(args, 'calculateTotal', false)) out.total = ids.length;
-  return [['Quota/query', out]];
+  const limit = readLimit(args, deps.limits.maxQueryResults);
+  const w = applyWindow(ids, args, limit);
+  return [['Quota/query', queryResponse(account, args, limit, { ...w, queryState: state, canCalculateChanges: false, total: ids.length })]];
 }
 
 export function quotaMethods(deps: MailMethodDeps): Array<[string, MethodDefinition]> {
@@ -85,7 +84,8 @@ export function quotaMethods(deps: MailMethodDeps): Array<[string, MethodDefinit
     ['Quota/query', def(query)],
     ['Quota/queryChanges', def(async (d, a, c) => {
       const account = readAccount(a, c);
-      return stateOnlyQueryChanges('Quota/queryChanges', account, a, (await quotas(d, account.name)).state);
+      const { list, state } = await quotas(d, account.name);
+      return stateOnlyQueryChanges('Quota/queryChanges', account, a, state, () => list.filter((q) => matches(q, a.filter)).length);
     })],
   ];
 }

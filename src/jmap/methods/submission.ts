@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { CAP_SUBMISSION } from '../capabilities.js';
 import { setError } from '../errors.js';
 import { isJsonObject, type Json, type JsonObject, type MethodContext, type MethodDefinition, type MethodOutput } from '../core/types.js';
-import { readAccount, optBool, optObject, pick, readIds, readProperties, resolveId, utcDate } from './args.js';
+import { readAccount, optObject, pick, readIds, readProperties, resolveId, utcDate } from './args.js';
 import { eachStep, runSet } from './set-engine.js';
 import type { SetPropertyRules } from './set-properties.js';
 import { readIdList, readSetRequest } from './set-request.js';
@@ -15,7 +15,7 @@ import type { MailMethodDeps } from './deps.js';
 import { emailSet } from './email-set.js';
 import { listIdentities } from './identity.js';
 import { readSetting, SETTING_SUBMISSION, writeSetting } from './settings.js';
-import { applyWindow } from './window.js';
+import { applyWindow, queryResponse, readLimit } from './window.js';
 import { sameMailbox } from '../../mime/subaddress.js';
 
 interface SubmissionRecord {
@@ -182,22 +182,25 @@ async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
   return outputs;
 }
 
-async function query(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
-  const account = readAccount(args, ctx);
-  const { list, state } = await load(deps, account.name);
+/** The submissions the query's filter selects, newest first. */
+function matching(list: SubmissionRecord[], args: JsonObject): SubmissionRecord[] {
   const f = optObject(args, 'filter') ?? {};
   const inList = (v: Json | undefined, x: string): boolean => !Array.isArray(v) || v.includes(x);
-  const matching = list
+  return list
     .filter((s) => inList(f.identityIds, s.identityId) && inList(f.emailIds, s.emailId) && inList(f.threadIds, s.threadId))
     .filter((s) => typeof f.undoStatus !== 'string' || s.undoStatus === f.undoStatus)
     .filter((s) => typeof f.before !== 'string' || s.sendAt < f.before)
     .filter((s) => typeof f.after !== 'string' || s.sendAt >= f.after)
     .sort((a, b) => (a.sendAt < b.sendAt ? 1 : a.sendAt > b.sendAt ? -1 : 0));
-  const ids = matching.map((s) => s.id);
-  const w = applyWindow(ids, args);
-  const out: JsonObject = { accountId: account.id, queryState: state, canCalculateChanges: false, position: w.position, ids: w.ids };
-  if (optBool(args, 'calculateTotal', false)) out.total = ids.length;
-  return [['EmailSubmission/query', out]];
+}
+
+async function query(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
+  const account = readAccount(args, ctx);
+  const { list, state } = await load(deps, account.name);
+  const ids = matching(list, args).map((s) => s.id);
+  const limit = readLimit(args, deps.limits.maxQueryResults);
+  const w = applyWindow(ids, args, limit);
+  return [['EmailSubmission/query', queryResponse(account, args, limit, { ...w, queryState: state, canCalculateChanges: false, total: ids.length })]];
 }
 
 export function submissionMethods(deps: MailMethodDeps): Array<[string, MethodDefinition]> {
@@ -211,7 +214,8 @@ export function submissionMethods(deps: MailMethodDeps): Array<[string, MethodDe
     ['EmailSubmission/query', def(query)],
     ['EmailSubmission/queryChanges', def(async (d, a, c) => {
       const account = readAccount(a, c);
-      return stateOnlyQueryChanges('EmailSubmission/queryChanges', account, a, (await load(d, account.name)).state);
+      const { list, state } = await load(d, account.name);
+      return stateOnlyQueryChanges('EmailSubmission/queryChanges', account, a, state, () => matching(list, a).length);
     })],
     ['EmailSubmission/set', def(set)],
   ];
