@@ -155,13 +155,21 @@ export async function emailSet(deps: MailMethodDeps, args: JsonObject, ctx: Meth
     rules: EMAIL_RULES,
     ...(await storeState(store, account.name, 'Email')),
     current: (id, properties) => currentEmail(deps, account.name, id, properties),
-    create: async (raw) => {
-      const mailboxIds = readMailboxIds(raw.mailboxIds, ctx);
-      const keywords = readKeywords(raw.keywords);
-      const receivedAt = raw.receivedAt === undefined || raw.receivedAt === null ? undefined : new Date(String(raw.receivedAt));
-      if (receivedAt && Number.isNaN(receivedAt.getTime())) throw setError('invalidProperties', 'bad receivedAt', { properties: ['receivedAt'] });
-      const bytes = await composeEmail({ email: raw, content: contentSource(deps, account.name, raw.bodyValues), hostname: deps.hostname });
-      return appendCreated(deps, account.name, { mailboxIds, keywords, bytes, receivedAt });
+    create: {
+      prepare: async (raw, _cid, errors) => {
+        const mailboxIds = errors.read(() => readMailboxIds(raw.mailboxIds, ctx));
+        const keywords = errors.read(() => readKeywords(raw.keywords));
+        const receivedAt = raw.receivedAt === undefined || raw.receivedAt === null ? undefined : new Date(String(raw.receivedAt));
+        if (receivedAt && Number.isNaN(receivedAt.getTime())) errors.add(['receivedAt'], 'bad receivedAt');
+        const bytes = await composeEmail({ email: raw, content: contentSource(deps, account.name, raw.bodyValues), hostname: deps.hostname, errors });
+        if (mailboxIds === undefined || keywords === undefined || bytes === undefined) {
+          // Each was recorded as invalid; the engine's check names them all.
+          errors.check();
+          throw setError('invalidProperties');
+        }
+        return { mailboxIds, keywords, bytes, receivedAt };
+      },
+      commit: (prepared: { mailboxIds: string[]; keywords: string[]; bytes: MessageSource; receivedAt: Date | undefined }) => appendCreated(deps, account.name, prepared),
     },
     // Patches are checked one by one, then written in one store transaction.
     update: batchStep(
