@@ -6,7 +6,7 @@ import { CAP_SUBMISSION } from '../capabilities.js';
 import { setError } from '../errors.js';
 import { isJsonObject, type Json, type JsonObject, type MethodContext, type MethodDefinition, type MethodOutput } from '../core/types.js';
 import { readAccount, optBool, optObject, pick, readIds, readProperties, resolveId, utcDate } from './args.js';
-import { eachStep, runSet } from './set-engine.js';
+import { checkedEachStep, eachStep, runSet } from './set-engine.js';
 import type { PropertyErrors, SetPropertyRules } from './set-properties.js';
 import { readIdList, readSetRequest } from './set-request.js';
 import { stateOnlyChanges, stateOnlyQueryChanges } from './changes.js';
@@ -174,13 +174,18 @@ async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
       },
     },
     // Sent mail cannot be recalled: every submission is final, so canceling fails.
-    update: eachStep(async (id, patch) => {
-      if (!next.some((s) => s.id === id)) throw setError('notFound');
-      const undo = patch.undoStatus;
-      if (undo === 'canceled') throw setError('cannotUnsend', 'the message has already been sent');
-      if (undo !== undefined && undo !== 'final') throw setError('invalidProperties', 'undoStatus can only be canceled', { properties: ['undoStatus'] });
-      return null;
-    }),
+    update: checkedEachStep(
+      (id, patch: JsonObject, errors) => {
+        if (!next.some((s) => s.id === id)) throw setError('notFound');
+        const undo = patch.undoStatus;
+        if (undo !== undefined && undo !== 'final' && undo !== 'canceled') errors.add(['undoStatus'], 'undoStatus can only be canceled');
+        return undo;
+      },
+      async (_id, undo) => {
+        if (undo === 'canceled') throw setError('cannotUnsend', 'the message has already been sent');
+        return null;
+      },
+    ),
     destroy: eachStep(async (id) => {
       if (!next.some((s) => s.id === id)) throw setError('notFound');
       next = next.filter((s) => s.id !== id);
