@@ -128,3 +128,20 @@ test('RFC 8620 §5.3 VacationResponse/set: id is server-set, listed with every b
   assertInvalid(res, 'notUpdated', 'singleton', ['id', 'isEnabled', 'fromDate']);
   assert.deepEqual(await getOne('VacationResponse', 'singleton'), orig);
 });
+
+test('RFC 8620 §5.3: "There MUST NOT be two patches in the PatchObject where the pointer of one is the prefix of the pointer of the other" (invalidPatch)', async () => {
+  const res = await one('Email/set', { update: { [emailId]: { keywords: { $flagged: true }, 'keywords/$seen': true } } });
+  const e = (res.notUpdated as Record<string, SetErrorJson>)[emailId]!;
+  assert.equal(e.type, 'invalidPatch', JSON.stringify(e));
+  const box = await one('Mailbox/set', { update: { [inbox]: { myRights: {}, 'myRights/mayDelete': true } } });
+  assert.equal((box.notUpdated as Record<string, SetErrorJson>)[inbox]!.type, 'invalidPatch');
+  const siblings = await one('Email/set', { update: { [emailId]: { 'keywords/$seen': true, 'keywords/$seen2': true } } });
+  assert.deepEqual(siblings.updated, { [emailId]: null }, 'a pointer that merely starts with the same characters is no prefix');
+});
+
+test('RFC 8621 §4.8 Email/import: invalid blobId, mailboxIds, keywords and receivedAt are one invalidProperties naming each', async () => {
+  const res = await one('Email/import', { emails: { i: { blobId: 7, mailboxIds: {}, keywords: { 'a b': true }, receivedAt: 'never', threadId: 'T1' } } });
+  const e = (res.notCreated as Record<string, SetErrorJson>).i!;
+  assert.equal(e.type, 'invalidProperties', JSON.stringify(e));
+  assert.deepEqual([...(e.properties ?? [])].sort(), ['blobId', 'keywords', 'mailboxIds', 'receivedAt', 'threadId']);
+});

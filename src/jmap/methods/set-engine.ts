@@ -180,6 +180,13 @@ export async function createAll(
   return { created, notCreated };
 }
 
+/** RFC 8620 §5.3: "There MUST NOT be two patches in the PatchObject where the pointer of one is the prefix of the pointer of the other". */
+function checkPointers(patch: JsonObject): void {
+  const keys = Object.keys(patch);
+  const clash = keys.find((k) => keys.some((other) => other !== k && other.startsWith(`${k}/`)));
+  if (clash !== undefined) throw setError('invalidPatch', `"${clash}" is patched both whole and in part`);
+}
+
 function asId(raw: string, ctx: MethodContext): string {
   return resolveId(raw, ctx) ?? raw;
 }
@@ -191,6 +198,7 @@ async function updateAll(update: JsonObject, type: SetType, ctx: MethodContext):
     const id = asId(raw, ctx);
     const r = await attempt(() => {
       if (!isJsonObject(patch)) throw setError('invalidPatch', 'a PatchObject must be an object');
+      checkPointers(patch);
       return updateViolations(type.rules, id, patch, type.current);
     });
     if ('ok' in r) {
