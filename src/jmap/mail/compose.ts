@@ -267,10 +267,11 @@ function synthesise(text: PartSpec | undefined, html: PartSpec | undefined, atta
   });
   let body: PartSpec | undefined = text && html ? multipart('alternative', [text, html]) : (text ?? html);
   // Parts an HTML body references by Content-ID travel with it in a multipart/related.
-  const related = html ? attachments.filter((a) => a.cid !== undefined && a.disposition !== 'attachment') : [];
+  const isRelated = (a: PartSpec): boolean => html !== undefined && a.cid !== undefined && a.disposition !== 'attachment';
+  const related = attachments.filter(isRelated);
+  const rest = attachments.filter((a) => !isRelated(a));
   for (const a of related) a.disposition ??= 'inline';
   if (body !== undefined && related.length > 0) body = multipart('related', [body, ...related]);
-  const rest = attachments.filter((a) => !related.includes(a));
   for (const a of rest) a.disposition ??= 'attachment';
   if (rest.length === 0) return body;
   return multipart('mixed', body === undefined ? rest : [body, ...rest]);

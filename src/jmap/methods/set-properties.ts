@@ -74,7 +74,7 @@ function refuse(properties: string[]): never {
  */
 export class PropertyErrors {
   private readonly names: string[] = [];
-  private readonly notes: string[] = [];
+  private readonly notes = new Set<string>();
   private failed = false;
 
   /** Records offending properties, with why when known. */
@@ -82,7 +82,7 @@ export class PropertyErrors {
     if (properties.length === 0 && description === undefined) return;
     this.failed = true;
     this.names.push(...properties);
-    if (description !== undefined && !this.notes.includes(description)) this.notes.push(description);
+    if (description !== undefined) this.notes.add(description);
   }
 
   /** Runs one reader: an invalidProperties SetError it throws is recorded and undefined returned; any other error propagates. */
@@ -119,7 +119,7 @@ export class PropertyErrors {
   check(): void {
     if (!this.failed) return;
     const properties = [...new Set(this.names)];
-    const description = this.notes.length > 0 ? this.notes.join('; ') : `cannot set ${properties.join(', ')}`;
+    const description = this.notes.size > 0 ? [...this.notes].join('; ') : `cannot set ${properties.join(', ')}`;
     throw setError('invalidProperties', description, { properties });
   }
 }
@@ -175,7 +175,10 @@ export async function updateViolations(
   for (const key of fixed) {
     if (now === undefined || !sameJson(valueAt(now, key), patch[key])) bad.push(patchProperty(key));
   }
+  // Sets, not arrays: a hostile patch may hold many thousands of keys.
+  const fixedKeys = new Set(fixed);
+  const refused = new Set(bad);
   const kept: JsonObject = {};
-  for (const [key, value] of Object.entries(patch)) if (!fixed.includes(key) && !bad.includes(patchProperty(key))) kept[key] = value;
-  return { kept, bad: [...new Set(bad)] };
+  for (const [key, value] of Object.entries(patch)) if (!fixedKeys.has(key) && !refused.has(patchProperty(key))) kept[key] = value;
+  return { kept, bad: [...refused] };
 }
