@@ -2,9 +2,9 @@
 // when repeating a server-set or immutable value is allowed (RFC 8620 §5.3).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SetFailure } from '../../src/jmap/errors.js';
+import { SetFailure, setError } from '../../src/jmap/errors.js';
 import type { Json } from '../../src/jmap/core/types.js';
-import { checkCreate, checkUpdate, patchProperty, sameJson, type SetPropertyRules } from '../../src/jmap/methods/set-properties.js';
+import { checkCreate, checkUpdate, patchProperty, PropertyErrors, sameJson, updateViolations, type SetPropertyRules } from '../../src/jmap/methods/set-properties.js';
 
 const RULES: SetPropertyRules = { serverSet: ['id', 'count'], immutable: (p) => p === 'from' || p.startsWith('header:'), mutable: ['name', 'tags'] };
 const CURRENT: Record<string, Json> = { id: 'x1', count: 3, from: [{ name: null, email: 'a@example.com' }], name: 'n', tags: {} };
@@ -51,4 +51,22 @@ test('patch keys name their property; JSON equality ignores key order only', () 
   assert.ok(!sameJson([1, 2], [2, 1]));
   assert.ok(!sameJson({ a: 1 }, { a: 1, b: undefined as unknown as Json }));
   assert.ok(!sameJson(null, {}));
+});
+
+test('RFC 8620 §5.3 PropertyErrors: one invalidProperties SetError naming every recorded property once; other SetErrors pass through', async () => {
+  const errors = new PropertyErrors();
+  assert.ok(errors.empty);
+  errors.check();
+  errors.add(['id', 'count']);
+  assert.equal(errors.read(() => { throw setError('invalidProperties', 'bad name', { properties: ['name', 'id'] }); }), undefined);
+  assert.equal(await errors.readAsync(async () => 5), 5);
+  assert.throws(() => errors.read(() => { throw setError('notFound'); }), (e: unknown) => e instanceof SetFailure && e.error.type === 'notFound');
+  const e = await refusal(() => errors.check());
+  assert.deepEqual([e.type, e.properties, e.description], ['invalidProperties', ['id', 'count', 'name'], 'bad name']);
+});
+
+test('RFC 8620 §5.3 updateViolations: the patch keeps only mutable entries, and every refused property is returned', async () => {
+  const r = await updateViolations(RULES, 'x1', { id: 'x1', count: 4, nope: 1, name: 'n2', 'from/0/email': 'b@example.com' }, current);
+  assert.deepEqual(r.kept, { name: 'n2' });
+  assert.deepEqual([...r.bad].sort(), ['count', 'from', 'nope']);
 });

@@ -5,8 +5,8 @@ import type { Json, JsonObject } from '../core/types.js';
 import { utcDate } from '../methods/args.js';
 import { bodyLists, headerValue, leafParts, toBodyPart } from './body-structure.js';
 import { decodeCharset, decodeTransfer } from '../../mime/decode.js';
-import { truncateUtf8 } from './truncate.js';
-import { asDate, parseHeaderProperty } from './header-forms.js';
+import { truncateBodyValue } from './truncate.js';
+import { asDate, parseHeaderProperty, type HeaderForm } from './header-forms.js';
 
 export const METADATA_PROPERTIES = ['id', 'blobId', 'threadId', 'mailboxIds', 'keywords', 'size', 'receivedAt'];
 export const HEADER_PROPERTIES = [
@@ -38,6 +38,24 @@ export function needsBytes(properties: readonly string[], opts: BodyValueOptions
   return properties.includes('bodyValues') && (opts.fetchAllBodyValues || opts.fetchHTMLBodyValues || opts.fetchTextBodyValues);
 }
 
+/**
+ * RFC 8621 §4.1.3: each convenience property "is identical to the value of" one header:X:asForm, so
+ * it is computed by that form (NFC text, decoded names) rather than from the store's search cache.
+ */
+export const CONVENIENCE_HEADERS: Readonly<Record<string, { name: string; form: HeaderForm }>> = {
+  messageId: { name: 'Message-ID', form: 'MessageIds' },
+  inReplyTo: { name: 'In-Reply-To', form: 'MessageIds' },
+  references: { name: 'References', form: 'MessageIds' },
+  sender: { name: 'Sender', form: 'Addresses' },
+  from: { name: 'From', form: 'Addresses' },
+  to: { name: 'To', form: 'Addresses' },
+  cc: { name: 'Cc', form: 'Addresses' },
+  bcc: { name: 'Bcc', form: 'Addresses' },
+  replyTo: { name: 'Reply-To', form: 'Addresses' },
+  subject: { name: 'Subject', form: 'Text' },
+  sentAt: { name: 'Date', form: 'Date' },
+};
+
 function trueMap(keys: readonly string[]): JsonObject {
   return Object.fromEntries(keys.map((k) => [k, true]));
 }
@@ -47,11 +65,16 @@ function sentAtOf(parsed: ParsedMessage): Json {
   return (raw ? asDate(raw.value) : null) ?? (parsed.sentAt ? utcDate(parsed.sentAt) : null);
 }
 
-/** The text of one part: transfer-decoded, charset-decoded, truncated as asked. */
+/**
+ * The EmailBodyValue of one part (RFC 8621 §4.1.4): transfer-decoded, charset-decoded, every CRLF
+ * replaced by LF, then truncated as asked; maxBodyValueBytes counts octets of that LF form.
+ */
 export function partText(part: MimePart, message: Buffer, maxBytes: number): JsonObject {
   const decoded = decodeTransfer(message.subarray(part.bodyStart, part.end), part.encoding);
-  const { text, isEncodingProblem } = decodeCharset(decoded, part.params.charset);
-  const { value, truncated } = maxBytes > 0 ? truncateUtf8(text, maxBytes) : { value: text, truncated: false };
+  const { text: crlf, isEncodingProblem } = decodeCharset(decoded, part.params.charset);
+  const text = crlf.replace(/\r\n/g, '\n');
+  const html = part.type === 'text' && part.subtype === 'html';
+  const { value, truncated } = maxBytes > 0 ? truncateBodyValue(text, maxBytes, html) : { value: text, truncated: false };
   return { value, isEncodingProblem, isTruncated: truncated };
 }
 
@@ -107,26 +130,6 @@ function parsedProperty(
   switch (p) {
     case 'headers':
       return parsed.headers.map((h) => ({ name: h.name, value: h.value }));
-    case 'messageId':
-      return parsed.messageId;
-    case 'inReplyTo':
-      return parsed.inReplyTo;
-    case 'references':
-      return parsed.references;
-    case 'sender':
-      return parsed.sender as unknown as Json;
-    case 'from':
-      return parsed.from as unknown as Json;
-    case 'to':
-      return parsed.to as unknown as Json;
-    case 'cc':
-      return parsed.cc as unknown as Json;
-    case 'bcc':
-      return parsed.bcc as unknown as Json;
-    case 'replyTo':
-      return parsed.replyTo as unknown as Json;
-    case 'subject':
-      return parsed.subject;
     case 'sentAt':
       return sentAtOf(parsed);
     case 'hasAttachment':
@@ -152,6 +155,8 @@ function parsedProperty(
       return values;
     }
     default: {
+      const convenience = CONVENIENCE_HEADERS[p];
+      if (convenience !== undefined) return headerValue(parsed.headers, convenience.name, convenience.form, false);
       const hp = parseHeaderProperty(p);
       return hp ? headerValue(parsed.headers, hp.name, hp.form, hp.all) : null;
     }

@@ -45,12 +45,22 @@ function unfold(raw: string): string {
   return raw.replace(/\r?\n(?=[ \t])/g, '');
 }
 
+/** RFC 8621 §4.1.2.2 step 6: "The resulting unicode converted to NFC form" (also for address names, decoded by the same rules). */
+function nfc(s: string): string {
+  return s.normalize('NFC');
+}
+
+/** RFC 8621 §4.1.2.2: unfolded, encoded words decoded (control characters they spell dropped), NFC. */
 export function asText(raw: string): string {
-  return decodeWords(unfold(raw)).replace(/^\s+|\s+$/g, '');
+  return nfc(decodeWords(unfold(raw)).replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, '').replace(/^\s+|\s+$/g, ''));
 }
 
 export function asGroupedAddresses(raw: string): EmailAddressGroup[] {
-  return toAddressGroups(unfold(raw)) ?? [];
+  const named = (name: string | null): string | null => (name === null ? null : nfc(name));
+  return (toAddressGroups(unfold(raw)) ?? []).map((g) => ({
+    name: named(g.name),
+    addresses: g.addresses.map((a) => ({ ...a, name: named(a.name) })),
+  }));
 }
 
 export function asAddresses(raw: string): EmailAddress[] {

@@ -155,13 +155,21 @@ export async function emailSet(deps: MailMethodDeps, args: JsonObject, ctx: Meth
     rules: EMAIL_RULES,
     ...(await storeState(store, account.name, 'Email')),
     current: (id, properties) => currentEmail(deps, account.name, id, properties),
-    create: async (raw) => {
-      const mailboxIds = readMailboxIds(raw.mailboxIds, ctx);
-      const keywords = readKeywords(raw.keywords);
-      const receivedAt = raw.receivedAt === undefined || raw.receivedAt === null ? undefined : new Date(String(raw.receivedAt));
-      if (receivedAt && Number.isNaN(receivedAt.getTime())) throw setError('invalidProperties', 'bad receivedAt', { properties: ['receivedAt'] });
-      const bytes = await composeEmail({ email: raw, content: contentSource(deps, account.name, raw.bodyValues), hostname: deps.hostname });
-      return appendCreated(deps, account.name, { mailboxIds, keywords, bytes, receivedAt });
+    create: {
+      prepare: async (raw, _cid, errors) => {
+        const mailboxIds = errors.read(() => readMailboxIds(raw.mailboxIds, ctx));
+        const keywords = errors.read(() => readKeywords(raw.keywords));
+        const receivedAt = raw.receivedAt === undefined || raw.receivedAt === null ? undefined : new Date(String(raw.receivedAt));
+        if (receivedAt && Number.isNaN(receivedAt.getTime())) errors.add(['receivedAt'], 'bad receivedAt');
+        const bytes = await composeEmail({ email: raw, content: contentSource(deps, account.name, raw.bodyValues), hostname: deps.hostname, errors });
+        if (mailboxIds === undefined || keywords === undefined || bytes === undefined) {
+          // Each was recorded as invalid; the engine's check names them all.
+          errors.check();
+          throw setError('invalidProperties');
+        }
+        return { mailboxIds, keywords, bytes, receivedAt };
+      },
+      commit: (prepared: { mailboxIds: string[]; keywords: string[]; bytes: MessageSource; receivedAt: Date | undefined }) => appendCreated(deps, account.name, prepared),
     },
     // Patches are checked one by one, then written in one store transaction.
     update: batchStep(
@@ -199,32 +207,42 @@ async function importEmails(deps: MailMethodDeps, args: JsonObject, ctx: MethodC
   if (Object.keys(emails).length > deps.limits.maxObjectsInSet) throw new MethodError('requestTooLarge');
   const { oldState, newState } = await storeState(deps.store, account.name, 'Email');
   checkIfInState(ifInState, oldState);
-  const result = await createAll(emails, IMPORT_RULES, ctx, async (raw) => {
-    if (typeof raw.blobId !== 'string') throw setError('invalidProperties', 'blobId is required', { properties: ['blobId'] });
-    const mailboxIds = readMailboxIds(raw.mailboxIds, ctx);
-    const keywords = readKeywords(raw.keywords);
-    let receivedAt: Date | undefined;
-    try {
-      receivedAt = parseUtcDate(raw.receivedAt, 'receivedAt');
-    } catch {
-      throw setError('invalidProperties', 'bad receivedAt', { properties: ['receivedAt'] });
-    }
-    const notFound = (): Error => setError('blobNotFound', `blob ${raw.blobId} not found`, { notFound: [raw.blobId as string] });
-    // An upload or a whole message is imported from its blob file (the store reads it back within
-    // its memory budget); only a part of a message is decoded here first.
-    let bytes: MessageSource;
-    if (parsePartBlobId(raw.blobId) === undefined) bytes = { storedBlob: raw.blobId };
-    else {
-      const part = await readAnyBlob(deps.store, account.name, raw.blobId);
-      if (part === null) throw notFound();
-      bytes = part;
-    }
-    try {
-      return await appendCreated(deps, account.name, { mailboxIds, keywords, bytes, receivedAt });
-    } catch (err) {
-      if (err instanceof NoSuchBlobError) throw notFound();
-      throw err;
-    }
+  const result = await createAll(emails, IMPORT_RULES, ctx, {
+    prepare: (raw, _cid, errors) => {
+      // RFC 8621 §4.8: invalid blobId, mailboxIds or keywords are invalidProperties, every one named.
+      if (typeof raw.blobId !== 'string') errors.add(['blobId'], 'blobId is required');
+      const mailboxIds = errors.read(() => readMailboxIds(raw.mailboxIds, ctx));
+      const keywords = errors.read(() => readKeywords(raw.keywords));
+      let receivedAt: Date | undefined;
+      try {
+        receivedAt = parseUtcDate(raw.receivedAt, 'receivedAt');
+      } catch {
+        errors.add(['receivedAt'], 'bad receivedAt');
+      }
+      if (typeof raw.blobId !== 'string' || mailboxIds === undefined || keywords === undefined) {
+        errors.check();
+        throw setError('invalidProperties');
+      }
+      return { blobId: raw.blobId, mailboxIds, keywords, receivedAt };
+    },
+    commit: async ({ blobId, mailboxIds, keywords, receivedAt }: { blobId: string; mailboxIds: string[]; keywords: string[]; receivedAt: Date | undefined }) => {
+      const notFound = (): Error => setError('blobNotFound', `blob ${blobId} not found`, { notFound: [blobId] });
+      // An upload or a whole message is imported from its blob file (the store reads it back within
+      // its memory budget); only a part of a message is decoded here first.
+      let bytes: MessageSource;
+      if (parsePartBlobId(blobId) === undefined) bytes = { storedBlob: blobId };
+      else {
+        const part = await readAnyBlob(deps.store, account.name, blobId);
+        if (part === null) throw notFound();
+        bytes = part;
+      }
+      try {
+        return await appendCreated(deps, account.name, { mailboxIds, keywords, bytes, receivedAt });
+      } catch (err) {
+        if (err instanceof NoSuchBlobError) throw notFound();
+        throw err;
+      }
+    },
   });
   const state = await newState(Object.keys(result.created).length > 0);
   return [['Email/import', { accountId: account.id, oldState, newState: state, created: orNull(result.created), notCreated: orNull(result.notCreated) }]];

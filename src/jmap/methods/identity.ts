@@ -6,8 +6,8 @@ import { CAP_SUBMISSION } from '../capabilities.js';
 import { setError } from '../errors.js';
 import { isJsonObject, type Json, type JsonObject, type MethodContext, type MethodDefinition, type MethodOutput } from '../core/types.js';
 import { readAccount, pick, readIds, readProperties } from './args.js';
-import { eachStep, runSet } from './set-engine.js';
-import type { SetPropertyRules } from './set-properties.js';
+import { checkedEachStep, eachStep, runSet } from './set-engine.js';
+import type { PropertyErrors, SetPropertyRules } from './set-properties.js';
 import { readSetRequest } from './set-request.js';
 import { stateOnlyChanges } from './changes.js';
 import { defineMethod, type MailHandler } from './define.js';
@@ -77,30 +77,31 @@ const RULES: SetPropertyRules = {
   mutable: ['name', 'replyTo', 'bcc', 'textSignature', 'htmlSignature'],
 };
 
-/** Writes checked properties into a record; email arrives only on create (it is immutable). */
-function applyProps(target: IdentityRecord, props: JsonObject, account: string): void {
+/** Writes checked properties into a record, recording every bad one in errors; email arrives only on create (it is immutable). */
+function applyProps(target: IdentityRecord, props: JsonObject, account: string, errors: PropertyErrors): void {
   for (const [k, v] of Object.entries(props)) {
     switch (k) {
       case 'name':
       case 'textSignature':
       case 'htmlSignature':
-        if (typeof v !== 'string') throw setError('invalidProperties', `${k} must be a string`, { properties: [k] });
-        target[k] = v;
+        if (typeof v === 'string') target[k] = v;
+        else errors.add([k], `${k} must be a string`);
         break;
       case 'email':
         // The user's own address or one of its subaddresses (alice+news@…, RFC 5233).
-        if (typeof v !== 'string' || !sameMailbox(v, account)) {
-          throw setError('forbiddenFrom', 'you may only send as your own address or one of its subaddresses');
-        }
-        target.email = v;
+        if (typeof v !== 'string') errors.add([k], 'email must be a string');
+        else if (!sameMailbox(v, account)) throw setError('forbiddenFrom', 'you may only send as your own address or one of its subaddresses');
+        else target.email = v;
         break;
       case 'replyTo':
-      case 'bcc':
-        target[k] = addressList(v, k);
+      case 'bcc': {
+        const list = errors.read(() => addressList(v, k));
+        if (list !== undefined) target[k] = list;
         break;
+      }
       default:
         // A pointer into a property ("name/x") patches nothing that exists.
-        throw setError('invalidProperties', `cannot patch ${k}`, { properties: [k] });
+        errors.add([k], `cannot patch ${k}`);
     }
   }
 }
@@ -117,19 +118,32 @@ async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
       const rec = next.find((i) => i.id === id);
       return rec === undefined ? undefined : toJmap(rec);
     },
-    create: async (raw) => {
-      const rec: IdentityRecord = { ...builtIn(account.name), id: randomUUID(), email: '' };
-      applyProps(rec, raw, account.name);
-      if (rec.email === '') throw setError('invalidProperties', 'email is required', { properties: ['email'] });
-      next.push(rec);
-      return { id: rec.id, mayDelete: true };
+    create: {
+      prepare: (raw, _cid, errors) => {
+        const rec: IdentityRecord = { ...builtIn(account.name), id: randomUUID(), email: '' };
+        applyProps(rec, raw, account.name, errors);
+        if (!('email' in raw)) errors.add(['email'], 'email is required');
+        return rec;
+      },
+      commit: async (rec: IdentityRecord) => {
+        next.push(rec);
+        return { id: rec.id, mayDelete: true };
+      },
     },
-    update: eachStep(async (id, patch) => {
-      const rec = next.find((i) => i.id === id);
-      if (rec === undefined) throw setError('notFound');
-      applyProps(rec, patch, account.name);
-      return null;
-    }),
+    update: checkedEachStep(
+      (id, patch: JsonObject, errors) => {
+        const rec = next.find((i) => i.id === id);
+        if (rec === undefined) throw setError('notFound');
+        // Read into a copy: a patch with an invalid property changes nothing.
+        const changed = { ...rec };
+        applyProps(changed, patch, account.name, errors);
+        return { rec, changed };
+      },
+      async (_id, { rec, changed }) => {
+        Object.assign(rec, changed);
+        return null;
+      },
+    ),
     destroy: eachStep(async (id) => {
       const idx = next.findIndex((i) => i.id === id);
       if (idx < 0) throw setError('notFound');

@@ -4,8 +4,8 @@ import { MethodError, setError } from '../errors.js';
 import { isJsonObject, type Json, type JsonObject, type MethodContext, type MethodDefinition, type MethodOutput } from '../core/types.js';
 import type { Mailbox, MailboxRole, MailboxUpdate } from '../../store/types.js';
 import { readAccount, optBool, pick, readIds, readProperties, resolveId } from './args.js';
-import { eachStep, runSet, storeState } from './set-engine.js';
-import type { SetPropertyRules } from './set-properties.js';
+import { checkedEachStep, eachStep, runSet, storeState } from './set-engine.js';
+import type { PropertyErrors, SetPropertyRules } from './set-properties.js';
 import { readSetRequest } from './set-request.js';
 import { storeChanges, stateOnlyQueryChanges } from './changes.js';
 import { setFailureFrom } from './store-errors.js';
@@ -190,8 +190,8 @@ function isNetUnicode(name: string): boolean {
   return !/[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(name);
 }
 
-/** Reads the writable properties of a create or a checked patch, naming every bad value at once. */
-function readMailboxProps(obj: JsonObject, ctx: MethodContext): MailboxUpdate {
+/** Reads the writable properties of a create or a checked patch, recording every bad value in errors. */
+function readMailboxProps(obj: JsonObject, ctx: MethodContext, errors: PropertyErrors): MailboxUpdate {
   const update: MailboxUpdate = {};
   const bad: string[] = [];
   for (const [k, v] of Object.entries(obj)) {
@@ -208,9 +208,11 @@ function readMailboxProps(obj: JsonObject, ctx: MethodContext): MailboxUpdate {
           else update.parentId = id;
         } else bad.push(k);
         break;
-      case 'role':
-        update.role = readRole(v);
+      case 'role': {
+        const role = errors.read(() => readRole(v));
+        if (role !== undefined) update.role = role;
         break;
+      }
       case 'sortOrder':
         if (typeof v === 'number' && Number.isInteger(v) && v >= 0) update.sortOrder = v;
         else bad.push(k);
@@ -224,7 +226,7 @@ function readMailboxProps(obj: JsonObject, ctx: MethodContext): MailboxUpdate {
         bad.push(k);
     }
   }
-  if (bad.length > 0) throw setError('invalidProperties', 'invalid properties', { properties: bad });
+  errors.add(bad, bad.length > 0 ? `invalid ${bad.join(', ')}` : undefined);
   return update;
 }
 
@@ -240,37 +242,47 @@ async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
       const m = (await store.listMailboxes(account.name)).find((x) => x.id === id);
       return m === undefined ? undefined : toJmapMailbox(m);
     },
-    create: async (obj) => {
-      const p = readMailboxProps(obj, ctx);
-      if (p.name === undefined) throw setError('invalidProperties', 'name is required', { properties: ['name'] });
-      let m: Mailbox;
-      try {
-        m = await store.createMailbox(account.name, {
-          name: p.name,
-          parentId: p.parentId ?? null,
-          role: p.role ?? null,
-          subscribed: p.subscribed ?? false,
-          sortOrder: p.sortOrder ?? 0,
-        });
-      } catch (err) {
-        throw setFailureFrom(err, 'parentId');
-      }
-      const full = toJmapMailbox(m);
-      return {
-        id: m.id, totalEmails: full.totalEmails ?? 0, unreadEmails: full.unreadEmails ?? 0, totalThreads: full.totalThreads ?? 0,
-        unreadThreads: full.unreadThreads ?? 0, myRights: full.myRights ?? null, isSubscribed: m.subscribed, sortOrder: m.sortOrder,
-      };
+    create: {
+      prepare: (obj, _cid, errors) => {
+        const p = readMailboxProps(obj, ctx, errors);
+        if (p.name === undefined && !('name' in obj)) errors.add(['name'], 'name is required');
+        return p;
+      },
+      commit: async (p: MailboxUpdate) => {
+        let m: Mailbox;
+        try {
+          m = await store.createMailbox(account.name, {
+            name: p.name ?? '',
+            parentId: p.parentId ?? null,
+            role: p.role ?? null,
+            subscribed: p.subscribed ?? false,
+            sortOrder: p.sortOrder ?? 0,
+          });
+        } catch (err) {
+          throw setFailureFrom(err, 'parentId');
+        }
+        const full = toJmapMailbox(m);
+        return {
+          id: m.id, totalEmails: full.totalEmails ?? 0, unreadEmails: full.unreadEmails ?? 0, totalThreads: full.totalThreads ?? 0,
+          unreadThreads: full.unreadThreads ?? 0, myRights: full.myRights ?? null, isSubscribed: m.subscribed, sortOrder: m.sortOrder,
+        };
+      },
     },
-    update: eachStep(async (id, patch) => {
-      const p = readMailboxProps(patch, ctx);
-      if (p.parentId !== undefined && p.parentId === id) throw setError('invalidProperties', 'a mailbox cannot be its own parent', { properties: ['parentId'] });
-      try {
-        await store.updateMailbox(account.name, id, p);
-      } catch (err) {
-        throw setFailureFrom(err);
-      }
-      return null;
-    }),
+    update: checkedEachStep(
+      (id, patch: JsonObject, errors) => {
+        const p = readMailboxProps(patch, ctx, errors);
+        if (p.parentId !== undefined && p.parentId === id) errors.add(['parentId'], 'a mailbox cannot be its own parent');
+        return p;
+      },
+      async (id, p) => {
+        try {
+          await store.updateMailbox(account.name, id, p);
+        } catch (err) {
+          throw setFailureFrom(err);
+        }
+        return null;
+      },
+    ),
     destroy: eachStep(async (id) => {
       try {
         await store.deleteMailbox(account.name, id, { removeEmails });

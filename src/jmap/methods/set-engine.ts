@@ -5,7 +5,7 @@
 import { SetFailure, setError, type SetError } from '../errors.js';
 import { isJsonObject, type Json, type JsonObject, type MethodContext } from '../core/types.js';
 import { resolveId } from './args.js';
-import { checkCreate, checkUpdate, type CurrentObject, type SetPropertyRules } from './set-properties.js';
+import { createViolations, PropertyErrors, updateViolations, type CurrentObject, type SetPropertyRules } from './set-properties.js';
 import { checkIfInState, type SetRequest } from './set-request.js';
 import type { MailStore } from '../../store/types.js';
 
@@ -21,9 +21,13 @@ interface StepResult {
   failed: Map<string, SetError>;
 }
 
-/** How updates or destroys are applied: object by object, or checked one by one then written as a batch. */
+/**
+ * How updates or destroys are applied: object by object, or checked one by one then written as a
+ * batch. Each item carries the invalid properties the engine found already (server-set, immutable,
+ * unknown); the step adds those of its own reading and writes nothing while any is recorded.
+ */
 export interface SetStep<In> {
-  run(items: Array<[string, In]>): Promise<StepResult>;
+  run(items: Array<[string, In, PropertyErrors]>): Promise<StepResult>;
 }
 
 type Outcome<T> = { ok: T } | { error: SetError };
@@ -38,17 +42,36 @@ async function attempt<T>(work: () => Promise<T> | T): Promise<Outcome<T>> {
   }
 }
 
-/** Per-object work (a SetFailure fails that object), then one batch call for the objects that passed. */
+/** Reads one item (its invalidProperties recorded with the engine's), then fails it if any property is invalid. */
+async function prepareChecked<In, Prepared>(
+  prepare: (id: string, value: In, errors: PropertyErrors) => Prepared | Promise<Prepared>,
+  id: string,
+  value: In,
+  errors: PropertyErrors,
+): Promise<Prepared> {
+  let prepared: Prepared | undefined;
+  try {
+    prepared = await errors.readAsync(async () => prepare(id, value, errors));
+  } catch (err) {
+    // An invalid property is reported before any other refusal the reading ran into.
+    errors.check();
+    throw err;
+  }
+  errors.check();
+  return prepared as Prepared;
+}
+
+/** Per-object checks (a SetFailure fails that object), then one batch call for the objects that passed. */
 export function batchStep<In, Prepared>(
-  prepare: (id: string, value: In) => Prepared | Promise<Prepared>,
+  prepare: (id: string, value: In, errors: PropertyErrors) => Prepared | Promise<Prepared>,
   commit: (items: Array<[string, Prepared]>) => Promise<BatchResult>,
 ): SetStep<In> {
   return {
     async run(items) {
       const failed = new Map<string, SetError>();
       const ready: Array<[string, Prepared]> = [];
-      for (const [id, value] of items) {
-        const r = await attempt(() => prepare(id, value));
+      for (const [id, value, errors] of items) {
+        const r = await attempt(() => prepareChecked(prepare, id, value, errors));
         if ('ok' in r) ready.push([id, r.ok]);
         else failed.set(id, r.error);
       }
@@ -60,14 +83,17 @@ export function batchStep<In, Prepared>(
   };
 }
 
-/** Each object written on its own, in order. */
-export function eachStep<In>(work: (id: string, value: In) => Promise<JsonObject | null | void>): SetStep<In> {
+/** Each object checked (every invalid property recorded by prepare) then written on its own, in order. */
+export function checkedEachStep<In, Prepared>(
+  prepare: (id: string, value: In, errors: PropertyErrors) => Prepared | Promise<Prepared>,
+  write: (id: string, prepared: Prepared) => Promise<JsonObject | null | void>,
+): SetStep<In> {
   return {
     async run(items) {
       const done: Array<[string, JsonObject | null]> = [];
       const failed = new Map<string, SetError>();
-      for (const [id, value] of items) {
-        const r = await attempt(() => work(id, value));
+      for (const [id, value, errors] of items) {
+        const r = await attempt(async () => write(id, await prepareChecked(prepare, id, value, errors)));
         if ('ok' in r) done.push([id, r.ok ?? null]);
         else failed.set(id, r.error);
       }
@@ -76,14 +102,40 @@ export function eachStep<In>(work: (id: string, value: In) => Promise<JsonObject
   };
 }
 
-/** Creates one object; returns it with at least its id and the server-set properties. */
+/** Each object written on its own, in order; the engine's invalid properties fail it before the work runs. */
+export function eachStep<In>(work: (id: string, value: In) => Promise<JsonObject | null | void>): SetStep<In> {
+  return checkedEachStep((_id, value: In) => value, work);
+}
+
+/** Creates one object in one step; returns it with at least its id and the server-set properties. */
 export type CreateOne = (obj: JsonObject, creationId: string) => Promise<JsonObject>;
+
+/**
+ * Creates one object in two steps, so its SetError can name every invalid property: prepare reads
+ * and checks the object, recording each bad property in errors (the engine has recorded the
+ * server-set and unknown ones), and writes nothing; commit runs only when none was recorded.
+ */
+export interface PreparedCreate<Prepared> {
+  prepare(obj: JsonObject, creationId: string, errors: PropertyErrors): Prepared | Promise<Prepared>;
+  /** Returns the object with at least its id and the server-set properties. */
+  commit(prepared: Prepared, creationId: string): Promise<JsonObject>;
+}
+
+/** One create step of either shape, run with the engine's rule violations already recorded. */
+async function createOne(create: CreateOne | PreparedCreate<unknown>, raw: JsonObject, cid: string, errors: PropertyErrors): Promise<JsonObject> {
+  if (typeof create === 'function') {
+    errors.check();
+    return create(raw, cid);
+  }
+  const prepared = await prepareChecked((_id, value: JsonObject, e) => create.prepare(value, cid, e), cid, raw, errors);
+  return create.commit(prepared, cid);
+}
 
 export interface SetType {
   rules: SetPropertyRules;
   /** The state before this call (compared with ifInState). */
   oldState: string;
-  create: CreateOne;
+  create: CreateOne | PreparedCreate<unknown>;
   /** Receives PatchObjects already checked against the rules (see checkUpdate). */
   update: SetStep<JsonObject>;
   destroy: SetStep<null>;
@@ -102,14 +154,20 @@ export interface CreateResult {
  * Creates each object in order (so a later one may name an earlier "#creationId") and records each
  * new id for back-references. Shared by Foo/set and the creation-only Email/import.
  */
-export async function createAll(entries: JsonObject, rules: SetPropertyRules, ctx: MethodContext, create: CreateOne): Promise<CreateResult> {
+export async function createAll(
+  entries: JsonObject,
+  rules: SetPropertyRules,
+  ctx: MethodContext,
+  create: CreateOne | PreparedCreate<unknown>,
+): Promise<CreateResult> {
   const created: JsonObject = {};
   const notCreated: Record<string, SetError> = {};
   for (const [cid, raw] of Object.entries(entries)) {
     const r = await attempt(async () => {
       if (!isJsonObject(raw)) throw setError('invalidProperties', 'not an object');
-      checkCreate(rules, raw);
-      return create(raw, cid);
+      const errors = new PropertyErrors();
+      errors.add(createViolations(rules, raw));
+      return createOne(create, raw, cid, errors);
     });
     if ('error' in r) {
       notCreated[cid] = r.error;
@@ -122,21 +180,42 @@ export async function createAll(entries: JsonObject, rules: SetPropertyRules, ct
   return { created, notCreated };
 }
 
+/** RFC 8620 §5.3: "There MUST NOT be two patches in the PatchObject where the pointer of one is the prefix of the pointer of the other". */
+function checkPointers(patch: JsonObject): void {
+  // Sorted as token sequences, the pointers under a prefix follow it directly, so comparing
+  // neighbours finds every clash in O(n log n) token comparisons whatever the patch holds.
+  const paths = Object.keys(patch).map((k) => k.split('/'));
+  paths.sort(compareTokens);
+  for (let i = 0; i + 1 < paths.length; i++) {
+    const [a, b] = [paths[i]!, paths[i + 1]!];
+    if (a.length < b.length && a.every((t, j) => t === b[j])) throw setError('invalidPatch', `"${a.join('/')}" is patched both whole and in part`);
+  }
+}
+
+function compareTokens(a: string[], b: string[]): number {
+  for (let i = 0; i < a.length && i < b.length; i++) if (a[i] !== b[i]) return a[i]! < b[i]! ? -1 : 1;
+  return a.length - b.length;
+}
+
 function asId(raw: string, ctx: MethodContext): string {
   return resolveId(raw, ctx) ?? raw;
 }
 
 async function updateAll(update: JsonObject, type: SetType, ctx: MethodContext): Promise<{ updated: JsonObject; notUpdated: Record<string, SetError> }> {
   const notUpdated: Record<string, SetError> = {};
-  const checked: Array<[string, JsonObject]> = [];
+  const checked: Array<[string, JsonObject, PropertyErrors]> = [];
   for (const [raw, patch] of Object.entries(update)) {
     const id = asId(raw, ctx);
     const r = await attempt(() => {
       if (!isJsonObject(patch)) throw setError('invalidPatch', 'a PatchObject must be an object');
-      return checkUpdate(type.rules, id, patch, type.current);
+      checkPointers(patch);
+      return updateViolations(type.rules, id, patch, type.current);
     });
-    if ('ok' in r) checked.push([id, r.ok]);
-    else notUpdated[id] = r.error;
+    if ('ok' in r) {
+      const errors = new PropertyErrors();
+      errors.add(r.ok.bad);
+      checked.push([id, r.ok.kept, errors]);
+    } else notUpdated[id] = r.error;
   }
   const r = await type.update.run(checked);
   for (const [id, error] of r.failed) notUpdated[id] = error;
@@ -145,7 +224,7 @@ async function updateAll(update: JsonObject, type: SetType, ctx: MethodContext):
 
 async function destroyAll(destroy: string[], type: SetType, ctx: MethodContext): Promise<{ destroyed: string[]; notDestroyed: Record<string, SetError> }> {
   if (destroy.length === 0) return { destroyed: [], notDestroyed: {} };
-  const r = await type.destroy.run(destroy.map((raw) => [asId(raw, ctx), null]));
+  const r = await type.destroy.run(destroy.map((raw) => [asId(raw, ctx), null, new PropertyErrors()]));
   return { destroyed: r.done.map(([id]) => id), notDestroyed: Object.fromEntries(r.failed) };
 }
 

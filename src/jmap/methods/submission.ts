@@ -6,8 +6,8 @@ import { CAP_SUBMISSION } from '../capabilities.js';
 import { setError } from '../errors.js';
 import { isJsonObject, type Json, type JsonObject, type MethodContext, type MethodDefinition, type MethodOutput } from '../core/types.js';
 import { readAccount, optObject, pick, readIds, readProperties, resolveId, utcDate } from './args.js';
-import { eachStep, runSet } from './set-engine.js';
-import type { SetPropertyRules } from './set-properties.js';
+import { checkedEachStep, eachStep, runSet } from './set-engine.js';
+import type { PropertyErrors, SetPropertyRules } from './set-properties.js';
 import { readIdList, readSetRequest } from './set-request.js';
 import { stateOnlyChanges, stateOnlyQueryChanges } from './changes.js';
 import { defineMethod, type MailHandler } from './define.js';
@@ -73,25 +73,40 @@ function stripBcc(bytes: Buffer): Buffer {
   return Buffer.from(kept + (end < 0 ? '' : text.slice(end)), 'latin1');
 }
 
-async function submitOne(deps: MailMethodDeps, account: string, raw: JsonObject, ctx: MethodContext): Promise<SubmissionRecord> {
+interface PreparedSubmission {
+  identityId: string;
+  emailId: string;
+  threadId: string;
+  envelope: { from: string; to: string[] };
+  bytes: Buffer;
+}
+
+/** Checks one EmailSubmission create, recording every invalid property in errors; sends nothing. */
+async function prepareSubmission(deps: MailMethodDeps, account: string, raw: JsonObject, ctx: MethodContext, errors: PropertyErrors): Promise<PreparedSubmission> {
   const delivery = deps.delivery;
   if (delivery === undefined) throw setError('forbiddenToSend', 'sending is not configured');
-  if (typeof raw.identityId !== 'string') throw setError('invalidProperties', 'identityId is required', { properties: ['identityId'] });
-  if (typeof raw.emailId !== 'string') throw setError('invalidProperties', 'emailId is required', { properties: ['emailId'] });
-  const identityId = resolveId(raw.identityId, ctx) ?? raw.identityId;
-  const emailId = resolveId(raw.emailId, ctx);
-  if (emailId === undefined) throw setError('invalidProperties', 'unknown creation id', { properties: ['emailId'] });
-  const identity = (await listIdentities(deps, account)).list.find((i) => i.id === identityId);
-  if (identity === undefined) throw setError('invalidProperties', 'no such identity', { properties: ['identityId'] });
-  const [email] = await deps.store.getEmails(account, [emailId], { parsed: true });
-  if (email?.parsed === undefined) throw setError('invalidProperties', 'no such email', { properties: ['emailId'] });
+  const given = errors.read(() => envelopeFrom(raw.envelope));
+  if (typeof raw.identityId !== 'string') errors.add(['identityId'], 'identityId is required');
+  if (typeof raw.emailId !== 'string') errors.add(['emailId'], 'emailId is required');
+  const identityId = typeof raw.identityId === 'string' ? (resolveId(raw.identityId, ctx) ?? raw.identityId) : undefined;
+  const emailId = typeof raw.emailId === 'string' ? resolveId(raw.emailId, ctx) : undefined;
+  if (typeof raw.emailId === 'string' && emailId === undefined) errors.add(['emailId'], 'unknown creation id');
+  const identity = identityId === undefined ? undefined : (await listIdentities(deps, account)).list.find((i) => i.id === identityId);
+  if (identityId !== undefined && identity === undefined) errors.add(['identityId'], 'no such identity');
+  const [email] = emailId === undefined ? [] : await deps.store.getEmails(account, [emailId], { parsed: true });
+  if (emailId !== undefined && email?.parsed === undefined) errors.add(['emailId'], 'no such email');
+  if (identity === undefined || emailId === undefined || email?.parsed === undefined || !errors.empty) {
+    // Each missing piece was recorded above; the engine's check names them all.
+    errors.check();
+    throw setError('invalidProperties');
+  }
   const fromHeader = email.parsed.from ?? [];
   // Subaddresses of the identity's mailbox count as the identity (alice+news@ is alice@, RFC 5233).
   if (fromHeader.length === 0 || !fromHeader.every((a) => sameMailbox(a.email, identity.email))) {
     throw setError('forbiddenFrom', `the From header must be ${identity.email}`);
   }
   const parsed = email.parsed;
-  const envelope = envelopeFrom(raw.envelope) ?? {
+  const envelope = given ?? {
     from: identity.email,
     to: [...new Set([...(parsed.to ?? []), ...(parsed.cc ?? []), ...(parsed.bcc ?? [])].map((a) => a.email))],
   };
@@ -102,6 +117,14 @@ async function submitOne(deps: MailMethodDeps, account: string, raw: JsonObject,
   if (unknown.length > 0) throw setError('invalidRecipients', 'no such local users', { invalidRecipients: unknown });
   const bytes = await deps.store.readMessage(account, emailId);
   if (bytes === null) throw setError('invalidProperties', 'no such email', { properties: ['emailId'] });
+  return { identityId: identity.id, emailId, threadId: email.threadId, envelope, bytes };
+}
+
+/** Hands a checked submission to delivery and returns its record. */
+async function sendSubmission(deps: MailMethodDeps, prepared: PreparedSubmission, ctx: MethodContext): Promise<SubmissionRecord> {
+  const delivery = deps.delivery;
+  if (delivery === undefined) throw setError('forbiddenToSend', 'sending is not configured');
+  const { identityId, emailId, envelope, bytes } = prepared;
   const result = await delivery.submit({ from: envelope.from, to: envelope.to, bytes: stripBcc(bytes), principal: ctx.principal });
   const deliveryStatus: SubmissionRecord['deliveryStatus'] = {};
   for (const o of result.outcomes) {
@@ -114,7 +137,7 @@ async function submitOne(deps: MailMethodDeps, account: string, raw: JsonObject,
     id: randomUUID(),
     identityId,
     emailId,
-    threadId: email.threadId,
+    threadId: prepared.threadId,
     envelope: { mailFrom: { email: envelope.from, parameters: null }, rcptTo: envelope.to.map((e) => ({ email: e, parameters: null })) },
     sendAt: utcDate(new Date()),
     undoStatus: 'final',
@@ -142,19 +165,27 @@ async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
     rules: RULES,
     oldState,
     current: async (id) => next.find((s) => s.id === id) as unknown as Record<string, Json> | undefined,
-    create: async (raw) => {
-      const rec = await submitOne(deps, account.name, raw, ctx);
-      next.push(rec);
-      return { id: rec.id, sendAt: rec.sendAt, undoStatus: rec.undoStatus, threadId: rec.threadId };
+    create: {
+      prepare: (raw, _cid, errors) => prepareSubmission(deps, account.name, raw, ctx, errors),
+      commit: async (prepared: PreparedSubmission) => {
+        const rec = await sendSubmission(deps, prepared, ctx);
+        next.push(rec);
+        return { id: rec.id, sendAt: rec.sendAt, undoStatus: rec.undoStatus, threadId: rec.threadId };
+      },
     },
     // Sent mail cannot be recalled: every submission is final, so canceling fails.
-    update: eachStep(async (id, patch) => {
-      if (!next.some((s) => s.id === id)) throw setError('notFound');
-      const undo = patch.undoStatus;
-      if (undo === 'canceled') throw setError('cannotUnsend', 'the message has already been sent');
-      if (undo !== undefined && undo !== 'final') throw setError('invalidProperties', 'undoStatus can only be canceled', { properties: ['undoStatus'] });
-      return null;
-    }),
+    update: checkedEachStep(
+      (id, patch: JsonObject, errors) => {
+        if (!next.some((s) => s.id === id)) throw setError('notFound');
+        const undo = patch.undoStatus;
+        if (undo !== undefined && undo !== 'final' && undo !== 'canceled') errors.add(['undoStatus'], 'undoStatus can only be canceled');
+        return undo;
+      },
+      async (_id, undo) => {
+        if (undo === 'canceled') throw setError('cannotUnsend', 'the message has already been sent');
+        return null;
+      },
+    ),
     destroy: eachStep(async (id) => {
       if (!next.some((s) => s.id === id)) throw setError('notFound');
       next = next.filter((s) => s.id !== id);

@@ -4,7 +4,7 @@ import { CAP_VACATION } from '../capabilities.js';
 import { setError } from '../errors.js';
 import { type Json, type JsonObject, type MethodContext, type MethodDefinition, type MethodOutput } from '../core/types.js';
 import { readAccount, pick, readIds, readProperties } from './args.js';
-import { eachStep, runSet } from './set-engine.js';
+import { checkedEachStep, eachStep, runSet } from './set-engine.js';
 import type { SetPropertyRules } from './set-properties.js';
 import { readSetRequest } from './set-request.js';
 import { defineMethod, type MailHandler } from './define.js';
@@ -58,18 +58,26 @@ async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
     oldState,
     current: async (id) => (id === 'singleton' ? (next as unknown as Record<string, Json>) : undefined),
     create: async () => singleton(),
-    update: eachStep(async (id, patch) => {
-      if (id !== 'singleton') throw setError('notFound');
-      const bad: string[] = [];
-      for (const [k, v] of Object.entries(patch)) {
-        if (k === 'isEnabled' && typeof v === 'boolean') next.isEnabled = v;
-        else if ((k === 'fromDate' || k === 'toDate') && isDateOrNull(v)) next[k] = v as string | null;
-        else if ((k === 'subject' || k === 'textBody' || k === 'htmlBody') && (v === null || typeof v === 'string')) next[k] = v;
-        else bad.push(k);
-      }
-      if (bad.length > 0) throw setError('invalidProperties', `bad ${bad.join(', ')}`, { properties: bad });
-      return null;
-    }),
+    update: checkedEachStep(
+      (id, patch: JsonObject, errors) => {
+        if (id !== 'singleton') throw setError('notFound');
+        // Read into a copy: a patch with an invalid property changes nothing.
+        const changed: VacationResponse = { ...next };
+        const bad: string[] = [];
+        for (const [k, v] of Object.entries(patch)) {
+          if (k === 'isEnabled' && typeof v === 'boolean') changed.isEnabled = v;
+          else if ((k === 'fromDate' || k === 'toDate') && isDateOrNull(v)) changed[k] = v as string | null;
+          else if ((k === 'subject' || k === 'textBody' || k === 'htmlBody') && (v === null || typeof v === 'string')) changed[k] = v;
+          else bad.push(k);
+        }
+        if (bad.length > 0) errors.add(bad, `bad ${bad.join(', ')}`);
+        return changed;
+      },
+      async (_id, changed) => {
+        Object.assign(next, changed);
+        return null;
+      },
+    ),
     destroy: eachStep(async () => singleton()),
     newState: async (changed) => (changed ? writeSetting(deps.store, account.name, SETTING_VACATION, next, oldState) : oldState),
   });
