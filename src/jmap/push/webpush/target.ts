@@ -9,7 +9,10 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { CidrList } from '../../../net/index.js';
 
-/** Addresses that are not the public internet (RFC 6890 special-purpose registries, multicast). */
+/**
+ * Addresses that are not the public internet (RFC 6890 special-purpose registries, multicast).
+ * BlockList matches IPv4-mapped IPv6 addresses (::ffff:10.0.0.1, ::ffff:a00:1) against the IPv4 rules.
+ */
 const NON_PUBLIC = new CidrList([
   '0.0.0.0/8',
   '10.0.0.0/8',
