@@ -130,7 +130,8 @@ async function set(service: WebPushService, limits: CoreLimits, args: JsonObject
       if (typeof deviceClientId !== 'string' || deviceClientId.length === 0 || deviceClientId.length > MAX_DEVICE_CLIENT_ID) problems.push('deviceClientId');
       if (typeof raw.url !== 'string') problems.push('url');
       const keysRaw = raw.keys ?? null;
-      if (keysRaw !== null && !(isJsonObject(keysRaw) && typeof keysRaw.p256dh === 'string' && typeof keysRaw.auth === 'string' && Object.keys(keysRaw).length === 2)) {
+      // Other members of keys (none are defined) are not kept.
+      if (keysRaw !== null && !(isJsonObject(keysRaw) && typeof keysRaw.p256dh === 'string' && typeof keysRaw.auth === 'string')) {
         problems.push('keys');
       }
       // §7.2: "This MUST be null (or omitted) when the subscription is created."

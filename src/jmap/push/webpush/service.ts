@@ -90,7 +90,8 @@ export class WebPushService {
   private inFlight = 0;
   private stopRevocations: (() => void) | undefined;
   private sweeper: NodeJS.Timeout | undefined;
-  private stopped = false;
+  /** Between start() and stop(): only then are subscriptions delivered to (an app never started sends nothing). */
+  private running = false;
 
   constructor(private readonly options: WebPushServiceOptions) {
     this.timing = { ...DEFAULT_WEBPUSH_TIMING, ...options.timing };
@@ -110,10 +111,11 @@ export class WebPushService {
     this.stopRevocations = this.options.onRevocation((event) => void this.revoked(event));
     this.sweeper = setInterval(() => void this.sweep(), this.timing.sweepMs);
     this.sweeper.unref();
+    this.running = true;
   }
 
   stop(): void {
-    this.stopped = true;
+    this.running = false;
     this.stopRevocations?.();
     if (this.sweeper) clearInterval(this.sweeper);
     for (const live of this.live.values()) this.forget(live);
@@ -136,7 +138,7 @@ export class WebPushService {
   /** Stores a new subscription and sends its PushVerification at once. */
   async create(record: PushSubscriptionRecord): Promise<void> {
     await this.options.store.addPushSubscription(record);
-    if (!this.stopped) this.register(record, true);
+    if (this.running) this.register(record, true);
   }
 
   async update(record: PushSubscriptionRecord, changes: PushSubscriptionChanges): Promise<boolean> {
@@ -203,7 +205,7 @@ export class WebPushService {
 
   /** Sends the next message after `delayMs`, unless a send is already due or running. */
   private schedule(live: Live, delayMs: number): void {
-    if (live.timer || live.sending || this.stopped) return;
+    if (live.timer || live.sending || !this.running) return;
     live.timer = setTimeout(() => {
       live.timer = undefined;
       void this.run(live);
