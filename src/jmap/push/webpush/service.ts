@@ -144,7 +144,11 @@ export class WebPushService {
   async update(record: PushSubscriptionRecord, changes: PushSubscriptionChanges): Promise<boolean> {
     if (!(await this.options.store.updatePushSubscription(record.id, changes))) return false;
     const live = this.live.get(record.id);
-    if (live) live.record = { ...live.record, ...changes };
+    if (live) {
+      live.record = { ...live.record, ...changes };
+      // The client has the code: a verification still waiting for a retry is not needed any more.
+      if (changes.verified) live.verificationDue = false;
+    }
     return true;
   }
 
