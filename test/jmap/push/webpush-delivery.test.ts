@@ -24,13 +24,9 @@ let service: WebPushService;
 /** The watch callbacks the service registered, by user: how the tests play the event bus. */
 const watchers = new Map<string, (change: StateChange) => void>();
 
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tessera-webpush-'));
-  bus = new MemoryEventBus(silentLogger());
-  store = await openSqliteStore({ dataDir: dir, events: bus, logger: silentLogger() });
-  endpoint = new PushEndpoint();
-  await endpoint.start();
-  service = new WebPushService({
+/** The service as the JMAP app builds it, with short delays; state changes are fed through `watchers`. */
+function newService(): WebPushService {
+  return new WebPushService({
     store,
     watch: (user, onChange) => {
       watchers.set(user, onChange);
@@ -41,6 +37,32 @@ before(async () => {
     settings: { allowPrivate: true, maxExpirySeconds: 7 * 86_400 },
     timing: { coalesceMs: 20, backoffMs: 20, maxBackoffMs: 200, maxAttempts: 4, timeoutMs: 1_000 },
   });
+}
+
+/** An unverified subscription without keys (the body is plain JSON), expiring in an hour. */
+function subscription(id: string, user: string, path: string): PushSubscriptionRecord {
+  return {
+    id,
+    user,
+    binding: { credential: 'basic' },
+    deviceClientId: 'dev',
+    url: endpoint.url(path),
+    keys: null,
+    verificationCode: 'c0de',
+    verified: false,
+    expires: new Date(Date.now() + 3_600_000),
+    types: null,
+    createdAt: new Date(),
+  };
+}
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tessera-webpush-'));
+  bus = new MemoryEventBus(silentLogger());
+  store = await openSqliteStore({ dataDir: dir, events: bus, logger: silentLogger() });
+  endpoint = new PushEndpoint();
+  await endpoint.start();
+  service = newService();
   await service.start();
 });
 after(async () => {
@@ -55,19 +77,7 @@ let n = 0;
 /** A verified subscription of a user of its own on `path` (no keys: the body is plain JSON). */
 async function verified(path: string): Promise<{ user: string; record: PushSubscriptionRecord }> {
   const user = `user${++n}@example.com`;
-  const record: PushSubscriptionRecord = {
-    id: `sub-${n}`,
-    user,
-    binding: { credential: 'basic' },
-    deviceClientId: 'dev',
-    url: endpoint.url(path),
-    keys: null,
-    verificationCode: 'c0de',
-    verified: false,
-    expires: new Date(Date.now() + 3_600_000),
-    types: null,
-    createdAt: new Date(),
-  };
+  const record = subscription(`sub-${n}`, user, path);
   await service.create(record);
   await endpoint.until(`the verification on ${path}`, () => endpoint.on(path).length >= 1);
   await service.update(record, { verified: true });
@@ -126,19 +136,7 @@ for (const status of [404, 410]) {
 
 test('a stalled endpoint delays no other subscription, and its request times out into a retry', async () => {
   endpoint.hold('/stalled');
-  const stalled: PushSubscriptionRecord = {
-    id: 'stalled',
-    user: 'stalled@example.com',
-    binding: { credential: 'basic' },
-    deviceClientId: 'dev',
-    url: endpoint.url('/stalled'),
-    keys: null,
-    verificationCode: 'c0de',
-    verified: false,
-    expires: new Date(Date.now() + 3_600_000),
-    types: null,
-    createdAt: new Date(),
-  };
+  const stalled = subscription('stalled', 'stalled@example.com', '/stalled');
   // Its PushVerification is held unanswered by the endpoint.
   await service.create(stalled);
   await endpoint.until('the held verification', () => endpoint.on('/stalled').length >= 1);
@@ -152,33 +150,15 @@ test('a stalled endpoint delays no other subscription, and its request times out
 
 test('a session-revoked event for the OP session destroys only the subscriptions bound to it', async () => {
   const base = (id: string, sid: string): PushSubscriptionRecord => ({
-    id,
-    user: 'oidc@example.com',
+    ...subscription(id, 'oidc@example.com', `/${id}`),
     binding: { credential: `token https://op ${sid}`, issuer: 'https://op', sid },
-    deviceClientId: 'd',
-    url: endpoint.url(`/${id}`),
-    keys: null,
-    verificationCode: 'c',
     verified: true,
-    expires: new Date(Date.now() + 3_600_000),
-    types: null,
-    createdAt: new Date(),
   });
   await store.addPushSubscription(base('s-a', 'sid-a'));
   await store.addPushSubscription(base('s-b', 'sid-b'));
   // A restart loads them from the store.
   service.stop();
-  service = new WebPushService({
-    store,
-    watch: (user, onChange) => {
-      watchers.set(user, onChange);
-      return () => watchers.delete(user);
-    },
-    onRevocation: (handler) => bus.onRevocation(handler),
-    logger: silentLogger(),
-    settings: { allowPrivate: true, maxExpirySeconds: 7 * 86_400 },
-    timing: { coalesceMs: 20, backoffMs: 20 },
-  });
+  service = newService();
   await service.start();
   await bus.publish({ type: 'session-revoked', sid: 'sid-a', issuer: 'https://op', reason: 'logout' });
   await waitFor('s-a to go', async () => !(await store.listPushSubscriptions('oidc@example.com')).some((r) => r.id === 's-a'));
