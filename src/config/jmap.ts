@@ -64,7 +64,6 @@ const IGNORED_JAMES_KEYS: ReadonlyMap<string, string> = new Map([
   ['view.email.query.enabled', ''],
   ['jmap.version.default', 'only RFC 8621 is served'],
   ['dynamic.jmap.prefix.resolution.enabled', ''],
-  ['webpush.prevent.server.side.request.forgery', ''],
   ['cassandra.filter.projection.activated', ''],
   ['delay.sends.enabled', ''],
   ['disabled.capabilities', ''],
@@ -110,6 +109,7 @@ export async function loadJmapFile(ctx: FileContext, text: string | undefined): 
     maxObjectsInGet: limit('get.max.size', d.maxObjectsInGet, count),
     maxObjectsInSet: limit('set.max.size', d.maxObjectsInSet, count),
     tokenExpiry: readTokenExpiry(ctx, props),
+    ...webPushSettings(props),
     source: ctx.display,
   };
   // James keeps the keystore password next to tls.keystoreURL; it belongs to that ignored key.
@@ -321,6 +321,30 @@ function readXUser(ctx: FileContext, props: PropertiesReader, strategies: JmapSt
     );
   }
   return { headerName, trustedProxies, secrets };
+}
+
+/** RFC 8620 §7.2: the maximum expiry of a push subscription "MUST be at least 48 hours in the future". */
+const MIN_PUSH_EXPIRY_SECONDS = 48 * 3600;
+
+/**
+ * webpush.prevent.server.side.request.forgery (James; default true): false lets push subscriptions
+ * use http:// and loopback/private addresses. webpush.subscription.maxExpiry (Tessera; a duration,
+ * default 7d): how far in the future a subscription's expiry may be.
+ */
+function webPushSettings(props: PropertiesReader): Pick<JmapConfig, 'webPush'> {
+  const preventSsrf = props.parse('webpush.prevent.server.side.request.forgery', parseBoolean);
+  const maxExpiryMs = props.parse('webpush.subscription.maxExpiry', (raw) => {
+    const ms = parseJamesDuration(raw, 's');
+    if (ms < MIN_PUSH_EXPIRY_SECONDS * 1000) throw new InvalidValue('RFC 8620 §7.2 requires at least 48 hours: write 48h or more (default 7d)', 'too short');
+    return ms;
+  });
+  if (preventSsrf === undefined && maxExpiryMs === undefined) return {};
+  return {
+    webPush: {
+      ...(preventSsrf !== undefined ? { allowPrivate: !preventSsrf } : {}),
+      ...(maxExpiryMs !== undefined ? { maxExpirySeconds: Math.floor(maxExpiryMs / 1000) } : {}),
+    },
+  };
 }
 
 function readTokenExpiry(ctx: FileContext, props: PropertiesReader): TokenExpiryPolicy {

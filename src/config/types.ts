@@ -175,6 +175,13 @@ export interface JmapConfig {
   maxObjectsInGet: number;
   maxObjectsInSet: number;
   tokenExpiry: TokenExpiryPolicy;
+  /** PushSubscription delivery (RFC 8620 §7.2); unset fields take the JMAP server's defaults. */
+  webPush?: {
+    /** webpush.prevent.server.side.request.forgery=false (James' key): http:// and private addresses allowed. */
+    allowPrivate?: boolean;
+    /** webpush.subscription.maxExpiry (Tessera): the furthest expiry a subscription gets, seconds. */
+    maxExpirySeconds?: number;
+  };
   source: string;
 }
 

@@ -24,6 +24,9 @@ import { submissionMethods } from './methods/submission.js';
 import type { MailMethodDeps } from './methods/deps.js';
 import { SETTING_IDENTITY, SETTING_SUBMISSION, SETTING_VACATION } from './methods/settings.js';
 import { withArguments } from './methods/schemas.js';
+import { pushSubscriptionMethods } from './methods/push-subscription.js';
+import { DEFAULT_WEBPUSH_SETTINGS, WebPushService, type WebPushSettings, type WebPushTiming } from './push/webpush/service.js';
+import type { PushCredentialBinding } from '../store/types.js';
 
 export interface JmapAppOptions {
   store: MailStore;
@@ -32,6 +35,12 @@ export interface JmapAppOptions {
   limits: CoreLimits;
   delivery?: DeliveryService;
   hostname: string;
+  /** PushSubscription delivery settings (default: DEFAULT_WEBPUSH_SETTINGS). */
+  webPush?: WebPushSettings;
+  /** Session control's check, asked before each push to a subscription bound to an OP session. */
+  isRevoked?: (principal: Principal) => Promise<boolean>;
+  /** Tests shorten the push delays. */
+  webPushTiming?: Partial<WebPushTiming>;
 }
 
 /** Store setting keys published as 'Setting:<key>' that are JMAP data types of their own. */
@@ -43,8 +52,20 @@ export class JmapApp implements JmapBackend {
   private readonly ensured = new Set<string>();
   /** Session states depend only on the user and the (fixed) options; computed once per user. */
   private readonly states = new Map<string, string>();
+  /** PushSubscription delivery; started and stopped with the server (start(), stop()). */
+  readonly webPush: WebPushService;
 
   constructor(private readonly options: JmapAppOptions) {
+    const isRevoked = options.isRevoked;
+    this.webPush = new WebPushService({
+      store: options.store,
+      watch: (user, onChange) => this.watchUser(user, null, onChange),
+      onRevocation: (handler) => options.events.onRevocation(handler),
+      ...(isRevoked ? { isRevoked: (user: string, b: PushCredentialBinding) => isRevoked(bindingPrincipal(user, b)) } : {}),
+      logger: options.logger,
+      settings: options.webPush ?? DEFAULT_WEBPUSH_SETTINGS,
+      ...(options.webPushTiming ? { timing: options.webPushTiming } : {}),
+    });
     const deps: MailMethodDeps = {
       store: options.store,
       limits: options.limits,
@@ -62,6 +83,7 @@ export class JmapApp implements JmapBackend {
       ...vacationMethods(deps),
       ...quotaMethods(deps),
       ...(options.delivery ? submissionMethods(deps) : []),
+      ...pushSubscriptionMethods(this.webPush, deps),
     ];
     this.dispatch = {
       registry: new Map(methods.map(withArguments)),
@@ -130,7 +152,11 @@ export class JmapApp implements JmapBackend {
 
   // StateChange objects are keyed by the account's opaque id, as every other JMAP answer names it.
   subscribe(principal: Principal, types: ReadonlySet<string> | null, onChange: (change: StateChange) => void): () => void {
-    const account = jmapAccount(principal.user);
+    return this.watchUser(principal.user, types, onChange);
+  }
+
+  private watchUser(user: string, types: ReadonlySet<string> | null, onChange: (change: StateChange) => void): () => void {
+    const account = jmapAccount(user);
     return this.options.events.onAccount(account.name, (event) => {
       if (event.type !== 'state-changed') return;
       const changed = filterTypes(event.changed, types);
@@ -146,6 +172,14 @@ export class JmapApp implements JmapBackend {
     for (const key of SETTING_TYPES) states[`Setting:${key}`] = (await store.getSetting(account.name, key)).state;
     return { '@type': 'StateChange', changed: { [account.id]: filterTypes(states, types) } };
   }
+}
+
+/**
+ * What session control's isRevoked needs to know of a subscription's credentials: its OP session.
+ * No access token is named, so only sid (and jti) revocations apply, as for any session it admits.
+ */
+function bindingPrincipal(user: string, b: PushCredentialBinding): Principal {
+  return { user, mechanism: 'PUSH', ...(b.issuer !== undefined ? { issuer: b.issuer } : {}), ...(b.sid !== undefined ? { sid: b.sid } : {}) };
 }
 
 /** Maps store keys to JMAP type names ('Setting:Identity' → 'Identity') and keeps the wanted ones. */

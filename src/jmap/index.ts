@@ -17,6 +17,7 @@ import type { JmapAuthenticator } from './auth/types.js';
 import type { SessionAdmission } from '../core/sessions.js';
 import type { HttpRoute } from '../core/http.js';
 import { SpoolDir } from '../store/index.js';
+import { DEFAULT_WEBPUSH_SETTINGS, type WebPushTiming } from './push/webpush/service.js';
 
 export type { JmapAuthenticator } from './auth/types.js';
 export { XUserMisconfiguredError } from './auth/xuser.js';
@@ -49,6 +50,8 @@ export interface JmapDeps {
    * nothing in it was ever acknowledged, so start() empties it.
    */
   spoolDir: string;
+  /** Tests shorten PushSubscription retry and coalescing delays. */
+  webPushTiming?: Partial<WebPushTiming>;
 }
 
 export interface JmapServer extends ProtocolServer {
@@ -73,6 +76,9 @@ export function createJmapServer(deps: JmapDeps, config: JmapConfig): JmapServer
     limits,
     hostname: deps.hostname ?? osHostname(),
     ...(deps.delivery ? { delivery: deps.delivery } : {}),
+    webPush: { ...DEFAULT_WEBPUSH_SETTINGS, ...config.webPush },
+    isRevoked: (principal) => deps.sessions.isRevoked(principal),
+    ...(deps.webPushTiming ? { webPushTiming: deps.webPushTiming } : {}),
   });
   const strategies = buildStrategies(config, deps.auth, deps.users, logger);
   const spool = new SpoolDir(deps.spoolDir);
@@ -101,6 +107,7 @@ export function createJmapServer(deps: JmapDeps, config: JmapConfig): JmapServer
     name: 'jmap',
     async start(): Promise<void> {
       await spool.prepare();
+      await app.webPush.start();
       await listener.start();
     },
     describe(): string[] {
@@ -111,7 +118,9 @@ export function createJmapServer(deps: JmapDeps, config: JmapConfig): JmapServer
       return listener.ports()[0];
     },
     methods: () => app.methodNames(),
-    stop: (deadline: Date): Promise<void> =>
-      listener.stop(deadline, { shutdown: () => http.closeStreams(), expire: () => http.destroyAll() }),
+    stop: (deadline: Date): Promise<void> => {
+      app.webPush.stop();
+      return listener.stop(deadline, { shutdown: () => http.closeStreams(), expire: () => http.destroyAll() });
+    },
   };
 }

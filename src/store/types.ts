@@ -52,6 +52,7 @@ export * from './api/settings.js';
 export * from './api/outbound.js';
 export * from './api/maintenance.js';
 export * from './revocations.js';
+export * from './api/push-subscriptions.js';
 export * from './api/store.js';
 export type { SpooledMessage } from './spool/spooled.js';
 

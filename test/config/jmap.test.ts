@@ -193,6 +193,16 @@ const mappings: MappingCase[] = [
     check: (l) => assert.deepEqual(l.config.jmap.tokenExpiry, { action: 'disconnect', graceSeconds: 5 }),
   },
   {
+    name: "PushSubscription delivery: James' webpush.prevent.server.side.request.forgery and webpush.subscription.maxExpiry",
+    props: 'webpush.prevent.server.side.request.forgery=false\nwebpush.subscription.maxExpiry=3d\n',
+    check: (l) => assert.deepEqual(l.config.jmap.webPush, { allowPrivate: true, maxExpirySeconds: 3 * 86_400 }),
+  },
+  {
+    name: 'PushSubscription delivery keys unset: the JMAP server keeps its defaults (SSRF protection on, 7 days)',
+    props: 'jmap.port=8001\n',
+    check: (l) => assert.equal(l.config.jmap.webPush, undefined),
+  },
+  {
     name: 'tokenExpiry ignore',
     props: 'tokenExpiry.action=ignore\n',
     check: (l) => assert.deepEqual(l.config.jmap.tokenExpiry, { action: 'ignore' }),
@@ -297,6 +307,12 @@ const errors: { name: string; props: string; error: Omit<ExpectedError, 'file'> 
   },
   { name: 'size without a known unit', props: 'upload.max.size=5 parsecs\n', error: { key: 'upload.max.size', value: '5 parsecs', fix: '50M' } },
   { name: 'zero concurrent requests', props: 'request.max.concurrent=0\n', error: { key: 'request.max.concurrent', value: '0', fix: 'from 1 to' } },
+  {
+    name: 'a push subscription maximum expiry under the 48 hours RFC 8620 §7.2 requires',
+    props: 'webpush.subscription.maxExpiry=24h\n',
+    error: { key: 'webpush.subscription.maxExpiry', value: '24h', fix: 'at least 48 hours' },
+  },
+  { name: 'non-boolean webpush.prevent.server.side.request.forgery', props: 'webpush.prevent.server.side.request.forgery=maybe\n', error: { key: 'webpush.prevent.server.side.request.forgery', value: 'maybe', fix: 'write true or false' } },
   { name: 'unknown tokenExpiry action', props: 'tokenExpiry.action=kick\n', error: { key: 'tokenExpiry.action', value: 'kick', fix: 'allowed values: disconnect, ignore' } },
   {
     name: 'conflicting oidc.userinfo.url and oidc.userInfo.url',

@@ -70,6 +70,9 @@ const METHODS: Record<string, { args: Args; base?: Record<string, unknown> }> = 
   'Quota/changes': { args: CHANGES, base: { sinceState: '0' } },
   'Quota/query': { args: QUERY },
   'Quota/queryChanges': { args: QUERY_CHANGES, base: { sinceQueryState: 'x' } },
+  // RFC 8620 §7.2.1–7.2.2: no accountId (the one every call here carries is ignored), no ifInState.
+  'PushSubscription/get': { args: { ids: 'Id[]', properties: 'String[]' } },
+  'PushSubscription/set': { args: { create: 'Object', update: 'Object', destroy: 'Id[]' } },
 };
 
 let h: Harness;

@@ -14,6 +14,7 @@ import { silentLogger, type Logger } from '../../src/log/logger.js';
 import { createJmapServer, type JmapServer } from '../../src/jmap/index.js';
 import type { JmapAuthenticator } from '../../src/jmap/auth/types.js';
 import type { OidcConfig } from '../../src/config/types.js';
+import type { WebPushTiming } from '../../src/jmap/push/webpush/service.js';
 import { startTestSessionControl, type TestSessionControl } from '../support/session-control.js';
 
 export const USING = ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail'];
@@ -60,6 +61,8 @@ export interface HarnessOptions {
   delivery?: (store: MailStore, users: MemoryUsersRepository, logger: Logger) => DeliveryService;
   auth?: JmapAuthenticator;
   logger?: Logger;
+  /** Shorter PushSubscription delays (coalescing, retry backoff). */
+  webPushTiming?: Partial<WebPushTiming>;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -74,7 +77,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const oidc: OidcConfig[] = config.auth.oidc ? [config.auth.oidc] : [];
   const sessions = await startTestSessionControl({ bus, store, logger, oidc, ...(auth instanceof AuthService ? { auth } : {}) });
   const server = createJmapServer(
-    { auth, users, store, events: bus, logger, hostname: 'tessera.test', sessions, routes: sessions.httpRoutes, spoolDir: join(dir, 'spool', 'jmap'), ...(delivery ? { delivery } : {}) },
+    { auth, users, store, events: bus, logger, hostname: 'tessera.test', sessions, routes: sessions.httpRoutes, spoolDir: join(dir, 'spool', 'jmap'), ...(delivery ? { delivery } : {}), ...(options.webPushTiming ? { webPushTiming: options.webPushTiming } : {}) },
     config,
   );
   await server.start();

@@ -90,6 +90,9 @@ export const METHOD_ARGUMENTS: Readonly<Record<string, ArgumentSchema>> = {
   'Quota/changes': CHANGES,
   'Quota/query': QUERY,
   'Quota/queryChanges': QUERY_CHANGES,
+  /** RFC 8620 §7.2.1–7.2.2: no accountId, no ifInState. */
+  'PushSubscription/get': { ids: opt('Id[]'), properties: opt('String[]') },
+  'PushSubscription/set': { create: opt('object'), update: opt('object'), destroy: opt('Id[]') },
 };
 
 /** The definition with its argument schema; a method missing from METHOD_ARGUMENTS is a programming error. */

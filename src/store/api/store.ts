@@ -3,6 +3,7 @@
 import type { EventBus } from '../../events/types.js';
 import type { Logger } from '../../log/logger.js';
 import type { RevocationStore } from '../revocations.js';
+import type { PushSubscriptionStore } from './push-subscriptions.js';
 import type { AccountStore } from './accounts.js';
 import type { BlobStore } from './blobs.js';
 import type { StateStore } from './changes.js';
@@ -27,6 +28,7 @@ export interface MailStore
     SettingsStore,
     OutboundQueue,
     RevocationStore,
+    PushSubscriptionStore,
     StoreMaintenance {
   /** Waits for in-flight writes, closes the database. */
   close(): Promise<void>;

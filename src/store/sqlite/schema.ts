@@ -473,4 +473,25 @@ CREATE TABLE IF NOT EXISTS logout_jti (
 CREATE INDEX IF NOT EXISTS logout_jti_expiry ON logout_jti(expires_at);
 -- The registry before it had revocation times was never written to (nothing called it).
 DROP TABLE IF EXISTS revocation;
+-- JMAP push subscriptions (RFC 8620 §7.2; see api/push-subscriptions.ts). Per user and credentials
+-- (credential, plus the issuer/sid/subject session control revokes by), not per account. A new
+-- table, so no schema version: SCHEMA creates it in existing databases.
+CREATE TABLE IF NOT EXISTS push_subscription (
+  id TEXT PRIMARY KEY,
+  user TEXT NOT NULL,
+  credential TEXT NOT NULL,
+  issuer TEXT,
+  sid TEXT,
+  subject TEXT,
+  device_client_id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  p256dh TEXT,
+  auth TEXT,
+  verification_code TEXT NOT NULL,
+  verified INTEGER NOT NULL DEFAULT 0,
+  expires_at INTEGER NOT NULL,
+  types TEXT,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS push_subscription_user ON push_subscription(user);
 `;

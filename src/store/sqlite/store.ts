@@ -33,6 +33,8 @@ import type {
   MessageMeta,
   OutboundItem,
   OutboundStatus,
+  PushSubscriptionChanges,
+  PushSubscriptionRecord,
   QuotaLimits,
   QuotaUsage,
   Revocation,
@@ -53,6 +55,7 @@ import * as messages from './messages.js';
 import * as reads from './reads.js';
 import * as extras from './extras.js';
 import * as revocations from './revocations.js';
+import * as pushSubscriptions from './push-subscriptions.js';
 import { ftsQueries, type FtsMatches, type Scope } from './search-sql.js';
 
 export class SqliteMailStore implements MailStore {
@@ -241,6 +244,19 @@ export class SqliteMailStore implements MailStore {
   }
   purgeExpiredRevocations(now: Date = new Date()): Promise<number> {
     return this.run(() => revocations.purgeExpiredRevocations(this.ctx, now));
+  }
+
+  listPushSubscriptions(user?: string): Promise<PushSubscriptionRecord[]> {
+    return this.run(() => pushSubscriptions.listPushSubscriptions(this.ctx, user));
+  }
+  addPushSubscription(record: PushSubscriptionRecord): Promise<void> {
+    return this.run(() => pushSubscriptions.addPushSubscription(this.ctx, record));
+  }
+  updatePushSubscription(id: string, changes: PushSubscriptionChanges): Promise<boolean> {
+    return this.run(() => pushSubscriptions.updatePushSubscription(this.ctx, id, changes));
+  }
+  deletePushSubscriptions(ids: readonly string[]): Promise<number> {
+    return this.run(() => pushSubscriptions.deletePushSubscriptions(this.ctx, ids));
   }
 
   async close(): Promise<void> {
