@@ -24,6 +24,8 @@ import { submissionMethods } from './methods/submission.js';
 import type { MailMethodDeps } from './methods/deps.js';
 import { SETTING_IDENTITY, SETTING_SUBMISSION, SETTING_VACATION } from './methods/settings.js';
 import { withArguments } from './methods/schemas.js';
+import { blobMethods } from './methods/blob.js';
+import type { SpoolDir } from '../store/index.js';
 
 export interface JmapAppOptions {
   store: MailStore;
@@ -32,6 +34,8 @@ export interface JmapAppOptions {
   limits: CoreLimits;
   delivery?: DeliveryService;
   hostname: string;
+  /** The upload spool (Blob/upload builds blobs there too). */
+  spool: SpoolDir;
 }
 
 /** Store setting keys published as 'Setting:<key>' that are JMAP data types of their own. */
@@ -50,6 +54,7 @@ export class JmapApp implements JmapBackend {
       limits: options.limits,
       logger: options.logger,
       hostname: options.hostname,
+      spool: options.spool,
       ...(options.delivery ? { delivery: options.delivery } : {}),
     };
     const methods: Array<[string, MethodDefinition]> = [
@@ -61,6 +66,7 @@ export class JmapApp implements JmapBackend {
       ...identityMethods(deps),
       ...vacationMethods(deps),
       ...quotaMethods(deps),
+      ...blobMethods(deps),
       ...(options.delivery ? submissionMethods(deps) : []),
     ];
     this.dispatch = {

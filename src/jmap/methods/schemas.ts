@@ -90,6 +90,12 @@ export const METHOD_ARGUMENTS: Readonly<Record<string, ArgumentSchema>> = {
   'Quota/changes': CHANGES,
   'Quota/query': QUERY,
   'Quota/queryChanges': QUERY_CHANGES,
+  /** RFC 8620 §6.3 */
+  'Blob/copy': { fromAccountId: req('Id'), ...ACCOUNT, blobIds: req('Id[]') },
+  /** RFC 9404 §4.1–4.3 */
+  'Blob/upload': { ...ACCOUNT, create: opt('object') },
+  'Blob/get': { ...GET, offset: opt('UnsignedInt'), length: opt('UnsignedInt') },
+  'Blob/lookup': { ...ACCOUNT, typeNames: req('String[]'), ids: req('Id[]') },
 };
 
 /** The definition with its argument schema; a method missing from METHOD_ARGUMENTS is a programming error. */

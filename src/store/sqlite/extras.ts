@@ -71,6 +71,19 @@ export async function readBlob(ctx: Ctx, account: string, blobId: string, range?
   return ctx.blobs.read(blobId, range);
 }
 
+export function blobSize(ctx: Ctx, account: string, blobId: string): number | null {
+  const accId = accountId(ctx, account);
+  if (accId === null || !BlobFiles.isBlobId(blobId)) return null;
+  return readableBlobSize(ctx, accId, blobId) ?? null;
+}
+
+export function emailsWithBlob(ctx: Ctx, account: string, blobId: string): string[] {
+  const accId = accountId(ctx, account);
+  if (accId === null || !BlobFiles.isBlobId(blobId)) return [];
+  const rows = sql(ctx, 'SELECT id FROM email WHERE account_id = ? AND blob = ? ORDER BY id').all(accId, blobId) as { id: number }[];
+  return rows.map((r) => encodeId('e', r.id));
+}
+
 export function getSetting(ctx: Ctx, account: string, key: string): SettingValue {
   const accId = acc(ctx, account);
   const row = sql(ctx, 'SELECT value, state FROM setting WHERE account_id = ? AND key = ?').get(accId, key) as

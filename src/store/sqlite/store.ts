@@ -201,6 +201,12 @@ export class SqliteMailStore implements MailStore {
   readBlob(account: string, blobId: string, range?: ByteRange): Promise<Buffer | null> {
     return this.run(() => extras.readBlob(this.ctx, account, blobId, range));
   }
+  blobSize(account: string, blobId: string): Promise<number | null> {
+    return this.run(() => extras.blobSize(this.ctx, account, blobId));
+  }
+  emailsWithBlob(account: string, blobId: string): Promise<string[]> {
+    return this.run(() => extras.emailsWithBlob(this.ctx, account, blobId));
+  }
   collectGarbage(now: Date = new Date()): Promise<number> {
     return this.run(() => extras.collectGarbage(this.ctx, now));
   }
