@@ -12,6 +12,7 @@ import type {
   QuotaLimits,
   QuotaUsage,
   SettingValue,
+  SettingInput,
   UploadedBlob,
   WriteOptions,
 } from '../types.js';
@@ -97,7 +98,7 @@ export async function setSetting(
   ctx: Ctx,
   account: string,
   key: string,
-  value: JsonValue | null,
+  input: SettingInput,
   options?: WriteOptions & { ifInState?: string },
 ): Promise<string> {
   const accId = acc(ctx, account);
@@ -106,6 +107,7 @@ export async function setSetting(
     const current = getSetting(ctx, account, key);
     if (options?.ifInState !== undefined && options.ifInState !== current.state) throw new StateMismatchError(options.ifInState, current.state);
     const modseq = allocModseq(ctx, accId);
+    const value = typeof input === 'function' ? input(String(modseq)) : input;
     sql(ctx, 'INSERT OR REPLACE INTO setting (account_id, key, value, state) VALUES (?, ?, ?, ?)')
       .run(accId, key, value === null ? null : JSON.stringify(value), modseq);
     batch.extraState(`Setting:${key}`, String(modseq));

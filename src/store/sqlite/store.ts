@@ -38,6 +38,7 @@ import type {
   Revocation,
   RevocationKind,
   SettingValue,
+  SettingInput,
   SpooledMessage,
   StoreFlagsRequest,
   StoreFlagsResult,
@@ -213,7 +214,7 @@ export class SqliteMailStore implements MailStore {
   getSetting(account: string, key: string): Promise<SettingValue> {
     return this.run(() => extras.getSetting(this.ctx, account, key));
   }
-  setSetting(account: string, key: string, value: JsonValue | null, options?: WriteOptions & { ifInState?: string }): Promise<string> {
+  setSetting(account: string, key: string, value: SettingInput, options?: WriteOptions & { ifInState?: string }): Promise<string> {
     return this.run(() => extras.setSetting(this.ctx, account, key, value, options));
   }
 
