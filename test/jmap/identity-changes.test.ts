@@ -2,9 +2,9 @@
 // same window (maxChanges, hasMoreChanges, newState) as Mailbox and Email; pushed as a StateChange.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventSource } from 'eventsource';
 import { accountIdOf, call, startHarness, type Call, type Harness } from './harness.js';
 import { withDeadline } from '../support/wait.js';
+import { connectEventSource } from '../support/eventsource.js';
 import { localDelivery } from './local-delivery.js';
 
 const ALICE = 'alice@example.com';
@@ -88,15 +88,8 @@ test('RFC 8620 §5.2: a state the server never issued is cannotCalculateChanges;
 });
 
 test('Identity/set pushes a StateChange naming Identity with the state Identity/get reports', async () => {
-  const auth = h.basic(ALICE);
-  const es = new EventSource(`${h.url}/eventSource?types=Identity&closeafter=no&ping=0`, {
-    fetch: (url, init) => fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), Authorization: auth } }),
-  });
+  const es = await connectEventSource(`${h.url}/eventSource?types=Identity&closeafter=no&ping=0`, h.basic(ALICE));
   try {
-    await withDeadline(new Promise<void>((resolve, reject) => {
-      es.onopen = () => resolve();
-      es.onerror = (e) => reject(new Error(`eventsource error ${String(e.message)}`));
-    }), 5000, 'open');
     const got = new Promise<Record<string, any>>((resolve) => es.addEventListener('state', (ev) => resolve(JSON.parse(ev.data))));
     const r = await set({ update: { default: { name: 'Pushed' } } });
     const change = await withDeadline(got, 5000, 'state event');
