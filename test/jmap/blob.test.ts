@@ -120,6 +120,7 @@ test('RFC 9404 §4.1: invalid sources, references and ranges fail only their cre
       extra: { data: [{ 'data:asText': 'a', offset: 0 }] },
       serverSet: { data: [], size: 3 },
       noData: { type: 'text/plain' },
+      surrogate: { data: [{ 'data:asText': 'a\ud800b' }] },
       ok: { data: [{ blobId: fox, offset: 45 }] },
     },
   }, 'u']]);
@@ -137,6 +138,7 @@ test('RFC 9404 §4.1: invalid sources, references and ranges fail only their cre
   assert.equal(type('serverSet'), 'invalidProperties');
   assert.deepEqual(r.notCreated.serverSet.properties, ['size']);
   assert.equal(type('noData'), 'invalidProperties');
+  assert.deepEqual(r.notCreated.surrogate.properties, ['data/0/data:asText']);
   assert.equal(r.created.ok.size, 0, 'a range ending exactly at the end of the blob is satisfiable');
 });
 
@@ -155,6 +157,13 @@ test('RFC 9404 §3/§4.1: more than maxDataSources sources, or a blob over maxSi
   assert.equal(r.notCreated.many.type, 'tooLarge');
   assert.equal(r.notCreated.huge.type, 'tooLarge');
   assert.equal(r.created.fits.size, 64);
+  // Sources larger than one read slice are copied slice by slice, byte for byte.
+  const [[, big2]] = await blobCall([['Blob/upload', { accountId: ID, create: { b: { data: [{ 'data:asText': 'abc' }, { blobId: big, offset: 1 }] } } }, 'u']]);
+  assert.equal(big2.created.b.size, 600_002);
+  const [[, g]] = await blobCall([['Blob/get', { accountId: ID, ids: [big2.created.b.id], properties: ['digest:sha-256'] }, 'g']]);
+  const { createHash } = await import('node:crypto');
+  const expected = createHash('sha256').update('abc').update(Buffer.alloc(599_999, 120)).digest('base64');
+  assert.equal(g.list[0]['digest:sha-256'], expected);
   assert.deepEqual(await readdir(join(h.dir, 'spool', 'jmap')), [], 'no spool file is left behind');
 });
 

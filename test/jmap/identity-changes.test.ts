@@ -99,3 +99,31 @@ test('Identity/set pushes a StateChange naming Identity with the state Identity/
     es.close();
   }
 });
+
+test('Identity/changes keeps 1000 tombstones; a state older than a dropped one is cannotCalculateChanges, never a wrong answer', async () => {
+  const start = await identityState();
+  const ids: string[] = [];
+  for (const n of [500, 500, 1]) {
+    const create = Object.fromEntries(Array.from({ length: n }, (_, i) => [`c${ids.length + i}`, { email: `alice+t${ids.length + i}@example.com` }]));
+    ids.push(...Object.values((await set({ create })).created).map((c: any) => c.id as string));
+  }
+  const made = await identityState();
+  const firstDestroy = await set({ destroy: ids.slice(0, 1) });
+  for (const chunk of [ids.slice(1, 501), ids.slice(501)]) assert.equal((await set({ destroy: chunk })).destroyed.length, chunk.length);
+  assert.deepEqual(await changes(start), { error: 'cannotCalculateChanges' });
+  assert.deepEqual(await changes(made), { error: 'cannotCalculateChanges' }, 'the first tombstone was dropped');
+  const kept = await changes(firstDestroy.newState, 5000);
+  assert.equal(kept.destroyed.length, 1000);
+  assert.deepEqual([kept.created, kept.updated, kept.hasMoreChanges], [[], [], false]);
+});
+
+test('an Identity setting written before the change log existed answers only from its current state', async () => {
+  const old = await identityState();
+  await h.store.setSetting(ALICE, 'Identity', { identities: [{ id: 'legacy', name: 'L', email: 'alice+legacy@example.com', replyTo: null, bcc: null, textSignature: '', htmlSignature: '' }] });
+  const now = await identityState();
+  assert.deepEqual(await changes(old), { error: 'cannotCalculateChanges' });
+  assert.equal((await changes(now)).newState, now);
+  const r = await set({ update: { legacy: { name: 'Updated' } } });
+  const c = await changes(now);
+  assert.deepEqual([c.newState, c.updated], [r.newState, ['legacy']]);
+});

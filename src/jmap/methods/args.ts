@@ -96,3 +96,8 @@ export function parseUtcDate(v: Json | undefined, name: string): Date | undefine
   if (!isUtcDate(v)) throw invalid(`"${name}" must be a UTCDate (RFC 3339, in UTC with "Z")`);
   return new Date(v);
 }
+
+/** No lone surrogate: JSON can spell one ("\ud800") but UTF-8 cannot hold it (it would become U+FFFD). */
+export function isWellFormedUnicode(s: string): boolean {
+  return !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s);
+}

@@ -6,7 +6,7 @@
 import { BLOB_MAX_DATA_SOURCES } from '../capabilities.js';
 import { MethodError, setError, type SetFailure } from '../errors.js';
 import { isJsonObject, type Json, type JsonObject, type MethodContext, type MethodOutput } from '../core/types.js';
-import { readAccount, resolveId } from './args.js';
+import { isWellFormedUnicode, readAccount, resolveId } from './args.js';
 import type { MailMethodDeps } from './deps.js';
 import { createAll, orNull } from './set-engine.js';
 import type { SetPropertyRules } from './set-properties.js';
@@ -40,6 +40,8 @@ async function piece(deps: MailMethodDeps, account: string, ctx: MethodContext, 
   const v = raw[kind];
   if (kind === 'data:asText') {
     if (v !== null && typeof v !== 'string') throw bad(`${at}/${kind}`, 'data:asText must be a String or null');
+    // A lone surrogate has no UTF-8 form: invalid data, never a guessed U+FFFD.
+    if (v !== null && !isWellFormedUnicode(v)) throw bad(`${at}/${kind}`, 'data:asText is not valid Unicode');
     return { bytes: Buffer.from(v ?? '', 'utf8') };
   }
   if (kind === 'data:asBase64') {

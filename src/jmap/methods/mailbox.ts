@@ -3,7 +3,7 @@ import { CAP_MAIL } from '../capabilities.js';
 import { MethodError, setError } from '../errors.js';
 import { isJsonObject, type Json, type JsonObject, type MethodContext, type MethodDefinition, type MethodOutput } from '../core/types.js';
 import type { Mailbox, MailboxRole, MailboxUpdate } from '../../store/types.js';
-import { readAccount, optBool, pick, readIds, readProperties, resolveId } from './args.js';
+import { isWellFormedUnicode, readAccount, optBool, pick, readIds, readProperties, resolveId } from './args.js';
 import { eachStep, runSet, storeState } from './set-engine.js';
 import type { SetPropertyRules } from './set-properties.js';
 import { readSetRequest } from './set-request.js';
@@ -165,7 +165,7 @@ const RULES: SetPropertyRules = {
  * surrogate (JSON can spell one, "\ud800", but UTF-8 cannot hold it, so it would be stored as U+FFFD).
  */
 function isNetUnicode(name: string): boolean {
-  return !/[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(name);
+  return !/[\u0000-\u001f\u007f-\u009f]/.test(name) && isWellFormedUnicode(name);
 }
 
 /** Reads the writable properties of a create or a checked patch, naming every bad value at once. */
