@@ -337,3 +337,15 @@ test('RFC 8620 §6.3: Blob/copy from or to an account the user cannot access is 
     ['error', 'invalidArguments'],
   ]);
 });
+
+test('Blob/upload takes ranges of MIME part blobs (decoded) and of whole messages', async () => {
+  const [[, e]] = await blobCall([['Email/get', { accountId: ID, ids: [emailId], properties: ['textBody'] }, 'e']]);
+  const partBlob = e.list[0].textBody[0].blobId;
+  const r = await blobCall([
+    ['Blob/upload', { accountId: ID, create: { p: { data: [{ blobId: partBlob, offset: 5, length: 2 }, { 'data:asText': '|' }, { blobId: emailBlob, length: 5 }] } } }, 'u'],
+    ['Blob/get', { accountId: ID, ids: ['#p'], properties: ['data:asText'] }, 'g'],
+    ['Blob/upload', { accountId: ID, create: { past: { data: [{ blobId: partBlob, offset: 5, length: 100 }] } } }, 'x'],
+  ]);
+  assert.deepEqual(r[1][1].list, [{ id: r[0][1].created.p.id, 'data:asText': 'me|From:' }]);
+  assert.equal(r[2][1].notCreated.past.type, 'invalidProperties');
+});

@@ -11,6 +11,8 @@ export const BLOB_SLICE = 256 * 1024;
 
 export interface BlobSource {
   size: number;
+  /** The whole blob is held in memory (a decoded MIME part); otherwise read from the store on demand. */
+  resident: boolean;
   /** Bytes [start, end) (clamped to the blob). */
   read(start: number, end: number): Promise<Buffer>;
 }
@@ -19,12 +21,13 @@ export async function openBlob(store: BlobStore & MessageReader, account: string
   if (parsePartBlobId(blobId) !== undefined) {
     const bytes = await readAnyBlob(store, account, blobId);
     if (bytes === null) return null;
-    return { size: bytes.length, read: async (start, end) => bytes.subarray(start, end) };
+    return { size: bytes.length, resident: true, read: async (start, end) => bytes.subarray(start, end) };
   }
   const size = await store.blobSize(account, blobId);
   if (size === null) return null;
   return {
     size,
+    resident: false,
     read: async (start, end) => {
       const bytes = await store.readBlob(account, blobId, { start, end });
       // Sized a moment ago: the blob expired or was collected in between; never answer short data.

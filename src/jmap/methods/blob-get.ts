@@ -54,6 +54,30 @@ async function readRange(source: BlobSource, range: Range): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
+async function entry(id: string, source: BlobSource, range: Range, properties: string[], wantsData: boolean): Promise<JsonObject> {
+  const out: Record<string, Json> = { id };
+  const bytes = wantsData ? await readRange(source, range) : undefined;
+  const text = bytes === undefined ? null : asText(bytes);
+  for (const p of properties) {
+    if (p === 'size') out.size = source.size;
+    else if (p === 'data:asBase64') out[p] = bytes!.toString('base64');
+    else if (p === 'data:asText' || p === 'data') {
+      // "data" selects data:asText for valid UTF-8 and data:asBase64 otherwise.
+      if (text !== null) out['data:asText'] = text;
+      else {
+        if (p === 'data:asText') out['data:asText'] = null;
+        else out['data:asBase64'] = bytes!.toString('base64');
+        out.isEncodingProblem = true;
+      }
+    } else {
+      const algorithm = p.slice('digest:'.length) as (typeof BLOB_DIGEST_ALGORITHMS)[number];
+      out[p] = await digest(source, range, NODE_HASH[algorithm]);
+    }
+  }
+  if (range.truncated) out.isTruncated = true;
+  return out;
+}
+
 export async function blobGet(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
   const account = readAccount(args, ctx);
   const ids = readIds(args, ctx, deps.limits.maxObjectsInGet);
@@ -63,42 +87,23 @@ export async function blobGet(deps: MailMethodDeps, args: JsonObject, ctx: Metho
   const length = optInt(args, 'length', { min: 0 });
   const wantsData = properties.some((p) => DATA_PROPERTIES.includes(p));
 
-  const found: Array<{ id: string; source: BlobSource; range: Range }> = [];
+  // One blob at a time: a decoded MIME part is held only while its entry is built.
+  const budget = deps.limits.maxSizeUpload;
+  let dataBytes = 0;
+  const list: JsonObject[] = [];
   const notFound: string[] = [];
   for (const id of ids) {
     const source = await openBlob(deps.store, account.name, id);
-    if (source === null) notFound.push(id);
-    else found.push({ id, source, range: selection(source.size, offset, length) });
-  }
-  if (wantsData) {
-    const total = found.reduce((n, f) => n + (f.range.end - f.range.start), 0);
-    const budget = deps.limits.maxSizeUpload;
-    if (total > budget) throw new MethodError('requestTooLarge', `the selected data is ${total} octets; one Blob/get returns at most ${budget}`);
-  }
-
-  const list: JsonObject[] = [];
-  for (const { id, source, range } of found) {
-    const out: Record<string, Json> = { id };
-    const bytes = wantsData ? await readRange(source, range) : undefined;
-    const text = bytes === undefined ? null : asText(bytes);
-    for (const p of properties) {
-      if (p === 'size') out.size = source.size;
-      else if (p === 'data:asBase64') out[p] = bytes!.toString('base64');
-      else if (p === 'data:asText' || p === 'data') {
-        // "data" selects data:asText for valid UTF-8 and data:asBase64 otherwise.
-        if (text !== null) out['data:asText'] = text;
-        else {
-          if (p === 'data:asText') out['data:asText'] = null;
-          else out['data:asBase64'] = bytes!.toString('base64');
-          out.isEncodingProblem = true;
-        }
-      } else {
-        const algorithm = p.slice('digest:'.length) as (typeof BLOB_DIGEST_ALGORITHMS)[number];
-        out[p] = await digest(source, range, NODE_HASH[algorithm]);
-      }
+    if (source === null) {
+      notFound.push(id);
+      continue;
     }
-    if (range.truncated) out.isTruncated = true;
-    list.push(out);
+    const range = selection(source.size, offset, length);
+    if (wantsData) {
+      dataBytes += range.end - range.start;
+      if (dataBytes > budget) throw new MethodError('requestTooLarge', `the selected data is over ${budget} octets; one Blob/get returns at most that`);
+    }
+    list.push(await entry(id, source, range, properties, wantsData));
   }
   return [['Blob/get', { accountId: account.id, list, notFound }]];
 }

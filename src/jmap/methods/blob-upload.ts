@@ -61,6 +61,8 @@ async function piece(deps: MailMethodDeps, account: string, ctx: MethodContext, 
       properties: [`${at}/offset`, `${at}/length`],
     });
   }
+  // Keep only the selected octets of a decoded part, not the whole part, until the blob is written.
+  if (source.resident) return { bytes: Buffer.from(await source.read(offset, end)) };
   return { source, start: offset, end };
 }
 
@@ -75,11 +77,16 @@ async function createOne(deps: MailMethodDeps, account: string, ctx: MethodConte
   if (raw.data.length > BLOB_MAX_DATA_SOURCES) {
     throw setError('tooLarge', `at most ${BLOB_MAX_DATA_SOURCES} data sources per blob (maxDataSources)`, { properties: ['data'] });
   }
-  const pieces: Piece[] = [];
-  for (const [i, source] of raw.data.entries()) pieces.push(await piece(deps, account, ctx, source, `data/${i}`));
   const max = deps.limits.maxSizeUpload;
-  const total = pieces.reduce((n, p) => n + sizeOf(p), 0);
-  if (total > max) throw setError('tooLarge', `the blob would be ${total} octets; maxSizeBlobSet is ${max}`);
+  const pieces: Piece[] = [];
+  let total = 0;
+  for (const [i, source] of raw.data.entries()) {
+    const p = await piece(deps, account, ctx, source, `data/${i}`);
+    // Counted as they are resolved, so the octets held for a creation never pass maxSizeBlobSet.
+    total += sizeOf(p);
+    if (total > max) throw setError('tooLarge', `the blob would be over ${max} octets (maxSizeBlobSet)`);
+    pieces.push(p);
+  }
 
   const message = deps.spool.message(max);
   try {
