@@ -24,6 +24,7 @@ import type { JmapRequest, JmapResponse, JsonObject } from '../../src/jmap/core/
 import { MemoryEventBus } from '../../src/events/memory-bus.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import type { MailStore } from '../../src/store/types.js';
+import { SpoolDir } from '../../src/store/index.js';
 import { createLogger, silentLogger } from '../../src/log/logger.js';
 import type { Principal } from '../../src/auth/types.js';
 import { InvariantViolation, check, show } from '../support/invariant.js';
@@ -72,7 +73,9 @@ let generation = 0;
 async function open(dir: string): Promise<Live> {
   const bus = new MemoryEventBus(silentLogger());
   const store = await openSqliteStore({ dataDir: dir, events: bus, logger: silentLogger() });
-  const app = new JmapApp({ store, events: bus, logger, limits: DEFAULT_LIMITS, hostname: 'tessera.fuzz' });
+  const spool = new SpoolDir(join(dir, 'spool'));
+  await spool.prepare();
+  const app = new JmapApp({ store, events: bus, logger, limits: DEFAULT_LIMITS, hostname: 'tessera.fuzz', spool });
   return { store, bus, app, dir };
 }
 

@@ -27,6 +27,8 @@ import { withArguments } from './methods/schemas.js';
 import { pushSubscriptionMethods } from './methods/push-subscription.js';
 import { DEFAULT_WEBPUSH_SETTINGS, WebPushService, type WebPushSettings, type WebPushTiming } from './push/webpush/service.js';
 import type { PushCredentialBinding } from '../store/types.js';
+import { blobMethods } from './methods/blob.js';
+import type { SpoolDir } from '../store/index.js';
 
 export interface JmapAppOptions {
   store: MailStore;
@@ -41,6 +43,8 @@ export interface JmapAppOptions {
   isRevoked?: (principal: Principal) => Promise<boolean>;
   /** Tests shorten the push delays. */
   webPushTiming?: Partial<WebPushTiming>;
+  /** The upload spool (Blob/upload builds blobs there too). */
+  spool: SpoolDir;
 }
 
 /** Store setting keys published as 'Setting:<key>' that are JMAP data types of their own. */
@@ -71,6 +75,7 @@ export class JmapApp implements JmapBackend {
       limits: options.limits,
       logger: options.logger,
       hostname: options.hostname,
+      spool: options.spool,
       ...(options.delivery ? { delivery: options.delivery } : {}),
     };
     const methods: Array<[string, MethodDefinition]> = [
@@ -82,6 +87,7 @@ export class JmapApp implements JmapBackend {
       ...identityMethods(deps),
       ...vacationMethods(deps),
       ...quotaMethods(deps),
+      ...blobMethods(deps),
       ...(options.delivery ? submissionMethods(deps) : []),
       ...pushSubscriptionMethods(this.webPush, deps),
     ];

@@ -68,3 +68,25 @@ export function coreCapability(limits: CoreLimits): Record<string, unknown> {
     collationAlgorithms: [...COLLATION_ALGORITHMS],
   };
 }
+
+/** RFC 9404: Blob/upload, Blob/get, Blob/lookup. */
+export const CAP_BLOB = 'urn:ietf:params:jmap:blob';
+/** RFC 9404 §4.1: servers MUST allow at least 64 DataSourceObjects per creation. */
+export const BLOB_MAX_DATA_SOURCES = 64;
+/** Blob/get `digest:<algorithm>` names (RFC 3230 registry, lowercased), preferred first. */
+export const BLOB_DIGEST_ALGORITHMS = ['sha-256', 'sha'] as const;
+/** Types Blob/lookup searches; all three belong to urn:ietf:params:jmap:mail. */
+export const BLOB_LOOKUP_TYPES = ['Mailbox', 'Thread', 'Email'] as const;
+
+/**
+ * The account capability of RFC 9404 §3. A Blob/upload may build a blob as large as an HTTP upload
+ * may be (the draft's advice), and no larger.
+ */
+export function blobCapability(limits: CoreLimits): Record<string, unknown> {
+  return {
+    maxSizeBlobSet: limits.maxSizeUpload,
+    maxDataSources: BLOB_MAX_DATA_SOURCES,
+    supportedTypeNames: [...BLOB_LOOKUP_TYPES],
+    supportedDigestAlgorithms: [...BLOB_DIGEST_ALGORITHMS],
+  };
+}

@@ -62,7 +62,9 @@ export type MethodErrorType =
   | 'unsupportedFilter'
   | 'tooManyChanges'
   | 'fromAccountNotFound'
-  | 'fromAccountNotSupportedByMethod';
+  | 'fromAccountNotSupportedByMethod'
+  /** RFC 9404 §4.3: a Blob/lookup type name unknown, or its capability not in `using`. */
+  | 'unknownDataType';
 
 /** Thrown by a method handler; the dispatcher turns it into `["error", {type, description}, callId]`. */
 export class MethodError extends Error {

@@ -69,7 +69,9 @@ export interface JmapServer extends ProtocolServer {
 export function createJmapServer(deps: JmapDeps, config: JmapConfig): JmapServer {
   const limits = limitsFromConfig(config);
   const logger = deps.logger.child({ protocol: 'jmap' });
+  const spool = new SpoolDir(deps.spoolDir);
   const app = new JmapApp({
+    spool,
     store: deps.store,
     events: deps.events,
     logger,
@@ -81,7 +83,6 @@ export function createJmapServer(deps: JmapDeps, config: JmapConfig): JmapServer
     ...(deps.webPushTiming ? { webPushTiming: deps.webPushTiming } : {}),
   });
   const strategies = buildStrategies(config, deps.auth, deps.users, logger);
-  const spool = new SpoolDir(deps.spoolDir);
   const http = new JmapHttpServer({
     backend: app,
     strategies,

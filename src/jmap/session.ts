@@ -6,6 +6,7 @@ import type { JsonObject } from './core/types.js';
 import {
   CAP_CORE, CAP_MAIL, CAP_QUOTA, CAP_SUBMISSION, CAP_VACATION, CAP_WEBSOCKET, coreCapability, type CoreLimits,
 } from './capabilities.js';
+import { blobCapability, CAP_BLOB } from './capabilities.js';
 import { EMAIL_SORT_OPTIONS } from './mail/query-filter.js';
 import { PATHS } from './http/paths.js';
 import { jmapAccountId } from './account-id.js';
@@ -31,6 +32,7 @@ function sessionBody(user: string, baseUrl: string, options: SessionOptions): Js
     },
     [CAP_VACATION]: {},
     [CAP_QUOTA]: {},
+    [CAP_BLOB]: blobCapability(options.limits) as JsonObject,
   };
   if (options.submission) accountCapabilities[CAP_SUBMISSION] = { maxDelayedSend: 0, submissionExtensions: {} };
   const capabilities: JsonObject = {
@@ -39,6 +41,7 @@ function sessionBody(user: string, baseUrl: string, options: SessionOptions): Js
     [CAP_VACATION]: {},
     [CAP_QUOTA]: {},
     [CAP_WEBSOCKET]: { url: `${wsBase}${PATHS.websocket}`, supportsPush: true },
+    [CAP_BLOB]: {},
   };
   if (options.submission) capabilities[CAP_SUBMISSION] = {};
   // The account is named by its opaque id (RFC 8620 §1.2 charset); `name` is the user name.
@@ -69,6 +72,7 @@ export function buildSession(user: string, baseUrl: string, options: SessionOpti
 /** Capabilities a client may list in `using`. */
 export function supportedCapabilities(submission: boolean): Set<string> {
   const caps = [CAP_CORE, CAP_MAIL, CAP_VACATION, CAP_QUOTA, CAP_WEBSOCKET];
+  caps.push(CAP_BLOB);
   if (submission) caps.push(CAP_SUBMISSION);
   return new Set(caps);
 }

@@ -4,6 +4,9 @@
 // It yields the instant, the zone offset the header was written in (JMAP sentAt keeps it), and the
 // calendar day the header names (IMAP SENT* compare that day, "disregarding time and timezone").
 
+import type { RawHeader } from './types.js';
+import { headerValue } from './headers.js';
+
 export interface MessageDate {
   /** The instant (UTC). */
   instant: Date;
@@ -76,4 +79,14 @@ export function formatWithOffset(d: MessageDate): string {
   const sign = d.offsetMinutes < 0 ? '-' : '+';
   const abs = Math.abs(d.offsetMinutes);
   return `${local}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}
+
+/**
+ * The date-time of the most recent Received field (the topmost: each relay prepends its own), the
+ * part after its last ";" (RFC 5321 §4.4); null without a Received field or a readable date there.
+ */
+export function latestReceivedDate(headers: RawHeader[]): Date | null {
+  const received = headerValue(headers, 'Received');
+  const semi = received === null ? -1 : received.lastIndexOf(';');
+  return semi < 0 ? null : (parseMessageDate(received!.slice(semi + 1))?.instant ?? null);
 }

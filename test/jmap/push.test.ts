@@ -6,6 +6,7 @@ import { EventSource } from 'eventsource';
 import WebSocket from 'ws';
 import { accountIdOf, message, startHarness, USING, type Harness } from './harness.js';
 import { withDeadline } from '../support/wait.js';
+import { connectEventSource } from '../support/eventsource.js';
 
 const ALICE = 'alice@example.com';
 let h: Harness;
@@ -24,15 +25,8 @@ after(() => h.close());
 
 
 test('EventSource receives a state event when mail arrives, and closes after it with closeafter=state', async () => {
-  const auth = h.basic(ALICE);
-  const es = new EventSource(`${h.url}/eventSource?types=Email,Mailbox&closeafter=state&ping=0`, {
-    fetch: (url, init) => fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), Authorization: auth } }),
-  });
+  const es = await connectEventSource(`${h.url}/eventSource?types=Email,Mailbox&closeafter=state&ping=0`, h.basic(ALICE));
   try {
-    await withDeadline(new Promise<void>((resolve, reject) => {
-      es.onopen = () => resolve();
-      es.onerror = (e) => reject(new Error(`eventsource error ${String(e.message)}`));
-    }), 5000, 'open');
     const got = new Promise<Record<string, any>>((resolve) => es.addEventListener('state', (ev) => resolve(JSON.parse(ev.data))));
     const before = await h.store.getStates(ALICE);
     await h.store.append(ALICE, { mailboxIds: [inbox], bytes: message({ subject: 'pushed' }) }, { delivery: true });

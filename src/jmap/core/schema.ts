@@ -52,6 +52,11 @@ const DESCRIPTION: Record<ArgumentType, string> = {
   'object[]': 'a list of objects',
 };
 
+/** RFC 8620 §1.4 UTCDate: an RFC 3339 date-time in UTC, "Z" and upper case, a real instant. */
+export function isUtcDate(v: Json): v is string {
+  return typeof v === 'string' && UTC_DATE.test(v) && !Number.isNaN(Date.parse(v));
+}
+
 function isInt(v: Json): v is number {
   return typeof v === 'number' && Number.isInteger(v) && Math.abs(v) <= INT_MAX;
 }
@@ -76,7 +81,7 @@ function matches(type: ArgumentType, v: Json): boolean {
     case 'PositiveInt':
       return isInt(v) && v >= 1;
     case 'UTCDate':
-      return typeof v === 'string' && UTC_DATE.test(v) && !Number.isNaN(Date.parse(v));
+      return isUtcDate(v);
     case 'Id[]':
       return Array.isArray(v) && v.every(isId);
     case 'String[]':

@@ -3,6 +3,7 @@
 import { MethodError } from '../errors.js';
 import { isJsonObject, type Json, type JsonObject, type MethodContext } from '../core/types.js';
 import type { JmapAccount } from '../account-id.js';
+import { isUtcDate } from '../core/schema.js';
 
 export function invalid(why: string): MethodError {
   return new MethodError('invalidArguments', why);
@@ -89,12 +90,14 @@ export function utcDate(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** A UTCDate argument (RFC 8620 §1.4: "Z", no other offset), or undefined when absent or null. */
 export function parseUtcDate(v: Json | undefined, name: string): Date | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(v)) {
-    throw invalid(`"${name}" must be an RFC 3339 date`);
-  }
-  const d = new Date(v);
-  if (Number.isNaN(d.getTime())) throw invalid(`"${name}" is not a valid date`);
-  return d;
+  if (!isUtcDate(v)) throw invalid(`"${name}" must be a UTCDate (RFC 3339, in UTC with "Z")`);
+  return new Date(v);
+}
+
+/** No lone surrogate: JSON can spell one ("\ud800") but UTF-8 cannot hold it (it would become U+FFFD). */
+export function isWellFormedUnicode(s: string): boolean {
+  return !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s);
 }

@@ -1,5 +1,5 @@
 // Foo/changes for the types whose change log the store keeps (Mailbox, Email, Thread), and the
-// shared "nothing changed or cannot say" answer for types without a log (Identity, Quota…).
+// shared "nothing changed or cannot say" answer for types without a log (EmailSubmission).
 import { MethodError } from '../errors.js';
 import type { JsonObject, MethodContext, MethodOutput } from '../core/types.js';
 import { readAccount, invalid, optBool, optInt } from './args.js';

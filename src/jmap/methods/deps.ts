@@ -3,6 +3,7 @@ import type { Logger } from '../../log/logger.js';
 import type { MailStore } from '../../store/types.js';
 import type { DeliveryService } from '../../core/delivery.js';
 import type { CoreLimits } from '../capabilities.js';
+import type { SpoolDir } from '../../store/index.js';
 
 export interface MailMethodDeps {
   store: MailStore;
@@ -12,4 +13,6 @@ export interface MailMethodDeps {
   delivery?: DeliveryService;
   /** Host name for Message-IDs of composed mail and trace headers. */
   hostname: string;
+  /** Where Blob/upload builds a blob before the store takes it (the upload spool). */
+  spool: SpoolDir;
 }

@@ -7,6 +7,8 @@ import type { EmailMeta, EmailUpdate, MessageSource, SetPatch } from '../../stor
 import { NoSuchBlobError } from '../../store/errors.js';
 import { parsePartBlobId } from '../mail/blob-ids.js';
 import { parseMessage } from '../../mime/parse.js';
+import { parseHeaderBlock } from '../../mime/headers.js';
+import { latestReceivedDate } from '../../mime/date.js';
 import { readAccount, invalid, optBool, optInt, optObject, parseUtcDate, readIds, readProperties, resolveId } from './args.js';
 import { batchStep, createAll, orNull, runSet, storeState } from './set-engine.js';
 import type { SetPropertyRules } from './set-properties.js';
@@ -198,6 +200,9 @@ export async function emailSet(deps: MailMethodDeps, args: JsonObject, ctx: Meth
 
 const IMPORT_RULES: SetPropertyRules = { serverSet: [], immutable: [], mutable: ['blobId', 'mailboxIds', 'keywords', 'receivedAt'] };
 
+/** Bytes of a message read to find its Received fields (a header block longer than this is not searched further). */
+const HEADER_PEEK = 64 * 1024;
+
 /** Email/import (RFC 8621 §4.8): creation only, from uploaded blobs. */
 async function importEmails(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
   const account = readAccount(args, ctx);
@@ -225,16 +230,27 @@ async function importEmails(deps: MailMethodDeps, args: JsonObject, ctx: MethodC
       }
       return { blobId: raw.blobId, mailboxIds, keywords, receivedAt };
     },
-    commit: async ({ blobId, mailboxIds, keywords, receivedAt }: { blobId: string; mailboxIds: string[]; keywords: string[]; receivedAt: Date | undefined }) => {
+    commit: async ({ blobId, mailboxIds, keywords, receivedAt: given }: { blobId: string; mailboxIds: string[]; keywords: string[]; receivedAt: Date | undefined }) => {
       const notFound = (): Error => setError('blobNotFound', `blob ${blobId} not found`, { notFound: [blobId] });
       // An upload or a whole message is imported from its blob file (the store reads it back within
       // its memory budget); only a part of a message is decoded here first.
+      let receivedAt = given;
       let bytes: MessageSource;
-      if (parsePartBlobId(blobId) === undefined) bytes = { storedBlob: blobId };
-      else {
+      let head: Buffer | null;
+      if (parsePartBlobId(blobId) === undefined) {
+        bytes = { storedBlob: blobId };
+        head = receivedAt === undefined ? await deps.store.readBlob(account.name, blobId, { start: 0, end: HEADER_PEEK }) : null;
+        if (receivedAt === undefined && head === null) throw notFound();
+      } else {
         const part = await readAnyBlob(deps.store, account.name, blobId);
         if (part === null) throw notFound();
         bytes = part;
+        head = part.subarray(0, HEADER_PEEK);
+      }
+      // RFC 8621 §4.8: receivedAt defaults to the time of the most recent Received header, else now.
+      if (receivedAt === undefined && head !== null) {
+        const bin = head.toString('latin1');
+        receivedAt = latestReceivedDate(parseHeaderBlock(bin, 0, bin.length).headers) ?? undefined;
       }
       try {
         return await appendCreated(deps, account.name, { mailboxIds, keywords, bytes, receivedAt });

@@ -9,7 +9,7 @@ import { readAccount, pick, readIds, readProperties } from './args.js';
 import { checkedEachStep, eachStep, runSet } from './set-engine.js';
 import type { PropertyErrors, SetPropertyRules } from './set-properties.js';
 import { readSetRequest } from './set-request.js';
-import { stateOnlyChanges } from './changes.js';
+import { identityChanges, stampEdits, type IdentityEdits, type IdentityLog } from './identity-log.js';
 import { defineMethod, type MailHandler } from './define.js';
 import type { MailMethodDeps } from './deps.js';
 import { readSetting, SETTING_IDENTITY, writeSetting } from './settings.js';
@@ -28,7 +28,7 @@ export interface IdentityRecord {
 const PROPERTIES = ['id', 'name', 'email', 'replyTo', 'bcc', 'textSignature', 'htmlSignature', 'mayDelete'];
 export const DEFAULT_IDENTITY_ID = 'default';
 
-interface Stored {
+interface Stored extends IdentityLog {
   /** Overrides of the built-in identity plus added ones. */
   identities: IdentityRecord[];
 }
@@ -37,11 +37,12 @@ function builtIn(account: string): IdentityRecord {
   return { id: DEFAULT_IDENTITY_ID, name: '', email: account, replyTo: null, bcc: null, textSignature: '', htmlSignature: '' };
 }
 
-export async function listIdentities(deps: MailMethodDeps, account: string): Promise<{ list: IdentityRecord[]; state: string }> {
+export async function listIdentities(deps: MailMethodDeps, account: string): Promise<{ list: IdentityRecord[]; state: string; stored: Stored; written: boolean }> {
   const { value, state } = await readSetting<Stored>(deps.store, account, SETTING_IDENTITY, { identities: [] });
   const list = [...value.identities];
   if (!list.some((i) => i.id === DEFAULT_IDENTITY_ID)) list.unshift(builtIn(account));
-  return { list, state };
+  // State '0' is the setting never written (SettingsStore.getSetting).
+  return { list, state, stored: value, written: state !== '0' };
 }
 
 function toJmap(i: IdentityRecord): Record<string, Json> {
@@ -109,8 +110,10 @@ function applyProps(target: IdentityRecord, props: JsonObject, account: string, 
 async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
   const request = readSetRequest(args, ctx, deps.limits.maxObjectsInSet);
   const account = request.account;
-  const { list, state: oldState } = await listIdentities(deps, account.name);
+  const { list, state: oldState, stored, written } = await listIdentities(deps, account.name);
   const next = list.map((i) => ({ ...i }));
+  // What this call changed, for the change log (an identity created and destroyed here never existed).
+  const edits: IdentityEdits = { created: new Set(), updated: new Set(), destroyed: new Set() };
   const out = await runSet(request, ctx, {
     rules: RULES,
     oldState,
@@ -127,6 +130,7 @@ async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
       },
       commit: async (rec: IdentityRecord) => {
         next.push(rec);
+        edits.created.add(rec.id);
         return { id: rec.id, mayDelete: true };
       },
     },
@@ -139,8 +143,9 @@ async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
         applyProps(changed, patch, account.name, errors);
         return { rec, changed };
       },
-      async (_id, { rec, changed }) => {
+      async (id, { rec, changed }) => {
         Object.assign(rec, changed);
+        if (!edits.created.has(id)) edits.updated.add(id);
         return null;
       },
     ),
@@ -149,8 +154,14 @@ async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
       if (idx < 0) throw setError('notFound');
       if (id === DEFAULT_IDENTITY_ID) throw setError('forbidden', 'the built-in identity cannot be deleted');
       next.splice(idx, 1);
+      if (!edits.created.delete(id)) edits.destroyed.add(id);
+      edits.updated.delete(id);
     }),
-    newState: async (changed) => (changed ? writeSetting(deps.store, account.name, SETTING_IDENTITY, { identities: next }, oldState) : oldState),
+    newState: async (changed) => {
+      if (!changed) return oldState;
+      const value = (state: string): Stored => ({ identities: next, ...stampEdits(stored, oldState, written, edits, Number(state)) });
+      return writeSetting(deps.store, account.name, SETTING_IDENTITY, value, oldState);
+    },
   });
   return [['Identity/set', out]];
 }
@@ -162,8 +173,8 @@ export function identityMethods(deps: MailMethodDeps): Array<[string, MethodDefi
     [
       'Identity/changes',
       def(async (d, a, c) => {
-        const account = readAccount(a, c);
-        return stateOnlyChanges('Identity/changes', account, a.sinceState, (await listIdentities(d, account.name)).state);
+        const { list, state, stored, written } = await listIdentities(d, readAccount(a, c).name);
+        return identityChanges(a, c, { ids: list.map((i) => i.id), log: stored, state, stored: written });
       }),
     ],
     ['Identity/set', def(set)],

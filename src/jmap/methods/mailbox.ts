@@ -3,7 +3,7 @@ import { CAP_MAIL } from '../capabilities.js';
 import { MethodError, setError } from '../errors.js';
 import { isJsonObject, type Json, type JsonObject, type MethodContext, type MethodDefinition, type MethodOutput } from '../core/types.js';
 import type { Mailbox, MailboxRole, MailboxUpdate } from '../../store/types.js';
-import { readAccount, optBool, pick, readIds, readProperties, resolveId } from './args.js';
+import { isWellFormedUnicode, readAccount, optBool, pick, readIds, readProperties, resolveId } from './args.js';
 import { checkedEachStep, eachStep, runSet, storeState } from './set-engine.js';
 import type { PropertyErrors, SetPropertyRules } from './set-properties.js';
 import { readSetRequest } from './set-request.js';
@@ -11,6 +11,7 @@ import { storeChanges, stateOnlyQueryChanges } from './changes.js';
 import { setFailureFrom } from './store-errors.js';
 import { defineMethod, type MailHandler } from './define.js';
 import { applyWindow, queryResponse, readLimit } from './window.js';
+import { compileFilter, compileSort, type Predicate } from './object-query.js';
 import type { MailMethodDeps } from './deps.js';
 
 const PROPERTIES = [
@@ -63,20 +64,10 @@ async function get(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
   return [['Mailbox/get', { accountId: account.id, state, list, notFound }]];
 }
 
-type MailboxFilter = (m: Mailbox) => boolean;
+type MailboxFilter = Predicate<Mailbox>;
 
-function compileFilter(f: Json | undefined): MailboxFilter {
-  if (f === undefined || f === null) return () => true;
-  if (!isJsonObject(f)) throw new MethodError('unsupportedFilter', 'filter must be an object');
-  if ('operator' in f) {
-    const conds = f.conditions;
-    if (!Array.isArray(conds)) throw new MethodError('unsupportedFilter', 'conditions must be a list');
-    const parts = conds.map(compileFilter);
-    if (f.operator === 'AND') return (m) => parts.every((p) => p(m));
-    if (f.operator === 'OR') return (m) => parts.some((p) => p(m));
-    if (f.operator === 'NOT') return (m) => !parts.some((p) => p(m));
-    throw new MethodError('unsupportedFilter', `unknown operator ${String(f.operator)}`);
-  }
+/** One Mailbox FilterCondition (RFC 8621 §2.3). */
+function mailboxCondition(f: JsonObject): MailboxFilter {
   const tests: MailboxFilter[] = [];
   for (const [k, v] of Object.entries(f)) {
     switch (k) {
@@ -103,24 +94,10 @@ function compileFilter(f: Json | undefined): MailboxFilter {
   return (m) => tests.every((t) => t(m));
 }
 
-function compileSort(sort: Json | undefined): (a: Mailbox, b: Mailbox) => number {
-  const list = sort === undefined || sort === null ? [] : sort;
-  if (!Array.isArray(list)) throw new MethodError('unsupportedSort', 'sort must be a list');
-  const cmps = list.map((c) => {
-    if (!isJsonObject(c)) throw new MethodError('unsupportedSort', 'bad comparator');
-    const dir = c.isAscending === false ? -1 : 1;
-    if (c.property === 'sortOrder') return (a: Mailbox, b: Mailbox) => dir * (a.sortOrder - b.sortOrder);
-    if (c.property === 'name') return (a: Mailbox, b: Mailbox) => dir * a.name.localeCompare(b.name);
-    throw new MethodError('unsupportedSort', `cannot sort mailboxes by ${String(c.property)}`);
-  });
-  return (a, b) => {
-    for (const c of cmps) {
-      const r = c(a, b);
-      if (r !== 0) return r;
-    }
-    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-  };
-}
+const MAILBOX_SORT: Record<string, (a: Mailbox, b: Mailbox) => number> = {
+  sortOrder: (a, b) => a.sortOrder - b.sortOrder,
+  name: (a, b) => a.name.localeCompare(b.name),
+};
 
 /** Depth-first order: each parent directly followed by its children, siblings in sort order. */
 function asTree(sorted: Mailbox[], all: Mailbox[], filterAsTree: boolean, keep: MailboxFilter): Mailbox[] {
@@ -146,8 +123,8 @@ function asTree(sorted: Mailbox[], all: Mailbox[], filterAsTree: boolean, keep: 
 
 async function query(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
   const account = readAccount(args, ctx);
-  const filter = compileFilter(args.filter);
-  const cmp = compileSort(args.sort);
+  const filter = compileFilter(args.filter, mailboxCondition);
+  const cmp = compileSort(args.sort, MAILBOX_SORT, 'mailboxes');
   const sortAsTree = optBool(args, 'sortAsTree', false);
   const filterAsTree = optBool(args, 'filterAsTree', false);
   const state = (await deps.store.getStates(account.name)).Mailbox;
@@ -163,7 +140,7 @@ async function query(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext)
 async function queryChanges(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
   const account = readAccount(args, ctx);
   const state = (await deps.store.getStates(account.name)).Mailbox;
-  const total = async (): Promise<number> => (await deps.store.listMailboxes(account.name)).filter(compileFilter(args.filter)).length;
+  const total = async (): Promise<number> => (await deps.store.listMailboxes(account.name)).filter(compileFilter(args.filter, mailboxCondition)).length;
   return stateOnlyQueryChanges('Mailbox/queryChanges', account, args, state, total);
 }
 
@@ -187,7 +164,7 @@ const RULES: SetPropertyRules = {
  * surrogate (JSON can spell one, "\ud800", but UTF-8 cannot hold it, so it would be stored as U+FFFD).
  */
 function isNetUnicode(name: string): boolean {
-  return !/[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(name);
+  return !/[\u0000-\u001f\u007f-\u009f]/.test(name) && isWellFormedUnicode(name);
 }
 
 /** Reads the writable properties of a create or a checked patch, recording every bad value in errors. */

@@ -93,6 +93,12 @@ export const METHOD_ARGUMENTS: Readonly<Record<string, ArgumentSchema>> = {
   /** RFC 8620 §7.2.1–7.2.2: no accountId, no ifInState. */
   'PushSubscription/get': { ids: opt('Id[]'), properties: opt('String[]') },
   'PushSubscription/set': { create: opt('object'), update: opt('object'), destroy: opt('Id[]') },
+  /** RFC 8620 §6.3 */
+  'Blob/copy': { fromAccountId: req('Id'), ...ACCOUNT, blobIds: req('Id[]') },
+  /** RFC 9404 §4.1–4.3 */
+  'Blob/upload': { ...ACCOUNT, create: opt('object') },
+  'Blob/get': { ...GET, offset: opt('UnsignedInt'), length: opt('UnsignedInt') },
+  'Blob/lookup': { ...ACCOUNT, typeNames: req('String[]'), ids: req('Id[]') },
 };
 
 /** The definition with its argument schema; a method missing from METHOD_ARGUMENTS is a programming error. */

@@ -22,4 +22,8 @@ export interface BlobStore {
    * so one account never reads another's data.
    */
   readBlob(account: string, blobId: string, range?: ByteRange): Promise<Buffer | null>;
+  /** Size of a blob the account may read (as readBlob decides), without reading it; null otherwise. */
+  blobSize(account: string, blobId: string): Promise<number | null>;
+  /** Ids of the account's emails whose message is the blob `blobId` (JMAP Blob/lookup). */
+  emailsWithBlob(account: string, blobId: string): Promise<string[]>;
 }

@@ -5,6 +5,11 @@ export interface QuotaUsage {
   storage: { used: number; limit: number };
   /** Emails / limit (0 = unlimited). */
   messages: { used: number; limit: number };
+  /**
+   * The Quota state (AccountStates.Quota) at which the limits last changed; a later Quota state is a
+   * change of usage only. The default limits come from configuration and are taken as unchanged.
+   */
+  limitsState: string;
 }
 
 export interface QuotaLimits {

@@ -7,8 +7,14 @@ export interface SettingValue {
   state: string;
 }
 
+export type SettingInput = JsonValue | null | ((newState: string) => JsonValue | null);
+
 export interface SettingsStore {
   getSetting(account: string, key: string): Promise<SettingValue>;
-  /** Throws StateMismatchError when ifInState is given and differs. Returns the new state. */
-  setSetting(account: string, key: string, value: JsonValue | null, options?: WriteOptions & { ifInState?: string }): Promise<string>;
+  /**
+   * Throws StateMismatchError when ifInState is given and differs. Returns the new state. A function
+   * value is called with the new state inside the write, so a value may stamp its parts with the
+   * state they changed at (a change log of the objects in it, for JMAP /changes).
+   */
+  setSetting(account: string, key: string, value: SettingInput, options?: WriteOptions & { ifInState?: string }): Promise<string>;
 }

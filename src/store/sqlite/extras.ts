@@ -12,6 +12,7 @@ import type {
   QuotaLimits,
   QuotaUsage,
   SettingValue,
+  SettingInput,
   UploadedBlob,
   WriteOptions,
 } from '../types.js';
@@ -32,18 +33,33 @@ function acc(ctx: Ctx, account: string): number {
 }
 
 export function getQuota(ctx: Ctx, account: string): QuotaUsage {
-  const q = quotaLimits(ctx, acc(ctx, account));
-  return { storage: { used: q.usedStorage, limit: q.storage }, messages: { used: q.usedMessages, limit: q.messages } };
+  const accId = acc(ctx, account);
+  const q = quotaLimits(ctx, accId);
+  const set = sql(ctx, 'SELECT modseq FROM quota_limit_state WHERE account_id = ?').get(accId) as { modseq: number } | undefined;
+  // Limits overridden before this was recorded: when is unknown, so say "now" (older states get
+  // cannotCalculateChanges, never a wrong answer).
+  const a = sql(ctx, 'SELECT quota_storage, quota_messages, quota_state FROM account WHERE id = ?').get(accId) as {
+    quota_storage: number | null;
+    quota_messages: number | null;
+    quota_state: number;
+  };
+  const limitsState = set?.modseq ?? (a.quota_storage !== null || a.quota_messages !== null ? a.quota_state : 0);
+  return { storage: { used: q.usedStorage, limit: q.storage }, messages: { used: q.usedMessages, limit: q.messages }, limitsState: String(limitsState) };
 }
 
-export function setQuota(ctx: Ctx, account: string, limits: QuotaLimits | null): void {
+export async function setQuota(ctx: Ctx, account: string, limits: QuotaLimits | null): Promise<void> {
   const accId = acc(ctx, account);
   if (limits && (limits.storage < 0 || limits.messages < 0)) throw new InvalidArgumentError('quota limits must be >= 0');
+  // Published like any other state change, so push clients see a Quota change when limits change.
+  const batch = new ChangeBatch(account, accId, undefined);
   writeTx(ctx, () => {
     const modseq = allocModseq(ctx, accId);
     sql(ctx, 'UPDATE account SET quota_storage = ?, quota_messages = ?, quota_state = ? WHERE id = ?')
       .run(limits ? limits.storage : null, limits ? limits.messages : null, modseq, accId);
+    sql(ctx, 'INSERT OR REPLACE INTO quota_limit_state (account_id, modseq) VALUES (?, ?)').run(accId, modseq);
+    batch.state('quota_state', modseq);
   });
+  await publishAll(ctx, batch.events(ctx));
 }
 
 export async function uploadBlob(ctx: Ctx, account: string, bytes: Buffer | SpooledMessage, type: string): Promise<UploadedBlob> {
@@ -71,6 +87,19 @@ export async function readBlob(ctx: Ctx, account: string, blobId: string, range?
   return ctx.blobs.read(blobId, range);
 }
 
+export function blobSize(ctx: Ctx, account: string, blobId: string): number | null {
+  const accId = accountId(ctx, account);
+  if (accId === null || !BlobFiles.isBlobId(blobId)) return null;
+  return readableBlobSize(ctx, accId, blobId) ?? null;
+}
+
+export function emailsWithBlob(ctx: Ctx, account: string, blobId: string): string[] {
+  const accId = accountId(ctx, account);
+  if (accId === null || !BlobFiles.isBlobId(blobId)) return [];
+  const rows = sql(ctx, 'SELECT id FROM email WHERE account_id = ? AND blob = ? ORDER BY id').all(accId, blobId) as { id: number }[];
+  return rows.map((r) => encodeId('e', r.id));
+}
+
 export function getSetting(ctx: Ctx, account: string, key: string): SettingValue {
   const accId = acc(ctx, account);
   const row = sql(ctx, 'SELECT value, state FROM setting WHERE account_id = ? AND key = ?').get(accId, key) as
@@ -84,7 +113,7 @@ export async function setSetting(
   ctx: Ctx,
   account: string,
   key: string,
-  value: JsonValue | null,
+  input: SettingInput,
   options?: WriteOptions & { ifInState?: string },
 ): Promise<string> {
   const accId = acc(ctx, account);
@@ -93,6 +122,7 @@ export async function setSetting(
     const current = getSetting(ctx, account, key);
     if (options?.ifInState !== undefined && options.ifInState !== current.state) throw new StateMismatchError(options.ifInState, current.state);
     const modseq = allocModseq(ctx, accId);
+    const value = typeof input === 'function' ? input(String(modseq)) : input;
     sql(ctx, 'INSERT OR REPLACE INTO setting (account_id, key, value, state) VALUES (?, ?, ?, ?)')
       .run(accId, key, value === null ? null : JSON.stringify(value), modseq);
     batch.extraState(`Setting:${key}`, String(modseq));

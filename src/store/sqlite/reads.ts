@@ -22,6 +22,7 @@ import { CannotCalculateChangesError, InvalidArgumentError, NoSuchMailboxError }
 import type { Ctx, EmailRow, MailboxRow } from './context.js';
 import { accountId, keywordState, messageState, readTx, requireMailbox, toMailbox, sql } from './context.js';
 import { decodeId, encodeId } from './ids.js';
+import { classifyChanges, sinceModseq, windowChanges, type ChangeStamp } from '../changes-window.js';
 import { compileCriteria, compileSort, uidSetSql, type FtsMatches, type SqlParam } from './search-sql.js';
 import { toJmapKeywords } from '../keywords.js';
 
@@ -257,12 +258,9 @@ const COUNT_PROPS = ['totalEmails', 'unreadEmails', 'totalThreads', 'unreadThrea
 
 type RawChange = Omit<ChangeItem, 'destroyed'> & { destroyed: number };
 
-interface ChangeItem {
-  id: number;
-  created: number;
-  last: number;
+interface ChangeItem extends ChangeStamp<number> {
+  /** Mailbox: modseq of the last change of its own properties (not its counts). */
   props: number;
-  destroyed: boolean;
 }
 
 export function changes(ctx: Ctx, account: string, type: 'Mailbox' | 'Email' | 'Thread', sinceState: string, maxChanges = 5000): ChangesResult {
@@ -275,9 +273,7 @@ export function changes(ctx: Ctx, account: string, type: 'Mailbox' | 'Email' | '
       changes_floor: number;
       modseq: number;
     };
-    if (!/^(0|[1-9][0-9]{0,15})$/.test(sinceState)) throw new CannotCalculateChangesError(sinceState);
-    const since = Number(sinceState);
-    if (since > a.modseq || since < a.changes_floor) throw new CannotCalculateChangesError(sinceState);
+    const since = sinceModseq(sinceState, a.modseq, a.changes_floor);
     const table = type === 'Mailbox' ? 'mailbox' : type === 'Email' ? 'email' : 'thread';
     const props = type === 'Mailbox' ? 'props_modseq' : 'updated_modseq';
     const live = sql(ctx, `SELECT id, created_modseq AS created, updated_modseq AS last, ${props} AS props, 0 AS destroyed FROM ${table} WHERE account_id = ? AND updated_modseq > ?`)
@@ -287,42 +283,16 @@ export function changes(ctx: Ctx, account: string, type: 'Mailbox' | 'Email' | '
            FROM tombstone WHERE account_id = ? AND type = ? AND destroyed_modseq > ? AND created_modseq <= ?`,
       )
       .all(accId, type, since, since) as RawChange[];
-    let items: ChangeItem[] = [...live, ...dead].map((r) => ({ id: r.id, created: r.created, last: r.last, props: r.props, destroyed: !!r.destroyed }));
-    items.sort((x, y) => x.last - y.last || x.id - y.id);
-    let newState = a.state;
-    let hasMore = false;
-    if (items.length > maxChanges) {
-      hasMore = true;
-      let cut = items[maxChanges - 1]!.last;
-      let taken = items.filter((i) => i.last <= cut);
-      if (taken.length > maxChanges) {
-        const smaller = items.filter((i) => i.last < cut);
-        if (smaller.length) {
-          taken = smaller;
-          cut = smaller[smaller.length - 1]!.last;
-        }
-      }
-      items = taken;
-      newState = cut;
-    }
+    const items: ChangeItem[] = [...live, ...dead].map((r) => ({ id: r.id, created: r.created, last: r.last, props: r.props, destroyed: !!r.destroyed }));
+    const window = windowChanges(items, since, maxChanges, a.state);
     const prefix = type === 'Mailbox' ? 'm' : type === 'Email' ? 'e' : 't';
-    const created: string[] = [];
-    const updated: string[] = [];
-    const destroyed: string[] = [];
-    let onlyCounts = true;
-    for (const i of items) {
-      const id = encodeId(prefix, i.id);
-      if (i.destroyed) destroyed.push(id);
-      else if (i.created > since) created.push(id);
-      else {
-        updated.push(id);
-        if (i.props > since) onlyCounts = false;
-      }
-    }
+    const { created, updated, destroyed } = classifyChanges(window.items, since, (id) => encodeId(prefix, id));
+    // Count-only updates (RFC 8621 §2.2 updatedProperties): no update changed a mailbox's own properties.
+    const onlyCounts = window.items.every((i) => i.destroyed || i.created > since || i.props <= since);
     return {
       oldState: sinceState,
-      newState: String(Math.max(newState, hasMore ? 0 : since)),
-      hasMoreChanges: hasMore,
+      newState: window.newState,
+      hasMoreChanges: window.hasMore,
       created,
       updated,
       destroyed,

@@ -425,6 +425,13 @@ CREATE TABLE IF NOT EXISTS upload (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS upload_blob ON upload(blob);
 
+-- The modseq at which an account's quota limits were last set (setQuota), so JMAP Quota/changes can
+-- tell a change of usage from a change of the limits. No row: never set through setQuota.
+CREATE TABLE IF NOT EXISTS quota_limit_state (
+  account_id INTEGER PRIMARY KEY,
+  modseq INTEGER NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS setting (
   account_id INTEGER NOT NULL,
   key TEXT NOT NULL,

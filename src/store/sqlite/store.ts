@@ -40,6 +40,7 @@ import type {
   Revocation,
   RevocationKind,
   SettingValue,
+  SettingInput,
   SpooledMessage,
   StoreFlagsRequest,
   StoreFlagsResult,
@@ -204,13 +205,19 @@ export class SqliteMailStore implements MailStore {
   readBlob(account: string, blobId: string, range?: ByteRange): Promise<Buffer | null> {
     return this.run(() => extras.readBlob(this.ctx, account, blobId, range));
   }
+  blobSize(account: string, blobId: string): Promise<number | null> {
+    return this.run(() => extras.blobSize(this.ctx, account, blobId));
+  }
+  emailsWithBlob(account: string, blobId: string): Promise<string[]> {
+    return this.run(() => extras.emailsWithBlob(this.ctx, account, blobId));
+  }
   collectGarbage(now: Date = new Date()): Promise<number> {
     return this.run(() => extras.collectGarbage(this.ctx, now));
   }
   getSetting(account: string, key: string): Promise<SettingValue> {
     return this.run(() => extras.getSetting(this.ctx, account, key));
   }
-  setSetting(account: string, key: string, value: JsonValue | null, options?: WriteOptions & { ifInState?: string }): Promise<string> {
+  setSetting(account: string, key: string, value: SettingInput, options?: WriteOptions & { ifInState?: string }): Promise<string> {
     return this.run(() => extras.setSetting(this.ctx, account, key, value, options));
   }
 

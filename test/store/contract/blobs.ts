@@ -25,5 +25,24 @@ export function runBlobsContract(name: string, factory: StoreFactory): void {
         assert.equal(await store.readMessage('bob', r.emailId), null);
       });
     });
+
+    it('sizes readable blobs without reading them and names the emails of a message blob', async () => {
+      await withStore(async (store) => {
+        await store.ensureAccount(USER);
+        await store.ensureAccount('bob');
+        const up = await store.uploadBlob(USER, Buffer.from('attachment'), 'text/plain');
+        assert.equal(await store.blobSize(USER, up.blobId), 10);
+        assert.equal(await store.blobSize('bob', up.blobId), null);
+        assert.equal(await store.blobSize(USER, '../../etc/passwd'), null);
+        assert.deepEqual(await store.emailsWithBlob(USER, up.blobId), []);
+        const inboxId = (await store.findMailboxByPath(USER, 'INBOX'))!.id;
+        const bytes = message({});
+        const a = await store.append(USER, { mailboxIds: [inboxId], bytes });
+        const b = await store.append(USER, { mailboxIds: [inboxId], bytes });
+        assert.equal(await store.blobSize(USER, a.blobId), bytes.length);
+        assert.deepEqual((await store.emailsWithBlob(USER, a.blobId)).sort(), [a.emailId, b.emailId].sort());
+        assert.deepEqual(await store.emailsWithBlob('bob', a.blobId), []);
+      });
+    });
   });
 }

@@ -20,7 +20,8 @@ export function runQuotaContract(name: string, factory: StoreFactory): void {
           assert.equal(err.resource, 'storage');
           assert.equal(err.limit, 1000);
           const usage = await store.getQuota(USER);
-          assert.deepEqual(usage, { storage: { used: 600, limit: 1000 }, messages: { used: 1, limit: 3 } });
+          // Default limits (configuration) have no state of their own: '0'.
+          assert.deepEqual(usage, { storage: { used: 600, limit: 1000 }, messages: { used: 1, limit: 3 }, limitsState: '0' });
           await store.append(USER, { mailboxIds: [inboxId], bytes: Buffer.alloc(100, 67) });
           await store.append(USER, { mailboxIds: [inboxId], bytes: Buffer.alloc(100, 68) });
           const countErr = await store.append(USER, { mailboxIds: [inboxId], bytes: Buffer.alloc(10, 69) }).catch((e: unknown) => e);
@@ -28,8 +29,13 @@ export function runQuotaContract(name: string, factory: StoreFactory): void {
           assert.equal(countErr.resource, 'messages');
           await assert.rejects(store.copy(USER, inboxId, [2], inboxId), OverQuotaError);
           await store.setQuota(USER, { storage: 0, messages: 0 });
+          const limitsState = (await store.getStates(USER)).Quota;
+          assert.equal((await store.getQuota(USER)).limitsState, limitsState, 'setting the limits is a Quota state of its own');
           await store.copy(USER, inboxId, [2], inboxId);
-          assert.equal((await store.getQuota(USER)).messages.used, 4);
+          const after = await store.getQuota(USER);
+          assert.equal(after.messages.used, 4);
+          assert.equal(after.limitsState, limitsState, 'usage changes leave limitsState alone');
+          assert.notEqual((await store.getStates(USER)).Quota, limitsState);
         },
         { quota: { storage: 1000, messages: 3 } },
       );

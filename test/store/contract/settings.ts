@@ -19,5 +19,20 @@ export function runSettingsContract(name: string, factory: StoreFactory): void {
         await store.setSetting(USER, 'vacation', null, { ifInState: s1 });
       });
     });
+
+    it('computes a function value from the new state inside the write (objects stamp the state they changed at)', async () => {
+      await withStore(async (store) => {
+        await store.ensureAccount(USER);
+        const seen: string[] = [];
+        const state = await store.setSetting(USER, 'log', (s) => {
+          seen.push(s);
+          return { changedAt: s };
+        });
+        assert.deepEqual(seen, [state]);
+        assert.deepEqual(await store.getSetting(USER, 'log'), { value: { changedAt: state }, state });
+        await assert.rejects(store.setSetting(USER, 'log', () => ({ never: true }), { ifInState: '0' }), StateMismatchError);
+        assert.deepEqual((await store.getSetting(USER, 'log')).value, { changedAt: state });
+      });
+    });
   });
 }
