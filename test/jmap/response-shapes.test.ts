@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { accountIdOf, call, message, startHarness, type Call, type Harness } from './harness.js';
 import { localDelivery } from './local-delivery.js';
+import { PushEndpoint } from '../support/push-endpoint.js';
 
 const ALICE = 'alice@example.com';
 const BOB = 'bob@example.com';
@@ -27,6 +28,8 @@ const nullable = (c: Check): Check => (v, p) => (v === null ? [] : c(v, p));
 /** Non-empty where the call was made to have entries: `T|null` that must not be null here. */
 const present = (c: Check): Check => (v, p) => (v === null ? fail(p, 'a non-null value', v) : c(v, p));
 const list = (c: Check): Check => (v, p) => (Array.isArray(v) ? v.flatMap((x, i) => c(x, `${p}[${i}]`)) : fail(p, 'a list', v));
+/** A list the call was made to fill, so that its items are checked at all. */
+const filledList = (c: Check): Check => (v, p) => (Array.isArray(v) && v.length === 0 ? fail(p, 'a non-empty list', v) : list(c)(v, p));
 /** Id[T]: a map from ids to T. */
 const idMap = (c: Check): Check => (v, p) =>
   isObject(v) ? Object.entries(v).flatMap(([k, x]) => [...Id(k, `${p} key`), ...c(x, `${p}.${k}`)]) : fail(p, 'an Id[…] map', v);
@@ -52,15 +55,15 @@ const Snippet = shape({ emailId: Id, subject: nullable(Str), preview: nullable(S
 const GET = (item: Check = Record_): Check => shape({ accountId: Id, state: Str, list: list(item), notFound: list(Id) }, true);
 const CHANGES_MEMBERS = { accountId: Id, oldState: Str, newState: Str, hasMoreChanges: Bool, created: list(Id), updated: list(Id), destroyed: list(Id) };
 const CHANGES = shape(CHANGES_MEMBERS, true);
-/** `filled`: the call was made so that every one of the six maps/lists has an entry. */
-const SET = (filled: boolean): Check => {
+/** The six outcome members of a /set; `filled`: the call was made so that every one has an entry. */
+const SET_OUTCOMES = (filled: boolean): Record<string, Check> => {
   const v = (c: Check): Check => (filled ? present(c) : Null);
-  return shape({
-    accountId: Id, oldState: nullable(Str), newState: Str,
+  return {
     created: v(idMap(Record_)), updated: v(idMap(nullable(AnyObject))), destroyed: v(list(Id)),
     notCreated: v(idMap(SetError)), notUpdated: v(idMap(SetError)), notDestroyed: v(idMap(SetError)),
-  }, true);
+  };
 };
+const SET = (filled: boolean): Check => shape({ accountId: Id, oldState: nullable(Str), newState: Str, ...SET_OUTCOMES(filled) }, true);
 /**
  * `total` only when calculateTotal was true; `limit` only when the server clamped the client's (it
  * has a maximum, so a call without a limit is clamped to it).
@@ -94,13 +97,15 @@ type Row = ({ cases: Case[] } | { error: string; args: (fx: Fixture) => Args | P
 let h: Harness;
 let using: string[];
 let fx: Fixture;
+/** Where PushSubscription rows point their subscriptions (a push service on loopback). */
+let push: PushEndpoint;
 
 /** Runs one call (with Alice's accountId unless `accountless`) and returns its response invocations. */
 async function run(name: string, args: Args, accountless = false): Promise<Call[]> {
   return call(h, [[name, accountless ? args : { accountId: fx.accountId, ...args }, 'c']], using);
 }
-async function one(name: string, args: Args): Promise<Record<string, any>> {
-  const [[rname, body]] = (await run(name, args)) as [string, Record<string, any>, string][];
+async function one(name: string, args: Args, accountless = false): Promise<Record<string, any>> {
+  const [[rname, body]] = (await run(name, args, accountless)) as [string, Record<string, any>, string][];
   assert.equal(rname, name, JSON.stringify(body));
   return body;
 }
@@ -153,6 +158,15 @@ const PARSE = (filled: boolean): Check =>
   shape({ accountId: Id, parsed: filled ? present(idMap(AnyObject)) : Null, notParsable: filled ? present(list(Id)) : Null, notFound: filled ? present(list(Id)) : Null }, true);
 
 const someEmail = async (): Promise<string> => (await appendEmail('a row of its own')).emailId;
+
+/** RFC 8620 §7.2.1: url and keys are never returned, so a PushSubscription has exactly these. */
+const PUSH_SUBSCRIPTION = shape({ id: Id, deviceClientId: Str, verificationCode: nullable(Str), expires: nullable(Str), types: nullable(list(Str)) }, true);
+/** A new subscription of Alice's whose pushes go to the local endpoint; returns its id. */
+async function pushSubscription(device: string): Promise<string> {
+  const body = await one('PushSubscription/set', { create: { p: { deviceClientId: device, url: push.url(`/${device}`) } } }, true);
+  assert.ok(body.created?.p?.id, JSON.stringify(body));
+  return body.created.p.id as string;
+}
 
 const ROWS: Record<string, Row> = {
   'Core/echo': { cases: [{ label: 'echoes', args: () => ({ hello: true, high: 5 }), expect: [['', (v, p) => (JSON.stringify(v) === JSON.stringify({ accountId: fx.accountId, hello: true, high: 5 }) ? [] : fail(p, 'the arguments', v))]] }] },
@@ -254,6 +268,31 @@ const ROWS: Record<string, Row> = {
       { label: 'nothing asked: all six null', args: () => ({}), expect: [['', SET(false)]] },
     ],
   },
+  // RFC 8620 §7.2: subscriptions belong to the credentials, not an account: no accountId in or out,
+  // no state from /get, no oldState/newState from /set.
+  'PushSubscription/get': {
+    accountless: true,
+    cases: [
+      // Made first, so that the list has an item to check.
+      { label: 'ids null', args: async () => (await pushSubscription('get-all'), { ids: null }), expect: [['', shape({ list: filledList(PUSH_SUBSCRIPTION), notFound: list(Id) }, true)]] },
+      { label: 'one found, one not', args: async () => ({ ids: [await pushSubscription('get-row'), 'nosuchid'] }), expect: [['', shape({ list: filledList(PUSH_SUBSCRIPTION), notFound: filledList(Id) }, true)]] },
+    ],
+  },
+  'PushSubscription/set': {
+    accountless: true,
+    cases: [
+      {
+        label: 'every kind of outcome',
+        args: async () => ({
+          create: { ok: { deviceClientId: 'set-row-new', url: push.url('/set-row-new') }, bad: { deviceClientId: 'set-row-bad' } },
+          update: { [await pushSubscription('set-row-updated')]: { types: ['Email'] }, nosuchid: { types: null } },
+          destroy: [await pushSubscription('set-row-doomed'), 'nosuchid'],
+        }),
+        expect: [['', shape(SET_OUTCOMES(true), true)]],
+      },
+      { label: 'nothing asked: all six null', args: () => ({}), expect: [['', shape(SET_OUTCOMES(false), true)]] },
+    ],
+  },
   'Quota/get': { cases: getCases(shape({ id: Id, resourceType: Str, used: UInt, hardLimit: UInt, scope: Str, name: Str, types: list(Str) }, false), () => 'storage') },
   'Quota/changes': { cases: changesCases('Quota') },
   'Quota/query': { cases: queryCases() },
@@ -278,7 +317,10 @@ async function submitted(): Promise<{ submissionId: string }> {
 }
 
 before(async () => {
-  h = await startHarness({ delivery: localDelivery });
+  // Loopback push URLs are allowed (webpush.prevent.server.side.request.forgery=false), as in test/jmap/push/.
+  h = await startHarness({ delivery: localDelivery, config: { webPush: { allowPrivate: true } } });
+  push = new PushEndpoint();
+  await push.start();
   await h.store.ensureAccount(ALICE);
   await h.store.ensureAccount(BOB);
   const res = await fetch(`${h.url}/jmap/session`, { headers: { Authorization: h.basic(ALICE) } });
@@ -290,7 +332,10 @@ before(async () => {
   await appendEmail('first row');
   await newMailbox('Shapes fixture');
 });
-after(() => h.close());
+after(async () => {
+  await h.close();
+  await push.close();
+});
 
 test('every method the dispatcher registers has a row, and every row is a registered method', () => {
   const registered = h.server.methods().sort();
