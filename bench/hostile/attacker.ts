@@ -150,34 +150,42 @@ function smtpReplies(s: net.Socket): () => Promise<number> {
   };
 }
 
-/** MX sessions (no AUTH) each sending one --size-mb message to a local recipient slowly, over D seconds. */
-const mxData: Attack = (stopAt, sockets) => {
-  const size = Math.floor(SIZE / PIECE.length) * PIECE.length;
-  for (let i = 0; i < CONNECTIONS; i++) {
-    const s = net.connect(port, '127.0.0.1');
-    sockets.add(s);
-    s.on('error', () => undefined);
-    const next = smtpReplies(s);
-    void (async () => {
-      const expect = async (code: number, line?: string): Promise<void> => {
-        if (line !== undefined) s.write(`${line}\r\n`);
-        const got = await next();
-        if (got !== code) throw new Error(`expected ${code} to ${line ?? 'greeting'}, got ${got}`);
-      };
-      await expect(220);
-      await expect(250, 'EHLO attacker.example');
-      await expect(250, 'MAIL FROM:<a@attacker.example>');
-      await expect(250, `RCPT TO:<${MX_RECIPIENT}>`);
-      await expect(354, 'DATA');
-      s.write('Subject: hostile\r\n\r\n');
-      await trickle(s, size, stopAt);
-      s.write('.\r\n');
-    })().catch(() => undefined);
-  }
-};
+/**
+ * MX sessions (no AUTH) each sending one --size-mb message to a local recipient slowly, over D
+ * seconds: in DATA, or (`bdat`) as one BDAT LAST chunk of the message's size.
+ */
+function mxMessage(bdat: boolean): Attack {
+  return (stopAt, sockets) => {
+    const head = Buffer.from('Subject: hostile\r\n\r\n');
+    const size = Math.floor(SIZE / PIECE.length) * PIECE.length;
+    for (let i = 0; i < CONNECTIONS; i++) {
+      const s = net.connect(port, '127.0.0.1');
+      sockets.add(s);
+      s.on('error', () => undefined);
+      const next = smtpReplies(s);
+      void (async () => {
+        const expect = async (code: number, line?: string): Promise<void> => {
+          if (line !== undefined) s.write(`${line}\r\n`);
+          const got = await next();
+          if (got !== code) throw new Error(`expected ${code} to ${line ?? 'greeting'}, got ${got}`);
+        };
+        await expect(220);
+        await expect(250, 'EHLO attacker.example');
+        await expect(250, 'MAIL FROM:<a@attacker.example>');
+        await expect(250, `RCPT TO:<${MX_RECIPIENT}>`);
+        if (bdat) s.write(`BDAT ${head.length + size} LAST\r\n`);
+        else await expect(354, 'DATA');
+        s.write(head);
+        await trickle(s, size, stopAt);
+        if (!bdat) s.write('.\r\n');
+      })().catch(() => undefined);
+    }
+  };
+}
 
 const ATTACKS: Record<string, Attack> = {
-  'mx-data': mxData,
+  'mx-data': mxMessage(false),
+  'mx-bdat': mxMessage(true),
   'preauth-literal': preauthLiteral,
   'pipeline-no-read': pipelineNoRead,
   'imap-append': imapAppend,

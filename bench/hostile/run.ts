@@ -10,8 +10,9 @@
 //  - pipeline-no-read: connections pipeline CAPABILITY without ever reading a reply;
 //  - imap-append: logged-in connections each APPEND a --size-mb literal (default 40) slowly, over D seconds;
 //  - jmap-upload: clients each upload a --size-mb body slowly to JMAP, over D seconds;
-//  - mx-data: MX sessions (no AUTH) each send a --size-mb message in DATA slowly, over D seconds.
-// For the last three the bench also prints the most arriving-message bytes the server held in memory
+//  - mx-data: MX sessions (no AUTH) each send a --size-mb message in DATA slowly, over D seconds;
+//  - mx-bdat: the same as one BDAT ... LAST chunk (CHUNKING, RFC 3030).
+// For the last four the bench also prints the most arriving-message bytes the server held in memory
 // (spool writers' buffers; the message bytes themselves go to spool files). The RSS growth is split
 // into the V8 heap, external memory and ArrayBuffers (Buffers) at the RSS peak, so a regression points
 // at its kind of memory. `--only a,b` picks attacks. The figures are about the attack itself: the
@@ -122,8 +123,9 @@ const ALL_ATTACKS: Array<[string, string]> = [
   ['imap-append', `logged-in APPENDs of ${SIZE_MB} MB literals, sent slowly`],
   ['jmap-upload', `JMAP uploads of ${SIZE_MB} MB bodies, sent slowly`],
   ['mx-data', `MX sessions sending ${SIZE_MB} MB of DATA, slowly`],
+  ['mx-bdat', `MX sessions sending ${SIZE_MB} MB as one BDAT chunk, slowly`],
 ];
-const attackPort = (name: string): number => (name === 'jmap-upload' ? jmapPort : name === 'mx-data' ? smtpPort : port);
+const attackPort = (name: string): number => (name === 'jmap-upload' ? jmapPort : name.startsWith('mx-') ? smtpPort : port);
 const only = values.only?.split(',');
 const ATTACKS = ALL_ATTACKS.filter(([name]) => !only || only.includes(name));
 
@@ -133,6 +135,12 @@ function percentile(xs: number[], p: number): number {
 }
 
 console.log(`hostile clients: ${CONNECTIONS} connections per attack, ${SECONDS} s each`);
+{
+  // What a login costs with no attack, on this machine under its current load: the figure to compare with.
+  const idle: number[] = [];
+  for (let i = 0; i < 20; i++) idle.push((await legitimateLogin()).total);
+  console.log(`legitimate LOGIN without attack: p50 ${percentile(idle, 50).toFixed(1)} ms, max ${Math.max(...idle).toFixed(1)} ms (20 logins)`);
+}
 for (const [name, description] of ATTACKS) {
   await legitimateLogin();
   const base = await mem();

@@ -61,6 +61,8 @@ process.on('message', (msg: unknown) => {
   }
 });
 process.send?.({ port: h.port, jmapPort: Number(new URL(jmap.url).port), smtpPort: smtp.port });
+// HOSTILE_TRACE=1: each second, how many event-loop iterations ran, the loop's utilisation and the
+// IMAP connections (a loop that turns slowly accepts slowly: libuv takes one connection per turn).
 if (process.env.HOSTILE_TRACE) {
   let iterations = 0;
   const tick = (): void => {
