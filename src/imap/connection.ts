@@ -53,6 +53,8 @@ export class ImapConnection {
   /** Set while a wait may be cut short by interrupt() (IDLE). */
   private interruptible = false;
   private closed = false;
+  /** The connection waited for input since its last command (see readyForNextCommand). */
+  private waitedForInput = true;
   private readonly closeListeners: Array<() => void> = [];
 
   constructor(private readonly options: ConnectionOptions) {
@@ -127,10 +129,13 @@ export class ImapConnection {
   /**
    * The network edge's flush-and-wait, awaited by the dispatcher before each command: a client that
    * pipelines commands and never reads gets no further replies queued (its input stays unread and
-   * paused instead), and a connection runs one command per turn of the event loop.
+   * paused instead), and a connection runs one command per turn of the event loop. A command that
+   * had to be waited for from the network (an interactive client's) gets its turn first.
    */
   readyForNextCommand(): Promise<void> {
-    return readyForNextCommand(this.socket);
+    const kind = this.waitedForInput ? 'after-input' : 'continuing';
+    this.waitedForInput = false;
+    return readyForNextCommand(this.socket, kind);
   }
 
   /** Waits while the socket's send buffer is full, so large FETCH responses do not pile up in memory. */
@@ -212,6 +217,7 @@ export class ImapConnection {
   private async waitForInput(interruptible: boolean): Promise<void> {
     // The client may be waiting for our replies before it sends more.
     this.flush();
+    this.waitedForInput = true;
     releaseInput(this.socket, 'input');
     this.interruptible = interruptible;
     await new Promise<void>((resolve) => {
