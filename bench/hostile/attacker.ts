@@ -4,6 +4,8 @@
 import net from 'node:net';
 
 const [attackName, portArg, secondsArg, connectionsArg, sizeArg] = process.argv.slice(2);
+/** The MX attack's recipient: a local user of the SMTP harness (test/smtp/harness.ts). */
+const MX_RECIPIENT = 'bob@example.test';
 const port = Number(portArg);
 const CONNECTIONS = Number(connectionsArg);
 const MB = 1024 * 1024;
@@ -123,7 +125,67 @@ const jmapUpload: Attack = (stopAt, sockets) => {
   }
 };
 
+/** Reads SMTP replies on `s`: resolves with each final reply's code, in order. */
+function smtpReplies(s: net.Socket): () => Promise<number> {
+  let buf = '';
+  const codes: number[] = [];
+  const waiters: Array<(code: number) => void> = [];
+  s.on('data', (d: Buffer) => {
+    buf += d.toString('latin1');
+    let nl: number;
+    while ((nl = buf.indexOf('\r\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 2);
+      // Continuation lines ("250-…") are part of one reply; the last has a space after the code.
+      if (line[3] === '-') continue;
+      const code = Number(line.slice(0, 3));
+      const w = waiters.shift();
+      if (w) w(code);
+      else codes.push(code);
+    }
+  });
+  return () => {
+    const c = codes.shift();
+    return c !== undefined ? Promise.resolve(c) : new Promise((resolve) => waiters.push(resolve));
+  };
+}
+
+/**
+ * MX sessions (no AUTH) each sending one --size-mb message to a local recipient slowly, over D
+ * seconds: in DATA, or (`bdat`) as one BDAT LAST chunk of the message's size.
+ */
+function mxMessage(bdat: boolean): Attack {
+  return (stopAt, sockets) => {
+    const head = Buffer.from('Subject: hostile\r\n\r\n');
+    const size = Math.floor(SIZE / PIECE.length) * PIECE.length;
+    for (let i = 0; i < CONNECTIONS; i++) {
+      const s = net.connect(port, '127.0.0.1');
+      sockets.add(s);
+      s.on('error', () => undefined);
+      const next = smtpReplies(s);
+      void (async () => {
+        const expect = async (code: number, line?: string): Promise<void> => {
+          if (line !== undefined) s.write(`${line}\r\n`);
+          const got = await next();
+          if (got !== code) throw new Error(`expected ${code} to ${line ?? 'greeting'}, got ${got}`);
+        };
+        await expect(220);
+        await expect(250, 'EHLO attacker.example');
+        await expect(250, 'MAIL FROM:<a@attacker.example>');
+        await expect(250, `RCPT TO:<${MX_RECIPIENT}>`);
+        if (bdat) s.write(`BDAT ${head.length + size} LAST\r\n`);
+        else await expect(354, 'DATA');
+        s.write(head);
+        await trickle(s, size, stopAt);
+        if (!bdat) s.write('.\r\n');
+      })().catch(() => undefined);
+    }
+  };
+}
+
 const ATTACKS: Record<string, Attack> = {
+  'mx-data': mxMessage(false),
+  'mx-bdat': mxMessage(true),
   'preauth-literal': preauthLiteral,
   'pipeline-no-read': pipelineNoRead,
   'imap-append': imapAppend,

@@ -9,11 +9,15 @@
 //  - preauth-literal: unauthenticated connections announce 64 MiB literals and send the bytes anyway;
 //  - pipeline-no-read: connections pipeline CAPABILITY without ever reading a reply;
 //  - imap-append: logged-in connections each APPEND a --size-mb literal (default 40) slowly, over D seconds;
-//  - jmap-upload: clients each upload a --size-mb body slowly to JMAP, over D seconds.
-// For the last two the bench also prints the most arriving-message bytes the server held in memory
-// (spool writers' buffers; the message bytes themselves go to spool files). `--only a,b` picks attacks.
-// (The SMTP attack of issue #15 — MX sessions sending 40 MB of DATA slowly — belongs in ATTACKS
-// once the SMTP server is started by this bench's child.)
+//  - jmap-upload: clients each upload a --size-mb body slowly to JMAP, over D seconds;
+//  - mx-data: MX sessions (no AUTH) each send a --size-mb message in DATA slowly, over D seconds;
+//  - mx-bdat: the same as one BDAT ... LAST chunk (CHUNKING, RFC 3030).
+// For the last four the bench also prints the most arriving-message bytes the server held in memory
+// (spool writers' buffers; the message bytes themselves go to spool files). The RSS growth is split
+// into the V8 heap, external memory and ArrayBuffers (Buffers) at the RSS peak, so a regression points
+// at its kind of memory. `--only a,b` picks attacks. The figures are about the attack itself: the
+// attacker closes its connections when its time is up, so unfinished messages are dropped, not
+// delivered.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -34,16 +38,27 @@ const MB = 1024 * 1024;
 
 interface Mem {
   rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
   connections: number;
   /** Bytes of arriving messages held in spool writers' buffers, process-wide. */
   arriving: number;
 }
 
+// HOSTILE_SERVER_NODE_ARGS adds node flags for the server only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"
+// to see where the server's time goes during the attacks.
+const serverNodeArgs = process.env.HOSTILE_SERVER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
 const child = fork(fileURLToPath(new URL('./server-child.ts', import.meta.url)), [], {
-  execArgv: ['--import', 'tsx'],
+  execArgv: ['--import', 'tsx', ...serverNodeArgs],
   stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 });
-const { port, jmapPort } = await new Promise<{ port: number; jmapPort: number }>((resolve) => child.once('message', (m) => resolve(m as { port: number; jmapPort: number })));
+interface Ports {
+  port: number;
+  jmapPort: number;
+  smtpPort: number;
+}
+const { port, jmapPort, smtpPort } = await new Promise<Ports>((resolve) => child.once('message', (m) => resolve(m as Ports)));
 const ask = <T>(what: string): Promise<T> =>
   new Promise((resolve) => {
     child.once('message', (m) => resolve(m as T));
@@ -81,6 +96,8 @@ interface Login {
   total: number;
   /** ms from connect to the greeting. */
   greeting: number;
+  /** When it started (performance.now()). */
+  at: number;
 }
 
 /** One legitimate login, timed. */
@@ -94,7 +111,7 @@ async function legitimateLogin(): Promise<Login> {
     const ok = awaitLine(s, 'l OK');
     s.write('l LOGIN owner@example.org owner-password\r\n');
     await ok;
-    return { total: performance.now() - start, greeting };
+    return { total: performance.now() - start, greeting, at: start };
   } finally {
     s.destroy();
   }
@@ -105,7 +122,10 @@ const ALL_ATTACKS: Array<[string, string]> = [
   ['pipeline-no-read', 'CAPABILITY pipelined, replies never read'],
   ['imap-append', `logged-in APPENDs of ${SIZE_MB} MB literals, sent slowly`],
   ['jmap-upload', `JMAP uploads of ${SIZE_MB} MB bodies, sent slowly`],
+  ['mx-data', `MX sessions sending ${SIZE_MB} MB of DATA, slowly`],
+  ['mx-bdat', `MX sessions sending ${SIZE_MB} MB as one BDAT chunk, slowly`],
 ];
+const attackPort = (name: string): number => (name === 'jmap-upload' ? jmapPort : name.startsWith('mx-') ? smtpPort : port);
 const only = values.only?.split(',');
 const ATTACKS = ALL_ATTACKS.filter(([name]) => !only || only.includes(name));
 
@@ -115,25 +135,32 @@ function percentile(xs: number[], p: number): number {
 }
 
 console.log(`hostile clients: ${CONNECTIONS} connections per attack, ${SECONDS} s each`);
+{
+  // What a login costs with no attack, on this machine under its current load: the figure to compare with.
+  const idle: number[] = [];
+  for (let i = 0; i < 20; i++) idle.push((await legitimateLogin()).total);
+  console.log(`legitimate LOGIN without attack: p50 ${percentile(idle, 50).toFixed(1)} ms, max ${Math.max(...idle).toFixed(1)} ms (20 logins)`);
+}
 for (const [name, description] of ATTACKS) {
   await legitimateLogin();
   const base = await mem();
   await ask<Loop>('loop');
   const stopAt = Date.now() + SECONDS * 1000;
-  const attacker = fork(fileURLToPath(new URL('./attacker.ts', import.meta.url)), [name, String(name === 'jmap-upload' ? jmapPort : port), String(SECONDS), String(CONNECTIONS), SIZE_MB], {
+  const attackStart = performance.now();
+  const attacker = fork(fileURLToPath(new URL('./attacker.ts', import.meta.url)), [name, String(attackPort(name)), String(SECONDS), String(CONNECTIONS), SIZE_MB], {
     execArgv: ['--import', 'tsx'],
     stdio: 'inherit',
   });
   const attackerDone = new Promise((resolve) => attacker.once('exit', resolve));
   const logins: Login[] = [];
   let failures = 0;
-  let peak = base.rss;
+  let peak = base;
   let peakConnections = 0;
   let peakArriving = 0;
   while (Date.now() < stopAt) {
     await new Promise((r) => setTimeout(r, 250));
     const m = await mem();
-    peak = Math.max(peak, m.rss);
+    if (m.rss > peak.rss) peak = m;
     peakArriving = Math.max(peakArriving, m.arriving);
     peakConnections = Math.max(peakConnections, m.connections);
     try {
@@ -148,13 +175,19 @@ for (const [name, description] of ATTACKS) {
   const settled = await mem();
   console.log(`\n${name}: ${description}`);
   const growth = (rss: number): string => `${rss >= base.rss ? '+' : '-'}${(Math.abs(rss - base.rss) / MB).toFixed(0)} MB`;
-  console.log(`  server RSS: baseline ${(base.rss / MB).toFixed(0)} MB, peak ${growth(peak)}, at end ${growth(during.rss)}, after the attack ${growth(settled.rss)}; up to ${peakConnections} IMAP connections; arriving-message bytes in memory max ${(peakArriving / 1024).toFixed(0)} KiB (sampled)`);
+  console.log(`  server RSS: baseline ${(base.rss / MB).toFixed(0)} MB, peak ${growth(peak.rss)}, at end ${growth(during.rss)}, after the attack ${growth(settled.rss)}; up to ${peakConnections} connections; arriving-message bytes in memory max ${(peakArriving / 1024).toFixed(0)} KiB (sampled)`);
+  const delta = (n: number): string => `${n >= 0 ? '+' : '-'}${(Math.abs(n) / MB).toFixed(1)} MB`;
+  console.log(
+    `    at the RSS peak: heap used ${delta(peak.heapUsed - base.heapUsed)}, external ${delta(peak.external - base.external)} (of which ArrayBuffers ${delta(peak.arrayBuffers - base.arrayBuffers)})`,
+  );
   const totals = logins.map((l) => l.total);
   const greetings = logins.map((l) => l.greeting);
   console.log(
     `  legitimate LOGIN during the attack: ${logins.length} ok, ${failures} failed; p50 ${percentile(totals, 50).toFixed(1)} ms, p99 ${percentile(totals, 99).toFixed(1)} ms, max ${Math.max(...totals).toFixed(1)} ms`,
   );
   console.log(`    of which connect → greeting: p50 ${percentile(greetings, 50).toFixed(1)} ms, max ${Math.max(...greetings).toFixed(1)} ms`);
+  const slowest = [...logins].sort((a, b) => b.total - a.total).slice(0, 3);
+  console.log(`    slowest: ${slowest.map((l) => `${l.total.toFixed(0)} ms (greeting ${l.greeting.toFixed(0)} ms) at t=${((l.at - attackStart) / 1000).toFixed(1)} s`).join('; ')}`);
   console.log(
     `  server event loop: delay p99 ${loop.delayP99.toFixed(1)} ms, max ${loop.delayMax.toFixed(1)} ms; GC pauses max ${loop.gcMax.toFixed(1)} ms, total ${loop.gcTotal.toFixed(0)} ms`,
   );

@@ -1,12 +1,15 @@
-// The IMAP and JMAP servers under attack, in their own process so their memory is measured alone.
+// The IMAP, JMAP and SMTP (MX) servers under attack, in their own process so their memory is measured alone.
 // IMAP listener limits as in the sample configuration (64 MiB literals after login, 64 KiB before);
 // JMAP takes uploads up to 64 MiB from as many clients at once as attack. Talks to the parent over
-// IPC: sends { port, jmapPort } when listening, answers 'mem' with { rss, connections, arriving },
+// SMTP takes messages up to 64 MiB from any number of sessions (the attack reaches the spool). Talks
+// to the parent over IPC: sends { port, jmapPort, smtpPort } when listening, answers 'mem' with the
+// process's memory breakdown, connections and arriving-message bytes,
 // 'loop' with the event loop's delay and the garbage collector's pauses since the last 'loop' (then
 // starts afresh), exits on 'stop'.
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { startImap } from '../../test/imap/harness.js';
 import { startHarness as startJmap } from '../../test/jmap/harness.js';
+import { startHarness as startSmtp } from '../../test/smtp/harness.js';
 import { DEFAULT_IMAP_LITERAL_SIZE_LIMIT, DEFAULT_IMAP_PRE_AUTH_SIZE_LIMIT } from '../../src/config/imap.js';
 import { ingestMemoryStats } from '../../src/store/index.js';
 
@@ -16,6 +19,12 @@ const h = await startImap({
   config: { connectionLimit: 0, connectionLimitPerIP: 0, timeout: 3600, maxLiteralSize: DEFAULT_IMAP_LITERAL_SIZE_LIMIT, preAuthSizeLimit: DEFAULT_IMAP_PRE_AUTH_SIZE_LIMIT },
 });
 const jmap = await startJmap({ users: USERS, config: { maxSizeUpload: 64 * 1024 * 1024, maxConcurrentUpload: 100_000 } });
+
+const smtp = await startSmtp({
+  startWorker: false,
+  config: { connectionLimit: 0, connectionLimitPerIP: 0, maxMessageSize: 64 * 1024 * 1024, timeout: 3600 },
+  limits: { maxCommands: 1_000_000 },
+});
 
 const loop = monitorEventLoopDelay({ resolution: 10 });
 loop.enable();
@@ -31,14 +40,41 @@ new PerformanceObserver((list) => {
 process.on('message', (msg: unknown) => {
   if (msg === 'mem') {
     const stats = ingestMemoryStats();
-    process.send?.({ rss: process.memoryUsage().rss, connections: h.server.connectionCount, arriving: stats.arrivingBytes, parsing: stats.parsingBytes });
+    const m = process.memoryUsage();
+    const smtpStats = smtp.server.bufferStats();
+    process.send?.({
+      rss: m.rss,
+      heapUsed: m.heapUsed,
+      external: m.external,
+      arrayBuffers: m.arrayBuffers,
+      connections: h.server.connectionCount + smtpStats.sessions,
+      arriving: stats.arrivingBytes,
+      parsing: stats.parsingBytes,
+    });
   } else if (msg === 'loop') {
     process.send?.({ delayP99: loop.percentile(99) / 1e6, delayMax: loop.max / 1e6, gcMax, gcTotal });
     loop.reset();
     gcMax = 0;
     gcTotal = 0;
   } else if (msg === 'stop') {
-    void Promise.all([h.close(), jmap.close()]).then(() => process.exit(0));
+    void Promise.all([h.close(), jmap.close(), smtp.close()]).then(() => process.exit(0));
   }
 });
-process.send?.({ port: h.port, jmapPort: Number(new URL(jmap.url).port) });
+process.send?.({ port: h.port, jmapPort: Number(new URL(jmap.url).port), smtpPort: smtp.port });
+// HOSTILE_TRACE=1: each second, how many event-loop iterations ran, the loop's utilisation and the
+// IMAP connections (a loop that turns slowly accepts slowly: libuv takes one connection per turn).
+if (process.env.HOSTILE_TRACE) {
+  let iterations = 0;
+  const tick = (): void => {
+    iterations++;
+    setImmediate(tick);
+  };
+  tick();
+  let elu = performance.eventLoopUtilization();
+  setInterval(() => {
+    const now = performance.eventLoopUtilization(elu);
+    elu = performance.eventLoopUtilization();
+    console.error(`trace: ${iterations} iterations/s, ELU ${now.utilization.toFixed(2)}, imap connections ${h.server.connectionCount}`);
+    iterations = 0;
+  }, 1000).unref();
+}

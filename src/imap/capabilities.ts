@@ -47,10 +47,14 @@ export interface CapabilityInputs {
   tlsAvailable: boolean;
   mechanisms: string[];
   passwordLoginAllowed: boolean;
+  /** Largest message APPEND takes (RFC 7889); undefined = no limit. */
+  appendLimit: number | undefined;
 }
 
 export function capabilityList(i: CapabilityInputs): string[] {
   const caps: string[] = [...EXTENSIONS];
+  // RFC 7889 §3: with no limit the bare capability still tells clients to ask STATUS (which says NIL).
+  caps.push(i.appendLimit === undefined ? 'APPENDLIMIT' : `APPENDLIMIT=${i.appendLimit}`);
   if (i.state === 'notauth') {
     if (!i.secure && i.tlsAvailable) caps.push('STARTTLS');
     if (!i.passwordLoginAllowed) caps.push('LOGINDISABLED');

@@ -14,6 +14,16 @@ import { toBuffer, type Wire } from './proto/serialize.js';
  * still arrives whole; this only bounds what a client can queue ahead of the command being run.
  */
 const INPUT_HIGH_WATER = 64 * 1024;
+/**
+ * Replies of pipelined commands are held (the socket corked) until this much waits, or until the
+ * connection waits for input. Each write to a peer costs a system call and, over loopback or to a
+ * peer that has stopped reading, the kernel's work on the peer's receive queue: a client pipelining
+ * thousands of small commands made the server spend most of its time in those writes, one per reply,
+ * and new connections waited seconds to be accepted. Batched, a pipelining flood costs one write per
+ * REPLY_BATCH bytes; an interactive client, which waits for each reply, sees no delay, since reading
+ * its next command means waiting for input, which flushes.
+ */
+const REPLY_BATCH = 16 * 1024;
 /** RFC 2177 suggests clients re-issue IDLE every 29 minutes: the idle timeout must outlast that. */
 const IDLE_TIMEOUT_SECONDS = 1800;
 /** How long a closing client gets to read our last words before the socket is destroyed. */
@@ -43,6 +53,8 @@ export class ImapConnection {
   /** Set while a wait may be cut short by interrupt() (IDLE). */
   private interruptible = false;
   private closed = false;
+  /** The connection waited for input since its last command (see readyForNextCommand). */
+  private waitedForInput = true;
   private readonly closeListeners: Array<() => void> = [];
 
   constructor(private readonly options: ConnectionOptions) {
@@ -97,20 +109,39 @@ export class ImapConnection {
   write(data: Wire | Wire[]): void {
     if (this.closed) return;
     writeWithBackpressure(this.socket, Array.isArray(data) ? toBuffer(data) : typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    // Output back-pressure and 'drain' only work on output that is being sent.
+    if (this.socket.writableLength >= REPLY_BATCH) this.flush();
+  }
+
+  /**
+   * Holds replies from now on until the next flush() (a command is about to run: if the client has
+   * pipelined more, its replies go out together with the next ones).
+   */
+  batchReplies(): void {
+    if (!this.closed && this.socket.writableCorked === 0) this.socket.cork();
+  }
+
+  /** Sends the replies held by batchReplies(). */
+  flush(): void {
+    while (this.socket.writableCorked > 0) this.socket.uncork();
   }
 
   /**
    * The network edge's flush-and-wait, awaited by the dispatcher before each command: a client that
    * pipelines commands and never reads gets no further replies queued (its input stays unread and
-   * paused instead), and a connection runs one command per turn of the event loop.
+   * paused instead), and a connection runs one command per turn of the event loop. A command that
+   * had to be waited for from the network (an interactive client's) gets its turn first.
    */
   readyForNextCommand(): Promise<void> {
-    return readyForNextCommand(this.socket);
+    const kind = this.waitedForInput ? 'after-input' : 'continuing';
+    this.waitedForInput = false;
+    return readyForNextCommand(this.socket, kind);
   }
 
   /** Waits while the socket's send buffer is full, so large FETCH responses do not pile up in memory. */
   async drain(): Promise<void> {
     const sock = this.socket;
+    this.flush();
     if (this.closed || !sock.writableNeedDrain) return;
     await new Promise<void>((resolve) => {
       const done = (): void => {
@@ -184,6 +215,9 @@ export class ImapConnection {
   }
 
   private async waitForInput(interruptible: boolean): Promise<void> {
+    // The client may be waiting for our replies before it sends more.
+    this.flush();
+    this.waitedForInput = true;
     releaseInput(this.socket, 'input');
     this.interruptible = interruptible;
     await new Promise<void>((resolve) => {
@@ -207,6 +241,8 @@ export class ImapConnection {
     this.framer = new CommandFramer(this.currentLimits);
     this.framer.setLiteralSink(this.literalSinks);
     const raw = this.socket;
+    // The tagged OK goes out in the clear, before the handshake.
+    this.flush();
     this.detach(raw);
     const secure = await this.options.startTls(raw);
     this.socket = secure;

@@ -28,6 +28,7 @@ export async function runSession(s: ImapSession): Promise<void> {
     // cannot hold the process while others (a user logging in, a connection to accept) wait.
     await s.connection.readyForNextCommand();
     if (s.isClosed) break;
+    s.connection.batchReplies();
     if (ev.type === 'continue') {
       s.write('+ Ready for literal data\r\n');
       continue;

@@ -9,6 +9,7 @@ import type { ImapServerConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import { flat, type Wire } from './proto/serialize.js';
 import { capabilityList } from './capabilities.js';
+import { appendLimit } from './limits.js';
 import type { MailStore } from '../store/types.js';
 import type { SelectedView } from './selected.js';
 import type { ImapDeps, SessionState } from './types.js';
@@ -96,6 +97,7 @@ export class ImapSession {
       tlsAvailable: this.connection.tlsAvailable,
       mechanisms: this.deps.auth.advertisedMechanisms(ctx),
       passwordLoginAllowed: this.deps.auth.passwordLoginAllowed(ctx),
+      appendLimit: appendLimit(this.config),
     });
   }
 

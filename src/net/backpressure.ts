@@ -11,7 +11,7 @@
 // HTTP (JMAP) gets the same rule from node:http itself, which stops parsing pipelined requests while
 // earlier responses wait unflushed; its server-initiated push streams are bounded below.
 import type { Socket } from 'node:net';
-import { nextTurn } from './turns.js';
+import { nextTurn, type TurnKind } from './turns.js';
 
 /**
  * Unflushed output above which reading from the client stops and no further command is run. Larger
@@ -80,11 +80,13 @@ export function whenWritable(socket: Socket, highWater = OUTPUT_HIGH_WATER): Pro
  * output back under `highWater` (at once when it is), then its turn (./turns.ts), so that a
  * connection with thousands of commands pipelined runs at most one of them per turn of the event
  * loop, and a turn stays short however many connections do so: every other connection (a user
- * logging in) gets its turn, and new connections are accepted, every few milliseconds.
+ * logging in) gets its turn, and new connections are accepted, every few milliseconds. `kind` says
+ * whether the connection waited for the network before this command (./turns.ts: such work goes
+ * first).
  */
-export async function readyForNextCommand(socket: Socket, highWater = OUTPUT_HIGH_WATER): Promise<void> {
+export async function readyForNextCommand(socket: Socket, kind: TurnKind = 'continuing', highWater = OUTPUT_HIGH_WATER): Promise<void> {
   await whenWritable(socket, highWater);
-  await nextTurn();
+  await nextTurn(kind);
 }
 
 /**

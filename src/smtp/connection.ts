@@ -10,9 +10,10 @@ export interface SmtpConnection {
   write(data: string): void;
   /**
    * Resolves when the next command may run: once unflushed output is back under the network edge's
-   * high-water mark (at once when it is), and a turn of the event loop later.
+   * high-water mark (at once when it is), and a turn of the event loop later. `afterInput`: the
+   * session had nothing to do until this input arrived (its turn comes first, see src/net/turns.ts).
    */
-  readyForNextCommand(): Promise<void>;
+  readyForNextCommand(afterInput: boolean): Promise<void>;
   /**
    * Upgrades to TLS in place (RFC 3207). Resolves once the handshake is done; rejects if it fails,
    * after which the connection is closed.

@@ -329,9 +329,13 @@ export class SmtpSession {
     if (this.pumping) return;
     this.pumping = true;
     try {
+      // The pump starts when input arrives at an idle session: its first step follows the network,
+      // the later ones (pipelined commands, further message slices) follow on from work done.
+      let afterInput = true;
       for (;;) {
         if (this.output.length >= REPLY_BATCH) this.flush();
-        await this.conn.readyForNextCommand();
+        await this.conn.readyForNextCommand(afterInput);
+        afterInput = false;
         if (!this.mayStep()) break;
         if (!(await this.step())) break;
         if (this.errors >= this.limits.maxErrors) {

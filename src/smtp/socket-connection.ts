@@ -55,8 +55,8 @@ export class SocketConnection implements SmtpConnection {
     writeWithBackpressure(this.socket, data);
   }
 
-  readyForNextCommand(): Promise<void> {
-    return readyForNextCommand(this.socket);
+  readyForNextCommand(afterInput: boolean): Promise<void> {
+    return readyForNextCommand(this.socket, afterInput ? 'after-input' : 'continuing');
   }
 
   pauseInput(): void {

@@ -59,3 +59,36 @@ test('work waits its turn first come first served: a connection arriving behind 
     assert.ok(n - (arrived.get(c) ?? 0) <= 2, `connection ${c} ran ${n - (arrived.get(c) ?? 0)} commands while a later one waited`);
   }
 });
+
+test('work that follows input goes ahead of continuing work: a login arriving behind 50 streaming connections runs in the next turn, and continuing work still runs at least every other turn', async () => {
+  let continuingRuns = 0;
+  let stop = false;
+  // 50 connections with work that keeps following on (message slices, pipelined commands).
+  const streams = Promise.all(
+    Array.from({ length: 50 }, async () => {
+      while (!stop) {
+        await nextTurn('continuing');
+        continuingRuns++;
+        longCommand();
+      }
+    }),
+  );
+  // Once they are all queued, an interactive command arrives.
+  while (continuingRuns < 60) await new Promise((resolve) => setImmediate(resolve));
+  const before = continuingRuns;
+  await nextTurn('after-input');
+  const ranBefore = continuingRuns - before;
+  // And interactive work keeps coming, each piece longer than a turn's budget: continuing work is not
+  // starved by it.
+  const during = continuingRuns;
+  for (let i = 0; i < 20; i++) {
+    await nextTurn('after-input');
+    longCommand();
+  }
+  const ranDuring = continuingRuns - during;
+  stop = true;
+  await streams;
+  // In arrival order it would have waited for all 50 (about 25 turns' worth of them).
+  assert.ok(ranBefore <= 2, `${ranBefore} continuing commands ran while the login waited`);
+  assert.ok(ranDuring >= 10, `only ${ranDuring} continuing commands ran during 20 turns of interactive work`);
+});

@@ -1,4 +1,5 @@
-// STATUS (RFC 3501 §6.3.10) with SIZE (RFC 8438), HIGHESTMODSEQ (RFC 7162) and DELETED (RFC 9051).
+// STATUS (RFC 3501 §6.3.10) with SIZE (RFC 8438), HIGHESTMODSEQ (RFC 7162), DELETED (RFC 9051) and
+// APPENDLIMIT (RFC 7889).
 import type { CommandSpec } from '../types.js';
 import type { ImapSession } from '../session.js';
 import { ImapNoError, ImapSyntaxError } from '../proto/errors.js';
@@ -6,8 +7,9 @@ import { tokenText } from '../proto/args.js';
 import type { Token } from '../proto/tokens.js';
 import { mailboxArg, encodeName, findMailbox } from '../mailbox-name.js';
 import { flat, type Wire } from '../proto/serialize.js';
+import { appendLimit } from '../limits.js';
 
-const ITEMS = ['MESSAGES', 'RECENT', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'SIZE', 'HIGHESTMODSEQ', 'DELETED'];
+const ITEMS = ['MESSAGES', 'RECENT', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'SIZE', 'HIGHESTMODSEQ', 'DELETED', 'APPENDLIMIT'];
 
 export function parseStatusItems(tokens: Token[]): string[] {
   if (tokens.length === 0) throw new ImapSyntaxError('Empty STATUS item list');
@@ -24,6 +26,11 @@ export async function statusLine(s: ImapSession, mailboxId: string, items: strin
   if (!st) throw new ImapNoError('Mailbox does not exist', 'NONEXISTENT');
   const values: string[] = [];
   for (const item of items) {
+    if (item === 'APPENDLIMIT') {
+      // One limit for every mailbox: the listener's (NIL: none).
+      values.push(`APPENDLIMIT ${appendLimit(s.config) ?? 'NIL'}`);
+      continue;
+    }
     let v: number;
     switch (item) {
       case 'MESSAGES':
