@@ -1,5 +1,5 @@
 // Every method the dispatcher registers answers a normal call with every standard response argument
-// of RFC 8620 §5.1–5.6 and RFC 8621 (and RFC 9425 for Quota), each of the type the RFC gives it,
+// of RFC 8620 §5.1–5.6 and §6.3, RFC 8621 (and RFC 9404 for Blob, RFC 9425 for Quota), each of the type the RFC gives it,
 // `null` where the RFC says "null if none", and nothing else. The table is written from the RFCs and
 // is keyed by method name; the first test enumerates the server's own registry, so a method added
 // without a row here (or a row for a method the server dropped) fails.
@@ -157,6 +157,12 @@ const IMPORT = (filled: boolean): Check =>
 const PARSE = (filled: boolean): Check =>
   shape({ accountId: Id, parsed: filled ? present(idMap(AnyObject)) : Null, notParsable: filled ? present(list(Id)) : Null, notFound: filled ? present(list(Id)) : Null }, true);
 
+/** RFC 9404 §4.1: what the server sets on a created blob (the client sent data and maybe type). */
+const BLOB_OBJECT = shape({ id: Id, type: Str, size: UInt }, true);
+/** RFC 9404 §4.2: Blob/get answers accountId, list and notFound (blobs have no state). */
+const BLOB_GET = (item: Check, someNotFound: boolean): Check =>
+  shape({ accountId: Id, list: filledList(item), notFound: someNotFound ? filledList(Id) : list(Id) }, true);
+
 const someEmail = async (): Promise<string> => (await appendEmail('a row of its own')).emailId;
 
 /** RFC 8620 §7.2.1: url and keys are never returned, so a PushSubscription has exactly these. */
@@ -293,8 +299,69 @@ const ROWS: Record<string, Row> = {
       { label: 'nothing asked: all six null', args: () => ({}), expect: [['', shape(SET_OUTCOMES(false), true)]] },
     ],
   },
+  // RFC 8620 §6.3. A user has one account, so the copy that can succeed is from it to itself, where
+  // the server answers every readable blob as copied under its own id (Email/copy's row above shows
+  // another account's refusal).
+  'Blob/copy': {
+    cases: [
+      {
+        label: 'one copied, one not',
+        args: async (f) => ({ fromAccountId: f.accountId, blobIds: [await upload('copy me'), 'nosuchblob'] }),
+        expect: [['', shape({ fromAccountId: Id, accountId: Id, copied: present(idMap(Id)), notCopied: present(idMap(SetError)) }, true)]],
+      },
+      { label: 'no blobs: both null', args: (f) => ({ fromAccountId: f.accountId, blobIds: [] }), expect: [['', shape({ fromAccountId: Id, accountId: Id, copied: Null, notCopied: Null }, true)]] },
+    ],
+  },
+  // RFC 9404 §4.1: create only, and blobs have no state, so no oldState/newState.
+  'Blob/upload': {
+    cases: [
+      {
+        label: 'one created, one refused',
+        args: () => ({ create: { ok: { data: [{ 'data:asText': 'uploaded' }] }, bad: { data: [{ blobId: 'nosuchblob' }] } } }),
+        expect: [['', shape({ accountId: Id, created: present(idMap(BLOB_OBJECT)), notCreated: present(idMap(SetError)) }, true)]],
+      },
+      { label: 'nothing asked: both null', args: () => ({ create: {} }), expect: [['', shape({ accountId: Id, created: Null, notCreated: Null }, true)]] },
+    ],
+  },
+  // RFC 9404 §4.2: a /get without state; each item has its id and exactly the properties asked for,
+  // plus isEncodingProblem / isTruncated when they apply.
+  'Blob/get': {
+    cases: [
+      {
+        label: 'every property but data, one found, one not',
+        args: async () => ({ ids: [await upload('get me'), 'nosuchblob'], properties: ['data:asBase64', 'digest:sha', 'digest:sha-256', 'size'] }),
+        expect: [['', BLOB_GET(shape({ id: Id, 'data:asBase64': Str, 'digest:sha': Str, 'digest:sha-256': Str, size: UInt }, true), true)]],
+      },
+      { label: 'default properties: data (as text) and size', args: async () => ({ ids: [await upload('default')] }), expect: [['', BLOB_GET(shape({ id: Id, 'data:asText': Str, size: UInt }, true), false)]] },
+      {
+        label: 'data of octets that are not UTF-8, a range past the end',
+        args: async () => ({ ids: [await upload(Buffer.from([0x41, 0xff]))], properties: ['data', 'size'], offset: 1, length: 5 }),
+        expect: [['', BLOB_GET(shape({ id: Id, 'data:asBase64': Str, size: UInt, isEncodingProblem: Bool, isTruncated: Bool }, true), false)]],
+      },
+    ],
+  },
+  // RFC 9404 §4.3: matchedIds has a list for exactly each type name asked for (empty for the
+  // unreferenced blob, filled for the message).
+  'Blob/lookup': {
+    cases: [
+      {
+        label: 'a message blob, an unreferenced blob, a missing one',
+        args: async () => ({
+          typeNames: ['Mailbox', 'Thread', 'Email'],
+          ids: [(await h.store.getEmails(ALICE, [await someEmail()]))[0]!.blobId, await upload('nobody points here'), 'nosuchblob'],
+        }),
+        expect: [['', shape({
+          accountId: Id,
+          list: filledList(shape({ id: Id, matchedIds: shape({ Mailbox: list(Id), Thread: list(Id), Email: list(Id) }, true) }, true)),
+          notFound: filledList(Id),
+        }, true)]],
+      },
+    ],
+  },
   'Quota/get': { cases: getCases(shape({ id: Id, resourceType: Str, used: UInt, hardLimit: UInt, scope: Str, name: Str, types: list(Str) }, false), () => 'storage') },
-  'Quota/changes': { cases: changesCases('Quota') },
+  // RFC 9425 §4.2: a standard /changes plus updatedProperties; since the state the fixture took after
+  // setting the limits only usage has changed, so it lists "used".
+  'Quota/changes': { cases: changesCases('Quota', { ...CHANGES_MEMBERS, updated: filledList(Id), updatedProperties: present(list(Str)) }) },
   'Quota/query': { cases: queryCases() },
   'Quota/queryChanges': { cases: queryChangesCases('Quota') },
 };
@@ -329,6 +396,7 @@ before(async () => {
   for (const type of ['Mailbox', 'Thread', 'Email']) fx.before[type] = await stateOf(type);
   // A storage quota makes Quota/get list an object.
   await h.store.setQuota(ALICE, { storage: 10_000_000, messages: 0 });
+  fx.before.Quota = await stateOf('Quota');
   await appendEmail('first row');
   await newMailbox('Shapes fixture');
 });

@@ -111,5 +111,6 @@ export async function blobUpload(deps: MailMethodDeps, args: JsonObject, ctx: Me
   if (Object.keys(create).length > max) throw new MethodError('requestTooLarge', `at most ${max} blobs per Blob/upload`);
   // In order, so a creation may use a blob created before it in the same call ("#b4").
   const { created, notCreated } = await createAll(create, RULES, ctx, (raw) => createOne(deps, account.name, ctx, raw));
-  return [['Blob/upload', { accountId: account.id, oldState: null, created: orNull(created), notCreated: orNull(notCreated) }]];
+  // RFC 9404 §4.1: blobs have no state, so unlike a /set there is no oldState or newState.
+  return [['Blob/upload', { accountId: account.id, created: orNull(created), notCreated: orNull(notCreated) }]];
 }
