@@ -4,7 +4,7 @@
 // read back over IMAP.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { access, chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -177,12 +177,18 @@ test('Postfix delivers into Tessera over LMTP (local_transport = lmtp:inet:127.0
   await chmod(home, 0o755);
   const conf = path.join(home, 'etc');
   await mkdir(conf);
+  // The queue directory belongs to root (postfix-script fills it); the data directory to postfix.
+  await mkdir(path.join(home, 'queue'));
+  await mkdir(path.join(home, 'data'));
+  const { stdout: uid } = await run('id', ['-u', 'postfix']);
+  await chown(path.join(home, 'data'), Number(uid.trim()), -1);
   const smtpPort = await freePort();
   const main = [
     'compatibility_level = 3.6',
     `queue_directory = ${path.join(home, 'queue')}`,
     `data_directory = ${path.join(home, 'data')}`,
     `maillog_file = ${path.join(home, 'maillog')}`,
+    `maillog_file_prefixes = ${home}`,
     'syslog_name = postfix-tessera-test',
     'myhostname = relay.test',
     'mydomain = relay.test',
