@@ -411,7 +411,8 @@ export class SmtpSession {
       return false;
     }
     if (FOREIGN_GREETINGS[this.lmtp ? 'lmtp' : 'smtp'].includes(parsed.verb)) {
-      this.send(reply(500, '5.5.1', this.lmtp ? `${parsed.verb} not accepted by an LMTP server, use LHLO` : 'Command unrecognized'));
+      // On SMTP, LHLO is answered exactly as an unknown command, as before LMTP existed.
+      this.send(this.lmtp ? reply(500, '5.5.1', `${parsed.verb} not accepted by an LMTP server, use LHLO`) : reply(500, '5.5.2', 'Command unrecognized'));
       return true;
     }
     if (!this.offers(parsed.verb)) {
