@@ -48,8 +48,8 @@ async function inboxSubjects(user: string): Promise<string[]> {
     const lock = await imap.getMailboxLock('INBOX');
     try {
       const out: string[] = [];
-      const status = await imap.status('INBOX', { messages: true });
-      if (!status.messages) return out;
+      const mailbox = imap.mailbox;
+      if (!mailbox || mailbox.exists === 0) return out;
       for await (const m of imap.fetch('1:*', { envelope: true })) out.push(m.envelope?.subject ?? '');
       return out;
     } finally {
