@@ -168,10 +168,13 @@ export class SmtpSession {
     this.conn.resumeInput();
   }
 
-  /** Queues a reply; 5xx replies count towards the error limit. */
-  send(r: SmtpReply): void {
+  /**
+   * Queues a reply; 5xx replies count towards the error limit unless `clientError` says the client
+   * is not at fault (LMTP's per-recipient delivery results: 60 recipients over quota are no abuse).
+   */
+  send(r: SmtpReply, clientError = r.code >= 500): void {
     this.output += formatReply(r);
-    if (r.code >= 500) this.errors++;
+    if (clientError) this.errors++;
   }
 
   flush(): void {
@@ -497,7 +500,8 @@ export class SmtpSession {
    */
   private refuseMessage(tx: Transaction, r: SmtpReply): void {
     const count = this.lmtp ? tx.recipients.length : 1;
-    for (let i = 0; i < count; i++) this.send(r);
+    // One refusal of one message: it counts once towards the error limit, however many recipients.
+    for (let i = 0; i < count; i++) this.send(r, i === 0 && r.code >= 500);
   }
 
   /** The message has ended: refuse it or deliver it; either way its spool file goes. */
@@ -529,7 +533,7 @@ export class SmtpSession {
         this.refuseMessage(tx, refused);
         return;
       }
-      for (const r of await deliverTransaction(this, tx, spooled)) this.send(r);
+      for (const r of await deliverTransaction(this, tx, spooled)) this.send(r, !this.lmtp && r.code >= 500);
     } finally {
       await this.discard(message);
     }

@@ -101,3 +101,22 @@ test('a remote recipient is refused at RCPT: LMTP is final delivery only', async
   assert.match((await c.command('RCPT TO:<someone@elsewhere.example>')).text, /^550 5\.7\.1 /);
   c.close();
 });
+
+test("per-recipient delivery failures are not the client's errors: the session survives them", async () => {
+  const users = { [`a@${DOMAIN}`]: 'pw-a-123456', [`b@${DOMAIN}`]: 'pw-b-123456', [`c@${DOMAIN}`]: 'pw-c-123456' };
+  const h = await startHarness({ startWorker: false, users, limits: { maxErrors: 2 }, config: { lmtp: true, announce: 'never', verifyIdentity: 'disabled', disabledCommands: ['AUTH'] } });
+  try {
+    for (const u of Object.keys(users)) {
+      await h.store.ensureAccount(u);
+      await h.store.setQuota(u, { storage: 10, messages: 0 });
+    }
+    const { client: c } = await RawSmtpClient.connect(h.port);
+    await c.command('LHLO relay.example');
+    const replies = await transaction(c, Object.keys(users), 'Subject: all over quota\r\n\r\nhello hello hello');
+    assert.deepEqual(replies.map((r) => r.slice(0, 3)), ['552', '552', '552']);
+    assert.equal((await c.command('NOOP')).code, 250, 'three 552s did not trip maxErrors=2');
+    c.close();
+  } finally {
+    await h.close();
+  }
+});
