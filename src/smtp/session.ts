@@ -1,6 +1,6 @@
 // One SMTP conversation (RFC 5321), or LMTP (RFC 2033) on an lmtpserver.xml listener, as a state
-// machine over an abstract connection. Input is buffered
-// in a ByteQueue and consumed in one of four modes (command lines, DATA, BDAT chunks, SASL responses),
+// machine over an abstract connection. Input is buffered in a ByteQueue and consumed in one of four
+// modes (command lines, DATA, BDAT chunks, SASL responses),
 // strictly in order, so pipelined commands (RFC 2920) are answered in sequence. Replies are collected
 // and written in one batch whenever the session runs out of input to process (or REPLY_BATCH has
 // collected). Before each step the session flushes and waits as IMAP does (the network edge's

@@ -1,5 +1,5 @@
-// EHLO (RFC 5321 §4.1.1.1) and LMTP's LHLO (RFC 2033 §4.1). Lists the extensions this connection may use right now: STARTTLS only
-// before TLS, AUTH per the James `announce` rules and the auth policy.
+// EHLO (RFC 5321 §4.1.1.1) and LMTP's LHLO (RFC 2033 §4.1). Lists the extensions this connection
+// may use right now: STARTTLS only before TLS, AUTH per the James `announce` rules and the auth policy.
 import { reply } from '../proto/reply.js';
 import type { SmtpSession } from '../session.js';
 import type { CommandHandler } from './types.js';
