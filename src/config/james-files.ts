@@ -15,7 +15,6 @@ const NOT_SERVED: ReadonlyMap<string, string> = new Map([
   ['webadmin.properties', 'the WebAdmin HTTP API is not served; administer with the `tessera` command (user, domain, sessions)'],
   ['pop3server.xml', 'POP3 is not served; clients use IMAP or JMAP'],
   ['managesieveserver.xml', 'ManageSieve is not served; JMAP VacationResponse covers vacation replies'],
-  ['lmtpserver.xml', 'LMTP is not served; deliver over SMTP'],
   ['mailetcontainer.xml', 'mailets are not run (only <context><postmaster> is read): mail goes through Tessera\'s fixed pipeline (local delivery, vacation replies, DSNs, direct MX delivery for authenticated senders)'],
   ['recipientrewritetable.xml', 'recipient rewriting (aliases, forwards, domain mappings) is not applied'],
   ['mailrepositorystore.xml', 'James mail repositories (error, relay-denied…) are not kept; refused mail is refused in the SMTP dialogue or bounced'],
@@ -48,7 +47,6 @@ const NOT_SERVED: ReadonlyMap<string, string> = new Map([
 const SERVER_FILES: ReadonlyMap<string, string> = new Map([
   ['pop3server.xml', 'pop3server'],
   ['managesieveserver.xml', 'managesieveserver'],
-  ['lmtpserver.xml', 'lmtpserver'],
 ]);
 
 const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', parseTagValue: false });

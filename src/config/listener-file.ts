@@ -1,7 +1,8 @@
-// imapserver.xml / smtpserver.xml: a <imapservers> root holding <imapserver> blocks (James' layout),
+// imapserver.xml / smtpserver.xml / lmtpserver.xml: a <imapservers> root holding <imapserver> blocks (James' layout),
 // or a single block as the root. Unknown elements are reported after every block has been read.
 import type { FileContext } from './context.js';
 import { readImapBlock } from './imap.js';
+import { readLmtpBlock } from './lmtp.js';
 import { readSmtpBlock } from './smtp.js';
 import type { ImapServerConfig, SmtpServerConfig } from './types.js';
 import { parseXmlDocument, warnUnused, XmlSection, type XmlElement } from './xml.js';
@@ -43,6 +44,14 @@ export async function loadSmtpFile(ctx: FileContext, text: string): Promise<Smtp
   const blocks = blocksOf(ctx, text, 'smtpservers', 'smtpserver');
   const out: SmtpServerConfig[] = [];
   for (const [i, block] of blocks.entries()) out.push(await readSmtpBlock(block, i + 1));
+  for (const block of blocks) warnUnused(ctx, block.el, block.key, IGNORED_JAMES_SETTINGS);
+  return out;
+}
+
+export async function loadLmtpFile(ctx: FileContext, text: string): Promise<SmtpServerConfig[]> {
+  const blocks = blocksOf(ctx, text, 'lmtpservers', 'lmtpserver');
+  const out: SmtpServerConfig[] = [];
+  for (const [i, block] of blocks.entries()) out.push(await readLmtpBlock(block, i + 1));
   for (const block of blocks) warnUnused(ctx, block.el, block.key, IGNORED_JAMES_SETTINGS);
   return out;
 }

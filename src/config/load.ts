@@ -11,7 +11,7 @@ import { notServedWarnings } from './james-files.js';
 import { ConfigError } from './errors.js';
 import { loadJmapFile } from './jmap.js';
 import { loadMailetContainerFile } from './mailetcontainer.js';
-import { loadImapFile, loadSmtpFile } from './listener-file.js';
+import { loadImapFile, loadLmtpFile, loadSmtpFile } from './listener-file.js';
 import { loadSettingsFile } from './settings.js';
 import { controlHttpActive } from './control.js';
 import type { TesseraConfig } from './types.js';
@@ -33,6 +33,7 @@ export type DirectoryConfig = SettingsConfig & Pick<TesseraConfig, 'users' | 'do
 const CONF_FILES = {
   imap: 'imapserver.xml',
   smtp: 'smtpserver.xml',
+  lmtp: 'lmtpserver.xml',
   jmap: 'jmap.properties',
   users: 'usersrepository.xml',
   domains: 'domainlist.xml',
@@ -123,14 +124,18 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
   const smtpCtx = conf.ctx(CONF_FILES.smtp);
   const smtpText = await readOptionalFile(smtpCtx);
   const smtp = smtpText === undefined ? [] : await loadSmtpFile(smtpCtx, smtpText);
+  const lmtpCtx = conf.ctx(CONF_FILES.lmtp);
+  const lmtpText = await readOptionalFile(lmtpCtx);
+  const lmtp = lmtpText === undefined ? [] : await loadLmtpFile(lmtpCtx, lmtpText);
   const jmapCtx = conf.ctx(CONF_FILES.jmap);
   const jmap = await loadJmapFile(jmapCtx, await readOptionalFile(jmapCtx));
 
   const uses: BindUse[] = [];
-  for (const [list, c] of [[imap, imapCtx], [smtp, smtpCtx]] as const) {
+  for (const [list, c] of [[imap, imapCtx], [smtp, smtpCtx], [lmtp, lmtpCtx]] as const) {
     for (const [i, server] of list.entries()) {
       if (!server.enabled) continue;
-      const blockKey = `${server.protocol === 'imap' ? 'imapserver' : 'smtpserver'}[${i + 1}].bind`;
+      const element = server.protocol === 'imap' ? 'imapserver' : server.lmtp ? 'lmtpserver' : 'smtpserver';
+      const blockKey = `${element}[${i + 1}].bind`;
       for (const address of server.bind) uses.push({ address, file: c.display, key: blockKey });
     }
   }
@@ -143,7 +148,7 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
   conf.warnings.push(...(await notServedWarnings(conf.dir, served)));
 
   return {
-    config: { confDir: conf.dir, settings, control, authThrottle, imap, smtp, jmap, users, domains },
+    config: { confDir: conf.dir, settings, control, authThrottle, imap, smtp, lmtp, jmap, users, domains },
     warnings: conf.warnings,
     notices: conf.notices,
   };

@@ -4,7 +4,7 @@ import { resolveAliases, type Candidate } from './aliases.js';
 import { authSections, leaf, legacyCandidate } from './auth-xml.js';
 import { readHandlerChain } from './handlerchain.js';
 import { readCommon } from './listener.js';
-import type { AnnounceMode, SenderVerificationMode, SmtpServerConfig } from './types.js';
+import type { AnnounceMode, ListenerCommon, SenderVerificationMode, SmtpServerConfig } from './types.js';
 import { InvalidValue, parseBoolean, parseCidrList, parseEnum, parseInteger, parseSize } from './values.js';
 import type { XmlSection } from './xml.js';
 
@@ -57,19 +57,41 @@ export function parseVerifyIdentity(raw: string): SenderVerificationMode {
   }
 }
 
+/**
+ * Connection limits when a block sets none (James: unlimited), said once as a notice. Shared with
+ * lmtpserver.xml, whose blocks are SMTP blocks in James too.
+ */
+export function applyConnectionDefaults(block: XmlSection, common: ListenerCommon, label: string): void {
+  const ctx = block.ctx;
+  if (!block.text('connectionLimit')) {
+    common.connectionLimit = DEFAULT_SMTP_CONNECTION_LIMIT;
+    ctx.notice(block.childKey('connectionLimit'), `not set: at most ${DEFAULT_SMTP_CONNECTION_LIMIT} connections per ${label} listener (James: unlimited); write 0 for unlimited`);
+  }
+  if (!block.text('connectionLimitPerIP')) {
+    common.connectionLimitPerIP = DEFAULT_SMTP_CONNECTION_LIMIT_PER_IP;
+    ctx.notice(block.childKey('connectionLimitPerIP'), `not set: at most ${DEFAULT_SMTP_CONNECTION_LIMIT_PER_IP} ${label} connections per client address (James: unlimited); write 0 for unlimited`);
+  }
+}
+
+/** <maxmessagesize> (James: kilobytes, 0 = unlimited), <maxRecipients>, <maxLineLength>. */
+export function readMessageLimits(block: XmlSection): Pick<SmtpServerConfig, 'maxMessageSize' | 'maxRecipients' | 'maxLineLength'> {
+  const ctx = block.ctx;
+  const sizeRaw = block.text('maxmessagesize');
+  const maxMessageSize = sizeRaw ? ctx.parse(sizeRaw.key, sizeRaw.raw, (raw) => parseSize(raw, 'K')) : DEFAULT_SMTP_MAX_MESSAGE_SIZE;
+  if (!sizeRaw) ctx.notice(block.childKey('maxmessagesize'), `not set: messages up to ${DEFAULT_SMTP_MAX_MESSAGE_SIZE / 1024 / 1024} MB (James: unlimited); write 0 for unlimited`);
+  const rcptRaw = block.text('maxRecipients');
+  const maxRecipients = rcptRaw ? ctx.parse(rcptRaw.key, rcptRaw.raw, (raw) => parseInteger(raw, 1)) : DEFAULT_SMTP_MAX_RECIPIENTS;
+  const lineRaw = block.text('maxLineLength');
+  const maxLineLength = lineRaw ? ctx.parse(lineRaw.key, lineRaw.raw, (raw) => parseInteger(raw, 1000)) : DEFAULT_SMTP_MAX_LINE_LENGTH;
+  return { maxMessageSize, maxRecipients, maxLineLength };
+}
+
 export async function readSmtpBlock(block: XmlSection, index: number): Promise<SmtpServerConfig> {
   const ctx = block.ctx;
   const sections = authSections(block);
   // James SMTP (SMTPServer.AuthenticationConfiguration): auth.requireSSL defaults to false.
   const common = await readCommon(block, { protocol: 'smtp', index, defaultTimeout: DEFAULT_SMTP_TIMEOUT_SECONDS, requireSSLDefault: false, authSections: sections });
-  if (!block.text('connectionLimit')) {
-    common.connectionLimit = DEFAULT_SMTP_CONNECTION_LIMIT;
-    ctx.notice(block.childKey('connectionLimit'), `not set: at most ${DEFAULT_SMTP_CONNECTION_LIMIT} connections per SMTP listener (James: unlimited); write 0 for unlimited`);
-  }
-  if (!block.text('connectionLimitPerIP')) {
-    common.connectionLimitPerIP = DEFAULT_SMTP_CONNECTION_LIMIT_PER_IP;
-    ctx.notice(block.childKey('connectionLimitPerIP'), `not set: at most ${DEFAULT_SMTP_CONNECTION_LIMIT_PER_IP} SMTP connections per client address (James: unlimited); write 0 for unlimited`);
-  }
+  applyConnectionDefaults(block, common, 'SMTP');
 
   const announceKey = `${block.key}.auth.announce`;
   const announce =
@@ -96,14 +118,7 @@ export async function readSmtpBlock(block: XmlSection, index: number): Promise<S
   const verifyRaw = block.text('verifyIdentity');
   // James' default is strict.
   const verifyIdentity = verifyRaw ? ctx.parse(verifyRaw.key, verifyRaw.raw, parseVerifyIdentity) : 'strict';
-  const sizeRaw = block.text('maxmessagesize');
-  // James' maxmessagesize is in kilobytes; 0 means unlimited.
-  const maxMessageSize = sizeRaw ? ctx.parse(sizeRaw.key, sizeRaw.raw, (raw) => parseSize(raw, 'K')) : DEFAULT_SMTP_MAX_MESSAGE_SIZE;
-  if (!sizeRaw) ctx.notice(block.childKey('maxmessagesize'), `not set: messages up to ${DEFAULT_SMTP_MAX_MESSAGE_SIZE / 1024 / 1024} MB (James: unlimited); write 0 for unlimited`);
-  const rcptRaw = block.text('maxRecipients');
-  const maxRecipients = rcptRaw ? ctx.parse(rcptRaw.key, rcptRaw.raw, (raw) => parseInteger(raw, 1)) : DEFAULT_SMTP_MAX_RECIPIENTS;
-  const lineRaw = block.text('maxLineLength');
-  const maxLineLength = lineRaw ? ctx.parse(lineRaw.key, lineRaw.raw, (raw) => parseInteger(raw, 1000)) : DEFAULT_SMTP_MAX_LINE_LENGTH;
+  const { maxMessageSize, maxRecipients, maxLineLength } = readMessageLimits(block);
 
   const disabledCommands = readHandlerChain(block);
 

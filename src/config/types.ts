@@ -144,6 +144,11 @@ export interface SmtpServerConfig extends ListenerCommon {
    * NoAuthCmdHandlerLoader): answered 502 and never announced. Empty = every command.
    */
   disabledCommands: string[];
+  /**
+   * Set on an lmtpserver.xml block: the session speaks LMTP (RFC 2033): LHLO instead of EHLO/HELO,
+   * local recipients only, one reply per recipient after the message.
+   */
+  lmtp?: true;
 }
 
 export type JmapStrategyName = 'basic' | 'jwt' | 'oidc' | 'xuser';
@@ -310,6 +315,8 @@ export interface TesseraConfig {
   authThrottle: Partial<AuthThrottleConfig>;
   imap: ImapServerConfig[];
   smtp: SmtpServerConfig[];
+  /** lmtpserver.xml blocks: the SMTP adapter in its LMTP dialect (`lmtp: true`). */
+  lmtp: SmtpServerConfig[];
   jmap: JmapConfig;
   users: UsersRepositoryConfig;
   domains: DomainListConfig;

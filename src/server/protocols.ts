@@ -25,6 +25,7 @@ import { StartupError } from './errors.js';
 import { startStoreSweeper, type StoreSweeper } from './store-maintenance.js';
 import { sharedResource } from './resources.js';
 import type { ProtocolServer } from '../core/protocol.js';
+import type { SmtpServerConfig } from '../config/types.js';
 
 export const eventBusResource = sharedResource<EventBus>(
   'event bus',
@@ -199,24 +200,33 @@ function firstAudience(ctx: ServerContext): string | undefined {
 
 const devIdpFactory: ProtocolFactory = (ctx) => (ctx.config.settings.devIdp.enabled ? [new DevIdpServer(ctx)] : []);
 
-const smtpFactory: ProtocolFactory = async (ctx) => {
-  const enabled = ctx.config.smtp.filter((c) => c.enabled);
-  if (enabled.length === 0) return [];
-  const servers = createSmtpServers(
-    {
-      auth: await ctx.use(authResource),
-      users: ctx.users,
-      domains: ctx.domains,
-      delivery: (await ctx.use(deliveryResource)).service,
-      logger: ctx.logger,
-      sessions: await ctx.use(sessionsResource),
-      // Messages being received are staged here; nothing in it was ever acknowledged.
-      spoolDir: join(ctx.dataDir, 'spool', 'smtp'),
-    },
-    enabled,
-  );
-  return registered(ctx, servers);
-};
+/**
+ * The SMTP adapter's listeners: smtpserver.xml blocks, and lmtpserver.xml blocks (its LMTP dialect),
+ * on the same delivery core. Messages being received are staged in spool/<spool>; nothing in it was
+ * ever acknowledged.
+ */
+function smtpAdapterFactory(configs: (ctx: ServerContext) => SmtpServerConfig[], spool: 'smtp' | 'lmtp'): ProtocolFactory {
+  return async (ctx) => {
+    const enabled = configs(ctx).filter((c) => c.enabled);
+    if (enabled.length === 0) return [];
+    const servers = createSmtpServers(
+      {
+        auth: await ctx.use(authResource),
+        users: ctx.users,
+        domains: ctx.domains,
+        delivery: (await ctx.use(deliveryResource)).service,
+        logger: ctx.logger,
+        sessions: await ctx.use(sessionsResource),
+        spoolDir: join(ctx.dataDir, 'spool', spool),
+      },
+      enabled,
+    );
+    return registered(ctx, servers);
+  };
+}
+
+const smtpFactory = smtpAdapterFactory((ctx) => ctx.config.smtp, 'smtp');
+const lmtpFactory = smtpAdapterFactory((ctx) => ctx.config.lmtp, 'lmtp');
 
 const imapFactory: ProtocolFactory = async (ctx) => {
   const enabled = ctx.config.imap.filter((c) => c.enabled);
@@ -274,4 +284,4 @@ const sessionsFactory: ProtocolFactory = async (ctx) => {
   return [];
 };
 
-export const protocolFactories: ProtocolFactory[] = [devIdpFactory, sessionsFactory, smtpFactory, imapFactory, jmapFactory, controlHttpFactory];
+export const protocolFactories: ProtocolFactory[] = [devIdpFactory, sessionsFactory, smtpFactory, lmtpFactory, imapFactory, jmapFactory, controlHttpFactory];

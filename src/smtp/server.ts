@@ -1,4 +1,4 @@
-// One SMTP listener block (smtpserver.xml <smtpserver>). Binding, implicit TLS and STARTTLS, the
+// One SMTP listener block (smtpserver.xml <smtpserver>, or lmtpserver.xml <lmtpserver> for LMTP). Binding, implicit TLS and STARTTLS, the
 // connection limits (total and per IP → 421) and the stop deadline are the network edge's (src/net);
 // this file turns accepted sockets into SMTP sessions with their idle timeout and relay rights.
 import { join } from 'node:path';
@@ -42,7 +42,7 @@ export class SmtpServer implements ProtocolServer {
     this.name = config.name;
     this.authorized = new CidrList(config.authorizedAddresses);
     this.limits = { ...DEFAULT_SESSION_LIMITS, ...deps.limits };
-    this.log = deps.logger.child({ smtp: config.name });
+    this.log = deps.logger.child({ [config.lmtp ? 'lmtp' : 'smtp']: config.name });
     this.listener = new NetListener({
       settings: config,
       refusal: (reason) => formatReply(reply(421, '4.7.0', `${config.helloName} ${REFUSAL_TEXT[reason]}`)),
@@ -81,7 +81,7 @@ export class SmtpServer implements ProtocolServer {
   describe(): string[] {
     if (this.config.tls.socketTLS) return this.listener.urls('smtps').map((u) => `${u} (TLS)`);
     const note = this.listener.canStartTls ? ' (STARTTLS)' : '';
-    return this.listener.urls('smtp').map((u) => `${u}${note}`);
+    return this.listener.urls(this.config.lmtp ? 'lmtp' : 'smtp').map((u) => `${u}${note}`);
   }
 
   stop(deadline: Date): Promise<void> {

@@ -1,5 +1,6 @@
-// One SMTP conversation (RFC 5321) as a state machine over an abstract connection. Input is buffered
-// in a ByteQueue and consumed in one of four modes (command lines, DATA, BDAT chunks, SASL responses),
+// One SMTP conversation (RFC 5321), or LMTP (RFC 2033) on an lmtpserver.xml listener, as a state
+// machine over an abstract connection. Input is buffered in a ByteQueue and consumed in one of four
+// modes (command lines, DATA, BDAT chunks, SASL responses),
 // strictly in order, so pipelined commands (RFC 2920) are answered in sequence. Replies are collected
 // and written in one batch whenever the session runs out of input to process (or REPLY_BATCH has
 // collected). Before each step the session flushes and waits as IMAP does (the network edge's
@@ -60,8 +61,13 @@ type Mode =
   | { kind: 'tls' }
   | { kind: 'closed' };
 
+/** The greeting verbs each dialect refuses with 500 (RFC 2033 §4.1: an LMTP server refuses HELO/EHLO). */
+const FOREIGN_GREETINGS: Readonly<Record<'smtp' | 'lmtp', readonly string[]>> = { smtp: ['LHLO'], lmtp: ['EHLO', 'HELO'] };
+
 export class SmtpSession {
   readonly id = randomBytes(6).toString('hex');
+  /** LMTP (RFC 2033): LHLO, and one reply per accepted recipient after the message. */
+  readonly lmtp: boolean;
   readonly log: Logger;
   helo: string | undefined;
   esmtp = false;
@@ -94,7 +100,8 @@ export class SmtpSession {
     /** Where messages are staged while they arrive. */
     private readonly spool: SpoolDir,
   ) {
-    this.log = deps.logger.child({ smtp: config.name, session: this.id, peer: conn.remoteAddress });
+    this.lmtp = config.lmtp === true;
+    this.log = deps.logger.child({ [this.lmtp ? 'lmtp' : 'smtp']: config.name, session: this.id, peer: conn.remoteAddress });
   }
 
   get secure(): boolean {
@@ -117,7 +124,7 @@ export class SmtpSession {
 
   /** Sends the greeting. */
   greet(): void {
-    this.send(reply(220, undefined, `${this.config.helloName} ESMTP Tessera ready`));
+    this.send(reply(220, undefined, `${this.config.helloName} ${this.lmtp ? 'LMTP' : 'ESMTP'} Tessera ready`));
     this.flush();
   }
 
@@ -161,10 +168,13 @@ export class SmtpSession {
     this.conn.resumeInput();
   }
 
-  /** Queues a reply; 5xx replies count towards the error limit. */
-  send(r: SmtpReply): void {
+  /**
+   * Queues a reply; 5xx replies count towards the error limit unless `clientError` says the client
+   * is not at fault (LMTP's per-recipient delivery results: 60 recipients over quota are no abuse).
+   */
+  send(r: SmtpReply, clientError = r.code >= 500): void {
     this.output += formatReply(r);
-    if (r.code >= 500) this.errors++;
+    if (clientError) this.errors++;
   }
 
   flush(): void {
@@ -407,6 +417,11 @@ export class SmtpSession {
       this.close(reply(421, '4.7.0', `${this.config.helloName} Too many commands, closing connection`));
       return false;
     }
+    if (FOREIGN_GREETINGS[this.lmtp ? 'lmtp' : 'smtp'].includes(parsed.verb)) {
+      // On SMTP, LHLO is answered exactly as an unknown command, as before LMTP existed.
+      this.send(this.lmtp ? reply(500, '5.5.1', `${parsed.verb} not accepted by an LMTP server, use LHLO`) : reply(500, '5.5.2', 'Command unrecognized'));
+      return true;
+    }
     if (!this.offers(parsed.verb)) {
       // The listener's James handler chain does not load this command (AUTH on a NoAuth MX listener).
       this.send(reply(502, '5.5.1', `${parsed.verb} not available on this port`));
@@ -418,6 +433,7 @@ export class SmtpSession {
 
   /** Whether this listener serves `verb` at all (its James <handlerchain> loads it). */
   offers(verb: string): boolean {
+    if (FOREIGN_GREETINGS[this.lmtp ? 'lmtp' : 'smtp'].includes(verb)) return false;
     return !this.config.disabledCommands.includes(verb);
   }
 
@@ -482,6 +498,16 @@ export class SmtpSession {
     return true;
   }
 
+  /**
+   * A refusal of the whole message: SMTP answers once, LMTP once per accepted recipient (RFC 2033
+   * §4.2: the client reads exactly that many replies after the end of data).
+   */
+  private refuseMessage(tx: Transaction, r: SmtpReply): void {
+    const count = this.lmtp ? tx.recipients.length : 1;
+    // One refusal of one message: it counts once towards the error limit, however many recipients.
+    for (let i = 0; i < count; i++) this.send(r, i === 0 && r.code >= 500);
+  }
+
   /** The message has ended: refuse it or deliver it; either way its spool file goes. */
   private async finishMessage(message: IncomingMessage, sawNul: boolean): Promise<void> {
     const tx = this.tx;
@@ -489,11 +515,11 @@ export class SmtpSession {
     try {
       if (!tx) return;
       if (message.overflow) {
-        this.send(reply(552, '5.3.4', 'Message size exceeds fixed maximum message size'));
+        this.refuseMessage(tx, reply(552, '5.3.4', 'Message size exceeds fixed maximum message size'));
         return;
       }
       if (sawNul) {
-        this.send(reply(554, '5.6.0', 'Message contains NUL characters'));
+        this.refuseMessage(tx, reply(554, '5.6.0', 'Message contains NUL characters'));
         return;
       }
       // The file goes to delivery as it is, never read whole: delivery copies it behind its trace
@@ -503,15 +529,15 @@ export class SmtpSession {
         spooled = await message.finish({ durable: false });
       } catch (err) {
         this.log.error({ err }, 'spooling the message failed');
-        this.send(reply(451, '4.3.0', 'Local error in processing, try again later'));
+        this.refuseMessage(tx, reply(451, '4.3.0', 'Local error in processing, try again later'));
         return;
       }
       const refused = await refuseFromHeader(this, tx.from, () => spooled.head(HEADER_SCAN_LIMIT));
       if (refused) {
-        this.send(refused);
+        this.refuseMessage(tx, refused);
         return;
       }
-      this.send(await deliverTransaction(this, tx, spooled));
+      for (const r of await deliverTransaction(this, tx, spooled)) this.send(r, !this.lmtp && r.code >= 500);
     } finally {
       await this.discard(message);
     }

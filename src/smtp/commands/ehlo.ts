@@ -1,13 +1,23 @@
-// EHLO (RFC 5321 §4.1.1.1). Lists the extensions this connection may use right now: STARTTLS only
-// before TLS, AUTH per the James `announce` rules and the auth policy.
+// EHLO (RFC 5321 §4.1.1.1) and LMTP's LHLO (RFC 2033 §4.1). Lists the extensions this connection
+// may use right now: STARTTLS only before TLS, AUTH per the James `announce` rules and the auth policy.
 import { reply } from '../proto/reply.js';
 import type { SmtpSession } from '../session.js';
 import type { CommandHandler } from './types.js';
 import { greetName } from './helo.js';
 
-export const ehlo: CommandHandler = (s, args) => {
-  const name = greetName(args);
-  if (!name) return s.send(reply(501, '5.5.4', 'Syntax: EHLO <hostname>'));
+/** EHLO, or LHLO on an LMTP listener (RFC 2033 §4.1): the same reply, extensions included. */
+function extendedHello(verb: 'EHLO' | 'LHLO'): CommandHandler {
+  return (s, args) => {
+    const name = greetName(args);
+    if (!name) return s.send(reply(501, '5.5.4', `Syntax: ${verb} <hostname>`));
+    greet(s, name);
+  };
+}
+
+export const ehlo = extendedHello('EHLO');
+export const lhlo = extendedHello('LHLO');
+
+function greet(s: SmtpSession, name: string): void {
   s.resetTransaction();
   s.helo = name;
   s.esmtp = true;
@@ -19,7 +29,7 @@ export const ehlo: CommandHandler = (s, args) => {
   if (mechanisms.length > 0) lines.push(`AUTH ${mechanisms.join(' ')}`);
   lines.push('HELP');
   s.send(reply(250, undefined, ...lines));
-};
+}
 
 /** AUTH mechanisms to list in EHLO, or none. */
 export function announcedMechanisms(s: SmtpSession): string[] {

@@ -2,7 +2,7 @@
 import type { Verb } from '../proto/command.js';
 import type { CommandHandler } from './types.js';
 import { helo } from './helo.js';
-import { ehlo } from './ehlo.js';
+import { ehlo, lhlo } from './ehlo.js';
 import { mail } from './mail.js';
 import { rcpt } from './rcpt.js';
 import { data } from './data.js';
@@ -18,6 +18,7 @@ import { quit } from './quit.js';
 export const COMMANDS: Record<Verb, CommandHandler> = {
   EHLO: ehlo,
   HELO: helo,
+  LHLO: lhlo,
   MAIL: mail,
   RCPT: rcpt,
   DATA: data,

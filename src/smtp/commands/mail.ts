@@ -6,7 +6,7 @@ import { refuseEnvelopeSender } from '../sender-rules.js';
 import type { CommandHandler } from './types.js';
 
 export const mail: CommandHandler = async (s, args) => {
-  if (!s.helo) return s.send(reply(503, '5.5.1', 'Send HELO/EHLO first'));
+  if (!s.helo) return s.send(reply(503, '5.5.1', s.lmtp ? 'Send LHLO first' : 'Send HELO/EHLO first'));
   if (s.tx) return s.send(reply(503, '5.5.1', 'Nested MAIL command'));
   const parsed = parsePathArgument(args, 'FROM', true);
   if (!parsed.ok) return s.send(reply(parsed.code, parsed.enhanced, parsed.message));

@@ -5,6 +5,7 @@
 export const KNOWN_VERBS = [
   'EHLO',
   'HELO',
+  'LHLO',
   'MAIL',
   'RCPT',
   'DATA',
