@@ -1,5 +1,5 @@
 // Loads a James-layout conf directory into the resolved TesseraConfig model. Every file is optional:
-// a missing imapserver.xml / smtpserver.xml / jmap.properties means that protocol is not served (as in
+// a missing imapserver.xml / smtpserver.xml / pop3server.xml / jmap.properties means that protocol is not served (as in
 // James), a missing usersrepository.xml / domainlist.xml / tessera.properties means defaults.
 // Anything that cannot be honoured throws ConfigError; anything unknown becomes a warning.
 import { stat } from 'node:fs/promises';
@@ -11,7 +11,7 @@ import { notServedWarnings } from './james-files.js';
 import { ConfigError } from './errors.js';
 import { loadJmapFile } from './jmap.js';
 import { loadMailetContainerFile } from './mailetcontainer.js';
-import { loadImapFile, loadSmtpFile } from './listener-file.js';
+import { loadImapFile, loadPop3File, loadSmtpFile } from './listener-file.js';
 import { loadSettingsFile } from './settings.js';
 import { controlHttpActive } from './control.js';
 import type { TesseraConfig } from './types.js';
@@ -33,6 +33,7 @@ export type DirectoryConfig = SettingsConfig & Pick<TesseraConfig, 'users' | 'do
 const CONF_FILES = {
   imap: 'imapserver.xml',
   smtp: 'smtpserver.xml',
+  pop3: 'pop3server.xml',
   jmap: 'jmap.properties',
   users: 'usersrepository.xml',
   domains: 'domainlist.xml',
@@ -123,27 +124,30 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
   const smtpCtx = conf.ctx(CONF_FILES.smtp);
   const smtpText = await readOptionalFile(smtpCtx);
   const smtp = smtpText === undefined ? [] : await loadSmtpFile(smtpCtx, smtpText);
+  const pop3Ctx = conf.ctx(CONF_FILES.pop3);
+  const pop3Text = await readOptionalFile(pop3Ctx);
+  const pop3 = pop3Text === undefined ? [] : await loadPop3File(pop3Ctx, pop3Text);
   const jmapCtx = conf.ctx(CONF_FILES.jmap);
   const jmap = await loadJmapFile(jmapCtx, await readOptionalFile(jmapCtx));
 
   const uses: BindUse[] = [];
-  for (const [list, c] of [[imap, imapCtx], [smtp, smtpCtx]] as const) {
+  for (const [list, c] of [[imap, imapCtx], [smtp, smtpCtx], [pop3, pop3Ctx]] as const) {
     for (const [i, server] of list.entries()) {
       if (!server.enabled) continue;
-      const blockKey = `${server.protocol === 'imap' ? 'imapserver' : 'smtpserver'}[${i + 1}].bind`;
+      const blockKey = `${server.protocol}server[${i + 1}].bind`;
       for (const address of server.bind) uses.push({ address, file: c.display, key: blockKey });
     }
   }
   if (jmap.enabled) uses.push({ address: jmap.bind, file: jmapCtx.display, key: 'jmap.port' });
   if (settings.devIdp.enabled) uses.push({ address: { host: '127.0.0.1', port: settings.devIdp.port }, file: settingsCtx.display, key: 'devIdp.port' });
-  if (controlHttpActive({ control, jmap, imap, smtp })) uses.push({ address: control.http.bind, file: settingsCtx.display, key: 'control.http.bind' });
+  if (controlHttpActive({ control, jmap, imap, smtp, pop3 })) uses.push({ address: control.http.bind, file: settingsCtx.display, key: 'control.http.bind' });
   checkDuplicateBinds(uses);
   // mailetcontainer.xml is read for <postmaster> only, so it is still named as not served (its mailets).
   const served = Object.values(CONF_FILES).filter((f) => f !== CONF_FILES.mailet);
   conf.warnings.push(...(await notServedWarnings(conf.dir, served)));
 
   return {
-    config: { confDir: conf.dir, settings, control, authThrottle, imap, smtp, jmap, users, domains },
+    config: { confDir: conf.dir, settings, control, authThrottle, imap, smtp, pop3, jmap, users, domains },
     warnings: conf.warnings,
     notices: conf.notices,
   };

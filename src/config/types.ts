@@ -112,6 +112,12 @@ export interface ImapServerConfig extends ListenerCommon {
   preAuthSizeLimit: number;
 }
 
+export interface Pop3ServerConfig extends ListenerCommon {
+  protocol: 'pop3';
+  /** Longest command line accepted (bytes), AUTH lines with a bearer token included. */
+  maxLineLength: number;
+}
+
 export type AnnounceMode = 'always' | 'forUnauthorizedAddresses' | 'never';
 
 /**
@@ -303,6 +309,8 @@ export interface TesseraConfig {
   authThrottle: Partial<AuthThrottleConfig>;
   imap: ImapServerConfig[];
   smtp: SmtpServerConfig[];
+  /** pop3server.xml blocks. */
+  pop3: Pop3ServerConfig[];
   jmap: JmapConfig;
   users: UsersRepositoryConfig;
   domains: DomainListConfig;

@@ -50,7 +50,7 @@ export class SocketConnection implements StreamConnection {
     return this.upgrade !== undefined && !this.isSecure;
   }
 
-  write(data: string): void {
+  write(data: string | Uint8Array): void {
     if (this.ended) return;
     writeWithBackpressure(this.socket, data);
   }

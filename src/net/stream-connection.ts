@@ -7,7 +7,7 @@ export interface StreamConnection {
   readonly localPort: number;
   /** TLS is active (implicit TLS or after STARTTLS). */
   readonly secure: boolean;
-  write(data: string): void;
+  write(data: string | Uint8Array): void;
   /**
    * Resolves when the next command may run: once unflushed output is back under the network edge's
    * high-water mark (at once when it is), and a turn of the event loop later.
