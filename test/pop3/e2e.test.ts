@@ -172,3 +172,57 @@ describe('POP3 SASL and policy over a raw connection', () => {
     again.client.close();
   });
 });
+
+describe('POP3 against hostile input', () => {
+  it('answers an over-long line with -ERR without holding it, and goes on', async () => {
+    const { client } = await RawPop3Client.connect(srv.endpoints.pop3s, { tls: true });
+    client.send(Buffer.alloc(200 * 1024, 'A'));
+    client.send('\r\n');
+    assert.equal(await client.line(), '-ERR Line too long');
+    assert.match(await client.command('CAPA'), /^\+OK/);
+    assert.ok((await client.body()).includes('IMPLEMENTATION Tessera'));
+    client.close();
+  });
+
+  it('answers pipelined garbage in order, then closes after too many errors', async () => {
+    const { client } = await RawPop3Client.connect(srv.endpoints.pop3s, { tls: true });
+    const junk = ['\x00\x01\x02', 'HELO there', 'RETR 1', 'APOP a b', 'LIST x y z', 'é€', ''].map((l) => `${l}\r\n`);
+    client.send(Buffer.concat(Array.from({ length: 10 }, () => Buffer.from(junk.join(''), 'latin1'))));
+    const answers: string[] = [];
+    for (;;) {
+      const line = await client.line().catch(() => undefined);
+      if (line === undefined) break;
+      answers.push(line);
+    }
+    assert.ok(answers.every((l) => l.startsWith('-ERR ')), answers.join(' | '));
+    assert.equal(answers[answers.length - 1], '-ERR Too many errors, closing connection');
+    await withTimeout(client.closed, WAIT_MS, 'the connection to be closed');
+  });
+
+  it('limits commands before login, and answers pipelined commands after login in order', async () => {
+    const { client } = await RawPop3Client.connect(srv.endpoints.pop3s, { tls: true });
+    client.send('CAPA\r\n'.repeat(60));
+    let capas = 0;
+    let last = '';
+    for (;;) {
+      const line = await client.line().catch(() => undefined);
+      if (line === undefined) break;
+      if (line.startsWith('+OK Capability')) capas++;
+      last = line;
+    }
+    assert.equal(capas, 50, 'CAPA answered up to the pre-login command limit');
+    assert.equal(last, '-ERR Too many commands, closing connection');
+
+    const { client: c2 } = await RawPop3Client.connect(srv.endpoints.pop3s, { tls: true });
+    c2.send(`USER ${CAROL}\r\nPASS ${PASSWORDS[CAROL]}\r\nSTAT\r\nLIST\r\nNOOP\r\nDELE 999\r\nQUIT\r\n`);
+    assert.match(await c2.line(), /^\+OK Send PASS/);
+    assert.match(await c2.line(), /^\+OK Logged in/);
+    assert.match(await c2.line(), /^\+OK \d+ \d+$/);
+    assert.match(await c2.line(), /^\+OK/);
+    await c2.body();
+    assert.equal(await c2.line(), '+OK');
+    assert.equal(await c2.line(), '-ERR No such message');
+    assert.match(await c2.line(), /^\+OK Bye/);
+    await withTimeout(c2.closed, WAIT_MS, 'QUIT to close the connection');
+  });
+});
