@@ -13,7 +13,8 @@ import { RawPop3Client } from './raw-client.js';
 const ALICE = `alice@${DOMAIN}`;
 const BOB = `bob@${DOMAIN}`;
 const CAROL = `carol@${DOMAIN}`;
-const PASSWORDS: Record<string, string> = { [ALICE]: 'alice pop3 secret', [BOB]: 'bob-pop3-secret', [CAROL]: 'carol-pop3-secret' };
+const DAVE = `dave@${DOMAIN}`;
+const PASSWORDS: Record<string, string> = { [ALICE]: 'alice pop3 secret', [BOB]: 'bob-pop3-secret', [CAROL]: 'carol-pop3-secret', [DAVE]: 'dave-pop3-secret' };
 const WAIT_MS = 10_000;
 
 let idp: TestIdp;
@@ -54,7 +55,7 @@ async function imapUids(user: string): Promise<{ uids: number[]; uidValidity: nu
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
 before(async () => {
-  idp = await startTestIdp({ users: [{ email: ALICE }, { email: BOB }, { email: CAROL }] });
+  idp = await startTestIdp({ users: [{ email: ALICE }, { email: BOB }, { email: CAROL }, { email: DAVE }] });
   conf = await writeE2eConf(idp);
   srv = await startTessera(conf);
   idp.setClientMetadata({ backchannel_logout_uri: `${srv.endpoints.jmap}/oidc/backchannel-logout`, backchannel_logout_session_required: true });
@@ -92,6 +93,45 @@ describe('POP3 with Python poplib', () => {
     assert.deepEqual(second.uidl![0], first.uidl![0]!.slice(1).map((l, i) => `${i + 1} ${l.split(' ')[1]}`));
     assert.equal(second.stat![0]![0], 2, 'RSET undid the mark, QUIT removes nothing');
     assert.deepEqual((await imapUids(ALICE)).uids, uids.slice(1));
+  });
+});
+
+describe('POP3 concurrent sessions and large messages', () => {
+  it('streams a message larger than a store slice, byte-stuffed, octet for octet', async () => {
+    const body = Array.from({ length: 6000 }, (_, i) => (i % 3 === 0 ? `.dot line ${i} ${'x'.repeat(40)}` : `line ${i} ${'y'.repeat(40)}`)).join('\r\n');
+    const raw = `From: big@${DOMAIN}\r\nTo: ${DAVE}\r\nSubject: big\r\n\r\n${body}\r\n`;
+    assert.ok(raw.length > 200 * 1024);
+    await appendOverImap(DAVE, [raw]);
+    const r = await poplib({ port: srv.endpoints.pop3s, tls: 'implicit', user: DAVE, password: PASSWORDS[DAVE]!, ops: [['list'], ['retr', 1]] });
+    assert.deepEqual(r.list![0], [`1 ${raw.length}`]);
+    assert.deepEqual(r.retr![0]!.lines, raw.split('\r\n').slice(0, -1));
+  });
+
+  it('follows Dovecot (no lock): two sessions see the maildrop, each QUIT removes its own deletions, a message gone meanwhile is -ERR', async () => {
+    const user = DAVE;
+    const uids = await appendOverImap(user, [message('shared one'), message('shared two')]);
+    const login = async (): Promise<RawPop3Client> => {
+      const { client } = await RawPop3Client.connect(srv.endpoints.pop3s, { tls: true });
+      assert.match(await client.command(`USER ${user}`), /^\+OK/);
+      assert.match(await client.command(`PASS ${PASSWORDS[user]}`), /^\+OK Logged in/);
+      return client;
+    };
+    const a = await login();
+    const b = await login();
+    assert.match(await a.command('UIDL'), /^\+OK/);
+    const listA = await a.body();
+    assert.match(await b.command('UIDL'), /^\+OK/);
+    assert.deepEqual(await b.body(), listA, 'both sessions see the same maildrop');
+    const n = listA.length - 1; // 'shared one'
+    assert.match(await a.command(`DELE ${n}`), /^\+OK/);
+    assert.match(await b.command(`DELE ${n}`), /^\+OK/);
+    assert.match(await a.command('QUIT'), /^\+OK Bye, 1 messages deleted/);
+    assert.match(await b.command(`RETR ${n}`), /^-ERR /, 'deleted in its own session');
+    assert.match(await b.command('RSET'), /^\+OK/);
+    assert.match(await b.command(`RETR ${n}`), /^-ERR Message was removed by another session/);
+    assert.match(await b.command('QUIT'), /^\+OK Bye, 0 messages deleted/);
+    const left = (await imapUids(user)).uids;
+    assert.ok(!left.includes(uids[0]!) && left.includes(uids[1]!), 'only the deleted message is gone');
   });
 });
 
