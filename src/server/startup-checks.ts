@@ -71,7 +71,11 @@ function checkListener(l: Listener, out: StartupChecks, stricter: Map<string, st
   const message =
     l.protocol === 'smtp'
       ? 'under requireSSL, AUTH before STARTTLS is refused (538 5.7.11) for passwords and bearer tokens alike; James only leaves AUTH out of EHLO and still takes it'
-      : l.auth.oidc
+      : l.protocol === 'pop3'
+        ? l.auth.requireSSLDefaulted
+          ? "POP3 takes USER/PASS and AUTH only after STLS (requireSSL defaults to true, as for IMAP); James' POP3 takes passwords in clear text"
+          : undefined
+        : l.auth.oidc
         ? 'under requireSSL, bearer tokens (OAUTHBEARER, XOAUTH2) also wait for STARTTLS; James takes them in clear text'
         : undefined;
   if (message) stricter.set(message, [...(stricter.get(message) ?? []), `${l.source} (${l.name})`]);
