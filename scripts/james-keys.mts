@@ -18,8 +18,8 @@ import { parseProperties } from '../src/config/properties.js';
 type Node = Record<string, unknown>;
 const parser = new XMLParser({ preserveOrder: true, ignoreAttributes: false, attributeNamePrefix: '', parseTagValue: false, trimValues: true, commentPropName: '#c' });
 const SKIP = new Set([':@', '#c', '#text', '?xml']);
-/** Listener files: Tessera names blocks imapserver[1], smtpserver[2]… without the wrapper element. */
-const WRAPPERS: Record<string, string> = { imapservers: 'imapserver', smtpservers: 'smtpserver' };
+/** Listener files: Tessera names blocks imapserver[1], smtpserver[2], pop3server[1]… without the wrapper element. */
+const WRAPPERS: Record<string, string> = { imapservers: 'imapserver', smtpservers: 'smtpserver', pop3servers: 'pop3server' };
 
 interface Key {
   key: string;
@@ -56,7 +56,7 @@ function xmlKeys(text: string): Key[] {
   };
   walk(parser.parse(text) as Node[], '');
   // Block keys live under the wrapper's name during the walk; Tessera's keys do not.
-  return out.map((k) => ({ key: k.key.replace(/^(imapservers|smtpservers)\./, ''), value: k.value }));
+  return out.map((k) => ({ key: k.key.replace(/^(imapservers|smtpservers|pop3servers)\./, ''), value: k.value }));
 }
 
 function mask(key: string, value: string): string {

@@ -8,7 +8,7 @@
 //  - an accepted address is within RFC 5321 sizes and parses back to itself;
 //  - DATA output has only CRLF line ends, and dot-stuffing it again decodes to the same bytes;
 //  - a reply built from client text stays one reply (no CR or LF smuggled into it).
-import { ByteQueue } from '../../src/smtp/proto/byte-queue.js';
+import { ByteQueue } from '../../src/net/byte-queue.js';
 import { DataDecoder } from '../../src/smtp/proto/data-decoder.js';
 import { KNOWN_VERBS, parseCommandLine } from '../../src/smtp/proto/command.js';
 import { parseMailbox, parsePathArgument, unquoteLocalPart, type PathResult } from '../../src/smtp/proto/path.js';

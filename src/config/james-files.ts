@@ -13,7 +13,6 @@ const STORE = 'Tessera keeps mail, users and state in its own store (tessera.pro
 /** James configuration files Tessera knowingly does not serve, with what takes their place. */
 const NOT_SERVED: ReadonlyMap<string, string> = new Map([
   ['webadmin.properties', 'the WebAdmin HTTP API is not served; administer with the `tessera` command (user, domain, sessions)'],
-  ['pop3server.xml', 'POP3 is not served; clients use IMAP or JMAP'],
   ['managesieveserver.xml', 'ManageSieve is not served; JMAP VacationResponse covers vacation replies'],
   ['mailetcontainer.xml', 'mailets are not run (only <context><postmaster> is read): mail goes through Tessera\'s fixed pipeline (local delivery, vacation replies, DSNs, direct MX delivery for authenticated senders)'],
   ['recipientrewritetable.xml', 'recipient rewriting (aliases, forwards, domain mappings) is not applied'],
@@ -45,7 +44,6 @@ const NOT_SERVED: ReadonlyMap<string, string> = new Map([
 
 /** Server files whose blocks carry enabled="true|false": saying all are off avoids a false alarm. */
 const SERVER_FILES: ReadonlyMap<string, string> = new Map([
-  ['pop3server.xml', 'pop3server'],
   ['managesieveserver.xml', 'managesieveserver'],
 ]);
 

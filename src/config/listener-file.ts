@@ -1,10 +1,11 @@
-// imapserver.xml / smtpserver.xml / lmtpserver.xml: a <imapservers> root holding <imapserver> blocks (James' layout),
+// imapserver.xml / smtpserver.xml / lmtpserver.xml / pop3server.xml: a <imapservers> root holding <imapserver> blocks (James' layout),
 // or a single block as the root. Unknown elements are reported after every block has been read.
 import type { FileContext } from './context.js';
 import { readImapBlock } from './imap.js';
 import { readLmtpBlock } from './lmtp.js';
+import { readPop3Block } from './pop3.js';
 import { readSmtpBlock } from './smtp.js';
-import type { ImapServerConfig, SmtpServerConfig } from './types.js';
+import type { ImapServerConfig, Pop3ServerConfig, SmtpServerConfig } from './types.js';
 import { parseXmlDocument, warnUnused, XmlSection, type XmlElement } from './xml.js';
 
 /** James settings Tessera knowingly does not use, with the reason shown in the warning. */
@@ -52,6 +53,13 @@ export async function loadLmtpFile(ctx: FileContext, text: string): Promise<Smtp
   const blocks = blocksOf(ctx, text, 'lmtpservers', 'lmtpserver');
   const out: SmtpServerConfig[] = [];
   for (const [i, block] of blocks.entries()) out.push(await readLmtpBlock(block, i + 1));
+  return out;
+}
+
+export async function loadPop3File(ctx: FileContext, text: string): Promise<Pop3ServerConfig[]> {
+  const blocks = blocksOf(ctx, text, 'pop3servers', 'pop3server');
+  const out: Pop3ServerConfig[] = [];
+  for (const [i, block] of blocks.entries()) out.push(await readPop3Block(block, i + 1));
   for (const block of blocks) warnUnused(ctx, block.el, block.key, IGNORED_JAMES_SETTINGS);
   return out;
 }

@@ -112,6 +112,12 @@ export interface ImapServerConfig extends ListenerCommon {
   preAuthSizeLimit: number;
 }
 
+export interface Pop3ServerConfig extends ListenerCommon {
+  protocol: 'pop3';
+  /** Longest command line accepted (bytes), AUTH lines with a bearer token included. */
+  maxLineLength: number;
+}
+
 export type AnnounceMode = 'always' | 'forUnauthorizedAddresses' | 'never';
 
 /**
@@ -317,6 +323,8 @@ export interface TesseraConfig {
   smtp: SmtpServerConfig[];
   /** lmtpserver.xml blocks: the SMTP adapter in its LMTP dialect (`lmtp: true`). */
   lmtp: SmtpServerConfig[];
+  /** pop3server.xml blocks. */
+  pop3: Pop3ServerConfig[];
   jmap: JmapConfig;
   users: UsersRepositoryConfig;
   domains: DomainListConfig;

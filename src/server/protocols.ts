@@ -15,6 +15,7 @@ import type { EventBus } from '../events/types.js';
 import { createImapServers } from '../imap/index.js';
 import { createJmapServer } from '../jmap/index.js';
 import { createSessionControl, oidcBlocksOf, type SessionControl } from '../sessions/index.js';
+import { createPop3Servers } from '../pop3/index.js';
 import { createSmtpServers } from '../smtp/index.js';
 import { openSqliteStore, storeDirectory } from '../store/index.js';
 import type { MailStore } from '../store/types.js';
@@ -246,6 +247,21 @@ const imapFactory: ProtocolFactory = async (ctx) => {
   return registered(ctx, servers);
 };
 
+const pop3Factory: ProtocolFactory = async (ctx) => {
+  const enabled = ctx.config.pop3.filter((c) => c.enabled);
+  if (enabled.length === 0) return [];
+  const servers = createPop3Servers(
+    {
+      auth: await ctx.use(authResource),
+      store: await ctx.use(storeResource),
+      logger: ctx.logger,
+      sessions: await ctx.use(sessionsResource),
+    },
+    enabled,
+  );
+  return registered(ctx, servers);
+};
+
 const jmapFactory: ProtocolFactory = async (ctx) => {
   if (!ctx.config.jmap.enabled) return [];
   return [
@@ -284,4 +300,4 @@ const sessionsFactory: ProtocolFactory = async (ctx) => {
   return [];
 };
 
-export const protocolFactories: ProtocolFactory[] = [devIdpFactory, sessionsFactory, smtpFactory, lmtpFactory, imapFactory, jmapFactory, controlHttpFactory];
+export const protocolFactories: ProtocolFactory[] = [devIdpFactory, sessionsFactory, smtpFactory, lmtpFactory, imapFactory, pop3Factory, jmapFactory, controlHttpFactory];

@@ -7,7 +7,7 @@
 // - a warning when JMAP requires TLS for credentials but has none and trusts no TLS-terminating proxy;
 // - one line per behaviour where Tessera is stricter than James under the same settings.
 import { authPolicy } from '../auth/policy.js';
-import type { AuthConfig, ImapServerConfig, JmapConfig, SmtpServerConfig, TesseraConfig } from '../config/types.js';
+import type { AuthConfig, ImapServerConfig, JmapConfig, Pop3ServerConfig, SmtpServerConfig, TesseraConfig } from '../config/types.js';
 
 export interface StartupLine {
   /** Where it comes from, e.g. "conf/smtpserver.xml, block 1 (smtpserver-global)" or "conf/jmap.properties". */
@@ -21,7 +21,7 @@ export interface StartupChecks {
   notices: StartupLine[];
 }
 
-type Listener = ImapServerConfig | SmtpServerConfig;
+type Listener = ImapServerConfig | SmtpServerConfig | Pop3ServerConfig;
 
 function credentials(auth: AuthConfig, decision: { passwordsAllowed: boolean; tokensAllowed: boolean }): string {
   if (decision.passwordsAllowed && decision.tokensAllowed) return 'passwords and bearer tokens';
@@ -34,12 +34,15 @@ function requireSSLKey(l: Listener): string {
 
 function jamesDefault(l: Listener): string {
   if (!l.auth.requireSSLDefaulted) return '';
-  return l.protocol === 'imap' ? " (James' IMAP default, as neither <requireSSL> nor <plainAuthDisallowed> is written)" : " (James' SMTP default, as <requireSSL> is not written)";
+  if (l.protocol === 'imap') return " (James' IMAP default, as neither <requireSSL> nor <plainAuthDisallowed> is written)";
+  // James' POP3 has no such key and takes passwords in clear text; Tessera defaults to IMAP's rule.
+  if (l.protocol === 'pop3') return " (Tessera's POP3 default, as <requireSSL> is not written)";
+  return " (James' SMTP default, as <requireSSL> is not written)";
 }
 
 /** Whether the listener serves a login command at all (SMTP: its James handler chain loads AUTH). */
 function servesLogin(l: Listener): boolean {
-  return l.protocol === 'imap' || !l.disabledCommands.includes('AUTH');
+  return l.protocol !== 'smtp' || !l.disabledCommands.includes('AUTH');
 }
 
 function checkListener(l: Listener, out: StartupChecks, stricter: Map<string, string[]>): void {
@@ -68,7 +71,11 @@ function checkListener(l: Listener, out: StartupChecks, stricter: Map<string, st
   const message =
     l.protocol === 'smtp'
       ? 'under requireSSL, AUTH before STARTTLS is refused (538 5.7.11) for passwords and bearer tokens alike; James only leaves AUTH out of EHLO and still takes it'
-      : l.auth.oidc
+      : l.protocol === 'pop3'
+        ? l.auth.requireSSLDefaulted
+          ? "POP3 takes USER/PASS and AUTH only after STLS (requireSSL defaults to true, as for IMAP); James' POP3 takes passwords in clear text"
+          : undefined
+        : l.auth.oidc
         ? 'under requireSSL, bearer tokens (OAUTHBEARER, XOAUTH2) also wait for STARTTLS; James takes them in clear text'
         : undefined;
   if (message) stricter.set(message, [...(stricter.get(message) ?? []), `${l.source} (${l.name})`]);
@@ -96,7 +103,7 @@ function checkJmap(j: JmapConfig, out: StartupChecks): void {
 export function startupChecks(config: TesseraConfig): StartupChecks {
   const out: StartupChecks = { warnings: [], notices: [] };
   const stricter = new Map<string, string[]>();
-  for (const l of [...config.smtp, ...config.imap]) if (l.enabled) checkListener(l, out, stricter);
+  for (const l of [...config.smtp, ...config.imap, ...config.pop3]) if (l.enabled) checkListener(l, out, stricter);
   checkJmap(config.jmap, out);
   for (const [message, where] of stricter) out.notices.push({ where: where.join('; '), message });
   return out;

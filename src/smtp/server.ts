@@ -5,13 +5,12 @@ import { join } from 'node:path';
 import type { SmtpServerConfig } from '../config/types.js';
 import type { ProtocolServer } from '../core/protocol.js';
 import type { Logger } from '../log/logger.js';
-import { CidrList, NetListener, type AcceptedConnection, type RefusalReason } from '../net/index.js';
+import { CidrList, NetListener, SocketConnection, type AcceptedConnection, type RefusalReason } from '../net/index.js';
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from './limits.js';
 import type { SmtpDeps } from './deps.js';
 import { formatReply, reply } from './proto/reply.js';
 import { SmtpSession } from './session.js';
 import { SpoolDir } from '../store/index.js';
-import { SocketConnection } from './socket-connection.js';
 
 /** A refused client gets this long to read its 421 before the socket is destroyed. */
 const REFUSAL_LINGER_MS = 2000;

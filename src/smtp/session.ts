@@ -15,7 +15,7 @@ import type { SmtpServerConfig } from '../config/types.js';
 import type { ConnectionAuthContext, Principal, SaslExchange } from '../auth/types.js';
 import type { RecipientRoute } from '../core/delivery.js';
 import type { Logger } from '../log/logger.js';
-import { ByteQueue } from './proto/byte-queue.js';
+import { ByteQueue } from '../net/index.js';
 import { parseCommandLine } from './proto/command.js';
 import { DataDecoder } from './proto/data-decoder.js';
 import { formatReply, reply, type SmtpReply } from './proto/reply.js';

@@ -1,11 +1,11 @@
 // A whole Tessera (runServe with the real protocol factories) on a throw-away conf directory, for
-// end-to-end tests that drive IMAP, SMTP and JMAP with real clients against one store.
+// end-to-end tests that drive IMAP, SMTP, POP3 and JMAP with real clients against one store.
 //
 // Every listener binds 127.0.0.1 port 0; the bound ports are read back from the running servers.
 // The <oidc> blocks point at a real `oidc-provider` started by the test (startTestIdp), so bearer
 // tokens work on every protocol; the development IdP and the demo user are off. JMAP serves plain
 // HTTP with passwords allowed there (Node's fetch cannot be told to trust a self-signed certificate
-// without undici), while IMAP and SMTP use the generated self-signed certificate as in production.
+// without undici), while IMAP, SMTP and POP3 use the generated self-signed certificate as in production.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +71,22 @@ function smtpBlock(name: string, role: 'mx' | 'submission' | 'smtps', idp: TestI
     </smtpserver>`;
 }
 
+function pop3Block(name: string, implicitTls: boolean, idp: TestIdp): string {
+  return `
+    <pop3server enabled="true">
+        <jmxName>${name}</jmxName>
+        <bind>127.0.0.1:0</bind>
+        <tls socketTLS="${implicitTls}" startTLS="${!implicitTls}"/>
+        <helloName autodetect="false">mail.${DOMAIN}</helloName>
+        <auth>
+            <plainAuthEnabled>true</plainAuthEnabled>
+            <requireSSL>true</requireSSL>
+            ${oidcXml(idp)}
+        </auth>
+        <tokenExpiry action="ignore"/>
+    </pop3server>`;
+}
+
 /** Writes a complete James-layout conf directory (all listeners on port 0) under a fresh temp dir. */
 export async function writeE2eConf(idp: TestIdp): Promise<E2eConf> {
   const root = await mkdtemp(join(tmpdir(), 'tessera-e2e-'));
@@ -96,6 +112,7 @@ export async function writeE2eConf(idp: TestIdp): Promise<E2eConf> {
 </usersrepository>\n`,
     'imapserver.xml': `<imapservers>${imapBlock('imap', false, idp)}${imapBlock('imaps', true, idp)}\n</imapservers>\n`,
     'smtpserver.xml': `<smtpservers>${smtpBlock('smtp-mx', 'mx', idp)}${smtpBlock('smtp-submission', 'submission', idp)}${smtpBlock('smtps', 'smtps', idp)}\n</smtpservers>\n`,
+    'pop3server.xml': `<pop3servers>${pop3Block('pop3', false, idp)}${pop3Block('pop3s', true, idp)}\n</pop3servers>\n`,
     'jmap.properties': jmapProperties(idp, { strategies: 'basic,jwt', plainAuthEnabled: true, tokenExpiry: 'ignore' }),
   };
   for (const [name, text] of Object.entries(files)) await writeFile(join(confDir, name), text);
@@ -108,6 +125,9 @@ export interface Endpoints {
   smtpMx: number;
   submission: number;
   smtps: number;
+  /** POP3 with STLS, and POP3 over implicit TLS. */
+  pop3: number;
+  pop3s: number;
   jmap: string;
 }
 
@@ -128,6 +148,8 @@ export async function startTessera(conf: E2eConf): Promise<E2eServer> {
     smtpMx: listenerPort(running, 'smtp-mx'),
     submission: listenerPort(running, 'smtp-submission'),
     smtps: listenerPort(running, 'smtps'),
+    pop3: listenerPort(running, 'pop3'),
+    pop3s: listenerPort(running, 'pop3s'),
     jmap: `http://127.0.0.1:${listenerPort(running, 'jmap')}`,
   };
   return { running, endpoints, log, stdout };

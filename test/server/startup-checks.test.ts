@@ -52,6 +52,16 @@ describe('start-up checks on credentials', () => {
     assert.match(result.warnings[0]!.message, /^no login can succeed here: requireSSL is true \(James' IMAP default, as neither <requireSSL> nor <plainAuthDisallowed> is written\) but the listener has no TLS/);
   });
 
+  it('POP3 defaults to requireSSL: said once where James would take passwords in clear text, and a clear listener is warned about', async () => {
+    const pop3 = (inner: string, bind: string): string => `<pop3server><jmxName>pop3</jmxName><bind>${bind}</bind>${inner}</pop3server>`;
+    const { result } = await checks({ 'pop3server.xml': `<pop3servers>${pop3('<tls startTLS="true"/>', '127.0.0.1:1')}${pop3('', '127.0.0.1:2')}</pop3servers>` });
+    assert.equal(result.notices.length, 1);
+    assert.match(result.notices[0]!.message, /^POP3 takes USER\/PASS and AUTH only after STLS/);
+    assert.match(result.notices[0]!.where, /pop3server\.xml, block 1 \(pop3\)$/);
+    assert.equal(result.warnings.length, 1);
+    assert.match(result.warnings[0]!.message, /^no login can succeed here: requireSSL is true \(Tessera's POP3 default, as <requireSSL> is not written\)/);
+  });
+
   it('SMTP under requireSSL refuses AUTH before STARTTLS where James only hides it: one line for every listener concerned', async () => {
     const { result } = await checks({
       'smtpserver.xml': smtpXml(smtpBlock(submission('<requireSSL>true</requireSSL>'), '127.0.0.1:1'), smtpBlock(submission('<requireSSL>true</requireSSL>'), '127.0.0.1:2')),

@@ -1,7 +1,7 @@
 import { mulberry32 as prng } from '../support/prng.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ByteQueue } from '../../src/smtp/proto/byte-queue.js';
+import { ByteQueue } from '../../src/net/byte-queue.js';
 import { DataDecoder } from '../../src/smtp/proto/data-decoder.js';
 import { parseCommandLine } from '../../src/smtp/proto/command.js';
 import { parsePathArgument, parseMailbox, unquoteLocalPart } from '../../src/smtp/proto/path.js';

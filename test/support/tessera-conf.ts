@@ -69,7 +69,7 @@ export function jmapProperties(
 /** The port a listener bound, from its describe() lines ("imaps://127.0.0.1:40123 (TLS)", "http://…/jmap"). */
 export function boundPort(server: ProtocolServer): number {
   for (const line of server.describe()) {
-    const m = /^[a-z]+:\/\/(?:\[[^\]]+\]|[^/:\s]+):(\d+)/.exec(line);
+    const m = /^[a-z][a-z0-9]*:\/\/(?:\[[^\]]+\]|[^/:\s]+):(\d+)/.exec(line);
     if (m && Number(m[1]) !== 0) return Number(m[1]);
   }
   throw new Error(`${server.name} reports no bound address: ${JSON.stringify(server.describe())}`);

@@ -1,6 +1,6 @@
-// Buffered client input. The session reads commands as lines, DATA as a dot-terminated stream and BDAT
-// as counted bytes from the same queue, switching between them at exact byte boundaries so pipelined
-// input is never lost or misread.
+// Buffered client input of a line protocol (SMTP, POP3). A session reads commands as lines, and SMTP
+// DATA as a dot-terminated stream and BDAT as counted bytes, from the same queue, switching between
+// them at exact byte boundaries so pipelined input is never lost or misread.
 
 export type LineResult =
   | { kind: 'line'; line: Buffer; bareLf: boolean }

@@ -1,12 +1,12 @@
-// SmtpConnection over an accepted socket, upgradable to TLS in place for STARTTLS (the network edge
-// does the handshake). Output back-pressure is the edge's, as for IMAP: a client that pipelines
+// A line protocol's connection over an accepted socket (SMTP, POP3), upgradable to TLS in place for
+// STARTTLS/STLS (the network edge does the handshake). Output back-pressure is the edge's, as for IMAP: a client that pipelines
 // without reading our replies is paused, and the session runs no further command, until it reads
 // them. Input flow control is the session's (pauseInput/resumeInput): it stops reading while it is
 // busy and enough input waits; resuming never overrides a pause for output.
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { holdInput, readyForNextCommand, releaseInput, writeWithBackpressure } from '../net/index.js';
-import type { SmtpConnection } from './connection.js';
+import { holdInput, readyForNextCommand, releaseInput, writeWithBackpressure } from './backpressure.js';
+import type { StreamConnection } from './stream-connection.js';
 
 /** How long a client that never closes its side may hold the connection after we ended it. */
 const END_LINGER_MS = 5000;
@@ -18,7 +18,7 @@ export interface SocketEvents {
   timeout(): void;
 }
 
-export class SocketConnection implements SmtpConnection {
+export class SocketConnection implements StreamConnection {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localPort: number;
@@ -50,7 +50,7 @@ export class SocketConnection implements SmtpConnection {
     return this.upgrade !== undefined && !this.isSecure;
   }
 
-  write(data: string): void {
+  write(data: string | Uint8Array): void {
     if (this.ended) return;
     writeWithBackpressure(this.socket, data);
   }
@@ -68,7 +68,7 @@ export class SocketConnection implements SmtpConnection {
   }
 
   async startTls(): Promise<void> {
-    if (!this.upgrade) throw new Error('STARTTLS is not configured');
+    if (!this.upgrade) throw new Error('TLS upgrade is not configured');
     const raw = this.socket;
     this.detach(raw);
     const secureSocket = await this.upgrade(raw);
