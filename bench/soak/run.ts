@@ -8,9 +8,10 @@
 // one SQLite store) runs in a child process. The connections are split by --mix into IMAP clients
 // (LOGIN, SELECT, IDLE, FETCH, APPEND, expunge, LOGOUT and again: ./imap-slot.ts), SMTP submission
 // clients (AUTH, one to three messages, QUIT: ./smtp-slot.ts) and JMAP EventSource clients (a push
-// stream plus Email/query requests: ./jmap-slot.ts), started evenly over --ramp seconds. Each minute
-// it prints the server's RSS, the errors so far, and p50/p99 latency of each operation kind; at the
-// end the same for the whole run and whether the aim was met: no errors, and the last minute's RSS
+// stream plus Email/query requests: ./jmap-slot.ts), started evenly over --ramp seconds; each INBOX
+// starts with the number of messages the IMAP clients keep it at. Each minute after the ramp-up
+// (--minutes of them) it prints the server's RSS, the errors so far, and p50/p99 latency of each
+// operation kind; at the end the same for the whole run and whether the aim was met: no errors, and the last minute's RSS
 // within 10 % of the first minute's.
 //
 // Exit code: 0 when the aim was met, 1 on any error (a client operation failing or taking longer
@@ -107,7 +108,7 @@ loop.enable();
 
 console.log(
   `soak: ${CONNECTIONS} connections (${counts.imap} IMAP IDLE, ${counts.smtp} SMTP submission, ${counts.eventsource} JMAP EventSource), ` +
-    `${USERS} users, ${MINUTES} min, ramp-up ${RAMP_MS / 1000} s`,
+    `${USERS} users, ${MINUTES} min after a ramp-up of ${RAMP_MS / 1000} s; INBOXes seeded with ${ready.seeded} messages in ${(ready.seedMs / 1000).toFixed(1)} s`,
 );
 
 // Slots start evenly over the ramp, the kinds interleaved so each kind ramps up at the same pace.
@@ -130,6 +131,12 @@ for (const [i, kind] of kinds.entries()) {
     }),
   );
 }
+
+// The minutes are counted from the end of the ramp-up: the first minute's figures, which the last
+// one is compared with, are then those of a full minute at the whole load, not of a server still
+// taking connections (and their logins) on.
+await ctx.sleep(RAMP_MS).done;
+console.log(`ramp-up done: ${ctx.open.imap} IMAP, ${ctx.open.smtp} SMTP, ${ctx.open.eventSource} EventSource open; minute 1 starts now`);
 
 const rssByMinute: number[] = [];
 const liveHeapByMinute: number[] = [];
