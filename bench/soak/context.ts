@@ -49,6 +49,8 @@ export const OP_TIMEOUT_MS = 60_000;
 export class SoakContext {
   stopping = false;
   readonly open = { imap: 0, idling: 0, smtp: 0, eventSource: 0 };
+  /** Clients of each kind that have been through their first login (the soak's load is whole when all have). */
+  readonly established = { imap: 0, smtp: 0, eventSource: 0 };
   private readonly sleepers = new Set<() => void>();
 
   constructor(

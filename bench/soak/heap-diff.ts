@@ -19,9 +19,9 @@ class Heap {
   private readonly nf: number;
   private readonly ef: number;
   private readonly firstEdge: Uint32Array;
-  /** One retainer per node (the first edge found pointing at it, weak edges skipped), for paths. */
+  /** One retainer per node and the edge from it (on a shortest path from the root, weak edges skipped). */
   private readonly retainer: Int32Array;
-  private readonly retainerEdgeName: Int32Array;
+  private readonly retainerEdge: Int32Array;
 
   constructor(readonly s: Snapshot) {
     const m = s.snapshot.meta;
@@ -36,11 +36,10 @@ class Heap {
       this.firstEdge[i + 1] = e;
     }
     this.retainer = new Int32Array(this.nodeCount).fill(-1);
-    this.retainerEdgeName = new Int32Array(this.nodeCount).fill(-1);
+    this.retainerEdge = new Int32Array(this.nodeCount).fill(-1);
     const weak = m.edge_types[0].indexOf('weak');
     const toAt = m.edge_fields.indexOf('to_node');
     const typeAt = m.edge_fields.indexOf('type');
-    const nameAt = m.edge_fields.indexOf('name_or_index');
     // Breadth-first from the root, so each node's retainer is on a shortest path.
     const queue = new Int32Array(this.nodeCount);
     let head = 0;
@@ -54,7 +53,7 @@ class Heap {
         const to = s.edges[e + toAt]! / this.nf;
         if (this.retainer[to] !== -1) continue;
         this.retainer[to] = n;
-        this.retainerEdgeName[to] = e;
+        this.retainerEdge[to] = e;
         queue[tail++] = to;
       }
     }
@@ -107,7 +106,7 @@ class Heap {
     const parts: string[] = [];
     let cur = n;
     while (cur > 0 && parts.length < steps && this.retainer[cur]! >= 0) {
-      const e = this.retainerEdgeName[cur]!;
+      const e = this.retainerEdge[cur]!;
       const owner = this.retainer[cur]!;
       parts.unshift(`${this.name(owner).slice(0, 40)}.${this.edgeName(e, m.edge_types[0][this.s.edges[e + typeAt]!]!, nameAt)}`);
       cur = owner;

@@ -11,6 +11,7 @@ const FETCH_NEWEST = 5;
 export async function imapSlot(ctx: SoakContext, index: number): Promise<void> {
   const user = ctx.user(index);
   const timed = <T>(kind: string, op: () => Promise<T>): Promise<T> => ctx.stats.time(kind, () => withDeadline(op(), OP_TIMEOUT_MS, kind));
+  let established = false;
   while (!ctx.stopping) {
     let client: ImapClient | undefined;
     let loggedIn = false;
@@ -35,6 +36,10 @@ export async function imapSlot(ctx: SoakContext, index: number): Promise<void> {
       await timed('imap-select', () => c.command('SELECT INBOX'));
       loggedIn = true;
       ctx.open.imap++;
+      if (!established) {
+        established = true;
+        ctx.established.imap++;
+      }
       const rounds = ctx.pickInt(ctx.pacing.imapRounds);
       for (let round = 0; round < rounds && !ctx.stopping; round++) {
         const idling = await timed('imap-idle', () => c.idle());

@@ -40,6 +40,12 @@ export interface SoakServerMem {
   liveHeap: number;
   /** Handles and requests keeping the event loop alive, by type (sockets, timers…): a leak shows here. */
   resources: Record<string, number>;
+  /**
+   * The main thread's time on a CPU and time runnable but waiting for one, since start, in ms (Linux
+   * /proc/self/schedstat; 0 elsewhere): much waiting means the machine, not the server, was short.
+   */
+  cpuMs: number;
+  runQueueMs: number;
   /** Log lines at level error or above since start, and the first few of them. */
   errors: number;
   errorSamples: string[];
@@ -133,6 +139,15 @@ function liveHeap(): number {
   return process.memoryUsage().heapUsed;
 }
 
+function schedstat(): { cpuMs: number; runQueueMs: number } {
+  try {
+    const [onCpu, waiting] = readFileSync('/proc/self/schedstat', 'utf8').trim().split(' ').map(Number);
+    return { cpuMs: (onCpu ?? 0) / 1e6, runQueueMs: (waiting ?? 0) / 1e6 };
+  } catch {
+    return { cpuMs: 0, runQueueMs: 0 };
+  }
+}
+
 function resourceCounts(): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const type of process.getActiveResourcesInfo()) counts[type] = (counts[type] ?? 0) + 1;
@@ -159,6 +174,7 @@ process.on('message', (msg: unknown) => {
       rssShmem: statusField(status, 'RssShmem'),
       liveHeap: liveHeap(),
       resources: resourceCounts(),
+      ...schedstat(),
       errors: log.count,
       errorSamples: log.samples,
     };
