@@ -34,12 +34,23 @@ export const DEFAULT_PACING: Pacing = {
   apiCalls: [3, 8],
 };
 
+/**
+ * Past MAILBOX_TRIM_AT messages an IMAP client expunges the oldest, down to MAILBOX_KEEP: mailboxes
+ * stay bounded. The server child seeds each INBOX with a size drawn evenly from this band, so the
+ * soak starts where it stays (mail arrives, clients trim) instead of with empty mailboxes that grow
+ * for the whole run: what the server holds per selected mailbox then does not grow with the clock.
+ */
+export const MAILBOX_KEEP = 50;
+export const MAILBOX_TRIM_AT = 100;
+
 /** No operation may take longer: past this it counts as an error (a hang). */
 export const OP_TIMEOUT_MS = 60_000;
 
 export class SoakContext {
   stopping = false;
   readonly open = { imap: 0, idling: 0, smtp: 0, eventSource: 0 };
+  /** Clients of each kind that have been through their first login (the soak's load is whole when all have). */
+  readonly established = { imap: 0, smtp: 0, eventSource: 0 };
   private readonly sleepers = new Set<() => void>();
 
   constructor(

@@ -3,17 +3,15 @@
 // mailbox has grown large an expunge of the oldest messages; after a few rounds LOGOUT and again.
 import { ImapClient } from '../support/imap-client.js';
 import { withDeadline } from '../../test/support/wait.js';
-import { OP_TIMEOUT_MS, soakMessage, type SoakContext } from './context.js';
+import { MAILBOX_KEEP, MAILBOX_TRIM_AT, OP_TIMEOUT_MS, soakMessage, type SoakContext } from './context.js';
 
-/** Past this many messages a client expunges the oldest, down to KEEP: mailboxes stay bounded. */
-const TRIM_AT = 300;
-const KEEP = 200;
 /** Newest messages fetched whole each round. */
 const FETCH_NEWEST = 5;
 
 export async function imapSlot(ctx: SoakContext, index: number): Promise<void> {
   const user = ctx.user(index);
   const timed = <T>(kind: string, op: () => Promise<T>): Promise<T> => ctx.stats.time(kind, () => withDeadline(op(), OP_TIMEOUT_MS, kind));
+  let established = false;
   while (!ctx.stopping) {
     let client: ImapClient | undefined;
     let loggedIn = false;
@@ -38,6 +36,10 @@ export async function imapSlot(ctx: SoakContext, index: number): Promise<void> {
       await timed('imap-select', () => c.command('SELECT INBOX'));
       loggedIn = true;
       ctx.open.imap++;
+      if (!established) {
+        established = true;
+        ctx.established.imap++;
+      }
       const rounds = ctx.pickInt(ctx.pacing.imapRounds);
       for (let round = 0; round < rounds && !ctx.stopping; round++) {
         const idling = await timed('imap-idle', () => c.idle());
@@ -58,8 +60,8 @@ export async function imapSlot(ctx: SoakContext, index: number): Promise<void> {
         if (Math.random() < ctx.pacing.appendShare) {
           await timed('imap-append', () => c.append('INBOX', soakMessage(user, user, `appended ${index}.${round}`)));
         }
-        if (exists > TRIM_AT) {
-          const last = exists - KEEP;
+        if (exists > MAILBOX_TRIM_AT) {
+          const last = exists - MAILBOX_KEEP;
           await timed('imap-expunge', async () => {
             await c.command(`STORE 1:${last} +FLAGS.SILENT (\\Deleted)`);
             await c.command('EXPUNGE');

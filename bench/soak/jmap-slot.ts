@@ -8,6 +8,7 @@ import { SoakJmapClient, type EventStream } from './jmap-http.js';
 export async function jmapSlot(ctx: SoakContext, index: number): Promise<void> {
   const client = new SoakJmapClient(ctx.server.jmapUrl, ctx.user(index), ctx.password, ctx.userAddress(index));
   const within = <T>(what: string, p: Promise<T>): Promise<T> => withDeadline(p, OP_TIMEOUT_MS, what);
+  let established = false;
   try {
     while (!ctx.stopping) {
       let stream: EventStream | undefined;
@@ -18,6 +19,10 @@ export async function jmapSlot(ctx: SoakContext, index: number): Promise<void> {
         );
         stream = s;
         ctx.open.eventSource++;
+        if (!established) {
+          established = true;
+          ctx.established.eventSource++;
+        }
         // The stream must not end unless we end it.
         let ended: Error | undefined;
         let wake: (() => void) | undefined;

@@ -8,10 +8,12 @@
 // one SQLite store) runs in a child process. The connections are split by --mix into IMAP clients
 // (LOGIN, SELECT, IDLE, FETCH, APPEND, expunge, LOGOUT and again: ./imap-slot.ts), SMTP submission
 // clients (AUTH, one to three messages, QUIT: ./smtp-slot.ts) and JMAP EventSource clients (a push
-// stream plus Email/query requests: ./jmap-slot.ts), started evenly over --ramp seconds. Each minute
-// it prints the server's RSS, the errors so far, and p50/p99 latency of each operation kind; at the
-// end the same for the whole run and whether the aim was met: no errors, and the last minute's RSS
-// within 10 % of the first minute's.
+// stream plus Email/query requests: ./jmap-slot.ts), started evenly over --ramp seconds; each INBOX
+// starts with the number of messages the IMAP clients keep it at. The warm-up (until every client
+// has logged in once) is reported on its own; then each minute (--minutes of them) it prints the
+// server's RSS, the errors so far, and p50/p99 latency of each operation kind; at the end the same
+// for the whole run and whether the aim was met: no errors (warm-up included), and the last
+// minute's RSS within 10 % of the first minute's.
 //
 // Exit code: 0 when the aim was met, 1 on any error (a client operation failing or taking longer
 // than a minute, or the server logging an error), 2 when there were no errors but RSS grew past 10 %.
@@ -19,6 +21,7 @@
 // limit allows it, the bench restarts itself with a higher limit.
 import { execFileSync, fork, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { DEFAULT_PACING, SoakContext } from './context.js';
@@ -43,6 +46,8 @@ const USERS = Number(values.users);
 const RAMP_MS = Number(values.ramp) * 1000;
 const PASSWORD = 'soak-password';
 const MB = 1024 * 1024;
+/** Past the ramp-up, the longest the minutes wait for every client's first login. */
+const WARMUP_LIMIT_MS = 5 * 60_000;
 /** The aim: the last minute's RSS within this fraction of the first minute's. */
 const RSS_TOLERANCE = 0.1;
 
@@ -107,7 +112,7 @@ loop.enable();
 
 console.log(
   `soak: ${CONNECTIONS} connections (${counts.imap} IMAP IDLE, ${counts.smtp} SMTP submission, ${counts.eventsource} JMAP EventSource), ` +
-    `${USERS} users, ${MINUTES} min, ramp-up ${RAMP_MS / 1000} s`,
+    `${USERS} users, ${MINUTES} min after a ramp-up of ${RAMP_MS / 1000} s; INBOXes seeded with ${ready.seeded} messages in ${(ready.seedMs / 1000).toFixed(1)} s`,
 );
 
 // Slots start evenly over the ramp, the kinds interleaved so each kind ramps up at the same pace.
@@ -116,6 +121,7 @@ for (let i = 0; i < CONNECTIONS; i++) {
   const want = (k: Kind): number => counts[k] * ((i + 1) / CONNECTIONS) - kinds.filter((x) => x === k).length;
   kinds.push((['imap', 'smtp', 'eventsource'] as const).reduce((best, k) => (want(k) > want(best) ? k : best)));
 }
+const startedAt = performance.now();
 const slots: Array<Promise<void>> = [];
 const perKind = { imap: 0, smtp: 0, eventsource: 0 };
 for (const [i, kind] of kinds.entries()) {
@@ -131,17 +137,42 @@ for (const [i, kind] of kinds.entries()) {
   );
 }
 
+// The minutes are counted from the moment every client has been through its first login (or
+// WARMUP_LIMIT_MS after the ramp-up at the latest): the first minute's figures, which the last one
+// is compared with, are then those of a full minute at the whole load, not of a server still
+// taking connections on and deriving every user's password for the first time.
+await ctx.sleep(RAMP_MS).done;
+const warmupEnd = performance.now() + WARMUP_LIMIT_MS;
+const all = (): boolean =>
+  ctx.established.imap >= counts.imap && ctx.established.smtp >= counts.smtp && ctx.established.eventSource >= counts.eventsource;
+while (!all() && performance.now() < warmupEnd) await ctx.sleep(1000).done;
+const e = ctx.established;
+console.log(
+  `${all() ? 'every client logged in' : `not every client logged in after ${WARMUP_LIMIT_MS / 60_000} min`} ` +
+    `(${e.imap}/${counts.imap} IMAP, ${e.smtp}/${counts.smtp} SMTP, ${e.eventSource}/${counts.eventsource} EventSource) ` +
+    `${((performance.now() - startedAt) / 1000).toFixed(0)} s after the first connection; minute 1 starts now`,
+);
+console.log('[warm-up]');
+printPeriod(stats.takeMinute());
+
+/** A period's errors (count and first message) and latencies by kind. */
+function printPeriod({ ops, errors }: ReturnType<SoakStats['takeMinute']>): void {
+  for (const [kind, e] of errors) console.log(`  errors ${kind}: ${e.count}, first: ${JSON.stringify(e.sample)}`);
+  for (const [kind, s] of ops) console.log(formatSummary(kind, s));
+}
+
 const rssByMinute: number[] = [];
 const liveHeapByMinute: number[] = [];
 let serverErrors = 0;
+let sched = await mem();
 for (let minute = 1; minute <= MINUTES; minute++) {
   await ctx.sleep(60_000).done;
   const m = await mem();
   rssByMinute.push(m.rss);
   liveHeapByMinute.push(m.liveHeap);
   serverErrors = m.errors;
-  const { ops, errors } = stats.takeMinute();
-  const minuteErrors = [...errors.values()].reduce((n, e) => n + e.count, 0);
+  const period = stats.takeMinute();
+  const minuteErrors = [...period.errors.values()].reduce((n, e) => n + e.count, 0);
   const o = ctx.open;
   console.log(
     `\n[minute ${minute}] server RSS ${(m.rss / MB).toFixed(1)} MB (anonymous ${(m.rssAnon / MB).toFixed(1)}, files ${(m.rssFile / MB).toFixed(1)}, shared ${(m.rssShmem / MB).toFixed(1)}; ` +
@@ -151,9 +182,13 @@ for (let minute = 1; minute <= MINUTES; minute++) {
       `load generator loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms`,
   );
   loop.reset();
+  console.log(
+    `  server main thread this minute: ${((m.cpuMs - sched.cpuMs) / 1000).toFixed(1)} s on a CPU, ${((m.runQueueMs - sched.runQueueMs) / 1000).toFixed(1)} s runnable but waiting for one; ` +
+      `machine load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+  );
+  sched = m;
   console.log(`  server handles: ${Object.entries(m.resources).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  for (const [kind, e] of errors) console.log(`  errors ${kind}: ${e.count}, first: ${JSON.stringify(e.sample)}`);
-  for (const [kind, s] of ops) console.log(formatSummary(kind, s));
+  printPeriod(period);
 }
 
 ctx.stop();

@@ -13,6 +13,7 @@ export async function smtpSlot(ctx: SoakContext, index: number): Promise<void> {
     const r = await within(what, reply);
     if (r.code !== code) throw new Error(`${what}: expected ${code}, got ${r.text}`);
   };
+  let established = false;
   while (!ctx.stopping) {
     await ctx.sleep(ctx.pick(ctx.pacing.smtpPause)).done;
     if (ctx.stopping) break;
@@ -27,6 +28,10 @@ export async function smtpSlot(ctx: SoakContext, index: number): Promise<void> {
       open = true;
       await expect(250, 'EHLO', c.command('EHLO soak.client'));
       await ctx.stats.time('smtp-auth', () => expect(235, 'AUTH PLAIN', c.command(`AUTH PLAIN ${plain}`)));
+      if (!established) {
+        established = true;
+        ctx.established.smtp++;
+      }
       const messages = ctx.pickInt(ctx.pacing.smtpMessages);
       for (let i = 0; i < messages; i++) {
         const recipients = [ctx.randomUser(), ...(Math.random() < 0.5 ? [ctx.randomUser()] : [])];

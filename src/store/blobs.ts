@@ -12,8 +12,16 @@ const HASH_RE = /^[0-9a-f]{64}$/;
 /** Blobs up to this size are written with synchronous page-cache calls (see putSmall). */
 const SYNC_WRITE_LIMIT = 256 * 1024;
 
+/** Blob directories: two levels of two hex digits (<root>/ab/cd), 65,536 in all. */
+const DIR_COUNT = 0x10000;
+
 export class BlobFiles {
-  private readonly knownDirs = new Set<string>();
+  /**
+   * Which <root>/ab/cd directories this process has made sure exist, one bit each (8 KiB): a Set of
+   * their paths grew with every new directory a blob landed in, to some 65,536 strings (megabytes)
+   * on a busy server, and showed as steady heap growth in the soak.
+   */
+  private readonly knownDirs = new Uint8Array(DIR_COUNT / 8);
 
   constructor(readonly root: string) {}
 
@@ -41,7 +49,7 @@ export class BlobFiles {
       await fs.utimes(file, now, now).catch(() => undefined);
       return hash;
     }
-    await this.ensureDir(dir);
+    await this.ensureDir(hash, dir);
     const tmp = path.join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
     const handle = await fs.open(tmp, 'w', 0o600);
     try {
@@ -72,7 +80,7 @@ export class BlobFiles {
       return hash;
     }
     if (!source.inSpool) throw new Error(`blob ${hash} taken from a spool file is missing`);
-    await this.ensureDir(dir);
+    await this.ensureDir(hash, dir);
     try {
       await source.moveTo(file);
     } catch (err) {
@@ -125,7 +133,7 @@ export class BlobFiles {
       }
       return hash;
     }
-    await this.ensureDir(dir);
+    await this.ensureDir(hash, dir);
     const tmp = path.join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
     // Creating a file takes a journal handle and can wait on a commit in progress: off the main thread.
     const fd = await new Promise<number>((resolve, reject) => fsSync.open(tmp, 'w', 0o600, (err, f) => (err ? reject(err) : resolve(f))));
@@ -202,8 +210,10 @@ export class BlobFiles {
     }
   }
 
-  private async ensureDir(dir: string): Promise<void> {
-    if (this.knownDirs.has(dir)) return;
+  /** Creates `dir` (the directory of blob `hash`) unless this process already did. */
+  private async ensureDir(hash: string, dir: string): Promise<void> {
+    const bit = Number.parseInt(hash.slice(0, 4), 16);
+    if ((this.knownDirs[bit >> 3]! & (1 << (bit & 7))) !== 0) return;
     const created = await fs.mkdir(dir, { recursive: true });
     if (created) {
       // Each directory that gained an entry must reach the disk, or the blob's path could vanish
@@ -216,7 +226,7 @@ export class BlobFiles {
         d = path.dirname(d);
       }
     }
-    this.knownDirs.add(dir);
+    this.knownDirs[bit >> 3]! |= 1 << (bit & 7);
   }
 }
 

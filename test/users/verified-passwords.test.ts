@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createEmbeddedUsersRepository } from '../../src/auth/users/sqlite-users.js';
 import { VerifiedPasswords } from '../../src/auth/users/verified-passwords.js';
 import { silentLogger } from '../../src/log/logger.js';
+import { mulberry32 } from '../support/prng.js';
 
 describe('remembered password verifications', () => {
   it('remember only the exact user, stored hash and password, until the TTL passes', () => {
@@ -18,6 +19,21 @@ describe('remembered password verifications', () => {
     assert.equal(cache.has('bob@example.org', '$hash-1', 'pw'), false, 'another user');
     now += 60_001;
     assert.equal(cache.has('alice@example.org', '$hash-1', 'pw'), false, 'expired');
+  });
+
+  it('remembered together, expire spread over the last fifth of the TTL, not all at once', () => {
+    let now = 1_000;
+    const cache = new VerifiedPasswords({ ttlMs: 100_000, maxEntries: 1000 }, () => now, mulberry32(7));
+    const users = Array.from({ length: 200 }, (_, i) => `u${i}@example.org`);
+    for (const u of users) cache.remember(u, '$hash', 'pw');
+    const valid = (): number => users.filter((u) => cache.has(u, '$hash', 'pw')).length;
+    now += 79_999;
+    assert.equal(valid(), 200, 'none expires before 80 % of the TTL');
+    now += 10_000;
+    const atNinety = valid();
+    assert.ok(atNinety > 50 && atNinety < 150, `about half are still trusted at 90 % of the TTL (${atNinety})`);
+    now += 10_002;
+    assert.equal(valid(), 0, 'none outlives the TTL');
   });
 
   it('stay within their bound, evicting the oldest', () => {

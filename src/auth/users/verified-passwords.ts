@@ -19,6 +19,14 @@ export interface VerifiedPasswordsSettings {
   maxEntries: number;
 }
 
+/**
+ * An entry is trusted for the TTL less up to this share of it, at random. Logins that came together
+ * (every client after a restart) would otherwise expire together and derive again together, TTL
+ * after TTL: in the soak each such wave queued all users' derivations behind the two derivation
+ * slots (SMTP AUTH waiting past a minute) and held 32 MiB of scrypt memory per slot meanwhile.
+ */
+const EXPIRY_SPREAD = 0.2;
+
 export const DEFAULT_VERIFIED_PASSWORDS: VerifiedPasswordsSettings = { ttlMs: 5 * 60_000, maxEntries: 10_000 };
 
 export class VerifiedPasswords {
@@ -31,6 +39,7 @@ export class VerifiedPasswords {
   constructor(
     private readonly settings: VerifiedPasswordsSettings = DEFAULT_VERIFIED_PASSWORDS,
     private readonly now: () => number = Date.now,
+    private readonly random: () => number = Math.random,
   ) {}
 
   private digest(username: string, storedHash: string, password: string): string {
@@ -71,7 +80,7 @@ export class VerifiedPasswords {
       if (oldest === undefined) break;
       this.entries.delete(oldest);
     }
-    this.entries.set(d, this.now() + this.settings.ttlMs);
+    this.entries.set(d, this.now() + this.settings.ttlMs * (1 - EXPIRY_SPREAD * this.random()));
   }
 
   get size(): number {
