@@ -89,3 +89,33 @@ test('RFC 8621 §5 SearchSnippet preview: "It MUST NOT be bigger than 255 octets
   // The subject has no such limit and is marked whole.
   assert.equal(subject, '<mark>needle</mark> in a haystack');
 });
+
+test('RFC 8621 §4.4.1 String filters: white space divides tokens that "MUST all be present"; quoted text is a phrase', async () => {
+  const ids: Record<string, string> = {};
+  for (const [k, body] of [['both', 'The plan for the project timeline, in short'], ['one', 'Only the timeline here'], ['quoted', 'She said "ship it" twice']] as const) {
+    const blob = await upload(message({ subject: `tokens ${k}`, body }), 'message/rfc822');
+    ids[(await importing({ t: { blobId: blob, mailboxIds: { [inbox]: true } } })).created.t.id] = k;
+  }
+  const found = async (filter: Record<string, unknown>): Promise<string[]> => {
+    const [[name, r]] = await calls([['Email/query', { accountId: ID, filter, sort: [{ property: 'subject' }] }, 'q']]);
+    assert.equal(name, 'Email/query', JSON.stringify(r));
+    return (r.ids as string[]).map((id) => ids[id]).filter((k): k is string => k !== undefined);
+  };
+  // Tokens in another order than in the message, and far apart: all present, so it matches.
+  assert.deepEqual(await found({ body: 'timeline project' }), ['both']);
+  assert.deepEqual(await found({ text: 'TIMELINE  plan' }), ['both']);
+  // A phrase needs the words together and in order; the quotes themselves are not searched for.
+  assert.deepEqual(await found({ body: '"project timeline"' }), ['both']);
+  assert.deepEqual(await found({ body: "'timeline project'" }), []);
+  // An escaped quote inside a phrase is a literal quote character.
+  assert.deepEqual(await found({ body: '"said \\"ship"' }), ['quoted']);
+  // Tokens and phrases combine: every one must be present.
+  assert.deepEqual(await found({ text: 'tokens "the timeline"' }), ['one']);
+});
+
+test('RFC 8621 §5 SearchSnippet highlights a quoted phrase as one match', async () => {
+  const blob = await upload(message({ subject: 'phrase snippet', body: 'one two three, two one' }), 'message/rfc822');
+  const id = (await importing({ p: { blobId: blob, mailboxIds: { [inbox]: true } } })).created.p.id as string;
+  const [[, r]] = await calls([['SearchSnippet/get', { accountId: ID, emailIds: [id], filter: { text: '"two three"' } }, 's']]);
+  assert.equal(r.list[0].preview, 'one <mark>two three</mark>, two one');
+});
