@@ -75,14 +75,16 @@ test('RFC 8621 §4.8: each created entry has exactly id, blobId, threadId and si
   assert.deepEqual(g.list[0], { id: c.id, keywords: { $seen: true, $flagged: true }, mailboxIds: { [inbox]: true }, threadId: c.threadId });
 });
 
-test('RFC 8621 §4.8: at least one mailbox must be given; an unknown blob is blobNotFound; a stale ifInState is stateMismatch', async () => {
+test('RFC 8621 §4.8: at least one mailbox must be given; an unknown blob is invalidProperties; a stale ifInState is stateMismatch', async () => {
   const blob = await upload(message({ subject: 'errors' }));
   const [[, r]] = await calls([['Email/import', { accountId: ID, emails: {
     none: { blobId: blob, mailboxIds: {} },
     gone: { blobId: 'Gnope', mailboxIds: { [inbox]: true } },
   } }, 'i']]);
   assert.deepEqual([r.notCreated.none.type, r.notCreated.none.properties], ['invalidProperties', ['mailboxIds']]);
-  assert.deepEqual([r.notCreated.gone.type, r.notCreated.gone.notFound], ['blobNotFound', ['Gnope']]);
+  // "If the blobId, mailboxIds, or keywords properties are invalid (e.g. missing, wrong type, id not
+  // found), the server MUST reject the import with an invalidProperties SetError."
+  assert.deepEqual([r.notCreated.gone.type, r.notCreated.gone.properties], ['invalidProperties', ['blobId']]);
   assert.equal(r.created, null);
   const [[name, e]] = await calls([['Email/import', { accountId: ID, ifInState: 'old', emails: { i: { blobId: blob, mailboxIds: { [inbox]: true } } } }, 'i']]);
   assert.deepEqual([name, e.type], ['error', 'stateMismatch']);

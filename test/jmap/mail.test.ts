@@ -243,8 +243,9 @@ test('one account never sees another\'s data: blob ids, email ids and part blobs
     ['Email/get', { accountId: ALICE_ID, ids: [bobMail.emailId], properties: ['subject'] }, 'g'],
     ['Email/parse', { accountId: ALICE_ID, blobIds: [bobBlob, bobPart] }, 'p'],
   ])) as any;
-  assert.equal(r[0][1].notCreated.x.type, 'blobNotFound');
-  assert.equal(r[0][1].notCreated.y.type, 'blobNotFound');
+  // RFC 8621 §4.8: a blobId that is not found is invalidProperties naming blobId.
+  assert.deepEqual([r[0][1].notCreated.x.type, r[0][1].notCreated.x.properties], ['invalidProperties', ['blobId']]);
+  assert.deepEqual([r[0][1].notCreated.y.type, r[0][1].notCreated.y.properties], ['invalidProperties', ['blobId']]);
   assert.deepEqual(r[1][1].notFound, [bobMail.emailId]);
   assert.deepEqual(r[2][1].notFound, [bobBlob, bobPart]);
   for (const blob of [bobBlob, bobMail.blobId, bobPart]) {

@@ -90,7 +90,7 @@ test('a /set that only creates answers the other maps as null, and one that only
   const blob = await uploadBlob(message({ subject: 'Imported for null maps' }));
   const [, imported] = await one('Email/import', { emails: { i: { blobId: blob, mailboxIds: { [inbox]: true } }, bad: { blobId: 'nope', mailboxIds: { [inbox]: true } } } });
   assert.ok((imported.created as Record<string, unknown>).i);
-  assert.equal(setErrorOf(imported, 'notCreated', 'bad').type, 'blobNotFound');
+  assert.equal(setErrorOf(imported, 'notCreated', 'bad').type, 'invalidProperties');
   const [, allFailed] = await one('Email/import', { emails: { bad: { blobId: 'nope', mailboxIds: { [inbox]: true } } } });
   assert.equal(allFailed.created, null);
 });

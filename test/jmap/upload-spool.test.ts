@@ -132,7 +132,7 @@ test('a chunked upload over maxSizeUpload gets the limit problem and leaves no s
   await spoolEmpties();
 });
 
-test('Email/import of another account’s upload is blobNotFound', async () => {
+test('Email/import of another account’s upload is not found: invalidProperties (RFC 8621 §4.8)', async () => {
   const bytes = message(300 * 1024, 'alice only');
   const up = await fetch(`${h.url}/upload/${ALICE_ID}`, { method: 'POST', headers: { Authorization: h.basic(ALICE) }, body: bytes });
   const { blobId } = (await up.json()) as { blobId: string };
@@ -144,5 +144,5 @@ test('Email/import of another account’s upload is blobNotFound', async () => {
     undefined,
     h.basic('bob@example.com'),
   )) as unknown as Array<[string, { notCreated: Record<string, { type: string }> }, string]>;
-  assert.equal(r[0]![1].notCreated.x!.type, 'blobNotFound');
+  assert.equal(r[0]![1].notCreated.x!.type, 'invalidProperties');
 });

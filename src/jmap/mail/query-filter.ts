@@ -110,7 +110,14 @@ function translate(filter: Json | undefined, depth: number, budget: { nodes: num
       }
       default:
         if ((TEXT_FIELDS as readonly string[]).includes(k)) {
-          all.push({ kind: 'text', field: k as (typeof TEXT_FIELDS)[number], value: str(v, k) });
+          const field = k as (typeof TEXT_FIELDS)[number];
+          const value = str(v, k);
+          const terms = searchTerms(value);
+          // Each further term is one more condition of the filter's bounded size.
+          budget.nodes += Math.max(0, terms.length - 1);
+          if (budget.nodes > MAX_FILTER_NODES) throw unsupported(`filter has more than ${MAX_FILTER_NODES} operators, conditions and search terms`);
+          if (terms.length === 0) all.push({ kind: 'text', field, value });
+          for (const term of terms) all.push({ kind: 'text', field, value: term });
           break;
         }
         throw unsupported(`unknown filter property "${k}"`);
@@ -153,13 +160,42 @@ export function toSort(sort: Json | undefined): SortComparator[] {
   });
 }
 
-/** The words a text filter searches for, for SearchSnippet highlighting. */
+/**
+ * The terms of a String filter value (RFC 8621 §4.4.1): text in single or double quotes is one phrase
+ * (backslash-quote and backslash-backslash stand for the literal character), and outside a phrase white space divides tokens
+ * that must all be present. An unclosed quote runs to the end of the value.
+ */
+export function searchTerms(value: string): string[] {
+  const terms: string[] = [];
+  let i = 0;
+  while (i < value.length) {
+    const ch = value.charAt(i);
+    if (/\s/.test(ch)) {
+      i++;
+    } else if (ch === '"' || ch === "'") {
+      let phrase = '';
+      for (i++; i < value.length && value.charAt(i) !== ch; i++) {
+        if (value.charAt(i) === '\\' && i + 1 < value.length) i++;
+        phrase += value.charAt(i);
+      }
+      i++;
+      if (phrase.trim()) terms.push(phrase);
+    } else {
+      let token = '';
+      for (; i < value.length && !/\s/.test(value.charAt(i)); i++) token += value.charAt(i);
+      terms.push(token);
+    }
+  }
+  return terms;
+}
+
+/** The terms a text filter searches for, for SearchSnippet highlighting. */
 export function textTerms(filter: Json | undefined, fields: ReadonlySet<string>, out: string[] = []): string[] {
   if (!isJsonObject(filter)) return out;
   if ('operator' in filter) {
     if (filter.operator !== 'NOT' && Array.isArray(filter.conditions)) for (const c of filter.conditions) textTerms(c, fields, out);
     return out;
   }
-  for (const [k, v] of Object.entries(filter)) if (fields.has(k) && typeof v === 'string') for (const term of v.split(/\s+/)) if (term) out.push(term);
+  for (const [k, v] of Object.entries(filter)) if (fields.has(k) && typeof v === 'string') out.push(...searchTerms(v));
   return out;
 }

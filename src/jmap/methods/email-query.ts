@@ -59,8 +59,40 @@ function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-/** Marks every occurrence of the terms (case-insensitive), HTML-escaping the rest; null if none. */
-export function highlight(text: string | null, terms: readonly string[], window?: number): string | null {
+/**
+ * HTML built within a budget of UTF-8 octets: text is escaped and added code point by code point, a
+ * <mark> element whole or not at all, so the output is never cut inside an entity, a tag or a
+ * character. Returns false once something did not fit (the output stops there).
+ */
+class BoundedHtml {
+  value = '';
+  private octets = 0;
+  constructor(private readonly budget: number) {}
+
+  private add(piece: string): boolean {
+    const n = Buffer.byteLength(piece);
+    if (this.octets + n > this.budget) return false;
+    this.value += piece;
+    this.octets += n;
+    return true;
+  }
+
+  text(t: string): boolean {
+    for (const ch of t) if (!this.add(escapeHtml(ch))) return false;
+    return true;
+  }
+
+  mark(t: string): boolean {
+    return this.add('<mark>' + escapeHtml(t) + '</mark>');
+  }
+}
+
+/**
+ * Marks every occurrence of the terms (case-insensitive), HTML-escaping the rest; null if none. With
+ * maxOctets the result starts a little before the first match and is at most that many octets of
+ * UTF-8, markup included (RFC 8621 §5: a preview "MUST NOT be bigger than 255 octets in size").
+ */
+export function highlight(text: string | null, terms: readonly string[], maxOctets?: number): string | null {
   if (text === null || terms.length === 0) return null;
   const lower = text.toLowerCase();
   const hits: Array<[number, number]> = [];
@@ -70,20 +102,20 @@ export function highlight(text: string | null, terms: readonly string[], window?
   }
   if (hits.length === 0) return null;
   hits.sort((a, b) => a[0] - b[0]);
-  let start = 0;
-  let end = text.length;
-  if (window !== undefined && text.length > window) {
-    start = Math.max(0, (hits[0]?.[0] ?? 0) - 20);
-    end = Math.min(text.length, start + window);
+  let pos = 0;
+  if (maxOctets !== undefined && Buffer.byteLength(text) > maxOctets) {
+    pos = Math.max(0, (hits[0]?.[0] ?? 0) - 20);
+    // Never start on the second half of a surrogate pair.
+    if (/[\udc00-\udfff]/.test(text.charAt(pos))) pos++;
   }
-  let out = '';
-  let pos = start;
+  const out = new BoundedHtml(maxOctets ?? Infinity);
   for (const [s, e] of hits) {
-    if (s < pos || e > end) continue;
-    out += escapeHtml(text.slice(pos, s)) + '<mark>' + escapeHtml(text.slice(s, e)) + '</mark>';
+    if (s < pos) continue;
+    if (!out.text(text.slice(pos, s)) || !out.mark(text.slice(s, e))) return out.value;
     pos = e;
   }
-  return out + escapeHtml(text.slice(pos, end));
+  out.text(text.slice(pos));
+  return out.value;
 }
 
 async function snippets(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {

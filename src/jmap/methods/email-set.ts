@@ -183,7 +183,7 @@ export async function emailSet(deps: MailMethodDeps, args: JsonObject, ctx: Meth
         const r = await store.updateEmails(account.name, changes);
         return {
           done: [...unchanged, ...r.updated],
-          failed: r.notUpdated.map((n) => ({ id: n.emailId, error: { type: n.type, description: n.description } })),
+          failed: r.notUpdated.map((n) => ({ id: n.emailId, error: { type: n.type, description: n.description, ...(n.properties ? { properties: n.properties } : {}) } })),
         };
       },
     ),
@@ -231,27 +231,32 @@ async function importEmails(deps: MailMethodDeps, args: JsonObject, ctx: MethodC
       return { blobId: raw.blobId, mailboxIds, keywords, receivedAt };
     },
     commit: async ({ blobId, mailboxIds, keywords, receivedAt: given }: { blobId: string; mailboxIds: string[]; keywords: string[]; receivedAt: Date | undefined }) => {
-      const notFound = (): Error => setError('blobNotFound', `blob ${blobId} not found`, { notFound: [blobId] });
+      // RFC 8621 §4.8: "If the blobId, mailboxIds, or keywords properties are invalid (e.g. missing,
+      // wrong type, id not found), the server MUST reject the import with an invalidProperties
+      // SetError" (blobNotFound is only defined for EmailBodyPart blobs of Email/set create).
+      const notFound = (): Error => setError('invalidProperties', `blob ${blobId} not found`, { properties: ['blobId'] });
       // An upload or a whole message is imported from its blob file (the store reads it back within
       // its memory budget); only a part of a message is decoded here first.
-      let receivedAt = given;
       let bytes: MessageSource;
-      let head: Buffer | null;
+      let head: Buffer;
       if (parsePartBlobId(blobId) === undefined) {
+        const peek = await deps.store.readBlob(account.name, blobId, { start: 0, end: HEADER_PEEK });
+        if (peek === null) throw notFound();
         bytes = { storedBlob: blobId };
-        head = receivedAt === undefined ? await deps.store.readBlob(account.name, blobId, { start: 0, end: HEADER_PEEK }) : null;
-        if (receivedAt === undefined && head === null) throw notFound();
+        head = peek;
       } else {
         const part = await readAnyBlob(deps.store, account.name, blobId);
         if (part === null) throw notFound();
         bytes = part;
         head = part.subarray(0, HEADER_PEEK);
       }
+      const bin = head.toString('latin1');
+      const headers = parseHeaderBlock(bin, 0, bin.length).headers;
+      // RFC 8621 §4.8: a blob that is not an RFC 5322 message MAY be rejected with invalidEmail. One
+      // without a single header field is what Email/parse reports as notParsable: refused alike.
+      if (headers.length === 0) throw setError('invalidEmail', 'the blob is not an RFC 5322 message: it has no header fields');
       // RFC 8621 §4.8: receivedAt defaults to the time of the most recent Received header, else now.
-      if (receivedAt === undefined && head !== null) {
-        const bin = head.toString('latin1');
-        receivedAt = latestReceivedDate(parseHeaderBlock(bin, 0, bin.length).headers) ?? undefined;
-      }
+      const receivedAt = given ?? latestReceivedDate(headers) ?? undefined;
       try {
         return await appendCreated(deps, account.name, { mailboxIds, keywords, bytes, receivedAt });
       } catch (err) {

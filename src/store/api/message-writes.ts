@@ -95,7 +95,8 @@ export type EmailSetErrorType = 'notFound' | 'invalidProperties' | 'overQuota' |
 
 export interface EmailUpdateResult {
   updated: string[];
-  notUpdated: Array<{ emailId: string; type: EmailSetErrorType; description: string }>;
+  /** properties: the invalid properties of an invalidProperties failure (RFC 8620 §5.3). */
+  notUpdated: Array<{ emailId: string; type: EmailSetErrorType; description: string; properties?: string[] }>;
   /** Email state after the call. */
   newState: string;
   oldState: string;

@@ -340,11 +340,11 @@ export async function updateEmails(
           targets = wanted.map((mb) => requireMailbox(ctx, accId, mb));
         } catch (err) {
           if (!(err instanceof NoSuchMailboxError)) throw err;
-          notUpdated.push({ emailId: u.emailId, type: 'invalidProperties', description: `mailboxIds: ${err.message}` });
+          notUpdated.push({ emailId: u.emailId, type: 'invalidProperties', description: `mailboxIds: ${err.message}`, properties: ['mailboxIds'] });
           continue;
         }
         if (!targets.length) {
-          notUpdated.push({ emailId: u.emailId, type: 'invalidProperties', description: 'mailboxIds: an email must be in at least one mailbox' });
+          notUpdated.push({ emailId: u.emailId, type: 'invalidProperties', description: 'mailboxIds: an email must be in at least one mailbox', properties: ['mailboxIds'] });
           continue;
         }
       }
