@@ -84,3 +84,20 @@ test('RFC 8620 §5.5/§5.6: a Mailbox query sorted as a tree says canCalculateCh
   assert.equal(name, 'error');
   assert.equal(err.type, 'cannotCalculateChanges');
 });
+
+test('RFC 8620 §5.3 invalidProperties: Mailbox/set lists the offending property for a taken role and for a parent cycle', async () => {
+  const [[, made]] = (await call(h, [['Mailbox/set', { accountId: ALICE_ID, create: { p: { name: 'Cycle parent' }, k: { name: 'Cycle kid', parentId: '#p' } } }, 's']])) as any;
+  const parent = made.created.p.id as string;
+  const kid = made.created.k.id as string;
+  const [[, r]] = (await call(h, [['Mailbox/set', {
+    accountId: ALICE_ID,
+    create: { second: { name: 'Second inbox', role: 'inbox' } },
+    update: { [parent]: { parentId: kid } },
+  }, 's']])) as any;
+  assert.equal(r.notCreated?.second?.type, 'invalidProperties', JSON.stringify(r));
+  assert.deepEqual(r.notCreated.second.properties, ['role']);
+  assert.equal(r.notUpdated?.[parent]?.type, 'invalidProperties', JSON.stringify(r));
+  assert.deepEqual(r.notUpdated[parent].properties, ['parentId']);
+  const [[, after]] = (await call(h, [['Mailbox/get', { accountId: ALICE_ID, ids: [parent], properties: ['parentId'] }, 'g']])) as any;
+  assert.equal(after.list[0].parentId, null, 'the refused move changed nothing');
+});
