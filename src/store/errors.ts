@@ -139,8 +139,11 @@ export class CannotCalculateChangesError extends StoreError {
 
 export class InvalidArgumentError extends StoreError {
   readonly code = 'invalidArgument' as const;
-  constructor(message: string) {
+  /** The field of the request that was refused (e.g. a mailbox's `role`), when it is one field. */
+  readonly field: string | undefined;
+  constructor(message: string, field?: string) {
     super(message);
+    this.field = field;
     this.name = 'InvalidArgumentError';
   }
 }

@@ -31,7 +31,7 @@ test('ConcurrencyGate counts per key and releases once', () => {
  */
 function hold(path: string, auth: string): { req: ClientRequest; sent: Promise<void>; done: Promise<number>; end: () => void } {
   const url = new URL(path, h.url);
-  const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { Authorization: auth, 'Transfer-Encoding': 'chunked' } });
+  const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { Authorization: auth, 'Transfer-Encoding': 'chunked', ...(path.startsWith('/jmap') ? { 'Content-Type': 'application/json' } : {}) } });
   const done = new Promise<number>((resolve, reject) => {
     req.on('response', (res) => {
       res.resume();

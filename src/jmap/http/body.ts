@@ -92,3 +92,12 @@ export function spoolBody(req: IncomingMessage, message: SpoolWriter): Promise<S
     });
   });
 }
+
+/**
+ * Whether a Content-Type header names application/json. Parameters (charset) and case do not
+ * matter (RFC 9110 §8.3.1); a missing header is not JSON.
+ */
+export function isJsonMediaType(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  return header.split(';', 1)[0]!.trim().toLowerCase() === 'application/json';
+}

@@ -22,7 +22,7 @@ import { authenticateRequest } from '../auth/authenticate.js';
 import type { AuthStrategy } from '../auth/types.js';
 import { serveEventSource } from '../push/eventsource.js';
 import { serveWebSocket } from '../push/websocket.js';
-import { readBody, spoolBody, BodyTooLargeError } from './body.js';
+import { readBody, spoolBody, BodyTooLargeError, isJsonMediaType } from './body.js';
 import type { SpoolDir, SpooledMessage } from '../../store/index.js';
 import { ConcurrencyGate } from './concurrency.js';
 import { plainProblem, sendJson, sendProblem } from './respond.js';
@@ -234,6 +234,11 @@ export class JmapHttpServer {
       throw new RequestProblem('limit', 400, `at most ${this.options.limits.maxConcurrentRequests} concurrent requests`, 'maxConcurrentRequests');
     }
     try {
+      if (!isJsonMediaType(req.headers['content-type'])) {
+        // RFC 8620 §3.6.1 notJSON: "The content type of the request was not application/json ...".
+        req.resume();
+        throw new RequestProblem('notJSON', 400, 'The request must have Content-Type application/json.');
+      }
       let body: Buffer;
       try {
         body = await readBody(req, this.options.limits.maxSizeRequest);

@@ -1,6 +1,6 @@
-// Email/queryChanges (RFC 8620 §5.6) computed from the Email change log: every email created,
-// updated or destroyed since the old query state is reported as removed, and those that match the
-// query now are re-added at their current index. Over-reporting is allowed by the RFC and keeps a
+// Foo/queryChanges (RFC 8620 §5.6) computed from a type's change log (Email, Mailbox): every object
+// created, updated or destroyed since the old query state is reported as removed, and those that
+// match the query now are re-added at their current index. Over-reporting is allowed by the RFC and keeps a
 // client's cached list exact. Queries whose results depend on other emails of the thread
 // (collapseThreads, thread-keyword filters and sorts) cannot be answered this way.
 import { MethodError } from '../errors.js';
@@ -51,17 +51,43 @@ export async function emailQueryChanges(
   upToId: string | undefined,
 ): Promise<QueryChangesResult> {
   const current = await store.queryEmails(account, { ...query, position: 0 });
+  if (sinceQueryState !== current.queryState && threadSensitive(query)) {
+    throw new MethodError('cannotCalculateChanges', 'results depend on whole threads; query again');
+  }
+  return changeLogQueryChanges(store, account, 'Email', current, sinceQueryState, maxChanges, upToId);
+}
+
+/** A query's complete current results, in order, and the state they were computed at. */
+export interface CurrentResults {
+  ids: string[];
+  queryState: string;
+  total: number;
+}
+
+/**
+ * Foo/queryChanges for a type whose query state is its /changes state and whose filter and sort
+ * depend only on each object's own properties: every object created, updated or destroyed since
+ * the old state is removed, and re-added at its current index if it matches now.
+ */
+export async function changeLogQueryChanges(
+  store: StateStore,
+  account: string,
+  type: 'Email' | 'Mailbox',
+  current: CurrentResults,
+  sinceQueryState: string,
+  maxChanges: number | undefined,
+  upToId: string | undefined,
+): Promise<QueryChangesResult> {
   if (sinceQueryState === current.queryState) {
     return { oldQueryState: sinceQueryState, newQueryState: current.queryState, removed: [], added: [], total: current.total };
   }
-  if (threadSensitive(query)) throw new MethodError('cannotCalculateChanges', 'results depend on whole threads; query again');
   const changed = new Set<string>();
   let since = sinceQueryState;
   // Read the whole log up to now in pages; the store's maxChanges is a page size here.
   for (let pages = 0; pages < 1000; pages++) {
     let page;
     try {
-      page = await store.changes(account, 'Email', since, 5000);
+      page = await store.changes(account, type, since, 5000);
     } catch (err) {
       if (err instanceof CannotCalculateChangesError) throw new MethodError('cannotCalculateChanges');
       throw err;

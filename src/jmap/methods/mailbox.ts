@@ -3,11 +3,12 @@ import { CAP_MAIL } from '../capabilities.js';
 import { MethodError, setError } from '../errors.js';
 import { isJsonObject, type Json, type JsonObject, type MethodContext, type MethodDefinition, type MethodOutput } from '../core/types.js';
 import type { Mailbox, MailboxRole, MailboxUpdate } from '../../store/types.js';
-import { isWellFormedUnicode, readAccount, optBool, pick, readIds, readProperties, resolveId } from './args.js';
+import { isWellFormedUnicode, invalid, readAccount, optBool, optInt, optString, pick, readIds, readProperties, resolveId } from './args.js';
 import { checkedEachStep, eachStep, runSet, storeState } from './set-engine.js';
 import type { PropertyErrors, SetPropertyRules } from './set-properties.js';
 import { readSetRequest } from './set-request.js';
-import { storeChanges, stateOnlyQueryChanges } from './changes.js';
+import { storeChanges } from './changes.js';
+import { changeLogQueryChanges, type CurrentResults } from '../mail/query-changes.js';
 import { setFailureFrom } from './store-errors.js';
 import { defineMethod, type MailHandler } from './define.js';
 import { applyWindow, queryResponse, readLimit } from './window.js';
@@ -121,27 +122,41 @@ function asTree(sorted: Mailbox[], all: Mailbox[], filterAsTree: boolean, keep: 
   return out;
 }
 
-async function query(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
-  const account = readAccount(args, ctx);
+/** The query's complete results, before windowing, and whether a change log can say how they changed. */
+async function mailboxResults(deps: MailMethodDeps, account: string, args: JsonObject): Promise<CurrentResults & { canCalculateChanges: boolean }> {
   const filter = compileFilter(args.filter, mailboxCondition);
   const cmp = compileSort(args.sort, MAILBOX_SORT, 'mailboxes');
   const sortAsTree = optBool(args, 'sortAsTree', false);
   const filterAsTree = optBool(args, 'filterAsTree', false);
-  const state = (await deps.store.getStates(account.name)).Mailbox;
-  const all = await deps.store.listMailboxes(account.name);
+  const queryState = (await deps.store.getStates(account)).Mailbox;
+  const all = await deps.store.listMailboxes(account);
   const sorted = [...all].sort(cmp);
   const matching = sortAsTree || filterAsTree ? asTree(sorted, all, filterAsTree, filter) : sorted.filter(filter);
-  const allIds = matching.map((m) => m.id);
+  const ids = matching.map((m) => m.id);
+  // As a tree, a mailbox's place depends on its ancestors too, which a per-mailbox log cannot follow.
+  return { ids, queryState, total: ids.length, canCalculateChanges: !sortAsTree && !filterAsTree };
+}
+
+async function query(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
+  const account = readAccount(args, ctx);
+  const r = await mailboxResults(deps, account.name, args);
   const limit = readLimit(args, deps.limits.maxQueryResults);
-  const window = applyWindow(allIds, args, limit);
-  return [['Mailbox/query', queryResponse(account, args, limit, { ...window, queryState: state, canCalculateChanges: false, total: allIds.length })]];
+  const window = applyWindow(r.ids, args, limit);
+  return [['Mailbox/query', queryResponse(account, args, limit, { ...window, queryState: r.queryState, canCalculateChanges: r.canCalculateChanges, total: r.total })]];
 }
 
 async function queryChanges(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
   const account = readAccount(args, ctx);
-  const state = (await deps.store.getStates(account.name)).Mailbox;
-  const total = async (): Promise<number> => (await deps.store.listMailboxes(account.name)).filter(compileFilter(args.filter, mailboxCondition)).length;
-  return stateOnlyQueryChanges('Mailbox/queryChanges', account, args, state, total);
+  const since = optString(args, 'sinceQueryState');
+  if (since === undefined) throw invalid('"sinceQueryState" is required');
+  const current = await mailboxResults(deps, account.name, args);
+  if (since !== current.queryState && !current.canCalculateChanges) {
+    throw new MethodError('cannotCalculateChanges', 'results sorted or filtered as a tree; query again');
+  }
+  const r = await changeLogQueryChanges(deps.store, account.name, 'Mailbox', current, since, optInt(args, 'maxChanges', { min: 1 }), optString(args, 'upToId'));
+  const out: JsonObject = { accountId: account.id, oldQueryState: r.oldQueryState, newQueryState: r.newQueryState, removed: r.removed, added: r.added };
+  if (optBool(args, 'calculateTotal', false)) out.total = r.total;
+  return [['Mailbox/queryChanges', out]];
 }
 
 function readRole(v: Json | undefined): MailboxRole | null | undefined {

@@ -1,6 +1,6 @@
 // Maps typed store errors to JMAP method errors and SetErrors, in one place.
 import { MethodError, setError, type SetFailure } from '../errors.js';
-import { isStoreError } from '../../store/errors.js';
+import { InvalidArgumentError, isStoreError } from '../../store/errors.js';
 
 /** A store error raised for a whole call; anything else is rethrown (the dispatcher logs serverFail). */
 export function methodErrorFrom(err: unknown): never {
@@ -42,8 +42,11 @@ export function setFailureFrom(err: unknown, property?: string): SetFailure {
         return setError('invalidProperties', err.message, { properties: ['name'] });
       case 'noSuchEmail':
         return setError('notFound', err.message);
-      case 'invalidArgument':
-        return setError('invalidProperties', err.message, props);
+      case 'invalidArgument': {
+        // The store names the refused field when it knows it; the caller's guess comes second.
+        const field = err instanceof InvalidArgumentError ? err.field ?? property : property;
+        return setError('invalidProperties', err.message, field ? { properties: [field] } : {});
+      }
       default:
         break;
     }

@@ -146,7 +146,7 @@ function ensureParents(ctx: Ctx, batch: ChangeBatch, accId: number, path: string
 function checkRoleFree(ctx: Ctx, accId: number, role: MailboxRole | null | undefined, except?: number): void {
   if (!role) return;
   const row = sql(ctx, 'SELECT id FROM mailbox WHERE account_id = ? AND role = ?').get(accId, role) as { id: number } | undefined;
-  if (row && row.id !== except) throw new InvalidArgumentError(`role ${role} is already used by another mailbox`);
+  if (row && row.id !== except) throw new InvalidArgumentError(`role ${role} is already used by another mailbox`, 'role');
 }
 
 export async function createMailbox(ctx: Ctx, account: string, spec: CreateMailboxSpec, options?: WriteOptions): Promise<Mailbox> {
@@ -255,7 +255,7 @@ export async function updateMailbox(ctx: Ctx, account: string, mailboxId: string
       if (target !== mb.path) {
         if (mb.path === 'INBOX') throw new ForbiddenError('INBOX cannot be renamed or moved');
         if (rowByPath(ctx, accId, target)) throw new MailboxExistsError(target);
-        if (target.startsWith(mb.path + '/')) throw new InvalidArgumentError('a mailbox cannot be its own descendant');
+        if (target.startsWith(mb.path + '/')) throw new InvalidArgumentError('a mailbox cannot be its own descendant', 'parentId');
         mb = movePath(ctx, batch, accId, mb, target);
       }
     }
