@@ -53,6 +53,7 @@ export async function loadLmtpFile(ctx: FileContext, text: string): Promise<Smtp
   const blocks = blocksOf(ctx, text, 'lmtpservers', 'lmtpserver');
   const out: SmtpServerConfig[] = [];
   for (const [i, block] of blocks.entries()) out.push(await readLmtpBlock(block, i + 1));
+  for (const block of blocks) warnUnused(ctx, block.el, block.key, IGNORED_JAMES_SETTINGS);
   return out;
 }
 

@@ -92,7 +92,8 @@ describe('the sample conf, running', () => {
     assert.match((await imap.command('d', `LOGIN demo@tessera.local ${demoPassword}`)).at(-1)!, /^d OK/);
     take(await imap.command('e', 'CAPABILITY'));
     imap.close();
-    for (const cap of imapCaps) if (!named(paragraph('IMAP'), cap)) missing.push(`IMAP ${cap}`);
+    // A capability carrying a configured number (APPENDLIMIT=67108864) is named by its keyword.
+    for (const cap of imapCaps) if (!named(paragraph('IMAP'), cap.replace(/=\d+$/, ''))) missing.push(`IMAP ${cap}`);
 
     // SMTP submission: EHLO before and after STARTTLS.
     const { client: smtp } = await RawSmtpClient.connect(ports.get(5587)!);
