@@ -1,6 +1,7 @@
 // One log event per login attempt. Only names and reasons: never a password, token or SASL payload.
 import type { Logger } from '../log/logger.js';
 import type { AuthFailureCode, Protocol } from './types.js';
+import { loginsTotal } from './metrics.js';
 
 /** A mail protocol, or the development IdP's password grant (POST /dev/token). */
 export type AuditedProtocol = Protocol | 'devidp';
@@ -22,6 +23,7 @@ export interface AuthAuditEvent {
 }
 
 export function auditAuth(logger: Logger, event: AuthAuditEvent): void {
+  loginsTotal.inc({ protocol: event.protocol, mechanism: event.mechanism.toUpperCase(), outcome: event.result });
   const line = { event: 'auth', ...event };
   if (event.result === 'success') logger.info(line, 'login succeeded');
   else if (event.result === 'temporary') logger.warn(line, 'login failed temporarily');

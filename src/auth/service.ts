@@ -15,6 +15,7 @@ import type {
 import { authPolicy, refuseMechanism } from './policy.js';
 import { LoginThrottle, type Reservation, type ThrottleEvent, type ThrottleRefusal } from './throttle/login-throttle.js';
 import type { ThrottleSettings } from './throttle/settings.js';
+import { throttleEventsTotal } from './metrics.js';
 import { auditAuth, type AuditedProtocol } from './audit.js';
 import type { CredentialChecker } from './credentials.js';
 import { createSaslExchange } from './sasl/index.js';
@@ -334,6 +335,7 @@ export class AuthService {
   /** Throttle and block events at warn, for operators and fail2ban: address, name, protocol, never a secret. */
   private logThrottle(event: ThrottleEvent): void {
     const { attempt } = event;
+    throttleEventsTotal.inc({ action: event.action, scope: event.scope, protocol: attempt.protocol });
     const line = {
       event: 'auth-throttle',
       action: event.action,

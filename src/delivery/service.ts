@@ -19,6 +19,7 @@ import type {
   RecipientRoute,
   SubmitRequest,
 } from '../core/delivery.js';
+import { deliveriesTotal } from './metrics.js';
 
 /**
  * What delivery needs of the store: accounts and their INBOX, appends, the outbound queue, and the
@@ -108,6 +109,7 @@ export class StoreDeliveryService implements DeliveryService {
         if (!Buffer.isBuffer(queued)) await queued.discard();
       }
       for (const r of remote) outcomes.push({ address: r.address, status: 'queued' });
+      deliveriesTotal.inc({ kind: 'outbound', outcome: 'queued' }, remote.length);
       this.onQueued?.();
     }
     const delivered: Array<{ user: string; address: string }> = [];
@@ -120,6 +122,7 @@ export class StoreDeliveryService implements DeliveryService {
           localBytes ??= await withPrefix(Buffer.concat([Buffer.from(`Return-Path: <${request.from}>\r\n`, 'utf8'), header]));
           const outcome = await this.local.deliver(r.user, r.address, localBytes, receivedAt);
           outcomes.push(outcome);
+          deliveriesTotal.inc({ kind: 'local', outcome: outcome.status });
           if (outcome.status === 'delivered') delivered.push(r);
         } else if (r.kind === 'unknown') {
           outcomes.push({ address: r.address, status: 'failed', reason: 'permanent', message: 'User unknown' });

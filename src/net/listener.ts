@@ -2,6 +2,7 @@
 // implicit TLS), applies the connection limits (total and per peer address) with the protocol's own
 // refusal line, upgrades accepted sockets for STARTTLS, and stops gracefully: stop accepting, let the
 // protocol wind its sessions down until a deadline, then destroy whatever is left.
+import { connectionsOpen, connectionsRefused, connectionsTotal } from './metrics.js';
 import net from 'node:net';
 import tls from 'node:tls';
 import { ConnectionTable } from './connections.js';
@@ -166,8 +167,15 @@ export class NetListener {
     // 'close' follows every 'error'; whoever owns the socket learns of its end there.
     socket.on('error', () => undefined);
     const reason = this.refusalReason(ip);
-    if (reason) return this.refuse(socket, reason);
+    const listener = this.settings.name;
+    if (reason) {
+      connectionsRefused.inc({ listener, reason });
+      return this.refuse(socket, reason);
+    }
     this.table.add(socket, ip);
+    connectionsTotal.inc({ listener });
+    connectionsOpen.inc({ listener });
+    socket.once('close', () => connectionsOpen.dec({ listener }));
     this.options.onConnection({
       socket,
       secure,

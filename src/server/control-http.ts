@@ -1,6 +1,7 @@
 // The control HTTP listener: serves the cores' own HTTP routes (session control's back-channel
-// logout) on tessera.properties `control.http.bind`, so they work with JMAP disabled. Plain HTTP on
-// loopback by default; nothing else is served here (every other path is 404).
+// logout) and the operator's /metrics and /healthcheck (./operator-routes.ts) on tessera.properties
+// `control.http.bind`, so they work with JMAP disabled. Plain HTTP on loopback by default; nothing
+// else is served here (every other path is 404).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { HostPort } from '../config/types.js';

@@ -26,6 +26,11 @@ import { StartupError } from './errors.js';
 import { startStoreSweeper, type StoreSweeper } from './store-maintenance.js';
 import { sharedResource } from './resources.js';
 import type { ProtocolServer } from '../core/protocol.js';
+import type { HttpRoute } from '../core/http.js';
+import { collectQueueMetrics } from '../delivery/metrics.js';
+import { providerChecks, queueCheck, storeCheck, usersCheck } from './health-checks.js';
+import { operatorRoutes } from './operator-routes.js';
+import { startProcessMetrics } from './process-metrics.js';
 import type { SmtpServerConfig } from '../config/types.js';
 
 export const eventBusResource = sharedResource<EventBus>(
@@ -284,11 +289,24 @@ const jmapFactory: ProtocolFactory = async (ctx) => {
   ];
 };
 
+/** /metrics and /healthcheck, with the collectors that refresh process and queue figures per scrape. */
+const operatorRoutesResource = sharedResource<{ routes: HttpRoute[]; stop: () => void }>(
+  'metrics and health',
+  async (ctx) => {
+    const store = await ctx.use(storeResource);
+    const stops = [startProcessMetrics(), collectQueueMetrics(store)];
+    const checks = [storeCheck(store), usersCheck(ctx.users), ...providerChecks(oidcBlocksOf(ctx.config)), queueCheck(store)];
+    return { routes: operatorRoutes(checks), stop: () => stops.forEach((s) => s()) };
+  },
+  (r) => r.stop(),
+);
+
 /** The control listener: the cores' HTTP routes when JMAP is off, or wherever control.http.bind says. */
 const controlHttpFactory: ProtocolFactory = async (ctx) => {
   if (!controlHttpActive(ctx.config)) return [];
   const sessions = await ctx.use(sessionsResource);
-  return registered(ctx, [new ControlHttpServer(ctx.config.control.http.bind, sessions.httpRoutes, ctx.logger.child({ component: 'control-http' }))]);
+  const routes = [...sessions.httpRoutes, ...(await ctx.use(operatorRoutesResource)).routes];
+  return registered(ctx, [new ControlHttpServer(ctx.config.control.http.bind, routes, ctx.logger.child({ component: 'control-http' }))]);
 };
 
 /**

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log/logger.js';
 import type { EventBus, SessionRevokedEvent, Unsubscribe } from '../events/types.js';
 import { ExpiryTimers, expiryDeadline } from './expiry.js';
+import { sessionsOpen, sessionsRevoked, sessionsStarted } from './metrics.js';
 import { namesSomething, principalMatches } from './match.js';
 import type {
   LiveSession,
@@ -52,13 +53,16 @@ export class SessionRegistry {
       terminate: registration.terminate,
     };
     this.sessions.set(id, entry);
+    sessionsStarted.inc({ protocol: entry.protocol });
+    sessionsOpen.inc({ protocol: entry.protocol });
     const deadline = expiryDeadline(entry.principal, entry.tokenExpiry);
     if (deadline) this.timers.arm(id, deadline, () => this.terminate(id, TOKEN_EXPIRED_REASON));
     return {
       id,
       unregister: () => {
         this.timers.disarm(id);
-        this.sessions.delete(id);
+        // After terminate() the session is already forgotten and no longer counted.
+        if (this.sessions.delete(id)) sessionsOpen.dec({ protocol: entry.protocol });
       },
     };
   }
@@ -108,6 +112,8 @@ export class SessionRegistry {
     const entry = this.sessions.get(id);
     if (!entry) return false;
     this.sessions.delete(id);
+    sessionsOpen.dec({ protocol: entry.protocol });
+    sessionsRevoked.inc({ protocol: entry.protocol });
     this.timers.disarm(id);
     this.logger.info(
       { sessionId: id, protocol: entry.protocol, user: entry.principal.user, peer: entry.peer, reason },

@@ -61,7 +61,7 @@ export class DiscoveryCache {
     this.lastAttempt = this.now();
     this.inflight = (async () => {
       try {
-        const { status, body } = await requestJson(this.url, {}, this.http);
+        const { status, body } = await requestJson('discovery', this.url, {}, this.http);
         if (status !== 200) throw new ProviderUnavailableError(`${safeUrl(this.url)} answered ${status}`);
         const doc = parseDiscoveryDocument(body, this.url);
         this.doc = doc;

@@ -1,6 +1,10 @@
 // JSON over HTTP to the identity provider, with a timeout. Network errors, timeouts and 5xx become
 // ProviderUnavailableError so callers can tell an outage from a refusal.
 import { ProviderResponseError, ProviderUnavailableError } from './errors.js';
+import { providerRequestsSeconds } from '../metrics.js';
+
+/** What a request to the provider is for, the `kind` label of its latency metric. */
+export type ProviderRequestKind = 'discovery' | 'jwks' | 'introspection' | 'userinfo';
 
 export type FetchFunction = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -20,6 +24,23 @@ export interface HttpOptions {
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 
 export async function requestJson(
+  kind: ProviderRequestKind,
+  url: string,
+  init: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string },
+  options: HttpOptions,
+): Promise<JsonResponse> {
+  const done = providerRequestsSeconds.startTimer({ kind });
+  try {
+    const answer = await send(url, init, options);
+    done({ outcome: 'ok' });
+    return answer;
+  } catch (err) {
+    done({ outcome: 'error' });
+    throw err;
+  }
+}
+
+async function send(
   url: string,
   init: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string },
   options: HttpOptions,

@@ -11,7 +11,7 @@ export async function introspectToken(token: string, config: IntrospectionConfig
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
   if (config.auth) headers.authorization = config.auth;
   const body = new URLSearchParams({ token, token_type_hint: 'access_token' }).toString();
-  const { status, body: answer } = await requestJson(config.url, { method: 'POST', headers, body }, http);
+  const { status, body: answer } = await requestJson('introspection', config.url, { method: 'POST', headers, body }, http);
   if (status !== 200 || !isRecord(answer) || typeof answer.active !== 'boolean') {
     // 401/403 means our client credentials are wrong: the operator's problem, not the user's.
     throw new ProviderUnavailableError(`introspection ${safeUrl(config.url)} answered ${status} without a usable result`);

@@ -86,7 +86,7 @@ export class JwksCache {
       try {
         const url = await this.jwksUrl();
         this.fetches += 1;
-        const { status, body } = await requestJson(url, {}, this.http);
+        const { status, body } = await requestJson('jwks', url, {}, this.http);
         if (status !== 200) throw new ProviderUnavailableError(`${safeUrl(url)} answered ${status}`);
         if (!isRecord(body) || !Array.isArray(body.keys)) throw new ProviderResponseError(`${safeUrl(url)} is not a JWK Set`);
         // Only public signature keys; a symmetric key in a JWKS must never verify anything.

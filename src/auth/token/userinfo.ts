@@ -6,7 +6,7 @@ import { isRecord, requestJson, safeUrl, type HttpOptions } from './http.js';
 export type UserinfoAnswer = { accepted: false } | { accepted: true; claims: Record<string, unknown> };
 
 export async function fetchUserinfo(token: string, url: string, http: HttpOptions): Promise<UserinfoAnswer> {
-  const { status, body } = await requestJson(url, { headers: { authorization: `Bearer ${token}` } }, http);
+  const { status, body } = await requestJson('userinfo', url, { headers: { authorization: `Bearer ${token}` } }, http);
   if (status === 401 || status === 403) return { accepted: false };
   if (status !== 200 || !isRecord(body)) {
     throw new ProviderUnavailableError(`userinfo ${safeUrl(url)} answered ${status} without claims`);

@@ -11,6 +11,7 @@ import type { Logger } from '../../log/logger.js';
 import { UsersRepositoryUnavailableError, type UsersRepository } from '../users/types.js';
 import { DiscoveryCache } from './discovery.js';
 import { JwksCache } from './jwks-cache.js';
+import { tokenValidationsTotal } from '../metrics.js';
 import { NoSigningKeysError, ProviderResponseError, ProviderUnavailableError, UnknownSigningKeyError } from './errors.js';
 import type { FetchFunction, HttpOptions } from './http.js';
 import { introspectToken } from './introspection.js';
@@ -97,17 +98,23 @@ export class OidcTokenValidator implements TokenValidator {
     const key = cacheKey(token);
     if (!options.fresh) {
       const cached = this.results.get(key);
-      if (cached) return { ok: true, identity: cached };
+      if (cached) {
+        tokenValidationsTotal.inc({ result: 'cache_hit' });
+        return { ok: true, identity: cached };
+      }
     }
     try {
       const identity = await this.check(token);
       const nowMs = this.settings.now();
       const expiry = identity.expiresAt !== undefined ? identity.expiresAt * 1000 : nowMs + this.resultTtlMs;
       this.results.set(key, identity, Math.min(expiry, nowMs + this.resultTtlMs));
+      tokenValidationsTotal.inc({ result: 'valid' });
       return { ok: true, identity };
     } catch (err) {
       this.results.delete(key);
-      return this.verdictFor(err);
+      const verdict = this.verdictFor(err);
+      if (!verdict.ok) tokenValidationsTotal.inc({ result: verdict.code });
+      return verdict;
     }
   }
 

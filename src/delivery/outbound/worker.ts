@@ -2,6 +2,7 @@
 // crash mid-delivery only delays a message until the lease expires, and several nodes can share one
 // queue), delivers each recipient domain through its next hops, records per-recipient outcomes, and
 // sends one RFC 3464 DSN to the sender for the recipients that finally failed.
+import { deliveriesTotal } from '../metrics.js';
 import { hostname as osHostname } from 'node:os';
 import type { Logger } from '../../log/logger.js';
 import type { DeliveryAttempt, OutboundItem, OutboundQueue } from '../../store/types.js';
@@ -140,6 +141,7 @@ export class OutboundWorker {
         failed.push({ address: r.address, status: '4.4.7', diagnostic: r.response ?? 'delivery time expired', diagnosticType: 'smtp' });
       }
     }
+    for (const r of results) deliveriesTotal.inc({ kind: 'outbound', outcome: r.outcome });
     await this.options.store.recordDeliveryAttempt(item.id, this.owner, {
       results,
       nextAttemptAt: retryAt,

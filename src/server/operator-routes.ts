@@ -1,0 +1,56 @@
+// What an operator's tooling scrapes on the control listener (loopback by default, never on the
+// public JMAP port): Prometheus /metrics and James-style health, with liveness and readiness apart.
+//   GET /metrics            Prometheus text 0.0.4
+//   GET /healthcheck        every component; 200 healthy/degraded, 503 unhealthy
+//   GET /healthcheck/live   the process answers HTTP (restart it when this fails)
+//   GET /healthcheck/ready  the critical components (store, users repository) are healthy
+import type { ServerResponse } from 'node:http';
+import type { HttpRoute } from '../core/http.js';
+import { metrics, METRICS_CONTENT_TYPE } from '../core/metrics.js';
+import { healthHttpStatus, healthReport, type HealthCheck, type HealthReport } from './health.js';
+
+function send(res: ServerResponse, status: number, contentType: string, body: string): void {
+  res.writeHead(status, { 'Content-Type': contentType, 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function sendHealth(res: ServerResponse, report: HealthReport): void {
+  send(res, healthHttpStatus(report), 'application/json', JSON.stringify(report));
+}
+
+export function operatorRoutes(checks: readonly HealthCheck[]): HttpRoute[] {
+  return [
+    {
+      method: 'GET',
+      path: '/metrics',
+      handle: async (req, res) => {
+        req.resume();
+        send(res, 200, METRICS_CONTENT_TYPE, await metrics.render());
+      },
+    },
+    {
+      method: 'GET',
+      path: '/healthcheck',
+      handle: async (req, res) => {
+        req.resume();
+        sendHealth(res, await healthReport(checks));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/healthcheck/live',
+      handle: async (req, res) => {
+        req.resume();
+        sendHealth(res, { status: 'healthy', checks: [] });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/healthcheck/ready',
+      handle: async (req, res) => {
+        req.resume();
+        sendHealth(res, await healthReport(checks.filter((c) => c.critical)));
+      },
+    },
+  ];
+}

@@ -1,0 +1,109 @@
+// Operator endpoints of a running Tessera on the control listener: /metrics counters move by exactly
+// what real clients did (IMAP logins with a password, a token and a wrong password; one message over
+// SMTP), and /healthcheck reports every component, with liveness and readiness apart.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
+import { listenerPort } from '../support/tessera-conf.js';
+import { parsePrometheusText, type Sample } from '../support/prom-text.js';
+import { DOMAIN, startTessera, writeE2eConf, type E2eConf, type E2eServer } from './harness.js';
+import { imapConnect, submit } from './clients.js';
+
+const ALICE = `alice@${DOMAIN}`;
+const ALICE_PW = 'alice-metrics-secret';
+
+let idp: TestIdp;
+let conf: E2eConf;
+let srv: E2eServer;
+let control: string;
+
+before(async () => {
+  idp = await startTestIdp({ users: [{ email: ALICE }] });
+  conf = await writeE2eConf(idp);
+  await appendFile(join(conf.confDir, 'tessera.properties'), 'control.http.enabled=true\ncontrol.http.bind=127.0.0.1:0\n');
+  srv = await startTessera(conf);
+  await srv.running.context.users.add(ALICE, ALICE_PW);
+  control = `http://127.0.0.1:${listenerPort(srv.running, 'control-http')}`;
+});
+
+after(async () => {
+  await srv?.running.stop();
+  await idp?.close();
+  await conf?.dispose();
+});
+
+async function scrape(): Promise<Sample[]> {
+  const res = await fetch(`${control}/metrics`);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+  return parsePrometheusText(await res.text()).samples;
+}
+
+/** Sum of every series of `name` whose labels include `labels`. */
+function total(samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number {
+  return samples
+    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    .reduce((sum, s) => sum + s.value, 0);
+}
+
+async function health(path: string): Promise<{ status: number; body: { status: string; checks: Array<Record<string, unknown>> } }> {
+  const res = await fetch(`${control}${path}`);
+  return { status: res.status, body: (await res.json()) as { status: string; checks: Array<Record<string, unknown>> } };
+}
+
+describe('metrics and health on the control listener', () => {
+  it('counts logins, sessions, connections, token validations and deliveries as clients use the server', async () => {
+    const before = await scrape();
+    const token = await idp.accessToken(ALICE);
+
+    const byPassword = await imapConnect(srv.endpoints.imap, { user: ALICE, pass: ALICE_PW });
+    await byPassword.logout();
+    const byToken = await imapConnect(srv.endpoints.imap, { user: ALICE, accessToken: token });
+    await byToken.logout();
+    await assert.rejects(imapConnect(srv.endpoints.imap, { user: ALICE, pass: 'wrong password' }));
+    const sent = await submit(
+      { port: srv.endpoints.smtpMx },
+      { from: `sender-${randomUUID().slice(0, 6)}@elsewhere.test`, to: ALICE, subject: 'metrics', text: 'counted once', messageId: `<${randomUUID()}@elsewhere.test>` },
+    );
+    assert.deepEqual(sent.rejected, []);
+
+    const after = await scrape();
+    const moved = (name: string, labels: Record<string, string> = {}): number => total(after, name, labels) - total(before, name, labels);
+    assert.equal(moved('tessera_logins_total', { protocol: 'imap', outcome: 'success' }), 2, 'two IMAP logins succeeded');
+    assert.equal(moved('tessera_logins_total', { protocol: 'imap', outcome: 'invalid' }), 1, 'one IMAP login refused');
+    const tokenLogins = (samples: readonly Sample[]): number =>
+      samples
+        .filter((s) => s.name === 'tessera_logins_total' && s.labels['protocol'] === 'imap' && s.labels['outcome'] === 'success')
+        .filter((s) => /^(OAUTHBEARER|XOAUTH2)$/.test(s.labels['mechanism'] ?? ''))
+        .reduce((n, s) => n + s.value, 0);
+    assert.equal(tokenLogins(after) - tokenLogins(before), 1, 'one IMAP login with a token');
+    assert.equal(moved('tessera_token_validations_total', { result: 'valid' }) + moved('tessera_token_validations_total', { result: 'cache_hit' }), 1);
+    assert.equal(moved('tessera_sessions_total', { protocol: 'imap' }), 2, 'two authenticated IMAP sessions');
+    assert.equal(moved('tessera_connections_total', { listener: 'imap' }), 3, 'three IMAP connections');
+    assert.equal(moved('tessera_connections_total', { listener: 'smtp-mx' }), 1, 'one SMTP connection');
+    assert.equal(moved('tessera_deliveries_total', { kind: 'local', outcome: 'delivered' }), 1, 'one local delivery');
+    assert.equal(moved('tessera_deliveries_total', { kind: 'outbound' }), 0, 'nothing relayed');
+    assert.ok(total(after, 'tessera_oidc_provider_request_duration_seconds_count', { kind: 'jwks', outcome: 'ok' }) >= 1, 'JWKS fetched for the token');
+    assert.equal(total(after, 'tessera_outbound_queue_depth'), 0);
+    assert.ok(total(after, 'process_resident_memory_bytes') > 0);
+    assert.ok(total(after, 'process_open_fds') > 0);
+  });
+
+  it('reports every component healthy, with liveness and readiness', async () => {
+    const healthy = await health('/healthcheck');
+    assert.equal(healthy.status, 200);
+    assert.equal(healthy.body.status, 'healthy');
+    const names = healthy.body.checks.map((c) => c['componentName']);
+    assert.deepEqual(names, ['Mail store', 'Users repository', `OpenID provider ${new URL(idp.issuer).origin}`, 'Outbound queue']);
+    for (const c of healthy.body.checks) {
+      assert.equal(c['status'], 'healthy');
+      assert.equal(c['escapedComponentName'], encodeURIComponent(String(c['componentName'])));
+      assert.equal(c['cause'], null);
+    }
+    assert.equal((await health('/healthcheck/ready')).status, 200);
+    assert.equal((await health('/healthcheck/live')).status, 200);
+  });
+});
