@@ -257,9 +257,10 @@ export interface TesseraSettings {
   dataDir: string;
   storage: { engine: 'sqlite' } | { engine: 'postgres'; url: string };
   /**
-   * `storage.ingest.memory`: bytes of arriving messages (SMTP, IMAP APPEND, JMAP uploads) the store
-   * may read back from their spool files for parsing at once, across the process. Default 16 MiB;
-   * a larger message is parsed alone.
+   * `storage.ingest.memory`: memory the store may spend reading arriving messages (SMTP, IMAP APPEND,
+   * JMAP uploads) back from their spool files and parsing them at once, across the process, each
+   * counted at PARSE_PEAK_FACTOR bytes per message byte. Default 16 MiB; a message needing more is
+   * parsed alone.
    */
   ingestMemory?: number;
   logLevel: LogLevel;

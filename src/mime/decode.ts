@@ -63,6 +63,28 @@ export function decodeText(bytes: Buffer, charset: string | null | undefined): s
   return decodeCharset(bytes, charset).text;
 }
 
+/**
+ * The text of `bytes` in `charset` (as decodeText gives it), decoded 64 KiB at a time and stopped as
+ * soon as `enough(textSoFar)` holds: the result is then a prefix of decodeText's, exactly, since
+ * iconv-lite's streaming decoders carry partial sequences across writes. `complete` says whether
+ * every byte was decoded. A 40 MB text body then costs the text a reader needs, not 40 MB of string.
+ */
+export function decodeTextPrefix(
+  bytes: Buffer,
+  charset: string | null | undefined,
+  enough: (text: string) => boolean,
+): { text: string; complete: boolean } {
+  const decoder = iconv.getDecoder(charsetName(charset) ?? 'utf-8', { stripBOM: true });
+  let text = '';
+  for (let at = 0; at < bytes.length; at += TEXT_CHUNK) {
+    text += decoder.write(bytes.subarray(at, at + TEXT_CHUNK));
+    if (at + TEXT_CHUNK < bytes.length && enough(text)) return { text, complete: false };
+  }
+  return { text: text + (decoder.end() ?? ''), complete: true };
+}
+
+const TEXT_CHUNK = 64 * 1024;
+
 /** RFC 2047 encoded words → text; undecodable words are left as written. */
 export function decodeWords(value: string): string {
   try {

@@ -5,7 +5,7 @@
 import type { MimePart, ParsedMessage, RawHeader } from './types.js';
 import { parseStructure } from './structure.js';
 import { headerValue } from './headers.js';
-import { decodeText, decodeTransfer, decodeWords, htmlToText } from './decode.js';
+import { decodeText, decodeTextPrefix, decodeTransfer, decodeWords, htmlToText } from './decode.js';
 import { addressSearchText, parseMessageIds, toEmailAddresses } from './addresses.js';
 import { parseMessageDate } from './date.js';
 import { sortKeys } from './sort-keys.js';
@@ -42,19 +42,35 @@ function analyse(bytes: Buffer): MessageAnalysis {
   const s = parseStructure(bytes);
   const h = s.headers;
   const sent = parseMessageDate(headerValue(h, 'date'));
+  // The search body is the first MAX_INDEXED_TEXT characters of the text parts joined by '\n', and
+  // the preview comes from the first non-blank one: a plain-text part is decoded only as far as
+  // those need (decodeTextPrefix), so a huge text body costs its first MiB, not its whole size.
   const texts: string[] = [];
-  let preview = '';
+  let joined = 0;
+  let preview: string | null = null;
   let hasAttachment = false;
   walkLeaves(s.body, (part) => {
     const isAttachment = part.disposition?.type === 'attachment' ||
       (part.type !== 'text' && part.type !== 'multipart' && !(part.type === 'message' && part.subtype === 'delivery-status'));
     if (isAttachment && !(part.type === 'message' && part.message)) hasAttachment = true;
     if (part.type === 'text' && part.disposition?.type !== 'attachment') {
-      const raw = bytes.subarray(part.bodyStart, part.end);
-      let text = decodeText(decodeTransfer(raw, part.encoding), part.params.charset);
-      if (part.subtype === 'html') text = htmlToText(text);
-      if (!preview && text.trim()) preview = text.replace(/\s+/g, ' ').trim().slice(0, 256);
-      texts.push(text);
+      const need = MAX_INDEXED_TEXT - (joined + texts.length);
+      if (need <= 0 && preview !== null) return;
+      const decoded = decodeTransfer(bytes.subarray(part.bodyStart, part.end), part.encoding);
+      let text: string;
+      if (part.subtype === 'html') {
+        // Markup removal looks across the whole text (a <script> element may end anywhere).
+        text = htmlToText(decodeText(decoded, part.params.charset));
+        if (preview === null) preview = previewOf(text, true);
+      } else {
+        const probe = new PreviewProbe();
+        const prefix = decodeTextPrefix(decoded, part.params.charset, (t) => t.length >= need && (preview !== null || probe.settled(t)));
+        text = prefix.text;
+        if (preview === null) preview = previewOf(text, prefix.complete);
+      }
+      if (preview === '') preview = null;
+      joined += text.length;
+      texts.push(text.length > need ? copyOf(text.slice(0, Math.max(need, 0))) : text);
     }
   });
   const rawSubject = headerValue(h, 'subject');
@@ -74,7 +90,7 @@ function analyse(bytes: Buffer): MessageAnalysis {
     references: parseMessageIds(headerValue(h, 'references')),
     sentAt: sent ? sent.instant : null,
     sentDay: sent ? sent.day : null,
-    preview,
+    preview: preview ?? '',
     hasAttachment,
     degraded: s.degraded,
     sort: sortKeys(s.envelope),
@@ -91,6 +107,57 @@ function analyse(bytes: Buffer): MessageAnalysis {
       body: texts.join('\n').slice(0, MAX_INDEXED_TEXT),
     },
   };
+}
+
+const PREVIEW_LENGTH = 256;
+
+/**
+ * The JMAP preview of a text: whitespace runs collapsed, trimmed, its first 256 characters ('' for a
+ * blank text). For a prefix of a longer text (`complete` false) the preview is read from growing
+ * windows of it, and null means the prefix cannot tell yet (blank or too short so far): collapsing a
+ * prefix gives a prefix of the collapsed whole, so 257 collapsed characters settle the first 256.
+ */
+function previewOf(text: string, complete: boolean): string | null {
+  for (let window = 4096; ; window *= 4) {
+    if (window >= text.length) {
+      const all = text.replace(/\s+/g, ' ').trimStart();
+      if (complete) return all.trimEnd().slice(0, PREVIEW_LENGTH);
+      return all.length > PREVIEW_LENGTH ? all.slice(0, PREVIEW_LENGTH) : null;
+    }
+    const head = text.slice(0, window).replace(/\s+/g, ' ').trimStart();
+    if (head.length > PREVIEW_LENGTH) return head.slice(0, PREVIEW_LENGTH);
+  }
+}
+
+/**
+ * Whether a growing text's prefix settles its preview (previewOf(text, false) !== null), reading
+ * each character once however often it is asked. It counts non-space characters only: more than
+ * 256 of them collapse to more than 256 characters, so a yes is always right, and a text where
+ * whitespace runs would have made up the difference is merely decoded a little further.
+ */
+class PreviewProbe {
+  private pos = 0;
+  private count = 0;
+  private readonly word = /\S+/g;
+
+  settled(text: string): boolean {
+    this.word.lastIndex = this.pos;
+    while (this.count <= PREVIEW_LENGTH) {
+      const m = this.word.exec(text);
+      if (!m) {
+        this.pos = text.length;
+        break;
+      }
+      this.count += m[0].length;
+      this.pos = this.word.lastIndex;
+    }
+    return this.count > PREVIEW_LENGTH;
+  }
+}
+
+/** A flat copy of `s`: a slice of a huge string would keep the whole of it alive. */
+function copyOf(s: string): string {
+  return Buffer.from(s, 'utf16le').toString('utf16le');
 }
 
 function headersText(h: RawHeader[]): string {

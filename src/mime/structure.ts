@@ -16,6 +16,7 @@ export const MAX_DEPTH = 40;
 export const MAX_PARTS = 2000;
 
 interface WalkState {
+  bytes: Buffer;
   bin: string;
   degraded: boolean;
   parts: number;
@@ -30,7 +31,7 @@ export interface Structure {
 
 /** Parses a whole message (or an embedded message/rfc822 body between start and end). */
 export function parseStructure(bytes: Buffer): Structure {
-  const state: WalkState = { bin: bytes.toString('latin1'), degraded: false, parts: 0 };
+  const state: WalkState = { bytes, bin: bytes.toString('latin1'), degraded: false, parts: 0 };
   const { headers, envelope, body } = parseMessageAt(state, 0, state.bin.length, '', 0);
   return { headers, envelope, body, degraded: state.degraded };
 }
@@ -160,18 +161,42 @@ function parsePart(
     part.message = { envelope: inner.envelope, body: inner.body };
   }
   if (part.type === 'text' || part.message) part.lines = countLines(state.bin, bodyStart, end);
-  part.decodedSize = transferDecodedSize(state.bin, bodyStart, end, part.encoding);
+  part.decodedSize = transferDecodedSize(state, bodyStart, end, part.encoding);
   return part;
 }
 
 /** Bytes the body holds once base64/quoted-printable is undone; other encodings are identity. */
-function transferDecodedSize(bin: string, bodyStart: number, end: number, encoding: string): number {
+function transferDecodedSize(state: WalkState, bodyStart: number, end: number, encoding: string): number {
+  if (encoding === 'base64') {
+    const size = plainBase64Size(state.bin.slice(bodyStart, end));
+    if (size !== null) return size;
+  }
   if (encoding !== 'base64' && encoding !== 'quoted-printable') return end - bodyStart;
   try {
-    return decodeTransfer(Buffer.from(bin.slice(bodyStart, end), 'latin1'), encoding).length;
+    return decodeTransfer(state.bytes.subarray(bodyStart, end), encoding).length;
   } catch {
     return end - bodyStart;
   }
+}
+
+/**
+ * The decoded size of a well-formed base64 body, counted without decoding it (a 40 MB attachment
+ * would otherwise be decoded, 30 MB more, only to be measured): lines of alphabet characters
+ * (RFC 2045 §6.8), then at most the final padding; n alphabet characters decode to floor(3n/4)
+ * bytes. Anything else (stray characters, padding in the middle, spaces) returns null and the body
+ * is decoded to be measured, since how decoders skip such bytes is theirs to define.
+ */
+function plainBase64Size(body: string): number | null {
+  if (!/^[A-Za-z0-9+/\r\n]*[=\r\n]*$/.test(body)) return null;
+  const pad = body.indexOf('=');
+  const stop = pad < 0 ? body.length : pad;
+  return Math.floor(((stop - countChar(body, '\r', stop) - countChar(body, '\n', stop)) * 3) / 4);
+}
+
+function countChar(s: string, c: string, stop: number): number {
+  let n = 0;
+  for (let i = s.indexOf(c); i >= 0 && i < stop; i = s.indexOf(c, i + 1)) n++;
+  return n;
 }
 
 function leafLike(state: WalkState, headerStart: number, bodyStart: number, end: number, partId: string): MimePart {

@@ -8,7 +8,7 @@ import { parseMessage, type MessageAnalysis } from '../mime/parse.js';
 import type { BlobFiles } from './blobs.js';
 import type { MessageSource, StoredBlob } from './api/message-writes.js';
 import { SpooledMessage } from './spool/spooled.js';
-import { sharedIngestGate } from './spool/ingest-gate.js';
+import { PARSE_PEAK_FACTOR, sharedIngestGate } from './spool/ingest-gate.js';
 import { StoreUnavailableError } from './errors.js';
 
 export function isStoredBlob(source: MessageSource): source is StoredBlob {
@@ -29,12 +29,13 @@ export interface Ingested {
 }
 
 /**
- * Waits until the bytes `sources` will read back fit the process-wide budget; call the returned
+ * Waits until the memory reading back and parsing `sources` takes at its peak (PARSE_PEAK_FACTOR
+ * per byte, not the bytes alone) fits the process-wide budget; call the returned
  * function once the analyses are no longer held (after the commit). One admission per operation,
  * never one per source, so an operation never holds part of the budget while waiting for more.
  */
 export function admitIngest(sources: KnownSource[]): Promise<() => void> {
-  return sharedIngestGate.admit(sources.reduce((n, s) => n + (Buffer.isBuffer(s) ? 0 : s.size), 0));
+  return sharedIngestGate.admit(sources.reduce((n, s) => n + (Buffer.isBuffer(s) ? 0 : s.size), 0), PARSE_PEAK_FACTOR);
 }
 
 /**

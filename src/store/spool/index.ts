@@ -3,6 +3,6 @@
 export { SpoolDir } from './spool-dir.js';
 export { IncomingMessage, MessageTooLargeError, HIGH_WATER as SPOOL_HIGH_WATER, SPOOL_SUFFIX, spoolWithPrefix } from './incoming.js';
 export { SpooledMessage } from './spooled.js';
-export { IngestGate, sharedIngestGate, DEFAULT_INGEST_BUDGET, INGEST_FREE_SIZE } from './ingest-gate.js';
+export { IngestGate, sharedIngestGate, DEFAULT_INGEST_BUDGET, INGEST_FREE_SIZE, PARSE_PEAK_FACTOR } from './ingest-gate.js';
 export { ingestMemoryStats, resetIngestMemoryPeaks, type IngestMemoryStats } from './memory.js';
 export { SizeLimit } from './size-limit.js';

@@ -10,7 +10,17 @@
 // The gate is per process, shared by every protocol and listener, because memory is spent per
 // process. Its budget is `storage.ingest.memory` in tessera.properties (StoreOptions.ingestBudget).
 
-/** Default bytes of spooled messages being parsed at once, across the whole process. */
+/**
+ * Memory one ingest holds per byte of message at its peak: the bytes read back (1×) plus what
+ * parseMessage allocates over them, measured by bench/mime/big-parse.ts at 4 and 40 MB (peak RSS
+ * growth of one parse, messages read back not included): ~1× for a base64 attachment or a plain text
+ * body (the latin1 view of the message), up to 2.5× for many small parts, up to 4× for a big
+ * base64-encoded text body. Huge text/html bodies are still converted whole and go beyond this
+ * (~10×): their markup removal needs the whole text.
+ */
+export const PARSE_PEAK_FACTOR = 4;
+
+/** Default bytes of memory for messages being parsed at once, across the whole process. */
 export const DEFAULT_INGEST_BUDGET = 16 * 1024 * 1024;
 /** Messages up to this size are never held (a connection holds as much for its input anyway). */
 export const INGEST_FREE_SIZE = 256 * 1024;
@@ -50,9 +60,14 @@ export class IngestGate {
     this.peak = this.inUse;
   }
 
-  /** Resolves, in arrival order, once `size` bytes fit; call the returned function when done. */
-  async admit(size: number): Promise<() => void> {
-    if (size <= this.freeSize) return () => undefined;
+  /**
+   * Resolves, in arrival order, once `size` bytes of message, costing `factor` bytes of memory each
+   * while they are held, fit the budget; call the returned function when done. Whether a message is
+   * small enough to pass at once is decided on its own size.
+   */
+  async admit(messageSize: number, factor = 1): Promise<() => void> {
+    if (messageSize <= this.freeSize) return () => undefined;
+    const size = Math.ceil(messageSize * factor);
     if (this.waiting.length > 0 || !this.fits(size)) {
       await new Promise<void>((resolve) => this.waiting.push({ size, admit: resolve }));
     } else {

@@ -37,7 +37,7 @@ export interface IngestMemoryStats {
   /** Bytes of arriving messages waiting in spool writers' buffers now. */
   arrivingBytes: number;
   peakArrivingBytes: number;
-  /** Bytes of spooled messages read back for parsing now (the ingest gate). */
+  /** Memory charged now to messages read back for parsing (the ingest gate: PARSE_PEAK_FACTOR per byte). */
   parsingBytes: number;
   peakParsingBytes: number;
   /** The ingest gate's budget. */
