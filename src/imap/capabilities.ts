@@ -39,6 +39,9 @@ export const EXTENSIONS = [
   'QUOTA',
   'QUOTA=RES-STORAGE',
   'QUOTA=RES-MESSAGE',
+  'OBJECTID',
+  'PREVIEW',
+  'WITHIN',
 ] as const;
 
 export interface CapabilityInputs {
