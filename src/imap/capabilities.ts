@@ -39,6 +39,9 @@ export const EXTENSIONS = [
   'QUOTA',
   'QUOTA=RES-STORAGE',
   'QUOTA=RES-MESSAGE',
+  'OBJECTID',
+  'PREVIEW',
+  'WITHIN',
 ] as const;
 
 export interface CapabilityInputs {
@@ -55,6 +58,8 @@ export function capabilityList(i: CapabilityInputs): string[] {
   const caps: string[] = [...EXTENSIONS];
   // RFC 7889 §3: with no limit the bare capability still tells clients to ask STATUS (which says NIL).
   caps.push(i.appendLimit === undefined ? 'APPENDLIMIT' : `APPENDLIMIT=${i.appendLimit}`);
+  // RFC 4978: COMPRESS is accepted once authenticated, so it is offered from then on.
+  if (i.state !== 'notauth') caps.push('COMPRESS=DEFLATE');
   if (i.state === 'notauth') {
     if (!i.secure && i.tlsAvailable) caps.push('STARTTLS');
     if (!i.passwordLoginAllowed) caps.push('LOGINDISABLED');

@@ -7,6 +7,7 @@ import type { Logger } from '../log/logger.js';
 import { holdInput, readyForNextCommand, releaseInput, writeWithBackpressure } from '../net/index.js';
 import { CommandFramer, type FrameEvent, type FramerLimits, type LiteralSinkFactory } from './proto/framer.js';
 import { toBuffer, type Wire } from './proto/serialize.js';
+import { DeflateLayer } from './compression.js';
 
 /**
  * Pause reading when this much unprocessed input is buffered (pipelining floods). Small on purpose:
@@ -56,6 +57,8 @@ export class ImapConnection {
   /** The connection waited for input since its last command (see readyForNextCommand). */
   private waitedForInput = true;
   private readonly closeListeners: Array<() => void> = [];
+  /** COMPRESS=DEFLATE in force (RFC 4978): everything read and written passes through it. */
+  private compression: DeflateLayer | undefined;
 
   constructor(private readonly options: ConnectionOptions) {
     this.socket = options.socket;
@@ -108,7 +111,12 @@ export class ImapConnection {
 
   write(data: Wire | Wire[]): void {
     if (this.closed) return;
-    writeWithBackpressure(this.socket, Array.isArray(data) ? toBuffer(data) : typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    const bytes = Array.isArray(data) ? toBuffer(data) : typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    if (this.compression) {
+      this.compression.send(bytes);
+      return;
+    }
+    writeWithBackpressure(this.socket, bytes);
     // Output back-pressure and 'drain' only work on output that is being sent.
     if (this.socket.writableLength >= REPLY_BATCH) this.flush();
   }
@@ -123,7 +131,36 @@ export class ImapConnection {
 
   /** Sends the replies held by batchReplies(). */
   flush(): void {
+    this.compression?.flush();
     while (this.socket.writableCorked > 0) this.socket.uncork();
+  }
+
+  get compressed(): boolean {
+    return this.compression !== undefined;
+  }
+
+  /**
+   * COMPRESS=DEFLATE (RFC 4978 §3): from now on both directions are raw deflate. The tagged OK has
+   * been written and goes out uncompressed; bytes the client sent after the command are the start of
+   * its compressed stream.
+   */
+  startCompression(): void {
+    this.flush();
+    const layer = new DeflateLayer(this.socket, {
+      onInput: this.onData,
+      onError: (err) => {
+        this.options.logger.debug({ err: err.message }, 'imap compressed stream error');
+        this.socket.destroy();
+        this.finish();
+      },
+    });
+    this.compression = layer;
+    // Its streams go with the socket (not at finish(): the last words are still being deflated).
+    this.socket.once('close', () => layer.destroy());
+    this.socket.off('data', this.onData);
+    this.socket.on('data', this.onCompressedData);
+    const early = this.framer.takePending();
+    if (early.length > 0) layer.receive(early);
   }
 
   /**
@@ -132,9 +169,10 @@ export class ImapConnection {
    * paused instead), and a connection runs one command per turn of the event loop. A command that
    * had to be waited for from the network (an interactive client's) gets its turn first.
    */
-  readyForNextCommand(): Promise<void> {
+  async readyForNextCommand(): Promise<void> {
     const kind = this.waitedForInput ? 'after-input' : 'continuing';
     this.waitedForInput = false;
+    while (this.compression?.needsDrain && !this.closed) await this.compression.drained();
     return readyForNextCommand(this.socket, kind);
   }
 
@@ -142,6 +180,8 @@ export class ImapConnection {
   async drain(): Promise<void> {
     const sock = this.socket;
     this.flush();
+    // Compressed, output first waits in the deflater, which takes no more while the socket is full.
+    while (this.compression?.needsDrain && !this.closed) await this.compression.drained();
     if (this.closed || !sock.writableNeedDrain) return;
     await new Promise<void>((resolve) => {
       const done = (): void => {
@@ -219,6 +259,7 @@ export class ImapConnection {
     this.flush();
     this.waitedForInput = true;
     releaseInput(this.socket, 'input');
+    this.compression?.resumeInput();
     this.interruptible = interruptible;
     await new Promise<void>((resolve) => {
       this.waiter = resolve;
@@ -255,8 +296,9 @@ export class ImapConnection {
     // Nothing more is read: a client still sending (a refused literal's bytes) costs us no work
     // while it has the linger time to read our last words.
     holdInput(this.socket, 'input');
-    this.socket.end();
     const socket = this.socket;
+    if (this.compression) this.compression.flush(() => socket.end());
+    else socket.end();
     setTimeout(() => socket.destroy(), CLOSE_LINGER_MS).unref();
     this.finish();
   }
@@ -270,11 +312,20 @@ export class ImapConnection {
     for (const listener of this.closeListeners) listener();
   }
 
+  /** Compressed input: inflated, then framed like any other (onData). */
+  private readonly onCompressedData = (chunk: Buffer): void => {
+    if (!this.closed) this.compression?.receive(chunk);
+  };
+
   private readonly onData = (chunk: Buffer): void => {
     // After we ended the connection nothing more is read: a client still sending is not buffered.
     if (this.closed) return;
     this.framer.push(chunk);
-    if (this.framer.pendingBytes > INPUT_HIGH_WATER) holdInput(this.socket, 'input');
+    if (this.framer.pendingBytes > INPUT_HIGH_WATER) {
+      holdInput(this.socket, 'input');
+      // Inflating stops too: what is already read must not expand into the framer unbounded.
+      this.compression?.pauseInput();
+    }
     this.wake();
   };
 

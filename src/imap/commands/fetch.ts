@@ -1,5 +1,5 @@
 // FETCH and UID FETCH (RFC 3501 §6.4.5) with BINARY (RFC 3516), CONDSTORE MODSEQ / CHANGEDSINCE and
-// QRESYNC VANISHED (RFC 7162). Bodies are read once per message; non-PEEK body fetches set \Seen
+// QRESYNC VANISHED (RFC 7162), EMAILID/THREADID (RFC 8474 §5) and PREVIEW (RFC 8970). Bodies are read once per message; non-PEEK body fetches set \Seen
 // first so the FLAGS in the same response are current.
 import type { CommandSpec } from '../types.js';
 import type { ImapSession } from '../session.js';
@@ -74,10 +74,10 @@ export const fetch: CommandSpec = {
         if (!items.some((i) => i.kind === 'FLAGS')) items.push({ kind: 'FLAGS' });
       }
     }
-    const needParsed = items.some((i) => i.kind === 'BODY' || i.kind === 'BODYSTRUCTURE' || i.kind === 'section' || i.kind === 'BINARY.SIZE');
+    const needParsed = items.some((i) => i.kind === 'BODY' || i.kind === 'BODYSTRUCTURE' || i.kind === 'section' || i.kind === 'BINARY.SIZE' || i.kind === 'PREVIEW');
     // ENVELOPE alone reads the envelope the store kept at ingest, not the whole parsed summary.
     const needEnvelope = !needParsed && items.some((i) => i.kind === 'ENVELOPE');
-    const needMeta = needParsed || needEnvelope || items.some((i) => i.kind === 'INTERNALDATE' || i.kind === 'RFC822.SIZE');
+    const needMeta = needParsed || needEnvelope || items.some((i) => i.kind === 'INTERNALDATE' || i.kind === 'RFC822.SIZE' || i.kind === 'THREADID');
     for (let i = 0; i < uids.length; i += BATCH) {
       const batch = uids.slice(i, i + BATCH);
       const metas = needMeta ? await s.store.getMessages(s.account!, view.mailboxId, toUidSet(batch), { parsed: needParsed, envelope: needEnvelope }) : [];
@@ -119,6 +119,18 @@ async function writeOne(s: ImapSession, uid: number, items: FetchItem[], meta: M
         break;
       case 'MODSEQ':
         add(`MODSEQ (${state.modseq})`);
+        break;
+      case 'EMAILID':
+        // RFC 8474 §5.1: the store's email id, the one JMAP calls Email.id.
+        add(`EMAILID (${state.emailId})`);
+        break;
+      case 'THREADID':
+        add(`THREADID (${meta!.threadId})`);
+        break;
+      case 'PREVIEW':
+        // RFC 8970 §3.1: the JMAP preview (UTF-8, at most 256 characters), NIL when there is no text;
+        // 8-bit text goes as a literal unless UTF8=ACCEPT is enabled (quoted strings are 7-bit).
+        add('PREVIEW ', meta!.parsed!.preview ? imapString(meta!.parsed!.preview, { utf8 }) : 'NIL');
         break;
       case 'INTERNALDATE':
         add(`INTERNALDATE "${formatDateTime(meta!.receivedAt)}"`);

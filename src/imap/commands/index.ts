@@ -4,6 +4,7 @@ import { capability } from './capability.js';
 import { noop, check } from './noop.js';
 import { logout } from './logout.js';
 import { starttls } from './starttls.js';
+import { compress } from './compress.js';
 import { login } from './login.js';
 import { authenticate } from './authenticate.js';
 import { enable } from './enable.js';
@@ -32,6 +33,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   CHECK: check,
   LOGOUT: logout,
   STARTTLS: starttls,
+  COMPRESS: compress,
   LOGIN: login,
   AUTHENTICATE: authenticate,
   ENABLE: enable,

@@ -33,7 +33,9 @@ export const create: CommandSpec = {
       throw new ImapNoError('Another mailbox already has that special use', 'USEATTR');
     }
     // A name subscribed before the mailbox existed makes a subscribed mailbox (the store does that).
-    await s.store.createMailbox(account, { path, ...(role ? { role } : {}) }, { origin: s.id });
+    const made = await s.store.createMailbox(account, { path, ...(role ? { role } : {}) }, { origin: s.id });
+    // RFC 8474 §4.1: CREATE names the new mailbox's id.
+    return { code: `MAILBOXID (${made.id})` };
   },
 };
 

@@ -72,6 +72,8 @@ async function open(s: ImapSession, args: Args, ctx: CommandContext, readOnly: b
   }
   s.untagged(`OK [UIDVALIDITY ${mb.uidValidity}] UIDs valid`);
   s.untagged(`OK [UIDNEXT ${mb.uidNext}] Predicted next UID`);
+  // RFC 8474 §4.1: the mailbox's object id, the same one JMAP calls Mailbox.id.
+  s.untagged(`OK [MAILBOXID (${mb.id})] Ok`);
   const caps = new Set(s.capabilities());
   if (caps.has('CONDSTORE')) s.untagged(`OK [HIGHESTMODSEQ ${mb.highestModSeq}] Highest`);
 

@@ -1,5 +1,5 @@
 // STATUS (RFC 3501 §6.3.10) with SIZE (RFC 8438), HIGHESTMODSEQ (RFC 7162), DELETED (RFC 9051) and
-// APPENDLIMIT (RFC 7889).
+// APPENDLIMIT (RFC 7889) and MAILBOXID (RFC 8474 §4).
 import type { CommandSpec } from '../types.js';
 import type { ImapSession } from '../session.js';
 import { ImapNoError, ImapSyntaxError } from '../proto/errors.js';
@@ -9,7 +9,7 @@ import { mailboxArg, encodeName, findMailbox } from '../mailbox-name.js';
 import { flat, type Wire } from '../proto/serialize.js';
 import { appendLimit } from '../limits.js';
 
-const ITEMS = ['MESSAGES', 'RECENT', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'SIZE', 'HIGHESTMODSEQ', 'DELETED', 'APPENDLIMIT'];
+const ITEMS = ['MESSAGES', 'RECENT', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'SIZE', 'HIGHESTMODSEQ', 'DELETED', 'APPENDLIMIT', 'MAILBOXID'];
 
 export function parseStatusItems(tokens: Token[]): string[] {
   if (tokens.length === 0) throw new ImapSyntaxError('Empty STATUS item list');
@@ -29,6 +29,11 @@ export async function statusLine(s: ImapSession, mailboxId: string, items: strin
     if (item === 'APPENDLIMIT') {
       // One limit for every mailbox: the listener's (NIL: none).
       values.push(`APPENDLIMIT ${appendLimit(s.config) ?? 'NIL'}`);
+      continue;
+    }
+    if (item === 'MAILBOXID') {
+      // The store's mailbox id, the same one JMAP calls Mailbox.id (RFC 8474 §4).
+      values.push(`MAILBOXID (${st.id})`);
       continue;
     }
     let v: number;

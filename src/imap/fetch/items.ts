@@ -1,4 +1,5 @@
-// FETCH attribute parsing (RFC 3501 §6.4.5, BINARY RFC 3516, MODSEQ RFC 7162).
+// FETCH attribute parsing (RFC 3501 §6.4.5, BINARY RFC 3516, MODSEQ RFC 7162, EMAILID/THREADID
+// RFC 8474 §5, PREVIEW RFC 8970 §3).
 import { ImapSyntaxError } from '../proto/errors.js';
 import type { Token } from '../proto/tokens.js';
 
@@ -13,7 +14,7 @@ export interface SectionSpec {
 }
 
 export type FetchItem =
-  | { kind: 'FLAGS' | 'UID' | 'INTERNALDATE' | 'RFC822.SIZE' | 'ENVELOPE' | 'BODY' | 'BODYSTRUCTURE' | 'MODSEQ' }
+  | { kind: 'FLAGS' | 'UID' | 'INTERNALDATE' | 'RFC822.SIZE' | 'ENVELOPE' | 'BODY' | 'BODYSTRUCTURE' | 'MODSEQ' | 'EMAILID' | 'THREADID' | 'PREVIEW' }
   | {
       kind: 'section';
       /** Name used in the response, e.g. `BODY[HEADER]` or `RFC822.TEXT` (without the partial origin). */
@@ -31,7 +32,7 @@ const MACROS: Record<string, string[]> = {
   FULL: ['FLAGS', 'INTERNALDATE', 'RFC822.SIZE', 'ENVELOPE', 'BODY'],
 };
 
-const SIMPLE = new Set(['FLAGS', 'UID', 'INTERNALDATE', 'RFC822.SIZE', 'ENVELOPE', 'BODY', 'BODYSTRUCTURE', 'MODSEQ']);
+const SIMPLE = new Set(['FLAGS', 'UID', 'INTERNALDATE', 'RFC822.SIZE', 'ENVELOPE', 'BODY', 'BODYSTRUCTURE', 'MODSEQ', 'EMAILID', 'THREADID', 'PREVIEW']);
 
 const SECTION_RE = /^(BODY|BODY\.PEEK|BINARY|BINARY\.PEEK|BINARY\.SIZE)\[([^\]]*)\](?:<(\d{1,10})(?:\.(\d{1,10}))?>)?$/i;
 
@@ -121,9 +122,26 @@ export function parseFetchItems(t: Token): FetchItem[] {
     return out;
   }
   if (t.type !== 'list' || t.items.length === 0) throw new ImapSyntaxError('Invalid FETCH attribute list');
-  for (const item of t.items) {
+  for (let i = 0; i < t.items.length; i++) {
+    const item = t.items[i]!;
+    if (item.type === 'list' && out[out.length - 1]?.kind === 'PREVIEW') {
+      previewModifiers(item.items);
+      continue;
+    }
     if (item.type !== 'atom') throw new ImapSyntaxError('Invalid FETCH attribute');
     parseOne(item.value, out);
   }
   return out;
+}
+
+/**
+ * RFC 8970 §3.2: PREVIEW takes an optional modifier list; LAZY is the only one defined. Previews here
+ * come from the summary parsed at ingest, so they are never costlier to give at once and LAZY asks
+ * for nothing different. An unknown modifier is a BAD (§3.2).
+ */
+function previewModifiers(mods: Token[]): void {
+  if (mods.length === 0) throw new ImapSyntaxError('Empty PREVIEW modifier list');
+  for (const m of mods) {
+    if (m.type !== 'atom' || m.value.toUpperCase() !== 'LAZY') throw new ImapSyntaxError('Unknown PREVIEW modifier');
+  }
 }

@@ -128,6 +128,14 @@ export class CommandFramer {
     this.buffered += chunk.length;
   }
 
+  /** Removes and returns the bytes held but not yet consumed (input to be read another way). */
+  takePending(): Buffer {
+    const all = Buffer.concat(this.chunks);
+    this.chunks = [];
+    this.buffered = 0;
+    return all;
+  }
+
   /** Bytes held but not yet returned. */
   get pendingBytes(): number {
     return this.buffered;

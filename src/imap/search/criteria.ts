@@ -1,4 +1,5 @@
-// SEARCH criteria (RFC 3501 §6.4.4, MODSEQ RFC 7162, `$` RFC 5182) → the store's SearchCriteria AST.
+// SEARCH criteria (RFC 3501 §6.4.4, MODSEQ RFC 7162, `$` RFC 5182, EMAILID/THREADID RFC 8474 §6,
+// YOUNGER/OLDER RFC 5032) → the store's SearchCriteria AST.
 // Sequence numbers, RECENT/NEW/OLD and `$` are resolved here against the session's view, since only
 // the session knows its sequence numbers and \Recent set.
 import type { SearchCriteria } from '../../store/types.js';
@@ -191,6 +192,16 @@ class Parser {
       }
       case 'SENTSINCE':
         return { kind: 'sentAt', notBefore: dayStart(this.text('date')) };
+      case 'EMAILID':
+        return { kind: 'emailIds', ids: [this.objectId()] };
+      case 'THREADID':
+        return { kind: 'threadIds', ids: [this.objectId()] };
+      case 'YOUNGER':
+        // RFC 5032 §3: INTERNALDATE within the last n seconds, counted from now.
+        return { kind: 'receivedAt', notBefore: new Date(Date.now() - this.number() * 1000) };
+      case 'OLDER':
+        // INTERNALDATE at least n seconds ago; `before` is strict, so one millisecond past it.
+        return { kind: 'receivedAt', before: new Date(Date.now() - this.number() * 1000 + 1) };
       case 'MODSEQ': {
         if (!this.s.capabilities().includes('CONDSTORE')) throw new ImapSyntaxError('Unknown search key MODSEQ');
         // Optional entry name and type (RFC 7162 §3.1.5); only the number matters here.
@@ -207,6 +218,13 @@ class Parser {
       default:
         throw new ImapSyntaxError(`Unknown search key ${raw.slice(0, 30)}`);
     }
+  }
+
+  /** RFC 8474 §3 objectid: 1–255 of ALPHA / DIGIT / "_" / "-". */
+  private objectId(): string {
+    const v = this.text('object id');
+    if (!/^[A-Za-z0-9_-]{1,255}$/.test(v)) throw new ImapSyntaxError('Invalid object id');
+    return v;
   }
 
   private number(): number {
