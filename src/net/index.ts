@@ -9,3 +9,5 @@ export type { BindAddress, ListenerTls, NetLogger, RefusalReason } from './types
 export { ByteQueue, type LineResult } from './byte-queue.js';
 export { SocketConnection, type SocketEvents } from './socket-connection.js';
 export type { StreamConnection } from './stream-connection.js';
+export { LineSession, type LineSessionLimits } from './line-session.js';
+export { acceptLineSession, stopLineSessions, type LineAcceptOptions } from './line-accept.js';

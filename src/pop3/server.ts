@@ -4,7 +4,7 @@
 import type { Pop3ServerConfig } from '../config/types.js';
 import type { ProtocolServer } from '../core/protocol.js';
 import type { Logger } from '../log/logger.js';
-import { NetListener, SocketConnection, type AcceptedConnection, type RefusalReason } from '../net/index.js';
+import { NetListener, acceptLineSession, stopLineSessions, type AcceptedConnection, type RefusalReason } from '../net/index.js';
 import type { Pop3Deps } from './deps.js';
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from './limits.js';
 import { err } from './proto/response.js';
@@ -63,33 +63,16 @@ export class Pop3Server implements ProtocolServer {
   }
 
   stop(deadline: Date): Promise<void> {
-    return this.listener.stop(deadline, {
-      shutdown: () => {
-        for (const session of this.sessions) session.shutdown();
-      },
-    });
+    return stopLineSessions(this.listener, this.sessions, deadline);
   }
 
   private accept(accepted: AcceptedConnection): void {
-    let session: Pop3Session | undefined;
-    const conn = new SocketConnection(
-      accepted.socket,
-      accepted.secure,
-      this.listener.canStartTls ? (raw) => this.listener.startTls(raw) : undefined,
-      {
-        data: (chunk) => session?.receive(chunk),
-        closed: () => session?.disconnected(),
-        timeout: () => session?.close(err('Idle timeout, closing connection')),
-      },
-      this.config.timeout * 1000,
-    );
-    const s = new Pop3Session(this.config, this.deps, conn, this.limits);
-    session = s;
-    this.sessions.add(s);
-    s.onClose = () => {
-      this.sessions.delete(s);
-      accepted.release();
-    };
-    s.greet();
+    acceptLineSession({
+      listener: this.listener,
+      accepted,
+      timeoutSeconds: this.config.timeout,
+      sessions: this.sessions,
+      create: (conn) => new Pop3Session(this.config, this.deps, conn, this.limits),
+    });
   }
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { SmtpServerConfig } from '../config/types.js';
 import type { ProtocolServer } from '../core/protocol.js';
 import type { Logger } from '../log/logger.js';
-import { CidrList, NetListener, SocketConnection, type AcceptedConnection, type RefusalReason } from '../net/index.js';
+import { CidrList, NetListener, acceptLineSession, stopLineSessions, type AcceptedConnection, type RefusalReason } from '../net/index.js';
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from './limits.js';
 import type { SmtpDeps } from './deps.js';
 import { formatReply, reply } from './proto/reply.js';
@@ -84,34 +84,19 @@ export class SmtpServer implements ProtocolServer {
   }
 
   stop(deadline: Date): Promise<void> {
-    return this.listener.stop(deadline, {
-      shutdown: () => {
-        for (const session of this.sessions) session.shutdown();
-      },
-    });
+    return stopLineSessions(this.listener, this.sessions, deadline);
   }
 
   private accept(accepted: AcceptedConnection): void {
-    let session: SmtpSession | undefined;
-    const conn = new SocketConnection(
-      accepted.socket,
-      accepted.secure,
-      this.listener.canStartTls ? (raw) => this.listener.startTls(raw) : undefined,
-      {
-        data: (chunk) => session?.receive(chunk),
-        closed: () => session?.disconnected(),
-        timeout: () => session?.close(reply(421, '4.4.2', `${this.config.helloName} Idle timeout, closing connection`)),
+    acceptLineSession({
+      listener: this.listener,
+      accepted,
+      timeoutSeconds: this.config.timeout,
+      sessions: this.sessions,
+      create: (conn) => new SmtpSession(this.config, this.deps, conn, this.limits, this.authorized.contains(accepted.remoteAddress), this.spool),
+      ended: (s) => {
+        this.endedPeak = Math.max(this.endedPeak, s.peakBufferedBytes);
       },
-      this.config.timeout * 1000,
-    );
-    const s = new SmtpSession(this.config, this.deps, conn, this.limits, this.authorized.contains(accepted.remoteAddress), this.spool);
-    session = s;
-    this.sessions.add(s);
-    s.onClose = () => {
-      this.endedPeak = Math.max(this.endedPeak, s.peakBufferedBytes);
-      this.sessions.delete(s);
-      accepted.release();
-    };
-    s.greet();
+    });
   }
 }

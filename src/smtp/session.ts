@@ -14,8 +14,7 @@ import { randomBytes } from 'node:crypto';
 import type { SmtpServerConfig } from '../config/types.js';
 import type { ConnectionAuthContext, Principal, SaslExchange } from '../auth/types.js';
 import type { RecipientRoute } from '../core/delivery.js';
-import type { Logger } from '../log/logger.js';
-import { ByteQueue } from '../net/index.js';
+import { LineSession } from '../net/index.js';
 import { parseCommandLine } from './proto/command.js';
 import { DataDecoder } from './proto/data-decoder.js';
 import { formatReply, reply, type SmtpReply } from './proto/reply.js';
@@ -24,7 +23,6 @@ import type { SmtpConnection } from './connection.js';
 import type { SessionLimits } from './limits.js';
 import type { SmtpDeps } from './deps.js';
 import type { IncomingMessage, SpoolDir, SpooledMessage } from '../store/index.js';
-import type { SessionHandle } from '../core/sessions.js';
 import { COMMANDS } from './commands/index.js';
 import { handleSaslStep } from './commands/auth.js';
 import { deliverTransaction } from './deliver.js';
@@ -47,69 +45,43 @@ export interface Transaction {
  */
 const INPUT_SLICE = 32 * 1024;
 
-/**
- * Collected replies are written once this many characters wait, even with more pipelined input to
- * process, so the socket's unflushed output (which the flush-and-wait looks at) includes them.
- */
-const REPLY_BATCH = 16 * 1024;
-
 type Mode =
   | { kind: 'command' }
   | { kind: 'data'; decoder: DataDecoder; message: IncomingMessage }
   | { kind: 'bdat'; remaining: number; last: boolean; discard: SmtpReply | undefined }
-  | { kind: 'sasl'; exchange: SaslExchange }
-  | { kind: 'tls' }
-  | { kind: 'closed' };
+  | { kind: 'sasl'; exchange: SaslExchange };
 
 /** The greeting verbs each dialect refuses with 500 (RFC 2033 §4.1: an LMTP server refuses HELO/EHLO). */
 const FOREIGN_GREETINGS: Readonly<Record<'smtp' | 'lmtp', readonly string[]>> = { smtp: ['LHLO'], lmtp: ['EHLO', 'HELO'] };
 
-export class SmtpSession {
-  readonly id = randomBytes(6).toString('hex');
+export class SmtpSession extends LineSession<SmtpReply> {
+  readonly id: string;
   /** LMTP (RFC 2033): LHLO, and one reply per accepted recipient after the message. */
   readonly lmtp: boolean;
-  readonly log: Logger;
   helo: string | undefined;
   esmtp = false;
   principal: Principal | undefined;
   tx: Transaction | undefined;
   private mode: Mode = { kind: 'command' };
-  private readonly input = new ByteQueue();
-  private output = '';
-  private pumping = false;
   private commands = 0;
-  private errors = 0;
-  /** Reply to end the session with at the next command boundary (shutdown, revocation, expiry). */
-  private pendingClose: SmtpReply | undefined;
-  /** Registration with session control, from AUTH until the session ends. */
-  private admission: SessionHandle | undefined;
-  /** Called once when the session ends (for the server's connection accounting). */
-  onClose: (() => void) | undefined;
-  /** Reading from the client is stopped because enough input waits unprocessed. */
-  private inputPaused = false;
   /** The most bytes of client input and message data this session held in memory at once. */
   private peakBuffered = 0;
 
   constructor(
     readonly config: SmtpServerConfig,
     readonly deps: SmtpDeps,
-    readonly conn: SmtpConnection,
+    conn: SmtpConnection,
     readonly limits: SessionLimits,
     /** The peer is in <authorizedAddresses>: may relay without AUTH. */
     readonly peerAuthorized: boolean,
     /** Where messages are staged while they arrive. */
     private readonly spool: SpoolDir,
   ) {
-    this.lmtp = config.lmtp === true;
-    this.log = deps.logger.child({ [this.lmtp ? 'lmtp' : 'smtp']: config.name, session: this.id, peer: conn.remoteAddress });
-  }
-
-  get secure(): boolean {
-    return this.conn.secure;
-  }
-
-  get closed(): boolean {
-    return this.mode.kind === 'closed';
+    const id = randomBytes(6).toString('hex');
+    const lmtp = config.lmtp === true;
+    super(conn, deps.logger.child({ [lmtp ? 'lmtp' : 'smtp']: config.name, session: id, peer: conn.remoteAddress }), limits, 'SMTP');
+    this.id = id;
+    this.lmtp = lmtp;
   }
 
   authContext(): ConnectionAuthContext {
@@ -143,17 +115,8 @@ export class SmtpSession {
     return this.peakBuffered;
   }
 
-  /** Bytes from the client. */
-  receive(chunk: Buffer): void {
-    if (this.mode.kind === 'closed' || this.mode.kind === 'tls') return;
-    this.input.push(chunk);
+  protected override inputQueued(): void {
     this.notePeak();
-    // While a step is in progress nothing consumes input: stop reading once enough is waiting.
-    if (this.pumping && !this.inputPaused && this.input.length >= this.limits.maxBufferedInput) {
-      this.inputPaused = true;
-      this.conn.pauseInput();
-    }
-    void this.pump();
   }
 
   private notePeak(): void {
@@ -161,39 +124,40 @@ export class SmtpSession {
     if (now > this.peakBuffered) this.peakBuffered = now;
   }
 
-  /** The pump has consumed all it can and waits for more input: reading must go on. */
-  private resumeInput(): void {
-    if (!this.inputPaused) return;
-    this.inputPaused = false;
-    this.conn.resumeInput();
+  protected format(r: SmtpReply): string {
+    return formatReply(r);
   }
 
   /**
-   * Queues a reply; 5xx replies count towards the error limit unless `clientError` says the client
-   * is not at fault (LMTP's per-recipient delivery results: 60 recipients over quota are no abuse).
+   * 5xx replies count towards the error limit unless the caller's `clientError` says the client is
+   * not at fault (LMTP's per-recipient delivery results: 60 recipients over quota are no abuse).
    */
-  send(r: SmtpReply, clientError = r.code >= 500): void {
-    this.output += formatReply(r);
-    if (clientError) this.errors++;
+  protected isError(r: SmtpReply): boolean {
+    return r.code >= 500;
   }
 
-  flush(): void {
-    if (this.output === '') return;
-    const out = this.output;
-    this.output = '';
-    this.conn.write(out);
+  protected tooManyErrorsReply(): SmtpReply {
+    return reply(421, '4.7.0', `${this.config.helloName} Too many errors, closing connection`);
   }
 
-  /** Ends the session after flushing replies (QUIT, fatal limits, shutdown). */
-  close(final?: SmtpReply): void {
-    if (this.mode.kind === 'closed') return;
-    if (final) this.send(final);
-    this.flush();
+  protected internalErrorReply(): SmtpReply {
+    return reply(421, '4.3.0', `${this.config.helloName} Internal error, closing connection`);
+  }
+
+  protected idleTimeoutReply(): SmtpReply {
+    return reply(421, '4.4.2', `${this.config.helloName} Idle timeout, closing connection`);
+  }
+
+  /** A message in progress (DATA, BDAT) is no command boundary: a pending close waits for its end. */
+  protected override atBoundary(): boolean {
+    return this.mode.kind === 'command' || this.mode.kind === 'sasl';
+  }
+
+  /** Removes the spool files of a message in progress; a lost transport also forgets the transaction. */
+  protected override teardown(how: 'close' | 'disconnect'): void {
     this.dropMessages();
-    this.mode = { kind: 'closed' };
-    this.input.clear();
-    this.conn.end();
-    this.finish();
+    this.mode = { kind: 'command' };
+    if (how === 'disconnect') this.tx = undefined;
   }
 
   /**
@@ -205,51 +169,19 @@ export class SmtpSession {
   }
 
   /**
-   * Ends the session with `final` as soon as no command or message is in progress: at once when idle,
-   * else right after the current one is answered, so an accepted message is never cut off.
-   */
-  endAtBoundary(final: SmtpReply): void {
-    if (this.closed) return;
-    this.pendingClose ??= final;
-    if (!this.pumping && (this.mode.kind === 'command' || this.mode.kind === 'sasl')) this.close(this.pendingClose);
-  }
-
-  /**
    * Records a successful login with session control, which ends the session (421 at the next command
    * boundary) on revocation, re-introspection saying inactive, or token expiry under the listener's
    * policy. False = the token or its OP session is revoked: the AUTH must be refused as invalid.
    */
   async authenticated(principal: Principal): Promise<boolean> {
-    const handle = await this.deps.sessions.admit({
-      protocol: 'smtp',
-      principal,
-      peer: this.conn.remoteAddress,
-      auth: this.config.auth,
-      tokenExpiry: this.config.tokenExpiry,
-      terminate: (reason) => {
-        this.log.info({ user: principal.user, reason }, 'session ended by session control');
-        this.endAtBoundary(reply(421, '4.7.0', `${this.config.helloName} ${reason.replace(/[\r\n]+/g, ' ')}, closing connection`));
-      },
-    });
-    if (!handle) return false;
-    if (this.closed) {
-      // The client went away while the check ran; finish() has already run.
-      handle.unregister();
-      return false;
-    }
-    this.admission = handle;
+    const admitted = await this.admitLogin(
+      this.deps.sessions,
+      { protocol: 'smtp', principal, auth: this.config.auth, tokenExpiry: this.config.tokenExpiry },
+      (reason) => reply(421, '4.7.0', `${this.config.helloName} ${reason.replace(/[\r\n]+/g, ' ')}, closing connection`),
+    );
+    if (!admitted) return false;
     this.principal = principal;
     return true;
-  }
-
-  /** The transport went away (client disconnect, reset): drop whatever was in flight. */
-  disconnected(): void {
-    if (this.mode.kind !== 'closed') this.log.debug('client disconnected');
-    this.dropMessages();
-    this.mode = { kind: 'closed' };
-    this.input.clear();
-    this.tx = undefined;
-    this.finish();
   }
 
   /** Removes the spool files of a message in progress (DATA, or a BDAT sequence). */
@@ -264,14 +196,6 @@ export class SmtpSession {
     } catch (err) {
       this.log.warn({ err, file: message.path }, 'could not remove a spool file');
     }
-  }
-
-  private finish(): void {
-    this.admission?.unregister();
-    this.admission = undefined;
-    const cb = this.onClose;
-    this.onClose = undefined;
-    cb?.();
   }
 
   /** Forgets the mail transaction (RSET, HELO/EHLO, end of message), and its spooled chunks. */
@@ -315,66 +239,14 @@ export class SmtpSession {
     if (this.mode.kind === 'sasl') this.mode = { kind: 'command' };
   }
 
-  /**
-   * STARTTLS: flushes the 220, drops anything pipelined after the command (RFC 3207 §5), upgrades,
-   * and resets the session state.
-   */
-  async upgradeTls(): Promise<void> {
-    this.flush();
-    this.input.clear();
-    this.mode = { kind: 'tls' };
-    try {
-      await this.conn.startTls();
-    } catch (err) {
-      this.log.info({ err: err instanceof Error ? err.message : String(err) }, 'TLS handshake failed');
-      this.disconnected();
-      return;
-    }
-    if (this.mode.kind !== 'tls') return;
+  /** STARTTLS succeeded: the client starts over with EHLO (RFC 3207 §4.2). */
+  protected tlsStarted(): void {
     this.resetAfterTls();
     this.mode = { kind: 'command' };
   }
 
-  private async pump(): Promise<void> {
-    if (this.pumping) return;
-    this.pumping = true;
-    try {
-      // The pump starts when input arrives at an idle session: its first step follows the network,
-      // the later ones (pipelined commands, further message slices) follow on from work done.
-      let afterInput = true;
-      for (;;) {
-        if (this.output.length >= REPLY_BATCH) this.flush();
-        await this.conn.readyForNextCommand(afterInput);
-        afterInput = false;
-        if (!this.mayStep()) break;
-        if (!(await this.step())) break;
-        if (this.errors >= this.limits.maxErrors) {
-          this.close(reply(421, '4.7.0', `${this.config.helloName} Too many errors, closing connection`));
-        }
-      }
-    } catch (err) {
-      this.log.error({ err }, 'SMTP session failed');
-      this.close(reply(421, '4.3.0', `${this.config.helloName} Internal error, closing connection`));
-    } finally {
-      this.pumping = false;
-      this.resumeInput();
-      if (this.pendingClose && (this.mode.kind === 'command' || this.mode.kind === 'sasl')) this.close(this.pendingClose);
-      if (this.mode.kind !== 'closed') this.flush();
-    }
-  }
-
-  /**
-   * Whether the pump may take another step: not once the session is closed or upgrading to TLS, nor
-   * at a command boundary with a shutdown or revocation waiting, however much input is pipelined.
-   */
-  private mayStep(): boolean {
-    const kind = this.mode.kind;
-    if (kind === 'closed' || kind === 'tls') return false;
-    return !(this.pendingClose && (kind === 'command' || kind === 'sasl'));
-  }
-
   /** Processes one unit of input; false when more input is needed. */
-  private async step(): Promise<boolean> {
+  protected async step(): Promise<boolean> {
     const mode = this.mode;
     switch (mode.kind) {
       case 'command':
