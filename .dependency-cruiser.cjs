@@ -47,17 +47,18 @@ const LAYERS = {
   smtp: { uses: PROTOCOL_USES, typesFrom: ['config'] },
   jmap: { uses: PROTOCOL_USES, typesFrom: ['config'] },
   pop3: { uses: PROTOCOL_USES, typesFrom: ['config'] },
+  managesieve: { uses: PROTOCOL_USES, typesFrom: ['config'] },
   // The development OpenID provider (`tessera` dev IdP, test harness): a tool beside the server that
   // only start-up code starts; nothing of the mail server depends on it.
   devidp: { uses: ['log', 'core'], typesFrom: ['config'] },
   // Start-up code: wires every layer together for `tessera serve`. Not the command line above it.
   server: {
-    uses: ['core', 'mime', 'sieve', 'config', 'log', 'net', 'events', 'store', 'auth', 'delivery', 'sessions', 'imap', 'smtp', 'jmap', 'pop3', 'devidp'],
+    uses: ['core', 'mime', 'sieve', 'config', 'log', 'net', 'events', 'store', 'auth', 'delivery', 'sessions', 'imap', 'smtp', 'jmap', 'pop3', 'managesieve', 'devidp'],
     typesFrom: [],
   },
   // The command line: the outermost layer, may use everything.
   cli: {
-    uses: ['core', 'mime', 'sieve', 'config', 'log', 'net', 'events', 'store', 'auth', 'delivery', 'sessions', 'imap', 'smtp', 'jmap', 'pop3', 'devidp', 'server'],
+    uses: ['core', 'mime', 'sieve', 'config', 'log', 'net', 'events', 'store', 'auth', 'delivery', 'sessions', 'imap', 'smtp', 'jmap', 'pop3', 'managesieve', 'devidp', 'server'],
     typesFrom: [],
   },
 };
@@ -148,7 +149,7 @@ module.exports = {
       name: 'proto-is-pure',
       comment: 'a protocol\'s proto part (parse, serialise) is pure: no sockets or files, nothing of its protocol outside proto',
       severity: 'error',
-      from: { path: '^src/(imap|smtp|jmap|pop3)/proto/' },
+      from: { path: '^src/(imap|smtp|jmap|pop3|managesieve)/proto/' },
       to: {
         pathNot: ['^src/$1/proto/', '^src/(mime|core)/', 'node_modules/'],
         path: ['^src/', NODE_IO],

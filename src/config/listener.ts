@@ -14,7 +14,7 @@ export const DEFAULT_TOKEN_GRACE_SECONDS = 60;
 export const DEFAULT_TOKEN_EXPIRY: TokenExpiryPolicy = { action: 'disconnect', graceSeconds: DEFAULT_TOKEN_GRACE_SECONDS };
 
 export interface CommonOptions {
-  protocol: 'imap' | 'smtp' | 'lmtp' | 'pop3';
+  protocol: 'imap' | 'smtp' | 'lmtp' | 'pop3' | 'managesieve';
   index: number;
   defaultTimeout: number;
   legacyRequireSSL?: Candidate<boolean>;
@@ -32,7 +32,7 @@ export async function readCommon(block: XmlSection, opts: CommonOptions): Promis
 
   const bindRaw = block.text('bind');
   if (!bindRaw) {
-    const example = { imap: '0.0.0.0:143', smtp: '0.0.0.0:25', lmtp: '127.0.0.1:24', pop3: '0.0.0.0:110' }[opts.protocol];
+    const example = { imap: '0.0.0.0:143', smtp: '0.0.0.0:25', lmtp: '127.0.0.1:24', pop3: '0.0.0.0:110', managesieve: '0.0.0.0:4190' }[opts.protocol];
     ctx.fail(block.childKey('bind'), '', `every block needs <bind>host:port</bind>, e.g. <bind>${example}</bind>`, 'missing');
   }
   const bind = ctx.parse(bindRaw.key, bindRaw.raw, parseHostPortList);

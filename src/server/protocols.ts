@@ -16,6 +16,7 @@ import { createImapServers } from '../imap/index.js';
 import { createJmapServer } from '../jmap/index.js';
 import { createSessionControl, oidcBlocksOf, type SessionControl } from '../sessions/index.js';
 import { createPop3Servers } from '../pop3/index.js';
+import { createManageSieveServers } from '../managesieve/index.js';
 import { createSmtpServers } from '../smtp/index.js';
 import { openSqliteStore, storeDirectory } from '../store/index.js';
 import type { MailStore } from '../store/types.js';
@@ -267,6 +268,23 @@ const pop3Factory: ProtocolFactory = async (ctx) => {
   return registered(ctx, servers);
 };
 
+const managesieveFactory: ProtocolFactory = async (ctx) => {
+  const enabled = ctx.config.managesieve.filter((c) => c.enabled);
+  if (enabled.length === 0) return [];
+  const { maxScripts, maxScriptSize } = ctx.config.settings.sieve;
+  const servers = createManageSieveServers(
+    {
+      auth: await ctx.use(authResource),
+      store: await ctx.use(storeResource),
+      logger: ctx.logger,
+      sessions: await ctx.use(sessionsResource),
+      quota: { maxScripts, maxSize: maxScriptSize },
+    },
+    enabled,
+  );
+  return registered(ctx, servers);
+};
+
 const jmapFactory: ProtocolFactory = async (ctx) => {
   if (!ctx.config.jmap.enabled) return [];
   return [
@@ -318,4 +336,4 @@ const sessionsFactory: ProtocolFactory = async (ctx) => {
   return [];
 };
 
-export const protocolFactories: ProtocolFactory[] = [devIdpFactory, sessionsFactory, smtpFactory, lmtpFactory, imapFactory, pop3Factory, jmapFactory, controlHttpFactory];
+export const protocolFactories: ProtocolFactory[] = [devIdpFactory, sessionsFactory, smtpFactory, lmtpFactory, imapFactory, pop3Factory, managesieveFactory, jmapFactory, controlHttpFactory];
