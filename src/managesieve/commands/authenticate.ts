@@ -2,7 +2,8 @@
 // policy: ManageSieve only frames. Challenges go out as strings, the client's responses come back as
 // strings (quoted or literal; "*" aborts), and an AuthFailure maps to NO with the RFC 5804 code a
 // client acts on (ENCRYPT-NEEDED = start TLS first, TRYLATER = try later).
-import type { AuthFailure, Principal, SaslExchange, SaslStep } from '../../auth/types.js';
+import { onSaslStep, type SaslLoginFrame } from '../../auth/sasl/login-steps.js';
+import type { AuthFailure, SaslExchange } from '../../auth/types.js';
 import { no, ok, str } from '../proto/response.js';
 import type { Token } from '../proto/tokens.js';
 import type { ManageSieveSession } from '../session.js';
@@ -46,7 +47,7 @@ export const authenticate: Command = {
     if (!('start' in begun)) return s.send(failureResponse(begun));
     // An empty string is an empty initial response (SASL-IR's "=").
     const step = await begun.start(initial === '' ? '=' : initial);
-    await handleSaslStep(s, begun, step);
+    await onSaslStep(frame(s), begun, step);
   },
 };
 
@@ -57,40 +58,23 @@ export async function handleSaslResponse(s: ManageSieveSession, exchange: SaslEx
     s.send(no('Authentication aborted: a SASL response is one string'));
     return;
   }
-  await handleSaslStep(s, exchange, await exchange.respond(text));
+  await onSaslStep(frame(s), exchange, await exchange.respond(text));
 }
 
-/** Acts on one SASL step: a challenge waits for the client's next string, the rest end the exchange. */
-async function handleSaslStep(s: ManageSieveSession, exchange: SaslExchange, step: SaslStep): Promise<void> {
-  if (s.closed) return;
-  switch (step.type) {
-    case 'challenge':
-      s.send(`${str(step.base64)}\r\n`);
+/** How ManageSieve frames the shared SASL login steps. */
+function frame(s: ManageSieveSession): SaslLoginFrame {
+  return {
+    get closed() {
+      return s.closed;
+    },
+    log: s.log,
+    challenge: (base64, exchange) => {
+      s.send(`${str(base64)}\r\n`);
       s.beginSasl(exchange);
-      return;
-    case 'success':
-      await admit(s, step.principal);
-      return;
-    case 'failure':
-      s.send(failureResponse(step.failure));
-      return;
-  }
-}
-
-async function admit(s: ManageSieveSession, principal: Principal): Promise<void> {
-  let admitted: boolean;
-  try {
-    admitted = await s.authenticated(principal);
-  } catch (e) {
-    s.log.error({ err: e, user: principal.user }, 'could not open the account or check the session against revocations');
-    s.send(no('Script storage temporarily unavailable', 'TRYLATER'));
-    return;
-  }
-  if (!admitted) {
-    if (!s.closed) s.log.info({ user: principal.user, mechanism: principal.mechanism }, 'login refused: session revoked');
-    s.send(failureResponse({ code: 'invalid', message: 'session revoked' }));
-    return;
-  }
-  s.log.info({ user: principal.user, mechanism: principal.mechanism }, 'authenticated');
-  s.send(ok('Authenticated'));
+    },
+    refuse: (failure) => s.send(failureResponse(failure)),
+    admit: (principal) => s.authenticated(principal),
+    unavailable: () => s.send(no('Script storage temporarily unavailable', 'TRYLATER')),
+    loggedIn: () => s.send(ok('Authenticated')),
+  };
 }
