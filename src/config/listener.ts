@@ -183,3 +183,18 @@ function readTokenExpiry(block: XmlSection): TokenExpiryPolicy {
   return { action, graceSeconds: grace };
 }
 
+/**
+ * Connection limits when a block sets none (James: unlimited), said once as a notice naming the
+ * protocol (`label`): every listener file applies its own figures through this.
+ */
+export function applyConnectionDefaults(block: XmlSection, common: ListenerCommon, label: string, defaults: { total: number; perIP: number }): void {
+  const ctx = block.ctx;
+  if (!block.text('connectionLimit')) {
+    common.connectionLimit = defaults.total;
+    ctx.notice(block.childKey('connectionLimit'), `not set: at most ${defaults.total} connections per ${label} listener (James: unlimited); write 0 for unlimited`);
+  }
+  if (!block.text('connectionLimitPerIP')) {
+    common.connectionLimitPerIP = defaults.perIP;
+    ctx.notice(block.childKey('connectionLimitPerIP'), `not set: at most ${defaults.perIP} ${label} connections per client address (James: unlimited); write 0 for unlimited`);
+  }
+}

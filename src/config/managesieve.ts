@@ -4,7 +4,7 @@
 // (kilobytes, 0 = unlimited), read here as the largest script upload. Tessera adds the <auth> section
 // the other listeners have, so ManageSieve follows the same plainAuthEnabled / requireSSL / <oidc> rules.
 import { authSections } from './auth-xml.js';
-import { readCommon } from './listener.js';
+import { applyConnectionDefaults, readCommon } from './listener.js';
 import type { ManageSieveServerConfig } from './types.js';
 import { parseInteger, parseSize } from './values.js';
 import type { XmlSection } from './xml.js';
@@ -31,14 +31,7 @@ export async function readManageSieveBlock(block: XmlSection, index: number): Pr
     requireSSLDefault: true,
     authSections: sections,
   });
-  if (!block.text('connectionLimit')) {
-    common.connectionLimit = DEFAULT_MANAGESIEVE_CONNECTION_LIMIT;
-    ctx.notice(block.childKey('connectionLimit'), `not set: at most ${DEFAULT_MANAGESIEVE_CONNECTION_LIMIT} connections per ManageSieve listener (James: unlimited); write 0 for unlimited`);
-  }
-  if (!block.text('connectionLimitPerIP')) {
-    common.connectionLimitPerIP = DEFAULT_MANAGESIEVE_CONNECTION_LIMIT_PER_IP;
-    ctx.notice(block.childKey('connectionLimitPerIP'), `not set: at most ${DEFAULT_MANAGESIEVE_CONNECTION_LIMIT_PER_IP} ManageSieve connections per client address (James: unlimited); write 0 for unlimited`);
-  }
+  applyConnectionDefaults(block, common, 'ManageSieve', { total: DEFAULT_MANAGESIEVE_CONNECTION_LIMIT, perIP: DEFAULT_MANAGESIEVE_CONNECTION_LIMIT_PER_IP });
   const sizeRaw = block.text('maxmessagesize');
   const maxScriptUpload = sizeRaw ? ctx.parse(sizeRaw.key, sizeRaw.raw, (raw) => parseSize(raw, 'K')) : 0;
   const lineRaw = block.text('maxLineLength');
