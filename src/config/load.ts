@@ -1,5 +1,5 @@
 // Loads a James-layout conf directory into the resolved TesseraConfig model. Every file is optional:
-// a missing imapserver.xml / smtpserver.xml / pop3server.xml / jmap.properties means that protocol is not served (as in
+// a missing imapserver.xml / smtpserver.xml / pop3server.xml / managesieveserver.xml / jmap.properties means that protocol is not served (as in
 // James), a missing usersrepository.xml / domainlist.xml / tessera.properties means defaults.
 // Anything that cannot be honoured throws ConfigError; anything unknown becomes a warning.
 import { stat } from 'node:fs/promises';
@@ -11,7 +11,7 @@ import { notServedWarnings } from './james-files.js';
 import { ConfigError } from './errors.js';
 import { loadJmapFile } from './jmap.js';
 import { loadMailetContainerFile } from './mailetcontainer.js';
-import { loadImapFile, loadLmtpFile, loadPop3File, loadSmtpFile } from './listener-file.js';
+import { loadImapFile, loadLmtpFile, loadManageSieveFile, loadPop3File, loadSmtpFile } from './listener-file.js';
 import { loadSettingsFile } from './settings.js';
 import { controlHttpActive } from './control.js';
 import type { TesseraConfig } from './types.js';
@@ -35,6 +35,7 @@ const CONF_FILES = {
   smtp: 'smtpserver.xml',
   lmtp: 'lmtpserver.xml',
   pop3: 'pop3server.xml',
+  managesieve: 'managesieveserver.xml',
   jmap: 'jmap.properties',
   users: 'usersrepository.xml',
   domains: 'domainlist.xml',
@@ -131,11 +132,14 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
   const pop3Ctx = conf.ctx(CONF_FILES.pop3);
   const pop3Text = await readOptionalFile(pop3Ctx);
   const pop3 = pop3Text === undefined ? [] : await loadPop3File(pop3Ctx, pop3Text);
+  const sieveCtx = conf.ctx(CONF_FILES.managesieve);
+  const sieveText = await readOptionalFile(sieveCtx);
+  const managesieve = sieveText === undefined ? [] : await loadManageSieveFile(sieveCtx, sieveText);
   const jmapCtx = conf.ctx(CONF_FILES.jmap);
   const jmap = await loadJmapFile(jmapCtx, await readOptionalFile(jmapCtx));
 
   const uses: BindUse[] = [];
-  for (const [list, c] of [[imap, imapCtx], [smtp, smtpCtx], [lmtp, lmtpCtx], [pop3, pop3Ctx]] as const) {
+  for (const [list, c] of [[imap, imapCtx], [smtp, smtpCtx], [lmtp, lmtpCtx], [pop3, pop3Ctx], [managesieve, sieveCtx]] as const) {
     for (const [i, server] of list.entries()) {
       if (!server.enabled) continue;
       const element = 'lmtp' in server && server.lmtp ? 'lmtpserver' : `${server.protocol}server`;
@@ -145,14 +149,14 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
   }
   if (jmap.enabled) uses.push({ address: jmap.bind, file: jmapCtx.display, key: 'jmap.port' });
   if (settings.devIdp.enabled) uses.push({ address: { host: '127.0.0.1', port: settings.devIdp.port }, file: settingsCtx.display, key: 'devIdp.port' });
-  if (controlHttpActive({ control, jmap, imap, smtp, pop3 })) uses.push({ address: control.http.bind, file: settingsCtx.display, key: 'control.http.bind' });
+  if (controlHttpActive({ control, jmap, imap, smtp, pop3, managesieve })) uses.push({ address: control.http.bind, file: settingsCtx.display, key: 'control.http.bind' });
   checkDuplicateBinds(uses);
   // mailetcontainer.xml is read for <postmaster> only, so it is still named as not served (its mailets).
   const served = Object.values(CONF_FILES).filter((f) => f !== CONF_FILES.mailet);
   conf.warnings.push(...(await notServedWarnings(conf.dir, served)));
 
   return {
-    config: { confDir: conf.dir, settings, control, authThrottle, imap, smtp, lmtp, pop3, jmap, users, domains },
+    config: { confDir: conf.dir, settings, control, authThrottle, imap, smtp, lmtp, pop3, managesieve, jmap, users, domains },
     warnings: conf.warnings,
     notices: conf.notices,
   };

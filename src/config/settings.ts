@@ -74,11 +74,31 @@ export function loadSettingsFile(
   const control = readControlSettings(props);
   const authThrottle = readAuthThrottle(props);
   const readPolicy: ReadPolicy = { oidcRequireAudience: props.parse('auth.oidc.requireAudience', parseBoolean) ?? true };
+  const sieve = readSieveQuota(props);
   props.warnUnused(new Map());
   return {
-    settings: { dataDir, storage, logLevel, devIdp, shutdownTimeout, seedDemoUser, ...(postmaster ? { postmaster } : {}), ...(ingestMemory !== undefined ? { ingestMemory } : {}) },
+    settings: { dataDir, storage, logLevel, devIdp, shutdownTimeout, seedDemoUser, sieve, ...(postmaster ? { postmaster } : {}), ...(ingestMemory !== undefined ? { ingestMemory } : {}) },
     control,
     authThrottle,
     readPolicy,
   };
+}
+
+/** Scripts per account when `sieve.maxScripts` is not set (Dovecot and Cyrus leave it unlimited). */
+export const DEFAULT_SIEVE_MAX_SCRIPTS = 100;
+/**
+ * The largest script the Sieve interpreter compiles (src/sieve DEFAULT_MAX_SCRIPT_SIZE; config imports
+ * nothing of it, so the figure is repeated here and checked equal by test/config/settings tests).
+ */
+export const SIEVE_INTERPRETER_MAX_SCRIPT_SIZE = 256 * 1024;
+
+function readSieveQuota(props: PropertiesReader): TesseraSettings['sieve'] {
+  const maxScripts = props.parse('sieve.maxScripts', (raw) => parseInteger(raw, 0)) ?? DEFAULT_SIEVE_MAX_SCRIPTS;
+  const maxScriptSize =
+    props.parse('sieve.maxScriptSize', (raw) => {
+      const n = parseSize(raw);
+      if (n < 1 || n > SIEVE_INTERPRETER_MAX_SCRIPT_SIZE) throw new InvalidValue(`between 1 and ${SIEVE_INTERPRETER_MAX_SCRIPT_SIZE / 1024}K (the interpreter's bound)`, 'out of range');
+      return n;
+    }) ?? SIEVE_INTERPRETER_MAX_SCRIPT_SIZE;
+  return { maxScripts, maxScriptSize };
 }

@@ -118,6 +118,17 @@ export interface Pop3ServerConfig extends ListenerCommon {
   maxLineLength: number;
 }
 
+export interface ManageSieveServerConfig extends ListenerCommon {
+  protocol: 'managesieve';
+  /** Longest command line accepted (bytes), AUTHENTICATE lines with a bearer token included. */
+  maxLineLength: number;
+  /**
+   * Largest script upload on this listener (James `<maxmessagesize>`, kilobytes; 0 = the account's
+   * limit, sieve.maxScriptSize, alone).
+   */
+  maxScriptUpload: number;
+}
+
 export type AnnounceMode = 'always' | 'forUnauthorizedAddresses' | 'never';
 
 /**
@@ -277,6 +288,16 @@ export interface TesseraSettings {
    * mailetcontainer.xml `<context><postmaster>`; always with a domain. Unset: postmaster@<defaultDomain>.
    */
   postmaster?: string;
+  /** Sieve scripts per account (`sieve.*`), the same for ManageSieve and JMAP (0 = no limit of ours). */
+  sieve: SieveQuotaSettings;
+}
+
+/** tessera.properties `sieve.maxScripts` / `sieve.maxScriptSize`: what one account may store. */
+export interface SieveQuotaSettings {
+  /** Scripts an account may hold (ManageSieve QUOTA/MAXSCRIPTS, JMAP maxNumberScripts); 0 = unlimited. */
+  maxScripts: number;
+  /** Largest script in octets (QUOTA/MAXSIZE, JMAP maxSizeScript); at most the interpreter's bound. */
+  maxScriptSize: number;
 }
 
 /**
@@ -326,6 +347,8 @@ export interface TesseraConfig {
   lmtp: SmtpServerConfig[];
   /** pop3server.xml blocks. */
   pop3: Pop3ServerConfig[];
+  /** managesieveserver.xml blocks. */
+  managesieve: ManageSieveServerConfig[];
   jmap: JmapConfig;
   users: UsersRepositoryConfig;
   domains: DomainListConfig;

@@ -16,9 +16,10 @@ import { createImapServers } from '../imap/index.js';
 import { createJmapServer } from '../jmap/index.js';
 import { createSessionControl, oidcBlocksOf, type SessionControl } from '../sessions/index.js';
 import { createPop3Servers } from '../pop3/index.js';
+import { createManageSieveServers } from '../managesieve/index.js';
 import { createSmtpServers } from '../smtp/index.js';
 import { openSqliteStore, storeDirectory } from '../store/index.js';
-import type { MailStore } from '../store/types.js';
+import type { MailStore, SieveScriptLimits } from '../store/types.js';
 import type { ProtocolFactory, ServerContext } from './context.js';
 import { ControlHttpServer } from './control-http.js';
 import { demoUserResource, type SeededDemoUser } from './demo-user.js';
@@ -267,6 +268,28 @@ const pop3Factory: ProtocolFactory = async (ctx) => {
   return registered(ctx, servers);
 };
 
+/** What an account may store in Sieve scripts: the same for ManageSieve and JMAP (tessera.properties sieve.*). */
+function sieveLimits(ctx: ServerContext): SieveScriptLimits {
+  const { maxScripts, maxScriptSize } = ctx.config.settings.sieve;
+  return { maxScripts, maxSize: maxScriptSize };
+}
+
+const managesieveFactory: ProtocolFactory = async (ctx) => {
+  const enabled = ctx.config.managesieve.filter((c) => c.enabled);
+  if (enabled.length === 0) return [];
+  const servers = createManageSieveServers(
+    {
+      auth: await ctx.use(authResource),
+      store: await ctx.use(storeResource),
+      logger: ctx.logger,
+      sessions: await ctx.use(sessionsResource),
+      quota: sieveLimits(ctx),
+    },
+    enabled,
+  );
+  return registered(ctx, servers);
+};
+
 const jmapFactory: ProtocolFactory = async (ctx) => {
   if (!ctx.config.jmap.enabled) return [];
   return [
@@ -283,6 +306,7 @@ const jmapFactory: ProtocolFactory = async (ctx) => {
         routes: (await ctx.use(sessionsResource)).httpRoutes,
         // Uploads being received are staged here; nothing in it was ever acknowledged.
         spoolDir: join(ctx.dataDir, 'spool', 'jmap'),
+        sieve: sieveLimits(ctx),
       },
       ctx.config.jmap,
     ),
@@ -318,4 +342,4 @@ const sessionsFactory: ProtocolFactory = async (ctx) => {
   return [];
 };
 
-export const protocolFactories: ProtocolFactory[] = [devIdpFactory, sessionsFactory, smtpFactory, lmtpFactory, imapFactory, pop3Factory, jmapFactory, controlHttpFactory];
+export const protocolFactories: ProtocolFactory[] = [devIdpFactory, sessionsFactory, smtpFactory, lmtpFactory, imapFactory, pop3Factory, managesieveFactory, jmapFactory, controlHttpFactory];

@@ -271,12 +271,13 @@ describe('tessera.properties', () => {
       devIdp: { enabled: false, port: 8600, issuer: 'http://127.0.0.1:8600' },
       shutdownTimeout: 10,
       seedDemoUser: false,
+      sieve: { maxScripts: 100, maxScriptSize: 256 * 1024 },
     });
   });
 
   it('every key', async () => {
     const l = await loadClean({
-      'tessera.properties': 'data.dir=/srv/tessera\nstorage.engine=postgres\nstorage.postgres.url=postgres://u:p@127.0.0.1:5432/db\nlog.level=DEBUG\ndevIdp.enabled=true\ndevIdp.port=9600\nshutdown.timeout=30\ndemo.seed=true\npostmaster=Admin@Example.org\nstorage.ingest.memory=64M\n',
+      'tessera.properties': 'data.dir=/srv/tessera\nstorage.engine=postgres\nstorage.postgres.url=postgres://u:p@127.0.0.1:5432/db\nlog.level=DEBUG\ndevIdp.enabled=true\ndevIdp.port=9600\nshutdown.timeout=30\ndemo.seed=true\npostmaster=Admin@Example.org\nstorage.ingest.memory=64M\nsieve.maxScripts=7\nsieve.maxScriptSize=32K\n',
     });
     assert.deepEqual(l.config.settings, {
       dataDir: '/srv/tessera',
@@ -287,6 +288,7 @@ describe('tessera.properties', () => {
       shutdownTimeout: 30,
       seedDemoUser: true,
       postmaster: 'admin@example.org',
+      sieve: { maxScripts: 7, maxScriptSize: 32 * 1024 },
     });
   });
 

@@ -72,11 +72,12 @@ export async function uploadBlob(ctx: Ctx, account: string, bytes: Buffer | Spoo
   return { blobId, size, type, expiresAt: new Date(expiresAt) };
 }
 
-/** Size of a blob the account may read (one of its emails, or one of its uploads); undefined otherwise. */
+/** Size of a blob the account may read (one of its emails, uploads or Sieve scripts); undefined otherwise. */
 export function readableBlobSize(ctx: Ctx, accId: number, blobId: string): number | undefined {
   const row =
     (sql(ctx, 'SELECT size FROM email WHERE account_id = ? AND blob = ? LIMIT 1').get(accId, blobId) as { size: number } | undefined) ??
-    (sql(ctx, 'SELECT size FROM upload WHERE account_id = ? AND blob = ?').get(accId, blobId) as { size: number } | undefined);
+    (sql(ctx, 'SELECT size FROM upload WHERE account_id = ? AND blob = ?').get(accId, blobId) as { size: number } | undefined) ??
+    (sql(ctx, 'SELECT size FROM sieve_script WHERE account_id = ? AND blob = ? LIMIT 1').get(accId, blobId) as { size: number } | undefined);
   return row?.size;
 }
 
@@ -274,19 +275,19 @@ export async function collectGarbage(ctx: Ctx, now: Date): Promise<number> {
     }
   });
   const referenced = sql(ctx, 
-    'SELECT 1 FROM email WHERE blob = ? UNION ALL SELECT 1 FROM upload WHERE blob = ? UNION ALL SELECT 1 FROM outbound WHERE blob = ? AND status = \'queued\' LIMIT 1',
+    'SELECT 1 FROM email WHERE blob = ? UNION ALL SELECT 1 FROM upload WHERE blob = ? UNION ALL SELECT 1 FROM outbound WHERE blob = ? AND status = \'queued\' UNION ALL SELECT 1 FROM sieve_script WHERE blob = ? LIMIT 1',
   );
   let removed = 0;
   const { stat } = await import('node:fs/promises');
   for await (const hash of ctx.blobs.list()) {
-    if (referenced.get(hash, hash, hash)) continue;
+    if (referenced.get(hash, hash, hash, hash)) continue;
     try {
       const st = await stat(ctx.blobs.pathOf(hash));
       if (t - st.mtimeMs < GC_GRACE_MS) continue;
     } catch {
       continue;
     }
-    if (referenced.get(hash, hash, hash)) continue;
+    if (referenced.get(hash, hash, hash, hash)) continue;
     await ctx.blobs.remove(hash);
     removed++;
   }

@@ -501,4 +501,25 @@ CREATE TABLE IF NOT EXISTS push_subscription (
   created_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS push_subscription_user ON push_subscription(user);
+
+-- Sieve scripts (see api/sieve-scripts.ts): content in blob files, names unique per account and
+-- compared octet by octet (BINARY collation). sieve_account holds the account's SieveScript state
+-- and its one active script (a single column, so "at most one active" needs no check). New tables,
+-- so no schema version: SCHEMA creates them in existing databases.
+CREATE TABLE IF NOT EXISTS sieve_script (
+  id INTEGER PRIMARY KEY,
+  account_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  blob TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  created_modseq INTEGER NOT NULL,
+  updated_modseq INTEGER NOT NULL,
+  UNIQUE (account_id, name)
+);
+CREATE INDEX IF NOT EXISTS sieve_script_blob ON sieve_script(blob);
+CREATE TABLE IF NOT EXISTS sieve_account (
+  account_id INTEGER PRIMARY KEY,
+  state INTEGER NOT NULL,
+  active_id INTEGER
+);
 `;
