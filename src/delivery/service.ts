@@ -144,7 +144,7 @@ export class StoreDeliveryService implements DeliveryService {
     // RFC 5321 §4.4: the MTA making final delivery records the envelope sender in Return-Path.
     // Every local copy has the same bytes, so the store keeps one blob for all of them.
     let localBytes: Buffer | SpooledMessage | undefined;
-    let localHeaders: RawHeader[] | undefined;
+    let localHeaders: Promise<RawHeader[]> | undefined;
     try {
       for (const r of request.recipients) {
         if (r.kind === 'local') {
@@ -152,8 +152,10 @@ export class StoreDeliveryService implements DeliveryService {
           let decision: SieveDecision;
           if (this.sieve) {
             const bytes = localBytes;
-            localHeaders ??= parseOriginalHeaders(Buffer.isBuffer(bytes) ? bytes : await bytes.head(HEADER_READ_LIMIT));
-            decision = await this.sieve.deliver({ user: r.user, address: r.address, sender: request.from, bytes, headers: localHeaders, receivedAt });
+            // Parsed once for all recipients, and only if one of them has a script.
+            const headers = (): Promise<RawHeader[]> =>
+              (localHeaders ??= (Buffer.isBuffer(bytes) ? Promise.resolve(bytes) : bytes.head(HEADER_READ_LIMIT)).then(parseOriginalHeaders));
+            decision = await this.sieve.deliver({ user: r.user, address: r.address, sender: request.from, bytes, headers, receivedAt });
           } else {
             decision = { outcome: await this.local.deliver(r.user, r.address, localBytes, receivedAt), redirects: [], vacation: 'default' };
           }

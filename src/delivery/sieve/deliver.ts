@@ -25,8 +25,8 @@ export interface SieveCopy {
   sender: string;
   /** The stored form: our Return-Path and Received on top of the message. */
   bytes: Buffer | SpooledMessage;
-  /** Header fields of `bytes`. */
-  headers: RawHeader[];
+  /** Header fields of `bytes`, read when the recipient has an active script. */
+  headers: () => Promise<RawHeader[]>;
   receivedAt: Date;
 }
 
@@ -97,7 +97,7 @@ export class SieveDelivery {
           place(inbox, a.flags);
         }
       } else if (a.type === 'redirect') {
-        if (hasLoopMarker(copy.headers, [copy.address, copy.user])) {
+        if (hasLoopMarker(run.headers, [copy.address, copy.user])) {
           logger.warn({ user: copy.user, script: run.script }, 'sieve redirect refused: the message already passed this address (loop); kept in INBOX');
           place(inbox, []);
         } else if (!this.budget.take(copy.user, copy.receivedAt)) {

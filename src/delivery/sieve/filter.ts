@@ -18,14 +18,18 @@ export interface SieveInput {
   address: string;
   /** Envelope sender ('' for the null sender). */
   sender: string;
-  headers: RawHeader[];
+  /** Header fields of the stored form; read only when the user has an active script. */
+  headers: () => Promise<RawHeader[]>;
   size: number;
   /** The whole message as stored (body tests); read at most once per execution. */
   bytes: () => Promise<Buffer>;
   now: Date;
 }
 
-export type SieveOutcome = { kind: 'none' } | { kind: 'actions'; result: SieveResult; script: string } | { kind: 'failed'; script: string; reason: string };
+export type SieveOutcome =
+  | { kind: 'none' }
+  | { kind: 'actions'; result: SieveResult; script: string; headers: RawHeader[] }
+  | { kind: 'failed'; script: string; reason: string };
 
 export interface SieveFilterOptions {
   store: SieveFilterStore;
@@ -50,10 +54,11 @@ export class SieveFilter {
       const e = compiled.errors[0]!;
       return this.failed(input, active.name, `script does not compile: line ${e.line}: ${e.message}`);
     }
+    const headers = await input.headers();
     try {
       const result = await executeSieve(
         compiled.script,
-        { headers: input.headers, size: input.size, envelope: { from: input.sender, to: input.address }, bytes: input.bytes },
+        { headers, size: input.size, envelope: { from: input.sender, to: input.address }, bytes: input.bytes },
         {
           now: input.now,
           ...(this.options.limits ? { limits: this.options.limits } : {}),
@@ -65,7 +70,7 @@ export class SieveFilter {
         },
       );
       logger.debug({ user: input.user, script: active.name, steps: result.steps, actions: result.actions.map((a) => a.type) }, 'sieve script ran');
-      return { kind: 'actions', result, script: active.name };
+      return { kind: 'actions', result, script: active.name, headers };
     } catch (err) {
       if (!(err instanceof SieveRuntimeError)) throw err;
       return this.failed(input, active.name, `${err.message}${err.line !== undefined ? ` (line ${err.line})` : ''}`);
