@@ -166,3 +166,28 @@ test('editheader changes only the recipient\'s own copy', async () => {
   assert.doesNotMatch(bob, /X-Filtered/);
   assert.match(bob, /X-Secret: yes/);
 });
+
+test('a script without vacation leaves the JMAP VacationResponse in charge', async () => {
+  await activate(BOB, 'require "fileinto"; if header :contains "subject" "never" { fileinto "x"; }');
+  await smtp.store.setSetting(BOB, 'VacationResponse', { id: 'singleton', isEnabled: true, fromDate: null, toDate: null, subject: 'JMAP away', textBody: 'Set over JMAP.', htmlBody: null });
+  await send('frank@sender.example', BOB, 'hello bob');
+  const replies: string[] = [];
+  for (const q of await smtp.store.listOutbound()) {
+    if (q.sender === '' && q.recipients.some((r) => r.address === 'frank@sender.example')) replies.push((await smtp.store.readOutbound(q.id))!.toString('utf8'));
+  }
+  assert.equal(replies.length, 1);
+  assert.match(replies[0]!, /^Subject: JMAP away/m);
+  await smtp.store.setActiveSieveScript(BOB, null);
+});
+
+test('vacation :from naming someone else is not used', async () => {
+  await activate(ALICE, 'require "vacation"; vacation :from "ceo@bank.example" :subject "Spoof" "x";');
+  await send('gina@sender.example', ALICE, 'spoof test');
+  let reply: string | undefined;
+  for (const q of await smtp.store.listOutbound()) {
+    if (q.sender === '' && q.recipients.some((r) => r.address === 'gina@sender.example')) reply = (await smtp.store.readOutbound(q.id))!.toString('utf8');
+  }
+  assert.ok(reply, 'a reply was sent');
+  assert.match(reply, new RegExp(`^From: .*${ALICE}`, 'm'));
+  assert.doesNotMatch(reply, /ceo@bank\.example/);
+});

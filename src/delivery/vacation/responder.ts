@@ -154,7 +154,7 @@ export class VacationResponder {
       const bytes = await composeVacationReply({
         vacation: { subject: response.subject, textBody: response.textBody, htmlBody: response.htmlBody },
         ...(response.mimeEntity !== undefined ? { mimeEntity: response.mimeEntity } : {}),
-        from: response.from ?? this.fromAddress(copy),
+        from: (await this.ownFrom(copy, response.from, extra)) ?? this.fromAddress(copy),
         ...(fromName ? { fromName } : {}),
         to: copy.sender,
         originalHeaders: headers,
@@ -170,6 +170,18 @@ export class VacationResponder {
     }
     logger.info({ user: copy.user, to: copy.sender, route: route.kind }, 'vacation reply sent');
     return { sent: true };
+  }
+
+  /**
+   * RFC 5230 :from, when it names one of the user's addresses (or their :addresses); a script cannot
+   * make the server send auto-replies in someone else's name.
+   */
+  private async ownFrom(copy: DeliveredCopy, from: string | undefined, extra: string[]): Promise<string | undefined> {
+    if (from === undefined) return undefined;
+    const address = (/<([^<>]+)>\s*$/.exec(from)?.[1] ?? from).trim();
+    if (extra.includes(address.toLowerCase()) || (await this.isOwnAddress(copy, address))) return address;
+    this.options.logger.warn({ user: copy.user }, 'sieve vacation :from is not the user\'s address; the default From is used');
+    return undefined;
   }
 
   /** The account name when it is an address (virtual hosting), else the address delivered to. */
