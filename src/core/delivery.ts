@@ -64,8 +64,11 @@ export type RecipientOutcome =
   | {
       address: string;
       status: 'failed';
-      /** overQuota → SMTP 552 5.2.2; temporary → 451 4.3.0; permanent → 550 5.0.0. */
-      reason: 'overQuota' | 'temporary' | 'permanent';
+      /**
+       * overQuota → SMTP 552 5.2.2; temporary → 451 4.3.0; permanent → 550 5.0.0; rejected → 550
+       * 5.7.1 with `message` as the text (the recipient's Sieve reject/ereject, RFC 5429).
+       */
+      reason: 'overQuota' | 'temporary' | 'permanent' | 'rejected';
       message: string;
     };
 

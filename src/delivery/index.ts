@@ -23,6 +23,8 @@ export interface DeliveryCoreOptions {
   postmaster?: string;
   /** Vacation auto-replies (StoreDeliveryOptions.vacation): resend interval, or false for none. */
   vacation?: { resendAfterMs?: number } | false;
+  /** Sieve filtering at local delivery (StoreDeliveryOptions.sieve): redirect budget, or false for none. */
+  sieve?: { redirectsPerHour?: number } | false;
   /** Outbound settings: routes (tests), smarthost, polling, retries. */
   outbound?: Omit<OutboundWorkerOptions, 'store' | 'logger' | 'hostname' | 'bounce'>;
 }
@@ -42,6 +44,7 @@ export function createDeliveryCore(options: DeliveryCoreOptions): DeliveryCore {
     hostname: options.hostname,
     ...(options.postmaster !== undefined ? { postmaster: options.postmaster } : {}),
     ...(options.vacation !== undefined ? { vacation: options.vacation } : {}),
+    ...(options.sieve !== undefined ? { sieve: options.sieve } : {}),
   });
   const worker = new OutboundWorker({
     ...options.outbound,

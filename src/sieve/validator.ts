@@ -7,6 +7,7 @@ import { decodeEncodedCharacters, EncodedCharacterError } from './encoded-charac
 import { isKnownCapability } from './extensions.js';
 import { COMMANDS, TESTS, type ArgType, type Spec } from './specs.js';
 import { checkRegex } from './regex.js';
+import { PROTECTED_HEADERS } from './protected.js';
 
 export const COMPARATORS: Record<string, string | undefined> = {
   'i;octet': undefined,
@@ -340,9 +341,10 @@ class Validator {
       }
       case 'addheader':
       case 'deleteheader': {
-        this.matchRules(node);
+        if (node.name === 'deleteheader') this.matchRules(node);
         const name = strings(node.args[0])[0]!;
         if (this.literal(node, name) && !FIELD_NAME.test(name)) this.error(node, `"${name}" is not a header field name`);
+        else if (this.literal(node, name) && PROTECTED_HEADERS.has(name.toLowerCase())) this.error(node, `${node.name} may not change "${name}"`);
         break;
       }
       default:
