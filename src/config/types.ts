@@ -313,6 +313,21 @@ export interface ControlConfig {
   };
 }
 
+/** webadmin.properties: the WebAdmin REST API listener (src/webadmin). */
+export interface WebAdminConfig {
+  enabled: boolean;
+  bind: HostPort;
+  /** https.enabled with https.keystore/https.password; absent = plain HTTP. */
+  tls?: TlsConfig;
+  /** James' JWT admin tokens: RS256 signed by one of these PEM public keys, with `admin: true`. */
+  jwt: { enabled: boolean; publicKeys: string[] };
+  /** Tokens of the configured OpenID provider whose user is a usersrepository.xml administrator. */
+  oidc: { enabled: boolean };
+  cors: { enabled: boolean; origin: string };
+  /** The file, for messages. */
+  source: string;
+}
+
 export interface TesseraConfig {
   confDir: string;
   settings: TesseraSettings;
@@ -327,6 +342,7 @@ export interface TesseraConfig {
   /** pop3server.xml blocks. */
   pop3: Pop3ServerConfig[];
   jmap: JmapConfig;
+  webadmin: WebAdminConfig;
   users: UsersRepositoryConfig;
   domains: DomainListConfig;
 }
