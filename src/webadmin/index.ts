@@ -17,7 +17,8 @@ export function createWebAdminServer(
   options: { logger: Logger; version: string; oidc?: AdminAuthOptions['oidc'] },
 ): WebAdminServer {
   const auth = new AdminAuthenticator({ jwtPublicKeys: config.jwt.publicKeys, ...(options.oidc ? { oidc: options.oidc } : {}) });
-  if (!auth.required) options.logger.warn({ bind: config.bind }, 'WebAdmin has no authentication (jwt.enabled and oidc.enabled are off): anyone on this host can administer Tessera through it');
+  // Said, not warned: the configuration allows it on loopback only (src/config/webadmin.ts), as the sample does.
+  if (!auth.required) options.logger.info({ bind: config.bind }, 'WebAdmin has no authentication (jwt.enabled and oidc.enabled are off): it listens on loopback, and anyone on this host can administer Tessera through it');
   return new WebAdminServer({
     bind: config.bind,
     ...(config.tls ? { tls: config.tls } : {}),
