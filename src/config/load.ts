@@ -14,7 +14,7 @@ import { loadMailetContainerFile } from './mailetcontainer.js';
 import { loadImapFile, loadLmtpFile, loadPop3File, loadSmtpFile } from './listener-file.js';
 import { loadSettingsFile } from './settings.js';
 import { controlHttpActive } from './control.js';
-import type { TesseraConfig } from './types.js';
+import type { TesseraConfig, WebAdminConfig } from './types.js';
 import { loadUsersFile } from './users.js';
 import { loadWebAdminFile } from './webadmin.js';
 
@@ -106,6 +106,17 @@ export async function loadSettingsConfig(confDir: string, options?: { env?: Node
 export async function loadDirectoryConfig(confDir: string, options?: { env?: NodeJS.ProcessEnv }): Promise<{ config: DirectoryConfig; warnings: ConfigWarning[] }> {
   const conf = await openConfDir(confDir);
   return { config: await readDirectory(conf, options?.env ?? process.env), warnings: conf.warnings };
+}
+
+/**
+ * webadmin.properties alone (with its key file): where the `user` and `domain` commands find a
+ * running server's WebAdmin API.
+ */
+export async function loadWebAdminConfig(confDir: string): Promise<{ config: WebAdminConfig; warnings: ConfigWarning[] }> {
+  const conf = await openConfDir(confDir);
+  const ctx = conf.ctx(CONF_FILES.webadmin);
+  const config = await loadWebAdminFile(ctx, await readOptionalFile(ctx), (name) => readOptionalFile(conf.ctx(name)));
+  return { config, warnings: conf.warnings };
 }
 
 /** The whole directory, listeners included: what `tessera serve` runs. */
