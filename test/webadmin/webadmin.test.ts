@@ -147,6 +147,17 @@ describe('WebAdmin', () => {
     assert.equal(res.headers.get('allow'), 'GET');
   });
 
+  it('refuses hostile requests with a clear error and keeps serving', async () => {
+    const big = await call('PUT', '/users/{username}', { params: { username: `big@${DOMAIN}` }, rawBody: JSON.stringify({ password: 'x'.repeat(100_000) }) });
+    assertJamesError(big, 413);
+    const badPath = await fetch(`${base}/domains/%E0%A4%A`, { headers: { Authorization: `Bearer ${adminToken}` } });
+    assert.equal(badPath.status, 400);
+    assertJamesError(await call('PUT', '/users/{username}', { params: { username: `empty@${DOMAIN}` }, rawBody: '' }), 400);
+    assertJamesError(await call('GET', '/domains', { token: 'x'.repeat(15_000) }), 401);
+    assert.equal((await call('GET', '/domains', { token: 'x'.repeat(20_000) })).status, 431, "Node's header limit");
+    assert.equal((await call('GET', '/domains')).status, 200, 'still serving');
+  });
+
   it('/domains: list, add, test, remove', async () => {
     assert.deepEqual((await call('GET', '/domains')).body, [DOMAIN]);
     assert.equal((await call('PUT', '/domains/{domainName}', { params: { domainName: 'new.test' } })).status, 204);
