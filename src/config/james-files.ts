@@ -11,7 +11,6 @@ const STORE = 'Tessera keeps mail, users and state in its own store (tessera.pro
 
 /** James configuration files Tessera knowingly does not serve, with what takes their place. */
 const NOT_SERVED: ReadonlyMap<string, string> = new Map([
-  ['webadmin.properties', 'the WebAdmin HTTP API is not served; administer with the `tessera` command (user, domain, sessions)'],
   ['mailetcontainer.xml', 'mailets are not run (only <context><postmaster> is read): mail goes through Tessera\'s fixed pipeline (local delivery, vacation replies, DSNs, direct MX delivery for authenticated senders)'],
   ['recipientrewritetable.xml', 'recipient rewriting (aliases, forwards, domain mappings) is not applied'],
   ['mailrepositorystore.xml', 'James mail repositories (error, relay-denied…) are not kept; refused mail is refused in the SMTP dialogue or bounced'],

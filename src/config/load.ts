@@ -14,8 +14,9 @@ import { loadMailetContainerFile } from './mailetcontainer.js';
 import { loadImapFile, loadLmtpFile, loadManageSieveFile, loadPop3File, loadSmtpFile } from './listener-file.js';
 import { loadSettingsFile } from './settings.js';
 import { controlHttpActive } from './control.js';
-import type { TesseraConfig } from './types.js';
+import type { TesseraConfig, WebAdminConfig } from './types.js';
 import { loadUsersFile } from './users.js';
+import { loadWebAdminFile } from './webadmin.js';
 
 export interface ConfigWarning { file: string; key: string; message: string }
 export interface LoadedConfig {
@@ -37,6 +38,7 @@ const CONF_FILES = {
   pop3: 'pop3server.xml',
   managesieve: 'managesieveserver.xml',
   jmap: 'jmap.properties',
+  webadmin: 'webadmin.properties',
   users: 'usersrepository.xml',
   domains: 'domainlist.xml',
   settings: 'tessera.properties',
@@ -107,6 +109,17 @@ export async function loadDirectoryConfig(confDir: string, options?: { env?: Nod
   return { config: await readDirectory(conf, options?.env ?? process.env), warnings: conf.warnings };
 }
 
+/**
+ * webadmin.properties alone (with its key file): where the `user` and `domain` commands find a
+ * running server's WebAdmin API.
+ */
+export async function loadWebAdminConfig(confDir: string): Promise<{ config: WebAdminConfig; warnings: ConfigWarning[] }> {
+  const conf = await openConfDir(confDir);
+  const ctx = conf.ctx(CONF_FILES.webadmin);
+  const config = await loadWebAdminFile(ctx, await readOptionalFile(ctx), (name) => readOptionalFile(conf.ctx(name)));
+  return { config, warnings: conf.warnings };
+}
+
 /** The whole directory, listeners included: what `tessera serve` runs. */
 export async function loadConfig(confDir: string, options?: { env?: NodeJS.ProcessEnv }): Promise<LoadedConfig> {
   const env = options?.env ?? process.env;
@@ -137,6 +150,15 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
   const managesieve = sieveText === undefined ? [] : await loadManageSieveFile(sieveCtx, sieveText);
   const jmapCtx = conf.ctx(CONF_FILES.jmap);
   const jmap = await loadJmapFile(jmapCtx, await readOptionalFile(jmapCtx));
+  const webadminCtx = conf.ctx(CONF_FILES.webadmin);
+  const webadmin = await loadWebAdminFile(webadminCtx, await readOptionalFile(webadminCtx), (name) => readOptionalFile(conf.ctx(name)));
+  if (webadmin.enabled && webadmin.oidc.enabled) {
+    const anyOidc = jmap.auth.oidc !== undefined || [...imap, ...smtp, ...pop3, ...managesieve].some((l) => l.auth.oidc !== undefined);
+    if (!anyOidc) webadminCtx.fail('oidc.enabled', 'true', 'WebAdmin checks tokens with the OpenID provider of jmap.properties or an <oidc> block of the listeners; configure one, or use jwt.enabled', 'no OpenID provider configured');
+    if ((users.administratorIds ?? []).length === 0) {
+      webadminCtx.fail('oidc.enabled', 'true', 'WebAdmin accepts the tokens of administrators only: list them in usersrepository.xml <administratorId>', 'no administrator');
+    }
+  }
 
   const uses: BindUse[] = [];
   for (const [list, c] of [[imap, imapCtx], [smtp, smtpCtx], [lmtp, lmtpCtx], [pop3, pop3Ctx], [managesieve, sieveCtx]] as const) {
@@ -149,6 +171,7 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
   }
   if (jmap.enabled) uses.push({ address: jmap.bind, file: jmapCtx.display, key: 'jmap.port' });
   if (settings.devIdp.enabled) uses.push({ address: { host: '127.0.0.1', port: settings.devIdp.port }, file: settingsCtx.display, key: 'devIdp.port' });
+  if (webadmin.enabled) uses.push({ address: webadmin.bind, file: webadminCtx.display, key: 'port' });
   if (controlHttpActive({ control, jmap, imap, smtp, pop3, managesieve })) uses.push({ address: control.http.bind, file: settingsCtx.display, key: 'control.http.bind' });
   checkDuplicateBinds(uses);
   // mailetcontainer.xml is read for <postmaster> only, so it is still named as not served (its mailets).
@@ -156,7 +179,7 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
   conf.warnings.push(...(await notServedWarnings(conf.dir, served)));
 
   return {
-    config: { confDir: conf.dir, settings, control, authThrottle, imap, smtp, lmtp, pop3, managesieve, jmap, users, domains },
+    config: { confDir: conf.dir, settings, control, authThrottle, imap, smtp, lmtp, pop3, managesieve, jmap, webadmin, users, domains },
     warnings: conf.warnings,
     notices: conf.notices,
   };

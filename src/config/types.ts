@@ -334,6 +334,21 @@ export interface ControlConfig {
   };
 }
 
+/** webadmin.properties: the WebAdmin REST API listener (src/webadmin). */
+export interface WebAdminConfig {
+  enabled: boolean;
+  bind: HostPort;
+  /** https.enabled with https.keystore/https.password; absent = plain HTTP. */
+  tls?: TlsConfig;
+  /** James' JWT admin tokens: RS256 signed by one of these PEM public keys, with `admin: true`. */
+  jwt: { enabled: boolean; publicKeys: string[] };
+  /** Tokens of the configured OpenID provider whose user is a usersrepository.xml administrator. */
+  oidc: { enabled: boolean };
+  cors: { enabled: boolean; origin: string };
+  /** The file, for messages. */
+  source: string;
+}
+
 export interface TesseraConfig {
   confDir: string;
   settings: TesseraSettings;
@@ -350,6 +365,7 @@ export interface TesseraConfig {
   /** managesieveserver.xml blocks. */
   managesieve: ManageSieveServerConfig[];
   jmap: JmapConfig;
+  webadmin: WebAdminConfig;
   users: UsersRepositoryConfig;
   domains: DomainListConfig;
 }

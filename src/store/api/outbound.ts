@@ -74,4 +74,11 @@ export interface OutboundQueue {
   listOutbound(filter?: { account?: string; status?: OutboundStatus }): Promise<OutboundItem[]>;
   /** Bytes of a queued message. */
   readOutbound(id: string): Promise<Buffer | null>;
+  /**
+   * Takes a queued message out of the queue (an administrator's decision): false when it is not
+   * queued any more or a worker holds it right now (its attempt decides).
+   */
+  removeOutbound(id: string, now?: Date): Promise<boolean>;
+  /** Makes every queued message waiting for a later attempt due at `at` (flush); how many moved. */
+  rescheduleOutbound(at: Date): Promise<number>;
 }

@@ -10,6 +10,7 @@ import type {
   OutboundRecipient,
   OutboundStatus,
   QuotaLimits,
+  QuotaLimitSources,
   QuotaUsage,
   SettingValue,
   SettingInput,
@@ -45,6 +46,14 @@ export function getQuota(ctx: Ctx, account: string): QuotaUsage {
   };
   const limitsState = set?.modseq ?? (a.quota_storage !== null || a.quota_messages !== null ? a.quota_state : 0);
   return { storage: { used: q.usedStorage, limit: q.storage }, messages: { used: q.usedMessages, limit: q.messages }, limitsState: String(limitsState) };
+}
+
+export function getQuotaLimits(ctx: Ctx, account: string): QuotaLimitSources {
+  const accId = acc(ctx, account);
+  const a = sql(ctx, 'SELECT quota_storage, quota_messages FROM account WHERE id = ?').get(accId) as { quota_storage: number | null; quota_messages: number | null };
+  // setQuota writes both values or neither, so one present means an override.
+  const override = a.quota_storage === null && a.quota_messages === null ? null : { storage: a.quota_storage ?? 0, messages: a.quota_messages ?? 0 };
+  return { override, defaults: { ...ctx.defaultQuota } };
 }
 
 export async function setQuota(ctx: Ctx, account: string, limits: QuotaLimits | null): Promise<void> {
@@ -254,6 +263,18 @@ export function listOutbound(ctx: Ctx, filter?: { account?: string; status?: Out
 export async function readOutbound(ctx: Ctx, id: string): Promise<Buffer | null> {
   const item = getOutbound(ctx, id);
   return item ? ctx.blobs.read(item.blobId) : null;
+}
+
+export function removeOutbound(ctx: Ctx, id: string, now: Date): boolean {
+  const rowId = decodeId('q', id);
+  if (rowId === null) return false;
+  const t = now.getTime();
+  return writeTx(ctx, () => sql(ctx, "DELETE FROM outbound WHERE id = ? AND status = 'queued' AND (lease_until IS NULL OR lease_until <= ?)").run(rowId, t).changes > 0);
+}
+
+export function rescheduleOutbound(ctx: Ctx, at: Date): number {
+  const t = at.getTime();
+  return writeTx(ctx, () => Number(sql(ctx, "UPDATE outbound SET next_attempt_at = ? WHERE status = 'queued' AND next_attempt_at > ?").run(t, t).changes));
 }
 
 /** Blob files younger than this are never collected: an append may be about to reference them. */

@@ -36,6 +36,7 @@ import type {
   PushSubscriptionChanges,
   PushSubscriptionRecord,
   QuotaLimits,
+  QuotaLimitSources,
   QuotaUsage,
   Revocation,
   RevocationKind,
@@ -201,6 +202,9 @@ export class SqliteMailStore implements MailStore {
   getQuota(account: string): Promise<QuotaUsage> {
     return this.run(() => extras.getQuota(this.ctx, account));
   }
+  getQuotaLimits(account: string): Promise<QuotaLimitSources> {
+    return this.run(() => extras.getQuotaLimits(this.ctx, account));
+  }
   setQuota(account: string, limits: QuotaLimits | null): Promise<void> {
     return this.run(() => extras.setQuota(this.ctx, account, limits));
   }
@@ -243,6 +247,12 @@ export class SqliteMailStore implements MailStore {
   }
   readOutbound(id: string): Promise<Buffer | null> {
     return this.run(() => extras.readOutbound(this.ctx, id));
+  }
+  removeOutbound(id: string, now: Date = new Date()): Promise<boolean> {
+    return this.run(() => extras.removeOutbound(this.ctx, id, now));
+  }
+  rescheduleOutbound(at: Date): Promise<number> {
+    return this.run(() => extras.rescheduleOutbound(this.ctx, at));
   }
 
   addRevocation(revocation: Revocation): Promise<void> {
