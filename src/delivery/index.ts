@@ -24,7 +24,7 @@ export interface DeliveryCoreOptions {
   /** Vacation auto-replies (StoreDeliveryOptions.vacation): resend interval, or false for none. */
   vacation?: { resendAfterMs?: number } | false;
   /** Outbound settings: routes (tests), smarthost, polling, retries. */
-  outbound?: Omit<OutboundWorkerOptions, 'store' | 'logger' | 'hostname' | 'bounce'>;
+  outbound?: Omit<OutboundWorkerOptions, 'store' | 'logger' | 'hostname' | 'report'>;
 }
 
 export interface DeliveryCore {
@@ -48,7 +48,7 @@ export function createDeliveryCore(options: DeliveryCoreOptions): DeliveryCore {
     store: options.store,
     logger: options.logger.child({ component: 'outbound' }),
     hostname: options.hostname,
-    bounce: (sender, failed, original, arrival) => service.bounce(sender, failed, original, arrival),
+    report: (sender, recipients, original, arrival, context) => service.report(sender, recipients, original, arrival, context),
   });
   service.onQueued = () => worker.wake();
   return { service, worker };

@@ -4,27 +4,39 @@
 import { promises as dns } from 'node:dns';
 
 export interface NextHop {
+  /** The host name: what TLS certificates are verified against. */
   host: string;
+  /** Where to connect when not `host` itself (a route's loopback address). */
+  address?: string;
   port: number;
   /** Implicit TLS (smarthost on 465). */
   secure: boolean;
   auth?: { user: string; pass: string };
-  /** Refuse to continue without STARTTLS (smarthost with credentials). */
+  /** Refuse to continue without STARTTLS with a verified certificate (a smarthost, see SmarthostConfig). */
   requireTls: boolean;
 }
 
+/**
+ * A relay host all remote mail goes through (James RemoteDelivery `gateway`, `gatewayPort`,
+ * `gatewayUsername`, `gatewayPassword`, `sslEnable`, `startTLS`): tried in order.
+ */
 export interface SmarthostConfig {
-  host: string;
-  port: number;
+  hosts: Array<{ host: string; port: number }>;
+  /** Implicit TLS (port 465). */
   secure?: boolean;
   auth?: { user: string; pass: string };
+  /**
+   * STARTTLS with a verified certificate is required (default: whenever credentials are sent, so a
+   * password never crosses the network in clear or to an impostor).
+   */
+  requireTls?: boolean;
 }
 
 export type ResolveMx = (domain: string) => Promise<Array<{ exchange: string; priority: number }>>;
 
 export interface NextHopOptions {
   /** domain (lower case) or "*" → host:port. Checked first; how tests reach a loopback sink. */
-  routes?: Record<string, { host: string; port: number }>;
+  routes?: Record<string, { host: string; port: number; address?: string }>;
   smarthost?: SmarthostConfig;
   resolveMx?: ResolveMx;
   /** Port for MX hosts (25; tests never use the real default). */
@@ -44,12 +56,15 @@ export class NextHopResolver {
   async resolve(domain: string): Promise<HopResolution> {
     const d = domain.toLowerCase();
     const route = this.options.routes?.[d] ?? this.options.routes?.['*'];
-    if (route) return { ok: true, hops: [{ host: route.host, port: route.port, secure: false, requireTls: false }] };
+    if (route) {
+      return { ok: true, hops: [{ host: route.host, ...(route.address ? { address: route.address } : {}), port: route.port, secure: false, requireTls: false }] };
+    }
     const sh = this.options.smarthost;
     if (sh) {
+      const requireTls = sh.requireTls ?? sh.auth !== undefined;
       return {
         ok: true,
-        hops: [{ host: sh.host, port: sh.port, secure: sh.secure === true, auth: sh.auth, requireTls: sh.auth !== undefined && sh.secure !== true }],
+        hops: sh.hosts.map((h) => ({ host: h.host, port: h.port, secure: sh.secure === true, ...(sh.auth ? { auth: sh.auth } : {}), requireTls })),
       };
     }
     const port = this.options.mxPort ?? 25;
