@@ -14,7 +14,7 @@ const STORE = 'Tessera keeps mail, users and state in its own store (tessera.pro
 const NOT_SERVED: ReadonlyMap<string, string> = new Map([
   ['webadmin.properties', 'the WebAdmin HTTP API is not served; administer with the `tessera` command (user, domain, sessions)'],
   ['managesieveserver.xml', 'ManageSieve is not served; JMAP VacationResponse covers vacation replies'],
-  ['mailetcontainer.xml', 'mailets are not run (only <context><postmaster> is read): mail goes through Tessera\'s fixed pipeline (local delivery, vacation replies, DSNs, direct MX delivery for authenticated senders)'],
+  ['mailetcontainer.xml', 'mailets are not run (only <context><postmaster> and RemoteDelivery\'s gateway settings are read): mail goes through Tessera\'s fixed pipeline (local delivery, vacation replies, DSNs, MX or gateway delivery for authenticated senders)'],
   ['recipientrewritetable.xml', 'recipient rewriting (aliases, forwards, domain mappings) is not applied'],
   ['mailrepositorystore.xml', 'James mail repositories (error, relay-denied…) are not kept; refused mail is refused in the SMTP dialogue or bounced'],
   ['dnsservice.xml', 'the system resolver is used for MX lookups'],
@@ -70,22 +70,14 @@ function allServersDisabled(text: string, block: string): boolean {
 }
 
 /** The smart host James' RemoteDelivery sends through, when one is configured. */
-function gatewayOf(text: string): string | undefined {
-  return /<gateway>\s*([^<\s][^<]*?)\s*<\/gateway>/.exec(text)?.[1];
-}
-
 async function describe(dir: string, name: string): Promise<string | undefined> {
   const reason = NOT_SERVED.get(name);
   if (reason === undefined) return undefined;
   const block = SERVER_FILES.get(name);
-  const needsText = block !== undefined || name === 'mailetcontainer.xml' || name === 'droplists.properties';
+  const needsText = block !== undefined || name === 'droplists.properties';
   const text = needsText ? await readFile(path.join(dir, name), 'utf8').catch(() => '') : '';
   let extra = '';
   if (block !== undefined && allServersDisabled(text, block)) extra = ' (every server in it is disabled anyway)';
-  if (name === 'mailetcontainer.xml') {
-    const gateway = gatewayOf(text);
-    if (gateway) extra = `; its RemoteDelivery gateway ${gateway} is NOT used: remote mail goes directly to the recipients' MX`;
-  }
   if (name === 'droplists.properties' && /^\s*enabled\s*[=:]\s*true\s*$/im.test(text)) extra = ': mail from senders on James\' drop lists is accepted';
   return `James file not served by Tessera, ignored: ${reason}${extra}`;
 }

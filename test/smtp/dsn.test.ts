@@ -257,13 +257,19 @@ test('RET=HDRS failure reports carry only the headers', async () => {
 });
 
 test('relay to a hop without DSN: NOTIFY=SUCCESS gets "relayed"; to a DSN hop the parameters are passed on', async () => {
-  await rawSend(`MAIL FROM:<${ALICE}> RET=HDRS ENVID=relay-1`, ['RCPT TO:<carol@plain.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;carol+2Borig@plain.test'], 'relayed onward');
+  await rawSend(
+    `MAIL FROM:<${ALICE}> RET=HDRS ENVID=relay-1`,
+    ['RCPT TO:<carol@plain.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;carol+2Borig@plain.test', 'RCPT TO:<quiet@plain.test>'],
+    'relayed onward',
+  );
   const [text] = await waitFor('relayed report', async () => {
     const r = await reportsAbout(ALICE, 'relayed onward');
     return r.length > 0 && r;
   });
   const report = await parseReport(text!);
+  // Without NOTIFY, success is not reported: quiet@ is not listed.
   assert.equal(report.recipients.length, 1);
+  assert.equal(report.recipients[0]!.get('final-recipient'), 'rfc822; carol@plain.test');
   assert.equal(report.recipients[0]!.get('action'), 'relayed');
   assert.equal(report.recipients[0]!.get('status'), '2.0.0');
   assert.equal(report.recipients[0]!.get('original-recipient'), 'rfc822;carol+orig@plain.test');

@@ -112,7 +112,7 @@ export class HopSession {
         logger: false,
       });
       let settled = false;
-      const fail = (e: Parameters<typeof hopError>[0]): void => {
+      const fail = (e: (Parameters<typeof hopError>[0] & { code?: string; command?: string }) | null | undefined): void => {
         if (settled) return;
         settled = true;
         try {
@@ -120,7 +120,11 @@ export class HopSession {
         } catch {
           // already gone
         }
-        reject(hopError(e));
+        // TLS that was required but not offered or not valid is the hop's state, not the message's
+        // fault: the message waits for it to be fixed (as Postfix's "encrypt" level defers), it
+        // never goes in clear.
+        const tlsProblem = e?.code === 'ETLS' || e?.command === 'STARTTLS';
+        reject(tlsProblem ? new HopError(`TLS required but not available: ${e?.response ?? e?.message ?? 'handshake failed'}`, undefined) : hopError(e));
       };
       conn.once('error', fail);
       conn.connect((connectErr) => {

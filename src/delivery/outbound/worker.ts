@@ -134,7 +134,9 @@ export class OutboundWorker {
     const pending = item.recipients.filter((r) => r.status === 'pending');
     const byDomain = new Map<string, typeof pending>();
     for (const r of pending) {
-      const domain = r.address.slice(r.address.lastIndexOf('@') + 1).toLowerCase();
+      const at = r.address.slice(r.address.lastIndexOf('@') + 1).toLowerCase();
+      // Through a smarthost every domain takes the same hop: one transaction for all recipients.
+      const domain = this.options.smarthost && !this.options.routes?.[at] ? '' : at;
       byDomain.set(domain, [...(byDomain.get(domain) ?? []), r]);
     }
     const context = {
