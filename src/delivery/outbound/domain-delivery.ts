@@ -3,11 +3,15 @@
 // - SMTPUTF8 (RFC 6531 §3.4): a hop that does not offer it must not get the message; it fails 5.6.7.
 // - REQUIRETLS (RFC 8689 §5): only over verified TLS to a hop offering REQUIRETLS; other hops are
 //   skipped, and when none qualifies the recipients fail with 5.7.30.
+// - MTA-STS (RFC 8461 §5): with an "enforce" policy only the listed MX hosts, over verified TLS; none
+//   listed or none reachable that way defers the recipients; "testing" only logs what enforce refuses.
 // - DSN (RFC 3461 §5.2): a hop offering DSN gets RET, ENVID, NOTIFY and ORCPT and reports from then on;
 //   to one that does not, an accepted recipient who asked for SUCCESS is reported "relayed" by us.
 import type { OutboundItem, OutboundRecipient } from '../../store/types.js';
 import type { NextHop, NextHopResolver } from './next-hop.js';
 import type { HopConnectionPool } from './connection-pool.js';
+import { mxMatches, type MtaStsPolicies } from './mta-sts.js';
+import type { Logger } from '../../log/logger.js';
 import { HopError, type HopDsn, type HopSession } from './smtp-client.js';
 
 export interface RecipientResult {
@@ -29,6 +33,9 @@ export interface DomainDeliveryContext {
   name: string;
   timeoutMs: number;
   ca?: Buffer[];
+  /** MTA-STS policies of recipient domains (MX delivery only); absent = not applied. */
+  mtaSts?: MtaStsPolicies;
+  logger: Logger;
 }
 
 function enhancedOf(response: string, fallback: string): string {
@@ -115,10 +122,28 @@ export async function deliverDomain(ctx: DomainDeliveryContext, item: OutboundIt
     errors.push(resolution.message);
     return { results: all(resolution.permanent ? 'failed' : 'deferred', resolution.message, { status: resolution.status, diagnosticType: 'x-local' }), errors };
   }
+  let hops = resolution.hops;
+  let stsEnforced = false;
+  if (resolution.source === 'mx' && ctx.mtaSts) {
+    const policy = await ctx.mtaSts.policyFor(domain);
+    if (policy?.mode === 'enforce') {
+      stsEnforced = true;
+      hops = hops.filter((h) => mxMatches(policy.mx, h.host));
+      if (hops.length === 0) {
+        const message = `MTA-STS: no MX host of ${domain} is allowed by its policy (${policy.mx.join(', ')})`;
+        errors.push(message);
+        return { results: all('deferred', message, { status: '4.7.5', diagnosticType: 'x-local' }), errors };
+      }
+    } else if (policy?.mode === 'testing') {
+      const outside = hops.filter((h) => !mxMatches(policy.mx, h.host)).map((h) => h.host);
+      if (outside.length > 0) ctx.logger.warn({ domain, mx: outside, policy: policy.mx }, 'MTA-STS testing: MX hosts not in the policy (enforce mode would not use them)');
+    }
+  }
   let lastError = 'no next hop';
   let refusal: { status: string; message: string; host: string } | undefined;
-  for (const hop of resolution.hops) {
-    const options = { name: ctx.name, timeoutMs: ctx.timeoutMs, verifyTls: item.envelope.requireTls === true, ...(ctx.ca ? { ca: ctx.ca } : {}) };
+  for (const hop of hops) {
+    const verifyTls = item.envelope.requireTls === true || stsEnforced;
+    const options = { name: ctx.name, timeoutMs: ctx.timeoutMs, verifyTls, ...(ctx.ca ? { ca: ctx.ca } : {}) };
     try {
       const results = await ctx.pool.withSession(hop, options, async (session) => {
         const why = unsuitable(item, session);
@@ -131,7 +156,7 @@ export async function deliverDomain(ctx: DomainDeliveryContext, item: OutboundIt
       if (results) return { results, errors };
     } catch (err) {
       const hopError = err instanceof HopError ? err : new HopError(String(err), undefined);
-      lastError = `${hop.host}:${hop.port}: ${hopError.message}`;
+      lastError = `${hop.host}:${hop.port}: ${stsEnforced && hopError.code === undefined ? 'MTA-STS enforce: ' : ''}${hopError.message}`;
       if (hopError.permanent) {
         // A 5xx to the whole transaction is the domain's answer; other MX hosts would say the same.
         errors.push(lastError);

@@ -12,6 +12,7 @@ import { orcptOf, wantsReport, type DsnRecipientReport, type ReportContext } fro
 import { NextHopResolver, type NextHopOptions } from './next-hop.js';
 import { HopConnectionPool, type PoolOptions } from './connection-pool.js';
 import { deliverDomain, type RecipientResult } from './domain-delivery.js';
+import { MtaStsPolicies } from './mta-sts.js';
 import { DEFAULT_RETRY_DELAYS_MS, nextAttempt } from './retry.js';
 
 /** RFC 3461 §4.1 leaves the delay threshold to the MTA; Postfix users commonly set 4 hours. */
@@ -37,6 +38,10 @@ export interface OutboundWorkerOptions extends NextHopOptions {
   delayReportAfterMs?: number;
   /** Extra trust anchors when a hop's certificate must be verified (a private CA; tests). */
   tlsCa?: Buffer[];
+  /** Apply recipient domains' MTA-STS policies to MX delivery (RFC 8461; default true). */
+  mtaSts?: boolean;
+  /** Port of MTA-STS policy hosts (443; tests use another). */
+  mtaStsPort?: number;
   now?: () => Date;
 }
 
@@ -47,6 +52,7 @@ export class OutboundWorker {
   private readonly resolver: NextHopResolver;
   /** Connections kept open per next hop between messages. */
   readonly pool: HopConnectionPool;
+  private readonly mtaSts: MtaStsPolicies | undefined;
   private readonly now: () => Date;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -56,6 +62,17 @@ export class OutboundWorker {
   constructor(private readonly options: OutboundWorkerOptions) {
     this.resolver = new NextHopResolver(options);
     this.pool = new HopConnectionPool(options.pool);
+    const lookup = this.resolver.lookup();
+    this.mtaSts =
+      options.mtaSts === false
+        ? undefined
+        : new MtaStsPolicies({
+            resolveTxt: (name) => this.resolver.resolveTxt(name),
+            ...(lookup ? { lookup } : {}),
+            ...(options.tlsCa ? { ca: options.tlsCa } : {}),
+            ...(options.mtaStsPort !== undefined ? { port: options.mtaStsPort } : {}),
+            timeoutMs: options.timeoutMs ?? 30_000,
+          });
     this.now = options.now ?? (() => new Date());
   }
 
@@ -145,6 +162,8 @@ export class OutboundWorker {
       name: this.options.hostname,
       timeoutMs: this.options.timeoutMs ?? 30_000,
       ...(this.options.tlsCa ? { ca: this.options.tlsCa } : {}),
+      ...(this.mtaSts ? { mtaSts: this.mtaSts } : {}),
+      logger: log,
     };
     const outcomes = await Promise.all([...byDomain].map(([domain, rcpts]) => deliverDomain(context, item, domain, rcpts, bytes)));
     const found = outcomes.flatMap((o) => o.results);
