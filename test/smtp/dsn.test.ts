@@ -337,6 +337,10 @@ test('SMTPUTF8: relayed only to a hop that offers it, else bounced with 5.6.7 (R
   assert.equal(report.recipients[0]!.get('status'), '5.6.7');
   assert.equal(report.recipients[0]!.get('action'), 'failed');
   assert.ok(!plainSink.messages.some((m) => m.data.toString().includes('utf8 to an ascii hop')));
+
+  // SMTPUTF8 declared for an all-ASCII message: nothing needs it, so the older hop gets it.
+  await rawSend(`MAIL FROM:<${ALICE}> SMTPUTF8`, ['RCPT TO:<ascii@plain.test>'], 'declared but ascii');
+  await waitFor('ASCII delivery', () => plainSink.messages.find((m) => m.data.toString().includes('declared but ascii')));
 });
 
 test('REQUIRETLS: relayed over verified TLS to a hop offering it; refused (5.7.30) to one that does not', async () => {

@@ -64,13 +64,28 @@ function dsnGroups(item: OutboundItem, rcpts: OutboundRecipient[], passDsn: bool
   return [...groups.values()].map((g) => (Object.keys(g.dsn).length > 0 ? g : { to: g.to }));
 }
 
+// eslint-disable-next-line no-control-regex
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * RFC 6531 §3.4 concerns messages that need SMTPUTF8: a UTF-8 address or header. A client that
+ * declared SMTPUTF8 for an all-ASCII message (some always do) does not stop it reaching an older hop,
+ * as Postfix also decides (smtputf8_autodetect).
+ */
+function needsSmtpUtf8(item: OutboundItem, rcpts: OutboundRecipient[], bytes: Buffer): boolean {
+  if (!item.envelope.smtputf8) return false;
+  if (NON_ASCII.test(item.sender) || rcpts.some((r) => NON_ASCII.test(r.address))) return true;
+  const end = bytes.indexOf('\r\n\r\n');
+  return NON_ASCII.test((end < 0 ? bytes : bytes.subarray(0, end)).toString('latin1'));
+}
+
 /** Why a hop cannot take this message at all, as a permanent failure; undefined when it can. */
-function unsuitable(item: OutboundItem, session: HopSession): { status: string; message: string } | undefined {
+function unsuitable(item: OutboundItem, session: HopSession, utf8: boolean): { status: string; message: string } | undefined {
   const caps = session.capabilities;
   if (item.envelope.requireTls && !(caps.verified && caps.requireTls)) {
     return { status: '5.7.30', message: 'REQUIRETLS support required: the next hop does not offer REQUIRETLS over verified TLS' };
   }
-  if (item.envelope.smtputf8 && !caps.smtputf8) {
+  if (utf8 && !caps.smtputf8) {
     return { status: '5.6.7', message: 'The next hop does not support SMTPUTF8, which this message requires' };
   }
   return undefined;
@@ -139,6 +154,7 @@ export async function deliverDomain(ctx: DomainDeliveryContext, item: OutboundIt
       if (outside.length > 0) ctx.logger.warn({ domain, mx: outside, policy: policy.mx }, 'MTA-STS testing: MX hosts not in the policy (enforce mode would not use them)');
     }
   }
+  const utf8 = needsSmtpUtf8(item, rcpts, bytes);
   let lastError = 'no next hop';
   let refusal: { status: string; message: string; host: string } | undefined;
   for (const hop of hops) {
@@ -146,7 +162,7 @@ export async function deliverDomain(ctx: DomainDeliveryContext, item: OutboundIt
     const options = { name: ctx.name, timeoutMs: ctx.timeoutMs, verifyTls, ...(ctx.ca ? { ca: ctx.ca } : {}) };
     try {
       const results = await ctx.pool.withSession(hop, options, async (session) => {
-        const why = unsuitable(item, session);
+        const why = unsuitable(item, session, utf8);
         if (why) {
           refusal = { ...why, host: hop.host };
           return undefined;
