@@ -128,8 +128,10 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
   const settingsCtx = conf.ctx(CONF_FILES.settings);
   // tessera.properties `postmaster` wins over James' <postmaster> (both name the same thing).
   const mailetCtx = conf.ctx(CONF_FILES.mailet);
-  const jamesPostmaster = loadMailetContainerFile(mailetCtx, await readOptionalFile(mailetCtx), domains.defaultDomain);
+  const mailetSettings = loadMailetContainerFile(mailetCtx, await readOptionalFile(mailetCtx), domains.defaultDomain);
+  const jamesPostmaster = mailetSettings.postmaster;
   if (settings.postmaster === undefined && jamesPostmaster !== undefined) settings.postmaster = jamesPostmaster;
+  if (mailetSettings.smarthost) settings.smarthost = mailetSettings.smarthost;
   // As in James, a postmaster without a domain is in the default domain.
   if (settings.postmaster !== undefined && !settings.postmaster.includes('@')) settings.postmaster = `${settings.postmaster}@${domains.defaultDomain}`;
 
@@ -174,7 +176,7 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
   if (webadmin.enabled) uses.push({ address: webadmin.bind, file: webadminCtx.display, key: 'port' });
   if (controlHttpActive({ control, jmap, imap, smtp, pop3, managesieve })) uses.push({ address: control.http.bind, file: settingsCtx.display, key: 'control.http.bind' });
   checkDuplicateBinds(uses);
-  // mailetcontainer.xml is read for <postmaster> only, so it is still named as not served (its mailets).
+  // mailetcontainer.xml is read for <postmaster> and the RemoteDelivery gateway only, so it is still named as not served (its mailets).
   const served = Object.values(CONF_FILES).filter((f) => f !== CONF_FILES.mailet);
   conf.warnings.push(...(await notServedWarnings(conf.dir, served)));
 

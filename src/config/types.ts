@@ -263,6 +263,18 @@ export interface DomainListConfig {
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 /** Settings James has no file for: conf/tessera.properties. */
+/**
+ * A relay host for all remote mail (mailetcontainer.xml RemoteDelivery `gateway`…): hosts tried in
+ * order, implicit TLS (`sslEnable`), credentials, and whether STARTTLS with a verified certificate is
+ * required (`startTLS`, or always when credentials are set).
+ */
+export interface SmarthostSettings {
+  hosts: Array<{ host: string; port: number }>;
+  secure: boolean;
+  auth?: { user: string; pass: string };
+  requireTls: boolean;
+}
+
 export interface TesseraSettings {
   /** Absolute path of the data directory (default ./var next to the conf directory's parent cwd). */
   dataDir: string;
@@ -288,6 +300,15 @@ export interface TesseraSettings {
    * mailetcontainer.xml `<context><postmaster>`; always with a domain. Unset: postmaster@<defaultDomain>.
    */
   postmaster?: string;
+  /** mailetcontainer.xml RemoteDelivery gateway: remote mail goes there instead of to the MX hosts. */
+  smarthost?: SmarthostSettings;
+  /**
+   * `vacation.resendInterval`: how long one vacation reply to a sender stands before a new message
+   * from them is answered again (RFC 3834 §2 suggests days; default 7 days).
+   */
+  vacationResendAfterMs?: number;
+  /** `ldap.cacheTtl`: how long an LDAP user lookup is reused (default 30 s; 0 turns the cache off). */
+  ldapCacheTtlMs?: number;
   /** Sieve scripts per account (`sieve.*`), the same for ManageSieve and JMAP (0 = no limit of ours). */
   sieve: SieveQuotaSettings;
 }

@@ -26,7 +26,7 @@ export interface DeliveryCoreOptions {
   /** Sieve filtering at local delivery (StoreDeliveryOptions.sieve): redirect budget, or false for none. */
   sieve?: { redirectsPerHour?: number } | false;
   /** Outbound settings: routes (tests), smarthost, polling, retries. */
-  outbound?: Omit<OutboundWorkerOptions, 'store' | 'logger' | 'hostname' | 'bounce'>;
+  outbound?: Omit<OutboundWorkerOptions, 'store' | 'logger' | 'hostname' | 'report'>;
 }
 
 export interface DeliveryCore {
@@ -51,7 +51,7 @@ export function createDeliveryCore(options: DeliveryCoreOptions): DeliveryCore {
     store: options.store,
     logger: options.logger.child({ component: 'outbound' }),
     hostname: options.hostname,
-    bounce: (sender, failed, original, arrival) => service.bounce(sender, failed, original, arrival),
+    report: (sender, recipients, original, arrival, context) => service.report(sender, recipients, original, arrival, context),
   });
   service.onQueued = () => worker.wake();
   return { service, worker };

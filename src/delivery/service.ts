@@ -9,7 +9,7 @@ import { spoolWithPrefix } from '../store/index.js';
 import { LocalDelivery } from './local.js';
 import { receivedHeader } from './received.js';
 import { RecipientRouter } from './router.js';
-import { buildDsn, type FailedRecipient } from './dsn.js';
+import { buildDsn, orcptOf, wantsReport, type DsnRecipientReport, type ReportContext } from './dsn.js';
 import { VacationResponder, type AutoResponse } from './vacation/responder.js';
 import { parseOriginalHeaders } from './vacation/screen.js';
 import { SieveDelivery, type SieveDecision } from './sieve/deliver.js';
@@ -21,6 +21,7 @@ import type {
   DeliveryRequest,
   DeliveryResult,
   DeliveryService,
+  RecipientDsn,
   RecipientOutcome,
   RecipientRoute,
   SubmitRequest,
@@ -33,6 +34,11 @@ import { deliveriesTotal } from './metrics.js';
  */
 /** How much of a spooled message DSNs and auto-replies read: its header block is all they use. */
 const HEADER_READ_LIMIT = 256 * 1024;
+/**
+ * The largest message a failure DSN returns whole when the client asked for RET=FULL; a larger one
+ * comes back as headers only (RFC 3461 §4.3 lets the MTA decide how much to return).
+ */
+const FULL_RETURN_LIMIT = 10 * 1024 * 1024;
 
 export type DeliveryStore = AccountStore & MailboxStore & MessageWriter & OutboundQueue & SettingsStore & SieveFilterStore;
 
@@ -128,7 +134,13 @@ export class StoreDeliveryService implements DeliveryService {
         const item = await this.options.store.enqueueOutbound({
           account: request.principal?.user ?? null,
           sender: request.from,
-          recipients: remote.map((r) => r.address),
+          recipients: remote.map((r) => ({ address: r.address, ...request.dsn?.recipients.get(r.address) })),
+          envelope: {
+            ...(request.dsn?.ret ? { ret: request.dsn.ret } : {}),
+            ...(request.dsn?.envid !== undefined ? { envid: request.dsn.envid } : {}),
+            ...(request.smtputf8 ? { smtputf8: true } : {}),
+            ...(request.requireTls ? { requireTls: true } : {}),
+          },
           bytes: queued,
           meta: { smtpId: id, smtputf8: request.smtputf8 === true, submitter: request.meta ?? null },
         });
@@ -182,12 +194,51 @@ export class StoreDeliveryService implements DeliveryService {
         else if (r.vacation !== null) await this.vacation.respondWith(copy, sieveResponse(r.vacation));
       }
     }
-    const failed = outcomes.filter((o) => o.status === 'failed');
-    if (request.bounceFailures && failed.length > 0 && failed.length < outcomes.length) {
-      // The sender gets one 250 for everyone, so the recipients that failed are reported by DSN.
-      await this.bounce(request.from, failed, Buffer.concat([header, await original()]), receivedAt);
-    }
+    await this.reportLocalOutcomes(request, outcomes, receivedAt, async (full) => {
+      if (full && spooled && spooled.size <= FULL_RETURN_LIMIT) return Buffer.concat([header, await spooled.read()]);
+      return Buffer.concat([header, await original()]);
+    });
     return queueId === undefined ? { id, outcomes } : { id, outcomes, queueId };
+  }
+
+  /**
+   * DSNs for what happened here and now: SMTP answers once for everyone and reports the recipients
+   * that failed by DSN when others succeeded (unless their NOTIFY excludes FAILURE); local deliveries
+   * are reported as "delivered" to recipients who asked for NOTIFY=SUCCESS (RFC 3461 §4.1).
+   */
+  private async reportLocalOutcomes(
+    request: DeliveryRequest,
+    outcomes: RecipientOutcome[],
+    receivedAt: Date,
+    original: (full: boolean) => Promise<Buffer>,
+  ): Promise<void> {
+    const dsn = request.dsn;
+    const notifyOf = (address: string): RecipientDsn => dsn?.recipients.get(address) ?? {};
+    const failed = outcomes.filter((o) => o.status === 'failed');
+    const reports: DsnRecipientReport[] = [];
+    if (request.bounceFailures && failed.length > 0 && failed.length < outcomes.length) {
+      for (const f of failed) {
+        if (f.status !== 'failed' || !wantsReport(notifyOf(f.address).notify, 'failed')) continue;
+        reports.push({
+          address: f.address,
+          action: 'failed',
+          status: f.reason === 'overQuota' ? '5.2.2' : f.reason === 'rejected' ? '5.7.1' : '5.0.0',
+          diagnostic: f.message,
+          diagnosticType: 'x-local',
+          ...orcptOf(notifyOf(f.address)),
+        });
+      }
+    }
+    for (const o of outcomes) {
+      if (o.status !== 'delivered' || !wantsReport(notifyOf(o.address).notify, 'delivered')) continue;
+      reports.push({ address: o.address, action: 'delivered', status: '2.0.0', ...orcptOf(notifyOf(o.address)) });
+    }
+    if (reports.length === 0) return;
+    const full = dsn?.ret === 'FULL' && reports.some((r) => r.action === 'failed') && !request.requireTls;
+    await this.report(request.from, reports, await original(full), receivedAt, {
+      ...(full ? { ret: 'FULL' } : {}),
+      ...(dsn?.envid !== undefined ? { envid: dsn.envid } : {}),
+    });
   }
 
   async submit(request: SubmitRequest): Promise<DeliveryResult> {
@@ -260,26 +311,18 @@ export class StoreDeliveryService implements DeliveryService {
   }
 
   /**
-   * Sends a DSN for `failed` to `sender` (nothing for the null sender: bounces never bounce). Used for
-   * partial local failures here and for final remote failures by the outbound worker.
+   * Sends a DSN about `recipients` to `sender` (nothing for the null sender: bounces never bounce).
+   * Used for local outcomes here and for the outbound worker's failures, delays and relays.
    */
-  async bounce(sender: string, failed: RecipientOutcome[] | FailedRecipient[], original: Buffer, arrivalDate: Date): Promise<void> {
-    if (sender === '') return;
-    const list: FailedRecipient[] = failed.map((f) =>
-      'diagnostic' in f
-        ? f
-        : {
-            address: f.address,
-            status: f.status === 'failed' && f.reason === 'overQuota' ? '5.2.2' : f.status === 'failed' && f.reason === 'rejected' ? '5.7.1' : '5.0.0',
-            diagnostic: f.status === 'failed' ? f.message : 'failed',
-            diagnosticType: 'x-local',
-          },
-    );
+  async report(sender: string, recipients: DsnRecipientReport[], original: Buffer, arrivalDate: Date, context: ReportContext = {}): Promise<void> {
+    if (sender === '' || recipients.length === 0) return;
     const dsn = buildDsn({
       reportingHost: this.options.hostname,
       originalSender: sender,
-      failed: list,
+      recipients,
       original,
+      ...(context.ret ? { ret: context.ret } : {}),
+      ...(context.envid !== undefined ? { envid: context.envid } : {}),
       arrivalDate,
       now: this.now(),
     });
@@ -300,7 +343,7 @@ export class StoreDeliveryService implements DeliveryService {
       bytes: dsn,
       trace: { helo: this.options.hostname, peerAddress: '127.0.0.1', protocol: 'LOCAL', by: this.options.hostname },
     });
-    this.options.logger.info({ id: result.id, to: sender, failed: list.length }, 'DSN sent');
+    this.options.logger.info({ id: result.id, to: sender, recipients: recipients.length, action: recipients[0]!.action }, 'DSN sent');
   }
 }
 

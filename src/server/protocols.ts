@@ -96,6 +96,8 @@ export const deliveryResource = sharedResource<DeliveryCore>(
       logger: ctx.logger,
       hostname: ctx.config.smtp[0]?.helloName ?? 'localhost',
       ...(ctx.config.settings.postmaster ? { postmaster: ctx.config.settings.postmaster } : {}),
+      ...(ctx.config.settings.vacationResendAfterMs !== undefined ? { vacation: { resendAfterMs: ctx.config.settings.vacationResendAfterMs } } : {}),
+      ...(ctx.config.settings.smarthost ? { outbound: { smarthost: ctx.config.settings.smarthost } } : {}),
     });
     core.worker.start();
     return core;

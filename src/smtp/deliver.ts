@@ -59,6 +59,10 @@ export async function deliverTransaction(s: SmtpSession, tx: Transaction, bytes:
         by: s.config.helloName,
       },
       smtputf8: tx.smtputf8,
+      ...(tx.ret || tx.envid !== undefined || tx.recipientDsn.size > 0
+        ? { dsn: { ...(tx.ret ? { ret: tx.ret } : {}), ...(tx.envid !== undefined ? { envid: tx.envid } : {}), recipients: tx.recipientDsn } }
+        : {}),
+      ...(tx.requireTls ? { requireTls: true } : {}),
       // SMTP answers once for all and reports partial failures by DSN; LMTP tells the client (the
       // MTA, which then bounces or retries) about each recipient itself.
       bounceFailures: !s.lmtp,

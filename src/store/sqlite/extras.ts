@@ -5,6 +5,7 @@ import type {
   ClaimRequest,
   DeliveryAttempt,
   EnqueueInput,
+  EnvelopeOptions,
   JsonValue,
   OutboundItem,
   OutboundRecipient,
@@ -157,6 +158,7 @@ interface OutboundRow {
   lease_owner: string | null;
   lease_until: number | null;
   meta: string;
+  envelope: string;
 }
 
 function toItem(r: OutboundRow): OutboundItem {
@@ -175,6 +177,7 @@ function toItem(r: OutboundRow): OutboundItem {
     leaseOwner: r.lease_owner,
     leaseUntil: r.lease_until === null ? null : new Date(r.lease_until),
     meta: JSON.parse(r.meta) as JsonValue,
+    envelope: JSON.parse(r.envelope) as EnvelopeOptions,
   };
 }
 
@@ -182,13 +185,25 @@ export async function enqueueOutbound(ctx: Ctx, input: EnqueueInput): Promise<Ou
   if (!input.recipients.length) throw new InvalidArgumentError('an outbound message needs recipients');
   const blob = await storeBlob(ctx.blobs, input.bytes);
   const size = Buffer.isBuffer(input.bytes) ? input.bytes.length : input.bytes.size;
-  const recipients: OutboundRecipient[] = input.recipients.map((address) => ({ address, status: 'pending', lastResponse: null }));
+  const recipients: OutboundRecipient[] = input.recipients.map((r) =>
+    typeof r === 'string' ? { address: r, status: 'pending', lastResponse: null } : { ...r, status: 'pending', lastResponse: null },
+  );
   const now = Date.now();
   const row = sql(ctx, 
-      `INSERT INTO outbound (account, sender, recipients, blob, size, created_at, next_attempt_at, status, meta)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?) RETURNING *`,
+      `INSERT INTO outbound (account, sender, recipients, blob, size, created_at, next_attempt_at, status, meta, envelope)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?) RETURNING *`,
     )
-    .get(input.account ?? null, input.sender, JSON.stringify(recipients), blob, size, now, (input.nextAttemptAt ?? new Date(now)).getTime(), JSON.stringify(input.meta ?? null)) as OutboundRow;
+    .get(
+      input.account ?? null,
+      input.sender,
+      JSON.stringify(recipients),
+      blob,
+      size,
+      now,
+      (input.nextAttemptAt ?? new Date(now)).getTime(),
+      JSON.stringify(input.meta ?? null),
+      JSON.stringify(input.envelope ?? {}),
+    ) as OutboundRow;
   return toItem(row);
 }
 
@@ -218,6 +233,7 @@ export function recordDeliveryAttempt(ctx: Ctx, id: string, owner: string, attem
       const rcpt = recipients.find((x) => x.address === r.address && x.status === 'pending');
       if (!rcpt) continue;
       rcpt.lastResponse = r.response ?? null;
+      if (r.delayReported) rcpt.delayReported = true;
       if (r.outcome === 'delivered') rcpt.status = 'delivered';
       else if (r.outcome === 'failed') rcpt.status = 'failed';
     }
