@@ -14,10 +14,9 @@ const STORE = 'Tessera keeps mail, users and state in its own store (tessera.pro
 const NOT_SERVED: ReadonlyMap<string, string> = new Map([
   ['webadmin.properties', 'the WebAdmin HTTP API is not served; administer with the `tessera` command (user, domain, sessions)'],
   ['managesieveserver.xml', 'ManageSieve is not served; JMAP VacationResponse covers vacation replies'],
-  ['mailetcontainer.xml', 'mailets are not run (only <context><postmaster> is read): mail goes through Tessera\'s fixed pipeline (local delivery, vacation replies, DSNs, direct MX delivery for authenticated senders)'],
+  ['mailetcontainer.xml', 'mailets are not run (only <context><postmaster> and DKIMSign mailets are read): mail goes through Tessera\'s fixed pipeline (local delivery, vacation replies, DSNs, direct MX delivery for authenticated senders)'],
   ['recipientrewritetable.xml', 'recipient rewriting (aliases, forwards, domain mappings) is not applied'],
   ['mailrepositorystore.xml', 'James mail repositories (error, relay-denied…) are not kept; refused mail is refused in the SMTP dialogue or bounced'],
-  ['dnsservice.xml', 'the system resolver is used for MX lookups'],
   ['listeners.xml', 'James mailbox listeners (extensions) are not run'],
   ['extensions.properties', 'James extensions (Guice modules) are not loaded'],
   ['healthcheck.properties', 'James health checks are not run'],

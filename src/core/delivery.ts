@@ -4,6 +4,7 @@
 // neutral module, never src/delivery itself.
 import type { Principal } from '../auth/types.js';
 import type { JsonValue, SpooledMessage } from '../store/types.js';
+import type { MessageEdit } from './mail-auth.js';
 
 /** Where a recipient address leads. */
 export type RecipientRoute =
@@ -57,6 +58,10 @@ export interface DeliveryRequest {
   bounceFailures?: boolean;
   /** Stored on the outbound queue item (JMAP: identityId, emailId, onSuccess actions…). */
   meta?: JsonValue;
+  /** Inbound authentication's changes to every copy (our Authentication-Results, forged ones cut). */
+  edit?: MessageEdit;
+  /** DMARC quarantine: local copies go to the recipient's Junk mailbox. */
+  quarantine?: boolean;
 }
 
 export type RecipientOutcome =

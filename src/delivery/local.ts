@@ -7,13 +7,16 @@ import type { RecipientOutcome } from '../core/delivery.js';
 export class LocalDelivery {
   /** account → INBOX id. Mailbox ids are stable across renames, and INBOX cannot be deleted. */
   private readonly inboxes = new Map<string, string>();
+  /** account → Junk id (a Junk mailbox can be deleted: then quarantined mail goes to INBOX). */
+  private readonly junk = new Map<string, string>();
 
   constructor(private readonly store: AccountStore & MailboxStore & MessageWriter) {}
 
-  async deliver(user: string, address: string, bytes: Buffer | SpooledMessage, receivedAt: Date): Promise<RecipientOutcome> {
+  /** Appends to the user's INBOX, or with `quarantine` to their Junk mailbox (INBOX when they have none). */
+  async deliver(user: string, address: string, bytes: Buffer | SpooledMessage, receivedAt: Date, quarantine = false): Promise<RecipientOutcome> {
     try {
-      const inbox = await this.inboxOf(user);
-      await this.store.append(user, { mailboxIds: [inbox], bytes, receivedAt }, { delivery: true });
+      const target = (quarantine ? await this.junkOf(user) : undefined) ?? (await this.inboxOf(user));
+      await this.store.append(user, { mailboxIds: [target], bytes, receivedAt }, { delivery: true });
       return { address, status: 'delivered' };
     } catch (err) {
       if (err instanceof OverQuotaError) {
@@ -22,10 +25,20 @@ export class LocalDelivery {
       if (err instanceof StoreUnavailableError) {
         return { address, status: 'failed', reason: 'temporary', message: err.message };
       }
-      // The INBOX may have vanished with a deleted account: forget it and let the sender retry.
+      // The INBOX (or Junk) may have vanished with a deleted account: forget it and let the sender retry.
       this.inboxes.delete(user);
+      this.junk.delete(user);
       throw err;
     }
+  }
+
+  private async junkOf(user: string): Promise<string | undefined> {
+    const known = this.junk.get(user);
+    if (known) return known;
+    await this.store.ensureAccount(user);
+    const junk = await this.store.findMailboxByRole(user, 'junk');
+    if (junk) this.junk.set(user, junk.id);
+    return junk?.id;
   }
 
   private async inboxOf(user: string): Promise<string> {

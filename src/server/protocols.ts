@@ -32,6 +32,7 @@ import { providerChecks, queueCheck, storeCheck, usersCheck } from './health-che
 import { operatorRoutes } from './operator-routes.js';
 import { startProcessMetrics } from './process-metrics.js';
 import type { SmtpServerConfig } from '../config/types.js';
+import { mailAuthResource } from './mail-auth.js';
 
 export const eventBusResource = sharedResource<EventBus>(
   'event bus',
@@ -92,6 +93,7 @@ export const deliveryResource = sharedResource<DeliveryCore>(
       logger: ctx.logger,
       hostname: ctx.config.smtp[0]?.helloName ?? 'localhost',
       ...(ctx.config.settings.postmaster ? { postmaster: ctx.config.settings.postmaster } : {}),
+      signer: (await ctx.use(mailAuthResource)).signer,
     });
     core.worker.start();
     return core;
@@ -224,6 +226,7 @@ function smtpAdapterFactory(configs: (ctx: ServerContext) => SmtpServerConfig[],
         logger: ctx.logger,
         sessions: await ctx.use(sessionsResource),
         spoolDir: join(ctx.dataDir, 'spool', spool),
+        ...(spool === 'smtp' ? { mailAuth: (await ctx.use(mailAuthResource)).inbound } : {}),
       },
       enabled,
     );
