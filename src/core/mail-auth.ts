@@ -33,4 +33,9 @@ export type InboundVerdict =
 export interface InboundAuthenticator {
   /** Never throws for anything the message or DNS does: failures become temperror/permerror results. */
   check(message: InboundMessage): Promise<InboundVerdict>;
+  /**
+   * For mail that is not verified (authenticated or trusted clients): only the cut of header fields
+   * forging our Authentication-Results, so no client can plant our verdict in a local mailbox.
+   */
+  stripForged(bytes: Buffer | SpooledMessage): Promise<MessageEdit>;
 }

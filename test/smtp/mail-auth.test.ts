@@ -165,11 +165,12 @@ describe('inbound authentication on the MX', () => {
     assert.match(ar, /dkim=pass[^;]*header\.i=@origin\.test/);
   });
 
-  test('authenticated submission on the same listener is not judged as MX mail', async () => {
+  test('authenticated submission on the same listener is not judged as MX mail, but cannot forge our results', async () => {
     const t = nodemailer.createTransport({ host: '127.0.0.1', port: mx.port, secure: false, tls: { rejectUnauthorized: false }, auth: { user: ALICE, pass: USERS[ALICE]! } });
-    await t.sendMail({ from: ALICE, to: BOB, subject: 'internal note', text: 'x' });
+    await t.sendMail({ envelope: { from: ALICE, to: [BOB] }, raw: raw(ALICE, 'internal note', `Authentication-Results: ${AUTHSERV}; dmarc=pass (planted)\r\n`) });
     const mail = await waitFor('inbox copy', async () => (await inboxMessages(mx.store, BOB)).find((m) => m.includes('internal note')));
     assert.doesNotMatch(mail, /^Authentication-Results:/m);
+    assert.doesNotMatch(mail, /planted/);
   });
 });
 

@@ -10,6 +10,7 @@ import { authenticate, type AuthenticateResult, type DNSResolver } from 'mailaut
 import type { DmarcEnforcement } from '../../config/types.js';
 import type { InboundAuthenticator, InboundMessage, InboundVerdict, MessageEdit } from '../../core/mail-auth.js';
 import type { Logger } from '../../log/logger.js';
+import type { SpooledMessage } from '../../store/types.js';
 import { HEAD_LIMIT, messageInput, readHead, type MessageHead } from './message-head.js';
 
 export interface InboundVerifierOptions {
@@ -80,6 +81,10 @@ export class InboundVerifier implements InboundAuthenticator {
       return { action: 'reject', code: 550, status: '5.7.1', text: `Unauthenticated mail from ${domain} is refused by the DMARC policy of that domain`, edit };
     }
     return { action: policy === 'quarantine' ? 'quarantine' : 'deliver', edit };
+  }
+
+  async stripForged(bytes: Buffer | SpooledMessage): Promise<MessageEdit> {
+    return { prepend: '', omit: this.forgedResults(await readHead(bytes)) };
   }
 
   /** What a DMARC failure makes us do: the domain's policy, sampled by pct=, capped by the operator. */
