@@ -19,6 +19,7 @@ import { StartupError } from '../server/errors.js';
 import { ListenerTlsError } from '../net/index.js';
 import { tesseraVersion } from '../server/version.js';
 import { domainCommand } from './commands/domain.js';
+import { dkimCommand } from './commands/dkim.js';
 import { createHelpCommand, generalHelp } from './commands/help.js';
 import { mailboxExportCommand } from './commands/mailbox-export.js';
 import { mailboxImportCommand } from './commands/mailbox-import.js';
@@ -34,6 +35,7 @@ export const COMMANDS: readonly CliCommand[] = [
   serveCommand,
   userCommand,
   domainCommand,
+  dkimCommand,
   mailboxImportCommand,
   mailboxExportCommand,
   sessionsCommand,

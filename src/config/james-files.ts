@@ -11,10 +11,9 @@ const STORE = 'Tessera keeps mail, users and state in its own store (tessera.pro
 
 /** James configuration files Tessera knowingly does not serve, with what takes their place. */
 const NOT_SERVED: ReadonlyMap<string, string> = new Map([
-  ['mailetcontainer.xml', 'mailets are not run (only <context><postmaster> and RemoteDelivery\'s gateway settings are read): mail goes through Tessera\'s fixed pipeline (local delivery, vacation replies, DSNs, MX or gateway delivery for authenticated senders)'],
+  ['mailetcontainer.xml', 'mailets are not run (only <context><postmaster>, RemoteDelivery\'s gateway settings and DKIMSign mailets are read): mail goes through Tessera\'s fixed pipeline (local delivery, Sieve, vacation replies, DSNs, MX or gateway delivery for authenticated senders)'],
   ['recipientrewritetable.xml', 'recipient rewriting (aliases, forwards, domain mappings) is not applied'],
   ['mailrepositorystore.xml', 'James mail repositories (error, relay-denied…) are not kept; refused mail is refused in the SMTP dialogue or bounced'],
-  ['dnsservice.xml', 'the system resolver is used for MX lookups'],
   ['listeners.xml', 'James mailbox listeners (extensions) are not run'],
   ['extensions.properties', 'James extensions (Guice modules) are not loaded'],
   ['healthcheck.properties', 'James health checks are not run'],

@@ -11,6 +11,8 @@ import { notServedWarnings } from './james-files.js';
 import { ConfigError } from './errors.js';
 import { loadJmapFile } from './jmap.js';
 import { loadMailetContainerFile } from './mailetcontainer.js';
+import { loadDnsServiceFile } from './dnsservice.js';
+import type { MailAuthSettings } from './mailauth.js';
 import { loadImapFile, loadLmtpFile, loadManageSieveFile, loadPop3File, loadSmtpFile } from './listener-file.js';
 import { loadSettingsFile } from './settings.js';
 import { controlHttpActive } from './control.js';
@@ -43,6 +45,7 @@ const CONF_FILES = {
   domains: 'domainlist.xml',
   settings: 'tessera.properties',
   mailet: 'mailetcontainer.xml',
+  dns: 'dnsservice.xml',
 } as const;
 
 interface ConfReader {
@@ -78,14 +81,17 @@ async function openConfDir(confDir: string): Promise<ConfReader> {
   return conf;
 }
 
-async function readSettings(conf: ConfReader, env: NodeJS.ProcessEnv): Promise<SettingsConfig> {
+/** tessera.properties' mail authentication keys ride along until loadConfig completes them. */
+type SettingsRead = SettingsConfig & { mailAuth: MailAuthSettings };
+
+async function readSettings(conf: ConfReader, env: NodeJS.ProcessEnv): Promise<SettingsRead> {
   const settingsCtx = conf.ctx(CONF_FILES.settings);
-  const { settings, control, authThrottle, readPolicy } = loadSettingsFile(settingsCtx, await readOptionalFile(settingsCtx), env);
+  const { settings, control, authThrottle, mailAuth, readPolicy } = loadSettingsFile(settingsCtx, await readOptionalFile(settingsCtx), env);
   conf.policy = readPolicy;
-  return { confDir: conf.dir, settings, control, authThrottle };
+  return { confDir: conf.dir, settings, control, authThrottle, mailAuth };
 }
 
-async function readDirectory(conf: ConfReader, env: NodeJS.ProcessEnv): Promise<DirectoryConfig> {
+async function readDirectory(conf: ConfReader, env: NodeJS.ProcessEnv): Promise<DirectoryConfig & { mailAuth: MailAuthSettings }> {
   const settings = await readSettings(conf, env);
   const domainsCtx = conf.ctx(CONF_FILES.domains);
   const domains = loadDomainsFile(domainsCtx, await readOptionalFile(domainsCtx));
@@ -124,14 +130,16 @@ export async function loadWebAdminConfig(confDir: string): Promise<{ config: Web
 export async function loadConfig(confDir: string, options?: { env?: NodeJS.ProcessEnv }): Promise<LoadedConfig> {
   const env = options?.env ?? process.env;
   const conf = await openConfDir(confDir);
-  const { settings, control, authThrottle, users, domains } = await readDirectory(conf, env);
+  const { settings, control, authThrottle, users, domains, mailAuth: mailAuthSettings } = await readDirectory(conf, env);
   const settingsCtx = conf.ctx(CONF_FILES.settings);
   // tessera.properties `postmaster` wins over James' <postmaster> (both name the same thing).
   const mailetCtx = conf.ctx(CONF_FILES.mailet);
-  const mailetSettings = loadMailetContainerFile(mailetCtx, await readOptionalFile(mailetCtx), domains.defaultDomain);
-  const jamesPostmaster = mailetSettings.postmaster;
+  const mailet = await loadMailetContainerFile(mailetCtx, await readOptionalFile(mailetCtx), domains.defaultDomain);
+  const jamesPostmaster = mailet.postmaster;
+  const dnsCtx = conf.ctx(CONF_FILES.dns);
+  const mailAuth = { ...mailAuthSettings, dkimMailetKeys: mailet.dkimKeys, dns: loadDnsServiceFile(dnsCtx, await readOptionalFile(dnsCtx)) };
+  if (mailet.smarthost) settings.smarthost = mailet.smarthost;
   if (settings.postmaster === undefined && jamesPostmaster !== undefined) settings.postmaster = jamesPostmaster;
-  if (mailetSettings.smarthost) settings.smarthost = mailetSettings.smarthost;
   // As in James, a postmaster without a domain is in the default domain.
   if (settings.postmaster !== undefined && !settings.postmaster.includes('@')) settings.postmaster = `${settings.postmaster}@${domains.defaultDomain}`;
 
@@ -176,12 +184,12 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
   if (webadmin.enabled) uses.push({ address: webadmin.bind, file: webadminCtx.display, key: 'port' });
   if (controlHttpActive({ control, jmap, imap, smtp, pop3, managesieve })) uses.push({ address: control.http.bind, file: settingsCtx.display, key: 'control.http.bind' });
   checkDuplicateBinds(uses);
-  // mailetcontainer.xml is read for <postmaster> and the RemoteDelivery gateway only, so it is still named as not served (its mailets).
+  // mailetcontainer.xml is read for <postmaster>, the RemoteDelivery gateway and DKIMSign only, so it is still named as not served (its other mailets).
   const served = Object.values(CONF_FILES).filter((f) => f !== CONF_FILES.mailet);
   conf.warnings.push(...(await notServedWarnings(conf.dir, served)));
 
   return {
-    config: { confDir: conf.dir, settings, control, authThrottle, imap, smtp, lmtp, pop3, managesieve, jmap, webadmin, users, domains },
+    config: { confDir: conf.dir, settings, control, authThrottle, imap, smtp, lmtp, pop3, managesieve, jmap, webadmin, users, domains, mailAuth },
     warnings: conf.warnings,
     notices: conf.notices,
   };

@@ -7,6 +7,7 @@ import { ConfigError } from './errors.js';
 import { PropertiesReader } from './properties.js';
 import { readControlSettings } from './control.js';
 import { readAuthThrottle } from './throttle.js';
+import { readMailAuthSettings, type MailAuthSettings } from './mailauth.js';
 import type { AuthThrottleConfig, ControlConfig, LogLevel, TesseraSettings } from './types.js';
 import { InvalidValue, parseBoolean, parseEnum, parseInteger, parseJamesDuration, parsePort, parseSize, parseUrl } from './values.js';
 
@@ -24,7 +25,13 @@ export function loadSettingsFile(
   ctx: FileContext,
   text: string | undefined,
   env: NodeJS.ProcessEnv,
-): { settings: TesseraSettings; control: ControlConfig; authThrottle: Partial<AuthThrottleConfig>; readPolicy: ReadPolicy } {
+): {
+  settings: TesseraSettings;
+  control: ControlConfig;
+  authThrottle: Partial<AuthThrottleConfig>;
+  mailAuth: MailAuthSettings;
+  readPolicy: ReadPolicy;
+} {
   const props = new PropertiesReader(ctx, text ?? '');
   // Relative to the working directory, like any path given on a command line.
   const dataDirRaw = env['TESSERA_DATA_DIR'] || props.get('data.dir')?.raw || DEFAULT_DATA_DIR;
@@ -79,6 +86,7 @@ export function loadSettingsFile(
   const ldapCacheTtlMs = props.parse('ldap.cacheTtl', (raw) => parseJamesDuration(raw, 's'));
   const control = readControlSettings(props);
   const authThrottle = readAuthThrottle(props);
+  const mailAuth = readMailAuthSettings(props);
   const readPolicy: ReadPolicy = { oidcRequireAudience: props.parse('auth.oidc.requireAudience', parseBoolean) ?? true };
   const sieve = readSieveQuota(props);
   props.warnUnused(new Map());
@@ -98,6 +106,7 @@ export function loadSettingsFile(
     },
     control,
     authThrottle,
+    mailAuth,
     readPolicy,
   };
 }

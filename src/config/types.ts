@@ -346,6 +346,52 @@ export interface AuthThrottleConfig {
   ipv6Prefix: number;
 }
 
+/** dnsservice.xml: where SPF, DKIM, DMARC and ARC lookups go (see dnsservice.ts). */
+export interface DnsConfig {
+  /** node:dns `setServers` entries (IP, or IP:port); empty = the system's only. */
+  servers: string[];
+  /** Also ask the system's resolvers (James' `<autodiscover>`), after `servers`. */
+  useSystem: boolean;
+}
+
+/**
+ * What a DMARC policy of the sender's domain makes us do with a failing message: `policy` follows it
+ * (reject → 550, quarantine → Junk), `quarantine` never rejects (reject becomes quarantine), `none`
+ * only records the result in Authentication-Results.
+ */
+export type DmarcEnforcement = 'policy' | 'quarantine' | 'none';
+
+/** A DKIM signing key named by James' DKIMSign mailet (mailetcontainer.xml). */
+export interface DkimMailetKey {
+  /** d= and s= of the mailet's signatureTemplate. */
+  domain: string;
+  selector: string;
+  /** h= of the signatureTemplate: the header fields to sign (undefined = Tessera's list). */
+  headers?: string[];
+  /** PEM text of the private key (inline <privateKey>, or the file <privateKeyFilepath> names). */
+  pem: string;
+  passphrase?: string;
+  /** Where it was configured, for start-up errors: file and key. */
+  file: string;
+  key: string;
+}
+
+/** Mail authentication (tessera.properties `mailauth.*`, `dkim.*`, `dmarc.*`; dnsservice.xml; DKIMSign). */
+export interface MailAuthConfig {
+  /** RFC 8601 authserv-id of our Authentication-Results (default: the first SMTP listener's helloName). */
+  authservId?: string;
+  /** Verify SPF, DKIM, DMARC and ARC on mail from unauthenticated, unauthorized clients (default true). */
+  inbound: boolean;
+  dmarcEnforcement: DmarcEnforcement;
+  /** Only these selectors of the data directory's keys sign (undefined = every key found). */
+  dkimSelectors?: string[];
+  /** Header fields signed with the data directory's keys (undefined = mailauth's default list). */
+  dkimHeaders?: string[];
+  /** Keys of James' DKIMSign mailets. */
+  dkimMailetKeys: DkimMailetKey[];
+  dns: DnsConfig;
+}
+
 /** tessera.properties `control.http.*` (see control.ts). */
 export interface ControlConfig {
   http: {
@@ -389,4 +435,5 @@ export interface TesseraConfig {
   webadmin: WebAdminConfig;
   users: UsersRepositoryConfig;
   domains: DomainListConfig;
+  mailAuth: MailAuthConfig;
 }

@@ -14,6 +14,7 @@ export interface DsnRequest {
   /** By the recipient's route address, exactly; recipients without parameters are absent. */
   recipients: ReadonlyMap<string, RecipientDsn>;
 }
+import type { MessageEdit } from './mail-auth.js';
 
 /** Where a recipient address leads. */
 export type RecipientRoute =
@@ -71,6 +72,10 @@ export interface DeliveryRequest {
   bounceFailures?: boolean;
   /** Stored on the outbound queue item (JMAP: identityId, emailId, onSuccess actions…). */
   meta?: JsonValue;
+  /** Inbound authentication's changes to every copy (our Authentication-Results, forged ones cut). */
+  edit?: MessageEdit;
+  /** DMARC quarantine: local copies go to the recipient's Junk mailbox. */
+  quarantine?: boolean;
 }
 
 export type RecipientOutcome =

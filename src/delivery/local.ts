@@ -14,13 +14,19 @@ export interface Placement {
 export class LocalDelivery {
   /** account → INBOX id. Mailbox ids are stable across renames, and INBOX cannot be deleted. */
   private readonly inboxes = new Map<string, string>();
+  /** account → Junk id (a Junk mailbox can be deleted: then quarantined mail goes to INBOX). */
+  private readonly junk = new Map<string, string>();
 
   constructor(private readonly store: AccountStore & MailboxStore & MessageWriter) {}
 
-  /** Appends to INBOX, or to `placements` when given (one append per distinct set of flags). */
-  async deliver(user: string, address: string, bytes: Buffer | SpooledMessage, receivedAt: Date, placements?: Placement[]): Promise<RecipientOutcome> {
+  /**
+   * Appends to INBOX — or with `quarantine` (DMARC) to the Junk mailbox, INBOX when there is none —
+   * or to `placements` when a Sieve script chose them (one append per distinct set of flags).
+   */
+  async deliver(user: string, address: string, bytes: Buffer | SpooledMessage, receivedAt: Date, placements?: Placement[], quarantine = false): Promise<RecipientOutcome> {
     try {
-      const targets = placements ?? [{ mailboxIds: [await this.inboxOf(user)], flags: [] }];
+      const keep = async (): Promise<string> => (quarantine ? await this.junkOf(user) : undefined) ?? (await this.inboxOf(user));
+      const targets = placements ?? [{ mailboxIds: [await keep()], flags: [] }];
       for (const p of targets) {
         await this.store.append(user, { mailboxIds: p.mailboxIds, bytes, receivedAt, ...(p.flags.length > 0 ? { flags: p.flags } : {}) }, { delivery: true });
       }
@@ -32,10 +38,20 @@ export class LocalDelivery {
       if (err instanceof StoreUnavailableError) {
         return { address, status: 'failed', reason: 'temporary', message: err.message };
       }
-      // The INBOX may have vanished with a deleted account: forget it and let the sender retry.
+      // The INBOX (or Junk) may have vanished with a deleted account: forget it and let the sender retry.
       this.inboxes.delete(user);
+      this.junk.delete(user);
       throw err;
     }
+  }
+
+  private async junkOf(user: string): Promise<string | undefined> {
+    const known = this.junk.get(user);
+    if (known) return known;
+    await this.store.ensureAccount(user);
+    const junk = await this.store.findMailboxByRole(user, 'junk');
+    if (junk) this.junk.set(user, junk.id);
+    return junk?.id;
   }
 
   async inboxOf(user: string): Promise<string> {

@@ -5,7 +5,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { DomainList, UsersRepository } from '../auth/users/types.js';
 import type { Logger } from '../log/logger.js';
 import type { AccountStore, MailboxStore, MessageWriter, OutboundQueue, SettingsStore, SpooledMessage } from '../store/types.js';
-import { spoolWithPrefix } from '../store/index.js';
+import { keptParts, spoolWithPrefix } from '../store/index.js';
+import type { DkimSigner } from './authentication/signer.js';
 import { LocalDelivery } from './local.js';
 import { receivedHeader } from './received.js';
 import { RecipientRouter } from './router.js';
@@ -64,6 +65,11 @@ export interface StoreDeliveryOptions {
    * off (every copy goes to INBOX). redirectsPerHour bounds each user's Sieve redirects.
    */
   sieve?: { redirectsPerHour?: number } | false;
+  /**
+   * DKIM signing of mail leaving for other domains, done here — before the queue — so a queued
+   * message is sent as signed whatever becomes of it (retries, DSNs quoting it).
+   */
+  signer?: DkimSigner;
 }
 
 /** A local copy stored, with what its recipient's script asked to do once every copy is stored. */
@@ -120,8 +126,13 @@ export class StoreDeliveryService implements DeliveryService {
     // A spooled message is never read whole here: copies with our lines in front are spooled files
     // too, and DSNs and auto-replies look only at the original's header block.
     const spooled = Buffer.isBuffer(message) ? undefined : message;
+    // Inbound authentication's edit applies to every copy: its Authentication-Results in front, forged ones cut.
+    const omit = request.edit?.omit ?? [];
+    const authResults = Buffer.from(request.edit?.prepend ?? '', 'utf8');
     const withPrefix = (prefix: Buffer): Promise<Buffer | SpooledMessage> =>
-      spooled ? spoolWithPrefix(prefix, spooled) : Promise.resolve(Buffer.concat([prefix, message as Buffer]));
+      spooled
+        ? spoolWithPrefix(prefix, spooled, omit)
+        : Promise.resolve(Buffer.concat([prefix, ...(omit.length === 0 ? [message as Buffer] : keptParts(message as Buffer, 0, omit))]));
     let head: Promise<Buffer> | undefined;
     const original = (): Promise<Buffer> => (head ??= spooled ? spooled.head(HEADER_READ_LIMIT) : Promise.resolve(message as Buffer));
     const outcomes: RecipientOutcome[] = [];
@@ -129,7 +140,8 @@ export class StoreDeliveryService implements DeliveryService {
     const remote = request.recipients.filter((r) => r.kind === 'remote');
     let queueId: string | undefined;
     if (remote.length > 0) {
-      const queued = await withPrefix(header);
+      const signatures = (await this.options.signer?.sign(message)) ?? '';
+      const queued = await withPrefix(Buffer.concat([Buffer.from(signatures, 'utf8'), authResults, header]));
       try {
         const item = await this.options.store.enqueueOutbound({
           account: request.principal?.user ?? null,
@@ -160,16 +172,16 @@ export class StoreDeliveryService implements DeliveryService {
     try {
       for (const r of request.recipients) {
         if (r.kind === 'local') {
-          localBytes ??= await withPrefix(Buffer.concat([Buffer.from(`Return-Path: <${request.from}>\r\n`, 'utf8'), header]));
+          localBytes ??= await withPrefix(Buffer.concat([Buffer.from(`Return-Path: <${request.from}>\r\n`, 'utf8'), authResults, header]));
           let decision: SieveDecision;
           if (this.sieve) {
             const bytes = localBytes;
             // Parsed once for all recipients, and only if one of them has a script.
             const headers = (): Promise<RawHeader[]> =>
               (localHeaders ??= (Buffer.isBuffer(bytes) ? Promise.resolve(bytes) : bytes.head(HEADER_READ_LIMIT)).then(parseOriginalHeaders));
-            decision = await this.sieve.deliver({ user: r.user, address: r.address, sender: request.from, bytes, headers, receivedAt });
+            decision = await this.sieve.deliver({ user: r.user, address: r.address, sender: request.from, bytes, headers, receivedAt, quarantine: request.quarantine === true });
           } else {
-            decision = { outcome: await this.local.deliver(r.user, r.address, localBytes, receivedAt), redirects: [], vacation: 'default' };
+            decision = { outcome: await this.local.deliver(r.user, r.address, localBytes, receivedAt, undefined, request.quarantine === true), redirects: [], vacation: 'default' };
           }
           const outcome = decision.outcome;
           outcomes.push(outcome);

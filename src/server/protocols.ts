@@ -36,6 +36,7 @@ import { createWebAdminServer, type SessionAdmin } from '../webadmin/index.js';
 import { tesseraVersion } from './version.js';
 import { startProcessMetrics } from './process-metrics.js';
 import type { SmtpServerConfig } from '../config/types.js';
+import { mailAuthResource } from './mail-auth.js';
 
 export const eventBusResource = sharedResource<EventBus>(
   'event bus',
@@ -98,6 +99,7 @@ export const deliveryResource = sharedResource<DeliveryCore>(
       ...(ctx.config.settings.postmaster ? { postmaster: ctx.config.settings.postmaster } : {}),
       ...(ctx.config.settings.vacationResendAfterMs !== undefined ? { vacation: { resendAfterMs: ctx.config.settings.vacationResendAfterMs } } : {}),
       ...(ctx.config.settings.smarthost ? { outbound: { smarthost: ctx.config.settings.smarthost } } : {}),
+      signer: (await ctx.use(mailAuthResource)).signer,
     });
     core.worker.start();
     return core;
@@ -230,6 +232,7 @@ function smtpAdapterFactory(configs: (ctx: ServerContext) => SmtpServerConfig[],
         logger: ctx.logger,
         sessions: await ctx.use(sessionsResource),
         spoolDir: join(ctx.dataDir, 'spool', spool),
+        ...(spool === 'smtp' ? { mailAuth: (await ctx.use(mailAuthResource)).inbound } : {}),
       },
       enabled,
     );

@@ -3,6 +3,7 @@
 // §4.2), each saying what became of that recipient's copy. Replies are sent only after the core
 // returns, i.e. after local copies are fsynced and remote ones durably queued.
 import type { DeliveryResult, RecipientOutcome } from '../core/delivery.js';
+import type { InboundVerdict } from '../core/mail-auth.js';
 import type { SpooledMessage } from '../store/types.js';
 import { reply, type SmtpReply } from './proto/reply.js';
 import type { SmtpSession, Transaction } from './session.js';
@@ -44,7 +45,7 @@ function perRecipient(tx: Transaction, result: DeliveryResult): SmtpReply[] {
 }
 
 /** The replies to the end of the message: one (SMTP) or one per recipient (LMTP). */
-export async function deliverTransaction(s: SmtpSession, tx: Transaction, bytes: SpooledMessage): Promise<SmtpReply[]> {
+export async function deliverTransaction(s: SmtpSession, tx: Transaction, bytes: SpooledMessage, verdict?: InboundVerdict): Promise<SmtpReply[]> {
   const answer = (r: SmtpReply): SmtpReply[] => (s.lmtp ? tx.recipients.map(() => r) : [r]);
   let result: DeliveryResult;
   try {
@@ -67,6 +68,7 @@ export async function deliverTransaction(s: SmtpSession, tx: Transaction, bytes:
       // MTA, which then bounces or retries) about each recipient itself.
       bounceFailures: !s.lmtp,
       principal: s.principal,
+      ...(verdict ? { edit: verdict.edit, quarantine: verdict.action === 'quarantine' } : {}),
     });
   } catch (err) {
     s.log.error({ err }, 'delivery failed');

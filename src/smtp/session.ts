@@ -27,6 +27,7 @@ import { COMMANDS } from './commands/index.js';
 import { handleSaslStep } from './commands/auth.js';
 import { deliverTransaction } from './deliver.js';
 import { HEADER_SCAN_LIMIT, refuseFromHeader } from './sender-rules.js';
+import { authenticateInbound } from './mail-auth.js';
 
 export interface Transaction {
   /** null = the null reverse-path `<>`. */
@@ -416,7 +417,12 @@ export class SmtpSession extends LineSession<SmtpReply> {
         this.refuseMessage(tx, refused);
         return;
       }
-      for (const r of await deliverTransaction(this, tx, spooled)) this.send(r, !this.lmtp && r.code >= 500);
+      const authenticated = await authenticateInbound(this, tx, spooled);
+      if ('refused' in authenticated) {
+        this.refuseMessage(tx, authenticated.refused);
+        return;
+      }
+      for (const r of await deliverTransaction(this, tx, spooled, authenticated.verdict)) this.send(r, !this.lmtp && r.code >= 500);
     } finally {
       await this.discard(message);
     }

@@ -16,7 +16,7 @@ const mailet = (postmaster: string): string =>
 
 /** Loads `files`; the one warning allowed is the file's own "mailets are not run" line. */
 async function loadMailet(files: Record<string, string | Buffer>): Promise<LoadedConfig> {
-  const loaded = await expectWarning(files, { file: 'mailetcontainer.xml', key: '(file)', includes: ['only <context><postmaster> and RemoteDelivery\'s gateway settings are read'] });
+  const loaded = await expectWarning(files, { file: 'mailetcontainer.xml', key: '(file)', includes: ['only <context><postmaster>, RemoteDelivery\'s gateway settings and DKIMSign mailets are read'] });
   assert.deepEqual(loaded.warnings.filter((w) => w.key !== '(file)'), []);
   return loaded;
 }

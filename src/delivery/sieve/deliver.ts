@@ -28,6 +28,8 @@ export interface SieveCopy {
   /** Header fields of `bytes`, read when the recipient has an active script. */
   headers: () => Promise<RawHeader[]>;
   receivedAt: Date;
+  /** DMARC quarantine: the implicit keep of a copy without a (working) script goes to Junk. */
+  quarantine?: boolean;
 }
 
 export interface SieveDecision {
@@ -68,7 +70,7 @@ export class SieveDelivery {
       now: copy.receivedAt,
     });
     if (run.kind !== 'actions') {
-      return { outcome: await local.deliver(copy.user, copy.address, copy.bytes, copy.receivedAt), redirects: [], vacation: 'default' };
+      return { outcome: await local.deliver(copy.user, copy.address, copy.bytes, copy.receivedAt, undefined, copy.quarantine === true), redirects: [], vacation: 'default' };
     }
     const actions = run.result.actions;
     const reject = actions.find((a): a is Extract<SieveAction, { type: 'reject' }> => a.type === 'reject');
