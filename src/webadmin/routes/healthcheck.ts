@@ -8,17 +8,18 @@ import { notFound, type Schema, type WebAdminRoute } from '../types.js';
 
 const TAG = 'Healthcheck';
 
+const STATUS: Schema = { type: 'string', enum: ['healthy', 'degraded', 'unhealthy'] };
 const COMPONENT: Schema = {
   type: 'object',
   required: ['componentName', 'escapedComponentName', 'status'],
   properties: {
     componentName: { type: 'string' },
     escapedComponentName: { type: 'string' },
-    status: { type: 'string', enum: ['healthy', 'degraded', 'unhealthy'] },
+    status: STATUS,
     cause: { type: ['string', 'null'] },
   },
 };
-const REPORT: Schema = { type: 'object', required: ['status', 'checks'], properties: { status: COMPONENT['properties']!['status' as never] as Schema, checks: { type: 'array', items: COMPONENT } } };
+const REPORT: Schema = { type: 'object', required: ['status', 'checks'], properties: { status: STATUS, checks: { type: 'array', items: COMPONENT } } };
 
 const json = (r: HealthReport): JsonValue => ({ status: r.status, checks: r.checks.map((c) => ({ ...c })) });
 
