@@ -15,6 +15,7 @@ import type { OutboundQueue } from './outbound.js';
 import type { QuotaLimits, QuotaStore } from './quota.js';
 import type { SearchStore } from './search.js';
 import type { SettingsStore } from './settings.js';
+import type { AclStore } from './acl.js';
 
 export interface MailStore
   extends AccountStore,
@@ -29,6 +30,7 @@ export interface MailStore
     OutboundQueue,
     RevocationStore,
     PushSubscriptionStore,
+    AclStore,
     StoreMaintenance {
   /** Waits for in-flight writes, closes the database. */
   close(): Promise<void>;

@@ -2,7 +2,7 @@
 // and of its last change; destroyed objects leave a tombstone. JMAP /changes and IMAP VANISHED are
 // answered from those, and tombstones older than the retention period are purged (the purge
 // horizon is recorded so an older state gets cannotCalculateChanges, never a wrong answer).
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** Fills what a version-2 database has and a version-1 one lacks (tables come from SCHEMA). */
 export const MIGRATE_TO_2 = `
@@ -44,6 +44,12 @@ INSERT INTO mailbox_count (mailbox_id, total, unseen, unread, size, threads, unr
 export const MIGRATE_TO_4 = `
 ALTER TABLE email ADD COLUMN sent_day INTEGER;
 `;
+
+/**
+ * Version 5: shared mailboxes. The tables mailbox_acl and delegation come from SCHEMA (created in
+ * existing databases as in new ones); the version is raised so that an older Tessera, which would
+ * ignore them, refuses the database instead of silently taking away every share and delegation.
+ */
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -501,4 +507,21 @@ CREATE TABLE IF NOT EXISTS push_subscription (
   created_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS push_subscription_user ON push_subscription(user);
+-- Access rights per mailbox and identifier (RFC 4314; see acl.ts): a user name or "anyone". The
+-- owner's own rights are implicit (all of them). Rights live with the mailbox: deleting it drops them.
+CREATE TABLE IF NOT EXISTS mailbox_acl (
+  mailbox_id INTEGER NOT NULL REFERENCES mailbox(id) ON DELETE CASCADE,
+  identifier TEXT NOT NULL,
+  rights TEXT NOT NULL,
+  PRIMARY KEY (mailbox_id, identifier)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS mailbox_acl_identifier ON mailbox_acl(identifier);
+-- Delegation grants: the delegate may log in as the owner (SASL authorization identity). By user name,
+-- so a grant outlives neither nor needs the delegate's account to exist yet.
+CREATE TABLE IF NOT EXISTS delegation (
+  owner TEXT NOT NULL,
+  delegate TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (owner, delegate)
+) WITHOUT ROWID;
 `;
