@@ -2,7 +2,9 @@
 // and Python's imaplib over IMAP, nodemailer over SMTP. alice shares her INBOX with bob read-only;
 // bob finds it in NAMESPACE/LIST, SELECT answers [READ-ONLY], writes are refused NO [NOPERM], IDLE
 // sees alice's new mail delivered over SMTP, and alice's DELETEACL ends bob's open session at once.
-// carol, without rights, gets the very answers a missing mailbox gets.
+// carol, without rights, gets the very answers a missing mailbox gets. Delegated logins: an
+// administrator (James' administratorIds) and a user granted delegation log in as alice with a SASL
+// PLAIN authorization identity over IMAP and SMTP submission, audited; anyone else is refused.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -14,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
 import { DOMAIN, startTessera, withTimeout, writeE2eConf, type E2eConf, type E2eServer } from './harness.js';
 import { imapConnect, submit, watchMailbox } from './clients.js';
+import { storeResource } from '../../src/server/protocols.js';
 
 const run = promisify(execFile);
 const STEPS = join(dirname(fileURLToPath(import.meta.url)), 'sharing', 'imaplib-steps.py');
@@ -134,5 +137,68 @@ describe('IMAP ACL: a read-only share', () => {
     const [sel] = await imaplib(BOB, [['select', `"${SHARED}"`]]);
     assert.equal(sel![0], 'NO');
     assert.match(sel![1].join(' '), /\[NONEXISTENT\]/);
+  });
+});
+
+const SMTP_SEND = join(dirname(fileURLToPath(import.meta.url)), 'sharing', 'smtplib-send.py');
+
+interface SmtpOutcome {
+  auth: [number, string];
+  send?: [number, string];
+}
+
+async function smtplibSend(authcid: string, authzid: string, from: string, to: string): Promise<SmtpOutcome> {
+  const { stdout } = await withTimeout(run('python3', [SMTP_SEND, String(srv.endpoints.submission), authcid, authzid, PW, from, to]), 30_000, 'python smtplib');
+  return JSON.parse(stdout) as SmtpOutcome;
+}
+
+/** The audit lines (JSON log) of successful logins as `user`. */
+function auditedLogins(user: string): Array<{ user: string; actor?: string; protocol: string; mechanism: string }> {
+  return srv.log
+    .text()
+    .split('\n')
+    .filter((l) => l.includes('"event":"auth"'))
+    .map((l) => JSON.parse(l) as { user: string; actor?: string; protocol: string; mechanism: string; result: string })
+    .filter((e) => e.result === 'success' && e.user === user);
+}
+
+describe('delegated login (SASL authorization identity)', () => {
+  it('an administrator logs in as alice with PLAIN authzid over IMAP and SMTP, and both are audited', async () => {
+    const [ok, sel] = await imaplib(`${ADMIN}:${ALICE}`, [['myrights', 'INBOX'], ['select', 'INBOX']]);
+    // Logged in as alice: her INBOX is the session's own (every right).
+    assert.deepEqual(ok![1], ['INBOX lrswipkxtea']);
+    assert.equal(sel![0], 'OK');
+    const sent = await smtplibSend(ADMIN, ALICE, ALICE, BOB);
+    assert.equal(sent.auth[0], 235);
+    assert.deepEqual(sent.send, [250, 'ok']);
+    // The envelope checks apply to the authorised user: the administrator's own address is not alice's.
+    const foreign = await smtplibSend(ADMIN, ALICE, ADMIN, BOB);
+    assert.equal(foreign.send?.[0], 553);
+    const audited = auditedLogins(ALICE).filter((e) => e.actor === ADMIN);
+    assert.ok(audited.some((e) => e.protocol === 'imap' && e.mechanism === 'PLAIN'), JSON.stringify(audited));
+    assert.ok(audited.some((e) => e.protocol === 'smtp' && e.mechanism === 'PLAIN'), JSON.stringify(audited));
+  });
+
+  it("a non-administrator's authzid is refused over IMAP and SMTP", async () => {
+    const [first] = await imaplib(BOB, [['noop']]);
+    assert.equal(first![0], 'OK');
+    await assert.rejects(imaplib(`${BOB}:${ALICE}`, [['noop']]), /AUTHENTICATIONFAILED|authentication failed/i);
+    const sent = await smtplibSend(BOB, ALICE, ALICE, BOB);
+    assert.equal(sent.auth[0], 535);
+  });
+
+  it('a delegation grant lets the delegate log in as the owner, until it is revoked', async () => {
+    const store = await srv.running.context.use(storeResource);
+    await store.grantDelegation(ALICE, CAROL);
+    try {
+      const [rights] = await imaplib(`${CAROL}:${ALICE}`, [['myrights', 'INBOX']]);
+      assert.deepEqual(rights![1], ['INBOX lrswipkxtea']);
+      assert.ok(auditedLogins(ALICE).some((e) => e.actor === CAROL && e.protocol === 'imap'));
+      const sent = await smtplibSend(CAROL, ALICE, ALICE, BOB);
+      assert.deepEqual(sent.send, [250, 'ok']);
+    } finally {
+      await store.revokeDelegation(ALICE, CAROL);
+    }
+    await assert.rejects(imaplib(`${CAROL}:${ALICE}`, [['noop']]), /AUTHENTICATIONFAILED|authentication failed/i);
   });
 });
