@@ -4,56 +4,7 @@
 // writes in one IMMEDIATE transaction (the operation's own transaction becomes a savepoint of it),
 // reads in one read transaction, appends inside their grouped commit. A SETACL committed by any
 // node therefore either precedes the operation (which is refused) or follows it.
-import type {
-  AclEntry,
-  Actor,
-  SharedMailbox,
-  Account,
-  AccountStates,
-  AppendInput,
-  AppendOptions,
-  AppendResult,
-  ByteRange,
-  ChangedSinceResult,
-  ChangesResult,
-  ClaimRequest,
-  CopyResult,
-  CreateMailboxSpec,
-  DeleteMailboxOptions,
-  DeliveryAttempt,
-  DestroyResult,
-  EmailMeta,
-  EmailQueryRequest,
-  EmailQueryResult,
-  EmailUpdate,
-  EmailUpdateResult,
-  EnqueueInput,
-  Mailbox,
-  MailboxRole,
-  MailboxSearchRequest,
-  MailboxSearchResult,
-  MailboxSnapshot,
-  MailboxUpdate,
-  MailStore,
-  MessageMeta,
-  OutboundItem,
-  OutboundStatus,
-  PushSubscriptionChanges,
-  PushSubscriptionRecord,
-  QuotaLimits,
-  QuotaUsage,
-  Revocation,
-  RevocationKind,
-  SettingValue,
-  SettingInput,
-  SpooledMessage,
-  StoreFlagsRequest,
-  StoreFlagsResult,
-  ThreadInfo,
-  UidSet,
-  UploadedBlob,
-  WriteOptions,
-} from '../types.js';
+import type * as S from '../types.js';
 import { ForbiddenError, NoPermissionError, NoSuchMailboxError } from '../errors.js';
 import { isVisible, rightsForFlags } from '../rights.js';
 import { readTx, writeTx, type Ctx } from './context.js';
@@ -63,10 +14,10 @@ import * as mailboxes from './mailboxes.js';
 import * as messages from './messages.js';
 import * as reads from './reads.js';
 
-export class ActingMailStore implements MailStore {
+export class ActingMailStore implements S.MailStore {
   constructor(
     private readonly ctx: Ctx,
-    private readonly actor: Actor,
+    private readonly actor: S.Actor,
     private readonly root: SqliteMailStore,
   ) {}
 
@@ -78,7 +29,7 @@ export class ActingMailStore implements MailStore {
     acl.requireRights(this.ctx, this.actor, owner, mailboxId, rights);
   }
 
-  /** Account-wide operations are the owner's alone. */
+  /** S.Account-wide operations are the owner's alone. */
   private own(account: string, what: string): void {
     if (this.other(account)) throw new ForbiddenError(`${what} of another account`);
   }
@@ -93,7 +44,7 @@ export class ActingMailStore implements MailStore {
     this.need(owner, parent.id, 'k');
   }
 
-  private visible(owner: string, box: Mailbox | null): Mailbox | null {
+  private visible(owner: string, box: S.Mailbox | null): S.Mailbox | null {
     return box && isVisible(acl.rightsOfSync(this.ctx, this.actor, owner, box.id)) ? box : null;
   }
 
@@ -115,10 +66,10 @@ export class ActingMailStore implements MailStore {
 
   // ---- accounts -------------------------------------------------------------------------------
 
-  ensureAccount(account: string): Promise<Account> {
+  ensureAccount(account: string): Promise<S.Account> {
     return this.root.run(() => (this.own(account, 'creating'), this.root.ensureAccount(account)));
   }
-  getAccount(account: string): Promise<Account | null> {
+  getAccount(account: string): Promise<S.Account | null> {
     return this.other(account) ? Promise.resolve(null) : this.root.getAccount(account);
   }
   deleteAccount(account: string): Promise<void> {
@@ -127,26 +78,26 @@ export class ActingMailStore implements MailStore {
 
   // ---- mailboxes ------------------------------------------------------------------------------
 
-  listMailboxes(account: string): Promise<Mailbox[]> {
+  listMailboxes(account: string): Promise<S.Mailbox[]> {
     if (!this.other(account)) return this.root.listMailboxes(account);
     return this.checkedRead(
       () => undefined,
       () => mailboxes.listMailboxesSync(this.ctx, account).filter((b) => acl.rightsOfSync(this.ctx, this.actor, account, b.id).includes('l')),
     );
   }
-  getMailbox(account: string, mailboxId: string): Promise<Mailbox | null> {
+  getMailbox(account: string, mailboxId: string): Promise<S.Mailbox | null> {
     if (!this.other(account)) return this.root.getMailbox(account, mailboxId);
     return this.checkedRead(() => undefined, () => this.visible(account, mailboxes.getMailboxSync(this.ctx, account, mailboxId)));
   }
-  findMailboxByPath(account: string, path: string): Promise<Mailbox | null> {
+  findMailboxByPath(account: string, path: string): Promise<S.Mailbox | null> {
     if (!this.other(account)) return this.root.findMailboxByPath(account, path);
     return this.checkedRead(() => undefined, () => this.visible(account, mailboxes.findMailboxSync(this.ctx, account, { path })));
   }
-  findMailboxByRole(account: string, role: MailboxRole): Promise<Mailbox | null> {
+  findMailboxByRole(account: string, role: S.MailboxRole): Promise<S.Mailbox | null> {
     if (!this.other(account)) return this.root.findMailboxByRole(account, role);
     return this.checkedRead(() => undefined, () => this.visible(account, mailboxes.findMailboxSync(this.ctx, account, { role })));
   }
-  createMailbox(account: string, spec: CreateMailboxSpec, options?: WriteOptions): Promise<Mailbox> {
+  createMailbox(account: string, spec: S.CreateMailboxSpec, options?: S.WriteOptions): Promise<S.Mailbox> {
     if (!this.other(account)) return this.root.createMailbox(account, spec, options);
     return this.checkedWrite(
       () => {
@@ -157,7 +108,7 @@ export class ActingMailStore implements MailStore {
       () => mailboxes.createMailbox(this.ctx, account, spec, options),
     );
   }
-  renameMailbox(account: string, mailboxId: string, newPath: string, options?: WriteOptions): Promise<Mailbox> {
+  renameMailbox(account: string, mailboxId: string, newPath: string, options?: S.WriteOptions): Promise<S.Mailbox> {
     if (!this.other(account)) return this.root.renameMailbox(account, mailboxId, newPath, options);
     return this.checkedWrite(
       () => {
@@ -167,18 +118,18 @@ export class ActingMailStore implements MailStore {
       () => mailboxes.renameMailbox(this.ctx, account, mailboxId, newPath, options),
     );
   }
-  updateMailbox(account: string, mailboxId: string, update: MailboxUpdate, options?: WriteOptions): Promise<Mailbox> {
+  updateMailbox(account: string, mailboxId: string, update: S.MailboxUpdate, options?: S.WriteOptions): Promise<S.Mailbox> {
     if (!this.other(account)) return this.root.updateMailbox(account, mailboxId, update, options);
     return this.checkedWrite(() => this.need(account, mailboxId, 'a'), () => mailboxes.updateMailbox(this.ctx, account, mailboxId, update, options));
   }
-  deleteMailbox(account: string, mailboxId: string, options: DeleteMailboxOptions): Promise<void> {
+  deleteMailbox(account: string, mailboxId: string, options: S.DeleteMailboxOptions): Promise<void> {
     if (!this.other(account)) return this.root.deleteMailbox(account, mailboxId, options);
     return this.checkedWrite(() => this.need(account, mailboxId, 'x'), () => mailboxes.deleteMailbox(this.ctx, account, mailboxId, options));
   }
-  subscribePath(account: string, path: string, options?: WriteOptions): Promise<void> {
+  subscribePath(account: string, path: string, options?: S.WriteOptions): Promise<void> {
     return this.root.run(() => (this.own(account, 'subscriptions'), this.root.subscribePath(account, path, options)));
   }
-  unsubscribePath(account: string, path: string, options?: WriteOptions): Promise<boolean> {
+  unsubscribePath(account: string, path: string, options?: S.WriteOptions): Promise<boolean> {
     return this.root.run(() => (this.own(account, 'subscriptions'), this.root.unsubscribePath(account, path, options)));
   }
   listOrphanSubscriptions(account: string): Promise<string[]> {
@@ -195,11 +146,11 @@ export class ActingMailStore implements MailStore {
 
   // ---- message writes ---------------------------------------------------------------------------
 
-  async append(account: string, input: AppendInput, options?: AppendOptions): Promise<AppendResult> {
+  async append(account: string, input: S.AppendInput, options?: S.AppendOptions): Promise<S.AppendResult> {
     const [result] = await this.appendMany(account, [input], options);
     return result!;
   }
-  appendMany(account: string, inputs: AppendInput[], options?: AppendOptions): Promise<AppendResult[]> {
+  appendMany(account: string, inputs: S.AppendInput[], options?: S.AppendOptions): Promise<S.AppendResult[]> {
     if (!this.other(account)) return this.root.appendMany(account, inputs, options);
     // "i" on every target, plus the rights for the flags set on arrival (RFC 4314 §4, APPEND).
     const guard = (): void => {
@@ -210,14 +161,14 @@ export class ActingMailStore implements MailStore {
     };
     return this.root.run(() => messages.appendMany(this.ctx, account, inputs, options, guard));
   }
-  copy(account: string, fromMailboxId: string, uids: UidSet, toMailboxId: string, options?: WriteOptions): Promise<CopyResult> {
+  copy(account: string, fromMailboxId: string, uids: S.UidSet, toMailboxId: string, options?: S.WriteOptions): Promise<S.CopyResult> {
     if (!this.other(account)) return this.root.copy(account, fromMailboxId, uids, toMailboxId, options);
     return this.checkedWrite(
       () => (this.need(account, fromMailboxId, 'r'), this.need(account, toMailboxId, 'i')),
       () => messages.copyOrMove(this.ctx, account, fromMailboxId, uids, toMailboxId, false, options),
     );
   }
-  move(account: string, fromMailboxId: string, uids: UidSet, toMailboxId: string, options?: WriteOptions): Promise<CopyResult> {
+  move(account: string, fromMailboxId: string, uids: S.UidSet, toMailboxId: string, options?: S.WriteOptions): Promise<S.CopyResult> {
     if (!this.other(account)) return this.root.move(account, fromMailboxId, uids, toMailboxId, options);
     // RFC 6851 §3.3 with RFC 4314: MOVE needs what COPY, STORE +FLAGS \Deleted and EXPUNGE need.
     return this.checkedWrite(
@@ -225,41 +176,41 @@ export class ActingMailStore implements MailStore {
       () => messages.copyOrMove(this.ctx, account, fromMailboxId, uids, toMailboxId, true, options),
     );
   }
-  storeFlags(account: string, mailboxId: string, uids: UidSet, request: StoreFlagsRequest): Promise<StoreFlagsResult> {
+  storeFlags(account: string, mailboxId: string, uids: S.UidSet, request: S.StoreFlagsRequest): Promise<S.StoreFlagsResult> {
     if (!this.other(account)) return this.root.storeFlags(account, mailboxId, uids, request);
     // Replacing the flag list may clear any flag, so it needs every flag right.
     const needed = request.mode === 'set' ? 'swt' : rightsForFlags(request.flags);
     return this.checkedWrite(() => this.need(account, mailboxId, needed), () => messages.storeFlags(this.ctx, account, mailboxId, uids, request));
   }
-  expunge(account: string, mailboxId: string, uids?: UidSet, options?: WriteOptions): Promise<{ uids: number[]; highestModSeq: number }> {
+  expunge(account: string, mailboxId: string, uids?: S.UidSet, options?: S.WriteOptions): Promise<{ uids: number[]; highestModSeq: number }> {
     if (!this.other(account)) return this.root.expunge(account, mailboxId, uids, options);
     return this.checkedWrite(() => this.need(account, mailboxId, 'e'), () => messages.expunge(this.ctx, account, mailboxId, uids, options));
   }
-  updateEmails(account: string, updates: EmailUpdate[], options?: WriteOptions & { ifInState?: string }): Promise<EmailUpdateResult> {
+  updateEmails(account: string, updates: S.EmailUpdate[], options?: S.WriteOptions & { ifInState?: string }): Promise<S.EmailUpdateResult> {
     return this.root.run(() => (this.own(account, 'email updates'), this.root.updateEmails(account, updates, options)));
   }
-  destroyEmails(account: string, emailIds: string[], options?: WriteOptions & { ifInState?: string }): Promise<DestroyResult> {
+  destroyEmails(account: string, emailIds: string[], options?: S.WriteOptions & { ifInState?: string }): Promise<S.DestroyResult> {
     return this.root.run(() => (this.own(account, 'destroying emails'), this.root.destroyEmails(account, emailIds, options)));
   }
 
   // ---- reads ------------------------------------------------------------------------------------
 
-  snapshot(account: string, mailboxId: string): Promise<MailboxSnapshot> {
+  snapshot(account: string, mailboxId: string): Promise<S.MailboxSnapshot> {
     if (!this.other(account)) return this.root.snapshot(account, mailboxId);
     return this.checkedRead(() => this.need(account, mailboxId, 'r'), () => reads.snapshot(this.ctx, account, mailboxId));
   }
-  changedSince(account: string, mailboxId: string, sinceModSeq: number, uidRange?: UidSet): Promise<ChangedSinceResult> {
+  changedSince(account: string, mailboxId: string, sinceModSeq: number, uidRange?: S.UidSet): Promise<S.ChangedSinceResult> {
     if (!this.other(account)) return this.root.changedSince(account, mailboxId, sinceModSeq, uidRange);
     return this.checkedRead(() => this.need(account, mailboxId, 'r'), () => reads.changedSince(this.ctx, account, mailboxId, sinceModSeq, uidRange));
   }
-  getMessages(account: string, mailboxId: string, uids: UidSet, options?: { parsed?: boolean; envelope?: boolean }): Promise<MessageMeta[]> {
+  getMessages(account: string, mailboxId: string, uids: S.UidSet, options?: { parsed?: boolean; envelope?: boolean }): Promise<S.MessageMeta[]> {
     if (!this.other(account)) return this.root.getMessages(account, mailboxId, uids, options);
     return this.checkedRead(
       () => this.need(account, mailboxId, 'r'),
       () => reads.getMessages(this.ctx, account, mailboxId, uids, options?.parsed === true, options?.envelope === true),
     );
   }
-  getEmails(account: string, emailIds: string[], options?: { parsed?: boolean }): Promise<EmailMeta[]> {
+  getEmails(account: string, emailIds: string[], options?: { parsed?: boolean }): Promise<S.EmailMeta[]> {
     if (!this.other(account)) return this.root.getEmails(account, emailIds, options);
     return this.checkedRead(
       () => undefined,
@@ -275,7 +226,7 @@ export class ActingMailStore implements MailStore {
       throw err;
     }
   }
-  readMessage(account: string, emailId: string, range?: ByteRange): Promise<Buffer | null> {
+  readMessage(account: string, emailId: string, range?: S.ByteRange): Promise<Buffer | null> {
     if (!this.other(account)) return this.root.readMessage(account, emailId, range);
     // The bytes are read from a file after the check; checking again before handing them out means
     // a revocation committed meanwhile still refuses them.
@@ -285,10 +236,10 @@ export class ActingMailStore implements MailStore {
       return this.readable(account, emailId) ? bytes : null;
     });
   }
-  getThreads(account: string, threadIds: string[]): Promise<ThreadInfo[]> {
+  getThreads(account: string, threadIds: string[]): Promise<S.ThreadInfo[]> {
     return this.root.run(() => (this.own(account, 'threads'), this.root.getThreads(account, threadIds)));
   }
-  searchMailbox(account: string, mailboxId: string, request: MailboxSearchRequest): Promise<MailboxSearchResult> {
+  searchMailbox(account: string, mailboxId: string, request: S.MailboxSearchRequest): Promise<S.MailboxSearchResult> {
     if (!this.other(account)) return this.root.searchMailbox(account, mailboxId, request);
     // The full-text part runs in a worker between the checks; the result is handed out only if
     // the right still holds afterwards.
@@ -299,28 +250,28 @@ export class ActingMailStore implements MailStore {
       return result;
     });
   }
-  queryEmails(account: string, request: EmailQueryRequest): Promise<EmailQueryResult> {
+  queryEmails(account: string, request: S.EmailQueryRequest): Promise<S.EmailQueryResult> {
     return this.root.run(() => (this.own(account, 'email queries'), this.root.queryEmails(account, request)));
   }
-  getStates(account: string): Promise<AccountStates> {
+  getStates(account: string): Promise<S.AccountStates> {
     return this.root.run(() => (this.own(account, 'states'), this.root.getStates(account)));
   }
-  changes(account: string, type: 'Mailbox' | 'Email' | 'Thread', sinceState: string, maxChanges?: number): Promise<ChangesResult> {
+  changes(account: string, type: 'Mailbox' | 'Email' | 'Thread', sinceState: string, maxChanges?: number): Promise<S.ChangesResult> {
     return this.root.run(() => (this.own(account, 'changes'), this.root.changes(account, type, sinceState, maxChanges)));
   }
 
   // ---- account-wide data: the owner's alone ----------------------------------------------------
 
-  getQuota(account: string): Promise<QuotaUsage> {
+  getQuota(account: string): Promise<S.QuotaUsage> {
     return this.root.run(() => (this.own(account, 'quota'), this.root.getQuota(account)));
   }
-  setQuota(account: string, limits: QuotaLimits | null): Promise<void> {
+  setQuota(account: string, limits: S.QuotaLimits | null): Promise<void> {
     return this.root.run(() => (this.own(account, 'quota'), this.root.setQuota(account, limits)));
   }
-  uploadBlob(account: string, bytes: Buffer | SpooledMessage, type: string): Promise<UploadedBlob> {
+  uploadBlob(account: string, bytes: Buffer | S.SpooledMessage, type: string): Promise<S.UploadedBlob> {
     return this.root.run(() => (this.own(account, 'uploads'), this.root.uploadBlob(account, bytes, type)));
   }
-  readBlob(account: string, blobId: string, range?: ByteRange): Promise<Buffer | null> {
+  readBlob(account: string, blobId: string, range?: S.ByteRange): Promise<Buffer | null> {
     return this.root.run(() => (this.own(account, 'blobs'), this.root.readBlob(account, blobId, range)));
   }
   blobSize(account: string, blobId: string): Promise<number | null> {
@@ -329,31 +280,31 @@ export class ActingMailStore implements MailStore {
   emailsWithBlob(account: string, blobId: string): Promise<string[]> {
     return this.root.run(() => (this.own(account, 'blobs'), this.root.emailsWithBlob(account, blobId)));
   }
-  getSetting(account: string, key: string): Promise<SettingValue> {
+  getSetting(account: string, key: string): Promise<S.SettingValue> {
     return this.root.run(() => (this.own(account, 'settings'), this.root.getSetting(account, key)));
   }
-  setSetting(account: string, key: string, value: SettingInput, options?: WriteOptions & { ifInState?: string }): Promise<string> {
+  setSetting(account: string, key: string, value: S.SettingInput, options?: S.WriteOptions & { ifInState?: string }): Promise<string> {
     return this.root.run(() => (this.own(account, 'settings'), this.root.setSetting(account, key, value, options)));
   }
 
   // ---- rights ---------------------------------------------------------------------------------
 
-  setRights(owner: string, mailboxId: string, identifier: string, rights: string, options?: WriteOptions): Promise<void> {
+  setRights(owner: string, mailboxId: string, identifier: string, rights: string, options?: S.WriteOptions): Promise<void> {
     if (!this.other(owner)) return this.root.setRights(owner, mailboxId, identifier, rights, options);
     return this.checkedWrite(() => this.need(owner, mailboxId, 'a'), () => acl.setRights(this.ctx, owner, mailboxId, identifier, rights, options));
   }
-  deleteRights(owner: string, mailboxId: string, identifier: string, options?: WriteOptions): Promise<boolean> {
+  deleteRights(owner: string, mailboxId: string, identifier: string, options?: S.WriteOptions): Promise<boolean> {
     if (!this.other(owner)) return this.root.deleteRights(owner, mailboxId, identifier, options);
     return this.checkedWrite(() => this.need(owner, mailboxId, 'a'), () => acl.deleteRights(this.ctx, owner, mailboxId, identifier, options));
   }
-  listRights(owner: string, mailboxId: string): Promise<AclEntry[]> {
+  listRights(owner: string, mailboxId: string): Promise<S.AclEntry[]> {
     if (!this.other(owner)) return this.root.listRights(owner, mailboxId);
     return this.checkedRead(() => this.need(owner, mailboxId, 'a'), () => acl.listRights(this.ctx, owner, mailboxId));
   }
-  myRights(actor: Actor, owner: string, mailboxId: string): Promise<string> {
+  myRights(actor: S.Actor, owner: string, mailboxId: string): Promise<string> {
     return this.root.myRights(actor, owner, mailboxId);
   }
-  sharedWith(actor: Actor): Promise<SharedMailbox[]> {
+  sharedWith(actor: S.Actor): Promise<S.SharedMailbox[]> {
     return this.root.sharedWith(actor);
   }
   grantDelegation(owner: string, delegate: string): Promise<void> {
@@ -368,7 +319,7 @@ export class ActingMailStore implements MailStore {
   listDelegates(owner: string): Promise<string[]> {
     return this.root.run(() => (this.own(owner, 'delegation'), this.root.listDelegates(owner)));
   }
-  actingAs(actor: Actor): MailStore {
+  actingAs(actor: S.Actor): S.MailStore {
     return this.root.actingAs(actor);
   }
 
@@ -377,28 +328,28 @@ export class ActingMailStore implements MailStore {
   collectGarbage(now?: Date): Promise<number> {
     return this.root.collectGarbage(now);
   }
-  enqueueOutbound(input: EnqueueInput): Promise<OutboundItem> {
+  enqueueOutbound(input: S.EnqueueInput): Promise<S.OutboundItem> {
     return this.root.enqueueOutbound(input);
   }
-  claimOutbound(request: ClaimRequest): Promise<OutboundItem[]> {
+  claimOutbound(request: S.ClaimRequest): Promise<S.OutboundItem[]> {
     return this.root.claimOutbound(request);
   }
-  recordDeliveryAttempt(id: string, owner: string, attempt: DeliveryAttempt): Promise<OutboundItem> {
+  recordDeliveryAttempt(id: string, owner: string, attempt: S.DeliveryAttempt): Promise<S.OutboundItem> {
     return this.root.recordDeliveryAttempt(id, owner, attempt);
   }
-  getOutbound(id: string): Promise<OutboundItem | null> {
+  getOutbound(id: string): Promise<S.OutboundItem | null> {
     return this.root.getOutbound(id);
   }
-  listOutbound(filter?: { account?: string; status?: OutboundStatus }): Promise<OutboundItem[]> {
+  listOutbound(filter?: { account?: string; status?: S.OutboundStatus }): Promise<S.OutboundItem[]> {
     return this.root.listOutbound(filter);
   }
   readOutbound(id: string): Promise<Buffer | null> {
     return this.root.readOutbound(id);
   }
-  addRevocation(revocation: Revocation): Promise<void> {
+  addRevocation(revocation: S.Revocation): Promise<void> {
     return this.root.addRevocation(revocation);
   }
-  revokedAt(kind: RevocationKind, value: string, issuers: readonly string[], now: Date): Promise<Date | undefined> {
+  revokedAt(kind: S.RevocationKind, value: string, issuers: readonly string[], now: Date): Promise<Date | undefined> {
     return this.root.revokedAt(kind, value, issuers, now);
   }
   rememberLogoutJti(issuer: string, jti: string, expiresAt: Date, now: Date): Promise<boolean> {
@@ -407,13 +358,13 @@ export class ActingMailStore implements MailStore {
   purgeExpiredRevocations(now?: Date): Promise<number> {
     return this.root.purgeExpiredRevocations(now);
   }
-  listPushSubscriptions(user?: string): Promise<PushSubscriptionRecord[]> {
+  listPushSubscriptions(user?: string): Promise<S.PushSubscriptionRecord[]> {
     return this.root.listPushSubscriptions(user);
   }
-  addPushSubscription(record: PushSubscriptionRecord): Promise<void> {
+  addPushSubscription(record: S.PushSubscriptionRecord): Promise<void> {
     return this.root.addPushSubscription(record);
   }
-  updatePushSubscription(id: string, changes: PushSubscriptionChanges): Promise<boolean> {
+  updatePushSubscription(id: string, changes: S.PushSubscriptionChanges): Promise<boolean> {
     return this.root.updatePushSubscription(id, changes);
   }
   deletePushSubscriptions(ids: readonly string[]): Promise<number> {
