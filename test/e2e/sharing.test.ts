@@ -103,6 +103,26 @@ describe('IMAP ACL: a read-only share', () => {
     }
   });
 
+  it('bob copies from the shared INBOX into his own, but may not MOVE out of it; he can subscribe to it', async () => {
+    const [, copied, moved, sub, lsub, own] = await imaplib(BOB, [
+      ['select', `"${SHARED}"`],
+      ['copy', '1', 'INBOX'],
+      ['uid', 'MOVE', '1:*', 'INBOX'],
+      ['subscribe', `"${SHARED}"`],
+      ['lsub', '""', '*'],
+      ['status', 'INBOX', '(MESSAGES)'],
+    ]);
+    assert.equal(copied![0], 'OK', JSON.stringify(copied));
+    assert.match(copied![1].join(' '), /COPYUID/);
+    assert.equal(moved![0], 'NO');
+    assert.match(moved![1].join(' '), /\[NOPERM\]/);
+    assert.equal(sub![0], 'OK');
+    assert.ok(lsub![1].includes(`() "/" "${SHARED}"`), lsub![1].join('\n'));
+    assert.match(own![1].join(' '), /MESSAGES 1\)/);
+    const [status] = await imaplib(ALICE, [['status', 'INBOX', '(MESSAGES)']]);
+    assert.match(status![1].join(' '), /MESSAGES 1\)/, 'the refused MOVE left alice\'s message in place');
+  });
+
   it('carol, without rights, gets the same answers as for a mailbox that does not exist', async () => {
     const missing = `Other Users/${ALICE}/Nowhere`;
     const answers = await imaplib(CAROL, [
