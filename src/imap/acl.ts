@@ -9,7 +9,9 @@ import type { Wire } from './proto/serialize.js';
 /** An identifier argument: a user name (compared in its canonical lower case) or "anyone". */
 export function identifierArg(args: Args): string {
   const id = args.strictAstring('identifier');
-  if (id === '' || Buffer.byteLength(id) > 320) throw new ImapNoError('Invalid identifier', 'CANNOT');
+  if (id === '' || Buffer.byteLength(id) > 320 || /[\x00-\x20\x7f]/.test(id)) throw new ImapNoError('Invalid identifier', 'CANNOT');
+  // RFC 4314 §2: "-name" is a negative-rights identifier, which this server does not implement.
+  if (id.startsWith('-')) throw new ImapNoError('Negative rights are not supported', 'CANNOT');
   return id.toLowerCase();
 }
 

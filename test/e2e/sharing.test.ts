@@ -73,6 +73,23 @@ describe('IMAP ACL: a read-only share', () => {
     assert.deepEqual(mine![1], ['INBOX lrswipkxtea']);
   });
 
+  it('hostile or unsupported SETACL arguments get BAD or NO, never a server error', async () => {
+    const answers = await imaplib(ALICE, [
+      ['setacl', 'INBOX', BOB, 'lz'],
+      ['setacl', 'INBOX', `-${BOB}`, 'r'],
+      ['setacl', 'INBOX', ALICE, 'l'],
+      ['setacl', 'Nowhere', BOB, 'l'],
+      ['xatom', 'SETACL', 'INBOX', BOB],
+      ['getacl', 'INBOX'],
+    ]);
+    // imaplib raises on BAD; the step runner reports the error text, which names it.
+    assert.match(answers[0]![1].join(' '), /BAD.*Unknown right/, JSON.stringify(answers[0]));
+    for (const i of [1, 2]) assert.match(answers[i]![1].join(' '), /\[CANNOT\]/, JSON.stringify(answers[i]));
+    assert.match(answers[3]![1].join(' '), /\[NONEXISTENT\]/);
+    assert.match(answers[4]![1].join(' '), /BAD/, JSON.stringify(answers[4]));
+    assert.deepEqual(answers[5]![1], [`INBOX ${ALICE} lrswipkxtea ${BOB} lr`], 'nothing changed');
+  });
+
   it('bob sees the Other Users namespace, the shared INBOX in LIST, and SELECT answers [READ-ONLY]', async () => {
     const [ns, list, rights] = await imaplib(BOB, [['namespace'], ['list', '""', '*'], ['myrights', `"${SHARED}"`]]);
     assert.deepEqual(ns![1], ['(("" "/")) (("Other Users/" "/")) NIL']);
