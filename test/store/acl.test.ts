@@ -155,3 +155,37 @@ test('a version-4 database is migrated to version 5 with the sharing tables', as
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a revocation that commits while an append writes its blob refuses the append at its commit', async () => {
+  await withStore(async (store) => {
+    await store.ensureAccount('alice');
+    const box = await store.createMailbox('alice', { path: 'Drop' });
+    await store.setRights('alice', box.id, 'bob', 'lri');
+    const bob = store.actingAs({ user: 'bob' });
+    // The append checks "i" and then writes and syncs its blob file (awaits); the revocation's
+    // transaction commits synchronously in between, so only the check inside the commit can see it.
+    const appending = bob.append('alice', { mailboxIds: [box.id], bytes: message({ subject: 'late' }) });
+    const revoking = store.deleteRights('alice', box.id, 'bob');
+    await assert.rejects(appending, { code: 'noSuchMailbox' });
+    assert.equal(await revoking, true);
+    assert.equal((await store.getMailbox('alice', box.id))!.totalEmails, 0);
+  });
+});
+
+test('a write started before a revocation commits within its own transaction, never after it', async () => {
+  await withStore(async (store) => {
+    await store.ensureAccount('alice');
+    const box = await store.createMailbox('alice', { path: 'Team' });
+    const [placed] = (await store.append('alice', { mailboxIds: [box.id], bytes: message({}) })).placements;
+    await store.setRights('alice', box.id, 'bob', 'lrw');
+    const bob = store.actingAs({ user: 'bob' });
+    const before = bob.storeFlags('alice', box.id, [placed!.uid], { mode: 'add', flags: ['$before'] });
+    const revoking = store.deleteRights('alice', box.id, 'bob');
+    const after = bob.storeFlags('alice', box.id, [placed!.uid], { mode: 'add', flags: ['$after'] });
+    await before;
+    await revoking;
+    await assert.rejects(after, { code: 'noSuchMailbox' });
+    const [meta] = await store.getMessages('alice', box.id, [placed!.uid]);
+    assert.deepEqual(meta!.flags.filter((f) => f.startsWith('$')), ['$before']);
+  });
+});
