@@ -12,7 +12,7 @@ export interface AuthAuditEvent {
   mechanism: string;
   /** The user claimed or established, when known. */
   user?: string;
-  /** The administrator who authenticated and acts as `user` (SASL PLAIN authorization identity). */
+  /** Who authenticated and acts as `user` (an administrator or a delegate; SASL authorization identity). */
   actor?: string;
   peer: string;
   result: 'success' | AuthFailureCode;

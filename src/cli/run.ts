@@ -26,6 +26,7 @@ import { mailboxImportCommand } from './commands/mailbox-import.js';
 import { serveCommand } from './commands/serve.js';
 import { sessionsCommand } from './commands/sessions.js';
 import { userCommand } from './commands/user.js';
+import { delegationCommand } from './commands/delegation.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, PasswordInputError, UsageError } from './errors.js';
 import type { CliCommand, CliIO } from './types.js';
 import { WebAdminRequestError } from './webadmin-client.js';
@@ -38,6 +39,7 @@ export const COMMANDS: readonly CliCommand[] = [
   dkimCommand,
   mailboxImportCommand,
   mailboxExportCommand,
+  delegationCommand,
   sessionsCommand,
   helpCommand,
 ];

@@ -77,13 +77,17 @@ const sweepers = new Map<MailStore, StoreSweeper>();
 
 export const authResource = sharedResource<AuthService>(
   'auth core',
-  (ctx) =>
-    new AuthService({
+  async (ctx) => {
+    // Delegation grants live in the mail store (MailStore.grantDelegation), next to the rights.
+    const store = await ctx.use(storeResource);
+    return new AuthService({
       users: ctx.users,
       logger: ctx.logger.child({ component: 'auth' }),
       throttle: ctx.config.authThrottle,
       administrators: ctx.config.users.administratorIds ?? [],
-    }),
+      delegations: { mayActAs: (delegate, owner) => store.mayActAs(delegate, owner) },
+    });
+  },
   (auth) => auth.close(),
 );
 

@@ -2,7 +2,7 @@
 // and of its last change; destroyed objects leave a tombstone. JMAP /changes and IMAP VANISHED are
 // answered from those, and tombstones older than the retention period are purged (the purge
 // horizon is recorded so an older state gets cannotCalculateChanges, never a wrong answer).
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** Fills what a version-2 database has and a version-1 one lacks (tables come from SCHEMA). */
 export const MIGRATE_TO_2 = `
@@ -52,6 +52,12 @@ ALTER TABLE email ADD COLUMN sent_day INTEGER;
 export const MIGRATE_TO_5 = `
 ALTER TABLE outbound ADD COLUMN envelope TEXT NOT NULL DEFAULT '{}';
 `;
+
+/**
+ * Version 6: shared mailboxes. The tables mailbox_acl and delegation come from SCHEMA (created in
+ * existing databases as in new ones); the version is raised so that an older Tessera, which would
+ * ignore them, refuses the database instead of silently taking away every share and delegation.
+ */
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -531,4 +537,21 @@ CREATE TABLE IF NOT EXISTS sieve_account (
   state INTEGER NOT NULL,
   active_id INTEGER
 );
+-- Access rights per mailbox and identifier (RFC 4314; see acl.ts): a user name or "anyone". The
+-- owner's own rights are implicit (all of them). Rights live with the mailbox: deleting it drops them.
+CREATE TABLE IF NOT EXISTS mailbox_acl (
+  mailbox_id INTEGER NOT NULL REFERENCES mailbox(id) ON DELETE CASCADE,
+  identifier TEXT NOT NULL,
+  rights TEXT NOT NULL,
+  PRIMARY KEY (mailbox_id, identifier)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS mailbox_acl_identifier ON mailbox_acl(identifier);
+-- Delegation grants: the delegate may log in as the owner (SASL authorization identity). By user name,
+-- so a grant outlives neither nor needs the delegate's account to exist yet.
+CREATE TABLE IF NOT EXISTS delegation (
+  owner TEXT NOT NULL,
+  delegate TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (owner, delegate)
+) WITHOUT ROWID;
 `;
