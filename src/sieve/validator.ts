@@ -240,11 +240,14 @@ class Validator {
         this.error(node, `":${rel}" needs one of gt, ge, lt, le, eq, ne; found "${v.values[0]}"`);
       }
     }
+    // RFC 4790 §9.1: i;ascii-numeric offers equality and ordering only, no substring operation.
+    if (strings(node.tags.get('comparator'))[0] === 'i;ascii-numeric') {
+      for (const kind of ['contains', 'matches', 'regex']) {
+        if (node.tags.has(kind)) this.error(node, `:${kind} cannot be used with the i;ascii-numeric comparator`);
+      }
+    }
     if (node.tags.has('regex')) {
       const keys = node.args[node.args.length - 1];
-      if (node.tags.get('comparator') && strings(node.tags.get('comparator'))[0] === 'i;ascii-numeric') {
-        this.error(node, ':regex cannot be used with the i;ascii-numeric comparator');
-      }
       if (keys?.kind === 'strings') {
         for (const key of keys.values) {
           // A pattern with variables is checked again when it is expanded, at run time.
