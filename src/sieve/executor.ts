@@ -353,7 +353,7 @@ class Execution {
         return node.tags.has('over') ? this.message.size > limit : this.message.size < limit;
       }
       case 'header':
-        return this.matched(node, frame, this.headerValuesOf(node, frame, this.strings(frame, node.args[0])), this.strings(frame, node.args[1]));
+        return this.matched(node, frame, this.fieldValues(node, this.strings(frame, node.args[0]), true), this.strings(frame, node.args[1]));
       case 'address':
         return this.matched(node, frame, this.addressValues(node, frame), this.strings(frame, node.args[1]));
       case 'envelope':
@@ -432,10 +432,6 @@ class Execution {
     if (!decode) return entry.raw;
     entry.decoded ??= entry.raw.map((v) => (v.includes('=?') ? decodeWords(v) : v));
     return entry.decoded;
-  }
-
-  private headerValuesOf(node: Node, _frame: Frame, names: string[]): string[] {
-    return this.fieldValues(node, names, true);
   }
 
   private addressPart(node: Node, local: string, domain: string | null): string | null {

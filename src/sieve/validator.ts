@@ -262,7 +262,8 @@ class Validator {
     if (index !== undefined && index !== true && index.kind === 'number' && index.value < 1) this.error(node, '":index" counts from 1');
   }
 
-  private literal(node: Node, s: string): boolean {
+  /** A string the validator can check now: no variable reference that only run time resolves. */
+  private literal(s: string): boolean {
     return !(this.capabilities.has('variables') && s.includes('${'));
   }
 
@@ -271,22 +272,22 @@ class Validator {
     switch (node.name) {
       case 'address':
         for (const h of strings(node.args[0])) {
-          if (this.literal(node, h) && !ADDRESS_HEADERS.has(h.toLowerCase())) this.error(node, `"${h}" is not an address header`);
+          if (this.literal(h) && !ADDRESS_HEADERS.has(h.toLowerCase())) this.error(node, `"${h}" is not an address header`);
         }
         break;
       case 'envelope':
         for (const p of strings(node.args[0])) {
-          if (this.literal(node, p) && !ENVELOPE_PARTS.has(p.toLowerCase())) this.error(node, `unknown envelope part "${p}"`);
+          if (this.literal(p) && !ENVELOPE_PARTS.has(p.toLowerCase())) this.error(node, `unknown envelope part "${p}"`);
         }
         break;
       case 'date':
       case 'currentdate': {
         const part = strings(node.args[node.name === 'date' ? 1 : 0])[0]!;
-        if (this.literal(node, part) && !DATE_PARTS.has(part.toLowerCase())) this.error(node, `unknown date part "${part}"`);
+        if (this.literal(part) && !DATE_PARTS.has(part.toLowerCase())) this.error(node, `unknown date part "${part}"`);
         const zone = node.tags.get('zone');
         if (zone !== undefined && zone !== true) {
           const z = strings(zone)[0]!;
-          if (this.literal(node, z) && !ZONE.test(z)) this.error(node, `":zone" must look like +0100 or -0500, found "${z}"`);
+          if (this.literal(z) && !ZONE.test(z)) this.error(node, `":zone" must look like +0100 or -0500, found "${z}"`);
         }
         break;
       }
@@ -331,7 +332,7 @@ class Validator {
       }
       case 'redirect': {
         const address = strings(node.args[0])[0]!;
-        if (this.literal(node, address) && !/^[^\s@<>]+@[^\s@<>]+$/.test(address)) this.error(node, `"${address}" is not an address`);
+        if (this.literal(address) && !/^[^\s@<>]+@[^\s@<>]+$/.test(address)) this.error(node, `"${address}" is not an address`);
         break;
       }
       case 'fileinto':
@@ -346,8 +347,8 @@ class Validator {
       case 'deleteheader': {
         if (node.name === 'deleteheader') this.matchRules(node);
         const name = strings(node.args[0])[0]!;
-        if (this.literal(node, name) && !FIELD_NAME.test(name)) this.error(node, `"${name}" is not a header field name`);
-        else if (this.literal(node, name) && PROTECTED_HEADERS.has(name.toLowerCase())) this.error(node, `${node.name} may not change "${name}"`);
+        if (this.literal(name) && !FIELD_NAME.test(name)) this.error(node, `"${name}" is not a header field name`);
+        else if (this.literal(name) && PROTECTED_HEADERS.has(name.toLowerCase())) this.error(node, `${node.name} may not change "${name}"`);
         break;
       }
       default:
