@@ -56,6 +56,7 @@ class Execution {
   private readonly regexCache = new Map<string, CompiledRegex>();
   private readonly matchContext: MatchContext;
   private bodyBytes: Promise<Buffer> | undefined;
+  private readonly bodyCache = new Map<string, string[]>();
   /** Field values by lowercased name (raw and decoded), dropped whenever editheader changes the fields. */
   private fieldCache = new Map<string, { raw: string[]; decoded?: string[] }>();
 
@@ -352,7 +353,7 @@ class Execution {
         return node.tags.has('over') ? this.message.size > limit : this.message.size < limit;
       }
       case 'header':
-        return this.matched(node, frame, this.headerValuesOf(node, frame, this.strings(frame, node.args[0])), this.strings(frame, node.args[1]));
+        return this.matched(node, frame, this.fieldValues(node, this.strings(frame, node.args[0]), true), this.strings(frame, node.args[1]));
       case 'address':
         return this.matched(node, frame, this.addressValues(node, frame), this.strings(frame, node.args[1]));
       case 'envelope':
@@ -433,10 +434,6 @@ class Execution {
     return entry.decoded;
   }
 
-  private headerValuesOf(node: Node, _frame: Frame, names: string[]): string[] {
-    return this.fieldValues(node, names, true);
-  }
-
   private addressPart(node: Node, local: string, domain: string | null): string | null {
     if (node.tags.has('localpart')) return local;
     if (node.tags.has('domain')) return domain ?? '';
@@ -498,8 +495,15 @@ class Execution {
         : { kind: 'text' };
     this.bodyBytes ??= this.message.bytes();
     const bytes = await this.bodyBytes;
-    this.charge(1 + (bytes.length >> 12), node.line);
-    return bodyTexts(bytes, transform);
+    // Several body tests in one script decode the message once per transform.
+    const key = transform.kind === 'content' ? `content:${transform.types.join('\u0000')}` : transform.kind;
+    let texts = this.bodyCache.get(key);
+    if (!texts) {
+      this.charge(1 + (bytes.length >> 12), node.line);
+      texts = bodyTexts(bytes, transform);
+      if (this.bodyCache.size < 16) this.bodyCache.set(key, texts);
+    }
+    return texts;
   }
 
   private zoneFor(node: Node, frame: Frame, original: number | null): number {

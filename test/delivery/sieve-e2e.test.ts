@@ -191,3 +191,10 @@ test('vacation :from naming someone else is not used', async () => {
   assert.match(reply, new RegExp(`^From: .*${ALICE}`, 'm'));
   assert.doesNotMatch(reply, /ceo@bank\.example/);
 });
+
+test('fileinto a missing mailbox, or one the store refuses to create, keeps the copy in INBOX', async () => {
+  await activate(ALICE, `require ["fileinto", "mailbox"]; fileinto "Does/Not/Exist"; fileinto :create "${'x'.repeat(2000)}";`);
+  await send(DAN, ALICE, 'nowhere to file');
+  assert.ok((await imapSubjects(ALICE, 'INBOX')).includes('nowhere to file'));
+  assert.equal(await smtp.store.findMailboxByPath(ALICE, 'Does/Not/Exist'), null, 'no :create, no mailbox');
+});

@@ -4,13 +4,16 @@
 // the reason and the line, never with the message's contents.
 import type { Logger } from '../../log/logger.js';
 import type { RawHeader } from '../../mime/types.js';
-import type { SieveScriptStore } from '../../store/api/sieve-scripts.js';
+import type { SieveScript, SieveScriptStore } from '../../store/api/sieve-scripts.js';
 import type { AccountStore, MailboxStore, SettingsStore } from '../../store/types.js';
 import { executeSieve, SieveRuntimeError, type SieveLimits, type SieveResult } from '../../sieve/index.js';
 import { CompiledScripts } from './scripts.js';
 import { DuplicateTracker } from './duplicates.js';
 
-export type SieveFilterStore = Pick<SieveScriptStore, 'getActiveSieveScript' | 'getSieveScript'> & AccountStore & MailboxStore & SettingsStore;
+export type SieveFilterStore = Pick<SieveScriptStore, 'getActiveSieveScript' | 'getSieveScript' | 'sieveScriptState'> & AccountStore & MailboxStore & SettingsStore;
+
+/** Users whose active script is remembered between deliveries; the least recently used go first. */
+const MAX_REMEMBERED_USERS = 10_000;
 
 export interface SieveInput {
   user: string;
@@ -39,6 +42,8 @@ export interface SieveFilterOptions {
 
 export class SieveFilter {
   private readonly compiled = new CompiledScripts();
+  /** user → their active script as of a SieveScript state: re-read only when the state moves. */
+  private readonly active = new Map<string, { state: string; script: SieveScript | null }>();
   private readonly duplicates: DuplicateTracker;
 
   constructor(private readonly options: SieveFilterOptions) {
@@ -47,7 +52,7 @@ export class SieveFilter {
 
   async run(input: SieveInput): Promise<SieveOutcome> {
     const { store, logger } = this.options;
-    const active = await store.getActiveSieveScript(input.user);
+    const active = await this.activeScript(input.user);
     if (!active) return { kind: 'none' };
     const compiled = this.compiled.get(active.content);
     if (!compiled.ok) {
@@ -75,6 +80,27 @@ export class SieveFilter {
       if (!(err instanceof SieveRuntimeError)) throw err;
       return this.failed(input, active.name, `${err.message}${err.line !== undefined ? ` (line ${err.line})` : ''}`);
     }
+  }
+
+  /**
+   * The user's active script. Every script write moves the account's SieveScript state (a cheap
+   * read), so the script's text (a blob read) is fetched again only after a change, by any node.
+   */
+  private async activeScript(user: string): Promise<SieveScript | null> {
+    const { store } = this.options;
+    const state = await store.sieveScriptState(user);
+    const known = this.active.get(user);
+    if (known && known.state === state) {
+      this.active.delete(user);
+      this.active.set(user, known);
+      return known.script;
+    }
+    // Read after the state: a write in between leaves a newer script under an older state, which
+    // the next delivery (seeing the newer state) reads again.
+    const script = await store.getActiveSieveScript(user);
+    this.active.set(user, { state, script });
+    if (this.active.size > MAX_REMEMBERED_USERS) this.active.delete(this.active.keys().next().value!);
+    return script;
   }
 
   private failed(input: SieveInput, script: string, reason: string): SieveOutcome {
