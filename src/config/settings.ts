@@ -77,6 +77,7 @@ export function loadSettingsFile(
     return ms;
   });
   const ldapCacheTtlMs = props.parse('ldap.cacheTtl', (raw) => parseJamesDuration(raw, 's'));
+  const delayWarningMs = props.parse('outbound.delayWarning', (raw) => parseJamesDuration(raw, 's'));
   const control = readControlSettings(props);
   const authThrottle = readAuthThrottle(props);
   const readPolicy: ReadPolicy = { oidcRequireAudience: props.parse('auth.oidc.requireAudience', parseBoolean) ?? true };
@@ -93,6 +94,7 @@ export function loadSettingsFile(
       ...(ingestMemory !== undefined ? { ingestMemory } : {}),
       ...(vacationResendAfterMs !== undefined ? { vacationResendAfterMs } : {}),
       ...(ldapCacheTtlMs !== undefined ? { ldapCacheTtlMs } : {}),
+      ...(delayWarningMs !== undefined ? { delayWarningMs } : {}),
     },
     control,
     authThrottle,
