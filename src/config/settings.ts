@@ -84,6 +84,7 @@ export function loadSettingsFile(
     return ms;
   });
   const ldapCacheTtlMs = props.parse('ldap.cacheTtl', (raw) => parseJamesDuration(raw, 's'));
+  const delayWarningMs = props.parse('outbound.delayWarning', (raw) => parseJamesDuration(raw, 's'));
   const control = readControlSettings(props);
   const authThrottle = readAuthThrottle(props);
   const mailAuth = readMailAuthSettings(props);
@@ -103,6 +104,7 @@ export function loadSettingsFile(
       ...(ingestMemory !== undefined ? { ingestMemory } : {}),
       ...(vacationResendAfterMs !== undefined ? { vacationResendAfterMs } : {}),
       ...(ldapCacheTtlMs !== undefined ? { ldapCacheTtlMs } : {}),
+      ...(delayWarningMs !== undefined ? { delayWarningMs } : {}),
     },
     control,
     authThrottle,

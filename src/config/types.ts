@@ -309,6 +309,11 @@ export interface TesseraSettings {
   vacationResendAfterMs?: number;
   /** `ldap.cacheTtl`: how long an LDAP user lookup is reused (default 30 s; 0 turns the cache off). */
   ldapCacheTtlMs?: number;
+  /**
+   * `outbound.delayWarning`: how long a message waits in the queue before senders who asked for delay
+   * notices (RFC 3461 NOTIFY=DELAY, or no NOTIFY) get one (default 4h; 0 = never; Postfix's delay_warning_time).
+   */
+  delayWarningMs?: number;
   /** Sieve scripts per account (`sieve.*`), the same for ManageSieve and JMAP (0 = no limit of ours). */
   sieve: SieveQuotaSettings;
 }

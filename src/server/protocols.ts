@@ -102,7 +102,10 @@ export const deliveryResource = sharedResource<DeliveryCore>(
       hostname: ctx.config.smtp[0]?.helloName ?? 'localhost',
       ...(ctx.config.settings.postmaster ? { postmaster: ctx.config.settings.postmaster } : {}),
       ...(ctx.config.settings.vacationResendAfterMs !== undefined ? { vacation: { resendAfterMs: ctx.config.settings.vacationResendAfterMs } } : {}),
-      ...(ctx.config.settings.smarthost ? { outbound: { smarthost: ctx.config.settings.smarthost } } : {}),
+      outbound: {
+        ...(ctx.config.settings.smarthost ? { smarthost: ctx.config.settings.smarthost } : {}),
+        ...(ctx.config.settings.delayWarningMs !== undefined ? { delayReportAfterMs: ctx.config.settings.delayWarningMs } : {}),
+      },
       signer: (await ctx.use(mailAuthResource)).signer,
     });
     core.worker.start();

@@ -277,7 +277,7 @@ describe('tessera.properties', () => {
 
   it('every key', async () => {
     const l = await loadClean({
-      'tessera.properties': 'data.dir=/srv/tessera\nstorage.engine=postgres\nstorage.postgres.url=postgres://u:p@127.0.0.1:5432/db\nlog.level=DEBUG\ndevIdp.enabled=true\ndevIdp.port=9600\nshutdown.timeout=30\ndemo.seed=true\npostmaster=Admin@Example.org\nstorage.ingest.memory=64M\nsieve.maxScripts=7\nsieve.maxScriptSize=32K\nvacation.resendInterval=3d\nldap.cacheTtl=2m\n',
+      'tessera.properties': 'data.dir=/srv/tessera\nstorage.engine=postgres\nstorage.postgres.url=postgres://u:p@127.0.0.1:5432/db\nlog.level=DEBUG\ndevIdp.enabled=true\ndevIdp.port=9600\nshutdown.timeout=30\ndemo.seed=true\npostmaster=Admin@Example.org\nstorage.ingest.memory=64M\nsieve.maxScripts=7\nsieve.maxScriptSize=32K\nvacation.resendInterval=3d\nldap.cacheTtl=2m\noutbound.delayWarning=4h\n',
     });
     assert.deepEqual(l.config.settings, {
       dataDir: '/srv/tessera',
@@ -291,6 +291,7 @@ describe('tessera.properties', () => {
       sieve: { maxScripts: 7, maxScriptSize: 32 * 1024 },
       vacationResendAfterMs: 3 * 24 * 3600_000,
       ldapCacheTtlMs: 120_000,
+      delayWarningMs: 4 * 3600_000,
     });
   });
 

@@ -174,8 +174,16 @@ test('DSN parameters are validated with the replies RFC 3461 asks for', async ()
     [`RCPT TO:<${BOB}> NOTIFY=SUCCESS NOTIFY=FAILURE`, /^501 5\.5\.4/],
   ];
   for (const [command, expected] of rcpts) assert.match((await c.command(command)).text, expected, command);
+  assert.match((await c.command(`RCPT TO:<${BOB}> ORCPT=utf-8;jörg@example.test`)).text, /^501 5\.5\.4 Non-ASCII ORCPT requires SMTPUTF8/);
   assert.equal((await c.command(`RCPT TO:<${BOB}> NOTIFY=success,delay ORCPT=rfc822;Bob+2Bdsn@example.test`)).code, 250);
   c.close();
+  // RFC 6533: in an SMTPUTF8 transaction a utf-8 ORCPT may be raw UTF-8 or use \x{…} escapes.
+  const u = await raw();
+  assert.equal((await u.command(`MAIL FROM:<${ALICE}> SMTPUTF8`)).code, 250);
+  assert.equal((await u.command(`RCPT TO:<${BOB}> ORCPT=utf-8;jörg@example.test`)).code, 250);
+  assert.equal((await u.command(`RCPT TO:<${ALICE}> ORCPT=utf-8;j\\x{F6}rg@example.test`)).code, 250);
+  assert.match((await u.command(`RCPT TO:<${ALICE}> ORCPT=utf-8;j\\x{D800}rg@example.test`)).text, /^501 /);
+  u.close();
   // Without EHLO there are no ESMTP parameters at all.
   const { client: old } = await RawSmtpClient.connect(h.port);
   await old.command('HELO old.test');

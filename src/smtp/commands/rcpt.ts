@@ -23,6 +23,9 @@ export const rcpt: CommandHandler = async (s, args) => {
     } else if (key === 'ORCPT') {
       const r = parseOrcpt(value);
       if (!r.ok) return s.send(reply(r.code, r.enhanced, r.message));
+      // RFC 6533 §3: raw UTF-8 (utf-8-addr-unitext) only in an SMTPUTF8 transaction.
+      // eslint-disable-next-line no-control-regex
+      if (typeof value === 'string' && /[^\x00-\x7f]/.test(value) && !tx.smtputf8) return s.send(reply(501, '5.5.4', 'Non-ASCII ORCPT requires SMTPUTF8'));
       dsn.orcpt = r.value;
     } else {
       return s.send(reply(555, '5.5.4', `Unsupported parameter ${key.slice(0, 32)}`));

@@ -92,7 +92,7 @@ export function parseOrcpt(value: string | true): DsnParamResult<NonNullable<Rec
 }
 
 /**
- * RFC 6533 §3 utf-8-addr-xtext / utf-8-addr-unitext: xtext whose "\\x{HEX}" escapes name Unicode
+ * RFC 6533 §3 utf-8-addr-xtext / utf-8-addr-unitext: xtext whose "\x{HEX}" escapes name Unicode
  * code points; raw UTF-8 is allowed (it arrives only in SMTPUTF8 sessions: the command line is UTF-8).
  */
 function decodeUtf8AddrXtext(text: string): string | null {
