@@ -7,7 +7,7 @@
 // Where DEVELOPERS.md is silent, the comment on the entry says why the edge is allowed or refused.
 
 /** Shared cores a protocol front-end is a thin adapter over (DEVELOPERS.md), plus the neutral modules. */
-const PROTOCOL_USES = ['auth', 'store', 'events', 'log', 'mime', 'net', 'core'];
+const PROTOCOL_USES = ['auth', 'store', 'events', 'log', 'mime', 'net', 'core', 'sieve'];
 
 const LAYERS = {
   // Neutral contracts between layers (ProtocolServer, the delivery contract, session admission…): any
@@ -17,6 +17,10 @@ const LAYERS = {
   // The message model: pure functions over bytes (parsing, decoding), so no other src folder and no
   // node I/O module (see rule mime-is-pure).
   mime: { uses: [], typesFrom: [] },
+  // The Sieve interpreter (RFC 5228): pure like mime — it parses scripts and turns a message model into
+  // actions; whoever runs it (delivery) does the I/O through callbacks. Protocols (ManageSieve, JMAP)
+  // use it to validate uploaded scripts.
+  sieve: { uses: ['mime'], typesFrom: [] },
   // Reads configuration files into typed settings; the bottom of the settings chain.
   config: { uses: ['core'], typesFrom: [] },
   // The logger everyone shares; takes its level type from config.
@@ -33,7 +37,7 @@ const LAYERS = {
   auth: { uses: ['log', 'net', 'core'], typesFrom: ['config'] },
   // The delivery core behind SMTP DATA and JMAP EmailSubmission: routes via the users repository,
   // stores via the store. Protocols reach it only through the contract in src/core/delivery.ts.
-  delivery: { uses: ['auth', 'store', 'events', 'log', 'mime', 'net', 'core'], typesFrom: ['config'] },
+  delivery: { uses: ['auth', 'store', 'events', 'log', 'mime', 'net', 'core', 'sieve'], typesFrom: ['config'] },
   // Session control (revocation, back-channel logout, expiry): a core beside the protocols, which
   // reach it only through the admission contract in src/core/sessions.ts.
   sessions: { uses: ['auth', 'store', 'events', 'log', 'net', 'core'], typesFrom: ['config'] },
@@ -43,17 +47,21 @@ const LAYERS = {
   smtp: { uses: PROTOCOL_USES, typesFrom: ['config'] },
   jmap: { uses: PROTOCOL_USES, typesFrom: ['config'] },
   pop3: { uses: PROTOCOL_USES, typesFrom: ['config'] },
+  managesieve: { uses: PROTOCOL_USES, typesFrom: ['config'] },
+  // James' WebAdmin REST API: an adapter like the protocols, over the directory, store and auth core;
+  // session control and health reach it as narrow interfaces (src/webadmin/deps.ts) or src/core.
+  webadmin: { uses: PROTOCOL_USES, typesFrom: ['config'] },
   // The development OpenID provider (`tessera` dev IdP, test harness): a tool beside the server that
   // only start-up code starts; nothing of the mail server depends on it.
   devidp: { uses: ['log', 'core'], typesFrom: ['config'] },
   // Start-up code: wires every layer together for `tessera serve`. Not the command line above it.
   server: {
-    uses: ['core', 'mime', 'config', 'log', 'net', 'events', 'store', 'auth', 'delivery', 'sessions', 'imap', 'smtp', 'jmap', 'pop3', 'devidp'],
+    uses: ['core', 'mime', 'sieve', 'config', 'log', 'net', 'events', 'store', 'auth', 'delivery', 'sessions', 'imap', 'smtp', 'jmap', 'pop3', 'managesieve', 'webadmin', 'devidp'],
     typesFrom: [],
   },
   // The command line: the outermost layer, may use everything.
   cli: {
-    uses: ['core', 'mime', 'config', 'log', 'net', 'events', 'store', 'auth', 'delivery', 'sessions', 'imap', 'smtp', 'jmap', 'pop3', 'devidp', 'server'],
+    uses: ['core', 'mime', 'sieve', 'config', 'log', 'net', 'events', 'store', 'auth', 'delivery', 'sessions', 'imap', 'smtp', 'jmap', 'pop3', 'managesieve', 'webadmin', 'devidp', 'server'],
     typesFrom: [],
   },
 };
@@ -134,10 +142,17 @@ module.exports = {
       to: { dependencyTypes: ['core'], path: NODE_IO },
     },
     {
+      name: 'sieve-is-pure',
+      comment: 'src/sieve is a pure interpreter: no node I/O module (delivery hands it what it reads)',
+      severity: 'error',
+      from: { path: '^src/sieve/' },
+      to: { dependencyTypes: ['core'], path: NODE_IO },
+    },
+    {
       name: 'proto-is-pure',
       comment: 'a protocol\'s proto part (parse, serialise) is pure: no sockets or files, nothing of its protocol outside proto',
       severity: 'error',
-      from: { path: '^src/(imap|smtp|jmap|pop3)/proto/' },
+      from: { path: '^src/(imap|smtp|jmap|pop3|managesieve)/proto/' },
       to: {
         pathNot: ['^src/$1/proto/', '^src/(mime|core)/', 'node_modules/'],
         path: ['^src/', NODE_IO],

@@ -2,6 +2,7 @@
 import type { Logger } from '../log/logger.js';
 import type { AuthFailureCode, Protocol } from './types.js';
 import { loginsTotal } from './metrics.js';
+import type { RecentAuthEvents } from './recent-events.js';
 
 /** A mail protocol, or the development IdP's password grant (POST /dev/token). */
 export type AuditedProtocol = Protocol | 'devidp';
@@ -22,7 +23,9 @@ export interface AuthAuditEvent {
   sid?: string;
 }
 
-export function auditAuth(logger: Logger, event: AuthAuditEvent): void {
+/** Logs the attempt, counts it, and keeps it among the recent events when given where. */
+export function auditAuth(logger: Logger, event: AuthAuditEvent, recent?: RecentAuthEvents): void {
+  recent?.record(event);
   loginsTotal.inc({ protocol: event.protocol, mechanism: event.mechanism.toUpperCase(), outcome: event.result });
   const line = { event: 'auth', ...event };
   if (event.result === 'success') logger.info(line, 'login succeeded');

@@ -17,6 +17,7 @@ import { LoginThrottle, type Reservation, type ThrottleEvent, type ThrottleRefus
 import type { ThrottleSettings } from './throttle/settings.js';
 import { throttleEventsTotal } from './metrics.js';
 import { auditAuth, type AuditedProtocol } from './audit.js';
+import { RecentAuthEvents } from './recent-events.js';
 import type { CredentialChecker } from './credentials.js';
 import { createSaslExchange } from './sasl/index.js';
 import { ValidatorRegistry } from './token/registry.js';
@@ -56,6 +57,8 @@ export class AuthService {
   private readonly validators: ValidatorRegistry;
   private readonly administrators: ReadonlySet<string>;
   private closed = false;
+  /** The last login attempts, for operators (WebAdmin /events). */
+  readonly recentEvents = new RecentAuthEvents();
 
   constructor(options: AuthServiceOptions) {
     this.users = options.users;
@@ -154,6 +157,11 @@ export class AuthService {
     return this.validators.get(oidc).introspect(principal.accessToken);
   }
 
+  /** Whether usersrepository.xml names this user an administrator (James' administratorId). */
+  isAdministrator(user: string): boolean {
+    return this.administrators.has(user.toLowerCase());
+  }
+
   /**
    * The validator for an `oidc` block (one per distinct configuration, cached). For the revocation
    * issue, which verifies logout tokens with the same provider keys.
@@ -235,7 +243,7 @@ export class AuthService {
       return this.fail(attempt, mechanism, admin, failure, place, 'administrator named an unknown user as authorization identity');
     }
     place.succeeded();
-    auditAuth(this.logger, { protocol: attempt.protocol, mechanism, user: record.username, actor: admin, peer: attempt.peer, result: 'success' });
+    auditAuth(this.logger, { protocol: attempt.protocol, mechanism, user: record.username, actor: admin, peer: attempt.peer, result: 'success' }, this.recentEvents);
     return { ok: true, principal: { user: record.username, mechanism, actor: admin } };
   }
 
@@ -304,7 +312,7 @@ export class AuthService {
       result: 'success',
       clientId: principal.clientId,
       sid: principal.sid,
-    });
+    }, this.recentEvents);
     return { ok: true, principal };
   }
 
@@ -357,7 +365,7 @@ export class AuthService {
       peer: ctx.peer,
       result: failure.code,
       reason: reason ?? failure.message,
-    });
+    }, this.recentEvents);
   }
 }
 

@@ -3,7 +3,7 @@
 // lines through unchanged, and map an AuthFailure code to their own reply.
 import type { AuthConfig } from '../config/types.js';
 
-export type Protocol = 'imap' | 'smtp' | 'pop3' | 'jmap';
+export type Protocol = 'imap' | 'smtp' | 'pop3' | 'managesieve' | 'jmap';
 
 /** Who is logged in, kept on the session for its lifetime (the revocation issue reads it). */
 export interface Principal {

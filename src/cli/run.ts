@@ -28,6 +28,7 @@ import { sessionsCommand } from './commands/sessions.js';
 import { userCommand } from './commands/user.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, PasswordInputError, UsageError } from './errors.js';
 import type { CliCommand, CliIO } from './types.js';
+import { WebAdminRequestError } from './webadmin-client.js';
 
 const helpCommand: CliCommand = createHelpCommand(() => COMMANDS);
 export const COMMANDS: readonly CliCommand[] = [
@@ -57,6 +58,7 @@ const EXPECTED_ERRORS = [
   InvalidPasswordError,
   UnknownDomainError,
   PasswordInputError,
+  WebAdminRequestError,
 ];
 
 function isExpected(err: unknown): err is Error {

@@ -22,10 +22,10 @@ export function readControlSettings(props: PropertiesReader): ControlConfig {
 }
 
 /** Whether `tessera serve` starts the control listener for this configuration. */
-export function controlHttpActive(config: Pick<TesseraConfig, 'control' | 'jmap' | 'imap' | 'smtp' | 'pop3'>): boolean {
+export function controlHttpActive(config: Pick<TesseraConfig, 'control' | 'jmap' | 'imap' | 'smtp' | 'pop3' | 'managesieve'>): boolean {
   const { enabled } = config.control.http;
   if (enabled !== 'auto') return enabled;
   // Back-channel logout is the only route: without JMAP to serve it, it is needed as soon as some
   // listener accepts tokens from a provider that may send logout tokens.
-  return !config.jmap.enabled && [...config.imap, ...config.smtp, ...config.pop3].some((l) => l.enabled && l.auth.oidc !== undefined);
+  return !config.jmap.enabled && [...config.imap, ...config.smtp, ...config.pop3, ...config.managesieve].some((l) => l.enabled && l.auth.oidc !== undefined);
 }

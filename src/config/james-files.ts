@@ -4,7 +4,6 @@
 // (a custom extension's configuration) is not mistaken for one it honours.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { XMLParser } from 'fast-xml-parser';
 import { displayPath } from './context.js';
 import type { ConfigWarning } from './load.js';
 
@@ -12,9 +11,7 @@ const STORE = 'Tessera keeps mail, users and state in its own store (tessera.pro
 
 /** James configuration files Tessera knowingly does not serve, with what takes their place. */
 const NOT_SERVED: ReadonlyMap<string, string> = new Map([
-  ['webadmin.properties', 'the WebAdmin HTTP API is not served; administer with the `tessera` command (user, domain, sessions)'],
-  ['managesieveserver.xml', 'ManageSieve is not served; JMAP VacationResponse covers vacation replies'],
-  ['mailetcontainer.xml', 'mailets are not run (only <context><postmaster> and DKIMSign mailets are read): mail goes through Tessera\'s fixed pipeline (local delivery, vacation replies, DSNs, direct MX delivery for authenticated senders)'],
+  ['mailetcontainer.xml', 'mailets are not run (only <context><postmaster>, RemoteDelivery\'s gateway settings and DKIMSign mailets are read): mail goes through Tessera\'s fixed pipeline (local delivery, Sieve, vacation replies, DSNs, MX or gateway delivery for authenticated senders)'],
   ['recipientrewritetable.xml', 'recipient rewriting (aliases, forwards, domain mappings) is not applied'],
   ['mailrepositorystore.xml', 'James mail repositories (error, relay-denied…) are not kept; refused mail is refused in the SMTP dialogue or bounced'],
   ['listeners.xml', 'James mailbox listeners (extensions) are not run'],
@@ -41,50 +38,13 @@ const NOT_SERVED: ReadonlyMap<string, string> = new Map([
   ['postgres.properties', `not used: ${STORE}; James' PostgreSQL database is not read, and no mail is imported from it`],
 ]);
 
-/** Server files whose blocks carry enabled="true|false": saying all are off avoids a false alarm. */
-const SERVER_FILES: ReadonlyMap<string, string> = new Map([
-  ['managesieveserver.xml', 'managesieveserver'],
-]);
-
-const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', parseTagValue: false });
-
-type XmlNode = Record<string, unknown>;
-
-function asArray(v: unknown): XmlNode[] {
-  if (v === undefined) return [];
-  return (Array.isArray(v) ? v : [v]).filter((x): x is XmlNode => typeof x === 'object' && x !== null);
-}
-
-/** True when every server block of the file is enabled="false" (a file that does not parse: false). */
-function allServersDisabled(text: string, block: string): boolean {
-  try {
-    const doc = parser.parse(text) as XmlNode;
-    const root = Object.values(doc).find((v) => typeof v === 'object' && v !== null);
-    const blocks = asArray((root as XmlNode | undefined)?.[block]);
-    if (blocks.length === 0) return false;
-    return blocks.every((b) => String(b['enabled'] ?? 'true').trim().toLowerCase() === 'false');
-  } catch {
-    return false;
-  }
-}
-
 /** The smart host James' RemoteDelivery sends through, when one is configured. */
-function gatewayOf(text: string): string | undefined {
-  return /<gateway>\s*([^<\s][^<]*?)\s*<\/gateway>/.exec(text)?.[1];
-}
-
 async function describe(dir: string, name: string): Promise<string | undefined> {
   const reason = NOT_SERVED.get(name);
   if (reason === undefined) return undefined;
-  const block = SERVER_FILES.get(name);
-  const needsText = block !== undefined || name === 'mailetcontainer.xml' || name === 'droplists.properties';
+  const needsText = name === 'droplists.properties';
   const text = needsText ? await readFile(path.join(dir, name), 'utf8').catch(() => '') : '';
   let extra = '';
-  if (block !== undefined && allServersDisabled(text, block)) extra = ' (every server in it is disabled anyway)';
-  if (name === 'mailetcontainer.xml') {
-    const gateway = gatewayOf(text);
-    if (gateway) extra = `; its RemoteDelivery gateway ${gateway} is NOT used: remote mail goes directly to the recipients' MX`;
-  }
   if (name === 'droplists.properties' && /^\s*enabled\s*[=:]\s*true\s*$/im.test(text)) extra = ': mail from senders on James\' drop lists is accepted';
   return `James file not served by Tessera, ignored: ${reason}${extra}`;
 }

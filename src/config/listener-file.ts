@@ -1,11 +1,12 @@
-// imapserver.xml / smtpserver.xml / lmtpserver.xml / pop3server.xml: a <imapservers> root holding <imapserver> blocks (James' layout),
+// imapserver.xml / smtpserver.xml / lmtpserver.xml / pop3server.xml / managesieveserver.xml: a <imapservers> root holding <imapserver> blocks (James' layout),
 // or a single block as the root. Unknown elements are reported after every block has been read.
 import type { FileContext } from './context.js';
 import { readImapBlock } from './imap.js';
 import { readLmtpBlock } from './lmtp.js';
+import { readManageSieveBlock } from './managesieve.js';
 import { readPop3Block } from './pop3.js';
 import { readSmtpBlock } from './smtp.js';
-import type { ImapServerConfig, Pop3ServerConfig, SmtpServerConfig } from './types.js';
+import type { ImapServerConfig, ManageSieveServerConfig, Pop3ServerConfig, SmtpServerConfig } from './types.js';
 import { parseXmlDocument, warnUnused, XmlSection, type XmlElement } from './xml.js';
 
 /** James settings Tessera knowingly does not use, with the reason shown in the warning. */
@@ -61,6 +62,14 @@ export async function loadPop3File(ctx: FileContext, text: string): Promise<Pop3
   const blocks = blocksOf(ctx, text, 'pop3servers', 'pop3server');
   const out: Pop3ServerConfig[] = [];
   for (const [i, block] of blocks.entries()) out.push(await readPop3Block(block, i + 1));
+  for (const block of blocks) warnUnused(ctx, block.el, block.key, IGNORED_JAMES_SETTINGS);
+  return out;
+}
+
+export async function loadManageSieveFile(ctx: FileContext, text: string): Promise<ManageSieveServerConfig[]> {
+  const blocks = blocksOf(ctx, text, 'managesieveservers', 'managesieveserver');
+  const out: ManageSieveServerConfig[] = [];
+  for (const [i, block] of blocks.entries()) out.push(await readManageSieveBlock(block, i + 1));
   for (const block of blocks) warnUnused(ctx, block.el, block.key, IGNORED_JAMES_SETTINGS);
   return out;
 }

@@ -14,7 +14,7 @@ export const DEFAULT_TOKEN_GRACE_SECONDS = 60;
 export const DEFAULT_TOKEN_EXPIRY: TokenExpiryPolicy = { action: 'disconnect', graceSeconds: DEFAULT_TOKEN_GRACE_SECONDS };
 
 export interface CommonOptions {
-  protocol: 'imap' | 'smtp' | 'lmtp' | 'pop3';
+  protocol: 'imap' | 'smtp' | 'lmtp' | 'pop3' | 'managesieve';
   index: number;
   defaultTimeout: number;
   legacyRequireSSL?: Candidate<boolean>;
@@ -32,7 +32,7 @@ export async function readCommon(block: XmlSection, opts: CommonOptions): Promis
 
   const bindRaw = block.text('bind');
   if (!bindRaw) {
-    const example = { imap: '0.0.0.0:143', smtp: '0.0.0.0:25', lmtp: '127.0.0.1:24', pop3: '0.0.0.0:110' }[opts.protocol];
+    const example = { imap: '0.0.0.0:143', smtp: '0.0.0.0:25', lmtp: '127.0.0.1:24', pop3: '0.0.0.0:110', managesieve: '0.0.0.0:4190' }[opts.protocol];
     ctx.fail(block.childKey('bind'), '', `every block needs <bind>host:port</bind>, e.g. <bind>${example}</bind>`, 'missing');
   }
   const bind = ctx.parse(bindRaw.key, bindRaw.raw, parseHostPortList);
@@ -183,3 +183,18 @@ function readTokenExpiry(block: XmlSection): TokenExpiryPolicy {
   return { action, graceSeconds: grace };
 }
 
+/**
+ * Connection limits when a block sets none (James: unlimited), said once as a notice naming the
+ * protocol (`label`): every listener file applies its own figures through this.
+ */
+export function applyConnectionDefaults(block: XmlSection, common: ListenerCommon, label: string, defaults: { total: number; perIP: number }): void {
+  const ctx = block.ctx;
+  if (!block.text('connectionLimit')) {
+    common.connectionLimit = defaults.total;
+    ctx.notice(block.childKey('connectionLimit'), `not set: at most ${defaults.total} connections per ${label} listener (James: unlimited); write 0 for unlimited`);
+  }
+  if (!block.text('connectionLimitPerIP')) {
+    common.connectionLimitPerIP = defaults.perIP;
+    ctx.notice(block.childKey('connectionLimitPerIP'), `not set: at most ${defaults.perIP} ${label} connections per client address (James: unlimited); write 0 for unlimited`);
+  }
+}

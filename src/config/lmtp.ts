@@ -6,7 +6,7 @@
 import { isIP } from 'node:net';
 import { authSections } from './auth-xml.js';
 import { readCommon } from './listener.js';
-import { applyConnectionDefaults, readMessageLimits } from './smtp.js';
+import { applySmtpConnectionDefaults, readMessageLimits } from './smtp.js';
 import type { SmtpServerConfig } from './types.js';
 import { parseBoolean } from './values.js';
 import type { XmlSection } from './xml.js';
@@ -67,7 +67,7 @@ export async function readLmtpBlock(block: XmlSection, index: number): Promise<S
       );
     }
   }
-  applyConnectionDefaults(block, common, 'LMTP');
+  applySmtpConnectionDefaults(block, common, 'LMTP');
   readLmtpHandlerChain(block);
   return {
     protocol: 'smtp',

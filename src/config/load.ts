@@ -1,5 +1,5 @@
 // Loads a James-layout conf directory into the resolved TesseraConfig model. Every file is optional:
-// a missing imapserver.xml / smtpserver.xml / pop3server.xml / jmap.properties means that protocol is not served (as in
+// a missing imapserver.xml / smtpserver.xml / pop3server.xml / managesieveserver.xml / jmap.properties means that protocol is not served (as in
 // James), a missing usersrepository.xml / domainlist.xml / tessera.properties means defaults.
 // Anything that cannot be honoured throws ConfigError; anything unknown becomes a warning.
 import { stat } from 'node:fs/promises';
@@ -13,11 +13,12 @@ import { loadJmapFile } from './jmap.js';
 import { loadMailetContainerFile } from './mailetcontainer.js';
 import { loadDnsServiceFile } from './dnsservice.js';
 import type { MailAuthSettings } from './mailauth.js';
-import { loadImapFile, loadLmtpFile, loadPop3File, loadSmtpFile } from './listener-file.js';
+import { loadImapFile, loadLmtpFile, loadManageSieveFile, loadPop3File, loadSmtpFile } from './listener-file.js';
 import { loadSettingsFile } from './settings.js';
 import { controlHttpActive } from './control.js';
-import type { TesseraConfig } from './types.js';
+import type { TesseraConfig, WebAdminConfig } from './types.js';
 import { loadUsersFile } from './users.js';
+import { loadWebAdminFile } from './webadmin.js';
 
 export interface ConfigWarning { file: string; key: string; message: string }
 export interface LoadedConfig {
@@ -37,7 +38,9 @@ const CONF_FILES = {
   smtp: 'smtpserver.xml',
   lmtp: 'lmtpserver.xml',
   pop3: 'pop3server.xml',
+  managesieve: 'managesieveserver.xml',
   jmap: 'jmap.properties',
+  webadmin: 'webadmin.properties',
   users: 'usersrepository.xml',
   domains: 'domainlist.xml',
   settings: 'tessera.properties',
@@ -112,6 +115,17 @@ export async function loadDirectoryConfig(confDir: string, options?: { env?: Nod
   return { config: await readDirectory(conf, options?.env ?? process.env), warnings: conf.warnings };
 }
 
+/**
+ * webadmin.properties alone (with its key file): where the `user` and `domain` commands find a
+ * running server's WebAdmin API.
+ */
+export async function loadWebAdminConfig(confDir: string): Promise<{ config: WebAdminConfig; warnings: ConfigWarning[] }> {
+  const conf = await openConfDir(confDir);
+  const ctx = conf.ctx(CONF_FILES.webadmin);
+  const config = await loadWebAdminFile(ctx, await readOptionalFile(ctx), (name) => readOptionalFile(conf.ctx(name)));
+  return { config, warnings: conf.warnings };
+}
+
 /** The whole directory, listeners included: what `tessera serve` runs. */
 export async function loadConfig(confDir: string, options?: { env?: NodeJS.ProcessEnv }): Promise<LoadedConfig> {
   const env = options?.env ?? process.env;
@@ -124,6 +138,7 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
   const jamesPostmaster = mailet.postmaster;
   const dnsCtx = conf.ctx(CONF_FILES.dns);
   const mailAuth = { ...mailAuthSettings, dkimMailetKeys: mailet.dkimKeys, dns: loadDnsServiceFile(dnsCtx, await readOptionalFile(dnsCtx)) };
+  if (mailet.smarthost) settings.smarthost = mailet.smarthost;
   if (settings.postmaster === undefined && jamesPostmaster !== undefined) settings.postmaster = jamesPostmaster;
   // As in James, a postmaster without a domain is in the default domain.
   if (settings.postmaster !== undefined && !settings.postmaster.includes('@')) settings.postmaster = `${settings.postmaster}@${domains.defaultDomain}`;
@@ -140,11 +155,23 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
   const pop3Ctx = conf.ctx(CONF_FILES.pop3);
   const pop3Text = await readOptionalFile(pop3Ctx);
   const pop3 = pop3Text === undefined ? [] : await loadPop3File(pop3Ctx, pop3Text);
+  const sieveCtx = conf.ctx(CONF_FILES.managesieve);
+  const sieveText = await readOptionalFile(sieveCtx);
+  const managesieve = sieveText === undefined ? [] : await loadManageSieveFile(sieveCtx, sieveText);
   const jmapCtx = conf.ctx(CONF_FILES.jmap);
   const jmap = await loadJmapFile(jmapCtx, await readOptionalFile(jmapCtx));
+  const webadminCtx = conf.ctx(CONF_FILES.webadmin);
+  const webadmin = await loadWebAdminFile(webadminCtx, await readOptionalFile(webadminCtx), (name) => readOptionalFile(conf.ctx(name)));
+  if (webadmin.enabled && webadmin.oidc.enabled) {
+    const anyOidc = jmap.auth.oidc !== undefined || [...imap, ...smtp, ...pop3, ...managesieve].some((l) => l.auth.oidc !== undefined);
+    if (!anyOidc) webadminCtx.fail('oidc.enabled', 'true', 'WebAdmin checks tokens with the OpenID provider of jmap.properties or an <oidc> block of the listeners; configure one, or use jwt.enabled', 'no OpenID provider configured');
+    if ((users.administratorIds ?? []).length === 0) {
+      webadminCtx.fail('oidc.enabled', 'true', 'WebAdmin accepts the tokens of administrators only: list them in usersrepository.xml <administratorId>', 'no administrator');
+    }
+  }
 
   const uses: BindUse[] = [];
-  for (const [list, c] of [[imap, imapCtx], [smtp, smtpCtx], [lmtp, lmtpCtx], [pop3, pop3Ctx]] as const) {
+  for (const [list, c] of [[imap, imapCtx], [smtp, smtpCtx], [lmtp, lmtpCtx], [pop3, pop3Ctx], [managesieve, sieveCtx]] as const) {
     for (const [i, server] of list.entries()) {
       if (!server.enabled) continue;
       const element = 'lmtp' in server && server.lmtp ? 'lmtpserver' : `${server.protocol}server`;
@@ -154,14 +181,15 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
   }
   if (jmap.enabled) uses.push({ address: jmap.bind, file: jmapCtx.display, key: 'jmap.port' });
   if (settings.devIdp.enabled) uses.push({ address: { host: '127.0.0.1', port: settings.devIdp.port }, file: settingsCtx.display, key: 'devIdp.port' });
-  if (controlHttpActive({ control, jmap, imap, smtp, pop3 })) uses.push({ address: control.http.bind, file: settingsCtx.display, key: 'control.http.bind' });
+  if (webadmin.enabled) uses.push({ address: webadmin.bind, file: webadminCtx.display, key: 'port' });
+  if (controlHttpActive({ control, jmap, imap, smtp, pop3, managesieve })) uses.push({ address: control.http.bind, file: settingsCtx.display, key: 'control.http.bind' });
   checkDuplicateBinds(uses);
-  // mailetcontainer.xml is read for <postmaster> and DKIMSign only, so it is still named as not served (its other mailets).
+  // mailetcontainer.xml is read for <postmaster>, the RemoteDelivery gateway and DKIMSign only, so it is still named as not served (its other mailets).
   const served = Object.values(CONF_FILES).filter((f) => f !== CONF_FILES.mailet);
   conf.warnings.push(...(await notServedWarnings(conf.dir, served)));
 
   return {
-    config: { confDir: conf.dir, settings, control, authThrottle, imap, smtp, lmtp, pop3, jmap, users, domains, mailAuth },
+    config: { confDir: conf.dir, settings, control, authThrottle, imap, smtp, lmtp, pop3, managesieve, jmap, webadmin, users, domains, mailAuth },
     warnings: conf.warnings,
     notices: conf.notices,
   };

@@ -4,7 +4,7 @@
 // command). Tessera adds the <auth> section IMAP and SMTP have, so POP3 follows the same
 // plainAuthEnabled / requireSSL / <oidc> rules.
 import { authSections } from './auth-xml.js';
-import { readCommon } from './listener.js';
+import { applyConnectionDefaults, readCommon } from './listener.js';
 import type { Pop3ServerConfig } from './types.js';
 import { parseInteger } from './values.js';
 import type { XmlSection } from './xml.js';
@@ -25,14 +25,7 @@ export async function readPop3Block(block: XmlSection, index: number): Promise<P
   // James' POP3 has no <auth> section and takes USER/PASS in clear text; Tessera's default for a
   // block that does not say is IMAP's: credentials only over TLS (startup checks name it).
   const common = await readCommon(block, { protocol: 'pop3', index, defaultTimeout: DEFAULT_POP3_TIMEOUT_SECONDS, requireSSLDefault: true, authSections: sections });
-  if (!block.text('connectionLimit')) {
-    common.connectionLimit = DEFAULT_POP3_CONNECTION_LIMIT;
-    ctx.notice(block.childKey('connectionLimit'), `not set: at most ${DEFAULT_POP3_CONNECTION_LIMIT} connections per POP3 listener (James: unlimited); write 0 for unlimited`);
-  }
-  if (!block.text('connectionLimitPerIP')) {
-    common.connectionLimitPerIP = DEFAULT_POP3_CONNECTION_LIMIT_PER_IP;
-    ctx.notice(block.childKey('connectionLimitPerIP'), `not set: at most ${DEFAULT_POP3_CONNECTION_LIMIT_PER_IP} POP3 connections per client address (James: unlimited); write 0 for unlimited`);
-  }
+  applyConnectionDefaults(block, common, 'POP3', { total: DEFAULT_POP3_CONNECTION_LIMIT, perIP: DEFAULT_POP3_CONNECTION_LIMIT_PER_IP });
   const lineRaw = block.text('maxLineLength');
   const maxLineLength = lineRaw ? ctx.parse(lineRaw.key, lineRaw.raw, (raw) => parseInteger(raw, 512)) : DEFAULT_POP3_MAX_LINE_LENGTH;
   readPop3HandlerChain(block);

@@ -9,7 +9,7 @@ import { readControlSettings } from './control.js';
 import { readAuthThrottle } from './throttle.js';
 import { readMailAuthSettings, type MailAuthSettings } from './mailauth.js';
 import type { AuthThrottleConfig, ControlConfig, LogLevel, TesseraSettings } from './types.js';
-import { InvalidValue, parseBoolean, parseEnum, parseInteger, parsePort, parseSize, parseUrl } from './values.js';
+import { InvalidValue, parseBoolean, parseEnum, parseInteger, parseJamesDuration, parsePort, parseSize, parseUrl } from './values.js';
 
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 export const DEFAULT_DATA_DIR = './var';
@@ -78,16 +78,54 @@ export function loadSettingsFile(
     if (!/^[^\s@]+(@[^\s@]+)?$/.test(raw)) throw new InvalidValue('a local user name, e.g. admin@example.org');
     return raw.toLowerCase();
   });
+  const vacationResendAfterMs = props.parse('vacation.resendInterval', (raw) => {
+    const ms = parseJamesDuration(raw, 's');
+    if (ms < 60_000) throw new InvalidValue('at least 1m (RFC 3834 §2: replies to one sender are spaced by days)', 'out of range');
+    return ms;
+  });
+  const ldapCacheTtlMs = props.parse('ldap.cacheTtl', (raw) => parseJamesDuration(raw, 's'));
   const control = readControlSettings(props);
   const authThrottle = readAuthThrottle(props);
   const mailAuth = readMailAuthSettings(props);
   const readPolicy: ReadPolicy = { oidcRequireAudience: props.parse('auth.oidc.requireAudience', parseBoolean) ?? true };
+  const sieve = readSieveQuota(props);
   props.warnUnused(new Map());
   return {
-    settings: { dataDir, storage, logLevel, devIdp, shutdownTimeout, seedDemoUser, ...(postmaster ? { postmaster } : {}), ...(ingestMemory !== undefined ? { ingestMemory } : {}) },
+    settings: {
+      dataDir,
+      storage,
+      logLevel,
+      devIdp,
+      shutdownTimeout,
+      seedDemoUser,
+      sieve,
+      ...(postmaster ? { postmaster } : {}),
+      ...(ingestMemory !== undefined ? { ingestMemory } : {}),
+      ...(vacationResendAfterMs !== undefined ? { vacationResendAfterMs } : {}),
+      ...(ldapCacheTtlMs !== undefined ? { ldapCacheTtlMs } : {}),
+    },
     control,
     authThrottle,
     mailAuth,
     readPolicy,
   };
+}
+
+/** Scripts per account when `sieve.maxScripts` is not set (Dovecot and Cyrus leave it unlimited). */
+export const DEFAULT_SIEVE_MAX_SCRIPTS = 100;
+/**
+ * The largest script the Sieve interpreter compiles (src/sieve DEFAULT_MAX_SCRIPT_SIZE; config imports
+ * nothing of it, so the figure is repeated here and checked equal by test/config/settings tests).
+ */
+export const SIEVE_INTERPRETER_MAX_SCRIPT_SIZE = 256 * 1024;
+
+function readSieveQuota(props: PropertiesReader): TesseraSettings['sieve'] {
+  const maxScripts = props.parse('sieve.maxScripts', (raw) => parseInteger(raw, 0)) ?? DEFAULT_SIEVE_MAX_SCRIPTS;
+  const maxScriptSize =
+    props.parse('sieve.maxScriptSize', (raw) => {
+      const n = parseSize(raw);
+      if (n < 1 || n > SIEVE_INTERPRETER_MAX_SCRIPT_SIZE) throw new InvalidValue(`between 1 and ${SIEVE_INTERPRETER_MAX_SCRIPT_SIZE / 1024}K (the interpreter's bound)`, 'out of range');
+      return n;
+    }) ?? SIEVE_INTERPRETER_MAX_SCRIPT_SIZE;
+  return { maxScripts, maxScriptSize };
 }

@@ -3,7 +3,7 @@
 import { resolveAliases, type Candidate } from './aliases.js';
 import { authSections, leaf, legacyCandidate } from './auth-xml.js';
 import { readHandlerChain } from './handlerchain.js';
-import { readCommon } from './listener.js';
+import { applyConnectionDefaults, readCommon } from './listener.js';
 import type { AnnounceMode, ListenerCommon, SenderVerificationMode, SmtpServerConfig } from './types.js';
 import { InvalidValue, parseBoolean, parseCidrList, parseEnum, parseInteger, parseSize } from './values.js';
 import type { XmlSection } from './xml.js';
@@ -57,20 +57,9 @@ export function parseVerifyIdentity(raw: string): SenderVerificationMode {
   }
 }
 
-/**
- * Connection limits when a block sets none (James: unlimited), said once as a notice. Shared with
- * lmtpserver.xml, whose blocks are SMTP blocks in James too.
- */
-export function applyConnectionDefaults(block: XmlSection, common: ListenerCommon, label: string): void {
-  const ctx = block.ctx;
-  if (!block.text('connectionLimit')) {
-    common.connectionLimit = DEFAULT_SMTP_CONNECTION_LIMIT;
-    ctx.notice(block.childKey('connectionLimit'), `not set: at most ${DEFAULT_SMTP_CONNECTION_LIMIT} connections per ${label} listener (James: unlimited); write 0 for unlimited`);
-  }
-  if (!block.text('connectionLimitPerIP')) {
-    common.connectionLimitPerIP = DEFAULT_SMTP_CONNECTION_LIMIT_PER_IP;
-    ctx.notice(block.childKey('connectionLimitPerIP'), `not set: at most ${DEFAULT_SMTP_CONNECTION_LIMIT_PER_IP} ${label} connections per client address (James: unlimited); write 0 for unlimited`);
-  }
+/** SMTP's connection limits when a block sets none; shared with lmtpserver.xml, whose blocks are SMTP blocks in James too. */
+export function applySmtpConnectionDefaults(block: XmlSection, common: ListenerCommon, label: string): void {
+  applyConnectionDefaults(block, common, label, { total: DEFAULT_SMTP_CONNECTION_LIMIT, perIP: DEFAULT_SMTP_CONNECTION_LIMIT_PER_IP });
 }
 
 /** <maxmessagesize> (James: kilobytes, 0 = unlimited), <maxRecipients>, <maxLineLength>. */
@@ -91,7 +80,7 @@ export async function readSmtpBlock(block: XmlSection, index: number): Promise<S
   const sections = authSections(block);
   // James SMTP (SMTPServer.AuthenticationConfiguration): auth.requireSSL defaults to false.
   const common = await readCommon(block, { protocol: 'smtp', index, defaultTimeout: DEFAULT_SMTP_TIMEOUT_SECONDS, requireSSLDefault: false, authSections: sections });
-  applyConnectionDefaults(block, common, 'SMTP');
+  applySmtpConnectionDefaults(block, common, 'SMTP');
 
   const announceKey = `${block.key}.auth.announce`;
   const announce =

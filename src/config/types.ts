@@ -118,6 +118,17 @@ export interface Pop3ServerConfig extends ListenerCommon {
   maxLineLength: number;
 }
 
+export interface ManageSieveServerConfig extends ListenerCommon {
+  protocol: 'managesieve';
+  /** Longest command line accepted (bytes), AUTHENTICATE lines with a bearer token included. */
+  maxLineLength: number;
+  /**
+   * Largest script upload on this listener (James `<maxmessagesize>`, kilobytes; 0 = the account's
+   * limit, sieve.maxScriptSize, alone).
+   */
+  maxScriptUpload: number;
+}
+
 export type AnnounceMode = 'always' | 'forUnauthorizedAddresses' | 'never';
 
 /**
@@ -252,6 +263,18 @@ export interface DomainListConfig {
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 /** Settings James has no file for: conf/tessera.properties. */
+/**
+ * A relay host for all remote mail (mailetcontainer.xml RemoteDelivery `gateway`…): hosts tried in
+ * order, implicit TLS (`sslEnable`), credentials, and whether STARTTLS with a verified certificate is
+ * required (`startTLS`, or always when credentials are set).
+ */
+export interface SmarthostSettings {
+  hosts: Array<{ host: string; port: number }>;
+  secure: boolean;
+  auth?: { user: string; pass: string };
+  requireTls: boolean;
+}
+
 export interface TesseraSettings {
   /** Absolute path of the data directory (default ./var next to the conf directory's parent cwd). */
   dataDir: string;
@@ -277,6 +300,25 @@ export interface TesseraSettings {
    * mailetcontainer.xml `<context><postmaster>`; always with a domain. Unset: postmaster@<defaultDomain>.
    */
   postmaster?: string;
+  /** mailetcontainer.xml RemoteDelivery gateway: remote mail goes there instead of to the MX hosts. */
+  smarthost?: SmarthostSettings;
+  /**
+   * `vacation.resendInterval`: how long one vacation reply to a sender stands before a new message
+   * from them is answered again (RFC 3834 §2 suggests days; default 7 days).
+   */
+  vacationResendAfterMs?: number;
+  /** `ldap.cacheTtl`: how long an LDAP user lookup is reused (default 30 s; 0 turns the cache off). */
+  ldapCacheTtlMs?: number;
+  /** Sieve scripts per account (`sieve.*`), the same for ManageSieve and JMAP (0 = no limit of ours). */
+  sieve: SieveQuotaSettings;
+}
+
+/** tessera.properties `sieve.maxScripts` / `sieve.maxScriptSize`: what one account may store. */
+export interface SieveQuotaSettings {
+  /** Scripts an account may hold (ManageSieve QUOTA/MAXSCRIPTS, JMAP maxNumberScripts); 0 = unlimited. */
+  maxScripts: number;
+  /** Largest script in octets (QUOTA/MAXSIZE, JMAP maxSizeScript); at most the interpreter's bound. */
+  maxScriptSize: number;
 }
 
 /**
@@ -359,6 +401,21 @@ export interface ControlConfig {
   };
 }
 
+/** webadmin.properties: the WebAdmin REST API listener (src/webadmin). */
+export interface WebAdminConfig {
+  enabled: boolean;
+  bind: HostPort;
+  /** https.enabled with https.keystore/https.password; absent = plain HTTP. */
+  tls?: TlsConfig;
+  /** James' JWT admin tokens: RS256 signed by one of these PEM public keys, with `admin: true`. */
+  jwt: { enabled: boolean; publicKeys: string[] };
+  /** Tokens of the configured OpenID provider whose user is a usersrepository.xml administrator. */
+  oidc: { enabled: boolean };
+  cors: { enabled: boolean; origin: string };
+  /** The file, for messages. */
+  source: string;
+}
+
 export interface TesseraConfig {
   confDir: string;
   settings: TesseraSettings;
@@ -372,7 +429,10 @@ export interface TesseraConfig {
   lmtp: SmtpServerConfig[];
   /** pop3server.xml blocks. */
   pop3: Pop3ServerConfig[];
+  /** managesieveserver.xml blocks. */
+  managesieve: ManageSieveServerConfig[];
   jmap: JmapConfig;
+  webadmin: WebAdminConfig;
   users: UsersRepositoryConfig;
   domains: DomainListConfig;
   mailAuth: MailAuthConfig;

@@ -28,10 +28,12 @@ export interface DeliveryCoreOptions {
   postmaster?: string;
   /** Vacation auto-replies (StoreDeliveryOptions.vacation): resend interval, or false for none. */
   vacation?: { resendAfterMs?: number } | false;
+  /** Sieve filtering at local delivery (StoreDeliveryOptions.sieve): redirect budget, or false for none. */
+  sieve?: { redirectsPerHour?: number } | false;
   /** DKIM signing of outbound mail (StoreDeliveryOptions.signer). */
   signer?: DkimSigner;
   /** Outbound settings: routes (tests), smarthost, polling, retries. */
-  outbound?: Omit<OutboundWorkerOptions, 'store' | 'logger' | 'hostname' | 'bounce'>;
+  outbound?: Omit<OutboundWorkerOptions, 'store' | 'logger' | 'hostname' | 'report'>;
 }
 
 export interface DeliveryCore {
@@ -49,6 +51,7 @@ export function createDeliveryCore(options: DeliveryCoreOptions): DeliveryCore {
     hostname: options.hostname,
     ...(options.postmaster !== undefined ? { postmaster: options.postmaster } : {}),
     ...(options.vacation !== undefined ? { vacation: options.vacation } : {}),
+    ...(options.sieve !== undefined ? { sieve: options.sieve } : {}),
     ...(options.signer ? { signer: options.signer } : {}),
   });
   const worker = new OutboundWorker({
@@ -56,7 +59,7 @@ export function createDeliveryCore(options: DeliveryCoreOptions): DeliveryCore {
     store: options.store,
     logger: options.logger.child({ component: 'outbound' }),
     hostname: options.hostname,
-    bounce: (sender, failed, original, arrival) => service.bounce(sender, failed, original, arrival),
+    report: (sender, recipients, original, arrival, context) => service.report(sender, recipients, original, arrival, context),
   });
   service.onQueued = () => worker.wake();
   return { service, worker };

@@ -1,8 +1,15 @@
-// Local delivery: appends a copy to each recipient's INBOX. The store fsyncs the blob and commits
-// before append() resolves, and publishes the new-mail events IMAP IDLE and JMAP push listen to.
+// Local delivery: appends a copy to a recipient's mailboxes (INBOX unless a Sieve script chose
+// others). The store fsyncs the blob and commits before append() resolves, and publishes the
+// new-mail events IMAP IDLE and JMAP push listen to.
 import type { AccountStore, MailboxStore, MessageWriter, SpooledMessage } from '../store/types.js';
 import { OverQuotaError, StoreUnavailableError } from '../store/errors.js';
 import type { RecipientOutcome } from '../core/delivery.js';
+
+/** One append: the mailboxes that get the copy, with the flags it gets there. */
+export interface Placement {
+  mailboxIds: string[];
+  flags: string[];
+}
 
 export class LocalDelivery {
   /** account → INBOX id. Mailbox ids are stable across renames, and INBOX cannot be deleted. */
@@ -12,11 +19,17 @@ export class LocalDelivery {
 
   constructor(private readonly store: AccountStore & MailboxStore & MessageWriter) {}
 
-  /** Appends to the user's INBOX, or with `quarantine` to their Junk mailbox (INBOX when they have none). */
-  async deliver(user: string, address: string, bytes: Buffer | SpooledMessage, receivedAt: Date, quarantine = false): Promise<RecipientOutcome> {
+  /**
+   * Appends to INBOX — or with `quarantine` (DMARC) to the Junk mailbox, INBOX when there is none —
+   * or to `placements` when a Sieve script chose them (one append per distinct set of flags).
+   */
+  async deliver(user: string, address: string, bytes: Buffer | SpooledMessage, receivedAt: Date, placements?: Placement[], quarantine = false): Promise<RecipientOutcome> {
     try {
-      const target = (quarantine ? await this.junkOf(user) : undefined) ?? (await this.inboxOf(user));
-      await this.store.append(user, { mailboxIds: [target], bytes, receivedAt }, { delivery: true });
+      const keep = async (): Promise<string> => (quarantine ? await this.junkOf(user) : undefined) ?? (await this.inboxOf(user));
+      const targets = placements ?? [{ mailboxIds: [await keep()], flags: [] }];
+      for (const p of targets) {
+        await this.store.append(user, { mailboxIds: p.mailboxIds, bytes, receivedAt, ...(p.flags.length > 0 ? { flags: p.flags } : {}) }, { delivery: true });
+      }
       return { address, status: 'delivered' };
     } catch (err) {
       if (err instanceof OverQuotaError) {
@@ -41,7 +54,7 @@ export class LocalDelivery {
     return junk?.id;
   }
 
-  private async inboxOf(user: string): Promise<string> {
+  async inboxOf(user: string): Promise<string> {
     const known = this.inboxes.get(user);
     if (known) return known;
     await this.store.ensureAccount(user);

@@ -28,6 +28,8 @@ import { pushSubscriptionMethods } from './methods/push-subscription.js';
 import { DEFAULT_WEBPUSH_SETTINGS, WebPushService, type WebPushSettings, type WebPushTiming } from './push/webpush/service.js';
 import type { PushCredentialBinding } from '../store/types.js';
 import { blobMethods } from './methods/blob.js';
+import { DEFAULT_SIEVE_LIMITS, sieveScriptMethods } from './methods/sieve-script.js';
+import type { SieveScriptLimits } from '../store/types.js';
 import type { SpoolDir } from '../store/index.js';
 
 export interface JmapAppOptions {
@@ -45,6 +47,8 @@ export interface JmapAppOptions {
   webPushTiming?: Partial<WebPushTiming>;
   /** The upload spool (Blob/upload builds blobs there too). */
   spool: SpoolDir;
+  /** What SieveScript/set lets an account store (default: DEFAULT_SIEVE_LIMITS). */
+  sieve?: SieveScriptLimits;
 }
 
 /** Store setting keys published as 'Setting:<key>' that are JMAP data types of their own. */
@@ -88,6 +92,7 @@ export class JmapApp implements JmapBackend {
       ...vacationMethods(deps),
       ...quotaMethods(deps),
       ...blobMethods(deps),
+      ...sieveScriptMethods(deps, options.sieve ?? DEFAULT_SIEVE_LIMITS),
       ...(options.delivery ? submissionMethods(deps) : []),
       ...pushSubscriptionMethods(this.webPush, deps),
     ];
@@ -101,6 +106,7 @@ export class JmapApp implements JmapBackend {
       limits: options.limits,
       submission: options.delivery !== undefined,
       maxSizeAttachmentsPerEmail: options.limits.maxSizeUpload,
+      sieve: options.sieve ?? DEFAULT_SIEVE_LIMITS,
     };
   }
 
@@ -176,6 +182,7 @@ export class JmapApp implements JmapBackend {
     const store = this.options.store;
     const states: Record<string, string> = { ...(await store.getStates(account.name)) };
     for (const key of SETTING_TYPES) states[`Setting:${key}`] = (await store.getSetting(account.name, key)).state;
+    states.SieveScript = await store.sieveScriptState(account.name);
     return { '@type': 'StateChange', changed: { [account.id]: filterTypes(states, types) } };
   }
 }

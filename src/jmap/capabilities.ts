@@ -1,6 +1,7 @@
 // Capability URNs and the core limits advertised in the session resource. The same numbers are the
 // ones the HTTP layer and the dispatcher enforce, so what a client reads is what it gets.
 import type { JmapConfig } from '../config/types.js';
+import type { SieveScriptLimits } from '../store/types.js';
 
 export const CAP_CORE = 'urn:ietf:params:jmap:core';
 export const CAP_MAIL = 'urn:ietf:params:jmap:mail';
@@ -88,5 +89,22 @@ export function blobCapability(limits: CoreLimits): Record<string, unknown> {
     maxDataSources: BLOB_MAX_DATA_SOURCES,
     supportedTypeNames: [...BLOB_LOOKUP_TYPES],
     supportedDigestAlgorithms: [...BLOB_DIGEST_ALGORITHMS],
+  };
+}
+
+/** RFC 9661: Sieve scripts. */
+export const CAP_SIEVE = 'urn:ietf:params:jmap:sieve';
+
+/** RFC 9661 §1.2.1: the account capability, from the limits SieveScript/set enforces. */
+export function sieveCapability(limits: SieveScriptLimits, extensions: readonly string[], maxScriptName: number): Record<string, unknown> {
+  return {
+    implementation: 'Tessera',
+    maxSizeScriptName: maxScriptName,
+    maxSizeScript: limits.maxSize > 0 ? limits.maxSize : null,
+    maxNumberScripts: limits.maxScripts > 0 ? limits.maxScripts : null,
+    maxNumberRedirects: null,
+    sieveExtensions: [...extensions],
+    notificationMethods: null,
+    externalLists: null,
   };
 }

@@ -108,7 +108,10 @@ export type SetErrorType =
   | 'forbiddenToSend'
   | 'cannotUnsend'
   | 'alreadyExists'
-  | 'stateMismatch';
+  | 'stateMismatch'
+  /** RFC 9661 §2.4 */
+  | 'invalidSieve'
+  | 'sieveIsActive';
 
 export interface SetError {
   type: SetErrorType;

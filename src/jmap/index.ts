@@ -6,7 +6,7 @@ import type { Logger } from '../log/logger.js';
 import type { ProtocolServer } from '../core/protocol.js';
 import { NetListener } from '../net/index.js';
 import type { EventBus } from '../events/types.js';
-import type { MailStore } from '../store/types.js';
+import type { MailStore, SieveScriptLimits } from '../store/types.js';
 import type { DeliveryService } from '../core/delivery.js';
 import type { UsersRepository } from '../auth/users/types.js';
 import { limitsFromConfig } from './capabilities.js';
@@ -52,6 +52,8 @@ export interface JmapDeps {
   spoolDir: string;
   /** Tests shorten PushSubscription retry and coalescing delays. */
   webPushTiming?: Partial<WebPushTiming>;
+  /** What SieveScript/set lets an account store (tessera.properties sieve.*, shared with ManageSieve). */
+  sieve?: SieveScriptLimits;
 }
 
 export interface JmapServer extends ProtocolServer {
@@ -81,6 +83,7 @@ export function createJmapServer(deps: JmapDeps, config: JmapConfig): JmapServer
     webPush: { ...DEFAULT_WEBPUSH_SETTINGS, ...config.webPush },
     isRevoked: (principal) => deps.sessions.isRevoked(principal),
     ...(deps.webPushTiming ? { webPushTiming: deps.webPushTiming } : {}),
+    ...(deps.sieve ? { sieve: deps.sieve } : {}),
   });
   const strategies = buildStrategies(config, deps.auth, deps.users, logger);
   const http = new JmapHttpServer({

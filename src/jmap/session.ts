@@ -6,7 +6,10 @@ import type { JsonObject } from './core/types.js';
 import {
   CAP_CORE, CAP_MAIL, CAP_QUOTA, CAP_SUBMISSION, CAP_VACATION, CAP_WEBSOCKET, coreCapability, type CoreLimits,
 } from './capabilities.js';
-import { blobCapability, CAP_BLOB } from './capabilities.js';
+import { blobCapability, CAP_BLOB, CAP_SIEVE, sieveCapability } from './capabilities.js';
+import { SIEVE_EXTENSIONS } from '../sieve/index.js';
+import type { SieveScriptLimits } from '../store/types.js';
+import { MAX_SCRIPT_NAME_OCTETS } from './methods/sieve-script.js';
 import { EMAIL_SORT_OPTIONS } from './mail/query-filter.js';
 import { PATHS } from './http/paths.js';
 import { jmapAccountId } from './account-id.js';
@@ -16,6 +19,8 @@ export interface SessionOptions {
   /** Whether EmailSubmission works (a delivery service is wired). */
   submission: boolean;
   maxSizeAttachmentsPerEmail: number;
+  /** What SieveScript/set lets an account store (tessera.properties sieve.*). */
+  sieve: SieveScriptLimits;
 }
 
 function sessionBody(user: string, baseUrl: string, options: SessionOptions): JsonObject {
@@ -33,6 +38,7 @@ function sessionBody(user: string, baseUrl: string, options: SessionOptions): Js
     [CAP_VACATION]: {},
     [CAP_QUOTA]: {},
     [CAP_BLOB]: blobCapability(options.limits) as JsonObject,
+    [CAP_SIEVE]: sieveCapability(options.sieve, SIEVE_EXTENSIONS, MAX_SCRIPT_NAME_OCTETS) as JsonObject,
   };
   if (options.submission) accountCapabilities[CAP_SUBMISSION] = { maxDelayedSend: 0, submissionExtensions: {} };
   const capabilities: JsonObject = {
@@ -42,6 +48,7 @@ function sessionBody(user: string, baseUrl: string, options: SessionOptions): Js
     [CAP_QUOTA]: {},
     [CAP_WEBSOCKET]: { url: `${wsBase}${PATHS.websocket}`, supportsPush: true },
     [CAP_BLOB]: {},
+    [CAP_SIEVE]: {},
   };
   if (options.submission) capabilities[CAP_SUBMISSION] = {};
   // The account is named by its opaque id (RFC 8620 §1.2 charset); `name` is the user name.
@@ -72,7 +79,7 @@ export function buildSession(user: string, baseUrl: string, options: SessionOpti
 /** Capabilities a client may list in `using`. */
 export function supportedCapabilities(submission: boolean): Set<string> {
   const caps = [CAP_CORE, CAP_MAIL, CAP_VACATION, CAP_QUOTA, CAP_WEBSOCKET];
-  caps.push(CAP_BLOB);
+  caps.push(CAP_BLOB, CAP_SIEVE);
   if (submission) caps.push(CAP_SUBMISSION);
   return new Set(caps);
 }

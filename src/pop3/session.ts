@@ -9,7 +9,8 @@ import type { ConnectionAuthContext, Principal, SaslExchange } from '../auth/typ
 import type { Pop3ServerConfig } from '../config/types.js';
 import { LineSession, type StreamConnection } from '../net/index.js';
 import { COMMANDS } from './commands/index.js';
-import { handleSaslStep } from './commands/auth.js';
+import { loginFrame } from './commands/auth.js';
+import { onSaslStep } from '../auth/sasl/login-steps.js';
 import type { Pop3Deps } from './deps.js';
 import type { SessionLimits } from './limits.js';
 import { Maildrop } from './maildrop.js';
@@ -148,7 +149,7 @@ export class Pop3Session extends LineSession<string> {
       return true;
     }
     const step = await exchange.respond(r.line.toString('utf8'));
-    await handleSaslStep(this, exchange, step);
+    await onSaslStep(loginFrame(this), exchange, step);
     return true;
   }
 }

@@ -7,7 +7,7 @@
 // - a warning when JMAP requires TLS for credentials but has none and trusts no TLS-terminating proxy;
 // - one line per behaviour where Tessera is stricter than James under the same settings.
 import { authPolicy } from '../auth/policy.js';
-import type { AuthConfig, ImapServerConfig, JmapConfig, Pop3ServerConfig, SmtpServerConfig, TesseraConfig } from '../config/types.js';
+import type { AuthConfig, ImapServerConfig, JmapConfig, ManageSieveServerConfig, Pop3ServerConfig, SmtpServerConfig, TesseraConfig } from '../config/types.js';
 
 export interface StartupLine {
   /** Where it comes from, e.g. "conf/smtpserver.xml, block 1 (smtpserver-global)" or "conf/jmap.properties". */
@@ -21,7 +21,7 @@ export interface StartupChecks {
   notices: StartupLine[];
 }
 
-type Listener = ImapServerConfig | SmtpServerConfig | Pop3ServerConfig;
+type Listener = ImapServerConfig | SmtpServerConfig | Pop3ServerConfig | ManageSieveServerConfig;
 
 function credentials(auth: AuthConfig, decision: { passwordsAllowed: boolean; tokensAllowed: boolean }): string {
   if (decision.passwordsAllowed && decision.tokensAllowed) return 'passwords and bearer tokens';
@@ -37,6 +37,7 @@ function jamesDefault(l: Listener): string {
   if (l.protocol === 'imap') return " (James' IMAP default, as neither <requireSSL> nor <plainAuthDisallowed> is written)";
   // James' POP3 has no such key and takes passwords in clear text; Tessera defaults to IMAP's rule.
   if (l.protocol === 'pop3') return " (Tessera's POP3 default, as <requireSSL> is not written)";
+  if (l.protocol === 'managesieve') return " (Tessera's ManageSieve default, as <requireSSL> is not written)";
   return " (James' SMTP default, as <requireSSL> is not written)";
 }
 
@@ -75,6 +76,10 @@ function checkListener(l: Listener, out: StartupChecks, stricter: Map<string, st
         ? l.auth.requireSSLDefaulted
           ? "POP3 takes USER/PASS and AUTH only after STLS (requireSSL defaults to true, as for IMAP); James' POP3 takes passwords in clear text"
           : undefined
+        : l.protocol === 'managesieve'
+        ? l.auth.requireSSLDefaulted
+          ? "ManageSieve takes AUTHENTICATE only after STARTTLS (requireSSL defaults to true, as for IMAP); James' ManageSieve takes passwords in clear text"
+          : undefined
         : l.auth.oidc
         ? 'under requireSSL, bearer tokens (OAUTHBEARER, XOAUTH2) also wait for STARTTLS; James takes them in clear text'
         : undefined;
@@ -103,7 +108,7 @@ function checkJmap(j: JmapConfig, out: StartupChecks): void {
 export function startupChecks(config: TesseraConfig): StartupChecks {
   const out: StartupChecks = { warnings: [], notices: [] };
   const stricter = new Map<string, string[]>();
-  for (const l of [...config.smtp, ...config.imap, ...config.pop3]) if (l.enabled) checkListener(l, out, stricter);
+  for (const l of [...config.smtp, ...config.imap, ...config.pop3, ...config.managesieve]) if (l.enabled) checkListener(l, out, stricter);
   checkJmap(config.jmap, out);
   for (const [message, where] of stricter) out.notices.push({ where: where.join('; '), message });
   return out;

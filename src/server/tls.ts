@@ -17,7 +17,7 @@ export interface TlsUser {
 export function tlsUsers(config: TesseraConfig, wants: (tls: TlsConfig) => boolean): TlsUser[] {
   const out: TlsUser[] = [];
   const on = (tls: TlsConfig | undefined): tls is TlsConfig => !!tls && (tls.socketTLS || tls.startTLS) && wants(tls);
-  for (const l of [...config.imap, ...config.smtp, ...config.pop3]) {
+  for (const l of [...config.imap, ...config.smtp, ...config.pop3, ...config.managesieve]) {
     if (l.enabled && on(l.tls)) out.push({ name: l.name, tls: l.tls, helloName: l.helloName, hosts: l.bind.map((b) => b.host) });
   }
   if (config.jmap.enabled && on(config.jmap.tls)) {

@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SmtpServerConfig } from '../config/types.js';
 import type { ConnectionAuthContext, Principal, SaslExchange } from '../auth/types.js';
-import type { RecipientRoute } from '../core/delivery.js';
+import type { RecipientDsn, RecipientRoute } from '../core/delivery.js';
 import { LineSession } from '../net/index.js';
 import { parseCommandLine } from './proto/command.js';
 import { DataDecoder } from './proto/data-decoder.js';
@@ -33,7 +33,14 @@ export interface Transaction {
   /** null = the null reverse-path `<>`. */
   from: Mailbox | null;
   smtputf8: boolean;
+  /** RFC 3461 RET and ENVID from MAIL FROM. */
+  ret?: 'FULL' | 'HDRS';
+  envid?: string;
+  /** RFC 8689 REQUIRETLS from MAIL FROM. */
+  requireTls: boolean;
   recipients: RecipientRoute[];
+  /** RFC 3461 NOTIFY/ORCPT by route address, for the recipients that gave them. */
+  recipientDsn: Map<string, RecipientDsn>;
   /** Lower-cased addresses already accepted, to ignore duplicates. */
   seen: Set<string>;
   /** A BDAT sequence is in progress (DATA is then a sequence error); its chunks so far are spooled. */

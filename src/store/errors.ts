@@ -11,6 +11,9 @@
 //   StateMismatchError    JMAP `stateMismatch`
 //   CannotCalculateChangesError  JMAP `cannotCalculateChanges`
 //   InvalidArgumentError  IMAP `BAD`, JMAP `invalidArguments`
+//   NoSuchSieveScriptError     ManageSieve `NO (NONEXISTENT)`, JMAP `notFound`
+//   SieveScriptExistsError     ManageSieve `NO (ALREADYEXISTS)`, JMAP `alreadyExists`
+//   SieveScriptActiveError     ManageSieve `NO (ACTIVE)`, JMAP `scriptIsActive`
 //   StoreUnavailableError IMAP `NO [UNAVAILABLE]`, SMTP `451 4.3.0`, JMAP `serverFail`
 
 export type StoreErrorCode =
@@ -26,6 +29,9 @@ export type StoreErrorCode =
   | 'stateMismatch'
   | 'cannotCalculateChanges'
   | 'invalidArgument'
+  | 'noSuchSieveScript'
+  | 'sieveScriptExists'
+  | 'sieveScriptActive'
   | 'unavailable';
 
 export abstract class StoreError extends Error {
@@ -33,7 +39,7 @@ export abstract class StoreError extends Error {
 }
 
 /** Which limit was hit; the numbers let IMAP/JMAP say how much is left. */
-export type QuotaResource = 'storage' | 'messages';
+export type QuotaResource = 'storage' | 'messages' | 'sieveScripts' | 'sieveScriptSize';
 
 export class OverQuotaError extends StoreError {
   readonly code = 'overQuota' as const;
@@ -113,6 +119,30 @@ export class NoSuchBlobError extends StoreError {
   constructor(readonly blobId: string) {
     super(`no such blob: ${blobId}`);
     this.name = 'NoSuchBlobError';
+  }
+}
+
+export class NoSuchSieveScriptError extends StoreError {
+  readonly code = 'noSuchSieveScript' as const;
+  constructor(readonly script: string) {
+    super(`no such sieve script: ${script}`);
+    this.name = 'NoSuchSieveScriptError';
+  }
+}
+
+export class SieveScriptExistsError extends StoreError {
+  readonly code = 'sieveScriptExists' as const;
+  constructor(readonly script: string) {
+    super(`a sieve script named ${JSON.stringify(script)} already exists`);
+    this.name = 'SieveScriptExistsError';
+  }
+}
+
+export class SieveScriptActiveError extends StoreError {
+  readonly code = 'sieveScriptActive' as const;
+  constructor(readonly script: string) {
+    super(`sieve script ${JSON.stringify(script)} is active`);
+    this.name = 'SieveScriptActiveError';
   }
 }
 

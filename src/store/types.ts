@@ -53,6 +53,7 @@ export * from './api/outbound.js';
 export * from './api/maintenance.js';
 export * from './revocations.js';
 export * from './api/push-subscriptions.js';
+export * from './api/sieve-scripts.js';
 export * from './api/store.js';
 export type { SpooledMessage } from './spool/spooled.js';
 

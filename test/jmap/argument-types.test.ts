@@ -10,7 +10,7 @@ import { MAX_FILTER_NODES } from '../../src/jmap/mail/query-filter.js';
 
 const ALICE = 'alice@example.com';
 const USING_ALL = [...USING, 'urn:ietf:params:jmap:submission', 'urn:ietf:params:jmap:quota', 'urn:ietf:params:jmap:vacationresponse'];
-USING_ALL.push('urn:ietf:params:jmap:blob');
+USING_ALL.push('urn:ietf:params:jmap:blob', 'urn:ietf:params:jmap:sieve');
 
 type RfcType = 'Id' | 'String' | 'Boolean' | 'Int' | 'UnsignedInt' | 'PositiveInt' | 'Id[]' | 'String[]' | 'Object' | 'Object[]';
 
@@ -80,6 +80,12 @@ const METHODS: Record<string, { args: Args; base?: Record<string, unknown> }> = 
   'Blob/upload': { args: { accountId: 'Id', create: 'Object' } },
   'Blob/get': { args: { ...GET, offset: 'UnsignedInt', length: 'UnsignedInt' }, base: { ids: [] } },
   'Blob/lookup': { args: { accountId: 'Id', typeNames: 'String[]', ids: 'Id[]' }, base: { typeNames: [], ids: [] } },
+  /** RFC 9661 §2.3–2.6 */
+  'SieveScript/get': { args: GET },
+  'SieveScript/changes': { args: CHANGES, base: { sinceState: '0' } },
+  'SieveScript/set': { args: { ...SET, onSuccessActivateScript: 'Id', onSuccessDeactivateScript: 'Boolean' } },
+  'SieveScript/query': { args: QUERY },
+  'SieveScript/validate': { args: { accountId: 'Id', blobId: 'Id' }, base: { blobId: 'x' } },
 };
 
 let h: Harness;

@@ -151,6 +151,7 @@ const setCases = (filled: (fx: Fixture) => Promise<Args>, extra: Array<[string, 
 const MAILBOX = shape({ id: Id, name: Str, parentId: nullable(Id), role: nullable(Str), sortOrder: UInt, totalEmails: UInt, unreadEmails: UInt, totalThreads: UInt, unreadThreads: UInt, myRights: AnyObject, isSubscribed: Bool }, true);
 const THREAD = shape({ id: Id, emailIds: list(Id) }, true);
 const IDENTITY = shape({ id: Id, name: Str, email: Str, replyTo: nullable(list(AnyObject)), bcc: nullable(list(AnyObject)), textSignature: Str, htmlSignature: Str, mayDelete: Bool }, true);
+const SIEVE_SCRIPT = shape({ id: Id, name: Str, blobId: Id, isActive: Bool }, true);
 const VACATION = shape({ id: Id, isEnabled: Bool, fromDate: nullable(Str), toDate: nullable(Str), subject: nullable(Str), textBody: nullable(Str), htmlBody: nullable(Str) }, true);
 const IMPORT = (filled: boolean): Check =>
   shape({ accountId: Id, oldState: nullable(Str), newState: Str, created: filled ? present(idMap(Record_)) : Null, notCreated: filled ? present(idMap(SetError)) : Null }, true);
@@ -364,7 +365,31 @@ const ROWS: Record<string, Row> = {
   'Quota/changes': { cases: changesCases('Quota', { ...CHANGES_MEMBERS, updated: filledList(Id), updatedProperties: present(list(Str)) }) },
   'Quota/query': { cases: queryCases() },
   'Quota/queryChanges': { cases: queryChangesCases('Quota') },
+  // RFC 9661 §2.3–2.6: SieveScript is a standard type; /validate answers an error (SetError or null).
+  'SieveScript/get': { cases: getCases(SIEVE_SCRIPT, () => newScript('shapes get')) },
+  'SieveScript/changes': { cases: changesCases('SieveScript', { ...CHANGES_MEMBERS, created: filledList(Id) }) },
+  'SieveScript/set': {
+    cases: setCases(async () => ({
+      create: { ok: { name: 'shapes ok', blobId: await upload('keep;\r\n') }, bad: { name: 'shapes bad', blobId: await upload('no such command;') } },
+      update: { [await newScript('shapes update')]: { name: 'shapes renamed' }, nosuchid: { name: 'x' } },
+      destroy: [await newScript('shapes destroy'), 'nosuchid'],
+    })),
+  },
+  'SieveScript/query': { cases: queryCases() },
+  'SieveScript/validate': {
+    cases: [
+      { label: 'a valid script: error null', args: async () => ({ blobId: await upload('keep;') }), expect: [['', shape({ accountId: Id, error: Null }, true)]] },
+      { label: 'an invalid script: a SetError', args: async () => ({ blobId: await upload('if {') }), expect: [['', shape({ accountId: Id, error: SetError }, true)]] },
+    ],
+  },
 };
+
+/** A new Sieve script of Alice's (its id). */
+async function newScript(name: string): Promise<string> {
+  const body = await one('SieveScript/set', { create: { s: { name, blobId: await upload('keep;\r\n') } } });
+  assert.ok(body.created?.s?.id, JSON.stringify(body));
+  return body.created.s.id as string;
+}
 
 /** The /set members with nullable checks, for rows that tighten some of them. */
 function shapeMembersOfSet(): Record<string, Check> {
@@ -397,6 +422,8 @@ before(async () => {
   // A storage quota makes Quota/get list an object.
   await h.store.setQuota(ALICE, { storage: 10_000_000, messages: 0 });
   fx.before.Quota = await stateOf('Quota');
+  fx.before.SieveScript = await stateOf('SieveScript');
+  await newScript('shapes fixture');
   await appendEmail('first row');
   await newMailbox('Shapes fixture');
 });

@@ -12,7 +12,7 @@ import { authenticate, dkimSign } from 'mailauth';
 import { DOMAIN, USERS, inboxMessages, startHarness, type SmtpHarness } from './harness.js';
 import { waitFor } from '../support/wait.js';
 import { startDnsStub, type DnsStub } from '../support/dns-stub.js';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-recorder.js';
 import { createDnsResolver, dnsRecord, DkimSigner, generateDkimKey, InboundVerifier } from '../../src/delivery/index.js';
 import { silentLogger } from '../../src/log/logger.js';
 import type { DNSResolver } from 'mailauth';

@@ -1,4 +1,4 @@
-// Foo/changes for the types whose change log the store keeps (Mailbox, Email, Thread), and the
+// Foo/changes for the types whose change log the store keeps (Mailbox, Email, Thread, SieveScript), and the
 // shared "nothing changed or cannot say" answer for types without a log (EmailSubmission).
 import { MethodError } from '../errors.js';
 import type { JsonObject, MethodContext, MethodOutput } from '../core/types.js';
@@ -9,7 +9,7 @@ import type { MailMethodDeps } from './deps.js';
 
 export async function storeChanges(
   deps: MailMethodDeps,
-  type: 'Mailbox' | 'Email' | 'Thread',
+  type: 'Mailbox' | 'Email' | 'Thread' | 'SieveScript',
   args: JsonObject,
   ctx: MethodContext,
 ): Promise<MethodOutput> {
@@ -19,7 +19,10 @@ export async function storeChanges(
   const maxChanges = optInt(args, 'maxChanges', { min: 1 });
   let result;
   try {
-    result = await deps.store.changes(account.name, type, since, maxChanges);
+    result =
+      type === 'SieveScript'
+        ? { ...(await deps.store.sieveScriptChanges(account.name, since, maxChanges)), updatedProperties: null }
+        : await deps.store.changes(account.name, type, since, maxChanges);
   } catch (err) {
     methodErrorFrom(err);
   }

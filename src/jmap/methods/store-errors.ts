@@ -1,6 +1,6 @@
 // Maps typed store errors to JMAP method errors and SetErrors, in one place.
 import { MethodError, setError, type SetFailure } from '../errors.js';
-import { InvalidArgumentError, isStoreError } from '../../store/errors.js';
+import { InvalidArgumentError, isStoreError, OverQuotaError } from '../../store/errors.js';
 
 /** A store error raised for a whole call; anything else is rethrown (the dispatcher logs serverFail). */
 export function methodErrorFrom(err: unknown): never {
@@ -27,7 +27,15 @@ export function setFailureFrom(err: unknown, property?: string): SetFailure {
     const props = property ? { properties: [property] } : {};
     switch (err.code) {
       case 'overQuota':
+        // RFC 9661 §3: a script over the size limit is tooLarge, one script too many overQuota.
+        if (err instanceof OverQuotaError && err.resource === 'sieveScriptSize') return setError('tooLarge', err.message);
         return setError('overQuota', err.message);
+      case 'noSuchSieveScript':
+        return setError('notFound', err.message);
+      case 'sieveScriptExists':
+        return setError('alreadyExists', err.message, { properties: ['name'] });
+      case 'sieveScriptActive':
+        return setError('sieveIsActive', 'the active script cannot be destroyed; deactivate it first');
       case 'noSuchMailbox':
         return setError(property ? 'invalidProperties' : 'notFound', err.message, props);
       case 'mailboxExists':

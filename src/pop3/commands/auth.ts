@@ -3,7 +3,8 @@
 // AuthFailure maps to -ERR with the RFC 3206 code a client acts on ([AUTH] = credentials, [SYS/TEMP]
 // = try later).
 import { refuseMechanism } from '../../auth/policy.js';
-import type { AuthFailure, Principal, SaslExchange, SaslStep } from '../../auth/types.js';
+import { completeLogin, onSaslStep, type SaslLoginFrame } from '../../auth/sasl/login-steps.js';
+import type { AuthFailure } from '../../auth/types.js';
 import { err, multiline, ok } from '../proto/response.js';
 import type { Pop3Session } from '../session.js';
 import type { CommandHandler } from './types.js';
@@ -50,7 +51,7 @@ export const pass: CommandHandler = async (s, c) => {
   // RFC 1939 §7: the password may contain spaces; it is the rest of the line.
   const result = await s.deps.auth.loginWithPassword(name, c.rest, s.authContext());
   if (!result.ok) return s.send(failureResponse(result.failure));
-  await admit(s, result.principal);
+  await completeLogin(loginFrame(s), result.principal);
 };
 
 export const auth: CommandHandler = async (s, c) => {
@@ -65,41 +66,26 @@ export const auth: CommandHandler = async (s, c) => {
   const begun = s.deps.auth.beginSasl(c.args[0]!, s.authContext());
   if (!('start' in begun)) return s.send(failureResponse(begun));
   const step = await begun.start(c.args[1]);
-  await handleSaslStep(s, begun, step);
+  await onSaslStep(loginFrame(s), begun, step);
 };
 
-/** Acts on one SASL step: a challenge waits for the client's next line, the rest end the exchange. */
-export async function handleSaslStep(s: Pop3Session, exchange: SaslExchange, step: SaslStep): Promise<void> {
-  if (s.closed) return;
-  switch (step.type) {
-    case 'challenge':
-      s.send(`+ ${step.base64}\r\n`);
+/** How POP3 frames the shared SASL login steps. */
+export function loginFrame(s: Pop3Session): SaslLoginFrame {
+  return {
+    get closed() {
+      return s.closed;
+    },
+    log: s.log,
+    challenge: (base64, exchange) => {
+      s.send(`+ ${base64}\r\n`);
       s.beginSasl(exchange);
-      return;
-    case 'success':
-      await admit(s, step.principal);
-      return;
-    case 'failure':
-      s.send(failureResponse(step.failure));
-      return;
-  }
-}
-
-async function admit(s: Pop3Session, principal: Principal): Promise<void> {
-  let admitted: boolean;
-  try {
-    admitted = await s.authenticated(principal);
-  } catch (e) {
-    s.log.error({ err: e, user: principal.user }, 'could not open the maildrop or check the session against revocations');
-    s.send(err('Mailbox temporarily unavailable', 'SYS/TEMP'));
-    return;
-  }
-  if (!admitted) {
-    if (!s.closed) s.log.info({ user: principal.user, mechanism: principal.mechanism }, 'login refused: session revoked');
-    s.send(failureResponse({ code: 'invalid', message: 'session revoked' }));
-    return;
-  }
-  s.log.info({ user: principal.user, mechanism: principal.mechanism }, 'authenticated');
-  const { count, octets } = s.maildrop!.stat();
-  s.send(ok(`Logged in, ${count} messages (${octets} octets)`));
+    },
+    refuse: (failure) => s.send(failureResponse(failure)),
+    admit: (principal) => s.authenticated(principal),
+    unavailable: () => s.send(err('Mailbox temporarily unavailable', 'SYS/TEMP')),
+    loggedIn: () => {
+      const { count, octets } = s.maildrop!.stat();
+      s.send(ok(`Logged in, ${count} messages (${octets} octets)`));
+    },
+  };
 }

@@ -4,6 +4,7 @@ import type { EventBus } from '../../events/types.js';
 import type { Logger } from '../../log/logger.js';
 import type { RevocationStore } from '../revocations.js';
 import type { PushSubscriptionStore } from './push-subscriptions.js';
+import type { SieveScriptStore } from './sieve-scripts.js';
 import type { AccountStore } from './accounts.js';
 import type { BlobStore } from './blobs.js';
 import type { StateStore } from './changes.js';
@@ -29,6 +30,7 @@ export interface MailStore
     OutboundQueue,
     RevocationStore,
     PushSubscriptionStore,
+    SieveScriptStore,
     StoreMaintenance {
   /** Waits for in-flight writes, closes the database. */
   close(): Promise<void>;

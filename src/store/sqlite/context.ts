@@ -173,7 +173,7 @@ export function accountId(ctx: Ctx, account: string): number | null {
 }
 
 /** A new id for a row of `table`, never one a row of it had before (see id_seq in schema.ts). */
-export function nextId(ctx: Ctx, table: 'email' | 'mailbox' | 'thread'): number {
+export function nextId(ctx: Ctx, table: 'email' | 'mailbox' | 'thread' | 'sieve_script'): number {
   return sql(
     ctx,
     `INSERT INTO id_seq (name, last) VALUES ('${table}', coalesce((SELECT max(id) FROM ${table}), 0) + 1)

@@ -1,6 +1,6 @@
-// External ids: a one-letter type prefix and the row id (m12, e345, t67, q8). Ids from another
+// External ids: a one-letter type prefix and the row id (m12, e345, t67, q8, s9 for Sieve scripts). Ids from another
 // type or of garbage form decode to null, which callers treat as "not found".
-export type IdPrefix = 'm' | 'e' | 't' | 'q';
+export type IdPrefix = 'm' | 'e' | 't' | 'q' | 's';
 
 export function encodeId(prefix: IdPrefix, id: number | bigint): string {
   return `${prefix}${id}`;

@@ -67,6 +67,8 @@ export function deleteAccountSync(ctx: Ctx, account: string): void {
       'DELETE FROM tombstone WHERE account_id = ?',
       'DELETE FROM upload WHERE account_id = ?',
       'DELETE FROM setting WHERE account_id = ?',
+      'DELETE FROM sieve_script WHERE account_id = ?',
+      'DELETE FROM sieve_account WHERE account_id = ?',
       'DELETE FROM quota_limit_state WHERE account_id = ?',
       'DELETE FROM subscription WHERE account_id = ?',
       'DELETE FROM mailbox WHERE account_id = ?',

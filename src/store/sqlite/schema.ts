@@ -2,7 +2,7 @@
 // and of its last change; destroyed objects leave a tombstone. JMAP /changes and IMAP VANISHED are
 // answered from those, and tombstones older than the retention period are purged (the purge
 // horizon is recorded so an older state gets cannotCalculateChanges, never a wrong answer).
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** Fills what a version-2 database has and a version-1 one lacks (tables come from SCHEMA). */
 export const MIGRATE_TO_2 = `
@@ -43,6 +43,14 @@ INSERT INTO mailbox_count (mailbox_id, total, unseen, unread, size, threads, unr
  */
 export const MIGRATE_TO_4 = `
 ALTER TABLE email ADD COLUMN sent_day INTEGER;
+`;
+
+/**
+ * Version 5: the outbound queue keeps the envelope's DSN request (RFC 3461 RET, ENVID) and transport
+ * requirements (SMTPUTF8, REQUIRETLS) as JSON; per-recipient NOTIFY/ORCPT live in `recipients`.
+ */
+export const MIGRATE_TO_5 = `
+ALTER TABLE outbound ADD COLUMN envelope TEXT NOT NULL DEFAULT '{}';
 `;
 
 export const SCHEMA = `
@@ -454,7 +462,8 @@ CREATE TABLE IF NOT EXISTS outbound (
   status TEXT NOT NULL,
   lease_owner TEXT,
   lease_until INTEGER,
-  meta TEXT NOT NULL DEFAULT 'null'
+  meta TEXT NOT NULL DEFAULT 'null',
+  envelope TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS outbound_due ON outbound(status, next_attempt_at);
 
@@ -501,4 +510,25 @@ CREATE TABLE IF NOT EXISTS push_subscription (
   created_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS push_subscription_user ON push_subscription(user);
+
+-- Sieve scripts (see api/sieve-scripts.ts): content in blob files, names unique per account and
+-- compared octet by octet (BINARY collation). sieve_account holds the account's SieveScript state
+-- and its one active script (a single column, so "at most one active" needs no check). New tables,
+-- so no schema version: SCHEMA creates them in existing databases.
+CREATE TABLE IF NOT EXISTS sieve_script (
+  id INTEGER PRIMARY KEY,
+  account_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  blob TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  created_modseq INTEGER NOT NULL,
+  updated_modseq INTEGER NOT NULL,
+  UNIQUE (account_id, name)
+);
+CREATE INDEX IF NOT EXISTS sieve_script_blob ON sieve_script(blob);
+CREATE TABLE IF NOT EXISTS sieve_account (
+  account_id INTEGER PRIMARY KEY,
+  state INTEGER NOT NULL,
+  active_id INTEGER
+);
 `;

@@ -36,10 +36,15 @@ import type {
   PushSubscriptionChanges,
   PushSubscriptionRecord,
   QuotaLimits,
+  QuotaLimitSources,
   QuotaUsage,
   Revocation,
   RevocationKind,
   SettingValue,
+  SieveScript,
+  SieveScriptChanges,
+  SieveScriptInfo,
+  SieveWriteOptions,
   SettingInput,
   SpooledMessage,
   StoreFlagsRequest,
@@ -57,6 +62,7 @@ import * as reads from './reads.js';
 import * as extras from './extras.js';
 import * as revocations from './revocations.js';
 import * as pushSubscriptions from './push-subscriptions.js';
+import * as sieveScripts from './sieve-scripts.js';
 import { ftsQueries, type FtsMatches, type Scope } from './search-sql.js';
 
 export class SqliteMailStore implements MailStore {
@@ -196,6 +202,9 @@ export class SqliteMailStore implements MailStore {
   getQuota(account: string): Promise<QuotaUsage> {
     return this.run(() => extras.getQuota(this.ctx, account));
   }
+  getQuotaLimits(account: string): Promise<QuotaLimitSources> {
+    return this.run(() => extras.getQuotaLimits(this.ctx, account));
+  }
   setQuota(account: string, limits: QuotaLimits | null): Promise<void> {
     return this.run(() => extras.setQuota(this.ctx, account, limits));
   }
@@ -239,6 +248,12 @@ export class SqliteMailStore implements MailStore {
   readOutbound(id: string): Promise<Buffer | null> {
     return this.run(() => extras.readOutbound(this.ctx, id));
   }
+  removeOutbound(id: string, now: Date = new Date()): Promise<boolean> {
+    return this.run(() => extras.removeOutbound(this.ctx, id, now));
+  }
+  rescheduleOutbound(at: Date): Promise<number> {
+    return this.run(() => extras.rescheduleOutbound(this.ctx, at));
+  }
 
   addRevocation(revocation: Revocation): Promise<void> {
     return this.run(() => revocations.addRevocation(this.ctx, revocation));
@@ -264,6 +279,37 @@ export class SqliteMailStore implements MailStore {
   }
   deletePushSubscriptions(ids: readonly string[]): Promise<number> {
     return this.run(() => pushSubscriptions.deletePushSubscriptions(this.ctx, ids));
+  }
+
+  listSieveScripts(account: string): Promise<SieveScriptInfo[]> {
+    return this.run(() => sieveScripts.listSieveScripts(this.ctx, account));
+  }
+  getSieveScript(account: string, name: string): Promise<SieveScript | null> {
+    return this.run(() => sieveScripts.getSieveScript(this.ctx, account, name));
+  }
+  getSieveScriptById(account: string, id: string): Promise<SieveScript | null> {
+    return this.run(() => sieveScripts.getSieveScriptById(this.ctx, account, id));
+  }
+  getActiveSieveScript(account: string): Promise<SieveScript | null> {
+    return this.run(() => sieveScripts.getActiveSieveScript(this.ctx, account));
+  }
+  putSieveScript(account: string, name: string, content: string, options?: SieveWriteOptions): Promise<SieveScriptInfo> {
+    return this.run(() => sieveScripts.putSieveScript(this.ctx, account, name, content, options));
+  }
+  renameSieveScript(account: string, oldName: string, newName: string, options?: SieveWriteOptions): Promise<SieveScriptInfo> {
+    return this.run(() => sieveScripts.renameSieveScript(this.ctx, account, oldName, newName, options));
+  }
+  deleteSieveScript(account: string, name: string, options?: SieveWriteOptions): Promise<void> {
+    return this.run(() => sieveScripts.deleteSieveScript(this.ctx, account, name, options));
+  }
+  setActiveSieveScript(account: string, name: string | null, options?: SieveWriteOptions): Promise<void> {
+    return this.run(() => sieveScripts.setActiveSieveScript(this.ctx, account, name, options));
+  }
+  sieveScriptState(account: string): Promise<string> {
+    return this.run(() => sieveScripts.sieveScriptState(this.ctx, account));
+  }
+  sieveScriptChanges(account: string, sinceState: string, maxChanges?: number): Promise<SieveScriptChanges> {
+    return this.run(() => sieveScripts.sieveScriptChanges(this.ctx, account, sinceState, maxChanges));
   }
 
   async close(): Promise<void> {

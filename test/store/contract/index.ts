@@ -15,6 +15,7 @@ import { runSettingsContract } from './settings.js';
 import { runOutboundContract } from './outbound.js';
 import { runRevocationsContract } from './revocations.js';
 import { runSpooledIngestContract } from './spooled-ingest.js';
+import { runSieveScriptsContract } from './sieve-scripts.js';
 
 export type { StoreFactory, StoreFixture } from './harness.js';
 
@@ -32,4 +33,5 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
   runOutboundContract(name, factory);
   runRevocationsContract(name, factory);
   runSpooledIngestContract(name, factory);
+  runSieveScriptsContract(name, factory);
 }
