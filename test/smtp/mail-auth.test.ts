@@ -196,6 +196,14 @@ describe('the verifier on its own', () => {
     assert.equal((await outside.check(input)).action, 'quarantine');
   });
 
+  test('checks that outlast the deadline (a DNS server that never answers) deliver with temperror', async () => {
+    dns.silence('slow.test');
+    const v = new InboundVerifier({ resolver, authservId: AUTHSERV, enforcement: 'policy', logger: silentLogger(), deadlineMs: 200 });
+    const verdict = await v.check({ mailFrom: 'a@slow.test', helo: 'x.test', ip: '127.0.0.1', bytes: Buffer.from(raw('a@slow.test', 'slow')) });
+    assert.equal(verdict.action, 'deliver');
+    assert.match(verdict.edit.prepend, /^Authentication-Results: mx\.example\.test; dkim=temperror; spf=temperror; dmarc=temperror/);
+  });
+
   test('a header block over 256 KiB is refused without being handed to mailauth', async () => {
     const huge = Buffer.from(`From: a@good.test\r\n${'X-Pad: '.concat('y'.repeat(990), '\r\n').repeat(300)}\r\nbody\r\n`);
     const v = new InboundVerifier({ resolver, authservId: AUTHSERV, enforcement: 'policy', logger: silentLogger() });

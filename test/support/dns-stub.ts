@@ -12,6 +12,8 @@ export interface DnsStub {
   server: string;
   /** Adds records to a name (case-insensitive). */
   add(name: string, record: StubRecord): void;
+  /** Questions about `name` are never answered (a dead or unreachable server). */
+  silence(name: string): void;
   /** Questions received, as `name TYPE`. */
   readonly queries: string[];
   close(): Promise<void>;
@@ -27,6 +29,7 @@ function txtStrings(value: string): Buffer[] {
 
 export async function startDnsStub(): Promise<DnsStub> {
   const zone = new Map<string, StubRecord[]>();
+  const silenced = new Set<string>();
   const queries: string[] = [];
   const socket = dgram.createSocket('udp4');
   socket.on('message', (msg, rinfo) => {
@@ -40,6 +43,7 @@ export async function startDnsStub(): Promise<DnsStub> {
     if (!question) return;
     const name = question.name.toLowerCase().replace(/\.$/, '');
     queries.push(`${name} ${question.type}`);
+    if (silenced.has(name)) return;
     const records = zone.get(name);
     const answers: dnsPacket.Answer[] = [];
     for (const r of records ?? []) {
@@ -64,6 +68,9 @@ export async function startDnsStub(): Promise<DnsStub> {
     add(name, record) {
       const key = name.toLowerCase().replace(/\.$/, '');
       zone.set(key, [...(zone.get(key) ?? []), record]);
+    },
+    silence(name) {
+      silenced.add(name.toLowerCase().replace(/\.$/, ''));
     },
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   };

@@ -21,6 +21,18 @@ export interface InboundVerifierOptions {
   logger: Logger;
   /** 0..99, for pct= sampling; tests make it deterministic. */
   sample?: () => number;
+  /**
+   * Longest the checks of one message may take (default 30 s): past it the message is delivered
+   * with temperror results rather than holding the client while a dead resolver times out query
+   * after query (SPF alone may make ten lookups).
+   */
+  deadlineMs?: number;
+}
+
+const DEFAULT_DEADLINE_MS = 30_000;
+
+class VerificationTimeout extends Error {
+  override readonly name = 'VerificationTimeout';
 }
 
 type Policy = 'reject' | 'quarantine' | 'none';
@@ -55,8 +67,9 @@ export class InboundVerifier implements InboundAuthenticator {
       return { action: 'reject', code: 552, status: '5.3.4', text: `Header block over ${HEAD_LIMIT / 1024} KiB cannot be verified`, edit };
     }
     let result: AuthenticateResult;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      result = await authenticate(messageInput(message.bytes) as Parameters<typeof authenticate>[0], {
+      const checks = authenticate(messageInput(message.bytes) as Parameters<typeof authenticate>[0], {
         ip: message.ip.replace(/^::ffff:/i, ''),
         helo: message.helo,
         sender: message.mailFrom,
@@ -64,11 +77,20 @@ export class InboundVerifier implements InboundAuthenticator {
         resolver: this.options.resolver,
         disableBimi: true,
       });
+      // Checks still running past the deadline end on their own; their outcome is no longer wanted.
+      checks.catch(() => undefined);
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new VerificationTimeout()), this.options.deadlineMs ?? DEFAULT_DEADLINE_MS);
+      });
+      result = await Promise.race([checks, deadline]);
     } catch (err) {
-      // mailauth turns DNS and syntax trouble into temperror/permerror results; this is anything else.
-      this.options.logger.warn({ err }, 'mail authentication failed; message delivered with a temperror result');
+      // mailauth turns DNS and syntax trouble into temperror/permerror results; this is a deadline or anything else.
+      if (err instanceof VerificationTimeout) this.options.logger.warn('mail authentication took too long (DNS?); message delivered with temperror results');
+      else this.options.logger.warn({ err }, 'mail authentication failed; message delivered with temperror results');
       edit.prepend = `Authentication-Results: ${this.options.authservId}; dkim=temperror; spf=temperror; dmarc=temperror\r\n`;
       return { action: 'deliver', edit };
+    } finally {
+      clearTimeout(timer);
     }
     edit.prepend = result.headers;
     const policy = this.dmarcAction(result);

@@ -2,9 +2,8 @@
 // most HEAD_LIMIT bytes of a spool file. mailauth keeps a message's header block in memory (and
 // streams the body through its hashes), so this limit is also what bounds its memory per message.
 import type { SpooledMessage } from '../../store/types.js';
-import { headerFieldSpans, type HeaderFieldSpan } from '../../mime/headers.js';
+import { headerFieldSpans, unfold, type HeaderFieldSpan } from '../../mime/headers.js';
 import { parseAddresses } from '../../mime/addresses.js';
-import { unfold } from '../../mime/headers.js';
 
 /** The largest header block signed or verified (as the SMTP From: check reads). */
 export const HEAD_LIMIT = 256 * 1024;

@@ -59,6 +59,7 @@ export class DkimSigner {
     }
     let out = '';
     for (const [id, group] of groups) {
+      // mailauth signs once per signatureData entry; the top-level key fields only satisfy its type.
       const options: DKIMSignOptions = {
         signingDomain: group[0]!.domain,
         selector: group[0]!.selector,
