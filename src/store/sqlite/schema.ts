@@ -2,7 +2,7 @@
 // and of its last change; destroyed objects leave a tombstone. JMAP /changes and IMAP VANISHED are
 // answered from those, and tombstones older than the retention period are purged (the purge
 // horizon is recorded so an older state gets cannotCalculateChanges, never a wrong answer).
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** Fills what a version-2 database has and a version-1 one lacks (tables come from SCHEMA). */
 export const MIGRATE_TO_2 = `
@@ -46,7 +46,7 @@ ALTER TABLE email ADD COLUMN sent_day INTEGER;
 `;
 
 /**
- * Version 5: shared mailboxes. The tables mailbox_acl and delegation come from SCHEMA (created in
+ * Version 6 (5 is the outbound envelope of the DSN work, merged separately): shared mailboxes. The tables mailbox_acl and delegation come from SCHEMA (created in
  * existing databases as in new ones); the version is raised so that an older Tessera, which would
  * ignore them, refuses the database instead of silently taking away every share and delegation.
  */
