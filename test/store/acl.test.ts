@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MemoryEventBus } from '../../src/events/memory-bus.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
+import { SCHEMA_VERSION } from '../../src/store/sqlite/schema.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { ALL_RIGHTS, parseRights, type MailStore } from '../../src/store/types.js';
 import type { AccountEvent } from '../../src/events/types.js';
@@ -133,14 +134,14 @@ test('delegation grants are per owner and delegate', async () => {
   });
 });
 
-test('a version-4 database is migrated to the current version with the sharing tables', async () => {
+test('a version-5 database is migrated to version 6 with the sharing tables', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'tessera-acl-mig-'));
   try {
     const bus = new MemoryEventBus(silentLogger());
     let store = await openSqliteStore({ dataDir: dir, events: bus, logger: silentLogger() });
     await store.close();
     const db = new Database(join(dir, 'store.sqlite'));
-    db.exec("DROP TABLE mailbox_acl; DROP TABLE delegation; UPDATE meta SET value = '4' WHERE key = 'schema_version'");
+    db.exec("DROP TABLE mailbox_acl; DROP TABLE delegation; UPDATE meta SET value = '5' WHERE key = 'schema_version'");
     db.close();
     store = await openSqliteStore({ dataDir: dir, events: bus, logger: silentLogger() });
     await store.ensureAccount('alice');
@@ -149,7 +150,7 @@ test('a version-4 database is migrated to the current version with the sharing t
     await store.close();
     await bus.close();
     const check = new Database(join(dir, 'store.sqlite'), { readonly: true });
-    assert.equal((check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string }).value, '6');
+    assert.equal((check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string }).value, String(SCHEMA_VERSION));
     check.close();
   } finally {
     await rm(dir, { recursive: true, force: true });
