@@ -8,27 +8,13 @@
 //  - a string the server writes (quoted or literal) reads back as the same text: a quoted one scans to
 //    one string token, a literal announces exactly its octets;
 //  - a NO built from client text stays one response (its status line ends the text it was given).
-import { ByteQueue } from '../../src/net/byte-queue.js';
 import { scanLine } from '../../src/managesieve/proto/tokens.js';
 import { no, str } from '../../src/managesieve/proto/response.js';
 import { check, checkEqual, show } from '../support/invariant.js';
 import { chunkings } from '../support/chunks.js';
+import { readLines } from '../support/lines.js';
 
 const LINE_LIMIT = 4096;
-
-function readLines(chunks: Buffer[]): string[] {
-  const q = new ByteQueue();
-  const out: string[] = [];
-  for (const c of chunks) {
-    q.push(c);
-    for (;;) {
-      const r = q.takeLine(LINE_LIMIT);
-      if (r.kind === 'incomplete') break;
-      out.push(r.kind === 'too-long' ? '<too long>' : r.line.toString('latin1'));
-    }
-  }
-  return out;
-}
 
 function checkWritten(text: string): void {
   const wire = str(text);
@@ -47,7 +33,7 @@ function checkWritten(text: string): void {
 
 export function fuzz(data: Buffer): void {
   const cuts = chunkings(data);
-  const [whole, ...others] = cuts.map(readLines);
+  const [whole, ...others] = cuts.map((c) => readLines(c, LINE_LIMIT));
   for (const lines of others) checkEqual(lines, whole, 'lines read depend on how the input was cut');
   for (const line of whole!) {
     const bytes = Buffer.from(line, 'latin1');
