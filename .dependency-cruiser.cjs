@@ -48,17 +48,20 @@ const LAYERS = {
   jmap: { uses: PROTOCOL_USES, typesFrom: ['config'] },
   pop3: { uses: PROTOCOL_USES, typesFrom: ['config'] },
   managesieve: { uses: PROTOCOL_USES, typesFrom: ['config'] },
+  // James' WebAdmin REST API: an adapter like the protocols, over the directory, store and auth core;
+  // session control and health reach it as narrow interfaces (src/webadmin/deps.ts) or src/core.
+  webadmin: { uses: PROTOCOL_USES, typesFrom: ['config'] },
   // The development OpenID provider (`tessera` dev IdP, test harness): a tool beside the server that
   // only start-up code starts; nothing of the mail server depends on it.
   devidp: { uses: ['log', 'core'], typesFrom: ['config'] },
   // Start-up code: wires every layer together for `tessera serve`. Not the command line above it.
   server: {
-    uses: ['core', 'mime', 'sieve', 'config', 'log', 'net', 'events', 'store', 'auth', 'delivery', 'sessions', 'imap', 'smtp', 'jmap', 'pop3', 'managesieve', 'devidp'],
+    uses: ['core', 'mime', 'sieve', 'config', 'log', 'net', 'events', 'store', 'auth', 'delivery', 'sessions', 'imap', 'smtp', 'jmap', 'pop3', 'managesieve', 'webadmin', 'devidp'],
     typesFrom: [],
   },
   // The command line: the outermost layer, may use everything.
   cli: {
-    uses: ['core', 'mime', 'sieve', 'config', 'log', 'net', 'events', 'store', 'auth', 'delivery', 'sessions', 'imap', 'smtp', 'jmap', 'pop3', 'managesieve', 'devidp', 'server'],
+    uses: ['core', 'mime', 'sieve', 'config', 'log', 'net', 'events', 'store', 'auth', 'delivery', 'sessions', 'imap', 'smtp', 'jmap', 'pop3', 'managesieve', 'webadmin', 'devidp', 'server'],
     typesFrom: [],
   },
 };

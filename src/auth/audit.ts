@@ -2,6 +2,7 @@
 import type { Logger } from '../log/logger.js';
 import type { AuthFailureCode, Protocol } from './types.js';
 import { loginsTotal } from './metrics.js';
+import type { RecentAuthEvents } from './recent-events.js';
 
 /** A mail protocol, or the development IdP's password grant (POST /dev/token). */
 export type AuditedProtocol = Protocol | 'devidp';
@@ -11,7 +12,7 @@ export interface AuthAuditEvent {
   mechanism: string;
   /** The user claimed or established, when known. */
   user?: string;
-  /** The administrator who authenticated and acts as `user` (SASL PLAIN authorization identity). */
+  /** Who authenticated and acts as `user` (an administrator or a delegate; SASL authorization identity). */
   actor?: string;
   peer: string;
   result: 'success' | AuthFailureCode;
@@ -22,7 +23,9 @@ export interface AuthAuditEvent {
   sid?: string;
 }
 
-export function auditAuth(logger: Logger, event: AuthAuditEvent): void {
+/** Logs the attempt, counts it, and keeps it among the recent events when given where. */
+export function auditAuth(logger: Logger, event: AuthAuditEvent, recent?: RecentAuthEvents): void {
+  recent?.record(event);
   loginsTotal.inc({ protocol: event.protocol, mechanism: event.mechanism.toUpperCase(), outcome: event.result });
   const line = { event: 'auth', ...event };
   if (event.result === 'success') logger.info(line, 'login succeeded');

@@ -6,14 +6,15 @@ import type { AuthResult } from './types.js';
 export interface CredentialChecker {
   /**
    * PLAIN / LOGIN: authcid and password as sent; `authzid` (PLAIN) when the client asked to act as
-   * someone, which is refused unless it names the authenticated user.
+   * someone, which is refused unless it names the authenticated user, or the authenticated user is
+   * an administrator or was granted delegation by the named one.
    */
   checkPassword(username: string, password: string, mechanism: string, authzid?: string): Promise<AuthResult>;
   /**
-   * OAUTHBEARER / XOAUTH2: the bearer token, and the user the payload names (`a=` / `user=`), which
-   * must then be the token's user.
+   * OAUTHBEARER / XOAUTH2: the bearer token; XOAUTH2's `user=` as `claimedUser`, which must be the
+   * token's user; OAUTHBEARER's `a=` as `authzid`, under the PLAIN rule for authorization identities.
    */
-  checkToken(token: string, claimedUser: string | undefined, mechanism: string): Promise<AuthResult>;
+  checkToken(token: string, claimedUser: string | undefined, mechanism: string, authzid?: string): Promise<AuthResult>;
 }
 
 /** Scope and discovery URL announced in OAuth error challenges (from the listener's `oidc` block). */

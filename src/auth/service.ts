@@ -17,7 +17,9 @@ import { LoginThrottle, type Reservation, type ThrottleEvent, type ThrottleRefus
 import type { ThrottleSettings } from './throttle/settings.js';
 import { throttleEventsTotal } from './metrics.js';
 import { auditAuth, type AuditedProtocol } from './audit.js';
+import { RecentAuthEvents } from './recent-events.js';
 import type { CredentialChecker } from './credentials.js';
+import type { DelegationGrants } from './types.js';
 import { createSaslExchange } from './sasl/index.js';
 import { ValidatorRegistry } from './token/registry.js';
 import type { TokenValidator } from './token/types.js';
@@ -38,6 +40,12 @@ export interface AuthServiceOptions {
    * naming that user as the SASL PLAIN authorization identity, with their own password.
    */
   administrators?: readonly string[];
+  /**
+   * Delegation grants kept by the mail store (an owner lets a delegate log in as the owner): the
+   * other users who may name someone else as authorization identity. Without it only
+   * administrators may.
+   */
+  delegations?: DelegationGrants;
 }
 
 export type RevalidationResult = 'active' | 'inactive' | 'unknown';
@@ -55,7 +63,10 @@ export class AuthService {
   private readonly throttle: LoginThrottle;
   private readonly validators: ValidatorRegistry;
   private readonly administrators: ReadonlySet<string>;
+  private readonly delegations: DelegationGrants | undefined;
   private closed = false;
+  /** The last login attempts, for operators (WebAdmin /events). */
+  readonly recentEvents = new RecentAuthEvents();
 
   constructor(options: AuthServiceOptions) {
     this.users = options.users;
@@ -65,6 +76,7 @@ export class AuthService {
     this.throttle = new LoginThrottle(options.throttle, this.now, (event) => this.logThrottle(event));
     this.validators = new ValidatorRegistry(this.users, this.logger, { now: this.now, ...options.tokens });
     this.administrators = new Set((options.administrators ?? []).map((a) => a.toLowerCase()));
+    this.delegations = options.delegations;
     if (this.administrators.size > 0) {
       this.logger.info(
         { administrators: [...this.administrators] },
@@ -154,6 +166,11 @@ export class AuthService {
     return this.validators.get(oidc).introspect(principal.accessToken);
   }
 
+  /** Whether usersrepository.xml names this user an administrator (James' administratorId). */
+  isAdministrator(user: string): boolean {
+    return this.administrators.has(user.toLowerCase());
+  }
+
   /**
    * The validator for an `oidc` block (one per distinct configuration, cached). For the revocation
    * issue, which verifies logout tokens with the same provider keys.
@@ -172,7 +189,7 @@ export class AuthService {
     return {
       checkPassword: (username, password, mechanism, authzid) =>
         this.checkPassword(ctx, username, password, mechanism, authzid),
-      checkToken: (token, claimedUser, mechanism) => this.checkToken(ctx, token, claimedUser, mechanism),
+      checkToken: (token, claimedUser, mechanism, authzid) => this.checkToken(ctx, token, claimedUser, mechanism, authzid),
     };
   }
 
@@ -188,11 +205,6 @@ export class AuthService {
     const place = admission.reservation;
     try {
       const actAs = authzid !== undefined && authzid !== '' && !sameUser(authzid, username) ? authzid : undefined;
-      if (actAs !== undefined && !this.administrators.has(username.toLowerCase())) {
-        // Only administrators may act as another user (RFC 4616 §2; James' administratorIds).
-        const failure: AuthFailure = { code: 'invalid', message: 'Not authorized to act as that user' };
-        return await this.fail(attempt, mechanism, username, failure, place, 'authzid differs from authcid');
-      }
       if (username.length === 0 || Buffer.byteLength(password) > MAX_PASSWORD_BYTES) {
         return await this.fail(attempt, mechanism, username, invalidCredentials(), place);
       }
@@ -218,25 +230,52 @@ export class AuthService {
   }
 
   /**
-   * An administrator whose password was just verified logs in as `target` (James: loginAsOtherUser),
-   * which must exist. The audit line names both.
+   * A user whose password was just verified logs in as `target` (SASL PLAIN authorization identity;
+   * James: loginAsOtherUser). The audit line names both.
    */
-  private async actAsUser(attempt: Attempt, mechanism: string, admin: string, target: string, place: Reservation): Promise<AuthResult> {
-    let record: { username: string } | undefined;
-    try {
-      record = await this.users.lookup(target);
-    } catch (err) {
-      this.logger.warn({ err: describeError(err) }, 'users repository failed during login');
-      place.released();
-      return this.fail(attempt, mechanism, admin, { code: 'temporary', message: 'Authentication service temporarily unavailable' });
-    }
-    if (!record) {
-      const failure: AuthFailure = { code: 'invalid', message: 'Not authorized to act as that user' };
-      return this.fail(attempt, mechanism, admin, failure, place, 'administrator named an unknown user as authorization identity');
-    }
+  private async actAsUser(attempt: Attempt, mechanism: string, actor: string, target: string, place: Reservation): Promise<AuthResult> {
+    const allowed = await this.authorize(attempt, mechanism, actor, target, place);
+    if (!allowed.ok) return allowed;
     place.succeeded();
-    auditAuth(this.logger, { protocol: attempt.protocol, mechanism, user: record.username, actor: admin, peer: attempt.peer, result: 'success' });
-    return { ok: true, principal: { user: record.username, mechanism, actor: admin } };
+    auditAuth(this.logger, { protocol: attempt.protocol, mechanism, user: allowed.user, actor, peer: attempt.peer, result: 'success' }, this.recentEvents);
+    return { ok: true, principal: { user: allowed.user, mechanism, actor } };
+  }
+
+  /**
+   * Whether the authenticated `actor` may act as `target` (RFC 4616 §2, RFC 7628 §3.1 authzid): an
+   * administrator (James' administratorIds) as any existing user, any other user as an owner who
+   * granted them delegation in the mail store. Resolves the target's canonical name, or the failure
+   * already audited (the same answer whether the target exists or not).
+   */
+  private async authorize(
+    attempt: Attempt,
+    mechanism: string,
+    actor: string,
+    target: string,
+    place: Reservation,
+  ): Promise<{ ok: true; user: string } | { ok: false; failure: AuthFailure }> {
+    const refused: AuthFailure = { code: 'invalid', message: 'Not authorized to act as that user' };
+    let user: string | undefined;
+    let delegated = false;
+    try {
+      user = (await this.users.lookup(target))?.username;
+      if (user !== undefined && !this.administrators.has(actor.toLowerCase())) delegated = (await this.delegations?.mayActAs(actor, user)) === true;
+    } catch (err) {
+      this.logger.warn({ err: describeError(err) }, 'users repository or delegation grants failed during login');
+      place.released();
+      const failure: AuthFailure = { code: 'temporary', message: 'Authentication service temporarily unavailable' };
+      await this.fail(attempt, mechanism, actor, failure);
+      return { ok: false, failure };
+    }
+    if (user === undefined) {
+      await this.fail(attempt, mechanism, actor, refused, place, 'authorization identity names an unknown user');
+      return { ok: false, failure: refused };
+    }
+    if (!this.administrators.has(actor.toLowerCase()) && !delegated) {
+      await this.fail(attempt, mechanism, actor, refused, place, 'authzid differs from authcid and no delegation was granted');
+      return { ok: false, failure: refused };
+    }
+    return { ok: true, user };
   }
 
   private async checkToken(
@@ -244,6 +283,7 @@ export class AuthService {
     token: string,
     claimedUser: string | undefined,
     mechanism: string,
+    authzid?: string,
   ): Promise<AuthResult> {
     const oidc = ctx.auth.oidc;
     if (!oidc) {
@@ -253,7 +293,7 @@ export class AuthService {
     if (!admission.ok) return this.refuse(ctx, mechanism, claimedUser, admission.refusal);
     const place = admission.reservation;
     try {
-      return await this.checkReservedToken(ctx, oidc, token, claimedUser, mechanism, place);
+      return await this.checkReservedToken(ctx, oidc, token, claimedUser, mechanism, place, authzid);
     } finally {
       place.released();
     }
@@ -266,6 +306,7 @@ export class AuthService {
     claimedUser: string | undefined,
     mechanism: string,
     place: Reservation,
+    authzid: string | undefined,
   ): Promise<AuthResult> {
     const verdict = await this.validators.get(oidc).validate(token);
     if (!verdict.ok) {
@@ -279,9 +320,19 @@ export class AuthService {
     if (claimedUser !== undefined && claimedUser !== '' && !sameUser(claimedUser, identity.user)) {
       return this.fail(ctx, mechanism, claimedUser, { code: 'invalid', message: 'Token does not belong to the named user' }, place, 'payload user differs from token user');
     }
+    // OAUTHBEARER's a= naming someone else: the token's user acts as them, under the PLAIN rule.
+    let actor: string | undefined;
+    let user = identity.user;
+    if (authzid !== undefined && authzid !== '' && !sameUser(authzid, identity.user)) {
+      const allowed = await this.authorize(ctx, mechanism, identity.user, authzid, place);
+      if (!allowed.ok) return allowed;
+      actor = identity.user;
+      user = allowed.user;
+    }
     place.succeeded();
     const principal: Principal = {
-      user: identity.user,
+      user,
+      ...(actor !== undefined ? { actor } : {}),
       mechanism,
       tokenExpiry: identity.expiresAt !== undefined ? new Date(identity.expiresAt * 1000) : undefined,
       issuedAt: identity.issuedAt !== undefined ? new Date(identity.issuedAt * 1000) : undefined,
@@ -300,11 +351,12 @@ export class AuthService {
       protocol: ctx.protocol,
       mechanism: principal.mechanism,
       user: principal.user,
+      ...(principal.actor !== undefined ? { actor: principal.actor } : {}),
       peer: ctx.peer,
       result: 'success',
       clientId: principal.clientId,
       sid: principal.sid,
-    });
+    }, this.recentEvents);
     return { ok: true, principal };
   }
 
@@ -357,7 +409,7 @@ export class AuthService {
       peer: ctx.peer,
       result: failure.code,
       reason: reason ?? failure.message,
-    });
+    }, this.recentEvents);
   }
 }
 

@@ -6,14 +6,23 @@ import type { AuthConfig } from '../config/types.js';
 export type Protocol = 'imap' | 'smtp' | 'pop3' | 'managesieve' | 'jmap';
 
 /** Who is logged in, kept on the session for its lifetime (the revocation issue reads it). */
+/**
+ * Delegation grants (kept by the mail store, which the server wires in): `owner` lets `delegate`
+ * log in as the owner by naming the owner as SASL authorization identity.
+ */
+export interface DelegationGrants {
+  mayActAs(delegate: string, owner: string): Promise<boolean>;
+}
+
 export interface Principal {
   /** Canonical user name in the users repository. */
   user: string;
   /** SASL mechanism or HTTP strategy: PLAIN, LOGIN, OAUTHBEARER, XOAUTH2, BASIC, BEARER, XUSER. */
   mechanism: string;
   /**
-   * The administrator (usersrepository.xml administratorIds) who authenticated with their own
-   * password and acts as `user`, named as the SASL PLAIN authorization identity.
+   * Who authenticated (with their own password or token) and acts as `user`, named as the SASL
+   * authorization identity: an administrator (usersrepository.xml administratorIds) or a delegate
+   * `user` granted delegation to (DelegationGrants).
    */
   actor?: string;
   /** Set for token logins. */

@@ -19,22 +19,27 @@ import { StartupError } from '../server/errors.js';
 import { ListenerTlsError } from '../net/index.js';
 import { tesseraVersion } from '../server/version.js';
 import { domainCommand } from './commands/domain.js';
+import { dkimCommand } from './commands/dkim.js';
 import { createHelpCommand, generalHelp } from './commands/help.js';
 import { mailboxExportCommand } from './commands/mailbox-export.js';
 import { mailboxImportCommand } from './commands/mailbox-import.js';
 import { serveCommand } from './commands/serve.js';
 import { sessionsCommand } from './commands/sessions.js';
 import { userCommand } from './commands/user.js';
+import { delegationCommand } from './commands/delegation.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, PasswordInputError, UsageError } from './errors.js';
 import type { CliCommand, CliIO } from './types.js';
+import { WebAdminRequestError } from './webadmin-client.js';
 
 const helpCommand: CliCommand = createHelpCommand(() => COMMANDS);
 export const COMMANDS: readonly CliCommand[] = [
   serveCommand,
   userCommand,
   domainCommand,
+  dkimCommand,
   mailboxImportCommand,
   mailboxExportCommand,
+  delegationCommand,
   sessionsCommand,
   helpCommand,
 ];
@@ -55,6 +60,7 @@ const EXPECTED_ERRORS = [
   InvalidPasswordError,
   UnknownDomainError,
   PasswordInputError,
+  WebAdminRequestError,
 ];
 
 function isExpected(err: unknown): err is Error {

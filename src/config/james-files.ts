@@ -11,11 +11,9 @@ const STORE = 'Tessera keeps mail, users and state in its own store (tessera.pro
 
 /** James configuration files Tessera knowingly does not serve, with what takes their place. */
 const NOT_SERVED: ReadonlyMap<string, string> = new Map([
-  ['webadmin.properties', 'the WebAdmin HTTP API is not served; administer with the `tessera` command (user, domain, sessions)'],
-  ['mailetcontainer.xml', 'mailets are not run (only <context><postmaster> is read): mail goes through Tessera\'s fixed pipeline (local delivery, vacation replies, DSNs, direct MX delivery for authenticated senders)'],
+  ['mailetcontainer.xml', 'mailets are not run (only <context><postmaster>, RemoteDelivery\'s gateway settings and DKIMSign mailets are read): mail goes through Tessera\'s fixed pipeline (local delivery, Sieve, vacation replies, DSNs, MX or gateway delivery for authenticated senders)'],
   ['recipientrewritetable.xml', 'recipient rewriting (aliases, forwards, domain mappings) is not applied'],
   ['mailrepositorystore.xml', 'James mail repositories (error, relay-denied…) are not kept; refused mail is refused in the SMTP dialogue or bounced'],
-  ['dnsservice.xml', 'the system resolver is used for MX lookups'],
   ['listeners.xml', 'James mailbox listeners (extensions) are not run'],
   ['extensions.properties', 'James extensions (Guice modules) are not loaded'],
   ['healthcheck.properties', 'James health checks are not run'],
@@ -41,20 +39,12 @@ const NOT_SERVED: ReadonlyMap<string, string> = new Map([
 ]);
 
 /** The smart host James' RemoteDelivery sends through, when one is configured. */
-function gatewayOf(text: string): string | undefined {
-  return /<gateway>\s*([^<\s][^<]*?)\s*<\/gateway>/.exec(text)?.[1];
-}
-
 async function describe(dir: string, name: string): Promise<string | undefined> {
   const reason = NOT_SERVED.get(name);
   if (reason === undefined) return undefined;
-  const needsText = name === 'mailetcontainer.xml' || name === 'droplists.properties';
+  const needsText = name === 'droplists.properties';
   const text = needsText ? await readFile(path.join(dir, name), 'utf8').catch(() => '') : '';
   let extra = '';
-  if (name === 'mailetcontainer.xml') {
-    const gateway = gatewayOf(text);
-    if (gateway) extra = `; its RemoteDelivery gateway ${gateway} is NOT used: remote mail goes directly to the recipients' MX`;
-  }
   if (name === 'droplists.properties' && /^\s*enabled\s*[=:]\s*true\s*$/im.test(text)) extra = ': mail from senders on James\' drop lists is accepted';
   return `James file not served by Tessera, ignored: ${reason}${extra}`;
 }

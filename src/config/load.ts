@@ -11,11 +11,14 @@ import { notServedWarnings } from './james-files.js';
 import { ConfigError } from './errors.js';
 import { loadJmapFile } from './jmap.js';
 import { loadMailetContainerFile } from './mailetcontainer.js';
+import { loadDnsServiceFile } from './dnsservice.js';
+import type { MailAuthSettings } from './mailauth.js';
 import { loadImapFile, loadLmtpFile, loadManageSieveFile, loadPop3File, loadSmtpFile } from './listener-file.js';
 import { loadSettingsFile } from './settings.js';
 import { controlHttpActive } from './control.js';
-import type { TesseraConfig } from './types.js';
+import type { TesseraConfig, WebAdminConfig } from './types.js';
 import { loadUsersFile } from './users.js';
+import { loadWebAdminFile } from './webadmin.js';
 
 export interface ConfigWarning { file: string; key: string; message: string }
 export interface LoadedConfig {
@@ -37,10 +40,12 @@ const CONF_FILES = {
   pop3: 'pop3server.xml',
   managesieve: 'managesieveserver.xml',
   jmap: 'jmap.properties',
+  webadmin: 'webadmin.properties',
   users: 'usersrepository.xml',
   domains: 'domainlist.xml',
   settings: 'tessera.properties',
   mailet: 'mailetcontainer.xml',
+  dns: 'dnsservice.xml',
 } as const;
 
 interface ConfReader {
@@ -76,14 +81,17 @@ async function openConfDir(confDir: string): Promise<ConfReader> {
   return conf;
 }
 
-async function readSettings(conf: ConfReader, env: NodeJS.ProcessEnv): Promise<SettingsConfig> {
+/** tessera.properties' mail authentication keys ride along until loadConfig completes them. */
+type SettingsRead = SettingsConfig & { mailAuth: MailAuthSettings };
+
+async function readSettings(conf: ConfReader, env: NodeJS.ProcessEnv): Promise<SettingsRead> {
   const settingsCtx = conf.ctx(CONF_FILES.settings);
-  const { settings, control, authThrottle, readPolicy } = loadSettingsFile(settingsCtx, await readOptionalFile(settingsCtx), env);
+  const { settings, control, authThrottle, mailAuth, readPolicy } = loadSettingsFile(settingsCtx, await readOptionalFile(settingsCtx), env);
   conf.policy = readPolicy;
-  return { confDir: conf.dir, settings, control, authThrottle };
+  return { confDir: conf.dir, settings, control, authThrottle, mailAuth };
 }
 
-async function readDirectory(conf: ConfReader, env: NodeJS.ProcessEnv): Promise<DirectoryConfig> {
+async function readDirectory(conf: ConfReader, env: NodeJS.ProcessEnv): Promise<DirectoryConfig & { mailAuth: MailAuthSettings }> {
   const settings = await readSettings(conf, env);
   const domainsCtx = conf.ctx(CONF_FILES.domains);
   const domains = loadDomainsFile(domainsCtx, await readOptionalFile(domainsCtx));
@@ -107,15 +115,30 @@ export async function loadDirectoryConfig(confDir: string, options?: { env?: Nod
   return { config: await readDirectory(conf, options?.env ?? process.env), warnings: conf.warnings };
 }
 
+/**
+ * webadmin.properties alone (with its key file): where the `user` and `domain` commands find a
+ * running server's WebAdmin API.
+ */
+export async function loadWebAdminConfig(confDir: string): Promise<{ config: WebAdminConfig; warnings: ConfigWarning[] }> {
+  const conf = await openConfDir(confDir);
+  const ctx = conf.ctx(CONF_FILES.webadmin);
+  const config = await loadWebAdminFile(ctx, await readOptionalFile(ctx), (name) => readOptionalFile(conf.ctx(name)));
+  return { config, warnings: conf.warnings };
+}
+
 /** The whole directory, listeners included: what `tessera serve` runs. */
 export async function loadConfig(confDir: string, options?: { env?: NodeJS.ProcessEnv }): Promise<LoadedConfig> {
   const env = options?.env ?? process.env;
   const conf = await openConfDir(confDir);
-  const { settings, control, authThrottle, users, domains } = await readDirectory(conf, env);
+  const { settings, control, authThrottle, users, domains, mailAuth: mailAuthSettings } = await readDirectory(conf, env);
   const settingsCtx = conf.ctx(CONF_FILES.settings);
   // tessera.properties `postmaster` wins over James' <postmaster> (both name the same thing).
   const mailetCtx = conf.ctx(CONF_FILES.mailet);
-  const jamesPostmaster = loadMailetContainerFile(mailetCtx, await readOptionalFile(mailetCtx), domains.defaultDomain);
+  const mailet = await loadMailetContainerFile(mailetCtx, await readOptionalFile(mailetCtx), domains.defaultDomain);
+  const jamesPostmaster = mailet.postmaster;
+  const dnsCtx = conf.ctx(CONF_FILES.dns);
+  const mailAuth = { ...mailAuthSettings, dkimMailetKeys: mailet.dkimKeys, dns: loadDnsServiceFile(dnsCtx, await readOptionalFile(dnsCtx)) };
+  if (mailet.smarthost) settings.smarthost = mailet.smarthost;
   if (settings.postmaster === undefined && jamesPostmaster !== undefined) settings.postmaster = jamesPostmaster;
   // As in James, a postmaster without a domain is in the default domain.
   if (settings.postmaster !== undefined && !settings.postmaster.includes('@')) settings.postmaster = `${settings.postmaster}@${domains.defaultDomain}`;
@@ -137,6 +160,15 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
   const managesieve = sieveText === undefined ? [] : await loadManageSieveFile(sieveCtx, sieveText);
   const jmapCtx = conf.ctx(CONF_FILES.jmap);
   const jmap = await loadJmapFile(jmapCtx, await readOptionalFile(jmapCtx));
+  const webadminCtx = conf.ctx(CONF_FILES.webadmin);
+  const webadmin = await loadWebAdminFile(webadminCtx, await readOptionalFile(webadminCtx), (name) => readOptionalFile(conf.ctx(name)));
+  if (webadmin.enabled && webadmin.oidc.enabled) {
+    const anyOidc = jmap.auth.oidc !== undefined || [...imap, ...smtp, ...pop3, ...managesieve].some((l) => l.auth.oidc !== undefined);
+    if (!anyOidc) webadminCtx.fail('oidc.enabled', 'true', 'WebAdmin checks tokens with the OpenID provider of jmap.properties or an <oidc> block of the listeners; configure one, or use jwt.enabled', 'no OpenID provider configured');
+    if ((users.administratorIds ?? []).length === 0) {
+      webadminCtx.fail('oidc.enabled', 'true', 'WebAdmin accepts the tokens of administrators only: list them in usersrepository.xml <administratorId>', 'no administrator');
+    }
+  }
 
   const uses: BindUse[] = [];
   for (const [list, c] of [[imap, imapCtx], [smtp, smtpCtx], [lmtp, lmtpCtx], [pop3, pop3Ctx], [managesieve, sieveCtx]] as const) {
@@ -149,14 +181,15 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
   }
   if (jmap.enabled) uses.push({ address: jmap.bind, file: jmapCtx.display, key: 'jmap.port' });
   if (settings.devIdp.enabled) uses.push({ address: { host: '127.0.0.1', port: settings.devIdp.port }, file: settingsCtx.display, key: 'devIdp.port' });
+  if (webadmin.enabled) uses.push({ address: webadmin.bind, file: webadminCtx.display, key: 'port' });
   if (controlHttpActive({ control, jmap, imap, smtp, pop3, managesieve })) uses.push({ address: control.http.bind, file: settingsCtx.display, key: 'control.http.bind' });
   checkDuplicateBinds(uses);
-  // mailetcontainer.xml is read for <postmaster> only, so it is still named as not served (its mailets).
+  // mailetcontainer.xml is read for <postmaster>, the RemoteDelivery gateway and DKIMSign only, so it is still named as not served (its other mailets).
   const served = Object.values(CONF_FILES).filter((f) => f !== CONF_FILES.mailet);
   conf.warnings.push(...(await notServedWarnings(conf.dir, served)));
 
   return {
-    config: { confDir: conf.dir, settings, control, authThrottle, imap, smtp, lmtp, pop3, managesieve, jmap, users, domains },
+    config: { confDir: conf.dir, settings, control, authThrottle, imap, smtp, lmtp, pop3, managesieve, jmap, webadmin, users, domains, mailAuth },
     warnings: conf.warnings,
     notices: conf.notices,
   };

@@ -7,8 +7,9 @@ import { ConfigError } from './errors.js';
 import { PropertiesReader } from './properties.js';
 import { readControlSettings } from './control.js';
 import { readAuthThrottle } from './throttle.js';
+import { readMailAuthSettings, type MailAuthSettings } from './mailauth.js';
 import type { AuthThrottleConfig, ControlConfig, LogLevel, TesseraSettings } from './types.js';
-import { InvalidValue, parseBoolean, parseEnum, parseInteger, parsePort, parseSize, parseUrl } from './values.js';
+import { InvalidValue, parseBoolean, parseEnum, parseInteger, parseJamesDuration, parsePort, parseSize, parseUrl } from './values.js';
 
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 export const DEFAULT_DATA_DIR = './var';
@@ -24,7 +25,13 @@ export function loadSettingsFile(
   ctx: FileContext,
   text: string | undefined,
   env: NodeJS.ProcessEnv,
-): { settings: TesseraSettings; control: ControlConfig; authThrottle: Partial<AuthThrottleConfig>; readPolicy: ReadPolicy } {
+): {
+  settings: TesseraSettings;
+  control: ControlConfig;
+  authThrottle: Partial<AuthThrottleConfig>;
+  mailAuth: MailAuthSettings;
+  readPolicy: ReadPolicy;
+} {
   const props = new PropertiesReader(ctx, text ?? '');
   // Relative to the working directory, like any path given on a command line.
   const dataDirRaw = env['TESSERA_DATA_DIR'] || props.get('data.dir')?.raw || DEFAULT_DATA_DIR;
@@ -71,15 +78,35 @@ export function loadSettingsFile(
     if (!/^[^\s@]+(@[^\s@]+)?$/.test(raw)) throw new InvalidValue('a local user name, e.g. admin@example.org');
     return raw.toLowerCase();
   });
+  const vacationResendAfterMs = props.parse('vacation.resendInterval', (raw) => {
+    const ms = parseJamesDuration(raw, 's');
+    if (ms < 60_000) throw new InvalidValue('at least 1m (RFC 3834 §2: replies to one sender are spaced by days)', 'out of range');
+    return ms;
+  });
+  const ldapCacheTtlMs = props.parse('ldap.cacheTtl', (raw) => parseJamesDuration(raw, 's'));
   const control = readControlSettings(props);
   const authThrottle = readAuthThrottle(props);
+  const mailAuth = readMailAuthSettings(props);
   const readPolicy: ReadPolicy = { oidcRequireAudience: props.parse('auth.oidc.requireAudience', parseBoolean) ?? true };
   const sieve = readSieveQuota(props);
   props.warnUnused(new Map());
   return {
-    settings: { dataDir, storage, logLevel, devIdp, shutdownTimeout, seedDemoUser, sieve, ...(postmaster ? { postmaster } : {}), ...(ingestMemory !== undefined ? { ingestMemory } : {}) },
+    settings: {
+      dataDir,
+      storage,
+      logLevel,
+      devIdp,
+      shutdownTimeout,
+      seedDemoUser,
+      sieve,
+      ...(postmaster ? { postmaster } : {}),
+      ...(ingestMemory !== undefined ? { ingestMemory } : {}),
+      ...(vacationResendAfterMs !== undefined ? { vacationResendAfterMs } : {}),
+      ...(ldapCacheTtlMs !== undefined ? { ldapCacheTtlMs } : {}),
+    },
     control,
     authThrottle,
+    mailAuth,
     readPolicy,
   };
 }

@@ -263,6 +263,18 @@ export interface DomainListConfig {
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 /** Settings James has no file for: conf/tessera.properties. */
+/**
+ * A relay host for all remote mail (mailetcontainer.xml RemoteDelivery `gateway`…): hosts tried in
+ * order, implicit TLS (`sslEnable`), credentials, and whether STARTTLS with a verified certificate is
+ * required (`startTLS`, or always when credentials are set).
+ */
+export interface SmarthostSettings {
+  hosts: Array<{ host: string; port: number }>;
+  secure: boolean;
+  auth?: { user: string; pass: string };
+  requireTls: boolean;
+}
+
 export interface TesseraSettings {
   /** Absolute path of the data directory (default ./var next to the conf directory's parent cwd). */
   dataDir: string;
@@ -288,6 +300,15 @@ export interface TesseraSettings {
    * mailetcontainer.xml `<context><postmaster>`; always with a domain. Unset: postmaster@<defaultDomain>.
    */
   postmaster?: string;
+  /** mailetcontainer.xml RemoteDelivery gateway: remote mail goes there instead of to the MX hosts. */
+  smarthost?: SmarthostSettings;
+  /**
+   * `vacation.resendInterval`: how long one vacation reply to a sender stands before a new message
+   * from them is answered again (RFC 3834 §2 suggests days; default 7 days).
+   */
+  vacationResendAfterMs?: number;
+  /** `ldap.cacheTtl`: how long an LDAP user lookup is reused (default 30 s; 0 turns the cache off). */
+  ldapCacheTtlMs?: number;
   /** Sieve scripts per account (`sieve.*`), the same for ManageSieve and JMAP (0 = no limit of ours). */
   sieve: SieveQuotaSettings;
 }
@@ -325,6 +346,52 @@ export interface AuthThrottleConfig {
   ipv6Prefix: number;
 }
 
+/** dnsservice.xml: where SPF, DKIM, DMARC and ARC lookups go (see dnsservice.ts). */
+export interface DnsConfig {
+  /** node:dns `setServers` entries (IP, or IP:port); empty = the system's only. */
+  servers: string[];
+  /** Also ask the system's resolvers (James' `<autodiscover>`), after `servers`. */
+  useSystem: boolean;
+}
+
+/**
+ * What a DMARC policy of the sender's domain makes us do with a failing message: `policy` follows it
+ * (reject → 550, quarantine → Junk), `quarantine` never rejects (reject becomes quarantine), `none`
+ * only records the result in Authentication-Results.
+ */
+export type DmarcEnforcement = 'policy' | 'quarantine' | 'none';
+
+/** A DKIM signing key named by James' DKIMSign mailet (mailetcontainer.xml). */
+export interface DkimMailetKey {
+  /** d= and s= of the mailet's signatureTemplate. */
+  domain: string;
+  selector: string;
+  /** h= of the signatureTemplate: the header fields to sign (undefined = Tessera's list). */
+  headers?: string[];
+  /** PEM text of the private key (inline <privateKey>, or the file <privateKeyFilepath> names). */
+  pem: string;
+  passphrase?: string;
+  /** Where it was configured, for start-up errors: file and key. */
+  file: string;
+  key: string;
+}
+
+/** Mail authentication (tessera.properties `mailauth.*`, `dkim.*`, `dmarc.*`; dnsservice.xml; DKIMSign). */
+export interface MailAuthConfig {
+  /** RFC 8601 authserv-id of our Authentication-Results (default: the first SMTP listener's helloName). */
+  authservId?: string;
+  /** Verify SPF, DKIM, DMARC and ARC on mail from unauthenticated, unauthorized clients (default true). */
+  inbound: boolean;
+  dmarcEnforcement: DmarcEnforcement;
+  /** Only these selectors of the data directory's keys sign (undefined = every key found). */
+  dkimSelectors?: string[];
+  /** Header fields signed with the data directory's keys (undefined = mailauth's default list). */
+  dkimHeaders?: string[];
+  /** Keys of James' DKIMSign mailets. */
+  dkimMailetKeys: DkimMailetKey[];
+  dns: DnsConfig;
+}
+
 /** tessera.properties `control.http.*` (see control.ts). */
 export interface ControlConfig {
   http: {
@@ -332,6 +399,21 @@ export interface ControlConfig {
     enabled: boolean | 'auto';
     bind: HostPort;
   };
+}
+
+/** webadmin.properties: the WebAdmin REST API listener (src/webadmin). */
+export interface WebAdminConfig {
+  enabled: boolean;
+  bind: HostPort;
+  /** https.enabled with https.keystore/https.password; absent = plain HTTP. */
+  tls?: TlsConfig;
+  /** James' JWT admin tokens: RS256 signed by one of these PEM public keys, with `admin: true`. */
+  jwt: { enabled: boolean; publicKeys: string[] };
+  /** Tokens of the configured OpenID provider whose user is a usersrepository.xml administrator. */
+  oidc: { enabled: boolean };
+  cors: { enabled: boolean; origin: string };
+  /** The file, for messages. */
+  source: string;
 }
 
 export interface TesseraConfig {
@@ -350,6 +432,8 @@ export interface TesseraConfig {
   /** managesieveserver.xml blocks. */
   managesieve: ManageSieveServerConfig[];
   jmap: JmapConfig;
+  webadmin: WebAdminConfig;
   users: UsersRepositoryConfig;
   domains: DomainListConfig;
+  mailAuth: MailAuthConfig;
 }

@@ -3,7 +3,18 @@
 // outbound queue); the protocols receive a DeliveryService through their deps and know only this
 // neutral module, never src/delivery itself.
 import type { Principal } from '../auth/types.js';
-import type { JsonValue, SpooledMessage } from '../store/types.js';
+import type { EnvelopeOptions, JsonValue, RecipientDsn, SpooledMessage } from '../store/types.js';
+
+export type { DsnNotify, EnvelopeOptions, RecipientDsn } from '../store/types.js';
+
+/** A client's DSN request (RFC 3461): RET and ENVID of the envelope, NOTIFY and ORCPT per recipient. */
+export interface DsnRequest {
+  ret?: EnvelopeOptions['ret'];
+  envid?: string;
+  /** By the recipient's route address, exactly; recipients without parameters are absent. */
+  recipients: ReadonlyMap<string, RecipientDsn>;
+}
+import type { MessageEdit } from './mail-auth.js';
 
 /** Where a recipient address leads. */
 export type RecipientRoute =
@@ -49,6 +60,10 @@ export interface DeliveryRequest {
   trace: TraceInfo;
   /** The envelope needs SMTPUTF8 when relayed. */
   smtputf8?: boolean;
+  /** RFC 3461 parameters the client gave; absent = the default (report failures only). */
+  dsn?: DsnRequest;
+  /** RFC 8689 REQUIRETLS: relay only over verified TLS to hops that support it. */
+  requireTls?: boolean;
   principal?: Principal;
   /**
    * When some recipients fail and others succeed, send the sender a DSN for the failures. SMTP sets
@@ -57,6 +72,10 @@ export interface DeliveryRequest {
   bounceFailures?: boolean;
   /** Stored on the outbound queue item (JMAP: identityId, emailId, onSuccess actions…). */
   meta?: JsonValue;
+  /** Inbound authentication's changes to every copy (our Authentication-Results, forged ones cut). */
+  edit?: MessageEdit;
+  /** DMARC quarantine: local copies go to the recipient's Junk mailbox. */
+  quarantine?: boolean;
 }
 
 export type RecipientOutcome =
@@ -64,8 +83,11 @@ export type RecipientOutcome =
   | {
       address: string;
       status: 'failed';
-      /** overQuota → SMTP 552 5.2.2; temporary → 451 4.3.0; permanent → 550 5.0.0. */
-      reason: 'overQuota' | 'temporary' | 'permanent';
+      /**
+       * overQuota → SMTP 552 5.2.2; temporary → 451 4.3.0; permanent → 550 5.0.0; rejected → 550
+       * 5.7.1 with `message` as the text (the recipient's Sieve reject/ereject, RFC 5429).
+       */
+      reason: 'overQuota' | 'temporary' | 'permanent' | 'rejected';
       message: string;
     };
 

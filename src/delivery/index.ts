@@ -3,6 +3,7 @@ import type { DomainList, UsersRepository } from '../auth/users/types.js';
 import type { Logger } from '../log/logger.js';
 import { StoreDeliveryService, type DeliveryStore } from './service.js';
 import { OutboundWorker, type OutboundWorkerOptions } from './outbound/worker.js';
+import type { DkimSigner } from './authentication/signer.js';
 
 export type { DeliveryService, DeliveryRequest, DeliveryResult, RecipientRoute, RecipientOutcome, SubmitRequest, TraceInfo } from '../core/delivery.js';
 export { RecipientLookupUnavailableError } from '../core/delivery.js';
@@ -12,6 +13,10 @@ export { VacationResponder } from './vacation/responder.js';
 export type { VacationOutcome } from './vacation/responder.js';
 export type { SmarthostConfig } from './outbound/next-hop.js';
 export type { DeliveryStore } from './service.js';
+export { DkimSigner } from './authentication/signer.js';
+export { InboundVerifier } from './authentication/inbound.js';
+export { createDnsResolver } from './authentication/resolver.js';
+export { readDataDirKeys, mailetKey, generateDkimKey, dnsRecord, DkimKeyError, type DkimKey } from './authentication/dkim-keys.js';
 
 export interface DeliveryCoreOptions {
   store: DeliveryStore;
@@ -23,8 +28,12 @@ export interface DeliveryCoreOptions {
   postmaster?: string;
   /** Vacation auto-replies (StoreDeliveryOptions.vacation): resend interval, or false for none. */
   vacation?: { resendAfterMs?: number } | false;
+  /** Sieve filtering at local delivery (StoreDeliveryOptions.sieve): redirect budget, or false for none. */
+  sieve?: { redirectsPerHour?: number } | false;
+  /** DKIM signing of outbound mail (StoreDeliveryOptions.signer). */
+  signer?: DkimSigner;
   /** Outbound settings: routes (tests), smarthost, polling, retries. */
-  outbound?: Omit<OutboundWorkerOptions, 'store' | 'logger' | 'hostname' | 'bounce'>;
+  outbound?: Omit<OutboundWorkerOptions, 'store' | 'logger' | 'hostname' | 'report'>;
 }
 
 export interface DeliveryCore {
@@ -42,13 +51,15 @@ export function createDeliveryCore(options: DeliveryCoreOptions): DeliveryCore {
     hostname: options.hostname,
     ...(options.postmaster !== undefined ? { postmaster: options.postmaster } : {}),
     ...(options.vacation !== undefined ? { vacation: options.vacation } : {}),
+    ...(options.sieve !== undefined ? { sieve: options.sieve } : {}),
+    ...(options.signer ? { signer: options.signer } : {}),
   });
   const worker = new OutboundWorker({
     ...options.outbound,
     store: options.store,
     logger: options.logger.child({ component: 'outbound' }),
     hostname: options.hostname,
-    bounce: (sender, failed, original, arrival) => service.bounce(sender, failed, original, arrival),
+    report: (sender, recipients, original, arrival, context) => service.report(sender, recipients, original, arrival, context),
   });
   service.onQueued = () => worker.wake();
   return { service, worker };

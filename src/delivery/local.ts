@@ -1,19 +1,35 @@
-// Local delivery: appends a copy to each recipient's INBOX. The store fsyncs the blob and commits
-// before append() resolves, and publishes the new-mail events IMAP IDLE and JMAP push listen to.
+// Local delivery: appends a copy to a recipient's mailboxes (INBOX unless a Sieve script chose
+// others). The store fsyncs the blob and commits before append() resolves, and publishes the
+// new-mail events IMAP IDLE and JMAP push listen to.
 import type { AccountStore, MailboxStore, MessageWriter, SpooledMessage } from '../store/types.js';
 import { OverQuotaError, StoreUnavailableError } from '../store/errors.js';
 import type { RecipientOutcome } from '../core/delivery.js';
 
+/** One append: the mailboxes that get the copy, with the flags it gets there. */
+export interface Placement {
+  mailboxIds: string[];
+  flags: string[];
+}
+
 export class LocalDelivery {
   /** account → INBOX id. Mailbox ids are stable across renames, and INBOX cannot be deleted. */
   private readonly inboxes = new Map<string, string>();
+  /** account → Junk id (a Junk mailbox can be deleted: then quarantined mail goes to INBOX). */
+  private readonly junk = new Map<string, string>();
 
   constructor(private readonly store: AccountStore & MailboxStore & MessageWriter) {}
 
-  async deliver(user: string, address: string, bytes: Buffer | SpooledMessage, receivedAt: Date): Promise<RecipientOutcome> {
+  /**
+   * Appends to INBOX — or with `quarantine` (DMARC) to the Junk mailbox, INBOX when there is none —
+   * or to `placements` when a Sieve script chose them (one append per distinct set of flags).
+   */
+  async deliver(user: string, address: string, bytes: Buffer | SpooledMessage, receivedAt: Date, placements?: Placement[], quarantine = false): Promise<RecipientOutcome> {
     try {
-      const inbox = await this.inboxOf(user);
-      await this.store.append(user, { mailboxIds: [inbox], bytes, receivedAt }, { delivery: true });
+      const keep = async (): Promise<string> => (quarantine ? await this.junkOf(user) : undefined) ?? (await this.inboxOf(user));
+      const targets = placements ?? [{ mailboxIds: [await keep()], flags: [] }];
+      for (const p of targets) {
+        await this.store.append(user, { mailboxIds: p.mailboxIds, bytes, receivedAt, ...(p.flags.length > 0 ? { flags: p.flags } : {}) }, { delivery: true });
+      }
       return { address, status: 'delivered' };
     } catch (err) {
       if (err instanceof OverQuotaError) {
@@ -22,13 +38,23 @@ export class LocalDelivery {
       if (err instanceof StoreUnavailableError) {
         return { address, status: 'failed', reason: 'temporary', message: err.message };
       }
-      // The INBOX may have vanished with a deleted account: forget it and let the sender retry.
+      // The INBOX (or Junk) may have vanished with a deleted account: forget it and let the sender retry.
       this.inboxes.delete(user);
+      this.junk.delete(user);
       throw err;
     }
   }
 
-  private async inboxOf(user: string): Promise<string> {
+  private async junkOf(user: string): Promise<string | undefined> {
+    const known = this.junk.get(user);
+    if (known) return known;
+    await this.store.ensureAccount(user);
+    const junk = await this.store.findMailboxByRole(user, 'junk');
+    if (junk) this.junk.set(user, junk.id);
+    return junk?.id;
+  }
+
+  async inboxOf(user: string): Promise<string> {
     const known = this.inboxes.get(user);
     if (known) return known;
     await this.store.ensureAccount(user);

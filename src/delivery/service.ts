@@ -1,20 +1,28 @@
 // The DeliveryService over the MailStore: local recipients are appended to their INBOX, remote ones
 // go to the durable outbound queue, and both are done before deliver() resolves. Remote copies are
 // enqueued first, so a queue failure leaves nothing delivered and the client's retry makes no dupes.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { DomainList, UsersRepository } from '../auth/users/types.js';
 import type { Logger } from '../log/logger.js';
 import type { AccountStore, MailboxStore, MessageWriter, OutboundQueue, SettingsStore, SpooledMessage } from '../store/types.js';
-import { spoolWithPrefix } from '../store/index.js';
+import { keptParts, spoolWithPrefix } from '../store/index.js';
+import type { DkimSigner } from './authentication/signer.js';
 import { LocalDelivery } from './local.js';
 import { receivedHeader } from './received.js';
 import { RecipientRouter } from './router.js';
-import { buildDsn, type FailedRecipient } from './dsn.js';
-import { VacationResponder } from './vacation/responder.js';
+import { buildDsn, orcptOf, wantsReport, type DsnRecipientReport, type ReportContext } from './dsn.js';
+import { VacationResponder, type AutoResponse } from './vacation/responder.js';
+import { parseOriginalHeaders } from './vacation/screen.js';
+import { SieveDelivery, type SieveDecision } from './sieve/deliver.js';
+import type { SieveFilterStore } from './sieve/filter.js';
+import { DEFAULT_REDIRECTS_PER_HOUR, loopMarker } from './sieve/redirect.js';
+import type { RawHeader } from '../mime/types.js';
+import type { VacationAction } from '../sieve/index.js';
 import type {
   DeliveryRequest,
   DeliveryResult,
   DeliveryService,
+  RecipientDsn,
   RecipientOutcome,
   RecipientRoute,
   SubmitRequest,
@@ -27,8 +35,13 @@ import { deliveriesTotal } from './metrics.js';
  */
 /** How much of a spooled message DSNs and auto-replies read: its header block is all they use. */
 const HEADER_READ_LIMIT = 256 * 1024;
+/**
+ * The largest message a failure DSN returns whole when the client asked for RET=FULL; a larger one
+ * comes back as headers only (RFC 3461 §4.3 lets the MTA decide how much to return).
+ */
+const FULL_RETURN_LIMIT = 10 * 1024 * 1024;
 
-export type DeliveryStore = AccountStore & MailboxStore & MessageWriter & OutboundQueue & SettingsStore;
+export type DeliveryStore = AccountStore & MailboxStore & MessageWriter & OutboundQueue & SettingsStore & SieveFilterStore;
 
 export interface StoreDeliveryOptions {
   store: DeliveryStore;
@@ -47,6 +60,24 @@ export interface StoreDeliveryOptions {
    * new message from them is answered again (default 7 days); false turns auto-replies off.
    */
   vacation?: { resendAfterMs?: number } | false;
+  /**
+   * Sieve filtering (RFC 5228) of local deliveries by each recipient's active script; false turns it
+   * off (every copy goes to INBOX). redirectsPerHour bounds each user's Sieve redirects.
+   */
+  sieve?: { redirectsPerHour?: number } | false;
+  /**
+   * DKIM signing of mail leaving for other domains, done here — before the queue — so a queued
+   * message is sent as signed whatever becomes of it (retries, DSNs quoting it).
+   */
+  signer?: DkimSigner;
+}
+
+/** A local copy stored, with what its recipient's script asked to do once every copy is stored. */
+interface StoredCopy {
+  user: string;
+  address: string;
+  redirects: string[];
+  vacation: VacationAction | 'default' | null;
 }
 
 export class StoreDeliveryService implements DeliveryService {
@@ -54,6 +85,7 @@ export class StoreDeliveryService implements DeliveryService {
   private readonly local: LocalDelivery;
   private readonly now: () => Date;
   private readonly vacation: VacationResponder | undefined;
+  private readonly sieve: SieveDelivery | undefined;
   onQueued: (() => void) | undefined;
 
   constructor(private readonly options: StoreDeliveryOptions) {
@@ -71,6 +103,14 @@ export class StoreDeliveryService implements DeliveryService {
         ...(options.vacation?.resendAfterMs !== undefined ? { resendAfterMs: options.vacation.resendAfterMs } : {}),
       });
     }
+    if (options.sieve !== false) {
+      this.sieve = new SieveDelivery({
+        store: options.store,
+        local: this.local,
+        logger: options.logger,
+        redirectsPerHour: options.sieve?.redirectsPerHour ?? DEFAULT_REDIRECTS_PER_HOUR,
+      });
+    }
   }
 
   route(address: string): Promise<RecipientRoute> {
@@ -86,8 +126,13 @@ export class StoreDeliveryService implements DeliveryService {
     // A spooled message is never read whole here: copies with our lines in front are spooled files
     // too, and DSNs and auto-replies look only at the original's header block.
     const spooled = Buffer.isBuffer(message) ? undefined : message;
+    // Inbound authentication's edit applies to every copy: its Authentication-Results in front, forged ones cut.
+    const omit = request.edit?.omit ?? [];
+    const authResults = Buffer.from(request.edit?.prepend ?? '', 'utf8');
     const withPrefix = (prefix: Buffer): Promise<Buffer | SpooledMessage> =>
-      spooled ? spoolWithPrefix(prefix, spooled) : Promise.resolve(Buffer.concat([prefix, message as Buffer]));
+      spooled
+        ? spoolWithPrefix(prefix, spooled, omit)
+        : Promise.resolve(Buffer.concat([prefix, ...(omit.length === 0 ? [message as Buffer] : keptParts(message as Buffer, 0, omit))]));
     let head: Promise<Buffer> | undefined;
     const original = (): Promise<Buffer> => (head ??= spooled ? spooled.head(HEADER_READ_LIMIT) : Promise.resolve(message as Buffer));
     const outcomes: RecipientOutcome[] = [];
@@ -95,12 +140,19 @@ export class StoreDeliveryService implements DeliveryService {
     const remote = request.recipients.filter((r) => r.kind === 'remote');
     let queueId: string | undefined;
     if (remote.length > 0) {
-      const queued = await withPrefix(header);
+      const signatures = (await this.options.signer?.sign(message)) ?? '';
+      const queued = await withPrefix(Buffer.concat([Buffer.from(signatures, 'utf8'), authResults, header]));
       try {
         const item = await this.options.store.enqueueOutbound({
           account: request.principal?.user ?? null,
           sender: request.from,
-          recipients: remote.map((r) => r.address),
+          recipients: remote.map((r) => ({ address: r.address, ...request.dsn?.recipients.get(r.address) })),
+          envelope: {
+            ...(request.dsn?.ret ? { ret: request.dsn.ret } : {}),
+            ...(request.dsn?.envid !== undefined ? { envid: request.dsn.envid } : {}),
+            ...(request.smtputf8 ? { smtputf8: true } : {}),
+            ...(request.requireTls ? { requireTls: true } : {}),
+          },
           bytes: queued,
           meta: { smtpId: id, smtputf8: request.smtputf8 === true, submitter: request.meta ?? null },
         });
@@ -112,18 +164,33 @@ export class StoreDeliveryService implements DeliveryService {
       deliveriesTotal.inc({ kind: 'outbound', outcome: 'queued' }, remote.length);
       this.onQueued?.();
     }
-    const delivered: Array<{ user: string; address: string }> = [];
+    const delivered: StoredCopy[] = [];
     // RFC 5321 §4.4: the MTA making final delivery records the envelope sender in Return-Path.
     // Every local copy has the same bytes, so the store keeps one blob for all of them.
     let localBytes: Buffer | SpooledMessage | undefined;
+    let localHeaders: Promise<RawHeader[]> | undefined;
     try {
       for (const r of request.recipients) {
         if (r.kind === 'local') {
-          localBytes ??= await withPrefix(Buffer.concat([Buffer.from(`Return-Path: <${request.from}>\r\n`, 'utf8'), header]));
-          const outcome = await this.local.deliver(r.user, r.address, localBytes, receivedAt);
+          localBytes ??= await withPrefix(Buffer.concat([Buffer.from(`Return-Path: <${request.from}>\r\n`, 'utf8'), authResults, header]));
+          let decision: SieveDecision;
+          if (this.sieve) {
+            const bytes = localBytes;
+            // Parsed once for all recipients, and only if one of them has a script.
+            const headers = (): Promise<RawHeader[]> =>
+              (localHeaders ??= (Buffer.isBuffer(bytes) ? Promise.resolve(bytes) : bytes.head(HEADER_READ_LIMIT)).then(parseOriginalHeaders));
+            decision = await this.sieve.deliver({ user: r.user, address: r.address, sender: request.from, bytes, headers, receivedAt, quarantine: request.quarantine === true });
+          } else {
+            decision = { outcome: await this.local.deliver(r.user, r.address, localBytes, receivedAt, undefined, request.quarantine === true), redirects: [], vacation: 'default' };
+          }
+          const outcome = decision.outcome;
           outcomes.push(outcome);
           deliveriesTotal.inc({ kind: 'local', outcome: outcome.status });
-          if (outcome.status === 'delivered') delivered.push(r);
+          if (outcome.status === 'delivered') {
+            delivered.push({ user: r.user, address: r.address, redirects: decision.redirects, vacation: decision.vacation });
+            // Redirected copies leave while the spooled message is still at hand.
+            for (const to of decision.redirects) await this.redirect(r.user, r.address, to, request.from, header, withPrefix);
+          }
         } else if (r.kind === 'unknown') {
           outcomes.push({ address: r.address, status: 'failed', reason: 'permanent', message: 'User unknown' });
         }
@@ -134,15 +201,56 @@ export class StoreDeliveryService implements DeliveryService {
     // Auto-replies once every copy is stored; respond() never throws, so they cannot fail this one.
     if (this.vacation) {
       for (const r of delivered) {
-        await this.vacation.respond({ user: r.user, address: r.address, sender: request.from, original, receivedAt });
+        const copy = { user: r.user, address: r.address, sender: request.from, original, receivedAt };
+        if (r.vacation === 'default') await this.vacation.respond(copy);
+        else if (r.vacation !== null) await this.vacation.respondWith(copy, sieveResponse(r.vacation));
       }
     }
-    const failed = outcomes.filter((o) => o.status === 'failed');
-    if (request.bounceFailures && failed.length > 0 && failed.length < outcomes.length) {
-      // The sender gets one 250 for everyone, so the recipients that failed are reported by DSN.
-      await this.bounce(request.from, failed, Buffer.concat([header, await original()]), receivedAt);
-    }
+    await this.reportLocalOutcomes(request, outcomes, receivedAt, async (full) => {
+      if (full && spooled && spooled.size <= FULL_RETURN_LIMIT) return Buffer.concat([header, await spooled.read()]);
+      return Buffer.concat([header, await original()]);
+    });
     return queueId === undefined ? { id, outcomes } : { id, outcomes, queueId };
+  }
+
+  /**
+   * DSNs for what happened here and now: SMTP answers once for everyone and reports the recipients
+   * that failed by DSN when others succeeded (unless their NOTIFY excludes FAILURE); local deliveries
+   * are reported as "delivered" to recipients who asked for NOTIFY=SUCCESS (RFC 3461 §4.1).
+   */
+  private async reportLocalOutcomes(
+    request: DeliveryRequest,
+    outcomes: RecipientOutcome[],
+    receivedAt: Date,
+    original: (full: boolean) => Promise<Buffer>,
+  ): Promise<void> {
+    const dsn = request.dsn;
+    const notifyOf = (address: string): RecipientDsn => dsn?.recipients.get(address) ?? {};
+    const failed = outcomes.filter((o) => o.status === 'failed');
+    const reports: DsnRecipientReport[] = [];
+    if (request.bounceFailures && failed.length > 0 && failed.length < outcomes.length) {
+      for (const f of failed) {
+        if (f.status !== 'failed' || !wantsReport(notifyOf(f.address).notify, 'failed')) continue;
+        reports.push({
+          address: f.address,
+          action: 'failed',
+          status: f.reason === 'overQuota' ? '5.2.2' : f.reason === 'rejected' ? '5.7.1' : '5.0.0',
+          diagnostic: f.message,
+          diagnosticType: 'x-local',
+          ...orcptOf(notifyOf(f.address)),
+        });
+      }
+    }
+    for (const o of outcomes) {
+      if (o.status !== 'delivered' || !wantsReport(notifyOf(o.address).notify, 'delivered')) continue;
+      reports.push({ address: o.address, action: 'delivered', status: '2.0.0', ...orcptOf(notifyOf(o.address)) });
+    }
+    if (reports.length === 0) return;
+    const full = dsn?.ret === 'FULL' && reports.some((r) => r.action === 'failed') && !request.requireTls;
+    await this.report(request.from, reports, await original(full), receivedAt, {
+      ...(full ? { ret: 'FULL' } : {}),
+      ...(dsn?.envid !== undefined ? { envid: dsn.envid } : {}),
+    });
   }
 
   async submit(request: SubmitRequest): Promise<DeliveryResult> {
@@ -163,6 +271,45 @@ export class StoreDeliveryService implements DeliveryService {
     });
   }
 
+  /**
+   * Sends a Sieve redirect: the message as received, under our Received line and the loop marker,
+   * from the original envelope sender (RFC 5228 §4.2), through the router — the outbound queue for
+   * remote addresses, local delivery (and that user's script) for ours. A failure is logged: the
+   * user's own copy, if any, is already stored.
+   */
+  private async redirect(
+    user: string,
+    address: string,
+    to: string,
+    sender: string,
+    received: Buffer,
+    withPrefix: (prefix: Buffer) => Promise<Buffer | SpooledMessage>,
+  ): Promise<void> {
+    const { logger } = this.options;
+    try {
+      const route = await this.route(to);
+      if (route.kind === 'unknown') {
+        logger.warn({ user, to }, 'sieve redirect to an unknown local address dropped');
+        return;
+      }
+      const bytes = await withPrefix(Buffer.concat([loopMarker(address), received]));
+      try {
+        const result = await this.deliver({
+          from: sender,
+          recipients: [route],
+          bytes,
+          trace: { helo: this.options.hostname, peerAddress: '127.0.0.1', protocol: 'LOCAL', by: this.options.hostname },
+          meta: { sieveRedirectBy: user },
+        });
+        logger.info({ user, to, id: result.id, outcome: result.outcomes[0]?.status }, 'sieve redirect sent');
+      } finally {
+        if (!Buffer.isBuffer(bytes)) await bytes.discard();
+      }
+    } catch (err) {
+      logger.error({ err, user, to }, 'sieve redirect failed');
+    }
+  }
+
   /** Delivers a vacation reply from the null sender (as RFC 3834 advises): it can neither bounce nor loop. */
   private async sendAutoReply(to: RecipientRoute, bytes: Buffer): Promise<void> {
     const result = await this.deliver({
@@ -176,26 +323,18 @@ export class StoreDeliveryService implements DeliveryService {
   }
 
   /**
-   * Sends a DSN for `failed` to `sender` (nothing for the null sender: bounces never bounce). Used for
-   * partial local failures here and for final remote failures by the outbound worker.
+   * Sends a DSN about `recipients` to `sender` (nothing for the null sender: bounces never bounce).
+   * Used for local outcomes here and for the outbound worker's failures, delays and relays.
    */
-  async bounce(sender: string, failed: RecipientOutcome[] | FailedRecipient[], original: Buffer, arrivalDate: Date): Promise<void> {
-    if (sender === '') return;
-    const list: FailedRecipient[] = failed.map((f) =>
-      'diagnostic' in f
-        ? f
-        : {
-            address: f.address,
-            status: f.status === 'failed' && f.reason === 'overQuota' ? '5.2.2' : '5.0.0',
-            diagnostic: f.status === 'failed' ? f.message : 'failed',
-            diagnosticType: 'x-local',
-          },
-    );
+  async report(sender: string, recipients: DsnRecipientReport[], original: Buffer, arrivalDate: Date, context: ReportContext = {}): Promise<void> {
+    if (sender === '' || recipients.length === 0) return;
     const dsn = buildDsn({
       reportingHost: this.options.hostname,
       originalSender: sender,
-      failed: list,
+      recipients,
       original,
+      ...(context.ret ? { ret: context.ret } : {}),
+      ...(context.envid !== undefined ? { envid: context.envid } : {}),
       arrivalDate,
       now: this.now(),
     });
@@ -216,6 +355,21 @@ export class StoreDeliveryService implements DeliveryService {
       bytes: dsn,
       trace: { helo: this.options.hostname, peerAddress: '127.0.0.1', protocol: 'LOCAL', by: this.options.hostname },
     });
-    this.options.logger.info({ id: result.id, to: sender, failed: list.length }, 'DSN sent');
+    this.options.logger.info({ id: result.id, to: sender, recipients: recipients.length, action: recipients[0]!.action }, 'DSN sent');
   }
+}
+
+/** A Sieve vacation action (RFC 5230) as the responder's auto-response. */
+function sieveResponse(v: VacationAction): AutoResponse {
+  return {
+    // The handle defaults to the whole reason text: hashed, it stays small in the replied record.
+    period: `sieve:${createHash('sha256').update(v.handle).digest('hex').slice(0, 32)}`,
+    resendAfterMs: v.seconds * 1000,
+    subject: v.subject,
+    textBody: v.mime ? null : v.reason,
+    htmlBody: null,
+    ...(v.mime ? { mimeEntity: v.reason } : {}),
+    ...(v.from !== null ? { from: v.from } : {}),
+    addresses: v.addresses,
+  };
 }

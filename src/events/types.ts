@@ -88,6 +88,20 @@ export interface MailboxUpdatedEvent extends EventOrigin {
 }
 
 /**
+ * The access rights on a mailbox changed (IMAP SETACL/DELETEACL). Sessions of other users that have
+ * the mailbox open re-check their rights at once, so a revocation ends their access immediately.
+ */
+export interface RightsChangedEvent extends EventOrigin {
+  type: 'rights-changed';
+  /** The owner. */
+  account: string;
+  mailboxId: string;
+  path: string;
+  /** Whose rights changed (a user name or "anyone"). */
+  identifier: string;
+}
+
+/**
  * JMAP push payload: the new state string of every data type that changed in one commit. Keys are
  * JMAP type names ('Mailbox', 'Email', 'Thread', 'EmailDelivery', 'Quota', and for settings
  * 'Setting:<key>'); values are the new state strings as returned by MailStore.getStates().
@@ -126,6 +140,7 @@ export type AccountEvent =
   | MailboxRenamedEvent
   | MailboxDeletedEvent
   | MailboxUpdatedEvent
+  | RightsChangedEvent
   | StateChangedEvent;
 
 /** Events that carry a mailboxId (delivered to onMailbox subscribers of that mailbox). */
@@ -135,7 +150,8 @@ export type MailboxEvent =
   | MessagesExpungedEvent
   | MailboxRenamedEvent
   | MailboxDeletedEvent
-  | MailboxUpdatedEvent;
+  | MailboxUpdatedEvent
+  | RightsChangedEvent;
 
 export type BusEvent = AccountEvent | SessionRevokedEvent;
 
@@ -169,6 +185,7 @@ export function isMailboxEvent(event: BusEvent): event is MailboxEvent {
     event.type === 'messages-expunged' ||
     event.type === 'mailbox-renamed' ||
     event.type === 'mailbox-deleted' ||
-    event.type === 'mailbox-updated'
+    event.type === 'mailbox-updated' ||
+    event.type === 'rights-changed'
   );
 }

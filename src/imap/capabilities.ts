@@ -1,6 +1,7 @@
 // The CAPABILITY list: fixed protocol extensions plus what the auth policy allows on this connection.
 // Only extensions that are implemented and pass their conformance scripts are listed.
 import type { SessionState } from './types.js';
+import { RIGHTS_CAPABILITY } from '../store/types.js';
 
 export const EXTENSIONS = [
   'IMAP4rev1',
@@ -10,6 +11,9 @@ export const EXTENSIONS = [
   'ID',
   'IDLE',
   'NAMESPACE',
+  'ACL',
+  RIGHTS_CAPABILITY,
+  'LIST-MYRIGHTS',
   'UIDPLUS',
   'UNSELECT',
   'ENABLE',

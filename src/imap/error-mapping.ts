@@ -15,6 +15,9 @@ export function toImapError(err: unknown): ImapError | undefined {
       return new ImapError('NO', 'Quota exceeded', 'OVERQUOTA');
     case 'mailboxHasChildren':
       return new ImapError('NO', 'Mailbox has children', 'HASCHILDREN');
+    case 'noPermission':
+      // RFC 4314 §4 / RFC 5530: the mailbox is visible but the right is missing.
+      return new ImapError('NO', 'Permission denied', 'NOPERM');
     case 'forbidden':
     case 'invalidName':
     case 'mailboxNotEmpty':

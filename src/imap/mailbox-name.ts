@@ -9,6 +9,29 @@ import type { Mailbox, MailboxRole } from '../store/types.js';
 
 export const SEPARATOR = '/';
 
+/**
+ * The "Other Users" namespace (RFC 2342 §5): another user's mailbox `path` is named
+ * `Other Users/<owner>/<path>`, as Dovecot and Cyrus name them (with their own prefix word).
+ */
+export const OTHER_USERS = 'Other Users';
+
+/** A mailbox with the account that owns it (the session's own, or another user's shared one). */
+export type OwnedMailbox = Mailbox & { owner: string };
+
+/** Which account and store path a (decoded) IMAP name designates; null for a namespace node. */
+export function locate(session: ImapSession, name: string): { owner: string; path: string } | null {
+  if (name !== OTHER_USERS && !name.startsWith(OTHER_USERS + SEPARATOR)) return { owner: session.account!, path: name };
+  const rest = name.slice(OTHER_USERS.length + 1);
+  const cut = rest.indexOf(SEPARATOR);
+  if (cut <= 0 || cut === rest.length - 1) return null;
+  return { owner: rest.slice(0, cut), path: normalizeName(rest.slice(cut + 1)) };
+}
+
+/** The IMAP name of an owner's mailbox as this session sees it. */
+export function displayName(session: ImapSession, owner: string, path: string): string {
+  return owner === session.account ? path : `${OTHER_USERS}${SEPARATOR}${owner}${SEPARATOR}${path}`;
+}
+
 export function normalizeName(name: string): string {
   if (name.toUpperCase() === 'INBOX') return 'INBOX';
   if (name.toUpperCase().startsWith('INBOX/')) return 'INBOX' + name.slice(5);
@@ -59,11 +82,17 @@ export function encodeName(session: ImapSession, name: string): Wire {
   return astring(session.utf8 ? name : encodeMutf7(name), { utf8: session.utf8 });
 }
 
-/** The mailbox at `path`, or NO [NONEXISTENT] (NO [TRYCREATE] for APPEND/COPY/MOVE targets). */
-export async function findMailbox(session: ImapSession, path: string, missingCode = 'NONEXISTENT'): Promise<Mailbox> {
-  const box = await session.store.findMailboxByPath(session.account!, path);
-  if (!box) throw new ImapNoError('Mailbox does not exist', missingCode);
-  return box;
+/**
+ * The mailbox named `name` (own or shared), or NO [NONEXISTENT] (NO [TRYCREATE] for APPEND/COPY/MOVE
+ * targets). A shared mailbox the user may not see ("l"/"r") answers exactly as a missing one: the
+ * session's store is the rights-checked view.
+ */
+export async function findMailbox(session: ImapSession, name: string, missingCode = 'NONEXISTENT'): Promise<OwnedMailbox> {
+  const at = locate(session, name);
+  const box = at ? await session.store.findMailboxByPath(at.owner, at.path) : null;
+  // TRYCREATE only where the client could create the mailbox: in its own namespace.
+  if (!box) throw new ImapNoError('Mailbox does not exist', at?.owner === session.account ? missingCode : 'NONEXISTENT');
+  return { ...box, owner: at!.owner };
 }
 
 const ROLE_ATTRIBUTES: Record<string, string> = {

@@ -11,15 +11,16 @@ import type { ImapSession } from './session.js';
 /** Sends the updates; false when the mailbox is gone and the session was ended with BYE. */
 export async function refreshSelected(s: ImapSession, allowExpunge: boolean): Promise<boolean> {
   const view = s.selected;
-  const account = s.account;
-  if (!view || !account) return true;
+  if (!view) return true;
+  const account = view.owner;
   let changes;
   try {
     changes = await s.store.changedSince(account, view.mailboxId, view.syncedModseq);
   } catch (err) {
-    if (isStoreError(err) && err.code === 'noSuchMailbox') {
-      // The mailbox was deleted or renamed away by someone else: nothing sensible is left to show.
-      s.write('* BYE Selected mailbox was deleted\r\n');
+    if (isStoreError(err) && (err.code === 'noSuchMailbox' || err.code === 'noPermission')) {
+      // The mailbox was deleted or renamed away by someone else, or (shared) the right to read it
+      // was revoked: nothing sensible is left to show.
+      s.write(`* BYE ${view.owner === s.account ? 'Selected mailbox was deleted' : 'Access to the selected mailbox was revoked'}\r\n`);
       s.destroy();
       return false;
     }

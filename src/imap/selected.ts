@@ -4,6 +4,11 @@
 // (RFC 3501 §7.4.1).
 import type { ChangedSinceResult, MailboxSnapshot, MessageState } from '../store/types.js';
 
+/** Rights that change a selected mailbox; without any of them SELECT opens it read-only. */
+export function hasWriteRights(rights: string): boolean {
+  return /[swte]/.test(rights);
+}
+
 export interface ViewUpdate {
   /** Expunged messages with their sequence numbers at the moment of announcement, highest first. */
   expunged: Array<{ seq: number; uid: number }>;
@@ -30,6 +35,10 @@ export class SelectedView {
     readonly mailboxId: string,
     readonly readOnly: boolean,
     snap: MailboxSnapshot,
+    /** The account that owns the mailbox (another user's for a shared mailbox). */
+    readonly owner: string,
+    /** The session user's rights on it (RFC 4314), as of SELECT or the last rights change. */
+    public rights: string,
   ) {
     this.uidValidity = snap.mailbox.uidValidity;
     this.uidNext = snap.mailbox.uidNext;
@@ -38,6 +47,14 @@ export class SelectedView {
       this.uids.push(m.uid);
       this.state.set(m.uid, copy(m));
     }
+  }
+
+  /**
+   * The response code for a write refused because the view is read-only: NOPERM when the user's
+   * rights allow no writes at all (RFC 4314 §4), READ-ONLY when the mailbox was EXAMINEd.
+   */
+  get readOnlyCode(): 'NOPERM' | 'READ-ONLY' {
+    return hasWriteRights(this.rights) ? 'READ-ONLY' : 'NOPERM';
   }
 
   get exists(): number {

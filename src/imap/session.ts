@@ -53,6 +53,8 @@ export class ImapSession {
   /** Registration with session control, from login until the connection closes. */
   private admission?: SessionHandle;
   private mailboxDirty = false;
+  /** The store as the logged-in user may use it (rights checked for shared mailboxes). */
+  private userStore?: MailStore;
 
   constructor(o: SessionOptions) {
     this.config = o.config;
@@ -137,8 +139,9 @@ export class ImapSession {
 
   // ---- selected mailbox -----------------------------------------------------------------------
 
+  /** After login, the rights-checked view of the store (MailStore.actingAs) for the session's user. */
   get store(): MailStore {
-    return this.deps.store;
+    return this.userStore ?? this.deps.store;
   }
 
   /** Starts watching the selected mailbox so IDLE wakes when something changes. */
@@ -147,10 +150,39 @@ export class ImapSession {
     this.unwatch = undefined;
     if (!this.account || !this.selected) return;
     this.mailboxDirty = false;
-    this.unwatch = this.deps.events.onMailbox(this.account, this.selected.mailboxId, () => {
+    const view = this.selected;
+    this.unwatch = this.deps.events.onMailbox(view.owner, view.mailboxId, (event) => {
+      if (event.type === 'rights-changed' && view.owner !== this.account) {
+        void this.recheckRights(view);
+        return;
+      }
       this.mailboxDirty = true;
       this.connection.interrupt();
     });
+  }
+
+  /**
+   * The rights on the selected shared mailbox changed. Losing "r" ends the session at once with
+   * BYE, as Dovecot ends a session whose selected mailbox disappears ("Selected mailbox was
+   * deleted, have to disconnect"): IMAP has no unsolicited way to deselect, and an untagged NO
+   * would leave the client believing the mailbox is still open. Other losses are enforced by the
+   * store on the next write (NO [NOPERM]).
+   */
+  private async recheckRights(view: SelectedView): Promise<void> {
+    let rights: string;
+    try {
+      rights = await this.deps.store.myRights({ user: this.account! }, view.owner, view.mailboxId);
+    } catch (err) {
+      this.logger.warn({ err }, 'rights check after a rights change failed');
+      return;
+    }
+    if (this.selected !== view || this.isClosed) return;
+    view.rights = rights;
+    if (!rights.includes('r')) {
+      this.logger.info({ user: this.account, owner: view.owner }, 'imap session ended: access to the selected mailbox was revoked');
+      this.write('* BYE Access to the selected mailbox was revoked\r\n');
+      this.destroy();
+    }
   }
 
   unselect(): void {
@@ -218,8 +250,9 @@ export class ImapSession {
 
   async loggedIn(principal: Principal): Promise<void> {
     this.principal = principal;
-    await this.store.ensureAccount(principal.user);
+    await this.deps.store.ensureAccount(principal.user);
     this.account = principal.user;
+    this.userStore = this.deps.store.actingAs({ user: principal.user });
     this.state = 'auth';
     this.connection.setLimits(authenticatedLimits(this.config));
     this.connection.setLiteralSink(appendLiteralSinks(this.spool));

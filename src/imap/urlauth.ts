@@ -4,6 +4,7 @@
 // invalidating every URL issued before.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ImapSession } from './session.js';
+import type { MailStore } from '../store/types.js';
 import { normalizeName } from './mailbox-name.js';
 import { parseSection } from './fetch/items.js';
 import { sectionBytes } from './fetch/section.js';
@@ -55,18 +56,18 @@ export function parseAuthUrl(url: string): AuthUrl | undefined {
 export async function ownerAccount(s: ImapSession, u: AuthUrl): Promise<string | undefined> {
   const candidates = u.owner.includes('@') ? [u.owner] : [u.owner, `${u.owner}@${u.host}`];
   if (s.account && candidates.some((c) => c.toLowerCase() === s.account!.toLowerCase())) return s.account;
-  for (const c of candidates) if (await s.store.getAccount(c)) return c;
+  for (const c of candidates) if (await s.deps.store.getAccount(c)) return c;
   return undefined;
 }
 
 const keyName = (mailboxId: string): string => `imap-urlauth-key:${mailboxId}`;
 
-async function mailboxKey(s: ImapSession, account: string, mailboxId: string, create: boolean): Promise<Buffer | undefined> {
-  const v = (await s.store.getSetting(account, keyName(mailboxId))).value;
+async function mailboxKey(store: MailStore, account: string, mailboxId: string, create: boolean): Promise<Buffer | undefined> {
+  const v = (await store.getSetting(account, keyName(mailboxId))).value;
   if (typeof v === 'string') return Buffer.from(v, 'hex');
   if (!create) return undefined;
   const key = randomBytes(32);
-  await s.store.setSetting(account, keyName(mailboxId), key.toString('hex'));
+  await store.setSetting(account, keyName(mailboxId), key.toString('hex'));
   return key;
 }
 
@@ -82,7 +83,7 @@ function sign(key: Buffer, rump: string): string {
 export async function generateToken(s: ImapSession, u: AuthUrl): Promise<string | undefined> {
   const box = await s.store.findMailboxByPath(s.account!, u.mailbox);
   if (!box) return undefined;
-  const key = await mailboxKey(s, s.account!, box.id, true);
+  const key = await mailboxKey(s.store, s.account!, box.id, true);
   return key ? sign(key, u.rump) : undefined;
 }
 
@@ -102,16 +103,20 @@ export async function fetchAuthUrl(s: ImapSession, url: string): Promise<Buffer 
   if (!accessAllows(s, u.access)) return null;
   const account = await ownerAccount(s, u);
   if (!account) return null;
-  const box = await s.store.findMailboxByPath(account, u.mailbox);
+  // The URL's own authorization (the owner's signed token and its access identifier, RFC 4467) is
+  // what grants access here, not mailbox rights: it is read with the store itself, not the
+  // session's rights-checked view, and only once the token has been verified.
+  const store = s.deps.store;
+  const box = await store.findMailboxByPath(account, u.mailbox);
   if (!box || (u.uidValidity !== undefined && u.uidValidity !== box.uidValidity)) return null;
-  const key = await mailboxKey(s, account, box.id, false);
+  const key = await mailboxKey(store, account, box.id, false);
   if (!key) return null;
   const want = Buffer.from(sign(key, u.rump), 'hex');
   const got = Buffer.from(u.token, 'hex');
   if (want.length !== got.length || !timingSafeEqual(want, got)) return null;
-  const [meta] = await s.store.getMessages(account, box.id, [u.uid], { parsed: true });
+  const [meta] = await store.getMessages(account, box.id, [u.uid], { parsed: true });
   if (!meta?.parsed) return null;
-  const raw = await s.store.readMessage(account, meta.emailId);
+  const raw = await store.readMessage(account, meta.emailId);
   if (!raw) return null;
   let data: Buffer | null = raw;
   if (u.section) {

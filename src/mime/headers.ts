@@ -8,14 +8,26 @@ export interface HeaderBlock {
   bodyStart: number;
 }
 
+/** One header field of a latin1 view: its raw name and value, and where its lines are. */
+export interface HeaderFieldSpan {
+  name: string;
+  /** The value as written, its lines joined with CRLF. */
+  value: string;
+  /** Offset of the field's first byte. */
+  start: number;
+  /** Offset just past its last line's line break. */
+  end: number;
+}
+
 /**
- * Parses the header block starting at `start` (up to the first empty line or `end`). Lines that are
- * not `name: value` (or continuation lines) are skipped: a malformed header never stops parsing.
+ * The header fields of the block starting at `start` (up to the first empty line or `end`), with
+ * their byte spans, so a caller can cut one out exactly. Lines that are not `name: value` (or
+ * continuation lines) are skipped: a malformed header never stops parsing.
  */
-export function parseHeaderBlock(bin: string, start: number, end: number): HeaderBlock {
-  const headers: RawHeader[] = [];
+export function headerFieldSpans(bin: string, start: number, end: number): { fields: HeaderFieldSpan[]; bodyStart: number } {
+  const fields: HeaderFieldSpan[] = [];
   let pos = start;
-  let current: { name: string; value: string } | null = null;
+  let current: HeaderFieldSpan | null = null;
   while (pos < end) {
     let nl = bin.indexOf('\n', pos);
     if (nl < 0 || nl >= end) nl = end;
@@ -23,28 +35,35 @@ export function parseHeaderBlock(bin: string, start: number, end: number): Heade
     const line = bin.slice(pos, lineEnd);
     const next = nl < end ? nl + 1 : end;
     if (line.length === 0) {
-      if (current) headers.push(finish(current));
-      return { headers, bodyStart: next };
+      if (current) fields.push(current);
+      return { fields, bodyStart: next };
     }
     const first = line.charCodeAt(0);
     if (pos === start && !/^[\x21-\x39\x3b-\x7e]+[ \t]*:/.test(line)) {
       // The first line is not a header field: the part has no header block at all.
-      return { headers, bodyStart: start };
+      return { fields, bodyStart: start };
     }
     if ((first === 32 || first === 9) && current) {
       current.value += '\r\n' + line;
+      current.end = next;
     } else {
-      if (current) headers.push(finish(current));
+      if (current) fields.push(current);
       current = null;
       const colon = line.indexOf(':');
       if (colon > 0 && /^[\x21-\x39\x3b-\x7e]+$/.test(line.slice(0, colon).trimEnd())) {
-        current = { name: line.slice(0, colon).trimEnd(), value: line.slice(colon + 1) };
+        current = { name: line.slice(0, colon).trimEnd(), value: line.slice(colon + 1), start: pos, end: next };
       }
     }
     pos = next;
   }
-  if (current) headers.push(finish(current));
-  return { headers, bodyStart: end };
+  if (current) fields.push(current);
+  return { fields, bodyStart: end };
+}
+
+/** The header block starting at `start` (see headerFieldSpans), its fields decoded to text. */
+export function parseHeaderBlock(bin: string, start: number, end: number): HeaderBlock {
+  const { fields, bodyStart } = headerFieldSpans(bin, start, end);
+  return { headers: fields.map(finish), bodyStart };
 }
 
 function finish(h: { name: string; value: string }): RawHeader {

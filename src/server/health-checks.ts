@@ -4,7 +4,7 @@ import type { OidcConfig } from '../config/types.js';
 import type { UsersRepository } from '../auth/users/types.js';
 import type { OutboundQueue } from '../store/api/outbound.js';
 import type { AccountStore } from '../store/api/accounts.js';
-import type { HealthCheck, HealthVerdict } from './health.js';
+import type { HealthCheck, HealthVerdict } from '../core/health.js';
 
 /** A name no repository holds: the lookup exercises the backend (an LDAP search) without a real user. */
 const PROBE_USER = 'tessera-healthcheck@healthcheck.invalid';

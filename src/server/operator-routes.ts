@@ -7,7 +7,7 @@
 import type { ServerResponse } from 'node:http';
 import type { HttpRoute } from '../core/http.js';
 import { metrics, METRICS_CONTENT_TYPE } from '../core/metrics.js';
-import { healthHttpStatus, healthReport, type HealthCheck, type HealthReport } from './health.js';
+import { healthHttpStatus, healthReport, type HealthCheck, type HealthReport } from '../core/health.js';
 
 function send(res: ServerResponse, status: number, contentType: string, body: string): void {
   res.writeHead(status, { 'Content-Type': contentType, 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(body) });

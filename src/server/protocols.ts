@@ -14,7 +14,7 @@ import { MemoryEventBus } from '../events/index.js';
 import type { EventBus } from '../events/types.js';
 import { createImapServers } from '../imap/index.js';
 import { createJmapServer } from '../jmap/index.js';
-import { createSessionControl, oidcBlocksOf, type SessionControl } from '../sessions/index.js';
+import { createSessionControl, oidcBlocksOf, summarize, type SessionControl } from '../sessions/index.js';
 import { createPop3Servers } from '../pop3/index.js';
 import { createManageSieveServers } from '../managesieve/index.js';
 import { createSmtpServers } from '../smtp/index.js';
@@ -31,8 +31,12 @@ import type { HttpRoute } from '../core/http.js';
 import { collectQueueMetrics } from '../delivery/metrics.js';
 import { providerChecks, queueCheck, storeCheck, usersCheck } from './health-checks.js';
 import { operatorRoutes } from './operator-routes.js';
+import type { HealthCheck } from '../core/health.js';
+import { createWebAdminServer, type SessionAdmin } from '../webadmin/index.js';
+import { tesseraVersion } from './version.js';
 import { startProcessMetrics } from './process-metrics.js';
 import type { SmtpServerConfig } from '../config/types.js';
+import { mailAuthResource } from './mail-auth.js';
 
 export const eventBusResource = sharedResource<EventBus>(
   'event bus',
@@ -73,13 +77,17 @@ const sweepers = new Map<MailStore, StoreSweeper>();
 
 export const authResource = sharedResource<AuthService>(
   'auth core',
-  (ctx) =>
-    new AuthService({
+  async (ctx) => {
+    // Delegation grants live in the mail store (MailStore.grantDelegation), next to the rights.
+    const store = await ctx.use(storeResource);
+    return new AuthService({
       users: ctx.users,
       logger: ctx.logger.child({ component: 'auth' }),
       throttle: ctx.config.authThrottle,
       administrators: ctx.config.users.administratorIds ?? [],
-    }),
+      delegations: { mayActAs: (delegate, owner) => store.mayActAs(delegate, owner) },
+    });
+  },
   (auth) => auth.close(),
 );
 
@@ -93,6 +101,9 @@ export const deliveryResource = sharedResource<DeliveryCore>(
       logger: ctx.logger,
       hostname: ctx.config.smtp[0]?.helloName ?? 'localhost',
       ...(ctx.config.settings.postmaster ? { postmaster: ctx.config.settings.postmaster } : {}),
+      ...(ctx.config.settings.vacationResendAfterMs !== undefined ? { vacation: { resendAfterMs: ctx.config.settings.vacationResendAfterMs } } : {}),
+      ...(ctx.config.settings.smarthost ? { outbound: { smarthost: ctx.config.settings.smarthost } } : {}),
+      signer: (await ctx.use(mailAuthResource)).signer,
     });
     core.worker.start();
     return core;
@@ -225,6 +236,7 @@ function smtpAdapterFactory(configs: (ctx: ServerContext) => SmtpServerConfig[],
         logger: ctx.logger,
         sessions: await ctx.use(sessionsResource),
         spoolDir: join(ctx.dataDir, 'spool', spool),
+        ...(spool === 'smtp' ? { mailAuth: (await ctx.use(mailAuthResource)).inbound } : {}),
       },
       enabled,
     );
@@ -313,17 +325,62 @@ const jmapFactory: ProtocolFactory = async (ctx) => {
   ];
 };
 
+/** The components /healthcheck reports on, for the control listener and WebAdmin alike. */
+const healthChecksResource = sharedResource<HealthCheck[]>('health checks', async (ctx) => {
+  const store = await ctx.use(storeResource);
+  return [storeCheck(store), usersCheck(ctx.users), ...providerChecks(oidcBlocksOf(ctx.config)), queueCheck(store)];
+});
+
 /** /metrics and /healthcheck, with the collectors that refresh process and queue figures per scrape. */
 const operatorRoutesResource = sharedResource<{ routes: HttpRoute[]; stop: () => void }>(
   'metrics and health',
   async (ctx) => {
     const store = await ctx.use(storeResource);
     const stops = [startProcessMetrics(), collectQueueMetrics(store)];
-    const checks = [storeCheck(store), usersCheck(ctx.users), ...providerChecks(oidcBlocksOf(ctx.config)), queueCheck(store)];
-    return { routes: operatorRoutes(checks), stop: () => stops.forEach((s) => s()) };
+    return { routes: operatorRoutes(await ctx.use(healthChecksResource)), stop: () => stops.forEach((s) => s()) };
   },
   (r) => r.stop(),
 );
+
+/** Session control as WebAdmin's /sessions sees it. */
+function sessionAdmin(control: SessionControl): SessionAdmin {
+  return {
+    list: () => control.registry.list().map(summarize),
+    end: (id, reason) => control.registry.terminate(id, reason),
+    revokeUser: async (user, reason) => {
+      const matched = control.registry.matching({ user }).length;
+      // Recorded and published: every node ends the user's sessions, and tokens issued so far are refused.
+      await control.revoke({ user, reason });
+      return matched;
+    },
+  };
+}
+
+/** WebAdmin (webadmin.properties): James' REST administration API. */
+const webAdminFactory: ProtocolFactory = async (ctx) => {
+  const { webadmin } = ctx.config;
+  if (!webadmin.enabled) return [];
+  const auth = await ctx.use(authResource);
+  const oidcBlock = ctx.config.jmap.auth.oidc ?? oidcBlocksOf(ctx.config)[0];
+  const oidc = webadmin.oidc.enabled && oidcBlock ? { validator: auth.tokenValidator(oidcBlock), isAdministrator: (u: string) => auth.isAdministrator(u) } : undefined;
+  const server = createWebAdminServer(
+    webadmin,
+    {
+      users: ctx.users,
+      domains: ctx.domains,
+      store: await ctx.use(storeResource),
+      sessions: sessionAdmin(await ctx.use(sessionsResource)),
+      health: await ctx.use(healthChecksResource),
+      wakeQueue: (() => {
+        const delivery = ctx.use(deliveryResource);
+        return () => void delivery.then((d) => d.worker.wake());
+      })(),
+      events: auth.recentEvents,
+    },
+    { logger: ctx.logger.child({ component: 'webadmin' }), version: tesseraVersion(), ...(oidc ? { oidc } : {}) },
+  );
+  return registered(ctx, [server]);
+};
 
 /** The control listener: the cores' HTTP routes when JMAP is off, or wherever control.http.bind says. */
 const controlHttpFactory: ProtocolFactory = async (ctx) => {
@@ -342,4 +399,4 @@ const sessionsFactory: ProtocolFactory = async (ctx) => {
   return [];
 };
 
-export const protocolFactories: ProtocolFactory[] = [devIdpFactory, sessionsFactory, smtpFactory, lmtpFactory, imapFactory, pop3Factory, managesieveFactory, jmapFactory, controlHttpFactory];
+export const protocolFactories: ProtocolFactory[] = [devIdpFactory, sessionsFactory, smtpFactory, lmtpFactory, imapFactory, pop3Factory, managesieveFactory, jmapFactory, controlHttpFactory, webAdminFactory];

@@ -28,7 +28,7 @@ export async function openUsers(config: Pick<TesseraConfig, 'users' | 'settings'
     domains,
     logger,
   );
-  const users = createLdapUsersRepository(usersConfig, logger);
+  const users = createLdapUsersRepository(usersConfig, logger, settings.ldapCacheTtlMs !== undefined ? { cacheTtlMs: settings.ldapCacheTtlMs } : {});
   return {
     users,
     domains: embedded.domains,

@@ -29,3 +29,9 @@ export function compileSieve(
   }
   return validate(commands, text.length);
 }
+
+export { executeSieve, splitFlags } from './executor.js';
+export { PROTECTED_HEADERS } from './protected.js';
+export type { SieveAction, SieveEnvironment, SieveMessage, SieveResult, VacationAction } from './context.js';
+export { SieveRuntimeError, SieveLimitError } from './errors.js';
+export { DEFAULT_LIMITS, type SieveLimits } from './limits.js';

@@ -7,6 +7,7 @@ import { decodeEncodedCharacters, EncodedCharacterError } from './encoded-charac
 import { isKnownCapability } from './extensions.js';
 import { COMMANDS, TESTS, type ArgType, type Spec } from './specs.js';
 import { checkRegex } from './regex.js';
+import { PROTECTED_HEADERS } from './protected.js';
 
 export const COMPARATORS: Record<string, string | undefined> = {
   'i;octet': undefined,
@@ -239,11 +240,14 @@ class Validator {
         this.error(node, `":${rel}" needs one of gt, ge, lt, le, eq, ne; found "${v.values[0]}"`);
       }
     }
+    // RFC 4790 §9.1: i;ascii-numeric offers equality and ordering only, no substring operation.
+    if (strings(node.tags.get('comparator'))[0] === 'i;ascii-numeric') {
+      for (const kind of ['contains', 'matches', 'regex']) {
+        if (node.tags.has(kind)) this.error(node, `:${kind} cannot be used with the i;ascii-numeric comparator`);
+      }
+    }
     if (node.tags.has('regex')) {
       const keys = node.args[node.args.length - 1];
-      if (node.tags.get('comparator') && strings(node.tags.get('comparator'))[0] === 'i;ascii-numeric') {
-        this.error(node, ':regex cannot be used with the i;ascii-numeric comparator');
-      }
       if (keys?.kind === 'strings') {
         for (const key of keys.values) {
           // A pattern with variables is checked again when it is expanded, at run time.
@@ -258,7 +262,8 @@ class Validator {
     if (index !== undefined && index !== true && index.kind === 'number' && index.value < 1) this.error(node, '":index" counts from 1');
   }
 
-  private literal(node: Node, s: string): boolean {
+  /** A string the validator can check now: no variable reference that only run time resolves. */
+  private literal(s: string): boolean {
     return !(this.capabilities.has('variables') && s.includes('${'));
   }
 
@@ -267,22 +272,22 @@ class Validator {
     switch (node.name) {
       case 'address':
         for (const h of strings(node.args[0])) {
-          if (this.literal(node, h) && !ADDRESS_HEADERS.has(h.toLowerCase())) this.error(node, `"${h}" is not an address header`);
+          if (this.literal(h) && !ADDRESS_HEADERS.has(h.toLowerCase())) this.error(node, `"${h}" is not an address header`);
         }
         break;
       case 'envelope':
         for (const p of strings(node.args[0])) {
-          if (this.literal(node, p) && !ENVELOPE_PARTS.has(p.toLowerCase())) this.error(node, `unknown envelope part "${p}"`);
+          if (this.literal(p) && !ENVELOPE_PARTS.has(p.toLowerCase())) this.error(node, `unknown envelope part "${p}"`);
         }
         break;
       case 'date':
       case 'currentdate': {
         const part = strings(node.args[node.name === 'date' ? 1 : 0])[0]!;
-        if (this.literal(node, part) && !DATE_PARTS.has(part.toLowerCase())) this.error(node, `unknown date part "${part}"`);
+        if (this.literal(part) && !DATE_PARTS.has(part.toLowerCase())) this.error(node, `unknown date part "${part}"`);
         const zone = node.tags.get('zone');
         if (zone !== undefined && zone !== true) {
           const z = strings(zone)[0]!;
-          if (this.literal(node, z) && !ZONE.test(z)) this.error(node, `":zone" must look like +0100 or -0500, found "${z}"`);
+          if (this.literal(z) && !ZONE.test(z)) this.error(node, `":zone" must look like +0100 or -0500, found "${z}"`);
         }
         break;
       }
@@ -327,7 +332,7 @@ class Validator {
       }
       case 'redirect': {
         const address = strings(node.args[0])[0]!;
-        if (this.literal(node, address) && !/^[^\s@<>]+@[^\s@<>]+$/.test(address)) this.error(node, `"${address}" is not an address`);
+        if (this.literal(address) && !/^[^\s@<>]+@[^\s@<>]+$/.test(address)) this.error(node, `"${address}" is not an address`);
         break;
       }
       case 'fileinto':
@@ -340,9 +345,10 @@ class Validator {
       }
       case 'addheader':
       case 'deleteheader': {
-        this.matchRules(node);
+        if (node.name === 'deleteheader') this.matchRules(node);
         const name = strings(node.args[0])[0]!;
-        if (this.literal(node, name) && !FIELD_NAME.test(name)) this.error(node, `"${name}" is not a header field name`);
+        if (this.literal(name) && !FIELD_NAME.test(name)) this.error(node, `"${name}" is not a header field name`);
+        else if (this.literal(name) && PROTECTED_HEADERS.has(name.toLowerCase())) this.error(node, `${node.name} may not change "${name}"`);
         break;
       }
       default:

@@ -3,6 +3,7 @@
 import type { AuthService } from '../auth/service.js';
 import type { DomainList, UsersRepository } from '../auth/users/types.js';
 import type { DeliveryService } from '../core/delivery.js';
+import type { InboundAuthenticator } from '../core/mail-auth.js';
 import type { Logger } from '../log/logger.js';
 import type { SessionAdmission } from '../core/sessions.js';
 import type { SessionLimits } from './limits.js';
@@ -24,6 +25,11 @@ export interface SmtpDeps {
    * after it). `tessera serve` gives <data dir>/spool/smtp.
    */
   spoolDir: string;
+  /**
+   * SPF/DKIM/DMARC/ARC verification of mail from clients that neither authenticated nor are in
+   * <authorizedAddresses> (MX traffic). Absent: no verification.
+   */
+  mailAuth?: InboundAuthenticator;
   /** Overrides of the built-in session limits (tests, tuning). */
   limits?: Partial<SessionLimits>;
 }

@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SmtpServerConfig } from '../config/types.js';
 import type { ConnectionAuthContext, Principal, SaslExchange } from '../auth/types.js';
-import type { RecipientRoute } from '../core/delivery.js';
+import type { RecipientDsn, RecipientRoute } from '../core/delivery.js';
 import { LineSession } from '../net/index.js';
 import { parseCommandLine } from './proto/command.js';
 import { DataDecoder } from './proto/data-decoder.js';
@@ -27,12 +27,20 @@ import { COMMANDS } from './commands/index.js';
 import { handleSaslStep } from './commands/auth.js';
 import { deliverTransaction } from './deliver.js';
 import { HEADER_SCAN_LIMIT, refuseFromHeader } from './sender-rules.js';
+import { authenticateInbound } from './mail-auth.js';
 
 export interface Transaction {
   /** null = the null reverse-path `<>`. */
   from: Mailbox | null;
   smtputf8: boolean;
+  /** RFC 3461 RET and ENVID from MAIL FROM. */
+  ret?: 'FULL' | 'HDRS';
+  envid?: string;
+  /** RFC 8689 REQUIRETLS from MAIL FROM. */
+  requireTls: boolean;
   recipients: RecipientRoute[];
+  /** RFC 3461 NOTIFY/ORCPT by route address, for the recipients that gave them. */
+  recipientDsn: Map<string, RecipientDsn>;
   /** Lower-cased addresses already accepted, to ignore duplicates. */
   seen: Set<string>;
   /** A BDAT sequence is in progress (DATA is then a sequence error); its chunks so far are spooled. */
@@ -409,7 +417,12 @@ export class SmtpSession extends LineSession<SmtpReply> {
         this.refuseMessage(tx, refused);
         return;
       }
-      for (const r of await deliverTransaction(this, tx, spooled)) this.send(r, !this.lmtp && r.code >= 500);
+      const authenticated = await authenticateInbound(this, tx, spooled);
+      if ('refused' in authenticated) {
+        this.refuseMessage(tx, authenticated.refused);
+        return;
+      }
+      for (const r of await deliverTransaction(this, tx, spooled, authenticated.verdict)) this.send(r, !this.lmtp && r.code >= 500);
     } finally {
       await this.discard(message);
     }

@@ -14,6 +14,7 @@
 //   NoSuchSieveScriptError     ManageSieve `NO (NONEXISTENT)`, JMAP `notFound`
 //   SieveScriptExistsError     ManageSieve `NO (ALREADYEXISTS)`, JMAP `alreadyExists`
 //   SieveScriptActiveError     ManageSieve `NO (ACTIVE)`, JMAP `scriptIsActive`
+//   NoPermissionError     IMAP `NO [NOPERM]`, JMAP `forbidden` (a shared mailbox without the right)
 //   StoreUnavailableError IMAP `NO [UNAVAILABLE]`, SMTP `451 4.3.0`, JMAP `serverFail`
 
 export type StoreErrorCode =
@@ -32,6 +33,7 @@ export type StoreErrorCode =
   | 'noSuchSieveScript'
   | 'sieveScriptExists'
   | 'sieveScriptActive'
+  | 'noPermission'
   | 'unavailable';
 
 export abstract class StoreError extends Error {
@@ -92,6 +94,19 @@ export class ForbiddenError extends StoreError {
   constructor(message: string) {
     super(message);
     this.name = 'ForbiddenError';
+  }
+}
+
+/**
+ * The acting user sees the mailbox (rights "l" or "r") but lacks the right the operation needs
+ * (RFC 4314 §4). Without "l" and "r" the store answers NoSuchMailboxError instead, as for a missing
+ * mailbox, so nothing is learnt about its existence.
+ */
+export class NoPermissionError extends StoreError {
+  readonly code = 'noPermission' as const;
+  constructor(readonly needed: string) {
+    super(`permission denied: the "${needed}" right is needed`);
+    this.name = 'NoPermissionError';
   }
 }
 

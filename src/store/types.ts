@@ -54,6 +54,8 @@ export * from './api/maintenance.js';
 export * from './revocations.js';
 export * from './api/push-subscriptions.js';
 export * from './api/sieve-scripts.js';
+export * from './api/acl.js';
+export * from './rights.js';
 export * from './api/store.js';
 export type { SpooledMessage } from './spool/spooled.js';
 

@@ -20,9 +20,11 @@ export class ScriptedChecker implements CredentialChecker {
     return this.result(username, mechanism);
   }
 
-  async checkToken(token: string, claimedUser: string | undefined, mechanism: string): Promise<AuthResult> {
-    this.calls.push({ kind: 'token', user: claimedUser, secret: token, mechanism });
-    return this.result(claimedUser ?? 'token-user', mechanism);
+  /** Records the user the payload named: XOAUTH2's user= (claimedUser) or OAUTHBEARER's a= (authzid). */
+  async checkToken(token: string, claimedUser: string | undefined, mechanism: string, authzid?: string): Promise<AuthResult> {
+    const named = claimedUser ?? authzid;
+    this.calls.push({ kind: 'token', user: named, secret: token, mechanism });
+    return this.result(named ?? 'token-user', mechanism);
   }
 
   private result(user: string, mechanism: string): AuthResult {

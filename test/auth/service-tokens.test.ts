@@ -17,7 +17,7 @@ let log: CapturedLog;
 let ctx: (over?: Partial<ConnectionAuthContext>) => ConnectionAuthContext;
 
 before(async () => {
-  idp = await startTestIdp({ users: [{ email: ALICE }, { email: 'carol@example.com' }] });
+  idp = await startTestIdp({ users: [{ email: ALICE }, { email: 'carol@example.com' }, { email: 'admin@example.com' }, { email: 'dave@example.com' }] });
   log = captureLog();
   service = new AuthService({
     users: new MemoryUsersRepository({ [ALICE]: 'pw', 'carol@example.com': 'pw' }),
@@ -95,6 +95,38 @@ test('a payload naming another user than the token is refused', async () => {
   assert.equal(step.type, 'challenge');
   const same = await exchange('OAUTHBEARER').start(oauthbearer(token, 'ALICE@example.com'));
   assert.equal(same.type, 'success', 'user names compare case-insensitively');
+});
+
+test("OAUTHBEARER's a= authzid: an administrator or a granted delegate acts as that user, audited; XOAUTH2's user= never delegates", async () => {
+  const grants = new Set(['carol@example.com>' + ALICE]);
+  const delegating = new AuthService({
+    users: new MemoryUsersRepository({ [ALICE]: 'pw', 'carol@example.com': 'pw', 'admin@example.com': 'pw', 'dave@example.com': 'pw' }),
+    logger: log.logger,
+    throttle: { baseDelayMs: 1, maxDelayMs: 1 },
+    administrators: ['admin@example.com'],
+    delegations: { mayActAs: async (delegate, owner) => grants.has(`${delegate}>${owner}`) },
+  });
+  const begin = (mech: string): SaslExchange => {
+    const ex = delegating.beginSasl(mech, ctx());
+    assert.ok('start' in ex);
+    return ex;
+  };
+  try {
+    for (const actor of ['admin@example.com', 'carol@example.com']) {
+      const step = await begin('OAUTHBEARER').start(oauthbearer(await idp.accessToken(actor), ALICE));
+      assert.equal(step.type, 'success', actor);
+      if (step.type !== 'success') continue;
+      assert.equal(step.principal.user, ALICE);
+      assert.equal(step.principal.actor, actor);
+      assert.ok(log.events().some((e) => e['result'] === 'success' && e['user'] === ALICE && e['actor'] === actor), `audit line for ${actor}`);
+    }
+    const refused = await begin('OAUTHBEARER').start(oauthbearer(await idp.accessToken('dave@example.com'), ALICE));
+    assert.equal(refused.type, 'challenge', 'no grant, no administrator: refused');
+    const xo = await begin('XOAUTH2').start(xoauth2(await idp.accessToken('admin@example.com'), ALICE));
+    assert.notEqual(xo.type, 'success', "XOAUTH2's user= names the token's user");
+  } finally {
+    await delegating.close();
+  }
 });
 
 test('provider down with no keys: temporary failure and no error challenge', async () => {

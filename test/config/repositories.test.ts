@@ -277,7 +277,7 @@ describe('tessera.properties', () => {
 
   it('every key', async () => {
     const l = await loadClean({
-      'tessera.properties': 'data.dir=/srv/tessera\nstorage.engine=postgres\nstorage.postgres.url=postgres://u:p@127.0.0.1:5432/db\nlog.level=DEBUG\ndevIdp.enabled=true\ndevIdp.port=9600\nshutdown.timeout=30\ndemo.seed=true\npostmaster=Admin@Example.org\nstorage.ingest.memory=64M\nsieve.maxScripts=7\nsieve.maxScriptSize=32K\n',
+      'tessera.properties': 'data.dir=/srv/tessera\nstorage.engine=postgres\nstorage.postgres.url=postgres://u:p@127.0.0.1:5432/db\nlog.level=DEBUG\ndevIdp.enabled=true\ndevIdp.port=9600\nshutdown.timeout=30\ndemo.seed=true\npostmaster=Admin@Example.org\nstorage.ingest.memory=64M\nsieve.maxScripts=7\nsieve.maxScriptSize=32K\nvacation.resendInterval=3d\nldap.cacheTtl=2m\n',
     });
     assert.deepEqual(l.config.settings, {
       dataDir: '/srv/tessera',
@@ -289,7 +289,15 @@ describe('tessera.properties', () => {
       seedDemoUser: true,
       postmaster: 'admin@example.org',
       sieve: { maxScripts: 7, maxScriptSize: 32 * 1024 },
+      vacationResendAfterMs: 3 * 24 * 3600_000,
+      ldapCacheTtlMs: 120_000,
     });
+  });
+
+  it('vacation.resendInterval and ldap.cacheTtl: durations, refused when unusable', async () => {
+    await expectConfigError({ 'tessera.properties': 'vacation.resendInterval=10s\n' }, { file: 'tessera.properties', key: 'vacation.resendInterval', value: '10s', fix: 'at least 1m' });
+    await expectConfigError({ 'tessera.properties': 'ldap.cacheTtl=soon\n' }, { file: 'tessera.properties', key: 'ldap.cacheTtl', value: 'soon', fix: 'write a duration' });
+    assert.equal((await loadClean({ 'tessera.properties': 'ldap.cacheTtl=0\n' })).config.settings.ldapCacheTtlMs, 0);
   });
 
   it('TESSERA_DATA_DIR and TESSERA_LOG_LEVEL override the file', async () => {

@@ -5,7 +5,8 @@
 // The copy is James' files unchanged except for what a test machine strictly needs, and nothing else:
 // - every <bind> address becomes 127.0.0.1:0 (James binds 0.0.0.0 on privileged ports 25, 143, 465,
 //   587, 993; a test must neither need root nor collide with other tests);
-// - jmap.properties gets `jmap.port=0` (the samples leave James' default port 80).
+// - jmap.properties gets `jmap.port=0` (the samples leave James' default port 80), webadmin.properties
+//   `port=0` (James' 8000 would collide with other tests).
 // The data directory is given through TESSERA_DATA_DIR (the environment, not the conf), and one
 // user, alice@localhost, is added with `tessera user add` before the start (the samples' domain is
 // localhost; James' samples hold no users either).
@@ -62,6 +63,9 @@ export async function copySample(sample: string): Promise<SampleCopy> {
     const withPort = /^\s*jmap\.port\s*[=:]/m.test(jmapText) ? jmapText.replace(/^(\s*jmap\.port\s*[=:]).*$/m, '$10') : `${jmapText}\njmap.port=0\n`;
     await writeFile(jmap, withPort);
   }
+  const webadmin = path.join(confDir, 'webadmin.properties');
+  const webadminText = await readFile(webadmin, 'utf8').catch(() => undefined);
+  if (webadminText !== undefined) await writeFile(webadmin, webadminText.replace(/^(\s*port\s*[=:]).*$/m, '$10'));
   return { home, confDir, dataDir: path.join(home, 'var'), cleanup: () => rm(home, { recursive: true, force: true }) };
 }
 

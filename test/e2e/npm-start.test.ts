@@ -77,6 +77,7 @@ describe('npm start smoke test', { skip: !curlFound && !ci ? 'curl is not instal
       ['smtps', new RegExp(`smtps://127\\.0\\.0\\.1:${port(4465)}`)],
       ['jmap', new RegExp(`https://127\\.0\\.0\\.1:${port(8000)}/jmap`)],
       ['dev-openid', new RegExp(`http://127\\.0\\.0\\.1:${port(8600)}`)],
+      ['webadmin', new RegExp(`http://127\\.0\\.0\\.1:${port(8002)}/`)],
     ];
     for (const [name, address] of expected) {
       const line = stdout.split('\n').find((l) => l.trimStart().startsWith(`${name} `));
@@ -84,7 +85,7 @@ describe('npm start smoke test', { skip: !curlFound && !ci ? 'curl is not instal
       assert.match(line, address, `the ${name} row names its address`);
     }
     assert.ok(stdout.includes(dataDir), 'the banner names the data directory');
-    assert.doesNotMatch(stdout, /:(1143|1993|2525|5587|4465|8000|8600)\b/, 'no sample port is left in the banner');
+    assert.doesNotMatch(stdout, /:(1143|1993|2525|5587|4465|8000|8002|8600)\b/, 'no sample port is left in the banner');
 
     const demo = /Created the demo user (\S+) with password: (\S+)/.exec(stdout);
     assert.ok(demo, `the one-time demo password is printed:\n${stdout}`);

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-/** The fixed ports of conf/ (imap, imaps, smtp-mx, submission, smtps, jmap, dev IdP). */
-export const SAMPLE_PORTS = [1143, 1993, 2525, 5587, 4465, 8000, 8600] as const;
+/** The fixed ports of conf/ (imap, imaps, smtp-mx, submission, smtps, jmap, webadmin, dev IdP). */
+export const SAMPLE_PORTS = [1143, 1993, 2525, 5587, 4465, 8000, 8002, 8600] as const;
 
 /** Ports the kernel just handed out, all held at once so they are distinct, then released. */
 export async function freePorts(n: number): Promise<number[]> {

@@ -109,6 +109,7 @@ else
     assert.match(errors('if header :comparator "i;nope" "a" "b" { keep; }')[0]!.message, /unknown comparator/);
     assert.match(errors('if header :comparator "i;ascii-numeric" "a" "b" { keep; }')[0]!.message, /needs require "comparator-i;ascii-numeric"/);
     assert.match(errors('require "relational"; if header :value "bigger" "a" "b" { keep; }')[0]!.message, /gt, ge, lt/);
+    assert.match(errors('require "comparator-i;ascii-numeric"; if header :contains :comparator "i;ascii-numeric" "a" "1" { keep; }')[0]!.message, /cannot be used with the i;ascii-numeric/);
     assert.match(errors('if size 10 { keep; }')[0]!.message, /needs one of :over, :under/);
     assert.match(errors('elsif true { keep; }')[0]!.message, /must follow if/);
     assert.match(errors('if true { keep; } else { keep; } else { keep; }')[0]!.message, /must follow if/);

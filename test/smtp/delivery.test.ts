@@ -50,7 +50,7 @@ test('DSN: RFC 3464 structure with the original headers only', () => {
   const dsn = buildDsn({
     reportingHost: 'mx.example',
     originalSender: 'a@b.c',
-    failed: [{ address: 'x@y.z', status: '5.1.1', diagnostic: '550 5.1.1 no such user', remoteMta: 'mx.y.z' }],
+    recipients: [{ address: 'x@y.z', action: 'failed', status: '5.1.1', diagnostic: '550 5.1.1 no such user', remoteMta: 'mx.y.z' }],
     original: Buffer.from('Subject: hi\r\nFrom: a@b.c\r\n\r\nSECRET BODY\r\n'),
     arrivalDate: new Date(0),
     now: new Date(0),

@@ -12,6 +12,7 @@ import type { MailStore } from '../../src/store/types.js';
 import { createDeliveryCore, type DeliveryCore, type DeliveryCoreOptions } from '../../src/delivery/index.js';
 import { SmtpServer } from '../../src/smtp/server.js';
 import type { SessionLimits } from '../../src/smtp/limits.js';
+import type { InboundAuthenticator } from '../../src/core/mail-auth.js';
 import { startTestSessionControl, type TestSessionControl } from '../support/session-control.js';
 import { testCertificate } from './certificate.js';
 import { openTestStore } from './store.js';
@@ -34,6 +35,10 @@ export interface HarnessOptions {
   postmaster?: string;
   /** Reuse a data directory (restart tests); it is then left in place on close. */
   dir?: string;
+  /** DKIM signing of outbound mail (the delivery core's signer). */
+  signer?: DeliveryCoreOptions['signer'];
+  /** Inbound SPF/DKIM/DMARC/ARC verification (SmtpDeps.mailAuth). */
+  mailAuth?: InboundAuthenticator;
 }
 
 export interface SmtpHarness {
@@ -102,12 +107,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<SmtpHa
     logger,
     hostname: 'mx.example.test',
     ...(options.postmaster ? { postmaster: options.postmaster } : {}),
+    ...(options.signer ? { signer: options.signer } : {}),
     outbound: { pollIntervalMs: 200, retryDelaysMs: [200, 200], timeoutMs: 5000, ...options.outbound },
   });
   if (options.startWorker !== false) core.worker.start();
   const config = await smtpConfig(options.config, options.auth);
   const sessions = await startTestSessionControl({ bus: events, store, logger, auth, oidc: config.auth.oidc ? [config.auth.oidc] : [] });
-  const server = new SmtpServer(config, { auth, users: users.users, domains: users.domains, delivery: core.service, logger, sessions, spoolDir: join(dir, 'spool'), limits: options.limits });
+  const server = new SmtpServer(config, { auth, users: users.users, domains: users.domains, delivery: core.service, logger, sessions, spoolDir: join(dir, 'spool'), limits: options.limits, ...(options.mailAuth ? { mailAuth: options.mailAuth } : {}) });
   await server.start();
   const port = server.addresses()[0]!.port;
   return {
@@ -134,11 +140,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<SmtpHa
   };
 }
 
-/** Messages in a user's INBOX, as raw text. */
-export async function inboxMessages(store: MailStore, user: string): Promise<string[]> {
+/** Messages in a user's INBOX (or the mailbox of another role: 'junk'), as raw text. */
+export async function inboxMessages(store: MailStore, user: string, role: 'inbox' | 'junk' = 'inbox'): Promise<string[]> {
   const account = await store.getAccount(user);
   if (!account) return [];
-  const inbox = await store.findMailboxByRole(user, 'inbox');
+  const inbox = await store.findMailboxByRole(user, role);
   if (!inbox) return [];
   const snap = await store.snapshot(user, inbox.id);
   const out: string[] = [];

@@ -105,7 +105,7 @@ test('next hops: MX by preference, implicit MX, null MX and non-existent domains
   assert.ok(!gone.ok && gone.permanent);
   const slow = await mx.resolve('timeout.test');
   assert.ok(!slow.ok && !slow.permanent);
-  const smarthost = new NextHopResolver({ smarthost: { host: 'relay.example', port: 587, auth: { user: 'u', pass: 'p' } } });
+  const smarthost = new NextHopResolver({ smarthost: { hosts: [{ host: 'relay.example', port: 587 }], auth: { user: 'u', pass: 'p' } } });
   const viaRelay = await smarthost.resolve('anything.example');
   assert.ok(viaRelay.ok && viaRelay.hops[0]!.host === 'relay.example' && viaRelay.hops[0]!.requireTls);
 });

@@ -48,8 +48,11 @@ export abstract class OAuthExchange implements SaslExchange {
     if (text === undefined) return failure('malformed', 'Authentication payload is not UTF-8');
     const parsed = parseOAuthPayload(text);
     if (!parsed.ok) return failure('malformed', `Malformed ${this.mechanism} payload`);
-    const { token, user } = parsed.credentials;
-    const result = await this.checker.checkToken(token, user, this.mechanism);
+    const { token, user, format } = parsed.credentials;
+    // RFC 7628 §3.1: a= is an authorization identity (someone the token's user may act as);
+    // XOAUTH2's user= names the token's own user.
+    const result =
+      format === 'oauthbearer' ? await this.checker.checkToken(token, undefined, this.mechanism, user) : await this.checker.checkToken(token, user, this.mechanism);
     if (result.ok) return { type: 'success', principal: result.principal };
     if (result.failure.code !== 'invalid') return { type: 'failure', failure: result.failure };
     this.pendingFailure = result.failure;

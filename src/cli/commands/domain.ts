@@ -1,6 +1,8 @@
 // `tessera domain add|list|remove`: the domain list the server accepts mail and users for.
 import { parseCommandArgs, resolveConfDir } from '../args.js';
+import { domainThroughApi } from '../api-directory.js';
 import { openDirectory } from '../directory.js';
+import { findWebAdmin } from '../webadmin-client.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import type { CliCommand, CliIO } from '../types.js';
 import { canonicalDomain } from '../../auth/users/names.js';
@@ -9,7 +11,8 @@ const usage = `Usage: tessera domain add DOMAIN [--conf DIR]
        tessera domain list [--conf DIR]
        tessera domain remove DOMAIN [--conf DIR]
 
-Manages the domains Tessera serves, in <dataDir>/users.sqlite (the database the server uses).
+Manages the domains Tessera serves, in <dataDir>/users.sqlite (the database the server uses), through
+the running server's WebAdmin API when webadmin.properties enables it (see tessera help user).
 Domains listed in domainlist.xml are added at every start and cannot be removed here.
 A domain that still has users cannot be removed.
   --conf DIR   configuration directory (default: $TESSERA_CONF, else ./conf)`;
@@ -32,7 +35,13 @@ export const domainCommand: CliCommand = {
     if (needsName ? domain === undefined || extra.length > 0 : domain !== undefined) {
       throw new UsageError(needsName ? `domain ${action} takes exactly one domain name` : 'domain list takes no argument');
     }
-    const { embedded } = await openDirectory(resolveConfDir(args, io.env), io);
+    const confDir = resolveConfDir(args, io.env);
+    const api = await findWebAdmin(confDir, io);
+    if (api) {
+      await domainThroughApi(api, action as 'add' | 'list' | 'remove', domain, io);
+      return EXIT_OK;
+    }
+    const { embedded } = await openDirectory(confDir, io);
     try {
       if (action === 'list') {
         for (const name of await embedded.domains.list()) io.stdout.write(`${name}\n`);

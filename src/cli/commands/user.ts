@@ -1,7 +1,9 @@
 // `tessera user add|list|remove|passwd`: accounts in the embedded users repository, the same
 // database the running server reads (it caches nothing, so changes apply at once).
 import { parseCommandArgs, resolveConfDir, stringOption } from '../args.js';
+import { userThroughApi } from '../api-directory.js';
 import { openDirectory } from '../directory.js';
+import { findWebAdmin } from '../webadmin-client.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { readNewPassword } from '../password-input.js';
 import type { CliCommand, CliIO } from '../types.js';
@@ -17,7 +19,9 @@ const usage = `Usage: tessera user add NAME [--conf DIR] [--password PW]
        tessera user remove NAME [--conf DIR]
        tessera user passwd NAME [--conf DIR] [--password PW]
 
-Manages users of the embedded users repository (<dataDir>/users.sqlite). NAME is user@domain when
+Manages users of the embedded users repository (<dataDir>/users.sqlite), through the running server's
+WebAdmin API when webadmin.properties enables it (token: $TESSERA_WEBADMIN_TOKEN or the file
+$TESSERA_WEBADMIN_TOKEN_FILE). NAME is user@domain when
 virtual hosting is on (usersrepository.xml enableVirtualHosting), a bare name otherwise; the domain
 must have been added with \`tessera domain add\`.
 The password is read from a prompt that does not echo it, or from the first line of standard input
@@ -73,7 +77,13 @@ export const userCommand: CliCommand = {
     if (password !== undefined && action !== 'add' && action !== 'passwd') {
       throw new UsageError(`--password does not apply to user ${action}`);
     }
-    const { config, embedded } = await openDirectory(resolveConfDir(args, io.env), io);
+    const confDir = resolveConfDir(args, io.env);
+    const api = await findWebAdmin(confDir, io);
+    if (api) {
+      await userThroughApi(api, action as 'add' | 'list' | 'remove' | 'passwd', name, (u) => passwordFor(u, password, io), io);
+      return EXIT_OK;
+    }
+    const { config, embedded } = await openDirectory(confDir, io);
     try {
       if (config.users.kind !== 'embedded') {
         if (action !== 'list') {

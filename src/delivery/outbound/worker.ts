@@ -1,23 +1,30 @@
 // The outbound queue worker. Claims due items from the store's durable queue under a lease (so a
 // crash mid-delivery only delays a message until the lease expires, and several nodes can share one
-// queue), delivers each recipient domain through its next hops, records per-recipient outcomes, and
-// sends one RFC 3464 DSN to the sender for the recipients that finally failed.
+// queue), delivers each recipient domain through its next hops over pooled connections, records
+// per-recipient outcomes, and sends the sender one RFC 3464 DSN per attempt for what the recipients'
+// NOTIFY asks for (RFC 3461 §4.1): final failures, a delay once the message has waited
+// `delayReportAfterMs`, and "relayed" for a hop that does not offer DSN.
 import { deliveriesTotal } from '../metrics.js';
 import { hostname as osHostname } from 'node:os';
 import type { Logger } from '../../log/logger.js';
 import type { DeliveryAttempt, OutboundItem, OutboundQueue } from '../../store/types.js';
-import type { FailedRecipient } from '../dsn.js';
+import { orcptOf, wantsReport, type DsnRecipientReport, type ReportContext } from '../dsn.js';
 import { NextHopResolver, type NextHopOptions } from './next-hop.js';
-import { HopError, sendViaHop } from './smtp-client.js';
+import { HopConnectionPool, type PoolOptions } from './connection-pool.js';
+import { deliverDomain, type RecipientResult } from './domain-delivery.js';
+import { MtaStsPolicies } from './mta-sts.js';
 import { DEFAULT_RETRY_DELAYS_MS, nextAttempt } from './retry.js';
+
+/** RFC 3461 §4.1 leaves the delay threshold to the MTA; Postfix users commonly set 4 hours. */
+export const DEFAULT_DELAY_REPORT_AFTER_MS = 4 * 60 * 60_000;
 
 export interface OutboundWorkerOptions extends NextHopOptions {
   store: OutboundQueue;
   logger: Logger;
   /** EHLO name and DSN reporting host. */
   hostname: string;
-  /** Sends a DSN for the given failures (the delivery service's bounce). */
-  bounce: (sender: string, failed: FailedRecipient[], original: Buffer, arrivalDate: Date) => Promise<void>;
+  /** Sends a DSN about these recipients (the delivery service's report). */
+  report: (sender: string, recipients: DsnRecipientReport[], original: Buffer, arrivalDate: Date, context: ReportContext) => Promise<void>;
   pollIntervalMs?: number;
   leaseMs?: number;
   /** Items delivered in parallel. */
@@ -25,13 +32,17 @@ export interface OutboundWorkerOptions extends NextHopOptions {
   retryDelaysMs?: readonly number[];
   /** Connection/greeting timeout per hop. */
   timeoutMs?: number;
+  /** Connection reuse per next hop. */
+  pool?: PoolOptions;
+  /** How long a message waits before recipients asking for delay reports get one (0: never). */
+  delayReportAfterMs?: number;
+  /** Extra trust anchors when a hop's certificate must be verified (a private CA; tests). */
+  tlsCa?: Buffer[];
+  /** Apply recipient domains' MTA-STS policies to MX delivery (RFC 8461; default true). */
+  mtaSts?: boolean;
+  /** Port of MTA-STS policy hosts (443; tests use another). */
+  mtaStsPort?: number;
   now?: () => Date;
-}
-
-interface DomainOutcome {
-  results: DeliveryAttempt['results'];
-  failed: FailedRecipient[];
-  errors: string[];
 }
 
 let workerCounter = 0;
@@ -39,6 +50,9 @@ let workerCounter = 0;
 export class OutboundWorker {
   private readonly owner = `${osHostname()}:${process.pid}:${++workerCounter}`;
   private readonly resolver: NextHopResolver;
+  /** Connections kept open per next hop between messages. */
+  readonly pool: HopConnectionPool;
+  private readonly mtaSts: MtaStsPolicies | undefined;
   private readonly now: () => Date;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -47,6 +61,18 @@ export class OutboundWorker {
 
   constructor(private readonly options: OutboundWorkerOptions) {
     this.resolver = new NextHopResolver(options);
+    this.pool = new HopConnectionPool(options.pool);
+    const lookup = this.resolver.lookup();
+    this.mtaSts =
+      options.mtaSts === false
+        ? undefined
+        : new MtaStsPolicies({
+            resolveTxt: (name) => this.resolver.resolveTxt(name),
+            ...(lookup ? { lookup } : {}),
+            ...(options.tlsCa ? { ca: options.tlsCa } : {}),
+            ...(options.mtaStsPort !== undefined ? { port: options.mtaStsPort } : {}),
+            timeoutMs: options.timeoutMs ?? 30_000,
+          });
     this.now = options.now ?? (() => new Date());
   }
 
@@ -87,6 +113,7 @@ export class OutboundWorker {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.running;
+    this.pool.closeIdle();
   }
 
   /** Claims and attempts every due item once. Returns how many items were attempted. */
@@ -121,90 +148,87 @@ export class OutboundWorker {
       });
       return;
     }
-    const pending = item.recipients.filter((r) => r.status === 'pending').map((r) => r.address);
-    const byDomain = new Map<string, string[]>();
-    for (const address of pending) {
-      const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
-      byDomain.set(domain, [...(byDomain.get(domain) ?? []), address]);
+    const pending = item.recipients.filter((r) => r.status === 'pending');
+    const byDomain = new Map<string, typeof pending>();
+    for (const r of pending) {
+      const at = r.address.slice(r.address.lastIndexOf('@') + 1).toLowerCase();
+      // Through a smarthost every domain takes the same hop: one transaction for all recipients.
+      const domain = this.options.smarthost && !this.options.routes?.[at] ? '' : at;
+      byDomain.set(domain, [...(byDomain.get(domain) ?? []), r]);
     }
-    const outcomes = await Promise.all([...byDomain].map(([domain, rcpts]) => this.deliverDomain(item, domain, rcpts, bytes)));
-    const results = outcomes.flatMap((o) => o.results);
-    const failed = outcomes.flatMap((o) => o.failed);
+    const context = {
+      resolver: this.resolver,
+      pool: this.pool,
+      name: this.options.hostname,
+      timeoutMs: this.options.timeoutMs ?? 30_000,
+      ...(this.options.tlsCa ? { ca: this.options.tlsCa } : {}),
+      ...(this.mtaSts ? { mtaSts: this.mtaSts } : {}),
+      logger: log,
+    };
+    const outcomes = await Promise.all([...byDomain].map(([domain, rcpts]) => deliverDomain(context, item, domain, rcpts, bytes)));
+    const found = outcomes.flatMap((o) => o.results);
     const errors = outcomes.flatMap((o) => o.errors);
-    const deferred = results.filter((r) => r.outcome === 'deferred');
     const attempts = item.attempts + 1;
-    const retryAt = deferred.length > 0 ? nextAttempt(attempts, this.now(), this.options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS) : null;
-    if (deferred.length > 0 && retryAt === null) {
+    const delays = this.options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
+    const anyDeferred = found.some((r) => r.outcome === 'deferred');
+    const now = this.now();
+    const retryAt = anyDeferred ? nextAttempt(attempts, now, delays) : null;
+    if (anyDeferred && retryAt === null) {
       // Out of retries: the deferred recipients fail for good.
-      for (const r of deferred) {
+      for (const r of found) {
+        if (r.outcome !== 'deferred') continue;
         r.outcome = 'failed';
-        failed.push({ address: r.address, status: '4.4.7', diagnostic: r.response ?? 'delivery time expired', diagnosticType: 'smtp' });
+        r.status = '4.4.7';
+        r.diagnosticType = 'smtp';
       }
     }
+    const reports = this.reportsFor(item, found, now, delays);
+    const results: DeliveryAttempt['results'] = found.map((r) => ({
+      address: r.address,
+      outcome: r.outcome,
+      response: r.response,
+      ...(reports.some((p) => p.action === 'delayed' && p.address === r.address) ? { delayReported: true } : {}),
+    }));
     for (const r of results) deliveriesTotal.inc({ kind: 'outbound', outcome: r.outcome });
     await this.options.store.recordDeliveryAttempt(item.id, this.owner, {
       results,
       nextAttemptAt: retryAt,
       error: errors.length > 0 ? errors.join('; ').slice(0, 1000) : undefined,
     });
-    log.info(
-      { attempt: attempts, delivered: results.filter((r) => r.outcome === 'delivered').length, deferred: retryAt ? deferred.length : 0, failed: failed.length },
-      'outbound attempt',
-    );
-    if (failed.length > 0) {
+    const count = (o: RecipientResult['outcome']): number => found.filter((r) => r.outcome === o).length;
+    log.info({ attempt: attempts, delivered: count('delivered'), deferred: count('deferred'), failed: count('failed'), reported: reports.length }, 'outbound attempt');
+    if (reports.length > 0) {
+      // RFC 8689 §5: a REQUIRETLS message's content is not sent back in a report that may travel in clear.
+      const full = item.envelope.ret === 'FULL' && !item.envelope.requireTls;
       try {
-        await this.options.bounce(item.sender, failed, bytes, item.createdAt);
+        await this.options.report(item.sender, reports, bytes, item.createdAt, {
+          ...(full ? { ret: 'FULL' } : {}),
+          ...(item.envelope.envid !== undefined ? { envid: item.envelope.envid } : {}),
+        });
       } catch (err) {
         log.error({ err }, 'could not send DSN');
       }
     }
   }
 
-  private async deliverDomain(item: OutboundItem, domain: string, rcpts: string[], bytes: Buffer): Promise<DomainOutcome> {
-    const out: DomainOutcome = { results: [], failed: [], errors: [] };
-    const resolution = await this.resolver.resolve(domain);
-    if (!resolution.ok) {
-      for (const address of rcpts) {
-        out.results.push({ address, outcome: resolution.permanent ? 'failed' : 'deferred', response: resolution.message });
-        if (resolution.permanent) out.failed.push({ address, status: resolution.status, diagnostic: resolution.message, diagnosticType: 'x-local' });
-      }
-      out.errors.push(resolution.message);
-      return out;
-    }
-    let lastError = 'no next hop';
-    for (const hop of resolution.hops) {
-      try {
-        const result = await sendViaHop(hop, item.sender, rcpts, bytes, {
-          name: this.options.hostname,
-          timeoutMs: this.options.timeoutMs ?? 30_000,
-        });
-        for (const address of result.accepted) out.results.push({ address, outcome: 'delivered', response: result.response });
-        for (const r of result.rejected) {
-          const permanent = r.code >= 500;
-          out.results.push({ address: r.address, outcome: permanent ? 'failed' : 'deferred', response: r.response });
-          if (permanent) out.failed.push({ address: r.address, status: enhancedOf(r.response, '5.0.0'), diagnostic: r.response, remoteMta: hop.host });
-        }
-        return out;
-      } catch (err) {
-        const hopError = err instanceof HopError ? err : new HopError(String(err), undefined);
-        lastError = `${hop.host}:${hop.port}: ${hopError.message}`;
-        if (hopError.permanent) {
-          // A 5xx to the whole transaction is the domain's answer; other MX hosts would say the same.
-          for (const address of rcpts) {
-            out.results.push({ address, outcome: 'failed', response: hopError.message });
-            out.failed.push({ address, status: enhancedOf(hopError.message, '5.0.0'), diagnostic: hopError.message, remoteMta: hop.host });
-          }
-          out.errors.push(lastError);
-          return out;
-        }
+  /** What this attempt reports to the sender, per each recipient's NOTIFY. */
+  private reportsFor(item: OutboundItem, found: RecipientResult[], now: Date, delays: readonly number[]): DsnRecipientReport[] {
+    const delayAfter = this.options.delayReportAfterMs ?? DEFAULT_DELAY_REPORT_AFTER_MS;
+    const waited = now.getTime() - item.createdAt.getTime();
+    const reports: DsnRecipientReport[] = [];
+    for (const r of found) {
+      const rcpt = item.recipients.find((x) => x.address === r.address);
+      const dsn = { ...(rcpt?.notify ? { notify: rcpt.notify } : {}), ...(rcpt?.orcpt ? { orcpt: rcpt.orcpt } : {}) };
+      const base = { address: r.address, ...orcptOf(dsn), ...(r.remoteMta ? { remoteMta: r.remoteMta } : {}) };
+      if (r.outcome === 'failed' && wantsReport(dsn.notify, 'failed')) {
+        reports.push({ ...base, action: 'failed', status: r.status ?? '5.0.0', diagnostic: r.response, diagnosticType: r.diagnosticType ?? 'smtp' });
+      } else if (r.outcome === 'delivered' && r.relayed && wantsReport(dsn.notify, 'relayed')) {
+        reports.push({ ...base, action: 'relayed', status: '2.0.0', diagnostic: r.response, diagnosticType: 'smtp' });
+      } else if (r.outcome === 'deferred' && delayAfter > 0 && waited >= delayAfter && !rcpt?.delayReported && wantsReport(dsn.notify, 'delayed')) {
+        const until = new Date(item.createdAt.getTime() + delays.reduce((a, b) => a + b, 0));
+        reports.push({ ...base, action: 'delayed', status: r.status && r.status.startsWith('4') ? r.status : '4.4.1', diagnostic: r.response, diagnosticType: 'smtp', willRetryUntil: until });
       }
     }
-    for (const address of rcpts) out.results.push({ address, outcome: 'deferred', response: lastError });
-    out.errors.push(lastError);
-    return out;
+    return reports;
   }
-}
-
-function enhancedOf(response: string, fallback: string): string {
-  return /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(response)?.[1] ?? fallback;
 }

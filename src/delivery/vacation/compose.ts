@@ -17,7 +17,12 @@ export const DEFAULT_VACATION_TEXT = 'I am away at the moment and will read your
 const MAX_REFERENCES = 20;
 
 export interface VacationReplyInput {
-  vacation: VacationSettings;
+  vacation: Pick<VacationSettings, 'subject' | 'textBody' | 'htmlBody'>;
+  /**
+   * A complete MIME entity (header fields, blank line, body) to send as the reply's body instead of
+   * textBody/htmlBody: RFC 5230 `vacation :mime`.
+   */
+  mimeEntity?: string;
   /** The user's address (the reply's From). */
   from: string;
   /** Display name for From, e.g. from the user's JMAP identity. */
@@ -38,7 +43,7 @@ function crlf(text: string): string {
   return text.replace(/\r\n|\r|\n/g, '\r\n');
 }
 
-export function replySubject(vacation: VacationSettings, originalHeaders: RawHeader[]): string {
+export function replySubject(vacation: Pick<VacationSettings, 'subject'>, originalHeaders: RawHeader[]): string {
   if (vacation.subject !== null && oneLine(vacation.subject) !== '') return oneLine(vacation.subject);
   const original = oneLine(decodeWords(headerValue(originalHeaders, 'Subject') ?? ''));
   return `Auto: ${original}`.trimEnd();
@@ -74,7 +79,21 @@ export async function composeVacationReply(input: VacationReplyInput): Promise<B
     options.inReplyTo = `<${messageId}>`;
     options.references = references.map((id) => `<${id}>`);
   }
+  if (input.mimeEntity !== undefined) return withEntity(await new MailComposer({ ...options, text: '' }).compile().build(), input.mimeEntity);
   if (text !== null) options.text = crlf(text);
   if (html !== null) options.html = crlf(html);
   return new MailComposer(options).compile().build();
+}
+
+/**
+ * The composed reply's header fields (minus its own Content-* ones) followed by `entity`, whose
+ * header fields then describe the body. An entity without a header block is plain text.
+ */
+function withEntity(composed: Buffer, entity: string): Buffer {
+  const text = composed.toString('utf8');
+  const end = text.indexOf('\r\n\r\n');
+  const fields = text.slice(0, end).split(/\r\n(?![ \t])/).filter((f) => !/^content-(type|transfer-encoding):/i.test(f));
+  const body = crlf(entity);
+  const hasHeader = /^[\x21-\x39\x3b-\x7e]+:/.test(body) && body.includes('\r\n\r\n');
+  return Buffer.from(`${fields.join('\r\n')}\r\n${hasHeader ? body : `Content-Type: text/plain; charset=utf-8\r\n\r\n${body}`}`, 'utf8');
 }

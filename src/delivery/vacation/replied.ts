@@ -40,21 +40,23 @@ export class RepliedSenders {
     private readonly store: SettingsStore,
     /** How long one answer to a sender stands (default 7 days, as Sieve vacation's :days). */
     private readonly resendAfterMs: number,
+    /** The setting the record lives in: Sieve's duplicate test keeps its own record the same way. */
+    private readonly settingKey = REPLIED_SETTING_KEY,
   ) {}
 
   /**
    * Records that `sender` is being answered now, unless they were answered in this period less than
    * resendAfterMs ago. True means "send the reply"; false means "already answered".
    */
-  async claim(account: string, period: string, sender: string, now: Date): Promise<boolean> {
+  async claim(account: string, period: string, sender: string, now: Date, resendAfterMs = this.resendAfterMs): Promise<boolean> {
     const key = sender.toLowerCase();
     const t = now.getTime();
     return this.update(account, (rec) => {
       const fresh: RepliedRecord = rec.period === period ? rec : { period, replied: {} };
       const last = fresh.replied[key];
-      if (last !== undefined && t - last < this.resendAfterMs) return null;
+      if (last !== undefined && t - last < resendAfterMs) return null;
       const kept = Object.entries(fresh.replied)
-        .filter(([k, at]) => k !== key && t - at < this.resendAfterMs)
+        .filter(([k, at]) => k !== key && t - at < Math.max(resendAfterMs, this.resendAfterMs))
         .sort((a, b) => a[1] - b[1])
         .slice(-(MAX_ENTRIES - 1));
       return { period, replied: { ...Object.fromEntries(kept), [key]: t } };
@@ -87,11 +89,11 @@ export class RepliedSenders {
   /** Read-modify-write with ifInState (another node may write too); null from `change` = no write. */
   private async compareAndSwap(account: string, change: (rec: RepliedRecord) => RepliedRecord | null): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
-      const current = await this.store.getSetting(account, REPLIED_SETTING_KEY);
+      const current = await this.store.getSetting(account, this.settingKey);
       const next = change(toRecord(current.value));
       if (next === null) return false;
       try {
-        await this.store.setSetting(account, REPLIED_SETTING_KEY, next as unknown as JsonValue, { ifInState: current.state });
+        await this.store.setSetting(account, this.settingKey, next as unknown as JsonValue, { ifInState: current.state });
         return true;
       } catch (err) {
         if (!isStateMismatch(err) || attempt >= MAX_CAS_ATTEMPTS) throw err;

@@ -14,6 +14,11 @@
 // - One reply per sender per period (the dates the user set), repeated at most every
 //   resendAfterMs (7 days by default) for long absences.
 // A failure here is logged and never fails the original delivery, which has already been stored.
+//
+// A Sieve `vacation` action (RFC 5230, src/delivery/sieve) is answered by the same code: the same
+// screening, the same replied-senders record (its period is the action's :handle, its interval the
+// action's :days/:seconds), the same composition. The JMAP VacationResponse is the vacation step
+// of users whose active script has no vacation action.
 import type { Logger } from '../../log/logger.js';
 import type { JsonValue, RawHeader, SettingsStore } from '../../store/types.js';
 import type { RecipientRoute } from '../../core/delivery.js';
@@ -53,13 +58,32 @@ export interface DeliveredCopy {
   receivedAt: Date;
 }
 
+/** One auto-response, from the JMAP VacationResponse or a Sieve vacation action. */
+export interface AutoResponse {
+  /** Identifies the response in the replied record: a new period answers everyone again. */
+  period: string;
+  /** How long one reply to a sender stands. */
+  resendAfterMs: number;
+  subject: string | null;
+  textBody: string | null;
+  htmlBody: string | null;
+  /** RFC 5230 :mime: the reply's body is this MIME entity (its own header fields first). */
+  mimeEntity?: string;
+  /** RFC 5230 :from: the reply's From address. */
+  from?: string;
+  /** RFC 5230 :addresses: more addresses that count as the user's when screening. */
+  addresses?: string[];
+}
+
 export type VacationOutcome = { sent: true } | { sent: false; reason: SkipReason | 'inactive' | 'already answered' | 'unroutable sender' | 'error' };
 
 export class VacationResponder {
   private readonly replied: RepliedSenders;
+  private readonly resendAfterMs: number;
 
   constructor(private readonly options: VacationResponderOptions) {
-    this.replied = new RepliedSenders(options.store, options.resendAfterMs ?? DEFAULT_RESEND_AFTER_MS);
+    this.resendAfterMs = options.resendAfterMs ?? DEFAULT_RESEND_AFTER_MS;
+    this.replied = new RepliedSenders(options.store, this.resendAfterMs);
   }
 
   /** Answers `copy` if the user's vacation response says so. Never throws. */
@@ -72,11 +96,31 @@ export class VacationResponder {
     }
   }
 
+  /** Answers `copy` with a response a Sieve script chose. Never throws. */
+  async respondWith(copy: DeliveredCopy, response: AutoResponse): Promise<VacationOutcome> {
+    try {
+      return await this.answer(copy, response);
+    } catch (err) {
+      this.options.logger.error({ err, user: copy.user, to: copy.sender }, 'sieve vacation reply failed; original delivered');
+      return { sent: false, reason: 'error' };
+    }
+  }
+
   private async tryRespond(copy: DeliveredCopy): Promise<VacationOutcome> {
-    const { store, logger } = this.options;
     // The cheap checks first: most deliveries are to users who are not away.
-    const vacation = await readVacation(store, copy.user);
+    const vacation = await readVacation(this.options.store, copy.user);
     if (!isVacationActive(vacation, copy.receivedAt)) return { sent: false, reason: 'inactive' };
+    return this.answer(copy, {
+      period: vacationPeriod(vacation),
+      resendAfterMs: this.resendAfterMs,
+      subject: vacation.subject,
+      textBody: vacation.textBody,
+      htmlBody: vacation.htmlBody,
+    });
+  }
+
+  private async answer(copy: DeliveredCopy, response: AutoResponse): Promise<VacationOutcome> {
+    const { logger } = this.options;
     const skip = (reason: SkipReason | 'unroutable sender'): VacationOutcome => {
       logger.debug({ user: copy.user, sender: copy.sender, reason }, 'vacation reply not sent');
       return { sent: false, reason };
@@ -86,8 +130,9 @@ export class VacationResponder {
     const headers = parseOriginalHeaders(typeof copy.original === 'function' ? await copy.original() : copy.original);
     const headerReason = screenHeaders(headers);
     if (headerReason) return skip(headerReason);
-    if (await this.isOwnAddress(copy, copy.sender)) return skip('own address');
-    if (!(await this.namesUser(copy, headers))) return skip('not addressed to user');
+    const extra = (response.addresses ?? []).map((a) => a.toLowerCase());
+    if (extra.includes(copy.sender.toLowerCase()) || (await this.isOwnAddress(copy, copy.sender))) return skip('own address');
+    if (!(await this.namesUser(copy, headers, extra))) return skip('not addressed to user');
     let route: RecipientRoute;
     try {
       route = await this.options.route(copy.sender);
@@ -98,17 +143,18 @@ export class VacationResponder {
     if (route.kind === 'unknown') return skip('unroutable sender');
     if (route.kind === 'local' && route.user === copy.user) return skip('own address');
 
-    const period = vacationPeriod(vacation);
+    const period = response.period;
     const now = copy.receivedAt;
-    if (!(await this.replied.claim(copy.user, period, copy.sender, now))) {
+    if (!(await this.replied.claim(copy.user, period, copy.sender, now, response.resendAfterMs))) {
       logger.debug({ user: copy.user, sender: copy.sender }, 'vacation reply already sent in this period');
       return { sent: false, reason: 'already answered' };
     }
     try {
       const fromName = await this.displayName(copy.user);
       const bytes = await composeVacationReply({
-        vacation,
-        from: this.fromAddress(copy),
+        vacation: { subject: response.subject, textBody: response.textBody, htmlBody: response.htmlBody },
+        ...(response.mimeEntity !== undefined ? { mimeEntity: response.mimeEntity } : {}),
+        from: (await this.ownFrom(copy, response.from, extra)) ?? this.fromAddress(copy),
         ...(fromName ? { fromName } : {}),
         to: copy.sender,
         originalHeaders: headers,
@@ -124,6 +170,18 @@ export class VacationResponder {
     }
     logger.info({ user: copy.user, to: copy.sender, route: route.kind }, 'vacation reply sent');
     return { sent: true };
+  }
+
+  /**
+   * RFC 5230 :from, when it names one of the user's addresses (or their :addresses); a script cannot
+   * make the server send auto-replies in someone else's name.
+   */
+  private async ownFrom(copy: DeliveredCopy, from: string | undefined, extra: string[]): Promise<string | undefined> {
+    if (from === undefined) return undefined;
+    const address = (/<([^<>]+)>\s*$/.exec(from)?.[1] ?? from).trim();
+    if (extra.includes(address.toLowerCase()) || (await this.isOwnAddress(copy, address))) return address;
+    this.options.logger.warn({ user: copy.user }, 'sieve vacation :from is not the user\'s address; the default From is used');
+    return undefined;
   }
 
   /** The account name when it is an address (virtual hosting), else the address delivered to. */
@@ -145,9 +203,9 @@ export class VacationResponder {
     }
   }
 
-  private async namesUser(copy: DeliveredCopy, headers: RawHeader[]): Promise<boolean> {
+  private async namesUser(copy: DeliveredCopy, headers: RawHeader[], extra: string[]): Promise<boolean> {
     for (const address of new Set(explicitRecipients(headers))) {
-      if (await this.isOwnAddress(copy, address)) return true;
+      if (extra.includes(address) || (await this.isOwnAddress(copy, address))) return true;
     }
     return false;
   }

@@ -91,7 +91,7 @@ export const append: CommandSpec = {
         sources.push(source);
       }
       const results = await s.store.appendMany(
-        s.account!,
+        box.owner,
         messages.map((m, k) => ({ mailboxIds: [box.id], bytes: sources[k]!, flags: m.flags, ...(m.date ? { receivedAt: m.date } : {}) })),
         { origin: s.id },
       );

@@ -8,7 +8,9 @@ export const close: CommandSpec = {
     args.end();
     const view = s.selected!;
     s.unselect();
-    if (!view.readOnly) await s.store.expunge(s.account!, view.mailboxId, undefined, { origin: s.id });
+    // Without "e" CLOSE closes without expunging (RFC 4314 §4: "CLOSE: e, (silently expunges
+    // only if e is present)").
+    if (!view.readOnly && view.rights.includes('e')) await s.store.expunge(view.owner, view.mailboxId, undefined, { origin: s.id });
   },
 };
 

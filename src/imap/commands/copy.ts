@@ -7,18 +7,21 @@ import { ImapNoError } from '../proto/errors.js';
 import { mailboxArg, findMailbox } from '../mailbox-name.js';
 import { resolveUids, toUidSet } from '../resolve.js';
 import { formatSequenceSet } from '../proto/sequence.js';
+import { copyAcross } from '../copy-across.js';
 
 async function run(s: ImapSession, args: Args, ctx: CommandContext, move: boolean) {
   const set = args.sequenceSet();
   const target = mailboxArg(s, args);
   args.end();
   const view = s.selected!;
-  if (move && view.readOnly) throw new ImapNoError('Mailbox is read-only', 'READ-ONLY');
-  const account = s.account!;
+  if (move && view.readOnly) throw new ImapNoError('Mailbox is read-only', view.readOnlyCode);
+  const account = view.owner;
   const box = await findMailbox(s, target, 'TRYCREATE');
   const uids = resolveUids(s, set, ctx.uid).filter((u) => !view.ghosts.has(u));
   if (uids.length === 0) return { text: `${ctx.uid ? 'UID ' : ''}${ctx.name} completed (no messages)` };
-  const r = move
+  const r = box.owner !== account
+    ? await copyAcross(s, view, uids, box, move)
+    : move
     ? await s.store.move(account, view.mailboxId, toUidSet(uids), box.id, { origin: s.id })
     : await s.store.copy(account, view.mailboxId, toUidSet(uids), box.id, { origin: s.id });
   if (r.sourceUids.length === 0) return { text: 'No messages copied' };

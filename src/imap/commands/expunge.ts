@@ -12,8 +12,8 @@ export const expunge: CommandSpec = {
     let limit: number[] | undefined;
     if (ctx.uid) limit = resolveUids(s, args.sequenceSet(), true);
     args.end();
-    if (view.readOnly) throw new ImapNoError('Mailbox is read-only', 'READ-ONLY');
+    if (view.readOnly) throw new ImapNoError('Mailbox is read-only', view.readOnlyCode);
     if (limit && limit.length === 0) return;
-    await s.store.expunge(s.account!, view.mailboxId, limit ? toUidSet(limit) : undefined, { origin: s.id });
+    await s.store.expunge(view.owner, view.mailboxId, limit ? toUidSet(limit) : undefined, { origin: s.id });
   },
 };

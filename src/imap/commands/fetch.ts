@@ -55,7 +55,7 @@ export const fetch: CommandSpec = {
     const view = s.selected!;
     let uids = resolveUids(s, set, ctx.uid);
     if (vanished && changedSince !== undefined && uids.length > 0) {
-      const ch = await s.store.changedSince(s.account!, view.mailboxId, changedSince, toUidSet(uids));
+      const ch = await s.store.changedSince(view.owner, view.mailboxId, changedSince, toUidSet(uids));
       if (ch.vanished.length > 0) s.untagged(`VANISHED (EARLIER) ${formatSequenceSet(ch.vanished)}`);
     }
     if (changedSince !== undefined) {
@@ -65,11 +65,11 @@ export const fetch: CommandSpec = {
     uids = uids.filter((u) => !view.ghosts.has(u));
     if (uids.length === 0) return;
 
-    const marksSeen = !view.readOnly && items.some((i) => i.kind === 'section' && !i.peek);
+    const marksSeen = !view.readOnly && view.rights.includes('s') && items.some((i) => i.kind === 'section' && !i.peek);
     if (marksSeen) {
       const unseen = uids.filter((u) => !hasFlag(view.get(u)?.flags ?? [], '\\Seen'));
       if (unseen.length > 0) {
-        const r = await s.store.storeFlags(s.account!, view.mailboxId, toUidSet(unseen), { mode: 'add', flags: ['\\Seen'], origin: s.id });
+        const r = await s.store.storeFlags(view.owner, view.mailboxId, toUidSet(unseen), { mode: 'add', flags: ['\\Seen'], origin: s.id });
         for (const m of r.messages) view.record(m);
         if (!items.some((i) => i.kind === 'FLAGS')) items.push({ kind: 'FLAGS' });
       }
@@ -80,7 +80,7 @@ export const fetch: CommandSpec = {
     const needMeta = needParsed || needEnvelope || items.some((i) => i.kind === 'INTERNALDATE' || i.kind === 'RFC822.SIZE' || i.kind === 'THREADID');
     for (let i = 0; i < uids.length; i += BATCH) {
       const batch = uids.slice(i, i + BATCH);
-      const metas = needMeta ? await s.store.getMessages(s.account!, view.mailboxId, toUidSet(batch), { parsed: needParsed, envelope: needEnvelope }) : [];
+      const metas = needMeta ? await s.store.getMessages(view.owner, view.mailboxId, toUidSet(batch), { parsed: needParsed, envelope: needEnvelope }) : [];
       const byUid = new Map(metas.map((m) => [m.uid, m]));
       for (const uid of batch) {
         if (s.isClosed) return;
@@ -148,13 +148,13 @@ async function writeOne(s: ImapSession, uid: number, items: FetchItem[], meta: M
         add('BODYSTRUCTURE ', (out) => bodyStructureWire(meta!.parsed!.body, true, utf8, out));
         break;
       case 'BINARY.SIZE': {
-        raw ??= await s.store.readMessage(s.account!, meta!.emailId);
+        raw ??= await s.store.readMessage(view.owner, meta!.emailId);
         const data = raw ? sectionBytes(raw, meta!.parsed!.body, item.section, true) : null;
         add(`${item.responseName} ${data ? data.length : 0}`);
         break;
       }
       case 'section': {
-        raw ??= await s.store.readMessage(s.account!, meta!.emailId);
+        raw ??= await s.store.readMessage(view.owner, meta!.emailId);
         let data = raw ? sectionBytes(raw, meta!.parsed!.body, item.section, item.binary) : null;
         let name = item.responseName;
         if (item.partial && data) {

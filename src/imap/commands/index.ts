@@ -26,6 +26,11 @@ import { copy, move } from './copy.js';
 import { idle } from './idle.js';
 import { genurlauth, urlfetch, resetkey } from './urlauth.js';
 import { getquota, getquotaroot, setquota } from './quota.js';
+import { setacl } from './setacl.js';
+import { deleteacl } from './deleteacl.js';
+import { getacl } from './getacl.js';
+import { listrights } from './listrights.js';
+import { myrights } from './myrights.js';
 
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   CAPABILITY: capability,
@@ -68,4 +73,9 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   GETQUOTA: getquota,
   GETQUOTAROOT: getquotaroot,
   SETQUOTA: setquota,
+  SETACL: setacl,
+  DELETEACL: deleteacl,
+  GETACL: getacl,
+  LISTRIGHTS: listrights,
+  MYRIGHTS: myrights,
 };

@@ -6,8 +6,10 @@ import { ImapSyntaxError } from '../proto/errors.js';
 import { tokenText, type Args } from '../proto/args.js';
 import { strictUtf8 } from '../proto/utf8.js';
 import type { Token } from '../proto/tokens.js';
-import { decodeName, encodeName, specialUseOf, SEPARATOR } from '../mailbox-name.js';
+import { decodeName, displayName, encodeName, specialUseOf, OTHER_USERS, SEPARATOR } from '../mailbox-name.js';
 import { parseStatusItems, statusLine } from './status.js';
+import { astring } from '../proto/serialize.js';
+import { ALL_RIGHTS } from '../../store/types.js';
 
 export function patternToRegExp(pattern: string): RegExp {
   let re = '^';
@@ -40,6 +42,8 @@ interface ListOptions {
   returnSubscribed: boolean;
   returnChildren: boolean;
   returnSpecialUse: boolean;
+  /** LIST-MYRIGHTS (RFC 8440): a MYRIGHTS response after each mailbox's LIST response. */
+  returnMyRights: boolean;
   status?: string[];
 }
 
@@ -68,6 +72,7 @@ function parseReturn(tokens: Token[], o: ListOptions): void {
     if (v === 'SUBSCRIBED') o.returnSubscribed = true;
     else if (v === 'CHILDREN') o.returnChildren = true;
     else if (v === 'SPECIAL-USE') o.returnSpecialUse = true;
+    else if (v === 'MYRIGHTS') o.returnMyRights = true;
     else if (v === 'STATUS') {
       const l = tokens[++i];
       if (!l || l.type !== 'list') throw new ImapSyntaxError('STATUS return option needs a list');
@@ -98,6 +103,7 @@ async function run(s: ImapSession, args: Args, lsub: boolean): Promise<void> {
     returnSubscribed: false,
     returnChildren: false,
     returnSpecialUse: false,
+    returnMyRights: false,
   };
   let extended = false;
   if (!lsub && args.peek()?.type === 'list') {
@@ -122,7 +128,19 @@ async function run(s: ImapSession, args: Args, lsub: boolean): Promise<void> {
   const matchers = pats.map((p) => matcher(s, reference, p));
   const matches = (name: string): boolean => matchers.some((m) => m(name));
   const account = s.account!;
-  const boxes = (await s.store.listMailboxes(account)).map((b) => ({ name: b.path, specialUse: specialUseOf(b.role), subscribed: b.subscribed, hasChildren: b.hasChildren, id: b.id }));
+  const boxes = (await s.store.listMailboxes(account)).map((b) => ({ name: b.path, specialUse: specialUseOf(b.role), subscribed: b.subscribed, hasChildren: b.hasChildren, id: b.id, owner: account, rights: ALL_RIGHTS }));
+  // Other users' mailboxes this user may look up ("l"), under the Other Users namespace, with the
+  // namespace's own levels as \Noselect nodes.
+  const shared = await s.store.sharedWith({ user: account });
+  const nodes = new Set<string>();
+  for (const sh of shared) {
+    const name = displayName(s, sh.owner, sh.mailbox.path);
+    const prefix = sh.mailbox.path + SEPARATOR;
+    // Children count only when they are visible too: an invisible child must not show.
+    const hasChildren = shared.some((o) => o.owner === sh.owner && o.mailbox.path.startsWith(prefix));
+    boxes.push({ name, specialUse: undefined, subscribed: false, hasChildren, id: sh.mailbox.id, owner: sh.owner, rights: sh.rights });
+    nodes.add(OTHER_USERS).add(`${OTHER_USERS}${SEPARATOR}${sh.owner}`);
+  }
   const existing = new Map(boxes.map((b) => [b.name, b]));
   // Subscribed names: subscribed mailboxes and names without one (the store keeps both).
   const orphans = o.subscribedOnly || o.returnSubscribed ? await s.store.listOrphanSubscriptions(account) : [];
@@ -164,6 +182,7 @@ async function run(s: ImapSession, args: Args, lsub: boolean): Promise<void> {
       if (o.specialUseOnly && !b.specialUse) continue;
       out.push({ name: b.name, attrs: [] });
     }
+    if (!o.specialUseOnly) for (const n of nodes) if (matches(n)) out.push({ name: n, attrs: ['\\Noselect', '\\HasChildren'] });
   }
   for (const e of out) {
     const box = existing.get(e.name);
@@ -174,9 +193,10 @@ async function run(s: ImapSession, args: Args, lsub: boolean): Promise<void> {
     }
     const ext = e.childinfo ? ' (CHILDINFO ("SUBSCRIBED"))' : '';
     s.untagged(`${word} (${[...new Set(e.attrs)].join(' ')}) "${SEPARATOR}" `, encodeName(s, e.name), ext);
+    if (o.returnMyRights && box) s.untagged('MYRIGHTS ', encodeName(s, e.name), ' ', astring(box.rights));
     if (o.status && box) {
       try {
-        s.untagged(await statusLine(s, box.id, o.status));
+        s.untagged(await statusLine(s, box.owner, box.id, o.status));
       } catch {
         // A mailbox that vanished between LIST and STATUS simply gets no STATUS line.
       }

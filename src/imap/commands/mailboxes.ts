@@ -2,7 +2,7 @@
 import type { CommandSpec } from '../types.js';
 import { ImapNoError, ImapSyntaxError } from '../proto/errors.js';
 import { tokenText } from '../proto/args.js';
-import { mailboxArg, checkNewName, findMailbox, roleOfSpecialUse, SEPARATOR } from '../mailbox-name.js';
+import { mailboxArg, checkNewName, findMailbox, locate, roleOfSpecialUse, SEPARATOR } from '../mailbox-name.js';
 import type { MailboxRole } from '../../store/types.js';
 
 export const create: CommandSpec = {
@@ -26,9 +26,11 @@ export const create: CommandSpec = {
       }
     }
     args.end();
-    const path = checkNewName(raw);
+    const at = locate(s, checkNewName(raw));
+    if (!at) throw new ImapNoError('The Other Users namespace holds only users', 'CANNOT');
+    const { owner: account, path } = at;
     if (path === 'INBOX') throw new ImapNoError('INBOX already exists', 'ALREADYEXISTS');
-    const account = s.account!;
+    if (role && account !== s.account) throw new ImapNoError("Special use is for one's own mailboxes", 'USEATTR');
     if (role && (await s.store.findMailboxByRole(account, role))) {
       throw new ImapNoError('Another mailbox already has that special use', 'USEATTR');
     }
@@ -45,9 +47,9 @@ export const del: CommandSpec = {
   async run(s, args) {
     const path = mailboxArg(s, args);
     args.end();
-    if (path === 'INBOX') throw new ImapNoError('INBOX cannot be deleted', 'CANNOT');
-    const account = s.account!;
     const box = await findMailbox(s, path);
+    const account = box.owner;
+    if (box.path === 'INBOX') throw new ImapNoError('INBOX cannot be deleted', 'CANNOT');
     if (box.hasChildren) throw new ImapNoError('Mailbox has children; delete them first', 'HASCHILDREN');
     if (s.selected?.mailboxId === box.id) s.unselect();
     // The store keeps the subscription of a subscribed mailbox (RFC 3501 §6.3.4); the \Recent claim
@@ -63,11 +65,13 @@ export const rename: CommandSpec = {
     const from = mailboxArg(s, args);
     const to = checkNewName(mailboxArg(s, args, 'new'));
     args.end();
-    const account = s.account!;
     const box = await findMailbox(s, from);
-    if (await s.store.findMailboxByPath(account, to)) throw new ImapNoError('Target mailbox already exists', 'ALREADYEXISTS');
-    if (to.startsWith(box.path + SEPARATOR)) throw new ImapNoError('Cannot rename a mailbox into itself', 'CANNOT');
-    await s.store.renameMailbox(account, box.id, to, { origin: s.id });
+    const account = box.owner;
+    const target = locate(s, to);
+    if (target?.owner !== account) throw new ImapNoError('A mailbox can only be renamed within its owner\'s mailboxes', 'CANNOT');
+    if (await s.store.findMailboxByPath(account, target.path)) throw new ImapNoError('Target mailbox already exists', 'ALREADYEXISTS');
+    if (target.path.startsWith(box.path + SEPARATOR)) throw new ImapNoError('Cannot rename a mailbox into itself', 'CANNOT');
+    await s.store.renameMailbox(account, box.id, target.path, { origin: s.id });
   },
 };
 

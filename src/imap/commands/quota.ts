@@ -3,7 +3,7 @@
 import type { CommandSpec } from '../types.js';
 import type { ImapSession } from '../session.js';
 import { ImapNoError } from '../proto/errors.js';
-import { mailboxArg, findMailbox, encodeName } from '../mailbox-name.js';
+import { mailboxArg, findMailbox, encodeName, displayName } from '../mailbox-name.js';
 
 async function quotaLine(s: ImapSession): Promise<string> {
   const q = await s.store.getQuota(s.account!);
@@ -31,6 +31,11 @@ export const getquotaroot: CommandSpec = {
     const name = mailboxArg(s, args);
     args.end();
     const box = await findMailbox(s, name);
+    // Another user's mailbox counts against that user's quota, which is not this user's to see.
+    if (box.owner !== s.account) {
+      s.untagged('QUOTAROOT ', encodeName(s, displayName(s, box.owner, box.path)));
+      return;
+    }
     s.untagged('QUOTAROOT ', encodeName(s, box.path), ' ""');
     s.untagged(await quotaLine(s));
   },

@@ -5,10 +5,11 @@ import { tokenText } from '../proto/args.js';
 import { ImapSyntaxError } from '../proto/errors.js';
 import { parseSequenceSet, formatSequenceSet, MAX_UINT32 } from '../proto/sequence.js';
 import { mailboxArg, findMailbox } from '../mailbox-name.js';
-import { SelectedView } from '../selected.js';
+import { SelectedView, hasWriteRights } from '../selected.js';
 import { PERMANENT_FLAGS, formatFlags, hasFlag } from '../flags.js';
 import type { ImapSession } from '../session.js';
 import type { Token } from '../proto/tokens.js';
+import { rightsForFlags } from '../../store/types.js';
 
 interface QresyncParams {
   uidValidity: number;
@@ -37,6 +38,12 @@ function parseParams(s: ImapSession, list: Token[]): { condstore: boolean; qresy
   return { condstore, qresync };
 }
 
+/** The flags the user may change for good: \Seen with "s", \Deleted with "t", the rest with "w". */
+function permanentFlags(rights: string, keywords: Set<string>): string[] {
+  const flags = PERMANENT_FLAGS.filter((f) => f !== '\\*').filter((f) => rightsForFlags([f]).split('').every((r) => rights.includes(r)));
+  return rights.includes('w') ? [...flags, ...keywords, '\\*'] : flags;
+}
+
 async function open(s: ImapSession, args: Args, ctx: CommandContext, readOnly: boolean) {
   const name = mailboxArg(s, args);
   const params = args.remaining > 0 ? parseParams(s, args.list('select parameters')) : { condstore: false };
@@ -45,12 +52,15 @@ async function open(s: ImapSession, args: Args, ctx: CommandContext, readOnly: b
     s.unselect();
     if (s.enabled.has('QRESYNC') || s.rev2) s.untagged('OK [CLOSED] Previous mailbox closed');
   }
-  const account = s.account!;
   const box = await findMailbox(s, name);
+  const account = box.owner;
+  const rights = await s.store.myRights({ user: s.account! }, account, box.id);
+  // Without any write right a shared mailbox opens read-only (RFC 4314 §4); "r" is needed at all.
+  readOnly ||= !hasWriteRights(rights);
   const snap = await s.store.snapshot(account, box.id);
   const mb = snap.mailbox;
   if (params.condstore) s.enabled.add('CONDSTORE');
-  const view = new SelectedView(mb.path, mb.id, readOnly, snap);
+  const view = new SelectedView(mb.path, mb.id, readOnly, snap, account, rights);
   if (!s.rev2 && snap.messages.length > 0) {
     // \Recent (RFC 3501 §2.3.2): SELECT claims the messages no session has seen yet, up to the last
     // one in its snapshot; EXAMINE shows them without claiming.
@@ -63,7 +73,7 @@ async function open(s: ImapSession, args: Args, ctx: CommandContext, readOnly: b
   for (const m of snap.messages) for (const f of m.flags) if (!f.startsWith('\\')) keywords.add(f);
   const flags = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft', ...keywords];
   s.untagged(`FLAGS ${formatFlags(flags, false)}`);
-  s.untagged(`OK [PERMANENTFLAGS ${readOnly ? '()' : formatFlags([...PERMANENT_FLAGS.filter((f) => f !== '\\*'), ...keywords, '\\*'], false)}] Flags permitted`);
+  s.untagged(`OK [PERMANENTFLAGS ${readOnly ? '()' : formatFlags(permanentFlags(rights, keywords), false)}] Flags permitted`);
   s.untagged(`${view.exists} EXISTS`);
   if (!s.rev2) {
     s.untagged(`${view.recent.size} RECENT`);

@@ -5,7 +5,7 @@ import type { ImapSession } from '../session.js';
 import { ImapNoError, ImapSyntaxError } from '../proto/errors.js';
 import { tokenText } from '../proto/args.js';
 import type { Token } from '../proto/tokens.js';
-import { mailboxArg, encodeName, findMailbox } from '../mailbox-name.js';
+import { mailboxArg, encodeName, findMailbox, displayName } from '../mailbox-name.js';
 import { flat, type Wire } from '../proto/serialize.js';
 import { appendLimit } from '../limits.js';
 
@@ -20,10 +20,13 @@ export function parseStatusItems(tokens: Token[]): string[] {
   });
 }
 
-export async function statusLine(s: ImapSession, mailboxId: string, items: string[]): Promise<Wire[]> {
-  const account = s.account!;
+export async function statusLine(s: ImapSession, account: string, mailboxId: string, items: string[]): Promise<Wire[]> {
   const st = await s.store.getMailbox(account, mailboxId);
   if (!st) throw new ImapNoError('Mailbox does not exist', 'NONEXISTENT');
+  // RFC 4314 §4: STATUS needs "r" (a mailbox seen through "l" alone is listed, not read).
+  if (account !== s.account && !(await s.store.myRights({ user: s.account! }, account, mailboxId)).includes('r')) {
+    throw new ImapNoError('Permission denied', 'NOPERM');
+  }
   const values: string[] = [];
   for (const item of items) {
     if (item === 'APPENDLIMIT') {
@@ -66,7 +69,7 @@ export async function statusLine(s: ImapSession, mailboxId: string, items: strin
     }
     values.push(`${item} ${v}`);
   }
-  return flat(['STATUS ', encodeName(s, st.path), ` (${values.join(' ')})`]);
+  return flat(['STATUS ', encodeName(s, displayName(s, account, st.path)), ` (${values.join(' ')})`]);
 }
 
 export const status: CommandSpec = {
@@ -77,6 +80,6 @@ export const status: CommandSpec = {
     const items = parseStatusItems(args.list('status items'));
     args.end();
     const box = await findMailbox(s, name);
-    s.untagged(await statusLine(s, box.id, items));
+    s.untagged(await statusLine(s, box.owner, box.id, items));
   },
 };

@@ -37,12 +37,12 @@ export const store: CommandSpec = {
     }
     const flags = parseFlags(rest);
     const view = s.selected!;
-    if (view.readOnly) throw new ImapNoError('Mailbox is read-only', 'READ-ONLY');
+    if (view.readOnly) throw new ImapNoError('Mailbox is read-only', view.readOnlyCode);
     const uids = resolveUids(s, set, ctx.uid);
     const live = uids.filter((u) => !view.ghosts.has(u));
     const result =
       live.length > 0
-        ? await s.store.storeFlags(s.account!, view.mailboxId, toUidSet(live), {
+        ? await s.store.storeFlags(view.owner, view.mailboxId, toUidSet(live), {
             mode: op,
             flags,
             origin: s.id,

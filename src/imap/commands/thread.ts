@@ -17,9 +17,9 @@ export const thread: CommandSpec = {
     while (args.remaining > 0) rest.push(args.next());
     const parsed = parseSearch(s, rest);
     const view = s.selected!;
-    const result = await s.store.searchMailbox(s.account!, view.mailboxId, { criteria: parsed.criteria });
+    const result = await s.store.searchMailbox(view.owner, view.mailboxId, { criteria: parsed.criteria });
     const uids = result.uids.filter((u) => view.seqOf(u) > 0).sort((a, b) => a - b);
-    const metas = uids.length > 0 ? await s.store.getMessages(s.account!, view.mailboxId, toUidSet(uids), { parsed: true }) : [];
+    const metas = uids.length > 0 ? await s.store.getMessages(view.owner, view.mailboxId, toUidSet(uids), { parsed: true }) : [];
     const id = ctx.uid ? (m: { uid: number }) => m.uid : (m: { uid: number }) => view.seqOf(m.uid);
     const body = algorithm === 'REFERENCES' ? referencesThreads(metas, id) : orderedSubjectThreads(metas, id);
     s.untagged(`THREAD${body ? ' ' + body : ''}`);

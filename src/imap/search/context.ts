@@ -60,10 +60,10 @@ export function esearchTag(tag: string): string {
 /** The context's result now, in result order (ascending UID, or the sort order). */
 export async function evaluateContext(s: ImapSession, ctx: Pick<SearchContext, 'criteria' | 'sort'>): Promise<number[]> {
   const view = s.selected!;
-  const r = await s.store.searchMailbox(s.account!, view.mailboxId, { criteria: ctx.criteria });
+  const r = await s.store.searchMailbox(view.owner, view.mailboxId, { criteria: ctx.criteria });
   const uids = [...r.uids].sort((a, b) => a - b);
   if (!ctx.sort || uids.length === 0) return uids;
-  const metas = await s.store.getMessages(s.account!, view.mailboxId, toUidSet(uids), { parsed: true });
+  const metas = await s.store.getMessages(view.owner, view.mailboxId, toUidSet(uids), { parsed: true });
   return sortMessages(metas, ctx.sort);
 }
 

@@ -45,6 +45,7 @@ export function setFailureFrom(err: unknown, property?: string): SetFailure {
       case 'mailboxNotEmpty':
         return setError('mailboxHasEmail', err.message);
       case 'forbidden':
+      case 'noPermission':
         return setError('forbidden', err.message);
       case 'invalidName':
         return setError('invalidProperties', err.message, { properties: ['name'] });

@@ -23,8 +23,10 @@ function greet(s: SmtpSession, name: string): void {
   s.esmtp = true;
   const lines = [`${s.config.helloName} Hello ${name} [${s.conn.remoteAddress}]`, 'PIPELINING'];
   lines.push(s.config.maxMessageSize > 0 ? `SIZE ${s.config.maxMessageSize}` : 'SIZE');
-  lines.push('8BITMIME', 'SMTPUTF8', 'ENHANCEDSTATUSCODES', 'CHUNKING');
+  lines.push('8BITMIME', 'SMTPUTF8', 'ENHANCEDSTATUSCODES', 'CHUNKING', 'DSN');
   if (!s.secure && s.conn.canStartTls) lines.push('STARTTLS');
+  // RFC 8689 §4: REQUIRETLS is offered only on a TLS-protected session.
+  if (s.secure) lines.push('REQUIRETLS');
   const mechanisms = announcedMechanisms(s);
   if (mechanisms.length > 0) lines.push(`AUTH ${mechanisms.join(' ')}`);
   lines.push('HELP');

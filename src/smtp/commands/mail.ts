@@ -1,5 +1,7 @@
-// MAIL FROM (RFC 5321 §4.1.1.2) with SIZE (RFC 1870), BODY (RFC 6152), SMTPUTF8 (RFC 6531) and the
+// MAIL FROM (RFC 5321 §4.1.1.2) with SIZE (RFC 1870), BODY (RFC 6152), SMTPUTF8 (RFC 6531), the DSN
+// parameters RET and ENVID (RFC 3461 §4.3, §4.4), REQUIRETLS (RFC 8689 §4, only over TLS) and the
 // AUTH= parameter (RFC 4954 §5, accepted and ignored: we never trust a client's claim of origin).
+import { parseEnvid, parseRet } from '../proto/dsn-params.js';
 import { parsePathArgument } from '../proto/path.js';
 import { reply } from '../proto/reply.js';
 import { refuseEnvelopeSender } from '../sender-rules.js';
@@ -11,6 +13,9 @@ export const mail: CommandHandler = async (s, args) => {
   const parsed = parsePathArgument(args, 'FROM', true);
   if (!parsed.ok) return s.send(reply(parsed.code, parsed.enhanced, parsed.message));
   let smtputf8 = false;
+  let requireTls = false;
+  let ret: 'FULL' | 'HDRS' | undefined;
+  let envid: string | undefined;
   for (const [key, value] of parsed.params) {
     if (!s.esmtp) return s.send(reply(555, '5.5.4', 'ESMTP parameters need EHLO'));
     switch (key) {
@@ -29,6 +34,24 @@ export const mail: CommandHandler = async (s, args) => {
         if (value !== true) return s.send(reply(501, '5.5.4', 'SMTPUTF8 takes no value'));
         smtputf8 = true;
         break;
+      case 'RET': {
+        const r = parseRet(value);
+        if (!r.ok) return s.send(reply(r.code, r.enhanced, r.message));
+        ret = r.value;
+        break;
+      }
+      case 'ENVID': {
+        const r = parseEnvid(value);
+        if (!r.ok) return s.send(reply(r.code, r.enhanced, r.message));
+        envid = r.value;
+        break;
+      }
+      case 'REQUIRETLS':
+        if (value !== true) return s.send(reply(501, '5.5.4', 'REQUIRETLS takes no value'));
+        // RFC 8689 §4: offered only after STARTTLS, so a cleartext client asking for it is refused.
+        if (!s.secure) return s.send(reply(530, '5.7.10', 'REQUIRETLS needs a TLS session: issue STARTTLS first'));
+        requireTls = true;
+        break;
       case 'AUTH':
         break;
       default:
@@ -41,6 +64,15 @@ export const mail: CommandHandler = async (s, args) => {
   }
   const refused = await refuseEnvelopeSender(s, from);
   if (refused) return s.send(refused);
-  s.tx = { from, smtputf8, recipients: [], seen: new Set() };
+  s.tx = {
+    from,
+    smtputf8,
+    requireTls,
+    ...(ret ? { ret } : {}),
+    ...(envid !== undefined ? { envid } : {}),
+    recipients: [],
+    recipientDsn: new Map(),
+    seen: new Set(),
+  };
   s.send(reply(250, '2.1.0', 'Sender OK'));
 };

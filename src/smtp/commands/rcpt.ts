@@ -1,8 +1,10 @@
-// RCPT TO (RFC 5321 §4.1.1.3) and the relay rules: local users are accepted from anyone (MX role),
-// unknown local users are refused, other domains only for authenticated sessions or authorized peers.
+// RCPT TO (RFC 5321 §4.1.1.3) with the DSN parameters NOTIFY and ORCPT (RFC 3461 §4.1, §4.2), and the
+// relay rules: local users are accepted from anyone (MX role), unknown local users are refused, other
+// domains only for authenticated sessions or authorized peers.
+import { parseNotify, parseOrcpt } from '../proto/dsn-params.js';
 import { parsePathArgument } from '../proto/path.js';
 import { reply } from '../proto/reply.js';
-import { RecipientLookupUnavailableError, type RecipientRoute } from '../../core/delivery.js';
+import { RecipientLookupUnavailableError, type RecipientDsn, type RecipientRoute } from '../../core/delivery.js';
 import type { CommandHandler } from './types.js';
 
 export const rcpt: CommandHandler = async (s, args) => {
@@ -11,9 +13,20 @@ export const rcpt: CommandHandler = async (s, args) => {
   if (tx.chunked) return s.send(reply(503, '5.5.1', 'RCPT not allowed during BDAT'));
   const parsed = parsePathArgument(args, 'TO', false);
   if (!parsed.ok) return s.send(reply(parsed.code, parsed.enhanced, parsed.message));
-  if (parsed.params.size > 0) {
-    const key = [...parsed.params.keys()][0]!;
-    return s.send(reply(555, '5.5.4', `Unsupported parameter ${key.slice(0, 32)}`));
+  const dsn: RecipientDsn = {};
+  for (const [key, value] of parsed.params) {
+    if (!s.esmtp) return s.send(reply(555, '5.5.4', 'ESMTP parameters need EHLO'));
+    if (key === 'NOTIFY') {
+      const r = parseNotify(value);
+      if (!r.ok) return s.send(reply(r.code, r.enhanced, r.message));
+      dsn.notify = r.value;
+    } else if (key === 'ORCPT') {
+      const r = parseOrcpt(value);
+      if (!r.ok) return s.send(reply(r.code, r.enhanced, r.message));
+      dsn.orcpt = r.value;
+    } else {
+      return s.send(reply(555, '5.5.4', `Unsupported parameter ${key.slice(0, 32)}`));
+    }
   }
   const mailbox = parsed.mailbox!;
   if (mailbox.utf8 && !tx.smtputf8) return s.send(reply(553, '5.6.7', 'Non-ASCII address requires SMTPUTF8'));
@@ -41,6 +54,7 @@ export const rcpt: CommandHandler = async (s, args) => {
   if (!tx.seen.has(key)) {
     tx.seen.add(key);
     tx.recipients.push(route);
+    if (dsn.notify || dsn.orcpt) tx.recipientDsn.set(route.address, dsn);
   }
   s.send(reply(250, '2.1.5', 'Recipient OK'));
 };

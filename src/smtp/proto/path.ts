@@ -53,7 +53,7 @@ export function parsePathArgument(args: string, prefix: 'FROM' | 'TO', allowNull
     if (pathText === '') return fail(501, '5.1.7', 'Missing address');
   }
   const params = parseParams(rest.trim());
-  if (!params) return fail(501, '5.5.4', 'Bad ESMTP parameter syntax');
+  if (typeof params === 'string') return fail(501, '5.5.4', params);
   if (pathText === '') {
     if (!allowNull) return fail(501, '5.1.3', 'Null address not allowed here');
     return { ok: true, mailbox: null, params };
@@ -89,13 +89,16 @@ function findPathEnd(s: string): number {
   return -1;
 }
 
-function parseParams(text: string): EsmtpParams | null {
+/** The parameters, or why they are refused (RFC 3461 §4: a parameter given twice is a 501 error). */
+function parseParams(text: string): EsmtpParams | string {
   const params: EsmtpParams = new Map();
   if (text === '') return params;
   for (const item of text.split(/ +/)) {
     const m = /^([A-Za-z0-9][A-Za-z0-9-]*)(?:=([^=\s]+))?$/u.exec(item);
-    if (!m) return null;
-    params.set(m[1]!.toUpperCase(), m[2] ?? true);
+    if (!m) return 'Bad ESMTP parameter syntax';
+    const key = m[1]!.toUpperCase();
+    if (params.has(key)) return `Parameter ${key.slice(0, 32)} given twice`;
+    params.set(key, m[2] ?? true);
   }
   return params;
 }

@@ -19,8 +19,16 @@ export interface QuotaLimits {
   messages: number;
 }
 
+/** Where an account's limits come from: its own override (each value null when not set) and the defaults. */
+export interface QuotaLimitSources {
+  override: QuotaLimits | null;
+  defaults: QuotaLimits;
+}
+
 export interface QuotaStore {
   getQuota(account: string): Promise<QuotaUsage>;
+  /** The override and the defaults behind getQuota's limits (WebAdmin shows them apart, as James). */
+  getQuotaLimits(account: string): Promise<QuotaLimitSources>;
   /** Per-account override of the default limits; null removes the override. */
   setQuota(account: string, limits: QuotaLimits | null): Promise<void>;
 }

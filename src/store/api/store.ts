@@ -16,6 +16,7 @@ import type { OutboundQueue } from './outbound.js';
 import type { QuotaLimits, QuotaStore } from './quota.js';
 import type { SearchStore } from './search.js';
 import type { SettingsStore } from './settings.js';
+import type { AclStore } from './acl.js';
 
 export interface MailStore
   extends AccountStore,
@@ -31,6 +32,7 @@ export interface MailStore
     RevocationStore,
     PushSubscriptionStore,
     SieveScriptStore,
+    AclStore,
     StoreMaintenance {
   /** Waits for in-flight writes, closes the database. */
   close(): Promise<void>;

@@ -200,15 +200,39 @@ export class IncomingMessage {
   }
 }
 
+/** Byte ranges of a message to leave out of a copy: sorted by start, not overlapping. */
+export type OmittedRanges = ReadonlyArray<{ start: number; end: number }>;
+
+/** The parts of `chunk` (found at `offset` in its message) outside every range of `omit`. */
+export function keptParts(chunk: Buffer, offset: number, omit: OmittedRanges): Buffer[] {
+  const parts: Buffer[] = [];
+  let pos = offset;
+  const end = offset + chunk.length;
+  for (const r of omit) {
+    if (r.end <= pos) continue;
+    if (r.start >= end) break;
+    if (r.start > pos) parts.push(chunk.subarray(pos - offset, r.start - offset));
+    pos = Math.min(end, r.end);
+  }
+  if (pos < end) parts.push(chunk.subarray(pos - offset));
+  return parts;
+}
+
 /**
  * A new spooled message beside `source`, holding `prefix` followed by its bytes (SMTP delivery adds
- * Return-Path and Received: lines). Copied in small chunks, never wholly in memory.
+ * Return-Path and Received: lines), less the ranges in `omit` (header fields delivery drops).
+ * Copied in small chunks, never wholly in memory.
  */
-export async function spoolWithPrefix(prefix: Buffer, source: SpooledMessage): Promise<SpooledMessage> {
+export async function spoolWithPrefix(prefix: Buffer, source: SpooledMessage, omit: OmittedRanges = []): Promise<SpooledMessage> {
   const out = new IncomingMessage(source.spoolDir, 0);
   try {
     await out.append(prefix);
-    for await (const chunk of source.stream()) await out.append(chunk as Buffer);
+    let offset = 0;
+    for await (const chunk of source.stream()) {
+      const bytes = chunk as Buffer;
+      for (const part of omit.length === 0 ? [bytes] : keptParts(bytes, offset, omit)) await out.append(part);
+      offset += bytes.length;
+    }
     return await out.finish();
   } catch (err) {
     await out.discard();

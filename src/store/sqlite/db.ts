@@ -2,7 +2,7 @@
 // is on disk, a busy timeout for other processes (CLI import while the server runs), and the SQL
 // functions the search compiler uses.
 import Database from 'better-sqlite3';
-import { MIGRATE_TO_2, MIGRATE_TO_3, MIGRATE_TO_4, SCHEMA, SCHEMA_VERSION } from './schema.js';
+import { MIGRATE_TO_2, MIGRATE_TO_3, MIGRATE_TO_4, MIGRATE_TO_5, SCHEMA, SCHEMA_VERSION } from './schema.js';
 import { reparseEmails, type ReadBlobSync } from './reparse.js';
 
 export type Db = Database.Database;
@@ -31,6 +31,10 @@ export function openDatabase(file: string, readBlob: ReadBlobSync): Db {
         const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('email') as string[];
         if (!columns.includes('sent_day')) db.exec(MIGRATE_TO_4);
         reparseEmails(db, readBlob);
+      }
+      if (from < 5) {
+        const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('outbound') as string[];
+        if (!columns.includes('envelope')) db.exec(MIGRATE_TO_5);
       }
       db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(SCHEMA_VERSION));
     }).immediate();

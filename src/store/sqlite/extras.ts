@@ -5,11 +5,13 @@ import type {
   ClaimRequest,
   DeliveryAttempt,
   EnqueueInput,
+  EnvelopeOptions,
   JsonValue,
   OutboundItem,
   OutboundRecipient,
   OutboundStatus,
   QuotaLimits,
+  QuotaLimitSources,
   QuotaUsage,
   SettingValue,
   SettingInput,
@@ -45,6 +47,14 @@ export function getQuota(ctx: Ctx, account: string): QuotaUsage {
   };
   const limitsState = set?.modseq ?? (a.quota_storage !== null || a.quota_messages !== null ? a.quota_state : 0);
   return { storage: { used: q.usedStorage, limit: q.storage }, messages: { used: q.usedMessages, limit: q.messages }, limitsState: String(limitsState) };
+}
+
+export function getQuotaLimits(ctx: Ctx, account: string): QuotaLimitSources {
+  const accId = acc(ctx, account);
+  const a = sql(ctx, 'SELECT quota_storage, quota_messages FROM account WHERE id = ?').get(accId) as { quota_storage: number | null; quota_messages: number | null };
+  // setQuota writes both values or neither, so one present means an override.
+  const override = a.quota_storage === null && a.quota_messages === null ? null : { storage: a.quota_storage ?? 0, messages: a.quota_messages ?? 0 };
+  return { override, defaults: { ...ctx.defaultQuota } };
 }
 
 export async function setQuota(ctx: Ctx, account: string, limits: QuotaLimits | null): Promise<void> {
@@ -148,6 +158,7 @@ interface OutboundRow {
   lease_owner: string | null;
   lease_until: number | null;
   meta: string;
+  envelope: string;
 }
 
 function toItem(r: OutboundRow): OutboundItem {
@@ -166,6 +177,7 @@ function toItem(r: OutboundRow): OutboundItem {
     leaseOwner: r.lease_owner,
     leaseUntil: r.lease_until === null ? null : new Date(r.lease_until),
     meta: JSON.parse(r.meta) as JsonValue,
+    envelope: JSON.parse(r.envelope) as EnvelopeOptions,
   };
 }
 
@@ -173,13 +185,25 @@ export async function enqueueOutbound(ctx: Ctx, input: EnqueueInput): Promise<Ou
   if (!input.recipients.length) throw new InvalidArgumentError('an outbound message needs recipients');
   const blob = await storeBlob(ctx.blobs, input.bytes);
   const size = Buffer.isBuffer(input.bytes) ? input.bytes.length : input.bytes.size;
-  const recipients: OutboundRecipient[] = input.recipients.map((address) => ({ address, status: 'pending', lastResponse: null }));
+  const recipients: OutboundRecipient[] = input.recipients.map((r) =>
+    typeof r === 'string' ? { address: r, status: 'pending', lastResponse: null } : { ...r, status: 'pending', lastResponse: null },
+  );
   const now = Date.now();
   const row = sql(ctx, 
-      `INSERT INTO outbound (account, sender, recipients, blob, size, created_at, next_attempt_at, status, meta)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?) RETURNING *`,
+      `INSERT INTO outbound (account, sender, recipients, blob, size, created_at, next_attempt_at, status, meta, envelope)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?) RETURNING *`,
     )
-    .get(input.account ?? null, input.sender, JSON.stringify(recipients), blob, size, now, (input.nextAttemptAt ?? new Date(now)).getTime(), JSON.stringify(input.meta ?? null)) as OutboundRow;
+    .get(
+      input.account ?? null,
+      input.sender,
+      JSON.stringify(recipients),
+      blob,
+      size,
+      now,
+      (input.nextAttemptAt ?? new Date(now)).getTime(),
+      JSON.stringify(input.meta ?? null),
+      JSON.stringify(input.envelope ?? {}),
+    ) as OutboundRow;
   return toItem(row);
 }
 
@@ -209,6 +233,7 @@ export function recordDeliveryAttempt(ctx: Ctx, id: string, owner: string, attem
       const rcpt = recipients.find((x) => x.address === r.address && x.status === 'pending');
       if (!rcpt) continue;
       rcpt.lastResponse = r.response ?? null;
+      if (r.delayReported) rcpt.delayReported = true;
       if (r.outcome === 'delivered') rcpt.status = 'delivered';
       else if (r.outcome === 'failed') rcpt.status = 'failed';
     }
@@ -254,6 +279,18 @@ export function listOutbound(ctx: Ctx, filter?: { account?: string; status?: Out
 export async function readOutbound(ctx: Ctx, id: string): Promise<Buffer | null> {
   const item = getOutbound(ctx, id);
   return item ? ctx.blobs.read(item.blobId) : null;
+}
+
+export function removeOutbound(ctx: Ctx, id: string, now: Date): boolean {
+  const rowId = decodeId('q', id);
+  if (rowId === null) return false;
+  const t = now.getTime();
+  return writeTx(ctx, () => sql(ctx, "DELETE FROM outbound WHERE id = ? AND status = 'queued' AND (lease_until IS NULL OR lease_until <= ?)").run(rowId, t).changes > 0);
+}
+
+export function rescheduleOutbound(ctx: Ctx, at: Date): number {
+  const t = at.getTime();
+  return writeTx(ctx, () => Number(sql(ctx, "UPDATE outbound SET next_attempt_at = ? WHERE status = 'queued' AND next_attempt_at > ?").run(t, t).changes));
 }
 
 /** Blob files younger than this are never collected: an append may be about to reference them. */

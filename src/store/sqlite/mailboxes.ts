@@ -75,6 +75,10 @@ export function deleteAccountSync(ctx: Ctx, account: string): void {
       'DELETE FROM account WHERE id = ?',
     ])
       sql(ctx, statement).run(accId);
+    // What others granted the user, and what the user delegated or was delegated (the mailbox_acl
+    // rows of the user's own mailboxes went with them).
+    sql(ctx, 'DELETE FROM mailbox_acl WHERE identifier = ?').run(account);
+    sql(ctx, 'DELETE FROM delegation WHERE owner = ? OR delegate = ?').run(account, account);
   });
   ctx.accountIds.delete(account);
 }

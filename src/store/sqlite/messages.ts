@@ -48,7 +48,12 @@ interface Prepared {
   analysis: MessageAnalysis;
 }
 
-export async function appendMany(ctx: Ctx, account: string, inputs: AppendInput[], options?: AppendOptions): Promise<AppendResult[]> {
+/**
+ * @param guard the acting view's rights check (./acting-store.ts): run with the first validation and
+ * again inside the commit, so rights revoked while the blobs were written refuse the append.
+ */
+export async function appendMany(ctx: Ctx, account: string, inputs: AppendInput[], options?: AppendOptions, guard?: () => void): Promise<AppendResult[]> {
+  guard?.();
   const accId = requireAccount(ctx, account);
   if (!inputs.length) return [];
   for (const i of inputs) {
@@ -65,7 +70,7 @@ export async function appendMany(ctx: Ctx, account: string, inputs: AppendInput[
   // (and taken before the commit ticket, so waiting here never holds up others' commits).
   const release = await admitIngest(sources);
   try {
-    return await appendAdmitted(ctx, account, accId, inputs, sources, sizes, options);
+    return await appendAdmitted(ctx, account, accId, inputs, sources, sizes, options, guard);
   } finally {
     release();
   }
@@ -79,6 +84,7 @@ async function appendAdmitted(
   sources: KnownSource[],
   sizes: number[],
   options: AppendOptions | undefined,
+  guard: (() => void) | undefined,
 ): Promise<AppendResult[]> {
   // Blob files first, in parallel (their fsyncs overlap), then one grouped transaction.
   const ticket = announceAppend(ctx);
@@ -99,6 +105,7 @@ async function appendAdmitted(
   const batch = new ChangeBatch(account, accId, options?.origin);
   batch.delivery = options?.delivery === true;
   const results = await commitGrouped(ctx, () => {
+    guard?.();
     precheck(ctx, account, accId, inputs, sizes);
     const out: AppendResult[] = [];
     for (const p of prepared) {

@@ -2,7 +2,7 @@
 // and of its last change; destroyed objects leave a tombstone. JMAP /changes and IMAP VANISHED are
 // answered from those, and tombstones older than the retention period are purged (the purge
 // horizon is recorded so an older state gets cannotCalculateChanges, never a wrong answer).
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 6;
 
 /** Fills what a version-2 database has and a version-1 one lacks (tables come from SCHEMA). */
 export const MIGRATE_TO_2 = `
@@ -44,6 +44,20 @@ INSERT INTO mailbox_count (mailbox_id, total, unseen, unread, size, threads, unr
 export const MIGRATE_TO_4 = `
 ALTER TABLE email ADD COLUMN sent_day INTEGER;
 `;
+
+/**
+ * Version 5: the outbound queue keeps the envelope's DSN request (RFC 3461 RET, ENVID) and transport
+ * requirements (SMTPUTF8, REQUIRETLS) as JSON; per-recipient NOTIFY/ORCPT live in `recipients`.
+ */
+export const MIGRATE_TO_5 = `
+ALTER TABLE outbound ADD COLUMN envelope TEXT NOT NULL DEFAULT '{}';
+`;
+
+/**
+ * Version 6: shared mailboxes. The tables mailbox_acl and delegation come from SCHEMA (created in
+ * existing databases as in new ones); the version is raised so that an older Tessera, which would
+ * ignore them, refuses the database instead of silently taking away every share and delegation.
+ */
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -454,7 +468,8 @@ CREATE TABLE IF NOT EXISTS outbound (
   status TEXT NOT NULL,
   lease_owner TEXT,
   lease_until INTEGER,
-  meta TEXT NOT NULL DEFAULT 'null'
+  meta TEXT NOT NULL DEFAULT 'null',
+  envelope TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS outbound_due ON outbound(status, next_attempt_at);
 
@@ -522,4 +537,21 @@ CREATE TABLE IF NOT EXISTS sieve_account (
   state INTEGER NOT NULL,
   active_id INTEGER
 );
+-- Access rights per mailbox and identifier (RFC 4314; see acl.ts): a user name or "anyone". The
+-- owner's own rights are implicit (all of them). Rights live with the mailbox: deleting it drops them.
+CREATE TABLE IF NOT EXISTS mailbox_acl (
+  mailbox_id INTEGER NOT NULL REFERENCES mailbox(id) ON DELETE CASCADE,
+  identifier TEXT NOT NULL,
+  rights TEXT NOT NULL,
+  PRIMARY KEY (mailbox_id, identifier)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS mailbox_acl_identifier ON mailbox_acl(identifier);
+-- Delegation grants: the delegate may log in as the owner (SASL authorization identity). By user name,
+-- so a grant outlives neither nor needs the delegate's account to exist yet.
+CREATE TABLE IF NOT EXISTS delegation (
+  owner TEXT NOT NULL,
+  delegate TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (owner, delegate)
+) WITHOUT ROWID;
 `;

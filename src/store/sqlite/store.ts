@@ -1,6 +1,9 @@
 // MailStore over SQLite + blob files. The methods delegate to one module per concern; this class
 // only owns the lifecycle (open, close) and keeps the public surface in one place.
 import type {
+  AclEntry,
+  Actor,
+  SharedMailbox,
   SearchCriteria,
   Account,
   AccountStates,
@@ -36,6 +39,7 @@ import type {
   PushSubscriptionChanges,
   PushSubscriptionRecord,
   QuotaLimits,
+  QuotaLimitSources,
   QuotaUsage,
   Revocation,
   RevocationKind,
@@ -62,6 +66,8 @@ import * as extras from './extras.js';
 import * as revocations from './revocations.js';
 import * as pushSubscriptions from './push-subscriptions.js';
 import * as sieveScripts from './sieve-scripts.js';
+import * as acl from './acl.js';
+import { ActingMailStore } from './acting-store.js';
 import { ftsQueries, type FtsMatches, type Scope } from './search-sql.js';
 
 export class SqliteMailStore implements MailStore {
@@ -71,8 +77,11 @@ export class SqliteMailStore implements MailStore {
 
   constructor(private readonly ctx: Ctx) {}
 
-  /** Runs an operation, refusing new ones after close() and letting close() wait for running ones. */
-  private async run<T>(fn: () => T | Promise<T>): Promise<T> {
+  /**
+   * Runs an operation, refusing new ones after close() and letting close() wait for running ones.
+   * Public for the acting view (./acting-store.ts), which runs its checked operations here.
+   */
+  async run<T>(fn: () => T | Promise<T>): Promise<T> {
     if (this.closed) throw new StoreUnavailableError('store is closed');
     if (this.ctx.wal.failure) throw this.ctx.wal.failure;
     this.inflight++;
@@ -201,6 +210,9 @@ export class SqliteMailStore implements MailStore {
   getQuota(account: string): Promise<QuotaUsage> {
     return this.run(() => extras.getQuota(this.ctx, account));
   }
+  getQuotaLimits(account: string): Promise<QuotaLimitSources> {
+    return this.run(() => extras.getQuotaLimits(this.ctx, account));
+  }
   setQuota(account: string, limits: QuotaLimits | null): Promise<void> {
     return this.run(() => extras.setQuota(this.ctx, account, limits));
   }
@@ -243,6 +255,12 @@ export class SqliteMailStore implements MailStore {
   }
   readOutbound(id: string): Promise<Buffer | null> {
     return this.run(() => extras.readOutbound(this.ctx, id));
+  }
+  removeOutbound(id: string, now: Date = new Date()): Promise<boolean> {
+    return this.run(() => extras.removeOutbound(this.ctx, id, now));
+  }
+  rescheduleOutbound(at: Date): Promise<number> {
+    return this.run(() => extras.rescheduleOutbound(this.ctx, at));
   }
 
   addRevocation(revocation: Revocation): Promise<void> {
@@ -300,6 +318,36 @@ export class SqliteMailStore implements MailStore {
   }
   sieveScriptChanges(account: string, sinceState: string, maxChanges?: number): Promise<SieveScriptChanges> {
     return this.run(() => sieveScripts.sieveScriptChanges(this.ctx, account, sinceState, maxChanges));
+  }
+  setRights(owner: string, mailboxId: string, identifier: string, rights: string, options?: WriteOptions): Promise<void> {
+    return this.run(() => acl.setRights(this.ctx, owner, mailboxId, identifier, rights, options));
+  }
+  deleteRights(owner: string, mailboxId: string, identifier: string, options?: WriteOptions): Promise<boolean> {
+    return this.run(() => acl.deleteRights(this.ctx, owner, mailboxId, identifier, options));
+  }
+  listRights(owner: string, mailboxId: string): Promise<AclEntry[]> {
+    return this.run(() => acl.listRights(this.ctx, owner, mailboxId));
+  }
+  myRights(actor: Actor, owner: string, mailboxId: string): Promise<string> {
+    return this.run(() => acl.rightsOfSync(this.ctx, actor, owner, mailboxId));
+  }
+  sharedWith(actor: Actor): Promise<SharedMailbox[]> {
+    return this.run(() => acl.sharedWith(this.ctx, actor));
+  }
+  grantDelegation(owner: string, delegate: string): Promise<void> {
+    return this.run(() => acl.grantDelegation(this.ctx, owner, delegate));
+  }
+  revokeDelegation(owner: string, delegate: string): Promise<boolean> {
+    return this.run(() => acl.revokeDelegation(this.ctx, owner, delegate));
+  }
+  mayActAs(delegate: string, owner: string): Promise<boolean> {
+    return this.run(() => acl.mayActAs(this.ctx, delegate, owner));
+  }
+  listDelegates(owner: string): Promise<string[]> {
+    return this.run(() => acl.listDelegates(this.ctx, owner));
+  }
+  actingAs(actor: Actor): MailStore {
+    return new ActingMailStore(this.ctx, actor, this);
   }
 
   async close(): Promise<void> {

@@ -28,5 +28,24 @@ export function runOutboundContract(name: string, factory: StoreFactory): void {
         assert.deepEqual(done.meta, { emailId: 'e1' });
       });
     });
+
+    it('an administrator removes queued mail not held by a worker, and flushes delayed mail', async () => {
+      await withStore(async (store) => {
+        const later = new Date(Date.now() + 3600_000);
+        const a = await store.enqueueOutbound({ sender: 'a@x', recipients: ['b@y'], bytes: Buffer.from('1'), nextAttemptAt: later });
+        const b = await store.enqueueOutbound({ sender: 'a@x', recipients: ['c@y'], bytes: Buffer.from('2'), nextAttemptAt: later });
+        const c = await store.enqueueOutbound({ sender: 'a@x', recipients: ['d@y'], bytes: Buffer.from('3') });
+        assert.deepEqual((await store.claimOutbound({ owner: 'w1', leaseMs: 60_000, limit: 10 })).map((i) => i.id), [c.id], 'only the due one');
+        assert.equal(await store.removeOutbound(c.id), false, 'a worker holds it');
+        assert.equal(await store.removeOutbound(a.id), true);
+        assert.equal(await store.removeOutbound(a.id), false, 'already gone');
+        assert.equal(await store.removeOutbound('not-an-id'), false);
+        assert.equal(await store.getOutbound(a.id), null);
+        const now = new Date();
+        assert.equal(await store.rescheduleOutbound(now), 1, 'the delayed one moves; the due, leased one is left alone');
+        assert.equal((await store.getOutbound(b.id))!.nextAttemptAt.getTime(), now.getTime());
+        assert.deepEqual((await store.claimOutbound({ owner: 'w2', leaseMs: 60_000, limit: 10, now: new Date(now.getTime() + 1) })).map((i) => i.id), [b.id]);
+      });
+    });
   });
 }

@@ -28,7 +28,9 @@ export function runQuotaContract(name: string, factory: StoreFactory): void {
           assert.ok(countErr instanceof OverQuotaError);
           assert.equal(countErr.resource, 'messages');
           await assert.rejects(store.copy(USER, inboxId, [2], inboxId), OverQuotaError);
+          assert.deepEqual(await store.getQuotaLimits(USER), { override: null, defaults: { storage: 1000, messages: 3 } });
           await store.setQuota(USER, { storage: 0, messages: 0 });
+          assert.deepEqual(await store.getQuotaLimits(USER), { override: { storage: 0, messages: 0 }, defaults: { storage: 1000, messages: 3 } });
           const limitsState = (await store.getStates(USER)).Quota;
           assert.equal((await store.getQuota(USER)).limitsState, limitsState, 'setting the limits is a Quota state of its own');
           await store.copy(USER, inboxId, [2], inboxId);

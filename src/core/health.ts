@@ -1,3 +1,4 @@
+// Neutral (src/core): the control listener and WebAdmin both answer /healthcheck with it.
 // Health checks per component, in James webadmin's /healthcheck JSON shape:
 //   {status, checks:[{componentName, escapedComponentName, status: healthy|degraded|unhealthy, cause}]}
 // The overall status is the worst component's. Each check is bounded in time so a hung LDAP server

@@ -1,0 +1,65 @@
+// Mailbox access rights, RFC 4314 §2.1: one letter per right. Pure helpers shared by the store (which
+// enforces them) and the protocol adapters (which parse and print them).
+import { InvalidArgumentError } from './errors.js';
+//   l lookup (visible to LIST)      r read (SELECT, FETCH, SEARCH, COPY from)
+//   s keep \Seen                    w write other flags and keywords
+//   i insert (APPEND, COPY into)    p post (send mail to the submission address; kept, not used)
+//   k create child mailboxes        x delete the mailbox       t set/clear \Deleted
+//   e expunge                       a administer (SETACL, DELETEACL, GETACL, LISTRIGHTS)
+
+/** Every right this server implements, in RFC 4314 order. The owner always holds all of them. */
+export const ALL_RIGHTS = 'lrswipkxtea';
+
+/** The identifier that stands for every authenticated user (RFC 4314 §2). */
+export const ANYONE = 'anyone';
+
+/**
+ * Rights granted together (RFC 4314 §2.1.1 and LISTRIGHTS): "l" and "r" are independent, the others
+ * too, so each letter is its own group. Advertised as `RIGHTS=texk`: t, e, x and k are the split of
+ * RFC 2086's "d" and "c".
+ */
+export const RIGHTS_CAPABILITY = 'RIGHTS=texk';
+
+/**
+ * Parses a rights string as sent by a client into the canonical form (ALL_RIGHTS order, no
+ * repeats). The obsolete "c" means "k" and "d" means "x t e" (RFC 4314 §2.1.1). An unknown letter
+ * is refused (§3.1: the server MUST reject it with BAD).
+ */
+export function parseRights(text: string): string {
+  const set = new Set<string>();
+  for (const ch of text) {
+    if (ch === 'c') set.add('k');
+    else if (ch === 'd') for (const r of 'xte') set.add(r);
+    else if (ALL_RIGHTS.includes(ch)) set.add(ch);
+    else throw new InvalidArgumentError(`Unknown right "${ch.slice(0, 4)}"`);
+  }
+  return canonicalRights(set);
+}
+
+/** The letters of `rights` in ALL_RIGHTS order, each once. */
+export function canonicalRights(rights: Iterable<string>): string {
+  const set = new Set(rights);
+  return [...ALL_RIGHTS].filter((r) => set.has(r)).join('');
+}
+
+export function hasRights(held: string, needed: string): boolean {
+  for (const r of needed) if (!held.includes(r)) return false;
+  return true;
+}
+
+/** RFC 4314 §4: \Seen needs "s", \Deleted needs "t", every other flag or keyword "w". */
+export function rightsForFlags(flags: readonly string[]): string {
+  const set = new Set<string>();
+  for (const f of flags) {
+    const l = f.toLowerCase();
+    if (l === '\\seen' || l === '$seen') set.add('s');
+    else if (l === '\\deleted') set.add('t');
+    else set.add('w');
+  }
+  return canonicalRights(set);
+}
+
+/** A mailbox is visible to a user (listed, and its existence admitted) with "l" or "r". */
+export function isVisible(rights: string): boolean {
+  return rights.includes('l') || rights.includes('r');
+}

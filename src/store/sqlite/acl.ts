@@ -1,0 +1,137 @@
+// Mailbox rights and delegation grants over SQLite (tables `mailbox_acl` and `delegation`), and the
+// one rights check every access to another user's mailbox goes through (requireRights and its
+// relatives, called by the acting store in ./store.ts in the same synchronous step as the access).
+import type { AclEntry, Actor, SharedMailbox } from '../api/acl.js';
+import type { WriteOptions } from '../types.js';
+import { ALL_RIGHTS, ANYONE, canonicalRights, hasRights, isVisible } from '../rights.js';
+import { InvalidArgumentError, NoPermissionError, NoSuchMailboxError } from '../errors.js';
+import { accountId, publishAll, readTx, requireMailbox, sql, toMailbox, writeTx, type Ctx, type MailboxRow } from './context.js';
+import { requireAccount } from './mailboxes.js';
+import { decodeId, encodeId } from './ids.js';
+
+/** The actor's rights on a mailbox of `owner` ('' when there is no such mailbox). */
+export function rightsOfSync(ctx: Ctx, actor: Actor, owner: string, mailboxId: string): string {
+  if (actor.user === owner) {
+    const accId = accountId(ctx, owner);
+    const id = decodeId('m', mailboxId);
+    if (accId === null || id === null) return '';
+    return sql(ctx, 'SELECT 1 FROM mailbox WHERE id = ? AND account_id = ?').get(id, accId) ? ALL_RIGHTS : '';
+  }
+  const id = decodeId('m', mailboxId);
+  const accId = accountId(ctx, owner);
+  if (id === null || accId === null) return '';
+  const rows = sql(
+    ctx,
+    `SELECT a.rights FROM mailbox_acl a JOIN mailbox m ON m.id = a.mailbox_id
+      WHERE a.mailbox_id = ? AND m.account_id = ? AND a.identifier IN (?, '${ANYONE}')`,
+  )
+    .pluck()
+    .all(id, accId, actor.user) as string[];
+  return canonicalRights(rows.join(''));
+}
+
+/**
+ * The access check. Returns the actor's rights when they include `needed`; a mailbox the actor
+ * cannot see ("l" or "r") throws NoSuchMailboxError exactly as a missing one does, a visible one
+ * without the right NoPermissionError.
+ */
+export function requireRights(ctx: Ctx, actor: Actor, owner: string, mailboxId: string, needed: string): string {
+  const rights = rightsOfSync(ctx, actor, owner, mailboxId);
+  if (!isVisible(rights)) throw new NoSuchMailboxError(mailboxId);
+  if (!hasRights(rights, needed)) throw new NoPermissionError(needed.split('').filter((r) => !rights.includes(r)).join(''));
+  return rights;
+}
+
+/** An email is readable when the actor may read ("r") a mailbox of `owner` that holds it. */
+export function requireEmailReadable(ctx: Ctx, actor: Actor, owner: string, emailId: string): void {
+  if (actor.user === owner) return;
+  const id = decodeId('e', emailId);
+  const boxes = id === null ? [] : (sql(ctx, 'SELECT DISTINCT mailbox_id FROM msg WHERE email_id = ?').pluck().all(id) as number[]);
+  if (!boxes.some((b) => rightsOfSync(ctx, actor, owner, encodeId('m', b)).includes('r'))) throw new NoSuchMailboxError(emailId);
+}
+
+function checkIdentifier(owner: string, identifier: string): void {
+  if (identifier === '' || identifier.length > 320 || /[\x00-\x20\x7f]/.test(identifier)) {
+    throw new InvalidArgumentError('invalid identifier', 'identifier');
+  }
+  if (identifier === owner) throw new InvalidArgumentError("the owner's rights cannot be changed", 'identifier');
+  if (identifier.startsWith('-')) throw new InvalidArgumentError('negative rights are not supported', 'identifier');
+}
+
+export async function setRights(ctx: Ctx, owner: string, mailboxId: string, identifier: string, rights: string, options?: WriteOptions): Promise<void> {
+  checkIdentifier(owner, identifier);
+  const accId = requireAccount(ctx, owner);
+  const canonical = canonicalRights(rights);
+  const row = writeTx(ctx, () => {
+    const mb = requireMailbox(ctx, accId, mailboxId);
+    if (canonical === '') sql(ctx, 'DELETE FROM mailbox_acl WHERE mailbox_id = ? AND identifier = ?').run(mb.id, identifier);
+    else {
+      sql(ctx, 'INSERT INTO mailbox_acl (mailbox_id, identifier, rights) VALUES (?, ?, ?) ON CONFLICT (mailbox_id, identifier) DO UPDATE SET rights = excluded.rights').run(
+        mb.id,
+        identifier,
+        canonical,
+      );
+    }
+    return mb;
+  });
+  await publishRightsChanged(ctx, owner, row, identifier, options);
+}
+
+export async function deleteRights(ctx: Ctx, owner: string, mailboxId: string, identifier: string, options?: WriteOptions): Promise<boolean> {
+  checkIdentifier(owner, identifier);
+  const accId = requireAccount(ctx, owner);
+  const { row, changed } = writeTx(ctx, () => {
+    const mb = requireMailbox(ctx, accId, mailboxId);
+    return { row: mb, changed: sql(ctx, 'DELETE FROM mailbox_acl WHERE mailbox_id = ? AND identifier = ?').run(mb.id, identifier).changes > 0 };
+  });
+  if (changed) await publishRightsChanged(ctx, owner, row, identifier, options);
+  return changed;
+}
+
+async function publishRightsChanged(ctx: Ctx, owner: string, row: MailboxRow, identifier: string, options?: WriteOptions): Promise<void> {
+  await publishAll(ctx, [
+    { type: 'rights-changed', account: owner, mailboxId: encodeId('m', row.id), path: row.path, identifier, ...(options?.origin ? { origin: options.origin } : {}) },
+  ]);
+}
+
+export function listRights(ctx: Ctx, owner: string, mailboxId: string): AclEntry[] {
+  const accId = requireAccount(ctx, owner);
+  return readTx(ctx, () => {
+    const mb = requireMailbox(ctx, accId, mailboxId);
+    const rows = sql(ctx, 'SELECT identifier, rights FROM mailbox_acl WHERE mailbox_id = ? ORDER BY identifier').all(mb.id) as AclEntry[];
+    return [{ identifier: owner, rights: ALL_RIGHTS }, ...rows];
+  });
+}
+
+export function sharedWith(ctx: Ctx, actor: Actor): SharedMailbox[] {
+  return readTx(ctx, () => {
+    const rows = sql(
+      ctx,
+      `SELECT DISTINCT m.*, acc.name AS owner FROM mailbox_acl a JOIN mailbox m ON m.id = a.mailbox_id JOIN account acc ON acc.id = m.account_id
+        WHERE a.identifier IN (?, '${ANYONE}') AND acc.name != ? ORDER BY acc.name, m.path`,
+    ).all(actor.user, actor.user) as Array<MailboxRow & { owner: string }>;
+    const out: SharedMailbox[] = [];
+    for (const r of rows) {
+      const rights = rightsOfSync(ctx, actor, r.owner, encodeId('m', r.id));
+      if (rights.includes('l')) out.push({ owner: r.owner, mailbox: toMailbox(ctx, r), rights });
+    }
+    return out;
+  });
+}
+
+export function grantDelegation(ctx: Ctx, owner: string, delegate: string): void {
+  if (owner === delegate || delegate === '') throw new InvalidArgumentError('a user cannot delegate to themselves', 'delegate');
+  sql(ctx, 'INSERT OR IGNORE INTO delegation (owner, delegate, created_at) VALUES (?, ?, ?)').run(owner, delegate, Date.now());
+}
+
+export function revokeDelegation(ctx: Ctx, owner: string, delegate: string): boolean {
+  return sql(ctx, 'DELETE FROM delegation WHERE owner = ? AND delegate = ?').run(owner, delegate).changes > 0;
+}
+
+export function mayActAs(ctx: Ctx, delegate: string, owner: string): boolean {
+  return sql(ctx, 'SELECT 1 FROM delegation WHERE owner = ? AND delegate = ?').get(owner, delegate) !== undefined;
+}
+
+export function listDelegates(ctx: Ctx, owner: string): string[] {
+  return sql(ctx, 'SELECT delegate FROM delegation WHERE owner = ? ORDER BY delegate').pluck().all(owner) as string[];
+}

@@ -1,0 +1,429 @@
+// The store as one user may use it (AclStore.actingAs): the one place where access to another
+// user's mailboxes is checked. Calls on the actor's own account go straight to the store. Calls on
+// another account run the rights check (./acl.ts requireRights) and the operation in one step:
+// writes in one IMMEDIATE transaction (the operation's own transaction becomes a savepoint of it),
+// reads in one read transaction, appends inside their grouped commit. A SETACL committed by any
+// node therefore either precedes the operation (which is refused) or follows it.
+import type * as S from '../types.js';
+import { ForbiddenError, NoPermissionError, NoSuchMailboxError } from '../errors.js';
+import { isVisible, rightsForFlags } from '../rights.js';
+import { readTx, writeTx, type Ctx } from './context.js';
+import type { SqliteMailStore } from './store.js';
+import * as acl from './acl.js';
+import * as mailboxes from './mailboxes.js';
+import * as messages from './messages.js';
+import * as reads from './reads.js';
+
+export class ActingMailStore implements S.MailStore {
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly actor: S.Actor,
+    private readonly root: SqliteMailStore,
+  ) {}
+
+  private other(account: string): boolean {
+    return account !== this.actor.user;
+  }
+
+  private need(owner: string, mailboxId: string, rights: string): void {
+    acl.requireRights(this.ctx, this.actor, owner, mailboxId, rights);
+  }
+
+  /** S.Account-wide operations are the owner's alone. */
+  private own(account: string, what: string): void {
+    if (this.other(account)) throw new ForbiddenError(`${what} of another account`);
+  }
+
+  /** Creating `path` in the owner's account needs "k" on its parent (RFC 4314 §4, CREATE). */
+  private needCreateUnder(owner: string, path: string): void {
+    const trimmed = path.replace(/\/+$/, '');
+    const slash = trimmed.lastIndexOf('/');
+    if (slash < 0) throw new NoPermissionError('k');
+    const parent = mailboxes.findMailboxSync(this.ctx, owner, { path: trimmed.slice(0, slash) });
+    if (!parent) throw new NoSuchMailboxError(trimmed.slice(0, slash));
+    this.need(owner, parent.id, 'k');
+  }
+
+  private visible(owner: string, box: S.Mailbox | null): S.Mailbox | null {
+    return box && isVisible(acl.rightsOfSync(this.ctx, this.actor, owner, box.id)) ? box : null;
+  }
+
+  /** The check and the operation's (synchronously started) write transaction, as one transaction. */
+  private checkedWrite<T>(check: () => void, op: () => T | Promise<T>): Promise<T> {
+    return this.root.run(() => {
+      let out!: T | Promise<T>;
+      writeTx(this.ctx, () => {
+        check();
+        out = op();
+      });
+      return out;
+    });
+  }
+
+  private checkedRead<T>(check: () => void, op: () => T): Promise<T> {
+    return this.root.run(() => readTx(this.ctx, () => (check(), op())));
+  }
+
+  // ---- accounts -------------------------------------------------------------------------------
+
+  ensureAccount(account: string): Promise<S.Account> {
+    return this.root.run(() => (this.own(account, 'creating'), this.root.ensureAccount(account)));
+  }
+  getAccount(account: string): Promise<S.Account | null> {
+    return this.other(account) ? Promise.resolve(null) : this.root.getAccount(account);
+  }
+  deleteAccount(account: string): Promise<void> {
+    return this.root.run(() => (this.own(account, 'deleting'), this.root.deleteAccount(account)));
+  }
+
+  // ---- mailboxes ------------------------------------------------------------------------------
+
+  listMailboxes(account: string): Promise<S.Mailbox[]> {
+    if (!this.other(account)) return this.root.listMailboxes(account);
+    return this.checkedRead(
+      () => undefined,
+      () => mailboxes.listMailboxesSync(this.ctx, account).filter((b) => acl.rightsOfSync(this.ctx, this.actor, account, b.id).includes('l')),
+    );
+  }
+  getMailbox(account: string, mailboxId: string): Promise<S.Mailbox | null> {
+    if (!this.other(account)) return this.root.getMailbox(account, mailboxId);
+    return this.checkedRead(() => undefined, () => this.visible(account, mailboxes.getMailboxSync(this.ctx, account, mailboxId)));
+  }
+  findMailboxByPath(account: string, path: string): Promise<S.Mailbox | null> {
+    if (!this.other(account)) return this.root.findMailboxByPath(account, path);
+    return this.checkedRead(() => undefined, () => this.visible(account, mailboxes.findMailboxSync(this.ctx, account, { path })));
+  }
+  findMailboxByRole(account: string, role: S.MailboxRole): Promise<S.Mailbox | null> {
+    if (!this.other(account)) return this.root.findMailboxByRole(account, role);
+    return this.checkedRead(() => undefined, () => this.visible(account, mailboxes.findMailboxSync(this.ctx, account, { role })));
+  }
+  createMailbox(account: string, spec: S.CreateMailboxSpec, options?: S.WriteOptions): Promise<S.Mailbox> {
+    if (!this.other(account)) return this.root.createMailbox(account, spec, options);
+    return this.checkedWrite(
+      () => {
+        if ('path' in spec) this.needCreateUnder(account, spec.path);
+        else if (spec.parentId === null) throw new NoPermissionError('k');
+        else this.need(account, spec.parentId, 'k');
+      },
+      () => mailboxes.createMailbox(this.ctx, account, spec, options),
+    );
+  }
+  renameMailbox(account: string, mailboxId: string, newPath: string, options?: S.WriteOptions): Promise<S.Mailbox> {
+    if (!this.other(account)) return this.root.renameMailbox(account, mailboxId, newPath, options);
+    return this.checkedWrite(
+      () => {
+        this.need(account, mailboxId, 'x');
+        this.needCreateUnder(account, newPath);
+      },
+      () => mailboxes.renameMailbox(this.ctx, account, mailboxId, newPath, options),
+    );
+  }
+  updateMailbox(account: string, mailboxId: string, update: S.MailboxUpdate, options?: S.WriteOptions): Promise<S.Mailbox> {
+    if (!this.other(account)) return this.root.updateMailbox(account, mailboxId, update, options);
+    return this.checkedWrite(() => this.need(account, mailboxId, 'a'), () => mailboxes.updateMailbox(this.ctx, account, mailboxId, update, options));
+  }
+  deleteMailbox(account: string, mailboxId: string, options: S.DeleteMailboxOptions): Promise<void> {
+    if (!this.other(account)) return this.root.deleteMailbox(account, mailboxId, options);
+    return this.checkedWrite(() => this.need(account, mailboxId, 'x'), () => mailboxes.deleteMailbox(this.ctx, account, mailboxId, options));
+  }
+  subscribePath(account: string, path: string, options?: S.WriteOptions): Promise<void> {
+    return this.root.run(() => (this.own(account, 'subscriptions'), this.root.subscribePath(account, path, options)));
+  }
+  unsubscribePath(account: string, path: string, options?: S.WriteOptions): Promise<boolean> {
+    return this.root.run(() => (this.own(account, 'subscriptions'), this.root.unsubscribePath(account, path, options)));
+  }
+  listOrphanSubscriptions(account: string): Promise<string[]> {
+    return this.other(account) ? Promise.resolve([]) : this.root.listOrphanSubscriptions(account);
+  }
+  claimRecent(account: string, mailboxId: string, upToUid?: number): Promise<number[]> {
+    if (!this.other(account)) return this.root.claimRecent(account, mailboxId, upToUid);
+    return this.checkedWrite(() => this.need(account, mailboxId, 'r'), () => mailboxes.claimRecentSync(this.ctx, account, mailboxId, upToUid));
+  }
+  peekRecent(account: string, mailboxId: string, upToUid?: number): Promise<number[]> {
+    if (!this.other(account)) return this.root.peekRecent(account, mailboxId, upToUid);
+    return this.checkedRead(() => this.need(account, mailboxId, 'r'), () => mailboxes.peekRecentSync(this.ctx, account, mailboxId, upToUid));
+  }
+
+  // ---- message writes ---------------------------------------------------------------------------
+
+  async append(account: string, input: S.AppendInput, options?: S.AppendOptions): Promise<S.AppendResult> {
+    const [result] = await this.appendMany(account, [input], options);
+    return result!;
+  }
+  appendMany(account: string, inputs: S.AppendInput[], options?: S.AppendOptions): Promise<S.AppendResult[]> {
+    if (!this.other(account)) return this.root.appendMany(account, inputs, options);
+    // "i" on every target, plus the rights for the flags set on arrival (RFC 4314 §4, APPEND).
+    const guard = (): void => {
+      for (const input of inputs) {
+        const rights = 'i' + rightsForFlags(input.keywords ?? input.flags ?? []);
+        for (const mailboxId of input.mailboxIds) this.need(account, mailboxId, rights);
+      }
+    };
+    return this.root.run(() => messages.appendMany(this.ctx, account, inputs, options, guard));
+  }
+  copy(account: string, fromMailboxId: string, uids: S.UidSet, toMailboxId: string, options?: S.WriteOptions): Promise<S.CopyResult> {
+    if (!this.other(account)) return this.root.copy(account, fromMailboxId, uids, toMailboxId, options);
+    return this.checkedWrite(
+      () => (this.need(account, fromMailboxId, 'r'), this.need(account, toMailboxId, 'i')),
+      () => messages.copyOrMove(this.ctx, account, fromMailboxId, uids, toMailboxId, false, options),
+    );
+  }
+  move(account: string, fromMailboxId: string, uids: S.UidSet, toMailboxId: string, options?: S.WriteOptions): Promise<S.CopyResult> {
+    if (!this.other(account)) return this.root.move(account, fromMailboxId, uids, toMailboxId, options);
+    // RFC 6851 §3.3 with RFC 4314: MOVE needs what COPY, STORE +FLAGS \Deleted and EXPUNGE need.
+    return this.checkedWrite(
+      () => (this.need(account, fromMailboxId, 'rte'), this.need(account, toMailboxId, 'i')),
+      () => messages.copyOrMove(this.ctx, account, fromMailboxId, uids, toMailboxId, true, options),
+    );
+  }
+  storeFlags(account: string, mailboxId: string, uids: S.UidSet, request: S.StoreFlagsRequest): Promise<S.StoreFlagsResult> {
+    if (!this.other(account)) return this.root.storeFlags(account, mailboxId, uids, request);
+    // Replacing the flag list may clear any flag, so it needs every flag right.
+    const needed = request.mode === 'set' ? 'swt' : rightsForFlags(request.flags);
+    return this.checkedWrite(() => this.need(account, mailboxId, needed), () => messages.storeFlags(this.ctx, account, mailboxId, uids, request));
+  }
+  expunge(account: string, mailboxId: string, uids?: S.UidSet, options?: S.WriteOptions): Promise<{ uids: number[]; highestModSeq: number }> {
+    if (!this.other(account)) return this.root.expunge(account, mailboxId, uids, options);
+    return this.checkedWrite(() => this.need(account, mailboxId, 'e'), () => messages.expunge(this.ctx, account, mailboxId, uids, options));
+  }
+  updateEmails(account: string, updates: S.EmailUpdate[], options?: S.WriteOptions & { ifInState?: string }): Promise<S.EmailUpdateResult> {
+    return this.root.run(() => (this.own(account, 'email updates'), this.root.updateEmails(account, updates, options)));
+  }
+  destroyEmails(account: string, emailIds: string[], options?: S.WriteOptions & { ifInState?: string }): Promise<S.DestroyResult> {
+    return this.root.run(() => (this.own(account, 'destroying emails'), this.root.destroyEmails(account, emailIds, options)));
+  }
+
+  // ---- reads ------------------------------------------------------------------------------------
+
+  snapshot(account: string, mailboxId: string): Promise<S.MailboxSnapshot> {
+    if (!this.other(account)) return this.root.snapshot(account, mailboxId);
+    return this.checkedRead(() => this.need(account, mailboxId, 'r'), () => reads.snapshot(this.ctx, account, mailboxId));
+  }
+  changedSince(account: string, mailboxId: string, sinceModSeq: number, uidRange?: S.UidSet): Promise<S.ChangedSinceResult> {
+    if (!this.other(account)) return this.root.changedSince(account, mailboxId, sinceModSeq, uidRange);
+    return this.checkedRead(() => this.need(account, mailboxId, 'r'), () => reads.changedSince(this.ctx, account, mailboxId, sinceModSeq, uidRange));
+  }
+  getMessages(account: string, mailboxId: string, uids: S.UidSet, options?: { parsed?: boolean; envelope?: boolean }): Promise<S.MessageMeta[]> {
+    if (!this.other(account)) return this.root.getMessages(account, mailboxId, uids, options);
+    return this.checkedRead(
+      () => this.need(account, mailboxId, 'r'),
+      () => reads.getMessages(this.ctx, account, mailboxId, uids, options?.parsed === true, options?.envelope === true),
+    );
+  }
+  getEmails(account: string, emailIds: string[], options?: { parsed?: boolean }): Promise<S.EmailMeta[]> {
+    if (!this.other(account)) return this.root.getEmails(account, emailIds, options);
+    return this.checkedRead(
+      () => undefined,
+      () => reads.getEmails(this.ctx, account, emailIds.filter((id) => this.readable(account, id)), options?.parsed === true),
+    );
+  }
+  private readable(owner: string, emailId: string): boolean {
+    try {
+      acl.requireEmailReadable(this.ctx, this.actor, owner, emailId);
+      return true;
+    } catch (err) {
+      if (err instanceof NoSuchMailboxError) return false;
+      throw err;
+    }
+  }
+  readMessage(account: string, emailId: string, range?: S.ByteRange): Promise<Buffer | null> {
+    if (!this.other(account)) return this.root.readMessage(account, emailId, range);
+    // The bytes are read from a file after the check; checking again before handing them out means
+    // a revocation committed meanwhile still refuses them.
+    return this.root.run(async () => {
+      if (!this.readable(account, emailId)) return null;
+      const bytes = await reads.readMessage(this.ctx, account, emailId, range);
+      return this.readable(account, emailId) ? bytes : null;
+    });
+  }
+  getThreads(account: string, threadIds: string[]): Promise<S.ThreadInfo[]> {
+    return this.root.run(() => (this.own(account, 'threads'), this.root.getThreads(account, threadIds)));
+  }
+  searchMailbox(account: string, mailboxId: string, request: S.MailboxSearchRequest): Promise<S.MailboxSearchResult> {
+    if (!this.other(account)) return this.root.searchMailbox(account, mailboxId, request);
+    // The full-text part runs in a worker between the checks; the result is handed out only if
+    // the right still holds afterwards.
+    return this.root.run(async () => {
+      this.need(account, mailboxId, 'r');
+      const result = await this.root.searchMailbox(account, mailboxId, request);
+      this.need(account, mailboxId, 'r');
+      return result;
+    });
+  }
+  queryEmails(account: string, request: S.EmailQueryRequest): Promise<S.EmailQueryResult> {
+    return this.root.run(() => (this.own(account, 'email queries'), this.root.queryEmails(account, request)));
+  }
+  getStates(account: string): Promise<S.AccountStates> {
+    return this.root.run(() => (this.own(account, 'states'), this.root.getStates(account)));
+  }
+  changes(account: string, type: 'Mailbox' | 'Email' | 'Thread', sinceState: string, maxChanges?: number): Promise<S.ChangesResult> {
+    return this.root.run(() => (this.own(account, 'changes'), this.root.changes(account, type, sinceState, maxChanges)));
+  }
+
+  // ---- account-wide data: the owner's alone ----------------------------------------------------
+
+  getQuota(account: string): Promise<S.QuotaUsage> {
+    return this.root.run(() => (this.own(account, 'quota'), this.root.getQuota(account)));
+  }
+  setQuota(account: string, limits: S.QuotaLimits | null): Promise<void> {
+    return this.root.run(() => (this.own(account, 'quota'), this.root.setQuota(account, limits)));
+  }
+  uploadBlob(account: string, bytes: Buffer | S.SpooledMessage, type: string): Promise<S.UploadedBlob> {
+    return this.root.run(() => (this.own(account, 'uploads'), this.root.uploadBlob(account, bytes, type)));
+  }
+  readBlob(account: string, blobId: string, range?: S.ByteRange): Promise<Buffer | null> {
+    return this.root.run(() => (this.own(account, 'blobs'), this.root.readBlob(account, blobId, range)));
+  }
+  blobSize(account: string, blobId: string): Promise<number | null> {
+    return this.root.run(() => (this.own(account, 'blobs'), this.root.blobSize(account, blobId)));
+  }
+  emailsWithBlob(account: string, blobId: string): Promise<string[]> {
+    return this.root.run(() => (this.own(account, 'blobs'), this.root.emailsWithBlob(account, blobId)));
+  }
+  getSetting(account: string, key: string): Promise<S.SettingValue> {
+    return this.root.run(() => (this.own(account, 'settings'), this.root.getSetting(account, key)));
+  }
+  setSetting(account: string, key: string, value: S.SettingInput, options?: S.WriteOptions & { ifInState?: string }): Promise<string> {
+    return this.root.run(() => (this.own(account, 'settings'), this.root.setSetting(account, key, value, options)));
+  }
+
+  // ---- rights ---------------------------------------------------------------------------------
+
+  setRights(owner: string, mailboxId: string, identifier: string, rights: string, options?: S.WriteOptions): Promise<void> {
+    if (!this.other(owner)) return this.root.setRights(owner, mailboxId, identifier, rights, options);
+    return this.checkedWrite(() => this.need(owner, mailboxId, 'a'), () => acl.setRights(this.ctx, owner, mailboxId, identifier, rights, options));
+  }
+  deleteRights(owner: string, mailboxId: string, identifier: string, options?: S.WriteOptions): Promise<boolean> {
+    if (!this.other(owner)) return this.root.deleteRights(owner, mailboxId, identifier, options);
+    return this.checkedWrite(() => this.need(owner, mailboxId, 'a'), () => acl.deleteRights(this.ctx, owner, mailboxId, identifier, options));
+  }
+  listRights(owner: string, mailboxId: string): Promise<S.AclEntry[]> {
+    if (!this.other(owner)) return this.root.listRights(owner, mailboxId);
+    return this.checkedRead(() => this.need(owner, mailboxId, 'a'), () => acl.listRights(this.ctx, owner, mailboxId));
+  }
+  myRights(actor: S.Actor, owner: string, mailboxId: string): Promise<string> {
+    return this.root.myRights(actor, owner, mailboxId);
+  }
+  sharedWith(actor: S.Actor): Promise<S.SharedMailbox[]> {
+    return this.root.sharedWith(actor);
+  }
+  grantDelegation(owner: string, delegate: string): Promise<void> {
+    return this.root.run(() => (this.own(owner, 'delegation'), this.root.grantDelegation(owner, delegate)));
+  }
+  revokeDelegation(owner: string, delegate: string): Promise<boolean> {
+    return this.root.run(() => (this.own(owner, 'delegation'), this.root.revokeDelegation(owner, delegate)));
+  }
+  mayActAs(delegate: string, owner: string): Promise<boolean> {
+    return this.root.mayActAs(delegate, owner);
+  }
+  listDelegates(owner: string): Promise<string[]> {
+    return this.root.run(() => (this.own(owner, 'delegation'), this.root.listDelegates(owner)));
+  }
+  actingAs(actor: S.Actor): S.MailStore {
+    return this.root.actingAs(actor);
+  }
+
+  // ---- not tied to an account -----------------------------------------------------------------
+
+  collectGarbage(now?: Date): Promise<number> {
+    return this.root.collectGarbage(now);
+  }
+  enqueueOutbound(input: S.EnqueueInput): Promise<S.OutboundItem> {
+    return this.root.enqueueOutbound(input);
+  }
+  claimOutbound(request: S.ClaimRequest): Promise<S.OutboundItem[]> {
+    return this.root.claimOutbound(request);
+  }
+  recordDeliveryAttempt(id: string, owner: string, attempt: S.DeliveryAttempt): Promise<S.OutboundItem> {
+    return this.root.recordDeliveryAttempt(id, owner, attempt);
+  }
+  getOutbound(id: string): Promise<S.OutboundItem | null> {
+    return this.root.getOutbound(id);
+  }
+  listOutbound(filter?: { account?: string; status?: S.OutboundStatus }): Promise<S.OutboundItem[]> {
+    return this.root.listOutbound(filter);
+  }
+  readOutbound(id: string): Promise<Buffer | null> {
+    return this.root.readOutbound(id);
+  }
+  addRevocation(revocation: S.Revocation): Promise<void> {
+    return this.root.addRevocation(revocation);
+  }
+  revokedAt(kind: S.RevocationKind, value: string, issuers: readonly string[], now: Date): Promise<Date | undefined> {
+    return this.root.revokedAt(kind, value, issuers, now);
+  }
+  rememberLogoutJti(issuer: string, jti: string, expiresAt: Date, now: Date): Promise<boolean> {
+    return this.root.rememberLogoutJti(issuer, jti, expiresAt, now);
+  }
+  purgeExpiredRevocations(now?: Date): Promise<number> {
+    return this.root.purgeExpiredRevocations(now);
+  }
+  listPushSubscriptions(user?: string): Promise<S.PushSubscriptionRecord[]> {
+    return this.root.listPushSubscriptions(user);
+  }
+  addPushSubscription(record: S.PushSubscriptionRecord): Promise<void> {
+    return this.root.addPushSubscription(record);
+  }
+  updatePushSubscription(id: string, changes: S.PushSubscriptionChanges): Promise<boolean> {
+    return this.root.updatePushSubscription(id, changes);
+  }
+  deletePushSubscriptions(ids: readonly string[]): Promise<number> {
+    return this.root.deletePushSubscriptions(ids);
+  }
+
+  removeOutbound(id: string, now?: Date): Promise<boolean> {
+    return this.root.removeOutbound(id, now);
+  }
+  rescheduleOutbound(at: Date): Promise<number> {
+    return this.root.rescheduleOutbound(at);
+  }
+  getQuotaLimits(account: string): Promise<S.QuotaLimitSources> {
+    return this.root.getQuotaLimits(account);
+  }
+  // Sieve scripts are the account's own: a delegate acting as another user never reaches them here.
+  async listSieveScripts(account: string): Promise<S.SieveScriptInfo[]> {
+    this.own(account, 'Sieve scripts');
+    return this.root.listSieveScripts(account);
+  }
+  async getSieveScript(account: string, name: string): Promise<S.SieveScript | null> {
+    this.own(account, 'Sieve scripts');
+    return this.root.getSieveScript(account, name);
+  }
+  async getSieveScriptById(account: string, id: string): Promise<S.SieveScript | null> {
+    this.own(account, 'Sieve scripts');
+    return this.root.getSieveScriptById(account, id);
+  }
+  async getActiveSieveScript(account: string): Promise<S.SieveScript | null> {
+    this.own(account, 'Sieve scripts');
+    return this.root.getActiveSieveScript(account);
+  }
+  async putSieveScript(account: string, name: string, content: string, options?: S.SieveWriteOptions): Promise<S.SieveScriptInfo> {
+    this.own(account, 'Sieve scripts');
+    return this.root.putSieveScript(account, name, content, options);
+  }
+  async renameSieveScript(account: string, oldName: string, newName: string, options?: S.SieveWriteOptions): Promise<S.SieveScriptInfo> {
+    this.own(account, 'Sieve scripts');
+    return this.root.renameSieveScript(account, oldName, newName, options);
+  }
+  async deleteSieveScript(account: string, name: string, options?: S.SieveWriteOptions): Promise<void> {
+    this.own(account, 'Sieve scripts');
+    return this.root.deleteSieveScript(account, name, options);
+  }
+  async setActiveSieveScript(account: string, name: string | null, options?: S.SieveWriteOptions): Promise<void> {
+    this.own(account, 'Sieve scripts');
+    return this.root.setActiveSieveScript(account, name, options);
+  }
+  async sieveScriptState(account: string): Promise<string> {
+    this.own(account, 'Sieve scripts');
+    return this.root.sieveScriptState(account);
+  }
+  async sieveScriptChanges(account: string, sinceState: string, maxChanges?: number): Promise<S.SieveScriptChanges> {
+    this.own(account, 'Sieve scripts');
+    return this.root.sieveScriptChanges(account, sinceState, maxChanges);
+  }
+
+  /** The view does not own the store: the store is closed by whoever opened it. */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

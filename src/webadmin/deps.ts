@@ -1,0 +1,41 @@
+// What WebAdmin administers, handed in by `tessera serve` (src/server/webadmin.ts): the directory,
+// the store, live sessions and health. Sessions and health arrive as these narrow interfaces because
+// a protocol adapter never imports session control or the start-up code.
+import type { DomainList, UsersRepository } from '../auth/users/types.js';
+import type { RecentAuthEvents } from '../auth/recent-events.js';
+import type { HealthCheck } from '../core/health.js';
+import type { MailStore } from '../store/types.js';
+
+/** A live session as an administrator sees it (never a token). */
+export interface SessionView {
+  id: string;
+  protocol: string;
+  user: string;
+  mechanism: string;
+  peer: string;
+  startedAt: string;
+  tokenExpiry?: string | undefined;
+  clientId?: string | undefined;
+}
+
+export interface SessionAdmin {
+  list(): SessionView[];
+  /** Ends one session now; false when no such session is live. */
+  end(id: string, reason: string): boolean;
+  /**
+   * Ends every session of the user on every node and refuses its tokens issued so far (a recorded
+   * revocation); how many sessions of this node ended.
+   */
+  revokeUser(user: string, reason: string): Promise<number>;
+}
+
+export interface WebAdminDeps {
+  users: UsersRepository;
+  domains: DomainList;
+  store: MailStore;
+  sessions: SessionAdmin;
+  health: readonly HealthCheck[];
+  /** Asks the outbound worker to look at the queue now (after a flush). */
+  wakeQueue(): void;
+  events: RecentAuthEvents;
+}

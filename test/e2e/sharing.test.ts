@@ -1,0 +1,241 @@
+// Shared mailboxes and delegation through one whole Tessera (runServe), with real clients: imapflow
+// and Python's imaplib over IMAP, nodemailer over SMTP. alice shares her INBOX with bob read-only;
+// bob finds it in NAMESPACE/LIST, SELECT answers [READ-ONLY], writes are refused NO [NOPERM], IDLE
+// sees alice's new mail delivered over SMTP, and alice's DELETEACL ends bob's open session at once.
+// carol, without rights, gets the very answers a missing mailbox gets. Delegated logins: an
+// administrator (James' administratorIds) and a user granted delegation log in as alice with a SASL
+// PLAIN authorization identity over IMAP and SMTP submission, audited; anyone else is refused.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
+import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
+import { DOMAIN, startTessera, withTimeout, writeE2eConf, type E2eConf, type E2eServer } from './harness.js';
+import { imapConnect, submit, watchMailbox } from './clients.js';
+import { storeResource } from '../../src/server/protocols.js';
+
+const run = promisify(execFile);
+const STEPS = join(dirname(fileURLToPath(import.meta.url)), 'sharing', 'imaplib-steps.py');
+const ALICE = `alice@${DOMAIN}`;
+const BOB = `bob@${DOMAIN}`;
+const CAROL = `carol@${DOMAIN}`;
+const ADMIN = `admin@${DOMAIN}`;
+const PW = 'sharing-e2e-secret';
+const SHARED = `Other Users/${ALICE}/INBOX`;
+const PUSH_MS = 10_000;
+
+let idp: TestIdp;
+let conf: E2eConf;
+let srv: E2eServer;
+
+type Result = [string, string[]];
+
+/** Runs imaplib steps as `user` (or "authcid:authzid"); one [typ, data] per step. */
+async function imaplib(user: string, steps: unknown[][]): Promise<Result[]> {
+  const { stdout } = await withTimeout(run('python3', [STEPS, String(srv.endpoints.imap), user, PW, JSON.stringify(steps)]), 30_000, 'python imaplib');
+  return JSON.parse(stdout) as Result[];
+}
+
+before(async () => {
+  idp = await startTestIdp({ users: [{ email: ALICE }, { email: BOB }] });
+  conf = await writeE2eConf(idp);
+  // James' administratorIds: the administrator may log in as any user (SASL authorization identity).
+  const repo = join(conf.confDir, 'usersrepository.xml');
+  const xml = await readFile(repo, 'utf8');
+  await writeFile(repo, xml.replace('</usersrepository>', `  <administratorIds><administratorId>${ADMIN}</administratorId></administratorIds>\n</usersrepository>`));
+  srv = await startTessera(conf);
+  for (const u of [ALICE, BOB, CAROL, ADMIN]) await srv.running.context.users.add(u, PW);
+});
+
+after(async () => {
+  await srv?.running.stop();
+  await idp?.close();
+  await conf?.dispose();
+});
+
+describe('IMAP ACL: a read-only share', () => {
+  it('alice grants bob lr on her INBOX; GETACL, LISTRIGHTS and MYRIGHTS report it', async () => {
+    const [caps, set, get, list, mine] = await imaplib(ALICE, [
+      ['capability'],
+      ['setacl', 'INBOX', BOB, 'lr'],
+      ['getacl', 'INBOX'],
+      ['xatom', 'LISTRIGHTS', 'INBOX', BOB],
+      ['myrights', 'INBOX'],
+    ]);
+    assert.match(caps![1].join(' '), /\bACL\b.*\bRIGHTS=texk\b/);
+    assert.equal(set![0], 'OK');
+    assert.deepEqual(get![1], [`INBOX ${ALICE} lrswipkxtea ${BOB} lr`]);
+    assert.match(list![1].join(' '), new RegExp(`INBOX ${BOB} "" l r s w i p k x t e a`));
+    assert.deepEqual(mine![1], ['INBOX lrswipkxtea']);
+  });
+
+  it('hostile or unsupported SETACL arguments get BAD or NO, never a server error', async () => {
+    const answers = await imaplib(ALICE, [
+      ['setacl', 'INBOX', BOB, 'lz'],
+      ['setacl', 'INBOX', `-${BOB}`, 'r'],
+      ['setacl', 'INBOX', ALICE, 'l'],
+      ['setacl', 'Nowhere', BOB, 'l'],
+      ['xatom', 'SETACL', 'INBOX', BOB],
+      ['getacl', 'INBOX'],
+    ]);
+    // imaplib raises on BAD; the step runner reports the error text, which names it.
+    assert.match(answers[0]![1].join(' '), /BAD.*Unknown right/, JSON.stringify(answers[0]));
+    for (const i of [1, 2]) assert.match(answers[i]![1].join(' '), /\[CANNOT\]/, JSON.stringify(answers[i]));
+    assert.match(answers[3]![1].join(' '), /\[NONEXISTENT\]/);
+    assert.match(answers[4]![1].join(' '), /BAD/, JSON.stringify(answers[4]));
+    assert.deepEqual(answers[5]![1], [`INBOX ${ALICE} lrswipkxtea ${BOB} lr`], 'nothing changed');
+  });
+
+  it('bob sees the Other Users namespace, the shared INBOX in LIST, and SELECT answers [READ-ONLY]', async () => {
+    const [ns, list, rights] = await imaplib(BOB, [['namespace'], ['list', '""', '*'], ['myrights', `"${SHARED}"`]]);
+    assert.deepEqual(ns![1], ['(("" "/")) (("Other Users/" "/")) NIL']);
+    assert.ok(list![1].includes(`(\\HasNoChildren) "/" "${SHARED}"`), list![1].join('\n'));
+    assert.ok(list![1].includes('(\\Noselect \\HasChildren) "/" "Other Users"'), list![1].join('\n'));
+    assert.deepEqual(rights![1], [`"${SHARED}" lr`]);
+
+    const client = await imapConnect(srv.endpoints.imap, { user: BOB, pass: PW });
+    try {
+      const box = await client.mailboxOpen(SHARED);
+      assert.equal(box.readOnly, true);
+    } finally {
+      await client.logout();
+    }
+  });
+
+  it('bob cannot STORE, APPEND or EXPUNGE there: NO [NOPERM]', async () => {
+    await submit({ port: srv.endpoints.smtpMx }, { from: `x@remote.example`, to: ALICE, subject: 'before', text: 'first', messageId: `<${randomUUID()}@remote.example>` });
+    const [, store, append, expunge] = await imaplib(BOB, [
+      ['select', `"${SHARED}"`],
+      ['store', '1:*', '+FLAGS', '(\\Seen)'],
+      ['append', `"${SHARED}"`, 'Subject: x\r\n\r\nbody\r\n'],
+      ['expunge'],
+    ]);
+    for (const r of [store!, append!, expunge!]) {
+      assert.equal(r[0], 'NO');
+      assert.match(r[1].join(' '), /\[NOPERM\]/);
+    }
+  });
+
+  it('bob copies from the shared INBOX into his own, but may not MOVE out of it; he can subscribe to it', async () => {
+    const [, copied, moved, sub, lsub, own] = await imaplib(BOB, [
+      ['select', `"${SHARED}"`],
+      ['copy', '1', 'INBOX'],
+      ['uid', 'MOVE', '1:*', 'INBOX'],
+      ['subscribe', `"${SHARED}"`],
+      ['lsub', '""', '*'],
+      ['status', 'INBOX', '(MESSAGES)'],
+    ]);
+    assert.equal(copied![0], 'OK', JSON.stringify(copied));
+    assert.match(copied![1].join(' '), /COPYUID/);
+    assert.equal(moved![0], 'NO');
+    assert.match(moved![1].join(' '), /\[NOPERM\]/);
+    assert.equal(sub![0], 'OK');
+    assert.ok(lsub![1].includes(`() "/" "${SHARED}"`), lsub![1].join('\n'));
+    assert.match(own![1].join(' '), /MESSAGES 1\)/);
+    const [status] = await imaplib(ALICE, [['status', 'INBOX', '(MESSAGES)']]);
+    assert.match(status![1].join(' '), /MESSAGES 1\)/, 'the refused MOVE left alice\'s message in place');
+  });
+
+  it('carol, without rights, gets the same answers as for a mailbox that does not exist', async () => {
+    const missing = `Other Users/${ALICE}/Nowhere`;
+    const answers = await imaplib(CAROL, [
+      ['select', `"${SHARED}"`],
+      ['select', `"${missing}"`],
+      ['status', `"${SHARED}"`, '(MESSAGES)'],
+      ['status', `"${missing}"`, '(MESSAGES)'],
+      ['myrights', `"${SHARED}"`],
+      ['myrights', `"${missing}"`],
+      ['getacl', `"${SHARED}"`],
+      ['getacl', `"${missing}"`],
+      ['list', '""', '*'],
+    ]);
+    for (let i = 0; i < 8; i += 2) assert.deepEqual(answers[i], answers[i + 1], `step ${i}: ${JSON.stringify(answers[i])}`);
+    assert.equal(answers[0]![0], 'NO');
+    assert.ok(!answers[8]![1].some((l) => l.includes('Other Users')), answers[8]![1].join('\n'));
+  });
+
+  it("bob's IDLE in the shared INBOX sees alice's new SMTP mail; alice's DELETEACL ends his session at once", async () => {
+    const watch = await watchMailbox(srv.endpoints.imap, { user: BOB, pass: PW }, SHARED);
+    try {
+      const sent = await submit({ port: srv.endpoints.smtpMx }, { from: 'x@remote.example', to: ALICE, subject: 'during idle', text: 'hi', messageId: `<${randomUUID()}@remote.example>` });
+      assert.equal(sent.rejected.length, 0);
+      const update = await watch.updates.next((u) => u.kind === 'exists', PUSH_MS, 'EXISTS in bob\'s IDLE');
+      assert.equal(update.kind, 'exists');
+      const [del] = await imaplib(ALICE, [['deleteacl', 'INBOX', BOB]]);
+      assert.equal(del![0], 'OK');
+      await withTimeout(watch.closed, PUSH_MS, "bob's session to end after the revocation");
+    } finally {
+      await watch.close().catch(() => undefined);
+    }
+    const [sel] = await imaplib(BOB, [['select', `"${SHARED}"`]]);
+    assert.equal(sel![0], 'NO');
+    assert.match(sel![1].join(' '), /\[NONEXISTENT\]/);
+  });
+});
+
+const SMTP_SEND = join(dirname(fileURLToPath(import.meta.url)), 'sharing', 'smtplib-send.py');
+
+interface SmtpOutcome {
+  auth: [number, string];
+  send?: [number, string];
+}
+
+async function smtplibSend(authcid: string, authzid: string, from: string, to: string): Promise<SmtpOutcome> {
+  const { stdout } = await withTimeout(run('python3', [SMTP_SEND, String(srv.endpoints.submission), authcid, authzid, PW, from, to]), 30_000, 'python smtplib');
+  return JSON.parse(stdout) as SmtpOutcome;
+}
+
+/** The audit lines (JSON log) of successful logins as `user`. */
+function auditedLogins(user: string): Array<{ user: string; actor?: string; protocol: string; mechanism: string }> {
+  return srv.log
+    .text()
+    .split('\n')
+    .filter((l) => l.includes('"event":"auth"'))
+    .map((l) => JSON.parse(l) as { user: string; actor?: string; protocol: string; mechanism: string; result: string })
+    .filter((e) => e.result === 'success' && e.user === user);
+}
+
+describe('delegated login (SASL authorization identity)', () => {
+  it('an administrator logs in as alice with PLAIN authzid over IMAP and SMTP, and both are audited', async () => {
+    const [ok, sel] = await imaplib(`${ADMIN}:${ALICE}`, [['myrights', 'INBOX'], ['select', 'INBOX']]);
+    // Logged in as alice: her INBOX is the session's own (every right).
+    assert.deepEqual(ok![1], ['INBOX lrswipkxtea']);
+    assert.equal(sel![0], 'OK');
+    const sent = await smtplibSend(ADMIN, ALICE, ALICE, BOB);
+    assert.equal(sent.auth[0], 235);
+    assert.deepEqual(sent.send, [250, 'ok']);
+    // The envelope checks apply to the authorised user: the administrator's own address is not alice's.
+    const foreign = await smtplibSend(ADMIN, ALICE, ADMIN, BOB);
+    assert.equal(foreign.send?.[0], 553);
+    const audited = auditedLogins(ALICE).filter((e) => e.actor === ADMIN);
+    assert.ok(audited.some((e) => e.protocol === 'imap' && e.mechanism === 'PLAIN'), JSON.stringify(audited));
+    assert.ok(audited.some((e) => e.protocol === 'smtp' && e.mechanism === 'PLAIN'), JSON.stringify(audited));
+  });
+
+  it("a non-administrator's authzid is refused over IMAP and SMTP", async () => {
+    const [first] = await imaplib(BOB, [['noop']]);
+    assert.equal(first![0], 'OK');
+    await assert.rejects(imaplib(`${BOB}:${ALICE}`, [['noop']]), /AUTHENTICATIONFAILED|authentication failed/i);
+    const sent = await smtplibSend(BOB, ALICE, ALICE, BOB);
+    assert.equal(sent.auth[0], 535);
+  });
+
+  it('a delegation grant lets the delegate log in as the owner, until it is revoked', async () => {
+    const store = await srv.running.context.use(storeResource);
+    await store.grantDelegation(ALICE, CAROL);
+    try {
+      const [rights] = await imaplib(`${CAROL}:${ALICE}`, [['myrights', 'INBOX']]);
+      assert.deepEqual(rights![1], ['INBOX lrswipkxtea']);
+      assert.ok(auditedLogins(ALICE).some((e) => e.actor === CAROL && e.protocol === 'imap'));
+      const sent = await smtplibSend(CAROL, ALICE, ALICE, BOB);
+      assert.deepEqual(sent.send, [250, 'ok']);
+    } finally {
+      await store.revokeDelegation(ALICE, CAROL);
+    }
+    await assert.rejects(imaplib(`${CAROL}:${ALICE}`, [['noop']]), /AUTHENTICATIONFAILED|authentication failed/i);
+  });
+});
