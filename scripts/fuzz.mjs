@@ -31,6 +31,7 @@ const TARGETS = {
   'imap-proto': { sync: true, maxLen: 2048 },
   'smtp-proto': { sync: true, maxLen: 2048 },
   'pop3-proto': { sync: true, maxLen: 2048 },
+  'managesieve-proto': { sync: true, maxLen: 2048 },
   sasl: { sync: false, maxLen: 1024 },
   mime: { sync: true, maxLen: 8192 },
   'imap-search': { sync: false, maxLen: 1024, loopback: true },

@@ -79,8 +79,9 @@ export class ManageSieveSession extends LineSession<string> {
     return text;
   }
 
+  /** Every refusal is sent on its own, so it starts the reply (a script's text never counts). */
   protected isError(text: string): boolean {
-    return text.startsWith('NO') || /\r\nNO[ \r]/.test(text);
+    return text.startsWith('NO');
   }
 
   protected tooManyErrorsReply(): string {

@@ -56,6 +56,13 @@ before(async () => {
         </auth>
         <tokenExpiry action="ignore"/>
     </managesieveserver>
+    <managesieveserver enabled="true">
+        <jmxName>sieves</jmxName>
+        <bind>127.0.0.1:0</bind>
+        <tls socketTLS="true" startTLS="false"/>
+        <maxmessagesize>1</maxmessagesize>
+        <auth><plainAuthEnabled>true</plainAuthEnabled><requireSSL>true</requireSSL></auth>
+    </managesieveserver>
 </managesieveservers>\n`,
   );
   srv = await startTessera(conf);
@@ -240,6 +247,20 @@ describe('ManageSieve script commands', () => {
     assert.match((await client.command(`AUTHENTICATE "PLAIN" "${b64(`\0${CAROL}\0${PASSWORDS[CAROL]}`)}"`)).status, /^OK/);
     assert.ok(!(await client.command('LISTSCRIPTS')).lines.includes('"c"'), "after UNAUTHENTICATE another user sees only their own scripts");
     client.close();
+  });
+});
+
+describe('ManageSieve over implicit TLS', () => {
+  it('offers SASL at once, no STARTTLS, and bounds uploads by the listener\'s <maxmessagesize>', async () => {
+    const { client, greeting } = await RawSieveClient.connect(listenerPort(srv.running, 'sieves'), { tls: true });
+    assert.ok(greeting.lines.some((l) => /^"SASL" ".*PLAIN.*"$/.test(l)), greeting.lines.join(' | '));
+    assert.ok(!greeting.lines.includes('"STARTTLS"'));
+    assert.match((await client.command('STARTTLS')).status, /^NO/);
+    assert.match((await client.command(`AUTHENTICATE "PLAIN" "${b64(`\0${ALICE}\0${PASSWORDS[ALICE]}`)}"`)).status, /^OK/);
+    assert.match((await client.command('HAVESPACE "big" 1025')).status, /^NO \(QUOTA\/MAXSIZE\)/, '1 KB on this listener');
+    assert.match((await client.command(`PUTSCRIPT "big" ${literal(`# ${'y'.repeat(1100)}\r\nkeep;\r\n`)}`)).status, /^NO \(QUOTA\/MAXSIZE\)/);
+    assert.match((await client.command(`PUTSCRIPT "small" ${literal('keep;\r\n')}`)).status, /^OK/);
+    assert.match((await client.command('LOGOUT')).status, /^OK/);
   });
 });
 

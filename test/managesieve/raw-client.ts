@@ -2,7 +2,7 @@
 // mean (SASL exchanges, literals, hostile input, STARTTLS) and read each response as the server wrote
 // it. A response is every line up to the one starting OK, NO or BYE; server literals {n} are read whole.
 import net from 'node:net';
-import tls from 'node:tls';
+import { connectClient, upgradeClient } from '../support/tcp.js';
 import { withDeadline } from '../support/wait.js';
 
 const WAIT_MS = 10_000;
@@ -26,15 +26,7 @@ export class RawSieveClient {
 
   /** Connects and reads the greeting (capabilities + OK). */
   static async connect(port: number, options: { tls?: boolean } = {}): Promise<{ client: RawSieveClient; greeting: SieveResponse }> {
-    const socket = options.tls ? tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }) : net.connect({ host: '127.0.0.1', port });
-    await withDeadline(
-      new Promise<void>((resolve, reject) => {
-        socket.once(options.tls ? 'secureConnect' : 'connect', () => resolve());
-        socket.once('error', reject);
-      }),
-      WAIT_MS,
-      'ManageSieve connect',
-    );
+    const socket = await connectClient(port, options.tls === true, 'ManageSieve connect');
     const client = new RawSieveClient(socket);
     return { client, greeting: await client.response() };
   }
@@ -110,11 +102,7 @@ export class RawSieveClient {
     const old = this.socket;
     old.removeAllListeners('data');
     old.removeAllListeners('close');
-    const secure = tls.connect({ socket: old, rejectUnauthorized: false });
-    await withDeadline(new Promise<void>((resolve, reject) => {
-      secure.once('secureConnect', () => resolve());
-      secure.once('error', reject);
-    }), WAIT_MS, 'TLS handshake');
+    const secure = await upgradeClient(old, 'TLS handshake');
     this.socket = secure;
     this.buffer = Buffer.alloc(0);
     this.attach(secure);

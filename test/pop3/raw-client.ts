@@ -1,7 +1,7 @@
 // A minimal POP3 client over a raw socket, for tests that must send exactly the bytes they mean
 // (SASL exchanges, hostile input, pipelining, STLS) and read each response as the server wrote it.
 import net from 'node:net';
-import tls from 'node:tls';
+import { connectClient, upgradeClient } from '../support/tcp.js';
 import { withDeadline } from '../support/wait.js';
 
 const WAIT_MS = 10_000;
@@ -18,15 +18,7 @@ export class RawPop3Client {
   }
 
   static async connect(port: number, options: { tls?: boolean } = {}): Promise<{ client: RawPop3Client; greeting: string }> {
-    const socket = options.tls ? tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }) : net.connect({ host: '127.0.0.1', port });
-    await withDeadline(
-      new Promise<void>((resolve, reject) => {
-        socket.once(options.tls ? 'secureConnect' : 'connect', () => resolve());
-        socket.once('error', reject);
-      }),
-      WAIT_MS,
-      'POP3 connect',
-    );
+    const socket = await connectClient(port, options.tls === true, 'POP3 connect');
     const client = new RawPop3Client(socket);
     return { client, greeting: await client.line() };
   }
@@ -98,8 +90,7 @@ export class RawPop3Client {
     const raw = this.socket;
     raw.removeAllListeners('data');
     raw.removeAllListeners('close');
-    const secure = tls.connect({ socket: raw, rejectUnauthorized: false });
-    await withDeadline(new Promise<void>((resolve, reject) => secure.once('secureConnect', () => resolve()).once('error', reject)), WAIT_MS, 'STLS handshake');
+    const secure = await upgradeClient(raw, 'STLS handshake');
     this.socket = secure;
     this.attach(secure);
     return status;

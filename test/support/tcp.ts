@@ -1,5 +1,11 @@
-// Whether something accepts TCP connections on a loopback port (a server up, or gone after a stop).
-import { connect } from 'node:net';
+// Loopback TCP for the tests: whether something accepts connections on a port (a server up, or gone
+// after a stop), and the client sockets raw protocol clients talk over (clear, implicit TLS, or
+// upgraded in place after STARTTLS/STLS), accepting the server's self-signed certificate.
+import net, { connect } from 'node:net';
+import tls from 'node:tls';
+import { withDeadline } from './wait.js';
+
+const CONNECT_MS = 10_000;
 
 export function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
@@ -10,4 +16,25 @@ export function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+/** A connected client socket to a loopback port, over implicit TLS when `useTls`. */
+export async function connectClient(port: number, useTls: boolean, what: string): Promise<net.Socket> {
+  const socket = useTls ? tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }) : net.connect({ host: '127.0.0.1', port });
+  await withDeadline(
+    new Promise<void>((resolve, reject) => {
+      socket.once(useTls ? 'secureConnect' : 'connect', () => resolve());
+      socket.once('error', reject);
+    }),
+    CONNECT_MS,
+    what,
+  );
+  return socket;
+}
+
+/** The TLS handshake on an open clear socket (after the server said yes to STARTTLS/STLS). */
+export async function upgradeClient(raw: net.Socket, what: string): Promise<tls.TLSSocket> {
+  const secure = tls.connect({ socket: raw, rejectUnauthorized: false });
+  await withDeadline(new Promise<void>((resolve, reject) => secure.once('secureConnect', () => resolve()).once('error', reject)), CONNECT_MS, what);
+  return secure;
 }
