@@ -20,6 +20,8 @@ export interface AuthAuditEvent {
   /** Token logins: who issued it and for which client/session (no token material). */
   clientId?: string;
   sid?: string;
+  /** App password logins: which one (its id, never the secret). */
+  appPassword?: string;
 }
 
 export function auditAuth(logger: Logger, event: AuthAuditEvent): void {

@@ -23,6 +23,7 @@ import { ValidatorRegistry } from './token/registry.js';
 import type { TokenValidator } from './token/types.js';
 import type { ValidatorSettings } from './token/validator.js';
 import { MAX_PASSWORD_BYTES } from './sasl/limits.js';
+import type { AppPasswordService } from './app-passwords/service.js';
 
 export interface AuthServiceOptions {
   users: UsersRepository;
@@ -38,6 +39,11 @@ export interface AuthServiceOptions {
    * naming that user as the SASL PLAIN authorization identity, with their own password.
    */
   administrators?: readonly string[];
+  /**
+   * App passwords, checked before the users repository for PLAIN/LOGIN/IMAP LOGIN/JMAP Basic on the
+   * mail protocols, so they work whatever holds the user's own password (embedded, LDAP, the IdP).
+   */
+  appPasswords?: Pick<AppPasswordService, 'verify'>;
 }
 
 export type RevalidationResult = 'active' | 'inactive' | 'unknown';
@@ -55,6 +61,7 @@ export class AuthService {
   private readonly throttle: LoginThrottle;
   private readonly validators: ValidatorRegistry;
   private readonly administrators: ReadonlySet<string>;
+  private readonly appPasswords: Pick<AppPasswordService, 'verify'> | undefined;
   private closed = false;
 
   constructor(options: AuthServiceOptions) {
@@ -65,6 +72,7 @@ export class AuthService {
     this.throttle = new LoginThrottle(options.throttle, this.now, (event) => this.logThrottle(event));
     this.validators = new ValidatorRegistry(this.users, this.logger, { now: this.now, ...options.tokens });
     this.administrators = new Set((options.administrators ?? []).map((a) => a.toLowerCase()));
+    this.appPasswords = options.appPasswords;
     if (this.administrators.size > 0) {
       this.logger.info(
         { administrators: [...this.administrators] },
@@ -199,6 +207,15 @@ export class AuthService {
       let verified: boolean;
       let canonical: string | undefined;
       try {
+        // An administrator acting as someone else uses their own password, never an app password.
+        if (actAs === undefined && this.appPasswords && attempt.protocol !== 'devidp') {
+          const verdict = await this.appPasswords.verify(username, password, attempt.protocol, attempt.peer);
+          if (verdict.kind === 'refused') return await this.fail(attempt, mechanism, username, invalidCredentials(), place, verdict.reason);
+          if (verdict.kind === 'accepted') {
+            place.succeeded();
+            return this.succeed(attempt, { user: verdict.record.user, mechanism, credentialId: verdict.record.id });
+          }
+        }
         verified = await this.users.verifyPassword(username, password);
         if (verified) canonical = (await this.users.lookup(username))?.username;
       } catch (err) {
@@ -304,6 +321,7 @@ export class AuthService {
       result: 'success',
       clientId: principal.clientId,
       sid: principal.sid,
+      appPassword: principal.credentialId,
     });
     return { ok: true, principal };
   }

@@ -30,6 +30,11 @@ export interface Principal {
   issuer?: string;
   /** Raw access token, kept in memory only so live sessions can be re-introspected. Never logged. */
   accessToken?: string;
+  /**
+   * The app password that opened the session (its id, never the secret): revoking the app password
+   * ends exactly the sessions carrying it.
+   */
+  credentialId?: string;
 }
 
 /**

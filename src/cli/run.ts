@@ -24,6 +24,7 @@ import { mailboxExportCommand } from './commands/mailbox-export.js';
 import { mailboxImportCommand } from './commands/mailbox-import.js';
 import { serveCommand } from './commands/serve.js';
 import { sessionsCommand } from './commands/sessions.js';
+import { appPasswordCommand } from './commands/app-password.js';
 import { userCommand } from './commands/user.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, PasswordInputError, UsageError } from './errors.js';
 import type { CliCommand, CliIO } from './types.js';
@@ -36,6 +37,7 @@ export const COMMANDS: readonly CliCommand[] = [
   mailboxImportCommand,
   mailboxExportCommand,
   sessionsCommand,
+  appPasswordCommand,
   helpCommand,
 ];
 

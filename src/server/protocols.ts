@@ -78,6 +78,7 @@ export const authResource = sharedResource<AuthService>(
       logger: ctx.logger.child({ component: 'auth' }),
       throttle: ctx.config.authThrottle,
       administrators: ctx.config.users.administratorIds ?? [],
+      appPasswords: ctx.appPasswords,
     }),
   (auth) => auth.close(),
 );
@@ -112,10 +113,22 @@ export const sessionsResource = sharedResource<SessionControl>(
       users: ctx.users,
     });
     await control.start();
+    // A revoked app password's sessions end at once, here and on every node (the bus).
+    const unsubscribe = ctx.appPasswords.onRevoked((record) =>
+      control.revoke({ credential: record.id, expiresAt: record.expiresAt, reason: 'App password revoked' }),
+    );
+    revokedHooks.set(control, unsubscribe);
     return control;
   },
-  (control) => control.stop(),
+  (control) => {
+    revokedHooks.get(control)?.();
+    revokedHooks.delete(control);
+    return control.stop();
+  },
 );
+
+/** The app-password revocation hook of each session control, removed when it stops. */
+const revokedHooks = new Map<SessionControl, () => void>();
 
 /**
  * Every protocol server of this run, filled by the factories before any server starts; the
