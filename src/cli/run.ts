@@ -25,6 +25,7 @@ import { mailboxImportCommand } from './commands/mailbox-import.js';
 import { serveCommand } from './commands/serve.js';
 import { sessionsCommand } from './commands/sessions.js';
 import { appPasswordCommand } from './commands/app-password.js';
+import { dnsSrvCommand } from './commands/dns-srv.js';
 import { userCommand } from './commands/user.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, PasswordInputError, UsageError } from './errors.js';
 import type { CliCommand, CliIO } from './types.js';
@@ -38,6 +39,7 @@ export const COMMANDS: readonly CliCommand[] = [
   mailboxExportCommand,
   sessionsCommand,
   appPasswordCommand,
+  dnsSrvCommand,
   helpCommand,
 ];
 

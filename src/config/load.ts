@@ -26,7 +26,7 @@ export interface LoadedConfig {
 }
 
 /** tessera.properties alone: where the data is, and Tessera's own settings. */
-export type SettingsConfig = Pick<TesseraConfig, 'confDir' | 'settings' | 'control' | 'authThrottle'>;
+export type SettingsConfig = Pick<TesseraConfig, 'confDir' | 'settings' | 'control' | 'authThrottle' | 'discovery'>;
 /** What the users, domains and mailbox commands need: the settings plus how users and domains are kept. */
 export type DirectoryConfig = SettingsConfig & Pick<TesseraConfig, 'users' | 'domains'>;
 
@@ -77,9 +77,9 @@ async function openConfDir(confDir: string): Promise<ConfReader> {
 
 async function readSettings(conf: ConfReader, env: NodeJS.ProcessEnv): Promise<SettingsConfig> {
   const settingsCtx = conf.ctx(CONF_FILES.settings);
-  const { settings, control, authThrottle, readPolicy } = loadSettingsFile(settingsCtx, await readOptionalFile(settingsCtx), env);
+  const { settings, control, authThrottle, discovery, readPolicy } = loadSettingsFile(settingsCtx, await readOptionalFile(settingsCtx), env);
   conf.policy = readPolicy;
-  return { confDir: conf.dir, settings, control, authThrottle };
+  return { confDir: conf.dir, settings, control, authThrottle, discovery };
 }
 
 async function readDirectory(conf: ConfReader, env: NodeJS.ProcessEnv): Promise<DirectoryConfig> {
@@ -110,7 +110,7 @@ export async function loadDirectoryConfig(confDir: string, options?: { env?: Nod
 export async function loadConfig(confDir: string, options?: { env?: NodeJS.ProcessEnv }): Promise<LoadedConfig> {
   const env = options?.env ?? process.env;
   const conf = await openConfDir(confDir);
-  const { settings, control, authThrottle, users, domains } = await readDirectory(conf, env);
+  const { settings, control, authThrottle, discovery, users, domains } = await readDirectory(conf, env);
   const settingsCtx = conf.ctx(CONF_FILES.settings);
   // tessera.properties `postmaster` wins over James' <postmaster> (both name the same thing).
   const mailetCtx = conf.ctx(CONF_FILES.mailet);
@@ -152,7 +152,7 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
   conf.warnings.push(...(await notServedWarnings(conf.dir, served)));
 
   return {
-    config: { confDir: conf.dir, settings, control, authThrottle, imap, smtp, lmtp, pop3, jmap, users, domains },
+    config: { confDir: conf.dir, settings, control, authThrottle, discovery, imap, smtp, lmtp, pop3, jmap, users, domains },
     warnings: conf.warnings,
     notices: conf.notices,
   };

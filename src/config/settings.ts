@@ -7,7 +7,8 @@ import { ConfigError } from './errors.js';
 import { PropertiesReader } from './properties.js';
 import { readControlSettings } from './control.js';
 import { readAuthThrottle } from './throttle.js';
-import type { AuthThrottleConfig, ControlConfig, LogLevel, TesseraSettings } from './types.js';
+import { readDiscoverySettings } from './discovery.js';
+import type { AuthThrottleConfig, ControlConfig, DiscoveryConfig, LogLevel, TesseraSettings } from './types.js';
 import { InvalidValue, parseBoolean, parseEnum, parseInteger, parsePort, parseSize, parseUrl } from './values.js';
 
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -24,7 +25,13 @@ export function loadSettingsFile(
   ctx: FileContext,
   text: string | undefined,
   env: NodeJS.ProcessEnv,
-): { settings: TesseraSettings; control: ControlConfig; authThrottle: Partial<AuthThrottleConfig>; readPolicy: ReadPolicy } {
+): {
+  settings: TesseraSettings;
+  control: ControlConfig;
+  authThrottle: Partial<AuthThrottleConfig>;
+  discovery: DiscoveryConfig;
+  readPolicy: ReadPolicy;
+} {
   const props = new PropertiesReader(ctx, text ?? '');
   // Relative to the working directory, like any path given on a command line.
   const dataDirRaw = env['TESSERA_DATA_DIR'] || props.get('data.dir')?.raw || DEFAULT_DATA_DIR;
@@ -73,12 +80,14 @@ export function loadSettingsFile(
   });
   const control = readControlSettings(props);
   const authThrottle = readAuthThrottle(props);
+  const discovery = readDiscoverySettings(props);
   const readPolicy: ReadPolicy = { oidcRequireAudience: props.parse('auth.oidc.requireAudience', parseBoolean) ?? true };
   props.warnUnused(new Map());
   return {
     settings: { dataDir, storage, logLevel, devIdp, shutdownTimeout, seedDemoUser, ...(postmaster ? { postmaster } : {}), ...(ingestMemory !== undefined ? { ingestMemory } : {}) },
     control,
     authThrottle,
+    discovery,
     readPolicy,
   };
 }

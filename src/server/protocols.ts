@@ -32,6 +32,7 @@ import { providerChecks, queueCheck, storeCheck, usersCheck } from './health-che
 import { operatorRoutes } from './operator-routes.js';
 import { startProcessMetrics } from './process-metrics.js';
 import type { SmtpServerConfig } from '../config/types.js';
+import { createDiscoverySource, discoveryRoutes } from '../discovery/index.js';
 
 export const eventBusResource = sharedResource<EventBus>(
   'event bus',
@@ -170,12 +171,8 @@ class DevIdpServer implements ProtocolServer {
     });
   }
 
-  /** Host and port a listener actually bound (port 0 in the conf becomes the real one). */
   private boundAddress(name: string | undefined): { host: string; port: number } | undefined {
-    const first = this.listeners.find((s) => s.name === name)?.describe()[0];
-    if (!first) return undefined;
-    const url = new URL(first.split(' ')[0]!);
-    return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) };
+    return boundAddress(this.listeners, name);
   }
 
   describe(): string[] {
@@ -204,6 +201,14 @@ class DevIdpServer implements ProtocolServer {
     await this.idp?.stop();
     this.idp = undefined;
   }
+}
+
+/** Host and port a listener actually bound (port 0 in the conf becomes the real one). */
+function boundAddress(listeners: readonly ProtocolServer[], name: string | undefined): { host: string; port: number } | undefined {
+  const first = listeners.find((s) => s.name === name)?.describe()[0];
+  if (!first) return undefined;
+  const url = new URL(first.split(' ')[0]!);
+  return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) };
 }
 
 function passwordVerdict(result: AuthResult): PasswordVerdict {
@@ -280,9 +285,32 @@ const pop3Factory: ProtocolFactory = async (ctx) => {
   return registered(ctx, servers);
 };
 
+/**
+ * Client discovery (autoconfig, autodiscover, OAuth metadata): rendered per request from the listener
+ * configuration, the ports the listeners bound and the provider's cached discovery document.
+ */
+const discoveryRoutesResource = sharedResource<HttpRoute[]>('client discovery', async (ctx) => {
+  if (!ctx.config.discovery.enabled) return [];
+  const listeners = await ctx.use(listenersResource);
+  const auth = await ctx.use(authResource);
+  const source = createDiscoverySource({
+    config: ctx.config,
+    boundPort: (name) => boundAddress(listeners, name)?.port,
+    jmapListenerName: JMAP_LISTENER_NAME,
+    providerInfo: (oidc) => auth.tokenValidator(oidc).providerMetadata(),
+    isLocalDomain: (domain) => ctx.domains.contains(domain),
+    virtualHosting: ctx.users.virtualHosting,
+    defaultDomain: ctx.config.domains.defaultDomain,
+    logger: ctx.logger.child({ component: 'discovery' }),
+  });
+  return discoveryRoutes(source);
+});
+
+const JMAP_LISTENER_NAME = 'jmap';
+
 const jmapFactory: ProtocolFactory = async (ctx) => {
   if (!ctx.config.jmap.enabled) return [];
-  return [
+  return registered(ctx, [
     createJmapServer(
       {
         auth: await ctx.use(authResource),
@@ -292,14 +320,15 @@ const jmapFactory: ProtocolFactory = async (ctx) => {
         logger: ctx.logger,
         delivery: (await ctx.use(deliveryResource)).service,
         sessions: await ctx.use(sessionsResource),
-        // Back-channel logout on the JMAP port, where providers were told to post it so far.
-        routes: (await ctx.use(sessionsResource)).httpRoutes,
+        // Back-channel logout on the JMAP port, where providers were told to post it so far; client
+        // discovery documents on the public HTTP port.
+        routes: [...(await ctx.use(sessionsResource)).httpRoutes, ...(await ctx.use(discoveryRoutesResource))],
         // Uploads being received are staged here; nothing in it was ever acknowledged.
         spoolDir: join(ctx.dataDir, 'spool', 'jmap'),
       },
       ctx.config.jmap,
     ),
-  ];
+  ]);
 };
 
 /** /metrics and /healthcheck, with the collectors that refresh process and queue figures per scrape. */
@@ -318,7 +347,9 @@ const operatorRoutesResource = sharedResource<{ routes: HttpRoute[]; stop: () =>
 const controlHttpFactory: ProtocolFactory = async (ctx) => {
   if (!controlHttpActive(ctx.config)) return [];
   const sessions = await ctx.use(sessionsResource);
-  const routes = [...sessions.httpRoutes, ...(await ctx.use(operatorRoutesResource)).routes];
+  // Discovery documents here only when there is no JMAP listener to publish them.
+  const discovery = ctx.config.jmap.enabled ? [] : await ctx.use(discoveryRoutesResource);
+  const routes = [...sessions.httpRoutes, ...(await ctx.use(operatorRoutesResource)).routes, ...discovery];
   return registered(ctx, [new ControlHttpServer(ctx.config.control.http.bind, routes, ctx.logger.child({ component: 'control-http' }))]);
 };
 
