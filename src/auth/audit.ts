@@ -14,6 +14,8 @@ export interface AuthAuditEvent {
   /** The administrator who authenticated and acts as `user` (SASL PLAIN authorization identity). */
   actor?: string;
   peer: string;
+  /** The connection's (or JMAP request's) log correlation id. */
+  session?: string;
   result: 'success' | AuthFailureCode;
   /** Why it failed, in words safe for logs. */
   reason?: string;

@@ -52,6 +52,8 @@ export type RevalidationResult = 'active' | 'inactive' | 'unknown';
 interface Attempt {
   protocol: AuditedProtocol;
   peer: string;
+  /** Log correlation id of the connection, carried by the audit line. */
+  session?: string;
 }
 
 export class AuthService {
@@ -252,7 +254,7 @@ export class AuthService {
       return this.fail(attempt, mechanism, admin, failure, place, 'administrator named an unknown user as authorization identity');
     }
     place.succeeded();
-    auditAuth(this.logger, { protocol: attempt.protocol, mechanism, user: record.username, actor: admin, peer: attempt.peer, result: 'success' });
+    auditAuth(this.logger, { protocol: attempt.protocol, mechanism, user: record.username, actor: admin, peer: attempt.peer, session: attempt.session, result: 'success' });
     return { ok: true, principal: { user: record.username, mechanism, actor: admin } };
   }
 
@@ -318,6 +320,7 @@ export class AuthService {
       mechanism: principal.mechanism,
       user: principal.user,
       peer: ctx.peer,
+      session: ctx.session,
       result: 'success',
       clientId: principal.clientId,
       sid: principal.sid,
@@ -373,6 +376,7 @@ export class AuthService {
       mechanism,
       user,
       peer: ctx.peer,
+      session: ctx.session,
       result: failure.code,
       reason: reason ?? failure.message,
     });

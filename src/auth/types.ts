@@ -93,4 +93,9 @@ export interface ConnectionAuthContext {
   peer: string;
   /** Server host/port as the client would put them in OAUTHBEARER `host=`/`port=` (informational). */
   localPort?: number;
+  /**
+   * The log correlation id of the connection (IMAP, SMTP, POP3) or HTTP request (JMAP): the `session`
+   * member of its log lines, which the login's audit line carries too.
+   */
+  session?: string;
 }
