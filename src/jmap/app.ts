@@ -25,6 +25,7 @@ import type { MailMethodDeps } from './methods/deps.js';
 import { SETTING_IDENTITY, SETTING_SUBMISSION, SETTING_VACATION } from './methods/settings.js';
 import { withArguments } from './methods/schemas.js';
 import { pushSubscriptionMethods } from './methods/push-subscription.js';
+import { appPasswordMethods, type AppPasswordManager } from './methods/app-password.js';
 import { DEFAULT_WEBPUSH_SETTINGS, WebPushService, type WebPushSettings, type WebPushTiming } from './push/webpush/service.js';
 import type { PushCredentialBinding } from '../store/types.js';
 import { blobMethods } from './methods/blob.js';
@@ -45,6 +46,8 @@ export interface JmapAppOptions {
   webPushTiming?: Partial<WebPushTiming>;
   /** The upload spool (Blob/upload builds blobs there too). */
   spool: SpoolDir;
+  /** The user's app passwords (AppPassword/get, /set); the capability is offered only with it. */
+  appPasswords?: AppPasswordManager;
 }
 
 /** Store setting keys published as 'Setting:<key>' that are JMAP data types of their own. */
@@ -90,10 +93,11 @@ export class JmapApp implements JmapBackend {
       ...blobMethods(deps),
       ...(options.delivery ? submissionMethods(deps) : []),
       ...pushSubscriptionMethods(this.webPush, deps),
+      ...(options.appPasswords ? appPasswordMethods(options.appPasswords, deps) : []),
     ];
     this.dispatch = {
       registry: new Map(methods.map(withArguments)),
-      capabilities: supportedCapabilities(options.delivery !== undefined),
+      capabilities: supportedCapabilities(options.delivery !== undefined, options.appPasswords !== undefined),
       maxCallsInRequest: options.limits.maxCallsInRequest,
       logger: options.logger,
     };
@@ -101,6 +105,7 @@ export class JmapApp implements JmapBackend {
       limits: options.limits,
       submission: options.delivery !== undefined,
       maxSizeAttachmentsPerEmail: options.limits.maxSizeUpload,
+      ...(options.appPasswords ? { appPasswords: true } : {}),
     };
   }
 

@@ -6,7 +6,7 @@ import type { JsonObject } from './core/types.js';
 import {
   CAP_CORE, CAP_MAIL, CAP_QUOTA, CAP_SUBMISSION, CAP_VACATION, CAP_WEBSOCKET, coreCapability, type CoreLimits,
 } from './capabilities.js';
-import { blobCapability, CAP_BLOB } from './capabilities.js';
+import { blobCapability, CAP_APP_PASSWORDS, CAP_BLOB } from './capabilities.js';
 import { EMAIL_SORT_OPTIONS } from './mail/query-filter.js';
 import { PATHS } from './http/paths.js';
 import { jmapAccountId } from './account-id.js';
@@ -16,6 +16,8 @@ export interface SessionOptions {
   /** Whether EmailSubmission works (a delivery service is wired). */
   submission: boolean;
   maxSizeAttachmentsPerEmail: number;
+  /** Whether AppPassword/get and /set are offered (`tessera serve` wires the auth core's service). */
+  appPasswords?: boolean;
 }
 
 function sessionBody(user: string, baseUrl: string, options: SessionOptions): JsonObject {
@@ -35,6 +37,7 @@ function sessionBody(user: string, baseUrl: string, options: SessionOptions): Js
     [CAP_BLOB]: blobCapability(options.limits) as JsonObject,
   };
   if (options.submission) accountCapabilities[CAP_SUBMISSION] = { maxDelayedSend: 0, submissionExtensions: {} };
+  if (options.appPasswords) accountCapabilities[CAP_APP_PASSWORDS] = {};
   const capabilities: JsonObject = {
     [CAP_CORE]: coreCapability(options.limits) as JsonObject,
     [CAP_MAIL]: {},
@@ -44,6 +47,7 @@ function sessionBody(user: string, baseUrl: string, options: SessionOptions): Js
     [CAP_BLOB]: {},
   };
   if (options.submission) capabilities[CAP_SUBMISSION] = {};
+  if (options.appPasswords) capabilities[CAP_APP_PASSWORDS] = {};
   // The account is named by its opaque id (RFC 8620 §1.2 charset); `name` is the user name.
   const accountId = jmapAccountId(user);
   const primaryAccounts: JsonObject = Object.fromEntries(Object.keys(accountCapabilities).map((c) => [c, accountId]));
@@ -70,9 +74,10 @@ export function buildSession(user: string, baseUrl: string, options: SessionOpti
 }
 
 /** Capabilities a client may list in `using`. */
-export function supportedCapabilities(submission: boolean): Set<string> {
+export function supportedCapabilities(submission: boolean, appPasswords = false): Set<string> {
   const caps = [CAP_CORE, CAP_MAIL, CAP_VACATION, CAP_QUOTA, CAP_WEBSOCKET];
   caps.push(CAP_BLOB);
   if (submission) caps.push(CAP_SUBMISSION);
+  if (appPasswords) caps.push(CAP_APP_PASSWORDS);
   return new Set(caps);
 }

@@ -325,6 +325,7 @@ const jmapFactory: ProtocolFactory = async (ctx) => {
         routes: [...(await ctx.use(sessionsResource)).httpRoutes, ...(await ctx.use(discoveryRoutesResource))],
         // Uploads being received are staged here; nothing in it was ever acknowledged.
         spoolDir: join(ctx.dataDir, 'spool', 'jmap'),
+        appPasswords: ctx.appPasswords,
       },
       ctx.config.jmap,
     ),

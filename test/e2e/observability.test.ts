@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
 import { listenerPort } from '../support/tessera-conf.js';
-import { parsePrometheusText, type Sample } from '../support/prom-text.js';
+import { sampleTotal, scrapeMetrics, type Sample } from '../support/prom-text.js';
 import { poplib } from '../pop3/clients.js';
 import { DOMAIN, startTessera, writeE2eConf, type E2eConf, type E2eServer } from './harness.js';
 import { imapConnect, submit } from './clients.js';
@@ -56,17 +56,8 @@ function linesOf(session: string): Line[] {
   return logLines().filter((l) => l['session'] === session);
 }
 
-async function scrape(): Promise<Sample[]> {
-  const res = await fetch(`${control}/metrics`);
-  assert.equal(res.status, 200);
-  return parsePrometheusText(await res.text()).samples;
-}
-
-function total(samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number {
-  return samples
-    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-    .reduce((sum, s) => sum + s.value, 0);
-}
+const scrape = (): Promise<Sample[]> => scrapeMetrics(control);
+const total = sampleTotal;
 
 function message(subject: string): { from: string; to: string; subject: string; text: string; messageId: string } {
   return { from: ALICE, to: ALICE, subject, text: 'observed', messageId: `<${randomUUID()}@${DOMAIN}>` };

@@ -49,10 +49,7 @@ export class AppPasswordService {
   /** Creates an app password for an existing user; the returned secret is never available again. */
   async create(user: string, request: NewAppPassword): Promise<CreatedAppPassword> {
     const canonical = await this.canonical(user);
-    const name = request.name.trim();
-    if (name === '' || name.length > MAX_APP_PASSWORD_NAME_LENGTH || /[\u0000-\u001f\u007f]/.test(name)) {
-      throw new AppPasswordRequestError(`the name must be 1 to ${MAX_APP_PASSWORD_NAME_LENGTH} characters without control characters`);
-    }
+    const name = checkedName(request.name);
     if (request.expiresAt !== undefined && !(request.expiresAt.getTime() > this.now())) {
       throw new AppPasswordRequestError('the expiry must be in the future');
     }
@@ -75,6 +72,11 @@ export class AppPasswordService {
 
   async list(user: string): Promise<AppPasswordRecord[]> {
     return this.store.listByUser(await this.canonical(user));
+  }
+
+  /** Gives one of the user's app passwords another name; false when the user has none by that id. */
+  async rename(user: string, id: string, name: string): Promise<boolean> {
+    return this.store.rename(await this.canonical(user), id, checkedName(name));
   }
 
   /** Removes one of the user's app passwords and ends its sessions; undefined when it has none by that id. */
@@ -124,4 +126,12 @@ export class AppPasswordService {
     if (!record) throw new UnknownUserError(`no such user: ${user}`);
     return record.username;
   }
+}
+
+function checkedName(raw: string): string {
+  const name = raw.trim();
+  if (name === '' || name.length > MAX_APP_PASSWORD_NAME_LENGTH || /[\u0000-\u001f\u007f]/.test(name)) {
+    throw new AppPasswordRequestError(`the name must be 1 to ${MAX_APP_PASSWORD_NAME_LENGTH} characters without control characters`);
+  }
+  return name;
 }

@@ -58,6 +58,11 @@ export class SqliteAppPasswords {
     return withDatabase(this.db, () => this.db.prepare('DELETE FROM app_passwords WHERE id = ? AND username = ?').run(id, user)).changes === 1;
   }
 
+  /** True when a row of that user was renamed. */
+  rename(user: string, id: string, name: string): boolean {
+    return withDatabase(this.db, () => this.db.prepare('UPDATE app_passwords SET name = ? WHERE id = ? AND username = ?').run(name, id, user)).changes === 1;
+  }
+
   markUsed(id: string, at: Date, ip: string): void {
     withDatabase(this.db, () =>
       this.db.prepare('UPDATE app_passwords SET last_used_at = ?, last_used_ip = ? WHERE id = ?').run(at.toISOString(), ip, id),

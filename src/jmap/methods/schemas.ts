@@ -93,6 +93,8 @@ export const METHOD_ARGUMENTS: Readonly<Record<string, ArgumentSchema>> = {
   /** RFC 8620 §7.2.1–7.2.2: no accountId, no ifInState. */
   'PushSubscription/get': { ids: opt('Id[]'), properties: opt('String[]') },
   'PushSubscription/set': { create: opt('object'), update: opt('object'), destroy: opt('Id[]') },
+  'AppPassword/get': GET,
+  'AppPassword/set': SET,
   /** RFC 8620 §6.3 */
   'Blob/copy': { fromAccountId: req('Id'), ...ACCOUNT, blobIds: req('Id[]') },
   /** RFC 9404 §4.1–4.3 */
