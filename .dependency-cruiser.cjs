@@ -51,17 +51,20 @@ const LAYERS = {
   // James' WebAdmin REST API: an adapter like the protocols, over the directory, store and auth core;
   // session control and health reach it as narrow interfaces (src/webadmin/deps.ts) or src/core.
   webadmin: { uses: PROTOCOL_USES, typesFrom: ['config'] },
+  // Client discovery documents (autoconfig, autodiscover, OAuth metadata, SRV records): renders a view
+  // of the listener configuration that start-up code hands it; serves HttpRoutes (src/core/http).
+  discovery: { uses: ['log', 'core'], typesFrom: ['config'] },
   // The development OpenID provider (`tessera` dev IdP, test harness): a tool beside the server that
   // only start-up code starts; nothing of the mail server depends on it.
   devidp: { uses: ['log', 'core'], typesFrom: ['config'] },
   // Start-up code: wires every layer together for `tessera serve`. Not the command line above it.
   server: {
-    uses: ['core', 'mime', 'sieve', 'config', 'log', 'net', 'events', 'store', 'auth', 'delivery', 'sessions', 'imap', 'smtp', 'jmap', 'pop3', 'managesieve', 'webadmin', 'devidp'],
+    uses: ['core', 'mime', 'sieve', 'config', 'log', 'net', 'events', 'store', 'auth', 'delivery', 'sessions', 'imap', 'smtp', 'jmap', 'pop3', 'managesieve', 'webadmin', 'devidp', 'discovery'],
     typesFrom: [],
   },
   // The command line: the outermost layer, may use everything.
   cli: {
-    uses: ['core', 'mime', 'sieve', 'config', 'log', 'net', 'events', 'store', 'auth', 'delivery', 'sessions', 'imap', 'smtp', 'jmap', 'pop3', 'managesieve', 'webadmin', 'devidp', 'server'],
+    uses: ['core', 'mime', 'sieve', 'config', 'log', 'net', 'events', 'store', 'auth', 'delivery', 'sessions', 'imap', 'smtp', 'jmap', 'pop3', 'managesieve', 'webadmin', 'devidp', 'discovery', 'server'],
     typesFrom: [],
   },
 };

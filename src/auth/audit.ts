@@ -15,12 +15,16 @@ export interface AuthAuditEvent {
   /** Who authenticated and acts as `user` (an administrator or a delegate; SASL authorization identity). */
   actor?: string;
   peer: string;
+  /** The connection's (or JMAP request's) log correlation id. */
+  session?: string;
   result: 'success' | AuthFailureCode;
   /** Why it failed, in words safe for logs. */
   reason?: string;
   /** Token logins: who issued it and for which client/session (no token material). */
   clientId?: string;
   sid?: string;
+  /** App password logins: which one (its id, never the secret). */
+  appPassword?: string;
 }
 
 /** Logs the attempt, counts it, and keeps it among the recent events when given where. */

@@ -25,6 +25,7 @@ import { ValidatorRegistry } from './token/registry.js';
 import type { TokenValidator } from './token/types.js';
 import type { ValidatorSettings } from './token/validator.js';
 import { MAX_PASSWORD_BYTES } from './sasl/limits.js';
+import type { AppPasswordService } from './app-passwords/service.js';
 
 export interface AuthServiceOptions {
   users: UsersRepository;
@@ -46,6 +47,10 @@ export interface AuthServiceOptions {
    * administrators may.
    */
   delegations?: DelegationGrants;
+   * App passwords, checked before the users repository for PLAIN/LOGIN/IMAP LOGIN/JMAP Basic on the
+   * mail protocols, so they work whatever holds the user's own password (embedded, LDAP, the IdP).
+   */
+  appPasswords?: Pick<AppPasswordService, 'verify'>;
 }
 
 export type RevalidationResult = 'active' | 'inactive' | 'unknown';
@@ -54,6 +59,8 @@ export type RevalidationResult = 'active' | 'inactive' | 'unknown';
 interface Attempt {
   protocol: AuditedProtocol;
   peer: string;
+  /** Log correlation id of the connection, carried by the audit line. */
+  session?: string;
 }
 
 export class AuthService {
@@ -64,6 +71,7 @@ export class AuthService {
   private readonly validators: ValidatorRegistry;
   private readonly administrators: ReadonlySet<string>;
   private readonly delegations: DelegationGrants | undefined;
+  private readonly appPasswords: Pick<AppPasswordService, 'verify'> | undefined;
   private closed = false;
   /** The last login attempts, for operators (WebAdmin /events). */
   readonly recentEvents = new RecentAuthEvents();
@@ -77,6 +85,7 @@ export class AuthService {
     this.validators = new ValidatorRegistry(this.users, this.logger, { now: this.now, ...options.tokens });
     this.administrators = new Set((options.administrators ?? []).map((a) => a.toLowerCase()));
     this.delegations = options.delegations;
+    this.appPasswords = options.appPasswords;
     if (this.administrators.size > 0) {
       this.logger.info(
         { administrators: [...this.administrators] },
@@ -211,6 +220,15 @@ export class AuthService {
       let verified: boolean;
       let canonical: string | undefined;
       try {
+        // An administrator acting as someone else uses their own password, never an app password.
+        if (actAs === undefined && this.appPasswords && attempt.protocol !== 'devidp') {
+          const verdict = await this.appPasswords.verify(username, password, attempt.protocol, attempt.peer);
+          if (verdict.kind === 'refused') return await this.fail(attempt, mechanism, username, invalidCredentials(), place, verdict.reason);
+          if (verdict.kind === 'accepted') {
+            place.succeeded();
+            return this.succeed(attempt, { user: verdict.record.user, mechanism, credentialId: verdict.record.id });
+          }
+        }
         verified = await this.users.verifyPassword(username, password);
         if (verified) canonical = (await this.users.lookup(username))?.username;
       } catch (err) {
@@ -237,7 +255,7 @@ export class AuthService {
     const allowed = await this.authorize(attempt, mechanism, actor, target, place);
     if (!allowed.ok) return allowed;
     place.succeeded();
-    auditAuth(this.logger, { protocol: attempt.protocol, mechanism, user: allowed.user, actor, peer: attempt.peer, result: 'success' }, this.recentEvents);
+    auditAuth(this.logger, { protocol: attempt.protocol, mechanism, user: allowed.user, actor, peer: attempt.peer, session: attempt.session, result: 'success' }, this.recentEvents);
     return { ok: true, principal: { user: allowed.user, mechanism, actor } };
   }
 
@@ -353,9 +371,11 @@ export class AuthService {
       user: principal.user,
       ...(principal.actor !== undefined ? { actor: principal.actor } : {}),
       peer: ctx.peer,
+      session: ctx.session,
       result: 'success',
       clientId: principal.clientId,
       sid: principal.sid,
+      appPassword: principal.credentialId,
     }, this.recentEvents);
     return { ok: true, principal };
   }
@@ -407,6 +427,7 @@ export class AuthService {
       mechanism,
       user,
       peer: ctx.peer,
+      session: ctx.session,
       result: failure.code,
       reason: reason ?? failure.message,
     }, this.recentEvents);

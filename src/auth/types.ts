@@ -39,6 +39,11 @@ export interface Principal {
   issuer?: string;
   /** Raw access token, kept in memory only so live sessions can be re-introspected. Never logged. */
   accessToken?: string;
+  /**
+   * The app password that opened the session (its id, never the secret): revoking the app password
+   * ends exactly the sessions carrying it.
+   */
+  credentialId?: string;
 }
 
 /**
@@ -97,4 +102,9 @@ export interface ConnectionAuthContext {
   peer: string;
   /** Server host/port as the client would put them in OAUTHBEARER `host=`/`port=` (informational). */
   localPort?: number;
+  /**
+   * The log correlation id of the connection (IMAP, SMTP, POP3) or HTTP request (JMAP): the `session`
+   * member of its log lines, which the login's audit line carries too.
+   */
+  session?: string;
 }

@@ -25,6 +25,8 @@ import { mailboxExportCommand } from './commands/mailbox-export.js';
 import { mailboxImportCommand } from './commands/mailbox-import.js';
 import { serveCommand } from './commands/serve.js';
 import { sessionsCommand } from './commands/sessions.js';
+import { appPasswordCommand } from './commands/app-password.js';
+import { dnsSrvCommand } from './commands/dns-srv.js';
 import { userCommand } from './commands/user.js';
 import { delegationCommand } from './commands/delegation.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, PasswordInputError, UsageError } from './errors.js';
@@ -41,6 +43,8 @@ export const COMMANDS: readonly CliCommand[] = [
   mailboxExportCommand,
   delegationCommand,
   sessionsCommand,
+  appPasswordCommand,
+  dnsSrvCommand,
   helpCommand,
 ];
 

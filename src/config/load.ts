@@ -29,7 +29,7 @@ export interface LoadedConfig {
 }
 
 /** tessera.properties alone: where the data is, and Tessera's own settings. */
-export type SettingsConfig = Pick<TesseraConfig, 'confDir' | 'settings' | 'control' | 'authThrottle'>;
+export type SettingsConfig = Pick<TesseraConfig, 'confDir' | 'settings' | 'control' | 'authThrottle' | 'discovery'>;
 /** What the users, domains and mailbox commands need: the settings plus how users and domains are kept. */
 export type DirectoryConfig = SettingsConfig & Pick<TesseraConfig, 'users' | 'domains'>;
 
@@ -86,9 +86,9 @@ type SettingsRead = SettingsConfig & { mailAuth: MailAuthSettings };
 
 async function readSettings(conf: ConfReader, env: NodeJS.ProcessEnv): Promise<SettingsRead> {
   const settingsCtx = conf.ctx(CONF_FILES.settings);
-  const { settings, control, authThrottle, mailAuth, readPolicy } = loadSettingsFile(settingsCtx, await readOptionalFile(settingsCtx), env);
+  const { settings, control, authThrottle, mailAuth, discovery, readPolicy } = loadSettingsFile(settingsCtx, await readOptionalFile(settingsCtx), env);
   conf.policy = readPolicy;
-  return { confDir: conf.dir, settings, control, authThrottle, mailAuth };
+  return { confDir: conf.dir, settings, control, authThrottle, mailAuth, discovery };
 }
 
 async function readDirectory(conf: ConfReader, env: NodeJS.ProcessEnv): Promise<DirectoryConfig & { mailAuth: MailAuthSettings }> {
@@ -130,7 +130,7 @@ export async function loadWebAdminConfig(confDir: string): Promise<{ config: Web
 export async function loadConfig(confDir: string, options?: { env?: NodeJS.ProcessEnv }): Promise<LoadedConfig> {
   const env = options?.env ?? process.env;
   const conf = await openConfDir(confDir);
-  const { settings, control, authThrottle, users, domains, mailAuth: mailAuthSettings } = await readDirectory(conf, env);
+  const { settings, control, authThrottle, discovery, users, domains, mailAuth: mailAuthSettings } = await readDirectory(conf, env);
   const settingsCtx = conf.ctx(CONF_FILES.settings);
   // tessera.properties `postmaster` wins over James' <postmaster> (both name the same thing).
   const mailetCtx = conf.ctx(CONF_FILES.mailet);
@@ -189,7 +189,7 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
   conf.warnings.push(...(await notServedWarnings(conf.dir, served)));
 
   return {
-    config: { confDir: conf.dir, settings, control, authThrottle, imap, smtp, lmtp, pop3, managesieve, jmap, webadmin, users, domains, mailAuth },
+    config: { confDir: conf.dir, settings, control, authThrottle, discovery, imap, smtp, lmtp, pop3, managesieve, jmap, webadmin, users, domains, mailAuth },
     warnings: conf.warnings,
     notices: conf.notices,
   };

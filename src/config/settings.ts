@@ -7,8 +7,9 @@ import { ConfigError } from './errors.js';
 import { PropertiesReader } from './properties.js';
 import { readControlSettings } from './control.js';
 import { readAuthThrottle } from './throttle.js';
+import { readDiscoverySettings } from './discovery.js';
 import { readMailAuthSettings, type MailAuthSettings } from './mailauth.js';
-import type { AuthThrottleConfig, ControlConfig, LogLevel, TesseraSettings } from './types.js';
+import type { AuthThrottleConfig, ControlConfig, DiscoveryConfig, LogLevel, TesseraSettings } from './types.js';
 import { InvalidValue, parseBoolean, parseEnum, parseInteger, parseJamesDuration, parsePort, parseSize, parseUrl } from './values.js';
 
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -30,6 +31,7 @@ export function loadSettingsFile(
   control: ControlConfig;
   authThrottle: Partial<AuthThrottleConfig>;
   mailAuth: MailAuthSettings;
+  discovery: DiscoveryConfig;
   readPolicy: ReadPolicy;
 } {
   const props = new PropertiesReader(ctx, text ?? '');
@@ -88,6 +90,7 @@ export function loadSettingsFile(
   const control = readControlSettings(props);
   const authThrottle = readAuthThrottle(props);
   const mailAuth = readMailAuthSettings(props);
+  const discovery = readDiscoverySettings(props);
   const readPolicy: ReadPolicy = { oidcRequireAudience: props.parse('auth.oidc.requireAudience', parseBoolean) ?? true };
   const sieve = readSieveQuota(props);
   props.warnUnused(new Map());
@@ -109,6 +112,7 @@ export function loadSettingsFile(
     control,
     authThrottle,
     mailAuth,
+    discovery,
     readPolicy,
   };
 }

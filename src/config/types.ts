@@ -421,6 +421,20 @@ export interface WebAdminConfig {
   source: string;
 }
 
+/** tessera.properties `discovery.*` (see discovery.ts): what client discovery documents announce. */
+export interface DiscoveryConfig {
+  /** Serve autoconfig, autodiscover and the OAuth metadata (default true). */
+  enabled: boolean;
+  /** Public host name of every listener; default: each listener's own helloName. */
+  hostname?: string;
+  /** Shown by clients as the provider's name; default: the mail domain. */
+  displayName?: string;
+  /** OAuth client_id registered at the provider for native mail apps (public client, no secret). */
+  clientId?: string;
+  /** OAuth scopes a mail app asks for; default: the listener's `oidc` scope, else openid email offline_access. */
+  scopes?: string[];
+}
+
 export interface TesseraConfig {
   confDir: string;
   settings: TesseraSettings;
@@ -428,6 +442,8 @@ export interface TesseraConfig {
   control: ControlConfig;
   /** Failed-login throttling: only the `auth.throttle.*` keys that were set. */
   authThrottle: Partial<AuthThrottleConfig>;
+  /** Client discovery (autoconfig, autodiscover, OAuth metadata, SRV records). */
+  discovery: DiscoveryConfig;
   imap: ImapServerConfig[];
   smtp: SmtpServerConfig[];
   /** lmtpserver.xml blocks: the SMTP adapter in its LMTP dialect (`lmtp: true`). */

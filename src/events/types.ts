@@ -127,6 +127,8 @@ export interface SessionRevokedEvent {
   jti?: string;
   /** Issuer of sid/jti, when known. */
   issuer?: string;
+  /** An app password id: the sessions it opened end (the app password was revoked). */
+  credential?: string;
   /** For logs and for the IMAP BYE / SMTP 421 text; never contains a token. */
   reason: string;
 }

@@ -3,7 +3,7 @@
 // sessions and says goodbye with `* BYE` so clients reconnect elsewhere.
 import type { ImapServerConfig } from '../config/types.js';
 import type { ProtocolServer } from '../core/protocol.js';
-import { NetListener, type AcceptedConnection } from '../net/index.js';
+import { NetListener, newSessionId, type AcceptedConnection } from '../net/index.js';
 import { ImapConnection } from './connection.js';
 import { ImapSession } from './session.js';
 import { runSession } from './dispatch.js';
@@ -55,7 +55,8 @@ export class ImapServer implements ProtocolServer {
   }
 
   private accept(accepted: AcceptedConnection): void {
-    const logger = this.deps.logger.child({ proto: 'imap', listener: this.name, peer: accepted.remoteAddress });
+    const id = newSessionId();
+    const logger = this.deps.logger.child({ proto: 'imap', listener: this.name, session: id, peer: accepted.remoteAddress });
     const connection = new ImapConnection({
       socket: accepted.socket,
       secure: accepted.secure,
@@ -64,7 +65,7 @@ export class ImapServer implements ProtocolServer {
       logger,
       ...(this.listener.canStartTls ? { startTls: (raw) => this.listener.startTls(raw) } : {}),
     });
-    const session = new ImapSession({ config: this.config, deps: this.deps, connection, logger, spool: this.spool });
+    const session = new ImapSession({ config: this.config, deps: this.deps, connection, logger, spool: this.spool, id });
     this.sessions.add(session);
     connection.onClose(() => {
       this.sessions.delete(session);

@@ -2,7 +2,7 @@
 // mailbox and what the client ENABLEd, plus the hooks into session control and the event bus that
 // keep it current. Socket I/O is the connection's (./connection.ts), reading and running commands the
 // dispatcher's (./dispatch.ts); command handlers receive this object.
-import { randomUUID } from 'node:crypto';
+import { newSessionId } from '../net/index.js';
 import type { ConnectionAuthContext, Principal } from '../auth/types.js';
 import type { SessionHandle } from '../core/sessions.js';
 import type { ImapServerConfig } from '../config/types.js';
@@ -27,10 +27,13 @@ export interface SessionOptions {
   logger: Logger;
   /** The listener's spool directory: APPEND literals are staged there as they arrive. */
   spool: SpoolDir;
+  /** The session's id (log lines' `session`, store event origin); default: a new one. */
+  id?: string;
 }
 
 export class ImapSession {
-  readonly id = randomUUID();
+  /** Log correlation id and the origin of the store changes it makes (so it skips their echoes). */
+  readonly id: string;
   state: SessionState = 'notauth';
   principal?: Principal;
   /** Store account id (= the logged-in user); set once authenticated. */
@@ -57,6 +60,7 @@ export class ImapSession {
   private userStore?: MailStore;
 
   constructor(o: SessionOptions) {
+    this.id = o.id ?? newSessionId();
     this.config = o.config;
     this.deps = o.deps;
     this.connection = o.connection;
@@ -88,6 +92,7 @@ export class ImapSession {
       secure: this.secure,
       peer: this.connection.remoteAddress,
       ...(localPort !== undefined ? { localPort } : {}),
+      session: this.id,
     };
   }
 

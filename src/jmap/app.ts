@@ -25,6 +25,7 @@ import type { MailMethodDeps } from './methods/deps.js';
 import { SETTING_IDENTITY, SETTING_SUBMISSION, SETTING_VACATION } from './methods/settings.js';
 import { withArguments } from './methods/schemas.js';
 import { pushSubscriptionMethods } from './methods/push-subscription.js';
+import { appPasswordMethods, type AppPasswordManager } from './methods/app-password.js';
 import { DEFAULT_WEBPUSH_SETTINGS, WebPushService, type WebPushSettings, type WebPushTiming } from './push/webpush/service.js';
 import type { PushCredentialBinding } from '../store/types.js';
 import { blobMethods } from './methods/blob.js';
@@ -49,6 +50,8 @@ export interface JmapAppOptions {
   spool: SpoolDir;
   /** What SieveScript/set lets an account store (default: DEFAULT_SIEVE_LIMITS). */
   sieve?: SieveScriptLimits;
+  /** The user's app passwords (AppPassword/get, /set); the capability is offered only with it. */
+  appPasswords?: AppPasswordManager;
 }
 
 /** Store setting keys published as 'Setting:<key>' that are JMAP data types of their own. */
@@ -95,10 +98,11 @@ export class JmapApp implements JmapBackend {
       ...sieveScriptMethods(deps, options.sieve ?? DEFAULT_SIEVE_LIMITS),
       ...(options.delivery ? submissionMethods(deps) : []),
       ...pushSubscriptionMethods(this.webPush, deps),
+      ...(options.appPasswords ? appPasswordMethods(options.appPasswords, deps) : []),
     ];
     this.dispatch = {
       registry: new Map(methods.map(withArguments)),
-      capabilities: supportedCapabilities(options.delivery !== undefined),
+      capabilities: supportedCapabilities(options.delivery !== undefined, options.appPasswords !== undefined),
       maxCallsInRequest: options.limits.maxCallsInRequest,
       logger: options.logger,
     };
@@ -107,6 +111,7 @@ export class JmapApp implements JmapBackend {
       submission: options.delivery !== undefined,
       maxSizeAttachmentsPerEmail: options.limits.maxSizeUpload,
       sieve: options.sieve ?? DEFAULT_SIEVE_LIMITS,
+      ...(options.appPasswords ? { appPasswords: true } : {}),
     };
   }
 

@@ -9,6 +9,8 @@ export const CAP_SUBMISSION = 'urn:ietf:params:jmap:submission';
 export const CAP_VACATION = 'urn:ietf:params:jmap:vacationresponse';
 export const CAP_WEBSOCKET = 'urn:ietf:params:jmap:websocket';
 export const CAP_QUOTA = 'urn:ietf:params:jmap:quota';
+/** Tessera's own: AppPassword/get and /set (./methods/app-password.ts). */
+export const CAP_APP_PASSWORDS = 'urn:tessera:app-passwords';
 
 /** Collations implemented by the string comparisons of query sorts and filters (RFC 4790 names). */
 export const COLLATION_ALGORITHMS = ['i;ascii-numeric', 'i;ascii-casemap', 'i;unicode-casemap'] as const;

@@ -11,6 +11,7 @@ import type { DeliveryService } from '../core/delivery.js';
 import type { UsersRepository } from '../auth/users/types.js';
 import { limitsFromConfig } from './capabilities.js';
 import { JmapApp } from './app.js';
+import type { AppPasswordManager } from './methods/app-password.js';
 import { JmapHttpServer } from './http/server.js';
 import { buildStrategies } from './auth/strategies.js';
 import type { JmapAuthenticator } from './auth/types.js';
@@ -50,6 +51,8 @@ export interface JmapDeps {
    * nothing in it was ever acknowledged, so start() empties it.
    */
   spoolDir: string;
+  /** App passwords of the signed-in user (AppPassword/get, /set under urn:tessera:app-passwords). */
+  appPasswords?: AppPasswordManager;
   /** Tests shorten PushSubscription retry and coalescing delays. */
   webPushTiming?: Partial<WebPushTiming>;
   /** What SieveScript/set lets an account store (tessera.properties sieve.*, shared with ManageSieve). */
@@ -84,6 +87,7 @@ export function createJmapServer(deps: JmapDeps, config: JmapConfig): JmapServer
     isRevoked: (principal) => deps.sessions.isRevoked(principal),
     ...(deps.webPushTiming ? { webPushTiming: deps.webPushTiming } : {}),
     ...(deps.sieve ? { sieve: deps.sieve } : {}),
+    ...(deps.appPasswords ? { appPasswords: deps.appPasswords } : {}),
   });
   const strategies = buildStrategies(config, deps.auth, deps.users, logger);
   const http = new JmapHttpServer({

@@ -6,7 +6,7 @@ import type { JsonObject } from './core/types.js';
 import {
   CAP_CORE, CAP_MAIL, CAP_QUOTA, CAP_SUBMISSION, CAP_VACATION, CAP_WEBSOCKET, coreCapability, type CoreLimits,
 } from './capabilities.js';
-import { blobCapability, CAP_BLOB, CAP_SIEVE, sieveCapability } from './capabilities.js';
+import { blobCapability, CAP_APP_PASSWORDS, CAP_BLOB, CAP_SIEVE, sieveCapability } from './capabilities.js';
 import { SIEVE_EXTENSIONS } from '../sieve/index.js';
 import type { SieveScriptLimits } from '../store/types.js';
 import { MAX_SCRIPT_NAME_OCTETS } from './methods/sieve-script.js';
@@ -21,6 +21,8 @@ export interface SessionOptions {
   maxSizeAttachmentsPerEmail: number;
   /** What SieveScript/set lets an account store (tessera.properties sieve.*). */
   sieve: SieveScriptLimits;
+  /** Whether AppPassword/get and /set are offered (`tessera serve` wires the auth core's service). */
+  appPasswords?: boolean;
 }
 
 function sessionBody(user: string, baseUrl: string, options: SessionOptions): JsonObject {
@@ -41,6 +43,7 @@ function sessionBody(user: string, baseUrl: string, options: SessionOptions): Js
     [CAP_SIEVE]: sieveCapability(options.sieve, SIEVE_EXTENSIONS, MAX_SCRIPT_NAME_OCTETS) as JsonObject,
   };
   if (options.submission) accountCapabilities[CAP_SUBMISSION] = { maxDelayedSend: 0, submissionExtensions: {} };
+  if (options.appPasswords) accountCapabilities[CAP_APP_PASSWORDS] = {};
   const capabilities: JsonObject = {
     [CAP_CORE]: coreCapability(options.limits) as JsonObject,
     [CAP_MAIL]: {},
@@ -51,6 +54,7 @@ function sessionBody(user: string, baseUrl: string, options: SessionOptions): Js
     [CAP_SIEVE]: {},
   };
   if (options.submission) capabilities[CAP_SUBMISSION] = {};
+  if (options.appPasswords) capabilities[CAP_APP_PASSWORDS] = {};
   // The account is named by its opaque id (RFC 8620 §1.2 charset); `name` is the user name.
   const accountId = jmapAccountId(user);
   const primaryAccounts: JsonObject = Object.fromEntries(Object.keys(accountCapabilities).map((c) => [c, accountId]));
@@ -77,9 +81,10 @@ export function buildSession(user: string, baseUrl: string, options: SessionOpti
 }
 
 /** Capabilities a client may list in `using`. */
-export function supportedCapabilities(submission: boolean): Set<string> {
+export function supportedCapabilities(submission: boolean, appPasswords = false): Set<string> {
   const caps = [CAP_CORE, CAP_MAIL, CAP_VACATION, CAP_QUOTA, CAP_WEBSOCKET];
   caps.push(CAP_BLOB, CAP_SIEVE);
   if (submission) caps.push(CAP_SUBMISSION);
+  if (appPasswords) caps.push(CAP_APP_PASSWORDS);
   return new Set(caps);
 }

@@ -10,5 +10,6 @@ export { ByteQueue, type LineResult } from './byte-queue.js';
 export { SocketConnection, type SocketEvents } from './socket-connection.js';
 export type { StreamConnection } from './stream-connection.js';
 export { LineSession, type LineSessionLimits } from './line-session.js';
+export { newSessionId } from './session-id.js';
 export { acceptLineSession, stopLineSessions, type LineAcceptOptions } from './line-accept.js';
 export { LineServer, REFUSAL_TEXT, type LineServerOptions } from './line-server.js';

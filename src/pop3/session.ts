@@ -4,10 +4,9 @@
 // network edge's readyForNextCommand): a client that pipelines RETRs without reading gets nothing
 // more queued past the output high-water mark. Messages go out slice by slice from the store, so a
 // session holds at most one slice of a message, whatever its size.
-import { randomBytes } from 'node:crypto';
 import type { ConnectionAuthContext, Principal, SaslExchange } from '../auth/types.js';
 import type { Pop3ServerConfig } from '../config/types.js';
-import { LineSession, type StreamConnection } from '../net/index.js';
+import { LineSession, newSessionId, type StreamConnection } from '../net/index.js';
 import { COMMANDS } from './commands/index.js';
 import { loginFrame } from './commands/auth.js';
 import { onSaslStep } from '../auth/sasl/login-steps.js';
@@ -34,13 +33,13 @@ export class Pop3Session extends LineSession<string> {
     conn: StreamConnection,
     readonly limits: SessionLimits,
   ) {
-    const id = randomBytes(6).toString('hex');
+    const id = newSessionId();
     super(conn, deps.logger.child({ pop3: config.name, session: id, peer: conn.remoteAddress }), limits, 'POP3');
     this.id = id;
   }
 
   authContext(): ConnectionAuthContext {
-    return { protocol: 'pop3', auth: this.config.auth, secure: this.conn.secure, peer: this.conn.remoteAddress, localPort: this.conn.localPort };
+    return { protocol: 'pop3', auth: this.config.auth, secure: this.conn.secure, peer: this.conn.remoteAddress, localPort: this.conn.localPort, session: this.id };
   }
 
   greet(): void {

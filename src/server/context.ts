@@ -6,6 +6,7 @@ import type { Logger } from '../log/logger.js';
 import type { DomainList, UsersRepository } from '../auth/users/types.js';
 import type { ProtocolServer } from '../core/protocol.js';
 import type { SharedResource } from './resources.js';
+import type { AppPasswordService } from '../auth/app-passwords/service.js';
 
 export interface SelfSignedCertificate {
   key: Buffer;
@@ -21,6 +22,8 @@ export interface ServerContext {
   readonly logger: Logger;
   readonly users: UsersRepository;
   readonly domains: DomainList;
+  /** App passwords of users.sqlite, checked against the users repository. */
+  readonly appPasswords: AppPasswordService;
   /** Absolute data directory (users.sqlite, the store, tls/). */
   readonly dataDir: string;
   /** Set when a listener uses the generated certificate (its TlsConfig already holds key and cert). */

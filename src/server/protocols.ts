@@ -37,6 +37,7 @@ import { tesseraVersion } from './version.js';
 import { startProcessMetrics } from './process-metrics.js';
 import type { SmtpServerConfig } from '../config/types.js';
 import { mailAuthResource } from './mail-auth.js';
+import { createDiscoverySource, discoveryRoutes } from '../discovery/index.js';
 
 export const eventBusResource = sharedResource<EventBus>(
   'event bus',
@@ -86,6 +87,7 @@ export const authResource = sharedResource<AuthService>(
       throttle: ctx.config.authThrottle,
       administrators: ctx.config.users.administratorIds ?? [],
       delegations: { mayActAs: (delegate, owner) => store.mayActAs(delegate, owner) },
+      appPasswords: ctx.appPasswords,
     });
   },
   (auth) => auth.close(),
@@ -127,10 +129,22 @@ export const sessionsResource = sharedResource<SessionControl>(
       users: ctx.users,
     });
     await control.start();
+    // A revoked app password's sessions end at once, here and on every node (the bus).
+    const unsubscribe = ctx.appPasswords.onRevoked((record) =>
+      control.revoke({ credential: record.id, expiresAt: record.expiresAt, reason: 'App password revoked' }),
+    );
+    revokedHooks.set(control, unsubscribe);
     return control;
   },
-  (control) => control.stop(),
+  (control) => {
+    revokedHooks.get(control)?.();
+    revokedHooks.delete(control);
+    return control.stop();
+  },
 );
+
+/** The app-password revocation hook of each session control, removed when it stops. */
+const revokedHooks = new Map<SessionControl, () => void>();
 
 /**
  * Every protocol server of this run, filled by the factories before any server starts; the
@@ -172,12 +186,8 @@ class DevIdpServer implements ProtocolServer {
     });
   }
 
-  /** Host and port a listener actually bound (port 0 in the conf becomes the real one). */
   private boundAddress(name: string | undefined): { host: string; port: number } | undefined {
-    const first = this.listeners.find((s) => s.name === name)?.describe()[0];
-    if (!first) return undefined;
-    const url = new URL(first.split(' ')[0]!);
-    return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) };
+    return boundAddress(this.listeners, name);
   }
 
   describe(): string[] {
@@ -206,6 +216,14 @@ class DevIdpServer implements ProtocolServer {
     await this.idp?.stop();
     this.idp = undefined;
   }
+}
+
+/** Host and port a listener actually bound (port 0 in the conf becomes the real one). */
+function boundAddress(listeners: readonly ProtocolServer[], name: string | undefined): { host: string; port: number } | undefined {
+  const first = listeners.find((s) => s.name === name)?.describe()[0];
+  if (!first) return undefined;
+  const url = new URL(first.split(' ')[0]!);
+  return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) };
 }
 
 function passwordVerdict(result: AuthResult): PasswordVerdict {
@@ -304,10 +322,32 @@ const managesieveFactory: ProtocolFactory = async (ctx) => {
   );
   return registered(ctx, servers);
 };
+/**
+ * Client discovery (autoconfig, autodiscover, OAuth metadata): rendered per request from the listener
+ * configuration, the ports the listeners bound and the provider's cached discovery document.
+ */
+const discoveryRoutesResource = sharedResource<HttpRoute[]>('client discovery', async (ctx) => {
+  if (!ctx.config.discovery.enabled) return [];
+  const listeners = await ctx.use(listenersResource);
+  const auth = await ctx.use(authResource);
+  const source = createDiscoverySource({
+    config: ctx.config,
+    boundPort: (name) => boundAddress(listeners, name)?.port,
+    jmapListenerName: JMAP_LISTENER_NAME,
+    providerInfo: (oidc) => auth.tokenValidator(oidc).providerMetadata(),
+    isLocalDomain: (domain) => ctx.domains.contains(domain),
+    virtualHosting: ctx.users.virtualHosting,
+    defaultDomain: ctx.config.domains.defaultDomain,
+    logger: ctx.logger.child({ component: 'discovery' }),
+  });
+  return discoveryRoutes(source);
+});
+
+const JMAP_LISTENER_NAME = 'jmap';
 
 const jmapFactory: ProtocolFactory = async (ctx) => {
   if (!ctx.config.jmap.enabled) return [];
-  return [
+  return registered(ctx, [
     createJmapServer(
       {
         auth: await ctx.use(authResource),
@@ -317,15 +357,17 @@ const jmapFactory: ProtocolFactory = async (ctx) => {
         logger: ctx.logger,
         delivery: (await ctx.use(deliveryResource)).service,
         sessions: await ctx.use(sessionsResource),
-        // Back-channel logout on the JMAP port, where providers were told to post it so far.
-        routes: (await ctx.use(sessionsResource)).httpRoutes,
+        // Back-channel logout on the JMAP port, where providers were told to post it so far; client
+        // discovery documents on the public HTTP port.
+        routes: [...(await ctx.use(sessionsResource)).httpRoutes, ...(await ctx.use(discoveryRoutesResource))],
         // Uploads being received are staged here; nothing in it was ever acknowledged.
         spoolDir: join(ctx.dataDir, 'spool', 'jmap'),
         sieve: sieveLimits(ctx),
+        appPasswords: ctx.appPasswords,
       },
       ctx.config.jmap,
     ),
-  ];
+  ]);
 };
 
 /** The components /healthcheck reports on, for the control listener and WebAdmin alike. */
@@ -389,7 +431,9 @@ const webAdminFactory: ProtocolFactory = async (ctx) => {
 const controlHttpFactory: ProtocolFactory = async (ctx) => {
   if (!controlHttpActive(ctx.config)) return [];
   const sessions = await ctx.use(sessionsResource);
-  const routes = [...sessions.httpRoutes, ...(await ctx.use(operatorRoutesResource)).routes];
+  // Discovery documents here only when there is no JMAP listener to publish them.
+  const discovery = ctx.config.jmap.enabled ? [] : await ctx.use(discoveryRoutesResource);
+  const routes = [...sessions.httpRoutes, ...(await ctx.use(operatorRoutesResource)).routes, ...discovery];
   return registered(ctx, [new ControlHttpServer(ctx.config.control.http.bind, routes, ctx.logger.child({ component: 'control-http' }))]);
 };
 

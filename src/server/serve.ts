@@ -19,6 +19,7 @@ import { ensureSelfSignedCertificate } from './self-signed.js';
 import { applySelfSigned, selfSignedNames } from './tls.js';
 import type { ProtocolServer } from '../core/protocol.js';
 import { openUsers, type OpenedUsers } from './users.js';
+import { AppPasswordService } from '../auth/app-passwords/service.js';
 import { detectDomains } from './detect-domains.js';
 import { tesseraVersion } from './version.js';
 
@@ -124,6 +125,7 @@ export async function runServe(options: ServeOptions): Promise<RunningServer> {
       logger,
       users: opened.users,
       domains: opened.domains,
+      appPasswords: new AppPasswordService({ store: opened.embedded.appPasswords, users: opened.users }),
       dataDir: config.settings.dataDir,
       ...(selfSigned ? { selfSigned } : {}),
       use: (resource) => resources.use(resource, context),

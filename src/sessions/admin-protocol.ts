@@ -1,6 +1,7 @@
 // The local admin socket's protocol: one JSON object per line each way, a reply for each request.
 //   {"op":"list"}                                → {"ok":true,"sessions":[SessionSummary…]}
-//   {"op":"revoke","user":"U"} / {"op":"revoke","sid":"S"} (optional "reason")
+//   {"op":"revoke","user":"U"} / {"op":"revoke","sid":"S"} / {"op":"revoke","credential":"APP-PASSWORD-ID"}
+//                                                  (optional "reason")
 //                                                → {"ok":true,"matched":N}   (live sessions on this node;
 //                                                   a revoke by user adds "user": its canonical name)
 //   anything else                                → {"ok":false,"error":"…"}
@@ -15,7 +16,7 @@ export function adminSocketPath(dataDir: string): string {
   return join(dataDir, ADMIN_SOCKET_FILE);
 }
 
-export type AdminRequest = { op: 'list' } | { op: 'revoke'; user?: string; sid?: string; reason?: string };
+export type AdminRequest = { op: 'list' } | { op: 'revoke'; user?: string; sid?: string; credential?: string; reason?: string };
 
 export type AdminResponse =
   | { ok: true; sessions: SessionSummary[] }
@@ -45,9 +46,12 @@ export function parseAdminRequest(line: string): AdminRequest {
     };
     const user = text('user');
     const sid = text('sid');
+    const credential = text('credential');
     const reason = text('reason');
-    if ((user === undefined) === (sid === undefined)) throw new AdminRequestError('revoke takes exactly one of user or sid');
-    return { op: 'revoke', user, sid, reason };
+    if ([user, sid, credential].filter((v) => v !== undefined).length !== 1) {
+      throw new AdminRequestError('revoke takes exactly one of user, sid or credential');
+    }
+    return credential !== undefined ? { op: 'revoke', credential, reason } : { op: 'revoke', user, sid, reason };
   }
   throw new AdminRequestError(`unknown op ${JSON.stringify(r.op)}`);
 }

@@ -115,7 +115,7 @@ export class AdminSocket {
     const { registry, revocations, logger } = this.options;
     try {
       if (request.op === 'list') return { ok: true, sessions: registry.list().map(summarize) };
-      const criteria = { user: request.user, sid: request.sid };
+      const criteria = { user: request.user, sid: request.sid, credential: request.credential };
       if (request.user !== undefined && this.options.users) {
         const record = await this.options.users.lookup(request.user);
         if (record) criteria.user = record.username;
@@ -127,7 +127,7 @@ export class AdminSocket {
       // No expiresAt: the tokens of a user or OP session are not all connected here, so the revocation
       // is kept for the configured retention (the longest token lifetime).
       await revocations.revoke({ ...criteria, reason: request.reason ?? ADMIN_REVOKE_REASON });
-      logger.info({ user: criteria.user, sid: request.sid, matched }, 'sessions revoked from the admin socket');
+      logger.info({ user: criteria.user, sid: request.sid, credential: request.credential, matched }, 'sessions revoked from the admin socket');
       return criteria.user === undefined ? { ok: true, matched } : { ok: true, matched, user: criteria.user };
     } catch (err) {
       logger.error({ err: err instanceof Error ? err.message : String(err) }, 'admin request failed');

@@ -5,7 +5,7 @@ import type { Principal } from '../auth/types.js';
 import type { RevocationCriteria } from './types.js';
 
 export function namesSomething(c: RevocationCriteria): boolean {
-  return Boolean(c.sid || c.sub || c.jti || c.user);
+  return Boolean(c.sid || c.sub || c.jti || c.user || c.credential);
 }
 
 export function principalMatches(p: Principal, c: RevocationCriteria): boolean {
@@ -17,5 +17,6 @@ export function principalMatches(p: Principal, c: RevocationCriteria): boolean {
   }
   if (c.jti && p.jti === c.jti && sameIssuer) return true;
   if (c.user && p.user.toLowerCase() === c.user.toLowerCase()) return true;
+  if (c.credential && p.credentialId === c.credential) return true;
   return false;
 }

@@ -155,6 +155,7 @@ export function criteriaOf(event: SessionRevokedEvent): RevocationCriteria {
     sid: event.sid,
     jti: event.jti,
     user: event.user,
+    credential: event.credential,
     issuer: event.issuer,
     sub: typeof subject === 'string' && subject !== '' ? subject : undefined,
   };
@@ -175,6 +176,7 @@ export function summarize(session: LiveSession): SessionSummary {
     clientId: p.clientId,
     subject: p.subject,
     issuer: p.issuer,
+    credentialId: p.credentialId,
   };
 }
 

@@ -49,24 +49,28 @@ export class RevocationService {
     const until = Math.max(request.expiresAt?.getTime() ?? now + this.retentionMs, now) + EXPIRY_LEEWAY_MS;
     const expiresAt = new Date(until);
     const issuer = request.issuer ?? '';
+    // App password ids belong to no provider: recorded for any issuer, as isRevoked() asks.
+    const issuerOf = (kind: RevocationKind): string => (kind === 'credential' ? '' : issuer);
     const entries: Array<[RevocationKind, string | undefined]> = [
       ['sid', request.sid],
       ['jti', request.jti],
       // Sub-only revocations are what a sub-only logout token means; with a sid, sub only describes it.
       ['sub', request.sid ? undefined : request.sub],
       ['user', request.user?.toLowerCase()],
+      ['credential', request.credential],
     ];
     for (const [kind, value] of entries) {
-      if (value) await this.store.addRevocation({ kind, value, issuer, revokedAt, expiresAt });
+      if (value) await this.store.addRevocation({ kind, value, issuer: issuerOf(kind), revokedAt, expiresAt });
     }
     const event: SessionRevokedMessage = { type: 'session-revoked', reason: request.reason };
     if (request.user) event.user = request.user;
     if (request.sid) event.sid = request.sid;
     if (request.jti) event.jti = request.jti;
     if (request.issuer) event.issuer = request.issuer;
+    if (request.credential) event.credential = request.credential;
     if (request.sub && !request.sid) event.subject = request.sub;
     this.logger.info(
-      { user: request.user, sid: request.sid, jti: request.jti, sub: request.sub, issuer: request.issuer, reason: request.reason },
+      { user: request.user, sid: request.sid, jti: request.jti, sub: request.sub, issuer: request.issuer, credential: request.credential, reason: request.reason },
       'sessions revoked',
     );
     await this.bus.publish(event);
@@ -74,14 +78,16 @@ export class RevocationService {
 
   /**
    * Whether a token principal may no longer be used: its sid or jti is revoked, or its subject (from
-   * that issuer) or user was revoked after the token was issued. Password principals are never
-   * refused here: a new password login is a new session.
+   * that issuer) or user was revoked after the token was issued, or it came in with a revoked app
+   * password. Other password principals are never refused here: a new password login is a new session.
    */
   async isRevoked(principal: Principal): Promise<boolean> {
     const now = new Date(this.now());
     const issuers = principal.issuer ? [principal.issuer, ''] : [''];
     if (principal.sid && (await this.store.revokedAt('sid', principal.sid, issuers, now))) return true;
     if (principal.jti && (await this.store.revokedAt('jti', principal.jti, issuers, now))) return true;
+    // A revoked app password: its login raced the revocation (the record is gone for new logins).
+    if (principal.credentialId && (await this.store.revokedAt('credential', principal.credentialId, [''], now))) return true;
     if (principal.accessToken === undefined) return false;
     // The validator took the issue time from the verified token or from introspection (opaque tokens).
     const issuedAt = principal.issuedAt?.getTime();

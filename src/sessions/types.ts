@@ -33,9 +33,11 @@ export interface SessionSummary {
   clientId?: string;
   subject?: string;
   issuer?: string;
+  /** The app password that opened it. */
+  credentialId?: string;
 }
 
-/** Which sessions a revocation names. At least one of sid, sub, jti, user. */
+/** Which sessions a revocation names. At least one of sid, sub, jti, user, credential. */
 export interface RevocationCriteria {
   /** OP session id: its sessions end (issuer-scoped when issuer is given). */
   sid?: string;
@@ -45,6 +47,8 @@ export interface RevocationCriteria {
   jti?: string;
   /** Canonical user name: every session of the user ends. */
   user?: string;
+  /** App password id: the sessions it opened end. */
+  credential?: string;
   /** Provider the sid/sub/jti belong to; absent = any provider. */
   issuer?: string;
 }
@@ -71,6 +75,6 @@ export type SessionRevokedMessage = SessionRevokedEvent & { subject?: string };
 export class EmptyRevocationError extends Error {
   override readonly name = 'EmptyRevocationError';
   constructor() {
-    super('a revocation must name a sid, sub, jti or user');
+    super('a revocation must name a sid, sub, jti, user or credential');
   }
 }

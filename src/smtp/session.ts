@@ -10,11 +10,10 @@
 // Memory per session is bounded whatever the client sends: message bytes go to a spool file slice by
 // slice as they arrive (DATA un-stuffed, BDAT as is), and while the session is busy (writing a slice,
 // delivering a message) reading from the client stops once `maxBufferedInput` bytes wait unprocessed.
-import { randomBytes } from 'node:crypto';
 import type { SmtpServerConfig } from '../config/types.js';
 import type { ConnectionAuthContext, Principal, SaslExchange } from '../auth/types.js';
 import type { RecipientDsn, RecipientRoute } from '../core/delivery.js';
-import { LineSession } from '../net/index.js';
+import { LineSession, newSessionId } from '../net/index.js';
 import { parseCommandLine } from './proto/command.js';
 import { DataDecoder } from './proto/data-decoder.js';
 import { formatReply, reply, type SmtpReply } from './proto/reply.js';
@@ -85,7 +84,7 @@ export class SmtpSession extends LineSession<SmtpReply> {
     /** Where messages are staged while they arrive. */
     private readonly spool: SpoolDir,
   ) {
-    const id = randomBytes(6).toString('hex');
+    const id = newSessionId();
     const lmtp = config.lmtp === true;
     super(conn, deps.logger.child({ [lmtp ? 'lmtp' : 'smtp']: config.name, session: id, peer: conn.remoteAddress }), limits, 'SMTP');
     this.id = id;
@@ -99,6 +98,7 @@ export class SmtpSession extends LineSession<SmtpReply> {
       secure: this.conn.secure,
       peer: this.conn.remoteAddress,
       localPort: this.conn.localPort,
+      session: this.id,
     };
   }
 

@@ -7,9 +7,9 @@
 
 /**
  * What a revocation names: an OP session id, an access token id, a subject (with its issuer) or a
- * canonical user name (lower case).
+ * canonical user name (lower case), or an app password id (`credential`, issuer '').
  */
-export type RevocationKind = 'sid' | 'jti' | 'sub' | 'user';
+export type RevocationKind = 'sid' | 'jti' | 'sub' | 'user' | 'credential';
 
 export interface Revocation {
   kind: RevocationKind;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
 import { listenerPort } from '../support/tessera-conf.js';
-import { parsePrometheusText, type Sample } from '../support/prom-text.js';
+import { sampleTotal, scrapeMetrics, type Sample } from '../support/prom-text.js';
 import { DOMAIN, startTessera, writeE2eConf, type E2eConf, type E2eServer } from './harness.js';
 import { imapConnect, submit } from './clients.js';
 
@@ -35,19 +35,8 @@ after(async () => {
   await conf?.dispose();
 });
 
-async function scrape(): Promise<Sample[]> {
-  const res = await fetch(`${control}/metrics`);
-  assert.equal(res.status, 200);
-  assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
-  return parsePrometheusText(await res.text()).samples;
-}
-
-/** Sum of every series of `name` whose labels include `labels`. */
-function total(samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number {
-  return samples
-    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-    .reduce((sum, s) => sum + s.value, 0);
-}
+const scrape = (): Promise<Sample[]> => scrapeMetrics(control);
+const total = sampleTotal;
 
 async function health(path: string): Promise<{ status: number; body: { status: string; checks: Array<Record<string, unknown>> } }> {
   const res = await fetch(`${control}${path}`);

@@ -10,7 +10,7 @@ import { MAX_FILTER_NODES } from '../../src/jmap/mail/query-filter.js';
 
 const ALICE = 'alice@example.com';
 const USING_ALL = [...USING, 'urn:ietf:params:jmap:submission', 'urn:ietf:params:jmap:quota', 'urn:ietf:params:jmap:vacationresponse'];
-USING_ALL.push('urn:ietf:params:jmap:blob', 'urn:ietf:params:jmap:sieve');
+USING_ALL.push('urn:ietf:params:jmap:blob', 'urn:ietf:params:jmap:sieve', 'urn:tessera:app-passwords');
 
 type RfcType = 'Id' | 'String' | 'Boolean' | 'Int' | 'UnsignedInt' | 'PositiveInt' | 'Id[]' | 'String[]' | 'Object' | 'Object[]';
 
@@ -74,6 +74,9 @@ const METHODS: Record<string, { args: Args; base?: Record<string, unknown> }> = 
   // RFC 8620 §7.2.1–7.2.2: no accountId (the one every call here carries is ignored), no ifInState.
   'PushSubscription/get': { args: { ids: 'Id[]', properties: 'String[]' } },
   'PushSubscription/set': { args: { create: 'Object', update: 'Object', destroy: 'Id[]' } },
+  /** Tessera's urn:tessera:app-passwords: a standard /get and /set. */
+  'AppPassword/get': { args: GET },
+  'AppPassword/set': { args: SET },
   /** RFC 8620 §6.3 */
   'Blob/copy': { args: { fromAccountId: 'Id', accountId: 'Id', blobIds: 'Id[]' }, base: { fromAccountId: 'bob@example.com', blobIds: [] } },
   /** RFC 9404 §4.1–4.3 */

@@ -12,6 +12,8 @@ import type { MailStore } from '../../src/store/types.js';
 import type { DeliveryService } from '../../src/core/delivery.js';
 import { silentLogger, type Logger } from '../../src/log/logger.js';
 import { createJmapServer, type JmapServer } from '../../src/jmap/index.js';
+import { AppPasswordService, SqliteAppPasswords } from '../../src/auth/app-passwords/index.js';
+import { openUsersDatabase } from '../../src/auth/users/database.js';
 import type { JmapAuthenticator } from '../../src/jmap/auth/types.js';
 import type { OidcConfig } from '../../src/config/types.js';
 import type { WebPushTiming } from '../../src/jmap/push/webpush/service.js';
@@ -71,13 +73,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const bus = new MemoryEventBus(logger);
   const store = await openSqliteStore({ dataDir: dir, events: bus, logger });
   const users = new MemoryUsersRepository(options.users ?? { 'alice@example.com': 'alice-pw', 'bob@example.com': 'bob-pw' });
-  const auth = options.auth ?? new AuthService({ users, logger });
+  // App passwords live in users.sqlite, as in `tessera serve`, checked against the same users.
+  const usersDb = openUsersDatabase(dir);
+  const appPasswords = new AppPasswordService({ store: new SqliteAppPasswords(usersDb), users });
+  const auth = options.auth ?? new AuthService({ users, logger, appPasswords });
   const delivery = options.delivery?.(store, users, logger);
   const config = jmapConfig(options.config);
   const oidc: OidcConfig[] = config.auth.oidc ? [config.auth.oidc] : [];
   const sessions = await startTestSessionControl({ bus, store, logger, oidc, ...(auth instanceof AuthService ? { auth } : {}) });
   const server = createJmapServer(
-    { auth, users, store, events: bus, logger, hostname: 'tessera.test', sessions, routes: sessions.httpRoutes, spoolDir: join(dir, 'spool', 'jmap'), ...(delivery ? { delivery } : {}), ...(options.webPushTiming ? { webPushTiming: options.webPushTiming } : {}) },
+    { auth, users, store, events: bus, logger, hostname: 'tessera.test', sessions, routes: sessions.httpRoutes, spoolDir: join(dir, 'spool', 'jmap'), appPasswords, ...(delivery ? { delivery } : {}), ...(options.webPushTiming ? { webPushTiming: options.webPushTiming } : {}) },
     config,
   );
   await server.start();
@@ -97,6 +102,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await sessions.close();
       await store.close();
       await bus.close();
+      usersDb.close();
       await rm(dir, { recursive: true, force: true });
     },
   };

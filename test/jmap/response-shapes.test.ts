@@ -152,6 +152,7 @@ const MAILBOX = shape({ id: Id, name: Str, parentId: nullable(Id), role: nullabl
 const THREAD = shape({ id: Id, emailIds: list(Id) }, true);
 const IDENTITY = shape({ id: Id, name: Str, email: Str, replyTo: nullable(list(AnyObject)), bcc: nullable(list(AnyObject)), textSignature: Str, htmlSignature: Str, mayDelete: Bool }, true);
 const SIEVE_SCRIPT = shape({ id: Id, name: Str, blobId: Id, isActive: Bool }, true);
+const APP_PASSWORD = shape({ id: Id, name: Str, scopes: list(Str), createdAt: Str, expiresAt: nullable(Str), lastUsedAt: nullable(Str), lastUsedIp: nullable(Str) }, true);
 const VACATION = shape({ id: Id, isEnabled: Bool, fromDate: nullable(Str), toDate: nullable(Str), subject: nullable(Str), textBody: nullable(Str), htmlBody: nullable(Str) }, true);
 const IMPORT = (filled: boolean): Check =>
   shape({ accountId: Id, oldState: nullable(Str), newState: Str, created: filled ? present(idMap(Record_)) : Null, notCreated: filled ? present(idMap(SetError)) : Null }, true);
@@ -358,6 +359,14 @@ const ROWS: Record<string, Row> = {
         }, true)]],
       },
     ],
+  },
+  'AppPassword/get': { cases: getCases(APP_PASSWORD, async () => (await one('AppPassword/set', { create: { a: { name: 'shapes' } } })).created.a.id as string) },
+  'AppPassword/set': {
+    cases: setCases(async () => ({
+      create: { ok: { name: 'Shapes', scopes: ['imap'] }, bad: { name: 'x', scopes: ['gopher'] } },
+      update: { [(await one('AppPassword/set', { create: { u: { name: 'upd' } } })).created.u.id as string]: { name: 'renamed' }, nosuchid: { name: 'x' } },
+      destroy: [(await one('AppPassword/set', { create: { d: { name: 'gone' } } })).created.d.id as string, 'nosuchid'],
+    })),
   },
   'Quota/get': { cases: getCases(shape({ id: Id, resourceType: Str, used: UInt, hardLimit: UInt, scope: Str, name: Str, types: list(Str) }, false), () => 'storage') },
   // RFC 9425 §4.2: a standard /changes plus updatedProperties; since the state the fixture took after

@@ -47,3 +47,19 @@ export function sampleValue(samples: readonly Sample[], name: string, labels: Re
   const hit = samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
   return hit?.value ?? 0;
 }
+
+/** Sum of every series of `name` whose labels include `labels` (0 when none exists yet). */
+export function sampleTotal(samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number {
+  return samples
+    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    .reduce((sum, s) => sum + s.value, 0);
+}
+
+/** GET <baseUrl>/metrics, checked to be 200 in the 0.0.4 text format, parsed strictly. */
+export async function scrapeMetrics(baseUrl: string): Promise<Sample[]> {
+  const res = await fetch(`${baseUrl}/metrics`);
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}: ${text}`);
+  if (!/^text\/plain; version=0\.0\.4/.test(res.headers.get('content-type') ?? '')) throw new Error(`unexpected content type ${res.headers.get('content-type')}`);
+  return parsePrometheusText(text).samples;
+}

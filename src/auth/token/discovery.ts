@@ -8,6 +8,11 @@ export interface ProviderMetadata {
   jwksUri?: string;
   introspectionEndpoint?: string;
   userinfoEndpoint?: string;
+  /** Where a mail app sends the user to sign in, and redeems the code (client discovery documents). */
+  authorizationEndpoint?: string;
+  tokenEndpoint?: string;
+  /** The whole document as the provider published it (RFC 8414 metadata is served from it). */
+  document: Readonly<Record<string, unknown>>;
 }
 
 export interface CacheTiming {
@@ -27,6 +32,9 @@ export function parseDiscoveryDocument(body: unknown, url: string): ProviderMeta
     jwksUri: str(body.jwks_uri),
     introspectionEndpoint: str(body.introspection_endpoint),
     userinfoEndpoint: str(body.userinfo_endpoint),
+    authorizationEndpoint: str(body.authorization_endpoint),
+    tokenEndpoint: str(body.token_endpoint),
+    document: body,
   };
 }
 

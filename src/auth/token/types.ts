@@ -1,4 +1,5 @@
 // The token validator's contract: one per configured provider, shared by SASL and JMAP.
+import type { ProviderMetadata } from './discovery.js';
 
 /** What a valid token says about its holder. */
 export interface TokenIdentity {
@@ -33,6 +34,11 @@ export interface TokenValidator {
    * introspection endpoint is configured. For re-validating live sessions.
    */
   introspect(token: string): Promise<'active' | 'inactive' | 'unknown'>;
+  /**
+   * The provider's discovery document (cached, as for key discovery), for the documents that point
+   * mail clients at the provider; undefined without oidcConfigurationURL. Throws when unreachable.
+   */
+  providerMetadata(): Promise<ProviderMetadata | undefined>;
   close(): void;
 }
 

@@ -9,7 +9,7 @@ import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload
 import type { OidcConfig } from '../../config/types.js';
 import type { Logger } from '../../log/logger.js';
 import { UsersRepositoryUnavailableError, type UsersRepository } from '../users/types.js';
-import { DiscoveryCache } from './discovery.js';
+import { DiscoveryCache, type ProviderMetadata } from './discovery.js';
 import { JwksCache } from './jwks-cache.js';
 import { tokenValidationsTotal } from '../metrics.js';
 import { NoSigningKeysError, ProviderResponseError, ProviderUnavailableError, UnknownSigningKeyError } from './errors.js';
@@ -237,6 +237,10 @@ export class OidcTokenValidator implements TokenValidator {
     if (!audienceMatches(this.config.aud, claims)) throw new TokenRejected('audience mismatch');
     const issuer = await this.expectedIssuer().catch(() => undefined);
     if (issuer !== undefined && typeof claims.iss === 'string' && claims.iss !== issuer) throw new TokenRejected('issuer mismatch');
+  }
+
+  async providerMetadata(): Promise<ProviderMetadata | undefined> {
+    return this.discovery?.get();
   }
 
   /** Configured issuer, else the discovery document's; undefined when only jwksURL is configured. */

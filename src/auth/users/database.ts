@@ -28,6 +28,21 @@ const MIGRATIONS: string[] = [
      key TEXT PRIMARY KEY NOT NULL,
      value TEXT NOT NULL
    ) WITHOUT ROWID;`,
+  // App passwords (src/auth/app-passwords): kept here rather than beside the users because they must
+  // also exist for users whose own password lives in LDAP or at the OpenID provider; no foreign key
+  // to users for the same reason. `scopes` is a space-separated protocol list, '' = every protocol.
+  `CREATE TABLE app_passwords (
+     id TEXT PRIMARY KEY NOT NULL,
+     username TEXT NOT NULL,
+     name TEXT NOT NULL,
+     password_hash TEXT NOT NULL,
+     scopes TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     expires_at TEXT,
+     last_used_at TEXT,
+     last_used_ip TEXT
+   ) WITHOUT ROWID;
+   CREATE INDEX app_passwords_user ON app_passwords(username);`,
 ];
 
 export function usersDatabasePath(dataDir: string): string {

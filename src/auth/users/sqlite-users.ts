@@ -15,6 +15,7 @@ import { parseExistingUserName, parseUserName, parseUserNameOrUndefined } from '
 import { burnPasswordCheck, hashPassword, needsRehash, verifyPasswordHash } from './password-hash.js';
 import { SqliteDomainList } from './sqlite-domains.js';
 import { VerifiedPasswords } from './verified-passwords.js';
+import { SqliteAppPasswords } from '../app-passwords/sqlite-app-passwords.js';
 
 export class SqliteUsersRepository implements UsersRepository {
   readonly readOnly = false;
@@ -153,6 +154,8 @@ export interface EmbeddedUsers {
   /** Small persistent flags (e.g. "demo user created once"). */
   getMarker(key: string): string | undefined;
   setMarker(key: string, value: string): void;
+  /** App passwords (kept here whatever holds the users: embedded or LDAP). */
+  appPasswords: SqliteAppPasswords;
   /** Closes the shared database (closing `users` does too). */
   close(): Promise<void>;
 }
@@ -187,6 +190,7 @@ export async function createEmbeddedUsersRepository(
       domains: domainList,
       getMarker: (key) => withDatabase(db, () => readMeta(db, key)),
       setMarker: (key, value) => withDatabase(db, () => writeMeta(db, key, value)),
+      appPasswords: new SqliteAppPasswords(db),
       close: () => users.close(),
     };
   } catch (err) {

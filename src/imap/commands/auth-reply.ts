@@ -45,5 +45,7 @@ export async function completeLogin(s: ImapSession, principal: Principal): Promi
     s.logger.error({ err, user: principal.user }, 'imap could not open mail account');
     throw new ImapError('NO', 'Mail store unavailable', 'UNAVAILABLE');
   }
+  // As SMTP and POP3 do: the session's own line, with its id, next to the auth core's audit line.
+  s.logger.info({ user: principal.user, mechanism: principal.mechanism }, 'imap authenticated');
   return { code: `CAPABILITY ${s.capabilities().join(' ')}`, text: 'Logged in' };
 }

@@ -30,6 +30,7 @@ export class BasicStrategy implements AuthStrategy {
       auth: this.auth,
       secure: req.secure,
       peer: req.peer,
+      ...(req.session !== undefined ? { session: req.session } : {}),
     });
     return result.ok ? { kind: 'accepted', principal: result.principal } : { kind: 'refused', failure: result.failure };
   }

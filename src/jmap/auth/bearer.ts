@@ -24,6 +24,7 @@ export class BearerStrategy implements AuthStrategy {
       auth: this.auth,
       secure: req.secure,
       peer: req.peer,
+      ...(req.session !== undefined ? { session: req.session } : {}),
     });
     return result.ok ? { kind: 'accepted', principal: result.principal } : { kind: 'refused', failure: result.failure };
   }

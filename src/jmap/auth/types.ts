@@ -14,6 +14,8 @@ export interface HttpAuthRequest {
   /** TCP peer address (never a forwarded-for header). */
   peer: string;
   secure: boolean;
+  /** The request's log correlation id, for the login's audit line. */
+  session?: string;
 }
 
 export type StrategyOutcome =

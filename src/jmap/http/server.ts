@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { httpRequestEncrypted } from '../../auth/policy.js';
 import { CidrList } from '../../net/cidr.js';
+import { newSessionId } from '../../net/session-id.js';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../../log/logger.js';
 import type { Principal } from '../../auth/types.js';
@@ -118,10 +119,10 @@ export class JmapHttpServer {
     return this.options.logger;
   }
 
-  private async authenticate(req: IncomingMessage, res: ServerResponse): Promise<Principal | undefined> {
+  private async authenticate(req: IncomingMessage, res: ServerResponse, session: string): Promise<Principal | undefined> {
     const decision = await authenticateRequest(
       this.options.strategies,
-      { headers: req.headers, peer: req.socket.remoteAddress ?? '', secure: this.isSecure(req) },
+      { headers: req.headers, peer: req.socket.remoteAddress ?? '', secure: this.isSecure(req), session },
       this.isRevoked,
     );
     if (decision.ok) return decision.principal;
@@ -139,20 +140,24 @@ export class JmapHttpServer {
     res.on('close', () => this.busy.delete(req.socket));
     // Browser clients on other origins may call us; credentials are never implied (no cookies).
     res.setHeader('Access-Control-Allow-Origin', '*');
+    // The request's log correlation id (its login's audit line carries it); shown to the client so a
+    // support request can name the log lines.
+    const session = newSessionId();
+    res.setHeader('X-Request-Id', session);
     try {
-      await this.route(req, res);
+      await this.route(req, res, session);
     } catch (err) {
       if (err instanceof RequestProblem) {
         if (!res.headersSent) sendProblem(res, err.toJSON());
         return;
       }
-      this.log().error({ err, url: req.url }, 'JMAP HTTP request failed');
+      this.log().error({ err, url: req.url, session }, 'JMAP HTTP request failed');
       if (!res.headersSent) sendProblem(res, plainProblem(500, 'internal server error'));
       else res.destroy();
     }
   }
 
-  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async route(req: IncomingMessage, res: ServerResponse, session: string): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
     const method = req.method ?? 'GET';
@@ -193,7 +198,7 @@ export class JmapHttpServer {
       sendProblem(res, plainProblem(405, `use ${expected}`), { Allow: expected });
       return;
     }
-    const principal = await this.authenticate(req, res);
+    const principal = await this.authenticate(req, res, session);
     if (principal === undefined) {
       req.resume();
       return;
@@ -320,6 +325,8 @@ export class JmapHttpServer {
 
   private async upgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    // One id for the WebSocket's lines, from its login to its close.
+    const session = newSessionId();
     const reject = (status: number, text: string, extra = ''): void => {
       socket.end(`HTTP/1.1 ${status} ${text}\r\n${extra}Connection: close\r\nContent-Length: 0\r\n\r\n`);
     };
@@ -327,7 +334,7 @@ export class JmapHttpServer {
     try {
       const decision = await authenticateRequest(
         this.options.strategies,
-        { headers: req.headers, peer: req.socket.remoteAddress ?? '', secure: this.isSecure(req) },
+        { headers: req.headers, peer: req.socket.remoteAddress ?? '', secure: this.isSecure(req), session },
         this.isRevoked,
       );
       if (!decision.ok) {
@@ -343,7 +350,7 @@ export class JmapHttpServer {
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         // 1008 (policy violation) tells the client this was not a network failure.
         channel.attach((reason) => ws.close(reason === SHUTDOWN_REASON ? 1001 : 1008, reason.slice(0, 120)));
-        serveWebSocket(ws, principal, this.options.backend, this.options.limits, this.log());
+        serveWebSocket(ws, principal, this.options.backend, this.options.limits, this.log().child({ session }));
       });
     } catch (err) {
       this.log().error({ err }, 'JMAP WebSocket upgrade failed');

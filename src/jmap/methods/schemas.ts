@@ -99,6 +99,8 @@ export const METHOD_ARGUMENTS: Readonly<Record<string, ArgumentSchema>> = {
   'SieveScript/set': { ...SET, onSuccessActivateScript: opt('Id'), onSuccessDeactivateScript: opt('Boolean') },
   'SieveScript/query': QUERY,
   'SieveScript/validate': { ...ACCOUNT, blobId: req('Id') },
+  'AppPassword/get': GET,
+  'AppPassword/set': SET,
   /** RFC 8620 §6.3 */
   'Blob/copy': { fromAccountId: req('Id'), ...ACCOUNT, blobIds: req('Id[]') },
   /** RFC 9404 §4.1–4.3 */

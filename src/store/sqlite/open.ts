@@ -9,6 +9,7 @@ import type { Ctx } from './context.js';
 import { WalDurability } from './wal-sync.js';
 import { FtsIndex } from './fts-index.js';
 import { sharedIngestGate } from '../spool/ingest-gate.js';
+import { instrumentStore } from '../metrics.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -36,7 +37,7 @@ export async function openSqliteStore(options: StoreOptions): Promise<MailStore>
     fts: new FtsIndex({ searchFile: path.join(dataDir, 'search.sqlite'), mainFile: file }, options.logger),
   } satisfies Ctx;
   ctx.fts.start();
-  return new SqliteMailStore(ctx);
+  return instrumentStore(new SqliteMailStore(ctx));
 }
 
 /** A blob's bytes, or null when the file is missing (the migration then keeps what it has). */

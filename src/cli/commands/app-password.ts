@@ -1,0 +1,184 @@
+// `tessera app-password create|list|revoke`: a user's app passwords, in users.sqlite (whatever holds
+// the users: the embedded repository or LDAP, whose users are looked up in the directory). Revoking
+// also asks a running server, through its admin socket, to end the sessions the password opened.
+import { loadDirectoryConfig } from '../../config/load.js';
+import { silentLogger } from '../../log/logger.js';
+import { openUsers } from '../../server/users.js';
+import { AppPasswordService } from '../../auth/app-passwords/service.js';
+import { AppPasswordRequestError, parseScopes, type AppPasswordRecord } from '../../auth/app-passwords/types.js';
+import { adminSocketPath } from '../../sessions/admin-protocol.js';
+import { AdminProtocolError, AdminSocketUnavailableError, sendAdminRequest } from '../../sessions/admin-client.js';
+import { parseCommandArgs, resolveConfDir, stringOption } from '../args.js';
+import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors.js';
+import type { CliCommand, CliIO } from '../types.js';
+
+const usage = `Usage: tessera app-password create USER --name NAME [--expires WHEN] [--scope PROTOCOLS] [--conf DIR]
+       tessera app-password list USER [--json] [--conf DIR]
+       tessera app-password revoke USER ID [--conf DIR]
+
+App passwords let a mail client that cannot do OAuth log in with PLAIN/LOGIN (IMAP, SMTP, POP3, JMAP
+Basic) without the user's own password, which may live in LDAP or at the OpenID provider.
+  create      prints the new password on standard output; it is shown this once and only its hash is kept
+  --name      what it is for ("Phone", "Thunderbird at home")
+  --expires   an ISO 8601 date/time (2027-01-31, 2027-01-31T18:00:00Z) or a duration (90d, 12h)
+  --scope     the protocols it opens, comma-separated: imap, smtp, pop3, managesieve, jmap (default: all)
+  list        id, name, scope, creation, expiry and last use (time and address)
+  revoke      deletes it and ends its live sessions on the running server at once
+  --conf DIR  configuration directory (default: $TESSERA_CONF, else ./conf)`;
+
+const ACTIONS = ['create', 'list', 'revoke'] as const;
+
+export const appPasswordCommand: CliCommand = {
+  name: 'app-password',
+  summary: 'create, list or revoke a user’s app passwords',
+  usage,
+  async run(argv: string[], io: CliIO): Promise<number> {
+    const args = parseCommandArgs(argv, {
+      conf: { type: 'string' },
+      name: { type: 'string' },
+      expires: { type: 'string' },
+      scope: { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    if (args.values.help) {
+      io.stdout.write(`${usage}\n`);
+      return EXIT_OK;
+    }
+    const [action, user, ...rest] = args.positionals;
+    if (!action || !(ACTIONS as readonly string[]).includes(action)) {
+      throw new UsageError(action ? `unknown app-password action "${action}"` : 'missing action (create, list or revoke)');
+    }
+    if (user === undefined) throw new UsageError(`app-password ${action} needs a user name`);
+    const wantsId = action === 'revoke';
+    if (wantsId ? rest.length !== 1 : rest.length !== 0) throw new UsageError(wantsId ? 'app-password revoke takes USER and ID' : `unexpected argument "${rest[0]}"`);
+    const name = stringOption(args, 'name');
+    const expires = stringOption(args, 'expires');
+    const scope = stringOption(args, 'scope');
+    if (action !== 'create' && (name !== undefined || expires !== undefined || scope !== undefined)) {
+      throw new UsageError('--name, --expires and --scope apply to app-password create only');
+    }
+    if (action !== 'list' && args.values.json === true) throw new UsageError('--json applies to app-password list only');
+    if (action === 'create' && name === undefined) throw new UsageError('app-password create needs --name');
+    const request =
+      action === 'create'
+        ? { name: name!, ...(expires !== undefined ? { expiresAt: parseExpiry(expires, Date.now()) } : {}), scopes: scope === undefined ? [] : scopesOf(scope) }
+        : undefined;
+
+    const confDir = resolveConfDir(args, io.env);
+    const { config, warnings } = await loadDirectoryConfig(confDir, { env: io.env });
+    for (const w of warnings) io.stderr.write(`tessera: warning: ${w.file}: ${w.key}: ${w.message}\n`);
+    const opened = await openUsers(config, silentLogger());
+    try {
+      const service = new AppPasswordService({ store: opened.embedded.appPasswords, users: opened.users });
+      if (request) {
+        try {
+          const { record, secret } = await service.create(user, request);
+          io.stdout.write(`${secret}\n`);
+          io.stderr.write(`created app password ${record.id} "${record.name}" for ${record.user} (${describeLimits(record)}); it is shown only this once\n`);
+          return EXIT_OK;
+        } catch (err) {
+          if (err instanceof AppPasswordRequestError) throw new UsageError(err.message);
+          throw err;
+        }
+      }
+      if (action === 'list') {
+        const records = await service.list(user);
+        if (args.values.json === true) for (const r of records) io.stdout.write(`${JSON.stringify(toJson(r))}\n`);
+        else io.stdout.write(formatTable(records));
+        return EXIT_OK;
+      }
+      const id = rest[0]!;
+      const revoked = await service.revoke(user, id);
+      if (!revoked) {
+        io.stderr.write(`tessera: ${user} has no app password ${id}\n`);
+        return EXIT_FAILURE;
+      }
+      io.stderr.write(`revoked app password ${revoked.id} "${revoked.name}" of ${revoked.user}\n`);
+      return endLiveSessions(adminSocketPath(config.settings.dataDir), revoked, io);
+    } finally {
+      await opened.close();
+    }
+  },
+};
+
+/** Asks a running server to end the sessions the revoked password opened; none running = none live. */
+async function endLiveSessions(socket: string, record: AppPasswordRecord, io: CliIO): Promise<number> {
+  try {
+    const reply = await sendAdminRequest(socket, { op: 'revoke', credential: record.id, reason: 'App password revoked' });
+    if (!reply.ok) {
+      io.stderr.write(`tessera: the server refused to end the sessions: ${reply.error}\n`);
+      return EXIT_FAILURE;
+    }
+    if ('matched' in reply) io.stderr.write(`${reply.matched} live session${reply.matched === 1 ? '' : 's'} ended\n`);
+    return EXIT_OK;
+  } catch (err) {
+    if (err instanceof AdminSocketUnavailableError) {
+      io.stderr.write(`no live sessions ended: ${err.message}\n`);
+      return EXIT_OK;
+    }
+    if (err instanceof AdminProtocolError) {
+      io.stderr.write(`tessera: ${err.message}\n`);
+      return EXIT_FAILURE;
+    }
+    throw err;
+  }
+}
+
+function scopesOf(text: string): ReturnType<typeof parseScopes> {
+  try {
+    return parseScopes(text);
+  } catch (err) {
+    if (err instanceof AppPasswordRequestError) throw new UsageError(`--scope: ${err.message}`);
+    throw err;
+  }
+}
+
+/** An ISO 8601 date/time, or a duration from now: `90d`, `12h`, `30m`. */
+export function parseExpiry(text: string, now: number): Date {
+  const duration = /^(\d{1,5})([dhm])$/.exec(text);
+  if (duration) {
+    const unit = { d: 86_400_000, h: 3_600_000, m: 60_000 }[duration[2] as 'd' | 'h' | 'm'];
+    return new Date(now + Number(duration[1]) * unit);
+  }
+  if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/.test(text)) {
+    const at = new Date(text);
+    if (!Number.isNaN(at.getTime())) return at;
+  }
+  throw new UsageError(`--expires: "${text}" is neither an ISO 8601 date/time (2027-01-31T18:00:00Z) nor a duration (90d, 12h, 30m)`);
+}
+
+function describeLimits(r: AppPasswordRecord): string {
+  const scope = r.scopes.length === 0 ? 'all protocols' : r.scopes.join(', ');
+  return `${scope}; ${r.expiresAt ? `expires ${r.expiresAt.toISOString()}` : 'no expiry'}`;
+}
+
+function toJson(r: AppPasswordRecord): Record<string, string | string[] | null> {
+  return {
+    id: r.id,
+    user: r.user,
+    name: r.name,
+    scopes: r.scopes,
+    createdAt: r.createdAt.toISOString(),
+    expiresAt: r.expiresAt?.toISOString() ?? null,
+    lastUsedAt: r.lastUsedAt?.toISOString() ?? null,
+    lastUsedIp: r.lastUsedIp ?? null,
+  };
+}
+
+function formatTable(records: readonly AppPasswordRecord[]): string {
+  if (records.length === 0) return 'no app passwords\n';
+  const rows = [['ID', 'NAME', 'SCOPE', 'CREATED', 'EXPIRES', 'LAST USED', 'FROM']];
+  for (const r of records) {
+    rows.push([
+      r.id,
+      r.name,
+      r.scopes.length === 0 ? 'all' : r.scopes.join(','),
+      r.createdAt.toISOString(),
+      r.expiresAt?.toISOString() ?? '-',
+      r.lastUsedAt?.toISOString() ?? 'never',
+      r.lastUsedIp ?? '-',
+    ]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+}
