@@ -47,6 +47,7 @@ export interface AuthServiceOptions {
    * administrators may.
    */
   delegations?: DelegationGrants;
+  /**
    * App passwords, checked before the users repository for PLAIN/LOGIN/IMAP LOGIN/JMAP Basic on the
    * mail protocols, so they work whatever holds the user's own password (embedded, LDAP, the IdP).
    */
