@@ -61,7 +61,7 @@ interface SampleExpectations {
 }
 
 /** Files of a conf/ directory Tessera reads; every other configuration file is named as not served. */
-const SERVED = new Set(['imapserver.xml', 'smtpserver.xml', 'lmtpserver.xml', 'pop3server.xml', 'jmap.properties', 'webadmin.properties', 'dnsservice.xml', 'usersrepository.xml', 'domainlist.xml', 'tessera.properties']);
+const SERVED = new Set(['imapserver.xml', 'smtpserver.xml', 'lmtpserver.xml', 'pop3server.xml', 'managesieveserver.xml', 'jmap.properties', 'webadmin.properties', 'dnsservice.xml', 'usersrepository.xml', 'domainlist.xml', 'tessera.properties']);
 /** Data referenced by configuration, not configuration: not reported. */
 const DATA_FILES = new Set(['jwt_publickey', 'keystore']);
 
