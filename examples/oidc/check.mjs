@@ -6,7 +6,7 @@
 //   node check.mjs <run dir>        (check.sh passes the run directory)
 //
 // What it talks to is only what a client on this host would: the provider's HTTP endpoints, the
-// gateway, Tessera's IMAP and SMTP ports (TLS, Tessera's self-signed certificate as the trust anchor)
+// gateway, Tessera's IMAP, SMTP and ManageSieve ports (TLS, Tessera's self-signed certificate as the trust anchor)
 // and Tessera's JMAP port.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -290,6 +290,48 @@ for (const mechanism of ['OAUTHBEARER', 'XOAUTH2']) {
     }
   });
 }
+
+// ManageSieve (RFC 5804) over implicit TLS, as James' OIDC example checks it: XOAUTH2 with the token,
+// then a script stored and activated, and a password refused.
+async function sieveResponse(c) {
+  return c.expect(/^(OK|NO|BYE)/, 'a ManageSieve response');
+}
+await step('ManageSieve AUTHENTICATE XOAUTH2, PUTSCRIPT and SETACTIVE', async () => {
+  const c = new LineClient(Number(env.SIEVE_PORT));
+  try {
+    await sieveResponse(c); // the capability greeting
+    c.send(`AUTHENTICATE "XOAUTH2" "${b64(`user=${env.USER_NAME}\x01auth=Bearer ${token}\x01\x01`)}"`);
+    const auth = await sieveResponse(c);
+    assert(/^OK/.test(auth), `AUTHENTICATE answered ${auth}`);
+    const script = 'require "fileinto";\r\nif header :contains "subject" "[oidc-check]" { fileinto "INBOX"; }\r\n';
+    c.send(`PUTSCRIPT "oidc-check" {${Buffer.byteLength(script)}+}\r\n${script}`);
+    const put = await sieveResponse(c);
+    assert(/^OK/.test(put), `PUTSCRIPT answered ${put}`);
+    c.send('SETACTIVE "oidc-check"');
+    const active = await sieveResponse(c);
+    assert(/^OK/.test(active), `SETACTIVE answered ${active}`);
+    c.send('LISTSCRIPTS');
+    await c.expect(/^"oidc-check" ACTIVE$/, 'the script listed as active');
+    await sieveResponse(c);
+    c.send('LOGOUT');
+    return auth;
+  } finally {
+    c.close();
+  }
+});
+
+await step('ManageSieve refuses plain passwords (plainAuthEnabled=false)', async () => {
+  const c = new LineClient(Number(env.SIEVE_PORT));
+  try {
+    await sieveResponse(c);
+    c.send(`AUTHENTICATE "PLAIN" "${b64(`\0${env.USER_NAME}\0${env.USER_PASSWORD}`)}"`);
+    const plain = await sieveResponse(c);
+    assert(/^NO/.test(plain), `AUTHENTICATE PLAIN answered ${plain}`);
+    return plain;
+  } finally {
+    c.close();
+  }
+});
 
 await step('IMAP refuses plain passwords (plainAuthEnabled=false)', async () => {
   const c = await imap();

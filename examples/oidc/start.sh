@@ -39,9 +39,9 @@ if [ "$(id -u)" = 0 ]; then
 fi
 
 # --- ports and secrets ---------------------------------------------------------------------------
-read -r LDAP_PORT OP_PORT GATEWAY_PORT JMAP_PORT IMAP_PORT SMTP_PORT < <(node -e '
+read -r LDAP_PORT OP_PORT GATEWAY_PORT JMAP_PORT IMAP_PORT SMTP_PORT SIEVE_PORT < <(node -e '
   const net = require("node:net");
-  const servers = Array.from({ length: 6 }, () => net.createServer());
+  const servers = Array.from({ length: 7 }, () => net.createServer());
   Promise.all(servers.map((s) => new Promise((r) => s.listen(0, "127.0.0.1", () => r(s.address().port)))))
     .then((ports) => { console.log(ports.join(" ")); servers.forEach((s) => s.close()); });')
 secret() { openssl rand -hex 16; }
@@ -62,6 +62,7 @@ GATEWAY_URL=http://127.0.0.1:$GATEWAY_PORT
 JMAP_URL=http://127.0.0.1:$JMAP_PORT
 IMAP_PORT=$IMAP_PORT
 SMTP_PORT=$SMTP_PORT
+SIEVE_PORT=$SIEVE_PORT
 TLS_CA=$RUN/tessera-data/tls/self-signed.crt
 CLIENT_ID=thunderbird
 CLIENT_SECRET=$THUNDERBIRD_SECRET
@@ -149,7 +150,7 @@ b64() { printf '%s' "$1" | base64 -w0; }
 for f in "$HERE"/conf/*; do
   sed -e "s#127.0.0.1:8389#127.0.0.1:$LDAP_PORT#g; s#127.0.0.1:8480#127.0.0.1:$OP_PORT#g" \
       -e "s#127.0.0.1:8481#127.0.0.1:$GATEWAY_PORT#g; s#127.0.0.1:8482#127.0.0.1:$JMAP_PORT#g; s#^jmap.port=8482\$#jmap.port=$JMAP_PORT#" \
-      -e "s#127.0.0.1:1993#127.0.0.1:$IMAP_PORT#g; s#127.0.0.1:1465#127.0.0.1:$SMTP_PORT#g" \
+      -e "s#127.0.0.1:1993#127.0.0.1:$IMAP_PORT#g; s#127.0.0.1:1465#127.0.0.1:$SMTP_PORT#g; s#127.0.0.1:14190#127.0.0.1:$SIEVE_PORT#g" \
       -e "s#credentials=\"admin\"#credentials=\"$LDAP_ADMIN_PASSWORD\"#" \
       -e "s#change-me-xuser-secret#$XUSER_SECRET#" \
       -e "s#$(b64 tessera:tessera-introspection-secret)#$(b64 "tessera:$TESSERA_SECRET")#g" \
@@ -158,7 +159,7 @@ done
 chmod 600 "$RUN"/conf/*
 # The compiled server when there is one (npm run build), else the sources through tsx.
 launch tessera env TESSERA_DATA_DIR="$RUN/tessera-data" node "$ROOT/bin/tessera.js" serve --conf "$RUN/conf"
-wait_for Tessera tessera "port_open $IMAP_PORT && port_open $SMTP_PORT && port_open $JMAP_PORT" 90
+wait_for Tessera tessera "port_open $IMAP_PORT && port_open $SMTP_PORT && port_open $SIEVE_PORT && port_open $JMAP_PORT" 90
 
 # --- 4. The gateway: Apache httpd + mod_oauth2 ---------------------------------------------------------
 render "$HERE/apache/gateway.conf.in" "$RUN/apache/httpd.conf"
@@ -174,7 +175,7 @@ OIDC example running in $RUN (started in $(( $(date +%s%3N) - START_MS )) ms)
   LDAP       ldap://127.0.0.1:$LDAP_PORT            (dc=localhost; james-user@localhost / secret)
   provider   $OP_URL          (LemonLDAP::NG; discovery at /.well-known/openid-configuration)
   gateway    http://127.0.0.1:$GATEWAY_PORT/jmap/session   (Apache httpd + mod_oauth2 → Tessera JMAP)
-  IMAP       127.0.0.1:$IMAP_PORT (TLS)   SMTP submission 127.0.0.1:$SMTP_PORT (TLS)   JMAP $(grep ^JMAP_URL "$RUN/env" | cut -d= -f2)
+  IMAP       127.0.0.1:$IMAP_PORT (TLS)   SMTP submission 127.0.0.1:$SMTP_PORT (TLS)   ManageSieve 127.0.0.1:$SIEVE_PORT (TLS)   JMAP $(grep ^JMAP_URL "$RUN/env" | cut -d= -f2)
   mail client: client_id thunderbird, client_secret $THUNDERBIRD_SECRET
 Check it: $HERE/check.sh $RUN      Stop it: $HERE/stop.sh $RUN
 EOF

@@ -22,6 +22,8 @@ export interface CommonOptions {
   requireSSLDefault: boolean;
   /** The auth sections, read once by the caller because protocol keys live there too. */
   authSections: XmlSection[];
+  /** The block listens elsewhere too (an LMTP <unixSocket>): <bind> may be left out. */
+  bindOptional?: boolean;
 }
 
 export async function readCommon(block: XmlSection, opts: CommonOptions): Promise<ListenerCommon> {
@@ -31,11 +33,11 @@ export async function readCommon(block: XmlSection, opts: CommonOptions): Promis
   const name = block.text('jmxName')?.raw ?? `${opts.protocol}-${opts.index}`;
 
   const bindRaw = block.text('bind');
-  if (!bindRaw) {
+  if (!bindRaw && opts.bindOptional !== true) {
     const example = { imap: '0.0.0.0:143', smtp: '0.0.0.0:25', lmtp: '127.0.0.1:24', pop3: '0.0.0.0:110', managesieve: '0.0.0.0:4190' }[opts.protocol];
     ctx.fail(block.childKey('bind'), '', `every block needs <bind>host:port</bind>, e.g. <bind>${example}</bind>`, 'missing');
   }
-  const bind = ctx.parse(bindRaw.key, bindRaw.raw, parseHostPortList);
+  const bind = bindRaw ? ctx.parse(bindRaw.key, bindRaw.raw, parseHostPortList) : [];
 
   readProxyProtocol(block);
   const tls = await readTls(block, enabled);

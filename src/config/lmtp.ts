@@ -4,6 +4,7 @@
 // local user: so a block must bind to loopback unless <allowNonLoopback>true</allowNonLoopback> says
 // the operator has fenced the port in another way.
 import { isIP } from 'node:net';
+import { isAbsolute } from 'node:path';
 import { authSections } from './auth-xml.js';
 import { readCommon } from './listener.js';
 import { applySmtpConnectionDefaults, readMessageLimits } from './smtp.js';
@@ -42,9 +43,29 @@ function readLmtpHandlerChain(block: XmlSection): void {
   }
 }
 
+/** sun_path on Linux: 108 bytes with the terminating NUL. */
+const MAX_UNIX_SOCKET_PATH_BYTES = 107;
+
+/**
+ * <unixSocket>/run/tessera/lmtp.sock</unixSocket>: a Tessera key (James' LMTP has no socket) for
+ * Postfix `lmtp:unix:…`. Access is the file's mode (0660) and its directory's, so no loopback rule.
+ */
+function readUnixSocket(block: XmlSection): string | undefined {
+  const v = block.text('unixSocket');
+  if (!v) return undefined;
+  const path = v.raw.trim();
+  if (!isAbsolute(path)) block.ctx.fail(v.key, v.raw, 'an absolute path, e.g. <unixSocket>/run/tessera/lmtp.sock</unixSocket>', 'relative socket path');
+  if (Buffer.byteLength(path) > MAX_UNIX_SOCKET_PATH_BYTES) {
+    block.ctx.fail(v.key, v.raw, `a path of at most ${MAX_UNIX_SOCKET_PATH_BYTES} bytes (the kernel's limit for a socket address); choose a shorter directory`, 'socket path too long');
+  }
+  return path;
+}
+
 export async function readLmtpBlock(block: XmlSection, index: number): Promise<SmtpServerConfig> {
   const ctx = block.ctx;
+  const unixSocket = readUnixSocket(block);
   const common = await readCommon(block, {
+    bindOptional: unixSocket !== undefined,
     protocol: 'lmtp',
     index,
     defaultTimeout: DEFAULT_LMTP_TIMEOUT_SECONDS,
@@ -73,6 +94,7 @@ export async function readLmtpBlock(block: XmlSection, index: number): Promise<S
     protocol: 'smtp',
     lmtp: true,
     ...common,
+    ...(unixSocket !== undefined ? { unixSocket } : {}),
     // The MTA in front has done its checks: no AUTH, no relaying, no sender verification.
     announce: 'never',
     authRequired: false,

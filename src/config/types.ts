@@ -83,6 +83,8 @@ export interface ListenerCommon {
   name: string;
   enabled: boolean;
   bind: HostPort[];
+  /** Tessera (LMTP): a Unix domain socket path listened on besides (or instead of) <bind>. */
+  unixSocket?: string;
   tls: TlsConfig;
   /** 0 = unlimited. */
   connectionLimit: number;

@@ -14,7 +14,8 @@ export class ListenError extends Error {
   constructor(
     readonly listener: string,
     readonly source: string,
-    readonly address: BindAddress,
+    /** A TCP address, or the path of a Unix domain socket. */
+    readonly address: BindAddress | string,
     cause: NodeJS.ErrnoException,
   ) {
     super(`${source}: ${listener} cannot listen on ${show(address)}: ${explain(address, cause)}`, { cause });
@@ -22,7 +23,8 @@ export class ListenError extends Error {
   }
 }
 
-function show(a: BindAddress): string {
+function show(a: BindAddress | string): string {
+  if (typeof a === 'string') return `unix:${a}`;
   return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
 
@@ -35,9 +37,10 @@ function nodeBinary(): string {
   }
 }
 
-function explain(a: BindAddress, err: NodeJS.ErrnoException): string {
+function explain(a: BindAddress | string, err: NodeJS.ErrnoException): string {
   switch (err.code) {
     case 'EACCES':
+      if (typeof a === 'string') return 'permission denied: the user running Tessera cannot create a file in that directory';
       if (a.port > 0 && a.port < PRIVILEGED_BELOW) {
         return (
           `permission denied: ports below ${PRIVILEGED_BELOW} need root or the CAP_NET_BIND_SERVICE capability; ` +
@@ -48,6 +51,7 @@ function explain(a: BindAddress, err: NodeJS.ErrnoException): string {
       }
       return 'permission denied (a security policy such as SELinux or AppArmor refuses this port to this user)';
     case 'EADDRINUSE':
+      if (typeof a === 'string') return 'another process listens on that socket (find it with `ss -lxp`), or another listener of this configuration';
       return 'the address is already in use: another process listens there (find it with `ss -ltnp`), or another listener of this configuration';
     case 'EADDRNOTAVAIL':
       return 'no network interface of this machine has that address; use one of its addresses, 0.0.0.0 or ::';

@@ -8,6 +8,7 @@ import tls from 'node:tls';
 import { ConnectionTable } from './connections.js';
 import { ListenError } from './listen-error.js';
 import { listenerSecureContext, secureContextOptions, upgradeToTls } from './tls.js';
+import { claimSocketPath, removeSocket, restrictSocket } from './unix-socket.js';
 import type { BindAddress, ListenerTls, NetLogger, RefusalReason } from './types.js';
 
 export interface AcceptedConnection {
@@ -26,6 +27,8 @@ export interface ListenerSettings {
   /** Where it was configured, for start-up errors: e.g. "conf/imapserver.xml, block 1". */
   source: string;
   bind: readonly BindAddress[];
+  /** A Unix domain socket path listened on as well (mode 0660, removed on stop). */
+  unixSocket?: string | undefined;
   tls: ListenerTls;
   /** 0 = unlimited. */
   connectionLimit: number;
@@ -51,6 +54,9 @@ export interface StopHooks {
 
 const DEFAULT_REFUSAL_LINGER_MS = 1000;
 
+/** The peer address of a connection over a Unix domain socket: a process on this host. */
+export const LOCAL_PEER = '127.0.0.1';
+
 /**
  * Pending connections the kernel queues before accept(). Node's default (511) overflows under a burst
  * of 2,000 connects a second while the event loop is busy; 4096 holds two seconds of such a burst.
@@ -65,6 +71,8 @@ export class NetListener {
   private readonly table = new ConnectionTable();
   private readonly secureContext: tls.SecureContext | undefined;
   private stopping = false;
+  /** Set once listening on the Unix socket: a listener that failed to start must not remove another's. */
+  private ownedSocket: string | undefined;
 
   /** Throws ListenerTlsError when TLS is on without usable key material: nothing is bound then. */
   private readonly settings: ListenerSettings;
@@ -90,28 +98,42 @@ export class NetListener {
 
   async start(): Promise<void> {
     for (const bind of this.settings.bind) {
-      const server = this.settings.tls.socketTLS
-        ? tls.createServer(secureContextOptions(this.settings.tls), (s) => this.accept(s, true))
-        : net.createServer((s) => this.accept(s, false));
-      server.on('connection', (s: net.Socket) => {
-        this.raw.add(s);
-        s.once('close', () => this.raw.delete(s));
-      });
-      if (this.settings.tls.socketTLS) {
-        // A failed handshake is the client's problem, not the server's.
-        server.on('tlsClientError', (err: Error) => this.options.logger.debug({ err: err.message, listener: this.settings.name }, 'TLS handshake failed'));
-      }
-      await new Promise<void>((resolve, reject) => {
-        const onError = (err: NodeJS.ErrnoException): void => reject(new ListenError(this.settings.name, this.settings.source, bind, err));
-        server.once('error', onError);
-        server.listen({ host: bind.host, port: bind.port, backlog: LISTEN_BACKLOG }, () => {
-          server.off('error', onError);
-          resolve();
-        });
-      });
-      server.on('error', (err) => this.options.logger.error({ err, listener: this.settings.name }, 'listener error'));
-      this.servers.push(server);
+      await this.listen(bind, { host: bind.host, port: bind.port, backlog: LISTEN_BACKLOG });
     }
+    const path = this.settings.unixSocket;
+    if (path !== undefined) {
+      await claimSocketPath(path).catch((err: NodeJS.ErrnoException) => {
+        throw new ListenError(this.settings.name, this.settings.source, path, err);
+      });
+      await this.listen(path, { path, backlog: LISTEN_BACKLOG });
+      this.ownedSocket = path;
+      await restrictSocket(path);
+    }
+  }
+
+  private async listen(where: BindAddress | string, options: net.ListenOptions): Promise<void> {
+    const local = typeof where === 'string';
+    const server = this.settings.tls.socketTLS
+      ? tls.createServer(secureContextOptions(this.settings.tls), (s) => this.accept(s, true, local))
+      : net.createServer((s) => this.accept(s, false, local));
+    server.on('connection', (s: net.Socket) => {
+      this.raw.add(s);
+      s.once('close', () => this.raw.delete(s));
+    });
+    if (this.settings.tls.socketTLS) {
+      // A failed handshake is the client's problem, not the server's.
+      server.on('tlsClientError', (err: Error) => this.options.logger.debug({ err: err.message, listener: this.settings.name }, 'TLS handshake failed'));
+    }
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => reject(new ListenError(this.settings.name, this.settings.source, where, err));
+      server.once('error', onError);
+      server.listen(options, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+    server.on('error', (err) => this.options.logger.error({ err, listener: this.settings.name }, 'listener error'));
+    this.servers.push(server);
   }
 
   /** Addresses actually bound (a configured port 0 resolved). */
@@ -128,7 +150,8 @@ export class NetListener {
 
   /** `scheme://host:port` per bound address, IPv6 hosts bracketed: the material of describe(). */
   urls(scheme: string): string[] {
-    return this.addresses().map((a) => `${scheme}://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`);
+    const tcp = this.addresses().map((a) => `${scheme}://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`);
+    return this.settings.unixSocket !== undefined ? [...tcp, `unix:${this.settings.unixSocket}`] : tcp;
   }
 
   /** Upgrades a clear connection of this listener in place; rejects (sockets destroyed) on failure. */
@@ -160,10 +183,12 @@ export class NetListener {
     } finally {
       clearTimeout(timer);
     }
+    if (this.ownedSocket !== undefined) await removeSocket(this.ownedSocket);
   }
 
-  private accept(socket: net.Socket, secure: boolean): void {
-    const ip = socket.remoteAddress ?? 'unknown';
+  private accept(socket: net.Socket, secure: boolean, local: boolean): void {
+    // A Unix socket peer has no address: it is a process on this host, so sessions see LOCAL_PEER.
+    const ip = local ? LOCAL_PEER : (socket.remoteAddress ?? 'unknown');
     // 'close' follows every 'error'; whoever owns the socket learns of its end there.
     socket.on('error', () => undefined);
     const reason = this.refusalReason(ip);

@@ -33,10 +33,12 @@ export class SocketConnection implements StreamConnection {
     private readonly upgrade: ((raw: Socket) => Promise<TLSSocket>) | undefined,
     private readonly events: SocketEvents,
     private readonly idleMs: number,
+    /** The peer as the listener names it (a Unix socket peer has no address of its own). */
+    remoteAddress: string = socket.remoteAddress ?? 'unknown',
   ) {
     this.socket = socket;
     this.isSecure = secure;
-    this.remoteAddress = socket.remoteAddress ?? 'unknown';
+    this.remoteAddress = remoteAddress;
     this.remotePort = socket.remotePort ?? 0;
     this.localPort = socket.localPort ?? 0;
     this.attach(socket);

@@ -93,3 +93,27 @@ test('loopback hosts', () => {
   for (const h of ['127.0.0.1', '127.1.2.3', '::1', 'localhost', '::ffff:127.0.0.1']) assert.ok(isLoopbackHost(h), h);
   for (const h of ['0.0.0.0', '::', '192.0.2.1', 'mail.example.com', '128.0.0.1']) assert.ok(!isLoopbackHost(h), h);
 });
+
+test('<unixSocket> (a Tessera key) is read, with or without <bind>; a relative or over-long path is refused', async () => {
+  const only = await load(lmtpXml('<unixSocket>/run/tessera/lmtp.sock</unixSocket>'));
+  assert.deepEqual(only.warnings.filter((w) => /unknown|spelling/.test(w.message)).map((w) => w.message), []);
+  assert.equal(only.config.lmtp[0]?.unixSocket, '/run/tessera/lmtp.sock');
+  assert.deepEqual(only.config.lmtp[0]?.bind, []);
+  const both = await load(lmtpXml('<bind>127.0.0.1:24</bind><unixSocket>/run/tessera/lmtp.sock</unixSocket>'));
+  assert.deepEqual(both.config.lmtp[0]?.bind, [{ host: '127.0.0.1', port: 24 }]);
+  assert.equal(both.config.lmtp[0]?.unixSocket, '/run/tessera/lmtp.sock');
+  await expectConfigError({ 'lmtpserver.xml': lmtpXml('<unixSocket>run/lmtp.sock</unixSocket>') }, {
+    file: 'lmtpserver.xml',
+    key: 'lmtpserver[1].unixSocket',
+    value: 'run/lmtp.sock',
+    fix: 'an absolute path',
+  });
+  const long = `/${'d'.repeat(120)}/lmtp.sock`;
+  await expectConfigError({ 'lmtpserver.xml': lmtpXml(`<unixSocket>${long}</unixSocket>`) }, {
+    file: 'lmtpserver.xml',
+    key: 'lmtpserver[1].unixSocket',
+    value: long,
+    fix: 'at most 107 bytes',
+  });
+  await expectConfigError({ 'lmtpserver.xml': lmtpXml('') }, { file: 'lmtpserver.xml', key: 'lmtpserver[1].bind', value: '', fix: '<bind>host:port</bind>' });
+});
