@@ -58,7 +58,7 @@ before(async () => {
   for (const n of ['mx.sts.test', 'mx.nocert.test', ...Object.keys(POLICIES)]) dns.add(n, { type: 'A', value: '127.0.0.1' });
   h = await startHarness({
     outbound: {
-      dnsServers: [dns.server],
+      dns: { servers: [dns.server], useSystem: false },
       mxPort: sink.port,
       mtaStsPort: (web.address() as AddressInfo).port,
       tlsCa: [cert],
