@@ -255,13 +255,22 @@ export class StoreDeliveryService implements DeliveryService {
 
   async submit(request: SubmitRequest): Promise<DeliveryResult> {
     const recipients: RecipientRoute[] = [];
-    for (const address of request.to) recipients.push(await this.route(address));
+    // DeliveryRequest keys DSN parameters by route address, as SMTP's RCPT does.
+    const byRoute = new Map<string, RecipientDsn>();
+    for (const address of request.to) {
+      const route = await this.route(address);
+      recipients.push(route);
+      const dsn = request.dsn?.recipients.get(address);
+      if (dsn) byRoute.set(route.address, dsn);
+    }
     return this.deliver({
       from: request.from,
       recipients,
       bytes: request.bytes,
       principal: request.principal,
       meta: request.meta,
+      ...(request.dsn ? { dsn: { ...request.dsn, recipients: byRoute } } : {}),
+      ...(request.requireTls ? { requireTls: true } : {}),
       trace: {
         helo: request.trace?.helo ?? this.options.hostname,
         peerAddress: request.trace?.peerAddress ?? '127.0.0.1',
