@@ -237,3 +237,20 @@ test('envelope parameters: a malformed or unsupported one is invalidProperties o
   const q = await h.store.queryEmails('bob@example.com', { filter: { kind: 'inMailbox', mailboxId: bobInbox.id } });
   for (const id of q.ids) assert.doesNotMatch((await h.store.readMessage('bob@example.com', id))!.toString(), /jmap bad params/);
 });
+
+test('envelope parameters: REQUIRETLS and a remote recipient\'s NOTIFY/ORCPT reach the outbound queue item', async () => {
+  const emailId = await draft({ from: [{ email: ALICE }], to: [{ email: 'carol@remote.test' }], subject: 'jmap requiretls' });
+  const envelope = {
+    mailFrom: { email: ALICE, parameters: { REQUIRETLS: null, RET: 'FULL' } },
+    rcptTo: [{ email: 'carol@remote.test', parameters: { NOTIFY: 'FAILURE,DELAY', ORCPT: 'rfc822;carol=orig@remote.test' } }],
+  };
+  const [[, r]] = (await call(h, [['EmailSubmission/set', { accountId: ALICE_ID, create: { s: { identityId: 'default', emailId, envelope } } }, '0']], USING_SUB)) as any;
+  assert.ok(r.created?.s?.id, JSON.stringify(r));
+  const item = (await h.store.listOutbound()).find((i) => i.recipients.some((x) => x.address === 'carol@remote.test'));
+  assert.ok(item, 'queued for carol');
+  assert.equal(item.envelope.requireTls, true);
+  assert.equal(item.envelope.ret, 'FULL');
+  const carol = item.recipients.find((x) => x.address === 'carol@remote.test')!;
+  assert.deepEqual(carol.notify, ['FAILURE', 'DELAY']);
+  assert.deepEqual(carol.orcpt, { type: 'rfc822', address: 'carol=orig@remote.test' });
+});
