@@ -1,4 +1,5 @@
-// dnsservice.xml → the DNS servers SPF, DKIM, DMARC and ARC lookups go to. James lists them as
+// dnsservice.xml → the DNS servers SPF, DKIM, DMARC and ARC lookups go to, and the outbound queue's
+// MX, address and MTA-STS lookups. James lists them as
 // `<servers><server>IP</server>…</servers>`; `<autodiscover>true</autodiscover>` adds the system's
 // own (as James does). Without the file, or without servers, the system resolver answers. A server
 // may carry a port (`127.0.0.1:5353`, `[::1]:5353`), which James has no use for but a local stub

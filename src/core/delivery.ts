@@ -109,6 +109,10 @@ export interface SubmitRequest {
   trace?: Partial<TraceInfo>;
   /** Stored on the outbound queue item. */
   meta?: JsonValue;
+  /** RFC 3461 parameters (JMAP envelope parameters); recipients keyed by the address as given in `to`. */
+  dsn?: DsnRequest;
+  /** RFC 8689 REQUIRETLS. */
+  requireTls?: boolean;
 }
 
 /** The entry point the SMTP server and JMAP EmailSubmission call. */

@@ -7,6 +7,7 @@ import type { Logger } from '../log/logger.js';
 import type { AccountStore, MailboxStore, MessageWriter, OutboundQueue, SettingsStore, SpooledMessage } from '../store/types.js';
 import { keptParts, spoolWithPrefix } from '../store/index.js';
 import type { DkimSigner } from './authentication/signer.js';
+import { ArcSealer } from './authentication/arc-sealer.js';
 import { LocalDelivery } from './local.js';
 import { receivedHeader } from './received.js';
 import { RecipientRouter } from './router.js';
@@ -86,9 +87,12 @@ export class StoreDeliveryService implements DeliveryService {
   private readonly now: () => Date;
   private readonly vacation: VacationResponder | undefined;
   private readonly sieve: SieveDelivery | undefined;
+  /** ARC sealing of forwarded mail, with the DKIM signer's keys. */
+  private readonly arc: ArcSealer | undefined;
   onQueued: (() => void) | undefined;
 
   constructor(private readonly options: StoreDeliveryOptions) {
+    this.arc = options.signer ? new ArcSealer(options.signer, options.logger) : undefined;
     this.router = new RecipientRouter(options.users, options.domains, options.postmaster, options.logger);
     this.local = new LocalDelivery(options.store);
     this.now = options.now ?? (() => new Date());
@@ -189,7 +193,7 @@ export class StoreDeliveryService implements DeliveryService {
           if (outcome.status === 'delivered') {
             delivered.push({ user: r.user, address: r.address, redirects: decision.redirects, vacation: decision.vacation });
             // Redirected copies leave while the spooled message is still at hand.
-            for (const to of decision.redirects) await this.redirect(r.user, r.address, to, request.from, header, withPrefix);
+            for (const to of decision.redirects) await this.redirect(r.user, r.address, to, request.from, header, withPrefix, request.edit?.prepend ?? '');
           }
         } else if (r.kind === 'unknown') {
           outcomes.push({ address: r.address, status: 'failed', reason: 'permanent', message: 'User unknown' });
@@ -255,13 +259,22 @@ export class StoreDeliveryService implements DeliveryService {
 
   async submit(request: SubmitRequest): Promise<DeliveryResult> {
     const recipients: RecipientRoute[] = [];
-    for (const address of request.to) recipients.push(await this.route(address));
+    // DeliveryRequest keys DSN parameters by route address, as SMTP's RCPT does.
+    const byRoute = new Map<string, RecipientDsn>();
+    for (const address of request.to) {
+      const route = await this.route(address);
+      recipients.push(route);
+      const dsn = request.dsn?.recipients.get(address);
+      if (dsn) byRoute.set(route.address, dsn);
+    }
     return this.deliver({
       from: request.from,
       recipients,
       bytes: request.bytes,
       principal: request.principal,
       meta: request.meta,
+      ...(request.dsn ? { dsn: { ...request.dsn, recipients: byRoute } } : {}),
+      ...(request.requireTls ? { requireTls: true } : {}),
       trace: {
         helo: request.trace?.helo ?? this.options.hostname,
         peerAddress: request.trace?.peerAddress ?? '127.0.0.1',
@@ -284,6 +297,7 @@ export class StoreDeliveryService implements DeliveryService {
     sender: string,
     received: Buffer,
     withPrefix: (prefix: Buffer) => Promise<Buffer | SpooledMessage>,
+    arrivalResults: string,
   ): Promise<void> {
     const { logger } = this.options;
     try {
@@ -292,7 +306,7 @@ export class StoreDeliveryService implements DeliveryService {
         logger.warn({ user, to }, 'sieve redirect to an unknown local address dropped');
         return;
       }
-      const bytes = await withPrefix(Buffer.concat([loopMarker(address), received]));
+      const bytes = await this.arcSealed(address, route, Buffer.concat([loopMarker(address), received]), withPrefix, arrivalResults);
       try {
         const result = await this.deliver({
           from: sender,
@@ -308,6 +322,30 @@ export class StoreDeliveryService implements DeliveryService {
     } catch (err) {
       logger.error({ err, user, to }, 'sieve redirect failed');
     }
+  }
+
+  /**
+   * The redirected copy, with an ARC set (RFC 8617) in front when it leaves for another domain after
+   * arriving over an MX (we hold our Authentication-Results of its arrival) and the forwarding user's
+   * domain has an RSA DKIM key: the next hop then sees our verdict, signed, though SPF now fails.
+   */
+  private async arcSealed(
+    /** The local address the message was delivered to: its domain seals (the forwarding domain). */
+    address: string,
+    route: RecipientRoute,
+    prefix: Buffer,
+    withPrefix: (prefix: Buffer) => Promise<Buffer | SpooledMessage>,
+    arrivalResults: string,
+  ): Promise<Buffer | SpooledMessage> {
+    const unsealed = await withPrefix(prefix);
+    if (!this.arc || route.kind !== 'remote' || arrivalResults === '') return unsealed;
+    let set: string;
+    try {
+      set = await this.arc.seal(unsealed, address.slice(address.lastIndexOf('@') + 1).toLowerCase(), arrivalResults);
+    } finally {
+      if (!Buffer.isBuffer(unsealed)) await unsealed.discard();
+    }
+    return withPrefix(Buffer.concat([Buffer.from(set, 'utf8'), prefix]));
   }
 
   /** Delivers a vacation reply from the null sender (as RFC 3834 advises): it can neither bounce nor loop. */

@@ -10,6 +10,7 @@ import { blobCapability, CAP_APP_PASSWORDS, CAP_BLOB, CAP_SIEVE, sieveCapability
 import { SIEVE_EXTENSIONS } from '../sieve/index.js';
 import type { SieveScriptLimits } from '../store/types.js';
 import { MAX_SCRIPT_NAME_OCTETS } from './methods/sieve-script.js';
+import { SUBMISSION_EXTENSIONS } from './methods/submission-params.js';
 import { EMAIL_SORT_OPTIONS } from './mail/query-filter.js';
 import { PATHS } from './http/paths.js';
 import { jmapAccountId } from './account-id.js';
@@ -42,7 +43,7 @@ function sessionBody(user: string, baseUrl: string, options: SessionOptions): Js
     [CAP_BLOB]: blobCapability(options.limits) as JsonObject,
     [CAP_SIEVE]: sieveCapability(options.sieve, SIEVE_EXTENSIONS, MAX_SCRIPT_NAME_OCTETS) as JsonObject,
   };
-  if (options.submission) accountCapabilities[CAP_SUBMISSION] = { maxDelayedSend: 0, submissionExtensions: {} };
+  if (options.submission) accountCapabilities[CAP_SUBMISSION] = { maxDelayedSend: 0, submissionExtensions: SUBMISSION_EXTENSIONS };
   if (options.appPasswords) accountCapabilities[CAP_APP_PASSWORDS] = {};
   const capabilities: JsonObject = {
     [CAP_CORE]: coreCapability(options.limits) as JsonObject,

@@ -105,6 +105,8 @@ export const deliveryResource = sharedResource<DeliveryCore>(
       ...(ctx.config.settings.postmaster ? { postmaster: ctx.config.settings.postmaster } : {}),
       ...(ctx.config.settings.vacationResendAfterMs !== undefined ? { vacation: { resendAfterMs: ctx.config.settings.vacationResendAfterMs } } : {}),
       outbound: {
+        // One resolver setting (dnsservice.xml) for inbound checks and outbound routing.
+        dns: ctx.config.mailAuth.dns,
         ...(ctx.config.settings.smarthost ? { smarthost: ctx.config.settings.smarthost } : {}),
         ...(ctx.config.settings.delayWarningMs !== undefined ? { delayReportAfterMs: ctx.config.settings.delayWarningMs } : {}),
       },

@@ -49,6 +49,10 @@ describe('tessera serve: mail authentication configuration', () => {
     dns.add('bank.test', { type: 'TXT', value: 'v=spf1 -all' });
     dns.add('_dmarc.bank.test', { type: 'TXT', value: 'v=DMARC1; p=reject' });
     dns.add('good.test', { type: 'TXT', value: 'v=spf1 ip4:127.0.0.1 -all' });
+    // remote.test never answers: its message stays queued (a temporary failure) while the test reads it.
+    dns.silence('remote.test');
+    // A null MX (RFC 7505) only the stub knows: the outbound worker must ask it to bounce at once.
+    dns.add('nullmx.test', { type: 'MX', exchange: '.', preference: 0 });
     running = await runServe({ confDir: c.confDir, factories: protocolFactories, io: { stdout: new CapturedOutput(), logDestination: log, env: {} } });
   });
   after(async () => {
@@ -90,5 +94,21 @@ describe('tessera serve: mail authentication configuration', () => {
     assert.match(bytes.toString(), /^DKIM-Signature: .*a=ed25519-sha256/m);
     const result = await authenticate(bytes, { ip: '127.0.0.1', helo: 'mail.example.test', sender: ALICE, resolver: createDnsResolver({ servers: [dns.server], useSystem: false }), disableBimi: true });
     assert.equal(result.dkim.results[0]?.status.result, 'pass');
+  });
+
+  it('outbound routing asks the same dnsservice.xml server: a null MX there bounces at once', async () => {
+    const t = nodemailer.createTransport({ host: '127.0.0.1', port: listenerPort(running, 'submission'), secure: false, requireTLS: true, tls: { rejectUnauthorized: false }, auth: { user: ALICE, pass: PASSWORD } });
+    await t.sendMail({ from: ALICE, to: 'dave@nullmx.test', subject: 'to a null MX', text: 'hello' });
+    const store = await running.context.use(storeResource);
+    const inbox = (await store.findMailboxByRole(ALICE, 'inbox'))!;
+    const bounce = await waitFor('bounce', async () => {
+      for (const msg of (await store.snapshot(ALICE, inbox.id)).messages) {
+        const bytes = (await store.readMessage(ALICE, msg.emailId))?.toString();
+        if (bytes?.includes('Action: failed') && bytes.includes('dave@nullmx.test')) return bytes;
+      }
+      return undefined;
+    });
+    assert.match(bounce, /Status: 5\.1\.10/);
+    assert.ok(dns.queries.includes('nullmx.test MX'), `queries: ${dns.queries.join(', ')}`);
   });
 });

@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { accountIdOf, call, startHarness, USING, type Harness } from './harness.js';
 import { localDelivery } from './local-delivery.js';
+import { waitFor } from '../support/wait.js';
 
 const ALICE = 'alice@example.com';
 const USING_SUB = [...USING, 'urn:ietf:params:jmap:submission'];
@@ -180,4 +181,76 @@ test('every id a client is given is an RFC 8620 §1.2 Id: accounts, mail, thread
   }
   const bad = ids.filter(([, v]) => !/^[A-Za-z0-9_-]{1,255}$/.test(v));
   assert.deepEqual(bad, [], 'ids outside A-Za-z0-9_- or longer than 255 octets');
+});
+
+/** Alice's INBOX messages whose text matches, as raw text. */
+async function aliceInbox(match: RegExp): Promise<string[]> {
+  const inbox = (await h.store.findMailboxByRole(ALICE, 'inbox'))!;
+  const q = await h.store.queryEmails(ALICE, { filter: { kind: 'inMailbox', mailboxId: inbox.id } });
+  const out: string[] = [];
+  for (const id of q.ids) {
+    const text = (await h.store.readMessage(ALICE, id))?.toString() ?? '';
+    if (match.test(text)) out.push(text);
+  }
+  return out;
+}
+
+test('envelope parameters (RFC 8621 §7): DSN NOTIFY/ORCPT/RET/ENVID reach delivery; the session advertises DSN and REQUIRETLS', async () => {
+  const session = (await (await fetch(`${h.url}/.well-known/jmap`, { headers: { authorization: h.basic(ALICE) } })).json()) as any;
+  assert.deepEqual(session.accounts[ALICE_ID].accountCapabilities['urn:ietf:params:jmap:submission'].submissionExtensions, { DSN: [], REQUIRETLS: [] });
+  const emailId = await draft({ from: [{ email: ALICE }], to: [{ email: 'bob@example.com' }], subject: 'jmap dsn success' });
+  const envelope = {
+    mailFrom: { email: ALICE, parameters: { RET: 'HDRS', ENVID: 'jmap+env 1' } },
+    rcptTo: [{ email: 'bob@example.com', parameters: { NOTIFY: 'SUCCESS', ORCPT: 'rfc822;bob+orig@example.com' } }],
+  };
+  const r = (await call(h, [
+    ['EmailSubmission/set', { accountId: ALICE_ID, create: { s: { identityId: 'default', emailId, envelope } } }, 's'],
+    ['EmailSubmission/get', { accountId: ALICE_ID, ids: ['#s'] }, 'g'],
+  ], USING_SUB)) as any;
+  assert.ok(r[0][1].created?.s?.id, JSON.stringify(r[0][1]));
+  assert.deepEqual(r[1][1].list[0].envelope, envelope);
+  const [report] = await waitFor('success report', async () => {
+    const found = await aliceInbox(/Action: delivered/);
+    return found.length > 0 && found;
+  });
+  assert.match(report!, /Original-Envelope-Id: jmap\+env 1/);
+  assert.match(report!, /Original-Recipient: rfc822;bob\+orig@example\.com/);
+  assert.match(report!, /Final-Recipient: rfc822; bob@example\.com/);
+});
+
+test('envelope parameters: a malformed or unsupported one is invalidProperties on envelope, and nothing is sent', async () => {
+  const emailId = await draft({ from: [{ email: ALICE }], to: [{ email: 'bob@example.com' }], subject: 'jmap bad params' });
+  const env = (mailFrom: Record<string, unknown>, rcpt: Record<string, unknown>) => ({ mailFrom: { email: ALICE, parameters: mailFrom }, rcptTo: [{ email: 'bob@example.com', parameters: rcpt }] });
+  const [[, r]] = (await call(h, [['EmailSubmission/set', { accountId: ALICE_ID, create: {
+    a: { identityId: 'default', emailId, envelope: env({}, { NOTIFY: 'NEVER,SUCCESS' }) },
+    b: { identityId: 'default', emailId, envelope: env({ RET: 'ALL' }, {}) },
+    c: { identityId: 'default', emailId, envelope: env({ SIZE: '10' }, {}) },
+    d: { identityId: 'default', emailId, envelope: env({ ENVID: 'x'.repeat(101) }, {}) },
+    e: { identityId: 'default', emailId, envelope: env({ REQUIRETLS: 'yes' }, {}) },
+    f: { identityId: 'default', emailId, envelope: env({}, { ORCPT: 'no-type' }) },
+  } }, '0']], USING_SUB)) as any;
+  for (const k of ['a', 'b', 'c', 'd', 'e', 'f']) {
+    assert.equal(r.notCreated?.[k]?.type, 'invalidProperties', `${k}: ${JSON.stringify(r)}`);
+    assert.deepEqual(r.notCreated[k].properties, ['envelope']);
+  }
+  const bobInbox = (await h.store.findMailboxByRole('bob@example.com', 'inbox'))!;
+  const q = await h.store.queryEmails('bob@example.com', { filter: { kind: 'inMailbox', mailboxId: bobInbox.id } });
+  for (const id of q.ids) assert.doesNotMatch((await h.store.readMessage('bob@example.com', id))!.toString(), /jmap bad params/);
+});
+
+test('envelope parameters: REQUIRETLS and a remote recipient\'s NOTIFY/ORCPT reach the outbound queue item', async () => {
+  const emailId = await draft({ from: [{ email: ALICE }], to: [{ email: 'carol@remote.test' }], subject: 'jmap requiretls' });
+  const envelope = {
+    mailFrom: { email: ALICE, parameters: { REQUIRETLS: null, RET: 'FULL' } },
+    rcptTo: [{ email: 'carol@remote.test', parameters: { NOTIFY: 'FAILURE,DELAY', ORCPT: 'rfc822;carol=orig@remote.test' } }],
+  };
+  const [[, r]] = (await call(h, [['EmailSubmission/set', { accountId: ALICE_ID, create: { s: { identityId: 'default', emailId, envelope } } }, '0']], USING_SUB)) as any;
+  assert.ok(r.created?.s?.id, JSON.stringify(r));
+  const item = (await h.store.listOutbound()).find((i) => i.recipients.some((x) => x.address === 'carol@remote.test'));
+  assert.ok(item, 'queued for carol');
+  assert.equal(item.envelope.requireTls, true);
+  assert.equal(item.envelope.ret, 'FULL');
+  const carol = item.recipients.find((x) => x.address === 'carol@remote.test')!;
+  assert.deepEqual(carol.notify, ['FAILURE', 'DELAY']);
+  assert.deepEqual(carol.orcpt, { type: 'rfc822', address: 'carol=orig@remote.test' });
 });

@@ -174,6 +174,90 @@ describe('inbound authentication on the MX', () => {
   });
 });
 
+describe('ARC sealing of mail a Sieve redirect forwards (RFC 8617)', () => {
+  // fwd: an MX for DOMAIN that verifies (the arrival verdict) and signs/seals with DOMAIN's keys, whose
+  // user Bob redirects everything to carol@remote.test (the sink, a second MTA that verifies).
+  let fwd: SmtpHarness;
+  let origin: Awaited<ReturnType<typeof generateDkimKey>>;
+  before(async () => {
+    const rsa = await generateDkimKey(keyDir, DOMAIN, 'rsa-fwd', 'rsa');
+    const ed = await generateDkimKey(keyDir, DOMAIN, 'ed-fwd', 'ed25519');
+    for (const { key } of [rsa, ed]) dns.add(dnsRecord(key).name, { type: 'TXT', value: dnsRecord(key).value });
+    origin = await generateDkimKey(keyDir, 'news.test', 'n1', 'rsa');
+    dns.add(dnsRecord(origin.key).name, { type: 'TXT', value: dnsRecord(origin.key).value });
+    dns.add('news.test', { type: 'TXT', value: 'v=spf1 ip4:192.0.2.1 -all' });
+    dns.add('_dmarc.news.test', { type: 'TXT', value: 'v=DMARC1; p=reject' });
+    fwd = await startHarness({
+      signer: new DkimSigner({ keys: [ed.key, rsa.key], logger: silentLogger() }),
+      mailAuth: new InboundVerifier({ resolver, authservId: AUTHSERV, enforcement: 'policy', logger: silentLogger() }),
+      outbound: { routes: { 'remote.test': { host: '127.0.0.1', port: sink.port } }, pollIntervalMs: 100, retryDelaysMs: [100] },
+    });
+    await fwd.store.ensureAccount(BOB);
+    await fwd.store.putSieveScript(BOB, 'main', 'redirect "carol@remote.test";');
+    await fwd.store.setActiveSieveScript(BOB, 'main');
+  });
+  after(async () => {
+    await fwd?.close();
+  });
+
+  async function signedByNews(subject: string, extra = ''): Promise<Buffer> {
+    const message = Buffer.from(raw('editor@news.test', subject, extra));
+    const opts = { signatureData: [{ signingDomain: 'news.test', selector: 'n1', privateKey: origin.key.privateKey }] } as Parameters<typeof dkimSign>[1];
+    return Buffer.concat([Buffer.from((await dkimSign(message, opts)).signatures), message]);
+  }
+
+  async function forwardedCopy(subject: string) {
+    const got = await waitFor('the sink receives the redirect', async () => sink.messages.find((m) => m.data.includes(subject)));
+    // The sink sees the forwarder's address and envelope: SPF for news.test fails there (192.0.2.1 only).
+    const result = await authenticate(got.data, { ip: '127.0.0.1', helo: got.helo, sender: got.mailFrom, mta: 'sink.remote.test', resolver, disableBimi: true });
+    return { text: got.data.toString('utf8'), result };
+  }
+
+  test('a DKIM-signed message arriving over the MX is redirected with an ARC set the sink verifies: arc=pass, i=1, cv=none', async () => {
+    const t = nodemailer.createTransport({ host: '127.0.0.1', port: fwd.port, secure: false, ignoreTLS: true, name: 'mail.news.test' });
+    await t.sendMail({ envelope: { from: 'editor@news.test', to: [BOB] }, raw: await signedByNews('arc forward one') });
+    const { text, result } = await forwardedCopy('arc forward one');
+    assert.ok(result.arc, 'the sink found an ARC chain');
+    assert.equal(result.arc.status.result, 'pass', JSON.stringify(result.arc.status));
+    assert.equal(result.arc.i, 1);
+    const seal = /^ARC-Seal: (.*(?:\r\n[ \t].*)*)/m.exec(text)![1]!;
+    assert.match(seal, /\bi=1;/);
+    assert.match(seal, /\bcv=none\b/);
+    assert.match(seal, new RegExp(`\\bd=${DOMAIN.replace(/\./g, '\\.')}\\b`));
+    assert.match(seal, /\bs=rsa-fwd\b/, 'sealed with the RSA key (ARC allows rsa-sha256 only)');
+    // ARC-Authentication-Results carries the verdict computed on arrival.
+    const aar = /^ARC-Authentication-Results: (.*(?:\r\n[ \t].*)*)/m.exec(text)![1]!;
+    assert.match(aar, new RegExp(`^i=1; ${AUTHSERV.replace(/\./g, '\\.')};`));
+    assert.match(aar, /dkim=pass[^;]*header\.i=@news\.test/);
+    assert.match(aar, /spf=fail/);
+    // What ARC is for: the original signature still passes, SPF does not.
+    assert.ok(result.spf && result.spf.status.result === 'fail', 'SPF of news.test fails at the sink');
+    assert.ok(result.dkim.results.some((r) => r.signingDomain === 'news.test' && r.status.result === 'pass'));
+  });
+
+  test('a message already carrying an ARC chain gets the next instance: i=2, cv=pass, and the whole chain passes at the sink', async () => {
+    const relay = await generateDkimKey(keyDir, 'relay.test', 'arc1', 'rsa');
+    dns.add(dnsRecord(relay.key).name, { type: 'TXT', value: dnsRecord(relay.key).value });
+    const signed = await signedByNews('arc forward two');
+    const first = await authenticate(signed, {
+      ip: '192.0.2.1', helo: 'mail.news.test', sender: 'editor@news.test', mta: 'relay.test', resolver, disableBimi: true,
+      seal: { signingDomain: 'relay.test', selector: 'arc1', privateKey: relay.key.privateKey },
+    });
+    assert.match(first.headers, /^ARC-Seal: i=1;/m);
+    const t = nodemailer.createTransport({ host: '127.0.0.1', port: fwd.port, secure: false, ignoreTLS: true, name: 'mail.relay.test' });
+    await t.sendMail({ envelope: { from: 'lists@relay.test', to: [BOB] }, raw: first.headers + signed.toString() });
+    const { text, result } = await forwardedCopy('arc forward two');
+    assert.ok(result.arc);
+    assert.equal(result.arc.status.result, 'pass', JSON.stringify(result.arc.status));
+    assert.equal(result.arc.i, 2);
+    const seals = text.match(/^ARC-Seal: .*/gm) ?? [];
+    assert.equal(seals.length, 2);
+    assert.ok(seals.some((h) => /\bi=2;/.test(h) && /\bcv=pass\b/.test(h)), seals.join('\n'));
+    const aar = text.match(/^ARC-Authentication-Results: i=2; .*(?:\r\n[ \t].*)*/m)?.[0] ?? '';
+    assert.match(aar, /arc=pass/);
+  });
+});
+
 describe('the verifier on its own', () => {
   test("dmarc.enforce=quarantine never rejects; none only records", async () => {
     const bytes = Buffer.from(raw('ceo@bank.test', 'override'));

@@ -10,7 +10,7 @@ import { generate } from 'selfsigned';
 import nodemailer from 'nodemailer';
 import { DOMAIN, USERS, inboxMessages, startHarness, type SmtpHarness } from './harness.js';
 import { SmtpSink } from '../support/smtp-sink.js';
-import { DnsStub } from '../support/dns-stub-dsn.js';
+import { startDnsStub, type DnsStub } from '../support/dns-stub.js';
 import { waitFor } from '../support/wait.js';
 import { mxMatches, parseStsPolicy, parseStsRecord } from '../../src/delivery/outbound/mta-sts.js';
 
@@ -50,14 +50,15 @@ before(async () => {
   });
   await new Promise<void>((r) => web.listen(0, '127.0.0.1', () => r()));
   const sts = 'v=STSv1; id=20261203T000000';
-  dns = await DnsStub.start({
-    MX: Object.fromEntries(['sts.test', 'mismatch.test', 'testing.test', 'nocert.test'].map((d) => [d, [{ exchange: d === 'nocert.test' ? 'mx.nocert.test' : 'mx.sts.test', preference: 10 }]])),
-    A: Object.fromEntries(['mx.sts.test', 'mx.nocert.test', ...Object.keys(POLICIES)].map((n) => [n, ['127.0.0.1']])),
-    TXT: Object.fromEntries(['sts.test', 'mismatch.test', 'testing.test', 'nocert.test'].map((d) => [`_mta-sts.${d}`, [sts]])),
-  });
+  dns = await startDnsStub();
+  for (const d of ['sts.test', 'mismatch.test', 'testing.test', 'nocert.test']) {
+    dns.add(d, { type: 'MX', exchange: d === 'nocert.test' ? 'mx.nocert.test' : 'mx.sts.test', preference: 10 });
+    dns.add(`_mta-sts.${d}`, { type: 'TXT', value: sts });
+  }
+  for (const n of ['mx.sts.test', 'mx.nocert.test', ...Object.keys(POLICIES)]) dns.add(n, { type: 'A', value: '127.0.0.1' });
   h = await startHarness({
     outbound: {
-      dnsServers: [dns.server],
+      dns: { servers: [dns.server], useSystem: false },
       mxPort: sink.port,
       mtaStsPort: (web.address() as AddressInfo).port,
       tlsCa: [cert],
@@ -105,7 +106,7 @@ test('enforce: delivered to the listed MX over STARTTLS with a verified certific
   const got = await waitFor('delivery', () => sink.messages.find((m) => m.data.toString().includes('sts enforce ok')));
   assert.equal(got.tls, true);
   assert.ok(fetched.includes('mta-sts.sts.test/.well-known/mta-sts.txt'));
-  assert.ok(dns.queries.includes('TXT _mta-sts.sts.test'));
+  assert.ok(dns.queries.includes('_mta-sts.sts.test TXT'));
 });
 
 test('enforce: an MX the policy does not list gets nothing; the message waits, then bounces', async () => {

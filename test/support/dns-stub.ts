@@ -1,4 +1,4 @@
-// A local authoritative DNS server for tests: real DNS messages over UDP on 127.0.0.1 (encoded and
+// The one local authoritative DNS server for tests (mail authentication, MX/MTA-STS routing): real DNS messages over UDP on 127.0.0.1 (encoded and
 // decoded with dns-packet), answering from an in-memory zone the test fills. Names without records
 // get NXDOMAIN; a name with records of other types gets an empty NOERROR answer (NODATA), as a real
 // server does — SPF and DMARC tell the two apart.

@@ -1,6 +1,7 @@
-// The DNS resolver SPF, DKIM, DMARC and ARC verification asks (dnsservice.xml): node:dns's own
-// resolver, pointed at the configured servers with `setServers`, or the system's when none are set.
-// mailauth takes it as its `resolver` option, which has dns.promises.resolve's signature.
+// The one DNS resolver of the delivery core (dnsservice.xml): SPF, DKIM, DMARC and ARC verification
+// and the outbound worker's MX, address and MTA-STS lookups all ask it, so one setting governs both.
+// It is node:dns's own resolver, pointed at the configured servers with `setServers`, or the
+// system's when none are set.
 import { promises as dns } from 'node:dns';
 import type { DNSResolver } from 'mailauth';
 import type { DnsConfig } from '../../config/types.js';
@@ -9,11 +10,17 @@ import type { DnsConfig } from '../../config/types.js';
 const TIMEOUT_MS = 3000;
 const TRIES = 2;
 
-export function createDnsResolver(config: DnsConfig): DNSResolver {
+/** A resolver asking the configured servers (then the system's, with autodiscover); undefined = the system's alone. */
+export function configuredResolver(config: DnsConfig): dns.Resolver | undefined {
+  if (config.servers.length === 0) return undefined;
   const resolver = new dns.Resolver({ timeout: TIMEOUT_MS, tries: TRIES });
-  if (config.servers.length > 0) {
-    resolver.setServers([...config.servers, ...(config.useSystem ? dns.getServers() : [])]);
-  }
+  resolver.setServers([...config.servers, ...(config.useSystem ? dns.getServers() : [])]);
+  return resolver;
+}
+
+/** The same resolver in the shape mailauth takes as its `resolver` option (dns.promises.resolve's signature). */
+export function createDnsResolver(config: DnsConfig): DNSResolver {
+  const resolver = configuredResolver(config) ?? new dns.Resolver({ timeout: TIMEOUT_MS, tries: TRIES });
   // mailauth asks for TXT, MX, A, AAAA and PTR records, which resolve() answers for any rrtype.
   return (name, rrtype) => resolver.resolve(name, rrtype) as Promise<string[][] | string[]>;
 }

@@ -3,6 +3,8 @@
 // (implicit MX, its A/AAAA records). A null MX (RFC 7505) and a domain that does not exist are final.
 import { promises as dns } from 'node:dns';
 import type { LookupFunction } from 'node:net';
+import type { DnsConfig } from '../../config/types.js';
+import { configuredResolver } from '../authentication/resolver.js';
 
 export interface NextHop {
   /** The host name: what TLS certificates are verified against. */
@@ -43,10 +45,11 @@ export interface NextHopOptions {
   /** Port for MX hosts (25; tests never use the real default). */
   mxPort?: number;
   /**
-   * DNS servers ("ip" or "ip:port") for MX, address and MTA-STS lookups instead of the system's
-   * resolver; MX hosts are then resolved to addresses here, so every answer comes from them.
+   * dnsservice.xml's servers for MX, address and MTA-STS lookups, the same the inbound checks ask
+   * (default: the system's resolver). With servers set, MX hosts are resolved to addresses here, so
+   * every answer comes from them.
    */
-  dnsServers?: string[];
+  dns?: DnsConfig;
 }
 
 export type HopResolution =
@@ -56,13 +59,10 @@ export type HopResolution =
 
 export class NextHopResolver {
   private readonly resolveMx: ResolveMx;
-  /** The configured resolver (dnsServers), or undefined for the system's. */
+  /** The configured resolver (options.dns), or undefined for the system's. */
   private readonly resolver: dns.Resolver | undefined;
   constructor(private readonly options: NextHopOptions) {
-    if (options.dnsServers?.length) {
-      this.resolver = new dns.Resolver({ timeout: 5000, tries: 2 });
-      this.resolver.setServers(options.dnsServers);
-    }
+    this.resolver = options.dns ? configuredResolver(options.dns) : undefined;
     const r = this.resolver;
     this.resolveMx = options.resolveMx ?? (r ? (d) => r.resolveMx(d) : (d) => dns.resolveMx(d));
   }

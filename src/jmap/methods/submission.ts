@@ -17,13 +17,14 @@ import { listIdentities } from './identity.js';
 import { readSetting, SETTING_SUBMISSION, writeSetting } from './settings.js';
 import { applyWindow, queryResponse, readLimit } from './window.js';
 import { sameMailbox } from '../../mime/subaddress.js';
+import { envelopeExtensions, readParameters, type EnvelopeExtensions, type EnvelopeParameters } from './submission-params.js';
 
 interface SubmissionRecord {
   id: string;
   identityId: string;
   emailId: string;
   threadId: string;
-  envelope: { mailFrom: { email: string; parameters: null }; rcptTo: Array<{ email: string; parameters: null }> };
+  envelope: { mailFrom: { email: string; parameters: EnvelopeParameters | null }; rcptTo: Array<{ email: string; parameters: EnvelopeParameters | null }> };
   sendAt: string;
   undoStatus: 'final';
   deliveryStatus: Record<string, { smtpReply: string; delivered: 'queued' | 'yes' | 'no' | 'unknown'; displayed: 'unknown' }>;
@@ -55,14 +56,23 @@ async function get(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
   return [['EmailSubmission/get', { accountId: account.id, state, list: out, notFound }]];
 }
 
-function envelopeFrom(v: Json | undefined): { from: string; to: string[] } | undefined {
+/** A client's envelope (RFC 8621 §7): addresses, their parameters, and what those ask of delivery. */
+interface GivenEnvelope {
+  from: string;
+  to: string[];
+  record: SubmissionRecord['envelope'];
+  extensions: EnvelopeExtensions;
+}
+
+function envelopeFrom(v: Json | undefined): GivenEnvelope | undefined {
   if (v === undefined || v === null) return undefined;
   const bad = (): never => {
     throw setError('invalidProperties', 'bad envelope', { properties: ['envelope'] });
   };
   if (!isJsonObject(v) || !isJsonObject(v.mailFrom) || typeof v.mailFrom.email !== 'string' || !Array.isArray(v.rcptTo)) return bad();
-  const to = v.rcptTo.map((r) => (isJsonObject(r) && typeof r.email === 'string' ? r.email : bad()));
-  return { from: v.mailFrom.email, to };
+  const rcptTo = v.rcptTo.map((r) => (isJsonObject(r) && typeof r.email === 'string' ? { email: r.email, parameters: readParameters(r.parameters) } : bad()));
+  const mailFrom = { email: v.mailFrom.email, parameters: readParameters(v.mailFrom.parameters) };
+  return { from: mailFrom.email, to: rcptTo.map((r) => r.email), record: { mailFrom, rcptTo }, extensions: envelopeExtensions(mailFrom.parameters, rcptTo) };
 }
 
 function stripBcc(bytes: Buffer): Buffer {
@@ -77,7 +87,7 @@ interface PreparedSubmission {
   identityId: string;
   emailId: string;
   threadId: string;
-  envelope: { from: string; to: string[] };
+  envelope: { from: string; to: string[]; record?: SubmissionRecord['envelope']; extensions?: EnvelopeExtensions };
   bytes: Buffer;
 }
 
@@ -125,7 +135,7 @@ async function sendSubmission(deps: MailMethodDeps, prepared: PreparedSubmission
   const delivery = deps.delivery;
   if (delivery === undefined) throw setError('forbiddenToSend', 'sending is not configured');
   const { identityId, emailId, envelope, bytes } = prepared;
-  const result = await delivery.submit({ from: envelope.from, to: envelope.to, bytes: stripBcc(bytes), principal: ctx.principal });
+  const result = await delivery.submit({ from: envelope.from, to: envelope.to, bytes: stripBcc(bytes), principal: ctx.principal, ...envelope.extensions });
   const deliveryStatus: SubmissionRecord['deliveryStatus'] = {};
   for (const o of result.outcomes) {
     deliveryStatus[o.address] =
@@ -138,7 +148,7 @@ async function sendSubmission(deps: MailMethodDeps, prepared: PreparedSubmission
     identityId,
     emailId,
     threadId: prepared.threadId,
-    envelope: { mailFrom: { email: envelope.from, parameters: null }, rcptTo: envelope.to.map((e) => ({ email: e, parameters: null })) },
+    envelope: envelope.record ?? { mailFrom: { email: envelope.from, parameters: null }, rcptTo: envelope.to.map((e) => ({ email: e, parameters: null })) },
     sendAt: utcDate(new Date()),
     undoStatus: 'final',
     deliveryStatus,

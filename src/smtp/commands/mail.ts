@@ -1,7 +1,7 @@
 // MAIL FROM (RFC 5321 §4.1.1.2) with SIZE (RFC 1870), BODY (RFC 6152), SMTPUTF8 (RFC 6531), the DSN
 // parameters RET and ENVID (RFC 3461 §4.3, §4.4), REQUIRETLS (RFC 8689 §4, only over TLS) and the
 // AUTH= parameter (RFC 4954 §5, accepted and ignored: we never trust a client's claim of origin).
-import { parseEnvid, parseRet } from '../proto/dsn-params.js';
+import { parseEnvid, parseRet } from '../../core/dsn-params.js';
 import { parsePathArgument } from '../proto/path.js';
 import { reply } from '../proto/reply.js';
 import { refuseEnvelopeSender } from '../sender-rules.js';

@@ -1,7 +1,7 @@
 // RCPT TO (RFC 5321 §4.1.1.3) with the DSN parameters NOTIFY and ORCPT (RFC 3461 §4.1, §4.2), and the
 // relay rules: local users are accepted from anyone (MX role), unknown local users are refused, other
 // domains only for authenticated sessions or authorized peers.
-import { parseNotify, parseOrcpt } from '../proto/dsn-params.js';
+import { parseNotify, parseOrcpt } from '../../core/dsn-params.js';
 import { parsePathArgument } from '../proto/path.js';
 import { reply } from '../proto/reply.js';
 import { RecipientLookupUnavailableError, type RecipientDsn, type RecipientRoute } from '../../core/delivery.js';

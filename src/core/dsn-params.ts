@@ -1,7 +1,8 @@
 // The ESMTP parameters of the DSN extension (RFC 3461 §4): RET and ENVID on MAIL FROM, NOTIFY and
 // ORCPT on RCPT TO, and the xtext encoding (§4) their values travel in. Pure: values in, a decoded
 // request or the reply code RFC 3461 asks for out (501 for a malformed value or a repeated parameter).
-import type { DsnNotify, RecipientDsn } from '../../core/delivery.js';
+// Shared by SMTP (MAIL/RCPT) and JMAP EmailSubmission (RFC 8621 §7 envelope parameters).
+import type { DsnNotify, RecipientDsn } from './delivery.js';
 
 export type DsnParamResult<T> = { ok: true; value: T } | { ok: false; code: 501; enhanced: string; message: string };
 
