@@ -2,7 +2,7 @@
 // (applied by the recipient router, src/delivery/router.ts).
 import type { WebAdminDeps } from '../deps.js';
 import { addressParam, domainOf, isLocalUser, requireLocalUser } from '../addresses.js';
-import { empty, error, STRING_LIST } from '../schemas.js';
+import { empty, error, SOURCE_LIST, STRING_LIST } from '../schemas.js';
 import { invalid, NO_CONTENT, type WebAdminRoute } from '../types.js';
 
 const TAG = 'Address aliases';
@@ -26,7 +26,7 @@ export function aliasRoutes(deps: WebAdminDeps): WebAdminRoute[] {
       responses: {
         200: {
           description: 'The aliases',
-          schema: { type: 'array', items: { type: 'object', required: ['source'], properties: { source: { type: 'string' } } } },
+          schema: SOURCE_LIST,
         },
         400: error('Not a mail address'),
       },

@@ -2,7 +2,7 @@
 // part in the served domain.
 import type { WebAdminDeps } from '../deps.js';
 import { domainParam } from '../addresses.js';
-import { empty, error } from '../schemas.js';
+import { empty, error, SOURCE_LIST } from '../schemas.js';
 import { invalid, NO_CONTENT, notFound, type WebAdminRoute } from '../types.js';
 
 const TAG = 'Domains';
@@ -22,7 +22,7 @@ export function domainAliasRoutes({ domains, rewrites }: WebAdminDeps): WebAdmin
       responses: {
         200: {
           description: 'The alias domains',
-          schema: { type: 'array', items: { type: 'object', required: ['source'], properties: { source: { type: 'string' } } } },
+          schema: SOURCE_LIST,
         },
         400: error('Invalid domain name'),
         404: error('The domain is not served'),
