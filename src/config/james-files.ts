@@ -12,7 +12,7 @@ const STORE = 'Tessera keeps mail, users and state in its own store (tessera.pro
 /** James configuration files Tessera knowingly does not serve, with what takes their place. */
 const NOT_SERVED: ReadonlyMap<string, string> = new Map([
   ['mailetcontainer.xml', 'mailets are not run (only <context><postmaster>, RemoteDelivery\'s gateway settings and DKIMSign mailets are read): mail goes through Tessera\'s fixed pipeline (local delivery, Sieve, vacation replies, DSNs, MX or gateway delivery for authenticated senders)'],
-  ['recipientrewritetable.xml', 'recipient rewriting (aliases, forwards, domain mappings) is not applied'],
+  ['recipientrewritetable.xml', 'the recipient rewrite table (address aliases, forwards, domain aliases) is kept in users.sqlite and managed through WebAdmin (/address/aliases, /address/forwards, /domains/{domain}/aliases)'],
   ['mailrepositorystore.xml', 'James mail repositories (error, relay-denied…) are not kept; refused mail is refused in the SMTP dialogue or bounced'],
   ['listeners.xml', 'James mailbox listeners (extensions) are not run'],
   ['extensions.properties', 'James extensions (Guice modules) are not loaded'],

@@ -16,16 +16,26 @@ export interface DsnRequest {
 }
 import type { MessageEdit } from './mail-auth.js';
 
+/**
+ * A local mailbox. `detail`: the subaddress of `address` (RFC 5233, `alice+detail@…` reaches
+ * alice), kept for filing and Sieve `:detail`; absent when the address had none.
+ */
+export type LocalRoute = { kind: 'local'; address: string; user: string; detail?: string };
+
+/** A remote address. `forwardedFor`: the local address whose forward (recipient rewrite table) led here. */
+export type RemoteRoute = { kind: 'remote'; address: string; domain: string; forwardedFor?: string };
+
 /** Where a recipient address leads. */
 export type RecipientRoute =
-  /**
-   * `detail`: the subaddress of `address` (RFC 5233, `alice+detail@…` reaches alice), kept for
-   * filing and Sieve `:detail`; absent when the address had none.
-   */
-  | { kind: 'local'; address: string; user: string; detail?: string }
+  | LocalRoute
   /** A local domain, but no such user (SMTP 550 5.1.1). */
   | { kind: 'unknown'; address: string }
-  | { kind: 'remote'; address: string; domain: string };
+  | RemoteRoute
+  /**
+   * A local address the recipient rewrite table expands into several destinations (forwards, an
+   * alias of several users): accepted like a local recipient, delivered to each target.
+   */
+  | { kind: 'forward'; address: string; targets: readonly (LocalRoute | RemoteRoute)[] };
 
 /** The users repository or domain list could not answer (SMTP 451 4.3.0). */
 export class RecipientLookupUnavailableError extends Error {

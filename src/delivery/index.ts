@@ -1,5 +1,6 @@
 // Builds the delivery core: the service SMTP and JMAP call, and the outbound worker it wakes.
 import type { DomainList, UsersRepository } from '../auth/users/types.js';
+import type { RecipientRewriteTable } from '../auth/rewrite/types.js';
 import type { Logger } from '../log/logger.js';
 import { StoreDeliveryService, type DeliveryStore } from './service.js';
 import { OutboundWorker, type OutboundWorkerOptions } from './outbound/worker.js';
@@ -26,6 +27,8 @@ export interface DeliveryCoreOptions {
   hostname: string;
   /** StoreDeliveryOptions.postmaster. */
   postmaster?: string;
+  /** StoreDeliveryOptions.rewrites: the recipient rewrite table. */
+  rewrites?: RecipientRewriteTable;
   /** Vacation auto-replies (StoreDeliveryOptions.vacation): resend interval, or false for none. */
   vacation?: { resendAfterMs?: number } | false;
   /** Sieve filtering at local delivery (StoreDeliveryOptions.sieve): redirect budget, or false for none. */
@@ -50,6 +53,7 @@ export function createDeliveryCore(options: DeliveryCoreOptions): DeliveryCore {
     logger: options.logger.child({ component: 'delivery' }),
     hostname: options.hostname,
     ...(options.postmaster !== undefined ? { postmaster: options.postmaster } : {}),
+    ...(options.rewrites ? { rewrites: options.rewrites } : {}),
     ...(options.vacation !== undefined ? { vacation: options.vacation } : {}),
     ...(options.sieve !== undefined ? { sieve: options.sieve } : {}),
     ...(options.signer ? { signer: options.signer } : {}),

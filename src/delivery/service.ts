@@ -3,6 +3,7 @@
 // enqueued first, so a queue failure leaves nothing delivered and the client's retry makes no dupes.
 import { createHash, randomBytes } from 'node:crypto';
 import type { DomainList, UsersRepository } from '../auth/users/types.js';
+import type { RecipientRewriteTable } from '../auth/rewrite/types.js';
 import type { Logger } from '../log/logger.js';
 import type { AccountStore, MailboxStore, MessageWriter, OutboundQueue, SettingsStore, SpooledMessage } from '../store/types.js';
 import { keptParts, spoolWithPrefix } from '../store/index.js';
@@ -56,6 +57,8 @@ export interface StoreDeliveryOptions {
   now?: () => Date;
   /** Local user receiving postmaster@ mail when no such user exists (default postmaster@<default domain>). */
   postmaster?: string;
+  /** Aliases, forwards and domain aliases applied at routing (absent: none). */
+  rewrites?: RecipientRewriteTable;
   /**
    * Vacation auto-replies (RFC 8621 §8, RFC 3834): how long one reply to a sender stands before a
    * new message from them is answered again (default 7 days); false turns auto-replies off.
@@ -93,7 +96,7 @@ export class StoreDeliveryService implements DeliveryService {
 
   constructor(private readonly options: StoreDeliveryOptions) {
     this.arc = options.signer ? new ArcSealer(options.signer, options.logger) : undefined;
-    this.router = new RecipientRouter(options.users, options.domains, options.postmaster, options.logger);
+    this.router = new RecipientRouter(options.users, options.domains, options.postmaster, options.logger, options.rewrites);
     this.local = new LocalDelivery(options.store);
     this.now = options.now ?? (() => new Date());
     this.onQueued = options.onQueued;
@@ -141,7 +144,9 @@ export class StoreDeliveryService implements DeliveryService {
     const original = (): Promise<Buffer> => (head ??= spooled ? spooled.head(HEADER_READ_LIMIT) : Promise.resolve(message as Buffer));
     const outcomes: RecipientOutcome[] = [];
 
-    const remote = request.recipients.filter((r) => r.kind === 'remote');
+    // A forward is delivered to each of its targets; its remote ones join the queued copy.
+    const recipients = request.recipients.flatMap((r): readonly Exclude<RecipientRoute, { kind: 'forward' }>[] => (r.kind === 'forward' ? r.targets : [r]));
+    const remote = recipients.filter((r) => r.kind === 'remote');
     let queueId: string | undefined;
     if (remote.length > 0) {
       const signatures = (await this.options.signer?.sign(message)) ?? '';
@@ -164,7 +169,7 @@ export class StoreDeliveryService implements DeliveryService {
       } finally {
         if (!Buffer.isBuffer(queued)) await queued.discard();
       }
-      for (const r of remote) outcomes.push({ address: r.address, status: 'queued' });
+      for (const r of remote) outcomes.push({ address: r.forwardedFor ?? r.address, status: 'queued' });
       deliveriesTotal.inc({ kind: 'outbound', outcome: 'queued' }, remote.length);
       this.onQueued?.();
     }
@@ -174,7 +179,7 @@ export class StoreDeliveryService implements DeliveryService {
     let localBytes: Buffer | SpooledMessage | undefined;
     let localHeaders: Promise<RawHeader[]> | undefined;
     try {
-      for (const r of request.recipients) {
+      for (const r of recipients) {
         if (r.kind === 'local') {
           localBytes ??= await withPrefix(Buffer.concat([Buffer.from(`Return-Path: <${request.from}>\r\n`, 'utf8'), authResults, header]));
           let decision: SieveDecision;

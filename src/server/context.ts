@@ -7,6 +7,7 @@ import type { DomainList, UsersRepository } from '../auth/users/types.js';
 import type { ProtocolServer } from '../core/protocol.js';
 import type { SharedResource } from './resources.js';
 import type { AppPasswordService } from '../auth/app-passwords/service.js';
+import type { RecipientRewriteTable } from '../auth/rewrite/types.js';
 
 export interface SelfSignedCertificate {
   key: Buffer;
@@ -24,6 +25,8 @@ export interface ServerContext {
   readonly domains: DomainList;
   /** App passwords of users.sqlite, checked against the users repository. */
   readonly appPasswords: AppPasswordService;
+  /** Aliases, forwards and domain aliases of users.sqlite (applied at routing, managed by WebAdmin). */
+  readonly rewrites: RecipientRewriteTable;
   /** Absolute data directory (users.sqlite, the store, tls/). */
   readonly dataDir: string;
   /** Set when a listener uses the generated certificate (its TlsConfig already holds key and cert). */

@@ -100,6 +100,7 @@ export const deliveryResource = sharedResource<DeliveryCore>(
       store: await ctx.use(storeResource),
       users: ctx.users,
       domains: ctx.domains,
+      rewrites: ctx.rewrites,
       logger: ctx.logger,
       hostname: ctx.config.smtp[0]?.helloName ?? 'localhost',
       ...(ctx.config.settings.postmaster ? { postmaster: ctx.config.settings.postmaster } : {}),
@@ -415,6 +416,7 @@ const webAdminFactory: ProtocolFactory = async (ctx) => {
     {
       users: ctx.users,
       domains: ctx.domains,
+      rewrites: ctx.rewrites,
       store: await ctx.use(storeResource),
       sessions: sessionAdmin(await ctx.use(sessionsResource)),
       health: await ctx.use(healthChecksResource),

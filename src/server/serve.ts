@@ -126,6 +126,7 @@ export async function runServe(options: ServeOptions): Promise<RunningServer> {
       users: opened.users,
       domains: opened.domains,
       appPasswords: new AppPasswordService({ store: opened.embedded.appPasswords, users: opened.users }),
+      rewrites: opened.embedded.rewrites,
       dataDir: config.settings.dataDir,
       ...(selfSigned ? { selfSigned } : {}),
       use: (resource) => resources.use(resource, context),

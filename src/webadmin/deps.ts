@@ -2,6 +2,7 @@
 // the store, live sessions and health. Sessions and health arrive as these narrow interfaces because
 // a protocol adapter never imports session control or the start-up code.
 import type { DomainList, UsersRepository } from '../auth/users/types.js';
+import type { RecipientRewriteTable } from '../auth/rewrite/types.js';
 import type { RecentAuthEvents } from '../auth/recent-events.js';
 import type { HealthCheck } from '../core/health.js';
 import type { MailStore } from '../store/types.js';
@@ -32,6 +33,8 @@ export interface SessionAdmin {
 export interface WebAdminDeps {
   users: UsersRepository;
   domains: DomainList;
+  /** Aliases, forwards and domain aliases (/address/aliases, /address/forwards, /domains/{d}/aliases). */
+  rewrites: RecipientRewriteTable;
   store: MailStore;
   sessions: SessionAdmin;
   health: readonly HealthCheck[];

@@ -16,3 +16,6 @@ export const error = (description: string): ResponseSpec => ({ description, sche
 export const empty = (description: string): ResponseSpec => ({ description });
 
 export const STRING_LIST: Schema = { type: 'array', items: { type: 'string' } };
+
+/** James' list of rewrite sources (address aliases of a user, alias domains of a domain). */
+export const SOURCE_LIST: Schema = { type: 'array', items: { type: 'object', required: ['source'], properties: { source: { type: 'string' } } } };

@@ -334,6 +334,102 @@ describe('WebAdmin', () => {
     assertJamesError(await call('GET', '/events', { query: 'limit=0' }), 400);
   });
 
+  it('/address/aliases, /address/forwards, /domains/{d}/aliases: James shapes and codes, applied to mail over SMTP', async () => {
+    const users = srv.running.context.users;
+    const [carol, dave, erin, frank] = ['carol', 'dave', 'erin', 'frank'].map((n) => `${n}@${DOMAIN}`) as [string, string, string, string];
+    for (const u of [carol, dave, erin, frank]) await users.add(u, `${u}-password`);
+    const sales = `sales@${DOMAIN}`;
+    const remote = 'ext@far.invalid';
+    const aliasOf = (userAddress: string, aliasAddress: string) => ({ params: { userAddress, aliasAddress } });
+    const forward = (baseAddress: string, destinationAddress: string) => ({ params: { baseAddress, destinationAddress } });
+    const domainAlias = (domainName: string, sourceDomain: string) => ({ params: { domainName, sourceDomain } });
+
+    // Address aliases.
+    const ALIAS_ROUTE = '/address/aliases/{userAddress}/sources/{aliasAddress}';
+    assert.equal((await call('PUT', ALIAS_ROUTE, aliasOf(carol, sales))).status, 204);
+    assert.equal((await call('PUT', ALIAS_ROUTE, aliasOf(carol, sales.toUpperCase()))).status, 204, 'idempotent, case-insensitive');
+    assertJamesError(await call('PUT', ALIAS_ROUTE, aliasOf(carol, 'not-an-address')), 400);
+    assertJamesError(await call('PUT', ALIAS_ROUTE, aliasOf(carol, carol)), 400);
+    assertJamesError(await call('PUT', ALIAS_ROUTE, aliasOf(carol, 'sales@elsewhere.test')), 400);
+    assertJamesError(await call('PUT', ALIAS_ROUTE, aliasOf(carol, ALICE)), 400);
+    assertJamesError(await call('PUT', ALIAS_ROUTE, aliasOf(`nobody@${DOMAIN}`, `team@${DOMAIN}`)), 404);
+    assert.deepEqual((await call('GET', '/address/aliases')).body, [carol]);
+    assert.deepEqual((await call('GET', '/address/aliases/{userAddress}', { params: { userAddress: carol } })).body, [{ source: sales }]);
+    assertJamesError(await call('GET', '/address/aliases/{userAddress}', { params: { userAddress: 'no address' } }), 400);
+
+    // Forwards: alice to a remote address only; dave to himself (a local copy) and carol; erin and frank to each other.
+    const FORWARD_ROUTE = '/address/forwards/{baseAddress}/targets/{destinationAddress}';
+    for (const [from, to] of [[ALICE, remote], [dave, dave], [dave, carol], [erin, frank], [frank, erin]] as const) {
+      assert.equal((await call('PUT', FORWARD_ROUTE, forward(from, to))).status, 204, `${from} → ${to}`);
+    }
+    assertJamesError(await call('PUT', FORWARD_ROUTE, forward(`nobody@${DOMAIN}`, remote)), 404);
+    assertJamesError(await call('PUT', FORWARD_ROUTE, forward('x@unserved.test', remote)), 404);
+    assertJamesError(await call('PUT', FORWARD_ROUTE, forward(dave, 'bad address')), 400);
+    assert.deepEqual((await call('GET', '/address/forwards')).body, [ALICE, dave, erin, frank].sort());
+    const daves = (await call('GET', '/address/forwards/{baseAddress}', { params: { baseAddress: dave } })).body as Array<{ mailAddress: string }>;
+    assert.deepEqual(daves.map((t) => t.mailAddress).sort(), [carol, dave].sort());
+    assertJamesError(await call('GET', '/address/forwards/{baseAddress}', { params: { baseAddress: carol } }), 404);
+
+    // Domain aliases.
+    const DOMAIN_ALIAS_ROUTE = '/domains/{domainName}/aliases/{sourceDomain}';
+    assert.equal((await call('PUT', DOMAIN_ALIAS_ROUTE, domainAlias(DOMAIN, 'alias.test'))).status, 204);
+    assertJamesError(await call('PUT', DOMAIN_ALIAS_ROUTE, domainAlias('unserved.test', 'other.test')), 404);
+    assertJamesError(await call('PUT', DOMAIN_ALIAS_ROUTE, domainAlias(DOMAIN, DOMAIN)), 400);
+    assertJamesError(await call('PUT', DOMAIN_ALIAS_ROUTE, domainAlias(DOMAIN, 'bad..name')), 400);
+    assert.deepEqual((await call('GET', '/domains/{domainName}/aliases', { params: { domainName: DOMAIN } })).body, [{ source: 'alias.test' }]);
+    assertJamesError(await call('GET', '/domains/{domainName}/aliases', { params: { domainName: 'unserved.test' } }), 404);
+
+    // Mail from the Internet (MX, no authentication).
+    const send = async (to: string, subject: string) =>
+      submit({ port: srv.endpoints.smtpMx }, { from: 'sender@elsewhere.test', to, subject, text: 'x', messageId: `<${randomUUID()}@elsewhere.test>` });
+    const inbox = async (user: string, subject: string): Promise<number> => {
+      const imap = await imapConnect(srv.endpoints.imap, { user, pass: user === ALICE ? ALICE_PW : `${user}-password` });
+      try {
+        await imap.mailboxOpen('INBOX');
+        const found = await imap.search({ subject });
+        return Array.isArray(found) ? found.length : 0;
+      } finally {
+        await imap.logout();
+      }
+    };
+    const tag = randomUUID().slice(0, 8);
+    assert.deepEqual((await send(sales, `alias ${tag}`)).rejected, []);
+    assert.equal(await inbox(carol, `alias ${tag}`), 1, 'the alias reaches the user');
+
+    const store = await srv.running.context.use(storeResource);
+    assert.deepEqual((await send(ALICE, `remote ${tag}`)).rejected, []);
+    const queued = (await store.listOutbound()).filter((item) => item.recipients.some((r) => r.address === remote));
+    assert.equal(queued.length, 1, 'the remote forward is queued');
+    assert.equal(queued[0]!.sender, 'sender@elsewhere.test');
+    assert.equal(await inbox(ALICE, `remote ${tag}`), 0, 'no local copy without the user among the targets');
+
+    assert.deepEqual((await send(dave, `copy ${tag}`)).rejected, []);
+    assert.equal(await inbox(dave, `copy ${tag}`), 1, 'the local copy');
+    assert.equal(await inbox(carol, `copy ${tag}`), 1, 'the local forward');
+
+    assert.deepEqual((await send(erin, `cycle ${tag}`)).rejected, [], 'a forward cycle still delivers');
+    assert.equal((await inbox(erin, `cycle ${tag}`)) + (await inbox(frank, `cycle ${tag}`)), 1, 'exactly one copy, no loop');
+
+    assert.deepEqual((await send('carol@alias.test', `domain ${tag}`)).rejected, []);
+    assert.equal(await inbox(carol, `domain ${tag}`), 1, 'the alias domain reaches the same local part');
+
+    // Removal: idempotent, and the mappings stop applying.
+    for (let i = 0; i < 2; i++) {
+      assert.equal((await call('DELETE', ALIAS_ROUTE, aliasOf(carol, sales))).status, 204);
+      assert.equal((await call('DELETE', DOMAIN_ALIAS_ROUTE, domainAlias(DOMAIN, 'alias.test'))).status, 204);
+      for (const [from, to] of [[ALICE, remote], [dave, dave], [dave, carol], [erin, frank], [frank, erin]] as const) {
+        assert.equal((await call('DELETE', FORWARD_ROUTE, forward(from, to))).status, 204);
+      }
+    }
+    assertJamesError(await call('DELETE', ALIAS_ROUTE, aliasOf(carol, '@')), 400);
+    assertJamesError(await call('DELETE', FORWARD_ROUTE, forward('@', carol)), 400);
+    assertJamesError(await call('DELETE', DOMAIN_ALIAS_ROUTE, domainAlias('unserved.test', 'alias.test')), 404);
+    assert.deepEqual((await call('GET', '/address/aliases')).body, []);
+    assert.deepEqual((await call('GET', '/address/forwards')).body, []);
+    assert.deepEqual((await call('GET', '/domains/{domainName}/aliases', { params: { domainName: DOMAIN } })).body, []);
+    await assert.rejects(send(sales, `gone ${tag}`), (err: Error & { responseCode?: number }) => err.responseCode === 550);
+  });
+
   it('/openapi.json: a valid OpenAPI document, served without a token, naming exactly the routes driven here', async () => {
     const res = await call('GET', '/openapi.json', { token: null });
     assert.equal(res.status, 200);

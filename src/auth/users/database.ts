@@ -43,6 +43,17 @@ const MIGRATIONS: string[] = [
      last_used_ip TEXT
    ) WITHOUT ROWID;
    CREATE INDEX app_passwords_user ON app_passwords(username);`,
+  // The recipient rewrite table (src/auth/rewrite): James' address aliases, forwards and domain
+  // aliases, one row per mapping. Sources and targets are canonical (lower-case) addresses or
+  // domains; no foreign keys, since a user may live in LDAP and a forward target may be remote.
+  `CREATE TABLE recipient_rewrites (
+     kind TEXT NOT NULL CHECK (kind IN ('alias', 'forward', 'domainAlias')),
+     source TEXT NOT NULL,
+     target TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     PRIMARY KEY (kind, source, target)
+   ) WITHOUT ROWID;
+   CREATE INDEX recipient_rewrites_target ON recipient_rewrites(kind, target);`,
 ];
 
 export function usersDatabasePath(dataDir: string): string {

@@ -16,6 +16,7 @@ import { burnPasswordCheck, hashPassword, needsRehash, verifyPasswordHash } from
 import { SqliteDomainList } from './sqlite-domains.js';
 import { VerifiedPasswords } from './verified-passwords.js';
 import { SqliteAppPasswords } from '../app-passwords/sqlite-app-passwords.js';
+import { SqliteRecipientRewriteTable } from '../rewrite/sqlite-rewrite-table.js';
 
 export class SqliteUsersRepository implements UsersRepository {
   readonly readOnly = false;
@@ -156,6 +157,8 @@ export interface EmbeddedUsers {
   setMarker(key: string, value: string): void;
   /** App passwords (kept here whatever holds the users: embedded or LDAP). */
   appPasswords: SqliteAppPasswords;
+  /** Aliases, forwards and domain aliases (kept here whatever holds the users, as app passwords). */
+  rewrites: SqliteRecipientRewriteTable;
   /** Closes the shared database (closing `users` does too). */
   close(): Promise<void>;
 }
@@ -191,6 +194,7 @@ export async function createEmbeddedUsersRepository(
       getMarker: (key) => withDatabase(db, () => readMeta(db, key)),
       setMarker: (key, value) => withDatabase(db, () => writeMeta(db, key, value)),
       appPasswords: new SqliteAppPasswords(db),
+      rewrites: new SqliteRecipientRewriteTable(db),
       close: () => users.close(),
     };
   } catch (err) {

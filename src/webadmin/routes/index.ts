@@ -4,8 +4,11 @@ import type { WebAdminDeps } from '../deps.js';
 import { openApiDocument } from '../openapi.js';
 import { TaskLog } from '../tasks.js';
 import type { WebAdminRoute } from '../types.js';
+import { aliasRoutes } from './aliases.js';
+import { domainAliasRoutes } from './domain-aliases.js';
 import { domainRoutes } from './domains.js';
 import { eventRoutes } from './events.js';
+import { forwardRoutes } from './forwards.js';
 import { healthRoutes } from './healthcheck.js';
 import { mailQueueRoutes } from './mail-queues.js';
 import { mailboxRoutes } from './mailboxes.js';
@@ -23,7 +26,10 @@ export type RouteGroup = (deps: WebAdminDeps, shared: RouteShared) => WebAdminRo
 
 export const ROUTE_GROUPS: readonly RouteGroup[] = [
   (d) => domainRoutes(d),
+  (d) => domainAliasRoutes(d),
   (d) => userRoutes(d),
+  (d) => aliasRoutes(d),
+  (d) => forwardRoutes(d),
   (d) => mailboxRoutes(d),
   (d) => quotaRoutes(d),
   (d, s) => mailQueueRoutes(d, s.tasks),
