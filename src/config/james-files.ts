@@ -39,7 +39,6 @@ const NOT_SERVED: ReadonlyMap<string, string> = new Map([
   ['queue-pulsar.properties', 'not used: the mail queue is built in'],
   ['james-database.properties', `not used: ${STORE}`],
   ['james-database-mariadb.properties', `not used: ${STORE}`],
-  ['postgres.properties', `not used: ${STORE}; James' PostgreSQL database is not read, and no mail is imported from it`],
 ]);
 
 /** Server files whose blocks carry enabled="true|false": saying all are off avoids a false alarm. */

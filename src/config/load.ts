@@ -13,6 +13,7 @@ import { loadJmapFile } from './jmap.js';
 import { loadMailetContainerFile } from './mailetcontainer.js';
 import { loadImapFile, loadLmtpFile, loadPop3File, loadSmtpFile } from './listener-file.js';
 import { loadSettingsFile } from './settings.js';
+import { loadJamesPostgresFile } from './postgres.js';
 import { controlHttpActive } from './control.js';
 import type { TesseraConfig } from './types.js';
 import { loadUsersFile } from './users.js';
@@ -39,6 +40,7 @@ const CONF_FILES = {
   users: 'usersrepository.xml',
   domains: 'domainlist.xml',
   settings: 'tessera.properties',
+  postgres: 'postgres.properties',
   mailet: 'mailetcontainer.xml',
 } as const;
 
@@ -77,7 +79,13 @@ async function openConfDir(confDir: string): Promise<ConfReader> {
 
 async function readSettings(conf: ConfReader, env: NodeJS.ProcessEnv): Promise<SettingsConfig> {
   const settingsCtx = conf.ctx(CONF_FILES.settings);
-  const { settings, control, authThrottle, readPolicy } = loadSettingsFile(settingsCtx, await readOptionalFile(settingsCtx), env);
+  const postgresCtx = conf.ctx(CONF_FILES.postgres);
+  const postgresText = await readOptionalFile(postgresCtx);
+  const readJamesPostgres = () => (postgresText !== undefined ? loadJamesPostgresFile(postgresCtx, postgresText) : undefined);
+  const { settings, control, authThrottle, readPolicy } = loadSettingsFile(settingsCtx, await readOptionalFile(settingsCtx), env, readJamesPostgres);
+  if (postgresText !== undefined && settings.storage.engine !== 'postgres') {
+    postgresCtx.warn('(file)', 'James file read only with storage.engine=postgres in tessera.properties: ignored, the store is SQLite');
+  }
   conf.policy = readPolicy;
   return { confDir: conf.dir, settings, control, authThrottle };
 }

@@ -20,6 +20,8 @@ export interface PoolSettings {
   url: string;
   /** Connections of this node's pool (default 10). */
   poolSize?: number;
+  /** Schema of the store's tables (default: the server's search_path, normally public). */
+  schema?: string;
   /** Written into pg_stat_activity, so an operator sees which node holds which connection. */
   applicationName?: string;
 }
@@ -31,7 +33,9 @@ export function createPool(settings: PoolSettings): pg.Pool {
     types,
     application_name: settings.applicationName ?? 'tessera',
     // Acknowledged = committed and flushed: never trust a server default that turned it off.
-    options: '-c synchronous_commit=on',
+    // The schema (checked to be a plain identifier by the config) comes first; public stays on the
+    // path for extensions installed there (pg_trgm's operator classes).
+    options: `-c synchronous_commit=on${settings.schema ? ` -c search_path=${settings.schema},public` : ''}`,
   });
   // An idle connection that breaks (server restart) is dropped by the pool; without a listener the
   // 'error' event would crash the process.

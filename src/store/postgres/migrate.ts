@@ -17,10 +17,12 @@ export class SchemaTooNewError extends Error {
 }
 
 /** Returns the schema version after migrating. */
-export async function migrate(pool: pg.Pool): Promise<number> {
+export async function migrate(pool: pg.Pool, schema?: string): Promise<number> {
+  if (schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name ${JSON.stringify(schema)}`);
   const latest = Math.max(...MIGRATIONS.map((m) => m.version));
   return transaction(pool, async (q) => {
     await q.run('SELECT pg_advisory_xact_lock(?)', MIGRATION_LOCK);
+    if (schema !== undefined) await q.run(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     await q.run('CREATE TABLE IF NOT EXISTS schema_migration (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
     const done = new Set(await q.pluck<number>('SELECT version FROM schema_migration'));
     const current = Math.max(0, ...done);

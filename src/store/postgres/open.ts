@@ -16,13 +16,19 @@ export interface PostgresStoreOptions extends Omit<StoreOptions, 'dataDir'> {
   url: string;
   /** Connections of this node's pool (default 10). */
   poolSize?: number;
+  /** Schema holding the tables (created when missing); default the server's search_path (public). */
+  schema?: string;
 }
 
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<MailStore> {
   if (options.ingestBudget !== undefined) sharedIngestGate.setBudget(options.ingestBudget);
-  const pool = createPool({ url: options.url, ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}) });
+  const pool = createPool({
+    url: options.url,
+    ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
+    ...(options.schema !== undefined ? { schema: options.schema } : {}),
+  });
   try {
-    await migrate(pool);
+    await migrate(pool, options.schema);
   } catch (err) {
     await pool.end();
     throw err;
