@@ -13,7 +13,6 @@ import type { Mailbox, MailboxRole, QuotaLimits } from '../types.js';
 import { NoSuchMailboxError } from '../errors.js';
 import { decodeId, encodeId } from '../sqlite/ids.js';
 export { keywordState, messageState, publishAll } from '../sqlite/context.js';
-import type { StateColumn } from '../change-batch.js';
 import type { PgBlobs } from './blobs.js';
 import { Conn, transaction } from './db.js';
 
@@ -31,44 +30,9 @@ export interface Ctx {
   accountIds: Map<string, number>;
 }
 
-export interface MailboxRow {
-  id: number;
-  account_id: number;
-  path: string;
-  parent_id: number | null;
-  role: string | null;
-  subscribed: number;
-  sort_order: number;
-  uid_validity: number;
-  uid_next: number;
-  highest_modseq: number;
-  recent_uid: number;
-  created_modseq: number;
-  updated_modseq: number;
-  props_modseq: number;
-}
-
-export interface EmailRow {
-  id: number;
-  account_id: number;
-  blob: string;
-  thread_id: number;
-  size: number;
-  received_at: number;
-  sent_at: number | null;
-  sent_day: number | null;
-  flags: number;
-  keywords: string;
-  created_modseq: number;
-  updated_modseq: number;
-  has_attachment: number;
-  subject_sort: string;
-  from_sort: string;
-  to_sort: string;
-  cc_sort: string;
-  display_from: string;
-  display_to: string;
-}
+// Rows have the SQLite engine's shape (same columns, BIGINTs parsed to numbers).
+export type { EmailRow, MailboxRow } from '../sqlite/context.js';
+import type { MailboxRow } from '../sqlite/context.js';
 
 /** A write transaction of one account: its row is locked first (see the file comment). */
 export function writeTx<T>(ctx: Ctx, accId: number, fn: (q: Conn) => Promise<T>): Promise<T> {
@@ -103,12 +67,6 @@ export async function requireAccount(ctx: Ctx, account: string): Promise<number>
 export async function allocModseq(q: Conn, accId: number, n = 1): Promise<number> {
   const row = (await q.get<{ modseq: number }>('UPDATE account SET modseq = modseq + ? WHERE id = ? RETURNING modseq', n, accId))!;
   return row.modseq - n + 1;
-}
-
-export async function bumpStates(q: Conn, accId: number, modseq: number, columns: StateColumn[]): Promise<void> {
-  if (!columns.length) return;
-  const set = columns.map((c) => `${c} = greatest(${c}, ?)`).join(', ');
-  await q.run(`UPDATE account SET ${set} WHERE id = ?`, ...columns.map(() => modseq), accId);
 }
 
 export async function mailboxRow(q: Conn, accId: number, mailboxId: string): Promise<MailboxRow | null> {

@@ -26,6 +26,7 @@ import { decodeId, encodeId } from '../sqlite/ids.js';
 import { quotaLimits } from './mutations.js';
 import { PgBlobs } from './blobs.js';
 import { storeBlob } from '../ingest.js';
+import { toItem, type OutboundRow } from '../sqlite/extras.js';
 import type { SpooledMessage } from '../spool/spooled.js';
 
 export async function getQuota(ctx: Ctx, account: string): Promise<QuotaUsage> {
@@ -147,42 +148,6 @@ export async function setSetting(ctx: Ctx, account: string, key: string, input: 
   });
   await publishAll(ctx, events);
   return state;
-}
-
-interface OutboundRow {
-  id: number;
-  account: string | null;
-  sender: string;
-  recipients: string;
-  blob: string;
-  size: number;
-  created_at: number;
-  next_attempt_at: number;
-  attempts: number;
-  last_error: string | null;
-  status: OutboundStatus;
-  lease_owner: string | null;
-  lease_until: number | null;
-  meta: string;
-}
-
-function toItem(r: OutboundRow): OutboundItem {
-  return {
-    id: encodeId('q', r.id),
-    account: r.account,
-    sender: r.sender,
-    recipients: JSON.parse(r.recipients) as OutboundRecipient[],
-    blobId: r.blob,
-    size: r.size,
-    createdAt: new Date(r.created_at),
-    nextAttemptAt: new Date(r.next_attempt_at),
-    attempts: r.attempts,
-    lastError: r.last_error,
-    status: r.status,
-    leaseOwner: r.lease_owner,
-    leaseUntil: r.lease_until === null ? null : new Date(r.lease_until),
-    meta: JSON.parse(r.meta) as JsonValue,
-  };
 }
 
 export async function enqueueOutbound(ctx: Ctx, input: EnqueueInput): Promise<OutboundItem> {

@@ -6,7 +6,7 @@ import type { SearchCriteria, SortComparator, UidSet } from '../types.js';
 import { InvalidArgumentError } from '../errors.js';
 import { isDeletedFlag, isRecentFlag, systemBit } from '../keywords.js';
 import { decodeId } from '../sqlite/ids.js';
-import { joinBalanced, type Scope } from '../sqlite/search-sql.js';
+import { compileSortWith, joinBalanced, type Scope } from '../sqlite/search-sql.js';
 import type { SqlParam } from './db.js';
 
 export interface CompiledSql {
@@ -194,57 +194,5 @@ export function uidSetSql(set: UidSet, col: string, p: SqlParam[]): string {
 }
 
 export function compileSort(sort: SortComparator[], scope: Scope, p: SqlParam[]): string {
-  const out: string[] = [];
-  for (const s of sort) {
-    const dir = s.descending ? 'DESC' : 'ASC';
-    switch (s.key) {
-      case 'receivedAt':
-        out.push(`e.received_at ${dir}`);
-        break;
-      case 'sentAt':
-        out.push(`coalesce(e.sent_at, e.received_at) ${dir}`);
-        break;
-      case 'size':
-        out.push(`e.size ${dir}`);
-        break;
-      case 'subject':
-        out.push(`e.subject_sort ${dir}`);
-        break;
-      case 'from':
-        out.push(`e.from_sort ${dir}`);
-        break;
-      case 'to':
-        out.push(`e.to_sort ${dir}`);
-        break;
-      case 'cc':
-        out.push(`e.cc_sort ${dir}`);
-        break;
-      case 'displayFrom':
-        out.push(`e.display_from ${dir}`);
-        break;
-      case 'displayTo':
-        out.push(`e.display_to ${dir}`);
-        break;
-      case 'uid':
-        out.push(scope === 'mailbox' ? `m.uid ${dir}` : `e.id ${dir}`);
-        break;
-      case 'hasKeyword':
-      case 'allInThreadHaveKeyword':
-      case 'someInThreadHaveKeyword': {
-        if (!s.keyword) throw new InvalidArgumentError(`${s.key} needs a keyword`);
-        const c: SearchCriteria =
-          s.key === 'hasKeyword'
-            ? { kind: 'flag', flag: s.keyword, present: true }
-            : { kind: 'threadKeyword', keyword: s.keyword, mode: s.key === 'allInThreadHaveKeyword' ? 'all' : 'some' };
-        out.push(`(${compile(c, scope, p, 'e')}) ${dir}`);
-        break;
-      }
-      default: {
-        const never: never = s.key;
-        throw new InvalidArgumentError(`unknown sort key ${String(never)}`);
-      }
-    }
-  }
-  out.push(scope === 'mailbox' ? 'm.uid ASC' : 'e.id ASC');
-  return out.join(', ');
+  return compileSortWith(sort, scope, (c) => compile(c, scope, p, 'e'));
 }

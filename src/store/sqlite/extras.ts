@@ -132,7 +132,7 @@ export async function setSetting(
   return state;
 }
 
-interface OutboundRow {
+export interface OutboundRow {
   id: number;
   account: string | null;
   sender: string;
@@ -149,7 +149,7 @@ interface OutboundRow {
   meta: string;
 }
 
-function toItem(r: OutboundRow): OutboundItem {
+export function toItem(r: OutboundRow): OutboundItem {
   return {
     id: encodeId('q', r.id),
     account: r.account,
