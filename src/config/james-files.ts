@@ -39,6 +39,8 @@ const NOT_SERVED: ReadonlyMap<string, string> = new Map([
   ['queue-pulsar.properties', 'not used: the mail queue is built in'],
   ['james-database.properties', `not used: ${STORE}`],
   ['james-database-mariadb.properties', `not used: ${STORE}`],
+  // Read (as the PostgreSQL store's settings) only with storage.engine=postgres: see postgres.ts.
+  ['postgres.properties', `not used while tessera.properties storage.engine is sqlite (with storage.engine=postgres it configures the PostgreSQL store); James' PostgreSQL data is not read, and no mail is imported from it`],
 ]);
 
 /** Server files whose blocks carry enabled="true|false": saying all are off avoids a false alarm. */

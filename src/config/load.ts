@@ -83,9 +83,6 @@ async function readSettings(conf: ConfReader, env: NodeJS.ProcessEnv): Promise<S
   const postgresText = await readOptionalFile(postgresCtx);
   const readJamesPostgres = () => (postgresText !== undefined ? loadJamesPostgresFile(postgresCtx, postgresText) : undefined);
   const { settings, control, authThrottle, readPolicy } = loadSettingsFile(settingsCtx, await readOptionalFile(settingsCtx), env, readJamesPostgres);
-  if (postgresText !== undefined && settings.storage.engine !== 'postgres') {
-    postgresCtx.warn('(file)', 'James file read only with storage.engine=postgres in tessera.properties: ignored, the store is SQLite');
-  }
   conf.policy = readPolicy;
   return { confDir: conf.dir, settings, control, authThrottle };
 }
@@ -156,7 +153,8 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
   if (controlHttpActive({ control, jmap, imap, smtp, pop3 })) uses.push({ address: control.http.bind, file: settingsCtx.display, key: 'control.http.bind' });
   checkDuplicateBinds(uses);
   // mailetcontainer.xml is read for <postmaster> only, so it is still named as not served (its mailets).
-  const served = Object.values(CONF_FILES).filter((f) => f !== CONF_FILES.mailet);
+  // postgres.properties is read only with storage.engine=postgres; otherwise it is named as unused.
+  const served = Object.values(CONF_FILES).filter((f) => f !== CONF_FILES.mailet && (f !== CONF_FILES.postgres || settings.storage.engine === 'postgres'));
   conf.warnings.push(...(await notServedWarnings(conf.dir, served)));
 
   return {
