@@ -12,7 +12,10 @@ import type { Logger } from '../../log/logger.js';
 import type { Mailbox, MailboxRole, QuotaLimits } from '../types.js';
 import { NoSuchMailboxError } from '../errors.js';
 import { decodeId, encodeId } from '../sqlite/ids.js';
-export { keywordState, messageState, publishAll } from '../sqlite/context.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { BusEvent } from '../../events/types.js';
+export { keywordState, messageState } from '../sqlite/context.js';
+import { publishAll as publishEvents } from '../sqlite/context.js';
 import type { PgBlobs } from './blobs.js';
 import { Conn, transaction } from './db.js';
 
@@ -34,18 +37,62 @@ export interface Ctx {
 export type { EmailRow, MailboxRow } from '../sqlite/context.js';
 import type { MailboxRow } from '../sqlite/context.js';
 
+/**
+ * A rights check that must run inside the transaction of the operation it guards (the acting store,
+ * acting-store.ts, installs it around an operation on another user's account). writeTx runs it right
+ * after locking the owner's account row, which SETACL/DELETEACL lock too, so a concurrent rights
+ * change either commits before the check or waits for the operation's commit; readTx runs it as the
+ * first statement of its snapshot.
+ */
+export interface TxGuard {
+  ownerAccId: number;
+  check(q: Conn): Promise<void>;
+  /** Set once the check ran inside a transaction of the operation. */
+  ran: boolean;
+}
+
+const guardScope = new AsyncLocalStorage<TxGuard>();
+
+/** Runs `op` with `guard` checked inside each of its transactions. */
+export function withTxGuard<T>(guard: TxGuard, op: () => Promise<T>): Promise<T> {
+  return guardScope.run(guard, op);
+}
+
+async function runGuard(q: Conn, accId: number | null): Promise<void> {
+  const guard = guardScope.getStore();
+  if (!guard || (accId !== null && accId !== guard.ownerAccId)) return;
+  await guard.check(q);
+  guard.ran = true;
+}
+
+/**
+ * Publishes after commit outside any guard scope: subscribers reacting to the event (other users'
+ * sessions) must not have their own store calls checked against the acting user's rights.
+ */
+export function publishAll(ctx: Pick<Ctx, 'events' | 'logger'>, events: BusEvent[]): Promise<void> {
+  return guardScope.exit(() => publishEvents(ctx, events));
+}
+
 /** A write transaction of one account: its row is locked first (see the file comment). */
 export function writeTx<T>(ctx: Ctx, accId: number, fn: (q: Conn) => Promise<T>): Promise<T> {
   return transaction(ctx.pool, async (q) => {
     const locked = await q.get('SELECT id FROM account WHERE id = ? FOR UPDATE', accId);
     if (!locked) throw new NoSuchMailboxError(`account ${accId}`);
+    await runGuard(q, accId);
     return fn(q);
   });
 }
 
 /** A read transaction: every statement sees one snapshot. */
 export function readTx<T>(ctx: Ctx, fn: (q: Conn) => Promise<T>): Promise<T> {
-  return transaction(ctx.pool, fn, true);
+  return transaction(
+    ctx.pool,
+    async (q) => {
+      await runGuard(q, null);
+      return fn(q);
+    },
+    true,
+  );
 }
 
 export async function accountId(ctx: Ctx, account: string): Promise<number | null> {

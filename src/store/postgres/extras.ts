@@ -11,6 +11,7 @@ import type {
   OutboundRecipient,
   OutboundStatus,
   QuotaLimits,
+  QuotaLimitSources,
   QuotaUsage,
   SettingInput,
   SettingValue,
@@ -45,6 +46,17 @@ export async function getQuota(ctx: Ctx, account: string): Promise<QuotaUsage> {
     },
     true,
   );
+}
+
+export async function getQuotaLimits(ctx: Ctx, account: string): Promise<QuotaLimitSources> {
+  const accId = await requireAccount(ctx, account);
+  const a = (await ctx.q.get<{ quota_storage: number | null; quota_messages: number | null }>(
+    'SELECT quota_storage, quota_messages FROM account WHERE id = ?',
+    accId,
+  ))!;
+  // setQuota writes both values or neither, so one present means an override.
+  const override = a.quota_storage === null && a.quota_messages === null ? null : { storage: a.quota_storage ?? 0, messages: a.quota_messages ?? 0 };
+  return { override, defaults: { ...ctx.defaultQuota } };
 }
 
 export async function setQuota(ctx: Ctx, account: string, limits: QuotaLimits | null): Promise<void> {
@@ -89,7 +101,10 @@ export async function uploadBlob(ctx: Ctx, account: string, bytes: Buffer | Spoo
 export async function readableBlobSize(q: Conn, accId: number, blobId: string): Promise<number | undefined> {
   const row = await q.get<{ size: number }>(
     `SELECT size FROM email WHERE account_id = ? AND blob = ?
-     UNION ALL SELECT size FROM upload WHERE account_id = ? AND blob = ? LIMIT 1`,
+     UNION ALL SELECT size FROM upload WHERE account_id = ? AND blob = ?
+     UNION ALL SELECT size FROM sieve_script WHERE account_id = ? AND blob = ? LIMIT 1`,
+    accId,
+    blobId,
     accId,
     blobId,
     accId,
@@ -154,11 +169,13 @@ export async function enqueueOutbound(ctx: Ctx, input: EnqueueInput): Promise<Ou
   if (!input.recipients.length) throw new InvalidArgumentError('an outbound message needs recipients');
   const blob = await storeBlob(ctx.blobs, input.bytes);
   const size = Buffer.isBuffer(input.bytes) ? input.bytes.length : input.bytes.size;
-  const recipients: OutboundRecipient[] = input.recipients.map((address) => ({ address, status: 'pending', lastResponse: null }));
+  const recipients: OutboundRecipient[] = input.recipients.map((r) =>
+    typeof r === 'string' ? { address: r, status: 'pending', lastResponse: null } : { ...r, status: 'pending', lastResponse: null },
+  );
   const now = Date.now();
   const row = (await ctx.q.get<OutboundRow>(
-    `INSERT INTO outbound (account, sender, recipients, blob, size, created_at, next_attempt_at, status, meta)
-     VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?) RETURNING *`,
+    `INSERT INTO outbound (account, sender, recipients, blob, size, created_at, next_attempt_at, status, meta, envelope)
+     VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?) RETURNING *`,
     input.account ?? null,
     input.sender.replace(/\0/g, ''),
     JSON.stringify(recipients),
@@ -167,6 +184,7 @@ export async function enqueueOutbound(ctx: Ctx, input: EnqueueInput): Promise<Ou
     now,
     (input.nextAttemptAt ?? new Date(now)).getTime(),
     JSON.stringify(input.meta ?? null),
+    JSON.stringify(input.envelope ?? {}),
   ))!;
   return toItem(row);
 }
@@ -200,6 +218,7 @@ export async function recordDeliveryAttempt(ctx: Ctx, id: string, owner: string,
       const rcpt = recipients.find((x) => x.address === r.address && x.status === 'pending');
       if (!rcpt) continue;
       rcpt.lastResponse = r.response?.replace(/\0/g, '') ?? null;
+      if (r.delayReported) rcpt.delayReported = true;
       if (r.outcome === 'delivered') rcpt.status = 'delivered';
       else if (r.outcome === 'failed') rcpt.status = 'failed';
     }
@@ -245,6 +264,23 @@ export async function readOutbound(ctx: Ctx, id: string): Promise<Buffer | null>
   return item ? ctx.blobs.read(item.blobId) : null;
 }
 
+/** Deletes a queued item no worker holds (an expired lease counts as free). */
+export async function removeOutbound(ctx: Ctx, id: string, now: Date): Promise<boolean> {
+  const rowId = decodeId('q', id);
+  if (rowId === null) return false;
+  const removed = await ctx.q.run(
+    "DELETE FROM outbound WHERE id = ? AND status = 'queued' AND (lease_until IS NULL OR lease_until <= ?)",
+    rowId,
+    now.getTime(),
+  );
+  return removed > 0;
+}
+
+export function rescheduleOutbound(ctx: Ctx, at: Date): Promise<number> {
+  const t = at.getTime();
+  return ctx.q.run("UPDATE outbound SET next_attempt_at = ? WHERE status = 'queued' AND next_attempt_at > ?", t, t);
+}
+
 /** Blobs touched more recently than this are never collected: an append may be about to reference them. */
 const GC_GRACE_MS = 60 * 60 * 1000;
 
@@ -269,7 +305,8 @@ export async function collectGarbage(ctx: Ctx, now: Date): Promise<number> {
     `DELETE FROM blob b WHERE b.touched_at < ?
        AND NOT EXISTS (SELECT 1 FROM email WHERE blob = b.hash)
        AND NOT EXISTS (SELECT 1 FROM upload WHERE blob = b.hash)
-       AND NOT EXISTS (SELECT 1 FROM outbound WHERE blob = b.hash AND status = 'queued')`,
+       AND NOT EXISTS (SELECT 1 FROM outbound WHERE blob = b.hash AND status = 'queued')
+       AND NOT EXISTS (SELECT 1 FROM sieve_script WHERE blob = b.hash)`,
     t - GC_GRACE_MS,
   );
 }

@@ -55,12 +55,18 @@ export async function deleteAccount(ctx: Ctx, account: string): Promise<void> {
       'DELETE FROM tombstone WHERE account_id = ?',
       'DELETE FROM upload WHERE account_id = ?',
       'DELETE FROM setting WHERE account_id = ?',
+      'DELETE FROM sieve_script WHERE account_id = ?',
+      'DELETE FROM sieve_account WHERE account_id = ?',
       'DELETE FROM quota_limit_state WHERE account_id = ?',
       'DELETE FROM subscription WHERE account_id = ?',
       'DELETE FROM mailbox WHERE account_id = ?',
       'DELETE FROM account WHERE id = ?',
     ])
       await q.run(statement, accId);
+    // What others granted the user, and what the user delegated or was delegated (the mailbox_acl
+    // rows of the user's own mailboxes went with them).
+    await q.run('DELETE FROM mailbox_acl WHERE identifier = ?', account);
+    await q.run('DELETE FROM delegation WHERE owner = ? OR delegate = ?', account, account);
   });
   ctx.accountIds.delete(account);
 }

@@ -205,7 +205,7 @@ async function destroyThread(q: Conn, batch: ChangeBatch, threadId: number, mods
   batch.state('thread_state', modseq);
 }
 
-export async function tombstone(q: Conn, accId: number, type: 'Mailbox' | 'Email' | 'Thread', id: number, createdModseq: number, modseq: number): Promise<void> {
+export async function tombstone(q: Conn, accId: number, type: 'Mailbox' | 'Email' | 'Thread' | 'SieveScript', id: number, createdModseq: number, modseq: number): Promise<void> {
   await q.run(
     `INSERT INTO tombstone (account_id, type, object_id, created_modseq, destroyed_modseq, destroyed_at) VALUES (?, ?, ?, ?, ?, ?)
      ON CONFLICT (account_id, type, object_id) DO UPDATE SET created_modseq = excluded.created_modseq,

@@ -267,4 +267,51 @@ CREATE TABLE blob_chunk (
 ALTER TABLE blob_chunk ALTER COLUMN data SET STORAGE EXTERNAL;
 `;
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, sql: V1 }];
+/**
+ * Version 2: what the SQLite engine gained in its versions 5 and 6 and the sieve tables. The outbound
+ * queue keeps the envelope's DSN request and transport requirements as JSON (per-recipient NOTIFY and
+ * ORCPT live in `recipients`); Sieve scripts (content in blobs, sieve_account holds the SieveScript
+ * state and the one active script); mailbox rights (RFC 4314) and delegation grants.
+ */
+const V2 = `
+ALTER TABLE outbound ADD COLUMN envelope TEXT NOT NULL DEFAULT '{}';
+
+-- Names unique per account, compared octet by octet (COLLATE "C").
+CREATE TABLE sieve_script (
+  id BIGSERIAL PRIMARY KEY,
+  account_id BIGINT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+  name TEXT COLLATE "C" NOT NULL,
+  blob TEXT NOT NULL,
+  size BIGINT NOT NULL,
+  created_modseq BIGINT NOT NULL,
+  updated_modseq BIGINT NOT NULL,
+  UNIQUE (account_id, name)
+);
+CREATE INDEX sieve_script_blob ON sieve_script(blob);
+CREATE TABLE sieve_account (
+  account_id BIGINT PRIMARY KEY REFERENCES account(id) ON DELETE CASCADE,
+  state BIGINT NOT NULL,
+  active_id BIGINT
+);
+
+-- Rights per mailbox and identifier (a user name or "anyone"); the owner's are implicit.
+CREATE TABLE mailbox_acl (
+  mailbox_id BIGINT NOT NULL REFERENCES mailbox(id) ON DELETE CASCADE,
+  identifier TEXT NOT NULL,
+  rights TEXT NOT NULL,
+  PRIMARY KEY (mailbox_id, identifier)
+);
+CREATE INDEX mailbox_acl_identifier ON mailbox_acl(identifier);
+-- By user name: a grant needs neither account to exist yet.
+CREATE TABLE delegation (
+  owner TEXT NOT NULL,
+  delegate TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (owner, delegate)
+);
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, sql: V1 },
+  { version: 2, sql: V2 },
+];

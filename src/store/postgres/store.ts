@@ -35,6 +35,7 @@ import type {
   PushSubscriptionChanges,
   PushSubscriptionRecord,
   QuotaLimits,
+  QuotaLimitSources,
   QuotaUsage,
   Revocation,
   RevocationKind,
@@ -47,6 +48,13 @@ import type {
   UidSet,
   UploadedBlob,
   WriteOptions,
+  AclEntry,
+  Actor,
+  SharedMailbox,
+  SieveScript,
+  SieveScriptChanges,
+  SieveScriptInfo,
+  SieveWriteOptions,
 } from '../types.js';
 import { StoreUnavailableError } from '../errors.js';
 import type { Ctx } from './context.js';
@@ -56,6 +64,9 @@ import * as reads from './reads.js';
 import * as extras from './extras.js';
 import * as revocations from './revocations.js';
 import * as pushSubscriptions from './push-subscriptions.js';
+import * as sieveScripts from './sieve-scripts.js';
+import * as acl from './acl.js';
+import { PgActingMailStore } from './acting-store.js';
 
 export class PgMailStore implements MailStore {
   private closed = false;
@@ -186,6 +197,9 @@ export class PgMailStore implements MailStore {
   getQuota(account: string): Promise<QuotaUsage> {
     return this.run(() => extras.getQuota(this.ctx, account));
   }
+  getQuotaLimits(account: string): Promise<QuotaLimitSources> {
+    return this.run(() => extras.getQuotaLimits(this.ctx, account));
+  }
   setQuota(account: string, limits: QuotaLimits | null): Promise<void> {
     return this.run(() => extras.setQuota(this.ctx, account, limits));
   }
@@ -230,6 +244,13 @@ export class PgMailStore implements MailStore {
     return this.run(() => extras.readOutbound(this.ctx, id));
   }
 
+  removeOutbound(id: string, now: Date = new Date()): Promise<boolean> {
+    return this.run(() => extras.removeOutbound(this.ctx, id, now));
+  }
+  rescheduleOutbound(at: Date): Promise<number> {
+    return this.run(() => extras.rescheduleOutbound(this.ctx, at));
+  }
+
   addRevocation(revocation: Revocation): Promise<void> {
     return this.run(() => revocations.addRevocation(this.ctx, revocation));
   }
@@ -254,6 +275,68 @@ export class PgMailStore implements MailStore {
   }
   deletePushSubscriptions(ids: readonly string[]): Promise<number> {
     return this.run(() => pushSubscriptions.deletePushSubscriptions(this.ctx, ids));
+  }
+
+  listSieveScripts(account: string): Promise<SieveScriptInfo[]> {
+    return this.run(() => sieveScripts.listSieveScripts(this.ctx, account));
+  }
+  getSieveScript(account: string, name: string): Promise<SieveScript | null> {
+    return this.run(() => sieveScripts.getSieveScript(this.ctx, account, name));
+  }
+  getSieveScriptById(account: string, id: string): Promise<SieveScript | null> {
+    return this.run(() => sieveScripts.getSieveScriptById(this.ctx, account, id));
+  }
+  getActiveSieveScript(account: string): Promise<SieveScript | null> {
+    return this.run(() => sieveScripts.getActiveSieveScript(this.ctx, account));
+  }
+  putSieveScript(account: string, name: string, content: string, options?: SieveWriteOptions): Promise<SieveScriptInfo> {
+    return this.run(() => sieveScripts.putSieveScript(this.ctx, account, name, content, options));
+  }
+  renameSieveScript(account: string, oldName: string, newName: string, options?: SieveWriteOptions): Promise<SieveScriptInfo> {
+    return this.run(() => sieveScripts.renameSieveScript(this.ctx, account, oldName, newName, options));
+  }
+  deleteSieveScript(account: string, name: string, options?: SieveWriteOptions): Promise<void> {
+    return this.run(() => sieveScripts.deleteSieveScript(this.ctx, account, name, options));
+  }
+  setActiveSieveScript(account: string, name: string | null, options?: SieveWriteOptions): Promise<void> {
+    return this.run(() => sieveScripts.setActiveSieveScript(this.ctx, account, name, options));
+  }
+  sieveScriptState(account: string): Promise<string> {
+    return this.run(() => sieveScripts.sieveScriptState(this.ctx, account));
+  }
+  sieveScriptChanges(account: string, sinceState: string, maxChanges?: number): Promise<SieveScriptChanges> {
+    return this.run(() => sieveScripts.sieveScriptChanges(this.ctx, account, sinceState, maxChanges));
+  }
+
+  setRights(owner: string, mailboxId: string, identifier: string, rights: string, options?: WriteOptions): Promise<void> {
+    return this.run(() => acl.setRights(this.ctx, owner, mailboxId, identifier, rights, options));
+  }
+  deleteRights(owner: string, mailboxId: string, identifier: string, options?: WriteOptions): Promise<boolean> {
+    return this.run(() => acl.deleteRights(this.ctx, owner, mailboxId, identifier, options));
+  }
+  listRights(owner: string, mailboxId: string): Promise<AclEntry[]> {
+    return this.run(() => acl.listRights(this.ctx, owner, mailboxId));
+  }
+  myRights(actor: Actor, owner: string, mailboxId: string): Promise<string> {
+    return this.run(() => acl.myRights(this.ctx, actor, owner, mailboxId));
+  }
+  sharedWith(actor: Actor): Promise<SharedMailbox[]> {
+    return this.run(() => acl.sharedWith(this.ctx, actor));
+  }
+  grantDelegation(owner: string, delegate: string): Promise<void> {
+    return this.run(() => acl.grantDelegation(this.ctx, owner, delegate));
+  }
+  revokeDelegation(owner: string, delegate: string): Promise<boolean> {
+    return this.run(() => acl.revokeDelegation(this.ctx, owner, delegate));
+  }
+  mayActAs(delegate: string, owner: string): Promise<boolean> {
+    return this.run(() => acl.mayActAs(this.ctx, delegate, owner));
+  }
+  listDelegates(owner: string): Promise<string[]> {
+    return this.run(() => acl.listDelegates(this.ctx, owner));
+  }
+  actingAs(actor: Actor): MailStore {
+    return new PgActingMailStore(this.ctx, actor, this);
   }
 
   async close(): Promise<void> {
