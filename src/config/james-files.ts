@@ -35,7 +35,8 @@ const NOT_SERVED: ReadonlyMap<string, string> = new Map([
   ['queue-pulsar.properties', 'not used: the mail queue is built in'],
   ['james-database.properties', `not used: ${STORE}`],
   ['james-database-mariadb.properties', `not used: ${STORE}`],
-  ['postgres.properties', `not used: ${STORE}; James' PostgreSQL database is not read, and no mail is imported from it`],
+  // Read (as the PostgreSQL store's settings) only with storage.engine=postgres: see postgres.ts.
+  ['postgres.properties', `not used while tessera.properties storage.engine is sqlite (with storage.engine=postgres it configures the PostgreSQL store); James' PostgreSQL data is not read, and no mail is imported from it`],
 ]);
 
 /** The smart host James' RemoteDelivery sends through, when one is configured. */

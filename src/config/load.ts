@@ -15,6 +15,7 @@ import { loadDnsServiceFile } from './dnsservice.js';
 import type { MailAuthSettings } from './mailauth.js';
 import { loadImapFile, loadLmtpFile, loadManageSieveFile, loadPop3File, loadSmtpFile } from './listener-file.js';
 import { loadSettingsFile } from './settings.js';
+import { loadJamesPostgresFile } from './postgres.js';
 import { controlHttpActive } from './control.js';
 import type { TesseraConfig, WebAdminConfig } from './types.js';
 import { loadUsersFile } from './users.js';
@@ -44,6 +45,7 @@ const CONF_FILES = {
   users: 'usersrepository.xml',
   domains: 'domainlist.xml',
   settings: 'tessera.properties',
+  postgres: 'postgres.properties',
   mailet: 'mailetcontainer.xml',
   dns: 'dnsservice.xml',
 } as const;
@@ -86,7 +88,10 @@ type SettingsRead = SettingsConfig & { mailAuth: MailAuthSettings };
 
 async function readSettings(conf: ConfReader, env: NodeJS.ProcessEnv): Promise<SettingsRead> {
   const settingsCtx = conf.ctx(CONF_FILES.settings);
-  const { settings, control, authThrottle, mailAuth, discovery, readPolicy } = loadSettingsFile(settingsCtx, await readOptionalFile(settingsCtx), env);
+  const postgresCtx = conf.ctx(CONF_FILES.postgres);
+  const postgresText = await readOptionalFile(postgresCtx);
+  const readJamesPostgres = () => (postgresText !== undefined ? loadJamesPostgresFile(postgresCtx, postgresText) : undefined);
+  const { settings, control, authThrottle, mailAuth, discovery, readPolicy } = loadSettingsFile(settingsCtx, await readOptionalFile(settingsCtx), env, readJamesPostgres);
   conf.policy = readPolicy;
   return { confDir: conf.dir, settings, control, authThrottle, mailAuth, discovery };
 }
@@ -185,7 +190,8 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
   if (controlHttpActive({ control, jmap, imap, smtp, pop3, managesieve })) uses.push({ address: control.http.bind, file: settingsCtx.display, key: 'control.http.bind' });
   checkDuplicateBinds(uses);
   // mailetcontainer.xml is read for <postmaster>, the RemoteDelivery gateway and DKIMSign only, so it is still named as not served (its other mailets).
-  const served = Object.values(CONF_FILES).filter((f) => f !== CONF_FILES.mailet);
+  // postgres.properties is read only with storage.engine=postgres; otherwise it is named as unused.
+  const served = Object.values(CONF_FILES).filter((f) => f !== CONF_FILES.mailet && (f !== CONF_FILES.postgres || settings.storage.engine === 'postgres'));
   conf.warnings.push(...(await notServedWarnings(conf.dir, served)));
 
   return {

@@ -11,6 +11,7 @@ import { readDiscoverySettings } from './discovery.js';
 import { readMailAuthSettings, type MailAuthSettings } from './mailauth.js';
 import type { AuthThrottleConfig, ControlConfig, DiscoveryConfig, LogLevel, TesseraSettings } from './types.js';
 import { InvalidValue, parseBoolean, parseEnum, parseInteger, parseJamesDuration, parsePort, parseSize, parseUrl } from './values.js';
+import type { JamesPostgresSettings } from './postgres.js';
 
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 export const DEFAULT_DATA_DIR = './var';
@@ -26,6 +27,11 @@ export function loadSettingsFile(
   ctx: FileContext,
   text: string | undefined,
   env: NodeJS.ProcessEnv,
+  /**
+   * Reads James' postgres.properties (undefined when there is none); called only with
+   * storage.engine=postgres. tessera.properties storage.postgres.* win over it.
+   */
+  readJamesPostgres?: () => JamesPostgresSettings | undefined,
 ): {
   settings: TesseraSettings;
   control: ControlConfig;
@@ -42,11 +48,31 @@ export function loadSettingsFile(
 
   const engine = props.parse('storage.engine', (raw) => parseEnum(raw, ['sqlite', 'postgres'] as const)) ?? 'sqlite';
   const pgUrl = props.parse('storage.postgres.url', (raw) => parseUrl(raw, ['postgres:', 'postgresql:']));
-  if (engine === 'postgres' && pgUrl === undefined) {
-    ctx.fail('storage.postgres.url', '', 'storage.engine=postgres needs storage.postgres.url, e.g. postgres://tessera:secret@127.0.0.1:5432/tessera', 'missing');
+  const pgPool = props.parse('storage.postgres.poolSize', (raw) => parseInteger(raw, 1, 1000));
+  const pgSchema = props.parse('storage.postgres.schema', (raw) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(raw)) throw new InvalidValue('a plain SQL identifier (letters, digits, _)');
+    return raw;
+  });
+  const jamesPostgres = engine === 'postgres' ? readJamesPostgres?.() : undefined;
+  const url = pgUrl ?? jamesPostgres?.url;
+  if (engine === 'postgres' && url === undefined) {
+    ctx.fail(
+      'storage.postgres.url',
+      '',
+      'storage.engine=postgres needs storage.postgres.url, e.g. postgres://tessera:secret@127.0.0.1:5432/tessera (or James\' postgres.properties)',
+      'missing',
+    );
   }
-  if (engine === 'sqlite' && pgUrl !== undefined) ctx.warn('storage.postgres.url', 'ignored because storage.engine is sqlite');
-  const storage: TesseraSettings['storage'] = engine === 'postgres' && pgUrl !== undefined ? { engine, url: pgUrl } : { engine: 'sqlite' };
+  if (engine === 'sqlite') {
+    for (const key of ['storage.postgres.url', 'storage.postgres.poolSize', 'storage.postgres.schema']) {
+      if (props.get(key)) ctx.warn(key, 'ignored because storage.engine is sqlite');
+    }
+  }
+  const schema = pgSchema ?? jamesPostgres?.schema;
+  const storage: TesseraSettings['storage'] =
+    engine === 'postgres' && url !== undefined
+      ? { engine, url, poolSize: pgPool ?? jamesPostgres?.poolSize ?? 10, ...(schema !== undefined ? { schema } : {}) }
+      : { engine: 'sqlite' };
 
   const ingestMemory = props.parse('storage.ingest.memory', (raw) => {
     const n = parseSize(raw);

@@ -280,7 +280,11 @@ export interface SmarthostSettings {
 export interface TesseraSettings {
   /** Absolute path of the data directory (default ./var next to the conf directory's parent cwd). */
   dataDir: string;
-  storage: { engine: 'sqlite' } | { engine: 'postgres'; url: string };
+  /**
+   * `storage.engine`. PostgreSQL: `storage.postgres.url`, `storage.postgres.poolSize` (connections
+   * per node, default 10) and `storage.postgres.schema`, or James' postgres.properties.
+   */
+  storage: { engine: 'sqlite' } | { engine: 'postgres'; url: string; poolSize: number; schema?: string };
   /**
    * `storage.ingest.memory`: memory the store may spend reading arriving messages (SMTP, IMAP APPEND,
    * JMAP uploads) back from their spool files and parsing them at once, across the process, each

@@ -18,7 +18,7 @@ import { createSessionControl, oidcBlocksOf, summarize, type SessionControl } fr
 import { createPop3Servers } from '../pop3/index.js';
 import { createManageSieveServers } from '../managesieve/index.js';
 import { createSmtpServers } from '../smtp/index.js';
-import { openSqliteStore, storeDirectory } from '../store/index.js';
+import { openPostgresStore, openSqliteStore, storeDirectory } from '../store/index.js';
 import type { MailStore, SieveScriptLimits } from '../store/types.js';
 import type { ProtocolFactory, ServerContext } from './context.js';
 import { ControlHttpServer } from './control-http.js';
@@ -49,20 +49,25 @@ export const storeResource = sharedResource<MailStore>(
   'mail store',
   async (ctx) => {
     const { settings } = ctx.config;
-    if (settings.storage.engine !== 'sqlite') {
-      // The config loader accepts `storage.engine=postgres` for the scale-out issue; until that
-      // backend exists, refuse to start rather than silently writing mail somewhere else.
-      throw new StartupError(
-        'tessera.properties: storage.engine = "postgres" is not available in this version; allowed: sqlite',
-      );
-    }
     const logger = ctx.logger.child({ component: 'store' });
-    const store = await openSqliteStore({
-      dataDir: storeDirectory(ctx.dataDir),
+    const common = {
       events: await ctx.use(eventBusResource),
       logger,
       ...(settings.ingestMemory !== undefined ? { ingestBudget: settings.ingestMemory } : {}),
-    });
+    };
+    const storage = settings.storage;
+    const store =
+      storage.engine === 'postgres'
+        ? await openPostgresStore({
+            ...common,
+            url: storage.url,
+            poolSize: storage.poolSize,
+            ...(storage.schema !== undefined ? { schema: storage.schema } : {}),
+          }).catch((err: unknown) => {
+            // The URL may hold a password: the error names the server, never the URL.
+            throw new StartupError(`tessera.properties: storage.engine=postgres: cannot open the PostgreSQL store: ${(err as Error).message}`);
+          })
+        : await openSqliteStore({ dataDir: storeDirectory(ctx.dataDir), ...common });
     sweepers.set(store, startStoreSweeper(store, logger));
     return store;
   },

@@ -5,7 +5,7 @@
 // (admitIngest) for the bytes it reads back, from before the first read until its transaction has
 // committed, because the analyses (up to 1 MiB of search text each) live until then.
 import { parseMessage, type MessageAnalysis } from '../mime/parse.js';
-import type { BlobFiles } from './blobs.js';
+import type { BlobBackend } from './blob-backend.js';
 import type { MessageSource, StoredBlob } from './api/message-writes.js';
 import { SpooledMessage } from './spool/spooled.js';
 import { PARSE_PEAK_FACTOR, sharedIngestGate } from './spool/ingest-gate.js';
@@ -42,7 +42,7 @@ export function admitIngest(sources: KnownSource[]): Promise<() => void> {
  * Writes (or takes) the blob and analyses the message; the blob is durable when this resolves. The
  * caller holds the ingest gate (admitIngest) for spooled and stored sources.
  */
-export async function ingestSource(blobs: BlobFiles, source: KnownSource): Promise<Ingested> {
+export async function ingestSource(blobs: BlobBackend, source: KnownSource): Promise<Ingested> {
   if (Buffer.isBuffer(source)) {
     const writing = blobs.put(source);
     // Parsing runs while the thread pool syncs the blob file.
@@ -51,7 +51,11 @@ export async function ingestSource(blobs: BlobFiles, source: KnownSource): Promi
   }
   if (source instanceof SpooledMessage) {
     // Parsed from the spool file first: once renamed, the file is the store's and may be shared.
-    const analysis = parseMessage(await source.read());
+    // A message already taken by a blob store (the same delivery for a second recipient) is read
+    // back from there: a store that keeps no file (PostgreSQL) left nothing at source.path.
+    const bytes = source.inSpool ? await source.read() : await blobs.read(source.sha256);
+    if (bytes === null) throw new StoreUnavailableError(`blob ${source.sha256} vanished while being stored`);
+    const analysis = parseMessage(bytes);
     const blob = await blobs.adopt(source);
     return { blob, size: source.size, analysis };
   }
@@ -64,6 +68,6 @@ export async function ingestSource(blobs: BlobFiles, source: KnownSource): Promi
 }
 
 /** Writes (or takes) a blob that needs no analysis (uploads, the outbound queue). */
-export function storeBlob(blobs: BlobFiles, source: Buffer | SpooledMessage): Promise<string> {
+export function storeBlob(blobs: BlobBackend, source: Buffer | SpooledMessage): Promise<string> {
   return Buffer.isBuffer(source) ? blobs.put(source) : blobs.adopt(source);
 }

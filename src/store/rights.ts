@@ -1,6 +1,6 @@
 // Mailbox access rights, RFC 4314 §2.1: one letter per right. Pure helpers shared by the store (which
 // enforces them) and the protocol adapters (which parse and print them).
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError, NoPermissionError, NoSuchMailboxError } from './errors.js';
 //   l lookup (visible to LIST)      r read (SELECT, FETCH, SEARCH, COPY from)
 //   s keep \Seen                    w write other flags and keywords
 //   i insert (APPEND, COPY into)    p post (send mail to the submission address; kept, not used)
@@ -62,4 +62,24 @@ export function rightsForFlags(flags: readonly string[]): string {
 /** A mailbox is visible to a user (listed, and its existence admitted) with "l" or "r". */
 export function isVisible(rights: string): boolean {
   return rights.includes('l') || rights.includes('r');
+}
+
+/**
+ * The access decision on rights already looked up (shared by the engines' checks): returns them when
+ * they include `needed`; a mailbox the actor cannot see throws NoSuchMailboxError exactly as a
+ * missing one does, a visible one without the right NoPermissionError naming the missing letters.
+ */
+export function demandRights(rights: string, needed: string, mailboxId: string): string {
+  if (!isVisible(rights)) throw new NoSuchMailboxError(mailboxId);
+  if (!hasRights(rights, needed)) throw new NoPermissionError(needed.split('').filter((r) => !rights.includes(r)).join(''));
+  return rights;
+}
+
+/** An ACL identifier the owner may set rights for: not the owner, no negative rights, printable. */
+export function checkAclIdentifier(owner: string, identifier: string): void {
+  if (identifier === '' || identifier.length > 320 || /[\x00-\x20\x7f]/.test(identifier)) {
+    throw new InvalidArgumentError('invalid identifier', 'identifier');
+  }
+  if (identifier === owner) throw new InvalidArgumentError("the owner's rights cannot be changed", 'identifier');
+  if (identifier.startsWith('-')) throw new InvalidArgumentError('negative rights are not supported', 'identifier');
 }

@@ -277,11 +277,11 @@ describe('tessera.properties', () => {
 
   it('every key', async () => {
     const l = await loadClean({
-      'tessera.properties': 'data.dir=/srv/tessera\nstorage.engine=postgres\nstorage.postgres.url=postgres://u:p@127.0.0.1:5432/db\nlog.level=DEBUG\ndevIdp.enabled=true\ndevIdp.port=9600\nshutdown.timeout=30\ndemo.seed=true\npostmaster=Admin@Example.org\nstorage.ingest.memory=64M\nsieve.maxScripts=7\nsieve.maxScriptSize=32K\nvacation.resendInterval=3d\nldap.cacheTtl=2m\noutbound.delayWarning=4h\n',
+      'tessera.properties': 'data.dir=/srv/tessera\nstorage.engine=postgres\nstorage.postgres.url=postgres://u:p@127.0.0.1:5432/db\nstorage.postgres.poolSize=25\nstorage.postgres.schema=mail\nlog.level=DEBUG\ndevIdp.enabled=true\ndevIdp.port=9600\nshutdown.timeout=30\ndemo.seed=true\npostmaster=Admin@Example.org\nstorage.ingest.memory=64M\nsieve.maxScripts=7\nsieve.maxScriptSize=32K\nvacation.resendInterval=3d\nldap.cacheTtl=2m\noutbound.delayWarning=4h\n',
     });
     assert.deepEqual(l.config.settings, {
       dataDir: '/srv/tessera',
-      storage: { engine: 'postgres', url: 'postgres://u:p@127.0.0.1:5432/db' },
+      storage: { engine: 'postgres', url: 'postgres://u:p@127.0.0.1:5432/db', poolSize: 25, schema: 'mail' },
       ingestMemory: 64 * 1024 * 1024,
       logLevel: 'debug',
       devIdp: { enabled: true, port: 9600, issuer: 'http://127.0.0.1:9600' },
@@ -317,6 +317,36 @@ describe('tessera.properties', () => {
 
   it('postgres without a URL is a start-up error', async () => {
     await expectConfigError({ 'tessera.properties': 'storage.engine=postgres\n' }, { file: 'tessera.properties', key: 'storage.postgres.url', value: '', fix: 'postgres://' });
+  });
+
+  it("postgres settings from James' postgres.properties, tessera.properties winning", async () => {
+    const james =
+      'database.name=james\ndatabase.schema=mail\ndatabase.host=db.internal\ndatabase.port=5433\ndatabase.username=james\ndatabase.password=s3cr@t/x\npool.max.size=15\nssl.mode=require\n';
+    const fromJames = await loadClean({ 'tessera.properties': 'storage.engine=postgres\n', 'postgres.properties': james });
+    assert.deepEqual(fromJames.config.settings.storage, {
+      engine: 'postgres',
+      url: 'postgres://james:s3cr%40t%2Fx@db.internal:5433/james?sslmode=require',
+      poolSize: 15,
+      schema: 'mail',
+    });
+    const overridden = await loadClean({
+      'tessera.properties': 'storage.engine=postgres\nstorage.postgres.url=postgres://t@127.0.0.1/t\nstorage.postgres.poolSize=4\n',
+      'postgres.properties': james,
+    });
+    assert.deepEqual(overridden.config.settings.storage, { engine: 'postgres', url: 'postgres://t@127.0.0.1/t', poolSize: 4, schema: 'mail' });
+    const defaults = await loadClean({ 'tessera.properties': 'storage.engine=postgres\nstorage.postgres.url=postgres://t@127.0.0.1/t\n' });
+    assert.deepEqual(defaults.config.settings.storage, { engine: 'postgres', url: 'postgres://t@127.0.0.1/t', poolSize: 10 });
+  });
+
+  it('a postgres pool size out of range or a postgres.properties without a user is a start-up error', async () => {
+    await expectConfigError(
+      { 'tessera.properties': 'storage.engine=postgres\nstorage.postgres.url=postgres://t@h/d\nstorage.postgres.poolSize=0\n' },
+      { file: 'tessera.properties', key: 'storage.postgres.poolSize', value: '0', fix: '1' },
+    );
+    await expectConfigError(
+      { 'tessera.properties': 'storage.engine=postgres\n', 'postgres.properties': 'database.name=james\n' },
+      { file: 'postgres.properties', key: 'database.username', value: '', fix: 'database.username=' },
+    );
   });
 
   it('an ingest memory budget below 1M is a start-up error', async () => {

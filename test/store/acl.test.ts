@@ -1,7 +1,10 @@
 // Shared mailboxes in the store (RFC 4314 rights): grants and revocations, the rights-checked view
 // (actingAs) refusing exactly what the rights do not allow and hiding mailboxes without "l"/"r" as
 // if missing, the "anyone" identifier, rights events, delegation grants, and the version-5 schema.
-import { test } from 'node:test';
+// The engine-independent cases run on SQLite and on PostgreSQL (skipped with a notice when no
+// PostgreSQL answers, a failure under CI=true); the PostgreSQL-specific interleaving is checked with
+// a rights change held uncommitted by another connection.
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,12 +12,42 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MemoryEventBus } from '../../src/events/memory-bus.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
+import { openPostgresStore } from '../../src/store/postgres/open.js';
+import pg from 'pg';
+import { createTestSchema, dropSharedDatabase, postgresUnavailable } from '../support/postgres.js';
 import { SCHEMA_VERSION } from '../../src/store/sqlite/schema.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { ALL_RIGHTS, parseRights, type MailStore } from '../../src/store/types.js';
 import type { AccountEvent } from '../../src/events/types.js';
 import { waitFor } from '../support/wait.js';
 import { message } from './fixtures.js';
+
+const pgUnavailable = await postgresUnavailable();
+after(dropSharedDatabase);
+
+type Engine = 'sqlite' | 'postgres';
+const ENGINES: Engine[] = ['sqlite', 'postgres'];
+
+/** One test per engine; the PostgreSQL one is skipped (with the reason) when no server answers. */
+function engineTest(name: string, fn: (engine: Engine) => Promise<void>): void {
+  for (const engine of ENGINES) {
+    test(`${name} (${engine})`, { skip: engine === 'postgres' ? (pgUnavailable ?? false) : false }, () => fn(engine));
+  }
+}
+
+async function withEngineStore(engine: Engine, fn: (store: MailStore, bus: MemoryEventBus) => Promise<void>): Promise<void> {
+  if (engine === 'sqlite') return withStore((store, bus) => fn(store, bus));
+  const db = await createTestSchema();
+  const bus = new MemoryEventBus(silentLogger());
+  const store = await openPostgresStore({ url: db.url, schema: db.schema, poolSize: 4, events: bus, logger: silentLogger() });
+  try {
+    await fn(store, bus);
+  } finally {
+    await store.close();
+    await bus.close();
+    await db.drop();
+  }
+}
 
 async function withStore(fn: (store: MailStore, bus: MemoryEventBus, dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'tessera-acl-'));
@@ -36,8 +69,8 @@ test('rights letters parse to canonical form, obsolete c/d map to k and xte, unk
   assert.throws(() => parseRights('lz'), /Unknown right/);
 });
 
-test('a read-only share lets bob read and refuses every write; carol sees nothing', async () => {
-  await withStore(async (store) => {
+engineTest('a read-only share lets bob read and refuses every write; carol sees nothing', async (engine) => {
+  await withEngineStore(engine, async (store) => {
     await store.ensureAccount('alice');
     await store.ensureAccount('bob');
     await store.ensureAccount('carol');
@@ -84,8 +117,8 @@ test('a read-only share lets bob read and refuses every write; carol sees nothin
   });
 });
 
-test('write rights allow exactly their operations; "anyone" adds to every user', async () => {
-  await withStore(async (store) => {
+engineTest('write rights allow exactly their operations; "anyone" adds to every user', async (engine) => {
+  await withEngineStore(engine, async (store) => {
     await store.ensureAccount('alice');
     const box = await store.createMailbox('alice', { path: 'Team' });
     await store.setRights('alice', box.id, 'anyone', 'lr');
@@ -101,8 +134,8 @@ test('write rights allow exactly their operations; "anyone" adds to every user',
   });
 });
 
-test('revoking publishes rights-changed and ends access at once; deleting the mailbox drops its ACL', async () => {
-  await withStore(async (store, bus) => {
+engineTest('revoking publishes rights-changed and ends access at once; deleting the mailbox drops its ACL', async (engine) => {
+  await withEngineStore(engine, async (store, bus) => {
     await store.ensureAccount('alice');
     const box = await store.createMailbox('alice', { path: 'Shared' });
     const seen: AccountEvent[] = [];
@@ -121,8 +154,8 @@ test('revoking publishes rights-changed and ends access at once; deleting the ma
   });
 });
 
-test('delegation grants are per owner and delegate', async () => {
-  await withStore(async (store) => {
+engineTest('delegation grants are per owner and delegate', async (engine) => {
+  await withEngineStore(engine, async (store) => {
     await store.grantDelegation('alice', 'bob');
     await store.grantDelegation('alice', 'bob');
     assert.equal(await store.mayActAs('bob', 'alice'), true);
@@ -189,4 +222,43 @@ test('a write started before a revocation commits within its own transaction, ne
     const [meta] = await store.getMessages('alice', box.id, [placed!.uid]);
     assert.deepEqual(meta!.flags.filter((f) => f.startsWith('$')), ['$before']);
   });
+});
+
+test('on PostgreSQL a write waits for a rights change another node holds open and is refused when it commits', { skip: pgUnavailable ?? false }, async () => {
+  const db = await createTestSchema();
+  const bus = new MemoryEventBus(silentLogger());
+  const store = await openPostgresStore({ url: db.url, schema: db.schema, poolSize: 4, events: bus, logger: silentLogger() });
+  const other = new pg.Client({ connectionString: db.url, options: `-c search_path=${db.schema},public` });
+  try {
+    await store.ensureAccount('alice');
+    const box = await store.createMailbox('alice', { path: 'Team' });
+    const [placed] = (await store.append('alice', { mailboxIds: [box.id], bytes: message({}) })).placements;
+    await store.setRights('alice', box.id, 'bob', 'lrw');
+    const bob = store.actingAs({ user: 'bob' });
+    await bob.storeFlags('alice', box.id, [placed!.uid], { mode: 'add', flags: ['$before'] });
+
+    // Another node's DELETEACL, not committed yet: like every rights change it holds the owner's row.
+    await other.connect();
+    await other.query('BEGIN');
+    await other.query("SELECT id FROM account WHERE name = 'alice' FOR UPDATE");
+    await other.query("DELETE FROM mailbox_acl WHERE identifier = 'bob'");
+    const flagging = bob.storeFlags('alice', box.id, [placed!.uid], { mode: 'add', flags: ['$after'] });
+    flagging.catch(() => undefined);
+    // The write is queued behind that lock (its check has not run yet) when the change commits.
+    await waitFor('the write waiting for the account row', async () => {
+      const r = await other.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+      );
+      return r.rows[0]!.n > 0;
+    });
+    await other.query('COMMIT');
+    await assert.rejects(flagging, { code: 'noSuchMailbox' });
+    const [meta] = await store.getMessages('alice', box.id, [placed!.uid]);
+    assert.deepEqual(meta!.flags.filter((f) => f.startsWith('$')), ['$before']);
+  } finally {
+    await other.end().catch(() => undefined);
+    await store.close();
+    await bus.close();
+    await db.drop();
+  }
 });

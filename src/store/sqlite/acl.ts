@@ -3,8 +3,8 @@
 // relatives, called by the acting store in ./store.ts in the same synchronous step as the access).
 import type { AclEntry, Actor, SharedMailbox } from '../api/acl.js';
 import type { WriteOptions } from '../types.js';
-import { ALL_RIGHTS, ANYONE, canonicalRights, hasRights, isVisible } from '../rights.js';
-import { InvalidArgumentError, NoPermissionError, NoSuchMailboxError } from '../errors.js';
+import { ALL_RIGHTS, ANYONE, canonicalRights, checkAclIdentifier, demandRights } from '../rights.js';
+import { InvalidArgumentError, NoSuchMailboxError } from '../errors.js';
 import { accountId, publishAll, readTx, requireMailbox, sql, toMailbox, writeTx, type Ctx, type MailboxRow } from './context.js';
 import { requireAccount } from './mailboxes.js';
 import { decodeId, encodeId } from './ids.js';
@@ -36,10 +36,7 @@ export function rightsOfSync(ctx: Ctx, actor: Actor, owner: string, mailboxId: s
  * without the right NoPermissionError.
  */
 export function requireRights(ctx: Ctx, actor: Actor, owner: string, mailboxId: string, needed: string): string {
-  const rights = rightsOfSync(ctx, actor, owner, mailboxId);
-  if (!isVisible(rights)) throw new NoSuchMailboxError(mailboxId);
-  if (!hasRights(rights, needed)) throw new NoPermissionError(needed.split('').filter((r) => !rights.includes(r)).join(''));
-  return rights;
+  return demandRights(rightsOfSync(ctx, actor, owner, mailboxId), needed, mailboxId);
 }
 
 /** An email is readable when the actor may read ("r") a mailbox of `owner` that holds it. */
@@ -50,16 +47,8 @@ export function requireEmailReadable(ctx: Ctx, actor: Actor, owner: string, emai
   if (!boxes.some((b) => rightsOfSync(ctx, actor, owner, encodeId('m', b)).includes('r'))) throw new NoSuchMailboxError(emailId);
 }
 
-function checkIdentifier(owner: string, identifier: string): void {
-  if (identifier === '' || identifier.length > 320 || /[\x00-\x20\x7f]/.test(identifier)) {
-    throw new InvalidArgumentError('invalid identifier', 'identifier');
-  }
-  if (identifier === owner) throw new InvalidArgumentError("the owner's rights cannot be changed", 'identifier');
-  if (identifier.startsWith('-')) throw new InvalidArgumentError('negative rights are not supported', 'identifier');
-}
-
 export async function setRights(ctx: Ctx, owner: string, mailboxId: string, identifier: string, rights: string, options?: WriteOptions): Promise<void> {
-  checkIdentifier(owner, identifier);
+  checkAclIdentifier(owner, identifier);
   const accId = requireAccount(ctx, owner);
   const canonical = canonicalRights(rights);
   const row = writeTx(ctx, () => {
@@ -78,7 +67,7 @@ export async function setRights(ctx: Ctx, owner: string, mailboxId: string, iden
 }
 
 export async function deleteRights(ctx: Ctx, owner: string, mailboxId: string, identifier: string, options?: WriteOptions): Promise<boolean> {
-  checkIdentifier(owner, identifier);
+  checkAclIdentifier(owner, identifier);
   const accId = requireAccount(ctx, owner);
   const { row, changed } = writeTx(ctx, () => {
     const mb = requireMailbox(ctx, accId, mailboxId);

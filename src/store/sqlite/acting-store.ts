@@ -5,6 +5,7 @@
 // reads in one read transaction, appends inside their grouped commit. A SETACL committed by any
 // node therefore either precedes the operation (which is refused) or follows it.
 import type * as S from '../types.js';
+import { ActingViewBase } from '../acting-view-base.js';
 import { ForbiddenError, NoPermissionError, NoSuchMailboxError } from '../errors.js';
 import { isVisible, rightsForFlags } from '../rights.js';
 import { readTx, writeTx, type Ctx } from './context.js';
@@ -14,12 +15,14 @@ import * as mailboxes from './mailboxes.js';
 import * as messages from './messages.js';
 import * as reads from './reads.js';
 
-export class ActingMailStore implements S.MailStore {
+export class ActingMailStore extends ActingViewBase implements S.MailStore {
   constructor(
     private readonly ctx: Ctx,
     private readonly actor: S.Actor,
-    private readonly root: SqliteMailStore,
-  ) {}
+    protected readonly root: SqliteMailStore,
+  ) {
+    super();
+  }
 
   private other(account: string): boolean {
     return account !== this.actor.user;
@@ -301,84 +304,18 @@ export class ActingMailStore implements S.MailStore {
     if (!this.other(owner)) return this.root.listRights(owner, mailboxId);
     return this.checkedRead(() => this.need(owner, mailboxId, 'a'), () => acl.listRights(this.ctx, owner, mailboxId));
   }
-  myRights(actor: S.Actor, owner: string, mailboxId: string): Promise<string> {
-    return this.root.myRights(actor, owner, mailboxId);
-  }
-  sharedWith(actor: S.Actor): Promise<S.SharedMailbox[]> {
-    return this.root.sharedWith(actor);
-  }
   grantDelegation(owner: string, delegate: string): Promise<void> {
     return this.root.run(() => (this.own(owner, 'delegation'), this.root.grantDelegation(owner, delegate)));
   }
   revokeDelegation(owner: string, delegate: string): Promise<boolean> {
     return this.root.run(() => (this.own(owner, 'delegation'), this.root.revokeDelegation(owner, delegate)));
   }
-  mayActAs(delegate: string, owner: string): Promise<boolean> {
-    return this.root.mayActAs(delegate, owner);
-  }
   listDelegates(owner: string): Promise<string[]> {
     return this.root.run(() => (this.own(owner, 'delegation'), this.root.listDelegates(owner)));
   }
-  actingAs(actor: S.Actor): S.MailStore {
-    return this.root.actingAs(actor);
-  }
 
-  // ---- not tied to an account -----------------------------------------------------------------
-
-  collectGarbage(now?: Date): Promise<number> {
-    return this.root.collectGarbage(now);
-  }
-  enqueueOutbound(input: S.EnqueueInput): Promise<S.OutboundItem> {
-    return this.root.enqueueOutbound(input);
-  }
-  claimOutbound(request: S.ClaimRequest): Promise<S.OutboundItem[]> {
-    return this.root.claimOutbound(request);
-  }
-  recordDeliveryAttempt(id: string, owner: string, attempt: S.DeliveryAttempt): Promise<S.OutboundItem> {
-    return this.root.recordDeliveryAttempt(id, owner, attempt);
-  }
-  getOutbound(id: string): Promise<S.OutboundItem | null> {
-    return this.root.getOutbound(id);
-  }
-  listOutbound(filter?: { account?: string; status?: S.OutboundStatus }): Promise<S.OutboundItem[]> {
-    return this.root.listOutbound(filter);
-  }
-  readOutbound(id: string): Promise<Buffer | null> {
-    return this.root.readOutbound(id);
-  }
-  addRevocation(revocation: S.Revocation): Promise<void> {
-    return this.root.addRevocation(revocation);
-  }
-  revokedAt(kind: S.RevocationKind, value: string, issuers: readonly string[], now: Date): Promise<Date | undefined> {
-    return this.root.revokedAt(kind, value, issuers, now);
-  }
-  rememberLogoutJti(issuer: string, jti: string, expiresAt: Date, now: Date): Promise<boolean> {
-    return this.root.rememberLogoutJti(issuer, jti, expiresAt, now);
-  }
-  purgeExpiredRevocations(now?: Date): Promise<number> {
-    return this.root.purgeExpiredRevocations(now);
-  }
-  listPushSubscriptions(user?: string): Promise<S.PushSubscriptionRecord[]> {
-    return this.root.listPushSubscriptions(user);
-  }
-  addPushSubscription(record: S.PushSubscriptionRecord): Promise<void> {
-    return this.root.addPushSubscription(record);
-  }
-  updatePushSubscription(id: string, changes: S.PushSubscriptionChanges): Promise<boolean> {
-    return this.root.updatePushSubscription(id, changes);
-  }
-  deletePushSubscriptions(ids: readonly string[]): Promise<number> {
-    return this.root.deletePushSubscriptions(ids);
-  }
-
-  removeOutbound(id: string, now?: Date): Promise<boolean> {
-    return this.root.removeOutbound(id, now);
-  }
-  rescheduleOutbound(at: Date): Promise<number> {
-    return this.root.rescheduleOutbound(at);
-  }
   getQuotaLimits(account: string): Promise<S.QuotaLimitSources> {
-    return this.root.getQuotaLimits(account);
+    return this.root.run(() => (this.own(account, 'quota'), this.root.getQuotaLimits(account)));
   }
   // Sieve scripts are the account's own: a delegate acting as another user never reaches them here.
   async listSieveScripts(account: string): Promise<S.SieveScriptInfo[]> {
@@ -422,8 +359,5 @@ export class ActingMailStore implements S.MailStore {
     return this.root.sieveScriptChanges(account, sinceState, maxChanges);
   }
 
-  /** The view does not own the store: the store is closed by whoever opened it. */
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
+  // Operations not tied to an account, and close(): ActingViewBase.
 }

@@ -1,65 +1,12 @@
-// Collects what one write transaction changed, so that state strings are bumped inside the
-// transaction and events are published (after commit) grouped per mailbox.
-import type { AccountEvent, AddedMessage, BusEvent, FlagsChangedEvent } from '../../events/types.js';
+// The SQLite side of a change batch (../change-batch.ts): state bumps written with the transaction's
+// statements, the new states read back for the state-changed event.
+import type { BusEvent } from '../../events/types.js';
 import type { Ctx, StateColumn } from './context.js';
 import { bumpStates, sql } from './context.js';
 import { encodeId } from './ids.js';
+import { BaseChangeBatch } from '../change-batch.js';
 
-const STATE_NAMES: Record<StateColumn, string> = {
-  mailbox_state: 'Mailbox',
-  email_state: 'Email',
-  thread_state: 'Thread',
-  delivery_state: 'EmailDelivery',
-  quota_state: 'Quota',
-};
-
-export class ChangeBatch {
-  private readonly added = new Map<number, { uidValidity: number; messages: AddedMessage[] }>();
-  private readonly expunged = new Map<number, { uids: number[]; modseq: number }>();
-  private readonly flags = new Map<number, FlagsChangedEvent['messages']>();
-  private readonly other: AccountEvent[] = [];
-  private readonly states = new Map<StateColumn, number>();
-  private readonly extraStates: Record<string, string> = {};
-  delivery = false;
-
-  constructor(
-    readonly account: string,
-    readonly accId: number,
-    readonly origin: string | undefined,
-  ) {}
-
-  messageAdded(mailboxId: number, uidValidity: number, m: AddedMessage): void {
-    let entry = this.added.get(mailboxId);
-    if (!entry) this.added.set(mailboxId, (entry = { uidValidity, messages: [] }));
-    entry.messages.push(m);
-  }
-
-  messageExpunged(mailboxId: number, uid: number, modseq: number): void {
-    let entry = this.expunged.get(mailboxId);
-    if (!entry) this.expunged.set(mailboxId, (entry = { uids: [], modseq }));
-    entry.uids.push(uid);
-    entry.modseq = Math.max(entry.modseq, modseq);
-  }
-
-  flagsChanged(mailboxId: number, m: FlagsChangedEvent['messages'][number]): void {
-    let list = this.flags.get(mailboxId);
-    if (!list) this.flags.set(mailboxId, (list = []));
-    list.push(m);
-  }
-
-  event(e: AccountEvent): void {
-    this.other.push(e);
-  }
-
-  state(col: StateColumn, modseq: number): void {
-    this.states.set(col, Math.max(this.states.get(col) ?? 0, modseq));
-  }
-
-  /** A non-standard state (settings) to include in the state-changed event. */
-  extraState(name: string, state: string): void {
-    this.extraStates[name] = state;
-  }
-
+export class ChangeBatch extends BaseChangeBatch {
   /** Inside the transaction: writes the state bumps. */
   commitStates(ctx: Ctx): void {
     for (const [col, modseq] of this.states) bumpStates(ctx, this.accId, modseq, [col]);
@@ -67,24 +14,11 @@ export class ChangeBatch {
 
   /** After commit: the events to publish, mailbox events first, then one state-changed. */
   events(ctx: Ctx): BusEvent[] {
-    const out: BusEvent[] = [];
-    const base = { account: this.account, ...(this.origin !== undefined ? { origin: this.origin } : {}) };
-    for (const e of this.other) if (e.type === 'mailbox-created') out.push(e);
-    for (const [mb, v] of this.expunged) {
-      out.push({ type: 'messages-expunged', ...base, mailboxId: encodeId('m', mb), uids: [...v.uids].sort((a, b) => a - b), modseq: v.modseq });
-    }
-    for (const [mb, v] of this.added) {
-      out.push({ type: 'messages-added', ...base, mailboxId: encodeId('m', mb), uidValidity: v.uidValidity, messages: v.messages, delivery: this.delivery });
-    }
-    for (const [mb, list] of this.flags) out.push({ type: 'flags-changed', ...base, mailboxId: encodeId('m', mb), messages: list });
-    for (const e of this.other) if (e.type !== 'mailbox-created') out.push(e);
-    const changed: Record<string, string> = { ...this.extraStates };
-    if (this.states.size) {
-      const row = sql(ctx, 'SELECT mailbox_state, email_state, thread_state, delivery_state, quota_state FROM account WHERE id = ?')
-        .get(this.accId) as Record<StateColumn, number> | undefined;
-      if (row) for (const col of this.states.keys()) changed[STATE_NAMES[col]] = String(row[col]);
-    }
-    if (Object.keys(changed).length) out.push({ type: 'state-changed', ...base, changed });
-    return out;
+    const row = this.states.size
+      ? (sql(ctx, 'SELECT mailbox_state, email_state, thread_state, delivery_state, quota_state FROM account WHERE id = ?').get(this.accId) as
+          | Record<StateColumn, number>
+          | undefined)
+      : undefined;
+    return this.buildEvents((id) => encodeId('m', id), row);
   }
 }

@@ -192,7 +192,8 @@ export function allocModseq(ctx: Ctx, accId: number, n = 1): number {
   return row.modseq - n + 1;
 }
 
-export type StateColumn = 'mailbox_state' | 'email_state' | 'thread_state' | 'delivery_state' | 'quota_state';
+export type { StateColumn } from '../change-batch.js';
+import type { StateColumn } from '../change-batch.js';
 
 export function bumpStates(ctx: Ctx, accId: number, modseq: number, columns: StateColumn[]): void {
   if (!columns.length) return;
@@ -271,7 +272,7 @@ export function messageState(r: { uid: number; email_id: number; modseq: number;
 }
 
 /** Publishes events after commit; a failing bus is logged, never fails the (committed) write. */
-export async function publishAll(ctx: Ctx, events: BusEvent[]): Promise<void> {
+export async function publishAll(ctx: Pick<Ctx, 'events' | 'logger'>, events: BusEvent[]): Promise<void> {
   for (const e of events) {
     try {
       await ctx.events.publish(e);

@@ -143,7 +143,7 @@ export async function setSetting(
   return state;
 }
 
-interface OutboundRow {
+export interface OutboundRow {
   id: number;
   account: string | null;
   sender: string;
@@ -161,7 +161,7 @@ interface OutboundRow {
   envelope: string;
 }
 
-function toItem(r: OutboundRow): OutboundItem {
+export function toItem(r: OutboundRow): OutboundItem {
   return {
     id: encodeId('q', r.id),
     account: r.account,

@@ -16,7 +16,7 @@ import { ChangeBatch } from './batch.js';
 import { decodeId, encodeId } from './ids.js';
 import { placeEmail, removeMembership, settleEmail, tombstone } from './mutations.js';
 
-const SPECIAL_USE: Array<{ path: string; role: MailboxRole }> = [
+export const SPECIAL_USE: Array<{ path: string; role: MailboxRole }> = [
   { path: 'INBOX', role: 'inbox' },
   { path: 'Drafts', role: 'drafts' },
   { path: 'Sent', role: 'sent' },

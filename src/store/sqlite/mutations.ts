@@ -177,12 +177,12 @@ export function tombstone(ctx: Ctx, accId: number, type: 'Mailbox' | 'Email' | '
     .run(accId, type, id, createdModseq, modseq, Date.now());
 }
 
-interface Refs {
+export interface Refs {
   own: string[];
   all: string[];
 }
 
-function threadRefs(a: MessageAnalysis): Refs {
+export function threadRefs(a: MessageAnalysis): Refs {
   const own = (a.parsed.messageId ?? []).map((r) => r.toLowerCase());
   const other = [...(a.parsed.inReplyTo ?? []), ...(a.parsed.references ?? [])].map((r) => r.toLowerCase());
   return { own, all: [...new Set([...own, ...other])].slice(0, 200) };

@@ -4,7 +4,7 @@
 import type { PushSubscriptionChanges, PushSubscriptionRecord } from '../api/push-subscriptions.js';
 import { sql, type Ctx } from './context.js';
 
-interface Row {
+export interface Row {
   id: string;
   user: string;
   credential: string;
@@ -22,7 +22,7 @@ interface Row {
   created_at: number;
 }
 
-function fromRow(r: Row): PushSubscriptionRecord {
+export function fromRow(r: Row): PushSubscriptionRecord {
   return {
     id: r.id,
     user: r.user,

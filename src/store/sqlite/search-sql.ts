@@ -290,6 +290,15 @@ export function uidSetSql(set: UidSet, col: string, p: SqlParam[]): string {
 }
 
 export function compileSort(sort: SortComparator[], scope: Scope, p: SqlParam[], accId?: number): string {
+  return compileSortWith(sort, scope, (c) => compile(c, { scope, accId, matches: new Map() }, p, 'e'));
+}
+
+/**
+ * ORDER BY for sort comparators, shared by the engines: `criteriaSql` compiles the criteria the
+ * keyword keys sort by (in the engine's dialect, pushing its parameters). Ties break by ascending UID
+ * (mailbox) or email id (account).
+ */
+export function compileSortWith(sort: SortComparator[], scope: Scope, criteriaSql: (c: SearchCriteria) => string): string {
   const out: string[] = [];
   for (const s of sort) {
     const dir = s.descending ? 'DESC' : 'ASC';
@@ -332,7 +341,7 @@ export function compileSort(sort: SortComparator[], scope: Scope, p: SqlParam[],
           s.key === 'hasKeyword'
             ? { kind: 'flag', flag: s.keyword, present: true }
             : { kind: 'threadKeyword', keyword: s.keyword, mode: s.key === 'allInThreadHaveKeyword' ? 'all' : 'some' };
-        out.push(`(${compile(c, { scope, accId, matches: new Map() }, p, 'e')}) ${dir}`);
+        out.push(`(${criteriaSql(c)}) ${dir}`);
         break;
       }
       default: {

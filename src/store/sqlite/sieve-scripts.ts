@@ -59,12 +59,16 @@ function stateOf(ctx: Ctx, accId: number): number {
   return row?.state ?? 0;
 }
 
+/** The script with its content read from the blob store (shared by both engines). */
+export async function scriptWithContent(blobs: { read(hash: string): Promise<Buffer | null> }, script: SieveScriptInfo): Promise<SieveScript> {
+  const bytes = await blobs.read(script.blobId);
+  // A missing blob would mean lost data: say so rather than run or serve an empty script.
+  if (bytes === null) throw new Error(`sieve script ${script.id}: content blob ${script.blobId} is missing`);
+  return { ...script, content: bytes.toString('utf8') };
+}
+
 async function withContent(ctx: Ctx, row: Row | undefined): Promise<SieveScript | null> {
-  if (row === undefined) return null;
-  const bytes = await ctx.blobs.read(row.blob);
-  // A missing blob file would mean lost data: say so rather than run or serve an empty script.
-  if (bytes === null) throw new Error(`sieve script ${row.id}: content blob ${row.blob} is missing`);
-  return { ...info(row), content: bytes.toString('utf8') };
+  return row === undefined ? null : scriptWithContent(ctx.blobs, info(row));
 }
 
 export function listSieveScripts(ctx: Ctx, account: string): SieveScriptInfo[] {
@@ -123,7 +127,8 @@ async function sieveWrite<T>(ctx: Ctx, account: string, options: SieveWriteOptio
   return result;
 }
 
-function checkName(name: string): void {
+/** Refuses names ManageSieve cannot carry (shared by both engines). */
+export function checkSieveScriptName(name: string): void {
   // RFC 5804 §1.6: no control characters, no line separators; 1024 octets is Dovecot's and Cyrus'
   // practical bound and keeps names out of the way of the line limits.
   if (name.length === 0 || Buffer.byteLength(name, 'utf8') > 1024) throw new InvalidArgumentError('a script name has 1 to 1024 octets', 'name');
@@ -140,7 +145,7 @@ function checkLimits(ctx: Ctx, account: string, accId: number, size: number, isN
 }
 
 export async function putSieveScript(ctx: Ctx, account: string, name: string, content: string, options?: SieveWriteOptions): Promise<SieveScriptInfo> {
-  checkName(name);
+  checkSieveScriptName(name);
   const bytes = Buffer.from(content, 'utf8');
   const accId = requireAccount(ctx, account);
   // Refused before the blob is written, so an oversized upload leaves nothing behind.
@@ -164,7 +169,7 @@ export async function putSieveScript(ctx: Ctx, account: string, name: string, co
 }
 
 export function renameSieveScript(ctx: Ctx, account: string, oldName: string, newName: string, options?: SieveWriteOptions): Promise<SieveScriptInfo> {
-  checkName(newName);
+  checkSieveScriptName(newName);
   return sieveWrite(ctx, account, options, (accId, modseq) => {
     const row = byName(ctx, accId, oldName);
     if (!row) throw new NoSuchSieveScriptError(oldName);

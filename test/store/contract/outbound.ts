@@ -29,6 +29,34 @@ export function runOutboundContract(name: string, factory: StoreFactory): void {
       });
     });
 
+    it('keeps the envelope DSN request, per-recipient NOTIFY/ORCPT and the delay reported', async () => {
+      await withStore(async (store) => {
+        const item = await store.enqueueOutbound({
+          sender: 'a@x',
+          recipients: [{ address: 'c@y', notify: ['SUCCESS', 'DELAY'], orcpt: { type: 'rfc822', address: 'c+orig@y' } }, { address: 'd@y', notify: [] }, 'e@y'],
+          envelope: { ret: 'HDRS', envid: 'id-1', smtputf8: true, requireTls: true },
+          bytes: Buffer.from('msg'),
+        });
+        const again = (await store.getOutbound(item.id))!;
+        assert.deepEqual(again.envelope, { ret: 'HDRS', envid: 'id-1', smtputf8: true, requireTls: true });
+        assert.deepEqual(again.recipients, [
+          { address: 'c@y', notify: ['SUCCESS', 'DELAY'], orcpt: { type: 'rfc822', address: 'c+orig@y' }, status: 'pending', lastResponse: null },
+          { address: 'd@y', notify: [], status: 'pending', lastResponse: null },
+          { address: 'e@y', status: 'pending', lastResponse: null },
+        ]);
+        const plain = await store.enqueueOutbound({ sender: 'a@x', recipients: ['f@y'], bytes: Buffer.from('m2') });
+        assert.deepEqual(plain.envelope, {});
+        await store.claimOutbound({ owner: 'w1', leaseMs: 60_000, limit: 10 });
+        const after = await store.recordDeliveryAttempt(item.id, 'w1', {
+          results: [{ address: 'c@y', outcome: 'deferred', response: '451 later', delayReported: true }],
+          nextAttemptAt: new Date(Date.now() + 60_000),
+        });
+        assert.equal(after.recipients[0]!.delayReported, true);
+        assert.equal(after.recipients[1]!.delayReported, undefined);
+        assert.deepEqual(after.envelope, { ret: 'HDRS', envid: 'id-1', smtputf8: true, requireTls: true });
+      });
+    });
+
     it('an administrator removes queued mail not held by a worker, and flushes delayed mail', async () => {
       await withStore(async (store) => {
         const later = new Date(Date.now() + 3600_000);

@@ -1,0 +1,19 @@
+// What the store engines need from a blob store: content-addressed (sha256 hex ids), deduplicated,
+// durable once put/adopt resolves. Implemented by files on disk (./blobs.ts, the SQLite engine) and
+// by chunked rows in PostgreSQL (./postgres/blobs.ts); an S3-compatible store would be a third.
+import type { ByteRange } from './api/values.js';
+import type { SpooledMessage } from './spool/spooled.js';
+
+export interface BlobBackend {
+  /** Stores the bytes durably; returns the blob id (sha256 hex). */
+  put(bytes: Buffer): Promise<string>;
+  /**
+   * Takes a finished spool file as a blob (the spool file is gone from the spool afterwards, the
+   * SpooledMessage no longer inSpool); returns the blob id.
+   */
+  adopt(source: SpooledMessage): Promise<string>;
+  /** The bytes (or a range of them), or null when there is no such blob. */
+  read(hash: string, range?: ByteRange): Promise<Buffer | null>;
+  /** Marks a blob as just used, so garbage collection (which spares young blobs) leaves it. */
+  touch(hash: string): Promise<void>;
+}

@@ -1,0 +1,126 @@
+// Mailbox rights and delegation grants over PostgreSQL (tables mailbox_acl and delegation), as the
+// SQLite engine (../sqlite/acl.ts). Rights changes are write transactions of the owner's account
+// (writeTx locks its row), so they serialise with every guarded operation on that account (see
+// TxGuard in context.ts); the decision itself is the engine-independent demandRights (../rights.ts).
+import type { AclEntry, Actor, SharedMailbox } from '../api/acl.js';
+import type { WriteOptions } from '../types.js';
+import { ALL_RIGHTS, ANYONE, canonicalRights, checkAclIdentifier, demandRights } from '../rights.js';
+import { InvalidArgumentError } from '../errors.js';
+import { accountId, publishAll, readTx, requireAccount, requireMailbox, toMailbox, writeTx, type Ctx, type MailboxRow } from './context.js';
+import type { Conn } from './db.js';
+import { decodeId, encodeId } from '../sqlite/ids.js';
+
+/** The actor's rights on a mailbox of the owner's account ('' when there is no such mailbox). */
+export async function rightsOf(q: Conn, actor: Actor, owner: string, ownerAccId: number | null, mailboxId: string): Promise<string> {
+  const id = decodeId('m', mailboxId);
+  if (id === null || ownerAccId === null) return '';
+  if (actor.user === owner) return (await q.get('SELECT 1 FROM mailbox WHERE id = ? AND account_id = ?', id, ownerAccId)) ? ALL_RIGHTS : '';
+  const rows = await q.pluck<string>(
+    `SELECT a.rights FROM mailbox_acl a JOIN mailbox m ON m.id = a.mailbox_id
+      WHERE a.mailbox_id = ? AND m.account_id = ? AND a.identifier IN (?, '${ANYONE}')`,
+    id,
+    ownerAccId,
+    actor.user,
+  );
+  return canonicalRights(rows.join(''));
+}
+
+export async function myRights(ctx: Ctx, actor: Actor, owner: string, mailboxId: string): Promise<string> {
+  return rightsOf(ctx.q, actor, owner, await accountId(ctx, owner), mailboxId);
+}
+
+/** The access check (NoSuchMailboxError when invisible, NoPermissionError when a right is missing). */
+export async function requireRights(q: Conn, actor: Actor, owner: string, ownerAccId: number | null, mailboxId: string, needed: string): Promise<string> {
+  return demandRights(await rightsOf(q, actor, owner, ownerAccId, mailboxId), needed, mailboxId);
+}
+
+/** Whether the actor may read ("r") a mailbox of the owner that holds the email. */
+export async function emailReadable(q: Conn, actor: Actor, owner: string, ownerAccId: number | null, emailId: string): Promise<boolean> {
+  if (actor.user === owner) return true;
+  const id = decodeId('e', emailId);
+  if (id === null) return false;
+  const boxes = await q.pluck<number>('SELECT DISTINCT mailbox_id FROM msg WHERE email_id = ?', id);
+  for (const b of boxes) if ((await rightsOf(q, actor, owner, ownerAccId, encodeId('m', b))).includes('r')) return true;
+  return false;
+}
+
+export async function setRights(ctx: Ctx, owner: string, mailboxId: string, identifier: string, rights: string, options?: WriteOptions): Promise<void> {
+  checkAclIdentifier(owner, identifier);
+  const accId = await requireAccount(ctx, owner);
+  const canonical = canonicalRights(rights);
+  const row = await writeTx(ctx, accId, async (q) => {
+    const mb = await requireMailbox(q, accId, mailboxId);
+    if (canonical === '') await q.run('DELETE FROM mailbox_acl WHERE mailbox_id = ? AND identifier = ?', mb.id, identifier);
+    else {
+      await q.run(
+        'INSERT INTO mailbox_acl (mailbox_id, identifier, rights) VALUES (?, ?, ?) ON CONFLICT (mailbox_id, identifier) DO UPDATE SET rights = excluded.rights',
+        mb.id,
+        identifier,
+        canonical,
+      );
+    }
+    return mb;
+  });
+  await publishRightsChanged(ctx, owner, row, identifier, options);
+}
+
+export async function deleteRights(ctx: Ctx, owner: string, mailboxId: string, identifier: string, options?: WriteOptions): Promise<boolean> {
+  checkAclIdentifier(owner, identifier);
+  const accId = await requireAccount(ctx, owner);
+  const { row, changed } = await writeTx(ctx, accId, async (q) => {
+    const mb = await requireMailbox(q, accId, mailboxId);
+    return { row: mb, changed: (await q.run('DELETE FROM mailbox_acl WHERE mailbox_id = ? AND identifier = ?', mb.id, identifier)) > 0 };
+  });
+  if (changed) await publishRightsChanged(ctx, owner, row, identifier, options);
+  return changed;
+}
+
+async function publishRightsChanged(ctx: Ctx, owner: string, row: MailboxRow, identifier: string, options?: WriteOptions): Promise<void> {
+  await publishAll(ctx, [
+    { type: 'rights-changed', account: owner, mailboxId: encodeId('m', row.id), path: row.path, identifier, ...(options?.origin ? { origin: options.origin } : {}) },
+  ]);
+}
+
+export async function listRights(ctx: Ctx, owner: string, mailboxId: string): Promise<AclEntry[]> {
+  const accId = await requireAccount(ctx, owner);
+  return readTx(ctx, async (q) => {
+    const mb = await requireMailbox(q, accId, mailboxId);
+    const rows = await q.all<AclEntry>('SELECT identifier, rights FROM mailbox_acl WHERE mailbox_id = ? ORDER BY identifier', mb.id);
+    return [{ identifier: owner, rights: ALL_RIGHTS }, ...rows];
+  });
+}
+
+export async function sharedWith(ctx: Ctx, actor: Actor): Promise<SharedMailbox[]> {
+  return readTx(ctx, async (q) => {
+    const rows = await q.all<MailboxRow & { owner: string }>(
+      `SELECT DISTINCT m.*, acc.name AS owner FROM mailbox_acl a JOIN mailbox m ON m.id = a.mailbox_id JOIN account acc ON acc.id = m.account_id
+        WHERE a.identifier IN (?, '${ANYONE}') AND acc.name != ? ORDER BY acc.name, m.path`,
+      actor.user,
+      actor.user,
+    );
+    const out: SharedMailbox[] = [];
+    for (const r of rows) {
+      const rights = await rightsOf(q, actor, r.owner, r.account_id, encodeId('m', r.id));
+      if (rights.includes('l')) out.push({ owner: r.owner, mailbox: await toMailbox(q, r), rights });
+    }
+    return out;
+  });
+}
+
+export async function grantDelegation(ctx: Ctx, owner: string, delegate: string): Promise<void> {
+  if (owner === delegate || delegate === '') throw new InvalidArgumentError('a user cannot delegate to themselves', 'delegate');
+  await ctx.q.run('INSERT INTO delegation (owner, delegate, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', owner, delegate, Date.now());
+}
+
+export async function revokeDelegation(ctx: Ctx, owner: string, delegate: string): Promise<boolean> {
+  return (await ctx.q.run('DELETE FROM delegation WHERE owner = ? AND delegate = ?', owner, delegate)) > 0;
+}
+
+export async function mayActAs(ctx: Ctx, delegate: string, owner: string): Promise<boolean> {
+  return (await ctx.q.get('SELECT 1 FROM delegation WHERE owner = ? AND delegate = ?', owner, delegate)) !== undefined;
+}
+
+export async function listDelegates(ctx: Ctx, owner: string): Promise<string[]> {
+  return ctx.q.pluck<string>('SELECT delegate FROM delegation WHERE owner = ? ORDER BY delegate', owner);
+}
+
