@@ -36,6 +36,9 @@ export class DeflateLayer {
         while (socket.writableCorked > 0) socket.uncork();
       }
       if (socket.writableNeedDrain) {
+        // A corked socket never emits 'drain' (the bytes it holds keep writableLength above 0), and
+        // the command that would uncork it waits for this deflater: release them before waiting.
+        while (socket.writableCorked > 0) socket.uncork();
         this.deflate.pause();
         socket.once('drain', () => this.deflate.resume());
       }
