@@ -42,6 +42,8 @@ export const EXTENSIONS = [
   'OBJECTID',
   'PREVIEW',
   'WITHIN',
+  'METADATA',
+  'METADATA-SERVER',
 ] as const;
 
 export interface CapabilityInputs {

@@ -14,6 +14,7 @@
 //   NoSuchSieveScriptError     ManageSieve `NO (NONEXISTENT)`, JMAP `notFound`
 //   SieveScriptExistsError     ManageSieve `NO (ALREADYEXISTS)`, JMAP `alreadyExists`
 //   SieveScriptActiveError     ManageSieve `NO (ACTIVE)`, JMAP `scriptIsActive`
+//   MetadataLimitError    IMAP `NO [METADATA MAXSIZE n]` / `NO [METADATA TOOMANY]`
 //   StoreUnavailableError IMAP `NO [UNAVAILABLE]`, SMTP `451 4.3.0`, JMAP `serverFail`
 
 export type StoreErrorCode =
@@ -32,6 +33,7 @@ export type StoreErrorCode =
   | 'noSuchSieveScript'
   | 'sieveScriptExists'
   | 'sieveScriptActive'
+  | 'metadataLimit'
   | 'unavailable';
 
 export abstract class StoreError extends Error {
@@ -175,6 +177,18 @@ export class InvalidArgumentError extends StoreError {
     super(message);
     this.field = field;
     this.name = 'InvalidArgumentError';
+  }
+}
+
+/** An annotation write over a limit (api/metadata.ts): a value too large, or too many entries. */
+export class MetadataLimitError extends StoreError {
+  readonly code = 'metadataLimit' as const;
+  constructor(
+    readonly limit: 'size' | 'count',
+    readonly max: number,
+  ) {
+    super(limit === 'size' ? `annotation value larger than ${max} octets` : `more than ${max} annotations`);
+    this.name = 'MetadataLimitError';
   }
 }
 

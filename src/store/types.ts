@@ -54,6 +54,7 @@ export * from './api/maintenance.js';
 export * from './revocations.js';
 export * from './api/push-subscriptions.js';
 export * from './api/sieve-scripts.js';
+export * from './api/metadata.js';
 export * from './api/store.js';
 export type { SpooledMessage } from './spool/spooled.js';
 

@@ -26,6 +26,7 @@ import { copy, move } from './copy.js';
 import { idle } from './idle.js';
 import { genurlauth, urlfetch, resetkey } from './urlauth.js';
 import { getquota, getquotaroot, setquota } from './quota.js';
+import { getmetadata, setmetadata } from './metadata.js';
 
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   CAPABILITY: capability,
@@ -68,4 +69,6 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   GETQUOTA: getquota,
   GETQUOTAROOT: getquotaroot,
   SETQUOTA: setquota,
+  GETMETADATA: getmetadata,
+  SETMETADATA: setmetadata,
 };

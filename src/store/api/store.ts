@@ -5,6 +5,7 @@ import type { Logger } from '../../log/logger.js';
 import type { RevocationStore } from '../revocations.js';
 import type { PushSubscriptionStore } from './push-subscriptions.js';
 import type { SieveScriptStore } from './sieve-scripts.js';
+import type { MetadataStore } from './metadata.js';
 import type { AccountStore } from './accounts.js';
 import type { BlobStore } from './blobs.js';
 import type { StateStore } from './changes.js';
@@ -31,6 +32,7 @@ export interface MailStore
     RevocationStore,
     PushSubscriptionStore,
     SieveScriptStore,
+    MetadataStore,
     StoreMaintenance {
   /** Waits for in-flight writes, closes the database. */
   close(): Promise<void>;

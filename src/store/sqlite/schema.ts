@@ -531,4 +531,19 @@ CREATE TABLE IF NOT EXISTS sieve_account (
   state INTEGER NOT NULL,
   active_id INTEGER
 );
+
+-- Annotations (IMAP METADATA, RFC 5464; see api/metadata.ts). owner: the user for /private
+-- entries, '' for /shared ones; mailbox_id 0 for server entries. New table, so no schema version:
+-- SCHEMA creates it in existing databases. Mailbox ids are never reused (id_seq), but a deleted
+-- mailbox's annotations go with it rather than linger.
+CREATE TABLE IF NOT EXISTS metadata (
+  owner TEXT NOT NULL,
+  mailbox_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  value BLOB NOT NULL,
+  PRIMARY KEY (mailbox_id, owner, name)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS metadata_mailbox_delete AFTER DELETE ON mailbox BEGIN
+  DELETE FROM metadata WHERE mailbox_id = old.id;
+END;
 `;

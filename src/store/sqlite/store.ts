@@ -41,6 +41,10 @@ import type {
   Revocation,
   RevocationKind,
   SettingValue,
+  MetadataChange,
+  MetadataDepth,
+  MetadataEntry,
+  MetadataLimits,
   SieveScript,
   SieveScriptChanges,
   SieveScriptInfo,
@@ -63,6 +67,7 @@ import * as extras from './extras.js';
 import * as revocations from './revocations.js';
 import * as pushSubscriptions from './push-subscriptions.js';
 import * as sieveScripts from './sieve-scripts.js';
+import * as metadata from './metadata.js';
 import { ftsQueries, type FtsMatches, type Scope } from './search-sql.js';
 
 export class SqliteMailStore implements MailStore {
@@ -310,6 +315,13 @@ export class SqliteMailStore implements MailStore {
   }
   sieveScriptChanges(account: string, sinceState: string, maxChanges?: number): Promise<SieveScriptChanges> {
     return this.run(() => sieveScripts.sieveScriptChanges(this.ctx, account, sinceState, maxChanges));
+  }
+
+  getMetadata(user: string, mailboxId: string | null, names: readonly string[], depth: MetadataDepth): Promise<MetadataEntry[]> {
+    return this.run(() => metadata.getMetadata(this.ctx, user, mailboxId, names, depth));
+  }
+  setMetadata(user: string, mailboxId: string | null, changes: readonly MetadataChange[], limits: MetadataLimits): Promise<void> {
+    return this.run(() => metadata.setMetadata(this.ctx, user, mailboxId, changes, limits));
   }
 
   async close(): Promise<void> {
