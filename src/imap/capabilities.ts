@@ -44,6 +44,7 @@ export const EXTENSIONS = [
   'WITHIN',
   'METADATA',
   'METADATA-SERVER',
+  'REPLACE',
 ] as const;
 
 export interface CapabilityInputs {

@@ -27,6 +27,7 @@ import { idle } from './idle.js';
 import { genurlauth, urlfetch, resetkey } from './urlauth.js';
 import { getquota, getquotaroot, setquota } from './quota.js';
 import { getmetadata, setmetadata } from './metadata.js';
+import { replace } from './replace.js';
 
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   CAPABILITY: capability,
@@ -71,4 +72,5 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   SETQUOTA: setquota,
   GETMETADATA: getmetadata,
   SETMETADATA: setmetadata,
+  REPLACE: replace,
 };
