@@ -45,6 +45,7 @@ export const EXTENSIONS = [
   'METADATA',
   'METADATA-SERVER',
   'REPLACE',
+  'SAVEDATE',
 ] as const;
 
 export interface CapabilityInputs {

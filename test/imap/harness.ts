@@ -28,6 +28,8 @@ export interface HarnessOptions {
 
 export interface ImapHarness {
   port: number;
+  /** The store's data directory (store.sqlite, blobs/). */
+  dataDir: string;
   server: ImapServer;
   store: MailStore;
   events: MemoryEventBus;
@@ -111,6 +113,7 @@ export async function startImap(options: HarnessOptions = {}): Promise<ImapHarne
   const port = server.ports()[0]!;
   return {
     port,
+    dataDir: dir,
     server,
     store,
     events,

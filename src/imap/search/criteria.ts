@@ -184,6 +184,18 @@ class Parser {
       }
       case 'SINCE':
         return { kind: 'receivedAt', notBefore: dayStart(this.text('date')) };
+      // RFC 8514 §4: the same day arithmetic as BEFORE/ON/SINCE, on the save date; every mailbox
+      // here keeps save dates, so SAVEDATESUPPORTED matches every message.
+      case 'SAVEDBEFORE':
+        return { kind: 'savedAt', before: dayStart(this.text('date')) };
+      case 'SAVEDON': {
+        const d = dayStart(this.text('date'));
+        return { kind: 'savedAt', notBefore: d, before: nextDay(d) };
+      }
+      case 'SAVEDSINCE':
+        return { kind: 'savedAt', notBefore: dayStart(this.text('date')) };
+      case 'SAVEDATESUPPORTED':
+        return { kind: 'all' };
       case 'SENTBEFORE':
         return { kind: 'sentAt', before: dayStart(this.text('date')) };
       case 'SENTON': {

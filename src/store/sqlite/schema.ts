@@ -188,6 +188,10 @@ CREATE TABLE IF NOT EXISTS msg (
   email_id INTEGER NOT NULL,
   modseq INTEGER NOT NULL,
   deleted INTEGER NOT NULL DEFAULT 0,
+  -- When the message was put in this mailbox (IMAP SAVEDATE, RFC 8514), ms; NULL in rows made
+  -- before the column existed (read as the email's received_at). Older databases get it from
+  -- ensureSavedAtColumn (db.ts), not from a schema version.
+  saved_at INTEGER,
   PRIMARY KEY (mailbox_id, uid)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS msg_email ON msg(email_id, mailbox_id);
