@@ -116,6 +116,12 @@ test('RFC 5464 §3.2.1.1, §3.3: server annotations; /private per user, /shared/
     // Alice's mailboxes are not Bob's to annotate.
     assert.match(tagged(await b.command('x', 'SETMETADATA INBOX (/shared/comment "bob")')), /^x OK/);
     assert.deepEqual((await a.command('y', 'GETMETADATA INBOX /shared/comment')).slice(0, -1), ['* METADATA INBOX (/shared/comment NIL)']);
+    // Deleting an account deletes its /private server entries.
+    assert.match(tagged(await b.command('p', 'SETMETADATA "" (/private/vendor/x "bob private")')), /^p OK/);
+    assert.equal((await h.store.getMetadata(BOB, null, ['/private/vendor/x'], 0)).length, 1);
+    b.close();
+    await h.store.deleteAccount(BOB);
+    assert.deepEqual(await h.store.getMetadata(BOB, null, ['/private/vendor/x'], 0), []);
   } finally {
     a.close();
     b.close();

@@ -75,6 +75,8 @@ export function deleteAccountSync(ctx: Ctx, account: string): void {
       'DELETE FROM account WHERE id = ?',
     ])
       sql(ctx, statement).run(accId);
+    // The user's /private annotations (its mailboxes' others went with them, by trigger).
+    sql(ctx, 'DELETE FROM metadata WHERE owner = ?').run(account);
   });
   ctx.accountIds.delete(account);
 }
