@@ -46,6 +46,10 @@ export const EXTENSIONS = [
   'OBJECTID',
   'PREVIEW',
   'WITHIN',
+  'METADATA',
+  'METADATA-SERVER',
+  'REPLACE',
+  'SAVEDATE',
 ] as const;
 
 export interface CapabilityInputs {

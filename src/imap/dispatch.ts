@@ -8,8 +8,9 @@ import { ImapError } from './proto/errors.js';
 import { COMMANDS } from './commands/index.js';
 import { toImapError } from './error-mapping.js';
 import type { ImapSession } from './session.js';
+import { MESSAGE_COMMANDS } from './literal-spool.js';
 
-const UID_COMMANDS = ['FETCH', 'STORE', 'SEARCH', 'COPY', 'MOVE', 'EXPUNGE', 'SORT', 'THREAD'];
+const UID_COMMANDS = ['FETCH', 'STORE', 'SEARCH', 'COPY', 'MOVE', 'EXPUNGE', 'SORT', 'THREAD', 'REPLACE'];
 
 function isValidTag(tag: string): boolean {
   return /^[\x21-\x7e]+$/.test(tag) && !/[(){%*"\\+]/.test(tag);
@@ -79,8 +80,8 @@ function handleReject(s: ImapSession, ev: Extract<FrameEvent, { type: 'reject' }
   const when = preAuth ? ' before authentication' : '';
   if (ev.reason === 'literal-too-big') {
     const text = `Literal too large (limit ${limits.maxLiteralSize} bytes${when})`;
-    // RFC 4469/7889: APPEND of a message over the limit is NO [TOOBIG]; anything else is BAD.
-    s.write(ev.command === 'APPEND' && !preAuth ? `${tag} NO [TOOBIG] ${text}\r\n` : `${tag} BAD [TOOBIG] ${text}\r\n`);
+    // RFC 4469/7889: APPEND (or REPLACE) of a message over the limit is NO [TOOBIG]; anything else is BAD.
+    s.write(MESSAGE_COMMANDS.has(ev.command) && !preAuth ? `${tag} NO [TOOBIG] ${text}\r\n` : `${tag} BAD [TOOBIG] ${text}\r\n`);
     if (ev.fatal) {
       // The literal's bytes are already on their way and we cannot tell where it ends.
       s.write('* BYE Non-synchronising literal over the limit\r\n');

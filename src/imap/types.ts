@@ -32,6 +32,8 @@ export interface ImapDeps {
    * (`tessera serve` gives <data dir>/spool/imap).
    */
   spoolDir: string;
+  /** The postmaster address, given as the server annotation /shared/admin (RFC 5464 §3.2.1.1). */
+  adminContact?: string;
 }
 
 export type SessionState = 'notauth' | 'auth' | 'selected' | 'logout';

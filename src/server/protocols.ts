@@ -288,6 +288,7 @@ const imapFactory: ProtocolFactory = async (ctx) => {
       sessions: await ctx.use(sessionsResource),
       // APPEND literals being received are staged here; nothing in it was ever acknowledged.
       spoolDir: join(ctx.dataDir, 'spool', 'imap'),
+      ...(ctx.config.settings.postmaster ? { adminContact: ctx.config.settings.postmaster } : {}),
     },
     enabled,
   );

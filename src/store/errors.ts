@@ -15,6 +15,7 @@
 //   SieveScriptExistsError     ManageSieve `NO (ALREADYEXISTS)`, JMAP `alreadyExists`
 //   SieveScriptActiveError     ManageSieve `NO (ACTIVE)`, JMAP `scriptIsActive`
 //   NoPermissionError     IMAP `NO [NOPERM]`, JMAP `forbidden` (a shared mailbox without the right)
+//   MetadataLimitError    IMAP `NO [METADATA MAXSIZE n]` / `NO [METADATA TOOMANY]`
 //   StoreUnavailableError IMAP `NO [UNAVAILABLE]`, SMTP `451 4.3.0`, JMAP `serverFail`
 
 export type StoreErrorCode =
@@ -34,6 +35,7 @@ export type StoreErrorCode =
   | 'sieveScriptExists'
   | 'sieveScriptActive'
   | 'noPermission'
+  | 'metadataLimit'
   | 'unavailable';
 
 export abstract class StoreError extends Error {
@@ -190,6 +192,18 @@ export class InvalidArgumentError extends StoreError {
     super(message);
     this.field = field;
     this.name = 'InvalidArgumentError';
+  }
+}
+
+/** An annotation write over a limit (api/metadata.ts): a value too large, or too many entries. */
+export class MetadataLimitError extends StoreError {
+  readonly code = 'metadataLimit' as const;
+  constructor(
+    readonly limit: 'size' | 'count',
+    readonly max: number,
+  ) {
+    super(limit === 'size' ? `annotation value larger than ${max} octets` : `more than ${max} annotations`);
+    this.name = 'MetadataLimitError';
   }
 }
 

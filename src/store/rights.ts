@@ -59,6 +59,21 @@ export function rightsForFlags(flags: readonly string[]): string {
   return canonicalRights(set);
 }
 
+/**
+ * Annotations (RFC 5464 §3.3) on another user's mailbox: reading any, and writing one's own /private
+ * entries, needs "l" and "r" (seeing the mailbox and its content); /shared entries are one value for
+ * every reader, so writing them also needs "w", the right to change what others see (RFC 4314 §2.1).
+ */
+export function rightsForMetadata(written: readonly { name: string }[] = []): string {
+  return written.some((c) => c.name.toLowerCase().startsWith('/shared')) ? 'lrw' : 'lr';
+}
+
+/**
+ * IMAP REPLACE (RFC 8508 §3.4) into another user's mailbox: the replaced message is removed as by
+ * STORE +FLAGS \Deleted and EXPUNGE, so its mailbox needs "t" and "e" (the target's "i" is APPEND's).
+ */
+export const REPLACED_RIGHTS = 'te';
+
 /** A mailbox is visible to a user (listed, and its existence admitted) with "l" or "r". */
 export function isVisible(rights: string): boolean {
   return rights.includes('l') || rights.includes('r');

@@ -56,6 +56,7 @@ export * from './api/push-subscriptions.js';
 export * from './api/sieve-scripts.js';
 export * from './api/acl.js';
 export * from './rights.js';
+export * from './api/metadata.js';
 export * from './api/store.js';
 export type { SpooledMessage } from './spool/spooled.js';
 

@@ -22,10 +22,14 @@ export interface HarnessOptions {
   /** 'clear' (default), 'starttls' or 'implicit'. */
   tls?: 'clear' | 'starttls' | 'implicit';
   config?: Partial<ImapServerConfig>;
+  /** The postmaster address served as the /shared/admin server annotation. */
+  adminContact?: string;
 }
 
 export interface ImapHarness {
   port: number;
+  /** The store's data directory (store.sqlite, blobs/). */
+  dataDir: string;
   server: ImapServer;
   store: MailStore;
   events: MemoryEventBus;
@@ -104,11 +108,12 @@ export async function startImap(options: HarnessOptions = {}): Promise<ImapHarne
     },
     isRevoked: (principal) => sessions.isRevoked(principal),
   };
-  const server = new ImapServer({ auth, store, events, logger, sessions: recording, spoolDir: join(dir, 'spool', 'imap') }, config);
+  const server = new ImapServer({ auth, store, events, logger, sessions: recording, spoolDir: join(dir, 'spool', 'imap'), ...(options.adminContact ? { adminContact: options.adminContact } : {}) }, config);
   await server.start();
   const port = server.ports()[0]!;
   return {
     port,
+    dataDir: dir,
     server,
     store,
     events,

@@ -77,7 +77,7 @@ export const fetch: CommandSpec = {
     const needParsed = items.some((i) => i.kind === 'BODY' || i.kind === 'BODYSTRUCTURE' || i.kind === 'section' || i.kind === 'BINARY.SIZE' || i.kind === 'PREVIEW');
     // ENVELOPE alone reads the envelope the store kept at ingest, not the whole parsed summary.
     const needEnvelope = !needParsed && items.some((i) => i.kind === 'ENVELOPE');
-    const needMeta = needParsed || needEnvelope || items.some((i) => i.kind === 'INTERNALDATE' || i.kind === 'RFC822.SIZE' || i.kind === 'THREADID');
+    const needMeta = needParsed || needEnvelope || items.some((i) => i.kind === 'INTERNALDATE' || i.kind === 'RFC822.SIZE' || i.kind === 'THREADID' || i.kind === 'SAVEDATE');
     for (let i = 0; i < uids.length; i += BATCH) {
       const batch = uids.slice(i, i + BATCH);
       const metas = needMeta ? await s.store.getMessages(view.owner, view.mailboxId, toUidSet(batch), { parsed: needParsed, envelope: needEnvelope }) : [];
@@ -134,6 +134,10 @@ async function writeOne(s: ImapSession, uid: number, items: FetchItem[], meta: M
         break;
       case 'INTERNALDATE':
         add(`INTERNALDATE "${formatDateTime(meta!.receivedAt)}"`);
+        break;
+      case 'SAVEDATE':
+        // RFC 8514 §3: every mailbox keeps save dates, so never NIL.
+        add(`SAVEDATE "${formatDateTime(meta!.savedAt)}"`);
         break;
       case 'RFC822.SIZE':
         add(`RFC822.SIZE ${meta!.size}`);

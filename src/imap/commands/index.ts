@@ -31,6 +31,8 @@ import { deleteacl } from './deleteacl.js';
 import { getacl } from './getacl.js';
 import { listrights } from './listrights.js';
 import { myrights } from './myrights.js';
+import { getmetadata, setmetadata } from './metadata.js';
+import { replace } from './replace.js';
 
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   CAPABILITY: capability,
@@ -78,4 +80,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   GETACL: getacl,
   LISTRIGHTS: listrights,
   MYRIGHTS: myrights,
+  GETMETADATA: getmetadata,
+  SETMETADATA: setmetadata,
+  REPLACE: replace,
 };

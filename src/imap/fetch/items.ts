@@ -1,5 +1,5 @@
 // FETCH attribute parsing (RFC 3501 §6.4.5, BINARY RFC 3516, MODSEQ RFC 7162, EMAILID/THREADID
-// RFC 8474 §5, PREVIEW RFC 8970 §3).
+// RFC 8474 §5, PREVIEW RFC 8970 §3, SAVEDATE RFC 8514 §3).
 import { ImapSyntaxError } from '../proto/errors.js';
 import type { Token } from '../proto/tokens.js';
 
@@ -14,7 +14,7 @@ export interface SectionSpec {
 }
 
 export type FetchItem =
-  | { kind: 'FLAGS' | 'UID' | 'INTERNALDATE' | 'RFC822.SIZE' | 'ENVELOPE' | 'BODY' | 'BODYSTRUCTURE' | 'MODSEQ' | 'EMAILID' | 'THREADID' | 'PREVIEW' }
+  | { kind: 'FLAGS' | 'UID' | 'INTERNALDATE' | 'RFC822.SIZE' | 'ENVELOPE' | 'BODY' | 'BODYSTRUCTURE' | 'MODSEQ' | 'EMAILID' | 'THREADID' | 'PREVIEW' | 'SAVEDATE' }
   | {
       kind: 'section';
       /** Name used in the response, e.g. `BODY[HEADER]` or `RFC822.TEXT` (without the partial origin). */
@@ -32,7 +32,7 @@ const MACROS: Record<string, string[]> = {
   FULL: ['FLAGS', 'INTERNALDATE', 'RFC822.SIZE', 'ENVELOPE', 'BODY'],
 };
 
-const SIMPLE = new Set(['FLAGS', 'UID', 'INTERNALDATE', 'RFC822.SIZE', 'ENVELOPE', 'BODY', 'BODYSTRUCTURE', 'MODSEQ', 'EMAILID', 'THREADID', 'PREVIEW']);
+const SIMPLE = new Set(['FLAGS', 'UID', 'INTERNALDATE', 'RFC822.SIZE', 'ENVELOPE', 'BODY', 'BODYSTRUCTURE', 'MODSEQ', 'EMAILID', 'THREADID', 'PREVIEW', 'SAVEDATE']);
 
 const SECTION_RE = /^(BODY|BODY\.PEEK|BINARY|BINARY\.PEEK|BINARY\.SIZE)\[([^\]]*)\](?:<(\d{1,10})(?:\.(\d{1,10}))?>)?$/i;
 

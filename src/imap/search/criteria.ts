@@ -57,6 +57,14 @@ function dayStart(s: string): Date {
   return new Date(Date.UTC(d.y, d.m, d.d));
 }
 
+/** BEFORE (days before d), ON (day d) or SINCE (day d and after) on one of the dated fields. */
+function dayRange(kind: 'receivedAt' | 'sentAt' | 'savedAt', op: string, date: string): SearchCriteria {
+  const d = dayStart(date);
+  if (op === 'BEFORE') return { kind, before: d };
+  if (op === 'ON') return { kind, notBefore: d, before: nextDay(d) };
+  return { kind, notBefore: d };
+}
+
 function nextDay(d: Date): Date {
   return new Date(d.getTime() + 86_400_000);
 }
@@ -176,22 +184,22 @@ class Parser {
         return { kind: 'size', larger: this.number() };
       case 'SMALLER':
         return { kind: 'size', smaller: this.number() };
+      // BEFORE/ON/SINCE on the internal date, SENT* on the Date header's day, SAVED* (RFC 8514 §4)
+      // on the save date. Every mailbox here keeps save dates: SAVEDATESUPPORTED matches all.
       case 'BEFORE':
-        return { kind: 'receivedAt', before: dayStart(this.text('date')) };
-      case 'ON': {
-        const d = dayStart(this.text('date'));
-        return { kind: 'receivedAt', notBefore: d, before: nextDay(d) };
-      }
+      case 'ON':
       case 'SINCE':
-        return { kind: 'receivedAt', notBefore: dayStart(this.text('date')) };
+        return dayRange('receivedAt', key, this.text('date'));
       case 'SENTBEFORE':
-        return { kind: 'sentAt', before: dayStart(this.text('date')) };
-      case 'SENTON': {
-        const d = dayStart(this.text('date'));
-        return { kind: 'sentAt', notBefore: d, before: nextDay(d) };
-      }
+      case 'SENTON':
       case 'SENTSINCE':
-        return { kind: 'sentAt', notBefore: dayStart(this.text('date')) };
+        return dayRange('sentAt', key.slice(4), this.text('date'));
+      case 'SAVEDBEFORE':
+      case 'SAVEDON':
+      case 'SAVEDSINCE':
+        return dayRange('savedAt', key.slice(5), this.text('date'));
+      case 'SAVEDATESUPPORTED':
+        return { kind: 'all' };
       case 'EMAILID':
         return { kind: 'emailIds', ids: [this.objectId()] };
       case 'THREADID':

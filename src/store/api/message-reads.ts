@@ -21,6 +21,8 @@ export interface MessageMeta extends MessageState {
   size: number;
   /** IMAP INTERNALDATE = JMAP receivedAt. */
   receivedAt: Date;
+  /** When the message was put in this mailbox (IMAP SAVEDATE, RFC 8514). */
+  savedAt: Date;
   /** Present when requested with `parsed: true` (everything). */
   parsed?: ParsedMessage;
   /** Present when requested with `envelope: true`: far cheaper than `parsed` for FETCH ENVELOPE. */

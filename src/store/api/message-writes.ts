@@ -33,6 +33,11 @@ export interface AppendInput {
 export interface AppendOptions extends WriteOptions {
   /** True for SMTP/LMTP delivery: changes the JMAP EmailDelivery state (push "new mail"). */
   delivery?: boolean;
+  /**
+   * IMAP REPLACE (RFC 8508): this membership is removed in the same transaction as the append
+   * (whether or not it carries \Deleted); nothing is removed if it is already gone.
+   */
+  replaces?: { mailboxId: string; uid: number };
 }
 
 export interface Placement {

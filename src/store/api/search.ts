@@ -28,6 +28,8 @@ export type SearchCriteria =
   | { kind: 'emailIds'; ids: string[] }
   | { kind: 'receivedAt'; before?: Date; notBefore?: Date }
   | { kind: 'sentAt'; before?: Date; notBefore?: Date }
+  /** IMAP SAVEDBEFORE/SAVEDON/SAVEDSINCE (RFC 8514): when the message was put in the searched mailbox. */
+  | { kind: 'savedAt'; before?: Date; notBefore?: Date }
   /** Strict comparisons: larger → size > n (IMAP LARGER); JMAP minSize n → larger n-1. */
   | { kind: 'size'; larger?: number; smaller?: number }
   /** IMAP HEADER / JMAP header: field present, and contains `value` when non-empty. */

@@ -5,6 +5,7 @@ import type { Logger } from '../../log/logger.js';
 import type { RevocationStore } from '../revocations.js';
 import type { PushSubscriptionStore } from './push-subscriptions.js';
 import type { SieveScriptStore } from './sieve-scripts.js';
+import type { MetadataStore } from './metadata.js';
 import type { AccountStore } from './accounts.js';
 import type { BlobStore } from './blobs.js';
 import type { StateStore } from './changes.js';
@@ -33,6 +34,7 @@ export interface MailStore
     PushSubscriptionStore,
     SieveScriptStore,
     AclStore,
+    MetadataStore,
     StoreMaintenance {
   /** Waits for in-flight writes, closes the database. */
   close(): Promise<void>;

@@ -10,7 +10,7 @@
 import type * as S from '../types.js';
 import { ActingViewBase } from '../acting-view-base.js';
 import { ForbiddenError, NoPermissionError, NoSuchMailboxError } from '../errors.js';
-import { isVisible, rightsForFlags } from '../rights.js';
+import { isVisible, REPLACED_RIGHTS, rightsForFlags, rightsForMetadata } from '../rights.js';
 import { accountId, readTx, withTxGuard, type Ctx, type TxGuard } from './context.js';
 import type { Conn } from './db.js';
 import { normalisePath } from '../sqlite/mailboxes.js';
@@ -186,6 +186,7 @@ export class PgActingMailStore extends ActingViewBase implements S.MailStore {
         const rights = 'i' + rightsForFlags(input.keywords ?? input.flags ?? []);
         for (const mailboxId of input.mailboxIds) await this.need(account, mailboxId, rights)(q, accId);
       }
+      if (options?.replaces) await this.need(account, options.replaces.mailboxId, REPLACED_RIGHTS)(q, accId);
     };
     return this.guarded(account, check, () => this.root.appendMany(account, inputs, options));
   }
@@ -362,4 +363,20 @@ export class PgActingMailStore extends ActingViewBase implements S.MailStore {
     return this.own(account, 'Sieve scripts', () => this.root.sieveScriptChanges(account, sinceState, maxChanges));
   }
   // Operations not tied to an account, and close(): ActingViewBase.
+
+  // ---- annotations (RFC 5464) ---------------------------------------------------------------------
+
+  getMetadata(account: string, mailboxId: string | null, names: readonly string[], depth: S.MetadataDepth): Promise<S.MetadataEntry[]> {
+    if (!this.other(account)) return this.root.getMetadata(account, mailboxId, names, depth);
+    // Another account's server entries are nobody else's business; /private ones are the actor's own.
+    if (mailboxId === null) return Promise.reject(new ForbiddenError('server annotations of another account'));
+    const check = this.need(account, mailboxId, rightsForMetadata());
+    return this.guarded(account, check, () => this.root.getMetadata(account, mailboxId, names, depth, this.actor.user));
+  }
+  setMetadata(account: string, mailboxId: string | null, changes: readonly S.MetadataChange[], limits: S.MetadataLimits): Promise<void> {
+    if (!this.other(account)) return this.root.setMetadata(account, mailboxId, changes, limits);
+    if (mailboxId === null) return Promise.reject(new ForbiddenError('server annotations of another account'));
+    const check = this.need(account, mailboxId, rightsForMetadata(changes));
+    return this.guarded(account, check, () => this.root.setMetadata(account, mailboxId, changes, limits, this.actor.user));
+  }
 }

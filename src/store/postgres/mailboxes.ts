@@ -67,6 +67,8 @@ export async function deleteAccount(ctx: Ctx, account: string): Promise<void> {
     // rows of the user's own mailboxes went with them).
     await q.run('DELETE FROM mailbox_acl WHERE identifier = ?', account);
     await q.run('DELETE FROM delegation WHERE owner = ? OR delegate = ?', account, account);
+    // The user's /private annotations (its mailboxes' others went with them, by trigger).
+    await q.run('DELETE FROM metadata WHERE owner = ?', account);
   });
   ctx.accountIds.delete(account);
 }

@@ -93,6 +93,15 @@ export async function appendMany(ctx: Ctx, account: string, inputs: AppendInput[
         if (batch.delivery) batch.state('delivery_state', modseq);
         out.push({ emailId: encodeId('e', id), blobId: p.blob, threadId: encodeId('t', threadId), size: p.size, receivedAt: new Date(receivedAt), placements });
       }
+      // IMAP REPLACE (RFC 8508): the replaced membership goes in the append's transaction.
+      if (options?.replaces) {
+        const mb = await requireMailbox(q, accId, options.replaces.mailboxId);
+        for (const m of await selectMembers(q, mb.id, [options.replaces.uid])) {
+          const modseq = await allocModseq(q, accId);
+          await removeMembership(q, batch, mb.id, m.uid, modseq);
+          await settleEmail(q, batch, m.email_id, modseq);
+        }
+      }
       return out;
     });
   } finally {

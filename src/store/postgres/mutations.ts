@@ -24,7 +24,15 @@ export async function placeEmail(q: Conn, batch: ChangeBatch, mb: MailboxRow, em
     mb.id,
   ))!;
   const uid = row.uid_next - 1;
-  await q.run('INSERT INTO msg (mailbox_id, uid, email_id, modseq, deleted) VALUES (?, ?, ?, ?, ?)', mb.id, uid, emailId, modseq, deleted);
+  await q.run(
+    'INSERT INTO msg (mailbox_id, uid, email_id, modseq, deleted, saved_at) VALUES (?, ?, ?, ?, ?, ?)',
+    mb.id,
+    uid,
+    emailId,
+    modseq,
+    deleted,
+    Date.now(),
+  );
   batch.messageAdded(mb.id, row.uid_validity, { uid, emailId: encodeId('e', emailId), modseq });
   batch.state('mailbox_state', modseq);
   return uid;

@@ -78,8 +78,9 @@ export async function getMessages(ctx: Ctx, account: string, mailboxId: string, 
     const where = uidSetSql(uids, 'm.uid', p);
     const cols = (parsed ? ', x.parsed' : '') + (envelope ? ', x.envelope' : '');
     const join = parsed || envelope ? 'LEFT JOIN email_parsed x ON x.email_id = m.email_id' : '';
-    const rows = await q.all<MemberRow & { blob: string; thread_id: number; size: number; received_at: number; parsed?: string; envelope?: string }>(
-      `SELECT m.uid, m.email_id, m.modseq, m.deleted, e.flags, e.keywords, e.blob, e.thread_id, e.size, e.received_at${cols}
+    const rows = await q.all<MemberRow & { blob: string; thread_id: number; size: number; received_at: number; saved_at: number; parsed?: string; envelope?: string }>(
+      `SELECT m.uid, m.email_id, m.modseq, m.deleted, e.flags, e.keywords, e.blob, e.thread_id, e.size, e.received_at,
+              coalesce(m.saved_at, e.received_at) AS saved_at${cols}
          FROM msg m JOIN email e ON e.id = m.email_id ${join} WHERE m.mailbox_id = ? AND ${where} ORDER BY m.uid`,
       ...p,
     );
@@ -91,6 +92,7 @@ export async function getMessages(ctx: Ctx, account: string, mailboxId: string, 
         threadId: encodeId('t', r.thread_id),
         size: r.size,
         receivedAt: new Date(r.received_at),
+        savedAt: new Date(r.saved_at),
       };
       if (r.parsed !== undefined && r.parsed !== null) meta.parsed = reviveParsed(r.parsed);
       if (r.envelope !== undefined && r.envelope !== null) meta.envelope = JSON.parse(r.envelope) as Envelope;

@@ -311,7 +311,31 @@ CREATE TABLE delegation (
 );
 `;
 
+/**
+ * Version 3: what the SQLite engine gained without a version of its own (it adds them idempotently):
+ * msg.saved_at for IMAP SAVEDATE (RFC 8514; NULL in older rows, read as the internal date) and the
+ * annotations of IMAP METADATA (RFC 5464; see api/metadata.ts). metadata.owner is the user for
+ * /private entries, '' for /shared ones; mailbox_id 0 for server entries, so it cannot reference
+ * mailbox: a trigger removes a deleted mailbox's annotations instead.
+ */
+const V3 = `
+ALTER TABLE msg ADD COLUMN saved_at BIGINT;
+
+CREATE TABLE metadata (
+  owner TEXT COLLATE "C" NOT NULL,
+  mailbox_id BIGINT NOT NULL,
+  name TEXT COLLATE "C" NOT NULL,
+  value BYTEA NOT NULL,
+  PRIMARY KEY (mailbox_id, owner, name)
+);
+CREATE INDEX metadata_owner ON metadata(owner);
+CREATE FUNCTION metadata_mailbox_delete() RETURNS trigger LANGUAGE plpgsql AS
+  $$ BEGIN DELETE FROM metadata WHERE mailbox_id = OLD.id; RETURN OLD; END $$;
+CREATE TRIGGER metadata_mailbox_delete AFTER DELETE ON mailbox FOR EACH ROW EXECUTE FUNCTION metadata_mailbox_delete();
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, sql: V1 },
   { version: 2, sql: V2 },
+  { version: 3, sql: V3 },
 ];

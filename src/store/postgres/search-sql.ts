@@ -59,6 +59,10 @@ function compile(c: SearchCriteria, scope: Scope, p: SqlParam[], e: string): str
       return idList(`${e}.thread_id`, c.ids, 't', p);
     case 'receivedAt':
       return rangeSql(`${e}.received_at`, c.before?.getTime(), c.notBefore?.getTime(), p);
+    case 'savedAt':
+      // Rows from before migration 3 have no save date: their internal date stands in (as on SQLite).
+      if (scope !== 'mailbox') throw new InvalidArgumentError('save date criteria need a mailbox');
+      return rangeSql(`coalesce(m.saved_at, ${e}.received_at)`, c.before?.getTime(), c.notBefore?.getTime(), p);
     case 'sentAt':
       // IMAP SENT*: the Date header's own calendar day; the internal date's UTC day without one.
       return rangeSql(

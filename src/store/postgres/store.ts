@@ -55,6 +55,10 @@ import type {
   SieveScriptChanges,
   SieveScriptInfo,
   SieveWriteOptions,
+  MetadataChange,
+  MetadataDepth,
+  MetadataEntry,
+  MetadataLimits,
 } from '../types.js';
 import { StoreUnavailableError } from '../errors.js';
 import type { Ctx } from './context.js';
@@ -66,6 +70,7 @@ import * as revocations from './revocations.js';
 import * as pushSubscriptions from './push-subscriptions.js';
 import * as sieveScripts from './sieve-scripts.js';
 import * as acl from './acl.js';
+import * as metadata from './metadata.js';
 import { PgActingMailStore } from './acting-store.js';
 
 export class PgMailStore implements MailStore {
@@ -337,6 +342,13 @@ export class PgMailStore implements MailStore {
   }
   actingAs(actor: Actor): MailStore {
     return new PgActingMailStore(this.ctx, actor, this);
+  }
+
+  getMetadata(account: string, mailboxId: string | null, names: readonly string[], depth: MetadataDepth, user?: string): Promise<MetadataEntry[]> {
+    return this.run(() => metadata.getMetadata(this.ctx, account, mailboxId, names, depth, user));
+  }
+  setMetadata(account: string, mailboxId: string | null, changes: readonly MetadataChange[], limits: MetadataLimits, user?: string): Promise<void> {
+    return this.run(() => metadata.setMetadata(this.ctx, account, mailboxId, changes, limits, user));
   }
 
   async close(): Promise<void> {

@@ -7,12 +7,13 @@
 import type * as S from '../types.js';
 import { ActingViewBase } from '../acting-view-base.js';
 import { ForbiddenError, NoPermissionError, NoSuchMailboxError } from '../errors.js';
-import { isVisible, rightsForFlags } from '../rights.js';
+import { isVisible, REPLACED_RIGHTS, rightsForFlags, rightsForMetadata } from '../rights.js';
 import { readTx, writeTx, type Ctx } from './context.js';
 import type { SqliteMailStore } from './store.js';
 import * as acl from './acl.js';
 import * as mailboxes from './mailboxes.js';
 import * as messages from './messages.js';
+import * as metadata from './metadata.js';
 import * as reads from './reads.js';
 
 export class ActingMailStore extends ActingViewBase implements S.MailStore {
@@ -161,6 +162,7 @@ export class ActingMailStore extends ActingViewBase implements S.MailStore {
         const rights = 'i' + rightsForFlags(input.keywords ?? input.flags ?? []);
         for (const mailboxId of input.mailboxIds) this.need(account, mailboxId, rights);
       }
+      if (options?.replaces) this.need(account, options.replaces.mailboxId, REPLACED_RIGHTS);
     };
     return this.root.run(() => messages.appendMany(this.ctx, account, inputs, options, guard));
   }
@@ -360,4 +362,24 @@ export class ActingMailStore extends ActingViewBase implements S.MailStore {
   }
 
   // Operations not tied to an account, and close(): ActingViewBase.
+
+  // ---- annotations (RFC 5464) ---------------------------------------------------------------------
+
+  getMetadata(account: string, mailboxId: string | null, names: readonly string[], depth: S.MetadataDepth): Promise<S.MetadataEntry[]> {
+    if (!this.other(account)) return this.root.getMetadata(account, mailboxId, names, depth);
+    // Another account's server entries are nobody else's business; /private ones are the actor's own.
+    if (mailboxId === null) return Promise.reject(new ForbiddenError('server annotations of another account'));
+    return this.checkedRead(
+      () => this.need(account, mailboxId, rightsForMetadata()),
+      () => metadata.getMetadata(this.ctx, account, mailboxId, names, depth, this.actor.user),
+    );
+  }
+  setMetadata(account: string, mailboxId: string | null, changes: readonly S.MetadataChange[], limits: S.MetadataLimits): Promise<void> {
+    if (!this.other(account)) return this.root.setMetadata(account, mailboxId, changes, limits);
+    if (mailboxId === null) return Promise.reject(new ForbiddenError('server annotations of another account'));
+    return this.checkedWrite(
+      () => this.need(account, mailboxId, rightsForMetadata(changes)),
+      () => metadata.setMetadata(this.ctx, account, mailboxId, changes, limits, this.actor.user),
+    );
+  }
 }

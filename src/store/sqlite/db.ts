@@ -39,12 +39,22 @@ export function openDatabase(file: string, readBlob: ReadBlobSync): Db {
       db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(SCHEMA_VERSION));
     }).immediate();
   }
+  ensureSavedAtColumn(db);
   registerFunctions(db);
   // Keeps planner statistics fresh (cheap; analyses only tables whose size changed a lot, and
   // each from a bounded sample of rows).
   db.pragma('analysis_limit = 1000');
   db.pragma('optimize = 0x10002');
   return db;
+}
+
+/**
+ * msg.saved_at (SAVEDATE, RFC 8514) came without a schema version bump, so that it does not collide
+ * with version numbers other branches take: the column is added wherever it is missing, idempotently.
+ */
+function ensureSavedAtColumn(db: Db): void {
+  const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('msg') as string[];
+  if (!columns.includes('saved_at')) db.exec('ALTER TABLE msg ADD COLUMN saved_at INTEGER');
 }
 
 function registerFunctions(db: Db): void {

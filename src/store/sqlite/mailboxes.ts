@@ -79,6 +79,8 @@ export function deleteAccountSync(ctx: Ctx, account: string): void {
     // rows of the user's own mailboxes went with them).
     sql(ctx, 'DELETE FROM mailbox_acl WHERE identifier = ?').run(account);
     sql(ctx, 'DELETE FROM delegation WHERE owner = ? OR delegate = ?').run(account, account);
+    // The user's /private annotations (its mailboxes' others went with them, by trigger).
+    sql(ctx, 'DELETE FROM metadata WHERE owner = ?').run(account);
   });
   ctx.accountIds.delete(account);
 }

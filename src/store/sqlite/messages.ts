@@ -129,6 +129,14 @@ async function appendAdmitted(
         placements,
       });
     }
+    if (options?.replaces) {
+      const mb = requireMailbox(ctx, accId, options.replaces.mailboxId);
+      for (const m of selectMembers(ctx, mb.id, [options.replaces.uid])) {
+        const modseq = allocModseq(ctx, accId);
+        removeMembership(ctx, batch, mb.id, m.uid, modseq);
+        settleEmail(ctx, batch, m.email_id, modseq);
+      }
+    }
     batch.commitStates(ctx);
     return out;
   }, ticket);

@@ -17,7 +17,7 @@ export function placeEmail(ctx: Ctx, batch: ChangeBatch, mb: MailboxRow, emailId
     )
     .get(modseq, modseq, mb.id) as { uid_next: number; uid_validity: number };
   const uid = row.uid_next - 1;
-  sql(ctx, 'INSERT INTO msg (mailbox_id, uid, email_id, modseq, deleted) VALUES (?, ?, ?, ?, ?)').run(mb.id, uid, emailId, modseq, deleted);
+  sql(ctx, 'INSERT INTO msg (mailbox_id, uid, email_id, modseq, deleted, saved_at) VALUES (?, ?, ?, ?, ?, ?)').run(mb.id, uid, emailId, modseq, deleted, Date.now());
   batch.messageAdded(mb.id, row.uid_validity, { uid, emailId: encodeId('e', emailId), modseq });
   batch.state('mailbox_state', modseq);
   return uid;

@@ -86,10 +86,11 @@ export function getMessages(ctx: Ctx, account: string, mailboxId: string, uids: 
     const cols = (parsed ? ', x.parsed' : '') + (envelope ? ', x.envelope' : '');
     const join = parsed || envelope ? 'LEFT JOIN email_parsed x ON x.email_id = m.email_id' : '';
     const rows = sql(ctx, 
-        `SELECT m.uid, m.email_id, m.modseq, m.deleted, e.flags, e.keywords, e.blob, e.thread_id, e.size, e.received_at${cols}
+        `SELECT m.uid, m.email_id, m.modseq, m.deleted, e.flags, e.keywords, e.blob, e.thread_id, e.size, e.received_at,
+                coalesce(m.saved_at, e.received_at) AS saved_at${cols}
            FROM msg m JOIN email e ON e.id = m.email_id ${join} WHERE m.mailbox_id = ? AND ${where} ORDER BY m.uid`,
       )
-      .all(...p) as Array<MemberRow & { blob: string; thread_id: number; size: number; received_at: number; parsed?: string; envelope?: string }>;
+      .all(...p) as Array<MemberRow & { blob: string; thread_id: number; size: number; received_at: number; saved_at: number; parsed?: string; envelope?: string }>;
     return rows.map((r) => {
       const meta: MessageMeta = {
         ...messageState(r),
@@ -98,6 +99,7 @@ export function getMessages(ctx: Ctx, account: string, mailboxId: string, uids: 
         threadId: encodeId('t', r.thread_id),
         size: r.size,
         receivedAt: new Date(r.received_at),
+        savedAt: new Date(r.saved_at),
       };
       if (r.parsed !== undefined) meta.parsed = reviveParsed(r.parsed);
       if (r.envelope !== undefined) meta.envelope = JSON.parse(r.envelope) as Envelope;

@@ -194,6 +194,10 @@ CREATE TABLE IF NOT EXISTS msg (
   email_id INTEGER NOT NULL,
   modseq INTEGER NOT NULL,
   deleted INTEGER NOT NULL DEFAULT 0,
+  -- When the message was put in this mailbox (IMAP SAVEDATE, RFC 8514), ms; NULL in rows made
+  -- before the column existed (read as the email's received_at). Older databases get it from
+  -- ensureSavedAtColumn (db.ts), not from a schema version.
+  saved_at INTEGER,
   PRIMARY KEY (mailbox_id, uid)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS msg_email ON msg(email_id, mailbox_id);
@@ -554,4 +558,19 @@ CREATE TABLE IF NOT EXISTS delegation (
   created_at INTEGER NOT NULL,
   PRIMARY KEY (owner, delegate)
 ) WITHOUT ROWID;
+
+-- Annotations (IMAP METADATA, RFC 5464; see api/metadata.ts). owner: the user for /private
+-- entries, '' for /shared ones; mailbox_id 0 for server entries. New table, so no schema version:
+-- SCHEMA creates it in existing databases. Mailbox ids are never reused (id_seq), but a deleted
+-- mailbox's annotations go with it rather than linger.
+CREATE TABLE IF NOT EXISTS metadata (
+  owner TEXT NOT NULL,
+  mailbox_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  value BLOB NOT NULL,
+  PRIMARY KEY (mailbox_id, owner, name)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS metadata_mailbox_delete AFTER DELETE ON mailbox BEGIN
+  DELETE FROM metadata WHERE mailbox_id = old.id;
+END;
 `;

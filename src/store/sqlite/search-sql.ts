@@ -132,6 +132,9 @@ function compile(c: SearchCriteria, env: Env, p: SqlParam[], e: string): string 
       for (let i = 0; i < cols.length; i++) p.push(c.value.toLowerCase());
       return `EXISTS (SELECT 1 FROM email_text t WHERE t.email_id = ${e}.id AND (${scans.join(' OR ')}))`;
     }
+    case 'savedAt':
+      if (scope !== 'mailbox') throw new InvalidArgumentError('save date criteria need a mailbox');
+      return rangeSql(`coalesce(m.saved_at, ${e}.received_at)`, c.before, c.notBefore, p);
     case 'modseq':
       if (scope !== 'mailbox') throw new InvalidArgumentError('MODSEQ criteria need a mailbox');
       p.push(c.atLeast);

@@ -44,6 +44,10 @@ import type {
   Revocation,
   RevocationKind,
   SettingValue,
+  MetadataChange,
+  MetadataDepth,
+  MetadataEntry,
+  MetadataLimits,
   SieveScript,
   SieveScriptChanges,
   SieveScriptInfo,
@@ -68,6 +72,7 @@ import * as pushSubscriptions from './push-subscriptions.js';
 import * as sieveScripts from './sieve-scripts.js';
 import * as acl from './acl.js';
 import { ActingMailStore } from './acting-store.js';
+import * as metadata from './metadata.js';
 import { ftsQueries, type FtsMatches, type Scope } from './search-sql.js';
 
 export class SqliteMailStore implements MailStore {
@@ -348,6 +353,13 @@ export class SqliteMailStore implements MailStore {
   }
   actingAs(actor: Actor): MailStore {
     return new ActingMailStore(this.ctx, actor, this);
+  }
+
+  getMetadata(account: string, mailboxId: string | null, names: readonly string[], depth: MetadataDepth, user?: string): Promise<MetadataEntry[]> {
+    return this.run(() => metadata.getMetadata(this.ctx, account, mailboxId, names, depth, user));
+  }
+  setMetadata(account: string, mailboxId: string | null, changes: readonly MetadataChange[], limits: MetadataLimits, user?: string): Promise<void> {
+    return this.run(() => metadata.setMetadata(this.ctx, account, mailboxId, changes, limits, user));
   }
 
   async close(): Promise<void> {

@@ -16,6 +16,7 @@ import { runOutboundContract } from './outbound.js';
 import { runRevocationsContract } from './revocations.js';
 import { runSpooledIngestContract } from './spooled-ingest.js';
 import { runSieveScriptsContract } from './sieve-scripts.js';
+import { runMetadataContract } from './metadata.js';
 
 export type { StoreFactory, StoreFixture } from './harness.js';
 
@@ -34,4 +35,5 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
   runRevocationsContract(name, factory);
   runSpooledIngestContract(name, factory);
   runSieveScriptsContract(name, factory);
+  runMetadataContract(name, factory);
 }
