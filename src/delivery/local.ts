@@ -25,8 +25,7 @@ export class LocalDelivery {
    */
   async deliver(user: string, address: string, bytes: Buffer | SpooledMessage, receivedAt: Date, placements?: Placement[], quarantine = false): Promise<RecipientOutcome> {
     try {
-      const keep = async (): Promise<string> => (quarantine ? await this.junkOf(user) : undefined) ?? (await this.inboxOf(user));
-      const targets = placements ?? [{ mailboxIds: [await keep()], flags: [] }];
+      const targets = placements ?? [{ mailboxIds: [await this.keepTarget(user, quarantine)], flags: [] }];
       for (const p of targets) {
         await this.store.append(user, { mailboxIds: p.mailboxIds, bytes, receivedAt, ...(p.flags.length > 0 ? { flags: p.flags } : {}) }, { delivery: true });
       }
@@ -43,6 +42,15 @@ export class LocalDelivery {
       this.junk.delete(user);
       throw err;
     }
+  }
+
+  /**
+   * Where a kept copy goes: INBOX, or with `quarantine` (DMARC p=quarantine) the Junk mailbox, INBOX when
+   * there is none. Both the plain path and a Sieve `keep` (explicit or implicit) use it, so a script
+   * can't undo a quarantine by merely keeping the message.
+   */
+  async keepTarget(user: string, quarantine: boolean): Promise<string> {
+    return (quarantine ? await this.junkOf(user) : undefined) ?? (await this.inboxOf(user));
   }
 
   private async junkOf(user: string): Promise<string | undefined> {

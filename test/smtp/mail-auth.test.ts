@@ -119,6 +119,17 @@ describe('inbound authentication on the MX', () => {
     assert.ok(!(await inboxMessages(mx.store, BOB)).some((m) => m.includes('cheap offer')), 'not in INBOX');
   });
 
+  test('p=quarantine still lands in Junk when the recipient has a Sieve script that keeps (explicitly or implicitly)', async () => {
+    await mx.store.ensureAccount(ALICE);
+    await mx.store.putSieveScript(ALICE, 'main', 'require ["imap4flags"];\nif header :contains "subject" "explicit" { addflag "\\\\Flagged"; keep; }\n');
+    await mx.store.setActiveSieveScript(ALICE, 'main');
+    for (const subject of ['explicit keep offer', 'implicit keep offer']) {
+      await mxSend({ envelope: { from: 'sales@shop.test', to: [ALICE] }, raw: raw('sales@shop.test', subject).replace(`To: ${BOB}`, `To: ${ALICE}`) });
+      await waitFor(`junk copy of ${subject}`, async () => (await inboxMessages(mx.store, ALICE, 'junk')).find((m) => m.includes(subject)));
+      assert.ok(!(await inboxMessages(mx.store, ALICE)).some((m) => m.includes(subject)), `${subject}: not in INBOX`);
+    }
+  });
+
   test('pct=0 applies the next weaker policy: p=reject becomes quarantine', async () => {
     await mxSend({ envelope: { from: 'a@sample.test', to: [BOB] }, raw: raw('a@sample.test', 'sampled out') });
     await waitFor('junk copy', async () => (await inboxMessages(mx.store, BOB, 'junk')).find((m) => m.includes('sampled out')));

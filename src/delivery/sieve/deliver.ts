@@ -78,7 +78,8 @@ export class SieveDelivery {
       logger.info({ user: copy.user, script: run.script }, 'sieve rejected the message');
       return { outcome: { address: copy.address, status: 'failed', reason: 'rejected', message: reject.reason }, redirects: [], vacation: null };
     }
-    const inbox = await local.inboxOf(copy.user);
+    // keep (explicit, implicit, or a failed fileinto/redirect) honours a DMARC quarantine like the plain path.
+    const inbox = await local.keepTarget(copy.user, copy.quarantine === true);
     const placements = new Map<string, Placement>();
     const place = (mailboxId: string, flags: string[]): void => {
       const valid = flags.filter((f) => FLAG.test(f));
