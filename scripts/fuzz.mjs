@@ -36,6 +36,7 @@ const TARGETS = {
   mime: { sync: true, maxLen: 8192 },
   'imap-search': { sync: false, maxLen: 1024, loopback: true },
   'jmap-request': { sync: false, maxLen: 4096 },
+  sieve: { sync: false, maxLen: 4096 },
 };
 
 function usage(message) {

@@ -2,6 +2,7 @@
 // multi-line strings, the punctuation of the grammar, and both comment forms. Every token keeps its
 // line and column; a malformed token raises SieveSyntaxError at the place it starts.
 import { SieveSyntaxError, type Position } from './ast.js';
+import { own } from './own.js';
 
 export type Token =
   | ({ type: 'identifier'; value: string } & Position)
@@ -101,7 +102,7 @@ export class Lexer {
       const start = this.pos;
       while (this.pos < t.length && isDigit(t.charCodeAt(this.pos))) this.pos++;
       let value = Number(t.slice(start, this.pos));
-      const q = QUANTIFIERS[t.charAt(this.pos).toLowerCase()];
+      const q = own(QUANTIFIERS, t.charAt(this.pos).toLowerCase());
       if (q !== undefined) {
         value *= q;
         this.pos++;

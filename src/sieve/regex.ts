@@ -6,6 +6,7 @@
 // MAX_SUBJECT characters, and no backreferences (an NFA cannot express them). Semantics are
 // leftmost-first (Perl-like), not POSIX leftmost-longest: the match/no-match answer is the same, only
 // which alternative fills a capture can differ.
+import { own } from './own.js';
 
 export const MAX_PATTERN = 1024;
 export const MAX_PROGRAM = 2000;
@@ -147,7 +148,7 @@ class Parser {
         const e = this.src[this.pos++];
         if (e === undefined) throw new RegexError('trailing backslash');
         if (/[1-9]/.test(e) || e === 'k') throw new RegexError('backreferences are not supported');
-        const cls = ESCAPES[e];
+        const cls = own(ESCAPES, e);
         if (cls) return { t: 'class', ...cls };
         if (e === 'n') return { t: 'char', c: 10 };
         if (e === 't') return { t: 'char', c: 9 };
@@ -181,7 +182,7 @@ class Parser {
       if (this.src.startsWith('[:', this.pos)) {
         const end = this.src.indexOf(':]', this.pos + 2);
         const name = end < 0 ? '' : this.src.slice(this.pos + 2, end);
-        const cls = CLASSES[name];
+        const cls = own(CLASSES, name);
         if (!cls) throw new RegexError(`unknown character class [:${name}:]`);
         ranges.push(...cls);
         this.pos = end + 2;

@@ -8,6 +8,7 @@ import { isKnownCapability } from './extensions.js';
 import { COMMANDS, TESTS, type ArgType, type Spec } from './specs.js';
 import { checkRegex } from './regex.js';
 import { PROTECTED_HEADERS } from './protected.js';
+import { own } from './own.js';
 
 export const COMPARATORS: Record<string, string | undefined> = {
   'i;octet': undefined,
@@ -105,7 +106,7 @@ class Validator {
   }
 
   private command(c: CommandNode): Node | null {
-    const spec = COMMANDS[c.name];
+    const spec = own(COMMANDS, c.name);
     if (!spec) {
       this.error(c, `unknown command "${c.name}"`);
       return null;
@@ -121,7 +122,7 @@ class Validator {
   }
 
   private test(t: TestNode): Node | null {
-    const spec = TESTS[t.name];
+    const spec = own(TESTS, t.name);
     if (!spec) {
       this.error(t, `unknown test "${t.name}"`);
       return null;
@@ -155,7 +156,7 @@ class Validator {
         this.error(a, `tag ":${a.name}" must come before the positional arguments of ${c.name}`);
         ok = false;
       }
-      const tag = spec.tags[a.name];
+      const tag = own(spec.tags, a.name);
       if (!tag) {
         this.error(a, `${c.name} has no tag ":${a.name}"`);
         ok = false;
@@ -231,8 +232,8 @@ class Validator {
     const comparator = node.tags.get('comparator');
     if (comparator !== undefined && comparator !== true && comparator.kind === 'strings') {
       const name = comparator.values[0]!;
-      if (!(name in COMPARATORS)) this.error(node, `unknown comparator "${name}"`);
-      else this.needs(node, COMPARATORS[name], `comparator "${name}"`);
+      if (!Object.hasOwn(COMPARATORS, name)) this.error(node, `unknown comparator "${name}"`);
+      else this.needs(node, own(COMPARATORS, name), `comparator "${name}"`);
     }
     for (const rel of ['value', 'count']) {
       const v = node.tags.get(rel);
