@@ -87,6 +87,31 @@ function pop3Block(name: string, implicitTls: boolean, idp: TestIdp): string {
     </pop3server>`;
 }
 
+/**
+ * A ManageSieve listener on STARTTLS with the provider's tokens; `plainAuthEnabled` and `extra` (more
+ * elements inside the block) are what the tests vary.
+ */
+export function managesieveBlock(name: string, idp: TestIdp, options: { plainAuthEnabled: boolean; extra?: string }): string {
+  return `
+    <managesieveserver enabled="true">
+        <jmxName>${name}</jmxName>
+        <bind>127.0.0.1:0</bind>
+        <tls socketTLS="false" startTLS="true"/>
+        <helloName autodetect="false">mail.${DOMAIN}</helloName>${options.extra ?? ''}
+        <auth>
+            <plainAuthEnabled>${options.plainAuthEnabled}</plainAuthEnabled>
+            <requireSSL>true</requireSSL>
+            ${oidcXml(idp)}
+        </auth>
+        <tokenExpiry action="ignore"/>
+    </managesieveserver>`;
+}
+
+/** Writes managesieveserver.xml with the given listener blocks. */
+export async function writeManagesieveConf(conf: E2eConf, blocks: string[]): Promise<void> {
+  await writeFile(join(conf.confDir, 'managesieveserver.xml'), `<managesieveservers>${blocks.join('')}\n</managesieveservers>\n`);
+}
+
 /** Writes a complete James-layout conf directory (all listeners on port 0) under a fresh temp dir. */
 export async function writeE2eConf(idp: TestIdp): Promise<E2eConf> {
   const root = await mkdtemp(join(tmpdir(), 'tessera-e2e-'));

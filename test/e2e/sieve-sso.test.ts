@@ -6,11 +6,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
-import { listenerPort, oidcXml } from '../support/tessera-conf.js';
-import { DOMAIN, JmapClient, startTessera, writeE2eConf, type E2eConf, type E2eServer } from './harness.js';
+import { listenerPort } from '../support/tessera-conf.js';
+import { DOMAIN, JmapClient, managesieveBlock, startTessera, writeE2eConf, writeManagesieveConf, type E2eConf, type E2eServer } from './harness.js';
 import { imapConnect, submit } from './clients.js';
 import { literal, RawSieveClient } from '../managesieve/raw-client.js';
 
@@ -27,23 +25,7 @@ const b64 = (s: string): string => Buffer.from(s).toString('base64');
 before(async () => {
   idp = await startTestIdp({ users: [{ email: ALICE }] });
   conf = await writeE2eConf(idp);
-  await writeFile(
-    join(conf.confDir, 'managesieveserver.xml'),
-    `<managesieveservers>
-    <managesieveserver enabled="true">
-        <jmxName>sieve</jmxName>
-        <bind>127.0.0.1:0</bind>
-        <tls socketTLS="false" startTLS="true"/>
-        <helloName autodetect="false">mail.${DOMAIN}</helloName>
-        <auth>
-            <plainAuthEnabled>false</plainAuthEnabled>
-            <requireSSL>true</requireSSL>
-            ${oidcXml(idp)}
-        </auth>
-        <tokenExpiry action="ignore"/>
-    </managesieveserver>
-</managesieveservers>\n`,
-  );
+  await writeManagesieveConf(conf, [managesieveBlock('sieve', idp, { plainAuthEnabled: false })]);
   srv = await startTessera(conf);
   // The account must exist; its password is never used: every login below is a token from the provider.
   await srv.running.context.users.add(ALICE, randomUUID());

@@ -9,8 +9,8 @@ import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
-import { listenerPort, oidcXml } from '../support/tessera-conf.js';
-import { DOMAIN, startTessera, withTimeout, writeE2eConf, type E2eConf, type E2eServer } from '../e2e/harness.js';
+import { listenerPort } from '../support/tessera-conf.js';
+import { DOMAIN, managesieveBlock, startTessera, withTimeout, writeE2eConf, writeManagesieveConf, type E2eConf, type E2eServer } from '../e2e/harness.js';
 import { storeResource } from '../../src/server/protocols.js';
 import { pythonSieveSession, sieveConnect } from './clients.js';
 import { literal, RawSieveClient } from './raw-client.js';
@@ -38,33 +38,19 @@ before(async () => {
   idp = await startTestIdp({ users: [{ email: ALICE }, { email: BOB }, { email: CAROL }, { email: DAVE }] });
   conf = await writeE2eConf(idp);
   await appendFile(join(conf.confDir, 'tessera.properties'), `sieve.maxScripts=${MAX_SCRIPTS}\nsieve.maxScriptSize=${MAX_SCRIPT_SIZE}\n`);
-  await writeFile(
-    join(conf.confDir, 'managesieveserver.xml'),
-    `<managesieveservers>
-    <managesieveserver enabled="true">
-        <jmxName>sieve</jmxName>
-        <bind>127.0.0.1:0</bind>
-        <tls socketTLS="false" startTLS="true"/>
-        <helloName autodetect="false">mail.${DOMAIN}</helloName>
-        <connectiontimeout>360</connectiontimeout>
-        <connectionLimit>0</connectionLimit>
-        <connectionLimitPerIP>0</connectionLimitPerIP>
-        <auth>
-            <plainAuthEnabled>true</plainAuthEnabled>
-            <requireSSL>true</requireSSL>
-            ${oidcXml(idp)}
-        </auth>
-        <tokenExpiry action="ignore"/>
-    </managesieveserver>
-    <managesieveserver enabled="true">
+  await writeManagesieveConf(conf, [
+    managesieveBlock('sieve', idp, {
+      plainAuthEnabled: true,
+      extra: '<connectiontimeout>360</connectiontimeout><connectionLimit>0</connectionLimit><connectionLimitPerIP>0</connectionLimitPerIP>',
+    }),
+    `<managesieveserver enabled="true">
         <jmxName>sieves</jmxName>
         <bind>127.0.0.1:0</bind>
         <tls socketTLS="true" startTLS="false"/>
         <maxmessagesize>1</maxmessagesize>
         <auth><plainAuthEnabled>true</plainAuthEnabled><requireSSL>true</requireSSL></auth>
-    </managesieveserver>
-</managesieveservers>\n`,
-  );
+    </managesieveserver>`,
+  ]);
   srv = await startTessera(conf);
   port = listenerPort(srv.running, 'sieve');
   idp.setClientMetadata({ backchannel_logout_uri: `${srv.endpoints.jmap}/oidc/backchannel-logout`, backchannel_logout_session_required: true });
