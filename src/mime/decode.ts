@@ -74,13 +74,24 @@ export function decodeTextPrefix(
   charset: string | null | undefined,
   enough: (text: string) => boolean,
 ): { text: string; complete: boolean } {
-  const decoder = iconv.getDecoder(charsetName(charset) ?? 'utf-8', { stripBOM: true });
   let text = '';
+  const complete = decodeTextPieces(bytes, charset, (piece) => enough((text += piece)));
+  return { text, complete };
+}
+
+/**
+ * Decodes `bytes` in `charset` 64 KiB at a time, handing each piece of text to `piece`; stops early
+ * when `piece` answers true while bytes remain. Returns whether every byte was decoded. The pieces
+ * joined are exactly decodeText's text (or a prefix of it when stopped).
+ */
+export function decodeTextPieces(bytes: Buffer, charset: string | null | undefined, piece: (text: string) => boolean): boolean {
+  const decoder = iconv.getDecoder(charsetName(charset) ?? 'utf-8', { stripBOM: true });
   for (let at = 0; at < bytes.length; at += TEXT_CHUNK) {
-    text += decoder.write(bytes.subarray(at, at + TEXT_CHUNK));
-    if (at + TEXT_CHUNK < bytes.length && enough(text)) return { text, complete: false };
+    const stop = piece(decoder.write(bytes.subarray(at, at + TEXT_CHUNK)));
+    if (stop && at + TEXT_CHUNK < bytes.length) return false;
   }
-  return { text: text + (decoder.end() ?? ''), complete: true };
+  piece(decoder.end() ?? '');
+  return true;
 }
 
 const TEXT_CHUNK = 64 * 1024;
@@ -113,19 +124,4 @@ export function parseStructuredValue(raw: string): ParsedHeaderValue {
   }
 }
 
-export function htmlToText(html: string): string {
-  return html
-    .replace(/<(script|style)[\s\S]*?<\/\1\s*>/gi, ' ')
-    .replace(/<br\s*\/?>|<\/p>|<\/div>/gi, '\n')
-    .replace(/<[^>]*>/g, ' ')
-    .replace(/&nbsp;/gi, ' ')
-    .replace(/&lt;/gi, '<')
-    .replace(/&gt;/gi, '>')
-    .replace(/&quot;/gi, '"')
-    .replace(/&#(\d+);/g, (_, d: string) => safeCodePoint(Number(d)))
-    .replace(/&amp;/gi, '&');
-}
-
-function safeCodePoint(n: number): string {
-  return n > 0 && n < 0x110000 ? String.fromCodePoint(n) : ' ';
-}
+export { htmlToText } from './html-text.js';

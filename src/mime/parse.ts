@@ -5,7 +5,8 @@
 import type { MimePart, ParsedMessage, RawHeader } from './types.js';
 import { parseStructure } from './structure.js';
 import { headerValue } from './headers.js';
-import { decodeText, decodeTextPrefix, decodeTransfer, decodeWords, htmlToText } from './decode.js';
+import { decodeTextPieces, decodeTextPrefix, decodeTransfer, decodeWords } from './decode.js';
+import { HtmlTextStream } from './html-text.js';
 import { addressSearchText, parseMessageIds, toEmailAddresses } from './addresses.js';
 import { parseMessageDate } from './date.js';
 import { sortKeys } from './sort-keys.js';
@@ -59,9 +60,16 @@ function analyse(bytes: Buffer): MessageAnalysis {
       const decoded = decodeTransfer(bytes.subarray(part.bodyStart, part.end), part.encoding);
       let text: string;
       if (part.subtype === 'html') {
-        // Markup removal looks across the whole text (a <script> element may end anywhere).
-        text = htmlToText(decodeText(decoded, part.params.charset));
-        if (preview === null) preview = previewOf(text, true);
+        // Markup is removed as the HTML is decoded, so only as much is decoded as the text needs.
+        const html = new HtmlTextStream();
+        const probe = new PreviewProbe();
+        text = '';
+        const complete = decodeTextPieces(decoded, part.params.charset, (piece) => {
+          text += html.write(piece);
+          return text.length >= need && (preview !== null || probe.settled(text));
+        });
+        if (complete) text += html.end();
+        if (preview === null) preview = previewOf(text, complete);
       } else {
         const probe = new PreviewProbe();
         const prefix = decodeTextPrefix(decoded, part.params.charset, (t) => t.length >= need && (preview !== null || probe.settled(t)));
