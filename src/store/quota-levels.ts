@@ -1,5 +1,5 @@
 // James' quota rule, shared by both engines: per resource (storage, messages) the account's own
-// limit applies if it has one, else its domain's, else the server's, else the configured default.
+// limit applies if it has one, else its domain's, else the server's, else the store's default.
 // A level's limit of 0 means unlimited and still decides (a user may be unlimited in a limited
 // domain); null means the level sets nothing. Pure: the engines read the rows, this resolves them.
 import type { QuotaLevel, QuotaLimits, QuotaLimitSources } from './api/quota.js';

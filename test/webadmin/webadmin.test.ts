@@ -282,7 +282,7 @@ describe('WebAdmin', () => {
     try {
       assert.deepEqual((await call('GET', '/quota/domains/{domainName}', { params: d })).body, { global: { count: -1, size: -1 }, computed: { count: -1, size: -1 } });
       assert.equal((await call('GET', '/quota/domains/{domainName}/count', { params: d })).status, 204);
-      assert.deepEqual((await call('GET', '/quota')).body, { count: -1, size: -1 }, 'the configured default: unlimited');
+      assert.deepEqual((await call('GET', '/quota')).body, { count: -1, size: -1 }, 'the store default: unlimited');
       assert.equal((await call('GET', '/quota/count')).body, -1);
       assertJamesError(await call('GET', '/quota/domains/{domainName}', { params: { domainName: 'unserved.test' } }), 404);
       assertJamesError(await call('PUT', '/quota/domains/{domainName}/count', { params: d, body: 0 }), 400);
@@ -319,7 +319,7 @@ describe('WebAdmin', () => {
       assert.equal(await smtpCode(4), 250, 'unlimited with neither domain nor server limits: dora holds 3 now');
       assert.equal((await call('PUT', '/quota', { body: { count: 3, size: null } })).status, 204);
       assert.equal((await call('GET', '/quota/count')).body, 3);
-      assert.equal((await call('GET', '/quota/size')).body, -1, 'the size falls back to the configured default');
+      assert.equal((await call('GET', '/quota/size')).body, -1, 'the size falls back to the store default');
       assert.equal(await jmapMessageLimit(), 3, 'JMAP Quota/get shows the server limit');
       assert.equal(await smtpCode(5), 552, 'SMTP over the server limit');
       assert.equal(await imapAppend(), 'OVERQUOTA', 'IMAP APPEND over the server limit');
@@ -341,7 +341,7 @@ describe('WebAdmin', () => {
       assert.equal((await call('DELETE', '/quota/count')).status, 204);
       assert.equal((await call('PUT', '/quota', { body: {} })).status, 204);
     }
-    assert.deepEqual((await call('GET', '/quota')).body, { count: -1, size: -1 }, 'back to the configured default');
+    assert.deepEqual((await call('GET', '/quota')).body, { count: -1, size: -1 }, 'back to the store default');
     assert.equal(await smtpCode(7), 250, 'unlimited again');
   });
 

@@ -1,5 +1,5 @@
 // Quota: usage counts each email once; limits come from three levels, as in James: the account's
-// own, its domain's, and the server's (set over WebAdmin, else the configured defaults). Per
+// own, its domain's, and the server's (set over WebAdmin, else the store's defaults). Per
 // resource the first level that sets a limit applies (src/store/quota-levels.ts).
 
 export interface QuotaUsage {
@@ -33,9 +33,9 @@ export interface QuotaLimitSources {
   user: QuotaLevel;
   /** Its domain's (all null for an account without a domain, and for the server). */
   domain: QuotaLevel;
-  /** The server's as set (setScopeQuota(null, …)); null fields take the configured defaults. */
+  /** The server's as set (setScopeQuota(null, …)); null fields take the store's defaults. */
   global: QuotaLevel;
-  /** The configured defaults (tessera.properties). */
+  /** The store's defaults (StoreOptions.quota; unlimited when not given). */
   defaults: QuotaLimits;
   /** What applies, per resource: user, else domain, else global, else the defaults. */
   computed: QuotaLimits;

@@ -21,7 +21,7 @@ import type { JsonValue, MailStore } from '../../store/types.js';
 import type { WebAdminDeps } from '../deps.js';
 import { empty, error } from '../schemas.js';
 import { conflict, invalid, NO_CONTENT, notFound, type Schema, type WebAdminRoute } from '../types.js';
-import { existingUser } from './users.js';
+import { existingAccount } from './users.js';
 
 const TAG = 'Users';
 
@@ -115,11 +115,7 @@ async function save(store: MailStore, user: string, current: IdentityList, next:
 }
 
 export function identityRoutes({ users, store }: WebAdminDeps): WebAdminRoute[] {
-  const account = async (name: string): Promise<string> => {
-    const user = await existingUser(users, name);
-    await store.ensureAccount(user);
-    return user;
-  };
+  const account = (name: string): Promise<string> => existingAccount(users, store, name);
   const none = (): IdentityEdits => ({ created: new Set(), updated: new Set(), destroyed: new Set() });
   return [
     {

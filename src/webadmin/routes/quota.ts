@@ -3,13 +3,14 @@
 // (messages) and /size (bytes). Per resource the user's limit applies, else the domain's, else the
 // server's (James' rule; the store resolves it, src/store/quota-levels.ts, and enforces it: IMAP
 // APPEND and QUOTA, SMTP 552, JMAP Quota and Email/import). The server's level always has a value:
-// the configured default (tessera.properties) until one is set here. James writes unlimited as -1
-// and an unset level as null; Tessera's store says 0 for unlimited, so a limit of 0 is refused.
+// the store's defaults (unlimited unless it was opened with limits) until one is set here. James
+// writes unlimited as -1 and an unset level as null; Tessera's store says 0 for unlimited, so a
+// limit of 0 is refused.
 import type { JsonValue, QuotaLevel, QuotaLimitSources } from '../../store/types.js';
 import type { WebAdminDeps } from '../deps.js';
 import { empty, error } from '../schemas.js';
 import { invalid, NO_CONTENT, notFound, WebAdminError, type ResponseSpec, type Schema, type WebAdminRoute } from '../types.js';
-import { existingUser } from './users.js';
+import { existingAccount } from './users.js';
 
 const TAG = 'Quotas';
 
@@ -37,7 +38,7 @@ const DOMAIN_DETAILS: Schema = { type: 'object', required: ['global', 'computed'
 const toJames = (limit: number | null): number | null => (limit === 0 ? -1 : limit);
 const levelJson = (l: QuotaLevel): JsonValue => ({ count: toJames(l.messages), size: toJames(l.storage) });
 const isSet = (l: QuotaLevel): boolean => l.messages !== null || l.storage !== null;
-/** The server's level as it applies: what was set here, else the configured default. */
+/** The server's level as it applies: what was set here, else the store's default. */
 const globalJson = (s: QuotaLimitSources): JsonValue =>
   levelJson({ messages: s.global.messages ?? s.defaults.messages, storage: s.global.storage ?? s.defaults.storage });
 
@@ -166,11 +167,7 @@ export function quotaRoutes({ users, domains, store }: WebAdminDeps): WebAdminRo
     path: '/quota/users/{username}',
     of: 'a user',
     refusals: { 404: error('No such user') },
-    find: async (params) => {
-      const name = await existingUser(users, params['username']!);
-      await store.ensureAccount(name);
-      return name;
-    },
+    find: (params) => existingAccount(users, store, params['username']!),
     sources: (name) => store.getQuotaLimits(name),
     own: (s) => s.user,
     set: (name, level) => store.setQuota(name, level),
