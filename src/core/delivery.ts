@@ -130,6 +130,11 @@ export interface DeliveryService {
   /** Routes one recipient address (local user, unknown local user, or remote). */
   route(address: string): Promise<RecipientRoute>;
   /**
+   * Whether a local recipient's mailbox is full: at its effective message or storage limit, so any
+   * message would be refused (SMTP answers RCPT 552 5.2.2 rather than take the data for nothing).
+   */
+  mailboxFull(route: LocalRoute): Promise<boolean>;
+  /**
    * Delivers to local INBOXes (fsynced by the store) and durably queues remote recipients, all before
    * resolving: a caller may acknowledge the message once this returns.
    */

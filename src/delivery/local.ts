@@ -1,8 +1,8 @@
 // Local delivery: appends a copy to a recipient's mailboxes (INBOX unless a Sieve script chose
 // others). The store fsyncs the blob and commits before append() resolves, and publishes the
 // new-mail events IMAP IDLE and JMAP push listen to.
-import type { AccountStore, MailboxStore, MessageWriter, SpooledMessage } from '../store/types.js';
-import { OverQuotaError, StoreUnavailableError } from '../store/errors.js';
+import type { AccountStore, MailboxStore, MessageWriter, QuotaStore, SpooledMessage } from '../store/types.js';
+import { NoSuchMailboxError, OverQuotaError, StoreUnavailableError } from '../store/errors.js';
 import type { RecipientOutcome } from '../core/delivery.js';
 
 /** One append: the mailboxes that get the copy, with the flags it gets there. */
@@ -17,7 +17,22 @@ export class LocalDelivery {
   /** account → Junk id (a Junk mailbox can be deleted: then quarantined mail goes to INBOX). */
   private readonly junk = new Map<string, string>();
 
-  constructor(private readonly store: AccountStore & MailboxStore & MessageWriter) {}
+  constructor(private readonly store: AccountStore & MailboxStore & MessageWriter & Pick<QuotaStore, 'getQuota'>) {}
+
+  /**
+   * Whether the user is at an effective limit (their own, their domain's or the server's), so that
+   * any message would be refused. A user without an account yet, or a store that cannot answer now,
+   * is not full: delivery decides then.
+   */
+  async isFull(user: string): Promise<boolean> {
+    try {
+      const { messages, storage } = await this.store.getQuota(user);
+      return (messages.limit > 0 && messages.used >= messages.limit) || (storage.limit > 0 && storage.used >= storage.limit);
+    } catch (err) {
+      if (err instanceof NoSuchMailboxError || err instanceof StoreUnavailableError) return false;
+      throw err;
+    }
+  }
 
   /**
    * Appends to INBOX — or with `quarantine` (DMARC) to the Junk mailbox, INBOX when there is none —

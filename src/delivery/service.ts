@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { DomainList, UsersRepository } from '../auth/users/types.js';
 import type { RecipientRewriteTable } from '../auth/rewrite/types.js';
 import type { Logger } from '../log/logger.js';
-import type { AccountStore, MailboxStore, MessageWriter, OutboundQueue, SettingsStore, SpooledMessage } from '../store/types.js';
+import type { AccountStore, MailboxStore, MessageWriter, OutboundQueue, QuotaStore, SettingsStore, SpooledMessage } from '../store/types.js';
 import { keptParts, spoolWithPrefix } from '../store/index.js';
 import type { DkimSigner } from './authentication/signer.js';
 import { ArcSealer } from './authentication/arc-sealer.js';
@@ -24,6 +24,7 @@ import type {
   DeliveryRequest,
   DeliveryResult,
   DeliveryService,
+  LocalRoute,
   RecipientDsn,
   RecipientOutcome,
   RecipientRoute,
@@ -31,10 +32,6 @@ import type {
 } from '../core/delivery.js';
 import { deliveriesTotal } from './metrics.js';
 
-/**
- * What delivery needs of the store: accounts and their INBOX, appends, the outbound queue, and the
- * settings vacation replies read and write. It never reads, searches or changes existing mail.
- */
 /** How much of a spooled message DSNs and auto-replies read: its header block is all they use. */
 const HEADER_READ_LIMIT = 256 * 1024;
 /**
@@ -43,7 +40,12 @@ const HEADER_READ_LIMIT = 256 * 1024;
  */
 const FULL_RETURN_LIMIT = 10 * 1024 * 1024;
 
-export type DeliveryStore = AccountStore & MailboxStore & MessageWriter & OutboundQueue & SettingsStore & SieveFilterStore;
+/**
+ * What delivery needs of the store: accounts and their INBOX, appends, the outbound queue, the
+ * settings vacation replies read and write, and usage against the limits (a full mailbox is refused
+ * at RCPT). It never reads, searches or changes existing mail.
+ */
+export type DeliveryStore = AccountStore & MailboxStore & MessageWriter & OutboundQueue & SettingsStore & SieveFilterStore & Pick<QuotaStore, 'getQuota'>;
 
 export interface StoreDeliveryOptions {
   store: DeliveryStore;
@@ -122,6 +124,10 @@ export class StoreDeliveryService implements DeliveryService {
 
   route(address: string): Promise<RecipientRoute> {
     return this.router.route(address);
+  }
+
+  mailboxFull(route: LocalRoute): Promise<boolean> {
+    return this.local.isFull(route.user);
   }
 
   async deliver(request: DeliveryRequest): Promise<DeliveryResult> {

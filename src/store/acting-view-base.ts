@@ -1,7 +1,8 @@
 // What every engine's rights-checked view (AclStore.actingAs) passes straight to the store: the
 // operations not tied to a mailbox account (the outbound queue, revocations, push subscriptions,
-// garbage collection) and the rights questions asked about an explicit actor. The engines' views
-// (sqlite/acting-store.ts, postgres/acting-store.ts) extend it with the account-bound operations.
+// domain and server quotas, garbage collection) and the rights questions asked about an explicit
+// actor. The engines' views (sqlite/acting-store.ts, postgres/acting-store.ts) extend it with the
+// account-bound operations.
 import type * as S from './types.js';
 
 export abstract class ActingViewBase {
@@ -45,6 +46,12 @@ export abstract class ActingViewBase {
   }
   rescheduleOutbound(at: Date): Promise<number> {
     return this.root.rescheduleOutbound(at);
+  }
+  getScopeQuota(domain: string | null): Promise<S.QuotaLimitSources> {
+    return this.root.getScopeQuota(domain);
+  }
+  setScopeQuota(domain: string | null, limits: S.QuotaLevel): Promise<void> {
+    return this.root.setScopeQuota(domain, limits);
   }
   addRevocation(revocation: S.Revocation): Promise<void> {
     return this.root.addRevocation(revocation);

@@ -15,7 +15,7 @@ import { SignJWT } from 'jose';
 import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
 import { listenerPort } from '../support/tessera-conf.js';
 import { waitFor, withDeadline } from '../support/wait.js';
-import { DOMAIN, startTessera, writeE2eConf, type E2eConf, type E2eServer } from '../e2e/harness.js';
+import { DOMAIN, JmapClient, startTessera, writeE2eConf, type E2eConf, type E2eServer } from '../e2e/harness.js';
 import { imapConnect, submit } from '../e2e/clients.js';
 import { storeResource } from '../../src/server/protocols.js';
 
@@ -225,7 +225,8 @@ describe('WebAdmin', () => {
     if (used === 0) assert.deepEqual((await submit({ port: srv.endpoints.smtpMx }, mail(1))).rejected, []);
     await assert.rejects(submit({ port: srv.endpoints.smtpMx }, mail(2)), (err: Error & { responseCode?: number }) => err.responseCode === 552);
     const full = (await call('GET', '/quota/users/{username}', { params: u })).body as { user: unknown; computed: unknown; occupation: { count: number; ratio: { count: number } } };
-    assert.deepEqual(full.user, { count: 1, size: -1 });
+    assert.deepEqual(full.user, { count: 1, size: null }, 'James: a limit the user level does not set is null');
+    assert.deepEqual(full.computed, { count: 1, size: -1 });
     assert.equal(full.occupation.count, 1);
     assert.equal(full.occupation.ratio.count, 1);
 
@@ -237,6 +238,156 @@ describe('WebAdmin', () => {
     assert.equal((await call('GET', '/quota/users/{username}/size', { params: u })).status, 204, 'back to the defaults');
     assert.deepEqual((await submit({ port: srv.endpoints.smtpMx }, mail(3))).rejected, [], 'unlimited again');
     assertJamesError(await call('GET', '/quota/users/{username}', { params: { username: `nobody@${DOMAIN}` } }), 404);
+  });
+
+  it("/quota/domains and /quota: a user without limits of her own is held to her domain's, else the server's (IMAP APPEND, SMTP, JMAP)", async () => {
+    const dora = `dora@${DOMAIN}`;
+    const doraPw = 'dora-webadmin-secret';
+    await srv.running.context.users.add(dora, doraPw);
+    const d = { domainName: DOMAIN };
+    const u = { username: dora };
+    const smtpCode = async (n: number): Promise<number> => {
+      const mail = { from: `q${n}@elsewhere.test`, to: dora, subject: `levels ${n}`, text: 'x', messageId: `<${randomUUID()}@elsewhere.test>` };
+      try {
+        await submit({ port: srv.endpoints.smtpMx }, mail);
+        return 250;
+      } catch (err) {
+        return (err as { responseCode?: number }).responseCode ?? -1;
+      }
+    };
+    const imapAppend = async (): Promise<string> => {
+      const imap = await imapConnect(srv.endpoints.imap, { user: dora, pass: doraPw });
+      try {
+        await imap.append('INBOX', Buffer.from(`From: ${dora}\r\nTo: ${dora}\r\nSubject: appended\r\nMessage-ID: <${randomUUID()}@x>\r\n\r\nbody\r\n`));
+        return 'OK';
+      } catch (err) {
+        return (err as { serverResponseCode?: string }).serverResponseCode ?? String(err);
+      } finally {
+        await imap.logout();
+      }
+    };
+    const jmapMessageLimit = async (): Promise<number | undefined> => {
+      const jmap = JmapClient.basic(srv.endpoints.jmap, dora, doraPw);
+      const { accountId } = await jmap.session();
+      const got = await jmap.call([['Quota/get', { accountId }, 'q']], ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:quota']);
+      const list = (got[0]![1] as { list: Array<{ resourceType: string; hardLimit: number }> }).list;
+      return list.find((q) => q.resourceType === 'count')?.hardLimit;
+    };
+
+    // Refused without an administrator's token, before anything else.
+    assertJamesError(await call('PUT', '/quota/domains/{domainName}', { params: d, body: { count: 1 }, token: null }), 401);
+    assertJamesError(await call('PUT', '/quota', { body: { count: 1 }, token: await jwt({ sub: 'someone' }) }), 403);
+    assertJamesError(await call('DELETE', '/quota/count', { token: null }), 401);
+
+    try {
+      assert.deepEqual((await call('GET', '/quota/domains/{domainName}', { params: d })).body, { global: { count: -1, size: -1 }, computed: { count: -1, size: -1 } });
+      assert.equal((await call('GET', '/quota/domains/{domainName}/count', { params: d })).status, 204);
+      assert.deepEqual((await call('GET', '/quota')).body, { count: -1, size: -1 }, 'the store default: unlimited');
+      assert.equal((await call('GET', '/quota/count')).body, -1);
+      assertJamesError(await call('GET', '/quota/domains/{domainName}', { params: { domainName: 'unserved.test' } }), 404);
+      assertJamesError(await call('PUT', '/quota/domains/{domainName}/count', { params: d, body: 0 }), 400);
+      assertJamesError(await call('PUT', '/quota/domains/{domainName}', { params: d, body: { count: 'many' } }), 400);
+      assertJamesError(await call('PUT', '/quota/size', { body: -2 }), 400);
+
+      // The domain's limit: one message.
+      assert.equal((await call('PUT', '/quota/domains/{domainName}', { params: d, body: { count: 1, size: null } })).status, 204);
+      assert.equal((await call('GET', '/quota/domains/{domainName}/count', { params: d })).body, 1);
+      assert.equal((await call('GET', '/quota/domains/{domainName}/size', { params: d })).status, 204);
+      assert.deepEqual((await call('GET', '/quota/domains/{domainName}', { params: { domainName: DOMAIN.toUpperCase() } })).body, {
+        global: { count: -1, size: -1 },
+        domain: { count: 1, size: null },
+        computed: { count: 1, size: -1 },
+      });
+      const details = (await call('GET', '/quota/users/{username}', { params: u })).body as Record<string, unknown>;
+      assert.deepEqual(details['domain'], { count: 1, size: null });
+      assert.equal(details['user'], undefined);
+      assert.deepEqual(details['computed'], { count: 1, size: -1 });
+      assert.equal(await jmapMessageLimit(), 1, 'JMAP Quota/get shows the domain limit');
+      assert.equal(await imapAppend(), 'OK');
+      assert.equal(await imapAppend(), 'OVERQUOTA', 'IMAP APPEND over the domain limit');
+      assert.equal(await smtpCode(1), 552, 'SMTP over the domain limit');
+
+      // The user's own limit wins over the domain's.
+      assert.equal((await call('PUT', '/quota/users/{username}/count', { params: u, body: -1 })).status, 204);
+      assert.equal(await smtpCode(2), 250, "the user's unlimited count beats the domain's");
+      assert.equal((await call('DELETE', '/quota/users/{username}/count', { params: u })).status, 204);
+      assert.equal(await smtpCode(3), 552, 'the domain limit again');
+
+      // The server's limit, once the domain sets none: dora holds 2 messages.
+      assert.equal((await call('DELETE', '/quota/domains/{domainName}/count', { params: d })).status, 204);
+      assert.equal((await call('GET', '/quota/domains/{domainName}/count', { params: d })).status, 204);
+      assert.equal(await smtpCode(4), 250, 'unlimited with neither domain nor server limits: dora holds 3 now');
+      assert.equal((await call('PUT', '/quota', { body: { count: 3, size: null } })).status, 204);
+      assert.equal((await call('GET', '/quota/count')).body, 3);
+      assert.equal((await call('GET', '/quota/size')).body, -1, 'the size falls back to the store default');
+      assert.equal(await jmapMessageLimit(), 3, 'JMAP Quota/get shows the server limit');
+      assert.equal(await smtpCode(5), 552, 'SMTP over the server limit');
+      assert.equal(await imapAppend(), 'OVERQUOTA', 'IMAP APPEND over the server limit');
+      assert.deepEqual(((await call('GET', '/quota/domains/{domainName}', { params: d })).body as { computed: unknown }).computed, { count: 3, size: -1 });
+
+      // A domain limit beats the server's, unlimited included.
+      assert.equal((await call('PUT', '/quota/domains/{domainName}/count', { params: d, body: -1 })).status, 204);
+      assert.equal(await smtpCode(6), 250, "the domain's unlimited count beats the server's");
+      assert.equal((await call('PUT', '/quota/domains/{domainName}/size', { params: d, body: 50_000_000 })).status, 204);
+      assert.equal((await call('GET', '/quota/domains/{domainName}/size', { params: d })).body, 50_000_000);
+      assert.equal((await call('DELETE', '/quota/domains/{domainName}/size', { params: d })).status, 204);
+      assert.equal((await call('PUT', '/quota/size', { body: 10_000_000 })).status, 204);
+      assert.deepEqual((await call('GET', '/quota')).body, { count: 3, size: 10_000_000 });
+      assert.equal((await call('DELETE', '/quota/size')).status, 204);
+      assert.equal((await call('PUT', '/quota/count', { body: 100 })).status, 204);
+      assert.equal((await call('GET', '/quota/count')).body, 100);
+    } finally {
+      assert.equal((await call('PUT', '/quota/domains/{domainName}', { params: d, body: { count: null, size: null } })).status, 204);
+      assert.equal((await call('DELETE', '/quota/count')).status, 204);
+      assert.equal((await call('PUT', '/quota', { body: {} })).status, 204);
+    }
+    assert.deepEqual((await call('GET', '/quota')).body, { count: -1, size: -1 }, 'back to the store default');
+    assert.equal(await smtpCode(7), 250, 'unlimited again');
+  });
+
+  it('/users/{username}/identities: James shape over the JMAP identities of the user', async () => {
+    const u = { username: ALICE };
+    type Identity = { id: string; name: string; email: string; mayDelete: boolean; sortOrder: number; textSignature: string; bcc: unknown[]; replyTo: unknown[] };
+    const list = async (query?: string) => (await call('GET', '/users/{username}/identities', { params: u, ...(query ? { query } : {}) })).body as Identity[];
+    const initial = await list();
+    const builtIn = initial.find((i) => !i.mayDelete);
+    assert.ok(builtIn, JSON.stringify(initial));
+    assert.equal(builtIn.email, ALICE);
+    assert.deepEqual(builtIn.bcc, []);
+
+    assertJamesError(await call('POST', '/users/{username}/identities', { params: u, body: { name: 'x', email: ALICE }, token: null }), 401);
+    assertJamesError(await call('POST', '/users/{username}/identities', { params: u, body: { name: 'x', email: 'mallory@elsewhere.test' } }), 400);
+    assertJamesError(await call('POST', '/users/{username}/identities', { params: u, body: { name: 5, email: ALICE } }), 400);
+    assertJamesError(await call('POST', '/users/{username}/identities', { params: u, body: { name: 'x' } }), 400);
+    assertJamesError(await call('POST', '/users/{username}/identities', { params: { username: `nobody@${DOMAIN}` }, body: { name: 'x', email: ALICE } }), 404);
+    const work = `alice+work@${DOMAIN}`;
+    const created = await call('POST', '/users/{username}/identities', {
+      params: u,
+      body: { name: 'Alice at work', email: work, mayDelete: true, textSignature: '-- A', htmlSignature: '<p>A</p>', bcc: [{ email: 'boss@elsewhere.test', name: 'Boss' }], replyTo: [{ email: ALICE }], sortOrder: 3 },
+    });
+    assert.equal(created.status, 201);
+    const added = (await list()).find((i) => i.email === work);
+    assert.ok(added);
+    assert.equal(added.name, 'Alice at work');
+    assert.equal(added.mayDelete, true);
+    assert.equal(added.sortOrder, 3);
+    assert.deepEqual(added.bcc, [{ emailerName: 'Boss', mailAddress: 'boss@elsewhere.test' }]);
+    assert.deepEqual(added.replyTo, [{ emailerName: null, mailAddress: ALICE }]);
+    assert.deepEqual((await list('default=true')).map((i) => i.id), [builtIn.id]);
+    assertJamesError(await call('GET', '/users/{username}/identities', { params: u, query: 'default=maybe' }), 400);
+
+    const id = { ...u, identityId: added.id };
+    assert.equal((await call('PUT', '/users/{username}/identities/{identityId}', { params: id, body: { name: 'Alice (work)', email: 'ignored@elsewhere.test' } })).status, 204);
+    assertJamesError(await call('PUT', '/users/{username}/identities/{identityId}', { params: { ...u, identityId: 'no-such-identity' }, body: { name: 'x' } }), 404);
+    assertJamesError(await call('PUT', '/users/{username}/identities/{identityId}', { params: id, body: { bcc: 'boss' } }), 400);
+
+    // The same identity as a JMAP client sees it: WebAdmin and JMAP share the data.
+    const jmap = JmapClient.basic(srv.endpoints.jmap, ALICE, ALICE_PW);
+    const { accountId } = await jmap.session();
+    const [got] = await jmap.call([['Identity/get', { accountId }, 'i']], ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:submission']);
+    assert.equal(got![0], 'Identity/get', JSON.stringify(got));
+    const seen = (got![1]['list'] as Array<{ id: string; name: string; email: string; textSignature: string }>).find((i) => i.id === added.id);
+    assert.deepEqual(seen && { name: seen.name, email: seen.email, textSignature: seen.textSignature }, { name: 'Alice (work)', email: work, textSignature: '-- A' });
   });
 
   it('/mailQueues and /tasks: list, inspect, delete by sender and name, flush, clear', async () => {

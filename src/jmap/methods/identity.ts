@@ -9,41 +9,22 @@ import { readAccount, pick, readIds, readProperties } from './args.js';
 import { checkedEachStep, eachStep, runSet } from './set-engine.js';
 import type { PropertyErrors, SetPropertyRules } from './set-properties.js';
 import { readSetRequest } from './set-request.js';
-import { identityChanges, stampEdits, type IdentityEdits, type IdentityLog } from './identity-log.js';
+import { identityChanges } from './identity-log.js';
 import { defineMethod, type MailHandler } from './define.js';
 import type { MailMethodDeps } from './deps.js';
-import { readSetting, SETTING_IDENTITY, writeSetting } from './settings.js';
+import { writeSetting } from './settings.js';
+import {
+  builtInIdentity,
+  DEFAULT_IDENTITY_ID,
+  identitiesValue,
+  listIdentities,
+  SETTING_IDENTITY,
+  type IdentityEdits,
+  type IdentityRecord,
+} from '../../store/identities.js';
 import { sameMailbox } from '../../mime/subaddress.js';
 
-export interface IdentityRecord {
-  id: string;
-  name: string;
-  email: string;
-  replyTo: Array<{ name: string | null; email: string }> | null;
-  bcc: Array<{ name: string | null; email: string }> | null;
-  textSignature: string;
-  htmlSignature: string;
-}
-
 const PROPERTIES = ['id', 'name', 'email', 'replyTo', 'bcc', 'textSignature', 'htmlSignature', 'mayDelete'];
-export const DEFAULT_IDENTITY_ID = 'default';
-
-interface Stored extends IdentityLog {
-  /** Overrides of the built-in identity plus added ones. */
-  identities: IdentityRecord[];
-}
-
-function builtIn(account: string): IdentityRecord {
-  return { id: DEFAULT_IDENTITY_ID, name: '', email: account, replyTo: null, bcc: null, textSignature: '', htmlSignature: '' };
-}
-
-export async function listIdentities(deps: MailMethodDeps, account: string): Promise<{ list: IdentityRecord[]; state: string; stored: Stored; written: boolean }> {
-  const { value, state } = await readSetting<Stored>(deps.store, account, SETTING_IDENTITY, { identities: [] });
-  const list = [...value.identities];
-  if (!list.some((i) => i.id === DEFAULT_IDENTITY_ID)) list.unshift(builtIn(account));
-  // State '0' is the setting never written (SettingsStore.getSetting).
-  return { list, state, stored: value, written: state !== '0' };
-}
 
 function toJmap(i: IdentityRecord): Record<string, Json> {
   return { ...(i as unknown as Record<string, Json>), mayDelete: i.id !== DEFAULT_IDENTITY_ID };
@@ -53,7 +34,7 @@ async function get(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
   const account = readAccount(args, ctx);
   const ids = readIds(args, ctx, deps.limits.maxObjectsInGet);
   const properties = readProperties(args, 'properties', (p) => PROPERTIES.includes(p), PROPERTIES);
-  const { list, state } = await listIdentities(deps, account.name);
+  const { list, state } = await listIdentities(deps.store, account.name);
   const out: JsonObject[] = [];
   const notFound: string[] = [];
   for (const id of ids ?? list.map((i) => i.id)) {
@@ -110,7 +91,8 @@ function applyProps(target: IdentityRecord, props: JsonObject, account: string, 
 async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
   const request = readSetRequest(args, ctx, deps.limits.maxObjectsInSet);
   const account = request.account;
-  const { list, state: oldState, stored, written } = await listIdentities(deps, account.name);
+  const current = await listIdentities(deps.store, account.name);
+  const { list, state: oldState } = current;
   const next = list.map((i) => ({ ...i }));
   // What this call changed, for the change log (an identity created and destroyed here never existed).
   const edits: IdentityEdits = { created: new Set(), updated: new Set(), destroyed: new Set() };
@@ -123,7 +105,7 @@ async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
     },
     create: {
       prepare: (raw, _cid, errors) => {
-        const rec: IdentityRecord = { ...builtIn(account.name), id: randomUUID(), email: '' };
+        const rec: IdentityRecord = { ...builtInIdentity(account.name), id: randomUUID(), email: '' };
         applyProps(rec, raw, account.name, errors);
         if (!('email' in raw)) errors.add(['email'], 'email is required');
         return rec;
@@ -159,8 +141,7 @@ async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
     }),
     newState: async (changed) => {
       if (!changed) return oldState;
-      const value = (state: string): Stored => ({ identities: next, ...stampEdits(stored, oldState, written, edits, Number(state)) });
-      return writeSetting(deps.store, account.name, SETTING_IDENTITY, value, oldState);
+      return writeSetting(deps.store, account.name, SETTING_IDENTITY, identitiesValue(current, next, edits), oldState);
     },
   });
   return [['Identity/set', out]];
@@ -173,7 +154,7 @@ export function identityMethods(deps: MailMethodDeps): Array<[string, MethodDefi
     [
       'Identity/changes',
       def(async (d, a, c) => {
-        const { list, state, stored, written } = await listIdentities(d, readAccount(a, c).name);
+        const { list, state, stored, written } = await listIdentities(d.store, readAccount(a, c).name);
         return identityChanges(a, c, { ids: list.map((i) => i.id), log: stored, state, stored: written });
       }),
     ],

@@ -5,7 +5,7 @@ import type { MailStore, JsonValue, SettingInput } from '../../store/types.js';
 import { isStoreError } from '../../store/errors.js';
 import { MethodError } from '../errors.js';
 
-export const SETTING_IDENTITY = 'Identity';
+export { SETTING_IDENTITY } from '../../store/identities.js';
 export const SETTING_VACATION = 'VacationResponse';
 export const SETTING_SUBMISSION = 'EmailSubmission';
 

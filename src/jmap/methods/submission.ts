@@ -13,7 +13,7 @@ import { stateOnlyChanges, stateOnlyQueryChanges } from './changes.js';
 import { defineMethod, type MailHandler } from './define.js';
 import type { MailMethodDeps } from './deps.js';
 import { emailSet } from './email-set.js';
-import { listIdentities } from './identity.js';
+import { listIdentities } from '../../store/identities.js';
 import { readSetting, SETTING_SUBMISSION, writeSetting } from './settings.js';
 import { applyWindow, queryResponse, readLimit } from './window.js';
 import { sameMailbox } from '../../mime/subaddress.js';
@@ -101,7 +101,7 @@ async function prepareSubmission(deps: MailMethodDeps, account: string, raw: Jso
   const identityId = typeof raw.identityId === 'string' ? (resolveId(raw.identityId, ctx) ?? raw.identityId) : undefined;
   const emailId = typeof raw.emailId === 'string' ? resolveId(raw.emailId, ctx) : undefined;
   if (typeof raw.emailId === 'string' && emailId === undefined) errors.add(['emailId'], 'unknown creation id');
-  const identity = identityId === undefined ? undefined : (await listIdentities(deps, account)).list.find((i) => i.id === identityId);
+  const identity = identityId === undefined ? undefined : (await listIdentities(deps.store, account)).list.find((i) => i.id === identityId);
   if (identityId !== undefined && identity === undefined) errors.add(['identityId'], 'no such identity');
   const [email] = emailId === undefined ? [] : await deps.store.getEmails(account, [emailId], { parsed: true });
   if (emailId !== undefined && email?.parsed === undefined) errors.add(['emailId'], 'no such email');

@@ -1,6 +1,7 @@
 // RCPT TO (RFC 5321 §4.1.1.3) with the DSN parameters NOTIFY and ORCPT (RFC 3461 §4.1, §4.2), and the
 // relay rules: local users are accepted from anyone (MX role), unknown local users are refused, other
-// domains only for authenticated sessions or authorized peers.
+// domains only for authenticated sessions or authorized peers; a local mailbox already full is
+// refused with 552 5.2.2.
 import { parseNotify, parseOrcpt } from '../../core/dsn-params.js';
 import { parsePathArgument } from '../proto/path.js';
 import { reply } from '../proto/reply.js';
@@ -53,6 +54,8 @@ export const rcpt: CommandHandler = async (s, args) => {
     }
     return s.send(reply(550, '5.7.1', 'Relaying denied'));
   }
+  // A mailbox already full refuses here (as Dovecot's quota-status does), not after the data.
+  if (route.kind === 'local' && (await s.deps.delivery.mailboxFull(route))) return s.send(reply(552, '5.2.2', 'Mailbox full'));
   const key = route.address.toLowerCase();
   if (!tx.seen.has(key)) {
     tx.seen.add(key);

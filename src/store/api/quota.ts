@@ -1,4 +1,6 @@
-// Quota: usage counts each email once, limits come from the store's defaults or a per-account override.
+// Quota: usage counts each email once; limits come from three levels, as in James: the account's
+// own, its domain's, and the server's (set over WebAdmin, else the store's defaults). Per
+// resource the first level that sets a limit applies (src/store/quota-levels.ts).
 
 export interface QuotaUsage {
   /** Bytes used / limit (0 = unlimited). */
@@ -19,16 +21,37 @@ export interface QuotaLimits {
   messages: number;
 }
 
-/** Where an account's limits come from: its own override (each value null when not set) and the defaults. */
+/** The limits one level sets: per resource a limit (0 = unlimited) or null where it sets none. */
+export interface QuotaLevel {
+  storage: number | null;
+  messages: number | null;
+}
+
+/** Where an account's (or a domain's) limits come from, level by level, and what applies. */
 export interface QuotaLimitSources {
-  override: QuotaLimits | null;
+  /** The account's own limits (all null for a domain or the server). */
+  user: QuotaLevel;
+  /** Its domain's (all null for an account without a domain, and for the server). */
+  domain: QuotaLevel;
+  /** The server's as set (setScopeQuota(null, …)); null fields take the store's defaults. */
+  global: QuotaLevel;
+  /** The store's defaults (StoreOptions.quota; unlimited when not given). */
   defaults: QuotaLimits;
+  /** What applies, per resource: user, else domain, else global, else the defaults. */
+  computed: QuotaLimits;
 }
 
 export interface QuotaStore {
   getQuota(account: string): Promise<QuotaUsage>;
-  /** The override and the defaults behind getQuota's limits (WebAdmin shows them apart, as James). */
+  /** The levels behind getQuota's limits (WebAdmin shows them apart, as James). */
   getQuotaLimits(account: string): Promise<QuotaLimitSources>;
-  /** Per-account override of the default limits; null removes the override. */
-  setQuota(account: string, limits: QuotaLimits | null): Promise<void>;
+  /** The account's own limits; null (or null fields) gives them back to its domain and the server. */
+  setQuota(account: string, limits: QuotaLevel | null): Promise<void>;
+  /** The limits of a domain (lower case), or of the server with null. */
+  getScopeQuota(domain: string | null): Promise<QuotaLimitSources>;
+  /**
+   * Sets the limits of a domain (for its accounts without their own) or, with null, of the server.
+   * Each account they may apply to gets a new Quota state, as setQuota gives one.
+   */
+  setScopeQuota(domain: string | null, limits: QuotaLevel): Promise<void>;
 }

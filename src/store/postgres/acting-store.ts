@@ -284,7 +284,7 @@ export class PgActingMailStore extends ActingViewBase implements S.MailStore {
   getQuotaLimits(account: string): Promise<S.QuotaLimitSources> {
     return this.own(account, 'quota', () => this.root.getQuotaLimits(account));
   }
-  setQuota(account: string, limits: S.QuotaLimits | null): Promise<void> {
+  setQuota(account: string, limits: S.QuotaLevel | null): Promise<void> {
     return this.own(account, 'quota', () => this.root.setQuota(account, limits));
   }
   uploadBlob(account: string, bytes: Buffer | S.SpooledMessage, type: string): Promise<S.UploadedBlob> {

@@ -10,7 +10,7 @@ import type {
   OutboundItem,
   OutboundRecipient,
   OutboundStatus,
-  QuotaLimits,
+  QuotaLevel,
   QuotaLimitSources,
   QuotaUsage,
   SettingInput,
@@ -24,7 +24,9 @@ import { accountId, allocModseq, publishAll, requireAccount, writeTx } from './c
 import { transaction, type Conn } from './db.js';
 import { ChangeBatch } from './batch.js';
 import { decodeId, encodeId } from '../sqlite/ids.js';
-import { quotaLimits } from './mutations.js';
+import { accountQuota, quotaLimits, scopeQuota } from './mutations.js';
+import { checkLevel, quotaDomain, scopeKey } from '../quota-levels.js';
+import type { BusEvent } from '../../events/types.js';
 import { PgBlobs } from './blobs.js';
 import { storeBlob } from '../ingest.js';
 import { toItem, type OutboundRow } from '../sqlite/extras.js';
@@ -50,32 +52,57 @@ export async function getQuota(ctx: Ctx, account: string): Promise<QuotaUsage> {
 
 export async function getQuotaLimits(ctx: Ctx, account: string): Promise<QuotaLimitSources> {
   const accId = await requireAccount(ctx, account);
-  const a = (await ctx.q.get<{ quota_storage: number | null; quota_messages: number | null }>(
-    'SELECT quota_storage, quota_messages FROM account WHERE id = ?',
-    accId,
-  ))!;
-  // setQuota writes both values or neither, so one present means an override.
-  const override = a.quota_storage === null && a.quota_messages === null ? null : { storage: a.quota_storage ?? 0, messages: a.quota_messages ?? 0 };
-  return { override, defaults: { ...ctx.defaultQuota } };
+  return transaction(ctx.pool, async (q) => (await accountQuota(ctx, q, accId)).sources, true);
 }
 
-export async function setQuota(ctx: Ctx, account: string, limits: QuotaLimits | null): Promise<void> {
-  const accId = await requireAccount(ctx, account);
-  if (limits && (limits.storage < 0 || limits.messages < 0)) throw new InvalidArgumentError('quota limits must be >= 0');
-  // Published like any other state change, so push clients see a Quota change when limits change.
+export async function getScopeQuota(ctx: Ctx, domain: string | null): Promise<QuotaLimitSources> {
+  const scope = domain === null ? null : scopeKey(domain);
+  return transaction(ctx.pool, (q) => scopeQuota(ctx, q, scope), true);
+}
+
+/** Inside the write: a new Quota state for a change of the account's limits (JMAP Quota/changes tells it from usage). */
+async function limitsChanged(q: Conn, account: string, accId: number): Promise<ChangeBatch> {
   const batch = new ChangeBatch(account, accId, undefined);
+  const modseq = await allocModseq(q, accId);
+  await q.run('UPDATE account SET quota_state = ? WHERE id = ?', modseq, accId);
+  await q.run('INSERT INTO quota_limit_state (account_id, modseq) VALUES (?, ?) ON CONFLICT (account_id) DO UPDATE SET modseq = excluded.modseq', accId, modseq);
+  batch.state('quota_state', modseq);
+  return batch;
+}
+
+export async function setQuota(ctx: Ctx, account: string, limits: QuotaLevel | null): Promise<void> {
+  const accId = await requireAccount(ctx, account);
+  checkLevel(limits);
+  // Published like any other state change, so push clients see a Quota change when limits change.
   const events = await writeTx(ctx, accId, async (q) => {
-    const modseq = await allocModseq(q, accId);
-    await q.run(
-      'UPDATE account SET quota_storage = ?, quota_messages = ?, quota_state = ? WHERE id = ?',
-      limits ? limits.storage : null,
-      limits ? limits.messages : null,
-      modseq,
-      accId,
+    await q.run('UPDATE account SET quota_storage = ?, quota_messages = ? WHERE id = ?', limits?.storage ?? null, limits?.messages ?? null, accId);
+    return (await limitsChanged(q, account, accId)).events(q);
+  });
+  await publishAll(ctx, events);
+}
+
+export async function setScopeQuota(ctx: Ctx, domain: string | null, limits: QuotaLevel): Promise<void> {
+  checkLevel(limits);
+  const scope = scopeKey(domain);
+  const events = await transaction(ctx.pool, async (q) => {
+    if (limits.storage === null && limits.messages === null) await q.run('DELETE FROM quota_scope WHERE scope = ?', scope);
+    else {
+      await q.run(
+        'INSERT INTO quota_scope (scope, storage, messages) VALUES (?, ?, ?) ON CONFLICT (scope) DO UPDATE SET storage = excluded.storage, messages = excluded.messages',
+        scope,
+        limits.storage,
+        limits.messages,
+      );
+    }
+    // Every account the level may apply to gets a new Quota state (one with limits of its own too:
+    // cheaper than telling which resources it sets, and a spurious state change is harmless). Rows
+    // are locked in id order, as allocModseq locks them, so two such changes never deadlock.
+    const accounts = (await q.all<{ id: number; name: string }>('SELECT id, name FROM account ORDER BY id')).filter(
+      (a) => domain === null || quotaDomain(a.name) === scope,
     );
-    await q.run('INSERT INTO quota_limit_state (account_id, modseq) VALUES (?, ?) ON CONFLICT (account_id) DO UPDATE SET modseq = excluded.modseq', accId, modseq);
-    batch.state('quota_state', modseq);
-    return batch.events(q);
+    const out: BusEvent[] = [];
+    for (const a of accounts) out.push(...(await (await limitsChanged(q, a.name, a.id)).events(q)));
+    return out;
   });
   await publishAll(ctx, events);
 }

@@ -10,6 +10,8 @@ import type { KeywordState } from '../keywords.js';
 import { OverQuotaError } from '../errors.js';
 import { encodeId } from '../sqlite/ids.js';
 import { threadRefs, type Refs } from '../sqlite/mutations.js';
+import type { QuotaLevel, QuotaLimitSources } from '../api/quota.js';
+import { GLOBAL_SCOPE, levelOf, resolveQuota, UNSET } from '../quota-levels.js';
 
 /**
  * Appends a membership with the next UID of the mailbox. The UPDATE locks the mailbox row until the
@@ -52,17 +54,50 @@ export async function removeMembership(q: Conn, batch: ChangeBatch, mailboxId: n
   batch.state('mailbox_state', modseq);
 }
 
-export async function quotaLimits(ctx: Ctx, q: Conn, accId: number): Promise<{ storage: number; messages: number; usedStorage: number; usedMessages: number }> {
-  const row = (await q.get<{ quota_storage: number | null; quota_messages: number | null; used_storage: number; used_messages: number }>(
-    'SELECT quota_storage, quota_messages, used_storage, used_messages FROM account WHERE id = ?',
+const SCOPE_LEVEL = 'SELECT storage, messages FROM quota_scope WHERE scope = ?';
+
+/** The levels of a domain's (or, with null, the server's) limits. */
+export async function scopeQuota(ctx: Ctx, q: Conn, domain: string | null): Promise<QuotaLimitSources> {
+  const own = domain === null ? UNSET : levelOf(await q.get<QuotaLevel>(SCOPE_LEVEL, domain));
+  return resolveQuota(UNSET, own, levelOf(await q.get<QuotaLevel>(SCOPE_LEVEL, GLOBAL_SCOPE)), ctx.defaultQuota);
+}
+
+/**
+ * An account's limit levels and usage, in one statement: its domain is the part of its name after
+ * the last '@' (quotaDomain in ../quota-levels.ts), none when nothing follows one.
+ */
+export async function accountQuota(ctx: Ctx, q: Conn, accId: number): Promise<{ sources: QuotaLimitSources; usedStorage: number; usedMessages: number }> {
+  const row = (await q.get<{
+    quota_storage: number | null;
+    quota_messages: number | null;
+    used_storage: number;
+    used_messages: number;
+    d_storage: number | null;
+    d_messages: number | null;
+    g_storage: number | null;
+    g_messages: number | null;
+  }>(
+    `SELECT a.quota_storage, a.quota_messages, a.used_storage, a.used_messages,
+            d.storage AS d_storage, d.messages AS d_messages, g.storage AS g_storage, g.messages AS g_messages
+       FROM account a
+       LEFT JOIN quota_scope d ON d.scope = lower(substring(a.name from '@([^@]+)$'))
+       LEFT JOIN quota_scope g ON g.scope = ?
+      WHERE a.id = ?`,
+    GLOBAL_SCOPE,
     accId,
   ))!;
-  return {
-    storage: row.quota_storage ?? ctx.defaultQuota.storage,
-    messages: row.quota_messages ?? ctx.defaultQuota.messages,
-    usedStorage: row.used_storage,
-    usedMessages: row.used_messages,
-  };
+  const sources = resolveQuota(
+    levelOf({ storage: row.quota_storage, messages: row.quota_messages }),
+    levelOf({ storage: row.d_storage, messages: row.d_messages }),
+    levelOf({ storage: row.g_storage, messages: row.g_messages }),
+    ctx.defaultQuota,
+  );
+  return { sources, usedStorage: Number(row.used_storage), usedMessages: Number(row.used_messages) };
+}
+
+export async function quotaLimits(ctx: Ctx, q: Conn, accId: number): Promise<{ storage: number; messages: number; usedStorage: number; usedMessages: number }> {
+  const { sources, usedStorage, usedMessages } = await accountQuota(ctx, q, accId);
+  return { ...sources.computed, usedStorage, usedMessages };
 }
 
 /** Throws OverQuotaError if adding `bytes`/`count` would exceed a limit. */

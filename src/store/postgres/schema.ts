@@ -334,8 +334,22 @@ CREATE FUNCTION metadata_mailbox_delete() RETURNS trigger LANGUAGE plpgsql AS
 CREATE TRIGGER metadata_mailbox_delete AFTER DELETE ON mailbox FOR EACH ROW EXECUTE FUNCTION metadata_mailbox_delete();
 `;
 
+/**
+ * Version 4: quota limits of a domain (scope: its lower-case name) or of the server (scope ''), for
+ * the accounts without limits of their own (see ../quota-levels.ts): NULL sets nothing at that
+ * level, 0 is unlimited.
+ */
+const V4 = `
+CREATE TABLE quota_scope (
+  scope TEXT COLLATE "C" PRIMARY KEY,
+  storage BIGINT,
+  messages BIGINT
+);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, sql: V1 },
   { version: 2, sql: V2 },
   { version: 3, sql: V3 },
+  { version: 4, sql: V4 },
 ];

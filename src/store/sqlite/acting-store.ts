@@ -270,7 +270,7 @@ export class ActingMailStore extends ActingViewBase implements S.MailStore {
   getQuota(account: string): Promise<S.QuotaUsage> {
     return this.root.run(() => (this.own(account, 'quota'), this.root.getQuota(account)));
   }
-  setQuota(account: string, limits: S.QuotaLimits | null): Promise<void> {
+  setQuota(account: string, limits: S.QuotaLevel | null): Promise<void> {
     return this.root.run(() => (this.own(account, 'quota'), this.root.setQuota(account, limits)));
   }
   uploadBlob(account: string, bytes: Buffer | S.SpooledMessage, type: string): Promise<S.UploadedBlob> {

@@ -10,7 +10,7 @@ import type {
   OutboundItem,
   OutboundRecipient,
   OutboundStatus,
-  QuotaLimits,
+  QuotaLevel,
   QuotaLimitSources,
   QuotaUsage,
   SettingValue,
@@ -23,7 +23,8 @@ import type { Ctx } from './context.js';
 import { accountId, allocModseq, publishAll, writeTx, sql } from './context.js';
 import { ChangeBatch } from './batch.js';
 import { decodeId, encodeId } from './ids.js';
-import { quotaLimits } from './mutations.js';
+import { accountQuota, quotaLimits, scopeQuota } from './mutations.js';
+import { checkLevel, quotaDomain, scopeKey } from '../quota-levels.js';
 import { BlobFiles } from '../blobs.js';
 import { storeBlob } from '../ingest.js';
 import type { SpooledMessage } from '../spool/spooled.js';
@@ -50,26 +51,46 @@ export function getQuota(ctx: Ctx, account: string): QuotaUsage {
 }
 
 export function getQuotaLimits(ctx: Ctx, account: string): QuotaLimitSources {
-  const accId = acc(ctx, account);
-  const a = sql(ctx, 'SELECT quota_storage, quota_messages FROM account WHERE id = ?').get(accId) as { quota_storage: number | null; quota_messages: number | null };
-  // setQuota writes both values or neither, so one present means an override.
-  const override = a.quota_storage === null && a.quota_messages === null ? null : { storage: a.quota_storage ?? 0, messages: a.quota_messages ?? 0 };
-  return { override, defaults: { ...ctx.defaultQuota } };
+  return accountQuota(ctx, acc(ctx, account)).sources;
 }
 
-export async function setQuota(ctx: Ctx, account: string, limits: QuotaLimits | null): Promise<void> {
-  const accId = acc(ctx, account);
-  if (limits && (limits.storage < 0 || limits.messages < 0)) throw new InvalidArgumentError('quota limits must be >= 0');
-  // Published like any other state change, so push clients see a Quota change when limits change.
+export function getScopeQuota(ctx: Ctx, domain: string | null): QuotaLimitSources {
+  return scopeQuota(ctx, domain === null ? null : scopeKey(domain));
+}
+
+/** Inside the write: a new Quota state for a change of the account's limits (JMAP Quota/changes tells it from usage). */
+function limitsChanged(ctx: Ctx, account: string, accId: number): ChangeBatch {
   const batch = new ChangeBatch(account, accId, undefined);
-  writeTx(ctx, () => {
-    const modseq = allocModseq(ctx, accId);
-    sql(ctx, 'UPDATE account SET quota_storage = ?, quota_messages = ?, quota_state = ? WHERE id = ?')
-      .run(limits ? limits.storage : null, limits ? limits.messages : null, modseq, accId);
-    sql(ctx, 'INSERT OR REPLACE INTO quota_limit_state (account_id, modseq) VALUES (?, ?)').run(accId, modseq);
-    batch.state('quota_state', modseq);
+  const modseq = allocModseq(ctx, accId);
+  sql(ctx, 'UPDATE account SET quota_state = ? WHERE id = ?').run(modseq, accId);
+  sql(ctx, 'INSERT OR REPLACE INTO quota_limit_state (account_id, modseq) VALUES (?, ?)').run(accId, modseq);
+  batch.state('quota_state', modseq);
+  return batch;
+}
+
+export async function setQuota(ctx: Ctx, account: string, limits: QuotaLevel | null): Promise<void> {
+  const accId = acc(ctx, account);
+  checkLevel(limits);
+  // Published like any other state change, so push clients see a Quota change when limits change.
+  const batch = writeTx(ctx, () => {
+    sql(ctx, 'UPDATE account SET quota_storage = ?, quota_messages = ? WHERE id = ?').run(limits?.storage ?? null, limits?.messages ?? null, accId);
+    return limitsChanged(ctx, account, accId);
   });
   await publishAll(ctx, batch.events(ctx));
+}
+
+export async function setScopeQuota(ctx: Ctx, domain: string | null, limits: QuotaLevel): Promise<void> {
+  checkLevel(limits);
+  const scope = scopeKey(domain);
+  const batches = writeTx(ctx, () => {
+    if (limits.storage === null && limits.messages === null) sql(ctx, 'DELETE FROM quota_scope WHERE scope = ?').run(scope);
+    else sql(ctx, 'INSERT OR REPLACE INTO quota_scope (scope, storage, messages) VALUES (?, ?, ?)').run(scope, limits.storage, limits.messages);
+    // Every account the level may apply to gets a new Quota state (one with limits of its own too:
+    // cheaper than telling which resources it sets, and a spurious state change is harmless).
+    const accounts = sql(ctx, 'SELECT id, name FROM account ORDER BY id').all() as { id: number; name: string }[];
+    return accounts.filter((a) => domain === null || quotaDomain(a.name) === scope).map((a) => limitsChanged(ctx, a.name, a.id));
+  });
+  await publishAll(ctx, batches.flatMap((b) => b.events(ctx)));
 }
 
 export async function uploadBlob(ctx: Ctx, account: string, bytes: Buffer | SpooledMessage, type: string): Promise<UploadedBlob> {

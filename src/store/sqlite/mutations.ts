@@ -8,6 +8,8 @@ import type { MessageAnalysis } from '../../mime/parse.js';
 import type { KeywordState } from '../keywords.js';
 import { OverQuotaError } from '../errors.js';
 import { encodeId } from './ids.js';
+import type { QuotaLevel, QuotaLimitSources } from '../api/quota.js';
+import { GLOBAL_SCOPE, levelOf, quotaDomain, resolveQuota, UNSET } from '../quota-levels.js';
 
 /** Appends a membership with the next UID of the mailbox. Returns the UID. */
 export function placeEmail(ctx: Ctx, batch: ChangeBatch, mb: MailboxRow, emailId: number, modseq: number, deleted = 0): number {
@@ -32,15 +34,37 @@ export function removeMembership(ctx: Ctx, batch: ChangeBatch, mailboxId: number
   batch.state('mailbox_state', modseq);
 }
 
-export function quotaLimits(ctx: Ctx, accId: number): { storage: number; messages: number; usedStorage: number; usedMessages: number } {
-  const row = sql(ctx, 'SELECT quota_storage, quota_messages, used_storage, used_messages FROM account WHERE id = ?')
-    .get(accId) as { quota_storage: number | null; quota_messages: number | null; used_storage: number; used_messages: number };
-  return {
-    storage: row.quota_storage ?? ctx.defaultQuota.storage,
-    messages: row.quota_messages ?? ctx.defaultQuota.messages,
-    usedStorage: row.used_storage,
-    usedMessages: row.used_messages,
+function scopeLevel(ctx: Ctx, scope: string): QuotaLevel {
+  return levelOf(sql(ctx, 'SELECT storage, messages FROM quota_scope WHERE scope = ?').get(scope) as QuotaLevel | undefined);
+}
+
+/** The levels of a domain's (or, with null, the server's) limits. */
+export function scopeQuota(ctx: Ctx, domain: string | null): QuotaLimitSources {
+  return resolveQuota(UNSET, domain === null ? UNSET : scopeLevel(ctx, domain), scopeLevel(ctx, GLOBAL_SCOPE), ctx.defaultQuota);
+}
+
+/** An account's limit levels and usage. */
+export function accountQuota(ctx: Ctx, accId: number): { sources: QuotaLimitSources; usedStorage: number; usedMessages: number } {
+  const row = sql(ctx, 'SELECT name, quota_storage, quota_messages, used_storage, used_messages FROM account WHERE id = ?').get(accId) as {
+    name: string;
+    quota_storage: number | null;
+    quota_messages: number | null;
+    used_storage: number;
+    used_messages: number;
   };
+  const domain = quotaDomain(row.name);
+  const sources = resolveQuota(
+    { storage: row.quota_storage, messages: row.quota_messages },
+    domain === null ? UNSET : scopeLevel(ctx, domain),
+    scopeLevel(ctx, GLOBAL_SCOPE),
+    ctx.defaultQuota,
+  );
+  return { sources, usedStorage: row.used_storage, usedMessages: row.used_messages };
+}
+
+export function quotaLimits(ctx: Ctx, accId: number): { storage: number; messages: number; usedStorage: number; usedMessages: number } {
+  const { sources, usedStorage, usedMessages } = accountQuota(ctx, accId);
+  return { ...sources.computed, usedStorage, usedMessages };
 }
 
 /** Throws OverQuotaError if adding `bytes`/`count` would exceed a limit. */

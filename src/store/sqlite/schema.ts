@@ -449,6 +449,14 @@ CREATE TABLE IF NOT EXISTS quota_limit_state (
   account_id INTEGER PRIMARY KEY,
   modseq INTEGER NOT NULL
 );
+-- Quota limits of a domain (scope: its lower-case name) or of the server (scope ''), for the
+-- accounts without limits of their own (see ../quota-levels.ts): NULL sets nothing at that level,
+-- 0 is unlimited. A new table, so no schema version: SCHEMA creates it in existing databases.
+CREATE TABLE IF NOT EXISTS quota_scope (
+  scope TEXT PRIMARY KEY,
+  storage INTEGER,
+  messages INTEGER
+) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS setting (
   account_id INTEGER NOT NULL,

@@ -38,7 +38,7 @@ import type {
   OutboundStatus,
   PushSubscriptionChanges,
   PushSubscriptionRecord,
-  QuotaLimits,
+  QuotaLevel,
   QuotaLimitSources,
   QuotaUsage,
   Revocation,
@@ -218,8 +218,14 @@ export class SqliteMailStore implements MailStore {
   getQuotaLimits(account: string): Promise<QuotaLimitSources> {
     return this.run(() => extras.getQuotaLimits(this.ctx, account));
   }
-  setQuota(account: string, limits: QuotaLimits | null): Promise<void> {
+  setQuota(account: string, limits: QuotaLevel | null): Promise<void> {
     return this.run(() => extras.setQuota(this.ctx, account, limits));
+  }
+  getScopeQuota(domain: string | null): Promise<QuotaLimitSources> {
+    return this.run(() => extras.getScopeQuota(this.ctx, domain));
+  }
+  setScopeQuota(domain: string | null, limits: QuotaLevel): Promise<void> {
+    return this.run(() => extras.setScopeQuota(this.ctx, domain, limits));
   }
   uploadBlob(account: string, bytes: Buffer | SpooledMessage, type: string): Promise<UploadedBlob> {
     return this.run(() => extras.uploadBlob(this.ctx, account, bytes, type));

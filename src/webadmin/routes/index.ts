@@ -10,6 +10,7 @@ import { domainRoutes } from './domains.js';
 import { eventRoutes } from './events.js';
 import { forwardRoutes } from './forwards.js';
 import { healthRoutes } from './healthcheck.js';
+import { identityRoutes } from './identities.js';
 import { mailQueueRoutes } from './mail-queues.js';
 import { mailboxRoutes } from './mailboxes.js';
 import { quotaRoutes } from './quota.js';
@@ -28,6 +29,7 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
   (d) => domainRoutes(d),
   (d) => domainAliasRoutes(d),
   (d) => userRoutes(d),
+  (d) => identityRoutes(d),
   (d) => aliasRoutes(d),
   (d) => forwardRoutes(d),
   (d) => mailboxRoutes(d),

@@ -7,7 +7,7 @@ import type { Mailbox, MailStore } from '../../store/types.js';
 import type { WebAdminDeps } from '../deps.js';
 import { empty, error } from '../schemas.js';
 import { conflict, invalid, NO_CONTENT, notFound, type WebAdminRoute } from '../types.js';
-import { existingUser } from './users.js';
+import { existingAccount } from './users.js';
 
 const TAG = 'User mailboxes';
 
@@ -21,11 +21,7 @@ async function deleteTree(store: MailStore, account: string, all: Mailbox[], roo
 }
 
 export function mailboxRoutes({ users, store }: WebAdminDeps): WebAdminRoute[] {
-  const account = async (name: string): Promise<string> => {
-    const user = await existingUser(users, name);
-    await store.ensureAccount(user);
-    return user;
-  };
+  const account = (name: string): Promise<string> => existingAccount(users, store, name);
   const userNotFound = error('No such user');
   return [
     {

@@ -1,38 +1,46 @@
-// James /quota/users/{username}: a user's count (messages) and size (bytes) limits, as James shows
-// them: `global` (the defaults of tessera.properties), `user` (this user's override), `computed` (what
-// applies) and `occupation`. James writes unlimited as -1; Tessera's store says 0, and cannot hold a
-// limit of zero messages or bytes, so 0 is refused. The store enforces the limits (IMAP APPEND and
-// QUOTA, SMTP 552, JMAP Quota).
-import type { QuotaLimits } from '../../store/types.js';
-import type { JsonValue } from '../../store/types.js';
+// James' quota routes at three levels: /quota/users/{username}, /quota/domains/{domainName} and the
+// server's at /quota (James' paths: its global quota has no /global segment), each with /count
+// (messages) and /size (bytes). Per resource the user's limit applies, else the domain's, else the
+// server's (James' rule; the store resolves it, src/store/quota-levels.ts, and enforces it: IMAP
+// APPEND and QUOTA, SMTP 552, JMAP Quota and Email/import). The server's level always has a value:
+// the store's defaults (unlimited unless it was opened with limits) until one is set here. James
+// writes unlimited as -1 and an unset level as null; Tessera's store says 0 for unlimited, so a
+// limit of 0 is refused.
+import type { JsonValue, QuotaLevel, QuotaLimitSources } from '../../store/types.js';
 import type { WebAdminDeps } from '../deps.js';
 import { empty, error } from '../schemas.js';
-import { invalid, NO_CONTENT, type Schema, type WebAdminRoute } from '../types.js';
-import { existingUser } from './users.js';
+import { invalid, NO_CONTENT, notFound, WebAdminError, type ResponseSpec, type Schema, type WebAdminRoute } from '../types.js';
+import { existingAccount } from './users.js';
 
 const TAG = 'Quotas';
 
+type Part = 'count' | 'size';
+type Resource = keyof QuotaLevel;
+const RESOURCE: Record<Part, Resource> = { count: 'messages', size: 'storage' };
+
 const LIMIT: Schema = { type: 'integer', description: 'A positive limit, or -1 for unlimited' };
-const LIMITS: Schema = { type: 'object', properties: { count: LIMIT, size: LIMIT } };
-const QUOTA_DETAILS: Schema = {
+const LEVEL: Schema = { type: 'object', properties: { count: { type: ['integer', 'null'] }, size: { type: ['integer', 'null'] } } };
+const OCCUPATION: Schema = {
   type: 'object',
-  required: ['global', 'computed', 'occupation'],
   properties: {
-    global: LIMITS,
-    user: LIMITS,
-    computed: LIMITS,
-    occupation: {
-      type: 'object',
-      properties: {
-        count: { type: 'integer' },
-        size: { type: 'integer' },
-        ratio: { type: 'object', properties: { count: { type: 'number' }, size: { type: 'number' }, max: { type: 'number' } } },
-      },
-    },
+    count: { type: 'integer' },
+    size: { type: 'integer' },
+    ratio: { type: 'object', properties: { count: { type: 'number' }, size: { type: 'number' }, max: { type: 'number' } } },
   },
 };
+const USER_DETAILS: Schema = {
+  type: 'object',
+  required: ['global', 'computed', 'occupation'],
+  properties: { global: LEVEL, domain: LEVEL, user: LEVEL, computed: LEVEL, occupation: OCCUPATION },
+};
+const DOMAIN_DETAILS: Schema = { type: 'object', required: ['global', 'computed'], properties: { global: LEVEL, domain: LEVEL, computed: LEVEL } };
 
-const toJames = (limit: number): number => (limit === 0 ? -1 : limit);
+const toJames = (limit: number | null): number | null => (limit === 0 ? -1 : limit);
+const levelJson = (l: QuotaLevel): JsonValue => ({ count: toJames(l.messages), size: toJames(l.storage) });
+const isSet = (l: QuotaLevel): boolean => l.messages !== null || l.storage !== null;
+/** The server's level as it applies: what was set here, else the store's default. */
+const globalJson = (s: QuotaLimitSources): JsonValue =>
+  levelJson({ messages: s.global.messages ?? s.defaults.messages, storage: s.global.storage ?? s.defaults.storage });
 
 /** A James limit value: a positive integer, or -1 (unlimited) → Tessera's 0. */
 function fromJames(value: unknown, what: string): number {
@@ -42,115 +50,177 @@ function fromJames(value: unknown, what: string): number {
   return value === -1 ? 0 : value;
 }
 
-const limitsJson = (l: QuotaLimits): JsonValue => ({ count: toJames(l.messages), size: toJames(l.storage) });
-const ratio = (used: number, limit: number): number => (limit === 0 ? 0 : used / limit);
-
-type Part = 'count' | 'size';
-const FIELD: Record<Part, keyof QuotaLimits> = { count: 'messages', size: 'storage' };
-
-export function quotaRoutes({ users, store }: WebAdminDeps): WebAdminRoute[] {
-  const account = async (name: string): Promise<string> => {
-    const user = await existingUser(users, name);
-    await store.ensureAccount(user);
-    return user;
+/** A James quota body {"count", "size"}: each a limit, or null/absent to set none at this level. */
+function levelFromJames(body: unknown): QuotaLevel {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('the body must be {"count": …, "size": …}');
+  const { count, size } = body as { count?: unknown; size?: unknown };
+  return {
+    messages: count === undefined || count === null ? null : fromJames(count, 'count'),
+    storage: size === undefined || size === null ? null : fromJames(size, 'size'),
   };
-  /** Sets the override; one equal to the defaults is dropped, so later default changes apply again. */
-  const setOverride = async (user: string, limits: QuotaLimits): Promise<void> => {
-    const { defaults } = await store.getQuotaLimits(user);
-    const same = limits.messages === defaults.messages && limits.storage === defaults.storage;
-    await store.setQuota(user, same ? null : limits);
-  };
-  const current = async (user: string): Promise<QuotaLimits> => {
-    const { override, defaults } = await store.getQuotaLimits(user);
-    return override ?? defaults;
-  };
-  const userNotFound = error('No such user');
+}
 
-  const partRoutes = (part: Part): WebAdminRoute[] => [
-    {
-      method: 'GET',
-      path: `/quota/users/{username}/${part}`,
-      tag: TAG,
-      summary: `The ${part} limit of a user's own quota`,
-      responses: { 200: { description: 'The limit (-1: unlimited)', schema: LIMIT }, 204: empty('No limit of its own'), 404: userNotFound },
-      handle: async ({ params }) => {
-        const { override } = await store.getQuotaLimits(await account(params['username']!));
-        return override ? { status: 200, body: toJames(override[FIELD[part]]) } : NO_CONTENT;
-      },
-    },
-    {
-      method: 'PUT',
-      path: `/quota/users/{username}/${part}`,
-      tag: TAG,
-      summary: `Set the ${part} limit of a user`,
-      body: LIMIT,
-      responses: { 204: empty('Set'), 400: error('Not a positive integer or -1'), 404: userNotFound },
-      handle: async ({ params, body }) => {
-        const user = await account(params['username']!);
-        const value = fromJames(body, part);
-        await setOverride(user, { ...(await current(user)), [FIELD[part]]: value });
-        return NO_CONTENT;
-      },
-    },
-    {
-      method: 'DELETE',
-      path: `/quota/users/{username}/${part}`,
-      tag: TAG,
-      summary: `Remove the ${part} limit of a user (the default applies)`,
-      responses: { 204: empty('Removed'), 404: userNotFound },
-      handle: async ({ params }) => {
-        const user = await account(params['username']!);
-        const { override, defaults } = await store.getQuotaLimits(user);
-        if (override) await setOverride(user, { ...override, [FIELD[part]]: defaults[FIELD[part]] });
-        return NO_CONTENT;
-      },
-    },
-  ];
+/** One level's routes: where it lives, how its target is found, and what its GET shows. */
+interface QuotaTarget<K> {
+  path: string;
+  /** "a user", "a domain", "the server" — for summaries. */
+  of: string;
+  /** Answers besides 200/204/400 its routes may give (404 for an unknown user or domain…). */
+  refusals: Record<number, ResponseSpec>;
+  /** The path parameters → the target (throws 404/405). */
+  find(params: Readonly<Record<string, string>>): Promise<K>;
+  sources(key: K): Promise<QuotaLimitSources>;
+  /** This level's own limits among the sources. */
+  own(s: QuotaLimitSources): QuotaLevel;
+  set(key: K, level: QuotaLevel): Promise<void>;
+  /** The whole GET's body and its schema. */
+  details: { schema: Schema; body(key: K, s: QuotaLimitSources): Promise<JsonValue> };
+  /** Whether a part's GET answers 204 when this level does not set it (the server's always has a value). */
+  partMayBeUnset: boolean;
+}
 
+function levelRoutes<K>(t: QuotaTarget<K>): WebAdminRoute[] {
+  const read = async (params: Readonly<Record<string, string>>): Promise<{ key: K; s: QuotaLimitSources }> => {
+    const key = await t.find(params);
+    return { key, s: await t.sources(key) };
+  };
+  const partRoutes = (part: Part): WebAdminRoute[] => {
+    const r = RESOURCE[part];
+    return [
+      {
+        method: 'GET',
+        path: `${t.path}/${part}`,
+        tag: TAG,
+        summary: `The ${part} limit of ${t.of}`,
+        responses: {
+          200: { description: 'The limit (-1: unlimited)', schema: LIMIT },
+          ...(t.partMayBeUnset ? ({ 204: empty('No limit at this level') } as Record<number, ResponseSpec>) : {}),
+          ...t.refusals,
+        },
+        handle: async ({ params }) => {
+          const { s } = await read(params);
+          const value = t.partMayBeUnset ? t.own(s)[r] : (s.global[r] ?? s.defaults[r]);
+          return value === null ? NO_CONTENT : { status: 200, body: toJames(value) };
+        },
+      },
+      {
+        method: 'PUT',
+        path: `${t.path}/${part}`,
+        tag: TAG,
+        summary: `Set the ${part} limit of ${t.of}`,
+        body: LIMIT,
+        responses: { 204: empty('Set'), 400: error('Not a positive integer or -1'), ...t.refusals },
+        handle: async ({ params, body }) => {
+          const { key, s } = await read(params);
+          await t.set(key, { ...t.own(s), [r]: fromJames(body, part) });
+          return NO_CONTENT;
+        },
+      },
+      {
+        method: 'DELETE',
+        path: `${t.path}/${part}`,
+        tag: TAG,
+        summary: `Remove the ${part} limit of ${t.of} (the next level's applies)`,
+        responses: { 204: empty('Removed'), ...t.refusals },
+        handle: async ({ params }) => {
+          const { key, s } = await read(params);
+          await t.set(key, { ...t.own(s), [r]: null });
+          return NO_CONTENT;
+        },
+      },
+    ];
+  };
   return [
     {
       method: 'GET',
-      path: '/quota/users/{username}',
+      path: t.path,
       tag: TAG,
-      summary: "A user's quota: defaults, own limits, what applies and what is used",
-      responses: { 200: { description: 'The quota', schema: QUOTA_DETAILS }, 404: userNotFound },
+      summary: `The quota of ${t.of}: each level's limits and what applies`,
+      responses: { 200: { description: 'The quota', schema: t.details.schema }, ...t.refusals },
       handle: async ({ params }) => {
-        const user = await account(params['username']!);
-        const [{ override, defaults }, usage] = await Promise.all([store.getQuotaLimits(user), store.getQuota(user)]);
-        const computed = { messages: usage.messages.limit, storage: usage.storage.limit };
-        const countRatio = ratio(usage.messages.used, computed.messages);
-        const sizeRatio = ratio(usage.storage.used, computed.storage);
-        return {
-          status: 200,
-          body: {
-            global: limitsJson(defaults),
-            ...(override ? { user: limitsJson(override) } : {}),
-            computed: limitsJson(computed),
-            occupation: { count: usage.messages.used, size: usage.storage.used, ratio: { count: countRatio, size: sizeRatio, max: Math.max(countRatio, sizeRatio) } },
-          },
-        };
+        const { key, s } = await read(params);
+        return { status: 200, body: await t.details.body(key, s) };
       },
     },
     {
       method: 'PUT',
-      path: '/quota/users/{username}',
+      path: t.path,
       tag: TAG,
-      summary: 'Set both limits of a user; a null value gives that limit back to the default',
-      body: { type: 'object', properties: { count: { type: ['integer', 'null'] }, size: { type: ['integer', 'null'] } } },
-      responses: { 204: empty('Set'), 400: error('Invalid limits'), 404: userNotFound },
+      summary: `Set both limits of ${t.of}; a null value sets none at this level`,
+      body: LEVEL,
+      responses: { 204: empty('Set'), 400: error('Invalid limits'), ...t.refusals },
       handle: async ({ params, body }) => {
-        const user = await account(params['username']!);
-        if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('the body must be {"count": …, "size": …}');
-        const { count, size } = body as { count?: unknown; size?: unknown };
-        const { defaults } = await store.getQuotaLimits(user);
-        await setOverride(user, {
-          messages: count === undefined || count === null ? defaults.messages : fromJames(count, 'count'),
-          storage: size === undefined || size === null ? defaults.storage : fromJames(size, 'size'),
-        });
+        const key = await t.find(params);
+        await t.set(key, levelFromJames(body));
         return NO_CONTENT;
       },
     },
     ...partRoutes('count'),
     ...partRoutes('size'),
   ];
+}
+
+const ratio = (used: number, limit: number): number => (limit === 0 ? 0 : used / limit);
+
+export function quotaRoutes({ users, domains, store }: WebAdminDeps): WebAdminRoute[] {
+  const user: QuotaTarget<string> = {
+    path: '/quota/users/{username}',
+    of: 'a user',
+    refusals: { 404: error('No such user') },
+    find: (params) => existingAccount(users, store, params['username']!),
+    sources: (name) => store.getQuotaLimits(name),
+    own: (s) => s.user,
+    set: (name, level) => store.setQuota(name, level),
+    partMayBeUnset: true,
+    details: {
+      schema: USER_DETAILS,
+      body: async (name, s) => {
+        const usage = await store.getQuota(name);
+        const countRatio = ratio(usage.messages.used, s.computed.messages);
+        const sizeRatio = ratio(usage.storage.used, s.computed.storage);
+        return {
+          global: globalJson(s),
+          ...(isSet(s.domain) ? { domain: levelJson(s.domain) } : {}),
+          ...(isSet(s.user) ? { user: levelJson(s.user) } : {}),
+          computed: levelJson(s.computed),
+          occupation: { count: usage.messages.used, size: usage.storage.used, ratio: { count: countRatio, size: sizeRatio, max: Math.max(countRatio, sizeRatio) } },
+        };
+      },
+    },
+  };
+
+  const domain: QuotaTarget<string> = {
+    path: '/quota/domains/{domainName}',
+    of: 'a domain (its users without limits of their own)',
+    refusals: { 404: error('No such domain'), 405: error('Domain quotas need virtual hosting') },
+    find: async (params) => {
+      const name = params['domainName']!;
+      // As James: without virtual hosting users belong to no domain, so a domain quota would apply to nobody.
+      if (!users.virtualHosting) throw new WebAdminError(405, 'WrongState', 'domain quotas are not supported without virtual hosting');
+      if (!(await domains.contains(name))) throw notFound(`domain ${name} is not served`);
+      return name.toLowerCase();
+    },
+    sources: (name) => store.getScopeQuota(name),
+    own: (s) => s.domain,
+    set: (name, level) => store.setScopeQuota(name, level),
+    partMayBeUnset: true,
+    details: {
+      schema: DOMAIN_DETAILS,
+      body: async (_name, s) => ({ global: globalJson(s), ...(isSet(s.domain) ? { domain: levelJson(s.domain) } : {}), computed: levelJson(s.computed) }),
+    },
+  };
+
+  const server: QuotaTarget<null> = {
+    path: '/quota',
+    of: 'the server (users and domains without limits of their own)',
+    refusals: {},
+    find: async () => null,
+    sources: () => store.getScopeQuota(null),
+    own: (s) => s.global,
+    set: (_none, level) => store.setScopeQuota(null, level),
+    partMayBeUnset: false,
+    details: { schema: LEVEL, body: async (_none, s) => globalJson(s) },
+  };
+
+  return [...levelRoutes(user), ...levelRoutes(domain), ...levelRoutes(server)];
 }

@@ -3,6 +3,7 @@
 // `tessera user remove`; a user created again under the same name finds it.
 import { InvalidDomainNameError, InvalidPasswordError, UnknownDomainError } from '../../auth/users/errors.js';
 import { InvalidUserNameError, ReadOnlyRepositoryError, UnknownUserError, UserExistsError, type UsersRepository } from '../../auth/users/types.js';
+import type { AccountStore } from '../../store/types.js';
 import type { WebAdminDeps } from '../deps.js';
 import { empty, error } from '../schemas.js';
 import { conflict, invalid, NO_CONTENT, notFound, type WebAdminRoute } from '../types.js';
@@ -14,6 +15,13 @@ export async function existingUser(users: UsersRepository, name: string): Promis
   const record = await users.lookup(name);
   if (!record) throw notFound(`user ${name} does not exist`);
   return record.username;
+}
+
+/** An existing user (404 otherwise) whose mail account exists too: created empty, as a first login would. */
+export async function existingAccount(users: UsersRepository, store: AccountStore, name: string): Promise<string> {
+  const user = await existingUser(users, name);
+  await store.ensureAccount(user);
+  return user;
 }
 
 function passwordOf(body: unknown): string {
