@@ -5,6 +5,7 @@ import { loadDirectoryConfig } from '../../config/load.js';
 import { silentLogger } from '../../log/logger.js';
 import { openUsers } from '../../server/users.js';
 import { AppPasswordService } from '../../auth/app-passwords/service.js';
+import { appPasswordToJson } from '../../auth/app-passwords/json.js';
 import { AppPasswordRequestError, parseScopes, type AppPasswordRecord } from '../../auth/app-passwords/types.js';
 import { adminSocketPath } from '../../sessions/admin-protocol.js';
 import { AdminProtocolError, AdminSocketUnavailableError, sendAdminRequest } from '../../sessions/admin-client.js';
@@ -83,7 +84,7 @@ export const appPasswordCommand: CliCommand = {
       }
       if (action === 'list') {
         const records = await service.list(user);
-        if (args.values.json === true) for (const r of records) io.stdout.write(`${JSON.stringify(toJson(r))}\n`);
+        if (args.values.json === true) for (const r of records) io.stdout.write(`${JSON.stringify(appPasswordToJson(r))}\n`);
         else io.stdout.write(formatTable(records));
         return EXIT_OK;
       }
@@ -150,19 +151,6 @@ export function parseExpiry(text: string, now: number): Date {
 function describeLimits(r: AppPasswordRecord): string {
   const scope = r.scopes.length === 0 ? 'all protocols' : r.scopes.join(', ');
   return `${scope}; ${r.expiresAt ? `expires ${r.expiresAt.toISOString()}` : 'no expiry'}`;
-}
-
-function toJson(r: AppPasswordRecord): Record<string, string | string[] | null> {
-  return {
-    id: r.id,
-    user: r.user,
-    name: r.name,
-    scopes: r.scopes,
-    createdAt: r.createdAt.toISOString(),
-    expiresAt: r.expiresAt?.toISOString() ?? null,
-    lastUsedAt: r.lastUsedAt?.toISOString() ?? null,
-    lastUsedIp: r.lastUsedIp ?? null,
-  };
 }
 
 function formatTable(records: readonly AppPasswordRecord[]): string {
