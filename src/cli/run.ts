@@ -29,6 +29,8 @@ import { appPasswordCommand } from './commands/app-password.js';
 import { dnsSrvCommand } from './commands/dns-srv.js';
 import { userCommand } from './commands/user.js';
 import { delegationCommand } from './commands/delegation.js';
+import { aliasCommand, forwardCommand } from './commands/address-rewrite.js';
+import { RewriteRequestError } from '../auth/rewrite/manage.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, PasswordInputError, UsageError } from './errors.js';
 import type { CliCommand, CliIO } from './types.js';
 import { WebAdminRequestError } from './webadmin-client.js';
@@ -38,6 +40,8 @@ export const COMMANDS: readonly CliCommand[] = [
   serveCommand,
   userCommand,
   domainCommand,
+  aliasCommand,
+  forwardCommand,
   dkimCommand,
   mailboxImportCommand,
   mailboxExportCommand,
@@ -65,6 +69,7 @@ const EXPECTED_ERRORS = [
   UnknownDomainError,
   PasswordInputError,
   WebAdminRequestError,
+  RewriteRequestError,
 ];
 
 function isExpected(err: unknown): err is Error {

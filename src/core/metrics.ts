@@ -1,56 +1,33 @@
-// Prometheus metrics: counters, gauges and histograms with labels, written in the text exposition
-// format 0.0.4 (https://prometheus.io/docs/instrumenting/exposition_formats/). Written here rather
-// than taken from prom-client because it is not a dependency, and the format is a few lines.
+// Prometheus metrics on prom-client (the library keeps the series and writes the text exposition
+// format 0.0.4). This thin layer adds what Tessera needs on top: one declaration per name shared by
+// every core (declaring again returns the same metric), a bound on the series of each metric (a
+// label value that comes from the network, such as a SASL mechanism name, cannot grow memory
+// forever), and collectors that refresh gauges right before a scrape.
 // Neutral (src/core): every layer may count into the process-wide `metrics` registry without
 // depending on who serves /metrics; it imports nothing of the project.
+import { Counter as PromCounter, Gauge as PromGauge, Histogram as PromHistogram, Registry } from 'prom-client';
 
 export type Labels = Readonly<Record<string, string>>;
 
 /** Collectors refresh gauges right before a scrape (queue depth, process figures). */
 export type Collector = () => void | Promise<void>;
 
-interface Metric {
-  readonly name: string;
-  readonly help: string;
-  readonly type: 'counter' | 'gauge' | 'histogram';
-  render(): string[];
-}
+type MetricType = 'counter' | 'gauge' | 'histogram';
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
-/** Bounded label sets: a label value from the network (a mechanism name) cannot grow memory forever. */
+/** Bounded label sets: past this many series a metric drops new ones rather than grow. */
 const MAX_SERIES = 1000;
 
-function escapeLabel(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-}
+/** Default buckets in seconds, for network round trips (introspection, JWKS, LDAP binds). */
+export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
 
-function escapeHelp(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
-}
-
-function formatValue(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return '+Inf';
-  if (v === -Infinity) return '-Inf';
-  return String(v);
-}
-
-function labelText(labels: Labels, extra?: [string, string]): string {
-  const pairs = Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  if (extra) pairs.push(extra);
-  if (pairs.length === 0) return '';
-  return `{${pairs.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}`;
-}
-
-function seriesKey(labelNames: readonly string[], labels: Labels): string {
-  for (const k of Object.keys(labels)) if (!labelNames.includes(k)) throw new Error(`metric label "${k}" is not declared`);
-  return JSON.stringify(labelNames.map((n) => labels[n] ?? ''));
-}
-
-abstract class Series<T> {
-  protected readonly series = new Map<string, { labels: Labels; value: T }>();
+abstract class Bounded {
+  abstract readonly type: MetricType;
+  /** The prom-client metric holding the series (registered on the registry's Registry). */
+  abstract readonly prom: PromCounter | PromGauge | PromHistogram;
+  private readonly seen = new Set<string>();
   constructor(
     readonly name: string,
     readonly help: string,
@@ -60,112 +37,89 @@ abstract class Series<T> {
     for (const l of labelNames) if (!LABEL.test(l) || l === 'le') throw new Error(`invalid label name "${l}"`);
   }
 
-  protected entry(labels: Labels, init: () => T): { labels: Labels; value: T } | undefined {
-    const key = seriesKey(this.labelNames, labels);
-    let e = this.series.get(key);
-    if (!e) {
-      if (this.series.size >= MAX_SERIES) return undefined;
-      e = { labels: { ...labels }, value: init() };
-      this.series.set(key, e);
+  /** The labels prom-client is given (every declared name, "" when absent), or undefined past the bound. */
+  protected admit(labels: Labels): Record<string, string> | undefined {
+    for (const k of Object.keys(labels)) if (!this.labelNames.includes(k)) throw new Error(`metric label "${k}" is not declared`);
+    const full: Record<string, string> = {};
+    for (const n of this.labelNames) full[n] = labels[n] ?? '';
+    const key = JSON.stringify(this.labelNames.map((n) => full[n]));
+    if (!this.seen.has(key)) {
+      if (this.seen.size >= MAX_SERIES) return undefined;
+      this.seen.add(key);
     }
-    return e;
+    return full;
   }
 }
 
-export class Counter extends Series<number> implements Metric {
+export class Counter extends Bounded {
   readonly type = 'counter';
+  readonly prom: PromCounter;
+  constructor(name: string, help: string, labelNames: readonly string[]) {
+    super(name, help, labelNames);
+    this.prom = new PromCounter({ name, help, labelNames, registers: [] });
+  }
   inc(labels: Labels = {}, by = 1): void {
     if (!(by >= 0)) throw new Error(`counter ${this.name} cannot decrease`);
-    const e = this.entry(labels, () => 0);
-    if (e) e.value += by;
-  }
-  get(labels: Labels = {}): number {
-    return this.series.get(seriesKey(this.labelNames, labels))?.value ?? 0;
-  }
-  render(): string[] {
-    return [...this.series.values()].map((e) => `${this.name}${labelText(e.labels)} ${formatValue(e.value)}`);
+    const admitted = this.admit(labels);
+    if (admitted) this.prom.inc(admitted, by);
   }
 }
 
-export class Gauge extends Series<number> implements Metric {
+export class Gauge extends Bounded {
   readonly type = 'gauge';
+  readonly prom: PromGauge;
+  constructor(name: string, help: string, labelNames: readonly string[]) {
+    super(name, help, labelNames);
+    this.prom = new PromGauge({ name, help, labelNames, registers: [] });
+  }
   set(labels: Labels, value: number): void {
-    const e = this.entry(labels, () => 0);
-    if (e) e.value = value;
+    const admitted = this.admit(labels);
+    if (admitted) this.prom.set(admitted, value);
   }
   inc(labels: Labels = {}, by = 1): void {
-    const e = this.entry(labels, () => 0);
-    if (e) e.value += by;
+    const admitted = this.admit(labels);
+    if (admitted) this.prom.inc(admitted, by);
   }
   dec(labels: Labels = {}, by = 1): void {
     this.inc(labels, -by);
   }
-  get(labels: Labels = {}): number {
-    return this.series.get(seriesKey(this.labelNames, labels))?.value ?? 0;
-  }
-  render(): string[] {
-    return [...this.series.values()].map((e) => `${this.name}${labelText(e.labels)} ${formatValue(e.value)}`);
-  }
 }
 
-interface HistogramValue {
-  counts: number[];
-  sum: number;
-  count: number;
-}
-
-/** Default buckets in seconds, for network round trips (introspection, JWKS, LDAP binds). */
-export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
-
-export class Histogram extends Series<HistogramValue> implements Metric {
+export class Histogram extends Bounded {
   readonly type = 'histogram';
-  private readonly buckets: readonly number[];
+  readonly prom: PromHistogram;
   constructor(name: string, help: string, labelNames: readonly string[], buckets: readonly number[] = LATENCY_BUCKETS) {
     super(name, help, labelNames);
-    this.buckets = [...buckets].sort((a, b) => a - b);
+    this.prom = new PromHistogram({ name, help, labelNames, buckets: [...buckets].sort((a, b) => a - b), registers: [] });
   }
   observe(labels: Labels, value: number): void {
-    const e = this.entry(labels, () => ({ counts: this.buckets.map(() => 0), sum: 0, count: 0 }));
-    if (!e) return;
-    this.buckets.forEach((b, i) => {
-      if (value <= b) e.value.counts[i]! += 1;
-    });
-    e.value.sum += value;
-    e.value.count += 1;
+    const admitted = this.admit(labels);
+    if (admitted) this.prom.observe(admitted, value);
   }
   /** Starts a timer; the returned function records the elapsed seconds. */
   startTimer(labels: Labels = {}): (more?: Labels) => void {
     const start = process.hrtime.bigint();
     return (more = {}) => this.observe({ ...labels, ...more }, Number(process.hrtime.bigint() - start) / 1e9);
   }
-  count(labels: Labels = {}): number {
-    return this.series.get(seriesKey(this.labelNames, labels))?.value.count ?? 0;
-  }
-  render(): string[] {
-    const lines: string[] = [];
-    for (const { labels, value } of this.series.values()) {
-      this.buckets.forEach((b, i) => lines.push(`${this.name}_bucket${labelText(labels, ['le', formatValue(b)])} ${value.counts[i]}`));
-      lines.push(`${this.name}_bucket${labelText(labels, ['le', '+Inf'])} ${value.count}`);
-      lines.push(`${this.name}_sum${labelText(labels)} ${formatValue(value.sum)}`);
-      lines.push(`${this.name}_count${labelText(labels)} ${value.count}`);
-    }
-    return lines;
-  }
 }
 
+type Metric = Counter | Gauge | Histogram;
+
 export class MetricsRegistry {
+  /** The prom-client registry behind it: /metrics renders it, process metrics register on it. */
+  readonly prometheus = new Registry();
   private readonly metrics = new Map<string, Metric>();
   private readonly collectors = new Set<Collector>();
 
   /** Declares a metric once; asking again for the same name returns the same metric. */
   counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
-    return this.declare(name, () => new Counter(name, help, labelNames), Counter);
+    return this.declare(name, Counter, () => new Counter(name, help, labelNames));
   }
   gauge(name: string, help: string, labelNames: readonly string[] = []): Gauge {
-    return this.declare(name, () => new Gauge(name, help, labelNames), Gauge);
+    return this.declare(name, Gauge, () => new Gauge(name, help, labelNames));
   }
-  histogram(name: string, help: string, labelNames: readonly string[] = [], buckets?: readonly number[]): Histogram {
-    return this.declare(name, () => new Histogram(name, help, labelNames, buckets), Histogram);
+  histogram(name: string, help: string, labelNames: readonly string[] = [], buckets: readonly number[] = LATENCY_BUCKETS): Histogram {
+    return this.declare(name, Histogram, () => new Histogram(name, help, labelNames, buckets));
   }
 
   /** Runs before every scrape; returns the function that removes it (a core closing). */
@@ -174,17 +128,13 @@ export class MetricsRegistry {
     return () => this.collectors.delete(collector);
   }
 
-  /** The exposition text (Content-Type: text/plain; version=0.0.4). */
+  /** The exposition text (Content-Type: METRICS_CONTENT_TYPE). */
   async render(): Promise<string> {
     for (const c of this.collectors) await c();
-    const out: string[] = [];
-    for (const m of this.metrics.values()) {
-      out.push(`# HELP ${m.name} ${escapeHelp(m.help)}`, `# TYPE ${m.name} ${m.type}`, ...m.render());
-    }
-    return out.join('\n') + '\n';
+    return this.prometheus.metrics();
   }
 
-  private declare<M extends Metric>(name: string, make: () => M, kind: abstract new (...args: never[]) => M): M {
+  private declare<M extends Metric>(name: string, kind: abstract new (...args: never[]) => M, make: () => M): M {
     const existing = this.metrics.get(name);
     if (existing) {
       if (!(existing instanceof kind)) throw new Error(`metric ${name} already declared as a ${existing.type}`);
@@ -192,11 +142,12 @@ export class MetricsRegistry {
     }
     const m = make();
     this.metrics.set(name, m);
+    this.prometheus.registerMetric(m.prom);
     return m;
   }
 }
 
-export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+export const METRICS_CONTENT_TYPE: string = Registry.PROMETHEUS_CONTENT_TYPE;
 
 /** The process-wide registry every core counts into and /metrics renders. */
 export const metrics = new MetricsRegistry();

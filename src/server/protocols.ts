@@ -431,6 +431,7 @@ const webAdminFactory: ProtocolFactory = async (ctx) => {
         return () => void delivery.then((d) => d.worker.wake());
       })(),
       events: auth.recentEvents,
+      appPasswords: ctx.appPasswords,
     },
     { logger: ctx.logger.child({ component: 'webadmin' }), version: tesseraVersion(), ...(oidc ? { oidc } : {}) },
   );

@@ -1,17 +1,31 @@
 // Validation shared by the recipient rewrite routes (/address/aliases, /address/forwards,
-// /domains/{d}/aliases): canonical addresses and domains, answered in James' status codes.
+// /domains/{d}/aliases): the auth core's checks (src/auth/rewrite/manage.ts, which the CLI uses
+// too), answered in James' status codes.
 import { InvalidDomainNameError } from '../auth/users/errors.js';
-import { canonicalDomain, parseUserName } from '../auth/users/names.js';
-import { InvalidUserNameError } from '../auth/users/types.js';
-import type { WebAdminDeps } from './deps.js';
-import { invalid, notFound } from './types.js';
+import { canonicalDomain } from '../auth/users/names.js';
+import { canonicalAddress, RewriteRequestError } from '../auth/rewrite/manage.js';
+import { invalid, notFound, type WebAdminError } from './types.js';
+
+function answer(err: RewriteRequestError): WebAdminError {
+  return err.reason === 'notFound' ? notFound(err.message) : invalid(err.message);
+}
+
+/** Runs a change of the rewrite table; its refusals become 400 or 404. */
+export async function rewriteChange<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof RewriteRequestError) throw answer(err);
+    throw err;
+  }
+}
 
 /** The canonical (lower-case) form of a mail address; 400 when it is not one. */
 export function addressParam(raw: string): string {
   try {
-    return parseUserName(raw, true).username;
+    return canonicalAddress(raw);
   } catch (err) {
-    if (err instanceof InvalidUserNameError || err instanceof InvalidDomainNameError) throw invalid(`${raw} is not a valid mail address`);
+    if (err instanceof RewriteRequestError) throw answer(err);
     throw err;
   }
 }
@@ -23,26 +37,5 @@ export function domainParam(raw: string): string {
   } catch (err) {
     if (err instanceof InvalidDomainNameError) throw invalid(err.message);
     throw err;
-  }
-}
-
-export function domainOf(address: string): string {
-  return address.slice(address.lastIndexOf('@') + 1);
-}
-
-/** 404 unless the address names an existing user of a served domain (the user name drops the domain without virtual hosting). */
-export async function requireLocalUser({ users, domains }: WebAdminDeps, address: string): Promise<void> {
-  if (!(await domains.contains(domainOf(address)))) throw notFound(`domain ${domainOf(address)} is not served`);
-  const name = users.virtualHosting ? address : address.slice(0, address.lastIndexOf('@'));
-  if (!(await users.lookup(name))) throw notFound(`user ${address} does not exist`);
-}
-
-/** Whether the address is an existing user (an alias must not hide one). */
-export async function isLocalUser(deps: WebAdminDeps, address: string): Promise<boolean> {
-  try {
-    await requireLocalUser(deps, address);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -1,6 +1,7 @@
 // What WebAdmin administers, handed in by `tessera serve` (src/server/webadmin.ts): the directory,
 // the store, live sessions and health. Sessions and health arrive as these narrow interfaces because
 // a protocol adapter never imports session control or the start-up code.
+import type { AppPasswordManager } from '../auth/app-passwords/service.js';
 import type { DomainList, UsersRepository } from '../auth/users/types.js';
 import type { RecipientRewriteTable } from '../auth/rewrite/types.js';
 import type { RecentAuthEvents } from '../auth/recent-events.js';
@@ -41,4 +42,6 @@ export interface WebAdminDeps {
   /** Asks the outbound worker to look at the queue now (after a flush). */
   wakeQueue(): void;
   events: RecentAuthEvents;
+  /** Users' app passwords (/users/{u}/app-passwords); revoking one ends its sessions through the service's listeners. */
+  appPasswords: AppPasswordManager;
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
 import { listenerPort } from '../support/tessera-conf.js';
-import { sampleTotal, scrapeMetrics, type Sample } from '../support/prom-text.js';
+import { sampleTotal, scrapeExposition, scrapeMetrics, type Sample } from '../support/prom-text.js';
 import { DOMAIN, startTessera, writeE2eConf, type E2eConf, type E2eServer } from './harness.js';
 import { imapConnect, submit } from './clients.js';
 
@@ -23,7 +23,11 @@ let control: string;
 before(async () => {
   idp = await startTestIdp({ users: [{ email: ALICE }] });
   conf = await writeE2eConf(idp);
-  await appendFile(join(conf.confDir, 'tessera.properties'), 'control.http.enabled=true\ncontrol.http.bind=127.0.0.1:0\n');
+  // A throttle that slows the second failure of one user and blocks the third, to count its actions.
+  await appendFile(
+    join(conf.confDir, 'tessera.properties'),
+    'control.http.enabled=true\ncontrol.http.bind=127.0.0.1:0\nauth.throttle.user.freeFailures=1\nauth.throttle.user.blockAfter=3\nauth.throttle.delayMs=1\n',
+  );
   srv = await startTessera(conf);
   await srv.running.context.users.add(ALICE, ALICE_PW);
   control = `http://127.0.0.1:${listenerPort(srv.running, 'control-http')}`;
@@ -79,6 +83,58 @@ describe('metrics and health on the control listener', () => {
     assert.equal(total(after, 'tessera_outbound_queue_depth'), 0);
     assert.ok(total(after, 'process_resident_memory_bytes') > 0);
     assert.ok(total(after, 'process_open_fds') > 0);
+  });
+
+  it('counts the throttle slowing and then blocking repeated failures of one user', async () => {
+    const before = await scrape();
+    const mallory = `mallory@${DOMAIN}`;
+    for (let i = 0; i < 4; i++) await assert.rejects(imapConnect(srv.endpoints.imap, { user: mallory, pass: `guess ${i}` }));
+    const after = await scrape();
+    const moved = (name: string, labels: Record<string, string> = {}): number => total(after, name, labels) - total(before, name, labels);
+    assert.ok(moved('tessera_auth_throttle_events_total', { action: 'delay', protocol: 'imap' }) >= 1, 'a failure answered slowly');
+    assert.ok(moved('tessera_auth_throttle_events_total', { action: 'block', scope: 'address+user', protocol: 'imap' }) >= 1, 'the user blocked from this address');
+    assert.ok(moved('tessera_logins_total', { protocol: 'imap', outcome: 'throttled' }) >= 1, 'the attempt after the block refused as throttled');
+    assert.equal(moved('tessera_logins_total', { protocol: 'imap', outcome: 'success' }), 0);
+  });
+
+  it('exposes every family operators chart, with prom-client\'s process metrics', async () => {
+    const { types } = await scrapeExposition(control);
+    const expected: Record<string, string> = {
+      tessera_connections_total: 'counter',
+      tessera_connections_open: 'gauge',
+      tessera_connections_refused_total: 'counter',
+      tessera_sessions_total: 'counter',
+      tessera_sessions_open: 'gauge',
+      tessera_sessions_ended_by_server_total: 'counter',
+      tessera_logins_total: 'counter',
+      tessera_auth_throttle_events_total: 'counter',
+      tessera_token_validations_total: 'counter',
+      tessera_oidc_provider_request_duration_seconds: 'histogram',
+      tessera_deliveries_total: 'counter',
+      tessera_outbound_queue_depth: 'gauge',
+      tessera_outbound_queue_oldest_age_seconds: 'gauge',
+      tessera_store_operation_duration_seconds: 'histogram',
+      tessera_event_bus_lag_seconds: 'histogram',
+      process_cpu_seconds_total: 'counter',
+      process_resident_memory_bytes: 'gauge',
+      process_open_fds: 'gauge',
+      process_max_fds: 'gauge',
+      process_start_time_seconds: 'gauge',
+      nodejs_eventloop_lag_p99_seconds: 'gauge',
+      nodejs_eventloop_lag_max_seconds: 'gauge',
+      nodejs_heap_used_bytes: 'gauge',
+      nodejs_heap_total_bytes: 'gauge',
+      nodejs_heap_size_used_bytes: 'gauge',
+      nodejs_gc_duration_seconds: 'histogram',
+      nodejs_version_info: 'gauge',
+    };
+    const missing = Object.entries(expected).filter(([name, type]) => types.get(name) !== type);
+    assert.deepEqual(missing, [], 'every family is served with its type');
+    const samples = await scrapeMetrics(control);
+    const started = total(samples, 'process_start_time_seconds');
+    assert.ok(started > 1.7e9 && started <= Date.now() / 1000, `a plausible start time: ${started}`);
+    assert.ok(total(samples, 'nodejs_heap_used_bytes') > 0 && total(samples, 'nodejs_heap_used_bytes') <= total(samples, 'nodejs_heap_total_bytes'));
+    assert.ok(total(samples, 'process_cpu_seconds_total') > 0);
   });
 
   it('reports every component healthy, with liveness and readiness', async () => {

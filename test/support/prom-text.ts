@@ -20,7 +20,8 @@ export function parsePrometheusText(text: string): { samples: Sample[]; types: M
       types.set(name, type);
       continue;
     }
-    if (line.startsWith('#')) continue;
+    // The format allows empty lines (prom-client separates families with one).
+    if (line.startsWith('#') || line.trim() === '') continue;
     const m = SAMPLE.exec(line);
     if (!m) throw new Error(`bad sample line: ${line}`);
     const name = m[1]!;
@@ -55,11 +56,16 @@ export function sampleTotal(samples: readonly Sample[], name: string, labels: Re
     .reduce((sum, s) => sum + s.value, 0);
 }
 
-/** GET <baseUrl>/metrics, checked to be 200 in the 0.0.4 text format, parsed strictly. */
-export async function scrapeMetrics(baseUrl: string): Promise<Sample[]> {
+/** GET <baseUrl>/metrics, checked to be 200 in the 0.0.4 text format, parsed strictly: samples and family types. */
+export async function scrapeExposition(baseUrl: string): Promise<{ samples: Sample[]; types: Map<string, string> }> {
   const res = await fetch(`${baseUrl}/metrics`);
   const text = await res.text();
   if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}: ${text}`);
   if (!/^text\/plain; version=0\.0\.4/.test(res.headers.get('content-type') ?? '')) throw new Error(`unexpected content type ${res.headers.get('content-type')}`);
-  return parsePrometheusText(text).samples;
+  return parsePrometheusText(text);
+}
+
+/** The samples of scrapeExposition. */
+export async function scrapeMetrics(baseUrl: string): Promise<Sample[]> {
+  return (await scrapeExposition(baseUrl)).samples;
 }

@@ -17,6 +17,7 @@ import { listenerPort } from '../support/tessera-conf.js';
 import { waitFor, withDeadline } from '../support/wait.js';
 import { DOMAIN, JmapClient, startTessera, writeE2eConf, type E2eConf, type E2eServer } from '../e2e/harness.js';
 import { imapConnect, submit } from '../e2e/clients.js';
+import { RawClient } from '../imap/raw-client.js';
 import { storeResource } from '../../src/server/protocols.js';
 
 const ALICE = `alice@${DOMAIN}`;
@@ -473,6 +474,69 @@ describe('WebAdmin', () => {
     assert.deepEqual((await call('GET', '/sessions', { query: `user=${encodeURIComponent(ALICE)}` })).body, []);
     assertJamesError(await call('DELETE', '/sessions'), 400);
     assertJamesError(await call('DELETE', '/sessions', { query: `user=nobody@${DOMAIN}` }), 404);
+  });
+
+  it('/users/{username}/app-passwords: the secret once, a list without secrets, revoking ends its IMAP session with BYE', async () => {
+    const gina = `gina@${DOMAIN}`;
+    await srv.running.context.users.add(gina, 'gina-own-password');
+    const u = { username: gina };
+    const created = await call('POST', '/users/{username}/app-passwords', { params: u, body: { name: 'Scanner', scopes: ['imap'], expiresAt: '2099-01-31T18:00:00Z' } });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const { id, secret, ...rest } = created.body as { id: string; secret: string; name: string; scopes: string[]; expiresAt: string; lastUsedAt: null };
+    assert.match(secret, /^[a-z2-7]{4}(-[a-z2-7]{4}){5}$/);
+    assert.ok(secret.replace(/-/g, '').startsWith(id), 'the id is the first characters of the secret');
+    assert.equal(rest.name, 'Scanner');
+    assert.deepEqual(rest.scopes, ['imap']);
+    assert.equal(rest.expiresAt, '2099-01-31T18:00:00.000Z');
+    assert.equal(rest.lastUsedAt, null);
+    const kept = (await call('POST', '/users/{username}/app-passwords', { params: u, body: { name: 'Laptop' } })).body as { id: string; secret: string };
+
+    // Passwords need TLS on this server: LOGIN on the implicit-TLS listener, over a raw socket to see the BYE.
+    const login = async (password: string): Promise<RawClient> => {
+      const c = await RawClient.connect(srv.endpoints.imaps, { tls: true });
+      const last = (await c.command('l', `LOGIN ${gina} ${password}`)).at(-1) ?? '';
+      if (!/^l OK/.test(last)) {
+        c.close();
+        throw new Error(`LOGIN failed: ${last}`);
+      }
+      return c;
+    };
+    const doomed = await login(secret);
+    const other = await login(kept.secret);
+    try {
+      const listed = await call('GET', '/users/{username}/app-passwords', { params: u });
+      assert.equal(listed.status, 200);
+      const rows = listed.body as Array<Record<string, unknown>>;
+      assert.deepEqual(rows.map((r) => r['name']).sort(), ['Laptop', 'Scanner']);
+      const row = rows.find((r) => r['id'] === id)!;
+      assert.equal(row['user'], gina);
+      assert.equal(row['lastUsedIp'], '127.0.0.1');
+      assert.ok(Date.parse(String(row['lastUsedAt'])) > 0, 'the last use is recorded');
+      assert.ok(!JSON.stringify(rows).includes(secret) && !JSON.stringify(rows).includes(kept.secret), 'no secret is listed');
+      assert.ok(rows.every((r) => !('secret' in r)));
+
+      const bye = doomed.readLine(10_000);
+      assert.equal((await call('DELETE', '/users/{username}/app-passwords/{id}', { params: { ...u, id } })).status, 204);
+      assert.match(await bye, /^\* BYE .*App password revoked/);
+      assert.ok(await doomed.closedWithin(10_000), 'the connection closes after BYE');
+      // Ended in order: the other app password's session was looked at and kept.
+      assert.match((await other.command('n', 'NOOP')).at(-1)!, /^n OK/, 'another app password of the user keeps its session');
+      await assert.rejects(login(secret), /LOGIN failed: l NO/);
+      assertJamesError(await call('DELETE', '/users/{username}/app-passwords/{id}', { params: { ...u, id } }), 404);
+      assert.deepEqual(((await call('GET', '/users/{username}/app-passwords', { params: u })).body as Array<{ id: string }>).map((r) => r.id), [kept.id]);
+    } finally {
+      doomed.close();
+      other.close();
+    }
+
+    const nobody = { username: `nobody@${DOMAIN}` };
+    assertJamesError(await call('GET', '/users/{username}/app-passwords', { params: nobody }), 404);
+    assertJamesError(await call('POST', '/users/{username}/app-passwords', { params: nobody, body: { name: 'x' } }), 404);
+    assertJamesError(await call('DELETE', '/users/{username}/app-passwords/{id}', { params: { ...nobody, id: 'abcdefgh' } }), 404);
+    for (const body of [{ name: 'x', scopes: ['gopher'] }, { name: '' }, { name: 'x', expiresAt: '2001-01-01T00:00:00Z' }, { name: 'x', expiresAt: '2099-01-01' }, { name: 'x', secret: 'mine' }, ['x']]) {
+      assertJamesError(await call('POST', '/users/{username}/app-passwords', { params: u, body }), 400);
+    }
+    assert.ok(!srv.log.text().includes(secret.replace(/-/g, '').slice(8)), 'the secret is never logged');
   });
 
   it('/events: recent login attempts of a user, successes and failures, without secrets', async () => {

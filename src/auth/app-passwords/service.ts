@@ -26,6 +26,9 @@ export type AppPasswordVerdict =
   /** The user's app password, but not usable here and now; `reason` is for logs. */
   | { kind: 'refused'; reason: string };
 
+/** What managing a user's app passwords needs (JMAP, WebAdmin): everything but checking a login. */
+export type AppPasswordManager = Pick<AppPasswordService, 'create' | 'list' | 'rename' | 'revoke'>;
+
 export type AppPasswordRevokedListener = (record: AppPasswordRecord) => Promise<void> | void;
 
 export interface AppPasswordServiceOptions {

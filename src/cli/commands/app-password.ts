@@ -5,10 +5,13 @@ import { loadDirectoryConfig } from '../../config/load.js';
 import { silentLogger } from '../../log/logger.js';
 import { openUsers } from '../../server/users.js';
 import { AppPasswordService } from '../../auth/app-passwords/service.js';
-import { AppPasswordRequestError, parseScopes, type AppPasswordRecord } from '../../auth/app-passwords/types.js';
+import { appPasswordToJson } from '../../auth/app-passwords/json.js';
+import { AppPasswordRequestError, parseScopes, type AppPasswordRecord, type CreatedAppPassword, type NewAppPassword } from '../../auth/app-passwords/types.js';
 import { adminSocketPath } from '../../sessions/admin-protocol.js';
 import { AdminProtocolError, AdminSocketUnavailableError, sendAdminRequest } from '../../sessions/admin-client.js';
 import { parseCommandArgs, resolveConfDir, stringOption } from '../args.js';
+import { createThroughApi, listThroughApi, revokeThroughApi } from '../api-app-passwords.js';
+import { findWebAdmin } from '../webadmin-client.js';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors.js';
 import type { CliCommand, CliIO } from '../types.js';
 
@@ -64,42 +67,91 @@ export const appPasswordCommand: CliCommand = {
         ? { name: name!, ...(expires !== undefined ? { expiresAt: parseExpiry(expires, Date.now()) } : {}), scopes: scope === undefined ? [] : scopesOf(scope) }
         : undefined;
 
+    const wanted: Wanted = { action: action as Action, user, id: rest[0], request, json: args.values.json === true };
     const confDir = resolveConfDir(args, io.env);
+    const api = await findWebAdmin(confDir, io);
+    if (api) {
+      const via = ` (through WebAdmin at ${api.baseUrl})`;
+      return perform(wanted, io, {
+        via,
+        create: (u, r) => createThroughApi(api, u, r),
+        list: (u) => listThroughApi(api, u),
+        revoke: (u, id) => revokeThroughApi(api, u, id),
+        // The server's own service revoked it: its listeners ended the sessions there.
+        afterRevoke: async () => {
+          io.stderr.write('the server ended its live sessions\n');
+          return EXIT_OK;
+        },
+      });
+    }
     const { config, warnings } = await loadDirectoryConfig(confDir, { env: io.env });
     for (const w of warnings) io.stderr.write(`tessera: warning: ${w.file}: ${w.key}: ${w.message}\n`);
     const opened = await openUsers(config, silentLogger());
     try {
       const service = new AppPasswordService({ store: opened.embedded.appPasswords, users: opened.users });
-      if (request) {
-        try {
-          const { record, secret } = await service.create(user, request);
-          io.stdout.write(`${secret}\n`);
-          io.stderr.write(`created app password ${record.id} "${record.name}" for ${record.user} (${describeLimits(record)}); it is shown only this once\n`);
-          return EXIT_OK;
-        } catch (err) {
-          if (err instanceof AppPasswordRequestError) throw new UsageError(err.message);
-          throw err;
-        }
-      }
-      if (action === 'list') {
-        const records = await service.list(user);
-        if (args.values.json === true) for (const r of records) io.stdout.write(`${JSON.stringify(toJson(r))}\n`);
-        else io.stdout.write(formatTable(records));
-        return EXIT_OK;
-      }
-      const id = rest[0]!;
-      const revoked = await service.revoke(user, id);
-      if (!revoked) {
-        io.stderr.write(`tessera: ${user} has no app password ${id}\n`);
-        return EXIT_FAILURE;
-      }
-      io.stderr.write(`revoked app password ${revoked.id} "${revoked.name}" of ${revoked.user}\n`);
-      return endLiveSessions(adminSocketPath(config.settings.dataDir), revoked, io);
+      return await perform(wanted, io, {
+        via: '',
+        create: (u, r) => service.create(u, r),
+        list: (u) => service.list(u),
+        revoke: (u, id) => service.revoke(u, id),
+        afterRevoke: (revoked) => endLiveSessions(adminSocketPath(config.settings.dataDir), revoked, io),
+      });
     } finally {
       await opened.close();
     }
   },
 };
+
+type Action = (typeof ACTIONS)[number];
+
+/** What the command line asks for, checked. */
+interface Wanted {
+  action: Action;
+  user: string;
+  /** revoke: the app password's id. */
+  id: string | undefined;
+  /** create: the new password. */
+  request: NewAppPassword | undefined;
+  json: boolean;
+}
+
+/** Where the command's actions are carried out: the running server's WebAdmin, or users.sqlite. */
+interface AppPasswordOps {
+  /** Appended to confirmation lines: " (through WebAdmin at …)" or nothing. */
+  via: string;
+  create(user: string, request: NewAppPassword): Promise<CreatedAppPassword>;
+  list(user: string): Promise<AppPasswordRecord[]>;
+  revoke(user: string, id: string): Promise<AppPasswordRecord | undefined>;
+  /** Ends the revoked password's live sessions (or says who did); the exit code. */
+  afterRevoke(record: AppPasswordRecord): Promise<number>;
+}
+
+async function perform({ action, user, id, request, json }: Wanted, io: CliIO, ops: AppPasswordOps): Promise<number> {
+  if (action === 'create') {
+    try {
+      const { record, secret } = await ops.create(user, request!);
+      io.stdout.write(`${secret}\n`);
+      io.stderr.write(`created app password ${record.id} "${record.name}" for ${record.user} (${describeLimits(record)})${ops.via}; it is shown only this once\n`);
+      return EXIT_OK;
+    } catch (err) {
+      if (err instanceof AppPasswordRequestError) throw new UsageError(err.message);
+      throw err;
+    }
+  }
+  if (action === 'list') {
+    const records = await ops.list(user);
+    if (json) for (const r of records) io.stdout.write(`${JSON.stringify(appPasswordToJson(r))}\n`);
+    else io.stdout.write(formatTable(records));
+    return EXIT_OK;
+  }
+  const revoked = await ops.revoke(user, id!);
+  if (!revoked) {
+    io.stderr.write(`tessera: ${user} has no app password ${id}\n`);
+    return EXIT_FAILURE;
+  }
+  io.stderr.write(`revoked app password ${revoked.id} "${revoked.name}" of ${revoked.user}${ops.via}\n`);
+  return ops.afterRevoke(revoked);
+}
 
 /** Asks a running server to end the sessions the revoked password opened; none running = none live. */
 async function endLiveSessions(socket: string, record: AppPasswordRecord, io: CliIO): Promise<number> {
@@ -150,19 +202,6 @@ export function parseExpiry(text: string, now: number): Date {
 function describeLimits(r: AppPasswordRecord): string {
   const scope = r.scopes.length === 0 ? 'all protocols' : r.scopes.join(', ');
   return `${scope}; ${r.expiresAt ? `expires ${r.expiresAt.toISOString()}` : 'no expiry'}`;
-}
-
-function toJson(r: AppPasswordRecord): Record<string, string | string[] | null> {
-  return {
-    id: r.id,
-    user: r.user,
-    name: r.name,
-    scopes: r.scopes,
-    createdAt: r.createdAt.toISOString(),
-    expiresAt: r.expiresAt?.toISOString() ?? null,
-    lastUsedAt: r.lastUsedAt?.toISOString() ?? null,
-    lastUsedIp: r.lastUsedIp ?? null,
-  };
 }
 
 function formatTable(records: readonly AppPasswordRecord[]): string {

@@ -4,7 +4,7 @@
 // updated (scope and expiry are what the user agreed to: revoke and create anew). A request authenticated with an app
 // password may list but not create or revoke: one leaked app password must not mint others.
 import { createHash } from 'node:crypto';
-import type { AppPasswordService } from '../../auth/app-passwords/service.js';
+import type { AppPasswordManager } from '../../auth/app-passwords/service.js';
 import { AppPasswordRequestError, isAppPasswordScope, type AppPasswordRecord, type AppPasswordScope } from '../../auth/app-passwords/types.js';
 import { CAP_APP_PASSWORDS } from '../capabilities.js';
 import { MethodError, setError } from '../errors.js';
@@ -16,8 +16,7 @@ import { readSetRequest } from './set-request.js';
 import { defineMethod } from './define.js';
 import type { MailMethodDeps } from './deps.js';
 
-/** The part of the auth core's service JMAP uses. */
-export type AppPasswordManager = Pick<AppPasswordService, 'create' | 'list' | 'rename' | 'revoke'>;
+export type { AppPasswordManager };
 
 const PROPERTIES = ['id', 'name', 'scopes', 'createdAt', 'expiresAt', 'lastUsedAt', 'lastUsedIp'];
 

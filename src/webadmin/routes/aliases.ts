@@ -1,14 +1,15 @@
 // James /address/aliases: alias addresses of a user. Mail to an alias reaches the user's mailbox
 // (applied by the recipient router, src/delivery/router.ts).
 import type { WebAdminDeps } from '../deps.js';
-import { addressParam, domainOf, isLocalUser, requireLocalUser } from '../addresses.js';
+import { addAlias } from '../../auth/rewrite/manage.js';
+import { addressParam, rewriteChange } from '../addresses.js';
 import { empty, error, SOURCE_LIST, STRING_LIST } from '../schemas.js';
-import { invalid, NO_CONTENT, type WebAdminRoute } from '../types.js';
+import { NO_CONTENT, type WebAdminRoute } from '../types.js';
 
 const TAG = 'Address aliases';
 
 export function aliasRoutes(deps: WebAdminDeps): WebAdminRoute[] {
-  const { rewrites, domains } = deps;
+  const { rewrites } = deps;
   return [
     {
       method: 'GET',
@@ -48,11 +49,7 @@ export function aliasRoutes(deps: WebAdminDeps): WebAdminRoute[] {
       handle: async ({ params }) => {
         const user = addressParam(params['userAddress']!);
         const alias = addressParam(params['aliasAddress']!);
-        if (alias === user) throw invalid('an alias and its user cannot be the same address');
-        if (!(await domains.contains(domainOf(alias)))) throw invalid(`the alias domain ${domainOf(alias)} is not served`);
-        if (await isLocalUser(deps, alias)) throw invalid(`${alias} is a user: an alias cannot hide one`);
-        await requireLocalUser(deps, user);
-        await rewrites.add('alias', alias, user);
+        await rewriteChange(() => addAlias(deps, user, alias));
         return NO_CONTENT;
       },
     },

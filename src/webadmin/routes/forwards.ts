@@ -1,7 +1,8 @@
 // James /address/forwards: a user's mail goes to other addresses, local or remote (through the
 // outbound queue); the user's own address among the targets keeps a local copy, as in James.
 import type { WebAdminDeps } from '../deps.js';
-import { addressParam, requireLocalUser } from '../addresses.js';
+import { addForward } from '../../auth/rewrite/manage.js';
+import { addressParam, rewriteChange } from '../addresses.js';
 import { empty, error, STRING_LIST } from '../schemas.js';
 import { NO_CONTENT, notFound, type WebAdminRoute } from '../types.js';
 
@@ -47,8 +48,7 @@ export function forwardRoutes(deps: WebAdminDeps): WebAdminRoute[] {
       handle: async ({ params }) => {
         const base = addressParam(params['baseAddress']!);
         const destination = addressParam(params['destinationAddress']!);
-        await requireLocalUser(deps, base);
-        await rewrites.add('forward', base, destination);
+        await rewriteChange(() => addForward(deps, base, destination));
         return NO_CONTENT;
       },
     },

@@ -5,6 +5,7 @@ import { openApiDocument } from '../openapi.js';
 import { TaskLog } from '../tasks.js';
 import type { WebAdminRoute } from '../types.js';
 import { aliasRoutes } from './aliases.js';
+import { appPasswordRoutes } from './app-passwords.js';
 import { domainAliasRoutes } from './domain-aliases.js';
 import { domainRoutes } from './domains.js';
 import { eventRoutes } from './events.js';
@@ -30,6 +31,7 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
   (d) => domainAliasRoutes(d),
   (d) => userRoutes(d),
   (d) => identityRoutes(d),
+  (d) => appPasswordRoutes(d),
   (d) => aliasRoutes(d),
   (d) => forwardRoutes(d),
   (d) => mailboxRoutes(d),
