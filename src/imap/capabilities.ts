@@ -30,6 +30,7 @@ export const EXTENSIONS = [
   'MULTIAPPEND',
   'CATENATE',
   'URLAUTH',
+  'URLAUTH=BINARY',
   'BINARY',
   'SORT',
   'SORT=DISPLAY',

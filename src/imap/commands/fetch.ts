@@ -11,7 +11,7 @@ import { envelopeWire, bodyStructureWire } from '../fetch/structure.js';
 import { formatFlags, hasFlag } from '../flags.js';
 import { resolveUids, toUidSet } from '../resolve.js';
 import { formatDateTime } from '../datetime.js';
-import { imapString, type Wire } from '../proto/serialize.js';
+import { imapString, literal8, type Wire } from '../proto/serialize.js';
 import { formatSequenceSet } from '../proto/sequence.js';
 import type { MessageMeta } from '../../store/types.js';
 
@@ -19,7 +19,7 @@ import type { MessageMeta } from '../../store/types.js';
 const BATCH = 100;
 
 function literalFor(data: Buffer, binary: boolean, utf8: boolean): Wire {
-  if (binary && data.includes(0)) return Buffer.concat([Buffer.from(`~{${data.length}}\r\n`), data]);
+  if (binary && data.includes(0)) return literal8(data);
   return imapString(data, { utf8, literal: data.length > 64 || undefined });
 }
 
