@@ -51,6 +51,7 @@ export const EXTENSIONS = [
   'METADATA-SERVER',
   'REPLACE',
   'SAVEDATE',
+  'UIDONLY',
 ] as const;
 
 export interface CapabilityInputs {
