@@ -49,6 +49,7 @@ export const EXTENSIONS = [
   'WITHIN',
   'METADATA',
   'METADATA-SERVER',
+  'LIST-METADATA',
   'REPLACE',
   'SAVEDATE',
   'UIDONLY',
