@@ -47,6 +47,7 @@ export const EXTENSIONS = [
   'OBJECTID',
   'PREVIEW',
   'WITHIN',
+  'I18NLEVEL=1',
   'METADATA',
   'METADATA-SERVER',
   'LIST-METADATA',
