@@ -11,43 +11,24 @@
 // every cased code point). It differs from RFC 5051's titlecase mapping only in which member of a
 // case class represents it (U+01C4 "Ǆ" rather than U+01C5 "ǅ"), so the same strings match.
 
-/** Characters whose simple uppercase mapping is another character (code points up to U+1FFFF hold every cased letter). */
-let table: Map<string, string> | undefined;
-
-function simpleUpperTable(): Map<string, string> {
-  if (table) return table;
-  const lowerOf = new Map<string, string>();
-  const chars: string[] = [];
-  for (let cp = 0; cp <= 0x1ffff; cp++) {
-    if (cp >= 0xd800 && cp <= 0xdfff) continue;
-    const ch = String.fromCodePoint(cp);
-    chars.push(ch);
-    const l = ch.toLowerCase();
-    // The one character whose lowercase is `l`: a letter's simple uppercase when its full
-    // uppercase takes several characters (U+1F80 "ᾀ" → U+1F88 "ᾈ", not "ἈΙ").
-    if (l !== ch && [...l].length === 1 && !lowerOf.has(l)) lowerOf.set(l, ch);
-  }
-  table = new Map();
-  for (const ch of chars) {
-    const u = ch.toUpperCase();
-    if ([...u].length === 1) {
-      if (u !== ch) table.set(ch, u);
-      continue;
-    }
-    // U+00DF "ß" has no simple uppercase mapping (U+1E9E "ẞ" lowercases to it, not the reverse).
-    const simple = ch === '\u00df' ? undefined : lowerOf.get(ch);
-    if (simple) table.set(ch, simple);
-  }
-  return table;
-}
-
 const ASCII = /^[\x00-\x7f]*$/;
+const NON_ASCII_RUNS = /[^\x00-\x7f]+/g;
+/**
+ * Stands in for "ß" while the rest is uppercased: U+2126 OHM SIGN cannot occur after NFKD (it
+ * decomposes to U+03A9) and uppercases to itself.
+ */
+const SHARP_S_STAND_IN = '\u2126';
 
-/** `s` in i;unicode-casemap form: what SEARCH compares and what SORT orders by. */
+/**
+ * `s` in i;unicode-casemap form: what SEARCH compares and what SORT orders by. After NFKD the one
+ * character whose full uppercase mapping (what toUpperCase applies) is not its simple one is "ß"
+ * ("SS" against itself; checked over every code point when this was written), so it is kept out of
+ * the uppercasing and everything else takes the engine's fast path. ASCII needs no decomposition,
+ * so only the non-ASCII runs of mostly-ASCII mail are normalised.
+ */
 export function unicodeCasemap(s: string): string {
   if (ASCII.test(s)) return s.toUpperCase();
-  const map = simpleUpperTable();
-  let out = '';
-  for (const ch of s.normalize('NFKD')) out += map.get(ch) ?? ch;
-  return out;
+  const d = s.replace(NON_ASCII_RUNS, (run) => run.normalize('NFKD'));
+  if (!d.includes('\u00df')) return d.toUpperCase();
+  return d.replaceAll('\u00df', SHARP_S_STAND_IN).toUpperCase().replaceAll(SHARP_S_STAND_IN, '\u00df');
 }
