@@ -30,6 +30,7 @@ export const EXTENSIONS = [
   'MULTIAPPEND',
   'CATENATE',
   'URLAUTH',
+  'URLAUTH=BINARY',
   'BINARY',
   'SORT',
   'SORT=DISPLAY',
@@ -46,10 +47,13 @@ export const EXTENSIONS = [
   'OBJECTID',
   'PREVIEW',
   'WITHIN',
+  'I18NLEVEL=1',
   'METADATA',
   'METADATA-SERVER',
+  'LIST-METADATA',
   'REPLACE',
   'SAVEDATE',
+  'UIDONLY',
 ] as const;
 
 export interface CapabilityInputs {

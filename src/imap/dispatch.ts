@@ -9,6 +9,7 @@ import { COMMANDS } from './commands/index.js';
 import { toImapError } from './error-mapping.js';
 import type { ImapSession } from './session.js';
 import { MESSAGE_COMMANDS } from './literal-spool.js';
+import { sequenceNumbersRefused } from './uidonly.js';
 
 const UID_COMMANDS = ['FETCH', 'STORE', 'SEARCH', 'COPY', 'MOVE', 'EXPUNGE', 'SORT', 'THREAD', 'REPLACE'];
 
@@ -138,6 +139,11 @@ async function dispatch(s: ImapSession, tokens: Token[] | ImapError): Promise<vo
   if (!spec.states.includes(s.state)) {
     const why = s.state === 'notauth' ? 'Not authenticated' : s.state === 'auth' ? 'No mailbox selected' : 'Not allowed in this state';
     s.write(`${tag} BAD ${why}\r\n`);
+    return;
+  }
+  const refused = sequenceNumbersRefused(s, name, uid);
+  if (refused) {
+    s.write(`${tag} BAD [${refused.code}] ${refused.message}\r\n`);
     return;
   }
   const wasSelected = s.selected;

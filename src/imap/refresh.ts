@@ -1,12 +1,13 @@
 // Untagged updates for the selected mailbox, computed at command boundaries and during IDLE: search
 // context REMOVEFROM/ADDTO (RFC 5267), EXPUNGE or VANISHED (QRESYNC), FETCH FLAGS (with MODSEQ under
-// CONDSTORE), EXISTS and RECENT. EXPUNGE only where allowed (never after FETCH/STORE/SEARCH by
+// CONDSTORE), EXISTS and RECENT; under UIDONLY (RFC 9586) VANISHED and UIDFETCH. EXPUNGE only where allowed (never after FETCH/STORE/SEARCH by
 // sequence number, RFC 3501 §7.4.1).
 import { isStoreError } from '../store/types.js';
 import { formatFlags } from './flags.js';
 import { formatSequenceSet } from './proto/sequence.js';
 import { contextDeltas, updateLine, type ContextDelta } from './search/context.js';
 import type { ImapSession } from './session.js';
+import { fetchHead, implicitUid, uidOnly } from './uidonly.js';
 
 /** Sends the updates; false when the mailbox is gone and the session was ended with BYE. */
 export async function refreshSelected(s: ImapSession, allowExpunge: boolean): Promise<boolean> {
@@ -44,7 +45,7 @@ export async function refreshSelected(s: ImapSession, allowExpunge: boolean): Pr
   }
   const update = view.apply(changes, allowExpunge, condstore);
   if (update.expunged.length > 0) {
-    if (s.enabled.has('QRESYNC')) {
+    if (s.enabled.has('QRESYNC') || uidOnly(s)) {
       s.untagged(`VANISHED ${formatSequenceSet(update.expunged.map((e) => e.uid).sort((a, b) => a - b))}`);
     } else {
       for (const e of update.expunged) s.untagged(`${e.seq} EXPUNGE`);
@@ -52,9 +53,10 @@ export async function refreshSelected(s: ImapSession, allowExpunge: boolean): Pr
   }
   for (const c of update.changed) {
     const extra: string[] = [];
-    if (condstore) extra.push(`UID ${c.state.uid}`, `MODSEQ (${c.state.modseq})`);
+    if (condstore && implicitUid(s)) extra.push(`UID ${c.state.uid}`);
+    if (condstore) extra.push(`MODSEQ (${c.state.modseq})`);
     const isRecent = view.recent.has(c.state.uid);
-    s.untagged(`${c.seq} FETCH (FLAGS ${formatFlags(c.state.flags, isRecent)}${extra.length ? ' ' + extra.join(' ') : ''})`);
+    s.untagged(`${fetchHead(s, c.seq, c.state.uid)} (FLAGS ${formatFlags(c.state.flags, isRecent)}${extra.length ? ' ' + extra.join(' ') : ''})`);
   }
   if (update.exists !== undefined) {
     if (!view.readOnly && !s.rev2) {

@@ -4,10 +4,11 @@
 // invalidating every URL issued before.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ImapSession } from './session.js';
-import type { MailStore } from '../store/types.js';
+import type { MailStore, MimePart } from '../store/types.js';
 import { normalizeName } from './mailbox-name.js';
-import { parseSection } from './fetch/items.js';
-import { sectionBytes } from './fetch/section.js';
+import { parseSection, type SectionSpec } from './fetch/items.js';
+import { findPart, sectionBytes } from './fetch/section.js';
+import { convertBody, convertMessage } from './fetch/binary-convert.js';
 
 export interface AuthUrl {
   /** The URL up to and including `;URLAUTH=<access>` (what the token signs). */
@@ -95,8 +96,16 @@ function accessAllows(s: ImapSession, access: string): boolean {
   return false; // submit+… is for a submission server
 }
 
-/** URLFETCH: the data a valid URL names, or null (NIL) for anything invalid or not permitted. */
-export async function fetchAuthUrl(s: ImapSession, url: string): Promise<Buffer | null> {
+/** What a valid URL names: the message, and the section and partial range the URL asks for. */
+export interface UrlTarget {
+  raw: Buffer;
+  root: MimePart;
+  section?: SectionSpec;
+  partial?: { start: number; length?: number };
+}
+
+/** URLFETCH: the message a valid URL names, or null (NIL) for anything invalid or not permitted. */
+export async function resolveAuthUrl(s: ImapSession, url: string): Promise<UrlTarget | null> {
   const u = parseAuthUrl(url);
   if (!u || u.mechanism !== 'INTERNAL' || !u.token) return null;
   if (u.expire && !(u.expire.getTime() > Date.now())) return null;
@@ -114,23 +123,58 @@ export async function fetchAuthUrl(s: ImapSession, url: string): Promise<Buffer 
   const want = Buffer.from(sign(key, u.rump), 'hex');
   const got = Buffer.from(u.token, 'hex');
   if (want.length !== got.length || !timingSafeEqual(want, got)) return null;
+  let section: SectionSpec | undefined;
+  if (u.section) {
+    try {
+      section = parseSection(u.section.toUpperCase(), false);
+    } catch {
+      return null;
+    }
+  }
   const [meta] = await store.getMessages(account, box.id, [u.uid], { parsed: true });
   if (!meta?.parsed) return null;
   const raw = await store.readMessage(account, meta.emailId);
   if (!raw) return null;
-  let data: Buffer | null = raw;
-  if (u.section) {
-    try {
-      data = sectionBytes(raw, meta.parsed.body, parseSection(u.section.toUpperCase(), false), false);
-    } catch {
-      return null;
-    }
-    if (!data) return null;
-  }
-  if (u.partial) {
-    const end = u.partial.length === undefined ? data.length : u.partial.start + u.partial.length;
-    data = data.subarray(Math.min(u.partial.start, data.length), Math.min(end, data.length));
-  }
-  return data;
+  return { raw, root: meta.parsed.body, ...(section ? { section } : {}), ...(u.partial ? { partial: u.partial } : {}) };
 }
 
+function applyPartial(t: UrlTarget, data: Buffer): Buffer {
+  if (!t.partial) return data;
+  const end = t.partial.length === undefined ? data.length : t.partial.start + t.partial.length;
+  return data.subarray(Math.min(t.partial.start, data.length), Math.min(end, data.length));
+}
+
+/** The URL's data as stored (RFC 4467 URLFETCH, RFC 5524 BODY); null when the section does not exist. */
+export function urlBody(t: UrlTarget): Buffer | null {
+  const data = t.section ? sectionBytes(t.raw, t.root, t.section, false) : t.raw;
+  return data ? applyPartial(t, data) : null;
+}
+
+/**
+ * The body part a URL names (the whole message without a section; an embedded message for TEXT),
+ * for BODYPARTSTRUCTURE (RFC 5524 §3.2) and BINARY; null for header sections and parts that do not exist.
+ */
+export function urlStructure(t: UrlTarget): MimePart | null {
+  const spec = t.section;
+  if (!spec) return t.root;
+  const part = spec.part.length > 0 ? findPart(t.root, spec.part) : t.root;
+  if (!part || !spec.text) return part;
+  if (spec.text !== 'TEXT') return null;
+  return spec.part.length === 0 ? t.root : (part.message?.body ?? null);
+}
+
+/**
+ * RFC 5524 BINARY: the URL's data with every Content-Transfer-Encoding undone, and the structure of
+ * that data. Header sections carry no encoding and come as stored (structure null). Throws
+ * UnknownTransferEncoding for a part that cannot be decoded.
+ */
+export function urlBinary(t: UrlTarget): { bytes: Buffer; structure: MimePart | null } | null {
+  const part = urlStructure(t);
+  if (!part) {
+    const data = urlBody(t);
+    return data ? { bytes: data, structure: null } : null;
+  }
+  // The whole message (or an embedded one's TEXT) keeps its header block; a numbered part is its body.
+  const converted = part === t.root && !t.section ? convertMessage(t.raw, part) : convertBody(t.raw, part);
+  return { bytes: applyPartial(t, converted.bytes), structure: converted.structure };
+}

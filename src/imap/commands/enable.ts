@@ -2,7 +2,7 @@
 import type { CommandSpec } from '../types.js';
 import { ImapSyntaxError } from '../proto/errors.js';
 
-const ENABLEABLE = new Set(['UTF8=ACCEPT', 'CONDSTORE', 'QRESYNC', 'IMAP4REV2']);
+const ENABLEABLE = new Set(['UTF8=ACCEPT', 'CONDSTORE', 'QRESYNC', 'IMAP4REV2', 'UIDONLY']);
 
 export const enable: CommandSpec = {
   states: ['auth', 'selected'],

@@ -11,15 +11,16 @@ import { envelopeWire, bodyStructureWire } from '../fetch/structure.js';
 import { formatFlags, hasFlag } from '../flags.js';
 import { resolveUids, toUidSet } from '../resolve.js';
 import { formatDateTime } from '../datetime.js';
-import { imapString, type Wire } from '../proto/serialize.js';
+import { imapString, literal8, type Wire } from '../proto/serialize.js';
 import { formatSequenceSet } from '../proto/sequence.js';
 import type { MessageMeta } from '../../store/types.js';
+import { fetchHead, implicitUid } from '../uidonly.js';
 
 /** Messages fetched per store round trip: bounds memory for `FETCH 1:* BODY[]` on big mailboxes. */
 const BATCH = 100;
 
 function literalFor(data: Buffer, binary: boolean, utf8: boolean): Wire {
-  if (binary && data.includes(0)) return Buffer.concat([Buffer.from(`~{${data.length}}\r\n`), data]);
+  if (binary && data.includes(0)) return literal8(data);
   return imapString(data, { utf8, literal: data.length > 64 || undefined });
 }
 
@@ -49,7 +50,7 @@ export const fetch: CommandSpec = {
     }
     args.end();
     if (changedSince !== undefined || items.some((i) => i.kind === 'MODSEQ')) s.enableCondstore();
-    if (ctx.uid && !items.some((i) => i.kind === 'UID')) items.unshift({ kind: 'UID' });
+    if (ctx.uid && implicitUid(s) && !items.some((i) => i.kind === 'UID')) items.unshift({ kind: 'UID' });
     if (s.enabled.has('CONDSTORE') && changedSince !== undefined && !items.some((i) => i.kind === 'MODSEQ')) items.push({ kind: 'MODSEQ' });
 
     const view = s.selected!;
@@ -170,5 +171,5 @@ async function writeOne(s: ImapSession, uid: number, items: FetchItem[], meta: M
       }
     }
   }
-  s.write(['* ', `${seq} FETCH (`, ...parts, ')\r\n']);
+  s.write(['* ', `${fetchHead(s, seq, uid)} (`, ...parts, ')\r\n']);
 }

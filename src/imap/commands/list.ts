@@ -1,6 +1,7 @@
 // LIST and LSUB (RFC 3501 §6.3.8-9) with LIST-EXTENDED (RFC 5258: selection and return options,
-// multiple patterns, CHILDINFO), CHILDREN (RFC 3348), SPECIAL-USE (RFC 6154) and LIST-STATUS (RFC 5819).
-import type { CommandSpec } from '../types.js';
+// multiple patterns, CHILDINFO), CHILDREN (RFC 3348), SPECIAL-USE (RFC 6154), LIST-STATUS (RFC 5819),
+// LIST-MYRIGHTS (RFC 8440) and LIST-METADATA (RFC 9590).
+import type { CommandOk, CommandSpec } from '../types.js';
 import type { ImapSession } from '../session.js';
 import { ImapSyntaxError } from '../proto/errors.js';
 import { tokenText, type Args } from '../proto/args.js';
@@ -9,7 +10,8 @@ import type { Token } from '../proto/tokens.js';
 import { decodeName, displayName, encodeName, specialUseOf, OTHER_USERS, SEPARATOR } from '../mailbox-name.js';
 import { parseStatusItems, statusLine } from './status.js';
 import { astring } from '../proto/serialize.js';
-import { ALL_RIGHTS } from '../../store/types.js';
+import { ALL_RIGHTS, isStoreError } from '../../store/types.js';
+import { listMetadataRequest, longEntries, sendMetadata, type GetOptions } from './metadata.js';
 
 export function patternToRegExp(pattern: string): RegExp {
   let re = '^';
@@ -45,6 +47,8 @@ interface ListOptions {
   /** LIST-MYRIGHTS (RFC 8440): a MYRIGHTS response after each mailbox's LIST response. */
   returnMyRights: boolean;
   status?: string[];
+  /** LIST-METADATA (RFC 9590): a METADATA response with these entries after each mailbox's LIST response. */
+  metadata?: { names: string[]; opts: GetOptions };
 }
 
 function parseSelection(tokens: Token[], o: ListOptions): void {
@@ -73,7 +77,11 @@ function parseReturn(tokens: Token[], o: ListOptions): void {
     else if (v === 'CHILDREN') o.returnChildren = true;
     else if (v === 'SPECIAL-USE') o.returnSpecialUse = true;
     else if (v === 'MYRIGHTS') o.returnMyRights = true;
-    else if (v === 'STATUS') {
+    else if (v === 'METADATA') {
+      const l = tokens[++i];
+      if (!l || l.type !== 'list') throw new ImapSyntaxError('METADATA return option needs a list of entry names');
+      o.metadata = listMetadataRequest(l.items);
+    } else if (v === 'STATUS') {
       const l = tokens[++i];
       if (!l || l.type !== 'list') throw new ImapSyntaxError('STATUS return option needs a list');
       o.status = parseStatusItems(l.items);
@@ -95,7 +103,7 @@ function patterns(args: Args): string[] {
   return [patternText(t)];
 }
 
-async function run(s: ImapSession, args: Args, lsub: boolean): Promise<void> {
+async function run(s: ImapSession, args: Args, lsub: boolean): Promise<CommandOk | undefined> {
   const o: ListOptions = {
     subscribedOnly: lsub,
     recursiveMatch: false,
@@ -148,6 +156,7 @@ async function run(s: ImapSession, args: Args, lsub: boolean): Promise<void> {
   const hasChildren = (n: string): boolean => existing.get(n)?.hasChildren ?? false;
 
   const out: Array<{ name: string; attrs: string[]; childinfo?: boolean }> = [];
+  let longest = 0;
   if (o.subscribedOnly) {
     const seen = new Set<string>();
     for (const name of [...subscribed].sort()) {
@@ -201,7 +210,17 @@ async function run(s: ImapSession, args: Args, lsub: boolean): Promise<void> {
         // A mailbox that vanished between LIST and STATUS simply gets no STATUS line.
       }
     }
+    if (o.metadata && box) {
+      const where = { owner: box.owner, id: box.id, wire: encodeName(s, e.name) };
+      try {
+        longest = Math.max(longest, await sendMetadata(s, where, o.metadata.names, o.metadata.opts, false));
+      } catch (err) {
+        // Gone meanwhile, or annotations it may not read: no METADATA line, as for STATUS.
+        if (!isStoreError(err)) throw err;
+      }
+    }
   }
+  return longEntries(longest, `${word} completed`);
 }
 
 export const list: CommandSpec = {

@@ -2,13 +2,13 @@
 // /private ones per user and /shared ones seen by everyone who sees the mailbox (or the server).
 // Server-wide /shared entries concern every user, so users cannot change them (NO [NOPERM]);
 // /shared/admin is the postmaster address when one is configured (§3.2.1.1).
-import type { CommandSpec } from '../types.js';
+import type { CommandOk, CommandSpec } from '../types.js';
 import type { ImapSession } from '../session.js';
 import type { Args } from '../proto/args.js';
 import type { Token } from '../proto/tokens.js';
 import { ImapNoError, ImapSyntaxError } from '../proto/errors.js';
 import { decodeName, displayName, encodeName, findMailbox } from '../mailbox-name.js';
-import { nstring, type Wire } from '../proto/serialize.js';
+import { literal8, nstring, type Wire } from '../proto/serialize.js';
 import { MetadataLimitError, type MetadataChange, type MetadataDepth, type MetadataEntry, type MetadataLimits } from '../../store/types.js';
 
 /** Per value and per mailbox (or server) for one user; Dovecot's defaults are of the same order. */
@@ -29,7 +29,7 @@ function entryName(t: Token, top: boolean): string {
   return name;
 }
 
-interface Target {
+export interface Target {
   /** The mailbox's account (another user's for a shared mailbox); the user's own for the server. */
   owner: string;
   /** Store mailbox id; null for the server. */
@@ -53,11 +53,11 @@ async function target(s: ImapSession, args: Args): Promise<Target> {
 
 /** A value: quoted string and literal as IMAP strings, literal8 when it holds NUL (RFC 5464 §5). */
 function valueWire(v: Buffer, utf8: boolean): Wire {
-  if (v.includes(0)) return Buffer.concat([Buffer.from(`~{${v.length}}\r\n`, 'latin1'), v]);
+  if (v.includes(0)) return literal8(v);
   return nstring(v, { utf8 });
 }
 
-interface GetOptions {
+export interface GetOptions {
   maxSize: number | undefined;
   depth: MetadataDepth;
 }
@@ -85,6 +85,54 @@ function configuredEntries(s: ImapSession, names: readonly string[], depth: Meta
   return covered ? [{ name: '/shared/admin', value: Buffer.from(`mailto:${admin}`, 'utf8') }] : [];
 }
 
+/**
+ * Sends the METADATA response for `names` of one mailbox (or the server); returns the size of the
+ * largest value left out for MAXSIZE (0 when none was). `askedNil`: names asked for without a value
+ * read NIL (GETMETADATA, RFC 5464 §4.2); LIST's METADATA return option leaves them out (RFC 9590 §3).
+ */
+export async function sendMetadata(s: ImapSession, where: Target, names: readonly string[], opts: GetOptions, askedNil: boolean): Promise<number> {
+  const stored = await s.store.getMetadata(where.owner, where.id, names, opts.depth);
+  const entries = where.id === null ? [...stored.filter((e) => e.name !== '/shared/admin'), ...configuredEntries(s, names, opts.depth)] : stored;
+  const items: Wire[] = [];
+  let longest = 0;
+  const present = new Set(entries.map((e) => e.name));
+  for (const e of entries) {
+    if (opts.maxSize !== undefined && e.value.length > opts.maxSize) {
+      longest = Math.max(longest, e.value.length);
+      continue;
+    }
+    items.push(' ', e.name, ' ', valueWire(e.value, s.utf8));
+  }
+  // §4.2: an entry asked for by name that has no value reads NIL (only at DEPTH 0: with a depth
+  // the request names a subtree, whose existing entries are listed).
+  if (askedNil && opts.depth === 0) for (const n of names) if (!present.has(n)) items.push(' ', n, ' NIL');
+  if (items.length > 0) s.untagged('METADATA ', where.wire, ' (', ...items.slice(1), ')');
+  return longest;
+}
+
+/** §4.2.1: entries left out for MAXSIZE are announced with the size of the largest. */
+export function longEntries(longest: number, text: string): CommandOk | undefined {
+  return longest > 0 ? { code: `METADATA LONGENTRIES ${longest}`, text } : undefined;
+}
+
+/**
+ * LIST's METADATA return option (RFC 9590 §3): its entry names, with the GETMETADATA option MAXSIZE
+ * given either inside the list (`MAXSIZE n "/shared/comment"`) or as a list of its own.
+ */
+export function listMetadataRequest(items: Token[]): { names: string[]; opts: GetOptions } {
+  const names: string[] = [];
+  let opts: GetOptions = { maxSize: undefined, depth: 0 };
+  for (let i = 0; i < items.length; i++) {
+    const t = items[i]!;
+    if (t.type === 'list') opts = getOptions(t.items);
+    else if (t.type === 'atom' && t.value.toUpperCase() === 'MAXSIZE') opts = getOptions([t, items[++i] ?? t]);
+    else names.push(entryName(t, false));
+  }
+  if (names.length === 0) throw new ImapSyntaxError('METADATA return option needs entry names');
+  if (opts.depth !== 0) throw new ImapSyntaxError('LIST METADATA takes no DEPTH');
+  return { names, opts };
+}
+
 export const getmetadata: CommandSpec = {
   states: ['auth', 'selected'],
   expungeAfter: true,
@@ -95,24 +143,7 @@ export const getmetadata: CommandSpec = {
     const names = (t.type === 'list' ? t.items : [t]).map((n) => entryName(n, true));
     args.end();
     if (names.length === 0) throw new ImapSyntaxError('Expected at least one entry name');
-    const stored = await s.store.getMetadata(where.owner, where.id, names, opts.depth);
-    const entries = where.id === null ? [...stored.filter((e) => e.name !== '/shared/admin'), ...configuredEntries(s, names, opts.depth)] : stored;
-    const items: Wire[] = [];
-    let longest = 0;
-    const present = new Set(entries.map((e) => e.name));
-    for (const e of entries) {
-      if (opts.maxSize !== undefined && e.value.length > opts.maxSize) {
-        longest = Math.max(longest, e.value.length);
-        continue;
-      }
-      items.push(' ', e.name, ' ', valueWire(e.value, s.utf8));
-    }
-    // §4.2: an entry asked for by name that has no value reads NIL (only at DEPTH 0: with a depth
-    // the request names a subtree, whose existing entries are listed).
-    if (opts.depth === 0) for (const n of names) if (!present.has(n)) items.push(' ', n, ' NIL');
-    if (items.length > 0) s.untagged('METADATA ', where.wire, ' (', ...items.slice(1), ')');
-    // §4.2.1: entries left out for MAXSIZE are announced with the size of the largest.
-    if (longest > 0) return { code: `METADATA LONGENTRIES ${longest}`, text: 'GETMETADATA completed' };
+    return longEntries(await sendMetadata(s, where, names, opts, true), 'GETMETADATA completed');
   },
 };
 

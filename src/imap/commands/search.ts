@@ -6,6 +6,7 @@ import { parseSearch } from '../search/criteria.js';
 import { formatSequenceSet } from '../proto/sequence.js';
 import { esearchTag, evaluateContext, parseReturnOptions, partialItem, type ReturnOptions } from '../search/context.js';
 import type { Token } from '../proto/tokens.js';
+import { uidOnly } from '../uidonly.js';
 
 const RETURN_OPTIONS = ['MIN', 'MAX', 'ALL', 'COUNT', 'SAVE', 'UPDATE'] as const;
 
@@ -22,8 +23,9 @@ export const search: CommandSpec = {
       if (!l || l.type !== 'list') throw new ImapSyntaxError('RETURN needs a list');
       ret = parseReturnOptions(l.items, RETURN_OPTIONS);
       tokens.splice(0, 2);
-    } else if (s.rev2) {
-      // IMAP4rev2 has no untagged SEARCH response: a plain SEARCH answers ESEARCH ALL (RFC 9051 §6.4.4).
+    } else if (s.rev2 || uidOnly(s)) {
+      // IMAP4rev2 has no untagged SEARCH response: a plain SEARCH answers ESEARCH ALL (RFC 9051 §6.4.4);
+      // neither has UIDONLY, whose results are UIDs marked as such (RFC 9586 §3).
       ret = { opts: new Set(['ALL']) };
     }
     const parsed = parseSearch(s, tokens);

@@ -10,6 +10,7 @@ import { PERMANENT_FLAGS, formatFlags, hasFlag } from '../flags.js';
 import type { ImapSession } from '../session.js';
 import type { Token } from '../proto/tokens.js';
 import { rightsForFlags } from '../../store/types.js';
+import { fetchHead, implicitUid, uidOnly } from '../uidonly.js';
 
 interface QresyncParams {
   uidValidity: number;
@@ -78,7 +79,8 @@ async function open(s: ImapSession, args: Args, ctx: CommandContext, readOnly: b
   if (!s.rev2) {
     s.untagged(`${view.recent.size} RECENT`);
     const firstUnseen = snap.messages.findIndex((m) => !hasFlag(m.flags, '\\Seen'));
-    if (firstUnseen >= 0) s.untagged(`OK [UNSEEN ${firstUnseen + 1}] First unseen`);
+    // UNSEEN names a sequence number, which UIDONLY sessions never get (RFC 9586 §3).
+    if (firstUnseen >= 0 && !uidOnly(s)) s.untagged(`OK [UNSEEN ${firstUnseen + 1}] First unseen`);
   }
   s.untagged(`OK [UIDVALIDITY ${mb.uidValidity}] UIDs valid`);
   s.untagged(`OK [UIDNEXT ${mb.uidNext}] Predicted next UID`);
@@ -92,7 +94,7 @@ async function open(s: ImapSession, args: Args, ctx: CommandContext, readOnly: b
     const q = params.qresync;
     const changed = snap.messages.filter((m) => m.modseq > q.modseq);
     for (const m of changed) {
-      s.untagged(`${view.seqOf(m.uid)} FETCH (UID ${m.uid} FLAGS ${formatFlags(m.flags, view.recent.has(m.uid))} MODSEQ (${m.modseq}))`);
+      s.untagged(`${fetchHead(s, view.seqOf(m.uid), m.uid)} (${implicitUid(s) ? `UID ${m.uid} ` : ''}FLAGS ${formatFlags(m.flags, view.recent.has(m.uid))} MODSEQ (${m.modseq}))`);
     }
     const known = q.knownUids ? parseSequenceSet(q.knownUids) : undefined;
     const range = known && known.kind === 'ranges' ? known.ranges.map((r) => [Math.min(r.from, r.to) === -1 ? MAX_UINT32 : Math.min(r.from, r.to), Math.max(r.from, r.to) === -1 ? MAX_UINT32 : Math.max(r.from, r.to)] as const) : undefined;

@@ -6,6 +6,7 @@ import { parseFlags, formatFlags } from '../flags.js';
 import { resolveUids, toUidSet } from '../resolve.js';
 import { formatSequenceSet } from '../proto/sequence.js';
 import type { FlagMode, MessageState } from '../../store/types.js';
+import { fetchHead, implicitUid } from '../uidonly.js';
 
 export const store: CommandSpec = {
   states: ['selected'],
@@ -65,9 +66,9 @@ export const store: CommandSpec = {
       if (silent && !(condstore && updated.has(uid) && unchangedSince !== undefined)) continue;
       const parts: string[] = [];
       if (!silent) parts.push(`FLAGS ${formatFlags(st.flags, view.recent.has(uid))}`);
-      if (ctx.uid || condstore) parts.push(`UID ${uid}`);
+      if ((ctx.uid || condstore) && implicitUid(s)) parts.push(`UID ${uid}`);
       if (condstore) parts.push(`MODSEQ (${st.modseq})`);
-      s.untagged(`${seq} FETCH (${parts.join(' ')})`);
+      s.untagged(`${fetchHead(s, seq, uid)} (${parts.join(' ')})`);
     }
     if (result.modified.length > 0) {
       const nums = ctx.uid ? result.modified : result.modified.map((u) => view.seqOf(u)).filter((n) => n > 0).sort((a, b) => a - b);

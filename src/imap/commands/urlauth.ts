@@ -1,9 +1,16 @@
-// GENURLAUTH, URLFETCH and RESETKEY (RFC 4467).
+// GENURLAUTH, URLFETCH and RESETKEY (RFC 4467), URLFETCH's BODYPARTSTRUCTURE/BODY/BINARY parameters
+// (RFC 5524 §3).
 import type { CommandSpec } from '../types.js';
 import { ImapNoError, ImapSyntaxError } from '../proto/errors.js';
-import { imapString, type Wire } from '../proto/serialize.js';
+import { imapString, literal8, pushAll, type Wire } from '../proto/serialize.js';
+import { tokenText } from '../proto/args.js';
+import type { Token } from '../proto/tokens.js';
+import type { ImapSession } from '../session.js';
+import type { MimePart } from '../../store/types.js';
+import { bodyStructureWire } from '../fetch/structure.js';
+import { UnknownTransferEncoding } from '../fetch/binary-convert.js';
 import { mailboxArg, findMailbox } from '../mailbox-name.js';
-import { fetchAuthUrl, generateToken, ownerAccount, parseAuthUrl, resetKey } from '../urlauth.js';
+import { generateToken, ownerAccount, parseAuthUrl, resetKey, resolveAuthUrl, urlBinary, urlBody, urlStructure } from '../urlauth.js';
 
 export const genurlauth: CommandSpec = {
   states: ['auth', 'selected'],
@@ -26,16 +33,78 @@ export const genurlauth: CommandSpec = {
   },
 };
 
+/** One URLFETCH argument: a bare URL (RFC 4467) or a URL with RFC 5524 fetch parameters. */
+interface UrlFetchRequest {
+  url: string;
+  /** RFC 5524 form: the answer is a parenthesised list of the items asked for. */
+  extended: boolean;
+  bodyPartStructure: boolean;
+  data: 'BODY' | 'BINARY' | undefined;
+}
+
+function parseUrlFetchArg(t: Token): UrlFetchRequest {
+  if (t.type !== 'list') return { url: tokenText(t), extended: false, bodyPartStructure: false, data: 'BODY' };
+  const [first, ...params] = t.items;
+  if (!first) throw new ImapSyntaxError('URLFETCH parameter list needs a URL');
+  const r: UrlFetchRequest = { url: tokenText(first), extended: true, bodyPartStructure: false, data: undefined };
+  for (const p of params) {
+    const name = p.type === 'atom' ? p.value.toUpperCase() : '';
+    if (name === 'BODYPARTSTRUCTURE') r.bodyPartStructure = true;
+    else if (name === 'BODY' || name === 'BINARY') {
+      if (r.data && r.data !== name) throw new ImapSyntaxError('BODY and BINARY cannot both be asked for');
+      r.data = name;
+    } else if (name === 'ANNOTATION') {
+      // RFC 5524 §3.1 ties ANNOTATION to the ANNOTATE extension (RFC 5257), which is not offered.
+      throw new ImapSyntaxError('URLFETCH ANNOTATION needs ANNOTATE, which this server does not offer');
+    } else throw new ImapSyntaxError('Unknown URLFETCH parameter');
+  }
+  // RFC 5524 §3.1: a parameter list with no parameters asks for the data as stored.
+  if (!r.bodyPartStructure && !r.data) r.data = 'BODY';
+  return r;
+}
+
+/** The RFC 5524 answer for one URL: `(BODYPARTSTRUCTURE (...) BINARY ~{n}...)` or NIL. */
+async function extendedAnswer(s: ImapSession, req: UrlFetchRequest): Promise<Wire[]> {
+  const target = await resolveAuthUrl(s, req.url);
+  if (!target) return ['NIL'];
+  const items: Wire[] = [];
+  let structure: MimePart | null = urlStructure(target);
+  let data: Wire | undefined;
+  if (req.data === 'BODY') {
+    const body = urlBody(target);
+    data = body ? imapString(body, { literal: true }) : 'NIL';
+  } else if (req.data === 'BINARY') {
+    try {
+      const converted = urlBinary(target);
+      // The structure of what is sent (decoded sizes and line counts), as Dovecot answers it.
+      if (converted?.structure) structure = converted.structure;
+      data = converted ? literal8(converted.bytes) : 'NIL';
+    } catch (err) {
+      if (!(err instanceof UnknownTransferEncoding)) throw err;
+      data = 'NIL'; // RFC 5524 §3.1: data the server cannot decode is answered NIL
+    }
+  }
+  if (req.bodyPartStructure && structure) items.push('BODYPARTSTRUCTURE ', ...bodyStructureWire(structure, true, s.utf8));
+  if (data !== undefined) items.push(items.length > 0 ? ' ' : '', `${req.data} `, data);
+  return ['(', ...items, ')'];
+}
+
 export const urlfetch: CommandSpec = {
   states: ['auth', 'selected'],
   expungeAfter: true,
   async run(s, args) {
     if (args.remaining === 0) throw new ImapSyntaxError('URLFETCH needs a URL');
+    const requests: UrlFetchRequest[] = [];
+    while (args.remaining > 0) requests.push(parseUrlFetchArg(args.next('URL')));
     const out: Wire[] = [];
-    while (args.remaining > 0) {
-      const url = args.astring('URL');
-      const data = await fetchAuthUrl(s, url);
-      out.push(' ', imapString(url), ' ', data ? imapString(data, { literal: true }) : 'NIL');
+    for (const req of requests) {
+      out.push(' ', imapString(req.url), ' ');
+      if (req.extended) pushAll(out, await extendedAnswer(s, req));
+      else {
+        const target = await resolveAuthUrl(s, req.url);
+        const data = target ? urlBody(target) : null;
+        out.push(data ? imapString(data, { literal: true }) : 'NIL');
+      }
     }
     s.untagged('URLFETCH', ...out);
   },

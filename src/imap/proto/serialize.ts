@@ -39,6 +39,11 @@ export function imapString(value: string | Buffer, opts: StringOptions = {}): Wi
   return '"' + s.replace(/[\\"]/g, (m) => '\\' + m) + '"';
 }
 
+/** A literal of data that may hold NUL bytes: a literal8 (`~{n}`, RFC 3516 §4.2) when it does. */
+export function literal8(data: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`${data.includes(0) ? '~' : ''}{${data.length}}\r\n`, 'latin1'), data]);
+}
+
 export function nstring(value: string | Buffer | null | undefined, opts: StringOptions = {}): Wire {
   return value === null || value === undefined ? 'NIL' : imapString(value, opts);
 }

@@ -11,6 +11,7 @@ import { isSequenceSet, parseSequenceSet, resolveSequenceNumbers, rangesContain 
 import { parseSearchDate } from '../datetime.js';
 import { canonicalFlag } from '../flags.js';
 import { toUidSet } from '../resolve.js';
+import { searchSequenceRefused } from '../uidonly.js';
 
 /**
  * Bounds on one SEARCH program, checked while parsing (so a hostile program can neither overflow
@@ -137,6 +138,7 @@ class Parser {
     if (isSequenceSet(raw)) {
       const set = parseSequenceSet(raw);
       if (set.kind === 'saved') return this.uids(this.s.savedSearch);
+      searchSequenceRefused(this.s);
       return this.uids(resolveSequenceNumbers(set.ranges, view.exists).map((n) => view.uidAt(n)!));
     }
     const flag = FLAG_KEYS[key];

@@ -1,7 +1,9 @@
 // SORT criteria (RFC 5256 §3, DISPLAYFROM/DISPLAYTO RFC 5957) evaluated over the store's parsed
-// summary: the keys were computed at ingest (src/mime/sort-keys.ts), already in i;ascii-casemap form,
-// so comparing their UTF-8 octets is the RFC's comparison. Ties keep ascending UID (= sequence) order.
+// summary: the keys were computed at ingest (src/mime/sort-keys.ts) in i;ascii-casemap form; SORT
+// compares them under i;unicode-casemap, the default comparator of I18NLEVEL=1 (RFC 5255 §4): the
+// UTF-8 octets of their folded forms (RFC 5051 §2). Ties keep ascending UID (= sequence) order.
 import type { MessageMeta } from '../../store/types.js';
+import { unicodeCasemap } from '../../mime/casemap.js';
 
 export type SortKeyName = 'ARRIVAL' | 'CC' | 'DATE' | 'FROM' | 'SIZE' | 'SUBJECT' | 'TO' | 'DISPLAYFROM' | 'DISPLAYTO';
 
@@ -15,9 +17,9 @@ export function sentTime(m: MessageMeta): number {
   return m.parsed?.sentAt?.getTime() ?? m.receivedAt.getTime();
 }
 
-/** A stored string key as the octets RFC 5256 compares. */
+/** A stored string key as the octets SORT compares: its i;unicode-casemap form. */
 export function keyBytes(key: string | undefined): Buffer {
-  return Buffer.from(key ?? '', 'utf8');
+  return Buffer.from(unicodeCasemap(key ?? ''), 'utf8');
 }
 
 type Key = number | Buffer;

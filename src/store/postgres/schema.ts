@@ -347,9 +347,33 @@ CREATE TABLE quota_scope (
 );
 `;
 
+/**
+ * Version 6: text criteria compare under i;unicode-casemap (RFC 5051; IMAP I18NLEVEL=1, RFC 5255 §4),
+ * the folding of src/mime/casemap.ts: NFKD, then each character's simple uppercase mapping (upper()
+ * under the libc "C.utf8" collation, whatever the database's own locale). The trigram indexes are
+ * rebuilt over the folded text, which queries match with LIKE against a needle folded the same way.
+ */
+const V6 = `
+CREATE FUNCTION casemap(t TEXT) RETURNS TEXT LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS
+  $$ SELECT upper(normalize(t, NFKD) COLLATE "C.utf8") $$;
+CREATE OR REPLACE FUNCTION hdr_has(h TEXT, name TEXT, needle TEXT) RETURNS BOOLEAN LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
+  $$ SELECT EXISTS (SELECT 1 FROM regexp_split_to_table(h, E'\\n') l
+      WHERE lower(left(l, length(name) + 1)) = name || ':'
+        AND (needle = '' OR strpos(casemap(substr(l, length(name) + 2)), needle) > 0)) $$;
+DROP INDEX email_text_subject, email_text_from, email_text_to, email_text_cc, email_text_bcc, email_text_headers, email_text_body;
+CREATE INDEX email_text_subject_fold ON email_text USING gin (casemap(subject) gin_trgm_ops);
+CREATE INDEX email_text_from_fold ON email_text USING gin (casemap(from_) gin_trgm_ops);
+CREATE INDEX email_text_to_fold ON email_text USING gin (casemap(to_) gin_trgm_ops);
+CREATE INDEX email_text_cc_fold ON email_text USING gin (casemap(cc) gin_trgm_ops);
+CREATE INDEX email_text_bcc_fold ON email_text USING gin (casemap(bcc) gin_trgm_ops);
+CREATE INDEX email_text_headers_fold ON email_text USING gin (casemap(headers) gin_trgm_ops);
+CREATE INDEX email_text_body_fold ON email_text USING gin (casemap(body) gin_trgm_ops);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, sql: V1 },
   { version: 2, sql: V2 },
   { version: 3, sql: V3 },
   { version: 4, sql: V4 },
+  { version: 6, sql: V6 },
 ];

@@ -1,13 +1,14 @@
 // Compiles the SearchCriteria AST and sort comparators to PostgreSQL over `email e` (and `msg m` for
 // searches inside one mailbox). Same rules as the SQLite compiler (../sqlite/search-sql.ts); text
-// criteria are ILIKE '%needle%' over email_text, answered by the pg_trgm GIN indexes for needles of
-// 3+ characters (shorter ones scan), which is IMAP's case-insensitive substring match.
+// criteria are LIKE '%needle%' over email_text folded by casemap() (i;unicode-casemap, migration 6),
+// answered by the pg_trgm GIN indexes for needles of 3+ characters (shorter ones scan).
 import type { SearchCriteria, SortComparator, UidSet } from '../types.js';
 import { InvalidArgumentError } from '../errors.js';
 import { isDeletedFlag, isRecentFlag, systemBit } from '../keywords.js';
 import { decodeId } from '../sqlite/ids.js';
 import { compileSortWith, joinBalanced, type Scope } from '../sqlite/search-sql.js';
 import type { SqlParam } from './db.js';
+import { unicodeCasemap } from '../../mime/casemap.js';
 
 export interface CompiledSql {
   sql: string;
@@ -85,11 +86,11 @@ function compile(c: SearchCriteria, scope: Scope, p: SqlParam[], e: string): str
     }
     case 'header': {
       const name = c.name.toLowerCase();
-      const needle = c.value.toLowerCase();
+      const needle = unicodeCasemap(c.value);
       // The trigram index narrows the candidates first; hdr_has then checks the field itself.
       let pre = '';
       if ([...needle].length >= 3) {
-        pre = `${e}.id IN (SELECT t.email_id FROM email_text t WHERE t.headers ILIKE ?) AND `;
+        pre = `${e}.id IN (SELECT t.email_id FROM email_text t WHERE casemap(t.headers) LIKE ?) AND `;
         p.push(containsPattern(needle));
       }
       p.push(name, needle);
@@ -99,9 +100,10 @@ function compile(c: SearchCriteria, scope: Scope, p: SqlParam[], e: string): str
       if (c.value === '') return 'TRUE';
       const cols = TEXT_COLUMNS[c.field];
       if (!cols) throw new InvalidArgumentError(`unknown text field ${c.field}`);
-      const pattern = containsPattern(c.value);
+      // i;unicode-casemap (RFC 5255 §4): folded text (as the indexes hold it) against the folded needle.
+      const pattern = containsPattern(unicodeCasemap(c.value));
       for (let i = 0; i < cols.length; i++) p.push(pattern);
-      return `${e}.id IN (SELECT t.email_id FROM email_text t WHERE ${cols.map((col) => `t.${col} ILIKE ?`).join(' OR ')})`;
+      return `${e}.id IN (SELECT t.email_id FROM email_text t WHERE ${cols.map((col) => `casemap(t.${col}) LIKE ?`).join(' OR ')})`;
     }
     case 'modseq':
       if (scope !== 'mailbox') throw new InvalidArgumentError('MODSEQ criteria need a mailbox');

@@ -4,6 +4,7 @@
 import Database from 'better-sqlite3';
 import { MIGRATE_TO_2, MIGRATE_TO_3, MIGRATE_TO_4, MIGRATE_TO_5, SCHEMA, SCHEMA_VERSION } from './schema.js';
 import { reparseEmails, type ReadBlobSync } from './reparse.js';
+import { unicodeCasemap } from '../../mime/casemap.js';
 
 export type Db = Database.Database;
 
@@ -65,14 +66,16 @@ function registerFunctions(db: Db): void {
     const list = JSON.parse(json) as string[];
     return list.some((k) => k.toLowerCase() === kw) ? 1 : 0;
   });
-  // hdr_has(headersText, nameLower, needleLower): a header line "name: value" whose value contains
-  // the needle (empty needle = the field is present).
+  // casemap(text): the i;unicode-casemap form (src/mime/casemap.ts) that text criteria compare.
+  db.function('casemap', { deterministic: true }, (text: unknown) => (typeof text === 'string' ? unicodeCasemap(text) : text));
+  // hdr_has(headersText, nameLower, needleCasemapped): a header line "name: value" whose value
+  // contains the needle under i;unicode-casemap (empty needle = the field is present).
   db.function('hdr_has', { deterministic: true }, (text: unknown, name: unknown, needle: unknown) => {
     if (typeof text !== 'string' || typeof name !== 'string' || typeof needle !== 'string') return 0;
     const prefix = name + ':';
     for (const line of text.split('\n')) {
       if (line.length < prefix.length || line.slice(0, prefix.length).toLowerCase() !== prefix) continue;
-      if (needle === '' || line.slice(prefix.length).toLowerCase().includes(needle)) return 1;
+      if (needle === '' || unicodeCasemap(line.slice(prefix.length)).includes(needle)) return 1;
     }
     return 0;
   });

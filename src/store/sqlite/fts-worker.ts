@@ -13,10 +13,17 @@ import { parentPort, workerData } from 'node:worker_threads';
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import type { FtsReply, FtsRequest, FtsWorkerData } from './fts-protocol.js';
+import { unicodeCasemap } from '../../mime/casemap.js';
 
 const port = parentPort;
 if (!port) throw new Error('fts-worker must run as a worker thread');
 const { searchFile, mainFile } = workerData as FtsWorkerData;
+
+/**
+ * How the indexed text is folded: 1 = i;unicode-casemap (src/mime/casemap.ts), so that the index
+ * answers IMAP's default comparator (I18NLEVEL=1, RFC 5255 §4); queries fold their needle the same way.
+ */
+const FOLDING = 1;
 
 /** Log entries applied per index transaction. */
 const CHUNK = 2000;
@@ -50,9 +57,17 @@ CREATE VIRTUAL TABLE IF NOT EXISTS email_fts USING fts5(
 );
 -- Which emails the index holds (a contentless table cannot say so cheaply).
 CREATE TABLE IF NOT EXISTS fts_doc (email_id INTEGER PRIMARY KEY);
--- applied: the last fts_log sequence number applied.
+-- applied: the last fts_log sequence number applied; folding: FOLDING of the indexed text.
 CREATE TABLE IF NOT EXISTS fts_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 `);
+  const folding = db.prepare("SELECT value FROM fts_state WHERE key = 'folding'").pluck().get() as number | undefined;
+  if (folding !== FOLDING) {
+    // Indexed before the text was folded (or folded otherwise): emptied here, refilled by reconcile().
+    db.transaction(() => {
+      db.exec("INSERT INTO email_fts (email_fts) VALUES ('delete-all'); DELETE FROM fts_doc;");
+      db.prepare("INSERT INTO fts_state (key, value) VALUES ('folding', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(FOLDING);
+    }).immediate();
+  }
   return db;
 }
 
@@ -85,7 +100,7 @@ function add(id: number): void {
   remove(id);
   const row = readText.get(id) as string[] | undefined;
   if (!row) return;
-  insertFts.run(id, ...row);
+  insertFts.run(id, ...row.map(unicodeCasemap));
   insertDoc.run(id);
 }
 

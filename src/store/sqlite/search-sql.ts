@@ -6,6 +6,7 @@ import type { SearchCriteria, SortComparator, UidSet } from '../types.js';
 import { InvalidArgumentError } from '../errors.js';
 import { FLAGGED, isDeletedFlag, isRecentFlag, SEEN, systemBit } from '../keywords.js';
 import { decodeId } from './ids.js';
+import { unicodeCasemap } from '../../mime/casemap.js';
 
 export type SqlParam = string | number | bigint | null;
 
@@ -118,8 +119,8 @@ function compile(c: SearchCriteria, env: Env, p: SqlParam[], e: string): string 
     }
     case 'header': {
       const name = c.name.toLowerCase();
-      const needle = c.value.toLowerCase();
-      const pre = needle.length >= 3 ? `${ftsSql(['headers'], needle, env, p, e)} AND ` : '';
+      const needle = unicodeCasemap(c.value);
+      const pre = [...needle].length >= 3 ? `${ftsSql(['headers'], needle, env, p, e)} AND ` : '';
       p.push(name, needle);
       return `(${pre}hdr_has((SELECT headers FROM email_text WHERE email_id = ${e}.id), ?, ?))`;
     }
@@ -127,9 +128,11 @@ function compile(c: SearchCriteria, env: Env, p: SqlParam[], e: string): string 
       if (c.value === '') return '1';
       const cols = TEXT_COLUMNS[c.field];
       if (!cols) throw new InvalidArgumentError(`unknown text field ${c.field}`);
-      if ([...c.value].length >= 3) return ftsSql(cols, c.value, env, p, e);
-      const scans = cols.map((col) => `instr(lower(t.${col}), ?) > 0`);
-      for (let i = 0; i < cols.length; i++) p.push(c.value.toLowerCase());
+      // i;unicode-casemap (RFC 5255 §4): the index holds the folded text, short needles scan it folded.
+      const needle = unicodeCasemap(c.value);
+      if ([...needle].length >= 3) return ftsSql(cols, needle, env, p, e);
+      const scans = cols.map((col) => `instr(casemap(t.${col}), ?) > 0`);
+      for (let i = 0; i < cols.length; i++) p.push(needle);
       return `EXISTS (SELECT 1 FROM email_text t WHERE t.email_id = ${e}.id AND (${scans.join(' OR ')}))`;
     }
     case 'savedAt':

@@ -50,6 +50,38 @@ export function runSearchContract(name: string, factory: StoreFactory): void {
       });
     });
 
+    it('compares text under i;unicode-casemap: Unicode case folding and compatibility forms (RFC 5255 §4, RFC 5051)', async () => {
+      await withStore(async (store) => {
+        const inboxId = await inbox(store);
+        const add = (subject: string, body: string) => store.append(USER, { mailboxIds: [inboxId], bytes: message({ subject, body }) });
+        await add('Viel ÄRGER heute', 'Das ist ärger als gedacht'); // uid 1
+        await add('ǅemal report', 'ＴＥＳＳＥＲＡ in fullwidth, ﬁnal ligature'); // uid 2
+        await add('Straße', 'ΟΔΟΣ and οδός'); // uid 3
+        const q = async (criteria: Parameters<MailStore['searchMailbox']>[2]['criteria']) => (await store.searchMailbox(USER, inboxId, { criteria })).uids;
+        // Non-ASCII letters fold both ways, in the indexed (3+ characters) and the scanning path.
+        assert.deepEqual(await q({ kind: 'text', field: 'body', value: 'ÄRGER' }), [1]);
+        assert.deepEqual(await q({ kind: 'text', field: 'subject', value: 'ärger' }), [1]);
+        assert.deepEqual(await q({ kind: 'text', field: 'body', value: 'Ä' }), [1]);
+        assert.deepEqual(await q({ kind: 'text', field: 'subject', value: 'ä' }), [1]);
+        // The three forms of the digraph (Ǆ, ǅ, ǆ) are one letter.
+        for (const v of ['ǄEMAL', 'ǆemal', 'ǅEMAL', 'ǆ']) assert.deepEqual(await q({ kind: 'text', field: 'subject', value: v }), [2], v);
+        // NFKD: fullwidth letters and ligatures match their plain forms.
+        assert.deepEqual(await q({ kind: 'text', field: 'body', value: 'tessera' }), [2]);
+        assert.deepEqual(await q({ kind: 'text', field: 'body', value: 'FINAL' }), [2]);
+        // Greek: final sigma folds with Σ; accents still count (ό is not ο).
+        assert.deepEqual(await q({ kind: 'text', field: 'body', value: 'οδος' }), [3]);
+        assert.deepEqual(await q({ kind: 'text', field: 'body', value: 'οδόσ' }), [3]);
+        assert.deepEqual(await q({ kind: 'text', field: 'body', value: 'ODOS' }), []);
+        // Simple case mapping only: ß is not "ss".
+        assert.deepEqual(await q({ kind: 'text', field: 'subject', value: 'STRASSE' }), []);
+        assert.deepEqual(await q({ kind: 'text', field: 'subject', value: 'STRAßE' }), [3]);
+        // Header criteria fold the same way.
+        assert.deepEqual(await q({ kind: 'header', name: 'subject', value: 'viel ärger' }), [1]);
+        assert.deepEqual(await q({ kind: 'header', name: 'subject', value: 'Ǆ' }), [2]);
+        assert.deepEqual(await q({ kind: 'text', field: 'text', value: 'ǅEMAL REPORT' }), [2]);
+      });
+    });
+
     it('answers JMAP Email/query with sorting, collapse and paging', async () => {
       await withStore(async (store) => {
         const { inboxId, ids } = await seed(store);
