@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { MetricsRegistry } from '../../src/core/metrics.js';
 import { parsePrometheusText, sampleValue } from '../support/prom-text.js';
 
-describe('metrics registry (Prometheus text 0.0.4)', () => {
+describe('metrics registry (prom-client, Prometheus text 0.0.4)', () => {
   it('renders counters, gauges and histograms with labels that parse back', async () => {
     const r = new MetricsRegistry();
     const logins = r.counter('t_logins_total', 'Logins.\nSecond line', ['mechanism', 'outcome']);
@@ -26,6 +26,7 @@ describe('metrics registry (Prometheus text 0.0.4)', () => {
     const text = await r.render();
     const { samples, types } = parsePrometheusText(text);
     assert.equal(collected, 1);
+    assert.equal(r.prometheus.getSingleMetric('t_logins_total')?.constructor.name, 'Counter', 'the series live in prom-client');
     assert.equal(types.get('t_logins_total'), 'counter');
     assert.equal(types.get('t_latency_seconds'), 'histogram');
     assert.match(text, /# HELP t_logins_total Logins\.\\nSecond line\n/);

@@ -27,6 +27,8 @@ Basic) without the user's own password, which may live in LDAP or at the OpenID 
   --scope     the protocols it opens, comma-separated: imap, smtp, pop3, managesieve, jmap (default: all)
   list        id, name, scope, creation, expiry and last use (time and address)
   revoke      deletes it and ends its live sessions on the running server at once
+With a server running and WebAdmin enabled in webadmin.properties, the command goes through its API
+(token: $TESSERA_WEBADMIN_TOKEN or the file $TESSERA_WEBADMIN_TOKEN_FILE).
   --conf DIR  configuration directory (default: $TESSERA_CONF, else ./conf)`;
 
 const ACTIONS = ['create', 'list', 'revoke'] as const;
