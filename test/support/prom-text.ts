@@ -36,8 +36,11 @@ export function parsePrometheusText(text: string): { samples: Sample[]; types: M
       labels[p[1]!] = p[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
     }
     const raw = m[4]!;
-    const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : Number(raw);
-    if (raw !== 'NaN' && Number.isNaN(value)) throw new Error(`bad value: ${line}`);
+    // Prometheus reads values with Go's ParseFloat, which takes NaN and Inf in any case; prom-client
+    // writes "Nan" for a gauge with no samples yet (its event-loop lag right after start).
+    const word = raw.toLowerCase();
+    const value = word === '+inf' || word === 'inf' ? Infinity : word === '-inf' ? -Infinity : word === 'nan' ? NaN : Number(raw);
+    if (word !== 'nan' && Number.isNaN(value)) throw new Error(`bad value: ${line}`);
     samples.push({ name, labels, value });
   }
   return { samples, types };
