@@ -240,7 +240,7 @@ describe('WebAdmin', () => {
     assertJamesError(await call('GET', '/quota/users/{username}', { params: { username: `nobody@${DOMAIN}` } }), 404);
   });
 
-  it("/quota/domains and /quota: a user without limits of her own is held to her domain's, else the server's (IMAP APPEND, SMTP, JMAP)", async () => {
+  it("/quota/domains and /quota: a user without limits of her own is held to her domain's, else the server's (IMAP APPEND and GETQUOTAROOT, SMTP, JMAP)", async () => {
     const dora = `dora@${DOMAIN}`;
     const doraPw = 'dora-webadmin-secret';
     await srv.running.context.users.add(dora, doraPw);
@@ -262,6 +262,15 @@ describe('WebAdmin', () => {
         return 'OK';
       } catch (err) {
         return (err as { serverResponseCode?: string }).serverResponseCode ?? String(err);
+      } finally {
+        await imap.logout();
+      }
+    };
+    const imapMessageLimit = async (): Promise<number | undefined> => {
+      const imap = await imapConnect(srv.endpoints.imap, { user: dora, pass: doraPw });
+      try {
+        const quota = await imap.getQuota('INBOX');
+        return quota ? quota.message?.limit : undefined;
       } finally {
         await imap.logout();
       }
@@ -303,6 +312,7 @@ describe('WebAdmin', () => {
       assert.equal(details['user'], undefined);
       assert.deepEqual(details['computed'], { count: 1, size: -1 });
       assert.equal(await jmapMessageLimit(), 1, 'JMAP Quota/get shows the domain limit');
+      assert.equal(await imapMessageLimit(), 1, 'IMAP GETQUOTAROOT shows the domain limit');
       assert.equal(await imapAppend(), 'OK');
       assert.equal(await imapAppend(), 'OVERQUOTA', 'IMAP APPEND over the domain limit');
       assert.equal(await smtpCode(1), 552, 'SMTP over the domain limit');
@@ -321,6 +331,7 @@ describe('WebAdmin', () => {
       assert.equal((await call('GET', '/quota/count')).body, 3);
       assert.equal((await call('GET', '/quota/size')).body, -1, 'the size falls back to the store default');
       assert.equal(await jmapMessageLimit(), 3, 'JMAP Quota/get shows the server limit');
+      assert.equal(await imapMessageLimit(), 3, 'IMAP GETQUOTAROOT shows the server limit');
       assert.equal(await smtpCode(5), 552, 'SMTP over the server limit');
       assert.equal(await imapAppend(), 'OVERQUOTA', 'IMAP APPEND over the server limit');
       assert.deepEqual(((await call('GET', '/quota/domains/{domainName}', { params: d })).body as { computed: unknown }).computed, { count: 3, size: -1 });
