@@ -241,7 +241,7 @@ describe('WebAdmin', () => {
     assertJamesError(await call('GET', '/quota/users/{username}', { params: { username: `nobody@${DOMAIN}` } }), 404);
   });
 
-  it("/quota/domains and /quota: a user without limits of her own is held to her domain's, else the server's (IMAP APPEND, SMTP, JMAP)", async () => {
+  it("/quota/domains and /quota: a user without limits of her own is held to her domain's, else the server's (IMAP APPEND and GETQUOTAROOT, SMTP, JMAP)", async () => {
     const dora = `dora@${DOMAIN}`;
     const doraPw = 'dora-webadmin-secret';
     await srv.running.context.users.add(dora, doraPw);
@@ -263,6 +263,30 @@ describe('WebAdmin', () => {
         return 'OK';
       } catch (err) {
         return (err as { serverResponseCode?: string }).serverResponseCode ?? String(err);
+      } finally {
+        await imap.logout();
+      }
+    };
+    /** JMAP Email/import of a fresh message into INBOX: 'created', or the SetError type. */
+    const jmapImport = async (): Promise<string> => {
+      const jmap = JmapClient.basic(srv.endpoints.jmap, dora, doraPw);
+      const { accountId, body } = await jmap.session();
+      const raw = `From: ${dora}\r\nTo: ${dora}\r\nSubject: imported\r\nMessage-ID: <${randomUUID()}@x>\r\n\r\nbody\r\n`;
+      const uploadUrl = String(body['uploadUrl']).replace('{accountId}', encodeURIComponent(accountId));
+      const uploaded = await fetch(uploadUrl, { method: 'POST', headers: { Authorization: jmap.authorization, 'Content-Type': 'message/rfc822' }, body: raw });
+      assert.equal(uploaded.status, 201, await uploaded.clone().text());
+      const { blobId } = (await uploaded.json()) as { blobId: string };
+      const boxes = (await jmap.one('Mailbox/get', { accountId, properties: ['role'] }))['list'] as Array<{ id: string; role: string | null }>;
+      const inboxId = boxes.find((b) => b.role === 'inbox')!.id;
+      const imported = await jmap.one('Email/import', { accountId, emails: { e1: { blobId, mailboxIds: { [inboxId]: true } } } });
+      const refused = (imported['notCreated'] as Record<string, { type: string }> | null | undefined)?.['e1'];
+      return refused ? refused.type : 'created';
+    };
+    const imapMessageLimit = async (): Promise<number | undefined> => {
+      const imap = await imapConnect(srv.endpoints.imap, { user: dora, pass: doraPw });
+      try {
+        const quota = await imap.getQuota('INBOX');
+        return quota ? quota.message?.limit : undefined;
       } finally {
         await imap.logout();
       }
@@ -304,8 +328,10 @@ describe('WebAdmin', () => {
       assert.equal(details['user'], undefined);
       assert.deepEqual(details['computed'], { count: 1, size: -1 });
       assert.equal(await jmapMessageLimit(), 1, 'JMAP Quota/get shows the domain limit');
+      assert.equal(await imapMessageLimit(), 1, 'IMAP GETQUOTAROOT shows the domain limit');
       assert.equal(await imapAppend(), 'OK');
       assert.equal(await imapAppend(), 'OVERQUOTA', 'IMAP APPEND over the domain limit');
+      assert.equal(await jmapImport(), 'overQuota', 'JMAP Email/import over the domain limit');
       assert.equal(await smtpCode(1), 552, 'SMTP over the domain limit');
 
       // The user's own limit wins over the domain's.
@@ -322,8 +348,10 @@ describe('WebAdmin', () => {
       assert.equal((await call('GET', '/quota/count')).body, 3);
       assert.equal((await call('GET', '/quota/size')).body, -1, 'the size falls back to the store default');
       assert.equal(await jmapMessageLimit(), 3, 'JMAP Quota/get shows the server limit');
+      assert.equal(await imapMessageLimit(), 3, 'IMAP GETQUOTAROOT shows the server limit');
       assert.equal(await smtpCode(5), 552, 'SMTP over the server limit');
       assert.equal(await imapAppend(), 'OVERQUOTA', 'IMAP APPEND over the server limit');
+      assert.equal(await jmapImport(), 'overQuota', 'JMAP Email/import over the server limit');
       assert.deepEqual(((await call('GET', '/quota/domains/{domainName}', { params: d })).body as { computed: unknown }).computed, { count: 3, size: -1 });
 
       // A domain limit beats the server's, unlimited included.
@@ -344,6 +372,8 @@ describe('WebAdmin', () => {
     }
     assert.deepEqual((await call('GET', '/quota')).body, { count: -1, size: -1 }, 'back to the store default');
     assert.equal(await smtpCode(7), 250, 'unlimited again');
+    assert.equal(await jmapImport(), 'created', 'JMAP Email/import takes it again');
+    assert.equal(await imapAppend(), 'OK', 'IMAP APPEND too');
   });
 
   it('/users/{username}/identities: James shape over the JMAP identities of the user', async () => {
