@@ -3,11 +3,13 @@
 // (James too keeps the domain list apart from the users): users.sqlite on one node, or PostgreSQL
 // with storage.engine=postgres so every node sees the same. Users live there as well unless
 // usersrepository.xml points at LDAP.
+import { existsSync } from 'node:fs';
 import type { DomainListConfig, EmbeddedUsersConfig, TesseraConfig, TesseraSettings } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { DomainList, UsersRepository } from '../auth/users/types.js';
 import { createEmbeddedUsersRepository, type EmbeddedUsers } from '../auth/users/sqlite-users.js';
 import { createPostgresUsersRepository } from '../auth/users/postgres-users.js';
+import { usersDatabasePath } from '../auth/users/database.js';
 import { createLdapUsersRepository } from '../auth/ldap/index.js';
 
 export interface OpenedUsers {
@@ -27,6 +29,14 @@ export function openEmbeddedUsers(
 ): Promise<EmbeddedUsers> {
   const { storage } = settings;
   if (storage.engine === 'postgres') {
+    // A node moved to PostgreSQL keeps its old users.sqlite, which is no longer read: say so, once per
+    // start, so users "missing" after the switch are not a mystery.
+    if (existsSync(usersDatabasePath(settings.dataDir))) {
+      logger.warn(
+        { file: usersDatabasePath(settings.dataDir) },
+        'users now live in PostgreSQL (storage.engine=postgres) and this users.sqlite is not read; move its users with: tessera migrate --to postgres',
+      );
+    }
     return createPostgresUsersRepository(
       { url: storage.url, poolSize: storage.poolSize, ...(storage.schema !== undefined ? { schema: storage.schema } : {}) },
       usersConfig,

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { createEmbeddedUsersRepository } from '../../src/auth/users/sqlite-users.js';
 import { createPostgresUsersRepository } from '../../src/auth/users/postgres-users.js';
 import { AppPasswordService } from '../../src/auth/app-passwords/index.js';
-import { silentLogger } from '../../src/log/logger.js';
+import { createLogger, silentLogger } from '../../src/log/logger.js';
+import { loadDirectoryConfig } from '../../src/config/load.js';
+import { embeddedUsersConfig, openEmbeddedUsers } from '../../src/server/users.js';
 import type { DomainListConfig, EmbeddedUsersConfig } from '../../src/config/types.js';
 import { makeTestConf, type TestConf } from '../server/conf-fixture.js';
 import { createTestSchema, dropSharedDatabase, postgresUnavailable, type TestSchema } from '../support/postgres.js';
@@ -81,6 +83,16 @@ describe('tessera migrate --to postgres', { skip: unavailable ?? false }, () => 
     } finally {
       await moved.close();
     }
+  });
+
+  it('warns at start that the old users.sqlite is no longer read once the node is on PostgreSQL', async () => {
+    const lines: string[] = [];
+    const logger = createLogger('info', { write: (line: string) => void lines.push(line) });
+    const { config } = await loadDirectoryConfig(c.confDir, { env: {} });
+    const opened = await openEmbeddedUsers(config.settings, embeddedUsersConfig(config.users), config.domains, logger);
+    await opened.close();
+    const warned = lines.map((l) => JSON.parse(l) as { msg: string }).filter((l) => /users\.sqlite is not read.*tessera migrate --to postgres/.test(l.msg));
+    assert.equal(warned.length, 1);
   });
 
   it('refuses a target that already holds rows unless --force, which replaces them', async () => {
