@@ -277,7 +277,7 @@ describe('tessera.properties', () => {
 
   it('every key', async () => {
     const l = await loadClean({
-      'tessera.properties': 'data.dir=/srv/tessera\nstorage.engine=postgres\nstorage.postgres.url=postgres://u:p@127.0.0.1:5432/db\nstorage.postgres.poolSize=25\nstorage.postgres.schema=mail\nlog.level=DEBUG\ndevIdp.enabled=true\ndevIdp.port=9600\nshutdown.timeout=30\ndemo.seed=true\npostmaster=Admin@Example.org\nstorage.ingest.memory=64M\nsieve.maxScripts=7\nsieve.maxScriptSize=32K\nvacation.resendInterval=3d\nldap.cacheTtl=2m\noutbound.delayWarning=4h\n',
+      'tessera.properties': 'data.dir=/srv/tessera\nstorage.engine=postgres\nstorage.postgres.url=postgres://u:p@127.0.0.1:5432/db\nstorage.postgres.poolSize=25\nstorage.postgres.schema=mail\nlog.level=DEBUG\ndevIdp.enabled=true\ndevIdp.port=9600\nshutdown.timeout=30\ndemo.seed=true\npostmaster=Admin@Example.org\nstorage.ingest.memory=64M\nsieve.maxScripts=7\nsieve.maxScriptSize=32K\nvacation.resendInterval=3d\nldap.cacheTtl=2m\noutbound.delayWarning=4h\noutbound.leaseTime=90s\noutbound.pollInterval=500ms\n',
     });
     assert.deepEqual(l.config.settings, {
       dataDir: '/srv/tessera',
@@ -292,6 +292,8 @@ describe('tessera.properties', () => {
       vacationResendAfterMs: 3 * 24 * 3600_000,
       ldapCacheTtlMs: 120_000,
       delayWarningMs: 4 * 3600_000,
+      outboundLeaseMs: 90_000,
+      outboundPollMs: 500,
     });
   });
 
@@ -299,6 +301,12 @@ describe('tessera.properties', () => {
     await expectConfigError({ 'tessera.properties': 'vacation.resendInterval=10s\n' }, { file: 'tessera.properties', key: 'vacation.resendInterval', value: '10s', fix: 'at least 1m' });
     await expectConfigError({ 'tessera.properties': 'ldap.cacheTtl=soon\n' }, { file: 'tessera.properties', key: 'ldap.cacheTtl', value: 'soon', fix: 'write a duration' });
     assert.equal((await loadClean({ 'tessera.properties': 'ldap.cacheTtl=0\n' })).config.settings.ldapCacheTtlMs, 0);
+  });
+
+  it('outbound.leaseTime and outbound.pollInterval: durations within bounds', async () => {
+    await expectConfigError({ 'tessera.properties': 'outbound.leaseTime=500ms\n' }, { file: 'tessera.properties', key: 'outbound.leaseTime', value: '500ms', fix: 'between 1s and 1h' });
+    await expectConfigError({ 'tessera.properties': 'outbound.pollInterval=2h\n' }, { file: 'tessera.properties', key: 'outbound.pollInterval', value: '2h', fix: 'between 100ms and 1h' });
+    assert.equal((await loadClean({ 'tessera.properties': 'outbound.leaseTime=2m\n' })).config.settings.outboundLeaseMs, 120_000);
   });
 
   it('TESSERA_DATA_DIR and TESSERA_LOG_LEVEL override the file', async () => {
