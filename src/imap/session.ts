@@ -156,14 +156,28 @@ export class ImapSession {
     if (!this.account || !this.selected) return;
     this.mailboxDirty = false;
     const view = this.selected;
-    this.unwatch = this.deps.events.onMailbox(view.owner, view.mailboxId, (event) => {
+    const changed = (): void => {
+      this.mailboxDirty = true;
+      this.connection.interrupt();
+    };
+    const stopMailbox = this.deps.events.onMailbox(view.owner, view.mailboxId, (event) => {
       if (event.type === 'rights-changed' && view.owner !== this.account) {
         void this.recheckRights(view);
         return;
       }
-      this.mailboxDirty = true;
-      this.connection.interrupt();
+      changed();
     });
+    // Events may have been missed (another node's, while the bus was reconnecting): the refresh
+    // re-reads the mailbox from the store, and sends nothing when nothing changed.
+    const stopResync = this.deps.events.onResync((event) => {
+      if (event.account !== undefined && event.account !== view.owner) return;
+      if (view.owner !== this.account) void this.recheckRights(view);
+      changed();
+    });
+    this.unwatch = () => {
+      stopMailbox();
+      stopResync();
+    };
   }
 
   /**
