@@ -1,9 +1,9 @@
 // Opens, for a CLI command, the same users database the server uses: the conf directory says where
 // the data directory is and how names look (virtual hosting, configured domains).
 import { loadDirectoryConfig, type DirectoryConfig } from '../config/load.js';
-import type { EmbeddedUsersConfig } from '../config/types.js';
 import { silentLogger } from '../log/logger.js';
-import { createEmbeddedUsersRepository, type EmbeddedUsers } from '../auth/users/sqlite-users.js';
+import type { EmbeddedUsers } from '../auth/users/embedded.js';
+import { embeddedUsersConfig, openEmbeddedUsers } from '../server/users.js';
 import type { CliIO } from './types.js';
 
 export interface CliDirectory {
@@ -13,16 +13,13 @@ export interface CliDirectory {
 
 /**
  * Loads what users and domains need of the conf directory (tessera.properties, domainlist.xml,
- * usersrepository.xml; never the listener files), prints its warnings, and opens users.sqlite.
+ * usersrepository.xml; never the listener files), prints its warnings, and opens the users database.
  */
 export async function openDirectory(confDir: string, io: CliIO): Promise<CliDirectory> {
   const { config, warnings } = await loadDirectoryConfig(confDir, { env: io.env });
   for (const w of warnings) io.stderr.write(`tessera: warning: ${w.file}: ${w.key}: ${w.message}\n`);
-  // Domains always live in users.sqlite; with LDAP users, only their naming rule matters here.
-  const usersConfig: EmbeddedUsersConfig =
-    config.users.kind === 'embedded'
-      ? config.users
-      : { kind: 'embedded', enableVirtualHosting: config.users.enableVirtualHosting, algorithm: 'scrypt' };
-  const embedded = await createEmbeddedUsersRepository(config.settings.dataDir, usersConfig, config.domains, silentLogger());
+  // Domains always live in Tessera's users database (users.sqlite or PostgreSQL, as storage.engine
+  // says); with LDAP users, only their naming rule matters here.
+  const embedded = await openEmbeddedUsers(config.settings, embeddedUsersConfig(config.users), config.domains, silentLogger());
   return { config, embedded };
 }

@@ -25,10 +25,10 @@ export interface DemoUser {
 }
 
 export async function seedDemoUser(embedded: EmbeddedUsers, config: TesseraConfig, logger: Logger): Promise<DemoUser | undefined> {
-  if (!config.settings.seedDemoUser || embedded.getMarker(MARKER) !== undefined) return undefined;
+  if (!config.settings.seedDemoUser || (await embedded.getMarker(MARKER)) !== undefined) return undefined;
   if ((await embedded.users.list()).length > 0) {
     // Users already exist (made with the CLI before the first start): no demo account needed.
-    embedded.setMarker(MARKER, new Date().toISOString());
+    await embedded.setMarker(MARKER, new Date().toISOString());
     return undefined;
   }
   let username = 'demo';
@@ -39,7 +39,7 @@ export async function seedDemoUser(embedded: EmbeddedUsers, config: TesseraConfi
   }
   const password = randomBytes(15).toString('base64url');
   await embedded.users.add(username, password);
-  embedded.setMarker(MARKER, new Date().toISOString());
+  await embedded.setMarker(MARKER, new Date().toISOString());
   logger.info({ user: username }, 'created the demo user (its password is printed once on stdout)');
   return { username, password };
 }

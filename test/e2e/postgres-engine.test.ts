@@ -4,6 +4,7 @@
 // failure under CI=true.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -11,6 +12,7 @@ import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
 import { createTestDatabase, dropTemplate, postgresUnavailable, type TestDatabase } from '../support/postgres.js';
 import { DOMAIN, startTessera, writeE2eConf, type E2eConf, type E2eServer } from './harness.js';
 import { imapConnect } from './clients.js';
+import { runTessera } from '../cli/run-tessera.js';
 
 const unavailable = await postgresUnavailable();
 const ERIN = `erin@${DOMAIN}`;
@@ -68,6 +70,25 @@ describe('server on the PostgreSQL engine', { skip: unavailable ?? false }, () =
     try {
       const rows = await c.query<{ subject: string }>("SELECT t.subject FROM email_text t JOIN email e ON e.id = t.email_id JOIN account a ON a.id = e.account_id WHERE a.name = $1", [ERIN]);
       assert.deepEqual(rows.rows.map((r) => r.subject), ['on postgres']);
+    } finally {
+      await c.end();
+    }
+  });
+
+  it('keeps users in PostgreSQL: a user added with `tessera user add` logs in on the running server at once', async () => {
+    const add = await runTessera(['user', 'add', `Frank@${DOMAIN}`, '--conf', conf.confDir], { input: 'frank-pg-secret\n' });
+    assert.equal(add.code, 0, add.stderr);
+    const listed = await runTessera(['user', 'list', '--conf', conf.confDir]);
+    assert.deepEqual(listed.stdout.split('\n').filter(Boolean).sort(), [ERIN, `frank@${DOMAIN}`].sort());
+    const client = await imapConnect(srv.endpoints.imap, { user: `frank@${DOMAIN}`, pass: 'frank-pg-secret' });
+    await client.logout();
+    // Nothing of the users lives on this node's disk.
+    assert.equal(existsSync(join(conf.dataDir, 'users.sqlite')), false);
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      const rows = await c.query<{ username: string }>('SELECT username FROM users ORDER BY username');
+      assert.deepEqual(rows.rows.map((r) => r.username), [ERIN, `frank@${DOMAIN}`].sort());
     } finally {
       await c.end();
     }

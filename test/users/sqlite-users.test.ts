@@ -178,11 +178,11 @@ describe('embedded users database', () => {
   });
 
   it('keeps persistent markers across reopenings', async () => {
-    embedded.setMarker('test-marker', 'yes');
+    await embedded.setMarker('test-marker', 'yes');
     const second = await createEmbeddedUsersRepository(ctx.dir, vhOn, domainsCfg, silentLogger());
     try {
-      assert.equal(second.getMarker('test-marker'), 'yes');
-      assert.equal(second.getMarker('absent'), undefined);
+      assert.equal(await second.getMarker('test-marker'), 'yes');
+      assert.equal(await second.getMarker('absent'), undefined);
     } finally {
       await second.close();
     }

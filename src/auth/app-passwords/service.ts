@@ -5,11 +5,11 @@
 import { UnknownUserError, type UsersRepository } from '../users/types.js';
 import { hashPassword, verifyPasswordHash } from '../users/password-hash.js';
 import { generateAppPasswordSecret, parseAppPasswordSecret } from './secret.js';
-import type { SqliteAppPasswords } from './sqlite-app-passwords.js';
 import {
   AppPasswordRequestError,
   type AppPasswordRecord,
   type AppPasswordScope,
+  type AppPasswordStore,
   type CreatedAppPassword,
   type NewAppPassword,
 } from './types.js';
@@ -29,13 +29,13 @@ export type AppPasswordVerdict =
 export type AppPasswordRevokedListener = (record: AppPasswordRecord) => Promise<void> | void;
 
 export interface AppPasswordServiceOptions {
-  store: SqliteAppPasswords;
+  store: AppPasswordStore;
   users: Pick<UsersRepository, 'lookup'>;
   now?: () => number;
 }
 
 export class AppPasswordService {
-  private readonly store: SqliteAppPasswords;
+  private readonly store: AppPasswordStore;
   private readonly users: Pick<UsersRepository, 'lookup'>;
   private readonly now: () => number;
   private readonly revokedListeners = new Set<AppPasswordRevokedListener>();
@@ -53,7 +53,7 @@ export class AppPasswordService {
     if (request.expiresAt !== undefined && !(request.expiresAt.getTime() > this.now())) {
       throw new AppPasswordRequestError('the expiry must be in the future');
     }
-    if (this.store.countByUser(canonical) >= MAX_APP_PASSWORDS_PER_USER) {
+    if ((await this.store.countByUser(canonical)) >= MAX_APP_PASSWORDS_PER_USER) {
       throw new AppPasswordRequestError(`at most ${MAX_APP_PASSWORDS_PER_USER} app passwords per user; revoke one first`);
     }
     const { id, secret } = generateAppPasswordSecret();
@@ -66,7 +66,7 @@ export class AppPasswordService {
       ...(request.expiresAt ? { expiresAt: request.expiresAt } : {}),
     };
     const normalized = parseAppPasswordSecret(secret)!.normalized;
-    this.store.insert(record, await hashPassword(normalized));
+    await this.store.insert(record, await hashPassword(normalized));
     return { record, secret };
   }
 
@@ -82,8 +82,8 @@ export class AppPasswordService {
   /** Removes one of the user's app passwords and ends its sessions; undefined when it has none by that id. */
   async revoke(user: string, id: string): Promise<AppPasswordRecord | undefined> {
     const canonical = await this.canonical(user);
-    const stored = this.store.get(id);
-    if (!stored || stored.record.user !== canonical || !this.store.delete(canonical, id)) return undefined;
+    const stored = await this.store.get(id);
+    if (!stored || stored.record.user !== canonical || !(await this.store.delete(canonical, id))) return undefined;
     for (const listener of this.revokedListeners) await listener(stored.record);
     return stored.record;
   }
@@ -102,7 +102,7 @@ export class AppPasswordService {
   async verify(username: string, password: string, protocol: AppPasswordScope, peer: string): Promise<AppPasswordVerdict> {
     const parsed = parseAppPasswordSecret(password);
     if (!parsed) return { kind: 'none' };
-    const stored = this.store.get(parsed.id);
+    const stored = await this.store.get(parsed.id);
     if (!stored) return { kind: 'none' };
     // The name as typed may be a local part or differ in case: the repository says who it is, and a
     // user removed from the repository loses their app passwords' use with it.
@@ -117,7 +117,7 @@ export class AppPasswordService {
     if (record.scopes.length > 0 && !record.scopes.includes(protocol)) {
       return { kind: 'refused', reason: `app password ${record.id} is not valid for ${protocol}` };
     }
-    this.store.markUsed(record.id, new Date(now), peer);
+    await this.store.markUsed(record.id, new Date(now), peer);
     return { kind: 'accepted', record: { ...record, lastUsedAt: new Date(now), lastUsedIp: peer } };
   }
 

@@ -55,3 +55,22 @@ export function parseScopes(text: string): AppPasswordScope[] {
   }
   return scopes;
 }
+
+/** A stored app password with its hash, for the service's eyes only. */
+export interface StoredAppPassword {
+  record: AppPasswordRecord;
+  hash: string;
+}
+
+/** Where app passwords are kept: users.sqlite on one node, PostgreSQL when nodes share the users. */
+export interface AppPasswordStore {
+  insert(record: AppPasswordRecord, hash: string): Promise<void>;
+  get(id: string): Promise<StoredAppPassword | undefined>;
+  listByUser(user: string): Promise<AppPasswordRecord[]>;
+  countByUser(user: string): Promise<number>;
+  /** True when a row of that user was deleted. */
+  delete(user: string, id: string): Promise<boolean>;
+  /** True when a row of that user was renamed. */
+  rename(user: string, id: string, name: string): Promise<boolean>;
+  markUsed(id: string, at: Date, ip: string): Promise<void>;
+}

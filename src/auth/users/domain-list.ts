@@ -1,19 +1,20 @@
-// The domain list (James' domainlist.xml + DomainListManagement), kept in users.sqlite. Domains named
-// in domainlist.xml are ensured at every start; the CLI adds and removes the others.
+// The domain list (James' domainlist.xml + DomainListManagement), stored beside the users (users.sqlite
+// or PostgreSQL). Domains named in domainlist.xml are ensured at every start; the CLI adds and removes
+// the others.
 import type { DomainListConfig } from '../../config/types.js';
 import type { DomainList } from './types.js';
-import { withDatabase, type UsersDatabase } from './database.js';
 import { DomainExistsError, DomainInUseError, UnknownDomainError } from './errors.js';
 import { canonicalDomain } from './names.js';
+import type { DomainTable } from './tables.js';
 
-export class SqliteDomainList implements DomainList {
+export class EmbeddedDomainList implements DomainList {
   readonly defaultDomain: string;
   private readonly configured: Set<string>;
   /** autodetect/autodetectIP results: local while the server runs, never stored (as in James). */
   private readonly detected: Set<string>;
 
   constructor(
-    private readonly db: UsersDatabase,
+    private readonly table: DomainTable,
     config: DomainListConfig,
   ) {
     this.defaultDomain = canonicalDomain(config.defaultDomain);
@@ -22,9 +23,7 @@ export class SqliteDomainList implements DomainList {
   }
 
   async list(): Promise<string[]> {
-    const stored = withDatabase(this.db, () =>
-      (this.db.prepare('SELECT name FROM domains ORDER BY name').all() as { name: string }[]).map((r) => r.name),
-    );
+    const stored = await this.table.list();
     if (this.detected.size === 0) return stored;
     return [...new Set([...stored, ...this.detected])].sort();
   }
@@ -42,15 +41,12 @@ export class SqliteDomainList implements DomainList {
     } catch {
       return false;
     }
-    return withDatabase(this.db, () => this.db.prepare('SELECT 1 FROM domains WHERE name = ?').get(name) !== undefined);
+    return this.table.contains(name);
   }
 
   async add(domain: string): Promise<void> {
     const name = canonicalDomain(domain);
-    const inserted = withDatabase(this.db, () =>
-      this.db.prepare('INSERT OR IGNORE INTO domains (name, created_at) VALUES (?, ?)').run(name, new Date().toISOString()),
-    );
-    if (inserted.changes === 0) throw new DomainExistsError(`domain ${name} already exists`);
+    if (!(await this.table.insert(name, new Date().toISOString()))) throw new DomainExistsError(`domain ${name} already exists`);
   }
 
   async remove(domain: string): Promise<void> {
@@ -64,34 +60,16 @@ export class SqliteDomainList implements DomainList {
         `domain ${name} is configured in domainlist.xml (${where}) and would come back at the next start; remove it there first`,
       );
     }
-    withDatabase(this.db, () =>
-      this.db
-        .transaction(() => {
-          if (this.db.prepare('SELECT 1 FROM domains WHERE name = ?').get(name) === undefined) {
-            throw new UnknownDomainError(`domain ${name} does not exist`);
-          }
-          const { n } = this.db.prepare('SELECT count(*) AS n FROM users WHERE domain = ?').get(name) as { n: number };
-          if (n > 0) {
-            throw new DomainInUseError(
-              `domain ${name} still has ${n} user${n === 1 ? '' : 's'}; remove ${n === 1 ? 'it' : 'them'} first (tessera user list)`,
-            );
-          }
-          this.db.prepare('DELETE FROM domains WHERE name = ?').run(name);
-        })
-        .immediate(),
-    );
+    const outcome = await this.table.removeUnused(name);
+    if (outcome.kind === 'unknown') throw new UnknownDomainError(`domain ${name} does not exist`);
+    if (outcome.kind === 'in-use') {
+      const n = outcome.users;
+      throw new DomainInUseError(`domain ${name} still has ${n} user${n === 1 ? '' : 's'}; remove ${n === 1 ? 'it' : 'them'} first (tessera user list)`);
+    }
   }
 
   /** Adds the domains of domainlist.xml that are missing; returns the ones it added. */
-  async ensureConfigured(): Promise<string[]> {
-    const now = new Date().toISOString();
-    return withDatabase(this.db, () =>
-      this.db
-        .transaction(() => {
-          const insert = this.db.prepare('INSERT OR IGNORE INTO domains (name, created_at) VALUES (?, ?)');
-          return [...this.configured].filter((name) => insert.run(name, now).changes > 0);
-        })
-        .immediate(),
-    );
+  ensureConfigured(): Promise<string[]> {
+    return this.table.ensure([...this.configured], new Date().toISOString());
   }
 }
