@@ -15,12 +15,14 @@ export interface NodeEndpoints {
   smtpMx: number;
   submission: number;
   jmap: string;
+  /** The control listener (/metrics), with ClusterOptions.control. */
+  control?: string;
 }
 
 export interface ClusterNode {
   readonly name: string;
   readonly endpoints: NodeEndpoints;
-  /** The node's id on the event bus (its LISTEN connection is `tessera-events-listen <id>`). */
+  /** The node's id on the event bus (its LISTEN connection is `tessera-events-listen <id>`); empty below log level info. */
   readonly busNode: string;
   /** Every JSON log line the node wrote, from start. */
   readonly log: Inbox<Record<string, unknown>>;
@@ -40,6 +42,8 @@ export interface ClusterOptions {
   users: Array<[string, string]>;
   poolSize?: number;
   logLevel?: string;
+  /** Start the control listener (/metrics) on each node. */
+  control?: boolean;
 }
 
 const CHILD = fileURLToPath(new URL('./node-child.ts', import.meta.url));
@@ -63,10 +67,11 @@ export async function startCluster(options: ClusterOptions): Promise<{ nodes: Cl
           'devIdp.enabled=false',
           'shutdown.timeout=2',
           'demo.seed=false',
+          ...(options.control ? ['control.http.enabled=true', 'control.http.bind=127.0.0.1:0'] : []),
           '',
         ].join('\n'),
       );
-      return startNode(String.fromCharCode(65 + i), conf, options.users);
+      return startNode(String.fromCharCode(65 + i), conf, options.users, (options.logLevel ?? 'info') === 'info' || options.logLevel === 'debug');
     }),
   );
   const nodes = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
@@ -82,7 +87,7 @@ export async function startCluster(options: ClusterOptions): Promise<{ nodes: Cl
   return { nodes, stop };
 }
 
-async function startNode(name: string, conf: E2eConf, users: Array<[string, string]>): Promise<ClusterNode> {
+async function startNode(name: string, conf: E2eConf, users: Array<[string, string]>, infoLogged: boolean): Promise<ClusterNode> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', CHILD, conf.confDir], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, TESSERA_NODE_USERS: JSON.stringify(users) },
@@ -115,8 +120,9 @@ async function startNode(name: string, conf: E2eConf, users: Array<[string, stri
   };
   try {
     const endpoints = await withTimeout(ready, START_MS, `node ${name} to start`);
-    const busLine = await log.next((l) => l.msg === 'event bus: listening for the other nodes', 5000, `node ${name}'s event bus`);
-    return { name, endpoints, busNode: String(busLine.node), log, logText: () => lines.join('\n'), stop };
+    // The node id is logged at level info; below it (benchmarks) nobody needs it.
+    const busLine = infoLogged ? await log.next((l) => l.msg === 'event bus: listening for the other nodes', 5000, `node ${name}'s event bus`) : undefined;
+    return { name, endpoints, busNode: String(busLine?.node ?? ''), log, logText: () => lines.join('\n'), stop };
   } catch (err) {
     await stop();
     throw err;

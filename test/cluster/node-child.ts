@@ -30,6 +30,8 @@ const endpoints = {
   smtpMx: listenerPort(running, 'smtp-mx'),
   submission: listenerPort(running, 'smtp-submission'),
   jmap: `http://127.0.0.1:${listenerPort(running, 'jmap')}`,
+  // /metrics, when the conf turns the control listener on (bench/cluster reads round trips there).
+  ...(running.servers.some((s) => s.name === 'control-http') ? { control: `http://127.0.0.1:${listenerPort(running, 'control-http')}` } : {}),
 };
 process.stdout.write(`READY ${JSON.stringify(endpoints)}\n`);
 

@@ -43,11 +43,13 @@ export interface PgEventBusOptions {
   nodeId?: string;
   /** First reconnection delay, ms; doubled up to 5 s while PostgreSQL stays away (default 100). */
   reconnectDelayMs?: number;
-  /** Events kept while notifications cannot be sent; beyond it they are dropped and the receivers resync (default 10 000). */
+  /** Notifications kept while they cannot be sent (about one per event, under 8000 bytes each); beyond it they are dropped and the receivers resync (default 5000). */
   maxPending?: number;
 }
 
 const MAX_RECONNECT_MS = 5000;
+/** Notifications per round trip (a statement of at most about 1.6 MB). */
+const MAX_BATCH = 200;
 
 /** The channel of one store: NOTIFY channels are database-wide identifiers of at most 63 bytes. */
 export function channelOf(schema: string | undefined): string {
@@ -74,7 +76,8 @@ export class PgEventBus implements EventBus {
   private seq = 0;
   /** Payload texts waiting to be sent, in order (already numbered). */
   private readonly outbox: string[] = [];
-  private outboxEvents = 0;
+  /** Bumped when the outbox is dropped, so a send in flight does not remove what came after. */
+  private generation = 0;
   private flushing: Promise<void> | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private senderDelay: number;
@@ -88,7 +91,7 @@ export class PgEventBus implements EventBus {
     this.baseDelay = options.reconnectDelayMs ?? 100;
     this.listenerDelay = this.baseDelay;
     this.senderDelay = this.baseDelay;
-    this.maxPending = options.maxPending ?? 10_000;
+    this.maxPending = options.maxPending ?? 5000;
   }
 
   /** Connects the listening connection; rejects when PostgreSQL cannot be reached at all. */
@@ -102,13 +105,12 @@ export class PgEventBus implements EventBus {
     await this.local.publish(event);
     const pieces = splitForWire(structuredClone(event));
     this.outbox.push(...packPayloads(this.nodeId, pieces, () => ++this.seq));
-    this.outboxEvents += 1;
-    if (this.outboxEvents > this.maxPending) {
+    if (this.outbox.length > this.maxPending) {
       // PostgreSQL has been away for long: drop the backlog. The sequence numbers it used make every
       // receiver see a gap with the next notification that gets through, and resync.
       this.logger?.error({ dropped: this.outbox.length }, 'event bus: PostgreSQL unreachable for too long; notifications dropped, other nodes will resynchronise');
       this.outbox.length = 0;
-      this.outboxEvents = 0;
+      this.generation += 1;
     }
     this.scheduleFlush(0);
   }
@@ -264,15 +266,15 @@ export class PgEventBus implements EventBus {
     }, delay);
   }
 
-  /** Sends everything queued in one statement; kept in the outbox when it fails. */
+  /** Sends the oldest queued notifications in one statement; they stay queued when it fails. */
   private async flushOnce(): Promise<void> {
     if (this.outbox.length === 0) return;
     const sender = await this.connectedSender();
-    const batch = this.outbox.slice();
+    const batch = this.outbox.slice(0, MAX_BATCH);
+    const generation = this.generation;
     // pg_notify over the rows of unnest: one round trip, sent (and delivered) in array order.
     await sender.query('SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p', [this.channel, batch]);
-    this.outbox.splice(0, batch.length);
-    if (this.outbox.length === 0) this.outboxEvents = 0;
+    if (generation === this.generation) this.outbox.splice(0, batch.length);
     notificationsSent.inc({}, batch.length);
   }
 
