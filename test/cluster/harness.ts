@@ -47,7 +47,7 @@ export interface ClusterOptions {
 }
 
 const CHILD = fileURLToPath(new URL('./node-child.ts', import.meta.url));
-const START_MS = 90_000;
+const START_MS = 180_000;
 
 export async function startCluster(options: ClusterOptions): Promise<{ nodes: ClusterNode[]; stop(): Promise<void> }> {
   const confs: E2eConf[] = [];

@@ -61,44 +61,37 @@ export function splitForWire(event: BusEvent, budget = MAX_PAYLOAD_BYTES - 100):
 
 /** Greedy split of `items` into runs whose JSON fits `room`; undefined when one item alone does not. */
 function chunk<T>(items: readonly T[], room: number, make: (run: T[]) => BusEvent): BusEvent[] | undefined {
-  const out: BusEvent[] = [];
+  const size = (item: T): number => bytes(item) + 1;
+  if (items.some((item) => size(item) > room)) return undefined;
+  return runs(items, size, room).map(make);
+}
+
+/** Consecutive runs of `items` whose sizes add up to at most `room` (a lone item bigger than room gets a run of its own). */
+function runs<T>(items: readonly T[], size: (item: T) => number, room: number): T[][] {
+  const out: T[][] = [];
   let run: T[] = [];
   let used = 0;
   for (const item of items) {
-    const size = bytes(item) + 1;
-    if (size > room) return undefined;
-    if (used + size > room && run.length > 0) {
-      out.push(make(run));
+    const n = size(item);
+    if (run.length > 0 && used + n > room) {
+      out.push(run);
       run = [];
       used = 0;
     }
     run.push(item);
-    used += size;
+    used += n;
   }
-  if (run.length > 0) out.push(make(run));
+  if (run.length > 0) out.push(run);
   return out;
 }
 
 /** Packs pieces (each small enough, see splitForWire) into payload texts, in order, numbering them from `nextSeq`. */
 export function packPayloads(node: string, pieces: ReadonlyArray<BusEvent | ResyncEvent>, nextSeq: () => number): string[] {
-  const out: string[] = [];
-  let run: string[] = [];
-  let used = 0;
-  const envelope = (items: string[]): string => `{"v":${WIRE_VERSION},"n":${JSON.stringify(node)},"s":${nextSeq()},"e":[${items.join(',')}]}`;
   const overhead = bytes({ v: WIRE_VERSION, n: node, s: Number.MAX_SAFE_INTEGER, e: [] });
-  for (const piece of pieces) {
-    const text = JSON.stringify(piece);
-    const size = Buffer.byteLength(text) + 1;
-    if (run.length > 0 && overhead + used + size > MAX_PAYLOAD_BYTES) {
-      out.push(envelope(run));
-      run = [];
-      used = 0;
-    }
-    run.push(text);
-    used += size;
-  }
-  if (run.length > 0) out.push(envelope(run));
-  return out;
+  const texts = pieces.map((piece) => JSON.stringify(piece));
+  return runs(texts, (text) => Buffer.byteLength(text) + 1, MAX_PAYLOAD_BYTES - overhead).map(
+    (run) => `{"v":${WIRE_VERSION},"n":${JSON.stringify(node)},"s":${nextSeq()},"e":[${run.join(',')}]}`,
+  );
 }
 
 /** Error for a payload that is not one of ours (another program on the channel, or a newer version). */
