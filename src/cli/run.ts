@@ -23,6 +23,8 @@ import { dkimCommand } from './commands/dkim.js';
 import { createHelpCommand, generalHelp } from './commands/help.js';
 import { mailboxExportCommand } from './commands/mailbox-export.js';
 import { mailboxImportCommand } from './commands/mailbox-import.js';
+import { migrateCommand } from './commands/migrate.js';
+import { TargetNotEmptyError } from '../auth/users/copy-to-postgres.js';
 import { serveCommand } from './commands/serve.js';
 import { sessionsCommand } from './commands/sessions.js';
 import { appPasswordCommand } from './commands/app-password.js';
@@ -41,6 +43,7 @@ export const COMMANDS: readonly CliCommand[] = [
   dkimCommand,
   mailboxImportCommand,
   mailboxExportCommand,
+  migrateCommand,
   delegationCommand,
   sessionsCommand,
   appPasswordCommand,
@@ -65,6 +68,7 @@ const EXPECTED_ERRORS = [
   UnknownDomainError,
   PasswordInputError,
   WebAdminRequestError,
+  TargetNotEmptyError,
 ];
 
 function isExpected(err: unknown): err is Error {

@@ -113,6 +113,16 @@ export function loadSettingsFile(
   });
   const ldapCacheTtlMs = props.parse('ldap.cacheTtl', (raw) => parseJamesDuration(raw, 's'));
   const delayWarningMs = props.parse('outbound.delayWarning', (raw) => parseJamesDuration(raw, 's'));
+  const outboundLeaseMs = props.parse('outbound.leaseTime', (raw) => {
+    const ms = parseJamesDuration(raw, 's');
+    if (ms < 1000 || ms > 3_600_000) throw new InvalidValue('between 1s and 1h (e.g. 60s)', 'out of range');
+    return ms;
+  });
+  const outboundPollMs = props.parse('outbound.pollInterval', (raw) => {
+    const ms = parseJamesDuration(raw, 's');
+    if (ms < 100 || ms > 3_600_000) throw new InvalidValue('between 100ms and 1h (e.g. 30s)', 'out of range');
+    return ms;
+  });
   const control = readControlSettings(props);
   const authThrottle = readAuthThrottle(props);
   const mailAuth = readMailAuthSettings(props);
@@ -134,6 +144,8 @@ export function loadSettingsFile(
       ...(vacationResendAfterMs !== undefined ? { vacationResendAfterMs } : {}),
       ...(ldapCacheTtlMs !== undefined ? { ldapCacheTtlMs } : {}),
       ...(delayWarningMs !== undefined ? { delayWarningMs } : {}),
+      ...(outboundLeaseMs !== undefined ? { outboundLeaseMs } : {}),
+      ...(outboundPollMs !== undefined ? { outboundPollMs } : {}),
     },
     control,
     authThrottle,

@@ -320,6 +320,13 @@ export interface TesseraSettings {
    * notices (RFC 3461 NOTIFY=DELAY, or no NOTIFY) get one (default 4h; 0 = never; Postfix's delay_warning_time).
    */
   delayWarningMs?: number;
+  /**
+   * `outbound.leaseTime`: how long a node's claim on a queued message lasts without renewal (default
+   * 60s, renewed every third of it while delivering): after a node dies, others retry its messages then.
+   */
+  outboundLeaseMs?: number;
+  /** `outbound.pollInterval`: how often a node looks for due queued messages besides its own (default 30s). */
+  outboundPollMs?: number;
   /** Sieve scripts per account (`sieve.*`), the same for ManageSieve and JMAP (0 = no limit of ours). */
   sieve: SieveQuotaSettings;
 }

@@ -127,6 +127,9 @@ export const deliveryResource = sharedResource<DeliveryCore>(
         dns: ctx.config.mailAuth.dns,
         ...(ctx.config.settings.smarthost ? { smarthost: ctx.config.settings.smarthost } : {}),
         ...(ctx.config.settings.delayWarningMs !== undefined ? { delayReportAfterMs: ctx.config.settings.delayWarningMs } : {}),
+        // Several nodes share the queue (PostgreSQL): a dead node's messages wait this long at most.
+        ...(ctx.config.settings.outboundLeaseMs !== undefined ? { leaseMs: ctx.config.settings.outboundLeaseMs } : {}),
+        ...(ctx.config.settings.outboundPollMs !== undefined ? { pollIntervalMs: ctx.config.settings.outboundPollMs } : {}),
       },
       signer: (await ctx.use(mailAuthResource)).signer,
     });

@@ -28,6 +28,9 @@ export abstract class ActingViewBase {
   claimOutbound(request: S.ClaimRequest): Promise<S.OutboundItem[]> {
     return this.root.claimOutbound(request);
   }
+  renewOutboundLease(id: string, owner: string, leaseMs: number, now?: Date): Promise<boolean> {
+    return this.root.renewOutboundLease(id, owner, leaseMs, now);
+  }
   recordDeliveryAttempt(id: string, owner: string, attempt: S.DeliveryAttempt): Promise<S.OutboundItem> {
     return this.root.recordDeliveryAttempt(id, owner, attempt);
   }

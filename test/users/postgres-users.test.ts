@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { readOnlyUsersContract, writableUsersContract } from '../../src/auth/users/contract.js';
+import { embeddedUsersContracts } from '../../src/auth/users/contract.js';
 import { createPostgresUsersRepository } from '../../src/auth/users/postgres-users.js';
 import type { EmbeddedUsers } from '../../src/auth/users/embedded.js';
 import { DomainExistsError, DomainInUseError, UnknownDomainError } from '../../src/auth/users/errors.js';
@@ -46,36 +46,7 @@ if (unavailable) {
 } else {
   after(dropSharedDatabase);
 
-  readOnlyUsersContract('PostgreSQL, virtual hosting', async () => {
-    const { embedded, dispose } = await open(vhOn);
-    await embedded.users.add('Mixed.Case@Example.org', 'secret-one');
-    await embedded.users.add('plain@example.org', 'Secret-Two');
-    return {
-      repository: embedded.users,
-      users: [
-        { username: 'Mixed.Case@Example.org', password: 'secret-one' },
-        { username: 'plain@example.org', password: 'Secret-Two' },
-      ],
-      unknownUser: 'ghost@example.org',
-      dispose,
-    };
-  });
-
-  readOnlyUsersContract('PostgreSQL, bare names', async () => {
-    const { embedded, dispose } = await open(vhOff);
-    await embedded.users.add('Bare', 'bare-secret');
-    return { repository: embedded.users, users: [{ username: 'Bare', password: 'bare-secret' }], unknownUser: 'ghost', dispose };
-  });
-
-  writableUsersContract('PostgreSQL, virtual hosting', async () => {
-    const { embedded, dispose } = await open(vhOn);
-    return { repository: embedded.users, domain: 'example.org', unknownDomain: 'elsewhere.test', dispose };
-  });
-
-  writableUsersContract('PostgreSQL, bare names', async () => {
-    const { embedded, dispose } = await open(vhOff);
-    return { repository: embedded.users, dispose };
-  });
+  embeddedUsersContracts('PostgreSQL', (virtualHosting) => open(virtualHosting ? vhOn : vhOff));
 
   describe('users database on PostgreSQL shared by several nodes', () => {
     let ctx: Awaited<ReturnType<typeof open>>;

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { readOnlyUsersContract, writableUsersContract } from '../../src/auth/users/contract.js';
+import { embeddedUsersContracts } from '../../src/auth/users/contract.js';
 import { createEmbeddedUsersRepository, type EmbeddedUsers } from '../../src/auth/users/sqlite-users.js';
 import { DomainExistsError, DomainInUseError, InvalidDomainNameError, UnknownDomainError } from '../../src/auth/users/errors.js';
 import { hashPassword, parsePasswordHash, verifyPasswordHash } from '../../src/auth/users/password-hash.js';
@@ -28,36 +28,7 @@ async function open(cfg: EmbeddedUsersConfig, domains: DomainListConfig = domain
   };
 }
 
-readOnlyUsersContract('embedded SQLite, virtual hosting', async () => {
-  const { embedded, dispose } = await open(vhOn);
-  await embedded.users.add('Mixed.Case@Example.org', 'secret-one');
-  await embedded.users.add('plain@example.org', 'Secret-Two');
-  return {
-    repository: embedded.users,
-    users: [
-      { username: 'Mixed.Case@Example.org', password: 'secret-one' },
-      { username: 'plain@example.org', password: 'Secret-Two' },
-    ],
-    unknownUser: 'ghost@example.org',
-    dispose,
-  };
-});
-
-readOnlyUsersContract('embedded SQLite, bare names', async () => {
-  const { embedded, dispose } = await open(vhOff);
-  await embedded.users.add('Bare', 'bare-secret');
-  return { repository: embedded.users, users: [{ username: 'Bare', password: 'bare-secret' }], unknownUser: 'ghost', dispose };
-});
-
-writableUsersContract('embedded SQLite, virtual hosting', async () => {
-  const { embedded, dispose } = await open(vhOn);
-  return { repository: embedded.users, domain: 'example.org', unknownDomain: 'elsewhere.test', dispose };
-});
-
-writableUsersContract('embedded SQLite, bare names', async () => {
-  const { embedded, dispose } = await open(vhOff);
-  return { repository: embedded.users, dispose };
-});
+embeddedUsersContracts('embedded SQLite', (virtualHosting) => open(virtualHosting ? vhOn : vhOff));
 
 describe('embedded users database', () => {
   let ctx: Awaited<ReturnType<typeof open>>;

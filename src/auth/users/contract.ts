@@ -187,3 +187,46 @@ export function writableUsersContract(label: string, setup: () => Promise<Writab
     });
   });
 }
+
+/** An embedded users database opened for a contract fixture (users.sqlite or PostgreSQL). */
+export interface OpenedEmbeddedUsers {
+  embedded: { users: UsersRepository };
+  dispose(): Promise<void>;
+}
+
+/**
+ * Both halves of the contract, with and without virtual hosting, for an embedded users database on
+ * one engine: `open(virtualHosting)` opens a fresh one whose domain list holds example.org.
+ */
+export function embeddedUsersContracts(engine: string, open: (virtualHosting: boolean) => Promise<OpenedEmbeddedUsers>): void {
+  readOnlyUsersContract(`${engine}, virtual hosting`, async () => {
+    const { embedded, dispose } = await open(true);
+    await embedded.users.add('Mixed.Case@Example.org', 'secret-one');
+    await embedded.users.add('plain@example.org', 'Secret-Two');
+    return {
+      repository: embedded.users,
+      users: [
+        { username: 'Mixed.Case@Example.org', password: 'secret-one' },
+        { username: 'plain@example.org', password: 'Secret-Two' },
+      ],
+      unknownUser: 'ghost@example.org',
+      dispose,
+    };
+  });
+
+  readOnlyUsersContract(`${engine}, bare names`, async () => {
+    const { embedded, dispose } = await open(false);
+    await embedded.users.add('Bare', 'bare-secret');
+    return { repository: embedded.users, users: [{ username: 'Bare', password: 'bare-secret' }], unknownUser: 'ghost', dispose };
+  });
+
+  writableUsersContract(`${engine}, virtual hosting`, async () => {
+    const { embedded, dispose } = await open(true);
+    return { repository: embedded.users, domain: 'example.org', unknownDomain: 'elsewhere.test', dispose };
+  });
+
+  writableUsersContract(`${engine}, bare names`, async () => {
+    const { embedded, dispose } = await open(false);
+    return { repository: embedded.users, dispose };
+  });
+}

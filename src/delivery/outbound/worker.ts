@@ -15,6 +15,9 @@ import { deliverDomain, type RecipientResult } from './domain-delivery.js';
 import { MtaStsPolicies } from './mta-sts.js';
 import { DEFAULT_RETRY_DELAYS_MS, nextAttempt } from './retry.js';
 
+/** A short lease, renewed while delivering: a node killed mid-delivery holds its items this long at most. */
+export const DEFAULT_LEASE_MS = 60_000;
+
 /** RFC 3461 §4.1 leaves the delay threshold to the MTA; Postfix users commonly set 4 hours. */
 export const DEFAULT_DELAY_REPORT_AFTER_MS = 4 * 60 * 60_000;
 
@@ -26,6 +29,11 @@ export interface OutboundWorkerOptions extends NextHopOptions {
   /** Sends a DSN about these recipients (the delivery service's report). */
   report: (sender: string, recipients: DsnRecipientReport[], original: Buffer, arrivalDate: Date, context: ReportContext) => Promise<void>;
   pollIntervalMs?: number;
+  /**
+   * How long a claimed item stays this worker's without news (default 1 min). The worker renews the
+   * lease every third of it while it delivers, so only a dead or cut-off node's items pass to another
+   * node, after at most this long.
+   */
   leaseMs?: number;
   /** Items delivered in parallel. */
   concurrency?: number;
@@ -123,14 +131,43 @@ export class OutboundWorker {
     for (;;) {
       const items = await this.options.store.claimOutbound({
         owner: this.owner,
-        leaseMs: this.options.leaseMs ?? 10 * 60_000,
+        leaseMs: this.leaseMs,
         limit,
         now: this.now(),
       });
       if (items.length === 0) return total;
       total += items.length;
-      await Promise.all(items.map((item) => this.attempt(item)));
+      await Promise.all(items.map((item) => this.leased(item, () => this.attempt(item))));
       if (this.stopped) return total;
+    }
+  }
+
+  private get leaseMs(): number {
+    return this.options.leaseMs ?? DEFAULT_LEASE_MS;
+  }
+
+  /**
+   * Runs one item's attempt while renewing its lease, so a slow hop never lets another node deliver
+   * the same message in parallel. A renewal that finds the lease gone (this node was cut off longer
+   * than the lease) is logged: another node may then deliver it too, and this attempt's record fails.
+   */
+  private async leased(item: OutboundItem, attempt: () => Promise<void>): Promise<void> {
+    const every = Math.max(50, Math.floor(this.leaseMs / 3));
+    let renewing: Promise<unknown> = Promise.resolve();
+    const timer = setInterval(() => {
+      renewing = renewing
+        .then(() => this.options.store.renewOutboundLease(item.id, this.owner, this.leaseMs, this.now()))
+        .then((held) => {
+          if (!held) this.options.logger.warn({ outbound: item.id }, 'outbound lease lost while delivering; another node may deliver this message too');
+        })
+        .catch((err: unknown) => this.options.logger.warn({ outbound: item.id, err }, 'could not renew the outbound lease'));
+    }, every);
+    timer.unref();
+    try {
+      await attempt();
+    } finally {
+      clearInterval(timer);
+      await renewing;
     }
   }
 

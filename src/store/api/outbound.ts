@@ -97,6 +97,11 @@ export interface OutboundQueue {
   enqueueOutbound(input: EnqueueInput): Promise<OutboundItem>;
   /** Items due (nextAttemptAt <= now, status queued, lease free or expired), leased to `owner`. */
   claimOutbound(request: ClaimRequest): Promise<OutboundItem[]>;
+  /**
+   * Extends a lease its owner still holds to now + leaseMs, so a slow delivery on a live node is not
+   * taken over by another node; false when the lease is no longer that owner's (expired and claimed).
+   */
+  renewOutboundLease(id: string, owner: string, leaseMs: number, now?: Date): Promise<boolean>;
   /** Records an attempt, releases the lease; the item is done when no recipient is pending. */
   recordDeliveryAttempt(id: string, owner: string, attempt: DeliveryAttempt): Promise<OutboundItem>;
   getOutbound(id: string): Promise<OutboundItem | null>;

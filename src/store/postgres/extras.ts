@@ -206,6 +206,13 @@ export async function claimOutbound(ctx: Ctx, req: ClaimRequest): Promise<Outbou
   return rows.sort((a, b) => a.next_attempt_at - b.next_attempt_at || a.id - b.id).map(toItem);
 }
 
+export async function renewOutboundLease(ctx: Ctx, id: string, owner: string, leaseMs: number, now: Date = new Date()): Promise<boolean> {
+  const rowId = decodeId('q', id);
+  if (rowId === null) return false;
+  const changed = await ctx.q.run("UPDATE outbound SET lease_until = ? WHERE id = ? AND lease_owner = ? AND status = 'queued'", now.getTime() + leaseMs, rowId, owner);
+  return changed === 1;
+}
+
 export async function recordDeliveryAttempt(ctx: Ctx, id: string, owner: string, attempt: DeliveryAttempt): Promise<OutboundItem> {
   const rowId = decodeId('q', id);
   if (rowId === null) throw new InvalidArgumentError(`no such queue item ${id}`);

@@ -236,6 +236,9 @@ export class PgMailStore implements MailStore {
   claimOutbound(request: ClaimRequest): Promise<OutboundItem[]> {
     return this.run(() => extras.claimOutbound(this.ctx, request));
   }
+  renewOutboundLease(id: string, owner: string, leaseMs: number, now?: Date): Promise<boolean> {
+    return this.run(() => extras.renewOutboundLease(this.ctx, id, owner, leaseMs, now));
+  }
   recordDeliveryAttempt(id: string, owner: string, attempt: DeliveryAttempt): Promise<OutboundItem> {
     return this.run(() => extras.recordDeliveryAttempt(this.ctx, id, owner, attempt));
   }

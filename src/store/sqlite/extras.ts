@@ -221,6 +221,13 @@ export function claimOutbound(ctx: Ctx, req: ClaimRequest): OutboundItem[] {
   });
 }
 
+export function renewOutboundLease(ctx: Ctx, id: string, owner: string, leaseMs: number, now: Date = new Date()): boolean {
+  const rowId = decodeId('q', id);
+  if (rowId === null) return false;
+  const t = now.getTime();
+  return writeTx(ctx, () => sql(ctx, "UPDATE outbound SET lease_until = ? WHERE id = ? AND lease_owner = ? AND status = 'queued'").run(t + leaseMs, rowId, owner).changes === 1);
+}
+
 export function recordDeliveryAttempt(ctx: Ctx, id: string, owner: string, attempt: DeliveryAttempt): OutboundItem {
   const rowId = decodeId('q', id);
   if (rowId === null) throw new InvalidArgumentError(`no such queue item ${id}`);

@@ -29,6 +29,26 @@ export function runOutboundContract(name: string, factory: StoreFactory): void {
       });
     });
 
+    it('renews a lease only for its holder, and a renewed lease keeps other workers off', async () => {
+      await withStore(async (store) => {
+        const t0 = Date.now();
+        const item = await store.enqueueOutbound({ sender: 'a@x', recipients: ['b@y'], bytes: Buffer.from('msg'), nextAttemptAt: new Date(t0) });
+        assert.equal((await store.claimOutbound({ owner: 'w1', leaseMs: 1000, limit: 10, now: new Date(t0) })).length, 1);
+        assert.equal(await store.renewOutboundLease(item.id, 'w2', 1000, new Date(t0 + 500)), false, 'not the holder');
+        assert.equal(await store.renewOutboundLease(item.id, 'w1', 1000, new Date(t0 + 900)), true);
+        // Past the first lease but within the renewed one: still w1's.
+        assert.deepEqual(await store.claimOutbound({ owner: 'w2', leaseMs: 1000, limit: 10, now: new Date(t0 + 1500) }), []);
+        // Past the renewed one: w2 takes it, and w1 can neither renew nor record any more.
+        assert.equal((await store.claimOutbound({ owner: 'w2', leaseMs: 1000, limit: 10, now: new Date(t0 + 2000) })).length, 1);
+        assert.equal(await store.renewOutboundLease(item.id, 'w1', 1000, new Date(t0 + 2100)), false);
+        await assert.rejects(store.recordDeliveryAttempt(item.id, 'w1', { results: [{ address: 'b@y', outcome: 'delivered' }], nextAttemptAt: null }));
+        const done = await store.recordDeliveryAttempt(item.id, 'w2', { results: [{ address: 'b@y', outcome: 'delivered' }], nextAttemptAt: null });
+        assert.equal(done.status, 'done');
+        assert.equal(await store.renewOutboundLease(item.id, 'w2', 1000, new Date(t0 + 2200)), false, 'a finished item has no lease');
+        assert.equal(await store.renewOutboundLease('q-nonsense', 'w2', 1000), false);
+      });
+    });
+
     it('keeps the envelope DSN request, per-recipient NOTIFY/ORCPT and the delay reported', async () => {
       await withStore(async (store) => {
         const item = await store.enqueueOutbound({
