@@ -218,7 +218,7 @@ export class ImapSession {
     await refreshSelected(this, allowExpunge);
   }
 
-  /** The store has just been asked for changes: what the watcher reported so far is being sent. */
+  /** The store is about to be asked for changes: what the watcher reported so far will be in the answer. */
   clearPendingChanges(): void {
     this.mailboxDirty = false;
   }
