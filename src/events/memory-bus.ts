@@ -7,6 +7,7 @@ import type {
   EventBus,
   EventHandler,
   MailboxEvent,
+  ResyncEvent,
   SessionRevokedEvent,
   Unsubscribe,
 } from './types.js';
@@ -26,13 +27,26 @@ export class MemoryEventBus implements EventBus {
   private readonly accountHandlers = new Map<string, Set<EventHandler<AccountEvent>>>();
   private readonly mailboxHandlers = new Map<string, Set<EventHandler<MailboxEvent>>>();
   private readonly revocationHandlers = new Set<EventHandler<SessionRevokedEvent>>();
-  private readonly queue: Array<{ event: BusEvent; publishedAt: bigint }> = [];
+  private readonly resyncHandlers = new Set<EventHandler<ResyncEvent>>();
+  private readonly queue: Array<{ event: BusEvent | ResyncEvent; publishedAt: bigint }> = [];
   private scheduled = false;
   private closed = false;
 
   constructor(private readonly logger?: Logger) {}
 
   async publish(event: BusEvent): Promise<void> {
+    this.enqueue(event);
+  }
+
+  /**
+   * Hands a ResyncEvent to this bus' onResync subscribers, in order with the events queued before
+   * it. A networked bus built on this one calls it after it may have missed events.
+   */
+  raiseResync(event: ResyncEvent): void {
+    this.enqueue(event);
+  }
+
+  private enqueue(event: BusEvent | ResyncEvent): void {
     if (this.closed) return;
     // Structured clones keep the in-process bus honest: neither the publisher nor another
     // subscriber is affected by a subscriber's mutation, exactly as with a serialised transport.
@@ -58,8 +72,16 @@ export class MemoryEventBus implements EventBus {
     };
   }
 
+  onResync(handler: EventHandler<ResyncEvent>): Unsubscribe {
+    this.resyncHandlers.add(handler);
+    return () => {
+      this.resyncHandlers.delete(handler);
+    };
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    this.resyncHandlers.clear();
     this.queue.length = 0;
     this.accountHandlers.clear();
     this.mailboxHandlers.clear();
@@ -76,23 +98,24 @@ export class MemoryEventBus implements EventBus {
     }
   }
 
-  private dispatch(event: BusEvent): void {
+  private dispatch(event: BusEvent | ResyncEvent): void {
     // Handlers of the matching topics only ever see events of their topic's type.
     const handlers: Array<EventHandler<never>> = [];
-    if (event.type === 'session-revoked') handlers.push(...this.revocationHandlers);
+    if (event.type === 'resync') handlers.push(...this.resyncHandlers);
+    else if (event.type === 'session-revoked') handlers.push(...this.revocationHandlers);
     else {
       handlers.push(...(this.accountHandlers.get(event.account) ?? []));
       if (isMailboxEvent(event)) handlers.push(...(this.mailboxHandlers.get(mailboxKey(event.account, event.mailboxId)) ?? []));
     }
     // Every handler but the last gets its own clone; the last one gets the queued copy.
-    handlers.forEach((h, i) => this.call(h as EventHandler<BusEvent>, i === handlers.length - 1 ? event : structuredClone(event)));
+    handlers.forEach((h, i) => this.call(h as EventHandler<BusEvent | ResyncEvent>, i === handlers.length - 1 ? event : structuredClone(event)));
   }
 
   private call<E>(handler: EventHandler<E>, event: E): void {
     try {
       handler(event);
     } catch (err) {
-      this.logger?.error({ err, eventType: (event as BusEvent).type }, 'event handler failed');
+      this.logger?.error({ err, eventType: (event as BusEvent | ResyncEvent).type }, 'event handler failed');
     }
   }
 }

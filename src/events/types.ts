@@ -157,6 +157,20 @@ export type MailboxEvent =
 
 export type BusEvent = AccountEvent | SessionRevokedEvent;
 
+/**
+ * Events may have been missed: a networked bus lost its connection (notifications sent meanwhile
+ * are gone) or could not send some. Never published by callers; the bus raises it for its own
+ * node's subscribers, who re-read what they show from the store (the change log, the revocation
+ * table) instead of trusting that they saw every event.
+ */
+export interface ResyncEvent {
+  type: 'resync';
+  /** Only this account's subscribers need to re-check; absent = everyone. */
+  account?: string;
+  /** For logs. */
+  reason: string;
+}
+
 export type EventHandler<E> = (event: E) => void;
 
 /** Removes the subscription; calling it twice is harmless. */
@@ -175,6 +189,11 @@ export interface EventBus {
   onMailbox(account: string, mailboxId: string, handler: EventHandler<MailboxEvent>): Unsubscribe;
   /** Every session-revoked event, whatever the user. */
   onRevocation(handler: EventHandler<SessionRevokedEvent>): Unsubscribe;
+  /**
+   * Events may have been missed (see ResyncEvent): subscribers re-read the state they watch. The
+   * in-process bus never raises it; a networked bus does after each reconnection.
+   */
+  onResync(handler: EventHandler<ResyncEvent>): Unsubscribe;
   /** Stops delivery and releases resources (a LISTEN connection, for instance). */
   close(): Promise<void>;
 }

@@ -14,6 +14,9 @@ export async function refreshSelected(s: ImapSession, allowExpunge: boolean): Pr
   const view = s.selected;
   if (!view) return true;
   const account = view.owner;
+  // Cleared before the read, not after: an event arriving while the read runs (a commit the read's
+  // snapshot may miss) must leave the session dirty, or IDLE would sleep through that change.
+  s.clearPendingChanges();
   let changes;
   try {
     changes = await s.store.changedSince(account, view.mailboxId, view.syncedModseq);
@@ -27,7 +30,6 @@ export async function refreshSelected(s: ImapSession, allowExpunge: boolean): Pr
     }
     throw err;
   }
-  s.clearPendingChanges();
   const condstore = s.enabled.has('CONDSTORE') || s.enabled.has('QRESYNC');
   // Search contexts first: REMOVEFROM must name messages by their numbers before any EXPUNGE.
   let deltas: ContextDelta[] = [];

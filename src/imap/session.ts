@@ -156,14 +156,28 @@ export class ImapSession {
     if (!this.account || !this.selected) return;
     this.mailboxDirty = false;
     const view = this.selected;
-    this.unwatch = this.deps.events.onMailbox(view.owner, view.mailboxId, (event) => {
+    const changed = (): void => {
+      this.mailboxDirty = true;
+      this.connection.interrupt();
+    };
+    const stopMailbox = this.deps.events.onMailbox(view.owner, view.mailboxId, (event) => {
       if (event.type === 'rights-changed' && view.owner !== this.account) {
         void this.recheckRights(view);
         return;
       }
-      this.mailboxDirty = true;
-      this.connection.interrupt();
+      changed();
     });
+    // Events may have been missed (another node's, while the bus was reconnecting): the refresh
+    // re-reads the mailbox from the store, and sends nothing when nothing changed.
+    const stopResync = this.deps.events.onResync((event) => {
+      if (event.account !== undefined && event.account !== view.owner) return;
+      if (view.owner !== this.account) void this.recheckRights(view);
+      changed();
+    });
+    this.unwatch = () => {
+      stopMailbox();
+      stopResync();
+    };
   }
 
   /**
@@ -204,7 +218,7 @@ export class ImapSession {
     await refreshSelected(this, allowExpunge);
   }
 
-  /** The store has just been asked for changes: what the watcher reported so far is being sent. */
+  /** The store is about to be asked for changes: what the watcher reported so far will be in the answer. */
   clearPendingChanges(): void {
     this.mailboxDirty = false;
   }

@@ -174,15 +174,36 @@ export class JmapApp implements JmapBackend {
 
   private watchUser(user: string, types: ReadonlySet<string> | null, onChange: (change: StateChange) => void): () => void {
     const account = jmapAccount(user);
-    return this.options.events.onAccount(account.name, (event) => {
+    const stopEvents = this.options.events.onAccount(account.name, (event) => {
       if (event.type !== 'state-changed') return;
       const changed = filterTypes(event.changed, types);
       if (Object.keys(changed).length > 0) onChange({ '@type': 'StateChange', changed: { [account.id]: changed } });
     });
+    // State changes may have been missed (another node's, while the bus was reconnecting): push the
+    // current states; a client whose states are already these finds nothing new with /changes.
+    let stopped = false;
+    const stopResync = this.options.events.onResync((event) => {
+      if (event.account !== undefined && event.account !== account.name) return;
+      this.statesOf(user, types).then(
+        (change) => {
+          if (!stopped && Object.keys(change.changed[account.id] ?? {}).length > 0) onChange(change);
+        },
+        (err: unknown) => this.options.logger.warn({ err: String(err) }, 'JMAP push: re-reading states after a resync failed'),
+      );
+    });
+    return () => {
+      stopped = true;
+      stopEvents();
+      stopResync();
+    };
   }
 
-  async currentStates(principal: Principal, types: ReadonlySet<string> | null): Promise<StateChange> {
-    const account = jmapAccount(principal.user);
+  currentStates(principal: Principal, types: ReadonlySet<string> | null): Promise<StateChange> {
+    return this.statesOf(principal.user, types);
+  }
+
+  private async statesOf(user: string, types: ReadonlySet<string> | null): Promise<StateChange> {
+    const account = jmapAccount(user);
     await this.ensureAccount(account.name);
     const store = this.options.store;
     const states: Record<string, string> = { ...(await store.getStates(account.name)) };

@@ -18,7 +18,7 @@ import { createSessionControl, oidcBlocksOf, summarize, type SessionControl } fr
 import { createPop3Servers } from '../pop3/index.js';
 import { createManageSieveServers } from '../managesieve/index.js';
 import { createSmtpServers } from '../smtp/index.js';
-import { openPostgresStore, openSqliteStore, storeDirectory } from '../store/index.js';
+import { openPostgresStore, openSqliteStore, PgEventBus, storeDirectory } from '../store/index.js';
 import type { MailStore, SieveScriptLimits } from '../store/types.js';
 import type { ProtocolFactory, ServerContext } from './context.js';
 import { ControlHttpServer } from './control-http.js';
@@ -41,7 +41,19 @@ import { createDiscoverySource, discoveryRoutes } from '../discovery/index.js';
 
 export const eventBusResource = sharedResource<EventBus>(
   'event bus',
-  (ctx) => new MemoryEventBus(ctx.logger.child({ component: 'events' })),
+  async (ctx) => {
+    const logger = ctx.logger.child({ component: 'events' });
+    const storage = ctx.config.settings.storage;
+    if (storage.engine !== 'postgres') return new MemoryEventBus(logger);
+    // Several nodes share the database: events travel between them by LISTEN/NOTIFY.
+    const bus = new PgEventBus({ url: storage.url, logger, ...(storage.schema !== undefined ? { schema: storage.schema } : {}) });
+    await bus.start().catch((err: unknown) => {
+      // The URL may hold a password: the error names the server, never the URL.
+      throw new StartupError(`tessera.properties: storage.engine=postgres: cannot listen for other nodes' events: ${(err as Error).message}`);
+    });
+    logger.info({ node: bus.nodeId }, 'event bus: listening for the other nodes');
+    return bus;
+  },
   (bus) => bus.close(),
 );
 

@@ -21,6 +21,7 @@ import { createLogoutProviders } from './logout-providers.js';
 import { SessionRegistry } from './registry.js';
 import { Revalidator } from './revalidator.js';
 import { RevocationService } from './revocation.js';
+import { endRevokedSessions } from './resync.js';
 import type { RevocationRequest, SessionHandle, SessionRegistration } from './types.js';
 
 export interface SessionControlDeps {
@@ -91,6 +92,8 @@ export function createSessionControl(deps: SessionControlDeps): SessionControl {
       : new AdminSocket({ path: adminSocketPath(deps.dataDir), registry, revocations, logger: deps.logger, ...(deps.users ? { users: deps.users } : {}) });
 
   let unsubscribe: Unsubscribe | undefined;
+  let unsubscribeResync: Unsubscribe | undefined;
+  let recheck: Promise<unknown> | undefined;
   let purgeTimer: NodeJS.Timeout | undefined;
   let stopped = false;
 
@@ -119,6 +122,15 @@ export function createSessionControl(deps: SessionControlDeps): SessionControl {
       if (unsubscribe) return;
       await importLegacyRevocations(deps.dataDir, store, deps.logger, new Date(now()));
       unsubscribe = registry.subscribe(deps.bus);
+      // Revocations published while this node missed events are re-read from the store (one pass
+      // at a time; a resync during a pass starts another after it).
+      unsubscribeResync = deps.bus.onResync(() => {
+        const pass: Promise<unknown> = (recheck ?? Promise.resolve()).then(() => endRevokedSessions(registry, revocations, deps.logger));
+        recheck = pass;
+        void pass.finally(() => {
+          if (recheck === pass) recheck = undefined;
+        });
+      });
       await admin?.start();
       revalidator?.start();
       const purge = (): void => {
@@ -133,6 +145,8 @@ export function createSessionControl(deps: SessionControlDeps): SessionControl {
       stopped = true;
       if (purgeTimer) clearInterval(purgeTimer);
       unsubscribe?.();
+      unsubscribeResync?.();
+      await recheck;
       await revalidator?.stop();
       await admin?.stop();
       registry.close();

@@ -4,5 +4,6 @@ export * from './types.js';
 export * from './keywords.js';
 export { openSqliteStore } from './sqlite/open.js';
 export { openPostgresStore, type PostgresStoreOptions } from './postgres/open.js';
+export { PgEventBus, type PgEventBusOptions } from './postgres/event-relay.js';
 export { storeDirectory } from './directory.js';
 export * from './spool/index.js';

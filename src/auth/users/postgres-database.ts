@@ -4,6 +4,7 @@
 // pool and its own versioned migrations (table users_schema_migration), applied at start under an
 // advisory lock so several nodes starting at once migrate once.
 import pg from 'pg';
+import { countPgQueries } from '../../core/pg-round-trips.js';
 import { UsersRepositoryUnavailableError } from './types.js';
 
 export interface UsersPostgresSettings {
@@ -82,6 +83,7 @@ export class UsersPg {
     });
     // An idle connection that breaks (server restart) is dropped; unlistened, 'error' would crash.
     pool.on('error', () => undefined);
+    countPgQueries(pool, 'users');
     const db = new UsersPg(pool);
     try {
       await db.transaction(async (q) => {

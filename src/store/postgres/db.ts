@@ -3,6 +3,7 @@
 // NUMERIC values (ids, modseqs, millisecond times, sums) come back as JS numbers: every one of them
 // stays far below 2^53.
 import pg from 'pg';
+import { countPgQueries } from '../../core/pg-round-trips.js';
 
 export type SqlParam = string | number | bigint | boolean | null | Buffer | readonly number[] | readonly string[];
 
@@ -40,6 +41,7 @@ export function createPool(settings: PoolSettings): pg.Pool {
   // An idle connection that breaks (server restart) is dropped by the pool; without a listener the
   // 'error' event would crash the process.
   pool.on('error', () => undefined);
+  countPgQueries(pool, 'store');
   return pool;
 }
 
