@@ -9,6 +9,7 @@
 // check comes first).
 import type * as S from '../types.js';
 import { ActingViewBase } from '../acting-view-base.js';
+import { SharedAccountView } from '../shared-account.js';
 import { ForbiddenError, NoPermissionError, NoSuchMailboxError } from '../errors.js';
 import { isVisible, REPLACED_RIGHTS, rightsForFlags, rightsForMetadata } from '../rights.js';
 import { accountId, readTx, withTxGuard, type Ctx, type TxGuard } from './context.js';
@@ -29,7 +30,11 @@ export class PgActingMailStore extends ActingViewBase implements S.MailStore {
     protected readonly root: PgMailStore,
   ) {
     super();
+    this.shared = new SharedAccountView(root, actor);
   }
+
+  /** Account-wide JMAP operations on another account, within the mailboxes shared with the actor. */
+  private readonly shared: SharedAccountView;
 
   private other(account: string): boolean {
     return account !== this.actor.user;
@@ -218,10 +223,10 @@ export class PgActingMailStore extends ActingViewBase implements S.MailStore {
     return this.guarded(account, this.need(account, mailboxId, 'e'), () => this.root.expunge(account, mailboxId, uids, options));
   }
   updateEmails(account: string, updates: S.EmailUpdate[], options?: S.WriteOptions & { ifInState?: string }): Promise<S.EmailUpdateResult> {
-    return this.own(account, 'email updates', () => this.root.updateEmails(account, updates, options));
+    return this.other(account) ? this.shared.updateEmails(account, updates, options) : this.root.updateEmails(account, updates, options);
   }
   destroyEmails(account: string, emailIds: string[], options?: S.WriteOptions & { ifInState?: string }): Promise<S.DestroyResult> {
-    return this.own(account, 'destroying emails', () => this.root.destroyEmails(account, emailIds, options));
+    return this.other(account) ? this.shared.destroyEmails(account, emailIds, options) : this.root.destroyEmails(account, emailIds, options);
   }
 
   // ---- reads ------------------------------------------------------------------------------------
@@ -246,7 +251,7 @@ export class PgActingMailStore extends ActingViewBase implements S.MailStore {
       for (const id of emailIds) if (await acl.emailReadable(q, this.actor, account, accId, id)) readable.add(id);
     };
     const emails = await this.guarded(account, check, () => this.root.getEmails(account, emailIds, options));
-    return emails.filter((e) => readable.has(e.id));
+    return this.shared.hidePrivateMailboxes(account, emails.filter((e) => readable.has(e.id)));
   }
   private readable(owner: string, emailId: string): Promise<boolean> {
     return readTx(this.ctx, async (q) => acl.emailReadable(q, this.actor, owner, await accountId(this.ctx, owner), emailId));
@@ -260,20 +265,20 @@ export class PgActingMailStore extends ActingViewBase implements S.MailStore {
     return (await this.readable(account, emailId)) ? bytes : null;
   }
   getThreads(account: string, threadIds: string[]): Promise<S.ThreadInfo[]> {
-    return this.own(account, 'threads', () => this.root.getThreads(account, threadIds));
+    return this.other(account) ? this.shared.getThreads(account, threadIds) : this.root.getThreads(account, threadIds);
   }
   searchMailbox(account: string, mailboxId: string, request: S.MailboxSearchRequest): Promise<S.MailboxSearchResult> {
     if (!this.other(account)) return this.root.searchMailbox(account, mailboxId, request);
     return this.guarded(account, this.need(account, mailboxId, 'r'), () => this.root.searchMailbox(account, mailboxId, request));
   }
   queryEmails(account: string, request: S.EmailQueryRequest): Promise<S.EmailQueryResult> {
-    return this.own(account, 'email queries', () => this.root.queryEmails(account, request));
+    return this.other(account) ? this.shared.queryEmails(account, request) : this.root.queryEmails(account, request);
   }
   getStates(account: string): Promise<S.AccountStates> {
-    return this.own(account, 'states', () => this.root.getStates(account));
+    return this.other(account) ? this.shared.getStates(account) : this.root.getStates(account);
   }
   changes(account: string, type: 'Mailbox' | 'Email' | 'Thread', sinceState: string, maxChanges?: number): Promise<S.ChangesResult> {
-    return this.own(account, 'changes', () => this.root.changes(account, type, sinceState, maxChanges));
+    return this.other(account) ? this.shared.changes(account, type, sinceState, maxChanges) : this.root.changes(account, type, sinceState, maxChanges);
   }
 
   // ---- account-wide data: the owner's alone ----------------------------------------------------

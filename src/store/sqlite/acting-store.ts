@@ -6,6 +6,7 @@
 // node therefore either precedes the operation (which is refused) or follows it.
 import type * as S from '../types.js';
 import { ActingViewBase } from '../acting-view-base.js';
+import { SharedAccountView } from '../shared-account.js';
 import { ForbiddenError, NoPermissionError, NoSuchMailboxError } from '../errors.js';
 import { isVisible, REPLACED_RIGHTS, rightsForFlags, rightsForMetadata } from '../rights.js';
 import { readTx, writeTx, type Ctx } from './context.js';
@@ -23,7 +24,11 @@ export class ActingMailStore extends ActingViewBase implements S.MailStore {
     protected readonly root: SqliteMailStore,
   ) {
     super();
+    this.shared = new SharedAccountView(root, actor);
   }
+
+  /** Account-wide JMAP operations on another account, within the mailboxes shared with the actor. */
+  private readonly shared: SharedAccountView;
 
   private other(account: string): boolean {
     return account !== this.actor.user;
@@ -192,10 +197,10 @@ export class ActingMailStore extends ActingViewBase implements S.MailStore {
     return this.checkedWrite(() => this.need(account, mailboxId, 'e'), () => messages.expunge(this.ctx, account, mailboxId, uids, options));
   }
   updateEmails(account: string, updates: S.EmailUpdate[], options?: S.WriteOptions & { ifInState?: string }): Promise<S.EmailUpdateResult> {
-    return this.root.run(() => (this.own(account, 'email updates'), this.root.updateEmails(account, updates, options)));
+    return this.other(account) ? this.shared.updateEmails(account, updates, options) : this.root.updateEmails(account, updates, options);
   }
   destroyEmails(account: string, emailIds: string[], options?: S.WriteOptions & { ifInState?: string }): Promise<S.DestroyResult> {
-    return this.root.run(() => (this.own(account, 'destroying emails'), this.root.destroyEmails(account, emailIds, options)));
+    return this.other(account) ? this.shared.destroyEmails(account, emailIds, options) : this.root.destroyEmails(account, emailIds, options);
   }
 
   // ---- reads ------------------------------------------------------------------------------------
@@ -220,7 +225,7 @@ export class ActingMailStore extends ActingViewBase implements S.MailStore {
     return this.checkedRead(
       () => undefined,
       () => reads.getEmails(this.ctx, account, emailIds.filter((id) => this.readable(account, id)), options?.parsed === true),
-    );
+    ).then((emails) => this.shared.hidePrivateMailboxes(account, emails));
   }
   private readable(owner: string, emailId: string): boolean {
     try {
@@ -242,7 +247,7 @@ export class ActingMailStore extends ActingViewBase implements S.MailStore {
     });
   }
   getThreads(account: string, threadIds: string[]): Promise<S.ThreadInfo[]> {
-    return this.root.run(() => (this.own(account, 'threads'), this.root.getThreads(account, threadIds)));
+    return this.other(account) ? this.shared.getThreads(account, threadIds) : this.root.getThreads(account, threadIds);
   }
   searchMailbox(account: string, mailboxId: string, request: S.MailboxSearchRequest): Promise<S.MailboxSearchResult> {
     if (!this.other(account)) return this.root.searchMailbox(account, mailboxId, request);
@@ -256,13 +261,13 @@ export class ActingMailStore extends ActingViewBase implements S.MailStore {
     });
   }
   queryEmails(account: string, request: S.EmailQueryRequest): Promise<S.EmailQueryResult> {
-    return this.root.run(() => (this.own(account, 'email queries'), this.root.queryEmails(account, request)));
+    return this.other(account) ? this.shared.queryEmails(account, request) : this.root.queryEmails(account, request);
   }
   getStates(account: string): Promise<S.AccountStates> {
-    return this.root.run(() => (this.own(account, 'states'), this.root.getStates(account)));
+    return this.other(account) ? this.shared.getStates(account) : this.root.getStates(account);
   }
   changes(account: string, type: 'Mailbox' | 'Email' | 'Thread', sinceState: string, maxChanges?: number): Promise<S.ChangesResult> {
-    return this.root.run(() => (this.own(account, 'changes'), this.root.changes(account, type, sinceState, maxChanges)));
+    return this.other(account) ? this.shared.changes(account, type, sinceState, maxChanges) : this.root.changes(account, type, sinceState, maxChanges);
   }
 
   // ---- account-wide data: the owner's alone ----------------------------------------------------
