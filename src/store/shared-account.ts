@@ -98,6 +98,25 @@ export class SharedAccountView {
     return threads.map((t) => ({ id: t.id, emailIds: t.emailIds.filter((id) => readable.has(id)) })).filter((t) => t.emailIds.length > 0);
   }
 
+  /** The owner's emails made of this blob that the actor may read. */
+  async emailsWithBlob(owner: string, blobId: string): Promise<string[]> {
+    const grants = await this.grants(owner);
+    const metas = await this.root.getEmails(owner, await this.root.emailsWithBlob(owner, blobId));
+    return metas.filter((m) => SharedAccountView.readable(grants, m.mailboxIds)).map((m) => m.id);
+  }
+
+  /** A blob of the owner's is readable when it is (part of) a readable email; uploads stay the owner's. */
+  async readBlob(owner: string, blobId: string, range?: S.ByteRange): Promise<Buffer | null> {
+    if ((await this.emailsWithBlob(owner, blobId)).length === 0) return null;
+    const bytes = await this.root.readBlob(owner, blobId, range);
+    // Checked again after the read, so a revocation committed meanwhile still refuses the bytes.
+    return (await this.emailsWithBlob(owner, blobId)).length === 0 ? null : bytes;
+  }
+
+  async blobSize(owner: string, blobId: string): Promise<number | null> {
+    return (await this.emailsWithBlob(owner, blobId)).length === 0 ? null : this.root.blobSize(owner, blobId);
+  }
+
   /** An email's mailboxIds as the actor may see them: only the shared mailboxes. */
   async hidePrivateMailboxes(owner: string, emails: S.EmailMeta[]): Promise<S.EmailMeta[]> {
     if (emails.length === 0) return emails;

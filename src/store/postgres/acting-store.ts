@@ -296,13 +296,13 @@ export class PgActingMailStore extends ActingViewBase implements S.MailStore {
     return this.own(account, 'uploads', () => this.root.uploadBlob(account, bytes, type));
   }
   readBlob(account: string, blobId: string, range?: S.ByteRange): Promise<Buffer | null> {
-    return this.own(account, 'blobs', () => this.root.readBlob(account, blobId, range));
+    return this.other(account) ? this.shared.readBlob(account, blobId, range) : this.root.readBlob(account, blobId, range);
   }
   blobSize(account: string, blobId: string): Promise<number | null> {
-    return this.own(account, 'blobs', () => this.root.blobSize(account, blobId));
+    return this.other(account) ? this.shared.blobSize(account, blobId) : this.root.blobSize(account, blobId);
   }
   emailsWithBlob(account: string, blobId: string): Promise<string[]> {
-    return this.own(account, 'blobs', () => this.root.emailsWithBlob(account, blobId));
+    return this.other(account) ? this.shared.emailsWithBlob(account, blobId) : this.root.emailsWithBlob(account, blobId);
   }
   getSetting(account: string, key: string): Promise<S.SettingValue> {
     return this.own(account, 'settings', () => this.root.getSetting(account, key));
