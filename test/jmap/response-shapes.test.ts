@@ -150,6 +150,8 @@ const setCases = (filled: (fx: Fixture) => Promise<Args>, extra: Array<[string, 
 
 const MAILBOX = shape({ id: Id, name: Str, parentId: nullable(Id), role: nullable(Str), sortOrder: UInt, totalEmails: UInt, unreadEmails: UInt, totalThreads: UInt, unreadThreads: UInt, myRights: AnyObject, isSubscribed: Bool }, true);
 const THREAD = shape({ id: Id, emailIds: list(Id) }, true);
+/** RFC 9670 §3: every property of a Principal. */
+const PRINCIPAL = shape({ id: Id, type: Str, name: Str, description: nullable(Str), email: nullable(Str), timeZone: nullable(Str), capabilities: AnyObject, accounts: nullable(AnyObject) }, true);
 const IDENTITY = shape({ id: Id, name: Str, email: Str, replyTo: nullable(list(AnyObject)), bcc: nullable(list(AnyObject)), textSignature: Str, htmlSignature: Str, mayDelete: Bool }, true);
 const SIEVE_SCRIPT = shape({ id: Id, name: Str, blobId: Id, isActive: Bool }, true);
 const APP_PASSWORD = shape({ id: Id, name: Str, scopes: list(Str), createdAt: Str, expiresAt: nullable(Str), lastUsedAt: nullable(Str), lastUsedIp: nullable(Str) }, true);
@@ -374,6 +376,11 @@ const ROWS: Record<string, Row> = {
   'Quota/changes': { cases: changesCases('Quota', { ...CHANGES_MEMBERS, updated: filledList(Id), updatedProperties: present(list(Str)) }) },
   'Quota/query': { cases: queryCases() },
   'Quota/queryChanges': { cases: queryChangesCases('Quota') },
+  // RFC 9670 §3: the users as principals; no change log, so /changes and /queryChanges from the current state.
+  'Principal/get': { cases: getCases(PRINCIPAL, (f) => f.accountId) },
+  'Principal/changes': { cases: changesCases('Principal') },
+  'Principal/query': { cases: queryCases(() => ({ filter: { text: 'example' } })) },
+  'Principal/queryChanges': { cases: queryChangesCases('Principal') },
   // RFC 9661 §2.3–2.6: SieveScript is a standard type; /validate answers an error (SetError or null).
   'SieveScript/get': { cases: getCases(SIEVE_SCRIPT, () => newScript('shapes get')) },
   'SieveScript/changes': { cases: changesCases('SieveScript', { ...CHANGES_MEMBERS, created: filledList(Id) }) },

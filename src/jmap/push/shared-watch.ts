@@ -4,7 +4,7 @@
 // sends bob's view of the states (the store's shared view, whose states carry the grants), only when
 // they differ from the last ones sent. A rights change for the user re-reads the grants: a revoked
 // account stops pushing at once, a newly shared one starts (`refresh`, called when the user's own
-// account reports a share notification).
+// account reports a share notification). Each account's states are pushed once when its watch starts.
 import type { AccountEvent, EventBus, Unsubscribe } from '../../events/types.js';
 import type { MailStore } from '../../store/types.js';
 import { ANYONE } from '../../store/rights.js';
@@ -71,8 +71,10 @@ export class SharedAccountsWatch {
       const watched: Watched = { unsubscribe: () => undefined, mailboxIds, last: '' };
       watched.unsubscribe = this.events.onAccount(owner, (event) => this.onOwnerEvent(owner, event));
       this.owners.set(owner, watched);
-      // The first states are the ones currentStates() sent; remember them to send only changes.
-      watched.last = JSON.stringify(await this.states(owner));
+      // The account's states are sent at once when it starts being watched: a change between the
+      // client's last look and this subscription is then never missed (an unchanged state costs the
+      // client one /changes call), and the client knows from when on it hears about the account.
+      await this.push(owner);
     }
   }
 
