@@ -24,6 +24,7 @@ import { quotaMethods } from './methods/quota.js';
 import { submissionMethods } from './methods/submission.js';
 import type { MailMethodDeps, PrincipalDirectory } from './methods/deps.js';
 import { principalMethods } from './methods/principal.js';
+import { shareNotificationMethods } from './methods/share-notification.js';
 import { SETTING_IDENTITY, SETTING_SUBMISSION, SETTING_VACATION } from './methods/settings.js';
 import { withArguments } from './methods/schemas.js';
 import { pushSubscriptionMethods } from './methods/push-subscription.js';
@@ -104,7 +105,7 @@ export class JmapApp implements JmapBackend {
       ...(options.delivery ? submissionMethods(deps) : []),
       ...pushSubscriptionMethods(this.webPush, deps),
       ...(options.appPasswords ? appPasswordMethods(options.appPasswords, deps) : []),
-      ...(options.users ? principalMethods(deps) : []),
+      ...(options.users ? [...principalMethods(deps), ...shareNotificationMethods(deps)] : []),
     ];
     this.dispatch = {
       registry: new Map(methods.map(withArguments)),

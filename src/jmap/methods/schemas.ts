@@ -106,6 +106,12 @@ export const METHOD_ARGUMENTS: Readonly<Record<string, ArgumentSchema>> = {
   'Principal/changes': CHANGES,
   'Principal/query': QUERY,
   'Principal/queryChanges': QUERY_CHANGES,
+  /** RFC 9670 §5 */
+  'ShareNotification/get': GET,
+  'ShareNotification/changes': CHANGES,
+  'ShareNotification/query': QUERY,
+  'ShareNotification/queryChanges': QUERY_CHANGES,
+  'ShareNotification/set': SET,
   /** RFC 8620 §6.3 */
   'Blob/copy': { fromAccountId: req('Id'), ...ACCOUNT, blobIds: req('Id[]') },
   /** RFC 9404 §4.1–4.3 */

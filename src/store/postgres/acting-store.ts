@@ -313,17 +313,27 @@ export class PgActingMailStore extends ActingViewBase implements S.MailStore {
 
   // ---- rights ---------------------------------------------------------------------------------
 
-  setRights(owner: string, mailboxId: string, identifier: string, rights: string, options?: S.WriteOptions): Promise<void> {
+  setRights(owner: string, mailboxId: string, identifier: string, rights: string, options?: S.AclWriteOptions): Promise<void> {
     if (!this.other(owner)) return this.root.setRights(owner, mailboxId, identifier, rights, options);
-    return this.guarded(owner, this.need(owner, mailboxId, 'a'), () => this.root.setRights(owner, mailboxId, identifier, rights, options));
+    return this.guarded(owner, this.need(owner, mailboxId, 'a'), () => this.root.setRights(owner, mailboxId, identifier, rights, { ...options, changedBy: this.actor.user }));
   }
-  deleteRights(owner: string, mailboxId: string, identifier: string, options?: S.WriteOptions): Promise<boolean> {
+  deleteRights(owner: string, mailboxId: string, identifier: string, options?: S.AclWriteOptions): Promise<boolean> {
     if (!this.other(owner)) return this.root.deleteRights(owner, mailboxId, identifier, options);
-    return this.guarded(owner, this.need(owner, mailboxId, 'a'), () => this.root.deleteRights(owner, mailboxId, identifier, options));
+    return this.guarded(owner, this.need(owner, mailboxId, 'a'), () => this.root.deleteRights(owner, mailboxId, identifier, { ...options, changedBy: this.actor.user }));
   }
   listRights(owner: string, mailboxId: string): Promise<S.AclEntry[]> {
     if (!this.other(owner)) return this.root.listRights(owner, mailboxId);
     return this.guarded(owner, this.need(owner, mailboxId, 'a'), () => this.root.listRights(owner, mailboxId));
+  }
+  // Share notifications are the recipient's own.
+  shareNotifications(user: string): Promise<{ state: string; list: S.ShareNotification[] }> {
+    return this.own(user, 'share notifications', () => this.root.shareNotifications(user));
+  }
+  shareNotificationChanges(user: string, sinceState: string, maxChanges?: number): Promise<S.ShareNotificationChanges> {
+    return this.own(user, 'share notifications', () => this.root.shareNotificationChanges(user, sinceState, maxChanges));
+  }
+  destroyShareNotifications(user: string, ids: readonly string[]): Promise<S.ShareNotificationDestroyResult> {
+    return this.own(user, 'share notifications', () => this.root.destroyShareNotifications(user, ids));
   }
   grantDelegation(owner: string, delegate: string): Promise<void> {
     return this.own(owner, 'delegation', () => this.root.grantDelegation(owner, delegate));

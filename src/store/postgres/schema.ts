@@ -334,8 +334,30 @@ CREATE FUNCTION metadata_mailbox_delete() RETURNS trigger LANGUAGE plpgsql AS
 CREATE TRIGGER metadata_mailbox_delete AFTER DELETE ON mailbox FOR EACH ROW EXECUTE FUNCTION metadata_mailbox_delete();
 `;
 
+/**
+ * Version 5: share notifications (RFC 9670 §4; see api/share-notifications.ts and the SQLite table of
+ * the same name). seq (the id) and destroyed_seq come from share_notification_seq.
+ */
+const V5 = `
+CREATE SEQUENCE share_notification_seq;
+CREATE TABLE share_notification (
+  seq BIGINT PRIMARY KEY,
+  recipient TEXT NOT NULL,
+  destroyed_seq BIGINT,
+  created_at BIGINT NOT NULL,
+  changed_by TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  mailbox_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  old_rights TEXT NOT NULL,
+  new_rights TEXT NOT NULL
+);
+CREATE INDEX share_notification_recipient ON share_notification(recipient);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, sql: V1 },
   { version: 2, sql: V2 },
   { version: 3, sql: V3 },
+  { version: 5, sql: V5 },
 ];
