@@ -76,6 +76,12 @@ const METHODS: Record<string, { args: Args; base?: Record<string, unknown> }> = 
   'Principal/changes': { args: CHANGES, base: { sinceState: '0' } },
   'Principal/query': { args: QUERY },
   'Principal/queryChanges': { args: QUERY_CHANGES, base: { sinceQueryState: 'x' } },
+  /** RFC 9670 §5 */
+  'ShareNotification/get': { args: GET },
+  'ShareNotification/changes': { args: CHANGES, base: { sinceState: '0' } },
+  'ShareNotification/query': { args: QUERY },
+  'ShareNotification/queryChanges': { args: QUERY_CHANGES, base: { sinceQueryState: 'x' } },
+  'ShareNotification/set': { args: SET },
   // RFC 8620 §7.2.1–7.2.2: no accountId (the one every call here carries is ignored), no ifInState.
   'PushSubscription/get': { args: { ids: 'Id[]', properties: 'String[]' } },
   'PushSubscription/set': { args: { create: 'Object', update: 'Object', destroy: 'Id[]' } },
