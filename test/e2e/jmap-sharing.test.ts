@@ -147,6 +147,25 @@ describe('JMAP sharing', () => {
     assert.deepEqual([name, body.type], ['error', 'accountNotSupportedByMethod']);
   });
 
+  it("bob's share notification records alice's SETACL; he may destroy it, never create or change one", async () => {
+    const [, got] = await call(bob, 'ShareNotification/get', { accountId: bobId, ids: null }, PRINCIPALS);
+    const list = got.list as Array<{ id: string; changedBy: { principalId: string; email: string }; objectType: string; objectAccountId: string; objectId: string; name: string; oldRights: unknown; newRights: Record<string, boolean> }>;
+    assert.equal(list.length, 1);
+    const n = list[0]!;
+    assert.deepEqual([n.changedBy.principalId, n.changedBy.email, n.objectType, n.objectAccountId, n.objectId, n.name, n.oldRights], [aliceId, ALICE, 'Mailbox', aliceId, await mailboxId(bob, aliceId, 'INBOX'), 'INBOX', null]);
+    assert.equal(n.newRights.mayReadItems, true);
+    assert.equal(n.newRights.mayAddItems, false);
+    const [, set] = await call(bob, 'ShareNotification/set', { accountId: bobId, create: { x: { name: 'forged' } }, update: { [n.id]: { name: 'changed' } }, destroy: [n.id] }, PRINCIPALS);
+    assert.deepEqual(set.destroyed, [n.id]);
+    assert.ok((set.notCreated as Record<string, unknown>).x);
+    assert.ok((set.notUpdated as Record<string, unknown>)[n.id]);
+    const [, after] = await call(bob, 'ShareNotification/changes', { accountId: bobId, sinceState: got.state }, PRINCIPALS);
+    assert.deepEqual(after.destroyed, [n.id]);
+    // Someone else's notifications are out of reach: alice's account is not bob's to read them in.
+    const [name, body] = await call(bob, 'ShareNotification/get', { accountId: aliceId, ids: null }, PRINCIPALS);
+    assert.deepEqual([name, body.type], ['error', 'accountNotSupportedByMethod']);
+  });
+
   it('carol, without rights, learns nothing of alice: not in her session, accountNotFound', async () => {
     assert.deepEqual(Object.keys(await accounts(carol)), [(await carol.session()).accountId]);
     const [name, body] = await call(carol, 'Email/query', { accountId: aliceId });
@@ -202,6 +221,24 @@ describe('JMAP sharing', () => {
     // A share with someone who is no principal is refused.
     const [, bad] = await call(alice, 'Mailbox/set', { accountId: aliceId, update: { [teamId]: { 'shareWith/nosuchprincipal': { mayReadItems: true } } } });
     assert.equal((bad.notUpdated as Record<string, { type: string }>)[teamId]?.type, 'invalidProperties');
+  });
+
+  it("a share made while carol listens starts her push for alice's account at once", async () => {
+    const carolId = (await carol.session()).accountId;
+    const es = await openEventSource(srv.endpoints.jmap, carol.authorization);
+    try {
+      const teamId = await mailboxId(alice, aliceId, 'Team');
+      const [, shared] = await call(alice, 'Mailbox/set', { accountId: aliceId, update: { [teamId]: { [`shareWith/${carolId}`]: { mayReadItems: true } } } });
+      assert.deepEqual(Object.keys(shared.updated as object), [teamId]);
+      // Her own account's ShareNotification state changes, then alice's account is pushed.
+      await es.changes.next((c) => c.changed[carolId]?.ShareNotification !== undefined, PUSH_MS, "carol's ShareNotification push");
+      await es.changes.next((c) => aliceId in c.changed, PUSH_MS, "alice's account in carol's push");
+      const [, query] = await call(carol, 'Email/query', { accountId: aliceId });
+      assert.deepEqual(query.ids, [], 'Team holds no mail yet');
+    } finally {
+      es.close();
+      await call(alice, 'Mailbox/set', { accountId: aliceId, update: { [await mailboxId(alice, aliceId, 'Team')]: { [`shareWith/${carolId}`]: null } } });
+    }
   });
 
   it('revoking (IMAP DELETEACL, JMAP shareWith null) ends access at once: accountNotFound, and push stops', async () => {
