@@ -2,7 +2,44 @@
 // the /changes computation over the rows both engines keep (one per notification, with the sequence
 // numbers of its creation and, once destroyed, of its destruction, from one store-wide counter).
 import type { ShareNotification, ShareNotificationChanges } from './api/share-notifications.js';
+import type { AclWriteOptions } from './api/acl.js';
+import type { BusEvent } from '../events/types.js';
 import { CannotCalculateChangesError } from './errors.js';
+import { ANYONE } from './rights.js';
+
+/** A notification to record: whose rights changed (the recipient) and the notification's content. */
+export type ShareChange = Omit<ShareNotification, 'id' | 'created'> & { recipient: string };
+
+/** What to publish after the commit: the recipient's new ShareNotification state. */
+export interface RecordedShare {
+  recipient: string;
+  state: string;
+}
+
+/**
+ * The notification a change of `identifier`'s rights on the owner's mailbox calls for: none for
+ * "anyone" (it names no one to tell) or when the rights stay the same.
+ */
+export function shareChangeOf(
+  owner: string,
+  mailbox: { id: string; path: string },
+  identifier: string,
+  oldRights: string,
+  newRights: string,
+  options?: AclWriteOptions,
+): ShareChange | undefined {
+  if (identifier === ANYONE || oldRights === newRights) return undefined;
+  return { recipient: identifier, changedBy: options?.changedBy ?? owner, owner, mailboxId: mailbox.id, name: mailbox.path, oldRights, newRights };
+}
+
+/** After a rights change commits: the owner's rights-changed event, and the recipient's new notification state. */
+export function rightsChangedEvents(owner: string, mailbox: { id: string; path: string }, identifier: string, options?: AclWriteOptions, notice?: RecordedShare): BusEvent[] {
+  const origin = options?.origin ? { origin: options.origin } : {};
+  return [
+    { type: 'rights-changed', account: owner, mailboxId: mailbox.id, path: mailbox.path, identifier, ...origin },
+    ...(notice ? [{ type: 'state-changed' as const, account: notice.recipient, changed: { ShareNotification: notice.state }, ...origin }] : []),
+  ];
+}
 
 export interface ShareNotificationRow {
   seq: number;

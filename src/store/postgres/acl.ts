@@ -10,7 +10,7 @@ import { accountId, publishAll, readTx, requireAccount, requireMailbox, toMailbo
 import type { Conn } from './db.js';
 import { decodeId, encodeId } from '../sqlite/ids.js';
 import { recordShareChange } from './share-notifications.js';
-import type { RecordedShare } from '../sqlite/share-notifications.js';
+import { rightsChangedEvents, shareChangeOf, type RecordedShare } from '../share-notification-log.js';
 
 /** The actor's rights on a mailbox of the owner's account ('' when there is no such mailbox). */
 export async function rightsOf(q: Conn, actor: Actor, owner: string, ownerAccId: number | null, mailboxId: string): Promise<string> {
@@ -85,26 +85,14 @@ async function heldBy(q: Conn, mailbox: number, identifier: string): Promise<str
   return rights ?? '';
 }
 
-/** The share notification of a change of a user's rights (none for "anyone", or when nothing changed). */
+/** Records the share notification the change calls for, inside its transaction. */
 async function noticeOf(q: Conn, owner: string, mb: MailboxRow, identifier: string, old: string, now: string, options?: AclWriteOptions): Promise<RecordedShare | undefined> {
-  if (identifier === ANYONE || old === now) return undefined;
-  return recordShareChange(q, {
-    recipient: identifier,
-    changedBy: options?.changedBy ?? owner,
-    owner,
-    mailboxId: encodeId('m', mb.id),
-    name: mb.path,
-    oldRights: old,
-    newRights: now,
-  });
+  const change = shareChangeOf(owner, { id: encodeId('m', mb.id), path: mb.path }, identifier, old, now, options);
+  return change && recordShareChange(q, change);
 }
 
-async function publishRightsChanged(ctx: Ctx, owner: string, row: MailboxRow, identifier: string, options?: WriteOptions, notice?: RecordedShare): Promise<void> {
-  const origin = options?.origin ? { origin: options.origin } : {};
-  await publishAll(ctx, [
-    { type: 'rights-changed', account: owner, mailboxId: encodeId('m', row.id), path: row.path, identifier, ...origin },
-    ...(notice ? [{ type: 'state-changed' as const, account: notice.recipient, changed: { ShareNotification: notice.state }, ...origin }] : []),
-  ]);
+async function publishRightsChanged(ctx: Ctx, owner: string, row: MailboxRow, identifier: string, options?: AclWriteOptions, notice?: RecordedShare): Promise<void> {
+  await publishAll(ctx, rightsChangedEvents(owner, { id: encodeId('m', row.id), path: row.path }, identifier, options, notice));
 }
 
 export async function listRights(ctx: Ctx, owner: string, mailboxId: string): Promise<AclEntry[]> {

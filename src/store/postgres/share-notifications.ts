@@ -4,10 +4,11 @@
 // a transaction-scoped advisory lock on the recipient, so their numbers commit in order and a state
 // a client read never skips a later change.
 import type { ShareNotification, ShareNotificationChanges, ShareNotificationDestroyResult } from '../api/share-notifications.js';
-import { notificationChanges, notificationSeq, notificationState, toNotification, type ShareNotificationRow } from '../share-notification-log.js';
+import {
+  notificationChanges, notificationSeq, notificationState, toNotification, type RecordedShare, type ShareChange, type ShareNotificationRow,
+} from '../share-notification-log.js';
 import { publishAll, readTx, type Ctx } from './context.js';
 import { transaction, type Conn } from './db.js';
-import type { RecordedShare, ShareChange } from '../sqlite/share-notifications.js';
 
 async function lockRecipient(q: Conn, user: string): Promise<void> {
   await q.get("SELECT pg_advisory_xact_lock(hashtext('share_notification:' || ?))", user);

@@ -8,7 +8,8 @@ import { InvalidArgumentError, NoSuchMailboxError } from '../errors.js';
 import { accountId, publishAll, readTx, requireMailbox, sql, toMailbox, writeTx, type Ctx, type MailboxRow } from './context.js';
 import { requireAccount } from './mailboxes.js';
 import { decodeId, encodeId } from './ids.js';
-import { recordShareChange, type RecordedShare } from './share-notifications.js';
+import { recordShareChange } from './share-notifications.js';
+import { rightsChangedEvents, shareChangeOf, type RecordedShare } from '../share-notification-log.js';
 
 /** The actor's rights on a mailbox of `owner` ('' when there is no such mailbox). */
 export function rightsOfSync(ctx: Ctx, actor: Actor, owner: string, mailboxId: string): string {
@@ -85,26 +86,14 @@ function heldBy(ctx: Ctx, mailbox: number, identifier: string): string {
   return (sql(ctx, 'SELECT rights FROM mailbox_acl WHERE mailbox_id = ? AND identifier = ?').pluck().get(mailbox, identifier) as string | undefined) ?? '';
 }
 
-/** The share notification of a change of a user's rights (none for "anyone", or when nothing changed). */
+/** Records the share notification the change calls for, inside its transaction. */
 function noticeOf(ctx: Ctx, owner: string, mb: MailboxRow, identifier: string, old: string, now: string, options?: AclWriteOptions): RecordedShare | undefined {
-  if (identifier === ANYONE || old === now) return undefined;
-  return recordShareChange(ctx, {
-    recipient: identifier,
-    changedBy: options?.changedBy ?? owner,
-    owner,
-    mailboxId: encodeId('m', mb.id),
-    name: mb.path,
-    oldRights: old,
-    newRights: now,
-  });
+  const change = shareChangeOf(owner, { id: encodeId('m', mb.id), path: mb.path }, identifier, old, now, options);
+  return change && recordShareChange(ctx, change);
 }
 
-async function publishRightsChanged(ctx: Ctx, owner: string, row: MailboxRow, identifier: string, options?: WriteOptions, notice?: RecordedShare): Promise<void> {
-  const origin = options?.origin ? { origin: options.origin } : {};
-  await publishAll(ctx, [
-    { type: 'rights-changed', account: owner, mailboxId: encodeId('m', row.id), path: row.path, identifier, ...origin },
-    ...(notice ? [{ type: 'state-changed' as const, account: notice.recipient, changed: { ShareNotification: notice.state }, ...origin }] : []),
-  ]);
+async function publishRightsChanged(ctx: Ctx, owner: string, row: MailboxRow, identifier: string, options?: AclWriteOptions, notice?: RecordedShare): Promise<void> {
+  await publishAll(ctx, rightsChangedEvents(owner, { id: encodeId('m', row.id), path: row.path }, identifier, options, notice));
 }
 
 export function listRights(ctx: Ctx, owner: string, mailboxId: string): AclEntry[] {

@@ -2,24 +2,10 @@
 // Sequence numbers come from one counter in `meta`, taken inside the writing transaction; SQLite has
 // one writer, so they are committed in order and a state never skips a change.
 import type { ShareNotification, ShareNotificationChanges, ShareNotificationDestroyResult } from '../api/share-notifications.js';
-import { notificationChanges, notificationSeq, notificationState, toNotification, type ShareNotificationRow } from '../share-notification-log.js';
+import {
+  notificationChanges, notificationSeq, notificationState, toNotification, type RecordedShare, type ShareChange, type ShareNotificationRow,
+} from '../share-notification-log.js';
 import { publishAll, readTx, sql, writeTx, type Ctx } from './context.js';
-
-export interface ShareChange {
-  recipient: string;
-  changedBy: string;
-  owner: string;
-  mailboxId: string;
-  name: string;
-  oldRights: string;
-  newRights: string;
-}
-
-/** What to publish after the commit: the recipient's new ShareNotification state. */
-export interface RecordedShare {
-  recipient: string;
-  state: string;
-}
 
 function nextSeq(ctx: Ctx): number {
   const v = sql(ctx, "INSERT INTO meta (key, value) VALUES ('share_notification_seq', '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value")
