@@ -18,3 +18,27 @@ export function jmapAccountId(user: string): string {
 export function jmapAccount(user: string): JmapAccount {
   return { id: jmapAccountId(user), name: user };
 }
+
+/**
+ * Another user's account the caller reaches because its owner shared mailboxes with them (RFC 8621
+ * §1.6.2, RFC 9670): what the session lists with isPersonal false and what methods may address.
+ */
+export interface SharedJmapAccount extends JmapAccount {
+  /** No shared mailbox grants anything beyond looking and reading ("l", "r"). */
+  readonly isReadOnly: boolean;
+}
+
+/** Rights that change something in a mailbox (RFC 4314 §2.1); an account with none is read-only. */
+const WRITE_RIGHTS = 'swipkxtea';
+
+/** The accounts of other users who shared at least one mailbox, from the store's sharedWith list. */
+export function sharedAccounts(shared: ReadonlyArray<{ owner: string; rights: string }>): Map<string, SharedJmapAccount> {
+  const rights = new Map<string, string>();
+  for (const s of shared) rights.set(s.owner, (rights.get(s.owner) ?? '') + s.rights);
+  const out = new Map<string, SharedJmapAccount>();
+  for (const [owner, held] of rights) {
+    const account = jmapAccount(owner);
+    out.set(account.id, { ...account, isReadOnly: ![...WRITE_RIGHTS].some((r) => held.includes(r)) });
+  }
+  return out;
+}

@@ -11,7 +11,8 @@ import type { JmapRequest, JmapResponse, JsonObject, MethodDefinition } from './
 import { AccountAccessError, BlobNotFoundError, type DownloadedBlob, type JmapBackend, type StateChange, type UploadResult } from './backend.js';
 import { buildSession, sessionState, supportedCapabilities, type SessionOptions } from './session.js';
 import { readAnyBlob } from './mail/blobs.js';
-import { jmapAccount } from './account-id.js';
+import { jmapAccount, sharedAccounts, type SharedJmapAccount } from './account-id.js';
+import { SharedAccountsWatch, sharedCurrentStates } from './push/shared-watch.js';
 import { coreMethods } from './methods/core.js';
 import { mailboxMethods } from './methods/mailbox.js';
 import { emailReadMethods } from './methods/email-get.js';
@@ -21,7 +22,9 @@ import { identityMethods } from './methods/identity.js';
 import { vacationMethods } from './methods/vacation.js';
 import { quotaMethods } from './methods/quota.js';
 import { submissionMethods } from './methods/submission.js';
-import type { MailMethodDeps } from './methods/deps.js';
+import type { MailMethodDeps, PrincipalDirectory } from './methods/deps.js';
+import { principalMethods } from './methods/principal.js';
+import { shareNotificationMethods } from './methods/share-notification.js';
 import { SETTING_IDENTITY, SETTING_SUBMISSION, SETTING_VACATION } from './methods/settings.js';
 import { withArguments } from './methods/schemas.js';
 import { pushSubscriptionMethods } from './methods/push-subscription.js';
@@ -52,6 +55,8 @@ export interface JmapAppOptions {
   sieve?: SieveScriptLimits;
   /** The user's app passwords (AppPassword/get, /set); the capability is offered only with it. */
   appPasswords?: AppPasswordManager;
+  /** The users listed as principals (RFC 9670); the principals capability is offered only with it. */
+  users?: PrincipalDirectory;
 }
 
 /** Store setting keys published as 'Setting:<key>' that are JMAP data types of their own. */
@@ -61,7 +66,7 @@ export class JmapApp implements JmapBackend {
   private readonly dispatch: DispatchOptions;
   private readonly sessionOptions: SessionOptions;
   private readonly ensured = new Set<string>();
-  /** Session states depend only on the user and the (fixed) options; computed once per user. */
+  /** Session states depend on the user, the accounts shared with them and the (fixed) options. */
   private readonly states = new Map<string, string>();
   /** PushSubscription delivery; started and stopped with the server (start(), stop()). */
   readonly webPush: WebPushService;
@@ -84,6 +89,7 @@ export class JmapApp implements JmapBackend {
       hostname: options.hostname,
       spool: options.spool,
       ...(options.delivery ? { delivery: options.delivery } : {}),
+      ...(options.users ? { users: options.users } : {}),
     };
     const methods: Array<[string, MethodDefinition]> = [
       ...coreMethods(),
@@ -99,10 +105,11 @@ export class JmapApp implements JmapBackend {
       ...(options.delivery ? submissionMethods(deps) : []),
       ...pushSubscriptionMethods(this.webPush, deps),
       ...(options.appPasswords ? appPasswordMethods(options.appPasswords, deps) : []),
+      ...(options.users ? [...principalMethods(deps), ...shareNotificationMethods(deps)] : []),
     ];
     this.dispatch = {
       registry: new Map(methods.map(withArguments)),
-      capabilities: supportedCapabilities(options.delivery !== undefined, options.appPasswords !== undefined),
+      capabilities: supportedCapabilities(options.delivery !== undefined, options.appPasswords !== undefined, options.users !== undefined),
       maxCallsInRequest: options.limits.maxCallsInRequest,
       logger: options.logger,
     };
@@ -112,6 +119,7 @@ export class JmapApp implements JmapBackend {
       maxSizeAttachmentsPerEmail: options.limits.maxSizeUpload,
       sieve: options.sieve ?? DEFAULT_SIEVE_LIMITS,
       ...(options.appPasswords ? { appPasswords: true } : {}),
+      ...(options.users ? { principals: true } : {}),
     };
   }
 
@@ -127,28 +135,36 @@ export class JmapApp implements JmapBackend {
     return [...this.dispatch.registry.keys()];
   }
 
+  /** Other users' accounts with mailboxes shared with `user`, read from the store on every request. */
+  private async sharedWith(user: string): Promise<Map<string, SharedJmapAccount>> {
+    return sharedAccounts(await this.options.store.sharedWith({ user }));
+  }
+
   async session(principal: Principal, baseUrl: string): Promise<JsonObject> {
     await this.ensureAccount(principal.user);
-    return buildSession(principal.user, baseUrl, this.sessionOptions);
+    return buildSession(principal.user, baseUrl, this.sessionOptions, [...(await this.sharedWith(principal.user)).values()]);
   }
 
   async sessionState(principal: Principal): Promise<string> {
-    return this.stateOf(principal.user);
+    return this.stateOf(principal.user, await this.sharedWith(principal.user));
   }
 
-  private stateOf(user: string): string {
-    let state = this.states.get(user);
+  private stateOf(user: string, shared: ReadonlyMap<string, SharedJmapAccount>): string {
+    const list = [...shared.values()];
+    const key = JSON.stringify([user, list]);
+    let state = this.states.get(key);
     if (state === undefined) {
-      state = sessionState(user, this.sessionOptions);
+      state = sessionState(user, this.sessionOptions, list);
       if (this.states.size > 10_000) this.states.clear();
-      this.states.set(user, state);
+      this.states.set(key, state);
     }
     return state;
   }
 
   async api(request: JmapRequest, principal: Principal): Promise<JmapResponse> {
     await this.ensureAccount(principal.user);
-    return processRequest(request, principal, () => this.stateOf(principal.user), this.dispatch);
+    const shared = await this.sharedWith(principal.user);
+    return processRequest(request, principal, () => this.stateOf(principal.user, shared), this.dispatch, shared);
   }
 
   async upload(principal: Principal, accountId: string, type: string, bytes: Buffer | SpooledMessage): Promise<UploadResult> {
@@ -160,16 +176,32 @@ export class JmapApp implements JmapBackend {
   }
 
   async download(principal: Principal, accountId: string, blobId: string): Promise<DownloadedBlob> {
-    const account = jmapAccount(principal.user);
-    if (accountId !== account.id) throw new AccountAccessError(accountId);
-    const bytes = await readAnyBlob(this.options.store, account.name, blobId);
+    const own = jmapAccount(principal.user);
+    const account = accountId === own.id ? own : (await this.sharedWith(principal.user)).get(accountId);
+    if (account === undefined) throw new AccountAccessError(accountId);
+    // Through the caller's rights-checked view: a shared account's blob is readable only as part of a readable email.
+    const bytes = await readAnyBlob(this.options.store.actingAs({ user: principal.user }), account.name, blobId);
     if (bytes === null) throw new BlobNotFoundError(blobId);
     return { bytes };
   }
 
   // StateChange objects are keyed by the account's opaque id, as every other JMAP answer names it.
   subscribe(principal: Principal, types: ReadonlySet<string> | null, onChange: (change: StateChange) => void): () => void {
-    return this.watchUser(principal.user, types, onChange);
+    const own = this.watchUser(principal.user, types, onChange);
+    const shared = new SharedAccountsWatch(principal.user, this.options.store, this.options.events, this.options.logger, (accountId, states) => {
+      const changed = filterTypes(states, types);
+      if (Object.keys(changed).length > 0) onChange({ '@type': 'StateChange', changed: { [accountId]: changed } });
+    });
+    void shared.refresh();
+    // A share notification in the user's own account means their rights somewhere changed.
+    const notices = this.options.events.onAccount(principal.user, (event) => {
+      if (event.type === 'state-changed' && 'ShareNotification' in event.changed) void shared.refresh();
+    });
+    return () => {
+      own();
+      notices();
+      shared.close();
+    };
   }
 
   private watchUser(user: string, types: ReadonlySet<string> | null, onChange: (change: StateChange) => void): () => void {
@@ -209,7 +241,9 @@ export class JmapApp implements JmapBackend {
     const states: Record<string, string> = { ...(await store.getStates(account.name)) };
     for (const key of SETTING_TYPES) states[`Setting:${key}`] = (await store.getSetting(account.name, key)).state;
     states.SieveScript = await store.sieveScriptState(account.name);
-    return { '@type': 'StateChange', changed: { [account.id]: filterTypes(states, types) } };
+    const changed: StateChange['changed'] = { [account.id]: filterTypes(states, types) };
+    for (const [id, shared] of Object.entries(await sharedCurrentStates(store, account.name))) changed[id] = filterTypes(shared, types);
+    return { '@type': 'StateChange', changed };
   }
 }
 

@@ -9,6 +9,10 @@ export const CAP_SUBMISSION = 'urn:ietf:params:jmap:submission';
 export const CAP_VACATION = 'urn:ietf:params:jmap:vacationresponse';
 export const CAP_WEBSOCKET = 'urn:ietf:params:jmap:websocket';
 export const CAP_QUOTA = 'urn:ietf:params:jmap:quota';
+/** RFC 9670 §2.1: Principal and ShareNotification data live in the account with this capability. */
+export const CAP_PRINCIPALS = 'urn:ietf:params:jmap:principals';
+/** RFC 9670 §2.2: on an account owned by a principal, which principal (and where to look it up). */
+export const CAP_PRINCIPALS_OWNER = 'urn:ietf:params:jmap:principals:owner';
 /** Tessera's own: AppPassword/get and /set (./methods/app-password.ts). */
 export const CAP_APP_PASSWORDS = 'urn:tessera:app-passwords';
 

@@ -27,8 +27,11 @@ export { InvalidCidrError } from '../net/cidr.js';
 export interface JmapDeps {
   /** The auth core's AuthService (Basic → loginWithPassword, Bearer → loginWithBearer). */
   auth: JmapAuthenticator;
-  /** For X-User: the named user must exist. */
-  users: Pick<UsersRepository, 'lookup'>;
+  /**
+   * For X-User: the named user must exist. With `list`, the users are JMAP principals (RFC 9670
+   * Principal/get, Mailbox shareWith).
+   */
+  users: Pick<UsersRepository, 'lookup'> & Partial<Pick<UsersRepository, 'list'>>;
   store: MailStore;
   events: EventBus;
   logger: Logger;
@@ -88,6 +91,7 @@ export function createJmapServer(deps: JmapDeps, config: JmapConfig): JmapServer
     ...(deps.webPushTiming ? { webPushTiming: deps.webPushTiming } : {}),
     ...(deps.sieve ? { sieve: deps.sieve } : {}),
     ...(deps.appPasswords ? { appPasswords: deps.appPasswords } : {}),
+    ...(deps.users.list ? { users: { list: deps.users.list.bind(deps.users) } } : {}),
   });
   const strategies = buildStrategies(config, deps.auth, deps.users, logger);
   const http = new JmapHttpServer({

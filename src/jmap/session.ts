@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { JsonObject } from './core/types.js';
 import {
-  CAP_CORE, CAP_MAIL, CAP_QUOTA, CAP_SUBMISSION, CAP_VACATION, CAP_WEBSOCKET, coreCapability, type CoreLimits,
+  CAP_CORE, CAP_MAIL, CAP_PRINCIPALS, CAP_PRINCIPALS_OWNER, CAP_QUOTA, CAP_SUBMISSION, CAP_VACATION, CAP_WEBSOCKET, coreCapability, type CoreLimits,
 } from './capabilities.js';
 import { blobCapability, CAP_APP_PASSWORDS, CAP_BLOB, CAP_SIEVE, sieveCapability } from './capabilities.js';
 import { SIEVE_EXTENSIONS } from '../sieve/index.js';
@@ -13,7 +13,7 @@ import { MAX_SCRIPT_NAME_OCTETS } from './methods/sieve-script.js';
 import { SUBMISSION_EXTENSIONS } from './methods/submission-params.js';
 import { EMAIL_SORT_OPTIONS } from './mail/query-filter.js';
 import { PATHS } from './http/paths.js';
-import { jmapAccountId } from './account-id.js';
+import { jmapAccountId, type SharedJmapAccount } from './account-id.js';
 
 export interface SessionOptions {
   limits: CoreLimits;
@@ -24,20 +24,36 @@ export interface SessionOptions {
   sieve: SieveScriptLimits;
   /** Whether AppPassword/get and /set are offered (`tessera serve` wires the auth core's service). */
   appPasswords?: boolean;
+  /** Whether Principal and ShareNotification methods are offered (RFC 9670; needs the users list). */
+  principals?: boolean;
 }
 
-function sessionBody(user: string, baseUrl: string, options: SessionOptions): JsonObject {
+function mailCapability(options: SessionOptions, mayCreateTopLevelMailbox: boolean): JsonObject {
+  return {
+    maxMailboxesPerEmail: null,
+    maxMailboxDepth: null,
+    maxSizeMailboxName: 490,
+    maxSizeAttachmentsPerEmail: options.maxSizeAttachmentsPerEmail,
+    emailQuerySortOptions: EMAIL_SORT_OPTIONS,
+    mayCreateTopLevelMailbox,
+  };
+}
+
+/**
+ * Another user's account (RFC 8621 §1.6.2: isPersonal false): their mail, within the rights of the
+ * mailboxes they shared, and (RFC 9670 §2.2) which principal owns it.
+ */
+function sharedAccountEntry(user: string, account: SharedJmapAccount, options: SessionOptions): JsonObject {
+  const accountCapabilities: JsonObject = { [CAP_MAIL]: mailCapability(options, false) };
+  if (options.principals) accountCapabilities[CAP_PRINCIPALS_OWNER] = { accountIdForPrincipal: jmapAccountId(user), principalId: account.id };
+  return { name: account.name, isPersonal: false, isReadOnly: account.isReadOnly, accountCapabilities };
+}
+
+function sessionBody(user: string, baseUrl: string, options: SessionOptions, shared: readonly SharedJmapAccount[]): JsonObject {
   const base = baseUrl.replace(/\/+$/, '');
   const wsBase = base.replace(/^http/, 'ws');
   const accountCapabilities: JsonObject = {
-    [CAP_MAIL]: {
-      maxMailboxesPerEmail: null,
-      maxMailboxDepth: null,
-      maxSizeMailboxName: 490,
-      maxSizeAttachmentsPerEmail: options.maxSizeAttachmentsPerEmail,
-      emailQuerySortOptions: EMAIL_SORT_OPTIONS,
-      mayCreateTopLevelMailbox: true,
-    },
+    [CAP_MAIL]: mailCapability(options, true),
     [CAP_VACATION]: {},
     [CAP_QUOTA]: {},
     [CAP_BLOB]: blobCapability(options.limits) as JsonObject,
@@ -45,6 +61,10 @@ function sessionBody(user: string, baseUrl: string, options: SessionOptions): Js
   };
   if (options.submission) accountCapabilities[CAP_SUBMISSION] = { maxDelayedSend: 0, submissionExtensions: SUBMISSION_EXTENSIONS };
   if (options.appPasswords) accountCapabilities[CAP_APP_PASSWORDS] = {};
+  if (options.principals) {
+    accountCapabilities[CAP_PRINCIPALS] = { currentUserPrincipalId: jmapAccountId(user) };
+    accountCapabilities[CAP_PRINCIPALS_OWNER] = { accountIdForPrincipal: jmapAccountId(user), principalId: jmapAccountId(user) };
+  }
   const capabilities: JsonObject = {
     [CAP_CORE]: coreCapability(options.limits) as JsonObject,
     [CAP_MAIL]: {},
@@ -56,12 +76,16 @@ function sessionBody(user: string, baseUrl: string, options: SessionOptions): Js
   };
   if (options.submission) capabilities[CAP_SUBMISSION] = {};
   if (options.appPasswords) capabilities[CAP_APP_PASSWORDS] = {};
+  if (options.principals) capabilities[CAP_PRINCIPALS] = {};
   // The account is named by its opaque id (RFC 8620 §1.2 charset); `name` is the user name.
   const accountId = jmapAccountId(user);
   const primaryAccounts: JsonObject = Object.fromEntries(Object.keys(accountCapabilities).map((c) => [c, accountId]));
   const session: JsonObject = {
     capabilities,
-    accounts: { [accountId]: { name: user, isPersonal: true, isReadOnly: false, accountCapabilities } },
+    accounts: {
+      [accountId]: { name: user, isPersonal: true, isReadOnly: false, accountCapabilities },
+      ...Object.fromEntries(shared.map((a) => [a.id, sharedAccountEntry(user, a, options)])),
+    },
     primaryAccounts,
     username: user,
     apiUrl: `${base}${PATHS.api}`,
@@ -73,19 +97,20 @@ function sessionBody(user: string, baseUrl: string, options: SessionOptions): Js
 }
 
 /** The session state ignores the URLs, which depend on how the client reached us, not on the session. */
-export function sessionState(user: string, options: SessionOptions): string {
-  return createHash('sha256').update(JSON.stringify(sessionBody(user, '', options))).digest('base64url').slice(0, 16);
+export function sessionState(user: string, options: SessionOptions, shared: readonly SharedJmapAccount[] = []): string {
+  return createHash('sha256').update(JSON.stringify(sessionBody(user, '', options, shared))).digest('base64url').slice(0, 16);
 }
 
-export function buildSession(user: string, baseUrl: string, options: SessionOptions): JsonObject {
-  return { ...sessionBody(user, baseUrl, options), state: sessionState(user, options) };
+export function buildSession(user: string, baseUrl: string, options: SessionOptions, shared: readonly SharedJmapAccount[] = []): JsonObject {
+  return { ...sessionBody(user, baseUrl, options, shared), state: sessionState(user, options, shared) };
 }
 
 /** Capabilities a client may list in `using`. */
-export function supportedCapabilities(submission: boolean, appPasswords = false): Set<string> {
+export function supportedCapabilities(submission: boolean, appPasswords = false, principals = false): Set<string> {
   const caps = [CAP_CORE, CAP_MAIL, CAP_VACATION, CAP_QUOTA, CAP_WEBSOCKET];
   caps.push(CAP_BLOB, CAP_SIEVE);
   if (submission) caps.push(CAP_SUBMISSION);
   if (appPasswords) caps.push(CAP_APP_PASSWORDS);
+  if (principals) caps.push(CAP_PRINCIPALS);
   return new Set(caps);
 }

@@ -55,6 +55,7 @@ export * from './revocations.js';
 export * from './api/push-subscriptions.js';
 export * from './api/sieve-scripts.js';
 export * from './api/acl.js';
+export * from './api/share-notifications.js';
 export * from './rights.js';
 export * from './api/metadata.js';
 export * from './api/store.js';

@@ -10,7 +10,7 @@ import { MAX_FILTER_NODES } from '../../src/jmap/mail/query-filter.js';
 
 const ALICE = 'alice@example.com';
 const USING_ALL = [...USING, 'urn:ietf:params:jmap:submission', 'urn:ietf:params:jmap:quota', 'urn:ietf:params:jmap:vacationresponse'];
-USING_ALL.push('urn:ietf:params:jmap:blob', 'urn:ietf:params:jmap:sieve', 'urn:tessera:app-passwords');
+USING_ALL.push('urn:ietf:params:jmap:blob', 'urn:ietf:params:jmap:sieve', 'urn:tessera:app-passwords', 'urn:ietf:params:jmap:principals');
 
 type RfcType = 'Id' | 'String' | 'Boolean' | 'Int' | 'UnsignedInt' | 'PositiveInt' | 'Id[]' | 'String[]' | 'Object' | 'Object[]';
 
@@ -71,6 +71,17 @@ const METHODS: Record<string, { args: Args; base?: Record<string, unknown> }> = 
   'Quota/changes': { args: CHANGES, base: { sinceState: '0' } },
   'Quota/query': { args: QUERY },
   'Quota/queryChanges': { args: QUERY_CHANGES, base: { sinceQueryState: 'x' } },
+  /** RFC 9670 §3: Principal is a standard type (no /set here). */
+  'Principal/get': { args: GET },
+  'Principal/changes': { args: CHANGES, base: { sinceState: '0' } },
+  'Principal/query': { args: QUERY },
+  'Principal/queryChanges': { args: QUERY_CHANGES, base: { sinceQueryState: 'x' } },
+  /** RFC 9670 §5 */
+  'ShareNotification/get': { args: GET },
+  'ShareNotification/changes': { args: CHANGES, base: { sinceState: '0' } },
+  'ShareNotification/query': { args: QUERY },
+  'ShareNotification/queryChanges': { args: QUERY_CHANGES, base: { sinceQueryState: 'x' } },
+  'ShareNotification/set': { args: SET },
   // RFC 8620 §7.2.1–7.2.2: no accountId (the one every call here carries is ignored), no ifInState.
   'PushSubscription/get': { args: { ids: 'Id[]', properties: 'String[]' } },
   'PushSubscription/set': { args: { create: 'Object', update: 'Object', destroy: 'Id[]' } },

@@ -150,6 +150,16 @@ const setCases = (filled: (fx: Fixture) => Promise<Args>, extra: Array<[string, 
 
 const MAILBOX = shape({ id: Id, name: Str, parentId: nullable(Id), role: nullable(Str), sortOrder: UInt, totalEmails: UInt, unreadEmails: UInt, totalThreads: UInt, unreadThreads: UInt, myRights: AnyObject, isSubscribed: Bool }, true);
 const THREAD = shape({ id: Id, emailIds: list(Id) }, true);
+/** RFC 9670 §5: every property of a ShareNotification. */
+const SHARE_NOTIFICATION = shape({ id: Id, created: Str, changedBy: AnyObject, objectType: Str, objectAccountId: Id, objectId: Id, oldRights: nullable(AnyObject), newRights: nullable(AnyObject), name: Str }, true);
+/** Bob shares a new mailbox of his with Alice: her newest share notification's id. */
+async function bobShares(path: string): Promise<string> {
+  const box = await h.store.createMailbox(BOB, { path });
+  await h.store.setRights(BOB, box.id, ALICE, 'lr');
+  return (await one('ShareNotification/query', { sort: [{ property: 'created', isAscending: false }] })).ids[0] as string;
+}
+/** RFC 9670 §3: every property of a Principal. */
+const PRINCIPAL = shape({ id: Id, type: Str, name: Str, description: nullable(Str), email: nullable(Str), timeZone: nullable(Str), capabilities: AnyObject, accounts: nullable(AnyObject) }, true);
 const IDENTITY = shape({ id: Id, name: Str, email: Str, replyTo: nullable(list(AnyObject)), bcc: nullable(list(AnyObject)), textSignature: Str, htmlSignature: Str, mayDelete: Bool }, true);
 const SIEVE_SCRIPT = shape({ id: Id, name: Str, blobId: Id, isActive: Bool }, true);
 const APP_PASSWORD = shape({ id: Id, name: Str, scopes: list(Str), createdAt: Str, expiresAt: nullable(Str), lastUsedAt: nullable(Str), lastUsedIp: nullable(Str) }, true);
@@ -374,6 +384,27 @@ const ROWS: Record<string, Row> = {
   'Quota/changes': { cases: changesCases('Quota', { ...CHANGES_MEMBERS, updated: filledList(Id), updatedProperties: present(list(Str)) }) },
   'Quota/query': { cases: queryCases() },
   'Quota/queryChanges': { cases: queryChangesCases('Quota') },
+  // RFC 9670 §3: the users as principals; no change log, so /changes and /queryChanges from the current state.
+  'Principal/get': { cases: getCases(PRINCIPAL, (f) => f.accountId) },
+  'Principal/changes': { cases: changesCases('Principal') },
+  'Principal/query': { cases: queryCases(() => ({ filter: { text: 'example' } })) },
+  'Principal/queryChanges': { cases: queryChangesCases('Principal') },
+  // RFC 9670 §5: alice's notifications of rights Bob granted her (fixture); /set destroys only.
+  'ShareNotification/get': { cases: getCases(SHARE_NOTIFICATION, async () => (await one('ShareNotification/query', {})).ids[0] as string) },
+  'ShareNotification/changes': { cases: changesCases('ShareNotification') },
+  'ShareNotification/query': { cases: queryCases(() => ({ sort: [{ property: 'created', isAscending: false }] })) },
+  'ShareNotification/queryChanges': { cases: queryChangesCases('ShareNotification') },
+  // Created by the server and immutable: a create or update is always refused, only destroy succeeds.
+  'ShareNotification/set': {
+    cases: [
+      {
+        label: 'refused create and update, one destroyed, one not found',
+        args: async () => ({ create: { bad: { name: 'made up' } }, update: { [await bobShares('Shapes update')]: { name: 'x' } }, destroy: [await bobShares('Shapes destroy'), 'nosuchid'] }),
+        expect: [['', shape({ ...shapeMembersOfSet(), created: Null, updated: Null, destroyed: filledList(Id), notCreated: present(idMap(SetError)), notUpdated: present(idMap(SetError)), notDestroyed: present(idMap(SetError)) }, true)]],
+      },
+      { label: 'nothing asked: all six null', args: () => ({}), expect: [['', SET(false)]] },
+    ],
+  },
   // RFC 9661 §2.3–2.6: SieveScript is a standard type; /validate answers an error (SetError or null).
   'SieveScript/get': { cases: getCases(SIEVE_SCRIPT, () => newScript('shapes get')) },
   'SieveScript/changes': { cases: changesCases('SieveScript', { ...CHANGES_MEMBERS, created: filledList(Id) }) },
@@ -435,6 +466,8 @@ before(async () => {
   await newScript('shapes fixture');
   await appendEmail('first row');
   await newMailbox('Shapes fixture');
+  fx.before.ShareNotification = await stateOf('ShareNotification');
+  await bobShares('Shapes fixture share');
 });
 after(async () => {
   await h.close();

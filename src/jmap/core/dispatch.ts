@@ -4,7 +4,7 @@ import { MethodError, RequestProblem } from '../errors.js';
 import type { Logger } from '../../log/logger.js';
 import type { Principal } from '../../auth/types.js';
 import { resolveReferences } from './references.js';
-import { jmapAccount } from '../account-id.js';
+import { jmapAccount, type SharedJmapAccount } from '../account-id.js';
 import { argumentProblem } from './schema.js';
 import type { Invocation, JmapRequest, JmapResponse, MethodContext, MethodRegistry } from './types.js';
 
@@ -16,11 +16,14 @@ export interface DispatchOptions {
   logger: Logger;
 }
 
+const NO_SHARED: ReadonlyMap<string, SharedJmapAccount> = new Map();
+
 export async function processRequest(
   request: JmapRequest,
   principal: Principal,
   sessionState: () => Promise<string> | string,
   options: DispatchOptions,
+  shared: ReadonlyMap<string, SharedJmapAccount> = NO_SHARED,
 ): Promise<JmapResponse> {
   for (const cap of request.using) {
     if (!options.capabilities.has(cap)) {
@@ -41,7 +44,6 @@ export async function processRequest(
   const account = jmapAccount(principal.user);
 
   for (const [name, rawArgs, callId] of request.methodCalls) {
-    const ctx: MethodContext = { principal, account, using, createdIds, callId };
     try {
       const args = resolveReferences(rawArgs, responses);
       const method = options.registry.get(name);
@@ -49,6 +51,7 @@ export async function processRequest(
       if (method === undefined || !using.has(method.capability)) {
         throw new MethodError('unknownMethod', `${name} is not a method this server offers under the capabilities in "using"`);
       }
+      const ctx: MethodContext = { principal, account, shared, capability: method.capability, using, createdIds, callId };
       const problem = method.arguments ? argumentProblem(args, method.arguments) : undefined;
       if (problem !== undefined) throw new MethodError('invalidArguments', problem);
       const output = await method.handler(args, ctx);

@@ -1,7 +1,7 @@
 // Wire shapes of RFC 8620 §3.2–3.4 and the context a method handler runs in.
 import type { Principal } from '../../auth/types.js';
 import type { ArgumentSchema } from './schema.js';
-import type { JmapAccount } from '../account-id.js';
+import type { JmapAccount, SharedJmapAccount } from '../account-id.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -26,6 +26,10 @@ export interface MethodContext {
   principal: Principal;
   /** The caller's account (the only one a user sees): its wire id and its store name. */
   account: JmapAccount;
+  /** Other users' accounts shared with the caller, by wire id (checked again by the store on each access). */
+  shared: ReadonlyMap<string, SharedJmapAccount>;
+  /** The capability of the method being run: a shared account offers only some (readAccount). */
+  capability: string;
   /** Capabilities the client listed in `using`. */
   using: ReadonlySet<string>;
   /** Creation id (without '#') → server id, shared by every call of the request (§5.3). */

@@ -4,20 +4,30 @@ import { MethodError } from '../errors.js';
 import { isJsonObject, type Json, type JsonObject, type MethodContext } from '../core/types.js';
 import type { JmapAccount } from '../account-id.js';
 import { isUtcDate } from '../core/schema.js';
+import { CAP_MAIL } from '../capabilities.js';
 
 export function invalid(why: string): MethodError {
   return new MethodError('invalidArguments', why);
 }
 
+/** What a shared account offers (RFC 9670 §2: the owner's mail, within the granted rights). */
+const SHARED_ACCOUNT_CAPABILITIES: ReadonlySet<string> = new Set([CAP_MAIL]);
+
 /**
- * The account the call addresses, by its opaque id (see ../account-id.ts); a user sees exactly one
- * account, their own. Answers name it by `id`; the store knows it by `name`.
+ * The account the call addresses, by its opaque id (see ../account-id.ts): the caller's own, or
+ * another user's that shares mailboxes with the caller (mail methods only; anything else on it is
+ * accountNotSupportedByMethod). Answers name it by `id`; the store knows it by `name`, and checks the
+ * rights again on every access, so a revocation since the request began still refuses.
  */
 export function readAccount(args: JsonObject, ctx: MethodContext, name = 'accountId'): JmapAccount {
   const id = args[name];
   if (typeof id !== 'string') throw invalid(`"${name}" must be a string`);
-  if (id !== ctx.account.id) throw new MethodError(name === 'fromAccountId' ? 'fromAccountNotFound' : 'accountNotFound');
-  return ctx.account;
+  const from = name === 'fromAccountId';
+  if (id === ctx.account.id) return ctx.account;
+  const shared = ctx.shared.get(id);
+  if (shared === undefined) throw new MethodError(from ? 'fromAccountNotFound' : 'accountNotFound');
+  if (!SHARED_ACCOUNT_CAPABILITIES.has(ctx.capability)) throw new MethodError(from ? 'fromAccountNotSupportedByMethod' : 'accountNotSupportedByMethod');
+  return { id: shared.id, name: shared.name };
 }
 
 export function optString(args: JsonObject, name: string): string | undefined {

@@ -11,7 +11,9 @@ export function defineMethod(capability: string, deps: MailMethodDeps, handler: 
     capability,
     handler: async (args, ctx) => {
       try {
-        return await handler(deps, args, ctx);
+        // Every store access goes through the caller's rights-checked view: their own account
+        // passes straight through, a shared account is checked mailbox by mailbox.
+        return await handler({ ...deps, store: deps.store.actingAs({ user: ctx.principal.user }) }, args, ctx);
       } catch (err) {
         if (err instanceof MethodError) throw err;
         return methodErrorFrom(err);

@@ -5,6 +5,11 @@ import type { DeliveryService } from '../../core/delivery.js';
 import type { CoreLimits } from '../capabilities.js';
 import type { SpoolDir } from '../../store/index.js';
 
+/** The users Principal/get lists and Mailbox shareWith names (the users repository's list). */
+export interface PrincipalDirectory {
+  list(): Promise<Array<{ username: string }>>;
+}
+
 export interface MailMethodDeps {
   store: MailStore;
   limits: CoreLimits;
@@ -15,4 +20,6 @@ export interface MailMethodDeps {
   hostname: string;
   /** Where Blob/upload builds a blob before the store takes it (the upload spool). */
   spool: SpoolDir;
+  /** Absent: no Principal methods, and shareWith cannot be written. */
+  users?: PrincipalDirectory;
 }

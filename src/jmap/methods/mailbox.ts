@@ -14,14 +14,24 @@ import { defineMethod, type MailHandler } from './define.js';
 import { applyWindow, queryResponse, readLimit } from './window.js';
 import { compileFilter, compileSort, type Predicate } from './object-query.js';
 import type { MailMethodDeps } from './deps.js';
+import { ALL_RIGHTS } from '../../store/rights.js';
+import { jmapAccountId } from '../account-id.js';
+import {
+  applyShareWith, currentShareWith, jmapRights, readShareWith, shareWithJson, UnknownPrincipalError, writeShareWith, type ShareWithChange,
+} from '../mail/mailbox-rights.js';
 
 const PROPERTIES = [
-  'id', 'name', 'parentId', 'role', 'sortOrder', 'totalEmails', 'unreadEmails', 'totalThreads', 'unreadThreads', 'myRights', 'isSubscribed',
+  'id', 'name', 'parentId', 'role', 'sortOrder', 'totalEmails', 'unreadEmails', 'totalThreads', 'unreadThreads', 'myRights', 'isSubscribed', 'shareWith',
 ];
+/** What Mailbox/get returns when the client names no properties: shareWith costs a lookup per mailbox. */
+const DEFAULT_PROPERTIES = PROPERTIES.filter((p) => p !== 'shareWith');
 const ROLES = new Set<MailboxRole>(['inbox', 'drafts', 'sent', 'trash', 'junk', 'archive', 'all', 'flagged', 'important', 'snoozed']);
 
-export function toJmapMailbox(m: Mailbox): Record<string, Json> {
-  const isInbox = m.role === 'inbox';
+/**
+ * A mailbox as JMAP shows it to a user holding `rights` on it (the owner: every right). shareWith is
+ * added by the caller when asked for (it needs the ACL).
+ */
+export function toJmapMailbox(m: Mailbox, rights = ALL_RIGHTS, isOwner = true): Record<string, Json> {
   return {
     id: m.id,
     name: m.name,
@@ -32,35 +42,44 @@ export function toJmapMailbox(m: Mailbox): Record<string, Json> {
     unreadEmails: m.unreadEmails,
     totalThreads: m.totalThreads,
     unreadThreads: m.unreadThreads,
-    myRights: {
-      mayReadItems: true,
-      mayAddItems: true,
-      mayRemoveItems: true,
-      maySetSeen: true,
-      maySetKeywords: true,
-      mayCreateChild: true,
-      mayRename: !isInbox,
-      mayDelete: !isInbox,
-      maySubmit: true,
-    },
-    isSubscribed: m.subscribed,
+    myRights: jmapRights(rights, isOwner && m.role === 'inbox'),
+    // Subscriptions are the owner's; another user's view of a shared mailbox is never subscribed.
+    isSubscribed: isOwner ? m.subscribed : false,
   };
+}
+
+/** The caller's rights on each mailbox of `owner` they can see (every right on their own). */
+async function rightsOn(deps: MailMethodDeps, owner: string, ctx: MethodContext): Promise<(mailboxId: string) => string> {
+  if (owner === ctx.account.name) return () => ALL_RIGHTS;
+  const shared = await deps.store.sharedWith({ user: ctx.account.name });
+  const grants = new Map(shared.filter((s) => s.owner === owner).map((s) => [s.mailbox.id, s.rights]));
+  return (id) => grants.get(id) ?? '';
 }
 
 async function get(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
   const account = readAccount(args, ctx);
   const ids = readIds(args, ctx, deps.limits.maxObjectsInGet);
-  const properties = readProperties(args, 'properties', (p) => PROPERTIES.includes(p), PROPERTIES);
+  const properties = readProperties(args, 'properties', (p) => PROPERTIES.includes(p), DEFAULT_PROPERTIES);
   // State first: if a change lands while we read, the client sees an old state and refetches.
   const state = (await deps.store.getStates(account.name)).Mailbox;
   const all = await deps.store.listMailboxes(account.name);
+  const rights = await rightsOn(deps, account.name, ctx);
+  const isOwner = account.name === ctx.account.name;
   const byId = new Map(all.map((m) => [m.id, m]));
   const list: JsonObject[] = [];
   const notFound: string[] = [];
   for (const id of ids ?? all.map((m) => m.id)) {
     const m = byId.get(id);
-    if (m === undefined) notFound.push(id);
-    else list.push(pick(toJmapMailbox(m), properties));
+    if (m === undefined) {
+      notFound.push(id);
+      continue;
+    }
+    const view = toJmapMailbox(m, rights(m.id), isOwner);
+    // RFC 9670 §1.4: shareWith is null for a user who may not administer the mailbox.
+    if (properties.includes('shareWith')) {
+      view.shareWith = rights(m.id).includes('a') ? shareWithJson(await currentShareWith(deps.store, account.name, m.id, jmapAccountId)) : null;
+    }
+    list.push(pick(view, properties));
   }
   return [['Mailbox/get', { accountId: account.id, state, list, notFound }]];
 }
@@ -171,7 +190,7 @@ function readRole(v: Json | undefined): MailboxRole | null | undefined {
 const RULES: SetPropertyRules = {
   serverSet: ['id', 'totalEmails', 'unreadEmails', 'totalThreads', 'unreadThreads', 'myRights'],
   immutable: [],
-  mutable: ['name', 'parentId', 'role', 'sortOrder', 'isSubscribed'],
+  mutable: ['name', 'parentId', 'role', 'sortOrder', 'isSubscribed', 'shareWith'],
 };
 
 /**
@@ -187,6 +206,8 @@ function readMailboxProps(obj: JsonObject, ctx: MethodContext, errors: PropertyE
   const update: MailboxUpdate = {};
   const bad: string[] = [];
   for (const [k, v] of Object.entries(obj)) {
+    // shareWith is the ACL's, read by readShareWith.
+    if (k === 'shareWith' || k.startsWith('shareWith/')) continue;
     switch (k) {
       case 'name':
         if (typeof v === 'string' && v.length > 0 && v.length <= 490 && isNetUnicode(v)) update.name = v;
@@ -222,25 +243,53 @@ function readMailboxProps(obj: JsonObject, ctx: MethodContext, errors: PropertyE
   return update;
 }
 
+/** shareWith keys of a create or patch, recorded in errors when bad; undefined when none. */
+function readShareChange(obj: JsonObject, errors: PropertyErrors): ShareWithChange | undefined {
+  const change = readShareWith(obj);
+  if (!Array.isArray(change)) return change;
+  errors.add(change, 'shareWith maps principal ids to MailboxRights objects');
+  return undefined;
+}
+
+/** Writes a shareWith change through the caller's view (the store checks "a" on another's mailbox). */
+async function applyShareChange(deps: MailMethodDeps, owner: string, mailboxId: string, change: ShareWithChange): Promise<void> {
+  if (deps.users === undefined) throw setError('invalidProperties', 'this server has no principals to share with', { properties: ['shareWith'] });
+  const users = new Map((await deps.users.list()).map((u) => [jmapAccountId(u.username), u.username]));
+  try {
+    const current = await currentShareWith(deps.store, owner, mailboxId, jmapAccountId);
+    await writeShareWith(deps.store, owner, mailboxId, current, applyShareWith(current, change), users);
+  } catch (err) {
+    if (err instanceof UnknownPrincipalError) throw setError('invalidProperties', err.message, { properties: ['shareWith'] });
+    throw setFailureFrom(err);
+  }
+}
+
+interface MailboxPatch {
+  update: MailboxUpdate;
+  share: ShareWithChange | undefined;
+}
+
 async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
   const request = readSetRequest(args, ctx, deps.limits.maxObjectsInSet);
   const removeEmails = optBool(args, 'onDestroyRemoveEmails', false);
   const account = request.account;
   const store = deps.store;
+  const rights = await rightsOn(deps, account.name, ctx);
+  const isOwner = account.name === ctx.account.name;
   const out = await runSet(request, ctx, {
     rules: RULES,
     ...(await storeState(store, account.name, 'Mailbox')),
     current: async (id) => {
       const m = (await store.listMailboxes(account.name)).find((x) => x.id === id);
-      return m === undefined ? undefined : toJmapMailbox(m);
+      return m === undefined ? undefined : toJmapMailbox(m, rights(id), isOwner);
     },
     create: {
-      prepare: (obj, _cid, errors) => {
+      prepare: (obj, _cid, errors): MailboxPatch => {
         const p = readMailboxProps(obj, ctx, errors);
         if (p.name === undefined && !('name' in obj)) errors.add(['name'], 'name is required');
-        return p;
+        return { update: p, share: readShareChange(obj, errors) };
       },
-      commit: async (p: MailboxUpdate) => {
+      commit: async ({ update: p, share }: MailboxPatch) => {
         let m: Mailbox;
         try {
           m = await store.createMailbox(account.name, {
@@ -253,7 +302,8 @@ async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
         } catch (err) {
           throw setFailureFrom(err, 'parentId');
         }
-        const full = toJmapMailbox(m);
+        if (share !== undefined) await applyShareChange(deps, account.name, m.id, share);
+        const full = toJmapMailbox(m, isOwner ? ALL_RIGHTS : await deps.store.myRights({ user: ctx.account.name }, account.name, m.id), isOwner);
         return {
           id: m.id, totalEmails: full.totalEmails ?? 0, unreadEmails: full.unreadEmails ?? 0, totalThreads: full.totalThreads ?? 0,
           unreadThreads: full.unreadThreads ?? 0, myRights: full.myRights ?? null, isSubscribed: m.subscribed, sortOrder: m.sortOrder,
@@ -261,17 +311,21 @@ async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
       },
     },
     update: checkedEachStep(
-      (id, patch: JsonObject, errors) => {
+      (id, patch: JsonObject, errors): MailboxPatch => {
         const p = readMailboxProps(patch, ctx, errors);
         if (p.parentId !== undefined && p.parentId === id) errors.add(['parentId'], 'a mailbox cannot be its own parent');
-        return p;
+        return { update: p, share: readShareChange(patch, errors) };
       },
-      async (id, p) => {
-        try {
-          await store.updateMailbox(account.name, id, p);
-        } catch (err) {
-          throw setFailureFrom(err);
+      async (id, { update, share }) => {
+        // A patch of shareWith alone changes the ACL only (RFC 9670: the "a" right, not the mailbox's).
+        if (share === undefined || Object.keys(update).length > 0) {
+          try {
+            await store.updateMailbox(account.name, id, update);
+          } catch (err) {
+            throw setFailureFrom(err);
+          }
         }
+        if (share !== undefined) await applyShareChange(deps, account.name, id, share);
         return null;
       },
     ),

@@ -101,6 +101,17 @@ export const METHOD_ARGUMENTS: Readonly<Record<string, ArgumentSchema>> = {
   'SieveScript/validate': { ...ACCOUNT, blobId: req('Id') },
   'AppPassword/get': GET,
   'AppPassword/set': SET,
+  /** RFC 9670 §3 */
+  'Principal/get': GET,
+  'Principal/changes': CHANGES,
+  'Principal/query': QUERY,
+  'Principal/queryChanges': QUERY_CHANGES,
+  /** RFC 9670 §5 */
+  'ShareNotification/get': GET,
+  'ShareNotification/changes': CHANGES,
+  'ShareNotification/query': QUERY,
+  'ShareNotification/queryChanges': QUERY_CHANGES,
+  'ShareNotification/set': SET,
   /** RFC 8620 §6.3 */
   'Blob/copy': { fromAccountId: req('Id'), ...ACCOUNT, blobIds: req('Id[]') },
   /** RFC 9404 §4.1–4.3 */

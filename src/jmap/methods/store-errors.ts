@@ -14,6 +14,10 @@ export function methodErrorFrom(err: unknown): never {
         throw new MethodError('invalidArguments', err.message);
       case 'unavailable':
         throw new MethodError('serverUnavailable', 'the mail store is unavailable; retry later');
+      case 'forbidden':
+      case 'noPermission':
+        throw new MethodError('forbidden', err.message);
+
       default:
         break;
     }

@@ -31,15 +31,20 @@ export interface SharedMailbox {
   rights: string;
 }
 
+/** A rights change names who made it, for the share notification (RFC 9670 §4); default: the owner. */
+export interface AclWriteOptions extends WriteOptions {
+  changedBy?: string;
+}
+
 export interface AclStore {
   /**
    * Replaces the rights of `identifier` on the owner's mailbox (RFC 4314 SETACL); empty rights
    * remove the entry. Throws NoSuchMailboxError, InvalidArgumentError for the owner's own name (the
    * owner's rights are fixed).
    */
-  setRights(owner: string, mailboxId: string, identifier: string, rights: string, options?: WriteOptions): Promise<void>;
+  setRights(owner: string, mailboxId: string, identifier: string, rights: string, options?: AclWriteOptions): Promise<void>;
   /** Removes the entry (DELETEACL); false when there was none. */
-  deleteRights(owner: string, mailboxId: string, identifier: string, options?: WriteOptions): Promise<boolean>;
+  deleteRights(owner: string, mailboxId: string, identifier: string, options?: AclWriteOptions): Promise<boolean>;
   /** The ACL of the mailbox, the owner first (with ALL_RIGHTS), then the entries by identifier. */
   listRights(owner: string, mailboxId: string): Promise<AclEntry[]>;
   /** The rights `actor` holds on the owner's mailbox ('' when none or no such mailbox). */

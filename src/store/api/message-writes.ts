@@ -96,7 +96,7 @@ export interface EmailUpdate {
   mailboxIds?: SetPatch;
 }
 
-export type EmailSetErrorType = 'notFound' | 'invalidProperties' | 'overQuota' | 'tooManyMailboxes';
+export type EmailSetErrorType = 'notFound' | 'invalidProperties' | 'overQuota' | 'tooManyMailboxes' | 'forbidden';
 
 export interface EmailUpdateResult {
   updated: string[];
@@ -109,7 +109,7 @@ export interface EmailUpdateResult {
 
 export interface DestroyResult {
   destroyed: string[];
-  notDestroyed: Array<{ id: string; type: 'notFound'; description: string }>;
+  notDestroyed: Array<{ id: string; type: 'notFound' | 'forbidden'; description: string }>;
   newState: string;
   oldState: string;
 }

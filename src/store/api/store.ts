@@ -18,6 +18,7 @@ import type { QuotaLimits, QuotaStore } from './quota.js';
 import type { SearchStore } from './search.js';
 import type { SettingsStore } from './settings.js';
 import type { AclStore } from './acl.js';
+import type { ShareNotificationStore } from './share-notifications.js';
 
 export interface MailStore
   extends AccountStore,
@@ -34,6 +35,7 @@ export interface MailStore
     PushSubscriptionStore,
     SieveScriptStore,
     AclStore,
+    ShareNotificationStore,
     MetadataStore,
     StoreMaintenance {
   /** Waits for in-flight writes, closes the database. */

@@ -2,13 +2,15 @@
 // SQLite engine (../sqlite/acl.ts). Rights changes are write transactions of the owner's account
 // (writeTx locks its row), so they serialise with every guarded operation on that account (see
 // TxGuard in context.ts); the decision itself is the engine-independent demandRights (../rights.ts).
-import type { AclEntry, Actor, SharedMailbox } from '../api/acl.js';
+import type { AclEntry, AclWriteOptions, Actor, SharedMailbox } from '../api/acl.js';
 import type { WriteOptions } from '../types.js';
 import { ALL_RIGHTS, ANYONE, canonicalRights, checkAclIdentifier, demandRights } from '../rights.js';
 import { InvalidArgumentError } from '../errors.js';
 import { accountId, publishAll, readTx, requireAccount, requireMailbox, toMailbox, writeTx, type Ctx, type MailboxRow } from './context.js';
 import type { Conn } from './db.js';
 import { decodeId, encodeId } from '../sqlite/ids.js';
+import { recordShareChange } from './share-notifications.js';
+import { rightsChangedEvents, shareChangeOf, type RecordedShare } from '../share-notification-log.js';
 
 /** The actor's rights on a mailbox of the owner's account ('' when there is no such mailbox). */
 export async function rightsOf(q: Conn, actor: Actor, owner: string, ownerAccId: number | null, mailboxId: string): Promise<string> {
@@ -44,12 +46,13 @@ export async function emailReadable(q: Conn, actor: Actor, owner: string, ownerA
   return false;
 }
 
-export async function setRights(ctx: Ctx, owner: string, mailboxId: string, identifier: string, rights: string, options?: WriteOptions): Promise<void> {
+export async function setRights(ctx: Ctx, owner: string, mailboxId: string, identifier: string, rights: string, options?: AclWriteOptions): Promise<void> {
   checkAclIdentifier(owner, identifier);
   const accId = await requireAccount(ctx, owner);
   const canonical = canonicalRights(rights);
-  const row = await writeTx(ctx, accId, async (q) => {
+  const { row, notice } = await writeTx(ctx, accId, async (q) => {
     const mb = await requireMailbox(q, accId, mailboxId);
+    const old = await heldBy(q, mb.id, identifier);
     if (canonical === '') await q.run('DELETE FROM mailbox_acl WHERE mailbox_id = ? AND identifier = ?', mb.id, identifier);
     else {
       await q.run(
@@ -59,26 +62,37 @@ export async function setRights(ctx: Ctx, owner: string, mailboxId: string, iden
         canonical,
       );
     }
-    return mb;
+    return { row: mb, notice: await noticeOf(q, owner, mb, identifier, old, canonical, options) };
   });
-  await publishRightsChanged(ctx, owner, row, identifier, options);
+  await publishRightsChanged(ctx, owner, row, identifier, options, notice);
 }
 
-export async function deleteRights(ctx: Ctx, owner: string, mailboxId: string, identifier: string, options?: WriteOptions): Promise<boolean> {
+export async function deleteRights(ctx: Ctx, owner: string, mailboxId: string, identifier: string, options?: AclWriteOptions): Promise<boolean> {
   checkAclIdentifier(owner, identifier);
   const accId = await requireAccount(ctx, owner);
-  const { row, changed } = await writeTx(ctx, accId, async (q) => {
+  const { row, changed, notice } = await writeTx(ctx, accId, async (q) => {
     const mb = await requireMailbox(q, accId, mailboxId);
-    return { row: mb, changed: (await q.run('DELETE FROM mailbox_acl WHERE mailbox_id = ? AND identifier = ?', mb.id, identifier)) > 0 };
+    const old = await heldBy(q, mb.id, identifier);
+    const changed = (await q.run('DELETE FROM mailbox_acl WHERE mailbox_id = ? AND identifier = ?', mb.id, identifier)) > 0;
+    return { row: mb, changed, notice: await noticeOf(q, owner, mb, identifier, old, '', options) };
   });
-  if (changed) await publishRightsChanged(ctx, owner, row, identifier, options);
+  if (changed) await publishRightsChanged(ctx, owner, row, identifier, options, notice);
   return changed;
 }
 
-async function publishRightsChanged(ctx: Ctx, owner: string, row: MailboxRow, identifier: string, options?: WriteOptions): Promise<void> {
-  await publishAll(ctx, [
-    { type: 'rights-changed', account: owner, mailboxId: encodeId('m', row.id), path: row.path, identifier, ...(options?.origin ? { origin: options.origin } : {}) },
-  ]);
+async function heldBy(q: Conn, mailbox: number, identifier: string): Promise<string> {
+  const [rights] = await q.pluck<string>('SELECT rights FROM mailbox_acl WHERE mailbox_id = ? AND identifier = ?', mailbox, identifier);
+  return rights ?? '';
+}
+
+/** Records the share notification the change calls for, inside its transaction. */
+async function noticeOf(q: Conn, owner: string, mb: MailboxRow, identifier: string, old: string, now: string, options?: AclWriteOptions): Promise<RecordedShare | undefined> {
+  const change = shareChangeOf(owner, { id: encodeId('m', mb.id), path: mb.path }, identifier, old, now, options);
+  return change && recordShareChange(q, change);
+}
+
+async function publishRightsChanged(ctx: Ctx, owner: string, row: MailboxRow, identifier: string, options?: AclWriteOptions, notice?: RecordedShare): Promise<void> {
+  await publishAll(ctx, rightsChangedEvents(owner, { id: encodeId('m', row.id), path: row.path }, identifier, options, notice));
 }
 
 export async function listRights(ctx: Ctx, owner: string, mailboxId: string): Promise<AclEntry[]> {

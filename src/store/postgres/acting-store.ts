@@ -9,6 +9,7 @@
 // check comes first).
 import type * as S from '../types.js';
 import { ActingViewBase } from '../acting-view-base.js';
+import { SharedAccountView } from '../shared-account.js';
 import { ForbiddenError, NoPermissionError, NoSuchMailboxError } from '../errors.js';
 import { isVisible, REPLACED_RIGHTS, rightsForFlags, rightsForMetadata } from '../rights.js';
 import { accountId, readTx, withTxGuard, type Ctx, type TxGuard } from './context.js';
@@ -29,7 +30,11 @@ export class PgActingMailStore extends ActingViewBase implements S.MailStore {
     protected readonly root: PgMailStore,
   ) {
     super();
+    this.shared = new SharedAccountView(root, actor);
   }
+
+  /** Account-wide JMAP operations on another account, within the mailboxes shared with the actor. */
+  private readonly shared: SharedAccountView;
 
   private other(account: string): boolean {
     return account !== this.actor.user;
@@ -218,10 +223,10 @@ export class PgActingMailStore extends ActingViewBase implements S.MailStore {
     return this.guarded(account, this.need(account, mailboxId, 'e'), () => this.root.expunge(account, mailboxId, uids, options));
   }
   updateEmails(account: string, updates: S.EmailUpdate[], options?: S.WriteOptions & { ifInState?: string }): Promise<S.EmailUpdateResult> {
-    return this.own(account, 'email updates', () => this.root.updateEmails(account, updates, options));
+    return this.other(account) ? this.shared.updateEmails(account, updates, options) : this.root.updateEmails(account, updates, options);
   }
   destroyEmails(account: string, emailIds: string[], options?: S.WriteOptions & { ifInState?: string }): Promise<S.DestroyResult> {
-    return this.own(account, 'destroying emails', () => this.root.destroyEmails(account, emailIds, options));
+    return this.other(account) ? this.shared.destroyEmails(account, emailIds, options) : this.root.destroyEmails(account, emailIds, options);
   }
 
   // ---- reads ------------------------------------------------------------------------------------
@@ -246,7 +251,7 @@ export class PgActingMailStore extends ActingViewBase implements S.MailStore {
       for (const id of emailIds) if (await acl.emailReadable(q, this.actor, account, accId, id)) readable.add(id);
     };
     const emails = await this.guarded(account, check, () => this.root.getEmails(account, emailIds, options));
-    return emails.filter((e) => readable.has(e.id));
+    return this.shared.hidePrivateMailboxes(account, emails.filter((e) => readable.has(e.id)));
   }
   private readable(owner: string, emailId: string): Promise<boolean> {
     return readTx(this.ctx, async (q) => acl.emailReadable(q, this.actor, owner, await accountId(this.ctx, owner), emailId));
@@ -260,20 +265,20 @@ export class PgActingMailStore extends ActingViewBase implements S.MailStore {
     return (await this.readable(account, emailId)) ? bytes : null;
   }
   getThreads(account: string, threadIds: string[]): Promise<S.ThreadInfo[]> {
-    return this.own(account, 'threads', () => this.root.getThreads(account, threadIds));
+    return this.other(account) ? this.shared.getThreads(account, threadIds) : this.root.getThreads(account, threadIds);
   }
   searchMailbox(account: string, mailboxId: string, request: S.MailboxSearchRequest): Promise<S.MailboxSearchResult> {
     if (!this.other(account)) return this.root.searchMailbox(account, mailboxId, request);
     return this.guarded(account, this.need(account, mailboxId, 'r'), () => this.root.searchMailbox(account, mailboxId, request));
   }
   queryEmails(account: string, request: S.EmailQueryRequest): Promise<S.EmailQueryResult> {
-    return this.own(account, 'email queries', () => this.root.queryEmails(account, request));
+    return this.other(account) ? this.shared.queryEmails(account, request) : this.root.queryEmails(account, request);
   }
   getStates(account: string): Promise<S.AccountStates> {
-    return this.own(account, 'states', () => this.root.getStates(account));
+    return this.other(account) ? this.shared.getStates(account) : this.root.getStates(account);
   }
   changes(account: string, type: 'Mailbox' | 'Email' | 'Thread', sinceState: string, maxChanges?: number): Promise<S.ChangesResult> {
-    return this.own(account, 'changes', () => this.root.changes(account, type, sinceState, maxChanges));
+    return this.other(account) ? this.shared.changes(account, type, sinceState, maxChanges) : this.root.changes(account, type, sinceState, maxChanges);
   }
 
   // ---- account-wide data: the owner's alone ----------------------------------------------------
@@ -291,13 +296,13 @@ export class PgActingMailStore extends ActingViewBase implements S.MailStore {
     return this.own(account, 'uploads', () => this.root.uploadBlob(account, bytes, type));
   }
   readBlob(account: string, blobId: string, range?: S.ByteRange): Promise<Buffer | null> {
-    return this.own(account, 'blobs', () => this.root.readBlob(account, blobId, range));
+    return this.other(account) ? this.shared.readBlob(account, blobId, range) : this.root.readBlob(account, blobId, range);
   }
   blobSize(account: string, blobId: string): Promise<number | null> {
-    return this.own(account, 'blobs', () => this.root.blobSize(account, blobId));
+    return this.other(account) ? this.shared.blobSize(account, blobId) : this.root.blobSize(account, blobId);
   }
   emailsWithBlob(account: string, blobId: string): Promise<string[]> {
-    return this.own(account, 'blobs', () => this.root.emailsWithBlob(account, blobId));
+    return this.other(account) ? this.shared.emailsWithBlob(account, blobId) : this.root.emailsWithBlob(account, blobId);
   }
   getSetting(account: string, key: string): Promise<S.SettingValue> {
     return this.own(account, 'settings', () => this.root.getSetting(account, key));
@@ -308,17 +313,27 @@ export class PgActingMailStore extends ActingViewBase implements S.MailStore {
 
   // ---- rights ---------------------------------------------------------------------------------
 
-  setRights(owner: string, mailboxId: string, identifier: string, rights: string, options?: S.WriteOptions): Promise<void> {
+  setRights(owner: string, mailboxId: string, identifier: string, rights: string, options?: S.AclWriteOptions): Promise<void> {
     if (!this.other(owner)) return this.root.setRights(owner, mailboxId, identifier, rights, options);
-    return this.guarded(owner, this.need(owner, mailboxId, 'a'), () => this.root.setRights(owner, mailboxId, identifier, rights, options));
+    return this.guarded(owner, this.need(owner, mailboxId, 'a'), () => this.root.setRights(owner, mailboxId, identifier, rights, { ...options, changedBy: this.actor.user }));
   }
-  deleteRights(owner: string, mailboxId: string, identifier: string, options?: S.WriteOptions): Promise<boolean> {
+  deleteRights(owner: string, mailboxId: string, identifier: string, options?: S.AclWriteOptions): Promise<boolean> {
     if (!this.other(owner)) return this.root.deleteRights(owner, mailboxId, identifier, options);
-    return this.guarded(owner, this.need(owner, mailboxId, 'a'), () => this.root.deleteRights(owner, mailboxId, identifier, options));
+    return this.guarded(owner, this.need(owner, mailboxId, 'a'), () => this.root.deleteRights(owner, mailboxId, identifier, { ...options, changedBy: this.actor.user }));
   }
   listRights(owner: string, mailboxId: string): Promise<S.AclEntry[]> {
     if (!this.other(owner)) return this.root.listRights(owner, mailboxId);
     return this.guarded(owner, this.need(owner, mailboxId, 'a'), () => this.root.listRights(owner, mailboxId));
+  }
+  // Share notifications are the recipient's own.
+  shareNotifications(user: string): Promise<{ state: string; list: S.ShareNotification[] }> {
+    return this.own(user, 'share notifications', () => this.root.shareNotifications(user));
+  }
+  shareNotificationChanges(user: string, sinceState: string, maxChanges?: number): Promise<S.ShareNotificationChanges> {
+    return this.own(user, 'share notifications', () => this.root.shareNotificationChanges(user, sinceState, maxChanges));
+  }
+  destroyShareNotifications(user: string, ids: readonly string[]): Promise<S.ShareNotificationDestroyResult> {
+    return this.own(user, 'share notifications', () => this.root.destroyShareNotifications(user, ids));
   }
   grantDelegation(owner: string, delegate: string): Promise<void> {
     return this.own(owner, 'delegation', () => this.root.grantDelegation(owner, delegate));

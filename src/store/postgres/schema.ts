@@ -370,10 +370,32 @@ CREATE INDEX email_text_headers_fold ON email_text USING gin (casemap(headers) g
 CREATE INDEX email_text_body_fold ON email_text USING gin (casemap(body) gin_trgm_ops);
 `;
 
+/**
+ * Version 5: share notifications (RFC 9670 §4; see api/share-notifications.ts and the SQLite table of
+ * the same name). seq (the id) and destroyed_seq come from share_notification_seq.
+ */
+const V5 = `
+CREATE SEQUENCE share_notification_seq;
+CREATE TABLE share_notification (
+  seq BIGINT PRIMARY KEY,
+  recipient TEXT NOT NULL,
+  destroyed_seq BIGINT,
+  created_at BIGINT NOT NULL,
+  changed_by TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  mailbox_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  old_rights TEXT NOT NULL,
+  new_rights TEXT NOT NULL
+);
+CREATE INDEX share_notification_recipient ON share_notification(recipient);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, sql: V1 },
   { version: 2, sql: V2 },
   { version: 3, sql: V3 },
   { version: 4, sql: V4 },
+  { version: 5, sql: V5 },
   { version: 6, sql: V6 },
 ];

@@ -1,13 +1,15 @@
 // Mailbox rights and delegation grants over SQLite (tables `mailbox_acl` and `delegation`), and the
 // one rights check every access to another user's mailbox goes through (requireRights and its
 // relatives, called by the acting store in ./store.ts in the same synchronous step as the access).
-import type { AclEntry, Actor, SharedMailbox } from '../api/acl.js';
+import type { AclEntry, AclWriteOptions, Actor, SharedMailbox } from '../api/acl.js';
 import type { WriteOptions } from '../types.js';
 import { ALL_RIGHTS, ANYONE, canonicalRights, checkAclIdentifier, demandRights } from '../rights.js';
 import { InvalidArgumentError, NoSuchMailboxError } from '../errors.js';
 import { accountId, publishAll, readTx, requireMailbox, sql, toMailbox, writeTx, type Ctx, type MailboxRow } from './context.js';
 import { requireAccount } from './mailboxes.js';
 import { decodeId, encodeId } from './ids.js';
+import { recordShareChange } from './share-notifications.js';
+import { rightsChangedEvents, shareChangeOf, type RecordedShare } from '../share-notification-log.js';
 
 /** The actor's rights on a mailbox of `owner` ('' when there is no such mailbox). */
 export function rightsOfSync(ctx: Ctx, actor: Actor, owner: string, mailboxId: string): string {
@@ -47,12 +49,13 @@ export function requireEmailReadable(ctx: Ctx, actor: Actor, owner: string, emai
   if (!boxes.some((b) => rightsOfSync(ctx, actor, owner, encodeId('m', b)).includes('r'))) throw new NoSuchMailboxError(emailId);
 }
 
-export async function setRights(ctx: Ctx, owner: string, mailboxId: string, identifier: string, rights: string, options?: WriteOptions): Promise<void> {
+export async function setRights(ctx: Ctx, owner: string, mailboxId: string, identifier: string, rights: string, options?: AclWriteOptions): Promise<void> {
   checkAclIdentifier(owner, identifier);
   const accId = requireAccount(ctx, owner);
   const canonical = canonicalRights(rights);
-  const row = writeTx(ctx, () => {
+  const { row, notice } = writeTx(ctx, () => {
     const mb = requireMailbox(ctx, accId, mailboxId);
+    const old = heldBy(ctx, mb.id, identifier);
     if (canonical === '') sql(ctx, 'DELETE FROM mailbox_acl WHERE mailbox_id = ? AND identifier = ?').run(mb.id, identifier);
     else {
       sql(ctx, 'INSERT INTO mailbox_acl (mailbox_id, identifier, rights) VALUES (?, ?, ?) ON CONFLICT (mailbox_id, identifier) DO UPDATE SET rights = excluded.rights').run(
@@ -61,26 +64,36 @@ export async function setRights(ctx: Ctx, owner: string, mailboxId: string, iden
         canonical,
       );
     }
-    return mb;
+    return { row: mb, notice: noticeOf(ctx, owner, mb, identifier, old, canonical, options) };
   });
-  await publishRightsChanged(ctx, owner, row, identifier, options);
+  await publishRightsChanged(ctx, owner, row, identifier, options, notice);
 }
 
-export async function deleteRights(ctx: Ctx, owner: string, mailboxId: string, identifier: string, options?: WriteOptions): Promise<boolean> {
+export async function deleteRights(ctx: Ctx, owner: string, mailboxId: string, identifier: string, options?: AclWriteOptions): Promise<boolean> {
   checkAclIdentifier(owner, identifier);
   const accId = requireAccount(ctx, owner);
-  const { row, changed } = writeTx(ctx, () => {
+  const { row, changed, notice } = writeTx(ctx, () => {
     const mb = requireMailbox(ctx, accId, mailboxId);
-    return { row: mb, changed: sql(ctx, 'DELETE FROM mailbox_acl WHERE mailbox_id = ? AND identifier = ?').run(mb.id, identifier).changes > 0 };
+    const old = heldBy(ctx, mb.id, identifier);
+    const changed = sql(ctx, 'DELETE FROM mailbox_acl WHERE mailbox_id = ? AND identifier = ?').run(mb.id, identifier).changes > 0;
+    return { row: mb, changed, notice: noticeOf(ctx, owner, mb, identifier, old, '', options) };
   });
-  if (changed) await publishRightsChanged(ctx, owner, row, identifier, options);
+  if (changed) await publishRightsChanged(ctx, owner, row, identifier, options, notice);
   return changed;
 }
 
-async function publishRightsChanged(ctx: Ctx, owner: string, row: MailboxRow, identifier: string, options?: WriteOptions): Promise<void> {
-  await publishAll(ctx, [
-    { type: 'rights-changed', account: owner, mailboxId: encodeId('m', row.id), path: row.path, identifier, ...(options?.origin ? { origin: options.origin } : {}) },
-  ]);
+function heldBy(ctx: Ctx, mailbox: number, identifier: string): string {
+  return (sql(ctx, 'SELECT rights FROM mailbox_acl WHERE mailbox_id = ? AND identifier = ?').pluck().get(mailbox, identifier) as string | undefined) ?? '';
+}
+
+/** Records the share notification the change calls for, inside its transaction. */
+function noticeOf(ctx: Ctx, owner: string, mb: MailboxRow, identifier: string, old: string, now: string, options?: AclWriteOptions): RecordedShare | undefined {
+  const change = shareChangeOf(owner, { id: encodeId('m', mb.id), path: mb.path }, identifier, old, now, options);
+  return change && recordShareChange(ctx, change);
+}
+
+async function publishRightsChanged(ctx: Ctx, owner: string, row: MailboxRow, identifier: string, options?: AclWriteOptions, notice?: RecordedShare): Promise<void> {
+  await publishAll(ctx, rightsChangedEvents(owner, { id: encodeId('m', row.id), path: row.path }, identifier, options, notice));
 }
 
 export function listRights(ctx: Ctx, owner: string, mailboxId: string): AclEntry[] {

@@ -6,6 +6,7 @@
 // node therefore either precedes the operation (which is refused) or follows it.
 import type * as S from '../types.js';
 import { ActingViewBase } from '../acting-view-base.js';
+import { SharedAccountView } from '../shared-account.js';
 import { ForbiddenError, NoPermissionError, NoSuchMailboxError } from '../errors.js';
 import { isVisible, REPLACED_RIGHTS, rightsForFlags, rightsForMetadata } from '../rights.js';
 import { readTx, writeTx, type Ctx } from './context.js';
@@ -23,7 +24,11 @@ export class ActingMailStore extends ActingViewBase implements S.MailStore {
     protected readonly root: SqliteMailStore,
   ) {
     super();
+    this.shared = new SharedAccountView(root, actor);
   }
+
+  /** Account-wide JMAP operations on another account, within the mailboxes shared with the actor. */
+  private readonly shared: SharedAccountView;
 
   private other(account: string): boolean {
     return account !== this.actor.user;
@@ -192,10 +197,10 @@ export class ActingMailStore extends ActingViewBase implements S.MailStore {
     return this.checkedWrite(() => this.need(account, mailboxId, 'e'), () => messages.expunge(this.ctx, account, mailboxId, uids, options));
   }
   updateEmails(account: string, updates: S.EmailUpdate[], options?: S.WriteOptions & { ifInState?: string }): Promise<S.EmailUpdateResult> {
-    return this.root.run(() => (this.own(account, 'email updates'), this.root.updateEmails(account, updates, options)));
+    return this.other(account) ? this.shared.updateEmails(account, updates, options) : this.root.updateEmails(account, updates, options);
   }
   destroyEmails(account: string, emailIds: string[], options?: S.WriteOptions & { ifInState?: string }): Promise<S.DestroyResult> {
-    return this.root.run(() => (this.own(account, 'destroying emails'), this.root.destroyEmails(account, emailIds, options)));
+    return this.other(account) ? this.shared.destroyEmails(account, emailIds, options) : this.root.destroyEmails(account, emailIds, options);
   }
 
   // ---- reads ------------------------------------------------------------------------------------
@@ -220,7 +225,7 @@ export class ActingMailStore extends ActingViewBase implements S.MailStore {
     return this.checkedRead(
       () => undefined,
       () => reads.getEmails(this.ctx, account, emailIds.filter((id) => this.readable(account, id)), options?.parsed === true),
-    );
+    ).then((emails) => this.shared.hidePrivateMailboxes(account, emails));
   }
   private readable(owner: string, emailId: string): boolean {
     try {
@@ -242,7 +247,7 @@ export class ActingMailStore extends ActingViewBase implements S.MailStore {
     });
   }
   getThreads(account: string, threadIds: string[]): Promise<S.ThreadInfo[]> {
-    return this.root.run(() => (this.own(account, 'threads'), this.root.getThreads(account, threadIds)));
+    return this.other(account) ? this.shared.getThreads(account, threadIds) : this.root.getThreads(account, threadIds);
   }
   searchMailbox(account: string, mailboxId: string, request: S.MailboxSearchRequest): Promise<S.MailboxSearchResult> {
     if (!this.other(account)) return this.root.searchMailbox(account, mailboxId, request);
@@ -256,13 +261,13 @@ export class ActingMailStore extends ActingViewBase implements S.MailStore {
     });
   }
   queryEmails(account: string, request: S.EmailQueryRequest): Promise<S.EmailQueryResult> {
-    return this.root.run(() => (this.own(account, 'email queries'), this.root.queryEmails(account, request)));
+    return this.other(account) ? this.shared.queryEmails(account, request) : this.root.queryEmails(account, request);
   }
   getStates(account: string): Promise<S.AccountStates> {
-    return this.root.run(() => (this.own(account, 'states'), this.root.getStates(account)));
+    return this.other(account) ? this.shared.getStates(account) : this.root.getStates(account);
   }
   changes(account: string, type: 'Mailbox' | 'Email' | 'Thread', sinceState: string, maxChanges?: number): Promise<S.ChangesResult> {
-    return this.root.run(() => (this.own(account, 'changes'), this.root.changes(account, type, sinceState, maxChanges)));
+    return this.other(account) ? this.shared.changes(account, type, sinceState, maxChanges) : this.root.changes(account, type, sinceState, maxChanges);
   }
 
   // ---- account-wide data: the owner's alone ----------------------------------------------------
@@ -277,13 +282,13 @@ export class ActingMailStore extends ActingViewBase implements S.MailStore {
     return this.root.run(() => (this.own(account, 'uploads'), this.root.uploadBlob(account, bytes, type)));
   }
   readBlob(account: string, blobId: string, range?: S.ByteRange): Promise<Buffer | null> {
-    return this.root.run(() => (this.own(account, 'blobs'), this.root.readBlob(account, blobId, range)));
+    return this.other(account) ? this.shared.readBlob(account, blobId, range) : this.root.readBlob(account, blobId, range);
   }
   blobSize(account: string, blobId: string): Promise<number | null> {
-    return this.root.run(() => (this.own(account, 'blobs'), this.root.blobSize(account, blobId)));
+    return this.other(account) ? this.shared.blobSize(account, blobId) : this.root.blobSize(account, blobId);
   }
   emailsWithBlob(account: string, blobId: string): Promise<string[]> {
-    return this.root.run(() => (this.own(account, 'blobs'), this.root.emailsWithBlob(account, blobId)));
+    return this.other(account) ? this.shared.emailsWithBlob(account, blobId) : this.root.emailsWithBlob(account, blobId);
   }
   getSetting(account: string, key: string): Promise<S.SettingValue> {
     return this.root.run(() => (this.own(account, 'settings'), this.root.getSetting(account, key)));
@@ -294,17 +299,27 @@ export class ActingMailStore extends ActingViewBase implements S.MailStore {
 
   // ---- rights ---------------------------------------------------------------------------------
 
-  setRights(owner: string, mailboxId: string, identifier: string, rights: string, options?: S.WriteOptions): Promise<void> {
+  setRights(owner: string, mailboxId: string, identifier: string, rights: string, options?: S.AclWriteOptions): Promise<void> {
     if (!this.other(owner)) return this.root.setRights(owner, mailboxId, identifier, rights, options);
-    return this.checkedWrite(() => this.need(owner, mailboxId, 'a'), () => acl.setRights(this.ctx, owner, mailboxId, identifier, rights, options));
+    return this.checkedWrite(() => this.need(owner, mailboxId, 'a'), () => acl.setRights(this.ctx, owner, mailboxId, identifier, rights, { ...options, changedBy: this.actor.user }));
   }
-  deleteRights(owner: string, mailboxId: string, identifier: string, options?: S.WriteOptions): Promise<boolean> {
+  deleteRights(owner: string, mailboxId: string, identifier: string, options?: S.AclWriteOptions): Promise<boolean> {
     if (!this.other(owner)) return this.root.deleteRights(owner, mailboxId, identifier, options);
-    return this.checkedWrite(() => this.need(owner, mailboxId, 'a'), () => acl.deleteRights(this.ctx, owner, mailboxId, identifier, options));
+    return this.checkedWrite(() => this.need(owner, mailboxId, 'a'), () => acl.deleteRights(this.ctx, owner, mailboxId, identifier, { ...options, changedBy: this.actor.user }));
   }
   listRights(owner: string, mailboxId: string): Promise<S.AclEntry[]> {
     if (!this.other(owner)) return this.root.listRights(owner, mailboxId);
     return this.checkedRead(() => this.need(owner, mailboxId, 'a'), () => acl.listRights(this.ctx, owner, mailboxId));
+  }
+  // Share notifications are the recipient's own.
+  shareNotifications(user: string): Promise<{ state: string; list: S.ShareNotification[] }> {
+    return this.root.run(() => (this.own(user, 'share notifications'), this.root.shareNotifications(user)));
+  }
+  shareNotificationChanges(user: string, sinceState: string, maxChanges?: number): Promise<S.ShareNotificationChanges> {
+    return this.root.run(() => (this.own(user, 'share notifications'), this.root.shareNotificationChanges(user, sinceState, maxChanges)));
+  }
+  destroyShareNotifications(user: string, ids: readonly string[]): Promise<S.ShareNotificationDestroyResult> {
+    return this.root.run(() => (this.own(user, 'share notifications'), this.root.destroyShareNotifications(user, ids)));
   }
   grantDelegation(owner: string, delegate: string): Promise<void> {
     return this.root.run(() => (this.own(owner, 'delegation'), this.root.grantDelegation(owner, delegate)));

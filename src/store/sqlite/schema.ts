@@ -567,6 +567,24 @@ CREATE TABLE IF NOT EXISTS delegation (
   PRIMARY KEY (owner, delegate)
 ) WITHOUT ROWID;
 
+-- Share notifications (RFC 9670 §4; see api/share-notifications.ts): one per change of a user's
+-- rights on another user's mailbox, in the recipient's (by user name) list. seq (the id) and
+-- destroyed_seq come from meta's share_notification_seq counter; a destroyed one stays as a tombstone
+-- for /changes. New table, so no schema version: SCHEMA creates it in existing databases.
+CREATE TABLE IF NOT EXISTS share_notification (
+  seq INTEGER PRIMARY KEY,
+  recipient TEXT NOT NULL,
+  destroyed_seq INTEGER,
+  created_at INTEGER NOT NULL,
+  changed_by TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  mailbox_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  old_rights TEXT NOT NULL,
+  new_rights TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS share_notification_recipient ON share_notification(recipient);
+
 -- Annotations (IMAP METADATA, RFC 5464; see api/metadata.ts). owner: the user for /private
 -- entries, '' for /shared ones; mailbox_id 0 for server entries. New table, so no schema version:
 -- SCHEMA creates it in existing databases. Mailbox ids are never reused (id_seq), but a deleted

@@ -1,5 +1,7 @@
 // MailStore over SQLite + blob files. The methods delegate to one module per concern; this class
 // only owns the lifecycle (open, close) and keeps the public surface in one place.
+import type { AclWriteOptions } from '../api/acl.js';
+import type { ShareNotification, ShareNotificationChanges, ShareNotificationDestroyResult } from '../api/share-notifications.js';
 import type {
   AclEntry,
   Actor,
@@ -71,6 +73,7 @@ import * as revocations from './revocations.js';
 import * as pushSubscriptions from './push-subscriptions.js';
 import * as sieveScripts from './sieve-scripts.js';
 import * as acl from './acl.js';
+import * as shareNotices from './share-notifications.js';
 import { ActingMailStore } from './acting-store.js';
 import * as metadata from './metadata.js';
 import { ftsQueries, type FtsMatches, type Scope } from './search-sql.js';
@@ -333,10 +336,19 @@ export class SqliteMailStore implements MailStore {
   sieveScriptChanges(account: string, sinceState: string, maxChanges?: number): Promise<SieveScriptChanges> {
     return this.run(() => sieveScripts.sieveScriptChanges(this.ctx, account, sinceState, maxChanges));
   }
-  setRights(owner: string, mailboxId: string, identifier: string, rights: string, options?: WriteOptions): Promise<void> {
+  shareNotifications(user: string): Promise<{ state: string; list: ShareNotification[] }> {
+    return this.run(() => shareNotices.shareNotifications(this.ctx, user));
+  }
+  shareNotificationChanges(user: string, sinceState: string, maxChanges?: number): Promise<ShareNotificationChanges> {
+    return this.run(() => shareNotices.shareNotificationChanges(this.ctx, user, sinceState, maxChanges));
+  }
+  destroyShareNotifications(user: string, ids: readonly string[]): Promise<ShareNotificationDestroyResult> {
+    return this.run(() => shareNotices.destroyShareNotifications(this.ctx, user, ids));
+  }
+  setRights(owner: string, mailboxId: string, identifier: string, rights: string, options?: AclWriteOptions): Promise<void> {
     return this.run(() => acl.setRights(this.ctx, owner, mailboxId, identifier, rights, options));
   }
-  deleteRights(owner: string, mailboxId: string, identifier: string, options?: WriteOptions): Promise<boolean> {
+  deleteRights(owner: string, mailboxId: string, identifier: string, options?: AclWriteOptions): Promise<boolean> {
     return this.run(() => acl.deleteRights(this.ctx, owner, mailboxId, identifier, options));
   }
   listRights(owner: string, mailboxId: string): Promise<AclEntry[]> {

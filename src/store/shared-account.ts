@@ -1,0 +1,192 @@
+// The account-wide JMAP operations (states, /changes, Email/query, Thread/get, Email/set) on another
+// user's account, restricted to the mailboxes shared with the actor. Both engines' rights-checked
+// views (sqlite/acting-store.ts, postgres/acting-store.ts) hand these calls here, so the rules are
+// written once over the plain store API:
+//  - an email is readable when a mailbox holding it grants "r"; everything else of the account is
+//    invisible (absent from queries, threads, /changes, an email's mailboxIds);
+//  - every state string of the view carries a digest of the actor's grants on the account, so a
+//    rights change (a mailbox appearing or disappearing) changes the state, and /changes from a state
+//    taken under other grants answers cannotCalculateChanges: the client resynchronises and never
+//    keeps what it may no longer see;
+//  - writes check the rights of every mailbox the email is in (keywords are shared by all of them)
+//    and of every mailbox added or removed (RFC 4314 §4: "i" to add, "t" and "e" to remove) right
+//    before the store's own transaction. Unlike the engines' per-mailbox checks this is not one
+//    transaction with the write: a revocation racing an Email/set can lose by one call.
+import { createHash } from 'node:crypto';
+import type * as S from './types.js';
+import { CannotCalculateChangesError } from './errors.js';
+import { isVisible, rightsForFlags } from './rights.js';
+
+type Grants = ReadonlyMap<string, string>;
+
+/** Separates the store's own state from the digest of the grants it was read under. */
+const STATE_SEPARATOR = '~';
+
+export class SharedAccountView {
+  constructor(
+    private readonly root: S.MailStore,
+    private readonly actor: S.Actor,
+  ) {}
+
+  /** Mailbox id → the actor's rights, for the owner's mailboxes shared with the actor. */
+  async grants(owner: string): Promise<Map<string, string>> {
+    const shared = await this.root.sharedWith(this.actor);
+    return new Map(shared.filter((s) => s.owner === owner).map((s) => [s.mailbox.id, s.rights]));
+  }
+
+  private static digest(grants: Grants): string {
+    const text = [...grants].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([id, r]) => `${id}:${r}`).join(',');
+    return createHash('sha256').update(text).digest('base64url').slice(0, 10);
+  }
+
+  private static readable(grants: Grants, mailboxIds: readonly string[]): boolean {
+    return mailboxIds.some((id) => grants.get(id)?.includes('r') === true);
+  }
+
+  async getStates(owner: string): Promise<S.AccountStates> {
+    const grants = await this.grants(owner);
+    const states = await this.root.getStates(owner);
+    const d = SharedAccountView.digest(grants);
+    return { ...states, Mailbox: states.Mailbox + STATE_SEPARATOR + d, Email: states.Email + STATE_SEPARATOR + d, Thread: states.Thread + STATE_SEPARATOR + d };
+  }
+
+  async changes(owner: string, type: 'Mailbox' | 'Email' | 'Thread', sinceState: string, maxChanges?: number): Promise<S.ChangesResult> {
+    const grants = await this.grants(owner);
+    const d = SharedAccountView.digest(grants);
+    const cut = sinceState.lastIndexOf(STATE_SEPARATOR);
+    if (cut < 0 || sinceState.slice(cut + 1) !== d) throw new CannotCalculateChangesError(sinceState);
+    const page = await this.root.changes(owner, type, sinceState.slice(0, cut), maxChanges);
+    const visible = await this.visibleIds(owner, type, grants, [...page.created, ...page.updated]);
+    return {
+      ...page,
+      oldState: page.oldState + STATE_SEPARATOR + d,
+      newState: page.newState + STATE_SEPARATOR + d,
+      created: page.created.filter((id) => visible.has(id)),
+      updated: page.updated.filter((id) => visible.has(id)),
+      // An email moved out of every shared mailbox is, to this actor, gone.
+      destroyed: [...page.destroyed, ...(type === 'Mailbox' ? [] : page.updated.filter((id) => !visible.has(id)))],
+    };
+  }
+
+  private async visibleIds(owner: string, type: 'Mailbox' | 'Email' | 'Thread', grants: Grants, ids: string[]): Promise<Set<string>> {
+    if (type === 'Mailbox') return new Set(ids.filter((id) => isVisible(grants.get(id) ?? '')));
+    if (type === 'Email') {
+      const metas = await this.root.getEmails(owner, ids);
+      return new Set(metas.filter((m) => SharedAccountView.readable(grants, m.mailboxIds)).map((m) => m.id));
+    }
+    const threads = await this.threads(owner, grants, ids);
+    return new Set(threads.map((t) => t.id));
+  }
+
+  async queryEmails(owner: string, request: S.EmailQueryRequest): Promise<S.EmailQueryResult> {
+    const grants = await this.grants(owner);
+    const readable = [...grants].filter(([, r]) => r.includes('r')).map(([id]) => id);
+    const within: S.SearchCriteria = readable.length === 0 ? { kind: 'none' } : { kind: 'or', of: readable.map((mailboxId) => ({ kind: 'inMailbox', mailboxId })) };
+    const result = await this.root.queryEmails(owner, { ...request, filter: { kind: 'and', of: [request.filter, within] } });
+    return { ...result, queryState: result.queryState + STATE_SEPARATOR + SharedAccountView.digest(grants) };
+  }
+
+  async getThreads(owner: string, threadIds: string[]): Promise<S.ThreadInfo[]> {
+    return this.threads(owner, await this.grants(owner), threadIds);
+  }
+
+  /** Threads with only their readable emails; a thread with none does not exist for the actor. */
+  private async threads(owner: string, grants: Grants, threadIds: string[]): Promise<S.ThreadInfo[]> {
+    const threads = await this.root.getThreads(owner, threadIds);
+    const metas = await this.root.getEmails(owner, threads.flatMap((t) => t.emailIds));
+    const readable = new Set(metas.filter((m) => SharedAccountView.readable(grants, m.mailboxIds)).map((m) => m.id));
+    return threads.map((t) => ({ id: t.id, emailIds: t.emailIds.filter((id) => readable.has(id)) })).filter((t) => t.emailIds.length > 0);
+  }
+
+  /** The owner's emails made of this blob that the actor may read. */
+  async emailsWithBlob(owner: string, blobId: string): Promise<string[]> {
+    const grants = await this.grants(owner);
+    const metas = await this.root.getEmails(owner, await this.root.emailsWithBlob(owner, blobId));
+    return metas.filter((m) => SharedAccountView.readable(grants, m.mailboxIds)).map((m) => m.id);
+  }
+
+  /** A blob of the owner's is readable when it is (part of) a readable email; uploads stay the owner's. */
+  async readBlob(owner: string, blobId: string, range?: S.ByteRange): Promise<Buffer | null> {
+    if ((await this.emailsWithBlob(owner, blobId)).length === 0) return null;
+    const bytes = await this.root.readBlob(owner, blobId, range);
+    // Checked again after the read, so a revocation committed meanwhile still refuses the bytes.
+    return (await this.emailsWithBlob(owner, blobId)).length === 0 ? null : bytes;
+  }
+
+  async blobSize(owner: string, blobId: string): Promise<number | null> {
+    return (await this.emailsWithBlob(owner, blobId)).length === 0 ? null : this.root.blobSize(owner, blobId);
+  }
+
+  /** An email's mailboxIds as the actor may see them: only the shared mailboxes. */
+  async hidePrivateMailboxes(owner: string, emails: S.EmailMeta[]): Promise<S.EmailMeta[]> {
+    if (emails.length === 0) return emails;
+    const grants = await this.grants(owner);
+    return emails.map((e) => ({ ...e, mailboxIds: e.mailboxIds.filter((id) => isVisible(grants.get(id) ?? '')) }));
+  }
+
+  async updateEmails(owner: string, updates: S.EmailUpdate[], options?: S.WriteOptions & { ifInState?: string }): Promise<S.EmailUpdateResult> {
+    const grants = await this.grants(owner);
+    const metas = new Map((await this.root.getEmails(owner, updates.map((u) => u.emailId))).map((m) => [m.id, m]));
+    const refused: S.EmailUpdateResult['notUpdated'] = [];
+    const allowed: S.EmailUpdate[] = [];
+    for (const u of updates) {
+      const meta = metas.get(u.emailId);
+      const problem = meta === undefined || !SharedAccountView.readable(grants, meta.mailboxIds) ? 'notFound' : refusal(grants, meta, u);
+      if (problem === undefined) allowed.push(u);
+      else refused.push({ emailId: u.emailId, type: problem === 'notFound' ? 'notFound' : 'forbidden', description: problem === 'notFound' ? 'no such email' : problem });
+    }
+    const base = stripState(options);
+    const result = await this.root.updateEmails(owner, allowed, base);
+    return { ...result, notUpdated: [...refused, ...result.notUpdated], newState: result.newState + STATE_SEPARATOR + SharedAccountView.digest(grants) };
+  }
+
+  async destroyEmails(owner: string, emailIds: string[], options?: S.WriteOptions & { ifInState?: string }): Promise<S.DestroyResult> {
+    const grants = await this.grants(owner);
+    const metas = new Map((await this.root.getEmails(owner, emailIds)).map((m) => [m.id, m]));
+    const notDestroyed: S.DestroyResult['notDestroyed'] = [];
+    const allowed: string[] = [];
+    for (const id of emailIds) {
+      const meta = metas.get(id);
+      if (meta === undefined || !SharedAccountView.readable(grants, meta.mailboxIds)) notDestroyed.push({ id, type: 'notFound', description: 'no such email' });
+      else if (!meta.mailboxIds.every((m) => hasAll(grants.get(m), 'te'))) notDestroyed.push({ id, type: 'forbidden', description: 'the "t" and "e" rights are needed on every mailbox of the email' });
+      else allowed.push(id);
+    }
+    const result = await this.root.destroyEmails(owner, allowed, stripState(options));
+    const d = STATE_SEPARATOR + SharedAccountView.digest(grants);
+    return { ...result, notDestroyed: [...notDestroyed, ...result.notDestroyed], oldState: result.oldState + d, newState: result.newState + d };
+  }
+}
+
+function hasAll(held: string | undefined, needed: string): boolean {
+  return held !== undefined && [...needed].every((r) => held.includes(r));
+}
+
+/** ifInState as the client saw it carries the grants digest; the store compares its own part. */
+function stripState<T extends { ifInState?: string }>(options: T | undefined): T | undefined {
+  if (options?.ifInState === undefined) return options;
+  const cut = options.ifInState.lastIndexOf(STATE_SEPARATOR);
+  return { ...options, ifInState: cut < 0 ? options.ifInState : options.ifInState.slice(0, cut) };
+}
+
+/** Keywords (every mailbox of the email) and mailboxIds changes: why the actor may not, or undefined. */
+function refusal(grants: Grants, meta: S.EmailMeta, u: S.EmailUpdate): string | undefined {
+  if (u.keywords !== undefined) {
+    const changed = 'set' in u.keywords ? symmetricDifference(meta.keywords, u.keywords.set) : [...(u.keywords.add ?? []), ...(u.keywords.remove ?? [])];
+    const needed = rightsForFlags(changed);
+    if (needed !== '' && !meta.mailboxIds.every((m) => hasAll(grants.get(m), needed))) return `the "${needed}" rights are needed on every mailbox of the email`;
+  }
+  if (u.mailboxIds !== undefined) {
+    const patch = u.mailboxIds;
+    const added = 'set' in patch ? patch.set.filter((m) => !meta.mailboxIds.includes(m)) : patch.add ?? [];
+    const removed = 'set' in patch ? meta.mailboxIds.filter((m) => !patch.set.includes(m)) : patch.remove ?? [];
+    if (!added.every((m) => hasAll(grants.get(m), 'i'))) return 'the "i" right is needed on every mailbox the email is added to';
+    if (!removed.every((m) => hasAll(grants.get(m), 'te'))) return 'the "t" and "e" rights are needed on every mailbox the email is removed from';
+  }
+  return undefined;
+}
+
+function symmetricDifference(a: readonly string[], b: readonly string[]): string[] {
+  const sa = new Set(a.map((k) => k.toLowerCase()));
+  const sb = new Set(b.map((k) => k.toLowerCase()));
+  return [...[...sa].filter((k) => !sb.has(k)), ...[...sb].filter((k) => !sa.has(k))];
+}
