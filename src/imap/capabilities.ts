@@ -50,6 +50,7 @@ export const EXTENSIONS = [
   'METADATA-SERVER',
   'REPLACE',
   'SAVEDATE',
+  'NOTIFY',
 ] as const;
 
 export interface CapabilityInputs {
