@@ -20,6 +20,7 @@ import { authenticatedLimits } from './limits.js';
 import { appendLiteralSinks } from './literal-spool.js';
 import type { SpoolDir } from '../store/index.js';
 import type { NotifyWatcher } from './notify/watcher.js';
+import { publicAccountFor } from './mailbox-name.js';
 
 export interface SessionOptions {
   config: ImapServerConfig;
@@ -39,6 +40,11 @@ export class ImapSession {
   principal?: Principal;
   /** Store account id (= the logged-in user); set once authenticated. */
   account?: string;
+  /**
+   * The domain's public account whose mailboxes form the Shared namespace (mailbox-name.ts), when it
+   * exists at login and is not the user's own.
+   */
+  publicAccount?: string;
   selected?: SelectedView;
   /** ENABLEd extensions (upper-case). */
   readonly enabled = new Set<string>();
@@ -317,6 +323,8 @@ export class ImapSession {
     this.principal = principal;
     await this.deps.store.ensureAccount(principal.user);
     this.account = principal.user;
+    const pub = publicAccountFor(principal.user);
+    if (pub !== principal.user && (await this.deps.store.getAccount(pub))) this.publicAccount = pub;
     this.userStore = this.deps.store.actingAs({ user: principal.user });
     this.state = 'auth';
     this.connection.setLimits(authenticatedLimits(this.config));
