@@ -212,6 +212,34 @@ describe('NOTIFY for the selected mailbox and SMTP delivery', () => {
   });
 });
 
+describe('NOTIFY overflow', () => {
+  it('more notifications pending than the limit: * OK [NOTIFICATIONOVERFLOW], then nothing more', async () => {
+    // A server on the same store whose sessions may hold only 3 pending notifications.
+    const small = new ImapServer(
+      { auth: smtp.auth, store: smtp.store, events: smtp.events, logger: silentLogger(), sessions: smtp.sessions, spoolDir: join(smtp.dir, 'spool', 'imap2'), notifyQueueLimit: 3 },
+      imapConfig(),
+    );
+    await small.start();
+    const a = await RawClient.loggedIn(small.ports()[0]!, BOB, USERS[BOB]!);
+    const b = await login(BOB);
+    try {
+      for (const n of ['Tree/a', 'Tree/b', 'Tree/c', 'Tree/d']) ok(await b.command('c', `CREATE ${n}`), 'c');
+      ok(await a.command('n', 'NOTIFY SET (personal (MailboxName))'), 'n');
+      // One RENAME moves five mailboxes: five events at once, more than the session may hold.
+      ok(await b.command('r', 'RENAME Tree Grove'), 'r');
+      const seen = await readUntil(a, /^\* OK \[NOTIFICATIONOVERFLOW\]/);
+      assert.ok(seen.length < 5, `fewer LIST responses than renamed mailboxes: ${JSON.stringify(seen)}`);
+      ok(await b.command('c2', 'CREATE Grove/e'), 'c2');
+      // Barrier: after the overflow the session behaves as after NOTIFY NONE.
+      assert.deepEqual(ok(await a.command('x', 'NOOP'), 'x'), ['x OK NOOP completed']);
+    } finally {
+      a.close();
+      b.close();
+      await small.stop(new Date(Date.now() + 500));
+    }
+  });
+});
+
 describe('NOTIFY and shared mailboxes', () => {
   it("bob hears of alice's shared mailbox while he may see it, and that it is gone when she revokes", async () => {
     const alice = await login(ALICE);

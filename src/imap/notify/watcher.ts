@@ -189,7 +189,7 @@ export class NotifyWatcher {
 
   private queued(): void {
     const size = this.lines.length + this.statusDue.size + this.subscriptionChecks.size + this.sharesDirty.size;
-    if (size > MAX_PENDING) {
+    if (size > (this.session.deps.notifyQueueLimit ?? MAX_PENDING)) {
       this.overflowed = true;
       this.clearQueues();
       for (const u of this.unsubscribes.splice(0)) u();
