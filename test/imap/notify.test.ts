@@ -248,11 +248,16 @@ describe('NOTIFY and shared mailboxes', () => {
     try {
       ok(await alice.command('c', 'CREATE Team'), 'c');
       ok(await alice.command('c2', 'CREATE Private'), 'c2');
+      ok(await alice.command('c3', 'CREATE Listed'), 'c3');
       ok(await alice.command('g', `SETACL Team ${BOB} lr`), 'g');
+      ok(await alice.command('g2', `SETACL Listed ${BOB} l`), 'g2');
       const lines = ok(await bob.command('n', 'NOTIFY SET STATUS (subtree "Other Users" (MessageNew MessageExpunge MailboxName))'), 'n');
       assert.ok(lines.some((l) => l.startsWith(`* STATUS ${shared} (MESSAGES 0 UIDNEXT 1 UIDVALIDITY `)), lines.join('\n'));
+      // RFC 5465 §3.1: a mailbox bob may list but not read is named with \NoAccess instead of a STATUS.
+      assert.ok(lines.includes(`* LIST (\\NoAccess) "/" "Other Users/${ALICE}/Listed"`), lines.join('\n'));
       assert.ok(!lines.some((l) => l.includes('Private')), 'mailboxes not shared stay invisible');
       ok(await alice.command('a1', 'APPEND Private {14}\r\nSubject: psst\r\n'), 'a1');
+      ok(await alice.command('a0', 'APPEND Listed {14}\r\nSubject: list\r\n'), 'a0');
       ok(await alice.command('a2', 'APPEND Team {14}\r\nSubject: team\r\n'), 'a2');
       const seen = await readUntil(bob, /^\* STATUS /);
       assert.deepEqual(seen, [`* STATUS ${shared} (MESSAGES 1 UIDNEXT 2 UIDVALIDITY ${/UIDVALIDITY (\d+)/.exec(seen[0]!)![1]})`]);

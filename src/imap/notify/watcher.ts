@@ -24,6 +24,8 @@ interface VisibleBox {
   id: string;
   path: string;
   subscribed: boolean;
+  /** The user holds "r": message events are reported (§5: a mailbox listed with "l" alone is not read). */
+  readable: boolean;
 }
 
 const key = (owner: string, id: string): string => `${owner}\u0000${id}`;
@@ -68,13 +70,13 @@ export class NotifyWatcher {
     const user = session.account!;
     this.unsubscribes.push(session.deps.events.onAccount(user, (e) => this.onEvent(e)));
     for (const b of await session.store.listMailboxes(user)) {
-      this.boxes.set(key(user, b.id), { owner: user, id: b.id, path: b.path, subscribed: b.subscribed });
+      this.boxes.set(key(user, b.id), { owner: user, id: b.id, path: b.path, subscribed: b.subscribed, readable: true });
       if (b.subscribed) this.subscribedNames.add(b.path);
     }
     for (const n of await session.store.listOrphanSubscriptions(user)) this.subscribedNames.add(n);
     const owners = new Set<string>();
     for (const sh of await session.store.sharedWith({ user })) {
-      this.boxes.set(key(sh.owner, sh.mailbox.id), { owner: sh.owner, id: sh.mailbox.id, path: sh.mailbox.path, subscribed: false });
+      this.boxes.set(key(sh.owner, sh.mailbox.id), { owner: sh.owner, id: sh.mailbox.id, path: sh.mailbox.path, subscribed: false, readable: sh.rights.includes('r') });
       owners.add(sh.owner);
     }
     for (const owner of owners) this.unsubscribes.push(session.deps.events.onAccount(owner, (e) => this.onEvent(e)));
@@ -128,7 +130,7 @@ export class NotifyWatcher {
       case 'flags-changed': {
         const k = key(e.account, e.mailboxId);
         const box = this.boxes.get(k);
-        if (!box || own || this.isSelected(e.account, e.mailboxId)) return;
+        if (!box || !box.readable || own || this.isSelected(e.account, e.mailboxId)) return;
         const ev: NotifyEvent = e.type === 'messages-added' ? 'MessageNew' : e.type === 'messages-expunged' ? 'MessageExpunge' : 'FlagChange';
         if (!this.wants(box, ev)) return;
         this.statusDue.set(k, { owner: e.account, id: e.mailboxId });
@@ -140,7 +142,7 @@ export class NotifyWatcher {
           this.sharesDirty.add(e.account);
           break;
         }
-        const box: VisibleBox = { owner: e.account, id: e.mailboxId, path: e.path, subscribed: this.subscribedNames.has(e.path) };
+        const box: VisibleBox = { owner: e.account, id: e.mailboxId, path: e.path, subscribed: this.subscribedNames.has(e.path), readable: true };
         this.boxes.set(key(e.account, e.mailboxId), box);
         if (!own && this.wants(box, 'MailboxName')) this.lines.push(this.listLine(box, box.subscribed ? ['\\Subscribed'] : []));
         break;
@@ -285,7 +287,7 @@ export class NotifyWatcher {
   private async recheckShares(owner: string): Promise<void> {
     const visible = new Map<string, VisibleBox>();
     for (const sh of await this.session.store.sharedWith({ user: this.session.account! })) {
-      if (sh.owner === owner) visible.set(key(owner, sh.mailbox.id), { owner, id: sh.mailbox.id, path: sh.mailbox.path, subscribed: false });
+      if (sh.owner === owner) visible.set(key(owner, sh.mailbox.id), { owner, id: sh.mailbox.id, path: sh.mailbox.path, subscribed: false, readable: sh.rights.includes('r') });
     }
     for (const [k, box] of [...this.boxes]) {
       if (box.owner !== owner || visible.has(k)) continue;
@@ -298,6 +300,7 @@ export class NotifyWatcher {
       const known = this.boxes.get(k);
       if (known) {
         known.path = box.path;
+        known.readable = box.readable;
         continue;
       }
       this.boxes.set(k, box);
