@@ -7,11 +7,14 @@
 //  - parsers refuse input only with ImapSyntaxError (a tagged BAD), never another exception;
 //  - tokens written back out (as the server's serialiser writes strings) parse to the same tokens;
 //  - a sequence set written back parses to the same ranges, and its resolvers agree with each other;
-//  - modified UTF-7 decodes only canonical encodings: encode(decode(s)) = s, decode(encode(t)) = t.
+//  - modified UTF-7 decodes only canonical encodings: encode(decode(s)) = s, decode(encode(t)) = t;
+//  - NOTIFY SET's argument parses or is refused with a tagged BAD or NO [BADEVENT] / [LIMIT] only, and
+//    what it accepts is consistent (MessageNew with MessageExpunge for the selected mailbox).
 import { CommandFramer, type FrameEvent, type FramerLimits, type Segment } from '../../src/imap/proto/framer.js';
 import { tokenize, type Token } from '../../src/imap/proto/tokens.js';
 import { Args, tokenText } from '../../src/imap/proto/args.js';
-import { ImapSyntaxError } from '../../src/imap/proto/errors.js';
+import { ImapNoError, ImapSyntaxError } from '../../src/imap/proto/errors.js';
+import { parseNotifySet } from '../../src/imap/notify/spec.js';
 import {
   expandBounded,
   formatSequenceSet,
@@ -194,6 +197,7 @@ function checkCommand(segments: Segment[]): void {
     checkEqual(shape(reparse(serialise(tokens, utf8), utf8)), shape(tokens), `tokens written back (utf8=${utf8})`);
     if (!utf8) continue;
     checkArgs(tokens);
+    checkNotify(tokens);
     walkTexts(tokens, (text, token) => {
       if (text.length <= 200) {
         // Only these characters can make a sequence set; anything else is refused at the first one.
@@ -207,6 +211,20 @@ function checkCommand(segments: Segment[]): void {
       }
     });
   }
+}
+
+/** `tag NOTIFY SET …`: the NOTIFY argument parser refuses only with BAD or NO (a code given). */
+function checkNotify(tokens: Token[]): void {
+  const [, verb, sub] = tokens;
+  if (verb?.type !== 'atom' || verb.value.toUpperCase() !== 'NOTIFY' || sub?.type !== 'atom' || sub.value.toUpperCase() !== 'SET') return;
+  const r = attempt(() => parseNotifySet(tokens.slice(3), (wire) => wire), ImapSyntaxError, ImapNoError);
+  if (!r.ok) {
+    if (r.error instanceof ImapNoError) check(/^(BADEVENT \(|LIMIT$)/.test((r.error as ImapNoError).code ?? ''), () => `NOTIFY refused with NO without BADEVENT/LIMIT: ${r.error.message}`);
+    return;
+  }
+  const sel = r.value.selected;
+  if (sel) check(sel.events.has('MessageNew') === sel.events.has('MessageExpunge'), 'NOTIFY accepted MessageNew without MessageExpunge (or the reverse) for the selected mailbox');
+  for (const f of r.value.filters) check(f.events.size > 0 && (f.kind === 'subtree' || f.kind === 'mailboxes' ? f.names.length > 0 : f.names.length === 0), 'NOTIFY accepted an event group without events or with misplaced names');
 }
 
 /** Events as one comparable string (cheaper than a deep comparison of Buffers). */

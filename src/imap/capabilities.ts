@@ -54,6 +54,7 @@ export const EXTENSIONS = [
   'REPLACE',
   'SAVEDATE',
   'UIDONLY',
+  'NOTIFY',
 ] as const;
 
 export interface CapabilityInputs {

@@ -243,6 +243,11 @@ export class ImapConnection {
     return true;
   }
 
+  /** The client has not read what we sent: the socket (or the deflater before it) is full. */
+  get outputBacklogged(): boolean {
+    return this.socket.writableNeedDrain || (this.compression?.needsDrain ?? false);
+  }
+
   /** Idle between commands: nothing of a next command has arrived and the session waits for one. */
   get awaitingCommand(): boolean {
     return this.waiter !== undefined && !this.framer.midCommand;

@@ -40,6 +40,7 @@ export async function runSession(s: ImapSession): Promise<void> {
       continue;
     }
     if (ev.type === 'line') continue;
+    await s.beginCommand();
     try {
       await dispatch(s, tokenizeSafe(ev.segments, s));
     } catch (err) {
@@ -49,6 +50,7 @@ export async function runSession(s: ImapSession): Promise<void> {
       return;
     } finally {
       await discardSpooled(s, ev.segments);
+      s.endCommand();
     }
     if (s.isStopping && !s.isClosed) {
       s.write('* BYE Server shutting down\r\n');
@@ -152,6 +154,7 @@ async function dispatch(s: ImapSession, tokens: Token[] | ImapError): Promise<vo
     const ok = await spec.run(s, new Args(rest), { tag, name, uid });
     if (s.isClosed || ok?.replied) return;
     if (stillSelected()) await s.refresh(spec.expungeAfter || uid);
+    await s.notify?.flush();
     const code = ok?.code ? `[${ok.code}] ` : '';
     s.write(`${tag} OK ${code}${ok?.text ?? `${uid ? 'UID ' : ''}${name} completed`}\r\n`);
   } catch (err) {
@@ -163,6 +166,7 @@ async function dispatch(s: ImapSession, tokens: Token[] | ImapError): Promise<vo
       e = new ImapError('NO', 'Internal server error', 'SERVERBUG');
     }
     if (stillSelected() && e.status === 'NO') await s.refresh(spec.expungeAfter || uid).catch(() => undefined);
+    await s.notify?.flush().catch((err: unknown) => s.logger.warn({ err }, 'imap NOTIFY notifications failed'));
     const code = e.code ? `[${e.code}] ` : '';
     s.write(`${tag} ${e.status} ${code}${e.message}\r\n`);
   }

@@ -15,11 +15,31 @@ export const SEPARATOR = '/';
  */
 export const OTHER_USERS = 'Other Users';
 
+/**
+ * The "Shared" namespace (RFC 2342 §6) for public mailboxes that belong to no single user: those of
+ * the domain's public account `shared@<domain>` (an ordinary account: an administrator logs in as it
+ * to create mailboxes and grant rights with SETACL). Other users see them as `Shared/<path>`, within
+ * the rights granted to them or to "anyone", as Dovecot's and Cyrus' public namespaces show them.
+ */
+export const SHARED_NAMESPACE = 'Shared';
+export const PUBLIC_ACCOUNT_LOCALPART = 'shared';
+
+/** The public account of a user's domain (`shared@example.org` for `bob@example.org`). */
+export function publicAccountFor(user: string): string {
+  const at = user.lastIndexOf('@');
+  return at < 0 ? PUBLIC_ACCOUNT_LOCALPART : `${PUBLIC_ACCOUNT_LOCALPART}${user.slice(at)}`;
+}
+
 /** A mailbox with the account that owns it (the session's own, or another user's shared one). */
 export type OwnedMailbox = Mailbox & { owner: string };
 
 /** Which account and store path a (decoded) IMAP name designates; null for a namespace node. */
 export function locate(session: ImapSession, name: string): { owner: string; path: string } | null {
+  const pub = session.publicAccount;
+  if (pub && (name === SHARED_NAMESPACE || name.startsWith(SHARED_NAMESPACE + SEPARATOR))) {
+    const path = name.slice(SHARED_NAMESPACE.length + 1);
+    return path.length > 0 ? { owner: pub, path: normalizeName(path) } : null;
+  }
   if (name !== OTHER_USERS && !name.startsWith(OTHER_USERS + SEPARATOR)) return { owner: session.account!, path: name };
   const rest = name.slice(OTHER_USERS.length + 1);
   const cut = rest.indexOf(SEPARATOR);
@@ -29,7 +49,9 @@ export function locate(session: ImapSession, name: string): { owner: string; pat
 
 /** The IMAP name of an owner's mailbox as this session sees it. */
 export function displayName(session: ImapSession, owner: string, path: string): string {
-  return owner === session.account ? path : `${OTHER_USERS}${SEPARATOR}${owner}${SEPARATOR}${path}`;
+  if (owner === session.account) return path;
+  if (owner === session.publicAccount) return `${SHARED_NAMESPACE}${SEPARATOR}${path}`;
+  return `${OTHER_USERS}${SEPARATOR}${owner}${SEPARATOR}${path}`;
 }
 
 export function normalizeName(name: string): string {

@@ -8,6 +8,7 @@ import { formatSequenceSet } from './proto/sequence.js';
 import { contextDeltas, updateLine, type ContextDelta } from './search/context.js';
 import type { ImapSession } from './session.js';
 import { fetchHead, implicitUid, uidOnly } from './uidonly.js';
+import { fetchMessages } from './commands/fetch.js';
 
 /** Sends the updates; false when the mailbox is gone and the session was ended with BYE. */
 export async function refreshSelected(s: ImapSession, allowExpunge: boolean): Promise<boolean> {
@@ -71,6 +72,9 @@ export async function refreshSelected(s: ImapSession, allowExpunge: boolean): Pr
     }
     s.untagged(`${update.exists} EXISTS`);
     if (!s.rev2) s.untagged(`${view.recent.size} RECENT`);
+    // NOTIFY's MessageNew fetch attributes (RFC 5465 §5.2): a FETCH for each new message after EXISTS.
+    const selectedEvents = s.notify?.spec.selected;
+    if (selectedEvents?.fetch && selectedEvents.events.has('MessageNew')) await fetchMessages(s, update.newUids, selectedEvents.fetch);
   }
   for (const d of deltas) {
     d.ctx.results = d.fresh.filter((u) => view.seqOf(u) > 0);

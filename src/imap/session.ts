@@ -19,6 +19,8 @@ import { refreshSelected } from './refresh.js';
 import { authenticatedLimits } from './limits.js';
 import { appendLiteralSinks } from './literal-spool.js';
 import type { SpoolDir } from '../store/index.js';
+import type { NotifyWatcher } from './notify/watcher.js';
+import { publicAccountFor } from './mailbox-name.js';
 
 export interface SessionOptions {
   config: ImapServerConfig;
@@ -38,6 +40,11 @@ export class ImapSession {
   principal?: Principal;
   /** Store account id (= the logged-in user); set once authenticated. */
   account?: string;
+  /**
+   * The domain's public account whose mailboxes form the Shared namespace (mailbox-name.ts), when it
+   * exists at login and is not the user's own.
+   */
+  publicAccount?: string;
   selected?: SelectedView;
   /** ENABLEd extensions (upper-case). */
   readonly enabled = new Set<string>();
@@ -45,6 +52,8 @@ export class ImapSession {
   savedSearch: number[] = [];
   /** CONTEXT=SEARCH/SORT searches kept up to date (RFC 5267). */
   searchContexts: SearchContext[] = [];
+  /** The NOTIFY registration (RFC 5465) in force, if any. */
+  notify?: NotifyWatcher;
   readonly logger: Logger;
   readonly config: ImapServerConfig;
   readonly deps: ImapDeps;
@@ -56,6 +65,10 @@ export class ImapSession {
   /** Registration with session control, from login until the connection closes. */
   private admission?: SessionHandle;
   private mailboxDirty = false;
+  /** A command is running: its own output must not be interleaved with notifications. */
+  private commandRunning = false;
+  /** Notifications being written between commands (see kickNotifications). */
+  private backgroundFlush?: Promise<void>;
   /** The store as the logged-in user may use it (rights checked for shared mailboxes). */
   private userStore?: MailStore;
 
@@ -68,6 +81,7 @@ export class ImapSession {
     this.spool = o.spool;
     this.connection.onClose(() => {
       this.unwatch?.();
+      this.notify?.stop();
       this.admission?.unregister();
     });
   }
@@ -158,7 +172,9 @@ export class ImapSession {
     const view = this.selected;
     const changed = (): void => {
       this.mailboxDirty = true;
-      this.connection.interrupt();
+      // With NOTIFY (selected …) the client hears of it between commands too, not only in IDLE.
+      if (this.notify?.spec.selected) this.kickNotifications();
+      else this.connection.interrupt();
     };
     const stopMailbox = this.deps.events.onMailbox(view.owner, view.mailboxId, (event) => {
       if (event.type === 'rights-changed' && view.owner !== this.account) {
@@ -228,11 +244,61 @@ export class ImapSession {
   }
 
   /**
-   * IDLE's wait: the next raw line, `undefined` when the selected mailbox changed (or shutdown
-   * began) first, null when the connection closed.
+   * IDLE's wait: the next raw line, `undefined` when the selected mailbox changed, a NOTIFY
+   * notification is due (or shutdown began) first, null when the connection closed.
    */
   readLineOrWake(): Promise<string | null | undefined> {
-    return this.connection.readLineOr(() => this.mailboxDirty || this.stopping);
+    return this.connection.readLineOr(() => this.mailboxDirty || this.stopping || (this.notify?.hasPending ?? false));
+  }
+
+  // ---- NOTIFY (RFC 5465) --------------------------------------------------------------------
+
+  /** Replaces the NOTIFY registration (undefined: NOTIFY NONE). */
+  setNotify(watcher: NotifyWatcher | undefined): void {
+    this.notify?.stop();
+    this.notify = watcher;
+  }
+
+  /**
+   * Something is due for the client under NOTIFY. IDLE wakes and writes it; between commands it is
+   * written now (the server may send notifications at any time, RFC 5465 §1); while a command runs,
+   * it goes out before that command's tagged reply. A client that does not read its output gets
+   * nothing more written: its notifications wait, and past the limit overflow (§5.8).
+   */
+  kickNotifications(): void {
+    if (this.connection.interrupt()) return;
+    if (this.commandRunning || this.backgroundFlush || this.isClosed || this.connection.outputBacklogged) return;
+    this.backgroundFlush = this.writeNotifications()
+      .catch((err: unknown) => this.logger.warn({ err }, 'imap NOTIFY notifications failed'))
+      .finally(() => {
+        this.backgroundFlush = undefined;
+        this.connection.flush();
+        if (!this.isClosed && (this.notify?.hasPending || this.selectedNotifyDue)) this.kickNotifications();
+      });
+  }
+
+  private get selectedNotifyDue(): boolean {
+    return this.mailboxDirty && this.selected !== undefined && this.notify?.spec.selected !== undefined;
+  }
+
+  /** Writes due notifications: the selected mailbox's updates (NOTIFY selected), then the others. */
+  private async writeNotifications(): Promise<void> {
+    const sel = this.notify?.spec.selected;
+    // selected-delayed (§6.1.2): expunges wait for a command after which they may be sent.
+    if (sel && this.selectedNotifyDue) await this.refresh(!sel.delayed);
+    await this.notify?.flush();
+  }
+
+  /** The dispatcher is about to run a command: notifications being written finish first. */
+  async beginCommand(): Promise<void> {
+    while (this.backgroundFlush) await this.backgroundFlush;
+    this.commandRunning = true;
+  }
+
+  /** The command's tagged reply has been written. */
+  endCommand(): void {
+    this.commandRunning = false;
+    if (this.notify?.hasPending || this.selectedNotifyDue) this.kickNotifications();
   }
 
   // ---- authentication -------------------------------------------------------------------------
@@ -271,6 +337,8 @@ export class ImapSession {
     this.principal = principal;
     await this.deps.store.ensureAccount(principal.user);
     this.account = principal.user;
+    const pub = publicAccountFor(principal.user);
+    if (pub !== principal.user && (await this.deps.store.getAccount(pub))) this.publicAccount = pub;
     this.userStore = this.deps.store.actingAs({ user: principal.user });
     this.state = 'auth';
     this.connection.setLimits(authenticatedLimits(this.config));

@@ -34,6 +34,11 @@ export interface ImapDeps {
   spoolDir: string;
   /** The postmaster address, given as the server annotation /shared/admin (RFC 5464 §3.2.1.1). */
   adminContact?: string;
+  /**
+   * NOTIFY notifications a session may have waiting before its registration overflows
+   * (RFC 5465 §5.8; notify/watcher.ts MAX_PENDING when absent).
+   */
+  notifyQueueLimit?: number;
 }
 
 export type SessionState = 'notauth' | 'auth' | 'selected' | 'logout';

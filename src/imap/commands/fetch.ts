@@ -75,24 +75,33 @@ export const fetch: CommandSpec = {
         if (!items.some((i) => i.kind === 'FLAGS')) items.push({ kind: 'FLAGS' });
       }
     }
-    const needParsed = items.some((i) => i.kind === 'BODY' || i.kind === 'BODYSTRUCTURE' || i.kind === 'section' || i.kind === 'BINARY.SIZE' || i.kind === 'PREVIEW');
-    // ENVELOPE alone reads the envelope the store kept at ingest, not the whole parsed summary.
-    const needEnvelope = !needParsed && items.some((i) => i.kind === 'ENVELOPE');
-    const needMeta = needParsed || needEnvelope || items.some((i) => i.kind === 'INTERNALDATE' || i.kind === 'RFC822.SIZE' || i.kind === 'THREADID' || i.kind === 'SAVEDATE');
-    for (let i = 0; i < uids.length; i += BATCH) {
-      const batch = uids.slice(i, i + BATCH);
-      const metas = needMeta ? await s.store.getMessages(view.owner, view.mailboxId, toUidSet(batch), { parsed: needParsed, envelope: needEnvelope }) : [];
-      const byUid = new Map(metas.map((m) => [m.uid, m]));
-      for (const uid of batch) {
-        if (s.isClosed) return;
-        const meta = byUid.get(uid);
-        if (needMeta && !meta) continue; // expunged meanwhile; reported at the next allowed point
-        await writeOne(s, uid, items, meta);
-        await s.connection.drain();
-      }
-    }
+    await fetchMessages(s, uids, items);
   },
 };
+
+/**
+ * Writes the FETCH responses for `uids` of the selected mailbox (FETCH, and NOTIFY's MessageNew
+ * fetch attributes, RFC 5465 §5.2), reading the store in batches.
+ */
+export async function fetchMessages(s: ImapSession, uids: number[], items: FetchItem[]): Promise<void> {
+  const view = s.selected!;
+  const needParsed = items.some((i) => i.kind === 'BODY' || i.kind === 'BODYSTRUCTURE' || i.kind === 'section' || i.kind === 'BINARY.SIZE' || i.kind === 'PREVIEW');
+  // ENVELOPE alone reads the envelope the store kept at ingest, not the whole parsed summary.
+  const needEnvelope = !needParsed && items.some((i) => i.kind === 'ENVELOPE');
+  const needMeta = needParsed || needEnvelope || items.some((i) => i.kind === 'INTERNALDATE' || i.kind === 'RFC822.SIZE' || i.kind === 'THREADID' || i.kind === 'SAVEDATE');
+  for (let i = 0; i < uids.length; i += BATCH) {
+    const batch = uids.slice(i, i + BATCH);
+    const metas = needMeta ? await s.store.getMessages(view.owner, view.mailboxId, toUidSet(batch), { parsed: needParsed, envelope: needEnvelope }) : [];
+    const byUid = new Map(metas.map((m) => [m.uid, m]));
+    for (const uid of batch) {
+      if (s.isClosed) return;
+      const meta = byUid.get(uid);
+      if (needMeta && !meta) continue; // expunged meanwhile; reported at the next allowed point
+      await writeOne(s, uid, items, meta);
+      await s.connection.drain();
+    }
+  }
+}
 
 async function writeOne(s: ImapSession, uid: number, items: FetchItem[], meta: MessageMeta | undefined): Promise<void> {
   const view = s.selected!;

@@ -21,6 +21,7 @@ export const idle: CommandSpec = {
 async function idleLoop(s: ImapSession): Promise<CommandOk> {
   for (;;) {
     if (s.state === 'selected') await s.refresh(true);
+    await s.notify?.flush();
     if (s.isStopping) {
       s.write('* BYE Server shutting down\r\n');
       s.destroy();

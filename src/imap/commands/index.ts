@@ -33,6 +33,7 @@ import { listrights } from './listrights.js';
 import { myrights } from './myrights.js';
 import { getmetadata, setmetadata } from './metadata.js';
 import { replace } from './replace.js';
+import { notify } from './notify.js';
 
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   CAPABILITY: capability,
@@ -69,6 +70,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   COPY: copy,
   MOVE: move,
   IDLE: idle,
+  NOTIFY: notify,
   GENURLAUTH: genurlauth,
   URLFETCH: urlfetch,
   RESETKEY: resetkey,

@@ -7,7 +7,7 @@ import { ImapSyntaxError } from '../proto/errors.js';
 import { tokenText, type Args } from '../proto/args.js';
 import { strictUtf8 } from '../proto/utf8.js';
 import type { Token } from '../proto/tokens.js';
-import { decodeName, displayName, encodeName, specialUseOf, OTHER_USERS, SEPARATOR } from '../mailbox-name.js';
+import { decodeName, displayName, encodeName, specialUseOf, OTHER_USERS, SEPARATOR, SHARED_NAMESPACE } from '../mailbox-name.js';
 import { parseStatusItems, statusLine } from './status.js';
 import { astring } from '../proto/serialize.js';
 import { ALL_RIGHTS, isStoreError } from '../../store/types.js';
@@ -137,8 +137,8 @@ async function run(s: ImapSession, args: Args, lsub: boolean): Promise<CommandOk
   const matches = (name: string): boolean => matchers.some((m) => m(name));
   const account = s.account!;
   const boxes = (await s.store.listMailboxes(account)).map((b) => ({ name: b.path, specialUse: specialUseOf(b.role), subscribed: b.subscribed, hasChildren: b.hasChildren, id: b.id, owner: account, rights: ALL_RIGHTS }));
-  // Other users' mailboxes this user may look up ("l"), under the Other Users namespace, with the
-  // namespace's own levels as \Noselect nodes.
+  // Other users' mailboxes this user may look up ("l"), under the Other Users namespace (the public
+  // account's under Shared), with the namespaces' own levels as \Noselect nodes.
   const shared = await s.store.sharedWith({ user: account });
   const nodes = new Set<string>();
   for (const sh of shared) {
@@ -147,7 +147,8 @@ async function run(s: ImapSession, args: Args, lsub: boolean): Promise<CommandOk
     // Children count only when they are visible too: an invisible child must not show.
     const hasChildren = shared.some((o) => o.owner === sh.owner && o.mailbox.path.startsWith(prefix));
     boxes.push({ name, specialUse: undefined, subscribed: false, hasChildren, id: sh.mailbox.id, owner: sh.owner, rights: sh.rights });
-    nodes.add(OTHER_USERS).add(`${OTHER_USERS}${SEPARATOR}${sh.owner}`);
+    if (sh.owner === s.publicAccount) nodes.add(SHARED_NAMESPACE);
+    else nodes.add(OTHER_USERS).add(`${OTHER_USERS}${SEPARATOR}${sh.owner}`);
   }
   const existing = new Map(boxes.map((b) => [b.name, b]));
   // Subscribed names: subscribed mailboxes and names without one (the store keeps both).
