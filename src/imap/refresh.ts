@@ -1,7 +1,7 @@
 // Untagged updates for the selected mailbox, computed at command boundaries and during IDLE: search
 // context REMOVEFROM/ADDTO (RFC 5267), EXPUNGE or VANISHED (QRESYNC), FETCH FLAGS (with MODSEQ under
-// CONDSTORE), EXISTS and RECENT; under UIDONLY (RFC 9586) VANISHED and UIDFETCH. EXPUNGE only where allowed (never after FETCH/STORE/SEARCH by
-// sequence number, RFC 3501 §7.4.1).
+// CONDSTORE), EXISTS and RECENT; under UIDONLY (RFC 9586) VANISHED and UIDFETCH. EXPUNGE only where
+// allowed (never after FETCH/STORE/SEARCH by sequence number, RFC 3501 §7.4.1).
 import { isStoreError } from '../store/types.js';
 import { formatFlags } from './flags.js';
 import { formatSequenceSet } from './proto/sequence.js';

@@ -8,7 +8,7 @@
 // The case mapping is Unicode's simple uppercase mapping, which is what the C library's towupper()
 // applies and so what PostgreSQL's upper() does under a libc UTF-8 collation: the PostgreSQL engine
 // folds with `upper(normalize(x, NFKD) COLLATE "C.utf8")` and gets the same strings (a test checks
-// every cased code point). It differs from RFC 5051's titlecase mapping only in which member of a
+// every code point of the cased scripts; characters newer than the C library's Unicode data differ). It differs from RFC 5051's titlecase mapping only in which member of a
 // case class represents it (U+01C4 "Ǆ" rather than U+01C5 "ǅ"), so the same strings match.
 
 const ASCII = /^[\x00-\x7f]*$/;

@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startImap } from './harness.js';
+import { ImapFlow } from 'imapflow';
 import { RawClient } from './raw-client.js';
 
 const USER = 'alice@example.org';
@@ -63,6 +64,27 @@ test('RFC 5255 §4, RFC 5051 §2: SORT orders subjects by their i;unicode-casema
     assert.ok(rev.includes('* SORT 2 1 3 4'), JSON.stringify(rev));
   } finally {
     c.close();
+    await h.close();
+  }
+});
+
+test('RFC 5255 §4 with a real client: imapflow searches non-ASCII subjects and bodies in any case', async () => {
+  const h = await startImap({ users: { [USER]: PASS } });
+  const client = new ImapFlow({ host: '127.0.0.1', port: h.port, secure: false, auth: { user: USER, pass: PASS }, logger: false });
+  await client.connect();
+  try {
+    await client.append('INBOX', Buffer.from('Subject: =?utf-8?q?Gro=C3=9Fer_=C3=84rger?=\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nΟΔΟΣ ΚΑΙ ΣΠΙΤΙ\r\n', 'utf8'));
+    await client.append('INBOX', 'Subject: plain\r\n\r\nnothing\r\n');
+    const lock = await client.getMailboxLock('INBOX');
+    try {
+      assert.deepEqual(await client.search({ subject: 'GROßER ärger' }, { uid: true }), [1]);
+      assert.deepEqual(await client.search({ body: 'οδος και' }, { uid: true }), [1]);
+      assert.deepEqual(await client.search({ subject: 'grosser' }, { uid: true }), []);
+    } finally {
+      lock.release();
+    }
+  } finally {
+    await client.logout();
     await h.close();
   }
 });

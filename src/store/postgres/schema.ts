@@ -3,8 +3,8 @@
 // modseq of its creation and last change, destroyed ones leave a tombstone, expunges are logged for
 // VANISHED. Differences: ids come from sequences (never reused, RFC 8620 §1.2), mailbox counts are
 // aggregated on read instead of kept by triggers, keywords are searched through kw_has(), blobs are
-// chunked rows (blobs.ts), and full-text search is pg_trgm GIN indexes over email_text (ILIKE gives
-// IMAP's case-insensitive substring semantics). Sort keys use COLLATE "C": byte order, as SQLite's.
+// chunked rows (blobs.ts), and full-text search is pg_trgm GIN indexes over email_text folded by
+// casemap() (migration 6: LIKE on i;unicode-casemap forms, IMAP's case-insensitive substring match). Sort keys use COLLATE "C": byte order, as SQLite's.
 export interface Migration {
   version: number;
   sql: string;

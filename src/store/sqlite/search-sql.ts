@@ -1,7 +1,8 @@
 // Compiles the SearchCriteria AST and sort comparators to SQL over `email e` (and `msg m` for
 // searches inside one mailbox). Text criteria use the trigram FTS index for needles of 3+
 // characters (resolved to email ids by the index worker first: ftsQueries, then FtsMatches) and
-// fall back to a scan of the decoded text for shorter ones.
+// fall back to a scan of the decoded text for shorter ones; both compare i;unicode-casemap forms
+// (src/mime/casemap.ts: the index holds folded text, scans fold with the casemap() SQL function).
 import type { SearchCriteria, SortComparator, UidSet } from '../types.js';
 import { InvalidArgumentError } from '../errors.js';
 import { FLAGGED, isDeletedFlag, isRecentFlag, SEEN, systemBit } from '../keywords.js';
