@@ -103,7 +103,26 @@ interface Side {
   memory: () => Promise<number>;
 }
 
+/** Every server's process tree, for quiesce(). */
+let allServerPids: () => Promise<number[]> = async () => [];
+
+/**
+ * Waits (at most 20 s) until the servers have gone quiet — under 5% of a core over 250 ms — so the
+ * leftovers of the previous measurement (500 IDLE processes exiting, LMTP deliveries) are not billed
+ * to the next one.
+ */
+async function quiesce(): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const pids = await allServerPids();
+    const before = treeCpuSeconds(pids);
+    await new Promise((r) => setTimeout(r, 250));
+    if (treeCpuSeconds(pids) - before < 0.0125) return;
+  }
+}
+
 async function measure(side: Side, pids: number[], load: () => Promise<LoadResult>, settle = false): Promise<Sample> {
+  await quiesce();
   const cpuBefore = treeCpuSeconds(pids);
   const r = await load();
   if (settle && !(await side.settle(r.ops))) process.stdout.write(`  (${side.name}: not every message delivered within 60 s)\n`);
@@ -119,6 +138,7 @@ function logSample(work: string, side: string, s: Sample): void {
 }
 
 async function idleBytesPerConnection(side: Side, accounts: readonly Account[]): Promise<number> {
+  await quiesce();
   const before = await side.memory();
   const clients = await openIdlers(side.imapPort, accounts, IDLE);
   try {
@@ -185,6 +205,7 @@ async function main(): Promise<void> {
     }
 
     const to = (k: number, i: number): string => accounts[(k * 7 + i + 1) % accounts.length]!.user;
+    allServerPids = async () => (await Promise.all(sides.map(async (side) => [...(await side.loginPids()), ...(await side.submissionPids())]))).flat();
     // Preflight: every side accepts a good token and refuses one with a broken signature.
     for (const side of sides) {
       await loginSession(side.imapPort, accounts[0]!, 'OAUTHBEARER');

@@ -23,10 +23,27 @@ function rssBytes(): number {
   return m ? Number(m[1]) * 1024 : process.memoryUsage().rss;
 }
 
+/**
+ * RSS after full collections, once it has stopped moving: after a busy round V8 gives pages back
+ * over several collections, and a baseline taken in the middle of that would make the next
+ * figure shrink (or go negative) however much the connections took.
+ */
+async function settledRss(): Promise<number> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  let last = rssBytes();
+  for (let i = 0; i < 8; i++) {
+    gc?.();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const now = rssBytes();
+    if (Math.abs(now - last) < 256 * 1024) return now;
+    last = now;
+  }
+  return last;
+}
+
 process.on('message', (msg: unknown) => {
   if (msg === 'gc') {
-    (globalThis as { gc?: () => void }).gc?.();
-    process.send?.({ rss: rssBytes(), heapUsed: process.memoryUsage().heapUsed });
+    void settledRss().then((rss) => process.send?.({ rss, heapUsed: process.memoryUsage().heapUsed }));
   } else if (msg === 'stop') {
     void running.stop().then(() => process.exit(0));
   }
