@@ -8,7 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'node:net';
+import { canConnect } from '../../test/support/tcp.js';
+import { waitFor } from '../../test/support/wait.js';
 import { KID, type BenchIdp } from './idp.js';
 
 export interface DovecotServer {
@@ -86,21 +87,6 @@ issuers = ${issuer}
 `;
 }
 
-async function waitForPort(port: number, deadline: number): Promise<void> {
-  while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect({ port, host: '127.0.0.1' }, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`Dovecot did not listen on ${port}`);
-}
-
 export async function startDovecot(root: string, imapPort: number, idp: BenchIdp): Promise<DovecotServer> {
   if (userInfo().uid !== 0) throw new Error('Dovecot is started as root here (it drops privileges itself)');
   // Login and mail processes run as other users: they must reach their files below root.
@@ -121,7 +107,7 @@ export async function startDovecot(root: string, imapPort: number, idp: BenchIdp
   const exited = new Promise<never>((_, reject) =>
     child.once('exit', async (code) => reject(new Error(`dovecot exited (${code}): ${stderr}${await readFile(join(root, 'dovecot.log'), 'utf8').catch(() => '')}`))),
   );
-  await Promise.race([waitForPort(imapPort, Date.now() + 10_000), exited]);
+  await Promise.race([waitFor(`Dovecot listening on ${imapPort}`, () => canConnect(imapPort), 10_000), exited]);
   return {
     pid: child.pid ?? 0,
     imapPort,

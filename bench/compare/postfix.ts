@@ -6,7 +6,8 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { connect } from 'node:net';
+import { canConnect } from '../../test/support/tcp.js';
+import { waitFor } from '../../test/support/wait.js';
 import { promisify } from 'node:util';
 import { DOMAIN } from './idp.js';
 import type { DovecotServer } from './dovecot.js';
@@ -89,21 +90,6 @@ scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 `;
 
-async function waitForPort(port: number, deadline: number): Promise<void> {
-  while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect({ port, host: '127.0.0.1' }, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`Postfix did not listen on ${port}`);
-}
-
 export async function startPostfix(root: string, port: number, dovecot: DovecotServer): Promise<PostfixServer> {
   const etc = join(root, 'etc');
   await mkdir(etc, { recursive: true });
@@ -116,7 +102,7 @@ export async function startPostfix(root: string, port: number, dovecot: DovecotS
   await writeFile(join(etc, 'master.cf'), MASTER_CF(port));
   const postfix = (...args: string[]): Promise<{ stdout: string; stderr: string }> => run('postfix', ['-c', etc, ...args]);
   await postfix('start');
-  await waitForPort(port, Date.now() + 15_000);
+  await waitFor(`Postfix listening on ${port}`, () => canConnect(port), 15_000);
   return {
     submissionPort: port,
     pid: async () => Number((await readFile(join(root, 'spool', 'pid', 'master.pid'), 'utf8')).trim()),

@@ -26,6 +26,7 @@ import { startDovecot, type DovecotServer } from './dovecot.js';
 import { startPostfix, type PostfixServer } from './postfix.js';
 import { processRss, treeCpuSeconds, treePss } from './proc.js';
 import { median, range, row } from './stats.js';
+import { waitFor } from '../../test/support/wait.js';
 import { loginSession, openIdlers, runLoad, submissionSession, type Account, type LoadResult, type Mechanism } from './workloads.js';
 
 const { values: flags } = parseArgs({
@@ -72,15 +73,6 @@ async function maildirCount(mailRoot: string): Promise<number> {
     for (const sub of ['new', 'cur']) n += (await readdir(join(mailRoot, user, 'Maildir', sub)).catch(() => [] as string[])).length;
   }
   return n;
-}
-
-async function waitFor(predicate: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await predicate()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
 }
 
 interface Sample {
@@ -196,7 +188,7 @@ async function main(): Promise<void> {
         submissionPids: async () => [dv.pid, await pf.pid()],
         settle: async (acknowledged) => {
           const target = delivered + acknowledged;
-          const ok = await waitFor(async () => (await maildirCount(dv.mailRoot)) >= target, 60_000);
+          const ok = await waitFor('Dovecot deliveries', async () => (await maildirCount(dv.mailRoot)) >= target, 60_000).then(() => true, () => false);
           delivered = await maildirCount(dv.mailRoot);
           return ok;
         },
