@@ -99,6 +99,21 @@ export class ImapClient {
     return reply;
   }
 
+  /**
+   * AUTHENTICATE with an initial response (SASL-IR). A refused OAUTHBEARER/XOAUTH2 token comes back
+   * as a `+` continuation carrying the error (RFC 7628 §3.2.3) that the client must answer (with a
+   * lone ^A) before the tagged NO: answered here, so a refusal rejects instead of hanging.
+   */
+  async authenticate(mechanism: string, initialResponse: string): Promise<Reply> {
+    const text = `AUTHENTICATE ${mechanism} ${initialResponse}`;
+    const { tag, reply } = this.start(text, {});
+    const challenged = this.nextContinuation();
+    this.socket.write(`${tag} ${text}\r\n`);
+    const first = await Promise.race([challenged.then(() => 'challenge' as const), reply.then(() => 'replied' as const, () => 'replied' as const)]);
+    if (first === 'challenge') this.socket.write(`${Buffer.from('\x01').toString('base64')}\r\n`);
+    return reply;
+  }
+
   /** Starts IDLE; resolves once the server has accepted it. */
   async idle(): Promise<Idling> {
     const { tag, reply } = this.start('IDLE', {});

@@ -3,6 +3,7 @@
 // four levels deep: pino's redaction has no recursive wildcard, and deeper log objects are a smell).
 import { pino, type Logger as PinoLogger, type DestinationStream } from 'pino';
 import type { LogLevel } from '../config/types.js';
+import { censorFields } from './censor.js';
 
 export type Logger = PinoLogger;
 
@@ -49,29 +50,29 @@ export function isLogLevel(value: string): value is LogLevel {
   return (LOG_LEVELS as readonly string[]).includes(value);
 }
 
-/** `password` or `["x-user-secret"]`: fast-redact wants bracket notation for non-identifiers. */
-function accessor(field: string): string {
-  return /^[A-Za-z_$][\w$]*$/.test(field) ? `.${field}` : `["${field}"]`;
-}
-
+/** Fields deeper than this are not looked at (pino's redaction had no recursive wildcard either). */
 const REDACT_DEPTH = 4;
-const paths = REDACTED_FIELDS.flatMap((field) => {
-  const out: string[] = [];
-  for (let depth = 0; depth < REDACT_DEPTH; depth++) {
-    const prefix = Array.from({ length: depth }, () => '*').join('.');
-    out.push(`${prefix}${accessor(field)}`.replace(/^\./, ''));
-  }
-  return out;
-});
+const SECRET_FIELDS: ReadonlySet<string> = new Set(REDACTED_FIELDS);
+
+function censored<T extends Record<string, unknown>>(object: T): T {
+  return censorFields(object, SECRET_FIELDS, REDACT_DEPTH) as T;
+}
 
 export function createLogger(level: LogLevel = 'info', destination?: DestinationStream): Logger {
   const options = {
     level,
     base: { service: 'tessera' },
-    redact: { paths, censor: '[redacted]' },
+    formatters: { log: censored },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  return destination ? pino(options, destination) : pino(options);
+  const logger = destination ? pino(options, destination) : pino(options);
+  // Child bindings (a session's peer, user…) are serialised once, when the child is made, and pino
+  // hands them to no formatter: censor them there. Children inherit this `child` from the root.
+  const child = logger.child;
+  logger.child = function (this: Logger, bindings: Record<string, unknown>, childOptions?: Parameters<Logger['child']>[1]) {
+    return child.call(this, censored(bindings), childOptions);
+  } as Logger['child'];
+  return logger;
 }
 
 /**

@@ -57,6 +57,30 @@ describe('logger', () => {
     assert.equal(/canary-/.test(out.text()), false, out.text());
   });
 
+  it('censors inside arrays, errors and child bindings, and leaves the logged object as it was', () => {
+    const out = capture();
+    const log = createLogger('info', out.stream).child({ conn: { token: 'canary-binding' }, peer: '127.0.0.1' });
+    const failure = Object.assign(new Error('provider said no'), { response: 'canary-error-field' });
+    const entry = { attempts: [{ password: 'canary-array' }, { user: 'bob' }], err: failure, cause: failure, plain: { ok: 1 } };
+    log.info(entry, 'attempts');
+    const text = out.text();
+    assert.equal(/canary-/.test(text), false, text);
+    const [line] = out.lines();
+    assert.equal(line!.peer, '127.0.0.1');
+    assert.deepEqual(line!.attempts, [{ password: '[redacted]' }, { user: 'bob' }]);
+    assert.equal((line!.err as { message: string }).message, 'provider said no', 'a censored error keeps its message');
+    assert.equal(entry.attempts[0]!.password, 'canary-array', 'the caller\'s object is not changed');
+    assert.equal(failure.response, 'canary-error-field');
+  });
+
+  it('looks four levels deep, as the redaction paths did', () => {
+    const out = capture();
+    createLogger('info', out.stream).info({ a: { b: { c: { token: 'canary-level3', d: { token: 'level4-kept' } } } } }, 'deep');
+    const text = out.text();
+    assert.equal(/canary-/.test(text), false, text);
+    assert.match(text, /level4-kept/);
+  });
+
   it('honours the level: debug lines are dropped at info', () => {
     const out = capture();
     const log = createLogger('info', out.stream);

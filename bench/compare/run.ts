@@ -1,0 +1,302 @@
+// Tessera side by side with Dovecot 2.3 and Postfix 3.7 (issue #18), on this machine, interleaved
+// (Tessera, peer, Tessera, peer…), medians of the rounds:
+//   1. token logins: IMAP connect → AUTHENTICATE OAUTHBEARER (SASL-IR, RS256 JWT, keys cached) →
+//      SELECT INBOX → LOGOUT, `--clients` at once (also with XOAUTH2);
+//   2. submission: connect → EHLO → AUTH OAUTHBEARER → 1 KiB message to a local user → QUIT,
+//      `--clients` at once; both servers fsync before the 250 (Postfix its queue file, then LMTP to
+//      Dovecot in the background: its CPU is counted until every message is in the Maildir);
+//   3. memory per authenticated IMAP IDLE connection with `--idle` connections: RSS growth of Tessera
+//      (after a full GC), PSS growth summed over Dovecot's processes.
+// Server CPU per operation comes from /proc/<pid>/stat of each server's process tree.
+//
+//   node --import tsx bench/compare/run.ts [--seconds=10] [--rounds=3] [--clients=8] [--idle=500]
+//        [--only=login,xoauth2,submission,idle] [--tessera-only] [--cpu-prof=DIR]
+//
+// Installs nothing: without Dovecot/Postfix it prints the apt command and measures Tessera alone.
+// Must run as root (Dovecot and Postfix drop privileges themselves). Not part of the test suite.
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DOMAIN, startBenchIdp } from './idp.js';
+import { startTessera } from './tessera.js';
+import { startDovecot, type DovecotServer } from './dovecot.js';
+import { startPostfix, type PostfixServer } from './postfix.js';
+import { processRss, treeCpuSeconds, treePss } from './proc.js';
+import { median, range, row } from './stats.js';
+import { waitFor } from '../../test/support/wait.js';
+import { loginSession, openIdlers, runLoad, submissionSession, type Account, type LoadResult, type Mechanism } from './workloads.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '3' },
+    clients: { type: 'string', default: '8' },
+    idle: { type: 'string', default: '500' },
+    users: { type: 'string', default: '64' },
+    only: { type: 'string', default: 'login,xoauth2,submission,idle' },
+    'tessera-only': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
+  },
+});
+const SECONDS = Number(flags.seconds);
+const ROUNDS = Number(flags.rounds);
+const CLIENTS = Number(flags.clients);
+const IDLE = Number(flags.idle);
+const WORKLOADS = new Set(flags.only.split(','));
+
+const APT = 'apt-get install -y dovecot-imapd dovecot-lmtpd dovecot-core postfix';
+
+function installed(binary: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${binary}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((resolve) => s.close(resolve));
+  return port;
+}
+
+/** Messages in every user's Maildir (new/ and cur/): what Dovecot's LMTP has delivered. */
+async function maildirCount(mailRoot: string): Promise<number> {
+  let n = 0;
+  for (const user of await readdir(mailRoot).catch(() => [] as string[])) {
+    for (const sub of ['new', 'cur']) n += (await readdir(join(mailRoot, user, 'Maildir', sub)).catch(() => [] as string[])).length;
+  }
+  return n;
+}
+
+interface Sample {
+  rate: number;
+  cpuMsPerOp: number;
+  failures: number;
+  firstError?: string;
+}
+
+interface Side {
+  name: string;
+  imapPort: number;
+  submissionPort: number;
+  /** Process trees whose CPU the login / submission work is billed to. */
+  loginPids: () => Promise<number[]>;
+  submissionPids: () => Promise<number[]>;
+  /** Waits until what was acknowledged is delivered (Postfix → LMTP → Maildir); resolves false on timeout. */
+  settle: (acknowledged: number) => Promise<boolean>;
+  /** Memory of the server, bytes (RSS after GC for Tessera, PSS over the tree for Dovecot). */
+  memory: () => Promise<number>;
+}
+
+/** Every server's process tree, for quiesce(). */
+let allServerPids: () => Promise<number[]> = async () => [];
+
+/**
+ * Waits (at most 20 s) until the servers have gone quiet — under 5% of a core over 250 ms — so the
+ * leftovers of the previous measurement (500 IDLE processes exiting, LMTP deliveries) are not billed
+ * to the next one.
+ */
+async function quiesce(): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const pids = await allServerPids();
+    const before = treeCpuSeconds(pids);
+    await new Promise((r) => setTimeout(r, 250));
+    if (treeCpuSeconds(pids) - before < 0.0125) return;
+  }
+}
+
+async function measure(side: Side, pids: number[], load: () => Promise<LoadResult>, settle = false): Promise<Sample> {
+  await quiesce();
+  const cpuBefore = treeCpuSeconds(pids);
+  const r = await load();
+  if (settle && !(await side.settle(r.ops))) process.stdout.write(`  (${side.name}: not every message delivered within 60 s)\n`);
+  const cpu = treeCpuSeconds(pids) - cpuBefore;
+  const sample: Sample = { rate: r.ops / r.seconds, cpuMsPerOp: r.ops > 0 ? (cpu * 1000) / r.ops : NaN, failures: r.failures };
+  if (r.firstError) sample.firstError = r.firstError;
+  return sample;
+}
+
+function logSample(work: string, side: string, s: Sample): void {
+  const err = s.failures ? `, ${s.failures} failed (${s.firstError ?? ''})` : '';
+  process.stdout.write(`  ${work.padEnd(11)} ${side.padEnd(16)} ${s.rate.toFixed(1).padStart(8)} /s  ${s.cpuMsPerOp.toFixed(2).padStart(6)} ms CPU/op${err}\n`);
+}
+
+async function idleBytesPerConnection(side: Side, accounts: readonly Account[]): Promise<number> {
+  await quiesce();
+  const before = await side.memory();
+  const clients = await openIdlers(side.imapPort, accounts, IDLE);
+  try {
+    const after = await side.memory();
+    return (after - before) / IDLE;
+  } finally {
+    for (const c of clients) c.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const peersInstalled = installed('dovecot') && installed('postfix') && installed('/usr/lib/dovecot/lmtp');
+  const withPeers = peersInstalled && !flags['tessera-only'];
+  if (!peersInstalled) process.stdout.write(`Dovecot/Postfix not installed: measuring Tessera alone. To compare: ${APT}\n`);
+  const root = await mkdtemp(join(tmpdir(), 'tessera-compare-'));
+  // Dovecot's and Postfix's unprivileged processes must reach their directories below it.
+  await chmod(root, 0o755);
+  const idp = await startBenchIdp();
+  const accounts: Account[] = [];
+  for (let i = 0; i < Number(flags.users); i++) {
+    const user = `user${i}@${DOMAIN}`;
+    accounts.push({ user, token: await idp.token(user) });
+  }
+  const stops: Array<() => Promise<void>> = [() => idp.close()];
+  try {
+    for (const d of ['tessera', 'dovecot', 'postfix']) await mkdir(join(root, d));
+    const tessera = await startTessera(join(root, 'tessera'), idp, accounts.map((a) => a.user), flags['cpu-prof']);
+    stops.unshift(() => tessera.stop());
+    const sides: Side[] = [
+      {
+        name: 'Tessera',
+        imapPort: tessera.imapPort,
+        submissionPort: tessera.submissionPort,
+        loginPids: async () => [tessera.pid],
+        submissionPids: async () => [tessera.pid],
+        settle: async () => true,
+        memory: () => tessera.rssAfterGc(),
+      },
+    ];
+    let dovecot: DovecotServer | undefined;
+    let postfix: PostfixServer | undefined;
+    if (withPeers) {
+      dovecot = await startDovecot(join(root, 'dovecot'), await freePort(), idp);
+      stops.unshift(() => dovecot!.stop());
+      postfix = await startPostfix(join(root, 'postfix'), await freePort(), dovecot);
+      stops.unshift(() => postfix!.stop());
+      const dv = dovecot;
+      const pf = postfix;
+      let delivered = 0;
+      sides.push({
+        name: 'Dovecot/Postfix',
+        imapPort: dv.imapPort,
+        submissionPort: pf.submissionPort,
+        loginPids: async () => [dv.pid],
+        submissionPids: async () => [dv.pid, await pf.pid()],
+        settle: async (acknowledged) => {
+          const target = delivered + acknowledged;
+          const ok = await waitFor('Dovecot deliveries', async () => (await maildirCount(dv.mailRoot)) >= target, 60_000).then(() => true, () => false);
+          delivered = await maildirCount(dv.mailRoot);
+          return ok;
+        },
+        memory: async () => treePss([dv.pid]),
+      });
+    }
+
+    const to = (k: number, i: number): string => accounts[(k * 7 + i + 1) % accounts.length]!.user;
+    allServerPids = async () => (await Promise.all(sides.map(async (side) => [...(await side.loginPids()), ...(await side.submissionPids())]))).flat();
+    // Preflight: every side accepts a good token and refuses one with a broken signature.
+    for (const side of sides) {
+      await loginSession(side.imapPort, accounts[0]!, 'OAUTHBEARER');
+      await submissionSession(side.submissionPort, accounts[0]!, accounts[1]!.user);
+      await side.settle(1);
+      const forged = { ...accounts[0]!, token: `${accounts[0]!.token.slice(0, -6)}AAAAAA` };
+      const refused = await loginSession(side.imapPort, forged, 'OAUTHBEARER').then(
+        () => false,
+        () => true,
+      );
+      if (!refused) throw new Error(`${side.name} accepted a token with a forged signature`);
+      // Warm-up: every account logged in once (the first login creates the mailboxes) and the code
+      // paths run, so the rounds measure a steady state.
+      const warm = await runLoad(Math.min(SECONDS, 3), CLIENTS, (k, i) => loginSession(side.imapPort, accounts[(k + i * CLIENTS) % accounts.length]!, 'OAUTHBEARER'));
+      for (let i = warm.ops; i < accounts.length; i++) await loginSession(side.imapPort, accounts[i]!, 'OAUTHBEARER');
+      const sent = await runLoad(Math.min(SECONDS, 3), CLIENTS, (k, i) => submissionSession(side.submissionPort, accounts[k]!, to(k, i)));
+      await side.settle(sent.ops);
+    }
+
+    process.stdout.write(
+      `\nbench/compare: ${ROUNDS} rounds of ${SECONDS} s, ${CLIENTS} clients, ${IDLE} IDLE connections, ${accounts.length} users, node ${process.version}\n`,
+    );
+    const samples = new Map<string, Sample[]>();
+    const idle = new Map<string, number[]>();
+    const add = (key: string, s: Sample): void => void samples.set(key, [...(samples.get(key) ?? []), s]);
+    for (let round = 1; round <= ROUNDS; round++) {
+      process.stdout.write(`round ${round}\n`);
+      for (const side of sides) {
+        for (const [work, mechanism] of [['login', 'OAUTHBEARER'], ['xoauth2', 'XOAUTH2']] as const) {
+          if (!WORKLOADS.has(work)) continue;
+          const m: Mechanism = mechanism;
+          const s = await measure(side, await side.loginPids(), () =>
+            runLoad(SECONDS, CLIENTS, (k, i) => loginSession(side.imapPort, accounts[(k + i * CLIENTS) % accounts.length]!, m)),
+          );
+          add(`${work}/${side.name}`, s);
+          logSample(work, side.name, s);
+        }
+        if (WORKLOADS.has('submission')) {
+          const s = await measure(
+            side,
+            await side.submissionPids(),
+            () => runLoad(SECONDS, CLIENTS, (k, i) => submissionSession(side.submissionPort, accounts[k % accounts.length]!, to(k, i))),
+            true,
+          );
+          add(`submission/${side.name}`, s);
+          logSample('submission', side.name, s);
+        }
+        if (WORKLOADS.has('idle')) {
+          const bytes = await idleBytesPerConnection(side, accounts);
+          idle.set(side.name, [...(idle.get(side.name) ?? []), bytes]);
+          process.stdout.write(`  ${'idle'.padEnd(11)} ${side.name.padEnd(16)} ${(bytes / 1024).toFixed(1).padStart(8)} kB per connection\n`);
+        }
+      }
+    }
+
+    const [t, p] = sides;
+    process.stdout.write(`\n${row(['Work', 'Tessera (median, range)', 'Peer (median, range)', 'Ratio', 'CPU ms/op Tessera', 'CPU ms/op peer'])}\n`);
+    process.stdout.write(`${row(['---', '---', '---', '---', '---', '---'])}\n`);
+    const labels: Record<string, string> = {
+      login: `IMAP OAUTHBEARER login+SELECT+LOGOUT, ${CLIENTS} clients (/s)`,
+      xoauth2: `IMAP XOAUTH2 login+SELECT+LOGOUT, ${CLIENTS} clients (/s)`,
+      submission: `SMTP EHLO+AUTH OAUTHBEARER+1 KiB+QUIT, ${CLIENTS} clients (msg/s)`,
+    };
+    for (const work of ['login', 'xoauth2', 'submission']) {
+      if (!WORKLOADS.has(work) || !t) continue;
+      const ts = samples.get(`${work}/${t.name}`) ?? [];
+      const ps = p ? (samples.get(`${work}/${p.name}`) ?? []) : [];
+      const tm = median(ts.map((s) => s.rate));
+      const pm = median(ps.map((s) => s.rate));
+      process.stdout.write(
+        `${row([
+          labels[work] ?? work,
+          `${tm.toFixed(0)} (${range(ts.map((s) => s.rate))})`,
+          p ? `${pm.toFixed(0)} (${range(ps.map((s) => s.rate))})` : '–',
+          p ? `${(tm / pm).toFixed(2)}×` : '–',
+          median(ts.map((s) => s.cpuMsPerOp)).toFixed(2),
+          p ? median(ps.map((s) => s.cpuMsPerOp)).toFixed(2) : '–',
+        ])}\n`,
+      );
+    }
+    if (WORKLOADS.has('idle') && t) {
+      const tk = (idle.get(t.name) ?? []).map((b) => b / 1024);
+      const pk = p ? (idle.get(p.name) ?? []).map((b) => b / 1024) : [];
+      process.stdout.write(
+        `${row([
+          `Memory per IMAP IDLE connection, ${IDLE} connections (kB; Tessera RSS after GC, Dovecot PSS)`,
+          `${median(tk).toFixed(1)} (${range(tk, 1)})`,
+          p ? `${median(pk).toFixed(1)} (${range(pk, 1)})` : '–',
+          p ? `${(median(pk) / median(tk)).toFixed(1)}× less` : '–',
+          '',
+          '',
+        ])}\n`,
+      );
+    }
+    process.stdout.write(`Tessera RSS now ${(processRss(tessera.pid) / 1048576).toFixed(0)} MiB\n`);
+  } finally {
+    for (const stop of stops) await stop().catch((e: unknown) => process.stdout.write(`stop failed: ${String(e)}\n`));
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,77 @@
+// Starts Tessera for the comparison: a James-layout conf directory with one IMAP and one SMTP
+// submission listener on loopback (clear text on both sides of the comparison: the load comes from
+// this machine), both taking OAUTHBEARER/XOAUTH2 tokens from the bench's provider, an fsynced SQLite
+// store, and the default log level; then the server in a child process (tessera-child.ts).
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { openSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RELAXED_LOGIN_THROTTLE, xmlEscape } from '../../test/support/tessera-conf.js';
+import { AUDIENCE, DOMAIN, SCOPE, type BenchIdp } from './idp.js';
+import type { TesseraReady } from './tessera-child.js';
+
+export interface TesseraServer extends TesseraReady {
+  pid: number;
+  /** RSS in bytes right after a full garbage collection. */
+  rssAfterGc(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function writeConf(root: string, idp: BenchIdp): Promise<string> {
+  const confDir = join(root, 'conf');
+  await mkdir(confDir, { recursive: true });
+  const oidc = `<oidc>
+        <oidcConfigurationURL>${xmlEscape(idp.discoveryUrl)}</oidcConfigurationURL>
+        <claim>email</claim><scope>${SCOPE}</scope><aud>${AUDIENCE}</aud><clientId>tessera</clientId>
+      </oidc>`;
+  const auth = `<auth><plainAuthEnabled>false</plainAuthEnabled><requireSSL>false</requireSSL>${oidc}</auth>`;
+  const files: Record<string, string> = {
+    'tessera.properties': [`data.dir=${join(root, 'var')}`, 'storage.engine=sqlite', 'devIdp.enabled=false', 'demo.seed=false', 'shutdown.timeout=5', ...RELAXED_LOGIN_THROTTLE, ''].join('\n'),
+    'domainlist.xml': `<domainlist><domainnames><domainname>${DOMAIN}</domainname></domainnames><defaultDomain>${DOMAIN}</defaultDomain></domainlist>\n`,
+    'usersrepository.xml': '<usersrepository name="LocalUsers" class="embedded"><enableVirtualHosting>true</enableVirtualHosting></usersrepository>\n',
+    'imapserver.xml': `<imapservers><imapserver enabled="true">
+  <jmxName>imap</jmxName><bind>127.0.0.1:0</bind><tls socketTLS="false" startTLS="false"/>
+  <connectionLimit>0</connectionLimit><connectionLimitPerIP>0</connectionLimitPerIP><connectiontimeout>1800</connectiontimeout>
+  ${auth}
+</imapserver></imapservers>\n`,
+    'smtpserver.xml': `<smtpservers><smtpserver enabled="true">
+  <jmxName>smtp-submission</jmxName><bind>127.0.0.1:0</bind><tls socketTLS="false" startTLS="false"/>
+  <connectionLimit>0</connectionLimit><connectionLimitPerIP>0</connectionLimitPerIP><connectiontimeout>300</connectiontimeout>
+  <helloName autodetect="false">mail.${DOMAIN}</helloName>
+  <auth><announce>always</announce><requireAuthForRelay>true</requireAuthForRelay><plainAuthEnabled>false</plainAuthEnabled><requireSSL>false</requireSSL>${oidc}</auth>
+  <verifyIdentity>true</verifyIdentity>
+</smtpserver></smtpservers>\n`,
+  };
+  for (const [name, text] of Object.entries(files)) await writeFile(join(confDir, name), text);
+  return confDir;
+}
+
+/** `cpuProfDir`: run the server under --cpu-prof, writing its profile there when it stops. */
+export async function startTessera(root: string, idp: BenchIdp, users: readonly string[], cpuProfDir?: string): Promise<TesseraServer> {
+  const confDir = await writeConf(root, idp);
+  const log = openSync(join(root, 'tessera.log'), 'a');
+  const child: ChildProcess = fork(fileURLToPath(new URL('./tessera-child.ts', import.meta.url)), [confDir, users.join(',')], {
+    execArgv: ['--import', 'tsx', '--expose-gc', ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [])],
+    stdio: ['ignore', log, log, 'ipc'],
+  });
+  const ready = await new Promise<TesseraReady>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as TesseraReady));
+    child.once('exit', (code) => reject(new Error(`Tessera exited (${code}) before listening; see ${join(root, 'tessera.log')}`)));
+  });
+  return {
+    ...ready,
+    pid: child.pid ?? 0,
+    rssAfterGc: () =>
+      new Promise((resolve) => {
+        child.once('message', (m) => resolve((m as { rss: number }).rss));
+        child.send('gc');
+      }),
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.send('stop');
+      }),
+  };
+}

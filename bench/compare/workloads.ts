@@ -1,0 +1,129 @@
+// The comparison's client side: the same byte-for-byte sessions against every server.
+//  - login: connect → AUTHENTICATE OAUTHBEARER (SASL-IR) or XOAUTH2 → SELECT INBOX → LOGOUT;
+//  - submission: connect → EHLO → AUTH OAUTHBEARER → 1 KiB message to a local user → QUIT;
+//  - idle: N connections that log in, SELECT INBOX and sit in IDLE.
+// Each runs `clients` sessions back to back for a fixed time and counts the completed ones.
+import { ImapClient } from '../support/imap-client.js';
+import { RawSmtpClient } from '../../test/smtp/raw-client.js';
+
+export interface Account {
+  user: string;
+  token: string;
+}
+
+export type Mechanism = 'OAUTHBEARER' | 'XOAUTH2';
+
+export function saslResponse(mechanism: Mechanism, account: Account, port: number): string {
+  const text =
+    mechanism === 'OAUTHBEARER'
+      ? `n,a=${account.user},\x01host=127.0.0.1\x01port=${port}\x01auth=Bearer ${account.token}\x01\x01`
+      : `user=${account.user}\x01auth=Bearer ${account.token}\x01\x01`;
+  return Buffer.from(text).toString('base64');
+}
+
+async function imapLogin(port: number, account: Account, mechanism: Mechanism): Promise<ImapClient> {
+  const client = await ImapClient.connect(port);
+  try {
+    await client.authenticate(mechanism, saslResponse(mechanism, account, port));
+    await client.command('SELECT INBOX');
+    return client;
+  } catch (err) {
+    client.close();
+    throw err;
+  }
+}
+
+export async function loginSession(port: number, account: Account, mechanism: Mechanism): Promise<void> {
+  const client = await imapLogin(port, account, mechanism);
+  try {
+    await client.command('LOGOUT');
+  } finally {
+    client.close();
+  }
+}
+
+/** A 1 KiB message (CRLF lines, dot-terminated for DATA). */
+export function message(from: string, to: string): string {
+  const head = `From: <${from}>\r\nTo: <${to}>\r\nSubject: compare\r\nMessage-ID: <${Math.random().toString(36).slice(2)}@compare.test>\r\n\r\n`;
+  const line = `${'x'.repeat(76)}\r\n`;
+  let body = head;
+  while (body.length + line.length <= 1024 - 2) body += line;
+  return `${body.padEnd(1024 - 2, 'y')}\r\n.\r\n`;
+}
+
+function expectCode(code: number, got: { code: number; text: string }, what: string): void {
+  if (got.code !== code) throw new Error(`${what}: expected ${code}, got ${got.text}`);
+}
+
+export async function submissionSession(port: number, from: Account, to: string): Promise<void> {
+  const { client, greeting } = await RawSmtpClient.connect(port);
+  try {
+    expectCode(220, greeting, 'greeting');
+    expectCode(250, await client.command('EHLO client.compare.test'), 'EHLO');
+    expectCode(235, await client.command(`AUTH OAUTHBEARER ${saslResponse('OAUTHBEARER', from, port)}`), 'AUTH');
+    expectCode(250, await client.command(`MAIL FROM:<${from.user}>`), 'MAIL');
+    expectCode(250, await client.command(`RCPT TO:<${to}>`), 'RCPT');
+    expectCode(354, await client.command('DATA'), 'DATA');
+    client.write(message(from.user, to));
+    expectCode(250, await client.read(), 'end of DATA');
+    expectCode(221, await client.command('QUIT'), 'QUIT');
+    await client.closed;
+  } finally {
+    client.close();
+  }
+}
+
+/** A session that has not finished by then counts as failed (its socket is left to the server's timeout). */
+const SESSION_TIMEOUT_MS = 30_000;
+
+export function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)));
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
+
+export interface LoadResult {
+  ops: number;
+  failures: number;
+  seconds: number;
+  firstError?: string;
+}
+
+/** `clients` loops running `session(k, i)` (client k, its i-th session) until `seconds` have passed. */
+export async function runLoad(seconds: number, clients: number, session: (client: number, i: number) => Promise<void>): Promise<LoadResult> {
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  const result: LoadResult = { ops: 0, failures: 0, seconds: 0 };
+  await Promise.all(
+    Array.from({ length: clients }, async (_, k) => {
+      for (let i = 0; performance.now() < deadline; i++) {
+        try {
+          await withTimeout(session(k, i), SESSION_TIMEOUT_MS);
+          result.ops++;
+        } catch (err) {
+          result.failures++;
+          result.firstError ??= err instanceof Error ? err.message : String(err);
+        }
+      }
+    }),
+  );
+  result.seconds = (performance.now() - started) / 1000;
+  return result;
+}
+
+/** Opens `count` IDLE connections, `parallel` at a time; the caller closes them. */
+export async function openIdlers(port: number, accounts: readonly Account[], count: number, parallel = 8): Promise<ImapClient[]> {
+  const open: ImapClient[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < count) {
+        const i = next++;
+        const client = await imapLogin(port, accounts[i % accounts.length]!, 'OAUTHBEARER');
+        await client.idle();
+        open.push(client);
+      }
+    }),
+  );
+  return open;
+}
