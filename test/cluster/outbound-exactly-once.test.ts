@@ -1,5 +1,5 @@
 // The outbound queue shared by several Tessera processes on one PostgreSQL database: 1,000 queued
-// messages to a local SMTP sink (the smarthost) are delivered by two nodes together; one node is
+// messages to a local SMTP sink (the smarthost) are delivered by three nodes together; one node is
 // killed with SIGKILL in the middle. Every message arrives, and the only ones that may arrive twice
 // are those the killed node held a lease on when it died (sent to the sink but not yet recorded:
 // SMTP gives no way to make that exactly-once, see README "Running several nodes"). Nothing another
@@ -46,7 +46,7 @@ describe('outbound queue shared by several nodes on PostgreSQL', { skip: unavail
     await dropTemplate();
   });
 
-  it('delivers 1,000 queued messages once each across two nodes, one of them killed with SIGKILL mid-delivery', async () => {
+  it('delivers 1,000 queued messages once each across three nodes, one of them killed with SIGKILL mid-delivery', async () => {
     const ids = new Set<string>();
     for (let i = 0; i < MESSAGES; i++) {
       const id = `m${i}.${Date.now()}@${CLUSTER_DOMAIN}`;
@@ -55,8 +55,8 @@ describe('outbound queue shared by several nodes on PostgreSQL', { skip: unavail
       await store.enqueueOutbound({ sender: `s@${CLUSTER_DOMAIN}`, recipients: [`r${i}@remote.example`], bytes });
     }
     const settings = { url: db.url, smarthostPort: sink.port, leaseTime: '3s', pollInterval: '500ms' };
-    const [a, b] = await Promise.all([startNode('node-a', settings), startNode('node-b', settings)]);
-    nodes.push(a!, b!);
+    const [a, b, c3] = await Promise.all([startNode('node-a', settings), startNode('node-b', settings), startNode('node-c', settings)]);
+    nodes.push(a!, b!, c3!);
 
     await waitFor('a third of the messages at the sink', () => sink.messages.length >= MESSAGES / 3, 120_000);
     await a!.kill9();
