@@ -4,8 +4,8 @@
 import { ImapSyntaxError } from './proto/errors.js';
 import type { ImapSession } from './session.js';
 
-/** Commands whose non-UID forms name messages by sequence number (RFC 9586 §3). */
-const SEQUENCE_COMMANDS = new Set(['FETCH', 'STORE', 'SEARCH', 'COPY', 'MOVE', 'SORT', 'THREAD']);
+/** Commands whose non-UID forms name messages by sequence number (RFC 9586 §3; REPLACE, RFC 8508, takes one). */
+const SEQUENCE_COMMANDS = new Set(['FETCH', 'STORE', 'SEARCH', 'COPY', 'MOVE', 'SORT', 'THREAD', 'REPLACE']);
 
 export const UIDONLY = 'UIDONLY';
 

@@ -23,7 +23,7 @@ async function mailboxWithGap(c: RawClient): Promise<void> {
   await c.command('x0', 'EXPUNGE');
 }
 
-test('RFC 9586 §3: ENABLE UIDONLY, then FETCH/STORE/SEARCH/COPY/MOVE/SORT/THREAD by sequence number answer BAD [UIDREQUIRED]', async () => {
+test('RFC 9586 §3: ENABLE UIDONLY, then FETCH/STORE/SEARCH/COPY/MOVE/SORT/THREAD/REPLACE by sequence number answer BAD [UIDREQUIRED]', async () => {
   const h = await startImap({ users: { [USER]: PASS } });
   const c = await RawClient.loggedIn(h.port, USER, PASS);
   try {
@@ -45,6 +45,12 @@ test('RFC 9586 §3: ENABLE UIDONLY, then FETCH/STORE/SEARCH/COPY/MOVE/SORT/THREA
       const r = await c.command(tag, cmd);
       assert.match(r.at(-1)!, new RegExp(`^${tag} BAD \\[UIDREQUIRED\\]`), `${cmd}: ${JSON.stringify(r)}`);
     }
+    // REPLACE (RFC 8508) names its message by sequence number too: refused, and nothing is appended or expunged.
+    const msg = 'Subject: replaced\r\n\r\nbody\r\n';
+    c.write(`rp REPLACE 1 INBOX {${Buffer.byteLength(msg)}+}\r\n${msg}\r\n`);
+    const rp = await c.until('rp');
+    assert.match(rp.at(-1)!, /^rp BAD \[UIDREQUIRED\]/, JSON.stringify(rp));
+    assert.ok((await c.command('rs', 'UID SEARCH ALL')).includes('* ESEARCH (TAG "rs") UID ALL 2:4'));
     // A sequence-set search key inside UID SEARCH is refused too; the saved result ($) is no sequence number.
     assert.match((await c.command('us', 'UID SEARCH 1:2')).at(-1)!, /^us BAD \[UIDREQUIRED\]/);
     assert.match((await c.command('uf', 'UID FETCH 2 (FLAGS)')).at(-1)!, /^uf OK/);

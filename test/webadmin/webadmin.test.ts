@@ -323,6 +323,11 @@ describe('WebAdmin', () => {
         domain: { count: 1, size: null },
         computed: { count: 1, size: -1 },
       });
+      // Any form of the domain the domain list accepts (a trailing dot here) names the same quota:
+      // one set that way must reach the users, not sit under a key no account has.
+      assert.equal((await call('PUT', '/quota/domains/{domainName}/size', { params: { domainName: `${DOMAIN}.` }, body: 1_000_000_000 })).status, 204);
+      assert.deepEqual(((await call('GET', '/quota/domains/{domainName}', { params: d })).body as Record<string, unknown>)['domain'], { count: 1, size: 1_000_000_000 });
+      assert.equal((await call('DELETE', '/quota/domains/{domainName}/size', { params: { domainName: `${DOMAIN}.` } })).status, 204);
       const details = (await call('GET', '/quota/users/{username}', { params: u })).body as Record<string, unknown>;
       assert.deepEqual(details['domain'], { count: 1, size: null });
       assert.equal(details['user'], undefined);

@@ -11,6 +11,7 @@ import type { WebAdminDeps } from '../deps.js';
 import { empty, error } from '../schemas.js';
 import { invalid, NO_CONTENT, notFound, WebAdminError, type ResponseSpec, type Schema, type WebAdminRoute } from '../types.js';
 import { existingAccount } from './users.js';
+import { domainParam } from '../addresses.js';
 
 const TAG = 'Quotas';
 
@@ -192,13 +193,15 @@ export function quotaRoutes({ users, domains, store }: WebAdminDeps): WebAdminRo
   const domain: QuotaTarget<string> = {
     path: '/quota/domains/{domainName}',
     of: 'a domain (its users without limits of their own)',
-    refusals: { 404: error('No such domain'), 405: error('Domain quotas need virtual hosting') },
+    refusals: { 400: error('Not a domain name (or, when setting, not a valid limit)'), 404: error('No such domain'), 405: error('Domain quotas need virtual hosting') },
     find: async (params) => {
-      const name = params['domainName']!;
       // As James: without virtual hosting users belong to no domain, so a domain quota would apply to nobody.
       if (!users.virtualHosting) throw new WebAdminError(405, 'WrongState', 'domain quotas are not supported without virtual hosting');
+      // Keyed by the canonical form accounts are named with (A-labels, no trailing dot), which
+      // domains.contains also accepts other spellings of: a raw key would reach no account.
+      const name = domainParam(params['domainName']!);
       if (!(await domains.contains(name))) throw notFound(`domain ${name} is not served`);
-      return name.toLowerCase();
+      return name;
     },
     sources: (name) => store.getScopeQuota(name),
     own: (s) => s.domain,
