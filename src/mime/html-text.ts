@@ -17,8 +17,10 @@ const enum State {
   Raw,
   /** Inside <script> or <style>, matching the characters of `</name` after a '<'. */
   RawClose,
-  /** After `</name`: whitespace until '>'. */
+  /** Right after `</name`: '>' ends the element, a space or '/' starts its (ignored) attributes. */
   RawCloseEnd,
+  /** In the end tag's attributes (`</script foo>`, as browsers accept): everything up to '>'. */
+  RawCloseAttributes,
 }
 
 /** A tag's first characters, enough to tell <br>, </p>, </div>, <script and <style. */
@@ -121,11 +123,20 @@ export class HtmlTextStream {
             out.push(' ');
             this.state = State.Text;
             i++;
-          } else if (/\s/.test(c)) {
+          } else if (/[\s/]/.test(c)) {
+            this.state = State.RawCloseAttributes;
             i++;
           } else {
-            this.state = State.Raw;
+            this.state = State.Raw; // `</scripts`: not this element's end
           }
+          break;
+        }
+        case State.RawCloseAttributes: {
+          const gt = html.indexOf('>', i);
+          if (gt < 0) return out.join('');
+          out.push(' ');
+          this.state = State.Text;
+          i = gt + 1;
           break;
         }
       }

@@ -32,6 +32,11 @@ test('what the end of the document leaves open: a tag or script is dropped, an e
   assert.equal(htmlToText('fish &amp'), 'fish &amp');
 });
 
+test('an end tag with attributes or a slash ends a script, as in browsers; a longer name does not', () => {
+  assert.equal(htmlToText('a<script>x()</script foo="1">b<style>p{}</style/>c'), 'a b c');
+  assert.equal(htmlToText('a<script>x("</scripts>")</script>b'), 'a b');
+});
+
 test('a long tag or script is passed over without being kept: text after it comes out at once', () => {
   const s = new HtmlTextStream();
   assert.equal(s.write('before<img src="data:image/png;base64,'), 'before');
