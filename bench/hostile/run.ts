@@ -1,5 +1,5 @@
 // Hostile-client benchmark (not part of the test suite): `node --import tsx bench/hostile/run.ts
-// [--seconds N] [--connections N]`. The IMAP server runs in a child process; for each attack the
+// [--seconds N] [--connections N] [--settle S]`. The IMAP server runs in a child process; for each attack the
 // bench prints the server's RSS growth over its idle baseline (peak and at the end), the latency
 // of a legitimate LOGIN made every 250 ms while the attack runs (connect → greeting → LOGIN → OK;
 // connect → greeting separately, which is the wait to be accepted), and the server's event-loop delay
@@ -29,11 +29,13 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '200' },
     'size-mb': { type: 'string', default: '40' },
     only: { type: 'string' },
+    settle: { type: 'string', default: '0' },
   },
 });
 const SECONDS = Number(values.seconds);
 const CONNECTIONS = Number(values.connections);
 const SIZE_MB = values['size-mb'];
+const SETTLE = Number(values.settle);
 const MB = 1024 * 1024;
 
 interface Mem {
@@ -172,6 +174,14 @@ for (const [name, description] of ATTACKS) {
   const during = await mem();
   const loop = await ask<Loop>('loop');
   await attackerDone;
+  // --settle S: the peak also covers S seconds after the attack, when completed messages are
+  // delivered (with HOSTILE_DELIVER=1 the server's queue worker runs).
+  const settleUntil = Date.now() + SETTLE * 1000;
+  while (Date.now() < settleUntil) {
+    await new Promise((r) => setTimeout(r, 250));
+    const m = await mem();
+    if (m.rss > peak.rss) peak = m;
+  }
   const settled = await mem();
   console.log(`\n${name}: ${description}`);
   const growth = (rss: number): string => `${rss >= base.rss ? '+' : '-'}${(Math.abs(rss - base.rss) / MB).toFixed(0)} MB`;

@@ -20,8 +20,10 @@ const h = await startImap({
 });
 const jmap = await startJmap({ users: USERS, config: { maxSizeUpload: 64 * 1024 * 1024, maxConcurrentUpload: 100_000 } });
 
+// HOSTILE_DELIVER=1 runs the queue worker, so messages the MX attack completes are delivered
+// (parsed and stored) and their delivery shows in the memory figures (see run.ts --settle).
 const smtp = await startSmtp({
-  startWorker: false,
+  startWorker: process.env.HOSTILE_DELIVER === '1',
   config: { connectionLimit: 0, connectionLimitPerIP: 0, maxMessageSize: 64 * 1024 * 1024, timeout: 3600 },
   limits: { maxCommands: 1_000_000 },
 });

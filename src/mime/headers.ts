@@ -66,6 +66,49 @@ export function parseHeaderBlock(bin: string, start: number, end: number): Heade
   return { headers: fields.map(finish), bodyStart };
 }
 
+/**
+ * parseHeaderBlock over the bytes themselves: only the header block (through the empty line that
+ * ends it) is turned into a latin1 string, so parsing a part's headers never copies its body.
+ */
+export function parseHeaderBlockOf(bytes: Buffer, start: number, end: number): HeaderBlock {
+  const stop = headerBlockEnd(bytes, start, end);
+  const block = parseHeaderBlock(bytes.toString('latin1', start, stop), 0, stop - start);
+  return { headers: block.headers, bodyStart: start + block.bodyStart };
+}
+
+/**
+ * Where headerFieldSpans stops reading the block at `start`: just past its empty line, else `end`;
+ * `start` itself when the first line is not a header field (no block at all). Cut there, the block
+ * holds the very lines and line ends headerFieldSpans reads in the whole range.
+ */
+function headerBlockEnd(bytes: Buffer, start: number, end: number): number {
+  // A view ending at `end` keeps each search inside the range (Buffer.indexOf takes no end).
+  const view = bytes.subarray(0, end);
+  for (let pos = start; pos < end; ) {
+    let nl = view.indexOf(10, pos);
+    if (nl < 0) nl = end;
+    const lineEnd = nl > pos && bytes[nl - 1] === 13 ? nl - 1 : nl;
+    const next = nl < end ? nl + 1 : end;
+    if (lineEnd === pos) return next;
+    if (pos === start && !startsWithFieldName(bytes, pos, lineEnd)) return start;
+    pos = next;
+  }
+  return end;
+}
+
+/** Whether bytes[start, end) starts as headerFieldSpans' first-line test wants: `name [ \t]*:`. */
+function startsWithFieldName(bytes: Buffer, start: number, end: number): boolean {
+  let i = start;
+  while (i < end && isFieldNameByte(bytes[i]!)) i++;
+  if (i === start) return false;
+  while (i < end && (bytes[i] === 32 || bytes[i] === 9)) i++;
+  return i < end && bytes[i] === 58;
+}
+
+function isFieldNameByte(b: number): boolean {
+  return b >= 0x21 && b <= 0x7e && b !== 0x3a;
+}
+
 function finish(h: { name: string; value: string }): RawHeader {
   return { name: binToText(h.name), value: binToText(h.value) };
 }

@@ -1,8 +1,10 @@
 // MIME structure walker over raw bytes, recording byte offsets for every part. Never throws on bad
 // input: missing boundaries, unterminated multiparts and absurd nesting degrade to simpler shapes
-// and set `degraded`.
+// and set `degraded`. It reads the Buffer itself (Buffer.indexOf for lines and boundaries) and turns
+// only header blocks into strings: a latin1 copy of the whole message would cost its full size again
+// for every big message being delivered.
 import type { Envelope, MimePart, RawHeader } from './types.js';
-import { headerValue, parseHeaderBlock } from './headers.js';
+import { headerValue, parseHeaderBlockOf } from './headers.js';
 import { parseStructuredValue, decodeTransfer } from './decode.js';
 import { toEnvelopeAddresses } from './addresses.js';
 
@@ -17,7 +19,6 @@ export const MAX_PARTS = 2000;
 
 interface WalkState {
   bytes: Buffer;
-  bin: string;
   degraded: boolean;
   parts: number;
 }
@@ -31,8 +32,8 @@ export interface Structure {
 
 /** Parses a whole message (or an embedded message/rfc822 body between start and end). */
 export function parseStructure(bytes: Buffer): Structure {
-  const state: WalkState = { bytes, bin: bytes.toString('latin1'), degraded: false, parts: 0 };
-  const { headers, envelope, body } = parseMessageAt(state, 0, state.bin.length, '', 0);
+  const state: WalkState = { bytes, degraded: false, parts: 0 };
+  const { headers, envelope, body } = parseMessageAt(state, 0, bytes.length, '', 0);
   return { headers, envelope, body, degraded: state.degraded };
 }
 
@@ -43,7 +44,7 @@ function parseMessageAt(
   prefix: string,
   depth: number,
 ): { headers: RawHeader[]; envelope: Envelope; body: MimePart } {
-  const block = parseHeaderBlock(state.bin, start, end);
+  const block = parseHeaderBlockOf(state.bytes, start, end);
   const envelope = buildEnvelope(block.headers);
   const body = parsePart(state, start, block.bodyStart, end, block.headers, prefix, depth, 'message');
   return { headers: block.headers, envelope, body };
@@ -122,7 +123,7 @@ function parsePart(
   if (type === 'multipart' && !tooDeep) {
     part.partId = prefix;
     const boundary = ct.params.boundary;
-    const ranges = boundary ? splitMultipart(state.bin, bodyStart, end, boundary) : [];
+    const ranges = boundary ? splitMultipart(state.bytes, bodyStart, end, boundary) : [];
     if (ranges.length === 0) {
       // A multipart without a usable boundary: expose its body as one text/plain part.
       state.degraded = true;
@@ -140,7 +141,7 @@ function parsePart(
           part.children.push(leafLike(state, s, s, ranges[ranges.length - 1]![1], childId));
           break;
         }
-        const block = parseHeaderBlock(state.bin, s, e);
+        const block = parseHeaderBlockOf(state.bytes, s, e);
         part.children.push(parsePart(state, s, block.bodyStart, e, block.headers, childId, depth + 1, 'child', childDefault));
       }
     }
@@ -160,7 +161,7 @@ function parsePart(
     const inner = parseMessageAt(state, bodyStart, end, part.partId, depth + 1);
     part.message = { envelope: inner.envelope, body: inner.body };
   }
-  if (part.type === 'text' || part.message) part.lines = countLines(state.bin, bodyStart, end);
+  if (part.type === 'text' || part.message) part.lines = countLines(state.bytes, bodyStart, end);
   part.decodedSize = transferDecodedSize(state, bodyStart, end, part.encoding);
   return part;
 }
@@ -168,7 +169,7 @@ function parsePart(
 /** Bytes the body holds once base64/quoted-printable is undone; other encodings are identity. */
 function transferDecodedSize(state: WalkState, bodyStart: number, end: number, encoding: string): number {
   if (encoding === 'base64') {
-    const size = plainBase64Size(state.bin.slice(bodyStart, end));
+    const size = plainBase64Size(state.bytes, bodyStart, end);
     if (size !== null) return size;
   }
   if (encoding !== 'base64' && encoding !== 'quoted-printable') return end - bodyStart;
@@ -179,18 +180,35 @@ function transferDecodedSize(state: WalkState, bodyStart: number, end: number, e
   }
 }
 
+/** How much of a body plainBase64Size looks at in one string, so a big body is never one string. */
+const BASE64_STEP = 64 * 1024;
+
 /**
  * The decoded size of a well-formed base64 body, counted without decoding it (a 40 MB attachment
  * would otherwise be decoded, 30 MB more, only to be measured): lines of alphabet characters
  * (RFC 2045 §6.8), then at most the final padding; n alphabet characters decode to floor(3n/4)
  * bytes. Anything else (stray characters, padding in the middle, spaces) returns null and the body
- * is decoded to be measured, since how decoders skip such bytes is theirs to define.
+ * is decoded to be measured, since how decoders skip such bytes is theirs to define. The body is
+ * read in BASE64_STEP pieces: the alphabet run, then from the first other character on only
+ * padding and line ends.
  */
-function plainBase64Size(body: string): number | null {
-  if (!/^[A-Za-z0-9+/\r\n]*[=\r\n]*$/.test(body)) return null;
-  const pad = body.indexOf('=');
-  const stop = pad < 0 ? body.length : pad;
-  return Math.floor(((stop - countChar(body, '\r', stop) - countChar(body, '\n', stop)) * 3) / 4);
+function plainBase64Size(bytes: Buffer, start: number, end: number): number | null {
+  let alphabet = 0;
+  let inPadding = false;
+  for (let at = start; at < end; at += BASE64_STEP) {
+    const piece = bytes.toString('latin1', at, Math.min(end, at + BASE64_STEP));
+    let rest = piece;
+    if (!inPadding) {
+      const stop = piece.search(/[^A-Za-z0-9+/\r\n]/);
+      const run = stop < 0 ? piece.length : stop;
+      alphabet += run - countChar(piece, '\r', run) - countChar(piece, '\n', run);
+      if (stop < 0) continue;
+      inPadding = true;
+      rest = piece.slice(stop);
+    }
+    if (/[^=\r\n]/.test(rest)) return null;
+  }
+  return Math.floor((alphabet * 3) / 4);
 }
 
 function countChar(s: string, c: string, stop: number): number {
@@ -212,7 +230,7 @@ function leafLike(state: WalkState, headerStart: number, bodyStart: number, end:
     description: null,
     encoding: '7bit',
     size: end - bodyStart,
-    lines: countLines(state.bin, bodyStart, end),
+    lines: countLines(state.bytes, bodyStart, end),
     md5: null,
     disposition: null,
     language: null,
@@ -223,35 +241,41 @@ function leafLike(state: WalkState, headerStart: number, bodyStart: number, end:
   };
 }
 
-function countLines(bin: string, start: number, end: number): number {
+function countLines(bytes: Buffer, start: number, end: number): number {
   if (end <= start) return 0;
+  // A view ending at `end` keeps each search inside the part (Buffer.indexOf takes no end).
+  const view = bytes.subarray(0, end);
   let n = 0;
-  for (let i = bin.indexOf('\n', start); i >= 0 && i < end; i = bin.indexOf('\n', i + 1)) n++;
-  if (bin.charCodeAt(end - 1) !== 10) n++;
+  for (let i = view.indexOf(10, start); i >= 0; i = view.indexOf(10, i + 1)) n++;
+  if (bytes[end - 1] !== 10) n++;
   return n;
 }
 
 /**
  * Finds the parts of a multipart body. Each part runs from just after its delimiter line to just
  * before the CRLF that precedes the next delimiter (RFC 2046 §5.1.1). A missing close delimiter
- * ends the last part at the container end.
+ * ends the last part at the container end. The delimiter is matched as its latin1 bytes, so a
+ * boundary with a character past U+00FF matches nothing (it cannot be written in the raw bytes).
  */
-function splitMultipart(bin: string, start: number, end: number, boundary: string): Array<[number, number]> {
-  const delim = '--' + boundary;
+function splitMultipart(bytes: Buffer, start: number, end: number, boundary: string): Array<[number, number]> {
   const ranges: Array<[number, number]> = [];
+  if (/[^\x00-\xff]/.test(boundary)) return ranges;
+  const delim = Buffer.from('--' + boundary, 'latin1');
+  const view = bytes.subarray(0, end);
   let partStart = -1;
   let pos = start;
   while (pos < end) {
-    let at = bin.indexOf(delim, pos);
-    if (at < 0 || at >= end) break;
-    const atLineStart = at === start || bin.charCodeAt(at - 1) === 10;
+    const at = view.indexOf(delim, pos);
+    if (at < 0) break;
+    const atLineStart = at === start || bytes[at - 1] === 10;
     if (!atLineStart) {
       pos = at + delim.length;
       continue;
     }
-    let nl = bin.indexOf('\n', at);
-    if (nl < 0 || nl >= end) nl = end;
-    const after = bin.slice(at + delim.length, nl).replace(/\r$/, '');
+    let nl = view.indexOf(10, at);
+    if (nl < 0) nl = end;
+    // latin1, as the line was read before: trim() then drops exactly the same characters.
+    const after = bytes.toString('latin1', at + delim.length, Math.max(at + delim.length, nl)).replace(/\r$/, '');
     const closing = after.startsWith('--');
     if (!closing && after.trim() !== '') {
       pos = at + delim.length; // a longer boundary that merely starts with ours
@@ -259,14 +283,13 @@ function splitMultipart(bin: string, start: number, end: number, boundary: strin
     }
     if (partStart >= 0) {
       let partEnd = at;
-      if (partEnd > partStart && bin.charCodeAt(partEnd - 1) === 10) partEnd--;
-      if (partEnd > partStart && bin.charCodeAt(partEnd - 1) === 13) partEnd--;
+      if (partEnd > partStart && bytes[partEnd - 1] === 10) partEnd--;
+      if (partEnd > partStart && bytes[partEnd - 1] === 13) partEnd--;
       ranges.push([partStart, Math.max(partStart, partEnd)]);
     }
     if (closing) return ranges;
     partStart = nl < end ? nl + 1 : end;
     pos = partStart;
-    at = -1;
   }
   if (partStart >= 0) ranges.push([partStart, end]);
   return ranges;
