@@ -195,13 +195,16 @@ export class LoginThrottle {
     return `a:${throttleAddress(peer, this.settings.ipv6Prefix)}`;
   }
 
-  /** The address key first, then the address + user key: every store takes them in this order (no deadlock). */
+  /**
+   * The address key first, then the address + user key: every store takes them in this order (no
+   * deadlock). A space parts the two (an address holds none; PostgreSQL text may not hold NUL).
+   */
   private keysOf(attempt: ThrottleAttempt): ThrottleKey[] {
     const s = this.settings;
     const address = this.addressKey(attempt.peer);
     const keys: ThrottleKey[] = [{ id: address, scope: 'address', freeFailures: s.addressFreeFailures, blockAfter: s.addressBlockAfter }];
     if (attempt.user !== undefined && attempt.user !== '') {
-      keys.push({ id: `u:${address}\u0000${attempt.user.toLowerCase()}`, scope: 'address+user', freeFailures: s.userFreeFailures, blockAfter: s.userBlockAfter });
+      keys.push({ id: `u:${address} ${attempt.user.toLowerCase()}`, scope: 'address+user', freeFailures: s.userFreeFailures, blockAfter: s.userBlockAfter });
     }
     return keys;
   }
