@@ -21,6 +21,7 @@ import type {
   EventBus,
   EventHandler,
   MailboxEvent,
+  PushSubscriptionChangedEvent,
   ResyncEvent,
   SessionRevokedEvent,
   Unsubscribe,
@@ -131,6 +132,10 @@ export class PgEventBus implements EventBus {
     return this.local.onResync(handler);
   }
 
+  onPushSubscription(handler: EventHandler<PushSubscriptionChangedEvent>): Unsubscribe {
+    return this.local.onPushSubscription(handler);
+  }
+
   /** Sends what is queued (best effort, bounded by one attempt), then closes both connections. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -231,7 +236,9 @@ export class PgEventBus implements EventBus {
     }
     for (const item of decoded.items) {
       if (item.type === 'resync') this.resync('sender', item.reason, item.account);
-      else void this.local.publish(item);
+      else if (item.type === 'session-revoked' || item.type === 'push-subscription-changed') void this.local.publish(item);
+      // Account events say which node they came from (JMAP Web Push is sent by that node only).
+      else void this.local.publish({ ...item, fromNode: decoded.node });
     }
   }
 

@@ -56,7 +56,9 @@ export function splitForWire(event: BusEvent, budget = MAX_PAYLOAD_BYTES - 100):
   if (pieces) return pieces;
   // Paths or names too long to notify: the receivers re-read instead.
   const reason = 'event too large for a notification';
-  return event.type === 'session-revoked' ? [{ type: 'resync', reason }] : [{ type: 'resync', account: event.account, reason }];
+  return event.type === 'session-revoked' || event.type === 'push-subscription-changed'
+    ? [{ type: 'resync', reason }]
+    : [{ type: 'resync', account: event.account, reason }];
 }
 
 /** Greedy split of `items` into runs whose JSON fits `room`; undefined when one item alone does not. */
@@ -129,6 +131,7 @@ export function decodePayload(text: string): WirePayload {
     const mailboxOk = typeof item.mailboxId === 'string' || item.type === 'state-changed';
     if (ACCOUNT_TYPES.has(item.type) && accountOk && mailboxOk) items.push(item as unknown as BusEvent);
     else if (item.type === 'session-revoked' && typeof item.reason === 'string') items.push(item as unknown as BusEvent);
+    else if (item.type === 'push-subscription-changed' && typeof item.user === 'string' && typeof item.id === 'string') items.push(item as unknown as BusEvent);
     else if (item.type === 'resync' && typeof item.reason === 'string' && (item.account === undefined || accountOk)) items.push(item as unknown as ResyncEvent);
     else throw new BadPayloadError(`malformed event of type ${item.type.slice(0, 40)}`);
   }
