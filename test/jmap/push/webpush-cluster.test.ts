@@ -15,6 +15,7 @@ import type { StateChange } from '../../../src/jmap/backend.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { WebPushService } from '../../../src/jmap/push/webpush/service.js';
 import { PushEndpoint } from '../../support/push-endpoint.js';
+import { unverifiedSubscription } from './records.js';
 
 let dir: string;
 let bus: MemoryEventBus;
@@ -80,19 +81,7 @@ after(async () => {
 let n = 0;
 function subscription(user: string, path: string): PushSubscriptionRecord {
   n += 1;
-  return {
-    id: `sub-${n}`,
-    user,
-    binding: { credential: 'basic' },
-    deviceClientId: 'dev',
-    url: endpoint.url(path),
-    keys: null,
-    verificationCode: 'c0de',
-    verified: false,
-    expires: new Date(Date.now() + 3_600_000),
-    types: null,
-    createdAt: new Date(),
-  };
+  return unverifiedSubscription(`sub-${n}`, user, endpoint.url(path));
 }
 
 const bodies = (path: string): Array<Record<string, unknown>> => endpoint.on(path).map((p) => JSON.parse(p.body.toString('utf8')) as Record<string, unknown>);
