@@ -109,6 +109,37 @@ test('a repository outage is a temporary failure, not a bad password', async () 
   assert.equal(!r.ok && r.failure.code, 'temporary');
 });
 
+test('a shared throttle store that cannot be asked is a temporary failure, and the password is not checked', async () => {
+  const users = new MemoryUsersRepository({ 'alice@example.com': PASSWORD });
+  const log = captureLog();
+  const down = new Error('connection refused');
+  const service = new AuthService({
+    users,
+    logger: log.logger,
+    throttleStore: () => ({
+      shared: true,
+      size: 0,
+      reserve: () => Promise.reject(down),
+      countFailure: () => Promise.reject(down),
+      succeed: () => Promise.reject(down),
+      release: () => Promise.reject(down),
+      blockedUntil: () => 0,
+      close: () => Promise.resolve(),
+    }),
+  });
+  let checked = 0;
+  const verify = users.verifyPassword.bind(users);
+  users.verifyPassword = (name: string, password: string) => {
+    checked += 1;
+    return verify(name, password);
+  };
+  const r = await service.loginWithPassword('alice@example.com', PASSWORD, { protocol: 'imap', auth: { plainAuthEnabled: true, requireSSL: true }, secure: true, peer: '192.0.2.10' });
+  assert.equal(!r.ok && r.failure.code, 'temporary');
+  assert.equal(checked, 0, 'no credential is checked uncounted');
+  assert.match(log.lines.join('\n'), /login throttle: the shared store failed/);
+  await service.close();
+});
+
 test('repeated failures block that address for that user; even the right password is then throttled there, not elsewhere', async () => {
   const { service, ctx } = setup();
   for (let i = 0; i < 10; i++) await service.loginWithPassword('alice@example.com', `guess${i}`, ctx());

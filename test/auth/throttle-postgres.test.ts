@@ -212,6 +212,24 @@ if (unavailable) {
       }
     });
 
+    it('a store that cannot be asked refuses the attempt as unavailable, never lets it through uncounted', async () => {
+      const schema = await createTestSchema();
+      const db = await UsersPg.open({ url: schema.url, schema: schema.schema });
+      const errors: unknown[] = [];
+      const t = new LoginThrottle(settings, () => 1_000_000, () => undefined, {
+        store: (s) => new PostgresThrottleLedger(db, s),
+        onStoreError: (err) => errors.push(err),
+      });
+      try {
+        await db.close();
+        assert.deepEqual(await t.reserve({ peer: '10.0.0.1', user: 'alice', protocol: 'imap' }), { ok: false, refusal: 'unavailable' });
+        assert.equal(errors.length, 1);
+      } finally {
+        await t.close();
+        await schema.drop();
+      }
+    });
+
     it('rows that hold nothing any more are swept', async () => {
       const c = await cluster();
       const [a] = c.nodes;

@@ -14,6 +14,7 @@ import type { StateChange } from '../../../src/jmap/backend.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { WebPushService } from '../../../src/jmap/push/webpush/service.js';
 import { PushEndpoint } from '../../support/push-endpoint.js';
+import { unverifiedSubscription } from './records.js';
 import { waitFor } from '../../support/wait.js';
 
 let dir: string;
@@ -39,21 +40,9 @@ function newService(): WebPushService {
   });
 }
 
-/** An unverified subscription without keys (the body is plain JSON), expiring in an hour. */
+/** An unverified subscription of `user` on the endpoint's `path`. */
 function subscription(id: string, user: string, path: string): PushSubscriptionRecord {
-  return {
-    id,
-    user,
-    binding: { credential: 'basic' },
-    deviceClientId: 'dev',
-    url: endpoint.url(path),
-    keys: null,
-    verificationCode: 'c0de',
-    verified: false,
-    expires: new Date(Date.now() + 3_600_000),
-    types: null,
-    createdAt: new Date(),
-  };
+  return unverifiedSubscription(id, user, endpoint.url(path));
 }
 
 before(async () => {
