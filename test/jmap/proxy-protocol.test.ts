@@ -5,20 +5,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import net from 'node:net';
-import { Writable } from 'node:stream';
-import { createLogger } from '../../src/log/logger.js';
 import { startHarness } from './harness.js';
+import { captureLogger } from '../support/capture-logger.js';
 
-function captureLogger(): { logger: ReturnType<typeof createLogger>; lines: string[] } {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(chunk.toString());
-      cb();
-    },
-  });
-  return { logger: createLogger('info', sink), lines };
-}
 
 /** Sends `bytes` on one connection and returns everything answered until the server closes. */
 async function exchange(url: string, bytes: string): Promise<string> {
@@ -35,7 +24,7 @@ async function exchange(url: string, bytes: string): Promise<string> {
 
 describe('JMAP with jmap.proxyRequired', () => {
   it('serves the request pipelined after the header, and audits its login as the header\'s client', async () => {
-    const { logger, lines } = captureLogger();
+    const { logger, lines } = captureLogger('info');
     const h = await startHarness({ logger, users: { 'alice@example.test': 'alice-pw' }, config: { proxyRequired: true, proxy: { trustedNetworks: ['127.0.0.1'], headerTimeoutMs: 3000 } } });
     try {
       const request = `GET /jmap/session HTTP/1.1\r\nHost: jmap.example.test\r\nAuthorization: ${h.basic('alice@example.test', 'wrong')}\r\nConnection: close\r\n\r\n`;
