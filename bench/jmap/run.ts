@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     { auth: new AuthService({ users, logger }), users, store, events: bus, logger, hostname: 'bench.test', sessions, spoolDir: join(dir, 'spool', 'jmap') },
     {
       enabled: true, bind: { host: '127.0.0.1', port: 0 }, urlPrefix: '', strategies: ['basic'],
-      auth: { plainAuthEnabled: true, requireSSL: false }, xUser: { headerName: 'X-User', trustedProxies: [], secrets: [] },
+      auth: { plainAuthEnabled: true, requireSSL: false }, xUser: { headerName: 'X-User', trustedProxies: [], secrets: [] }, proxyRequired: false,
       maxSizeUpload: 50_000_000, maxConcurrentUpload: 4, maxSizeRequest: 10_000_000, maxConcurrentRequests: 32,
       maxCallsInRequest: 16, maxObjectsInGet: 500, maxObjectsInSet: 500, tokenExpiry: { action: 'ignore' }, source: 'bench',
     },

@@ -101,6 +101,7 @@ export async function loadJmapFile(ctx: FileContext, text: string | undefined): 
     auth,
     xUser,
     ...(tls ? { tls } : {}),
+    proxyRequired: props.parse('jmap.proxyRequired', parseBoolean) ?? false,
     maxSizeUpload: limit('upload.max.size', d.maxSizeUpload, size),
     maxConcurrentUpload: limit('upload.max.concurrent', d.maxConcurrentUpload, count),
     maxSizeRequest: limit('request.max.size', d.maxSizeRequest, size),

@@ -195,6 +195,10 @@ export interface JmapConfig {
     secrets: string[];
   };
   tls?: TlsConfig;
+  /** `jmap.proxyRequired`: connections arrive through a load balancer speaking the PROXY protocol. */
+  proxyRequired: boolean;
+  /** Set by the loader when proxyRequired: tessera.properties' proxy.*. */
+  proxy?: ProxyProtocolConfig;
   maxSizeUpload: number;
   maxConcurrentUpload: number;
   maxSizeRequest: number;

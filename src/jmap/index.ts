@@ -110,7 +110,7 @@ export function createJmapServer(deps: JmapDeps, config: JmapConfig): JmapServer
   const tls = config.tls ?? { socketTLS: false, startTLS: false };
   const listener = new NetListener({
     // jmap.properties has no connection limits; per-request limits are JMAP's own (maxConcurrentRequests).
-    settings: { name: 'jmap', source: config.source, bind: [config.bind], tls, connectionLimit: 0, connectionLimitPerIP: 0 },
+    settings: { name: 'jmap', source: config.source, bind: [config.bind], tls, connectionLimit: 0, connectionLimitPerIP: 0, proxy: config.proxy },
     refusal: () => 'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
     logger,
     onConnection: (c) => http.accept(c.socket, c.remoteAddress),

@@ -10,7 +10,7 @@ import tls from 'node:tls';
 import { CidrList } from './cidr.js';
 import { ConnectionTable } from './connections.js';
 import { ListenError } from './listen-error.js';
-import { readProxyHeader } from './proxy-reader.js';
+import { ProxyHeaderError, readProxyHeader } from './proxy-reader.js';
 import { listenerSecureContext, secureContextOptions, upgradeToTls } from './tls.js';
 import { claimSocketPath, removeSocket, restrictSocket } from './unix-socket.js';
 import type { BindAddress, ListenerTls, NetLogger, RefusalReason } from './types.js';
@@ -240,9 +240,11 @@ export class NetListener {
         else this.accept(socket, false, client);
       },
       (err: Error) => {
+        socket.destroy();
+        // A TCP health check connects and leaves without a byte: normal, so not counted or warned about.
+        if (err instanceof ProxyHeaderError && err.probe) return this.options.logger.debug({ listener, peer: proxy.address }, 'PROXY protocol listener: peer left without sending anything');
         connectionsRefused.inc({ listener, reason: 'proxyHeader' });
         this.options.logger.warn({ listener, peer: proxy.address, err: err.message }, 'PROXY protocol header missing or invalid, connection closed');
-        socket.destroy();
       },
     );
   }

@@ -9,6 +9,13 @@ import { parseProxyHeader, type ProxyHeader } from './proxy-protocol.js';
 
 export class ProxyHeaderError extends Error {
   override readonly name = 'ProxyHeaderError';
+  constructor(
+    message: string,
+    /** The peer connected and left without a byte: a balancer's TCP health check, not a fault. */
+    readonly probe = false,
+  ) {
+    super(message);
+  }
 }
 
 /** Resolves with the header once complete; rejects (the socket left to the caller) otherwise. */
@@ -34,9 +41,11 @@ export function readProxyHeader(socket: Socket, timeoutMs: number): Promise<Prox
         return finish({ header: parsed.header, rest: received.subarray(parsed.length) });
       }
     };
-    const onGone = (): void => finish(new ProxyHeaderError('connection closed before the PROXY header was complete'));
+    const onGone = (): void =>
+      finish(received.length === 0 ? new ProxyHeaderError('connection closed before sending anything', true) : new ProxyHeaderError('connection closed before the PROXY header was complete'));
     // The spec asks for a short bound, at least 3 s to cover a TCP retransmit.
-    const timer = setTimeout(() => finish(new ProxyHeaderError(`no complete PROXY header within ${timeoutMs} ms`)), timeoutMs);
+    // Nothing at all in time is what a balancer without send-proxy looks like to a protocol whose server speaks first.
+    const timer = setTimeout(() => finish(new ProxyHeaderError(`no complete PROXY header within ${timeoutMs} ms (does the balancer send it: HAProxy send-proxy-v2?)`)), timeoutMs);
     socket.on('readable', onReadable);
     socket.once('end', onGone);
     socket.once('close', onGone);

@@ -299,6 +299,11 @@ const mappings: MappingCase[] = [
     },
   },
   {
+    name: 'jmap.proxyRequired=true with proxy.trustedNetworks: JMAP reads PROXY headers',
+    files: { 'tessera.properties': 'proxy.trustedNetworks=10.0.0.0/8\n', 'jmap.properties': 'jmap.port=8123\njmap.proxyRequired=true\n' },
+    check: (l) => assert.deepEqual(l.config.jmap.proxy, { trustedNetworks: ['10.0.0.0/8'], headerTimeoutMs: 5000 }),
+  },
+  {
     name: 'James\' older <useHAProxy>true is read as <proxyRequired>',
     files: { 'tessera.properties': 'proxy.trustedNetworks=127.0.0.1\n', 'imapserver.xml': imapXml(imapBlock('<useHAProxy>true</useHAProxy>')) },
     check: (l) => assert.deepEqual(imap(l).proxy, { trustedNetworks: ['127.0.0.1/32'], headerTimeoutMs: 5000 }),
@@ -635,6 +640,11 @@ const errors: ErrorCase[] = [
     name: 'James\' older <useHAProxy>true without proxy.trustedNetworks',
     files: { 'imapserver.xml': imapXml(imapBlock('<useHAProxy>true</useHAProxy>')) },
     error: { file: 'tessera.properties', key: 'proxy.trustedNetworks', value: '', fix: 'e.g. proxy.trustedNetworks=' },
+  },
+  {
+    name: 'jmap.proxyRequired=true without proxy.trustedNetworks',
+    files: { 'jmap.properties': 'jmap.port=8123\njmap.proxyRequired=true\n' },
+    error: { file: 'tessera.properties', key: 'proxy.trustedNetworks', value: '', fix: 'jmap.properties has jmap.proxyRequired=true: list the load balancers\' addresses' },
   },
   {
     name: 'proxy.trustedNetworks that is not a CIDR list',

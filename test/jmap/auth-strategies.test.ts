@@ -2,10 +2,10 @@
 // only from configured proxies, configuration errors, challenge lists.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { createLogger } from '../../src/log/logger.js';
 import { XUserMisconfiguredError, XUserStrategy } from '../../src/jmap/auth/xuser.js';
 import { jmapConfig, startHarness, USING, type Harness } from './harness.js';
+import { captureLogger } from '../support/capture-logger.js';
 
 test('X-User with neither trusted proxies nor a secret is a start-up error naming the keys', () => {
   const users = { lookup: async () => undefined };
@@ -16,16 +16,6 @@ test('X-User with neither trusted proxies nor a secret is a start-up error namin
   );
 });
 
-function captureLogger(): { logger: ReturnType<typeof createLogger>; lines: string[] } {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(chunk.toString());
-      cb();
-    },
-  });
-  return { logger: createLogger('warn', sink), lines };
-}
 
 async function session(h: Harness, headers: Record<string, string>): Promise<Response> {
   return fetch(`${h.url}/jmap/session`, { headers });

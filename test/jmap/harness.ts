@@ -29,6 +29,7 @@ export function jmapConfig(overrides: Partial<JmapConfig> = {}): JmapConfig {
     strategies: ['basic'],
     auth: { plainAuthEnabled: true, requireSSL: false },
     xUser: { headerName: 'X-User', trustedProxies: [], secrets: [] },
+    proxyRequired: false,
     maxSizeUpload: 1_000_000,
     maxConcurrentUpload: 4,
     maxSizeRequest: 1_000_000,

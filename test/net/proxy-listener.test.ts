@@ -9,6 +9,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { NetListener, type AcceptedConnection, type ListenerSettings } from '../../src/net/index.js';
 import { silentLogger } from '../../src/log/logger.js';
+import { connectionsRefused } from '../../src/net/metrics.js';
 import { testCertificate } from '../smtp/certificate.js';
 
 const DEADLINE = (ms: number): AbortSignal => AbortSignal.timeout(ms);
@@ -187,6 +188,27 @@ describe('PROXY protocol listener', () => {
       assert.deepEqual(seen, []);
     } finally {
       await stop(listener);
+    }
+  });
+
+  it('a balancer\'s TCP health check (connect, leave) is not counted as a refusal; a bad header and an untrusted peer are', async () => {
+    const refused = async (listener: string, reason: string): Promise<number> =>
+      (await connectionsRefused.prom.get()).values.find((v) => v.labels['listener'] === listener && v.labels['reason'] === reason)?.value ?? 0;
+    const { listener, port } = await proxyListener({ name: 'proxy-metrics' });
+    const { listener: closed, port: closedPort } = await proxyListener({ name: 'proxy-metrics-untrusted', proxy: { trustedNetworks: ['10.0.0.0/8'], headerTimeoutMs: 3000 } });
+    try {
+      const probe = await connect(port);
+      probe.end();
+      await untilClosed(probe);
+      const bad = await connect(port);
+      bad.write('GET / HTTP/1.0\r\n\r\n');
+      await untilClosed(bad);
+      await untilClosed(await connect(closedPort));
+      assert.equal(await refused('proxy-metrics', 'proxyHeader'), 1);
+      assert.equal(await refused('proxy-metrics-untrusted', 'proxyUntrusted'), 1);
+    } finally {
+      await stop(listener);
+      await stop(closed);
     }
   });
 
