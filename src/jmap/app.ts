@@ -18,6 +18,7 @@ import { mailboxMethods } from './methods/mailbox.js';
 import { emailReadMethods } from './methods/email-get.js';
 import { emailQueryMethods } from './methods/email-query.js';
 import { emailWriteMethods } from './methods/email-set.js';
+import { emailCopyMethods } from './methods/email-copy.js';
 import { identityMethods } from './methods/identity.js';
 import { vacationMethods } from './methods/vacation.js';
 import { quotaMethods } from './methods/quota.js';
@@ -97,6 +98,7 @@ export class JmapApp implements JmapBackend {
       ...emailReadMethods(deps),
       ...emailQueryMethods(deps),
       ...emailWriteMethods(deps),
+      ...emailCopyMethods(deps),
       ...identityMethods(deps),
       ...vacationMethods(deps),
       ...quotaMethods(deps),
