@@ -14,8 +14,9 @@
 //    transaction with the write: a revocation racing an Email/set can lose by one call.
 import { createHash } from 'node:crypto';
 import type * as S from './types.js';
-import { CannotCalculateChangesError } from './errors.js';
+import { CannotCalculateChangesError, NoSuchBlobError } from './errors.js';
 import { isVisible, rightsForFlags } from './rights.js';
+import { isStoredBlob } from './ingest.js';
 
 type Grants = ReadonlyMap<string, string>;
 
@@ -105,16 +106,42 @@ export class SharedAccountView {
     return metas.filter((m) => SharedAccountView.readable(grants, m.mailboxIds)).map((m) => m.id);
   }
 
-  /** A blob of the owner's is readable when it is (part of) a readable email; uploads stay the owner's. */
+  /**
+   * A blob of the owner's is readable when it is (part of) a readable email; the owner's uploads stay
+   * the owner's. A blob the actor reads in their own account (above all what they uploaded to this
+   * account, which the upload keeps as theirs: see the JMAP backend's upload) is readable here too:
+   * that shows them nothing new, and lets them import it where they may insert (RFC 8620 §6).
+   */
   async readBlob(owner: string, blobId: string, range?: S.ByteRange): Promise<Buffer | null> {
-    if ((await this.emailsWithBlob(owner, blobId)).length === 0) return null;
+    if ((await this.emailsWithBlob(owner, blobId)).length === 0) return this.root.readBlob(this.actor.user, blobId, range);
     const bytes = await this.root.readBlob(owner, blobId, range);
     // Checked again after the read, so a revocation committed meanwhile still refuses the bytes.
     return (await this.emailsWithBlob(owner, blobId)).length === 0 ? null : bytes;
   }
 
   async blobSize(owner: string, blobId: string): Promise<number | null> {
-    return (await this.emailsWithBlob(owner, blobId)).length === 0 ? null : this.root.blobSize(owner, blobId);
+    return (await this.emailsWithBlob(owner, blobId)).length === 0 ? this.root.blobSize(this.actor.user, blobId) : this.root.blobSize(owner, blobId);
+  }
+
+  /**
+   * Appends to the owner's account name stored blobs by id; the store accepts any blob of the owner's
+   * account, so the actor's own rule applies here first: a blob of a readable email stays a reference,
+   * one of the actor's own is handed over as its bytes (the owner's account has no claim on it until
+   * the email exists), and anything else is NoSuchBlobError, as for a blob that does not exist.
+   */
+  async actorSources(owner: string, inputs: S.AppendInput[]): Promise<S.AppendInput[]> {
+    const out: S.AppendInput[] = [];
+    for (const input of inputs) {
+      const source = input.bytes;
+      if (!isStoredBlob(source) || (await this.emailsWithBlob(owner, source.storedBlob)).length > 0) {
+        out.push(input);
+        continue;
+      }
+      const bytes = await this.root.readBlob(this.actor.user, source.storedBlob);
+      if (bytes === null) throw new NoSuchBlobError(source.storedBlob);
+      out.push({ ...input, bytes });
+    }
+    return out;
   }
 
   /** An email's mailboxIds as the actor may see them: only the shared mailboxes. */

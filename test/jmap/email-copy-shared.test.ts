@@ -171,3 +171,51 @@ test('Email/copy from an account not shared with the caller: fromAccountNotFound
   const [[name, err]] = await asBob('Email/copy', { fromAccountId: 'A'.repeat(64), accountId: aliceId, create: { z: { id: source, mailboxIds: { [shared]: true } } } });
   assert.deepEqual([name, err.type], ['error', 'fromAccountNotFound']);
 });
+
+async function uploadAsBob(accountId: string, bytes: Buffer): Promise<{ status: number; body: Record<string, any> }> {
+  const res = await fetch(`${h.url}/upload/${accountId}`, { method: 'POST', headers: { Authorization: h.basic(BOB), 'Content-Type': 'message/rfc822' }, body: bytes });
+  const text = await res.text();
+  return { status: res.status, body: text.startsWith('{') ? (JSON.parse(text) as Record<string, any>) : {} };
+}
+
+test('an upload to a shared account needs "i" on some mailbox there, and Email/import into it accepts the blob', async () => {
+  const other = (await h.store.createMailbox(ALICE, { path: 'Readonly' })).id;
+  await h.store.setRights(ALICE, shared, BOB, 'lr');
+  await h.store.setRights(ALICE, other, BOB, 'lr');
+  const refused = await uploadAsBob(aliceId, message({ subject: 'uploaded for alice' }));
+  assert.equal(refused.status, 404, 'read-only sharing: no uploads (answered as for an account one cannot use)');
+
+  await h.store.setRights(ALICE, shared, BOB, 'lriw');
+  const up = await uploadAsBob(aliceId, message({ subject: 'uploaded for alice' }));
+  assert.equal(up.status, 201);
+  assert.equal(up.body.accountId, aliceId, 'answered under the account it was sent to');
+  const blobId = up.body.blobId as string;
+  // Downloadable from that account by the uploader, never by the owner before an email holds it.
+  const dl = await fetch(`${h.url}/download/${aliceId}/${blobId}/m.eml?accept=message/rfc822`, { headers: { Authorization: h.basic(BOB) } });
+  assert.equal(dl.status, 200);
+  assert.equal((await h.store.readBlob(ALICE, blobId)), null);
+
+  const [[, r]] = await asBob('Email/import', {
+    accountId: aliceId,
+    emails: { ok: { blobId, mailboxIds: { [shared]: true } }, ro: { blobId, mailboxIds: { [other]: true } }, nb: { blobId: 'Gnosuchblob', mailboxIds: { [shared]: true } } },
+  });
+  assert.equal(r.accountId, aliceId);
+  assert.equal(r.notCreated.ro.type, 'forbidden');
+  assert.equal(r.notCreated.nb.type, 'invalidProperties');
+  const [email] = await h.store.getEmails(ALICE, [r.created.ok.id], { parsed: true });
+  assert.equal(email!.parsed?.subject, 'uploaded for alice');
+  assert.deepEqual(email!.mailboxIds, [shared]);
+  // Now an email of alice's is made of it: hers to read.
+  assert.ok(await h.store.readBlob(ALICE, blobId));
+});
+
+test("a blob of the owner's private email is not importable into her shared mailbox by id", async () => {
+  await h.store.setRights(ALICE, shared, BOB, 'lriw');
+  const hidden = (await h.store.append(ALICE, { mailboxIds: [secret], bytes: message({ subject: 'private blob' }) })).emailId;
+  const [meta] = await h.store.getEmails(ALICE, [hidden]);
+  const [[, r]] = await asBob('Email/import', { accountId: aliceId, emails: { x: { blobId: meta!.blobId, mailboxIds: { [shared]: true } } } });
+  assert.equal(r.notCreated.x.type, 'invalidProperties');
+  assert.deepEqual(r.notCreated.x.properties, ['blobId']);
+  // And the store's view refuses it the same way when asked directly.
+  await assert.rejects(h.store.actingAs({ user: BOB }).append(ALICE, { mailboxIds: [shared], bytes: { storedBlob: meta!.blobId } }), { name: 'NoSuchBlobError' });
+});

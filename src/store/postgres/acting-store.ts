@@ -183,8 +183,9 @@ export class PgActingMailStore extends ActingViewBase implements S.MailStore {
     const [result] = await this.appendMany(account, [input], options);
     return result!;
   }
-  appendMany(account: string, inputs: S.AppendInput[], options?: S.AppendOptions): Promise<S.AppendResult[]> {
-    if (!this.other(account)) return this.root.appendMany(account, inputs, options);
+  async appendMany(account: string, given: S.AppendInput[], options?: S.AppendOptions): Promise<S.AppendResult[]> {
+    if (!this.other(account)) return this.root.appendMany(account, given, options);
+    const inputs = await this.shared.actorSources(account, given);
     // "i" on every target, plus the rights for the flags set on arrival (RFC 4314 §4, APPEND).
     const check: Check = async (q, accId) => {
       for (const input of inputs) {

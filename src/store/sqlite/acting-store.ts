@@ -159,8 +159,10 @@ export class ActingMailStore extends ActingViewBase implements S.MailStore {
     const [result] = await this.appendMany(account, [input], options);
     return result!;
   }
-  appendMany(account: string, inputs: S.AppendInput[], options?: S.AppendOptions): Promise<S.AppendResult[]> {
-    if (!this.other(account)) return this.root.appendMany(account, inputs, options);
+  async appendMany(account: string, given: S.AppendInput[], options?: S.AppendOptions): Promise<S.AppendResult[]> {
+    if (!this.other(account)) return this.root.appendMany(account, given, options);
+    // Stored blobs by id are checked against the actor's reach first (SharedAccountView.actorSources).
+    const inputs = await this.shared.actorSources(account, given);
     // "i" on every target, plus the rights for the flags set on arrival (RFC 4314 §4, APPEND).
     const guard = (): void => {
       for (const input of inputs) {
