@@ -113,6 +113,65 @@ engineTest('writes on a shared account need the rights of every mailbox concerne
   assert.deepEqual(meta!.mailboxIds, [shared.id]);
 });
 
+/**
+ * Runs `race` once, right after the next read of alice's emails through the store: that read is the
+ * one a shared-account write plans on, so `race` commits between the plan and the write.
+ */
+function afterNextEmailRead(store: MailStore, race: () => Promise<void>): { ran: () => boolean } {
+  const read = store.getEmails.bind(store);
+  let done = false;
+  store.getEmails = async (account, ids, options) => {
+    const out = await read(account, ids, options);
+    if (!done && account === 'alice') {
+      done = true;
+      await race();
+    }
+    return out;
+  };
+  return { ran: () => done };
+}
+
+engineTest('a rights change committed between the plan of an email write and the write refuses it: checked in the write transaction', async (store) => {
+  for (const u of ['alice', 'bob']) await store.ensureAccount(u);
+  const shared = await store.createMailbox('alice', { path: 'Shared' });
+  const secret = await store.createMailbox('alice', { path: 'Secret' });
+  const e = await store.append('alice', { mailboxIds: [shared.id], bytes: message({ subject: 'raced' }) });
+  const bob = store.actingAs({ user: 'bob' });
+
+  // Keywords: "w" revoked after the plan.
+  await store.setRights('alice', shared.id, 'bob', 'lrw');
+  const revoke = afterNextEmailRead(store, () => store.setRights('alice', shared.id, 'bob', 'lr'));
+  const flagged = await bob.updateEmails('alice', [{ emailId: e.emailId, keywords: { add: ['$flagged'] } }]);
+  assert.ok(revoke.ran());
+  assert.deepEqual(flagged.updated, []);
+  assert.equal(flagged.notUpdated[0]?.type, 'forbidden');
+  assert.deepEqual((await store.getEmails('alice', [e.emailId]))[0]!.keywords, []);
+
+  // Keywords: the email also put into a mailbox bob has no rights on after the plan (keywords are
+  // shared by every mailbox of the email, so now he may not change them).
+  await store.setRights('alice', shared.id, 'bob', 'lrw');
+  const move = afterNextEmailRead(store, async () => void (await store.updateEmails('alice', [{ emailId: e.emailId, mailboxIds: { add: [secret.id] } }])));
+  const again = await bob.updateEmails('alice', [{ emailId: e.emailId, keywords: { add: ['$flagged'] } }]);
+  assert.ok(move.ran());
+  assert.equal(again.notUpdated[0]?.type, 'forbidden');
+  assert.deepEqual((await store.getEmails('alice', [e.emailId]))[0]!.keywords, []);
+  await store.updateEmails('alice', [{ emailId: e.emailId, mailboxIds: { remove: [secret.id] } }]);
+
+  // Destroy: "t" and "e" revoked after the plan.
+  await store.setRights('alice', shared.id, 'bob', 'lrte');
+  const revokeTe = afterNextEmailRead(store, () => store.setRights('alice', shared.id, 'bob', 'lr'));
+  const destroyed = await bob.destroyEmails('alice', [e.emailId]);
+  assert.ok(revokeTe.ran());
+  assert.deepEqual(destroyed.destroyed, []);
+  assert.equal(destroyed.notDestroyed[0]?.type, 'forbidden');
+  assert.equal((await store.getEmails('alice', [e.emailId])).length, 1);
+
+  // Unraced, the same writes go through.
+  await store.setRights('alice', shared.id, 'bob', 'lrwte');
+  assert.deepEqual((await bob.updateEmails('alice', [{ emailId: e.emailId, keywords: { add: ['$flagged'] } }])).updated, [e.emailId]);
+  assert.deepEqual((await bob.destroyEmails('alice', [e.emailId])).destroyed, [e.emailId]);
+});
+
 engineTest("each change of bob's rights leaves him a share notification; he alone reads and destroys them", async (store, bus) => {
   for (const u of ['alice', 'bob']) await store.ensureAccount(u);
   const box = await store.createMailbox('alice', { path: 'Team' });

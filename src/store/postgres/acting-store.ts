@@ -9,7 +9,7 @@
 // check comes first).
 import type * as S from '../types.js';
 import { ActingViewBase } from '../acting-view-base.js';
-import { SharedAccountView } from '../shared-account.js';
+import { checkBasis, SharedAccountView, type WriteBasis } from '../shared-account.js';
 import { ForbiddenError, NoPermissionError, NoSuchMailboxError } from '../errors.js';
 import { isVisible, REPLACED_RIGHTS, rightsForFlags, rightsForMetadata } from '../rights.js';
 import { accountId, readTx, withTxGuard, type Ctx, type TxGuard } from './context.js';
@@ -30,11 +30,25 @@ export class PgActingMailStore extends ActingViewBase implements S.MailStore {
     protected readonly root: PgMailStore,
   ) {
     super();
-    this.shared = new SharedAccountView(root, actor);
+    this.shared = new SharedAccountView(root, actor, {
+      updateEmails: (owner, basis, updates, options) => this.guarded(owner, this.verify(owner, basis), () => this.root.updateEmails(owner, updates, options)),
+      destroyEmails: (owner, basis, ids, options) => this.guarded(owner, this.verify(owner, basis), () => this.root.destroyEmails(owner, ids, options)),
+    });
   }
 
   /** Account-wide JMAP operations on another account, within the mailboxes shared with the actor. */
   private readonly shared: SharedAccountView;
+
+  /** A shared-account write's basis, checked again inside its transaction (RightsChangedError if gone). */
+  private verify(owner: string, basis: WriteBasis): Check {
+    return async (q, accId) => {
+      const rights = new Map<string, string>();
+      for (const m of basis.rights.keys()) rights.set(m, await acl.rightsOf(q, this.actor, owner, accId, m));
+      const memberships = new Map<string, string[]>();
+      for (const e of basis.memberships.keys()) memberships.set(e, await acl.emailMailboxes(q, e));
+      checkBasis(basis, rights, memberships);
+    };
+  }
 
   private other(account: string): boolean {
     return account !== this.actor.user;

@@ -6,7 +6,7 @@
 // node therefore either precedes the operation (which is refused) or follows it.
 import type * as S from '../types.js';
 import { ActingViewBase } from '../acting-view-base.js';
-import { SharedAccountView } from '../shared-account.js';
+import { checkBasis, SharedAccountView, type WriteBasis } from '../shared-account.js';
 import { ForbiddenError, NoPermissionError, NoSuchMailboxError } from '../errors.js';
 import { isVisible, REPLACED_RIGHTS, rightsForFlags, rightsForMetadata } from '../rights.js';
 import { readTx, writeTx, type Ctx } from './context.js';
@@ -24,11 +24,21 @@ export class ActingMailStore extends ActingViewBase implements S.MailStore {
     protected readonly root: SqliteMailStore,
   ) {
     super();
-    this.shared = new SharedAccountView(root, actor);
+    this.shared = new SharedAccountView(root, actor, {
+      updateEmails: (owner, basis, updates, options) => this.checkedWrite(() => this.verify(owner, basis), () => messages.updateEmails(this.ctx, owner, updates, options)),
+      destroyEmails: (owner, basis, ids, options) => this.checkedWrite(() => this.verify(owner, basis), () => messages.destroyEmails(this.ctx, owner, ids, options)),
+    });
   }
 
   /** Account-wide JMAP operations on another account, within the mailboxes shared with the actor. */
   private readonly shared: SharedAccountView;
+
+  /** A shared-account write's basis, checked again inside its transaction (RightsChangedError if gone). */
+  private verify(owner: string, basis: WriteBasis): void {
+    const rights = new Map([...basis.rights.keys()].map((m) => [m, acl.rightsOfSync(this.ctx, this.actor, owner, m)]));
+    const memberships = new Map([...basis.memberships.keys()].map((e) => [e, acl.emailMailboxesSync(this.ctx, e)]));
+    checkBasis(basis, rights, memberships);
+  }
 
   private other(account: string): boolean {
     return account !== this.actor.user;
