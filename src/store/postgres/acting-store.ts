@@ -403,10 +403,10 @@ export class PgActingMailStore extends ActingViewBase implements S.MailStore {
     const check = this.need(account, mailboxId, rightsForMetadata());
     return this.guarded(account, check, () => this.root.getMetadata(account, mailboxId, names, depth, this.actor.user));
   }
-  setMetadata(account: string, mailboxId: string | null, changes: readonly S.MetadataChange[], limits: S.MetadataLimits): Promise<void> {
-    if (!this.other(account)) return this.root.setMetadata(account, mailboxId, changes, limits);
+  setMetadata(account: string, mailboxId: string | null, changes: readonly S.MetadataChange[], limits: S.MetadataLimits, options?: S.MetadataWriteOptions): Promise<void> {
+    if (!this.other(account)) return this.root.setMetadata(account, mailboxId, changes, limits, options);
     if (mailboxId === null) return Promise.reject(new ForbiddenError('server annotations of another account'));
     const check = this.need(account, mailboxId, rightsForMetadata(changes));
-    return this.guarded(account, check, () => this.root.setMetadata(account, mailboxId, changes, limits, this.actor.user));
+    return this.guarded(account, check, () => this.root.setMetadata(account, mailboxId, changes, limits, { ...options, user: this.actor.user }));
   }
 }

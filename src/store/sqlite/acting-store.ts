@@ -401,12 +401,12 @@ export class ActingMailStore extends ActingViewBase implements S.MailStore {
       () => metadata.getMetadata(this.ctx, account, mailboxId, names, depth, this.actor.user),
     );
   }
-  setMetadata(account: string, mailboxId: string | null, changes: readonly S.MetadataChange[], limits: S.MetadataLimits): Promise<void> {
-    if (!this.other(account)) return this.root.setMetadata(account, mailboxId, changes, limits);
+  setMetadata(account: string, mailboxId: string | null, changes: readonly S.MetadataChange[], limits: S.MetadataLimits, options?: S.MetadataWriteOptions): Promise<void> {
+    if (!this.other(account)) return this.root.setMetadata(account, mailboxId, changes, limits, options);
     if (mailboxId === null) return Promise.reject(new ForbiddenError('server annotations of another account'));
     return this.checkedWrite(
       () => this.need(account, mailboxId, rightsForMetadata(changes)),
-      () => metadata.setMetadata(this.ctx, account, mailboxId, changes, limits, this.actor.user),
+      () => metadata.setMetadata(this.ctx, account, mailboxId, changes, limits, { ...options, user: this.actor.user }),
     );
   }
 }
