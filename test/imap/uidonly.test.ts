@@ -123,3 +123,28 @@ test('RFC 9586 §3: a client that does not ENABLE UIDONLY keeps sequence numbers
     await h.close();
   }
 });
+
+test("RFC 9586 §3.3 with NOTIFY (RFC 5465 §5.2): MessageNew's fetch attributes come out as UIDFETCH named by the UID", async () => {
+  const h = await startImap({ users: { [USER]: PASS } });
+  const c = await RawClient.loggedIn(h.port, USER, PASS);
+  const other = await RawClient.loggedIn(h.port, USER, PASS);
+  try {
+    await mailboxWithGap(c);
+    await c.command('e', 'ENABLE UIDONLY');
+    assert.match((await c.command('n', 'NOTIFY SET (selected (MessageNew (FLAGS) MessageExpunge))')).at(-1)!, /^n OK/);
+    // The new message is UID 5 at position 4: only the UID may name it.
+    await append(other, 'a', 'five');
+    const seen: string[] = [];
+    for (;;) {
+      const line = await c.readLine(10_000);
+      seen.push(line);
+      if (/UIDFETCH|FETCH/.test(line)) break;
+    }
+    assert.match(seen.at(-1)!, /^\* 5 UIDFETCH \(FLAGS \(/, JSON.stringify(seen));
+    assert.ok(seen.includes('* 4 EXISTS'), JSON.stringify(seen));
+  } finally {
+    c.close();
+    other.close();
+    await h.close();
+  }
+});
