@@ -172,6 +172,27 @@ engineTest('a rights change committed between the plan of an email write and the
   assert.deepEqual((await bob.destroyEmails('alice', [e.emailId])).destroyed, [e.emailId]);
 });
 
+engineTest("bob's own upload is readable in alice's account and appendable where he may insert; her private blobs are not", async (store) => {
+  for (const u of ['alice', 'bob']) await store.ensureAccount(u);
+  const shared = await store.createMailbox('alice', { path: 'Shared' });
+  const secret = await store.createMailbox('alice', { path: 'Secret' });
+  await store.setRights('alice', shared.id, 'bob', 'lri');
+  const bob = store.actingAs({ user: 'bob' });
+  const upload = await bob.uploadBlob('bob', message({ subject: 'from bob' }), 'message/rfc822');
+  assert.ok(await bob.readBlob('alice', upload.blobId), "his upload, seen from alice's account");
+  assert.equal(await bob.blobSize('alice', upload.blobId), upload.size);
+  assert.equal(await store.readBlob('alice', upload.blobId), null, 'not hers before an email holds it');
+  const added = await bob.append('alice', { mailboxIds: [shared.id], bytes: { storedBlob: upload.blobId } });
+  const [meta] = await store.getEmails('alice', [added.emailId], { parsed: true });
+  assert.equal(meta!.parsed?.subject, 'from bob');
+  assert.ok(await store.readBlob('alice', upload.blobId), 'hers once her email is made of it');
+
+  const hidden = await store.append('alice', { mailboxIds: [secret.id], bytes: message({ subject: 'private' }) });
+  const [hiddenMeta] = await store.getEmails('alice', [hidden.emailId]);
+  assert.equal(await bob.readBlob('alice', hiddenMeta!.blobId), null);
+  await assert.rejects(bob.append('alice', { mailboxIds: [shared.id], bytes: { storedBlob: hiddenMeta!.blobId } }), { name: 'NoSuchBlobError' });
+});
+
 engineTest("each change of bob's rights leaves him a share notification; he alone reads and destroys them", async (store, bus) => {
   for (const u of ['alice', 'bob']) await store.ensureAccount(u);
   const box = await store.createMailbox('alice', { path: 'Team' });
