@@ -52,6 +52,14 @@ test('Email/copy into a shared mailbox needs "i": without it forbidden, with it 
   assert.equal(refused.created, null);
   assert.equal(refused.notCreated.c1.type, 'forbidden');
 
+  // "i" alone: copied, without the keyword bob may not set there (as IMAP COPY, RFC 4314 §4).
+  await h.store.setRights(ALICE, shared, BOB, 'lri');
+  const [[, bare]] = await asBob('Email/copy', args);
+  assert.deepEqual((await h.store.getEmails(ALICE, [bare.created.c1.id]))[0]!.keywords, []);
+  // Naming a keyword he may not set refuses that copy.
+  const [[, named]] = await asBob('Email/copy', { ...args, create: { c1: { ...args.create.c1, keywords: { $flagged: true } } } });
+  assert.equal(named.notCreated.c1.type, 'forbidden');
+
   await h.store.setRights(ALICE, shared, BOB, 'lriw');
   const [[, done]] = await asBob('Email/copy', args);
   assert.equal(done.fromAccountId, bobId);

@@ -3,7 +3,7 @@
 // An email belongs to one account, so a copy is the message read from the source and appended to the
 // target: the caller's rights-checked store view refuses an email they may not read in the source
 // ("r" on a mailbox holding it: otherwise notFound, exactly as a missing one) and a target mailbox
-// without "i" (forbidden), plus the flag rights for the keywords set on arrival, as APPEND does.
+// without "i" (forbidden); of the source's keywords only those the caller may set there are kept.
 // onSuccessDestroyOriginal then destroys the copied originals by an implicit Email/set on the source
 // account, which needs "t" and "e" on every mailbox of each (RFC 4314 §4, as Email/set destroy).
 // Every copy is a new message, never a duplicate of an existing one, so alreadyExists is never due.
@@ -17,6 +17,7 @@ import { checkIfInState } from './set-request.js';
 import { defineMethod } from './define.js';
 import type { MailMethodDeps } from './deps.js';
 import { appendCreated, emailSet, readKeywords, readMailboxIds } from './email-set.js';
+import { hasRights, rightsForFlags } from '../../store/types.js';
 
 /** RFC 8621 §4.7: the source's id, plus mailboxIds, keywords and receivedAt to override. */
 const COPY_RULES: SetPropertyRules = { serverSet: [], immutable: [], mutable: ['id', 'mailboxIds', 'keywords', 'receivedAt'] };
@@ -70,7 +71,7 @@ async function emailCopy(deps: MailMethodDeps, args: JsonObject, ctx: MethodCont
       if (meta === undefined || bytes === null) throw setError('notFound', `no email ${plan.sourceId} in account ${from.id}`);
       const out = await appendCreated(deps, account.name, {
         mailboxIds: plan.mailboxIds,
-        keywords: plan.keywords ?? meta.keywords,
+        keywords: plan.keywords ?? (await keywordsAllowed(deps, ctx, account.name, plan.mailboxIds, meta.keywords)),
         bytes,
         receivedAt: plan.receivedAt ?? meta.receivedAt,
       });
@@ -92,6 +93,16 @@ async function emailCopy(deps: MailMethodDeps, args: JsonObject, ctx: MethodCont
     }
   }
   return outputs;
+}
+
+/**
+ * The source's keywords the caller may set in every target mailbox: as IMAP COPY into a shared
+ * mailbox, which needs only "i", the others are dropped (RFC 4314 §4). Keywords the client names
+ * itself are its request, refused as a whole (forbidden) when not allowed.
+ */
+async function keywordsAllowed(deps: MailMethodDeps, ctx: MethodContext, owner: string, mailboxIds: readonly string[], keywords: readonly string[]): Promise<string[]> {
+  const rights = await Promise.all(mailboxIds.map((m) => deps.store.myRights({ user: ctx.principal.user }, owner, m)));
+  return keywords.filter((k) => rights.every((r) => hasRights(r, rightsForFlags([k]))));
 }
 
 export function emailCopyMethods(deps: MailMethodDeps): Array<[string, MethodDefinition]> {
