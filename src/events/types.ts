@@ -108,6 +108,23 @@ export interface RightsChangedEvent extends EventOrigin {
 }
 
 /**
+ * Annotations (IMAP METADATA, RFC 5464) of a mailbox or of the account's server entries were written
+ * or removed: IMAP NOTIFY MailboxMetadataChange / ServerMetadataChange (RFC 5465 §5.8, §5.9) tell the
+ * entry names (never the values) to sessions that may read them.
+ */
+export interface MetadataChangedEvent extends EventOrigin {
+  type: 'metadata-changed';
+  /** The mailbox's owner, or the user whose server entries these are. */
+  account: string;
+  /** null: the server entries. */
+  mailboxId: string | null;
+  /** Lower-cased entry names written or removed. */
+  entries: string[];
+  /** Who wrote: /private entries are that user's own, and only their sessions hear of them. */
+  user: string;
+}
+
+/**
  * JMAP push payload: the new state string of every data type that changed in one commit. Keys are
  * JMAP type names ('Mailbox', 'Email', 'Thread', 'EmailDelivery', 'Quota', and for settings
  * 'Setting:<key>'); values are the new state strings as returned by MailStore.getStates().
@@ -160,6 +177,7 @@ export type AccountEvent =
   | MailboxDeletedEvent
   | MailboxUpdatedEvent
   | RightsChangedEvent
+  | MetadataChangedEvent
   | StateChangedEvent;
 
 /** Events that carry a mailboxId (delivered to onMailbox subscribers of that mailbox). */

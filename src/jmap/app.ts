@@ -11,13 +11,14 @@ import type { JmapRequest, JmapResponse, JsonObject, MethodDefinition } from './
 import { AccountAccessError, BlobNotFoundError, type DownloadedBlob, type JmapBackend, type StateChange, type UploadResult } from './backend.js';
 import { buildSession, sessionState, supportedCapabilities, type SessionOptions } from './session.js';
 import { readAnyBlob } from './mail/blobs.js';
-import { jmapAccount, sharedAccounts, type SharedJmapAccount } from './account-id.js';
+import { jmapAccount, jmapAccountId, sharedAccounts, type SharedJmapAccount } from './account-id.js';
 import { SharedAccountsWatch, sharedCurrentStates } from './push/shared-watch.js';
 import { coreMethods } from './methods/core.js';
 import { mailboxMethods } from './methods/mailbox.js';
 import { emailReadMethods } from './methods/email-get.js';
 import { emailQueryMethods } from './methods/email-query.js';
 import { emailWriteMethods } from './methods/email-set.js';
+import { emailCopyMethods } from './methods/email-copy.js';
 import { identityMethods } from './methods/identity.js';
 import { vacationMethods } from './methods/vacation.js';
 import { quotaMethods } from './methods/quota.js';
@@ -101,6 +102,7 @@ export class JmapApp implements JmapBackend {
       ...emailReadMethods(deps),
       ...emailQueryMethods(deps),
       ...emailWriteMethods(deps),
+      ...emailCopyMethods(deps),
       ...identityMethods(deps),
       ...vacationMethods(deps),
       ...quotaMethods(deps),
@@ -171,12 +173,24 @@ export class JmapApp implements JmapBackend {
     return processRequest(request, principal, () => this.stateOf(principal.user, shared), this.dispatch, shared);
   }
 
+  /**
+   * An upload to the caller's own account, or to an account shared with them where they may insert
+   * ("i") into some mailbox (RFC 8620 §6.1: a client uploads to the account it will use the blob in).
+   * Either way the blob is kept as the caller's own upload (it expires as any upload and counts
+   * against their account, not the owner's), answered under the account it was sent to, and usable
+   * there: the owner's account reads it only once an email made of it exists.
+   */
   async upload(principal: Principal, accountId: string, type: string, bytes: Buffer | SpooledMessage): Promise<UploadResult> {
-    const account = jmapAccount(principal.user);
-    if (accountId !== account.id) throw new AccountAccessError(accountId);
-    await this.ensureAccount(account.name);
-    const blob = await this.options.store.uploadBlob(account.name, bytes, type);
-    return { accountId: account.id, blobId: blob.blobId, type: blob.type, size: blob.size };
+    const own = jmapAccount(principal.user);
+    if (accountId !== own.id && !(await this.mayInsertInto(principal.user, accountId))) throw new AccountAccessError(accountId);
+    await this.ensureAccount(own.name);
+    const blob = await this.options.store.uploadBlob(own.name, bytes, type);
+    return { accountId, blobId: blob.blobId, type: blob.type, size: blob.size };
+  }
+
+  private async mayInsertInto(user: string, accountId: string): Promise<boolean> {
+    const shared = await this.options.store.sharedWith({ user });
+    return shared.some((s) => jmapAccountId(s.owner) === accountId && s.rights.includes('i'));
   }
 
   async download(principal: Principal, accountId: string, blobId: string): Promise<DownloadedBlob> {

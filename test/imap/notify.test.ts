@@ -69,10 +69,9 @@ describe('NOTIFY command', () => {
       const caps = ok(await a.command('c', 'CAPABILITY'), 'c');
       assert.match(caps[0]!, /\bNOTIFY\b/);
       const bad = await a.command('n1', 'NOTIFY SET (personal (MessageNew MessageExpunge NoSuchEvent))');
-      assert.match(bad.at(-1)!, /^n1 NO \[BADEVENT \(MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange\)\]/);
+      assert.match(bad.at(-1)!, /^n1 NO \[BADEVENT \(MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange MailboxMetadataChange ServerMetadataChange\)\]/);
       // AnnotationChange needs ANNOTATE, which is not offered.
       assert.match((await a.command('n2', 'NOTIFY SET (selected (MessageNew MessageExpunge AnnotationChange))')).at(-1)!, /^n2 NO \[BADEVENT /);
-      assert.match((await a.command('n4', 'NOTIFY SET (personal (MailboxMetadataChange))')).at(-1)!, /^n4 NO \[BADEVENT /);
       for (const [tag, args] of [
         ['b1', 'SET (selected (MessageNew))'], // §5: MessageNew needs MessageExpunge for the selected mailbox
         ['b2', 'SET (selected (FlagChange))'],
@@ -269,6 +268,61 @@ describe('NOTIFY and shared mailboxes', () => {
     } finally {
       alice.close();
       bob.close();
+    }
+  });
+});
+
+describe('NOTIFY MailboxMetadataChange and ServerMetadataChange (RFC 5465 §5.8-5.9)', () => {
+  it('SETMETADATA elsewhere arrives as an unsolicited METADATA naming the entries; /private ones only to their writer', async () => {
+    const alice = await login(ALICE);
+    const other = await login(ALICE);
+    const bob = await login(BOB);
+    try {
+      ok(await alice.command('c', 'CREATE Notes'), 'c');
+      ok(await alice.command('c2', 'CREATE Unwatched-notes'), 'c2');
+      ok(await alice.command('g', `SETACL Notes ${BOB} lrw`), 'g');
+      ok(await other.command('n', 'NOTIFY SET (mailboxes Notes (MailboxMetadataChange ServerMetadataChange))'), 'n');
+      ok(await bob.command('n', `NOTIFY SET (subtree "Other Users" (MailboxMetadataChange))`), 'n');
+
+      ok(await alice.command('m1', 'SETMETADATA Notes (/shared/comment "team notes" /private/mine "x")'), 'm1');
+      assert.deepEqual(await readUntil(other, /^\* METADATA /), ['* METADATA Notes /shared/comment /private/mine']);
+      // bob sees the shared entry of the mailbox shared with him, never alice's private one.
+      assert.deepEqual(await readUntil(bob, /^\* METADATA /), [`* METADATA "Other Users/${ALICE}/Notes" /shared/comment`]);
+
+      // A removal is a change too; an unwatched mailbox stays silent; server entries are ServerMetadataChange.
+      ok(await alice.command('m2', 'SETMETADATA Unwatched-notes (/private/q "1")'), 'm2');
+      ok(await alice.command('m3', 'SETMETADATA Notes (/shared/comment NIL)'), 'm3');
+      assert.deepEqual(await readUntil(other, /^\* METADATA /), ['* METADATA Notes /shared/comment']);
+      ok(await alice.command('m4', 'SETMETADATA "" (/private/vendor/x "1")'), 'm4');
+      assert.deepEqual(await readUntil(other, /^\* METADATA /), ['* METADATA "" /private/vendor/x']);
+      assert.deepEqual(await readUntil(bob, /^\* METADATA /), [`* METADATA "Other Users/${ALICE}/Notes" /shared/comment`]);
+
+      // bob's own private entry on alice's mailbox is his alone: alice's sessions are not told.
+      ok(await bob.command('m5', `SETMETADATA "Other Users/${ALICE}/Notes" (/private/bobs "b")`), 'm5');
+      ok(await alice.command('m6', 'SETMETADATA Notes (/shared/after "1")'), 'm6');
+      assert.deepEqual(await readUntil(other, /^\* METADATA /), ['* METADATA Notes /shared/after']);
+      // The writer's own session is not told of its own write (§5), as for MailboxName.
+      assert.deepEqual(ok(await alice.command('x', 'NOOP'), 'x'), ['x OK NOOP completed']);
+      assert.deepEqual(ok(await bob.command('x', 'NOOP'), 'x').filter((l) => l.includes('bobs')), []);
+    } finally {
+      alice.close();
+      other.close();
+      bob.close();
+    }
+  });
+
+  it('the selected mailbox alone: (selected (MailboxMetadataChange)) reports its entries', async () => {
+    const alice = await login(ALICE);
+    const other = await login(ALICE);
+    try {
+      ok(await alice.command('c', 'CREATE Selected-notes'), 'c');
+      ok(await other.command('s', 'SELECT Selected-notes'), 's');
+      ok(await other.command('n', 'NOTIFY SET (selected (MailboxMetadataChange))'), 'n');
+      ok(await alice.command('m', 'SETMETADATA Selected-notes (/shared/comment "hi")'), 'm');
+      assert.deepEqual(await readUntil(other, /^\* METADATA /), ['* METADATA Selected-notes /shared/comment']);
+    } finally {
+      alice.close();
+      other.close();
     }
   });
 });

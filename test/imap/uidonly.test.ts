@@ -86,13 +86,24 @@ test('RFC 9586 §3.3: UID FETCH and UID STORE answer UIDFETCH named by the UID; 
   }
 });
 
-test('RFC 9586 §3.2, §3.3: another session\'s expunge arrives as VANISHED and its flag change as UIDFETCH', async () => {
+/** Two sessions of one user on a mailbox with a gap (./mailboxWithGap); `c` has enabled UIDONLY. */
+async function withUidOnlySession(fn: (c: RawClient, other: RawClient) => Promise<void>): Promise<void> {
   const h = await startImap({ users: { [USER]: PASS } });
   const c = await RawClient.loggedIn(h.port, USER, PASS);
   const other = await RawClient.loggedIn(h.port, USER, PASS);
   try {
     await mailboxWithGap(c);
     await c.command('e', 'ENABLE UIDONLY');
+    await fn(c, other);
+  } finally {
+    c.close();
+    other.close();
+    await h.close();
+  }
+}
+
+test('RFC 9586 §3.2, §3.3: another session\'s expunge arrives as VANISHED and its flag change as UIDFETCH', () =>
+  withUidOnlySession(async (c, other) => {
     await other.command('s', 'SELECT INBOX');
     // Position 2 is UID 3: the other session works with sequence numbers, this one must only see UIDs.
     await other.command('st', 'STORE 1 +FLAGS (\\Answered)');
@@ -102,12 +113,7 @@ test('RFC 9586 §3.2, §3.3: another session\'s expunge arrives as VANISHED and 
     assert.ok(n.includes('* VANISHED 3'), JSON.stringify(n));
     assert.ok(n.some((l) => /^\* 2 UIDFETCH \(FLAGS \(\\Answered( \\Recent)?\)\)$/.test(l)), JSON.stringify(n));
     assert.ok(!n.some((l) => /^\* \d+ (EXPUNGE|FETCH)/.test(l)), JSON.stringify(n));
-  } finally {
-    c.close();
-    other.close();
-    await h.close();
-  }
-});
+  }));
 
 test('RFC 9586 §3: a client that does not ENABLE UIDONLY keeps sequence numbers, FETCH and EXPUNGE', async () => {
   const h = await startImap({ users: { [USER]: PASS } });
@@ -123,3 +129,18 @@ test('RFC 9586 §3: a client that does not ENABLE UIDONLY keeps sequence numbers
     await h.close();
   }
 });
+
+test("RFC 9586 §3.3 with NOTIFY (RFC 5465 §5.2): MessageNew's fetch attributes come out as UIDFETCH named by the UID", () =>
+  withUidOnlySession(async (c, other) => {
+    assert.match((await c.command('n', 'NOTIFY SET (selected (MessageNew (FLAGS) MessageExpunge))')).at(-1)!, /^n OK/);
+    // The new message is UID 5 at position 4: only the UID may name it.
+    await append(other, 'a', 'five');
+    const seen: string[] = [];
+    for (;;) {
+      const line = await c.readLine(10_000);
+      seen.push(line);
+      if (/UIDFETCH|FETCH/.test(line)) break;
+    }
+    assert.match(seen.at(-1)!, /^\* 5 UIDFETCH \(FLAGS \(/, JSON.stringify(seen));
+    assert.ok(seen.includes('* 4 EXISTS'), JSON.stringify(seen));
+  }));

@@ -113,6 +113,86 @@ engineTest('writes on a shared account need the rights of every mailbox concerne
   assert.deepEqual(meta!.mailboxIds, [shared.id]);
 });
 
+/**
+ * Runs `race` once, right after the next read of alice's emails through the store: that read is the
+ * one a shared-account write plans on, so `race` commits between the plan and the write.
+ */
+function afterNextEmailRead(store: MailStore, race: () => Promise<void>): { ran: () => boolean } {
+  const read = store.getEmails.bind(store);
+  let done = false;
+  store.getEmails = async (account, ids, options) => {
+    const out = await read(account, ids, options);
+    if (!done && account === 'alice') {
+      done = true;
+      await race();
+    }
+    return out;
+  };
+  return { ran: () => done };
+}
+
+engineTest('a rights change committed between the plan of an email write and the write refuses it: checked in the write transaction', async (store) => {
+  for (const u of ['alice', 'bob']) await store.ensureAccount(u);
+  const shared = await store.createMailbox('alice', { path: 'Shared' });
+  const secret = await store.createMailbox('alice', { path: 'Secret' });
+  const e = await store.append('alice', { mailboxIds: [shared.id], bytes: message({ subject: 'raced' }) });
+  const bob = store.actingAs({ user: 'bob' });
+
+  // Keywords: "w" revoked after the plan.
+  await store.setRights('alice', shared.id, 'bob', 'lrw');
+  const revoke = afterNextEmailRead(store, () => store.setRights('alice', shared.id, 'bob', 'lr'));
+  const flagged = await bob.updateEmails('alice', [{ emailId: e.emailId, keywords: { add: ['$flagged'] } }]);
+  assert.ok(revoke.ran());
+  assert.deepEqual(flagged.updated, []);
+  assert.equal(flagged.notUpdated[0]?.type, 'forbidden');
+  assert.deepEqual((await store.getEmails('alice', [e.emailId]))[0]!.keywords, []);
+
+  // Keywords: the email also put into a mailbox bob has no rights on after the plan (keywords are
+  // shared by every mailbox of the email, so now he may not change them).
+  await store.setRights('alice', shared.id, 'bob', 'lrw');
+  const move = afterNextEmailRead(store, async () => void (await store.updateEmails('alice', [{ emailId: e.emailId, mailboxIds: { add: [secret.id] } }])));
+  const again = await bob.updateEmails('alice', [{ emailId: e.emailId, keywords: { add: ['$flagged'] } }]);
+  assert.ok(move.ran());
+  assert.equal(again.notUpdated[0]?.type, 'forbidden');
+  assert.deepEqual((await store.getEmails('alice', [e.emailId]))[0]!.keywords, []);
+  await store.updateEmails('alice', [{ emailId: e.emailId, mailboxIds: { remove: [secret.id] } }]);
+
+  // Destroy: "t" and "e" revoked after the plan.
+  await store.setRights('alice', shared.id, 'bob', 'lrte');
+  const revokeTe = afterNextEmailRead(store, () => store.setRights('alice', shared.id, 'bob', 'lr'));
+  const destroyed = await bob.destroyEmails('alice', [e.emailId]);
+  assert.ok(revokeTe.ran());
+  assert.deepEqual(destroyed.destroyed, []);
+  assert.equal(destroyed.notDestroyed[0]?.type, 'forbidden');
+  assert.equal((await store.getEmails('alice', [e.emailId])).length, 1);
+
+  // Unraced, the same writes go through.
+  await store.setRights('alice', shared.id, 'bob', 'lrwte');
+  assert.deepEqual((await bob.updateEmails('alice', [{ emailId: e.emailId, keywords: { add: ['$flagged'] } }])).updated, [e.emailId]);
+  assert.deepEqual((await bob.destroyEmails('alice', [e.emailId])).destroyed, [e.emailId]);
+});
+
+engineTest("bob's own upload is readable in alice's account and appendable where he may insert; her private blobs are not", async (store) => {
+  for (const u of ['alice', 'bob']) await store.ensureAccount(u);
+  const shared = await store.createMailbox('alice', { path: 'Shared' });
+  const secret = await store.createMailbox('alice', { path: 'Secret' });
+  await store.setRights('alice', shared.id, 'bob', 'lri');
+  const bob = store.actingAs({ user: 'bob' });
+  const upload = await bob.uploadBlob('bob', message({ subject: 'from bob' }), 'message/rfc822');
+  assert.ok(await bob.readBlob('alice', upload.blobId), "his upload, seen from alice's account");
+  assert.equal(await bob.blobSize('alice', upload.blobId), upload.size);
+  assert.equal(await store.readBlob('alice', upload.blobId), null, 'not hers before an email holds it');
+  const added = await bob.append('alice', { mailboxIds: [shared.id], bytes: { storedBlob: upload.blobId } });
+  const [meta] = await store.getEmails('alice', [added.emailId], { parsed: true });
+  assert.equal(meta!.parsed?.subject, 'from bob');
+  assert.ok(await store.readBlob('alice', upload.blobId), 'hers once her email is made of it');
+
+  const hidden = await store.append('alice', { mailboxIds: [secret.id], bytes: message({ subject: 'private' }) });
+  const [hiddenMeta] = await store.getEmails('alice', [hidden.emailId]);
+  assert.equal(await bob.readBlob('alice', hiddenMeta!.blobId), null);
+  await assert.rejects(bob.append('alice', { mailboxIds: [shared.id], bytes: { storedBlob: hiddenMeta!.blobId } }), { name: 'NoSuchBlobError' });
+});
+
 engineTest("each change of bob's rights leaves him a share notification; he alone reads and destroys them", async (store, bus) => {
   for (const u of ['alice', 'bob']) await store.ensureAccount(u);
   const box = await store.createMailbox('alice', { path: 'Team' });

@@ -167,7 +167,8 @@ export const setmetadata: CommandSpec = {
       changes.push({ name, value });
     }
     try {
-      await s.store.setMetadata(where.owner, where.id, changes, LIMITS);
+      // The session's id as origin: its own NOTIFY registration is not told of its own write (RFC 5465 §5).
+      await s.store.setMetadata(where.owner, where.id, changes, LIMITS, { origin: s.id });
     } catch (err) {
       // §4.3: the limit that stopped the write, as a METADATA response code.
       if (err instanceof MetadataLimitError)

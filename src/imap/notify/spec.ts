@@ -20,10 +20,21 @@ export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 
 /**
  * What Tessera reports. AnnotationChange needs per-message annotations (RFC 5257 ANNOTATE), which
- * Tessera does not offer; METADATA writes publish no event yet, so their events are refused with
- * BADEVENT rather than accepted and never sent.
+ * Tessera does not offer, so it is refused with BADEVENT rather than accepted and never sent. The
+ * METADATA events are required of a server with METADATA (RFC 5465 §5.8, §5.9).
  */
-export const SUPPORTED_EVENTS: readonly NotifyEvent[] = ['MessageNew', 'MessageExpunge', 'FlagChange', 'MailboxName', 'SubscriptionChange'];
+export const SUPPORTED_EVENTS: readonly NotifyEvent[] = [
+  'MessageNew',
+  'MessageExpunge',
+  'FlagChange',
+  'MailboxName',
+  'SubscriptionChange',
+  'MailboxMetadataChange',
+  'ServerMetadataChange',
+];
+
+/** Events that need the watcher even when only the selected mailbox is watched (./watcher.ts). */
+export const METADATA_EVENTS: readonly NotifyEvent[] = ['MailboxMetadataChange', 'ServerMetadataChange'];
 
 /** Events about messages in a mailbox: those a STATUS response summarises for a non-selected mailbox. */
 export const MESSAGE_EVENTS: readonly NotifyEvent[] = ['MessageNew', 'MessageExpunge', 'FlagChange', 'AnnotationChange'];

@@ -1,17 +1,18 @@
 // One session's NOTIFY registration (RFC 5465) for mailboxes other than the selected one: listens to
 // the event bus for the user's account and for the owners of mailboxes shared with the user, keeps
 // which mailboxes the user can see under which IMAP name, and queues what to tell the client:
-// STATUS for message events (coalesced per mailbox), LIST for MailboxName and SubscriptionChange.
+// STATUS for message events (coalesced per mailbox), LIST for MailboxName and SubscriptionChange,
+// METADATA for MailboxMetadataChange and ServerMetadataChange (RFC 5465 §5.8-5.9, RFC 5464 §4.4.2).
 // The session flushes the queue when it may write (./session.ts):
 // between commands, during IDLE and before each tagged reply.
 import type { AccountEvent, Unsubscribe } from '../../events/types.js';
 import { toImapError } from '../error-mapping.js';
 import type { Wire } from '../proto/serialize.js';
-import { flat } from '../proto/serialize.js';
+import { astring, flat } from '../proto/serialize.js';
 import { displayName, encodeName, SEPARATOR } from '../mailbox-name.js';
 import { statusLine } from '../commands/status.js';
 import type { ImapSession } from '../session.js';
-import { filterMatches, MESSAGE_EVENTS, statusItemsFor, type NotifyEvent, type NotifySpec } from './spec.js';
+import { filterMatches, MESSAGE_EVENTS, METADATA_EVENTS, statusItemsFor, type NotifyEvent, type NotifySpec } from './spec.js';
 
 /**
  * Queued notifications beyond this many make the registration overflow (§5.8): the client is told
@@ -55,7 +56,8 @@ export class NotifyWatcher {
   /** Starts watching for `spec` (NOTIFY SET). Listens first so that nothing after the snapshot is missed. */
   static async start(session: ImapSession, spec: NotifySpec): Promise<NotifyWatcher> {
     const w = new NotifyWatcher(session, spec);
-    if (spec.filters.length === 0) return w;
+    const selectedMetadata = METADATA_EVENTS.some((e) => spec.selected?.events.has(e) === true);
+    if (spec.filters.length === 0 && !selectedMetadata) return w;
     try {
       await w.load();
     } catch (err) {
@@ -183,6 +185,24 @@ export class NotifyWatcher {
       case 'rights-changed':
         if (!isOwnAccount) this.sharesDirty.add(e.account);
         break;
+      case 'metadata-changed': {
+        // /private entries are their writer's own; another user's are none of this session's business.
+        const entries = e.entries.filter((n) => !n.startsWith('/private') || e.user === this.session.account);
+        if (own || entries.length === 0) return;
+        if (e.mailboxId === null) {
+          // Server entries are per user (another account's are refused to GETMETADATA).
+          if (!isOwnAccount || !this.wantsAnywhere('ServerMetadataChange')) return;
+          this.lines.push(this.metadataLine('""', entries));
+          break;
+        }
+        const box = this.boxes.get(key(e.account, e.mailboxId));
+        // GETMETADATA on a mailbox needs "l" and "r" (RFC 5464 §4.2 with RFC 4314).
+        if (!box || !box.readable) return;
+        const selectedWants = this.isSelected(e.account, e.mailboxId) && this.spec.selected?.events.has('MailboxMetadataChange') === true;
+        if (!selectedWants && !this.wants(box, 'MailboxMetadataChange')) return;
+        this.lines.push(this.metadataLine(encodeName(this.session, this.nameOf(box)), entries));
+        break;
+      }
       default:
         return;
     }
@@ -204,6 +224,16 @@ export class NotifyWatcher {
     this.statusDue.clear();
     this.subscriptionChecks.clear();
     this.sharesDirty.clear();
+  }
+
+  /** An event group, whatever its mailboxes, asks for `event` (ServerMetadataChange concerns none). */
+  private wantsAnywhere(event: NotifyEvent): boolean {
+    return this.spec.selected?.events.has(event) === true || this.spec.filters.some((f) => f.events.has(event));
+  }
+
+  /** RFC 5464 §4.4.2: the unsolicited METADATA response names the changed entries, without values. */
+  private metadataLine(mailbox: Wire, entries: readonly string[]): Wire[] {
+    return flat(['METADATA ', mailbox, ...entries.flatMap((n) => [' ', astring(n, { utf8: this.session.utf8 })])]);
   }
 
   private listLine(box: { owner: string; path: string }, attrs: string[]): Wire[] {

@@ -1,5 +1,5 @@
-// Email/set (create, keyword and mailboxIds patches, destroy), Email/import, Email/copy and
-// Email/parse (RFC 8621 §4.6–4.9).
+// Email/set (create, keyword and mailboxIds patches, destroy), Email/import and Email/parse
+// (RFC 8621 §4.6, §4.8, §4.9); Email/copy is in ./email-copy.ts.
 import { CAP_MAIL } from '../capabilities.js';
 import { MethodError, setError } from '../errors.js';
 import { isJsonObject, type Json, type JsonObject, type MethodContext, type MethodDefinition, type MethodOutput } from '../core/types.js';
@@ -29,7 +29,7 @@ function validKeyword(k: string): boolean {
   return KEYWORD.test(k) && !KEYWORD_FORBIDDEN.test(k);
 }
 
-function readKeywords(v: Json | undefined): string[] {
+export function readKeywords(v: Json | undefined): string[] {
   if (v === undefined || v === null) return [];
   if (!isJsonObject(v)) throw setError('invalidProperties', 'keywords must be an object', { properties: ['keywords'] });
   const out: string[] = [];
@@ -40,7 +40,7 @@ function readKeywords(v: Json | undefined): string[] {
   return out;
 }
 
-function readMailboxIds(v: Json | undefined, ctx: MethodContext): string[] {
+export function readMailboxIds(v: Json | undefined, ctx: MethodContext): string[] {
   if (!isJsonObject(v)) throw setError('invalidProperties', 'mailboxIds is required', { properties: ['mailboxIds'] });
   const out: string[] = [];
   for (const [k, val] of Object.entries(v)) {
@@ -139,7 +139,7 @@ async function currentEmail(deps: MailMethodDeps, account: string, id: string, p
   return emailView(meta, properties, DEFAULT_BODY_PROPERTIES, opts, bytes);
 }
 
-async function appendCreated(deps: MailMethodDeps, account: string, input: { mailboxIds: string[]; keywords: string[]; bytes: MessageSource; receivedAt: Date | undefined }): Promise<JsonObject> {
+export async function appendCreated(deps: MailMethodDeps, account: string, input: { mailboxIds: string[]; keywords: string[]; bytes: MessageSource; receivedAt: Date | undefined }): Promise<JsonObject> {
   const { receivedAt, ...rest } = input;
   try {
     return created(await deps.store.append(account, { ...rest, ...(receivedAt ? { receivedAt } : {}) }));
@@ -269,15 +269,6 @@ async function importEmails(deps: MailMethodDeps, args: JsonObject, ctx: MethodC
   return [['Email/import', { accountId: account.id, oldState, newState: state, created: orNull(result.created), notCreated: orNull(result.notCreated) }]];
 }
 
-/** Every user has exactly one account, so there is never another account to copy from. */
-async function copy(_deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
-  const account = readAccount(args, ctx);
-  const from = args.fromAccountId;
-  if (typeof from !== 'string') throw invalid('"fromAccountId" must be a string');
-  if (from === account.id) throw invalid('fromAccountId and accountId must differ; use Email/set to add mailboxes');
-  throw new MethodError('fromAccountNotFound');
-}
-
 export const PARSE_DEFAULTS = [
   'messageId', 'inReplyTo', 'references', 'sender', 'from', 'to', 'cc', 'bcc', 'replyTo', 'subject', 'sentAt', 'hasAttachment',
   'preview', 'bodyValues', 'textBody', 'htmlBody', 'attachments',
@@ -328,7 +319,6 @@ export function emailWriteMethods(deps: MailMethodDeps): Array<[string, MethodDe
   return [
     ['Email/set', def(emailSet)],
     ['Email/import', def(importEmails)],
-    ['Email/copy', def(copy)],
     ['Email/parse', def(parse)],
   ];
 }

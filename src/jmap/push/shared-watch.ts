@@ -85,7 +85,8 @@ export class SharedAccountsWatch {
       if (event.identifier === this.user || event.identifier === ANYONE) void this.refresh().then(() => this.push(owner));
       return;
     }
-    if (event.type === 'state-changed' || event.type === 'mailbox-created') return;
+    // Annotations are no JMAP data type: nothing a client of the shared account syncs changed.
+    if (event.type === 'state-changed' || event.type === 'mailbox-created' || event.type === 'metadata-changed') return;
     if (w.mailboxIds.has(event.mailboxId)) void this.push(owner);
   }
 

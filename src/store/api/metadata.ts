@@ -1,6 +1,7 @@
 // Annotations on the server and on mailboxes (IMAP METADATA, RFC 5464). An entry is named by a
 // lower-cased path under /private (the user's own value) or /shared (one value every user who can
 // see the mailbox, or every user of the server, reads). Values are octets.
+import type { WriteOptions } from './values.js';
 
 export interface MetadataEntry {
   /** Lower-cased entry name, e.g. `/shared/comment`. */
@@ -25,6 +26,11 @@ export interface MetadataLimits {
   maxEntries: number;
 }
 
+/** Who writes (whose /private entries: see getMetadata's `user`), and the origin for the published event. */
+export interface MetadataWriteOptions extends WriteOptions {
+  user?: string;
+}
+
 export interface MetadataStore {
   /**
    * The entries named and, per depth, those below them that `user` sees on the mailbox of `account`
@@ -35,7 +41,8 @@ export interface MetadataStore {
   getMetadata(account: string, mailboxId: string | null, names: readonly string[], depth: MetadataDepth, user?: string): Promise<MetadataEntry[]>;
   /**
    * Applies all changes or none. Throws MetadataLimitError ('size' / 'count') when `limits` would be
-   * exceeded, NoSuchMailboxError as getMetadata; `user` as there.
+   * exceeded, NoSuchMailboxError as getMetadata; `options.user` as getMetadata's `user`. Publishes a
+   * metadata-changed event after the commit (IMAP NOTIFY MailboxMetadataChange / ServerMetadataChange).
    */
-  setMetadata(account: string, mailboxId: string | null, changes: readonly MetadataChange[], limits: MetadataLimits, user?: string): Promise<void>;
+  setMetadata(account: string, mailboxId: string | null, changes: readonly MetadataChange[], limits: MetadataLimits, options?: MetadataWriteOptions): Promise<void>;
 }

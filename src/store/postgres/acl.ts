@@ -39,11 +39,15 @@ export async function requireRights(q: Conn, actor: Actor, owner: string, ownerA
 /** Whether the actor may read ("r") a mailbox of the owner that holds the email. */
 export async function emailReadable(q: Conn, actor: Actor, owner: string, ownerAccId: number | null, emailId: string): Promise<boolean> {
   if (actor.user === owner) return true;
-  const id = decodeId('e', emailId);
-  if (id === null) return false;
-  const boxes = await q.pluck<number>('SELECT DISTINCT mailbox_id FROM msg WHERE email_id = ?', id);
-  for (const b of boxes) if ((await rightsOf(q, actor, owner, ownerAccId, encodeId('m', b))).includes('r')) return true;
+  for (const b of await emailMailboxes(q, emailId)) if ((await rightsOf(q, actor, owner, ownerAccId, b)).includes('r')) return true;
   return false;
+}
+
+/** The mailboxes holding an email (its account is the caller's to know). */
+export async function emailMailboxes(q: Conn, emailId: string): Promise<string[]> {
+  const id = decodeId('e', emailId);
+  if (id === null) return [];
+  return (await q.pluck<number>('SELECT DISTINCT mailbox_id FROM msg WHERE email_id = ?', id)).map((b) => encodeId('m', b));
 }
 
 export async function setRights(ctx: Ctx, owner: string, mailboxId: string, identifier: string, rights: string, options?: AclWriteOptions): Promise<void> {

@@ -9,7 +9,7 @@
 // check comes first).
 import type * as S from '../types.js';
 import { ActingViewBase } from '../acting-view-base.js';
-import { SharedAccountView } from '../shared-account.js';
+import { checkBasis, SharedAccountView, type WriteBasis } from '../shared-account.js';
 import { ForbiddenError, NoPermissionError, NoSuchMailboxError } from '../errors.js';
 import { isVisible, REPLACED_RIGHTS, rightsForFlags, rightsForMetadata } from '../rights.js';
 import { accountId, readTx, withTxGuard, type Ctx, type TxGuard } from './context.js';
@@ -30,11 +30,25 @@ export class PgActingMailStore extends ActingViewBase implements S.MailStore {
     protected readonly root: PgMailStore,
   ) {
     super();
-    this.shared = new SharedAccountView(root, actor);
+    this.shared = new SharedAccountView(root, actor, {
+      updateEmails: (owner, basis, updates, options) => this.guarded(owner, this.verify(owner, basis), () => this.root.updateEmails(owner, updates, options)),
+      destroyEmails: (owner, basis, ids, options) => this.guarded(owner, this.verify(owner, basis), () => this.root.destroyEmails(owner, ids, options)),
+    });
   }
 
   /** Account-wide JMAP operations on another account, within the mailboxes shared with the actor. */
   private readonly shared: SharedAccountView;
+
+  /** A shared-account write's basis, checked again inside its transaction (RightsChangedError if gone). */
+  private verify(owner: string, basis: WriteBasis): Check {
+    return async (q, accId) => {
+      const rights = new Map<string, string>();
+      for (const m of basis.rights.keys()) rights.set(m, await acl.rightsOf(q, this.actor, owner, accId, m));
+      const memberships = new Map<string, string[]>();
+      for (const e of basis.memberships.keys()) memberships.set(e, await acl.emailMailboxes(q, e));
+      checkBasis(basis, rights, memberships);
+    };
+  }
 
   private other(account: string): boolean {
     return account !== this.actor.user;
@@ -183,8 +197,9 @@ export class PgActingMailStore extends ActingViewBase implements S.MailStore {
     const [result] = await this.appendMany(account, [input], options);
     return result!;
   }
-  appendMany(account: string, inputs: S.AppendInput[], options?: S.AppendOptions): Promise<S.AppendResult[]> {
-    if (!this.other(account)) return this.root.appendMany(account, inputs, options);
+  async appendMany(account: string, given: S.AppendInput[], options?: S.AppendOptions): Promise<S.AppendResult[]> {
+    if (!this.other(account)) return this.root.appendMany(account, given, options);
+    const inputs = await this.shared.actorSources(account, given);
     // "i" on every target, plus the rights for the flags set on arrival (RFC 4314 §4, APPEND).
     const check: Check = async (q, accId) => {
       for (const input of inputs) {
@@ -388,10 +403,10 @@ export class PgActingMailStore extends ActingViewBase implements S.MailStore {
     const check = this.need(account, mailboxId, rightsForMetadata());
     return this.guarded(account, check, () => this.root.getMetadata(account, mailboxId, names, depth, this.actor.user));
   }
-  setMetadata(account: string, mailboxId: string | null, changes: readonly S.MetadataChange[], limits: S.MetadataLimits): Promise<void> {
-    if (!this.other(account)) return this.root.setMetadata(account, mailboxId, changes, limits);
+  setMetadata(account: string, mailboxId: string | null, changes: readonly S.MetadataChange[], limits: S.MetadataLimits, options?: S.MetadataWriteOptions): Promise<void> {
+    if (!this.other(account)) return this.root.setMetadata(account, mailboxId, changes, limits, options);
     if (mailboxId === null) return Promise.reject(new ForbiddenError('server annotations of another account'));
     const check = this.need(account, mailboxId, rightsForMetadata(changes));
-    return this.guarded(account, check, () => this.root.setMetadata(account, mailboxId, changes, limits, this.actor.user));
+    return this.guarded(account, check, () => this.root.setMetadata(account, mailboxId, changes, limits, { ...options, user: this.actor.user }));
   }
 }

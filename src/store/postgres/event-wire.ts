@@ -110,6 +110,7 @@ const ACCOUNT_TYPES = new Set([
   'mailbox-deleted',
   'mailbox-updated',
   'rights-changed',
+  'metadata-changed',
   'state-changed',
 ]);
 
@@ -128,7 +129,7 @@ export function decodePayload(text: string): WirePayload {
   for (const item of e as unknown[]) {
     if (!isObject(item) || typeof item.type !== 'string') throw new BadPayloadError('malformed event');
     const accountOk = typeof item.account === 'string';
-    const mailboxOk = typeof item.mailboxId === 'string' || item.type === 'state-changed';
+    const mailboxOk = typeof item.mailboxId === 'string' || item.type === 'state-changed' || (item.type === 'metadata-changed' && item.mailboxId === null);
     if (ACCOUNT_TYPES.has(item.type) && accountOk && mailboxOk) items.push(item as unknown as BusEvent);
     else if (item.type === 'session-revoked' && typeof item.reason === 'string') items.push(item as unknown as BusEvent);
     else if (item.type === 'push-subscription-changed' && typeof item.user === 'string' && typeof item.id === 'string') items.push(item as unknown as BusEvent);

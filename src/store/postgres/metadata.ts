@@ -2,11 +2,11 @@
 // (../sqlite/metadata.ts): each write is one transaction holding the account row of the mailbox's
 // owner (of the user, for server entries), checked against the limits before it commits, so
 // concurrent writers cannot together pass a count limit.
-import type { MetadataChange, MetadataDepth, MetadataEntry, MetadataLimits } from '../api/metadata.js';
+import type { MetadataChange, MetadataDepth, MetadataEntry, MetadataLimits, MetadataWriteOptions } from '../api/metadata.js';
 import { MetadataLimitError } from '../errors.js';
-import { readTx, requireAccount, requireMailbox, writeTx, type Ctx } from './context.js';
+import { publishAll, readTx, requireAccount, requireMailbox, writeTx, type Ctx } from './context.js';
 import type { Conn } from './db.js';
-import { checkValueSizes, ownerOf, SERVER, sortedEntries, withinDepth, type Row } from '../sqlite/metadata.js';
+import { checkValueSizes, metadataChanged, ownerOf, SERVER, sortedEntries, withinDepth, type Row } from '../sqlite/metadata.js';
 
 async function mailboxKey(q: Conn, accId: number, mailboxId: string | null): Promise<number> {
   return mailboxId === null ? SERVER : (await requireMailbox(q, accId, mailboxId)).id;
@@ -44,9 +44,10 @@ export async function setMetadata(
   mailboxId: string | null,
   changes: readonly MetadataChange[],
   limits: MetadataLimits,
-  user = account,
+  options: MetadataWriteOptions = {},
 ): Promise<void> {
   checkValueSizes(changes, limits);
+  const user = options.user ?? account;
   const accId = await requireAccount(ctx, account);
   await writeTx(ctx, accId, async (q) => {
     const box = await mailboxKey(q, accId, mailboxId);
@@ -67,4 +68,5 @@ export async function setMetadata(
     // Thrown inside the transaction: it rolls back, nothing of this write is kept.
     if (n > limits.maxEntries) throw new MetadataLimitError('count', limits.maxEntries);
   });
+  await publishAll(ctx, [metadataChanged(account, mailboxId, changes, user, options.origin)]);
 }

@@ -44,9 +44,14 @@ export function requireRights(ctx: Ctx, actor: Actor, owner: string, mailboxId: 
 /** An email is readable when the actor may read ("r") a mailbox of `owner` that holds it. */
 export function requireEmailReadable(ctx: Ctx, actor: Actor, owner: string, emailId: string): void {
   if (actor.user === owner) return;
+  if (!emailMailboxesSync(ctx, emailId).some((b) => rightsOfSync(ctx, actor, owner, b).includes('r'))) throw new NoSuchMailboxError(emailId);
+}
+
+/** The mailboxes holding an email (its account is the caller's to know). */
+export function emailMailboxesSync(ctx: Ctx, emailId: string): string[] {
   const id = decodeId('e', emailId);
   const boxes = id === null ? [] : (sql(ctx, 'SELECT DISTINCT mailbox_id FROM msg WHERE email_id = ?').pluck().all(id) as number[]);
-  if (!boxes.some((b) => rightsOfSync(ctx, actor, owner, encodeId('m', b)).includes('r'))) throw new NoSuchMailboxError(emailId);
+  return boxes.map((b) => encodeId('m', b));
 }
 
 export async function setRights(ctx: Ctx, owner: string, mailboxId: string, identifier: string, rights: string, options?: AclWriteOptions): Promise<void> {

@@ -6,7 +6,7 @@
 // node therefore either precedes the operation (which is refused) or follows it.
 import type * as S from '../types.js';
 import { ActingViewBase } from '../acting-view-base.js';
-import { SharedAccountView } from '../shared-account.js';
+import { checkBasis, SharedAccountView, type WriteBasis } from '../shared-account.js';
 import { ForbiddenError, NoPermissionError, NoSuchMailboxError } from '../errors.js';
 import { isVisible, REPLACED_RIGHTS, rightsForFlags, rightsForMetadata } from '../rights.js';
 import { readTx, writeTx, type Ctx } from './context.js';
@@ -24,11 +24,21 @@ export class ActingMailStore extends ActingViewBase implements S.MailStore {
     protected readonly root: SqliteMailStore,
   ) {
     super();
-    this.shared = new SharedAccountView(root, actor);
+    this.shared = new SharedAccountView(root, actor, {
+      updateEmails: (owner, basis, updates, options) => this.checkedWrite(() => this.verify(owner, basis), () => messages.updateEmails(this.ctx, owner, updates, options)),
+      destroyEmails: (owner, basis, ids, options) => this.checkedWrite(() => this.verify(owner, basis), () => messages.destroyEmails(this.ctx, owner, ids, options)),
+    });
   }
 
   /** Account-wide JMAP operations on another account, within the mailboxes shared with the actor. */
   private readonly shared: SharedAccountView;
+
+  /** A shared-account write's basis, checked again inside its transaction (RightsChangedError if gone). */
+  private verify(owner: string, basis: WriteBasis): void {
+    const rights = new Map([...basis.rights.keys()].map((m) => [m, acl.rightsOfSync(this.ctx, this.actor, owner, m)]));
+    const memberships = new Map([...basis.memberships.keys()].map((e) => [e, acl.emailMailboxesSync(this.ctx, e)]));
+    checkBasis(basis, rights, memberships);
+  }
 
   private other(account: string): boolean {
     return account !== this.actor.user;
@@ -159,8 +169,10 @@ export class ActingMailStore extends ActingViewBase implements S.MailStore {
     const [result] = await this.appendMany(account, [input], options);
     return result!;
   }
-  appendMany(account: string, inputs: S.AppendInput[], options?: S.AppendOptions): Promise<S.AppendResult[]> {
-    if (!this.other(account)) return this.root.appendMany(account, inputs, options);
+  async appendMany(account: string, given: S.AppendInput[], options?: S.AppendOptions): Promise<S.AppendResult[]> {
+    if (!this.other(account)) return this.root.appendMany(account, given, options);
+    // Stored blobs by id are checked against the actor's reach first (SharedAccountView.actorSources).
+    const inputs = await this.shared.actorSources(account, given);
     // "i" on every target, plus the rights for the flags set on arrival (RFC 4314 §4, APPEND).
     const guard = (): void => {
       for (const input of inputs) {
@@ -389,12 +401,12 @@ export class ActingMailStore extends ActingViewBase implements S.MailStore {
       () => metadata.getMetadata(this.ctx, account, mailboxId, names, depth, this.actor.user),
     );
   }
-  setMetadata(account: string, mailboxId: string | null, changes: readonly S.MetadataChange[], limits: S.MetadataLimits): Promise<void> {
-    if (!this.other(account)) return this.root.setMetadata(account, mailboxId, changes, limits);
+  setMetadata(account: string, mailboxId: string | null, changes: readonly S.MetadataChange[], limits: S.MetadataLimits, options?: S.MetadataWriteOptions): Promise<void> {
+    if (!this.other(account)) return this.root.setMetadata(account, mailboxId, changes, limits, options);
     if (mailboxId === null) return Promise.reject(new ForbiddenError('server annotations of another account'));
     return this.checkedWrite(
       () => this.need(account, mailboxId, rightsForMetadata(changes)),
-      () => metadata.setMetadata(this.ctx, account, mailboxId, changes, limits, this.actor.user),
+      () => metadata.setMetadata(this.ctx, account, mailboxId, changes, limits, { ...options, user: this.actor.user }),
     );
   }
 }

@@ -1,9 +1,10 @@
 // The store's MetadataStore over SQLite (table `metadata` of store.sqlite). Each write is one
 // ordinary commit, checked against the limits inside its transaction, so concurrent writers cannot
 // together pass a count limit.
-import type { MetadataChange, MetadataDepth, MetadataEntry, MetadataLimits } from '../api/metadata.js';
+import type { MetadataChange, MetadataDepth, MetadataEntry, MetadataLimits, MetadataWriteOptions } from '../api/metadata.js';
+import type { MetadataChangedEvent } from '../../events/types.js';
 import { MetadataLimitError, NoSuchMailboxError } from '../errors.js';
-import { accountId, readTx, requireMailbox, sql, writeTx, type Ctx } from './context.js';
+import { accountId, publishAll, readTx, requireMailbox, sql, writeTx, type Ctx } from './context.js';
 
 /** mailbox_id of server entries. */
 export const SERVER = 0;
@@ -64,9 +65,11 @@ export function setMetadata(
   mailboxId: string | null,
   changes: readonly MetadataChange[],
   limits: MetadataLimits,
-  user = account,
-): void {
+  options: MetadataWriteOptions = {},
+): Promise<void> {
   checkValueSizes(changes, limits);
+  const user = options.user ?? account;
+  // Written synchronously (the acting store wraps this in its checked transaction); published after.
   writeTx(ctx, () => {
     const box = mailboxKey(ctx, account, mailboxId);
     for (const c of changes) {
@@ -85,4 +88,11 @@ export function setMetadata(
     // Thrown inside the transaction: nothing of this write is kept.
     if (n > limits.maxEntries) throw new MetadataLimitError('count', limits.maxEntries);
   });
+  return publishAll(ctx, [metadataChanged(account, mailboxId, changes, user, options.origin)]);
+}
+
+/** The event of one metadata write (both engines). */
+export function metadataChanged(account: string, mailboxId: string | null, changes: readonly MetadataChange[], user: string, origin: string | undefined): MetadataChangedEvent {
+  const entries = [...new Set(changes.map((c) => c.name.toLowerCase()))];
+  return { type: 'metadata-changed', account, mailboxId, entries, user, ...(origin !== undefined ? { origin } : {}) };
 }

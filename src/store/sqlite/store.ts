@@ -50,6 +50,7 @@ import type {
   MetadataDepth,
   MetadataEntry,
   MetadataLimits,
+  MetadataWriteOptions,
   SieveScript,
   SieveScriptChanges,
   SieveScriptInfo,
@@ -379,8 +380,8 @@ export class SqliteMailStore implements MailStore {
   getMetadata(account: string, mailboxId: string | null, names: readonly string[], depth: MetadataDepth, user?: string): Promise<MetadataEntry[]> {
     return this.run(() => metadata.getMetadata(this.ctx, account, mailboxId, names, depth, user));
   }
-  setMetadata(account: string, mailboxId: string | null, changes: readonly MetadataChange[], limits: MetadataLimits, user?: string): Promise<void> {
-    return this.run(() => metadata.setMetadata(this.ctx, account, mailboxId, changes, limits, user));
+  setMetadata(account: string, mailboxId: string | null, changes: readonly MetadataChange[], limits: MetadataLimits, options?: MetadataWriteOptions): Promise<void> {
+    return this.run(() => metadata.setMetadata(this.ctx, account, mailboxId, changes, limits, options));
   }
 
   async close(): Promise<void> {
