@@ -1,0 +1,60 @@
+// The blob phase of the mail store migration: every blob the SQLite store's rows refer to (emails,
+// Sieve scripts, the outbound queue, uploads) streamed from its file into PostgreSQL's chunk rows,
+// CHUNK bytes at a time and checked against its sha256 name. Blobs are content-addressed, so a blob
+// already on PostgreSQL (from another table, or an interrupted earlier run) is skipped unread: this
+// phase resumes where it stopped. Each blob commits on its own before the rows (one transaction,
+// copy.ts) that refer to it.
+import { createReadStream } from 'node:fs';
+import type { BlobFiles } from '../blobs.js';
+import type { Db } from '../sqlite/db.js';
+import { CHUNK, type PgBlobs } from '../postgres/blobs.js';
+
+/** Tables with a blob column, each with an index on it (distinct values in order are cheap). */
+const BLOB_COLUMNS: ReadonlyArray<{ table: string; column: string }> = [
+  { table: 'email', column: 'blob' },
+  { table: 'sieve_script', column: 'blob' },
+  { table: 'outbound', column: 'blob' },
+  { table: 'upload', column: 'blob' },
+];
+
+const PAGE = 500;
+
+export class MissingBlobsError extends Error {
+  override readonly name = 'MissingBlobsError';
+}
+
+/** Distinct blob references, summed over the tables (a blob two tables share counts twice). */
+export function countBlobReferences(db: Db): number {
+  return BLOB_COLUMNS.reduce((n, b) => n + (db.prepare(`SELECT count(DISTINCT ${b.column}) FROM ${b.table}`).pluck().get() as number), 0);
+}
+
+/** Copies the blobs; `onBlob` after each one. Throws MissingBlobsError when files are missing. */
+export async function copyBlobs(db: Db, files: BlobFiles, target: PgBlobs, onBlob: () => void): Promise<{ copied: number; bytes: number }> {
+  const missing: string[] = [];
+  let copied = 0;
+  let bytes = 0;
+  for (const { table, column } of BLOB_COLUMNS) {
+    const first = db.prepare(`SELECT DISTINCT ${column} FROM ${table} ORDER BY ${column} LIMIT ?`).pluck();
+    const next = db.prepare(`SELECT DISTINCT ${column} FROM ${table} WHERE ${column} > ? ORDER BY ${column} LIMIT ?`).pluck();
+    let page = first.all(PAGE) as string[];
+    while (page.length > 0) {
+      for (const hash of page) {
+        // sizeOf refuses what is not a blob id, so a damaged row never names a path outside the store.
+        const size = await files.sizeOf(hash);
+        if (size === null) missing.push(hash);
+        else if (await target.copyIn(hash, size, () => createReadStream(files.pathOf(hash), { highWaterMark: CHUNK }))) {
+          copied++;
+          bytes += size;
+        }
+        onBlob();
+      }
+      page = next.all(page[page.length - 1], PAGE) as string[];
+    }
+  }
+  if (missing.length > 0) {
+    throw new MissingBlobsError(
+      `${missing.length} blob(s) the store refers to are missing from ${files.root} (e.g. ${missing.slice(0, 3).join(', ')}); nothing but blobs was copied`,
+    );
+  }
+  return { copied, bytes };
+}

@@ -1,0 +1,40 @@
+// The tables and columns of the two mail store schemas as the databases themselves report them (not
+// as this Tessera's schema files say), for planTables (tables.ts).
+import type { Db } from '../sqlite/db.js';
+import type { Conn } from '../postgres/db.js';
+import type { PostgresTableInfo, SqliteTableInfo } from './tables.js';
+
+export function sqliteTableInfo(db: Db): SqliteTableInfo {
+  const names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").pluck().all() as string[];
+  const tables = new Map<string, string[]>();
+  const keys = new Map<string, string[]>();
+  for (const name of names) {
+    const columns = db.prepare('SELECT name, pk FROM pragma_table_info(?) ORDER BY cid').all(name) as Array<{ name: string; pk: number }>;
+    tables.set(name, columns.map((c) => c.name));
+    keys.set(name, columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name));
+  }
+  return { tables, keys };
+}
+
+/** The tables of the schema the connection's search path puts first (the store's). */
+export async function postgresTableInfo(q: Conn): Promise<PostgresTableInfo> {
+  const rows = await q.all<{ table_name: string; column_name: string; data_type: string }>(
+    `SELECT c.table_name, c.column_name, c.data_type FROM information_schema.columns c
+       JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+      WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'
+      ORDER BY c.table_name, c.ordinal_position`,
+  );
+  const tables = new Map<string, string[]>();
+  const byteaColumns = new Map<string, Set<string>>();
+  for (const r of rows) {
+    let columns = tables.get(r.table_name);
+    if (!columns) tables.set(r.table_name, (columns = []));
+    columns.push(r.column_name);
+    if (r.data_type === 'bytea') {
+      let set = byteaColumns.get(r.table_name);
+      if (!set) byteaColumns.set(r.table_name, (set = new Set()));
+      set.add(r.column_name);
+    }
+  }
+  return { tables, byteaColumns };
+}
