@@ -2,7 +2,14 @@
 // as this Tessera's schema files say), for planTables (tables.ts).
 import type { Db } from '../sqlite/db.js';
 import type { Conn } from '../postgres/db.js';
+import { MIGRATIONS } from '../postgres/schema.js';
 import type { PostgresTableInfo, SqliteTableInfo } from './tables.js';
+
+/**
+ * The tables the mail store's migrations create. The users repository and other parts of a cluster
+ * keep their own tables in the same schema; they are not the mail store's to move or to account for.
+ */
+const MAIL_STORE_TABLES = new Set(['schema_migration', ...MIGRATIONS.flatMap((m) => [...m.sql.matchAll(/CREATE TABLE (?:IF NOT EXISTS )?(\w+)/gi)].map((x) => x[1]!))]);
 
 export function sqliteTableInfo(db: Db): SqliteTableInfo {
   const names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").pluck().all() as string[];
@@ -16,7 +23,7 @@ export function sqliteTableInfo(db: Db): SqliteTableInfo {
   return { tables, keys };
 }
 
-/** The tables of the schema the connection's search path puts first (the store's). */
+/** The mail store's tables in the schema the connection's search path puts first (the store's). */
 export async function postgresTableInfo(q: Conn): Promise<PostgresTableInfo> {
   const rows = await q.all<{ table_name: string; column_name: string; data_type: string }>(
     `SELECT c.table_name, c.column_name, c.data_type FROM information_schema.columns c
@@ -27,6 +34,7 @@ export async function postgresTableInfo(q: Conn): Promise<PostgresTableInfo> {
   const tables = new Map<string, string[]>();
   const byteaColumns = new Map<string, Set<string>>();
   for (const r of rows) {
+    if (!MAIL_STORE_TABLES.has(r.table_name)) continue;
     let columns = tables.get(r.table_name);
     if (!columns) tables.set(r.table_name, (columns = []));
     columns.push(r.column_name);
