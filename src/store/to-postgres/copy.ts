@@ -11,7 +11,7 @@
 import type pg from 'pg';
 import type { Db } from '../sqlite/db.js';
 import { openSqliteStoreFiles } from '../sqlite/open.js';
-import { Conn, createPool } from '../postgres/db.js';
+import { Conn, createPool, transaction, type SqlParam } from '../postgres/db.js';
 import { migrate } from '../postgres/migrate.js';
 import { PgBlobs } from '../postgres/blobs.js';
 import { noNul } from '../postgres/context.js';
@@ -86,6 +86,13 @@ async function refuseOccupied(q: Conn): Promise<void> {
   }
 }
 
+/** Thrown inside the rows' transaction to roll it back when a count differs. */
+class CountMismatch extends Error {
+  constructor(readonly counts: TableCount[]) {
+    super('the row counts differ');
+  }
+}
+
 async function copyRows(
   db: Db,
   pool: pg.Pool,
@@ -94,40 +101,32 @@ async function copyRows(
   force: boolean,
   progress: (n: number) => void,
 ): Promise<{ counts: TableCount[]; committed: boolean }> {
-  const client = await pool.connect();
-  let broken = false;
   try {
-    await client.query('BEGIN');
-    try {
-      const q = new Conn(client);
+    const counts = await transaction(pool, async (q) => {
       await q.run('SET LOCAL synchronous_commit = on');
       // Nodes may already run on the target: nothing may be written between the check and the copy.
       await q.run(`LOCK TABLE ${plans.map((p) => p.table).join(', ')} IN SHARE ROW EXCLUSIVE MODE`);
       if (force) await q.run(`TRUNCATE ${plans.map((p) => p.table).join(', ')}`);
       else await refuseOccupied(q);
-      for (const plan of plans) await copyTable(db, client, plan, progress);
+      for (const plan of plans) await copyTable(db, q, plan, progress);
       await setSequences(db, q);
       const counts: TableCount[] = [];
       for (const [i, p] of plans.entries()) {
         const [n] = await q.pluck<number>(`SELECT count(*)::int FROM ${p.table}`);
         counts.push({ table: p.table, source: sourceCounts[i]!, target: n! });
       }
-      const committed = counts.every((c) => c.source === c.target);
-      await client.query(committed ? 'COMMIT' : 'ROLLBACK');
-      return { counts, committed };
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      throw err;
-    }
-  } finally {
-    client.release(broken);
+      if (counts.some((c) => c.source !== c.target)) throw new CountMismatch(counts);
+      return counts;
+    });
+    return { counts, committed: true };
+  } catch (err) {
+    if (err instanceof CountMismatch) return { counts: err.counts, committed: false };
+    throw err;
   }
 }
 
 /** One table, paged through SQLite by its primary key (or rowid), sent in multi-row INSERTs. */
-async function copyTable(db: Db, client: pg.PoolClient, plan: TablePlan, progress: (n: number) => void): Promise<void> {
+async function copyTable(db: Db, q: Conn, plan: TablePlan, progress: (n: number) => void): Promise<void> {
   const key = plan.key.length > 0 ? plan.key : ['rowid'];
   const keyAt = key.map((k) => (k === 'rowid' ? plan.sourceColumns.length : plan.sourceColumns.indexOf(k)));
   const select = `SELECT ${plan.sourceColumns.join(', ')}${plan.key.length > 0 ? '' : ', rowid'} FROM ${plan.table}`;
@@ -136,11 +135,11 @@ async function copyTable(db: Db, client: pg.PoolClient, plan: TablePlan, progres
   const next = db.prepare(`${select} WHERE (${key.join(', ')}) > (${key.map(() => '?').join(', ')}) ${order}`).raw();
   const bytea = plan.targetColumns.map((c) => plan.byteaColumns.has(c));
   const width = plan.sourceColumns.length;
-  let batch: unknown[][] = [];
+  let batch: SqlParam[][] = [];
   let bytes = 0;
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
-    await client.query(multiRowInsert(plan.table, plan.targetColumns, batch.length), batch.flat());
+    await q.run(multiRowInsert(plan.table, plan.targetColumns, batch.length), ...(batch.flat() as SqlParam[]));
     progress(batch.length);
     batch = [];
     bytes = 0;
@@ -160,9 +159,9 @@ async function copyTable(db: Db, client: pg.PoolClient, plan: TablePlan, progres
 }
 
 /** PostgreSQL text cannot hold NUL (its ingest drops them, as here); bytea takes bytes. */
-function toPg(v: unknown, bytea: boolean): unknown {
+function toPg(v: unknown, bytea: boolean): SqlParam {
   if (typeof v === 'string') return bytea ? Buffer.from(v, 'utf8') : noNul(v);
-  return v;
+  return v as SqlParam;
 }
 
 /** Fresh planner statistics, so the first queries on the new store do not plan for empty tables. */
