@@ -19,6 +19,7 @@ import { cli } from './in-process.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import { openPostgresStore } from '../../src/store/postgres/open.js';
 import { MemoryEventBus } from '../../src/events/memory-bus.js';
+import { lockDataDirectory } from '../../src/server/data-lock.js';
 
 const unavailable = await postgresUnavailable();
 const vh: EmbeddedUsersConfig = { kind: 'embedded', enableVirtualHosting: true, algorithm: 'scrypt' };
@@ -120,6 +121,17 @@ describe('tessera migrate --to postgres', { skip: unavailable ?? false }, () => 
     await opened.close();
     const warned = lines.map((l) => JSON.parse(l) as { msg: string }).filter((l) => /users\.sqlite is not read.*tessera migrate --to postgres/.test(l.msg));
     assert.equal(warned.length, 1);
+  });
+
+  it('refuses while a server holds the data directory', async () => {
+    const lock = lockDataDirectory(c.dataDir);
+    try {
+      const run = await cli(['migrate', '--to', 'postgres', '--force', ...conf()]);
+      assert.equal(run.code, 1);
+      assert.match(run.stderr, /data directory .* is in use/);
+    } finally {
+      lock.release();
+    }
   });
 
   it('refuses a target that already holds rows unless --force, which replaces them', async () => {

@@ -10,6 +10,7 @@ import { usersDatabasePath } from '../../auth/users/database.js';
 import { copyMailStoreToPostgres } from '../../store/to-postgres/copy.js';
 import type { TableCount } from '../../core/table-copy.js';
 import { Progress } from '../../store/mbox/progress.js';
+import { lockDataDirectory } from '../../server/data-lock.js';
 import { parseCommandArgs, resolveConfDir, stringOption } from '../args.js';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors.js';
 import type { CliCommand, CliIO } from '../types.js';
@@ -49,49 +50,58 @@ export const migrateCommand: CliCommand = {
     if (storage.engine !== 'postgres') {
       throw new UsageError('tessera.properties must name the target first: storage.engine=postgres and storage.postgres.url');
     }
-    const target = { url: storage.url, ...(storage.schema !== undefined ? { schema: storage.schema } : {}) };
-    const force = args.values.force === true;
-    const out = io.stderr as NodeJS.WritableStream & { isTTY?: boolean };
-    let ok = true;
-    let moved = false;
-    if (existsSync(usersDatabasePath(dataDir))) {
-      let progress: Progress | undefined;
-      const counts = await copyUsersDatabaseToPostgres(dataDir, { ...target, poolSize: 2 }, {
-        force,
-        onProgress: (done, total) => {
-          progress ??= new Progress(out, total, 'rows');
-          progress.update(done, done);
-        },
-      });
-      progress?.finish();
-      ok = report(counts, 'users.sqlite', io);
-      moved = true;
+    // The server's own lock: a node still running on the directory would write behind the copy.
+    const lock = lockDataDirectory(dataDir);
+    try {
+      return await move(dataDir, { url: storage.url, ...(storage.schema !== undefined ? { schema: storage.schema } : {}) }, args.values.force === true, io);
+    } finally {
+      lock.release();
     }
-    if (ok) {
-      let progress: Progress | undefined;
-      const mail = await copyMailStoreToPostgres(dataDir, target, {
-        force,
-        onProgress: (done, total) => {
-          progress ??= new Progress(out, total, 'rows and blobs');
-          progress.update(done, done);
-        },
-      });
-      progress?.finish();
-      if (mail) {
-        ok = report(mail.counts, 'store.sqlite', io);
-        io.stderr.write(`blobs: ${mail.blobsCopied} copied (${mail.blobBytes} bytes), the others were there already\n`);
-        if (!mail.committed) io.stderr.write('tessera: the mail store rows were rolled back; PostgreSQL holds none of them\n');
-        moved = true;
-      }
-    }
-    if (!moved) {
-      io.stderr.write(`tessera: ${dataDir} holds neither users.sqlite nor store.sqlite: nothing to move\n`);
-      return EXIT_FAILURE;
-    }
-    io.stderr.write(ok ? 'moved to PostgreSQL: start the nodes on it now\n' : 'tessera: the row counts differ: see above\n');
-    return ok ? EXIT_OK : EXIT_FAILURE;
   },
 };
+
+/** Users database, then mail store; the exit status. */
+async function move(dataDir: string, target: { url: string; schema?: string }, force: boolean, io: CliIO): Promise<number> {
+  const out = io.stderr as NodeJS.WritableStream & { isTTY?: boolean };
+  let ok = true;
+  let moved = false;
+  if (existsSync(usersDatabasePath(dataDir))) {
+    let progress: Progress | undefined;
+    const counts = await copyUsersDatabaseToPostgres(dataDir, { ...target, poolSize: 2 }, {
+      force,
+      onProgress: (done, total) => {
+        progress ??= new Progress(out, total, 'rows');
+        progress.update(done, done);
+      },
+    });
+    progress?.finish();
+    ok = report(counts, 'users.sqlite', io);
+    moved = true;
+  }
+  if (ok) {
+    let progress: Progress | undefined;
+    const mail = await copyMailStoreToPostgres(dataDir, target, {
+      force,
+      onProgress: (done, total) => {
+        progress ??= new Progress(out, total, 'rows and blobs');
+        progress.update(done, done);
+      },
+    });
+    progress?.finish();
+    if (mail) {
+      ok = report(mail.counts, 'store.sqlite', io);
+      io.stderr.write(`blobs: ${mail.blobsCopied} copied (${mail.blobBytes} bytes), the others were there already\n`);
+      if (!mail.committed) io.stderr.write('tessera: the mail store rows were rolled back; PostgreSQL holds none of them\n');
+      moved = true;
+    }
+  }
+  if (!moved) {
+    io.stderr.write(`tessera: ${dataDir} holds neither users.sqlite nor store.sqlite: nothing to move\n`);
+    return EXIT_FAILURE;
+  }
+  io.stderr.write(ok ? 'moved to PostgreSQL: start the nodes on it now\n' : 'tessera: the row counts differ: see above\n');
+  return ok ? EXIT_OK : EXIT_FAILURE;
+}
 
 /** One line per table; true when every count agrees. */
 function report(counts: TableCount[], source: string, io: CliIO): boolean {
