@@ -6,7 +6,7 @@
 // schema; skipped with a notice without PostgreSQL, a failure under CI=true.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryEventBus } from '../../src/events/memory-bus.js';
@@ -16,6 +16,7 @@ import { Conn, createPool } from '../../src/store/postgres/db.js';
 import { migrate } from '../../src/store/postgres/migrate.js';
 import { CHUNK } from '../../src/store/postgres/blobs.js';
 import { copyMailStoreToPostgres } from '../../src/store/to-postgres/copy.js';
+import { MissingBlobsError } from '../../src/store/to-postgres/blob-copy.js';
 import { planTables, COPIED_TABLES, SQLITE_ONLY_TABLES, UnplannedTableError } from '../../src/store/to-postgres/tables.js';
 import { postgresTableInfo, sqliteTableInfo } from '../../src/store/to-postgres/schema-info.js';
 import { TargetNotEmptyError } from '../../src/core/table-copy.js';
@@ -98,6 +99,37 @@ describe('moving the mail store from SQLite to PostgreSQL', { skip: unavailable 
       assert.throws(() => planTables(sqliteTableInfo(files.db), pgInfo), /setting: PostgreSQL has no column later/);
     } finally {
       files.db.close();
+      await pool.end();
+    }
+  });
+
+  it('refuses a store whose blob files are missing or damaged, and writes none of its rows', async () => {
+    const { dataDir, db } = await fresh();
+    const sqlite = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
+    let blobs: string[];
+    try {
+      await sqlite.ensureAccount(ALICE);
+      const inbox = (await sqlite.findMailboxByPath(ALICE, 'INBOX'))!;
+      blobs = [
+        (await sqlite.append(ALICE, { mailboxIds: [inbox.id], bytes: message('one', 'first', 'm1') })).blobId,
+        (await sqlite.append(ALICE, { mailboxIds: [inbox.id], bytes: message('two', 'second', 'm2') })).blobId,
+      ];
+    } finally {
+      await sqlite.close();
+    }
+    const files = openSqliteStoreFiles(dataDir)!;
+    files.db.close();
+    const target = { url: db.url, schema: db.schema };
+    await writeFile(files.blobs.pathOf(blobs[0]!), 'not what its name says');
+    await assert.rejects(copyMailStoreToPostgres(dataDir, target), new RegExp(`blob ${blobs[0]}: the content read has sha256`));
+    await unlink(files.blobs.pathOf(blobs[0]!));
+    await assert.rejects(copyMailStoreToPostgres(dataDir, target), (e: unknown) => e instanceof MissingBlobsError && e.message.includes(blobs[0]!));
+    const pool = createPool({ url: db.url, schema: db.schema, poolSize: 1 });
+    try {
+      const q = new Conn(pool);
+      assert.deepEqual(await q.pluck('SELECT count(*)::int FROM account'), [0]);
+      assert.deepEqual(await q.pluck('SELECT hash FROM blob'), [blobs[1]], 'only the sound blob, which a rerun reuses');
+    } finally {
       await pool.end();
     }
   });
