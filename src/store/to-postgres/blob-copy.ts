@@ -18,6 +18,8 @@ const BLOB_COLUMNS: ReadonlyArray<{ table: string; column: string }> = [
 ];
 
 const PAGE = 500;
+/** Blobs in flight at once (the pool of copy.ts has a connection for each, and one more). */
+export const BLOB_WORKERS = 4;
 
 export class MissingBlobsError extends Error {
   override readonly name = 'MissingBlobsError';
@@ -38,17 +40,26 @@ export async function copyBlobs(db: Db, files: BlobFiles, target: PgBlobs, onBlo
     const next = db.prepare(`SELECT DISTINCT ${column} FROM ${table} WHERE ${column} > ? ORDER BY ${column} LIMIT ?`).pluck();
     let page = first.all(PAGE) as string[];
     while (page.length > 0) {
-      for (const hash of page) {
-        // sizeOf refuses what is not a blob id, so a damaged row never names a path outside the store.
-        const size = await files.sizeOf(hash);
-        if (size === null) missing.push(hash);
-        else if (await target.copyIn(hash, size, () => createReadStream(files.pathOf(hash), { highWaterMark: CHUNK }))) {
-          copied++;
-          bytes += size;
+      const hashes = page;
+      let at = 0;
+      // Each blob costs a few round trips of its own: WORKERS of them at once keep the link busy.
+      const worker = async (): Promise<void> => {
+        while (at < hashes.length) {
+          const hash = hashes[at++]!;
+          // sizeOf refuses what is not a blob id, so a damaged row never names a path outside the store.
+          const size = await files.sizeOf(hash);
+          if (size === null) missing.push(hash);
+          else if (await target.copyIn(hash, size, () => createReadStream(files.pathOf(hash), { highWaterMark: CHUNK }))) {
+            copied++;
+            bytes += size;
+          }
+          onBlob();
         }
-        onBlob();
-      }
-      page = next.all(page[page.length - 1], PAGE) as string[];
+      };
+      // Settled, not Promise.all: no worker may still be writing when an error ends the run.
+      const failed = (await Promise.allSettled(Array.from({ length: BLOB_WORKERS }, worker))).find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      page = next.all(hashes[hashes.length - 1], PAGE) as string[];
     }
   }
   if (missing.length > 0) {

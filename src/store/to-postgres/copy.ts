@@ -16,7 +16,7 @@ import { migrate } from '../postgres/migrate.js';
 import { PgBlobs } from '../postgres/blobs.js';
 import { noNul } from '../postgres/context.js';
 import { multiRowInsert, TargetNotEmptyError, type CopyOptions, type TableCount } from '../../core/table-copy.js';
-import { copyBlobs, countBlobReferences } from './blob-copy.js';
+import { BLOB_WORKERS, copyBlobs, countBlobReferences } from './blob-copy.js';
 import { planTables, COPIED_TABLES, type TablePlan } from './tables.js';
 import { postgresTableInfo, sqliteTableInfo } from './schema-info.js';
 import { setSequences } from './sequences.js';
@@ -45,7 +45,7 @@ export async function copyMailStoreToPostgres(dataDir: string, target: MailStore
   const files = openSqliteStoreFiles(dataDir);
   if (!files) return null;
   const { db } = files;
-  const pool = createPool({ url: target.url, poolSize: 2, applicationName: 'tessera-migrate', ...(target.schema !== undefined ? { schema: target.schema } : {}) });
+  const pool = createPool({ url: target.url, poolSize: BLOB_WORKERS + 1, applicationName: 'tessera-migrate', ...(target.schema !== undefined ? { schema: target.schema } : {}) });
   // The blob commits need not wait for the disk each: the rows' transaction commits synchronously
   // (SET LOCAL below), which flushes the write-ahead log up to it, blobs included, before it returns.
   pool.on('connect', (client: pg.PoolClient) => void client.query('SET synchronous_commit = off').catch(() => undefined));
