@@ -1,5 +1,5 @@
-// Starts a real Tessera IMAP server for tests: SQLite store in a fresh temp directory, in-process
-// event bus, the real AuthService over an in-memory users repository, listening on 127.0.0.1:0.
+// Starts a real Tessera IMAP server for tests: SQLite store in a fresh temp directory (or a given
+// directory, or a store the test opens, e.g. on PostgreSQL), in-process event bus, the real AuthService over an in-memory users repository, listening on 127.0.0.1:0.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
