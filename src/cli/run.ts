@@ -24,7 +24,9 @@ import { createHelpCommand, generalHelp } from './commands/help.js';
 import { mailboxExportCommand } from './commands/mailbox-export.js';
 import { mailboxImportCommand } from './commands/mailbox-import.js';
 import { migrateCommand } from './commands/migrate.js';
-import { TargetNotEmptyError } from '../auth/users/copy-to-postgres.js';
+import { TargetNotEmptyError } from '../core/table-copy.js';
+import { MissingBlobsError } from '../store/to-postgres/blob-copy.js';
+import { UnplannedTableError } from '../store/to-postgres/tables.js';
 import { serveCommand } from './commands/serve.js';
 import { sessionsCommand } from './commands/sessions.js';
 import { appPasswordCommand } from './commands/app-password.js';
@@ -74,6 +76,8 @@ const EXPECTED_ERRORS = [
   WebAdminRequestError,
   RewriteRequestError,
   TargetNotEmptyError,
+  MissingBlobsError,
+  UnplannedTableError,
 ];
 
 function isExpected(err: unknown): err is Error {

@@ -1,7 +1,7 @@
 // `tessera migrate --to postgres`: a node's users.sqlite (users, domains, app passwords, aliases,
-// markers) moved into the PostgreSQL users tables that tessera.properties names, with a count check
-// per table; a non-empty target refused unless --force. Afterwards the same logins work on
-// PostgreSQL. Skipped with a notice without PostgreSQL, a failure under CI=true.
+// markers) and its mail store (store.sqlite, blobs/) moved into the PostgreSQL database that
+// tessera.properties names, with a count check per table; a non-empty target refused unless --force.
+// Afterwards the same logins work on PostgreSQL and the mail is there with its UIDs. Skipped with a notice without PostgreSQL, a failure under CI=true.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFile } from 'node:fs/promises';
@@ -16,6 +16,10 @@ import type { DomainListConfig, EmbeddedUsersConfig } from '../../src/config/typ
 import { makeTestConf, type TestConf } from '../server/conf-fixture.js';
 import { createTestSchema, dropSharedDatabase, postgresUnavailable, type TestSchema } from '../support/postgres.js';
 import { cli } from './in-process.js';
+import { openSqliteStore } from '../../src/store/sqlite/open.js';
+import { openPostgresStore } from '../../src/store/postgres/open.js';
+import { MemoryEventBus } from '../../src/events/memory-bus.js';
+import { lockDataDirectory } from '../../src/server/data-lock.js';
 
 const unavailable = await postgresUnavailable();
 const vh: EmbeddedUsersConfig = { kind: 'embedded', enableVirtualHosting: true, algorithm: 'scrypt' };
@@ -43,6 +47,18 @@ describe('tessera migrate --to postgres', { skip: unavailable ?? false }, () => 
     } finally {
       await node.close();
     }
+    const store = await openSqliteStore({ dataDir: c.dataDir, events: new MemoryEventBus() });
+    try {
+      await store.ensureAccount('zed@second.test');
+      const inbox = (await store.findMailboxByPath('zed@second.test', 'INBOX'))!;
+      for (let i = 1; i <= 3; i++) {
+        await store.append('zed@second.test', { mailboxIds: [inbox.id], bytes: Buffer.from(`Subject: m${i}\r\n\r\nbody ${i}\r\n`) });
+      }
+      await store.storeFlags('zed@second.test', inbox.id, [1], { mode: 'add', flags: ['\\Deleted'] });
+      await store.expunge('zed@second.test', inbox.id, [1]);
+    } finally {
+      await store.close();
+    }
   });
 
   after(async () => {
@@ -68,6 +84,18 @@ describe('tessera migrate --to postgres', { skip: unavailable ?? false }, () => 
     assert.match(run.stderr, /^\d{4} rows imported$/m, 'progress on stderr');
     for (const line of ['domains: 2 in users.sqlite, 2 in PostgreSQL', 'users: 2 in users.sqlite, 2 in PostgreSQL', 'recipient_rewrites: 1201 in users.sqlite, 1201 in PostgreSQL', 'app_passwords: 1 in users.sqlite, 1 in PostgreSQL', 'users_meta: 1 in users.sqlite, 1 in PostgreSQL']) {
       assert.ok(run.stderr.includes(line), `${line} missing from:\n${run.stderr}`);
+    }
+    for (const line of ['account: 1 in store.sqlite, 1 in PostgreSQL', 'email: 2 in store.sqlite, 2 in PostgreSQL', 'msg: 2 in store.sqlite, 2 in PostgreSQL', 'expunged: 1 in store.sqlite, 1 in PostgreSQL']) {
+      assert.ok(run.stderr.includes(line), `${line} missing from:\n${run.stderr}`);
+    }
+    assert.match(run.stderr, /^blobs: 2 copied/m);
+    const mail = await openPostgresStore({ url: db.url, schema: db.schema, poolSize: 2, events: new MemoryEventBus() });
+    try {
+      const inbox = (await mail.findMailboxByPath('zed@second.test', 'INBOX'))!;
+      assert.equal(inbox.uidNext, 4);
+      assert.deepEqual((await mail.snapshot('zed@second.test', inbox.id)).messages.map((m) => m.uid), [2, 3]);
+    } finally {
+      await mail.close();
     }
     const moved = await createPostgresUsersRepository({ url: db.url, schema: db.schema }, vh, domains, silentLogger());
     try {
@@ -95,6 +123,17 @@ describe('tessera migrate --to postgres', { skip: unavailable ?? false }, () => 
     assert.equal(warned.length, 1);
   });
 
+  it('refuses while a server holds the data directory', async () => {
+    const lock = lockDataDirectory(c.dataDir);
+    try {
+      const run = await cli(['migrate', '--to', 'postgres', '--force', ...conf()]);
+      assert.equal(run.code, 1);
+      assert.match(run.stderr, /data directory .* is in use/);
+    } finally {
+      lock.release();
+    }
+  });
+
   it('refuses a target that already holds rows unless --force, which replaces them', async () => {
     const again = await cli(['migrate', '--to', 'postgres', ...conf()]);
     assert.equal(again.code, 1);
@@ -106,6 +145,8 @@ describe('tessera migrate --to postgres', { skip: unavailable ?? false }, () => 
     const forced = await cli(['migrate', '--to', 'postgres', '--force', ...conf()]);
     assert.equal(forced.code, 0, forced.stderr);
     assert.match(forced.stderr, /users: 2 in users.sqlite, 2 in PostgreSQL/);
+    assert.match(forced.stderr, /email: 2 in store.sqlite, 2 in PostgreSQL/);
+    assert.match(forced.stderr, /^blobs: 0 copied/m);
     const after = await createPostgresUsersRepository({ url: db.url, schema: db.schema }, vh, domains, silentLogger());
     try {
       assert.equal(await after.users.lookup('late@example.test'), undefined);

@@ -1,5 +1,5 @@
-// Starts a real Tessera IMAP server for tests: SQLite store in a fresh temp directory, in-process
-// event bus, the real AuthService over an in-memory users repository, listening on 127.0.0.1:0.
+// Starts a real Tessera IMAP server for tests: SQLite store in a fresh temp directory (or a given
+// directory, or a store the test opens, e.g. on PostgreSQL), in-process event bus, the real AuthService over an in-memory users repository, listening on 127.0.0.1:0.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { openSqliteStore } from '../../src/store/index.js';
 import type { MailStore } from '../../src/store/types.js';
 import { AuthService } from '../../src/auth/service.js';
 import { MemoryUsersRepository } from '../support/memory-users.js';
-import { silentLogger } from '../../src/log/logger.js';
+import { silentLogger, type Logger } from '../../src/log/logger.js';
 import { ImapServer } from '../../src/imap/server.js';
 import { startTestSessionControl, type TestSessionControl } from '../support/session-control.js';
 
@@ -24,6 +24,10 @@ export interface HarnessOptions {
   config?: Partial<ImapServerConfig>;
   /** The postmaster address served as the /shared/admin server annotation. */
   adminContact?: string;
+  /** Use this data directory (kept on close) instead of a fresh temporary one. */
+  dataDir?: string;
+  /** Opens the store instead of a SQLite store in the data directory (e.g. PostgreSQL). */
+  openStore?: (events: MemoryEventBus, logger: Logger) => Promise<MailStore>;
 }
 
 export interface ImapHarness {
@@ -80,10 +84,10 @@ export function imapConfig(overrides: Partial<ImapServerConfig> = {}): ImapServe
 }
 
 export async function startImap(options: HarnessOptions = {}): Promise<ImapHarness> {
-  const dir = await mkdtemp(join(tmpdir(), 'tessera-imap-'));
+  const dir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'tessera-imap-')));
   const logger = silentLogger();
   const events = new MemoryEventBus(logger);
-  const store = await openSqliteStore({ dataDir: dir, events, logger });
+  const store = options.openStore ? await options.openStore(events, logger) : await openSqliteStore({ dataDir: dir, events, logger });
   const users = new MemoryUsersRepository(options.users ?? {});
   const auth = new AuthService({ users, logger, throttle: { userFreeFailures: 1000, userBlockAfter: 100000, addressFreeFailures: 1000, addressBlockAfter: 100000 } });
   let cert: { key: string; cert: string } | undefined;
@@ -128,7 +132,7 @@ export async function startImap(options: HarnessOptions = {}): Promise<ImapHarne
       await sessions.close();
       await store.close();
       await events.close();
-      await rm(dir, { recursive: true, force: true });
+      if (options.dataDir === undefined) await rm(dir, { recursive: true, force: true });
     },
   };
 }

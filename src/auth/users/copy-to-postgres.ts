@@ -7,6 +7,9 @@ import { existsSync } from 'node:fs';
 import type pg from 'pg';
 import { openUsersDatabase, usersDatabasePath, type UsersDatabase } from './database.js';
 import { UsersPg, type PgParam, type UsersPostgresSettings } from './postgres-database.js';
+import { multiRowInsert, TargetNotEmptyError, type CopyOptions, type TableCount } from '../../core/table-copy.js';
+
+export { TargetNotEmptyError, type CopyOptions, type TableCount };
 
 /** Source table (users.sqlite) → target table (PostgreSQL), the columns copied, and the copy order. */
 const TABLES: ReadonlyArray<{ source: string; target: string; columns: readonly string[]; order: string }> = [
@@ -24,23 +27,6 @@ const TABLES: ReadonlyArray<{ source: string; target: string; columns: readonly 
 ];
 
 const BATCH = 500;
-
-export class TargetNotEmptyError extends Error {
-  override readonly name = 'TargetNotEmptyError';
-}
-
-export interface TableCount {
-  table: string;
-  source: number;
-  target: number;
-}
-
-export interface CopyOptions {
-  /** Replace what the target tables hold instead of refusing. */
-  force?: boolean;
-  /** Rows copied so far, of `total`. */
-  onProgress?: (done: number, total: number) => void;
-}
 
 /** Copies users.sqlite of `dataDir` into PostgreSQL; returns the row count of every table on both sides. */
 export async function copyUsersDatabaseToPostgres(dataDir: string, target: UsersPostgresSettings, options: CopyOptions = {}): Promise<TableCount[]> {
@@ -69,9 +55,7 @@ export async function copyUsersDatabaseToPostgres(dataDir: string, target: Users
         let batch: PgParam[][] = [];
         const flush = async (): Promise<void> => {
           if (batch.length === 0) return;
-          const n = t.columns.length;
-          const values = batch.map((_, r) => `(${t.columns.map((__, k) => `$${r * n + k + 1}`).join(', ')})`).join(', ');
-          await c.query(`INSERT INTO ${t.target} (${t.columns.join(', ')}) VALUES ${values}`, batch.flat());
+          await c.query(multiRowInsert(t.target, t.columns, batch.length), batch.flat());
           done += batch.length;
           batch = [];
           options.onProgress?.(done, total);

@@ -51,6 +51,27 @@ export class PgBlobs implements BlobBackend {
     return hash;
   }
 
+  /**
+   * Stores bytes read from elsewhere (another engine's blob store) under `hash`, checking while they
+   * stream that they are that content: a damaged source is refused, never stored under a wrong name.
+   * Returns false when the blob was there already (nothing is read then).
+   */
+  async copyIn(hash: string, size: number, input: () => AsyncIterable<Buffer | string>): Promise<boolean> {
+    if (!HASH_RE.test(hash)) throw new Error(`not a blob id: ${JSON.stringify(hash)}`);
+    let read = false;
+    await this.write(hash, size, async function* () {
+      read = true;
+      const digest = createHash('sha256');
+      for await (const chunk of rechunk(input())) {
+        digest.update(chunk);
+        yield chunk;
+      }
+      const actual = digest.digest('hex');
+      if (actual !== hash) throw new Error(`blob ${hash}: the content read has sha256 ${actual}`);
+    });
+    return read;
+  }
+
   private async write(hash: string, size: number, chunks: () => AsyncIterable<Buffer>): Promise<void> {
     await transaction(this.pool, async (q) => {
       // Waits for a concurrent writer of the same content, then sees its (committed) row.

@@ -3,7 +3,7 @@ import fsSync, { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { MailStore, StoreOptions } from '../types.js';
 import { BlobFiles } from '../blobs.js';
-import { openDatabase } from './db.js';
+import { openDatabase, type Db } from './db.js';
 import { SqliteMailStore } from './store.js';
 import type { Ctx } from './context.js';
 import { WalDurability } from './wal-sync.js';
@@ -38,6 +38,18 @@ export async function openSqliteStore(options: StoreOptions): Promise<MailStore>
   } satisfies Ctx;
   ctx.fts.start();
   return instrumentStore(new SqliteMailStore(ctx));
+}
+
+/**
+ * The database and blob files of a data directory, without the store around them (no index worker,
+ * no WAL syncer): for tools that read a stopped node's store, such as `tessera migrate`. The schema is
+ * brought to this version first, as the store would at start. Null when the directory has no store.
+ */
+export function openSqliteStoreFiles(dataDir: string): { db: Db; blobs: BlobFiles } | null {
+  const file = path.join(path.resolve(dataDir), 'store.sqlite');
+  if (!fsSync.existsSync(file)) return null;
+  const blobs = new BlobFiles(path.join(path.resolve(dataDir), 'blobs'));
+  return { db: openDatabase(file, (blob) => readBlobSync(blobs, blob)), blobs };
 }
 
 /** A blob's bytes, or null when the file is missing (the migration then keeps what it has). */
