@@ -41,6 +41,12 @@ export interface UsersRepository {
   verifyPassword(username: string, password: string): Promise<boolean>;
   list(): Promise<UserRecord[]>;
   /**
+   * The groups the user is in (canonical names, group-names.ts), which ACL identifiers "$group" name:
+   * the embedded repository's groups, or for LDAP the group entries whose member attribute holds
+   * the user's DN. None for an unknown user. Throws UsersRepositoryUnavailableError.
+   */
+  groupsOf(username: string): Promise<string[]>;
+  /**
    * The user created first, which mail to postmaster reaches when no postmaster user exists (the
    * embedded repository: the account made first, usually its administrator's). Absent where the
    * repository cannot tell (LDAP).
