@@ -29,7 +29,7 @@ export interface AclTarget {
  */
 export async function aclTarget(s: ImapSession, args: Args, needed: string): Promise<AclTarget> {
   const box = await findMailbox(s, mailboxArg(s, args));
-  const rights = await s.store.myRights({ user: s.account! }, box.owner, box.id);
+  const rights = await s.store.myRights(s.actor!, box.owner, box.id);
   if (needed !== '' && !needed.split('').every((r) => rights.includes(r))) throw new ImapNoError('Permission denied', 'NOPERM');
   return { box, rights, name: encodeName(s, displayName(s, box.owner, box.path)) };
 }

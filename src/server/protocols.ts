@@ -299,6 +299,7 @@ const imapFactory: ProtocolFactory = async (ctx) => {
       auth: await ctx.use(authResource),
       store: await ctx.use(storeResource),
       events: await ctx.use(eventBusResource),
+      groups: ctx.users,
       logger: ctx.logger,
       sessions: await ctx.use(sessionsResource),
       // APPEND literals being received are staged here; nothing in it was ever acknowledged.

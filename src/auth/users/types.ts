@@ -31,6 +31,9 @@ export class InvalidUserNameError extends Error {
   override readonly name = 'InvalidUserNameError';
 }
 
+/** What the protocol sessions ask of the repository to resolve "$group" ACL identifiers. */
+export type GroupDirectory = Pick<UsersRepository, 'groupsOf'>;
+
 export interface UsersRepository {
   readonly readOnly: boolean;
   /** Whether virtual hosting is on (user names carry a domain). */

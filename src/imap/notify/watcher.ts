@@ -75,7 +75,7 @@ export class NotifyWatcher {
     }
     for (const n of await session.store.listOrphanSubscriptions(user)) this.subscribedNames.add(n);
     const owners = new Set<string>();
-    for (const sh of await session.store.sharedWith({ user })) {
+    for (const sh of await session.store.sharedWith(session.actor!)) {
       this.boxes.set(key(sh.owner, sh.mailbox.id), { owner: sh.owner, id: sh.mailbox.id, path: sh.mailbox.path, subscribed: false, readable: sh.rights.includes('r') });
       owners.add(sh.owner);
     }
@@ -286,7 +286,7 @@ export class NotifyWatcher {
    */
   private async recheckShares(owner: string): Promise<void> {
     const visible = new Map<string, VisibleBox>();
-    for (const sh of await this.session.store.sharedWith({ user: this.session.account! })) {
+    for (const sh of await this.session.store.sharedWith(this.session.actor!)) {
       if (sh.owner === owner) visible.set(key(owner, sh.mailbox.id), { owner, id: sh.mailbox.id, path: sh.mailbox.path, subscribed: false, readable: sh.rights.includes('r') });
     }
     for (const [k, box] of [...this.boxes]) {
