@@ -439,6 +439,7 @@ const webAdminFactory: ProtocolFactory = async (ctx) => {
       users: ctx.users,
       domains: ctx.domains,
       rewrites: ctx.rewrites,
+      ...(ctx.groups ? { groups: ctx.groups } : {}),
       store: await ctx.use(storeResource),
       sessions: sessionAdmin(await ctx.use(sessionsResource)),
       health: await ctx.use(healthChecksResource),

@@ -127,6 +127,7 @@ export async function runServe(options: ServeOptions): Promise<RunningServer> {
       domains: opened.domains,
       appPasswords: new AppPasswordService({ store: opened.embedded.appPasswords, users: opened.users }),
       rewrites: opened.embedded.rewrites,
+      ...(config.users.kind === 'embedded' ? { groups: opened.embedded.groups } : {}),
       dataDir: config.settings.dataDir,
       ...(selfSigned ? { selfSigned } : {}),
       use: (resource) => resources.use(resource, context),
