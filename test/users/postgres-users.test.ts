@@ -73,7 +73,7 @@ if (unavailable) {
         await c.connect();
         try {
           const rows = (await c.query(`SELECT version FROM ${db.schema}.users_schema_migration ORDER BY version`)).rows as { version: number }[];
-          assert.deepEqual(rows.map((r) => r.version), [1]);
+          assert.deepEqual(rows.map((r) => r.version), [1, 2]);
         } finally {
           await c.end();
         }
