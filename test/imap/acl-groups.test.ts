@@ -56,16 +56,7 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-const lines = async (user: string, cmds: string[]): Promise<string[][]> => {
-  const c = await RawClient.loggedIn(h.port, user, PW);
-  try {
-    const out: string[][] = [];
-    for (const [i, cmd] of cmds.entries()) out.push(await c.command(`t${i}`, cmd));
-    return out;
-  } finally {
-    c.close();
-  }
-};
+const lines = (user: string, cmds: string[]): Promise<string[][]> => RawClient.commandsAs(h.port, user, PW, cmds);
 
 describe('"$group" ACL identifiers over IMAP', () => {
   it('a member sees the mailbox in LIST, selects it and holds the group\'s rights', async () => {
