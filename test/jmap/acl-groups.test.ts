@@ -58,3 +58,18 @@ describe('"$group" ACL entries over JMAP', () => {
     await unknown(BOB);
   });
 });
+
+describe('"$group" entries and Mailbox shareWith', () => {
+  it("the owner's shareWith lists users only, and writing it whole keeps the group's entry", async () => {
+    const [box] = (await h.store.listMailboxes(ALICE)).filter((m) => m.path === 'Team');
+    const using = [...MAIL, 'urn:ietf:params:jmap:principals'];
+    const get = await post(h, { using, methodCalls: [['Mailbox/get', { accountId: aliceAccount, ids: [box!.id], properties: ['shareWith'] }, 'g']] });
+    const [, args] = (get.body.methodResponses as unknown[][])[0] as [string, { list: Array<{ shareWith: unknown }> }];
+    assert.equal(args.list[0]!.shareWith, null);
+    const set = await post(h, { using, methodCalls: [['Mailbox/set', { accountId: aliceAccount, update: { [box!.id]: { shareWith: null } } }, 's']] });
+    const [name, result] = (set.body.methodResponses as unknown[][])[0] as [string, { updated?: Record<string, unknown> }];
+    assert.equal(name, 'Mailbox/set', JSON.stringify(result));
+    assert.ok(result.updated && box!.id in result.updated, JSON.stringify(result));
+    assert.deepEqual((await h.store.listRights(ALICE, box!.id)).map((e) => [e.identifier, e.rights]), [[ALICE, 'lrswipkxtea'], ['$support', 'lr']]);
+  });
+});
