@@ -320,6 +320,7 @@ export class ImapSession {
     const before = this.actor?.groups ?? [];
     if (groups.length === before.length && groups.every((g, i) => g === before[i])) return;
     this.setActor({ user: account, groups });
+    this.notify?.groupsChanged();
     const view = this.selected;
     if (view && view.owner !== account) await this.recheckRights(view);
   }

@@ -96,6 +96,18 @@ describe('"$group" ACL identifiers over IMAP', () => {
     const [list, sel] = await lines(BOB, ['LIST "" "Other Users/*"', `SELECT ${TEAM}`]);
     assert.deepEqual(list!.filter((l) => l.startsWith('* LIST')), []);
     assert.match(sel!.at(-1)!, /^t1 NO \[NONEXISTENT\]/);
+    // NOTIFY: back in the group, then out again: the next command reports the mailbox gone.
+    await embedded.groups.addMember('support', BOB);
+    const watcher = await RawClient.loggedIn(h.port, BOB, PW);
+    try {
+      const set = await watcher.command('n1', 'NOTIFY SET (subtree "Other Users" (MailboxName))');
+      assert.match(set.at(-1)!, /^n1 OK/);
+      await embedded.groups.removeMember('support', BOB);
+      const noop = await watcher.command('n2', 'NOOP');
+      assert.ok(noop.includes(`* LIST (\\NonExistent) "/" ${TEAM}`), noop.join('\n'));
+    } finally {
+      watcher.close();
+    }
     // Back in the group, bob's next command sees it again, in the same connection.
     const again = await RawClient.loggedIn(h.port, BOB, PW);
     try {

@@ -82,6 +82,16 @@ export class NotifyWatcher {
     for (const owner of owners) this.unsubscribes.push(session.deps.events.onAccount(owner, (e) => this.onEvent(e)));
   }
 
+  /**
+   * The user's groups changed (session.refreshActor): the shares of every owner already watched are
+   * re-read, so a mailbox seen through a group the user left is reported gone (MailboxName).
+   */
+  groupsChanged(): void {
+    const user = this.session.account;
+    for (const box of this.boxes.values()) if (box.owner !== user) this.sharesDirty.add(box.owner);
+    if (this.sharesDirty.size > 0) this.queued();
+  }
+
   /** NOTIFY NONE, a new NOTIFY SET, overflow or the connection closing. */
   stop(): void {
     this.stopped = true;
