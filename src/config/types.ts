@@ -240,6 +240,12 @@ export interface LdapUsersConfig {
   restriction?: { memberAttribute: string; groups: string[] };
   /** James' resolveLocalPartAttribute: a name without `@` is looked up in this attribute instead. */
   resolveLocalPartAttribute?: string;
+  /**
+   * Tessera's `<groups base="…" memberAttribute="member" nameAttribute="cn" filter="…"/>`: the groups
+   * ACL identifiers "$name" stand for are the entries under `base` (matching `filter`) whose
+   * `memberAttribute` holds the user's DN, named by their `nameAttribute`. Absent: users are in no group.
+   */
+  groups?: { base: string; memberAttribute: string; nameAttribute: string; filter?: string };
   /** James' administratorId(s): users who may log in as any other user (SASL PLAIN authzid). */
   administratorIds?: string[];
 }

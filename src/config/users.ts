@@ -196,6 +196,7 @@ function readLdap(sec: XmlSection, explicitVh: boolean | undefined): LdapUsersCo
   const resolveLocalPartAttribute =
     resolveLocalPart && resolveLocalPart.raw !== '' ? ctx.parse(resolveLocalPart.key, resolveLocalPart.raw, ldapAttributeName) : undefined;
   const restriction = readRestriction(sec);
+  const groups = readGroups(sec);
   return {
     kind: 'ldap',
     ldapHost,
@@ -211,6 +212,36 @@ function readLdap(sec: XmlSection, explicitVh: boolean | undefined): LdapUsersCo
     enableVirtualHosting: explicitVh ?? supportsVirtualHosting,
     ...(restriction ? { restriction } : {}),
     ...(resolveLocalPartAttribute !== undefined ? { resolveLocalPartAttribute } : {}),
+    ...(groups ? { groups } : {}),
+  };
+}
+
+/**
+ * Tessera's `<groups base="ou=groups,dc=example,dc=com" memberAttribute="member" nameAttribute="cn"
+ * filter="(objectClass=groupOfNames)"/>`: where the groups of ACL identifiers ("$support") live.
+ */
+function readGroups(sec: XmlSection): LdapUsersConfig['groups'] {
+  const groups = sec.child('groups');
+  if (!groups) return undefined;
+  const ctx: FileContext = sec.ctx;
+  const base = groups.attr('base');
+  if (!base || !/^[^=,]+=/.test(base.raw)) {
+    ctx.fail(groups.attrKey('base'), base?.raw ?? '', 'write the DN the group entries are under, e.g. <groups base="ou=groups,dc=example,dc=com"/>', base ? undefined : 'missing');
+  }
+  const attribute = (name: string, fallback: string): string => {
+    const v = groups.attr(name);
+    return v && v.raw !== '' ? ctx.parse(v.key, v.raw, ldapAttributeName) : fallback;
+  };
+  const filterAttr = groups.attr('filter');
+  const filter = filterAttr && filterAttr.raw !== '' ? filterAttr.raw : undefined;
+  if (filter !== undefined && !(filter.startsWith('(') && filter.endsWith(')'))) {
+    ctx.fail(groups.attrKey('filter'), filter, 'write an RFC 4515 filter in parentheses, e.g. (objectClass=groupOfNames)');
+  }
+  return {
+    base: base.raw,
+    memberAttribute: attribute('memberAttribute', 'member'),
+    nameAttribute: attribute('nameAttribute', 'cn'),
+    ...(filter !== undefined ? { filter } : {}),
   };
 }
 

@@ -6,7 +6,10 @@ import { ImapNoError } from './proto/errors.js';
 import { displayName, encodeName, findMailbox, mailboxArg, type OwnedMailbox } from './mailbox-name.js';
 import type { Wire } from './proto/serialize.js';
 
-/** An identifier argument: a user name (compared in its canonical lower case) or "anyone". */
+/**
+ * An identifier argument: a user name, "anyone" or a group as "$name" (Dovecot's spelling), compared
+ * in canonical lower case.
+ */
 export function identifierArg(args: Args): string {
   const id = args.strictAstring('identifier');
   if (id === '' || Buffer.byteLength(id) > 320 || /[\x00-\x20\x7f]/.test(id)) throw new ImapNoError('Invalid identifier', 'CANNOT');
@@ -29,7 +32,7 @@ export interface AclTarget {
  */
 export async function aclTarget(s: ImapSession, args: Args, needed: string): Promise<AclTarget> {
   const box = await findMailbox(s, mailboxArg(s, args));
-  const rights = await s.store.myRights({ user: s.account! }, box.owner, box.id);
+  const rights = await s.store.myRights(s.actor!, box.owner, box.id);
   if (needed !== '' && !needed.split('').every((r) => rights.includes(r))) throw new ImapNoError('Permission denied', 'NOPERM');
   return { box, rights, name: encodeName(s, displayName(s, box.owner, box.path)) };
 }

@@ -13,11 +13,10 @@ import { hasRights, rightsForFlags, type AppendInput, type CopyResult } from '..
 const BATCH = 20;
 
 export async function copyAcross(s: ImapSession, view: SelectedView, uids: number[], box: OwnedMailbox, move: boolean): Promise<CopyResult> {
-  const user = s.account!;
   // MOVE needs "t" and "e" on the source (RFC 6851 §3.3): checked before anything is copied, so a
   // refused MOVE leaves no copy behind.
   if (move && !hasRights(view.rights, 'te')) throw new ImapNoError('Permission denied', 'NOPERM');
-  const targetRights = await s.store.myRights({ user }, box.owner, box.id);
+  const targetRights = await s.store.myRights(s.actor!, box.owner, box.id);
   const result: CopyResult = { uidValidity: box.uidValidity, sourceUids: [], destinationUids: [] };
   for (let i = 0; i < uids.length; i += BATCH) {
     const metas = await s.store.getMessages(view.owner, view.mailboxId, toUidSet(uids.slice(i, i + BATCH)));

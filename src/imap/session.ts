@@ -10,7 +10,7 @@ import type { Logger } from '../log/logger.js';
 import { flat, type Wire } from './proto/serialize.js';
 import { capabilityList } from './capabilities.js';
 import { appendLimit } from './limits.js';
-import type { MailStore } from '../store/types.js';
+import type { Actor, MailStore } from '../store/types.js';
 import type { SelectedView } from './selected.js';
 import type { ImapDeps, SessionState } from './types.js';
 import type { SearchContext } from './search/context.js';
@@ -40,6 +40,11 @@ export class ImapSession {
   principal?: Principal;
   /** Store account id (= the logged-in user); set once authenticated. */
   account?: string;
+  /**
+   * Who acts on the store: the logged-in user and its groups ("$group" ACL entries), re-read before
+   * every command (refreshActor); set once authenticated.
+   */
+  actor?: Actor;
   /**
    * The domain's public account whose mailboxes form the Shared namespace (mailbox-name.ts), when it
    * exists at login and is not the user's own.
@@ -206,7 +211,7 @@ export class ImapSession {
   private async recheckRights(view: SelectedView): Promise<void> {
     let rights: string;
     try {
-      rights = await this.deps.store.myRights({ user: this.account! }, view.owner, view.mailboxId);
+      rights = await this.deps.store.myRights(this.actor!, view.owner, view.mailboxId);
     } catch (err) {
       this.logger.warn({ err }, 'rights check after a rights change failed');
       return;
@@ -293,6 +298,36 @@ export class ImapSession {
   async beginCommand(): Promise<void> {
     while (this.backgroundFlush) await this.backgroundFlush;
     this.commandRunning = true;
+    await this.refreshActor();
+  }
+
+  /**
+   * Re-reads the user's groups: a user taken out of a group loses the group's rights at its next
+   * command, as after a revoked right — the store checks every access with the new actor, and a
+   * selected shared mailbox no longer readable ends the session (recheckRights). When the
+   * repository cannot answer, the groups last read stay (logins fail meanwhile anyway).
+   */
+  private async refreshActor(): Promise<void> {
+    const account = this.account;
+    if (account === undefined || this.deps.groups === undefined) return;
+    let groups: string[];
+    try {
+      groups = await this.deps.groups.groupsOf(account);
+    } catch (err) {
+      this.logger.warn({ err }, 'could not re-read the groups of the user; the last known ones stay');
+      return;
+    }
+    const before = this.actor?.groups ?? [];
+    if (groups.length === before.length && groups.every((g, i) => g === before[i])) return;
+    this.setActor({ user: account, groups });
+    this.notify?.groupsChanged();
+    const view = this.selected;
+    if (view && view.owner !== account) await this.recheckRights(view);
+  }
+
+  private setActor(actor: Actor): void {
+    this.actor = actor;
+    this.userStore = this.deps.store.actingAs(actor);
   }
 
   /** The command's tagged reply has been written. */
@@ -339,10 +374,20 @@ export class ImapSession {
     this.account = principal.user;
     const pub = publicAccountFor(principal.user);
     if (pub !== principal.user && (await this.deps.store.getAccount(pub))) this.publicAccount = pub;
-    this.userStore = this.deps.store.actingAs({ user: principal.user });
+    this.setActor({ user: principal.user, groups: await this.loginGroups(principal.user) });
     this.state = 'auth';
     this.connection.setLimits(authenticatedLimits(this.config));
     this.connection.setLiteralSink(appendLiteralSinks(this.spool));
+  }
+
+  /** The groups at login; none when the repository cannot answer (the next command asks again). */
+  private async loginGroups(user: string): Promise<string[]> {
+    try {
+      return (await this.deps.groups?.groupsOf(user)) ?? [];
+    } catch (err) {
+      this.logger.warn({ err }, 'could not read the groups of the user at login');
+      return [];
+    }
   }
 
   /** Ends the connection at session control's request, wherever the session is (IDLE included). */

@@ -4,6 +4,7 @@ import type { ImapServerConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { EventBus } from '../events/types.js';
 import type { MailStore } from '../store/types.js';
+import type { GroupDirectory } from '../auth/users/types.js';
 import type { SessionAdmission } from '../core/sessions.js';
 import type { Args } from './proto/args.js';
 
@@ -21,6 +22,12 @@ export interface ImapDeps {
   store: MailStore;
   /** Wakes IDLE on changes to the selected mailbox. */
   events: EventBus;
+  /**
+   * The users repository's groups, which ACL identifiers "$group" grant rights to: read at login and
+   * again before every command, so a member taken out of a group loses its rights at the next one.
+   * Absent: users are in no group.
+   */
+  groups?: GroupDirectory;
   logger: Logger;
   /**
    * Session control: every login is admitted here, which refuses revoked tokens and lets revocation

@@ -1,9 +1,10 @@
 // The JMAP application behind the transports: accounts, the method registry, blobs and push
 // subscriptions over the shared store and event bus.
 import type { Principal } from '../auth/types.js';
+import type { GroupDirectory } from '../auth/users/types.js';
 import type { Logger } from '../log/logger.js';
 import type { EventBus } from '../events/types.js';
-import type { MailStore, SpooledMessage } from '../store/types.js';
+import type { Actor, MailStore, SpooledMessage } from '../store/types.js';
 import type { DeliveryService } from '../core/delivery.js';
 import type { CoreLimits } from './capabilities.js';
 import { processRequest, type DispatchOptions } from './core/dispatch.js';
@@ -58,6 +59,8 @@ export interface JmapAppOptions {
   appPasswords?: AppPasswordManager;
   /** The users listed as principals (RFC 9670); the principals capability is offered only with it. */
   users?: PrincipalDirectory;
+  /** The users repository's groups ("$group" ACLs), read on every request; absent: users are in no group. */
+  groups?: GroupDirectory;
 }
 
 /** Store setting keys published as 'Setting:<key>' that are JMAP data types of their own. */
@@ -141,18 +144,33 @@ export class JmapApp implements JmapBackend {
     return [...this.dispatch.registry.keys()];
   }
 
-  /** Other users' accounts with mailboxes shared with `user`, read from the store on every request. */
-  private async sharedWith(user: string): Promise<Map<string, SharedJmapAccount>> {
-    return sharedAccounts(await this.options.store.sharedWith({ user }));
+  /**
+   * The user with the groups the repository puts it in now: every request and push reload asks
+   * again, so a member taken out of a group loses the group's shares at once.
+   */
+  private async actorOf(user: string): Promise<Actor> {
+    try {
+      return { user, groups: (await this.options.groups?.groupsOf(user)) ?? [] };
+    } catch (err) {
+      // The repository cannot answer (LDAP down): the request goes on with the user's own rights
+      // only, never with groups it may have left.
+      this.options.logger.warn({ err: String(err) }, 'JMAP: could not read the groups of the user; group shares left out of this request');
+      return { user, groups: [] };
+    }
+  }
+
+  /** Other users' accounts with mailboxes shared with the actor, read from the store on every request. */
+  private async sharedWith(actor: Actor): Promise<Map<string, SharedJmapAccount>> {
+    return sharedAccounts(await this.options.store.sharedWith(actor));
   }
 
   async session(principal: Principal, baseUrl: string): Promise<JsonObject> {
     await this.ensureAccount(principal.user);
-    return buildSession(principal.user, baseUrl, this.sessionOptions, [...(await this.sharedWith(principal.user)).values()]);
+    return buildSession(principal.user, baseUrl, this.sessionOptions, [...(await this.sharedWith(await this.actorOf(principal.user))).values()]);
   }
 
   async sessionState(principal: Principal): Promise<string> {
-    return this.stateOf(principal.user, await this.sharedWith(principal.user));
+    return this.stateOf(principal.user, await this.sharedWith(await this.actorOf(principal.user)));
   }
 
   private stateOf(user: string, shared: ReadonlyMap<string, SharedJmapAccount>): string {
@@ -169,8 +187,9 @@ export class JmapApp implements JmapBackend {
 
   async api(request: JmapRequest, principal: Principal): Promise<JmapResponse> {
     await this.ensureAccount(principal.user);
-    const shared = await this.sharedWith(principal.user);
-    return processRequest(request, principal, () => this.stateOf(principal.user, shared), this.dispatch, shared);
+    const actor = await this.actorOf(principal.user);
+    const shared = await this.sharedWith(actor);
+    return processRequest(request, principal, () => this.stateOf(principal.user, shared), this.dispatch, shared, actor);
   }
 
   /**
@@ -195,10 +214,11 @@ export class JmapApp implements JmapBackend {
 
   async download(principal: Principal, accountId: string, blobId: string): Promise<DownloadedBlob> {
     const own = jmapAccount(principal.user);
-    const account = accountId === own.id ? own : (await this.sharedWith(principal.user)).get(accountId);
+    const actor = await this.actorOf(principal.user);
+    const account = accountId === own.id ? own : (await this.sharedWith(actor)).get(accountId);
     if (account === undefined) throw new AccountAccessError(accountId);
     // Through the caller's rights-checked view: a shared account's blob is readable only as part of a readable email.
-    const bytes = await readAnyBlob(this.options.store.actingAs({ user: principal.user }), account.name, blobId);
+    const bytes = await readAnyBlob(this.options.store.actingAs(actor), account.name, blobId);
     if (bytes === null) throw new BlobNotFoundError(blobId);
     return { bytes };
   }
@@ -206,7 +226,7 @@ export class JmapApp implements JmapBackend {
   // StateChange objects are keyed by the account's opaque id, as every other JMAP answer names it.
   subscribe(principal: Principal, types: ReadonlySet<string> | null, onChange: (change: StateChange) => void): () => void {
     const own = this.watchUser(principal.user, types, onChange);
-    const shared = new SharedAccountsWatch(principal.user, this.options.store, this.options.events, this.options.logger, (accountId, states) => {
+    const shared = new SharedAccountsWatch(principal.user, () => this.actorOf(principal.user), this.options.store, this.options.events, this.options.logger, (accountId, states) => {
       const changed = filterTypes(states, types);
       if (Object.keys(changed).length > 0) onChange({ '@type': 'StateChange', changed: { [accountId]: changed } });
     });
@@ -262,7 +282,7 @@ export class JmapApp implements JmapBackend {
     for (const key of SETTING_TYPES) states[`Setting:${key}`] = (await store.getSetting(account.name, key)).state;
     states.SieveScript = await store.sieveScriptState(account.name);
     const changed: StateChange['changed'] = { [account.id]: filterTypes(states, types) };
-    for (const [id, shared] of Object.entries(await sharedCurrentStates(store, account.name))) changed[id] = filterTypes(shared, types);
+    for (const [id, shared] of Object.entries(await sharedCurrentStates(store, await this.actorOf(account.name)))) changed[id] = filterTypes(shared, types);
     return { '@type': 'StateChange', changed };
   }
 }

@@ -29,9 +29,10 @@ export interface JmapDeps {
   auth: JmapAuthenticator;
   /**
    * For X-User: the named user must exist. With `list`, the users are JMAP principals (RFC 9670
-   * Principal/get, Mailbox shareWith).
+   * Principal/get, Mailbox shareWith). With `groupsOf`, "$group" ACL entries count for the group's
+   * members (read on every request).
    */
-  users: Pick<UsersRepository, 'lookup'> & Partial<Pick<UsersRepository, 'list'>>;
+  users: Pick<UsersRepository, 'lookup'> & Partial<Pick<UsersRepository, 'list' | 'groupsOf'>>;
   store: MailStore;
   events: EventBus;
   logger: Logger;
@@ -92,6 +93,7 @@ export function createJmapServer(deps: JmapDeps, config: JmapConfig): JmapServer
     ...(deps.sieve ? { sieve: deps.sieve } : {}),
     ...(deps.appPasswords ? { appPasswords: deps.appPasswords } : {}),
     ...(deps.users.list ? { users: { list: deps.users.list.bind(deps.users) } } : {}),
+    ...(deps.users.groupsOf ? { groups: { groupsOf: deps.users.groupsOf.bind(deps.users) } } : {}),
   });
   const strategies = buildStrategies(config, deps.auth, deps.users, logger);
   const http = new JmapHttpServer({

@@ -9,6 +9,7 @@ import type { SharedResource } from './resources.js';
 import type { AppPasswordService } from '../auth/app-passwords/service.js';
 import type { RecipientRewriteTable } from '../auth/rewrite/types.js';
 import type { ThrottleStoreFactory } from '../auth/throttle/store.js';
+import type { EmbeddedGroups } from '../auth/users/groups.js';
 
 export interface SelfSignedCertificate {
   key: Buffer;
@@ -30,6 +31,8 @@ export interface ServerContext {
   readonly rewrites: RecipientRewriteTable;
   /** The login throttle's counts in the users database on PostgreSQL, shared by every node; absent on users.sqlite. */
   readonly throttleStore?: ThrottleStoreFactory;
+  /** The embedded repository's groups ("$group" ACLs, WebAdmin /groups); absent with LDAP users. */
+  readonly groups?: EmbeddedGroups;
   /** Absolute data directory (users.sqlite, the store, tls/). */
   readonly dataDir: string;
   /** Set when a listener uses the generated certificate (its TlsConfig already holds key and cert). */

@@ -300,6 +300,7 @@ const imapFactory: ProtocolFactory = async (ctx) => {
       auth: await ctx.use(authResource),
       store: await ctx.use(storeResource),
       events: await ctx.use(eventBusResource),
+      groups: ctx.users,
       logger: ctx.logger,
       sessions: await ctx.use(sessionsResource),
       // APPEND literals being received are staged here; nothing in it was ever acknowledged.
@@ -439,6 +440,7 @@ const webAdminFactory: ProtocolFactory = async (ctx) => {
       users: ctx.users,
       domains: ctx.domains,
       rewrites: ctx.rewrites,
+      ...(ctx.groups ? { groups: ctx.groups } : {}),
       store: await ctx.use(storeResource),
       sessions: sessionAdmin(await ctx.use(sessionsResource)),
       health: await ctx.use(healthChecksResource),

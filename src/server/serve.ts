@@ -128,6 +128,7 @@ export async function runServe(options: ServeOptions): Promise<RunningServer> {
       appPasswords: new AppPasswordService({ store: opened.embedded.appPasswords, users: opened.users }),
       rewrites: opened.embedded.rewrites,
       ...(opened.embedded.throttleStore ? { throttleStore: opened.embedded.throttleStore } : {}),
+      ...(config.users.kind === 'embedded' ? { groups: opened.embedded.groups } : {}),
       dataDir: config.settings.dataDir,
       ...(selfSigned ? { selfSigned } : {}),
       use: (resource) => resources.use(resource, context),

@@ -14,6 +14,34 @@ export const ALL_RIGHTS = 'lrswipkxtea';
 export const ANYONE = 'anyone';
 
 /**
+ * The prefix of a group identifier, as Dovecot spells it over IMAP (`$support` for the group
+ * "support"); RFC 4314 §2 leaves group syntax to the server. Users are named by address or bare
+ * name, neither starts with "$", so the two kinds of identifier never collide.
+ */
+export const GROUP_PREFIX = '$';
+
+/** The ACL identifier of a group. */
+export function groupIdentifier(group: string): string {
+  return GROUP_PREFIX + group;
+}
+
+/**
+ * Every identifier whose rights the actor holds: its own name, "anyone", and each of its groups.
+ * Effective rights are the union of their entries (RFC 4314 §2: rights of all matching identifiers
+ * are combined).
+ */
+export function actorIdentifiers(actor: { user: string; groups?: readonly string[] }): string[] {
+  // A user whose name starts with "$" (should a repository allow one) is not the group so spelled.
+  const own = actor.user.startsWith(GROUP_PREFIX) ? [] : [actor.user];
+  return [...new Set([...own, ANYONE, ...(actor.groups ?? []).map(groupIdentifier)])];
+}
+
+/** `?, ?, …` for an SQL IN list of `n` values. */
+export function placeholders(n: number): string {
+  return Array.from({ length: n }, () => '?').join(', ');
+}
+
+/**
  * Rights granted together (RFC 4314 §2.1.1 and LISTRIGHTS): "l" and "r" are independent, the others
  * too, so each letter is its own group. Advertised as `RIGHTS=texk`: t, e, x and k are the split of
  * RFC 2086's "d" and "c".
@@ -90,11 +118,15 @@ export function demandRights(rights: string, needed: string, mailboxId: string):
   return rights;
 }
 
-/** An ACL identifier the owner may set rights for: not the owner, no negative rights, printable. */
+/**
+ * An ACL identifier the owner may set rights for: not the owner, no negative rights, printable; a
+ * group identifier names a group ("$" alone names none).
+ */
 export function checkAclIdentifier(owner: string, identifier: string): void {
   if (identifier === '' || identifier.length > 320 || /[\x00-\x20\x7f]/.test(identifier)) {
     throw new InvalidArgumentError('invalid identifier', 'identifier');
   }
+  if (identifier === GROUP_PREFIX) throw new InvalidArgumentError('a group identifier needs a group name after "$"', 'identifier');
   if (identifier === owner) throw new InvalidArgumentError("the owner's rights cannot be changed", 'identifier');
   if (identifier.startsWith('-')) throw new InvalidArgumentError('negative rights are not supported', 'identifier');
 }

@@ -5,7 +5,7 @@ import type { ShareNotification, ShareNotificationChanges } from './api/share-no
 import type { AclWriteOptions } from './api/acl.js';
 import type { BusEvent } from '../events/types.js';
 import { CannotCalculateChangesError } from './errors.js';
-import { ANYONE } from './rights.js';
+import { ANYONE, GROUP_PREFIX } from './rights.js';
 
 /** A notification to record: whose rights changed (the recipient) and the notification's content. */
 export type ShareChange = Omit<ShareNotification, 'id' | 'created'> & { recipient: string };
@@ -18,7 +18,8 @@ export interface RecordedShare {
 
 /**
  * The notification a change of `identifier`'s rights on the owner's mailbox calls for: none for
- * "anyone" (it names no one to tell) or when the rights stay the same.
+ * "anyone" or a "$group" (neither names one account to tell; the store does not know a group's
+ * members) or when the rights stay the same.
  */
 export function shareChangeOf(
   owner: string,
@@ -28,7 +29,7 @@ export function shareChangeOf(
   newRights: string,
   options?: AclWriteOptions,
 ): ShareChange | undefined {
-  if (identifier === ANYONE || oldRights === newRights) return undefined;
+  if (identifier === ANYONE || identifier.startsWith(GROUP_PREFIX) || oldRights === newRights) return undefined;
   return { recipient: identifier, changedBy: options?.changedBy ?? owner, owner, mailboxId: mailbox.id, name: mailbox.path, oldRights, newRights };
 }
 

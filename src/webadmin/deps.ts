@@ -7,6 +7,10 @@ import type { RecipientRewriteTable } from '../auth/rewrite/types.js';
 import type { RecentAuthEvents } from '../auth/recent-events.js';
 import type { HealthCheck } from '../core/health.js';
 import type { MailStore } from '../store/types.js';
+import type { EmbeddedGroups } from '../auth/users/groups.js';
+
+/** The embedded repository's groups ("$group" ACL identifiers), as /groups changes them. */
+export type GroupAdmin = Pick<EmbeddedGroups, 'list' | 'members' | 'addMember' | 'removeMember' | 'remove'>;
 
 /** A live session as an administrator sees it (never a token). */
 export interface SessionView {
@@ -42,6 +46,8 @@ export interface WebAdminDeps {
   /** Asks the outbound worker to look at the queue now (after a flush). */
   wakeQueue(): void;
   events: RecentAuthEvents;
+  /** The embedded repository's groups (/groups); absent when the users (and their groups) live in LDAP. */
+  groups?: GroupAdmin;
   /** Users' app passwords (/users/{u}/app-passwords); revoking one ends its sessions through the service's listeners. */
   appPasswords: AppPasswordManager;
 }

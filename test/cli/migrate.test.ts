@@ -42,6 +42,7 @@ describe('tessera migrate --to postgres', { skip: unavailable ?? false }, () => 
       await node.users.add('zed@second.test', 'zed-password');
       await node.rewrites.add('forward', 'zed@second.test', 'far@remote.example');
       await node.setMarker('demo-user-seeded', '2026-01-01T00:00:00.000Z');
+      await node.groups.addMember('support', 'zed@second.test');
       const apps = new AppPasswordService({ store: node.appPasswords, users: node.users });
       appSecret = (await apps.create('zed@second.test', { name: 'Phone', scopes: ['imap'] })).secret;
     } finally {
@@ -82,7 +83,7 @@ describe('tessera migrate --to postgres', { skip: unavailable ?? false }, () => 
     const run = await cli(['migrate', '--to', 'postgres', ...conf()]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /^\d{4} rows imported$/m, 'progress on stderr');
-    for (const line of ['domains: 2 in users.sqlite, 2 in PostgreSQL', 'users: 2 in users.sqlite, 2 in PostgreSQL', 'recipient_rewrites: 1201 in users.sqlite, 1201 in PostgreSQL', 'app_passwords: 1 in users.sqlite, 1 in PostgreSQL', 'users_meta: 1 in users.sqlite, 1 in PostgreSQL']) {
+    for (const line of ['domains: 2 in users.sqlite, 2 in PostgreSQL', 'users: 2 in users.sqlite, 2 in PostgreSQL', 'recipient_rewrites: 1201 in users.sqlite, 1201 in PostgreSQL', 'app_passwords: 1 in users.sqlite, 1 in PostgreSQL', 'users_meta: 1 in users.sqlite, 1 in PostgreSQL', 'user_groups: 1 in users.sqlite, 1 in PostgreSQL']) {
       assert.ok(run.stderr.includes(line), `${line} missing from:\n${run.stderr}`);
     }
     for (const line of ['account: 1 in store.sqlite, 1 in PostgreSQL', 'email: 2 in store.sqlite, 2 in PostgreSQL', 'msg: 2 in store.sqlite, 2 in PostgreSQL', 'expunged: 1 in store.sqlite, 1 in PostgreSQL']) {
@@ -106,6 +107,7 @@ describe('tessera migrate --to postgres', { skip: unavailable ?? false }, () => 
       assert.deepEqual(await moved.rewrites.targetsOf('forward', 'zed@second.test'), ['far@remote.example']);
       assert.equal((await moved.rewrites.list('alias')).length, 1200);
       assert.equal(await moved.getMarker('demo-user-seeded'), '2026-01-01T00:00:00.000Z');
+      assert.deepEqual(await moved.users.groupsOf('zed@second.test'), ['support']);
       const apps = new AppPasswordService({ store: moved.appPasswords, users: moved.users });
       assert.equal((await apps.verify('zed@second.test', appSecret, 'imap', '192.0.2.1')).kind, 'accepted');
     } finally {

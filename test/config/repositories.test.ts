@@ -145,6 +145,25 @@ describe('usersrepository.xml', () => {
     );
   });
 
+  it('<groups> for "$group" ACLs: base required, attributes default to member and cn', async () => {
+    const l = await loadClean({ 'usersrepository.xml': ldap(LDAP_REQUIRED, '<groups base="ou=groups,dc=test"/>') });
+    if (l.config.users.kind === 'ldap') assert.deepEqual(l.config.users.groups, { base: 'ou=groups,dc=test', memberAttribute: 'member', nameAttribute: 'cn' });
+    const full = await loadClean({
+      'usersrepository.xml': ldap(LDAP_REQUIRED, '<groups base="ou=groups,dc=test" memberAttribute="uniqueMember" nameAttribute="ou" filter="(objectClass=groupOfUniqueNames)"/>'),
+    });
+    if (full.config.users.kind === 'ldap') {
+      assert.deepEqual(full.config.users.groups, { base: 'ou=groups,dc=test', memberAttribute: 'uniqueMember', nameAttribute: 'ou', filter: '(objectClass=groupOfUniqueNames)' });
+    }
+    await expectConfigError(
+      { 'usersrepository.xml': ldap(LDAP_REQUIRED, '<groups memberAttribute="member"/>') },
+      { file: 'usersrepository.xml', key: 'usersrepository.groups@base', value: '', fix: 'write the DN the group entries are under' },
+    );
+    await expectConfigError(
+      { 'usersrepository.xml': ldap(LDAP_REQUIRED, '<groups base="ou=groups,dc=test" memberAttribute="member)(x"/>') },
+      { file: 'usersrepository.xml', key: 'usersrepository.groups@memberAttribute', value: 'member)(x', fix: 'LDAP attribute name' },
+    );
+  });
+
   it("James' resolveLocalPartAttribute", async () => {
     const l = await loadClean({ 'usersrepository.xml': ldap(`${LDAP_REQUIRED} resolveLocalPartAttribute="uid"`, '<supportsVirtualHosting>true</supportsVirtualHosting>') });
     if (l.config.users.kind === 'ldap') assert.equal(l.config.users.resolveLocalPartAttribute, 'uid');

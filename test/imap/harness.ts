@@ -12,11 +12,14 @@ import { openSqliteStore } from '../../src/store/index.js';
 import type { MailStore } from '../../src/store/types.js';
 import { AuthService } from '../../src/auth/service.js';
 import { MemoryUsersRepository } from '../support/memory-users.js';
+import type { GroupDirectory } from '../../src/auth/users/types.js';
 import { silentLogger, type Logger } from '../../src/log/logger.js';
 import { ImapServer } from '../../src/imap/server.js';
 import { startTestSessionControl, type TestSessionControl } from '../support/session-control.js';
 
 export interface HarnessOptions {
+  /** Where the sessions read users' groups ("$group" ACLs); default: the in-memory users repository. */
+  groups?: GroupDirectory;
   auth?: Partial<AuthConfig>;
   users?: Record<string, string>;
   /** 'clear' (default), 'starttls' or 'implicit'. */
@@ -113,7 +116,7 @@ export async function startImap(options: HarnessOptions = {}): Promise<ImapHarne
     },
     isRevoked: (principal) => sessions.isRevoked(principal),
   };
-  const server = new ImapServer({ auth, store, events, logger, sessions: recording, spoolDir: join(dir, 'spool', 'imap'), ...(options.adminContact ? { adminContact: options.adminContact } : {}) }, config);
+  const server = new ImapServer({ auth, store, events, groups: options.groups ?? users, logger, sessions: recording, spoolDir: join(dir, 'spool', 'imap'), ...(options.adminContact ? { adminContact: options.adminContact } : {}) }, config);
   await server.start();
   const port = server.ports()[0]!;
   return {

@@ -36,6 +36,18 @@ export class RawClient {
     return c;
   }
 
+  /** Logs in, runs the commands in turn (tagged t0, t1, …) and returns each one's lines; then closes. */
+  static async commandsAs(port: number, user: string, password: string, cmds: readonly string[]): Promise<string[][]> {
+    const c = await RawClient.loggedIn(port, user, password);
+    try {
+      const out: string[][] = [];
+      for (const [i, cmd] of cmds.entries()) out.push(await c.command(`t${i}`, cmd));
+      return out;
+    } finally {
+      c.close();
+    }
+  }
+
   static async connect(port: number, opts: { tls?: boolean; ca?: string } = {}): Promise<RawClient> {
     const socket = opts.tls
       ? tls.connect({ port, host: '127.0.0.1', servername: 'localhost', ...(opts.ca ? { ca: opts.ca } : { rejectUnauthorized: false }) })

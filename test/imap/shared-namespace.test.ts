@@ -38,16 +38,7 @@ after(async () => {
   await h?.close();
 });
 
-const lines = async (user: string, cmds: string[]): Promise<string[][]> => {
-  const c = await RawClient.loggedIn(h.port, user, PW);
-  try {
-    const out: string[][] = [];
-    for (const [i, cmd] of cmds.entries()) out.push(await c.command(`t${i}`, cmd));
-    return out;
-  } finally {
-    c.close();
-  }
-};
+const lines = (user: string, cmds: string[]): Promise<string[][]> => RawClient.commandsAs(h.port, user, PW, cmds);
 
 describe('Shared namespace', () => {
   it('NAMESPACE names it when the domain has a public account, NIL otherwise', async () => {

@@ -154,6 +154,39 @@ engineTest('revoking publishes rights-changed and ends access at once; deleting 
   });
 });
 
+engineTest('a "$group" entry gives its rights to the actors in that group, added to their own', async (engine) => {
+  await withEngineStore(engine, async (store) => {
+    await store.ensureAccount('alice');
+    const team = await store.createMailbox('alice', { path: 'Team' });
+    await store.createMailbox('alice', { path: 'Private' });
+    await store.append('alice', { mailboxIds: [team.id], bytes: message({ subject: 'for support' }) });
+    await store.setRights('alice', team.id, '$support', 'lr');
+    await store.setRights('alice', team.id, 'bob', 'i');
+    const bob = { user: 'bob', groups: ['sales', 'support'] };
+    assert.equal(await store.myRights(bob, 'alice', team.id), 'lri');
+    assert.equal(await store.myRights({ user: 'bob' }, 'alice', team.id), 'i');
+    assert.deepEqual((await store.sharedWith(bob)).map((s) => [s.owner, s.mailbox.path, s.rights]), [['alice', 'Team', 'lri']]);
+    const view = store.actingAs(bob);
+    assert.deepEqual((await view.listMailboxes('alice')).map((b) => b.path), ['Team']);
+    assert.equal((await view.snapshot('alice', team.id)).messages.length, 1);
+    // Carol is in another group, and a user named like the group is not its member.
+    for (const carol of [{ user: 'carol', groups: ['sales'] }, { user: '$support' }]) {
+      assert.equal(await store.myRights(carol, 'alice', team.id), '');
+      assert.deepEqual(await store.sharedWith(carol), []);
+      assert.equal(await store.actingAs(carol).getMailbox('alice', team.id), null);
+      await assert.rejects(store.actingAs(carol).snapshot('alice', team.id), { code: 'noSuchMailbox' });
+    }
+    // Leaving the group (the next actor names no groups) ends the group's rights.
+    const after = store.actingAs({ user: 'bob', groups: ['sales'] });
+    await assert.rejects(after.snapshot('alice', team.id), { code: 'noSuchMailbox' });
+    assert.deepEqual(await store.sharedWith({ user: 'bob', groups: ['sales'] }), []);
+    assert.deepEqual((await store.listRights('alice', team.id)).map((e) => e.identifier), ['alice', '$support', 'bob']);
+    await assert.rejects(store.setRights('alice', team.id, '$', 'lr'), { code: 'invalidArgument' });
+    // A group is no account: granting it records no share notification.
+    assert.equal(await store.getAccount('$support'), null);
+  });
+});
+
 engineTest('delegation grants are per owner and delegate', async (engine) => {
   await withEngineStore(engine, async (store) => {
     await store.grantDelegation('alice', 'bob');

@@ -6,6 +6,7 @@
 import { canonicalDomain, parseExistingUserName, parseUserName, parseUserNameOrUndefined } from '../../src/auth/users/names.js';
 import { UnknownDomainError } from '../../src/auth/users/errors.js';
 import { checkNewPassword } from '../../src/auth/users/password-rules.js';
+import { parseGroupName } from '../../src/auth/users/group-names.js';
 import {
   UnknownUserError,
   UserExistsError,
@@ -31,6 +32,8 @@ export class MemoryUsersRepository implements UsersRepository {
   private readonly domains: ReadonlySet<string> | undefined;
   /** Canonical name → password. */
   private readonly users = new Map<string, string>();
+  /** Canonical name → its groups (canonical names). */
+  private readonly groups = new Map<string, string[]>();
 
   /** `users`: name → password; names are canonicalised, and must fit the options as added users do. */
   constructor(users: Record<string, string> = {}, options: MemoryUsersOptions = {}) {
@@ -56,6 +59,19 @@ export class MemoryUsersRepository implements UsersRepository {
     return [...this.users.keys()].sort().map((username) => ({ username }));
   }
 
+  async groupsOf(username: string): Promise<string[]> {
+    this.check();
+    const name = parseUserNameOrUndefined(username, this.virtualHosting)?.username;
+    return name === undefined ? [] : [...(this.groups.get(name) ?? [])];
+  }
+
+  /** Puts an existing user in exactly these groups (tests of "$group" ACLs). */
+  setGroups(username: string, groups: readonly string[]): void {
+    const { username: name } = parseExistingUserName(username, this.virtualHosting);
+    if (!this.users.has(name)) throw new UnknownUserError(`user ${name} does not exist`);
+    this.groups.set(name, [...new Set(groups.map(parseGroupName))].sort());
+  }
+
   async add(username: string, password: string): Promise<void> {
     this.check();
     this.insert(username, password);
@@ -65,6 +81,7 @@ export class MemoryUsersRepository implements UsersRepository {
     this.check();
     const { username: name } = parseExistingUserName(username, this.virtualHosting);
     if (!this.users.delete(name)) throw new UnknownUserError(`user ${name} does not exist`);
+    this.groups.delete(name);
   }
 
   async setPassword(username: string, password: string): Promise<void> {

@@ -73,7 +73,7 @@ if (unavailable) {
         await c.connect();
         try {
           const rows = (await c.query(`SELECT version FROM ${db.schema}.users_schema_migration ORDER BY version`)).rows as { version: number }[];
-          assert.deepEqual(rows.map((r) => r.version), [1, 2], 'each migration once (2: the shared login throttle)');
+          assert.deepEqual(rows.map((r) => r.version), [1, 2, 3], 'each migration once (2: the shared login throttle, 3: groups)');
         } finally {
           await c.end();
         }

@@ -190,6 +190,27 @@ describe('WebAdmin', () => {
     assert.equal((await call('DELETE', '/users/{username}', { params: { username: BOB } })).status, 204, 'idempotent');
   });
 
+  it('/groups: add and remove members, list groups and members, remove a group', async () => {
+    const carol = `carol@${DOMAIN}`;
+    assert.equal((await call('PUT', '/users/{username}', { params: { username: carol }, body: { password: 'carol-password' } })).status, 204);
+    const member = (method: string, group: string, username: string) => call(method, '/groups/{group}/members/{username}', { params: { group, username } });
+    assert.equal((await member('PUT', 'Support', carol)).status, 204);
+    assert.equal((await member('PUT', 'support', carol)).status, 204, 'idempotent');
+    assert.equal((await member('PUT', 'sales', carol)).status, 204);
+    assertJamesError(await member('PUT', 'support', `nobody@${DOMAIN}`), 404);
+    assertJamesError(await member('PUT', '$support', carol), 400);
+    assert.deepEqual((await call('GET', '/groups')).body, ['sales', 'support']);
+    assert.deepEqual((await call('GET', '/groups/{group}', { params: { group: 'SUPPORT' } })).body, [carol]);
+    assertJamesError(await call('GET', '/groups/{group}', { params: { group: 'nobody' } }), 404);
+    assert.equal((await member('DELETE', 'support', carol)).status, 204);
+    assert.equal((await member('DELETE', 'support', carol)).status, 204, 'idempotent');
+    assertJamesError(await call('GET', '/groups/{group}', { params: { group: 'support' } }), 404);
+    assert.equal((await call('DELETE', '/groups/{group}', { params: { group: 'sales' } })).status, 204);
+    assert.equal((await call('DELETE', '/groups/{group}', { params: { group: 'sales' } })).status, 204, 'idempotent');
+    assert.deepEqual((await call('GET', '/groups')).body, []);
+    assert.equal((await call('DELETE', '/users/{username}', { params: { username: carol } })).status, 204);
+  });
+
   it('/users/{username}/mailboxes: create, list, test, delete one and all', async () => {
     const u = { username: ALICE };
     assert.equal((await call('PUT', '/users/{username}/mailboxes/{mailboxName}', { params: { ...u, mailboxName: 'Projects.2026' } })).status, 204);

@@ -19,6 +19,8 @@ import { LdapConfigError, describeError, isBindRejection } from './errors.js';
 import { listFilter, userFilter, validateFilterSettings, type FilterSettings } from './filters.js';
 import { LdapConnectionPool } from './pool.js';
 import { normalizeDn, restrictedMembers } from './groups.js';
+import { memberGroupsFilter, validateGroupSettings } from './member-groups.js';
+import { canonicalGroupName } from '../users/group-names.js';
 
 /** Settings usersrepository.xml has no attribute for. */
 export interface LdapRepositoryOptions {
@@ -77,6 +79,8 @@ class LdapUsersRepository implements UsersRepository {
   private readonly searchPool: LdapConnectionPool;
   private readonly bindPool: LdapConnectionPool;
   private readonly cache: TtlCache<FoundUser | null>;
+  /** The groups of a user (by the name asked), with the user lookups' TTL: asked at every IMAP command. */
+  private readonly groupCache: TtlCache<string[]>;
   private readonly inFlight = new Map<string, Promise<FoundUser | undefined>>();
   private readonly readTimeoutMs: number;
 
@@ -95,6 +99,7 @@ class LdapUsersRepository implements UsersRepository {
     if (cfg.resolveLocalPartAttribute !== undefined) {
       validateFilterSettings({ ...this.filters, userIdAttribute: cfg.resolveLocalPartAttribute });
     }
+    if (cfg.groups) validateGroupSettings(cfg.groups);
     if (cfg.restriction) {
       validateFilterSettings({ ...this.filters, userIdAttribute: cfg.restriction.memberAttribute });
       if (cfg.restriction.groups.length === 0) throw new LdapConfigError('the group restriction lists no <group>');
@@ -124,6 +129,7 @@ class LdapUsersRepository implements UsersRepository {
     this.searchPool = new LdapConnectionPool(connector, poolSize, service, 'search');
     this.bindPool = new LdapConnectionPool(connector, poolSize, undefined, 'password check');
     this.cache = new TtlCache(options.cacheTtlMs ?? d.cacheTtlMs, options.cacheMaxEntries ?? d.cacheMaxEntries, now);
+    this.groupCache = new TtlCache(options.cacheTtlMs ?? d.cacheTtlMs, options.cacheMaxEntries ?? d.cacheMaxEntries, now);
   }
 
   async lookup(username: string): Promise<UserRecord | undefined> {
@@ -161,6 +167,44 @@ class LdapUsersRepository implements UsersRepository {
     return [...names].sort().map((username) => ({ username }));
   }
 
+  async groupsOf(username: string): Promise<string[]> {
+    const groups = this.cfg.groups;
+    if (!groups) return [];
+    const cached = this.groupCache.get(username);
+    if (cached) return cached.value;
+    const found = await this.find(username);
+    const names = found ? await this.searchGroups(groups, found.dn) : [];
+    this.groupCache.set(username, names);
+    return names;
+  }
+
+  /** The names of the group entries whose member attribute holds `dn` (the server compares DNs). */
+  private async searchGroups(groups: NonNullable<LdapUsersConfig['groups']>, dn: string): Promise<string[]> {
+    try {
+      const result = await this.searchPool.use((client) =>
+        client.search(groups.base, {
+          scope: 'sub',
+          filter: FilterParser.parseString(memberGroupsFilter(groups, dn)),
+          attributes: [groups.nameAttribute],
+          timeLimit: Math.ceil(this.readTimeoutMs / 1000),
+          paged: { pageSize: LIST_PAGE_SIZE },
+        }),
+      );
+      const names = new Set<string>();
+      for (const entry of result.searchEntries) {
+        for (const raw of attributeValues(entry, groups.nameAttribute)) {
+          const name = canonicalGroupName(raw);
+          if (name !== undefined) names.add(name);
+          else this.logger.warn({ group: entry.dn, name: raw.slice(0, 100) }, 'LDAP group name cannot be an ACL identifier; ignored');
+        }
+      }
+      return [...names].sort();
+    } catch (err) {
+      if (err instanceof NoSuchObjectError) throw this.unavailable(`group search (base "${groups.base}" does not exist)`, err);
+      throw this.unavailable('group search', err);
+    }
+  }
+
   add(username: string): Promise<void> {
     return Promise.reject(this.readOnlyError(`add user "${username}"`));
   }
@@ -175,6 +219,7 @@ class LdapUsersRepository implements UsersRepository {
 
   async close(): Promise<void> {
     this.cache.clear();
+    this.groupCache.clear();
     await Promise.all([this.searchPool.close(), this.bindPool.close()]);
   }
 

@@ -3,6 +3,7 @@
 // *.test.ts file with a setup function that builds the repository under test.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { EmbeddedGroups } from './groups.js';
 import { InvalidUserNameError, ReadOnlyRepositoryError, UnknownUserError, UserExistsError, type UsersRepository } from './types.js';
 
 export interface UsersContractFixture {
@@ -190,7 +191,7 @@ export function writableUsersContract(label: string, setup: () => Promise<Writab
 
 /** An embedded users database opened for a contract fixture (users.sqlite or PostgreSQL). */
 export interface OpenedEmbeddedUsers {
-  embedded: { users: UsersRepository };
+  embedded: { users: UsersRepository; groups: EmbeddedGroups };
   dispose(): Promise<void>;
 }
 
@@ -228,5 +229,39 @@ export function embeddedUsersContracts(engine: string, open: (virtualHosting: bo
   writableUsersContract(`${engine}, bare names`, async () => {
     const { embedded, dispose } = await open(false);
     return { repository: embedded.users, dispose };
+  });
+
+  describe(`embedded groups ("$group" ACL identifiers): ${engine}`, () => {
+    it('adds and removes members, answers groupsOf in canonical names, and drops a removed user', async () => {
+      const { embedded, dispose } = await open(true);
+      try {
+        await embedded.users.add('Bob@example.org', 'bob-secret');
+        await embedded.users.add('carol@example.org', 'carol-secret');
+        const { groups, users } = embedded;
+        assert.equal(await groups.addMember('Support', 'BOB@example.org'), true);
+        assert.equal(await groups.addMember('support', 'bob@example.org'), false);
+        await groups.addMember('sales', 'bob@example.org');
+        await groups.addMember('support', 'carol@example.org');
+        assert.deepEqual(await users.groupsOf('BOB@Example.org'), ['sales', 'support']);
+        assert.deepEqual(await users.groupsOf('ghost@example.org'), []);
+        assert.deepEqual(await users.groupsOf('not a name'), []);
+        assert.deepEqual(await groups.list(), ['sales', 'support']);
+        assert.deepEqual(await groups.members('SUPPORT'), ['bob@example.org', 'carol@example.org']);
+        await assert.rejects(groups.addMember('support', 'ghost@example.org'), UnknownUserError);
+        await assert.rejects(groups.addMember('$support', 'bob@example.org'), { name: 'InvalidGroupNameError' });
+        await assert.rejects(groups.addMember('x'.repeat(101), 'bob@example.org'), { name: 'InvalidGroupNameError' });
+        assert.equal(await groups.removeMember('support', 'bob@example.org'), true);
+        assert.equal(await groups.removeMember('support', 'bob@example.org'), false);
+        assert.deepEqual(await users.groupsOf('bob@example.org'), ['sales']);
+        await users.remove('bob@example.org');
+        assert.deepEqual(await groups.list(), ['support']);
+        await groups.remove('support');
+        await assert.rejects(groups.members('support'), { name: 'UnknownGroupError' });
+        await assert.rejects(groups.remove('support'), { name: 'UnknownGroupError' });
+        assert.deepEqual(await users.groupsOf('carol@example.org'), []);
+      } finally {
+        await dispose();
+      }
+    });
   });
 }

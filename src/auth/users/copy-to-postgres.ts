@@ -16,6 +16,7 @@ const TABLES: ReadonlyArray<{ source: string; target: string; columns: readonly 
   { source: 'domains', target: 'domains', columns: ['name', 'created_at'], order: 'name' },
   // In rowid order, so the target's insertion order (seq) keeps "the user created first".
   { source: 'users', target: 'users', columns: ['username', 'domain', 'password_hash', 'created_at', 'updated_at'], order: 'rowid' },
+  { source: 'user_groups', target: 'user_groups', columns: ['group_name', 'username', 'created_at'], order: 'group_name, username' },
   { source: 'meta', target: 'users_meta', columns: ['key', 'value'], order: 'key' },
   {
     source: 'app_passwords',

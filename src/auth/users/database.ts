@@ -54,6 +54,15 @@ const MIGRATIONS: string[] = [
      PRIMARY KEY (kind, source, target)
    ) WITHOUT ROWID;
    CREATE INDEX recipient_rewrites_target ON recipient_rewrites(kind, target);`,
+  // Groups of the embedded repository (ACL identifiers "$group", src/auth/users/groups.ts): one row
+  // per member; removing a user removes its memberships.
+  `CREATE TABLE user_groups (
+     group_name TEXT NOT NULL,
+     username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE,
+     created_at TEXT NOT NULL,
+     PRIMARY KEY (group_name, username)
+   ) WITHOUT ROWID;
+   CREATE INDEX user_groups_user ON user_groups(username);`,
 ];
 
 export function usersDatabasePath(dataDir: string): string {

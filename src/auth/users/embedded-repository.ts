@@ -10,7 +10,7 @@ import { checkNewPassword } from './password-rules.js';
 import { parseExistingUserName, parseUserName, parseUserNameOrUndefined } from './names.js';
 import { burnPasswordCheck, hashPassword, needsRehash, verifyPasswordHash } from './password-hash.js';
 import { VerifiedPasswords } from './verified-passwords.js';
-import type { UserTable } from './tables.js';
+import type { GroupTable, UserTable } from './tables.js';
 
 export class EmbeddedUsersRepository implements UsersRepository {
   readonly readOnly = false;
@@ -18,6 +18,7 @@ export class EmbeddedUsersRepository implements UsersRepository {
 
   constructor(
     private readonly table: UserTable,
+    private readonly groups: GroupTable,
     config: EmbeddedUsersConfig,
     private readonly logger: Logger,
     private readonly closeTable: () => Promise<void>,
@@ -58,6 +59,11 @@ export class EmbeddedUsersRepository implements UsersRepository {
 
   async list(): Promise<UserRecord[]> {
     return (await this.table.list()).map((username) => ({ username }));
+  }
+
+  async groupsOf(username: string): Promise<string[]> {
+    const parsed = parseUserNameOrUndefined(username, this.virtualHosting);
+    return parsed ? this.groups.groupsOf(parsed.username) : [];
   }
 
   async firstCreated(): Promise<UserRecord | undefined> {

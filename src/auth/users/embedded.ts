@@ -8,11 +8,14 @@ import type { RecipientRewriteTable } from '../rewrite/types.js';
 import type { ThrottleStoreFactory } from '../throttle/store.js';
 import { EmbeddedDomainList } from './domain-list.js';
 import { EmbeddedUsersRepository } from './embedded-repository.js';
-import type { DomainTable, MarkerTable, UserTable } from './tables.js';
+import type { DomainTable, GroupTable, MarkerTable, UserTable } from './tables.js';
+import { EmbeddedGroups } from './groups.js';
 
 export interface EmbeddedUsers {
   users: EmbeddedUsersRepository;
   domains: EmbeddedDomainList;
+  /** Groups of users, named in ACLs as "$group" (WebAdmin /groups). */
+  groups: EmbeddedGroups;
   /** Small persistent flags (e.g. "demo user created once"). */
   getMarker(key: string): Promise<string | undefined>;
   setMarker(key: string, value: string): Promise<void>;
@@ -28,6 +31,7 @@ export interface EmbeddedUsers {
 
 export interface EmbeddedTables {
   users: UserTable;
+  groups: GroupTable;
   domains: DomainTable;
   markers: MarkerTable;
   appPasswords: AppPasswordStore;
@@ -47,7 +51,7 @@ export async function assembleEmbeddedUsers(
   logger: Logger,
 ): Promise<EmbeddedUsers> {
   try {
-    const users = new EmbeddedUsersRepository(tables.users, cfg, logger, () => tables.close());
+    const users = new EmbeddedUsersRepository(tables.users, tables.groups, cfg, logger, () => tables.close());
     const domainList = new EmbeddedDomainList(tables.domains, domains);
     const added = await domainList.ensureConfigured();
     if (added.length > 0) logger.info({ domains: added }, 'added the domains of domainlist.xml');
@@ -63,6 +67,7 @@ export async function assembleEmbeddedUsers(
     return {
       users,
       domains: domainList,
+      groups: new EmbeddedGroups(tables.groups, cfg.enableVirtualHosting, logger),
       getMarker: (key) => tables.markers.get(key),
       setMarker: (key, value) => tables.markers.set(key, value),
       appPasswords: tables.appPasswords,

@@ -78,6 +78,14 @@ const MIGRATIONS: readonly string[] = [
      idle_at BIGINT NOT NULL
    );
    CREATE INDEX login_throttle_idle ON login_throttle(idle_at);`,
+  // Version 3: groups of the embedded repository (ACL identifiers "$group"), as users.sqlite's.
+  `CREATE TABLE user_groups (
+     group_name TEXT NOT NULL,
+     username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE,
+     created_at TEXT NOT NULL,
+     PRIMARY KEY (group_name, username)
+   );
+   CREATE INDEX user_groups_user ON user_groups(username);`,
 ];
 
 export type PgParam = string | number | boolean | null | readonly string[] | readonly number[];

@@ -8,6 +8,7 @@ import { PostgresAppPasswords } from '../app-passwords/postgres-app-passwords.js
 import { PostgresRecipientRewriteTable } from '../rewrite/postgres-rewrite-table.js';
 import { PostgresThrottleLedger } from '../throttle/postgres-ledger.js';
 import { assembleEmbeddedUsers, type EmbeddedUsers } from './embedded.js';
+import { PostgresGroupTable } from './postgres-groups.js';
 import { isPgError, UsersPg, type UsersPostgresSettings } from './postgres-database.js';
 import type { DomainTable, InsertUserOutcome, MarkerTable, NewUserRow, RemoveDomainOutcome, UserTable } from './tables.js';
 
@@ -123,6 +124,7 @@ export async function createPostgresUsersRepository(
   const db = await UsersPg.open(settings);
   const tables = {
     users: new PostgresUserTable(db),
+    groups: new PostgresGroupTable(db),
     domains: new PostgresDomainTable(db),
     markers: postgresMarkers(db),
     appPasswords: new PostgresAppPasswords(db),

@@ -6,6 +6,7 @@ import { openUsersDatabase, readMeta, withDatabase, writeMeta, type UsersDatabas
 import { SqliteAppPasswords } from '../app-passwords/sqlite-app-passwords.js';
 import { SqliteRecipientRewriteTable } from '../rewrite/sqlite-rewrite-table.js';
 import { assembleEmbeddedUsers, type EmbeddedUsers } from './embedded.js';
+import { SqliteGroupTable } from './sqlite-groups.js';
 import type { DomainTable, InsertUserOutcome, MarkerTable, NewUserRow, RemoveDomainOutcome, UserTable } from './tables.js';
 
 export type { EmbeddedUsers } from './embedded.js';
@@ -127,6 +128,7 @@ export async function createEmbeddedUsersRepository(
   const db = openUsersDatabase(dataDir);
   const tables = {
     users: new SqliteUserTable(db),
+    groups: new SqliteGroupTable(db),
     domains: new SqliteDomainTable(db),
     markers: sqliteMarkers(db),
     appPasswords: new SqliteAppPasswords(db),

@@ -49,3 +49,24 @@ export interface MarkerTable {
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string): Promise<void>;
 }
+
+export type AddMemberOutcome = 'added' | 'already' | 'unknown-user';
+
+/**
+ * Group membership of the embedded repository (ACL identifiers "$group"): a group exists while it
+ * has members. Names are canonical (group-names.ts, names.ts).
+ */
+export interface GroupTable {
+  /** The groups the user is in, sorted. */
+  groupsOf(username: string): Promise<string[]>;
+  /** Every group with at least one member, sorted. */
+  list(): Promise<string[]>;
+  /** The group's members, sorted (none for an unknown group). */
+  members(group: string): Promise<string[]>;
+  /** Adds an existing user to the group (atomically with the check that the user exists). */
+  addMember(group: string, username: string, at: string): Promise<AddMemberOutcome>;
+  /** False when the user was not a member. */
+  removeMember(group: string, username: string): Promise<boolean>;
+  /** Removes every member; how many there were. */
+  deleteGroup(group: string): Promise<number>;
+}

@@ -31,6 +31,9 @@ export class InvalidUserNameError extends Error {
   override readonly name = 'InvalidUserNameError';
 }
 
+/** What the protocol sessions ask of the repository to resolve "$group" ACL identifiers. */
+export type GroupDirectory = Pick<UsersRepository, 'groupsOf'>;
+
 export interface UsersRepository {
   readonly readOnly: boolean;
   /** Whether virtual hosting is on (user names carry a domain). */
@@ -40,6 +43,12 @@ export interface UsersRepository {
   /** True only for an existing user with that exact password. Throws UsersRepositoryUnavailableError. */
   verifyPassword(username: string, password: string): Promise<boolean>;
   list(): Promise<UserRecord[]>;
+  /**
+   * The groups the user is in (canonical names, group-names.ts), which ACL identifiers "$group" name:
+   * the embedded repository's groups, or for LDAP the group entries whose member attribute holds
+   * the user's DN. None for an unknown user. Throws UsersRepositoryUnavailableError.
+   */
+  groupsOf(username: string): Promise<string[]>;
   /**
    * The user created first, which mail to postmaster reaches when no postmaster user exists (the
    * embedded repository: the account made first, usually its administrator's). Absent where the

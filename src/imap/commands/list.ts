@@ -139,7 +139,7 @@ async function run(s: ImapSession, args: Args, lsub: boolean): Promise<CommandOk
   const boxes = (await s.store.listMailboxes(account)).map((b) => ({ name: b.path, specialUse: specialUseOf(b.role), subscribed: b.subscribed, hasChildren: b.hasChildren, id: b.id, owner: account, rights: ALL_RIGHTS }));
   // Other users' mailboxes this user may look up ("l"), under the Other Users namespace (the public
   // account's under Shared), with the namespaces' own levels as \Noselect nodes.
-  const shared = await s.store.sharedWith({ user: account });
+  const shared = await s.store.sharedWith(s.actor!);
   const nodes = new Set<string>();
   for (const sh of shared) {
     const name = displayName(s, sh.owner, sh.mailbox.path);

@@ -55,7 +55,7 @@ async function open(s: ImapSession, args: Args, ctx: CommandContext, readOnly: b
   }
   const box = await findMailbox(s, name);
   const account = box.owner;
-  const rights = await s.store.myRights({ user: s.account! }, account, box.id);
+  const rights = await s.store.myRights(s.actor!, account, box.id);
   // Without any write right a shared mailbox opens read-only (RFC 4314 §4); "r" is needed at all.
   readOnly ||= !hasWriteRights(rights);
   const snap = await s.store.snapshot(account, box.id);

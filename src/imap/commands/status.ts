@@ -24,7 +24,7 @@ export async function statusLine(s: ImapSession, account: string, mailboxId: str
   const st = await s.store.getMailbox(account, mailboxId);
   if (!st) throw new ImapNoError('Mailbox does not exist', 'NONEXISTENT');
   // RFC 4314 §4: STATUS needs "r" (a mailbox seen through "l" alone is listed, not read).
-  if (account !== s.account && !(await s.store.myRights({ user: s.account! }, account, mailboxId)).includes('r')) {
+  if (account !== s.account && !(await s.store.myRights(s.actor!, account, mailboxId)).includes('r')) {
     throw new ImapNoError('Permission denied', 'NOPERM');
   }
   const values: string[] = [];

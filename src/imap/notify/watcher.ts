@@ -77,11 +77,21 @@ export class NotifyWatcher {
     }
     for (const n of await session.store.listOrphanSubscriptions(user)) this.subscribedNames.add(n);
     const owners = new Set<string>();
-    for (const sh of await session.store.sharedWith({ user })) {
+    for (const sh of await session.store.sharedWith(session.actor!)) {
       this.boxes.set(key(sh.owner, sh.mailbox.id), { owner: sh.owner, id: sh.mailbox.id, path: sh.mailbox.path, subscribed: false, readable: sh.rights.includes('r') });
       owners.add(sh.owner);
     }
     for (const owner of owners) this.unsubscribes.push(session.deps.events.onAccount(owner, (e) => this.onEvent(e)));
+  }
+
+  /**
+   * The user's groups changed (session.refreshActor): the shares of every owner already watched are
+   * re-read, so a mailbox seen through a group the user left is reported gone (MailboxName).
+   */
+  groupsChanged(): void {
+    const user = this.session.account;
+    for (const box of this.boxes.values()) if (box.owner !== user) this.sharesDirty.add(box.owner);
+    if (this.sharesDirty.size > 0) this.queued();
   }
 
   /** NOTIFY NONE, a new NOTIFY SET, overflow or the connection closing. */
@@ -316,7 +326,7 @@ export class NotifyWatcher {
    */
   private async recheckShares(owner: string): Promise<void> {
     const visible = new Map<string, VisibleBox>();
-    for (const sh of await this.session.store.sharedWith({ user: this.session.account! })) {
+    for (const sh of await this.session.store.sharedWith(this.session.actor!)) {
       if (sh.owner === owner) visible.set(key(owner, sh.mailbox.id), { owner, id: sh.mailbox.id, path: sh.mailbox.path, subscribed: false, readable: sh.rights.includes('r') });
     }
     for (const [k, box] of [...this.boxes]) {

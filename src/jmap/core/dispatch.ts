@@ -3,6 +3,7 @@
 import { MethodError, RequestProblem } from '../errors.js';
 import type { Logger } from '../../log/logger.js';
 import type { Principal } from '../../auth/types.js';
+import type { Actor } from '../../store/types.js';
 import { resolveReferences } from './references.js';
 import { jmapAccount, type SharedJmapAccount } from '../account-id.js';
 import { argumentProblem } from './schema.js';
@@ -24,6 +25,7 @@ export async function processRequest(
   sessionState: () => Promise<string> | string,
   options: DispatchOptions,
   shared: ReadonlyMap<string, SharedJmapAccount> = NO_SHARED,
+  actor: Actor = { user: principal.user },
 ): Promise<JmapResponse> {
   for (const cap of request.using) {
     if (!options.capabilities.has(cap)) {
@@ -51,7 +53,7 @@ export async function processRequest(
       if (method === undefined || !using.has(method.capability)) {
         throw new MethodError('unknownMethod', `${name} is not a method this server offers under the capabilities in "using"`);
       }
-      const ctx: MethodContext = { principal, account, shared, capability: method.capability, using, createdIds, callId };
+      const ctx: MethodContext = { principal, actor, account, shared, capability: method.capability, using, createdIds, callId };
       const problem = method.arguments ? argumentProblem(args, method.arguments) : undefined;
       if (problem !== undefined) throw new MethodError('invalidArguments', problem);
       const output = await method.handler(args, ctx);

@@ -1,5 +1,6 @@
 // Wire shapes of RFC 8620 §3.2–3.4 and the context a method handler runs in.
 import type { Principal } from '../../auth/types.js';
+import type { Actor } from '../../store/types.js';
 import type { ArgumentSchema } from './schema.js';
 import type { JmapAccount, SharedJmapAccount } from '../account-id.js';
 
@@ -24,6 +25,8 @@ export interface JmapResponse {
 /** What a handler may know about the caller and the request it belongs to. */
 export interface MethodContext {
   principal: Principal;
+  /** Who acts on the store: the principal's user and its groups ("$group" ACLs), read for this request. */
+  actor: Actor;
   /** The caller's account (the only one a user sees): its wire id and its store name. */
   account: JmapAccount;
   /** Other users' accounts shared with the caller, by wire id (checked again by the store on each access). */

@@ -4,7 +4,7 @@
 // notes on IMAP ACLs: mayReadItems "r", mayAddItems "i", mayRemoveItems "t" and "e", maySetSeen "s",
 // maySetKeywords "w", mayCreateChild "k", mayRename and mayDelete "x", maySubmit "p", mayAdmin "a".
 import { isJsonObject, type Json, type JsonObject } from '../core/types.js';
-import { ANYONE, canonicalRights } from '../../store/rights.js';
+import { ANYONE, canonicalRights, GROUP_PREFIX } from '../../store/rights.js';
 
 /** Each JMAP right and the IMAP letters it needs (reading) or grants (writing). */
 const RIGHT_LETTERS: ReadonlyArray<readonly [string, string]> = [
@@ -117,11 +117,13 @@ export interface AclAccess {
 
 /**
  * The mailbox's grants to users, by principal id (their account id). The owner is not in it
- * (RFC 9670 §1.4), nor "anyone", which no principal stands for.
+ * (RFC 9670 §1.4), nor "anyone" or a "$group", which no principal of this server stands for (so a
+ * shareWith written whole leaves their entries as they are).
  */
 export async function currentShareWith(store: AclAccess, owner: string, mailboxId: string, principalId: (user: string) => string): Promise<Map<string, string>> {
   const entries = await store.listRights(owner, mailboxId);
-  return new Map(entries.filter((e) => e.identifier !== owner && e.identifier !== ANYONE).map((e) => [principalId(e.identifier), e.rights]));
+  const users = entries.filter((e) => e.identifier !== owner && e.identifier !== ANYONE && !e.identifier.startsWith(GROUP_PREFIX));
+  return new Map(users.map((e) => [principalId(e.identifier), e.rights]));
 }
 
 /** shareWith as a Mailbox shows it: null when shared with nobody (RFC 9670 §1.4). */

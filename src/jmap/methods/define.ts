@@ -13,7 +13,7 @@ export function defineMethod(capability: string, deps: MailMethodDeps, handler: 
       try {
         // Every store access goes through the caller's rights-checked view: their own account
         // passes straight through, a shared account is checked mailbox by mailbox.
-        return await handler({ ...deps, store: deps.store.actingAs({ user: ctx.principal.user }) }, args, ctx);
+        return await handler({ ...deps, store: deps.store.actingAs(ctx.actor) }, args, ctx);
       } catch (err) {
         if (err instanceof MethodError) throw err;
         return methodErrorFrom(err);

@@ -51,7 +51,7 @@ export function toJmapMailbox(m: Mailbox, rights = ALL_RIGHTS, isOwner = true): 
 /** The caller's rights on each mailbox of `owner` they can see (every right on their own). */
 async function rightsOn(deps: MailMethodDeps, owner: string, ctx: MethodContext): Promise<(mailboxId: string) => string> {
   if (owner === ctx.account.name) return () => ALL_RIGHTS;
-  const shared = await deps.store.sharedWith({ user: ctx.account.name });
+  const shared = await deps.store.sharedWith(ctx.actor);
   const grants = new Map(shared.filter((s) => s.owner === owner).map((s) => [s.mailbox.id, s.rights]));
   return (id) => grants.get(id) ?? '';
 }
@@ -303,7 +303,7 @@ async function set(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
           throw setFailureFrom(err, 'parentId');
         }
         if (share !== undefined) await applyShareChange(deps, account.name, m.id, share);
-        const full = toJmapMailbox(m, isOwner ? ALL_RIGHTS : await deps.store.myRights({ user: ctx.account.name }, account.name, m.id), isOwner);
+        const full = toJmapMailbox(m, isOwner ? ALL_RIGHTS : await deps.store.myRights(ctx.actor, account.name, m.id), isOwner);
         return {
           id: m.id, totalEmails: full.totalEmails ?? 0, unreadEmails: full.unreadEmails ?? 0, totalThreads: full.totalThreads ?? 0,
           unreadThreads: full.unreadThreads ?? 0, myRights: full.myRights ?? null, isSubscribed: m.subscribed, sortOrder: m.sortOrder,

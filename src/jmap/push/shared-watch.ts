@@ -6,8 +6,8 @@
 // account stops pushing at once, a newly shared one starts (`refresh`, called when the user's own
 // account reports a share notification). Each account's states are pushed once when its watch starts.
 import type { AccountEvent, EventBus, Unsubscribe } from '../../events/types.js';
-import type { MailStore } from '../../store/types.js';
-import { ANYONE } from '../../store/rights.js';
+import type { Actor, MailStore } from '../../store/types.js';
+import { ANYONE, GROUP_PREFIX } from '../../store/rights.js';
 import type { Logger } from '../../log/logger.js';
 import { jmapAccount, sharedAccounts } from '../account-id.js';
 
@@ -29,6 +29,8 @@ export class SharedAccountsWatch {
 
   constructor(
     private readonly user: string,
+    /** The user with its groups as the repository answers now (re-read at every reload). */
+    private readonly actorOf: () => Promise<Actor>,
     private readonly store: MailStore,
     private readonly events: EventBus,
     private readonly logger: Logger,
@@ -48,7 +50,7 @@ export class SharedAccountsWatch {
   }
 
   private async reload(): Promise<void> {
-    const shared = await this.store.sharedWith({ user: this.user });
+    const shared = await this.store.sharedWith(await this.actorOf());
     if (this.closed) return;
     const byOwner = new Map<string, Set<string>>();
     for (const s of shared) {
@@ -82,7 +84,8 @@ export class SharedAccountsWatch {
     const w = this.owners.get(owner);
     if (w === undefined || this.closed) return;
     if (event.type === 'rights-changed') {
-      if (event.identifier === this.user || event.identifier === ANYONE) void this.refresh().then(() => this.push(owner));
+      // A group's change may concern the user: the reload asks the repository for its groups.
+      if (event.identifier === this.user || event.identifier === ANYONE || event.identifier.startsWith(GROUP_PREFIX)) void this.refresh().then(() => this.push(owner));
       return;
     }
     // Annotations are no JMAP data type: nothing a client of the shared account syncs changed.
@@ -91,7 +94,7 @@ export class SharedAccountsWatch {
   }
 
   private async states(owner: string): Promise<Record<string, string>> {
-    const all = await this.store.actingAs({ user: this.user }).getStates(owner);
+    const all = await this.store.actingAs(await this.actorOf()).getStates(owner);
     return Object.fromEntries(SHARED_TYPES.map((t) => [t, all[t]]));
   }
 
@@ -111,10 +114,10 @@ export class SharedAccountsWatch {
 }
 
 /** The shared accounts' current states, for the first push event. */
-export async function sharedCurrentStates(store: MailStore, user: string): Promise<Record<string, Record<string, string>>> {
+export async function sharedCurrentStates(store: MailStore, actor: Actor): Promise<Record<string, Record<string, string>>> {
   const out: Record<string, Record<string, string>> = {};
-  const view = store.actingAs({ user });
-  for (const account of sharedAccounts(await store.sharedWith({ user })).values()) {
+  const view = store.actingAs(actor);
+  for (const account of sharedAccounts(await store.sharedWith(actor)).values()) {
     const all = await view.getStates(account.name);
     out[account.id] = Object.fromEntries(SHARED_TYPES.map((t) => [t, all[t]]));
   }

@@ -3,9 +3,13 @@
 // the store that every protocol session works through (actingAs).
 //
 // Model decisions:
-//  - Identifiers are canonical user names or "anyone" (every authenticated user). The owner of a
-//    mailbox always holds every right (ALL_RIGHTS) and has no ACL entry; rights granted to a user
-//    add to those granted to "anyone".
+//  - Identifiers are canonical user names, "anyone" (every authenticated user) or "$group" (the
+//    members of a group of the users repository, Dovecot's spelling). The owner of a mailbox always
+//    holds every right (ALL_RIGHTS) and has no ACL entry; the rights of a user are the union of its
+//    own entry, "anyone"'s and those of every group it is in.
+//  - The store knows no users repository: whoever acts names the actor's groups (Actor.groups),
+//    resolved by the protocol session from the repository, again on every command or request, so a
+//    user taken out of a group loses that group's rights as with a revoked right.
 //  - Rights are kept with the mailbox: renaming keeps them, deleting the mailbox drops them.
 //  - Every change publishes a `rights-changed` event on the owner's account, so sessions that have
 //    the mailbox open re-check their access at once.
@@ -22,6 +26,8 @@ export interface AclEntry {
 /** Who is acting: the logged-in user (for a delegated login, the user being acted as). */
 export interface Actor {
   user: string;
+  /** The groups the user is in (names without "$"), as the users repository answered; none when absent. */
+  groups?: readonly string[];
 }
 
 export interface SharedMailbox {

@@ -4,7 +4,7 @@
 // TxGuard in context.ts); the decision itself is the engine-independent demandRights (../rights.ts).
 import type { AclEntry, AclWriteOptions, Actor, SharedMailbox } from '../api/acl.js';
 import type { WriteOptions } from '../types.js';
-import { ALL_RIGHTS, ANYONE, canonicalRights, checkAclIdentifier, demandRights } from '../rights.js';
+import { ALL_RIGHTS, actorIdentifiers, canonicalRights, checkAclIdentifier, demandRights, placeholders } from '../rights.js';
 import { InvalidArgumentError } from '../errors.js';
 import { accountId, publishAll, readTx, requireAccount, requireMailbox, toMailbox, writeTx, type Ctx, type MailboxRow } from './context.js';
 import type { Conn } from './db.js';
@@ -17,12 +17,13 @@ export async function rightsOf(q: Conn, actor: Actor, owner: string, ownerAccId:
   const id = decodeId('m', mailboxId);
   if (id === null || ownerAccId === null) return '';
   if (actor.user === owner) return (await q.get('SELECT 1 FROM mailbox WHERE id = ? AND account_id = ?', id, ownerAccId)) ? ALL_RIGHTS : '';
+  const ids = actorIdentifiers(actor);
   const rows = await q.pluck<string>(
     `SELECT a.rights FROM mailbox_acl a JOIN mailbox m ON m.id = a.mailbox_id
-      WHERE a.mailbox_id = ? AND m.account_id = ? AND a.identifier IN (?, '${ANYONE}')`,
+      WHERE a.mailbox_id = ? AND m.account_id = ? AND a.identifier IN (${placeholders(ids.length)})`,
     id,
     ownerAccId,
-    actor.user,
+    ...ids,
   );
   return canonicalRights(rows.join(''));
 }
@@ -109,11 +110,12 @@ export async function listRights(ctx: Ctx, owner: string, mailboxId: string): Pr
 }
 
 export async function sharedWith(ctx: Ctx, actor: Actor): Promise<SharedMailbox[]> {
+  const ids = actorIdentifiers(actor);
   return readTx(ctx, async (q) => {
     const rows = await q.all<MailboxRow & { owner: string }>(
       `SELECT DISTINCT m.*, acc.name AS owner FROM mailbox_acl a JOIN mailbox m ON m.id = a.mailbox_id JOIN account acc ON acc.id = m.account_id
-        WHERE a.identifier IN (?, '${ANYONE}') AND acc.name != ? ORDER BY acc.name, m.path`,
-      actor.user,
+        WHERE a.identifier IN (${placeholders(ids.length)}) AND acc.name != ? ORDER BY acc.name, m.path`,
+      ...ids,
       actor.user,
     );
     const out: SharedMailbox[] = [];

@@ -3,7 +3,7 @@
 // relatives, called by the acting store in ./store.ts in the same synchronous step as the access).
 import type { AclEntry, AclWriteOptions, Actor, SharedMailbox } from '../api/acl.js';
 import type { WriteOptions } from '../types.js';
-import { ALL_RIGHTS, ANYONE, canonicalRights, checkAclIdentifier, demandRights } from '../rights.js';
+import { ALL_RIGHTS, actorIdentifiers, canonicalRights, checkAclIdentifier, demandRights, placeholders } from '../rights.js';
 import { InvalidArgumentError, NoSuchMailboxError } from '../errors.js';
 import { accountId, publishAll, readTx, requireMailbox, sql, toMailbox, writeTx, type Ctx, type MailboxRow } from './context.js';
 import { requireAccount } from './mailboxes.js';
@@ -22,13 +22,14 @@ export function rightsOfSync(ctx: Ctx, actor: Actor, owner: string, mailboxId: s
   const id = decodeId('m', mailboxId);
   const accId = accountId(ctx, owner);
   if (id === null || accId === null) return '';
+  const ids = actorIdentifiers(actor);
   const rows = sql(
     ctx,
     `SELECT a.rights FROM mailbox_acl a JOIN mailbox m ON m.id = a.mailbox_id
-      WHERE a.mailbox_id = ? AND m.account_id = ? AND a.identifier IN (?, '${ANYONE}')`,
+      WHERE a.mailbox_id = ? AND m.account_id = ? AND a.identifier IN (${placeholders(ids.length)})`,
   )
     .pluck()
-    .all(id, accId, actor.user) as string[];
+    .all(id, accId, ...ids) as string[];
   return canonicalRights(rows.join(''));
 }
 
@@ -111,12 +112,13 @@ export function listRights(ctx: Ctx, owner: string, mailboxId: string): AclEntry
 }
 
 export function sharedWith(ctx: Ctx, actor: Actor): SharedMailbox[] {
+  const ids = actorIdentifiers(actor);
   return readTx(ctx, () => {
     const rows = sql(
       ctx,
       `SELECT DISTINCT m.*, acc.name AS owner FROM mailbox_acl a JOIN mailbox m ON m.id = a.mailbox_id JOIN account acc ON acc.id = m.account_id
-        WHERE a.identifier IN (?, '${ANYONE}') AND acc.name != ? ORDER BY acc.name, m.path`,
-    ).all(actor.user, actor.user) as Array<MailboxRow & { owner: string }>;
+        WHERE a.identifier IN (${placeholders(ids.length)}) AND acc.name != ? ORDER BY acc.name, m.path`,
+    ).all(...ids, actor.user) as Array<MailboxRow & { owner: string }>;
     const out: SharedMailbox[] = [];
     for (const r of rows) {
       const rights = rightsOfSync(ctx, actor, r.owner, encodeId('m', r.id));

@@ -10,6 +10,7 @@ import { domainAliasRoutes } from './domain-aliases.js';
 import { domainRoutes } from './domains.js';
 import { eventRoutes } from './events.js';
 import { forwardRoutes } from './forwards.js';
+import { groupRoutes } from './groups.js';
 import { healthRoutes } from './healthcheck.js';
 import { identityRoutes } from './identities.js';
 import { mailQueueRoutes } from './mail-queues.js';
@@ -30,6 +31,7 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
   (d) => domainRoutes(d),
   (d) => domainAliasRoutes(d),
   (d) => userRoutes(d),
+  (d) => groupRoutes(d),
   (d) => identityRoutes(d),
   (d) => appPasswordRoutes(d),
   (d) => aliasRoutes(d),
