@@ -1,15 +1,17 @@
 // Ingest of one message source into the blob files, with its MIME analysis: the part of an append
 // every store implementation shares. A Buffer is written and parsed as it is; a spooled message is
-// read back for parsing, then its file is renamed into place; a stored blob is only read back and
-// parsed. Reading back is what costs memory: an append holds the process-wide ingest gate
-// (admitIngest) for the bytes it reads back, from before the first read until its transaction has
-// committed, because the analyses (up to 1 MiB of search text each) live until then.
+// parsed from its file, then the file is renamed into place; a stored blob is only parsed. A file is
+// parsed by position through a small window (./message-file.ts), never read whole: only a store
+// that keeps no files (PostgreSQL) reads a stored blob back whole. What parsing keeps costs memory
+// still: an append holds the process-wide ingest gate (admitIngest) from before parsing until its
+// transaction has committed, because the analyses (up to 1 MiB of search text each) live until then.
 import { parseMessage, type MessageAnalysis } from '../mime/parse.js';
 import type { BlobBackend } from './blob-backend.js';
 import type { MessageSource, StoredBlob } from './api/message-writes.js';
 import { SpooledMessage } from './spool/spooled.js';
 import { PARSE_PEAK_FACTOR, sharedIngestGate } from './spool/ingest-gate.js';
 import { StoreUnavailableError } from './errors.js';
+import { MessageFile } from './message-file.js';
 
 export function isStoredBlob(source: MessageSource): source is StoredBlob {
   return !Buffer.isBuffer(source) && !(source instanceof SpooledMessage) && typeof source.storedBlob === 'string';
@@ -51,20 +53,32 @@ export async function ingestSource(blobs: BlobBackend, source: KnownSource): Pro
   }
   if (source instanceof SpooledMessage) {
     // Parsed from the spool file first: once renamed, the file is the store's and may be shared.
-    // A message already taken by a blob store (the same delivery for a second recipient) is read
-    // back from there: a store that keeps no file (PostgreSQL) left nothing at source.path.
-    const bytes = source.inSpool ? await source.read() : await blobs.read(source.sha256);
-    if (bytes === null) throw new StoreUnavailableError(`blob ${source.sha256} vanished while being stored`);
-    const analysis = parseMessage(bytes);
+    // A message already taken by a blob store (the same delivery for a second recipient) is parsed
+    // from there: a store that keeps no file (PostgreSQL) left nothing at source.path.
+    const analysis = await analyseStored(blobs, source.inSpool ? source.path : null, source.sha256, source.size);
     const blob = await blobs.adopt(source);
     return { blob, size: source.size, analysis };
   }
-  const bytes = await blobs.read(source.blob);
-  if (bytes === null) throw new StoreUnavailableError(`blob ${source.blob} vanished while being imported`);
-  const analysis = parseMessage(bytes);
+  const analysis = await analyseStored(blobs, null, source.blob, source.size);
   // Refresh mtime so garbage collection (which spares young files) cannot race this reuse.
   await blobs.touch(source.blob);
   return { blob: source.blob, size: source.size, analysis };
+}
+
+/** The analysis of a message in a file (`file`, else the blob's own file), or read back from a blob store without files. */
+async function analyseStored(blobs: BlobBackend, file: string | null, hash: string, size: number): Promise<MessageAnalysis> {
+  const path = file ?? blobs.localPath(hash);
+  if (path !== null) {
+    try {
+      return MessageFile.with(path, size, parseMessage);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new StoreUnavailableError(`blob ${hash} vanished while being stored`);
+      throw err;
+    }
+  }
+  const bytes = await blobs.read(hash);
+  if (bytes === null) throw new StoreUnavailableError(`blob ${hash} vanished while being stored`);
+  return parseMessage(bytes);
 }
 
 /** Writes (or takes) a blob that needs no analysis (uploads, the outbound queue). */
