@@ -14,7 +14,7 @@ import { DeflateLayer } from './compression.js';
  * the framer asks for more whenever it needs it (waitForInput resumes), so a long line or literal
  * still arrives whole; this only bounds what a client can queue ahead of the command being run.
  */
-const INPUT_HIGH_WATER = 64 * 1024;
+const INPUT_HIGH_WATER = 16 * 1024;
 /**
  * Replies of pipelined commands are held (the socket corked) until this much waits, or until the
  * connection waits for input. Each write to a peer costs a system call and, over loopback or to a

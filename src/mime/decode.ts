@@ -6,6 +6,7 @@ import { Libmime } from 'libmime';
 import * as libqp from 'libqp';
 import * as libbase64 from 'libbase64';
 import iconv from 'iconv-lite';
+import type { MessageBytes } from './bytes.js';
 
 const libmime = new Libmime();
 
@@ -63,6 +64,11 @@ export function decodeText(bytes: Buffer, charset: string | null | undefined): s
   return decodeCharset(bytes, charset).text;
 }
 
+/** A Buffer's consecutive pieces of at most `size` bytes. */
+function* piecesOf(bytes: Buffer, size: number): Generator<Buffer> {
+  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+}
+
 /**
  * The text of `bytes` in `charset` (as decodeText gives it), decoded 64 KiB at a time and stopped as
  * soon as `enough(textSoFar)` holds: the result is then a prefix of decodeText's, exactly, since
@@ -70,7 +76,7 @@ export function decodeText(bytes: Buffer, charset: string | null | undefined): s
  * every byte was decoded. A 40 MB text body then costs the text a reader needs, not 40 MB of string.
  */
 export function decodeTextPrefix(
-  bytes: Buffer,
+  bytes: Buffer | Iterable<Buffer>,
   charset: string | null | undefined,
   enough: (text: string) => boolean,
 ): { text: string; complete: boolean } {
@@ -82,16 +88,54 @@ export function decodeTextPrefix(
 /**
  * Decodes `bytes` in `charset` 64 KiB at a time, handing each piece of text to `piece`; stops early
  * when `piece` answers true while bytes remain. Returns whether every byte was decoded. The pieces
- * joined are exactly decodeText's text (or a prefix of it when stopped).
+ * joined are exactly decodeText's text (or a prefix of it when stopped). `bytes` may also come as
+ * consecutive non-empty pieces read as they are needed (a body not held whole, see ./bytes.ts).
  */
-export function decodeTextPieces(bytes: Buffer, charset: string | null | undefined, piece: (text: string) => boolean): boolean {
+export function decodeTextPieces(bytes: Buffer | Iterable<Buffer>, charset: string | null | undefined, piece: (text: string) => boolean): boolean {
+  const source = Buffer.isBuffer(bytes) ? piecesOf(bytes, TEXT_CHUNK) : bytes;
   const decoder = iconv.getDecoder(charsetName(charset) ?? 'utf-8', { stripBOM: true });
-  for (let at = 0; at < bytes.length; at += TEXT_CHUNK) {
-    const stop = piece(decoder.write(bytes.subarray(at, at + TEXT_CHUNK)));
-    if (stop && at + TEXT_CHUNK < bytes.length) return false;
+  const it = source[Symbol.iterator]();
+  try {
+    for (let chunk = it.next(); !chunk.done; ) {
+      const stop = piece(decoder.write(chunk.value));
+      // One piece ahead: whether bytes remain decides between "stopped early" and "complete".
+      chunk = it.next();
+      if (stop && !chunk.done) return false;
+    }
+  } finally {
+    it.return?.();
   }
   piece(decoder.end() ?? '');
   return true;
+}
+
+/**
+ * A quoted-printable body, decoded in pieces of about `size` encoded bytes: each piece ends with a
+ * line that is not a soft line break (after trailing blanks, which decoding drops, no `=` before the
+ * line end), so no soft break or =XX escape spans two pieces and the pieces joined are exactly
+ * decodeQuotedPrintable of the whole. Empty pieces are skipped.
+ */
+export function* quotedPrintablePieces(bytes: MessageBytes, start: number, end: number, size: number): Generator<Buffer> {
+  for (let at = start; at < end; ) {
+    const cut = at + size >= end ? end : hardLineEnd(bytes, at + size, end);
+    const piece = decodeQuotedPrintable(bytes.slice(at, cut));
+    if (piece.length > 0) yield piece;
+    at = cut;
+  }
+}
+
+/** Just past the first line end at or after `from` that is not a quoted-printable soft break; `end` if none. */
+function hardLineEnd(bytes: MessageBytes, from: number, end: number): number {
+  for (let pos = from; ; ) {
+    const nl = bytes.indexOf(10, pos, end);
+    if (nl < 0) return end;
+    let k = nl - 1;
+    if (k >= from && bytes.at(k) === 13) k--;
+    while (k >= from && (bytes.at(k) === 32 || bytes.at(k) === 9)) k--;
+    // A line we cannot see the start of (k reached `from`) may be a soft break: look further.
+    if (k >= from && bytes.at(k) !== 61) return nl + 1;
+    pos = nl + 1;
+  }
 }
 
 const TEXT_CHUNK = 64 * 1024;

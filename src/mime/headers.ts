@@ -1,6 +1,7 @@
 // Header block parsing over raw bytes. Works on a latin1 view of the buffer so that string indexes
 // are byte offsets; values are turned into text (UTF-8 when valid, else latin1) only when read.
 import type { RawHeader } from './types.js';
+import { bufferBytes, type MessageBytes } from './bytes.js';
 
 export interface HeaderBlock {
   headers: RawHeader[];
@@ -70,9 +71,10 @@ export function parseHeaderBlock(bin: string, start: number, end: number): Heade
  * parseHeaderBlock over the bytes themselves: only the header block (through the empty line that
  * ends it) is turned into a latin1 string, so parsing a part's headers never copies its body.
  */
-export function parseHeaderBlockOf(bytes: Buffer, start: number, end: number): HeaderBlock {
+export function parseHeaderBlockOf(source: Buffer | MessageBytes, start: number, end: number): HeaderBlock {
+  const bytes = Buffer.isBuffer(source) ? bufferBytes(source) : source;
   const stop = headerBlockEnd(bytes, start, end);
-  const block = parseHeaderBlock(bytes.toString('latin1', start, stop), 0, stop - start);
+  const block = parseHeaderBlock(bytes.latin1(start, stop), 0, stop - start);
   return { headers: block.headers, bodyStart: start + block.bodyStart };
 }
 
@@ -81,13 +83,11 @@ export function parseHeaderBlockOf(bytes: Buffer, start: number, end: number): H
  * `start` itself when the first line is not a header field (no block at all). Cut there, the block
  * holds the very lines and line ends headerFieldSpans reads in the whole range.
  */
-function headerBlockEnd(bytes: Buffer, start: number, end: number): number {
-  // A view ending at `end` keeps each search inside the range (Buffer.indexOf takes no end).
-  const view = bytes.subarray(0, end);
+function headerBlockEnd(bytes: MessageBytes, start: number, end: number): number {
   for (let pos = start; pos < end; ) {
-    let nl = view.indexOf(10, pos);
+    let nl = bytes.indexOf(10, pos, end);
     if (nl < 0) nl = end;
-    const lineEnd = nl > pos && bytes[nl - 1] === 13 ? nl - 1 : nl;
+    const lineEnd = nl > pos && bytes.at(nl - 1) === 13 ? nl - 1 : nl;
     const next = nl < end ? nl + 1 : end;
     if (lineEnd === pos) return next;
     if (pos === start && !startsWithFieldName(bytes, pos, lineEnd)) return start;
@@ -97,12 +97,12 @@ function headerBlockEnd(bytes: Buffer, start: number, end: number): number {
 }
 
 /** Whether bytes[start, end) starts as headerFieldSpans' first-line test wants: `name [ \t]*:`. */
-function startsWithFieldName(bytes: Buffer, start: number, end: number): boolean {
+function startsWithFieldName(bytes: MessageBytes, start: number, end: number): boolean {
   let i = start;
-  while (i < end && isFieldNameByte(bytes[i]!)) i++;
+  while (i < end && isFieldNameByte(bytes.at(i))) i++;
   if (i === start) return false;
-  while (i < end && (bytes[i] === 32 || bytes[i] === 9)) i++;
-  return i < end && bytes[i] === 58;
+  while (i < end && (bytes.at(i) === 32 || bytes.at(i) === 9)) i++;
+  return i < end && bytes.at(i) === 58;
 }
 
 function isFieldNameByte(b: number): boolean {

@@ -5,7 +5,8 @@
 import type { MimePart, ParsedMessage, RawHeader } from './types.js';
 import { parseStructure } from './structure.js';
 import { headerValue } from './headers.js';
-import { decodeTextPieces, decodeTextPrefix, decodeTransfer, decodeWords } from './decode.js';
+import { decodeTextPieces, decodeTextPrefix, decodeTransfer, decodeWords, quotedPrintablePieces } from './decode.js';
+import { bufferBytes, type MessageBytes } from './bytes.js';
 import { HtmlTextStream } from './html-text.js';
 import { addressSearchText, parseMessageIds, toEmailAddresses } from './addresses.js';
 import { parseMessageDate } from './date.js';
@@ -31,7 +32,13 @@ export interface MessageAnalysis {
 
 const MAX_INDEXED_TEXT = 1 << 20;
 
-export function parseMessage(bytes: Buffer): MessageAnalysis {
+/**
+ * `source` may be a message held in memory or one read by position (MessageBytes, see ./bytes.ts):
+ * the analysis is the same, and read that way only header blocks, the text the search index and
+ * preview need and bodies that must be decoded to be measured are ever in memory.
+ */
+export function parseMessage(source: Buffer | MessageBytes): MessageAnalysis {
+  const bytes = Buffer.isBuffer(source) ? bufferBytes(source) : source;
   try {
     return analyse(bytes);
   } catch {
@@ -39,7 +46,19 @@ export function parseMessage(bytes: Buffer): MessageAnalysis {
   }
 }
 
-function analyse(bytes: Buffer): MessageAnalysis {
+/** A text part's body with its transfer encoding undone, read only as far as it is iterated. */
+function decodedBody(bytes: MessageBytes, part: MimePart): Buffer | Iterable<Buffer> {
+  const encoding = part.encoding.toLowerCase().trim();
+  if (encoding === 'quoted-printable') return quotedPrintablePieces(bytes, part.bodyStart, part.end, TEXT_READ);
+  // base64 is decoded whole: how a decoder skips stray characters makes a cut anywhere but the end inexact.
+  if (encoding === 'base64') return decodeTransfer(bytes.slice(part.bodyStart, part.end), encoding);
+  return bytes.pieces(part.bodyStart, part.end, TEXT_READ);
+}
+
+/** Encoded bytes of a text body read at a time. */
+const TEXT_READ = 64 * 1024;
+
+function analyse(bytes: MessageBytes): MessageAnalysis {
   const s = parseStructure(bytes);
   const h = s.headers;
   const sent = parseMessageDate(headerValue(h, 'date'));
@@ -57,7 +76,7 @@ function analyse(bytes: Buffer): MessageAnalysis {
     if (part.type === 'text' && part.disposition?.type !== 'attachment') {
       const need = MAX_INDEXED_TEXT - (joined + texts.length);
       if (need <= 0 && preview !== null) return;
-      const decoded = decodeTransfer(bytes.subarray(part.bodyStart, part.end), part.encoding);
+      const decoded = decodedBody(bytes, part);
       let text: string;
       if (part.subtype === 'html') {
         // Markup is removed as the HTML is decoded, so only as much is decoded as the text needs.
@@ -181,7 +200,7 @@ function walkLeaves(part: MimePart, visit: (p: MimePart) => void): void {
 }
 
 /** A message nothing could be made of: one text/plain body covering every byte. */
-function fallback(bytes: Buffer): MessageAnalysis {
+function fallback(bytes: MessageBytes): MessageAnalysis {
   const envelope = {
     date: null, subject: null, from: null, sender: null, replyTo: null, to: null, cc: null, bcc: null,
     inReplyTo: null, messageId: null,
@@ -189,7 +208,7 @@ function fallback(bytes: Buffer): MessageAnalysis {
   const body: MimePart = {
     partId: '1', headerStart: 0, bodyStart: 0, end: bytes.length, type: 'text', subtype: 'plain',
     params: { charset: 'us-ascii' }, contentId: null, description: null, encoding: '7bit',
-    size: bytes.length, lines: bytes.toString('latin1').split('\n').length, md5: null, disposition: null,
+    size: bytes.length, lines: bytes.count(10, 0, bytes.length) + 1, md5: null, disposition: null,
     language: null, location: null, headers: [], children: [], message: null,
   };
   return {
@@ -198,6 +217,6 @@ function fallback(bytes: Buffer): MessageAnalysis {
       cc: null, bcc: null, messageId: null, inReplyTo: null, references: null, sentAt: null, sentDay: null,
       preview: '', hasAttachment: false, degraded: true, sort: sortKeys(envelope),
     },
-    search: { subject: '', from: '', to: '', cc: '', bcc: '', headers: '', body: bytes.toString('latin1').slice(0, MAX_INDEXED_TEXT) },
+    search: { subject: '', from: '', to: '', cc: '', bcc: '', headers: '', body: bytes.latin1(0, Math.min(bytes.length, MAX_INDEXED_TEXT)) },
   };
 }

@@ -2,11 +2,13 @@
 // input: missing boundaries, unterminated multiparts and absurd nesting degrade to simpler shapes
 // and set `degraded`. It reads the Buffer itself (Buffer.indexOf for lines and boundaries) and turns
 // only header blocks into strings: a latin1 copy of the whole message would cost its full size again
-// for every big message being delivered.
+// for every big message being delivered. It reads through MessageBytes (./bytes.ts), so the store
+// can parse a message from its file a window at a time instead of holding it whole.
 import type { Envelope, MimePart, RawHeader } from './types.js';
 import { headerValue, parseHeaderBlockOf } from './headers.js';
 import { parseStructuredValue, decodeTransfer } from './decode.js';
 import { toEnvelopeAddresses } from './addresses.js';
+import { bufferBytes, type MessageBytes } from './bytes.js';
 
 /**
  * Bounds on the structure, applied while parsing (as Dovecot's max_nested_mime_parts and
@@ -18,7 +20,7 @@ export const MAX_DEPTH = 40;
 export const MAX_PARTS = 2000;
 
 interface WalkState {
-  bytes: Buffer;
+  bytes: MessageBytes;
   degraded: boolean;
   parts: number;
 }
@@ -31,7 +33,8 @@ export interface Structure {
 }
 
 /** Parses a whole message (or an embedded message/rfc822 body between start and end). */
-export function parseStructure(bytes: Buffer): Structure {
+export function parseStructure(source: Buffer | MessageBytes): Structure {
+  const bytes = Buffer.isBuffer(source) ? bufferBytes(source) : source;
   const state: WalkState = { bytes, degraded: false, parts: 0 };
   const { headers, envelope, body } = parseMessageAt(state, 0, bytes.length, '', 0);
   return { headers, envelope, body, degraded: state.degraded };
@@ -174,7 +177,7 @@ function transferDecodedSize(state: WalkState, bodyStart: number, end: number, e
   }
   if (encoding !== 'base64' && encoding !== 'quoted-printable') return end - bodyStart;
   try {
-    return decodeTransfer(state.bytes.subarray(bodyStart, end), encoding).length;
+    return decodeTransfer(state.bytes.slice(bodyStart, end), encoding).length;
   } catch {
     return end - bodyStart;
   }
@@ -192,11 +195,11 @@ const BASE64_STEP = 64 * 1024;
  * read in BASE64_STEP pieces: the alphabet run, then from the first other character on only
  * padding and line ends.
  */
-function plainBase64Size(bytes: Buffer, start: number, end: number): number | null {
+function plainBase64Size(bytes: MessageBytes, start: number, end: number): number | null {
   let alphabet = 0;
   let inPadding = false;
   for (let at = start; at < end; at += BASE64_STEP) {
-    const piece = bytes.toString('latin1', at, Math.min(end, at + BASE64_STEP));
+    const piece = bytes.latin1(at, Math.min(end, at + BASE64_STEP));
     let rest = piece;
     if (!inPadding) {
       const stop = piece.search(/[^A-Za-z0-9+/\r\n]/);
@@ -241,14 +244,9 @@ function leafLike(state: WalkState, headerStart: number, bodyStart: number, end:
   };
 }
 
-function countLines(bytes: Buffer, start: number, end: number): number {
+function countLines(bytes: MessageBytes, start: number, end: number): number {
   if (end <= start) return 0;
-  // A view ending at `end` keeps each search inside the part (Buffer.indexOf takes no end).
-  const view = bytes.subarray(0, end);
-  let n = 0;
-  for (let i = view.indexOf(10, start); i >= 0; i = view.indexOf(10, i + 1)) n++;
-  if (bytes[end - 1] !== 10) n++;
-  return n;
+  return bytes.count(10, start, end) + (bytes.at(end - 1) !== 10 ? 1 : 0);
 }
 
 /**
@@ -257,25 +255,24 @@ function countLines(bytes: Buffer, start: number, end: number): number {
  * ends the last part at the container end. The delimiter is matched as its latin1 bytes, so a
  * boundary with a character past U+00FF matches nothing (it cannot be written in the raw bytes).
  */
-function splitMultipart(bytes: Buffer, start: number, end: number, boundary: string): Array<[number, number]> {
+function splitMultipart(bytes: MessageBytes, start: number, end: number, boundary: string): Array<[number, number]> {
   const ranges: Array<[number, number]> = [];
   if (/[^\x00-\xff]/.test(boundary)) return ranges;
   const delim = Buffer.from('--' + boundary, 'latin1');
-  const view = bytes.subarray(0, end);
   let partStart = -1;
   let pos = start;
   while (pos < end) {
-    const at = view.indexOf(delim, pos);
+    const at = bytes.indexOf(delim, pos, end);
     if (at < 0) break;
-    const atLineStart = at === start || bytes[at - 1] === 10;
+    const atLineStart = at === start || bytes.at(at - 1) === 10;
     if (!atLineStart) {
       pos = at + delim.length;
       continue;
     }
-    let nl = view.indexOf(10, at);
+    let nl = bytes.indexOf(10, at, end);
     if (nl < 0) nl = end;
     // latin1, as the line was read before: trim() then drops exactly the same characters.
-    const after = bytes.toString('latin1', at + delim.length, Math.max(at + delim.length, nl)).replace(/\r$/, '');
+    const after = bytes.latin1(at + delim.length, Math.max(at + delim.length, nl)).replace(/\r$/, '');
     const closing = after.startsWith('--');
     if (!closing && after.trim() !== '') {
       pos = at + delim.length; // a longer boundary that merely starts with ours
@@ -283,8 +280,8 @@ function splitMultipart(bytes: Buffer, start: number, end: number, boundary: str
     }
     if (partStart >= 0) {
       let partEnd = at;
-      if (partEnd > partStart && bytes[partEnd - 1] === 10) partEnd--;
-      if (partEnd > partStart && bytes[partEnd - 1] === 13) partEnd--;
+      if (partEnd > partStart && bytes.at(partEnd - 1) === 10) partEnd--;
+      if (partEnd > partStart && bytes.at(partEnd - 1) === 13) partEnd--;
       ranges.push([partStart, Math.max(partStart, partEnd)]);
     }
     if (closing) return ranges;

@@ -17,7 +17,7 @@ import { nextTurn, type TurnKind } from './turns.js';
  * Unflushed output above which reading from the client stops and no further command is run. Larger
  * than a socket's own writableHighWaterMark (16 KiB), so 'drain' always follows crossing it.
  */
-export const OUTPUT_HIGH_WATER = 128 * 1024;
+export const OUTPUT_HIGH_WATER = 32 * 1024;
 
 /** Why reading from a socket is paused. */
 export type InputHold = 'output' | 'input';

@@ -16,4 +16,9 @@ export interface BlobBackend {
   read(hash: string, range?: ByteRange): Promise<Buffer | null>;
   /** Marks a blob as just used, so garbage collection (which spares young blobs) leaves it. */
   touch(hash: string): Promise<void>;
+  /**
+   * The file holding a blob's bytes, for a backend that keeps blobs as files (null otherwise): ingest
+   * parses a stored message from its file by position instead of reading it whole (src/store/message-file.ts).
+   */
+  localPath(hash: string): string | null;
 }

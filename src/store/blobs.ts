@@ -37,6 +37,10 @@ export class BlobFiles {
     return path.join(this.root, hash.slice(0, 2), hash.slice(2, 4), hash);
   }
 
+  localPath(hash: string): string | null {
+    return HASH_RE.test(hash) ? this.pathOf(hash) : null;
+  }
+
   /** Writes bytes durably; returns the blob id (sha256 hex). */
   async put(bytes: Buffer): Promise<string> {
     const hash = BlobFiles.hash(bytes);

@@ -13,6 +13,8 @@ import { DOMAIN, startHarness, type SmtpHarness } from './harness.js';
 import { waitFor } from '../support/wait.js';
 import type { MailStore } from '../../src/store/types.js';
 import { SpoolDir, PARSE_PEAK_FACTOR, ingestMemoryStats, resetIngestMemoryPeaks } from '../../src/store/index.js';
+import { SpooledMessage } from '../../src/store/spool/spooled.js';
+import { BlobFiles } from '../../src/store/blobs.js';
 
 const BOB = `bob@${DOMAIN}`;
 /** What a session may hold for input and message data (issue #15: aim ≤ 256 KiB). */
@@ -113,6 +115,19 @@ test('a 40 MB DATA sent in pieces: the session holds ≤ 256 KiB throughout and 
 
 test('an 8 MB message for two local users is stored once, from the spool file, and parsed within the ingest gate', async () => {
   const ALICE = `alice@${DOMAIN}`;
+  // Delivery parses each copy from its file by position: nothing reads the message back whole,
+  // neither from the spool (first copy) nor from the blob file (second copy).
+  const wholeReads: string[] = [];
+  const spooledRead = SpooledMessage.prototype.read;
+  const blobRead = BlobFiles.prototype.read;
+  SpooledMessage.prototype.read = function (this: SpooledMessage) {
+    wholeReads.push(`spool file of ${this.size} bytes`);
+    return spooledRead.call(this);
+  };
+  BlobFiles.prototype.read = function (this: BlobFiles, hash, range) {
+    if (!range) wholeReads.push(`blob ${hash}`);
+    return blobRead.call(this, hash, range);
+  };
   const { wire, stored } = bigMessage(8 * 1024 * 1024, 'two local recipients');
   const c = (await RawSmtpClient.connect(h.port)).client;
   assert.equal((await c.command('EHLO spool.test')).code, 250);
@@ -133,6 +148,9 @@ test('an 8 MB message for two local users is stored once, from the spool file, a
   const bob = await emailOf(BOB);
   const alice = await emailOf(ALICE);
   assert.equal(bob.blobId, alice.blobId, 'one blob for both copies');
+  assert.deepEqual(wholeReads, [], 'no whole read-back while delivering');
+  SpooledMessage.prototype.read = spooledRead;
+  BlobFiles.prototype.read = blobRead;
   const got = (await h.store.readMessage(ALICE, alice.emailId))!;
   assert.equal(sha256(got.subarray(got.length - stored.length)), sha256(stored));
   // Each copy was parsed from its file inside the gate, charged at the parse's peak; nothing else

@@ -27,6 +27,11 @@ export class PgBlobs implements BlobBackend {
     return HASH_RE.test(id);
   }
 
+  /** Blobs live in rows, not files. */
+  localPath(): null {
+    return null;
+  }
+
   async put(bytes: Buffer): Promise<string> {
     const hash = createHash('sha256').update(bytes).digest('hex');
     await this.write(hash, bytes.length, async function* () {

@@ -1,8 +1,10 @@
 // The one memory budget for messages being ingested from spool files. The store parses every message
-// at ingest (structure, envelope, search text), and parsing needs the bytes in memory: a message that
-// arrived through a spool file (SMTP DATA/BDAT, IMAP APPEND literals, JMAP uploads) is read back
-// from its file for that, and only here. Unchecked, many large messages finishing at once would each
-// be in memory at the same moment (2 GB for 40 × 8 MB in bench/hostile). The gate admits read-backs
+// at ingest (structure, envelope, search text). A message that arrived through a spool file (SMTP
+// DATA/BDAT, IMAP APPEND literals, JMAP uploads) is parsed from its file through a small window
+// (../message-file.ts), but what the parse holds still grows with the message: header blocks, up to
+// 1 MiB of search text, and a base64 text body or a quoted-printable attachment read and decoded
+// whole. Unchecked, many large messages finishing at once would each be in memory at the same moment
+// (2 GB for 40 × 8 MB in bench/hostile, when messages were read back whole). The gate admits parses
 // while the bytes being parsed stay within the budget, in arrival order; a message larger than the
 // budget is parsed alone. Small messages, the usual traffic, pass at once: a client sending a short
 // mail must not queue behind someone's 40 MB ones.
@@ -17,7 +19,8 @@
  * Buffer itself (no latin1 copy of the whole message) these are, at 40 MB: under 0.1× for a base64
  * attachment or a plain text body, ~0.3× for many small parts or a text/html body (streamed), ~1.7×
  * for a big base64-encoded text body (its decoded bytes). The factor keeps its margin: 2.7× is the
- * worst measured with the read-back.
+ * worst measured with the read-back. A message parsed from its file (../message-file.ts) no longer
+ * costs the read-back, except a base64 text body, read whole to be decoded: the factor stays.
  */
 export const PARSE_PEAK_FACTOR = 4;
 
