@@ -27,7 +27,7 @@ import type {
 } from '../../events/types.js';
 import type { Logger } from '../../log/logger.js';
 import { metrics } from '../../core/metrics.js';
-import { decodePayload, packPayloads, splitForWire } from './event-wire.js';
+import { packPayloads, PayloadSequencer, splitForWire } from './event-wire.js';
 
 const notificationsSent = metrics.counter('tessera_event_bus_notifications_sent_total', 'NOTIFY payloads sent to the other nodes.');
 const notificationsReceived = metrics.counter('tessera_event_bus_notifications_received_total', 'NOTIFY payloads received from other nodes.');
@@ -69,8 +69,8 @@ export class PgEventBus implements EventBus {
   private listenTimer: NodeJS.Timeout | undefined;
   private listening: Promise<void> | undefined;
   private everListened = false;
-  /** Last sequence number seen from each other node since this listening connection started. */
-  private readonly lastSeq = new Map<string, number>();
+  /** Own payloads, repeats and gaps, per other node since this listening connection started. */
+  private readonly sequencer: PayloadSequencer;
 
   private sender: pg.Client | undefined;
   private seq = 0;
@@ -85,6 +85,7 @@ export class PgEventBus implements EventBus {
 
   constructor(private readonly options: PgEventBusOptions) {
     this.nodeId = options.nodeId ?? randomBytes(6).toString('hex');
+    this.sequencer = new PayloadSequencer(this.nodeId);
     this.logger = options.logger;
     this.local = new MemoryEventBus(options.logger);
     this.channel = channelOf(options.schema);
@@ -179,7 +180,7 @@ export class PgEventBus implements EventBus {
     }
     this.listener = client;
     this.listenerDelay = this.baseDelay;
-    this.lastSeq.clear();
+    this.sequencer.reset();
     if (this.everListened) {
       // Whatever was sent while this node was not listening is lost: re-read it from the store.
       this.logger?.info({ node: this.nodeId }, 'event bus: listening again; subscribers resynchronise from the store');
@@ -211,25 +212,20 @@ export class PgEventBus implements EventBus {
   }
 
   private received(payload: string): void {
-    let decoded;
+    let received;
     try {
-      decoded = decodePayload(payload);
+      received = this.sequencer.accept(payload);
     } catch (err) {
       this.logger?.warn({ err: (err as Error).message }, 'event bus: ignoring a notification that is not ours');
       return;
     }
-    if (decoded.node === this.nodeId) return;
+    if (received.kind !== 'deliver') return;
     notificationsReceived.inc();
-    const last = this.lastSeq.get(decoded.node);
-    // A batch whose acknowledgement was lost is sent again: its numbers were seen already.
-    if (last !== undefined && decoded.seq <= last) return;
-    this.lastSeq.set(decoded.node, decoded.seq);
-    // The first payload of a node (or after reconnecting) has no predecessor to compare with.
-    if (last !== undefined && decoded.seq !== last + 1) {
-      this.logger?.warn({ from: decoded.node, expected: last + 1, got: decoded.seq }, 'event bus: notifications missed; resynchronising');
-      this.resync('gap', `notifications from node ${decoded.node} missed`);
+    if (received.missed) {
+      this.logger?.warn(received.missed, 'event bus: notifications missed; resynchronising');
+      this.resync('gap', `notifications from node ${received.missed.from} missed`);
     }
-    for (const item of decoded.items) {
+    for (const item of received.items) {
       if (item.type === 'resync') this.resync('sender', item.reason, item.account);
       else void this.local.publish(item);
     }
