@@ -6,83 +6,31 @@
 // worker is restarted; SIGTERM stops every process cleanly.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
-import { runTessera, spawnTessera } from '../cli/run-tessera.js';
+import { runTessera } from '../cli/run-tessera.js';
 import { waitFor, withDeadline } from '../support/wait.js';
+import { SERVED_DOMAIN, SERVED_PASSWORD, startServed, type Served } from '../support/served.js';
 
-const DOMAIN = 'example.test';
-const ALICE = `alice@${DOMAIN}`;
-const BOB = `bob@${DOMAIN}`;
-const PASSWORD = 'correct horse battery';
-/** Start-up compiles the sources through tsx in three processes; the machine may be loaded. */
-const START_MS = 240_000;
+const ALICE = `alice@${SERVED_DOMAIN}`;
+const BOB = `bob@${SERVED_DOMAIN}`;
 const WAIT_MS = 30_000;
-
-type LogLine = Record<string, unknown>;
-
-const files = (dataDir: string): Record<string, string> => ({
-  'tessera.properties': [
-    `data.dir=${dataDir}`,
-    'storage.engine=sqlite',
-    'server.processes=2',
-    // Debug: the IMAP ID a client sends is logged with the worker that serves the connection.
-    'log.level=debug',
-    'devIdp.enabled=false',
-    'shutdown.timeout=2',
-    'demo.seed=false',
-    'auth.throttle.address.freeFailures=1000',
-    'auth.throttle.address.blockAfter=100000',
-    '',
-  ].join('\n'),
-  'domainlist.xml': `<domainlist><domainnames><domainname>${DOMAIN}</domainname></domainnames><defaultDomain>${DOMAIN}</defaultDomain></domainlist>\n`,
-  'usersrepository.xml': '<usersrepository name="LocalUsers" class="embedded"><enableVirtualHosting>true</enableVirtualHosting></usersrepository>\n',
-  'imapserver.xml': `<imapservers><imapserver enabled="true"><jmxName>imap</jmxName><bind>127.0.0.1:0</bind>
-  <tls socketTLS="false" startTLS="false"/><auth><plainAuthEnabled>true</plainAuthEnabled><requireSSL>false</requireSSL></auth>
-</imapserver></imapservers>\n`,
-  'smtpserver.xml': `<smtpservers><smtpserver enabled="true"><jmxName>smtp-mx</jmxName><bind>127.0.0.1:0</bind>
-  <tls socketTLS="false" startTLS="false"/><helloName autodetect="false">mail.${DOMAIN}</helloName>
-  <auth><announce>never</announce><requireAuthForRelay>true</requireAuthForRelay><plainAuthEnabled>false</plainAuthEnabled><requireSSL>false</requireSSL></auth>
-</smtpserver></smtpservers>\n`,
-});
+/** A worker's start compiles the sources through tsx; the machine may be loaded. */
+const START_MS = 240_000;
 
 describe('server.processes=2: two workers sharing the listeners and one SQLite store', { timeout: 600_000 }, () => {
-  let root: string;
-  let confDir: string;
-  let server: ChildProcess;
-  let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  const log: LogLine[] = [];
-  const text: string[] = [];
-  let imapPort = 0;
-  let smtpPort = 0;
+  let served: Served;
   let connections = 0;
   const open: ImapFlow[] = [];
-
-  const find = (what: string, pred: (l: LogLine) => boolean, ms = WAIT_MS): Promise<LogLine> =>
-    waitFor(what, () => log.find(pred), ms).catch((err: unknown) => {
-      throw new Error(`${(err as Error).message}\n--- server log (last 40 lines) ---\n${text.slice(-40).join('\n')}`);
-    });
-
-  /** Pid of each slot's current worker, from the supervisor's "ready" lines. */
-  const workerPids = (): Map<number, number> => {
-    const pids = new Map<number, number>();
-    for (const l of log) if (l.msg === 'server process ready') pids.set(Number(l.slot), Number(l.pid));
-    return pids;
-  };
 
   /** An IMAP login whose serving worker is read back from the log (by the unique ID it sends). */
   async function login(user: string): Promise<{ client: ImapFlow; worker: number }> {
     const name = `conn-${++connections}`;
-    const client = new ImapFlow({ host: '127.0.0.1', port: imapPort, secure: false, auth: { user, pass: PASSWORD }, logger: false, clientInfo: { name } });
+    const client = new ImapFlow({ host: '127.0.0.1', port: served.imapPort, secure: false, auth: { user, pass: SERVED_PASSWORD }, logger: false, clientInfo: { name } });
     client.on('error', () => {});
     await client.connect();
     open.push(client);
-    const line = await find(`the ID of ${name} in the log`, (l) => l.msg === 'imap client ID' && (l.clientId as Record<string, string> | undefined)?.name === name);
+    const line = await served.find(`the ID of ${name} in the log`, (l) => l.msg === 'imap client ID' && (l.clientId as Record<string, string> | undefined)?.name === name);
     return { client, worker: Number(line.worker) };
   }
 
@@ -98,49 +46,13 @@ describe('server.processes=2: two workers sharing the listeners and one SQLite s
   }
 
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'tessera-processes-'));
-    confDir = join(root, 'conf');
-    await mkdir(confDir);
-    for (const [name, content] of Object.entries(files(join(root, 'var')))) await writeFile(join(confDir, name), content);
-    for (const user of [ALICE, BOB]) {
-      const added = await runTessera(['user', 'add', user, '--conf', confDir, '--password', PASSWORD]);
-      assert.equal(added.code, 0, added.stderr);
-    }
-    server = spawnTessera(['serve', '--conf', confDir]);
-    exited = new Promise((resolve) => server.once('exit', (code, signal) => resolve({ code, signal })));
-    server.stdout!.resume();
-    createInterface({ input: server.stderr! }).on('line', (line) => {
-      text.push(line);
-      try {
-        log.push(JSON.parse(line) as LogLine);
-      } catch {
-        // Not a log line (a stack trace): kept in the text only.
-      }
-    });
-    await find('every server process to be ready', (l) => l.msg === 'every server process is ready', START_MS);
-    const port = (name: string): number => {
-      const lines = log.filter((l) => l.msg === 'listening' && l.server === name);
-      const ports = new Set(lines.map((l) => Number(new URL(String((l.addresses as string[])[0])).port)));
-      assert.equal(ports.size, 1, `both workers listen on the same ${name} port: ${[...ports].join(', ')}`);
-      return [...ports][0]!;
-    };
-    imapPort = port('imap');
-    smtpPort = port('smtp-mx');
+    // Debug: the IMAP ID a client sends is logged with the worker that serves the connection.
+    served = await startServed({ processes: 2, users: [ALICE, BOB], logLevel: 'debug' });
   });
 
   after(async () => {
     for (const c of open) c.close();
-    if (server.exitCode === null && server.signalCode === null) {
-      server.kill('SIGKILL');
-      for (const pid of workerPids().values()) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
-      }
-    }
-    await rm(root, { recursive: true, force: true });
+    await served.dispose();
   });
 
   it('shows mail delivered over SMTP (on either worker) in IMAP IDLE on both workers', async () => {
@@ -157,7 +69,7 @@ describe('server.processes=2: two workers sharing the listeners and one SQLite s
       void client.idle().catch(() => {});
       return target;
     });
-    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true });
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: served.smtpPort, secure: false, ignoreTLS: true });
     // Four deliveries on four connections: round-robin puts them on both workers, so each IDLE
     // session sees mail that the other process stored.
     for (let i = 1; i <= 4; i++) {
@@ -170,7 +82,7 @@ describe('server.processes=2: two workers sharing the listeners and one SQLite s
   it('ends the sessions of a revoked user on both workers', async () => {
     const sessions = await oneOnEach(BOB);
     const closed = [...sessions.values()].map((client) => new Promise<void>((resolve) => client.once('close', () => resolve())));
-    const revoked = await runTessera(['sessions', 'revoke', '--user', BOB, '--reason', 'test', '--conf', confDir]);
+    const revoked = await runTessera(['sessions', 'revoke', '--user', BOB, '--reason', 'test', '--conf', served.confDir]);
     assert.equal(revoked.code, 0, revoked.stderr);
     await withDeadline(Promise.all(closed), WAIT_MS, "bob's IMAP sessions on both workers to end");
   });
@@ -212,13 +124,13 @@ describe('server.processes=2: two workers sharing the listeners and one SQLite s
   });
 
   it('restarts a worker that was killed, and the new one serves', async () => {
-    const before = workerPids();
+    const before = served.workerPids();
     const victim = before.get(2)!;
-    const readyLines = log.filter((l) => l.msg === 'server process ready' && l.slot === 2).length;
+    const readyLines = served.log.filter((l) => l.msg === 'server process ready' && l.slot === 2).length;
     process.kill(victim, 'SIGKILL');
-    await find('the supervisor to notice the death', (l) => l.msg === 'server process died; restarting it' && l.pid === victim);
-    await waitFor('a new worker 2 to be ready', () => log.filter((l) => l.msg === 'server process ready' && l.slot === 2).length > readyLines, START_MS);
-    const replacement = workerPids().get(2)!;
+    await served.find('the supervisor to notice the death', (l) => l.msg === 'server process died; restarting it' && l.pid === victim);
+    await waitFor('a new worker 2 to be ready', () => served.log.filter((l) => l.msg === 'server process ready' && l.slot === 2).length > readyLines, START_MS);
+    const replacement = served.workerPids().get(2)!;
     assert.notEqual(replacement, victim);
     // Both workers serve again.
     await oneOnEach(ALICE);
@@ -226,11 +138,11 @@ describe('server.processes=2: two workers sharing the listeners and one SQLite s
 
   it('stops every process cleanly on SIGTERM', async () => {
     for (const c of open.splice(0)) c.close();
-    const pids = [...workerPids().values()];
-    server.kill('SIGTERM');
-    const { code } = await withDeadline(exited, 60_000, 'the server to exit');
+    const pids = [...served.workerPids().values()];
+    served.child.kill('SIGTERM');
+    const { code } = await withDeadline(served.exited, 60_000, 'the server to exit');
     assert.equal(code, 0);
-    assert.ok(log.some((l) => l.msg === 'every server process stopped'));
+    assert.ok(served.log.some((l) => l.msg === 'every server process stopped'));
     for (const pid of pids) assert.throws(() => process.kill(pid, 0), /ESRCH/, `worker ${pid} is gone`);
   });
 });
