@@ -118,7 +118,8 @@ async function rate(op: (client: number, n: number) => Promise<void>): Promise<n
 }
 
 async function measure(processes: number): Promise<{ logins: number; deliveries: number }> {
-  const served: Served = await startServed({ processes, users: USERS, logLevel: 'warn' });
+  // Level info, as in production (each login writes its audit line).
+  const served: Served = await startServed({ processes, users: USERS, logLevel: 'info' });
   try {
     // Warm-up: every user's password verified once, the code paths compiled.
     await Promise.all(USERS.map((u) => imapLogin(served.imapPort, u)));

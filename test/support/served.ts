@@ -33,7 +33,7 @@ export interface Served {
 
 const WAIT_MS = 30_000;
 
-function files(dataDir: string, processes: number, logLevel: string): Record<string, string> {
+function files(dataDir: string, processes: number, logLevel: string, extra: readonly string[]): Record<string, string> {
   return {
     'tessera.properties': [
       `data.dir=${dataDir}`,
@@ -45,6 +45,7 @@ function files(dataDir: string, processes: number, logLevel: string): Record<str
       'demo.seed=false',
       'auth.throttle.address.freeFailures=1000',
       'auth.throttle.address.blockAfter=100000',
+      ...extra,
       '',
     ].join('\n'),
     'domainlist.xml': `<domainlist><domainnames><domainname>${SERVED_DOMAIN}</domainname></domainnames><defaultDomain>${SERVED_DOMAIN}</defaultDomain></domainlist>\n`,
@@ -60,11 +61,18 @@ function files(dataDir: string, processes: number, logLevel: string): Record<str
   };
 }
 
-export async function startServed(options: { processes: number; users: string[]; logLevel?: string; startMs?: number }): Promise<Served> {
+export async function startServed(options: {
+  processes: number;
+  users: string[];
+  logLevel?: string;
+  startMs?: number;
+  /** More tessera.properties lines. */
+  properties?: readonly string[];
+}): Promise<Served> {
   const root = await mkdtemp(join(tmpdir(), 'tessera-served-'));
   const confDir = join(root, 'conf');
   await mkdir(confDir);
-  for (const [name, content] of Object.entries(files(join(root, 'var'), options.processes, options.logLevel ?? 'info'))) {
+  for (const [name, content] of Object.entries(files(join(root, 'var'), options.processes, options.logLevel ?? 'info', options.properties ?? []))) {
     await writeFile(join(confDir, name), content);
   }
   for (const user of options.users) {
