@@ -9,8 +9,8 @@
 // be sent (the channel is closing) or a gap in a sender's sequence numbers raises `resync`, and
 // subscribers re-read what they show from the store, exactly as after a PostgreSQL reconnection.
 import { randomBytes } from 'node:crypto';
-import { MemoryEventBus } from '../../events/memory-bus.js';
-import type { AccountEvent, BusEvent, EventBus, EventHandler, MailboxEvent, ResyncEvent, SessionRevokedEvent, Unsubscribe } from '../../events/types.js';
+import { RelayedEventBus } from '../../events/relayed-bus.js';
+import type { BusEvent } from '../../events/types.js';
 import type { Logger } from '../../log/logger.js';
 import { metrics } from '../../core/metrics.js';
 import { packPayloads, PayloadSequencer, splitForWire } from '../../store/postgres/event-wire.js';
@@ -29,9 +29,8 @@ export interface IpcChannel<M = EventsMessage> {
   off(event: 'message', listener: (message: unknown) => void): unknown;
 }
 
-export class ClusterEventBus implements EventBus {
+export class ClusterEventBus extends RelayedEventBus {
   readonly nodeId: string;
-  private readonly local: MemoryEventBus;
   private readonly sequencer: PayloadSequencer;
   private seq = 0;
   private closed = false;
@@ -41,8 +40,8 @@ export class ClusterEventBus implements EventBus {
     private readonly channel: IpcChannel,
     private readonly logger?: Logger,
   ) {
+    super(logger);
     this.nodeId = `w${process.pid}-${randomBytes(3).toString('hex')}`;
-    this.local = new MemoryEventBus(logger);
     this.sequencer = new PayloadSequencer(this.nodeId);
     channel.on('message', this.onMessage);
   }
@@ -63,22 +62,6 @@ export class ClusterEventBus implements EventBus {
     }
     // Unsent numbers leave a gap the other workers notice at this worker's next payload: they resync.
     if (!sent) this.logger?.warn({ type: event.type }, 'event bus: event not sent to the other server processes; they will resynchronise');
-  }
-
-  onAccount(account: string, handler: EventHandler<AccountEvent>): Unsubscribe {
-    return this.local.onAccount(account, handler);
-  }
-
-  onMailbox(account: string, mailboxId: string, handler: EventHandler<MailboxEvent>): Unsubscribe {
-    return this.local.onMailbox(account, mailboxId, handler);
-  }
-
-  onRevocation(handler: EventHandler<SessionRevokedEvent>): Unsubscribe {
-    return this.local.onRevocation(handler);
-  }
-
-  onResync(handler: EventHandler<ResyncEvent>): Unsubscribe {
-    return this.local.onResync(handler);
   }
 
   async close(): Promise<void> {
@@ -104,10 +87,7 @@ export class ClusterEventBus implements EventBus {
         this.logger?.warn(received.missed, 'event bus: events of another server process missed; resynchronising');
         this.resync(`events from server process ${received.missed.from} missed`);
       }
-      for (const item of received.items) {
-        if (item.type === 'resync') this.resync(item.reason, item.account);
-        else void this.local.publish(item);
-      }
+      this.deliverRemote(received.items, (reason, account) => this.resync(reason, account));
     }
   }
 

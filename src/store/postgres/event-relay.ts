@@ -14,17 +14,8 @@
 //   table) instead of trusting that they saw everything.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { MemoryEventBus } from '../../events/memory-bus.js';
-import type {
-  AccountEvent,
-  BusEvent,
-  EventBus,
-  EventHandler,
-  MailboxEvent,
-  ResyncEvent,
-  SessionRevokedEvent,
-  Unsubscribe,
-} from '../../events/types.js';
+import { RelayedEventBus } from '../../events/relayed-bus.js';
+import type { BusEvent } from '../../events/types.js';
 import type { Logger } from '../../log/logger.js';
 import { metrics } from '../../core/metrics.js';
 import { packPayloads, PayloadSequencer, splitForWire } from './event-wire.js';
@@ -56,9 +47,8 @@ export function channelOf(schema: string | undefined): string {
   return `tessera_events${schema ? `_${schema}` : ''}`.slice(0, 63);
 }
 
-export class PgEventBus implements EventBus {
+export class PgEventBus extends RelayedEventBus {
   readonly nodeId: string;
-  private readonly local: MemoryEventBus;
   private readonly channel: string;
   private readonly logger: Logger | undefined;
   private readonly baseDelay: number;
@@ -84,10 +74,10 @@ export class PgEventBus implements EventBus {
   private closed = false;
 
   constructor(private readonly options: PgEventBusOptions) {
+    super(options.logger);
     this.nodeId = options.nodeId ?? randomBytes(6).toString('hex');
     this.sequencer = new PayloadSequencer(this.nodeId);
     this.logger = options.logger;
-    this.local = new MemoryEventBus(options.logger);
     this.channel = channelOf(options.schema);
     this.baseDelay = options.reconnectDelayMs ?? 100;
     this.listenerDelay = this.baseDelay;
@@ -114,22 +104,6 @@ export class PgEventBus implements EventBus {
       this.generation += 1;
     }
     this.scheduleFlush(0);
-  }
-
-  onAccount(account: string, handler: EventHandler<AccountEvent>): Unsubscribe {
-    return this.local.onAccount(account, handler);
-  }
-
-  onMailbox(account: string, mailboxId: string, handler: EventHandler<MailboxEvent>): Unsubscribe {
-    return this.local.onMailbox(account, mailboxId, handler);
-  }
-
-  onRevocation(handler: EventHandler<SessionRevokedEvent>): Unsubscribe {
-    return this.local.onRevocation(handler);
-  }
-
-  onResync(handler: EventHandler<ResyncEvent>): Unsubscribe {
-    return this.local.onResync(handler);
   }
 
   /** Sends what is queued (best effort, bounded by one attempt), then closes both connections. */
@@ -225,10 +199,7 @@ export class PgEventBus implements EventBus {
       this.logger?.warn(received.missed, 'event bus: notifications missed; resynchronising');
       this.resync('gap', `notifications from node ${received.missed.from} missed`);
     }
-    for (const item of received.items) {
-      if (item.type === 'resync') this.resync('sender', item.reason, item.account);
-      else void this.local.publish(item);
-    }
+    this.deliverRemote(received.items, (reason, account) => this.resync('sender', reason, account));
   }
 
   private resync(cause: string, reason: string, account?: string): void {
