@@ -13,7 +13,7 @@ import type {
   SaslStep,
 } from './types.js';
 import { authPolicy, refuseMechanism } from './policy.js';
-import { LoginThrottle, type Reservation, type ThrottleEvent, type ThrottleRefusal, type ThrottleShare } from './throttle/login-throttle.js';
+import { LoginThrottle, type Reservation, type ThrottleEvent, type ThrottleRefusal } from './throttle/login-throttle.js';
 import type { ThrottleSettings } from './throttle/settings.js';
 import { throttleEventsTotal } from './metrics.js';
 import { auditAuth, type AuditedProtocol } from './audit.js';
@@ -34,8 +34,6 @@ export interface AuthServiceOptions {
   now?: () => number;
   /** Failed-login throttling (tessera.properties `auth.throttle.*`); unset values take the defaults. */
   throttle?: Partial<ThrottleSettings>;
-  /** Several server processes share the listeners: their throttles count together through this. */
-  throttleShare?: ThrottleShare;
   /** Token validator tuning (cache sizes, JWKS cooldown, HTTP timeout, fetch implementation). */
   tokens?: Partial<ValidatorSettings>;
   /**
@@ -84,7 +82,7 @@ export class AuthService {
     this.logger = options.logger;
     // Read through a closure, so a test that mocks Date moves the throttle's clock too.
     this.now = options.now ?? (() => Date.now());
-    this.throttle = new LoginThrottle(options.throttle, this.now, (event) => this.logThrottle(event), options.throttleShare);
+    this.throttle = new LoginThrottle(options.throttle, this.now, (event) => this.logThrottle(event));
     this.validators = new ValidatorRegistry(this.users, this.logger, { now: this.now, ...options.tokens });
     this.administrators = new Set((options.administrators ?? []).map((a) => a.toLowerCase()));
     this.delegations = options.delegations;
@@ -195,7 +193,6 @@ export class AuthService {
     if (this.closed) return;
     this.closed = true;
     this.validators.close();
-    this.throttle.close();
   }
 
   private checkerFor(ctx: ConnectionAuthContext): CredentialChecker {

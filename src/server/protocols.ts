@@ -22,7 +22,6 @@ import { openPostgresStore, openSqliteStore, PgEventBus, storeDirectory } from '
 import type { MailStore, SieveScriptLimits } from '../store/types.js';
 import { servesSingletons, type ProtocolFactory, type ServerContext } from './context.js';
 import { ClusterEventBus } from './cluster/event-bus.js';
-import { clusterThrottleShare } from './cluster/throttle-share.js';
 import { ControlHttpServer } from './control-http.js';
 import { demoUserResource, type SeededDemoUser } from './demo-user.js';
 import { StartupError } from './errors.js';
@@ -108,8 +107,6 @@ export const authResource = sharedResource<AuthService>(
       administrators: ctx.config.users.administratorIds ?? [],
       delegations: { mayActAs: (delegate, owner) => store.mayActAs(delegate, owner) },
       appPasswords: ctx.appPasswords,
-      // Several server processes: one allowance of failed logins for all of them.
-      ...(ctx.worker ? { throttleShare: clusterThrottleShare(process) } : {}),
     });
   },
   (auth) => auth.close(),

@@ -42,24 +42,6 @@ export interface Reservation {
   released(): void;
 }
 
-/** A settled attempt, as several server processes tell each other (never a credential). */
-export interface SharedOutcome {
-  result: 'failure' | 'success';
-  peer: string;
-  user?: string;
-}
-
-/**
- * How the throttles of several server processes sharing the listeners count together: each
- * settled attempt is sent to the others, which count it as their own (without its delay), so a
- * client spread over the processes gets one allowance, not one per process.
- */
-export interface ThrottleShare {
-  send(outcome: SharedOutcome): void;
-  /** Returns the unsubscribe function. */
-  onReceive(handler: (outcome: SharedOutcome) => void): () => void;
-}
-
 /** Most attempts that may wait on one key; more are refused at once (memory stays bounded). */
 export const MAX_WAITING_PER_KEY = 256;
 
@@ -73,35 +55,14 @@ interface Key {
 export class LoginThrottle {
   readonly settings: ThrottleSettings;
   private readonly ledger: ThrottleLedger;
-  private readonly unshare: (() => void) | undefined;
 
   constructor(
     settings: Partial<ThrottleSettings> = {},
     private readonly now: () => number = () => Date.now(),
     private readonly onEvent: (event: ThrottleEvent) => void = () => undefined,
-    private readonly share?: ThrottleShare,
   ) {
     this.settings = throttleSettings(settings);
     this.ledger = new ThrottleLedger(this.settings.windowMs, this.settings.maxEntries, now);
-    this.unshare = share?.onReceive((outcome) => this.countShared(outcome));
-  }
-
-  /** Stops hearing the other processes' outcomes. */
-  close(): void {
-    this.unshare?.();
-  }
-
-  /** @internal Tells the other processes how an attempt settled. */
-  shareOutcome(attempt: ThrottleAttempt, result: SharedOutcome['result']): void {
-    this.share?.send({ result, peer: attempt.peer, ...(attempt.user !== undefined ? { user: attempt.user } : {}) });
-  }
-
-  /** Another process's settled attempt, counted here as if it were this one's (no delay, no reservation). */
-  private countShared(outcome: SharedOutcome): void {
-    const attempt: ThrottleAttempt = { peer: outcome.peer, protocol: 'shared', ...(outcome.user !== undefined ? { user: outcome.user } : {}) };
-    const keys = this.keysOf(attempt);
-    if (outcome.result === 'success') clearUserFailures(keys);
-    else this.countFailure(attempt, keys, false);
   }
 
   /** Keys remembered (for tests of the memory bound). */
@@ -134,7 +95,7 @@ export class LoginThrottle {
   }
 
   /** @internal Settles a failure on every key of a reservation; returns the delay it earns. */
-  countFailure(attempt: ThrottleAttempt, keys: readonly Key[], own = true): number {
+  countFailure(attempt: ThrottleAttempt, keys: readonly Key[]): number {
     const now = this.now();
     let delay = 0;
     let delayScope: ThrottleScope = 'address';
@@ -145,8 +106,7 @@ export class LoginThrottle {
       e.lastFailure = now;
       if (e.failures >= k.blockAfter && e.blockedUntil <= now) {
         e.blockedUntil = now + this.settings.blockMs;
-        // A block that another process's failure completed is logged there.
-        if (own) this.onEvent({ action: 'block', attempt, scope: k.scope, failures: e.failures, blockedSeconds: Math.ceil(this.settings.blockMs / 1000) });
+        this.onEvent({ action: 'block', attempt, scope: k.scope, failures: e.failures, blockedSeconds: Math.ceil(this.settings.blockMs / 1000) });
       }
       const d = this.delayFor(e.failures - k.freeFailures);
       if (d > delay) {
@@ -155,7 +115,7 @@ export class LoginThrottle {
         delayFailures = e.failures;
       }
     }
-    if (delay > 0 && own) this.onEvent({ action: 'delay', attempt, scope: delayScope, failures: delayFailures, delayMs: delay });
+    if (delay > 0) this.onEvent({ action: 'delay', attempt, scope: delayScope, failures: delayFailures, delayMs: delay });
     return delay;
   }
 
@@ -193,15 +153,17 @@ class Place implements Reservation {
 
   succeeded(): void {
     if (!this.claim()) return;
-    clearUserFailures(this.keys);
-    this.throttle.shareOutcome(this.attempt, 'success');
+    const [address, user] = this.keys;
+    if (address && user) {
+      address.entry.failures = Math.max(0, address.entry.failures - user.entry.failures);
+      user.entry.failures = 0;
+    }
     this.release();
   }
 
   async failed(): Promise<void> {
     if (!this.claim()) return;
     const delay = this.throttle.countFailure(this.attempt, this.keys);
-    this.throttle.shareOutcome(this.attempt, 'failure');
     try {
       if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     } finally {
@@ -224,14 +186,5 @@ class Place implements Reservation {
       entry.inFlight -= 1;
       for (const wake of entry.waiters.splice(0)) wake();
     }
-  }
-}
-
-/** A success: the address + user record starts over, and that user's failures leave the address's. */
-function clearUserFailures(keys: readonly Key[]): void {
-  const [address, user] = keys;
-  if (address && user) {
-    address.entry.failures = Math.max(0, address.entry.failures - user.entry.failures);
-    user.entry.failures = 0;
   }
 }

@@ -22,8 +22,8 @@ const resyncs = metrics.counter(
 );
 
 /** The IPC end a worker talks through: process itself in a cluster worker, a stand-in in tests. */
-export interface IpcChannel<M = EventsMessage> {
-  send?: ((message: M) => boolean) | undefined;
+export interface IpcChannel {
+  send?: ((message: EventsMessage) => boolean) | undefined;
   readonly connected?: boolean;
   on(event: 'message', listener: (message: unknown) => void): unknown;
   off(event: 'message', listener: (message: unknown) => void): unknown;

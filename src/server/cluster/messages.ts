@@ -17,20 +17,12 @@ export interface EventsMessage {
   payloads: string[];
 }
 
-/** A settled login attempt, relayed like events so that every worker's throttle counts it. */
-export interface ThrottleMessage {
-  tessera: 'throttle';
-  result: 'failure' | 'success';
-  peer: string;
-  user?: string;
-}
-
 /** From the primary: stop gracefully (as on SIGTERM) and exit. */
 export interface StopMessage {
   tessera: 'stop';
 }
 
-export type ClusterMessage = ReadyMessage | EventsMessage | ThrottleMessage | StopMessage;
+export type ClusterMessage = ReadyMessage | EventsMessage | StopMessage;
 
 /** Narrows an IPC message to one of ours; anything else (or a malformed one) is undefined. */
 export function asClusterMessage(value: unknown): ClusterMessage | undefined {
@@ -42,9 +34,6 @@ export function asClusterMessage(value: unknown): ClusterMessage | undefined {
       return { tessera: m.tessera };
     case 'events':
       return Array.isArray(m.payloads) && m.payloads.every((p) => typeof p === 'string') ? { tessera: 'events', payloads: m.payloads as string[] } : undefined;
-    case 'throttle':
-      if ((m.result !== 'failure' && m.result !== 'success') || typeof m.peer !== 'string' || (m.user !== undefined && typeof m.user !== 'string')) return undefined;
-      return { tessera: 'throttle', result: m.result, peer: m.peer, ...(typeof m.user === 'string' ? { user: m.user } : {}) };
     default:
       return undefined;
   }

@@ -1,7 +1,6 @@
 // The primary of `server.processes` > 1: it owns no listener, store or session, only the workers.
 // It starts them (the first alone, so that migrations, the generated certificate and the demo user
-// are made once, then the others together), relays their event-bus payloads and settled login
-// attempts (so that their throttles count together) to each other, restarts
+// are made once, then the others together), relays their event-bus payloads to each other, restarts
 // one that dies (after a delay that doubles while it keeps dying), replaces them one at a time on
 // reload (a new worker is ready before the old one stops, so the listeners never close) and, on stop,
 // asks every worker to stop gracefully and waits for the last one.
@@ -119,7 +118,7 @@ export class Supervisor {
           slot.readyAt = Date.now();
           logger.info({ slot: n, pid: worker.process.pid }, 'server process ready');
           resolve(worker);
-        } else if (message.tessera === 'events' || message.tessera === 'throttle') this.relay(worker, message);
+        } else if (message.tessera === 'events') this.relay(worker, message);
       });
       worker.on('exit', (code, signal) => {
         if (!ready) reject(new WorkerStartError(`server process ${n} exited before it was ready (${signal ?? `exit code ${code}`})`));
