@@ -37,6 +37,7 @@ const TARGETS = {
   'imap-search': { sync: false, maxLen: 1024, loopback: true },
   'jmap-request': { sync: false, maxLen: 4096 },
   sieve: { sync: false, maxLen: 4096 },
+  'proxy-protocol': { sync: true, maxLen: 2048 },
 };
 
 function usage(message) {

@@ -15,6 +15,7 @@ import type {
 import { authPolicy, refuseMechanism } from './policy.js';
 import { LoginThrottle, type Reservation, type ThrottleEvent, type ThrottleRefusal } from './throttle/login-throttle.js';
 import type { ThrottleSettings } from './throttle/settings.js';
+import type { ThrottleStoreFactory } from './throttle/store.js';
 import { throttleEventsTotal } from './metrics.js';
 import { auditAuth, type AuditedProtocol } from './audit.js';
 import { RecentAuthEvents } from './recent-events.js';
@@ -34,6 +35,11 @@ export interface AuthServiceOptions {
   now?: () => number;
   /** Failed-login throttling (tessera.properties `auth.throttle.*`); unset values take the defaults. */
   throttle?: Partial<ThrottleSettings>;
+  /**
+   * Where the throttle counts: shared by every node (the users database on PostgreSQL) so a guesser
+   * spreading attempts over nodes gets one allowance. Default: this process's memory.
+   */
+  throttleStore?: ThrottleStoreFactory;
   /** Token validator tuning (cache sizes, JWKS cooldown, HTTP timeout, fetch implementation). */
   tokens?: Partial<ValidatorSettings>;
   /**
@@ -82,7 +88,10 @@ export class AuthService {
     this.logger = options.logger;
     // Read through a closure, so a test that mocks Date moves the throttle's clock too.
     this.now = options.now ?? (() => Date.now());
-    this.throttle = new LoginThrottle(options.throttle, this.now, (event) => this.logThrottle(event));
+    this.throttle = new LoginThrottle(options.throttle, this.now, (event) => this.logThrottle(event), {
+      ...(options.throttleStore ? { store: options.throttleStore } : {}),
+      onStoreError: (err) => this.logger.warn({ err: describeError(err) }, 'login throttle: the shared store failed'),
+    });
     this.validators = new ValidatorRegistry(this.users, this.logger, { now: this.now, ...options.tokens });
     this.administrators = new Set((options.administrators ?? []).map((a) => a.toLowerCase()));
     this.delegations = options.delegations;
@@ -193,6 +202,7 @@ export class AuthService {
     if (this.closed) return;
     this.closed = true;
     this.validators.close();
+    await this.throttle.close();
   }
 
   private checkerFor(ctx: ConnectionAuthContext): CredentialChecker {
@@ -400,7 +410,7 @@ export class AuthService {
 
   /** An attempt the throttle turned away before any credential was looked at. */
   private refuse(ctx: Attempt, mechanism: string, user: string | undefined, refusal: ThrottleRefusal): AuthResult {
-    const failure = refusal === 'busy' ? busyFailure() : throttledFailure();
+    const failure = refusal === 'busy' ? busyFailure() : refusal === 'unavailable' ? unavailableFailure() : throttledFailure();
     this.audit(ctx, mechanism, user, failure, refusalReason(refusal));
     return { ok: false, failure };
   }
@@ -468,6 +478,11 @@ function busyFailure(): AuthFailure {
   return { code: 'throttled', message: 'Too many logins in progress from your address, try again later' };
 }
 
+/** The shared throttle could not be asked: refused rather than verified uncounted, and said to be temporary. */
+function unavailableFailure(): AuthFailure {
+  return { code: 'temporary', message: 'Authentication service temporarily unavailable' };
+}
+
 function invalidCredentials(): AuthFailure {
   return { code: 'invalid', message: 'Invalid credentials' };
 }
@@ -482,5 +497,6 @@ function describeError(err: unknown): string {
 }
 
 function refusalReason(refusal: ThrottleRefusal): string {
+  if (refusal === 'unavailable') return 'login throttle unavailable';
   return refusal === 'blocked' ? 'blocked after repeated failures' : 'too many attempts in progress';
 }

@@ -39,7 +39,7 @@ export async function readCommon(block: XmlSection, opts: CommonOptions): Promis
   }
   const bind = bindRaw ? ctx.parse(bindRaw.key, bindRaw.raw, parseHostPortList) : [];
 
-  readProxyProtocol(block);
+  const proxyRequired = readProxyRequired(block);
   const tls = await readTls(block, enabled);
   const count = (key: string): number => {
     const v = block.text(key);
@@ -63,6 +63,7 @@ export async function readCommon(block: XmlSection, opts: CommonOptions): Promis
     tls,
     connectionLimit,
     connectionLimitPerIP,
+    proxyRequired,
     helloName,
     auth,
     timeout,
@@ -141,17 +142,17 @@ function readTlsRestrictions(sec: XmlSection): Pick<TlsConfig, 'minVersion' | 'm
 }
 
 /**
- * James' PROXY protocol switches (<proxyRequired>, older <useHAProxy>): false is what Tessera does.
- * True cannot be honoured and is refused: every client would seem to come from the proxy, and a proxy
- * on 127.0.0.1 with James' authorizedAddresses 127.0.0.0/8 would let anyone relay.
+ * James' PROXY protocol switch, <proxyRequired> (or <useHAProxy>, also read silently): every connection to the block
+ * starts with a PROXY header from a load balancer. Who may send one is tessera.properties'
+ * proxy.trustedNetworks, checked across files by load.ts.
  */
-function readProxyProtocol(block: XmlSection): void {
-  for (const name of ['proxyRequired', 'useHAProxy']) {
-    const v = block.text(name);
-    if (v && block.ctx.parse(v.key, v.raw, parseBoolean)) {
-      block.ctx.fail(v.key, v.raw, 'Tessera does not read the PROXY protocol, so every client would appear to come from the proxy\'s address (and pass authorizedAddresses); have the proxy forward plain TCP and remove it, or keep this listener on James', 'PROXY protocol not supported');
-    }
-  }
+function readProxyRequired(block: XmlSection): boolean {
+  return (
+    resolveAliases(block.ctx, [
+      { value: block.text('proxyRequired'), parse: parseBoolean },
+      { value: block.text('useHAProxy'), parse: parseBoolean },
+    ])?.value ?? false
+  );
 }
 
 /** James semantics: autodetect (the default) uses the machine's host name. */

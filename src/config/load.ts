@@ -17,7 +17,7 @@ import { loadImapFile, loadLmtpFile, loadManageSieveFile, loadPop3File, loadSmtp
 import { loadSettingsFile } from './settings.js';
 import { loadJamesPostgresFile } from './postgres.js';
 import { controlHttpActive } from './control.js';
-import type { TesseraConfig, WebAdminConfig } from './types.js';
+import type { ListenerCommon, ProxyProtocolConfig, TesseraConfig, WebAdminConfig } from './types.js';
 import { loadUsersFile } from './users.js';
 import { loadWebAdminFile } from './webadmin.js';
 
@@ -175,6 +175,8 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
     }
   }
 
+  applyProxyProtocol(settings.proxy, settingsCtx, [imap, smtp, lmtp, pop3, managesieve]);
+
   const uses: BindUse[] = [];
   for (const [list, c] of [[imap, imapCtx], [smtp, smtpCtx], [lmtp, lmtpCtx], [pop3, pop3Ctx], [managesieve, sieveCtx]] as const) {
     for (const [i, server] of list.entries()) {
@@ -199,4 +201,26 @@ export async function loadConfig(confDir: string, options?: { env?: NodeJS.Proce
     warnings: conf.warnings,
     notices: conf.notices,
   };
+}
+
+/**
+ * Hands tessera.properties' proxy.* to every listener with <proxyRequired>. One with no trusted
+ * network stops the start: the header would be accepted from no one (every connection closed), and
+ * trusting everyone would let any client claim any address (and pass authorizedAddresses).
+ */
+function applyProxyProtocol(proxy: ProxyProtocolConfig, settingsCtx: FileContext, lists: ReadonlyArray<readonly ListenerCommon[]>): void {
+  for (const list of lists) {
+    for (const server of list) {
+      if (!server.proxyRequired) continue;
+      if (server.enabled && proxy.trustedNetworks.length === 0) {
+        settingsCtx.fail(
+          'proxy.trustedNetworks',
+          '',
+          `${server.source} (listener ${server.name}) has <proxyRequired>true</proxyRequired>: list the load balancers' addresses that may send PROXY headers, e.g. proxy.trustedNetworks=10.0.0.2, 10.0.1.0/24 (or remove <proxyRequired>)`,
+          'missing',
+        );
+      }
+      server.proxy = proxy;
+    }
+  }
 }

@@ -11,13 +11,15 @@ import { readAuthThrottle } from './throttle.js';
 import { readDiscoverySettings } from './discovery.js';
 import { readMailAuthSettings, type MailAuthSettings } from './mailauth.js';
 import type { AuthThrottleConfig, ControlConfig, DiscoveryConfig, LogLevel, TesseraSettings } from './types.js';
-import { InvalidValue, parseBoolean, parseEnum, parseInteger, parseJamesDuration, parsePort, parseSize, parseUrl } from './values.js';
+import { InvalidValue, parseBoolean, parseCidrList, parseEnum, parseInteger, parseJamesDuration, parsePort, parseSize, parseUrl } from './values.js';
 import type { JamesPostgresSettings } from './postgres.js';
 
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 export const DEFAULT_DATA_DIR = './var';
 export const DEFAULT_DEV_IDP_PORT = 8600;
 export const DEFAULT_SHUTDOWN_TIMEOUT_SECONDS = 10;
+/** PROXY protocol header deadline: the spec asks receivers to allow at least 3 s (a TCP retransmit). */
+export const DEFAULT_PROXY_HEADER_TIMEOUT_MS = 5000;
 
 function parseLogLevel(raw: string): LogLevel {
   return parseEnum(raw.toLowerCase(), LOG_LEVELS);
@@ -104,6 +106,15 @@ export function loadSettingsFile(
   const shutdownTimeout = props.parse('shutdown.timeout', (raw) => parseInteger(raw, 0, 3600)) ?? DEFAULT_SHUTDOWN_TIMEOUT_SECONDS;
   const seedDemoUser = props.parse('demo.seed', parseBoolean) ?? false;
   const processes = props.parse('server.processes', parseProcesses) ?? 1;
+  const proxy = {
+    trustedNetworks: props.parse('proxy.trustedNetworks', parseCidrList) ?? [],
+    headerTimeoutMs:
+      props.parse('proxy.headerTimeout', (raw) => {
+        const ms = parseJamesDuration(raw, 's');
+        if (ms < 100 || ms > 60_000) throw new InvalidValue('between 100ms and 60s (the spec asks for at least 3s)', 'out of range');
+        return ms;
+      }) ?? DEFAULT_PROXY_HEADER_TIMEOUT_MS,
+  };
   const postmaster = props.parse('postmaster', (raw) => {
     if (!/^[^\s@]+(@[^\s@]+)?$/.test(raw)) throw new InvalidValue('a local user name, e.g. admin@example.org');
     return raw.toLowerCase();
@@ -139,6 +150,7 @@ export function loadSettingsFile(
       logLevel,
       devIdp,
       shutdownTimeout,
+      proxy,
       seedDemoUser,
       processes,
       sieve,

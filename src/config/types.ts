@@ -89,6 +89,10 @@ export interface ListenerCommon {
   /** 0 = unlimited. */
   connectionLimit: number;
   connectionLimitPerIP: number;
+  /** James' <proxyRequired>: connections arrive through a load balancer speaking the PROXY protocol. */
+  proxyRequired: boolean;
+  /** Set by the loader when proxyRequired: tessera.properties' proxy.* (who may send the header, how fast). */
+  proxy?: ProxyProtocolConfig;
   helloName: string;
   auth: AuthConfig;
   /** Seconds of inactivity before the server closes the connection. */
@@ -277,6 +281,14 @@ export interface SmarthostSettings {
   requireTls: boolean;
 }
 
+/** tessera.properties proxy.*: PROXY protocol headers, for the listeners with <proxyRequired>. */
+export interface ProxyProtocolConfig {
+  /** `proxy.trustedNetworks`: the load balancers' addresses (CIDRs); empty = none trusted. */
+  trustedNetworks: string[];
+  /** `proxy.headerTimeout`: how long the header may take after the connection opens (default 5 s). */
+  headerTimeoutMs: number;
+}
+
 export interface TesseraSettings {
   /** Absolute path of the data directory (default ./var next to the conf directory's parent cwd). */
   dataDir: string;
@@ -298,6 +310,7 @@ export interface TesseraSettings {
   devIdp: { enabled: boolean; port: number; issuer?: string };
   /** Seconds that in-flight commands get to finish on SIGTERM. */
   shutdownTimeout: number;
+  proxy: ProxyProtocolConfig;
   /** Demo domain/user created on first start when the users repository is empty. */
   seedDemoUser: boolean;
   /**

@@ -7,6 +7,7 @@ import type {
   EventBus,
   EventHandler,
   MailboxEvent,
+  PushSubscriptionChangedEvent,
   ResyncEvent,
   SessionRevokedEvent,
   Unsubscribe,
@@ -28,6 +29,7 @@ export class MemoryEventBus implements EventBus {
   private readonly mailboxHandlers = new Map<string, Set<EventHandler<MailboxEvent>>>();
   private readonly revocationHandlers = new Set<EventHandler<SessionRevokedEvent>>();
   private readonly resyncHandlers = new Set<EventHandler<ResyncEvent>>();
+  private readonly pushSubscriptionHandlers = new Set<EventHandler<PushSubscriptionChangedEvent>>();
   private readonly queue: Array<{ event: BusEvent | ResyncEvent; publishedAt: bigint }> = [];
   private scheduled = false;
   private closed = false;
@@ -79,6 +81,13 @@ export class MemoryEventBus implements EventBus {
     };
   }
 
+  onPushSubscription(handler: EventHandler<PushSubscriptionChangedEvent>): Unsubscribe {
+    this.pushSubscriptionHandlers.add(handler);
+    return () => {
+      this.pushSubscriptionHandlers.delete(handler);
+    };
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.resyncHandlers.clear();
@@ -86,6 +95,7 @@ export class MemoryEventBus implements EventBus {
     this.accountHandlers.clear();
     this.mailboxHandlers.clear();
     this.revocationHandlers.clear();
+    this.pushSubscriptionHandlers.clear();
   }
 
   private drain(): void {
@@ -103,6 +113,7 @@ export class MemoryEventBus implements EventBus {
     const handlers: Array<EventHandler<never>> = [];
     if (event.type === 'resync') handlers.push(...this.resyncHandlers);
     else if (event.type === 'session-revoked') handlers.push(...this.revocationHandlers);
+    else if (event.type === 'push-subscription-changed') handlers.push(...this.pushSubscriptionHandlers);
     else {
       handlers.push(...(this.accountHandlers.get(event.account) ?? []));
       if (isMailboxEvent(event)) handlers.push(...(this.mailboxHandlers.get(mailboxKey(event.account, event.mailboxId)) ?? []));

@@ -3,7 +3,17 @@
 // process's subscribers are served by an in-process bus, which gets this process's events at once
 // and the others' as they arrive; resync requests become `resync` events for the subscribers.
 import { MemoryEventBus } from './memory-bus.js';
-import type { AccountEvent, BusEvent, EventBus, EventHandler, MailboxEvent, ResyncEvent, SessionRevokedEvent, Unsubscribe } from './types.js';
+import type {
+  AccountEvent,
+  BusEvent,
+  EventBus,
+  EventHandler,
+  MailboxEvent,
+  PushSubscriptionChangedEvent,
+  ResyncEvent,
+  SessionRevokedEvent,
+  Unsubscribe,
+} from './types.js';
 import type { Logger } from '../log/logger.js';
 
 export abstract class RelayedEventBus implements EventBus {
@@ -32,11 +42,20 @@ export abstract class RelayedEventBus implements EventBus {
     return this.local.onResync(handler);
   }
 
-  /** Hands another node's items to this node's subscribers, in order; a resync item becomes `resync(reason, account)`. */
-  protected deliverRemote(items: ReadonlyArray<BusEvent | ResyncEvent>, resync: (reason: string, account?: string) => void): void {
+  onPushSubscription(handler: EventHandler<PushSubscriptionChangedEvent>): Unsubscribe {
+    return this.local.onPushSubscription(handler);
+  }
+
+  /**
+   * Hands node `fromNode`'s items to this node's subscribers, in order; a resync item becomes
+   * `resync(reason, account)`. Account events say which node they came from (JMAP Web Push is
+   * sent by that node only).
+   */
+  protected deliverRemote(items: ReadonlyArray<BusEvent | ResyncEvent>, fromNode: string, resync: (reason: string, account?: string) => void): void {
     for (const item of items) {
       if (item.type === 'resync') resync(item.reason, item.account);
-      else void this.local.publish(item);
+      else if (item.type === 'session-revoked' || item.type === 'push-subscription-changed') void this.local.publish(item);
+      else void this.local.publish({ ...item, fromNode });
     }
   }
 }

@@ -13,6 +13,12 @@
 export interface EventOrigin {
   /** Opaque id chosen by the caller of the store (e.g. an IMAP session id). */
   origin?: string;
+  /**
+   * The node that published the event, set by a cluster bus on events that came from another node
+   * (absent for this node's own). Lets work that one node is enough for (a Web Push POST) be done
+   * only where the change happened.
+   */
+  fromNode?: string;
 }
 
 /** One message placed in a mailbox (append, copy, move target, JMAP mailboxIds patch). */
@@ -133,6 +139,17 @@ export interface SessionRevokedEvent {
   reason: string;
 }
 
+/**
+ * A JMAP push subscription of `user` was created, changed or destroyed: every node re-reads it from
+ * the store (it holds secrets, so the event carries ids only). Subscribe with onPushSubscription().
+ */
+export interface PushSubscriptionChangedEvent {
+  type: 'push-subscription-changed';
+  /** Canonical user name (the owner). */
+  user: string;
+  id: string;
+}
+
 /** Everything that concerns one account's mail data. */
 export type AccountEvent =
   | MessagesAddedEvent
@@ -155,7 +172,7 @@ export type MailboxEvent =
   | MailboxUpdatedEvent
   | RightsChangedEvent;
 
-export type BusEvent = AccountEvent | SessionRevokedEvent;
+export type BusEvent = AccountEvent | SessionRevokedEvent | PushSubscriptionChangedEvent;
 
 /**
  * Events may have been missed: a networked bus lost its connection (notifications sent meanwhile
@@ -189,6 +206,8 @@ export interface EventBus {
   onMailbox(account: string, mailboxId: string, handler: EventHandler<MailboxEvent>): Unsubscribe;
   /** Every session-revoked event, whatever the user. */
   onRevocation(handler: EventHandler<SessionRevokedEvent>): Unsubscribe;
+  /** Every push-subscription-changed event, whatever the user. */
+  onPushSubscription(handler: EventHandler<PushSubscriptionChangedEvent>): Unsubscribe;
   /**
    * Events may have been missed (see ResyncEvent): subscribers re-read the state they watch. The
    * in-process bus never raises it; a networked bus does after each reconnection.

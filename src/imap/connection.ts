@@ -33,6 +33,8 @@ const CLOSE_LINGER_MS = 1000;
 export interface ConnectionOptions {
   socket: Socket;
   secure: boolean;
+  /** The client as the listener names it (behind a PROXY protocol balancer: the header's client). */
+  remoteAddress: string;
   /** Limits the connection starts with (the pre-authentication ones); see setLimits. */
   limits: FramerLimits;
   /** Seconds of inactivity before `* BYE Autologout`. */
@@ -63,7 +65,7 @@ export class ImapConnection {
   constructor(private readonly options: ConnectionOptions) {
     this.socket = options.socket;
     this.isSecure = options.secure;
-    this.remoteAddress = options.socket.remoteAddress ?? 'unknown';
+    this.remoteAddress = options.remoteAddress;
     this.localPort = options.socket.localPort;
     this.currentLimits = options.limits;
     this.framer = new CommandFramer(options.limits);

@@ -60,6 +60,7 @@ export class ImapServer implements ProtocolServer {
     const connection = new ImapConnection({
       socket: accepted.socket,
       secure: accepted.secure,
+      remoteAddress: accepted.remoteAddress,
       limits: preAuthLimits(this.config),
       timeoutSeconds: this.config.timeout,
       logger,

@@ -75,7 +75,11 @@ export class JmapApp implements JmapBackend {
     const isRevoked = options.isRevoked;
     this.webPush = new WebPushService({
       store: options.store,
-      watch: (user, onChange) => this.watchUser(user, null, onChange),
+      // Each change is pushed by the node where it happened (the others' are theirs to push).
+      watch: (user, onChange) => this.watchUser(user, null, onChange, true),
+      announce: (change) => void options.events.publish({ type: 'push-subscription-changed', ...change }),
+      onAnnounced: (handler) => options.events.onPushSubscription(handler),
+      onResync: (handler) => options.events.onResync(() => handler()),
       onRevocation: (handler) => options.events.onRevocation(handler),
       ...(isRevoked ? { isRevoked: (user: string, b: PushCredentialBinding) => isRevoked(bindingPrincipal(user, b)) } : {}),
       logger: options.logger,
@@ -204,13 +208,15 @@ export class JmapApp implements JmapBackend {
     };
   }
 
-  private watchUser(user: string, types: ReadonlySet<string> | null, onChange: (change: StateChange) => void): () => void {
+  /** With `ownOnly`, only this node's changes, and no re-read on a resync (the node where a change happened saw it). */
+  private watchUser(user: string, types: ReadonlySet<string> | null, onChange: (change: StateChange) => void, ownOnly = false): () => void {
     const account = jmapAccount(user);
     const stopEvents = this.options.events.onAccount(account.name, (event) => {
-      if (event.type !== 'state-changed') return;
+      if (event.type !== 'state-changed' || (ownOnly && event.fromNode !== undefined)) return;
       const changed = filterTypes(event.changed, types);
       if (Object.keys(changed).length > 0) onChange({ '@type': 'StateChange', changed: { [account.id]: changed } });
     });
+    if (ownOnly) return stopEvents;
     // State changes may have been missed (another node's, while the bus was reconnecting): push the
     // current states; a client whose states are already these finds nothing new with /changes.
     let stopped = false;

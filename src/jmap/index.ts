@@ -113,7 +113,7 @@ export function createJmapServer(deps: JmapDeps, config: JmapConfig): JmapServer
     settings: { name: 'jmap', source: config.source, bind: [config.bind], tls, connectionLimit: 0, connectionLimitPerIP: 0 },
     refusal: () => 'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
     logger,
-    onConnection: (c) => http.accept(c.socket),
+    onConnection: (c) => http.accept(c.socket, c.remoteAddress),
   });
   return {
     name: 'jmap',

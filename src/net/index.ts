@@ -1,6 +1,7 @@
 // The network edge shared by IMAP, SMTP, POP3 and JMAP: listeners, TLS, connection limits, output
 // back-pressure and address lists. Imports nothing but Node.js.
-export { NetListener, type AcceptedConnection, type ListenerOptions, type ListenerSettings, type StopHooks } from './listener.js';
+export { NetListener, type AcceptedConnection, type ListenerOptions, type ListenerSettings, type ProxyProtocolSettings, type StopHooks } from './listener.js';
+export { parseProxyHeader, type ProxyHeader, type ProxyEndpoint, type ProxyParse } from './proxy-protocol.js';
 export { ListenerTlsError, upgradeToTls } from './tls.js';
 export { ListenError } from './listen-error.js';
 export { writeWithBackpressure, isHeldForOutput, holdInput, releaseInput, whenWritable, readyForNextCommand, pushBacklogExceeded, OUTPUT_HIGH_WATER, PUSH_BACKLOG_LIMIT, type InputHold } from './backpressure.js';

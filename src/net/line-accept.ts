@@ -31,7 +31,7 @@ export function acceptLineSession<S extends LineSession<unknown>>(o: LineAcceptO
       timeout: () => session?.timedOut(),
     },
     o.timeoutSeconds * 1000,
-    accepted.remoteAddress,
+    { address: accepted.remoteAddress, port: accepted.remotePort },
   );
   const s = o.create(conn);
   session = s;

@@ -1,12 +1,16 @@
 // The one network edge every protocol listens through: binds each configured address (clear text or
 // implicit TLS), applies the connection limits (total and per peer address) with the protocol's own
 // refusal line, upgrades accepted sockets for STARTTLS, and stops gracefully: stop accepting, let the
-// protocol wind its sessions down until a deadline, then destroy whatever is left.
+// protocol wind its sessions down until a deadline, then destroy whatever is left. Behind a TCP load
+// balancer it reads the PROXY protocol header first (before any TLS handshake), and from then on the
+// client it names is the connection's peer for every limit, log line and rule.
 import { connectionsOpen, connectionsRefused, connectionsTotal } from './metrics.js';
 import net from 'node:net';
 import tls from 'node:tls';
+import { CidrList } from './cidr.js';
 import { ConnectionTable } from './connections.js';
 import { ListenError } from './listen-error.js';
+import { readProxyHeader } from './proxy-reader.js';
 import { listenerSecureContext, secureContextOptions, upgradeToTls } from './tls.js';
 import cluster from 'node:cluster';
 import { claimSocketPath, removeSocket, restrictSocket, socketAnswers } from './unix-socket.js';
@@ -16,7 +20,9 @@ export interface AcceptedConnection {
   /** A TLSSocket when the listener uses implicit TLS. */
   readonly socket: net.Socket;
   readonly secure: boolean;
+  /** The client: the socket's peer, or on a PROXY protocol listener the client its header names. */
   readonly remoteAddress: string;
+  readonly remotePort: number;
   /** The session is over: stop counting it against the limits even if its socket is still closing. */
   release(): void;
 }
@@ -34,6 +40,15 @@ export interface ListenerSettings {
   /** 0 = unlimited. */
   connectionLimit: number;
   connectionLimitPerIP: number;
+  /** Every connection starts with a PROXY protocol header (v1 or v2) from one of these networks. */
+  proxy?: ProxyProtocolSettings | undefined;
+}
+
+export interface ProxyProtocolSettings {
+  /** The load balancers' addresses or CIDRs; a connection from anywhere else is closed unread. */
+  trustedNetworks: readonly string[];
+  /** How long the header may take to arrive, in milliseconds. */
+  headerTimeoutMs: number;
 }
 
 export interface ListenerOptions {
@@ -55,6 +70,14 @@ export interface StopHooks {
 
 const DEFAULT_REFUSAL_LINGER_MS = 1000;
 
+/** The TLS handshake after a PROXY header gets what Node's tls.Server gives any (handshakeTimeout). */
+const PROXIED_HANDSHAKE_TIMEOUT_MS = 120_000;
+
+interface Peer {
+  address: string;
+  port: number;
+}
+
 /** The peer address of a connection over a Unix domain socket: a process on this host. */
 export const LOCAL_PEER = '127.0.0.1';
 
@@ -71,6 +94,8 @@ export class NetListener {
   private readonly raw = new Set<net.Socket>();
   private readonly table = new ConnectionTable();
   private readonly secureContext: tls.SecureContext | undefined;
+  /** Who may send PROXY headers, when this listener reads them. */
+  private readonly proxyTrusted: CidrList | undefined;
   private stopping = false;
   /** Set once listening on the Unix socket: a listener that failed to start must not remove another's. */
   private ownedSocket: string | undefined;
@@ -81,6 +106,7 @@ export class NetListener {
   constructor(private readonly options: ListenerOptions) {
     this.settings = options.settings;
     this.secureContext = listenerSecureContext(this.settings.tls, this.settings.source);
+    this.proxyTrusted = this.settings.proxy ? new CidrList(this.settings.proxy.trustedNetworks) : undefined;
   }
 
   get secure(): boolean {
@@ -121,9 +147,13 @@ export class NetListener {
 
   private async listen(where: BindAddress | string, options: net.ListenOptions): Promise<void> {
     const local = typeof where === 'string';
-    const server = this.settings.tls.socketTLS
-      ? tls.createServer(secureContextOptions(this.settings.tls), (s) => this.accept(s, true, local))
-      : net.createServer((s) => this.accept(s, false, local));
+    const server =
+      this.settings.proxy !== undefined
+        ? // The PROXY header comes before the TLS handshake: the socket is accepted clear, TLS follows it.
+          net.createServer((s) => this.acceptProxied(s, local))
+        : this.settings.tls.socketTLS
+          ? tls.createServer(secureContextOptions(this.settings.tls), (s) => this.accept(s, true, directPeer(s, local)))
+          : net.createServer((s) => this.accept(s, false, directPeer(s, local)));
     server.on('connection', (s: net.Socket) => {
       this.raw.add(s);
       s.once('close', () => this.raw.delete(s));
@@ -194,9 +224,56 @@ export class NetListener {
     if (this.ownedSocket !== undefined) await removeSocket(this.ownedSocket);
   }
 
-  private accept(socket: net.Socket, secure: boolean, local: boolean): void {
-    // A Unix socket peer has no address: it is a process on this host, so sessions see LOCAL_PEER.
-    const ip = local ? LOCAL_PEER : (socket.remoteAddress ?? 'unknown');
+  /**
+   * A connection to a PROXY protocol listener: only a trusted proxy may speak, and its header says who
+   * the client is. Anything else (another peer, no header, a bad or late one) closes the connection
+   * before the protocol greets: the spec forbids guessing whether a header is there.
+   */
+  private acceptProxied(socket: net.Socket, local: boolean): void {
+    socket.on('error', () => undefined);
+    const proxy = directPeer(socket, local);
+    const listener = this.settings.name;
+    if (!this.proxyTrusted?.contains(proxy.address)) {
+      connectionsRefused.inc({ listener, reason: 'proxyUntrusted' });
+      // debug: anyone on the network can knock; the metric shows a misconfigured balancer.
+      this.options.logger.debug({ listener, peer: proxy.address }, 'PROXY protocol listener: peer outside proxy.trustedNetworks, connection closed');
+      socket.destroy();
+      return;
+    }
+    readProxyHeader(socket, this.settings.proxy?.headerTimeoutMs ?? 0).then(
+      (header) => {
+        // UNKNOWN and LOCAL (health checks) carry no client: the connection is the proxy's own.
+        const client = header.source ?? proxy;
+        if (this.settings.tls.socketTLS) this.handshake(socket, client);
+        else this.accept(socket, false, client);
+      },
+      (err: Error) => {
+        connectionsRefused.inc({ listener, reason: 'proxyHeader' });
+        this.options.logger.warn({ listener, peer: proxy.address, err: err.message }, 'PROXY protocol header missing or invalid, connection closed');
+        socket.destroy();
+      },
+    );
+  }
+
+  /** Implicit TLS after a PROXY header, on the socket as it is (the bytes after the header included). */
+  private handshake(socket: net.Socket, client: Peer): void {
+    const context = this.secureContext;
+    if (!context) return void socket.destroy();
+    const timer = setTimeout(() => socket.destroy(), PROXIED_HANDSHAKE_TIMEOUT_MS);
+    upgradeToTls(socket, context).then(
+      (secure) => {
+        clearTimeout(timer);
+        this.accept(secure, true, client);
+      },
+      (err: Error) => {
+        clearTimeout(timer);
+        this.options.logger.debug({ err: err.message, listener: this.settings.name }, 'TLS handshake failed');
+      },
+    );
+  }
+
+  private accept(socket: net.Socket, secure: boolean, peer: Peer): void {
+    const ip = peer.address;
     // 'close' follows every 'error'; whoever owns the socket learns of its end there.
     socket.on('error', () => undefined);
     const reason = this.refusalReason(ip);
@@ -213,6 +290,7 @@ export class NetListener {
       socket,
       secure,
       remoteAddress: ip,
+      remotePort: peer.port,
       release: () => this.table.release(socket),
     });
   }
@@ -229,4 +307,9 @@ export class NetListener {
     socket.end(this.options.refusal(reason));
     setTimeout(() => socket.destroy(), this.options.refusalLingerMs ?? DEFAULT_REFUSAL_LINGER_MS).unref();
   }
+}
+
+/** The socket's own peer. A Unix socket peer has no address: a process on this host, LOCAL_PEER. */
+function directPeer(socket: net.Socket, local: boolean): Peer {
+  return local ? { address: LOCAL_PEER, port: 0 } : { address: socket.remoteAddress ?? 'unknown', port: socket.remotePort ?? 0 };
 }

@@ -6,6 +6,6 @@ export const connectionsTotal = metrics.counter('tessera_connections_total', 'TC
 export const connectionsOpen = metrics.gauge('tessera_connections_open', 'TCP connections open now, by listener.', ['listener']);
 export const connectionsRefused = metrics.counter(
   'tessera_connections_refused_total',
-  'Connections refused at accept: reason limit, perIpLimit or stopping.',
+  'Connections refused at accept: reason limit, perIpLimit or stopping; on PROXY protocol listeners also proxyUntrusted (peer outside proxy.trustedNetworks) or proxyHeader (header missing, invalid or late).',
   ['listener', 'reason'],
 );

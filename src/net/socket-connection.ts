@@ -33,13 +33,16 @@ export class SocketConnection implements StreamConnection {
     private readonly upgrade: ((raw: Socket) => Promise<TLSSocket>) | undefined,
     private readonly events: SocketEvents,
     private readonly idleMs: number,
-    /** The peer as the listener names it (a Unix socket peer has no address of its own). */
-    remoteAddress: string = socket.remoteAddress ?? 'unknown',
+    /**
+     * The peer as the listener names it: a Unix socket peer has no address of its own, and behind a
+     * PROXY protocol balancer the client is the one its header names.
+     */
+    peer: { address: string; port: number } = { address: socket.remoteAddress ?? 'unknown', port: socket.remotePort ?? 0 },
   ) {
     this.socket = socket;
     this.isSecure = secure;
-    this.remoteAddress = remoteAddress;
-    this.remotePort = socket.remotePort ?? 0;
+    this.remoteAddress = peer.address;
+    this.remotePort = peer.port;
     this.localPort = socket.localPort ?? 0;
     this.attach(socket);
   }

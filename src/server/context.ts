@@ -8,6 +8,7 @@ import type { ProtocolServer } from '../core/protocol.js';
 import type { SharedResource } from './resources.js';
 import type { AppPasswordService } from '../auth/app-passwords/service.js';
 import type { RecipientRewriteTable } from '../auth/rewrite/types.js';
+import type { ThrottleStoreFactory } from '../auth/throttle/store.js';
 
 export interface SelfSignedCertificate {
   key: Buffer;
@@ -27,6 +28,8 @@ export interface ServerContext {
   readonly appPasswords: AppPasswordService;
   /** Aliases, forwards and domain aliases of users.sqlite (applied at routing, managed by WebAdmin). */
   readonly rewrites: RecipientRewriteTable;
+  /** The login throttle's counts in the users database on PostgreSQL, shared by every node; absent on users.sqlite. */
+  readonly throttleStore?: ThrottleStoreFactory;
   /** Absolute data directory (users.sqlite, the store, tls/). */
   readonly dataDir: string;
   /** Set when a listener uses the generated certificate (its TlsConfig already holds key and cert). */

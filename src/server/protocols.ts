@@ -104,6 +104,7 @@ export const authResource = sharedResource<AuthService>(
       users: ctx.users,
       logger: ctx.logger.child({ component: 'auth' }),
       throttle: ctx.config.authThrottle,
+      ...(ctx.throttleStore ? { throttleStore: ctx.throttleStore } : {}),
       administrators: ctx.config.users.administratorIds ?? [],
       delegations: { mayActAs: (delegate, owner) => store.mayActAs(delegate, owner) },
       appPasswords: ctx.appPasswords,

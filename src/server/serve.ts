@@ -135,6 +135,7 @@ export async function runServe(options: ServeOptions): Promise<RunningServer> {
       domains: opened.domains,
       appPasswords: new AppPasswordService({ store: opened.embedded.appPasswords, users: opened.users }),
       rewrites: opened.embedded.rewrites,
+      ...(opened.embedded.throttleStore ? { throttleStore: opened.embedded.throttleStore } : {}),
       dataDir: config.settings.dataDir,
       ...(selfSigned ? { selfSigned } : {}),
       ...(worker ? { worker } : {}),

@@ -3,7 +3,7 @@
 // 0; they share the database only. Logs come back as parsed JSON lines, so a test can wait for what
 // a node said (its event-bus node id, a resync) under a deadline.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { appendFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +44,9 @@ export interface ClusterOptions {
   logLevel?: string;
   /** Start the control listener (/metrics) on each node. */
   control?: boolean;
+  /** More lines for every node's tessera.properties and jmap.properties. */
+  properties?: string[];
+  jmapProperties?: string[];
 }
 
 const CHILD = fileURLToPath(new URL('./node-child.ts', import.meta.url));
@@ -68,9 +71,11 @@ export async function startCluster(options: ClusterOptions): Promise<{ nodes: Cl
           'shutdown.timeout=2',
           'demo.seed=false',
           ...(options.control ? ['control.http.enabled=true', 'control.http.bind=127.0.0.1:0'] : []),
+          ...(options.properties ?? []),
           '',
         ].join('\n'),
       );
+      if (options.jmapProperties) await appendFile(join(conf.confDir, 'jmap.properties'), `\n${options.jmapProperties.join('\n')}\n`);
       return startNode(String.fromCharCode(65 + i), conf, options.users, (options.logLevel ?? 'info') === 'info' || options.logLevel === 'debug');
     }),
   );

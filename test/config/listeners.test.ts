@@ -286,6 +286,24 @@ const mappings: MappingCase[] = [
     check: (l) => assert.equal(l.config.imap.length, 2),
   },
   {
+    name: '<proxyRequired>true with proxy.trustedNetworks: that listener reads PROXY headers from those networks, the others none',
+    files: {
+      'tessera.properties': 'proxy.trustedNetworks=10.0.0.2, 10.0.1.0/24\nproxy.headerTimeout=3s\n',
+      'imapserver.xml': imapXml(imapBlock('<proxyRequired>true</proxyRequired>', '127.0.0.1:1143'), imapBlock('', '127.0.0.1:1144')),
+    },
+    check: (l) => {
+      assert.equal(l.config.imap[0]?.proxyRequired, true);
+      assert.deepEqual(l.config.imap[0]?.proxy, { trustedNetworks: ['10.0.0.2/32', '10.0.1.0/24'], headerTimeoutMs: 3000 });
+      assert.equal(l.config.imap[1]?.proxyRequired, false);
+      assert.equal(l.config.imap[1]?.proxy, undefined);
+    },
+  },
+  {
+    name: 'James\' older <useHAProxy>true is read as <proxyRequired>',
+    files: { 'tessera.properties': 'proxy.trustedNetworks=127.0.0.1\n', 'imapserver.xml': imapXml(imapBlock('<useHAProxy>true</useHAProxy>')) },
+    check: (l) => assert.deepEqual(imap(l).proxy, { trustedNetworks: ['127.0.0.1/32'], headerTimeoutMs: 5000 }),
+  },
+  {
     name: 'port 0 (ephemeral, for tests) may appear many times',
     files: { 'imapserver.xml': imapXml(imapBlock('', '127.0.0.1:0'), imapBlock('', '127.0.0.1:0')), 'smtpserver.xml': smtpXml(smtpBlock('', '127.0.0.1:0')) },
     check: (l) => assert.equal(l.config.imap[1]?.bind[0]?.port, 0),
@@ -609,14 +627,24 @@ const errors: ErrorCase[] = [
     error: { file: 'smtpserver.xml', key: 'smtpserver[1].handlerchain.handler[1]@class', value: '', fix: 'every <handler> names its Java class' },
   },
   {
-    name: 'PROXY protocol (<proxyRequired>true): clients would all seem to come from the proxy',
+    name: 'PROXY protocol (<proxyRequired>true) without proxy.trustedNetworks',
     files: { 'smtpserver.xml': smtpXml(smtpBlock('<proxyRequired>true</proxyRequired>')) },
-    error: { file: 'smtpserver.xml', key: 'smtpserver[1].proxyRequired', value: 'true', fix: 'every client would appear to come from the proxy\'s address' },
+    error: { file: 'tessera.properties', key: 'proxy.trustedNetworks', value: '', fix: 'smtpserver.xml, block 1 (listener smtp-1) has <proxyRequired>true</proxyRequired>: list the load balancers\' addresses' },
   },
   {
-    name: 'James\' older <useHAProxy>true',
+    name: 'James\' older <useHAProxy>true without proxy.trustedNetworks',
     files: { 'imapserver.xml': imapXml(imapBlock('<useHAProxy>true</useHAProxy>')) },
-    error: { file: 'imapserver.xml', key: 'imapserver[1].useHAProxy', value: 'true', fix: 'does not read the PROXY protocol' },
+    error: { file: 'tessera.properties', key: 'proxy.trustedNetworks', value: '', fix: 'e.g. proxy.trustedNetworks=' },
+  },
+  {
+    name: 'proxy.trustedNetworks that is not a CIDR list',
+    files: { 'tessera.properties': 'proxy.trustedNetworks=10.0.0.0/33\n', 'imapserver.xml': imapXml(imapBlock('<proxyRequired>true</proxyRequired>')) },
+    error: { file: 'tessera.properties', key: 'proxy.trustedNetworks', value: '10.0.0.0/33', fix: '' },
+  },
+  {
+    name: 'proxy.headerTimeout above a minute',
+    files: { 'tessera.properties': 'proxy.trustedNetworks=10.0.0.2\nproxy.headerTimeout=5m\n' },
+    error: { file: 'tessera.properties', key: 'proxy.headerTimeout', value: '5m', fix: 'between 100ms and 60s' },
   },
   {
     name: 'client certificates (<clientAuth>) on a TLS listener',

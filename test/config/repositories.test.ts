@@ -271,6 +271,7 @@ describe('tessera.properties', () => {
       logLevel: 'info',
       devIdp: { enabled: false, port: 8600, issuer: 'http://127.0.0.1:8600' },
       shutdownTimeout: 10,
+      proxy: { trustedNetworks: [], headerTimeoutMs: 5000 },
       seedDemoUser: false,
       processes: 1,
       sieve: { maxScripts: 100, maxScriptSize: 256 * 1024 },
@@ -279,7 +280,7 @@ describe('tessera.properties', () => {
 
   it('every key', async () => {
     const l = await loadClean({
-      'tessera.properties': 'data.dir=/srv/tessera\nstorage.engine=postgres\nstorage.postgres.url=postgres://u:p@127.0.0.1:5432/db\nstorage.postgres.poolSize=25\nstorage.postgres.schema=mail\nlog.level=DEBUG\ndevIdp.enabled=true\ndevIdp.port=9600\nshutdown.timeout=30\ndemo.seed=true\npostmaster=Admin@Example.org\nstorage.ingest.memory=64M\nsieve.maxScripts=7\nsieve.maxScriptSize=32K\nvacation.resendInterval=3d\nldap.cacheTtl=2m\noutbound.delayWarning=4h\noutbound.leaseTime=90s\noutbound.pollInterval=500ms\nserver.processes=3\n',
+      'tessera.properties': 'data.dir=/srv/tessera\nstorage.engine=postgres\nstorage.postgres.url=postgres://u:p@127.0.0.1:5432/db\nstorage.postgres.poolSize=25\nstorage.postgres.schema=mail\nlog.level=DEBUG\ndevIdp.enabled=true\ndevIdp.port=9600\nshutdown.timeout=30\ndemo.seed=true\npostmaster=Admin@Example.org\nstorage.ingest.memory=64M\nsieve.maxScripts=7\nsieve.maxScriptSize=32K\nvacation.resendInterval=3d\nldap.cacheTtl=2m\noutbound.delayWarning=4h\noutbound.leaseTime=90s\noutbound.pollInterval=500ms\nproxy.trustedNetworks=10.0.0.2, fd00::/64\nproxy.headerTimeout=3s\nserver.processes=3\n',
     });
     assert.deepEqual(l.config.settings, {
       dataDir: '/srv/tessera',
@@ -288,6 +289,7 @@ describe('tessera.properties', () => {
       logLevel: 'debug',
       devIdp: { enabled: true, port: 9600, issuer: 'http://127.0.0.1:9600' },
       shutdownTimeout: 30,
+      proxy: { trustedNetworks: ['10.0.0.2/32', 'fd00::/64'], headerTimeoutMs: 3000 },
       seedDemoUser: true,
       processes: 3,
       postmaster: 'admin@example.org',

@@ -66,6 +66,7 @@ export function imapConfig(overrides: Partial<ImapServerConfig> = {}): ImapServe
     tls: { socketTLS: false, startTLS: false, selfSigned: false },
     connectionLimit: 0,
     connectionLimitPerIP: 0,
+    proxyRequired: false,
     helloName: 'tessera.test',
     auth: { plainAuthEnabled: true, requireSSL: false },
     timeout: 300,

@@ -66,6 +66,7 @@ export async function smtpConfig(overrides: Partial<SmtpServerConfig> = {}, auth
     tls: { socketTLS: false, startTLS: true, key, cert, selfSigned: true },
     connectionLimit: 0,
     connectionLimitPerIP: 0,
+    proxyRequired: false,
     helloName: 'mx.example.test',
     auth: { plainAuthEnabled: true, requireSSL: false, ...auth },
     timeout: 60,

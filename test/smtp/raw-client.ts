@@ -23,16 +23,29 @@ export class RawSmtpClient {
     });
   }
 
-  /** `localAddress`: the loopback address to connect from (127.x.y.z), to stand for another client host. */
-  static async connect(port: number, options: { tls?: boolean; localAddress?: string } = {}): Promise<{ client: RawSmtpClient; greeting: RawReply }> {
+  /**
+   * `localAddress`: the loopback address to connect from (127.x.y.z), to stand for another client host.
+   * `proxyHeader`: sent first, as a load balancer would (before the TLS handshake under `tls`).
+   */
+  static async connect(port: number, options: { tls?: boolean; localAddress?: string; proxyHeader?: string | Buffer } = {}): Promise<{ client: RawSmtpClient; greeting: RawReply }> {
     const from = options.localAddress ? { localAddress: options.localAddress } : {};
-    const socket = options.tls
-      ? tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...from })
-      : net.connect({ host: '127.0.0.1', port, ...from });
-    await new Promise<void>((resolve, reject) => {
-      socket.once(options.tls ? 'secureConnect' : 'connect', () => resolve());
-      socket.once('error', reject);
-    });
+    let socket: net.Socket;
+    if (options.proxyHeader !== undefined) {
+      const raw = net.connect({ host: '127.0.0.1', port, ...from });
+      await new Promise<void>((resolve, reject) => {
+        raw.once('connect', () => resolve());
+        raw.once('error', reject);
+      });
+      raw.write(options.proxyHeader);
+      socket = options.tls ? tls.connect({ socket: raw, rejectUnauthorized: false }) : raw;
+      if (options.tls) await new Promise<void>((resolve, reject) => socket.once('secureConnect', () => resolve()).once('error', reject));
+    } else {
+      socket = options.tls ? tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...from }) : net.connect({ host: '127.0.0.1', port, ...from });
+      await new Promise<void>((resolve, reject) => {
+        socket.once(options.tls ? 'secureConnect' : 'connect', () => resolve());
+        socket.once('error', reject);
+      });
+    }
     socket.setNoDelay(true);
     const client = new RawSmtpClient(socket);
     const greeting = await client.read();

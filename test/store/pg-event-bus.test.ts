@@ -10,7 +10,7 @@ import pg from 'pg';
 import { PgEventBus } from '../../src/store/postgres/event-relay.js';
 import { channelOf } from '../../src/store/postgres/event-relay.js';
 import { MAX_PAYLOAD_BYTES } from '../../src/store/postgres/event-wire.js';
-import type { AccountEvent, BusEvent, FlagsChangedEvent, ResyncEvent, SessionRevokedEvent } from '../../src/events/types.js';
+import type { AccountEvent, BusEvent, FlagsChangedEvent, PushSubscriptionChangedEvent, ResyncEvent, SessionRevokedEvent } from '../../src/events/types.js';
 import { createTestSchema, dropSharedDatabase, postgresUnavailable, type TestSchema } from '../support/postgres.js';
 import { waitFor } from '../support/wait.js';
 
@@ -55,6 +55,7 @@ describe('PostgreSQL event bus', { skip: unavailable ?? false }, () => {
     const onB = record<AccountEvent>((h) => b.onAccount(account, h));
     const onC = record<AccountEvent>((h) => c.onMailbox(account, 'm1', h));
     const revokedC = record<SessionRevokedEvent>((h) => c.onRevocation(h));
+    const pushB = record<PushSubscriptionChangedEvent>((h) => b.onPushSubscription(h));
     const sent: BusEvent[] = [];
     for (let i = 1; i <= 20; i++) {
       sent.push({ type: 'messages-added', account, mailboxId: 'm1', uidValidity: 7, messages: [{ uid: i, emailId: `e${i}`, modseq: i }], delivery: true });
@@ -62,11 +63,16 @@ describe('PostgreSQL event bus', { skip: unavailable ?? false }, () => {
     }
     for (const e of sent) await a.publish(e);
     await a.publish({ type: 'session-revoked', user: account, reason: 'logout' });
+    await a.publish({ type: 'push-subscription-changed', user: account, id: 'p1' });
 
+    // Account events from another node name it (JMAP Web Push is sent only where a change happened).
+    const relayed = (events: BusEvent[]) => events.map((e) => ({ ...e, fromNode: a.nodeId }));
     await waitFor('node B to receive all 40 events', () => onB.length >= 40, WAIT_MS);
-    assert.deepEqual(onB, sent, 'B got every event, in publication order');
+    assert.deepEqual(onB, relayed(sent), 'B got every event, in publication order');
+    await waitFor('node B to hear of the push subscription', () => pushB.length === 1, WAIT_MS);
+    assert.deepEqual(pushB, [{ type: 'push-subscription-changed', user: account, id: 'p1' }]);
     await waitFor('node C to receive the mailbox events and the revocation', () => onC.length >= 20 && revokedC.length === 1, WAIT_MS);
-    assert.deepEqual(onC, sent.filter((e) => e.type === 'messages-added'));
+    assert.deepEqual(onC, relayed(sent.filter((e) => e.type === 'messages-added')));
     assert.deepEqual(revokedC, [{ type: 'session-revoked', user: account, reason: 'logout' }]);
 
     // Barrier: B answers after it saw A's events; by the time A hears B, PostgreSQL has delivered A's

@@ -5,6 +5,7 @@ import type { DomainListConfig, EmbeddedUsersConfig } from '../../config/types.j
 import type { Logger } from '../../log/logger.js';
 import type { AppPasswordStore } from '../app-passwords/types.js';
 import type { RecipientRewriteTable } from '../rewrite/types.js';
+import type { ThrottleStoreFactory } from '../throttle/store.js';
 import { EmbeddedDomainList } from './domain-list.js';
 import { EmbeddedUsersRepository } from './embedded-repository.js';
 import type { DomainTable, MarkerTable, UserTable } from './tables.js';
@@ -19,6 +20,8 @@ export interface EmbeddedUsers {
   appPasswords: AppPasswordStore;
   /** Aliases, forwards and domain aliases (kept here whatever holds the users, as app passwords). */
   rewrites: RecipientRewriteTable;
+  /** The login throttle's counts shared by every node (PostgreSQL); absent: each process counts its own. */
+  throttleStore?: ThrottleStoreFactory;
   /** Closes the shared database (closing `users` does too). */
   close(): Promise<void>;
 }
@@ -29,6 +32,7 @@ export interface EmbeddedTables {
   markers: MarkerTable;
   appPasswords: AppPasswordStore;
   rewrites: RecipientRewriteTable;
+  throttleStore?: ThrottleStoreFactory;
   close(): Promise<void>;
 }
 
@@ -63,6 +67,7 @@ export async function assembleEmbeddedUsers(
       setMarker: (key, value) => tables.markers.set(key, value),
       appPasswords: tables.appPasswords,
       rewrites: tables.rewrites,
+      ...(tables.throttleStore ? { throttleStore: tables.throttleStore } : {}),
       close: () => users.close(),
     };
   } catch (err) {

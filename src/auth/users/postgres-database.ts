@@ -59,9 +59,28 @@ const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (kind, source, target)
    );
    CREATE INDEX recipient_rewrites_target ON recipient_rewrites(kind, target);`,
+  // The login throttle shared by every node (src/auth/throttle/postgres-ledger.ts): one row per key
+  // (an address, or an address + user name). Times are epoch milliseconds of the nodes' clocks.
+  // Attempts in flight are counted in two generations (in_flight of gen, in_flight_prev of
+  // prev_gen), so the count a node took and never gave back (it died) is forgotten after two
+  // leases. idle_at: from then on the row holds nothing (swept).
+  `CREATE TABLE login_throttle (
+     key TEXT PRIMARY KEY,
+     block_after INTEGER NOT NULL,
+     failures INTEGER NOT NULL,
+     last_failure BIGINT NOT NULL,
+     blocked_until BIGINT NOT NULL,
+     in_flight INTEGER NOT NULL,
+     in_flight_prev INTEGER NOT NULL,
+     gen BIGINT NOT NULL,
+     prev_gen BIGINT,
+     reserved_by TEXT,
+     idle_at BIGINT NOT NULL
+   );
+   CREATE INDEX login_throttle_idle ON login_throttle(idle_at);`,
 ];
 
-export type PgParam = string | number | boolean | null | readonly string[];
+export type PgParam = string | number | boolean | null | readonly string[] | readonly number[];
 
 /** The users database on PostgreSQL: typed queries that fail as UsersRepositoryUnavailableError. */
 export class UsersPg {

@@ -3,8 +3,10 @@
 // (embedded-repository.ts, domain-list.ts); the SQL differs only where PostgreSQL locks differently.
 import type { DomainListConfig, EmbeddedUsersConfig } from '../../config/types.js';
 import type { Logger } from '../../log/logger.js';
+import type { ThrottleSettings } from '../throttle/settings.js';
 import { PostgresAppPasswords } from '../app-passwords/postgres-app-passwords.js';
 import { PostgresRecipientRewriteTable } from '../rewrite/postgres-rewrite-table.js';
+import { PostgresThrottleLedger } from '../throttle/postgres-ledger.js';
 import { assembleEmbeddedUsers, type EmbeddedUsers } from './embedded.js';
 import { isPgError, UsersPg, type UsersPostgresSettings } from './postgres-database.js';
 import type { DomainTable, InsertUserOutcome, MarkerTable, NewUserRow, RemoveDomainOutcome, UserTable } from './tables.js';
@@ -125,6 +127,8 @@ export async function createPostgresUsersRepository(
     markers: postgresMarkers(db),
     appPasswords: new PostgresAppPasswords(db),
     rewrites: new PostgresRecipientRewriteTable(db),
+    // Beside the users, so every node counts the same failed logins (auth may not reach the store).
+    throttleStore: (settings: ThrottleSettings) => new PostgresThrottleLedger(db, settings, undefined, (err) => logger.warn({ err: String(err) }, 'login throttle: sweeping old rows failed')),
     close: () => db.close(),
   };
   return assembleEmbeddedUsers(tables, cfg, domains, logger);

@@ -63,6 +63,8 @@ export class JmapHttpServer {
   readonly channels: PushChannels;
   private readonly busy = new Set<Socket>();
   private readonly trustedProxies: CidrList;
+  /** Each accepted socket's client address (see accept). */
+  private readonly peers = new WeakMap<Socket, string>();
 
   constructor(private readonly options: JmapHttpOptions) {
     this.trustedProxies = new CidrList(options.trustedProxies ?? []);
@@ -81,8 +83,12 @@ export class JmapHttpServer {
     this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => void this.upgrade(req, socket, head));
   }
 
-  /** Serves HTTP on a connection the network edge accepted (a TLSSocket under implicit TLS). */
-  accept(socket: Socket): void {
+  /**
+   * Serves HTTP on a connection the network edge accepted (a TLSSocket under implicit TLS). `peer` is
+   * the client as the edge names it: behind a PROXY protocol balancer, not the socket's own peer.
+   */
+  accept(socket: Socket, peer: string = socket.remoteAddress ?? ''): void {
+    this.peers.set(socket, peer);
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
     this.server.emit('connection', socket);
@@ -101,10 +107,14 @@ export class JmapHttpServer {
     for (const s of this.sockets) s.destroy();
   }
 
+  private peerOf(socket: Socket): string {
+    return this.peers.get(socket) ?? socket.remoteAddress ?? '';
+  }
+
   /** Encrypted on the way from the client: TLS to us, or a trusted proxy's X-Forwarded-Proto. */
   private isSecure(req: IncomingMessage): boolean {
     return httpRequestEncrypted(
-      { tls: (req.socket as Partial<TLSSocket>).encrypted === true, peer: req.socket.remoteAddress ?? '', forwardedProto: req.headers['x-forwarded-proto'] },
+      { tls: (req.socket as Partial<TLSSocket>).encrypted === true, peer: this.peerOf(req.socket), forwardedProto: req.headers['x-forwarded-proto'] },
       this.trustedProxies,
     );
   }
@@ -122,7 +132,7 @@ export class JmapHttpServer {
   private async authenticate(req: IncomingMessage, res: ServerResponse, session: string): Promise<Principal | undefined> {
     const decision = await authenticateRequest(
       this.options.strategies,
-      { headers: req.headers, peer: req.socket.remoteAddress ?? '', secure: this.isSecure(req), session },
+      { headers: req.headers, peer: this.peerOf(req.socket), secure: this.isSecure(req), session },
       this.isRevoked,
     );
     if (decision.ok) return decision.principal;
@@ -229,7 +239,7 @@ export class JmapHttpServer {
   }
 
   private admitChannel(req: IncomingMessage, principal: Principal): Promise<PushChannel | undefined> {
-    return this.channels.admit(principal, req.socket.remoteAddress ?? 'unknown');
+    return this.channels.admit(principal, this.peerOf(req.socket));
   }
 
   private async api(req: IncomingMessage, res: ServerResponse, principal: Principal): Promise<void> {
@@ -334,7 +344,7 @@ export class JmapHttpServer {
     try {
       const decision = await authenticateRequest(
         this.options.strategies,
-        { headers: req.headers, peer: req.socket.remoteAddress ?? '', secure: this.isSecure(req), session },
+        { headers: req.headers, peer: this.peerOf(req.socket), secure: this.isSecure(req), session },
         this.isRevoked,
       );
       if (!decision.ok) {

@@ -87,7 +87,7 @@ export class ClusterEventBus extends RelayedEventBus {
         this.logger?.warn(received.missed, 'event bus: events of another server process missed; resynchronising');
         this.resync(`events from server process ${received.missed.from} missed`);
       }
-      this.deliverRemote(received.items, (reason, account) => this.resync(reason, account));
+      this.deliverRemote(received.items, received.node, (reason, account) => this.resync(reason, account));
     }
   }
 

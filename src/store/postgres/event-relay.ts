@@ -199,7 +199,7 @@ export class PgEventBus extends RelayedEventBus {
       this.logger?.warn(received.missed, 'event bus: notifications missed; resynchronising');
       this.resync('gap', `notifications from node ${received.missed.from} missed`);
     }
-    this.deliverRemote(received.items, (reason, account) => this.resync('sender', reason, account));
+    this.deliverRemote(received.items, received.node, (reason, account) => this.resync('sender', reason, account));
   }
 
   private resync(cause: string, reason: string, account?: string): void {

@@ -56,7 +56,9 @@ export function splitForWire(event: BusEvent, budget = MAX_PAYLOAD_BYTES - 100):
   if (pieces) return pieces;
   // Paths or names too long to notify: the receivers re-read instead.
   const reason = 'event too large for a notification';
-  return event.type === 'session-revoked' ? [{ type: 'resync', reason }] : [{ type: 'resync', account: event.account, reason }];
+  return event.type === 'session-revoked' || event.type === 'push-subscription-changed'
+    ? [{ type: 'resync', reason }]
+    : [{ type: 'resync', account: event.account, reason }];
 }
 
 /** Greedy split of `items` into runs whose JSON fits `room`; undefined when one item alone does not. */
@@ -129,6 +131,7 @@ export function decodePayload(text: string): WirePayload {
     const mailboxOk = typeof item.mailboxId === 'string' || item.type === 'state-changed';
     if (ACCOUNT_TYPES.has(item.type) && accountOk && mailboxOk) items.push(item as unknown as BusEvent);
     else if (item.type === 'session-revoked' && typeof item.reason === 'string') items.push(item as unknown as BusEvent);
+    else if (item.type === 'push-subscription-changed' && typeof item.user === 'string' && typeof item.id === 'string') items.push(item as unknown as BusEvent);
     else if (item.type === 'resync' && typeof item.reason === 'string' && (item.account === undefined || accountOk)) items.push(item as unknown as ResyncEvent);
     else throw new BadPayloadError(`malformed event of type ${item.type.slice(0, 40)}`);
   }
@@ -143,7 +146,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 export type Received =
   | { kind: 'own' }
   | { kind: 'duplicate' }
-  | { kind: 'deliver'; items: Array<BusEvent | ResyncEvent>; missed?: { from: string; expected: number; got: number } };
+  | { kind: 'deliver'; node: string; items: Array<BusEvent | ResyncEvent>; missed?: { from: string; expected: number; got: number } };
 
 /**
  * The receiving side of the wire, shared by every relay (PostgreSQL NOTIFY, cluster IPC): skips the
@@ -170,8 +173,8 @@ export class PayloadSequencer {
     this.lastSeq.set(decoded.node, decoded.seq);
     // The first payload of a node (or after reconnecting) has no predecessor to compare with.
     if (last !== undefined && decoded.seq !== last + 1) {
-      return { kind: 'deliver', items: decoded.items, missed: { from: decoded.node, expected: last + 1, got: decoded.seq } };
+      return { kind: 'deliver', node: decoded.node, items: decoded.items, missed: { from: decoded.node, expected: last + 1, got: decoded.seq } };
     }
-    return { kind: 'deliver', items: decoded.items };
+    return { kind: 'deliver', node: decoded.node, items: decoded.items };
   }
 }

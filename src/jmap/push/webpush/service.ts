@@ -7,6 +7,12 @@
 // backoff (Retry-After honoured) up to maxAttempts, then that message is dropped; 404/410 destroy
 // the subscription. Sends run beside everything else: a slow endpoint holds one of a bounded number
 // of sockets for at most the timeout, and never the event loop or other subscriptions.
+//
+// Several nodes (one PostgreSQL store): every node holds every subscription. A create, update or
+// destroy is announced on the bus and the other nodes re-read that subscription from the store; a
+// resync (the node may have missed announcements) re-reads them all. A change is pushed by the node
+// where it happened only (`watch` hands this service that node's own changes), so each is POSTed
+// once, not once per node; the PushVerification by the node that created the subscription.
 import type { Logger } from '../../../log/logger.js';
 import type { SessionRevokedEvent } from '../../../events/types.js';
 import type { PushCredentialBinding, PushSubscriptionChanges, PushSubscriptionRecord, PushSubscriptionStore } from '../../../store/types.js';
@@ -59,8 +65,14 @@ const MAX_RETRY_AFTER_MS = 3_600_000;
 
 export interface WebPushServiceOptions {
   store: PushSubscriptionStore;
-  /** Every StateChange of a user's accounts (all types); returns the unsubscribe function. */
+  /** Every StateChange of a user's accounts (all types) made on this node; returns the unsubscribe function. */
   watch(user: string, onChange: (change: StateChange) => void): () => void;
+  /** Tells every node (this one too) that a subscription was created, changed or destroyed. */
+  announce?(change: PushSubscriptionChange): void;
+  /** Every announcement, from any node; returns the unsubscribe function. */
+  onAnnounced?(handler: (change: PushSubscriptionChange) => void): () => void;
+  /** Announcements may have been missed (the bus' onResync); returns the unsubscribe function. */
+  onResync?(handler: () => void): () => void;
   /** Every session-revoked event (the bus' onRevocation). */
   onRevocation(handler: (event: SessionRevokedEvent) => void): () => void;
   /** Whether session control has revoked the OP session a subscription is bound to. */
@@ -68,6 +80,12 @@ export interface WebPushServiceOptions {
   logger: Logger;
   settings: WebPushSettings;
   timing?: Partial<WebPushTiming>;
+}
+
+/** Which subscription changed: its owner and id (never its URL or keys). */
+export interface PushSubscriptionChange {
+  user: string;
+  id: string;
 }
 
 interface Live {
@@ -89,6 +107,9 @@ export class WebPushService {
   private readonly timing: WebPushTiming;
   private inFlight = 0;
   private stopRevocations: (() => void) | undefined;
+  private stopAnnouncements: (() => void) | undefined;
+  /** Re-reads from the store run one after another, so an older read never overwrites a newer one. */
+  private rereads: Promise<void> = Promise.resolve();
   private sweeper: NodeJS.Timeout | undefined;
   /** Between start() and stop(): only then are subscriptions delivered to (an app never started sends nothing). */
   private running = false;
@@ -109,6 +130,12 @@ export class WebPushService {
     if (expired.length > 0) await this.options.store.deletePushSubscriptions(expired);
     for (const record of all) if (record.expires.getTime() > now) this.register(record, false);
     this.stopRevocations = this.options.onRevocation((event) => void this.revoked(event));
+    const stopAnnounced = this.options.onAnnounced?.((change) => this.reread(() => this.rereadOne(change)));
+    const stopResync = this.options.onResync?.(() => this.reread(() => this.rereadAll()));
+    this.stopAnnouncements = () => {
+      stopAnnounced?.();
+      stopResync?.();
+    };
     this.sweeper = setInterval(() => void this.sweep(), this.timing.sweepMs);
     this.sweeper.unref();
     this.running = true;
@@ -117,6 +144,7 @@ export class WebPushService {
   stop(): void {
     this.running = false;
     this.stopRevocations?.();
+    this.stopAnnouncements?.();
     if (this.sweeper) clearInterval(this.sweeper);
     for (const live of this.live.values()) this.forget(live);
   }
@@ -139,6 +167,7 @@ export class WebPushService {
   async create(record: PushSubscriptionRecord): Promise<void> {
     await this.options.store.addPushSubscription(record);
     if (this.running) this.register(record, true);
+    this.announce(record);
   }
 
   async update(record: PushSubscriptionRecord, changes: PushSubscriptionChanges): Promise<boolean> {
@@ -149,15 +178,64 @@ export class WebPushService {
       // The client has the code: a verification still waiting for a retry is not needed any more.
       if (changes.verified) live.verificationDue = false;
     }
+    this.announce(record);
     return true;
   }
 
   async destroy(ids: readonly string[]): Promise<void> {
+    const owners = new Map<string, string>();
     for (const id of ids) {
       const live = this.live.get(id);
-      if (live) this.forget(live);
+      if (live) {
+        owners.set(id, live.record.user);
+        this.forget(live);
+      }
     }
     await this.options.store.deletePushSubscriptions(ids);
+    // Only those this node held can be named with their owner; a node holds every subscription
+    // unless it missed an announcement, and then its resync settles it.
+    for (const [id, user] of owners) this.announce({ id, user });
+  }
+
+  private announce(record: { id: string; user: string }): void {
+    this.options.announce?.({ user: record.user, id: record.id });
+  }
+
+  /** Queues a re-read behind the ones already running; a failure is logged (the next resync repairs it). */
+  private reread(step: () => Promise<void>): void {
+    this.rereads = this.rereads
+      .then(() => (this.running ? step() : undefined))
+      .catch((err: unknown) => this.options.logger.warn({ err: String(err) }, 'push subscriptions: re-reading from the store failed'));
+  }
+
+  /** Another node (or this one) changed a subscription: hold it as the store now has it. */
+  private async rereadOne(change: PushSubscriptionChange): Promise<void> {
+    const record = (await this.options.store.listPushSubscriptions(change.user)).find((r) => r.id === change.id);
+    this.adopt(change.id, record);
+  }
+
+  /** After a resync: every stored subscription held as stored, those gone forgotten. */
+  private async rereadAll(): Promise<void> {
+    const all = await this.options.store.listPushSubscriptions();
+    const stored = new Set(all.map((r) => r.id));
+    for (const live of [...this.live.values()]) if (!stored.has(live.record.id)) this.forget(live);
+    for (const record of all) this.adopt(record.id, record);
+  }
+
+  private adopt(id: string, record: PushSubscriptionRecord | undefined): void {
+    if (!this.running) return;
+    const live = this.live.get(id);
+    if (!record || record.expires.getTime() <= Date.now()) {
+      if (live) this.forget(live);
+      return;
+    }
+    if (!live) {
+      // Created elsewhere: that node sends the PushVerification.
+      this.register(record, false);
+      return;
+    }
+    live.record = record;
+    if (record.verified) live.verificationDue = false;
   }
 
   private register(record: PushSubscriptionRecord, verify: boolean): void {
