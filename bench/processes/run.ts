@@ -121,8 +121,9 @@ async function measure(processes: number): Promise<{ logins: number; deliveries:
   // Level info, as in production (each login writes its audit line).
   const served: Served = await startServed({ processes, users: USERS, logLevel: 'info' });
   try {
-    // Warm-up: every user's password verified once, the code paths compiled.
-    await Promise.all(USERS.map((u) => imapLogin(served.imapPort, u)));
+    // Warm-up: every user's password verified once in every worker (each keeps its own cache of
+    // verified passwords; round-robin spreads these rounds over them), the code paths compiled.
+    for (let round = 0; round < processes * 2; round++) await Promise.all(USERS.map((u) => imapLogin(served.imapPort, u)));
     const logins = await rate((client) => imapLogin(served.imapPort, USERS[client % USERS.length]!));
     const deliveries = await rate((client, n) => smtpDelivery(served.smtpPort, USERS[client % USERS.length]!, n));
     served.child.kill('SIGTERM');
