@@ -1,6 +1,7 @@
 // tessera.properties: what James has no file for (data directory, storage engine, log level, the
 // development OpenID provider, shutdown grace, demo seeding). Environment variables override the file
 // so containers can relocate data or raise logging without editing configuration.
+import os from 'node:os';
 import path from 'node:path';
 import type { FileContext, ReadPolicy } from './context.js';
 import { ConfigError } from './errors.js';
@@ -104,6 +105,7 @@ export function loadSettingsFile(
   };
   const shutdownTimeout = props.parse('shutdown.timeout', (raw) => parseInteger(raw, 0, 3600)) ?? DEFAULT_SHUTDOWN_TIMEOUT_SECONDS;
   const seedDemoUser = props.parse('demo.seed', parseBoolean) ?? false;
+  const processes = props.parse('server.processes', parseProcesses) ?? 1;
   const proxy = {
     trustedNetworks: props.parse('proxy.trustedNetworks', parseCidrList) ?? [],
     headerTimeoutMs:
@@ -150,6 +152,7 @@ export function loadSettingsFile(
       shutdownTimeout,
       proxy,
       seedDemoUser,
+      processes,
       sieve,
       ...(postmaster ? { postmaster } : {}),
       ...(ingestMemory !== undefined ? { ingestMemory } : {}),
@@ -165,6 +168,20 @@ export function loadSettingsFile(
     discovery,
     readPolicy,
   };
+}
+
+/** Most server processes `server.processes` may ask for: more than the machine's cores only adds switching. */
+export const MAX_PROCESSES = 64;
+
+/** `server.processes`: a count, or `auto` for one process per core the machine offers. */
+function parseProcesses(raw: string): number {
+  if (raw.toLowerCase() === 'auto') return Math.min(MAX_PROCESSES, Math.max(1, os.availableParallelism()));
+  try {
+    return parseInteger(raw, 1, MAX_PROCESSES);
+  } catch (err) {
+    if (!(err instanceof InvalidValue)) throw err;
+    throw new InvalidValue(`auto or a whole number from 1 to ${MAX_PROCESSES}`, err.problem);
+  }
 }
 
 /** Scripts per account when `sieve.maxScripts` is not set (Dovecot and Cyrus leave it unlimited). */

@@ -324,6 +324,11 @@ export interface TesseraSettings {
   /** Demo domain/user created on first start when the users repository is empty. */
   seedDemoUser: boolean;
   /**
+   * `server.processes`: server processes sharing every listener (1 = this process serves alone;
+   * `auto` = one per core). With more than one, `tessera serve` supervises that many workers.
+   */
+  processes: number;
+  /**
    * Local user who receives mail for `postmaster` and `postmaster@<local domain>` when no such user
    * exists (RFC 5321 §4.5.1: an MX must accept it): tessera.properties `postmaster`, else James'
    * mailetcontainer.xml `<context><postmaster>`; always with a domain. Unset: postmaster@<defaultDomain>.

@@ -12,7 +12,8 @@ import { ConnectionTable } from './connections.js';
 import { ListenError } from './listen-error.js';
 import { ProxyHeaderError, readProxyHeader } from './proxy-reader.js';
 import { listenerSecureContext, secureContextOptions, upgradeToTls } from './tls.js';
-import { claimSocketPath, removeSocket, restrictSocket } from './unix-socket.js';
+import cluster from 'node:cluster';
+import { claimSocketPath, removeSocket, restrictSocket, socketAnswers } from './unix-socket.js';
 import type { BindAddress, ListenerTls, NetLogger, RefusalReason } from './types.js';
 
 export interface AcceptedConnection {
@@ -128,11 +129,18 @@ export class NetListener {
     }
     const path = this.settings.unixSocket;
     if (path !== undefined) {
-      await claimSocketPath(path).catch((err: NodeJS.ErrnoException) => {
-        throw new ListenError(this.settings.name, this.settings.source, path, err);
-      });
+      // A worker of several server processes shares the socket its supervisor bound for the first
+      // one: a live socket there is (normally) that one, and listen() joins it. A foreign process's
+      // still fails, at listen(), with EADDRINUSE from the supervisor.
+      const shared = cluster.isWorker;
+      if (!shared || !(await socketAnswers(path))) {
+        await claimSocketPath(path).catch((err: NodeJS.ErrnoException) => {
+          throw new ListenError(this.settings.name, this.settings.source, path, err);
+        });
+      }
       await this.listen(path, { path, backlog: LISTEN_BACKLOG });
-      this.ownedSocket = path;
+      // The supervisor's handle outlives this worker: the file goes when the last one closes it.
+      if (!shared) this.ownedSocket = path;
       await restrictSocket(path);
     }
   }

@@ -14,7 +14,7 @@ function errno(code: string, message: string): NodeJS.ErrnoException {
 }
 
 /** True when a process accepts connections on the socket at `path`. */
-function answers(path: string): Promise<boolean> {
+export function socketAnswers(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = net.connect({ path });
     probe.once('connect', () => {
@@ -35,7 +35,7 @@ export async function claimSocketPath(path: string): Promise<void> {
     throw err;
   }
   if (!stat.isSocket()) throw errno('EEXIST', `${path} exists and is not a socket; remove it or choose another path`);
-  if (await answers(path)) throw errno('EADDRINUSE', 'a process already listens on this socket');
+  if (await socketAnswers(path)) throw errno('EADDRINUSE', 'a process already listens on this socket');
   await unlink(path);
 }
 

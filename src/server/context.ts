@@ -37,10 +37,23 @@ export interface ServerContext {
   readonly dataDir: string;
   /** Set when a listener uses the generated certificate (its TlsConfig already holds key and cert). */
   readonly selfSigned?: SelfSignedCertificate;
+  /** Set when this process is one of several `tessera serve` workers (`server.processes` > 1). */
+  readonly worker?: WorkerRole;
   /** The one instance of a shared resource for this run, created on first use. */
   use<T>(resource: SharedResource<T>): Promise<T>;
   /** Runs at shutdown after every protocol server stopped, in reverse registration order. */
   onShutdown(name: string, close: () => Promise<void> | void): void;
+}
+
+/** Which of several server processes this one is. */
+export interface WorkerRole {
+  /** 1…processes; slot 1 alone serves what must run once (WebAdmin, the control listener, admin.sock). */
+  readonly slot: number;
+}
+
+/** True in the process that serves what must run once: a single server, or the first worker. */
+export function servesSingletons(ctx: ServerContext): boolean {
+  return ctx.worker === undefined || ctx.worker.slot === 1;
 }
 
 /** Builds the protocol servers of one kind (one per configured listener block); [] when disabled. */

@@ -20,7 +20,8 @@ import { createManageSieveServers } from '../managesieve/index.js';
 import { createSmtpServers } from '../smtp/index.js';
 import { openPostgresStore, openSqliteStore, PgEventBus, storeDirectory } from '../store/index.js';
 import type { MailStore, SieveScriptLimits } from '../store/types.js';
-import type { ProtocolFactory, ServerContext } from './context.js';
+import { servesSingletons, type ProtocolFactory, type ServerContext } from './context.js';
+import { ClusterEventBus } from './cluster/event-bus.js';
 import { ControlHttpServer } from './control-http.js';
 import { demoUserResource, type SeededDemoUser } from './demo-user.js';
 import { StartupError } from './errors.js';
@@ -44,7 +45,8 @@ export const eventBusResource = sharedResource<EventBus>(
   async (ctx) => {
     const logger = ctx.logger.child({ component: 'events' });
     const storage = ctx.config.settings.storage;
-    if (storage.engine !== 'postgres') return new MemoryEventBus(logger);
+    // Several server processes on one SQLite store: events travel through the supervising primary.
+    if (storage.engine !== 'postgres') return ctx.worker ? new ClusterEventBus(process, logger) : new MemoryEventBus(logger);
     // Several nodes share the database: events travel between them by LISTEN/NOTIFY.
     const bus = new PgEventBus({ url: storage.url, logger, ...(storage.schema !== undefined ? { schema: storage.schema } : {}) });
     await bus.start().catch((err: unknown) => {
@@ -151,6 +153,8 @@ export const sessionsResource = sharedResource<SessionControl>(
       oidc: oidcBlocksOf(ctx.config),
       auth: await ctx.use(authResource),
       users: ctx.users,
+      // One admin.sock per data directory: the first of several server processes serves it.
+      adminSocket: servesSingletons(ctx),
     });
     await control.start();
     // A revoked app password's sessions end at once, here and on every node (the bus).
@@ -261,7 +265,10 @@ function firstAudience(ctx: ServerContext): string | undefined {
   return undefined;
 }
 
-const devIdpFactory: ProtocolFactory = (ctx) => (ctx.config.settings.devIdp.enabled ? [new DevIdpServer(ctx)] : []);
+// With several server processes, the development IdP (its grants live in memory), WebAdmin and the
+// control listener (whose /metrics, /healthcheck and /sessions describe one process) run in the
+// first one only; every mail protocol runs in all of them.
+const devIdpFactory: ProtocolFactory = (ctx) => (ctx.config.settings.devIdp.enabled && servesSingletons(ctx) ? [new DevIdpServer(ctx)] : []);
 
 /**
  * The SMTP adapter's listeners: smtpserver.xml blocks, and lmtpserver.xml blocks (its LMTP dialect),
@@ -430,7 +437,7 @@ function sessionAdmin(control: SessionControl): SessionAdmin {
 /** WebAdmin (webadmin.properties): James' REST administration API. */
 const webAdminFactory: ProtocolFactory = async (ctx) => {
   const { webadmin } = ctx.config;
-  if (!webadmin.enabled) return [];
+  if (!webadmin.enabled || !servesSingletons(ctx)) return [];
   const auth = await ctx.use(authResource);
   const oidcBlock = ctx.config.jmap.auth.oidc ?? oidcBlocksOf(ctx.config)[0];
   const oidc = webadmin.oidc.enabled && oidcBlock ? { validator: auth.tokenValidator(oidcBlock), isAdministrator: (u: string) => auth.isAdministrator(u) } : undefined;
@@ -458,7 +465,7 @@ const webAdminFactory: ProtocolFactory = async (ctx) => {
 
 /** The control listener: the cores' HTTP routes when JMAP is off, or wherever control.http.bind says. */
 const controlHttpFactory: ProtocolFactory = async (ctx) => {
-  if (!controlHttpActive(ctx.config)) return [];
+  if (!controlHttpActive(ctx.config) || !servesSingletons(ctx)) return [];
   const sessions = await ctx.use(sessionsResource);
   // Discovery documents here only when there is no JMAP listener to publish them.
   const discovery = ctx.config.jmap.enabled ? [] : await ctx.use(discoveryRoutesResource);

@@ -8,7 +8,7 @@ import { ListenError } from '../net/index.js';
 import type { LogLevel, TesseraConfig } from '../config/types.js';
 import { createLogger, stderrLogDestination, type Logger } from '../log/logger.js';
 import { formatBanner } from './banner.js';
-import type { ProtocolFactory, SelfSignedCertificate, ServerContext } from './context.js';
+import { servesSingletons, type ProtocolFactory, type SelfSignedCertificate, type ServerContext, type WorkerRole } from './context.js';
 import { lockDataDirectory } from './data-lock.js';
 import { demoUserResource, seedDemoUser } from './demo-user.js';
 import { StartupError } from './errors.js';
@@ -37,6 +37,11 @@ export interface ServeOptions {
   logLevel?: LogLevel;
   factories: readonly ProtocolFactory[];
   io?: Partial<ServeIO>;
+  /**
+   * Set in a worker of `server.processes` > 1: the supervising primary holds the data directory's
+   * lock, and only the first slot prints the banner and seeds the demo user.
+   */
+  worker?: WorkerRole;
 }
 
 export interface RunningServer {
@@ -83,8 +88,11 @@ export async function runServe(options: ServeOptions): Promise<RunningServer> {
   const { config, warnings, notices } = await loadConfig(confDir, { env: io.env });
   // Before anything under the data directory is opened or written: a second server on the same
   // directory stops here, with one line naming the first one.
-  const lock = lockDataDirectory(config.settings.dataDir);
-  const logger = createLogger(options.logLevel ?? config.settings.logLevel, io.logDestination);
+  const worker = options.worker;
+  const lock = worker ? { release: () => {} } : lockDataDirectory(config.settings.dataDir);
+  const root = createLogger(options.logLevel ?? config.settings.logLevel, io.logDestination);
+  // Each line of a worker names it, so that an operator (and the tests) can tell who served what.
+  const logger = worker ? root.child({ worker: worker.slot }) : root;
   for (const w of warnings) logger.warn({ file: w.file, key: w.key }, w.message);
   for (const n of notices) logger.info({ file: n.file, key: n.key, notice: 'safer than James' }, n.message);
   const checks = startupChecks(config);
@@ -131,6 +139,7 @@ export async function runServe(options: ServeOptions): Promise<RunningServer> {
       ...(config.users.kind === 'embedded' ? { groups: opened.embedded.groups } : {}),
       dataDir: config.settings.dataDir,
       ...(selfSigned ? { selfSigned } : {}),
+      ...(worker ? { worker } : {}),
       use: (resource) => resources.use(resource, context),
       onShutdown: (name, close) => resources.onShutdown(name, close),
     };
@@ -153,7 +162,9 @@ export async function runServe(options: ServeOptions): Promise<RunningServer> {
     }
 
     // Only now that every listener is bound: a failed start leaves the one-time password unused.
-    if (!opened.users.readOnly) {
+    // Several workers: the first one alone seeds the demo user and prints the banner.
+    const first = servesSingletons(context);
+    if (!opened.users.readOnly && first) {
       const demo = await seedDemoUser(opened.embedded, config, logger);
       if (demo) {
         (await context.use(demoUserResource)).username = demo.username;
@@ -164,9 +175,11 @@ export async function runServe(options: ServeOptions): Promise<RunningServer> {
       }
     }
 
-    io.stdout.write(
-      formatBanner({ version: tesseraVersion(), servers, dataDir: config.settings.dataDir, confDir, ...(selfSigned ? { selfSigned } : {}) }),
-    );
+    if (first) {
+      io.stdout.write(
+        formatBanner({ version: tesseraVersion(), servers, dataDir: config.settings.dataDir, confDir, ...(selfSigned ? { selfSigned } : {}) }),
+      );
+    }
     logger.info({ confDir, dataDir: config.settings.dataDir, servers: servers.map((s) => s.name) }, 'tessera started');
 
     let stopping: Promise<void> | undefined;

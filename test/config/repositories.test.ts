@@ -1,5 +1,6 @@
 // usersrepository.xml, domainlist.xml and tessera.properties.
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/config/errors.js';
@@ -291,13 +292,14 @@ describe('tessera.properties', () => {
       shutdownTimeout: 10,
       proxy: { trustedNetworks: [], headerTimeoutMs: 5000 },
       seedDemoUser: false,
+      processes: 1,
       sieve: { maxScripts: 100, maxScriptSize: 256 * 1024 },
     });
   });
 
   it('every key', async () => {
     const l = await loadClean({
-      'tessera.properties': 'data.dir=/srv/tessera\nstorage.engine=postgres\nstorage.postgres.url=postgres://u:p@127.0.0.1:5432/db\nstorage.postgres.poolSize=25\nstorage.postgres.schema=mail\nlog.level=DEBUG\ndevIdp.enabled=true\ndevIdp.port=9600\nshutdown.timeout=30\ndemo.seed=true\npostmaster=Admin@Example.org\nstorage.ingest.memory=64M\nsieve.maxScripts=7\nsieve.maxScriptSize=32K\nvacation.resendInterval=3d\nldap.cacheTtl=2m\noutbound.delayWarning=4h\noutbound.leaseTime=90s\noutbound.pollInterval=500ms\nproxy.trustedNetworks=10.0.0.2, fd00::/64\nproxy.headerTimeout=3s\n',
+      'tessera.properties': 'data.dir=/srv/tessera\nstorage.engine=postgres\nstorage.postgres.url=postgres://u:p@127.0.0.1:5432/db\nstorage.postgres.poolSize=25\nstorage.postgres.schema=mail\nlog.level=DEBUG\ndevIdp.enabled=true\ndevIdp.port=9600\nshutdown.timeout=30\ndemo.seed=true\npostmaster=Admin@Example.org\nstorage.ingest.memory=64M\nsieve.maxScripts=7\nsieve.maxScriptSize=32K\nvacation.resendInterval=3d\nldap.cacheTtl=2m\noutbound.delayWarning=4h\noutbound.leaseTime=90s\noutbound.pollInterval=500ms\nproxy.trustedNetworks=10.0.0.2, fd00::/64\nproxy.headerTimeout=3s\nserver.processes=3\n',
     });
     assert.deepEqual(l.config.settings, {
       dataDir: '/srv/tessera',
@@ -308,6 +310,7 @@ describe('tessera.properties', () => {
       shutdownTimeout: 30,
       proxy: { trustedNetworks: ['10.0.0.2/32', 'fd00::/64'], headerTimeoutMs: 3000 },
       seedDemoUser: true,
+      processes: 3,
       postmaster: 'admin@example.org',
       sieve: { maxScripts: 7, maxScriptSize: 32 * 1024 },
       vacationResendAfterMs: 3 * 24 * 3600_000,
@@ -328,6 +331,13 @@ describe('tessera.properties', () => {
     await expectConfigError({ 'tessera.properties': 'outbound.leaseTime=500ms\n' }, { file: 'tessera.properties', key: 'outbound.leaseTime', value: '500ms', fix: 'between 1s and 1h' });
     await expectConfigError({ 'tessera.properties': 'outbound.pollInterval=2h\n' }, { file: 'tessera.properties', key: 'outbound.pollInterval', value: '2h', fix: 'between 100ms and 1h' });
     assert.equal((await loadClean({ 'tessera.properties': 'outbound.leaseTime=2m\n' })).config.settings.outboundLeaseMs, 120_000);
+  });
+
+  it('server.processes: a count from 1 to 64, or auto for one per core', async () => {
+    assert.equal((await loadClean({ 'tessera.properties': 'server.processes=auto\n' })).config.settings.processes, Math.min(64, availableParallelism()));
+    assert.equal((await loadClean({ 'tessera.properties': 'server.processes=AUTO\n' })).config.settings.processes, Math.min(64, availableParallelism()));
+    await expectConfigError({ 'tessera.properties': 'server.processes=0\n' }, { file: 'tessera.properties', key: 'server.processes', value: '0', fix: 'auto or a whole number from 1 to 64' });
+    await expectConfigError({ 'tessera.properties': 'server.processes=many\n' }, { file: 'tessera.properties', key: 'server.processes', value: 'many', fix: 'auto or a whole number from 1 to 64' });
   });
 
   it('TESSERA_DATA_DIR and TESSERA_LOG_LEVEL override the file', async () => {

@@ -5,6 +5,9 @@ import { parseCommandArgs, resolveConfDir, stringOption } from '../args.js';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors.js';
 import type { CliCommand, CliIO } from '../types.js';
 import { isLogLevel, LOG_LEVELS, stderrLogDestination } from '../../log/logger.js';
+import type { LogLevel } from '../../config/types.js';
+import type { DestinationStream } from 'pino';
+import { asClusterMessage, type ClusterMessage } from '../../server/cluster/messages.js';
 
 const usage = `Usage: tessera serve [--conf DIR] [--log-level LEVEL]
 
@@ -29,6 +32,16 @@ export const serveCommand: CliCommand = {
       throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, not "${level}"`);
     }
 
+    const confDir = resolveConfDir(args, io.env);
+    const logDestination = io.stderr === process.stderr ? stderrLogDestination() : io.stderr;
+    // Loaded here, not at the top: the server is a large module graph that `tessera user …` and
+    // `tessera help` should not pay for.
+    const { workerSlot, configuredProcesses } = await import('../../server/cluster/primary.js');
+    const slot = workerSlot(io.env);
+    if (slot === undefined && (await configuredProcesses(confDir, io.env)) > 1) {
+      return superviseWorkers(io, { confDir, logDestination, ...(level !== undefined ? { logLevel: level } : {}) });
+    }
+
     // Listen for signals before starting, so a SIGTERM during start-up still stops cleanly.
     let signalled: NodeJS.Signals | undefined;
     let wake: (signal: NodeJS.Signals) => void = () => {};
@@ -41,28 +54,32 @@ export const serveCommand: CliCommand = {
       signalled = signal;
       wake(signal);
     };
+    // A worker of several server processes is stopped by its supervisor's message (the operator's
+    // Ctrl-C may reach it as well: whichever comes first stops it, the other is not a second signal).
+    const onStopMessage = (raw: unknown): void => {
+      if (asClusterMessage(raw)?.tessera !== 'stop' || signalled) return;
+      signalled = 'SIGTERM';
+      wake('SIGTERM');
+    };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    if (slot !== undefined) process.on('message', onStopMessage);
     // Signal handlers do not keep Node's event loop alive: with no listener enabled, the process
     // would otherwise end (exit 13, unfinished await) instead of waiting to be stopped.
     const keepAlive = setInterval(() => {}, 2 ** 30);
     try {
-      // Loaded here, not at the top: the protocol servers are a large module graph that
-      // `tessera user …` and `tessera help` should not pay for.
       const [{ runServe }, { protocolFactories }] = await Promise.all([
         import('../../server/serve.js'),
         import('../../server/protocols.js'),
       ]);
       const running = await runServe({
-        confDir: resolveConfDir(args, io.env),
+        confDir,
         ...(level !== undefined ? { logLevel: level } : {}),
         factories: protocolFactories,
-        io: {
-          stdout: io.stdout,
-          env: io.env,
-          logDestination: io.stderr === process.stderr ? stderrLogDestination() : io.stderr,
-        },
+        io: { stdout: io.stdout, env: io.env, logDestination },
+        ...(slot !== undefined ? { worker: { slot } } : {}),
       });
+      if (slot !== undefined) process.send?.({ tessera: 'ready' } satisfies ClusterMessage);
       const signal = await received;
       running.logger.info({ signal }, 'signal received, shutting down');
       await running.stop();
@@ -71,6 +88,52 @@ export const serveCommand: CliCommand = {
       clearInterval(keepAlive);
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
+      process.off('message', onStopMessage);
     }
   },
 };
+
+/**
+ * `server.processes` > 1: this process supervises the workers until SIGTERM or SIGINT (each worker
+ * stops gracefully, then this one exits); SIGHUP replaces the workers one at a time, so they read
+ * the configuration again without closing the listeners.
+ */
+async function superviseWorkers(
+  io: CliIO,
+  options: { confDir: string; logLevel?: LogLevel; logDestination: DestinationStream },
+): Promise<number> {
+  const { startSupervisor } = await import('../../server/cluster/primary.js');
+  const signals: NodeJS.Signals[] = [];
+  let wake: (() => void) | undefined;
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping && signal !== 'SIGHUP') {
+      io.stderr.write(`tessera: ${signal} while stopping; exiting now\n`);
+      process.exit(EXIT_FAILURE);
+    }
+    signals.push(signal);
+    wake?.();
+  };
+  const handled: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+  for (const s of handled) process.on(s, onSignal);
+  const keepAlive = setInterval(() => {}, 2 ** 30);
+  try {
+    const running = await startSupervisor({ ...options, env: io.env });
+    for (;;) {
+      if (signals.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      const signal = signals.shift()!;
+      if (signal === 'SIGHUP') {
+        running.logger.info({ signal }, 'signal received, reloading');
+        await running.supervisor.reload();
+        continue;
+      }
+      stopping = true;
+      running.logger.info({ signal }, 'signal received, shutting down');
+      await running.stop();
+      return EXIT_OK;
+    }
+  } finally {
+    clearInterval(keepAlive);
+    for (const s of handled) process.off(s, onSignal);
+  }
+}

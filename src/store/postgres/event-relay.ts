@@ -14,21 +14,11 @@
 //   table) instead of trusting that they saw everything.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { MemoryEventBus } from '../../events/memory-bus.js';
-import type {
-  AccountEvent,
-  BusEvent,
-  EventBus,
-  EventHandler,
-  MailboxEvent,
-  PushSubscriptionChangedEvent,
-  ResyncEvent,
-  SessionRevokedEvent,
-  Unsubscribe,
-} from '../../events/types.js';
+import { RelayedEventBus } from '../../events/relayed-bus.js';
+import type { BusEvent } from '../../events/types.js';
 import type { Logger } from '../../log/logger.js';
 import { metrics } from '../../core/metrics.js';
-import { decodePayload, packPayloads, splitForWire } from './event-wire.js';
+import { packPayloads, PayloadSequencer, splitForWire } from './event-wire.js';
 
 const notificationsSent = metrics.counter('tessera_event_bus_notifications_sent_total', 'NOTIFY payloads sent to the other nodes.');
 const notificationsReceived = metrics.counter('tessera_event_bus_notifications_received_total', 'NOTIFY payloads received from other nodes.');
@@ -57,9 +47,8 @@ export function channelOf(schema: string | undefined): string {
   return `tessera_events${schema ? `_${schema}` : ''}`.slice(0, 63);
 }
 
-export class PgEventBus implements EventBus {
+export class PgEventBus extends RelayedEventBus {
   readonly nodeId: string;
-  private readonly local: MemoryEventBus;
   private readonly channel: string;
   private readonly logger: Logger | undefined;
   private readonly baseDelay: number;
@@ -70,8 +59,8 @@ export class PgEventBus implements EventBus {
   private listenTimer: NodeJS.Timeout | undefined;
   private listening: Promise<void> | undefined;
   private everListened = false;
-  /** Last sequence number seen from each other node since this listening connection started. */
-  private readonly lastSeq = new Map<string, number>();
+  /** Own payloads, repeats and gaps, per other node since this listening connection started. */
+  private readonly sequencer: PayloadSequencer;
 
   private sender: pg.Client | undefined;
   private seq = 0;
@@ -85,9 +74,10 @@ export class PgEventBus implements EventBus {
   private closed = false;
 
   constructor(private readonly options: PgEventBusOptions) {
+    super(options.logger);
     this.nodeId = options.nodeId ?? randomBytes(6).toString('hex');
+    this.sequencer = new PayloadSequencer(this.nodeId);
     this.logger = options.logger;
-    this.local = new MemoryEventBus(options.logger);
     this.channel = channelOf(options.schema);
     this.baseDelay = options.reconnectDelayMs ?? 100;
     this.listenerDelay = this.baseDelay;
@@ -114,26 +104,6 @@ export class PgEventBus implements EventBus {
       this.generation += 1;
     }
     this.scheduleFlush(0);
-  }
-
-  onAccount(account: string, handler: EventHandler<AccountEvent>): Unsubscribe {
-    return this.local.onAccount(account, handler);
-  }
-
-  onMailbox(account: string, mailboxId: string, handler: EventHandler<MailboxEvent>): Unsubscribe {
-    return this.local.onMailbox(account, mailboxId, handler);
-  }
-
-  onRevocation(handler: EventHandler<SessionRevokedEvent>): Unsubscribe {
-    return this.local.onRevocation(handler);
-  }
-
-  onResync(handler: EventHandler<ResyncEvent>): Unsubscribe {
-    return this.local.onResync(handler);
-  }
-
-  onPushSubscription(handler: EventHandler<PushSubscriptionChangedEvent>): Unsubscribe {
-    return this.local.onPushSubscription(handler);
   }
 
   /** Sends what is queued (best effort, bounded by one attempt), then closes both connections. */
@@ -184,7 +154,7 @@ export class PgEventBus implements EventBus {
     }
     this.listener = client;
     this.listenerDelay = this.baseDelay;
-    this.lastSeq.clear();
+    this.sequencer.reset();
     if (this.everListened) {
       // Whatever was sent while this node was not listening is lost: re-read it from the store.
       this.logger?.info({ node: this.nodeId }, 'event bus: listening again; subscribers resynchronise from the store');
@@ -216,30 +186,20 @@ export class PgEventBus implements EventBus {
   }
 
   private received(payload: string): void {
-    let decoded;
+    let received;
     try {
-      decoded = decodePayload(payload);
+      received = this.sequencer.accept(payload);
     } catch (err) {
       this.logger?.warn({ err: (err as Error).message }, 'event bus: ignoring a notification that is not ours');
       return;
     }
-    if (decoded.node === this.nodeId) return;
+    if (received.kind !== 'deliver') return;
     notificationsReceived.inc();
-    const last = this.lastSeq.get(decoded.node);
-    // A batch whose acknowledgement was lost is sent again: its numbers were seen already.
-    if (last !== undefined && decoded.seq <= last) return;
-    this.lastSeq.set(decoded.node, decoded.seq);
-    // The first payload of a node (or after reconnecting) has no predecessor to compare with.
-    if (last !== undefined && decoded.seq !== last + 1) {
-      this.logger?.warn({ from: decoded.node, expected: last + 1, got: decoded.seq }, 'event bus: notifications missed; resynchronising');
-      this.resync('gap', `notifications from node ${decoded.node} missed`);
+    if (received.missed) {
+      this.logger?.warn(received.missed, 'event bus: notifications missed; resynchronising');
+      this.resync('gap', `notifications from node ${received.missed.from} missed`);
     }
-    for (const item of decoded.items) {
-      if (item.type === 'resync') this.resync('sender', item.reason, item.account);
-      else if (item.type === 'session-revoked' || item.type === 'push-subscription-changed') void this.local.publish(item);
-      // Account events say which node they came from (JMAP Web Push is sent by that node only).
-      else void this.local.publish({ ...item, fromNode: decoded.node });
-    }
+    this.deliverRemote(received.items, received.node, (reason, account) => this.resync('sender', reason, account));
   }
 
   private resync(cause: string, reason: string, account?: string): void {

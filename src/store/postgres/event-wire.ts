@@ -142,3 +142,40 @@ export function decodePayload(text: string): WirePayload {
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
+
+/** What a receiver does with one payload: deliver its items, after a resync when some were missed. */
+export type Received =
+  | { kind: 'own' }
+  | { kind: 'duplicate' }
+  | { kind: 'deliver'; node: string; items: Array<BusEvent | ResyncEvent>; missed?: { from: string; expected: number; got: number } };
+
+/**
+ * The receiving side of the wire, shared by every relay (PostgreSQL NOTIFY, cluster IPC): skips the
+ * node's own payloads and ones already seen, and notices sequence gaps (notifications missed).
+ */
+export class PayloadSequencer {
+  /** Last sequence number seen from each other node since the last reset. */
+  private readonly lastSeq = new Map<string, number>();
+
+  constructor(private readonly ownNode: string) {}
+
+  /** Forget every sender (a new listening connection: its first payloads have no predecessor). */
+  reset(): void {
+    this.lastSeq.clear();
+  }
+
+  /** Throws BadPayloadError for a payload that is not ours. */
+  accept(payload: string): Received {
+    const decoded = decodePayload(payload);
+    if (decoded.node === this.ownNode) return { kind: 'own' };
+    const last = this.lastSeq.get(decoded.node);
+    // A batch whose acknowledgement was lost is sent again: its numbers were seen already.
+    if (last !== undefined && decoded.seq <= last) return { kind: 'duplicate' };
+    this.lastSeq.set(decoded.node, decoded.seq);
+    // The first payload of a node (or after reconnecting) has no predecessor to compare with.
+    if (last !== undefined && decoded.seq !== last + 1) {
+      return { kind: 'deliver', node: decoded.node, items: decoded.items, missed: { from: decoded.node, expected: last + 1, got: decoded.seq } };
+    }
+    return { kind: 'deliver', node: decoded.node, items: decoded.items };
+  }
+}

@@ -20,7 +20,6 @@ export interface Ctx {
   defaultQuota: QuotaLimits;
   retentionMs: number;
   uploadTtlMs: number;
-  accountIds: Map<string, number>;
   /** Prepared statements by SQL text (preparing costs more than running most of them). */
   statements: Map<string, Statement>;
   /**
@@ -163,13 +162,14 @@ export function readTx<T>(ctx: Ctx, fn: () => T): T {
   return ctx.db.transaction(fn).deferred();
 }
 
+/**
+ * The account's row id, read each time (a unique-index lookup, microseconds): not cached, because
+ * another process on the same database (a second server process, `tessera user delete`) may delete
+ * the account and create it again under a new id.
+ */
 export function accountId(ctx: Ctx, account: string): number | null {
-  const cached = ctx.accountIds.get(account);
-  if (cached !== undefined) return cached;
   const row = sql(ctx, 'SELECT id FROM account WHERE name = ?').get(account) as { id: number } | undefined;
-  if (!row) return null;
-  ctx.accountIds.set(account, row.id);
-  return row.id;
+  return row ? row.id : null;
 }
 
 /** A new id for a row of `table`, never one a row of it had before (see id_seq in schema.ts). */

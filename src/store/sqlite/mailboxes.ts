@@ -33,7 +33,6 @@ export async function ensureAccount(ctx: Ctx, account: string): Promise<Account>
     if (accountId(ctx, account) !== null) return null;
     const info = sql(ctx, 'INSERT INTO account (name, created_at) VALUES (?, ?)').run(account, Date.now());
     const accId = Number(info.lastInsertRowid);
-    ctx.accountIds.set(account, accId);
     const b = new ChangeBatch(account, accId, undefined);
     SPECIAL_USE.forEach((s, i) => insertMailbox(ctx, b, accId, s.path, null, s.role, true, i));
     b.commitStates(ctx);
@@ -82,7 +81,6 @@ export function deleteAccountSync(ctx: Ctx, account: string): void {
     // The user's /private annotations (its mailboxes' others went with them, by trigger).
     sql(ctx, 'DELETE FROM metadata WHERE owner = ?').run(account);
   });
-  ctx.accountIds.delete(account);
 }
 
 /** Throws NoSuchMailboxError-like account errors as "no such mailbox" for unknown accounts. */

@@ -28,7 +28,6 @@ export async function openSqliteStore(options: StoreOptions): Promise<MailStore>
     defaultQuota: { storage: options.quota?.storage ?? 0, messages: options.quota?.messages ?? 0 },
     retentionMs: (options.changeRetentionDays ?? 30) * DAY_MS,
     uploadTtlMs: options.uploadTtlMs ?? DAY_MS,
-    accountIds: new Map(),
     statements: new Map(),
     ftsDirty: false,
     ftsTrimmedUpTo: 0,

@@ -1,0 +1,180 @@
+// The primary of `server.processes` > 1: it owns no listener, store or session, only the workers.
+// It starts them (the first alone, so that migrations, the generated certificate and the demo user
+// are made once, then the others together), relays their event-bus payloads to each other, restarts
+// one that dies (after a delay that doubles while it keeps dying), replaces them one at a time on
+// reload (a new worker is ready before the old one stops, so the listeners never close) and, on stop,
+// asks every worker to stop gracefully and waits for the last one.
+//
+// Listeners are shared by node:cluster: a worker's listen() is handed to the primary, which binds
+// the address once and gives connections to the workers in turn (round-robin).
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from '../../log/logger.js';
+import { asClusterMessage, WORKER_SLOT_ENV, type ClusterMessage } from './messages.js';
+
+export interface SupervisorOptions {
+  processes: number;
+  logger: Logger;
+  /** Seconds a worker gets to finish in-flight commands when stopped (settings.shutdownTimeout). */
+  shutdownTimeoutSeconds: number;
+  /** First delay before restarting a worker that died (default 1 s); doubled while it keeps dying. */
+  restartDelayMs?: number;
+}
+
+const MAX_RESTART_DELAY_MS = 30_000;
+/** A worker that ran this long before dying was not crash-looping: its replacement starts at once-ish. */
+const STABLE_AFTER_MS = 60_000;
+/** Past the shutdown timeout, how long a worker has to exit before it is killed. */
+const KILL_GRACE_MS = 15_000;
+
+export class WorkerStartError extends Error {
+  override readonly name = 'WorkerStartError';
+}
+
+interface Slot {
+  worker: Worker | undefined;
+  delayMs: number;
+  readyAt: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export class Supervisor {
+  private readonly slots = new Map<number, Slot>();
+  private readonly baseDelay: number;
+  private stopping: Promise<void> | undefined;
+  private reloading: Promise<void> | undefined;
+  private started = false;
+
+  constructor(private readonly options: SupervisorOptions) {
+    this.baseDelay = options.restartDelayMs ?? 1000;
+  }
+
+  /** Starts every worker; rejects (after stopping those started) when one cannot start. */
+  async start(): Promise<void> {
+    for (let n = 1; n <= this.options.processes; n++) this.slots.set(n, { worker: undefined, delayMs: this.baseDelay, readyAt: 0, timer: undefined });
+    try {
+      await this.spawn(1);
+      await Promise.all([...this.slots.keys()].filter((n) => n !== 1).map((n) => this.spawn(n)));
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    this.started = true;
+    this.options.logger.info({ processes: this.options.processes }, 'every server process is ready');
+  }
+
+  /** Replaces the workers one at a time (each new one ready before the old one stops). */
+  reload(): Promise<void> {
+    if (this.stopping || !this.started) return Promise.resolve();
+    this.reloading ??= (async () => {
+      this.options.logger.info('reloading: replacing the server processes one at a time');
+      for (const n of [...this.slots.keys()]) {
+        if (this.stopping) return;
+        const old = this.slots.get(n)?.worker;
+        try {
+          await this.spawn(n);
+        } catch (err) {
+          this.options.logger.error({ slot: n, err: (err as Error).message }, 'reload: the new server process did not start; the old one keeps serving');
+          continue;
+        }
+        if (old) await this.stopWorker(old);
+      }
+      this.options.logger.info('reload done');
+    })().finally(() => {
+      this.reloading = undefined;
+    });
+    return this.reloading;
+  }
+
+  /** Asks every worker to stop gracefully and resolves when all have exited. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.reloading?.catch(() => undefined);
+      for (const slot of this.slots.values()) clearTimeout(slot.timer);
+      await Promise.all([...Object.values(cluster.workers ?? {})].map((w) => (w ? this.stopWorker(w) : undefined)));
+    })();
+    return this.stopping;
+  }
+
+  /** Pids of the current workers by slot (for logs and tests). */
+  pids(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const [n, slot] of this.slots) if (slot.worker?.process.pid !== undefined) out.set(n, slot.worker.process.pid);
+    return out;
+  }
+
+  /** Forks the worker of slot `n`, which becomes the slot's current one; resolves once it is ready. */
+  private spawn(n: number): Promise<Worker> {
+    const slot = this.slots.get(n)!;
+    const worker = cluster.fork({ [WORKER_SLOT_ENV]: String(n) });
+    slot.worker = worker;
+    const logger = this.options.logger;
+    return new Promise<Worker>((resolve, reject) => {
+      let ready = false;
+      worker.on('message', (raw: unknown) => {
+        const message = asClusterMessage(raw);
+        if (!message) return;
+        if (message.tessera === 'ready' && !ready) {
+          ready = true;
+          slot.readyAt = Date.now();
+          logger.info({ slot: n, pid: worker.process.pid }, 'server process ready');
+          resolve(worker);
+        } else if (message.tessera === 'events') this.relay(worker, message);
+      });
+      worker.on('exit', (code, signal) => {
+        if (!ready) reject(new WorkerStartError(`server process ${n} exited before it was ready (${signal ?? `exit code ${code}`})`));
+        this.exited(n, worker, code, signal);
+      });
+    });
+  }
+
+  /** Hands a worker's events to every other live worker, in the order they came. */
+  private relay(from: Worker, message: ClusterMessage): void {
+    for (const worker of Object.values(cluster.workers ?? {})) {
+      if (!worker || worker === from || !worker.isConnected()) continue;
+      try {
+        worker.send(message);
+      } catch (err) {
+        // The worker is going away: its replacement starts from the store, not from events.
+        this.options.logger.debug({ pid: worker.process.pid, err: (err as Error).message }, 'event relay: server process unreachable');
+      }
+    }
+  }
+
+  private exited(n: number, worker: Worker, code: number | null, signal: string | null): void {
+    const slot = this.slots.get(n)!;
+    if (slot.worker !== worker) return;
+    slot.worker = undefined;
+    if (this.stopping || !this.started) return;
+    if (Date.now() - slot.readyAt > STABLE_AFTER_MS) slot.delayMs = this.baseDelay;
+    const delay = slot.delayMs;
+    slot.delayMs = Math.min(slot.delayMs * 2, MAX_RESTART_DELAY_MS);
+    const logger = this.options.logger;
+    logger.error({ slot: n, pid: worker.process.pid, code, signal, restartInMs: delay }, 'server process died; restarting it');
+    slot.timer = setTimeout(() => {
+      slot.timer = undefined;
+      if (this.stopping) return;
+      // A failed start is another death: exited() schedules the next try.
+      this.spawn(n).catch((err: unknown) => logger.error({ slot: n, err: (err as Error).message }, 'server process could not start'));
+    }, delay);
+  }
+
+  /** Graceful stop of one worker, killed if it outlives the shutdown timeout by KILL_GRACE_MS. */
+  private stopWorker(worker: Worker): Promise<void> {
+    if (worker.isDead()) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const kill = setTimeout(() => {
+        this.options.logger.error({ pid: worker.process.pid }, 'server process did not stop in time; killing it');
+        worker.process.kill('SIGKILL');
+      }, this.options.shutdownTimeoutSeconds * 1000 + KILL_GRACE_MS);
+      worker.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      try {
+        worker.send({ tessera: 'stop' } satisfies ClusterMessage);
+      } catch {
+        worker.process.kill('SIGTERM');
+      }
+    });
+  }
+}

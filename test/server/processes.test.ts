@@ -1,0 +1,148 @@
+// `server.processes=2`: the real `tessera serve` command runs a supervising primary and two workers
+// that share every listener and one SQLite store. Connections land on both workers (each log line
+// of a worker names it, and the IMAP ID a client sends is logged with its session), and what one
+// worker does reaches sessions on the other: mail delivered over SMTP shows in IMAP IDLE on both, a
+// revocation ends sessions on both, concurrent APPENDs on both never share or reorder UIDs. A killed
+// worker is restarted; SIGTERM stops every process cleanly.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ImapFlow } from 'imapflow';
+import nodemailer from 'nodemailer';
+import { runTessera } from '../cli/run-tessera.js';
+import { waitFor, withDeadline } from '../support/wait.js';
+import { SERVED_DOMAIN, SERVED_PASSWORD, startServed, type Served } from '../support/served.js';
+
+const ALICE = `alice@${SERVED_DOMAIN}`;
+const BOB = `bob@${SERVED_DOMAIN}`;
+const WAIT_MS = 30_000;
+/** A worker's start compiles the sources through tsx; the machine may be loaded. */
+const START_MS = 240_000;
+
+describe('server.processes=2: two workers sharing the listeners and one SQLite store', { timeout: 600_000 }, () => {
+  let served: Served;
+  let connections = 0;
+  const open: ImapFlow[] = [];
+
+  /** An IMAP login whose serving worker is read back from the log (by the unique ID it sends). */
+  async function login(user: string): Promise<{ client: ImapFlow; worker: number }> {
+    const name = `conn-${++connections}`;
+    const client = new ImapFlow({ host: '127.0.0.1', port: served.imapPort, secure: false, auth: { user, pass: SERVED_PASSWORD }, logger: false, clientInfo: { name } });
+    client.on('error', () => {});
+    await client.connect();
+    open.push(client);
+    const line = await served.find(`the ID of ${name} in the log`, (l) => l.msg === 'imap client ID' && (l.clientId as Record<string, string> | undefined)?.name === name);
+    return { client, worker: Number(line.worker) };
+  }
+
+  /** Logins until each worker serves at least one; round-robin makes that quick. */
+  async function oneOnEach(user: string): Promise<Map<number, ImapFlow>> {
+    const byWorker = new Map<number, ImapFlow>();
+    for (let i = 0; i < 12 && byWorker.size < 2; i++) {
+      const { client, worker } = await login(user);
+      if (!byWorker.has(worker)) byWorker.set(worker, client);
+    }
+    assert.deepEqual([...byWorker.keys()].sort(), [1, 2], 'connections landed on both workers');
+    return byWorker;
+  }
+
+  before(async () => {
+    // Debug: the IMAP ID a client sends is logged with the worker that serves the connection.
+    served = await startServed({ processes: 2, users: [ALICE, BOB], logLevel: 'debug' });
+  });
+
+  after(async () => {
+    for (const c of open) c.close();
+    await served.dispose();
+  });
+
+  it('shows mail delivered over SMTP (on either worker) in IMAP IDLE on both workers', async () => {
+    const watchers = await oneOnEach(ALICE);
+    const seen = new Map<number, number>();
+    const reached = [...watchers].map(async ([worker, client]) => {
+      await client.mailboxOpen('INBOX');
+      const target = new Promise<void>((resolve) => {
+        client.on('exists', (data: { count: number }) => {
+          seen.set(worker, data.count);
+          if (data.count >= 4) resolve();
+        });
+      });
+      void client.idle().catch(() => {});
+      return target;
+    });
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: served.smtpPort, secure: false, ignoreTLS: true });
+    // Four deliveries on four connections: round-robin puts them on both workers, so each IDLE
+    // session sees mail that the other process stored.
+    for (let i = 1; i <= 4; i++) {
+      await transport.sendMail({ from: `sender${i}@remote.test`, to: ALICE, subject: `hello ${i}`, text: `message ${i}\n` });
+    }
+    transport.close();
+    await withDeadline(Promise.all(reached), WAIT_MS, `EXISTS 4 in IDLE on both workers (seen: ${JSON.stringify([...seen])})`);
+  });
+
+  it('ends the sessions of a revoked user on both workers', async () => {
+    const sessions = await oneOnEach(BOB);
+    const closed = [...sessions.values()].map((client) => new Promise<void>((resolve) => client.once('close', () => resolve())));
+    const revoked = await runTessera(['sessions', 'revoke', '--user', BOB, '--reason', 'test', '--conf', served.confDir]);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    await withDeadline(Promise.all(closed), WAIT_MS, "bob's IMAP sessions on both workers to end");
+  });
+
+  it('gives concurrent APPENDs on both workers distinct, increasing UIDs', async () => {
+    const clients: ImapFlow[] = [];
+    const workers = new Set<number>();
+    // Two clients per worker (logins until each worker has two).
+    const per = new Map<number, number>();
+    for (let i = 0; i < 20 && clients.length < 4; i++) {
+      const { client, worker } = await login(ALICE);
+      if ((per.get(worker) ?? 0) >= 2) continue;
+      per.set(worker, (per.get(worker) ?? 0) + 1);
+      workers.add(worker);
+      clients.push(client);
+    }
+    assert.equal(workers.size, 2, 'APPENDs run on both workers');
+    const mailbox = 'Storm';
+    await clients[0]!.mailboxCreate(mailbox);
+    const PER_CLIENT = 25;
+    const uids = await Promise.all(
+      clients.map(async (client, c) => {
+        const mine: number[] = [];
+        for (let i = 0; i < PER_CLIENT; i++) {
+          const res = await client.append(mailbox, `From: c${c}@remote.test\r\nSubject: storm ${c}-${i}\r\n\r\nbody\r\n`);
+          assert.ok(res && typeof res.uid === 'number', 'APPENDUID answered');
+          mine.push(res.uid);
+        }
+        return mine;
+      }),
+    );
+    for (const mine of uids) assert.deepEqual(mine, [...mine].sort((a, b) => a - b), 'one client sees its UIDs increase');
+    const all = uids.flat();
+    assert.equal(new Set(all).size, all.length, 'no UID given twice');
+    const status = await clients[0]!.status(mailbox, { messages: true, uidNext: true });
+    if (!status) assert.fail('STATUS answered');
+    assert.equal(status.messages, clients.length * PER_CLIENT);
+    assert.equal(status.uidNext, Math.max(...all) + 1);
+  });
+
+  it('restarts a worker that was killed, and the new one serves', async () => {
+    const before = served.workerPids();
+    const victim = before.get(2)!;
+    const readyLines = served.log.filter((l) => l.msg === 'server process ready' && l.slot === 2).length;
+    process.kill(victim, 'SIGKILL');
+    await served.find('the supervisor to notice the death', (l) => l.msg === 'server process died; restarting it' && l.pid === victim);
+    await waitFor('a new worker 2 to be ready', () => served.log.filter((l) => l.msg === 'server process ready' && l.slot === 2).length > readyLines, START_MS);
+    const replacement = served.workerPids().get(2)!;
+    assert.notEqual(replacement, victim);
+    // Both workers serve again.
+    await oneOnEach(ALICE);
+  });
+
+  it('stops every process cleanly on SIGTERM', async () => {
+    for (const c of open.splice(0)) c.close();
+    const pids = [...served.workerPids().values()];
+    served.child.kill('SIGTERM');
+    const { code } = await withDeadline(served.exited, 60_000, 'the server to exit');
+    assert.equal(code, 0);
+    assert.ok(served.log.some((l) => l.msg === 'every server process stopped'));
+    for (const pid of pids) assert.throws(() => process.kill(pid, 0), /ESRCH/, `worker ${pid} is gone`);
+  });
+});
