@@ -10,19 +10,19 @@
 // Server CPU per operation comes from /proc/<pid>/stat of each server's process tree.
 //
 //   node --import tsx bench/compare/run.ts [--seconds=10] [--rounds=3] [--clients=8] [--idle=500]
-//        [--only=login,xoauth2,submission,idle] [--tessera-only] [--cpu-prof=DIR]
+//        [--only=login,xoauth2,submission,idle] [--tessera-only] [--cpu-prof=DIR] [--peers=tuned|login-hp|stock]
 //
 // Installs nothing: without Dovecot/Postfix it prints the apt command and measures Tessera alone.
 // Must run as root (Dovecot and Postfix drop privileges themselves). Not part of the test suite.
 import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DOMAIN, startBenchIdp } from './idp.js';
 import { startTessera } from './tessera.js';
-import { startDovecot, type DovecotServer } from './dovecot.js';
+import { PEER_PROFILES, startDovecot, type DovecotServer, type PeerProfile } from './dovecot.js';
 import { startPostfix, type PostfixServer } from './postfix.js';
 import { processRss, treeCpuSeconds, treePss } from './proc.js';
 import { median, range, row } from './stats.js';
@@ -39,6 +39,7 @@ const { values: flags } = parseArgs({
     only: { type: 'string', default: 'login,xoauth2,submission,idle' },
     'tessera-only': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
+    peers: { type: 'string', default: 'tuned' },
   },
 });
 const SECONDS = Number(flags.seconds);
@@ -46,6 +47,11 @@ const ROUNDS = Number(flags.rounds);
 const CLIENTS = Number(flags.clients);
 const IDLE = Number(flags.idle);
 const WORKLOADS = new Set(flags.only.split(','));
+const PEERS: PeerProfile = PEER_PROFILES.find((p) => p === flags.peers) ?? fail(`--peers is one of ${PEER_PROFILES.join(', ')}`);
+
+function fail(message: string): never {
+  throw new Error(message);
+}
 
 const APT = 'apt-get install -y dovecot-imapd dovecot-lmtpd dovecot-core postfix';
 
@@ -173,9 +179,9 @@ async function main(): Promise<void> {
     let dovecot: DovecotServer | undefined;
     let postfix: PostfixServer | undefined;
     if (withPeers) {
-      dovecot = await startDovecot(join(root, 'dovecot'), await freePort(), idp);
+      dovecot = await startDovecot(join(root, 'dovecot'), await freePort(), idp, PEERS);
       stops.unshift(() => dovecot!.stop());
-      postfix = await startPostfix(join(root, 'postfix'), await freePort(), dovecot);
+      postfix = await startPostfix(join(root, 'postfix'), await freePort(), dovecot, PEERS);
       stops.unshift(() => postfix!.stop());
       const dv = dovecot;
       const pf = postfix;
@@ -218,8 +224,9 @@ async function main(): Promise<void> {
     }
 
     process.stdout.write(
-      `\nbench/compare: ${ROUNDS} rounds of ${SECONDS} s, ${CLIENTS} clients, ${IDLE} IDLE connections, ${accounts.length} users, node ${process.version}\n`,
+      `\nbench/compare: ${ROUNDS} rounds of ${SECONDS} s, ${CLIENTS} clients, ${IDLE} IDLE connections, ${accounts.length} users, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`,
     );
+    if (dovecot && postfix) process.stdout.write(`peers: ${dovecot.summary}\n       ${postfix.summary}\n`);
     const samples = new Map<string, Sample[]>();
     const idle = new Map<string, number[]>();
     const add = (key: string, s: Sample): void => void samples.set(key, [...(samples.get(key) ?? []), s]);
