@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { canConnect } from '../../test/support/tcp.js';
 import { waitFor } from '../../test/support/wait.js';
 import { KID, type BenchIdp } from './idp.js';
+import type { TlsFiles } from './tls.js';
 
 /** How the peers are set up: Debian's defaults, Dovecot's login high-performance mode only, or tuned. */
 export type PeerProfile = 'stock' | 'login-hp' | 'tuned';
@@ -60,8 +61,15 @@ export function dovecotSummary(profile: PeerProfile, cores: number): string {
   return `${profiles[profile]}; mail_fsync=optimized`;
 }
 
-function config(root: string, imapPort: number, profile: PeerProfile, cores: number): string {
+/** Clear-text IMAP on the port, or (with `tls`) IMAPS there and no clear-text listener. */
+function listeners(imapPort: number, tls: TlsFiles | undefined): { ssl: string; imap: number; imaps: number } {
+  if (!tls) return { ssl: 'ssl = no', imap: imapPort, imaps: 0 };
+  return { ssl: `ssl = yes\nssl_cert = <${tls.certPath}\nssl_key = <${tls.keyPath}`, imap: 0, imaps: imapPort };
+}
+
+function config(root: string, imapPort: number, profile: PeerProfile, cores: number, tls: TlsFiles | undefined): string {
   const s = serviceSettings(profile, cores);
+  const l = listeners(imapPort, tls);
   return `# Written by bench/compare for one run.
 instance_name = dovecot-compare
 base_dir = ${root}/run
@@ -69,7 +77,7 @@ state_dir = ${root}/state
 log_path = ${root}/dovecot.log
 listen = 127.0.0.1
 protocols = imap lmtp
-ssl = no
+${l.ssl}
 disable_plaintext_auth = no
 auth_mechanisms = oauthbearer xoauth2
 mail_location = maildir:~/Maildir
@@ -83,10 +91,12 @@ protocol imap {
 service imap-login {
   inet_listener imap {
     address = 127.0.0.1
-    port = ${imapPort}
+    port = ${l.imap}
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = ${l.imaps}
+    ssl = yes
   }
   process_limit = 2048
   ${s.login}
@@ -126,7 +136,7 @@ issuers = ${issuer}
 `;
 }
 
-export async function startDovecot(root: string, imapPort: number, idp: BenchIdp, profile: PeerProfile): Promise<DovecotServer> {
+export async function startDovecot(root: string, imapPort: number, idp: BenchIdp, profile: PeerProfile, tls?: TlsFiles): Promise<DovecotServer> {
   const cores = availableParallelism();
   if (userInfo().uid !== 0) throw new Error('Dovecot is started as root here (it drops privileges itself)');
   // Login and mail processes run as other users: they must reach their files below root.
@@ -140,7 +150,7 @@ export async function startDovecot(root: string, imapPort: number, idp: BenchIdp
   await writeFile(join(keyDir, KID), idp.publicPem);
   await writeFile(join(root, 'dovecot-oauth2.conf.ext'), oauth2Config(root, idp.issuer));
   const confPath = join(root, 'dovecot.conf');
-  await writeFile(confPath, config(root, imapPort, profile, cores));
+  await writeFile(confPath, config(root, imapPort, profile, cores, tls));
   const child: ChildProcess = spawn('dovecot', ['-F', '-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -15,6 +15,7 @@ import { waitFor } from '../../test/support/wait.js';
 import { promisify } from 'node:util';
 import { DOMAIN } from './idp.js';
 import type { DovecotServer, PeerProfile } from './dovecot.js';
+import type { TlsFiles } from './tls.js';
 
 const run = promisify(execFile);
 
@@ -46,7 +47,16 @@ export function postfixSummary(profile: PeerProfile): string {
     : `Postfix tuned: ${TUNED.map((l) => l.replace(' = ', '=')).join(', ')}; queue file fsynced before 250`;
 }
 
-function mainCf(root: string, dovecot: DovecotServer, profile: PeerProfile): string {
+/** Implicit TLS (SMTPS, `smtpd_tls_wrappermode`) with the run's certificate, or clear text. */
+function tlsSettings(tls: TlsFiles | undefined): string {
+  if (!tls) return 'smtpd_tls_security_level = none';
+  return `smtpd_tls_security_level = encrypt
+smtpd_tls_wrappermode = yes
+smtpd_tls_cert_file = ${tls.certPath}
+smtpd_tls_key_file = ${tls.keyPath}`;
+}
+
+function mainCf(root: string, dovecot: DovecotServer, profile: PeerProfile, tls: TlsFiles | undefined): string {
   return `# Written by bench/compare for one run.
 compatibility_level = 3.6
 queue_directory = ${root}/spool
@@ -73,7 +83,7 @@ smtpd_sasl_auth_enable = yes
 smtpd_sasl_type = dovecot
 smtpd_sasl_path = ${dovecot.authSocket}
 smtpd_sasl_security_options = noanonymous
-smtpd_tls_security_level = none
+${tlsSettings(tls)}
 smtpd_relay_restrictions = permit_sasl_authenticated, reject
 smtpd_recipient_restrictions = permit_sasl_authenticated, reject
 smtpd_client_connection_count_limit = 0
@@ -110,7 +120,7 @@ scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 `;
 
-export async function startPostfix(root: string, port: number, dovecot: DovecotServer, profile: PeerProfile): Promise<PostfixServer> {
+export async function startPostfix(root: string, port: number, dovecot: DovecotServer, profile: PeerProfile, tls?: TlsFiles): Promise<PostfixServer> {
   const etc = join(root, 'etc');
   await mkdir(etc, { recursive: true });
   // `postfix check` creates what is inside the queue directory, not the directory itself.
@@ -118,7 +128,7 @@ export async function startPostfix(root: string, port: number, dovecot: DovecotS
   await mkdir(join(root, 'lib'));
   await chown(join(root, 'lib'), postfixUid(), 0);
   await chmod(root, 0o755);
-  await writeFile(join(etc, 'main.cf'), mainCf(root, dovecot, profile));
+  await writeFile(join(etc, 'main.cf'), mainCf(root, dovecot, profile, tls));
   await writeFile(join(etc, 'master.cf'), MASTER_CF(port));
   const postfix = (...args: string[]): Promise<{ stdout: string; stderr: string }> => run('postfix', ['-c', etc, ...args]);
   await postfix('start');

@@ -5,12 +5,17 @@
 //   2. submission: connect → EHLO → AUTH OAUTHBEARER → 1 KiB message to a local user → QUIT,
 //      `--clients` at once; both servers fsync before the 250 (Postfix its queue file, then LMTP to
 //      Dovecot in the background: its CPU is counted until every message is in the Maildir);
-//   3. memory per authenticated IMAP IDLE connection with `--idle` connections: RSS growth of Tessera
+//   3. durable IMAP APPEND of 2–250 KB messages (cycled sizes) into INBOX, at 1 and `--clients`
+//      logged-in connections; both servers fsync each message before the OK;
+//   4. memory per authenticated IMAP IDLE connection with `--idle` connections: RSS growth of Tessera
 //      (after a full GC), PSS growth summed over Dovecot's processes.
+// With --tls every connection uses implicit TLS (IMAPS, SMTPS) with one certificate for all servers.
+// The peers run as `--peers` says (dovecot.ts, postfix.ts): tuned by default, the fastest set-up
+// their documentation gives that keeps their durability.
 // Server CPU per operation comes from /proc/<pid>/stat of each server's process tree.
 //
 //   node --import tsx bench/compare/run.ts [--seconds=10] [--rounds=3] [--clients=8] [--idle=500]
-//        [--only=login,xoauth2,submission,idle] [--tessera-only] [--cpu-prof=DIR] [--peers=tuned|login-hp|stock]
+//        [--only=login,xoauth2,submission,append,idle] [--tls] [--tessera-only] [--cpu-prof=DIR] [--peers=tuned|login-hp|stock]
 //
 // Installs nothing: without Dovecot/Postfix it prints the apt command and measures Tessera alone.
 // Must run as root (Dovecot and Postfix drop privileges themselves). Not part of the test suite.
@@ -27,7 +32,19 @@ import { startPostfix, type PostfixServer } from './postfix.js';
 import { processRss, treeCpuSeconds, treePss } from './proc.js';
 import { median, range, row } from './stats.js';
 import { waitFor } from '../../test/support/wait.js';
-import { loginSession, openIdlers, runLoad, submissionSession, type Account, type LoadResult, type Mechanism } from './workloads.js';
+import { makeCertificate, type TlsFiles } from './tls.js';
+import {
+  APPEND_SIZES_KB,
+  loginSession,
+  openIdlers,
+  runAppendLoad,
+  runLoad,
+  submissionSession,
+  type Account,
+  type Endpoint,
+  type LoadResult,
+  type Mechanism,
+} from './workloads.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -36,7 +53,8 @@ const { values: flags } = parseArgs({
     clients: { type: 'string', default: '8' },
     idle: { type: 'string', default: '500' },
     users: { type: 'string', default: '64' },
-    only: { type: 'string', default: 'login,xoauth2,submission,idle' },
+    only: { type: 'string', default: 'login,xoauth2,submission,append,idle' },
+    tls: { type: 'boolean', default: false },
     'tessera-only': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     peers: { type: 'string', default: 'tuned' },
@@ -47,6 +65,8 @@ const ROUNDS = Number(flags.rounds);
 const CLIENTS = Number(flags.clients);
 const IDLE = Number(flags.idle);
 const WORKLOADS = new Set(flags.only.split(','));
+/** APPEND runs with one client and with `--clients`. */
+const APPEND_CLIENTS = [...new Set([1, CLIENTS])];
 const PEERS: PeerProfile = PEER_PROFILES.find((p) => p === flags.peers) ?? fail(`--peers is one of ${PEER_PROFILES.join(', ')}`);
 
 function fail(message: string): never {
@@ -90,8 +110,8 @@ interface Sample {
 
 interface Side {
   name: string;
-  imapPort: number;
-  submissionPort: number;
+  imap: Endpoint;
+  submission: Endpoint;
   /** Process trees whose CPU the login / submission work is billed to. */
   loginPids: () => Promise<number[]>;
   submissionPids: () => Promise<number[]>;
@@ -138,7 +158,7 @@ function logSample(work: string, side: string, s: Sample): void {
 async function idleBytesPerConnection(side: Side, accounts: readonly Account[]): Promise<number> {
   await quiesce();
   const before = await side.memory();
-  const clients = await openIdlers(side.imapPort, accounts, IDLE);
+  const clients = await openIdlers(side.imap, accounts, IDLE);
   try {
     const after = await side.memory();
     return (after - before) / IDLE;
@@ -163,13 +183,15 @@ async function main(): Promise<void> {
   const stops: Array<() => Promise<void>> = [() => idp.close()];
   try {
     for (const d of ['tessera', 'dovecot', 'postfix']) await mkdir(join(root, d));
-    const tessera = await startTessera(join(root, 'tessera'), idp, accounts.map((a) => a.user), flags['cpu-prof']);
+    const tls: TlsFiles | undefined = flags.tls ? await makeCertificate(join(root, 'tls')) : undefined;
+    const secure = tls !== undefined;
+    const tessera = await startTessera(join(root, 'tessera'), idp, accounts.map((a) => a.user), { cpuProfDir: flags['cpu-prof'], tls });
     stops.unshift(() => tessera.stop());
     const sides: Side[] = [
       {
         name: 'Tessera',
-        imapPort: tessera.imapPort,
-        submissionPort: tessera.submissionPort,
+        imap: { port: tessera.imapPort, tls: secure },
+        submission: { port: tessera.submissionPort, tls: secure },
         loginPids: async () => [tessera.pid],
         submissionPids: async () => [tessera.pid],
         settle: async () => true,
@@ -179,17 +201,17 @@ async function main(): Promise<void> {
     let dovecot: DovecotServer | undefined;
     let postfix: PostfixServer | undefined;
     if (withPeers) {
-      dovecot = await startDovecot(join(root, 'dovecot'), await freePort(), idp, PEERS);
+      dovecot = await startDovecot(join(root, 'dovecot'), await freePort(), idp, PEERS, tls);
       stops.unshift(() => dovecot!.stop());
-      postfix = await startPostfix(join(root, 'postfix'), await freePort(), dovecot, PEERS);
+      postfix = await startPostfix(join(root, 'postfix'), await freePort(), dovecot, PEERS, tls);
       stops.unshift(() => postfix!.stop());
       const dv = dovecot;
       const pf = postfix;
       let delivered = 0;
       sides.push({
         name: 'Dovecot/Postfix',
-        imapPort: dv.imapPort,
-        submissionPort: pf.submissionPort,
+        imap: { port: dv.imapPort, tls: secure },
+        submission: { port: pf.submissionPort, tls: secure },
         loginPids: async () => [dv.pid],
         submissionPids: async () => [dv.pid, await pf.pid()],
         settle: async (acknowledged) => {
@@ -206,25 +228,25 @@ async function main(): Promise<void> {
     allServerPids = async () => (await Promise.all(sides.map(async (side) => [...(await side.loginPids()), ...(await side.submissionPids())]))).flat();
     // Preflight: every side accepts a good token and refuses one with a broken signature.
     for (const side of sides) {
-      await loginSession(side.imapPort, accounts[0]!, 'OAUTHBEARER');
-      await submissionSession(side.submissionPort, accounts[0]!, accounts[1]!.user);
+      await loginSession(side.imap, accounts[0]!, 'OAUTHBEARER');
+      await submissionSession(side.submission, accounts[0]!, accounts[1]!.user);
       await side.settle(1);
       const forged = { ...accounts[0]!, token: `${accounts[0]!.token.slice(0, -6)}AAAAAA` };
-      const refused = await loginSession(side.imapPort, forged, 'OAUTHBEARER').then(
+      const refused = await loginSession(side.imap, forged, 'OAUTHBEARER').then(
         () => false,
         () => true,
       );
       if (!refused) throw new Error(`${side.name} accepted a token with a forged signature`);
       // Warm-up: every account logged in once (the first login creates the mailboxes) and the code
       // paths run, so the rounds measure a steady state.
-      const warm = await runLoad(Math.min(SECONDS, 3), CLIENTS, (k, i) => loginSession(side.imapPort, accounts[(k + i * CLIENTS) % accounts.length]!, 'OAUTHBEARER'));
-      for (let i = warm.ops; i < accounts.length; i++) await loginSession(side.imapPort, accounts[i]!, 'OAUTHBEARER');
-      const sent = await runLoad(Math.min(SECONDS, 3), CLIENTS, (k, i) => submissionSession(side.submissionPort, accounts[k]!, to(k, i)));
+      const warm = await runLoad(Math.min(SECONDS, 3), CLIENTS, (k, i) => loginSession(side.imap, accounts[(k + i * CLIENTS) % accounts.length]!, 'OAUTHBEARER'));
+      for (let i = warm.ops; i < accounts.length; i++) await loginSession(side.imap, accounts[i]!, 'OAUTHBEARER');
+      const sent = await runLoad(Math.min(SECONDS, 3), CLIENTS, (k, i) => submissionSession(side.submission, accounts[k]!, to(k, i)));
       await side.settle(sent.ops);
     }
 
     process.stdout.write(
-      `\nbench/compare: ${ROUNDS} rounds of ${SECONDS} s, ${CLIENTS} clients, ${IDLE} IDLE connections, ${accounts.length} users, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`,
+      `\nbench/compare: ${ROUNDS} rounds of ${SECONDS} s, ${secure ? 'implicit TLS' : 'clear text'}, ${CLIENTS} clients, ${IDLE} IDLE connections, ${accounts.length} users, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`,
     );
     if (dovecot && postfix) process.stdout.write(`peers: ${dovecot.summary}\n       ${postfix.summary}\n`);
     const samples = new Map<string, Sample[]>();
@@ -237,7 +259,7 @@ async function main(): Promise<void> {
           if (!WORKLOADS.has(work)) continue;
           const m: Mechanism = mechanism;
           const s = await measure(side, await side.loginPids(), () =>
-            runLoad(SECONDS, CLIENTS, (k, i) => loginSession(side.imapPort, accounts[(k + i * CLIENTS) % accounts.length]!, m)),
+            runLoad(SECONDS, CLIENTS, (k, i) => loginSession(side.imap, accounts[(k + i * CLIENTS) % accounts.length]!, m)),
           );
           add(`${work}/${side.name}`, s);
           logSample(work, side.name, s);
@@ -246,11 +268,18 @@ async function main(): Promise<void> {
           const s = await measure(
             side,
             await side.submissionPids(),
-            () => runLoad(SECONDS, CLIENTS, (k, i) => submissionSession(side.submissionPort, accounts[k % accounts.length]!, to(k, i))),
+            () => runLoad(SECONDS, CLIENTS, (k, i) => submissionSession(side.submission, accounts[k % accounts.length]!, to(k, i))),
             true,
           );
           add(`submission/${side.name}`, s);
           logSample('submission', side.name, s);
+        }
+        for (const clients of WORKLOADS.has('append') ? APPEND_CLIENTS : []) {
+          // Accounts from the end of the list: the login rounds' mailboxes stay small.
+          const appenders = accounts.slice(-clients);
+          const s = await measure(side, await side.loginPids(), () => runAppendLoad(side.imap, appenders, SECONDS, clients));
+          add(`append-${clients}/${side.name}`, s);
+          logSample(`append ×${clients}`, side.name, s);
         }
         if (WORKLOADS.has('idle')) {
           const bytes = await idleBytesPerConnection(side, accounts);
@@ -268,8 +297,10 @@ async function main(): Promise<void> {
       xoauth2: `IMAP XOAUTH2 login+SELECT+LOGOUT, ${CLIENTS} clients (/s)`,
       submission: `SMTP EHLO+AUTH OAUTHBEARER+1 KiB+QUIT, ${CLIENTS} clients (msg/s)`,
     };
-    for (const work of ['login', 'xoauth2', 'submission']) {
-      if (!WORKLOADS.has(work) || !t) continue;
+    for (const n of APPEND_CLIENTS) labels[`append-${n}`] = `IMAP APPEND ${APPEND_SIZES_KB[0]}–${APPEND_SIZES_KB.at(-1)} KB, durable, ${n} client${n > 1 ? 's' : ''} (/s)`;
+    const works = ['login', 'xoauth2', 'submission', ...APPEND_CLIENTS.map((n) => `append-${n}`)];
+    for (const work of works) {
+      if (!WORKLOADS.has(work.replace(/-\d+$/, '')) || !t) continue;
       const ts = samples.get(`${work}/${t.name}`) ?? [];
       const ps = p ? (samples.get(`${work}/${p.name}`) ?? []) : [];
       const tm = median(ts.map((s) => s.rate));
