@@ -10,7 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { canConnect } from '../../test/support/tcp.js';
 import { waitFor } from '../../test/support/wait.js';
 import { KID, type BenchIdp } from './idp.js';
@@ -71,7 +71,7 @@ function config(root: string, imapPort: number, profile: PeerProfile, cores: num
   const s = serviceSettings(profile, cores);
   const l = listeners(imapPort, tls);
   return `# Written by bench/compare for one run.
-instance_name = dovecot-compare
+instance_name = dovecot-compare-${basename(root)}
 base_dir = ${root}/run
 state_dir = ${root}/state
 log_path = ${root}/dovecot.log
@@ -128,15 +128,37 @@ userdb {
 `;
 }
 
-function oauth2Config(root: string, issuer: string): string {
+/** How the oauth2 passdb checks tokens: locally (JWT signature) or by RFC 7662 introspection. */
+export type TokenCheck = 'local' | 'introspection';
+
+function oauth2Config(root: string, idp: BenchIdp, check: TokenCheck): string {
+  if (check === 'introspection') {
+    // Dovecot sends the client credentials as HTTP Basic from the URL's userinfo.
+    const [id, secret] = Buffer.from(idp.introspectionAuth.replace(/^Basic /, ''), 'base64').toString().split(':');
+    const url = new URL(idp.introspectionUrl);
+    url.username = id ?? '';
+    url.password = secret ?? '';
+    return `introspection_mode = post
+introspection_url = ${url.href}
+username_attribute = email
+active_attribute = active
+active_value = true
+`;
+  }
   return `introspection_mode = local
 local_validation_key_dict = fs:posix:prefix=${root}/keys/
 username_attribute = email
-issuers = ${issuer}
+issuers = ${idp.issuer}
 `;
 }
 
-export async function startDovecot(root: string, imapPort: number, idp: BenchIdp, profile: PeerProfile, tls?: TlsFiles): Promise<DovecotServer> {
+export async function startDovecot(
+  root: string,
+  imapPort: number,
+  idp: BenchIdp,
+  options: { profile: PeerProfile; tls?: TlsFiles | undefined; tokenCheck?: TokenCheck },
+): Promise<DovecotServer> {
+  const { profile, tls, tokenCheck = 'local' } = options;
   const cores = availableParallelism();
   if (userInfo().uid !== 0) throw new Error('Dovecot is started as root here (it drops privileges itself)');
   // Login and mail processes run as other users: they must reach their files below root.
@@ -148,7 +170,7 @@ export async function startDovecot(root: string, imapPort: number, idp: BenchIdp
   const keyDir = join(root, 'keys', 'default', 'RS256');
   await mkdir(keyDir, { recursive: true });
   await writeFile(join(keyDir, KID), idp.publicPem);
-  await writeFile(join(root, 'dovecot-oauth2.conf.ext'), oauth2Config(root, idp.issuer));
+  await writeFile(join(root, 'dovecot-oauth2.conf.ext'), oauth2Config(root, idp, tokenCheck));
   const confPath = join(root, 'dovecot.conf');
   await writeFile(confPath, config(root, imapPort, profile, cores, tls));
   const child: ChildProcess = spawn('dovecot', ['-F', '-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });

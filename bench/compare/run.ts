@@ -5,6 +5,8 @@
 //   2. submission: connect → EHLO → AUTH OAUTHBEARER → 1 KiB message to a local user → QUIT,
 //      `--clients` at once; both servers fsync before the 250 (Postfix its queue file, then LMTP to
 //      Dovecot in the background: its CPU is counted until every message is in the Maildir);
+//   2b. token logins with opaque tokens checked by RFC 7662 introspection at the bench's provider:
+//      cold (a new token each login) and warm (tokens reused; Tessera caches verified tokens);
 //   3. durable IMAP APPEND of 2–250 KB messages (cycled sizes) into INBOX, at 1 and `--clients`
 //      logged-in connections; both servers fsync each message before the OK;
 //   4. memory per authenticated IMAP IDLE connection with `--idle` connections: RSS growth of Tessera
@@ -15,7 +17,7 @@
 // Server CPU per operation comes from /proc/<pid>/stat of each server's process tree.
 //
 //   node --import tsx bench/compare/run.ts [--seconds=10] [--rounds=3] [--clients=8] [--idle=500]
-//        [--only=login,xoauth2,submission,append,idle] [--tls] [--tessera-only] [--cpu-prof=DIR] [--peers=tuned|login-hp|stock]
+//        [--only=login,xoauth2,introspect,submission,append,idle] [--tls] [--tessera-only] [--cpu-prof=DIR] [--peers=tuned|login-hp|stock]
 //
 // Installs nothing: without Dovecot/Postfix it prints the apt command and measures Tessera alone.
 // Must run as root (Dovecot and Postfix drop privileges themselves). Not part of the test suite.
@@ -53,7 +55,7 @@ const { values: flags } = parseArgs({
     clients: { type: 'string', default: '8' },
     idle: { type: 'string', default: '500' },
     users: { type: 'string', default: '64' },
-    only: { type: 'string', default: 'login,xoauth2,submission,append,idle' },
+    only: { type: 'string', default: 'login,xoauth2,introspect,submission,append,idle' },
     tls: { type: 'boolean', default: false },
     'tessera-only': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
@@ -112,6 +114,9 @@ interface Side {
   name: string;
   imap: Endpoint;
   submission: Endpoint;
+  /** The IMAP listener that checks opaque tokens by introspection, and who is billed for it. */
+  introspect: Endpoint;
+  introspectPids: () => Promise<number[]>;
   /** Process trees whose CPU the login / submission work is billed to. */
   loginPids: () => Promise<number[]>;
   submissionPids: () => Promise<number[]>;
@@ -191,6 +196,8 @@ async function main(): Promise<void> {
       {
         name: 'Tessera',
         imap: { port: tessera.imapPort, tls: secure },
+        introspect: { port: tessera.introspectImapPort, tls: secure },
+        introspectPids: async () => [tessera.pid],
         submission: { port: tessera.submissionPort, tls: secure },
         loginPids: async () => [tessera.pid],
         submissionPids: async () => [tessera.pid],
@@ -199,10 +206,18 @@ async function main(): Promise<void> {
       },
     ];
     let dovecot: DovecotServer | undefined;
+    let introspectingDovecot: DovecotServer | undefined;
     let postfix: PostfixServer | undefined;
     if (withPeers) {
-      dovecot = await startDovecot(join(root, 'dovecot'), await freePort(), idp, PEERS, tls);
+      dovecot = await startDovecot(join(root, 'dovecot'), await freePort(), idp, { profile: PEERS, tls });
       stops.unshift(() => dovecot!.stop());
+      // Dovecot's passdb cannot differ by listener: introspected logins get an instance of their own.
+      if (WORKLOADS.has('introspect')) {
+        await mkdir(join(root, 'dovecot-introspect'));
+        const di = await startDovecot(join(root, 'dovecot-introspect'), await freePort(), idp, { profile: PEERS, tls, tokenCheck: 'introspection' });
+        stops.unshift(() => di.stop());
+        introspectingDovecot = di;
+      }
       postfix = await startPostfix(join(root, 'postfix'), await freePort(), dovecot, PEERS, tls);
       stops.unshift(() => postfix!.stop());
       const dv = dovecot;
@@ -211,6 +226,8 @@ async function main(): Promise<void> {
       sides.push({
         name: 'Dovecot/Postfix',
         imap: { port: dv.imapPort, tls: secure },
+        introspect: { port: introspectingDovecot?.imapPort ?? 0, tls: secure },
+        introspectPids: async () => (introspectingDovecot ? [introspectingDovecot.pid] : []),
         submission: { port: pf.submissionPort, tls: secure },
         loginPids: async () => [dv.pid],
         submissionPids: async () => [dv.pid, await pf.pid()],
@@ -224,8 +241,11 @@ async function main(): Promise<void> {
       });
     }
 
+    // Opaque tokens for the introspection rounds: one per account (warm), or a new one per login (cold).
+    const opaqueAccounts: Account[] = accounts.map((a) => ({ user: a.user, token: idp.opaqueToken(a.user) }));
     const to = (k: number, i: number): string => accounts[(k * 7 + i + 1) % accounts.length]!.user;
-    allServerPids = async () => (await Promise.all(sides.map(async (side) => [...(await side.loginPids()), ...(await side.submissionPids())]))).flat();
+    allServerPids = async () =>
+      (await Promise.all(sides.map(async (side) => [...(await side.loginPids()), ...(await side.submissionPids()), ...(await side.introspectPids())]))).flat();
     // Preflight: every side accepts a good token and refuses one with a broken signature.
     for (const side of sides) {
       await loginSession(side.imap, accounts[0]!, 'OAUTHBEARER');
@@ -243,6 +263,14 @@ async function main(): Promise<void> {
       for (let i = warm.ops; i < accounts.length; i++) await loginSession(side.imap, accounts[i]!, 'OAUTHBEARER');
       const sent = await runLoad(Math.min(SECONDS, 3), CLIENTS, (k, i) => submissionSession(side.submission, accounts[k]!, to(k, i)));
       await side.settle(sent.ops);
+      if (WORKLOADS.has('introspect')) {
+        // Every opaque token used once: the warm rounds find them in the cache (where there is one).
+        for (const a of opaqueAccounts) await loginSession(side.introspect, a, 'OAUTHBEARER');
+        const unknown = { ...opaqueAccounts[0]!, token: 'not-a-token-the-provider-issued' };
+        if (await loginSession(side.introspect, unknown, 'OAUTHBEARER').then(() => true, () => false)) {
+          throw new Error(`${side.name} accepted a token its introspection endpoint does not know`);
+        }
+      }
     }
 
     process.stdout.write(
@@ -263,6 +291,21 @@ async function main(): Promise<void> {
           );
           add(`${work}/${side.name}`, s);
           logSample(work, side.name, s);
+        }
+        for (const temperature of WORKLOADS.has('introspect') ? (['cold', 'warm'] as const) : []) {
+          const pick = (k: number, i: number): Account => {
+            const a = opaqueAccounts[(k + i * CLIENTS) % opaqueAccounts.length]!;
+            return temperature === 'warm' ? a : { user: a.user, token: idp.opaqueToken(a.user) };
+          };
+          // One unmeasured second first: after an idle spell Dovecot's HTTP client stalls for seconds on
+          // its first introspections (seen at 8 clients even with the provider keeping connections open).
+          await runLoad(1, CLIENTS, (k, i) => loginSession(side.introspect, pick(k, i), 'OAUTHBEARER'));
+          const before = idp.introspections();
+          const s = await measure(side, await side.introspectPids(), () => runLoad(SECONDS, CLIENTS, (k, i) => loginSession(side.introspect, pick(k, i), 'OAUTHBEARER')));
+          const asked = idp.introspections() - before;
+          add(`introspect-${temperature}/${side.name}`, s);
+          logSample(`intro ${temperature}`, side.name, s);
+          process.stdout.write(`              (${(asked / Math.max(1, s.rate * SECONDS)).toFixed(2)} introspection requests per login)\n`);
         }
         if (WORKLOADS.has('submission')) {
           const s = await measure(
@@ -297,10 +340,12 @@ async function main(): Promise<void> {
       xoauth2: `IMAP XOAUTH2 login+SELECT+LOGOUT, ${CLIENTS} clients (/s)`,
       submission: `SMTP EHLO+AUTH OAUTHBEARER+1 KiB+QUIT, ${CLIENTS} clients (msg/s)`,
     };
+    labels['introspect-cold'] = `IMAP OAUTHBEARER login (opaque token, introspection, new token each login), ${CLIENTS} clients (/s)`;
+    labels['introspect-warm'] = `IMAP OAUTHBEARER login (opaque token, introspection, tokens reused), ${CLIENTS} clients (/s)`;
     for (const n of APPEND_CLIENTS) labels[`append-${n}`] = `IMAP APPEND ${APPEND_SIZES_KB[0]}–${APPEND_SIZES_KB.at(-1)} KB, durable, ${n} client${n > 1 ? 's' : ''} (/s)`;
-    const works = ['login', 'xoauth2', 'submission', ...APPEND_CLIENTS.map((n) => `append-${n}`)];
+    const works = ['login', 'xoauth2', 'introspect-cold', 'introspect-warm', 'submission', ...APPEND_CLIENTS.map((n) => `append-${n}`)];
     for (const work of works) {
-      if (!WORKLOADS.has(work.replace(/-\d+$/, '')) || !t) continue;
+      if (!WORKLOADS.has(work.replace(/-(\d+|cold|warm)$/, '')) || !t) continue;
       const ts = samples.get(`${work}/${t.name}`) ?? [];
       const ps = p ? (samples.get(`${work}/${p.name}`) ?? []) : [];
       const tm = median(ts.map((s) => s.rate));

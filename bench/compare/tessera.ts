@@ -27,20 +27,27 @@ function tlsElement(tls: TlsFiles | undefined): string {
 async function writeConf(root: string, idp: BenchIdp, tls: TlsFiles | undefined): Promise<string> {
   const confDir = join(root, 'conf');
   await mkdir(confDir, { recursive: true });
-  const oidc = `<oidc>
+  const oidcWith = (extra: string): string => `<oidc>
         <oidcConfigurationURL>${xmlEscape(idp.discoveryUrl)}</oidcConfigurationURL>
-        <claim>email</claim><scope>${SCOPE}</scope><aud>${AUDIENCE}</aud><clientId>tessera</clientId>
+        <claim>email</claim><scope>${SCOPE}</scope><aud>${AUDIENCE}</aud><clientId>tessera</clientId>${extra}
       </oidc>`;
-  const auth = `<auth><plainAuthEnabled>false</plainAuthEnabled><requireSSL>false</requireSSL>${oidc}</auth>`;
+  const oidc = oidcWith('');
+  const authWith = (o: string): string => `<auth><plainAuthEnabled>false</plainAuthEnabled><requireSSL>false</requireSSL>${o}</auth>`;
+  const auth = authWith(oidc);
+  // A second IMAP listener whose tokens are opaque and checked by RFC 7662 introspection.
+  const introspected = authWith(
+    oidcWith(`<introspection><url>${xmlEscape(idp.introspectionUrl)}</url><auth>${xmlEscape(idp.introspectionAuth)}</auth></introspection>`),
+  );
+  const imapBlock = (name: string, a: string): string => `<imapserver enabled="true">
+  <jmxName>${name}</jmxName><bind>127.0.0.1:0</bind>${tlsElement(tls)}
+  <connectionLimit>0</connectionLimit><connectionLimitPerIP>0</connectionLimitPerIP><connectiontimeout>1800</connectiontimeout>
+  ${a}
+</imapserver>`;
   const files: Record<string, string> = {
     'tessera.properties': [`data.dir=${join(root, 'var')}`, 'storage.engine=sqlite', 'devIdp.enabled=false', 'demo.seed=false', 'shutdown.timeout=5', ...RELAXED_LOGIN_THROTTLE, ''].join('\n'),
     'domainlist.xml': `<domainlist><domainnames><domainname>${DOMAIN}</domainname></domainnames><defaultDomain>${DOMAIN}</defaultDomain></domainlist>\n`,
     'usersrepository.xml': '<usersrepository name="LocalUsers" class="embedded"><enableVirtualHosting>true</enableVirtualHosting></usersrepository>\n',
-    'imapserver.xml': `<imapservers><imapserver enabled="true">
-  <jmxName>imap</jmxName><bind>127.0.0.1:0</bind>${tlsElement(tls)}
-  <connectionLimit>0</connectionLimit><connectionLimitPerIP>0</connectionLimitPerIP><connectiontimeout>1800</connectiontimeout>
-  ${auth}
-</imapserver></imapservers>\n`,
+    'imapserver.xml': `<imapservers>${imapBlock('imap', auth)}${imapBlock('imap-introspect', introspected)}</imapservers>\n`,
     'smtpserver.xml': `<smtpservers><smtpserver enabled="true">
   <jmxName>smtp-submission</jmxName><bind>127.0.0.1:0</bind>${tlsElement(tls)}
   <connectionLimit>0</connectionLimit><connectionLimitPerIP>0</connectionLimitPerIP><connectiontimeout>300</connectiontimeout>
