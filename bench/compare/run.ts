@@ -5,29 +5,48 @@
 //   2. submission: connect → EHLO → AUTH OAUTHBEARER → 1 KiB message to a local user → QUIT,
 //      `--clients` at once; both servers fsync before the 250 (Postfix its queue file, then LMTP to
 //      Dovecot in the background: its CPU is counted until every message is in the Maildir);
-//   3. memory per authenticated IMAP IDLE connection with `--idle` connections: RSS growth of Tessera
+//   2b. token logins with opaque tokens checked by RFC 7662 introspection at the bench's provider:
+//      cold (a new token each login) and warm (tokens reused; Tessera caches verified tokens);
+//   3. durable IMAP APPEND of 2–250 KB messages (cycled sizes) into INBOX, at 1 and `--clients`
+//      logged-in connections; both servers fsync each message before the OK;
+//   4. memory per authenticated IMAP IDLE connection with `--idle` connections: RSS growth of Tessera
 //      (after a full GC), PSS growth summed over Dovecot's processes.
+// With --tls every connection uses implicit TLS (IMAPS, SMTPS) with one certificate for all servers.
+// The peers run as `--peers` says (dovecot.ts, postfix.ts): tuned by default, the fastest set-up
+// their documentation gives that keeps their durability.
 // Server CPU per operation comes from /proc/<pid>/stat of each server's process tree.
 //
 //   node --import tsx bench/compare/run.ts [--seconds=10] [--rounds=3] [--clients=8] [--idle=500]
-//        [--only=login,xoauth2,submission,idle] [--tessera-only] [--cpu-prof=DIR]
+//        [--only=login,xoauth2,introspect,submission,append,idle] [--tls] [--tessera-only] [--cpu-prof=DIR] [--peers=tuned|login-hp|stock]
 //
 // Installs nothing: without Dovecot/Postfix it prints the apt command and measures Tessera alone.
 // Must run as root (Dovecot and Postfix drop privileges themselves). Not part of the test suite.
 import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DOMAIN, startBenchIdp } from './idp.js';
 import { startTessera } from './tessera.js';
-import { startDovecot, type DovecotServer } from './dovecot.js';
+import { PEER_PROFILES, startDovecot, type DovecotServer, type PeerProfile } from './dovecot.js';
 import { startPostfix, type PostfixServer } from './postfix.js';
 import { processRss, treeCpuSeconds, treePss } from './proc.js';
 import { median, range, row } from './stats.js';
 import { waitFor } from '../../test/support/wait.js';
-import { loginSession, openIdlers, runLoad, submissionSession, type Account, type LoadResult, type Mechanism } from './workloads.js';
+import { makeCertificate, type TlsFiles } from './tls.js';
+import {
+  APPEND_SIZES_KB,
+  loginSession,
+  openIdlers,
+  runAppendLoad,
+  runLoad,
+  submissionSession,
+  type Account,
+  type Endpoint,
+  type LoadResult,
+  type Mechanism,
+} from './workloads.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -36,9 +55,11 @@ const { values: flags } = parseArgs({
     clients: { type: 'string', default: '8' },
     idle: { type: 'string', default: '500' },
     users: { type: 'string', default: '64' },
-    only: { type: 'string', default: 'login,xoauth2,submission,idle' },
+    only: { type: 'string', default: 'login,xoauth2,introspect,submission,append,idle' },
+    tls: { type: 'boolean', default: false },
     'tessera-only': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
+    peers: { type: 'string', default: 'tuned' },
   },
 });
 const SECONDS = Number(flags.seconds);
@@ -46,6 +67,13 @@ const ROUNDS = Number(flags.rounds);
 const CLIENTS = Number(flags.clients);
 const IDLE = Number(flags.idle);
 const WORKLOADS = new Set(flags.only.split(','));
+/** APPEND runs with one client and with `--clients`. */
+const APPEND_CLIENTS = [...new Set([1, CLIENTS])];
+const PEERS: PeerProfile = PEER_PROFILES.find((p) => p === flags.peers) ?? fail(`--peers is one of ${PEER_PROFILES.join(', ')}`);
+
+function fail(message: string): never {
+  throw new Error(message);
+}
 
 const APT = 'apt-get install -y dovecot-imapd dovecot-lmtpd dovecot-core postfix';
 
@@ -84,8 +112,11 @@ interface Sample {
 
 interface Side {
   name: string;
-  imapPort: number;
-  submissionPort: number;
+  imap: Endpoint;
+  submission: Endpoint;
+  /** The IMAP listener that checks opaque tokens by introspection, and who is billed for it. */
+  introspect: Endpoint;
+  introspectPids: () => Promise<number[]>;
   /** Process trees whose CPU the login / submission work is billed to. */
   loginPids: () => Promise<number[]>;
   submissionPids: () => Promise<number[]>;
@@ -132,7 +163,7 @@ function logSample(work: string, side: string, s: Sample): void {
 async function idleBytesPerConnection(side: Side, accounts: readonly Account[]): Promise<number> {
   await quiesce();
   const before = await side.memory();
-  const clients = await openIdlers(side.imapPort, accounts, IDLE);
+  const clients = await openIdlers(side.imap, accounts, IDLE);
   try {
     const after = await side.memory();
     return (after - before) / IDLE;
@@ -157,13 +188,17 @@ async function main(): Promise<void> {
   const stops: Array<() => Promise<void>> = [() => idp.close()];
   try {
     for (const d of ['tessera', 'dovecot', 'postfix']) await mkdir(join(root, d));
-    const tessera = await startTessera(join(root, 'tessera'), idp, accounts.map((a) => a.user), flags['cpu-prof']);
+    const tls: TlsFiles | undefined = flags.tls ? await makeCertificate(join(root, 'tls')) : undefined;
+    const secure = tls !== undefined;
+    const tessera = await startTessera(join(root, 'tessera'), idp, accounts.map((a) => a.user), { cpuProfDir: flags['cpu-prof'], tls });
     stops.unshift(() => tessera.stop());
     const sides: Side[] = [
       {
         name: 'Tessera',
-        imapPort: tessera.imapPort,
-        submissionPort: tessera.submissionPort,
+        imap: { port: tessera.imapPort, tls: secure },
+        introspect: { port: tessera.introspectImapPort, tls: secure },
+        introspectPids: async () => [tessera.pid],
+        submission: { port: tessera.submissionPort, tls: secure },
         loginPids: async () => [tessera.pid],
         submissionPids: async () => [tessera.pid],
         settle: async () => true,
@@ -171,19 +206,29 @@ async function main(): Promise<void> {
       },
     ];
     let dovecot: DovecotServer | undefined;
+    let introspectingDovecot: DovecotServer | undefined;
     let postfix: PostfixServer | undefined;
     if (withPeers) {
-      dovecot = await startDovecot(join(root, 'dovecot'), await freePort(), idp);
+      dovecot = await startDovecot(join(root, 'dovecot'), await freePort(), idp, { profile: PEERS, tls });
       stops.unshift(() => dovecot!.stop());
-      postfix = await startPostfix(join(root, 'postfix'), await freePort(), dovecot);
+      // Dovecot's passdb cannot differ by listener: introspected logins get an instance of their own.
+      if (WORKLOADS.has('introspect')) {
+        await mkdir(join(root, 'dovecot-introspect'));
+        const di = await startDovecot(join(root, 'dovecot-introspect'), await freePort(), idp, { profile: PEERS, tls, tokenCheck: 'introspection' });
+        stops.unshift(() => di.stop());
+        introspectingDovecot = di;
+      }
+      postfix = await startPostfix(join(root, 'postfix'), await freePort(), dovecot, PEERS, tls);
       stops.unshift(() => postfix!.stop());
       const dv = dovecot;
       const pf = postfix;
       let delivered = 0;
       sides.push({
         name: 'Dovecot/Postfix',
-        imapPort: dv.imapPort,
-        submissionPort: pf.submissionPort,
+        imap: { port: dv.imapPort, tls: secure },
+        introspect: { port: introspectingDovecot?.imapPort ?? 0, tls: secure },
+        introspectPids: async () => (introspectingDovecot ? [introspectingDovecot.pid] : []),
+        submission: { port: pf.submissionPort, tls: secure },
         loginPids: async () => [dv.pid],
         submissionPids: async () => [dv.pid, await pf.pid()],
         settle: async (acknowledged) => {
@@ -196,30 +241,42 @@ async function main(): Promise<void> {
       });
     }
 
+    // Opaque tokens for the introspection rounds: one per account (warm), or a new one per login (cold).
+    const opaqueAccounts: Account[] = accounts.map((a) => ({ user: a.user, token: idp.opaqueToken(a.user) }));
     const to = (k: number, i: number): string => accounts[(k * 7 + i + 1) % accounts.length]!.user;
-    allServerPids = async () => (await Promise.all(sides.map(async (side) => [...(await side.loginPids()), ...(await side.submissionPids())]))).flat();
+    allServerPids = async () =>
+      (await Promise.all(sides.map(async (side) => [...(await side.loginPids()), ...(await side.submissionPids()), ...(await side.introspectPids())]))).flat();
     // Preflight: every side accepts a good token and refuses one with a broken signature.
     for (const side of sides) {
-      await loginSession(side.imapPort, accounts[0]!, 'OAUTHBEARER');
-      await submissionSession(side.submissionPort, accounts[0]!, accounts[1]!.user);
+      await loginSession(side.imap, accounts[0]!, 'OAUTHBEARER');
+      await submissionSession(side.submission, accounts[0]!, accounts[1]!.user);
       await side.settle(1);
       const forged = { ...accounts[0]!, token: `${accounts[0]!.token.slice(0, -6)}AAAAAA` };
-      const refused = await loginSession(side.imapPort, forged, 'OAUTHBEARER').then(
+      const refused = await loginSession(side.imap, forged, 'OAUTHBEARER').then(
         () => false,
         () => true,
       );
       if (!refused) throw new Error(`${side.name} accepted a token with a forged signature`);
       // Warm-up: every account logged in once (the first login creates the mailboxes) and the code
       // paths run, so the rounds measure a steady state.
-      const warm = await runLoad(Math.min(SECONDS, 3), CLIENTS, (k, i) => loginSession(side.imapPort, accounts[(k + i * CLIENTS) % accounts.length]!, 'OAUTHBEARER'));
-      for (let i = warm.ops; i < accounts.length; i++) await loginSession(side.imapPort, accounts[i]!, 'OAUTHBEARER');
-      const sent = await runLoad(Math.min(SECONDS, 3), CLIENTS, (k, i) => submissionSession(side.submissionPort, accounts[k]!, to(k, i)));
+      const warm = await runLoad(Math.min(SECONDS, 3), CLIENTS, (k, i) => loginSession(side.imap, accounts[(k + i * CLIENTS) % accounts.length]!, 'OAUTHBEARER'));
+      for (let i = warm.ops; i < accounts.length; i++) await loginSession(side.imap, accounts[i]!, 'OAUTHBEARER');
+      const sent = await runLoad(Math.min(SECONDS, 3), CLIENTS, (k, i) => submissionSession(side.submission, accounts[k]!, to(k, i)));
       await side.settle(sent.ops);
+      if (WORKLOADS.has('introspect')) {
+        // Every opaque token used once: the warm rounds find them in the cache (where there is one).
+        for (const a of opaqueAccounts) await loginSession(side.introspect, a, 'OAUTHBEARER');
+        const unknown = { ...opaqueAccounts[0]!, token: 'not-a-token-the-provider-issued' };
+        if (await loginSession(side.introspect, unknown, 'OAUTHBEARER').then(() => true, () => false)) {
+          throw new Error(`${side.name} accepted a token its introspection endpoint does not know`);
+        }
+      }
     }
 
     process.stdout.write(
-      `\nbench/compare: ${ROUNDS} rounds of ${SECONDS} s, ${CLIENTS} clients, ${IDLE} IDLE connections, ${accounts.length} users, node ${process.version}\n`,
+      `\nbench/compare: ${ROUNDS} rounds of ${SECONDS} s, ${secure ? 'implicit TLS' : 'clear text'}, ${CLIENTS} clients, ${IDLE} IDLE connections, ${accounts.length} users, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`,
     );
+    if (dovecot && postfix) process.stdout.write(`peers: ${dovecot.summary}\n       ${postfix.summary}\n`);
     const samples = new Map<string, Sample[]>();
     const idle = new Map<string, number[]>();
     const add = (key: string, s: Sample): void => void samples.set(key, [...(samples.get(key) ?? []), s]);
@@ -230,20 +287,42 @@ async function main(): Promise<void> {
           if (!WORKLOADS.has(work)) continue;
           const m: Mechanism = mechanism;
           const s = await measure(side, await side.loginPids(), () =>
-            runLoad(SECONDS, CLIENTS, (k, i) => loginSession(side.imapPort, accounts[(k + i * CLIENTS) % accounts.length]!, m)),
+            runLoad(SECONDS, CLIENTS, (k, i) => loginSession(side.imap, accounts[(k + i * CLIENTS) % accounts.length]!, m)),
           );
           add(`${work}/${side.name}`, s);
           logSample(work, side.name, s);
+        }
+        for (const temperature of WORKLOADS.has('introspect') ? (['cold', 'warm'] as const) : []) {
+          const pick = (k: number, i: number): Account => {
+            const a = opaqueAccounts[(k + i * CLIENTS) % opaqueAccounts.length]!;
+            return temperature === 'warm' ? a : { user: a.user, token: idp.opaqueToken(a.user) };
+          };
+          // One unmeasured second first: after an idle spell Dovecot's HTTP client stalls for seconds on
+          // its first introspections (seen at 8 clients even with the provider keeping connections open).
+          await runLoad(1, CLIENTS, (k, i) => loginSession(side.introspect, pick(k, i), 'OAUTHBEARER'));
+          const before = idp.introspections();
+          const s = await measure(side, await side.introspectPids(), () => runLoad(SECONDS, CLIENTS, (k, i) => loginSession(side.introspect, pick(k, i), 'OAUTHBEARER')));
+          const asked = idp.introspections() - before;
+          add(`introspect-${temperature}/${side.name}`, s);
+          logSample(`intro ${temperature}`, side.name, s);
+          process.stdout.write(`              (${(asked / Math.max(1, s.rate * SECONDS)).toFixed(2)} introspection requests per login)\n`);
         }
         if (WORKLOADS.has('submission')) {
           const s = await measure(
             side,
             await side.submissionPids(),
-            () => runLoad(SECONDS, CLIENTS, (k, i) => submissionSession(side.submissionPort, accounts[k % accounts.length]!, to(k, i))),
+            () => runLoad(SECONDS, CLIENTS, (k, i) => submissionSession(side.submission, accounts[k % accounts.length]!, to(k, i))),
             true,
           );
           add(`submission/${side.name}`, s);
           logSample('submission', side.name, s);
+        }
+        for (const clients of WORKLOADS.has('append') ? APPEND_CLIENTS : []) {
+          // Accounts from the end of the list: the login rounds' mailboxes stay small.
+          const appenders = accounts.slice(-clients);
+          const s = await measure(side, await side.loginPids(), () => runAppendLoad(side.imap, appenders, SECONDS, clients));
+          add(`append-${clients}/${side.name}`, s);
+          logSample(`append ×${clients}`, side.name, s);
         }
         if (WORKLOADS.has('idle')) {
           const bytes = await idleBytesPerConnection(side, accounts);
@@ -261,8 +340,12 @@ async function main(): Promise<void> {
       xoauth2: `IMAP XOAUTH2 login+SELECT+LOGOUT, ${CLIENTS} clients (/s)`,
       submission: `SMTP EHLO+AUTH OAUTHBEARER+1 KiB+QUIT, ${CLIENTS} clients (msg/s)`,
     };
-    for (const work of ['login', 'xoauth2', 'submission']) {
-      if (!WORKLOADS.has(work) || !t) continue;
+    labels['introspect-cold'] = `IMAP OAUTHBEARER login (opaque token, introspection, new token each login), ${CLIENTS} clients (/s)`;
+    labels['introspect-warm'] = `IMAP OAUTHBEARER login (opaque token, introspection, tokens reused), ${CLIENTS} clients (/s)`;
+    for (const n of APPEND_CLIENTS) labels[`append-${n}`] = `IMAP APPEND ${APPEND_SIZES_KB[0]}–${APPEND_SIZES_KB.at(-1)} KB, durable, ${n} client${n > 1 ? 's' : ''} (/s)`;
+    const works = ['login', 'xoauth2', 'introspect-cold', 'introspect-warm', 'submission', ...APPEND_CLIENTS.map((n) => `append-${n}`)];
+    for (const work of works) {
+      if (!WORKLOADS.has(work.replace(/-(\d+|cold|warm)$/, '')) || !t) continue;
       const ts = samples.get(`${work}/${t.name}`) ?? [];
       const ps = p ? (samples.get(`${work}/${p.name}`) ?? []) : [];
       const tm = median(ts.map((s) => s.rate));

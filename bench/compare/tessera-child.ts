@@ -10,6 +10,8 @@ import { listenerPort } from '../../test/support/tessera-conf.js';
 
 export interface TesseraReady {
   imapPort: number;
+  /** The IMAP listener that checks (opaque) tokens by introspection. */
+  introspectImapPort: number;
   submissionPort: number;
 }
 
@@ -48,5 +50,7 @@ process.on('message', (msg: unknown) => {
     void running.stop().then(() => process.exit(0));
   }
 });
-const ready: TesseraReady = { imapPort: listenerPort(running, 'imap'), submissionPort: listenerPort(running, 'smtp-submission') };
+const ready: TesseraReady = {
+  imapPort: listenerPort(running, 'imap'),
+  introspectImapPort: listenerPort(running, 'imap-introspect'), submissionPort: listenerPort(running, 'smtp-submission') };
 process.send?.(ready);

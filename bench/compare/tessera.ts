@@ -1,6 +1,6 @@
 // Starts Tessera for the comparison: a James-layout conf directory with one IMAP and one SMTP
-// submission listener on loopback (clear text on both sides of the comparison: the load comes from
-// this machine), both taking OAUTHBEARER/XOAUTH2 tokens from the bench's provider, an fsynced SQLite
+// submission listener on loopback (clear text, or implicit TLS with the run's certificate when the
+// comparison runs with --tls), both taking OAUTHBEARER/XOAUTH2 tokens from the bench's provider, an fsynced SQLite
 // store, and the default log level; then the server in a child process (tessera-child.ts).
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { RELAXED_LOGIN_THROTTLE, xmlEscape } from '../../test/support/tessera-conf.js';
 import { AUDIENCE, DOMAIN, SCOPE, type BenchIdp } from './idp.js';
 import type { TesseraReady } from './tessera-child.js';
+import type { TlsFiles } from './tls.js';
 
 export interface TesseraServer extends TesseraReady {
   pid: number;
@@ -18,25 +19,37 @@ export interface TesseraServer extends TesseraReady {
   stop(): Promise<void>;
 }
 
-async function writeConf(root: string, idp: BenchIdp): Promise<string> {
+function tlsElement(tls: TlsFiles | undefined): string {
+  if (!tls) return '<tls socketTLS="false" startTLS="false"/>';
+  return `<tls socketTLS="true"><privateKey>file://${xmlEscape(tls.keyPath)}</privateKey><certificates>file://${xmlEscape(tls.certPath)}</certificates></tls>`;
+}
+
+async function writeConf(root: string, idp: BenchIdp, tls: TlsFiles | undefined): Promise<string> {
   const confDir = join(root, 'conf');
   await mkdir(confDir, { recursive: true });
-  const oidc = `<oidc>
+  const oidcWith = (extra: string): string => `<oidc>
         <oidcConfigurationURL>${xmlEscape(idp.discoveryUrl)}</oidcConfigurationURL>
-        <claim>email</claim><scope>${SCOPE}</scope><aud>${AUDIENCE}</aud><clientId>tessera</clientId>
+        <claim>email</claim><scope>${SCOPE}</scope><aud>${AUDIENCE}</aud><clientId>tessera</clientId>${extra}
       </oidc>`;
-  const auth = `<auth><plainAuthEnabled>false</plainAuthEnabled><requireSSL>false</requireSSL>${oidc}</auth>`;
+  const oidc = oidcWith('');
+  const authWith = (o: string): string => `<auth><plainAuthEnabled>false</plainAuthEnabled><requireSSL>false</requireSSL>${o}</auth>`;
+  const auth = authWith(oidc);
+  // A second IMAP listener whose tokens are opaque and checked by RFC 7662 introspection.
+  const introspected = authWith(
+    oidcWith(`<introspection><url>${xmlEscape(idp.introspectionUrl)}</url><auth>${xmlEscape(idp.introspectionAuth)}</auth></introspection>`),
+  );
+  const imapBlock = (name: string, a: string): string => `<imapserver enabled="true">
+  <jmxName>${name}</jmxName><bind>127.0.0.1:0</bind>${tlsElement(tls)}
+  <connectionLimit>0</connectionLimit><connectionLimitPerIP>0</connectionLimitPerIP><connectiontimeout>1800</connectiontimeout>
+  ${a}
+</imapserver>`;
   const files: Record<string, string> = {
     'tessera.properties': [`data.dir=${join(root, 'var')}`, 'storage.engine=sqlite', 'devIdp.enabled=false', 'demo.seed=false', 'shutdown.timeout=5', ...RELAXED_LOGIN_THROTTLE, ''].join('\n'),
     'domainlist.xml': `<domainlist><domainnames><domainname>${DOMAIN}</domainname></domainnames><defaultDomain>${DOMAIN}</defaultDomain></domainlist>\n`,
     'usersrepository.xml': '<usersrepository name="LocalUsers" class="embedded"><enableVirtualHosting>true</enableVirtualHosting></usersrepository>\n',
-    'imapserver.xml': `<imapservers><imapserver enabled="true">
-  <jmxName>imap</jmxName><bind>127.0.0.1:0</bind><tls socketTLS="false" startTLS="false"/>
-  <connectionLimit>0</connectionLimit><connectionLimitPerIP>0</connectionLimitPerIP><connectiontimeout>1800</connectiontimeout>
-  ${auth}
-</imapserver></imapservers>\n`,
+    'imapserver.xml': `<imapservers>${imapBlock('imap', auth)}${imapBlock('imap-introspect', introspected)}</imapservers>\n`,
     'smtpserver.xml': `<smtpservers><smtpserver enabled="true">
-  <jmxName>smtp-submission</jmxName><bind>127.0.0.1:0</bind><tls socketTLS="false" startTLS="false"/>
+  <jmxName>smtp-submission</jmxName><bind>127.0.0.1:0</bind>${tlsElement(tls)}
   <connectionLimit>0</connectionLimit><connectionLimitPerIP>0</connectionLimitPerIP><connectiontimeout>300</connectiontimeout>
   <helloName autodetect="false">mail.${DOMAIN}</helloName>
   <auth><announce>always</announce><requireAuthForRelay>true</requireAuthForRelay><plainAuthEnabled>false</plainAuthEnabled><requireSSL>false</requireSSL>${oidc}</auth>
@@ -48,8 +61,9 @@ async function writeConf(root: string, idp: BenchIdp): Promise<string> {
 }
 
 /** `cpuProfDir`: run the server under --cpu-prof, writing its profile there when it stops. */
-export async function startTessera(root: string, idp: BenchIdp, users: readonly string[], cpuProfDir?: string): Promise<TesseraServer> {
-  const confDir = await writeConf(root, idp);
+export async function startTessera(root: string, idp: BenchIdp, users: readonly string[], options: { cpuProfDir?: string | undefined; tls?: TlsFiles | undefined } = {}): Promise<TesseraServer> {
+  const { cpuProfDir, tls } = options;
+  const confDir = await writeConf(root, idp, tls);
   const log = openSync(join(root, 'tessera.log'), 'a');
   const child: ChildProcess = fork(fileURLToPath(new URL('./tessera-child.ts', import.meta.url)), [confDir, users.join(',')], {
     execArgv: ['--import', 'tsx', '--expose-gc', ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [])],

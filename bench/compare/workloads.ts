@@ -1,8 +1,10 @@
 // The comparison's client side: the same byte-for-byte sessions against every server.
 //  - login: connect → AUTHENTICATE OAUTHBEARER (SASL-IR) or XOAUTH2 → SELECT INBOX → LOGOUT;
 //  - submission: connect → EHLO → AUTH OAUTHBEARER → 1 KiB message to a local user → QUIT;
-//  - idle: N connections that log in, SELECT INBOX and sit in IDLE.
-// Each runs `clients` sessions back to back for a fixed time and counts the completed ones.
+//  - idle: N connections that log in, SELECT INBOX and sit in IDLE;
+//  - append: one logged-in connection per client APPENDing 2–250 KB messages to INBOX back to back.
+// Each runs `clients` sessions back to back for a fixed time and counts the completed ones. Every
+// session may run over implicit TLS (IMAPS, SMTPS) instead of clear text.
 import { ImapClient } from '../support/imap-client.js';
 import { RawSmtpClient } from '../../test/smtp/raw-client.js';
 
@@ -13,6 +15,12 @@ export interface Account {
 
 export type Mechanism = 'OAUTHBEARER' | 'XOAUTH2';
 
+/** Where a server listens, and whether the port speaks implicit TLS. */
+export interface Endpoint {
+  port: number;
+  tls: boolean;
+}
+
 export function saslResponse(mechanism: Mechanism, account: Account, port: number): string {
   const text =
     mechanism === 'OAUTHBEARER'
@@ -21,10 +29,10 @@ export function saslResponse(mechanism: Mechanism, account: Account, port: numbe
   return Buffer.from(text).toString('base64');
 }
 
-async function imapLogin(port: number, account: Account, mechanism: Mechanism): Promise<ImapClient> {
-  const client = await ImapClient.connect(port);
+async function imapLogin(at: Endpoint, account: Account, mechanism: Mechanism): Promise<ImapClient> {
+  const client = await ImapClient.connect(at.port, undefined, { tls: at.tls });
   try {
-    await client.authenticate(mechanism, saslResponse(mechanism, account, port));
+    await client.authenticate(mechanism, saslResponse(mechanism, account, at.port));
     await client.command('SELECT INBOX');
     return client;
   } catch (err) {
@@ -33,8 +41,8 @@ async function imapLogin(port: number, account: Account, mechanism: Mechanism): 
   }
 }
 
-export async function loginSession(port: number, account: Account, mechanism: Mechanism): Promise<void> {
-  const client = await imapLogin(port, account, mechanism);
+export async function loginSession(at: Endpoint, account: Account, mechanism: Mechanism): Promise<void> {
+  const client = await imapLogin(at, account, mechanism);
   try {
     await client.command('LOGOUT');
   } finally {
@@ -55,12 +63,12 @@ function expectCode(code: number, got: { code: number; text: string }, what: str
   if (got.code !== code) throw new Error(`${what}: expected ${code}, got ${got.text}`);
 }
 
-export async function submissionSession(port: number, from: Account, to: string): Promise<void> {
-  const { client, greeting } = await RawSmtpClient.connect(port);
+export async function submissionSession(at: Endpoint, from: Account, to: string): Promise<void> {
+  const { client, greeting } = await RawSmtpClient.connect(at.port, { tls: at.tls });
   try {
     expectCode(220, greeting, 'greeting');
     expectCode(250, await client.command('EHLO client.compare.test'), 'EHLO');
-    expectCode(235, await client.command(`AUTH OAUTHBEARER ${saslResponse('OAUTHBEARER', from, port)}`), 'AUTH');
+    expectCode(235, await client.command(`AUTH OAUTHBEARER ${saslResponse('OAUTHBEARER', from, at.port)}`), 'AUTH');
     expectCode(250, await client.command(`MAIL FROM:<${from.user}>`), 'MAIL');
     expectCode(250, await client.command(`RCPT TO:<${to}>`), 'RCPT');
     expectCode(354, await client.command('DATA'), 'DATA');
@@ -112,18 +120,44 @@ export async function runLoad(seconds: number, clients: number, session: (client
 }
 
 /** Opens `count` IDLE connections, `parallel` at a time; the caller closes them. */
-export async function openIdlers(port: number, accounts: readonly Account[], count: number, parallel = 8): Promise<ImapClient[]> {
+export async function openIdlers(at: Endpoint, accounts: readonly Account[], count: number, parallel = 8): Promise<ImapClient[]> {
   const open: ImapClient[] = [];
   let next = 0;
   await Promise.all(
     Array.from({ length: parallel }, async () => {
       while (next < count) {
         const i = next++;
-        const client = await imapLogin(port, accounts[i % accounts.length]!, 'OAUTHBEARER');
+        const client = await imapLogin(at, accounts[i % accounts.length]!, 'OAUTHBEARER');
         await client.idle();
         open.push(client);
       }
     }),
   );
   return open;
+}
+
+/** The APPEND sizes, cycled: 2 KB to 250 KB, about 64 KB on average. */
+export const APPEND_SIZES_KB = [2, 4, 8, 16, 32, 64, 128, 250] as const;
+
+/** A message of about `kb` KB: headers, then 76-character lines. */
+export function sizedMessage(kb: number, n: number): Buffer {
+  const head = `From: <bench@compare.test>\r\nTo: <bench@compare.test>\r\nSubject: append ${n}\r\nMessage-ID: <append-${n}-${Math.random().toString(36).slice(2)}@compare.test>\r\n\r\n`;
+  const line = `${'z'.repeat(76)}\r\n`;
+  return Buffer.from(head + line.repeat(Math.max(1, Math.floor((kb * 1024 - head.length) / line.length))));
+}
+
+/**
+ * `clients` logged-in connections (one account each), each APPENDing to INBOX until `seconds` have
+ * passed; an operation is one APPEND acknowledged with OK (the server's promise that it is stored).
+ */
+export async function runAppendLoad(at: Endpoint, accounts: readonly Account[], seconds: number, clients: number): Promise<LoadResult> {
+  const messages = APPEND_SIZES_KB.map((kb, i) => sizedMessage(kb, i));
+  const sessions = await Promise.all(Array.from({ length: clients }, (_, k) => imapLogin(at, accounts[k % accounts.length]!, 'OAUTHBEARER')));
+  try {
+    return await runLoad(seconds, clients, async (k, i) => {
+      await sessions[k]!.append('INBOX', messages[(k + i) % messages.length]!);
+    });
+  } finally {
+    for (const c of sessions) c.close();
+  }
 }

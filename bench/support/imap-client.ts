@@ -4,6 +4,7 @@
 // counted. IDLE and APPEND wait for the server's `+` continuation; untagged responses that arrive
 // between commands or during IDLE (EXISTS, EXPUNGE) reach `onUntagged`.
 import net from 'node:net';
+import tls from 'node:tls';
 import { createHash, type Hash } from 'node:crypto';
 
 export interface Reply {
@@ -52,8 +53,10 @@ export class ImapClient {
   /** The connection ended (closed by the server, or failed) while no command was running. */
   onClosed: ((e: Error) => void) | undefined;
 
-  private constructor(port: number, localAddress?: string) {
-    this.socket = net.connect({ port, host: '127.0.0.1', ...(localAddress ? { localAddress } : {}) });
+  private constructor(port: number, localAddress?: string, implicitTls = false) {
+    const options = { port, host: '127.0.0.1', ...(localAddress ? { localAddress } : {}) };
+    // Implicit TLS (IMAPS): the benches' servers use a self-signed certificate.
+    this.socket = implicitTls ? tls.connect({ ...options, rejectUnauthorized: false }) : net.connect(options);
     this.socket.setNoDelay(true);
     let greeted: () => void;
     let failed: (e: Error) => void;
@@ -68,9 +71,12 @@ export class ImapClient {
     this.socket.on('close', () => this.fail(new Error('IMAP connection closed')));
   }
 
-  /** `localAddress`: the loopback address to connect from (127.x.y.z), to stand for another client host. */
-  static async connect(port: number, localAddress?: string): Promise<ImapClient> {
-    const c = new ImapClient(port, localAddress);
+  /**
+   * `localAddress`: the loopback address to connect from (127.x.y.z), to stand for another client host.
+   * `tls`: implicit TLS (IMAPS), any certificate accepted.
+   */
+  static async connect(port: number, localAddress?: string, options: { tls?: boolean } = {}): Promise<ImapClient> {
+    const c = new ImapClient(port, localAddress, options.tls ?? false);
     try {
       await c.greeting;
     } catch (err) {
