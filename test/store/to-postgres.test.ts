@@ -165,7 +165,7 @@ describe('moving the mail store from SQLite to PostgreSQL', { skip: unavailable 
       await sqlite.putSieveScript(ALICE, 'vacation', 'require "vacation";\r\nvacation "away";\r\n');
       await sqlite.setActiveSieveScript(ALICE, 'vacation');
       await sqlite.setSetting(ALICE, 'Identity', { added: [{ id: 'i1', name: 'Alice', email: ALICE }] });
-      await sqlite.setMetadata(ALICE, archive.id, [{ name: '/shared/comment', value: Buffer.from('old mail') }], LIMITS, ALICE);
+      await sqlite.setMetadata(ALICE, archive.id, [{ name: '/shared/comment', value: Buffer.from('old mail') }], LIMITS, { user: ALICE });
       assert.ok(a.emailId);
       before = await view(sqlite, since);
     } finally {
