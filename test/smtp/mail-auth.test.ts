@@ -4,6 +4,7 @@
 //    (test/support/smtp-sink), which verifies it with mailauth against the DNS stub;
 //  - inbound on an MX listener: SPF, DKIM, DMARC (reject → 550, quarantine → Junk, pct=), ARC, one
 //    Authentication-Results with our authserv-id, forged ones with our id removed.
+// Every mailauth signing here is given its time (signTime): see test/delivery/signature-time.test.ts.
 // DNS goes through the server's own resolver (node:dns, setServers) to test/support/dns-stub.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
@@ -163,10 +164,10 @@ describe('inbound authentication on the MX', () => {
     for (const { key } of [origin, forwarder]) dns.add(dnsRecord(key).name, { type: 'TXT', value: dnsRecord(key).value });
     dns.add('forwarder.test', { type: 'TXT', value: 'v=spf1 ip4:127.0.0.1 -all' });
     const message = Buffer.from(raw('list@origin.test', 'forwarded with arc'));
-    const signed = Buffer.concat([Buffer.from((await dkimSign(message, { signatureData: [{ signingDomain: 'origin.test', selector: 'o1', privateKey: origin.key.privateKey }] } as Parameters<typeof dkimSign>[1])).signatures), message]);
+    const signed = Buffer.concat([Buffer.from((await dkimSign(message, { signatureData: [{ signingDomain: 'origin.test', selector: 'o1', privateKey: origin.key.privateKey }], signTime: new Date() } as Parameters<typeof dkimSign>[1])).signatures), message]);
     const sealed = await authenticate(signed, {
       ip: '192.0.2.7', helo: 'mail.origin.test', sender: 'list@origin.test', mta: 'forwarder.test', resolver, disableBimi: true,
-      seal: { signingDomain: 'forwarder.test', selector: 'arc1', privateKey: forwarder.key.privateKey },
+      seal: { signingDomain: 'forwarder.test', selector: 'arc1', privateKey: forwarder.key.privateKey, signTime: new Date() },
     });
     assert.match(sealed.headers, /^ARC-Seal:/m);
     await mxSend({ envelope: { from: 'fwd@forwarder.test', to: [BOB] }, raw: sealed.headers + signed.toString() });
@@ -213,7 +214,7 @@ describe('ARC sealing of mail a Sieve redirect forwards (RFC 8617)', () => {
 
   async function signedByNews(subject: string, extra = ''): Promise<Buffer> {
     const message = Buffer.from(raw('editor@news.test', subject, extra));
-    const opts = { signatureData: [{ signingDomain: 'news.test', selector: 'n1', privateKey: origin.key.privateKey }] } as Parameters<typeof dkimSign>[1];
+    const opts = { signatureData: [{ signingDomain: 'news.test', selector: 'n1', privateKey: origin.key.privateKey }], signTime: new Date() } as Parameters<typeof dkimSign>[1];
     return Buffer.concat([Buffer.from((await dkimSign(message, opts)).signatures), message]);
   }
 
@@ -252,7 +253,7 @@ describe('ARC sealing of mail a Sieve redirect forwards (RFC 8617)', () => {
     const signed = await signedByNews('arc forward two');
     const first = await authenticate(signed, {
       ip: '192.0.2.1', helo: 'mail.news.test', sender: 'editor@news.test', mta: 'relay.test', resolver, disableBimi: true,
-      seal: { signingDomain: 'relay.test', selector: 'arc1', privateKey: relay.key.privateKey },
+      seal: { signingDomain: 'relay.test', selector: 'arc1', privateKey: relay.key.privateKey, signTime: new Date() },
     });
     assert.match(first.headers, /^ARC-Seal: i=1;/m);
     const t = nodemailer.createTransport({ host: '127.0.0.1', port: fwd.port, secure: false, ignoreTLS: true, name: 'mail.relay.test' });

@@ -47,6 +47,8 @@ export class ArcSealer {
       algorithm: 'rsa-sha256',
       authResults: value,
       cv: chainValidation(value),
+      // Read once (see signer.ts): else ARC-Message-Signature may sign one t= and carry the next.
+      signTime: new Date(),
     };
     try {
       const set = await sealMessage(messageInput(bytes) as Parameters<typeof sealMessage>[0], options);

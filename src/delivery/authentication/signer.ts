@@ -61,6 +61,10 @@ export class DkimSigner {
     for (const [id, group] of groups) {
       // mailauth signs once per signatureData entry; the top-level key fields only satisfy its type.
       const options: DKIMSignOptions = {
+        // One time for the whole signature: without it mailauth reads the clock twice (for what it
+        // signs and for the header it writes), and a call across a half-second boundary signs one
+        // t= and writes the next, a signature no verifier accepts.
+        signTime: new Date(),
         signingDomain: group[0]!.domain,
         selector: group[0]!.selector,
         privateKey: group[0]!.privateKey,
