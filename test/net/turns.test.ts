@@ -5,7 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
-import { nextTurn, TURN_BUDGET_MS } from '../../src/net/turns.js';
+import net from 'node:net';
+import { ACCEPT_TURN_BUDGET_MS, nextTurn, TURN_BUDGET_MS } from '../../src/net/turns.js';
+import { NetListener, type AcceptedConnection } from '../../src/net/index.js';
+import { silentLogger } from '../../src/log/logger.js';
+import { withDeadline } from '../support/wait.js';
 
 /** A command that keeps the thread busy for longer than a turn's budget. */
 function longCommand(): void {
@@ -91,4 +95,65 @@ test('work that follows input goes ahead of continuing work: a login arriving be
   // In arrival order it would have waited for all 50 (about 25 turns' worth of them).
   assert.ok(ranBefore <= 2, `${ranBefore} continuing commands ran while the login waited`);
   assert.ok(ranDuring >= 10, `only ${ranDuring} continuing commands ran during 20 turns of interactive work`);
+});
+
+test('a turn in the loop iteration that accepted a connection is short: connections queued behind it are accepted sooner', async () => {
+  // Pieces of continuing work longer than a short turn's budget and shorter than a full one's: a full
+  // turn runs several of them, a short one only its first.
+  const piece = (TURN_BUDGET_MS + ACCEPT_TURN_BUDGET_MS) / 4;
+  assert.ok(piece > ACCEPT_TURN_BUDGET_MS && piece * 3 < TURN_BUDGET_MS);
+  let pieces = 0;
+  let stop = false;
+  const streams = Promise.all(
+    Array.from({ length: 20 }, async () => {
+      while (!stop) {
+        await nextTurn('continuing');
+        pieces++;
+        const end = performance.now() + piece;
+        while (performance.now() < end);
+      }
+    }),
+  );
+  // Per accepted connection: the pieces run from the accept (poll phase) to the end of that
+  // iteration's turn (an immediate queued now runs after the turn's slots, queued before it).
+  const inAcceptTurn: number[] = [];
+  const listener = new NetListener({
+    settings: { name: 'turns', source: 'test', bind: [{ host: '127.0.0.1', port: 0 }], tls: { socketTLS: false, startTLS: false }, connectionLimit: 0, connectionLimitPerIP: 0 },
+    refusal: () => '',
+    logger: silentLogger(),
+    onConnection: (c: AcceptedConnection) => {
+      const at = pieces;
+      setImmediate(() => inAcceptTurn.push(pieces - at));
+      c.socket.destroy();
+      c.release();
+    },
+  });
+  await listener.start();
+  const sockets: net.Socket[] = [];
+  try {
+    const [{ port }] = listener.addresses() as [{ port: number }];
+    // Full turns between accepts run several pieces: the budget is what the accepts change.
+    const before = pieces;
+    const turns = 10;
+    for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(pieces - before > turns, `${pieces - before} pieces in ${turns} full turns`);
+    for (let i = 0; i < 30; i++) {
+      const s = net.connect(port, '127.0.0.1');
+      s.on('error', () => undefined);
+      sockets.push(s);
+    }
+    await withDeadline(
+      (async () => {
+        while (inAcceptTurn.length < 30) await new Promise((resolve) => setTimeout(resolve, 5));
+      })(),
+      30_000,
+      'the 30 connections to be accepted',
+    );
+    assert.ok(Math.max(...inAcceptTurn) <= 1, `pieces run in the turn of an accept: ${inAcceptTurn.join(', ')}`);
+  } finally {
+    stop = true;
+    for (const s of sockets) s.destroy();
+    await listener.stop(new Date(Date.now() + 1000), { shutdown: () => undefined });
+    await streams;
+  }
 });
