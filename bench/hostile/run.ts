@@ -62,7 +62,7 @@ interface Ports {
   smtpPort: number;
 }
 const { port, jmapPort, smtpPort } = await new Promise<Ports>((resolve) => child.once('message', (m) => resolve(m as Ports)));
-const ask = <T>(what: unknown): Promise<T> =>
+const ask = <T>(what: string | { accepted: number | undefined }): Promise<T> =>
   new Promise((resolve) => {
     child.once('message', (m) => resolve(m as T));
     child.send(what);
