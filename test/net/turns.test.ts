@@ -11,10 +11,37 @@ import { NetListener, type AcceptedConnection } from '../../src/net/index.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { withDeadline } from '../support/wait.js';
 
-/** A command that keeps the thread busy for longer than a turn's budget. */
-function longCommand(): void {
-  const end = performance.now() + TURN_BUDGET_MS * 2;
+/** A command that keeps the thread busy for `ms`, by default longer than a turn's budget. */
+function longCommand(ms = TURN_BUDGET_MS * 2): void {
+  const end = performance.now() + ms;
   while (performance.now() < end);
+}
+
+/**
+ * `n` connections with work that keeps following on (message slices, pipelined commands), each piece
+ * `ms` long, until stopped: `runs` counts the pieces run so far.
+ */
+function streaming(n: number, ms?: number): { readonly runs: number; stop(): Promise<void> } {
+  let runs = 0;
+  let stopped = false;
+  const all = Promise.all(
+    Array.from({ length: n }, async () => {
+      while (!stopped) {
+        await nextTurn('continuing');
+        runs++;
+        longCommand(ms);
+      }
+    }),
+  );
+  return {
+    get runs() {
+      return runs;
+    },
+    stop: () => {
+      stopped = true;
+      return all.then(() => undefined);
+    },
+  };
 }
 
 /** `n` connections, each running `commands` commands, each command in its turn. */
@@ -65,33 +92,21 @@ test('work waits its turn first come first served: a connection arriving behind 
 });
 
 test('work that follows input goes ahead of continuing work: a login arriving behind 50 streaming connections runs in the next turn, and continuing work still runs at least every other turn', async () => {
-  let continuingRuns = 0;
-  let stop = false;
-  // 50 connections with work that keeps following on (message slices, pipelined commands).
-  const streams = Promise.all(
-    Array.from({ length: 50 }, async () => {
-      while (!stop) {
-        await nextTurn('continuing');
-        continuingRuns++;
-        longCommand();
-      }
-    }),
-  );
+  const streams = streaming(50);
   // Once they are all queued, an interactive command arrives.
-  while (continuingRuns < 60) await new Promise((resolve) => setImmediate(resolve));
-  const before = continuingRuns;
+  while (streams.runs < 60) await new Promise((resolve) => setImmediate(resolve));
+  const before = streams.runs;
   await nextTurn('after-input');
-  const ranBefore = continuingRuns - before;
+  const ranBefore = streams.runs - before;
   // And interactive work keeps coming, each piece longer than a turn's budget: continuing work is not
   // starved by it.
-  const during = continuingRuns;
+  const during = streams.runs;
   for (let i = 0; i < 20; i++) {
     await nextTurn('after-input');
     longCommand();
   }
-  const ranDuring = continuingRuns - during;
-  stop = true;
-  await streams;
+  const ranDuring = streams.runs - during;
+  await streams.stop();
   // In arrival order it would have waited for all 50 (about 25 turns' worth of them).
   assert.ok(ranBefore <= 2, `${ranBefore} continuing commands ran while the login waited`);
   assert.ok(ranDuring >= 10, `only ${ranDuring} continuing commands ran during 20 turns of interactive work`);
@@ -102,18 +117,7 @@ test('a turn in the loop iteration that accepted a connection is short: connecti
   // turn runs several of them, a short one only its first.
   const piece = (TURN_BUDGET_MS + ACCEPT_TURN_BUDGET_MS) / 4;
   assert.ok(piece > ACCEPT_TURN_BUDGET_MS && piece * 3 < TURN_BUDGET_MS);
-  let pieces = 0;
-  let stop = false;
-  const streams = Promise.all(
-    Array.from({ length: 20 }, async () => {
-      while (!stop) {
-        await nextTurn('continuing');
-        pieces++;
-        const end = performance.now() + piece;
-        while (performance.now() < end);
-      }
-    }),
-  );
+  const streams = streaming(20, piece);
   // Per accepted connection: the pieces run from the accept (poll phase) to the end of that
   // iteration's turn (an immediate queued now runs after the turn's slots, queued before it).
   const inAcceptTurn: number[] = [];
@@ -122,8 +126,8 @@ test('a turn in the loop iteration that accepted a connection is short: connecti
     refusal: () => '',
     logger: silentLogger(),
     onConnection: (c: AcceptedConnection) => {
-      const at = pieces;
-      setImmediate(() => inAcceptTurn.push(pieces - at));
+      const at = streams.runs;
+      setImmediate(() => inAcceptTurn.push(streams.runs - at));
       c.socket.destroy();
       c.release();
     },
@@ -134,10 +138,10 @@ test('a turn in the loop iteration that accepted a connection is short: connecti
     const port = listener.ports()[0];
     assert.ok(port !== undefined);
     // Full turns between accepts run several pieces: the budget is what the accepts change.
-    const before = pieces;
+    const before = streams.runs;
     const turns = 10;
     for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
-    assert.ok(pieces - before > turns, `${pieces - before} pieces in ${turns} full turns`);
+    assert.ok(streams.runs - before > turns, `${streams.runs - before} pieces in ${turns} full turns`);
     for (let i = 0; i < 30; i++) {
       const s = net.connect(port, '127.0.0.1');
       s.on('error', () => undefined);
@@ -152,9 +156,8 @@ test('a turn in the loop iteration that accepted a connection is short: connecti
     );
     assert.ok(Math.max(...inAcceptTurn) <= 1, `pieces run in the turn of an accept: ${inAcceptTurn.join(', ')}`);
   } finally {
-    stop = true;
     for (const s of sockets) s.destroy();
     await listener.stop(new Date(Date.now() + 1000), { shutdown: () => undefined });
-    await streams;
+    await streams.stop();
   }
 });
