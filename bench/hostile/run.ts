@@ -22,6 +22,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import net from 'node:net';
+import { loadavg } from 'node:os';
 
 const { values } = parseArgs({
   options: {
@@ -61,7 +62,7 @@ interface Ports {
   smtpPort: number;
 }
 const { port, jmapPort, smtpPort } = await new Promise<Ports>((resolve) => child.once('message', (m) => resolve(m as Ports)));
-const ask = <T>(what: string): Promise<T> =>
+const ask = <T>(what: string | { accepted: number | undefined }): Promise<T> =>
   new Promise((resolve) => {
     child.once('message', (m) => resolve(m as T));
     child.send(what);
@@ -75,6 +76,9 @@ interface Loop {
   /** Garbage-collector pauses (ms). */
   gcMax: number;
   gcTotal: number;
+  /** The server's main thread: ms on a CPU, and ms runnable but waiting for one (NaN if unknown). */
+  ran: number;
+  waited: number;
 }
 
 /** Resolves when `socket` has received a line starting with `prefix`; with the ms it took. */
@@ -98,6 +102,10 @@ interface Login {
   total: number;
   /** ms from connect to the greeting. */
   greeting: number;
+  /** ms from connect to the server's accepting the connection (its 'connection' event); NaN if unknown. */
+  accepted: number;
+  /** ms from writing LOGIN to its tagged OK. */
+  answer: number;
   /** When it started (performance.now()). */
   at: number;
 }
@@ -111,9 +119,14 @@ async function legitimateLogin(): Promise<Login> {
     await awaitLine(s, '* OK');
     const greeting = performance.now() - start;
     const ok = awaitLine(s, 'l OK');
+    const asked = performance.now();
     s.write('l LOGIN owner@example.org owner-password\r\n');
     await ok;
-    return { total: performance.now() - start, greeting, at: start };
+    const end = performance.now();
+    // Both processes read the same wall clock: timeOrigin + now() compares across them.
+    const { at } = await ask<{ at?: number }>({ accepted: s.localPort });
+    const accepted = at === undefined ? NaN : at - (performance.timeOrigin + start);
+    return { total: end - start, greeting, accepted, answer: end - asked, at: start };
   } finally {
     s.destroy();
   }
@@ -196,10 +209,24 @@ for (const [name, description] of ATTACKS) {
     `  legitimate LOGIN during the attack: ${logins.length} ok, ${failures} failed; p50 ${percentile(totals, 50).toFixed(1)} ms, p99 ${percentile(totals, 99).toFixed(1)} ms, max ${Math.max(...totals).toFixed(1)} ms`,
   );
   console.log(`    of which connect → greeting: p50 ${percentile(greetings, 50).toFixed(1)} ms, max ${Math.max(...greetings).toFixed(1)} ms`);
+  const spread = (xs: number[]): string => `p50 ${percentile(xs, 50).toFixed(1)}, p99 ${percentile(xs, 99).toFixed(1)}, max ${Math.max(...xs).toFixed(1)} ms`;
+  const accepted = logins.map((l) => l.accepted).filter((x) => !Number.isNaN(x));
+  console.log(`    connect → accepted by the server: ${spread(accepted)}; accepted → greeting read: ${spread(logins.filter((l) => !Number.isNaN(l.accepted)).map((l) => l.greeting - l.accepted))}`);
+  console.log(`    LOGIN written → tagged OK read: ${spread(logins.map((l) => l.answer))}`);
+  // The attack's timeline: the slowest login of each 5 s window, to tell a start-up burst from a steady state.
+  const windows: number[] = [];
+  for (const l of logins) {
+    const w = Math.floor((l.at - attackStart) / 5000);
+    windows[w] = Math.max(windows[w] ?? 0, l.total);
+  }
+  console.log(`    slowest login per 5 s of the attack: ${Array.from(windows, (x) => (x === undefined ? '-' : x.toFixed(0))).join(', ')} ms`);
   const slowest = [...logins].sort((a, b) => b.total - a.total).slice(0, 3);
   console.log(`    slowest: ${slowest.map((l) => `${l.total.toFixed(0)} ms (greeting ${l.greeting.toFixed(0)} ms) at t=${((l.at - attackStart) / 1000).toFixed(1)} s`).join('; ')}`);
   console.log(
     `  server event loop: delay p99 ${loop.delayP99.toFixed(1)} ms, max ${loop.delayMax.toFixed(1)} ms; GC pauses max ${loop.gcMax.toFixed(1)} ms, total ${loop.gcTotal.toFixed(0)} ms`,
+  );
+  console.log(
+    `  server main thread: ${loop.ran.toFixed(0)} ms on a CPU, ${loop.waited.toFixed(0)} ms runnable but waiting for a CPU (the machine's other load); load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
   );
   // Let the server settle before the next attack's baseline.
   await new Promise((r) => setTimeout(r, 2000));

@@ -5,8 +5,11 @@
 // to the parent over IPC: sends { port, jmapPort, smtpPort } when listening, answers 'mem' with the
 // process's memory breakdown, connections and arriving-message bytes,
 // 'loop' with the event loop's delay and the garbage collector's pauses since the last 'loop' (then
-// starts afresh), exits on 'stop'.
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+// starts afresh), { accepted: port } with when (wall-clock ms) the server accepted the connection from
+// that client port (undefined if unknown), exits on 'stop'.
+import { subscribe } from 'node:diagnostics_channel';
+import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { startImap } from '../../test/imap/harness.js';
 import { startHarness as startJmap } from '../../test/jmap/harness.js';
 import { startHarness as startSmtp } from '../../test/smtp/harness.js';
@@ -28,6 +31,21 @@ const smtp = await startSmtp({
   limits: { maxCommands: 1_000_000 },
 });
 
+/**
+ * The main (JavaScript) thread's time on a CPU and time spent runnable but waiting for one, in ms
+ * (Linux /proc/<pid>/schedstat, the thread-group leader's figures): a long wait there is the machine's
+ * other load taking the CPU, not work of this process. Undefined where schedstat is not available.
+ */
+function schedTimes(): { ran: number; waited: number } | undefined {
+  try {
+    const [ran, waited] = readFileSync(`/proc/${process.pid}/schedstat`, 'utf8').split(' ').map(Number);
+    return ran === undefined || waited === undefined ? undefined : { ran: ran / 1e6, waited: waited / 1e6 };
+  } catch {
+    return undefined;
+  }
+}
+let schedBase = schedTimes();
+
 const loop = monitorEventLoopDelay({ resolution: 10 });
 loop.enable();
 let gcMax = 0;
@@ -39,8 +57,26 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 
+// When each connection was accepted (the 'connection' event, where the IMAP greeting is written), by
+// the client's port: the bench splits a login's wait into the wait to be accepted (kernel queue,
+// event loop busy elsewhere) and what follows. Bounded: only the latest ACCEPTED_KEPT are kept.
+const ACCEPTED_KEPT = 4096;
+const acceptedAt = new Map<number, number>();
+/** Connections accepted since the last trace line (HOSTILE_TRACE). */
+let acceptedThisSecond = 0;
+subscribe('net.server.socket', (m) => {
+  const port = (m as { socket: { remotePort?: number } }).socket.remotePort;
+  if (port === undefined) return;
+  acceptedAt.delete(port);
+  acceptedAt.set(port, performance.timeOrigin + performance.now());
+  acceptedThisSecond++;
+  if (acceptedAt.size > ACCEPTED_KEPT) acceptedAt.delete(acceptedAt.keys().next().value as number);
+});
+
 process.on('message', (msg: unknown) => {
-  if (msg === 'mem') {
+  if (typeof msg === 'object' && msg !== null && 'accepted' in msg) {
+    process.send?.({ at: acceptedAt.get(Number((msg as { accepted: unknown }).accepted)) });
+  } else if (msg === 'mem') {
     const stats = ingestMemoryStats();
     const m = process.memoryUsage();
     const smtpStats = smtp.server.bufferStats();
@@ -54,7 +90,11 @@ process.on('message', (msg: unknown) => {
       parsing: stats.parsingBytes,
     });
   } else if (msg === 'loop') {
-    process.send?.({ delayP99: loop.percentile(99) / 1e6, delayMax: loop.max / 1e6, gcMax, gcTotal });
+    const sched = schedTimes();
+    const ran = sched && schedBase ? sched.ran - schedBase.ran : NaN;
+    const waited = sched && schedBase ? sched.waited - schedBase.waited : NaN;
+    process.send?.({ delayP99: loop.percentile(99) / 1e6, delayMax: loop.max / 1e6, gcMax, gcTotal, ran, waited });
+    schedBase = sched;
     loop.reset();
     gcMax = 0;
     gcTotal = 0;
@@ -76,7 +116,8 @@ if (process.env.HOSTILE_TRACE) {
   setInterval(() => {
     const now = performance.eventLoopUtilization(elu);
     elu = performance.eventLoopUtilization();
-    console.error(`trace: ${iterations} iterations/s, ELU ${now.utilization.toFixed(2)}, imap connections ${h.server.connectionCount}`);
+    console.error(`trace: ${iterations} iterations/s, ELU ${now.utilization.toFixed(2)}, imap connections ${h.server.connectionCount}, ${acceptedThisSecond} accepted/s`);
+    acceptedThisSecond = 0;
     iterations = 0;
   }, 1000).unref();
 }

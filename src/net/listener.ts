@@ -10,6 +10,7 @@ import tls from 'node:tls';
 import { CidrList } from './cidr.js';
 import { ConnectionTable } from './connections.js';
 import { ListenError } from './listen-error.js';
+import { noteAccepted } from './turns.js';
 import { ProxyHeaderError, readProxyHeader } from './proxy-reader.js';
 import { listenerSecureContext, secureContextOptions, upgradeToTls } from './tls.js';
 import cluster from 'node:cluster';
@@ -155,6 +156,8 @@ export class NetListener {
           ? tls.createServer(secureContextOptions(this.settings.tls), (s) => this.accept(s, true, directPeer(s, local)))
           : net.createServer((s) => this.accept(s, false, directPeer(s, local)));
     server.on('connection', (s: net.Socket) => {
+      // Refused connections and TLS handshakes too: any accept says more may wait in the queue.
+      noteAccepted();
       this.raw.add(s);
       s.once('close', () => this.raw.delete(s));
     });

@@ -5,12 +5,43 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
-import { nextTurn, TURN_BUDGET_MS } from '../../src/net/turns.js';
+import net from 'node:net';
+import { ACCEPT_TURN_BUDGET_MS, nextTurn, TURN_BUDGET_MS } from '../../src/net/turns.js';
+import { NetListener, type AcceptedConnection } from '../../src/net/index.js';
+import { silentLogger } from '../../src/log/logger.js';
+import { withDeadline } from '../support/wait.js';
 
-/** A command that keeps the thread busy for longer than a turn's budget. */
-function longCommand(): void {
-  const end = performance.now() + TURN_BUDGET_MS * 2;
+/** A command that keeps the thread busy for `ms`, by default longer than a turn's budget. */
+function longCommand(ms = TURN_BUDGET_MS * 2): void {
+  const end = performance.now() + ms;
   while (performance.now() < end);
+}
+
+/**
+ * `n` connections with work that keeps following on (message slices, pipelined commands), each piece
+ * `ms` long, until stopped: `runs` counts the pieces run so far.
+ */
+function streaming(n: number, ms?: number): { readonly runs: number; stop(): Promise<void> } {
+  let runs = 0;
+  let stopped = false;
+  const all = Promise.all(
+    Array.from({ length: n }, async () => {
+      while (!stopped) {
+        await nextTurn('continuing');
+        runs++;
+        longCommand(ms);
+      }
+    }),
+  );
+  return {
+    get runs() {
+      return runs;
+    },
+    stop: () => {
+      stopped = true;
+      return all.then(() => undefined);
+    },
+  };
 }
 
 /** `n` connections, each running `commands` commands, each command in its turn. */
@@ -61,34 +92,72 @@ test('work waits its turn first come first served: a connection arriving behind 
 });
 
 test('work that follows input goes ahead of continuing work: a login arriving behind 50 streaming connections runs in the next turn, and continuing work still runs at least every other turn', async () => {
-  let continuingRuns = 0;
-  let stop = false;
-  // 50 connections with work that keeps following on (message slices, pipelined commands).
-  const streams = Promise.all(
-    Array.from({ length: 50 }, async () => {
-      while (!stop) {
-        await nextTurn('continuing');
-        continuingRuns++;
-        longCommand();
-      }
-    }),
-  );
+  const streams = streaming(50);
   // Once they are all queued, an interactive command arrives.
-  while (continuingRuns < 60) await new Promise((resolve) => setImmediate(resolve));
-  const before = continuingRuns;
+  while (streams.runs < 60) await new Promise((resolve) => setImmediate(resolve));
+  const before = streams.runs;
   await nextTurn('after-input');
-  const ranBefore = continuingRuns - before;
+  const ranBefore = streams.runs - before;
   // And interactive work keeps coming, each piece longer than a turn's budget: continuing work is not
   // starved by it.
-  const during = continuingRuns;
+  const during = streams.runs;
   for (let i = 0; i < 20; i++) {
     await nextTurn('after-input');
     longCommand();
   }
-  const ranDuring = continuingRuns - during;
-  stop = true;
-  await streams;
+  const ranDuring = streams.runs - during;
+  await streams.stop();
   // In arrival order it would have waited for all 50 (about 25 turns' worth of them).
   assert.ok(ranBefore <= 2, `${ranBefore} continuing commands ran while the login waited`);
   assert.ok(ranDuring >= 10, `only ${ranDuring} continuing commands ran during 20 turns of interactive work`);
+});
+
+test('a turn in the loop iteration that accepted a connection is short: connections queued behind it are accepted sooner', async () => {
+  // Pieces of continuing work longer than a short turn's budget and shorter than a full one's: a full
+  // turn runs several of them, a short one only its first.
+  const piece = (TURN_BUDGET_MS + ACCEPT_TURN_BUDGET_MS) / 4;
+  assert.ok(piece > ACCEPT_TURN_BUDGET_MS && piece * 3 < TURN_BUDGET_MS);
+  const streams = streaming(20, piece);
+  // Per accepted connection: the pieces run from the accept (poll phase) to the end of that
+  // iteration's turn (an immediate queued now runs after the turn's slots, queued before it).
+  const inAcceptTurn: number[] = [];
+  const listener = new NetListener({
+    settings: { name: 'turns', source: 'test', bind: [{ host: '127.0.0.1', port: 0 }], tls: { socketTLS: false, startTLS: false }, connectionLimit: 0, connectionLimitPerIP: 0 },
+    refusal: () => '',
+    logger: silentLogger(),
+    onConnection: (c: AcceptedConnection) => {
+      const at = streams.runs;
+      setImmediate(() => inAcceptTurn.push(streams.runs - at));
+      c.socket.destroy();
+      c.release();
+    },
+  });
+  await listener.start();
+  const sockets: net.Socket[] = [];
+  try {
+    const port = listener.ports()[0];
+    assert.ok(port !== undefined);
+    // Full turns between accepts run several pieces: the budget is what the accepts change.
+    const before = streams.runs;
+    const turns = 10;
+    for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(streams.runs - before > turns, `${streams.runs - before} pieces in ${turns} full turns`);
+    for (let i = 0; i < 30; i++) {
+      const s = net.connect(port, '127.0.0.1');
+      s.on('error', () => undefined);
+      sockets.push(s);
+    }
+    await withDeadline(
+      (async () => {
+        while (inAcceptTurn.length < 30) await new Promise((resolve) => setTimeout(resolve, 5));
+      })(),
+      30_000,
+      'the 30 connections to be accepted',
+    );
+    assert.ok(Math.max(...inAcceptTurn) <= 1, `pieces run in the turn of an accept: ${inAcceptTurn.join(', ')}`);
+  } finally {
+    for (const s of sockets) s.destroy();
+    await listener.stop(new Date(Date.now() + 1000), { shutdown: () => undefined });
+    await streams.stop();
+  }
 });
