@@ -25,7 +25,7 @@ class ImapLines extends RawLineSocket {
     await this.buffered(() => this.isClosed, ms, 'the connection to close');
   }
 
-  write(data: string | Buffer): Promise<void> {
+  sendFlushed(data: string | Buffer): Promise<void> {
     return this.flushed(data);
   }
 
@@ -86,7 +86,7 @@ export class RawClient {
 
   /** Writes and resolves once the bytes are handed to the kernel (so a close cannot overtake them). */
   send(data: string | Buffer): Promise<void> {
-    return this.lines.write(data);
+    return this.lines.sendFlushed(data);
   }
 
   /** The next line without its CRLF; '' when the connection closed without one. */
