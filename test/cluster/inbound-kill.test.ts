@@ -10,7 +10,7 @@ import { silentLogger } from '../../src/log/logger.js';
 import { SmtpSink } from '../support/smtp-sink.js';
 import { createTestDatabase, dropTemplate, postgresUnavailable, type TestDatabase } from '../support/postgres.js';
 import { waitFor } from '../support/wait.js';
-import { CLUSTER_DOMAIN, startNode, type ClusterNode } from './node.js';
+import { CLUSTER_DOMAIN, startRelayNode, type RelayNode } from './harness.js';
 
 const unavailable = await postgresUnavailable();
 const MESSAGES = 1000;
@@ -75,7 +75,7 @@ async function sendMany(port: number, tokens: string[], acked: Set<string>): Pro
 describe('SMTP delivery to a node on PostgreSQL killed with SIGKILL', { skip: unavailable ?? false }, () => {
   let db: TestDatabase;
   let sink: SmtpSink;
-  let node: ClusterNode | undefined;
+  let node: RelayNode | undefined;
 
   before(async () => {
     db = await createTestDatabase();
@@ -98,7 +98,7 @@ describe('SMTP delivery to a node on PostgreSQL killed with SIGKILL', { skip: un
   });
 
   it('loses none of the messages it acknowledged', async () => {
-    node = await startNode('node-in', { url: db.url, smarthostPort: sink.port });
+    node = await startRelayNode('node-in', { url: db.url, smarthostPort: sink.port });
     const acked = new Set<string>();
     const run = Date.now().toString(36);
     const shares = Array.from({ length: CONNECTIONS }, (_, c) =>

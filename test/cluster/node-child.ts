@@ -25,13 +25,15 @@ for (const [name, password] of users) {
     if (!(await running.context.users.lookup(name))) throw err;
   });
 }
+// SMTP on every node; IMAP, submission and JMAP where the conf has them (an SMTP-only relay node has not).
+const has = (name: string): boolean => running.servers.some((s) => s.name === name);
 const endpoints = {
-  imap: listenerPort(running, 'imap'),
   smtpMx: listenerPort(running, 'smtp-mx'),
-  submission: listenerPort(running, 'smtp-submission'),
-  jmap: `http://127.0.0.1:${listenerPort(running, 'jmap')}`,
+  ...(has('imap') ? { imap: listenerPort(running, 'imap') } : {}),
+  ...(has('smtp-submission') ? { submission: listenerPort(running, 'smtp-submission') } : {}),
+  ...(has('jmap') ? { jmap: `http://127.0.0.1:${listenerPort(running, 'jmap')}` } : {}),
   // /metrics, when the conf turns the control listener on (bench/cluster reads round trips there).
-  ...(running.servers.some((s) => s.name === 'control-http') ? { control: `http://127.0.0.1:${listenerPort(running, 'control-http')}` } : {}),
+  ...(has('control-http') ? { control: `http://127.0.0.1:${listenerPort(running, 'control-http')}` } : {}),
 };
 process.stdout.write(`READY ${JSON.stringify(endpoints)}\n`);
 

@@ -14,7 +14,7 @@ import type { MailStore } from '../../src/store/types.js';
 import { SmtpSink } from '../support/smtp-sink.js';
 import { createTestDatabase, dropTemplate, postgresUnavailable, type TestDatabase } from '../support/postgres.js';
 import { waitFor } from '../support/wait.js';
-import { CLUSTER_DOMAIN, startNode, type ClusterNode } from './node.js';
+import { CLUSTER_DOMAIN, startRelayNode, type RelayNode } from './harness.js';
 
 const unavailable = await postgresUnavailable();
 const MESSAGES = 1000;
@@ -28,7 +28,7 @@ describe('outbound queue shared by several nodes on PostgreSQL', { skip: unavail
   let sink: SmtpSink;
   let store: MailStore;
   let events: MemoryEventBus;
-  const nodes: ClusterNode[] = [];
+  const nodes: RelayNode[] = [];
 
   before(async () => {
     db = await createTestDatabase();
@@ -55,7 +55,7 @@ describe('outbound queue shared by several nodes on PostgreSQL', { skip: unavail
       await store.enqueueOutbound({ sender: `s@${CLUSTER_DOMAIN}`, recipients: [`r${i}@remote.example`], bytes });
     }
     const settings = { url: db.url, smarthostPort: sink.port, leaseTime: '3s', pollInterval: '500ms' };
-    const [a, b, c3] = await Promise.all([startNode('node-a', settings), startNode('node-b', settings), startNode('node-c', settings)]);
+    const [a, b, c3] = await Promise.all([startRelayNode('node-a', settings), startRelayNode('node-b', settings), startRelayNode('node-c', settings)]);
     nodes.push(a!, b!, c3!);
 
     await waitFor('a third of the messages at the sink', () => sink.messages.length >= MESSAGES / 3, 120_000);

@@ -6,6 +6,7 @@ import { EventSource } from 'eventsource';
 import { ImapFlow, type ExistsEvent, type ExpungeEvent, type FlagsEvent } from 'imapflow';
 import nodemailer from 'nodemailer';
 import WebSocket from 'ws';
+import { waitFor } from '../support/wait.js';
 import { Inbox, USING, withTimeout } from './harness.js';
 
 export type ImapAuth = { user: string; pass: string } | { user: string; accessToken: string };
@@ -55,15 +56,6 @@ export function describeImapError(err: unknown, what: string): Error {
   return new Error(`${what}: ${err.message}${detail ? ` (server: ${detail})` : ''}`, { cause: err });
 }
 
-/** Polls a condition every 10 ms, failing after `ms`; for client state that emits no event. */
-export async function waitUntil(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 /**
  * Opens `path`, starts IDLE and queues every EXISTS, EXPUNGE and FETCH FLAGS the server sends.
  * Resolves once the server has accepted IDLE (the continuation arrived), so what happens next is
@@ -78,7 +70,8 @@ export async function watchMailbox(port: number, auth: ImapAuth, path: string): 
   client.on('flags', (data: FlagsEvent) => updates.push({ kind: 'flags', data }));
   await client.mailboxOpen(path);
   const idling = client.idle().catch(() => undefined);
-  await waitUntil(() => client.idling, 5000, 'IMAP IDLE to start');
+  // imapflow emits no event when IDLE is accepted; its `idling` flag is the state to wait for.
+  await waitFor('IMAP IDLE to start', () => client.idling, 5000);
   return {
     client,
     updates,

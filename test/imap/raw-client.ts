@@ -1,28 +1,53 @@
 // A byte-level IMAP client for protocol tests: writes exactly what the test says and collects
-// response lines, so hostile input can be sent as-is.
+// response lines, so hostile input can be sent as-is. The socket, buffering and TLS upgrade are
+// RawLineSocket's, held rather than inherited: here `closed` is a flag, as the tests read it.
 import net from 'node:net';
-import tls from 'node:tls';
+import { RawLineSocket } from '../support/raw-line-socket.js';
+import { connectClient } from '../support/tcp.js';
 
-export class RawClient {
-  private buf = '';
-  private waiters: Array<() => void> = [];
-  closed = false;
+/** The name the tests' certificates are issued to. */
+const SERVERNAME = 'localhost';
 
-  constructor(public socket: net.Socket) {
-    this.attach(socket);
+/** RawLineSocket with the reads RawClient needs made reachable. */
+class ImapLines extends RawLineSocket {
+  constructor(socket: net.Socket) {
+    super(socket);
   }
 
-  private attach(socket: net.Socket): void {
-    socket.setEncoding('latin1');
-    socket.on('data', (d: string) => {
-      this.buf += d;
-      this.notify();
-    });
-    socket.on('close', () => {
-      this.closed = true;
-      this.notify();
-    });
-    socket.on('error', () => undefined);
+  /** The next line, or undefined when the connection closed without one; rejects after `ms`. */
+  async line(ms: number): Promise<string | undefined> {
+    await this.buffered(() => this.hasLine || this.isClosed, ms, 'an IMAP response line');
+    return this.hasLine ? this.takeLine('latin1') : undefined;
+  }
+
+  /** Resolves once the connection is closed; rejects after `ms`. */
+  async end(ms: number): Promise<void> {
+    await this.buffered(() => this.isClosed, ms, 'the connection to close');
+  }
+
+  sendFlushed(data: string | Buffer): Promise<void> {
+    return this.flushed(data);
+  }
+
+  starttls(ca: string | undefined): Promise<void> {
+    return this.upgrade('IMAP STARTTLS handshake', { servername: SERVERNAME, ...(ca ? { ca } : {}) });
+  }
+}
+
+export class RawClient {
+  private readonly lines: ImapLines;
+
+  constructor(socket: net.Socket) {
+    this.lines = new ImapLines(socket);
+  }
+
+  /** The transport (the TLS socket after `upgrade`). */
+  get socket(): net.Socket {
+    return this.lines.socket;
+  }
+
+  get closed(): boolean {
+    return this.lines.isClosed;
   }
 
   /** A clear connection already logged in with LOGIN (throws with the server's answer otherwise). */
@@ -49,54 +74,24 @@ export class RawClient {
   }
 
   static async connect(port: number, opts: { tls?: boolean; ca?: string } = {}): Promise<RawClient> {
-    const socket = opts.tls
-      ? tls.connect({ port, host: '127.0.0.1', servername: 'localhost', ...(opts.ca ? { ca: opts.ca } : { rejectUnauthorized: false }) })
-      : net.connect(port, '127.0.0.1');
-    await new Promise<void>((resolve, reject) => {
-      socket.once(opts.tls ? 'secureConnect' : 'connect', () => resolve());
-      socket.once('error', reject);
-    });
+    const socket = await connectClient(port, opts.tls === true, 'IMAP connect', { servername: SERVERNAME, ...(opts.ca ? { ca: opts.ca } : {}) });
     const c = new RawClient(socket);
     await c.readLine();
     return c;
   }
 
-  private notify(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
-  }
-
-  private async wait(cond: () => boolean, ms: number): Promise<void> {
-    const until = Date.now() + ms;
-    while (!cond()) {
-      if (Date.now() > until) throw new Error(`timeout; buffer: ${JSON.stringify(this.buf.slice(-500))}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 50);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-  }
-
   write(data: string | Buffer): void {
-    this.socket.write(data);
+    this.lines.send(data);
   }
 
   /** Writes and resolves once the bytes are handed to the kernel (so a close cannot overtake them). */
   send(data: string | Buffer): Promise<void> {
-    return new Promise((resolve, reject) => this.socket.write(data, (err) => (err ? reject(err) : resolve())));
+    return this.lines.sendFlushed(data);
   }
 
+  /** The next line without its CRLF; '' when the connection closed without one. */
   async readLine(ms = 5000): Promise<string> {
-    await this.wait(() => this.buf.includes('\r\n') || this.closed, ms);
-    const i = this.buf.indexOf('\r\n');
-    if (i < 0) return '';
-    const line = this.buf.slice(0, i);
-    this.buf = this.buf.slice(i + 2);
-    return line;
+    return (await this.lines.line(ms)) ?? '';
   }
 
   /** Reads lines up to and including the tagged reply for `tag`; returns all of them. */
@@ -117,7 +112,7 @@ export class RawClient {
 
   async closedWithin(ms: number): Promise<boolean> {
     try {
-      await this.wait(() => this.closed, ms);
+      await this.lines.end(ms);
       return true;
     } catch {
       return false;
@@ -126,20 +121,10 @@ export class RawClient {
 
   /** STARTTLS upgrade of this socket (after the server's OK). */
   async upgrade(ca?: string): Promise<void> {
-    const raw = this.socket;
-    raw.removeAllListeners('data');
-    raw.removeAllListeners('close');
-    const t = tls.connect({ socket: raw, servername: 'localhost', ...(ca ? { ca } : { rejectUnauthorized: false }) });
-    await new Promise<void>((resolve, reject) => {
-      t.once('secureConnect', () => resolve());
-      t.once('error', reject);
-    });
-    this.socket = t;
-    this.buf = '';
-    this.attach(t);
+    await this.lines.starttls(ca);
   }
 
   close(): void {
-    this.socket.destroy();
+    this.lines.close();
   }
 }

@@ -11,6 +11,8 @@ import { NetListener, type AcceptedConnection, type ListenerSettings } from '../
 import { silentLogger } from '../../src/log/logger.js';
 import { connectionsRefused } from '../../src/net/metrics.js';
 import { testCertificate } from '../smtp/certificate.js';
+import { watchServerSockets, type ServerSocketWatch } from '../support/server-sockets.js';
+import { waitFor } from '../support/wait.js';
 
 const DEADLINE = (ms: number): AbortSignal => AbortSignal.timeout(ms);
 const SIG = Buffer.from('0d0a0d0a000d0a515549540a', 'hex');
@@ -101,6 +103,19 @@ async function untilClosed(socket: net.Socket, ms = 5000): Promise<string> {
   return Buffer.concat(chunks).toString('latin1');
 }
 
+/** The server's end of the `index`th connection made to the watched port, once accepted. */
+function serverEnd(watch: ServerSocketWatch, index: number): Promise<net.Socket> {
+  return waitFor(`the server to accept connection ${index + 1}`, () => watch.sockets[index], 5000);
+}
+
+/**
+ * Resolves once the server's end has read `total` bytes: what the client writes next then reaches the
+ * header reader as a read of its own (no sleep hoping the segments were not coalesced).
+ */
+async function serverRead(server: net.Socket, total: number): Promise<void> {
+  await waitFor(`the server to have read ${total} bytes (read ${server.bytesRead})`, () => server.bytesRead >= total, 5000);
+}
+
 const stop = (l: NetListener): Promise<void> => l.stop(new Date(Date.now() + 500), { shutdown: () => undefined });
 
 describe('PROXY protocol listener', () => {
@@ -119,23 +134,28 @@ describe('PROXY protocol listener', () => {
 
   it('v2 cut into one-byte writes, and v1 TCP6 cut mid-address: waited for, then read exactly', async () => {
     const { listener, port } = await proxyListener();
+    const watch = watchServerSockets(port);
     try {
       const s = await connect(port);
+      const sServer = await serverEnd(watch, 0);
+      let sent = 0;
       for (const b of Buffer.concat([v2Inet4([198, 51, 100, 9], 40000), Buffer.from('hello\r\n')])) {
         s.write(Buffer.from([b]));
-        await new Promise((r) => setTimeout(r, 1));
+        await serverRead(sServer, ++sent);
       }
       assert.equal(await firstLine(s), '198.51.100.9 40000 hello\r\n');
       s.destroy();
       const t = await connect(port);
-      t.write('PROXY TCP6 2001:DB8::');
-      await new Promise((r) => setTimeout(r, 20));
-      t.write('7 2001:db8::1 1 2\r');
-      await new Promise((r) => setTimeout(r, 20));
-      t.write('\nnext\r\n');
+      const tServer = await serverEnd(watch, 1);
+      sent = 0;
+      for (const piece of ['PROXY TCP6 2001:DB8::', '7 2001:db8::1 1 2\r', '\nnext\r\n']) {
+        t.write(piece);
+        await serverRead(tServer, (sent += piece.length));
+      }
       assert.equal(await firstLine(t), '2001:db8::7 1 next\r\n');
       t.destroy();
     } finally {
+      watch.stop();
       await stop(listener);
     }
   });

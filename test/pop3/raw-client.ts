@@ -2,7 +2,6 @@
 // (SASL exchanges, hostile input, pipelining, STLS) and read each response as the server wrote it.
 import { connectClient } from '../support/tcp.js';
 import { RawLineSocket } from '../support/raw-line-socket.js';
-import { withDeadline } from '../support/wait.js';
 
 const WAIT_MS = 10_000;
 
@@ -14,7 +13,7 @@ export class RawPop3Client extends RawLineSocket {
 
   /** The next line (without CRLF); rejects if the connection closes first. */
   async line(): Promise<string> {
-    return withDeadline(this.takeLine('latin1'), WAIT_MS, 'a POP3 response line');
+    return this.takeLine('latin1', WAIT_MS, 'a POP3 response line');
   }
 
   /** A multi-line body after a +OK status line: lines up to ".", un-stuffed. */

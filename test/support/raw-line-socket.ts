@@ -1,8 +1,10 @@
-// The socket half of the raw line-protocol clients (test/pop3, test/managesieve): buffering what the
-// server wrote, waiting for more with a deadline, reading CRLF lines, and the STARTTLS/STLS upgrade on
-// the same socket. The protocol clients add their response framing on top.
+// The socket half of the raw line-protocol clients (test/imap, test/smtp, test/pop3, test/managesieve):
+// buffering what the server wrote, waiting for more with a deadline, reading CRLF lines, and the
+// STARTTLS/STLS upgrade on the same socket. The protocol clients add their response framing on top.
 import net from 'node:net';
-import { upgradeClient } from './tcp.js';
+import { upgradeClient, type ClientTls } from './tcp.js';
+
+const CRLF = '\r\n';
 
 export class RawLineSocket {
   protected buffer = Buffer.alloc(0);
@@ -11,7 +13,8 @@ export class RawLineSocket {
   /** Resolves when the server (or the test) closed the connection. */
   closed!: Promise<void>;
 
-  protected constructor(protected socket: net.Socket) {
+  /** `socket`: the transport itself, for tests that act on it (pause it, write past the client). */
+  protected constructor(public socket: net.Socket) {
     this.attach(socket);
   }
 
@@ -40,35 +43,63 @@ export class RawLineSocket {
     await new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 
-  /** Waits for a whole line and returns the offset of its CRLF in `buffer` (the line is not consumed). */
-  protected async lineEnd(): Promise<number> {
-    for (;;) {
-      const lf = this.buffer.indexOf('\r\n');
-      if (lf >= 0) return lf;
-      await this.more();
+  /**
+   * Waits until `ready` holds, looked at again at each read and at the close. Nothing is consumed, so
+   * a wait that times out leaves what arrived to the next reader. Rejects once the connection is
+   * closed with `ready` still false, or naming `what` after `ms`.
+   */
+  protected async buffered(ready: () => boolean, ms: number, what: string): Promise<void> {
+    const end = Date.now() + ms;
+    while (!ready()) {
+      if (this.ended) throw new Error(`connection closed while waiting for ${what}`);
+      const left = end - Date.now();
+      if (left <= 0) throw new Error(`timed out after ${ms} ms waiting for ${what}; buffered: ${JSON.stringify(this.buffer.subarray(-500).toString('latin1'))}`);
+      await new Promise<void>((resolve) => {
+        const timer = Number.isFinite(left) ? setTimeout(resolve, left) : undefined;
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
     }
   }
 
-  /** The next line without its CRLF, consumed. */
-  protected async takeLine(encoding: BufferEncoding): Promise<string> {
-    const lf = await this.lineEnd();
+  /** Whether a whole line is buffered. */
+  protected get hasLine(): boolean {
+    return this.buffer.includes(CRLF);
+  }
+
+  /** Waits for a whole line and returns the offset of its CRLF in `buffer` (the line is not consumed). */
+  protected async lineEnd(ms = Infinity, what = 'a line'): Promise<number> {
+    await this.buffered(() => this.hasLine, ms, what);
+    return this.buffer.indexOf(CRLF);
+  }
+
+  /** The next line without its CRLF, consumed; within `ms` when given. */
+  protected async takeLine(encoding: BufferEncoding, ms = Infinity, what = 'a line'): Promise<string> {
+    const lf = await this.lineEnd(ms, what);
     const line = this.buffer.subarray(0, lf).toString(encoding);
     this.buffer = this.buffer.subarray(lf + 2);
     return line;
   }
 
   /** The TLS handshake on this socket, after the server said yes to STARTTLS/STLS. */
-  protected async upgrade(what: string): Promise<void> {
+  protected async upgrade(what: string, options: ClientTls = {}): Promise<void> {
     const plain = this.socket;
     plain.removeAllListeners('data');
     plain.removeAllListeners('close');
-    this.socket = await upgradeClient(plain, what);
+    this.socket = await upgradeClient(plain, what, options);
     this.buffer = Buffer.alloc(0);
     this.attach(this.socket);
   }
 
   send(data: string | Buffer): void {
     this.socket.write(data);
+  }
+
+  /** Writes and resolves once the bytes are handed to the kernel (so a close cannot overtake them). */
+  protected flushed(data: string | Buffer): Promise<void> {
+    return new Promise((resolve, reject) => this.socket.write(data, (err) => (err ? reject(err) : resolve())));
   }
 
   get isClosed(): boolean {

@@ -18,9 +18,20 @@ export function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
+/** How a client checks the server's certificate: against `ca` when given (else accepted), `servername` as SNI. */
+export interface ClientTls {
+  ca?: string;
+  servername?: string;
+}
+
+function clientTls(options: ClientTls): tls.ConnectionOptions {
+  return { ...(options.servername ? { servername: options.servername } : {}), ...(options.ca ? { ca: options.ca } : { rejectUnauthorized: false }) };
+}
+
 /** A connected client socket to a loopback port, over implicit TLS when `useTls`. */
-export async function connectClient(port: number, useTls: boolean, what: string): Promise<net.Socket> {
-  const socket = useTls ? tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }) : net.connect({ host: '127.0.0.1', port });
+export async function connectClient(port: number, useTls: boolean, what: string, options: ClientTls & { localAddress?: string } = {}): Promise<net.Socket> {
+  const from = options.localAddress ? { localAddress: options.localAddress } : {};
+  const socket = useTls ? tls.connect({ host: '127.0.0.1', port, ...from, ...clientTls(options) }) : net.connect({ host: '127.0.0.1', port, ...from });
   await withDeadline(
     new Promise<void>((resolve, reject) => {
       socket.once(useTls ? 'secureConnect' : 'connect', () => resolve());
@@ -33,8 +44,8 @@ export async function connectClient(port: number, useTls: boolean, what: string)
 }
 
 /** The TLS handshake on an open clear socket (after the server said yes to STARTTLS/STLS). */
-export async function upgradeClient(raw: net.Socket, what: string): Promise<tls.TLSSocket> {
-  const secure = tls.connect({ socket: raw, rejectUnauthorized: false });
+export async function upgradeClient(raw: net.Socket, what: string, options: ClientTls = {}): Promise<tls.TLSSocket> {
+  const secure = tls.connect({ socket: raw, ...clientTls(options) });
   await withDeadline(new Promise<void>((resolve, reject) => secure.once('secureConnect', () => resolve()).once('error', reject)), CONNECT_MS, what);
   return secure;
 }
