@@ -15,7 +15,9 @@
 // For the last four the bench also prints the most arriving-message bytes the server held in memory
 // (spool writers' buffers; the message bytes themselves go to spool files). The RSS growth is split
 // into the V8 heap, external memory and ArrayBuffers (Buffers) at the RSS peak, so a regression points
-// at its kind of memory. `--only a,b` picks attacks. The figures are about the attack itself: the
+// at its kind of memory. The peak depends on when the garbage collector ran; two seconds before the end
+// the bench also forces a full collection in the server and prints what stays live per connection,
+// a figure that does not. `--only a,b` picks attacks. The figures are about the attack itself: the
 // attacker closes its connections when its time is up, so unfinished messages are dropped, not
 // delivered.
 import { fork } from 'node:child_process';
@@ -68,6 +70,8 @@ const ask = <T>(what: string | { accepted: number | undefined }): Promise<T> =>
     child.send(what);
   });
 const mem = (): Promise<Mem> => ask<Mem>('mem');
+/** Memory after a full garbage collection in the server. */
+const retained = (): Promise<Mem> => ask<Mem>('retained');
 
 interface Loop {
   /** The server's event-loop delay (ms): how late a timer due now would run. */
@@ -159,6 +163,7 @@ console.log(`hostile clients: ${CONNECTIONS} connections per attack, ${SECONDS} 
 for (const [name, description] of ATTACKS) {
   await legitimateLogin();
   const base = await mem();
+  const baseLive = await retained();
   await ask<Loop>('loop');
   const stopAt = Date.now() + SECONDS * 1000;
   const attackStart = performance.now();
@@ -172,8 +177,10 @@ for (const [name, description] of ATTACKS) {
   let peak = base;
   let peakConnections = 0;
   let peakArriving = 0;
+  let live: Mem | undefined;
   while (Date.now() < stopAt) {
     await new Promise((r) => setTimeout(r, 250));
+    if (!live && Date.now() >= stopAt - 2000) live = await retained();
     const m = await mem();
     if (m.rss > peak.rss) peak = m;
     peakArriving = Math.max(peakArriving, m.arriving);
@@ -203,6 +210,12 @@ for (const [name, description] of ATTACKS) {
   console.log(
     `    at the RSS peak: heap used ${delta(peak.heapUsed - base.heapUsed)}, external ${delta(peak.external - base.external)} (of which ArrayBuffers ${delta(peak.arrayBuffers - base.arrayBuffers)})`,
   );
+  if (live && live.connections > 0) {
+    const perConnection = (n: number): string => `${(n / live!.connections / 1024).toFixed(0)} KiB`;
+    console.log(
+      `    live after a full GC 2 s before the end, per connection (${live.connections}): ArrayBuffers ${perConnection(live.arrayBuffers - baseLive.arrayBuffers)}, heap ${perConnection(live.heapUsed - baseLive.heapUsed)}`,
+    );
+  }
   const totals = logins.map((l) => l.total);
   const greetings = logins.map((l) => l.greeting);
   console.log(

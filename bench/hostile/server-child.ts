@@ -4,12 +4,15 @@
 // SMTP takes messages up to 64 MiB from any number of sessions (the attack reaches the spool). Talks
 // to the parent over IPC: sends { port, jmapPort, smtpPort } when listening, answers 'mem' with the
 // process's memory breakdown, connections and arriving-message bytes,
+// 'retained' with the same after a full garbage collection (what is live, not what awaits collection),
 // 'loop' with the event loop's delay and the garbage collector's pauses since the last 'loop' (then
 // starts afresh), { accepted: port } with when (wall-clock ms) the server accepted the connection from
 // that client port (undefined if unknown), exits on 'stop'.
 import { subscribe } from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { startImap } from '../../test/imap/harness.js';
 import { startHarness as startJmap } from '../../test/jmap/harness.js';
 import { startHarness as startSmtp } from '../../test/smtp/harness.js';
@@ -73,10 +76,15 @@ subscribe('net.server.socket', (m) => {
   if (acceptedAt.size > ACCEPTED_KEPT) acceptedAt.delete(acceptedAt.keys().next().value as number);
 });
 
+// A full collection on request ('retained'), without the bench having to start node with --expose-gc.
+setFlagsFromString('--expose-gc');
+const fullGc = runInNewContext('gc') as () => void;
+
 process.on('message', (msg: unknown) => {
+  if (msg === 'retained') fullGc();
   if (typeof msg === 'object' && msg !== null && 'accepted' in msg) {
     process.send?.({ at: acceptedAt.get(Number((msg as { accepted: unknown }).accepted)) });
-  } else if (msg === 'mem') {
+  } else if (msg === 'mem' || msg === 'retained') {
     const stats = ingestMemoryStats();
     const m = process.memoryUsage();
     const smtpStats = smtp.server.bufferStats();

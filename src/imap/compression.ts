@@ -30,15 +30,9 @@ export class DeflateLayer {
     this.deflate = createDeflateRaw();
     this.inflate = createInflateRaw();
     this.deflate.on('data', (chunk: Buffer) => {
+      // The deflater batches replies itself (it emits when its output chunk fills or on flush()).
       writeWithBackpressure(socket, chunk);
-      // Replies held by cork() must still leave once a batch's worth is waiting.
-      if (socket.writableCorked > 0 && socket.writableLength >= socket.writableHighWaterMark) {
-        while (socket.writableCorked > 0) socket.uncork();
-      }
       if (socket.writableNeedDrain) {
-        // A corked socket never emits 'drain' (the bytes it holds keep writableLength above 0), and
-        // the command that would uncork it waits for this deflater: release them before waiting.
-        while (socket.writableCorked > 0) socket.uncork();
         this.deflate.pause();
         socket.once('drain', () => this.deflate.resume());
       }

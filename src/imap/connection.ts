@@ -8,6 +8,7 @@ import { holdInput, readyForNextCommand, releaseInput, writeWithBackpressure } f
 import { CommandFramer, type FrameEvent, type FramerLimits, type LiteralSinkFactory } from './proto/framer.js';
 import { toBuffer, type Wire } from './proto/serialize.js';
 import { DeflateLayer } from './compression.js';
+import { ReplyBatch } from './reply-batch.js';
 
 /**
  * Pause reading when this much unprocessed input is buffered (pipelining floods). Small on purpose:
@@ -16,7 +17,7 @@ import { DeflateLayer } from './compression.js';
  */
 const INPUT_HIGH_WATER = 16 * 1024;
 /**
- * Replies of pipelined commands are held (the socket corked) until this much waits, or until the
+ * Replies of pipelined commands are gathered (./reply-batch.ts) until this much waits, or until the
  * connection waits for input. Each write to a peer costs a system call and, over loopback or to a
  * peer that has stopped reading, the kernel's work on the peer's receive queue: a client pipelining
  * thousands of small commands made the server spend most of its time in those writes, one per reply,
@@ -61,6 +62,8 @@ export class ImapConnection {
   private readonly closeListeners: Array<() => void> = [];
   /** COMPRESS=DEFLATE in force (RFC 4978): everything read and written passes through it. */
   private compression: DeflateLayer | undefined;
+  /** Replies gathered between batchReplies() and flush() (uncompressed connections). */
+  private readonly replies = new ReplyBatch(REPLY_BATCH, (bytes, written) => writeWithBackpressure(this.socket, bytes, undefined, written));
 
   constructor(private readonly options: ConnectionOptions) {
     this.socket = options.socket;
@@ -113,28 +116,31 @@ export class ImapConnection {
 
   write(data: Wire | Wire[]): void {
     if (this.closed) return;
-    const bytes = Array.isArray(data) ? toBuffer(data) : typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    if (this.compression) {
-      this.compression.send(bytes);
+    if (!this.compression && this.replies.gathering) {
+      // Gathered piece by piece (no Buffer is built for a reply as a whole); a piece too large to
+      // copy goes out itself, after what was gathered before it.
+      for (const part of Array.isArray(data) ? data : [data]) {
+        if (!this.replies.add(part)) writeWithBackpressure(this.socket, part);
+      }
       return;
     }
-    writeWithBackpressure(this.socket, bytes);
-    // Output back-pressure and 'drain' only work on output that is being sent.
-    if (this.socket.writableLength >= REPLY_BATCH) this.flush();
+    const bytes = Array.isArray(data) ? toBuffer(data) : typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    if (this.compression) this.compression.send(bytes);
+    else writeWithBackpressure(this.socket, bytes);
   }
 
   /**
-   * Holds replies from now on until the next flush() (a command is about to run: if the client has
+   * Gathers replies from now on until the next flush() (a command is about to run: if the client has
    * pipelined more, its replies go out together with the next ones).
    */
   batchReplies(): void {
-    if (!this.closed && this.socket.writableCorked === 0) this.socket.cork();
+    if (!this.closed) this.replies.start();
   }
 
-  /** Sends the replies held by batchReplies(). */
+  /** Sends the replies gathered since batchReplies(). */
   flush(): void {
     this.compression?.flush();
-    while (this.socket.writableCorked > 0) this.socket.uncork();
+    this.replies.flush();
   }
 
   get compressed(): boolean {
@@ -303,6 +309,7 @@ export class ImapConnection {
     // Nothing more is read: a client still sending (a refused literal's bytes) costs us no work
     // while it has the linger time to read our last words.
     holdInput(this.socket, 'input');
+    this.replies.flush();
     const socket = this.socket;
     if (this.compression) this.compression.flush(() => socket.end());
     else socket.end();

@@ -42,10 +42,15 @@ export function releaseInput(socket: Socket, reason: InputHold): void {
   if (!socket.destroyed) socket.resume();
 }
 
-/** Writes `data`; stops reading from `socket` while more than `highWater` bytes wait to be sent. */
-export function writeWithBackpressure(socket: Socket, data: string | Uint8Array, highWater = OUTPUT_HIGH_WATER): void {
+/**
+ * Writes `data`; stops reading from `socket` while more than `highWater` bytes wait to be sent.
+ * `written` runs once the socket is done with `data` (sent, or failed), so its buffer may be reused;
+ * it never runs when nothing was written (the socket had closed).
+ */
+export function writeWithBackpressure(socket: Socket, data: string | Uint8Array, highWater = OUTPUT_HIGH_WATER, written?: () => void): void {
   if (socket.destroyed || socket.writableEnded) return;
-  socket.write(data);
+  if (written) socket.write(data, () => written());
+  else socket.write(data);
   if (socket.writableLength > highWater && !isHeldForOutput(socket)) {
     holdInput(socket, 'output');
     socket.once('drain', () => releaseInput(socket, 'output'));

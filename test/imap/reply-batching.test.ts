@@ -7,8 +7,11 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import net from 'node:net';
 import { startImap, type ImapHarness } from './harness.js';
 import { RawClient } from './raw-client.js';
+import { waitFor, withDeadline } from '../support/wait.js';
+import { watchServerSockets } from '../support/server-sockets.js';
 
 let h: ImapHarness;
 before(async () => {
@@ -54,5 +57,57 @@ test('an interactive client gets each reply without sending more (the wait for i
     }
   } finally {
     c.close();
+  }
+});
+
+/** Buffer's shared pool slab: a reply built with Buffer.from(string) lives in one of these. */
+const POOL_SLAB = 8 * 1024;
+
+test('replies to a pipelining client are gathered in a reused buffer, not one Buffer per reply (issue #15)', async (t) => {
+  // Replies held as many small Buffers over the turns a batch takes to fill outlived the young
+  // generation and piled up as garbage only a full collection frees: with 200 clients pipelining
+  // without reading, tens of MB. What the server writes shows how its replies were held: how many
+  // bytes went out of each distinct ArrayBuffer (a pool slab holds at most 8 KiB of replies).
+  const watch = watchServerSockets(h.port);
+  const client = net.connect(h.port, '127.0.0.1');
+  try {
+    await withDeadline(new Promise((resolve) => client.once('connect', resolve)), 5000, 'connect');
+    const server = await waitFor('the server side of the connection', () => watch.sockets.find((sock) => sock.remotePort === client.localPort));
+    const backings = new Set<ArrayBufferLike>();
+    let bytes = 0;
+    const write = server.write.bind(server) as (...args: unknown[]) => boolean;
+    (server as unknown as { write: (...args: unknown[]) => boolean }).write = (...args: unknown[]) => {
+      const chunk = args[0];
+      if (typeof chunk === 'string') {
+        bytes += Buffer.byteLength(chunk);
+      } else if (chunk instanceof Uint8Array) {
+        backings.add(chunk.buffer);
+        bytes += chunk.length;
+      }
+      return write(...args);
+    };
+    const n = 10_000;
+    const last = `t${n - 1} OK CAPABILITY completed\r\n`;
+    let text = '';
+    const done = new Promise<void>((resolve) => {
+      client.setEncoding('latin1');
+      client.on('data', (chunk: string) => {
+        text += chunk;
+        if (text.endsWith(last)) resolve();
+      });
+    });
+    client.write(Array.from({ length: n }, (_, i) => `t${i} CAPABILITY\r\n`).join(''));
+    await withDeadline(done, 120_000, `all ${n} tagged replies`);
+    const tagged = text.split('\r\n').filter((line) => line.startsWith('t'));
+    assert.deepEqual(tagged, Array.from({ length: n }, (_, i) => `t${i} OK CAPABILITY completed`));
+    assert.ok(bytes > n * 100, `${bytes} bytes of replies written`);
+    // A few buffers per read of the client's input (a batch being filled, one being sent), each
+    // carrying megabytes; one pool slab per few replies would carry at most POOL_SLAB bytes each.
+    const perBuffer = bytes / Math.max(1, backings.size);
+    t.diagnostic(`${backings.size} distinct buffers for ${bytes} bytes of replies`);
+    assert.ok(perBuffer >= 8 * POOL_SLAB, `${backings.size} distinct buffers for ${bytes} bytes of replies (${perBuffer.toFixed(0)} bytes each)`);
+  } finally {
+    watch.stop();
+    client.destroy();
   }
 });
