@@ -44,7 +44,9 @@ async function writeConf(root: string, idp: BenchIdp, tls: TlsFiles | undefined)
   ${a}
 </imapserver>`;
   const files: Record<string, string> = {
-    'tessera.properties': [`data.dir=${join(root, 'var')}`, 'storage.engine=sqlite', 'devIdp.enabled=false', 'demo.seed=false', 'shutdown.timeout=5', ...RELAXED_LOGIN_THROTTLE, ''].join('\n'),
+    'tessera.properties': [`data.dir=${join(root, 'var')}`, 'storage.engine=sqlite', 'devIdp.enabled=false', 'demo.seed=false', 'shutdown.timeout=5',
+      // An ephemeral control port: the default 8001 made a second comparison running at once fail to start.
+      'control.http.bind=127.0.0.1:0', ...RELAXED_LOGIN_THROTTLE, ''].join('\n'),
     'domainlist.xml': `<domainlist><domainnames><domainname>${DOMAIN}</domainname></domainnames><defaultDomain>${DOMAIN}</defaultDomain></domainlist>\n`,
     'usersrepository.xml': '<usersrepository name="LocalUsers" class="embedded"><enableVirtualHosting>true</enableVirtualHosting></usersrepository>\n',
     'imapserver.xml': `<imapservers>${imapBlock('imap', auth)}${imapBlock('imap-introspect', introspected)}</imapservers>\n`,

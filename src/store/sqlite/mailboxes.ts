@@ -433,7 +433,8 @@ function checkUpTo(upToUid: number | undefined): number {
 export function claimRecentSync(ctx: Ctx, account: string, mailboxId: string, upToUid?: number): number[] {
   const accId = requireAccount(ctx, account);
   const upTo = checkUpTo(upToUid);
-  return writeTx(ctx, () => {
+  // Every APPEND to a selected mailbox claims here: not worth a blocking fsync (see commitLazily).
+  return ctx.wal.commitLazily(() => writeTx(ctx, () => {
     const mb = requireMailbox(ctx, accId, mailboxId);
     const claim = Math.min(upTo, mb.uid_next - 1);
     if (claim <= mb.recent_uid) return [];
@@ -441,7 +442,7 @@ export function claimRecentSync(ctx: Ctx, account: string, mailboxId: string, up
     return sql(ctx, 'SELECT uid FROM msg WHERE mailbox_id = ? AND uid > ? AND uid <= ? ORDER BY uid')
       .pluck()
       .all(mb.id, mb.recent_uid, claim) as number[];
-  });
+  }));
 }
 
 /** The UIDs claimRecentSync would return now, without claiming them. */

@@ -77,6 +77,20 @@ export class WalDurability {
     }
   }
 
+  /**
+   * Runs a write transaction whose durability nobody waits for, because losing it in a crash is
+   * harmless (IMAP's \Recent claim: after a restart the messages are merely \Recent again). A FULL
+   * commit stops the event loop for a WAL fsync (2-5 ms); this one is synced in the background with
+   * the next grouped commit's sync, and a later FULL commit covers it too (WAL frames are ordered).
+   */
+  commitLazily<T>(run: () => T): T {
+    if (this.db.inTransaction) return run();
+    const out = this.commitUnsynced(run);
+    // A failed sync is kept in `failure`, which fails every later commit: nothing to add here.
+    this.sync().catch(() => undefined);
+    return out;
+  }
+
   /** Resolves once everything committed before the call is on disk. */
   sync(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
