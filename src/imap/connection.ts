@@ -61,6 +61,9 @@ export class ImapConnection {
   private readonly closeListeners: Array<() => void> = [];
   /** COMPRESS=DEFLATE in force (RFC 4978): everything read and written passes through it. */
   private compression: DeflateLayer | undefined;
+  /** Replies written while batching (socket corked), sent as one buffer by flush(). */
+  private held: Wire[] = [];
+  private heldBytes = 0;
 
   constructor(private readonly options: ConnectionOptions) {
     this.socket = options.socket;
@@ -113,14 +116,40 @@ export class ImapConnection {
 
   write(data: Wire | Wire[]): void {
     if (this.closed) return;
-    const bytes = Array.isArray(data) ? toBuffer(data) : typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     if (this.compression) {
-      this.compression.send(bytes);
+      this.compression.send(Array.isArray(data) ? toBuffer(data) : typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
       return;
     }
-    writeWithBackpressure(this.socket, bytes);
-    // Output back-pressure and 'drain' only work on output that is being sent.
-    if (this.socket.writableLength >= REPLY_BATCH) this.flush();
+    if (this.socket.writableCorked > 0) {
+      // Batched replies are joined into one buffer at flush(): one socket write per batch instead of
+      // a stream write per line (each a Buffer, a queue entry and a writev slot).
+      if (Array.isArray(data)) for (const part of data) this.hold(part);
+      else this.hold(data);
+      // Output back-pressure and 'drain' only work on output that is being sent.
+      if (this.heldBytes >= REPLY_BATCH || this.socket.writableLength >= REPLY_BATCH) this.flush();
+      return;
+    }
+    writeWithBackpressure(this.socket, Array.isArray(data) ? toBuffer(data) : data);
+  }
+
+  private hold(part: Wire): void {
+    if (typeof part !== 'string' && part.length >= REPLY_BATCH) {
+      // A large literal (FETCH body) goes to the socket as it is rather than copied into the batch.
+      this.sendHeld();
+      writeWithBackpressure(this.socket, part);
+      return;
+    }
+    this.held.push(part);
+    // String length undercounts multi-byte UTF-8; REPLY_BATCH is a batching size, not a limit.
+    this.heldBytes += part.length;
+  }
+
+  private sendHeld(): void {
+    if (this.held.length === 0) return;
+    const parts = this.held;
+    this.held = [];
+    this.heldBytes = 0;
+    writeWithBackpressure(this.socket, parts.length === 1 ? parts[0]! : toBuffer(parts));
   }
 
   /**
@@ -134,6 +163,7 @@ export class ImapConnection {
   /** Sends the replies held by batchReplies(). */
   flush(): void {
     this.compression?.flush();
+    this.sendHeld();
     while (this.socket.writableCorked > 0) this.socket.uncork();
   }
 
@@ -305,7 +335,10 @@ export class ImapConnection {
     holdInput(this.socket, 'input');
     const socket = this.socket;
     if (this.compression) this.compression.flush(() => socket.end());
-    else socket.end();
+    else {
+      this.flush();
+      socket.end();
+    }
     setTimeout(() => socket.destroy(), CLOSE_LINGER_MS).unref();
     this.finish();
   }
