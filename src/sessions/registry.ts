@@ -2,7 +2,7 @@
 // and end it. Revocations arrive over the event bus (`session-revoked`), whichever node issued them;
 // ending a session means calling the protocol's own terminate callback (IMAP BYE, SMTP 421, JMAP push
 // close), after which the session is forgotten here even if the protocol unregisters late.
-import { randomBytes } from 'node:crypto';
+import { randomId } from '../core/random-pool.js';
 import type { Logger } from '../log/logger.js';
 import type { EventBus, SessionRevokedEvent, Unsubscribe } from '../events/types.js';
 import { ExpiryTimers, expiryDeadline } from './expiry.js';
@@ -41,7 +41,7 @@ export class SessionRegistry {
   }
 
   register(registration: SessionRegistration): SessionHandle {
-    const id = randomBytes(9).toString('base64url');
+    const id = randomId(9, 'base64url');
     const entry: Entry = {
       id,
       protocol: registration.protocol,

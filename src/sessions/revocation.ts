@@ -6,7 +6,7 @@ import type { Principal } from '../auth/types.js';
 import type { EventBus } from '../events/types.js';
 import type { Logger } from '../log/logger.js';
 import { namesSomething } from './match.js';
-import type { RevocationKind, RevocationStore } from '../store/revocations.js';
+import type { RevocationKind, RevocationLookup, RevocationStore } from '../store/revocations.js';
 import { EmptyRevocationError, type RevocationRequest, type SessionRevokedMessage } from './types.js';
 
 export interface RevocationServiceOptions {
@@ -82,21 +82,28 @@ export class RevocationService {
    * password. Other password principals are never refused here: a new password login is a new session.
    */
   async isRevoked(principal: Principal): Promise<boolean> {
-    const now = new Date(this.now());
     const issuers = principal.issuer ? [principal.issuer, ''] : [''];
-    if (principal.sid && (await this.store.revokedAt('sid', principal.sid, issuers, now))) return true;
-    if (principal.jti && (await this.store.revokedAt('jti', principal.jti, issuers, now))) return true;
+    // Every question in one store query: asked on each token login and JMAP request.
+    const exact: RevocationLookup[] = [];
+    if (principal.sid) exact.push({ kind: 'sid', value: principal.sid, issuers });
+    if (principal.jti) exact.push({ kind: 'jti', value: principal.jti, issuers });
     // A revoked app password: its login raced the revocation (the record is gone for new logins).
-    if (principal.credentialId && (await this.store.revokedAt('credential', principal.credentialId, [''], now))) return true;
-    if (principal.accessToken === undefined) return false;
+    if (principal.credentialId) exact.push({ kind: 'credential', value: principal.credentialId, issuers: [''] });
+    // Subject and user revocations hold only against tokens issued before them.
+    const dated: RevocationLookup[] = [];
+    if (principal.accessToken !== undefined) {
+      if (principal.subject) dated.push({ kind: 'sub', value: principal.subject, issuers });
+      dated.push({ kind: 'user', value: principal.user.toLowerCase(), issuers: [''] });
+    }
+    if (exact.length + dated.length === 0) return false;
+    const found = await this.store.revokedAtEach([...exact, ...dated], new Date(this.now()));
+    if (found.slice(0, exact.length).some((at) => at !== undefined)) return true;
     // The validator took the issue time from the verified token or from introspection (opaque tokens).
     const issuedAt = principal.issuedAt?.getTime();
-    const revokedBefore = (at: Date | undefined): boolean =>
+    return found.slice(exact.length).some(
       // Without an iat the token may predate the revocation: refuse rather than guess.
-      at !== undefined && (issuedAt === undefined || issuedAt <= at.getTime());
-    if (principal.subject && revokedBefore(await this.store.revokedAt('sub', principal.subject, issuers, now))) return true;
-    if (revokedBefore(await this.store.revokedAt('user', principal.user.toLowerCase(), [''], now))) return true;
-    return false;
+      (at) => at !== undefined && (issuedAt === undefined || issuedAt <= at.getTime()),
+    );
   }
 
   /** Forgets revocations whose tokens have all expired. */

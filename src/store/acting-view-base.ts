@@ -62,6 +62,9 @@ export abstract class ActingViewBase {
   revokedAt(kind: S.RevocationKind, value: string, issuers: readonly string[], now: Date): Promise<Date | undefined> {
     return this.root.revokedAt(kind, value, issuers, now);
   }
+  revokedAtEach(lookups: readonly S.RevocationLookup[], now: Date): Promise<Array<Date | undefined>> {
+    return this.root.revokedAtEach(lookups, now);
+  }
   rememberLogoutJti(issuer: string, jti: string, expiresAt: Date, now: Date): Promise<boolean> {
     return this.root.rememberLogoutJti(issuer, jti, expiresAt, now);
   }

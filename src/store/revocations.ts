@@ -22,6 +22,13 @@ export interface Revocation {
   expiresAt: Date;
 }
 
+/** One question of revokedAtEach(): the latest revocation of `kind`/`value` for any of `issuers`. */
+export interface RevocationLookup {
+  kind: RevocationKind;
+  value: string;
+  issuers: readonly string[];
+}
+
 export interface RevocationStore {
   /**
    * Records a revocation, or extends one already recorded for the same kind, value and issuer (the
@@ -34,6 +41,11 @@ export interface RevocationStore {
    * `now`, or undefined when there is none.
    */
   revokedAt(kind: RevocationKind, value: string, issuers: readonly string[], now: Date): Promise<Date | undefined>;
+  /**
+   * revokedAt() of each lookup, in order, answered by one query: a token login asks up to five
+   * (sid, jti, app password, subject, user) and pays one store round trip.
+   */
+  revokedAtEach(lookups: readonly RevocationLookup[], now: Date): Promise<Array<Date | undefined>>;
   /**
    * Remembers a back-channel logout token's jti until `expiresAt`; false when it is already
    * remembered and unexpired at `now` (a replay). Atomic, also between nodes.

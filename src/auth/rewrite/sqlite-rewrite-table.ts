@@ -1,7 +1,7 @@
 // The recipient rewrite table in users.sqlite (table recipient_rewrites, see ../users/database.ts),
 // next to the users and domains it rewrites to: written by WebAdmin and the CLI, read by the router
 // on every RCPT, with nothing cached so a change applies to the next message.
-import { withDatabase, type UsersDatabase } from '../users/database.js';
+import { prepared, withDatabase, type UsersDatabase } from '../users/database.js';
 import type { RecipientRewriteTable, RewriteKind, RewriteMapping } from './types.js';
 
 export class SqliteRecipientRewriteTable implements RecipientRewriteTable {
@@ -9,33 +9,32 @@ export class SqliteRecipientRewriteTable implements RecipientRewriteTable {
 
   async add(kind: RewriteKind, source: string, target: string): Promise<void> {
     withDatabase(this.db, () =>
-      this.db
-        .prepare('INSERT OR IGNORE INTO recipient_rewrites (kind, source, target, created_at) VALUES (?, ?, ?, ?)')
+      prepared(this.db, 'INSERT OR IGNORE INTO recipient_rewrites (kind, source, target, created_at) VALUES (?, ?, ?, ?)')
         .run(kind, source, target, new Date().toISOString()),
     );
   }
 
   async remove(kind: RewriteKind, source: string, target: string): Promise<void> {
-    withDatabase(this.db, () => this.db.prepare('DELETE FROM recipient_rewrites WHERE kind = ? AND source = ? AND target = ?').run(kind, source, target));
+    withDatabase(this.db, () => prepared(this.db, 'DELETE FROM recipient_rewrites WHERE kind = ? AND source = ? AND target = ?').run(kind, source, target));
   }
 
   async targetsOf(kind: RewriteKind, source: string): Promise<string[]> {
     const rows = withDatabase(this.db, () =>
-      this.db.prepare('SELECT target FROM recipient_rewrites WHERE kind = ? AND source = ? ORDER BY created_at, target').all(kind, source),
+      prepared(this.db, 'SELECT target FROM recipient_rewrites WHERE kind = ? AND source = ? ORDER BY created_at, target').all(kind, source),
     ) as { target: string }[];
     return rows.map((r) => r.target);
   }
 
   async sourcesOf(kind: RewriteKind, target: string): Promise<string[]> {
     const rows = withDatabase(this.db, () =>
-      this.db.prepare('SELECT source FROM recipient_rewrites WHERE kind = ? AND target = ? ORDER BY source').all(kind, target),
+      prepared(this.db, 'SELECT source FROM recipient_rewrites WHERE kind = ? AND target = ? ORDER BY source').all(kind, target),
     ) as { source: string }[];
     return rows.map((r) => r.source);
   }
 
   async list(kind: RewriteKind): Promise<RewriteMapping[]> {
     return withDatabase(this.db, () =>
-      this.db.prepare('SELECT source, target FROM recipient_rewrites WHERE kind = ? ORDER BY source, target').all(kind),
+      prepared(this.db, 'SELECT source, target FROM recipient_rewrites WHERE kind = ? ORDER BY source, target').all(kind),
     ) as RewriteMapping[];
   }
 }

@@ -19,6 +19,7 @@ import { fetchUserinfo } from './userinfo.js';
 import { ExpiringLru } from './lru.js';
 import { audienceMatches, identityFields, missingScopes, userClaim } from './claims.js';
 import { MAX_TOKEN_BYTES, type TokenIdentity, type TokenValidator, type TokenVerdict, type ValidateOptions } from './types.js';
+import { agentFetch } from './agent-fetch.js';
 
 /** Asymmetric JWS algorithms only: `none` and HMAC (HS*) are never accepted. */
 export const ALLOWED_ALGORITHMS = [
@@ -50,7 +51,7 @@ export interface ValidatorSettings {
 
 export const DEFAULT_VALIDATOR_SETTINGS: ValidatorSettings = {
   now: Date.now,
-  fetch: (input, init) => fetch(input, init),
+  fetch: agentFetch,
   httpTimeoutMs: 5000,
   jwksCooldownMs: 30_000,
   keysMaxAgeMs: 10 * 60_000,

@@ -109,13 +109,32 @@ function migrate(db: UsersDatabase): void {
   }).immediate();
 }
 
+// Statements prepared once per database: a login reads users, groups and rewrites several times, and
+// preparing (parsing and planning the SQL) cost more than running these indexed look-ups.
+const statements = new WeakMap<UsersDatabase, Map<string, Database.Statement>>();
+
+/** `db.prepare(sql)`, cached per database and SQL text. Callers must not change the statement's mode (pluck, raw). */
+export function prepared(db: UsersDatabase, sql: string): Database.Statement {
+  let cache = statements.get(db);
+  if (!cache) {
+    cache = new Map();
+    statements.set(db, cache);
+  }
+  let statement = cache.get(sql);
+  if (!statement) {
+    statement = db.prepare(sql);
+    cache.set(sql, statement);
+  }
+  return statement;
+}
+
 export function readMeta(db: UsersDatabase, key: string): string | undefined {
-  const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+  const row = prepared(db, 'SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
   return row?.value;
 }
 
 export function writeMeta(db: UsersDatabase, key: string, value: string): void {
-  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  prepared(db, 'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
 }
 
 /**

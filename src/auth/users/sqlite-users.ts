@@ -2,7 +2,7 @@
 // embedded repository, markers, app passwords and the rewrite table on one SQLite handle.
 import type { DomainListConfig, EmbeddedUsersConfig } from '../../config/types.js';
 import type { Logger } from '../../log/logger.js';
-import { openUsersDatabase, readMeta, withDatabase, writeMeta, type UsersDatabase } from './database.js';
+import { openUsersDatabase, readMeta, prepared, withDatabase, writeMeta, type UsersDatabase } from './database.js';
 import { SqliteAppPasswords } from '../app-passwords/sqlite-app-passwords.js';
 import { SqliteRecipientRewriteTable } from '../rewrite/sqlite-rewrite-table.js';
 import { assembleEmbeddedUsers, type EmbeddedUsers } from './embedded.js';
@@ -15,7 +15,7 @@ class SqliteUserTable implements UserTable {
   constructor(private readonly db: UsersDatabase) {}
 
   private get<R>(sql: string, ...params: unknown[]): R | undefined {
-    return withDatabase(this.db, () => this.db.prepare(sql).get(...params)) as R | undefined;
+    return withDatabase(this.db, () => prepared(this.db, sql).get(...params)) as R | undefined;
   }
 
   async hashOf(username: string): Promise<string | undefined> {
@@ -27,7 +27,7 @@ class SqliteUserTable implements UserTable {
   }
 
   async list(): Promise<string[]> {
-    const rows = withDatabase(this.db, () => this.db.prepare('SELECT username FROM users ORDER BY username').all()) as { username: string }[];
+    const rows = withDatabase(this.db, () => prepared(this.db, 'SELECT username FROM users ORDER BY username').all()) as { username: string }[];
     return rows.map((r) => r.username);
   }
 
@@ -39,11 +39,10 @@ class SqliteUserTable implements UserTable {
     return withDatabase(this.db, () =>
       this.db
         .transaction((): InsertUserOutcome => {
-          if (row.domain !== undefined && this.db.prepare('SELECT 1 FROM domains WHERE name = ?').get(row.domain) === undefined) {
+          if (row.domain !== undefined && prepared(this.db, 'SELECT 1 FROM domains WHERE name = ?').get(row.domain) === undefined) {
             return 'unknown-domain';
           }
-          const inserted = this.db
-            .prepare('INSERT OR IGNORE INTO users (username, domain, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)')
+          const inserted = prepared(this.db, 'INSERT OR IGNORE INTO users (username, domain, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)')
             .run(row.username, row.domain ?? null, row.hash, row.at, row.at);
           return inserted.changes === 0 ? 'exists' : 'added';
         })
@@ -52,14 +51,14 @@ class SqliteUserTable implements UserTable {
   }
 
   async delete(username: string): Promise<boolean> {
-    return withDatabase(this.db, () => this.db.prepare('DELETE FROM users WHERE username = ?').run(username)).changes > 0;
+    return withDatabase(this.db, () => prepared(this.db, 'DELETE FROM users WHERE username = ?').run(username)).changes > 0;
   }
 
   async updateHash(username: string, hash: string, at: string, onlyIf?: string): Promise<boolean> {
     const run = withDatabase(this.db, () =>
       onlyIf === undefined
-        ? this.db.prepare('UPDATE users SET password_hash = ?, updated_at = ? WHERE username = ?').run(hash, at, username)
-        : this.db.prepare('UPDATE users SET password_hash = ?, updated_at = ? WHERE username = ? AND password_hash = ?').run(hash, at, username, onlyIf),
+        ? prepared(this.db, 'UPDATE users SET password_hash = ?, updated_at = ? WHERE username = ?').run(hash, at, username)
+        : prepared(this.db, 'UPDATE users SET password_hash = ?, updated_at = ? WHERE username = ? AND password_hash = ?').run(hash, at, username, onlyIf),
     );
     return run.changes > 0;
   }
@@ -74,25 +73,25 @@ class SqliteDomainTable implements DomainTable {
   constructor(private readonly db: UsersDatabase) {}
 
   async list(): Promise<string[]> {
-    return withDatabase(this.db, () => (this.db.prepare('SELECT name FROM domains ORDER BY name').all() as { name: string }[]).map((r) => r.name));
+    return withDatabase(this.db, () => (prepared(this.db, 'SELECT name FROM domains ORDER BY name').all() as { name: string }[]).map((r) => r.name));
   }
 
   async contains(name: string): Promise<boolean> {
-    return withDatabase(this.db, () => this.db.prepare('SELECT 1 FROM domains WHERE name = ?').get(name) !== undefined);
+    return withDatabase(this.db, () => prepared(this.db, 'SELECT 1 FROM domains WHERE name = ?').get(name) !== undefined);
   }
 
   async insert(name: string, at: string): Promise<boolean> {
-    return withDatabase(this.db, () => this.db.prepare('INSERT OR IGNORE INTO domains (name, created_at) VALUES (?, ?)').run(name, at)).changes > 0;
+    return withDatabase(this.db, () => prepared(this.db, 'INSERT OR IGNORE INTO domains (name, created_at) VALUES (?, ?)').run(name, at)).changes > 0;
   }
 
   async removeUnused(name: string): Promise<RemoveDomainOutcome> {
     return withDatabase(this.db, () =>
       this.db
         .transaction((): RemoveDomainOutcome => {
-          if (this.db.prepare('SELECT 1 FROM domains WHERE name = ?').get(name) === undefined) return { kind: 'unknown' };
-          const { n } = this.db.prepare('SELECT count(*) AS n FROM users WHERE domain = ?').get(name) as { n: number };
+          if (prepared(this.db, 'SELECT 1 FROM domains WHERE name = ?').get(name) === undefined) return { kind: 'unknown' };
+          const { n } = prepared(this.db, 'SELECT count(*) AS n FROM users WHERE domain = ?').get(name) as { n: number };
           if (n > 0) return { kind: 'in-use', users: n };
-          this.db.prepare('DELETE FROM domains WHERE name = ?').run(name);
+          prepared(this.db, 'DELETE FROM domains WHERE name = ?').run(name);
           return { kind: 'removed' };
         })
         .immediate(),
@@ -103,7 +102,7 @@ class SqliteDomainTable implements DomainTable {
     return withDatabase(this.db, () =>
       this.db
         .transaction(() => {
-          const insert = this.db.prepare('INSERT OR IGNORE INTO domains (name, created_at) VALUES (?, ?)');
+          const insert = prepared(this.db, 'INSERT OR IGNORE INTO domains (name, created_at) VALUES (?, ?)');
           return names.filter((name) => insert.run(name, at).changes > 0);
         })
         .immediate(),

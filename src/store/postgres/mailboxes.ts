@@ -413,6 +413,10 @@ function checkUpTo(upToUid: number | undefined): number {
 export async function claimRecent(ctx: Ctx, account: string, mailboxId: string, upToUid?: number): Promise<number[]> {
   const accId = await requireAccount(ctx, account);
   const upTo = checkUpTo(upToUid);
+  // Most SELECTs have nothing to claim: answered by one read, without the account lock. The claim
+  // and uid_next only grow, so "nothing to claim" read here stays true under the lock.
+  const seen = await requireMailbox(ctx.q, accId, mailboxId);
+  if (Math.min(upTo, seen.uid_next - 1) <= seen.recent_uid) return [];
   return writeTx(ctx, accId, async (q) => {
     const mb = await requireMailbox(q, accId, mailboxId);
     const claim = Math.min(upTo, mb.uid_next - 1);

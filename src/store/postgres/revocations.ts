@@ -1,6 +1,6 @@
 // The store's RevocationStore on PostgreSQL (tables revoked and logout_jti). Every node asks the same
 // rows, so a revocation written through one node holds on all of them once committed.
-import type { Revocation, RevocationKind } from '../revocations.js';
+import type { Revocation, RevocationKind, RevocationLookup } from '../revocations.js';
 import type { Ctx } from './context.js';
 import { transaction } from './db.js';
 
@@ -19,15 +19,21 @@ export async function addRevocation(ctx: Ctx, r: Revocation): Promise<void> {
 }
 
 export async function revokedAt(ctx: Ctx, kind: RevocationKind, value: string, issuers: readonly string[], now: Date): Promise<Date | undefined> {
-  if (issuers.length === 0) return undefined;
-  const row = await ctx.q.get<{ at: number | null }>(
-    'SELECT max(revoked_at) AS at FROM revoked WHERE kind = ? AND value = ? AND issuer = ANY(?::text[]) AND expires_at > ?',
-    kind,
-    value,
-    issuers,
-    now.getTime(),
+  return (await revokedAtEach(ctx, [{ kind, value, issuers }], now))[0];
+}
+
+export async function revokedAtEach(ctx: Ctx, lookups: readonly RevocationLookup[], now: Date): Promise<Array<Date | undefined>> {
+  const asked = lookups.filter((l) => l.issuers.length > 0);
+  if (asked.length === 0) return lookups.map(() => undefined);
+  // One round trip for all of a login's questions; each branch uses the (kind, value, issuer) key.
+  const branches = asked.map(
+    (_, i) => `SELECT ${i} AS i, max(revoked_at) AS at FROM revoked WHERE kind = ? AND value = ? AND issuer = ANY(?::text[]) AND expires_at > ?`,
   );
-  return row?.at == null ? undefined : new Date(row.at);
+  const params = asked.flatMap((l) => [l.kind, l.value, l.issuers, now.getTime()]);
+  const rows = await ctx.q.all<{ i: number; at: number | null }>(branches.join(' UNION ALL '), ...params);
+  const found = new Map<RevocationLookup, Date>();
+  for (const row of rows) if (row.at != null) found.set(asked[row.i]!, new Date(row.at));
+  return lookups.map((l) => found.get(l));
 }
 
 export async function rememberLogoutJti(ctx: Ctx, issuer: string, jti: string, expiresAt: Date, now: Date): Promise<boolean> {

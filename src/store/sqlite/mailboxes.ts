@@ -433,6 +433,10 @@ function checkUpTo(upToUid: number | undefined): number {
 export function claimRecentSync(ctx: Ctx, account: string, mailboxId: string, upToUid?: number): number[] {
   const accId = requireAccount(ctx, account);
   const upTo = checkUpTo(upToUid);
+  // Most SELECTs have nothing to claim: answered by one read, without the write transaction. The
+  // claim and uid_next only grow, so "nothing to claim" read here stays true inside a transaction.
+  const seen = requireMailbox(ctx, accId, mailboxId);
+  if (Math.min(upTo, seen.uid_next - 1) <= seen.recent_uid) return [];
   // Every APPEND to a selected mailbox claims here: not worth a blocking fsync (see commitLazily).
   return ctx.wal.commitLazily(() => writeTx(ctx, () => {
     const mb = requireMailbox(ctx, accId, mailboxId);

@@ -1,6 +1,6 @@
 // The store's RevocationStore over SQLite (tables `revoked` and `logout_jti` of store.sqlite). Each
 // write is its own ordinary commit, made under synchronous=FULL: it is on disk when it resolves.
-import type { Revocation, RevocationKind } from '../revocations.js';
+import type { Revocation, RevocationKind, RevocationLookup } from '../revocations.js';
 import { sql, type Ctx } from './context.js';
 
 export function addRevocation(ctx: Ctx, r: Revocation): void {
@@ -14,14 +14,23 @@ export function addRevocation(ctx: Ctx, r: Revocation): void {
 }
 
 export function revokedAt(ctx: Ctx, kind: RevocationKind, value: string, issuers: readonly string[], now: Date): Date | undefined {
-  if (issuers.length === 0) return undefined;
-  // Asked on every token login and JMAP request: one cached statement per issuer-list length.
-  const marks = issuers.map(() => '?').join(', ');
-  const row = sql(
-    ctx,
-    `SELECT max(revoked_at) AS at FROM revoked WHERE kind = ? AND value = ? AND issuer IN (${marks}) AND expires_at > ?`,
-  ).get(kind, value, ...issuers, now.getTime()) as { at: number | null } | undefined;
-  return row?.at == null ? undefined : new Date(row.at);
+  return revokedAtEach(ctx, [{ kind, value, issuers }], now)[0];
+}
+
+export function revokedAtEach(ctx: Ctx, lookups: readonly RevocationLookup[], now: Date): Array<Date | undefined> {
+  const asked = lookups.filter((l) => l.issuers.length > 0);
+  if (asked.length === 0) return lookups.map(() => undefined);
+  // Asked on every token login and JMAP request: one statement (cached per shape: the number of
+  // lookups and of issuers in each) whose branches each use the (kind, value, issuer) key.
+  const branches = asked.map(
+    (l, i) =>
+      `SELECT ${i} AS i, max(revoked_at) AS at FROM revoked WHERE kind = ? AND value = ? AND issuer IN (${l.issuers.map(() => '?').join(', ')}) AND expires_at > ?`,
+  );
+  const params = asked.flatMap((l) => [l.kind, l.value, ...l.issuers, now.getTime()]);
+  const rows = sql(ctx, branches.join(' UNION ALL ')).all(...params) as Array<{ i: number; at: number | null }>;
+  const found = new Map<RevocationLookup, Date>();
+  for (const row of rows) if (row.at != null) found.set(asked[row.i]!, new Date(row.at));
+  return lookups.map((l) => found.get(l));
 }
 
 export function rememberLogoutJti(ctx: Ctx, issuer: string, jti: string, expiresAt: Date, now: Date): boolean {

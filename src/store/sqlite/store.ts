@@ -45,6 +45,7 @@ import type {
   QuotaUsage,
   Revocation,
   RevocationKind,
+  RevocationLookup,
   SettingValue,
   MetadataChange,
   MetadataDepth,
@@ -286,6 +287,9 @@ export class SqliteMailStore implements MailStore {
   }
   revokedAt(kind: RevocationKind, value: string, issuers: readonly string[], now: Date): Promise<Date | undefined> {
     return this.run(() => revocations.revokedAt(this.ctx, kind, value, issuers, now));
+  }
+  revokedAtEach(lookups: readonly RevocationLookup[], now: Date): Promise<Array<Date | undefined>> {
+    return this.run(() => revocations.revokedAtEach(this.ctx, lookups, now));
   }
   rememberLogoutJti(issuer: string, jti: string, expiresAt: Date, now: Date): Promise<boolean> {
     return this.run(() => revocations.rememberLogoutJti(this.ctx, issuer, jti, expiresAt, now));

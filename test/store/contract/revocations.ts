@@ -35,6 +35,28 @@ export function runRevocationsContract(name: string, factory: StoreFactory): voi
       });
     });
 
+    it('answers several lookups at once, each as revokedAt would', async () => {
+      await withStore(async (store) => {
+        const now = Date.now();
+        const at = (ms: number): Date => new Date(now + ms);
+        await store.addRevocation({ kind: 'sid', value: 'S1', issuer: 'https://idp', revokedAt: at(1000), expiresAt: at(60_000) });
+        await store.addRevocation({ kind: 'user', value: 'u@x', issuer: '', revokedAt: at(2000), expiresAt: at(60_000) });
+        await store.addRevocation({ kind: 'jti', value: 'J1', issuer: 'https://idp', revokedAt: at(3000), expiresAt: at(-1) });
+        // Same value under two kinds: each lookup gets only its own kind's answer.
+        await store.addRevocation({ kind: 'sub', value: 'u@x', issuer: 'https://idp', revokedAt: at(4000), expiresAt: at(60_000) });
+        const lookups = [
+          { kind: 'sid', value: 'S1', issuers: ['https://other', ''] },
+          { kind: 'jti', value: 'J1', issuers: ['https://idp'] },
+          { kind: 'user', value: 'u@x', issuers: [''] },
+          { kind: 'sid', value: 'S1', issuers: [] },
+          { kind: 'sid', value: 'S1', issuers: ['https://idp', ''] },
+          { kind: 'sub', value: 'u@x', issuers: ['https://idp'] },
+        ] as const;
+        assert.deepEqual(await store.revokedAtEach(lookups, at(0)), [undefined, undefined, at(2000), undefined, at(1000), at(4000)]);
+        assert.deepEqual(await store.revokedAtEach([], at(0)), []);
+      });
+    });
+
     it('remembers logout token jtis: a replay is refused until the jti expires', async () => {
       await withStore(async (store) => {
         const now = Date.now();
