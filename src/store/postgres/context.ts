@@ -29,8 +29,6 @@ export interface Ctx {
   defaultQuota: QuotaLimits;
   retentionMs: number;
   uploadTtlMs: number;
-  /** Account name → row id; rows are never renumbered, so the cache only needs dropping on delete. */
-  accountIds: Map<string, number>;
 }
 
 // Rows have the SQLite engine's shape (same columns, BIGINTs parsed to numbers).
@@ -95,13 +93,16 @@ export function readTx<T>(ctx: Ctx, fn: (q: Conn) => Promise<T>): Promise<T> {
   );
 }
 
+/**
+ * The account's row id, read afresh on every call (one lookup on the unique name index). Not cached
+ * per process: another node (or worker process) on the same database may remove the account and
+ * create it again under a new id at any moment, and a node cannot trust that it heard about it (bus
+ * notifications are not durable). A remembered id would then make reads find nothing and writes fail
+ * or land on the wrong row; the SQLite engine stopped caching ids for the same reason.
+ */
 export async function accountId(ctx: Ctx, account: string): Promise<number | null> {
-  const cached = ctx.accountIds.get(account);
-  if (cached !== undefined) return cached;
   const row = await ctx.q.get<{ id: number }>('SELECT id FROM account WHERE name = ?', account);
-  if (!row) return null;
-  ctx.accountIds.set(account, row.id);
-  return row.id;
+  return row ? row.id : null;
 }
 
 export async function requireAccount(ctx: Ctx, account: string): Promise<number> {

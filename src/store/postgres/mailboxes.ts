@@ -70,7 +70,6 @@ export async function deleteAccount(ctx: Ctx, account: string): Promise<void> {
     // The user's /private annotations (its mailboxes' others went with them, by trigger).
     await q.run('DELETE FROM metadata WHERE owner = ?', account);
   });
-  ctx.accountIds.delete(account);
 }
 
 async function insertMailbox(

@@ -42,7 +42,6 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     defaultQuota: { storage: options.quota?.storage ?? 0, messages: options.quota?.messages ?? 0 },
     retentionMs: (options.changeRetentionDays ?? 30) * DAY_MS,
     uploadTtlMs: options.uploadTtlMs ?? DAY_MS,
-    accountIds: new Map(),
   };
   return new PgMailStore(ctx);
 }
