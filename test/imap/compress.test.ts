@@ -46,18 +46,22 @@ async function compressedClient(port: number): Promise<{
   const socket = net.connect(port, '127.0.0.1');
   let plain = '';
   let compressed = false;
-  let received = '';
+  const pieces: string[] = [];
+  /** The last characters received, longer than any awaited needle. */
+  let tail = '';
+  const TAIL = 64;
   let total = 0;
   const inflate = createInflateRaw();
   const waiters = new Set<{ needle: string; found(): void }>();
   inflate.on('data', (b: Buffer) => {
     total += b.length;
     const piece = b.toString('latin1');
-    for (const w of waiters) {
-      // The needle may straddle two pieces: look from needle.length - 1 characters before this one.
-      if ((received.slice(-(w.needle.length - 1) || received.length) + piece).includes(w.needle)) w.found();
-    }
-    received += piece;
+    // The needle may straddle two pieces: look at the end of what came before as well (`tail`, kept
+    // apart: slicing the growing text itself would flatten tens of MB at every piece).
+    const window = tail + piece;
+    for (const w of waiters) if (window.includes(w.needle)) w.found();
+    tail = window.slice(-TAIL);
+    pieces.push(piece);
   });
   socket.on('data', (b: Buffer) => {
     if (compressed) {
@@ -87,10 +91,15 @@ async function compressedClient(port: number): Promise<{
       deflate.write(text);
       deflate.flush(constants.Z_SYNC_FLUSH);
     },
-    text: () => received,
+    text: () => {
+      const text = pieces.join('');
+      pieces.splice(0, pieces.length, text);
+      return text;
+    },
     inflated: () => total,
     seen(needle, ms) {
-      if (received.includes(needle)) return Promise.resolve();
+      if (needle.length > TAIL) throw new RangeError('needle longer than the kept tail');
+      if (pieces.join('').includes(needle)) return Promise.resolve();
       let waiter: { needle: string; found(): void } | undefined;
       const found = new Promise<void>((resolve) => {
         waiter = { needle, found: resolve };
