@@ -13,6 +13,7 @@ import { Writable } from 'node:stream';
 import { runServe, type RunningServer } from '../../src/server/serve.js';
 import { protocolFactories } from '../../src/server/protocols.js';
 import type { TestIdp } from '../support/oidc-provider.js';
+import { withDeadline } from '../support/wait.js';
 import { jmapProperties, listenerPort, oidcXml } from '../support/tessera-conf.js';
 
 export const DOMAIN = 'example.test';
@@ -180,14 +181,8 @@ export async function startTessera(conf: E2eConf): Promise<E2eServer> {
   return { running, endpoints, log, stdout };
 }
 
-/** Rejects with a message naming what was awaited when `p` does not settle within `ms`. */
-export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<T>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
+/** The e2e tests' name for the one deadline helper (test/support/wait.ts). */
+export const withTimeout = withDeadline;
 
 /** A queue of received items with waiters: `next(pred)` resolves with the first match, past or future. */
 export class Inbox<T> {
