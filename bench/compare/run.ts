@@ -7,17 +7,20 @@
 //      Dovecot in the background: its CPU is counted until every message is in the Maildir);
 //   2b. token logins with opaque tokens checked by RFC 7662 introspection at the bench's provider:
 //      cold (a new token each login) and warm (tokens reused; Tessera caches verified tokens);
-//   3. durable IMAP APPEND of 2–250 KB messages (cycled sizes) into INBOX, at 1 and `--clients`
-//      logged-in connections; both servers fsync each message before the OK;
+//   3. durable IMAP APPEND of 2–250 KB messages (cycled sizes; running text, each message distinct)
+//      into INBOX, at 1 and `--clients` logged-in connections, of users of their own; both servers
+//      fsync each message before the OK;
 //   4. memory per authenticated IMAP IDLE connection with `--idle` connections: RSS growth of Tessera
 //      (after a full GC), PSS growth summed over Dovecot's processes.
+// Before the rounds each (non-APPEND) user's INBOX gets `--inbox` messages of 2–16 KB, the same on
+// every server, so SELECT works on mailboxes that hold mail, alike in every round.
 // With --tls every connection uses implicit TLS (IMAPS, SMTPS) with one certificate for all servers.
 // The peers run as `--peers` says (dovecot.ts, postfix.ts): tuned by default, the fastest set-up
 // their documentation gives that keeps their durability.
 // Server CPU per operation comes from /proc/<pid>/stat of each server's process tree.
 //
 //   node --import tsx bench/compare/run.ts [--seconds=10] [--rounds=3] [--clients=8] [--idle=500]
-//        [--only=login,xoauth2,introspect,submission,append,idle] [--tls] [--tessera-only] [--cpu-prof=DIR] [--peers=tuned|login-hp|stock]
+//        [--users=64] [--inbox=100] [--only=login,xoauth2,introspect,submission,append,idle] [--tls] [--tessera-only] [--cpu-prof=DIR] [--peers=tuned|login-hp|stock]
 //
 // Installs nothing: without Dovecot/Postfix it prints the apt command and measures Tessera alone.
 // Must run as root (Dovecot and Postfix drop privileges themselves). Not part of the test suite.
@@ -40,6 +43,7 @@ import {
   loginSession,
   openIdlers,
   runAppendLoad,
+  seedInboxes,
   runLoad,
   submissionSession,
   type Account,
@@ -55,6 +59,7 @@ const { values: flags } = parseArgs({
     clients: { type: 'string', default: '8' },
     idle: { type: 'string', default: '500' },
     users: { type: 'string', default: '64' },
+    inbox: { type: 'string', default: '100' },
     only: { type: 'string', default: 'login,xoauth2,introspect,submission,append,idle' },
     tls: { type: 'boolean', default: false },
     'tessera-only': { type: 'boolean', default: false },
@@ -66,6 +71,8 @@ const SECONDS = Number(flags.seconds);
 const ROUNDS = Number(flags.rounds);
 const CLIENTS = Number(flags.clients);
 const IDLE = Number(flags.idle);
+/** Messages put into each login user's INBOX before the rounds. */
+const INBOX = Number(flags.inbox);
 const WORKLOADS = new Set(flags.only.split(','));
 /** APPEND runs with one client and with `--clients`. */
 const APPEND_CLIENTS = [...new Set([1, CLIENTS])];
@@ -122,6 +129,11 @@ interface Side {
   submissionPids: () => Promise<number[]>;
   /** Waits until what was acknowledged is delivered (Postfix → LMTP → Maildir); resolves false on timeout. */
   settle: (acknowledged: number) => Promise<boolean>;
+  /**
+   * Notes how much mail is delivered now, for the next settle(): seeded and APPENDed messages land in
+   * the same Maildirs, so counting from the previous settle would end the wait before LMTP is done.
+   */
+  markDelivered: () => Promise<void>;
   /** Memory of the server, bytes (RSS after GC for Tessera, PSS over the tree for Dovecot). */
   memory: () => Promise<number>;
 }
@@ -146,6 +158,7 @@ async function quiesce(): Promise<void> {
 
 async function measure(side: Side, pids: number[], load: () => Promise<LoadResult>, settle = false): Promise<Sample> {
   await quiesce();
+  if (settle) await side.markDelivered();
   const cpuBefore = treeCpuSeconds(pids);
   const r = await load();
   if (settle && !(await side.settle(r.ops))) process.stdout.write(`  (${side.name}: not every message delivered within 60 s)\n`);
@@ -185,6 +198,14 @@ async function main(): Promise<void> {
     const user = `user${i}@${DOMAIN}`;
     accounts.push({ user, token: await idp.token(user) });
   }
+  // The APPEND rounds fill their own users' inboxes (thousands of messages a round). Every other
+  // workload uses the other users, whose inboxes hold the seeded messages and what submission adds,
+  // so that SELECT costs the same in every round: when the login rounds also picked the appenders,
+  // the peers' login rates fell by three quarters from round 1 to round 2.
+  const appendUsers = Math.max(...APPEND_CLIENTS);
+  if (accounts.length <= appendUsers) fail(`--users must exceed --clients (${appendUsers} users append)`);
+  const appenders = accounts.slice(-appendUsers);
+  const users = accounts.slice(0, -appendUsers);
   const stops: Array<() => Promise<void>> = [() => idp.close()];
   try {
     for (const d of ['tessera', 'dovecot', 'postfix']) await mkdir(join(root, d));
@@ -202,6 +223,7 @@ async function main(): Promise<void> {
         loginPids: async () => [tessera.pid],
         submissionPids: async () => [tessera.pid],
         settle: async () => true,
+        markDelivered: async () => {},
         memory: () => tessera.rssAfterGc(),
       },
     ];
@@ -237,21 +259,25 @@ async function main(): Promise<void> {
           delivered = await maildirCount(dv.mailRoot);
           return ok;
         },
+        markDelivered: async () => {
+          delivered = await maildirCount(dv.mailRoot);
+        },
         memory: async () => treePss([dv.pid]),
       });
     }
 
     // Opaque tokens for the introspection rounds: one per account (warm), or a new one per login (cold).
-    const opaqueAccounts: Account[] = accounts.map((a) => ({ user: a.user, token: idp.opaqueToken(a.user) }));
-    const to = (k: number, i: number): string => accounts[(k * 7 + i + 1) % accounts.length]!.user;
+    const opaqueAccounts: Account[] = users.map((a) => ({ user: a.user, token: idp.opaqueToken(a.user) }));
+    const to = (k: number, i: number): string => users[(k * 7 + i + 1) % users.length]!.user;
     allServerPids = async () =>
       (await Promise.all(sides.map(async (side) => [...(await side.loginPids()), ...(await side.submissionPids()), ...(await side.introspectPids())]))).flat();
     // Preflight: every side accepts a good token and refuses one with a broken signature.
     for (const side of sides) {
-      await loginSession(side.imap, accounts[0]!, 'OAUTHBEARER');
-      await submissionSession(side.submission, accounts[0]!, accounts[1]!.user);
+      await loginSession(side.imap, users[0]!, 'OAUTHBEARER');
+      await side.markDelivered();
+      await submissionSession(side.submission, users[0]!, users[1]!.user);
       await side.settle(1);
-      const forged = { ...accounts[0]!, token: `${accounts[0]!.token.slice(0, -6)}AAAAAA` };
+      const forged = { ...users[0]!, token: `${users[0]!.token.slice(0, -6)}AAAAAA` };
       const refused = await loginSession(side.imap, forged, 'OAUTHBEARER').then(
         () => false,
         () => true,
@@ -261,8 +287,10 @@ async function main(): Promise<void> {
       // paths run, so the rounds measure a steady state.
       const warm = await runLoad(Math.min(SECONDS, 3), CLIENTS, (k, i) => loginSession(side.imap, accounts[(k + i * CLIENTS) % accounts.length]!, 'OAUTHBEARER'));
       for (let i = warm.ops; i < accounts.length; i++) await loginSession(side.imap, accounts[i]!, 'OAUTHBEARER');
-      const sent = await runLoad(Math.min(SECONDS, 3), CLIENTS, (k, i) => submissionSession(side.submission, accounts[k]!, to(k, i)));
+      await side.markDelivered();
+      const sent = await runLoad(Math.min(SECONDS, 3), CLIENTS, (k, i) => submissionSession(side.submission, users[k % users.length]!, to(k, i)));
       await side.settle(sent.ops);
+      await seedInboxes(side.imap, users, INBOX);
       if (WORKLOADS.has('introspect')) {
         // Every opaque token used once: the warm rounds find them in the cache (where there is one).
         for (const a of opaqueAccounts) await loginSession(side.introspect, a, 'OAUTHBEARER');
@@ -274,7 +302,7 @@ async function main(): Promise<void> {
     }
 
     process.stdout.write(
-      `\nbench/compare: ${ROUNDS} rounds of ${SECONDS} s, ${secure ? 'implicit TLS' : 'clear text'}, ${CLIENTS} clients, ${IDLE} IDLE connections, ${accounts.length} users, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`,
+      `\nbench/compare: ${ROUNDS} rounds of ${SECONDS} s, ${secure ? 'implicit TLS' : 'clear text'}, ${CLIENTS} clients, ${IDLE} IDLE connections, ${users.length} users with ${INBOX}+ messages in INBOX (${appenders.length} more for APPEND), node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`,
     );
     if (dovecot && postfix) process.stdout.write(`peers: ${dovecot.summary}\n       ${postfix.summary}\n`);
     const samples = new Map<string, Sample[]>();
@@ -287,7 +315,7 @@ async function main(): Promise<void> {
           if (!WORKLOADS.has(work)) continue;
           const m: Mechanism = mechanism;
           const s = await measure(side, await side.loginPids(), () =>
-            runLoad(SECONDS, CLIENTS, (k, i) => loginSession(side.imap, accounts[(k + i * CLIENTS) % accounts.length]!, m)),
+            runLoad(SECONDS, CLIENTS, (k, i) => loginSession(side.imap, users[(k + i * CLIENTS) % users.length]!, m)),
           );
           add(`${work}/${side.name}`, s);
           logSample(work, side.name, s);
@@ -311,21 +339,19 @@ async function main(): Promise<void> {
           const s = await measure(
             side,
             await side.submissionPids(),
-            () => runLoad(SECONDS, CLIENTS, (k, i) => submissionSession(side.submission, accounts[k % accounts.length]!, to(k, i))),
+            () => runLoad(SECONDS, CLIENTS, (k, i) => submissionSession(side.submission, users[k % users.length]!, to(k, i))),
             true,
           );
           add(`submission/${side.name}`, s);
           logSample('submission', side.name, s);
         }
         for (const clients of WORKLOADS.has('append') ? APPEND_CLIENTS : []) {
-          // Accounts from the end of the list: the login rounds' mailboxes stay small.
-          const appenders = accounts.slice(-clients);
-          const s = await measure(side, await side.loginPids(), () => runAppendLoad(side.imap, appenders, SECONDS, clients));
+          const s = await measure(side, await side.loginPids(), () => runAppendLoad(side.imap, appenders.slice(0, clients), SECONDS, clients));
           add(`append-${clients}/${side.name}`, s);
           logSample(`append ×${clients}`, side.name, s);
         }
         if (WORKLOADS.has('idle')) {
-          const bytes = await idleBytesPerConnection(side, accounts);
+          const bytes = await idleBytesPerConnection(side, users);
           idle.set(side.name, [...(idle.get(side.name) ?? []), bytes]);
           process.stdout.write(`  ${'idle'.padEnd(11)} ${side.name.padEnd(16)} ${(bytes / 1024).toFixed(1).padStart(8)} kB per connection\n`);
         }

@@ -139,25 +139,96 @@ export async function openIdlers(at: Endpoint, accounts: readonly Account[], cou
 /** The APPEND sizes, cycled: 2 KB to 250 KB, about 64 KB on average. */
 export const APPEND_SIZES_KB = [2, 4, 8, 16, 32, 64, 128, 250] as const;
 
-/** A message of about `kb` KB: headers, then 76-character lines. */
-export function sizedMessage(kb: number, n: number): Buffer {
-  const head = `From: <bench@compare.test>\r\nTo: <bench@compare.test>\r\nSubject: append ${n}\r\nMessage-ID: <append-${n}-${Math.random().toString(36).slice(2)}@compare.test>\r\n\r\n`;
-  const line = `${'z'.repeat(76)}\r\n`;
-  return Buffer.from(head + line.repeat(Math.max(1, Math.floor((kb * 1024 - head.length) / line.length))));
+/** Sizes of the messages that fill the login users' inboxes before the rounds. */
+const SEED_SIZES_KB = [2, 4, 8, 16] as const;
+
+/**
+ * Words of running English text. Bodies are made of them so that what the servers store and index
+ * looks like mail: a body of one repeated character has a single distinct trigram and flatters any
+ * full-text index.
+ */
+const WORDS = (
+  'the of and to in is that for it as was with be by on not he this are or his from at which but have an they you were her she ' +
+  'there been one all we their has would when if so no will can more other about what up out them into do time some only could ' +
+  'new these two may first then any like now my such make over our even most me state after also made many did must before back ' +
+  'see through way where get much go well your know should down work year because come people just say each those take day good ' +
+  'how long own too little use us very great world still public men without high last might same under never being another while ' +
+  'upon meeting invoice report budget quarter schedule attached please review thanks regards project customer order shipping'
+).split(' ');
+
+/** About `bytes` of CRLF lines of words, picked by a xorshift generator seeded with `seed`. */
+export function textBody(bytes: number, seed: number): Buffer {
+  let x = seed >>> 0 || 1;
+  const next = (): number => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return x >>> 0;
+  };
+  const lines: string[] = [];
+  let size = 0;
+  let line = '';
+  while (size < bytes) {
+    const word = WORDS[next() % WORDS.length]!;
+    if (line.length + word.length + 1 > 76) {
+      lines.push(line);
+      size += line.length + 2;
+      line = '';
+    }
+    line = line ? `${line} ${word}` : word;
+  }
+  return Buffer.from(`${lines.join('\r\n')}\r\n`);
+}
+
+/** A header block whose Message-ID makes every message distinct (no server can de-duplicate them). */
+function messageHead(subject: string): string {
+  return `From: <bench@compare.test>\r\nTo: <bench@compare.test>\r\nSubject: ${subject}\r\nMessage-ID: <${Math.random().toString(36).slice(2)}.${Date.now()}@compare.test>\r\n\r\n`;
+}
+
+/** Bodies of about each size in `sizesKb` (less room for the header), built once per load. */
+function bodies(sizesKb: readonly number[]): Buffer[] {
+  return sizesKb.map((kb, i) => textBody(kb * 1024 - 160, i + 1));
 }
 
 /**
  * `clients` logged-in connections (one account each), each APPENDing to INBOX until `seconds` have
  * passed; an operation is one APPEND acknowledged with OK (the server's promise that it is stored).
+ * Every message is distinct (its own Message-ID), as arriving mail is.
  */
 export async function runAppendLoad(at: Endpoint, accounts: readonly Account[], seconds: number, clients: number): Promise<LoadResult> {
-  const messages = APPEND_SIZES_KB.map((kb, i) => sizedMessage(kb, i));
+  const texts = bodies(APPEND_SIZES_KB);
   const sessions = await Promise.all(Array.from({ length: clients }, (_, k) => imapLogin(at, accounts[k % accounts.length]!, 'OAUTHBEARER')));
   try {
     return await runLoad(seconds, clients, async (k, i) => {
-      await sessions[k]!.append('INBOX', messages[(k + i) % messages.length]!);
+      await sessions[k]!.append('INBOX', Buffer.concat([Buffer.from(messageHead(`append ${k}-${i}`)), texts[(k + i) % texts.length]!]));
     });
   } finally {
     for (const c of sessions) c.close();
   }
+}
+
+/**
+ * Puts `perAccount` distinct messages of 2-16 KB into each account's INBOX, `parallel` accounts at
+ * a time (not measured): the login rounds then SELECT mailboxes that hold mail, the same on every
+ * server and in every round.
+ */
+export async function seedInboxes(at: Endpoint, accounts: readonly Account[], perAccount: number, parallel = 8): Promise<void> {
+  const texts = bodies(SEED_SIZES_KB);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < accounts.length) {
+        const account = accounts[next++]!;
+        const client = await imapLogin(at, account, 'OAUTHBEARER');
+        try {
+          for (let i = 0; i < perAccount; i++) {
+            await client.append('INBOX', Buffer.concat([Buffer.from(messageHead(`seed ${i}`)), texts[i % texts.length]!]));
+          }
+          await client.command('LOGOUT');
+        } finally {
+          client.close();
+        }
+      }
+    }),
+  );
 }
