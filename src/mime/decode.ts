@@ -39,11 +39,24 @@ const ALIASES: Record<string, string> = {
 
 /** The iconv-lite name of a MIME charset label, or null when iconv-lite has no decoder for it. */
 export function charsetName(charset: string | null | undefined): string | null {
-  const label = (charset ?? '').trim().replace(/^"|"$/g, '').toLowerCase() || 'us-ascii';
+  const key = charset ?? '';
+  const known = charsetNames.get(key);
+  if (known !== undefined) return known;
+  const label = key.trim().replace(/^"|"$/g, '').toLowerCase() || 'us-ascii';
   // US-ASCII is read as UTF-8: 8-bit bytes in "ASCII" mail are far more often UTF-8 than anything.
   const name = label === 'us-ascii' || label === 'ascii' || label === 'ansi_x3.4-1968' ? 'utf-8' : (ALIASES[label] ?? label);
-  return iconv.encodingExists(name) ? name : null;
+  const found = iconv.encodingExists(name) ? name : null;
+  // Labels come from mail, so anyone can make new ones: only the first few hundred are remembered.
+  if (charsetNames.size < MAX_REMEMBERED_CHARSETS) charsetNames.set(key, found);
+  return found;
 }
+
+/**
+ * charsetName per label as written in mail: every text part asked iconv-lite (which normalises the
+ * name and looks its codec up each time) about the same few labels.
+ */
+const charsetNames = new Map<string, string | null>();
+const MAX_REMEMBERED_CHARSETS = 256;
 
 const REPLACEMENT = '\uFFFD';
 const UTF8_REPLACEMENT = Buffer.from(REPLACEMENT, 'utf8');

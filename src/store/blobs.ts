@@ -1,7 +1,8 @@
 // Content-addressed blob files: <root>/ab/cd/<sha256 hex>. A blob is durable before any row refers
 // to it: bytes go to a temp file in the same directory, which is fsynced, renamed into place, and
 // the directory fsynced (so the rename itself survives a crash). Identical content is stored once.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { randomId } from '../core/random-pool.js';
 import fsSync, { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ByteRange } from './types.js';
@@ -54,7 +55,7 @@ export class BlobFiles {
       return hash;
     }
     await this.ensureDir(hash, dir);
-    const tmp = path.join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+    const tmp = path.join(dir, `.tmp-${process.pid}-${randomId(6, 'hex')}`);
     const handle = await fs.open(tmp, 'w', 0o600);
     try {
       await handle.writeFile(bytes);
@@ -74,6 +75,13 @@ export class BlobFiles {
    * a temp file here, fsynced and renamed, as put() would. Returns the blob id (sha256 hex).
    */
   async adopt(source: SpooledMessage): Promise<string> {
+    const held = source.heldBytes;
+    if (held) {
+      // A small message held in memory has no spool file: written like any Buffer.
+      const hash = await this.put(held);
+      await source.release(this.pathOf(hash));
+      return hash;
+    }
     const hash = source.sha256;
     const file = this.pathOf(hash);
     const dir = path.dirname(file);
@@ -89,7 +97,7 @@ export class BlobFiles {
       await source.moveTo(file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
-      const tmp = path.join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+      const tmp = path.join(dir, `.tmp-${process.pid}-${randomId(6, 'hex')}`);
       await fs.copyFile(source.path, tmp);
       const handle = await fs.open(tmp, 'r+');
       try {
@@ -138,7 +146,7 @@ export class BlobFiles {
       return hash;
     }
     await this.ensureDir(hash, dir);
-    const tmp = path.join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+    const tmp = path.join(dir, `.tmp-${process.pid}-${randomId(6, 'hex')}`);
     // Creating a file takes a journal handle and can wait on a commit in progress: off the main thread.
     const fd = await new Promise<number>((resolve, reject) => fsSync.open(tmp, 'w', 0o600, (err, f) => (err ? reject(err) : resolve(f))));
     try {
@@ -250,7 +258,9 @@ function fdatasync(fd: number): Promise<void> {
 
 function completeSync(file: string, size: number): boolean {
   try {
-    return fsSync.statSync(file).size === size;
+    // A new blob (most are) has no file yet: asked not to throw, statSync skips building an Error
+    // with its stack trace for the ENOENT.
+    return fsSync.statSync(file, { throwIfNoEntry: false })?.size === size;
   } catch {
     return false;
   }

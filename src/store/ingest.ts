@@ -52,6 +52,13 @@ export async function ingestSource(blobs: BlobBackend, source: KnownSource): Pro
     return { blob: await writing, size: source.length, analysis };
   }
   if (source instanceof SpooledMessage) {
+    const held = source.heldBytes;
+    if (held) {
+      // Held in memory (no spool file): written like a Buffer, parsed while the pool syncs it.
+      const writing = blobs.adopt(source);
+      const analysis = parseMessage(held);
+      return { blob: await writing, size: source.size, analysis };
+    }
     // Parsed from the spool file first: once renamed, the file is the store's and may be shared.
     // A message already taken by a blob store (the same delivery for a second recipient) is parsed
     // from there: a store that keeps no file (PostgreSQL) left nothing at source.path.

@@ -45,6 +45,13 @@ export class PgBlobs implements BlobBackend {
    * the database from then on (ingest reads it back from there for a second recipient).
    */
   async adopt(source: SpooledMessage): Promise<string> {
+    const held = source.heldBytes;
+    if (held) {
+      // A small message held in memory has no spool file: written like any Buffer.
+      const hash = await this.put(held);
+      await source.release(`postgres:blob/${hash}`);
+      return hash;
+    }
     const hash = source.sha256;
     if (!source.inSpool) {
       if ((await this.sizeOf(hash)) === null) throw new Error(`blob ${hash} taken from a spool file is missing`);

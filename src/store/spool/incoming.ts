@@ -7,18 +7,27 @@
 // The writer's buffer is bounded by its caller: append() queues a write and counts the bytes as held
 // until it is done; callers stop reading their input while `needsDrain` holds (SMTP awaits each
 // slice, IMAP and JMAP pause their sockets), so at most HIGH_WATER bytes plus one input chunk wait.
+//
+// A message that ends within HELD_LIMIT never gets a spool file: its bytes stay in memory (counted
+// as arriving bytes like queued writes) and finish() hands them over as they are. Most mail is that
+// small, and a spool file costs it an open, writes, a close, reads of its header block and an unlink
+// before the store writes the bytes again; nothing was acknowledged yet, so memory loses nothing a
+// file would have kept. The first byte past the limit writes what was held to a file, as before.
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { open, rm, type FileHandle } from 'node:fs/promises';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { SizeLimit } from './size-limit.js';
 import { arrivingBytes } from './memory.js';
-import { SpooledMessage } from './spooled.js';
+import { SpooledMessage, removeIfPresent } from './spooled.js';
 
 /** Name ending of spool files, so a start-up sweep removes only what a spooler wrote. */
 export const SPOOL_SUFFIX = '.spool';
 
 /** Bytes a writer may hold before its caller must wait (`needsDrain`). */
 export const HIGH_WATER = 128 * 1024;
+
+/** Largest message kept in memory rather than in a spool file (below HIGH_WATER: the bound holds). */
+export const HELD_LIMIT = 64 * 1024;
 
 /** finish() of a message that went over its size limit. */
 export class MessageTooLargeError extends Error {
@@ -52,6 +61,11 @@ export class IncomingMessage {
   private droppedForSize = false;
   private finished: SpooledMessage | undefined;
   private nul = false;
+  /** Bytes kept in memory while the message is still within HELD_LIMIT (no file yet). */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  /** Some bytes went (or are going) to the file: nothing more is held in memory. */
+  private spilled = false;
 
   constructor(
     readonly dir: string,
@@ -113,6 +127,7 @@ export class IncomingMessage {
       // The first byte past the limit: what was written is of no use any more.
       if (!this.droppedForSize) {
         this.droppedForSize = true;
+        this.dropHeld();
         this.tail = this.tail.then(() => this.removeFile());
       }
       return this.tail;
@@ -121,15 +136,27 @@ export class IncomingMessage {
     if (!this.nul && bytes.includes(0)) this.nul = true;
     this.inFlight += bytes.length;
     arrivingBytes.add(bytes.length);
+    if (!this.spilled && this.heldBytes + bytes.length <= HELD_LIMIT) {
+      // A copy: callers may reuse their input buffer once this resolves.
+      this.held.push(Buffer.from(bytes));
+      this.heldBytes += bytes.length;
+      return this.tail;
+    }
+    this.spilled = true;
+    // What was held goes first, in the same write; it was counted when it arrived.
+    const counted = this.heldBytes + bytes.length;
+    const out = this.heldBytes > 0 ? Buffer.concat([...this.held, bytes]) : bytes;
+    this.held = [];
+    this.heldBytes = 0;
     this.tail = this.tail
-      .then(() => this.write(bytes))
+      .then(() => this.write(out))
       .catch(async (err: unknown) => {
         this.failure ??= err;
         await this.removeFile();
       })
       .finally(() => {
-        this.inFlight -= bytes.length;
-        arrivingBytes.remove(bytes.length);
+        this.inFlight -= counted;
+        arrivingBytes.remove(counted);
       });
     return this.tail;
   }
@@ -148,6 +175,13 @@ export class IncomingMessage {
     if (this.failure !== undefined) throw this.failure;
     if (this.discarded) throw new Error('spooled message was discarded');
     if (this.size.overflow) throw new MessageTooLargeError(this.size.byteCount, this.maxSize);
+    if (!this.spilled) {
+      // The whole message is in memory: no file to sync; the store writes it durably when it takes it.
+      const bytes = this.heldBytes > 0 ? Buffer.concat(this.held, this.heldBytes) : Buffer.alloc(0);
+      this.dropHeld();
+      this.finished = SpooledMessage.held(this.dir, bytes, this.hash.digest('hex'));
+      return this.finished;
+    }
     const handle = this.handle ?? (await this.create());
     const file = this.file!;
     try {
@@ -166,6 +200,7 @@ export class IncomingMessage {
     if (this.finished) return this.finished.discard();
     if (this.discarded) return this.tail;
     this.discarded = true;
+    this.dropHeld();
     this.tail = this.tail.then(() => this.removeFile());
     return this.tail;
   }
@@ -179,6 +214,14 @@ export class IncomingMessage {
       off += bytesWritten;
       this.written += bytesWritten;
     }
+  }
+
+  /** Forgets the bytes held in memory (given up, or handed to a SpooledMessage). */
+  private dropHeld(): void {
+    this.inFlight -= this.heldBytes;
+    arrivingBytes.remove(this.heldBytes);
+    this.held = [];
+    this.heldBytes = 0;
   }
 
   private async create(): Promise<FileHandle> {
@@ -196,7 +239,7 @@ export class IncomingMessage {
     this.file = undefined;
     this.written = 0;
     if (handle) await handle.close().catch(() => undefined);
-    if (file) await rm(file, { force: true });
+    if (file) await removeIfPresent(file);
   }
 }
 
@@ -227,6 +270,11 @@ export async function spoolWithPrefix(prefix: Buffer, source: SpooledMessage, om
   const out = new IncomingMessage(source.spoolDir, 0);
   try {
     await out.append(prefix);
+    const held = source.heldBytes;
+    if (held) {
+      for (const part of omit.length === 0 ? [held] : keptParts(held, 0, omit)) await out.append(part);
+      return await out.finish();
+    }
     let offset = 0;
     for await (const chunk of source.stream()) {
       const bytes = chunk as Buffer;

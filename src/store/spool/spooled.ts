@@ -3,15 +3,41 @@
 // file by renaming it into the blob store (BlobFiles.adopt); until then discard() removes it. After the
 // rename the object still reads the bytes (at their new place), so one message delivered to several
 // local recipients is stored once and parsed from the same file.
-import { createReadStream, type ReadStream } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+//
+// A small message (IncomingMessage's HELD_LIMIT) has no spool file: its bytes are held in memory,
+// and the store writes them as it writes a Buffer (BlobBackend.put) when it takes the message.
+import { createReadStream } from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+
+/** unlink, where a file already gone is fine (rm's force costs an lstat and a rimraf walk per call). */
+export async function removeIfPresent(file: string): Promise<void> {
+  try {
+    await unlink(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
 
 export class SpooledMessage {
   private location: string;
   /** The file is still ours (in the spool), not taken by the store. */
   private owned = true;
   private gone = false;
+  /** The whole message, when it is held in memory instead of a spool file. */
+  private memory: Buffer | undefined;
+
+  /** A message held in memory, arrived through spool directory `spoolDir` (see the file comment). */
+  static held(spoolDir: string, bytes: Buffer, sha256: string): SpooledMessage {
+    const m = new SpooledMessage(path.join(spoolDir, '(held in memory)'), bytes.length, sha256);
+    m.memory = bytes;
+    m.inMemoryOnly = true;
+    return m;
+  }
+
+  /** No file of these bytes exists yet (until the store takes them): `path` names none. */
+  private inMemoryOnly = false;
 
   constructor(
     file: string,
@@ -33,6 +59,14 @@ export class SpooledMessage {
     return this.location;
   }
 
+  /**
+   * The bytes of a message held in memory that no store took yet (undefined for a spool file): the
+   * store writes them with put() instead of taking a file.
+   */
+  get heldBytes(): Buffer | undefined {
+    return this.inMemoryOnly && this.inSpool ? this.memory : undefined;
+  }
+
   /** The file is still in the spool (nobody took it, nobody removed it). */
   get inSpool(): boolean {
     return this.owned && !this.gone;
@@ -44,6 +78,7 @@ export class SpooledMessage {
    */
   async moveTo(target: string): Promise<void> {
     this.assertReadable();
+    if (this.inMemoryOnly) throw new Error('a message held in memory has no file to move (store it with put)');
     if (!this.durable) {
       const handle = await open(this.location, 'r+');
       try {
@@ -64,12 +99,16 @@ export class SpooledMessage {
     const wasOwned = this.owned;
     this.location = newLocation;
     this.owned = false;
-    if (wasOwned) await rm(old, { force: true });
+    const hadFile = !this.inMemoryOnly;
+    this.inMemoryOnly = false;
+    if (wasOwned && hadFile) await removeIfPresent(old);
   }
 
   /** The whole message. Callers bound how many of these are in memory at once (the ingest gate). */
   async read(): Promise<Buffer> {
     this.assertReadable();
+    // A copy: the caller may change it, other copies of this message must not change.
+    if (this.memory) return Buffer.from(this.memory);
     const handle = await open(this.location, 'r');
     try {
       const out = Buffer.allocUnsafe(this.size);
@@ -88,6 +127,7 @@ export class SpooledMessage {
   /** The first `n` bytes (at most): a header block, without reading the body. */
   async head(n: number): Promise<Buffer> {
     this.assertReadable();
+    if (this.memory) return Buffer.from(this.memory.subarray(0, n));
     const handle = await open(this.location, 'r');
     try {
       const out = Buffer.allocUnsafe(Math.min(n, this.size));
@@ -104,8 +144,9 @@ export class SpooledMessage {
   }
 
   /** The bytes as a stream of small chunks. */
-  stream(): ReadStream {
+  stream(): Readable {
     this.assertReadable();
+    if (this.memory) return Readable.from([this.memory], { objectMode: false });
     return createReadStream(this.location, { highWaterMark: 64 * 1024 });
   }
 
@@ -113,7 +154,8 @@ export class SpooledMessage {
   async discard(): Promise<void> {
     if (!this.owned || this.gone) return;
     this.gone = true;
-    await rm(this.location, { force: true });
+    this.memory = undefined;
+    if (!this.inMemoryOnly) await removeIfPresent(this.location);
   }
 
   private assertReadable(): void {
