@@ -21,15 +21,15 @@ export interface ViewUpdate {
 }
 
 export class SelectedView {
-  uids: number[] = [];
+  uids: number[];
   // What the client was last told of each message, in arrays aligned with `uids` rather than an
   // object per message: a parked IDLE connection holds its selected mailbox's state for hours, and
   // a Map of MessageState objects with their own flag arrays cost about 250 bytes per message, more
   // than the rest of the connection for a mailbox of a hundred messages (issue #18).
-  private modseqs: number[] = [];
+  private modseqs: number[];
   /** Flag lists, shared between messages and views (./flag-lists.ts); never mutated. */
-  private flagLists: Array<readonly string[]> = [];
-  private emailIds: string[] = [];
+  private flagLists: Array<readonly string[]>;
+  private emailIds: string[];
   /** UIDs gone from the store but not yet announced. */
   readonly ghosts = new Set<number>();
   readonly recent = new Set<number>();
@@ -51,7 +51,12 @@ export class SelectedView {
     this.uidValidity = snap.mailbox.uidValidity;
     this.uidNext = snap.mailbox.uidNext;
     this.syncedModseq = snap.mailbox.highestModSeq;
-    for (const m of snap.messages) this.push(m);
+    // Built at their exact size (push() would leave growth slack in each array).
+    const messages = snap.messages;
+    this.uids = messages.map((m) => m.uid);
+    this.modseqs = messages.map((m) => m.modseq);
+    this.flagLists = messages.map((m) => sharedFlagList(m.flags));
+    this.emailIds = messages.map((m) => m.emailId);
   }
 
   /**
