@@ -136,6 +136,11 @@ interface Side {
   markDelivered: () => Promise<void>;
   /** Memory of the server, bytes (RSS after GC for Tessera, PSS over the tree for Dovecot). */
   memory: () => Promise<number>;
+  /**
+   * Tessera only: V8's heap and external memory after GC, bytes. Steadier than RSS, which moves with
+   * the heap's free pages (the earlier workloads leave room that the idlers fill without growing it).
+   */
+  v8Memory?: () => Promise<number>;
 }
 
 /** Every server's process tree, for quiesce(). */
@@ -173,13 +178,17 @@ function logSample(work: string, side: string, s: Sample): void {
   process.stdout.write(`  ${work.padEnd(11)} ${side.padEnd(16)} ${s.rate.toFixed(1).padStart(8)} /s  ${s.cpuMsPerOp.toFixed(2).padStart(6)} ms CPU/op${err}\n`);
 }
 
-async function idleBytesPerConnection(side: Side, accounts: readonly Account[]): Promise<number> {
+/** Memory per IDLE connection: by the side's `memory()`, and by V8's figures where it has them. */
+async function idleBytesPerConnection(side: Side, accounts: readonly Account[]): Promise<{ bytes: number; v8Bytes?: number }> {
   await quiesce();
   const before = await side.memory();
+  const v8Before = await side.v8Memory?.();
   const clients = await openIdlers(side.imap, accounts, IDLE);
   try {
     const after = await side.memory();
-    return (after - before) / IDLE;
+    const v8After = await side.v8Memory?.();
+    const bytes = (after - before) / IDLE;
+    return v8Before !== undefined && v8After !== undefined ? { bytes, v8Bytes: (v8After - v8Before) / IDLE } : { bytes };
   } finally {
     for (const c of clients) c.close();
   }
@@ -225,6 +234,10 @@ async function main(): Promise<void> {
         settle: async () => true,
         markDelivered: async () => {},
         memory: () => tessera.rssAfterGc(),
+        v8Memory: async () => {
+          const m = await tessera.memoryAfterGc();
+          return m.heapUsed + m.external;
+        },
       },
     ];
     let dovecot: DovecotServer | undefined;
@@ -351,9 +364,10 @@ async function main(): Promise<void> {
           logSample(`append ×${clients}`, side.name, s);
         }
         if (WORKLOADS.has('idle')) {
-          const bytes = await idleBytesPerConnection(side, users);
+          const { bytes, v8Bytes } = await idleBytesPerConnection(side, users);
           idle.set(side.name, [...(idle.get(side.name) ?? []), bytes]);
-          process.stdout.write(`  ${'idle'.padEnd(11)} ${side.name.padEnd(16)} ${(bytes / 1024).toFixed(1).padStart(8)} kB per connection\n`);
+          const v8 = v8Bytes !== undefined ? ` (V8 heap+external ${(v8Bytes / 1024).toFixed(1)} kB)` : '';
+          process.stdout.write(`  ${'idle'.padEnd(11)} ${side.name.padEnd(16)} ${(bytes / 1024).toFixed(1).padStart(8)} kB per connection${v8}\n`);
         }
       }
     }

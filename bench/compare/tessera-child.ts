@@ -2,8 +2,10 @@
 // server (runServe with the real protocol factories, as `tessera serve` runs it) on the conf
 // directory given as argv[2], its JSON log on stderr as in production. Creates the users named in
 // argv[3] (comma-separated), then talks to the parent over IPC: sends TesseraReady when listening;
-// answers 'gc' (after a full collection, with --expose-gc) with its RSS; exits on 'stop'.
+// answers 'gc' (after a full collection, with --expose-gc) with its RSS and V8's figures (heap,
+// external, ArrayBuffers); answers { snapshot: path } by writing a heap snapshot there; exits on 'stop'.
 import { readFileSync } from 'node:fs';
+import { writeHeapSnapshot } from 'node:v8';
 import { runServe } from '../../src/server/serve.js';
 import { protocolFactories } from '../../src/server/protocols.js';
 import { listenerPort } from '../../test/support/tessera-conf.js';
@@ -45,7 +47,12 @@ async function settledRss(): Promise<number> {
 
 process.on('message', (msg: unknown) => {
   if (msg === 'gc') {
-    void settledRss().then((rss) => process.send?.({ rss, heapUsed: process.memoryUsage().heapUsed }));
+    void settledRss().then((rss) => {
+      const { heapUsed, external, arrayBuffers } = process.memoryUsage();
+      process.send?.({ rss, heapUsed, external, arrayBuffers });
+    });
+  } else if (typeof msg === 'object' && msg !== null && 'snapshot' in msg && typeof msg.snapshot === 'string') {
+    process.send?.({ snapshot: writeHeapSnapshot(msg.snapshot) });
   } else if (msg === 'stop') {
     void running.stop().then(() => process.exit(0));
   }

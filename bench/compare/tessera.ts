@@ -16,7 +16,18 @@ export interface TesseraServer extends TesseraReady {
   pid: number;
   /** RSS in bytes right after a full garbage collection. */
   rssAfterGc(): Promise<number>;
+  /** RSS and V8's figures, bytes, right after a full garbage collection. */
+  memoryAfterGc(): Promise<TesseraMemory>;
+  /** Writes a heap snapshot of the server to `path`. */
+  heapSnapshot(path: string): Promise<void>;
   stop(): Promise<void>;
+}
+
+export interface TesseraMemory {
+  rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
 }
 
 function tlsElement(tls: TlsFiles | undefined): string {
@@ -75,13 +86,20 @@ export async function startTessera(root: string, idp: BenchIdp, users: readonly 
     child.once('message', (m) => resolve(m as TesseraReady));
     child.once('exit', (code) => reject(new Error(`Tessera exited (${code}) before listening; see ${join(root, 'tessera.log')}`)));
   });
+  const memoryAfterGc = (): Promise<TesseraMemory> =>
+    new Promise((resolve) => {
+      child.once('message', (m) => resolve(m as TesseraMemory));
+      child.send('gc');
+    });
   return {
     ...ready,
     pid: child.pid ?? 0,
-    rssAfterGc: () =>
+    memoryAfterGc,
+    rssAfterGc: async () => (await memoryAfterGc()).rss,
+    heapSnapshot: (path) =>
       new Promise((resolve) => {
-        child.once('message', (m) => resolve((m as { rss: number }).rss));
-        child.send('gc');
+        child.once('message', () => resolve());
+        child.send({ snapshot: path });
       }),
     stop: () =>
       new Promise((resolve) => {

@@ -8,7 +8,7 @@ import { holdInput, readyForNextCommand, releaseInput, writeWithBackpressure } f
 import { CommandFramer, type FrameEvent, type FramerLimits, type LiteralSinkFactory } from './proto/framer.js';
 import { toBuffer, type Wire } from './proto/serialize.js';
 import { DeflateLayer } from './compression.js';
-import { ReplyBatch } from './reply-batch.js';
+import { ReplyBatch, type BatchSink } from './reply-batch.js';
 
 /**
  * Pause reading when this much unprocessed input is buffered (pipelining floods). Small on purpose:
@@ -31,6 +31,35 @@ const IDLE_TIMEOUT_SECONDS = 1800;
 /** How long a closing client gets to read our last words before the socket is destroyed. */
 const CLOSE_LINGER_MS = 1000;
 
+/**
+ * The connection a socket belongs to. The socket's listeners below are shared by every connection
+ * and find theirs here (Node calls a listener with the socket as `this`): a parked IDLE connection
+ * holds no listener closures of its own (issue #18, memory per IDLE connection).
+ */
+const connectionOf = Symbol('imapConnection');
+type OwnedSocket = Socket & { [connectionOf]?: ImapConnection };
+
+function onSocketData(this: OwnedSocket, chunk: Buffer): void {
+  this[connectionOf]?.received(chunk);
+}
+
+/** Compressed input: inflated, then framed like any other. */
+function onCompressedSocketData(this: OwnedSocket, chunk: Buffer): void {
+  this[connectionOf]?.receivedCompressed(chunk);
+}
+
+function onSocketClose(this: OwnedSocket): void {
+  this[connectionOf]?.socketClosed();
+}
+
+function onSocketError(this: OwnedSocket, err: Error): void {
+  this[connectionOf]?.socketFailed(err);
+}
+
+function onSocketTimeout(this: OwnedSocket): void {
+  this[connectionOf]?.timedOut();
+}
+
 export interface ConnectionOptions {
   socket: Socket;
   secure: boolean;
@@ -45,7 +74,7 @@ export interface ConnectionOptions {
   startTls?: (socket: Socket) => Promise<TLSSocket>;
 }
 
-export class ImapConnection {
+export class ImapConnection implements BatchSink {
   readonly remoteAddress: string;
   readonly localPort: number | undefined;
   private socket: Socket;
@@ -63,7 +92,7 @@ export class ImapConnection {
   /** COMPRESS=DEFLATE in force (RFC 4978): everything read and written passes through it. */
   private compression: DeflateLayer | undefined;
   /** Replies gathered between batchReplies() and flush() (uncompressed connections). */
-  private readonly replies = new ReplyBatch(REPLY_BATCH, (bytes, written) => writeWithBackpressure(this.socket, bytes, undefined, written));
+  private readonly replies = new ReplyBatch(REPLY_BATCH, this);
 
   constructor(private readonly options: ConnectionOptions) {
     this.socket = options.socket;
@@ -114,6 +143,11 @@ export class ImapConnection {
 
   // ---- output -------------------------------------------------------------------------------
 
+  /** A gathered batch of replies goes to the socket (ReplyBatch's sink). */
+  sendBatch(bytes: Buffer, written: () => void): void {
+    writeWithBackpressure(this.socket, bytes, undefined, written);
+  }
+
   write(data: Wire | Wire[]): void {
     if (this.closed) return;
     if (!this.compression && this.replies.gathering) {
@@ -155,7 +189,7 @@ export class ImapConnection {
   startCompression(): void {
     this.flush();
     const layer = new DeflateLayer(this.socket, {
-      onInput: this.onData,
+      onInput: (chunk) => this.received(chunk),
       onError: (err) => {
         this.options.logger.debug({ err: err.message }, 'imap compressed stream error');
         this.socket.destroy();
@@ -165,8 +199,8 @@ export class ImapConnection {
     this.compression = layer;
     // Its streams go with the socket (not at finish(): the last words are still being deflated).
     this.socket.once('close', () => layer.destroy());
-    this.socket.off('data', this.onData);
-    this.socket.on('data', this.onCompressedData);
+    this.socket.off('data', onSocketData);
+    this.socket.on('data', onCompressedSocketData);
     const early = this.framer.takePending();
     if (early.length > 0) layer.receive(early);
   }
@@ -267,22 +301,27 @@ export class ImapConnection {
     this.socket.setTimeout(seconds * 1000);
   }
 
-  private async waitForInput(interruptible: boolean): Promise<void> {
+  /**
+   * Resolves at the next input, interrupt() (when `interruptible`) or close. Not an async function:
+   * a parked IDLE connection keeps one suspended frame fewer (issue #18).
+   */
+  private waitForInput(interruptible: boolean): Promise<void> {
     // The client may be waiting for our replies before it sends more.
     this.flush();
     this.waitedForInput = true;
     releaseInput(this.socket, 'input');
     this.compression?.resumeInput();
     this.interruptible = interruptible;
-    await new Promise<void>((resolve) => {
+    return new Promise<void>((resolve) => {
       this.waiter = resolve;
     });
-    this.interruptible = false;
   }
 
   private wake(): void {
     const w = this.waiter;
     this.waiter = undefined;
+    // Woken, the wait is no longer one interrupt() can cut short.
+    this.interruptible = false;
     w?.();
   }
 
@@ -326,12 +365,14 @@ export class ImapConnection {
     for (const listener of this.closeListeners) listener();
   }
 
-  /** Compressed input: inflated, then framed like any other (onData). */
-  private readonly onCompressedData = (chunk: Buffer): void => {
-    if (!this.closed) this.compression?.receive(chunk);
-  };
+  // ---- socket events (the shared listeners above call these) ----------------------------------
 
-  private readonly onData = (chunk: Buffer): void => {
+  /** Compressed input: inflated, then framed like any other (received). */
+  receivedCompressed(chunk: Buffer): void {
+    if (!this.closed) this.compression?.receive(chunk);
+  }
+
+  received(chunk: Buffer): void {
     // After we ended the connection nothing more is read: a client still sending is not buffered.
     if (this.closed) return;
     this.framer.push(chunk);
@@ -341,35 +382,39 @@ export class ImapConnection {
       this.compression?.pauseInput();
     }
     this.wake();
-  };
+  }
 
-  private readonly onSocketClose = (): void => this.finish();
+  socketClosed(): void {
+    this.finish();
+  }
 
-  private readonly onError = (err: Error): void => {
+  socketFailed(err: Error): void {
     this.options.logger.debug({ err: err.message }, 'imap socket error');
     this.finish();
-  };
+  }
 
-  private readonly onTimeout = (): void => {
+  timedOut(): void {
     this.write('* BYE Autologout; idle for too long\r\n');
     this.destroy();
-  };
+  }
 
-  private attach(socket: Socket): void {
+  private attach(socket: OwnedSocket): void {
+    socket[connectionOf] = this;
     socket.setNoDelay(true);
-    socket.on('data', this.onData);
-    socket.on('close', this.onSocketClose);
-    socket.on('error', this.onError);
-    socket.on('timeout', this.onTimeout);
+    socket.on('data', onSocketData);
+    socket.on('close', onSocketClose);
+    socket.on('error', onSocketError);
+    socket.on('timeout', onSocketTimeout);
     socket.setTimeout(this.options.timeoutSeconds * 1000);
   }
 
   /** Only our own listeners: the network edge keeps its accounting on the raw socket. */
   private detach(socket: Socket): void {
-    socket.off('data', this.onData);
-    socket.off('close', this.onSocketClose);
-    socket.off('timeout', this.onTimeout);
+    socket.off('data', onSocketData);
+    socket.off('close', onSocketClose);
+    socket.off('timeout', onSocketTimeout);
     socket.setTimeout(0);
-    // The error listener stays: an error during the handshake must not crash the process.
+    // The error listener stays (and so does the socket's link to this connection, which it needs):
+    // an error during the handshake must not crash the process.
   }
 }

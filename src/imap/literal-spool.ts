@@ -14,7 +14,19 @@ export const HELD_PER_COMMAND = 256 * 1024;
 /** Commands whose literals are message data (a mailbox name too, small enough to stay in memory). */
 export const MESSAGE_COMMANDS: ReadonlySet<string> = new Set(['APPEND', 'REPLACE', 'UID REPLACE']);
 
+/** One factory per spool directory, shared by every session of its listener (issue #18: per-session memory). */
+const factories = new WeakMap<SpoolDir, LiteralSinkFactory>();
+
 export function appendLiteralSinks(spool: SpoolDir): LiteralSinkFactory {
+  let factory = factories.get(spool);
+  if (!factory) {
+    factory = literalSinksFor(spool);
+    factories.set(spool, factory);
+  }
+  return factory;
+}
+
+function literalSinksFor(spool: SpoolDir): LiteralSinkFactory {
   return (literal) => {
     if (!MESSAGE_COMMANDS.has(literal.command) || literal.firstArgument) return undefined;
     if (literal.size <= IN_MEMORY_LITERAL && literal.heldBytes + literal.size <= HELD_PER_COMMAND) return undefined;

@@ -7,8 +7,14 @@
 // ArrayBuffers, most of the server's RSS growth (issue #15). Here a flood allocates no Buffer per
 // reply, and a batch buffer is taken back as soon as the socket is done with its bytes.
 
-/** Sends `bytes`; calls `written` once the socket no longer needs them (never if nothing was sent). */
-export type BatchSender = (bytes: Buffer, written?: () => void) => void;
+/**
+ * Where gathered replies go. An object rather than a callback: the connection is the sink, so a
+ * connection holds no closure for it (issue #18, memory per IDLE connection).
+ */
+export interface BatchSink {
+  /** Sends `bytes`; calls `written` once the socket no longer needs them (never if nothing was sent). */
+  sendBatch(bytes: Buffer, written: () => void): void;
+}
 
 export class ReplyBatch {
   private buffer: Buffer | undefined;
@@ -20,7 +26,7 @@ export class ReplyBatch {
   /** `size`: bytes gathered before they are sent; also the largest reply piece that is copied. */
   constructor(
     private readonly size: number,
-    private readonly send: BatchSender,
+    private readonly sink: BatchSink,
   ) {}
 
   /** Between start() and flush(). */
@@ -74,7 +80,7 @@ export class ReplyBatch {
     this.buffer = undefined;
     this.length = 0;
     // Reused only while replies are still being gathered: a connection gone idle lets it go.
-    this.send(bytes, () => {
+    this.sink.sendBatch(bytes, () => {
       if (this.isGathering && !this.spare) this.spare = buffer;
     });
   }

@@ -3,6 +3,7 @@
 // and produces the untagged updates, holding expunges back while they may not be sent
 // (RFC 3501 §7.4.1).
 import type { ChangedSinceResult, MailboxSnapshot, MessageState } from '../store/types.js';
+import { sharedFlagList } from './flag-lists.js';
 
 /** Rights that change a selected mailbox; without any of them SELECT opens it read-only. */
 export function hasWriteRights(rights: string): boolean {
@@ -20,8 +21,15 @@ export interface ViewUpdate {
 }
 
 export class SelectedView {
-  uids: number[] = [];
-  private readonly state = new Map<number, MessageState>();
+  uids: number[];
+  // What the client was last told of each message, in arrays aligned with `uids` rather than an
+  // object per message: a parked IDLE connection holds its selected mailbox's state for hours, and
+  // a Map of MessageState objects with their own flag arrays cost about 250 bytes per message, more
+  // than the rest of the connection for a mailbox of a hundred messages (issue #18).
+  private modseqs: number[];
+  /** Flag lists, shared between messages and views (./flag-lists.ts); never mutated. */
+  private flagLists: Array<readonly string[]>;
+  private emailIds: string[];
   /** UIDs gone from the store but not yet announced. */
   readonly ghosts = new Set<number>();
   readonly recent = new Set<number>();
@@ -43,10 +51,12 @@ export class SelectedView {
     this.uidValidity = snap.mailbox.uidValidity;
     this.uidNext = snap.mailbox.uidNext;
     this.syncedModseq = snap.mailbox.highestModSeq;
-    for (const m of snap.messages) {
-      this.uids.push(m.uid);
-      this.state.set(m.uid, copy(m));
-    }
+    // Built at their exact size (push() would leave growth slack in each array).
+    const messages = snap.messages;
+    this.uids = messages.map((m) => m.uid);
+    this.modseqs = messages.map((m) => m.modseq);
+    this.flagLists = messages.map((m) => sharedFlagList(m.flags));
+    this.emailIds = messages.map((m) => m.emailId);
   }
 
   /**
@@ -61,8 +71,11 @@ export class SelectedView {
     return this.uids.length;
   }
 
+  /** The message's state as last reported (a copy: changing it changes nothing here). */
   get(uid: number): MessageState | undefined {
-    return this.state.get(uid);
+    const i = this.seqOf(uid) - 1;
+    if (i < 0) return undefined;
+    return { uid, emailId: this.emailIds[i]!, modseq: this.modseqs[i]!, flags: [...this.flagLists[i]!] };
   }
 
   /** Sequence number of a UID (1-based), or 0. */
@@ -85,38 +98,36 @@ export class SelectedView {
 
   /** Records state the session reported itself (STORE replies), so it is not reported twice. */
   record(m: MessageState): void {
-    if (this.state.has(m.uid)) this.state.set(m.uid, copy(m));
+    const i = this.seqOf(m.uid) - 1;
+    if (i >= 0) this.set(i, m);
   }
 
   /** Applies the store's changes since `syncedModseq`. */
   apply(ch: ChangedSinceResult, allowExpunge: boolean, compareModseq: boolean): ViewUpdate {
     const update: ViewUpdate = { expunged: [], changed: [], newUids: [] };
-    for (const uid of ch.vanished) if (this.state.has(uid)) this.ghosts.add(uid);
+    for (const uid of ch.vanished) if (this.seqOf(uid) > 0) this.ghosts.add(uid);
     if (allowExpunge && this.ghosts.size > 0) {
       // Highest sequence numbers first, so each number is still valid when the client reads it.
       for (let i = this.uids.length - 1; i >= 0; i--) {
         const uid = this.uids[i]!;
         if (this.ghosts.has(uid)) {
           update.expunged.push({ seq: i + 1, uid });
-          this.state.delete(uid);
           this.recent.delete(uid);
         }
       }
-      this.uids = this.uids.filter((u) => !this.ghosts.has(u));
-      this.ghosts.clear();
+      this.dropGhosts();
     }
     const last = this.uids.length > 0 ? this.uids[this.uids.length - 1]! : 0;
     for (const now of ch.changed) {
-      const was = this.state.get(now.uid);
-      if (was) {
+      const i = this.seqOf(now.uid) - 1;
+      if (i >= 0) {
         if (this.ghosts.has(now.uid)) continue;
-        if (!sameFlags(now.flags, was.flags) || (compareModseq && now.modseq !== was.modseq)) {
-          update.changed.push({ seq: this.seqOf(now.uid), state: now });
+        if (!sameFlags(now.flags, this.flagLists[i]!) || (compareModseq && now.modseq !== this.modseqs[i])) {
+          update.changed.push({ seq: i + 1, state: now });
         }
-        this.state.set(now.uid, copy(now));
+        this.set(i, now);
       } else if (now.uid > last) {
-        this.uids.push(now.uid);
-        this.state.set(now.uid, copy(now));
+        this.push(now);
         update.newUids.push(now.uid);
       }
     }
@@ -127,10 +138,37 @@ export class SelectedView {
     this.syncedModseq = Math.max(this.syncedModseq, ch.highestModSeq);
     return update;
   }
-}
 
-function copy(m: MessageState): MessageState {
-  return { uid: m.uid, emailId: m.emailId, modseq: m.modseq, flags: [...m.flags] };
+  private push(m: MessageState): void {
+    this.uids.push(m.uid);
+    this.modseqs.push(m.modseq);
+    this.flagLists.push(sharedFlagList(m.flags));
+    this.emailIds.push(m.emailId);
+  }
+
+  private set(i: number, m: MessageState): void {
+    this.modseqs[i] = m.modseq;
+    this.flagLists[i] = sharedFlagList(m.flags);
+    this.emailIds[i] = m.emailId;
+  }
+
+  /** Forgets the ghosts' messages, keeping the arrays aligned; the ghosts are announced. */
+  private dropGhosts(): void {
+    let kept = 0;
+    for (let i = 0; i < this.uids.length; i++) {
+      if (this.ghosts.has(this.uids[i]!)) continue;
+      this.uids[kept] = this.uids[i]!;
+      this.modseqs[kept] = this.modseqs[i]!;
+      this.flagLists[kept] = this.flagLists[i]!;
+      this.emailIds[kept] = this.emailIds[i]!;
+      kept++;
+    }
+    this.uids.length = kept;
+    this.modseqs.length = kept;
+    this.flagLists.length = kept;
+    this.emailIds.length = kept;
+    this.ghosts.clear();
+  }
 }
 
 export function sameFlags(a: readonly string[], b: readonly string[]): boolean {

@@ -175,30 +175,32 @@ export class ImapSession {
     if (!this.account || !this.selected) return;
     this.mailboxDirty = false;
     const view = this.selected;
-    const changed = (): void => {
-      this.mailboxDirty = true;
-      // With NOTIFY (selected …) the client hears of it between commands too, not only in IDLE.
-      if (this.notify?.spec.selected) this.kickNotifications();
-      else this.connection.interrupt();
-    };
     const stopMailbox = this.deps.events.onMailbox(view.owner, view.mailboxId, (event) => {
       if (event.type === 'rights-changed' && view.owner !== this.account) {
         void this.recheckRights(view);
         return;
       }
-      changed();
+      this.selectedChanged();
     });
     // Events may have been missed (another node's, while the bus was reconnecting): the refresh
     // re-reads the mailbox from the store, and sends nothing when nothing changed.
     const stopResync = this.deps.events.onResync((event) => {
       if (event.account !== undefined && event.account !== view.owner) return;
       if (view.owner !== this.account) void this.recheckRights(view);
-      changed();
+      this.selectedChanged();
     });
     this.unwatch = () => {
       stopMailbox();
       stopResync();
     };
+  }
+
+  /** Something changed in the selected mailbox (a method, not a closure per watch: issue #18). */
+  private selectedChanged(): void {
+    this.mailboxDirty = true;
+    // With NOTIFY (selected …) the client hears of it between commands too, not only in IDLE.
+    if (this.notify?.spec.selected) this.kickNotifications();
+    else this.connection.interrupt();
   }
 
   /**

@@ -22,23 +22,27 @@ export const OUTPUT_HIGH_WATER = 32 * 1024;
 /** Why reading from a socket is paused. */
 export type InputHold = 'output' | 'input';
 
-const holds = new WeakMap<Socket, Set<InputHold>>();
+/** The reasons as bits: a socket's holds are one number, not a Set per socket (issue #18). */
+const HOLD_BIT: Readonly<Record<InputHold, number>> = { output: 1, input: 2 };
+
+const holds = new WeakMap<Socket, number>();
 
 /** Stops reading from `socket` for `reason` (idempotent). */
 export function holdInput(socket: Socket, reason: InputHold): void {
-  let set = holds.get(socket);
-  if (!set) {
-    set = new Set();
-    holds.set(socket, set);
-  }
-  set.add(reason);
+  holds.set(socket, (holds.get(socket) ?? 0) | HOLD_BIT[reason]);
   socket.pause();
 }
 
 /** Drops `reason`; reading resumes once no reason is left. */
 export function releaseInput(socket: Socket, reason: InputHold): void {
-  const set = holds.get(socket);
-  if (!set?.delete(reason) || set.size > 0) return;
+  const before = holds.get(socket) ?? 0;
+  if ((before & HOLD_BIT[reason]) === 0) return;
+  const after = before & ~HOLD_BIT[reason];
+  if (after > 0) {
+    holds.set(socket, after);
+    return;
+  }
+  holds.delete(socket);
   if (!socket.destroyed) socket.resume();
 }
 
@@ -59,7 +63,7 @@ export function writeWithBackpressure(socket: Socket, data: string | Uint8Array,
 
 /** True while reading is paused for unflushed output. */
 export function isHeldForOutput(socket: Socket): boolean {
-  return holds.get(socket)?.has('output') ?? false;
+  return ((holds.get(socket) ?? 0) & HOLD_BIT.output) !== 0;
 }
 
 /**

@@ -4,11 +4,25 @@
 // so a client that reconnects at once is not refused for its own lingering socket.
 import type { Socket } from 'node:net';
 
+/**
+ * The table a socket is in. Every socket's 'close' listener is the one shared function below, which
+ * finds its table here: a parked connection holds no closure of its own for it (issue #18).
+ */
+const tableOf = Symbol('connectionTable');
+type TabledSocket = Socket & { [tableOf]?: ConnectionTable };
+
+function onTabledSocketClose(this: TabledSocket): void {
+  this[tableOf]?.closed(this);
+}
+
 export class ConnectionTable {
   private readonly live = new Set<Socket>();
   private readonly counted = new Map<Socket, string>();
   private readonly perIp = new Map<string, number>();
   private emptied: Array<() => void> = [];
+
+  /** `onClosed`: runs as each socket in the table closes (the listener's open-connections gauge). */
+  constructor(private readonly onClosed: () => void = () => undefined) {}
 
   /** Connections counted against the limits. */
   get size(): number {
@@ -24,15 +38,20 @@ export class ConnectionTable {
     return [...this.live];
   }
 
-  add(socket: Socket, ip: string): void {
+  add(socket: TabledSocket, ip: string): void {
     this.live.add(socket);
     this.counted.set(socket, ip);
     this.perIp.set(ip, this.countFrom(ip) + 1);
-    socket.once('close', () => {
-      this.release(socket);
-      this.live.delete(socket);
-      if (this.live.size === 0) this.notifyEmpty();
-    });
+    socket[tableOf] = this;
+    socket.on('close', onTabledSocketClose);
+  }
+
+  /** `socket` has closed (its 'close' listener). */
+  closed(socket: Socket): void {
+    if (!this.live.delete(socket)) return;
+    this.release(socket);
+    this.onClosed();
+    if (this.live.size === 0) this.notifyEmpty();
   }
 
   /** Stops counting `socket` against the limits. Idempotent. */

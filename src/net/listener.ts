@@ -89,11 +89,37 @@ export const LOCAL_PEER = '127.0.0.1';
  */
 export const LISTEN_BACKLOG = 4096;
 
+// A parked connection holds no closures of its own for the listener's bookkeeping (issue #18): its
+// sockets' listeners are shared functions that find the listener through the socket.
+const listenerOf = Symbol('netListener');
+type RawSocket = net.Socket & { [listenerOf]?: NetListener };
+
+function onRawSocketClose(this: RawSocket): void {
+  this[listenerOf]?.rawClosed(this);
+}
+
+/** 'close' follows every 'error'; whoever owns the socket learns of its end there. */
+function ignoreSocketError(): void {}
+
+class Accepted implements AcceptedConnection {
+  constructor(
+    readonly socket: net.Socket,
+    readonly secure: boolean,
+    readonly remoteAddress: string,
+    readonly remotePort: number,
+    private readonly table: ConnectionTable,
+  ) {}
+
+  release(): void {
+    this.table.release(this.socket);
+  }
+}
+
 export class NetListener {
   private readonly servers: net.Server[] = [];
   /** Every TCP connection accepted, refused or still in its TLS handshake included: the deadline ends them all. */
   private readonly raw = new Set<net.Socket>();
-  private readonly table = new ConnectionTable();
+  private readonly table: ConnectionTable;
   private readonly secureContext: tls.SecureContext | undefined;
   /** Who may send PROXY headers, when this listener reads them. */
   private readonly proxyTrusted: CidrList | undefined;
@@ -106,6 +132,8 @@ export class NetListener {
 
   constructor(private readonly options: ListenerOptions) {
     this.settings = options.settings;
+    const listener = this.settings.name;
+    this.table = new ConnectionTable(() => connectionsOpen.dec({ listener }));
     this.secureContext = listenerSecureContext(this.settings.tls, this.settings.source);
     this.proxyTrusted = this.settings.proxy ? new CidrList(this.settings.proxy.trustedNetworks) : undefined;
   }
@@ -159,7 +187,8 @@ export class NetListener {
       // Refused connections and TLS handshakes too: any accept says more may wait in the queue.
       noteAccepted();
       this.raw.add(s);
-      s.once('close', () => this.raw.delete(s));
+      (s as RawSocket)[listenerOf] = this;
+      s.on('close', onRawSocketClose);
     });
     if (this.settings.tls.socketTLS) {
       // A failed handshake is the client's problem, not the server's.
@@ -233,7 +262,7 @@ export class NetListener {
    * before the protocol greets: the spec forbids guessing whether a header is there.
    */
   private acceptProxied(socket: net.Socket, local: boolean): void {
-    socket.on('error', () => undefined);
+    socket.on('error', ignoreSocketError);
     const proxy = directPeer(socket, local);
     const listener = this.settings.name;
     if (!this.proxyTrusted?.contains(proxy.address)) {
@@ -280,7 +309,7 @@ export class NetListener {
   private accept(socket: net.Socket, secure: boolean, peer: Peer): void {
     const ip = peer.address;
     // 'close' follows every 'error'; whoever owns the socket learns of its end there.
-    socket.on('error', () => undefined);
+    socket.on('error', ignoreSocketError);
     const reason = this.refusalReason(ip);
     const listener = this.settings.name;
     if (reason) {
@@ -290,14 +319,12 @@ export class NetListener {
     this.table.add(socket, ip);
     connectionsTotal.inc({ listener });
     connectionsOpen.inc({ listener });
-    socket.once('close', () => connectionsOpen.dec({ listener }));
-    this.options.onConnection({
-      socket,
-      secure,
-      remoteAddress: ip,
-      remotePort: peer.port,
-      release: () => this.table.release(socket),
-    });
+    this.options.onConnection(new Accepted(socket, secure, ip, peer.port, this.table));
+  }
+
+  /** A raw socket has closed (its 'close' listener). */
+  rawClosed(socket: net.Socket): void {
+    this.raw.delete(socket);
   }
 
   private refusalReason(ip: string): RefusalReason | undefined {

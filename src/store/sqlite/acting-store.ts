@@ -24,14 +24,22 @@ export class ActingMailStore extends ActingViewBase implements S.MailStore {
     protected readonly root: SqliteMailStore,
   ) {
     super();
-    this.shared = new SharedAccountView(root, actor, {
+  }
+
+  private sharedView: SharedAccountView | undefined;
+
+  /**
+   * Account-wide JMAP operations on another account, within the mailboxes shared with the actor.
+   * Made on first use: an IMAP session keeps its acting store for as long as it is connected, and
+   * most never act on another account (issue #18, memory per IDLE connection).
+   */
+  private get shared(): SharedAccountView {
+    this.sharedView ??= new SharedAccountView(this.root, this.actor, {
       updateEmails: (owner, basis, updates, options) => this.checkedWrite(() => this.verify(owner, basis), () => messages.updateEmails(this.ctx, owner, updates, options)),
       destroyEmails: (owner, basis, ids, options) => this.checkedWrite(() => this.verify(owner, basis), () => messages.destroyEmails(this.ctx, owner, ids, options)),
     });
+    return this.sharedView;
   }
-
-  /** Account-wide JMAP operations on another account, within the mailboxes shared with the actor. */
-  private readonly shared: SharedAccountView;
 
   /** A shared-account write's basis, checked again inside its transaction (RightsChangedError if gone). */
   private verify(owner: string, basis: WriteBasis): void {
