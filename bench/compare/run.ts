@@ -11,33 +11,39 @@
 //      into INBOX, at 1 and `--clients` logged-in connections, of users of their own; both servers
 //      fsync each message before the OK;
 //   4. memory per authenticated IMAP IDLE connection with `--idle` connections: RSS growth of Tessera
-//      (after a full GC), PSS growth summed over Dovecot's processes.
+//      (after a full GC in each of its processes, summed over them), PSS growth summed over Dovecot's processes.
+// Tessera runs as `tessera serve` does with `server.processes=--processes`: by default `auto`, one
+// server process per core, as an operator comparing it with Dovecot and Postfix (which spread over
+// processes and so over every core) would set it; `--processes=1` measures one process alone. With
+// several, the supervisor and its workers are one process tree: CPU per operation is summed over it.
 // Before the rounds each (non-APPEND) user's INBOX gets `--inbox` messages of 2–16 KB, the same on
 // every server, so SELECT works on mailboxes that hold mail, alike in every round.
 // With --tls every connection uses implicit TLS (IMAPS, SMTPS) with one certificate for all servers.
 // The peers run as `--peers` says (dovecot.ts, postfix.ts): tuned by default, the fastest set-up
 // their documentation gives that keeps their durability.
-// Server CPU per operation comes from /proc/<pid>/stat of each server's process tree.
+// Server CPU per operation comes from /proc/<pid>/stat of each server's process tree. With --cpu-prof
+// each Tessera process writes its own profile (summarise one with profile-summary.ts).
 //
 //   node --import tsx bench/compare/run.ts [--seconds=10] [--rounds=3] [--clients=8] [--idle=500]
 //        [--users=64] [--inbox=100] [--only=login,xoauth2,introspect,submission,append,idle] [--tls] [--tessera-only] [--cpu-prof=DIR] [--peers=tuned|login-hp|stock]
+//        [--processes=auto|N]
 //
 // Installs nothing: without Dovecot/Postfix it prints the apt command and measures Tessera alone.
 // Must run as root (Dovecot and Postfix drop privileges themselves). Not part of the test suite.
 import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DOMAIN, startBenchIdp } from './idp.js';
 import { startTessera } from './tessera.js';
 import { PEER_PROFILES, startDovecot, type DovecotServer, type PeerProfile } from './dovecot.js';
 import { startPostfix, type PostfixServer } from './postfix.js';
-import { processRss, treeCpuSeconds, treePss } from './proc.js';
+import { processRss, treeCpuSeconds, treePids, treePss } from './proc.js';
 import { median, range, row } from './stats.js';
 import { waitFor } from '../../test/support/wait.js';
 import { makeCertificate, type TlsFiles } from './tls.js';
+import { freePort } from './free-port.js';
 import {
   APPEND_SIZES_KB,
   loginSession,
@@ -65,6 +71,7 @@ const { values: flags } = parseArgs({
     'tessera-only': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     peers: { type: 'string', default: 'tuned' },
+    processes: { type: 'string', default: 'auto' },
   },
 });
 const SECONDS = Number(flags.seconds);
@@ -76,6 +83,9 @@ const INBOX = Number(flags.inbox);
 const WORKLOADS = new Set(flags.only.split(','));
 /** APPEND runs with one client and with `--clients`. */
 const APPEND_CLIENTS = [...new Set([1, CLIENTS])];
+/** Tessera's server.processes: `auto` is one per core, as the setting's own `auto` counts them. */
+const PROCESSES = flags.processes === 'auto' ? availableParallelism() : Number(flags.processes);
+if (!Number.isSafeInteger(PROCESSES) || PROCESSES < 1) fail('--processes is auto or a whole number from 1');
 const PEERS: PeerProfile = PEER_PROFILES.find((p) => p === flags.peers) ?? fail(`--peers is one of ${PEER_PROFILES.join(', ')}`);
 
 function fail(message: string): never {
@@ -91,14 +101,6 @@ function installed(binary: string): boolean {
   } catch {
     return false;
   }
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
 }
 
 /** Messages in every user's Maildir (new/ and cur/): what Dovecot's LMTP has delivered. */
@@ -220,7 +222,7 @@ async function main(): Promise<void> {
     for (const d of ['tessera', 'dovecot', 'postfix']) await mkdir(join(root, d));
     const tls: TlsFiles | undefined = flags.tls ? await makeCertificate(join(root, 'tls')) : undefined;
     const secure = tls !== undefined;
-    const tessera = await startTessera(join(root, 'tessera'), idp, accounts.map((a) => a.user), { cpuProfDir: flags['cpu-prof'], tls });
+    const tessera = await startTessera(join(root, 'tessera'), idp, accounts.map((a) => a.user), { processes: PROCESSES, cpuProfDir: flags['cpu-prof'], tls });
     stops.unshift(() => tessera.stop());
     const sides: Side[] = [
       {
@@ -315,7 +317,7 @@ async function main(): Promise<void> {
     }
 
     process.stdout.write(
-      `\nbench/compare: ${ROUNDS} rounds of ${SECONDS} s, ${secure ? 'implicit TLS' : 'clear text'}, ${CLIENTS} clients, ${IDLE} IDLE connections, ${users.length} users with ${INBOX}+ messages in INBOX (${appenders.length} more for APPEND), node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`,
+      `\nbench/compare: ${ROUNDS} rounds of ${SECONDS} s, ${secure ? 'implicit TLS' : 'clear text'}, Tessera with ${PROCESSES} process${PROCESSES > 1 ? 'es' : ''}, ${CLIENTS} clients, ${IDLE} IDLE connections, ${users.length} users with ${INBOX}+ messages in INBOX (${appenders.length} more for APPEND), node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`,
     );
     if (dovecot && postfix) process.stdout.write(`peers: ${dovecot.summary}\n       ${postfix.summary}\n`);
     const samples = new Map<string, Sample[]>();
@@ -406,7 +408,7 @@ async function main(): Promise<void> {
       const pk = p ? (idle.get(p.name) ?? []).map((b) => b / 1024) : [];
       process.stdout.write(
         `${row([
-          `Memory per IMAP IDLE connection, ${IDLE} connections (kB; Tessera RSS after GC, Dovecot PSS)`,
+          `Memory per IMAP IDLE connection, ${IDLE} connections (kB; Tessera RSS after GC over its ${PROCESSES} process${PROCESSES > 1 ? 'es' : ''}, Dovecot PSS)`,
           `${median(tk).toFixed(1)} (${range(tk, 1)})`,
           p ? `${median(pk).toFixed(1)} (${range(pk, 1)})` : '–',
           p ? `${(median(pk) / median(tk)).toFixed(1)}× less` : '–',
@@ -415,7 +417,8 @@ async function main(): Promise<void> {
         ])}\n`,
       );
     }
-    process.stdout.write(`Tessera RSS now ${(processRss(tessera.pid) / 1048576).toFixed(0)} MiB\n`);
+    const tesseraRss = treePids([tessera.pid]).reduce((sum, pid) => sum + processRss(pid), 0);
+    process.stdout.write(`Tessera RSS now ${(tesseraRss / 1048576).toFixed(0)} MiB (every process)\n`);
   } finally {
     for (const stop of stops) await stop().catch((e: unknown) => process.stdout.write(`stop failed: ${String(e)}\n`));
     await rm(root, { recursive: true, force: true });

@@ -63,7 +63,8 @@ for (let i = 0; i < Number(flags.users); i++) {
   const user = `user${i}@${DOMAIN}`;
   accounts.push({ user, token: await idp.token(user) });
 }
-const tessera = await startTessera(root, idp, accounts.map((a) => a.user));
+// One process: the heap figures and snapshots are of the process that holds the sessions.
+const tessera = await startTessera(root, idp, accounts.map((a) => a.user), { processes: 1 });
 const at = { port: tessera.imapPort, tls: false };
 try {
   // Every account logged in once (the first login creates its mailboxes), then one unmeasured round.

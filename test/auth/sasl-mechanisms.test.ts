@@ -24,7 +24,8 @@ const RFC4616_URSEL = b64('Ursel\0Kurt\0xipj3plmq');
 
 test('strict base64 rejects whitespace, bad padding, non-canonical bits and oversize input', () => {
   assert.equal(decodeStrictBase64('AHRpbQB0YW5zdGFhZnRhbnN0YWFm').ok, true);
-  for (const bad of ['AHRp bQ==', 'AHRpbQ=', 'AHRpbQ', 'AHR=bQ==', 'QQ=x', 'QR==', '****', 'AHRpbQ==\r', 'ab-_', 'AHRpbQ==AAAA', '=AAA', 'AHRpbQ%%']) {
+  assert.deepEqual(decodeStrictBase64('P/8='), { ok: true, bytes: Buffer.from([0x3f, 0xff]) });
+  for (const bad of ['AHRp bQ==', 'AHRpbQ=', 'AHRpbQ', 'AHR=bQ==', 'QQ=x', 'QR==', '****', 'AHRpbQ==\r', 'ab-_', '-_8=', 'P_8=', 'AHRpbQ==AAAA', 'QQ===', '=AAA', '=QQ=', 'AHRpbQ%%']) {
     assert.equal(decodeStrictBase64(bad).ok, false, JSON.stringify(bad));
   }
   const huge = 'A'.repeat(Math.ceil((MAX_SASL_PAYLOAD_BYTES + 3) / 3) * 4);

@@ -58,4 +58,18 @@ describe('metrics registry (prom-client, Prometheus text 0.0.4)', () => {
     const { samples } = parsePrometheusText(await r.render());
     assert.equal(samples.length, 1000);
   });
+
+  it('counts label sets whose values run together as different series, and still refuses an undeclared label beside declared ones', async () => {
+    const r = new MetricsRegistry();
+    const c = r.counter('t_pairs_total', 'Pairs.', ['a', 'b']);
+    // Joined without care these two read the same ("ab:c" / "a:bc" around a separator).
+    c.inc({ a: 'ab:', b: 'c' });
+    c.inc({ a: 'ab', b: ':c' });
+    c.inc({ a: '1:x', b: '' });
+    c.inc({ a: '1', b: 'x' });
+    assert.throws(() => c.inc({ a: 'x', b: 'y', z: 'undeclared' }), /"z" is not declared/);
+    const { samples } = parsePrometheusText(await r.render());
+    assert.equal(samples.length, 4);
+    assert.ok(samples.every((s) => s.value === 1), 'each label set is its own series');
+  });
 });

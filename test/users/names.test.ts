@@ -38,4 +38,12 @@ describe('user and domain names', () => {
       assert.throws(() => canonicalDomain(bad), InvalidDomainNameError, JSON.stringify(bad));
     }
   });
+
+  it('gives the same answers when asked again, past the number of names it remembers', () => {
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 1500; i++) assert.equal(canonicalDomain(`Host${i}.BÜCHER.example`), `host${i}.xn--bcher-kva.example`);
+      assert.equal(canonicalDomain('Example.ORG.'), 'example.org');
+      assert.throws(() => canonicalDomain('a..b'), InvalidDomainNameError, 'a refused name is refused every time');
+    }
+  });
 });

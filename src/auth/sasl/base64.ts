@@ -7,11 +7,10 @@ export type Base64Result = { ok: true; bytes: Buffer } | { ok: false; reason: 't
 
 export function decodeStrictBase64(text: string, maxChars = MAX_SASL_BASE64_CHARS): Base64Result {
   if (text.length > maxChars) return { ok: false, reason: 'too-large' };
-  // The round trip is the whole check: Node's decoder skips what is not base64 (and takes base64url's
-  // - and _), but the canonical encoding of what it decoded is then never the text it was given; the
-  // same holds for missing or misplaced padding and non-zero unused bits. (A regular expression run
-  // first cost more than both conversions for a token-sized response.)
   const bytes = Buffer.from(text, 'base64');
+  // Node's encoder writes only canonical, padded, standard-alphabet base64: a text that comes back
+  // unchanged is exactly that, and one with garbage, whitespace, base64url letters, missing padding or
+  // unused bits set does not (a separate regular-expression pass over each token cost twice the round trip).
   if (bytes.toString('base64') !== text) return { ok: false, reason: 'invalid' };
   return { ok: true, bytes };
 }

@@ -19,8 +19,25 @@ const MAX_NAME_LENGTH = 254;
 // IMAP/SMTP/SASL use (SASL PLAIN splits on NUL; IMAP atoms exclude the rest).
 const FORBIDDEN_IN_LOCAL = /[\u0000-\u0020\u007f-\u009f"\\(),:;<>[\]{}%*@\u2028\u2029]/u;
 
+/**
+ * Canonical forms already computed: every login, group and mailbox look-up canonicalises its user's
+ * domain, and domainToASCII with NFC costs tens of microseconds while a server has few domains.
+ * Bounded (oldest dropped first) because names arrive from the network; only valid domains are kept.
+ */
+const canonicalDomains = new Map<string, string>();
+const MAX_REMEMBERED_DOMAINS = 1024;
+
 /** Canonical form of a domain name, or InvalidDomainNameError. */
 export function canonicalDomain(input: string): string {
+  const known = canonicalDomains.get(input);
+  if (known !== undefined) return known;
+  const ascii = computeCanonicalDomain(input);
+  if (canonicalDomains.size >= MAX_REMEMBERED_DOMAINS) canonicalDomains.delete(canonicalDomains.keys().next().value!);
+  canonicalDomains.set(input, ascii);
+  return ascii;
+}
+
+function computeCanonicalDomain(input: string): string {
   const trimmed = input.trim().replace(/\.$/, '');
   const ascii = trimmed === '' ? '' : domainToASCII(trimmed.normalize('NFC').toLowerCase());
   if (ascii === '' || ascii.length > 253) throw new InvalidDomainNameError(`"${input}" is not a valid domain name`);

@@ -1,7 +1,7 @@
 // Shared state and helpers of the SQLite store modules: the database, blob files, the event bus,
 // account/mailbox lookups, modseq allocation and row conversions.
 import type { Db } from './db.js';
-import type { Statement } from 'better-sqlite3';
+import type { Statement, Transaction } from 'better-sqlite3';
 import type { BlobFiles } from '../blobs.js';
 import type { WalDurability } from './wal-sync.js';
 import type { FtsIndex } from './fts-index.js';
@@ -126,20 +126,18 @@ export interface EmailRow {
 export function writeTx<T>(ctx: Ctx, fn: () => T): T {
   if (ctx.db.inTransaction) return savepoint(ctx, fn);
   ctx.ftsDirty = false;
-  const result = ctx.db
-    .transaction(() => {
-      const out = fn();
-      trimFtsLog(ctx);
-      return out;
-    })
-    .immediate();
+  const result = transactionRunner(ctx.db).immediate(() => {
+    const out = fn();
+    trimFtsLog(ctx);
+    return out;
+  }) as T;
   if (ctx.ftsDirty) ctx.fts.poke();
   return result;
 }
 
 /** Runs fn in a savepoint of the open transaction; a failure rolls back only its writes. */
 export function savepoint<T>(ctx: Ctx, fn: () => T): T {
-  return ctx.db.transaction(fn)();
+  return transactionRunner(ctx.db)(fn) as T;
 }
 
 /** Notes that the transaction wrote or removed email_text rows (the index worker is poked after commit). */
@@ -159,7 +157,25 @@ function trimFtsLog(ctx: Ctx): void {
 
 /** Runs fn in a read transaction: every statement sees the same snapshot. */
 export function readTx<T>(ctx: Ctx, fn: () => T): T {
-  return ctx.db.transaction(fn).deferred();
+  return transactionRunner(ctx.db).deferred(fn) as T;
+}
+
+type Runner = Transaction<(fn: () => unknown) => unknown>;
+const runners = new WeakMap<Db, Runner>();
+
+/**
+ * One better-sqlite3 transaction function per database that runs the function it is given (BEGIN,
+ * or a savepoint when nested, then COMMIT or ROLLBACK, exactly as db.transaction(fn) does): building
+ * a new db.transaction(fn) for each read or write cost more than the SQL of a short read (a login's
+ * SELECT makes several).
+ */
+function transactionRunner(db: Db): Runner {
+  let runner = runners.get(db);
+  if (!runner) {
+    runner = db.transaction((fn: () => unknown) => fn());
+    runners.set(db, runner);
+  }
+  return runner;
 }
 
 /**

@@ -1,0 +1,46 @@
+// RSS of this process after full collections (needs --expose-gc), once it has stopped moving: used by
+// the comparison's Tessera process and by each of its workers (worker-gc.ts).
+import { readFileSync } from 'node:fs';
+
+function rssBytes(): number {
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) * 1024 : process.memoryUsage().rss;
+}
+
+/**
+ * After a busy round V8 gives pages back over several collections, and a baseline taken in the
+ * middle of that would make the next figure shrink (or go negative) however much the connections took.
+ */
+export async function settledRss(): Promise<number> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  let last = rssBytes();
+  for (let i = 0; i < 8; i++) {
+    gc?.();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const now = rssBytes();
+    if (Math.abs(now - last) < 256 * 1024) return now;
+    last = now;
+  }
+  return last;
+}
+
+/** The question the comparison's process asks a worker, and the worker's answer. */
+export const GC_REQUEST = 'tessera-bench:gc';
+export interface GcAnswer {
+  bench: 'rss';
+  rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+/** This process's RSS after full collections, with V8's figures read at the same moment. */
+export async function settledMemory(): Promise<Omit<GcAnswer, 'bench'>> {
+  const rss = await settledRss();
+  const { heapUsed, external, arrayBuffers } = process.memoryUsage();
+  return { rss, heapUsed, external, arrayBuffers };
+}
+
+export function isGcAnswer(m: unknown): m is GcAnswer {
+  return typeof m === 'object' && m !== null && (m as { bench?: unknown }).bench === 'rss' && typeof (m as { rss?: unknown }).rss === 'number';
+}
