@@ -44,7 +44,7 @@ function assertIndexMatchesText(dataDir: string, expected: number): void {
     assert.equal(stored.length, expected);
     assert.deepEqual(index.prepare('SELECT email_id FROM fts_doc ORDER BY email_id').pluck().all(), stored);
     // Throws SQLITE_CORRUPT_VTAB if the index's structures disagree with each other.
-    index.exec("INSERT INTO email_fts (email_fts, rank) VALUES ('integrity-check', 1)");
+    index.exec("INSERT INTO email_trigram (email_trigram, rank) VALUES ('integrity-check', 1)");
   } finally {
     index.close();
     db.close();
@@ -88,9 +88,9 @@ describe('SQLite store internals', () => {
       await store.close();
       // As if the index lost its last writes (power failure) and kept a row the store no longer has.
       const index = new Database(path.join(dataDir, 'search.sqlite'));
-      index.exec('DELETE FROM email_fts WHERE rowid IN (SELECT email_id FROM fts_doc ORDER BY email_id DESC LIMIT 2)');
+      index.exec('DELETE FROM email_trigram WHERE rowid IN (SELECT email_id FROM fts_doc ORDER BY email_id DESC LIMIT 2)');
       index.exec('DELETE FROM fts_doc WHERE email_id IN (SELECT email_id FROM fts_doc ORDER BY email_id DESC LIMIT 2)');
-      index.exec("INSERT INTO email_fts (rowid, body) VALUES (999, 'rebuild9qq'); INSERT INTO fts_doc VALUES (999)");
+      index.exec("INSERT INTO email_trigram (rowid, body) VALUES (999, 'rebuild9qq'); INSERT INTO fts_doc VALUES (999)");
       index.close();
       store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
       try {
@@ -102,6 +102,82 @@ describe('SQLite store internals', () => {
         await store.close();
       }
       assertIndexMatchesText(dataDir, 5);
+    });
+  });
+
+  it('answers a needle whose trigrams all occur, but not together, with no match', async () => {
+    await withDataDir(async (dataDir) => {
+      const store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
+      try {
+        await store.ensureAccount(USER);
+        const inboxId = (await store.findMailboxByPath(USER, 'INBOX'))!.id;
+        const search = async (field: 'body' | 'text', value: string): Promise<number[]> =>
+          (await store.searchMailbox(USER, inboxId, { criteria: { kind: 'text', field, value } })).uids;
+        // ABC, BCD and CDE of "abcde", apart; then across the subject (a header) and the body.
+        await store.append(USER, { mailboxIds: [inboxId], bytes: message({ subject: 'plain', body: 'xabcdx ycdey' }) });
+        await store.append(USER, { mailboxIds: [inboxId], bytes: message({ subject: 'see abcd', body: 'cde follows' }) });
+        await store.append(USER, { mailboxIds: [inboxId], bytes: message({ subject: 'plain', body: 'here: ABCDE.' }) });
+        assert.deepEqual(await search('body', 'abcde'), [3]);
+        assert.deepEqual(await search('text', 'abcde'), [3]);
+        assert.deepEqual(await search('text', 'abcd'), [1, 2, 3]);
+        // A repeated trigram: "ABAB" holds ABA and BAB, as does "ABA BAB".
+        await store.append(USER, { mailboxIds: [inboxId], bytes: message({ subject: 'plain', body: 'aba bab' }) });
+        assert.deepEqual(await search('body', 'abab'), []);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
+  it('rebuilds an index of the previous format (positions per trigram) once, and again after an older version wrote to it', async () => {
+    await withDataDir(async (dataDir) => {
+      let store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
+      await store.ensureAccount(USER);
+      const inboxId = (await store.findMailboxByPath(USER, 'INBOX'))!.id;
+      for (let i = 0; i < 4; i++) await store.append(USER, { mailboxIds: [inboxId], bytes: message({ body: `format${i}ww body` }) });
+      const applied = (rawDb(dataDir).prepare("SELECT seq FROM sqlite_sequence WHERE name = 'fts_log'").pluck().get() as number) + 100;
+      await store.close();
+      // search.sqlite as format 1 left it: email_fts with detail=full, fts_doc claiming every email
+      // (so only the format tells the worker to reindex), text that is not the stored one.
+      for (const suffix of ['', '-wal', '-shm']) await rm(path.join(dataDir, `search.sqlite${suffix}`), { force: true });
+      let index = new Database(path.join(dataDir, 'search.sqlite'));
+      index.exec(`
+CREATE VIRTUAL TABLE email_fts USING fts5(subject, from_, to_, cc, bcc, headers, body, content='', contentless_delete=1, tokenize='trigram');
+CREATE TABLE fts_doc (email_id INTEGER PRIMARY KEY);
+CREATE TABLE fts_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO fts_doc VALUES (1), (2), (3), (4);
+INSERT INTO email_fts (rowid, body) VALUES (1, 'STALE'), (2, 'STALE'), (3, 'STALE'), (4, 'STALE');
+INSERT INTO fts_state VALUES ('folding', 1);`);
+      index.prepare("INSERT INTO fts_state VALUES ('applied', ?)").run(applied);
+      index.close();
+      const search = async (value: string): Promise<number[]> =>
+        (await store.searchMailbox(USER, inboxId, { criteria: { kind: 'text', field: 'body', value } })).uids;
+      store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
+      try {
+        assert.deepEqual(await search('ww body'), [1, 2, 3, 4]);
+        assert.deepEqual(await search('format2ww'), [3]);
+        assert.deepEqual(await search('stale'), []);
+      } finally {
+        await store.close();
+      }
+      assertIndexMatchesText(dataDir, 4);
+      index = new Database(path.join(dataDir, 'search.sqlite'));
+      try {
+        assert.deepEqual(index.prepare("SELECT name FROM sqlite_master WHERE name = 'email_fts'").all(), [], 'the old table is gone');
+        assert.deepEqual(index.prepare('SELECT key FROM fts_state ORDER BY key').pluck().all(), ['applied', 'format']);
+        // An older Tessera started on it after a downgrade: it marks 'folding' and keeps only its own
+        // table, so this one's misses what came meanwhile.
+        index.exec("DELETE FROM email_trigram WHERE rowid = 4; INSERT INTO fts_state VALUES ('folding', 1)");
+      } finally {
+        index.close();
+      }
+      store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
+      try {
+        assert.deepEqual(await search('format3ww'), [4]);
+      } finally {
+        await store.close();
+      }
+      assertIndexMatchesText(dataDir, 4);
     });
   });
 

@@ -1,6 +1,8 @@
 // Worker thread that owns the full-text index (search.sqlite): a contentless trigram FTS5 table
-// over the emails' decoded text. Running here, trigram indexing (a third of a durable append's
-// main-thread time) and full-text queries use another core instead of stopping the event loop.
+// over the emails' folded text, which finds candidates for a substring query; the worker confirms
+// them against the text itself (fts-trigram-query.ts). Running here, trigram indexing (a third of
+// a durable append's main-thread time) and full-text queries use another core instead of stopping
+// the event loop.
 //
 // What to index comes from the store's fts_log (filled by triggers on email_text in the writing
 // transaction), read through a read-only connection: the worker applies the log after its
@@ -12,7 +14,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
-import type { FtsReply, FtsRequest, FtsWorkerData } from './fts-protocol.js';
+import type { FtsColumn, FtsQuery, FtsReply, FtsRequest, FtsWorkerData } from './fts-protocol.js';
+import { candidateExpr } from './fts-trigram-query.js';
 import { unicodeCasemap } from '../../mime/casemap.js';
 
 const port = parentPort;
@@ -20,10 +23,16 @@ if (!port) throw new Error('fts-worker must run as a worker thread');
 const { searchFile, mainFile } = workerData as FtsWorkerData;
 
 /**
- * How the indexed text is folded: 1 = i;unicode-casemap (src/mime/casemap.ts), so that the index
- * answers IMAP's default comparator (I18NLEVEL=1, RFC 5255 §4); queries fold their needle the same way.
+ * How the index is built; another value (or none) empties it and reconcile() refills it from the
+ * text. 2: the text folded to i;unicode-casemap (src/mime/casemap.ts, IMAP's default comparator,
+ * I18NLEVEL=1, RFC 5255 §4; queries fold their needle the same way) in email_trigram, a trigram
+ * table with detail=column whose tokenizer keeps the folded characters as they are (folding them
+ * again would only cost time). Format 1 was email_fts, the same text with detail=full (a position
+ * per trigram occurrence), marked by the key 'folding' in fts_state.
  */
-const FOLDING = 1;
+const FORMAT = 2;
+
+const COLUMNS: readonly FtsColumn[] = ['subject', 'from_', 'to_', 'cc', 'bcc', 'headers', 'body'];
 
 /** Log entries applied per index transaction. */
 const CHUNK = 2000;
@@ -51,23 +60,29 @@ function prepareIndex(db: Database.Database): Database.Database {
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 10000');
   db.exec(`
-CREATE VIRTUAL TABLE IF NOT EXISTS email_fts USING fts5(
-  subject, from_, to_, cc, bcc, headers, body,
-  content='', contentless_delete=1, tokenize='trigram'
-);
 -- Which emails the index holds (a contentless table cannot say so cheaply).
 CREATE TABLE IF NOT EXISTS fts_doc (email_id INTEGER PRIMARY KEY);
--- applied: the last fts_log sequence number applied; folding: FOLDING of the indexed text.
+-- applied: the last fts_log sequence number applied; format: FORMAT of the index.
 CREATE TABLE IF NOT EXISTS fts_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 `);
-  const folding = db.prepare("SELECT value FROM fts_state WHERE key = 'folding'").pluck().get() as number | undefined;
-  if (folding !== FOLDING) {
-    // Indexed before the text was folded (or folded otherwise): emptied here, refilled by reconcile().
+  const format = db.prepare("SELECT value FROM fts_state WHERE key = 'format'").pluck().get() as number | undefined;
+  // A 'folding' key is written by a format-1 worker only: this index was (also) kept by an older
+  // Tessera, after a downgrade, so email_trigram may lack what that one indexed.
+  const olderWriter = db.prepare("SELECT 1 FROM fts_state WHERE key = 'folding'").pluck().get() !== undefined;
+  if (format !== FORMAT || olderWriter) {
+    // Emptied here, refilled by reconcile(). Without the 'folding' key an older Tessera started on
+    // this index after a downgrade empties fts_doc and rebuilds its own table in the same way.
     db.transaction(() => {
-      db.exec("INSERT INTO email_fts (email_fts) VALUES ('delete-all'); DELETE FROM fts_doc;");
-      db.prepare("INSERT INTO fts_state (key, value) VALUES ('folding', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(FOLDING);
+      db.exec("DROP TABLE IF EXISTS email_fts; DROP TABLE IF EXISTS email_trigram; DELETE FROM fts_doc; DELETE FROM fts_state WHERE key = 'folding';");
+      db.prepare("INSERT INTO fts_state (key, value) VALUES ('format', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(FORMAT);
     }).immediate();
   }
+  db.exec(`
+CREATE VIRTUAL TABLE IF NOT EXISTS email_trigram USING fts5(
+  ${COLUMNS.join(', ')},
+  content='', contentless_delete=1, tokenize='trigram case_sensitive 1', detail=column
+);
+`);
   return db;
 }
 
@@ -80,14 +95,30 @@ const readLog = main.prepare('SELECT seq, email_id, added FROM fts_log WHERE seq
 const lastSeq = main.prepare("SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'fts_log'), 0)").pluck();
 const allText = main.prepare('SELECT email_id FROM email_text').pluck();
 const hasDoc = index.prepare('SELECT 1 FROM fts_doc WHERE email_id = ?').pluck();
-const insertFts = index.prepare('INSERT INTO email_fts (rowid, subject, from_, to_, cc, bcc, headers, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-const deleteFts = index.prepare('DELETE FROM email_fts WHERE rowid = ?');
+const insertFts = index.prepare('INSERT INTO email_trigram (rowid, subject, from_, to_, cc, bcc, headers, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+const deleteFts = index.prepare('DELETE FROM email_trigram WHERE rowid = ?');
 const insertDoc = index.prepare('INSERT INTO fts_doc (email_id) VALUES (?)');
 const deleteDoc = index.prepare('DELETE FROM fts_doc WHERE email_id = ?');
 const allDocs = index.prepare('SELECT email_id FROM fts_doc').pluck();
 const getApplied = index.prepare("SELECT coalesce((SELECT value FROM fts_state WHERE key = 'applied'), 0)").pluck();
 const setApplied = index.prepare("INSERT INTO fts_state (key, value) VALUES ('applied', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
-const match = index.prepare('SELECT rowid FROM email_fts WHERE email_fts MATCH ?').pluck();
+const candidates = index.prepare('SELECT rowid FROM email_trigram WHERE email_trigram MATCH ?').pluck();
+const readColumns = new Map<string, Database.Statement>();
+
+/** The emails whose text holds the query's needle: the index's candidates, confirmed on their text. */
+function match(query: FtsQuery): Float64Array {
+  if (!query.columns.length || !query.columns.every((c) => COLUMNS.includes(c))) throw new Error(`unknown columns ${query.columns.join(', ')}`);
+  const list = query.columns.join(', ');
+  let read = readColumns.get(list);
+  if (!read) readColumns.set(list, (read = main.prepare(`SELECT ${list} FROM email_text WHERE email_id = ?`).raw()));
+  const hits: number[] = [];
+  for (const id of candidates.all(candidateExpr(query.columns, query.needle)) as number[]) {
+    const row = read.get(id) as string[] | undefined;
+    // The same test as a scan's instr(casemap(col), needle): a substring of the folded text.
+    if (row?.some((text) => unicodeCasemap(text).includes(query.needle))) hits.push(id);
+  }
+  return Float64Array.from(hits);
+}
 
 function remove(id: number): void {
   if (!hasDoc.get(id)) return;
@@ -174,7 +205,7 @@ port.on('message', (message: FtsRequest) => {
     case 'match':
       try {
         catchUp();
-        const results = message.queries.map((q) => Float64Array.from(match.all(q) as number[]));
+        const results = message.queries.map(match);
         reply({ type: 'matched', seq: message.seq, results }, results.map((r) => r.buffer as ArrayBuffer));
       } catch (error) {
         reply({ type: 'failed', seq: message.seq, message: error instanceof Error ? error.message : String(error) });
