@@ -51,6 +51,13 @@ function assertIndexMatchesText(dataDir: string, expected: number): void {
   }
 }
 
+/** A store on `dataDir` with USER's account, and the id of its INBOX. */
+async function openWithInbox(dataDir: string): Promise<{ store: Awaited<ReturnType<typeof openSqliteStore>>; inboxId: string }> {
+  const store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
+  await store.ensureAccount(USER);
+  return { store, inboxId: (await store.findMailboxByPath(USER, 'INBOX'))!.id };
+}
+
 function rawDb(dataDir: string): Database.Database {
   return new Database(path.join(dataDir, 'store.sqlite'));
 }
@@ -58,10 +65,8 @@ function rawDb(dataDir: string): Database.Database {
 describe('SQLite store internals', () => {
   it('indexes the text of concurrently appended messages, and unindexes destroyed ones', async () => {
     await withDataDir(async (dataDir) => {
-      const store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
+      const { store, inboxId } = await openWithInbox(dataDir);
       try {
-        await store.ensureAccount(USER);
-        const inboxId = (await store.findMailboxByPath(USER, 'INBOX'))!.id;
         const results = await Promise.all(
           Array.from({ length: 40 }, (_, i) => store.append(USER, { mailboxIds: [inboxId], bytes: message({ body: `marker${i}zz and more` }) })),
         );
@@ -107,10 +112,8 @@ describe('SQLite store internals', () => {
 
   it('answers a needle whose trigrams all occur, but not together, with no match', async () => {
     await withDataDir(async (dataDir) => {
-      const store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
+      const { store, inboxId } = await openWithInbox(dataDir);
       try {
-        await store.ensureAccount(USER);
-        const inboxId = (await store.findMailboxByPath(USER, 'INBOX'))!.id;
         const search = async (field: 'body' | 'text', value: string): Promise<number[]> =>
           (await store.searchMailbox(USER, inboxId, { criteria: { kind: 'text', field, value } })).uids;
         // ABC, BCD and CDE of "abcde", apart; then across the subject (a header) and the body.
@@ -131,9 +134,9 @@ describe('SQLite store internals', () => {
 
   it('rebuilds an index of the previous format (positions per trigram) once, and again after an older version wrote to it', async () => {
     await withDataDir(async (dataDir) => {
-      let store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
-      await store.ensureAccount(USER);
-      const inboxId = (await store.findMailboxByPath(USER, 'INBOX'))!.id;
+      const opened = await openWithInbox(dataDir);
+      let store = opened.store;
+      const inboxId = opened.inboxId;
       for (let i = 0; i < 4; i++) await store.append(USER, { mailboxIds: [inboxId], bytes: message({ body: `format${i}ww body` }) });
       const applied = (rawDb(dataDir).prepare("SELECT seq FROM sqlite_sequence WHERE name = 'fts_log'").pluck().get() as number) + 100;
       await store.close();
