@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import type { FtsColumn, FtsQuery, FtsReply, FtsRequest, FtsWorkerData } from './fts-protocol.js';
 import { candidateExpr } from './fts-trigram-query.js';
+import { foldedSubstringTest } from './fts-confirm.js';
 import { unicodeCasemap } from '../../mime/casemap.js';
 
 const port = parentPort;
@@ -111,11 +112,14 @@ function match(query: FtsQuery): Float64Array {
   const list = query.columns.join(', ');
   let read = readColumns.get(list);
   if (!read) readColumns.set(list, (read = main.prepare(`SELECT ${list} FROM email_text WHERE email_id = ?`).raw()));
+  const found = candidates.all(candidateExpr(query.columns, query.needle)) as number[];
+  // One trigram is one index term, held by exactly the emails that contain it.
+  if ([...query.needle].length === 3) return Float64Array.from(found);
+  const contains = foldedSubstringTest(query.needle);
   const hits: number[] = [];
-  for (const id of candidates.all(candidateExpr(query.columns, query.needle)) as number[]) {
+  for (const id of found) {
     const row = read.get(id) as string[] | undefined;
-    // The same test as a scan's instr(casemap(col), needle): a substring of the folded text.
-    if (row?.some((text) => unicodeCasemap(text).includes(query.needle))) hits.push(id);
+    if (row?.some(contains)) hits.push(id);
   }
   return Float64Array.from(hits);
 }
