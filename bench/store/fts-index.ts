@@ -34,11 +34,11 @@ function text(bytes: number): string {
 /** Sizes log-uniform over 2-250 KB, the range of the append comparison. */
 const sizes = Array.from({ length: emails }, () => Math.round(2048 * Math.pow(125, rand())));
 
-/** user+system CPU ticks of one thread of this process (Linux /proc). */
-async function threadTicks(tid: string): Promise<number> {
+/** [user, system] CPU ticks of one thread of this process (Linux /proc). */
+async function threadTicks(tid: string): Promise<[number, number]> {
   const stat = await readFile(`/proc/self/task/${tid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
+  return [Number(fields[11]), Number(fields[12])];
 }
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'tessera-fts-bench-'));
@@ -63,7 +63,8 @@ try {
   await caughtUp(0);
   await new Promise((r) => setTimeout(r, 200));
   const workerTids = [...new Set(await readdir('/proc/self/task'))].filter((t) => !before.has(t));
-  const ticksOf = async (): Promise<number> => (await Promise.all(workerTids.map(threadTicks))).reduce((a, b) => a + b, 0);
+  const ticksOf = async (): Promise<[number, number]> =>
+    (await Promise.all(workerTids.map(threadTicks))).reduce<[number, number]>((a, b) => [a[0] + b[0], a[1] + b[1]], [0, 0]);
 
   const texts = sizes.map((s, i) => [`Subject number ${i} about ${text(40)}`, `Sender ${i} <s${i}@example.org>`, 'rcpt@example.org', '', '', `from: Sender ${i} <s${i}@example.org>\nsubject: number ${i}\nmessage-id: <m${i}@bench>`, text(s)]);
   const totalBytes = texts.reduce((a, t) => a + t[6]!.length, 0);
@@ -76,11 +77,13 @@ try {
     fts.poke();
     await caughtUp(lastSeq.get() as number);
   }
-  const ticks = (await ticksOf()) - c0;
+  const c1 = await ticksOf();
+  const [user, system] = [c1[0] - c0[0], c1[1] - c0[1]];
+  const ticks = user + system;
   const wall = performance.now() - t0;
   const tickMs = 10; // USER_HZ is 100 on Linux
   console.log(`indexed ${emails} emails (${(totalBytes / 1e6).toFixed(1)} MB body, batches of ${batch}) in ${(wall / 1000).toFixed(2)} s wall`);
-  console.log(`worker CPU: ${((ticks * tickMs) / emails).toFixed(2)} ms/email, ${((ticks * tickMs) / (totalBytes / 1e6)).toFixed(1)} ms/MB`);
+  console.log(`worker CPU: ${((ticks * tickMs) / emails).toFixed(2)} ms/email (user ${((user * tickMs) / emails).toFixed(2)}, system ${((system * tickMs) / emails).toFixed(2)}), ${((ticks * tickMs) / (totalBytes / 1e6)).toFixed(1)} ms/MB`);
   const probes = ['number', 'the of', 'café', 'subject number 17 ', 'nothing here at all'];
   for (const value of probes) {
     const t = performance.now();
