@@ -66,18 +66,19 @@ CREATE TABLE IF NOT EXISTS fts_doc (email_id INTEGER PRIMARY KEY);
 -- applied: the last fts_log sequence number applied; format: FORMAT of the index.
 CREATE TABLE IF NOT EXISTS fts_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 `);
-  const format = db.prepare("SELECT value FROM fts_state WHERE key = 'format'").pluck().get() as number | undefined;
-  // A 'folding' key is written by a format-1 worker only: this index was (also) kept by an older
-  // Tessera, after a downgrade, so email_trigram may lack what that one indexed.
-  const olderWriter = db.prepare("SELECT 1 FROM fts_state WHERE key = 'folding'").pluck().get() !== undefined;
-  if (format !== FORMAT || olderWriter) {
+  // Checked and changed in one write transaction, so that of two workers starting together (server
+  // and CLI import) only the first empties the index.
+  db.transaction(() => {
+    const format = db.prepare("SELECT value FROM fts_state WHERE key = 'format'").pluck().get() as number | undefined;
+    // A 'folding' key is written by a format-1 worker only: this index was (also) kept by an older
+    // Tessera, after a downgrade, so email_trigram may lack what that one indexed.
+    const olderWriter = db.prepare("SELECT 1 FROM fts_state WHERE key = 'folding'").pluck().get() !== undefined;
+    if (format === FORMAT && !olderWriter) return;
     // Emptied here, refilled by reconcile(). Without the 'folding' key an older Tessera started on
     // this index after a downgrade empties fts_doc and rebuilds its own table in the same way.
-    db.transaction(() => {
-      db.exec("DROP TABLE IF EXISTS email_fts; DROP TABLE IF EXISTS email_trigram; DELETE FROM fts_doc; DELETE FROM fts_state WHERE key = 'folding';");
-      db.prepare("INSERT INTO fts_state (key, value) VALUES ('format', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(FORMAT);
-    }).immediate();
-  }
+    db.exec("DROP TABLE IF EXISTS email_fts; DROP TABLE IF EXISTS email_trigram; DELETE FROM fts_doc; DELETE FROM fts_state WHERE key = 'folding';");
+    db.prepare("INSERT INTO fts_state (key, value) VALUES ('format', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(FORMAT);
+  }).immediate();
   db.exec(`
 CREATE VIRTUAL TABLE IF NOT EXISTS email_trigram USING fts5(
   ${COLUMNS.join(', ')},
