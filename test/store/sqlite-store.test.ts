@@ -11,6 +11,7 @@ import { SCHEMA_VERSION } from '../../src/store/sqlite/schema.js';
 import { MemoryEventBus } from '../../src/events/memory-bus.js';
 import { runStoreContract } from './contract/index.js';
 import { message } from './fixtures.js';
+import { unicodeCasemap } from '../../src/mime/casemap.js';
 
 runStoreContract('sqlite', async (events, options) => {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tessera-store-'));
@@ -35,7 +36,7 @@ async function withDataDir(fn: (dataDir: string) => Promise<void>): Promise<void
   }
 }
 
-/** The index worker's database holds exactly the stored emails' text, and FTS5 finds it consistent. */
+/** The index worker's database holds exactly the stored emails' folded text, and FTS5 finds it consistent. */
 function assertIndexMatchesText(dataDir: string, expected: number): void {
   const db = rawDb(dataDir);
   const index = new Database(path.join(dataDir, 'search.sqlite'));
@@ -43,6 +44,8 @@ function assertIndexMatchesText(dataDir: string, expected: number): void {
     const stored = db.prepare('SELECT email_id FROM email_text ORDER BY email_id').pluck().all();
     assert.equal(stored.length, expected);
     assert.deepEqual(index.prepare('SELECT email_id FROM fts_doc ORDER BY email_id').pluck().all(), stored);
+    const bodies = db.prepare('SELECT body FROM email_text ORDER BY email_id').pluck().all() as string[];
+    assert.deepEqual(index.prepare('SELECT body FROM fts_doc ORDER BY email_id').pluck().all(), bodies.map(unicodeCasemap));
     // Throws SQLITE_CORRUPT_VTAB if the index's structures disagree with each other.
     index.exec("INSERT INTO email_trigram (email_trigram, rank) VALUES ('integrity-check', 1)");
   } finally {
@@ -95,7 +98,7 @@ describe('SQLite store internals', () => {
       const index = new Database(path.join(dataDir, 'search.sqlite'));
       index.exec('DELETE FROM email_trigram WHERE rowid IN (SELECT email_id FROM fts_doc ORDER BY email_id DESC LIMIT 2)');
       index.exec('DELETE FROM fts_doc WHERE email_id IN (SELECT email_id FROM fts_doc ORDER BY email_id DESC LIMIT 2)');
-      index.exec("INSERT INTO email_trigram (rowid, body) VALUES (999, 'rebuild9qq'); INSERT INTO fts_doc VALUES (999)");
+      index.exec("INSERT INTO email_trigram (rowid, body) VALUES (999, 'rebuild9qq'); INSERT INTO fts_doc (email_id, body) VALUES (999, 'REBUILD9QQ')");
       index.close();
       store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
       try {
@@ -132,7 +135,7 @@ describe('SQLite store internals', () => {
     });
   });
 
-  it('rebuilds an index of the previous format (positions per trigram) once, and again after an older version wrote to it', async () => {
+  it('rebuilds an index of an earlier format once, and again after an older version wrote to it', async () => {
     await withDataDir(async (dataDir) => {
       const opened = await openWithInbox(dataDir);
       let store = opened.store;
@@ -177,6 +180,20 @@ INSERT INTO fts_state VALUES ('folding', 1);`);
       store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
       try {
         assert.deepEqual(await search('format3ww'), [4]);
+      } finally {
+        await store.close();
+      }
+      assertIndexMatchesText(dataDir, 4);
+      // Format 2 after a downgrade: it sets its format and indexes email ids without their text.
+      index = new Database(path.join(dataDir, 'search.sqlite'));
+      try {
+        index.exec("UPDATE fts_state SET value = 2 WHERE key = 'format'; UPDATE fts_doc SET body = NULL WHERE email_id = 2");
+      } finally {
+        index.close();
+      }
+      store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
+      try {
+        assert.deepEqual(await search('format1ww'), [2]);
       } finally {
         await store.close();
       }

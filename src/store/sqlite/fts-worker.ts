@@ -1,6 +1,6 @@
 // Worker thread that owns the full-text index (search.sqlite): a contentless trigram FTS5 table
-// over the emails' folded text, which finds candidates for a substring query; the worker confirms
-// them against the text itself (fts-trigram-query.ts). Running here, trigram indexing (a third of
+// over the emails' folded text, which finds candidates for a substring query, and that folded text
+// itself (fts_doc), against which the candidates are confirmed (fts-trigram-query.ts). Running here, trigram indexing (a third of
 // a durable append's main-thread time) and full-text queries use another core instead of stopping
 // the event loop.
 //
@@ -16,7 +16,6 @@ import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import type { FtsColumn, FtsQuery, FtsReply, FtsRequest, FtsWorkerData } from './fts-protocol.js';
 import { candidateExpr } from './fts-trigram-query.js';
-import { foldedSubstringTest } from './fts-confirm.js';
 import { unicodeCasemap } from '../../mime/casemap.js';
 
 const port = parentPort;
@@ -25,13 +24,16 @@ const { searchFile, mainFile } = workerData as FtsWorkerData;
 
 /**
  * How the index is built; another value (or none) empties it and reconcile() refills it from the
- * text. 2: the text folded to i;unicode-casemap (src/mime/casemap.ts, IMAP's default comparator,
+ * text. 3: the text folded to i;unicode-casemap (src/mime/casemap.ts, IMAP's default comparator,
  * I18NLEVEL=1, RFC 5255 §4; queries fold their needle the same way) in email_trigram, a trigram
  * table with detail=column whose tokenizer keeps the folded characters as they are (folding them
- * again would only cost time). Format 1 was email_fts, the same text with detail=full (a position
- * per trigram occurrence), marked by the key 'folding' in fts_state.
+ * again would only cost time), and the same folded text in fts_doc, so that confirming a candidate
+ * is a plain substring test (folding every candidate's text at query time cost seconds for a
+ * common word in a large mailbox). Format 2 had no text in fts_doc; format 1 was email_fts, the
+ * folded text with detail=full (a position per trigram occurrence), marked by the key 'folding' in
+ * fts_state.
  */
-const FORMAT = 2;
+const FORMAT = 3;
 
 const COLUMNS: readonly FtsColumn[] = ['subject', 'from_', 'to_', 'cc', 'bcc', 'headers', 'body'];
 
@@ -60,12 +62,8 @@ function prepareIndex(db: Database.Database): Database.Database {
   // The watermark lets the store trim its log, so it must not roll back after being reported.
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 10000');
-  db.exec(`
--- Which emails the index holds (a contentless table cannot say so cheaply).
-CREATE TABLE IF NOT EXISTS fts_doc (email_id INTEGER PRIMARY KEY);
--- applied: the last fts_log sequence number applied; format: FORMAT of the index.
-CREATE TABLE IF NOT EXISTS fts_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-`);
+  // applied: the last fts_log sequence number applied; format: FORMAT of the index.
+  db.exec('CREATE TABLE IF NOT EXISTS fts_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL)');
   // Checked and changed in one write transaction, so that of two workers starting together (server
   // and CLI import) only the first empties the index.
   db.transaction(() => {
@@ -73,18 +71,24 @@ CREATE TABLE IF NOT EXISTS fts_state (key TEXT PRIMARY KEY, value INTEGER NOT NU
     // A 'folding' key is written by a format-1 worker only: this index was (also) kept by an older
     // Tessera, after a downgrade, so email_trigram may lack what that one indexed.
     const olderWriter = db.prepare("SELECT 1 FROM fts_state WHERE key = 'folding'").pluck().get() !== undefined;
-    if (format === FORMAT && !olderWriter) return;
-    // Emptied here, refilled by reconcile(). Without the 'folding' key an older Tessera started on
-    // this index after a downgrade empties fts_doc and rebuilds its own table in the same way.
-    db.exec("DROP TABLE IF EXISTS email_fts; DROP TABLE IF EXISTS email_trigram; DELETE FROM fts_doc; DELETE FROM fts_state WHERE key = 'folding';");
-    db.prepare("INSERT INTO fts_state (key, value) VALUES ('format', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(FORMAT);
-  }).immediate();
-  db.exec(`
+    if (format !== FORMAT || olderWriter) {
+      // Emptied here, refilled by reconcile(). An older Tessera started on this index after a
+      // downgrade finds another format in the same way, empties fts_doc and rebuilds its own table.
+      db.exec("DROP TABLE IF EXISTS email_fts; DROP TABLE IF EXISTS email_trigram; DROP TABLE IF EXISTS fts_doc; DELETE FROM fts_state WHERE key = 'folding';");
+      db.prepare("INSERT INTO fts_state (key, value) VALUES ('format', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(FORMAT);
+    }
+    // fts_doc: the emails the index holds (a contentless table cannot say so cheaply) and their
+    // folded text. The text columns may be NULL because an older worker (formats 1 and 2), after
+    // a downgrade, inserts the email id alone. The body, usually the longest, comes last: a row's
+    // columns are read in order, and a query on the headers stops before the body's pages.
+    db.exec(`
+CREATE TABLE IF NOT EXISTS fts_doc (email_id INTEGER PRIMARY KEY, ${COLUMNS.map((c) => `${c} TEXT`).join(', ')});
 CREATE VIRTUAL TABLE IF NOT EXISTS email_trigram USING fts5(
   ${COLUMNS.join(', ')},
   content='', contentless_delete=1, tokenize='trigram case_sensitive 1', detail=column
 );
 `);
+  }).immediate();
   return db;
 }
 
@@ -99,30 +103,33 @@ const allText = main.prepare('SELECT email_id FROM email_text').pluck();
 const hasDoc = index.prepare('SELECT 1 FROM fts_doc WHERE email_id = ?').pluck();
 const insertFts = index.prepare('INSERT INTO email_trigram (rowid, subject, from_, to_, cc, bcc, headers, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
 const deleteFts = index.prepare('DELETE FROM email_trigram WHERE rowid = ?');
-const insertDoc = index.prepare('INSERT INTO fts_doc (email_id) VALUES (?)');
+const insertDoc = index.prepare(`INSERT INTO fts_doc (email_id, ${COLUMNS.join(', ')}) VALUES (?, ${COLUMNS.map(() => '?').join(', ')})`);
 const deleteDoc = index.prepare('DELETE FROM fts_doc WHERE email_id = ?');
 const allDocs = index.prepare('SELECT email_id FROM fts_doc').pluck();
 const getApplied = index.prepare("SELECT coalesce((SELECT value FROM fts_state WHERE key = 'applied'), 0)").pluck();
 const setApplied = index.prepare("INSERT INTO fts_state (key, value) VALUES ('applied', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
 const candidates = index.prepare('SELECT rowid FROM email_trigram WHERE email_trigram MATCH ?').pluck();
-const readColumns = new Map<string, Database.Statement>();
+/** Per column list: the candidates whose folded text in one of the columns holds the needle. */
+const confirmed = new Map<string, Database.Statement>();
 
-/** The emails whose text holds the query's needle: the index's candidates, confirmed on their text. */
+function confirmStatement(columns: readonly FtsColumn[]): Database.Statement {
+  const key = columns.join(',');
+  let statement = confirmed.get(key);
+  if (!statement) {
+    const tests = columns.map((c) => `instr(${c}, @needle) > 0`).join(' OR ');
+    statement = index.prepare(`SELECT email_id FROM fts_doc WHERE email_id IN (SELECT rowid FROM email_trigram WHERE email_trigram MATCH @expr) AND (${tests})`).pluck();
+    confirmed.set(key, statement);
+  }
+  return statement;
+}
+
+/** The emails whose folded text holds the query's needle: the index's candidates, confirmed on that text. */
 function match(query: FtsQuery): Float64Array {
   if (!query.columns.length || !query.columns.every((c) => COLUMNS.includes(c))) throw new Error(`unknown columns ${query.columns.join(', ')}`);
-  const list = query.columns.join(', ');
-  let read = readColumns.get(list);
-  if (!read) readColumns.set(list, (read = main.prepare(`SELECT ${list} FROM email_text WHERE email_id = ?`).raw()));
-  const found = candidates.all(candidateExpr(query.columns, query.needle)) as number[];
+  const expr = candidateExpr(query.columns, query.needle);
   // One trigram is one index term, held by exactly the emails that contain it.
-  if ([...query.needle].length === 3) return Float64Array.from(found);
-  const contains = foldedSubstringTest(query.needle);
-  const hits: number[] = [];
-  for (const id of found) {
-    const row = read.get(id) as string[] | undefined;
-    if (row?.some(contains)) hits.push(id);
-  }
-  return Float64Array.from(hits);
+  if ([...query.needle].length === 3) return Float64Array.from(candidates.all(expr) as number[]);
+  return Float64Array.from(confirmStatement(query.columns).all({ needle: query.needle, expr }) as number[]);
 }
 
 function remove(id: number): void {
@@ -136,8 +143,9 @@ function add(id: number): void {
   remove(id);
   const row = readText.get(id) as string[] | undefined;
   if (!row) return;
-  insertFts.run(id, ...row.map(unicodeCasemap));
-  insertDoc.run(id);
+  const folded = row.map(unicodeCasemap);
+  insertFts.run(id, ...folded);
+  insertDoc.run(id, ...folded);
 }
 
 /** Applies one chunk of the log after the watermark; returns how many entries it applied. */
