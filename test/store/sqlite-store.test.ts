@@ -158,6 +158,16 @@ INSERT INTO fts_state VALUES ('folding', 1);`);
       index.close();
       const search = async (value: string): Promise<number[]> =>
         (await store.searchMailbox(USER, inboxId, { criteria: { kind: 'text', field: 'body', value } })).uids;
+      /** Opens the store (its worker rebuilds the index), searches once, closes it and checks the index. */
+      const searchAfterReopen = async (value: string, expected: number[]): Promise<void> => {
+        store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
+        try {
+          assert.deepEqual(await search(value), expected);
+        } finally {
+          await store.close();
+        }
+        assertIndexMatchesText(dataDir, 4);
+      };
       store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
       try {
         assert.deepEqual(await search('ww body'), [1, 2, 3, 4]);
@@ -177,27 +187,12 @@ INSERT INTO fts_state VALUES ('folding', 1);`);
       } finally {
         index.close();
       }
-      store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
-      try {
-        assert.deepEqual(await search('format3ww'), [4]);
-      } finally {
-        await store.close();
-      }
-      assertIndexMatchesText(dataDir, 4);
+      await searchAfterReopen('format3ww', [4]);
       // Format 2 after a downgrade: it sets its format and indexes email ids without their text.
       index = new Database(path.join(dataDir, 'search.sqlite'));
-      try {
-        index.exec("UPDATE fts_state SET value = 2 WHERE key = 'format'; UPDATE fts_doc SET body = NULL WHERE email_id = 2");
-      } finally {
-        index.close();
-      }
-      store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
-      try {
-        assert.deepEqual(await search('format1ww'), [2]);
-      } finally {
-        await store.close();
-      }
-      assertIndexMatchesText(dataDir, 4);
+      index.exec("UPDATE fts_state SET value = 2 WHERE key = 'format'; UPDATE fts_doc SET body = NULL WHERE email_id = 2");
+      index.close();
+      await searchAfterReopen('format1ww', [2]);
     });
   });
 
