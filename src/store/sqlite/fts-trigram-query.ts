@@ -2,7 +2,7 @@
 // The index keeps one entry per (trigram, email, column) and no positions (detail=column: a
 // fraction of the work and size of a position per occurrence), so it cannot answer "these
 // trigrams, contiguous": an email holding every trigram of the needle somewhere in the named
-// columns is a candidate, and the worker confirms each candidate against its text.
+// columns is a candidate, and the worker confirms each candidate against its folded text (fts_doc).
 import type { FtsColumn } from './fts-protocol.js';
 
 /**

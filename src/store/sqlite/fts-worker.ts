@@ -123,7 +123,12 @@ function confirmStatement(columns: readonly FtsColumn[]): Database.Statement {
   return statement;
 }
 
-/** The emails whose folded text holds the query's needle: the index's candidates, confirmed on that text. */
+/**
+ * The emails whose folded text holds the query's needle: the index's candidates, confirmed on that
+ * text. A candidate costs a read of its text in the named columns (about 1 ms per MB), so a needle
+ * whose trigrams are all common ("the of") costs about a scan of the text; a needle with a rare
+ * trigram costs little, as with an index of positions.
+ */
 function match(query: FtsQuery): Float64Array {
   if (!query.columns.length || !query.columns.every((c) => COLUMNS.includes(c))) throw new Error(`unknown columns ${query.columns.join(', ')}`);
   const expr = candidateExpr(query.columns, query.needle);
