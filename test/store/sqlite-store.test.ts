@@ -11,6 +11,7 @@ import { SCHEMA_VERSION } from '../../src/store/sqlite/schema.js';
 import { MemoryEventBus } from '../../src/events/memory-bus.js';
 import { runStoreContract } from './contract/index.js';
 import { message } from './fixtures.js';
+import { unicodeCasemap } from '../../src/mime/casemap.js';
 
 runStoreContract('sqlite', async (events, options) => {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tessera-store-'));
@@ -35,7 +36,7 @@ async function withDataDir(fn: (dataDir: string) => Promise<void>): Promise<void
   }
 }
 
-/** The index worker's database holds exactly the stored emails' text, and FTS5 finds it consistent. */
+/** The index worker's database holds exactly the stored emails' folded text, and FTS5 finds it consistent. */
 function assertIndexMatchesText(dataDir: string, expected: number): void {
   const db = rawDb(dataDir);
   const index = new Database(path.join(dataDir, 'search.sqlite'));
@@ -43,12 +44,21 @@ function assertIndexMatchesText(dataDir: string, expected: number): void {
     const stored = db.prepare('SELECT email_id FROM email_text ORDER BY email_id').pluck().all();
     assert.equal(stored.length, expected);
     assert.deepEqual(index.prepare('SELECT email_id FROM fts_doc ORDER BY email_id').pluck().all(), stored);
+    const bodies = db.prepare('SELECT body FROM email_text ORDER BY email_id').pluck().all() as string[];
+    assert.deepEqual(index.prepare('SELECT body FROM fts_doc ORDER BY email_id').pluck().all(), bodies.map(unicodeCasemap));
     // Throws SQLITE_CORRUPT_VTAB if the index's structures disagree with each other.
-    index.exec("INSERT INTO email_fts (email_fts, rank) VALUES ('integrity-check', 1)");
+    index.exec("INSERT INTO email_trigram (email_trigram, rank) VALUES ('integrity-check', 1)");
   } finally {
     index.close();
     db.close();
   }
+}
+
+/** A store on `dataDir` with USER's account, and the id of its INBOX. */
+async function openWithInbox(dataDir: string): Promise<{ store: Awaited<ReturnType<typeof openSqliteStore>>; inboxId: string }> {
+  const store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
+  await store.ensureAccount(USER);
+  return { store, inboxId: (await store.findMailboxByPath(USER, 'INBOX'))!.id };
 }
 
 function rawDb(dataDir: string): Database.Database {
@@ -58,10 +68,8 @@ function rawDb(dataDir: string): Database.Database {
 describe('SQLite store internals', () => {
   it('indexes the text of concurrently appended messages, and unindexes destroyed ones', async () => {
     await withDataDir(async (dataDir) => {
-      const store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
+      const { store, inboxId } = await openWithInbox(dataDir);
       try {
-        await store.ensureAccount(USER);
-        const inboxId = (await store.findMailboxByPath(USER, 'INBOX'))!.id;
         const results = await Promise.all(
           Array.from({ length: 40 }, (_, i) => store.append(USER, { mailboxIds: [inboxId], bytes: message({ body: `marker${i}zz and more` }) })),
         );
@@ -88,9 +96,9 @@ describe('SQLite store internals', () => {
       await store.close();
       // As if the index lost its last writes (power failure) and kept a row the store no longer has.
       const index = new Database(path.join(dataDir, 'search.sqlite'));
-      index.exec('DELETE FROM email_fts WHERE rowid IN (SELECT email_id FROM fts_doc ORDER BY email_id DESC LIMIT 2)');
+      index.exec('DELETE FROM email_trigram WHERE rowid IN (SELECT email_id FROM fts_doc ORDER BY email_id DESC LIMIT 2)');
       index.exec('DELETE FROM fts_doc WHERE email_id IN (SELECT email_id FROM fts_doc ORDER BY email_id DESC LIMIT 2)');
-      index.exec("INSERT INTO email_fts (rowid, body) VALUES (999, 'rebuild9qq'); INSERT INTO fts_doc VALUES (999)");
+      index.exec("INSERT INTO email_trigram (rowid, body) VALUES (999, 'rebuild9qq'); INSERT INTO fts_doc (email_id, body) VALUES (999, 'REBUILD9QQ')");
       index.close();
       store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
       try {
@@ -102,6 +110,89 @@ describe('SQLite store internals', () => {
         await store.close();
       }
       assertIndexMatchesText(dataDir, 5);
+    });
+  });
+
+  it('answers a needle whose trigrams all occur, but not together, with no match', async () => {
+    await withDataDir(async (dataDir) => {
+      const { store, inboxId } = await openWithInbox(dataDir);
+      try {
+        const search = async (field: 'body' | 'text', value: string): Promise<number[]> =>
+          (await store.searchMailbox(USER, inboxId, { criteria: { kind: 'text', field, value } })).uids;
+        // ABC, BCD and CDE of "abcde", apart; then across the subject (a header) and the body.
+        await store.append(USER, { mailboxIds: [inboxId], bytes: message({ subject: 'plain', body: 'xabcdx ycdey' }) });
+        await store.append(USER, { mailboxIds: [inboxId], bytes: message({ subject: 'see abcd', body: 'cde follows' }) });
+        await store.append(USER, { mailboxIds: [inboxId], bytes: message({ subject: 'plain', body: 'here: ABCDE.' }) });
+        assert.deepEqual(await search('body', 'abcde'), [3]);
+        assert.deepEqual(await search('text', 'abcde'), [3]);
+        assert.deepEqual(await search('text', 'abcd'), [1, 2, 3]);
+        // A repeated trigram: "ABAB" holds ABA and BAB, as does "ABA BAB".
+        await store.append(USER, { mailboxIds: [inboxId], bytes: message({ subject: 'plain', body: 'aba bab' }) });
+        assert.deepEqual(await search('body', 'abab'), []);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
+  it('rebuilds an index of an earlier format once, and again after an older version wrote to it', async () => {
+    await withDataDir(async (dataDir) => {
+      const opened = await openWithInbox(dataDir);
+      let store = opened.store;
+      const inboxId = opened.inboxId;
+      for (let i = 0; i < 4; i++) await store.append(USER, { mailboxIds: [inboxId], bytes: message({ body: `format${i}ww body` }) });
+      const applied = (rawDb(dataDir).prepare("SELECT seq FROM sqlite_sequence WHERE name = 'fts_log'").pluck().get() as number) + 100;
+      await store.close();
+      // search.sqlite as format 1 left it: email_fts with detail=full, fts_doc claiming every email
+      // (so only the format tells the worker to reindex), text that is not the stored one.
+      for (const suffix of ['', '-wal', '-shm']) await rm(path.join(dataDir, `search.sqlite${suffix}`), { force: true });
+      let index = new Database(path.join(dataDir, 'search.sqlite'));
+      index.exec(`
+CREATE VIRTUAL TABLE email_fts USING fts5(subject, from_, to_, cc, bcc, headers, body, content='', contentless_delete=1, tokenize='trigram');
+CREATE TABLE fts_doc (email_id INTEGER PRIMARY KEY);
+CREATE TABLE fts_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO fts_doc VALUES (1), (2), (3), (4);
+INSERT INTO email_fts (rowid, body) VALUES (1, 'STALE'), (2, 'STALE'), (3, 'STALE'), (4, 'STALE');
+INSERT INTO fts_state VALUES ('folding', 1);`);
+      index.prepare("INSERT INTO fts_state VALUES ('applied', ?)").run(applied);
+      index.close();
+      const search = async (value: string): Promise<number[]> =>
+        (await store.searchMailbox(USER, inboxId, { criteria: { kind: 'text', field: 'body', value } })).uids;
+      /** Opens the store (its worker rebuilds the index), searches once, closes it and checks the index. */
+      const searchAfterReopen = async (value: string, expected: number[]): Promise<void> => {
+        store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
+        try {
+          assert.deepEqual(await search(value), expected);
+        } finally {
+          await store.close();
+        }
+        assertIndexMatchesText(dataDir, 4);
+      };
+      store = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
+      try {
+        assert.deepEqual(await search('ww body'), [1, 2, 3, 4]);
+        assert.deepEqual(await search('format2ww'), [3]);
+        assert.deepEqual(await search('stale'), []);
+      } finally {
+        await store.close();
+      }
+      assertIndexMatchesText(dataDir, 4);
+      index = new Database(path.join(dataDir, 'search.sqlite'));
+      try {
+        assert.deepEqual(index.prepare("SELECT name FROM sqlite_master WHERE name = 'email_fts'").all(), [], 'the old table is gone');
+        assert.deepEqual(index.prepare('SELECT key FROM fts_state ORDER BY key').pluck().all(), ['applied', 'format']);
+        // An older Tessera started on it after a downgrade: it marks 'folding' and keeps only its own
+        // table, so this one's misses what came meanwhile.
+        index.exec("DELETE FROM email_trigram WHERE rowid = 4; INSERT INTO fts_state VALUES ('folding', 1)");
+      } finally {
+        index.close();
+      }
+      await searchAfterReopen('format3ww', [4]);
+      // Format 2 after a downgrade: it sets its format and indexes email ids without their text.
+      index = new Database(path.join(dataDir, 'search.sqlite'));
+      index.exec("UPDATE fts_state SET value = 2 WHERE key = 'format'; UPDATE fts_doc SET body = NULL WHERE email_id = 2");
+      index.close();
+      await searchAfterReopen('format1ww', [2]);
     });
   });
 

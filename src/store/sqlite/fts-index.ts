@@ -1,5 +1,5 @@
 // The store's side of the full-text index worker (fts-worker.ts): pokes it after commits that
-// changed email text (it reads what to do from fts_log), resolves MATCH expressions to email ids
+// changed email text (it reads what to do from fts_log), resolves substring queries to email ids
 // (the worker catches up first, so a match sees every earlier commit), and reports how far the
 // index has durably applied the log, so the store can trim it.
 //
@@ -9,7 +9,7 @@
 // one had not written.
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../log/logger.js';
-import type { FtsReply, FtsRequest, FtsWorkerData } from './fts-protocol.js';
+import type { FtsQuery, FtsReply, FtsRequest, FtsWorkerData } from './fts-protocol.js';
 
 export class FtsIndexError extends Error {
   override readonly name = 'FtsIndexError';
@@ -51,8 +51,8 @@ export class FtsIndex {
     });
   }
 
-  /** Email ids matching each FTS5 expression, after every update sent so far. */
-  match(queries: string[]): Promise<Float64Array[]> {
+  /** Email ids matching each query, after every update sent so far. */
+  match(queries: FtsQuery[]): Promise<Float64Array[]> {
     if (!queries.length) return Promise.resolve([]);
     if (this.closing) return Promise.reject(new FtsIndexError('the search index is closed'));
     const seq = ++this.seq;

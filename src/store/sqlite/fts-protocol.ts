@@ -7,11 +7,23 @@ export interface FtsWorkerData {
   mainFile: string;
 }
 
+/** The email_text columns the index holds (and a query may name). */
+export type FtsColumn = 'subject' | 'from_' | 'to_' | 'cc' | 'bcc' | 'headers' | 'body';
+
+/**
+ * Emails whose text in one of `columns` contains `needle`, a substring in i;unicode-casemap form of
+ * 3 or more characters (src/mime/casemap.ts).
+ */
+export interface FtsQuery {
+  columns: readonly FtsColumn[];
+  needle: string;
+}
+
 export type FtsRequest =
   /** New fts_log entries were committed: catch up soon. */
   | { type: 'poke' }
-  /** FTS5 MATCH expressions; answered after catching up with everything committed so far. */
-  | { type: 'match'; seq: number; queries: string[] }
+  /** Answered after catching up with everything committed so far. */
+  | { type: 'match'; seq: number; queries: FtsQuery[] }
   | { type: 'close' };
 
 export type FtsReply =

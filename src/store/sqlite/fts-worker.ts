@@ -1,6 +1,8 @@
 // Worker thread that owns the full-text index (search.sqlite): a contentless trigram FTS5 table
-// over the emails' decoded text. Running here, trigram indexing (a third of a durable append's
-// main-thread time) and full-text queries use another core instead of stopping the event loop.
+// over the emails' folded text, which finds candidates for a substring query, and that folded text
+// itself (fts_doc), against which the candidates are confirmed (fts-trigram-query.ts). Running here, trigram indexing (a third of
+// a durable append's main-thread time) and full-text queries use another core instead of stopping
+// the event loop.
 //
 // What to index comes from the store's fts_log (filled by triggers on email_text in the writing
 // transaction), read through a read-only connection: the worker applies the log after its
@@ -12,7 +14,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
-import type { FtsReply, FtsRequest, FtsWorkerData } from './fts-protocol.js';
+import type { FtsColumn, FtsQuery, FtsReply, FtsRequest, FtsWorkerData } from './fts-protocol.js';
+import { candidateExpr } from './fts-trigram-query.js';
 import { unicodeCasemap } from '../../mime/casemap.js';
 
 const port = parentPort;
@@ -20,10 +23,19 @@ if (!port) throw new Error('fts-worker must run as a worker thread');
 const { searchFile, mainFile } = workerData as FtsWorkerData;
 
 /**
- * How the indexed text is folded: 1 = i;unicode-casemap (src/mime/casemap.ts), so that the index
- * answers IMAP's default comparator (I18NLEVEL=1, RFC 5255 §4); queries fold their needle the same way.
+ * How the index is built; another value (or none) empties it and reconcile() refills it from the
+ * text. 3: the text folded to i;unicode-casemap (src/mime/casemap.ts, IMAP's default comparator,
+ * I18NLEVEL=1, RFC 5255 §4; queries fold their needle the same way) in email_trigram, a trigram
+ * table with detail=column whose tokenizer keeps the folded characters as they are (folding them
+ * again would only cost time), and the same folded text in fts_doc, so that confirming a candidate
+ * is a plain substring test (folding every candidate's text at query time cost seconds for a
+ * common word in a large mailbox). Format 2 had no text in fts_doc; format 1 was email_fts, the
+ * folded text with detail=full (a position per trigram occurrence), marked by the key 'folding' in
+ * fts_state.
  */
-const FOLDING = 1;
+const FORMAT = 3;
+
+const COLUMNS: readonly FtsColumn[] = ['subject', 'from_', 'to_', 'cc', 'bcc', 'headers', 'body'];
 
 /** Log entries applied per index transaction. */
 const CHUNK = 2000;
@@ -50,24 +62,33 @@ function prepareIndex(db: Database.Database): Database.Database {
   // The watermark lets the store trim its log, so it must not roll back after being reported.
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 10000');
-  db.exec(`
-CREATE VIRTUAL TABLE IF NOT EXISTS email_fts USING fts5(
-  subject, from_, to_, cc, bcc, headers, body,
-  content='', contentless_delete=1, tokenize='trigram'
+  // applied: the last fts_log sequence number applied; format: FORMAT of the index.
+  db.exec('CREATE TABLE IF NOT EXISTS fts_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL)');
+  // Checked and changed in one write transaction, so that of two workers starting together (server
+  // and CLI import) only the first empties the index.
+  db.transaction(() => {
+    const format = db.prepare("SELECT value FROM fts_state WHERE key = 'format'").pluck().get() as number | undefined;
+    // A 'folding' key is written by a format-1 worker only: this index was (also) kept by an older
+    // Tessera, after a downgrade, so email_trigram may lack what that one indexed.
+    const olderWriter = db.prepare("SELECT 1 FROM fts_state WHERE key = 'folding'").pluck().get() !== undefined;
+    if (format !== FORMAT || olderWriter) {
+      // Emptied here, refilled by reconcile(). An older Tessera started on this index after a
+      // downgrade finds another format in the same way, empties fts_doc and rebuilds its own table.
+      db.exec("DROP TABLE IF EXISTS email_fts; DROP TABLE IF EXISTS email_trigram; DROP TABLE IF EXISTS fts_doc; DELETE FROM fts_state WHERE key = 'folding';");
+      db.prepare("INSERT INTO fts_state (key, value) VALUES ('format', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(FORMAT);
+    }
+    // fts_doc: the emails the index holds (a contentless table cannot say so cheaply) and their
+    // folded text. The text columns may be NULL because an older worker (formats 1 and 2), after
+    // a downgrade, inserts the email id alone. The body, usually the longest, comes last: a row's
+    // columns are read in order, and a query on the headers stops before the body's pages.
+    db.exec(`
+CREATE TABLE IF NOT EXISTS fts_doc (email_id INTEGER PRIMARY KEY, ${COLUMNS.map((c) => `${c} TEXT`).join(', ')});
+CREATE VIRTUAL TABLE IF NOT EXISTS email_trigram USING fts5(
+  ${COLUMNS.join(', ')},
+  content='', contentless_delete=1, tokenize='trigram case_sensitive 1', detail=column
 );
--- Which emails the index holds (a contentless table cannot say so cheaply).
-CREATE TABLE IF NOT EXISTS fts_doc (email_id INTEGER PRIMARY KEY);
--- applied: the last fts_log sequence number applied; folding: FOLDING of the indexed text.
-CREATE TABLE IF NOT EXISTS fts_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 `);
-  const folding = db.prepare("SELECT value FROM fts_state WHERE key = 'folding'").pluck().get() as number | undefined;
-  if (folding !== FOLDING) {
-    // Indexed before the text was folded (or folded otherwise): emptied here, refilled by reconcile().
-    db.transaction(() => {
-      db.exec("INSERT INTO email_fts (email_fts) VALUES ('delete-all'); DELETE FROM fts_doc;");
-      db.prepare("INSERT INTO fts_state (key, value) VALUES ('folding', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(FOLDING);
-    }).immediate();
-  }
+  }).immediate();
   return db;
 }
 
@@ -80,14 +101,41 @@ const readLog = main.prepare('SELECT seq, email_id, added FROM fts_log WHERE seq
 const lastSeq = main.prepare("SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'fts_log'), 0)").pluck();
 const allText = main.prepare('SELECT email_id FROM email_text').pluck();
 const hasDoc = index.prepare('SELECT 1 FROM fts_doc WHERE email_id = ?').pluck();
-const insertFts = index.prepare('INSERT INTO email_fts (rowid, subject, from_, to_, cc, bcc, headers, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-const deleteFts = index.prepare('DELETE FROM email_fts WHERE rowid = ?');
-const insertDoc = index.prepare('INSERT INTO fts_doc (email_id) VALUES (?)');
+const insertFts = index.prepare('INSERT INTO email_trigram (rowid, subject, from_, to_, cc, bcc, headers, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+const deleteFts = index.prepare('DELETE FROM email_trigram WHERE rowid = ?');
+const insertDoc = index.prepare(`INSERT INTO fts_doc (email_id, ${COLUMNS.join(', ')}) VALUES (?, ${COLUMNS.map(() => '?').join(', ')})`);
 const deleteDoc = index.prepare('DELETE FROM fts_doc WHERE email_id = ?');
 const allDocs = index.prepare('SELECT email_id FROM fts_doc').pluck();
 const getApplied = index.prepare("SELECT coalesce((SELECT value FROM fts_state WHERE key = 'applied'), 0)").pluck();
 const setApplied = index.prepare("INSERT INTO fts_state (key, value) VALUES ('applied', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
-const match = index.prepare('SELECT rowid FROM email_fts WHERE email_fts MATCH ?').pluck();
+const candidates = index.prepare('SELECT rowid FROM email_trigram WHERE email_trigram MATCH ?').pluck();
+/** Per column list: the candidates whose folded text in one of the columns holds the needle. */
+const confirmed = new Map<string, Database.Statement>();
+
+function confirmStatement(columns: readonly FtsColumn[]): Database.Statement {
+  const key = columns.join(',');
+  let statement = confirmed.get(key);
+  if (!statement) {
+    const tests = columns.map((c) => `instr(${c}, @needle) > 0`).join(' OR ');
+    statement = index.prepare(`SELECT email_id FROM fts_doc WHERE email_id IN (SELECT rowid FROM email_trigram WHERE email_trigram MATCH @expr) AND (${tests})`).pluck();
+    confirmed.set(key, statement);
+  }
+  return statement;
+}
+
+/**
+ * The emails whose folded text holds the query's needle: the index's candidates, confirmed on that
+ * text. A candidate costs a read of its text in the named columns (about 1 ms per MB), so a needle
+ * whose trigrams are all common ("the of") costs about a scan of the text; a needle with a rare
+ * trigram costs little, as with an index of positions.
+ */
+function match(query: FtsQuery): Float64Array {
+  if (!query.columns.length || !query.columns.every((c) => COLUMNS.includes(c))) throw new Error(`unknown columns ${query.columns.join(', ')}`);
+  const expr = candidateExpr(query.columns, query.needle);
+  // One trigram is one index term, held by exactly the emails that contain it.
+  if ([...query.needle].length === 3) return Float64Array.from(candidates.all(expr) as number[]);
+  return Float64Array.from(confirmStatement(query.columns).all({ needle: query.needle, expr }) as number[]);
+}
 
 function remove(id: number): void {
   if (!hasDoc.get(id)) return;
@@ -100,8 +148,9 @@ function add(id: number): void {
   remove(id);
   const row = readText.get(id) as string[] | undefined;
   if (!row) return;
-  insertFts.run(id, ...row.map(unicodeCasemap));
-  insertDoc.run(id);
+  const folded = row.map(unicodeCasemap);
+  insertFts.run(id, ...folded);
+  insertDoc.run(id, ...folded);
 }
 
 /** Applies one chunk of the log after the watermark; returns how many entries it applied. */
@@ -174,7 +223,7 @@ port.on('message', (message: FtsRequest) => {
     case 'match':
       try {
         catchUp();
-        const results = message.queries.map((q) => Float64Array.from(match.all(q) as number[]));
+        const results = message.queries.map(match);
         reply({ type: 'matched', seq: message.seq, results }, results.map((r) => r.buffer as ArrayBuffer));
       } catch (error) {
         reply({ type: 'failed', seq: message.seq, message: error instanceof Error ? error.message : String(error) });

@@ -1,13 +1,15 @@
 // Compiles the SearchCriteria AST and sort comparators to SQL over `email e` (and `msg m` for
 // searches inside one mailbox). Text criteria use the trigram FTS index for needles of 3+
-// characters (resolved to email ids by the index worker first: ftsQueries, then FtsMatches) and
-// fall back to a scan of the decoded text for shorter ones; both compare i;unicode-casemap forms
-// (src/mime/casemap.ts: the index holds folded text, scans fold with the casemap() SQL function).
+// characters (resolved to the exact set of matching email ids by the index worker first:
+// ftsQueries, then FtsMatches) and fall back to a scan of the decoded text for shorter ones; both
+// compare i;unicode-casemap forms (src/mime/casemap.ts: the worker folds text and needle, scans
+// fold with the casemap() SQL function).
 import type { SearchCriteria, SortComparator, UidSet } from '../types.js';
 import { InvalidArgumentError } from '../errors.js';
 import { FLAGGED, isDeletedFlag, isRecentFlag, SEEN, systemBit } from '../keywords.js';
 import { decodeId } from './ids.js';
 import { unicodeCasemap } from '../../mime/casemap.js';
+import type { FtsColumn, FtsQuery } from './fts-protocol.js';
 
 export type SqlParam = string | number | bigint | null;
 
@@ -18,7 +20,7 @@ export interface CompiledSql {
 
 export type Scope = 'mailbox' | 'account';
 
-const TEXT_COLUMNS: Record<string, string[]> = {
+const TEXT_COLUMNS: Record<string, FtsColumn[]> = {
   from: ['from_'],
   to: ['to_'],
   cc: ['cc'],
@@ -38,25 +40,30 @@ export function compileCriteria(c: SearchCriteria, scope: Scope, accId?: number,
   return { sql, params };
 }
 
-/** Email ids of each full-text expression (ftsQueries), resolved by the index worker beforehand. */
+/** Email ids of each full-text query (ftsQueries, by ftsQueryKey), resolved by the index worker beforehand. */
 export type FtsMatches = ReadonlyMap<string, Float64Array>;
 
+/** The key of a full-text query in FtsMatches. */
+export function ftsQueryKey(q: FtsQuery): string {
+  return JSON.stringify([q.columns, q.needle]);
+}
+
 /**
- * The full-text MATCH expressions compileCriteria will need for these criteria: a compile that
- * records them (so the rules for which needles use the index live in one place, compile()).
+ * The full-text queries compileCriteria will need for these criteria: a compile that records them
+ * (so the rules for which needles use the index live in one place, compile()).
  */
-export function ftsQueries(c: SearchCriteria, scope: Scope): string[] {
-  const wanted = new Set<string>();
+export function ftsQueries(c: SearchCriteria, scope: Scope): FtsQuery[] {
+  const wanted = new Map<string, FtsQuery>();
   compile(c, { scope, accId: undefined, matches: new Map(), wanted }, [], 'e');
-  return [...wanted];
+  return [...wanted.values()];
 }
 
 interface Env {
   scope: Scope;
   accId: number | undefined;
   matches: FtsMatches;
-  /** Set by ftsQueries: expressions are recorded here instead of looked up in `matches`. */
-  wanted?: Set<string>;
+  /** Set by ftsQueries: queries are recorded here (by key) instead of looked up in `matches`. */
+  wanted?: Map<string, FtsQuery>;
 }
 
 /**
@@ -205,18 +212,15 @@ function flagExpr(flag: string, scope: Scope, p: SqlParam[], e: string): string 
   return `kw_has(${e}.keywords, ?)`;
 }
 
-function ftsExpr(cols: string[], needle: string): string {
-  return `{${cols.join(' ')}} : "${needle.replace(/"/g, '""')}"`;
-}
-
-function ftsSql(cols: string[], needle: string, env: Env, p: SqlParam[], e: string): string {
-  const expr = ftsExpr(cols, needle);
+function ftsSql(columns: FtsColumn[], needle: string, env: Env, p: SqlParam[], e: string): string {
+  const query: FtsQuery = { columns, needle };
+  const key = ftsQueryKey(query);
   if (env.wanted) {
-    env.wanted.add(expr);
+    env.wanted.set(key, query);
     return '0';
   }
-  const ids = env.matches.get(expr);
-  if (!ids) throw new Error(`full-text expression not resolved before compiling: ${expr}`);
+  const ids = env.matches.get(key);
+  if (!ids) throw new Error(`full-text query not resolved before compiling: ${key}`);
   if (!ids.length) return '0';
   p.push(JSON.stringify(Array.from(ids)));
   return `${e}.id IN (SELECT value FROM json_each(?))`;

@@ -78,7 +78,7 @@ import * as acl from './acl.js';
 import * as shareNotices from './share-notifications.js';
 import { ActingMailStore } from './acting-store.js';
 import * as metadata from './metadata.js';
-import { ftsQueries, type FtsMatches, type Scope } from './search-sql.js';
+import { ftsQueries, ftsQueryKey, type FtsMatches, type Scope } from './search-sql.js';
 
 export class SqliteMailStore implements MailStore {
   private closed = false;
@@ -107,7 +107,7 @@ export class SqliteMailStore implements MailStore {
   private async ftsMatches(criteria: SearchCriteria, scope: Scope): Promise<FtsMatches> {
     const queries = ftsQueries(criteria, scope);
     const results = await this.ctx.fts.match(queries);
-    return new Map(queries.map((q, i) => [q, results[i]!]));
+    return new Map(queries.map((q, i) => [ftsQueryKey(q), results[i]!]));
   }
 
   ensureAccount(account: string): Promise<Account> {
