@@ -5,6 +5,7 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { UsersRepositoryUnavailableError } from './types.js';
+import { enterWalMode } from '../../core/sqlite-wal.js';
 
 export type UsersDatabase = Database.Database;
 
@@ -79,7 +80,7 @@ export function openUsersDatabase(dataDir: string): UsersDatabase {
     db = new Database(path, { timeout: 5000 });
     // Password hashes are for the server's eyes only; SQLite gives its -wal/-shm files the same mode.
     if (created) chmodSync(path, 0o600);
-    db.pragma('journal_mode = WAL');
+    enterWalMode(db);
     db.pragma('foreign_keys = ON');
     // NORMAL is durable in WAL mode except for the last transactions on power loss; an added user
     // is re-addable, unlike an acknowledged message, so the store uses FULL and this does not.

@@ -5,48 +5,63 @@ import Database from 'better-sqlite3';
 import { MIGRATE_TO_2, MIGRATE_TO_3, MIGRATE_TO_4, MIGRATE_TO_5, SCHEMA, SCHEMA_VERSION } from './schema.js';
 import { reparseEmails, type ReadBlobSync } from './reparse.js';
 import { unicodeCasemap } from '../../mime/casemap.js';
+import { enterWalMode } from '../../core/sqlite-wal.js';
 
 export type Db = Database.Database;
 
 /** @param readBlob reads a blob for migrations that recompute from the stored bytes (version 4). */
 export function openDatabase(file: string, readBlob: ReadBlobSync): Db {
   const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 10000');
+  try {
+    enterWalMode(db);
+  } catch (err) {
+    db.close();
+    throw err instanceof Error ? new Error(`${file}: cannot enter WAL mode: ${err.message}`, { cause: err }) : err;
+  }
+  db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('cache_size = -32000');
-  db.exec(SCHEMA);
-  const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined;
-  if (!row) db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
-  else if (Number(row.value) > SCHEMA_VERSION) {
+  try {
+    // One immediate transaction for the whole set-up: two processes opening a new or older store
+    // at once (the server and a CLI import, or server.processes workers) would otherwise both find
+    // no version row, or both migrate, and one would fail on the other's writes.
+    db.transaction(() => prepareSchema(db, file, readBlob)).immediate();
+  } catch (err) {
     db.close();
-    throw new Error(`${file}: schema version ${row.value} is newer than this Tessera (${SCHEMA_VERSION})`);
-  } else if (Number(row.value) < SCHEMA_VERSION) {
-    const from = Number(row.value);
-    db.transaction(() => {
-      if (from < 2) db.exec(MIGRATE_TO_2);
-      if (from < 3) db.exec(MIGRATE_TO_3);
-      if (from < 4) {
-        // SCHEMA already has the column when the email table was created by this version.
-        const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('email') as string[];
-        if (!columns.includes('sent_day')) db.exec(MIGRATE_TO_4);
-        reparseEmails(db, readBlob);
-      }
-      if (from < 5) {
-        const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('outbound') as string[];
-        if (!columns.includes('envelope')) db.exec(MIGRATE_TO_5);
-      }
-      db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(SCHEMA_VERSION));
-    }).immediate();
+    throw err;
   }
-  ensureSavedAtColumn(db);
   registerFunctions(db);
   // Keeps planner statistics fresh (cheap; analyses only tables whose size changed a lot, and
   // each from a bounded sample of rows).
   db.pragma('analysis_limit = 1000');
   db.pragma('optimize = 0x10002');
   return db;
+}
+
+function prepareSchema(db: Db, file: string, readBlob: ReadBlobSync): void {
+  db.exec(SCHEMA);
+  const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined;
+  if (!row) db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
+  else if (Number(row.value) > SCHEMA_VERSION) {
+    throw new Error(`${file}: schema version ${row.value} is newer than this Tessera (${SCHEMA_VERSION})`);
+  } else if (Number(row.value) < SCHEMA_VERSION) {
+    const from = Number(row.value);
+    if (from < 2) db.exec(MIGRATE_TO_2);
+    if (from < 3) db.exec(MIGRATE_TO_3);
+    if (from < 4) {
+      // SCHEMA already has the column when the email table was created by this version.
+      const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('email') as string[];
+      if (!columns.includes('sent_day')) db.exec(MIGRATE_TO_4);
+      reparseEmails(db, readBlob);
+    }
+    if (from < 5) {
+      const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('outbound') as string[];
+      if (!columns.includes('envelope')) db.exec(MIGRATE_TO_5);
+    }
+    db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(SCHEMA_VERSION));
+  }
+  ensureSavedAtColumn(db);
 }
 
 /**

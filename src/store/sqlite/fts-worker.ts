@@ -17,6 +17,7 @@ import Database from 'better-sqlite3';
 import type { FtsColumn, FtsQuery, FtsReply, FtsRequest, FtsWorkerData } from './fts-protocol.js';
 import { candidateExpr } from './fts-trigram-query.js';
 import { unicodeCasemap } from '../../mime/casemap.js';
+import { enterWalMode } from '../../core/sqlite-wal.js';
 
 const port = parentPort;
 if (!port) throw new Error('fts-worker must run as a worker thread');
@@ -58,10 +59,10 @@ function openIndex(): Database.Database {
 }
 
 function prepareIndex(db: Database.Database): Database.Database {
-  db.pragma('journal_mode = WAL');
+  db.pragma('busy_timeout = 10000');
+  enterWalMode(db);
   // The watermark lets the store trim its log, so it must not roll back after being reported.
   db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 10000');
   // applied: the last fts_log sequence number applied; format: FORMAT of the index.
   db.exec('CREATE TABLE IF NOT EXISTS fts_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL)');
   // Checked and changed in one write transaction, so that of two workers starting together (server
