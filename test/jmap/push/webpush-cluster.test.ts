@@ -157,3 +157,23 @@ test('a node that missed the announcements holds the subscription after a resync
   await watched(nodes[1]!, user);
   await pushedBy(nodes[1]!, user, '/c', 1);
 });
+
+test('a change made on a node before it hears of the verification is pushed by that node once it does', async () => {
+  const user = 'dave@example.com';
+  const record = subscription(user, '/d');
+  await nodes[0]!.service.create(record);
+  const onNode1 = await watched(nodes[1]!, user);
+  await endpoint.until('the verification on /d', () => endpoint.on('/d').length >= 1);
+  // The verification is set on node 0, and its announcement has not reached node 1 yet.
+  nodes[1]!.listening = false;
+  await nodes[0]!.service.update(record, { verified: true });
+  onNode1(change('made-before-node-1-knew'));
+  nodes[1]!.listening = true;
+  // The announcement arrives late: node 1 now holds the subscription verified, and no further
+  // change is made; what changed in between must still be pushed (node 0 pushes only its own changes).
+  await bus.publish({ type: 'push-subscription-changed', user, id: record.id });
+  const pushed = await endpoint.until('the StateChange made before node 1 knew', () =>
+    bodies('/d').find((b) => b['@type'] === 'StateChange'),
+  );
+  assert.deepEqual(pushed['changed'], { acc: { Email: 'made-before-node-1-knew' } });
+});

@@ -174,9 +174,11 @@ export class WebPushService {
     if (!(await this.options.store.updatePushSubscription(record.id, changes))) return false;
     const live = this.live.get(record.id);
     if (live) {
+      const wasVerified = live.record.verified;
       live.record = { ...live.record, ...changes };
       // The client has the code: a verification still waiting for a retry is not needed any more.
       if (changes.verified) live.verificationDue = false;
+      this.verifiedNow(live, wasVerified);
     }
     this.announce(record);
     return true;
@@ -234,8 +236,19 @@ export class WebPushService {
       this.register(record, false);
       return;
     }
+    const wasVerified = live.record.verified;
     live.record = record;
     if (record.verified) live.verificationDue = false;
+    this.verifiedNow(live, wasVerified);
+  }
+
+  /**
+   * A subscription just verified sends what changed while it was not. The code may have been set on
+   * another node, and this node learns it only when it re-reads the announcement: a change made here
+   * in between is pushed by this node alone (each node pushes its own changes), so it must not be lost.
+   */
+  private verifiedNow(live: Live, wasVerified: boolean): void {
+    if (!wasVerified && live.record.verified && live.pending.size > 0) this.schedule(live, this.timing.coalesceMs);
   }
 
   private register(record: PushSubscriptionRecord, verify: boolean): void {
@@ -269,7 +282,7 @@ export class WebPushService {
   private changed(ids: ReadonlySet<string>, change: StateChange): void {
     for (const id of ids) {
       const live = this.live.get(id);
-      if (!live || !live.record.verified) continue;
+      if (!live) continue;
       const types = live.record.types;
       let any = false;
       for (const [accountId, states] of Object.entries(change.changed)) {
@@ -281,7 +294,9 @@ export class WebPushService {
           any = true;
         }
       }
-      if (any) this.schedule(live, this.timing.coalesceMs);
+      // Held, not sent, until verified (RFC 8620 §7.2: nothing but the PushVerification before
+      // that); at most one state per account and type, so an unverified subscription stays small.
+      if (any && live.record.verified) this.schedule(live, this.timing.coalesceMs);
     }
   }
 
