@@ -36,17 +36,21 @@ export class RawSmtpClient extends RawLineSocket {
     return { client, greeting };
   }
 
-  /** Next reply; rejects if the connection closes first. */
-  read(): Promise<RawReply> {
-    const next = this.reading.then(() => this.reply());
+  /**
+   * Next reply; rejects if the connection closes first, or naming the wait when no whole reply came
+   * within `ms` (a server that stopped answering fails the test instead of hanging it).
+   */
+  read(ms = 60_000): Promise<RawReply> {
+    const next = this.reading.then(() => this.reply(ms));
     this.reading = next.catch(() => undefined);
     return next;
   }
 
-  private async reply(): Promise<RawReply> {
+  private async reply(ms: number): Promise<RawReply> {
+    const end = Date.now() + ms;
     const lines: string[] = [];
     for (;;) {
-      const line = await this.takeLine('utf8');
+      const line = await this.takeLine('utf8', Math.max(0, end - Date.now()), 'the rest of an SMTP reply');
       lines.push(line);
       if (FINAL_LINE.test(line)) return { code: Number(line.slice(0, 3)), lines: lines.map((l) => l.slice(4)), text: lines.join('\n') };
     }
