@@ -3,6 +3,7 @@
 // (200 when none), or holds a request unanswered to play a slow endpoint.
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Wakeups } from './wait.js';
 
 export interface ReceivedPush {
   path: string;
@@ -15,7 +16,7 @@ export class PushEndpoint {
   private readonly statuses = new Map<string, number[]>();
   private readonly holding = new Set<string>();
   private readonly held: ServerResponse[] = [];
-  private waiters: Array<() => void> = [];
+  private readonly wakeups = new Wakeups();
   private server: Server | undefined;
   private port = 0;
 
@@ -26,7 +27,7 @@ export class PushEndpoint {
       req.on('end', () => {
         const path = req.url ?? '/';
         this.received.push({ path, headers: req.headers, body: Buffer.concat(chunks) });
-        for (const wake of this.waiters.splice(0)) wake();
+        this.wakeups.wake();
         if (this.holding.has(path)) {
           this.held.push(res);
           return;
@@ -59,20 +60,9 @@ export class PushEndpoint {
 
   /** Resolves once `check` holds, re-checked on every POST received; rejects after `ms`. */
   async until<T>(what: string, check: () => T | undefined | false, ms = 10_000): Promise<T> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const v = check();
-      if (v !== undefined && v !== false) return v;
-      const left = end - Date.now();
-      if (left <= 0) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+    const value = await this.wakeups.until(check, ms);
+    if (value === undefined) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    return value;
   }
 
   async close(): Promise<void> {

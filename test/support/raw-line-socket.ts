@@ -3,12 +3,13 @@
 // STARTTLS/STLS upgrade on the same socket. The protocol clients add their response framing on top.
 import net from 'node:net';
 import { upgradeClient, type ClientTls } from './tcp.js';
+import { Wakeups } from './wait.js';
 
 const CRLF = '\r\n';
 
 export class RawLineSocket {
   protected buffer = Buffer.alloc(0);
-  private waiters: Array<() => void> = [];
+  private readonly wakeups = new Wakeups();
   private ended = false;
   /** Resolves when the server (or the test) closed the connection. */
   closed!: Promise<void>;
@@ -34,13 +35,13 @@ export class RawLineSocket {
   }
 
   private wake(): void {
-    for (const w of this.waiters.splice(0)) w();
+    this.wakeups.wake();
   }
 
   /** Waits for more bytes; rejects once the connection is closed. */
   protected async more(): Promise<void> {
     if (this.ended) throw new Error('connection closed');
-    await new Promise<void>((resolve) => this.waiters.push(resolve));
+    await this.wakeups.next();
   }
 
   /**
@@ -54,13 +55,7 @@ export class RawLineSocket {
       if (this.ended) throw new Error(`connection closed while waiting for ${what}`);
       const left = end - Date.now();
       if (left <= 0) throw new Error(`timed out after ${ms} ms waiting for ${what}; buffered: ${JSON.stringify(this.buffer.subarray(-500).toString('latin1'))}`);
-      await new Promise<void>((resolve) => {
-        const timer = Number.isFinite(left) ? setTimeout(resolve, left) : undefined;
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      await this.wakeups.next(left);
     }
   }
 

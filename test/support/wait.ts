@@ -35,3 +35,43 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, RECHECK_MS));
   }
 }
+
+/**
+ * Waiting on state that an event handler changes (bytes read, a request received): the handler calls
+ * wake(), and until() looks at its condition again at every wake, under a deadline. One loop for
+ * every test client, instead of a hand-made list of resolvers in each.
+ */
+export class Wakeups {
+  private waiters: Array<() => void> = [];
+
+  /** Something changed: every pending until() looks at its condition again. */
+  wake(): void {
+    for (const waiter of this.waiters.splice(0)) waiter();
+  }
+
+  /** Resolves once after the next wake(), or after `ms` (Infinity: no deadline). */
+  next(ms = Infinity): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = Number.isFinite(ms) ? setTimeout(resolve, Math.max(0, ms)) : undefined;
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * The first value of `check` that is neither undefined nor false, looked at now and at every wake;
+   * undefined when `ms` passes first.
+   */
+  async until<T>(check: () => T | undefined | false, ms: number): Promise<T | undefined> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const value = check();
+      if (value !== undefined && value !== false) return value;
+      const left = end - Date.now();
+      if (left <= 0) return undefined;
+      await this.next(left);
+    }
+  }
+}

@@ -2,6 +2,7 @@
 // each synchronising literal), and parses every server response into Args.
 import net from 'node:net';
 import { parseArgs, type Arg } from './args.js';
+import { Wakeups } from '../../support/wait.js';
 
 export interface TaggedReply {
   tag: string;
@@ -16,7 +17,7 @@ export class ImapTestClient {
   readonly untagged: Arg[][] = [];
   readonly tagged = new Map<string, TaggedReply>();
   private continuations = 0;
-  private waiters: Array<() => void> = [];
+  private readonly wakeups = new Wakeups();
   closed = false;
   greeting?: Arg[];
   exists = 0;
@@ -49,26 +50,12 @@ export class ImapTestClient {
   }
 
   private notify(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
+    this.wakeups.wake();
   }
 
   /** Waits until `cond` holds or the timeout passes; returns whether it holds. */
   async waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-    const until = Date.now() + ms;
-    while (!cond()) {
-      const left = until - Date.now();
-      if (left <= 0) return false;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-    return true;
+    return (await this.wakeups.until(cond, ms)) === true;
   }
 
   private parse(): void {
