@@ -78,6 +78,30 @@ export class SelectedView {
     return { uid, emailId: this.emailIds[i]!, modseq: this.modseqs[i]!, flags: [...this.flagLists[i]!] };
   }
 
+  /**
+   * The state of the message at sequence number `seq` as last reported, without copying: its flag
+   * list is shared (./flag-lists.ts) and must not be changed. FETCH asks this for every message it
+   * writes, so it avoids get()'s second look-up and copy.
+   */
+  at(seq: number): Readonly<{ uid: number; emailId: string; modseq: number; flags: readonly string[] }> | undefined {
+    const i = seq - 1;
+    const uid = this.uids[i];
+    if (uid === undefined) return undefined;
+    return { uid, emailId: this.emailIds[i]!, modseq: this.modseqs[i]!, flags: this.flagLists[i]! };
+  }
+
+  /** The message's modseq as last reported, or 0 when the UID is not in the view. */
+  modseqOf(uid: number): number {
+    const i = this.seqOf(uid) - 1;
+    return i < 0 ? 0 : this.modseqs[i]!;
+  }
+
+  /** The message's flags as last reported (shared: not to be changed), or undefined. */
+  flagsOf(uid: number): readonly string[] | undefined {
+    const i = this.seqOf(uid) - 1;
+    return i < 0 ? undefined : this.flagLists[i];
+  }
+
   /** Sequence number of a UID (1-based), or 0. */
   seqOf(uid: number): number {
     let lo = 0;

@@ -66,3 +66,20 @@ test("what get() hands out is the caller's to change; equal flag lists are share
   assert.notEqual(sharedFlagList(['$Label', '\\Seen']), a);
   assert.ok(Object.isFrozen(a));
 });
+
+test('at(), modseqOf() and flagsOf() read the reported state in place, and agree with get() through expunges', () => {
+  const v = view([msg(1, 10), msg(4, 11, ['\\Seen']), msg(6, 12, ['\\Flagged'])]);
+  v.apply({ changed: [msg(6, 20, ['\\Answered'])], vanished: [4], highestModSeq: 20 }, true, true);
+  assert.deepEqual(v.uids, [1, 6]);
+  assert.deepEqual(v.at(2), msg(6, 20, ['\\Answered']));
+  assert.equal(v.at(0), undefined);
+  assert.equal(v.at(3), undefined);
+  assert.equal(v.modseqOf(6), 20);
+  assert.equal(v.modseqOf(4), 0);
+  assert.deepEqual(v.flagsOf(6), ['\\Answered']);
+  assert.equal(v.flagsOf(4), undefined);
+  // In place: the shared, frozen list itself, not a copy.
+  assert.equal(v.flagsOf(6), v.at(2)!.flags);
+  assert.ok(Object.isFrozen(v.flagsOf(6)));
+  for (const uid of v.uids) assert.deepEqual(v.at(v.seqOf(uid)), v.get(uid));
+});

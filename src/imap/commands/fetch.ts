@@ -61,14 +61,14 @@ export const fetch: CommandSpec = {
     }
     if (changedSince !== undefined) {
       const since = changedSince;
-      uids = uids.filter((u) => (view.get(u)?.modseq ?? 0) > since);
+      uids = uids.filter((u) => view.modseqOf(u) > since);
     }
     uids = uids.filter((u) => !view.ghosts.has(u));
     if (uids.length === 0) return;
 
     const marksSeen = !view.readOnly && view.rights.includes('s') && items.some((i) => i.kind === 'section' && !i.peek);
     if (marksSeen) {
-      const unseen = uids.filter((u) => !hasFlag(view.get(u)?.flags ?? [], '\\Seen'));
+      const unseen = uids.filter((u) => !hasFlag(view.flagsOf(u) ?? [], '\\Seen'));
       if (unseen.length > 0) {
         const r = await s.store.storeFlags(view.owner, view.mailboxId, toUidSet(unseen), { mode: 'add', flags: ['\\Seen'], origin: s.id });
         for (const m of r.messages) view.record(m);
@@ -106,8 +106,8 @@ export async function fetchMessages(s: ImapSession, uids: number[], items: Fetch
 async function writeOne(s: ImapSession, uid: number, items: FetchItem[], meta: MessageMeta | undefined): Promise<void> {
   const view = s.selected!;
   const seq = view.seqOf(uid);
-  const state = view.get(uid);
-  if (seq === 0 || !state) return;
+  const state = view.at(seq);
+  if (!state) return;
   const utf8 = s.utf8;
   const parts: Wire[] = [];
   let raw: Buffer | null = null;

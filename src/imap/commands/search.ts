@@ -33,7 +33,7 @@ export const search: CommandSpec = {
     // Only messages this session knows about (new arrivals are announced first, at the next update).
     const uids = (await evaluateContext(s, { criteria: parsed.criteria })).filter((u) => view.seqOf(u) > 0);
     const nums = ctx.uid ? uids : uids.map((u) => view.seqOf(u));
-    const modseqOf = (list: number[]): number => list.reduce((m, u) => Math.max(m, view.get(u)?.modseq ?? 0), 0);
+    const modseqOf = (list: number[]): number => list.reduce((m, u) => Math.max(m, view.modseqOf(u)), 0);
 
     if (!ret) {
       s.untagged(`SEARCH${nums.length ? ' ' + nums.join(' ') : ''}${parsed.usesModseq && nums.length ? ` (MODSEQ ${modseqOf(uids)})` : ''}`);

@@ -60,8 +60,8 @@ export const store: CommandSpec = {
     for (const uid of uids) {
       if (modified.has(uid)) continue;
       const seq = view.seqOf(uid);
-      const st = view.get(uid);
-      if (!st || seq === 0) continue;
+      const st = view.at(seq);
+      if (!st) continue;
       // With UNCHANGEDSINCE, a silent store still reports the new MODSEQ (RFC 7162 §3.1.3).
       if (silent && !(condstore && updated.has(uid) && unchangedSince !== undefined)) continue;
       const parts: string[] = [];
