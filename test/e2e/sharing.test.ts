@@ -2,9 +2,12 @@
 // and Python's imaplib over IMAP, nodemailer over SMTP. alice shares her INBOX with bob read-only;
 // bob finds it in NAMESPACE/LIST, SELECT answers [READ-ONLY], writes are refused NO [NOPERM], IDLE
 // sees alice's new mail delivered over SMTP, and alice's DELETEACL ends bob's open session at once.
-// carol, without rights, gets the very answers a missing mailbox gets. Delegated logins: an
-// administrator (James' administratorIds) and a user granted delegation log in as alice with a SASL
-// PLAIN authorization identity over IMAP and SMTP submission, audited; anyone else is refused.
+// carol, without rights, gets the very answers a missing mailbox gets (SELECT, EXAMINE, STATUS, the
+// ACL commands, LIST, APPEND, DELETE, RENAME, COPY, MOVE). Delegated logins: an administrator (James'
+// administratorIds) and a user granted delegation log in as alice with a SASL PLAIN authorization
+// identity, or OAUTHBEARER's a=, over IMAP and SMTP submission, audited; anyone else is refused; and
+// every command of a delegated IMAP, POP3 or ManageSieve session and every delegated SMTP submission
+// leaves an audit line naming both.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -137,20 +140,35 @@ describe('IMAP ACL: a read-only share', () => {
 
   it('carol, without rights, gets the same answers as for a mailbox that does not exist', async () => {
     const missing = `Other Users/${ALICE}/Nowhere`;
+    const message = 'Subject: probe\r\n\r\nbody\r\n';
+    // Each pair: the command on alice's INBOX, then on a mailbox that does not exist.
+    const pairs = (cmd: (box: string) => unknown[]): unknown[][] => [cmd(`"${SHARED}"`), cmd(`"${missing}"`)];
     const answers = await imaplib(CAROL, [
-      ['select', `"${SHARED}"`],
-      ['select', `"${missing}"`],
-      ['status', `"${SHARED}"`, '(MESSAGES)'],
-      ['status', `"${missing}"`, '(MESSAGES)'],
-      ['myrights', `"${SHARED}"`],
-      ['myrights', `"${missing}"`],
-      ['getacl', `"${SHARED}"`],
-      ['getacl', `"${missing}"`],
+      ...pairs((b) => ['select', b]),
+      ...pairs((b) => ['select', b, 'readonly']), // imaplib's EXAMINE
+      ...pairs((b) => ['status', b, '(MESSAGES)']),
+      ...pairs((b) => ['myrights', b]),
+      ...pairs((b) => ['getacl', b]),
+      ...pairs((b) => ['xatom', 'LISTRIGHTS', b, BOB]),
+      ...pairs((b) => ['list', '""', b]),
+      ...pairs((b) => ['append', b, message]),
+      ...pairs((b) => ['delete', b]),
+      ...pairs((b) => ['rename', b, 'Taken']),
+      ['append', 'INBOX', message],
+      ['select', 'INBOX'],
+      ...pairs((b) => ['copy', '1', b]),
+      ...pairs((b) => ['uid', 'MOVE', '1:*', b]),
       ['list', '""', '*'],
     ]);
-    for (let i = 0; i < 8; i += 2) assert.deepEqual(answers[i], answers[i + 1], `step ${i}: ${JSON.stringify(answers[i])}`);
+    const paired = answers.length - 1;
+    for (let i = 0; i < paired; i += 2) {
+      if (i === 20) i += 2; // carol's own APPEND and SELECT
+      assert.deepEqual(answers[i], answers[i + 1], `step ${i}: ${JSON.stringify(answers[i])} vs ${JSON.stringify(answers[i + 1])}`);
+    }
     assert.equal(answers[0]![0], 'NO');
-    assert.ok(!answers[8]![1].some((l) => l.includes('Other Users')), answers[8]![1].join('\n'));
+    assert.deepEqual(answers[12], ['OK', []], 'LIST shows neither');
+    assert.equal(answers[20]![0], 'OK', 'carol\'s own APPEND');
+    assert.ok(!answers.at(-1)![1].some((l) => l.includes('Other Users')), answers.at(-1)![1].join('\n'));
   });
 
   it("bob's IDLE in the shared INBOX sees alice's new SMTP mail; alice's DELETEACL ends his session at once", async () => {
