@@ -21,6 +21,8 @@ import { RawSieveClient } from '../managesieve/raw-client.js';
 import { auditLines, imaplibSteps, smtplibSend as smtplibSendAs, type ImaplibResult, type SmtpOutcome } from './sharing/python-clients.js';
 import { imapConnect, submit, watchMailbox } from './clients.js';
 import { storeResource } from '../../src/server/protocols.js';
+import { cli } from '../cli/in-process.js';
+import { RawClient } from '../imap/raw-client.js';
 
 const ALICE = `alice@${DOMAIN}`;
 const BOB = `bob@${DOMAIN}`;
@@ -237,6 +239,29 @@ describe('delegated login (SASL authorization identity)', () => {
     }
     await assert.rejects(imaplib(`${CAROL}:${ALICE}`, [['noop']]), /AUTHENTICATIONFAILED|authentication failed/i);
   });
+
+  it("`tessera delegation revoke` ends the delegate's open sessions as the owner at once, and only those", async () => {
+    assert.equal((await cli(['delegation', 'grant', ALICE, CAROL, '--conf', conf.confDir])).code, 0);
+    const plain = (authzid: string, authcid: string): string => Buffer.from(`${authzid}\0${authcid}\0${PW}`).toString('base64');
+    const delegated = await RawClient.connect(srv.endpoints.imaps, { tls: true });
+    const own = await RawClient.connect(srv.endpoints.imaps, { tls: true });
+    try {
+      assert.match((await delegated.command('a', `AUTHENTICATE PLAIN ${plain(ALICE, CAROL)}`)).at(-1)!, /^a OK/);
+      assert.match((await own.command('a', `AUTHENTICATE PLAIN ${plain('', ALICE)}`)).at(-1)!, /^a OK/);
+      assert.match((await delegated.command('s', 'SELECT INBOX')).at(-1)!, /^s OK/);
+      const revoked = await cli(['delegation', 'revoke', ALICE, CAROL, '--conf', conf.confDir]);
+      assert.equal(revoked.code, 0, revoked.stderr);
+      assert.match(revoked.stdout, /1 live session of .* ended/);
+      assert.equal(await delegated.readLine(), '* BYE Delegation revoked');
+      assert.equal(await delegated.closedWithin(PUSH_MS), true);
+      // alice's own session goes on.
+      assert.match((await own.command('n', 'NOOP')).at(-1)!, /^n OK/);
+    } finally {
+      delegated.close();
+      own.close();
+    }
+  });
+
   it("OAUTHBEARER's a=: an administrator's token logs in as alice over IMAP and SMTP, audited; a plain user's is refused", async () => {
     const bearer = `bearer:${await idp.accessToken(ADMIN)}`;
     const [rights] = await imaplibSteps(srv.endpoints.imap, `${ADMIN}:${ALICE}`, bearer, [['myrights', 'INBOX']]);
