@@ -38,3 +38,31 @@ export function auditAuth(logger: Logger, event: AuthAuditEvent, recent?: Recent
   else if (event.result === 'throttled') logger.warn(line, 'login refused by throttle');
   else logger.info(line, 'login failed');
 }
+
+/**
+ * One thing done in a delegated session (an administrator or a delegate logged in as `user` with a
+ * SASL authorization identity): the login alone says who got in, these say what they did there.
+ */
+export interface DelegatedActionEvent {
+  protocol: AuditedProtocol;
+  /** The user acted as. */
+  user: string;
+  /** Who authenticated and acts as `user`. */
+  actor: string;
+  peer: string;
+  /** The connection's log correlation id, the same as on its login line. */
+  session?: string;
+  /** The command (IMAP `UID COPY`, POP3 `DELE`…) or, for SMTP, `submit`. */
+  action: string;
+  /** The mailbox selected (IMAP) when the command ran. */
+  mailbox?: string;
+  /** What the command named: mailboxes (IMAP), the envelope (SMTP). Never message content. */
+  target?: string[];
+  /** How the server answered: OK/NO/BAD, or the SMTP reply code. */
+  result: string;
+}
+
+/** Logs a delegated action at info, beside the login audit lines (`event: "delegated-action"`). */
+export function auditDelegatedAction(logger: Logger, event: DelegatedActionEvent): void {
+  logger.info({ event: 'delegated-action', ...event }, 'delegated action');
+}

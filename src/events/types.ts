@@ -152,6 +152,11 @@ export interface SessionRevokedEvent {
   issuer?: string;
   /** An app password id: the sessions it opened end (the app password was revoked). */
   credential?: string;
+  /**
+   * With `user`: only the sessions in which this user acts as `user` (SASL authorization identity)
+   * end, none other of `user`'s: the delegation grant that allowed them was taken back.
+   */
+  actor?: string;
   /** For logs and for the IMAP BYE / SMTP 421 text; never contains a token. */
   reason: string;
 }

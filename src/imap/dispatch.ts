@@ -10,6 +10,8 @@ import { toImapError } from './error-mapping.js';
 import type { ImapSession } from './session.js';
 import { MESSAGE_COMMANDS } from './literal-spool.js';
 import { sequenceNumbersRefused } from './uidonly.js';
+import { auditDelegatedCommand } from './delegation-audit.js';
+import { displayName } from './mailbox-name.js';
 
 const UID_COMMANDS = ['FETCH', 'STORE', 'SEARCH', 'COPY', 'MOVE', 'EXPUNGE', 'SORT', 'THREAD', 'REPLACE'];
 
@@ -150,8 +152,10 @@ async function dispatch(s: ImapSession, tokens: Token[] | ImapError): Promise<vo
   }
   const wasSelected = s.selected;
   const stillSelected = (): boolean => s.selected !== undefined && s.selected === wasSelected && s.state === 'selected';
+  const audited = { name, uid, args: rest, mailbox: wasSelected ? displayName(s, wasSelected.owner, wasSelected.path) : undefined };
   try {
     const ok = await spec.run(s, new Args(rest), { tag, name, uid });
+    auditDelegatedCommand(s, audited, 'OK');
     if (s.isClosed || ok?.replied) return;
     if (stillSelected()) await s.refresh(spec.expungeAfter || uid);
     await s.notify?.flush();
@@ -165,6 +169,7 @@ async function dispatch(s: ImapSession, tokens: Token[] | ImapError): Promise<vo
       s.logger.error({ err, command: name }, 'imap command failed');
       e = new ImapError('NO', 'Internal server error', 'SERVERBUG');
     }
+    auditDelegatedCommand(s, audited, e.status);
     if (stillSelected() && e.status === 'NO') await s.refresh(spec.expungeAfter || uid).catch(() => undefined);
     await s.notify?.flush().catch((err: unknown) => s.logger.warn({ err }, 'imap NOTIFY notifications failed'));
     const code = e.code ? `[${e.code}] ` : '';

@@ -10,6 +10,7 @@ import { LineSession, type StreamConnection } from '../net/index.js';
 import { SIEVE_EXTENSIONS } from '../sieve/index.js';
 import type { SieveScriptLimits } from '../store/types.js';
 import { COMMANDS } from './commands/index.js';
+import { auditDelegatedManageSieve } from './delegation-audit.js';
 import { handleSaslResponse } from './commands/authenticate.js';
 import type { ManageSieveDeps } from './deps.js';
 import type { SessionLimits } from './limits.js';
@@ -222,7 +223,10 @@ export class ManageSieveSession extends LineSession<string> {
       this.send(no(handler.authenticated ? 'Authenticate first' : 'Already authenticated'));
       return true;
     }
+    const principal = this.principal;
+    this.lastReplyError = undefined;
     await handler.run(this, args);
+    auditDelegatedManageSieve(this, principal, name!.kind === 'atom' ? name!.value : '', args, this.lastReplyError);
     return true;
   }
 }

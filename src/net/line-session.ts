@@ -35,6 +35,8 @@ export abstract class LineSession<Reply> {
   private errors = 0;
   /** Reply to end the session with at the next command boundary (shutdown, revocation, expiry). */
   protected pendingClose: Reply | undefined;
+  /** Whether the last reply sent was an error; a command's audit line reads it (undefined = none yet). */
+  protected lastReplyError: boolean | undefined;
   /** Registration with session control, from login until the session ends. */
   protected admission: SessionHandle | undefined;
   /** Reading from the client is stopped because enough input waits unprocessed. */
@@ -103,6 +105,7 @@ export abstract class LineSession<Reply> {
 
   /** Queues a reply; by default the protocol's error replies count towards the error limit. */
   send(r: Reply, clientError = this.isError(r)): void {
+    this.lastReplyError = this.isError(r);
     this.output += this.format(r);
     if (clientError) this.errors++;
   }

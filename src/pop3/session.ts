@@ -8,6 +8,7 @@ import type { ConnectionAuthContext, Principal, SaslExchange } from '../auth/typ
 import type { Pop3ServerConfig } from '../config/types.js';
 import { LineSession, newSessionId, type StreamConnection } from '../net/index.js';
 import { COMMANDS } from './commands/index.js';
+import { auditDelegatedPop3 } from './delegation-audit.js';
 import { loginFrame } from './commands/auth.js';
 import { onSaslStep } from '../auth/sasl/login-steps.js';
 import type { Pop3Deps } from './deps.js';
@@ -135,7 +136,10 @@ export class Pop3Session extends LineSession<string> {
       this.send(err('Line too long'));
       return true;
     }
+    const principal = this.principal;
+    this.lastReplyError = undefined;
     await COMMANDS[parsed.verb](this, parsed);
+    auditDelegatedPop3(this, principal, parsed, this.lastReplyError);
     return true;
   }
 

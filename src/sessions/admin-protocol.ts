@@ -1,6 +1,8 @@
 // The local admin socket's protocol: one JSON object per line each way, a reply for each request.
 //   {"op":"list"}                                → {"ok":true,"sessions":[SessionSummary…]}
 //   {"op":"revoke","user":"U"} / {"op":"revoke","sid":"S"} / {"op":"revoke","credential":"APP-PASSWORD-ID"}
+//   {"op":"revoke","user":"U","actor":"A"}         (only the sessions in which A acts as U: a delegation
+//                                                   taken back; nothing is refused from then on)
 //                                                  (optional "reason")
 //                                                → {"ok":true,"matched":N}   (live sessions on this node;
 //                                                   a revoke by user adds "user": its canonical name)
@@ -16,7 +18,7 @@ export function adminSocketPath(dataDir: string): string {
   return join(dataDir, ADMIN_SOCKET_FILE);
 }
 
-export type AdminRequest = { op: 'list' } | { op: 'revoke'; user?: string; sid?: string; credential?: string; reason?: string };
+export type AdminRequest = { op: 'list' } | { op: 'revoke'; user?: string; sid?: string; credential?: string; actor?: string; reason?: string };
 
 export type AdminResponse =
   | { ok: true; sessions: SessionSummary[] }
@@ -48,8 +50,13 @@ export function parseAdminRequest(line: string): AdminRequest {
     const sid = text('sid');
     const credential = text('credential');
     const reason = text('reason');
+    const actor = text('actor');
     if ([user, sid, credential].filter((v) => v !== undefined).length !== 1) {
       throw new AdminRequestError('revoke takes exactly one of user, sid or credential');
+    }
+    if (actor !== undefined) {
+      if (user === undefined) throw new AdminRequestError('actor goes with user');
+      return { op: 'revoke', user, actor, reason };
     }
     return credential !== undefined ? { op: 'revoke', credential, reason } : { op: 'revoke', user, sid, reason };
   }

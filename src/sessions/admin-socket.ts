@@ -11,6 +11,7 @@ import { summarize, type SessionRegistry } from './registry.js';
 import type { RevocationService } from './revocation.js';
 
 export const ADMIN_REVOKE_REASON = 'Session revoked by the administrator';
+export const DELEGATION_REVOKED_REASON = 'Delegation revoked';
 
 export class AdminSocketInUseError extends Error {
   override readonly name = 'AdminSocketInUseError';
@@ -105,6 +106,17 @@ export class AdminSocket {
     });
   }
 
+  /** A delegation taken back: the sessions in which `actor` acts as `user` end, on every node. */
+  private async endDelegated(user: string, actor: string, reason: string | undefined): Promise<AdminResponse> {
+    const { registry, revocations, users } = this.options;
+    // Canonical names, as the sessions' principals carry them; a name the repository lacks as given.
+    const canonical = async (name: string): Promise<string> => (await users?.lookup(name))?.username ?? name;
+    const criteria = { user: await canonical(user), actor: await canonical(actor) };
+    const matched = registry.matching(criteria).length;
+    await revocations.endDelegatedSessions(criteria.user, criteria.actor, reason ?? DELEGATION_REVOKED_REASON);
+    return { ok: true, matched, user: criteria.user };
+  }
+
   private async answer(line: string): Promise<AdminResponse> {
     let request: AdminRequest;
     try {
@@ -115,6 +127,7 @@ export class AdminSocket {
     const { registry, revocations, logger } = this.options;
     try {
       if (request.op === 'list') return { ok: true, sessions: registry.list().map(summarize) };
+      if (request.actor !== undefined && request.user !== undefined) return await this.endDelegated(request.user, request.actor, request.reason);
       const criteria = { user: request.user, sid: request.sid, credential: request.credential };
       if (request.user !== undefined && this.options.users) {
         const record = await this.options.users.lookup(request.user);

@@ -9,6 +9,8 @@ export function namesSomething(c: RevocationCriteria): boolean {
 }
 
 export function principalMatches(p: Principal, c: RevocationCriteria): boolean {
+  // A delegation taken back names the sessions of one actor acting as one user, and nothing else.
+  if (c.actor) return p.actor?.toLowerCase() === c.actor.toLowerCase() && c.user !== undefined && p.user.toLowerCase() === c.user.toLowerCase();
   const sameIssuer = c.issuer === undefined || c.issuer === '' || p.issuer === c.issuer;
   if (c.sid) {
     if (p.sid === c.sid && sameIssuer) return true;

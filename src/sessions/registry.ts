@@ -156,6 +156,7 @@ export function criteriaOf(event: SessionRevokedEvent): RevocationCriteria {
     jti: event.jti,
     user: event.user,
     credential: event.credential,
+    actor: event.actor,
     issuer: event.issuer,
     sub: typeof subject === 'string' && subject !== '' ? subject : undefined,
   };

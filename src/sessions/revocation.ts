@@ -77,6 +77,16 @@ export class RevocationService {
   }
 
   /**
+   * Ends, on every node, the sessions in which `actor` acts as `user`: the delegation grant that let
+   * them log in was taken back. Nothing is written down: the grant's removal already refuses new
+   * delegated logins, and `user`'s own sessions and tokens stay good.
+   */
+  async endDelegatedSessions(user: string, actor: string, reason: string): Promise<void> {
+    this.logger.info({ user, actor, reason }, 'delegated sessions ended');
+    await this.bus.publish({ type: 'session-revoked', user, actor, reason });
+  }
+
+  /**
    * Whether a token principal may no longer be used: its sid or jti is revoked, or its subject (from
    * that issuer) or user was revoked after the token was issued, or it came in with a revoked app
    * password. Other password principals are never refused here: a new password login is a new session.

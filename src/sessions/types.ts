@@ -49,6 +49,11 @@ export interface RevocationCriteria {
   user?: string;
   /** App password id: the sessions it opened end. */
   credential?: string;
+  /**
+   * With `user`, and then alone: only the sessions in which `actor` acts as `user` (a delegation
+   * taken back); `user`'s own sessions go on.
+   */
+  actor?: string;
   /** Provider the sid/sub/jti belong to; absent = any provider. */
   issuer?: string;
 }

@@ -27,6 +27,7 @@ import { handleSaslStep } from './commands/auth.js';
 import { deliverTransaction } from './deliver.js';
 import { HEADER_SCAN_LIMIT, refuseFromHeader } from './sender-rules.js';
 import { authenticateInbound } from './mail-auth.js';
+import { auditDelegatedSubmission } from './delegation-audit.js';
 
 export interface Transaction {
   /** null = the null reverse-path `<>`. */
@@ -383,6 +384,7 @@ export class SmtpSession extends LineSession<SmtpReply> {
    * §4.2: the client reads exactly that many replies after the end of data).
    */
   private refuseMessage(tx: Transaction, r: SmtpReply): void {
+    auditDelegatedSubmission(this, tx, r);
     const count = this.lmtp ? tx.recipients.length : 1;
     // One refusal of one message: it counts once towards the error limit, however many recipients.
     for (let i = 0; i < count; i++) this.send(r, i === 0 && r.code >= 500);
@@ -422,7 +424,9 @@ export class SmtpSession extends LineSession<SmtpReply> {
         this.refuseMessage(tx, authenticated.refused);
         return;
       }
-      for (const r of await deliverTransaction(this, tx, spooled, authenticated.verdict)) this.send(r, !this.lmtp && r.code >= 500);
+      const replies = await deliverTransaction(this, tx, spooled, authenticated.verdict);
+      if (replies[0]) auditDelegatedSubmission(this, tx, replies[0]);
+      for (const r of replies) this.send(r, !this.lmtp && r.code >= 500);
     } finally {
       await this.discard(message);
     }

@@ -6,17 +6,12 @@
 // carol, without rights, sees nothing of alice's account.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
-import { DOMAIN, JmapClient, USING, startTessera, withTimeout, writeE2eConf, type E2eConf, type E2eServer, type Invocation } from './harness.js';
+import { DOMAIN, JmapClient, USING, startTessera, writeE2eConf, type E2eConf, type E2eServer, type Invocation } from './harness.js';
+import { imaplibSteps, type ImaplibResult } from './sharing/python-clients.js';
 import { openEventSource, openWebSocketPush, submit } from './clients.js';
 
-const run = promisify(execFile);
-const STEPS = join(dirname(fileURLToPath(import.meta.url)), 'sharing', 'imaplib-steps.py');
 const ALICE = `alice@${DOMAIN}`;
 const BOB = `bob@${DOMAIN}`;
 const CAROL = `carol@${DOMAIN}`;
@@ -33,10 +28,7 @@ let carol: JmapClient;
 let aliceId: string;
 let bobId: string;
 
-async function imaplib(user: string, steps: unknown[][]): Promise<Array<[string, string[]]>> {
-  const { stdout } = await withTimeout(run('python3', [STEPS, String(srv.endpoints.imap), user, PW, JSON.stringify(steps)]), 30_000, 'python imaplib');
-  return JSON.parse(stdout) as Array<[string, string[]]>;
-}
+const imaplib = (user: string, steps: unknown[][]): Promise<ImaplibResult[]> => imaplibSteps(srv.endpoints.imap, user, PW, steps);
 
 async function deliverToAlice(subject: string): Promise<void> {
   const sent = await submit({ port: srv.endpoints.smtpMx }, { from: 'x@remote.example', to: ALICE, subject, text: `body of ${subject}`, messageId: `<${randomUUID()}@remote.example>` });
@@ -124,6 +116,25 @@ describe('JMAP sharing', () => {
     assert.ok((own.list as unknown[]).length > 1);
   });
 
+  it("what alice did not share answers bob as what does not exist: Mailbox/get, Email/get, Email/query, Mailbox/set", async () => {
+    const [appended] = await imaplib(ALICE, [['append', 'Sent', 'Subject: private\r\n\r\nnot shared\r\n']]);
+    assert.equal(appended![0], 'OK');
+    const sent = await mailboxId(alice, aliceId, 'Sent');
+    const [, own] = await call(alice, 'Email/query', { accountId: aliceId, filter: { inMailbox: sent } });
+    const privateEmail = (own.ids as string[])[0]!;
+    assert.ok(privateEmail);
+    const [, boxes] = await call(bob, 'Mailbox/get', { accountId: aliceId, ids: [sent, 'mnosuch'] });
+    assert.deepEqual([boxes.list, boxes.notFound], [[], [sent, 'mnosuch']]);
+    const [, emails] = await call(bob, 'Email/get', { accountId: aliceId, ids: [privateEmail, 'Mnosuch'] });
+    assert.deepEqual([emails.list, emails.notFound], [[], [privateEmail, 'Mnosuch']]);
+    const [, inSent] = await call(bob, 'Email/query', { accountId: aliceId, filter: { inMailbox: sent } });
+    const [, inMissing] = await call(bob, 'Email/query', { accountId: aliceId, filter: { inMailbox: 'mnosuch' } });
+    assert.deepEqual(inSent, inMissing);
+    const [, set] = await call(bob, 'Mailbox/set', { accountId: aliceId, update: { [sent]: { name: 'x' }, mnosuch: { name: 'x' } }, destroy: [sent, 'mnosuch'] });
+    const types = (r: unknown): string[] => Object.values(r as Record<string, { type: string }>).map((e) => e.type);
+    assert.deepEqual([types(set.notUpdated), types(set.notDestroyed)], [['notFound', 'notFound'], ['notFound', 'notFound']]);
+  });
+
   it('bob cannot write in the read-only share: keywords, new emails, destroy and shareWith are forbidden', async () => {
     const [, query] = await call(bob, 'Email/query', { accountId: aliceId });
     const emailId = (query.ids as string[])[0]!;
@@ -170,6 +181,8 @@ describe('JMAP sharing', () => {
     assert.deepEqual(Object.keys(await accounts(carol)), [(await carol.session()).accountId]);
     const [name, body] = await call(carol, 'Email/query', { accountId: aliceId });
     assert.deepEqual([name, body.type], ['error', 'accountNotFound']);
+    // The same answer as for an account that does not exist at all.
+    assert.deepEqual(await call(carol, 'Email/query', { accountId: 'nosuchaccount' }), [name, body, '0']);
   });
 
   it("bob's EventSource and WebSocket get a StateChange for alice's account when mail arrives in the shared INBOX", async () => {

@@ -2,24 +2,28 @@
 // and Python's imaplib over IMAP, nodemailer over SMTP. alice shares her INBOX with bob read-only;
 // bob finds it in NAMESPACE/LIST, SELECT answers [READ-ONLY], writes are refused NO [NOPERM], IDLE
 // sees alice's new mail delivered over SMTP, and alice's DELETEACL ends bob's open session at once.
-// carol, without rights, gets the very answers a missing mailbox gets. Delegated logins: an
-// administrator (James' administratorIds) and a user granted delegation log in as alice with a SASL
-// PLAIN authorization identity over IMAP and SMTP submission, audited; anyone else is refused.
+// carol, without rights, gets the very answers a missing mailbox gets (SELECT, EXAMINE, STATUS, the
+// ACL commands, LIST, APPEND, DELETE, RENAME, COPY, MOVE). Delegated logins: an administrator (James'
+// administratorIds) and a user granted delegation log in as alice with a SASL PLAIN authorization
+// identity, or OAUTHBEARER's a=, over IMAP and SMTP submission, audited; anyone else is refused; and
+// every command of a delegated IMAP, POP3 or ManageSieve session and every delegated SMTP submission
+// leaves an audit line naming both.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
-import { DOMAIN, startTessera, withTimeout, writeE2eConf, type E2eConf, type E2eServer } from './harness.js';
+import { DOMAIN, managesieveBlock, startTessera, withTimeout, writeE2eConf, writeManagesieveConf, type E2eConf, type E2eServer } from './harness.js';
+import { listenerPort } from '../support/tessera-conf.js';
+import { RawPop3Client } from '../pop3/raw-client.js';
+import { RawSieveClient } from '../managesieve/raw-client.js';
+import { auditLines, imaplibSteps, smtplibSend as smtplibSendAs, type ImaplibResult, type SmtpOutcome } from './sharing/python-clients.js';
 import { imapConnect, submit, watchMailbox } from './clients.js';
 import { storeResource } from '../../src/server/protocols.js';
+import { cli } from '../cli/in-process.js';
+import { RawClient } from '../imap/raw-client.js';
 
-const run = promisify(execFile);
-const STEPS = join(dirname(fileURLToPath(import.meta.url)), 'sharing', 'imaplib-steps.py');
 const ALICE = `alice@${DOMAIN}`;
 const BOB = `bob@${DOMAIN}`;
 const CAROL = `carol@${DOMAIN}`;
@@ -32,17 +36,13 @@ let idp: TestIdp;
 let conf: E2eConf;
 let srv: E2eServer;
 
-type Result = [string, string[]];
-
 /** Runs imaplib steps as `user` (or "authcid:authzid"); one [typ, data] per step. */
-async function imaplib(user: string, steps: unknown[][]): Promise<Result[]> {
-  const { stdout } = await withTimeout(run('python3', [STEPS, String(srv.endpoints.imap), user, PW, JSON.stringify(steps)]), 30_000, 'python imaplib');
-  return JSON.parse(stdout) as Result[];
-}
+const imaplib = (user: string, steps: unknown[][]): Promise<ImaplibResult[]> => imaplibSteps(srv.endpoints.imap, user, PW, steps);
 
 before(async () => {
-  idp = await startTestIdp({ users: [{ email: ALICE }, { email: BOB }] });
+  idp = await startTestIdp({ users: [{ email: ALICE }, { email: BOB }, { email: ADMIN }] });
   conf = await writeE2eConf(idp);
+  await writeManagesieveConf(conf, [managesieveBlock('sieve', idp, { plainAuthEnabled: true })]);
   // James' administratorIds: the administrator may log in as any user (SASL authorization identity).
   const repo = join(conf.confDir, 'usersrepository.xml');
   const xml = await readFile(repo, 'utf8');
@@ -142,20 +142,35 @@ describe('IMAP ACL: a read-only share', () => {
 
   it('carol, without rights, gets the same answers as for a mailbox that does not exist', async () => {
     const missing = `Other Users/${ALICE}/Nowhere`;
+    const message = 'Subject: probe\r\n\r\nbody\r\n';
+    // Each pair: the command on alice's INBOX, then on a mailbox that does not exist.
+    const pairs = (cmd: (box: string) => unknown[]): unknown[][] => [cmd(`"${SHARED}"`), cmd(`"${missing}"`)];
     const answers = await imaplib(CAROL, [
-      ['select', `"${SHARED}"`],
-      ['select', `"${missing}"`],
-      ['status', `"${SHARED}"`, '(MESSAGES)'],
-      ['status', `"${missing}"`, '(MESSAGES)'],
-      ['myrights', `"${SHARED}"`],
-      ['myrights', `"${missing}"`],
-      ['getacl', `"${SHARED}"`],
-      ['getacl', `"${missing}"`],
+      ...pairs((b) => ['select', b]),
+      ...pairs((b) => ['select', b, 'readonly']), // imaplib's EXAMINE
+      ...pairs((b) => ['status', b, '(MESSAGES)']),
+      ...pairs((b) => ['myrights', b]),
+      ...pairs((b) => ['getacl', b]),
+      ...pairs((b) => ['xatom', 'LISTRIGHTS', b, BOB]),
+      ...pairs((b) => ['list', '""', b]),
+      ...pairs((b) => ['append', b, message]),
+      ...pairs((b) => ['delete', b]),
+      ...pairs((b) => ['rename', b, 'Taken']),
+      ['append', 'INBOX', message],
+      ['select', 'INBOX'],
+      ...pairs((b) => ['copy', '1', b]),
+      ...pairs((b) => ['uid', 'MOVE', '1:*', b]),
       ['list', '""', '*'],
     ]);
-    for (let i = 0; i < 8; i += 2) assert.deepEqual(answers[i], answers[i + 1], `step ${i}: ${JSON.stringify(answers[i])}`);
+    const paired = answers.length - 1;
+    for (let i = 0; i < paired; i += 2) {
+      if (i === 20) i += 2; // carol's own APPEND and SELECT
+      assert.deepEqual(answers[i], answers[i + 1], `step ${i}: ${JSON.stringify(answers[i])} vs ${JSON.stringify(answers[i + 1])}`);
+    }
     assert.equal(answers[0]![0], 'NO');
-    assert.ok(!answers[8]![1].some((l) => l.includes('Other Users')), answers[8]![1].join('\n'));
+    assert.deepEqual(answers[12], ['OK', []], 'LIST shows neither');
+    assert.equal(answers[20]![0], 'OK', 'carol\'s own APPEND');
+    assert.ok(!answers.at(-1)![1].some((l) => l.includes('Other Users')), answers.at(-1)![1].join('\n'));
   });
 
   it("bob's IDLE in the shared INBOX sees alice's new SMTP mail; alice's DELETEACL ends his session at once", async () => {
@@ -177,26 +192,12 @@ describe('IMAP ACL: a read-only share', () => {
   });
 });
 
-const SMTP_SEND = join(dirname(fileURLToPath(import.meta.url)), 'sharing', 'smtplib-send.py');
-
-interface SmtpOutcome {
-  auth: [number, string];
-  send?: [number, string];
-}
-
-async function smtplibSend(authcid: string, authzid: string, from: string, to: string): Promise<SmtpOutcome> {
-  const { stdout } = await withTimeout(run('python3', [SMTP_SEND, String(srv.endpoints.submission), authcid, authzid, PW, from, to]), 30_000, 'python smtplib');
-  return JSON.parse(stdout) as SmtpOutcome;
-}
+const smtplibSend = (authcid: string, authzid: string, from: string, to: string): Promise<SmtpOutcome> =>
+  smtplibSendAs(srv.endpoints.submission, { authcid, authzid, password: PW }, from, to);
 
 /** The audit lines (JSON log) of successful logins as `user`. */
 function auditedLogins(user: string): Array<{ user: string; actor?: string; protocol: string; mechanism: string }> {
-  return srv.log
-    .text()
-    .split('\n')
-    .filter((l) => l.includes('"event":"auth"'))
-    .map((l) => JSON.parse(l) as { user: string; actor?: string; protocol: string; mechanism: string; result: string })
-    .filter((e) => e.result === 'success' && e.user === user);
+  return auditLines<{ user: string; actor?: string; protocol: string; mechanism: string; result: string }>(srv.log.text(), 'auth').filter((e) => e.result === 'success' && e.user === user);
 }
 
 describe('delegated login (SASL authorization identity)', () => {
@@ -237,5 +238,129 @@ describe('delegated login (SASL authorization identity)', () => {
       await store.revokeDelegation(ALICE, CAROL);
     }
     await assert.rejects(imaplib(`${CAROL}:${ALICE}`, [['noop']]), /AUTHENTICATIONFAILED|authentication failed/i);
+  });
+
+  it("`tessera delegation revoke` ends the delegate's open sessions as the owner at once, and only those", async () => {
+    assert.equal((await cli(['delegation', 'grant', ALICE, CAROL, '--conf', conf.confDir])).code, 0);
+    const plain = (authzid: string, authcid: string): string => Buffer.from(`${authzid}\0${authcid}\0${PW}`).toString('base64');
+    const delegated = await RawClient.connect(srv.endpoints.imaps, { tls: true });
+    const own = await RawClient.connect(srv.endpoints.imaps, { tls: true });
+    try {
+      assert.match((await delegated.command('a', `AUTHENTICATE PLAIN ${plain(ALICE, CAROL)}`)).at(-1)!, /^a OK/);
+      assert.match((await own.command('a', `AUTHENTICATE PLAIN ${plain('', ALICE)}`)).at(-1)!, /^a OK/);
+      assert.match((await delegated.command('s', 'SELECT INBOX')).at(-1)!, /^s OK/);
+      const revoked = await cli(['delegation', 'revoke', ALICE, CAROL, '--conf', conf.confDir]);
+      assert.equal(revoked.code, 0, revoked.stderr);
+      assert.match(revoked.stdout, /1 live session of .* ended/);
+      assert.equal(await delegated.readLine(), '* BYE Delegation revoked');
+      assert.equal(await delegated.closedWithin(PUSH_MS), true);
+      // alice's own session goes on.
+      assert.match((await own.command('n', 'NOOP')).at(-1)!, /^n OK/);
+    } finally {
+      delegated.close();
+      own.close();
+    }
+  });
+
+  it("OAUTHBEARER's a=: an administrator's token logs in as alice over IMAP and SMTP, audited; a plain user's is refused", async () => {
+    const bearer = `bearer:${await idp.accessToken(ADMIN)}`;
+    const [rights] = await imaplibSteps(srv.endpoints.imap, `${ADMIN}:${ALICE}`, bearer, [['myrights', 'INBOX']]);
+    assert.deepEqual(rights![1], ['INBOX lrswipkxtea']);
+    const sent = await smtplibSendAs(srv.endpoints.submission, { authcid: ADMIN, authzid: ALICE, password: bearer }, ALICE, BOB);
+    assert.equal(sent.auth[0], 235);
+    assert.deepEqual(sent.send, [250, 'ok']);
+    const audited = auditedLogins(ALICE).filter((e) => e.actor === ADMIN && e.mechanism === 'OAUTHBEARER');
+    assert.ok(audited.some((e) => e.protocol === 'imap'), JSON.stringify(audited));
+    assert.ok(audited.some((e) => e.protocol === 'smtp'), JSON.stringify(audited));
+    const bobs = `bearer:${await idp.accessToken(BOB)}`;
+    await assert.rejects(imaplibSteps(srv.endpoints.imap, `${BOB}:${ALICE}`, bobs, [['noop']]), /AUTHENTICATIONFAILED|authentication failed|error/i);
+  });
+});
+
+interface DelegatedAction {
+  protocol: string;
+  user: string;
+  actor: string;
+  session?: string;
+  action: string;
+  mailbox?: string;
+  target?: string[];
+  result: string;
+}
+
+/** The delegated-action audit lines of `actor` acting as alice over `protocol`. */
+const delegatedActions = (protocol: string, actor = ADMIN): DelegatedAction[] =>
+  auditLines<DelegatedAction>(srv.log.text(), 'delegated-action').filter((e) => e.protocol === protocol && e.actor === actor && e.user === ALICE);
+
+/** The subset of an audit line a test compares. */
+const gist = (e: DelegatedAction): Partial<DelegatedAction> => ({ action: e.action, ...(e.mailbox ? { mailbox: e.mailbox } : {}), ...(e.target ? { target: e.target } : {}), result: e.result });
+
+describe('every delegated action is audited', () => {
+  it('each IMAP command of a delegated session: who, as whom, the mailbox, what it named and the answer', async () => {
+    const before = delegatedActions('imap').length;
+    await imaplib(`${ADMIN}:${ALICE}`, [['select', 'INBOX'], ['store', '1:*', '+FLAGS', '(\\Flagged)'], ['noop'], ['status', 'Nowhere', '(MESSAGES)']]);
+    const lines = delegatedActions('imap').slice(before);
+    assert.deepEqual(lines.map(gist), [
+      { action: 'SELECT', target: ['INBOX'], result: 'OK' },
+      { action: 'UID STORE', mailbox: 'INBOX', target: ['1:*', '+FLAGS'], result: 'OK' },
+      { action: 'STATUS', mailbox: 'INBOX', target: ['Nowhere'], result: 'NO' },
+    ]);
+    // The same session id as the delegated login's own audit line, so the two can be joined.
+    const logins = auditLines<{ session?: string; actor?: string; result: string }>(srv.log.text(), 'auth').filter((e) => e.actor === ADMIN && e.result === 'success');
+    assert.ok(logins.some((l) => l.session !== undefined && l.session === lines[0]!.session), JSON.stringify(lines[0]));
+    // A session logged in as its own user leaves no such line.
+    await imaplib(ALICE, [['select', 'INBOX']]);
+    assert.deepEqual(auditLines<DelegatedAction>(srv.log.text(), 'delegated-action').filter((e) => e.actor === undefined || e.actor === e.user), []);
+  });
+
+  it('each message submitted in a delegated SMTP session, and each envelope sender refused there', async () => {
+    const before = delegatedActions('smtp').length;
+    assert.deepEqual((await smtplibSend(ADMIN, ALICE, ALICE, BOB)).send, [250, 'ok']);
+    assert.equal((await smtplibSend(ADMIN, ALICE, ADMIN, BOB)).send?.[0], 553);
+    assert.deepEqual(delegatedActions('smtp').slice(before).map(gist), [
+      { action: 'submit', target: [ALICE, BOB], result: '250' },
+      { action: 'MAIL', target: [ADMIN], result: '553' },
+    ]);
+  });
+
+  it('each POP3 command of a delegated session', async () => {
+    const before = delegatedActions('pop3').length;
+    const { client } = await RawPop3Client.connect(srv.endpoints.pop3s, { tls: true });
+    try {
+      assert.match(await client.command(`AUTH PLAIN ${Buffer.from(`${ALICE}\0${ADMIN}\0${PW}`).toString('base64')}`), /^\+OK/);
+      assert.match(await client.command('STAT'), /^\+OK/);
+      assert.match(await client.command('DELE 999'), /^-ERR/);
+      assert.match(await client.command('NOOP'), /^\+OK/);
+      assert.match(await client.command('QUIT'), /^\+OK/);
+    } finally {
+      client.close();
+    }
+    assert.deepEqual(delegatedActions('pop3').slice(before).map(gist), [
+      { action: 'STAT', result: '+OK' },
+      { action: 'DELE', target: ['999'], result: '-ERR' },
+      { action: 'QUIT', result: '+OK' },
+    ]);
+  });
+
+  it('each ManageSieve command of a delegated session, script names but never script content', async () => {
+    const before = delegatedActions('managesieve').length;
+    const script = 'keep; # delegated-script-content\r\n';
+    const { client } = await RawSieveClient.connect(listenerPort(srv.running, 'sieve'));
+    try {
+      await client.startTls();
+      assert.match((await client.command(`AUTHENTICATE "PLAIN" "${Buffer.from(`${ALICE}\0${ADMIN}\0${PW}`).toString('base64')}"`)).status, /^OK/);
+      assert.match((await client.command(`PUTSCRIPT "delegated" {${script.length}+}\r\n${script}`)).status, /^OK/);
+      assert.match((await client.command('LISTSCRIPTS')).status, /^OK/);
+      assert.match((await client.command('DELETESCRIPT "missing"')).status, /^NO/);
+      assert.match((await client.command('NOOP')).status, /^OK/);
+    } finally {
+      client.close();
+    }
+    assert.deepEqual(delegatedActions('managesieve').slice(before).map(gist), [
+      { action: 'PUTSCRIPT', target: ['delegated', `{${script.length}}`], result: 'OK' },
+      { action: 'LISTSCRIPTS', result: 'OK' },
+      { action: 'DELETESCRIPT', target: ['missing'], result: 'NO' },
+    ]);
+    assert.ok(!srv.log.text().includes('delegated-script-content'), 'the script itself is not logged');
   });
 });

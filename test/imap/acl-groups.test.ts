@@ -1,7 +1,8 @@
 // "$group" ACL identifiers over IMAP (issue #24): alice shares Team with $support; bob, a member in
-// the embedded users repository's groups, sees it in LIST and may SELECT it; carol, not a member,
-// gets exactly the answer a missing mailbox gets; taking bob out of the group ends his access at his
-// next command (his session with Team selected ends with BYE, as after a revoked right).
+// the embedded users repository's groups, sees it in LIST (with its rights under LIST-MYRIGHTS) and
+// may SELECT it; carol, not a member, gets exactly the answer a missing mailbox gets; taking bob out
+// of the group ends his access at his next command (his session with Team selected ends with BYE,
+// as after a revoked right).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -66,6 +67,16 @@ describe('"$group" ACL identifiers over IMAP', () => {
     assert.ok(sel!.includes('* 1 EXISTS'), sel!.join('\n'));
     assert.equal(rights![0], `* MYRIGHTS ${TEAM} lrs`);
     assert.match(fetch!.join('\n'), /Subject: ticket/);
+  });
+
+  it('LIST-MYRIGHTS (RFC 8440): RETURN (MYRIGHTS) follows each LIST line with its MYRIGHTS, the group\'s for a member, none for others', async () => {
+    const [member] = await lines(BOB, ['LIST "" "Other Users/*" RETURN (MYRIGHTS)']);
+    const at = member!.findIndex((l) => l.startsWith('* LIST') && l.endsWith(TEAM));
+    assert.ok(at >= 0, member!.join('\n'));
+    assert.equal(member![at + 1], `* MYRIGHTS ${TEAM} lrs`);
+    const [own, other] = await lines(CAROL, ['LIST "" INBOX RETURN (MYRIGHTS)', 'LIST "" "Other Users/*" RETURN (MYRIGHTS)']);
+    assert.deepEqual(own!.slice(0, 2), ['* LIST (\\HasNoChildren) "/" INBOX', '* MYRIGHTS INBOX lrswipkxtea']);
+    assert.deepEqual(other!.filter((l) => l.startsWith('* ')), []);
   });
 
   it('a non-member gets the answers a missing mailbox gets', async () => {

@@ -36,6 +36,15 @@ test('greeting and CAPABILITY list the extensions and password mechanisms on a p
   c.close();
 });
 
+test('after login CAPABILITY names every extension of issue #24 (sharing and the peers\' IMAP extensions)', async () => {
+  const c = await RawClient.loggedIn(h.port, USER, PASS);
+  const caps = (await c.command('a', 'CAPABILITY'))[0]!.split(' ');
+  const wanted = ['ACL', 'RIGHTS=texk', 'NAMESPACE', 'LIST-MYRIGHTS', 'COMPRESS=DEFLATE', 'NOTIFY', 'METADATA', 'METADATA-SERVER', 'OBJECTID', 'PREVIEW', 'SAVEDATE', 'WITHIN', 'REPLACE', 'UIDONLY', 'LIST-METADATA', 'URLAUTH=BINARY', 'I18NLEVEL=1'];
+  assert.deepEqual(wanted.filter((w) => !caps.includes(w)), []);
+  assert.ok(caps.some((w) => w === 'APPENDLIMIT' || w.startsWith('APPENDLIMIT=')), caps.join(' '));
+  c.close();
+});
+
 test('requireSSL on a clear STARTTLS listener: LOGINDISABLED and PRIVACYREQUIRED until TLS, then login works', async () => {
   const t = await startImap({ users: { [USER]: PASS }, tls: 'starttls', auth: { requireSSL: true } });
   try {

@@ -79,7 +79,7 @@ describe('admin socket and `tessera sessions`', () => {
     bus = new MemoryEventBus();
     store = await openStore(dataDir);
     const users = new MemoryUsersRepository(
-      Object.fromEntries(['alice', 'bob', 'carol', 'dave', 'erin', 'frank'].map((n) => [`${n}@example.test`, 'a-password-1'])),
+      Object.fromEntries(['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'fay', 'gus', 'hal'].map((n) => [`${n}@example.test`, 'a-password-1'])),
     );
     control = createSessionControl({ dataDir, store, bus, logger: silentLogger(), oidc: [], users });
     await control.start();
@@ -164,6 +164,22 @@ describe('admin socket and `tessera sessions`', () => {
     assert.equal(res.code, 0, res.err);
     assert.equal(await within(1000, s.ended, 'sid session'), 'Compromised device');
     assert.equal(await control.isRevoked(principal), true);
+  });
+
+  it('a revoke naming user and actor ends only the sessions in which the actor acts as the user, and refuses nothing later', async () => {
+    const delegated = register(control, new FakeSession({ user: 'fay@example.test', mechanism: 'PLAIN', actor: 'gus@example.test' }));
+    const own = register(control, new FakeSession(tokenPrincipal({ user: 'fay@example.test', jti: 'fay-token', issuer: 'https://idp.test' })));
+    const other = register(control, new FakeSession({ user: 'fay@example.test', mechanism: 'PLAIN', actor: 'hal@example.test' }));
+    const reply = await rawRequest(adminSocketPath(dataDir), '{"op":"revoke","user":"Fay@example.test","actor":"gus@example.test"}');
+    assert.deepEqual(reply, { ok: true, matched: 1, user: 'fay@example.test' });
+    assert.equal(await within(1000, delegated.ended, 'delegated session'), 'Delegation revoked');
+    await afterPendingRevocations(control);
+    assert.equal(own.terminated, false);
+    assert.equal(other.terminated, false);
+    assert.equal(await control.isRevoked(own.principal), false, "fay's own tokens stay good");
+    assert.equal((await rawRequest(adminSocketPath(dataDir), '{"op":"revoke","sid":"x","actor":"gus@example.test"}')).ok, false, 'actor goes with user only');
+    own.handle.unregister();
+    other.handle.unregister();
   });
 
   it('rejects malformed command lines and admin requests', async () => {

@@ -103,6 +103,18 @@ describe('session registry and bus-driven termination', () => {
     assert.equal(await within(1000, s.ended, 'session revoked elsewhere'), 'from node 2');
   });
 
+  it('a delegation taken back on the bus (user and actor) ends only the sessions of that actor as that user', async () => {
+    const delegated = register(control, new FakeSession({ user: 'k@example.test', mechanism: 'PLAIN', actor: 'Admin@example.test' }, 'pop3'));
+    const own = register(control, new FakeSession({ user: 'k@example.test', mechanism: 'PLAIN' }));
+    const asOther = register(control, new FakeSession({ user: 'l@example.test', mechanism: 'PLAIN', actor: 'admin@example.test' }, 'smtp'));
+    await bus.publish({ type: 'session-revoked', user: 'K@example.test', actor: 'admin@example.test', reason: 'Delegation revoked' });
+    assert.equal(await within(1000, delegated.ended, 'delegated session'), 'Delegation revoked');
+    await afterPendingRevocations(control);
+    assert.deepEqual([own.terminated, asOther.terminated], [false, false]);
+    own.handle.unregister();
+    asOther.handle.unregister();
+  });
+
   it('calls terminate once even if two revocations name the session, and survives a throwing callback', async () => {
     const registry = new SessionRegistry({ logger: silentLogger() });
     let calls = 0;

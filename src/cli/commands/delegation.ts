@@ -6,13 +6,15 @@ import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors.js';
 import type { CliCommand, CliIO } from '../types.js';
 import { openStoreFromConfig } from '../open-store.js';
 import { canonicalMailUser } from '../mail-user.js';
+import { endDelegatedSessions } from '../end-delegated-sessions.js';
 
 const usage = `Usage: tessera delegation grant OWNER DELEGATE [--conf DIR]
        tessera delegation revoke OWNER DELEGATE [--conf DIR]
        tessera delegation list OWNER [--conf DIR]
 
 Lets DELEGATE log in as OWNER (SASL PLAIN authorization identity, OAUTHBEARER a=), takes that
-back, or lists who may. Every delegated login is audited naming both users.
+back (ending DELEGATE's live sessions as OWNER on the running server at once), or lists who may.
+Every delegated login, and what it then does, is audited naming both users.
   --conf DIR  configuration directory (default: $TESSERA_CONF, else ./conf)`;
 
 export const delegationCommand: CliCommand = {
@@ -47,6 +49,7 @@ export const delegationCommand: CliCommand = {
           return EXIT_FAILURE;
         }
         io.stdout.write(`${delegate} may no longer log in as ${owner}\n`);
+        if (!(await endDelegatedSessions(confDir, io, owner, delegate!))) return EXIT_FAILURE;
       } else {
         for (const d of await store.listDelegates(owner)) io.stdout.write(`${d}\n`);
       }

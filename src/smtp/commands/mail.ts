@@ -5,6 +5,7 @@ import { parseEnvid, parseRet } from '../../core/dsn-params.js';
 import { parsePathArgument } from '../proto/path.js';
 import { reply } from '../proto/reply.js';
 import { refuseEnvelopeSender } from '../sender-rules.js';
+import { auditDelegatedSenderRefused } from '../delegation-audit.js';
 import type { CommandHandler } from './types.js';
 
 export const mail: CommandHandler = async (s, args) => {
@@ -63,7 +64,10 @@ export const mail: CommandHandler = async (s, args) => {
     return s.send(reply(553, '5.6.7', 'Non-ASCII address requires SMTPUTF8'));
   }
   const refused = await refuseEnvelopeSender(s, from);
-  if (refused) return s.send(refused);
+  if (refused) {
+    auditDelegatedSenderRefused(s, from, refused);
+    return s.send(refused);
+  }
   s.tx = {
     from,
     smtputf8,

@@ -1,7 +1,8 @@
 # Runs IMAP steps with Python's imaplib (a second real client next to imapflow) and prints one JSON
 # result per step: [typ, [data as text...]]. Usage: imaplib-steps.py PORT USER PASSWORD STEPS_JSON
 # where STEPS_JSON is a list of [command, arg...]; "login" is done first over STARTTLS, and the
-# user may be "authcid:authzid" for a SASL PLAIN login with an authorization identity.
+# user may be "authcid:authzid" for a SASL PLAIN login with an authorization identity; a PASSWORD of
+# "bearer:TOKEN" logs in with OAUTHBEARER instead (authzid as its a=).
 import imaplib, json, ssl, sys
 
 port, user, password, steps = int(sys.argv[1]), sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
@@ -10,7 +11,13 @@ ctx.check_hostname = False
 ctx.verify_mode = ssl.CERT_NONE
 m = imaplib.IMAP4('127.0.0.1', port)
 m.starttls(ssl_context=ctx)
-if ':' in user:
+if password.startswith('bearer:'):
+    # SASL OAUTHBEARER (RFC 7628) with the access token after "bearer:", and an authzid (a=) when
+    # the user is given as "authcid:authzid" (the token names the authcid).
+    authzid = user.split(':', 1)[1] if ':' in user else ''
+    gs2 = f'n,a={authzid},' if authzid else 'n,,'
+    m.authenticate('OAUTHBEARER', lambda _: f'{gs2}\x01auth=Bearer {password[7:]}\x01\x01'.encode())
+elif ':' in user:
     authcid, authzid = user.split(':', 1)
     m.authenticate('PLAIN', lambda _: f'{authzid}\0{authcid}\0{password}'.encode())
 else:

@@ -1,5 +1,6 @@
 # Submits one message with Python's smtplib over STARTTLS, authenticating with SASL PLAIN and an
-# authorization identity, and prints JSON {"auth": [code, text], "send": [code, text]}.
+# authorization identity (OAUTHBEARER's a= when PASSWORD is "bearer:TOKEN"), and prints JSON
+# {"auth": [code, text], "send": [code, text]}.
 # Usage: smtplib-send.py PORT AUTHCID AUTHZID PASSWORD FROM TO
 import json, smtplib, ssl, sys
 
@@ -12,7 +13,12 @@ s = smtplib.SMTP('127.0.0.1', port, timeout=20)
 s.starttls(context=ctx)
 s.ehlo()
 try:
-    code, text = s.auth('PLAIN', lambda challenge=None: f'{authzid}\0{authcid}\0{password}', initial_response_ok=True)
+    if password.startswith('bearer:'):
+        # SASL OAUTHBEARER (RFC 7628): the token names the authcid; the authzid travels as a=.
+        mechanism, response = 'OAUTHBEARER', f'n,a={authzid},\x01auth=Bearer {password[7:]}\x01\x01'
+    else:
+        mechanism, response = 'PLAIN', f'{authzid}\0{authcid}\0{password}'
+    code, text = s.auth(mechanism, lambda challenge=None: response, initial_response_ok=True)
     out['auth'] = [code, text.decode()]
 except smtplib.SMTPAuthenticationError as e:
     out['auth'] = [e.smtp_code, e.smtp_error.decode()]

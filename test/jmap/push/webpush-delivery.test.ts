@@ -137,6 +137,19 @@ test('a stalled endpoint delays no other subscription, and its request times out
   await service.destroy([stalled.id]);
 });
 
+test("a delegation taken back (session-revoked naming an actor) leaves the user's own subscriptions", async () => {
+  const kept = { ...subscription('d-kept', 'owner@example.com', '/d-kept'), verified: true };
+  const gone = { ...subscription('d-gone', 'leaver@example.com', '/d-gone'), verified: true };
+  await service.create(kept);
+  await service.create(gone);
+  await bus.publish({ type: 'session-revoked', user: 'owner@example.com', actor: 'delegate@example.com', reason: 'Delegation revoked' });
+  // Barrier: a later revocation, handled after the first, is seen to take effect.
+  await bus.publish({ type: 'session-revoked', user: 'leaver@example.com', reason: 'user revoked' });
+  await waitFor('the later revocation to destroy its subscription', async () => (await store.listPushSubscriptions('leaver@example.com')).length === 0);
+  assert.deepEqual((await store.listPushSubscriptions('owner@example.com')).map((r) => r.id), ['d-kept']);
+  await service.destroy(['d-kept']);
+});
+
 test('a session-revoked event for the OP session destroys only the subscriptions bound to it', async () => {
   const base = (id: string, sid: string): PushSubscriptionRecord => ({
     ...subscription(id, 'oidc@example.com', `/${id}`),

@@ -420,6 +420,9 @@ export class WebPushService {
    * access token (jti) alone leaves them, since they are bound to the session, not one token.
    */
   private async revoked(event: SessionRevokedEvent & { subject?: string }): Promise<void> {
+    // A delegation taken back ends a delegate's sessions as the user, never the user's own
+    // subscriptions (JMAP has no delegated login, so no subscription is a delegate's).
+    if (event.actor !== undefined) return;
     const sameIssuer = (b: PushCredentialBinding): boolean => !event.issuer || b.issuer === event.issuer;
     const ids: string[] = [];
     for (const { record } of this.live.values()) {
