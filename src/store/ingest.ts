@@ -2,10 +2,11 @@
 // every store implementation shares. A Buffer is written and parsed as it is; a spooled message is
 // parsed from its file, then the file is renamed into place; a stored blob is only parsed. A file is
 // parsed by position through a small window (./message-file.ts), never read whole; a store that
-// keeps no files (PostgreSQL) has a stored blob copied to a scratch file first (./scratch-parse.ts),
-// in the spool directory it arrived through, else the system's temp directory. What parsing keeps costs memory
-// still: an append holds the process-wide ingest gate (admitIngest) from before parsing until its
-// transaction has committed, because the analyses (up to 1 MiB of search text each) live until then.
+// keeps no files (PostgreSQL) has a stored blob larger than that window copied to a scratch file
+// first (./scratch-parse.ts), in the spool directory it arrived through, else the system's temp
+// directory. What parsing keeps costs memory still: an append holds the process-wide ingest gate
+// (admitIngest) from before parsing until its transaction has committed, because the analyses (up
+// to 1 MiB of search text each) live until then.
 import { parseMessage, type MessageAnalysis } from '../mime/parse.js';
 import type { BlobBackend } from './blob-backend.js';
 import type { MessageSource, StoredBlob } from './api/message-writes.js';
