@@ -14,11 +14,14 @@ export interface BlobBackend {
   adopt(source: SpooledMessage): Promise<string>;
   /** The bytes (or a range of them), or null when there is no such blob. */
   read(hash: string, range?: ByteRange): Promise<Buffer | null>;
+  /** The bytes as a series of chunks (none when there is no such blob), never all in memory at once. */
+  stream(hash: string): AsyncIterable<Buffer>;
   /** Marks a blob as just used, so garbage collection (which spares young blobs) leaves it. */
   touch(hash: string): Promise<void>;
   /**
    * The file holding a blob's bytes, for a backend that keeps blobs as files (null otherwise): ingest
-   * parses a stored message from its file by position instead of reading it whole (src/store/message-file.ts).
+   * parses a stored message from its file by position instead of reading it whole (src/store/message-file.ts);
+   * without one it copies `stream` to a scratch file first (src/store/scratch-parse.ts).
    */
   localPath(hash: string): string | null;
 }

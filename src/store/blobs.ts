@@ -188,6 +188,18 @@ export class BlobFiles {
     }
   }
 
+  async *stream(hash: string): AsyncGenerator<Buffer> {
+    if (!HASH_RE.test(hash)) return;
+    const input = fsSync.createReadStream(this.pathOf(hash), { highWaterMark: 256 * 1024 });
+    try {
+      for await (const chunk of input) yield chunk as Buffer;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    } finally {
+      input.destroy();
+    }
+  }
+
   async exists(hash: string): Promise<boolean> {
     try {
       await fs.access(this.pathOf(hash));

@@ -1,17 +1,21 @@
 // Ingest of one message source into the blob files, with its MIME analysis: the part of an append
 // every store implementation shares. A Buffer is written and parsed as it is; a spooled message is
 // parsed from its file, then the file is renamed into place; a stored blob is only parsed. A file is
-// parsed by position through a small window (./message-file.ts), never read whole: only a store
-// that keeps no files (PostgreSQL) reads a stored blob back whole. What parsing keeps costs memory
-// still: an append holds the process-wide ingest gate (admitIngest) from before parsing until its
-// transaction has committed, because the analyses (up to 1 MiB of search text each) live until then.
+// parsed by position through a small window (./message-file.ts), never read whole; a store that
+// keeps no files (PostgreSQL) has a stored blob larger than that window copied to a scratch file
+// first (./scratch-parse.ts), in the spool directory it arrived through, else the system's temp
+// directory. What parsing keeps costs memory still: an append holds the process-wide ingest gate
+// (admitIngest) from before parsing until its transaction has committed, because the analyses (up
+// to 1 MiB of search text each) live until then.
 import { parseMessage, type MessageAnalysis } from '../mime/parse.js';
 import type { BlobBackend } from './blob-backend.js';
 import type { MessageSource, StoredBlob } from './api/message-writes.js';
 import { SpooledMessage } from './spool/spooled.js';
 import { PARSE_PEAK_FACTOR, sharedIngestGate } from './spool/ingest-gate.js';
 import { StoreUnavailableError } from './errors.js';
-import { MessageFile } from './message-file.js';
+import { MessageFile, WINDOW_BYTES } from './message-file.js';
+import { parseFromChunks } from './scratch-parse.js';
+import os from 'node:os';
 
 export function isStoredBlob(source: MessageSource): source is StoredBlob {
   return !Buffer.isBuffer(source) && !(source instanceof SpooledMessage) && typeof source.storedBlob === 'string';
@@ -62,18 +66,21 @@ export async function ingestSource(blobs: BlobBackend, source: KnownSource): Pro
     // Parsed from the spool file first: once renamed, the file is the store's and may be shared.
     // A message already taken by a blob store (the same delivery for a second recipient) is parsed
     // from there: a store that keeps no file (PostgreSQL) left nothing at source.path.
-    const analysis = await analyseStored(blobs, source.inSpool ? source.path : null, source.sha256, source.size);
+    const analysis = await analyseStored(blobs, source.inSpool ? source.path : null, source.sha256, source.size, source.spoolDir);
     const blob = await blobs.adopt(source);
     return { blob, size: source.size, analysis };
   }
-  const analysis = await analyseStored(blobs, null, source.blob, source.size);
+  const analysis = await analyseStored(blobs, null, source.blob, source.size, os.tmpdir());
   // Refresh mtime so garbage collection (which spares young files) cannot race this reuse.
   await blobs.touch(source.blob);
   return { blob: source.blob, size: source.size, analysis };
 }
 
-/** The analysis of a message in a file (`file`, else the blob's own file), or read back from a blob store without files. */
-async function analyseStored(blobs: BlobBackend, file: string | null, hash: string, size: number): Promise<MessageAnalysis> {
+/**
+ * The analysis of a message in a file (`file`, else the blob's own file), or, from a blob store
+ * without files, through a scratch file in `scratchDir`.
+ */
+async function analyseStored(blobs: BlobBackend, file: string | null, hash: string, size: number, scratchDir: string): Promise<MessageAnalysis> {
   const path = file ?? blobs.localPath(hash);
   if (path !== null) {
     try {
@@ -83,9 +90,10 @@ async function analyseStored(blobs: BlobBackend, file: string | null, hash: stri
       throw err;
     }
   }
-  const bytes = await blobs.read(hash);
-  if (bytes === null) throw new StoreUnavailableError(`blob ${hash} vanished while being stored`);
-  return parseMessage(bytes);
+  // A message no larger than the parser's window costs no more in memory than the window would.
+  const analysis = size <= WINDOW_BYTES ? await blobs.read(hash).then((b) => b && parseMessage(b)) : await parseFromChunks(blobs.stream(hash), size, scratchDir);
+  if (analysis === null) throw new StoreUnavailableError(`blob ${hash} vanished while being stored`);
+  return analysis;
 }
 
 /** Writes (or takes) a blob that needs no analysis (uploads, the outbound queue). */

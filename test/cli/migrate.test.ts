@@ -17,6 +17,7 @@ import { makeTestConf, type TestConf } from '../server/conf-fixture.js';
 import { createTestSchema, dropSharedDatabase, postgresUnavailable, type TestSchema } from '../support/postgres.js';
 import { cli } from './in-process.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
+import { storeDirectory } from '../../src/store/directory.js';
 import { openPostgresStore } from '../../src/store/postgres/open.js';
 import { MemoryEventBus } from '../../src/events/memory-bus.js';
 import { lockDataDirectory } from '../../src/server/data-lock.js';
@@ -48,7 +49,8 @@ describe('tessera migrate --to postgres', { skip: unavailable ?? false }, () => 
     } finally {
       await node.close();
     }
-    const store = await openSqliteStore({ dataDir: c.dataDir, events: new MemoryEventBus() });
+    // Where `tessera serve` keeps it: <data.dir>/store/.
+    const store = await openSqliteStore({ dataDir: storeDirectory(c.dataDir), events: new MemoryEventBus() });
     try {
       await store.ensureAccount('zed@second.test');
       const inbox = (await store.findMailboxByPath('zed@second.test', 'INBOX'))!;

@@ -1,7 +1,8 @@
 // Three Tessera processes on one PostgreSQL schema (storage.engine=postgres), as behind a TCP load
 // balancer: events cross between nodes through LISTEN/NOTIFY within a second. Mail delivered by SMTP
 // on node A shows in IMAP IDLE on B and in JMAP push on C; a flag set over IMAP on B reaches JMAP on
-// C; an OIDC back-channel logout posted to C ends the user's IDLE sessions on A and B; a node whose
+// C; a flag set on B and an email destroyed over JMAP on C show in IMAP IDLE on A; an OIDC
+// back-channel logout posted to C ends the user's IDLE sessions on A and B; a node whose
 // listening connection is killed resynchronises and still shows what arrived meanwhile. The figures
 // are printed as test diagnostics. Skipped without PostgreSQL, a failure under CI=true.
 import { after, before, describe, it } from 'node:test';
@@ -108,6 +109,46 @@ describe('three nodes on one PostgreSQL', { skip: unavailable ?? false }, () => 
       assert.equal((found.ids as string[]).length, 1, 'C serves the keyword B set');
     } finally {
       push.close();
+    }
+  });
+
+  it('shows a flag set over IMAP on B and an email destroyed over JMAP on C in IMAP IDLE on A within a second', async (t) => {
+    const token = await idp.accessToken(ALICE);
+    const jmap = JmapClient.bearer(C.endpoints.jmap, token);
+    const { accountId } = await jmap.session();
+    assert.deepEqual((await submit({ port: A.endpoints.smtpMx }, mail(ALICE, 'to be expunged'))).rejected, []);
+    const idle = await watchMailbox(A.endpoints.imap, { user: ALICE, accessToken: token }, 'INBOX');
+    try {
+      const [, found] = (await jmap.call([['Email/query', { accountId, filter: { subject: 'to be expunged' } }, 'q']]))[0]!;
+      const [emailId] = found.ids as string[];
+      assert.ok(emailId, 'C serves the message A took');
+      const setter = await imapConnect(B.endpoints.imap, { user: ALICE, accessToken: token });
+      try {
+        const lock = await setter.getMailboxLock('INBOX');
+        try {
+          const [uid] = (await setter.search({ subject: 'to be expunged' }, { uid: true })) || [];
+          assert.ok(uid, 'the message is in INBOX on B');
+          const flagged = idle.updates.next((u) => u.kind === 'flags', WAIT_MS, 'FETCH FLAGS in IDLE on A').then(() => performance.now());
+          assert.ok(await setter.messageFlagsAdd(String(uid), ['\\Flagged'], { uid: true }));
+          const storedAt = performance.now();
+          const flagAt = await flagged;
+          t.diagnostic(`flag set on B seen in IDLE on A ${(flagAt - storedAt).toFixed(0)} ms after STORE answered`);
+          assert.ok(flagAt - storedAt < CROSS_NODE_MS, `FETCH FLAGS on A after ${(flagAt - storedAt).toFixed(0)} ms`);
+        } finally {
+          lock.release();
+        }
+      } finally {
+        await setter.logout();
+      }
+      const expunged = idle.updates.next((u) => u.kind === 'expunge', WAIT_MS, 'EXPUNGE in IDLE on A').then(() => performance.now());
+      const [, set] = (await jmap.call([['Email/set', { accountId, destroy: [emailId] }, 's']]))[0]!;
+      const destroyedAt = performance.now();
+      assert.deepEqual(set.destroyed, [emailId]);
+      const expungeAt = await expunged;
+      t.diagnostic(`Email/set destroy on C seen as EXPUNGE in IDLE on A ${(expungeAt - destroyedAt).toFixed(0)} ms after the answer`);
+      assert.ok(expungeAt - destroyedAt < CROSS_NODE_MS, `EXPUNGE on A after ${(expungeAt - destroyedAt).toFixed(0)} ms`);
+    } finally {
+      await idle.close();
     }
   });
 

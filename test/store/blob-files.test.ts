@@ -56,3 +56,21 @@ test('blobs are written into every directory they hash to, including new ones ne
     await rm(root, { recursive: true, force: true });
   }
 });
+
+test('streams a blob file in chunks, and nothing for a blob that is not there', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'tessera-blobs-stream-'));
+  try {
+    const files = new BlobFiles(root);
+    const bytes = Buffer.alloc(600 * 1024, 'abc');
+    const hash = await files.put(bytes);
+    const chunks: Buffer[] = [];
+    for await (const chunk of files.stream(hash)) chunks.push(chunk);
+    assert.ok(chunks.length > 1, 'more than one chunk');
+    assert.ok(Buffer.concat(chunks).equals(bytes));
+    const none: Buffer[] = [];
+    for await (const chunk of files.stream(BlobFiles.hash(Buffer.from('absent')))) none.push(chunk);
+    assert.deepEqual(none, []);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

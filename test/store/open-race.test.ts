@@ -3,47 +3,16 @@
 // one transaction, not "read, then insert" raced by the others.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SCHEMA_VERSION } from '../../src/store/sqlite/schema.js';
+import { raceChildren, startGoChild } from '../support/go-child.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const PROCESSES = 8;
 const ROUNDS = 6;
-
-interface Child {
-  proc: ChildProcessWithoutNullStreams;
-  ready: Promise<void>;
-  done: Promise<string>;
-}
-
-function start(file: string): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'open-race-child.ts'), file], {
-    cwd: path.resolve(here, '../..'),
-  });
-  let out = '';
-  let err = '';
-  let markReady!: () => void;
-  const ready = new Promise<void>((resolve) => (markReady = resolve));
-  proc.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-    if (out.includes('READY\n')) markReady();
-  });
-  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const done = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 60_000);
-    proc.on('exit', (code) => {
-      clearTimeout(timer);
-      markReady();
-      if (code === 0) resolve(out);
-      else reject(new Error(`child exited with ${code}: ${err}`));
-    });
-  });
-  return { proc, ready, done };
-}
 
 describe('SQLite mail store opened by several processes at once', () => {
   it('creates the schema once and every process opens it', async () => {
@@ -51,11 +20,8 @@ describe('SQLite mail store opened by several processes at once', () => {
     try {
       for (let round = 0; round < ROUNDS; round++) {
         const file = path.join(dir, `store-${round}.sqlite`);
-        const children = Array.from({ length: PROCESSES }, () => start(file));
-        // Every child has loaded its modules before any opens, so the opens really overlap.
-        await Promise.all(children.map((c) => c.ready));
-        for (const c of children) c.proc.stdin.write('go\n');
-        const outputs = await Promise.all(children.map((c) => c.done));
+        const children = Array.from({ length: PROCESSES }, () => startGoChild(path.join(here, 'open-race-child.ts'), [file]));
+        const outputs = await raceChildren(children);
         for (const out of outputs) assert.match(out, new RegExp(`^OPENED ${SCHEMA_VERSION}$`, 'm'));
       }
     } finally {

@@ -1,8 +1,9 @@
 // Several nodes on one PostgreSQL database: three processes, each with its own store and pool,
 // append to and flag messages of the same mailbox at once while this process reads CONDSTORE
 // deltas. No UID or MODSEQ is handed out twice,
-// UIDNEXT/HIGHESTMODSEQ agree with the messages, and a reader following changedSince never misses a
-// change (a modseq is never committed after a higher one was visible).
+// UIDNEXT/HIGHESTMODSEQ agree with the messages, and neither a reader following changedSince (IMAP
+// CONDSTORE) nor one following Email/changes (JMAP, a few changes per call) misses a change (a
+// modseq is never committed after a higher one was visible).
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -68,10 +69,31 @@ describe('PostgreSQL store: concurrent writers on several nodes', () => {
         }
         return since;
       })();
+      // The JMAP reader: Email/changes from its last state, a few changes per call, as a client
+      // that pages would. What it saw created or updated must end up being every email.
+      const startState = (await store.getStates(ACCOUNT)).Email;
+      const jmapSeen = new Set<string>();
+      const follow = async (from: string): Promise<string> => {
+        let state = from;
+        for (let more = true; more; ) {
+          const r = await store.changes(ACCOUNT, 'Email', state, 7);
+          for (const id of [...r.created, ...r.updated]) jmapSeen.add(id);
+          assert.deepEqual(r.destroyed, []);
+          state = r.newState;
+          more = r.hasMoreChanges;
+        }
+        return state;
+      };
+      const jmapReader = (async () => {
+        let state = startState;
+        while (writing) state = await follow(state);
+        return state;
+      })();
 
       const perNode = await withDeadline(Promise.all(Array.from({ length: NODES }, (_, i) => runNode(db.url, `n${i}`))), 120_000, 'the writer nodes');
       writing = false;
       await reader;
+      const jmapState = await jmapReader;
 
       const all = perNode.flat();
       const appends = all.filter((c) => c.op === 'append');
@@ -94,6 +116,11 @@ describe('PostgreSQL store: concurrent writers on several nodes', () => {
       const last = await store.changedSince(ACCOUNT, inbox.id, Math.max(start, ...seen.values()));
       for (const m of last.changed) seen.set(m.uid, m.modseq);
       for (const m of final.messages) assert.equal(seen.get(m.uid), m.modseq, `reader saw uid ${m.uid} at modseq ${m.modseq}`);
+
+      // JMAP: the state the reader reached, caught up once more, is the account's, and every email
+      // was reported to it.
+      assert.equal(await follow(jmapState), (await store.getStates(ACCOUNT)).Email);
+      assert.deepEqual([...jmapSeen].sort(), final.messages.map((m) => m.emailId).sort(), 'Email/changes reported every email');
     } finally {
       await store.close();
       await db.drop();

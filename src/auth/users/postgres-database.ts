@@ -5,6 +5,7 @@
 // advisory lock so several nodes starting at once migrate once.
 import pg from 'pg';
 import { countPgQueries } from '../../core/pg-round-trips.js';
+import { createSchemaOnce, isPlainSchemaName } from '../../core/pg-schema.js';
 import { UsersRepositoryUnavailableError } from './types.js';
 
 export interface UsersPostgresSettings {
@@ -98,7 +99,7 @@ export class UsersPg {
 
   static async open(settings: UsersPostgresSettings): Promise<UsersPg> {
     const schema = settings.schema;
-    if (schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {
+    if (schema !== undefined && !isPlainSchemaName(schema)) {
       throw new UsersRepositoryUnavailableError(`invalid PostgreSQL schema name ${JSON.stringify(schema)}`);
     }
     const pool = new pg.Pool({
@@ -115,7 +116,7 @@ export class UsersPg {
     try {
       await db.transaction(async (q) => {
         await q.query('SELECT pg_advisory_xact_lock($1)', [USERS_MIGRATION_LOCK]);
-        if (schema !== undefined) await q.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+        if (schema !== undefined) await createSchemaOnce((text, params) => q.query(text, params), schema);
         await q.query('CREATE TABLE IF NOT EXISTS users_schema_migration (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
         const done = new Set((await q.query<{ version: number }>('SELECT version FROM users_schema_migration')).rows.map((r) => r.version));
         const newest = Math.max(0, ...done);

@@ -1,13 +1,15 @@
 // `tessera migrate --to postgres`: moves what a single node keeps in its data directory into the
 // PostgreSQL database that tessera.properties names (storage.engine=postgres), so several nodes can
 // share it: the users database (users.sqlite: users, domains, app passwords, aliases and forwards,
-// markers), then the mail store (store.sqlite and blobs/: every id, UID, modseq and JMAP state kept;
+// markers), then the mail store (store/store.sqlite and store/blobs/, where `tessera serve` keeps
+// them (storeDirectory): every id, UID, modseq and JMAP state kept;
 // see src/store/to-postgres/copy.ts). Either may be absent; not both.
 import { existsSync } from 'node:fs';
 import { loadSettingsConfig } from '../../config/load.js';
 import { copyUsersDatabaseToPostgres } from '../../auth/users/copy-to-postgres.js';
 import { usersDatabasePath } from '../../auth/users/database.js';
 import { copyMailStoreToPostgres } from '../../store/to-postgres/copy.js';
+import { storeDirectory } from '../../store/index.js';
 import type { TableCount } from '../../core/table-copy.js';
 import { Progress } from '../../store/mbox/progress.js';
 import { lockDataDirectory } from '../../server/data-lock.js';
@@ -21,7 +23,7 @@ Copies the data directory of a single node into the PostgreSQL database of tesse
 (storage.engine=postgres, storage.postgres.url/.schema), with a progress bar on stderr, then counts
 every table's rows on both sides:
   - <dataDir>/users.sqlite (users, domains, app passwords, aliases and forwards), in one transaction;
-  - the mail store, <dataDir>/store.sqlite and blobs/: accounts, mailboxes, messages, flags, ACLs,
+  - the mail store, <dataDir>/store/store.sqlite and store/blobs/: accounts, mailboxes, messages, flags, ACLs,
     annotations, Sieve scripts, identities, vacation, push subscriptions, share notifications, quota,
     the outbound queue and revocations. Ids, UIDVALIDITY, UIDs and modseqs stay as they are, and so do
     the JMAP states and change logs: IMAP and JMAP clients carry on without downloading anything
@@ -80,7 +82,7 @@ async function move(dataDir: string, target: { url: string; schema?: string }, f
   }
   if (ok) {
     let progress: Progress | undefined;
-    const mail = await copyMailStoreToPostgres(dataDir, target, {
+    const mail = await copyMailStoreToPostgres(storeDirectory(dataDir), target, {
       force,
       onProgress: (done, total) => {
         progress ??= new Progress(out, total, 'rows and blobs');
@@ -96,7 +98,7 @@ async function move(dataDir: string, target: { url: string; schema?: string }, f
     }
   }
   if (!moved) {
-    io.stderr.write(`tessera: ${dataDir} holds neither users.sqlite nor store.sqlite: nothing to move\n`);
+    io.stderr.write(`tessera: ${dataDir} holds neither users.sqlite nor store/store.sqlite: nothing to move\n`);
     return EXIT_FAILURE;
   }
   io.stderr.write(ok ? 'moved to PostgreSQL: start the nodes on it now\n' : 'tessera: the row counts differ: see above\n');

@@ -1,0 +1,36 @@
+// Parsing a stored message from a blob store that keeps no files (PostgreSQL): its chunks are
+// copied into a scratch file, which the parser reads by position through a small window
+// (./message-file.ts), as it reads blob files of the SQLite engine. Reading the blob back into one
+// Buffer held the whole message in memory for every recipient after the first of a delivery, and
+// for every JMAP import or copy of a stored blob. The scratch file is removed afterwards; it is
+// derived data, so it is not fsynced.
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+import { randomId } from '../core/random-pool.js';
+import { parseMessage, type MessageAnalysis } from '../mime/parse.js';
+import { MessageFile } from './message-file.js';
+import { removeIfPresent } from './spool/spooled.js';
+
+/**
+ * Analyses the `size` bytes `chunks` yields, written to a scratch file in `dir` first; null when the
+ * chunks are not `size` bytes (the blob is gone).
+ */
+export async function parseFromChunks(chunks: AsyncIterable<Buffer>, size: number, dir: string): Promise<MessageAnalysis | null> {
+  const file = path.join(dir, `parse-${randomId(8, 'hex')}.tmp`);
+  try {
+    const handle = await open(file, 'wx', 0o600);
+    let written = 0;
+    try {
+      for await (const chunk of chunks) {
+        await handle.write(chunk, 0, chunk.length, written);
+        written += chunk.length;
+      }
+    } finally {
+      await handle.close();
+    }
+    if (written !== size) return null;
+    return MessageFile.with(file, size, parseMessage);
+  } finally {
+    await removeIfPresent(file);
+  }
+}
