@@ -75,13 +75,7 @@ export class BlobFiles {
    * a temp file here, fsynced and renamed, as put() would. Returns the blob id (sha256 hex).
    */
   async adopt(source: SpooledMessage): Promise<string> {
-    const held = source.heldBytes;
-    if (held) {
-      // A small message held in memory has no spool file: written like any Buffer.
-      const hash = await this.put(held);
-      await source.release(this.pathOf(hash));
-      return hash;
-    }
+    if (source.heldBytes) throw new Error('a message held in memory is stored with put (see storeBlob in ingest.ts)');
     const hash = source.sha256;
     const file = this.pathOf(hash);
     const dir = path.dirname(file);
