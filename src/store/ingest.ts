@@ -1,6 +1,7 @@
 // Ingest of one message source into the blob files, with its MIME analysis: the part of an append
 // every store implementation shares. A Buffer (or a small message held in memory) is written and
-// parsed as it is; a spooled message is
+// parsed as it is, or, when the blob store keeps such bytes in its database, left to the caller to
+// write in its own transaction (Ingested.inline); a spooled message is
 // parsed from its file, then the file is renamed into place; a stored blob is only parsed. A file is
 // parsed by position through a small window (./message-file.ts), never read whole: only a store
 // that keeps no files (PostgreSQL) reads a stored blob back whole. What parsing keeps costs memory
@@ -29,6 +30,11 @@ export interface Ingested {
   blob: string;
   size: number;
   analysis: MessageAnalysis;
+  /**
+   * Bytes the blob store did not write (BlobBackend.stageInline): the caller stores them in the
+   * transaction of its rows, before anyone is answered.
+   */
+  inline?: Buffer;
 }
 
 /**
@@ -42,8 +48,9 @@ export function admitIngest(sources: KnownSource[]): Promise<() => void> {
 }
 
 /**
- * Writes (or takes) the blob and analyses the message; the blob is durable when this resolves. The
- * caller holds the ingest gate (admitIngest) for spooled and stored sources.
+ * Writes (or takes, or stages: see Ingested.inline) the blob and analyses the message; a written
+ * blob is durable when this resolves. The caller holds the ingest gate (admitIngest) for spooled
+ * and stored sources.
  */
 export async function ingestSource(blobs: BlobBackend, source: KnownSource): Promise<Ingested> {
   if (Buffer.isBuffer(source)) return ingestBytes(blobs, source, source);
@@ -66,6 +73,10 @@ export async function ingestSource(blobs: BlobBackend, source: KnownSource): Pro
 
 /** A message in memory: `bytes` are a Buffer source itself, or a held message's. */
 async function ingestBytes(blobs: BlobBackend, source: Buffer | SpooledMessage, bytes: Buffer): Promise<Ingested> {
+  // A held message staged inline stays held (not released): the same delivery for a second
+  // recipient stages its own copy, which the blob id deduplicates.
+  const staged = blobs.stageInline?.(bytes, Buffer.isBuffer(source) ? undefined : source.sha256) ?? null;
+  if (staged !== null) return { blob: staged, size: bytes.length, analysis: parseMessage(bytes), inline: bytes };
   const writing = putBytes(blobs, source, bytes);
   // Parsing runs while the thread pool syncs the blob file.
   const analysis = parseMessage(bytes);
