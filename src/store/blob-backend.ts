@@ -12,6 +12,13 @@ export interface BlobBackend {
    * SpooledMessage no longer inSpool); returns the blob id.
    */
   adopt(source: SpooledMessage): Promise<string>;
+  /**
+   * For an append's bytes in memory: their blob id when this backend keeps them in its database,
+   * where the caller writes them inside the transaction of the rows that refer to them (one sync
+   * then covers both; see sqlite/blob-store.ts); null when they are to be put(). `hash` is their
+   * sha256 when known. A backend without such a place has no stageInline.
+   */
+  stageInline?(bytes: Buffer, hash?: string): string | null;
   /** The bytes (or a range of them), or null when there is no such blob. */
   read(hash: string, range?: ByteRange): Promise<Buffer | null>;
   /** The bytes as a series of chunks (none when there is no such blob), never all in memory at once. */

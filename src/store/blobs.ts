@@ -75,13 +75,7 @@ export class BlobFiles {
    * a temp file here, fsynced and renamed, as put() would. Returns the blob id (sha256 hex).
    */
   async adopt(source: SpooledMessage): Promise<string> {
-    const held = source.heldBytes;
-    if (held) {
-      // A small message held in memory has no spool file: written like any Buffer.
-      const hash = await this.put(held);
-      await source.release(this.pathOf(hash));
-      return hash;
-    }
+    if (source.heldBytes) throw new Error('a message held in memory is stored with put (see storeBlob in ingest.ts)');
     const hash = source.sha256;
     const file = this.pathOf(hash);
     const dir = path.dirname(file);
@@ -118,6 +112,15 @@ export class BlobFiles {
     await fs.utimes(this.pathOf(hash), now, now).catch(() => undefined);
   }
 
+  /** Whether the blob's file exists (of `size` bytes, when given), without leaving the main thread. */
+  hasFileSync(hash: string, size?: number): boolean {
+    if (!HASH_RE.test(hash)) return false;
+    // A new blob (most are) has no file yet: asked not to throw, statSync skips building an Error
+    // with its stack trace for the ENOENT.
+    const st = fsSync.statSync(this.pathOf(hash), { throwIfNoEntry: false });
+    return st !== undefined && (size === undefined || st.size === size);
+  }
+
   /** Size of a stored blob, or null when there is none. */
   async sizeOf(hash: string): Promise<number | null> {
     if (!HASH_RE.test(hash)) return null;
@@ -136,7 +139,7 @@ export class BlobFiles {
    * wait on each other, so blob writes, not commits, capped the append rate.
    */
   private async putSmall(hash: string, bytes: Buffer, file: string, dir: string): Promise<string> {
-    if (completeSync(file, bytes.length)) {
+    if (this.hasFileSync(hash, bytes.length)) {
       const now = new Date();
       try {
         fsSync.utimesSync(file, now, now);
@@ -266,16 +269,6 @@ async function syncDir(dir: string): Promise<void> {
 /** fdatasync: the data and the size (all a new file needs); the inode's times are not waited for. */
 function fdatasync(fd: number): Promise<void> {
   return new Promise<void>((resolve, reject) => fsSync.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
-}
-
-function completeSync(file: string, size: number): boolean {
-  try {
-    // A new blob (most are) has no file yet: asked not to throw, statSync skips building an Error
-    // with its stack trace for the ENOENT.
-    return fsSync.statSync(file, { throwIfNoEntry: false })?.size === size;
-  } catch {
-    return false;
-  }
 }
 
 async function safeReaddir(dir: string): Promise<string[]> {

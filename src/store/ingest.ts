@@ -1,5 +1,7 @@
 // Ingest of one message source into the blob files, with its MIME analysis: the part of an append
-// every store implementation shares. A Buffer is written and parsed as it is; a spooled message is
+// every store implementation shares. A Buffer (or a small message held in memory) is written and
+// parsed as it is, or, when the blob store keeps such bytes in its database, left to the caller to
+// write in its own transaction (Ingested.inline); a spooled message is
 // parsed from its file, then the file is renamed into place; a stored blob is only parsed. A file is
 // parsed by position through a small window (./message-file.ts), never read whole; a store that
 // keeps no files (PostgreSQL) has a stored blob larger than that window copied to a scratch file
@@ -32,6 +34,11 @@ export interface Ingested {
   blob: string;
   size: number;
   analysis: MessageAnalysis;
+  /**
+   * Bytes the blob store did not write (BlobBackend.stageInline): the caller stores them in the
+   * transaction of its rows, before anyone is answered.
+   */
+  inline?: Buffer;
 }
 
 /**
@@ -45,24 +52,16 @@ export function admitIngest(sources: KnownSource[]): Promise<() => void> {
 }
 
 /**
- * Writes (or takes) the blob and analyses the message; the blob is durable when this resolves. The
- * caller holds the ingest gate (admitIngest) for spooled and stored sources.
+ * Writes (or takes, or stages: see Ingested.inline) the blob and analyses the message; a written
+ * blob is durable when this resolves. The caller holds the ingest gate (admitIngest) for spooled
+ * and stored sources.
  */
 export async function ingestSource(blobs: BlobBackend, source: KnownSource): Promise<Ingested> {
-  if (Buffer.isBuffer(source)) {
-    const writing = blobs.put(source);
-    // Parsing runs while the thread pool syncs the blob file.
-    const analysis = parseMessage(source);
-    return { blob: await writing, size: source.length, analysis };
-  }
+  if (Buffer.isBuffer(source)) return ingestBytes(blobs, source, source);
   if (source instanceof SpooledMessage) {
+    // Held in memory (no spool file): as a Buffer.
     const held = source.heldBytes;
-    if (held) {
-      // Held in memory (no spool file): written like a Buffer, parsed while the pool syncs it.
-      const writing = blobs.adopt(source);
-      const analysis = parseMessage(held);
-      return { blob: await writing, size: source.size, analysis };
-    }
+    if (held) return ingestBytes(blobs, source, held);
     // Parsed from the spool file first: once renamed, the file is the store's and may be shared.
     // A message already taken by a blob store (the same delivery for a second recipient) is parsed
     // from there: a store that keeps no file (PostgreSQL) left nothing at source.path.
@@ -74,6 +73,28 @@ export async function ingestSource(blobs: BlobBackend, source: KnownSource): Pro
   // Refresh mtime so garbage collection (which spares young files) cannot race this reuse.
   await blobs.touch(source.blob);
   return { blob: source.blob, size: source.size, analysis };
+}
+
+/** A message in memory: `bytes` are a Buffer source itself, or a held message's. */
+async function ingestBytes(blobs: BlobBackend, source: Buffer | SpooledMessage, bytes: Buffer): Promise<Ingested> {
+  // A held message staged inline stays held (not released): the same delivery for a second
+  // recipient stages its own copy, which the blob id deduplicates.
+  const staged = blobs.stageInline?.(bytes, Buffer.isBuffer(source) ? undefined : source.sha256) ?? null;
+  if (staged !== null) return { blob: staged, size: bytes.length, analysis: parseMessage(bytes), inline: bytes };
+  const writing = putBytes(blobs, source, bytes);
+  // Parsing runs while the thread pool syncs the blob file.
+  const analysis = parseMessage(bytes);
+  return { blob: await writing, size: bytes.length, analysis };
+}
+
+/**
+ * Writes bytes in memory with put(); a held message then reads as taken by the store (released, no
+ * longer inSpool), as an adopted spool file does.
+ */
+async function putBytes(blobs: BlobBackend, source: Buffer | SpooledMessage, bytes: Buffer): Promise<string> {
+  const hash = await blobs.put(bytes);
+  if (!Buffer.isBuffer(source)) await source.release(blobs.localPath(hash) ?? `blob:${hash}`);
+  return hash;
 }
 
 /**
@@ -98,5 +119,7 @@ async function analyseStored(blobs: BlobBackend, file: string | null, hash: stri
 
 /** Writes (or takes) a blob that needs no analysis (uploads, the outbound queue). */
 export function storeBlob(blobs: BlobBackend, source: Buffer | SpooledMessage): Promise<string> {
-  return Buffer.isBuffer(source) ? blobs.put(source) : blobs.adopt(source);
+  if (Buffer.isBuffer(source)) return blobs.put(source);
+  const held = source.heldBytes;
+  return held ? putBytes(blobs, source, held) : blobs.adopt(source);
 }

@@ -1,5 +1,6 @@
 // Durability: a process appending in a loop is SIGKILLed mid-stream. After reopening, every append
-// that had returned is present and byte-identical, no message points at a missing blob, and UIDs
+// that had returned is present and byte-identical (small ones stored inside store.sqlite, large
+// ones as blob files), no message points at a missing blob, and UIDs
 // are unique, increasing, and keep increasing.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openSqliteStore } from '../../src/store/sqlite/open.js';
+import { openSqliteStore, openSqliteStoreFiles } from '../../src/store/sqlite/open.js';
 import { MemoryEventBus } from '../../src/events/memory-bus.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -106,6 +107,15 @@ describe('crash safety of the SQLite store', () => {
         assert.ok(next.placements[0]!.uid > Math.max(...uids));
       } finally {
         await store.close();
+      }
+      // Both ways of storing a blob were acknowledged and survived: rows of store.sqlite, and files.
+      const files = openSqliteStoreFiles(dataDir)!;
+      try {
+        const inline = new Set(files.db.prepare('SELECT hash FROM blob_inline').pluck().all() as string[]);
+        assert.ok(acks.some((a) => inline.has(a.sha256)), 'small messages were stored inline');
+        assert.ok(acks.some((a) => !inline.has(a.sha256) && files.blobs.files.hasFileSync(a.sha256)), 'large messages were stored as files');
+      } finally {
+        files.db.close();
       }
     } finally {
       await rm(dataDir, { recursive: true, force: true });

@@ -15,6 +15,7 @@ import { openPostgresStore } from '../../src/store/postgres/open.js';
 import { Conn, createPool } from '../../src/store/postgres/db.js';
 import { migrate } from '../../src/store/postgres/migrate.js';
 import { CHUNK } from '../../src/store/postgres/blobs.js';
+import { INLINE_LIMIT } from '../../src/store/sqlite/blob-store.js';
 import { copyMailStoreToPostgres } from '../../src/store/to-postgres/copy.js';
 import { MissingBlobsError } from '../../src/store/to-postgres/blob-copy.js';
 import { planTables, COPIED_TABLES, SQLITE_ONLY_TABLES, UnplannedTableError } from '../../src/store/to-postgres/tables.js';
@@ -103,7 +104,7 @@ describe('moving the mail store from SQLite to PostgreSQL', { skip: unavailable 
     }
   });
 
-  it('refuses a store whose blob files are missing or damaged, and writes none of its rows', async () => {
+  it('refuses a store whose blobs are missing or damaged, and writes none of its rows', async () => {
     const { dataDir, db } = await fresh();
     const sqlite = await openSqliteStore({ dataDir, events: new MemoryEventBus() });
     let blobs: string[];
@@ -111,24 +112,34 @@ describe('moving the mail store from SQLite to PostgreSQL', { skip: unavailable 
       await sqlite.ensureAccount(ALICE);
       const inbox = (await sqlite.findMailboxByPath(ALICE, 'INBOX'))!;
       blobs = [
-        (await sqlite.append(ALICE, { mailboxIds: [inbox.id], bytes: message('one', 'first', 'm1') })).blobId,
+        // Past INLINE_LIMIT, so a blob file; the small ones are rows of store.sqlite.
+        (await sqlite.append(ALICE, { mailboxIds: [inbox.id], bytes: message('one', 'first'.repeat(INLINE_LIMIT / 4), 'm1') })).blobId,
         (await sqlite.append(ALICE, { mailboxIds: [inbox.id], bytes: message('two', 'second', 'm2') })).blobId,
+        (await sqlite.append(ALICE, { mailboxIds: [inbox.id], bytes: message('three', 'third', 'm3') })).blobId,
       ];
     } finally {
       await sqlite.close();
     }
     const files = openSqliteStoreFiles(dataDir)!;
-    files.db.close();
     const target = { url: db.url, schema: db.schema };
-    await writeFile(files.blobs.pathOf(blobs[0]!), 'not what its name says');
-    await assert.rejects(copyMailStoreToPostgres(dataDir, target), new RegExp(`blob ${blobs[0]}: the content read has sha256`));
-    await unlink(files.blobs.pathOf(blobs[0]!));
-    await assert.rejects(copyMailStoreToPostgres(dataDir, target), (e: unknown) => e instanceof MissingBlobsError && e.message.includes(blobs[0]!));
     const pool = createPool({ url: db.url, schema: db.schema, poolSize: 1 });
     try {
       const q = new Conn(pool);
+      try {
+        // A damaged file and a damaged inline row: both refused, neither stored.
+        const setInline = files.db.prepare('UPDATE blob_inline SET data = ? WHERE hash = ?');
+        setInline.run(Buffer.from('not what its name says either'), blobs[2]);
+        await writeFile(files.blobs.files.pathOf(blobs[0]!), 'not what its name says');
+        await assert.rejects(copyMailStoreToPostgres(dataDir, target), new RegExp(`blob (${blobs[0]}|${blobs[2]}): the content read has sha256`));
+        assert.deepEqual(await q.pluck('SELECT hash FROM blob'), [blobs[1]], 'only the sound blob');
+        setInline.run(message('three', 'third', 'm3'), blobs[2]);
+      } finally {
+        files.db.close();
+      }
+      await unlink(files.blobs.files.pathOf(blobs[0]!));
+      await assert.rejects(copyMailStoreToPostgres(dataDir, target), (e: unknown) => e instanceof MissingBlobsError && e.message.includes(blobs[0]!));
       assert.deepEqual(await q.pluck('SELECT count(*)::int FROM account'), [0]);
-      assert.deepEqual(await q.pluck('SELECT hash FROM blob'), [blobs[1]], 'only the sound blob, which a rerun reuses');
+      assert.deepEqual((await q.pluck('SELECT hash FROM blob')).sort(), [blobs[1], blobs[2]].sort(), 'only the sound blobs, which a rerun reuses');
     } finally {
       await pool.end();
     }

@@ -45,13 +45,7 @@ export class PgBlobs implements BlobBackend {
    * the database from then on (ingest reads it back from there for a second recipient).
    */
   async adopt(source: SpooledMessage): Promise<string> {
-    const held = source.heldBytes;
-    if (held) {
-      // A small message held in memory has no spool file: written like any Buffer.
-      const hash = await this.put(held);
-      await source.release(`postgres:blob/${hash}`);
-      return hash;
-    }
+    if (source.heldBytes) throw new Error('a message held in memory is stored with put (see storeBlob in ingest.ts)');
     const hash = source.sha256;
     if (!source.inSpool) {
       if ((await this.sizeOf(hash)) === null) throw new Error(`blob ${hash} taken from a spool file is missing`);

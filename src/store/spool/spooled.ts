@@ -5,7 +5,8 @@
 // local recipients is stored once and parsed from the same file.
 //
 // A small message (IncomingMessage's HELD_LIMIT) has no spool file: its bytes are held in memory,
-// and the store writes them as it writes a Buffer (BlobBackend.put) when it takes the message.
+// and the store writes them as it writes a Buffer when it takes the message (../ingest.ts: put, or
+// inside the commit of its rows for a store that keeps small blobs inline).
 import { createReadStream } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';

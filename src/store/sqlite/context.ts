@@ -2,7 +2,7 @@
 // account/mailbox lookups, modseq allocation and row conversions.
 import type { Db } from './db.js';
 import type { Statement, Transaction } from 'better-sqlite3';
-import type { BlobFiles } from '../blobs.js';
+import type { SqliteBlobs } from './blob-store.js';
 import type { WalDurability } from './wal-sync.js';
 import type { FtsIndex } from './fts-index.js';
 import type { BusEvent, EventBus } from '../../events/types.js';
@@ -14,7 +14,7 @@ import { toImapFlags, type KeywordState } from '../keywords.js';
 
 export interface Ctx {
   db: Db;
-  blobs: BlobFiles;
+  blobs: SqliteBlobs;
   events: EventBus;
   logger?: Logger;
   defaultQuota: QuotaLimits;

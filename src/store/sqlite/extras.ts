@@ -321,11 +321,12 @@ export function rescheduleOutbound(ctx: Ctx, at: Date): number {
   return writeTx(ctx, () => Number(sql(ctx, "UPDATE outbound SET next_attempt_at = ? WHERE status = 'queued' AND next_attempt_at > ?").run(t, t).changes));
 }
 
-/** Blob files younger than this are never collected: an append may be about to reference them. */
+/** Blobs (files, inline rows) younger than this are never collected: an append may be about to reference them. */
 const GC_GRACE_MS = 60 * 60 * 1000;
 
 export async function collectGarbage(ctx: Ctx, now: Date): Promise<number> {
   const t = now.getTime();
+  let removed = 0;
   writeTx(ctx, () => {
     sql(ctx, 'DELETE FROM upload WHERE expires_at <= ?').run(t);
     // Old change records: drop them and raise each account's floor so older states are refused.
@@ -338,22 +339,25 @@ export async function collectGarbage(ctx: Ctx, now: Date): Promise<number> {
       sql(ctx, 'DELETE FROM expunged WHERE modseq <= ? AND mailbox_id IN (SELECT id FROM mailbox WHERE account_id = ?)')
         .run(f.m, f.account_id);
     }
+    // Inline blobs, as files below; in a transaction, so never between an append's check that a
+    // stored blob exists and its commit.
+    removed += ctx.blobs.collectInline(t - GC_GRACE_MS);
   });
   const referenced = sql(ctx, 
     'SELECT 1 FROM email WHERE blob = ? UNION ALL SELECT 1 FROM upload WHERE blob = ? UNION ALL SELECT 1 FROM outbound WHERE blob = ? AND status = \'queued\' UNION ALL SELECT 1 FROM sieve_script WHERE blob = ? LIMIT 1',
   );
-  let removed = 0;
   const { stat } = await import('node:fs/promises');
-  for await (const hash of ctx.blobs.list()) {
+  const files = ctx.blobs.files;
+  for await (const hash of files.list()) {
     if (referenced.get(hash, hash, hash, hash)) continue;
     try {
-      const st = await stat(ctx.blobs.pathOf(hash));
+      const st = await stat(files.pathOf(hash));
       if (t - st.mtimeMs < GC_GRACE_MS) continue;
     } catch {
       continue;
     }
     if (referenced.get(hash, hash, hash, hash)) continue;
-    await ctx.blobs.remove(hash);
+    await files.remove(hash);
     removed++;
   }
   return removed;

@@ -46,6 +46,10 @@ interface Prepared {
   blob: string;
   size: number;
   analysis: MessageAnalysis;
+  /** Bytes to store inline in the commit (Ingested.inline). */
+  inline?: Buffer;
+  /** The message is a blob stored before (by id), not new bytes. */
+  stored: boolean;
 }
 
 /**
@@ -86,7 +90,8 @@ async function appendAdmitted(
   options: AppendOptions | undefined,
   guard: (() => void) | undefined,
 ): Promise<AppendResult[]> {
-  // Blob files first, in parallel (their fsyncs overlap), then one grouped transaction.
+  // Blob files first, in parallel (their fsyncs overlap), then one grouped transaction (which also
+  // stores the small messages kept inline).
   const ticket = announceAppend(ctx);
   let prepared: Prepared[];
   try {
@@ -97,7 +102,7 @@ async function appendAdmitted(
     await Promise.all(sources.map(async (source, k) => {
       if (Buffer.isBuffer(source)) ingested[k] = await ingestSource(ctx.blobs, source);
     }));
-    prepared = inputs.map((input, k) => ({ input, ...ingested[k]! }));
+    prepared = inputs.map((input, k) => ({ input, ...ingested[k]!, stored: isStoredBlob(input.bytes) }));
   } catch (error) {
     abandonAppend(ctx, ticket);
     throw error;
@@ -109,6 +114,10 @@ async function appendAdmitted(
     precheck(ctx, account, accId, inputs, sizes);
     const out: AppendResult[] = [];
     for (const p of prepared) {
+      // The bytes commit with their rows, under the same WAL sync (sqlite/blob-store.ts).
+      if (p.inline) ctx.blobs.writeInline(p.blob, p.inline);
+      // A stored inline blob is collected by reference, not age: it may have lost its last one since.
+      else if (p.stored && !ctx.blobs.existsSync(p.blob)) throw new NoSuchBlobError(p.blob);
       const modseq = allocModseq(ctx, accId);
       const kw = toKeywordState(p.input.keywords ?? p.input.flags ?? []);
       const receivedAt = (p.input.receivedAt ?? new Date()).getTime();

@@ -3,6 +3,7 @@ import fsSync, { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { MailStore, StoreOptions } from '../types.js';
 import { BlobFiles } from '../blobs.js';
+import { SqliteBlobs } from './blob-store.js';
 import { openDatabase, type Db } from './db.js';
 import { SqliteMailStore } from './store.js';
 import type { Ctx } from './context.js';
@@ -18,8 +19,9 @@ export async function openSqliteStore(options: StoreOptions): Promise<MailStore>
   if (options.ingestBudget !== undefined) sharedIngestGate.setBudget(options.ingestBudget);
   await fs.mkdir(path.join(dataDir, 'blobs'), { recursive: true, mode: 0o700 });
   const file = path.join(dataDir, 'store.sqlite');
-  const blobs = new BlobFiles(path.join(dataDir, 'blobs'));
-  const db = openDatabase(file, (blob) => readBlobSync(blobs, blob));
+  const files = new BlobFiles(path.join(dataDir, 'blobs'));
+  const db = openDatabase(file, (blob) => readBlobSync(files, blob));
+  const blobs = new SqliteBlobs(db, files);
   const ctx = {
     db,
     blobs,
@@ -44,14 +46,15 @@ export async function openSqliteStore(options: StoreOptions): Promise<MailStore>
  * no WAL syncer): for tools that read a stopped node's store, such as `tessera migrate`. The schema is
  * brought to this version first, as the store would at start. Null when the directory has no store.
  */
-export function openSqliteStoreFiles(dataDir: string): { db: Db; blobs: BlobFiles } | null {
+export function openSqliteStoreFiles(dataDir: string): { db: Db; blobs: SqliteBlobs } | null {
   const file = path.join(path.resolve(dataDir), 'store.sqlite');
   if (!fsSync.existsSync(file)) return null;
-  const blobs = new BlobFiles(path.join(path.resolve(dataDir), 'blobs'));
-  return { db: openDatabase(file, (blob) => readBlobSync(blobs, blob)), blobs };
+  const files = new BlobFiles(path.join(path.resolve(dataDir), 'blobs'));
+  const db = openDatabase(file, (blob) => readBlobSync(files, blob));
+  return { db, blobs: new SqliteBlobs(db, files) };
 }
 
-/** A blob's bytes, or null when the file is missing (the migration then keeps what it has). */
+/** A blob file's bytes, or null when the file is missing (the migration then keeps what it has). */
 function readBlobSync(blobs: BlobFiles, blob: string): Buffer | null {
   try {
     return fsSync.readFileSync(blobs.pathOf(blob));

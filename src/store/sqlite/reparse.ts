@@ -5,6 +5,7 @@
 import type { Db } from './db.js';
 import { parseMessage } from '../../mime/parse.js';
 
+/** Reads a blob file (inline blobs, sqlite/blob-store.ts, are read from the database here). */
 export type ReadBlobSync = (blob: string) => Buffer | null;
 
 /** Returns the number of emails recomputed (an email whose blob is missing keeps its old summary). */
@@ -19,9 +20,11 @@ export function reparseEmails(db: Db, readBlob: ReadBlobSync): number {
   // index update, as for a new email.
   const deleteText = db.prepare('DELETE FROM email_text WHERE email_id = ?');
   const insertText = db.prepare('INSERT INTO email_text (email_id, subject, from_, to_, cc, bcc, headers, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  // A store written since inline blobs came, then taken back to version 3 (as tests do), has them.
+  const readInline = db.prepare('SELECT data FROM blob_inline WHERE hash = ?').pluck();
   let n = 0;
   for (const { id, blob } of emails) {
-    const bytes = readBlob(blob);
+    const bytes = (readInline.get(blob) as Buffer | undefined) ?? readBlob(blob);
     if (bytes === null) continue;
     const { parsed, search } = parseMessage(bytes);
     const k = parsed.sort;

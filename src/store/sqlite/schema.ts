@@ -2,7 +2,7 @@
 // and of its last change; destroyed objects leave a tombstone. JMAP /changes and IMAP VANISHED are
 // answered from those, and tombstones older than the retention period are purged (the purge
 // horizon is recorded so an older state gets cannotCalculateChanges, never a wrong answer).
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /** Fills what a version-2 database has and a version-1 one lacks (tables come from SCHEMA). */
 export const MIGRATE_TO_2 = `
@@ -57,6 +57,12 @@ ALTER TABLE outbound ADD COLUMN envelope TEXT NOT NULL DEFAULT '{}';
  * Version 6: shared mailboxes. The tables mailbox_acl and delegation come from SCHEMA (created in
  * existing databases as in new ones); the version is raised so that an older Tessera, which would
  * ignore them, refuses the database instead of silently taking away every share and delegation.
+ */
+
+/**
+ * Version 7: small message blobs inside the database (blob_inline, see blob-store.ts). The table
+ * comes from SCHEMA; the version is raised so that an older Tessera, which reads blobs from files
+ * only, refuses the database instead of finding those messages missing.
  */
 
 export const SCHEMA = `
@@ -143,6 +149,13 @@ CREATE INDEX IF NOT EXISTS email_account_received ON email(account_id, received_
 CREATE INDEX IF NOT EXISTS email_thread ON email(thread_id);
 CREATE INDEX IF NOT EXISTS email_changes ON email(account_id, updated_modseq);
 CREATE INDEX IF NOT EXISTS email_blob ON email(blob);
+
+-- Small message blobs (up to INLINE_LIMIT bytes, sqlite/blob-store.ts), named by their sha256 like
+-- blob files, and written in the same transaction as the email rows that refer to them: the WAL
+-- sync of that commit makes the bytes durable, instead of a file fsync and a directory fsync each.
+-- A blob is stored once, as a row or as a file; readers look here first, then in blobs/.
+-- stored_at (ms) spares young rows from collection, as a file's mtime does.
+CREATE TABLE IF NOT EXISTS blob_inline (hash TEXT PRIMARY KEY, stored_at INTEGER NOT NULL, data BLOB NOT NULL);
 -- Flag-only searches (IMAP UNSEEN/FLAGGED, JMAP notKeyword $seen / hasKeyword $flagged) read these
 -- small partial indexes instead of every email of the mailbox. (Version 2.)
 CREATE INDEX IF NOT EXISTS email_unseen ON email(account_id) WHERE (flags & 1) = 0;

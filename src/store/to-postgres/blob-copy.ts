@@ -1,11 +1,11 @@
 // The blob phase of the mail store migration: every blob the SQLite store's rows refer to (emails,
-// Sieve scripts, the outbound queue, uploads) streamed from its file into PostgreSQL's chunk rows,
+// Sieve scripts, the outbound queue, uploads) streamed from its file (or its inline row, see
+// sqlite/blob-store.ts) into PostgreSQL's chunk rows,
 // CHUNK bytes at a time and checked against its sha256 name. Blobs are content-addressed, so a blob
 // already on PostgreSQL (from another table, or an interrupted earlier run) is skipped unread: this
 // phase resumes where it stopped. Each blob commits on its own before the rows (one transaction,
 // copy.ts) that refer to it.
-import { createReadStream } from 'node:fs';
-import type { BlobFiles } from '../blobs.js';
+import type { SqliteBlobs } from '../sqlite/blob-store.js';
 import type { Db } from '../sqlite/db.js';
 import { CHUNK, type PgBlobs } from '../postgres/blobs.js';
 
@@ -31,7 +31,7 @@ export function countBlobReferences(db: Db): number {
 }
 
 /** Copies the blobs; `onBlob` after each one. Throws MissingBlobsError when files are missing. */
-export async function copyBlobs(db: Db, files: BlobFiles, target: PgBlobs, onBlob: () => void): Promise<{ copied: number; bytes: number }> {
+export async function copyBlobs(db: Db, blobs: SqliteBlobs, target: PgBlobs, onBlob: () => void): Promise<{ copied: number; bytes: number }> {
   const missing: string[] = [];
   let copied = 0;
   let bytes = 0;
@@ -47,9 +47,9 @@ export async function copyBlobs(db: Db, files: BlobFiles, target: PgBlobs, onBlo
         while (at < hashes.length) {
           const hash = hashes[at++]!;
           // sizeOf refuses what is not a blob id, so a damaged row never names a path outside the store.
-          const size = await files.sizeOf(hash);
+          const size = await blobs.sizeOf(hash);
           if (size === null) missing.push(hash);
-          else if (await target.copyIn(hash, size, () => createReadStream(files.pathOf(hash), { highWaterMark: CHUNK }))) {
+          else if (await target.copyIn(hash, size, () => blobs.stream(hash, CHUNK))) {
             copied++;
             bytes += size;
           }
@@ -64,7 +64,7 @@ export async function copyBlobs(db: Db, files: BlobFiles, target: PgBlobs, onBlo
   }
   if (missing.length > 0) {
     throw new MissingBlobsError(
-      `${missing.length} blob(s) the store refers to are missing from ${files.root} (e.g. ${missing.slice(0, 3).join(', ')}); nothing but blobs was copied`,
+      `${missing.length} blob(s) the store refers to are missing from ${blobs.files.root} (e.g. ${missing.slice(0, 3).join(', ')}); nothing but blobs was copied`,
     );
   }
   return { copied, bytes };

@@ -41,12 +41,13 @@ export const SQLITE_ONLY_TABLES: Readonly<Record<string, string>> = {
   mailbox_thread: 'kept by SQLite triggers; PostgreSQL counts on read',
   thread_unread: 'kept by SQLite triggers; PostgreSQL counts on read',
   fts_log: 'the work queue of the SQLite full-text worker; PostgreSQL indexes email_text as rows are inserted',
+  blob_inline: 'small blobs kept in the database; copied with the blob files into blob and blob_chunk (blob-copy.ts)',
 };
 
 /** PostgreSQL tables with no SQLite table of the same name, and how they are filled. */
 export const POSTGRES_ONLY_TABLES: Readonly<Record<string, string>> = {
-  blob: 'filled from the blob files of the data directory',
-  blob_chunk: 'filled from the blob files of the data directory',
+  blob: 'filled from the blob files (and blob_inline rows) of the data directory',
+  blob_chunk: 'filled from the blob files (and blob_inline rows) of the data directory',
   schema_migration: 'the engine\'s own schema version',
 };
 
