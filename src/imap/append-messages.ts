@@ -92,11 +92,17 @@ export async function appendMessages(s: ImapSession, box: OwnedMailbox, messages
       if ((Buffer.isBuffer(source) ? source.length : source.size) === 0) throw new ImapNoError('Empty message', 'CANNOT');
       sources.push(source);
     }
-    return await s.store.appendMany(
+    // Into the mailbox this session has selected read-write: its next refresh would claim the new
+    // messages' \Recent (./refresh.ts); the store may claim them in the append's own transaction.
+    const view = s.selected;
+    const claimsRecent = view !== undefined && !view.readOnly && !s.rev2 && view.mailboxId === box.id && box.owner === s.account;
+    const results = await s.store.appendMany(
       box.owner,
       messages.map((m, k) => ({ mailboxIds: [box.id], bytes: sources[k]!, flags: m.flags, ...(m.date ? { receivedAt: m.date } : {}) })),
-      { ...options, origin: s.id },
+      { ...options, origin: s.id, ...(claimsRecent ? { claimRecentIn: box.id } : {}) },
     );
+    if (claimsRecent) for (const r of results) if (r.placements[0]!.recent) view.recentAhead.add(r.placements[0]!.uid);
+    return results;
   } finally {
     for (const file of made) await file.discard();
   }

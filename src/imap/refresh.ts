@@ -63,6 +63,9 @@ export async function refreshSelected(s: ImapSession, allowExpunge: boolean): Pr
   }
   if (update.exists !== undefined) {
     if (!view.readOnly && !s.rev2) {
+      // Claimed by this session's APPEND already; the claim below then finds nothing left to write.
+      for (const u of view.recentAhead) if (view.seqOf(u) > 0) view.recent.add(u);
+      view.recentAhead.clear();
       // The new messages are \Recent here if no other session has claimed them first.
       const claimed = await s.store.claimRecent(account, view.mailboxId, update.newUids[update.newUids.length - 1]!).catch((err: unknown) => {
         if (isStoreError(err) && err.code === 'noSuchMailbox') return []; // deleted meanwhile: the next refresh says BYE

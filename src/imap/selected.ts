@@ -33,6 +33,11 @@ export class SelectedView {
   /** UIDs gone from the store but not yet announced. */
   readonly ghosts = new Set<number>();
   readonly recent = new Set<number>();
+  /**
+   * UIDs this session's own APPENDs claimed as \Recent in the append's transaction
+   * (AppendOptions.claimRecentIn), not yet in the view: they join `recent` when a refresh adds them.
+   */
+  readonly recentAhead = new Set<number>();
   readonly uidValidity: number;
   uidNext: number;
   /** Modseq up to which changes have been read from the store. */

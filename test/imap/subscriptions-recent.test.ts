@@ -191,3 +191,47 @@ test('\\Recent goes to the first SELECT only, EXAMINE and STATUS do not claim, a
     }
   });
 });
+
+test('an APPEND to the selected mailbox makes the message \\Recent for the appending session only, with any earlier unclaimed arrival, and the claim survives a restart', async () => {
+  await withDir(async (dir) => {
+    let srv = await startAt(dir);
+    try {
+      const a = await login(srv.port);
+      assert.equal(recentCount(await ok(a, 'SELECT INBOX')), 0);
+      const appendLines = async (c: RawClient, subject: string): Promise<string[]> => {
+        const bytes = message({ subject });
+        c.write(Buffer.concat([Buffer.from(`t APPEND INBOX {${bytes.length}+}\r\n`), bytes, Buffer.from('\r\n')]));
+        const r = await c.until('t');
+        assert.match(r.at(-1)!, /^t OK/, JSON.stringify(r));
+        return r;
+      };
+      const first = await appendLines(a, 'one');
+      assert.ok(first.includes('* 1 EXISTS') && first.includes('* 1 RECENT'), JSON.stringify(first));
+      assert.deepEqual(await recentUids(a), [1]);
+      const b = await login(srv.port);
+      assert.equal(recentCount(await ok(b, 'SELECT INBOX')), 0);
+
+      // x (nothing selected) delivers UID 2, unclaimed; A's next APPEND takes it along with UID 3.
+      const x = await login(srv.port);
+      await append(x, 'two');
+      const third = await appendLines(a, 'three');
+      assert.ok(third.includes('* 3 EXISTS') && third.includes('* 3 RECENT'), JSON.stringify(third));
+      assert.deepEqual(await recentUids(a), [1, 2, 3]);
+      const heard = await ok(b, 'NOOP');
+      assert.ok(heard.includes('* 3 EXISTS') && heard.includes('* 0 RECENT'), JSON.stringify(heard));
+      assert.deepEqual(await recentUids(b), []);
+      for (const c of [a, b, x]) c.close();
+    } finally {
+      await srv.stop();
+    }
+
+    srv = await startAt(dir);
+    try {
+      const s = await login(srv.port);
+      assert.equal(recentCount(await ok(s, 'SELECT INBOX')), 0);
+      s.close();
+    } finally {
+      await srv.stop();
+    }
+  });
+});

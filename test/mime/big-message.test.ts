@@ -68,6 +68,8 @@ test('blank text first: the preview comes from far into the body or from a later
   ));
   // Fewer than 256 non-space characters scattered in whitespace, then more text.
   assertSameModel('sparse', Buffer.from(HEAD + 'Content-Type: text/plain\r\n\r\n' + 'a b\r\n'.repeat(200) + ' '.repeat(300 * 1024) + utf8Text(1000), 'utf8'));
+  // Whitespace-heavy text whose first preview window collapses to fewer than 257 characters.
+  assertSameModel('airy', Buffer.from(HEAD + 'Content-Type: text/plain\r\n\r\n' + 'word\r\n\r\n\t \r\n'.repeat(300) + utf8Text(100), 'utf8'));
 });
 
 test('text parts in other encodings and charsets, an HTML part and a base64 attachment, past the index bound', () => {

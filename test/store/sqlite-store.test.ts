@@ -302,4 +302,26 @@ INSERT INTO fts_state VALUES ('folding', 1);`);
       }
     });
   });
+
+  it('claims \\Recent in the append for the session that has the mailbox selected, only when nothing earlier is unclaimed', async () => {
+    await withDataDir(async (dataDir) => {
+      const { store, inboxId } = await openWithInbox(dataDir);
+      try {
+        // Nothing unclaimed before: the append claims its own UIDs (MULTIAPPEND: each of them).
+        const both = await store.appendMany(USER, [{ mailboxIds: [inboxId], bytes: message({}) }, { mailboxIds: [inboxId], bytes: message({}) }], { claimRecentIn: inboxId });
+        assert.deepEqual(both.map((r) => r.placements[0]!.recent), [true, true]);
+        assert.deepEqual(await store.peekRecent(USER, inboxId), []);
+        assert.deepEqual(await store.claimRecent(USER, inboxId), []);
+        // Without the option nothing is claimed.
+        const plain = await store.append(USER, { mailboxIds: [inboxId], bytes: message({}) });
+        assert.equal(plain.placements[0]!.recent, undefined);
+        // UID 3 is still unclaimed: the next append leaves its claim to claimRecent, which takes both.
+        const after = await store.append(USER, { mailboxIds: [inboxId], bytes: message({}) }, { claimRecentIn: inboxId });
+        assert.equal(after.placements[0]!.recent, undefined);
+        assert.deepEqual(await store.claimRecent(USER, inboxId), [3, 4]);
+      } finally {
+        await store.close();
+      }
+    });
+  });
 });

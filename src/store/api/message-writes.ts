@@ -38,6 +38,14 @@ export interface AppendOptions extends WriteOptions {
    * (whether or not it carries \Deleted); nothing is removed if it is already gone.
    */
   replaces?: { mailboxId: string; uid: number };
+  /**
+   * IMAP \Recent (RFC 3501 §2.3.2): the appending session has this mailbox selected and would claim
+   * the new messages right after the append (claimRecent). A store may claim them in the append's
+   * own transaction instead, saving that write, when no earlier message of the mailbox is still
+   * unclaimed (so the claim is exactly the appended UIDs); it then marks their placements `recent`.
+   * A store that does not leaves the claim to claimRecent, with the same outcome.
+   */
+  claimRecentIn?: string;
 }
 
 export interface Placement {
@@ -45,6 +53,8 @@ export interface Placement {
   uidValidity: number;
   uid: number;
   modseq: number;
+  /** Claimed as \Recent for the appending session (AppendOptions.claimRecentIn). */
+  recent?: true;
 }
 
 export interface AppendResult {

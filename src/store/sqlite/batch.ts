@@ -2,14 +2,17 @@
 // statements, the new states read back for the state-changed event.
 import type { BusEvent } from '../../events/types.js';
 import type { Ctx, StateColumn } from './context.js';
-import { bumpStates, sql } from './context.js';
+import { sql } from './context.js';
 import { encodeId } from './ids.js';
 import { BaseChangeBatch } from '../change-batch.js';
 
 export class ChangeBatch extends BaseChangeBatch {
   /** Inside the transaction: writes the state bumps. */
   commitStates(ctx: Ctx): void {
-    for (const [col, modseq] of this.states) bumpStates(ctx, this.accId, modseq, [col]);
+    // One UPDATE of the account row for all the columns (an append bumps four), each to its own modseq.
+    if (!this.states.size) return;
+    const columns = [...this.states.keys()];
+    sql(ctx, `UPDATE account SET ${columns.map((c) => `${c} = max(${c}, ?)`).join(', ')} WHERE id = ?`).run(...this.states.values(), this.accId);
   }
 
   /** After commit: the events to publish, mailbox events first, then one state-changed. */

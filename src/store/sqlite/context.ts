@@ -209,13 +209,6 @@ export function allocModseq(ctx: Ctx, accId: number, n = 1): number {
 }
 
 export type { StateColumn } from '../change-batch.js';
-import type { StateColumn } from '../change-batch.js';
-
-export function bumpStates(ctx: Ctx, accId: number, modseq: number, columns: StateColumn[]): void {
-  if (!columns.length) return;
-  const set = columns.map((c) => `${c} = max(${c}, ?)`).join(', ');
-  sql(ctx, `UPDATE account SET ${set} WHERE id = ?`).run(...columns.map(() => modseq), accId);
-}
 
 export function mailboxRow(ctx: Ctx, accId: number, mailboxId: string): MailboxRow | null {
   const id = decodeId('m', mailboxId);

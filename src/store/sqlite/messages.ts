@@ -8,6 +8,7 @@ import type {
   DestroyResult,
   EmailUpdate,
   EmailUpdateResult,
+  Placement,
   SetPatch,
   StoreFlagsRequest,
   StoreFlagsResult,
@@ -123,9 +124,10 @@ async function appendAdmitted(
       const receivedAt = (p.input.receivedAt ?? new Date()).getTime();
       const { id, threadId } = insertEmail(ctx, batch, accId, { blob: p.blob, size: p.size, receivedAt, keywords: kw, analysis: p.analysis }, modseq);
       const deleted = (p.input.keywords ? [] : p.input.flags ?? []).some(isDeletedFlag) ? 1 : 0;
-      const placements = [...new Set(p.input.mailboxIds)].map((mbId) => {
+      const placements = [...new Set(p.input.mailboxIds)].map((mbId): Placement => {
         const mb = requireMailbox(ctx, accId, mbId);
         const uid = placeEmail(ctx, batch, mb, id, modseq, deleted);
+        if (mbId === options?.claimRecentIn && claimAppended(ctx, mb, uid)) return { mailboxId: mbId, uidValidity: mb.uid_validity, uid, modseq, recent: true };
         return { mailboxId: mbId, uidValidity: mb.uid_validity, uid, modseq };
       });
       if (batch.delivery) batch.state('delivery_state', modseq);
@@ -152,6 +154,17 @@ async function appendAdmitted(
   noteInserted(ctx, results.length);
   await publishAll(ctx, batch.events(ctx));
   return results;
+}
+
+/**
+ * Claims \Recent for the appended `uid` of `mb` (its row as read before the placement) when every
+ * earlier message is claimed already: the claim is then this UID alone, as claimRecentSync would
+ * make it right after the commit, but without a write transaction (and WAL sync) of its own.
+ */
+function claimAppended(ctx: Ctx, mb: MailboxRow, uid: number): boolean {
+  if (mb.recent_uid !== uid - 1) return false;
+  sql(ctx, 'UPDATE mailbox SET recent_uid = ? WHERE id = ?').run(uid, mb.id);
+  return true;
 }
 
 /** A stored blob becomes its id and size, once the account is known to be allowed to read it. */
