@@ -33,7 +33,10 @@ export interface SessionControlDeps {
   logger: Logger;
   /** Every `oidc` block in the configuration (see oidcBlocksOf), for back-channel logout. */
   oidc: readonly OidcConfig[];
-  /** Re-introspection and the shared JWKS caches; without it there is no re-validation loop. */
+  /**
+   * Re-introspection and the shared JWKS caches; without it there is no re-validation loop. Also the
+   * delegation rule a resync checks live delegated sessions against (without it, only revocations).
+   */
   auth?: AuthService;
   /** Checks and canonicalises the user of `tessera sessions revoke --user` (see AdminSocketOptions.users). */
   users?: Pick<UsersRepository, 'lookup'>;
@@ -122,10 +125,11 @@ export function createSessionControl(deps: SessionControlDeps): SessionControl {
       if (unsubscribe) return;
       await importLegacyRevocations(deps.dataDir, store, deps.logger, new Date(now()));
       unsubscribe = registry.subscribe(deps.bus);
-      // Revocations published while this node missed events are re-read from the store (one pass
-      // at a time; a resync during a pass starts another after it).
+      // Revocations published while this node missed events are re-read from the store, and delegated
+      // sessions re-checked against the grants there (one pass at a time; a resync during a pass
+      // starts another after it).
       unsubscribeResync = deps.bus.onResync(() => {
-        const pass: Promise<unknown> = (recheck ?? Promise.resolve()).then(() => endRevokedSessions(registry, revocations, deps.logger));
+        const pass: Promise<unknown> = (recheck ?? Promise.resolve()).then(() => endRevokedSessions({ registry, revocations, logger: deps.logger, delegation: deps.auth }));
         recheck = pass;
         void pass.finally(() => {
           if (recheck === pass) recheck = undefined;
