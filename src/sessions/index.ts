@@ -22,6 +22,7 @@ import { SessionRegistry } from './registry.js';
 import { Revalidator } from './revalidator.js';
 import { RevocationService } from './revocation.js';
 import { endRevokedSessions } from './resync.js';
+import { endReason } from './end-reason.js';
 import type { RevocationRequest, SessionHandle, SessionRegistration } from './types.js';
 
 export interface SessionControlDeps {
@@ -57,8 +58,9 @@ export interface SessionControl {
   /** Call once a connection has authenticated; unregister() when it closes. */
   register(registration: SessionRegistration): SessionHandle;
   /**
-   * register() then isRevoked(), in that order, so a revocation published while the login was being
-   * checked cannot be missed (it either ends the registered session or is seen by the check).
+   * register() then isRevoked() (and, for a delegated login, the delegation rule again), in that
+   * order, so a revocation or a delegation revoke published while the login was being checked cannot
+   * be missed (it either ends the registered session or is seen by the check).
    * Undefined = the principal is revoked: nothing stays registered, refuse the login as invalid.
    */
   admit(registration: SessionRegistration): Promise<SessionHandle | undefined>;
@@ -108,7 +110,9 @@ export function createSessionControl(deps: SessionControlDeps): SessionControl {
       const handle = registry.register(registration);
       let revoked: boolean;
       try {
-        revoked = await revocations.isRevoked(registration.principal);
+        // A delegated login passed the delegation rule before it registered; a `delegation revoke`
+        // whose event came in between found nothing to end, but its removed grant is seen here.
+        revoked = (await endReason(registration.principal, revocations, deps.auth)) !== undefined;
       } catch (err) {
         handle.unregister();
         throw err;

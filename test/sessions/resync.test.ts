@@ -1,7 +1,8 @@
 // A node that missed events (its bus connection dropped) re-checks its live sessions at the resync.
 // A `tessera delegation revoke` leaves no revocation behind, only the grant's removal, so a delegated
 // session the node never heard about must be checked against the login rule itself: the grant is
-// removed here straight in the store, without the bus event, as the node would have missed it.
+// removed here straight in the store, without the bus event, as the node would have missed it. A
+// login racing the revoke (checked before, registered after the event) is caught by admit() alike.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AuthService } from '../../src/auth/service.js';
@@ -17,7 +18,7 @@ const GONE = 'gone@example.test';
 const KEPT = 'kept@example.test';
 const ADMIN = 'admin@example.test';
 
-describe('resync: delegated sessions re-checked against the delegation rule', () => {
+describe('delegated sessions re-checked against the delegation rule (resync, admit)', () => {
   let dir: { dir: string; dispose(): Promise<void> };
   let bus: MemoryEventBus;
   let store: MailStore;
@@ -74,5 +75,17 @@ describe('resync: delegated sessions re-checked against the delegation rule', ()
     assert.deepEqual(revoked.reasons, ['Delegation revoked'], 'ended once');
     assert.ok(log.messages().includes('delegated sessions ended'), 'logged as the live revoke is');
     for (const s of [own, granted, admin]) s.handle.unregister();
+  });
+
+  it('admit() refuses a delegated login whose grant went between its check and its registration', async () => {
+    // The login's own check passed; the revoke's event then found no session of GONE to end.
+    const lateRevoked = new FakeSession({ user: OWNER, mechanism: 'PLAIN', actor: GONE });
+    assert.equal(await control.admit(lateRevoked.registration()), undefined);
+    assert.equal(control.registry.matching({ user: OWNER, actor: GONE }).length, 0, 'nothing stays registered');
+    const stillGranted = await control.admit(new FakeSession({ user: OWNER, mechanism: 'PLAIN', actor: KEPT }).registration());
+    const own = await control.admit(new FakeSession({ user: OWNER, mechanism: 'PLAIN' }).registration());
+    assert.ok(stillGranted && own, 'a granted delegate and the owner are admitted');
+    stillGranted.unregister();
+    own.unregister();
   });
 });
