@@ -285,10 +285,10 @@ export class AuthService {
   ): Promise<{ ok: true; user: string } | { ok: false; failure: AuthFailure }> {
     const refused: AuthFailure = { code: 'invalid', message: 'Not authorized to act as that user' };
     let user: string | undefined;
-    let delegated = false;
+    let allowed = false;
     try {
       user = (await this.users.lookup(target))?.username;
-      if (user !== undefined && !this.administrators.has(actor.toLowerCase())) delegated = (await this.delegations?.mayActAs(actor, user)) === true;
+      if (user !== undefined) allowed = await this.mayActAs(actor, user);
     } catch (err) {
       this.logger.warn({ err: describeError(err) }, 'users repository or delegation grants failed during login');
       place.released();
@@ -300,11 +300,22 @@ export class AuthService {
       await this.fail(attempt, mechanism, actor, refused, place, 'authorization identity names an unknown user');
       return { ok: false, failure: refused };
     }
-    if (!this.administrators.has(actor.toLowerCase()) && !delegated) {
+    if (!allowed) {
       await this.fail(attempt, mechanism, actor, refused, place, 'authzid differs from authcid and no delegation was granted');
       return { ok: false, failure: refused };
     }
     return { ok: true, user };
+  }
+
+  /**
+   * The delegation rule itself, for names already canonical: `actor` may act as `user` when an
+   * administrator (James' administratorIds) or granted delegation by `user` in the mail store. Logins
+   * ask it through authorize(); session control asks it again for live delegated sessions after the
+   * node may have missed a `delegation revoke` (a resync). Rejects when the grants cannot be read.
+   */
+  async mayActAs(actor: string, user: string): Promise<boolean> {
+    if (this.administrators.has(actor.toLowerCase())) return true;
+    return (await this.delegations?.mayActAs(actor, user)) === true;
   }
 
   private async checkToken(

@@ -8,10 +8,9 @@ import type { Logger } from '../log/logger.js';
 import type { UsersRepository } from '../auth/users/types.js';
 import { AdminRequestError, MAX_ADMIN_LINE_BYTES, parseAdminRequest, type AdminRequest, type AdminResponse } from './admin-protocol.js';
 import { summarize, type SessionRegistry } from './registry.js';
-import type { RevocationService } from './revocation.js';
+import { DELEGATION_REVOKED_REASON, type RevocationService } from './revocation.js';
 
 export const ADMIN_REVOKE_REASON = 'Session revoked by the administrator';
-export const DELEGATION_REVOKED_REASON = 'Delegation revoked';
 
 export class AdminSocketInUseError extends Error {
   override readonly name = 'AdminSocketInUseError';

@@ -22,6 +22,7 @@ import { SessionRegistry } from './registry.js';
 import { Revalidator } from './revalidator.js';
 import { RevocationService } from './revocation.js';
 import { endRevokedSessions } from './resync.js';
+import { endReason } from './end-reason.js';
 import type { RevocationRequest, SessionHandle, SessionRegistration } from './types.js';
 
 export interface SessionControlDeps {
@@ -33,7 +34,10 @@ export interface SessionControlDeps {
   logger: Logger;
   /** Every `oidc` block in the configuration (see oidcBlocksOf), for back-channel logout. */
   oidc: readonly OidcConfig[];
-  /** Re-introspection and the shared JWKS caches; without it there is no re-validation loop. */
+  /**
+   * Re-introspection and the shared JWKS caches; without it there is no re-validation loop. Also the
+   * delegation rule a resync checks live delegated sessions against (without it, only revocations).
+   */
   auth?: AuthService;
   /** Checks and canonicalises the user of `tessera sessions revoke --user` (see AdminSocketOptions.users). */
   users?: Pick<UsersRepository, 'lookup'>;
@@ -54,8 +58,9 @@ export interface SessionControl {
   /** Call once a connection has authenticated; unregister() when it closes. */
   register(registration: SessionRegistration): SessionHandle;
   /**
-   * register() then isRevoked(), in that order, so a revocation published while the login was being
-   * checked cannot be missed (it either ends the registered session or is seen by the check).
+   * register() then isRevoked() (and, for a delegated login, the delegation rule again), in that
+   * order, so a revocation or a delegation revoke published while the login was being checked cannot
+   * be missed (it either ends the registered session or is seen by the check).
    * Undefined = the principal is revoked: nothing stays registered, refuse the login as invalid.
    */
   admit(registration: SessionRegistration): Promise<SessionHandle | undefined>;
@@ -105,7 +110,9 @@ export function createSessionControl(deps: SessionControlDeps): SessionControl {
       const handle = registry.register(registration);
       let revoked: boolean;
       try {
-        revoked = await revocations.isRevoked(registration.principal);
+        // A delegated login passed the delegation rule before it registered; a `delegation revoke`
+        // whose event came in between found nothing to end, but its removed grant is seen here.
+        revoked = (await endReason(registration.principal, revocations, deps.auth)) !== undefined;
       } catch (err) {
         handle.unregister();
         throw err;
@@ -122,10 +129,11 @@ export function createSessionControl(deps: SessionControlDeps): SessionControl {
       if (unsubscribe) return;
       await importLegacyRevocations(deps.dataDir, store, deps.logger, new Date(now()));
       unsubscribe = registry.subscribe(deps.bus);
-      // Revocations published while this node missed events are re-read from the store (one pass
-      // at a time; a resync during a pass starts another after it).
+      // Revocations published while this node missed events are re-read from the store, and delegated
+      // sessions re-checked against the grants there (one pass at a time; a resync during a pass
+      // starts another after it).
       unsubscribeResync = deps.bus.onResync(() => {
-        const pass: Promise<unknown> = (recheck ?? Promise.resolve()).then(() => endRevokedSessions(registry, revocations, deps.logger));
+        const pass: Promise<unknown> = (recheck ?? Promise.resolve()).then(() => endRevokedSessions({ registry, revocations, logger: deps.logger, delegation: deps.auth }));
         recheck = pass;
         void pass.finally(() => {
           if (recheck === pass) recheck = undefined;

@@ -21,6 +21,9 @@ export interface RevocationServiceOptions {
   retentionSeconds?: number;
 }
 
+/** Why a delegate's session as the owner ended: the grant was taken back (IMAP BYE, SMTP 421 text). */
+export const DELEGATION_REVOKED_REASON = 'Delegation revoked';
+
 export const DEFAULT_RETENTION_SECONDS = 24 * 3600;
 
 /** Kept a little past the token's exp: validators accept exp with a clock leeway. */

@@ -20,7 +20,8 @@ import { RawPop3Client } from '../pop3/raw-client.js';
 import { RawSieveClient } from '../managesieve/raw-client.js';
 import { auditLines, imaplibSteps, smtplibSend as smtplibSendAs, type ImaplibResult, type SmtpOutcome } from './sharing/python-clients.js';
 import { imapConnect, submit, watchMailbox } from './clients.js';
-import { storeResource } from '../../src/server/protocols.js';
+import { eventBusResource, storeResource } from '../../src/server/protocols.js';
+import { MemoryEventBus } from '../../src/events/memory-bus.js';
 import { cli } from '../cli/in-process.js';
 import { RawClient } from '../imap/raw-client.js';
 
@@ -259,6 +260,46 @@ describe('delegated login (SASL authorization identity)', () => {
     } finally {
       delegated.close();
       own.close();
+    }
+  });
+
+  it("a node that missed the revoke's event ends the delegate's session at its resync; the owner's, a granted delegate's and an administrator's stay", async () => {
+    const store = await srv.running.context.use(storeResource);
+    const bus = await srv.running.context.use(eventBusResource);
+    assert.ok(bus instanceof MemoryEventBus, 'one process on SQLite: the in-process bus');
+    await store.grantDelegation(ALICE, CAROL);
+    await store.grantDelegation(ALICE, BOB);
+    const plain = (authzid: string, authcid: string): string => Buffer.from(`${authzid}\0${authcid}\0${PW}`).toString('base64');
+    const logins: Array<[string, string]> = [[ALICE, CAROL], ['', ALICE], [ALICE, BOB], [ALICE, ADMIN]];
+    const [delegated, own, granted, admin] = await Promise.all(logins.map(() => RawClient.connect(srv.endpoints.imaps, { tls: true })));
+    try {
+      for (const [i, [authzid, authcid]] of logins.entries()) {
+        assert.match((await [delegated, own, granted, admin][i]!.command('a', `AUTHENTICATE PLAIN ${plain(authzid, authcid)}`)).at(-1)!, /^a OK/);
+      }
+      // The grant goes without its `session-revoked` (as if this node's bus connection was down),
+      // then the bus reconnects and raises the resync.
+      assert.equal(await store.revokeDelegation(ALICE, CAROL), true);
+      bus.raiseResync({ type: 'resync', reason: 'event bus reconnected' });
+      assert.equal(await delegated.readLine(), '* BYE Delegation revoked');
+      assert.equal(await delegated.closedWithin(PUSH_MS), true);
+      // Barrier: resync passes run one after another, so once a second one has ended a session
+      // opened after the first began, the first has checked every session.
+      await store.grantDelegation(ALICE, CAROL);
+      const sentinel = await RawClient.connect(srv.endpoints.imaps, { tls: true });
+      try {
+        assert.match((await sentinel.command('a', `AUTHENTICATE PLAIN ${plain(ALICE, CAROL)}`)).at(-1)!, /^a OK/);
+        await store.revokeDelegation(ALICE, CAROL);
+        bus.raiseResync({ type: 'resync', reason: 'event bus reconnected' });
+        assert.equal(await sentinel.readLine(), '* BYE Delegation revoked');
+      } finally {
+        sentinel.close();
+      }
+      for (const [name, client] of [['alice', own], ['bob as alice', granted], ['the administrator as alice', admin]] as const) {
+        assert.match((await client.command('n', 'NOOP')).at(-1)!, /^n OK/, `${name}'s session goes on`);
+      }
+    } finally {
+      for (const c of [delegated, own, granted, admin]) c.close();
+      await store.revokeDelegation(ALICE, BOB);
     }
   });
 
