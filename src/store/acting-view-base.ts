@@ -44,6 +44,9 @@ export abstract class ActingViewBase {
   readOutbound(id: string): Promise<Buffer | null> {
     return this.root.readOutbound(id);
   }
+  openOutbound(id: string): Promise<S.ByteSource | null> {
+    return this.root.openOutbound(id);
+  }
   removeOutbound(id: string, now?: Date): Promise<boolean> {
     return this.root.removeOutbound(id, now);
   }

@@ -2,6 +2,7 @@
 // durable once put/adopt resolves. Implemented by files on disk (./blobs.ts, the SQLite engine) and
 // by chunked rows in PostgreSQL (./postgres/blobs.ts); an S3-compatible store would be a third.
 import type { ByteRange } from './api/values.js';
+import type { ByteSource } from './api/byte-source.js';
 import type { SpooledMessage } from './spool/spooled.js';
 
 export interface BlobBackend {
@@ -23,6 +24,11 @@ export interface BlobBackend {
   read(hash: string, range?: ByteRange): Promise<Buffer | null>;
   /** The bytes as a series of chunks (none when there is no such blob), never all in memory at once. */
   stream(hash: string): AsyncIterable<Buffer>;
+  /**
+   * The bytes (or a range of them) to be read a chunk at a time, with their size known up front (a
+   * literal or Content-Length goes out before them); null when there is no such blob.
+   */
+  open(hash: string, range?: ByteRange): Promise<ByteSource | null>;
   /** Marks a blob as just used, so garbage collection (which spares young blobs) leaves it. */
   touch(hash: string): Promise<void>;
   /**

@@ -6,6 +6,8 @@ import { randomId } from '../core/random-pool.js';
 import fsSync, { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ByteRange } from './types.js';
+import { BytesGoneError, type ByteSource } from './api/byte-source.js';
+import { clipRange, exactly } from './byte-sources.js';
 import type { SpooledMessage } from './spool/spooled.js';
 
 const HASH_RE = /^[0-9a-f]{64}$/;
@@ -191,6 +193,18 @@ export class BlobFiles {
     }
   }
 
+  async open(hash: string, range?: ByteRange): Promise<ByteSource | null> {
+    const size = await this.sizeOf(hash);
+    if (size === null) return null;
+    const { start, end } = clipRange(size, range);
+    const file = this.pathOf(hash);
+    return {
+      size: end - start,
+      // The file is opened when reading starts, so a source never read holds no descriptor.
+      chunks: () => exactly(hash, end - start, readFileRange(hash, file, start, end)),
+    };
+  }
+
   async *stream(hash: string): AsyncGenerator<Buffer> {
     if (!HASH_RE.test(hash)) return;
     const input = fsSync.createReadStream(this.pathOf(hash), { highWaterMark: 256 * 1024 });
@@ -278,3 +292,29 @@ async function safeReaddir(dir: string): Promise<string[]> {
     return [];
   }
 }
+
+/** Bytes [start, end) of a blob file in chunks of READ_CHUNK; a file gone meanwhile is BytesGoneError. */
+async function* readFileRange(hash: string, file: string, start: number, end: number): AsyncGenerator<Buffer> {
+  if (start >= end) return;
+  let handle;
+  try {
+    handle = await fs.open(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new BytesGoneError(hash);
+    throw err;
+  }
+  try {
+    for (let pos = start; pos < end; ) {
+      // A fresh buffer per chunk: the reader may hold on to it (a socket write still queued).
+      const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, end - pos));
+      const { bytesRead } = await handle.read(buf, 0, buf.length, pos);
+      if (bytesRead === 0) throw new BytesGoneError(hash);
+      yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+      pos += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+const READ_CHUNK = 256 * 1024;

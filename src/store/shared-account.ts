@@ -120,6 +120,12 @@ export class SharedAccountView {
     return (await this.emailsWithBlob(owner, blobId)).length === 0 ? null : bytes;
   }
 
+  async openBlob(owner: string, blobId: string, range?: S.ByteRange): Promise<S.ByteSource | null> {
+    if ((await this.emailsWithBlob(owner, blobId)).length === 0) return this.root.openBlob(this.actor.user, blobId, range);
+    const source = await this.root.openBlob(owner, blobId, range);
+    return (await this.emailsWithBlob(owner, blobId)).length === 0 ? null : source;
+  }
+
   async blobSize(owner: string, blobId: string): Promise<number | null> {
     return (await this.emailsWithBlob(owner, blobId)).length === 0 ? this.root.blobSize(this.actor.user, blobId) : this.root.blobSize(owner, blobId);
   }

@@ -40,6 +40,7 @@
 
 export * from './errors.js';
 export * from './api/values.js';
+export * from './api/byte-source.js';
 export * from './api/accounts.js';
 export * from './api/mailboxes.js';
 export * from './api/message-reads.js';

@@ -8,6 +8,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlobFiles } from '../../src/store/blobs.js';
+import { BytesGoneError } from '../../src/store/api/byte-source.js';
 import { mulberry32 } from '../support/prng.js';
 
 /** Contents (and their hashes) from a seeded generator, so a failure replays. */
@@ -70,6 +71,25 @@ test('streams a blob file in chunks, and nothing for a blob that is not there', 
     const none: Buffer[] = [];
     for await (const chunk of files.stream(BlobFiles.hash(Buffer.from('absent')))) none.push(chunk);
     assert.deepEqual(none, []);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('an opened blob file removed before it is read fails with BytesGoneError, not a short read', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'tessera-blob-open-'));
+  try {
+    const files = new BlobFiles(root);
+    const bytes = Buffer.alloc(600 * 1024, 'x');
+    const hash = await files.put(bytes);
+    const whole = await files.open(hash);
+    assert.equal(whole?.size, bytes.length);
+    const gone = await files.open(hash, { start: 1000, end: 2000 });
+    await files.remove(hash);
+    await assert.rejects(async () => {
+      for await (const chunk of gone!.chunks()) assert.ok(chunk);
+    }, BytesGoneError);
+    assert.equal(await files.open(hash), null);
   } finally {
     await rm(root, { recursive: true, force: true });
   }

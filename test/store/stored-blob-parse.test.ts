@@ -9,6 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BlobBackend } from '../../src/store/blob-backend.js';
 import type { ByteRange } from '../../src/store/api/values.js';
+import type { ByteSource } from '../../src/store/api/byte-source.js';
+import { bufferSource } from '../../src/store/byte-sources.js';
 import { ingestSource } from '../../src/store/ingest.js';
 import { SpooledMessage } from '../../src/store/spool/spooled.js';
 import { parseMessage } from '../../src/mime/parse.js';
@@ -41,6 +43,10 @@ class ChunkedBlobs implements BlobBackend {
   async *stream(hash: string): AsyncGenerator<Buffer> {
     const b = this.blobs.get(hash);
     for (let off = 0; b && off < b.length; off += CHUNK) yield b.subarray(off, off + CHUNK);
+  }
+  async open(hash: string, range?: ByteRange): Promise<ByteSource | null> {
+    const b = this.blobs.get(hash);
+    return b ? bufferSource(b, range) : null;
   }
   touch(): Promise<void> {
     return Promise.resolve();

@@ -1,5 +1,6 @@
 // Blobs: JMAP uploads and reads of any blob the account may see (its emails' and its uploads').
 import type { ByteRange } from './values.js';
+import type { ByteSource } from './byte-source.js';
 import type { SpooledMessage } from '../spool/spooled.js';
 
 export interface UploadedBlob {
@@ -22,6 +23,8 @@ export interface BlobStore {
    * so one account never reads another's data.
    */
   readBlob(account: string, blobId: string, range?: ByteRange): Promise<Buffer | null>;
+  /** As readBlob, read a chunk at a time (JMAP downloads). */
+  openBlob(account: string, blobId: string, range?: ByteRange): Promise<ByteSource | null>;
   /** Size of a blob the account may read (as readBlob decides), without reading it; null otherwise. */
   blobSize(account: string, blobId: string): Promise<number | null>;
   /** Ids of the account's emails whose message is the blob `blobId` (JMAP Blob/lookup). */

@@ -2,6 +2,7 @@
 // emails and threads, and message bytes.
 import type { Envelope, ParsedMessage } from '../../mime/types.js';
 import type { ByteRange, UidSet } from './values.js';
+import type { ByteSource } from './byte-source.js';
 import type { Mailbox } from './mailboxes.js';
 
 /** One message as an IMAP session sees it in a mailbox: cheap, for sequence maps and FLAGS. */
@@ -82,5 +83,10 @@ export interface MessageReader {
   getEmails(account: string, emailIds: string[], options?: { parsed?: boolean }): Promise<EmailMeta[]>;
   /** Message bytes (whole or a range), or null when the account has no such email. */
   readMessage(account: string, emailId: string, range?: ByteRange): Promise<Buffer | null>;
+  /**
+   * Message bytes (whole or a range) to be read a chunk at a time, for serving them (FETCH, RETR,
+   * downloads) without holding them in memory; null when the account has no such email.
+   */
+  openMessage(account: string, emailId: string, range?: ByteRange): Promise<ByteSource | null>;
   getThreads(account: string, threadIds: string[]): Promise<ThreadInfo[]>;
 }

@@ -1,6 +1,7 @@
 // Outbound queue (SMTP remote delivery, JMAP EmailSubmission): items leased to one worker at a
 // time, with an outcome per recipient.
 import type { JsonValue } from './values.js';
+import type { ByteSource } from './byte-source.js';
 import type { SpooledMessage } from '../spool/spooled.js';
 
 export type OutboundRecipientStatus = 'pending' | 'delivered' | 'failed';
@@ -108,6 +109,8 @@ export interface OutboundQueue {
   listOutbound(filter?: { account?: string; status?: OutboundStatus }): Promise<OutboundItem[]>;
   /** Bytes of a queued message. */
   readOutbound(id: string): Promise<Buffer | null>;
+  /** Bytes of a queued message, read a chunk at a time (relaying them in DATA/BDAT). */
+  openOutbound(id: string): Promise<ByteSource | null>;
   /**
    * Takes a queued message out of the queue (an administrator's decision): false when it is not
    * queued any more or a worker holds it right now (its attempt decides).

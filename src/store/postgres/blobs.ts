@@ -8,6 +8,8 @@ import { createReadStream } from 'node:fs';
 import type pg from 'pg';
 import type { ByteRange } from '../api/values.js';
 import type { BlobBackend } from '../blob-backend.js';
+import { BytesGoneError, type ByteSource } from '../api/byte-source.js';
+import { clipRange, exactly } from '../byte-sources.js';
 import type { SpooledMessage } from '../spool/spooled.js';
 import { Conn, transaction } from './db.js';
 
@@ -125,10 +127,19 @@ export class PgBlobs implements BlobBackend {
       const offset = pos - n * meta.chunk_size;
       const length = Math.min(meta.chunk_size - offset, end - pos);
       const row = await this.q.get<{ d: Buffer }>('SELECT substring(data FROM ? FOR ?) AS d FROM blob_chunk WHERE hash = ? AND n = ?', offset + 1, length, hash, n);
-      if (!row) throw new Error(`blob ${hash} is missing chunk ${n}`);
+      // Collected while being read (or damaged): the reader gives up on its response.
+      if (!row) throw new BytesGoneError(hash);
       yield row.d;
       pos += length;
     }
+  }
+
+  async open(hash: string, range?: ByteRange): Promise<ByteSource | null> {
+    const size = await this.sizeOf(hash);
+    if (size === null) return null;
+    const { start, end } = clipRange(size, range);
+    // One chunk row per statement as the reader goes; a blob collected meanwhile is BytesGoneError.
+    return { size: end - start, chunks: () => exactly(hash, end - start, this.stream(hash, { start, end })) };
   }
 
   async read(hash: string, range?: ByteRange): Promise<Buffer | null> {

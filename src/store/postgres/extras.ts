@@ -3,6 +3,7 @@
 // the same item nor wait on each other) and garbage collection.
 import type {
   ByteRange,
+  ByteSource,
   ClaimRequest,
   DeliveryAttempt,
   EnqueueInput,
@@ -145,6 +146,13 @@ export async function readBlob(ctx: Ctx, account: string, blobId: string, range?
   if (accId === null || !PgBlobs.isBlobId(blobId)) return null;
   if ((await readableBlobSize(ctx.q, accId, blobId)) === undefined) return null;
   return ctx.blobs.read(blobId, range);
+}
+
+export async function openBlob(ctx: Ctx, account: string, blobId: string, range?: ByteRange): Promise<ByteSource | null> {
+  const accId = await accountId(ctx, account);
+  if (accId === null || !PgBlobs.isBlobId(blobId)) return null;
+  if ((await readableBlobSize(ctx.q, accId, blobId)) === undefined) return null;
+  return ctx.blobs.open(blobId, range);
 }
 
 export async function blobSize(ctx: Ctx, account: string, blobId: string): Promise<number | null> {
@@ -296,6 +304,11 @@ export async function listOutbound(ctx: Ctx, filter?: { account?: string; status
 export async function readOutbound(ctx: Ctx, id: string): Promise<Buffer | null> {
   const item = await getOutbound(ctx, id);
   return item ? ctx.blobs.read(item.blobId) : null;
+}
+
+export async function openOutbound(ctx: Ctx, id: string): Promise<ByteSource | null> {
+  const item = await getOutbound(ctx, id);
+  return item ? ctx.blobs.open(item.blobId) : null;
 }
 
 /** Deletes a queued item no worker holds (an expired lease counts as free). */

@@ -4,6 +4,7 @@
 import type {
   AccountStates,
   ByteRange,
+  ByteSource,
   ChangedSinceResult,
   ChangesResult,
   EmailMeta,
@@ -135,13 +136,23 @@ export async function getEmails(ctx: Ctx, account: string, emailIds: string[], p
   });
 }
 
-export async function readMessage(ctx: Ctx, account: string, emailId: string, range?: ByteRange): Promise<Buffer | null> {
+/** The blob holding an email's message, or null when the account has no such email. */
+async function messageBlob(ctx: Ctx, account: string, emailId: string): Promise<string | null> {
   const accId = await accountId(ctx, account);
   const id = decodeId('e', emailId);
   if (accId === null || id === null) return null;
   const row = await ctx.q.get<{ blob: string }>('SELECT blob FROM email WHERE id = ? AND account_id = ?', id, accId);
-  if (!row) return null;
-  return ctx.blobs.read(row.blob, range);
+  return row?.blob ?? null;
+}
+
+export async function readMessage(ctx: Ctx, account: string, emailId: string, range?: ByteRange): Promise<Buffer | null> {
+  const blob = await messageBlob(ctx, account, emailId);
+  return blob === null ? null : ctx.blobs.read(blob, range);
+}
+
+export async function openMessage(ctx: Ctx, account: string, emailId: string, range?: ByteRange): Promise<ByteSource | null> {
+  const blob = await messageBlob(ctx, account, emailId);
+  return blob === null ? null : ctx.blobs.open(blob, range);
 }
 
 export async function getThreads(ctx: Ctx, account: string, threadIds: string[]): Promise<ThreadInfo[]> {

@@ -9,6 +9,7 @@ import type {
   AppendOptions,
   AppendResult,
   ByteRange,
+  ByteSource,
   ChangedSinceResult,
   ChangesResult,
   ClaimRequest,
@@ -188,6 +189,9 @@ export class PgMailStore implements MailStore {
   readMessage(account: string, emailId: string, range?: ByteRange): Promise<Buffer | null> {
     return this.run(() => reads.readMessage(this.ctx, account, emailId, range));
   }
+  openMessage(account: string, emailId: string, range?: ByteRange): Promise<ByteSource | null> {
+    return this.run(() => reads.openMessage(this.ctx, account, emailId, range));
+  }
   getThreads(account: string, threadIds: string[]): Promise<ThreadInfo[]> {
     return this.run(() => reads.getThreads(this.ctx, account, threadIds));
   }
@@ -225,6 +229,9 @@ export class PgMailStore implements MailStore {
   readBlob(account: string, blobId: string, range?: ByteRange): Promise<Buffer | null> {
     return this.run(() => extras.readBlob(this.ctx, account, blobId, range));
   }
+  openBlob(account: string, blobId: string, range?: ByteRange): Promise<ByteSource | null> {
+    return this.run(() => extras.openBlob(this.ctx, account, blobId, range));
+  }
   blobSize(account: string, blobId: string): Promise<number | null> {
     return this.run(() => extras.blobSize(this.ctx, account, blobId));
   }
@@ -261,6 +268,9 @@ export class PgMailStore implements MailStore {
   }
   readOutbound(id: string): Promise<Buffer | null> {
     return this.run(() => extras.readOutbound(this.ctx, id));
+  }
+  openOutbound(id: string): Promise<ByteSource | null> {
+    return this.run(() => extras.openOutbound(this.ctx, id));
   }
 
   removeOutbound(id: string, now: Date = new Date()): Promise<boolean> {

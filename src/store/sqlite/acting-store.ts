@@ -266,6 +266,14 @@ export class ActingMailStore extends ActingViewBase implements S.MailStore {
       return this.readable(account, emailId) ? bytes : null;
     });
   }
+  openMessage(account: string, emailId: string, range?: S.ByteRange): Promise<S.ByteSource | null> {
+    if (!this.other(account)) return this.root.openMessage(account, emailId, range);
+    return this.root.run(async () => {
+      if (!this.readable(account, emailId)) return null;
+      const source = await reads.openMessage(this.ctx, account, emailId, range);
+      return this.readable(account, emailId) ? source : null;
+    });
+  }
   getThreads(account: string, threadIds: string[]): Promise<S.ThreadInfo[]> {
     return this.other(account) ? this.shared.getThreads(account, threadIds) : this.root.getThreads(account, threadIds);
   }
@@ -303,6 +311,9 @@ export class ActingMailStore extends ActingViewBase implements S.MailStore {
   }
   readBlob(account: string, blobId: string, range?: S.ByteRange): Promise<Buffer | null> {
     return this.other(account) ? this.shared.readBlob(account, blobId, range) : this.root.readBlob(account, blobId, range);
+  }
+  openBlob(account: string, blobId: string, range?: S.ByteRange): Promise<S.ByteSource | null> {
+    return this.other(account) ? this.shared.openBlob(account, blobId, range) : this.root.openBlob(account, blobId, range);
   }
   blobSize(account: string, blobId: string): Promise<number | null> {
     return this.other(account) ? this.shared.blobSize(account, blobId) : this.root.blobSize(account, blobId);

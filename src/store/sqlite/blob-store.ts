@@ -14,6 +14,8 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { Statement } from 'better-sqlite3';
 import type { ByteRange } from '../api/values.js';
+import type { ByteSource } from '../api/byte-source.js';
+import { bufferSource } from '../byte-sources.js';
 import type { BlobBackend } from '../blob-backend.js';
 import { BlobFiles } from '../blobs.js';
 import type { SpooledMessage } from '../spool/spooled.js';
@@ -76,6 +78,11 @@ export class SqliteBlobs implements BlobBackend {
     if (!range) return data;
     const start = Math.max(0, Math.min(range.start, data.length));
     return data.subarray(start, Math.max(start, Math.min(range.end, data.length)));
+  }
+
+  async open(hash: string, range?: ByteRange): Promise<ByteSource | null> {
+    const data = this.inline(hash);
+    return data ? bufferSource(data, range) : this.files.open(hash, range);
   }
 
   async sizeOf(hash: string): Promise<number | null> {

@@ -2,6 +2,7 @@
 // the outbound queue and garbage collection (revocations: revocations.ts).
 import type {
   ByteRange,
+  ByteSource,
   ClaimRequest,
   DeliveryAttempt,
   EnqueueInput,
@@ -117,6 +118,13 @@ export async function readBlob(ctx: Ctx, account: string, blobId: string, range?
   if (accId === null || !BlobFiles.isBlobId(blobId)) return null;
   if (readableBlobSize(ctx, accId, blobId) === undefined) return null;
   return ctx.blobs.read(blobId, range);
+}
+
+export async function openBlob(ctx: Ctx, account: string, blobId: string, range?: ByteRange): Promise<ByteSource | null> {
+  const accId = accountId(ctx, account);
+  if (accId === null || !BlobFiles.isBlobId(blobId)) return null;
+  if (readableBlobSize(ctx, accId, blobId) === undefined) return null;
+  return ctx.blobs.open(blobId, range);
 }
 
 export function blobSize(ctx: Ctx, account: string, blobId: string): number | null {
@@ -307,6 +315,11 @@ export function listOutbound(ctx: Ctx, filter?: { account?: string; status?: Out
 export async function readOutbound(ctx: Ctx, id: string): Promise<Buffer | null> {
   const item = getOutbound(ctx, id);
   return item ? ctx.blobs.read(item.blobId) : null;
+}
+
+export async function openOutbound(ctx: Ctx, id: string): Promise<ByteSource | null> {
+  const item = getOutbound(ctx, id);
+  return item ? ctx.blobs.open(item.blobId) : null;
 }
 
 export function removeOutbound(ctx: Ctx, id: string, now: Date): boolean {

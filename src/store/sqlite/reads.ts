@@ -3,6 +3,7 @@
 import type {
   AccountStates,
   ByteRange,
+  ByteSource,
   ChangedSinceResult,
   ChangesResult,
   EmailMeta,
@@ -144,13 +145,23 @@ export function getEmails(ctx: Ctx, account: string, emailIds: string[], parsed:
   });
 }
 
-export async function readMessage(ctx: Ctx, account: string, emailId: string, range?: ByteRange): Promise<Buffer | null> {
+/** The blob holding an email's message, or null when the account has no such email. */
+function messageBlob(ctx: Ctx, account: string, emailId: string): string | null {
   const accId = accountId(ctx, account);
   const id = decodeId('e', emailId);
   if (accId === null || id === null) return null;
   const row = sql(ctx, 'SELECT blob FROM email WHERE id = ? AND account_id = ?').get(id, accId) as { blob: string } | undefined;
-  if (!row) return null;
-  return ctx.blobs.read(row.blob, range);
+  return row?.blob ?? null;
+}
+
+export async function readMessage(ctx: Ctx, account: string, emailId: string, range?: ByteRange): Promise<Buffer | null> {
+  const blob = messageBlob(ctx, account, emailId);
+  return blob === null ? null : ctx.blobs.read(blob, range);
+}
+
+export async function openMessage(ctx: Ctx, account: string, emailId: string, range?: ByteRange): Promise<ByteSource | null> {
+  const blob = messageBlob(ctx, account, emailId);
+  return blob === null ? null : ctx.blobs.open(blob, range);
 }
 
 export function getThreads(ctx: Ctx, account: string, threadIds: string[]): ThreadInfo[] {

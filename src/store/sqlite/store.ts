@@ -13,6 +13,7 @@ import type {
   AppendOptions,
   AppendResult,
   ByteRange,
+  ByteSource,
   ChangedSinceResult,
   ChangesResult,
   ClaimRequest,
@@ -201,6 +202,9 @@ export class SqliteMailStore implements MailStore {
   readMessage(account: string, emailId: string, range?: ByteRange): Promise<Buffer | null> {
     return this.run(() => reads.readMessage(this.ctx, account, emailId, range));
   }
+  openMessage(account: string, emailId: string, range?: ByteRange): Promise<ByteSource | null> {
+    return this.run(() => reads.openMessage(this.ctx, account, emailId, range));
+  }
   getThreads(account: string, threadIds: string[]): Promise<ThreadInfo[]> {
     return this.run(() => reads.getThreads(this.ctx, account, threadIds));
   }
@@ -238,6 +242,9 @@ export class SqliteMailStore implements MailStore {
   readBlob(account: string, blobId: string, range?: ByteRange): Promise<Buffer | null> {
     return this.run(() => extras.readBlob(this.ctx, account, blobId, range));
   }
+  openBlob(account: string, blobId: string, range?: ByteRange): Promise<ByteSource | null> {
+    return this.run(() => extras.openBlob(this.ctx, account, blobId, range));
+  }
   blobSize(account: string, blobId: string): Promise<number | null> {
     return this.run(() => extras.blobSize(this.ctx, account, blobId));
   }
@@ -274,6 +281,9 @@ export class SqliteMailStore implements MailStore {
   }
   readOutbound(id: string): Promise<Buffer | null> {
     return this.run(() => extras.readOutbound(this.ctx, id));
+  }
+  openOutbound(id: string): Promise<ByteSource | null> {
+    return this.run(() => extras.openOutbound(this.ctx, id));
   }
   removeOutbound(id: string, now: Date = new Date()): Promise<boolean> {
     return this.run(() => extras.removeOutbound(this.ctx, id, now));
