@@ -14,6 +14,9 @@ import { createPool, Conn } from '../../src/store/postgres/db.js';
 import { migrate } from '../../src/store/postgres/migrate.js';
 import { CHUNK, PgBlobs } from '../../src/store/postgres/blobs.js';
 import { SpooledMessage } from '../../src/store/spool/spooled.js';
+import { openPostgresStore } from '../../src/store/postgres/open.js';
+import { MemoryEventBus } from '../../src/events/memory-bus.js';
+import { message } from './fixtures.js';
 import { createTestSchema, dropSharedDatabase, postgresUnavailable } from '../support/postgres.js';
 
 const unavailable = await postgresUnavailable();
@@ -114,6 +117,32 @@ describe('blobs in PostgreSQL', { skip: unavailable ?? false }, () => {
     } finally {
       await rm(spool, { recursive: true, force: true });
       await pool.end();
+      await db.drop();
+    }
+  });
+
+  it('commits a small message with the rows of its append: an append that fails leaves no blob, and racing appends of one content store it once', async () => {
+    const db = await createTestSchema();
+    const store = await openPostgresStore({ url: db.url, schema: db.schema, poolSize: 4, events: new MemoryEventBus() });
+    const pool = createPool({ url: db.url, schema: db.schema, poolSize: 1 });
+    const q = new Conn(pool);
+    try {
+      for (const user of ['ann', 'ben', 'cat']) await store.ensureAccount(user);
+      const inbox = async (user: string): Promise<string> => (await store.findMailboxByPath(user, 'INBOX'))!.id;
+      const failing = message({ subject: 'never stored' });
+      // The replaced mailbox does not exist: the append's transaction fails after its blob was written.
+      await assert.rejects(store.append('ann', { mailboxIds: [await inbox('ann')], bytes: failing }, { replaces: { mailboxId: 'm999999', uid: 1 } }));
+      assert.equal(await q.get('SELECT hash FROM blob WHERE hash = ?', sha256(failing)), undefined, 'the failed append left its blob behind');
+
+      const shared = message({ subject: 'to three at once' });
+      const results = await Promise.all(['ann', 'ben', 'cat'].map(async (u) => store.append(u, { mailboxIds: [await inbox(u)], bytes: shared })));
+      assert.ok(results.every((r) => r.blobId === sha256(shared)));
+      const chunks = await q.all<{ n: number; size: number }>('SELECT n, length(data) AS size FROM blob_chunk WHERE hash = ?', sha256(shared));
+      assert.deepEqual(chunks, [{ n: 0, size: shared.length }]);
+      for (const [k, u] of ['ann', 'ben', 'cat'].entries()) assert.ok((await store.readMessage(u, results[k]!.emailId))!.equals(shared));
+    } finally {
+      await pool.end();
+      await store.close();
       await db.drop();
     }
   });

@@ -80,6 +80,33 @@ export class PgBlobs implements BlobBackend {
     return read;
   }
 
+  /**
+   * Bytes of one chunk or less are written by the append that refers to them, inside its
+   * transaction (writeInline), so a delivery commits once, not once for its blob and once for its rows.
+   */
+  stageInline(bytes: Buffer, hash?: string): string | null {
+    return bytes.length <= CHUNK ? (hash ?? createHash('sha256').update(bytes).digest('hex')) : null;
+  }
+
+  /**
+   * Stores staged bytes inside the caller's transaction. A concurrent transaction storing the same
+   * bytes makes this one wait for its end, then finds its row (or writes them, if it rolled back);
+   * callers write several in hash order, so two such transactions never wait on each other.
+   */
+  async writeInline(q: Conn, hash: string, bytes: Buffer): Promise<void> {
+    const now = Date.now();
+    const row = await q.get<{ fresh: boolean }>(
+      `INSERT INTO blob (hash, size, chunk_size, touched_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (hash) DO UPDATE SET touched_at = EXCLUDED.touched_at RETURNING (xmax = 0) AS fresh`,
+      hash,
+      bytes.length,
+      CHUNK,
+      now,
+    );
+    // xmax = 0: this statement inserted the row (no other transaction's row was there).
+    if (row?.fresh) await q.run('INSERT INTO blob_chunk (hash, n, data) VALUES (?, 0, ?)', hash, bytes);
+  }
+
   private async write(hash: string, size: number, chunks: () => AsyncIterable<Buffer>): Promise<void> {
     await transaction(this.pool, async (q) => {
       // Waits for a concurrent writer of the same content, then sees its (committed) row.

@@ -1,5 +1,6 @@
-// Message writes on PostgreSQL: append (blobs first, each committed, then one transaction), copy/move
-// (COPYUID), IMAP STORE with UNCHANGEDSINCE, expunge, and JMAP keyword/mailboxIds patches and destroy.
+// Message writes on PostgreSQL: append (a blob over one chunk committed first on its own; a smaller
+// one with the rows, in one transaction), copy/move (COPYUID), IMAP STORE with UNCHANGEDSINCE,
+// expunge, and JMAP keyword/mailboxIds patches and destroy.
 // The rules are the SQLite engine's (../sqlite/messages.ts). No group commit here: PostgreSQL groups
 // concurrent commits' WAL flushes itself, and each append's transaction is short.
 import type {
@@ -75,6 +76,9 @@ export async function appendMany(ctx: Ctx, account: string, inputs: AppendInput[
     for (const source of sources) ingested.push(await ingestSource(ctx.blobs, source));
     return await batchWrite(ctx, account, accId, options?.origin, async (q, batch) => {
       batch.delivery = options?.delivery === true;
+      // Small messages' bytes commit with their rows (PgBlobs.stageInline), in hash order.
+      const staged = new Map(ingested.flatMap((p) => (p.inline ? [[p.blob, p.inline] as const] : [])));
+      for (const hash of [...staged.keys()].sort()) await ctx.blobs.writeInline(q, hash, staged.get(hash)!);
       await precheck(ctx, q, account, accId, inputs, sizes);
       const out: AppendResult[] = [];
       for (const [k, input] of inputs.entries()) {
