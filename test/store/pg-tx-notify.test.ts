@@ -139,7 +139,7 @@ describe('PostgreSQL store: notifications sent inside the write transaction', { 
       await admin.query('SELECT pg_advisory_unlock($1)', [HOLD_KEY]);
     }
     await held;
-    await waitFor('node B to hear of the first write', () => created(b1.events, 'Held'), WAIT_MS);
+    await waitFor('node B (and the test’s listener) to hear of the first write', () => created(b1.events, 'Held') && onWire('Held'), WAIT_MS);
     const fromA = wire.filter((w) => w.n === busA.nodeId).map((w) => w.s);
     assert.ok(fromA.some((s, i) => i > 0 && s < fromA[i - 1]!), `the numbers arrived out of order: ${fromA.join(',')}`);
     assert.ok(noHole(busA.nodeId), 'every number of node A arrived');

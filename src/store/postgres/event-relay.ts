@@ -288,7 +288,12 @@ export class PgEventBus extends RelayedEventBus {
     this.expiryTimer = setTimeout(() => {
       this.expiryTimer = undefined;
       if (this.closed) return;
-      for (const missed of this.sequencer.expire()) this.missed(missed);
+      // One resync for everything found missing at once: each makes every session re-read.
+      const missed = this.sequencer.expire();
+      if (missed.length > 0) {
+        this.logger?.warn({ missed }, 'event bus: notifications missed; resynchronising');
+        this.resync('gap', `notifications from node ${[...new Set(missed.map((m) => m.from))].join(', ')} missed`);
+      }
       this.scheduleExpiry();
     }, Math.max(0, deadline - Date.now()));
     this.expiryTimer.unref();
