@@ -152,6 +152,7 @@ export class PgEventBus extends RelayedEventBus {
     return {
       sql: payloads.map((p) => `SELECT pg_notify(${channel}, ${pg.escapeLiteral(p)})`).join('; '),
       committed: async () => {
+        notificationsSent.inc({}, payloads.length);
         if (this.closed) return;
         for (const e of events) await this.local.publish(e);
       },

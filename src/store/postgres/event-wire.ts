@@ -1,8 +1,8 @@
 // What the PostgreSQL event bus (event-relay.ts) puts in a NOTIFY payload, and reading it back.
 //
 // A payload is JSON `{"v":1,"n":node,"s":seq,"e":[events…]}`: the sending node (receivers skip their
-// own, already delivered locally), a per-node sequence number (a receiver that sees a gap knows it
-// missed notifications and resynchronises) and the events, which carry ids, UIDs, modseqs and state
+// own, already delivered locally), a per-node sequence number (a receiver that finds one missing
+// knows it missed notifications and resynchronises, see PayloadSequencer) and the events, which carry ids, UIDs, modseqs and state
 // strings, never message content. PostgreSQL refuses payloads of 8000 bytes or more, so a batch is
 // packed into as many payloads as it needs and an event too big for one (a flag change on thousands
 // of messages) is split along its list. A single item that still does not fit cannot be carried:
