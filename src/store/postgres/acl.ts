@@ -6,7 +6,8 @@ import type { AclEntry, AclWriteOptions, Actor, SharedMailbox } from '../api/acl
 import type { WriteOptions } from '../types.js';
 import { ALL_RIGHTS, actorIdentifiers, canonicalRights, checkAclIdentifier, demandRights, placeholders } from '../rights.js';
 import { InvalidArgumentError } from '../errors.js';
-import { accountId, publishAll, readTx, requireAccount, requireMailbox, toMailbox, writeTx, type Ctx, type MailboxRow } from './context.js';
+import { accountId, readTx, requireAccount, requireMailbox, toMailbox, writeTx, type Ctx, type MailboxRow } from './context.js';
+import type { BusEvent } from '../../events/types.js';
 import type { Conn } from './db.js';
 import { decodeId, encodeId } from '../sqlite/ids.js';
 import { recordShareChange } from './share-notifications.js';
@@ -55,7 +56,7 @@ export async function setRights(ctx: Ctx, owner: string, mailboxId: string, iden
   checkAclIdentifier(owner, identifier);
   const accId = await requireAccount(ctx, owner);
   const canonical = canonicalRights(rights);
-  const { row, notice } = await writeTx(ctx, accId, async (q) => {
+  await writeTx(ctx, accId, async (q) => {
     const mb = await requireMailbox(q, accId, mailboxId);
     const old = await heldBy(q, mb.id, identifier);
     if (canonical === '') await q.run('DELETE FROM mailbox_acl WHERE mailbox_id = ? AND identifier = ?', mb.id, identifier);
@@ -68,20 +69,18 @@ export async function setRights(ctx: Ctx, owner: string, mailboxId: string, iden
       );
     }
     return { row: mb, notice: await noticeOf(q, owner, mb, identifier, old, canonical, options) };
-  });
-  await publishRightsChanged(ctx, owner, row, identifier, options, notice);
+  }, ({ row, notice }) => rightsChanged(owner, row, identifier, options, notice));
 }
 
 export async function deleteRights(ctx: Ctx, owner: string, mailboxId: string, identifier: string, options?: AclWriteOptions): Promise<boolean> {
   checkAclIdentifier(owner, identifier);
   const accId = await requireAccount(ctx, owner);
-  const { row, changed, notice } = await writeTx(ctx, accId, async (q) => {
+  const { changed } = await writeTx(ctx, accId, async (q) => {
     const mb = await requireMailbox(q, accId, mailboxId);
     const old = await heldBy(q, mb.id, identifier);
     const changed = (await q.run('DELETE FROM mailbox_acl WHERE mailbox_id = ? AND identifier = ?', mb.id, identifier)) > 0;
     return { row: mb, changed, notice: await noticeOf(q, owner, mb, identifier, old, '', options) };
-  });
-  if (changed) await publishRightsChanged(ctx, owner, row, identifier, options, notice);
+  }, (out) => (out.changed ? rightsChanged(owner, out.row, identifier, options, out.notice) : []));
   return changed;
 }
 
@@ -96,8 +95,8 @@ async function noticeOf(q: Conn, owner: string, mb: MailboxRow, identifier: stri
   return change && recordShareChange(q, change);
 }
 
-async function publishRightsChanged(ctx: Ctx, owner: string, row: MailboxRow, identifier: string, options?: AclWriteOptions, notice?: RecordedShare): Promise<void> {
-  await publishAll(ctx, rightsChangedEvents(owner, { id: encodeId('m', row.id), path: row.path }, identifier, options, notice));
+function rightsChanged(owner: string, row: MailboxRow, identifier: string, options?: AclWriteOptions, notice?: RecordedShare): BusEvent[] {
+  return rightsChangedEvents(owner, { id: encodeId('m', row.id), path: row.path }, identifier, options, notice);
 }
 
 export async function listRights(ctx: Ctx, owner: string, mailboxId: string): Promise<AclEntry[]> {

@@ -6,6 +6,12 @@
 // from that row, UIDs from the mailbox row (UPDATE … RETURNING holds its lock to the commit), so
 // writers of one account, on any node, commit one after another: UIDs and modseqs are never
 // duplicated, and a reader never sees modseq n+1 committed before n (CONDSTORE relies on it).
+//
+// Events: a write names the events its result stands for (`eventsOf` of writeTx and eventTx). On the
+// cluster bus (PgEventBus) the other nodes' notifications are sent inside the transaction, in the
+// COMMIT's round trip, so they go out exactly when it commits, even if this node dies right after;
+// this node's subscribers get the events once the commit is acknowledged. With any other bus
+// (one process) the events are simply published after commit.
 import type pg from 'pg';
 import type { EventBus } from '../../events/types.js';
 import type { Logger } from '../../log/logger.js';
@@ -17,7 +23,8 @@ import type { BusEvent } from '../../events/types.js';
 export { keywordState, messageState } from '../sqlite/context.js';
 import { publishAll as publishEvents } from '../sqlite/context.js';
 import type { PgBlobs } from './blobs.js';
-import { Conn, transaction } from './db.js';
+import { type CommitHook, Conn, transaction } from './db.js';
+import { PgEventBus, type TxNotifications } from './event-relay.js';
 
 export interface Ctx {
   pool: pg.Pool;
@@ -67,18 +74,47 @@ async function runGuard(q: Conn, accId: number | null): Promise<void> {
  * Publishes after commit outside any guard scope: subscribers reacting to the event (other users'
  * sessions) must not have their own store calls checked against the acting user's rights.
  */
-export function publishAll(ctx: Pick<Ctx, 'events' | 'logger'>, events: BusEvent[]): Promise<void> {
+function publishAll(ctx: Pick<Ctx, 'events' | 'logger'>, events: BusEvent[]): Promise<void> {
   return guardScope.exit(() => publishEvents(ctx, events));
 }
 
-/** A write transaction of one account: its row is locked first (see the file comment). */
-export function writeTx<T>(ctx: Ctx, accId: number, fn: (q: Conn) => Promise<T>): Promise<T> {
-  return transaction(ctx.pool, async (q) => {
-    const locked = await q.get('SELECT id FROM account WHERE id = ? FOR UPDATE', accId);
-    if (!locked) throw new NoSuchMailboxError(`account ${accId}`);
-    await runGuard(q, accId);
-    return fn(q);
-  });
+/** What a write's result stands for on the bus (computed before its COMMIT: no I/O). */
+export type EventsOf<T> = (out: T) => BusEvent[];
+
+/** A write transaction of one account: its row is locked first; its events, if any, as the file comment says. */
+export function writeTx<T>(ctx: Ctx, accId: number, fn: (q: Conn) => Promise<T>, eventsOf?: EventsOf<T>): Promise<T> {
+  return eventTx(
+    ctx,
+    async (q) => {
+      const locked = await q.get('SELECT id FROM account WHERE id = ? FOR UPDATE', accId);
+      if (!locked) throw new NoSuchMailboxError(`account ${accId}`);
+      await runGuard(q, accId);
+      return fn(q);
+    },
+    eventsOf,
+  );
+}
+
+/** A write transaction (no account lock) whose result stands for `eventsOf`'s events (see the file comment). */
+export async function eventTx<T>(ctx: Ctx, fn: (q: Conn) => Promise<T>, eventsOf?: EventsOf<T>): Promise<T> {
+  if (!eventsOf) return transaction(ctx.pool, fn);
+  const bus = ctx.events instanceof PgEventBus ? ctx.events : undefined;
+  let events: BusEvent[] = [];
+  let notifications: TxNotifications | undefined;
+  const hook: CommitHook<T> = {
+    sql: (out) => {
+      events = eventsOf(out);
+      if (!bus || events.length === 0) return undefined;
+      notifications = bus.notifyInTx(events);
+      return notifications.sql;
+    },
+    failed: (outcome) => notifications?.failed(outcome),
+  };
+  const out = await transaction(ctx.pool, fn, false, hook);
+  const sent = notifications;
+  if (sent) await guardScope.exit(() => sent.committed());
+  else await publishAll(ctx, events);
+  return out;
 }
 
 /** A read transaction: every statement sees one snapshot. */

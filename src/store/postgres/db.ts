@@ -87,18 +87,41 @@ export class Conn {
 }
 
 /**
+ * SQL sent in the same round trip as a transaction's COMMIT, just before it: the store's NOTIFYs
+ * (event-relay.ts), which PostgreSQL then delivers exactly when, and only if, the transaction commits.
+ */
+export interface CommitHook<T> {
+  /** The statements (simple protocol: literals escaped, no parameters), or undefined for none. */
+  sql(out: T): string | undefined;
+  /**
+   * Those statements were sent but the transaction did not commit ('rolled-back': the server said
+   * so), or may have ('unknown': the connection failed before the answer came).
+   */
+  failed(outcome: 'rolled-back' | 'unknown'): void;
+}
+
+/**
  * Runs fn in a transaction on one pooled connection: committed when fn resolves, rolled back when
  * it throws. `readOnly` runs it as one REPEATABLE READ snapshot (every statement sees the same data).
  */
-export async function transaction<T>(pool: pg.Pool, fn: (q: Conn) => Promise<T>, readOnly = false): Promise<T> {
+export async function transaction<T>(pool: pg.Pool, fn: (q: Conn) => Promise<T>, readOnly = false, hook?: CommitHook<T>): Promise<T> {
   const client = await pool.connect();
   // A connection whose ROLLBACK failed is in an unknown state: it is destroyed, not reused.
   let broken = false;
+  // A connection that breaks while checked out (its backend terminated) emits 'error' besides failing
+  // the statement under way; the pool listens only while a client is idle, and an unheard 'error'
+  // would end the process. The failed statement already reports it.
+  const onError = (): void => {
+    broken = true;
+  };
+  client.on('error', onError);
   try {
     await client.query(readOnly ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
     try {
       const out = await fn(new Conn(client));
-      await client.query('COMMIT');
+      const before = hook?.sql(out);
+      if (before === undefined) await client.query('COMMIT');
+      else await commitAfter(client, before, hook!);
       return out;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {
@@ -107,7 +130,19 @@ export async function transaction<T>(pool: pg.Pool, fn: (q: Conn) => Promise<T>,
       throw err;
     }
   } finally {
+    client.removeListener('error', onError);
     client.release(broken);
   }
 }
 
+/** `before` and COMMIT in one round trip (a statement that fails skips the COMMIT: the transaction is aborted). */
+async function commitAfter<T>(client: pg.PoolClient, before: string, hook: CommitHook<T>): Promise<void> {
+  try {
+    await client.query(`${before}; COMMIT`);
+  } catch (err) {
+    // An ERROR is the server's answer: nothing committed. Anything else (a FATAL, a broken socket)
+    // may have come after the commit record was written.
+    hook.failed(err instanceof pg.DatabaseError && err.severity === 'ERROR' ? 'rolled-back' : 'unknown');
+    throw err;
+  }
+}

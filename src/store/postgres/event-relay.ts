@@ -3,22 +3,30 @@
 //
 // - One listening connection per node, on a channel named after the store's schema (nodes of other
 //   installations in the same database do not hear each other), plus one connection that sends.
-// - An event published here is handed to this node's subscribers at once (the in-process bus) and
-//   queued for NOTIFY; batches go out in one round trip, packed and split under the 8000-byte
-//   payload limit (event-wire.ts). Receivers skip their own node's notifications, so nothing is
-//   delivered twice, and deliver the others' in the order they were sent.
+// - The store's events travel with the write that made them: the PostgreSQL store asks for them
+//   packed (notifyInTx) and sends the NOTIFYs in the COMMIT's own round trip, so PostgreSQL delivers
+//   them exactly when, and only if, that transaction commits. A node killed, or cut off from the
+//   database, right after a commit cannot leave the others unaware of it. This node's subscribers
+//   get the events from the in-process bus once the commit is acknowledged.
+// - An event published here (revocations, session control: what no store transaction carries) is
+//   handed to this node's subscribers at once and queued for NOTIFY on the sending connection;
+//   batches go out in one round trip. Both paths pack and split under the 8000-byte payload limit
+//   (event-wire.ts) and share one sequence of numbers. Receivers skip their own node's
+//   notifications, so nothing is delivered twice.
 // - Notifications are not durable: what is sent while a node's listening connection is down is lost
-//   to it. So after every reconnection, and whenever a sender's sequence numbers show a gap, the
-//   node raises a `resync` event and its subscribers re-read what they show from the store (IMAP
-//   sessions their selected mailbox, JMAP push the account states, session control the revocation
-//   table) instead of trusting that they saw everything.
+//   to it. So after every reconnection, and whenever a number of a sender stays missing for longer
+//   than the reorder window, the node raises a `resync` event and its subscribers re-read what they
+//   show from the store (IMAP sessions their selected mailbox, JMAP push the account states,
+//   session control the revocation table) instead of trusting that they saw everything. The window
+//   is there because transactions commit in another order than they took their numbers (see
+//   PayloadSequencer); numbers of a transaction that rolled back are announced as such.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { RelayedEventBus } from '../../events/relayed-bus.js';
-import type { BusEvent } from '../../events/types.js';
+import type { BusEvent, ResyncEvent } from '../../events/types.js';
 import type { Logger } from '../../log/logger.js';
 import { metrics } from '../../core/metrics.js';
-import { packPayloads, PayloadSequencer, splitForWire } from './event-wire.js';
+import { type Missed, packPayloads, PayloadSequencer, splitForWire, standInPayload } from './event-wire.js';
 
 const notificationsSent = metrics.counter('tessera_event_bus_notifications_sent_total', 'NOTIFY payloads sent to the other nodes.');
 const notificationsReceived = metrics.counter('tessera_event_bus_notifications_received_total', 'NOTIFY payloads received from other nodes.');
@@ -36,11 +44,30 @@ export interface PgEventBusOptions {
   reconnectDelayMs?: number;
   /** Notifications kept while they cannot be sent (about one per event, under 8000 bytes each); beyond it they are dropped and the receivers resync (default 5000). */
   maxPending?: number;
+  /**
+   * How long a receiver waits for a sender's number that was skipped over before it counts as lost
+   * and the receiver resyncs, ms (default 2000). Longer than a commit takes, short enough that a
+   * lost notification is noticed soon.
+   */
+  reorderWindowMs?: number;
+}
+
+/**
+ * The notifications of one store transaction, numbered and packed: `sql` goes in the COMMIT's round
+ * trip; then exactly one of committed() or failed() is called.
+ */
+export interface TxNotifications {
+  readonly sql: string;
+  /** The transaction committed: this node's subscribers get the events. */
+  committed(): Promise<void>;
+  /** It did not commit ('rolled-back'), or may have ('unknown'): see CommitHook in db.ts. */
+  failed(outcome: 'rolled-back' | 'unknown'): void;
 }
 
 const MAX_RECONNECT_MS = 5000;
 /** Notifications per round trip (a statement of at most about 1.6 MB). */
 const MAX_BATCH = 200;
+const DEFAULT_REORDER_WINDOW_MS = 2000;
 
 /** The channel of one store: NOTIFY channels are database-wide identifiers of at most 63 bytes. */
 export function channelOf(schema: string | undefined): string {
@@ -61,6 +88,8 @@ export class PgEventBus extends RelayedEventBus {
   private everListened = false;
   /** Own payloads, repeats and gaps, per other node since this listening connection started. */
   private readonly sequencer: PayloadSequencer;
+  /** Fires when the earliest awaited number's time is up (see PayloadSequencer.expire). */
+  private expiryTimer: NodeJS.Timeout | undefined;
 
   private sender: pg.Client | undefined;
   private seq = 0;
@@ -76,7 +105,7 @@ export class PgEventBus extends RelayedEventBus {
   constructor(private readonly options: PgEventBusOptions) {
     super(options.logger);
     this.nodeId = options.nodeId ?? randomBytes(6).toString('hex');
-    this.sequencer = new PayloadSequencer(this.nodeId);
+    this.sequencer = new PayloadSequencer(this.nodeId, options.reorderWindowMs ?? DEFAULT_REORDER_WINDOW_MS);
     this.logger = options.logger;
     this.channel = channelOf(options.schema);
     this.baseDelay = options.reconnectDelayMs ?? 100;
@@ -106,6 +135,52 @@ export class PgEventBus extends RelayedEventBus {
     this.scheduleFlush(0);
   }
 
+  /**
+   * Numbers and packs a store transaction's events for NOTIFYs sent inside it. The numbers are
+   * taken here, in the COMMIT's round trip, so transactions of this node reorder only while they
+   * commit (well inside the receivers' reorder window).
+   */
+  notifyInTx(events: readonly BusEvent[]): TxNotifications {
+    const first = this.seq + 1;
+    const payloads = packPayloads(
+      this.nodeId,
+      events.flatMap((e) => splitForWire(structuredClone(e))),
+      () => ++this.seq,
+    );
+    const seqs = payloads.map((_, i) => first + i);
+    const channel = pg.escapeLiteral(this.channel);
+    return {
+      sql: payloads.map((p) => `SELECT pg_notify(${channel}, ${pg.escapeLiteral(p)})`).join('; '),
+      committed: async () => {
+        notificationsSent.inc({}, payloads.length);
+        if (this.closed) return;
+        for (const e of events) await this.local.publish(e);
+      },
+      failed: (outcome) => this.standIn(seqs, events, outcome),
+    };
+  }
+
+  /**
+   * Sends stand-ins for the numbers of a transaction that did not commit, so the receivers see no
+   * gap: empty ones when it rolled back (nothing happened), resyncs of its accounts when it may have
+   * committed (its own NOTIFYs then went out too; a receiver takes whichever comes first and skips
+   * the other as a repeat). This node's subscribers resync as well in that case.
+   */
+  private standIn(seqs: readonly number[], events: readonly BusEvent[], outcome: 'rolled-back' | 'unknown'): void {
+    if (this.closed || seqs.length === 0) return;
+    let items: ResyncEvent[] = [];
+    if (outcome === 'unknown') {
+      const accounts = new Set(events.map((e) => ('account' in e ? e.account : undefined)));
+      const [account] = accounts;
+      const reason = 'commit outcome unknown';
+      items = [accounts.size === 1 && account !== undefined ? { type: 'resync', account, reason } : { type: 'resync', reason }];
+      this.logger?.warn({ node: this.nodeId }, 'event bus: a write may have committed without this node seeing it; resynchronising');
+      this.resync('commit-unknown', reason, items[0]!.account);
+    }
+    this.outbox.push(...seqs.map((seq) => standInPayload(this.nodeId, seq, items)));
+    this.scheduleFlush(0);
+  }
+
   /** Sends what is queued (best effort, bounded by one attempt), then closes both connections. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -115,6 +190,7 @@ export class PgEventBus extends RelayedEventBus {
     if (this.outbox.length > 0 && this.sender) await this.flushOnce().catch(() => undefined);
     this.closed = true;
     if (this.listenTimer) clearTimeout(this.listenTimer);
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
     await this.listening?.catch(() => undefined);
     const clients = [this.listener, this.sender];
     this.listener = undefined;
@@ -195,11 +271,33 @@ export class PgEventBus extends RelayedEventBus {
     }
     if (received.kind !== 'deliver') return;
     notificationsReceived.inc();
-    if (received.missed) {
-      this.logger?.warn(received.missed, 'event bus: notifications missed; resynchronising');
-      this.resync('gap', `notifications from node ${received.missed.from} missed`);
-    }
+    if (received.missed) this.missed(received.missed);
     this.deliverRemote(received.items, received.node, (reason, account) => this.resync('sender', reason, account));
+    this.scheduleExpiry();
+  }
+
+  private missed(missed: Missed): void {
+    this.logger?.warn(missed, 'event bus: notifications missed; resynchronising');
+    this.resync('gap', `notifications from node ${missed.from} missed`);
+  }
+
+  /** Resyncs for the awaited numbers whose time is up, then waits for the next one's. */
+  private scheduleExpiry(): void {
+    if (this.closed || this.expiryTimer) return;
+    const deadline = this.sequencer.nextDeadline();
+    if (deadline === undefined) return;
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = undefined;
+      if (this.closed) return;
+      // One resync for everything found missing at once: each makes every session re-read.
+      const missed = this.sequencer.expire();
+      if (missed.length > 0) {
+        this.logger?.warn({ missed }, 'event bus: notifications missed; resynchronising');
+        this.resync('gap', `notifications from node ${[...new Set(missed.map((m) => m.from))].join(', ')} missed`);
+      }
+      this.scheduleExpiry();
+    }, Math.max(0, deadline - Date.now()));
+    this.expiryTimer.unref();
   }
 
   private resync(cause: string, reason: string, account?: string): void {

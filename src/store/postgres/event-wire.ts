@@ -1,8 +1,8 @@
 // What the PostgreSQL event bus (event-relay.ts) puts in a NOTIFY payload, and reading it back.
 //
 // A payload is JSON `{"v":1,"n":node,"s":seq,"e":[events…]}`: the sending node (receivers skip their
-// own, already delivered locally), a per-node sequence number (a receiver that sees a gap knows it
-// missed notifications and resynchronises) and the events, which carry ids, UIDs, modseqs and state
+// own, already delivered locally), a per-node sequence number (a receiver that finds one missing
+// knows it missed notifications and resynchronises, see PayloadSequencer) and the events, which carry ids, UIDs, modseqs and state
 // strings, never message content. PostgreSQL refuses payloads of 8000 bytes or more, so a batch is
 // packed into as many payloads as it needs and an event too big for one (a flag change on thousands
 // of messages) is split along its list. A single item that still does not fit cannot be carried:
@@ -91,9 +91,20 @@ function runs<T>(items: readonly T[], size: (item: T) => number, room: number): 
 export function packPayloads(node: string, pieces: ReadonlyArray<BusEvent | ResyncEvent>, nextSeq: () => number): string[] {
   const overhead = bytes({ v: WIRE_VERSION, n: node, s: Number.MAX_SAFE_INTEGER, e: [] });
   const texts = pieces.map((piece) => JSON.stringify(piece));
-  return runs(texts, (text) => Buffer.byteLength(text) + 1, MAX_PAYLOAD_BYTES - overhead).map(
-    (run) => `{"v":${WIRE_VERSION},"n":${JSON.stringify(node)},"s":${nextSeq()},"e":[${run.join(',')}]}`,
-  );
+  return runs(texts, (text) => Buffer.byteLength(text) + 1, MAX_PAYLOAD_BYTES - overhead).map((run) => envelope(node, nextSeq(), run));
+}
+
+/**
+ * A payload that stands in for sequence number `seq` after all: empty for numbers whose
+ * notifications were rolled back (receivers see no gap and deliver nothing), a resync when it is
+ * unknown whether they were sent. Items must be small (a resync of one account or of all).
+ */
+export function standInPayload(node: string, seq: number, items: readonly ResyncEvent[]): string {
+  return envelope(node, seq, items.map((item) => JSON.stringify(item)));
+}
+
+function envelope(node: string, seq: number, texts: readonly string[]): string {
+  return `{"v":${WIRE_VERSION},"n":${JSON.stringify(node)},"s":${seq},"e":[${texts.join(',')}]}`;
 }
 
 /** Error for a payload that is not one of ours (another program on the channel, or a newer version). */
@@ -143,39 +154,111 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Notifications of `from` that never came: numbers `expected` up to `got` - 1. */
+export interface Missed {
+  from: string;
+  expected: number;
+  got: number;
+}
+
 /** What a receiver does with one payload: deliver its items, after a resync when some were missed. */
 export type Received =
   | { kind: 'own' }
   | { kind: 'duplicate' }
-  | { kind: 'deliver'; node: string; items: Array<BusEvent | ResyncEvent>; missed?: { from: string; expected: number; got: number } };
+  | { kind: 'deliver'; node: string; items: Array<BusEvent | ResyncEvent>; missed?: Missed };
+
+/** A hole this wide is not waited for: that many notifications do not come late, they were dropped. */
+const MAX_AWAITED = 1000;
+
+/** One sender's numbers as seen by a receiver. */
+interface SenderState {
+  /** Highest number seen. */
+  high: number;
+  /** Numbers below `high` not seen yet, with the time (ms) after which they count as missed. */
+  awaited: Map<number, number>;
+  /** The first number seen: lower ones may still come (committed later) until `lateUntil` (ms). */
+  first: number;
+  lateUntil: number;
+  /** The lower ones that came. */
+  lateSeen: Set<number>;
+}
 
 /**
  * The receiving side of the wire, shared by every relay (PostgreSQL NOTIFY, cluster IPC): skips the
  * node's own payloads and ones already seen, and notices sequence gaps (notifications missed).
+ *
+ * With `reorderWindowMs` 0 (an ordered channel: cluster IPC) a gap is a loss at once. The PostgreSQL
+ * store sends its notifications inside the write transactions (event-relay.ts), which take their
+ * numbers just before COMMIT and may commit, hence arrive, in another order than they took them. So
+ * there a number skipped over is awaited for `reorderWindowMs`: it arriving late is delivered then,
+ * and only a number still missing when its time is up is reported (by expire()), so a truly lost
+ * notification still causes a resync within the window. A transaction that rolls back after taking
+ * numbers has its sender announce them (standInPayload), which fills the hole without a resync.
  */
 export class PayloadSequencer {
-  /** Last sequence number seen from each other node since the last reset. */
-  private readonly lastSeq = new Map<string, number>();
+  private readonly senders = new Map<string, SenderState>();
 
-  constructor(private readonly ownNode: string) {}
+  constructor(
+    private readonly ownNode: string,
+    private readonly reorderWindowMs = 0,
+  ) {}
 
   /** Forget every sender (a new listening connection: its first payloads have no predecessor). */
   reset(): void {
-    this.lastSeq.clear();
+    this.senders.clear();
   }
 
   /** Throws BadPayloadError for a payload that is not ours. */
-  accept(payload: string): Received {
+  accept(payload: string, now = Date.now()): Received {
     const decoded = decodePayload(payload);
     if (decoded.node === this.ownNode) return { kind: 'own' };
-    const last = this.lastSeq.get(decoded.node);
-    // A batch whose acknowledgement was lost is sent again: its numbers were seen already.
-    if (last !== undefined && decoded.seq <= last) return { kind: 'duplicate' };
-    this.lastSeq.set(decoded.node, decoded.seq);
+    const deliver: Received = { kind: 'deliver', node: decoded.node, items: decoded.items };
+    const state = this.senders.get(decoded.node);
     // The first payload of a node (or after reconnecting) has no predecessor to compare with.
-    if (last !== undefined && decoded.seq !== last + 1) {
-      return { kind: 'deliver', node: decoded.node, items: decoded.items, missed: { from: decoded.node, expected: last + 1, got: decoded.seq } };
+    if (!state) {
+      const late = this.reorderWindowMs > 0 ? now + this.reorderWindowMs : now - 1;
+      this.senders.set(decoded.node, { high: decoded.seq, awaited: new Map(), first: decoded.seq, lateUntil: late, lateSeen: new Set() });
+      return deliver;
     }
-    return { kind: 'deliver', node: decoded.node, items: decoded.items };
+    if (decoded.seq <= state.high) {
+      // A late one that was awaited, or one that took its number before the first one seen and
+      // committed after it; otherwise a batch sent again because its acknowledgement was lost.
+      if (state.awaited.delete(decoded.seq)) return deliver;
+      if (decoded.seq < state.first && now <= state.lateUntil && !state.lateSeen.has(decoded.seq)) {
+        state.lateSeen.add(decoded.seq);
+        return deliver;
+      }
+      return { kind: 'duplicate' };
+    }
+    const expected = state.high + 1;
+    state.high = decoded.seq;
+    if (decoded.seq === expected) return deliver;
+    if (this.reorderWindowMs <= 0 || decoded.seq - expected > MAX_AWAITED) {
+      return { ...deliver, missed: { from: decoded.node, expected, got: decoded.seq } };
+    }
+    for (let n = expected; n < decoded.seq; n++) state.awaited.set(n, now + this.reorderWindowMs);
+    return deliver;
+  }
+
+  /** The numbers whose time is up by `now`, one report per run of consecutive ones; forgets them. */
+  expire(now = Date.now()): Missed[] {
+    const out: Missed[] = [];
+    for (const [from, state] of this.senders) {
+      let run: Missed | undefined;
+      for (const [n, deadline] of [...state.awaited].sort((a, b) => a[0] - b[0])) {
+        if (deadline > now) continue;
+        state.awaited.delete(n);
+        if (run && run.got === n) run.got = n + 1;
+        else out.push((run = { from, expected: n, got: n + 1 }));
+      }
+    }
+    return out;
+  }
+
+  /** When the earliest awaited number's time is up (ms), or undefined when none is awaited. */
+  nextDeadline(): number | undefined {
+    let first: number | undefined;
+    for (const state of this.senders.values()) for (const deadline of state.awaited.values()) if (first === undefined || deadline < first) first = deadline;
+    return first;
   }
 }

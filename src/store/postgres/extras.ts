@@ -21,7 +21,7 @@ import type {
 } from '../types.js';
 import { InvalidArgumentError, StateMismatchError } from '../errors.js';
 import type { Ctx } from './context.js';
-import { accountId, allocModseq, publishAll, requireAccount, writeTx } from './context.js';
+import { accountId, allocModseq, eventTx, requireAccount, writeTx } from './context.js';
 import { transaction, type Conn } from './db.js';
 import { ChangeBatch } from './batch.js';
 import { decodeId, encodeId } from '../sqlite/ids.js';
@@ -75,17 +75,21 @@ export async function setQuota(ctx: Ctx, account: string, limits: QuotaLevel | n
   const accId = await requireAccount(ctx, account);
   checkLevel(limits);
   // Published like any other state change, so push clients see a Quota change when limits change.
-  const events = await writeTx(ctx, accId, async (q) => {
-    await q.run('UPDATE account SET quota_storage = ?, quota_messages = ? WHERE id = ?', limits?.storage ?? null, limits?.messages ?? null, accId);
-    return (await limitsChanged(q, account, accId)).events(q);
-  });
-  await publishAll(ctx, events);
+  await writeTx(
+    ctx,
+    accId,
+    async (q) => {
+      await q.run('UPDATE account SET quota_storage = ?, quota_messages = ? WHERE id = ?', limits?.storage ?? null, limits?.messages ?? null, accId);
+      return (await limitsChanged(q, account, accId)).events(q);
+    },
+    (events) => events,
+  );
 }
 
 export async function setScopeQuota(ctx: Ctx, domain: string | null, limits: QuotaLevel): Promise<void> {
   checkLevel(limits);
   const scope = scopeKey(domain);
-  const events = await transaction(ctx.pool, async (q) => {
+  await eventTx(ctx, async (q) => {
     if (limits.storage === null && limits.messages === null) await q.run('DELETE FROM quota_scope WHERE scope = ?', scope);
     else {
       await q.run(
@@ -104,8 +108,7 @@ export async function setScopeQuota(ctx: Ctx, domain: string | null, limits: Quo
     const out: BusEvent[] = [];
     for (const a of accounts) out.push(...(await (await limitsChanged(q, a.name, a.id)).events(q)));
     return out;
-  });
-  await publishAll(ctx, events);
+  }, (events) => events);
 }
 
 export async function uploadBlob(ctx: Ctx, account: string, bytes: Buffer | SpooledMessage, type: string): Promise<UploadedBlob> {
@@ -181,7 +184,7 @@ export async function getSetting(ctx: Ctx, account: string, key: string): Promis
 export async function setSetting(ctx: Ctx, account: string, key: string, input: SettingInput, options?: WriteOptions & { ifInState?: string }): Promise<string> {
   const accId = await requireAccount(ctx, account);
   const batch = new ChangeBatch(account, accId, options?.origin);
-  const { state, events } = await writeTx(ctx, accId, async (q) => {
+  const { state } = await writeTx(ctx, accId, async (q) => {
     const current = await readSetting(q, accId, key);
     if (options?.ifInState !== undefined && options.ifInState !== current.state) throw new StateMismatchError(options.ifInState, current.state);
     const modseq = await allocModseq(q, accId);
@@ -195,8 +198,7 @@ export async function setSetting(ctx: Ctx, account: string, key: string, input: 
     );
     batch.extraState(`Setting:${key}`, String(modseq));
     return { state: String(modseq), events: await batch.events(q) };
-  });
-  await publishAll(ctx, events);
+  }, (out) => out.events);
   return state;
 }
 

@@ -11,8 +11,8 @@ import {
   MailboxNotEmptyError,
 } from '../errors.js';
 import type { Ctx, MailboxRow } from './context.js';
-import { accountId, allocModseq, publishAll, readTx, requireAccount, requireMailbox, toMailbox, writeTx } from './context.js';
-import { transaction, type Conn } from './db.js';
+import { accountId, allocModseq, eventTx, readTx, requireAccount, requireMailbox, toMailbox, writeTx } from './context.js';
+import type { Conn } from './db.js';
 import { ChangeBatch } from './batch.js';
 import { decodeId, encodeId } from '../sqlite/ids.js';
 import { normalisePath, SPECIAL_USE } from '../sqlite/mailboxes.js';
@@ -22,16 +22,19 @@ export async function ensureAccount(ctx: Ctx, account: string): Promise<Account>
   if (!account || account.length > 320) throw new InvalidArgumentError('invalid account name');
   const existing = await getAccount(ctx, account);
   if (existing) return existing;
-  const events = await transaction(ctx.pool, async (q) => {
-    // A concurrent creator (this node or another) makes this insert wait, then do nothing.
-    const row = await q.get<{ id: number }>('INSERT INTO account (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING RETURNING id', account, Date.now());
-    if (!row) return [];
-    const b = new ChangeBatch(account, row.id, undefined);
-    for (const [i, s] of SPECIAL_USE.entries()) await insertMailbox(q, b, row.id, s.path, null, s.role, true, i);
-    await b.commitStates(q);
-    return b.events(q);
-  });
-  await publishAll(ctx, events);
+  await eventTx(
+    ctx,
+    async (q) => {
+      // A concurrent creator (this node or another) makes this insert wait, then do nothing.
+      const row = await q.get<{ id: number }>('INSERT INTO account (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING RETURNING id', account, Date.now());
+      if (!row) return [];
+      const b = new ChangeBatch(account, row.id, undefined);
+      for (const [i, s] of SPECIAL_USE.entries()) await insertMailbox(q, b, row.id, s.path, null, s.role, true, i);
+      await b.commitStates(q);
+      return b.events(q);
+    },
+    (events) => events,
+  );
   return (await getAccount(ctx, account))!;
 }
 
@@ -132,12 +135,16 @@ async function checkRoleFree(q: Conn, accId: number, role: MailboxRole | null | 
 
 /** Runs one account write that yields a mailbox row, publishes its events, returns the mailbox. */
 async function mailboxWrite(ctx: Ctx, accId: number, batch: ChangeBatch, fn: (q: Conn) => Promise<MailboxRow>): Promise<Mailbox> {
-  const { mailbox, events } = await writeTx(ctx, accId, async (q) => {
-    const row = await fn(q);
-    await batch.commitStates(q);
-    return { mailbox: await toMailbox(q, row), events: await batch.events(q) };
-  });
-  await publishAll(ctx, events);
+  const { mailbox } = await writeTx(
+    ctx,
+    accId,
+    async (q) => {
+      const row = await fn(q);
+      await batch.commitStates(q);
+      return { mailbox: await toMailbox(q, row), events: await batch.events(q) };
+    },
+    (out) => out.events,
+  );
   return mailbox;
 }
 
@@ -272,7 +279,7 @@ export async function updateMailbox(ctx: Ctx, account: string, mailboxId: string
 export async function deleteMailbox(ctx: Ctx, account: string, mailboxId: string, options: DeleteMailboxOptions): Promise<void> {
   const accId = await requireAccount(ctx, account);
   const batch = new ChangeBatch(account, accId, options.origin);
-  const events = await writeTx(ctx, accId, async (q) => {
+  await writeTx(ctx, accId, async (q) => {
     const mb = await requireMailbox(q, accId, mailboxId);
     if (mb.path === 'INBOX' || mb.role === 'inbox') throw new ForbiddenError('INBOX cannot be deleted');
     if (await q.get('SELECT 1 FROM mailbox WHERE parent_id = ? LIMIT 1', mb.id)) throw new MailboxHasChildrenError(mb.path);
@@ -293,8 +300,7 @@ export async function deleteMailbox(ctx: Ctx, account: string, mailboxId: string
     batch.event({ type: 'mailbox-deleted', account, ...(options.origin ? { origin: options.origin } : {}), mailboxId: encodeId('m', mb.id), path: mb.path });
     await batch.commitStates(q);
     return batch.events(q);
-  });
-  await publishAll(ctx, events);
+  }, (events) => events);
 }
 
 export async function listMailboxes(ctx: Ctx, account: string): Promise<Mailbox[]> {
@@ -362,14 +368,18 @@ export async function subscribePath(ctx: Ctx, account: string, path: string, opt
   const accId = await requireAccount(ctx, account);
   const name = normalisePath(path);
   const batch = new ChangeBatch(account, accId, options?.origin);
-  const events = await writeTx(ctx, accId, async (q) => {
-    const mb = await rowByPath(q, accId, name);
-    if (mb) await setSubscribedRow(q, batch, accId, mb, true);
-    else await q.run('INSERT INTO subscription (account_id, path) VALUES (?, ?) ON CONFLICT DO NOTHING', accId, name);
-    await batch.commitStates(q);
-    return batch.events(q);
-  });
-  await publishAll(ctx, events);
+  await writeTx(
+    ctx,
+    accId,
+    async (q) => {
+      const mb = await rowByPath(q, accId, name);
+      if (mb) await setSubscribedRow(q, batch, accId, mb, true);
+      else await q.run('INSERT INTO subscription (account_id, path) VALUES (?, ?) ON CONFLICT DO NOTHING', accId, name);
+      await batch.commitStates(q);
+      return batch.events(q);
+    },
+    (events) => events,
+  );
 }
 
 export async function unsubscribePath(ctx: Ctx, account: string, path: string, options?: WriteOptions): Promise<boolean> {
@@ -381,14 +391,18 @@ export async function unsubscribePath(ctx: Ctx, account: string, path: string, o
     return false; // no mailbox has, and nobody could subscribe, such a name
   }
   const batch = new ChangeBatch(account, accId, options?.origin);
-  const { known, events } = await writeTx(ctx, accId, async (q) => {
-    const mb = await rowByPath(q, accId, name);
-    const wasOrphan = await takeOrphanSubscription(q, accId, name);
-    if (mb) await setSubscribedRow(q, batch, accId, mb, false);
-    await batch.commitStates(q);
-    return { known: mb !== null || wasOrphan, events: await batch.events(q) };
-  });
-  await publishAll(ctx, events);
+  const { known } = await writeTx(
+    ctx,
+    accId,
+    async (q) => {
+      const mb = await rowByPath(q, accId, name);
+      const wasOrphan = await takeOrphanSubscription(q, accId, name);
+      if (mb) await setSubscribedRow(q, batch, accId, mb, false);
+      await batch.commitStates(q);
+      return { known: mb !== null || wasOrphan, events: await batch.events(q) };
+    },
+    (out) => out.events,
+  );
   return known;
 }
 

@@ -20,7 +20,7 @@ import type {
 } from '../types.js';
 import { InvalidArgumentError, NoSuchBlobError, NoSuchMailboxError, StateMismatchError } from '../errors.js';
 import type { Ctx, EmailRow, MailboxRow } from './context.js';
-import { allocModseq, keywordState, publishAll, requireAccount, requireMailbox, writeTx } from './context.js';
+import { allocModseq, keywordState, requireAccount, requireMailbox, writeTx } from './context.js';
 import type { Conn, SqlParam } from './db.js';
 import { ChangeBatch } from './batch.js';
 import { decodeId, encodeId } from '../sqlite/ids.js';
@@ -46,12 +46,16 @@ async function batchWriteState<T>(
   fn: (q: Conn, batch: ChangeBatch) => Promise<T>,
 ): Promise<{ out: T; emailState: string }> {
   const batch = new ChangeBatch(account, accId, origin);
-  const { out, events, emailState } = await writeTx(ctx, accId, async (q) => {
-    const result = await fn(q, batch);
-    await batch.commitStates(q);
-    return { out: result, events: await batch.events(q), emailState: await checkState(q, accId, undefined) };
-  });
-  await publishAll(ctx, events);
+  const { out, emailState } = await writeTx(
+    ctx,
+    accId,
+    async (q) => {
+      const result = await fn(q, batch);
+      await batch.commitStates(q);
+      return { out: result, events: await batch.events(q), emailState: await checkState(q, accId, undefined) };
+    },
+    (r) => r.events,
+  );
   return { out, emailState };
 }
 

@@ -4,7 +4,7 @@
 // concurrent writers cannot together pass a count limit.
 import type { MetadataChange, MetadataDepth, MetadataEntry, MetadataLimits, MetadataWriteOptions } from '../api/metadata.js';
 import { MetadataLimitError } from '../errors.js';
-import { publishAll, readTx, requireAccount, requireMailbox, writeTx, type Ctx } from './context.js';
+import { readTx, requireAccount, requireMailbox, writeTx, type Ctx } from './context.js';
 import type { Conn } from './db.js';
 import { checkValueSizes, metadataChanged, ownerOf, SERVER, sortedEntries, withinDepth, type Row } from '../sqlite/metadata.js';
 
@@ -67,6 +67,5 @@ export async function setMetadata(
     const n = (await q.get<{ n: number }>("SELECT count(*)::int AS n FROM metadata WHERE mailbox_id = ? AND owner IN (?, '')", box, user))!.n;
     // Thrown inside the transaction: it rolls back, nothing of this write is kept.
     if (n > limits.maxEntries) throw new MetadataLimitError('count', limits.maxEntries);
-  });
-  await publishAll(ctx, [metadataChanged(account, mailboxId, changes, user, options.origin)]);
+  }, () => [metadataChanged(account, mailboxId, changes, user, options.origin)]);
 }

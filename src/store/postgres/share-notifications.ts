@@ -7,8 +7,8 @@ import type { ShareNotification, ShareNotificationChanges, ShareNotificationDest
 import {
   notificationChanges, notificationSeq, notificationState, toNotification, type RecordedShare, type ShareChange, type ShareNotificationRow,
 } from '../share-notification-log.js';
-import { publishAll, readTx, type Ctx } from './context.js';
-import { transaction, type Conn } from './db.js';
+import { eventTx, readTx, type Ctx } from './context.js';
+import type { Conn } from './db.js';
 
 async function lockRecipient(q: Conn, user: string): Promise<void> {
   await q.get("SELECT pg_advisory_xact_lock(hashtext('share_notification:' || ?))", user);
@@ -51,7 +51,7 @@ export function shareNotificationChanges(ctx: Ctx, user: string, sinceState: str
 }
 
 export async function destroyShareNotifications(ctx: Ctx, user: string, ids: readonly string[]): Promise<ShareNotificationDestroyResult> {
-  const result = await transaction(ctx.pool, async (q) => {
+  return eventTx(ctx, async (q) => {
     await lockRecipient(q, user);
     const oldState = notificationState(await rowsOf(q, user));
     const destroyed: string[] = [];
@@ -67,7 +67,5 @@ export async function destroyShareNotifications(ctx: Ctx, user: string, ids: rea
       destroyed.push(id);
     }
     return { oldState, newState: notificationState(await rowsOf(q, user)), destroyed, notFound };
-  });
-  if (result.destroyed.length > 0) await publishAll(ctx, [{ type: 'state-changed', account: user, changed: { ShareNotification: result.newState } }]);
-  return result;
+  }, (result) => (result.destroyed.length > 0 ? [{ type: 'state-changed', account: user, changed: { ShareNotification: result.newState } }] : []));
 }

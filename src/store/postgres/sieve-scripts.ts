@@ -10,7 +10,7 @@ import type {
   SieveWriteOptions,
 } from '../api/sieve-scripts.js';
 import { NoSuchSieveScriptError, OverQuotaError, SieveScriptActiveError, SieveScriptExistsError, StateMismatchError, InvalidArgumentError } from '../errors.js';
-import { accountId, allocModseq, publishAll, readTx, requireAccount, writeTx, type Ctx } from './context.js';
+import { accountId, allocModseq, readTx, requireAccount, writeTx, type Ctx } from './context.js';
 import type { Conn } from './db.js';
 import { ChangeBatch } from './batch.js';
 import { tombstone } from './mutations.js';
@@ -90,7 +90,7 @@ async function sieveWrite<T>(
 ): Promise<T> {
   const accId = await requireAccount(ctx, account);
   const batch = new ChangeBatch(account, accId, options?.origin);
-  const { out, events } = await writeTx(ctx, accId, async (q) => {
+  const { out } = await writeTx(ctx, accId, async (q) => {
     const current = String(await stateOf(q, accId));
     if (options?.ifInState !== undefined && options.ifInState !== current) throw new StateMismatchError(options.ifInState, current);
     let modseq: number | undefined;
@@ -107,8 +107,7 @@ async function sieveWrite<T>(
       return modseq;
     });
     return { out: result, events: await batch.events(q) };
-  });
-  await publishAll(ctx, events);
+  }, (r) => r.events);
   return out;
 }
 
