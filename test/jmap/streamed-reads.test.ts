@@ -137,3 +137,16 @@ test('SearchSnippet/get finds a term past the preview in the text part, read by 
   const [[, got]] = (await call(h, [['SearchSnippet/get', { accountId: ID, emailIds: [emailId], filter: { text: 'zebracorn' } }, 's']])) as unknown as Array<[string, { list: Array<{ preview: string | null }> }]>;
   assert.match(got.list[0]!.preview ?? '', /<mark>zebracorn<\/mark>/);
 });
+
+test('Email/copy of the 8 MiB email into an account shared with the caller goes through a spool file, byte-exact', async () => {
+  const BOB = 'bob@example.com';
+  await h.store.ensureAccount(BOB);
+  const bobId = await accountIdOf(h, BOB);
+  const shared = (await h.store.createMailbox(BOB, { path: 'From Alice' })).id;
+  await h.store.setRights(BOB, shared, ALICE, 'lri');
+  const [[, copied]] = (await call(h, [['Email/copy', { fromAccountId: ID, accountId: bobId, create: { c1: { id: emailId, mailboxIds: { [shared]: true } } } }, 'c']])) as unknown as Array<[string, { created: Record<string, { id: string; size: number }> | null; notCreated: unknown }]>;
+  const copy = copied.created?.c1;
+  assert.ok(copy, JSON.stringify(copied.notCreated));
+  assert.equal(copy.size, email.bytes.length);
+  assert.ok((await h.store.readMessage(BOB, copy.id))!.equals(email.bytes));
+});
