@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import type { OutboundQueue } from '../../store/types.js';
 import { BytesGoneError, type ByteSource } from '../../store/api/byte-source.js';
-import { readAll } from '../../store/byte-sources.js';
+import { readAll, readPrefix } from '../../store/byte-sources.js';
 import type { HopMessage } from './smtp-client.js';
 
 /** The largest header block kept (as inbound checks read), and the largest message a DSN returns whole. */
@@ -26,7 +26,7 @@ export async function openQueued(store: OutboundQueue, id: string): Promise<Queu
   const first = await store.openOutbound(id);
   if (first === null) return null;
   const size = first.size;
-  const head = await headOf(first);
+  const head = await readPrefix(first, QUEUED_WINDOW);
   const open = async (): Promise<ByteSource> => {
     const source = await store.openOutbound(id);
     if (source === null) throw new BytesGoneError(id);
@@ -46,16 +46,4 @@ export async function openQueued(store: OutboundQueue, id: string): Promise<Queu
 
 async function* chunksOf(open: () => Promise<ByteSource>): AsyncGenerator<Buffer> {
   yield* (await open()).chunks();
-}
-
-/** The source's first QUEUED_WINDOW bytes; the rest is not read. */
-async function headOf(source: ByteSource): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of source.chunks()) {
-    parts.push(chunk.subarray(0, QUEUED_WINDOW - length));
-    length += parts[parts.length - 1]!.length;
-    if (length >= QUEUED_WINDOW) break;
-  }
-  return Buffer.concat(parts);
 }
