@@ -13,12 +13,11 @@ import { MemoryEventBus } from '../../src/events/memory-bus.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import { openPostgresStore } from '../../src/store/postgres/open.js';
 import type { MailStore } from '../../src/store/types.js';
-import { BytesGoneError, type ByteSource } from '../../src/store/api/byte-source.js';
 import { OutboundWorker } from '../../src/delivery/outbound/worker.js';
 import type { DsnRecipientReport, ReportContext } from '../../src/delivery/dsn.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { SmtpSink } from '../support/smtp-sink.js';
-import { boundedReads } from '../support/bounded-reads.js';
+import { boundedReads, vanishingReads } from '../support/bounded-reads.js';
 import { createTestDatabase, dropTemplate, postgresUnavailable, type TestDatabase } from '../support/postgres.js';
 
 const CHUNK = 256 * 1024;
@@ -118,7 +117,7 @@ function engineSuite(name: string, open: () => Promise<{ store: MailStore; close
 
     test('bytes gone mid-DATA: the connection is dropped without the final dot, nothing arrives, the recipient waits', async () => {
       cutWorker = new OutboundWorker({
-        store: boundedReads(vanishingAfterTwoChunks(store)),
+        store: boundedReads(vanishingReads(store, 2)),
         logger: silentLogger(),
         hostname: 'here.example',
         routes: { 'far.example': { host: '127.0.0.1', port: sink.port } },
@@ -136,29 +135,6 @@ function engineSuite(name: string, open: () => Promise<{ store: MailStore; close
       assert.equal(after.recipients[0]!.status, 'pending');
       assert.equal(after.attempts, 1);
     });
-  });
-}
-
-/** `store` whose queued messages go away after two chunks of a read (a blob collected mid-read). */
-function vanishingAfterTwoChunks(store: MailStore): MailStore {
-  const cut = (source: ByteSource, id: string): ByteSource => ({
-    size: source.size,
-    async *chunks() {
-      let n = 0;
-      for await (const chunk of source.chunks()) {
-        if (++n > 2) throw new BytesGoneError(id);
-        yield chunk;
-      }
-    },
-  });
-  return new Proxy(store, {
-    get(target, prop, receiver) {
-      if (prop !== 'openOutbound') return Reflect.get(target, prop, receiver) as unknown;
-      return async (id: string) => {
-        const source = await target.openOutbound(id);
-        return source === null ? null : cut(source, id);
-      };
-    },
   });
 }
 

@@ -2,11 +2,13 @@
 // whole-buffer reads over 256 KiB (test/support/bounded-reads.ts), and an 8 MiB email, its base64,
 // quoted-printable and 8-bit parts, and an uploaded 8 MiB blob still download byte-exact with their
 // Content-Length, across the stores' 256 KiB chunk boundaries; Email/get bodyValues and
-// SearchSnippet/get read only the text parts, as far as their values need.
+// SearchSnippet/get read only the text parts, as far as their values need; Email/copy spools. A blob
+// that goes away mid-download cuts the connection: the client never gets a body it could take as whole.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { accountIdOf, call, startHarness, type Harness } from './harness.js';
-import { boundedReads } from '../support/bounded-reads.js';
+import { boundedReads, vanishingReads } from '../support/bounded-reads.js';
+import http from 'node:http';
 import { mulberry32 } from '../support/prng.js';
 import { decodeTransfer } from '../../src/mime/decode.js';
 import { truncateUtf8 } from '../../src/jmap/mail/truncate.js';
@@ -149,4 +151,30 @@ test('Email/copy of the 8 MiB email into an account shared with the caller goes 
   assert.ok(copy, JSON.stringify(copied.notCreated));
   assert.equal(copy.size, email.bytes.length);
   assert.ok((await h.store.readMessage(BOB, copy.id))!.equals(email.bytes));
+});
+
+test('a blob that goes away mid-download cuts the connection short of its Content-Length', async () => {
+  const cut = await startHarness({ serverStore: (store) => boundedReads(vanishingReads(store, 2)), config: { maxSizeUpload: 16 * 1024 * 1024 } });
+  try {
+    await cut.store.ensureAccount(ALICE);
+    const id = await accountIdOf(cut);
+    const bytes = randomBytes(2 * 1024 * 1024, 13);
+    const up = await fetch(`${cut.url}/upload/${id}`, { method: 'POST', headers: { Authorization: cut.basic(ALICE), 'Content-Type': 'application/octet-stream' }, body: bytes });
+    const { blobId } = (await up.json()) as { blobId: string };
+    const got = await new Promise<{ status: number; length: number; received: number; complete: boolean }>((resolve, reject) => {
+      const req = http.get(`${cut.url}/download/${id}/${blobId}/x.bin`, { headers: { Authorization: cut.basic(ALICE) } }, (res) => {
+        let received = 0;
+        res.on('data', (d: Buffer) => (received += d.length));
+        res.on('error', () => undefined);
+        res.on('close', () => resolve({ status: res.statusCode ?? 0, length: Number(res.headers['content-length']), received, complete: res.complete }));
+      });
+      req.on('error', reject);
+    });
+    assert.equal(got.status, 200);
+    assert.equal(got.length, bytes.length);
+    assert.equal(got.complete, false, 'the response was cut, not ended');
+    assert.ok(got.received < bytes.length && got.received >= 2 * CHUNK, `${got.received} bytes received`);
+  } finally {
+    await cut.close();
+  }
 });
