@@ -5,32 +5,17 @@ import assert from 'node:assert/strict';
 import { decodeTransfer } from '../../src/mime/decode.js';
 import { decodeTransferChunks } from '../../src/mime/transfer-stream.js';
 import { mulberry32 } from '../support/prng.js';
+import { collect, cutAt, drawn, randomCuts } from '../support/cuts.js';
 
 async function streamed(body: Buffer, encoding: string, cuts: number[]): Promise<Buffer> {
-  async function* pieces(): AsyncGenerator<Buffer> {
-    let at = 0;
-    for (const cut of [...cuts, body.length]) {
-      yield body.subarray(at, cut);
-      at = cut;
-    }
-  }
-  const out: Buffer[] = [];
-  for await (const chunk of decodeTransferChunks(pieces(), encoding)) out.push(chunk);
-  return Buffer.concat(out);
-}
-
-function cutsOf(next: () => number, length: number): number[] {
-  const cuts = Array.from({ length: Math.floor(next() * 8) }, () => Math.floor(next() * (length + 1)));
-  return cuts.sort((a, b) => a - b);
+  return (await collect(decodeTransferChunks(cutAt(body, cuts), encoding))).bytes;
 }
 
 // Bytes drawn from what trips decoders: escapes, soft breaks, blanks before line ends, padding mid-body, both base64 alphabets, 8-bit bytes.
 const ALPHABET = ['=', '=3D', '=\r\n', '=\n', ' ', '\t', '\r\n', '\n', '\r', 'A', 'b', 'Zz9', '+/', '-_', '==', 'é', '\xff', '=4', '=G1', 'QUJD', 'YQ=='];
 
 function hostile(next: () => number, parts: number): Buffer {
-  let text = '';
-  for (let i = 0; i < parts; i++) text += ALPHABET[Math.floor(next() * ALPHABET.length)];
-  return Buffer.from(text, 'latin1');
+  return drawn(next, ALPHABET, parts);
 }
 
 for (const encoding of ['base64', 'quoted-printable', ' Base64 ', '7bit']) {
@@ -38,7 +23,7 @@ for (const encoding of ['base64', 'quoted-printable', ' Base64 ', '7bit']) {
     const next = mulberry32(encoding.length * 7919);
     for (let round = 0; round < 400; round++) {
       const body = hostile(next, 1 + Math.floor(next() * 60));
-      const cuts = cutsOf(next, body.length);
+      const cuts = randomCuts(next, body.length);
       assert.deepEqual(await streamed(body, encoding, cuts), decodeTransfer(body, encoding), `body ${JSON.stringify(body.toString('latin1'))} cut at ${cuts.join(',')}`);
     }
   });

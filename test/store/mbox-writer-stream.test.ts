@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mboxEntry } from '../../src/store/mbox/mbox-writer.js';
 import { mulberry32 } from '../support/prng.js';
+import { collect, cutAt, drawn, randomCuts } from '../support/cuts.js';
 
 const DATE = new Date('2026-03-04T05:06:07Z');
 
@@ -18,17 +19,9 @@ function wholeEntry(bytes: Buffer, sender: string): Buffer {
 let piecesOut = 0;
 
 async function streamed(bytes: Buffer, cuts: number[]): Promise<Buffer> {
-  async function* pieces(): AsyncGenerator<Buffer> {
-    let at = 0;
-    for (const cut of [...cuts, bytes.length]) {
-      yield bytes.subarray(at, cut);
-      at = cut;
-    }
-  }
-  const out: Buffer[] = [];
-  for await (const piece of mboxEntry(pieces(), 'a@b.example', DATE)) out.push(piece);
-  piecesOut = out.length;
-  return Buffer.concat(out);
+  const out = await collect(mboxEntry(cutAt(bytes, cuts), 'a@b.example', DATE));
+  piecesOut = out.pieces;
+  return out.bytes;
 }
 
 const ALPHABET = ['From ', '>From ', '>>', '>', 'F', 'Fro', 'rom ', '\r\n', '\r', '\n', 'x', 'hello world ', 'é'];
@@ -36,10 +29,9 @@ const ALPHABET = ['From ', '>From ', '>>', '>', 'F', 'Fro', 'rom ', '\r\n', '\r'
 test('streamed mbox entries equal whole conversion for any cut of hostile messages', async () => {
   const next = mulberry32(2026);
   for (let round = 0; round < 3000; round++) {
-    let text = '';
-    for (let n = Math.floor(next() * 40); n > 0; n--) text += ALPHABET[Math.floor(next() * ALPHABET.length)];
-    const bytes = Buffer.from(text, 'latin1');
-    const cuts = Array.from({ length: Math.floor(next() * 8) }, () => Math.floor(next() * (bytes.length + 1))).sort((a, b) => a - b);
+    const bytes = drawn(next, ALPHABET, Math.floor(next() * 40));
+    const text = bytes.toString('latin1');
+    const cuts = randomCuts(next, bytes.length);
     assert.deepEqual(await streamed(bytes, cuts), wholeEntry(bytes, 'a@b.example'), `${JSON.stringify(text)} cut at ${cuts.join(',')}`);
   }
 });
