@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { accountIdOf, call, startHarness, type Harness } from './harness.js';
 import { boundedReads, vanishingReads } from '../support/bounded-reads.js';
 import http from 'node:http';
+import { createHash } from 'node:crypto';
 import { mulberry32 } from '../support/prng.js';
 import { decodeTransfer } from '../../src/mime/decode.js';
 import { truncateUtf8 } from '../../src/jmap/mail/truncate.js';
@@ -151,6 +152,24 @@ test('Email/copy of the 8 MiB email into an account shared with the caller goes 
   assert.ok(copy, JSON.stringify(copied.notCreated));
   assert.equal(copy.size, email.bytes.length);
   assert.ok((await h.store.readMessage(BOB, copy.id))!.equals(email.bytes));
+});
+
+test('Blob/get digests and Blob/upload copies of a part of the 8 MiB email stream its decoded bytes, from an offset too', async () => {
+  const [[, got]] = (await call(h, [['Email/get', { accountId: ID, ids: [emailId], properties: ['bodyStructure'], bodyProperties: ['partId', 'blobId'] }, 'g']])) as unknown as Array<[string, { list: Array<{ bodyStructure: { subParts: Array<{ blobId: string }> } }> }]>;
+  const partBlob = got.list[0]!.bodyStructure.subParts[1]!.blobId;
+  const sha = (b: Buffer): string => createHash('sha256').update(b).digest('base64');
+  const [offset, length] = [CHUNK - 5, CHUNK + 10];
+  const using = ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail', 'urn:ietf:params:jmap:blob'];
+  const r = (await call(h, [
+    ['Blob/get', { accountId: ID, ids: [partBlob], properties: ['digest:sha-256', 'size'] }, 'whole'],
+    ['Blob/get', { accountId: ID, ids: [partBlob], properties: ['digest:sha-256'], offset, length }, 'range'],
+    ['Blob/upload', { accountId: ID, create: { b: { data: [{ blobId: partBlob, offset, length }] } } }, 'up'],
+  ], using)) as unknown as Array<[string, any, string]>;
+  assert.deepEqual(r[0]![1].list[0], { id: partBlob, 'digest:sha-256': sha(email.binary), size: email.binary.length });
+  assert.equal(r[1]![1].list[0]['digest:sha-256'], sha(email.binary.subarray(offset, offset + length)));
+  const uploaded = r[2]![1].created.b as { id: string; size: number };
+  assert.equal(uploaded.size, length);
+  assert.ok((await download(uploaded.id)).body.equals(email.binary.subarray(offset, offset + length)));
 });
 
 test('a blob that goes away mid-download cuts the connection short of its Content-Length', async () => {
