@@ -113,7 +113,8 @@ export interface SubmitRequest {
   /** Envelope sender. */
   from: string;
   to: string[];
-  bytes: Buffer;
+  /** The message; a spooled one is never read whole (JMAP EmailSubmission spools the email). */
+  bytes: Buffer | SpooledMessage;
   principal: Principal;
   /** Trace info; defaults to an HTTP submission by this host. */
   trace?: Partial<TraceInfo>;

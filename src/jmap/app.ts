@@ -11,7 +11,7 @@ import { processRequest, type DispatchOptions } from './core/dispatch.js';
 import type { JmapRequest, JmapResponse, JsonObject, MethodDefinition } from './core/types.js';
 import { AccountAccessError, BlobNotFoundError, type DownloadedBlob, type JmapBackend, type StateChange, type UploadResult } from './backend.js';
 import { buildSession, sessionState, supportedCapabilities, type SessionOptions } from './session.js';
-import { readAnyBlob } from './mail/blobs.js';
+import { openAnyBlob } from './mail/blobs.js';
 import { jmapAccount, jmapAccountId, sharedAccounts, type SharedJmapAccount } from './account-id.js';
 import { SharedAccountsWatch, sharedCurrentStates } from './push/shared-watch.js';
 import { coreMethods } from './methods/core.js';
@@ -218,9 +218,9 @@ export class JmapApp implements JmapBackend {
     const account = accountId === own.id ? own : (await this.sharedWith(actor)).get(accountId);
     if (account === undefined) throw new AccountAccessError(accountId);
     // Through the caller's rights-checked view: a shared account's blob is readable only as part of a readable email.
-    const bytes = await readAnyBlob(this.options.store.actingAs(actor), account.name, blobId);
-    if (bytes === null) throw new BlobNotFoundError(blobId);
-    return { bytes };
+    const source = await openAnyBlob(this.options.store.actingAs(actor), account.name, blobId);
+    if (source === null) throw new BlobNotFoundError(blobId);
+    return { source };
   }
 
   // StateChange objects are keyed by the account's opaque id, as every other JMAP answer names it.

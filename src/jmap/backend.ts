@@ -3,6 +3,7 @@
 import type { Principal } from '../auth/types.js';
 import type { JmapRequest, JmapResponse, JsonObject } from './core/types.js';
 import type { SpooledMessage } from '../store/types.js';
+import type { ByteSource } from '../store/api/byte-source.js';
 
 /** RFC 8620 §7.1 StateChange: accountId → (type name → state). */
 export interface StateChange {
@@ -18,7 +19,8 @@ export interface UploadResult {
 }
 
 export interface DownloadedBlob {
-  bytes: Buffer;
+  /** Read a chunk at a time into the response: a large blob is never held whole. */
+  source: ByteSource;
 }
 
 /** Blob ids and accounts are checked by the backend; these say why a transfer is refused. */

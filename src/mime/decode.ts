@@ -68,8 +68,16 @@ const UTF8_REPLACEMENT = Buffer.from(REPLACEMENT, 'utf8');
 export function decodeCharset(bytes: Buffer, charset: string | null | undefined): DecodedText {
   const name = charsetName(charset);
   const text = iconv.decode(bytes, name ?? 'utf-8', { stripBOM: true });
-  const invalid = text.includes(REPLACEMENT) && !(name === 'utf-8' && bytes.includes(UTF8_REPLACEMENT));
-  return { text, isEncodingProblem: name === null || invalid };
+  return { text, isEncodingProblem: encodingProblemIn(text, bytes, charset) };
+}
+
+/**
+ * decodeCharset's isEncodingProblem for `text` decoded from `bytes` (or from a part of them that
+ * `text` was cut from): an unknown charset, or U+FFFD that the bytes did not spell out themselves.
+ */
+export function encodingProblemIn(text: string, bytes: Buffer, charset: string | null | undefined): boolean {
+  const name = charsetName(charset);
+  return name === null || (text.includes(REPLACEMENT) && !(name === 'utf-8' && bytes.includes(UTF8_REPLACEMENT)));
 }
 
 /** decodeCharset's text alone, for search and previews. */

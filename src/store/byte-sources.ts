@@ -40,3 +40,16 @@ export async function readAll(source: ByteSource): Promise<Buffer> {
   for await (const chunk of source.chunks()) parts.push(chunk);
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts, source.size);
 }
+
+/** A source's first `limit` bytes (all of it when shorter): a header window; the rest is not read. */
+export async function readPrefix(source: ByteSource, limit: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of source.chunks()) {
+    const part = chunk.subarray(0, limit - length);
+    parts.push(part);
+    length += part.length;
+    if (length >= limit) break;
+  }
+  return Buffer.concat(parts, length);
+}

@@ -66,6 +66,8 @@ export interface HarnessOptions {
   logger?: Logger;
   /** Shorter PushSubscription delays (coalescing, retry backoff). */
   webPushTiming?: Partial<WebPushTiming>;
+  /** The store as the JMAP server sees it (a wrapper that checks how it is read); the harness's own calls use the real one. */
+  serverStore?: (store: MailStore) => MailStore;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -83,7 +85,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const oidc: OidcConfig[] = config.auth.oidc ? [config.auth.oidc] : [];
   const sessions = await startTestSessionControl({ bus, store, logger, oidc, ...(auth instanceof AuthService ? { auth } : {}) });
   const server = createJmapServer(
-    { auth, users, store, events: bus, logger, hostname: 'tessera.test', sessions, routes: sessions.httpRoutes, spoolDir: join(dir, 'spool', 'jmap'), appPasswords, ...(delivery ? { delivery } : {}), ...(options.webPushTiming ? { webPushTiming: options.webPushTiming } : {}) },
+    { auth, users, store: options.serverStore?.(store) ?? store, events: bus, logger, hostname: 'tessera.test', sessions, routes: sessions.httpRoutes, spoolDir: join(dir, 'spool', 'jmap'), appPasswords, ...(delivery ? { delivery } : {}), ...(options.webPushTiming ? { webPushTiming: options.webPushTiming } : {}) },
     config,
   );
   await server.start();

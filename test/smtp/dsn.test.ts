@@ -4,6 +4,7 @@
 // needs; the reports that come back are parsed as MIME (mailparser) and inspected field by field.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import net from 'node:net';
 import nodemailer from 'nodemailer';
 import { simpleParser, type ParsedMail } from 'mailparser';
@@ -385,7 +386,10 @@ test('connection reuse is bounded: a connection carries at most maxMessagesPerCo
     const hop = { host: '127.0.0.1', port: sink.port, secure: false, requireTls: false };
     const options = { name: 'mx.example.test', timeoutMs: 5000, verifyTls: false };
     for (let i = 0; i < 5; i++) {
-      await pool.withSession(hop, options, (s) => s.send({ from: ALICE, to: [`x${i}@bounded.test`] }, Buffer.from(`Subject: bounded ${i}\r\n\r\nx\r\n`)));
+      await pool.withSession(hop, options, (s) => {
+        const bytes = Buffer.from(`Subject: bounded ${i}\r\n\r\nx\r\n`);
+        return s.send({ from: ALICE, to: [`x${i}@bounded.test`] }, { size: bytes.length, stream: () => Readable.from([bytes]) });
+      });
     }
     assert.equal(sink.messages.length, 5);
     assert.equal(sink.connections, 3);

@@ -18,6 +18,8 @@ export interface SinkOptions {
   rejectPrefix?: string;
   /** The EHLO name. */
   name?: string;
+  /** Largest message accepted (default 4 MiB). */
+  maxData?: number;
 }
 
 export interface SinkMessage {
@@ -91,7 +93,7 @@ export class SmtpSink {
           const take = end < 0 ? Math.max(0, buffer.length - 4) : end + 2;
           data.push(buffer.subarray(0, take));
           dataSize += take;
-          if (dataSize > MAX_DATA) return void socket.destroy();
+          if (dataSize > (this.options.maxData ?? MAX_DATA)) return void socket.destroy();
           if (end < 0) {
             buffer = buffer.subarray(take);
             return;
@@ -114,7 +116,7 @@ export class SmtpSink {
         buffer = buffer.subarray(eol + 2);
         const verb = line.split(' ')[0]!.toUpperCase();
         if (verb === 'EHLO') {
-          const ext = ['PIPELINING', '8BITMIME', 'SIZE 10485760', 'ENHANCEDSTATUSCODES'];
+          const ext = ['PIPELINING', '8BITMIME', `SIZE ${Math.max(10485760, this.options.maxData ?? 0)}`, 'ENHANCEDSTATUSCODES'];
           if (this.options.dsn) ext.push('DSN');
           if (this.options.smtputf8) ext.push('SMTPUTF8');
           if (this.options.requireTls && secure) ext.push('REQUIRETLS');

@@ -1,4 +1,5 @@
-// `tessera export`: writes a user's mailbox to an mbox file (mboxrd quoting, LF line ends).
+// `tessera export`: writes a user's mailbox to an mbox file (mboxrd quoting, LF line ends), each
+// message streamed from the store into the file.
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { parseCommandArgs, resolveConfDir, stringOption } from '../args.js';
@@ -46,11 +47,14 @@ export const mailboxExportCommand: CliCommand = {
         const uids = snap.messages.slice(i, i + 200).map((m) => m.uid);
         const metas = await store.getMessages(user, mb.id, uids, { envelope: true });
         for (const meta of metas) {
-          const bytes = await store.readMessage(user, meta.emailId);
-          if (!bytes) continue;
+          // Read a chunk at a time and written as the file takes it: a large message is never held whole.
+          const source = await store.openMessage(user, meta.emailId);
+          if (!source) continue;
           const from = meta.envelope?.from?.[0];
           const sender = from?.mailbox && from.host ? `${from.mailbox}@${from.host}` : 'MAILER-DAEMON';
-          if (!out.write(mboxEntry(bytes, sender, meta.receivedAt))) await once(out, 'drain');
+          for await (const piece of mboxEntry(source.chunks(), sender, meta.receivedAt)) {
+            if (!out.write(piece)) await once(out, 'drain');
+          }
           count++;
         }
       }

@@ -12,7 +12,7 @@ import type { NextHop, NextHopResolver } from './next-hop.js';
 import type { HopConnectionPool } from './connection-pool.js';
 import { mxMatches, type MtaStsPolicies } from './mta-sts.js';
 import type { Logger } from '../../log/logger.js';
-import { HopError, type HopDsn, type HopSession } from './smtp-client.js';
+import { HopError, type HopDsn, type HopMessage, type HopSession } from './smtp-client.js';
 
 export interface RecipientResult {
   address: string;
@@ -72,11 +72,17 @@ const NON_ASCII = /[^\x00-\x7f]/;
  * declared SMTPUTF8 for an all-ASCII message (some always do) does not stop it reaching an older hop,
  * as Postfix also decides (smtputf8_autodetect).
  */
-function needsSmtpUtf8(item: OutboundItem, rcpts: OutboundRecipient[], bytes: Buffer): boolean {
+function needsSmtpUtf8(item: OutboundItem, rcpts: OutboundRecipient[], head: Buffer): boolean {
   if (!item.envelope.smtputf8) return false;
   if (NON_ASCII.test(item.sender) || rcpts.some((r) => NON_ASCII.test(r.address))) return true;
-  const end = bytes.indexOf('\r\n\r\n');
-  return NON_ASCII.test((end < 0 ? bytes : bytes.subarray(0, end)).toString('latin1'));
+  const end = head.indexOf('\r\n\r\n');
+  return NON_ASCII.test((end < 0 ? head : head.subarray(0, end)).toString('latin1'));
+}
+
+/** The message a domain's hops get: its bytes as a stream per transaction, its header block read already. */
+export interface DomainMessage extends HopMessage {
+  /** The start of the message, its header block included unless that is longer (SMTPUTF8 check). */
+  head: Buffer;
 }
 
 /** Why a hop cannot take this message at all, as a permanent failure; undefined when it can. */
@@ -95,14 +101,14 @@ function unsuitable(item: OutboundItem, session: HopSession, utf8: boolean): { s
  * Sends the groups one after the other. Once some recipients were accepted, a failing later
  * transaction must not send the message to them again: its recipients alone are failed or deferred.
  */
-async function sendOverSession(item: OutboundItem, hop: NextHop, session: HopSession, rcpts: OutboundRecipient[], bytes: Buffer): Promise<RecipientResult[]> {
+async function sendOverSession(item: OutboundItem, hop: NextHop, session: HopSession, rcpts: OutboundRecipient[], message: HopMessage): Promise<RecipientResult[]> {
   const out: RecipientResult[] = [];
   const caps = session.capabilities;
   const groups = dsnGroups(item, rcpts, caps.dsn);
   for (const [i, group] of groups.entries()) {
     let result;
     try {
-      result = await session.send({ from: item.sender, to: group.to, ...(group.dsn ? { dsn: group.dsn } : {}), ...(item.envelope.requireTls ? { requireTls: true } : {}) }, bytes);
+      result = await session.send({ from: item.sender, to: group.to, ...(group.dsn ? { dsn: group.dsn } : {}), ...(item.envelope.requireTls ? { requireTls: true } : {}) }, message);
     } catch (err) {
       if (i === 0) throw err;
       const hopError = err instanceof HopError ? err : new HopError(String(err), undefined);
@@ -128,7 +134,7 @@ async function sendOverSession(item: OutboundItem, hop: NextHop, session: HopSes
   return out;
 }
 
-export async function deliverDomain(ctx: DomainDeliveryContext, item: OutboundItem, domain: string, rcpts: OutboundRecipient[], bytes: Buffer): Promise<{ results: RecipientResult[]; errors: string[] }> {
+export async function deliverDomain(ctx: DomainDeliveryContext, item: OutboundItem, domain: string, rcpts: OutboundRecipient[], message: DomainMessage): Promise<{ results: RecipientResult[]; errors: string[] }> {
   const errors: string[] = [];
   const all = (outcome: RecipientResult['outcome'], response: string, extra: Partial<RecipientResult> = {}): RecipientResult[] =>
     rcpts.map((r) => ({ address: r.address, outcome, response, ...extra }));
@@ -154,7 +160,7 @@ export async function deliverDomain(ctx: DomainDeliveryContext, item: OutboundIt
       if (outside.length > 0) ctx.logger.warn({ domain, mx: outside, policy: policy.mx }, 'MTA-STS testing: MX hosts not in the policy (enforce mode would not use them)');
     }
   }
-  const utf8 = needsSmtpUtf8(item, rcpts, bytes);
+  const utf8 = needsSmtpUtf8(item, rcpts, message.head);
   let lastError = 'no next hop';
   let refusal: { status: string; message: string; host: string } | undefined;
   for (const hop of hops) {
@@ -167,7 +173,7 @@ export async function deliverDomain(ctx: DomainDeliveryContext, item: OutboundIt
           refusal = { ...why, host: hop.host };
           return undefined;
         }
-        return sendOverSession(item, hop, session, rcpts, bytes);
+        return sendOverSession(item, hop, session, rcpts, message);
       });
       if (results) return { results, errors };
     } catch (err) {

@@ -6,6 +6,7 @@
 // MTA-STS enforce, a smarthost) is opened with `verifyTls`: STARTTLS is then required and the
 // certificate must be valid for the hop's host name.
 import { isIP } from 'node:net';
+import type { Readable } from 'node:stream';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { NextHop } from './next-hop.js';
 
@@ -58,6 +59,17 @@ export interface HopDsn {
   notify?: string[];
   /** "addr-type;address". */
   orcpt?: string;
+}
+
+/** A message to send: its size (SIZE=) and a fresh stream of its bytes for each transaction. */
+export interface HopMessage {
+  size: number;
+  /**
+   * The bytes, read as the connection takes them (nodemailer pipes them through its dot-stuffing
+   * into the socket, with back-pressure). A stream that fails midway fails the transaction, and the
+   * connection, left inside DATA, is closed without its terminating dot.
+   */
+  stream(): Readable;
 }
 
 export interface HopEnvelope {
@@ -158,19 +170,19 @@ export class HopSession {
   }
 
   /** One transaction. A failure of the whole transaction leaves the connection unusable. */
-  send(envelope: HopEnvelope, bytes: Buffer): Promise<HopResult> {
+  send(envelope: HopEnvelope, message: HopMessage): Promise<HopResult> {
     this.messages++;
     return new Promise((resolve, reject) => {
       this.conn.send(
         {
           from: envelope.from === '' ? false : envelope.from,
           to: envelope.to,
-          size: bytes.length,
+          size: message.size,
           use8BitMime: true,
           ...(envelope.dsn ? { dsn: { ...envelope.dsn, ...(envelope.dsn.notify ? { notify: envelope.dsn.notify.join(',') } : {}) } } : {}),
           ...(envelope.requireTls ? { requireTLSExtensionEnabled: true } : {}),
         },
-        bytes,
+        message.stream(),
         (err, info) => {
           if (err || !info) {
             this.broken = true;

@@ -12,6 +12,7 @@ import { orcptOf, wantsReport, type DsnRecipientReport, type ReportContext } fro
 import { NextHopResolver, type NextHopOptions } from './next-hop.js';
 import { HopConnectionPool, type PoolOptions } from './connection-pool.js';
 import { deliverDomain, type RecipientResult } from './domain-delivery.js';
+import { openQueued } from './queued-message.js';
 import { MtaStsPolicies } from './mta-sts.js';
 import { DEFAULT_RETRY_DELAYS_MS, nextAttempt } from './retry.js';
 
@@ -173,8 +174,9 @@ export class OutboundWorker {
 
   private async attempt(item: OutboundItem): Promise<void> {
     const log = this.options.logger.child({ outbound: item.id });
-    const bytes = await this.options.store.readOutbound(item.id);
-    if (!bytes) {
+    // Relayed from the store a chunk at a time (./queued-message.ts), never read whole.
+    const message = await openQueued(this.options.store, item.id);
+    if (!message) {
       log.error('queued message bytes missing; giving up');
       await this.options.store.recordDeliveryAttempt(item.id, this.owner, {
         results: item.recipients
@@ -202,7 +204,7 @@ export class OutboundWorker {
       ...(this.mtaSts ? { mtaSts: this.mtaSts } : {}),
       logger: log,
     };
-    const outcomes = await Promise.all([...byDomain].map(([domain, rcpts]) => deliverDomain(context, item, domain, rcpts, bytes)));
+    const outcomes = await Promise.all([...byDomain].map(([domain, rcpts]) => deliverDomain(context, item, domain, rcpts, message)));
     const found = outcomes.flatMap((o) => o.results);
     const errors = outcomes.flatMap((o) => o.errors);
     const attempts = item.attempts + 1;
@@ -227,6 +229,13 @@ export class OutboundWorker {
       ...(reports.some((p) => p.action === 'delayed' && p.address === r.address) ? { delayReported: true } : {}),
     }));
     for (const r of results) deliveriesTotal.inc({ kind: 'outbound', outcome: r.outcome });
+    // Read before the attempt is recorded: a finished item's bytes may go with it. RFC 8689 §5: a
+    // REQUIRETLS message's content is not sent back in a report that may travel in clear. A message
+    // over QUEUED_WINDOW goes back as its headers alone (as Postfix's bounce_size_limit does).
+    const returned = reports.length === 0 ? undefined : await message.original(item.envelope.ret === 'FULL' && !item.envelope.requireTls).catch((err: unknown) => {
+      log.error({ err }, 'could not read the message for its DSN; its headers go back alone');
+      return { bytes: message.head, full: false };
+    });
     await this.options.store.recordDeliveryAttempt(item.id, this.owner, {
       results,
       nextAttemptAt: retryAt,
@@ -234,12 +243,10 @@ export class OutboundWorker {
     });
     const count = (o: RecipientResult['outcome']): number => found.filter((r) => r.outcome === o).length;
     log.info({ attempt: attempts, delivered: count('delivered'), deferred: count('deferred'), failed: count('failed'), reported: reports.length }, 'outbound attempt');
-    if (reports.length > 0) {
-      // RFC 8689 §5: a REQUIRETLS message's content is not sent back in a report that may travel in clear.
-      const full = item.envelope.ret === 'FULL' && !item.envelope.requireTls;
+    if (returned !== undefined) {
       try {
-        await this.options.report(item.sender, reports, bytes, item.createdAt, {
-          ...(full ? { ret: 'FULL' } : {}),
+        await this.options.report(item.sender, reports, returned.bytes, item.createdAt, {
+          ...(returned.full ? { ret: 'FULL' } : {}),
           ...(item.envelope.envid !== undefined ? { envid: item.envelope.envid } : {}),
         });
       } catch (err) {

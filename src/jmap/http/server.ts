@@ -28,6 +28,7 @@ import type { SpoolDir, SpooledMessage } from '../../store/index.js';
 import { ConcurrencyGate } from './concurrency.js';
 import { plainProblem, sendJson, sendProblem } from './respond.js';
 import { PATHS } from './paths.js';
+import { streamBody } from './stream-body.js';
 
 export { PATHS };
 
@@ -321,12 +322,17 @@ export class JmapHttpServer {
       const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
       res.writeHead(200, {
         'Content-Type': /^[\w!#$&^.+-]+\/[\w!#$&^.+-]+(\s*;.*)?$/.test(type) ? type : 'application/octet-stream',
-        'Content-Length': blob.bytes.length,
+        'Content-Length': blob.source.size,
         'Content-Disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`,
         'Cache-Control': 'private, immutable, max-age=31536000',
         'X-Content-Type-Options': 'nosniff',
       });
-      res.end(blob.bytes);
+      try {
+        await streamBody(res, blob.source);
+      } catch (err) {
+        // Headers are gone: the connection was cut (streamBody), nothing else can be answered.
+        if (!isClientGone(err)) this.log().warn({ err, blobId }, 'download cut short');
+      }
     } catch (err) {
       if (err instanceof AccountAccessError || err instanceof BlobNotFoundError) sendProblem(res, plainProblem(404, 'blob not found'));
       else throw err;
@@ -367,4 +373,10 @@ export class JmapHttpServer {
       reject(500, 'Internal Server Error');
     }
   }
+}
+
+/** The client closed the connection before the body was sent: not the server's problem. */
+function isClientGone(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET' || code === 'EPIPE';
 }

@@ -1,47 +1,50 @@
 // A readable view of any blob id a client may hold (see ./blobs.ts), for the Blob methods: its size,
-// and its bytes a slice at a time. Whole blobs (messages, uploads) are read from the store by range,
-// so a Blob/get digest or a Blob/upload from a large blob never holds the blob in memory; a MIME
-// part is decoded from its message once (as a download of it would be).
+// and its bytes a range at a time. Nothing is held whole: a message or upload is read from the store
+// by range, a MIME part is decoded from its message's range as it is read (so a Blob/get digest, a
+// Blob/upload from a large blob or part, never holds it in memory; a part read from an offset is
+// decoded from its start again, its bytes before the offset dropped as they come).
 import type { BlobStore, MessageReader } from '../../store/types.js';
+import { BytesGoneError, type ByteSource } from '../../store/api/byte-source.js';
 import { parsePartBlobId } from './blob-ids.js';
-import { readAnyBlob } from './blobs.js';
-
-/** Bytes read from the store at once when a blob is walked. */
-export const BLOB_SLICE = 256 * 1024;
+import { openAnyBlob } from './blobs.js';
 
 export interface BlobSource {
   size: number;
-  /** The whole blob is held in memory (a decoded MIME part); otherwise read from the store on demand. */
-  resident: boolean;
-  /** Bytes [start, end) (clamped to the blob). */
-  read(start: number, end: number): Promise<Buffer>;
+  /** Bytes [start, end) (clamped to the blob), a chunk at a time. */
+  slices(start: number, end: number): AsyncIterable<Buffer>;
 }
 
 export async function openBlob(store: BlobStore & MessageReader, account: string, blobId: string): Promise<BlobSource | null> {
   if (parsePartBlobId(blobId) !== undefined) {
-    const bytes = await readAnyBlob(store, account, blobId);
-    if (bytes === null) return null;
-    return { size: bytes.length, resident: true, read: async (start, end) => bytes.subarray(start, end) };
+    const part = await openAnyBlob(store, account, blobId);
+    if (part === null) return null;
+    return { size: part.size, slices: (start, end) => dropUntil(reopen(blobId, () => openAnyBlob(store, account, blobId)), start, end) };
   }
   const size = await store.blobSize(account, blobId);
   if (size === null) return null;
-  return {
-    size,
-    resident: false,
-    read: async (start, end) => {
-      const bytes = await store.readBlob(account, blobId, { start, end });
-      // Sized a moment ago: the blob expired or was collected in between; never answer short data.
-      if (bytes === null) throw new Error(`blob ${blobId} disappeared while being read`);
-      return bytes;
-    },
-  };
+  return { size, slices: (start, end) => reopen(blobId, () => store.openBlob(account, blobId, { start, end })) };
 }
 
-/** The bytes [start, end) of a blob in slices of at most BLOB_SLICE. */
-export async function* blobSlices(source: BlobSource, start: number, end: number): AsyncGenerator<Buffer> {
-  for (let at = start; at < end; at += BLOB_SLICE) {
-    const slice = await source.read(at, Math.min(end, at + BLOB_SLICE));
-    if (slice.length === 0) return;
-    yield slice;
+/** The chunks of a source opened now; gone since it was sized (expired, collected): BytesGoneError, never short data. */
+async function* reopen(blobId: string, open: () => Promise<ByteSource | null>): AsyncGenerator<Buffer> {
+  const source = await open();
+  if (source === null) throw new BytesGoneError(blobId);
+  yield* source.chunks();
+}
+
+/** The bytes [start, end) of a stream that starts at 0; it is left (and released) once past end. */
+async function* dropUntil(chunks: AsyncIterable<Buffer>, start: number, end: number): AsyncGenerator<Buffer> {
+  let at = 0;
+  for await (const chunk of chunks) {
+    const from = Math.max(start - at, 0);
+    const to = Math.min(end - at, chunk.length);
+    if (to > from) yield chunk.subarray(from, to);
+    at += chunk.length;
+    if (at >= end) return;
   }
+}
+
+/** The bytes [start, end) of a blob, a chunk at a time. */
+export function blobSlices(source: BlobSource, start: number, end: number): AsyncIterable<Buffer> {
+  return source.slices(start, end);
 }

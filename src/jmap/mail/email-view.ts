@@ -1,11 +1,9 @@
 // Builds the JMAP Email object (RFC 8621 §4.1) from the store's EmailMeta and parsed cache, with
-// exactly the requested properties; message bytes are read only when body values are asked for.
+// exactly the requested properties; body values are read beforehand (./body-values.ts), only when asked for.
 import type { EmailMeta, MimePart, ParsedMessage } from '../../store/types.js';
 import type { Json, JsonObject } from '../core/types.js';
 import { utcDate } from '../methods/args.js';
-import { bodyLists, headerValue, leafParts, toBodyPart } from './body-structure.js';
-import { decodeCharset, decodeTransfer } from '../../mime/decode.js';
-import { truncateBodyValue } from './truncate.js';
+import { bodyLists, headerValue, toBodyPart } from './body-structure.js';
 import { asDate, parseHeaderProperty, type HeaderForm } from './header-forms.js';
 
 export const METADATA_PROPERTIES = ['id', 'blobId', 'threadId', 'mailboxIds', 'keywords', 'size', 'receivedAt'];
@@ -24,18 +22,6 @@ export function isEmailProperty(p: string): boolean {
 
 export function needsParsed(properties: readonly string[]): boolean {
   return properties.some((p) => !METADATA_PROPERTIES.includes(p));
-}
-
-export interface BodyValueOptions {
-  fetchTextBodyValues: boolean;
-  fetchHTMLBodyValues: boolean;
-  fetchAllBodyValues: boolean;
-  /** 0 = no truncation. */
-  maxBodyValueBytes: number;
-}
-
-export function needsBytes(properties: readonly string[], opts: BodyValueOptions): boolean {
-  return properties.includes('bodyValues') && (opts.fetchAllBodyValues || opts.fetchHTMLBodyValues || opts.fetchTextBodyValues);
 }
 
 /**
@@ -65,29 +51,16 @@ function sentAtOf(parsed: ParsedMessage): Json {
   return (raw ? asDate(raw.value) : null) ?? (parsed.sentAt ? utcDate(parsed.sentAt) : null);
 }
 
-/**
- * The EmailBodyValue of one part (RFC 8621 §4.1.4): transfer-decoded, charset-decoded, every CRLF
- * replaced by LF, then truncated as asked; maxBodyValueBytes counts octets of that LF form.
- */
-export function partText(part: MimePart, message: Buffer, maxBytes: number): JsonObject {
-  const decoded = decodeTransfer(message.subarray(part.bodyStart, part.end), part.encoding);
-  const { text: crlf, isEncodingProblem } = decodeCharset(decoded, part.params.charset);
-  const text = crlf.replace(/\r\n/g, '\n');
-  const html = part.type === 'text' && part.subtype === 'html';
-  const { value, truncated } = maxBytes > 0 ? truncateBodyValue(text, maxBytes, html) : { value: text, truncated: false };
-  return { value, isEncodingProblem, isTruncated: truncated };
-}
-
 export function emailView(
   meta: EmailMeta,
   properties: readonly string[],
   bodyProperties: readonly string[],
-  opts: BodyValueOptions,
-  message: Buffer | null,
+  /** The bodyValues property as read for this email (./body-values.ts); null when not asked for. */
+  bodyValues: JsonObject | null,
 ): JsonObject {
   const out: JsonObject = { id: meta.id };
   const parsed = meta.parsed;
-  const lists = parsed && properties.some((p) => ['textBody', 'htmlBody', 'attachments', 'bodyValues'].includes(p)) ? bodyLists(parsed.body) : undefined;
+  const lists = parsed && properties.some((p) => ['textBody', 'htmlBody', 'attachments'].includes(p)) ? bodyLists(parsed.body) : undefined;
   for (const p of properties) {
     switch (p) {
       case 'id':
@@ -111,7 +84,9 @@ export function emailView(
         out.receivedAt = utcDate(meta.receivedAt);
         break;
       default:
-        if (parsed) out[p] = parsedProperty(p, meta.id, parsed, lists, bodyProperties, opts, message);
+        if (p === 'bodyValues') {
+          if (parsed) out[p] = bodyValues ?? {};
+        } else if (parsed) out[p] = parsedProperty(p, meta.id, parsed, lists, bodyProperties);
     }
   }
   return out;
@@ -123,8 +98,6 @@ function parsedProperty(
   parsed: ParsedMessage,
   lists: ReturnType<typeof bodyLists> | undefined,
   bodyProperties: readonly string[],
-  opts: BodyValueOptions,
-  message: Buffer | null,
 ): Json {
   const parts = (list: MimePart[]): Json => list.map((part) => toBodyPart(part, emailId, bodyProperties));
   switch (p) {
@@ -144,16 +117,6 @@ function parsedProperty(
       return parts(lists?.htmlBody ?? []);
     case 'attachments':
       return parts(lists?.attachments ?? []);
-    case 'bodyValues': {
-      const values: JsonObject = {};
-      if (message === null || lists === undefined) return values;
-      const wanted = new Set<MimePart>();
-      if (opts.fetchAllBodyValues) for (const part of leafParts(parsed.body)) if (part.type === 'text') wanted.add(part);
-      if (opts.fetchTextBodyValues) for (const part of lists.textBody) if (part.type === 'text') wanted.add(part);
-      if (opts.fetchHTMLBodyValues) for (const part of lists.htmlBody) if (part.type === 'text') wanted.add(part);
-      for (const part of wanted) values[part.partId] = partText(part, message, opts.maxBodyValueBytes);
-      return values;
-    }
     default: {
       const convenience = CONVENIENCE_HEADERS[p];
       if (convenience !== undefined) return headerValue(parsed.headers, convenience.name, convenience.form, false);

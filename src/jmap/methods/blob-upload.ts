@@ -61,8 +61,6 @@ async function piece(deps: MailMethodDeps, account: string, ctx: MethodContext, 
       properties: [`${at}/offset`, `${at}/length`],
     });
   }
-  // Keep only the selected octets of a decoded part, not the whole part, until the blob is written.
-  if (source.resident) return { bytes: Buffer.from(await source.read(offset, end)) };
   return { source, start: offset, end };
 }
 

@@ -18,6 +18,7 @@ import { defineMethod } from './define.js';
 import type { MailMethodDeps } from './deps.js';
 import { appendCreated, emailSet, readKeywords, readMailboxIds } from './email-set.js';
 import { hasRights, rightsForFlags } from '../../store/types.js';
+import { withSpooled } from '../mail/spool-source.js';
 
 /** RFC 8621 §4.7: the source's id, plus mailboxIds, keywords and receivedAt to override. */
 const COPY_RULES: SetPropertyRules = { serverSet: [], immutable: [], mutable: ['id', 'mailboxIds', 'keywords', 'receivedAt'] };
@@ -67,14 +68,13 @@ async function emailCopy(deps: MailMethodDeps, args: JsonObject, ctx: MethodCont
     commit: async (plan: CopyPlan) => {
       // Both reads go through the caller's view: an email they may not read is simply not there.
       const [meta] = await store.getEmails(from.name, [plan.sourceId]);
-      const bytes = meta === undefined ? null : await store.readMessage(from.name, plan.sourceId);
-      if (meta === undefined || bytes === null) throw setError('notFound', `no email ${plan.sourceId} in account ${from.id}`);
-      const out = await appendCreated(deps, account.name, {
-        mailboxIds: plan.mailboxIds,
-        keywords: plan.keywords ?? (await keywordsAllowed(deps, ctx, account.name, plan.mailboxIds, meta.keywords)),
-        bytes,
-        receivedAt: plan.receivedAt ?? meta.receivedAt,
-      });
+      const source = meta === undefined ? null : await store.openMessage(from.name, plan.sourceId);
+      if (meta === undefined || source === null) throw setError('notFound', `no email ${plan.sourceId} in account ${from.id}`);
+      const keywords = plan.keywords ?? (await keywordsAllowed(deps, ctx, account.name, plan.mailboxIds, meta.keywords));
+      // Another account's blob is not the target's to reference: the copy goes through a spool file.
+      const out = await withSpooled(deps.spool, source, (bytes) =>
+        appendCreated(deps, account.name, { mailboxIds: plan.mailboxIds, keywords, bytes, receivedAt: plan.receivedAt ?? meta.receivedAt }),
+      );
       copiedFrom.push(plan.sourceId);
       return out;
     },

@@ -8,9 +8,8 @@ import { defineMethod, type MailHandler } from './define.js';
 import type { MailMethodDeps } from './deps.js';
 import { BODY_PART_PROPERTIES, DEFAULT_BODY_PROPERTIES } from '../mail/body-structure.js';
 import { formAllowed, parseHeaderProperty } from '../mail/header-forms.js';
-import {
-  DEFAULT_EMAIL_PROPERTIES, emailView, isEmailProperty, needsBytes, needsParsed, type BodyValueOptions,
-} from '../mail/email-view.js';
+import { DEFAULT_EMAIL_PROPERTIES, emailView, isEmailProperty, needsParsed } from '../mail/email-view.js';
+import { needsBodyValues, readBodyValues, storedPartReader, type BodyValueOptions } from '../mail/body-values.js';
 
 function checkHeaderForms(properties: readonly string[]): void {
   for (const p of properties) {
@@ -49,15 +48,15 @@ async function get(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): 
   const byId = new Map(metas.map((m) => [m.id, m]));
   const list: JsonObject[] = [];
   const notFound: string[] = [];
-  const withBytes = needsBytes(properties, opts);
+  const withBytes = needsBodyValues(properties, opts);
   for (const id of unique) {
     const meta = byId.get(id);
     if (meta === undefined) {
       notFound.push(id);
       continue;
     }
-    const bytes = withBytes ? await deps.store.readMessage(account.name, id) : null;
-    list.push(emailView(meta, properties, bodyProperties, opts, bytes));
+    const values = withBytes && meta.parsed ? await readBodyValues(meta.parsed, opts, storedPartReader(deps.store, account.name, id)) : null;
+    list.push(emailView(meta, properties, bodyProperties, values));
   }
   return [['Email/get', { accountId: account.id, state, list, notFound }]];
 }

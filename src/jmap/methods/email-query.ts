@@ -10,7 +10,7 @@ import { textTerms, toCriteria, toSort } from '../mail/query-filter.js';
 import { emailQueryChanges, threadSensitive } from '../mail/query-changes.js';
 import { queryResponse, readLimit } from './window.js';
 import { bodyLists } from '../mail/body-structure.js';
-import { partText } from '../mail/email-view.js';
+import { readPartText, storedPartReader } from '../mail/body-values.js';
 
 function queryRequest(args: JsonObject): EmailQueryRequest {
   const req: EmailQueryRequest = {
@@ -138,15 +138,14 @@ async function snippets(deps: MailMethodDeps, args: JsonObject, ctx: MethodConte
     let preview = highlight(meta.parsed.preview, terms, 255);
     if (preview === null && terms.length > 0) {
       // The match may lie past the stored preview: look in the decoded text parts themselves.
-      const bytes = await deps.store.readMessage(account.name, id);
-      if (bytes !== null) {
-        const text = bodyLists(meta.parsed.body)
-          .textBody.filter((p) => p.type === 'text')
-          .map((p) => String(partText(p, bytes, MAX_SNIPPET_SOURCE).value))
-          .join(' ')
-          .replace(/\s+/g, ' ');
-        preview = highlight(text, terms, 255);
+      // Each text part read only as far as MAX_SNIPPET_SOURCE of its text needs.
+      const read = storedPartReader(deps.store, account.name, id);
+      const texts: string[] = [];
+      for (const part of bodyLists(meta.parsed.body).textBody.filter((p) => p.type === 'text')) {
+        const value = await readPartText(part, read, MAX_SNIPPET_SOURCE);
+        if (value !== null) texts.push(String(value.value));
       }
+      preview = highlight(texts.join(' ').replace(/\s+/g, ' '), terms, 255);
     }
     list.push({ emailId: id, subject: highlight(meta.parsed.subject, subjectTerms), preview });
   }

@@ -19,7 +19,8 @@ import { setFailureFrom } from './store-errors.js';
 import { composeEmail, type ContentSource } from '../mail/compose.js';
 import { readAnyBlob } from '../mail/blobs.js';
 import { BODY_PART_PROPERTIES, DEFAULT_BODY_PROPERTIES } from '../mail/body-structure.js';
-import { emailView, isEmailProperty, METADATA_PROPERTIES, type BodyValueOptions } from '../mail/email-view.js';
+import { emailView, isEmailProperty, METADATA_PROPERTIES } from '../mail/email-view.js';
+import { bufferPartReader, needsBodyValues, readBodyValues, storedPartReader, type BodyValueOptions } from '../mail/body-values.js';
 import { parseHeaderProperty } from '../mail/header-forms.js';
 
 const KEYWORD = /^[\x21-\x7e]{1,255}$/;
@@ -135,8 +136,9 @@ async function currentEmail(deps: MailMethodDeps, account: string, id: string, p
   const [meta] = await deps.store.getEmails(account, [id], { parsed: true });
   if (meta === undefined) return undefined;
   const opts: BodyValueOptions = { fetchTextBodyValues: false, fetchHTMLBodyValues: false, fetchAllBodyValues: true, maxBodyValueBytes: 0 };
-  const bytes = properties.includes('bodyValues') ? await deps.store.readMessage(account, id) : null;
-  return emailView(meta, properties, DEFAULT_BODY_PROPERTIES, opts, bytes);
+  // Each text part read on its own: the update compares whole values, never the whole message.
+  const values = properties.includes('bodyValues') && meta.parsed ? await readBodyValues(meta.parsed, opts, storedPartReader(deps.store, account, id)) : null;
+  return emailView(meta, properties, DEFAULT_BODY_PROPERTIES, values);
 }
 
 export async function appendCreated(deps: MailMethodDeps, account: string, input: { mailboxIds: string[]; keywords: string[]; bytes: MessageSource; receivedAt: Date | undefined }): Promise<JsonObject> {
@@ -303,7 +305,8 @@ async function parse(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext)
     const meta: EmailMeta = {
       id: `~${blobId}`, blobId, threadId: '', size: bytes.length, receivedAt: new Date(), keywords: [], mailboxIds: [], parsed: analysis.parsed,
     };
-    const view = emailView(meta, properties, bodyProperties, opts, bytes);
+    const values = needsBodyValues(properties, opts) ? await readBodyValues(analysis.parsed, opts, bufferPartReader(bytes)) : null;
+    const view = emailView(meta, properties, bodyProperties, values);
     // Not an email of the account: the per-email metadata is null (RFC 8621 §4.9).
     view.id = null;
     for (const p of METADATA_PROPERTIES) if (p !== 'blobId' && p !== 'size' && p !== 'id' && p in view) view[p] = null;

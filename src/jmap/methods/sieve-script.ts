@@ -62,6 +62,7 @@ async function readScript(deps: MailMethodDeps, account: string, blobId: string,
   const size = await deps.store.blobSize(account, blobId);
   if (size === null) throw setError('blobNotFound', `no blob ${blobId}`, { notFound: [blobId] });
   if (limits.maxSize > 0 && size > limits.maxSize) throw setError('tooLarge', `a script has at most ${limits.maxSize} octets`);
+  // Read whole to be compiled: bounded by the script size limit just checked (a script is small).
   const bytes = await deps.store.readBlob(account, blobId);
   if (bytes === null) throw setError('blobNotFound', `no blob ${blobId}`, { notFound: [blobId] });
   let text: string;

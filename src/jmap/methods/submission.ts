@@ -13,6 +13,7 @@ import { stateOnlyChanges, stateOnlyQueryChanges } from './changes.js';
 import { defineMethod, type MailHandler } from './define.js';
 import type { MailMethodDeps } from './deps.js';
 import { emailSet } from './email-set.js';
+import { withBccStripped } from '../mail/bcc-stripped.js';
 import { listIdentities } from '../../store/identities.js';
 import { readSetting, SETTING_SUBMISSION, writeSetting } from './settings.js';
 import { applyWindow, queryResponse, readLimit } from './window.js';
@@ -75,20 +76,13 @@ function envelopeFrom(v: Json | undefined): GivenEnvelope | undefined {
   return { from: mailFrom.email, to: rcptTo.map((r) => r.email), record: { mailFrom, rcptTo }, extensions: envelopeExtensions(mailFrom.parameters, rcptTo) };
 }
 
-function stripBcc(bytes: Buffer): Buffer {
-  const text = bytes.toString('latin1');
-  const end = text.search(/\r?\n\r?\n/);
-  const head = end < 0 ? text : text.slice(0, end);
-  const kept = head.replace(/^Bcc:.*(?:\r?\n[ \t].*)*(?:\r?\n|$)/gim, '');
-  return Buffer.from(kept + (end < 0 ? '' : text.slice(end)), 'latin1');
-}
-
 interface PreparedSubmission {
+  /** The account whose email is sent. */
+  account: string;
   identityId: string;
   emailId: string;
   threadId: string;
   envelope: { from: string; to: string[]; record?: SubmissionRecord['envelope']; extensions?: EnvelopeExtensions };
-  bytes: Buffer;
 }
 
 /** Checks one EmailSubmission create, recording every invalid property in errors; sends nothing. */
@@ -125,17 +119,21 @@ async function prepareSubmission(deps: MailMethodDeps, account: string, raw: Jso
   const unknown: string[] = [];
   for (const address of envelope.to) if ((await delivery.route(address)).kind === 'unknown') unknown.push(address);
   if (unknown.length > 0) throw setError('invalidRecipients', 'no such local users', { invalidRecipients: unknown });
-  const bytes = await deps.store.readMessage(account, emailId);
-  if (bytes === null) throw setError('invalidProperties', 'no such email', { properties: ['emailId'] });
-  return { identityId: identity.id, emailId, threadId: email.threadId, envelope, bytes };
+  return { account, identityId: identity.id, emailId, threadId: email.threadId, envelope };
 }
 
 /** Hands a checked submission to delivery and returns its record. */
 async function sendSubmission(deps: MailMethodDeps, prepared: PreparedSubmission, ctx: MethodContext): Promise<SubmissionRecord> {
   const delivery = deps.delivery;
   if (delivery === undefined) throw setError('forbiddenToSend', 'sending is not configured');
-  const { identityId, emailId, envelope, bytes } = prepared;
-  const result = await delivery.submit({ from: envelope.from, to: envelope.to, bytes: stripBcc(bytes), principal: ctx.principal, ...envelope.extensions });
+  const { account, identityId, emailId, envelope } = prepared;
+  // Spooled from the store without its Bcc fields (../mail/bcc-stripped.ts), never read whole.
+  const result = await withBccStripped(
+    deps.spool,
+    () => deps.store.openMessage(account, emailId),
+    (bytes) => delivery.submit({ from: envelope.from, to: envelope.to, bytes, principal: ctx.principal, ...envelope.extensions }),
+  );
+  if (result === null) throw setError('invalidProperties', 'no such email', { properties: ['emailId'] });
   const deliveryStatus: SubmissionRecord['deliveryStatus'] = {};
   for (const o of result.outcomes) {
     deliveryStatus[o.address] =

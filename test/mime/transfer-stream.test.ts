@@ -1,0 +1,39 @@
+// decodeTransferChunks must give exactly decodeTransfer's bytes however the body is cut into chunks:
+// a part download streams them with the Content-Length of the whole decoded part.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeTransfer } from '../../src/mime/decode.js';
+import { decodeTransferChunks } from '../../src/mime/transfer-stream.js';
+import { mulberry32 } from '../support/prng.js';
+import { collect, cutAt, drawn, randomCuts } from '../support/cuts.js';
+
+async function streamed(body: Buffer, encoding: string, cuts: number[]): Promise<Buffer> {
+  return (await collect(decodeTransferChunks(cutAt(body, cuts), encoding))).bytes;
+}
+
+// Bytes drawn from what trips decoders: escapes, soft breaks, blanks before line ends, padding mid-body, both base64 alphabets, 8-bit bytes.
+const ALPHABET = ['=', '=3D', '=\r\n', '=\n', ' ', '\t', '\r\n', '\n', '\r', 'A', 'b', 'Zz9', '+/', '-_', '==', 'é', '\xff', '=4', '=G1', 'QUJD', 'YQ=='];
+
+function hostile(next: () => number, parts: number): Buffer {
+  return drawn(next, ALPHABET, parts);
+}
+
+for (const encoding of ['base64', 'quoted-printable', ' Base64 ', '7bit']) {
+  test(`${encoding.trim()}: streamed decoding equals decodeTransfer for any cut of hostile bodies`, async () => {
+    const next = mulberry32(encoding.length * 7919);
+    for (let round = 0; round < 400; round++) {
+      const body = hostile(next, 1 + Math.floor(next() * 60));
+      const cuts = randomCuts(next, body.length);
+      assert.deepEqual(await streamed(body, encoding, cuts), decodeTransfer(body, encoding), `body ${JSON.stringify(body.toString('latin1'))} cut at ${cuts.join(',')}`);
+    }
+  });
+}
+
+test('a quoted-printable line longer than the long-line cut, in 256 KiB chunks, decodes exactly', async () => {
+  const next = mulberry32(42);
+  const body = Buffer.concat([hostile(next, 20), Buffer.from('x='.repeat(150_000), 'latin1'), Buffer.from('=41 \t'.repeat(40_000), 'latin1'), hostile(next, 20)]);
+  const cuts = [];
+  for (let at = 256 * 1024; at < body.length; at += 256 * 1024) cuts.push(at);
+  assert.deepEqual(await streamed(body, 'quoted-printable', cuts), decodeTransfer(body, 'quoted-printable'));
+  assert.deepEqual(await streamed(body, 'quoted-printable', [65_535, 65_536, 65_537, 131_073]), decodeTransfer(body, 'quoted-printable'));
+});
