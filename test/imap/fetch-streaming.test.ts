@@ -128,6 +128,13 @@ async function checkStreamedFetches(h: ImapHarness, m: BigMessage): Promise<void
     const bodyStart = m.raw.indexOf('\r\n\r\n') + 4;
     assert.equal(text.text, `* 1 FETCH (RFC822.TEXT {${m.raw.length - bodyStart}} FLAGS (\\Seen \\Recent))`);
     assert.ok(text.literals[0]!.equals(m.raw.subarray(bodyStart)));
+
+    // CATENATE (RFC 4469) copies a URL's section from the store in ranges too.
+    const head = 'Subject: c\r\n\r\n';
+    const cat = await c.command('c', `APPEND INBOX CATENATE (TEXT {${head.length}+}\r\n${head} URL "/INBOX/;UID=1/;SECTION=3")`);
+    assert.match(cat.at(-1)!.text, /^c OK/);
+    const made = fetched(await c.command('f7', 'UID FETCH 2 (BODY.PEEK[])'));
+    assert.ok(made.literals[0]!.equals(Buffer.concat([Buffer.from(head), m.qpText])), 'the catenated message');
   } finally {
     c.close();
   }
