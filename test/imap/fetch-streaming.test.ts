@@ -17,6 +17,7 @@ import { createTestSchema, dropSharedDatabase, postgresUnavailable } from '../su
 
 const USER = 'alice@example.org';
 const PASS = 'secret';
+const BOB = 'bob@example.org';
 const CHUNK = 256 * 1024;
 
 interface BigMessage {
@@ -135,6 +136,19 @@ async function checkStreamedFetches(h: ImapHarness, m: BigMessage): Promise<void
     assert.match(cat.at(-1)!.text, /^c OK/);
     const made = fetched(await c.command('f7', 'UID FETCH 2 (BODY.PEEK[])'));
     assert.ok(made.literals[0]!.equals(Buffer.concat([Buffer.from(head), m.qpText])), 'the catenated message');
+
+    // COPY into another account goes through a spool file filled from the store chunk by chunk.
+    assert.match((await c.command('acl', `SETACL INBOX ${BOB} lrs`)).at(-1)!.text, /^acl OK/);
+    const b = await LiteralClient.loggedIn(h.port, BOB, PASS);
+    try {
+      assert.match((await b.command('s', `SELECT "Other Users/${USER}/INBOX"`)).at(-1)!.text, /^s OK/);
+      assert.match((await b.command('cp', 'COPY 1 INBOX')).at(-1)!.text, /^cp OK/);
+      assert.match((await b.command('s2', 'SELECT INBOX')).at(-1)!.text, /^s2 OK/);
+      const copy = fetched(await b.command('f8', 'FETCH 1 (BODY.PEEK[])'));
+      assert.ok(copy.literals[0]!.equals(m.raw), 'the copy in the other account');
+    } finally {
+      b.close();
+    }
   } finally {
     c.close();
   }
@@ -153,7 +167,7 @@ async function largestFile(dir: string): Promise<{ path: string; size: number }>
 
 describe('FETCH streams message bytes (SQLite)', () => {
   it('serves a 9 MiB message byte for byte, in ranges and decoded, without reading it whole', async () => {
-    const h = await startImap({ users: { [USER]: PASS } });
+    const h = await startImap({ users: { [USER]: PASS, [BOB]: PASS } });
     try {
       await checkStreamedFetches(h, bigMessage(6 * 1024 * 1024));
     } finally {
@@ -195,7 +209,7 @@ describe('FETCH streams message bytes (PostgreSQL)', async () => {
   it('serves a 9 MiB message byte for byte, in ranges and decoded, without reading it whole', { skip: why ?? false }, async () => {
     const db = await createTestSchema();
     const h = await startImap({
-      users: { [USER]: PASS },
+      users: { [USER]: PASS, [BOB]: PASS },
       openStore: (events, logger) => openPostgresStore({ url: db.url, schema: db.schema, poolSize: 2, events, logger }),
     });
     try {
