@@ -6,12 +6,14 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdir, stat, truncate } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, truncate } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startImap, type ImapHarness } from './harness.js';
 import { LiteralClient, type LiteralResponse } from '../support/imap-literal-client.js';
 import { decodeTransfer } from '../../src/mime/decode.js';
 import { openPostgresStore } from '../../src/store/postgres/open.js';
+import { openSqliteStore } from '../../src/store/index.js';
 import type { ByteRange, MailStore } from '../../src/store/types.js';
 import { createTestSchema, dropSharedDatabase, postgresUnavailable } from '../support/postgres.js';
 
@@ -56,24 +58,32 @@ function bigMessage(attachmentBytes: number): BigMessage {
   return { raw, base64Text, attachment, qpText, qpDecoded: decodeTransfer(qpText, 'quoted-printable') };
 }
 
-/** From here on the store throws for any read of message bytes that is not a small range. */
-function forbidWholeReads(store: MailStore): void {
+/**
+ * The store, throwing for any read of message bytes that is not a small range. The methods are
+ * replaced on the store itself (the views it hands out, actingAs, call them there) and answered by a
+ * proxy in front of it (the SQLite store is itself a metrics proxy that keeps the methods it saw first).
+ */
+function forbidWholeReads(store: MailStore): MailStore {
   const bounded = (what: string, range?: ByteRange): void => {
     if (!range || range.end - range.start > CHUNK) throw new Error(`${what} read a whole message into memory`);
   };
   const readMessage = store.readMessage.bind(store);
   const readBlob = store.readBlob.bind(store);
-  store.readMessage = async (account, emailId, range) => {
-    bounded('readMessage', range);
-    return readMessage(account, emailId, range);
+  const guards: Partial<MailStore> = {
+    readMessage: async (account, emailId, range) => {
+      bounded('readMessage', range);
+      return readMessage(account, emailId, range);
+    },
+    readBlob: async (account, blobId, range) => {
+      bounded('readBlob', range);
+      return readBlob(account, blobId, range);
+    },
+    readOutbound: async () => {
+      throw new Error('readOutbound read a whole message into memory');
+    },
   };
-  store.readBlob = async (account, blobId, range) => {
-    bounded('readBlob', range);
-    return readBlob(account, blobId, range);
-  };
-  store.readOutbound = async () => {
-    throw new Error('readOutbound read a whole message into memory');
-  };
+  Object.assign(store, guards);
+  return new Proxy(store, { get: (target, property, receiver) => (guards as Record<PropertyKey, unknown>)[property] ?? Reflect.get(target, property, receiver) });
 }
 
 async function appendBig(h: ImapHarness, raw: Buffer): Promise<void> {
@@ -92,7 +102,6 @@ function fetched(r: LiteralResponse[]): LiteralResponse {
 
 async function checkStreamedFetches(h: ImapHarness, m: BigMessage): Promise<void> {
   await appendBig(h, m.raw);
-  forbidWholeReads(h.store);
   const c = await LiteralClient.loggedIn(h.port, USER, PASS);
   try {
     assert.match((await c.command('s', 'SELECT INBOX')).at(-1)!.text, /^s OK/);
@@ -129,6 +138,22 @@ async function checkStreamedFetches(h: ImapHarness, m: BigMessage): Promise<void
     const bodyStart = m.raw.indexOf('\r\n\r\n') + 4;
     assert.equal(text.text, `* 1 FETCH (RFC822.TEXT {${m.raw.length - bodyStart}} FLAGS (\\Seen \\Recent))`);
     assert.ok(text.literals[0]!.equals(m.raw.subarray(bodyStart)));
+
+    // URLFETCH (RFC 4467, RFC 5524 BINARY) streams too: the whole message, a decoded part, a range of it.
+    const urls: string[] = [];
+    for (const [i, tail] of ['', '/;SECTION=2', `/;SECTION=2/;PARTIAL=${CHUNK - 3}.${CHUNK + 9}`].entries()) {
+      const g = await c.command(`g${i}`, `GENURLAUTH "imap://alice@example.org/INBOX/;UID=1${tail};URLAUTH=user+alice%40example.org" INTERNAL`);
+      const url = /^\* GENURLAUTH "([^"]+)"$/.exec(g[0]!.text)?.[1];
+      assert.ok(url, g[0]!.text);
+      urls.push(url);
+    }
+    const u = fetched(await c.command('u', `URLFETCH "${urls[0]}" ("${urls[1]}" BINARY BODYPARTSTRUCTURE) ("${urls[2]}" BINARY)`));
+    assert.equal(
+      u.text,
+      `* URLFETCH "${urls[0]}" {${m.raw.length}} "${urls[1]}" (BODYPARTSTRUCTURE ("APPLICATION" "OCTET-STREAM" NIL NIL NIL "BASE64" ${m.attachment.length} NIL NIL NIL NIL) ` +
+        `BINARY ~{${m.attachment.length}}) "${urls[2]}" (BINARY ${wantPartial.includes(0) ? '~' : ''}{${wantPartial.length}})`,
+    );
+    assert.ok(u.literals[0]!.equals(m.raw) && u.literals[1]!.equals(m.attachment) && u.literals[2]!.equals(wantPartial), 'URLFETCH data');
 
     // CATENATE (RFC 4469) copies a URL's section from the store in ranges too.
     const head = 'Subject: c\r\n\r\n';
@@ -167,11 +192,17 @@ async function largestFile(dir: string): Promise<{ path: string; size: number }>
 
 describe('FETCH streams message bytes (SQLite)', () => {
   it('serves a 9 MiB message byte for byte, in ranges and decoded, without reading it whole', async () => {
-    const h = await startImap({ users: { [USER]: PASS, [BOB]: PASS } });
+    const dataDir = await mkdtemp(join(tmpdir(), 'tessera-fetch-'));
+    const h = await startImap({
+      users: { [USER]: PASS, [BOB]: PASS },
+      dataDir,
+      openStore: async (events, logger) => forbidWholeReads(await openSqliteStore({ dataDir, events, logger })),
+    });
     try {
       await checkStreamedFetches(h, bigMessage(6 * 1024 * 1024));
     } finally {
       await h.close();
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 
@@ -210,7 +241,7 @@ describe('FETCH streams message bytes (PostgreSQL)', async () => {
     const db = await createTestSchema();
     const h = await startImap({
       users: { [USER]: PASS, [BOB]: PASS },
-      openStore: (events, logger) => openPostgresStore({ url: db.url, schema: db.schema, poolSize: 2, events, logger }),
+      openStore: async (events, logger) => forbidWholeReads(await openPostgresStore({ url: db.url, schema: db.schema, poolSize: 2, events, logger })),
     });
     try {
       await checkStreamedFetches(h, bigMessage(6 * 1024 * 1024));

@@ -177,7 +177,7 @@ async function writeOne(s: ImapSession, uid: number, items: FetchItem[], meta: M
       case 'section': {
         const plan = sectionPlan(meta!.parsed!.body, item.section, item.binary, meta!.size);
         const value = await sectionValue(ref!, { plan, binary: item.binary, utf8, ...(item.partial ? { partial: item.partial } : {}) });
-        add(`${item.responseName}${item.partial ? `<${item.partial.start}>` : ''} `, value);
+        add(`${item.responseName}${item.partial ? `<${item.partial.start}>` : ''} `, value ?? '""');
         break;
       }
     }

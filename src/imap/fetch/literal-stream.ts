@@ -52,23 +52,25 @@ export interface SectionRequest {
   binary: boolean;
   utf8: boolean;
   partial?: { start: number; length?: number };
+  /** How a value of at most SMALL_SECTION bytes is written (default: literalFor, as FETCH does). */
+  small?: (data: Buffer) => Wire;
 }
 
-/** The bytes a plan of kind `range` names, after decoding and the partial window, read on demand. */
-interface PlannedBytes {
+/** Bytes of known size, read on demand (again at each call of chunks()). */
+export interface PlannedBytes {
   size: number;
   chunks(): AsyncIterable<Buffer>;
 }
 
 /** Opens [start, end) of the message anew; a message gone since it was planned is BytesGoneError. */
-async function reopen(ref: MessageRef, start: number, end: number): Promise<ByteSource> {
+export async function reopen(ref: MessageRef, start: number, end: number): Promise<ByteSource> {
   const source = await ref.store.openMessage(ref.account, ref.emailId, { start, end });
   if (!source) throw new BytesGoneError(ref.emailId);
   return source;
 }
 
 /** The part of consecutive `chunks` that lies in [start, end) of their concatenation. */
-async function* windowOf(chunks: AsyncIterable<Buffer>, start: number, end: number): AsyncGenerator<Buffer> {
+export async function* windowOf(chunks: AsyncIterable<Buffer>, start: number, end: number): AsyncGenerator<Buffer> {
   let at = 0;
   for await (const chunk of chunks) {
     const from = Math.max(start - at, 0);
@@ -79,7 +81,7 @@ async function* windowOf(chunks: AsyncIterable<Buffer>, start: number, end: numb
   }
 }
 
-function windowBounds(total: number, partial: SectionRequest['partial']): { start: number; end: number } {
+export function windowBounds(total: number, partial: SectionRequest['partial']): { start: number; end: number } {
   if (!partial) return { start: 0, end: total };
   const start = Math.min(partial.start, total);
   return { start, end: partial.length === undefined ? total : Math.min(start + partial.length, total) };
@@ -117,27 +119,35 @@ async function containsNul(bytes: PlannedBytes): Promise<boolean> {
 }
 
 /**
- * BODY[…] / BINARY[…] of one message as a response value: `""` for a part (or message) that does not
+ * BODY[…] / BINARY[…] of one message as a response value: null for a part (or message) that does not
  * exist, a small value read whole, or a streamed literal. Nothing is written here; BytesGoneError
  * from here means nothing of the message was sent yet.
  */
-export async function sectionValue(ref: MessageRef, req: SectionRequest): Promise<ResponsePiece> {
+export async function sectionValue(ref: MessageRef, req: SectionRequest): Promise<ResponsePiece | null> {
   const { plan, binary, utf8 } = req;
-  if (plan.kind === 'none') return '""';
+  if (plan.kind === 'none') return null;
+  const small = req.small ?? ((data: Buffer): Wire => literalFor(data, binary, utf8));
   if (plan.kind === 'fields') {
     // A header block is read whole to be filtered: the header, never the body it heads.
     const header = await ref.store.openMessage(ref.account, ref.emailId, { start: plan.start, end: plan.end });
-    if (!header) return '""';
+    if (!header) return null;
     const data = filterPlannedHeader(plan, await readAll(header));
     const w = windowBounds(data.length, req.partial);
-    return literalFor(data.subarray(w.start, w.end), binary, utf8);
+    return small(data.subarray(w.start, w.end));
   }
   const bytes = await plannedBytes(ref, plan, req.partial);
-  if (!bytes) return '""';
+  return bytes && (await asLiteral(bytes, binary, small));
+}
+
+/**
+ * `bytes` as a response value: read whole through `small` when at most SMALL_SECTION long, else a
+ * streamed literal (a literal8 when `binary` and a NUL is among them, found by a first pass).
+ */
+export async function asLiteral(bytes: PlannedBytes, binary: boolean, small: (data: Buffer) => Wire): Promise<ResponsePiece> {
   if (bytes.size <= SMALL_SECTION) {
     const parts: Buffer[] = [];
     for await (const chunk of bytes.chunks()) parts.push(chunk);
-    return literalFor(Buffer.concat(parts), binary, utf8);
+    return small(Buffer.concat(parts));
   }
   const tilde = binary && (await containsNul(bytes));
   return { kind: 'streamed-literal', size: bytes.size, tilde, chunks: () => bytes.chunks() };
