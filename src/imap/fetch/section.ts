@@ -1,5 +1,5 @@
-// Extracts BODY[section] / BINARY[section] bytes from a message using the part offsets of the store's
-// parsed cache (RFC 3501 §6.4.5 section rules, RFC 3516 decoding).
+// Where BODY[section] / BINARY[section] bytes lie in a message, from the part offsets of the store's
+// parsed cache (RFC 3501 §6.4.5 section rules, RFC 3516 decoding), so they can be read as a range.
 import type { MimePart } from '../../store/types.js';
 import { decodeTransfer } from '../../mime/decode.js';
 import { ImapNoError } from '../proto/errors.js';
@@ -97,8 +97,8 @@ export function filterPlannedHeader(plan: Extract<SectionPlan, { kind: 'fields' 
 }
 
 /**
- * Bytes of a section of a message held whole (URLFETCH); null when the part does not exist (the
- * response then carries an empty string, as RFC 3501 prefers to an error for non-existent parts).
+ * Bytes of a section of a message held in memory, by its plan: what FETCH streams, for checks of
+ * the plans against the parsed sizes (fuzz/targets/mime.fuzz.ts); null when the part does not exist.
  */
 export function sectionBytes(raw: Buffer, root: MimePart, spec: SectionSpec, binary: boolean): Buffer | null {
   const plan = sectionPlan(root, spec, binary, raw.length);
