@@ -99,7 +99,12 @@ async function plannedBytes(ref: MessageRef, plan: Extract<SectionPlan, { kind: 
     const w = windowBounds(first.size, partial);
     const start = plan.start + w.start;
     const end = plan.start + w.end;
-    return { size: end - start, chunks: async function* () { yield* (await reopen(ref, start, end)).chunks(); } };
+    return {
+      size: end - start,
+      chunks: async function* () {
+        yield* (await reopen(ref, start, end)).chunks();
+      },
+    };
   }
   let decodedSize = 0;
   for await (const piece of decodeChunks(first.chunks(), transferDecoder(encoding))) decodedSize += piece.length;
