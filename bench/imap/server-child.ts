@@ -1,5 +1,6 @@
 // The IMAP server under benchmark, in its own process so its memory can be measured alone. Talks to
-// the parent over IPC: sends { port } when listening, answers 'mem' with process memory figures.
+// the parent over IPC: sends { port } when listening, answers 'mem' with process memory figures after
+// a full GC and 'sample' with them as they are (peaks while a load runs).
 import { startImap } from '../../test/imap/harness.js';
 import { startTestIdp } from '../../test/support/oidc-provider.js';
 
@@ -13,6 +14,9 @@ for (const u of Object.keys(users).slice(0, 32)) tokens[u] = await idp.accessTok
 process.on('message', (msg: unknown) => {
   if (msg === 'mem') {
     globalThis.gc?.();
+    const m = process.memoryUsage();
+    process.send?.({ rss: m.rss, heapUsed: m.heapUsed, external: m.external, connections: h.server.connectionCount });
+  } else if (msg === 'sample') {
     const m = process.memoryUsage();
     process.send?.({ rss: m.rss, heapUsed: m.heapUsed, external: m.external, connections: h.server.connectionCount });
   } else if (msg === 'stop') {

@@ -4,11 +4,12 @@
 //
 // The result is written to a spool file part by part, never assembled in memory: TEXT literals that
 // were spooled are copied from their files, and a URL naming a whole message (or a PARTIAL range of
-// it) is copied from the store in ranges. Only a URL with a SECTION is read whole, as FETCH does.
+// it, or a section of it, located from the stored part offsets) is copied from the store in ranges.
+// Only a HEADER.FIELDS section is read whole: its header block, to be filtered.
 import type { ImapSession } from './session.js';
 import { ImapNoError } from './proto/errors.js';
 import { parseSection } from './fetch/items.js';
-import { sectionBytes } from './fetch/section.js';
+import { filterPlannedHeader, sectionPlan } from './fetch/section.js';
 import { normalizeName } from './mailbox-name.js';
 import type { IncomingMessage, SpooledMessage } from '../store/index.js';
 import { finishLiteral } from './spooled-literal.js';
@@ -79,12 +80,17 @@ async function resolveUrl(s: ImapSession, url: string): Promise<UrlContent> {
   } catch {
     throw badUrl(url, 'Invalid URL section');
   }
-  const raw = await s.store.readMessage(s.account!, meta.emailId);
-  if (!raw) throw badUrl(url, 'URL message does not exist');
-  const data = sectionBytes(raw, meta.parsed.body, spec, false);
-  if (!data) throw badUrl(url, 'URL section does not exist');
-  const { start, end } = partialRange(u.partial, data.length);
-  return { kind: 'bytes', data: data.subarray(start, end) };
+  const plan = sectionPlan(meta.parsed.body, spec, false, meta.size);
+  if (plan.kind === 'none') throw badUrl(url, 'URL section does not exist');
+  if (plan.kind === 'fields') {
+    const header = await s.store.readMessage(s.account!, meta.emailId, { start: plan.start, end: plan.end });
+    if (!header) throw badUrl(url, 'URL message does not exist');
+    const data = filterPlannedHeader(plan, header);
+    const { start, end } = partialRange(u.partial, data.length);
+    return { kind: 'bytes', data: data.subarray(start, end) };
+  }
+  const { start, end } = partialRange(u.partial, plan.end - plan.start);
+  return { kind: 'range', emailId: meta.emailId, start: plan.start + start, end: plan.start + end };
 }
 
 function tooBig(): ImapNoError {

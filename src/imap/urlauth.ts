@@ -7,8 +7,10 @@ import type { ImapSession } from './session.js';
 import type { MailStore, MimePart } from '../store/types.js';
 import { normalizeName } from './mailbox-name.js';
 import { parseSection, type SectionSpec } from './fetch/items.js';
-import { findPart, sectionBytes } from './fetch/section.js';
-import { convertBody, convertMessage } from './fetch/binary-convert.js';
+import { findPart, sectionPlan } from './fetch/section.js';
+import { convertPart } from './fetch/binary-convert.js';
+import { asLiteral, sectionValue, type MessageRef, type ResponsePiece } from './fetch/literal-stream.js';
+import { imapString, literal8 } from './proto/serialize.js';
 
 export interface AuthUrl {
   /** The URL up to and including `;URLAUTH=<access>` (what the token signs). */
@@ -98,7 +100,9 @@ function accessAllows(s: ImapSession, access: string): boolean {
 
 /** What a valid URL names: the message, and the section and partial range the URL asks for. */
 export interface UrlTarget {
-  raw: Buffer;
+  /** Where the message's bytes are read from, as the URL's data is sent (never whole). */
+  ref: MessageRef;
+  size: number;
   root: MimePart;
   section?: SectionSpec;
   partial?: { start: number; length?: number };
@@ -133,21 +137,23 @@ export async function resolveAuthUrl(s: ImapSession, url: string): Promise<UrlTa
   }
   const [meta] = await store.getMessages(account, box.id, [u.uid], { parsed: true });
   if (!meta?.parsed) return null;
-  const raw = await store.readMessage(account, meta.emailId);
-  if (!raw) return null;
-  return { raw, root: meta.parsed.body, ...(section ? { section } : {}), ...(u.partial ? { partial: u.partial } : {}) };
+  const ref: MessageRef = { store, account, emailId: meta.emailId };
+  return { ref, size: meta.size, root: meta.parsed.body, ...(section ? { section } : {}), ...(u.partial ? { partial: u.partial } : {}) };
 }
 
-function applyPartial(t: UrlTarget, data: Buffer): Buffer {
-  if (!t.partial) return data;
-  const end = t.partial.length === undefined ? data.length : t.partial.start + t.partial.length;
-  return data.subarray(Math.min(t.partial.start, data.length), Math.min(end, data.length));
+/**
+ * The URL's data as stored (RFC 4467 URLFETCH, RFC 5524 BODY), always a literal; null when the
+ * section (or the message, since) does not exist.
+ */
+export function urlBody(t: UrlTarget): Promise<ResponsePiece | null> {
+  return urlSection(t, false);
 }
 
-/** The URL's data as stored (RFC 4467 URLFETCH, RFC 5524 BODY); null when the section does not exist. */
-export function urlBody(t: UrlTarget): Buffer | null {
-  const data = t.section ? sectionBytes(t.raw, t.root, t.section, false) : t.raw;
-  return data ? applyPartial(t, data) : null;
+/** The URL's section as stored, a literal (a literal8 when `binary` and it holds a NUL). */
+function urlSection(t: UrlTarget, binary: boolean): Promise<ResponsePiece | null> {
+  const plan = sectionPlan(t.root, t.section ?? { part: [] }, false, t.size);
+  const small = binary ? literal8 : (data: Buffer) => imapString(data, { literal: true });
+  return sectionValue(t.ref, { plan, binary, utf8: false, small, ...(t.partial ? { partial: t.partial } : {}) });
 }
 
 /**
@@ -164,17 +170,18 @@ export function urlStructure(t: UrlTarget): MimePart | null {
 }
 
 /**
- * RFC 5524 BINARY: the URL's data with every Content-Transfer-Encoding undone, and the structure of
- * that data. Header sections carry no encoding and come as stored (structure null). Throws
- * UnknownTransferEncoding for a part that cannot be decoded.
+ * RFC 5524 BINARY: the URL's data with every Content-Transfer-Encoding undone (a literal8 when it
+ * holds a NUL), and the structure of that data. Header sections carry no encoding and come as stored
+ * (structure null). Throws UnknownTransferEncoding for a part that cannot be decoded.
  */
-export function urlBinary(t: UrlTarget): { bytes: Buffer; structure: MimePart | null } | null {
+export async function urlBinary(t: UrlTarget): Promise<{ value: ResponsePiece; structure: MimePart | null } | null> {
   const part = urlStructure(t);
   if (!part) {
-    const data = urlBody(t);
-    return data ? { bytes: data, structure: null } : null;
+    const data = await urlSection(t, true);
+    return data ? { value: data, structure: null } : null;
   }
   // The whole message (or an embedded one's TEXT) keeps its header block; a numbered part is its body.
-  const converted = part === t.root && !t.section ? convertMessage(t.raw, part) : convertBody(t.raw, part);
-  return { bytes: applyPartial(t, converted.bytes), structure: converted.structure };
+  const converted = await convertPart(t.ref, part, part === t.root && !t.section, t.partial);
+  const value = await asLiteral(converted.bytes, converted.nul, literal8);
+  return { value, structure: converted.structure };
 }

@@ -1,28 +1,26 @@
 // FETCH and UID FETCH (RFC 3501 §6.4.5) with BINARY (RFC 3516), CONDSTORE MODSEQ / CHANGEDSINCE and
-// QRESYNC VANISHED (RFC 7162), EMAILID/THREADID (RFC 8474 §5) and PREVIEW (RFC 8970). Bodies are read once per message; non-PEEK body fetches set \Seen
-// first so the FLAGS in the same response are current.
+// QRESYNC VANISHED (RFC 7162), EMAILID/THREADID (RFC 8474 §5) and PREVIEW (RFC 8970). Body sections
+// are streamed from the store as literals (../fetch/literal-stream.ts), never read whole; non-PEEK body
+// fetches set \Seen first so the FLAGS in the same response are current.
 import type { CommandSpec } from '../types.js';
 import type { ImapSession } from '../session.js';
 import { ImapSyntaxError } from '../proto/errors.js';
 import { tokenText } from '../proto/args.js';
 import { parseFetchItems, type FetchItem } from '../fetch/items.js';
-import { sectionBytes } from '../fetch/section.js';
+import { sectionPlan } from '../fetch/section.js';
+import { sectionSize, sectionValue, writeResponse, type MessageRef, type ResponsePiece } from '../fetch/literal-stream.js';
 import { envelopeWire, bodyStructureWire } from '../fetch/structure.js';
 import { formatFlags, hasFlag } from '../flags.js';
 import { resolveUids, toUidSet } from '../resolve.js';
 import { formatDateTime } from '../datetime.js';
-import { imapString, literal8, type Wire } from '../proto/serialize.js';
+import { imapString, type Wire } from '../proto/serialize.js';
 import { formatSequenceSet } from '../proto/sequence.js';
 import type { MessageMeta } from '../../store/types.js';
+import { BytesGoneError } from '../../store/api/byte-source.js';
 import { fetchHead, implicitUid } from '../uidonly.js';
 
 /** Messages fetched per store round trip: bounds memory for `FETCH 1:* BODY[]` on big mailboxes. */
 const BATCH = 100;
-
-function literalFor(data: Buffer, binary: boolean, utf8: boolean): Wire {
-  if (binary && data.includes(0)) return literal8(data);
-  return imapString(data, { utf8, literal: data.length > 64 || undefined });
-}
 
 export const fetch: CommandSpec = {
   states: ['selected'],
@@ -97,7 +95,14 @@ export async function fetchMessages(s: ImapSession, uids: number[], items: Fetch
       if (s.isClosed) return;
       const meta = byUid.get(uid);
       if (needMeta && !meta) continue; // expunged meanwhile; reported at the next allowed point
-      await writeOne(s, uid, items, meta);
+      try {
+        await writeOne(s, uid, items, meta);
+      } catch (err) {
+        if (!(err instanceof BytesGoneError)) throw err;
+        // Gone between the metadata read and the bytes, before any of its response was written:
+        // skipped like a message expunged meanwhile.
+        s.logger.debug({ err, uid }, 'imap fetch: message bytes gone before its response; skipped');
+      }
       await s.connection.drain();
     }
   }
@@ -109,15 +114,20 @@ async function writeOne(s: ImapSession, uid: number, items: FetchItem[], meta: M
   const state = view.at(seq);
   if (!state) return;
   const utf8 = s.utf8;
-  const parts: Wire[] = [];
-  let raw: Buffer | null = null;
+  const parts: ResponsePiece[] = ['* ', `${fetchHead(s, seq, uid)} (`];
+  const ref: MessageRef | undefined = meta && { store: s.store, account: view.owner, emailId: meta.emailId };
+  let first = true;
   // Items are appended piece by piece (never spread into a call): an ENVELOPE or BODYSTRUCTURE of
   // a hostile message has more pieces than a call takes arguments.
-  const add = (name: string, value?: Wire | ((out: Wire[]) => void)): void => {
-    if (parts.length > 0) parts.push(' ');
+  const add = (name: string, value?: ResponsePiece | ((out: Wire[]) => void)): void => {
+    if (!first) parts.push(' ');
+    first = false;
     parts.push(name);
-    if (typeof value === 'function') value(parts);
-    else if (value !== undefined) parts.push(value);
+    if (typeof value === 'function') {
+      const out: Wire[] = [];
+      value(out);
+      for (const piece of out) parts.push(piece);
+    } else if (value !== undefined) parts.push(value);
   };
   for (const item of items) {
     switch (item.kind) {
@@ -161,24 +171,17 @@ async function writeOne(s: ImapSession, uid: number, items: FetchItem[], meta: M
       case 'BODYSTRUCTURE':
         add('BODYSTRUCTURE ', (out) => bodyStructureWire(meta!.parsed!.body, true, utf8, out));
         break;
-      case 'BINARY.SIZE': {
-        raw ??= await s.store.readMessage(view.owner, meta!.emailId);
-        const data = raw ? sectionBytes(raw, meta!.parsed!.body, item.section, true) : null;
-        add(`${item.responseName} ${data ? data.length : 0}`);
+      case 'BINARY.SIZE':
+        add(`${item.responseName} ${await sectionSize(ref!, sectionPlan(meta!.parsed!.body, item.section, true, meta!.size))}`);
         break;
-      }
       case 'section': {
-        raw ??= await s.store.readMessage(view.owner, meta!.emailId);
-        let data = raw ? sectionBytes(raw, meta!.parsed!.body, item.section, item.binary) : null;
-        let name = item.responseName;
-        if (item.partial && data) {
-          data = data.subarray(Math.min(item.partial.start, data.length), Math.min(item.partial.start + item.partial.length, data.length));
-          name += `<${item.partial.start}>`;
-        } else if (item.partial) name += `<${item.partial.start}>`;
-        add(`${name} `, data ? literalFor(data, item.binary, utf8) : '""');
+        const plan = sectionPlan(meta!.parsed!.body, item.section, item.binary, meta!.size);
+        const value = await sectionValue(ref!, { plan, binary: item.binary, utf8, ...(item.partial ? { partial: item.partial } : {}) });
+        add(`${item.responseName}${item.partial ? `<${item.partial.start}>` : ''} `, value ?? '""');
         break;
       }
     }
   }
-  s.write(['* ', `${fetchHead(s, seq, uid)} (`, ...parts, ')\r\n']);
+  parts.push(')\r\n');
+  await writeResponse(s, parts);
 }

@@ -2,7 +2,9 @@
 // (RFC 5524 §3).
 import type { CommandSpec } from '../types.js';
 import { ImapNoError, ImapSyntaxError } from '../proto/errors.js';
-import { imapString, literal8, pushAll, type Wire } from '../proto/serialize.js';
+import { imapString, type Wire } from '../proto/serialize.js';
+import { writeResponse, type ResponsePiece } from '../fetch/literal-stream.js';
+import { BytesGoneError } from '../../store/api/byte-source.js';
 import { tokenText } from '../proto/args.js';
 import type { Token } from '../proto/tokens.js';
 import type { ImapSession } from '../session.js';
@@ -64,29 +66,44 @@ function parseUrlFetchArg(t: Token): UrlFetchRequest {
 }
 
 /** The RFC 5524 answer for one URL: `(BODYPARTSTRUCTURE (...) BINARY ~{n}...)` or NIL. */
-async function extendedAnswer(s: ImapSession, req: UrlFetchRequest): Promise<Wire[]> {
+async function extendedAnswer(s: ImapSession, req: UrlFetchRequest): Promise<ResponsePiece[]> {
   const target = await resolveAuthUrl(s, req.url);
   if (!target) return ['NIL'];
-  const items: Wire[] = [];
   let structure: MimePart | null = urlStructure(target);
-  let data: Wire | undefined;
+  let data: ResponsePiece | undefined;
   if (req.data === 'BODY') {
-    const body = urlBody(target);
-    data = body ? imapString(body, { literal: true }) : 'NIL';
+    data = (await urlBody(target)) ?? 'NIL';
   } else if (req.data === 'BINARY') {
     try {
-      const converted = urlBinary(target);
+      const converted = await urlBinary(target);
       // The structure of what is sent (decoded sizes and line counts), as Dovecot answers it.
       if (converted?.structure) structure = converted.structure;
-      data = converted ? literal8(converted.bytes) : 'NIL';
+      data = converted ? converted.value : 'NIL';
     } catch (err) {
       if (!(err instanceof UnknownTransferEncoding)) throw err;
       data = 'NIL'; // RFC 5524 §3.1: data the server cannot decode is answered NIL
     }
   }
-  if (req.bodyPartStructure && structure) items.push('BODYPARTSTRUCTURE ', ...bodyStructureWire(structure, true, s.utf8));
-  if (data !== undefined) items.push(items.length > 0 ? ' ' : '', `${req.data} `, data);
-  return ['(', ...items, ')'];
+  const out: ResponsePiece[] = ['('];
+  if (req.bodyPartStructure && structure) {
+    out.push('BODYPARTSTRUCTURE ');
+    for (const piece of bodyStructureWire(structure, true, s.utf8)) out.push(piece);
+  }
+  if (data !== undefined) out.push(req.bodyPartStructure && structure ? ' ' : '', `${req.data} `, data);
+  out.push(')');
+  return out;
+}
+
+/** One URL's answer; NIL when its message went away before its data could be read. */
+async function answer(s: ImapSession, req: UrlFetchRequest): Promise<ResponsePiece[]> {
+  try {
+    if (req.extended) return await extendedAnswer(s, req);
+    const target = await resolveAuthUrl(s, req.url);
+    return [(target && (await urlBody(target))) ?? 'NIL'];
+  } catch (err) {
+    if (!(err instanceof BytesGoneError)) throw err;
+    return ['NIL'];
+  }
 }
 
 export const urlfetch: CommandSpec = {
@@ -96,17 +113,14 @@ export const urlfetch: CommandSpec = {
     if (args.remaining === 0) throw new ImapSyntaxError('URLFETCH needs a URL');
     const requests: UrlFetchRequest[] = [];
     while (args.remaining > 0) requests.push(parseUrlFetchArg(args.next('URL')));
-    const out: Wire[] = [];
+    // The data are streamed from the store as the response is written (never held whole).
+    const out: ResponsePiece[] = ['* URLFETCH'];
     for (const req of requests) {
       out.push(' ', imapString(req.url), ' ');
-      if (req.extended) pushAll(out, await extendedAnswer(s, req));
-      else {
-        const target = await resolveAuthUrl(s, req.url);
-        const data = target ? urlBody(target) : null;
-        out.push(data ? imapString(data, { literal: true }) : 'NIL');
-      }
+      for (const piece of await answer(s, req)) out.push(piece);
     }
-    s.untagged('URLFETCH', ...out);
+    out.push('\r\n');
+    await writeResponse(s, out);
   },
 };
 

@@ -1,5 +1,5 @@
-// Extracts BODY[section] / BINARY[section] bytes from a message using the part offsets of the store's
-// parsed cache (RFC 3501 §6.4.5 section rules, RFC 3516 decoding).
+// Where BODY[section] / BINARY[section] bytes lie in a message, from the part offsets of the store's
+// parsed cache (RFC 3501 §6.4.5 section rules, RFC 3516 decoding), so they can be read as a range.
 import type { MimePart } from '../../store/types.js';
 import { decodeTransfer } from '../../mime/decode.js';
 import { ImapNoError } from '../proto/errors.js';
@@ -50,39 +50,60 @@ function filterHeaders(raw: Buffer, start: number, end: number, fields: string[]
 }
 
 /**
- * Bytes of a section; null when the part does not exist (the response then carries an empty
- * string, as RFC 3501 prefers to an error for non-existent parts).
+ * Where a section's bytes lie in the stored message, found from the part offsets alone (nothing is
+ * read): a byte range, decoded from `decode` for BINARY of a base64 or quoted-printable leaf, or a
+ * header block to be filtered (HEADER.FIELDS). `none` when the part does not exist.
  */
-export function sectionBytes(raw: Buffer, root: MimePart, spec: SectionSpec, binary: boolean): Buffer | null {
-  // The "message" the HEADER/TEXT specifiers apply to: the top level, or an embedded message/rfc822.
-  let part: MimePart | null = root;
-  if (spec.part.length > 0) {
-    part = findPart(root, spec.part);
-    if (!part) return null;
-  }
+export type SectionPlan =
+  | { kind: 'none' }
+  | { kind: 'range'; start: number; end: number; decode?: string }
+  | { kind: 'fields'; start: number; end: number; fields: string[]; not: boolean };
+
+/** Throws UNKNOWN-CTE for BINARY of a leaf whose Content-Transfer-Encoding cannot be undone. */
+export function sectionPlan(root: MimePart, spec: SectionSpec, binary: boolean, size: number): SectionPlan {
+  const range = (start: number, end: number): SectionPlan => ({ kind: 'range', start, end });
+  const fields = (m: MimePart): SectionPlan => ({ kind: 'fields', start: m.headerStart, end: m.bodyStart, fields: spec.fields ?? [], not: spec.text === 'HEADER.FIELDS.NOT' });
   const text = spec.text;
   if (spec.part.length === 0) {
-    if (!text) return raw;
-    const headerEnd = root.bodyStart;
-    if (text === 'HEADER') return raw.subarray(root.headerStart, headerEnd);
-    if (text === 'TEXT') return raw.subarray(root.bodyStart, root.end);
-    if (text === 'HEADER.FIELDS' || text === 'HEADER.FIELDS.NOT') return filterHeaders(raw, root.headerStart, headerEnd, spec.fields ?? [], text === 'HEADER.FIELDS.NOT');
-    return null;
+    if (!text) return range(0, size);
+    if (text === 'HEADER') return range(root.headerStart, root.bodyStart);
+    if (text === 'TEXT') return range(root.bodyStart, root.end);
+    if (text === 'HEADER.FIELDS' || text === 'HEADER.FIELDS.NOT') return fields(root);
+    return { kind: 'none' };
   }
+  // The "message" the HEADER/TEXT specifiers apply to: the top level, or an embedded message/rfc822.
+  const part = findPart(root, spec.part);
+  if (!part) return { kind: 'none' };
   if (!text) {
-    const body = raw.subarray(part.bodyStart, part.end);
-    if (!binary || part.type === 'multipart' || part.message) return body;
+    if (!binary || part.type === 'multipart' || part.message) return range(part.bodyStart, part.end);
     const enc = part.encoding.toLowerCase();
     if (!['7bit', '8bit', 'binary', 'base64', 'quoted-printable'].includes(enc)) {
       throw new ImapNoError('Unknown Content-Transfer-Encoding', 'UNKNOWN-CTE');
     }
-    return decodeTransfer(body, enc);
+    return enc === 'base64' || enc === 'quoted-printable' ? { kind: 'range', start: part.bodyStart, end: part.end, decode: enc } : range(part.bodyStart, part.end);
   }
-  if (text === 'MIME') return raw.subarray(part.headerStart, part.bodyStart);
+  if (text === 'MIME') return range(part.headerStart, part.bodyStart);
   // HEADER/TEXT of a part apply to an embedded message only.
-  if (!part.message) return null;
+  if (!part.message) return { kind: 'none' };
   const inner = part.message.body;
-  if (text === 'HEADER') return raw.subarray(inner.headerStart, inner.bodyStart);
-  if (text === 'TEXT') return raw.subarray(inner.bodyStart, inner.end);
-  return filterHeaders(raw, inner.headerStart, inner.bodyStart, spec.fields ?? [], text === 'HEADER.FIELDS.NOT');
+  if (text === 'HEADER') return range(inner.headerStart, inner.bodyStart);
+  if (text === 'TEXT') return range(inner.bodyStart, inner.end);
+  return fields(inner);
+}
+
+/** HEADER.FIELDS(.NOT) of a plan: the header block `header` (its bytes, read alone) filtered. */
+export function filterPlannedHeader(plan: Extract<SectionPlan, { kind: 'fields' }>, header: Buffer): Buffer {
+  return filterHeaders(header, 0, header.length, plan.fields, plan.not);
+}
+
+/**
+ * Bytes of a section of a message held in memory, by its plan: what FETCH streams, for checks of
+ * the plans against the parsed sizes (fuzz/targets/mime.fuzz.ts); null when the part does not exist.
+ */
+export function sectionBytes(raw: Buffer, root: MimePart, spec: SectionSpec, binary: boolean): Buffer | null {
+  const plan = sectionPlan(root, spec, binary, raw.length);
+  if (plan.kind === 'none') return null;
+  if (plan.kind === 'fields') return filterHeaders(raw, plan.start, plan.end, plan.fields, plan.not);
+  const bytes = raw.subarray(plan.start, plan.end);
+  return plan.decode ? decodeTransfer(bytes, plan.decode) : bytes;
 }
