@@ -41,9 +41,6 @@ export abstract class ActingViewBase {
   listOutbound(filter?: { account?: string; status?: S.OutboundStatus }): Promise<S.OutboundItem[]> {
     return this.root.listOutbound(filter);
   }
-  readOutbound(id: string): Promise<Buffer | null> {
-    return this.root.readOutbound(id);
-  }
   openOutbound(id: string): Promise<S.ByteSource | null> {
     return this.root.openOutbound(id);
   }

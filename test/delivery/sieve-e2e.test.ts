@@ -11,6 +11,7 @@ import { DOMAIN, inboxMessages, startHarness, type SmtpHarness } from '../smtp/h
 import { imapConfig } from '../imap/harness.js';
 import { ImapServer } from '../../src/imap/server.js';
 import { withDeadline } from '../support/wait.js';
+import { readAll } from '../../src/store/byte-sources.js';
 
 const ALICE = `alice@${DOMAIN}`;
 const BOB = `bob@${DOMAIN}`;
@@ -95,7 +96,7 @@ if header :contains "subject" "vac" { vacation :days 3 :subject "Away" "I am awa
     const out: string[] = [];
     for (const q of await smtp.store.listOutbound()) {
       if (q.sender !== '' || !q.recipients.some((r) => r.address === address)) continue;
-      const text = (await smtp.store.readOutbound(q.id))!.toString('utf8');
+      const text = (await readAll((await smtp.store.openOutbound(q.id))!)).toString('utf8');
       if (/^Auto-Submitted: auto-replied/im.test(text)) out.push(text);
     }
     return out;
@@ -119,7 +120,7 @@ test('redirect goes to the outbound queue with the loop marker; a looping messag
   const queued = await smtp.store.listOutbound({ status: 'queued' });
   const item = queued.find((q) => q.recipients.some((r) => r.address === 'carol@remote.test'));
   assert.ok(item, 'the redirected copy is queued for carol@remote.test');
-  const bytes = (await smtp.store.readOutbound(item.id))!.toString('utf8');
+  const bytes = (await readAll((await smtp.store.openOutbound(item.id))!)).toString('utf8');
   assert.match(bytes, new RegExp(`^Delivered-To: ${ALICE}\\r\\n`, 'm'));
   assert.match(bytes, /Subject: to be forwarded/);
   assert.ok((await imapSubjects(ALICE, 'INBOX')).includes('to be forwarded'), ':copy keeps a copy');
@@ -173,7 +174,7 @@ test('a script without vacation leaves the JMAP VacationResponse in charge', asy
   await send('frank@sender.example', BOB, 'hello bob');
   const replies: string[] = [];
   for (const q of await smtp.store.listOutbound()) {
-    if (q.sender === '' && q.recipients.some((r) => r.address === 'frank@sender.example')) replies.push((await smtp.store.readOutbound(q.id))!.toString('utf8'));
+    if (q.sender === '' && q.recipients.some((r) => r.address === 'frank@sender.example')) replies.push((await readAll((await smtp.store.openOutbound(q.id))!)).toString('utf8'));
   }
   assert.equal(replies.length, 1);
   assert.match(replies[0]!, /^Subject: JMAP away/m);
@@ -185,7 +186,7 @@ test('vacation :from naming someone else is not used', async () => {
   await send('gina@sender.example', ALICE, 'spoof test');
   let reply: string | undefined;
   for (const q of await smtp.store.listOutbound()) {
-    if (q.sender === '' && q.recipients.some((r) => r.address === 'gina@sender.example')) reply = (await smtp.store.readOutbound(q.id))!.toString('utf8');
+    if (q.sender === '' && q.recipients.some((r) => r.address === 'gina@sender.example')) reply = (await readAll((await smtp.store.openOutbound(q.id))!)).toString('utf8');
   }
   assert.ok(reply, 'a reply was sent');
   assert.match(reply, new RegExp(`^From: .*${ALICE}`, 'm'));

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { RawSmtpClient } from '../smtp/raw-client.js';
 import { DOMAIN, inboxMessages, startHarness, type SmtpHarness } from '../smtp/harness.js';
+import { readAll } from '../../src/store/byte-sources.js';
 
 const ALICE = `alice@${DOMAIN}`;
 const BOB = `bob@${DOMAIN}`;
@@ -71,7 +72,7 @@ test('SMTP, one of two rejects: 250, and a DSN with 5.7.1 goes to the sender thr
   const queued = (await smtp.store.listOutbound()).slice(before);
   const dsn = queued.find((q) => q.sender === '' && q.recipients.some((r) => r.address === 'sender@relay.example'));
   assert.ok(dsn, 'a DSN is queued for the sender');
-  const text = (await smtp.store.readOutbound(dsn.id))!.toString('utf8');
+  const text = (await readAll((await smtp.store.openOutbound(dsn.id))!)).toString('utf8');
   assert.match(text, /Status: 5\.7\.1/);
   assert.match(text, /Not interested/);
   assert.match(text, new RegExp(`Final-Recipient: rfc822;\\s*${BOB}`));

@@ -19,6 +19,7 @@ import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import type { MailStore } from '../../src/store/types.js';
 import { MemoryUsersRepository } from '../support/memory-users.js';
 import { accountIdOf, call, startHarness, USING } from '../jmap/harness.js';
+import { readAll } from '../../src/store/byte-sources.js';
 
 const DOMAIN = 'example.test';
 const ALICE = `alice@${DOMAIN}`;
@@ -85,7 +86,7 @@ async function queuedRepliesTo(address: string): Promise<string[]> {
   const out: string[] = [];
   for (const item of await store.listOutbound()) {
     if (item.sender !== '' || !item.recipients.some((r) => r.address === address)) continue;
-    const bytes = (await store.readOutbound(item.id))!.toString('utf8');
+    const bytes = (await readAll((await store.openOutbound(item.id))!)).toString('utf8');
     if (/^Auto-Submitted: auto-replied/im.test(bytes)) out.push(bytes);
   }
   return out;

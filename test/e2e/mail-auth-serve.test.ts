@@ -17,6 +17,7 @@ import { cli } from '../cli/in-process.js';
 import { startDnsStub, type DnsStub } from '../support/dns-stub.js';
 import { listenerPort } from '../support/tessera-conf.js';
 import { waitFor } from '../support/wait.js';
+import { readAll } from '../../src/store/byte-sources.js';
 
 const ALICE = 'alice@example.test';
 const PASSWORD = 'alice-long-password-1';
@@ -90,7 +91,7 @@ describe('tessera serve: mail authentication configuration', () => {
     await t.sendMail({ from: ALICE, to: 'carol@remote.test', subject: 'signed on the way out', text: 'hello' });
     const store = await running.context.use(storeResource);
     const item = await waitFor('queued', async () => (await store.listOutbound()).find((i) => i.recipients.some((r) => r.address === 'carol@remote.test')));
-    const bytes = (await store.readOutbound(item.id))!;
+    const bytes = await readAll((await store.openOutbound(item.id))!);
     assert.match(bytes.toString(), /^DKIM-Signature: .*a=ed25519-sha256/m);
     const result = await authenticate(bytes, { ip: '127.0.0.1', helo: 'mail.example.test', sender: ALICE, resolver: createDnsResolver({ servers: [dns.server], useSystem: false }), disableBimi: true });
     assert.equal(result.dkim.results[0]?.status.result, 'pass');

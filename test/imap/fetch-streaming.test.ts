@@ -1,7 +1,7 @@
 // FETCH serves message bytes streamed from the store (issue #19), over real sockets, on SQLite and on
 // PostgreSQL: a message of several MiB comes out byte for byte (BODY[], partial ranges across the
 // store's 256 KiB chunks, BINARY of a base64 and a quoted-printable part with BINARY.SIZE) while the
-// store refuses every whole-message read (readMessage/readBlob/readOutbound without a small range);
+// store refuses every whole-message read (readMessage/readBlob without a small range);
 // a message whose bytes vanish mid-literal ends the connection instead of sending a short literal.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -77,9 +77,6 @@ function forbidWholeReads(store: MailStore): MailStore {
     readBlob: async (account, blobId, range) => {
       bounded('readBlob', range);
       return readBlob(account, blobId, range);
-    },
-    readOutbound: async () => {
-      throw new Error('readOutbound read a whole message into memory');
     },
   };
   Object.assign(store, guards);

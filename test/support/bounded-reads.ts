@@ -1,6 +1,6 @@
 // Store wrappers that check how a path reads stored messages, around a real store (views it hands
 // out, such as actingAs, are wrapped the same way):
-// - boundedReads: whole-buffer reads (readMessage, readBlob, readOutbound) throw unless they ask for
+// - boundedReads: whole-buffer reads (readMessage, readBlob) throw unless they ask for
 //   a small range, so a path serving or relaying a large message must stream it (openMessage,
 //   openBlob, openOutbound) and read whole only bounded windows;
 // - vanishingReads: opened sources fail with BytesGoneError after some chunks, as when a blob is
@@ -56,11 +56,6 @@ export function boundedReads<T extends object>(store: T): T {
       return (...args: unknown[]) => {
         check(prop, args[2] as Range | undefined);
         return fn.apply(target, args);
-      };
-    }
-    if (prop === 'readOutbound') {
-      return () => {
-        throw new UnboundedReadError('readOutbound reads a queued message whole');
       };
     }
     return undefined;

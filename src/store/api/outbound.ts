@@ -107,8 +107,6 @@ export interface OutboundQueue {
   recordDeliveryAttempt(id: string, owner: string, attempt: DeliveryAttempt): Promise<OutboundItem>;
   getOutbound(id: string): Promise<OutboundItem | null>;
   listOutbound(filter?: { account?: string; status?: OutboundStatus }): Promise<OutboundItem[]>;
-  /** Bytes of a queued message. */
-  readOutbound(id: string): Promise<Buffer | null>;
   /** Bytes of a queued message, read a chunk at a time (relaying them in DATA/BDAT). */
   openOutbound(id: string): Promise<ByteSource | null>;
   /**

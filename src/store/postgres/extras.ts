@@ -303,11 +303,6 @@ export async function listOutbound(ctx: Ctx, filter?: { account?: string; status
   return rows.map(toItem);
 }
 
-export async function readOutbound(ctx: Ctx, id: string): Promise<Buffer | null> {
-  const item = await getOutbound(ctx, id);
-  return item ? ctx.blobs.read(item.blobId) : null;
-}
-
 export async function openOutbound(ctx: Ctx, id: string): Promise<ByteSource | null> {
   const item = await getOutbound(ctx, id);
   return item ? ctx.blobs.open(item.blobId) : null;

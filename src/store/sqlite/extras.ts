@@ -312,11 +312,6 @@ export function listOutbound(ctx: Ctx, filter?: { account?: string; status?: Out
   return (sql(ctx, text).all(...params) as OutboundRow[]).map(toItem);
 }
 
-export async function readOutbound(ctx: Ctx, id: string): Promise<Buffer | null> {
-  const item = getOutbound(ctx, id);
-  return item ? ctx.blobs.read(item.blobId) : null;
-}
-
 export async function openOutbound(ctx: Ctx, id: string): Promise<ByteSource | null> {
   const item = getOutbound(ctx, id);
   return item ? ctx.blobs.open(item.blobId) : null;

@@ -279,9 +279,6 @@ export class SqliteMailStore implements MailStore {
   listOutbound(filter?: { account?: string; status?: OutboundStatus }): Promise<OutboundItem[]> {
     return this.run(() => extras.listOutbound(this.ctx, filter));
   }
-  readOutbound(id: string): Promise<Buffer | null> {
-    return this.run(() => extras.readOutbound(this.ctx, id));
-  }
   openOutbound(id: string): Promise<ByteSource | null> {
     return this.run(() => extras.openOutbound(this.ctx, id));
   }

@@ -3,6 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { storeHarness, type StoreFactory } from './harness.js';
+import { readAll } from '../../../src/store/byte-sources.js';
 
 export function runOutboundContract(name: string, factory: StoreFactory): void {
   const { withStore } = storeHarness(factory);
@@ -21,7 +22,7 @@ export function runOutboundContract(name: string, factory: StoreFactory): void {
         assert.equal(after.status, 'queued');
         assert.equal(after.attempts, 1);
         assert.deepEqual(after.recipients.map((r) => r.status), ['delivered', 'pending']);
-        assert.deepEqual(await store.readOutbound(item.id), Buffer.from('msg'));
+        assert.deepEqual(await readAll((await store.openOutbound(item.id))!), Buffer.from('msg'));
         const later = await store.claimOutbound({ owner: 'w1', leaseMs: 1000, limit: 10, now: new Date(Date.now() + 120_000) });
         const done = await store.recordDeliveryAttempt(later[0]!.id, 'w1', { results: [{ address: 'c@z', outcome: 'failed', response: '550 no' }], nextAttemptAt: null });
         assert.equal(done.status, 'done');
