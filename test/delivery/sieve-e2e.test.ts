@@ -12,6 +12,7 @@ import { imapConfig } from '../imap/harness.js';
 import { ImapServer } from '../../src/imap/server.js';
 import { withDeadline } from '../support/wait.js';
 import { readAll } from '../../src/store/byte-sources.js';
+import { SpooledMessage } from '../../src/store/spool/spooled.js';
 
 const ALICE = `alice@${DOMAIN}`;
 const BOB = `bob@${DOMAIN}`;
@@ -166,6 +167,32 @@ test('editheader changes only the recipient\'s own copy', async () => {
   assert.match(alice, /^Received: /m);
   assert.doesNotMatch(bob, /X-Filtered/);
   assert.match(bob, /X-Secret: yes/);
+});
+
+test('editheader on a large spooled message copies it chunk by chunk, never reading it whole, for a first and a later recipient', async () => {
+  await activate(ALICE, 'require ["editheader"]; addheader "X-Filtered" "by alice"; deleteheader "X-Secret";');
+  await activate(BOB, 'require ["editheader"]; addheader "X-Filtered" "by bob";');
+  const body = Array.from({ length: 6_000 }, (_, i) => `line ${i} ${'z'.repeat(40)}`).join('\r\n') + '\r\n';
+  const read = SpooledMessage.prototype.read;
+  SpooledMessage.prototype.read = () => Promise.reject(new Error('a spooled message was read whole'));
+  try {
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: smtp.port, secure: false, ignoreTLS: true });
+    await transport.sendMail({ from: DAN, to: [BOB, ALICE], subject: 'big edited', text: body, headers: { 'X-Secret': 'yes' } });
+    transport.close();
+  } finally {
+    SpooledMessage.prototype.read = read;
+    await smtp.store.setActiveSieveScript(BOB, null);
+  }
+  for (const [user, by] of [[ALICE, 'alice'], [BOB, 'bob']] as const) {
+    const copy = (await inboxMessages(smtp.store, user)).find((m) => /Subject: big edited/.test(m));
+    assert.ok(copy, `${user} got the message`);
+    assert.match(copy, new RegExp(`^X-Filtered: by ${by}\r\n`));
+    assert.match(copy, /^Received: /m);
+    assert.equal(/X-Secret/.test(copy), by === 'bob', 'only alice deletes X-Secret');
+    const at = copy.indexOf('\r\n\r\n');
+    assert.equal(copy.slice(at + 4).replace(/=\r\n/g, '').includes('line 5999 '), true);
+    assert.ok(copy.length > body.length, 'the whole body is there');
+  }
 });
 
 test('a script without vacation leaves the JMAP VacationResponse in charge', async () => {

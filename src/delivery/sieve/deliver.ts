@@ -7,6 +7,7 @@ import type { Logger } from '../../log/logger.js';
 import type { RawHeader } from '../../mime/types.js';
 import type { RecipientOutcome } from '../../core/delivery.js';
 import type { SpooledMessage } from '../../store/types.js';
+import { spoolWithPrefix } from '../../store/index.js';
 import type { SieveAction, VacationAction } from '../../sieve/index.js';
 import { headerBlock } from '../dsn.js';
 import type { LocalDelivery, Placement } from '../local.js';
@@ -117,7 +118,13 @@ export class SieveDelivery {
       return { outcome: { address: copy.address, status: 'delivered' }, redirects, vacation };
     }
     const bytes = run.result.editedHeaders ? await withHeaders(copy.bytes, run.result.editedHeaders) : copy.bytes;
-    const outcome = await local.deliver(copy.user, copy.address, bytes, copy.receivedAt, [...placements.values()]);
+    let outcome: RecipientOutcome;
+    try {
+      outcome = await local.deliver(copy.user, copy.address, bytes, copy.receivedAt, [...placements.values()]);
+    } finally {
+      // An edited copy spooled here (the store renames what it keeps; discard leaves that alone).
+      if (bytes !== copy.bytes && !Buffer.isBuffer(bytes)) await bytes.discard();
+    }
     return { outcome, redirects: outcome.status === 'delivered' ? redirects : [], vacation: outcome.status === 'delivered' ? (vacation ?? 'default') : null };
   }
 }
@@ -127,10 +134,36 @@ async function readBounded(bytes: Buffer | SpooledMessage, max: number): Promise
   return bytes.size > max ? bytes.head(max) : bytes.read();
 }
 
-/** The message with its header block replaced by `headers` (editheader's result for this copy). */
-async function withHeaders(bytes: Buffer | SpooledMessage, headers: RawHeader[]): Promise<Buffer> {
-  const whole = Buffer.isBuffer(bytes) ? bytes : await bytes.read();
-  const body = whole.subarray(headerBlock(whole).length);
-  const fields = headers.map((h) => `${h.name}:${h.value}\r\n`).join('');
-  return Buffer.concat([Buffer.from(fields, 'utf8'), body.subarray(0, 2).toString() === '\r\n' ? body : Buffer.concat([Buffer.from('\r\n'), body])]);
+/**
+ * The message with its header block replaced by `headers` (editheader's result for this copy). A
+ * spooled message gives a spooled copy, written a chunk at a time: never the whole message in memory.
+ */
+async function withHeaders(bytes: Buffer | SpooledMessage, headers: RawHeader[]): Promise<Buffer | SpooledMessage> {
+  const fields = Buffer.from(headers.map((h) => `${h.name}:${h.value}\r\n`).join(''), 'utf8');
+  const held = Buffer.isBuffer(bytes) ? bytes : bytes.heldBytes;
+  if (held) {
+    const body = held.subarray(headerBlock(held).length);
+    return Buffer.concat([fields, body.subarray(0, 2).toString() === '\r\n' ? body : Buffer.concat([CRLF, body])]);
+  }
+  const spooled = bytes as SpooledMessage;
+  const end = await headerEnd(spooled);
+  // The body keeps its blank line; a message without one (no body) gets it after the new fields.
+  return spoolWithPrefix(end < spooled.size ? fields : Buffer.concat([fields, CRLF]), spooled, [{ start: 0, end }]);
+}
+
+const CRLF = Buffer.from('\r\n');
+const BLANK_LINE = Buffer.from('\r\n\r\n');
+
+/** Length of a spooled message's header block as headerBlock() counts it, found reading chunk by chunk. */
+async function headerEnd(message: SpooledMessage): Promise<number> {
+  let offset = 0;
+  let carry = Buffer.alloc(0);
+  for await (const chunk of message.stream()) {
+    const window = Buffer.concat([carry, chunk as Buffer]);
+    const at = window.indexOf(BLANK_LINE);
+    if (at >= 0) return offset - carry.length + at + 2;
+    offset += (chunk as Buffer).length;
+    carry = window.subarray(Math.max(0, window.length - 3));
+  }
+  return message.size;
 }
