@@ -8,6 +8,7 @@ import { AuthService } from '../../src/auth/service.js';
 import { createEmbeddedUsersRepository, type EmbeddedUsers } from '../../src/auth/users/sqlite-users.js';
 import { silentLogger, type Logger } from '../../src/log/logger.js';
 import { MemoryEventBus } from '../../src/events/memory-bus.js';
+import type { EventBus } from '../../src/events/types.js';
 import type { MailStore } from '../../src/store/types.js';
 import { createDeliveryCore, type DeliveryCore, type DeliveryCoreOptions } from '../../src/delivery/index.js';
 import { SmtpServer } from '../../src/smtp/server.js';
@@ -39,6 +40,8 @@ export interface HarnessOptions {
   signer?: DeliveryCoreOptions['signer'];
   /** Inbound SPF/DKIM/DMARC/ARC verification (SmtpDeps.mailAuth). */
   mailAuth?: InboundAuthenticator;
+  /** Opens the mail store (default: SQLite under the test's directory); closed with the harness. */
+  openStore?: (dir: string, events: EventBus, logger: Logger) => Promise<MailStore>;
 }
 
 export interface SmtpHarness {
@@ -99,7 +102,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<SmtpHa
     if (!(await users.users.lookup(name))) await users.users.add(name, password);
   }
   const events = new MemoryEventBus(logger);
-  const store = await openTestStore(dir, events, logger);
+  const store = await (options.openStore ?? openTestStore)(dir, events, logger);
   const auth = new AuthService({ users: users.users, logger, throttle: { } });
   const core = createDeliveryCore({
     store,

@@ -1,7 +1,7 @@
 // Blobs in PostgreSQL (src/store/postgres/blobs.ts): stored as rows of at most CHUNK bytes, each
 // written and read by a statement of its own, so no statement carries a whole large message;
 // identical content is stored once, also when two writers race; ranges that cross chunk edges read
-// right; a spool file streams in and is removed; content that does not match its name is refused.
+// right; a spool file streams in and is removed when its owner discards it; content that does not match its name is refused.
 // Skipped without PostgreSQL (a failure under CI=true).
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -88,7 +88,7 @@ describe('blobs in PostgreSQL', { skip: unavailable ?? false }, () => {
     }
   });
 
-  it('streams a spool file in and removes it, and refuses content that does not match its name', async () => {
+  it('streams a spool file in (removed when its owner discards it), and refuses content that does not match its name', async () => {
     const db = await createTestSchema();
     const pool = createPool({ url: db.url, schema: db.schema, poolSize: 2 });
     const sent = largestParameter(pool);
@@ -102,9 +102,12 @@ describe('blobs in PostgreSQL', { skip: unavailable ?? false }, () => {
       const source = new SpooledMessage(file, bytes.length, sha256(bytes));
       const hash = await blobs.adopt(source);
       assert.equal(hash, sha256(bytes));
-      assert.deepEqual(await readdir(spool), [], 'the spool file is gone');
+      // Taken (the next append refers to the blob), yet readable until its owner discards it.
       assert.equal(source.inSpool, false);
+      assert.ok((await source.head(10)).equals(bytes.subarray(0, 10)));
       assert.ok((await blobs.read(hash))?.equals(bytes));
+      await source.discard();
+      assert.deepEqual(await readdir(spool), [], 'the spool file is gone once discarded');
       assert.ok(sent.max <= CHUNK, `a statement sent ${sent.max} bytes`);
 
       const other = content(CHUNK + 3, 12);

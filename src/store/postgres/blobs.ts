@@ -43,8 +43,9 @@ export class PgBlobs implements BlobBackend {
   }
 
   /**
-   * Streams a finished spool file into chunk rows, then removes the spool file: the message lives in
-   * the database from then on (ingest reads it back from there for a second recipient).
+   * Streams a finished spool file into chunk rows: the message lives in the database from then on
+   * (ingest reads it back from there for a second recipient). The spool file stays readable until its
+   * owner discards it (SpooledMessage.copiedOut), since no file of the blob exists to read it from.
    */
   async adopt(source: SpooledMessage): Promise<string> {
     if (source.heldBytes) throw new Error('a message held in memory is stored with put (see storeBlob in ingest.ts)');
@@ -55,7 +56,7 @@ export class PgBlobs implements BlobBackend {
       return hash;
     }
     await this.write(hash, source.size, () => rechunk(createReadStream(source.path, { highWaterMark: CHUNK })));
-    await source.release(`postgres:blob/${hash}`);
+    source.copiedOut();
     return hash;
   }
 

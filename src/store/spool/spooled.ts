@@ -3,6 +3,8 @@
 // file by renaming it into the blob store (BlobFiles.adopt); until then discard() removes it. After the
 // rename the object still reads the bytes (at their new place), so one message delivered to several
 // local recipients is stored once and parsed from the same file.
+// A store that keeps no files (PostgreSQL) copies the bytes instead (copiedOut): the spool file then
+// stays readable here, and its owner's discard() removes it, as every owner does when it is done.
 //
 // A small message (IncomingMessage's HELD_LIMIT) has no spool file: its bytes are held in memory,
 // and the store writes them as it writes a Buffer when it takes the message (../ingest.ts: put, or
@@ -26,6 +28,8 @@ export class SpooledMessage {
   /** The file is still ours (in the spool), not taken by the store. */
   private owned = true;
   private gone = false;
+  /** A store without files copied the bytes (copiedOut): the file stays ours, readable until discard(). */
+  private copied = false;
   /** The whole message, when it is held in memory instead of a spool file. */
   private memory: Buffer | undefined;
 
@@ -70,7 +74,7 @@ export class SpooledMessage {
 
   /** The file is still in the spool (nobody took it, nobody removed it). */
   get inSpool(): boolean {
-    return this.owned && !this.gone;
+    return this.owned && !this.gone && !this.copied;
   }
 
   /**
@@ -103,6 +107,17 @@ export class SpooledMessage {
     const hadFile = !this.inMemoryOnly;
     this.inMemoryOnly = false;
     if (wasOwned && hadFile) await removeIfPresent(old);
+  }
+
+  /**
+   * A store that keeps no file of its own (PostgreSQL's chunk rows) copied the bytes: the message
+   * counts as taken (not inSpool; the next append of it refers to the stored blob), but the spool
+   * file stays where it is, readable, until discard() removes it. So the later recipients of one
+   * delivery can still read the copy the first one's store write took (Sieve body tests, editheader).
+   */
+  copiedOut(): void {
+    this.assertReadable();
+    this.copied = true;
   }
 
   /** The whole message. Callers bound how many of these are in memory at once (the ingest gate). */

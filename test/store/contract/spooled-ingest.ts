@@ -49,7 +49,7 @@ export function runSpooledIngestContract(name: string, factory: StoreFactory): v
   const { withStore, inbox } = storeHarness(factory);
 
   describe(`Spooled ingest contract: ${name}`, () => {
-    it('append takes the spool file: stored byte-exact under its sha256, parsed, and the spool is empty', async () => {
+    it('append takes the spool file: stored byte-exact under its sha256, parsed, and nothing left once its owner discards it', async () => {
       await withStore(async (store) => {
         await withSpool(async (dir) => {
           const inboxId = await inbox(store);
@@ -63,6 +63,9 @@ export function runSpooledIngestContract(name: string, factory: StoreFactory): v
           assert.deepEqual(await store.readMessage(USER, r.emailId), bytes);
           assert.equal(await subjectOf(store, r.emailId), 'from a spool file');
           assert.equal(spooled.inSpool, false, 'the store took the file');
+          // A store without files (PostgreSQL) copied it: still readable by its owner until discarded.
+          assert.ok((await spooled.head(64)).equals(bytes.subarray(0, 64)));
+          await spooled.discard();
           assert.deepEqual(await dir.files(), []);
         });
       });
@@ -105,6 +108,7 @@ export function runSpooledIngestContract(name: string, factory: StoreFactory): v
           assert.equal(rs[1]!.blobId, already.blobId);
           assert.deepEqual(await store.readMessage(USER, rs[1]!.emailId), first);
           assert.equal(await subjectOf(store, rs[2]!.emailId), 'second');
+          for (const s of [again, other]) await s.discard();
           assert.deepEqual(await dir.files(), []);
         });
       });
@@ -132,14 +136,17 @@ export function runSpooledIngestContract(name: string, factory: StoreFactory): v
         await withSpool(async (dir) => {
           await store.ensureAccount(USER);
           const bytes = Buffer.alloc(700 * 1024, 0x41);
-          const up = await store.uploadBlob(USER, await spool(dir, bytes), 'application/octet-stream');
+          const upload = await spool(dir, bytes);
+          const up = await store.uploadBlob(USER, upload, 'application/octet-stream');
           assert.equal(up.blobId, sha256(bytes));
           assert.equal(up.size, bytes.length);
           assert.deepEqual(await store.readBlob(USER, up.blobId), bytes);
           const out = bigMessage(260 * 1024, 'queued');
-          const item = await store.enqueueOutbound({ sender: USER, recipients: ['x@remote.example'], bytes: await spool(dir, out) });
+          const queued = await spool(dir, out);
+          const item = await store.enqueueOutbound({ sender: USER, recipients: ['x@remote.example'], bytes: queued });
           assert.equal(item.blobId, sha256(out));
           assert.equal(item.size, out.length);
+          for (const s of [upload, queued]) await s.discard();
           assert.deepEqual(await dir.files(), []);
         });
       });
