@@ -203,6 +203,39 @@ describe('FETCH streams message bytes (SQLite)', () => {
     }
   });
 
+  it('filters a header block of over 1 MiB as it reads it (HEADER.FIELDS, .NOT, partial)', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'tessera-fetch-'));
+    const h = await startImap({
+      users: { [USER]: PASS },
+      dataDir,
+      openStore: async (events, logger) => forbidWholeReads(await openSqliteStore({ dataDir, events, logger })),
+    });
+    try {
+      const pad = Array.from({ length: 16_000 }, (_, i) => `X-Pad: ${i} ${'p'.repeat(60)}\r\n${i % 100 === 0 ? '\tfolded pad line\r\n' : ''}`).join('');
+      const head = `From: bob@example.org\r\n${pad}X-Keep: kept\r\n\tand its fold\r\nSubject: padded\r\n`;
+      assert.ok(head.length > 4 * CHUNK, 'the header block spans several chunks');
+      await appendBig(h, Buffer.from(`${head}\r\nbody\r\n`, 'latin1'));
+      const c = await LiteralClient.loggedIn(h.port, USER, PASS);
+      try {
+        assert.match((await c.command('s', 'SELECT INBOX')).at(-1)!.text, /^s OK/);
+        const kept = 'X-Keep: kept\r\n\tand its fold\r\nSubject: padded\r\n\r\n';
+        const fields = fetched(await c.command('h1', 'FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT X-KEEP)])'));
+        assert.equal(fields.text, `* 1 FETCH (BODY[HEADER.FIELDS (SUBJECT X-KEEP)] {${kept.length}})`);
+        assert.equal(fields.literals[0]!.toString('latin1'), kept);
+        const not = `From: bob@example.org\r\n${kept}`;
+        const rest = fetched(await c.command('h2', 'FETCH 1 (BODY.PEEK[HEADER.FIELDS.NOT (X-PAD)] BODY.PEEK[HEADER.FIELDS.NOT (FROM)]<10.300000>)'));
+        assert.equal(rest.literals[0]!.toString('latin1'), not);
+        const allButFrom = head.slice('From: bob@example.org\r\n'.length) + '\r\n';
+        assert.equal(rest.literals[1]!.toString('latin1'), allButFrom.slice(10, 300_010));
+      } finally {
+        c.close();
+      }
+    } finally {
+      await h.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('closes the connection when the bytes vanish mid-literal, never sending a short literal', async () => {
     const h = await startImap({ users: { [USER]: PASS } });
     const size = 24 * 1024 * 1024;

@@ -9,7 +9,7 @@ import { BytesGoneError, type ByteSource } from '../../store/api/byte-source.js'
 import { readAll } from '../../store/byte-sources.js';
 import { decodeTransferChunks } from '../../mime/transfer-stream.js';
 import { imapString, literal8, type Wire } from '../proto/serialize.js';
-import { filterPlannedHeader, type SectionPlan } from './section.js';
+import { filterHeaderChunks, filterPlannedHeader, type SectionPlan } from './section.js';
 
 /** A literal written from chunks read as it is sent: `{size}` (`~{size}` for a literal8), then the bytes. */
 export interface StreamedLiteral {
@@ -118,6 +118,39 @@ async function plannedBytes(ref: MessageRef, plan: Extract<SectionPlan, { kind: 
   };
 }
 
+/** Header blocks up to this size are read whole to be filtered; larger ones (hostile) are streamed. */
+const WHOLE_HEADER = 256 * 1024;
+
+/**
+ * HEADER.FIELDS(.NOT) of a header block, clipped to the partial window; null when the message is
+ * gone. A block over WHOLE_HEADER is filtered as it is read, once to learn the size, again to send.
+ */
+async function filteredHeader(ref: MessageRef, plan: Extract<SectionPlan, { kind: 'fields' }>, partial: SectionRequest['partial']): Promise<PlannedBytes | null> {
+  const header = await ref.store.openMessage(ref.account, ref.emailId, { start: plan.start, end: plan.end });
+  if (!header) return null;
+  if (header.size <= WHOLE_HEADER) {
+    const data = filterPlannedHeader(plan, await readAll(header));
+    const w = windowBounds(data.length, partial);
+    const part = data.subarray(w.start, w.end);
+    return {
+      size: part.length,
+      chunks: async function* () {
+        yield part;
+      },
+    };
+  }
+  let filteredSize = 0;
+  for await (const piece of filterHeaderChunks(header.chunks(), plan.fields, plan.not)) filteredSize += piece.length;
+  const w = windowBounds(filteredSize, partial);
+  return {
+    size: w.end - w.start,
+    chunks: async function* () {
+      const source = await reopen(ref, plan.start, plan.end);
+      yield* windowOf(filterHeaderChunks(source.chunks(), plan.fields, plan.not), w.start, w.end);
+    },
+  };
+}
+
 async function containsNul(bytes: PlannedBytes): Promise<boolean> {
   for await (const chunk of bytes.chunks()) if (chunk.includes(0)) return true;
   return false;
@@ -132,15 +165,7 @@ export async function sectionValue(ref: MessageRef, req: SectionRequest): Promis
   const { plan, binary, utf8 } = req;
   if (plan.kind === 'none') return null;
   const small = req.small ?? ((data: Buffer): Wire => literalFor(data, binary, utf8));
-  if (plan.kind === 'fields') {
-    // A header block is read whole to be filtered: the header, never the body it heads.
-    const header = await ref.store.openMessage(ref.account, ref.emailId, { start: plan.start, end: plan.end });
-    if (!header) return null;
-    const data = filterPlannedHeader(plan, await readAll(header));
-    const w = windowBounds(data.length, req.partial);
-    return small(data.subarray(w.start, w.end));
-  }
-  const bytes = await plannedBytes(ref, plan, req.partial);
+  const bytes = plan.kind === 'fields' ? await filteredHeader(ref, plan, req.partial) : await plannedBytes(ref, plan, req.partial);
   return bytes && (await asLiteral(bytes, binary, small));
 }
 
@@ -161,11 +186,8 @@ export async function asLiteral(bytes: PlannedBytes, binary: boolean, small: (da
 /** BINARY.SIZE[…]: the decoded size (0 for a part that does not exist), counted without keeping the bytes. */
 export async function sectionSize(ref: MessageRef, plan: SectionPlan): Promise<number> {
   if (plan.kind === 'none') return 0;
-  if (plan.kind === 'fields') {
-    const header = await ref.store.openMessage(ref.account, ref.emailId, { start: plan.start, end: plan.end });
-    return header ? filterPlannedHeader(plan, await readAll(header)).length : 0;
-  }
-  return (await plannedBytes(ref, plan, undefined))?.size ?? 0;
+  const bytes = plan.kind === 'fields' ? await filteredHeader(ref, plan, undefined) : await plannedBytes(ref, plan, undefined);
+  return bytes?.size ?? 0;
 }
 
 /**

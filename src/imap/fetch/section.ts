@@ -27,26 +27,71 @@ export function findPart(root: MimePart, numbers: number[]): MimePart | null {
   return cur;
 }
 
-/** Header lines of raw[start,end) whose names are (or are not) in `fields`, plus the blank line. */
-function filterHeaders(raw: Buffer, start: number, end: number, fields: string[], not: boolean): Buffer {
-  const want = new Set(fields.map((f) => f.toLowerCase()));
-  const bin = raw.toString('latin1', start, end);
-  const lines = bin.split(/(?<=\n)/);
-  const out: string[] = [];
-  let keep = false;
-  for (const line of lines) {
-    if (line === '\r\n' || line === '\n') break;
-    if (line[0] === ' ' || line[0] === '\t') {
-      if (keep) out.push(line);
-      continue;
+/** What HEADER.FIELDS(.NOT) keeps of a header block, decided a line at a time. */
+class FieldFilter {
+  private keep = false;
+  /** The blank line ending the header block was seen: nothing after it counts. */
+  done = false;
+  private readonly want: Set<string>;
+
+  constructor(
+    fields: string[],
+    private readonly not: boolean,
+  ) {
+    this.want = new Set(fields.map((f) => f.toLowerCase()));
+  }
+
+  /** What one line (latin1, with its "\n" when it has one) contributes to the filtered block. */
+  take(line: string): string {
+    if (line === '\r\n' || line === '\n') {
+      this.done = true;
+      return '';
     }
+    if (line[0] === ' ' || line[0] === '\t') return this.keep ? line : '';
     const colon = line.indexOf(':');
     const name = colon > 0 ? line.slice(0, colon).trim().toLowerCase() : '';
-    keep = colon > 0 && want.has(name) !== not;
-    if (keep) out.push(line.endsWith('\n') ? line : line + '\r\n');
+    this.keep = colon > 0 && this.want.has(name) !== this.not;
+    if (!this.keep) return '';
+    return line.endsWith('\n') ? line : line + '\r\n';
+  }
+}
+
+/** Header lines of raw[start,end) whose names are (or are not) in `fields`, plus the blank line. */
+function filterHeaders(raw: Buffer, start: number, end: number, fields: string[], not: boolean): Buffer {
+  const filter = new FieldFilter(fields, not);
+  const out: string[] = [];
+  for (const line of raw.toString('latin1', start, end).split(/(?<=\n)/)) {
+    out.push(filter.take(line));
+    if (filter.done) break;
   }
   out.push('\r\n');
   return Buffer.from(out.join(''), 'latin1');
+}
+
+/**
+ * filterHeaders of a header block read in chunks, byte-identical however it is cut: only the line
+ * being read is held (a huge header block is never in memory whole).
+ */
+export async function* filterHeaderChunks(chunks: AsyncIterable<Buffer>, fields: string[], not: boolean): AsyncGenerator<Buffer> {
+  const filter = new FieldFilter(fields, not);
+  let carry = '';
+  for await (const chunk of chunks) {
+    const text = carry + chunk.toString('latin1');
+    let from = 0;
+    let out = '';
+    for (let nl = text.indexOf('\n'); nl >= 0 && !filter.done; nl = text.indexOf('\n', from)) {
+      out += filter.take(text.slice(from, nl + 1));
+      from = nl + 1;
+    }
+    if (out !== '') yield Buffer.from(out, 'latin1');
+    if (filter.done) break;
+    carry = text.slice(from);
+  }
+  if (!filter.done && carry !== '') {
+    const last = filter.take(carry);
+    if (last !== '') yield Buffer.from(last, 'latin1');
+  }
+  yield Buffer.from('\r\n', 'latin1');
 }
 
 /**
