@@ -223,6 +223,11 @@ export interface EventBus {
    * a handler threw (handler errors are logged and swallowed).
    */
   publish(event: BusEvent): Promise<void>;
+  /**
+   * Optional: publishes `events` in order, as publish() one by one would, handing them to the
+   * transport at once where that is cheaper (one IPC message for a store commit's events).
+   */
+  publishMany?(events: readonly BusEvent[]): Promise<void>;
   /** Every AccountEvent of `account` (all mailboxes plus state changes), in publication order. */
   onAccount(account: string, handler: EventHandler<AccountEvent>): Unsubscribe;
   /** Only the events of one mailbox (IMAP selected-state sessions, IDLE). */

@@ -29,8 +29,13 @@ function netmaskPrefix(mask: string): number | undefined {
   return firstZero < 0 ? 32 : firstZero;
 }
 
+/** Peers whose answer a list remembers (the list never changes; past this it starts over). */
+const MAX_REMEMBERED = 1024;
+
 export class CidrList {
   private readonly list = new BlockList();
+  /** Answers given so far, by the address as asked. */
+  private readonly answers = new Map<string, boolean>();
   /** Number of entries (blank ones not counted). */
   readonly size: number;
 
@@ -66,9 +71,16 @@ export class CidrList {
   }
 
   contains(address: string): boolean {
+    if (this.size === 0) return false;
+    // Asked for every connection (SMTP relay rights), mostly for the same few peers: BlockList.check
+    // builds a SocketAddress (a transferable object) per call, a tenth of accepting a connection.
+    const known = this.answers.get(address);
+    if (known !== undefined) return known;
     const addr = normalizeAddress(address);
     const family = isIP(addr);
-    if (family === 0) return false;
-    return this.list.check(addr, family === 4 ? 'ipv4' : 'ipv6');
+    const answer = family !== 0 && this.list.check(addr, family === 4 ? 'ipv4' : 'ipv6');
+    if (this.answers.size >= MAX_REMEMBERED) this.answers.clear();
+    this.answers.set(address, answer);
+    return answer;
   }
 }

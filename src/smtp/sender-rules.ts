@@ -93,8 +93,13 @@ export async function refuseFromHeader(s: SmtpSession, envelopeFrom: Mailbox | n
     }
   }
   if (addresses.length === 0) return FROM_NOT_OWNED;
+  // The envelope sender passed ownsAddress for this very principal at MAIL FROM (AUTH cannot
+  // happen inside a transaction), and ownership depends only on the lower-cased address: a From:
+  // naming it again (nearly every message) needs no second domain lookup in the users database.
+  const owned = envelopeFrom === null ? undefined : ownershipKey({ local: unquoteLocalPart(envelopeFrom.localPart), domain: envelopeFrom.domain });
   try {
     for (const address of addresses) {
+      if (ownershipKey(address) === owned) continue;
       if (!(await ownsAddress(principal, address, s.deps.users, s.deps.domains))) {
         s.log.warn({ user: principal.user, from: `${address.local}@${address.domain}` }, 'From: header not owned by the sender');
         return FROM_NOT_OWNED;
@@ -105,4 +110,9 @@ export async function refuseFromHeader(s: SmtpSession, envelopeFrom: Mailbox | n
     return LOOKUP_FAILED;
   }
   return undefined;
+}
+
+/** What ownsAddress's answer depends on, besides the principal: the address, case folded. */
+function ownershipKey(address: SenderAddress): string {
+  return `${address.local.toLowerCase()}@${address.domain.toLowerCase()}`;
 }

@@ -175,3 +175,40 @@ test('an authenticated MAIL FROM:<> is accepted (MDNs) but its From: header must
     assert.equal(inbox.filter((m) => m.includes('Subject: receipt')).length, 1);
   });
 });
+
+test('strict: a From: naming the envelope sender checked at MAIL FROM costs no second users-database lookup; any other From: address is still checked', async () => {
+  await withServer('<verifyIdentity>strict</verifyIdentity>', async (h) => {
+    // Counts the real domain lookups (the users database) that ownership checks make.
+    const domains = h.users.domains;
+    const contains = domains.contains.bind(domains);
+    let lookups = 0;
+    domains.contains = (domain: string) => {
+      lookups++;
+      return contains(domain);
+    };
+    const c = await session(h);
+    await login(c, ALICE);
+    const send = async (from: string, subject: string): Promise<{ reply: string; lookups: number }> => {
+      assert.equal((await c.command(`MAIL FROM:<${ALICE}>`)).code, 250);
+      assert.equal((await c.command(`RCPT TO:<${BOB}>`)).code, 250);
+      assert.match((await c.command('DATA')).text, /^354 /);
+      const before = lookups;
+      const reply = (await c.command(`From: ${from}\r\nSubject: ${subject}\r\n\r\nhi\r\n.`)).text;
+      return { reply, lookups: lookups - before };
+    };
+    // The envelope sender again, in another case: owned, known since MAIL FROM.
+    const same = await send(`Alice <${ALICE.toUpperCase()}>`, 'same-sender');
+    assert.match(same.reply, /^250 /);
+    assert.equal(same.lookups, 0);
+    // Alice's subaddress is hers too, but it is not the envelope sender: looked up.
+    const sub = await send(`alice+lists@${DOMAIN}`, 'subaddress');
+    assert.match(sub.reply, /^250 /);
+    assert.equal(sub.lookups, 1);
+    // Someone else's address is still refused.
+    assert.match((await send(`${ALICE}, ${BOB}`, 'forged')).reply, /^550 5\.7\.1/);
+    c.close();
+    const inbox = await inboxMessages(h.store, BOB);
+    assert.equal(inbox.filter((m) => m.includes('Subject: same-sender') || m.includes('Subject: subaddress')).length, 2);
+    assert.equal(inbox.filter((m) => m.includes('Subject: forged')).length, 0);
+  });
+});

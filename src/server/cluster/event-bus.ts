@@ -46,10 +46,26 @@ export class ClusterEventBus extends RelayedEventBus {
     channel.on('message', this.onMessage);
   }
 
-  async publish(event: BusEvent): Promise<void> {
-    if (this.closed) return;
-    await this.local.publish(event);
-    const payloads = packPayloads(this.nodeId, splitForWire(structuredClone(event)), () => ++this.seq);
+  publish(event: BusEvent): Promise<void> {
+    return this.publishMany([event]);
+  }
+
+  /**
+   * A store commit's events (messages-added, then state-changed) as one IPC message: each message
+   * costs a serialisation here, a parse and a re-serialisation in the supervisor and a parse in
+   * every other worker, which was a tenth of a submitted message's CPU when sent one per event.
+   */
+  async publishMany(events: readonly BusEvent[]): Promise<void> {
+    if (this.closed || events.length === 0) return;
+    for (const event of events) await this.local.publish(event);
+    // Packed (numbered) and sent in one synchronous run, so two publishers never interleave their
+    // sequence numbers on the channel. No defensive copy: splitForWire never changes the event, and
+    // JSON is taken of it right here.
+    const payloads = packPayloads(
+      this.nodeId,
+      events.flatMap((event) => splitForWire(event)),
+      () => ++this.seq,
+    );
     let sent = false;
     try {
       if (this.channel.connected !== false && this.channel.send) {
@@ -61,7 +77,7 @@ export class ClusterEventBus extends RelayedEventBus {
       this.logger?.warn({ err: (err as Error).message }, 'event bus: cannot reach the supervising process');
     }
     // Unsent numbers leave a gap the other workers notice at this worker's next payload: they resync.
-    if (!sent) this.logger?.warn({ type: event.type }, 'event bus: event not sent to the other server processes; they will resynchronise');
+    if (!sent) this.logger?.warn({ types: events.map((e) => e.type) }, 'event bus: events not sent to the other server processes; they will resynchronise');
   }
 
   async close(): Promise<void> {

@@ -282,6 +282,15 @@ export function messageState(r: { uid: number; email_id: number; modseq: number;
 
 /** Publishes events after commit; a failing bus is logged, never fails the (committed) write. */
 export async function publishAll(ctx: Pick<Ctx, 'events' | 'logger'>, events: BusEvent[]): Promise<void> {
+  const bus = ctx.events;
+  if (bus.publishMany && events.length > 1) {
+    try {
+      await bus.publishMany(events);
+    } catch (err) {
+      ctx.logger?.error({ err, eventTypes: events.map((e) => e.type) }, 'event publish failed');
+    }
+    return;
+  }
   for (const e of events) {
     try {
       await ctx.events.publish(e);

@@ -24,7 +24,7 @@ import type { Ctx } from './context.js';
 import { accountId, allocModseq, publishAll, writeTx, sql } from './context.js';
 import { ChangeBatch } from './batch.js';
 import { decodeId, encodeId } from './ids.js';
-import { accountQuota, quotaLimits, scopeQuota } from './mutations.js';
+import { accountQuota, scopeQuota } from './mutations.js';
 import { checkLevel, quotaDomain, scopeKey } from '../quota-levels.js';
 import { BlobFiles } from '../blobs.js';
 import { storeBlob } from '../ingest.js';
@@ -38,17 +38,15 @@ function acc(ctx: Ctx, account: string): number {
 
 export function getQuota(ctx: Ctx, account: string): QuotaUsage {
   const accId = acc(ctx, account);
-  const q = quotaLimits(ctx, accId);
+  // One read of the account row for the limits, the usage and the state (asked at every RCPT to a
+  // local user: it was read twice).
+  const q = accountQuota(ctx, accId);
+  const limits = q.sources.computed;
   const set = sql(ctx, 'SELECT modseq FROM quota_limit_state WHERE account_id = ?').get(accId) as { modseq: number } | undefined;
   // Limits overridden before this was recorded: when is unknown, so say "now" (older states get
   // cannotCalculateChanges, never a wrong answer).
-  const a = sql(ctx, 'SELECT quota_storage, quota_messages, quota_state FROM account WHERE id = ?').get(accId) as {
-    quota_storage: number | null;
-    quota_messages: number | null;
-    quota_state: number;
-  };
-  const limitsState = set?.modseq ?? (a.quota_storage !== null || a.quota_messages !== null ? a.quota_state : 0);
-  return { storage: { used: q.usedStorage, limit: q.storage }, messages: { used: q.usedMessages, limit: q.messages }, limitsState: String(limitsState) };
+  const limitsState = set?.modseq ?? (q.ownLimits ? q.quotaState : 0);
+  return { storage: { used: q.usedStorage, limit: limits.storage }, messages: { used: q.usedMessages, limit: limits.messages }, limitsState: String(limitsState) };
 }
 
 export function getQuotaLimits(ctx: Ctx, account: string): QuotaLimitSources {

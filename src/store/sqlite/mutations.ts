@@ -44,13 +44,17 @@ export function scopeQuota(ctx: Ctx, domain: string | null): QuotaLimitSources {
 }
 
 /** An account's limit levels and usage. */
-export function accountQuota(ctx: Ctx, accId: number): { sources: QuotaLimitSources; usedStorage: number; usedMessages: number } {
-  const row = sql(ctx, 'SELECT name, quota_storage, quota_messages, used_storage, used_messages FROM account WHERE id = ?').get(accId) as {
+export function accountQuota(
+  ctx: Ctx,
+  accId: number,
+): { sources: QuotaLimitSources; usedStorage: number; usedMessages: number; ownLimits: boolean; quotaState: number } {
+  const row = sql(ctx, 'SELECT name, quota_storage, quota_messages, used_storage, used_messages, quota_state FROM account WHERE id = ?').get(accId) as {
     name: string;
     quota_storage: number | null;
     quota_messages: number | null;
     used_storage: number;
     used_messages: number;
+    quota_state: number;
   };
   const domain = quotaDomain(row.name);
   const sources = resolveQuota(
@@ -59,7 +63,13 @@ export function accountQuota(ctx: Ctx, accId: number): { sources: QuotaLimitSour
     scopeLevel(ctx, GLOBAL_SCOPE),
     ctx.defaultQuota,
   );
-  return { sources, usedStorage: row.used_storage, usedMessages: row.used_messages };
+  return {
+    sources,
+    usedStorage: row.used_storage,
+    usedMessages: row.used_messages,
+    ownLimits: row.quota_storage !== null || row.quota_messages !== null,
+    quotaState: row.quota_state,
+  };
 }
 
 export function quotaLimits(ctx: Ctx, accId: number): { storage: number; messages: number; usedStorage: number; usedMessages: number } {
