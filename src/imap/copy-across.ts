@@ -19,12 +19,9 @@ const BATCH = 20;
 async function spoolStored(s: ImapSession, owner: string, emailId: string): Promise<SpooledMessage | null> {
   const source = await s.store.openMessage(owner, emailId);
   if (!source) return null;
-  const out = s.spool.message(source.size);
   try {
-    for await (const chunk of source.chunks()) await out.append(chunk);
-    return await out.finish();
+    return await s.spool.copyOf(source);
   } catch (err) {
-    await out.discard();
     if (err instanceof BytesGoneError) return null;
     throw err;
   }

@@ -5,6 +5,8 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { IncomingMessage, SPOOL_SUFFIX } from './incoming.js';
+import type { SpooledMessage } from './spooled.js';
+import type { ByteSource } from '../api/byte-source.js';
 
 export class SpoolDir {
   constructor(readonly dir: string) {}
@@ -28,5 +30,21 @@ export class SpoolDir {
   /** A new message of at most `maxSize` bytes (0 = unlimited); its file is created on the first write. */
   message(maxSize: number): IncomingMessage {
     return new IncomingMessage(this.dir, maxSize);
+  }
+
+  /**
+   * Stored bytes copied into a new spool file a chunk at a time (each append awaited, so never the
+   * whole message in memory), for a store write that needs them as a message of their own; the file
+   * is removed when the copy fails (a BytesGoneError from the source is passed on).
+   */
+  async copyOf(source: ByteSource): Promise<SpooledMessage> {
+    const out = this.message(source.size);
+    try {
+      for await (const chunk of source.chunks()) await out.append(chunk);
+      return await out.finish();
+    } catch (err) {
+      await out.discard();
+      throw err;
+    }
   }
 }
