@@ -144,18 +144,18 @@ export async function readableBlobSize(q: Conn, accId: number, blobId: string): 
   return row?.size;
 }
 
-export async function readBlob(ctx: Ctx, account: string, blobId: string, range?: ByteRange): Promise<Buffer | null> {
+/** Whether the account may read the blob: one of its emails, or one of its uploads. */
+async function mayReadBlob(ctx: Ctx, account: string, blobId: string): Promise<boolean> {
   const accId = await accountId(ctx, account);
-  if (accId === null || !PgBlobs.isBlobId(blobId)) return null;
-  if ((await readableBlobSize(ctx.q, accId, blobId)) === undefined) return null;
-  return ctx.blobs.read(blobId, range);
+  return accId !== null && PgBlobs.isBlobId(blobId) && (await readableBlobSize(ctx.q, accId, blobId)) !== undefined;
+}
+
+export async function readBlob(ctx: Ctx, account: string, blobId: string, range?: ByteRange): Promise<Buffer | null> {
+  return (await mayReadBlob(ctx, account, blobId)) ? ctx.blobs.read(blobId, range) : null;
 }
 
 export async function openBlob(ctx: Ctx, account: string, blobId: string, range?: ByteRange): Promise<ByteSource | null> {
-  const accId = await accountId(ctx, account);
-  if (accId === null || !PgBlobs.isBlobId(blobId)) return null;
-  if ((await readableBlobSize(ctx.q, accId, blobId)) === undefined) return null;
-  return ctx.blobs.open(blobId, range);
+  return (await mayReadBlob(ctx, account, blobId)) ? ctx.blobs.open(blobId, range) : null;
 }
 
 export async function blobSize(ctx: Ctx, account: string, blobId: string): Promise<number | null> {

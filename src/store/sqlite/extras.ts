@@ -111,18 +111,18 @@ export function readableBlobSize(ctx: Ctx, accId: number, blobId: string): numbe
   return row?.size;
 }
 
-export async function readBlob(ctx: Ctx, account: string, blobId: string, range?: ByteRange): Promise<Buffer | null> {
+/** Whether the account may read the blob: one of its emails, or one of its uploads. */
+function mayReadBlob(ctx: Ctx, account: string, blobId: string): boolean {
   const accId = accountId(ctx, account);
-  if (accId === null || !BlobFiles.isBlobId(blobId)) return null;
-  if (readableBlobSize(ctx, accId, blobId) === undefined) return null;
-  return ctx.blobs.read(blobId, range);
+  return accId !== null && BlobFiles.isBlobId(blobId) && readableBlobSize(ctx, accId, blobId) !== undefined;
+}
+
+export async function readBlob(ctx: Ctx, account: string, blobId: string, range?: ByteRange): Promise<Buffer | null> {
+  return mayReadBlob(ctx, account, blobId) ? ctx.blobs.read(blobId, range) : null;
 }
 
 export async function openBlob(ctx: Ctx, account: string, blobId: string, range?: ByteRange): Promise<ByteSource | null> {
-  const accId = accountId(ctx, account);
-  if (accId === null || !BlobFiles.isBlobId(blobId)) return null;
-  if (readableBlobSize(ctx, accId, blobId) === undefined) return null;
-  return ctx.blobs.open(blobId, range);
+  return mayReadBlob(ctx, account, blobId) ? ctx.blobs.open(blobId, range) : null;
 }
 
 export function blobSize(ctx: Ctx, account: string, blobId: string): number | null {
