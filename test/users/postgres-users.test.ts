@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { embeddedUsersContracts } from '../../src/auth/users/contract.js';
 import { createPostgresUsersRepository } from '../../src/auth/users/postgres-users.js';
+import { UsersPg } from '../../src/auth/users/postgres-database.js';
 import type { EmbeddedUsers } from '../../src/auth/users/embedded.js';
 import { DomainExistsError, DomainInUseError, UnknownDomainError } from '../../src/auth/users/errors.js';
 import { hashPassword } from '../../src/auth/users/password-hash.js';
@@ -177,6 +178,31 @@ if (unavailable) {
       const extra = await openOn(ctx.db, vhOn);
       await extra.close();
       await assert.rejects(extra.users.verifyPassword('x@example.org', 'y'), { name: 'UsersRepositoryUnavailableError' });
+    });
+  });
+
+  describe('users database losing its connection', () => {
+    it('a transaction whose backend is terminated fails as "unavailable", the process lives on, and the next one gets a new connection', async () => {
+      const db = await createTestSchema();
+      const users = await UsersPg.open({ url: db.url, schema: db.schema, poolSize: 2 });
+      const admin = new pg.Client({ connectionString: db.url });
+      await admin.connect();
+      try {
+        await assert.rejects(
+          users.transaction(async (c) => {
+            const pid = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+            await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+            await c.query('SELECT 1');
+          }),
+          { name: 'UsersRepositoryUnavailableError' },
+        );
+        const after = await users.transaction(async (c) => (await c.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one);
+        assert.equal(after, 1);
+      } finally {
+        await admin.end();
+        await users.close();
+        await db.drop();
+      }
     });
   });
 

@@ -169,16 +169,28 @@ export class UsersPg {
     } catch (err) {
       throw unavailable(err);
     }
+    // A connection that breaks while checked out (its backend terminated, a failover) emits 'error'
+    // besides failing the statement under way; the pool listens only while a client is idle, and an
+    // unheard 'error' would end the process. The failed statement reports it; the client is dropped.
+    let broken = false;
+    const onError = (): void => {
+      broken = true;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await fn(client);
       await client.query('COMMIT');
       return result;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw isPgError(err) ? unavailable(err) : err;
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      // A lost connection (ROLLBACK fails on it too) is the database being unavailable, like an SQL error.
+      throw isPgError(err) || broken ? unavailable(err) : err;
     } finally {
-      client.release();
+      client.removeListener('error', onError);
+      client.release(broken);
     }
   }
 
