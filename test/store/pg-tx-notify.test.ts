@@ -23,6 +23,14 @@ const unavailable = await postgresUnavailable();
 const WAIT_MS = 10_000;
 /** The advisory lock a 'Held…' mailbox's COMMIT waits for. */
 const HOLD_KEY = 919_019;
+/**
+ * The backends waiting for HOLD_KEY in this test's database. Other test files run beside this one
+ * and wait for advisory locks of their own (schema migrations): terminating one of theirs instead
+ * would fail that file and leave this write waiting for ever.
+ */
+const WAITING_FOR_HOLD_KEY = `SELECT pid FROM pg_locks
+  WHERE locktype = 'advisory' AND NOT granted AND classid = 0 AND objid = ${HOLD_KEY} AND objsubid = 1
+    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
 
 interface Wire {
   n: string;
@@ -131,7 +139,7 @@ describe('PostgreSQL store: notifications sent inside the write transaction', { 
       // The first write takes its numbers and is held at COMMIT; the second, of another account,
       // takes the next ones and commits first.
       held = storeA.createMailbox(first, { path: 'Held' });
-      await waitFor('the first write to wait at COMMIT', async () => (await admin.query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).rowCount === 1, WAIT_MS);
+      await waitFor('the first write to wait at COMMIT', async () => (await admin.query(WAITING_FOR_HOLD_KEY)).rowCount === 1, WAIT_MS);
       await storeA.createMailbox(second, { path: 'Quick' });
       await waitFor('node B to hear of the second write', () => created(b2.events, 'Quick'), WAIT_MS);
       assert.equal(created(b1.events, 'Held'), false, 'the held write is not committed yet');
@@ -171,7 +179,7 @@ describe('PostgreSQL store: notifications sent inside the write transaction', { 
       outcome = storeA.createMailbox(name, { path: 'Held unknown' });
       const waiting = await waitFor(
         'the write to wait at COMMIT',
-        async () => (await admin.query<{ pid: number }>("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).rows[0],
+        async () => (await admin.query<{ pid: number }>(WAITING_FOR_HOLD_KEY)).rows[0],
         WAIT_MS,
       );
       // Its connection ends while COMMIT is under way: the node gets no answer it can trust.
