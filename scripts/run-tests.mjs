@@ -24,9 +24,13 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+// A test that hangs must fail its file, not hold the whole run until CI gives up with no report.
+// On Node 20 the timeout also applies to each file as a whole, so it is far above the slowest file
+// (about 3 minutes on 2 cores).
+const timeoutMs = process.env.TEST_TIMEOUT_MS ?? String(20 * 60_000);
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${timeoutMs}`, '--test-reporter=spec', ...files],
   { stdio: 'inherit', cwd: root },
 );
 child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 1)));
