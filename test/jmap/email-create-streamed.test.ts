@@ -11,7 +11,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { accountIdOf, call, startHarness, type Harness } from './harness.js';
 import { boundedReads, vanishingReads } from '../support/bounded-reads.js';
-import { mulberry32 } from '../support/prng.js';
+import { seededBytes } from '../support/prng.js';
 import { partBlobId } from '../../src/jmap/mail/blob-ids.js';
 
 const ALICE = 'alice@example.com';
@@ -37,13 +37,6 @@ before(async () => {
   drafts = (await h.store.findMailboxByRole(ALICE, 'drafts'))!.id;
 });
 after(() => h.close());
-
-function randomBytes(size: number, seed: number): Buffer {
-  const next = mulberry32(seed);
-  const out = Buffer.alloc(size);
-  for (let i = 0; i < size; i++) out[i] = Math.floor(next() * 256);
-  return out;
-}
 
 /** Text lines with CRLF ends, some long (soft breaks), some with 8-bit characters and '=' signs. */
 function textLines(size: number): Buffer {
@@ -85,7 +78,7 @@ async function spoolFiles(): Promise<string[]> {
 }
 
 test('two 8 MiB uploads (binary and text) become attachments byte-exact, read from the store a chunk at a time', async () => {
-  const binary = randomBytes(8 * MIB + 5, 21);
+  const binary = seededBytes(8 * MIB + 5, 21);
   const text = textLines(8 * MIB);
   const [binaryId, textId] = [await upload(binary, 'application/octet-stream'), await upload(text, 'text/plain')];
   const { set, parts } = await create([
@@ -112,7 +105,7 @@ test('a large text attachment of mostly 8-bit characters is base64, as a Buffer 
 });
 
 test("a decoded part of another email is attached byte-exact", async () => {
-  const inner = randomBytes(3 * MIB + 1, 22);
+  const inner = seededBytes(3 * MIB + 1, 22);
   const source = Buffer.from(
     `From: <bob@example.com>\r\nTo: <${ALICE}>\r\nSubject: source\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n` +
       '--b\r\nContent-Type: text/plain\r\n\r\nHi\r\n--b\r\nContent-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n\r\n' +
@@ -129,7 +122,7 @@ test("a decoded part of another email is attached byte-exact", async () => {
 });
 
 test('blobs that do not exist are blobNotFound, every one named, and nothing is spooled', async () => {
-  const present = await upload(randomBytes(MIB, 23), 'application/octet-stream');
+  const present = await upload(seededBytes(MIB, 23), 'application/octet-stream');
   const missingPart = partBlobId('nosuchemail', '2');
   const { set } = await create([
     { blobId: 'Gmissing1', type: 'application/pdf' },
@@ -148,7 +141,7 @@ test('a blob that goes away while the email is written is blobNotFound, and its 
     await cut.store.ensureAccount(ALICE);
     const id = await accountIdOf(cut);
     const mailbox = (await cut.store.findMailboxByRole(ALICE, 'drafts'))!.id;
-    const up = await fetch(`${cut.url}/upload/${id}`, { method: 'POST', headers: { Authorization: cut.basic(ALICE), 'Content-Type': 'application/octet-stream' }, body: randomBytes(2 * MIB, 24) });
+    const up = await fetch(`${cut.url}/upload/${id}`, { method: 'POST', headers: { Authorization: cut.basic(ALICE), 'Content-Type': 'application/octet-stream' }, body: seededBytes(2 * MIB, 24) });
     const { blobId } = (await up.json()) as { blobId: string };
     const [[, set]] = (await call(cut, [['Email/set', { accountId: id, create: { e: { mailboxIds: { [mailbox]: true }, attachments: [{ blobId, type: 'application/octet-stream' }] } } }, 's']])) as unknown as Array<[string, Args, string]>;
     const e = (set.notCreated as Record<string, { type: string; notFound?: string[] }> | null)?.e;
