@@ -135,6 +135,20 @@ test('blobs that do not exist are blobNotFound, every one named, and nothing is 
   assert.deepEqual(await spoolFiles(), []);
 });
 
+test('an email over the account storage quota is overQuota, as before, and its spool file is removed', async () => {
+  const blobId = await upload(seededBytes(2 * MIB, 25), 'application/octet-stream');
+  const used = (await h.store.getQuota(ALICE)).storage.used;
+  await h.store.setQuota(ALICE, { storage: used + MIB, messages: null });
+  try {
+    const { set } = await create([{ blobId, type: 'application/octet-stream' }]);
+    const e = (set.notCreated as Record<string, { type: string }> | null)?.e;
+    assert.equal(e?.type, 'overQuota', JSON.stringify(set));
+    assert.deepEqual(await spoolFiles(), []);
+  } finally {
+    await h.store.setQuota(ALICE, null);
+  }
+});
+
 test('a blob that goes away while the email is written is blobNotFound, and its spool file is removed', async () => {
   const cut = await startHarness({ serverStore: (store) => boundedReads(vanishingReads(store, 2)), config: { maxSizeUpload: 16 * MIB } });
   try {
