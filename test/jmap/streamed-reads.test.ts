@@ -10,7 +10,7 @@ import { accountIdOf, call, startHarness, type Harness } from './harness.js';
 import { boundedReads, vanishingReads } from '../support/bounded-reads.js';
 import http from 'node:http';
 import { createHash } from 'node:crypto';
-import { mulberry32 } from '../support/prng.js';
+import { seededBytes } from '../support/prng.js';
 import { decodeTransfer } from '../../src/mime/decode.js';
 import { truncateUtf8 } from '../../src/jmap/mail/truncate.js';
 
@@ -31,13 +31,6 @@ before(async () => {
 });
 after(() => h.close());
 
-function randomBytes(size: number, seed: number): Buffer {
-  const next = mulberry32(seed);
-  const out = Buffer.alloc(size);
-  for (let i = 0; i < size; i++) out[i] = Math.floor(next() * 256);
-  return out;
-}
-
 function base64Lines(bytes: Buffer): string {
   return bytes.toString('base64').replace(/.{76}/g, '$&\r\n');
 }
@@ -57,7 +50,7 @@ function rawLines(size: number): string {
 }
 
 function bigEmail(): { bytes: Buffer; binary: Buffer; qp: string; raw: Buffer } {
-  const binary = randomBytes(3_600_000, 7);
+  const binary = seededBytes(3_600_000, 7);
   const qp = quotedPrintable(24_000);
   const raw = Buffer.from(rawLines(3_000_000), 'latin1');
   const head =
@@ -102,7 +95,7 @@ test('an 8 MiB email and each of its parts download byte-exact, read a chunk at 
 });
 
 test('an uploaded 8 MiB blob downloads byte-exact with its Content-Length', async () => {
-  const bytes = randomBytes(8 * 1024 * 1024 + 17, 11);
+  const bytes = seededBytes(8 * 1024 * 1024 + 17, 11);
   const up = await fetch(`${h.url}/upload/${ID}`, { method: 'POST', headers: { Authorization: h.basic(ALICE), 'Content-Type': 'application/octet-stream' }, body: bytes });
   assert.equal(up.status, 201);
   const { blobId } = (await up.json()) as { blobId: string };
@@ -177,7 +170,7 @@ test('a blob that goes away mid-download cuts the connection short of its Conten
   try {
     await cut.store.ensureAccount(ALICE);
     const id = await accountIdOf(cut);
-    const bytes = randomBytes(2 * 1024 * 1024, 13);
+    const bytes = seededBytes(2 * 1024 * 1024, 13);
     const up = await fetch(`${cut.url}/upload/${id}`, { method: 'POST', headers: { Authorization: cut.basic(ALICE), 'Content-Type': 'application/octet-stream' }, body: bytes });
     const { blobId } = (await up.json()) as { blobId: string };
     const got = await new Promise<{ status: number; length: number; received: number; complete: boolean }>((resolve, reject) => {

@@ -10,3 +10,11 @@ export function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** `size` bytes from mulberry32(seed): random-looking content (attachments, bodies) the same on every run. */
+export function seededBytes(size: number, seed: number): Buffer {
+  const next = mulberry32(seed);
+  const out = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) out[i] = Math.floor(next() * 256);
+  return out;
+}

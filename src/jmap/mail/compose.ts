@@ -1,16 +1,26 @@
 // Builds RFC 5322 bytes for Email/set create (RFC 8621 §4.6) with nodemailer's MimeNode. The Email
 // is checked against every constraint of §4.6 first, each invalid property recorded (by its path,
 // e.g. "attachments/0/size") so the SetError names them all; textBody/htmlBody/attachments become
-// the bodyStructure a mail client would write, and one builder serialises every shape.
+// the bodyStructure a mail client would write, and one builder serialises every shape. The message
+// is produced a chunk at a time as it is read: blob contents are streamed from the store into the
+// encoder, never held whole (several 40 MiB attachments would otherwise all be in memory at once).
 import MimeNode from 'nodemailer/lib/mime-node';
+import type { Readable } from 'node:stream';
+import { blobContentStream, type BlobContent } from './blob-content.js';
 import { SetFailure, setError } from '../errors.js';
 import { isJsonObject, type Json, type JsonObject } from '../core/types.js';
 import type { PropertyErrors } from '../methods/set-properties.js';
 import { formAllowed, parseHeaderProperty, type HeaderForm } from './header-forms.js';
 import { CONVENIENCE_HEADERS } from './email-view.js';
 
-/** Resolves a part's content: bodyValues[partId] text or the bytes of an uploaded blob. */
-export type ContentSource = (part: JsonObject) => Promise<{ content: Buffer | string; charset?: string }>;
+/** A part's content: bodyValues[partId] text (bounded by the request size) or a blob. */
+export interface PartContent {
+  content: string | BlobContent;
+  charset?: string;
+}
+
+/** Resolves a part's content; throws a blobNotFound SetError for a blob that does not exist. */
+export type ContentSource = (part: JsonObject) => Promise<PartContent>;
 
 interface Address {
   name?: string | null;
@@ -278,8 +288,8 @@ function synthesise(text: PartSpec | undefined, html: PartSpec | undefined, atta
 }
 
 /** Resolves every leaf's content, recording invalid properties and collecting every missing blob (RFC 8621 §4.6 blobNotFound). */
-async function resolveContents(root: PartSpec, content: ContentSource, errors: PropertyErrors): Promise<Map<PartSpec, { content: Buffer | string; charset?: string }>> {
-  const out = new Map<PartSpec, { content: Buffer | string; charset?: string }>();
+async function resolveContents(root: PartSpec, content: ContentSource, errors: PropertyErrors): Promise<Map<PartSpec, PartContent>> {
+  const out = new Map<PartSpec, PartContent>();
   const missing: string[] = [];
   const visit = async (spec: PartSpec): Promise<void> => {
     if (spec.type.startsWith('multipart/')) {
@@ -302,8 +312,15 @@ async function resolveContents(root: PartSpec, content: ContentSource, errors: P
   return out;
 }
 
+/** A leaf's content as MimeNode takes it: text in memory, or a blob's stream (with its chosen encoding). */
+interface NodeContent {
+  content: string | Readable;
+  charset?: string;
+  transferEncoding?: string;
+}
+
 /** Serialises one checked part (and its children) as a MimeNode. */
-function buildNode(spec: PartSpec, contents: Map<PartSpec, { content: Buffer | string; charset?: string }>, parent: MimeNode | undefined): MimeNode {
+function buildNode(spec: PartSpec, contents: Map<PartSpec, NodeContent>, parent: MimeNode | undefined): MimeNode {
   const opts = spec.name !== undefined ? { filename: spec.name } : {};
   const node = parent ? parent.createChild(spec.type, opts) : new MimeNode(spec.type, { ...opts, keepBcc: true });
   if (spec.type.startsWith('multipart/')) {
@@ -313,6 +330,8 @@ function buildNode(spec: PartSpec, contents: Map<PartSpec, { content: Buffer | s
     node.setContent(got?.content ?? '');
     const charset = got?.charset ?? spec.charset;
     if (charset !== undefined && spec.type.startsWith('text/')) node.setHeader('Content-Type', `${spec.type}; charset=${charset}`);
+    // MimeNode keeps a base64 or quoted-printable Content-Transfer-Encoding it is given (see ./blob-content.ts).
+    if (got?.transferEncoding !== undefined) node.setHeader('Content-Transfer-Encoding', got.transferEncoding);
   }
   // nodemailer adds the (encoded) filename parameter to the disposition it is given.
   if (spec.disposition !== undefined) node.setHeader('Content-Disposition', spec.disposition);
@@ -324,6 +343,36 @@ function buildNode(spec: PartSpec, contents: Map<PartSpec, { content: Buffer | s
     else node.addHeader(h.key, h.value);
   }
   return node;
+}
+
+/**
+ * The message's bytes as MimeNode writes them, blob contents streamed in as it reads them. Nothing
+ * is opened until the first chunk is asked for; a reader that stops early (or a failure) destroys
+ * the output, and MimeNode then destroys every content stream, releasing the blobs.
+ */
+async function* serialise(body: PartSpec, contents: Map<PartSpec, PartContent>, headers: Header[]): AsyncGenerator<Buffer> {
+  const streams: Readable[] = [];
+  try {
+    const nodeContents = new Map<PartSpec, NodeContent>();
+    for (const [spec, got] of contents) {
+      const charset = got.charset !== undefined ? { charset: got.charset } : {};
+      if (typeof got.content === 'string') {
+        nodeContents.set(spec, { content: got.content, ...charset });
+        continue;
+      }
+      const { stream, transferEncoding } = await blobContentStream(spec.type, got.content);
+      streams.push(stream);
+      nodeContents.set(spec, { content: stream, ...charset, ...(transferEncoding !== undefined ? { transferEncoding } : {}) });
+    }
+    const node = buildNode(body, nodeContents, undefined);
+    for (const h of headers) node.addHeader(h.key, h.value);
+    const out = node.createReadStream();
+    streams.push(out);
+    for await (const chunk of out) yield chunk as Buffer;
+  } finally {
+    // Streams made before a failure (or read to their end) are released; destroying an ended one does nothing.
+    for (const s of streams) s.destroy();
+  }
 }
 
 /** The Email's own header fields from its convenience properties, each bad value recorded. */
@@ -348,8 +397,11 @@ export interface ComposeInput {
   errors: PropertyErrors;
 }
 
-/** The RFC 5322 bytes of an Email/set create, or undefined when an invalid property was recorded. */
-export async function composeEmail({ email, content, hostname, errors }: ComposeInput): Promise<Buffer | undefined> {
+/**
+ * The RFC 5322 bytes of an Email/set create, produced as they are read (every blob was opened, so a
+ * missing one was reported, before this returns), or undefined when an invalid property was recorded.
+ */
+export async function composeEmail({ email, content, hostname, errors }: ComposeInput): Promise<AsyncIterable<Buffer> | undefined> {
   const { fields, headerProps } = checkHeaderProperties(email, EMAIL_STRUCTURAL, '', errors);
   for (const [key, hp] of headerProps) {
     if (hp.name.toLowerCase().startsWith('content-')) errors.add([key], 'Content-* header fields belong on body parts');
@@ -381,14 +433,12 @@ export async function composeEmail({ email, content, hostname, errors }: Compose
     type: 'text/plain', source: {}, name: undefined, disposition: undefined, cid: undefined, location: undefined, language: undefined,
     charset: undefined, headers: [], children: [],
   };
-  const contents = root === undefined ? new Map() : await resolveContents(body, content, errors);
+  const contents = root === undefined ? new Map<PartSpec, PartContent>() : await resolveContents(body, content, errors);
   if (!errors.empty) return undefined;
 
-  const node = buildNode(body, contents, undefined);
   // RFC 8621 §4.6: the server sets Message-ID and Date when the client did not.
   if (!fields.has('date')) headers.push({ key: 'Date', value: formatDate(new Date()) });
   if (!fields.has('message-id')) headers.push({ key: 'Message-ID', value: `<${crypto.randomUUID()}@${hostname}>` });
   headers.push({ key: 'MIME-Version', value: '1.0' });
-  for (const h of headers) node.addHeader(h.key, h.value);
-  return node.build();
+  return serialise(body, contents, headers);
 }

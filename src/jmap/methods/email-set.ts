@@ -17,7 +17,8 @@ import { defineMethod, type MailHandler } from './define.js';
 import type { MailMethodDeps } from './deps.js';
 import { setFailureFrom } from './store-errors.js';
 import { composeEmail, type ContentSource } from '../mail/compose.js';
-import { readAnyBlob } from '../mail/blobs.js';
+import { openAnyBlob, readAnyBlob } from '../mail/blobs.js';
+import { withSpooled } from '../mail/spool-source.js';
 import { BODY_PART_PROPERTIES, DEFAULT_BODY_PROPERTIES } from '../mail/body-structure.js';
 import { emailView, isEmailProperty, METADATA_PROPERTIES } from '../mail/email-view.js';
 import { bufferPartReader, needsBodyValues, readBodyValues, storedPartReader, type BodyValueOptions } from '../mail/body-values.js';
@@ -112,9 +113,13 @@ function contentSource(deps: MailMethodDeps, account: string, bodyValues: Json |
       return { content: v.value, charset: 'utf-8' };
     }
     if (typeof part.blobId === 'string') {
-      const bytes = await readAnyBlob(deps.store, account, part.blobId);
-      if (bytes === null) throw setError('blobNotFound', `blob ${part.blobId} not found`, { notFound: [part.blobId] });
-      return charset === undefined ? { content: bytes } : { content: bytes, charset };
+      // Opened, not read: the composed message streams it (a chunk at a time) into a spool file.
+      const blobId = part.blobId;
+      const open = () => openAnyBlob(deps.store, account, blobId);
+      const source = await open();
+      if (source === null) throw setError('blobNotFound', `blob ${blobId} not found`, { notFound: [blobId] });
+      const content = { blobId, source, reopen: open };
+      return charset === undefined ? { content } : { content, charset };
     }
     throw setError('invalidProperties', 'a body part needs partId or blobId', { properties: ['bodyStructure'] });
   };
@@ -165,15 +170,18 @@ export async function emailSet(deps: MailMethodDeps, args: JsonObject, ctx: Meth
         const keywords = errors.read(() => readKeywords(raw.keywords));
         const receivedAt = raw.receivedAt === undefined || raw.receivedAt === null ? undefined : new Date(String(raw.receivedAt));
         if (receivedAt && Number.isNaN(receivedAt.getTime())) errors.add(['receivedAt'], 'bad receivedAt');
-        const bytes = await composeEmail({ email: raw, content: contentSource(deps, account.name, raw.bodyValues), hostname: deps.hostname, errors });
-        if (mailboxIds === undefined || keywords === undefined || bytes === undefined) {
+        const message = await composeEmail({ email: raw, content: contentSource(deps, account.name, raw.bodyValues), hostname: deps.hostname, errors });
+        if (mailboxIds === undefined || keywords === undefined || message === undefined) {
           // Each was recorded as invalid; the engine's check names them all.
           errors.check();
           throw setError('invalidProperties');
         }
-        return { mailboxIds, keywords, bytes, receivedAt };
+        return { mailboxIds, keywords, message, receivedAt };
       },
-      commit: (prepared: { mailboxIds: string[]; keywords: string[]; bytes: MessageSource; receivedAt: Date | undefined }) => appendCreated(deps, account.name, prepared),
+      // The message is written to a spool file as it is composed (its blobs read a chunk at a time),
+      // and the store takes that file; it is removed if the store did not.
+      commit: ({ message, ...prepared }: { mailboxIds: string[]; keywords: string[]; message: AsyncIterable<Buffer>; receivedAt: Date | undefined }) =>
+        withSpooled(deps.spool, message, (bytes) => appendCreated(deps, account.name, { ...prepared, bytes })),
     },
     // Patches are checked one by one, then written in one store transaction.
     update: batchStep(

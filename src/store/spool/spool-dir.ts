@@ -37,10 +37,19 @@ export class SpoolDir {
    * whole message in memory), for a store write that needs them as a message of their own; the file
    * is removed when the copy fails (a BytesGoneError from the source is passed on).
    */
-  async copyOf(source: ByteSource): Promise<SpooledMessage> {
-    const out = this.message(source.size);
+  copyOf(source: ByteSource): Promise<SpooledMessage> {
+    return this.write(source.chunks(), source.size);
+  }
+
+  /**
+   * Bytes produced a chunk at a time (a message being composed) written to a new spool file the
+   * same way, at most `maxSize` of them (0 = unlimited; past it finish() throws MessageTooLargeError);
+   * the file is removed when writing fails.
+   */
+  async write(chunks: AsyncIterable<Buffer>, maxSize = 0): Promise<SpooledMessage> {
+    const out = this.message(maxSize);
     try {
-      for await (const chunk of source.chunks()) await out.append(chunk);
+      for await (const chunk of chunks) await out.append(chunk);
       return await out.finish();
     } catch (err) {
       await out.discard();
