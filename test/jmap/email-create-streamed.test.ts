@@ -30,8 +30,11 @@ interface Part {
   'header:Content-Transfer-Encoding:asText': string | null;
 }
 
+/** maxSizeUpload, and so maxSizeAttachmentsPerEmail: two 8 MiB attachments fit, three do not. */
+const MAX_UPLOAD = 20 * MIB;
+
 before(async () => {
-  h = await startHarness({ serverStore: boundedReads, config: { maxSizeUpload: 16 * MIB } });
+  h = await startHarness({ serverStore: boundedReads, config: { maxSizeUpload: MAX_UPLOAD } });
   await h.store.ensureAccount(ALICE);
   ID = await accountIdOf(h);
   drafts = (await h.store.findMailboxByRole(ALICE, 'drafts'))!.id;
@@ -147,6 +150,21 @@ test('an email over the account storage quota is overQuota, as before, and its s
   } finally {
     await h.store.setQuota(ALICE, null);
   }
+});
+
+test('blobs totalling more than maxSizeAttachmentsPerEmail are tooLarge, though each fits, and nothing is spooled', async () => {
+  const session = (await (await fetch(`${h.url}/.well-known/jmap`, { headers: { Authorization: h.basic(ALICE) } })).json()) as {
+    accounts: Record<string, { accountCapabilities: Record<string, { maxSizeAttachmentsPerEmail?: number }> }>;
+  };
+  assert.equal(session.accounts[ID]!.accountCapabilities['urn:ietf:params:jmap:mail']!.maxSizeAttachmentsPerEmail, MAX_UPLOAD);
+  const blobId = await upload(seededBytes(7 * MIB, 26), 'application/octet-stream');
+  const { set } = await create([0, 1, 2].map((i) => ({ blobId, type: 'application/octet-stream', name: `copy${i}.bin` })));
+  const e = (set.notCreated as Record<string, { type: string }> | null)?.e;
+  assert.equal(e?.type, 'tooLarge', JSON.stringify(set));
+  assert.deepEqual(await spoolFiles(), []);
+  // Two copies fit.
+  const fits = await create([0, 1].map((i) => ({ blobId, type: 'application/octet-stream', name: `copy${i}.bin` })));
+  assert.ok((fits.set.created as Record<string, Args> | null)?.e, JSON.stringify(fits.set.notCreated));
 });
 
 test('a blob that goes away while the email is written is blobNotFound, and its spool file is removed', async () => {

@@ -100,6 +100,11 @@ export function readEmailPatch(emailId: string, patch: JsonObject, ctx: MethodCo
 
 function contentSource(deps: MailMethodDeps, account: string, bodyValues: Json | undefined): ContentSource {
   const values = isJsonObject(bodyValues) ? bodyValues : {};
+  // The session's maxSizeAttachmentsPerEmail (RFC 8621 §1.3.1) is the upload limit: the blobs of one
+  // Email together may not exceed it, counted in their unencoded sizes as the client sees them. It
+  // also bounds the spool file the message is composed into.
+  const maxAttached = deps.limits.maxSizeUpload;
+  let attached = 0;
   return async (part) => {
     const charset = typeof part.charset === 'string' ? part.charset : undefined;
     if (typeof part.partId === 'string') {
@@ -118,6 +123,10 @@ function contentSource(deps: MailMethodDeps, account: string, bodyValues: Json |
       const open = () => openAnyBlob(deps.store, account, blobId);
       const source = await open();
       if (source === null) throw setError('blobNotFound', `blob ${blobId} not found`, { notFound: [blobId] });
+      attached += source.size;
+      if (attached > maxAttached) {
+        throw setError('tooLarge', `the Email's blobs total more than maxSizeAttachmentsPerEmail (${maxAttached} octets)`);
+      }
       const content = { blobId, source, reopen: open };
       return charset === undefined ? { content } : { content, charset };
     }
