@@ -14,11 +14,12 @@ export interface BlobSource {
   slices(start: number, end: number): AsyncIterable<Buffer>;
 }
 
-export async function openBlob(store: BlobStore & MessageReader, account: string, blobId: string): Promise<BlobSource | null> {
+/** `scratchDir`: where a "~" part's blob is parsed when it is large (see openAnyBlob). */
+export async function openBlob(store: BlobStore & MessageReader, account: string, blobId: string, scratchDir?: string): Promise<BlobSource | null> {
   if (parsePartBlobId(blobId) !== undefined) {
-    const part = await openAnyBlob(store, account, blobId);
+    const part = await openAnyBlob(store, account, blobId, scratchDir);
     if (part === null) return null;
-    return { size: part.size, slices: (start, end) => dropUntil(reopen(blobId, () => openAnyBlob(store, account, blobId)), start, end) };
+    return { size: part.size, slices: (start, end) => dropUntil(reopen(blobId, () => openAnyBlob(store, account, blobId, scratchDir)), start, end) };
   }
   const size = await store.blobSize(account, blobId);
   if (size === null) return null;
