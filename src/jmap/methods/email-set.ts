@@ -16,11 +16,12 @@ import { defineMethod, type MailHandler } from './define.js';
 import type { MailMethodDeps } from './deps.js';
 import { setFailureFrom } from './store-errors.js';
 import { composeEmail, type ContentSource } from '../mail/compose.js';
-import { openAnyBlob, readAnyBlob } from '../mail/blobs.js';
+import { openAnyBlob } from '../mail/blobs.js';
 import { withSpooled } from '../mail/spool-source.js';
 import { DEFAULT_BODY_PROPERTIES } from '../mail/body-structure.js';
 import { emailView, isEmailProperty } from '../mail/email-view.js';
 import { readBodyValues, storedPartReader, type BodyValueOptions } from '../mail/body-values.js';
+import { BytesGoneError } from '../../store/api/byte-source.js';
 import { emailParse } from './email-parse.js';
 
 const KEYWORD = /^[\x21-\x7e]{1,255}$/;
@@ -254,31 +255,35 @@ async function importEmails(deps: MailMethodDeps, args: JsonObject, ctx: MethodC
       // SetError" (blobNotFound is only defined for EmailBodyPart blobs of Email/set create).
       const notFound = (): Error => setError('invalidProperties', `blob ${blobId} not found`, { properties: ['blobId'] });
       // An upload or a whole message is imported from its blob file (the store reads it back within
-      // its memory budget); only a part of a message is decoded here first.
-      let bytes: MessageSource;
-      let head: Buffer;
+      // its memory budget); a part of a message is decoded into a spool file first, a chunk at a
+      // time, and appended from there (the file is removed afterwards unless the store took it).
+      const append = async (bytes: MessageSource, head: Buffer): Promise<JsonObject> => {
+        const bin = head.toString('latin1');
+        const headers = parseHeaderBlock(bin, 0, bin.length).headers;
+        // RFC 8621 §4.8: a blob that is not an RFC 5322 message MAY be rejected with invalidEmail. One
+        // without a single header field is what Email/parse reports as notParsable: refused alike.
+        if (headers.length === 0) throw setError('invalidEmail', 'the blob is not an RFC 5322 message: it has no header fields');
+        // RFC 8621 §4.8: receivedAt defaults to the time of the most recent Received header, else now.
+        const receivedAt = given ?? latestReceivedDate(headers) ?? undefined;
+        try {
+          return await appendCreated(deps, account.name, { mailboxIds, keywords, bytes, receivedAt });
+        } catch (err) {
+          if (err instanceof NoSuchBlobError) throw notFound();
+          throw err;
+        }
+      };
       if (parsePartBlobId(blobId) === undefined) {
         const peek = await deps.store.readBlob(account.name, blobId, { start: 0, end: HEADER_PEEK });
         if (peek === null) throw notFound();
-        bytes = { storedBlob: blobId };
-        head = peek;
-      } else {
-        const part = await readAnyBlob(deps.store, account.name, blobId);
-        if (part === null) throw notFound();
-        bytes = part;
-        head = part.subarray(0, HEADER_PEEK);
+        return append({ storedBlob: blobId }, peek);
       }
-      const bin = head.toString('latin1');
-      const headers = parseHeaderBlock(bin, 0, bin.length).headers;
-      // RFC 8621 §4.8: a blob that is not an RFC 5322 message MAY be rejected with invalidEmail. One
-      // without a single header field is what Email/parse reports as notParsable: refused alike.
-      if (headers.length === 0) throw setError('invalidEmail', 'the blob is not an RFC 5322 message: it has no header fields');
-      // RFC 8621 §4.8: receivedAt defaults to the time of the most recent Received header, else now.
-      const receivedAt = given ?? latestReceivedDate(headers) ?? undefined;
+      const part = await openAnyBlob(deps.store, account.name, blobId, deps.spool.dir);
+      if (part === null) throw notFound();
       try {
-        return await appendCreated(deps, account.name, { mailboxIds, keywords, bytes, receivedAt });
+        return await withSpooled(deps.spool, part, async (spooled) => append(spooled, await spooled.head(HEADER_PEEK)));
       } catch (err) {
-        if (err instanceof NoSuchBlobError) throw notFound();
+        // The part's message went away while it was copied.
+        if (err instanceof BytesGoneError) throw notFound();
         throw err;
       }
     },
