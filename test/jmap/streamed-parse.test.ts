@@ -5,7 +5,8 @@
 // message/rfc822 attachment imports as an email of its own, byte-exact.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accountIdOf, call, startHarness, type Harness } from './harness.js';
+import { accountIdOf, call, startHarness, USING, type Harness } from './harness.js';
+import { createHash } from 'node:crypto';
 import { boundedReads } from '../support/bounded-reads.js';
 import { seededBytes } from '../support/prng.js';
 import { decodeTransfer } from '../../src/mime/decode.js';
@@ -128,15 +129,19 @@ test('Email/import of an email\'s 8 MiB message/rfc822 attachment spools it and 
 
   const r = (await call(h, [
     ['Email/import', { accountId: ID, emails: { i1: { blobId: part.blobId, mailboxIds: { [inbox]: true } } } }, 'i'],
-    ['Email/parse', { accountId: ID, blobIds: [part.blobId], properties: ['subject', 'attachments'] }, 'p'],
-  ])) as unknown as Array<[string, any, string]>;
+    ['Email/parse', { accountId: ID, blobIds: [part.blobId], properties: ['subject', 'attachments', 'bodyValues'], fetchAllBodyValues: true }, 'p'],
+    ['Blob/get', { accountId: ID, ids: [part.blobId], properties: ['digest:sha-256'], offset: CHUNK - 7, length: 2 * CHUNK }, 'b'],
+  ], [...USING, 'urn:ietf:params:jmap:blob'])) as unknown as Array<[string, any, string]>;
   assert.equal(r[0]![0], 'Email/import', JSON.stringify(r[0]![1]));
   const created = r[0]![1].created?.i1 as { id: string; size: number } | undefined;
   assert.ok(created, JSON.stringify(r[0]![1].notCreated));
   assert.equal(created.size, inner.length);
   assert.ok((await h.store.readMessage(ALICE, created.id))!.equals(inner), 'the imported email byte-exact');
   assert.equal(r[1]![0], 'Email/parse', JSON.stringify(r[1]![1]));
-  const parsed = r[1]![1].parsed[part.blobId] as { subject: string; attachments: Array<{ size: number }> };
+  const parsed = r[1]![1].parsed[part.blobId] as { subject: string; attachments: Array<{ size: number }>; bodyValues: Record<string, { value: string }> };
   assert.equal(parsed.subject, 'parsed big');
   assert.equal(parsed.attachments[0]!.size, binary.length);
+  // The part has no transfer encoding: each range of it is read from the stored email's range.
+  assert.equal(parsed.bodyValues['1']!.value, decodeTransfer(Buffer.from(qp, 'latin1'), 'quoted-printable').toString('utf8').replace(/\r\n/g, '\n'));
+  assert.equal(r[2]![1].list?.[0]?.['digest:sha-256'], createHash('sha256').update(inner.subarray(CHUNK - 7, 3 * CHUNK - 7)).digest('base64'), JSON.stringify(r[2]));
 });
