@@ -138,10 +138,14 @@ test('Email/import of an email\'s 8 MiB message/rfc822 attachment spools it and 
   assert.equal(created.size, inner.length);
   assert.ok((await h.store.readMessage(ALICE, created.id))!.equals(inner), 'the imported email byte-exact');
   assert.equal(r[1]![0], 'Email/parse', JSON.stringify(r[1]![1]));
-  const parsed = r[1]![1].parsed[part.blobId] as { subject: string; attachments: Array<{ size: number }>; bodyValues: Record<string, { value: string }> };
+  const parsed = r[1]![1].parsed[part.blobId] as { subject: string; attachments: Array<{ size: number; blobId: string }>; bodyValues: Record<string, { value: string }> };
   assert.equal(parsed.subject, 'parsed big');
   assert.equal(parsed.attachments[0]!.size, binary.length);
   // The part has no transfer encoding: each range of it is read from the stored email's range.
   assert.equal(parsed.bodyValues['1']!.value, decodeTransfer(Buffer.from(qp, 'latin1'), 'quoted-printable').toString('utf8').replace(/\r\n/g, '\n'));
+  // The attachment of the attached message (a part of a part) downloads decoded too.
+  const nested = await download(parsed.attachments[0]!.blobId);
+  assert.equal(nested.status, 200);
+  assert.ok(nested.body.equals(binary), 'the attached message\'s attachment byte-exact');
   assert.equal(r[2]![1].list?.[0]?.['digest:sha-256'], createHash('sha256').update(inner.subarray(CHUNK - 7, 3 * CHUNK - 7)).digest('base64'), JSON.stringify(r[2]));
 });

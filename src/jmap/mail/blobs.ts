@@ -5,7 +5,7 @@ import os from 'node:os';
 import type { BlobStore, MessageReader, MimePart } from '../../store/types.js';
 import { BytesGoneError, type ByteSource } from '../../store/api/byte-source.js';
 import type { ByteRange } from '../../store/api/values.js';
-import { exactly, readAll } from '../../store/byte-sources.js';
+import { clipRange, exactly, readAll } from '../../store/byte-sources.js';
 import { analyseSource } from '../../store/scratch-parse.js';
 import { findPart } from './body-structure.js';
 import { parsePartBlobId } from './blob-ids.js';
@@ -73,17 +73,26 @@ async function locatePart(store: BlobStore & MessageReader, account: string, blo
   if (part === undefined) return null;
   if (part.emailId.startsWith('~')) {
     // A part of a blob that is no email yet (Email/parse): it has no stored structure to find the
-    // part's range by, so the blob is parsed again, never held whole (analyseSource).
+    // part's range by, so the blob is parsed again, never held whole (analyseSource). That blob may
+    // be a part itself (an attached message Email/parse read): its ranges are then that part's.
     const id = part.emailId.slice(1);
-    const whole = await store.openBlob(account, id);
+    const outer = await openPartBlob(store, account, id, scratchDir);
+    const openRange = (range?: ByteRange): Promise<ByteSource | null> => (outer === null ? store.openBlob(account, id, range) : Promise.resolve(partRange(outer, range)));
+    const whole = await openRange();
     const analysis = whole === null ? null : await analyseSource(whole, scratchDir);
     const mime = analysis === null ? undefined : findPart(analysis.parsed.body, part.partId);
-    return mime === undefined ? null : { id, mime, openRange: (range) => store.openBlob(account, id, range) };
+    return mime === undefined ? null : { id, mime, openRange };
   }
   const id = part.emailId;
   const [meta] = await store.getEmails(account, [id], { parsed: true });
   const mime = meta?.parsed ? findPart(meta.parsed.body, part.partId) : undefined;
   return mime === undefined ? null : { id, mime, openRange: (range) => store.openMessage(account, id, range) };
+}
+
+/** A range of a part blob as a source (clamped as a store's range is). */
+function partRange(part: PartBlob, range?: ByteRange): ByteSource {
+  const { start, end } = clipRange(part.size, range);
+  return { size: end - start, chunks: () => part.slice(start, end) };
 }
 
 const ENCODED = new Set(['base64', 'quoted-printable']);
@@ -104,8 +113,7 @@ async function sizedPart({ id, mime, openRange }: LocatedPart): Promise<PartBlob
     return {
       size,
       slice(start, end) {
-        const from = Math.max(0, Math.min(start, size));
-        const to = Math.max(from, Math.min(end, size));
+        const { start: from, end: to } = clipRange(size, { start, end });
         return exactly(id, to - from, reopen(id, () => take({ start: body.start + from, end: body.start + to })));
       },
     };
