@@ -5,30 +5,11 @@ import os from 'node:os';
 import type { BlobStore, MessageReader, MimePart } from '../../store/types.js';
 import { BytesGoneError, type ByteSource } from '../../store/api/byte-source.js';
 import type { ByteRange } from '../../store/api/values.js';
-import { clipRange, exactly, readAll } from '../../store/byte-sources.js';
+import { clipRange, exactly } from '../../store/byte-sources.js';
 import { analyseSource } from '../../store/scratch-parse.js';
 import { findPart } from './body-structure.js';
 import { parsePartBlobId } from './blob-ids.js';
-import { decodeTransfer } from '../../mime/decode.js';
 import { decodeTransferChunks } from '../../mime/transfer-stream.js';
-
-/** The blob whole in memory: for callers that build a message of it (Email/set attachments, Sieve). */
-export async function readAnyBlob(store: BlobStore & MessageReader, account: string, blobId: string, scratchDir?: string): Promise<Buffer | null> {
-  const part = parsePartBlobId(blobId);
-  if (part !== undefined && part.emailId.startsWith('~')) {
-    const source = await openAnyBlob(store, account, blobId, scratchDir);
-    return source === null ? null : readAll(source);
-  }
-  if (part !== undefined) {
-    const [meta] = await store.getEmails(account, [part.emailId], { parsed: true });
-    const mime = meta?.parsed ? findPart(meta.parsed.body, part.partId) : undefined;
-    if (mime !== undefined) {
-      const bytes = await store.readMessage(account, part.emailId, { start: mime.bodyStart, end: mime.end });
-      if (bytes !== null) return decodeTransfer(bytes, mime.encoding);
-    }
-  }
-  return store.readBlob(account, blobId);
-}
 
 /**
  * The blob as a source read a chunk at a time (downloads): a message or upload straight from the

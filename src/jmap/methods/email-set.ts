@@ -120,7 +120,7 @@ function contentSource(deps: MailMethodDeps, account: string, bodyValues: Json |
     if (typeof part.blobId === 'string') {
       // Opened, not read: the composed message streams it (a chunk at a time) into a spool file.
       const blobId = part.blobId;
-      const open = () => openAnyBlob(deps.store, account, blobId);
+      const open = () => openAnyBlob(deps.store, account, blobId, deps.spool.dir);
       const source = await open();
       if (source === null) throw setError('blobNotFound', `blob ${blobId} not found`, { notFound: [blobId] });
       attached += source.size;
