@@ -218,7 +218,7 @@ export class JmapApp implements JmapBackend {
     const account = accountId === own.id ? own : (await this.sharedWith(actor)).get(accountId);
     if (account === undefined) throw new AccountAccessError(accountId);
     // Through the caller's rights-checked view: a shared account's blob is readable only as part of a readable email.
-    const source = await openAnyBlob(this.options.store.actingAs(actor), account.name, blobId);
+    const source = await openAnyBlob(this.options.store.actingAs(actor), account.name, blobId, this.options.spool.dir);
     if (source === null) throw new BlobNotFoundError(blobId);
     return { source };
   }

@@ -8,8 +8,36 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { randomId } from '../core/random-pool.js';
 import { parseMessage, type MessageAnalysis } from '../mime/parse.js';
-import { MessageFile } from './message-file.js';
+import { BytesGoneError, type ByteSource } from './api/byte-source.js';
+import { MessageFile, WINDOW_BYTES } from './message-file.js';
 import { removeIfPresent } from './spool/spooled.js';
+
+/**
+ * Analyses a message read from `source` (a blob, or a MIME part of one, that is no stored email yet:
+ * JMAP Email/parse): one no larger than the parser's window is read into memory, which costs no
+ * more than the window would; a larger one goes through a scratch file in `dir`. Null when the
+ * source's chunks are not `size` bytes (the blob went away).
+ */
+export async function analyseSource(source: ByteSource, dir: string): Promise<MessageAnalysis | null> {
+  try {
+    return source.size > WINDOW_BYTES ? await parseFromChunks(source.chunks(), source.size, dir) : await analyseSmall(source);
+  } catch (err) {
+    if (err instanceof BytesGoneError) return null;
+    throw err;
+  }
+}
+
+async function analyseSmall(source: ByteSource): Promise<MessageAnalysis | null> {
+  const parts: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of source.chunks()) {
+    length += chunk.length;
+    // More than the size said: the blob changed under the reader; never parse more than the window.
+    if (length > source.size) return null;
+    parts.push(chunk);
+  }
+  return length === source.size ? parseMessage(Buffer.concat(parts, length)) : null;
+}
 
 /**
  * Analyses the `size` bytes `chunks` yields, written to a scratch file in `dir` first; null when the

@@ -13,7 +13,7 @@ import { toJmapRequest } from '../../src/jmap/core/parse.js';
 import { asAddresses, asGroupedAddresses } from '../../src/jmap/mail/header-forms.js';
 import { DEFAULT_BODY_PROPERTIES } from '../../src/jmap/mail/body-structure.js';
 import { DEFAULT_EMAIL_PROPERTIES } from '../../src/jmap/mail/email-view.js';
-import { PARSE_DEFAULTS } from '../../src/jmap/methods/email-set.js';
+import { PARSE_DEFAULTS } from '../../src/jmap/methods/email-parse.js';
 import { toSort } from '../../src/jmap/mail/query-filter.js';
 import { accountIdOf, call, message, post, startHarness, USING, type Call, type Harness } from './harness.js';
 import { localDelivery } from './local-delivery.js';

@@ -6,6 +6,8 @@
 // part is read: its value is the whole text, which the JSON response carries anyway.
 import type { MessageReader, MimePart, ParsedMessage } from '../../store/types.js';
 import type { JsonObject } from '../core/types.js';
+import { BytesGoneError } from '../../store/api/byte-source.js';
+import type { BlobSource } from './blob-source.js';
 import { bodyLists, leafParts } from './body-structure.js';
 import { decodeCharset, decodeTransfer, encodingProblemIn } from '../../mime/decode.js';
 import { truncateBodyValue } from './truncate.js';
@@ -18,9 +20,18 @@ export function storedPartReader(store: MessageReader, account: string, emailId:
   return (start, end) => store.readMessage(account, emailId, { start, end });
 }
 
-/** A message already in memory (Email/parse). */
-export function bufferPartReader(message: Buffer): PartReader {
-  return async (start, end) => message.subarray(start, end);
+/** Any blob a client may name (Email/parse), read a byte range at a time; null once it went away. */
+export function blobPartReader(blob: BlobSource): PartReader {
+  return async (start, end) => {
+    const pieces: Buffer[] = [];
+    try {
+      for await (const piece of blob.slices(start, end)) pieces.push(piece);
+    } catch (err) {
+      if (err instanceof BytesGoneError) return null;
+      throw err;
+    }
+    return Buffer.concat(pieces);
+  };
 }
 
 /** The largest range read at once (the stores' chunk size). */

@@ -93,7 +93,7 @@ export async function blobGet(deps: MailMethodDeps, args: JsonObject, ctx: Metho
   const list: JsonObject[] = [];
   const notFound: string[] = [];
   for (const id of ids) {
-    const source = await openBlob(deps.store, account.name, id);
+    const source = await openBlob(deps.store, account.name, id, deps.spool.dir);
     if (source === null) {
       notFound.push(id);
       continue;

@@ -39,7 +39,7 @@ export async function blobLookup(deps: MailMethodDeps, args: JsonObject, ctx: Me
   const list: JsonObject[] = [];
   const notFound: string[] = [];
   for (const id of ids) {
-    if ((await openBlob(deps.store, account.name, id)) === null) {
+    if ((await openBlob(deps.store, account.name, id, deps.spool.dir)) === null) {
       notFound.push(id);
       continue;
     }

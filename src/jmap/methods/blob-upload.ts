@@ -52,7 +52,7 @@ async function piece(deps: MailMethodDeps, account: string, ctx: MethodContext, 
   const offset = unsignedOrNull(raw.offset, `${at}/offset`) ?? 0;
   const length = unsignedOrNull(raw.length, `${at}/length`);
   const blobId = resolveId(v, ctx);
-  const source = blobId === undefined ? null : await openBlob(deps.store, account, blobId);
+  const source = blobId === undefined ? null : await openBlob(deps.store, account, blobId, deps.spool.dir);
   if (source === null) throw setError('blobNotFound', `no blob ${v}`, { notFound: [v] });
   const end = length === undefined ? source.size : offset + length;
   // "If the range cannot be fully satisfied ... the DataSourceObject is invalid."

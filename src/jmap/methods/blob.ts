@@ -24,7 +24,7 @@ async function blobCopy(deps: MailMethodDeps, args: JsonObject, ctx: MethodConte
   const copied: JsonObject = {};
   const notCopied: Record<string, SetError> = {};
   for (const id of blobIds) {
-    if ((await openBlob(deps.store, from.name, id)) !== null) copied[id] = id;
+    if ((await openBlob(deps.store, from.name, id, deps.spool.dir)) !== null) copied[id] = id;
     else notCopied[id] = setError('blobNotFound', `no blob ${id} in account ${from.id}`).error;
   }
   return [['Blob/copy', { fromAccountId: from.id, accountId: account.id, copied: orNull(copied), notCopied: orNull(notCopied) }]];

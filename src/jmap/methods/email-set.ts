@@ -1,15 +1,14 @@
-// Email/set (create, keyword and mailboxIds patches, destroy), Email/import and Email/parse
-// (RFC 8621 §4.6, §4.8, §4.9); Email/copy is in ./email-copy.ts.
+// Email/set (create, keyword and mailboxIds patches, destroy) and Email/import (RFC 8621 §4.6,
+// §4.8); Email/copy is in ./email-copy.ts, Email/parse (§4.9) in ./email-parse.ts.
 import { CAP_MAIL } from '../capabilities.js';
 import { MethodError, setError } from '../errors.js';
 import { isJsonObject, type Json, type JsonObject, type MethodContext, type MethodDefinition, type MethodOutput } from '../core/types.js';
-import type { EmailMeta, EmailUpdate, MessageSource, SetPatch } from '../../store/types.js';
+import type { EmailUpdate, MessageSource, SetPatch } from '../../store/types.js';
 import { NoSuchBlobError } from '../../store/errors.js';
 import { parsePartBlobId } from '../mail/blob-ids.js';
-import { parseMessage } from '../../mime/parse.js';
 import { parseHeaderBlock } from '../../mime/headers.js';
 import { latestReceivedDate } from '../../mime/date.js';
-import { readAccount, invalid, optBool, optInt, optObject, parseUtcDate, readIds, readProperties, resolveId } from './args.js';
+import { readAccount, invalid, optObject, parseUtcDate, resolveId } from './args.js';
 import { batchStep, createAll, orNull, runSet, storeState } from './set-engine.js';
 import type { SetPropertyRules } from './set-properties.js';
 import { checkIfInState, readIfInState, readSetRequest } from './set-request.js';
@@ -17,12 +16,13 @@ import { defineMethod, type MailHandler } from './define.js';
 import type { MailMethodDeps } from './deps.js';
 import { setFailureFrom } from './store-errors.js';
 import { composeEmail, type ContentSource } from '../mail/compose.js';
-import { openAnyBlob, readAnyBlob } from '../mail/blobs.js';
+import { openAnyBlob } from '../mail/blobs.js';
 import { withSpooled } from '../mail/spool-source.js';
-import { BODY_PART_PROPERTIES, DEFAULT_BODY_PROPERTIES } from '../mail/body-structure.js';
-import { emailView, isEmailProperty, METADATA_PROPERTIES } from '../mail/email-view.js';
-import { bufferPartReader, needsBodyValues, readBodyValues, storedPartReader, type BodyValueOptions } from '../mail/body-values.js';
-import { parseHeaderProperty } from '../mail/header-forms.js';
+import { DEFAULT_BODY_PROPERTIES } from '../mail/body-structure.js';
+import { emailView, isEmailProperty } from '../mail/email-view.js';
+import { readBodyValues, storedPartReader, type BodyValueOptions } from '../mail/body-values.js';
+import { BytesGoneError } from '../../store/api/byte-source.js';
+import { emailParse } from './email-parse.js';
 
 const KEYWORD = /^[\x21-\x7e]{1,255}$/;
 const KEYWORD_FORBIDDEN = /[()\]{%*"\\]/;
@@ -120,7 +120,7 @@ function contentSource(deps: MailMethodDeps, account: string, bodyValues: Json |
     if (typeof part.blobId === 'string') {
       // Opened, not read: the composed message streams it (a chunk at a time) into a spool file.
       const blobId = part.blobId;
-      const open = () => openAnyBlob(deps.store, account, blobId);
+      const open = () => openAnyBlob(deps.store, account, blobId, deps.spool.dir);
       const source = await open();
       if (source === null) throw setError('blobNotFound', `blob ${blobId} not found`, { notFound: [blobId] });
       attached += source.size;
@@ -255,31 +255,35 @@ async function importEmails(deps: MailMethodDeps, args: JsonObject, ctx: MethodC
       // SetError" (blobNotFound is only defined for EmailBodyPart blobs of Email/set create).
       const notFound = (): Error => setError('invalidProperties', `blob ${blobId} not found`, { properties: ['blobId'] });
       // An upload or a whole message is imported from its blob file (the store reads it back within
-      // its memory budget); only a part of a message is decoded here first.
-      let bytes: MessageSource;
-      let head: Buffer;
+      // its memory budget); a part of a message is decoded into a spool file first, a chunk at a
+      // time, and appended from there (the file is removed afterwards unless the store took it).
+      const append = async (bytes: MessageSource, head: Buffer): Promise<JsonObject> => {
+        const bin = head.toString('latin1');
+        const headers = parseHeaderBlock(bin, 0, bin.length).headers;
+        // RFC 8621 §4.8: a blob that is not an RFC 5322 message MAY be rejected with invalidEmail. One
+        // without a single header field is what Email/parse reports as notParsable: refused alike.
+        if (headers.length === 0) throw setError('invalidEmail', 'the blob is not an RFC 5322 message: it has no header fields');
+        // RFC 8621 §4.8: receivedAt defaults to the time of the most recent Received header, else now.
+        const receivedAt = given ?? latestReceivedDate(headers) ?? undefined;
+        try {
+          return await appendCreated(deps, account.name, { mailboxIds, keywords, bytes, receivedAt });
+        } catch (err) {
+          if (err instanceof NoSuchBlobError) throw notFound();
+          throw err;
+        }
+      };
       if (parsePartBlobId(blobId) === undefined) {
         const peek = await deps.store.readBlob(account.name, blobId, { start: 0, end: HEADER_PEEK });
         if (peek === null) throw notFound();
-        bytes = { storedBlob: blobId };
-        head = peek;
-      } else {
-        const part = await readAnyBlob(deps.store, account.name, blobId);
-        if (part === null) throw notFound();
-        bytes = part;
-        head = part.subarray(0, HEADER_PEEK);
+        return append({ storedBlob: blobId }, peek);
       }
-      const bin = head.toString('latin1');
-      const headers = parseHeaderBlock(bin, 0, bin.length).headers;
-      // RFC 8621 §4.8: a blob that is not an RFC 5322 message MAY be rejected with invalidEmail. One
-      // without a single header field is what Email/parse reports as notParsable: refused alike.
-      if (headers.length === 0) throw setError('invalidEmail', 'the blob is not an RFC 5322 message: it has no header fields');
-      // RFC 8621 §4.8: receivedAt defaults to the time of the most recent Received header, else now.
-      const receivedAt = given ?? latestReceivedDate(headers) ?? undefined;
+      const part = await openAnyBlob(deps.store, account.name, blobId, deps.spool.dir);
+      if (part === null) throw notFound();
       try {
-        return await appendCreated(deps, account.name, { mailboxIds, keywords, bytes, receivedAt });
+        return await withSpooled(deps.spool, part, async (spooled) => append(spooled, await spooled.head(HEADER_PEEK)));
       } catch (err) {
-        if (err instanceof NoSuchBlobError) throw notFound();
+        // The part's message went away while it was copied.
+        if (err instanceof BytesGoneError) throw notFound();
         throw err;
       }
     },
@@ -288,57 +292,11 @@ async function importEmails(deps: MailMethodDeps, args: JsonObject, ctx: MethodC
   return [['Email/import', { accountId: account.id, oldState, newState: state, created: orNull(result.created), notCreated: orNull(result.notCreated) }]];
 }
 
-export const PARSE_DEFAULTS = [
-  'messageId', 'inReplyTo', 'references', 'sender', 'from', 'to', 'cc', 'bcc', 'replyTo', 'subject', 'sentAt', 'hasAttachment',
-  'preview', 'bodyValues', 'textBody', 'htmlBody', 'attachments',
-];
-
-async function parse(deps: MailMethodDeps, args: JsonObject, ctx: MethodContext): Promise<MethodOutput> {
-  const account = readAccount(args, ctx);
-  const blobIds = readIds(args, ctx, deps.limits.maxObjectsInGet, 'blobIds');
-  if (blobIds === null) throw invalid('"blobIds" is required');
-  const properties = readProperties(args, 'properties', isEmailProperty, PARSE_DEFAULTS);
-  const bodyProperties = readProperties(args, 'bodyProperties', (p) => BODY_PART_PROPERTIES.has(p) || parseHeaderProperty(p) !== undefined, DEFAULT_BODY_PROPERTIES);
-  const opts: BodyValueOptions = {
-    fetchTextBodyValues: optBool(args, 'fetchTextBodyValues', false),
-    fetchHTMLBodyValues: optBool(args, 'fetchHTMLBodyValues', false),
-    fetchAllBodyValues: optBool(args, 'fetchAllBodyValues', false),
-    maxBodyValueBytes: optInt(args, 'maxBodyValueBytes', { min: 0 }) ?? 0,
-  };
-  const parsed: JsonObject = {};
-  const notParsable: string[] = [];
-  const notFound: string[] = [];
-  for (const blobId of blobIds) {
-    const bytes = await readAnyBlob(deps.store, account.name, blobId);
-    if (bytes === null) {
-      notFound.push(blobId);
-      continue;
-    }
-    const analysis = parseMessage(bytes);
-    if (analysis.parsed.headers.length === 0) {
-      notParsable.push(blobId);
-      continue;
-    }
-    const meta: EmailMeta = {
-      id: `~${blobId}`, blobId, threadId: '', size: bytes.length, receivedAt: new Date(), keywords: [], mailboxIds: [], parsed: analysis.parsed,
-    };
-    const values = needsBodyValues(properties, opts) ? await readBodyValues(analysis.parsed, opts, bufferPartReader(bytes)) : null;
-    const view = emailView(meta, properties, bodyProperties, values);
-    // Not an email of the account: the per-email metadata is null (RFC 8621 §4.9).
-    view.id = null;
-    for (const p of METADATA_PROPERTIES) if (p !== 'blobId' && p !== 'size' && p !== 'id' && p in view) view[p] = null;
-    if (!properties.includes('id')) delete view.id;
-    parsed[blobId] = view;
-  }
-  // RFC 8621 §4.9: each of the three is null if none.
-  return [['Email/parse', { accountId: account.id, parsed: orNull(parsed), notParsable: orNull(notParsable), notFound: orNull(notFound) }]];
-}
-
 export function emailWriteMethods(deps: MailMethodDeps): Array<[string, MethodDefinition]> {
   const def = (h: MailHandler): MethodDefinition => defineMethod(CAP_MAIL, deps, h);
   return [
     ['Email/set', def(emailSet)],
     ['Email/import', def(importEmails)],
-    ['Email/parse', def(parse)],
+    ['Email/parse', def(emailParse)],
   ];
 }
