@@ -11,6 +11,7 @@ import { parseMessage, type MessageAnalysis } from '../mime/parse.js';
 import { BytesGoneError, type ByteSource } from './api/byte-source.js';
 import { MessageFile, WINDOW_BYTES } from './message-file.js';
 import { removeIfPresent } from './spool/spooled.js';
+import { SPOOL_SUFFIX } from './spool/incoming.js';
 
 /**
  * Analyses a message read from `source` (a blob, or a MIME part of one, that is no stored email yet:
@@ -44,7 +45,8 @@ async function analyseSmall(source: ByteSource): Promise<MessageAnalysis | null>
  * chunks are not `size` bytes (the blob is gone).
  */
 export async function parseFromChunks(chunks: AsyncIterable<Buffer>, size: number, dir: string): Promise<MessageAnalysis | null> {
-  const file = path.join(dir, `parse-${randomId(8, 'hex')}.tmp`);
+  // Named as a spool file: one a crash leaves in a spool directory goes with that directory's sweep at start.
+  const file = path.join(dir, `parse-${randomId(8, 'hex')}${SPOOL_SUFFIX}`);
   try {
     const handle = await open(file, 'wx', 0o600);
     let written = 0;

@@ -11,6 +11,8 @@ import { parseMessage } from '../../src/mime/parse.js';
 import { analyseSource } from '../../src/store/scratch-parse.js';
 import { WINDOW_BYTES } from '../../src/store/message-file.js';
 import { BytesGoneError, type ByteSource } from '../../src/store/api/byte-source.js';
+import { SpoolDir } from '../../src/store/spool/index.js';
+import { waitFor } from '../support/wait.js';
 
 let dir: string;
 before(async () => {
@@ -45,3 +47,25 @@ for (const [name, bytes] of [['in memory', message(WINDOW_BYTES / 2)], ['through
     assert.deepEqual(await readdir(dir), [], 'no scratch file left');
   });
 }
+
+test('a scratch file a crash left in a spool directory is removed by its start-up sweep', async () => {
+  const spool = new SpoolDir(await mkdtemp(join(dir, 'spool-')));
+  const bytes = message(2 * WINDOW_BYTES);
+  // A parse stopped mid-copy, as a kill -9 would leave it: its scratch file is in the spool directory.
+  let stall: () => void = () => undefined;
+  const stalled = new Promise<void>((resolve) => (stall = resolve));
+  let wroteFirst: () => void = () => undefined;
+  const first = new Promise<void>((resolve) => (wroteFirst = resolve));
+  const chunks = async function* (): AsyncGenerator<Buffer> {
+    yield bytes.subarray(0, 65536);
+    wroteFirst();
+    await stalled;
+  };
+  const parsing = analyseSource({ size: bytes.length, chunks }, spool.dir);
+  await first;
+  await waitFor('the scratch file to exist', async () => (await readdir(spool.dir)).length === 1, 5000);
+  await spool.prepare();
+  assert.deepEqual(await readdir(spool.dir), [], 'the sweep at start removes it');
+  stall();
+  assert.equal(await parsing, null, 'the stalled parse ended short');
+});
