@@ -4,12 +4,14 @@
 //
 // The result is written to a spool file part by part, never assembled in memory: TEXT literals that
 // were spooled are copied from their files, and a URL naming a whole message (or a PARTIAL range of
-// it, or a section of it, located from the stored part offsets) is copied from the store in ranges.
-// Only a HEADER.FIELDS section is read whole: its header block, to be filtered.
+// it, or a section of it, located from the stored part offsets) is copied from the store in ranges;
+// a HEADER.FIELDS section is filtered as FETCH filters it (a hostile header block is never read whole).
 import type { ImapSession } from './session.js';
 import { ImapNoError } from './proto/errors.js';
 import { parseSection } from './fetch/items.js';
-import { filterPlannedHeader, sectionPlan } from './fetch/section.js';
+import { sectionPlan } from './fetch/section.js';
+import { filteredHeader, windowBounds, type PlannedBytes } from './fetch/literal-stream.js';
+import { BytesGoneError } from '../store/api/byte-source.js';
 import { normalizeName } from './mailbox-name.js';
 import type { IncomingMessage, SpooledMessage } from '../store/index.js';
 import { finishLiteral } from './spooled-literal.js';
@@ -53,15 +55,8 @@ export function parseImapUrl(url: string): ImapUrl | undefined {
   };
 }
 
-/** What a URL names: bytes already in memory (a section), or a byte range of a stored message. */
-type UrlContent = { kind: 'bytes'; data: Buffer } | { kind: 'range'; emailId: string; start: number; end: number };
-
-function partialRange(partial: ImapUrl['partial'], size: number): { start: number; end: number } {
-  if (!partial) return { start: 0, end: size };
-  const start = Math.min(partial.start, size);
-  const end = partial.length === undefined ? size : Math.min(partial.start + partial.length, size);
-  return { start, end: Math.max(start, end) };
-}
+/** What a URL names: a header block's filtered fields, or a byte range of a stored message. */
+type UrlContent = { kind: 'fields'; bytes: PlannedBytes } | { kind: 'range'; emailId: string; start: number; end: number };
 
 async function resolveUrl(s: ImapSession, url: string): Promise<UrlContent> {
   const u = parseImapUrl(url);
@@ -72,7 +67,7 @@ async function resolveUrl(s: ImapSession, url: string): Promise<UrlContent> {
   const [meta] = await s.store.getMessages(s.account!, box.id, [u.uid], { parsed: true });
   if (!meta || !meta.parsed) throw badUrl(url, 'URL message does not exist');
   if (u.section === undefined || u.section === '') {
-    return { kind: 'range', emailId: meta.emailId, ...partialRange(u.partial, meta.size) };
+    return { kind: 'range', emailId: meta.emailId, ...windowBounds(meta.size, u.partial) };
   }
   let spec;
   try {
@@ -83,13 +78,11 @@ async function resolveUrl(s: ImapSession, url: string): Promise<UrlContent> {
   const plan = sectionPlan(meta.parsed.body, spec, false, meta.size);
   if (plan.kind === 'none') throw badUrl(url, 'URL section does not exist');
   if (plan.kind === 'fields') {
-    const header = await s.store.readMessage(s.account!, meta.emailId, { start: plan.start, end: plan.end });
-    if (!header) throw badUrl(url, 'URL message does not exist');
-    const data = filterPlannedHeader(plan, header);
-    const { start, end } = partialRange(u.partial, data.length);
-    return { kind: 'bytes', data: data.subarray(start, end) };
+    const bytes = await filteredHeader({ store: s.store, account: s.account!, emailId: meta.emailId }, plan, u.partial);
+    if (!bytes) throw badUrl(url, 'URL message does not exist');
+    return { kind: 'fields', bytes };
   }
-  const { start, end } = partialRange(u.partial, plan.end - plan.start);
+  const { start, end } = windowBounds(plan.end - plan.start, u.partial);
   return { kind: 'range', emailId: meta.emailId, start: plan.start + start, end: plan.start + end };
 }
 
@@ -99,8 +92,16 @@ function tooBig(): ImapNoError {
 
 async function copyUrl(s: ImapSession, url: string, out: IncomingMessage): Promise<void> {
   const content = await resolveUrl(s, url);
-  if (content.kind === 'bytes') {
-    await out.append(content.data);
+  if (content.kind === 'fields') {
+    try {
+      for await (const chunk of content.bytes.chunks()) {
+        await out.append(chunk);
+        if (out.overflow) throw tooBig();
+      }
+    } catch (err) {
+      if (err instanceof BytesGoneError) throw badUrl(url, 'URL message does not exist');
+      throw err;
+    }
     return;
   }
   for (let at = content.start; at < content.end; at += COPY_RANGE) {

@@ -227,6 +227,12 @@ describe('FETCH streams message bytes (SQLite)', () => {
         assert.equal(rest.literals[0]!.toString('latin1'), not);
         const allButFrom = head.slice('From: bob@example.org\r\n'.length) + '\r\n';
         assert.equal(rest.literals[1]!.toString('latin1'), allButFrom.slice(10, 300_010));
+        // CATENATE (RFC 4469) filters the same block as it reads it, and cuts a PARTIAL of the fields.
+        const text = 'To: alice@example.org\r\n';
+        const cat = await c.command('c', `APPEND INBOX CATENATE (TEXT {${text.length}+}\r\n${text} URL "/INBOX/;UID=1/;SECTION=HEADER.FIELDS%20(SUBJECT%20X-KEEP)" URL "/INBOX/;UID=1/;SECTION=HEADER.FIELDS.NOT%20(X-PAD)/;PARTIAL=0.23")`);
+        assert.match(cat.at(-1)!.text, /^c OK/);
+        const made = fetched(await c.command('h3', 'FETCH 2 BODY.PEEK[]'));
+        assert.equal(made.literals[0]!.toString('latin1'), `${text}${kept}From: bob@example.org\r\n`);
       } finally {
         c.close();
       }

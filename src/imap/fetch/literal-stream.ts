@@ -125,7 +125,7 @@ const WHOLE_HEADER = 256 * 1024;
  * HEADER.FIELDS(.NOT) of a header block, clipped to the partial window; null when the message is
  * gone. A block over WHOLE_HEADER is filtered as it is read, once to learn the size, again to send.
  */
-async function filteredHeader(ref: MessageRef, plan: Extract<SectionPlan, { kind: 'fields' }>, partial: SectionRequest['partial']): Promise<PlannedBytes | null> {
+export async function filteredHeader(ref: MessageRef, plan: Extract<SectionPlan, { kind: 'fields' }>, partial: SectionRequest['partial']): Promise<PlannedBytes | null> {
   const header = await ref.store.openMessage(ref.account, ref.emailId, { start: plan.start, end: plan.end });
   if (!header) return null;
   if (header.size <= WHOLE_HEADER) {
