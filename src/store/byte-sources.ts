@@ -53,3 +53,19 @@ export async function readPrefix(source: ByteSource, limit: number): Promise<Buf
   }
   return Buffer.concat(parts, length);
 }
+
+/**
+ * The part of consecutive `chunks` that lies in [start, end) of their concatenation; the chunks are
+ * left (and their source released) once past `end`.
+ */
+export async function* windowOf(chunks: AsyncIterable<Buffer>, start: number, end: number): AsyncGenerator<Buffer> {
+  if (end <= start) return;
+  let at = 0;
+  for await (const chunk of chunks) {
+    const from = Math.max(start - at, 0);
+    const to = Math.min(end - at, chunk.length);
+    at += chunk.length;
+    if (to > from) yield chunk.subarray(from, to);
+    if (at >= end) return;
+  }
+}

@@ -10,9 +10,9 @@
 import type { MimePart } from '../../store/types.js';
 import { decodeTransferChunks } from '../../mime/transfer-stream.js';
 import { headerFieldSpans } from '../../mime/headers.js';
-import { readAll } from '../../store/byte-sources.js';
+import { readAll, windowOf } from '../../store/byte-sources.js';
 import { BytesGoneError } from '../../store/api/byte-source.js';
-import { reopen, windowBounds, windowOf, type MessageRef, type PlannedBytes } from './literal-stream.js';
+import { reopen, windowBounds, type MessageRef, type PlannedBytes } from './literal-stream.js';
 
 const KNOWN_ENCODINGS = new Set(['7bit', '8bit', 'binary', 'base64', 'quoted-printable']);
 /** Encodings whose decoding changes the bytes: their parts' headers then say "binary". */

@@ -6,7 +6,7 @@
 import type { ImapSession } from '../session.js';
 import type { MailStore } from '../../store/types.js';
 import { BytesGoneError, type ByteSource } from '../../store/api/byte-source.js';
-import { readAll } from '../../store/byte-sources.js';
+import { readAll, windowOf } from '../../store/byte-sources.js';
 import { decodeTransferChunks } from '../../mime/transfer-stream.js';
 import { imapString, literal8, type Wire } from '../proto/serialize.js';
 import { filterHeaderChunks, filterPlannedHeader, type SectionPlan } from './section.js';
@@ -67,18 +67,6 @@ export async function reopen(ref: MessageRef, start: number, end: number): Promi
   const source = await ref.store.openMessage(ref.account, ref.emailId, { start, end });
   if (!source) throw new BytesGoneError(ref.emailId);
   return source;
-}
-
-/** The part of consecutive `chunks` that lies in [start, end) of their concatenation. */
-export async function* windowOf(chunks: AsyncIterable<Buffer>, start: number, end: number): AsyncGenerator<Buffer> {
-  let at = 0;
-  for await (const chunk of chunks) {
-    const from = Math.max(start - at, 0);
-    const to = Math.min(end - at, chunk.length);
-    at += chunk.length;
-    if (to > from) yield chunk.subarray(from, to);
-    if (at >= end) return;
-  }
 }
 
 export function windowBounds(total: number, partial: SectionRequest['partial']): { start: number; end: number } {

@@ -5,7 +5,7 @@ import os from 'node:os';
 import type { BlobStore, MessageReader, MimePart } from '../../store/types.js';
 import { BytesGoneError, type ByteSource } from '../../store/api/byte-source.js';
 import type { ByteRange } from '../../store/api/values.js';
-import { clipRange, exactly } from '../../store/byte-sources.js';
+import { clipRange, exactly, windowOf } from '../../store/byte-sources.js';
 import { analyseSource } from '../../store/scratch-parse.js';
 import { findPart } from './body-structure.js';
 import { parsePartBlobId } from './blob-ids.js';
@@ -110,7 +110,7 @@ async function sizedPart({ id, mime, openRange }: LocatedPart): Promise<PartBlob
   return {
     size: decoded,
     // exactly(): a decoded size that disagrees with the bytes ends the response, never a short body.
-    slice: (start, end) => dropUntil(exactly(id, decoded, decodeTransferChunks(reopen(id, () => take(body)), mime.encoding)), start, end),
+    slice: (start, end) => windowOf(exactly(id, decoded, decodeTransferChunks(reopen(id, () => take(body)), mime.encoding)), start, end),
   };
 }
 
@@ -122,17 +122,4 @@ export async function* reopen(id: string, open: () => Promise<ByteSource | null>
   const source = await open();
   if (source === null) throw new BytesGoneError(id);
   yield* source.chunks();
-}
-
-/** The bytes [start, end) of a stream that starts at 0; it is left (and released) once past end. */
-async function* dropUntil(chunks: AsyncIterable<Buffer>, start: number, end: number): AsyncGenerator<Buffer> {
-  let at = 0;
-  if (end <= start) return;
-  for await (const chunk of chunks) {
-    const from = Math.max(start - at, 0);
-    const to = Math.min(end - at, chunk.length);
-    if (to > from) yield chunk.subarray(from, to);
-    at += chunk.length;
-    if (at >= end) return;
-  }
 }
