@@ -43,9 +43,13 @@ async function* decodeBase64Chunks(chunks: AsyncIterable<Buffer>): AsyncGenerato
 /**
  * libqp's decode strips blanks before line ends, joins soft-broken lines and only then reads =XX
  * escapes (one may span a soft break), so the text before a cut decodes the same alone when it ends
- * at a hard line break (a line not ending in '=' once blanks are trimmed), or in three bytes that are
- * none of '=', blank, CR, LF (no escape, soft break or trailing blank run reaches over the cut).
- * Only the text after the last such point waits for the next chunk; ordinary QP has one in every line.
+ * at a hard line break (a line not ending in '=' once blanks are trimmed), in three bytes that are
+ * none of '=', blank, CR, LF (no escape, soft break or trailing blank run reaches over the cut), or
+ * right after an escape '=' hex hex: '=' is never a hex digit, so no earlier escape can take that '=',
+ * it starts an escape however the text before it reads, and its last byte ends no blank run or soft
+ * break. Only the text after the last such point waits for the next chunk. Text of 8-bit characters
+ * (Cyrillic, CJK) or a QP-encoded binary part is escapes and soft breaks only, with no hard line
+ * break for as long as a paragraph or the whole part: without the escape rule all of it was held.
  */
 async function* decodeQuotedPrintableChunks(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   let pending: Buffer = Buffer.alloc(0);
@@ -63,6 +67,10 @@ async function* decodeQuotedPrintableChunks(chunks: AsyncIterable<Buffer>): Asyn
   if (pending.length > 0) yield libqp.decode(pending);
 }
 
+function isHexDigit(byte: number | undefined): boolean {
+  return byte !== undefined && ((byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x46) || (byte >= 0x61 && byte <= 0x66));
+}
+
 function qpPlain(byte: number | undefined): boolean {
   return byte !== undefined && byte !== 0x3d && byte !== 0x20 && byte !== 0x09 && byte !== 0x0d && byte !== 0x0a;
 }
@@ -75,6 +83,8 @@ function qpSafeCut(bytes: Buffer, after: number): number {
       while (end > 0 && (bytes[end - 1] === 0x20 || bytes[end - 1] === 0x09 || bytes[end - 1] === 0x0d)) end--;
       if (bytes[end - 1] !== 0x3d) return cut;
     } else if (cut >= 3 && qpPlain(bytes[cut - 1]) && qpPlain(bytes[cut - 2]) && qpPlain(bytes[cut - 3])) {
+      return cut;
+    } else if (cut >= 3 && bytes[cut - 3] === 0x3d && isHexDigit(bytes[cut - 2]) && isHexDigit(bytes[cut - 1])) {
       return cut;
     }
   }

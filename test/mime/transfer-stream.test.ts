@@ -12,7 +12,7 @@ async function streamed(body: Buffer, encoding: string, cuts: number[]): Promise
 }
 
 // Bytes drawn from what trips decoders: escapes, soft breaks, blanks before line ends, padding mid-body, both base64 alphabets, 8-bit bytes.
-const ALPHABET = ['=', '=3D', '=\r\n', '=\n', ' ', '\t', '\r\n', '\n', '\r', 'A', 'b', 'Zz9', '+/', '-_', '==', 'é', '\xff', '=4', '=G1', 'QUJD', 'YQ=='];
+const ALPHABET = ['=', '=3D', '=\r\n', '=\n', ' ', '\t', '\r\n', '\n', '\r', 'A', 'b', 'Zz9', '+/', '-_', '==', 'é', '\xff', '=4', '=G1', 'QUJD', 'YQ==', '=e9', 'f', '=a', '==41'];
 
 function hostile(next: () => number, parts: number): Buffer {
   return drawn(next, ALPHABET, parts);
@@ -36,4 +36,28 @@ test('a quoted-printable line longer than the long-line cut, in 256 KiB chunks, 
   for (let at = 256 * 1024; at < body.length; at += 256 * 1024) cuts.push(at);
   assert.deepEqual(await streamed(body, 'quoted-printable', cuts), decodeTransfer(body, 'quoted-printable'));
   assert.deepEqual(await streamed(body, 'quoted-printable', [65_535, 65_536, 65_537, 131_073]), decodeTransfer(body, 'quoted-printable'));
+});
+
+test('quoted-printable text of escapes and soft breaks only is decoded as it arrives, not held to its end', async () => {
+  // Cyrillic text as QP writes it: every character escaped, every line ended by a soft break.
+  const line = '=D0=9F=D1=80=D0=B8=D0=B2=D0=B5=D1=82 =D0=BC=D0=B8=D1=80 =D1=81=D1=82=D1=80=D0=BE=D0=BA=D0=B0 =D0=B8 =D1=81=D0=BB=D0=BE=D0=B2=D0=BE=\r\n';
+  const chunk = Buffer.from(line.repeat(Math.ceil(65_536 / line.length)), 'latin1');
+  const chunks = 8;
+  let pulled = 0;
+  const outputAt: number[] = [];
+  async function* source(): AsyncGenerator<Buffer> {
+    for (let i = 0; i < chunks; i++) {
+      pulled++;
+      yield chunk;
+    }
+  }
+  const out: Buffer[] = [];
+  for await (const piece of decodeTransferChunks(source(), 'quoted-printable')) {
+    out.push(piece);
+    outputAt.push(pulled);
+  }
+  assert.equal(outputAt[0], 1, 'output follows the first chunk');
+  assert.ok(outputAt.length >= chunks, `decoded chunk by chunk (${outputAt.length} pieces)`);
+  const whole = Buffer.concat(Array.from({ length: chunks }, () => chunk));
+  assert.deepEqual(Buffer.concat(out), decodeTransfer(whole, 'quoted-printable'));
 });
