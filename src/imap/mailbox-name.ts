@@ -5,7 +5,7 @@ import { decodeMutf7, encodeMutf7 } from './proto/mutf7.js';
 import { ImapSyntaxError, ImapNoError } from './proto/errors.js';
 import { astring, type Wire } from './proto/serialize.js';
 import type { Args } from './proto/args.js';
-import type { Mailbox, MailboxRole } from '../store/types.js';
+import type { Mailbox, MailboxReach, MailboxRole } from '../store/types.js';
 
 export const SEPARATOR = '/';
 
@@ -107,11 +107,12 @@ export function encodeName(session: ImapSession, name: string): Wire {
 /**
  * The mailbox named `name` (own or shared), or NO [NONEXISTENT] (NO [TRYCREATE] for APPEND/COPY/MOVE
  * targets). A shared mailbox the user may not see ("l"/"r") answers exactly as a missing one: the
- * session's store is the rights-checked view.
+ * session's store is the rights-checked view. `reach` 'insert' also finds one the user may only
+ * insert into (an APPEND, COPY or MOVE target with "i" alone: a drop box).
  */
-export async function findMailbox(session: ImapSession, name: string, missingCode = 'NONEXISTENT'): Promise<OwnedMailbox> {
+export async function findMailbox(session: ImapSession, name: string, missingCode = 'NONEXISTENT', reach?: MailboxReach): Promise<OwnedMailbox> {
   const at = locate(session, name);
-  const box = at ? await session.store.findMailboxByPath(at.owner, at.path) : null;
+  const box = at ? await session.store.findMailboxByPath(at.owner, at.path, reach) : null;
   // TRYCREATE only where the client could create the mailbox: in its own namespace.
   if (!box) throw new ImapNoError('Mailbox does not exist', at?.owner === session.account ? missingCode : 'NONEXISTENT');
   return { ...box, owner: at!.owner };

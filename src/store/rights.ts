@@ -1,6 +1,7 @@
 // Mailbox access rights, RFC 4314 §2.1: one letter per right. Pure helpers shared by the store (which
 // enforces them) and the protocol adapters (which parse and print them).
 import { InvalidArgumentError, NoPermissionError, NoSuchMailboxError } from './errors.js';
+import type { MailboxReach } from './api/mailboxes.js';
 //   l lookup (visible to LIST)      r read (SELECT, FETCH, SEARCH, COPY from)
 //   s keep \Seen                    w write other flags and keywords
 //   i insert (APPEND, COPY into)    p post (send mail to the submission address; kept, not used)
@@ -109,13 +110,25 @@ export function isVisible(rights: string): boolean {
 
 /**
  * The access decision on rights already looked up (shared by the engines' checks): returns them when
- * they include `needed`; a mailbox the actor cannot see throws NoSuchMailboxError exactly as a
- * missing one does, a visible one without the right NoPermissionError naming the missing letters.
+ * they include `needed`, seen or not (RFC 4314 rights are independent: "i" alone makes a drop box
+ * that takes APPEND and COPY but is never listed or selected). Otherwise a mailbox the actor can
+ * neither see nor holds any of the needed rights on throws NoSuchMailboxError exactly as a missing one
+ * does; one whose existence the actor knows, NoPermissionError naming the missing letters.
  */
 export function demandRights(rights: string, needed: string, mailboxId: string): string {
-  if (!isVisible(rights)) throw new NoSuchMailboxError(mailboxId);
+  // Needing no right at all is needing to see it.
+  const known = isVisible(rights) || [...needed].some((r) => rights.includes(r));
+  if (!known) throw new NoSuchMailboxError(mailboxId);
   if (!hasRights(rights, needed)) throw new NoPermissionError(needed.split('').filter((r) => !rights.includes(r)).join(''));
   return rights;
+}
+
+/**
+ * Whether a lookup reaches a mailbox with these rights: visible, or, for `reach` 'insert' (APPEND,
+ * COPY and MOVE targets), one the actor may only insert into.
+ */
+export function isReachable(rights: string, reach?: MailboxReach): boolean {
+  return isVisible(rights) || (reach === 'insert' && rights.includes('i'));
 }
 
 /**

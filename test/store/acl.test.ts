@@ -295,3 +295,24 @@ test('on PostgreSQL a write waits for a rights change another node holds open an
     await db.drop();
   }
 });
+
+engineTest('a drop box ("i" alone) takes appends, is found only by an insert lookup, and stays hidden otherwise', async (engine) => {
+  await withEngineStore(engine, async (store) => {
+    for (const user of ['alice', 'bob', 'carol']) await store.ensureAccount(user);
+    const drop = await store.createMailbox('alice', { path: 'Drop' });
+    await store.setRights('alice', drop.id, 'bob', parseRights('i'));
+    const bob = store.actingAs({ user: 'bob' });
+    const carol = store.actingAs({ user: 'carol' });
+    assert.equal(await bob.findMailboxByPath('alice', 'Drop'), null, 'not visible');
+    assert.equal((await bob.findMailboxByPath('alice', 'Drop', 'insert'))?.id, drop.id, 'reached for an insert');
+    assert.equal(await carol.findMailboxByPath('alice', 'Drop', 'insert'), null, 'no right, no reach');
+    assert.deepEqual(await bob.listMailboxes('alice'), []);
+
+    await bob.append('alice', { mailboxIds: [drop.id], bytes: message({ subject: 'dropped' }) });
+    assert.equal((await store.snapshot('alice', drop.id)).messages.length, 1);
+    // Flags need their own rights even in a drop box; reading needs "r".
+    await assert.rejects(bob.append('alice', { mailboxIds: [drop.id], bytes: message({}), flags: ['\\Seen'] }), { code: 'noPermission' });
+    await assert.rejects(bob.snapshot('alice', drop.id), { code: 'noSuchMailbox' });
+    await assert.rejects(carol.append('alice', { mailboxIds: [drop.id], bytes: message({}) }), { code: 'noSuchMailbox' });
+  });
+});

@@ -11,7 +11,7 @@ export const append: CommandSpec = {
     const name = mailboxArg(s, args);
     const messages = parseAppendMessages(args);
     // TRYCREATE comes before any URL is looked at (RFC 4469 §5).
-    const box = await findMailbox(s, name, 'TRYCREATE');
+    const box = await findMailbox(s, name, 'TRYCREATE', 'insert');
     return { code: appendUidCode(await appendMessages(s, box, messages)), text: 'APPEND completed' };
   },
 };

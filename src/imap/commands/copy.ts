@@ -16,7 +16,7 @@ async function run(s: ImapSession, args: Args, ctx: CommandContext, move: boolea
   const view = s.selected!;
   if (move && view.readOnly) throw new ImapNoError('Mailbox is read-only', view.readOnlyCode);
   const account = view.owner;
-  const box = await findMailbox(s, target, 'TRYCREATE');
+  const box = await findMailbox(s, target, 'TRYCREATE', 'insert');
   const uids = resolveUids(s, set, ctx.uid).filter((u) => !view.ghosts.has(u));
   if (uids.length === 0) return { text: `${ctx.uid ? 'UID ' : ''}${ctx.name} completed (no messages)` };
   const r = box.owner !== account

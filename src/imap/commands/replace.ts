@@ -26,7 +26,7 @@ export const replace: CommandSpec = {
       if (ctx.uid) throw new ImapNoError('No message with that UID', 'NONEXISTENT');
       throw new ImapSyntaxError('Invalid message sequence number');
     }
-    const box = await findMailbox(s, name, 'TRYCREATE');
+    const box = await findMailbox(s, name, 'TRYCREATE', 'insert');
     // The store removes the replaced message in the append's transaction, which is one account's.
     if (box.owner !== view.owner) throw new ImapNoError('REPLACE cannot move a message to another user\'s mailboxes', 'CANNOT');
     const results = await appendMessages(s, box, messages, { replaces: { mailboxId: view.mailboxId, uid: uids[0]! } });

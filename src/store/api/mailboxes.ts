@@ -60,12 +60,18 @@ export interface DeleteMailboxOptions extends WriteOptions {
   removeEmails: boolean;
 }
 
+/** How far a lookup of another owner's mailbox reaches beyond the visible ones (RFC 4314 "i"). */
+export type MailboxReach = 'insert';
+
 export interface MailboxStore {
   /** All mailboxes of the account, sorted by path. */
   listMailboxes(account: string): Promise<Mailbox[]>;
   getMailbox(account: string, mailboxId: string): Promise<Mailbox | null>;
-  /** INBOX matched case-insensitively. */
-  findMailboxByPath(account: string, path: string): Promise<Mailbox | null>;
+  /**
+   * INBOX matched case-insensitively. Another owner's mailbox is found when the actor may see it
+   * ("l" or "r"), or, with `reach` 'insert', only insert into it ("i" alone: a drop box).
+   */
+  findMailboxByPath(account: string, path: string, reach?: MailboxReach): Promise<Mailbox | null>;
   findMailboxByRole(account: string, role: MailboxRole): Promise<Mailbox | null>;
   /** Throws MailboxExistsError, NoSuchMailboxError (JMAP parentId), InvalidNameError. */
   createMailbox(account: string, spec: CreateMailboxSpec, options?: WriteOptions): Promise<Mailbox>;

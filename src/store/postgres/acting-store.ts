@@ -11,7 +11,7 @@ import type * as S from '../types.js';
 import { ActingViewBase } from '../acting-view-base.js';
 import { checkBasis, SharedAccountView, type WriteBasis } from '../shared-account.js';
 import { ForbiddenError, NoPermissionError, NoSuchMailboxError } from '../errors.js';
-import { isVisible, REPLACED_RIGHTS, rightsForFlags, rightsForMetadata } from '../rights.js';
+import { isReachable, REPLACED_RIGHTS, rightsForFlags, rightsForMetadata } from '../rights.js';
 import { accountId, readTx, withTxGuard, type Ctx, type TxGuard } from './context.js';
 import type { Conn } from './db.js';
 import { normalisePath } from '../sqlite/mailboxes.js';
@@ -118,10 +118,10 @@ export class PgActingMailStore extends ActingViewBase implements S.MailStore {
     return { check, rights };
   }
 
-  private async visibleOnly(owner: string, op: () => Promise<S.Mailbox | null>): Promise<S.Mailbox | null> {
+  private async visibleOnly(owner: string, op: () => Promise<S.Mailbox | null>, reach?: S.MailboxReach): Promise<S.Mailbox | null> {
     const { check, rights } = this.rightsByMailbox(owner);
     const box = await this.guarded(owner, check, op);
-    return box && isVisible(rights.get(box.id) ?? '') ? box : null;
+    return box && isReachable(rights.get(box.id) ?? '', reach) ? box : null;
   }
 
   // ---- accounts -------------------------------------------------------------------------------
@@ -148,9 +148,9 @@ export class PgActingMailStore extends ActingViewBase implements S.MailStore {
     if (!this.other(account)) return this.root.getMailbox(account, mailboxId);
     return this.visibleOnly(account, () => this.root.getMailbox(account, mailboxId));
   }
-  findMailboxByPath(account: string, path: string): Promise<S.Mailbox | null> {
+  findMailboxByPath(account: string, path: string, reach?: S.MailboxReach): Promise<S.Mailbox | null> {
     if (!this.other(account)) return this.root.findMailboxByPath(account, path);
-    return this.visibleOnly(account, () => this.root.findMailboxByPath(account, path));
+    return this.visibleOnly(account, () => this.root.findMailboxByPath(account, path), reach);
   }
   findMailboxByRole(account: string, role: S.MailboxRole): Promise<S.Mailbox | null> {
     if (!this.other(account)) return this.root.findMailboxByRole(account, role);

@@ -8,7 +8,7 @@ import type * as S from '../types.js';
 import { ActingViewBase } from '../acting-view-base.js';
 import { checkBasis, SharedAccountView, type WriteBasis } from '../shared-account.js';
 import { ForbiddenError, NoPermissionError, NoSuchMailboxError } from '../errors.js';
-import { isVisible, REPLACED_RIGHTS, rightsForFlags, rightsForMetadata } from '../rights.js';
+import { isReachable, REPLACED_RIGHTS, rightsForFlags, rightsForMetadata } from '../rights.js';
 import { readTx, writeTx, type Ctx } from './context.js';
 import type { SqliteMailStore } from './store.js';
 import * as acl from './acl.js';
@@ -71,8 +71,8 @@ export class ActingMailStore extends ActingViewBase implements S.MailStore {
     this.need(owner, parent.id, 'k');
   }
 
-  private visible(owner: string, box: S.Mailbox | null): S.Mailbox | null {
-    return box && isVisible(acl.rightsOfSync(this.ctx, this.actor, owner, box.id)) ? box : null;
+  private visible(owner: string, box: S.Mailbox | null, reach?: S.MailboxReach): S.Mailbox | null {
+    return box && isReachable(acl.rightsOfSync(this.ctx, this.actor, owner, box.id), reach) ? box : null;
   }
 
   /** The check and the operation's (synchronously started) write transaction, as one transaction. */
@@ -116,9 +116,9 @@ export class ActingMailStore extends ActingViewBase implements S.MailStore {
     if (!this.other(account)) return this.root.getMailbox(account, mailboxId);
     return this.checkedRead(() => undefined, () => this.visible(account, mailboxes.getMailboxSync(this.ctx, account, mailboxId)));
   }
-  findMailboxByPath(account: string, path: string): Promise<S.Mailbox | null> {
+  findMailboxByPath(account: string, path: string, reach?: S.MailboxReach): Promise<S.Mailbox | null> {
     if (!this.other(account)) return this.root.findMailboxByPath(account, path);
-    return this.checkedRead(() => undefined, () => this.visible(account, mailboxes.findMailboxSync(this.ctx, account, { path })));
+    return this.checkedRead(() => undefined, () => this.visible(account, mailboxes.findMailboxSync(this.ctx, account, { path }), reach));
   }
   findMailboxByRole(account: string, role: S.MailboxRole): Promise<S.Mailbox | null> {
     if (!this.other(account)) return this.root.findMailboxByRole(account, role);
