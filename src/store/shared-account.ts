@@ -133,20 +133,20 @@ export class SharedAccountView {
   /**
    * Appends to the owner's account name stored blobs by id; the store accepts any blob of the owner's
    * account, so the actor's own rule applies here first: a blob of a readable email stays a reference,
-   * one of the actor's own is handed over as its bytes (the owner's account has no claim on it until
-   * the email exists), and anything else is NoSuchBlobError, as for a blob that does not exist.
+   * one of the actor's own is referenced as the actor's (`of`: the owner's account has no claim on it
+   * until the email exists), and anything else is NoSuchBlobError, as for a blob that does not exist.
    */
   async actorSources(owner: string, inputs: S.AppendInput[]): Promise<S.AppendInput[]> {
     const out: S.AppendInput[] = [];
-    for (const input of inputs) {
+    for (const input of ownBlobsOnly(inputs)) {
       const source = input.bytes;
       if (!isStoredBlob(source) || (await this.emailsWithBlob(owner, source.storedBlob)).length > 0) {
         out.push(input);
         continue;
       }
-      const bytes = await this.root.readBlob(this.actor.user, source.storedBlob);
-      if (bytes === null) throw new NoSuchBlobError(source.storedBlob);
-      out.push({ ...input, bytes });
+      // The actor's own blob, referenced as such: checked by the store when it commits, never read whole here.
+      if ((await this.root.blobSize(this.actor.user, source.storedBlob)) === null) throw new NoSuchBlobError(source.storedBlob);
+      out.push({ ...input, bytes: { storedBlob: source.storedBlob, of: this.actor.user } });
     }
     return out;
   }
@@ -334,4 +334,13 @@ function symmetricDifference(a: readonly string[], b: readonly string[]): string
   const sa = new Set(a.map((k) => k.toLowerCase()));
   const sb = new Set(b.map((k) => k.toLowerCase()));
   return [...[...sa].filter((k) => !sb.has(k)), ...[...sb].filter((k) => !sa.has(k))];
+}
+
+/**
+ * The inputs with any `of` a caller set on a stored blob removed: only the rights-checked view names
+ * another account's blob (actorSources), after its own check; from a caller it would reach any
+ * account's uploads.
+ */
+export function ownBlobsOnly(inputs: S.AppendInput[]): S.AppendInput[] {
+  return inputs.map((input) => (isStoredBlob(input.bytes) && input.bytes.of !== undefined ? { ...input, bytes: { storedBlob: input.bytes.storedBlob } } : input));
 }

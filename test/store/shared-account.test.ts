@@ -191,6 +191,10 @@ engineTest("bob's own upload is readable in alice's account and appendable where
   const [hiddenMeta] = await store.getEmails('alice', [hidden.emailId]);
   assert.equal(await bob.readBlob('alice', hiddenMeta!.blobId), null);
   await assert.rejects(bob.append('alice', { mailboxIds: [shared.id], bytes: { storedBlob: hiddenMeta!.blobId } }), { name: 'NoSuchBlobError' });
+  // Naming the account a blob is "of" is the rights-checked view's alone: from a caller it is ignored.
+  await assert.rejects(bob.append('alice', { mailboxIds: [shared.id], bytes: { storedBlob: hiddenMeta!.blobId, of: 'alice' } }), { name: 'NoSuchBlobError' });
+  const bobInbox = (await store.findMailboxByRole('bob', 'inbox'))!;
+  await assert.rejects(bob.append('bob', { mailboxIds: [bobInbox.id], bytes: { storedBlob: hiddenMeta!.blobId, of: 'alice' } }), { name: 'NoSuchBlobError' });
 });
 
 engineTest("each change of bob's rights leaves him a share notification; he alone reads and destroys them", async (store, bus) => {

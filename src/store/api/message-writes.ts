@@ -7,6 +7,12 @@ import type { SpooledMessage } from '../spool/spooled.js';
 /** A blob already in the store that the account may read: JMAP Email/import of an upload. */
 export interface StoredBlob {
   storedBlob: string;
+  /**
+   * The account whose blob it is when not the appending one: set only by the rights-checked views
+   * (SharedAccountView.actorSources) for an actor's own upload appended to another owner's mailbox;
+   * the store checks that account may read the blob, in the append's transaction.
+   */
+  of?: string;
 }
 
 /**

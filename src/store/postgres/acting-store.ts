@@ -9,7 +9,7 @@
 // check comes first).
 import type * as S from '../types.js';
 import { ActingViewBase } from '../acting-view-base.js';
-import { checkBasis, SharedAccountView, type WriteBasis } from '../shared-account.js';
+import { checkBasis, ownBlobsOnly, SharedAccountView, type WriteBasis } from '../shared-account.js';
 import { ForbiddenError, NoPermissionError, NoSuchMailboxError } from '../errors.js';
 import { isReachable, REPLACED_RIGHTS, rightsForFlags, rightsForMetadata } from '../rights.js';
 import { accountId, readTx, withTxGuard, type Ctx, type TxGuard } from './context.js';
@@ -206,7 +206,7 @@ export class PgActingMailStore extends ActingViewBase implements S.MailStore {
     return result!;
   }
   async appendMany(account: string, given: S.AppendInput[], options?: S.AppendOptions): Promise<S.AppendResult[]> {
-    if (!this.other(account)) return this.root.appendMany(account, given, options);
+    if (!this.other(account)) return this.root.appendMany(account, ownBlobsOnly(given), options);
     const inputs = await this.shared.actorSources(account, given);
     // "i" on every target, plus the rights for the flags set on arrival (RFC 4314 §4, APPEND).
     const check: Check = async (q, accId) => {

@@ -20,7 +20,7 @@ import type {
 } from '../types.js';
 import { InvalidArgumentError, NoSuchBlobError, NoSuchMailboxError, StateMismatchError } from '../errors.js';
 import type { Ctx, EmailRow, MailboxRow } from './context.js';
-import { allocModseq, keywordState, requireAccount, requireMailbox, writeTx } from './context.js';
+import { accountId, allocModseq, keywordState, requireAccount, requireMailbox, writeTx } from './context.js';
 import type { Conn, SqlParam } from './db.js';
 import { ChangeBatch } from './batch.js';
 import { decodeId, encodeId } from '../sqlite/ids.js';
@@ -121,7 +121,8 @@ export async function appendMany(ctx: Ctx, account: string, inputs: AppendInput[
 async function knownSource(ctx: Ctx, accId: number, source: MessageSource): Promise<KnownSource> {
   if (!isStoredBlob(source)) return source;
   const blob = source.storedBlob;
-  const size = PgBlobs.isBlobId(blob) ? await readableBlobSize(ctx.q, accId, blob) : undefined;
+  const reader = source.of === undefined ? accId : await accountId(ctx, source.of);
+  const size = reader !== null && PgBlobs.isBlobId(blob) ? await readableBlobSize(ctx.q, reader, blob) : undefined;
   if (size === undefined) throw new NoSuchBlobError(blob);
   return { blob, size };
 }

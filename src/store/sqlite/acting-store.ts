@@ -6,7 +6,7 @@
 // node therefore either precedes the operation (which is refused) or follows it.
 import type * as S from '../types.js';
 import { ActingViewBase } from '../acting-view-base.js';
-import { checkBasis, SharedAccountView, type WriteBasis } from '../shared-account.js';
+import { checkBasis, ownBlobsOnly, SharedAccountView, type WriteBasis } from '../shared-account.js';
 import { ForbiddenError, NoPermissionError, NoSuchMailboxError } from '../errors.js';
 import { isReachable, REPLACED_RIGHTS, rightsForFlags, rightsForMetadata } from '../rights.js';
 import { readTx, writeTx, type Ctx } from './context.js';
@@ -178,7 +178,7 @@ export class ActingMailStore extends ActingViewBase implements S.MailStore {
     return result!;
   }
   async appendMany(account: string, given: S.AppendInput[], options?: S.AppendOptions): Promise<S.AppendResult[]> {
-    if (!this.other(account)) return this.root.appendMany(account, given, options);
+    if (!this.other(account)) return this.root.appendMany(account, ownBlobsOnly(given), options);
     // Stored blobs by id are checked against the actor's reach first (SharedAccountView.actorSources).
     const inputs = await this.shared.actorSources(account, given);
     // "i" on every target, plus the rights for the flags set on arrival (RFC 4314 §4, APPEND).

@@ -17,7 +17,7 @@ import type {
 } from '../types.js';
 import { InvalidArgumentError, NoSuchBlobError, NoSuchMailboxError, StateMismatchError } from '../errors.js';
 import type { Ctx, EmailRow, MailboxRow } from './context.js';
-import { allocModseq, keywordState, noteInserted, publishAll, requireMailbox, writeTx, sql } from './context.js';
+import { accountId, allocModseq, keywordState, noteInserted, publishAll, requireMailbox, writeTx, sql } from './context.js';
 import { requireAccount } from './mailboxes.js';
 import { ChangeBatch } from './batch.js';
 import { decodeId, encodeId } from './ids.js';
@@ -171,7 +171,8 @@ function claimAppended(ctx: Ctx, mb: MailboxRow, uid: number): boolean {
 function knownSource(ctx: Ctx, accId: number, source: MessageSource): KnownSource {
   if (!isStoredBlob(source)) return source;
   const blob = source.storedBlob;
-  const size = BlobFiles.isBlobId(blob) ? readableBlobSize(ctx, accId, blob) : undefined;
+  const reader = source.of === undefined ? accId : accountId(ctx, source.of);
+  const size = reader !== null && BlobFiles.isBlobId(blob) ? readableBlobSize(ctx, reader, blob) : undefined;
   if (size === undefined) throw new NoSuchBlobError(blob);
   return { blob, size };
 }
