@@ -431,6 +431,12 @@ function sessionAdmin(control: SessionControl): SessionAdmin {
       await control.revoke({ user, reason });
       return matched;
     },
+    endDelegated: async (owner, delegate, reason) => {
+      const matched = control.registry.matching({ user: owner, actor: delegate }).length;
+      // Published, not recorded: the grant is gone, so a resync on any node ends these sessions too.
+      await control.revocations.endDelegatedSessions(owner, delegate, reason);
+      return matched;
+    },
   };
 }
 

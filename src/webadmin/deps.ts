@@ -33,6 +33,8 @@ export interface SessionAdmin {
    * revocation); how many sessions of this node ended.
    */
   revokeUser(user: string, reason: string): Promise<number>;
+  /** Ends, on every node, the sessions in which `delegate` acts as `owner` (a delegation taken back); how many of this node's ended. */
+  endDelegated(owner: string, delegate: string, reason: string): Promise<number>;
 }
 
 export interface WebAdminDeps {

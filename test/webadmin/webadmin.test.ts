@@ -532,6 +532,40 @@ describe('WebAdmin', () => {
     assertJamesError(await call('DELETE', '/sessions', { query: `user=nobody@${DOMAIN}` }), 404);
   });
 
+  it('/users/{username}/authorizedUsers: James shape; a delegate logs in as the owner until taken back, which closes that session at once', async () => {
+    const carol = `carol-delegate@${DOMAIN}`;
+    await srv.running.context.users.add(BOB, 'bob-delegate-secret');
+    const u = { username: ALICE };
+    assert.deepEqual((await call('GET', '/users/{username}/authorizedUsers', { params: u })).body, []);
+    assert.equal((await call('PUT', '/users/{username}/authorizedUsers/{delegate}', { params: { ...u, delegate: BOB } })).status, 200);
+    // A name the repository does not know may be granted, as in James.
+    assert.equal((await call('PUT', '/users/{username}/authorizedUsers/{delegate}', { params: { ...u, delegate: carol } })).status, 200);
+    assert.deepEqual((await call('GET', '/users/{username}/authorizedUsers', { params: u })).body, [BOB, carol].sort());
+    assertJamesError(await call('PUT', '/users/{username}/authorizedUsers/{delegate}', { params: { ...u, delegate: ALICE } }), 400);
+
+    // Bob logs in as alice (PLAIN with alice as authorization identity); taking the grant back ends that session.
+    const imap = await RawClient.connect(srv.endpoints.imaps, { tls: true });
+    try {
+      const plain = Buffer.from(`${ALICE}\0${BOB}\0bob-delegate-secret`).toString('base64');
+      assert.match((await imap.command('a', `AUTHENTICATE PLAIN ${plain}`)).at(-1)!, /^a OK/);
+      assert.equal((await call('DELETE', '/users/{username}/authorizedUsers/{delegate}', { params: { ...u, delegate: BOB } })).status, 200);
+      assert.ok(await imap.closedWithin(10_000), "bob's session as alice ends at once");
+    } finally {
+      imap.close();
+    }
+    assert.deepEqual((await call('GET', '/users/{username}/authorizedUsers', { params: u })).body, [carol]);
+    assert.equal((await call('DELETE', '/users/{username}/authorizedUsers/{delegate}', { params: { ...u, delegate: BOB } })).status, 200, 'idempotent');
+    assert.equal((await call('PUT', '/users/{username}/authorizedUsers/{delegate}', { params: { ...u, delegate: BOB } })).status, 200);
+    assert.equal((await call('DELETE', '/users/{username}/authorizedUsers', { params: u })).status, 200);
+    assert.deepEqual((await call('GET', '/users/{username}/authorizedUsers', { params: u })).body, []);
+
+    const nobody = { username: `nobody@${DOMAIN}` };
+    assertJamesError(await call('GET', '/users/{username}/authorizedUsers', { params: nobody }), 404);
+    assertJamesError(await call('PUT', '/users/{username}/authorizedUsers/{delegate}', { params: { ...nobody, delegate: BOB } }), 404);
+    assertJamesError(await call('DELETE', '/users/{username}/authorizedUsers/{delegate}', { params: { ...nobody, delegate: BOB } }), 404);
+    assertJamesError(await call('DELETE', '/users/{username}/authorizedUsers', { params: nobody }), 404);
+  });
+
   it('/users/{username}/app-passwords: the secret once, a list without secrets, revoking ends its IMAP session with BYE', async () => {
     const gina = `gina@${DOMAIN}`;
     await srv.running.context.users.add(gina, 'gina-own-password');

@@ -6,6 +6,7 @@ import { TaskLog } from '../tasks.js';
 import type { WebAdminRoute } from '../types.js';
 import { aliasRoutes } from './aliases.js';
 import { appPasswordRoutes } from './app-passwords.js';
+import { delegationRoutes } from './delegation.js';
 import { domainAliasRoutes } from './domain-aliases.js';
 import { domainRoutes } from './domains.js';
 import { eventRoutes } from './events.js';
@@ -34,6 +35,7 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
   (d) => groupRoutes(d),
   (d) => identityRoutes(d),
   (d) => appPasswordRoutes(d),
+  (d) => delegationRoutes(d),
   (d) => aliasRoutes(d),
   (d) => forwardRoutes(d),
   (d) => mailboxRoutes(d),
