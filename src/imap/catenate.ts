@@ -4,13 +4,13 @@
 //
 // The result is written to a spool file part by part, never assembled in memory: TEXT literals that
 // were spooled are copied from their files, and a URL naming a whole message (or a PARTIAL range of
-// it, or a section of it, located from the stored part offsets) is copied from the store in ranges;
+// it, or a section of it, located from the stored part offsets) is streamed from the store;
 // a HEADER.FIELDS section is filtered as FETCH filters it (a hostile header block is never read whole).
 import type { ImapSession } from './session.js';
 import { ImapNoError } from './proto/errors.js';
 import { parseSection } from './fetch/items.js';
 import { sectionPlan } from './fetch/section.js';
-import { filteredHeader, windowBounds, type PlannedBytes } from './fetch/literal-stream.js';
+import { filteredHeader, reopen, windowBounds, type MessageRef, type PlannedBytes } from './fetch/literal-stream.js';
 import { BytesGoneError } from '../store/api/byte-source.js';
 import { normalizeName } from './mailbox-name.js';
 import type { IncomingMessage, SpooledMessage } from '../store/index.js';
@@ -29,9 +29,6 @@ interface ImapUrl {
   section?: string;
   partial?: { start: number; length?: number };
 }
-
-/** Bytes copied from the store at a time for a URL part. */
-const COPY_RANGE = 128 * 1024;
 
 function badUrl(url: string, why: string): ImapNoError {
   return new ImapNoError(`${why}`, `BADURL ${url.replace(/[\]\r\n]/g, '')}`);
@@ -55,10 +52,18 @@ export function parseImapUrl(url: string): ImapUrl | undefined {
   };
 }
 
-/** What a URL names: a header block's filtered fields, or a byte range of a stored message. */
-type UrlContent = { kind: 'fields'; bytes: PlannedBytes } | { kind: 'range'; emailId: string; start: number; end: number };
+/** A byte range of a stored message, read a chunk at a time when its chunks are asked for. */
+function storedRange(ref: MessageRef, start: number, end: number): PlannedBytes {
+  return {
+    size: end - start,
+    chunks: async function* () {
+      if (end > start) yield* (await reopen(ref, start, end)).chunks();
+    },
+  };
+}
 
-async function resolveUrl(s: ImapSession, url: string): Promise<UrlContent> {
+/** What a URL names, as bytes read when they are copied: a range of a stored message, or a header block's filtered fields. */
+async function resolveUrl(s: ImapSession, url: string): Promise<PlannedBytes> {
   const u = parseImapUrl(url);
   if (!u) throw badUrl(url, 'Invalid IMAP URL');
   const box = await s.store.findMailboxByPath(s.account!, u.mailbox);
@@ -66,8 +71,10 @@ async function resolveUrl(s: ImapSession, url: string): Promise<UrlContent> {
   if (u.uidValidity !== undefined && u.uidValidity !== box.uidValidity) throw badUrl(url, 'URL UIDVALIDITY does not match');
   const [meta] = await s.store.getMessages(s.account!, box.id, [u.uid], { parsed: true });
   if (!meta || !meta.parsed) throw badUrl(url, 'URL message does not exist');
+  const ref: MessageRef = { store: s.store, account: s.account!, emailId: meta.emailId };
   if (u.section === undefined || u.section === '') {
-    return { kind: 'range', emailId: meta.emailId, ...windowBounds(meta.size, u.partial) };
+    const { start, end } = windowBounds(meta.size, u.partial);
+    return storedRange(ref, start, end);
   }
   let spec;
   try {
@@ -78,46 +85,40 @@ async function resolveUrl(s: ImapSession, url: string): Promise<UrlContent> {
   const plan = sectionPlan(meta.parsed.body, spec, false, meta.size);
   if (plan.kind === 'none') throw badUrl(url, 'URL section does not exist');
   if (plan.kind === 'fields') {
-    const bytes = await filteredHeader({ store: s.store, account: s.account!, emailId: meta.emailId }, plan, u.partial);
+    const bytes = await filteredHeader(ref, plan, u.partial);
     if (!bytes) throw badUrl(url, 'URL message does not exist');
-    return { kind: 'fields', bytes };
+    return bytes;
   }
   const { start, end } = windowBounds(plan.end - plan.start, u.partial);
-  return { kind: 'range', emailId: meta.emailId, start: plan.start + start, end: plan.start + end };
+  return storedRange(ref, plan.start + start, plan.start + end);
 }
 
 function tooBig(): ImapNoError {
   return new ImapNoError('Message too large', 'TOOBIG');
 }
 
-async function copyUrl(s: ImapSession, url: string, out: IncomingMessage): Promise<void> {
-  const content = await resolveUrl(s, url);
-  if (content.kind === 'fields') {
-    try {
-      for await (const chunk of content.bytes.chunks()) {
-        await out.append(chunk);
-        if (out.overflow) throw tooBig();
-      }
-    } catch (err) {
-      if (err instanceof BytesGoneError) throw badUrl(url, 'URL message does not exist');
-      throw err;
-    }
-    return;
-  }
-  for (let at = content.start; at < content.end; at += COPY_RANGE) {
-    const piece = await s.store.readMessage(s.account!, content.emailId, { start: at, end: Math.min(at + COPY_RANGE, content.end) });
-    if (!piece) throw badUrl(url, 'URL message does not exist');
-    await out.append(piece);
+/** Appends the chunks to `out`, stopping with TOOBIG as soon as it is over its limit. */
+async function appendChunks(chunks: AsyncIterable<Buffer>, out: IncomingMessage): Promise<void> {
+  for await (const chunk of chunks) {
+    await out.append(chunk);
     if (out.overflow) throw tooBig();
+  }
+}
+
+async function copyUrl(s: ImapSession, url: string, out: IncomingMessage): Promise<void> {
+  const bytes = await resolveUrl(s, url);
+  try {
+    await appendChunks(bytes.chunks(), out);
+  } catch (err) {
+    // The message went away (expunged, collected) since the URL was resolved.
+    if (err instanceof BytesGoneError) throw badUrl(url, 'URL message does not exist');
+    throw err;
   }
 }
 
 async function copySpooled(s: ImapSession, message: IncomingMessage, out: IncomingMessage): Promise<void> {
   const part = await finishLiteral(s, message, false);
-  for await (const chunk of part.stream()) {
-    await out.append(chunk as Buffer);
-    if (out.overflow) throw tooBig();
-  }
+  await appendChunks(part.stream() as AsyncIterable<Buffer>, out);
 }
 
 /** Concatenates the parts into a spool file; `limit` bounds the result (the literal size limit). */
