@@ -29,6 +29,8 @@ interface Group {
   cutoff: number;
   timer: NodeJS.Timeout | null;
   scheduled: boolean;
+  /** The group waits for a running checkpoint to end (see flush). */
+  waitingForCheckpoint: boolean;
 }
 
 export interface CommitTicket {
@@ -39,7 +41,7 @@ const groups = new WeakMap<Ctx, Group>();
 
 function groupOf(ctx: Ctx): Group {
   let g = groups.get(ctx);
-  if (!g) groups.set(ctx, (g = { jobs: [], announced: 0, outstanding: new Set(), cutoff: 0, timer: null, scheduled: false }));
+  if (!g) groups.set(ctx, (g = { jobs: [], announced: 0, outstanding: new Set(), cutoff: 0, timer: null, scheduled: false, waitingForCheckpoint: false }));
   return g;
 }
 
@@ -87,8 +89,22 @@ function flush(ctx: Ctx, g: Group): void {
   g.scheduled = false;
   if (g.timer) clearTimeout(g.timer);
   g.timer = null;
+  if (!g.jobs.length) return;
+  // While a checkpoint copies the WAL into the main file, commits wait (the event loop does not),
+  // so that the copy completes and the next commit starts the WAL over (wal-sync.ts). Jobs that
+  // queue meanwhile commit as one group afterwards.
+  const paused = ctx.wal.paused;
+  if (paused) {
+    if (!g.waitingForCheckpoint) {
+      g.waitingForCheckpoint = true;
+      void paused.then(() => {
+        g.waitingForCheckpoint = false;
+        schedule(ctx, g);
+      });
+    }
+    return;
+  }
   const jobs = g.jobs.splice(0, g.jobs.length);
-  if (!jobs.length) return;
   const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
   try {
     ctx.wal.commitUnsynced(() => writeTx(ctx, () => {

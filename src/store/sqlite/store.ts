@@ -404,7 +404,7 @@ export class SqliteMailStore implements MailStore {
     } catch {
       // statistics are an optimisation; closing must not fail for them
     }
-    this.ctx.wal.close();
+    await this.ctx.wal.close();
     await this.ctx.fts.close();
     this.ctx.db.close();
   }
