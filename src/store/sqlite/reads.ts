@@ -26,6 +26,7 @@ import { decodeId, encodeId } from './ids.js';
 import { classifyChanges, sinceModseq, windowChanges, type ChangeStamp } from '../changes-window.js';
 import { compileCriteria, compileSort, uidSetSql, type FtsMatches, type SqlParam } from './search-sql.js';
 import { toJmapKeywords } from '../keywords.js';
+import { cachedListing } from './listing-cache.js';
 
 function acc(ctx: Ctx, account: string): number {
   const id = accountId(ctx, account);
@@ -39,10 +40,12 @@ type MemberRow = { uid: number; email_id: number; modseq: number; deleted: numbe
 
 export function snapshot(ctx: Ctx, account: string, mailboxId: string): MailboxSnapshot {
   const accId = acc(ctx, account);
+  // Inside a caller's write transaction the rows may yet be rolled back: not for the cache.
+  const committed = !ctx.db.inTransaction;
   return readTx(ctx, () => {
     const mb = requireMailbox(ctx, accId, mailboxId);
-    const rows = sql(ctx, `${MEMBER_SQL} WHERE m.mailbox_id = ? ORDER BY m.uid`).all(mb.id) as MemberRow[];
-    return { mailbox: toMailbox(ctx, mb), messages: rows.map(messageState) };
+    const messages = cachedListing(ctx, mb, committed, () => (sql(ctx, `${MEMBER_SQL} WHERE m.mailbox_id = ? ORDER BY m.uid`).all(mb.id) as MemberRow[]).map(messageState));
+    return { mailbox: toMailbox(ctx, mb), messages };
   });
 }
 
