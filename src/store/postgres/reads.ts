@@ -27,6 +27,7 @@ import { classifyChanges, sinceModseq, windowChanges, type ChangeStamp } from '.
 import { compileCriteria, compileSort, uidSetSql } from './search-sql.js';
 import { toJmapKeywords } from '../keywords.js';
 import { reviveParsed } from '../sqlite/reads.js';
+import { cachedListing, keepListing } from '../listing-cache.js';
 
 const MEMBER_SQL = `SELECT m.uid, m.email_id, m.modseq, m.deleted, e.flags, e.keywords FROM msg m JOIN email e ON e.id = m.email_id`;
 
@@ -36,8 +37,13 @@ export async function snapshot(ctx: Ctx, account: string, mailboxId: string): Pr
   const accId = await requireAccount(ctx, account);
   return readTx(ctx, async (q) => {
     const mb = await requireMailbox(q, accId, mailboxId);
-    const rows = await q.all<MemberRow>(`${MEMBER_SQL} WHERE m.mailbox_id = ? ORDER BY m.uid`, mb.id);
-    return { mailbox: await toMailbox(q, mb), messages: rows.map(messageState) };
+    let messages = cachedListing(ctx, mb);
+    if (!messages) {
+      messages = (await q.all<MemberRow>(`${MEMBER_SQL} WHERE m.mailbox_id = ? ORDER BY m.uid`, mb.id)).map(messageState);
+      // A read-only transaction of its own: these rows are committed.
+      keepListing(ctx, mb, messages);
+    }
+    return { mailbox: await toMailbox(q, mb), messages };
   });
 }
 

@@ -26,7 +26,7 @@ import { decodeId, encodeId } from './ids.js';
 import { classifyChanges, sinceModseq, windowChanges, type ChangeStamp } from '../changes-window.js';
 import { compileCriteria, compileSort, uidSetSql, type FtsMatches, type SqlParam } from './search-sql.js';
 import { toJmapKeywords } from '../keywords.js';
-import { cachedListing } from './listing-cache.js';
+import { cachedListing, keepListing } from '../listing-cache.js';
 
 function acc(ctx: Ctx, account: string): number {
   const id = accountId(ctx, account);
@@ -44,7 +44,11 @@ export function snapshot(ctx: Ctx, account: string, mailboxId: string): MailboxS
   const committed = !ctx.db.inTransaction;
   return readTx(ctx, () => {
     const mb = requireMailbox(ctx, accId, mailboxId);
-    const messages = cachedListing(ctx, mb, committed, () => (sql(ctx, `${MEMBER_SQL} WHERE m.mailbox_id = ? ORDER BY m.uid`).all(mb.id) as MemberRow[]).map(messageState));
+    let messages = cachedListing(ctx, mb);
+    if (!messages) {
+      messages = (sql(ctx, `${MEMBER_SQL} WHERE m.mailbox_id = ? ORDER BY m.uid`).all(mb.id) as MemberRow[]).map(messageState);
+      if (committed) keepListing(ctx, mb, messages);
+    }
     return { mailbox: toMailbox(ctx, mb), messages };
   });
 }
