@@ -5,9 +5,9 @@
 // new message its UIDNEXT, so an equal pair, read in the same transaction, means equal rows, also
 // when another process or node wrote them: every writer of an account's messages first takes its
 // next MODSEQ from the account row (allocModseq), so they commit one after another and a mailbox's
-// HIGHESTMODSEQ only grows (one engine writer in SQLite; the account row's lock in PostgreSQL,
-// whose reads are REPEATABLE READ snapshots). A client that reconnects and SELECTs again (mobile clients do
-// all day) then costs a mailbox row instead of a join over every message of the mailbox.
+// HIGHESTMODSEQ only grows (one writer at a time in SQLite; the account row's lock in PostgreSQL,
+// whose reads are REPEATABLE READ snapshots). A client that reconnects and SELECTs again (mobile
+// clients do, all day) then costs a mailbox row instead of a join over every message it holds.
 import type { MessageState } from './api/message-reads.js';
 
 /** What the cache needs of a mailbox row (both engines' rows have it). */
