@@ -34,7 +34,7 @@ describe('server.processes=2: two workers sharing the listeners and one SQLite s
     return { client, worker: Number(line.worker) };
   }
 
-  /** Logins until each worker serves at least one; round-robin makes that quick. */
+  /** Logins until each worker serves at least one (the kernel spreads them, see supervisor.ts). */
   async function oneOnEach(user: string): Promise<Map<number, ImapFlow>> {
     const byWorker = new Map<number, ImapFlow>();
     for (let i = 0; i < 12 && byWorker.size < 2; i++) {
@@ -70,8 +70,8 @@ describe('server.processes=2: two workers sharing the listeners and one SQLite s
       return target;
     });
     const transport = nodemailer.createTransport({ host: '127.0.0.1', port: served.smtpPort, secure: false, ignoreTLS: true });
-    // Four deliveries on four connections: round-robin puts them on both workers, so each IDLE
-    // session sees mail that the other process stored.
+    // Four deliveries on four connections, each taken by either worker: both IDLE sessions must
+    // see all four, including the mail the other process stored.
     for (let i = 1; i <= 4; i++) {
       await transport.sendMail({ from: `sender${i}@remote.test`, to: ALICE, subject: `hello ${i}`, text: `message ${i}\n` });
     }
