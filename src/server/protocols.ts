@@ -15,6 +15,7 @@ import type { EventBus } from '../events/types.js';
 import { createImapServers } from '../imap/index.js';
 import { createJmapServer } from '../jmap/index.js';
 import { createSessionControl, oidcBlocksOf, summarize, type SessionControl } from '../sessions/index.js';
+import { DELEGATION_REVOKED_REASON } from '../sessions/revocation.js';
 import { createPop3Servers } from '../pop3/index.js';
 import { createManageSieveServers } from '../managesieve/index.js';
 import { createSmtpServers } from '../smtp/index.js';
@@ -431,10 +432,11 @@ function sessionAdmin(control: SessionControl): SessionAdmin {
       await control.revoke({ user, reason });
       return matched;
     },
-    endDelegated: async (owner, delegate, reason) => {
+    endDelegated: async (owner, delegate) => {
       const matched = control.registry.matching({ user: owner, actor: delegate }).length;
       // Published, not recorded: the grant is gone, so a resync on any node ends these sessions too.
-      await control.revocations.endDelegatedSessions(owner, delegate, reason);
+      // The same reason as `tessera delegation revoke`, which the other nodes' resync logs by.
+      await control.revocations.endDelegatedSessions(owner, delegate, DELEGATION_REVOKED_REASON);
       return matched;
     },
   };

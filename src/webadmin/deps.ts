@@ -34,7 +34,7 @@ export interface SessionAdmin {
    */
   revokeUser(user: string, reason: string): Promise<number>;
   /** Ends, on every node, the sessions in which `delegate` acts as `owner` (a delegation taken back); how many of this node's ended. */
-  endDelegated(owner: string, delegate: string, reason: string): Promise<number>;
+  endDelegated(owner: string, delegate: string): Promise<number>;
 }
 
 export interface WebAdminDeps {

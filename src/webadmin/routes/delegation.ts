@@ -10,13 +10,12 @@ import { invalid, type WebAdminRoute } from '../types.js';
 import { existingUser } from './users.js';
 
 const TAG = 'Delegation';
-const REVOKED_REASON = 'delegation revoked by an administrator';
 
 export function delegationRoutes({ users, store, sessions }: WebAdminDeps): WebAdminRoute[] {
   /** A delegate's canonical name when the repository knows it, else the name as given. */
   const delegateName = async (name: string): Promise<string> => (await users.lookup(name))?.username ?? name;
   const revoke = async (owner: string, delegate: string): Promise<void> => {
-    if (await store.revokeDelegation(owner, delegate)) await sessions.endDelegated(owner, delegate, REVOKED_REASON);
+    if (await store.revokeDelegation(owner, delegate)) await sessions.endDelegated(owner, delegate);
   };
   // James answers 200 with an empty body.
   const ok = { status: 200 };
