@@ -154,8 +154,9 @@ export const sessionsResource = sharedResource<SessionControl>(
       oidc: oidcBlocksOf(ctx.config),
       auth: await ctx.use(authResource),
       users: ctx.users,
-      // One admin.sock per data directory: the first of several server processes serves it.
-      adminSocket: servesSingletons(ctx),
+      // One admin.sock per data directory: the first of several server processes serves it (and
+      // its successor on reload takes the path over while the old one still runs).
+      adminSocket: !servesSingletons(ctx) ? false : ctx.worker ? 'take-over' : true,
     });
     await control.start();
     // A revoked app password's sessions end at once, here and on every node (the bus).

@@ -1,8 +1,10 @@
 // The running server's local admin endpoint: a Unix domain socket <dataDir>/admin.sock, mode 0600, so
 // only the account running Tessera (and root) can list or revoke sessions. `tessera sessions` talks to
 // it. A socket file left by a crashed server is replaced; one that answers means another server owns
-// this data directory, and starting fails rather than stealing it.
-import { chmod, unlink } from 'node:fs/promises';
+// this data directory, and starting fails rather than stealing it, except for a worker of several
+// server processes (see AdminSocketOptions.takeOver).
+import { chmod, rename, stat, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
 import type { UsersRepository } from '../auth/users/types.js';
@@ -34,11 +36,23 @@ export interface AdminSocketOptions {
    * neither a user nor has a live session is refused instead of being recorded for nobody.
    */
   users?: Pick<UsersRepository, 'lookup'>;
+  /**
+   * A worker of several server processes: the supervisor holds the data directory's lock, so a
+   * socket that answers can only be the worker this one replaces on reload (SIGHUP). The path is
+   * taken over (the old worker keeps its already-accepted clients and, stopping, leaves the new
+   * socket file alone) instead of refusing to start.
+   */
+  takeOver?: boolean;
 }
 
 export class AdminSocket {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  /**
+   * The socket file this server bound (inode and change time: a successor's file may reuse the
+   * freed inode number): stop() removes the file only while it is still this one.
+   */
+  private bound: FileIdentity | undefined;
 
   constructor(private readonly options: AdminSocketOptions) {}
 
@@ -50,21 +64,29 @@ export class AdminSocket {
         `admin socket path ${path} is longer than Unix sockets allow (${MAX_SOCKET_PATH_BYTES} bytes): set a shorter data.dir in tessera.properties`,
       );
     }
-    if (await answers(path)) throw new AdminSocketInUseError(`${path} is in use: is another tessera server running with this data directory?`);
-    await unlink(path).catch((err: NodeJS.ErrnoException) => {
+    if (!this.options.takeOver && (await answers(path))) throw new AdminSocketInUseError(`${path} is in use: is another tessera server running with this data directory?`);
+    // Bound under a name of its own, then renamed over the path (replacing a stale file or a
+    // predecessor's socket): `tessera sessions` finds a socket at every moment of a reload, and the
+    // name libuv removes when this server closes is that private one, never a successor's socket.
+    // No longer than "admin.sock" (pids have at most 7 digits), so the length check above holds for it.
+    const staging = join(dirname(path), `.a${process.pid}`);
+    await unlink(staging).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
     });
     const server = createServer((socket) => this.serve(socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(path, () => {
+      // exclusive: bound by this process, not shared through a cluster primary.
+      server.listen({ path: staging, exclusive: true }, () => {
         server.off('error', reject);
         resolve();
       });
     });
     // Until this chmod the socket has the umask's mode (with the usual 022, others cannot write, so
     // cannot connect); the data directory itself is created 0700.
-    await chmod(path, 0o600);
+    await chmod(staging, 0o600);
+    await rename(staging, path);
+    this.bound = await identify(path);
     server.unref();
     this.server = server;
   }
@@ -75,7 +97,9 @@ export class AdminSocket {
     this.server = undefined;
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    await unlink(this.options.path).catch(() => undefined);
+    // A successor that took the path over owns the file now.
+    const current = await identify(this.options.path).catch(() => undefined);
+    if (current && current.ino === this.bound?.ino && current.ctimeNs === this.bound.ctimeNs) await unlink(this.options.path).catch(() => undefined);
   }
 
   private serve(socket: Socket): void {
@@ -149,6 +173,16 @@ export class AdminSocket {
 }
 
 /** Whether something listens on the socket path (a live server), as opposed to a stale file. */
+interface FileIdentity {
+  ino: bigint;
+  ctimeNs: bigint;
+}
+
+async function identify(path: string): Promise<FileIdentity> {
+  const { ino, ctimeNs } = await stat(path, { bigint: true });
+  return { ino, ctimeNs };
+}
+
 function answers(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = connect(path);

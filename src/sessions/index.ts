@@ -41,8 +41,11 @@ export interface SessionControlDeps {
   auth?: AuthService;
   /** Checks and canonicalises the user of `tessera sessions revoke --user` (see AdminSocketOptions.users). */
   users?: Pick<UsersRepository, 'lookup'>;
-  /** Serve <dataDir>/admin.sock (default true). */
-  adminSocket?: boolean;
+  /**
+   * Serve <dataDir>/admin.sock (default true); 'take-over' in a worker of several server processes,
+   * which replaces a live socket of the worker it succeeds (AdminSocketOptions.takeOver).
+   */
+  adminSocket?: boolean | 'take-over';
   /** Longest access-token lifetime expected, seconds (how long revocations are kept by default). */
   retentionSeconds?: number;
   now?: () => number;
@@ -94,7 +97,14 @@ export function createSessionControl(deps: SessionControlDeps): SessionControl {
   const admin =
     deps.adminSocket === false
       ? undefined
-      : new AdminSocket({ path: adminSocketPath(deps.dataDir), registry, revocations, logger: deps.logger, ...(deps.users ? { users: deps.users } : {}) });
+      : new AdminSocket({
+          path: adminSocketPath(deps.dataDir),
+          registry,
+          revocations,
+          logger: deps.logger,
+          takeOver: deps.adminSocket === 'take-over',
+          ...(deps.users ? { users: deps.users } : {}),
+        });
 
   let unsubscribe: Unsubscribe | undefined;
   let unsubscribeResync: Unsubscribe | undefined;

@@ -3,12 +3,17 @@
 // of a worker names it, and the IMAP ID a client sends is logged with its session), and what one
 // worker does reaches sessions on the other: mail delivered over SMTP shows in IMAP IDLE on both, a
 // revocation ends sessions on both, concurrent APPENDs on both never share or reorder UIDs. A killed
-// worker is restarted; SIGTERM stops every process cleanly.
+// worker is restarted; SIGHUP replaces both workers (the first one's admin.sock included) while the
+// listeners stay open, or, when the configuration has become unusable, leaves them serving; SIGTERM
+// stops every process cleanly.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { runTessera } from '../cli/run-tessera.js';
+import { connectClient } from '../support/tcp.js';
 import { waitFor, withDeadline } from '../support/wait.js';
 import { SERVED_DOMAIN, SERVED_PASSWORD, startServed, type Served } from '../support/served.js';
 
@@ -17,6 +22,36 @@ const BOB = `bob@${SERVED_DOMAIN}`;
 const WAIT_MS = 30_000;
 /** A worker's start compiles the sources through tsx; the machine may be loaded. */
 const START_MS = 240_000;
+
+/** The first line an IMAP server sends on a new connection (a refused connection rejects). */
+async function greeting(port: number): Promise<string> {
+  const socket = await connectClient(port, false, 'the IMAP listener');
+  try {
+    let text = '';
+    return await withDeadline(
+      new Promise<string>((resolve, reject) => {
+        socket.on('data', (chunk: Buffer) => {
+          text += chunk.toString('latin1');
+          if (text.includes('\r\n')) resolve(text.slice(0, text.indexOf('\r\n')));
+        });
+        socket.on('close', () => reject(new Error(`closed before a greeting (read: ${JSON.stringify(text)})`)));
+      }),
+      WAIT_MS,
+      'the IMAP greeting',
+    );
+  } finally {
+    socket.destroy();
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 describe('server.processes=2: two workers sharing the listeners and one SQLite store', { timeout: 600_000 }, () => {
   let served: Served;
@@ -133,6 +168,58 @@ describe('server.processes=2: two workers sharing the listeners and one SQLite s
     const replacement = served.workerPids().get(2)!;
     assert.notEqual(replacement, victim);
     // Both workers serve again.
+    await oneOnEach(ALICE);
+  });
+
+  it('keeps the running workers when SIGHUP finds a configuration the new ones cannot start with', async () => {
+    const before = served.workerPids();
+    const file = join(served.confDir, 'imapserver.xml');
+    const good = await readFile(file, 'utf8');
+    await writeFile(file, '<imapservers><imapserver enabled="true"><bind>127.0.0.1:0</bind>');
+    const from = served.log.length;
+    try {
+      served.child.kill('SIGHUP');
+      await waitFor('the reload to finish', () => served.log.slice(from).find((l) => l.msg === 'reload done'), START_MS);
+    } finally {
+      await writeFile(file, good);
+    }
+    const messages = served.log.slice(from).map((l) => l.msg);
+    const failed = messages.filter((m) => m === 'reload: the new server process did not start; the old one keeps serving');
+    assert.equal(failed.length, 2, 'both replacements failed');
+    assert.ok(!messages.includes('server process died; restarting it'), 'a failed replacement is not taken for a dead worker');
+    assert.deepEqual(served.workerPids(), before);
+    for (const pid of before.values()) assert.ok(alive(pid), `worker ${pid} still runs`);
+    await oneOnEach(ALICE);
+    for (const c of open.splice(0)) c.close();
+  });
+
+  it('replaces both workers on SIGHUP, admin.sock included, and keeps serving throughout', async () => {
+    for (const c of open.splice(0)) c.close();
+    const before = served.workerPids();
+    const from = served.log.length;
+    served.child.kill('SIGHUP');
+    // Connections all through the reload: the listeners never close, so none is refused. Each is
+    // greeted by a worker; one that the old worker took just as it stopped is told so (BYE) and
+    // ends, as on SIGTERM, and its client connects again.
+    let reloaded = false;
+    const greetings = { ok: 0, bye: 0 };
+    const done = waitFor('the reload to finish', () => served.log.slice(from).find((l) => l.msg === 'reload done'), START_MS).then(() => (reloaded = true));
+    while (!reloaded) {
+      const line = await greeting(served.imapPort);
+      if (line.startsWith('* OK')) greetings.ok++;
+      else if (line.startsWith('* BYE')) greetings.bye++;
+      else assert.fail(`greeting during the reload: ${line}`);
+    }
+    await done;
+    const lines = served.log.slice(from);
+    assert.deepEqual(lines.filter((l) => Number(l.level) >= 50).map((l) => l.msg), [], 'no error while reloading');
+    const after = served.workerPids();
+    for (const n of [1, 2]) assert.notEqual(after.get(n), before.get(n), `worker ${n} replaced`);
+    for (const pid of before.values()) await waitFor(`old worker ${pid} to exit`, () => !alive(pid), WAIT_MS);
+    assert.ok(greetings.ok > 0, `greetings during the reload: ${JSON.stringify(greetings)}`);
+    // The new first worker serves admin.sock: the old one, stopping, left the file alone.
+    const list = await runTessera(['sessions', 'list', '--json', '--conf', served.confDir]);
+    assert.equal(list.code, 0, list.stderr);
     await oneOnEach(ALICE);
   });
 

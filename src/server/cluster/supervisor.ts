@@ -110,11 +110,13 @@ export class Supervisor {
     return out;
   }
 
-  /** Forks the worker of slot `n`, which becomes the slot's current one; resolves once it is ready. */
+  /**
+   * Forks a worker for slot `n`; once it is ready it becomes the slot's current one (until then the
+   * worker it replaces, if any, stays current). Rejects when it exits before it is ready.
+   */
   private spawn(n: number): Promise<Worker> {
     const slot = this.slots.get(n)!;
     const worker = cluster.fork({ [WORKER_SLOT_ENV]: String(n) });
-    slot.worker = worker;
     const logger = this.options.logger;
     return new Promise<Worker>((resolve, reject) => {
       let ready = false;
@@ -123,6 +125,7 @@ export class Supervisor {
         if (!message) return;
         if (message.tessera === 'ready' && !ready) {
           ready = true;
+          slot.worker = worker;
           slot.readyAt = Date.now();
           logger.info({ slot: n, pid: worker.process.pid }, 'server process ready');
           resolve(worker);
@@ -130,7 +133,7 @@ export class Supervisor {
       });
       worker.on('exit', (code, signal) => {
         if (!ready) reject(new WorkerStartError(`server process ${n} exited before it was ready (${signal ?? `exit code ${code}`})`));
-        this.exited(n, worker, code, signal);
+        else this.exited(n, worker, code, signal);
       });
     });
   }
@@ -148,21 +151,31 @@ export class Supervisor {
     }
   }
 
+  /** A ready worker exited: when it was its slot's current one and the server runs on, restart the slot. */
   private exited(n: number, worker: Worker, code: number | null, signal: string | null): void {
     const slot = this.slots.get(n)!;
     if (slot.worker !== worker) return;
     slot.worker = undefined;
     if (this.stopping || !this.started) return;
     if (Date.now() - slot.readyAt > STABLE_AFTER_MS) slot.delayMs = this.baseDelay;
+    this.options.logger.error({ slot: n, pid: worker.process.pid, code, signal, restartInMs: slot.delayMs }, 'server process died; restarting it');
+    this.restartLater(n);
+  }
+
+  /** Starts slot `n` again after its current delay, doubled for the next time; a failed start tries again. */
+  private restartLater(n: number): void {
+    const slot = this.slots.get(n)!;
     const delay = slot.delayMs;
     slot.delayMs = Math.min(slot.delayMs * 2, MAX_RESTART_DELAY_MS);
     const logger = this.options.logger;
-    logger.error({ slot: n, pid: worker.process.pid, code, signal, restartInMs: delay }, 'server process died; restarting it');
     slot.timer = setTimeout(() => {
       slot.timer = undefined;
-      if (this.stopping) return;
-      // A failed start is another death: exited() schedules the next try.
-      this.spawn(n).catch((err: unknown) => logger.error({ slot: n, err: (err as Error).message }, 'server process could not start'));
+      // Stopping, or a reload already gave the slot a new worker.
+      if (this.stopping || slot.worker) return;
+      this.spawn(n).catch((err: unknown) => {
+        logger.error({ slot: n, err: (err as Error).message, restartInMs: slot.delayMs }, 'server process could not start; trying again');
+        if (!this.stopping && !slot.worker) this.restartLater(n);
+      });
     }, delay);
   }
 
