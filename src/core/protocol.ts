@@ -3,6 +3,11 @@
 // factory returning one ProtocolServer per configured listener block; `tessera serve` starts them
 // all, prints where they listen, and stops them on SIGTERM.
 
+import type { TlsConfig } from '../config/types.js';
+
+/** The TLS settings of a listener block, found by the block's `source` ("conf/imapserver.xml, block 1"). */
+export type TlsMaterialLookup = (source: string) => TlsConfig | undefined;
+
 export interface ProtocolServer {
   /** e.g. "imap-143", used in logs and the start-up banner. */
   readonly name: string;
@@ -15,4 +20,10 @@ export interface ProtocolServer {
    * Resolves when every connection is gone.
    */
   stop(deadline: Date): Promise<void>;
+  /**
+   * Takes the key material `material` now gives this server's TLS listeners (a renewed certificate):
+   * new connections and STARTTLS upgrades use it, open ones keep theirs. Returns how many listeners
+   * took it; throws ListenerTlsError, keeping the old material, when the new one is unusable.
+   */
+  reloadTls?(material: TlsMaterialLookup): number;
 }

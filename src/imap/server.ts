@@ -2,7 +2,7 @@
 // the stop deadline are the network edge's (src/net); this file turns accepted sockets into IMAP
 // sessions and says goodbye with `* BYE` so clients reconnect elsewhere.
 import type { ImapServerConfig } from '../config/types.js';
-import type { ProtocolServer } from '../core/protocol.js';
+import type { ProtocolServer, TlsMaterialLookup } from '../core/protocol.js';
 import { NetListener, newSessionId, type AcceptedConnection } from '../net/index.js';
 import { ImapConnection } from './connection.js';
 import { ImapSession } from './session.js';
@@ -76,6 +76,10 @@ export class ImapServer implements ProtocolServer {
       logger.error({ err }, 'imap session failed');
       session.destroy();
     });
+  }
+
+  reloadTls(material: TlsMaterialLookup): number {
+    return this.listener.reloadTls(material) ? 1 : 0;
   }
 
   stop(deadline: Date): Promise<void> {

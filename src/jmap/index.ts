@@ -132,6 +132,7 @@ export function createJmapServer(deps: JmapDeps, config: JmapConfig): JmapServer
       return listener.ports()[0];
     },
     methods: () => app.methodNames(),
+    reloadTls: (material) => (listener.reloadTls(material) ? 1 : 0),
     stop: (deadline: Date): Promise<void> => {
       app.webPush.stop();
       return listener.stop(deadline, { shutdown: () => http.closeStreams(), expire: () => http.destroyAll() });

@@ -52,6 +52,11 @@ export class HttpListener {
     return this.listener.urls(this.scheme);
   }
 
+  /** See NetListener.reloadTls. */
+  reloadTls(material: (source: string) => ListenerTls | undefined): boolean {
+    return this.listener.reloadTls(material);
+  }
+
   stop(deadline: Date): Promise<void> {
     // A request being answered gets until the deadline; idle keep-alive connections close at once.
     return this.listener.stop(deadline, {

@@ -1,7 +1,7 @@
 // A listener whose every connection is one line-protocol session (POP3, ManageSieve): binding, the
 // connection limits with the protocol's refusal, implicit TLS and STARTTLS, the idle timeout, the
 // live-session set and the stop deadline. The protocol supplies its session and its words.
-import type { ProtocolServer } from '../core/protocol.js';
+import type { ProtocolServer, TlsMaterialLookup } from '../core/protocol.js';
 import { acceptLineSession, stopLineSessions } from './line-accept.js';
 import type { LineSession } from './line-session.js';
 import { NetListener, type AcceptedConnection, type ListenerSettings } from './listener.js';
@@ -65,6 +65,10 @@ export class LineServer<S extends LineSession<unknown>> implements ProtocolServe
     if (settings.tls.socketTLS) return this.listener.urls(schemes.tls).map((u) => `${u} (TLS)`);
     const note = this.listener.canStartTls ? ` (${this.options.startTlsName ?? 'STARTTLS'})` : '';
     return this.listener.urls(schemes.clear).map((u) => `${u}${note}`);
+  }
+
+  reloadTls(material: TlsMaterialLookup): number {
+    return this.listener.reloadTls(material) ? 1 : 0;
   }
 
   stop(deadline: Date): Promise<void> {

@@ -120,7 +120,7 @@ export class NetListener {
   /** Every TCP connection accepted, refused or still in its TLS handshake included: the deadline ends them all. */
   private readonly raw = new Set<net.Socket>();
   private readonly table: ConnectionTable;
-  private readonly secureContext: tls.SecureContext | undefined;
+  private secureContext: tls.SecureContext | undefined;
   /** Who may send PROXY headers, when this listener reads them. */
   private readonly proxyTrusted: CidrList | undefined;
   private stopping = false;
@@ -128,7 +128,7 @@ export class NetListener {
   private ownedSocket: string | undefined;
 
   /** Throws ListenerTlsError when TLS is on without usable key material: nothing is bound then. */
-  private readonly settings: ListenerSettings;
+  private settings: ListenerSettings;
 
   constructor(private readonly options: ListenerOptions) {
     this.settings = options.settings;
@@ -222,6 +222,25 @@ export class NetListener {
   urls(scheme: string): string[] {
     const tcp = this.addresses().map((a) => `${scheme}://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`);
     return this.settings.unixSocket !== undefined ? [...tcp, `unix:${this.settings.unixSocket}`] : tcp;
+  }
+
+  /**
+   * New key material for this listener's TLS (see ProtocolServer.reloadTls): true when taken, false
+   * when TLS is off here or `material` has nothing for this listener's block. Whether TLS is on,
+   * implicit or STARTTLS, is kept as started: that needs a restart.
+   */
+  reloadTls(material: (source: string) => ListenerTls | undefined): boolean {
+    const next = material(this.settings.source);
+    if (!next || this.secureContext === undefined) return false;
+    const { key, cert, pfx, passphrase, minVersion, maxVersion } = next;
+    const tlsSettings: ListenerTls = { socketTLS: this.settings.tls.socketTLS, startTLS: this.settings.tls.startTLS, key, cert, pfx, passphrase, minVersion, maxVersion };
+    // Throws (ListenerTlsError, naming the block) before anything changed.
+    const context = listenerSecureContext(tlsSettings, this.settings.source);
+    const options = secureContextOptions(tlsSettings);
+    for (const server of this.servers) if (server instanceof tls.Server) server.setSecureContext(options);
+    this.secureContext = context;
+    this.settings = { ...this.settings, tls: tlsSettings };
+    return true;
   }
 
   /** Upgrades a clear connection of this listener in place; rejects (sockets destroyed) on failure. */

@@ -16,7 +16,7 @@ import { ResourceRegistry } from './resources.js';
 import { ensureGeneratedKeystores } from './keystore.js';
 import { startupChecks } from './startup-checks.js';
 import { ensureSelfSignedCertificate } from './self-signed.js';
-import { applySelfSigned, selfSignedNames } from './tls.js';
+import { applySelfSigned, selfSignedNames, tlsBySource } from './tls.js';
 import type { ProtocolServer } from '../core/protocol.js';
 import { openUsers, type OpenedUsers } from './users.js';
 import { AppPasswordService } from '../auth/app-passwords/service.js';
@@ -54,6 +54,28 @@ export interface RunningServer {
    * resources and the users database. Safe to call more than once.
    */
   stop(): Promise<void>;
+  /**
+   * Reads the configuration again and gives every TLS listener the key material it names now (a
+   * renewed certificate); everything else stays as started. Resolves with how many listeners took
+   * new material; rejects (ConfigError, naming file and key) when the configuration cannot be read,
+   * and then nothing changed. A listener whose new material is unusable keeps its old one (logged).
+   */
+  reloadTls(): Promise<number>;
+}
+
+/**
+ * The generated self-signed certificate for the listeners that turn TLS on without key material, and
+ * the James keystores still to create: filled into `config`, at start and at every TLS reload.
+ */
+async function prepareTlsMaterial(config: TesseraConfig, logger: Logger): Promise<SelfSignedCertificate | undefined> {
+  let selfSigned: SelfSignedCertificate | undefined;
+  const names = selfSignedNames(config);
+  if (names) {
+    selfSigned = await ensureSelfSignedCertificate(config.settings.dataDir, names, logger);
+    applySelfSigned(config, selfSigned);
+  }
+  await ensureGeneratedKeystores(config, logger);
+  return selfSigned;
 }
 
 /** Extra time past the deadline before a protocol server that has not stopped is given up on. */
@@ -120,13 +142,7 @@ export async function runServe(options: ServeOptions): Promise<RunningServer> {
   };
 
   try {
-    let selfSigned: SelfSignedCertificate | undefined;
-    const names = selfSignedNames(config);
-    if (names) {
-      selfSigned = await ensureSelfSignedCertificate(config.settings.dataDir, names, logger);
-      applySelfSigned(config, selfSigned);
-    }
-    await ensureGeneratedKeystores(config, logger);
+    const selfSigned = await prepareTlsMaterial(config, logger);
 
     const context: ServerContext = {
       config,
@@ -188,6 +204,20 @@ export async function runServe(options: ServeOptions): Promise<RunningServer> {
       context,
       servers,
       logger,
+      reloadTls: async () => {
+        const { config: next } = await loadConfig(confDir, { env: io.env });
+        await prepareTlsMaterial(next, logger);
+        const material = tlsBySource(next);
+        let reloaded = 0;
+        for (const server of servers) {
+          try {
+            reloaded += server.reloadTls?.((source) => material.get(source)) ?? 0;
+          } catch (err) {
+            logger.error({ server: server.name, err: (err as Error).message }, 'TLS reload: new key material unusable; this listener keeps its certificate');
+          }
+        }
+        return reloaded;
+      },
       stop: () => {
         stopping ??= (async () => {
           const deadline = new Date(Date.now() + config.settings.shutdownTimeout * 1000);

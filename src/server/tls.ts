@@ -1,6 +1,7 @@
 // TLS material `tessera serve` prepares before the listeners start: the generated self-signed
 // certificate for every enabled listener that turns TLS on without configuring key material
-// (TlsConfig.selfSigned), and the names such a certificate must cover.
+// (TlsConfig.selfSigned), and the names such a certificate must cover; and, for a TLS reload,
+// each listener block's settings by the block's source.
 import { isIP } from 'node:net';
 import type { TesseraConfig, TlsConfig } from '../config/types.js';
 import type { SelfSignedCertificate } from './context.js';
@@ -53,4 +54,13 @@ export function applySelfSigned(config: TesseraConfig, cert: SelfSignedCertifica
     tls.key = cert.key;
     tls.cert = cert.cert;
   }
+}
+
+/** Every listener block's TLS settings by its `source` (ListenerCommon.source), for a TLS reload. */
+export function tlsBySource(config: TesseraConfig): Map<string, TlsConfig> {
+  const out = new Map<string, TlsConfig>();
+  for (const l of [...config.imap, ...config.smtp, ...config.lmtp, ...config.pop3, ...config.managesieve]) out.set(l.source, l.tls);
+  if (config.jmap.tls) out.set(config.jmap.source, config.jmap.tls);
+  if (config.webadmin.tls) out.set(config.webadmin.source, config.webadmin.tls);
+  return out;
 }

@@ -3,7 +3,7 @@
 // this file turns accepted sockets into SMTP sessions with their idle timeout and relay rights.
 import { join } from 'node:path';
 import type { SmtpServerConfig } from '../config/types.js';
-import type { ProtocolServer } from '../core/protocol.js';
+import type { ProtocolServer, TlsMaterialLookup } from '../core/protocol.js';
 import type { Logger } from '../log/logger.js';
 import { CidrList, NetListener, acceptLineSession, stopLineSessions, type AcceptedConnection, type RefusalReason } from '../net/index.js';
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from './limits.js';
@@ -81,6 +81,10 @@ export class SmtpServer implements ProtocolServer {
     if (this.config.tls.socketTLS) return this.listener.urls('smtps').map((u) => `${u} (TLS)`);
     const note = this.listener.canStartTls ? ' (STARTTLS)' : '';
     return this.listener.urls(this.config.lmtp ? 'lmtp' : 'smtp').map((u) => `${u}${note}`);
+  }
+
+  reloadTls(material: TlsMaterialLookup): number {
+    return this.listener.reloadTls(material) ? 1 : 0;
   }
 
   stop(deadline: Date): Promise<void> {

@@ -3,7 +3,7 @@
 // status its route does not declare is a bug (the OpenAPI document would lie): it is logged and
 // answered 500, so the tests that drive every route catch it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ProtocolServer } from '../core/protocol.js';
+import type { ProtocolServer, TlsMaterialLookup } from '../core/protocol.js';
 import type { Logger } from '../log/logger.js';
 import { HttpListener } from '../net/http-listener.js';
 import type { ListenerTls } from '../net/types.js';
@@ -52,6 +52,10 @@ export class WebAdminServer implements ProtocolServer {
 
   describe(): string[] {
     return this.http.urls().map((u) => `${u}/ (WebAdmin REST API, ${u}/openapi.json)`);
+  }
+
+  reloadTls(material: TlsMaterialLookup): number {
+    return this.http.reloadTls(material) ? 1 : 0;
   }
 
   stop(deadline: Date): Promise<void> {

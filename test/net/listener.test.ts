@@ -8,6 +8,7 @@ import tls from 'node:tls';
 import { ListenError, NetListener, writeWithBackpressure, isHeldForOutput, type AcceptedConnection, type ListenerOptions, type ListenerSettings } from '../../src/net/index.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { testCertificate } from '../smtp/certificate.js';
+import { generateSelfSignedPem } from '../../src/server/self-signed.js';
 
 const DEADLINE = (ms: number): AbortSignal => AbortSignal.timeout(ms);
 
@@ -159,6 +160,53 @@ test('implicit TLS and STARTTLS use the listener certificate', async () => {
   } finally {
     await implicit.stop(new Date(Date.now() + 1000), { shutdown: () => undefined });
     await upgrading.stop(new Date(Date.now() + 1000), { shutdown: () => undefined });
+  }
+});
+
+test('reloadTls: new connections and STARTTLS upgrades get the new certificate; unusable material changes nothing', async () => {
+  const old = await testCertificate();
+  const renewed = await generateSelfSignedPem(['renewed.example.test']);
+  const next = { socketTLS: true, startTLS: false, selfSigned: false, key: Buffer.from(renewed.key), cert: Buffer.from(renewed.cert) };
+  const implicit = listener({ source: 'imaps block', tls: { socketTLS: true, startTLS: false, ...old }, onConnection: (c) => c.socket.end('secure\r\n') });
+  const upgrading = listener({
+    source: 'starttls block',
+    tls: { socketTLS: false, startTLS: true, ...old },
+    onConnection: (c) => {
+      c.socket.write('go\r\n');
+      void upgrading.startTls(c.socket).then((t) => t.end('upgraded\r\n'), () => undefined);
+    },
+  });
+  const clear = listener({ onConnection: (c) => c.socket.end('clear\r\n') });
+  const peerName = async (socket: tls.TLSSocket): Promise<string> => {
+    await once(socket, 'secureConnect', { signal: DEADLINE(5000) });
+    const cn = String(socket.getPeerCertificate().subject.CN);
+    await readAll(socket);
+    return cn;
+  };
+  const viaStartTls = async (): Promise<string> => {
+    const raw = await connect(upgrading.ports()[0]!);
+    await once(raw, 'data', { signal: DEADLINE(5000) });
+    return peerName(tls.connect({ socket: raw, rejectUnauthorized: false }));
+  };
+  const implicitName = (): Promise<string> => peerName(tls.connect({ port: implicit.ports()[0]!, host: '127.0.0.1', rejectUnauthorized: false }));
+  for (const l of [implicit, upgrading, clear]) await l.start();
+  try {
+    assert.equal(await implicitName(), 'localhost');
+    assert.equal(await viaStartTls(), 'localhost');
+    // Material for another block, or none, leaves a listener as it is; a clear listener takes none.
+    assert.equal(implicit.reloadTls((source) => (source === 'elsewhere' ? next : undefined)), false);
+    assert.equal(clear.reloadTls(() => next), false);
+    const broken = { ...next, cert: Buffer.from('not a certificate') };
+    assert.throws(() => implicit.reloadTls(() => broken), /imaps block.*unusable/);
+    assert.equal(await implicitName(), 'localhost');
+    // The mode stays as started even if the new settings say otherwise.
+    assert.equal(implicit.reloadTls(() => next), true);
+    assert.equal(upgrading.reloadTls(() => next), true);
+    assert.equal(upgrading.canStartTls, true);
+    assert.equal(await implicitName(), 'renewed.example.test');
+    assert.equal(await viaStartTls(), 'renewed.example.test');
+  } finally {
+    for (const l of [implicit, upgrading, clear]) await l.stop(new Date(Date.now() + 1000), { shutdown: () => undefined });
   }
 });
 

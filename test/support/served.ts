@@ -68,11 +68,14 @@ export async function startServed(options: {
   startMs?: number;
   /** More tessera.properties lines. */
   properties?: readonly string[];
+  /** Conf files written instead of (or besides) the minimal ones, by file name. */
+  files?: Record<string, string>;
 }): Promise<Served> {
   const root = await mkdtemp(join(tmpdir(), 'tessera-served-'));
   const confDir = join(root, 'conf');
   await mkdir(confDir);
-  for (const [name, content] of Object.entries(files(join(root, 'var'), options.processes, options.logLevel ?? 'info', options.properties ?? []))) {
+  const conf = { ...files(join(root, 'var'), options.processes, options.logLevel ?? 'info', options.properties ?? []), ...options.files };
+  for (const [name, content] of Object.entries(conf)) {
     await writeFile(join(confDir, name), content);
   }
   for (const user of options.users) {

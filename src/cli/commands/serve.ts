@@ -1,18 +1,20 @@
 // `tessera serve`: runs the server until SIGTERM or SIGINT, then stops it cleanly (stop accepting,
 // let in-flight commands finish up to settings.shutdownTimeout, close stores) and exits 0.
-// A second signal while stopping exits at once.
+// A second signal while stopping exits at once. SIGHUP reloads (see onHangup and superviseWorkers).
 import { parseCommandArgs, resolveConfDir, stringOption } from '../args.js';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors.js';
 import type { CliCommand, CliIO } from '../types.js';
 import { isLogLevel, LOG_LEVELS, stderrLogDestination } from '../../log/logger.js';
 import type { LogLevel } from '../../config/types.js';
 import type { DestinationStream } from 'pino';
+import type { RunningServer } from '../../server/serve.js';
 import { asClusterMessage, type ClusterMessage } from '../../server/cluster/messages.js';
 
 const usage = `Usage: tessera serve [--conf DIR] [--log-level LEVEL]
 
 Starts every protocol listener configured in DIR (imapserver.xml, smtpserver.xml, jmap.properties)
-and runs until SIGTERM or Ctrl-C. JSON logs go to standard error; the start-up banner to standard output.
+and runs until SIGTERM or Ctrl-C; SIGHUP reads the TLS certificates again (with server.processes > 1,
+the whole configuration). JSON logs go to standard error; the start-up banner to standard output.
   --conf DIR          configuration directory (default: $TESSERA_CONF, else ./conf)
   --log-level LEVEL   ${LOG_LEVELS.join(', ')} (default: $TESSERA_LOG_LEVEL, else log.level in tessera.properties)`;
 
@@ -61,8 +63,20 @@ export const serveCommand: CliCommand = {
       signalled = 'SIGTERM';
       wake('SIGTERM');
     };
+    // SIGHUP: a single process reads the configuration again for its TLS key material only (a
+    // renewed certificate; anything else needs a restart, or server.processes > 1, whose supervisor
+    // replaces the workers on SIGHUP). A worker leaves SIGHUP to its supervisor: one sent to the whole
+    // process group must not end it.
+    let running: RunningServer | undefined;
+    let reloading: Promise<void> | undefined;
+    const onHangup = (): void => {
+      if (slot !== undefined || !running || signalled) return;
+      const server = running;
+      reloading ??= reloadTls(server).finally(() => (reloading = undefined));
+    };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    process.on('SIGHUP', onHangup);
     if (slot !== undefined) process.on('message', onStopMessage);
     // Signal handlers do not keep Node's event loop alive: with no listener enabled, the process
     // would otherwise end (exit 13, unfinished await) instead of waiting to be stopped.
@@ -72,7 +86,7 @@ export const serveCommand: CliCommand = {
         import('../../server/serve.js'),
         import('../../server/protocols.js'),
       ]);
-      const running = await runServe({
+      running = await runServe({
         confDir,
         ...(level !== undefined ? { logLevel: level } : {}),
         factories: protocolFactories,
@@ -88,10 +102,22 @@ export const serveCommand: CliCommand = {
       clearInterval(keepAlive);
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
+      process.off('SIGHUP', onHangup);
       process.off('message', onStopMessage);
     }
   },
 };
+
+/** SIGHUP in a single server process: new TLS key material, logged either way. */
+async function reloadTls(server: RunningServer): Promise<void> {
+  server.logger.info({ signal: 'SIGHUP' }, 'signal received, reloading the TLS certificates');
+  try {
+    const listeners = await server.reloadTls();
+    server.logger.info({ listeners }, 'TLS certificates reloaded; other settings take effect at restart (with server.processes > 1, SIGHUP applies them all)');
+  } catch (err) {
+    server.logger.error({ err: (err as Error).message }, 'TLS reload failed: the configuration could not be read; the running certificates stay');
+  }
+}
 
 /**
  * `server.processes` > 1: this process supervises the workers until SIGTERM or SIGINT (each worker
