@@ -5,7 +5,7 @@
 // forever), and collectors that refresh gauges right before a scrape.
 // Neutral (src/core): every layer may count into the process-wide `metrics` registry without
 // depending on who serves /metrics; it imports nothing of the project.
-import { Counter as PromCounter, Gauge as PromGauge, Histogram as PromHistogram, Registry } from 'prom-client';
+import { AggregatorRegistry, Counter as PromCounter, Gauge as PromGauge, Histogram as PromHistogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 
 export type Labels = Readonly<Record<string, string>>;
 
@@ -77,12 +77,19 @@ export class Counter extends Bounded {
   }
 }
 
+/**
+ * How several server processes' values of a gauge make one (renderAggregated): 'sum' for what each
+ * process holds (connections, sessions, heap), 'max' for a figure of the state they share (the
+ * outbound queue), which each of them reads alike.
+ */
+export type GaugeAggregation = 'sum' | 'max';
+
 export class Gauge extends Bounded {
   readonly type = 'gauge';
   readonly prom: PromGauge;
-  constructor(name: string, help: string, labelNames: readonly string[]) {
+  constructor(name: string, help: string, labelNames: readonly string[], aggregation: GaugeAggregation = 'sum') {
     super(name, help, labelNames);
-    this.prom = new PromGauge({ name, help, labelNames, registers: [] });
+    this.prom = new PromGauge({ name, help, labelNames, registers: [], aggregator: aggregation });
   }
   set(labels: Labels, value: number): void {
     const admitted = this.admit(labels);
@@ -127,8 +134,8 @@ export class MetricsRegistry {
   counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
     return this.declare(name, Counter, () => new Counter(name, help, labelNames));
   }
-  gauge(name: string, help: string, labelNames: readonly string[] = []): Gauge {
-    return this.declare(name, Gauge, () => new Gauge(name, help, labelNames));
+  gauge(name: string, help: string, labelNames: readonly string[] = [], aggregation: GaugeAggregation = 'sum'): Gauge {
+    return this.declare(name, Gauge, () => new Gauge(name, help, labelNames, aggregation));
   }
   histogram(name: string, help: string, labelNames: readonly string[] = [], buckets: readonly number[] = LATENCY_BUCKETS): Histogram {
     return this.declare(name, Histogram, () => new Histogram(name, help, labelNames, buckets));
@@ -146,6 +153,12 @@ export class MetricsRegistry {
     return this.prometheus.metrics();
   }
 
+  /** Every series with its value, collectors run first: this process's part of renderAggregated. */
+  async snapshot(): Promise<MetricsSnapshot> {
+    for (const c of this.collectors) await c();
+    return this.prometheus.getMetricsAsJSON();
+  }
+
   private declare<M extends Metric>(name: string, kind: abstract new (...args: never[]) => M, make: () => M): M {
     const existing = this.metrics.get(name);
     if (existing) {
@@ -160,6 +173,18 @@ export class MetricsRegistry {
 }
 
 export const METRICS_CONTENT_TYPE: string = Registry.PROMETHEUS_CONTENT_TYPE;
+
+/** One process's series (MetricsRegistry.snapshot), plain data that crosses an IPC channel. */
+export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
+
+/**
+ * The exposition text of several server processes together (prom-client's cluster aggregation):
+ * counters and histograms summed, gauges by their aggregation (GaugeAggregation; prom-client's
+ * process metrics carry their own, e.g. the start time is the first process's).
+ */
+export function renderAggregated(snapshots: readonly MetricsSnapshot[]): Promise<string> {
+  return AggregatorRegistry.aggregate([...snapshots]).metrics();
+}
 
 /** The process-wide registry every core counts into and /metrics renders. */
 export const metrics = new MetricsRegistry();

@@ -8,8 +8,9 @@ export const deliveriesTotal = metrics.counter(
   ['kind', 'outcome'],
 );
 
-const queueDepth = metrics.gauge('tessera_outbound_queue_depth', 'Messages waiting in the outbound queue.');
-const queueOldest = metrics.gauge('tessera_outbound_queue_oldest_age_seconds', 'Age of the oldest message in the outbound queue (0 when empty).');
+// One queue in the store, read alike by every server process: their figures are not added up.
+const queueDepth = metrics.gauge('tessera_outbound_queue_depth', 'Messages waiting in the outbound queue.', [], 'max');
+const queueOldest = metrics.gauge('tessera_outbound_queue_oldest_age_seconds', 'Age of the oldest message in the outbound queue (0 when empty).', [], 'max');
 
 /** Refreshes the queue gauges at each scrape; returns the function that stops it. */
 export function collectQueueMetrics(store: Pick<OutboundQueue, 'listOutbound'>, now: () => number = Date.now): () => void {

@@ -18,14 +18,22 @@ function sendHealth(res: ServerResponse, report: HealthReport): void {
   send(res, healthHttpStatus(report), 'application/json', JSON.stringify(report));
 }
 
-export function operatorRoutes(checks: readonly HealthCheck[]): HttpRoute[] {
+/** `renderMetrics`: this process's series (the default), or every server process's (cluster/worker-metrics.ts). */
+export function operatorRoutes(checks: readonly HealthCheck[], renderMetrics: () => Promise<string> = () => metrics.render()): HttpRoute[] {
   return [
     {
       method: 'GET',
       path: '/metrics',
       handle: async (req, res) => {
         req.resume();
-        send(res, 200, METRICS_CONTENT_TYPE, await metrics.render());
+        let text: string;
+        try {
+          text = await renderMetrics();
+        } catch (err) {
+          // Several server processes and the supervisor did not answer: say so, rather than show one worker's figures as the server's.
+          return send(res, 503, 'text/plain; charset=utf-8', `${(err as Error).message}\n`);
+        }
+        send(res, 200, METRICS_CONTENT_TYPE, text);
       },
     },
     {

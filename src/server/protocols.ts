@@ -37,6 +37,8 @@ import type { HealthCheck } from '../core/health.js';
 import { createWebAdminServer, type SessionAdmin } from '../webadmin/index.js';
 import { tesseraVersion } from './version.js';
 import { startProcessMetrics } from './process-metrics.js';
+import { WorkerMetrics } from './cluster/worker-metrics.js';
+import { metrics } from '../core/metrics.js';
 import type { SmtpServerConfig } from '../config/types.js';
 import { mailAuthResource } from './mail-auth.js';
 import { createDiscoverySource, discoveryRoutes } from '../discovery/index.js';
@@ -268,8 +270,8 @@ function firstAudience(ctx: ServerContext): string | undefined {
 }
 
 // With several server processes, the development IdP (its grants live in memory), WebAdmin and the
-// control listener (whose /metrics, /healthcheck and /sessions describe one process) run in the
-// first one only; every mail protocol runs in all of them.
+// control listener (whose /healthcheck and /sessions describe one process; /metrics adds up every
+// process's series) run in the first one only; every mail protocol runs in all of them.
 const devIdpFactory: ProtocolFactory = (ctx) => (ctx.config.settings.devIdp.enabled && servesSingletons(ctx) ? [new DevIdpServer(ctx)] : []);
 
 /**
@@ -411,15 +413,34 @@ const healthChecksResource = sharedResource<HealthCheck[]>('health checks', asyn
   return [storeCheck(store), usersCheck(ctx.users), ...providerChecks(oidcBlocksOf(ctx.config)), queueCheck(store)];
 });
 
-/** /metrics and /healthcheck, with the collectors that refresh process and queue figures per scrape. */
-const operatorRoutesResource = sharedResource<{ routes: HttpRoute[]; stop: () => void }>(
-  'metrics and health',
+/**
+ * What /metrics renders, with the collectors that refresh process and queue figures per scrape:
+ * this process's series, or, in a worker of several server processes, every worker's added up by
+ * the supervisor (cluster/worker-metrics.ts), which is why every worker starts it (metricsFactory)
+ * whether or not it serves /metrics itself.
+ */
+const metricsResource = sharedResource<{ render: () => Promise<string>; stop: () => void }>(
+  'metrics',
   async (ctx) => {
     const store = await ctx.use(storeResource);
     const stops = [startProcessMetrics(), collectQueueMetrics(store)];
-    return { routes: operatorRoutes(await ctx.use(healthChecksResource)), stop: () => stops.forEach((s) => s()) };
+    const stop = (): void => stops.forEach((s) => s());
+    if (!ctx.worker) return { render: () => metrics.render(), stop };
+    const cluster = new WorkerMetrics(process, ctx.logger.child({ component: 'metrics' }));
+    stops.push(() => cluster.stop());
+    return { render: () => cluster.render(), stop };
   },
-  (r) => r.stop(),
+  (m) => m.stop(),
+);
+
+const metricsFactory: ProtocolFactory = async (ctx) => {
+  await ctx.use(metricsResource);
+  return [];
+};
+
+/** /metrics and /healthcheck. */
+const operatorRoutesResource = sharedResource<HttpRoute[]>('metrics and health', async (ctx) =>
+  operatorRoutes(await ctx.use(healthChecksResource), (await ctx.use(metricsResource)).render),
 );
 
 /** Session control as WebAdmin's /sessions sees it. */
@@ -478,7 +499,7 @@ const controlHttpFactory: ProtocolFactory = async (ctx) => {
   const sessions = await ctx.use(sessionsResource);
   // Discovery documents here only when there is no JMAP listener to publish them.
   const discovery = ctx.config.jmap.enabled ? [] : await ctx.use(discoveryRoutesResource);
-  const routes = [...sessions.httpRoutes, ...(await ctx.use(operatorRoutesResource)).routes, ...discovery];
+  const routes = [...sessions.httpRoutes, ...(await ctx.use(operatorRoutesResource)), ...discovery];
   return registered(ctx, [new ControlHttpServer(ctx.config.control.http.bind, routes, ctx.logger.child({ component: 'control-http' }))]);
 };
 
@@ -491,4 +512,4 @@ const sessionsFactory: ProtocolFactory = async (ctx) => {
   return [];
 };
 
-export const protocolFactories: ProtocolFactory[] = [devIdpFactory, sessionsFactory, smtpFactory, lmtpFactory, imapFactory, pop3Factory, managesieveFactory, jmapFactory, controlHttpFactory, webAdminFactory];
+export const protocolFactories: ProtocolFactory[] = [devIdpFactory, sessionsFactory, metricsFactory, smtpFactory, lmtpFactory, imapFactory, pop3Factory, managesieveFactory, jmapFactory, controlHttpFactory, webAdminFactory];

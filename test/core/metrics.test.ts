@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MetricsRegistry } from '../../src/core/metrics.js';
+import { MetricsRegistry, renderAggregated, type MetricsSnapshot } from '../../src/core/metrics.js';
 import { parsePrometheusText, sampleValue } from '../support/prom-text.js';
 
 describe('metrics registry (prom-client, Prometheus text 0.0.4)', () => {
@@ -39,6 +39,29 @@ describe('metrics registry (prom-client, Prometheus text 0.0.4)', () => {
     assert.equal(sampleValue(samples, 't_latency_seconds_bucket', { kind: 'a', le: '+Inf' }), 3);
     assert.equal(sampleValue(samples, 't_latency_seconds_count', { kind: 'a' }), 3);
     assert.equal(sampleValue(samples, 't_latency_seconds_sum', { kind: 'a' }), 5.55);
+  });
+
+  it('adds up several processes: counters and histograms summed, gauges summed or, for shared state, the largest', async () => {
+    const processes = [1, 2].map((n) => {
+      const r = new MetricsRegistry();
+      r.counter('t_logins_total', 'Logins.', ['protocol']).inc({ protocol: 'imap' }, n * 10);
+      r.gauge('t_open', 'Open.').set({}, n);
+      r.histogram('t_latency_seconds', 'Latency.', [], [1]).observe({}, n);
+      let queued = 0;
+      const queue = r.gauge('t_queue_depth', 'Queue.', [], 'max');
+      // Collectors run for a snapshot as for a render.
+      r.collect(() => queue.set({}, (queued = 5 + n)));
+      return { r, queued: () => queued };
+    });
+    const snapshots = await Promise.all(processes.map((p) => p.r.snapshot()));
+    assert.deepEqual(processes.map((p) => p.queued()), [6, 7]);
+    // Through JSON, as over the cluster IPC channel.
+    const { samples } = parsePrometheusText(await renderAggregated(snapshots.map((s) => JSON.parse(JSON.stringify(s)) as MetricsSnapshot)));
+    assert.equal(sampleValue(samples, 't_logins_total', { protocol: 'imap' }), 30);
+    assert.equal(sampleValue(samples, 't_open', {}), 3);
+    assert.equal(sampleValue(samples, 't_queue_depth', {}), 7);
+    assert.equal(sampleValue(samples, 't_latency_seconds_count', {}), 2);
+    assert.equal(sampleValue(samples, 't_latency_seconds_bucket', { le: '1' }), 1);
   });
 
   it('refuses undeclared labels, decreasing counters and a name reused with another type', () => {

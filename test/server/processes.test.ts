@@ -14,6 +14,7 @@ import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { runTessera } from '../cli/run-tessera.js';
 import { connectClient } from '../support/tcp.js';
+import { parsePrometheusText, sampleValue } from '../support/prom-text.js';
 import { waitFor, withDeadline } from '../support/wait.js';
 import { SERVED_DOMAIN, SERVED_PASSWORD, startServed, type Served } from '../support/served.js';
 
@@ -82,7 +83,13 @@ describe('server.processes=2: two workers sharing the listeners and one SQLite s
 
   before(async () => {
     // Debug: the IMAP ID a client sends is logged with the worker that serves the connection.
-    served = await startServed({ processes: 2, users: [ALICE, BOB], logLevel: 'debug' });
+    served = await startServed({
+      processes: 2,
+      users: [ALICE, BOB],
+      logLevel: 'debug',
+      // /metrics on the control listener, which the first worker serves.
+      properties: ['control.http.enabled=true', 'control.http.bind=127.0.0.1:0'],
+    });
   });
 
   after(async () => {
@@ -156,6 +163,20 @@ describe('server.processes=2: two workers sharing the listeners and one SQLite s
     if (!status) assert.fail('STATUS answered');
     assert.equal(status.messages, clients.length * PER_CLIENT);
     assert.equal(status.uidNext, Math.max(...all) + 1);
+  });
+
+  it('answers /metrics, on the first worker, with the series of every worker added up', async () => {
+    // Every IMAP session so far went through login(), on one worker or the other (each got some).
+    const logins = connections;
+    const seen = new Set(served.log.filter((l) => l.msg === 'imap client ID').map((l) => Number(l.worker)));
+    assert.deepEqual([...seen].sort(), [1, 2]);
+    const port = Number(new URL(String((served.log.find((l) => l.msg === 'listening' && l.server === 'control-http')!.addresses as string[])[0])).port);
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+    assert.equal(res.status, 200);
+    const { samples } = parsePrometheusText(await res.text());
+    assert.equal(sampleValue(samples, 'tessera_sessions_total', { protocol: 'imap' }), logins);
+    // Two processes' CPU, memory and heap: prom-client's process metrics are there, summed.
+    assert.ok(samples.some((s) => s.name === 'process_resident_memory_bytes'));
   });
 
   it('restarts a worker that was killed, and the new one serves', async () => {

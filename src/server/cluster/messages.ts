@@ -1,6 +1,7 @@
 // What the supervising primary and its workers say to each other over the cluster IPC channel
 // (`server.processes` > 1). Every message carries `tessera` so that anything else a library might
 // send on the channel is told apart and ignored.
+import type { MetricsSnapshot } from '../../core/metrics.js';
 
 /** A worker's listeners are all bound and its shared resources open. */
 export interface ReadyMessage {
@@ -22,7 +23,36 @@ export interface StopMessage {
   tessera: 'stop';
 }
 
-export type ClusterMessage = ReadyMessage | EventsMessage | StopMessage;
+/** From the worker answering a /metrics scrape: gather every worker's series (answer: MetricsGathered). */
+export interface MetricsGatherMessage {
+  tessera: 'metrics-gather';
+  id: number;
+}
+
+/** From the primary to that worker: the exposition text of every worker together, or why there is none. */
+export type MetricsGatheredMessage = { tessera: 'metrics-gathered'; id: number } & ({ text: string } | { error: string });
+
+/** From the primary to every worker: send your series (answer: MetricsReply with the same id). */
+export interface MetricsRequestMessage {
+  tessera: 'metrics-request';
+  id: number;
+}
+
+/** A worker's series (core/metrics.ts MetricsSnapshot, checked no further: it comes from our own code). */
+export interface MetricsReplyMessage {
+  tessera: 'metrics-reply';
+  id: number;
+  snapshot: MetricsSnapshot;
+}
+
+export type ClusterMessage =
+  | ReadyMessage
+  | EventsMessage
+  | StopMessage
+  | MetricsGatherMessage
+  | MetricsGatheredMessage
+  | MetricsRequestMessage
+  | MetricsReplyMessage;
 
 /** Narrows an IPC message to one of ours; anything else (or a malformed one) is undefined. */
 export function asClusterMessage(value: unknown): ClusterMessage | undefined {
@@ -34,6 +64,15 @@ export function asClusterMessage(value: unknown): ClusterMessage | undefined {
       return { tessera: m.tessera };
     case 'events':
       return Array.isArray(m.payloads) && m.payloads.every((p) => typeof p === 'string') ? { tessera: 'events', payloads: m.payloads as string[] } : undefined;
+    case 'metrics-gather':
+    case 'metrics-request':
+      return Number.isSafeInteger(m.id) ? { tessera: m.tessera, id: m.id as number } : undefined;
+    case 'metrics-gathered':
+      if (!Number.isSafeInteger(m.id)) return undefined;
+      if (typeof m.text === 'string') return { tessera: 'metrics-gathered', id: m.id as number, text: m.text };
+      return typeof m.error === 'string' ? { tessera: 'metrics-gathered', id: m.id as number, error: m.error } : undefined;
+    case 'metrics-reply':
+      return Number.isSafeInteger(m.id) && Array.isArray(m.snapshot) ? { tessera: 'metrics-reply', id: m.id as number, snapshot: m.snapshot as MetricsSnapshot } : undefined;
     default:
       return undefined;
   }

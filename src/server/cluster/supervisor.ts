@@ -2,8 +2,9 @@
 // It starts them (the first alone, so that migrations, the generated certificate and the demo user
 // are made once, then the others together), relays their event-bus payloads to each other, restarts
 // one that dies (after a delay that doubles while it keeps dying), replaces them one at a time on
-// reload (a new worker is ready before the old one stops, so the listeners never close) and, on stop,
-// asks every worker to stop gracefully and waits for the last one.
+// reload (a new worker is ready before the old one stops, so the listeners never close), gathers
+// every worker's metrics for a /metrics scrape (metrics-gather.ts) and, on stop, asks every worker
+// to stop gracefully and waits for the last one.
 //
 // Listeners are shared by node:cluster: a worker's listen() is handed to the primary, which binds
 // the address once and shares the listening socket with every worker; each worker accepts from it
@@ -17,6 +18,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../../log/logger.js';
 import { asClusterMessage, WORKER_SLOT_ENV, type ClusterMessage } from './messages.js';
+import { MetricsGatherer } from './metrics-gather.js';
 
 export interface SupervisorOptions {
   processes: number;
@@ -47,12 +49,14 @@ interface Slot {
 export class Supervisor {
   private readonly slots = new Map<number, Slot>();
   private readonly baseDelay: number;
+  private readonly metrics: MetricsGatherer;
   private stopping: Promise<void> | undefined;
   private reloading: Promise<void> | undefined;
   private started = false;
 
   constructor(private readonly options: SupervisorOptions) {
     this.baseDelay = options.restartDelayMs ?? 1000;
+    this.metrics = new MetricsGatherer(options.logger);
   }
 
   /** Starts every worker; rejects (after stopping those started) when one cannot start. */
@@ -130,18 +134,26 @@ export class Supervisor {
           logger.info({ slot: n, pid: worker.process.pid }, 'server process ready');
           resolve(worker);
         } else if (message.tessera === 'events') this.relay(worker, message);
+        else if (message.tessera === 'metrics-gather') this.metrics.gather(worker, message.id, this.liveWorkers());
+        else if (message.tessera === 'metrics-reply') this.metrics.reply(worker, message);
       });
       worker.on('exit', (code, signal) => {
+        this.metrics.forget(worker);
         if (!ready) reject(new WorkerStartError(`server process ${n} exited before it was ready (${signal ?? `exit code ${code}`})`));
         else this.exited(n, worker, code, signal);
       });
     });
   }
 
+  /** Every worker that runs, ready or not, current or being replaced. */
+  private liveWorkers(): Worker[] {
+    return Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+  }
+
   /** Hands a worker's events to every other live worker, in the order they came. */
   private relay(from: Worker, message: ClusterMessage): void {
-    for (const worker of Object.values(cluster.workers ?? {})) {
-      if (!worker || worker === from || !worker.isConnected()) continue;
+    for (const worker of this.liveWorkers()) {
+      if (worker === from || !worker.isConnected()) continue;
       try {
         worker.send(message);
       } catch (err) {
