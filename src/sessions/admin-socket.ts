@@ -172,7 +172,6 @@ export class AdminSocket {
   }
 }
 
-/** Whether something listens on the socket path (a live server), as opposed to a stale file. */
 interface FileIdentity {
   ino: bigint;
   ctimeNs: bigint;
@@ -183,6 +182,7 @@ async function identify(path: string): Promise<FileIdentity> {
   return { ino, ctimeNs };
 }
 
+/** Whether something listens on the socket path (a live server), as opposed to a stale file. */
 function answers(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = connect(path);
