@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor, withDeadline } from '../support/wait.js';
 import { relocatedConf, ROOT } from './sample-conf.js';
+import { isAlive } from '../support/pids.js';
 
 const linux = existsSync('/proc/self/stat');
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -52,15 +53,6 @@ function descendants(root: number): number[] {
   return out;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe('npm start under signals', { skip: linux ? false : 'reads the process tree from /proc' }, () => {
   it('SIGTERM to the npm process stops the server: no process left, every port free', async () => {
     const root = await mkdtemp(join(tmpdir(), 'tessera-npm-signal-'));
@@ -77,7 +69,7 @@ describe('npm start under signals', { skip: linux ? false : 'reads the process t
     let below: number[] = [];
     cleanups.push(async () => {
       // Whatever outlived the test (an orphaned server) is ended here, by PID.
-      for (const pid of below) if (alive(pid)) process.kill(pid, 'SIGKILL');
+      for (const pid of below) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
       if (npm.exitCode === null && npm.signalCode === null) npm.kill('SIGKILL');
     });
     let stdout = '';
@@ -99,7 +91,7 @@ describe('npm start under signals', { skip: linux ? false : 'reads the process t
 
     npm.kill('SIGTERM');
     await withDeadline(npmExited, 30_000, 'npm to exit after SIGTERM');
-    await waitFor(`every process below npm (${below.join(', ')}) to end`, () => below.every((pid) => !alive(pid)), 30_000);
+    await waitFor(`every process below npm (${below.join(', ')}) to end`, () => below.every((pid) => !isAlive(pid)), 30_000);
     for (const port of listening) assert.equal(await canConnect(port), false, `port ${port} is free again`);
     assert.match(stderr, /"msg":"signal received, shutting down"/, 'the server itself got the signal and stopped cleanly');
   });

@@ -6,8 +6,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { ClusterEventBus, type IpcChannel } from '../../src/server/cluster/event-bus.js';
-import type { EventsMessage } from '../../src/server/cluster/messages.js';
+import { ClusterEventBus } from '../../src/server/cluster/event-bus.js';
+import type { ClusterMessage, EventsMessage, IpcChannel } from '../../src/server/cluster/messages.js';
 import type { AccountEvent, BusEvent } from '../../src/events/types.js';
 import { publishAll } from '../../src/store/sqlite/context.js';
 import { waitFor } from '../support/wait.js';
@@ -16,7 +16,7 @@ import { waitFor } from '../support/wait.js';
 class StandInChannel extends EventEmitter implements IpcChannel {
   readonly connected = true;
   readonly sent: EventsMessage[] = [];
-  send = (message: EventsMessage): boolean => {
+  send = (message: ClusterMessage): boolean => {
     // As node's IPC does: the receiver gets a copy, never the sender's object.
     this.sent.push(JSON.parse(JSON.stringify(message)) as EventsMessage);
     return true;

@@ -17,6 +17,7 @@ import { connectClient } from '../support/tcp.js';
 import { parsePrometheusText, sampleValue } from '../support/prom-text.js';
 import { waitFor, withDeadline } from '../support/wait.js';
 import { SERVED_DOMAIN, SERVED_PASSWORD, startServed, type Served } from '../support/served.js';
+import { isAlive } from '../support/pids.js';
 
 const ALICE = `alice@${SERVED_DOMAIN}`;
 const BOB = `bob@${SERVED_DOMAIN}`;
@@ -42,15 +43,6 @@ async function greeting(port: number): Promise<string> {
     );
   } finally {
     socket.destroy();
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -209,7 +201,7 @@ describe('server.processes=2: two workers sharing the listeners and one SQLite s
     assert.equal(failed.length, 2, 'both replacements failed');
     assert.ok(!messages.includes('server process died; restarting it'), 'a failed replacement is not taken for a dead worker');
     assert.deepEqual(served.workerPids(), before);
-    for (const pid of before.values()) assert.ok(alive(pid), `worker ${pid} still runs`);
+    for (const pid of before.values()) assert.ok(isAlive(pid), `worker ${pid} still runs`);
     await oneOnEach(ALICE);
     for (const c of open.splice(0)) c.close();
   });
@@ -236,7 +228,7 @@ describe('server.processes=2: two workers sharing the listeners and one SQLite s
     assert.deepEqual(lines.filter((l) => Number(l.level) >= 50).map((l) => l.msg), [], 'no error while reloading');
     const after = served.workerPids();
     for (const n of [1, 2]) assert.notEqual(after.get(n), before.get(n), `worker ${n} replaced`);
-    for (const pid of before.values()) await waitFor(`old worker ${pid} to exit`, () => !alive(pid), WAIT_MS);
+    for (const pid of before.values()) await waitFor(`old worker ${pid} to exit`, () => !isAlive(pid), WAIT_MS);
     assert.ok(greetings.ok > 0, `greetings during the reload: ${JSON.stringify(greetings)}`);
     // The new first worker serves admin.sock: the old one, stopping, left the file alone.
     const list = await runTessera(['sessions', 'list', '--json', '--conf', served.confDir]);

@@ -14,20 +14,12 @@ import type { BusEvent } from '../../events/types.js';
 import type { Logger } from '../../log/logger.js';
 import { metrics } from '../../core/metrics.js';
 import { packPayloads, PayloadSequencer, splitForWire } from '../../store/postgres/event-wire.js';
-import { asClusterMessage, type EventsMessage } from './messages.js';
+import { asClusterMessage, type IpcChannel } from './messages.js';
 
 const resyncs = metrics.counter(
   'tessera_cluster_event_resyncs_total',
   'Times this worker may have missed events from the other server processes and made its subscribers re-read the store.',
 );
-
-/** The IPC end a worker talks through: process itself in a cluster worker, a stand-in in tests. */
-export interface IpcChannel {
-  send?: ((message: EventsMessage) => boolean) | undefined;
-  readonly connected?: boolean;
-  on(event: 'message', listener: (message: unknown) => void): unknown;
-  off(event: 'message', listener: (message: unknown) => void): unknown;
-}
 
 export class ClusterEventBus extends RelayedEventBus {
   readonly nodeId: string;

@@ -80,3 +80,11 @@ export function asClusterMessage(value: unknown): ClusterMessage | undefined {
 
 /** The environment variable that gives a worker its slot (1…processes); the first slot holds the singletons. */
 export const WORKER_SLOT_ENV = 'TESSERA_WORKER_SLOT';
+
+/** The IPC end of a worker: `process` in a cluster worker, a stand-in in tests. */
+export interface IpcChannel {
+  send?: ((message: ClusterMessage) => boolean) | undefined;
+  readonly connected?: boolean;
+  on(event: 'message', listener: (message: unknown) => void): unknown;
+  off(event: 'message', listener: (message: unknown) => void): unknown;
+}

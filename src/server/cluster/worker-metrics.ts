@@ -5,15 +5,7 @@
 import { metrics } from '../../core/metrics.js';
 import type { Logger } from '../../log/logger.js';
 import { GATHER_TIMEOUT_MS } from './metrics-gather.js';
-import { asClusterMessage, type ClusterMessage, type MetricsGatheredMessage } from './messages.js';
-
-/** The IPC end of a worker: `process` in a cluster worker, a stand-in in tests. */
-export interface WorkerChannel {
-  send?: ((message: ClusterMessage) => boolean) | undefined;
-  readonly connected?: boolean;
-  on(event: 'message', listener: (message: unknown) => void): unknown;
-  off(event: 'message', listener: (message: unknown) => void): unknown;
-}
+import { asClusterMessage, type ClusterMessage, type IpcChannel, type MetricsGatheredMessage } from './messages.js';
 
 /** The primary did not send the cluster's metrics (its channel closed, or it did not answer in time). */
 export class ClusterMetricsError extends Error {
@@ -29,7 +21,7 @@ export class WorkerMetrics {
   private readonly onMessage = (raw: unknown): void => this.received(raw);
 
   constructor(
-    private readonly channel: WorkerChannel,
+    private readonly channel: IpcChannel,
     private readonly logger: Logger,
   ) {
     channel.on('message', this.onMessage);
