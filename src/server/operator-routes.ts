@@ -18,7 +18,7 @@ function sendHealth(res: ServerResponse, report: HealthReport): void {
   send(res, healthHttpStatus(report), 'application/json', JSON.stringify(report));
 }
 
-/** `renderMetrics`: this process's series (the default), or every server process's (cluster/worker-metrics.ts). */
+/** `renderMetrics`: this process's series (the default), or every server process's (cluster/worker-gather.ts). */
 export function operatorRoutes(checks: readonly HealthCheck[], renderMetrics: () => Promise<string> = () => metrics.render()): HttpRoute[] {
   return [
     {

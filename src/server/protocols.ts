@@ -14,7 +14,7 @@ import { MemoryEventBus } from '../events/index.js';
 import type { EventBus } from '../events/types.js';
 import { createImapServers } from '../imap/index.js';
 import { createJmapServer } from '../jmap/index.js';
-import { createSessionControl, oidcBlocksOf, summarize, type SessionControl } from '../sessions/index.js';
+import { createSessionControl, oidcBlocksOf, summarize, type SessionControl, type SessionSummary } from '../sessions/index.js';
 import { DELEGATION_REVOKED_REASON } from '../sessions/revocation.js';
 import { createPop3Servers } from '../pop3/index.js';
 import { createManageSieveServers } from '../managesieve/index.js';
@@ -37,8 +37,8 @@ import type { HealthCheck } from '../core/health.js';
 import { createWebAdminServer, type SessionAdmin } from '../webadmin/index.js';
 import { tesseraVersion } from './version.js';
 import { startProcessMetrics } from './process-metrics.js';
-import { WorkerMetrics } from './cluster/worker-metrics.js';
-import { metrics } from '../core/metrics.js';
+import { ClusterGather } from './cluster/worker-gather.js';
+import { metrics, renderAggregated, type MetricsSnapshot } from '../core/metrics.js';
 import type { SmtpServerConfig } from '../config/types.js';
 import { mailAuthResource } from './mail-auth.js';
 import { createDiscoverySource, discoveryRoutes } from '../discovery/index.js';
@@ -148,6 +148,8 @@ export const deliveryResource = sharedResource<DeliveryCore>(
 export const sessionsResource = sharedResource<SessionControl>(
   'session control',
   async (ctx) => {
+    // Several server processes: the live sessions are every worker's (admin.sock, WebAdmin).
+    const gather = ctx.worker ? await ctx.use(clusterGatherResource) : undefined;
     const control = createSessionControl({
       dataDir: ctx.dataDir,
       store: await ctx.use(storeResource),
@@ -159,7 +161,18 @@ export const sessionsResource = sharedResource<SessionControl>(
       // One admin.sock per data directory: the first of several server processes serves it (and
       // its successor on reload takes the path over while the old one still runs).
       adminSocket: !servesSingletons(ctx) ? false : ctx.worker ? 'take-over' : true,
+      ...(gather ? { listSessions: () => listEverywhere(gather) } : {}),
     });
+    if (gather) {
+      const stops = [
+        gather.answer('sessions', () => control.registry.list().map(summarize)),
+        gather.answer('end-session', (arg) => {
+          const { id, reason } = (arg ?? {}) as { id?: unknown; reason?: unknown };
+          return typeof id === 'string' && typeof reason === 'string' && control.registry.terminate(id, reason);
+        }),
+      ];
+      gatherStops.set(control, () => stops.forEach((s) => s()));
+    }
     await control.start();
     // A revoked app password's sessions end at once, here and on every node (the bus).
     const unsubscribe = ctx.appPasswords.onRevoked((record) =>
@@ -171,12 +184,21 @@ export const sessionsResource = sharedResource<SessionControl>(
   (control) => {
     revokedHooks.get(control)?.();
     revokedHooks.delete(control);
+    gatherStops.get(control)?.();
+    gatherStops.delete(control);
     return control.stop();
   },
 );
 
 /** The app-password revocation hook of each session control, removed when it stops. */
 const revokedHooks = new Map<SessionControl, () => void>();
+/** What a worker's session control answers the other workers, withdrawn when it stops. */
+const gatherStops = new Map<SessionControl, () => void>();
+
+/** Every worker's live sessions (each worker answers with its own). */
+async function listEverywhere(gather: ClusterGather): Promise<SessionSummary[]> {
+  return ((await gather.ask('sessions')) as SessionSummary[][]).flat();
+}
 
 /**
  * Every protocol server of this run, filled by the factories before any server starts; the
@@ -414,10 +436,19 @@ const healthChecksResource = sharedResource<HealthCheck[]>('health checks', asyn
 });
 
 /**
+ * A worker's questions to every worker of several server processes (cluster/worker-gather.ts), in
+ * a worker only. Created by the metrics and the sessions, which register what this worker answers.
+ */
+const clusterGatherResource = sharedResource<ClusterGather>(
+  'questions to the other server processes',
+  (ctx) => new ClusterGather(process, ctx.logger.child({ component: 'cluster' })),
+  (gather) => gather.stop(),
+);
+
+/**
  * What /metrics renders, with the collectors that refresh process and queue figures per scrape:
- * this process's series, or, in a worker of several server processes, every worker's added up by
- * the supervisor (cluster/worker-metrics.ts), which is why every worker starts it (metricsFactory)
- * whether or not it serves /metrics itself.
+ * this process's series, or, in a worker of several server processes, every worker's added up,
+ * which is why every worker starts it (metricsFactory) whether or not it serves /metrics itself.
  */
 const metricsResource = sharedResource<{ render: () => Promise<string>; stop: () => void }>(
   'metrics',
@@ -426,9 +457,10 @@ const metricsResource = sharedResource<{ render: () => Promise<string>; stop: ()
     const stops = [startProcessMetrics(), collectQueueMetrics(store)];
     const stop = (): void => stops.forEach((s) => s());
     if (!ctx.worker) return { render: () => metrics.render(), stop };
-    const cluster = new WorkerMetrics(process, ctx.logger.child({ component: 'metrics' }));
-    stops.push(() => cluster.stop());
-    return { render: () => cluster.render(), stop };
+    const gather = await ctx.use(clusterGatherResource);
+    stops.push(gather.answer('metrics', () => metrics.snapshot()));
+    // The snapshots come from this code in the other workers: plain data of prom-client's shape.
+    return { render: async () => renderAggregated((await gather.ask('metrics')) as MetricsSnapshot[]), stop };
   },
   (m) => m.stop(),
 );
@@ -443,11 +475,14 @@ const operatorRoutesResource = sharedResource<HttpRoute[]>('metrics and health',
   operatorRoutes(await ctx.use(healthChecksResource), (await ctx.use(metricsResource)).render),
 );
 
-/** Session control as WebAdmin's /sessions sees it. */
-function sessionAdmin(control: SessionControl): SessionAdmin {
+/**
+ * Session control as WebAdmin's /sessions sees it; `gather` with several server processes, whose
+ * sessions (to list, or to end one of) are every worker's.
+ */
+function sessionAdmin(control: SessionControl, gather: ClusterGather | undefined): SessionAdmin {
   return {
-    list: () => control.registry.list().map(summarize),
-    end: (id, reason) => control.registry.terminate(id, reason),
+    list: async () => (gather ? listEverywhere(gather) : control.registry.list().map(summarize)),
+    end: async (id, reason) => (gather ? (await gather.ask('end-session', { id, reason })).includes(true) : control.registry.terminate(id, reason)),
     revokeUser: async (user, reason) => {
       const matched = control.registry.matching({ user }).length;
       // Recorded and published: every node ends the user's sessions, and tokens issued so far are refused.
@@ -479,7 +514,7 @@ const webAdminFactory: ProtocolFactory = async (ctx) => {
       rewrites: ctx.rewrites,
       ...(ctx.groups ? { groups: ctx.groups } : {}),
       store: await ctx.use(storeResource),
-      sessions: sessionAdmin(await ctx.use(sessionsResource)),
+      sessions: sessionAdmin(await ctx.use(sessionsResource), ctx.worker ? await ctx.use(clusterGatherResource) : undefined),
       health: await ctx.use(healthChecksResource),
       wakeQueue: (() => {
         const delivery = ctx.use(deliveryResource);

@@ -10,6 +10,7 @@ import type { Logger } from '../log/logger.js';
 import type { UsersRepository } from '../auth/users/types.js';
 import { AdminRequestError, MAX_ADMIN_LINE_BYTES, parseAdminRequest, type AdminRequest, type AdminResponse } from './admin-protocol.js';
 import { summarize, type SessionRegistry } from './registry.js';
+import type { SessionSummary } from './types.js';
 import { DELEGATION_REVOKED_REASON, type RevocationService } from './revocation.js';
 
 export const ADMIN_REVOKE_REASON = 'Session revoked by the administrator';
@@ -43,6 +44,8 @@ export interface AdminSocketOptions {
    * socket file alone) instead of refusing to start.
    */
   takeOver?: boolean;
+  /** What `list` answers; default: the registry's sessions (this process's). */
+  listSessions?: () => Promise<SessionSummary[]>;
 }
 
 export class AdminSocket {
@@ -149,7 +152,7 @@ export class AdminSocket {
     }
     const { registry, revocations, logger } = this.options;
     try {
-      if (request.op === 'list') return { ok: true, sessions: registry.list().map(summarize) };
+      if (request.op === 'list') return { ok: true, sessions: this.options.listSessions ? await this.options.listSessions() : registry.list().map(summarize) };
       if (request.actor !== undefined && request.user !== undefined) return await this.endDelegated(request.user, request.actor, request.reason);
       const criteria = { user: request.user, sid: request.sid, credential: request.credential };
       if (request.user !== undefined && this.options.users) {

@@ -23,7 +23,7 @@ import { Revalidator } from './revalidator.js';
 import { RevocationService } from './revocation.js';
 import { endRevokedSessions } from './resync.js';
 import { endReason } from './end-reason.js';
-import type { RevocationRequest, SessionHandle, SessionRegistration } from './types.js';
+import type { RevocationRequest, SessionHandle, SessionRegistration, SessionSummary } from './types.js';
 
 export interface SessionControlDeps {
   /** Holds admin.sock (and, from earlier versions, revocations.sqlite, imported at start). */
@@ -46,6 +46,8 @@ export interface SessionControlDeps {
    * which replaces a live socket of the worker it succeeds (AdminSocketOptions.takeOver).
    */
   adminSocket?: boolean | 'take-over';
+  /** The live sessions the admin socket lists (default: this process's; several server processes: every worker's). */
+  listSessions?: () => Promise<SessionSummary[]>;
   /** Longest access-token lifetime expected, seconds (how long revocations are kept by default). */
   retentionSeconds?: number;
   now?: () => number;
@@ -103,6 +105,7 @@ export function createSessionControl(deps: SessionControlDeps): SessionControl {
           revocations,
           logger: deps.logger,
           takeOver: deps.adminSocket === 'take-over',
+          ...(deps.listSessions ? { listSessions: deps.listSessions } : {}),
           ...(deps.users ? { users: deps.users } : {}),
         });
 

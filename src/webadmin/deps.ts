@@ -25,9 +25,10 @@ export interface SessionView {
 }
 
 export interface SessionAdmin {
-  list(): SessionView[];
+  /** The live sessions of this server (with several server processes, every worker's). */
+  list(): Promise<SessionView[]>;
   /** Ends one session now; false when no such session is live. */
-  end(id: string, reason: string): boolean;
+  end(id: string, reason: string): Promise<boolean>;
   /**
    * Ends every session of the user on every node and refuses its tokens issued so far (a recorded
    * revocation); how many sessions of this node ended.

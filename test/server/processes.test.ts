@@ -171,6 +171,17 @@ describe('server.processes=2: two workers sharing the listeners and one SQLite s
     assert.ok(samples.some((s) => s.name === 'process_resident_memory_bytes'));
   });
 
+  it('lists the sessions of both workers with tessera sessions list', async () => {
+    // Bob's earlier sessions were revoked: these are all he has.
+    const workers: number[] = [];
+    for (let i = 0; i < 12 && new Set(workers).size < 2; i++) workers.push((await login(BOB)).worker);
+    assert.deepEqual([...new Set(workers)].sort(), [1, 2]);
+    const list = await runTessera(['sessions', 'list', '--json', '--conf', served.confDir]);
+    assert.equal(list.code, 0, list.stderr);
+    const listed = list.stdout.trim().split('\n').map((l) => JSON.parse(l) as { user: string; protocol: string });
+    assert.equal(listed.filter((s) => s.user === BOB && s.protocol === 'imap').length, workers.length, list.stdout);
+  });
+
   it('restarts a worker that was killed, and the new one serves', async () => {
     const before = served.workerPids();
     const victim = before.get(2)!;

@@ -1,7 +1,6 @@
 // What the supervising primary and its workers say to each other over the cluster IPC channel
 // (`server.processes` > 1). Every message carries `tessera` so that anything else a library might
 // send on the channel is told apart and ignored.
-import type { MetricsSnapshot } from '../../core/metrics.js';
 
 /** A worker's listeners are all bound and its shared resources open. */
 export interface ReadyMessage {
@@ -23,36 +22,53 @@ export interface StopMessage {
   tessera: 'stop';
 }
 
-/** From the worker answering a /metrics scrape: gather every worker's series (answer: MetricsGathered). */
-export interface MetricsGatherMessage {
-  tessera: 'metrics-gather';
+/**
+ * What one worker may ask of every worker (itself included) through the supervisor: their metrics
+ * for a /metrics scrape, their live sessions for `tessera sessions list` and WebAdmin, or that the
+ * one holding a session end it. See gather.ts (the supervisor) and worker-gather.ts (a worker).
+ */
+export type GatherKind = 'metrics' | 'sessions' | 'end-session';
+const GATHER_KINDS: readonly string[] = ['metrics', 'sessions', 'end-session'] satisfies GatherKind[];
+
+/** From a worker: ask every worker (answer: GatheredMessage with the same id). */
+export interface GatherMessage {
+  tessera: 'gather';
   id: number;
+  what: GatherKind;
+  /** What the question needs (end-session: which session, why); plain JSON. */
+  arg?: unknown;
 }
 
-/** From the primary to that worker: the exposition text of every worker together, or why there is none. */
-export type MetricsGatheredMessage = { tessera: 'metrics-gathered'; id: number } & ({ text: string } | { error: string });
-
-/** From the primary to every worker: send your series (answer: MetricsReply with the same id). */
-export interface MetricsRequestMessage {
-  tessera: 'metrics-request';
+/** From the supervisor to every worker: answer with a GatherReplyMessage of the same id. */
+export interface GatherRequestMessage {
+  tessera: 'gather-request';
   id: number;
+  what: GatherKind;
+  arg?: unknown;
 }
 
-/** A worker's series (core/metrics.ts MetricsSnapshot, checked no further: it comes from our own code). */
-export interface MetricsReplyMessage {
-  tessera: 'metrics-reply';
+/** A worker's answer; null when it has none (still starting, or it failed: logged there). */
+export interface GatherReplyMessage {
+  tessera: 'gather-reply';
   id: number;
-  snapshot: MetricsSnapshot;
+  part: unknown;
+}
+
+/** From the supervisor to the asking worker: the answers that came in time (nulls left out). */
+export interface GatheredMessage {
+  tessera: 'gathered';
+  id: number;
+  parts: unknown[];
 }
 
 export type ClusterMessage =
   | ReadyMessage
   | EventsMessage
   | StopMessage
-  | MetricsGatherMessage
-  | MetricsGatheredMessage
-  | MetricsRequestMessage
-  | MetricsReplyMessage;
+  | GatherMessage
+  | GatherRequestMessage
+  | GatherReplyMessage
+  | GatheredMessage;
 
 /** Narrows an IPC message to one of ours; anything else (or a malformed one) is undefined. */
 export function asClusterMessage(value: unknown): ClusterMessage | undefined {
@@ -64,15 +80,14 @@ export function asClusterMessage(value: unknown): ClusterMessage | undefined {
       return { tessera: m.tessera };
     case 'events':
       return Array.isArray(m.payloads) && m.payloads.every((p) => typeof p === 'string') ? { tessera: 'events', payloads: m.payloads as string[] } : undefined;
-    case 'metrics-gather':
-    case 'metrics-request':
-      return Number.isSafeInteger(m.id) ? { tessera: m.tessera, id: m.id as number } : undefined;
-    case 'metrics-gathered':
-      if (!Number.isSafeInteger(m.id)) return undefined;
-      if (typeof m.text === 'string') return { tessera: 'metrics-gathered', id: m.id as number, text: m.text };
-      return typeof m.error === 'string' ? { tessera: 'metrics-gathered', id: m.id as number, error: m.error } : undefined;
-    case 'metrics-reply':
-      return Number.isSafeInteger(m.id) && Array.isArray(m.snapshot) ? { tessera: 'metrics-reply', id: m.id as number, snapshot: m.snapshot as MetricsSnapshot } : undefined;
+    case 'gather':
+    case 'gather-request':
+      if (!Number.isSafeInteger(m.id) || typeof m.what !== 'string' || !GATHER_KINDS.includes(m.what)) return undefined;
+      return { tessera: m.tessera, id: m.id as number, what: m.what as GatherKind, ...('arg' in m ? { arg: m.arg } : {}) };
+    case 'gather-reply':
+      return Number.isSafeInteger(m.id) ? { tessera: 'gather-reply', id: m.id as number, part: m.part ?? null } : undefined;
+    case 'gathered':
+      return Number.isSafeInteger(m.id) && Array.isArray(m.parts) ? { tessera: 'gathered', id: m.id as number, parts: m.parts as unknown[] } : undefined;
     default:
       return undefined;
   }

@@ -2,9 +2,9 @@
 // It starts them (the first alone, so that migrations, the generated certificate and the demo user
 // are made once, then the others together), relays their event-bus payloads to each other, restarts
 // one that dies (after a delay that doubles while it keeps dying), replaces them one at a time on
-// reload (a new worker is ready before the old one stops, so the listeners never close), gathers
-// every worker's metrics for a /metrics scrape (metrics-gather.ts) and, on stop, asks every worker
-// to stop gracefully and waits for the last one.
+// reload (a new worker is ready before the old one stops, so the listeners never close), passes a
+// worker's questions to all (their metrics, their sessions: gather.ts) and, on stop, asks every
+// worker to stop gracefully and waits for the last one.
 //
 // Listeners are shared by node:cluster: a worker's listen() is handed to the primary, which binds
 // the address once and shares the listening socket with every worker; each worker accepts from it
@@ -18,7 +18,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../../log/logger.js';
 import { asClusterMessage, WORKER_SLOT_ENV, type ClusterMessage } from './messages.js';
-import { MetricsGatherer } from './metrics-gather.js';
+import { WorkerGatherer } from './gather.js';
 
 export interface SupervisorOptions {
   processes: number;
@@ -49,14 +49,14 @@ interface Slot {
 export class Supervisor {
   private readonly slots = new Map<number, Slot>();
   private readonly baseDelay: number;
-  private readonly metrics: MetricsGatherer;
+  private readonly gatherer: WorkerGatherer;
   private stopping: Promise<void> | undefined;
   private reloading: Promise<void> | undefined;
   private started = false;
 
   constructor(private readonly options: SupervisorOptions) {
     this.baseDelay = options.restartDelayMs ?? 1000;
-    this.metrics = new MetricsGatherer(options.logger);
+    this.gatherer = new WorkerGatherer(options.logger);
   }
 
   /** Starts every worker; rejects (after stopping those started) when one cannot start. */
@@ -134,11 +134,11 @@ export class Supervisor {
           logger.info({ slot: n, pid: worker.process.pid }, 'server process ready');
           resolve(worker);
         } else if (message.tessera === 'events') this.relay(worker, message);
-        else if (message.tessera === 'metrics-gather') this.metrics.gather(worker, message.id, this.liveWorkers());
-        else if (message.tessera === 'metrics-reply') this.metrics.reply(worker, message);
+        else if (message.tessera === 'gather') this.gatherer.gather(worker, message, this.liveWorkers());
+        else if (message.tessera === 'gather-reply') this.gatherer.reply(worker, message);
       });
       worker.on('exit', (code, signal) => {
-        this.metrics.forget(worker);
+        this.gatherer.forget(worker);
         if (!ready) reject(new WorkerStartError(`server process ${n} exited before it was ready (${signal ?? `exit code ${code}`})`));
         else this.exited(n, worker, code, signal);
       });

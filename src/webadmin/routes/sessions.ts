@@ -1,6 +1,7 @@
-// Tessera's /sessions: the live authenticated sessions of this node (IMAP, SMTP, POP3, JMAP push), and
-// ending them. DELETE /sessions?user= ends every session of the user on every node at once and refuses
-// the user's tokens issued so far (a recorded revocation), as `tessera sessions revoke --user` does.
+// Tessera's /sessions: the live authenticated sessions of this node, every server process of it
+// (IMAP, SMTP, POP3, JMAP push), and ending them. DELETE /sessions?user= ends every session of the
+// user on every node at once and refuses the user's tokens issued so far (a recorded revocation), as
+// `tessera sessions revoke --user` does.
 import type { WebAdminDeps } from '../deps.js';
 import { empty, error } from '../schemas.js';
 import { invalid, jsonOf, NO_CONTENT, notFound, type Schema, type WebAdminRoute } from '../types.js';
@@ -34,7 +35,7 @@ export function sessionRoutes({ sessions, users }: WebAdminDeps): WebAdminRoute[
       responses: { 200: { description: 'Sessions', schema: { type: 'array', items: SESSION } } },
       handle: async ({ query }) => {
         const user = query.get('user')?.toLowerCase();
-        const all = sessions.list();
+        const all = await sessions.list();
         return { status: 200, body: all.filter((s) => user === undefined || s.user.toLowerCase() === user).map(jsonOf) };
       },
     },
@@ -54,7 +55,7 @@ export function sessionRoutes({ sessions, users }: WebAdminDeps): WebAdminRoute[
         if (!given) throw invalid('name the user: DELETE /sessions?user=…');
         const record = await users.lookup(given);
         const user = record?.username ?? given;
-        if (!record && !sessions.list().some((s) => s.user.toLowerCase() === given.toLowerCase())) throw notFound(`no user ${given} and no live session of that name`);
+        if (!record && !(await sessions.list()).some((s) => s.user.toLowerCase() === given.toLowerCase())) throw notFound(`no user ${given} and no live session of that name`);
         const ended = await sessions.revokeUser(user, `${WEBADMIN_REVOKE_REASON} (${admin})`);
         return { status: 200, body: { user, ended } };
       },
@@ -66,7 +67,7 @@ export function sessionRoutes({ sessions, users }: WebAdminDeps): WebAdminRoute[
       summary: 'End one session now',
       responses: { 204: empty('Ended'), 404: error('No such live session') },
       handle: async ({ params, admin }) => {
-        if (!sessions.end(params['sessionId']!, `${WEBADMIN_REVOKE_REASON} (${admin})`)) throw notFound(`no live session ${params['sessionId']}`);
+        if (!(await sessions.end(params['sessionId']!, `${WEBADMIN_REVOKE_REASON} (${admin})`))) throw notFound(`no live session ${params['sessionId']}`);
         return NO_CONTENT;
       },
     },
