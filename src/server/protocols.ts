@@ -292,8 +292,8 @@ function firstAudience(ctx: ServerContext): string | undefined {
 }
 
 // With several server processes, the development IdP (its grants live in memory), WebAdmin and the
-// control listener (whose /healthcheck and /sessions describe one process; /metrics adds up every
-// process's series) run in the first one only; every mail protocol runs in all of them.
+// control listener run in the first one only (its /healthcheck describes that process; /metrics and
+// /sessions ask every process); every mail protocol runs in all of them.
 const devIdpFactory: ProtocolFactory = (ctx) => (ctx.config.settings.devIdp.enabled && servesSingletons(ctx) ? [new DevIdpServer(ctx)] : []);
 
 /**
