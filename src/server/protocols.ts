@@ -14,7 +14,7 @@ import { MemoryEventBus } from '../events/index.js';
 import type { EventBus } from '../events/types.js';
 import { createImapServers } from '../imap/index.js';
 import { createJmapServer } from '../jmap/index.js';
-import { createSessionControl, oidcBlocksOf, summarize, type SessionControl, type SessionSummary } from '../sessions/index.js';
+import { createSessionControl, oidcBlocksOf, summarize, type RevocationCriteria, type SessionControl, type SessionSummary } from '../sessions/index.js';
 import { DELEGATION_REVOKED_REASON } from '../sessions/revocation.js';
 import { createPop3Servers } from '../pop3/index.js';
 import { createManageSieveServers } from '../managesieve/index.js';
@@ -161,11 +161,12 @@ export const sessionsResource = sharedResource<SessionControl>(
       // One admin.sock per data directory: the first of several server processes serves it (and
       // its successor on reload takes the path over while the old one still runs).
       adminSocket: !servesSingletons(ctx) ? false : ctx.worker ? 'take-over' : true,
-      ...(gather ? { listSessions: () => listEverywhere(gather) } : {}),
+      ...(gather ? { listSessions: () => listEverywhere(gather), countSessions: (criteria) => countEverywhere(gather, criteria) } : {}),
     });
     if (gather) {
       const stops = [
         gather.answer('sessions', () => control.registry.list().map(summarize)),
+        gather.answer('count-sessions', (arg) => control.registry.matching(criteriaOf(arg)).length),
         gather.answer('end-session', (arg) => {
           const { id, reason } = (arg ?? {}) as { id?: unknown; reason?: unknown };
           return typeof id === 'string' && typeof reason === 'string' && control.registry.terminate(id, reason);
@@ -198,6 +199,22 @@ const gatherStops = new Map<SessionControl, () => void>();
 /** Every worker's live sessions (each worker answers with its own). */
 async function listEverywhere(gather: ClusterGather): Promise<SessionSummary[]> {
   return ((await gather.ask('sessions')) as SessionSummary[][]).flat();
+}
+
+/** How many live sessions of every worker a revocation with these criteria names. */
+async function countEverywhere(gather: ClusterGather, criteria: RevocationCriteria): Promise<number> {
+  return ((await gather.ask('count-sessions', criteria)) as number[]).reduce((sum, n) => sum + n, 0);
+}
+
+/** The criteria another worker sent: its string fields only (anything else names nothing). */
+function criteriaOf(arg: unknown): RevocationCriteria {
+  const out: Record<string, string> = {};
+  if (typeof arg !== 'object' || arg === null) return out;
+  for (const key of ['sid', 'sub', 'jti', 'user', 'credential', 'actor', 'issuer'] as const) {
+    const value = (arg as Record<string, unknown>)[key];
+    if (typeof value === 'string') out[key] = value;
+  }
+  return out;
 }
 
 /**
@@ -484,13 +501,14 @@ function sessionAdmin(control: SessionControl, gather: ClusterGather | undefined
     list: async () => (gather ? listEverywhere(gather) : control.registry.list().map(summarize)),
     end: async (id, reason) => (gather ? (await gather.ask('end-session', { id, reason })).includes(true) : control.registry.terminate(id, reason)),
     revokeUser: async (user, reason) => {
-      const matched = control.registry.matching({ user }).length;
+      const matched = gather ? await countEverywhere(gather, { user }) : control.registry.matching({ user }).length;
       // Recorded and published: every node ends the user's sessions, and tokens issued so far are refused.
       await control.revoke({ user, reason });
       return matched;
     },
     endDelegated: async (owner, delegate) => {
-      const matched = control.registry.matching({ user: owner, actor: delegate }).length;
+      const criteria = { user: owner, actor: delegate };
+      const matched = gather ? await countEverywhere(gather, criteria) : control.registry.matching(criteria).length;
       // Published, not recorded: the grant is gone, so a resync on any node ends these sessions too.
       // The same reason as `tessera delegation revoke`, which the other nodes' resync logs by.
       await control.revocations.endDelegatedSessions(owner, delegate, DELEGATION_REVOKED_REASON);

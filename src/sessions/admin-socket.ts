@@ -10,7 +10,7 @@ import type { Logger } from '../log/logger.js';
 import type { UsersRepository } from '../auth/users/types.js';
 import { AdminRequestError, MAX_ADMIN_LINE_BYTES, parseAdminRequest, type AdminRequest, type AdminResponse } from './admin-protocol.js';
 import { summarize, type SessionRegistry } from './registry.js';
-import type { SessionSummary } from './types.js';
+import type { RevocationCriteria, SessionSummary } from './types.js';
 import { DELEGATION_REVOKED_REASON, type RevocationService } from './revocation.js';
 
 export const ADMIN_REVOKE_REASON = 'Session revoked by the administrator';
@@ -46,6 +46,8 @@ export interface AdminSocketOptions {
   takeOver?: boolean;
   /** What `list` answers; default: the registry's sessions (this process's). */
   listSessions?: () => Promise<SessionSummary[]>;
+  /** How many live sessions a revocation names, for its answer; default: in the registry (this process). */
+  countSessions?: (criteria: RevocationCriteria) => Promise<number>;
 }
 
 export class AdminSocket {
@@ -138,9 +140,13 @@ export class AdminSocket {
     // Canonical names, as the sessions' principals carry them; a name the repository lacks as given.
     const canonical = async (name: string): Promise<string> => (await users?.lookup(name))?.username ?? name;
     const criteria = { user: await canonical(user), actor: await canonical(actor) };
-    const matched = registry.matching(criteria).length;
+    const matched = await this.count(criteria);
     await revocations.endDelegatedSessions(criteria.user, criteria.actor, reason ?? DELEGATION_REVOKED_REASON);
     return { ok: true, matched, user: criteria.user };
+  }
+
+  private count(criteria: RevocationCriteria): Promise<number> {
+    return this.options.countSessions ? this.options.countSessions(criteria) : Promise.resolve(this.options.registry.matching(criteria).length);
   }
 
   private async answer(line: string): Promise<AdminResponse> {
@@ -162,7 +168,7 @@ export class AdminSocket {
           return { ok: false, error: `no such user: ${request.user} (and no live session of that name); nothing was revoked` };
         }
       }
-      const matched = registry.matching(criteria).length;
+      const matched = await this.count(criteria);
       // No expiresAt: the tokens of a user or OP session are not all connected here, so the revocation
       // is kept for the configured retention (the longest token lifetime).
       await revocations.revoke({ ...criteria, reason: request.reason ?? ADMIN_REVOKE_REASON });

@@ -23,7 +23,7 @@ import { Revalidator } from './revalidator.js';
 import { RevocationService } from './revocation.js';
 import { endRevokedSessions } from './resync.js';
 import { endReason } from './end-reason.js';
-import type { RevocationRequest, SessionHandle, SessionRegistration, SessionSummary } from './types.js';
+import type { RevocationCriteria, RevocationRequest, SessionHandle, SessionRegistration, SessionSummary } from './types.js';
 
 export interface SessionControlDeps {
   /** Holds admin.sock (and, from earlier versions, revocations.sqlite, imported at start). */
@@ -48,6 +48,8 @@ export interface SessionControlDeps {
   adminSocket?: boolean | 'take-over';
   /** The live sessions the admin socket lists (default: this process's; several server processes: every worker's). */
   listSessions?: () => Promise<SessionSummary[]>;
+  /** How many live sessions a revocation names (default: this process's; several server processes: every worker's). */
+  countSessions?: (criteria: RevocationCriteria) => Promise<number>;
   /** Longest access-token lifetime expected, seconds (how long revocations are kept by default). */
   retentionSeconds?: number;
   now?: () => number;
@@ -106,6 +108,7 @@ export function createSessionControl(deps: SessionControlDeps): SessionControl {
           logger: deps.logger,
           takeOver: deps.adminSocket === 'take-over',
           ...(deps.listSessions ? { listSessions: deps.listSessions } : {}),
+          ...(deps.countSessions ? { countSessions: deps.countSessions } : {}),
           ...(deps.users ? { users: deps.users } : {}),
         });
 

@@ -2,10 +2,11 @@
 // that share every listener and one SQLite store. Connections land on both workers (each log line
 // of a worker names it, and the IMAP ID a client sends is logged with its session), and what one
 // worker does reaches sessions on the other: mail delivered over SMTP shows in IMAP IDLE on both, a
-// revocation ends sessions on both, concurrent APPENDs on both never share or reorder UIDs. A killed
-// worker is restarted; SIGHUP replaces both workers (the first one's admin.sock included) while the
-// listeners stay open, or, when the configuration has become unusable, leaves them serving; SIGTERM
-// stops every process cleanly.
+// revocation ends sessions on both, concurrent APPENDs on both never share or reorder UIDs.
+// /metrics and `tessera sessions` (served by the first worker) cover both. A killed worker is
+// restarted; SIGHUP replaces both workers (the first one's admin.sock included) while the listeners
+// stay open, or, when the configuration has become unusable, leaves them serving; SIGTERM stops
+// every process cleanly.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -118,6 +119,8 @@ describe('server.processes=2: two workers sharing the listeners and one SQLite s
     const closed = [...sessions.values()].map((client) => new Promise<void>((resolve) => client.once('close', () => resolve())));
     const revoked = await runTessera(['sessions', 'revoke', '--user', BOB, '--reason', 'test', '--conf', served.confDir]);
     assert.equal(revoked.code, 0, revoked.stderr);
+    // Counted on both workers, not only on the first one, which serves admin.sock.
+    assert.match(revoked.stderr, new RegExp(`: ${sessions.size} live sessions ended`));
     await withDeadline(Promise.all(closed), WAIT_MS, "bob's IMAP sessions on both workers to end");
   });
 
