@@ -14,8 +14,7 @@ import { MemoryEventBus } from '../events/index.js';
 import type { EventBus } from '../events/types.js';
 import { createImapServers } from '../imap/index.js';
 import { createJmapServer } from '../jmap/index.js';
-import { createSessionControl, oidcBlocksOf, summarize, type RevocationCriteria, type SessionControl, type SessionSummary } from '../sessions/index.js';
-import { DELEGATION_REVOKED_REASON } from '../sessions/revocation.js';
+import { createSessionControl, oidcBlocksOf, summarize, type RevocationCriteria, type SessionControl, type SessionControlDeps, type SessionSummary } from '../sessions/index.js';
 import { createPop3Servers } from '../pop3/index.js';
 import { createManageSieveServers } from '../managesieve/index.js';
 import { createSmtpServers } from '../smtp/index.js';
@@ -161,7 +160,7 @@ export const sessionsResource = sharedResource<SessionControl>(
       // One admin.sock per data directory: the first of several server processes serves it (and
       // its successor on reload takes the path over while the old one still runs).
       adminSocket: !servesSingletons(ctx) ? false : ctx.worker ? 'take-over' : true,
-      ...(gather ? { listSessions: () => listEverywhere(gather), countSessions: (criteria) => countEverywhere(gather, criteria) } : {}),
+      ...(gather ? sessionsEverywhere(gather) : {}),
     });
     if (gather) {
       const stops = [
@@ -196,14 +195,13 @@ const revokedHooks = new Map<SessionControl, () => void>();
 /** What a worker's session control answers the other workers, withdrawn when it stops. */
 const gatherStops = new Map<SessionControl, () => void>();
 
-/** Every worker's live sessions (each worker answers with its own). */
-async function listEverywhere(gather: ClusterGather): Promise<SessionSummary[]> {
-  return ((await gather.ask('sessions')) as SessionSummary[][]).flat();
-}
-
-/** How many live sessions of every worker a revocation with these criteria names. */
-async function countEverywhere(gather: ClusterGather, criteria: RevocationCriteria): Promise<number> {
-  return ((await gather.ask('count-sessions', criteria)) as number[]).reduce((sum, n) => sum + n, 0);
+/** Every worker's live sessions, through the supervisor: each worker answers for its own. */
+function sessionsEverywhere(gather: ClusterGather): Required<Pick<SessionControlDeps, 'listSessions' | 'countSessions' | 'endSession'>> {
+  return {
+    listSessions: async () => ((await gather.ask('sessions')) as SessionSummary[][]).flat(),
+    countSessions: async (criteria) => ((await gather.ask('count-sessions', criteria)) as number[]).reduce((sum, n) => sum + n, 0),
+    endSession: async (id, reason) => (await gather.ask('end-session', { id, reason })).includes(true),
+  };
 }
 
 /** The criteria another worker sent: its string fields only (anything else names nothing). */
@@ -492,28 +490,18 @@ const operatorRoutesResource = sharedResource<HttpRoute[]>('metrics and health',
   operatorRoutes(await ctx.use(healthChecksResource), (await ctx.use(metricsResource)).render),
 );
 
-/**
- * Session control as WebAdmin's /sessions sees it; `gather` with several server processes, whose
- * sessions (to list, or to end one of) are every worker's.
- */
-function sessionAdmin(control: SessionControl, gather: ClusterGather | undefined): SessionAdmin {
+/** Session control as WebAdmin's /sessions sees it. */
+function sessionAdmin(control: SessionControl): SessionAdmin {
   return {
-    list: async () => (gather ? listEverywhere(gather) : control.registry.list().map(summarize)),
-    end: async (id, reason) => (gather ? (await gather.ask('end-session', { id, reason })).includes(true) : control.registry.terminate(id, reason)),
+    list: () => control.list(),
+    end: (id, reason) => control.endSession(id, reason),
     revokeUser: async (user, reason) => {
-      const matched = gather ? await countEverywhere(gather, { user }) : control.registry.matching({ user }).length;
+      const matched = await control.countSessions({ user });
       // Recorded and published: every node ends the user's sessions, and tokens issued so far are refused.
       await control.revoke({ user, reason });
       return matched;
     },
-    endDelegated: async (owner, delegate) => {
-      const criteria = { user: owner, actor: delegate };
-      const matched = gather ? await countEverywhere(gather, criteria) : control.registry.matching(criteria).length;
-      // Published, not recorded: the grant is gone, so a resync on any node ends these sessions too.
-      // The same reason as `tessera delegation revoke`, which the other nodes' resync logs by.
-      await control.revocations.endDelegatedSessions(owner, delegate, DELEGATION_REVOKED_REASON);
-      return matched;
-    },
+    endDelegated: (owner, delegate) => control.endDelegated(owner, delegate),
   };
 }
 
@@ -532,7 +520,7 @@ const webAdminFactory: ProtocolFactory = async (ctx) => {
       rewrites: ctx.rewrites,
       ...(ctx.groups ? { groups: ctx.groups } : {}),
       store: await ctx.use(storeResource),
-      sessions: sessionAdmin(await ctx.use(sessionsResource), ctx.worker ? await ctx.use(clusterGatherResource) : undefined),
+      sessions: sessionAdmin(await ctx.use(sessionsResource)),
       health: await ctx.use(healthChecksResource),
       wakeQueue: (() => {
         const delivery = ctx.use(deliveryResource);

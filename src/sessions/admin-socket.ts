@@ -9,9 +9,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
 import type { UsersRepository } from '../auth/users/types.js';
 import { AdminRequestError, MAX_ADMIN_LINE_BYTES, parseAdminRequest, type AdminRequest, type AdminResponse } from './admin-protocol.js';
-import { summarize, type SessionRegistry } from './registry.js';
 import type { RevocationCriteria, SessionSummary } from './types.js';
-import { DELEGATION_REVOKED_REASON, type RevocationService } from './revocation.js';
+import type { RevocationService } from './revocation.js';
 
 export const ADMIN_REVOKE_REASON = 'Session revoked by the administrator';
 
@@ -29,7 +28,6 @@ const MAX_SOCKET_PATH_BYTES = 103;
 
 export interface AdminSocketOptions {
   path: string;
-  registry: SessionRegistry;
   revocations: RevocationService;
   logger: Logger;
   /**
@@ -44,10 +42,12 @@ export interface AdminSocketOptions {
    * socket file alone) instead of refusing to start.
    */
   takeOver?: boolean;
-  /** What `list` answers; default: the registry's sessions (this process's). */
-  listSessions?: () => Promise<SessionSummary[]>;
-  /** How many live sessions a revocation names, for its answer; default: in the registry (this process). */
-  countSessions?: (criteria: RevocationCriteria) => Promise<number>;
+  /** What `list` answers (SessionControl.list). */
+  listSessions: () => Promise<SessionSummary[]>;
+  /** How many live sessions a revocation names, for its answer (SessionControl's count). */
+  countSessions: (criteria: RevocationCriteria) => Promise<number>;
+  /** SessionControl.endDelegated. */
+  endDelegated: (user: string, actor: string, reason?: string) => Promise<number>;
 }
 
 export class AdminSocket {
@@ -136,17 +136,11 @@ export class AdminSocket {
 
   /** A delegation taken back: the sessions in which `actor` acts as `user` end, on every node. */
   private async endDelegated(user: string, actor: string, reason: string | undefined): Promise<AdminResponse> {
-    const { registry, revocations, users } = this.options;
+    const { users, endDelegated } = this.options;
     // Canonical names, as the sessions' principals carry them; a name the repository lacks as given.
     const canonical = async (name: string): Promise<string> => (await users?.lookup(name))?.username ?? name;
-    const criteria = { user: await canonical(user), actor: await canonical(actor) };
-    const matched = await this.count(criteria);
-    await revocations.endDelegatedSessions(criteria.user, criteria.actor, reason ?? DELEGATION_REVOKED_REASON);
-    return { ok: true, matched, user: criteria.user };
-  }
-
-  private count(criteria: RevocationCriteria): Promise<number> {
-    return this.options.countSessions ? this.options.countSessions(criteria) : Promise.resolve(this.options.registry.matching(criteria).length);
+    const [owner, delegate] = [await canonical(user), await canonical(actor)];
+    return { ok: true, matched: await endDelegated(owner, delegate, reason), user: owner };
   }
 
   private async answer(line: string): Promise<AdminResponse> {
@@ -156,19 +150,19 @@ export class AdminSocket {
     } catch (err) {
       return { ok: false, error: err instanceof AdminRequestError ? err.message : 'bad request' };
     }
-    const { registry, revocations, logger } = this.options;
+    const { revocations, logger } = this.options;
     try {
-      if (request.op === 'list') return { ok: true, sessions: this.options.listSessions ? await this.options.listSessions() : registry.list().map(summarize) };
+      if (request.op === 'list') return { ok: true, sessions: await this.options.listSessions() };
       if (request.actor !== undefined && request.user !== undefined) return await this.endDelegated(request.user, request.actor, request.reason);
       const criteria = { user: request.user, sid: request.sid, credential: request.credential };
       if (request.user !== undefined && this.options.users) {
         const record = await this.options.users.lookup(request.user);
         if (record) criteria.user = record.username;
-        else if (registry.matching(criteria).length === 0) {
+        else if ((await this.options.countSessions(criteria)) === 0) {
           return { ok: false, error: `no such user: ${request.user} (and no live session of that name); nothing was revoked` };
         }
       }
-      const matched = await this.count(criteria);
+      const matched = await this.options.countSessions(criteria);
       // No expiresAt: the tokens of a user or OP session are not all connected here, so the revocation
       // is kept for the configured retention (the longest token lifetime).
       await revocations.revoke({ ...criteria, reason: request.reason ?? ADMIN_REVOKE_REASON });

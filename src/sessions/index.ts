@@ -18,9 +18,9 @@ import { createBackchannelLogoutHandler, type BackchannelLogoutHandler } from '.
 import { backchannelLogoutRoute } from './backchannel-route.js';
 import { importLegacyRevocations } from './legacy-revocations.js';
 import { createLogoutProviders } from './logout-providers.js';
-import { SessionRegistry } from './registry.js';
+import { SessionRegistry, summarize } from './registry.js';
 import { Revalidator } from './revalidator.js';
-import { RevocationService } from './revocation.js';
+import { DELEGATION_REVOKED_REASON, RevocationService } from './revocation.js';
 import { endRevokedSessions } from './resync.js';
 import { endReason } from './end-reason.js';
 import type { RevocationCriteria, RevocationRequest, SessionHandle, SessionRegistration, SessionSummary } from './types.js';
@@ -46,9 +46,12 @@ export interface SessionControlDeps {
    * which replaces a live socket of the worker it succeeds (AdminSocketOptions.takeOver).
    */
   adminSocket?: boolean | 'take-over';
-  /** The live sessions the admin socket lists (default: this process's; several server processes: every worker's). */
+  /**
+   * With several server processes, how list(), countSessions() and endSession() reach every
+   * worker's sessions; default: this process's registry.
+   */
   listSessions?: () => Promise<SessionSummary[]>;
-  /** How many live sessions a revocation names (default: this process's; several server processes: every worker's). */
+  endSession?: (id: string, reason: string) => Promise<boolean>;
   countSessions?: (criteria: RevocationCriteria) => Promise<number>;
   /** Longest access-token lifetime expected, seconds (how long revocations are kept by default). */
   retentionSeconds?: number;
@@ -74,6 +77,18 @@ export interface SessionControl {
   /** Call after every successful token login and on every JMAP request: true = refuse as invalid. */
   isRevoked(principal: Principal): Promise<boolean>;
   revoke(request: RevocationRequest): Promise<void>;
+  /**
+   * A delegation taken back: the sessions in which `actor` acts as `user` end, on every node, with
+   * DELEGATION_REVOKED_REASON unless another reason is given. Returns how many live sessions it
+   * named (this node's: every worker's with several server processes, see countSessions).
+   */
+  endDelegated(user: string, actor: string, reason?: string): Promise<number>;
+  /** How many live sessions a revocation with these criteria names (this node's, see endDelegated). */
+  countSessions(criteria: RevocationCriteria): Promise<number>;
+  /** The live sessions of this node (every worker's with several server processes). */
+  list(): Promise<SessionSummary[]>;
+  /** Ends one live session of this node now, wherever it is; false when there is no such session. */
+  endSession(id: string, reason: string): Promise<boolean>;
   /** The back-channel logout handler itself (POST BACKCHANNEL_LOGOUT_PATH), without HTTP. */
   readonly handleBackchannelLogout: BackchannelLogoutHandler;
   /** The HTTP routes to mount (back-channel logout), whatever protocols are enabled. */
@@ -98,17 +113,25 @@ export function createSessionControl(deps: SessionControlDeps): SessionControl {
   const revalidator = deps.auth
     ? new Revalidator({ registry, auth: deps.auth, revocations, logger: deps.logger, now, tickMs: deps.revalidateTickMs })
     : undefined;
+  const countSessions = deps.countSessions ?? ((criteria: RevocationCriteria) => Promise.resolve(registry.matching(criteria).length));
+  const list = deps.listSessions ?? (() => Promise.resolve(registry.list().map(summarize)));
+  const endSession = deps.endSession ?? ((id: string, reason: string) => Promise.resolve(registry.terminate(id, reason)));
+  const endDelegated = async (user: string, actor: string, reason = DELEGATION_REVOKED_REASON): Promise<number> => {
+    const matched = await countSessions({ user, actor });
+    await revocations.endDelegatedSessions(user, actor, reason);
+    return matched;
+  };
   const admin =
     deps.adminSocket === false
       ? undefined
       : new AdminSocket({
           path: adminSocketPath(deps.dataDir),
-          registry,
           revocations,
           logger: deps.logger,
           takeOver: deps.adminSocket === 'take-over',
-          ...(deps.listSessions ? { listSessions: deps.listSessions } : {}),
-          ...(deps.countSessions ? { countSessions: deps.countSessions } : {}),
+          countSessions,
+          endDelegated,
+          listSessions: list,
           ...(deps.users ? { users: deps.users } : {}),
         });
 
@@ -139,6 +162,10 @@ export function createSessionControl(deps: SessionControlDeps): SessionControl {
     },
     isRevoked: (principal) => revocations.isRevoked(principal),
     revoke: (request) => revocations.revoke(request),
+    endDelegated,
+    countSessions,
+    list,
+    endSession,
     handleBackchannelLogout,
     httpRoutes: [backchannelLogoutRoute(handleBackchannelLogout)],
     async start() {
