@@ -44,12 +44,14 @@ async function* decodeBase64Chunks(chunks: AsyncIterable<Buffer>): AsyncGenerato
  * libqp's decode strips blanks before line ends, joins soft-broken lines and only then reads =XX
  * escapes (one may span a soft break), so the text before a cut decodes the same alone when it ends
  * at a hard line break (a line not ending in '=' once blanks are trimmed), in three bytes that are
- * none of '=', blank, CR, LF (no escape, soft break or trailing blank run reaches over the cut), or
+ * none of '=', blank, CR, LF (no escape, soft break or trailing blank run reaches over the cut),
  * right after an escape '=' hex hex: '=' is never a hex digit, so no earlier escape can take that '=',
  * it starts an escape however the text before it reads, and its last byte ends no blank run or soft
- * break. Only the text after the last such point waits for the next chunk. Text of 8-bit characters
- * (Cyrillic, CJK) or a QP-encoded binary part is escapes and soft breaks only, with no hard line
- * break for as long as a paragraph or the whole part: without the escape rule all of it was held.
+ * break; or right after a soft break with no escape open before it (see qpSafeCut). Only the text
+ * after the last such point waits for the next chunk. Text of 8-bit characters (Cyrillic, CJK) or a
+ * QP-encoded binary part is escapes and soft breaks only, with no hard line break for as long as a
+ * paragraph or the whole part: without the escape rule all of it was held; and without the soft
+ * break rule, so was a body of short lines each soft-broken ("ab=" CRLF, again and again).
  */
 async function* decodeQuotedPrintableChunks(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   let pending: Buffer = Buffer.alloc(0);
@@ -75,13 +77,43 @@ function qpPlain(byte: number | undefined): boolean {
   return byte !== undefined && byte !== 0x3d && byte !== 0x20 && byte !== 0x09 && byte !== 0x0d && byte !== 0x0a;
 }
 
+/** Where the line break ending just before `lineEnd` starts, blanks and CRs before the LF included. */
+function lineBreakStart(bytes: Buffer, lineEnd: number): number {
+  let end = lineEnd - 1;
+  while (end > 0 && (bytes[end - 1] === 0x20 || bytes[end - 1] === 0x09 || bytes[end - 1] === 0x0d)) end--;
+  return end;
+}
+
+/**
+ * The index of the last byte before `pos` that decoding keeps, soft breaks ('=', blanks and CRs, LF)
+ * skipped; -1 when there is none. Taken as soft breaks here are also a few breaks libqp keeps
+ * ('=' CR CR LF): the kept LF after them would only make a cut safer than this says.
+ */
+function lastKept(bytes: Buffer, pos: number): number {
+  let at = pos;
+  while (at > 0 && bytes[at - 1] === 0x0a) {
+    const start = lineBreakStart(bytes, at);
+    if (bytes[start - 1] !== 0x3d) break;
+    at = start - 1;
+  }
+  return at - 1;
+}
+
 /** The last safe cut in `bytes` after offset `after` (0: none). */
 function qpSafeCut(bytes: Buffer, after: number): number {
   for (let cut = bytes.length; cut > after; cut--) {
     if (bytes[cut - 1] === 0x0a) {
-      let end = cut - 1;
-      while (end > 0 && (bytes[end - 1] === 0x20 || bytes[end - 1] === 0x09 || bytes[end - 1] === 0x0d)) end--;
+      const end = lineBreakStart(bytes, cut);
       if (bytes[end - 1] !== 0x3d) return cut;
+      // A soft break: safe unless the text before it, soft breaks removed (decoding drops them),
+      // ends in an escape still open ('=', or '=' hex), which the text after the cut may close.
+      // The bytes before `bytes` start at a safe cut, so running out of text is safe. Every cut
+      // back to the last kept byte has that same text before it: a refused run is refused whole.
+      const last = lastKept(bytes, cut);
+      if (last < 0) return cut;
+      const before = lastKept(bytes, last);
+      if (bytes[last] !== 0x3d && !(before >= 0 && bytes[before] === 0x3d && isHexDigit(bytes[last]))) return cut;
+      cut = last + 2;
     } else if (cut >= 3 && qpPlain(bytes[cut - 1]) && qpPlain(bytes[cut - 2]) && qpPlain(bytes[cut - 3])) {
       return cut;
     } else if (cut >= 3 && bytes[cut - 3] === 0x3d && isHexDigit(bytes[cut - 2]) && isHexDigit(bytes[cut - 1])) {

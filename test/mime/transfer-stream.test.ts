@@ -12,7 +12,7 @@ async function streamed(body: Buffer, encoding: string, cuts: number[]): Promise
 }
 
 // Bytes drawn from what trips decoders: escapes, soft breaks, blanks before line ends, padding mid-body, both base64 alphabets, 8-bit bytes.
-const ALPHABET = ['=', '=3D', '=\r\n', '=\n', ' ', '\t', '\r\n', '\n', '\r', 'A', 'b', 'Zz9', '+/', '-_', '==', 'é', '\xff', '=4', '=G1', 'QUJD', 'YQ==', '=e9', 'f', '=a', '==41'];
+const ALPHABET = ['=', '=3D', '=\r\n', '=\n', '= \r\n', '=\r\r\n', '=\r\n=\r\n', ' ', '\t', '\r\n', '\n', '\r', 'A', 'b', 'Zz9', '+/', '-_', '==', 'é', '\xff', '=4', '=G1', 'QUJD', 'YQ==', '=e9', 'f', '=a', '==41', '4', '1'];
 
 function hostile(next: () => number, parts: number): Buffer {
   return drawn(next, ALPHABET, parts);
@@ -60,4 +60,30 @@ test('quoted-printable text of escapes and soft breaks only is decoded as it arr
   assert.ok(outputAt.length >= chunks, `decoded chunk by chunk (${outputAt.length} pieces)`);
   const whole = Buffer.concat(Array.from({ length: chunks }, () => chunk));
   assert.deepEqual(Buffer.concat(out), decodeTransfer(whole, 'quoted-printable'));
+});
+
+test('quoted-printable short lines, each soft-broken, and soft breaks alone are decoded as they arrive', async () => {
+  // Nothing but soft breaks, or two characters per soft-broken line: no hard line break, no escape,
+  // never three plain bytes in a row. Each cut after a soft break with no escape open is safe.
+  for (const line of ['ab=\r\n', '=\r\n', 'x =\n']) {
+    const chunk = Buffer.from(line.repeat(Math.ceil(65_536 / line.length)), 'latin1');
+    const chunks = 4;
+    let pulled = 0;
+    const outputAt: number[] = [];
+    async function* source(): AsyncGenerator<Buffer> {
+      for (let i = 0; i < chunks; i++) {
+        pulled++;
+        yield chunk;
+      }
+    }
+    const out: Buffer[] = [];
+    for await (const piece of decodeTransferChunks(source(), 'quoted-printable')) {
+      out.push(piece);
+      outputAt.push(pulled);
+    }
+    const whole = Buffer.concat(Array.from({ length: chunks }, () => chunk));
+    assert.deepEqual(Buffer.concat(out), decodeTransfer(whole, 'quoted-printable'), JSON.stringify(line));
+    // Soft breaks alone decode to nothing at all; the others come out chunk by chunk.
+    if (line !== '=\r\n') assert.deepEqual(outputAt.slice(0, chunks), [1, 2, 3, 4], `${JSON.stringify(line)} decoded chunk by chunk`);
+  }
 });
