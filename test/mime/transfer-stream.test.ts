@@ -38,11 +38,11 @@ test('a quoted-printable line longer than the long-line cut, in 256 KiB chunks, 
   assert.deepEqual(await streamed(body, 'quoted-printable', [65_535, 65_536, 65_537, 131_073]), decodeTransfer(body, 'quoted-printable'));
 });
 
-test('quoted-printable text of escapes and soft breaks only is decoded as it arrives, not held to its end', async () => {
-  // Cyrillic text as QP writes it: every character escaped, every line ended by a soft break.
-  const line = '=D0=9F=D1=80=D0=B8=D0=B2=D0=B5=D1=82 =D0=BC=D0=B8=D1=80 =D1=81=D1=82=D1=80=D0=BE=D0=BA=D0=B0 =D0=B8 =D1=81=D0=BB=D0=BE=D0=B2=D0=BE=\r\n';
-  const chunk = Buffer.from(line.repeat(Math.ceil(65_536 / line.length)), 'latin1');
-  const chunks = 8;
+/**
+ * Decodes `chunks` copies of `chunk` fed one at a time: the output, and for each decoded piece how
+ * many chunks had been read when it came out (held text shows as pieces arriving late).
+ */
+async function decodedAsItArrives(chunk: Buffer, chunks: number): Promise<{ out: Buffer; outputAt: number[]; whole: Buffer }> {
   let pulled = 0;
   const outputAt: number[] = [];
   async function* source(): AsyncGenerator<Buffer> {
@@ -56,34 +56,27 @@ test('quoted-printable text of escapes and soft breaks only is decoded as it arr
     out.push(piece);
     outputAt.push(pulled);
   }
+  return { out: Buffer.concat(out), outputAt, whole: Buffer.concat(Array.from({ length: chunks }, () => chunk)) };
+}
+
+test('quoted-printable text of escapes and soft breaks only is decoded as it arrives, not held to its end', async () => {
+  // Cyrillic text as QP writes it: every character escaped, every line ended by a soft break.
+  const line = '=D0=9F=D1=80=D0=B8=D0=B2=D0=B5=D1=82 =D0=BC=D0=B8=D1=80 =D1=81=D1=82=D1=80=D0=BE=D0=BA=D0=B0 =D0=B8 =D1=81=D0=BB=D0=BE=D0=B2=D0=BE=\r\n';
+  const chunks = 8;
+  const { out, outputAt, whole } = await decodedAsItArrives(Buffer.from(line.repeat(Math.ceil(65_536 / line.length)), 'latin1'), chunks);
   assert.equal(outputAt[0], 1, 'output follows the first chunk');
   assert.ok(outputAt.length >= chunks, `decoded chunk by chunk (${outputAt.length} pieces)`);
-  const whole = Buffer.concat(Array.from({ length: chunks }, () => chunk));
-  assert.deepEqual(Buffer.concat(out), decodeTransfer(whole, 'quoted-printable'));
+  assert.deepEqual(out, decodeTransfer(whole, 'quoted-printable'));
 });
 
 test('quoted-printable short lines, each soft-broken, and soft breaks alone are decoded as they arrive', async () => {
   // Nothing but soft breaks, or two characters per soft-broken line: no hard line break, no escape,
   // never three plain bytes in a row. Each cut after a soft break with no escape open is safe.
   for (const line of ['ab=\r\n', '=\r\n', 'x =\n']) {
-    const chunk = Buffer.from(line.repeat(Math.ceil(65_536 / line.length)), 'latin1');
     const chunks = 4;
-    let pulled = 0;
-    const outputAt: number[] = [];
-    async function* source(): AsyncGenerator<Buffer> {
-      for (let i = 0; i < chunks; i++) {
-        pulled++;
-        yield chunk;
-      }
-    }
-    const out: Buffer[] = [];
-    for await (const piece of decodeTransferChunks(source(), 'quoted-printable')) {
-      out.push(piece);
-      outputAt.push(pulled);
-    }
-    const whole = Buffer.concat(Array.from({ length: chunks }, () => chunk));
-    assert.deepEqual(Buffer.concat(out), decodeTransfer(whole, 'quoted-printable'), JSON.stringify(line));
+    const { out, outputAt, whole } = await decodedAsItArrives(Buffer.from(line.repeat(Math.ceil(65_536 / line.length)), 'latin1'), chunks);
+    assert.deepEqual(out, decodeTransfer(whole, 'quoted-printable'), JSON.stringify(line));
     // Soft breaks alone decode to nothing at all; the others come out chunk by chunk.
-    if (line !== '=\r\n') assert.deepEqual(outputAt.slice(0, chunks), [1, 2, 3, 4], `${JSON.stringify(line)} decoded chunk by chunk`);
+    if (line !== '=\r\n') assert.deepEqual(outputAt, [1, 2, 3, 4], `${JSON.stringify(line)} decoded chunk by chunk`);
   }
 });
