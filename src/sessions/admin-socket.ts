@@ -155,14 +155,17 @@ export class AdminSocket {
       if (request.op === 'list') return { ok: true, sessions: await this.options.listSessions() };
       if (request.actor !== undefined && request.user !== undefined) return await this.endDelegated(request.user, request.actor, request.reason);
       const criteria = { user: request.user, sid: request.sid, credential: request.credential };
+      let unknownUser = false;
       if (request.user !== undefined && this.options.users) {
         const record = await this.options.users.lookup(request.user);
         if (record) criteria.user = record.username;
-        else if ((await this.options.countSessions(criteria)) === 0) {
-          return { ok: false, error: `no such user: ${request.user} (and no live session of that name); nothing was revoked` };
-        }
+        else unknownUser = true;
       }
+      // Counted once: with several server processes, a question to every worker.
       const matched = await this.options.countSessions(criteria);
+      if (unknownUser && matched === 0) {
+        return { ok: false, error: `no such user: ${request.user} (and no live session of that name); nothing was revoked` };
+      }
       // No expiresAt: the tokens of a user or OP session are not all connected here, so the revocation
       // is kept for the configured retention (the longest token lifetime).
       await revocations.revoke({ ...criteria, reason: request.reason ?? ADMIN_REVOKE_REASON });
