@@ -5,7 +5,8 @@
 // none of its threads on Linux, so they are told apart by what they do: `main` is the event loop,
 // `index worker` the busiest other thread (the full-text index worker, src/store/sqlite/fts-worker.ts,
 // the only other thread that runs JavaScript through the rounds), `others` the rest summed (libuv's
-// thread pool doing file I/O and fsyncs, V8's garbage collector and compiler threads).
+// thread pool doing file I/O and fsyncs, V8's garbage collector and compiler threads). Each round's
+// CPU includes what the process did after it until it went quiet (the index worker catching up).
 //   node --import tsx bench/compare/append-threads.ts [--seconds=10] [--clients=8] [--rounds=3] [--cpu-prof=DIR]
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { DOMAIN, startBenchIdp } from './idp.js';
 import { startTessera } from './tessera.js';
 import { runAppendLoad, type Account } from './workloads.js';
+import { untilQuiet } from './proc.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -51,9 +53,12 @@ const at = { port: tessera.imapPort, tls: false };
 try {
   // Warm-up: the code paths compiled, the mailboxes created.
   await runAppendLoad(at, accounts, 3, CLIENTS);
+  await untilQuiet(() => [tessera.pid], 30_000);
   for (let round = 1; round <= ROUNDS; round++) {
     const before = await threadTicks(tessera.pid);
     const result = await runAppendLoad(at, accounts, SECONDS, CLIENTS);
+    const during = await threadTicks(tessera.pid);
+    await untilQuiet(() => [tessera.pid], 30_000);
     const after = await threadTicks(tessera.pid);
     const used = [...after].map(([tid, ticks]) => ({ tid, ticks: ticks - (before.get(tid) ?? 0) }));
     const main = used.find((u) => u.tid === tessera.pid)?.ticks ?? 0;
@@ -61,8 +66,10 @@ try {
     const worker = rest[0]?.ticks ?? 0;
     const others = rest.slice(1).reduce((n, u) => n + u.ticks, 0);
     const ms = (ticks: number): string => ((ticks * 1000) / TICKS_PER_SECOND / Math.max(1, result.ops)).toFixed(2);
+    const total = (ticks: Map<number, number>): number => [...ticks.values()].reduce((n, t) => n + t, 0);
+    const afterwards = total(after) - total(during);
     process.stdout.write(
-      `round ${round}: ${(result.ops / SECONDS).toFixed(1)} appends/s, CPU ms per append: total ${ms(main + worker + others)}, main ${ms(main)}, index worker ${ms(worker)}, others ${ms(others)}\n`,
+      `round ${round}: ${(result.ops / SECONDS).toFixed(1)} appends/s, CPU ms per append: total ${ms(main + worker + others)} (${ms(afterwards)} of it after the round), main ${ms(main)}, index worker ${ms(worker)}, others ${ms(others)}\n`,
     );
   }
 } finally {

@@ -62,6 +62,21 @@ export function treeCpuSeconds(roots: readonly number[]): number {
   return ticks / CLOCK_TICKS;
 }
 
+/**
+ * Waits (at most `maxMs`) until the trees rooted at `roots()` have gone quiet: under 5% of a core
+ * over a second, long enough that a server pausing briefly between pieces of leftover work is not
+ * taken for done.
+ */
+export async function untilQuiet(roots: () => readonly number[] | Promise<readonly number[]>, maxMs: number): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  while (Date.now() < deadline) {
+    const pids = await roots();
+    const before = treeCpuSeconds(pids);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    if (treeCpuSeconds(pids) - before < 0.05) return;
+  }
+}
+
 function rollupField(pid: number, field: 'Pss' | 'Rss'): number {
   try {
     const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import { SCHEMA_VERSION } from '../../src/store/sqlite/schema.js';
@@ -12,6 +13,7 @@ import { MemoryEventBus } from '../../src/events/memory-bus.js';
 import { runStoreContract } from './contract/index.js';
 import { message } from './fixtures.js';
 import { unicodeCasemap } from '../../src/mime/casemap.js';
+import { waitFor } from '../support/wait.js';
 
 runStoreContract('sqlite', async (events, options) => {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tessera-store-'));
@@ -84,6 +86,34 @@ describe('SQLite store internals', () => {
         await store.close();
       }
       assertIndexMatchesText(dataDir, 20);
+    });
+  });
+
+  it('indexes new mail by itself, without waiting for a search', async () => {
+    await withDataDir(async (dataDir) => {
+      const { store, inboxId } = await openWithInbox(dataDir);
+      /** How many emails the index holds whose body contains `marker` (the index holds folded text). */
+      const indexed = (marker: string): number => {
+        // The worker creates search.sqlite and its tables once it has started.
+        if (!existsSync(path.join(dataDir, 'search.sqlite'))) return 0;
+        const index = new Database(path.join(dataDir, 'search.sqlite'));
+        try {
+          if (!index.prepare("SELECT 1 FROM sqlite_master WHERE name = 'fts_doc'").get()) return 0;
+          return index.prepare('SELECT count(*) FROM fts_doc WHERE instr(body, ?) > 0').pluck().get(unicodeCasemap(marker)) as number;
+        } finally {
+          index.close();
+        }
+      };
+      try {
+        // The first may come before the worker has started (its start-up reconciliation takes it
+        // then); the rest come after, announced to it by pokes.
+        await store.append(USER, { mailboxIds: [inboxId], bytes: message({ body: 'unasked0' }) });
+        await waitFor('the index to take the first email', () => indexed('unasked') === 1);
+        for (let i = 1; i < 4; i++) await store.append(USER, { mailboxIds: [inboxId], bytes: message({ body: `unasked${i}` }) });
+        await waitFor('the index to take the next 3 emails without a search', () => indexed('unasked') === 4);
+      } finally {
+        await store.close();
+      }
     });
   });
 
