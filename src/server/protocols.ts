@@ -495,8 +495,10 @@ function sessionAdmin(control: SessionControl): SessionAdmin {
   return {
     list: () => control.list(),
     end: (id, reason) => control.endSession(id, reason),
-    revokeUser: async (user, reason) => {
+    revokeUser: async (user, reason, known) => {
+      // Counted once: with several server processes, a question to every worker.
       const matched = await control.countSessions({ user });
+      if (!known && matched === 0) return undefined;
       // Recorded and published: every node ends the user's sessions, and tokens issued so far are refused.
       await control.revoke({ user, reason });
       return matched;

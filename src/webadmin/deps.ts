@@ -31,9 +31,11 @@ export interface SessionAdmin {
   end(id: string, reason: string): Promise<boolean>;
   /**
    * Ends every session of the user on every node and refuses its tokens issued so far (a recorded
-   * revocation); how many sessions of this node ended.
+   * revocation); how many sessions of this node ended. A user the users repository does not know
+   * (`known` false) is revoked only when it has live sessions here: undefined, and nothing
+   * revoked, when it has none.
    */
-  revokeUser(user: string, reason: string): Promise<number>;
+  revokeUser(user: string, reason: string, known: boolean): Promise<number | undefined>;
   /** Ends, on every node, the sessions in which `delegate` acts as `owner` (a delegation taken back); how many of this node's ended. */
   endDelegated(owner: string, delegate: string): Promise<number>;
 }

@@ -55,8 +55,8 @@ export function sessionRoutes({ sessions, users }: WebAdminDeps): WebAdminRoute[
         if (!given) throw invalid('name the user: DELETE /sessions?user=…');
         const record = await users.lookup(given);
         const user = record?.username ?? given;
-        if (!record && !(await sessions.list()).some((s) => s.user.toLowerCase() === given.toLowerCase())) throw notFound(`no user ${given} and no live session of that name`);
-        const ended = await sessions.revokeUser(user, `${WEBADMIN_REVOKE_REASON} (${admin})`);
+        const ended = await sessions.revokeUser(user, `${WEBADMIN_REVOKE_REASON} (${admin})`, Boolean(record));
+        if (ended === undefined) throw notFound(`no user ${given} and no live session of that name`);
         return { status: 200, body: { user, ended } };
       },
     },
