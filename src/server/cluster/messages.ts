@@ -25,7 +25,8 @@ export interface StopMessage {
 /**
  * What one worker may ask of every worker (itself included) through the supervisor: their metrics
  * for a /metrics scrape, their live sessions for `tessera sessions list` and WebAdmin (all, or how
- * many a revocation names), or that the one holding a session end it. See gather.ts (the supervisor) and worker-gather.ts (a worker).
+ * many a revocation names), or that the one holding a session end it. See gather.ts (the
+ * supervisor) and worker-gather.ts (a worker).
  */
 export type GatherKind = 'metrics' | 'sessions' | 'count-sessions' | 'end-session';
 const GATHER_KINDS: readonly string[] = ['metrics', 'sessions', 'count-sessions', 'end-session'] satisfies GatherKind[];
