@@ -77,6 +77,19 @@ export async function untilQuiet(roots: () => readonly number[] | Promise<readon
   }
 }
 
+/**
+ * Waits (at most `maxMs`, looking every quarter second) until the trees rooted at `roots` hold no
+ * more than `count` processes; says whether they got there.
+ */
+export async function untilAtMost(roots: readonly number[], count: number, maxMs: number): Promise<boolean> {
+  const deadline = Date.now() + maxMs;
+  for (;;) {
+    if (treePids(roots).length <= count) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 function rollupField(pid: number, field: 'Pss' | 'Rss'): number {
   try {
     const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
