@@ -12,7 +12,8 @@
 //      fsync each message before the OK;
 //   4. memory per authenticated IMAP IDLE connection with `--idle` connections, measured after all
 //      the rounds above (`--rounds` times): Tessera's growth after a full GC in each of its processes,
-//      summed over them (the larger of RSS and V8's heap+external), PSS growth summed over Dovecot's,
+//      summed over them (the larger of RSS less V8's young generation, which V8 sizes by the
+//      allocation rate, and V8's heap+external), PSS growth summed over Dovecot's,
 //      from a baseline taken once Dovecot has ended the processes that earlier sessions left waiting.
 // Tessera runs as `tessera serve` does with `server.processes=--processes`: by default `auto`, one
 // server process per core, as an operator comparing it with Dovecot and Postfix (which spread over
@@ -138,8 +139,8 @@ interface Side {
    * the same Maildirs, so counting from the previous settle would end the wait before LMTP is done.
    */
   markDelivered: () => Promise<void>;
-  /** Memory of the server, bytes (RSS after GC for Tessera, PSS over the tree for Dovecot). */
-  memory: () => Promise<number>;
+  /** Memory of the server, bytes: see MemoryReading. */
+  memory: () => Promise<MemoryReading>;
   /**
    * Waits until the server holds no more processes than when it was idle after start, and says
    * whether it got there. Tuned Dovecot keeps an imap process that served a session (up to 100 of
@@ -148,11 +149,19 @@ interface Side {
    * connection for the same 300 sessions.
    */
   rest?: () => Promise<boolean>;
-  /**
-   * Tessera only: V8's heap and external memory after GC, bytes. Steadier than RSS, which moves with
-   * the heap's free pages (the earlier workloads leave room that the idlers fill without growing it).
-   */
-  v8Memory?: () => Promise<number>;
+}
+
+/**
+ * One reading of a server's memory. `bytes`: PSS over Dovecot's tree; for Tessera, RSS after full
+ * collections summed over its processes, less V8's young generation (`youngGeneration`, given apart:
+ * a per-process allocation buffer that V8 sizes by the allocation rate, not by what the connections
+ * hold). `v8`: Tessera's V8 heap in use plus external memory, steadier than RSS, which moves with the
+ * heap's free pages.
+ */
+interface MemoryReading {
+  bytes: number;
+  youngGeneration?: number;
+  v8?: number;
 }
 
 /** Every server's process tree, for quiesce(). */
@@ -187,18 +196,21 @@ function logSample(work: string, side: string, s: Sample): void {
   process.stdout.write(`  ${work.padEnd(11)} ${side.padEnd(16)} ${s.rate.toFixed(1).padStart(8)} /s  ${s.cpuMsPerOp.toFixed(2).padStart(6)} ms CPU/op${err}\n`);
 }
 
-/** Memory per IDLE connection: by the side's `memory()`, and by V8's figures where it has them. */
-async function idleBytesPerConnection(side: Side, accounts: readonly Account[]): Promise<{ bytes: number; v8Bytes?: number }> {
+/** Memory per IDLE connection: the growth of each figure of the side's MemoryReading, per connection. */
+async function idleBytesPerConnection(side: Side, accounts: readonly Account[]): Promise<MemoryReading> {
   if (side.rest && !(await side.rest())) process.stdout.write(`  (${side.name}: processes of earlier sessions still waiting after 150 s)\n`);
   await quiesce();
   const before = await side.memory();
-  const v8Before = await side.v8Memory?.();
   const clients = await openIdlers(side.imap, accounts, IDLE);
   try {
     const after = await side.memory();
-    const v8After = await side.v8Memory?.();
-    const bytes = (after - before) / IDLE;
-    return v8Before !== undefined && v8After !== undefined ? { bytes, v8Bytes: (v8After - v8Before) / IDLE } : { bytes };
+    const per = (a: number | undefined, b: number | undefined): number | undefined => (a !== undefined && b !== undefined ? (a - b) / IDLE : undefined);
+    const growth: MemoryReading = { bytes: (after.bytes - before.bytes) / IDLE };
+    const young = per(after.youngGeneration, before.youngGeneration);
+    const v8 = per(after.v8, before.v8);
+    if (young !== undefined) growth.youngGeneration = young;
+    if (v8 !== undefined) growth.v8 = v8;
+    return growth;
   } finally {
     for (const c of clients) c.close();
   }
@@ -243,10 +255,9 @@ async function main(): Promise<void> {
         submissionPids: async () => [tessera.pid],
         settle: async () => true,
         markDelivered: async () => {},
-        memory: () => tessera.rssAfterGc(),
-        v8Memory: async () => {
+        memory: async () => {
           const m = await tessera.memoryAfterGc();
-          return m.heapUsed + m.external;
+          return { bytes: m.rss - m.youngGeneration, youngGeneration: m.youngGeneration, v8: m.heapUsed + m.external };
         },
       },
     ];
@@ -287,7 +298,7 @@ async function main(): Promise<void> {
         markDelivered: async () => {
           delivered = await maildirCount(dv.mailRoot);
         },
-        memory: async () => treePss([dv.pid]),
+        memory: async () => ({ bytes: treePss([dv.pid]) }),
         rest: () => untilAtMost([dv.pid], restingProcesses, 150_000),
       });
     }
@@ -384,13 +395,18 @@ async function main(): Promise<void> {
     for (let round = 1; round <= (WORKLOADS.has('idle') ? ROUNDS : 0); round++) {
       process.stdout.write(`idle round ${round}\n`);
       for (const side of sides) {
-        const { bytes, v8Bytes } = await idleBytesPerConnection(side, users);
+        const { bytes, youngGeneration, v8 } = await idleBytesPerConnection(side, users);
         // Per connection, the larger of the RSS growth and V8's own growth: with a few hundred
         // connections the idlers may fill pages the process already holds, and RSS alone then says less
         // than what the connections keep alive.
-        idle.set(side.name, [...(idle.get(side.name) ?? []), Math.max(bytes, v8Bytes ?? bytes)]);
-        const v8 = v8Bytes !== undefined ? ` (V8 heap+external ${(v8Bytes / 1024).toFixed(1)} kB)` : '';
-        process.stdout.write(`  ${'idle'.padEnd(11)} ${side.name.padEnd(16)} ${(bytes / 1024).toFixed(1).padStart(8)} kB per connection${v8}\n`);
+        idle.set(side.name, [...(idle.get(side.name) ?? []), Math.max(bytes, v8 ?? bytes)]);
+        const kB = (b: number): string => `${(b / 1024).toFixed(1)} kB`;
+        const details = [
+          ...(youngGeneration !== undefined ? [`V8 young generation ${youngGeneration < 0 ? '' : '+'}${kB(youngGeneration)}, not counted`] : []),
+          ...(v8 !== undefined ? [`V8 heap+external ${kB(v8)}`] : []),
+        ];
+        const v8Note = details.length > 0 ? ` (${details.join('; ')})` : '';
+        process.stdout.write(`  ${'idle'.padEnd(11)} ${side.name.padEnd(16)} ${(bytes / 1024).toFixed(1).padStart(8)} kB per connection${v8Note}\n`);
       }
     }
 
@@ -428,7 +444,7 @@ async function main(): Promise<void> {
       const pk = p ? (idle.get(p.name) ?? []).map((b) => b / 1024) : [];
       process.stdout.write(
         `${row([
-          `Memory per IMAP IDLE connection, ${IDLE} connections (kB; Tessera the larger of RSS after GC and V8 heap+external, over its ${PROCESSES} process${PROCESSES > 1 ? 'es' : ''}; Dovecot PSS)`,
+          `Memory per IMAP IDLE connection, ${IDLE} connections (kB; Tessera the larger of RSS after GC less V8's young generation and V8 heap+external, over its ${PROCESSES} process${PROCESSES > 1 ? 'es' : ''}; Dovecot PSS)`,
           `${median(tk).toFixed(1)} (${range(tk, 1)})`,
           p ? `${median(pk).toFixed(1)} (${range(pk, 1)})` : '–',
           p ? `${(median(pk) / median(tk)).toFixed(1)}× less` : '–',

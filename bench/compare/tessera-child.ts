@@ -50,6 +50,7 @@ async function serverMemory(): Promise<ServerMemory> {
     heapUsed: sum.heapUsed + m.heapUsed,
     external: sum.external + m.external,
     arrayBuffers: sum.arrayBuffers + m.arrayBuffers,
+    youngGeneration: sum.youngGeneration + m.youngGeneration,
   }));
 }
 

@@ -25,8 +25,6 @@ export interface TesseraPorts {
 export interface TesseraServer extends TesseraPorts {
   /** The process that was started: the server, or the supervisor of its workers (they are its children). */
   pid: number;
-  /** RSS in bytes right after a full garbage collection, summed over every process of the server. */
-  rssAfterGc(): Promise<number>;
   /** RSS and V8's figures, bytes, right after a full garbage collection, summed over every process. */
   memoryAfterGc(): Promise<TesseraMemory>;
   /** Writes a heap snapshot of the server to `path` (one process only; with several, nothing is written). */
@@ -111,7 +109,6 @@ export async function startTessera(
     ...ports,
     pid: child.pid ?? 0,
     memoryAfterGc,
-    rssAfterGc: async () => (await memoryAfterGc()).rss,
     heapSnapshot: (path) =>
       new Promise((resolve) => {
         child.once('message', () => resolve());
