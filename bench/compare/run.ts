@@ -13,8 +13,8 @@
 //   4. memory per authenticated IMAP IDLE connection with `--idle` connections, measured after all
 //      the rounds above (`--rounds` times): Tessera's growth after a full GC in each of its processes,
 //      summed over them (the larger of RSS less V8's young generation, which V8 sizes by the
-//      allocation rate, and V8's heap+external), PSS growth summed over Dovecot's,
-//      from a baseline taken once Dovecot has ended the processes that earlier sessions left waiting.
+//      allocation rate, and V8's heap+external); PSS growth summed over Dovecot's, from a baseline
+//      taken once Dovecot has ended the processes that earlier sessions left waiting.
 // Tessera runs as `tessera serve` does with `server.processes=--processes`: by default `auto`, one
 // server process per core, as an operator comparing it with Dovecot and Postfix (which spread over
 // processes and so over every core) would set it; `--processes=1` measures one process alone. With
@@ -396,9 +396,9 @@ async function main(): Promise<void> {
       process.stdout.write(`idle round ${round}\n`);
       for (const side of sides) {
         const { bytes, youngGeneration, v8 } = await idleBytesPerConnection(side, users);
-        // Per connection, the larger of the RSS growth and V8's own growth: with a few hundred
-        // connections the idlers may fill pages the process already holds, and RSS alone then says less
-        // than what the connections keep alive.
+        // Per connection, the larger of the RSS growth (less the young generation's) and V8's own
+        // growth: with a few hundred connections the idlers may fill pages the process already holds,
+        // and RSS alone then says less than what the connections keep alive.
         idle.set(side.name, [...(idle.get(side.name) ?? []), Math.max(bytes, v8 ?? bytes)]);
         const kB = (b: number): string => `${(b / 1024).toFixed(1)} kB`;
         const details = [
