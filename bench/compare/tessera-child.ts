@@ -67,12 +67,12 @@ if (processes === 1) {
   // The workers run the CLI from the sources, with this process's flags (tsx, --expose-gc, --cpu-prof)
   // and worker-gc.ts preloaded to answer the RSS question.
   process.env.TESSERA_FROM_SOURCE = '1';
-  cluster.setupPrimary({
+  const fork = {
     exec: fileURLToPath(new URL('../../bin/tessera.js', import.meta.url)),
     args: ['serve', '--conf', confDir],
     execArgv: [...process.execArgv, '--import', fileURLToPath(new URL('./worker-gc.ts', import.meta.url))],
-  });
-  const running = await startSupervisor({ confDir, env: process.env, logDestination: stderrLogDestination() });
+  };
+  const running = await startSupervisor({ confDir, env: process.env, logDestination: stderrLogDestination(), fork });
   stop = () => running.stop();
 }
 

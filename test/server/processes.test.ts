@@ -9,7 +9,7 @@
 // every process cleanly.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
@@ -45,6 +45,29 @@ async function greeting(port: number): Promise<string> {
   } finally {
     socket.destroy();
   }
+}
+
+/** Inodes of the sockets listening on `port` (state 0A in /proc/net/tcp and tcp6). */
+async function listeningInodes(port: number): Promise<Set<string>> {
+  const inodes = new Set<string>();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length > 9 && f[3] === '0A' && Number.parseInt(f[1]!.split(':')[1]!, 16) === port) inodes.add(f[9]!);
+    }
+  }
+  return inodes;
+}
+
+/** Whether process `pid` has one of the socket `inodes` open. */
+async function holdsAny(pid: number, inodes: Set<string>): Promise<boolean> {
+  for (const fd of await readdir(`/proc/${pid}/fd`)) {
+    const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+    const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+    if (inode !== undefined && inodes.has(inode)) return true;
+  }
+  return false;
 }
 
 describe('server.processes=2: two workers sharing the listeners and one SQLite store', { timeout: 600_000 }, () => {
@@ -186,6 +209,15 @@ describe('server.processes=2: two workers sharing the listeners and one SQLite s
     assert.equal(list.code, 0, list.stderr);
     const listed = list.stdout.trim().split('\n').map((l) => JSON.parse(l) as { user: string; protocol: string });
     assert.equal(listed.filter((s) => s.user === BOB && s.protocol === 'imap').length, workers.length, list.stdout);
+  });
+
+  it('lets each worker accept from the shared listening socket itself', async () => {
+    // Round-robin (the supervisor accepting every connection and passing it on) cost a third more
+    // CPU per login; see supervisor.ts. With it only the supervisor has the listening socket open
+    // (its inode, from /proc/net/tcp*); shared, the supervisor keeps it too but never accepts.
+    const listening = await listeningInodes(served.imapPort);
+    assert.ok(listening.size > 0, `a listening socket on port ${served.imapPort}`);
+    for (const [slot, pid] of served.workerPids()) assert.ok(await holdsAny(pid, listening), `worker ${slot} (pid ${pid}) holds the listening socket`);
   });
 
   it('restarts a worker that was killed, and the new one serves', async () => {

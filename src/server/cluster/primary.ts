@@ -8,7 +8,7 @@ import { loadConfig } from '../../config/load.js';
 import type { LogLevel } from '../../config/types.js';
 import { createLogger, type Logger } from '../../log/logger.js';
 import { lockDataDirectory } from '../data-lock.js';
-import { Supervisor } from './supervisor.js';
+import { Supervisor, type SupervisorOptions } from './supervisor.js';
 import { WORKER_SLOT_ENV } from './messages.js';
 
 export interface RunningSupervisor {
@@ -36,11 +36,12 @@ export async function startSupervisor(options: {
   env: NodeJS.ProcessEnv;
   logLevel?: LogLevel;
   logDestination: DestinationStream;
+  fork?: SupervisorOptions['fork'];
 }): Promise<RunningSupervisor> {
   const { config } = await loadConfig(resolve(options.confDir), { env: options.env });
   const lock = lockDataDirectory(config.settings.dataDir);
   const logger = createLogger(options.logLevel ?? config.settings.logLevel, options.logDestination).child({ role: 'supervisor' });
-  const supervisor = new Supervisor({ processes: config.settings.processes, logger, shutdownTimeoutSeconds: config.settings.shutdownTimeout });
+  const supervisor = new Supervisor({ processes: config.settings.processes, logger, shutdownTimeoutSeconds: config.settings.shutdownTimeout, ...(options.fork ? { fork: options.fork } : {}) });
   logger.info({ processes: config.settings.processes, dataDir: config.settings.dataDir }, 'starting server processes');
   try {
     await supervisor.start();

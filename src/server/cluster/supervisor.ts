@@ -14,8 +14,10 @@
 // 1,443-1,504/s and 0.96-0.99 ms CPU per login, against 1,000-1,089/s and 1.36-1.51 ms with
 // round-robin. An idle server still spreads held connections evenly (60 logins one after another:
 // 32 and 28), and a busy worker, slower to accept, gets fewer. NODE_CLUSTER_SCHED_POLICY=rr in the
-// environment brings round-robin back.
-import cluster, { type Worker } from 'node:cluster';
+// environment brings round-robin back. Node fixes the policy at the first cluster.setupPrimary() or
+// fork(), so the supervisor makes that first call itself and refuses to start after someone else's:
+// bench/compare once called it first and measured round-robin for a day without knowing.
+import cluster, { type ClusterSettings, type Worker } from 'node:cluster';
 import type { Logger } from '../../log/logger.js';
 import { asClusterMessage, WORKER_SLOT_ENV, type ClusterMessage } from './messages.js';
 import { WorkerGatherer } from './gather.js';
@@ -27,6 +29,8 @@ export interface SupervisorOptions {
   shutdownTimeoutSeconds: number;
   /** First delay before restarting a worker that died (default 1 s); doubled while it keeps dying. */
   restartDelayMs?: number;
+  /** What the workers run, when not this process's own program and arguments (bench/compare). */
+  fork?: Pick<ClusterSettings, 'exec' | 'args' | 'execArgv'>;
 }
 
 const MAX_RESTART_DELAY_MS = 30_000;
@@ -61,7 +65,10 @@ export class Supervisor {
 
   /** Starts every worker; rejects (after stopping those started) when one cannot start. */
   async start(): Promise<void> {
+    // setupPrimary() fills cluster.settings (exec at least): once it has, the policy is fixed.
+    if (cluster.settings.exec !== undefined) throw new WorkerStartError('cluster.setupPrimary() was called before the supervisor chose how workers accept connections; pass the workers\' program in SupervisorOptions.fork instead');
     if (!process.env.NODE_CLUSTER_SCHED_POLICY) cluster.schedulingPolicy = cluster.SCHED_NONE;
+    cluster.setupPrimary(this.options.fork ?? {});
     for (let n = 1; n <= this.options.processes; n++) this.slots.set(n, { worker: undefined, delayMs: this.baseDelay, readyAt: 0, timer: undefined });
     try {
       await this.spawn(1);
