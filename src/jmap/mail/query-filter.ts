@@ -110,7 +110,9 @@ function translate(filter: Json | undefined, depth: number, budget: { nodes: num
       }
       default:
         if ((TEXT_FIELDS as readonly string[]).includes(k)) {
-          const field = k as (typeof TEXT_FIELDS)[number];
+          // JMAP text is From, To, Cc, Bcc, Subject and the body (RFC 8621 §4.4.1); the store's
+          // `text` is IMAP TEXT, every header included.
+          const field = k === 'text' ? 'fieldsAndBody' : (k as Exclude<(typeof TEXT_FIELDS)[number], 'text'>);
           const value = str(v, k);
           const terms = searchTerms(value);
           // Each further term is one more condition of the filter's bounded size.

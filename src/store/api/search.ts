@@ -35,8 +35,10 @@ export type SearchCriteria =
   /** IMAP HEADER / JMAP header: field present, and contains `value` when non-empty. */
   | { kind: 'header'; name: string; value: string }
   /** from/to/cc/bcc/subject: header (decoded, addresses and names); body: decoded text parts;
-   *  text: headers + body (IMAP TEXT, JMAP text). */
-  | { kind: 'text'; field: 'from' | 'to' | 'cc' | 'bcc' | 'subject' | 'body' | 'text'; value: string }
+   *  text: every header + body (IMAP TEXT, RFC 9051 §6.4.4); fieldsAndBody: from, to, cc, bcc,
+   *  subject + body (JMAP text, RFC 8621 §4.4.1), not the other headers, whose Message-ID,
+   *  boundaries and signatures hold short terms ("au", "de") at random. */
+  | { kind: 'text'; field: 'from' | 'to' | 'cc' | 'bcc' | 'subject' | 'body' | 'text' | 'fieldsAndBody'; value: string }
   /** CONDSTORE MODSEQ n: messages with MODSEQ >= n (in the searched mailbox). */
   | { kind: 'modseq'; atLeast: number }
   /** JMAP inMailbox. */

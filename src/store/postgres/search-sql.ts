@@ -23,6 +23,7 @@ const TEXT_COLUMNS: Record<string, string[]> = {
   subject: ['subject'],
   body: ['body'],
   text: ['headers', 'body'],
+  fieldsAndBody: ['from_', 'to_', 'cc', 'bcc', 'subject', 'body'],
 };
 
 export function compileCriteria(c: SearchCriteria, scope: Scope): CompiledSql {

@@ -28,6 +28,7 @@ const TEXT_COLUMNS: Record<string, FtsColumn[]> = {
   subject: ['subject'],
   body: ['body'],
   text: ['headers', 'body'],
+  fieldsAndBody: ['from_', 'to_', 'cc', 'bcc', 'subject', 'body'],
 };
 
 /**

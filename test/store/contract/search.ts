@@ -32,6 +32,14 @@ export function runSearchContract(name: string, factory: StoreFactory): void {
         assert.deepEqual(await q({ kind: 'text', field: 'body', value: 'venue gr' }), [1]);
         assert.deepEqual(await q({ kind: 'text', field: 'body', value: 'est prêt' }), [3]);
         assert.deepEqual(await q({ kind: 'text', field: 'text', value: 'X-Priority' }), [2]);
+        // JMAP text: the address fields, Subject and body, not the other headers (Message-ID included).
+        assert.deepEqual(await q({ kind: 'text', field: 'text', value: 'multi@' }), [3]);
+        assert.deepEqual(await q({ kind: 'text', field: 'fieldsAndBody', value: 'multi@' }), []);
+        assert.deepEqual(await q({ kind: 'text', field: 'fieldsAndBody', value: 'X-Priority' }), []);
+        assert.deepEqual(await q({ kind: 'text', field: 'fieldsAndBody', value: 'amy@' }), [2]);
+        assert.deepEqual(await q({ kind: 'text', field: 'fieldsAndBody', value: 'quarterly' }), [1]);
+        assert.deepEqual(await q({ kind: 'text', field: 'fieldsAndBody', value: 'sushi' }), [2]);
+        assert.deepEqual(await q({ kind: 'text', field: 'fieldsAndBody', value: 'zz' }), [2]);
         assert.deepEqual(await q({ kind: 'text', field: 'body', value: 'qq' }), []);
         assert.deepEqual(await q({ kind: 'text', field: 'body', value: 'su' }), [2]);
         assert.deepEqual(await q({ kind: 'header', name: 'x-priority', value: '' }), [2]);
