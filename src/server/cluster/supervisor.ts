@@ -9,14 +9,14 @@
 // Listeners are shared by node:cluster: a worker's listen() is handed to the primary, which binds
 // the address once and shares the listening socket with every worker; each worker accepts from it
 // itself, and the kernel gives a connection to whichever worker is ready first (SCHED_NONE). Node's
-// default on Linux, round-robin, has the primary accept every connection and pass it on, which cost
-// more CPU than a short login itself: bench/compare at 2 processes, OAUTHBEARER login+SELECT+LOGOUT
-// 1,443-1,504/s and 0.96-0.99 ms CPU per login, against 1,000-1,089/s and 1.36-1.51 ms with
-// round-robin. An idle server still spreads held connections evenly (60 logins one after another:
+// default on Linux, round-robin, has the primary accept every connection and pass it on: under
+// bench/compare's OAUTHBEARER login+SELECT+LOGOUT load at 2 processes the primary then used 15% of
+// a core (1 tick in 5 s without it), and a login 1.23-1.32 ms of CPU against 1.00-1.29 ms on this
+// noisy machine. An idle server still spreads held connections evenly (60 logins one after another:
 // 32 and 28), and a busy worker, slower to accept, gets fewer. NODE_CLUSTER_SCHED_POLICY=rr in the
 // environment brings round-robin back. Node fixes the policy at the first cluster.setupPrimary() or
-// fork(), so the supervisor makes that first call itself and refuses to start after someone else's:
-// bench/compare once called it first and measured round-robin for a day without knowing.
+// fork(), so the supervisor makes that first call itself and refuses to start after anyone else's
+// (bench/compare once made it first, and so measured round-robin).
 import cluster, { type ClusterSettings, type Worker } from 'node:cluster';
 import type { Logger } from '../../log/logger.js';
 import { asClusterMessage, WORKER_SLOT_ENV, type ClusterMessage } from './messages.js';
