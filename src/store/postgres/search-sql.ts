@@ -6,7 +6,7 @@ import type { SearchCriteria, SortComparator, UidSet } from '../types.js';
 import { InvalidArgumentError } from '../errors.js';
 import { isDeletedFlag, isRecentFlag, systemBit } from '../keywords.js';
 import { decodeId } from '../sqlite/ids.js';
-import { compileSortWith, joinBalanced, type Scope } from '../sqlite/search-sql.js';
+import { compileSortWith, joinBalanced, TEXT_COLUMNS, type Scope } from '../sqlite/search-sql.js';
 import type { SqlParam } from './db.js';
 import { unicodeCasemap } from '../../mime/casemap.js';
 
@@ -14,17 +14,6 @@ export interface CompiledSql {
   sql: string;
   params: SqlParam[];
 }
-
-const TEXT_COLUMNS: Record<string, string[]> = {
-  from: ['from_'],
-  to: ['to_'],
-  cc: ['cc'],
-  bcc: ['bcc'],
-  subject: ['subject'],
-  body: ['body'],
-  text: ['headers', 'body'],
-  fieldsAndBody: ['from_', 'to_', 'cc', 'bcc', 'subject', 'body'],
-};
 
 export function compileCriteria(c: SearchCriteria, scope: Scope): CompiledSql {
   const params: SqlParam[] = [];

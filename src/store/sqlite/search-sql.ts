@@ -20,7 +20,8 @@ export interface CompiledSql {
 
 export type Scope = 'mailbox' | 'account';
 
-const TEXT_COLUMNS: Record<string, FtsColumn[]> = {
+/** The email_text columns each text criterion looks in, on both engines (PostgreSQL imports it). */
+export const TEXT_COLUMNS: Readonly<Record<Extract<SearchCriteria, { kind: 'text' }>['field'], readonly FtsColumn[]>> = {
   from: ['from_'],
   to: ['to_'],
   cc: ['cc'],
@@ -213,7 +214,7 @@ function flagExpr(flag: string, scope: Scope, p: SqlParam[], e: string): string 
   return `kw_has(${e}.keywords, ?)`;
 }
 
-function ftsSql(columns: FtsColumn[], needle: string, env: Env, p: SqlParam[], e: string): string {
+function ftsSql(columns: readonly FtsColumn[], needle: string, env: Env, p: SqlParam[], e: string): string {
   const query: FtsQuery = { columns, needle };
   const key = ftsQueryKey(query);
   if (env.wanted) {
