@@ -66,6 +66,14 @@ test('Email/query text filter and SearchSnippet highlight the match', async () =
   assert.match(r[1][1].list[0].preview, /<mark>quarterly<\/mark>/);
 });
 
+test('Email/query takes any text in a filter, NUL and quotes included, as a plain substring', async () => {
+  const filters = [{ body: 'quar\u0000terly' }, { text: '"quarterly' }, { subject: 'Message 3" OR "x' }, { body: 'report AND NOT' }];
+  const r = (await call(h, filters.map((filter, i) => ['Email/query', { accountId: ALICE_ID, filter }, `q${i}`]))) as any;
+  for (const [name, result] of r) assert.equal(name, 'Email/query', JSON.stringify(result));
+  // text splits into words ("quarterly" once its quote is dropped); the others are one substring.
+  assert.deepEqual(r.map((c: any) => c[1].ids), [[], [ids[3]], [], []]);
+});
+
 test('Email/query rejects unknown filters and sorts', async () => {
   const r = (await call(h, [
     ['Email/query', { accountId: ALICE_ID, filter: { colour: 'red' } }, 'a'],

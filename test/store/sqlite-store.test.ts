@@ -159,6 +159,10 @@ describe('SQLite store internals', () => {
         // A repeated trigram: "ABAB" holds ABA and BAB, as does "ABA BAB".
         await store.append(USER, { mailboxIds: [inboxId], bytes: message({ subject: 'plain', body: 'aba bab' }) });
         assert.deepEqual(await search('body', 'abab'), []);
+        // A needle with NUL or quotes (FTS5's query parser ends a string at NUL) is a needle like another.
+        assert.deepEqual(await search('body', 'ab\u0000cd'), []);
+        assert.deepEqual(await search('body', '"abcd"'), []);
+        assert.deepEqual(await search('text', 'e "ab'), []);
       } finally {
         await store.close();
       }

@@ -3,7 +3,9 @@
 // fraction of the work and size of a position per occurrence), so it cannot answer "these
 // trigrams, contiguous": an email holding every trigram of the needle somewhere in the named
 // columns is a candidate, and the worker confirms each candidate against its folded text (fts_doc).
+// Trigrams are named by their index terms (fts-trigram-terms.ts).
 import type { FtsColumn } from './fts-protocol.js';
+import { trigramTerm } from './fts-trigram-terms.js';
 
 /**
  * The candidate set only has to contain every match, so a long needle is represented by some of
@@ -20,7 +22,7 @@ export function trigramsOf(needle: string): string[] {
   return [...out];
 }
 
-/** `{columns} : ("abc" AND "bcd" …)` over at most MAX_TRIGRAMS trigrams spread along the needle. */
+/** `{columns} : (term AND term …)` over at most MAX_TRIGRAMS trigrams spread along the needle. */
 export function candidateExpr(columns: readonly FtsColumn[], needle: string): string {
   const all = trigramsOf(needle);
   if (!all.length) throw new RangeError('a full-text needle needs at least 3 characters');
@@ -28,6 +30,7 @@ export function candidateExpr(columns: readonly FtsColumn[], needle: string): st
     all.length <= MAX_TRIGRAMS
       ? all
       : Array.from({ length: MAX_TRIGRAMS }, (_, i) => all[Math.round((i * (all.length - 1)) / (MAX_TRIGRAMS - 1))]!);
-  const terms = picked.map((t) => `"${t.replace(/"/g, '""')}"`);
+  // Terms are letters and digits; quoted all the same, so that none is read as an operator (AND, OR, NOT).
+  const terms = picked.map((t) => `"${trigramTerm(t)}"`);
   return `{${columns.join(' ')}} : (${terms.join(' AND ')})`;
 }

@@ -1,8 +1,8 @@
-// Worker thread that owns the full-text index (search.sqlite): a contentless trigram FTS5 table
-// over the emails' folded text, which finds candidates for a substring query, and that folded text
-// itself (fts_doc), against which the candidates are confirmed (fts-trigram-query.ts). Running here, trigram indexing (a third of
-// a durable append's main-thread time) and full-text queries use another core instead of stopping
-// the event loop.
+// Worker thread that owns the full-text index (search.sqlite): a contentless FTS5 table of the
+// trigrams of the emails' folded text, which finds candidates for a substring query, and that
+// folded text itself (fts_doc), against which the candidates are confirmed (fts-trigram-query.ts).
+// Running here, trigram indexing (a third of a durable append's main-thread time when it ran
+// there) and full-text queries use another core instead of stopping the event loop.
 //
 // What to index comes from the store's fts_log (filled by triggers on email_text in the writing
 // transaction), read through a read-only connection: the worker applies the log after its
@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import type { FtsColumn, FtsQuery, FtsReply, FtsRequest, FtsWorkerData } from './fts-protocol.js';
 import { candidateExpr } from './fts-trigram-query.js';
+import { trigramTerms } from './fts-trigram-terms.js';
 import { unicodeCasemap } from '../../mime/casemap.js';
 import { enterWalMode } from '../../core/sqlite-wal.js';
 
@@ -25,16 +26,17 @@ const { searchFile, mainFile } = workerData as FtsWorkerData;
 
 /**
  * How the index is built; another value (or none) empties it and reconcile() refills it from the
- * text. 3: the text folded to i;unicode-casemap (src/mime/casemap.ts, IMAP's default comparator,
- * I18NLEVEL=1, RFC 5255 §4; queries fold their needle the same way) in email_trigram, a trigram
- * table with detail=column whose tokenizer keeps the folded characters as they are (folding them
- * again would only cost time), and the same folded text in fts_doc, so that confirming a candidate
- * is a plain substring test (folding every candidate's text at query time cost seconds for a
- * common word in a large mailbox). Format 2 had no text in fts_doc; format 1 was email_fts, the
- * folded text with detail=full (a position per trigram occurrence), marked by the key 'folding' in
- * fts_state.
+ * text. 4: the text folded to i;unicode-casemap (src/mime/casemap.ts, IMAP's default comparator,
+ * I18NLEVEL=1, RFC 5255 §4; queries fold their needle the same way), its distinct trigrams as
+ * terms (fts-trigram-terms.ts) in email_trigram, a table with detail=column and the ascii
+ * tokenizer, and the same folded text in fts_doc, so that confirming a candidate is a plain
+ * substring test (folding every candidate's text at query time cost seconds for a common word in a
+ * large mailbox). Format 3 gave email_trigram the whole folded text through FTS5's trigram
+ * tokenizer: the same entries, for several times the work on long texts. Format 2 had no text in
+ * fts_doc; format 1 was email_fts, the folded text with detail=full (a position per trigram
+ * occurrence), marked by the key 'folding' in fts_state.
  */
-const FORMAT = 3;
+const FORMAT = 4;
 
 const COLUMNS: readonly FtsColumn[] = ['subject', 'from_', 'to_', 'cc', 'bcc', 'headers', 'body'];
 
@@ -86,7 +88,7 @@ function prepareIndex(db: Database.Database): Database.Database {
 CREATE TABLE IF NOT EXISTS fts_doc (email_id INTEGER PRIMARY KEY, ${COLUMNS.map((c) => `${c} TEXT`).join(', ')});
 CREATE VIRTUAL TABLE IF NOT EXISTS email_trigram USING fts5(
   ${COLUMNS.join(', ')},
-  content='', contentless_delete=1, tokenize='trigram case_sensitive 1', detail=column
+  content='', contentless_delete=1, tokenize='ascii', detail=column
 );
 `);
   }).immediate();
@@ -150,7 +152,7 @@ function add(id: number): void {
   const row = readText.get(id) as string[] | undefined;
   if (!row) return;
   const folded = row.map(unicodeCasemap);
-  insertFts.run(id, ...folded);
+  insertFts.run(id, ...folded.map(trigramTerms));
   insertDoc.run(id, ...folded);
 }
 
