@@ -25,6 +25,12 @@ function containsPattern(needle: string): string {
   return `%${needle.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
 }
 
+/**
+ * A text or header criterion whose needle (or header name) holds NUL: no stored text holds one (noNul strips them,
+ * PostgreSQL text cannot), and PostgreSQL refuses the parameter, so it is false without asking.
+ */
+const NO_NUL_STORED = 'FALSE';
+
 function compile(c: SearchCriteria, scope: Scope, p: SqlParam[], e: string): string {
   switch (c.kind) {
     case 'all':
@@ -75,6 +81,7 @@ function compile(c: SearchCriteria, scope: Scope, p: SqlParam[], e: string): str
       return parts.length ? `(${parts.join(' AND ')})` : 'TRUE';
     }
     case 'header': {
+      if (c.value.includes('\0') || c.name.includes('\0')) return NO_NUL_STORED;
       const name = c.name.toLowerCase();
       const needle = unicodeCasemap(c.value);
       // The trigram index narrows the candidates first; hdr_has then checks the field itself.
@@ -88,6 +95,7 @@ function compile(c: SearchCriteria, scope: Scope, p: SqlParam[], e: string): str
     }
     case 'text': {
       if (c.value === '') return 'TRUE';
+      if (c.value.includes('\0')) return NO_NUL_STORED;
       const cols = TEXT_COLUMNS[c.field];
       if (!cols) throw new InvalidArgumentError(`unknown text field ${c.field}`);
       // i;unicode-casemap (RFC 5255 §4): folded text (as the indexes hold it) against the folded needle.

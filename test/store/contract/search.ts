@@ -42,6 +42,14 @@ export function runSearchContract(name: string, factory: StoreFactory): void {
         assert.deepEqual(await q({ kind: 'text', field: 'fieldsAndBody', value: 'zz' }), [2]);
         assert.deepEqual(await q({ kind: 'text', field: 'body', value: 'qq' }), []);
         assert.deepEqual(await q({ kind: 'text', field: 'body', value: 'su' }), [2]);
+        // Any character is a character to look for: NUL, quotes, an FTS or LIKE operator.
+        assert.deepEqual(await q({ kind: 'text', field: 'body', value: 'revenue\u0000grew' }), []);
+        assert.deepEqual(await q({ kind: 'text', field: 'text', value: 'sushi\u0000' }), []);
+        assert.deepEqual(await q({ kind: 'text', field: 'body', value: '"revenue' }), []);
+        assert.deepEqual(await q({ kind: 'text', field: 'body', value: 'grew%' }), []);
+        assert.deepEqual(await q({ kind: 'text', field: 'subject', value: 'Lunch?' }), [2]);
+        assert.deepEqual(await q({ kind: 'header', name: 'x-priority', value: '1\u0000' }), []);
+        assert.deepEqual(await q({ kind: 'header', name: 'x-priority\u0000', value: '' }), []);
         assert.deepEqual(await q({ kind: 'header', name: 'x-priority', value: '' }), [2]);
         assert.deepEqual(await q({ kind: 'header', name: 'Message-ID', value: 'multi@' }), [3]);
         assert.deepEqual(await q({ kind: 'receivedAt', notBefore: new Date('2023-02-02T00:00:00Z'), before: new Date('2023-02-03T00:00:00Z') }), [2]);
