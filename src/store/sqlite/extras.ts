@@ -21,7 +21,7 @@ import type {
 } from '../types.js';
 import { InvalidArgumentError, NoSuchMailboxError, StateMismatchError } from '../errors.js';
 import type { Ctx } from './context.js';
-import { accountId, allocModseq, publishAll, writeTx, sql } from './context.js';
+import { accountId, allocModseq, publishAll, readTx, writeTx, sql } from './context.js';
 import { ChangeBatch } from './batch.js';
 import { decodeId, encodeId } from './ids.js';
 import { accountQuota, scopeQuota } from './mutations.js';
@@ -37,9 +37,14 @@ function acc(ctx: Ctx, account: string): number {
 }
 
 export function getQuota(ctx: Ctx, account: string): QuotaUsage {
-  const accId = acc(ctx, account);
-  // One read of the account row for the limits, the usage and the state (asked at every RCPT to a
-  // local user: it was read twice).
+  // Asked at every RCPT to a local user: one read transaction for its five statements, rather than
+  // one each (each takes and drops the WAL read lock, and on a store another process writes to,
+  // each may find the page cache stale and read its pages again).
+  return readTx(ctx, () => quotaUsage(ctx, acc(ctx, account)));
+}
+
+function quotaUsage(ctx: Ctx, accId: number): QuotaUsage {
+  // One read of the account row for the limits, the usage and the state (it was read twice).
   const q = accountQuota(ctx, accId);
   const limits = q.sources.computed;
   const set = sql(ctx, 'SELECT modseq FROM quota_limit_state WHERE account_id = ?').get(accId) as { modseq: number } | undefined;

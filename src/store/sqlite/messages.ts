@@ -17,7 +17,7 @@ import type {
 } from '../types.js';
 import { InvalidArgumentError, NoSuchBlobError, NoSuchMailboxError, StateMismatchError } from '../errors.js';
 import type { Ctx, EmailRow, MailboxRow } from './context.js';
-import { accountId, allocModseq, keywordState, noteInserted, publishAll, requireMailbox, writeTx, sql } from './context.js';
+import { accountId, allocModseq, keywordState, noteInserted, publishAll, readTx, requireMailbox, writeTx, sql } from './context.js';
 import { requireAccount } from './mailboxes.js';
 import { ChangeBatch } from './batch.js';
 import { decodeId, encodeId } from './ids.js';
@@ -59,18 +59,25 @@ interface Prepared {
  */
 export async function appendMany(ctx: Ctx, account: string, inputs: AppendInput[], options?: AppendOptions, guard?: () => void): Promise<AppendResult[]> {
   guard?.();
-  const accId = requireAccount(ctx, account);
-  if (!inputs.length) return [];
-  for (const i of inputs) {
-    if (!i.mailboxIds.length) throw new InvalidArgumentError('append needs at least one mailbox');
-    if (!Buffer.isBuffer(i.bytes) && !(i.bytes instanceof SpooledMessage) && !isStoredBlob(i.bytes)) {
-      throw new InvalidArgumentError('append needs bytes, a spooled message or a stored blob');
+  // Validate the account, mailboxes and quota before writing any blob (then again inside the
+  // transaction), in one read transaction: its statements would otherwise each take and drop the
+  // WAL read lock, and each might find the page cache made stale by another process's commit.
+  const checked = readTx(ctx, () => {
+    const accId = requireAccount(ctx, account);
+    if (!inputs.length) return null;
+    for (const i of inputs) {
+      if (!i.mailboxIds.length) throw new InvalidArgumentError('append needs at least one mailbox');
+      if (!Buffer.isBuffer(i.bytes) && !(i.bytes instanceof SpooledMessage) && !isStoredBlob(i.bytes)) {
+        throw new InvalidArgumentError('append needs bytes, a spooled message or a stored blob');
+      }
     }
-  }
-  const sources = inputs.map((i) => knownSource(ctx, accId, i.bytes));
-  const sizes = sources.map(sourceSize);
-  // Validate mailboxes and quota before writing any blob, then again inside the transaction.
-  precheck(ctx, account, accId, inputs, sizes);
+    const sources = inputs.map((i) => knownSource(ctx, accId, i.bytes));
+    const sizes = sources.map(sourceSize);
+    precheck(ctx, account, accId, inputs, sizes);
+    return { accId, sources, sizes };
+  });
+  if (!checked) return [];
+  const { accId, sources, sizes } = checked;
   // Files are read back for parsing only within the process-wide budget, held until the commit
   // (and taken before the commit ticket, so waiting here never holds up others' commits).
   const release = await admitIngest(sources);
