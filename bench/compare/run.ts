@@ -27,7 +27,7 @@
 // Server CPU per operation comes from /proc/<pid>/stat of each server's process tree. With --cpu-prof
 // each Tessera process writes its own profile (summarise one with profile-summary.ts).
 //
-//   node --import tsx bench/compare/run.ts [--seconds=10] [--rounds=3] [--clients=8] [--idle=500]
+//   node --import tsx bench/compare/run.ts [--seconds=10] [--warmup=10] [--rounds=3] [--clients=8] [--idle=500]
 //        [--users=64] [--inbox=100] [--only=login,xoauth2,introspect,submission,append,idle] [--tls] [--tessera-only] [--cpu-prof=DIR] [--peers=tuned|login-hp|stock]
 //        [--processes=auto|N]
 //
@@ -64,6 +64,7 @@ import {
 const { values: flags } = parseArgs({
   options: {
     seconds: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '3' },
     clients: { type: 'string', default: '8' },
     idle: { type: 'string', default: '500' },
@@ -78,6 +79,14 @@ const { values: flags } = parseArgs({
   },
 });
 const SECONDS = Number(flags.seconds);
+/**
+ * Seconds of logins, then of submissions, on each server before the rounds (the same for every
+ * server). Tessera needs some ten seconds of a workload before V8 has compiled the code it runs:
+ * after three, its first submission round (5 s) cost 3.1-3.4 ms of CPU per message and the steady
+ * 2.1-2.4 came from the third round on, V8's compiler threads taking 10% of a core in the first
+ * round and 3% later; after ten, the first round cost 2.6 ms and the next 2.2-2.3.
+ */
+const WARMUP_SECONDS = Number(flags.warmup);
 const ROUNDS = Number(flags.rounds);
 const CLIENTS = Number(flags.clients);
 const IDLE = Number(flags.idle);
@@ -322,10 +331,10 @@ async function main(): Promise<void> {
       if (!refused) throw new Error(`${side.name} accepted a token with a forged signature`);
       // Warm-up: every account logged in once (the first login creates the mailboxes) and the code
       // paths run, so the rounds measure a steady state.
-      const warm = await runLoad(Math.min(SECONDS, 3), CLIENTS, (k, i) => loginSession(side.imap, accounts[(k + i * CLIENTS) % accounts.length]!, 'OAUTHBEARER'));
+      const warm = await runLoad(WARMUP_SECONDS, CLIENTS, (k, i) => loginSession(side.imap, accounts[(k + i * CLIENTS) % accounts.length]!, 'OAUTHBEARER'));
       for (let i = warm.ops; i < accounts.length; i++) await loginSession(side.imap, accounts[i]!, 'OAUTHBEARER');
       await side.markDelivered();
-      const sent = await runLoad(Math.min(SECONDS, 3), CLIENTS, (k, i) => submissionSession(side.submission, users[k % users.length]!, to(k, i)));
+      const sent = await runLoad(WARMUP_SECONDS, CLIENTS, (k, i) => submissionSession(side.submission, users[k % users.length]!, to(k, i)));
       await side.settle(sent.ops);
       await seedInboxes(side.imap, users, INBOX);
       if (WORKLOADS.has('introspect')) {
